@@ -12,7 +12,7 @@ PKGS    := lmdb jansson libsodium
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
-CSTD    := -std=c11 -D_GNU_SOURCE
+CSTD    := -std=c11 -D_GNU_SOURCE -DPRB_DEFAULT_POLICY='"$(CURDIR)/policy/default.json"'
 CFLAGS  ?= -O2 -g
 ALL_CFLAGS = $(CSTD) $(WARN) $(CFLAGS) -Iinclude -Isrc/lib $(PKG_CFLAGS) -pthread
 LIBS    := $(PKG_LIBS) -pthread -lm

@@ -82,7 +82,7 @@ enum prb_scheme {
  * outlen must be at least 2*n + 64 (PRB_IDENT_MAX is always enough for
  * inputs up to PRB_IDENT_MAX / 2 - 32 bytes; longer identifiers are
  * refused). */
-#define PRB_IDENT_MAX 256
+#define PRB_IDENT_MAX 512
 int prb_ident_normalize(const char *s, size_t n, char *out, size_t outlen,
                         int *scheme);
 
@@ -107,9 +107,10 @@ void prb_policy_free(prb_policy *p);
 
 /* Checks one name (category, field, feature, purpose, ...) or free text
  * against the refused classes of invariant 1. Returns NULL when it is
- * allowed, otherwise the class it falls in ("health"), and, when term is
- * not NULL, the offending term. */
-const char *prb_refused_class(const char *text, const char **term);
+ * allowed, otherwise the class it falls in ("health", a static string)
+ * and, when term is not NULL, copies the offending term (NUL-terminated,
+ * truncated to termlen) into term. */
+const char *prb_refused_class(const char *text, char *term, size_t termlen);
 
 /* ------------------------------------------------------------- register */
 
@@ -132,6 +133,9 @@ const prb_policy *prb_env_policy(const prb_env *env);
 void prb_set_now(prb_env *env, int64_t unix_seconds);
 int64_t prb_now(const prb_env *env);
 int32_t prb_today(const prb_env *env);
+/* The clock a register starts with: PROBITY_NOW if set (PRB_EINVAL if it
+ * is malformed), otherwise the system clock. */
+int prb_clock(int64_t *unix_seconds);
 /* Parses PROBITY_NOW-style text: "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM:SSZ". */
 int prb_parse_now(const char *s, int64_t *unix_seconds);
 

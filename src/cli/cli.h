@@ -1,0 +1,41 @@
+/*
+ * cli.h - what the probity command's files share: option parsing and the
+ * one way a command reports a library failure.
+ */
+#ifndef PRB_CLI_H
+#define PRB_CLI_H
+
+#include "probity.h"
+
+#include <stdint.h>
+
+/* Parsed command line: positional arguments and --name[=value] options. */
+typedef struct cli_args {
+    int npos;
+    const char *pos[64];
+    int nopt;
+    const char *optname[32];
+    const char *optval[32]; /* NULL for a flag */
+    int used[32];
+} cli_args;
+
+/* Splits argv; options listed in flags take no value. Returns 0 or 2. */
+int cli_parse(int argc, char **argv, const char *const *flags, cli_args *a);
+const char *cli_opt(cli_args *a, const char *name);
+int cli_flag(cli_args *a, const char *name);
+/* Complains about options no command asked for; returns 0 or 2. */
+int cli_unused(const cli_args *a);
+
+/* Opens the register at dir and applies --as-of; prints why on failure. */
+int cli_open(cli_args *a, const char *dir, prb_env **env);
+/* Prints "probity: MESSAGE" to stderr and returns the exit status of rc. */
+int cli_fail(int rc, const char *msg);
+
+int cmd_init(int argc, char **argv);
+int cmd_policy(int argc, char **argv);
+int cmd_ingest(int argc, char **argv);
+int cmd_subject(int argc, char **argv);
+int cmd_expire(int argc, char **argv);
+int cmd_gen(int argc, char **argv);
+
+#endif

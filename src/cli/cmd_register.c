@@ -1,0 +1,73 @@
+/*
+ * cmd_register.c - commands on a register as a whole: init, policy check,
+ * expire.
+ */
+#include "cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int cmd_init(int argc, char **argv)
+{
+    cli_args a;
+    prb_env *env = NULL;
+    int rc = cli_parse(argc, argv, NULL, &a);
+    if (rc)
+        return rc;
+    const char *policy = cli_opt(&a, "policy");
+    cli_opt(&a, "as-of");
+    if (a.npos != 1 || (rc = cli_unused(&a)))
+        return rc ? rc : (fprintf(stderr, "usage: probity init DIR [--policy FILE]\n"), 2);
+    if (!policy)
+        policy = PRB_DEFAULT_POLICY;
+    rc = prb_init(a.pos[0], policy, &env);
+    if (rc)
+        rc = cli_fail(rc, prb_errmsg(env));
+    else
+        printf("created register %s (policy %s, version %s)\n", a.pos[0], policy,
+               prb_policy_version(prb_env_policy(env)));
+    prb_close(env);
+    return rc;
+}
+
+int cmd_policy(int argc, char **argv)
+{
+    cli_args a;
+    prb_policy *p = NULL;
+    int rc = cli_parse(argc, argv, NULL, &a);
+    if (rc)
+        return rc;
+    if (a.npos != 2 || strcmp(a.pos[0], "check") || (rc = cli_unused(&a)))
+        return rc ? rc : (fprintf(stderr, "usage: probity policy check FILE\n"), 2);
+    rc = prb_policy_load(a.pos[1], &p);
+    if (rc)
+        rc = cli_fail(rc, prb_policy_errmsg(p));
+    else
+        printf("%s: valid policy, version %s, %zu categories\n", a.pos[1], prb_policy_version(p),
+               prb_policy_ncategories(p));
+    prb_policy_free(p);
+    return rc;
+}
+
+int cmd_expire(int argc, char **argv)
+{
+    cli_args a;
+    prb_env *env;
+    uint64_t n = 0;
+    int rc = cli_parse(argc, argv, NULL, &a);
+    if (rc)
+        return rc;
+    if (a.npos != 1)
+        return fprintf(stderr, "usage: probity expire DIR [--as-of DATE]\n"), 2;
+    if ((rc = cli_open(&a, a.pos[0], &env)))
+        return rc;
+    if ((rc = cli_unused(&a)) == 0) {
+        rc = prb_expire(env, &n);
+        if (rc)
+            rc = cli_fail(rc, prb_errmsg(env));
+        else
+            printf("deleted %llu expired record%s\n", (unsigned long long)n, n == 1 ? "" : "s");
+    }
+    prb_close(env);
+    return rc;
+}

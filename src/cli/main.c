@@ -1,0 +1,140 @@
+/*
+ * main.c - the probity command: dispatch to a subcommand, and the option
+ * handling they share. Commands parse, call the library, and format; the
+ * decisions live in src/lib.
+ */
+#include "cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage[] =
+    "usage: probity COMMAND [ARGS]\n"
+    "\n"
+    "  init DIR [--policy FILE]          create a register (default policy: policy/default.json)\n"
+    "  policy check FILE                 validate a policy file\n"
+    "  ingest DIR FILE... [--furnisher NAME] [--skip-bad] [--format ndjson|csv]\n"
+    "                                    load records (.ndjson, .jsonl, .csv; - for stdin)\n"
+    "  subject DIR SCHEME:VALUE          print a subject's whole file as JSON\n"
+    "  expire DIR                        delete records past their retention\n"
+    "  gen --persons N --companies M [--seed S]\n"
+    "                                    write a synthetic population as NDJSON\n"
+    "\n"
+    "Every command takes --as-of YYYY-MM-DD; PROBITY_NOW sets the clock for a process.\n";
+
+int cli_parse(int argc, char **argv, const char *const *flags, cli_args *a)
+{
+    memset(a, 0, sizeof *a);
+    for (int i = 0; i < argc; i++) {
+        const char *s = argv[i];
+        if (strncmp(s, "--", 2) || !s[2]) {
+            if (a->npos == 64)
+                return fprintf(stderr, "probity: too many arguments\n"), 2;
+            a->pos[a->npos++] = s;
+            continue;
+        }
+        if (a->nopt == 32)
+            return fprintf(stderr, "probity: too many options\n"), 2;
+        const char *name = s + 2, *eq = strchr(name, '=');
+        int isflag = 0;
+        for (const char *const *f = flags; f && *f; f++)
+            if (!strcmp(*f, name))
+                isflag = 1;
+        a->optname[a->nopt] = name;
+        if (eq) {
+            static char names[32][64];
+            snprintf(names[a->nopt], sizeof names[0], "%.*s", (int)(eq - name), name);
+            a->optname[a->nopt] = names[a->nopt];
+            a->optval[a->nopt] = eq + 1;
+        } else if (!isflag) {
+            if (i + 1 >= argc)
+                return fprintf(stderr, "probity: --%s needs a value\n", name), 2;
+            a->optval[a->nopt] = argv[++i];
+        }
+        a->nopt++;
+    }
+    return 0;
+}
+
+const char *cli_opt(cli_args *a, const char *name)
+{
+    for (int i = 0; i < a->nopt; i++)
+        if (!strcmp(a->optname[i], name) && a->optval[i]) {
+            a->used[i] = 1;
+            return a->optval[i];
+        }
+    return NULL;
+}
+
+int cli_flag(cli_args *a, const char *name)
+{
+    for (int i = 0; i < a->nopt; i++)
+        if (!strcmp(a->optname[i], name) && !a->optval[i]) {
+            a->used[i] = 1;
+            return 1;
+        }
+    return 0;
+}
+
+int cli_unused(const cli_args *a)
+{
+    for (int i = 0; i < a->nopt; i++)
+        if (!a->used[i])
+            return fprintf(stderr, "probity: unknown option --%s\n", a->optname[i]), 2;
+    return 0;
+}
+
+int cli_fail(int rc, const char *msg)
+{
+    fprintf(stderr, "probity: %s\n", msg && *msg ? msg : prb_strerror(rc));
+    return prb_exit_status(rc);
+}
+
+int cli_open(cli_args *a, const char *dir, prb_env **env)
+{
+    const char *asof = cli_opt(a, "as-of");
+    int64_t now;
+    int rc = prb_open(dir, env);
+    if (rc) {
+        rc = cli_fail(rc, prb_errmsg(*env));
+        prb_close(*env);
+        *env = NULL;
+        return rc;
+    }
+    if (asof) {
+        if (prb_parse_now(asof, &now)) {
+            fprintf(stderr, "probity: --as-of '%s' is not YYYY-MM-DD\n", asof);
+            prb_close(*env);
+            *env = NULL;
+            return 2;
+        }
+        prb_set_now(*env, now);
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct {
+        const char *name;
+        int (*fn)(int, char **);
+    } cmds[] = {
+        {"init", cmd_init},     {"policy", cmd_policy}, {"ingest", cmd_ingest},
+        {"subject", cmd_subject}, {"expire", cmd_expire}, {"gen", cmd_gen},
+    };
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+        !strcmp(argv[1], "help")) {
+        fputs(usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("probity %s\n", PRB_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+        if (!strcmp(argv[1], cmds[i].name))
+            return cmds[i].fn(argc - 2, argv + 2);
+    fprintf(stderr, "probity: unknown command '%s'\n\n%s", argv[1], usage);
+    return 2;
+}

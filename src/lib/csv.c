@@ -1,0 +1,229 @@
+/*
+ * csv.c - reads records from CSV with a header row (RFC 4180: ',' between
+ * cells, '"' quotes, '""' for a quote inside one, LF or CRLF line ends,
+ * newlines allowed inside quotes). The header names the nine record
+ * columns (furnisher, ref, subject_kind, subject_id, category, status,
+ * event_date, settled_date, legal_basis, in any order) and then one column
+ * per field; a row fills the fields of its own category and leaves the
+ * other field cells empty. Cells arrive untyped (PRB_J_TEXT) and record.c
+ * reads them by the field's type. Fuzzed by tests/fuzz/fuzz_csv.c.
+ */
+#include "internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+enum role { FIELD = 0, FURN, REF, KIND, ID, CAT, STATUS, EVENT, SETTLED, BASIS, NROLES };
+
+static const char *const role_names[NROLES] = {
+    [FURN] = "furnisher",   [REF] = "ref",       [KIND] = "subject_kind",
+    [ID] = "subject_id",    [CAT] = "category",  [STATUS] = "status",
+    [EVENT] = "event_date", [SETTLED] = "settled_date", [BASIS] = "legal_basis",
+};
+
+#define MAX_COLS (PRB_MAX_FIELDS + 16)
+
+/* Reads one cell at *p; sets *last when the row ends after it. */
+static int cell(const char **p, const char *end, prb_arena *a, prb_slice *out, int *last,
+                uint32_t *lines, const char **why)
+{
+    const char *s = *p;
+    *last = 0;
+    if (s < end && *s == '"') {
+        const char *b = ++s;
+        size_t quotes = 0;
+        for (;;) {
+            if (s >= end)
+                return *why = "unterminated quoted cell", PRB_EINVAL;
+            if (*s == '"') {
+                if (s + 1 < end && s[1] == '"') {
+                    quotes++;
+                    s += 2;
+                    continue;
+                }
+                break;
+            }
+            if (*s == 0)
+                return *why = "NUL byte in cell", PRB_EINVAL;
+            if (*s == '\n')
+                (*lines)++;
+            s++;
+        }
+        const char *e = s++; /* closing quote */
+        if (!quotes) {
+            out->p = b;
+            out->n = (uint32_t)(e - b);
+        } else {
+            char *buf = prb_arena_alloc(a, (size_t)(e - b)), *w = buf;
+            if (!buf)
+                return *why = "out of memory", PRB_ENOMEM;
+            for (const char *q = b; q < e; q++) {
+                *w++ = *q;
+                if (*q == '"')
+                    q++;
+            }
+            out->p = buf;
+            out->n = (uint32_t)(w - buf);
+        }
+    } else {
+        while (s < end && *s != ',' && *s != '\n' && *s != '\r') {
+            if (*s == '"')
+                return *why = "quote inside an unquoted cell", PRB_EINVAL;
+            if (*s == 0)
+                return *why = "NUL byte in cell", PRB_EINVAL;
+            s++;
+        }
+        out->p = *p;
+        out->n = (uint32_t)(s - *p);
+    }
+    if (s < end && *s == ',') {
+        *p = s + 1;
+        return PRB_OK;
+    }
+    if (s < end && *s == '\r')
+        s++;
+    if (s < end && *s == '\n')
+        s++;
+    else if (s < end)
+        return *why = "text after a quoted cell", PRB_EINVAL;
+    *last = 1;
+    *p = s;
+    return PRB_OK;
+}
+
+/* Skips the rest of a bad row so reading can resume at the next line. */
+static void skip_row(const char **p, const char *end, uint32_t *lines)
+{
+    const char *nl = memchr(*p, '\n', (size_t)(end - *p));
+    *p = nl ? nl + 1 : end;
+    (void)lines;
+}
+
+static int row(const char **p, const char *end, prb_arena *a, prb_slice *cells, int *ncells,
+               uint32_t *lines, const char **why)
+{
+    int last = 0, rc;
+    *ncells = 0;
+    *lines = 1;
+    while (!last) {
+        if (*ncells == MAX_COLS)
+            return *why = "too many cells", PRB_EINVAL;
+        if ((rc = cell(p, end, a, &cells[(*ncells)++], &last, lines, why)))
+            return rc;
+        if (!last && *p >= end) {
+            /* A trailing ',' at the end of input: one more empty cell. */
+            cells[(*ncells)++] = (prb_slice){*p, 0};
+            last = 1;
+        }
+    }
+    return PRB_OK;
+}
+
+static int fail(prb_arena *a, prb_recerr *err, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int fail(prb_arena *a, prb_recerr *err, const char *field, const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    err->field = field;
+    err->reason = prb_arena_strndup(a, buf, strlen(buf));
+    if (!err->reason)
+        err->reason = "bad CSV";
+    return PRB_EINVAL;
+}
+
+static int field_known(const prb_policy *pol, prb_slice s)
+{
+    for (size_t i = 0; i < pol->ncategories; i++)
+        if (prb_catdef_field(&pol->categories[i], s.p, s.n) >= 0)
+            return 1;
+    return 0;
+}
+
+int prb_csv_header(prb_csv *h, const prb_policy *pol, const char **p, const char *end,
+                   prb_arena *a, prb_recerr *err, uint32_t *lines)
+{
+    prb_slice cells[MAX_COLS];
+    const char *why;
+    int n, seen[NROLES] = {0};
+    if (*p >= end)
+        return fail(a, err, "header", "empty file: a CSV file starts with a header row");
+    if (row(p, end, a, cells, &n, lines, &why))
+        return fail(a, err, "header", "%s", why);
+    h->ncols = n;
+    for (int i = 0; i < n; i++) {
+        char name[80], term[64];
+        const char *cls;
+        snprintf(name, sizeof name, "%.*s", (int)(cells[i].n > 64 ? 64 : cells[i].n), cells[i].p);
+        h->name[i] = (prb_slice){prb_arena_strndup(a, name, strlen(name)), (uint32_t)strlen(name)};
+        if (!h->name[i].p)
+            return fail(a, err, "header", "out of memory");
+        h->role[i] = FIELD;
+        for (int r = 1; r < NROLES; r++)
+            if (!strcmp(name, role_names[r]))
+                h->role[i] = r;
+        if (h->role[i] != FIELD) {
+            if (seen[h->role[i]]++)
+                return fail(a, err, "header", "column '%s' appears twice", name);
+            continue;
+        }
+        if ((cls = prb_refused_class(name, term, sizeof term)))
+            return fail(a, err, "header",
+                        "column '%s' is refused: '%s' is %s data, which probity never holds "
+                        "(DESIGN invariant 1)",
+                        name, term, cls);
+        if (!field_known(pol, h->name[i]))
+            return fail(a, err, "header", "column '%s' is not a field of any category", name);
+        for (int j = 0; j < i; j++)
+            if (h->role[j] == FIELD && !strcmp(h->name[j].p, name))
+                return fail(a, err, "header", "column '%s' appears twice", name);
+    }
+    for (int r = 1; r < NROLES; r++)
+        if (!seen[r] && r != FURN && r != SETTLED)
+            return fail(a, err, "header", "column '%s' is missing", role_names[r]);
+    return PRB_OK;
+}
+
+int prb_csv_row(const prb_csv *h, const char **p, const char *end, prb_arena *a, prb_raw *raw,
+                prb_recerr *err, uint32_t *lines)
+{
+    prb_slice cells[MAX_COLS];
+    const char *why;
+    int n;
+    memset(raw, 0, sizeof *raw);
+    *lines = 0;
+    if (*p >= end)
+        return PRB_ENOTFOUND;
+    const char *start = *p;
+    if (row(p, end, a, cells, &n, lines, &why)) {
+        *p = start;
+        skip_row(p, end, lines);
+        *lines = 1;
+        return fail(a, err, "record", "CSV: %s", why);
+    }
+    if (n != h->ncols)
+        return fail(a, err, "record", "CSV: %d cells, the header has %d", n, h->ncols);
+    for (int i = 0; i < n; i++) {
+        prb_rawval v = {cells[i], PRB_J_TEXT};
+        switch (h->role[i]) {
+        case FURN: raw->furnisher = v; break;
+        case REF: raw->ref = v; break;
+        case KIND: raw->kind = v; break;
+        case ID: raw->id = v; break;
+        case CAT: raw->category = v; break;
+        case STATUS: raw->status = v; break;
+        case EVENT: raw->event_date = v; break;
+        case SETTLED: raw->settled_date = v; break;
+        case BASIS: raw->legal_basis = v; break;
+        default:
+            if (cells[i].n) {
+                raw->fname[raw->nfields] = h->name[i];
+                raw->fval[raw->nfields++] = v;
+            }
+        }
+    }
+    return PRB_OK;
+}

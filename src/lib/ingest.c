@@ -1,0 +1,941 @@
+/*
+ * ingest.c - an ingest batch: NDJSON and CSV inputs in, one durable LMDB
+ * write transaction out (DESIGN "Data flows one way").
+ *
+ * Two phases. Parse: inputs are cut into chunks at line ends and parsed
+ * and checked against the policy by one thread per core; each chunk has
+ * its own arena, so the threads share nothing. Apply: one thread resolves
+ * subjects and (furnisher, ref) keys through in-memory tables backed by
+ * the store, decides new / unchanged / corrected, and collects every put.
+ * Only when the whole batch is known good (or skip_bad) are the puts
+ * sorted and written, with MDB_APPEND wherever keys run past the end of a
+ * database, and committed once. A crash at any point before the commit
+ * leaves the register as it was; after it, the whole batch is there.
+ */
+#include "internal.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define CHUNK_BYTES (1u << 20)
+
+struct input {
+    const char *name, *buf;
+    size_t len;
+    int format;
+};
+
+struct chunk {
+    uint32_t src;
+    const char *p, *end;
+    uint32_t nlines, line0;
+    prb_arena arena;
+    prb_rec *recs;
+    size_t nrecs, rcap;
+    prb_recerr *errs;
+    size_t nerrs, ecap;
+};
+
+struct prb_ingest {
+    prb_env *env;
+    prb_ingest_opts opts;
+    char *furnisher;
+    struct input *in;
+    size_t nin, incap;
+    struct chunk *chunks;
+    size_t nchunks;
+    char **msgs;
+    size_t nmsgs;
+    prb_arena msg_arena;
+    int32_t today;
+    int done;
+};
+
+/* ------------------------------------------------------------ batches */
+
+int prb_ingest_begin(prb_env *env, const prb_ingest_opts *opts, prb_ingest **out)
+{
+    prb_ingest *b = calloc(1, sizeof *b);
+    *out = b;
+    if (!b)
+        return prb_seterr(env->err, PRB_ENOMEM, "out of memory");
+    b->env = env;
+    if (opts)
+        b->opts = *opts;
+    if (b->opts.furnisher && !(b->furnisher = strdup(b->opts.furnisher)))
+        return prb_seterr(env->err, PRB_ENOMEM, "out of memory");
+    b->opts.furnisher = b->furnisher;
+    b->today = prb_today(env);
+    prb_arena_init(&b->msg_arena, 1 << 16);
+    return PRB_OK;
+}
+
+int prb_ingest_add(prb_ingest *b, const char *name, const char *buf, size_t len, int format)
+{
+    if (b->done)
+        return prb_seterr(b->env->err, PRB_EINVAL, "ingest: batch already committed");
+    if (format != PRB_FMT_NDJSON && format != PRB_FMT_CSV)
+        return prb_seterr(b->env->err, PRB_EINVAL, "%s: unknown input format", name);
+    if (len > UINT32_MAX / 2 && format == PRB_FMT_CSV)
+        return prb_seterr(b->env->err, PRB_EINVAL, "%s: CSV input larger than 2 GiB", name);
+    if (b->nin == b->incap) {
+        struct input *n = realloc(b->in, (b->incap = b->incap * 2 + 8) * sizeof *n);
+        if (!n)
+            return prb_seterr(b->env->err, PRB_ENOMEM, "out of memory");
+        b->in = n;
+    }
+    b->in[b->nin++] = (struct input){name, buf, len, format};
+    return PRB_OK;
+}
+
+size_t prb_ingest_nerrors(const prb_ingest *b)
+{
+    return b->nmsgs;
+}
+
+const char *prb_ingest_error(const prb_ingest *b, size_t i)
+{
+    return i < b->nmsgs ? b->msgs[i] : NULL;
+}
+
+static void free_chunks(prb_ingest *b)
+{
+    for (size_t i = 0; i < b->nchunks; i++) {
+        prb_arena_free(&b->chunks[i].arena);
+        free(b->chunks[i].recs);
+        free(b->chunks[i].errs);
+    }
+    free(b->chunks);
+    b->chunks = NULL;
+    b->nchunks = 0;
+}
+
+void prb_ingest_free(prb_ingest *b)
+{
+    if (!b)
+        return;
+    free_chunks(b);
+    free(b->in);
+    free(b->msgs);
+    free(b->furnisher);
+    prb_arena_free(&b->msg_arena);
+    free(b);
+}
+
+/* --------------------------------------------------------------- parse */
+
+static int push_rec(struct chunk *c, const prb_rec *r)
+{
+    if (c->nrecs == c->rcap) {
+        prb_rec *n = realloc(c->recs, (c->rcap = c->rcap * 2 + 1024) * sizeof *n);
+        if (!n)
+            return PRB_ENOMEM;
+        c->recs = n;
+    }
+    c->recs[c->nrecs++] = *r;
+    return PRB_OK;
+}
+
+static int push_err(struct chunk *c, uint32_t line, const prb_recerr *e)
+{
+    if (c->nerrs == c->ecap) {
+        prb_recerr *n = realloc(c->errs, (c->ecap = c->ecap * 2 + 16) * sizeof *n);
+        if (!n)
+            return PRB_ENOMEM;
+        c->errs = n;
+    }
+    c->errs[c->nerrs] = *e;
+    c->errs[c->nerrs].src = c->src;
+    c->errs[c->nerrs].line = line;
+    c->nerrs++;
+    return PRB_OK;
+}
+
+static int blank(const char *p, const char *e)
+{
+    for (; p < e; p++)
+        if (*p != ' ' && *p != '\t' && *p != '\r')
+            return 0;
+    return 1;
+}
+
+static int check_one(prb_ingest *b, struct chunk *c, const prb_raw *raw, uint32_t line)
+{
+    prb_rec r;
+    prb_recerr e;
+    memset(&r, 0, sizeof r);
+    if (prb_record_check(b->env->policy, raw, b->opts.furnisher, b->today, &c->arena, &r, &e))
+        return push_err(c, line, &e);
+    r.src = c->src;
+    r.line = line;
+    return push_rec(c, &r);
+}
+
+static int parse_ndjson(prb_ingest *b, struct chunk *c)
+{
+    const char *p = c->p;
+    prb_raw raw;
+    prb_recerr e;
+    while (p < c->end) {
+        const char *nl = memchr(p, '\n', (size_t)(c->end - p));
+        const char *le = nl ? nl : c->end;
+        uint32_t line = ++c->nlines;
+        int rc = PRB_OK;
+        if (!blank(p, le)) {
+            if (prb_ndjson_parse(p, (size_t)(le - p), &c->arena, &raw, &e))
+                rc = push_err(c, line, &e);
+            else
+                rc = check_one(b, c, &raw, line);
+        }
+        if (rc)
+            return rc;
+        p = nl ? nl + 1 : c->end;
+    }
+    return PRB_OK;
+}
+
+static int parse_csv(prb_ingest *b, struct chunk *c)
+{
+    const char *p = c->p;
+    prb_csv h;
+    prb_raw raw;
+    prb_recerr e;
+    uint32_t n;
+    if (prb_csv_header(&h, b->env->policy, &p, c->end, &c->arena, &e, &n)) {
+        c->nlines = 1;
+        return push_err(c, 1, &e);
+    }
+    c->nlines = n;
+    for (;;) {
+        uint32_t line = c->nlines + 1;
+        int rc = prb_csv_row(&h, &p, c->end, &c->arena, &raw, &e, &n);
+        if (rc == PRB_ENOTFOUND)
+            return PRB_OK;
+        c->nlines += n;
+        if (rc == PRB_EINVAL)
+            rc = push_err(c, line, &e);
+        else if (!rc && raw.ref.v.n == 0 && raw.id.v.n == 0 && raw.category.v.n == 0 &&
+                 raw.nfields == 0)
+            continue; /* an empty row */
+        else if (!rc)
+            rc = check_one(b, c, &raw, line);
+        if (rc)
+            return rc;
+    }
+}
+
+struct pool {
+    prb_ingest *b;
+    atomic_size_t next;
+    atomic_int rc;
+};
+
+static void *parse_worker(void *arg)
+{
+    struct pool *pl = arg;
+    for (;;) {
+        size_t i = atomic_fetch_add(&pl->next, 1);
+        if (i >= pl->b->nchunks || atomic_load(&pl->rc))
+            return NULL;
+        struct chunk *c = &pl->b->chunks[i];
+        int rc = pl->b->in[c->src].format == PRB_FMT_CSV ? parse_csv(pl->b, c)
+                                                          : parse_ndjson(pl->b, c);
+        if (rc)
+            atomic_store(&pl->rc, rc);
+    }
+}
+
+/* Cuts NDJSON inputs at line ends into chunks of about CHUNK_BYTES; a
+ * CSV input is one chunk, since a quoted cell may hold a line end. */
+static int make_chunks(prb_ingest *b)
+{
+    size_t cap = 0;
+    for (size_t i = 0; i < b->nin; i++)
+        cap += b->in[i].len / CHUNK_BYTES + 1;
+    b->chunks = calloc(cap, sizeof *b->chunks);
+    if (!b->chunks)
+        return PRB_ENOMEM;
+    for (size_t i = 0; i < b->nin; i++) {
+        const char *p = b->in[i].buf, *end = p + b->in[i].len;
+        do {
+            const char *e = end;
+            if (b->in[i].format == PRB_FMT_NDJSON && (size_t)(end - p) > CHUNK_BYTES) {
+                const char *nl = memchr(p + CHUNK_BYTES, '\n', (size_t)(end - p - CHUNK_BYTES));
+                e = nl ? nl + 1 : end;
+            }
+            struct chunk *c = &b->chunks[b->nchunks++];
+            c->src = (uint32_t)i;
+            c->p = p;
+            c->end = e;
+            prb_arena_init(&c->arena, 1 << 20);
+            p = e;
+        } while (p < end);
+    }
+    return PRB_OK;
+}
+
+static int parse_all(prb_ingest *b)
+{
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    int nt = b->opts.threads > 0 ? b->opts.threads : ncpu > 0 ? (int)ncpu : 1;
+    struct pool pl = {.b = b};
+    pthread_t th[64];
+    int started = 0;
+
+    if (nt > 64)
+        nt = 64;
+    if ((size_t)nt > b->nchunks)
+        nt = (int)b->nchunks;
+    atomic_init(&pl.next, 0);
+    atomic_init(&pl.rc, 0);
+    for (int i = 1; i < nt; i++)
+        if (!pthread_create(&th[started], NULL, parse_worker, &pl))
+            started++;
+    parse_worker(&pl);
+    for (int i = 0; i < started; i++)
+        pthread_join(th[i], NULL);
+    /* Line numbers: each chunk counted from 1; shift by its predecessors. */
+    for (size_t i = 0, line = 0; i < b->nchunks; i++) {
+        if (i && b->chunks[i].src != b->chunks[i - 1].src)
+            line = 0;
+        b->chunks[i].line0 = (uint32_t)line;
+        line += b->chunks[i].nlines;
+        for (size_t j = 0; j < b->chunks[i].nrecs; j++)
+            b->chunks[i].recs[j].line += b->chunks[i].line0;
+        for (size_t j = 0; j < b->chunks[i].nerrs; j++)
+            b->chunks[i].errs[j].line += b->chunks[i].line0;
+    }
+    return atomic_load(&pl.rc);
+}
+
+/* ---------------------------------------------------------------- apply */
+
+/* Open addressing on (hash, key); values are pointers. */
+struct slot {
+    uint64_t h;
+    const void *key;
+    uint32_t kn;
+    void *val;
+};
+
+struct table {
+    struct slot *s;
+    size_t cap, n;
+};
+
+static int table_init(struct table *t, size_t expect)
+{
+    t->cap = 1024;
+    while (t->cap < expect * 2)
+        t->cap <<= 1;
+    t->n = 0;
+    t->s = calloc(t->cap, sizeof *t->s);
+    return t->s ? PRB_OK : PRB_ENOMEM;
+}
+
+static struct slot *table_find(struct table *t, uint64_t h, const void *key, uint32_t kn)
+{
+    size_t i = h & (t->cap - 1);
+    for (;; i = (i + 1) & (t->cap - 1)) {
+        struct slot *s = &t->s[i];
+        if (!s->key || (s->h == h && s->kn == kn && !memcmp(s->key, key, kn)))
+            return s;
+    }
+}
+
+static int table_grow(struct table *t)
+{
+    struct table n = {calloc(t->cap * 2, sizeof *t->s), t->cap * 2, t->n};
+    if (!n.s)
+        return PRB_ENOMEM;
+    for (size_t i = 0; i < t->cap; i++)
+        if (t->s[i].key)
+            *table_find(&n, t->s[i].h, t->s[i].key, t->s[i].kn) = t->s[i];
+    free(t->s);
+    *t = n;
+    return PRB_OK;
+}
+
+static int table_put(struct table *t, struct slot *s, uint64_t h, const void *key, uint32_t kn,
+                     void *val)
+{
+    *s = (struct slot){h, key, kn, val};
+    if (++t->n * 2 > t->cap)
+        return table_grow(t);
+    return PRB_OK;
+}
+
+struct sstate {
+    prb_subject s;
+    int dirty;
+};
+
+struct fstate {
+    uint64_t rid;
+    uint32_t ver;
+    const unsigned char *cur;
+    uint32_t curlen;
+    const unsigned char *key;
+    uint32_t kn;
+    uint64_t subj;
+    int dirty;
+};
+
+struct put {
+    uint64_t pfx;
+    const unsigned char *k, *v;
+    uint32_t kn, vn;
+};
+
+struct plist {
+    struct put *p;
+    size_t n, cap;
+};
+
+struct apply {
+    prb_ingest *b;
+    prb_env *env;
+    MDB_txn *txn;
+    prb_arena a;
+    struct table subjects, frefs;
+    struct plist recs, idents;
+    struct sstate **touched;
+    size_t ntouched, tcap;
+    struct fstate **fdirty;
+    size_t nfdirty, fcap;
+    uint64_t next_subject;
+    prb_ingest_stats st;
+    /* apply-phase rejections */
+    prb_recerr *errs;
+    size_t nerrs, ecap;
+};
+
+static uint64_t prefix(const unsigned char *k, uint32_t n)
+{
+    uint64_t v = 0;
+    for (uint32_t i = 0; i < 8; i++)
+        v = v << 8 | (i < n ? k[i] : 0);
+    return v;
+}
+
+static int plist_add(struct plist *l, const void *k, uint32_t kn, const void *v, uint32_t vn)
+{
+    if (l->n == l->cap) {
+        struct put *n = realloc(l->p, (l->cap = l->cap * 2 + 4096) * sizeof *n);
+        if (!n)
+            return PRB_ENOMEM;
+        l->p = n;
+    }
+    l->p[l->n++] = (struct put){prefix(k, kn), k, v, kn, vn};
+    return PRB_OK;
+}
+
+static int put_cmp(const void *a, const void *b)
+{
+    const struct put *x = a, *y = b;
+    if (x->pfx != y->pfx)
+        return x->pfx < y->pfx ? -1 : 1;
+    uint32_t n = x->kn < y->kn ? x->kn : y->kn;
+    int c = memcmp(x->k, y->k, n);
+    return c ? c : (x->kn > y->kn) - (x->kn < y->kn);
+}
+
+static int sorted(const struct plist *l)
+{
+    for (size_t i = 1; i < l->n; i++)
+        if (put_cmp(&l->p[i - 1], &l->p[i]) > 0)
+            return 0;
+    return 1;
+}
+
+static int key_cmp(const void *a, size_t an, const void *b, size_t bn)
+{
+    size_t n = an < bn ? an : bn;
+    int c = memcmp(a, b, n);
+    return c ? c : (an > bn) - (an < bn);
+}
+
+/* Writes a list in key order; keys past the database's last are appended,
+ * which fills pages instead of splitting them. */
+static int bulk_put(struct apply *ap, MDB_dbi dbi, struct plist *l, const char *what)
+{
+    MDB_cursor *cur;
+    MDB_val lk, lv;
+    const void *last = NULL;
+    size_t lastn = 0;
+    int mrc;
+    if (!l->n)
+        return PRB_OK;
+    if (!sorted(l))
+        qsort(l->p, l->n, sizeof *l->p, put_cmp);
+    if ((mrc = mdb_cursor_open(ap->txn, dbi, &cur)))
+        return prb_mdb_fail(ap->env, mrc, what);
+    mrc = mdb_cursor_get(cur, &lk, &lv, MDB_LAST);
+    if (mrc == 0) {
+        last = lk.mv_data;
+        lastn = lk.mv_size;
+    } else if (mrc != MDB_NOTFOUND) {
+        mdb_cursor_close(cur);
+        return prb_mdb_fail(ap->env, mrc, what);
+    }
+    /* The last key may live in a page the appends below will change. */
+    unsigned char lastcopy[512];
+    if (last) {
+        memcpy(lastcopy, last, lastn);
+        last = lastcopy;
+    }
+    for (size_t i = 0; i < l->n; i++) {
+        const struct put *p = &l->p[i];
+        MDB_val k = {p->kn, (void *)p->k}, v = {p->vn, (void *)p->v};
+        int append = !last || key_cmp(p->k, p->kn, last, lastn) > 0;
+        if ((mrc = mdb_cursor_put(cur, &k, &v, append ? MDB_APPEND : 0))) {
+            mdb_cursor_close(cur);
+            return prb_mdb_fail(ap->env, mrc, what);
+        }
+        if (append) {
+            last = p->k;
+            lastn = p->kn;
+        }
+    }
+    mdb_cursor_close(cur);
+    return PRB_OK;
+}
+
+static int reject(struct apply *ap, const prb_rec *r, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int reject(struct apply *ap, const prb_rec *r, const char *field, const char *fmt, ...)
+{
+    char buf[512];
+    va_list va;
+    va_start(va, fmt);
+    vsnprintf(buf, sizeof buf, fmt, va);
+    va_end(va);
+    if (ap->nerrs == ap->ecap) {
+        prb_recerr *n = realloc(ap->errs, (ap->ecap = ap->ecap * 2 + 16) * sizeof *n);
+        if (!n)
+            return PRB_ENOMEM;
+        ap->errs = n;
+    }
+    char *reason = prb_arena_strndup(&ap->a, buf, strlen(buf));
+    if (!reason)
+        return PRB_ENOMEM;
+    ap->errs[ap->nerrs++] = (prb_recerr){r->src, r->line, field, reason};
+    return PRB_EREJECTED;
+}
+
+static int track(struct apply *ap, struct sstate *s)
+{
+    if (s->dirty)
+        return PRB_OK;
+    s->dirty = 1;
+    if (ap->ntouched == ap->tcap) {
+        struct sstate **n = realloc(ap->touched, (ap->tcap = ap->tcap * 2 + 1024) * sizeof *n);
+        if (!n)
+            return PRB_ENOMEM;
+        ap->touched = n;
+    }
+    ap->touched[ap->ntouched++] = s;
+    return PRB_OK;
+}
+
+/* Finds the subject an identifier names: in this batch, or in the store
+ * (then every identifier of that subject is entered in the table). */
+static int find_subject(struct apply *ap, const char *ident, struct sstate **out)
+{
+    uint32_t kn = (uint32_t)strlen(ident);
+    uint64_t h = prb_hash(ident, kn);
+    struct slot *sl = table_find(&ap->subjects, h, ident, kn);
+    MDB_val k = {kn, (void *)ident}, v;
+    int mrc, rc;
+    *out = sl->key ? sl->val : NULL;
+    if (sl->key)
+        return PRB_OK;
+    if ((mrc = mdb_get(ap->txn, ap->env->ident, &k, &v)) == MDB_NOTFOUND)
+        return PRB_OK;
+    if (mrc || v.mv_size != 8)
+        return mrc ? prb_mdb_fail(ap->env, mrc, "reading an identifier")
+                   : prb_seterr(ap->env->err, PRB_ECORRUPT, "identifier %s: bad value", ident);
+    uint64_t id = prb_get_be64(v.mv_data);
+    MDB_val sk = {8, v.mv_data}, sv;
+    if ((mrc = mdb_get(ap->txn, ap->env->subj, &sk, &sv)))
+        return prb_mdb_fail(ap->env, mrc, "reading a subject");
+    struct sstate *s = prb_arena_alloc(&ap->a, sizeof *s);
+    char *buf = prb_arena_alloc(&ap->a, sv.mv_size);
+    if (!s || !buf)
+        return PRB_ENOMEM;
+    memset(s, 0, sizeof *s);
+    if (prb_subject_decode(sv.mv_data, sv.mv_size, &s->s, buf, sv.mv_size))
+        return prb_seterr(ap->env->err, PRB_ECORRUPT, "subject %llu: malformed value",
+                          (unsigned long long)id);
+    s->s.id = id;
+    for (size_t i = 0; i < s->s.nidents; i++) {
+        const char *id2 = s->s.idents[i];
+        uint32_t n2 = (uint32_t)strlen(id2);
+        uint64_t h2 = prb_hash(id2, n2);
+        struct slot *s2 = table_find(&ap->subjects, h2, id2, n2);
+        if (!s2->key && (rc = table_put(&ap->subjects, s2, h2, id2, n2, s)))
+            return rc;
+    }
+    *out = s;
+    return PRB_OK;
+}
+
+static int link_ident(struct apply *ap, struct sstate *s, const char *ident)
+{
+    uint32_t kn = (uint32_t)strlen(ident);
+    uint64_t h = prb_hash(ident, kn);
+    struct slot *sl = table_find(&ap->subjects, h, ident, kn);
+    unsigned char *idv = prb_arena_alloc(&ap->a, 8);
+    int rc;
+    if (sl->key)
+        return PRB_OK;
+    if (!idv)
+        return PRB_ENOMEM;
+    prb_be64(idv, s->s.id);
+    s->s.idents[s->s.nidents++] = ident;
+    if ((rc = table_put(&ap->subjects, sl, h, ident, kn, s)) || (rc = track(ap, s)))
+        return rc;
+    return plist_add(&ap->idents, ident, kn, idv, 8);
+}
+
+/* Resolves the record's identifiers to one subject, or to none yet. */
+static int resolve(struct apply *ap, const prb_rec *r, struct sstate **out)
+{
+    struct sstate *s, *o;
+    const char *kinds[] = {"", "person", "company"};
+    int rc;
+    if ((rc = find_subject(ap, r->ident, &s)))
+        return rc;
+    for (size_t i = 0; i < r->naliases; i++) {
+        if ((rc = find_subject(ap, r->aliases[i], &o)))
+            return rc;
+        if (o && s && o != s)
+            return reject(ap, r, "subject.aliases",
+                          "%s and %s are identifiers of two different subjects", r->ident,
+                          r->aliases[i]);
+        if (o && !s)
+            s = o;
+    }
+    if (s && s->s.kind != r->kind)
+        return reject(ap, r, "subject.kind", "%s is a %s in the register, not a %s", r->ident,
+                      kinds[s->s.kind & 3], kinds[r->kind & 3]);
+    if (s && s->s.nidents + r->naliases + 1 > PRB_MAX_IDENTS)
+        return reject(ap, r, "subject.aliases", "a subject has at most %d identifiers",
+                      PRB_MAX_IDENTS);
+    *out = s;
+    return PRB_OK;
+}
+
+/* The (furnisher, ref) entry: in this batch, in the store, or new. */
+static int find_fref(struct apply *ap, const prb_rec *r, struct slot **slot, struct fstate **out)
+{
+    uint32_t kn = r->furnisher.n + 1 + r->ref.n;
+    unsigned char *key = prb_arena_alloc(&ap->a, kn);
+    MDB_val k = {kn, key}, v;
+    int mrc;
+    if (!key)
+        return PRB_ENOMEM;
+    memcpy(key, r->furnisher.p, r->furnisher.n);
+    key[r->furnisher.n] = 0;
+    memcpy(key + r->furnisher.n + 1, r->ref.p, r->ref.n);
+    uint64_t h = prb_hash(key, kn);
+    *slot = table_find(&ap->frefs, h, key, kn);
+    (*slot)->h = h;
+    *out = (*slot)->key ? (*slot)->val : NULL;
+    if (*out)
+        return PRB_OK;
+    struct fstate *f = prb_arena_alloc(&ap->a, sizeof *f);
+    if (!f)
+        return PRB_ENOMEM;
+    memset(f, 0, sizeof *f);
+    f->key = key;
+    f->kn = kn;
+    if ((mrc = mdb_get(ap->txn, ap->env->fref, &k, &v)) == MDB_NOTFOUND) {
+        *out = f; /* rid 0: not stored yet */
+        return PRB_OK;
+    }
+    if (mrc || v.mv_size != PRB_RECKEY_LEN)
+        return mrc ? prb_mdb_fail(ap->env, mrc, "reading the (furnisher, ref) index")
+                   : prb_seterr(ap->env->err, PRB_ECORRUPT, "(furnisher, ref) index: bad value");
+    const unsigned char *rv = v.mv_data;
+    f->rid = prb_get_be64(rv);
+    f->ver = (uint32_t)(rv[8] << 8 | rv[9]);
+    f->subj = f->rid >> PRB_RSEQ_BITS;
+    MDB_val rk = {PRB_RECKEY_LEN, (void *)rv}, cv;
+    if ((mrc = mdb_get(ap->txn, ap->env->rec, &rk, &cv)))
+        return prb_mdb_fail(ap->env, mrc, "reading a record the index points at");
+    f->cur = cv.mv_data;
+    f->curlen = (uint32_t)cv.mv_size;
+    *out = f;
+    return PRB_OK;
+}
+
+static int new_subject(struct apply *ap, const prb_rec *r, struct sstate **out)
+{
+    struct sstate *s = prb_arena_alloc(&ap->a, sizeof *s);
+    if (!s)
+        return PRB_ENOMEM;
+    memset(s, 0, sizeof *s);
+    s->s.id = ap->next_subject++;
+    s->s.kind = r->kind;
+    s->s.next_rseq = 1;
+    s->s.created = ap->b->today;
+    *out = s;
+    return link_ident(ap, s, r->ident);
+}
+
+static int add_version(struct apply *ap, struct fstate *f, const prb_rec *r)
+{
+    unsigned char *k = prb_arena_alloc(&ap->a, PRB_RECKEY_LEN);
+    if (!k)
+        return PRB_ENOMEM;
+    prb_reckey(k, f->rid, f->ver);
+    f->cur = r->packed;
+    f->curlen = r->packed_len;
+    if (!f->dirty) {
+        f->dirty = 1;
+        if (ap->nfdirty == ap->fcap) {
+            struct fstate **n = realloc(ap->fdirty, (ap->fcap = ap->fcap * 2 + 4096) * sizeof *n);
+            if (!n)
+                return PRB_ENOMEM;
+            ap->fdirty = n;
+        }
+        ap->fdirty[ap->nfdirty++] = f;
+    }
+    return plist_add(&ap->recs, k, PRB_RECKEY_LEN, r->packed, r->packed_len);
+}
+
+static int apply_one(struct apply *ap, const prb_rec *r)
+{
+    struct sstate *s = NULL;
+    struct fstate *f;
+    struct slot *fslot;
+    int rc;
+    if ((rc = resolve(ap, r, &s)) || (rc = find_fref(ap, r, &fslot, &f)))
+        return rc;
+    if (f->rid && (!s || f->subj != s->s.id))
+        return reject(ap, r, "subject.id",
+                      "record %.*s of %.*s is held about another subject; a correction cannot "
+                      "move it (ask the register to delete it, then report it anew)",
+                      (int)r->ref.n, r->ref.p, (int)r->furnisher.n, r->furnisher.p);
+    if (!s && (rc = new_subject(ap, r, &s)))
+        return rc;
+    for (size_t i = 0; i < r->naliases; i++)
+        if ((rc = link_ident(ap, s, r->aliases[i])))
+            return rc;
+    if (!fslot->key && (rc = table_put(&ap->frefs, fslot, fslot->h, f->key, f->kn, f)))
+        return rc;
+    if (!f->rid) {
+        if (s->s.next_rseq >= (1u << PRB_RSEQ_BITS))
+            return reject(ap, r, "subject.id", "the subject has the most records one may hold");
+        f->rid = s->s.id << PRB_RSEQ_BITS | s->s.next_rseq++;
+        f->subj = s->s.id;
+        f->ver = 1;
+        ap->st.accepted++;
+        if ((rc = track(ap, s)))
+            return rc;
+        return add_version(ap, f, r);
+    }
+    if (prb_record_same(f->cur, f->curlen, r->packed, r->packed_len)) {
+        ap->st.unchanged++;
+        return PRB_OK;
+    }
+    if (f->ver == 0xffff)
+        return reject(ap, r, "ref", "the record has the most versions one may hold");
+    f->ver++;
+    ap->st.corrected++;
+    return add_version(ap, f, r);
+}
+
+static int write_all(struct apply *ap)
+{
+    struct plist subj = {0}, fref = {0};
+    unsigned char next[8];
+    int rc = PRB_OK, mrc;
+    for (size_t i = 0; i < ap->ntouched; i++) {
+        struct sstate *s = ap->touched[i];
+        unsigned char *k = prb_arena_alloc(&ap->a, 8);
+        unsigned char *v = prb_arena_alloc(&ap->a, prb_subject_size(&s->s));
+        if (!k || !v) {
+            rc = PRB_ENOMEM;
+            goto out;
+        }
+        prb_be64(k, s->s.id);
+        size_t vn = prb_subject_encode(&s->s, v);
+        if ((rc = plist_add(&subj, k, 8, v, (uint32_t)vn)))
+            goto out;
+    }
+    for (size_t i = 0; i < ap->nfdirty; i++) {
+        struct fstate *f = ap->fdirty[i];
+        unsigned char *v = prb_arena_alloc(&ap->a, PRB_RECKEY_LEN);
+        if (!v) {
+            rc = PRB_ENOMEM;
+            goto out;
+        }
+        prb_reckey(v, f->rid, f->ver);
+        if ((rc = plist_add(&fref, f->key, f->kn, v, PRB_RECKEY_LEN)))
+            goto out;
+    }
+    if ((rc = bulk_put(ap, ap->env->rec, &ap->recs, "writing records")) ||
+        (rc = bulk_put(ap, ap->env->fref, &fref, "writing the (furnisher, ref) index")) ||
+        (rc = bulk_put(ap, ap->env->ident, &ap->idents, "writing identifiers")) ||
+        (rc = bulk_put(ap, ap->env->subj, &subj, "writing subjects")))
+        goto out;
+    prb_be64(next, ap->next_subject);
+    MDB_val nk = {12, "next_subject"}, nv = {8, next};
+    if ((mrc = mdb_put(ap->txn, ap->env->meta, &nk, &nv, 0)))
+        rc = prb_mdb_fail(ap->env, mrc, "writing the subject counter");
+out:
+    free(subj.p);
+    free(fref.p);
+    return rc == PRB_ENOMEM ? prb_seterr(ap->env->err, rc, "ingest: out of memory") : rc;
+}
+
+static void apply_free(struct apply *ap)
+{
+    if (ap->txn)
+        mdb_txn_abort(ap->txn);
+    ap->txn = NULL;
+    free(ap->subjects.s);
+    free(ap->frefs.s);
+    free(ap->recs.p);
+    free(ap->idents.p);
+    free(ap->touched);
+    free(ap->fdirty);
+    free(ap->errs);
+    prb_arena_free(&ap->a);
+}
+
+static size_t total_recs(const prb_ingest *b)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < b->nchunks; i++)
+        n += b->chunks[i].nrecs;
+    return n;
+}
+
+/* One attempt at the write transaction. Returns PRB_EFULL if the map must
+ * grow (the caller retries), PRB_EREJECTED if records were refused here. */
+static int apply_batch(prb_ingest *b, struct apply *ap)
+{
+    prb_env *env = b->env;
+    size_t n = total_recs(b);
+    MDB_val k = {12, "next_subject"}, v;
+    int rc, mrc;
+
+    memset(ap, 0, sizeof *ap);
+    ap->b = b;
+    ap->env = env;
+    prb_arena_init(&ap->a, 1 << 20);
+    if ((rc = table_init(&ap->subjects, n)) || (rc = table_init(&ap->frefs, n)))
+        return prb_seterr(env->err, rc, "ingest: out of memory");
+    if ((mrc = mdb_txn_begin(env->mdb, NULL, 0, &ap->txn)))
+        return prb_mdb_fail(env, mrc, "starting the batch");
+    if ((mrc = mdb_get(ap->txn, env->meta, &k, &v)) || v.mv_size != 8)
+        return mrc ? prb_mdb_fail(env, mrc, "reading the subject counter")
+                   : prb_seterr(env->err, PRB_ECORRUPT, "subject counter: bad value");
+    ap->next_subject = prb_get_be64(v.mv_data);
+    int rejected = 0;
+    for (size_t i = 0; i < b->nchunks; i++)
+        for (size_t j = 0; j < b->chunks[i].nrecs; j++) {
+            rc = apply_one(ap, &b->chunks[i].recs[j]);
+            if (rc == PRB_EREJECTED) {
+                rejected = 1;
+                continue;
+            }
+            if (rc)
+                return rc == PRB_ENOMEM ? prb_seterr(env->err, rc, "ingest: out of memory") : rc;
+        }
+    if (rejected && !b->opts.skip_bad)
+        return PRB_EREJECTED;
+    if ((rc = write_all(ap)))
+        return rc;
+    mrc = mdb_txn_commit(ap->txn);
+    ap->txn = NULL;
+    if (mrc)
+        return prb_mdb_fail(env, mrc, "committing the batch");
+    return PRB_OK;
+}
+
+static int cmp_err(const void *a, const void *b)
+{
+    const prb_recerr *x = a, *y = b;
+    if (x->src != y->src)
+        return x->src < y->src ? -1 : 1;
+    return (x->line > y->line) - (x->line < y->line);
+}
+
+/* Gathers parse and apply rejections into "FILE:LINE: FIELD: reason". */
+static int format_errors(prb_ingest *b, const struct apply *ap)
+{
+    size_t n = ap->nerrs;
+    for (size_t i = 0; i < b->nchunks; i++)
+        n += b->chunks[i].nerrs;
+    prb_recerr *all = malloc((n + 1) * sizeof *all);
+    if (!all || !(b->msgs = calloc(n + 1, sizeof *b->msgs))) {
+        free(all);
+        return PRB_ENOMEM;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < b->nchunks; i++)
+        for (size_t j = 0; j < b->chunks[i].nerrs; j++)
+            all[k++] = b->chunks[i].errs[j];
+    for (size_t j = 0; j < ap->nerrs; j++)
+        all[k++] = ap->errs[j];
+    qsort(all, n, sizeof *all, cmp_err);
+    for (size_t i = 0; i < n; i++) {
+        b->msgs[i] = prb_arena_printf(&b->msg_arena, "%s:%u: %s: %s", b->in[all[i].src].name,
+                                      all[i].line, all[i].field, all[i].reason);
+        if (!b->msgs[i]) {
+            free(all);
+            return PRB_ENOMEM;
+        }
+    }
+    b->nmsgs = n;
+    free(all);
+    return PRB_OK;
+}
+
+int prb_ingest_commit(prb_ingest *b, prb_ingest_stats *stats)
+{
+    prb_env *env = b->env;
+    struct apply ap;
+    int rc;
+    size_t nbad = 0;
+
+    if (b->done)
+        return prb_seterr(env->err, PRB_EINVAL, "ingest: batch already committed");
+    b->done = 1;
+    if ((rc = make_chunks(b)) || (rc = parse_all(b)))
+        return prb_seterr(env->err, rc, "ingest: out of memory while parsing");
+    for (size_t i = 0; i < b->nchunks; i++)
+        nbad += b->chunks[i].nerrs;
+    memset(&ap, 0, sizeof ap);
+    if (nbad && !b->opts.skip_bad) {
+        rc = PRB_EREJECTED;
+    } else {
+        while ((rc = apply_batch(b, &ap)) == PRB_EFULL) {
+            apply_free(&ap);
+            if ((rc = prb_env_grow(env)))
+                break;
+        }
+    }
+    int frc = format_errors(b, &ap);
+    if (stats) {
+        memset(stats, 0, sizeof *stats);
+        if (rc == PRB_OK)
+            *stats = ap.st;
+        stats->rejected = b->nmsgs;
+    }
+    apply_free(&ap);
+    if (frc && !rc)
+        rc = prb_seterr(env->err, frc, "ingest: out of memory");
+    if (rc == PRB_EREJECTED)
+        prb_seterr(env->err, rc, "ingest: %zu bad record%s; nothing was written%s", b->nmsgs,
+                   b->nmsgs == 1 ? "" : "s", " (use --skip-bad to load the good ones)");
+    return rc;
+}

@@ -1,0 +1,308 @@
+/*
+ * internal.h - what the engine's files share and the public header hides:
+ * the error buffer every handle carries, byte slices, the arena the
+ * ingest threads allocate from, and the policy's in-memory shape.
+ */
+#ifndef PRB_INTERNAL_H
+#define PRB_INTERNAL_H
+
+#include "probity.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stddef.h>
+
+#define PRB_ERRMSG_MAX 1024
+
+/* A borrowed run of bytes (not NUL-terminated). */
+typedef struct prb_slice {
+    const char *p;
+    uint32_t n;
+} prb_slice;
+
+/* Formats a message into buf (size PRB_ERRMSG_MAX) and returns rc, so a
+ * failing path reads `return prb_seterr(env->err, PRB_EINVAL, "...")`. */
+int prb_seterr(char *buf, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* ----------------------------------------------------------------- arena */
+
+/* A bump allocator: many small allocations, freed together. Ingest uses
+ * one per parse thread so threads never share an allocator. */
+typedef struct prb_arena {
+    struct prb_ablock *head;
+    size_t block;
+} prb_arena;
+
+void prb_arena_init(prb_arena *a, size_t block);
+void *prb_arena_alloc(prb_arena *a, size_t n); /* 8-aligned; NULL if OOM */
+char *prb_arena_strndup(prb_arena *a, const char *s, size_t n);
+char *prb_arena_printf(prb_arena *a, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void prb_arena_free(prb_arena *a);
+
+/* ---------------------------------------------------------------- policy */
+
+#define PRB_NAME_MAX 64
+#define PRB_MAX_FIELDS 32
+#define PRB_MAX_ENUM 64
+
+enum prb_polarity { PRB_ADVERSE = 1, PRB_POSITIVE, PRB_NEUTRAL };
+
+typedef struct prb_fielddef {
+    char *name;
+    int type; /* enum prb_ftype */
+    int required;
+    int64_t min, max; /* integer bounds */
+    uint32_t max_length;
+    size_t nvalues; /* enum */
+    char **values;
+} prb_fielddef;
+
+typedef struct prb_catdef {
+    char *name;
+    char *description;
+    unsigned kinds; /* bit (1 << PRB_PERSON) | (1 << PRB_COMPANY) */
+    int polarity;
+    size_t nfields;
+    prb_fielddef *fields;
+    int currency_field; /* index of the currency field, -1 if none */
+    int32_t days_after_event;
+    int32_t days_after_settlement; /* -1: settlement does not shorten */
+    int32_t max_days;
+    int32_t notice_days;
+    uint64_t purposes; /* bit i: purpose i */
+} prb_catdef;
+
+typedef struct prb_purposedef {
+    char *name;
+    char *description;
+    unsigned kinds;
+} prb_purposedef;
+
+struct prb_policy {
+    char *name; /* file name used in messages */
+    char *version;
+    char *text; /* the policy file as loaded */
+    size_t text_len;
+    unsigned schemes; /* bit (1 << enum prb_scheme) */
+    int32_t dispute_deadline_days;
+    size_t ncategories;
+    prb_catdef *categories;
+    size_t npurposes;
+    prb_purposedef *purposes;
+    char err[PRB_ERRMSG_MAX];
+};
+
+/* Index of category name[0..n), or -1. */
+int prb_policy_category(const prb_policy *p, const char *name, size_t n);
+int prb_catdef_field(const prb_catdef *c, const char *name, size_t n);
+
+/* ------------------------------------------------------------- retention */
+
+/* Last day before which the record may be kept: from that day on it is
+ * expired and must be deleted. settled is PRB_NO_DATE when not settled. */
+int32_t prb_retention_expires(const prb_catdef *c, int32_t event, int32_t settled);
+/* First day an adverse record may be used: the notice period runs from
+ * when the register learnt of it, never from an event it was told late. */
+int32_t prb_effective_from(const prb_catdef *c, int32_t event, int32_t first_received);
+
+/* ---------------------------------------------------------------- record */
+
+/* How a value arrived: JSON types, or untyped text from a CSV cell. */
+enum prb_jtype { PRB_J_ABSENT = 0, PRB_J_NULL, PRB_J_STR, PRB_J_NUM, PRB_J_BOOL, PRB_J_TEXT };
+
+typedef struct prb_rawval {
+    prb_slice v; /* string contents with escapes decoded, or the number's text */
+    int type;    /* enum prb_jtype */
+} prb_rawval;
+
+#define PRB_MAX_ALIASES 8
+
+/* A record as read from NDJSON or CSV, before it is checked against the
+ * policy. Slices point into the input or into the parse arena. */
+typedef struct prb_raw {
+    prb_rawval furnisher, ref, kind, id, category, status, event_date, settled_date, legal_basis;
+    size_t naliases;
+    prb_rawval aliases[PRB_MAX_ALIASES];
+    size_t nfields;
+    prb_slice fname[PRB_MAX_FIELDS];
+    prb_rawval fval[PRB_MAX_FIELDS];
+} prb_raw;
+
+/* A record checked against the policy and packed for the store. */
+typedef struct prb_rec {
+    uint32_t src, line; /* input index and line, for messages */
+    uint8_t kind;
+    uint8_t naliases;
+    uint16_t cat;
+    int32_t event, settled;
+    const char *ident; /* canonical identifier */
+    const char *aliases[PRB_MAX_ALIASES];
+    prb_slice furnisher, ref;
+    const unsigned char *packed; /* the stored value (layout in record.c) */
+    uint32_t packed_len;
+} prb_rec;
+
+/* Where a record went wrong: field is a static name or an arena string. */
+typedef struct prb_recerr {
+    uint32_t src, line;
+    const char *field;
+    const char *reason;
+} prb_recerr;
+
+/* Checks raw against the policy as of day today and packs it. On a bad
+ * record fills *err (field, reason in arena) and returns PRB_EINVAL or
+ * PRB_EREFUSED. forced_furnisher may be NULL. */
+int prb_record_check(const prb_policy *p, const prb_raw *raw, const char *forced_furnisher,
+                     int32_t today, prb_arena *a, prb_rec *out, prb_recerr *err);
+
+/* The stored layout of one record version. All multi-byte integers are
+ * little-endian, as LMDB files are not portable across byte orders anyway.
+ *
+ *   0  u8   layout version (1)
+ *   1  u8   status (enum prb_status)
+ *   2  u8   category name length C
+ *   3  u8   number of fields F
+ *   4  i32  event date            8  i32 settled date (INT32_MIN: none)
+ *  12  i32  received (as-of day this version was stored)
+ *  16  u16  furnisher length U   18  u16 ref length R
+ *  20  u16  legal basis length L 22  u16 zero
+ *  24  category, furnisher, ref, legal basis (no terminators)
+ *      then F times: u8 name length, name, u8 type, and either an i64
+ *      (integer, amount in minor units, date) or u16 length + bytes.
+ *
+ * The received day is not part of the content: two versions are the same
+ * record when every other byte matches.
+ */
+#define PRB_REC_LAYOUT 1
+#define PRB_REC_HDR 24
+#define PRB_REC_RECEIVED_OFF 12
+
+int prb_record_same(const unsigned char *a, size_t an, const unsigned char *b, size_t bn);
+void prb_record_set_received(unsigned char *packed, int32_t day);
+
+/* Decoded view of a packed version; strings are copied into buf (which
+ * must hold packed_len + 64 + 2 * nfields bytes, see prb_record_bufsize) so
+ * they can be NUL-terminated. Returns PRB_ECORRUPT on a malformed value. */
+size_t prb_record_bufsize(size_t packed_len);
+int prb_record_decode(const unsigned char *v, size_t n, char *buf, prb_record_view *rv,
+                      prb_field_view *fields, size_t maxfields);
+
+/* Currency exponent (digits after the point) of an ISO 4217 code. */
+int prb_currency_scale(const char *code, size_t n);
+
+/* ----------------------------------------------------------------- dates */
+
+int32_t prb_day_of(int64_t unix_seconds);
+
+/* ---------------------------------------------------------------- hashes */
+
+static inline uint64_t prb_hash(const void *p, size_t n)
+{
+    /* FNV-1a with a final avalanche: keys are short identifiers and refs. */
+    const unsigned char *s = p;
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < n; i++) {
+        h ^= s[i];
+        h *= 1099511628211ULL;
+    }
+    h ^= h >> 29;
+    h *= 0xbf58476d1ce4e5b9ULL;
+    h ^= h >> 32;
+    return h;
+}
+
+#endif
+
+/* ----------------------------------------------------------------- store */
+
+#include <lmdb.h>
+
+/* The named LMDB databases of a register (one environment per directory).
+ *   meta   name -> value (format, next subject id)
+ *   subj   subject id (be64) -> subject value (layout in store.c)
+ *   ident  canonical identifier -> subject id (be64)
+ *   rec    record id (be64) + version (be16) -> packed record version
+ *   fref   furnisher '\0' ref -> record id (be64) + current version (be16)
+ * A record id is the subject id << 24 | the subject's record number, so a
+ * subject's records are one contiguous key range of rec. */
+struct prb_env {
+    MDB_env *mdb;
+    MDB_dbi meta, subj, ident, rec, fref;
+    prb_policy *policy;
+    int64_t now;
+    size_t mapsize;
+    char *dir;
+    char err[PRB_ERRMSG_MAX];
+};
+
+#define PRB_RSEQ_BITS 24
+#define PRB_RECKEY_LEN 10
+#define PRB_SUBJ_LAYOUT 1
+#define PRB_SUBJ_HDR 12
+
+static inline void prb_be64(unsigned char *w, uint64_t v)
+{
+    for (int i = 7; i >= 0; i--, v >>= 8)
+        w[i] = (unsigned char)v;
+}
+
+static inline uint64_t prb_get_be64(const unsigned char *r)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | r[i];
+    return v;
+}
+
+static inline void prb_reckey(unsigned char k[PRB_RECKEY_LEN], uint64_t id, uint32_t ver)
+{
+    prb_be64(k, id);
+    k[8] = (unsigned char)(ver >> 8);
+    k[9] = (unsigned char)ver;
+}
+
+/* Sets env->err from an LMDB failure and returns the matching code. */
+int prb_mdb_fail(prb_env *env, int mrc, const char *what);
+/* Grows the map after MDB_MAP_FULL; no transaction may be open. */
+int prb_env_grow(prb_env *env);
+
+/* The subject value: kind, identifiers, next record number. */
+typedef struct prb_subject {
+    uint64_t id;
+    uint8_t kind;
+    uint32_t next_rseq;
+    int32_t created;
+    uint16_t nidents;
+    const char *idents[64];
+} prb_subject;
+
+#define PRB_MAX_IDENTS 64
+int prb_subject_decode(const unsigned char *v, size_t n, prb_subject *s, char *buf, size_t buflen);
+/* Packs s into buf (at least prb_subject_size bytes); returns its length. */
+size_t prb_subject_size(const prb_subject *s);
+size_t prb_subject_encode(const prb_subject *s, unsigned char *buf);
+
+/* ----------------------------------------------------------- input formats */
+
+/* Parses one NDJSON line p[0..n) (no newline) into raw. Strings without
+ * escapes point into the line; decoded ones live in a. On bad input fills
+ * err->field and err->reason and returns PRB_EINVAL. */
+int prb_ndjson_parse(const char *p, size_t n, prb_arena *a, prb_raw *raw, prb_recerr *err);
+
+/* CSV with a header row (RFC 4180). */
+typedef struct prb_csv {
+    int ncols;
+    int role[PRB_MAX_FIELDS + 16]; /* what each column holds; see csv.c */
+    prb_slice name[PRB_MAX_FIELDS + 16];
+} prb_csv;
+
+/* Reads the header row at *p, advancing *p; *lines gets the lines used. */
+int prb_csv_header(prb_csv *h, const prb_policy *pol, const char **p, const char *end,
+                   prb_arena *a, prb_recerr *err, uint32_t *lines);
+/* Reads the next row into raw, advancing *p past it; *lines gets the lines
+ * it spanned. Returns PRB_OK, PRB_ENOTFOUND at the end, or PRB_EINVAL. A
+ * bad row is still consumed so reading can go on with the next. */
+int prb_csv_row(const prb_csv *h, const char **p, const char *end, prb_arena *a, prb_raw *raw,
+                prb_recerr *err, uint32_t *lines);

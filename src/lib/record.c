@@ -1,0 +1,625 @@
+/*
+ * record.c - one reported fact: checking a raw record (from NDJSON or CSV)
+ * against the policy, packing it into the stored layout described in
+ * internal.h, and decoding stored versions back into views. Both input
+ * formats end here, so a record means the same thing and is refused with
+ * the same words whichever way it came in (DESIGN invariants 1, 2, 6).
+ */
+#include "internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* ISO 4217 active codes; the exceptions to two minor digits follow. */
+static const char currencies[] =
+    "AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN "
+    "BWP BYN BZD CAD CDF CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD "
+    "FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY "
+    "KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP "
+    "MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR "
+    "RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS TMT "
+    "TND TOP TRY TTD TWD TZS UAH UGX USD UYU UZS VES VND VUV WST XAF XCD XOF XPF YER ZAR ZMW "
+    "ZWL";
+static const char scale0[] = "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX VND VUV XAF XOF XPF";
+static const char scale3[] = "BHD IQD JOD KWD LYD OMR TND";
+
+static int in_list(const char *list, const char *code, size_t n)
+{
+    if (n != 3)
+        return 0;
+    for (const char *p = list; *p; p += p[3] ? 4 : 3)
+        if (!memcmp(p, code, 3))
+            return 1;
+    return 0;
+}
+
+int prb_currency_scale(const char *code, size_t n)
+{
+    if (!in_list(currencies, code, n))
+        return -1;
+    return in_list(scale0, code, n) ? 0 : in_list(scale3, code, n) ? 3 : 2;
+}
+
+/* ------------------------------------------------------------ checking */
+
+struct chk {
+    const prb_policy *p;
+    prb_arena *a;
+    prb_recerr *err;
+    int32_t today;
+};
+
+static int bad(struct chk *c, int rc, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int bad(struct chk *c, int rc, const char *field, const char *fmt, ...)
+{
+    char why[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
+    c->err->field = field;
+    c->err->reason = prb_arena_strndup(c->a, why, strlen(why));
+    if (!c->err->reason)
+        c->err->reason = "out of memory";
+    return rc;
+}
+
+static const char *field_path(struct chk *c, const char *name, size_t n)
+{
+    char *s = prb_arena_printf(c->a, "fields.%.*s", (int)(n > 64 ? 64 : n), name);
+    return s ? s : "fields";
+}
+
+/* Text safe to store and print: UTF-8 was checked by the parser; here
+ * control characters and surrounding blanks are refused. */
+static int plain_text(prb_slice s)
+{
+    if (s.n && (s.p[0] == ' ' || s.p[s.n - 1] == ' '))
+        return 0;
+    for (uint32_t i = 0; i < s.n; i++)
+        if ((unsigned char)s.p[i] < 0x20 || s.p[i] == 0x7f)
+            return 0;
+    return 1;
+}
+
+static int need_string(struct chk *c, const prb_rawval *v, const char *field, uint32_t maxlen)
+{
+    if (v->type == PRB_J_ABSENT || v->type == PRB_J_NULL || (v->type != PRB_J_NUM && !v->v.n &&
+                                                              v->type != PRB_J_BOOL))
+        return bad(c, PRB_EINVAL, field, "required");
+    if (v->type != PRB_J_STR && v->type != PRB_J_TEXT)
+        return bad(c, PRB_EINVAL, field, "must be a string");
+    if (v->v.n > maxlen)
+        return bad(c, PRB_EINVAL, field, "longer than %u bytes", maxlen);
+    if (!plain_text(v->v))
+        return bad(c, PRB_EINVAL, field,
+                   "must not hold control characters or leading or trailing blanks");
+    return PRB_OK;
+}
+
+static int furnisher_name_ok(prb_slice s)
+{
+    if (s.n == 0 || s.n > 63)
+        return 0;
+    for (uint32_t i = 0; i < s.n; i++) {
+        char ch = s.p[i];
+        int ok = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+                 (i > 0 && (ch == '-' || ch == '_' || ch == '.'));
+        if (!ok)
+            return 0;
+    }
+    return 1;
+}
+
+static int check_date(struct chk *c, const prb_rawval *v, const char *field, int32_t *day)
+{
+    if (v->type != PRB_J_STR && v->type != PRB_J_TEXT)
+        return bad(c, PRB_EINVAL, field, "must be a date string YYYY-MM-DD");
+    if (prb_date_parse(v->v.p, v->v.n, day))
+        return bad(c, PRB_EINVAL, field, "'%.*s' is not a date YYYY-MM-DD", (int)(v->v.n > 40 ? 40 : v->v.n),
+                   v->v.p);
+    if (*day > c->today) {
+        char t[11];
+        prb_date_format(c->today, t);
+        return bad(c, PRB_EINVAL, field, "%.10s is in the future (as of %s)", v->v.p, t);
+    }
+    return PRB_OK;
+}
+
+static int check_ident(struct chk *c, const prb_rawval *v, const char *field, prb_slice furnisher,
+                       const char **out)
+{
+    char buf[PRB_IDENT_MAX];
+    int scheme;
+    if (v->type == PRB_J_ABSENT || v->type == PRB_J_NULL)
+        return bad(c, PRB_EINVAL, field, "required");
+    if (v->type != PRB_J_STR && v->type != PRB_J_TEXT)
+        return bad(c, PRB_EINVAL, field, "must be a string SCHEME:VALUE");
+    if (prb_ident_normalize(v->v.p, v->v.n, buf, sizeof buf, &scheme))
+        return bad(c, PRB_EINVAL, field, "%s", buf);
+    if (!(c->p->schemes & (1u << scheme)))
+        return bad(c, PRB_EINVAL, field, "identifier scheme of '%s' is not allowed by the policy",
+                   buf);
+    if (scheme == PRB_SCHEME_EXT) {
+        /* A furnisher's own keys live in its namespace only. */
+        size_t fl = strcspn(buf + 4, ":");
+        if (fl != furnisher.n || memcmp(buf + 4, furnisher.p, fl))
+            return bad(c, PRB_EINVAL, field, "'%s' is another furnisher's key; use ext:%.*s:KEY",
+                       buf, (int)furnisher.n, furnisher.p);
+    }
+    *out = prb_arena_strndup(c->a, buf, strlen(buf));
+    return *out ? PRB_OK : bad(c, PRB_ENOMEM, field, "out of memory");
+}
+
+/* Parses a decimal string into minor units at the currency's scale. */
+static int parse_amount(prb_slice s, int scale, int64_t *out, const char **why)
+{
+    uint32_t i = 0;
+    int neg = 0, frac = -1;
+    int64_t v = 0;
+    if (i < s.n && s.p[i] == '-')
+        neg = 1, i++;
+    if (i == s.n || s.p[i] < '0' || s.p[i] > '9')
+        return *why = "is not a decimal number like 1250.00", -1;
+    for (; i < s.n; i++) {
+        char ch = s.p[i];
+        if (ch == '.' && frac < 0 && i + 1 < s.n) {
+            frac = 0;
+            continue;
+        }
+        if (ch < '0' || ch > '9')
+            return *why = "is not a decimal number like 1250.00", -1;
+        if (frac >= 0 && ++frac > scale)
+            return *why = "has more decimal places than its currency allows", -1;
+        if (v > 99999999999999999LL / 10)
+            return *why = "is too large", -1;
+        v = v * 10 + (ch - '0');
+    }
+    for (int k = frac < 0 ? 0 : frac; k < scale; k++)
+        v *= 10;
+    *out = neg ? -v : v;
+    return 0;
+}
+
+static int parse_integer(prb_slice s, int64_t *out)
+{
+    uint32_t i = 0;
+    int neg = 0;
+    int64_t v = 0;
+    if (i < s.n && s.p[i] == '-')
+        neg = 1, i++;
+    if (i == s.n || s.n - i > 17)
+        return -1;
+    for (; i < s.n; i++) {
+        if (s.p[i] < '0' || s.p[i] > '9')
+            return -1;
+        v = v * 10 + (s.p[i] - '0');
+    }
+    *out = neg ? -v : v;
+    return 0;
+}
+
+struct fval {
+    int present;
+    int64_t num;
+    prb_slice str;
+};
+
+static int check_field(struct chk *c, const prb_fielddef *d, const prb_rawval *v, const char *path,
+                       int scale, struct fval *out)
+{
+    const char *why;
+    int text = v->type == PRB_J_STR || v->type == PRB_J_TEXT;
+    out->present = 1;
+    switch (d->type) {
+    case PRB_FT_STRING:
+        return need_string(c, v, path, d->max_length);
+    case PRB_FT_CURRENCY:
+        if (!text || prb_currency_scale(v->v.p, v->v.n) < 0)
+            return bad(c, PRB_EINVAL, path, "must be an ISO 4217 currency code such as \"EUR\"");
+        return PRB_OK;
+    case PRB_FT_ENUM:
+        if (text)
+            for (size_t i = 0; i < d->nvalues; i++)
+                if (strlen(d->values[i]) == v->v.n && !memcmp(d->values[i], v->v.p, v->v.n))
+                    return PRB_OK;
+        return bad(c, PRB_EINVAL, path, "must be one of the values the policy lists (%s%s)",
+                   d->values[0], d->nvalues > 1 ? ", ..." : "");
+    case PRB_FT_DATE: {
+        int32_t day;
+        int rc = check_date(c, v, path, &day);
+        out->num = day;
+        return rc;
+    }
+    case PRB_FT_AMOUNT:
+        if (v->type == PRB_J_NUM)
+            return bad(c, PRB_EINVAL, path,
+                       "must be a decimal string such as \"1250.00\", not a JSON number "
+                       "(binary numbers lose cents)");
+        if (!text || parse_amount(v->v, scale, &out->num, &why))
+            return bad(c, PRB_EINVAL, path, "'%.*s' %s", (int)(v->v.n > 40 ? 40 : v->v.n), v->v.p,
+                       text ? why : "must be a decimal string");
+        return PRB_OK;
+    case PRB_FT_INTEGER:
+        if ((v->type != PRB_J_NUM && v->type != PRB_J_TEXT) || parse_integer(v->v, &out->num))
+            return bad(c, PRB_EINVAL, path, "must be a whole number");
+        if (out->num < d->min || out->num > d->max)
+            return bad(c, PRB_EINVAL, path, "%lld is outside %lld..%lld", (long long)out->num,
+                       (long long)d->min, (long long)d->max);
+        return PRB_OK;
+    }
+    return bad(c, PRB_EINVAL, path, "field type unknown");
+}
+
+/* Matches raw fields to the category's definitions, in policy order, so
+ * identical content packs to identical bytes whatever the input order. */
+static int check_fields(struct chk *c, const prb_raw *raw, const prb_catdef *cat,
+                        struct fval *vals, int *scale)
+{
+    int idx[PRB_MAX_FIELDS];
+    char term[64];
+    const char *cls;
+    for (size_t i = 0; i < cat->nfields; i++)
+        idx[i] = -1;
+    for (size_t i = 0; i < raw->nfields; i++) {
+        int f = prb_catdef_field(cat, raw->fname[i].p, raw->fname[i].n);
+        const char *path = field_path(c, raw->fname[i].p, raw->fname[i].n);
+        if (f < 0) {
+            char name[80];
+            snprintf(name, sizeof name, "%.*s", (int)(raw->fname[i].n > 64 ? 64 : raw->fname[i].n),
+                     raw->fname[i].p);
+            if ((cls = prb_refused_class(name, term, sizeof term)))
+                return bad(c, PRB_EREFUSED, path,
+                           "refused: '%s' is %s data, which probity never holds "
+                           "(DESIGN invariant 1)",
+                           term, cls);
+            return bad(c, PRB_EINVAL, path, "category %s has no such field", cat->name);
+        }
+        if (raw->fval[i].type == PRB_J_NULL || raw->fval[i].type == PRB_J_ABSENT ||
+            (raw->fval[i].type == PRB_J_TEXT && raw->fval[i].v.n == 0))
+            continue; /* an explicit null is a missing value */
+        idx[f] = (int)i;
+    }
+    *scale = 2;
+    if (cat->currency_field >= 0 && idx[cat->currency_field] >= 0) {
+        const prb_rawval *v = &raw->fval[idx[cat->currency_field]];
+        int s = prb_currency_scale(v->v.p, v->v.n);
+        *scale = s < 0 ? 2 : s;
+    }
+    for (size_t f = 0; f < cat->nfields; f++) {
+        const prb_fielddef *d = &cat->fields[f];
+        const char *path = field_path(c, d->name, strlen(d->name));
+        vals[f].present = 0;
+        if (idx[f] < 0) {
+            if (d->required)
+                return bad(c, PRB_EINVAL, path, "required by category %s", cat->name);
+            continue;
+        }
+        int rc = check_field(c, d, &raw->fval[idx[f]], path, *scale, &vals[f]);
+        if (rc)
+            return rc;
+        vals[f].str = raw->fval[idx[f]].v;
+    }
+    return PRB_OK;
+}
+
+/* ------------------------------------------------------------- packing */
+
+static unsigned char *put16(unsigned char *w, uint32_t v)
+{
+    w[0] = (unsigned char)v;
+    w[1] = (unsigned char)(v >> 8);
+    return w + 2;
+}
+
+static unsigned char *put32(unsigned char *w, int32_t v)
+{
+    uint32_t u = (uint32_t)v;
+    for (int i = 0; i < 4; i++)
+        w[i] = (unsigned char)(u >> (8 * i));
+    return w + 4;
+}
+
+static unsigned char *put64(unsigned char *w, int64_t v)
+{
+    uint64_t u = (uint64_t)v;
+    for (int i = 0; i < 8; i++)
+        w[i] = (unsigned char)(u >> (8 * i));
+    return w + 8;
+}
+
+static unsigned char *putb(unsigned char *w, const void *p, size_t n)
+{
+    memcpy(w, p, n);
+    return w + n;
+}
+
+static int numeric(int type)
+{
+    return type == PRB_FT_INTEGER || type == PRB_FT_AMOUNT || type == PRB_FT_DATE;
+}
+
+static int pack(struct chk *c, const prb_catdef *cat, const struct fval *vals, int status,
+                int32_t event, int32_t settled, prb_slice furn, prb_slice ref, prb_slice lb,
+                prb_rec *out)
+{
+    size_t n = PRB_REC_HDR + strlen(cat->name) + furn.n + ref.n + lb.n, nf = 0;
+    for (size_t f = 0; f < cat->nfields; f++) {
+        if (!vals[f].present)
+            continue;
+        nf++;
+        n += 2 + strlen(cat->fields[f].name) + (numeric(cat->fields[f].type) ? 8 : 2 + vals[f].str.n);
+    }
+    unsigned char *buf = prb_arena_alloc(c->a, n), *w = buf;
+    if (!buf)
+        return bad(c, PRB_ENOMEM, "record", "out of memory");
+    *w++ = PRB_REC_LAYOUT;
+    *w++ = (unsigned char)status;
+    *w++ = (unsigned char)strlen(cat->name);
+    *w++ = (unsigned char)nf;
+    w = put32(w, event);
+    w = put32(w, settled);
+    w = put32(w, c->today);
+    w = put16(w, furn.n);
+    w = put16(w, ref.n);
+    w = put16(w, lb.n);
+    w = put16(w, 0);
+    w = putb(w, cat->name, strlen(cat->name));
+    w = putb(w, furn.p, furn.n);
+    w = putb(w, ref.p, ref.n);
+    w = putb(w, lb.p, lb.n);
+    for (size_t f = 0; f < cat->nfields; f++) {
+        const prb_fielddef *d = &cat->fields[f];
+        if (!vals[f].present)
+            continue;
+        *w++ = (unsigned char)strlen(d->name);
+        w = putb(w, d->name, strlen(d->name));
+        *w++ = (unsigned char)d->type;
+        if (numeric(d->type)) {
+            w = put64(w, vals[f].num);
+        } else {
+            w = put16(w, vals[f].str.n);
+            w = putb(w, vals[f].str.p, vals[f].str.n);
+        }
+    }
+    out->packed = buf;
+    out->packed_len = (uint32_t)(w - buf);
+    return PRB_OK;
+}
+
+static int kind_of(prb_slice s)
+{
+    if (s.n == 6 && !memcmp(s.p, "person", 6))
+        return PRB_PERSON;
+    if (s.n == 7 && !memcmp(s.p, "company", 7))
+        return PRB_COMPANY;
+    return 0;
+}
+
+static int status_of(prb_slice s)
+{
+    if (s.n == 4 && !memcmp(s.p, "open", 4))
+        return PRB_ST_OPEN;
+    if (s.n == 7 && !memcmp(s.p, "settled", 7))
+        return PRB_ST_SETTLED;
+    if (s.n == 6 && !memcmp(s.p, "closed", 6))
+        return PRB_ST_CLOSED;
+    return 0;
+}
+
+static int check_source(struct chk *c, const prb_raw *raw, const char *forced, prb_rec *out)
+{
+    int rc;
+    prb_rawval furn = raw->furnisher;
+    if (forced && (furn.type == PRB_J_ABSENT || furn.type == PRB_J_NULL ||
+                   (furn.type == PRB_J_TEXT && !furn.v.n))) {
+        furn.type = PRB_J_STR;
+        furn.v.p = forced;
+        furn.v.n = (uint32_t)strlen(forced);
+    }
+    if ((rc = need_string(c, &furn, "furnisher", 63)))
+        return rc;
+    if (!furnisher_name_ok(furn.v))
+        return bad(c, PRB_EINVAL, "furnisher", "must be 1-63 characters of a-z, 0-9, '-', '_', '.'");
+    if (forced && (strlen(forced) != furn.v.n || memcmp(forced, furn.v.p, furn.v.n)))
+        return bad(c, PRB_EINVAL, "furnisher", "record is from '%.*s' but this batch is from '%s'",
+                   (int)furn.v.n, furn.v.p, forced);
+    out->furnisher = furn.v;
+    if ((rc = need_string(c, &raw->ref, "ref", 128)))
+        return rc;
+    out->ref = raw->ref.v;
+    /* Invariant 2: a record says on what legal basis it is held. */
+    return need_string(c, &raw->legal_basis, "legal_basis", 512);
+}
+
+static int check_subject(struct chk *c, const prb_raw *raw, prb_rec *out)
+{
+    int rc;
+    if ((rc = need_string(c, &raw->kind, "subject.kind", 16)))
+        return rc;
+    if (!(out->kind = (uint8_t)kind_of(raw->kind.v)))
+        return bad(c, PRB_EINVAL, "subject.kind", "must be \"person\" or \"company\"");
+    if ((rc = check_ident(c, &raw->id, "subject.id", out->furnisher, &out->ident)))
+        return rc;
+    out->naliases = (uint8_t)raw->naliases;
+    for (size_t i = 0; i < raw->naliases; i++)
+        if ((rc = check_ident(c, &raw->aliases[i], "subject.aliases", out->furnisher,
+                              &out->aliases[i])))
+            return rc;
+    return PRB_OK;
+}
+
+static int check_dates(struct chk *c, const prb_raw *raw, int status, prb_rec *out)
+{
+    int rc;
+    if (raw->event_date.type == PRB_J_ABSENT || raw->event_date.type == PRB_J_NULL ||
+        (raw->event_date.type == PRB_J_TEXT && !raw->event_date.v.n))
+        return bad(c, PRB_EINVAL, "event_date", "required");
+    if ((rc = check_date(c, &raw->event_date, "event_date", &out->event)))
+        return rc;
+    out->settled = PRB_NO_DATE;
+    int has = !(raw->settled_date.type == PRB_J_ABSENT || raw->settled_date.type == PRB_J_NULL ||
+                (raw->settled_date.type == PRB_J_TEXT && !raw->settled_date.v.n));
+    if (status == PRB_ST_SETTLED && !has)
+        return bad(c, PRB_EINVAL, "settled_date", "required when status is settled");
+    if (status != PRB_ST_SETTLED && has)
+        return bad(c, PRB_EINVAL, "settled_date", "only a settled record has a settled_date");
+    if (has && (rc = check_date(c, &raw->settled_date, "settled_date", &out->settled)))
+        return rc;
+    if (has && out->settled < out->event)
+        return bad(c, PRB_EINVAL, "settled_date", "is before event_date");
+    return PRB_OK;
+}
+
+int prb_record_check(const prb_policy *p, const prb_raw *raw, const char *forced, int32_t today,
+                     prb_arena *a, prb_rec *out, prb_recerr *err)
+{
+    struct chk c = {p, a, err, today};
+    struct fval vals[PRB_MAX_FIELDS];
+    int rc, status, cat, scale;
+
+    if ((rc = check_source(&c, raw, forced, out)) || (rc = check_subject(&c, raw, out)))
+        return rc;
+    if ((rc = need_string(&c, &raw->category, "category", PRB_NAME_MAX)))
+        return rc;
+    cat = prb_policy_category(p, raw->category.v.p, raw->category.v.n);
+    if (cat < 0) {
+        char name[80], term[64];
+        const char *cls;
+        snprintf(name, sizeof name, "%.*s", (int)raw->category.v.n, raw->category.v.p);
+        if ((cls = prb_refused_class(name, term, sizeof term)))
+            return bad(&c, PRB_EREFUSED, "category",
+                       "refused: '%s' is %s data, which probity never holds (DESIGN invariant 1)",
+                       term, cls);
+        return bad(&c, PRB_EINVAL, "category", "'%s' is not a category of the policy", name);
+    }
+    const prb_catdef *cd = &p->categories[cat];
+    out->cat = (uint16_t)cat;
+    if (!(cd->kinds & (1u << out->kind)))
+        return bad(&c, PRB_EINVAL, "category", "%s records are not kept about a %s", cd->name,
+                   out->kind == PRB_PERSON ? "person" : "company");
+    if ((rc = need_string(&c, &raw->status, "status", 16)))
+        return rc;
+    if (!(status = status_of(raw->status.v)))
+        return bad(&c, PRB_EINVAL, "status", "must be \"open\", \"settled\" or \"closed\"");
+    if ((rc = check_dates(&c, raw, status, out)) || (rc = check_fields(&c, raw, cd, vals, &scale)))
+        return rc;
+    int32_t exp = prb_retention_expires(cd, out->event, out->settled);
+    if (exp <= today) {
+        char d[11];
+        prb_date_format(exp, d);
+        /* Invariant 6: what must already be deleted may not be stored. */
+        return bad(&c, PRB_EINVAL, "event_date",
+                   "the record is past its retention (expired %s) and may not be stored", d);
+    }
+    return pack(&c, cd, vals, status, out->event, out->settled, out->furnisher, out->ref,
+                raw->legal_basis.v, out);
+}
+
+/* ------------------------------------------------------------- reading */
+
+int prb_record_same(const unsigned char *a, size_t an, const unsigned char *b, size_t bn)
+{
+    if (an != bn || an < PRB_REC_HDR)
+        return 0;
+    return !memcmp(a, b, PRB_REC_RECEIVED_OFF) &&
+           !memcmp(a + PRB_REC_RECEIVED_OFF + 4, b + PRB_REC_RECEIVED_OFF + 4,
+                   an - PRB_REC_RECEIVED_OFF - 4);
+}
+
+void prb_record_set_received(unsigned char *packed, int32_t day)
+{
+    put32(packed + PRB_REC_RECEIVED_OFF, day);
+}
+
+static uint32_t get16(const unsigned char *r)
+{
+    return (uint32_t)r[0] | (uint32_t)r[1] << 8;
+}
+
+static int32_t get32(const unsigned char *r)
+{
+    return (int32_t)((uint32_t)r[0] | (uint32_t)r[1] << 8 | (uint32_t)r[2] << 16 |
+                     (uint32_t)r[3] << 24);
+}
+
+static int64_t get64(const unsigned char *r)
+{
+    uint64_t u = 0;
+    for (int i = 7; i >= 0; i--)
+        u = u << 8 | r[i];
+    return (int64_t)u;
+}
+
+size_t prb_record_bufsize(size_t packed_len)
+{
+    /* Every string gains a terminator: at most one per 2 bytes of input. */
+    return packed_len + packed_len / 2 + 16;
+}
+
+/* Copies n bytes from the value into buf as a C string. */
+static const char *take(const unsigned char **r, const unsigned char *end, size_t n, char **buf)
+{
+    if ((size_t)(end - *r) < n)
+        return NULL;
+    char *s = *buf;
+    memcpy(s, *r, n);
+    s[n] = 0;
+    *r += n;
+    *buf += n + 1;
+    return s;
+}
+
+int prb_record_decode(const unsigned char *v, size_t n, char *buf, prb_record_view *rv,
+                      prb_field_view *fields, size_t maxfields)
+{
+    const unsigned char *r = v + PRB_REC_HDR, *end = v + n;
+    if (n < PRB_REC_HDR || v[0] != PRB_REC_LAYOUT || v[3] > maxfields)
+        return PRB_ECORRUPT;
+    rv->status = v[1];
+    rv->event_date = get32(v + 4);
+    rv->settled_date = get32(v + 8);
+    rv->received = get32(v + 12);
+    if (!(rv->category = take(&r, end, v[2], &buf)) ||
+        !(rv->furnisher = take(&r, end, get16(v + 16), &buf)) ||
+        !(rv->ref = take(&r, end, get16(v + 18), &buf)) ||
+        !(rv->legal_basis = take(&r, end, get16(v + 20), &buf)))
+        return PRB_ECORRUPT;
+    rv->nfields = v[3];
+    rv->fields = fields;
+    for (size_t i = 0; i < rv->nfields; i++) {
+        prb_field_view *f = &fields[i];
+        if (r >= end)
+            return PRB_ECORRUPT;
+        size_t nl = *r++;
+        if (!(f->name = take(&r, end, nl, &buf)) || r >= end)
+            return PRB_ECORRUPT;
+        f->type = *r++;
+        f->str = NULL;
+        f->num = 0;
+        f->scale = 0;
+        if (numeric(f->type)) {
+            if (end - r < 8)
+                return PRB_ECORRUPT;
+            f->num = get64(r);
+            r += 8;
+        } else {
+            if (end - r < 2)
+                return PRB_ECORRUPT;
+            size_t sl = get16(r);
+            r += 2;
+            if (!(f->str = take(&r, end, sl, &buf)))
+                return PRB_ECORRUPT;
+        }
+    }
+    if (r != end)
+        return PRB_ECORRUPT;
+    /* Amounts carry the scale of the record's currency. */
+    for (size_t i = 0; i < rv->nfields; i++)
+        if (fields[i].type == PRB_FT_CURRENCY)
+            for (size_t j = 0; j < rv->nfields; j++)
+                if (fields[j].type == PRB_FT_AMOUNT)
+                    fields[j].scale = prb_currency_scale(fields[i].str, strlen(fields[i].str));
+    return PRB_OK;
+}

@@ -1,0 +1,293 @@
+/*
+ * store.c - the register directory: creating and opening its LMDB
+ * environment and named databases, the copy of the policy it was created
+ * with, the as-of clock, and the subject value's layout.
+ *
+ * The environment is opened with MDB_WRITEMAP: an ingest batch is one
+ * large write transaction, and writing pages in place avoids LMDB copying
+ * and spilling hundreds of megabytes of dirty pages. Durability is
+ * unchanged: commits msync the map before the meta page is written, so a
+ * crash leaves the previous commit whole.
+ */
+#include "internal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define STORE_FORMAT 1
+#define DEFAULT_MAPSIZE ((size_t)4 << 30)
+#define POLICY_FILE "policy.json"
+
+int prb_mdb_fail(prb_env *env, int mrc, const char *what)
+{
+    prb_seterr(env->err, mrc == MDB_MAP_FULL ? PRB_EFULL : PRB_ESTORE, "%s: store: %s: %s",
+               env->dir ? env->dir : "?", what, mdb_strerror(mrc));
+    return mrc == MDB_MAP_FULL ? PRB_EFULL : mrc == MDB_CORRUPTED ? PRB_ECORRUPT : PRB_ESTORE;
+}
+
+int prb_env_grow(prb_env *env)
+{
+    size_t want = env->mapsize * 2;
+    int mrc = mdb_env_set_mapsize(env->mdb, want);
+    if (mrc)
+        return prb_mdb_fail(env, mrc, "growing the map");
+    env->mapsize = want;
+    return PRB_OK;
+}
+
+static int write_file_atomic(prb_env *env, const char *dir, const char *name, const char *buf,
+                             size_t len)
+{
+    char tmp[4096], dst[4096];
+    int fd;
+    snprintf(tmp, sizeof tmp, "%s/.%s.tmp", dir, name);
+    snprintf(dst, sizeof dst, "%s/%s", dir, name);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0)
+        return prb_seterr(env->err, PRB_EIO, "%s: cannot create: %s", tmp, strerror(errno));
+    size_t off = 0;
+    while (off < len) {
+        ssize_t w = write(fd, buf + off, len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            close(fd);
+            return prb_seterr(env->err, PRB_EIO, "%s: write failed: %s", tmp, strerror(errno));
+        }
+        off += (size_t)w;
+    }
+    if (fsync(fd) || close(fd) || rename(tmp, dst))
+        return prb_seterr(env->err, PRB_EIO, "%s: cannot store: %s", dst, strerror(errno));
+    return PRB_OK;
+}
+
+static int open_mdb(prb_env *env, int create)
+{
+    int mrc;
+    MDB_txn *txn = NULL;
+    const char *s = getenv("PROBITY_MAPSIZE_MB");
+
+    env->mapsize = s && atol(s) > 0 ? (size_t)atol(s) << 20 : DEFAULT_MAPSIZE;
+    if ((mrc = mdb_env_create(&env->mdb)) || (mrc = mdb_env_set_maxdbs(env->mdb, 16)) ||
+        (mrc = mdb_env_set_maxreaders(env->mdb, 1024)) ||
+        (mrc = mdb_env_set_mapsize(env->mdb, env->mapsize)))
+        return prb_mdb_fail(env, mrc, "creating the environment");
+    mrc = mdb_env_open(env->mdb, env->dir, MDB_WRITEMAP | MDB_NOTLS | MDB_NORDAHEAD, 0644);
+    if (mrc)
+        return prb_mdb_fail(env, mrc, "opening");
+    MDB_envinfo info;
+    if (!mdb_env_info(env->mdb, &info) && info.me_mapsize > env->mapsize)
+        env->mapsize = info.me_mapsize;
+    unsigned flags = create ? MDB_CREATE : 0;
+    if ((mrc = mdb_txn_begin(env->mdb, NULL, 0, &txn)) ||
+        (mrc = mdb_dbi_open(txn, "meta", flags, &env->meta)) ||
+        (mrc = mdb_dbi_open(txn, "subj", flags, &env->subj)) ||
+        (mrc = mdb_dbi_open(txn, "ident", flags, &env->ident)) ||
+        (mrc = mdb_dbi_open(txn, "rec", flags, &env->rec)) ||
+        (mrc = mdb_dbi_open(txn, "fref", flags, &env->fref)))
+        goto fail;
+    MDB_val k = {6, "format"}, v;
+    if (create) {
+        uint32_t fmt = STORE_FORMAT;
+        unsigned char next[8];
+        prb_be64(next, 1);
+        MDB_val fv = {sizeof fmt, &fmt}, nk = {12, "next_subject"}, nv = {8, next};
+        if ((mrc = mdb_put(txn, env->meta, &k, &fv, 0)) ||
+            (mrc = mdb_put(txn, env->meta, &nk, &nv, 0)))
+            goto fail;
+    } else {
+        uint32_t fmt;
+        if ((mrc = mdb_get(txn, env->meta, &k, &v)))
+            goto fail;
+        memcpy(&fmt, v.mv_data, v.mv_size < 4 ? v.mv_size : 4);
+        if (v.mv_size != 4 || fmt != STORE_FORMAT) {
+            mdb_txn_abort(txn);
+            return prb_seterr(env->err, PRB_ECORRUPT,
+                              "%s: store format %u is not the one this build reads (%d)", env->dir,
+                              fmt, STORE_FORMAT);
+        }
+    }
+    if ((mrc = mdb_txn_commit(txn)))
+        return prb_mdb_fail(env, mrc, "opening the databases");
+    return PRB_OK;
+fail:
+    mdb_txn_abort(txn);
+    if (mrc == MDB_NOTFOUND)
+        return prb_seterr(env->err, PRB_ECORRUPT, "%s: not a probity register (databases missing)",
+                          env->dir);
+    return prb_mdb_fail(env, mrc, "opening the databases");
+}
+
+static prb_env *env_new(const char *dir)
+{
+    prb_env *env = calloc(1, sizeof *env);
+    if (!env)
+        return NULL;
+    if (!(env->dir = strdup(dir))) {
+        free(env);
+        return NULL;
+    }
+    return env;
+}
+
+static int start_clock(prb_env *env)
+{
+    if (prb_clock(&env->now))
+        return prb_seterr(env->err, PRB_EINVAL,
+                          "PROBITY_NOW='%s' is not YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ",
+                          getenv("PROBITY_NOW"));
+    return PRB_OK;
+}
+
+static int dir_is_empty(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int empty = 1;
+    if (!d)
+        return 0;
+    while ((e = readdir(d)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+            empty = 0;
+    closedir(d);
+    return empty;
+}
+
+int prb_init(const char *dir, const char *policy_path, prb_env **out)
+{
+    prb_env *env = *out = env_new(dir);
+    int rc;
+    if (!env)
+        return PRB_ENOMEM;
+    if ((rc = start_clock(env)))
+        return rc;
+    rc = prb_policy_load(policy_path, &env->policy);
+    if (rc)
+        return prb_seterr(env->err, rc, "%s", prb_policy_errmsg(env->policy));
+    if (mkdir(dir, 0755) && errno != EEXIST)
+        return prb_seterr(env->err, PRB_EIO, "%s: cannot create directory: %s", dir,
+                          strerror(errno));
+    if (!dir_is_empty(dir))
+        return prb_seterr(env->err, PRB_EEXIST, "%s: directory is not empty; a register needs "
+                                                "a new or empty directory",
+                          dir);
+    if ((rc = write_file_atomic(env, dir, POLICY_FILE, env->policy->text, env->policy->text_len)))
+        return rc;
+    return open_mdb(env, 1);
+}
+
+int prb_open(const char *dir, prb_env **out)
+{
+    prb_env *env = *out = env_new(dir);
+    char path[4096];
+    struct stat st;
+    int rc;
+    if (!env)
+        return PRB_ENOMEM;
+    if ((rc = start_clock(env)))
+        return rc;
+    snprintf(path, sizeof path, "%s/data.mdb", dir);
+    if (stat(path, &st))
+        return prb_seterr(env->err, PRB_ENOTFOUND,
+                          "%s: not a probity register (no data.mdb; create one with probity init)",
+                          dir);
+    snprintf(path, sizeof path, "%s/%s", dir, POLICY_FILE);
+    rc = prb_policy_load(path, &env->policy);
+    if (rc)
+        return prb_seterr(env->err, rc, "%s", prb_policy_errmsg(env->policy));
+    return open_mdb(env, 0);
+}
+
+void prb_close(prb_env *env)
+{
+    if (!env)
+        return;
+    if (env->mdb)
+        mdb_env_close(env->mdb);
+    prb_policy_free(env->policy);
+    free(env->dir);
+    free(env);
+}
+
+const char *prb_errmsg(const prb_env *env)
+{
+    return env ? env->err : "out of memory";
+}
+
+const prb_policy *prb_env_policy(const prb_env *env)
+{
+    return env->policy;
+}
+
+void prb_set_now(prb_env *env, int64_t t)
+{
+    env->now = t;
+}
+
+int64_t prb_now(const prb_env *env)
+{
+    return env->now;
+}
+
+int32_t prb_today(const prb_env *env)
+{
+    return prb_day_of(env->now);
+}
+
+/* ------------------------------------------------------ subject values */
+
+int prb_subject_decode(const unsigned char *v, size_t n, prb_subject *s, char *buf, size_t buflen)
+{
+    const unsigned char *r = v + PRB_SUBJ_HDR, *end = v + n;
+    if (n < PRB_SUBJ_HDR || v[0] != PRB_SUBJ_LAYOUT)
+        return PRB_ECORRUPT;
+    s->kind = v[1];
+    s->nidents = (uint16_t)(v[2] | v[3] << 8);
+    memcpy(&s->next_rseq, v + 4, 4);
+    memcpy(&s->created, v + 8, 4);
+    if (s->nidents > PRB_MAX_IDENTS)
+        return PRB_ECORRUPT;
+    for (size_t i = 0; i < s->nidents; i++) {
+        if (r >= end || (size_t)(end - r) < 1u + r[0] || buflen < r[0] + 1u)
+            return PRB_ECORRUPT;
+        memcpy(buf, r + 1, r[0]);
+        buf[r[0]] = 0;
+        s->idents[i] = buf;
+        buf += r[0] + 1;
+        buflen -= r[0] + 1u;
+        r += 1 + r[0];
+    }
+    return r == end ? PRB_OK : PRB_ECORRUPT;
+}
+
+size_t prb_subject_size(const prb_subject *s)
+{
+    size_t n = PRB_SUBJ_HDR;
+    for (size_t i = 0; i < s->nidents; i++)
+        n += 1 + strlen(s->idents[i]);
+    return n;
+}
+
+size_t prb_subject_encode(const prb_subject *s, unsigned char *buf)
+{
+    unsigned char *w = buf + PRB_SUBJ_HDR;
+    buf[0] = PRB_SUBJ_LAYOUT;
+    buf[1] = s->kind;
+    buf[2] = (unsigned char)s->nidents;
+    buf[3] = (unsigned char)(s->nidents >> 8);
+    memcpy(buf + 4, &s->next_rseq, 4);
+    memcpy(buf + 8, &s->created, 4);
+    for (size_t i = 0; i < s->nidents; i++) {
+        size_t l = strlen(s->idents[i]);
+        *w++ = (unsigned char)l;
+        memcpy(w, s->idents[i], l);
+        w += l;
+    }
+    return (size_t)(w - buf);
+}
