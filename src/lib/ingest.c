@@ -19,9 +19,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
-#define CHUNK_BYTES (1u << 20)
+#define CHUNK_BYTES (2u << 20)
 
 struct input {
     const char *name, *buf;
@@ -131,7 +132,9 @@ void prb_ingest_free(prb_ingest *b)
 static int push_rec(struct chunk *c, const prb_rec *r)
 {
     if (c->nrecs == c->rcap) {
-        prb_rec *n = realloc(c->recs, (c->rcap = c->rcap * 2 + 1024) * sizeof *n);
+        /* A record line is rarely under 250 bytes: size for that first. */
+        size_t cap = c->rcap ? c->rcap * 2 : (size_t)(c->end - c->p) / 250 + 64;
+        prb_rec *n = realloc(c->recs, (c->rcap = cap) * sizeof *n);
         if (!n)
             return PRB_ENOMEM;
         c->recs = n;
@@ -172,6 +175,15 @@ static int check_one(prb_ingest *b, struct chunk *c, const prb_raw *raw, uint32_
         return push_err(c, line, &e);
     r.src = c->src;
     r.line = line;
+    /* Keys and hashes are made here, on every core, not in the one
+     * thread that applies the batch. */
+    r.ident_len = (uint32_t)strlen(r.ident);
+    r.ident_hash = prb_hash(r.ident, r.ident_len);
+    unsigned char *k = prb_arena_alloc(&c->arena, 9 + r.furnisher.n + r.ref.n);
+    if (!k)
+        return PRB_ENOMEM;
+    r.fkey = k;
+    r.fkey_len = (uint32_t)prb_fref_key(k, r.furnisher.p, r.furnisher.n, r.ref.p, r.ref.n);
     return push_rec(c, &r);
 }
 
@@ -228,27 +240,6 @@ static int parse_csv(prb_ingest *b, struct chunk *c)
     }
 }
 
-struct pool {
-    prb_ingest *b;
-    atomic_size_t next;
-    atomic_int rc;
-};
-
-static void *parse_worker(void *arg)
-{
-    struct pool *pl = arg;
-    for (;;) {
-        size_t i = atomic_fetch_add(&pl->next, 1);
-        if (i >= pl->b->nchunks || atomic_load(&pl->rc))
-            return NULL;
-        struct chunk *c = &pl->b->chunks[i];
-        int rc = pl->b->in[c->src].format == PRB_FMT_CSV ? parse_csv(pl->b, c)
-                                                          : parse_ndjson(pl->b, c);
-        if (rc)
-            atomic_store(&pl->rc, rc);
-    }
-}
-
 /* Cuts NDJSON inputs at line ends into chunks of about CHUNK_BYTES; a
  * CSV input is one chunk, since a quoted cell may hold a line end. */
 static int make_chunks(prb_ingest *b)
@@ -271,45 +262,119 @@ static int make_chunks(prb_ingest *b)
             c->src = (uint32_t)i;
             c->p = p;
             c->end = e;
-            prb_arena_init(&c->arena, 1 << 20);
+            prb_arena_init(&c->arena, (2 << 20) - 64);
             p = e;
         } while (p < end);
     }
     return PRB_OK;
 }
 
-static int parse_all(prb_ingest *b)
+/* The parse pipeline. Workers take chunks in order from a shared counter;
+ * the applying thread consumes them in order as they become ready and,
+ * rather than sit idle waiting for one, parses the next unclaimed chunk
+ * itself. So parsing runs on every core and applying overlaps it. */
+struct pool {
+    prb_ingest *b;
+    atomic_size_t next;
+    atomic_int rc;
+    atomic_int stop;
+    atomic_int *ready;
+    size_t lines_done; /* chunks whose line numbers are final */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    pthread_t th[64];
+    int nthreads;
+};
+
+/* Parses one unclaimed chunk; returns 0 when none is left. */
+static int parse_next(struct pool *pl)
+{
+    size_t i = atomic_fetch_add(&pl->next, 1);
+    if (i >= pl->b->nchunks || atomic_load(&pl->stop))
+        return 0;
+    struct chunk *c = &pl->b->chunks[i];
+    int rc = pl->b->in[c->src].format == PRB_FMT_CSV ? parse_csv(pl->b, c) : parse_ndjson(pl->b, c);
+    if (rc)
+        atomic_store(&pl->rc, rc);
+    pthread_mutex_lock(&pl->mu);
+    atomic_store_explicit(&pl->ready[i], 1, memory_order_release);
+    pthread_cond_broadcast(&pl->cv);
+    pthread_mutex_unlock(&pl->mu);
+    return 1;
+}
+
+static void *parse_worker(void *arg)
+{
+    while (parse_next(arg))
+        ;
+    return NULL;
+}
+
+static int pool_start(struct pool *pl, prb_ingest *b)
 {
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     int nt = b->opts.threads > 0 ? b->opts.threads : ncpu > 0 ? (int)ncpu : 1;
-    struct pool pl = {.b = b};
-    pthread_t th[64];
-    int started = 0;
-
+    memset(pl, 0, sizeof *pl);
+    pl->b = b;
+    if (!(pl->ready = calloc(b->nchunks + 1, sizeof *pl->ready)))
+        return PRB_ENOMEM;
+    atomic_init(&pl->next, 0);
+    atomic_init(&pl->rc, 0);
+    atomic_init(&pl->stop, 0);
+    pthread_mutex_init(&pl->mu, NULL);
+    pthread_cond_init(&pl->cv, NULL);
+    /* The applying thread parses too, so it counts as one of nt. */
     if (nt > 64)
         nt = 64;
     if ((size_t)nt > b->nchunks)
         nt = (int)b->nchunks;
-    atomic_init(&pl.next, 0);
-    atomic_init(&pl.rc, 0);
     for (int i = 1; i < nt; i++)
-        if (!pthread_create(&th[started], NULL, parse_worker, &pl))
-            started++;
-    parse_worker(&pl);
-    for (int i = 0; i < started; i++)
-        pthread_join(th[i], NULL);
-    /* Line numbers: each chunk counted from 1; shift by its predecessors. */
-    for (size_t i = 0, line = 0; i < b->nchunks; i++) {
-        if (i && b->chunks[i].src != b->chunks[i - 1].src)
-            line = 0;
-        b->chunks[i].line0 = (uint32_t)line;
-        line += b->chunks[i].nlines;
-        for (size_t j = 0; j < b->chunks[i].nrecs; j++)
-            b->chunks[i].recs[j].line += b->chunks[i].line0;
-        for (size_t j = 0; j < b->chunks[i].nerrs; j++)
-            b->chunks[i].errs[j].line += b->chunks[i].line0;
+        if (!pthread_create(&pl->th[pl->nthreads], NULL, parse_worker, pl))
+            pl->nthreads++;
+    return PRB_OK;
+}
+
+/* Waits until chunk i is parsed, helping meanwhile, and makes its line
+ * numbers final (they count from 1 in each chunk until the chunks before
+ * it in the same input are known). */
+static int pool_wait(struct pool *pl, size_t i)
+{
+    prb_ingest *b = pl->b;
+    while (!atomic_load_explicit(&pl->ready[i], memory_order_acquire)) {
+        if (parse_next(pl))
+            continue;
+        pthread_mutex_lock(&pl->mu);
+        while (!atomic_load_explicit(&pl->ready[i], memory_order_acquire))
+            pthread_cond_wait(&pl->cv, &pl->mu);
+        pthread_mutex_unlock(&pl->mu);
     }
-    return atomic_load(&pl.rc);
+    for (; pl->lines_done <= i; pl->lines_done++) {
+        size_t k = pl->lines_done;
+        struct chunk *c = &b->chunks[k];
+        if (k && c->src == b->chunks[k - 1].src)
+            c->line0 = b->chunks[k - 1].line0 + b->chunks[k - 1].nlines;
+        for (size_t j = 0; j < c->nrecs; j++)
+            c->recs[j].line += c->line0;
+        for (size_t j = 0; j < c->nerrs; j++)
+            c->errs[j].line += c->line0;
+    }
+    return atomic_load(&pl->rc);
+}
+
+static int pool_finish(struct pool *pl)
+{
+    int rc = PRB_OK;
+    if (pl->b) {
+        atomic_store(&pl->stop, 1);
+        for (int i = 0; i < pl->nthreads; i++)
+            pthread_join(pl->th[i], NULL);
+        rc = atomic_load(&pl->rc);
+        pthread_mutex_destroy(&pl->mu);
+        pthread_cond_destroy(&pl->cv);
+    }
+    free(pl->ready);
+    pl->ready = NULL;
+    return rc;
 }
 
 /* ---------------------------------------------------------------- apply */
@@ -333,7 +398,7 @@ static int table_init(struct table *t, size_t expect)
     while (t->cap < expect * 2)
         t->cap <<= 1;
     t->n = 0;
-    t->s = calloc(t->cap, sizeof *t->s);
+    t->s = prb_bigalloc(t->cap * sizeof *t->s);
     return t->s ? PRB_OK : PRB_ENOMEM;
 }
 
@@ -349,13 +414,13 @@ static struct slot *table_find(struct table *t, uint64_t h, const void *key, uin
 
 static int table_grow(struct table *t)
 {
-    struct table n = {calloc(t->cap * 2, sizeof *t->s), t->cap * 2, t->n};
+    struct table n = {prb_bigalloc(t->cap * 2 * sizeof *t->s), t->cap * 2, t->n};
     if (!n.s)
         return PRB_ENOMEM;
     for (size_t i = 0; i < t->cap; i++)
         if (t->s[i].key)
             *table_find(&n, t->s[i].h, t->s[i].key, t->s[i].kn) = t->s[i];
-    free(t->s);
+    prb_bigfree(t->s, t->cap * sizeof *t->s);
     *t = n;
     return PRB_OK;
 }
@@ -393,7 +458,7 @@ struct put {
 
 struct plist {
     struct put *p;
-    size_t n, cap;
+    size_t n, cap, hint;
 };
 
 struct apply {
@@ -425,7 +490,7 @@ static uint64_t prefix(const unsigned char *k, uint32_t n)
 static int plist_add(struct plist *l, const void *k, uint32_t kn, const void *v, uint32_t vn)
 {
     if (l->n == l->cap) {
-        struct put *n = realloc(l->p, (l->cap = l->cap * 2 + 4096) * sizeof *n);
+        struct put *n = realloc(l->p, (l->cap = l->cap ? l->cap * 2 : l->hint + 4096) * sizeof *n);
         if (!n)
             return PRB_ENOMEM;
         l->p = n;
@@ -442,6 +507,52 @@ static int put_cmp(const void *a, const void *b)
     uint32_t n = x->kn < y->kn ? x->kn : y->kn;
     int c = memcmp(x->k, y->k, n);
     return c ? c : (x->kn > y->kn) - (x->kn < y->kn);
+}
+
+/* LSD radix sort on the 8-byte key prefix, 16 bits a pass (passes where
+ * every key has the same digit are skipped), then insertion sort of runs
+ * of equal prefix by the whole key. A batch's index keys start with a
+ * hash, so those runs are almost always of one. */
+static int radix_sort(struct plist *l)
+{
+    struct put *tmp = malloc(l->n * sizeof *tmp), *src = l->p, *dst = tmp;
+    size_t *count = malloc(65536 * sizeof *count);
+    if (!tmp || !count) {
+        free(tmp);
+        free(count);
+        return PRB_ENOMEM;
+    }
+    for (int shift = 0; shift < 64; shift += 16) {
+        memset(count, 0, 65536 * sizeof *count);
+        for (size_t i = 0; i < l->n; i++)
+            count[src[i].pfx >> shift & 0xffff]++;
+        if (count[src[0].pfx >> shift & 0xffff] == l->n)
+            continue;
+        for (size_t d = 0, sum = 0; d < 65536; d++) {
+            size_t c = count[d];
+            count[d] = sum;
+            sum += c;
+        }
+        for (size_t i = 0; i < l->n; i++)
+            dst[count[src[i].pfx >> shift & 0xffff]++] = src[i];
+        struct put *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != l->p)
+        memcpy(l->p, src, l->n * sizeof *src);
+    for (size_t i = 1; i < l->n; i++) {
+        struct put x = l->p[i];
+        size_t j = i;
+        while (j > 0 && l->p[j - 1].pfx == x.pfx && put_cmp(&l->p[j - 1], &x) > 0) {
+            l->p[j] = l->p[j - 1];
+            j--;
+        }
+        l->p[j] = x;
+    }
+    free(tmp);
+    free(count);
+    return PRB_OK;
 }
 
 static int sorted(const struct plist *l)
@@ -470,8 +581,8 @@ static int bulk_put(struct apply *ap, MDB_dbi dbi, struct plist *l, const char *
     int mrc;
     if (!l->n)
         return PRB_OK;
-    if (!sorted(l))
-        qsort(l->p, l->n, sizeof *l->p, put_cmp);
+    if (!sorted(l) && radix_sort(l))
+        return prb_seterr(ap->env->err, PRB_ENOMEM, "ingest: out of memory");
     if ((mrc = mdb_cursor_open(ap->txn, dbi, &cur)))
         return prb_mdb_fail(ap->env, mrc, what);
     mrc = mdb_cursor_get(cur, &lk, &lv, MDB_LAST);
@@ -544,12 +655,12 @@ static int track(struct apply *ap, struct sstate *s)
 
 /* Finds the subject an identifier names: in this batch, or in the store
  * (then every identifier of that subject is entered in the table). */
-static int find_subject(struct apply *ap, const char *ident, struct sstate **out)
+static int find_subject(struct apply *ap, const char *ident, uint32_t kn, uint64_t h,
+                        struct sstate **out)
 {
-    uint32_t kn = (uint32_t)strlen(ident);
-    uint64_t h = prb_hash(ident, kn);
     struct slot *sl = table_find(&ap->subjects, h, ident, kn);
-    MDB_val k = {kn, (void *)ident}, v;
+    unsigned char ikey[PRB_IDENT_KEY_MAX];
+    MDB_val k = {prb_ident_key(ikey, ident, kn), ikey}, v;
     int mrc, rc;
     *out = sl->key ? sl->val : NULL;
     if (sl->key)
@@ -584,22 +695,21 @@ static int find_subject(struct apply *ap, const char *ident, struct sstate **out
     return PRB_OK;
 }
 
-static int link_ident(struct apply *ap, struct sstate *s, const char *ident)
+static int link_ident(struct apply *ap, struct sstate *s, const char *ident, uint32_t kn,
+                      uint64_t h)
 {
-    uint32_t kn = (uint32_t)strlen(ident);
-    uint64_t h = prb_hash(ident, kn);
     struct slot *sl = table_find(&ap->subjects, h, ident, kn);
-    unsigned char *idv = prb_arena_alloc(&ap->a, 8);
+    unsigned char *idv = prb_arena_alloc(&ap->a, 8), *ikey;
     int rc;
     if (sl->key)
         return PRB_OK;
-    if (!idv)
+    if (!idv || !(ikey = prb_arena_alloc(&ap->a, 8 + kn)))
         return PRB_ENOMEM;
     prb_be64(idv, s->s.id);
     s->s.idents[s->s.nidents++] = ident;
     if ((rc = table_put(&ap->subjects, sl, h, ident, kn, s)) || (rc = track(ap, s)))
         return rc;
-    return plist_add(&ap->idents, ident, kn, idv, 8);
+    return plist_add(&ap->idents, ikey, (uint32_t)prb_ident_key(ikey, ident, kn), idv, 8);
 }
 
 /* Resolves the record's identifiers to one subject, or to none yet. */
@@ -608,10 +718,11 @@ static int resolve(struct apply *ap, const prb_rec *r, struct sstate **out)
     struct sstate *s, *o;
     const char *kinds[] = {"", "person", "company"};
     int rc;
-    if ((rc = find_subject(ap, r->ident, &s)))
+    if ((rc = find_subject(ap, r->ident, r->ident_len, r->ident_hash, &s)))
         return rc;
     for (size_t i = 0; i < r->naliases; i++) {
-        if ((rc = find_subject(ap, r->aliases[i], &o)))
+        uint32_t an = (uint32_t)strlen(r->aliases[i]);
+        if ((rc = find_subject(ap, r->aliases[i], an, prb_hash(r->aliases[i], an), &o)))
             return rc;
         if (o && s && o != s)
             return reject(ap, r, "subject.aliases",
@@ -633,16 +744,11 @@ static int resolve(struct apply *ap, const prb_rec *r, struct sstate **out)
 /* The (furnisher, ref) entry: in this batch, in the store, or new. */
 static int find_fref(struct apply *ap, const prb_rec *r, struct slot **slot, struct fstate **out)
 {
-    uint32_t kn = r->furnisher.n + 1 + r->ref.n;
-    unsigned char *key = prb_arena_alloc(&ap->a, kn);
-    MDB_val k = {kn, key}, v;
+    const unsigned char *key = r->fkey;
+    uint32_t kn = r->fkey_len;
+    MDB_val k = {kn, (void *)key}, v;
+    uint64_t h = prb_get_be64(key);
     int mrc;
-    if (!key)
-        return PRB_ENOMEM;
-    memcpy(key, r->furnisher.p, r->furnisher.n);
-    key[r->furnisher.n] = 0;
-    memcpy(key + r->furnisher.n + 1, r->ref.p, r->ref.n);
-    uint64_t h = prb_hash(key, kn);
     *slot = table_find(&ap->frefs, h, key, kn);
     (*slot)->h = h;
     *out = (*slot)->key ? (*slot)->val : NULL;
@@ -685,7 +791,7 @@ static int new_subject(struct apply *ap, const prb_rec *r, struct sstate **out)
     s->s.next_rseq = 1;
     s->s.created = ap->b->today;
     *out = s;
-    return link_ident(ap, s, r->ident);
+    return link_ident(ap, s, r->ident, r->ident_len, r->ident_hash);
 }
 
 static int add_version(struct apply *ap, struct fstate *f, const prb_rec *r)
@@ -724,9 +830,11 @@ static int apply_one(struct apply *ap, const prb_rec *r)
                       (int)r->ref.n, r->ref.p, (int)r->furnisher.n, r->furnisher.p);
     if (!s && (rc = new_subject(ap, r, &s)))
         return rc;
-    for (size_t i = 0; i < r->naliases; i++)
-        if ((rc = link_ident(ap, s, r->aliases[i])))
+    for (size_t i = 0; i < r->naliases; i++) {
+        uint32_t an = (uint32_t)strlen(r->aliases[i]);
+        if ((rc = link_ident(ap, s, r->aliases[i], an, prb_hash(r->aliases[i], an))))
             return rc;
+    }
     if (!fslot->key && (rc = table_put(&ap->frefs, fslot, fslot->h, f->key, f->kn, f)))
         return rc;
     if (!f->rid) {
@@ -753,7 +861,7 @@ static int apply_one(struct apply *ap, const prb_rec *r)
 
 static int write_all(struct apply *ap)
 {
-    struct plist subj = {0}, fref = {0};
+    struct plist subj = {.hint = ap->ntouched}, fref = {.hint = ap->nfdirty};
     unsigned char next[8];
     int rc = PRB_OK, mrc;
     for (size_t i = 0; i < ap->ntouched; i++) {
@@ -800,8 +908,8 @@ static void apply_free(struct apply *ap)
     if (ap->txn)
         mdb_txn_abort(ap->txn);
     ap->txn = NULL;
-    free(ap->subjects.s);
-    free(ap->frefs.s);
+    prb_bigfree(ap->subjects.s, ap->subjects.cap * sizeof *ap->subjects.s);
+    prb_bigfree(ap->frefs.s, ap->frefs.cap * sizeof *ap->frefs.s);
     free(ap->recs.p);
     free(ap->idents.p);
     free(ap->touched);
@@ -810,20 +918,22 @@ static void apply_free(struct apply *ap)
     prb_arena_free(&ap->a);
 }
 
-static size_t total_recs(const prb_ingest *b)
+/* Records to size the tables for, before parsing has counted them: a
+ * record line is rarely shorter than 300 bytes; the tables grow if not. */
+static size_t expected_recs(const prb_ingest *b)
 {
     size_t n = 0;
-    for (size_t i = 0; i < b->nchunks; i++)
-        n += b->chunks[i].nrecs;
+    for (size_t i = 0; i < b->nin; i++)
+        n += b->in[i].len / 300;
     return n;
 }
 
 /* One attempt at the write transaction. Returns PRB_EFULL if the map must
  * grow (the caller retries), PRB_EREJECTED if records were refused here. */
-static int apply_batch(prb_ingest *b, struct apply *ap)
+static int apply_batch(prb_ingest *b, struct pool *pl, struct apply *ap)
 {
     prb_env *env = b->env;
-    size_t n = total_recs(b);
+    size_t n = expected_recs(b), nbad = 0;
     MDB_val k = {12, "next_subject"}, v;
     int rc, mrc;
 
@@ -831,7 +941,9 @@ static int apply_batch(prb_ingest *b, struct apply *ap)
     ap->b = b;
     ap->env = env;
     prb_arena_init(&ap->a, 1 << 20);
-    if ((rc = table_init(&ap->subjects, n)) || (rc = table_init(&ap->frefs, n)))
+    /* A subject has several records: its table starts smaller and grows. */
+    ap->recs.hint = n;
+    if ((rc = table_init(&ap->subjects, n / 4)) || (rc = table_init(&ap->frefs, n)))
         return prb_seterr(env->err, rc, "ingest: out of memory");
     if ((mrc = mdb_txn_begin(env->mdb, NULL, 0, &ap->txn)))
         return prb_mdb_fail(env, mrc, "starting the batch");
@@ -840,8 +952,17 @@ static int apply_batch(prb_ingest *b, struct apply *ap)
                    : prb_seterr(env->err, PRB_ECORRUPT, "subject counter: bad value");
     ap->next_subject = prb_get_be64(v.mv_data);
     int rejected = 0;
-    for (size_t i = 0; i < b->nchunks; i++)
+    for (size_t i = 0; i < b->nchunks; i++) {
+        if ((rc = pool_wait(pl, i)))
+            return prb_seterr(env->err, rc, "ingest: out of memory while parsing");
+        nbad += b->chunks[i].nerrs;
         for (size_t j = 0; j < b->chunks[i].nrecs; j++) {
+            if (j + 8 < b->chunks[i].nrecs) {
+                /* The tables are far larger than the caches: ask early. */
+                const prb_rec *ahead = &b->chunks[i].recs[j + 8];
+                __builtin_prefetch(&ap->frefs.s[prb_get_be64(ahead->fkey) & (ap->frefs.cap - 1)]);
+                __builtin_prefetch(&ap->subjects.s[ahead->ident_hash & (ap->subjects.cap - 1)]);
+            }
             rc = apply_one(ap, &b->chunks[i].recs[j]);
             if (rc == PRB_EREJECTED) {
                 rejected = 1;
@@ -850,7 +971,8 @@ static int apply_batch(prb_ingest *b, struct apply *ap)
             if (rc)
                 return rc == PRB_ENOMEM ? prb_seterr(env->err, rc, "ingest: out of memory") : rc;
         }
-    if (rejected && !b->opts.skip_bad)
+    }
+    if ((rejected || nbad) && !b->opts.skip_bad)
         return PRB_EREJECTED;
     if ((rc = write_all(ap)))
         return rc;
@@ -904,25 +1026,31 @@ int prb_ingest_commit(prb_ingest *b, prb_ingest_stats *stats)
 {
     prb_env *env = b->env;
     struct apply ap;
+    struct pool pl;
     int rc;
-    size_t nbad = 0;
 
     if (b->done)
         return prb_seterr(env->err, PRB_EINVAL, "ingest: batch already committed");
     b->done = 1;
-    if ((rc = make_chunks(b)) || (rc = parse_all(b)))
-        return prb_seterr(env->err, rc, "ingest: out of memory while parsing");
-    for (size_t i = 0; i < b->nchunks; i++)
-        nbad += b->chunks[i].nerrs;
     memset(&ap, 0, sizeof ap);
-    if (nbad && !b->opts.skip_bad) {
-        rc = PRB_EREJECTED;
-    } else {
-        while ((rc = apply_batch(b, &ap)) == PRB_EFULL) {
-            apply_free(&ap);
-            if ((rc = prb_env_grow(env)))
-                break;
-        }
+    memset(&pl, 0, sizeof pl);
+    if ((rc = make_chunks(b)) || (rc = pool_start(&pl, b))) {
+        pool_finish(&pl);
+        return prb_seterr(env->err, rc, "ingest: out of memory");
+    }
+    while ((rc = apply_batch(b, &pl, &ap)) == PRB_EFULL) {
+        apply_free(&ap);
+        if ((rc = prb_env_grow(env)))
+            break;
+    }
+    /* On an early failure the workers may still be parsing: stop them
+     * before the chunks they write to are read or freed. */
+    int prc = pool_finish(&pl);
+    if (prc && !rc)
+        rc = prb_seterr(env->err, prc, "ingest: out of memory while parsing");
+    if (rc != PRB_OK && rc != PRB_EREJECTED) {
+        apply_free(&ap);
+        return rc;
     }
     int frc = format_errors(b, &ap);
     if (stats) {

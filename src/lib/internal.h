@@ -40,6 +40,9 @@ char *prb_arena_strndup(prb_arena *a, const char *s, size_t n);
 char *prb_arena_printf(prb_arena *a, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void prb_arena_free(prb_arena *a);
+/* Zeroed memory for large tables, faulted in up front; NULL if OOM. */
+void *prb_bigalloc(size_t n);
+void prb_bigfree(void *p, size_t n);
 
 /* ---------------------------------------------------------------- policy */
 
@@ -51,16 +54,19 @@ enum prb_polarity { PRB_ADVERSE = 1, PRB_POSITIVE, PRB_NEUTRAL };
 
 typedef struct prb_fielddef {
     char *name;
+    size_t name_len;
     int type; /* enum prb_ftype */
     int required;
     int64_t min, max; /* integer bounds */
     uint32_t max_length;
     size_t nvalues; /* enum */
     char **values;
+    size_t *value_lens;
 } prb_fielddef;
 
 typedef struct prb_catdef {
     char *name;
+    size_t name_len;
     char *description;
     unsigned kinds; /* bit (1 << PRB_PERSON) | (1 << PRB_COMPANY) */
     int polarity;
@@ -138,8 +144,12 @@ typedef struct prb_rec {
     uint16_t cat;
     int32_t event, settled;
     const char *ident; /* canonical identifier */
-    const char *aliases[PRB_MAX_ALIASES];
+    uint32_t ident_len;
+    uint64_t ident_hash;
+    const char **aliases; /* naliases canonical identifiers, in the arena */
     prb_slice furnisher, ref;
+    const unsigned char *fkey; /* its (furnisher, ref) key, see prb_fref_key */
+    uint32_t fkey_len;
     const unsigned char *packed; /* the stored value (layout in record.c) */
     uint32_t packed_len;
 } prb_rec;
@@ -222,9 +232,13 @@ static inline uint64_t prb_hash(const void *p, size_t n)
 /* The named LMDB databases of a register (one environment per directory).
  *   meta   name -> value (format, next subject id)
  *   subj   subject id (be64) -> subject value (layout in store.c)
- *   ident  canonical identifier -> subject id (be64)
+ *   ident  hash (be64) + canonical identifier -> subject id (be64)
  *   rec    record id (be64) + version (be16) -> packed record version
- *   fref   furnisher '\0' ref -> record id (be64) + current version (be16)
+ *   fref   hash (be64) + furnisher '\0' ref -> record id (be64) + current version (be16)
+ * ident and fref keys start with a hash of the rest (prb_hash): they are
+ * only ever looked up whole, and spreading them evenly lets a batch sort
+ * its keys by one integer instead of comparing long shared prefixes
+ * ("bank-a\0L-..."). 
  * A record id is the subject id << 24 | the subject's record number, so a
  * subject's records are one contiguous key range of rec. */
 struct prb_env {
@@ -262,6 +276,13 @@ static inline void prb_reckey(unsigned char k[PRB_RECKEY_LEN], uint64_t id, uint
     k[8] = (unsigned char)(ver >> 8);
     k[9] = (unsigned char)ver;
 }
+
+#define PRB_FREF_KEY_MAX (8 + 64 + 1 + 128)
+#define PRB_IDENT_KEY_MAX (8 + PRB_IDENT_MAX)
+/* Writes the key of (furnisher, ref) into out; returns its length. */
+size_t prb_fref_key(unsigned char *out, const char *furn, size_t fl, const char *ref, size_t rl);
+/* Writes the key of a canonical identifier into out; returns its length. */
+size_t prb_ident_key(unsigned char *out, const char *ident, size_t n);
 
 /* Sets env->err from an LMDB failure and returns the matching code. */
 int prb_mdb_fail(prb_env *env, int mrc, const char *what);

@@ -180,6 +180,7 @@ static int load_field(struct ctx *c, const char *name, json_t *def, prb_fielddef
         return rc;
     if (!(f->name = strdup(name)))
         return PRB_ENOMEM;
+    f->name_len = strlen(name);
     if ((rc = get_string(c, def, "type", 1, &type)))
         return rc;
     f->type = 0;
@@ -232,7 +233,8 @@ static int load_field(struct ctx *c, const char *name, json_t *def, prb_fielddef
         goto out;
     }
     f->values = calloc(json_array_size(vals), sizeof *f->values);
-    if (!f->values) {
+    f->value_lens = calloc(json_array_size(vals), sizeof *f->value_lens);
+    if (!f->values || !f->value_lens) {
         rc = PRB_ENOMEM;
         goto out;
     }
@@ -244,10 +246,12 @@ static int load_field(struct ctx *c, const char *name, json_t *def, prb_fielddef
         }
         if ((rc = check_name(c, "enum value", json_string_value(e))))
             goto out;
-        if (!(f->values[f->nvalues++] = strdup(json_string_value(e)))) {
+        if (!(f->values[f->nvalues] = strdup(json_string_value(e)))) {
             rc = PRB_ENOMEM;
             goto out;
         }
+        f->value_lens[f->nvalues] = strlen(f->values[f->nvalues]);
+        f->nvalues++;
     }
 out:
     pop(c, n);
@@ -370,6 +374,7 @@ static int load_category(struct ctx *c, const char *name, json_t *cat, prb_catde
         return rc;
     if (!(d->name = strdup(name)))
         return PRB_ENOMEM;
+    d->name_len = strlen(name);
     if ((rc = get_string(c, cat, "description", 0, &d->description)))
         return rc;
     if (d->description && (rc = check_refused(c, "category description", d->description)))
@@ -612,7 +617,7 @@ const char *prb_policy_category_name(const prb_policy *p, size_t i)
 int prb_policy_category(const prb_policy *p, const char *name, size_t n)
 {
     for (size_t i = 0; i < p->ncategories; i++)
-        if (!strncmp(p->categories[i].name, name, n) && !p->categories[i].name[n])
+        if (p->categories[i].name_len == n && !memcmp(p->categories[i].name, name, n))
             return (int)i;
     return -1;
 }
@@ -620,7 +625,7 @@ int prb_policy_category(const prb_policy *p, const char *name, size_t n)
 int prb_catdef_field(const prb_catdef *c, const char *name, size_t n)
 {
     for (size_t i = 0; i < c->nfields; i++)
-        if (!strncmp(c->fields[i].name, name, n) && !c->fields[i].name[n])
+        if (c->fields[i].name_len == n && !memcmp(c->fields[i].name, name, n))
             return (int)i;
     return -1;
 }
@@ -635,6 +640,7 @@ void prb_policy_free(prb_policy *p)
             for (size_t k = 0; k < d->fields[j].nvalues; k++)
                 free(d->fields[j].values[k]);
             free(d->fields[j].values);
+            free(d->fields[j].value_lens);
             free(d->fields[j].name);
         }
         free(d->fields);

@@ -51,17 +51,14 @@ static int32_t version_expires(const prb_policy *p, const unsigned char *v, size
 static int delete_record(prb_env *env, MDB_txn *txn, uint64_t id, uint32_t last,
                          const unsigned char *cv, size_t cn)
 {
-    unsigned char key[64 + 1 + 128], rk[PRB_RECKEY_LEN];
+    unsigned char key[PRB_FREF_KEY_MAX], rk[PRB_RECKEY_LEN];
     uint32_t fl = (uint32_t)(cv[16] | cv[17] << 8), rl = (uint32_t)(cv[18] | cv[19] << 8);
     const unsigned char *f = cv + PRB_REC_HDR + cv[2];
     int mrc;
     if ((size_t)PRB_REC_HDR + cv[2] + fl + rl > cn || fl > 64 || rl > 128)
         return prb_seterr(env->err, PRB_ECORRUPT, "record %llu: malformed value",
                           (unsigned long long)id);
-    memcpy(key, f, fl);
-    key[fl] = 0;
-    memcpy(key + fl + 1, f + fl, rl);
-    MDB_val k = {fl + 1 + rl, key};
+    MDB_val k = {prb_fref_key(key, (const char *)f, fl, (const char *)f + fl, rl), key};
     mrc = mdb_del(txn, env->fref, &k, NULL);
     if (mrc && mrc != MDB_NOTFOUND)
         return prb_mdb_fail(env, mrc, "deleting an index entry");

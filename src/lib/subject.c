@@ -223,7 +223,8 @@ int prb_subject_read(prb_env *env, const char *identifier, prb_file **out)
         mrc = mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &f->txn);
     if (mrc)
         return prb_mdb_fail(env, mrc, "starting a read");
-    MDB_val k = {strlen(canon), canon}, v, sv;
+    unsigned char ikey[PRB_IDENT_KEY_MAX];
+    MDB_val k = {prb_ident_key(ikey, canon, strlen(canon)), ikey}, v, sv;
     if ((mrc = mdb_get(f->txn, env->ident, &k, &v))) {
         mdb_txn_reset(f->txn);
         if (mrc == MDB_NOTFOUND)
