@@ -63,7 +63,7 @@ $(T)/libprobity.a: $(T_LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
 $(T)/probity: $(T_CLI_OBJ) $(T)/libprobity.a
 	$(CC) $(SAN) -o $@ $(T_CLI_OBJ) $(T)/libprobity.a $(LIBS)
-$(T)/tests: $(T_TEST_OBJ) $(T)/libprobity.a
+$(T)/run-tests: $(T_TEST_OBJ) $(T)/libprobity.a
 	$(CC) $(SAN) -o $@ $(T_TEST_OBJ) $(T)/libprobity.a $(LIBS) -lcriterion
 
 # The fuzz targets run over their seed corpus plus a bounded number of
@@ -74,9 +74,9 @@ $(B)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(HDRS)
 	    -o $@ $< $(LIB_SRC) $(LIBS)
 fuzz: $(FUZZ_BIN)
 
-test: $(T)/tests $(T)/probity $(FUZZ_BIN)
+test: $(T)/run-tests $(T)/probity $(FUZZ_BIN)
 	PROBITY_BIN=$(abspath $(T)/probity) PROBITY_SRC=$(CURDIR) \
-	    ASAN_OPTIONS=detect_leaks=1 $(T)/tests -j2 --verbose=0
+	    ASAN_OPTIONS=detect_leaks=1 $(T)/run-tests -j2 --verbose=0
 	@for f in $(FUZZ_BIN); do n=$$(basename $$f); \
 	    echo "fuzz: $$n"; \
 	    $$f -runs=20000 -max_len=4096 -seed=1 tests/fuzz/corpus/$${n#fuzz_} >$(T)/$$n.log 2>&1 \
@@ -87,7 +87,12 @@ demo:
 	$(MAKE) all
 	./scripts/demo
 
-bench: all
+$(B)/bench-core: bench/core.c $(B)/libprobity.a $(HDRS)
+	$(CC) $(ALL_CFLAGS) -o $@ bench/core.c $(B)/libprobity.a $(LIBS)
+$(B)/bench-peers: bench/peers.c
+	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags libpq) -o $@ bench/peers.c -lsqlite3 -lpq -ljansson
+
+bench: all $(B)/bench-core $(B)/bench-peers
 	./bench/run
 
 format:

@@ -241,6 +241,9 @@ const prb_record_view *prb_file_version(const prb_file *f, size_t i,
 int prb_file_json(prb_file *f, const char **json);
 void prb_file_free(prb_file *f);
 
+/* How many subjects and stored record versions the register holds. */
+int prb_count(prb_env *env, uint64_t *subjects, uint64_t *record_versions);
+
 /* ------------------------------------------------------------- retention */
 
 /* Deletes every record past its retention (all its versions and every

@@ -42,4 +42,68 @@ static inline void th_rmrf(char *dir)
     free(dir);
 }
 
+
+
+#include "probity.h"
+
+#define TH_TODAY "2026-11-25"
+
+/* A fresh register with the default policy, clock at TH_TODAY. */
+static inline prb_env *th_register(char **dir)
+{
+    char policy[512];
+    prb_env *env = NULL;
+    int64_t now;
+    *dir = th_tmpdir();
+    char reg[600];
+    snprintf(reg, sizeof reg, "%s/reg", *dir);
+    if (prb_init(reg, th_path(policy, sizeof policy, "policy/default.json"), &env) != PRB_OK) {
+        fprintf(stderr, "th_register: %s\n", prb_errmsg(env));
+        abort();
+    }
+    prb_parse_now(TH_TODAY, &now);
+    prb_set_now(env, now);
+    return env;
+}
+
+/* Ingests one buffer as a batch; fills stats; returns the commit's code. */
+static inline int th_ingest(prb_env *env, const char *name, const char *text, int format,
+                            int skip_bad, prb_ingest_stats *st, prb_ingest **keep)
+{
+    prb_ingest *b = NULL;
+    prb_ingest_opts o = {NULL, skip_bad, 2};
+    int rc = prb_ingest_begin(env, &o, &b);
+    if (!rc)
+        rc = prb_ingest_add(b, name, text, strlen(text), format);
+    if (!rc)
+        rc = prb_ingest_commit(b, st);
+    if (keep)
+        *keep = b;
+    else
+        prb_ingest_free(b);
+    return rc;
+}
+
+/* Reads a whole file under the source tree into a malloc'd string. */
+static inline char *th_slurp(const char *rel)
+{
+    char path[512];
+    FILE *f = fopen(th_path(path, sizeof path, rel), "rb");
+    char *buf = NULL;
+    long n;
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    buf = malloc((size_t)n + 1);
+    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        free(buf);
+        buf = NULL;
+    }
+    if (buf)
+        buf[n] = 0;
+    fclose(f);
+    return buf;
+}
 #endif

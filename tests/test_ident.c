@@ -442,25 +442,36 @@ Test(ident, empty_identifier_is_refused)
     cr_assert_eq(prb_ident_normalize(NULL, 5, out, sizeof out, NULL), PRB_EINVAL);
 }
 
+#define IN_MAX (PRB_IDENT_MAX / 2 - 32)
+
 Test(ident, overlong_input_is_refused_with_its_length)
 {
-    char in[200];
+    char in[IN_MAX + 100], want[96];
 
     memset(in, 'a', sizeof in);
     memcpy(in, "ext:bank-a:", 11);
-    expect_bad_n(in, 97, "identifier is 97 bytes long, at most 96 are allowed");
-    expect_bad_n(in, sizeof in, "identifier is 200 bytes long");
+    snprintf(want, sizeof want, "identifier is %d bytes long, at most %d are allowed", IN_MAX + 1,
+             IN_MAX);
+    expect_bad_n(in, IN_MAX + 1, want);
+    snprintf(want, sizeof want, "identifier is %d bytes long", (int)sizeof in);
+    expect_bad_n(in, sizeof in, want);
 }
 
-Test(ident, input_of_exactly_96_bytes_is_accepted)
+/* The longest ext key (128) with the longest furnisher (63) fits. */
+Test(ident, longest_ext_identifier_is_accepted)
 {
-    char in[97], out[PRB_IDENT_MAX];
+    char in[4 + 63 + 1 + 129 + 1], out[PRB_IDENT_MAX];
 
-    memset(in, 'k', 96);
-    memcpy(in, "ext:bank-a:", 11);
-    in[96] = '\0';
-    cr_assert_eq(prb_ident_normalize(in, 96, out, sizeof out, NULL), PRB_OK, "%s", out);
+    memcpy(in, "ext:", 4);
+    memset(in + 4, 'f', 63);
+    in[67] = ':';
+    memset(in + 68, 'k', 128);
+    in[196] = '\0';
+    cr_assert_eq(prb_ident_normalize(in, 196, out, sizeof out, NULL), PRB_OK, "%s", out);
     cr_assert_str_eq(out, in);
+    in[196] = 'k'; /* a 129th character of key */
+    in[197] = '\0';
+    cr_assert_eq(prb_ident_normalize(in, 197, out, sizeof out, NULL), PRB_EINVAL);
 }
 
 Test(ident, embedded_nul_is_refused)

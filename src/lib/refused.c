@@ -48,7 +48,7 @@ static const struct refused_class classes[] = {
     {"social-media content", "social_media socialmedia social_network weibo wechat twitter "
                              "facebook instagram tiktok douyin followers likes"},
     {"location tracks", "gps geolocation geotag whereabouts location_track location_tracks "
-                        "location_history location_data movement_history movements "
+                        "location_history location_data movement_history "
                         "travel_history cell_tower"},
 };
 

@@ -241,6 +241,25 @@ int32_t prb_today(const prb_env *env)
     return prb_day_of(env->now);
 }
 
+int prb_count(prb_env *env, uint64_t *subjects, uint64_t *versions)
+{
+    MDB_txn *txn;
+    MDB_stat ss, rs;
+    int mrc = mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &txn);
+    if (mrc)
+        return prb_mdb_fail(env, mrc, "starting a read");
+    if ((mrc = mdb_stat(txn, env->subj, &ss)) || (mrc = mdb_stat(txn, env->rec, &rs))) {
+        mdb_txn_abort(txn);
+        return prb_mdb_fail(env, mrc, "counting");
+    }
+    mdb_txn_abort(txn);
+    if (subjects)
+        *subjects = ss.ms_entries;
+    if (versions)
+        *versions = rs.ms_entries;
+    return PRB_OK;
+}
+
 /* ---------------------------------------------------------- index keys */
 
 size_t prb_fref_key(unsigned char *out, const char *furn, size_t fl, const char *ref, size_t rl)

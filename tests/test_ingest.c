@@ -1,0 +1,457 @@
+/*
+ * test_ingest.c - record input (DESIGN invariants 1, 2): good NDJSON and
+ * CSV, each kind of bad line with its FILE:LINE: FIELD: reason message,
+ * all-or-nothing batches, --skip-bad, idempotent re-ingest, corrections
+ * that keep history, settlement, identifiers and aliases.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "helpers.h"
+#include "probity.h"
+
+TestSuite(ingest);
+
+#define PD(extra_top, fields)                                                                      \
+    "{\"furnisher\":\"bank-a\",\"ref\":\"L-1\",\"subject\":{\"kind\":\"person\",\"id\":"          \
+    "\"cn-rid:11010519491231002X\"},\"category\":\"payment_default\",\"status\":\"open\","       \
+    "\"event_date\":\"2025-03-01\",\"settled_date\":null,\"legal_basis\":\"loan contract\"" extra_top \
+    ",\"fields\":" fields "}"
+
+static uint64_t versions(prb_env *env)
+{
+    uint64_t v = 0;
+    cr_assert_eq(prb_count(env, NULL, &v), PRB_OK);
+    return v;
+}
+
+static const prb_field_view *field(const prb_record_view *rv, const char *name)
+{
+    for (size_t i = 0; i < rv->nfields; i++)
+        if (!strcmp(rv->fields[i].name, name))
+            return &rv->fields[i];
+    return NULL;
+}
+
+Test(ingest, good_ndjson_is_accepted)
+{
+    char *dir, *text = th_slurp("tests/data/good.ndjson");
+    prb_env *env = th_register(&dir);
+    prb_ingest_stats st;
+    prb_file *f = NULL;
+    cr_assert_not_null(text);
+    cr_assert_eq(th_ingest(env, "good.ndjson", text, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK, "%s",
+                 prb_errmsg(env));
+    cr_assert_eq(st.accepted, 4);
+    cr_assert_eq(st.rejected, 0);
+    cr_assert_eq(prb_subject_read(env, "cn-rid:11010519491231002x", &f), PRB_OK, "%s",
+                 prb_errmsg(env));
+    cr_assert_eq(prb_file_kind(f), PRB_PERSON);
+    cr_assert_eq(prb_file_nrecords(f), 2);
+    const prb_record_view *rv = prb_file_record(f, 0);
+    cr_assert_str_eq(rv->category, "payment_default");
+    cr_assert_eq(field(rv, "amount")->num, 125000);
+    cr_assert_str_eq(field(rv, "currency")->str, "EUR");
+    cr_assert_str_eq(rv->legal_basis, "loan contract 2019-123");
+    /* JPY has no minor unit: "1500" is 1500. */
+    cr_assert_eq(prb_subject_read(env, "lei:5493001KJTIIGC8Y1R12", &f), PRB_OK);
+    cr_assert_eq(field(prb_file_record(f, 0), "amount")->num, 1500);
+    cr_assert_eq(field(prb_file_record(f, 0), "amount")->scale, 0);
+    prb_file_free(f);
+    free(text);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+Test(ingest, good_csv_is_accepted_with_quotes_decoded)
+{
+    char *dir, *text = th_slurp("tests/data/good.csv");
+    prb_env *env = th_register(&dir);
+    prb_ingest_stats st;
+    prb_file *f = NULL;
+    cr_assert_eq(th_ingest(env, "good.csv", text, PRB_FMT_CSV, 0, &st, NULL), PRB_OK, "%s",
+                 prb_errmsg(env));
+    cr_assert_eq(st.accepted, 3);
+    cr_assert_eq(prb_subject_read(env, "de-taxid:86095742719", &f), PRB_OK);
+    cr_assert_eq(prb_file_nrecords(f), 2);
+    const prb_record_view *rv = prb_file_record(f, 0);
+    cr_assert_str_eq(rv->legal_basis, "loan contract 7, \"B\" series");
+    cr_assert_eq(rv->status, PRB_ST_SETTLED);
+    cr_assert_eq(field(rv, "amount")->num, 31020);
+    cr_assert_str_eq(field(prb_file_record(f, 1), "court")->str, "Amtsgericht Mitte");
+    prb_file_free(f);
+    free(text);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+Test(ingest, reingest_changes_nothing)
+{
+    char *dir, *text = th_slurp("tests/data/good.ndjson");
+    prb_env *env = th_register(&dir);
+    prb_ingest_stats st;
+    cr_assert_eq(th_ingest(env, "a", text, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK);
+    uint64_t before = versions(env);
+    cr_assert_eq(th_ingest(env, "a", text, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK);
+    cr_assert_eq(st.unchanged, 4);
+    cr_assert_eq(st.accepted + st.corrected, 0);
+    cr_assert_eq(versions(env), before);
+    free(text);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+/* The same fact sent as CSV after NDJSON is the same record. */
+Test(ingest, csv_and_ndjson_of_one_record_are_the_same)
+{
+    char *dir;
+    prb_env *env = th_register(&dir);
+    prb_ingest_stats st;
+    const char *csv = "furnisher,ref,subject_kind,subject_id,category,status,event_date,"
+                      "settled_date,legal_basis,amount,currency\n"
+                      "bank-a,L-1,person,cn-rid:11010519491231002X,payment_default,open,"
+                      "2025-03-01,,loan contract,1250.5,EUR\n";
+    cr_assert_eq(th_ingest(env, "n", PD("", "{\"currency\":\"EUR\",\"amount\":\"1250.50\"}"),
+                           PRB_FMT_NDJSON, 0, &st, NULL),
+                 PRB_OK);
+    cr_assert_eq(th_ingest(env, "c.csv", csv, PRB_FMT_CSV, 0, &st, NULL), PRB_OK, "%s",
+                 prb_errmsg(env));
+    cr_assert_eq(st.unchanged, 1, "accepted %llu corrected %llu", (unsigned long long)st.accepted,
+                 (unsigned long long)st.corrected);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+Test(ingest, correction_is_a_new_version_with_history)
+{
+    char *dir;
+    prb_env *env = th_register(&dir);
+    prb_ingest_stats st;
+    prb_file *f = NULL;
+    cr_assert_eq(th_ingest(env, "1", PD("", "{\"amount\":\"100.00\",\"currency\":\"EUR\"}"),
+                           PRB_FMT_NDJSON, 0, &st, NULL),
+                 PRB_OK);
+    cr_assert_eq(th_ingest(env, "2", PD("", "{\"amount\":\"80.00\",\"currency\":\"EUR\"}"),
+                           PRB_FMT_NDJSON, 0, &st, NULL),
+                 PRB_OK);
+    cr_assert_eq(st.corrected, 1);
+    cr_assert_eq(prb_subject_read(env, "cn-rid:11010519491231002X", &f), PRB_OK);
+    cr_assert_eq(prb_file_nrecords(f), 1);
+    const prb_record_view *cur = prb_file_record(f, 0);
+    cr_assert_eq(cur->version, 2);
+    cr_assert_eq(field(cur, "amount")->num, 8000);
+    cr_assert_eq(prb_file_nversions(f, 0), 1);
+    const prb_record_view *old = prb_file_version(f, 0, 0);
+    cr_assert_eq(old->version, 1);
+    cr_assert_eq(old->id, cur->id);
+    cr_assert_eq(field(old, "amount")->num, 10000);
+    const char *json;
+    cr_assert_eq(prb_file_json(f, &json), PRB_OK);
+    cr_assert(strstr(json, "\"history\"") && strstr(json, "\"100.00\"") && strstr(json, "\"80.00\""),
+              "%s", json);
+    prb_file_free(f);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+/* Settling restarts the retention clock: kept 3 years after settlement. */
+Test(ingest, settlement_restarts_retention)
+{
+    char *dir;
+    prb_env *env = th_register(&dir);
+    prb_ingest_stats st;
+    prb_file *f = NULL;
+    int32_t event, settled;
+    cr_assert_eq(th_ingest(env, "1", PD("", "{\"amount\":\"100.00\",\"currency\":\"EUR\"}"),
+                           PRB_FMT_NDJSON, 0, &st, NULL),
+                 PRB_OK);
+    const char *settle =
+        "{\"furnisher\":\"bank-a\",\"ref\":\"L-1\",\"subject\":{\"kind\":\"person\",\"id\":"
+        "\"cn-rid:11010519491231002X\"},\"category\":\"payment_default\",\"status\":\"settled\","
+        "\"event_date\":\"2025-03-01\",\"settled_date\":\"2026-02-01\",\"legal_basis\":\"loan "
+        "contract\",\"fields\":{\"amount\":\"100.00\",\"currency\":\"EUR\"}}";
+    cr_assert_eq(th_ingest(env, "2", settle, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK);
+    cr_assert_eq(st.corrected, 1);
+    cr_assert_eq(prb_subject_read(env, "cn-rid:11010519491231002X", &f), PRB_OK);
+    prb_date_parse("2025-03-01", 10, &event);
+    prb_date_parse("2026-02-01", 10, &settled);
+    cr_assert_eq(prb_file_record(f, 0)->expires, settled + 1095);
+    cr_assert_eq(prb_file_version(f, 0, 0)->expires, event + 2190);
+    prb_file_free(f);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+struct bad {
+    const char *line, *expect;
+};
+
+static const struct bad bad_lines[] = {
+    {"{\"furnisher\":\"bank-a\",", "record: JSON: key expected"},
+    {PD(",\"colour\":\"red\"", "{\"amount\":\"1.00\",\"currency\":\"EUR\"}"), "colour: unknown key"},
+    {PD(",\"ref\":\"L-2\"", "{\"amount\":\"1.00\",\"currency\":\"EUR\"}"), "ref: appears twice"},
+    {"{\"furnisher\":\"bank-a\",\"ref\":\"L-1\",\"subject\":{\"kind\":\"person\",\"id\":\"cn-rid:"
+     "110105194912310021\"},\"category\":\"payment_default\",\"status\":\"open\",\"event_date\":"
+     "\"2025-03-01\",\"legal_basis\":\"x\",\"fields\":{\"amount\":\"1.00\",\"currency\":\"EUR\"}}",
+     "subject.id: cn-rid: check character"},
+    {"{\"furnisher\":\"bank-a\",\"ref\":\"L-1\",\"subject\":{\"kind\":\"person\",\"id\":\"cn-rid:"
+     "11010519491231002X\"},\"category\":\"payment_default\",\"status\":\"open\",\"event_date\":"
+     "\"2025-03-01\",\"fields\":{\"amount\":\"1.00\",\"currency\":\"EUR\"}}",
+     "legal_basis: required"},
+    {"{\"ref\":\"L-1\",\"subject\":{\"kind\":\"person\",\"id\":\"cn-rid:11010519491231002X\"},"
+     "\"category\":\"payment_default\",\"status\":\"open\",\"event_date\":\"2025-03-01\","
+     "\"legal_basis\":\"x\",\"fields\":{\"amount\":\"1.00\",\"currency\":\"EUR\"}}",
+     "furnisher: required"},
+    {"{\"furnisher\":\"bank-a\",\"ref\":\"L-1\",\"subject\":{\"kind\":\"person\",\"id\":\"cn-rid:"
+     "11010519491231002X\"},\"category\":\"loan\",\"status\":\"open\",\"event_date\":\"2025-03-01\","
+     "\"legal_basis\":\"x\",\"fields\":{}}",
+     "category: 'loan' is not a category"},
+    {"{\"furnisher\":\"bank-a\",\"ref\":\"L-1\",\"subject\":{\"kind\":\"person\",\"id\":\"cn-rid:"
+     "11010519491231002X\"},\"category\":\"religious_affiliation\",\"status\":\"open\","
+     "\"event_date\":\"2025-03-01\",\"legal_basis\":\"x\",\"fields\":{}}",
+     "category: refused: 'religious' is religion or belief data"},
+    {PD("", "{\"amount\":\"1.00\",\"currency\":\"EUR\",\"health_flag\":\"y\"}"),
+     "fields.health_flag: refused: 'health' is health data"},
+    {PD("", "{\"amount\":\"1.00\",\"currency\":\"EUR\",\"colour\":\"y\"}"),
+     "fields.colour: category payment_default has no such field"},
+    {PD("", "{\"amount\":1.00,\"currency\":\"EUR\"}"), "fields.amount: must be a decimal string"},
+    {PD("", "{\"amount\":\"1.00\",\"currency\":\"EUX\"}"), "fields.currency: must be an ISO 4217"},
+    {PD("", "{\"amount\":\"1.234\",\"currency\":\"EUR\"}"),
+     "fields.amount: '1.234' has more decimal places"},
+    {PD("", "{\"amount\":\"1.00\"}"), "fields.currency: required by category payment_default"},
+    {"{\"furnisher\":\"bank-a\",\"ref\":\"L-1\",\"subject\":{\"kind\":\"person\",\"id\":\"cn-rid:"
+     "11010519491231002X\"},\"category\":\"payment_default\",\"status\":\"open\",\"event_date\":"
+     "\"2027-01-01\",\"legal_basis\":\"x\",\"fields\":{\"amount\":\"1.00\",\"currency\":\"EUR\"}}",
+     "event_date: 2027-01-01 is in the future"},
+    {"{\"furnisher\":\"bank-a\",\"ref\":\"L-1\",\"subject\":{\"kind\":\"person\",\"id\":\"cn-rid:"
+     "11010519491231002X\"},\"category\":\"payment_default\",\"status\":\"open\",\"event_date\":"
+     "\"2025-02-30\",\"legal_basis\":\"x\",\"fields\":{\"amount\":\"1.00\",\"currency\":\"EUR\"}}",
+     "event_date: '2025-02-30' is not a date"},
+    {"{\"furnisher\":\"bank-a\",\"ref\":\"L-1\",\"subject\":{\"kind\":\"person\",\"id\":\"cn-rid:"
+     "11010519491231002X\"},\"category\":\"payment_default\",\"status\":\"settled\","
+     "\"event_date\":\"2025-03-01\",\"legal_basis\":\"x\",\"fields\":{\"amount\":\"1.00\","
+     "\"currency\":\"EUR\"}}",
+     "settled_date: required when status is settled"},
+    {"{\"furnisher\":\"bank-a\",\"ref\":\"L-1\",\"subject\":{\"kind\":\"person\",\"id\":\"cn-rid:"
+     "11010519491231002X\"},\"category\":\"payment_default\",\"status\":\"paid\",\"event_date\":"
+     "\"2025-03-01\",\"legal_basis\":\"x\",\"fields\":{\"amount\":\"1.00\",\"currency\":\"EUR\"}}",
+     "status: must be"},
+    {"{\"furnisher\":\"bank-a\",\"ref\":\"L-1\",\"subject\":{\"kind\":\"person\",\"id\":\"cn-rid:"
+     "11010519491231002X\"},\"category\":\"payment_default\",\"status\":\"open\",\"event_date\":"
+     "\"2015-03-01\",\"legal_basis\":\"x\",\"fields\":{\"amount\":\"1.00\",\"currency\":\"EUR\"}}",
+     "event_date: the record is past its retention"},
+    {"{\"furnisher\":\"bank-a\",\"ref\":\"L-1\",\"subject\":{\"kind\":\"person\",\"id\":\"cn-rid:"
+     "11010519491231002X\"},\"category\":\"tax_arrears\",\"status\":\"open\",\"event_date\":"
+     "\"2025-03-01\",\"legal_basis\":\"x\",\"fields\":{\"amount\":\"1.00\",\"currency\":\"EUR\"}}",
+     "category: tax_arrears records are not kept about a person"},
+    {"{\"furnisher\":\"bank-a\",\"ref\":\"L-1\",\"subject\":{\"kind\":\"person\",\"id\":\"cn-rid:"
+     "11010519491231002X\"},\"category\":\"credit_account\",\"status\":\"open\",\"event_date\":"
+     "\"2025-03-01\",\"legal_basis\":\"x\",\"fields\":{\"account_type\":\"mortgage\","
+     "\"opened_date\":\"2020-01-01\",\"credit_limit\":\"1.00\",\"balance\":\"0.00\","
+     "\"currency\":\"EUR\",\"worst_dpd\":0}}",
+     "fields.account_type: must be one of"},
+    {PD("", "{\"amount\":\"1.00\",\"currency\":\"EU\xff\"}"), "fields: JSON: invalid UTF-8"},
+    {"{\"furnisher\":\"bank-a\",\"ref\":\"L-1\",\"subject\":{\"kind\":\"person\",\"id\":\"ext:"
+     "bank-b:K1\"},\"category\":\"payment_default\",\"status\":\"open\",\"event_date\":"
+     "\"2025-03-01\",\"legal_basis\":\"x\",\"fields\":{\"amount\":\"1.00\",\"currency\":\"EUR\"}}",
+     "subject.id: 'ext:bank-b:K1' is another furnisher's key"},
+};
+
+/* Each bad line alone: rejected with its message, nothing written. */
+Test(ingest, each_kind_of_bad_line_is_named)
+{
+    char *dir;
+    prb_env *env = th_register(&dir);
+    for (size_t i = 0; i < sizeof bad_lines / sizeof bad_lines[0]; i++) {
+        prb_ingest_stats st;
+        prb_ingest *b;
+        char expect[256];
+        int rc = th_ingest(env, "in.ndjson", bad_lines[i].line, PRB_FMT_NDJSON, 0, &st, &b);
+        cr_expect_eq(rc, PRB_EREJECTED, "case %zu: rc %d", i, rc);
+        cr_expect_eq(prb_ingest_nerrors(b), 1, "case %zu", i);
+        snprintf(expect, sizeof expect, "in.ndjson:1: %s", bad_lines[i].expect);
+        const char *msg = prb_ingest_error(b, 0);
+        cr_expect(msg && !strncmp(msg, expect, strlen(expect)), "case %zu: got '%s', want '%s...'",
+                  i, msg ? msg : "(none)", expect);
+        cr_expect_eq(st.rejected, 1);
+        prb_ingest_free(b);
+    }
+    cr_assert_eq(versions(env), 0);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+/* One bad line among good ones rejects the batch; --skip-bad keeps the rest. */
+Test(ingest, batch_is_all_or_nothing_unless_skip_bad)
+{
+    char *dir, *good = th_slurp("tests/data/good.ndjson");
+    prb_env *env = th_register(&dir);
+    prb_ingest_stats st;
+    prb_ingest *b;
+    char text[8192];
+    snprintf(text, sizeof text, "%s%s\n%s\n", good, bad_lines[9].line, bad_lines[13].line);
+    cr_assert_eq(th_ingest(env, "mix.ndjson", text, PRB_FMT_NDJSON, 0, &st, &b), PRB_EREJECTED);
+    cr_assert_eq(prb_ingest_nerrors(b), 2);
+    cr_assert(strstr(prb_ingest_error(b, 0), "mix.ndjson:6: fields.colour") != NULL, "%s",
+              prb_ingest_error(b, 0));
+    cr_assert(strstr(prb_ingest_error(b, 1), "mix.ndjson:7: fields.currency") != NULL, "%s",
+              prb_ingest_error(b, 1));
+    cr_assert(strstr(prb_errmsg(env), "nothing was written") != NULL);
+    prb_ingest_free(b);
+    cr_assert_eq(versions(env), 0);
+
+    cr_assert_eq(th_ingest(env, "mix.ndjson", text, PRB_FMT_NDJSON, 1, &st, NULL), PRB_OK);
+    cr_assert_eq(st.accepted, 4);
+    cr_assert_eq(st.rejected, 2);
+    cr_assert_eq(versions(env), 4);
+    free(good);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+Test(ingest, csv_errors_name_line_and_column)
+{
+    char *dir;
+    prb_env *env = th_register(&dir);
+    prb_ingest_stats st;
+    prb_ingest *b;
+    const char *csv = "furnisher,ref,subject_kind,subject_id,category,status,event_date,"
+                      "settled_date,legal_basis,amount,currency\n"
+                      "bank-a,L-1,person,cn-rid:11010519491231002X,payment_default,open,"
+                      "2025-03-01,,\"multi\nline basis\",1.00,EUR\n"
+                      "bank-a,L-2,person,cn-rid:11010519491231002X,payment_default,open,"
+                      "2025-03-01,,x,1.00\n"
+                      "bank-a,L-3,person,cn-rid:11010519491231002X,payment_default,open,"
+                      "2025-03-01,,x,abc,EUR\n";
+    cr_assert_eq(th_ingest(env, "r.csv", csv, PRB_FMT_CSV, 0, &st, &b), PRB_EREJECTED);
+    cr_assert_eq(prb_ingest_nerrors(b), 3, "%zu", prb_ingest_nerrors(b));
+    /* The quoted line end is inside record 1 (lines 2-3). */
+    cr_expect(strstr(prb_ingest_error(b, 0), "r.csv:2: legal_basis: must not hold control") != NULL,
+              "%s", prb_ingest_error(b, 0));
+    cr_expect(strstr(prb_ingest_error(b, 1), "r.csv:4: record: CSV: 10 cells, the header has 11") !=
+                  NULL,
+              "%s", prb_ingest_error(b, 1));
+    cr_expect(strstr(prb_ingest_error(b, 2), "r.csv:5: fields.amount: 'abc'") != NULL, "%s",
+              prb_ingest_error(b, 2));
+    prb_ingest_free(b);
+
+    const char *refused = "furnisher,ref,subject_kind,subject_id,category,status,event_date,"
+                          "settled_date,legal_basis,amount,currency,ethnic_group\n";
+    cr_assert_eq(th_ingest(env, "h.csv", refused, PRB_FMT_CSV, 0, &st, &b), PRB_EREJECTED);
+    cr_expect(strstr(prb_ingest_error(b, 0), "h.csv:1: header: column 'ethnic_group' is refused") !=
+                  NULL,
+              "%s", prb_ingest_error(b, 0));
+    prb_ingest_free(b);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+Test(ingest, a_person_is_not_a_company)
+{
+    char *dir;
+    prb_env *env = th_register(&dir);
+    prb_ingest_stats st;
+    prb_ingest *b;
+    cr_assert_eq(th_ingest(env, "1", PD("", "{\"amount\":\"1.00\",\"currency\":\"EUR\"}"),
+                           PRB_FMT_NDJSON, 0, &st, NULL),
+                 PRB_OK);
+    const char *as_company =
+        "{\"furnisher\":\"bank-a\",\"ref\":\"L-9\",\"subject\":{\"kind\":\"company\",\"id\":"
+        "\"cn-rid:11010519491231002X\"},\"category\":\"payment_default\",\"status\":\"open\","
+        "\"event_date\":\"2025-03-01\",\"legal_basis\":\"x\",\"fields\":{\"amount\":\"1.00\","
+        "\"currency\":\"EUR\"}}";
+    cr_assert_eq(th_ingest(env, "2", as_company, PRB_FMT_NDJSON, 0, &st, &b), PRB_EREJECTED);
+    cr_assert(strstr(prb_ingest_error(b, 0), "is a person in the register, not a company"), "%s",
+              prb_ingest_error(b, 0));
+    prb_ingest_free(b);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+/* An alias joins the subject; a later record by the alias alone lands in
+ * the same file. A correction may not move a record to someone else. */
+Test(ingest, aliases_resolve_to_one_subject)
+{
+    char *dir;
+    prb_env *env = th_register(&dir);
+    prb_ingest_stats st;
+    prb_ingest *b;
+    prb_file *f = NULL;
+    const char *with_alias =
+        "{\"furnisher\":\"bank-a\",\"ref\":\"L-1\",\"subject\":{\"kind\":\"person\",\"id\":"
+        "\"cn-rid:11010519491231002X\",\"aliases\":[\"ext:bank-a:C-77\"]},\"category\":"
+        "\"payment_default\",\"status\":\"open\",\"event_date\":\"2025-03-01\",\"legal_basis\":"
+        "\"x\",\"fields\":{\"amount\":\"1.00\",\"currency\":\"EUR\"}}\n"
+        "{\"furnisher\":\"bank-a\",\"ref\":\"L-2\",\"subject\":{\"kind\":\"person\",\"id\":"
+        "\"ext:bank-a:C-77\"},\"category\":\"payment_default\",\"status\":\"open\",\"event_date\":"
+        "\"2025-04-01\",\"legal_basis\":\"x\",\"fields\":{\"amount\":\"2.00\",\"currency\":\"EUR\"}}"
+        "\n";
+    cr_assert_eq(th_ingest(env, "a", with_alias, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK, "%s",
+                 prb_errmsg(env));
+    cr_assert_eq(prb_subject_read(env, "ext:bank-a:C-77", &f), PRB_OK);
+    cr_assert_eq(prb_file_nrecords(f), 2);
+    cr_assert_eq(prb_file_nidents(f), 2);
+    uint64_t subject = prb_file_subject(f);
+    cr_assert_eq(prb_subject_read(env, "cn-rid:11010519491231002X", &f), PRB_OK);
+    cr_assert_eq(prb_file_subject(f), subject);
+
+    const char *moved =
+        "{\"furnisher\":\"bank-a\",\"ref\":\"L-2\",\"subject\":{\"kind\":\"person\",\"id\":"
+        "\"cn-rid:440304200002291236\"},\"category\":\"payment_default\",\"status\":\"open\","
+        "\"event_date\":\"2025-04-01\",\"legal_basis\":\"x\",\"fields\":{\"amount\":\"2.00\","
+        "\"currency\":\"EUR\"}}";
+    cr_assert_eq(th_ingest(env, "m", moved, PRB_FMT_NDJSON, 0, &st, &b), PRB_EREJECTED);
+    cr_assert(strstr(prb_ingest_error(b, 0), "m:1: subject.id: record L-2 of bank-a is held about "
+                                             "another subject"),
+              "%s", prb_ingest_error(b, 0));
+    prb_ingest_free(b);
+    cr_assert_eq(prb_subject_read(env, "cn-rid:440304200002291236", &f), PRB_ENOTFOUND);
+    prb_file_free(f);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+Test(ingest, batch_furnisher_must_match)
+{
+    char *dir;
+    prb_env *env = th_register(&dir);
+    prb_ingest *b = NULL;
+    prb_ingest_stats st;
+    prb_ingest_opts o = {"bank-b", 0, 1};
+    const char *line = PD("", "{\"amount\":\"1.00\",\"currency\":\"EUR\"}");
+    cr_assert_eq(prb_ingest_begin(env, &o, &b), PRB_OK);
+    cr_assert_eq(prb_ingest_add(b, "x", line, strlen(line), PRB_FMT_NDJSON), PRB_OK);
+    cr_assert_eq(prb_ingest_commit(b, &st), PRB_EREJECTED);
+    cr_assert(strstr(prb_ingest_error(b, 0),
+                     "x:1: furnisher: record is from 'bank-a' but this batch is from 'bank-b'"),
+              "%s", prb_ingest_error(b, 0));
+    prb_ingest_free(b);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+/* The same (furnisher, ref) twice in one batch: the second is a
+ * correction of the first, as if sent in two batches. */
+Test(ingest, correction_within_one_batch)
+{
+    char *dir;
+    prb_env *env = th_register(&dir);
+    prb_ingest_stats st;
+    prb_file *f = NULL;
+    char text[2048];
+    snprintf(text, sizeof text, "%s\n%s\n%s\n",
+             PD("", "{\"amount\":\"1.00\",\"currency\":\"EUR\"}"),
+             PD("", "{\"amount\":\"2.00\",\"currency\":\"EUR\"}"),
+             PD("", "{\"amount\":\"2.00\",\"currency\":\"EUR\"}"));
+    cr_assert_eq(th_ingest(env, "t", text, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK);
+    cr_assert_eq(st.accepted, 1);
+    cr_assert_eq(st.corrected, 1);
+    cr_assert_eq(st.unchanged, 1);
+    cr_assert_eq(prb_subject_read(env, "cn-rid:11010519491231002X", &f), PRB_OK);
+    cr_assert_eq(prb_file_record(f, 0)->version, 2);
+    cr_assert_eq(prb_file_nversions(f, 0), 1);
+    prb_file_free(f);
+    prb_close(env);
+    th_rmrf(dir);
+}

@@ -1,0 +1,187 @@
+/*
+ * test_policy.c - the policy loader: the shipped default policy, errors
+ * that name the file, JSON path and reason, and DESIGN invariant 1 (no
+ * special-category data) tried for every refused class.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "helpers.h"
+#include "probity.h"
+
+TestSuite(policy);
+
+/* A small valid policy; tests splice one change into it. */
+static const char *base_policy(void)
+{
+    return "{\"policy_version\":\"t1\",\"identifier_schemes\":[\"cn-rid\",\"ext\"],"
+           "\"purposes\":{\"credit\":{\"subject_kinds\":[\"person\"]}},"
+           "\"categories\":{\"payment_default\":{\"subject_kinds\":[\"person\"],"
+           "\"polarity\":\"adverse\",\"fields\":{\"amount\":{\"type\":\"amount\",\"required\":true},"
+           "\"currency\":{\"type\":\"currency\",\"required\":true}},"
+           "\"retention\":{\"days_after_event\":2190,\"days_after_settlement\":1095,"
+           "\"max_days\":3650},\"notice_days\":28,\"purposes\":[\"credit\"]}}}";
+}
+
+/* Replaces the first occurrence of from in base_policy() with to. */
+static int load_variant(const char *from, const char *to, prb_policy **p)
+{
+    char buf[4096];
+    const char *b = base_policy(), *at = strstr(b, from);
+    cr_assert_not_null(at, "test bug: '%s' not in the base policy", from);
+    snprintf(buf, sizeof buf, "%.*s%s%s", (int)(at - b), b, to, at + strlen(from));
+    return prb_policy_load_buf("t.json", buf, strlen(buf), p);
+}
+
+Test(policy, default_policy_loads_with_required_categories)
+{
+    char path[512];
+    prb_policy *p = NULL;
+    int rc = prb_policy_load(th_path(path, sizeof path, "policy/default.json"), &p);
+    cr_assert_eq(rc, PRB_OK, "%s", prb_policy_errmsg(p));
+    const char *need[] = {"credit_account", "payment_default", "court_judgment", "insolvency",
+                          "tax_arrears",    "regulatory_fine", "exclusion_ground"};
+    for (size_t i = 0; i < sizeof need / sizeof need[0]; i++) {
+        int found = 0;
+        for (size_t j = 0; j < prb_policy_ncategories(p); j++)
+            found |= !strcmp(prb_policy_category_name(p, j), need[i]);
+        cr_assert(found, "default policy lacks %s", need[i]);
+    }
+    prb_policy_free(p);
+}
+
+Test(policy, base_policy_is_valid)
+{
+    prb_policy *p = NULL;
+    int rc = prb_policy_load_buf("t.json", base_policy(), strlen(base_policy()), &p);
+    cr_assert_eq(rc, PRB_OK, "%s", prb_policy_errmsg(p));
+    cr_assert_str_eq(prb_policy_version(p), "t1");
+    prb_policy_free(p);
+}
+
+struct bad_case {
+    const char *from, *to, *expect;
+};
+
+/* Each error names the file and the JSON path of the offending value. */
+Test(policy, errors_name_file_path_and_reason)
+{
+    const struct bad_case cases[] = {
+        {"\"policy_version\":\"t1\",", "\"policy_versoin\":\"t1\",", "t.json: $.policy_versoin: unknown key"},
+        {"\"type\":\"amount\"", "\"type\":\"money\"",
+         "t.json: $.categories.payment_default.fields.amount.type: unknown type"},
+        {"\"polarity\":\"adverse\"", "\"polarity\":\"bad\"",
+         "t.json: $.categories.payment_default.polarity: must be"},
+        {"\"retention\":{\"days_after_event\":2190,\"days_after_settlement\":1095,\"max_days\":3650},",
+         "", "t.json: $.categories.payment_default.retention: required"},
+        {"\"max_days\":3650", "\"max_days\":0",
+         "t.json: $.categories.payment_default.retention.max_days: must be between"},
+        {"\"notice_days\":28", "\"notice_days\":0",
+         "t.json: $.categories.payment_default.notice_days: an adverse category needs"},
+        {"\"purposes\":[\"credit\"]", "\"purposes\":[\"tenancy\"]",
+         "t.json: $.categories.payment_default.purposes: [0] is not a purpose"},
+        {"\"currency\":{\"type\":\"currency\",\"required\":true}", "\"cur\":{\"type\":\"string\"}",
+         "t.json: $.categories.payment_default.fields: amount fields need a currency field"},
+        {"[\"cn-rid\",\"ext\"]", "[\"cn-rid\",\"ssn\"]",
+         "t.json: $.identifier_schemes: [1] unknown or repeated scheme"},
+        {"\"subject_kinds\":[\"person\"]}}", "\"subject_kinds\":[\"alien\"]}}",
+         "t.json: $.purposes.credit.subject_kinds: [0] must be"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        prb_policy *p = NULL;
+        int rc = load_variant(cases[i].from, cases[i].to, &p);
+        cr_expect_eq(rc, PRB_EPOLICY, "case %zu: rc %d (%s)", i, rc, prb_policy_errmsg(p));
+        cr_expect(strstr(prb_policy_errmsg(p), cases[i].expect) != NULL,
+                  "case %zu: message '%s' lacks '%s'", i, prb_policy_errmsg(p), cases[i].expect);
+        prb_policy_free(p);
+    }
+}
+
+Test(policy, malformed_json_gives_line_and_column)
+{
+    prb_policy *p = NULL;
+    const char *text = "{\n  \"policy_version\": \"x\",\n  oops\n}";
+    cr_assert_eq(prb_policy_load_buf("m.json", text, strlen(text), &p), PRB_EPOLICY);
+    cr_assert(strstr(prb_policy_errmsg(p), "m.json:3:") != NULL, "%s", prb_policy_errmsg(p));
+    prb_policy_free(p);
+}
+
+Test(policy, missing_file_is_an_io_error)
+{
+    prb_policy *p = NULL;
+    cr_assert_eq(prb_policy_load("/nonexistent/policy.json", &p), PRB_EIO);
+    cr_assert(strstr(prb_policy_errmsg(p), "/nonexistent/policy.json") != NULL);
+    prb_policy_free(p);
+}
+
+/* One name per refused class of invariant 1, each as a category, a field,
+ * a purpose and an enum value, and in a category's description. */
+static const struct {
+    const char *name, *cls;
+} refused[] = {
+    {"political_party_member", "political"}, {"protest_attendance", "political"},
+    {"speech_record", "speech"},             {"religion", "religion"},
+    {"church_attendance", "religion"},       {"ethnicity", "ethnicity"},
+    {"health_status", "health"},             {"diagnosis_code", "health"},
+    {"face_match", "biometrics"},            {"fingerprint_hash", "biometrics"},
+    {"sexual_orientation", "sex"},           {"trade_union_member", "trade-union"},
+    {"search_history", "internet searches"}, {"social_media_posts", "social-media"},
+    {"weibo_followers", "social-media"},     {"location_history", "location"},
+    {"gps_track", "location"},               {"foreign_worker", "ethnicity"},
+};
+
+Test(policy, every_refused_class_is_refused_everywhere)
+{
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        const char *n = refused[i].name;
+        char cat[128], field[160], purpose[128], val[256], desc[256];
+        snprintf(cat, sizeof cat, "\"%s\":{\"subject_kinds\"", n);
+        snprintf(field, sizeof field, "\"%s\":{\"type\":\"amount\"", n);
+        snprintf(purpose, sizeof purpose, "\"%s\":{\"subject_kinds\":[\"person\"]}}", n);
+        snprintf(val, sizeof val,
+                 "\"currency\":{\"type\":\"currency\",\"required\":true},\"k\":{\"type\":\"enum\","
+                 "\"values\":[\"none\",\"%s\"]}",
+                 n);
+        snprintf(desc, sizeof desc, "\"payment_default\":{\"description\":\"holds %s data\","
+                                    "\"subject_kinds\"", n);
+        const struct {
+            const char *from, *to;
+        } where[] = {
+            {"\"payment_default\":{\"subject_kinds\"", cat},
+            {"\"amount\":{\"type\":\"amount\"", field},
+            {"\"credit\":{\"subject_kinds\":[\"person\"]}}", purpose},
+            {"\"currency\":{\"type\":\"currency\",\"required\":true}", val},
+            {"\"payment_default\":{\"subject_kinds\"", desc},
+        };
+        for (size_t w = 0; w < sizeof where / sizeof where[0]; w++) {
+            prb_policy *p = NULL;
+            int rc = load_variant(where[w].from, where[w].to, &p);
+            cr_expect_eq(rc, PRB_EREFUSED, "%s at place %zu: rc %d: %s", n, w, rc,
+                         prb_policy_errmsg(p));
+            cr_expect(strstr(prb_policy_errmsg(p), refused[i].cls) != NULL,
+                      "%s at place %zu: message '%s' does not name class '%s'", n, w,
+                      prb_policy_errmsg(p), refused[i].cls);
+            cr_expect(strstr(prb_policy_errmsg(p), "invariant 1") != NULL);
+            prb_policy_free(p);
+        }
+    }
+}
+
+Test(policy, refused_matching_is_by_whole_word)
+{
+    char term[64];
+    /* Words that merely contain a refused term are allowed. */
+    const char *ok[] = {"trace_id", "third_party_debt", "account_movement_count", "embrace",
+                        "court", "workplace_safety", "european_union_grant", "face_value"};
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
+        if (strcmp(ok[i], "face_value"))
+            cr_expect_null(prb_refused_class(ok[i], term, sizeof term), "%s refused as %s",
+                           ok[i], term);
+    /* "face" is biometric even beside "value": refusal errs on the safe side. */
+    cr_expect_not_null(prb_refused_class("face_value", term, sizeof term));
+    cr_assert_not_null(prb_refused_class("RaceCode", term, sizeof term));
+    cr_assert_str_eq(term, "race");
+    cr_assert_not_null(prb_refused_class("trade-union dues", term, sizeof term));
+    cr_assert_str_eq(term, "trade union");
+}
