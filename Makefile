@@ -77,9 +77,10 @@ fuzz: $(FUZZ_BIN)
 test: $(T)/run-tests $(T)/probity $(FUZZ_BIN)
 	PROBITY_BIN=$(abspath $(T)/probity) PROBITY_SRC=$(CURDIR) \
 	    ASAN_OPTIONS=detect_leaks=1 $(T)/run-tests -j2 --verbose=0
-	@for f in $(FUZZ_BIN); do n=$$(basename $$f); \
-	    echo "fuzz: $$n"; \
-	    $$f -runs=20000 -max_len=4096 -seed=1 tests/fuzz/corpus/$${n#fuzz_} >$(T)/$$n.log 2>&1 \
+	@for f in $(FUZZ_BIN); do n=$$(basename $$f); c=$(T)/corpus/$${n#fuzz_}; \
+	    mkdir -p $$c; echo "fuzz: $$n, 20000 runs from tests/fuzz/corpus/$${n#fuzz_}"; \
+	    $$f -runs=20000 -max_len=4096 -seed=1 -artifact_prefix=$(T)/ $$c \
+	        tests/fuzz/corpus/$${n#fuzz_} >$(T)/$$n.log 2>&1 \
 	        || { tail -40 $(T)/$$n.log; exit 1; }; done
 
 demo: 

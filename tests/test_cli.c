@@ -1,0 +1,192 @@
+/*
+ * test_cli.c - the probity command as a user meets it: exit statuses,
+ * messages on standard error, counts on standard output, --as-of and
+ * PROBITY_NOW, stdin input. Runs the binary named by PROBITY_BIN.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "helpers.h"
+
+TestSuite(cli, .timeout = 120);
+
+struct run {
+    int status;
+    char out[65536], err[65536];
+};
+
+static void slurp_into(const char *path, char *buf, size_t n)
+{
+    FILE *f = fopen(path, "r");
+    size_t k = f ? fread(buf, 1, n - 1, f) : 0;
+    buf[k] = 0;
+    if (f)
+        fclose(f);
+}
+
+/* Runs "probity ARGS" through the shell in dir; captures everything. */
+static void run(struct run *r, const char *dir, const char *env, const char *args)
+{
+    char cmd[4096], o[600], e[600];
+    const char *bin = getenv("PROBITY_BIN");
+    cr_assert_not_null(bin, "PROBITY_BIN must name the probity binary (make test sets it)");
+    snprintf(o, sizeof o, "%s/.out", dir);
+    snprintf(e, sizeof e, "%s/.err", dir);
+    snprintf(cmd, sizeof cmd, "cd '%s' && env PROBITY_NOW=%s %s %s %s >'%s' 2>'%s'", dir, TH_TODAY,
+             env ? env : "", bin, args, o, e);
+    int st = system(cmd);
+    r->status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    slurp_into(o, r->out, sizeof r->out);
+    slurp_into(e, r->err, sizeof r->err);
+}
+
+static void write_text(const char *dir, const char *name, const char *text)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+Test(cli, first_session)
+{
+    char *dir = th_tmpdir(), args[1024], *good = th_slurp("tests/data/good.ndjson");
+    struct run r;
+    write_text(dir, "good.ndjson", good);
+    run(&r, dir, NULL, "init reg");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert(strstr(r.out, "created register reg"), "%s", r.out);
+
+    run(&r, dir, NULL, "ingest reg good.ndjson");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert(strstr(r.out, "accepted 4, unchanged 0, corrected 0, rejected 0"), "%s", r.out);
+
+    run(&r, dir, NULL, "subject reg cn-rid:11010519491231002X");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert(strstr(r.out, "\"identifiers\"") && strstr(r.out, "\"payment_default\"") &&
+                  strstr(r.out, "\"amount\": \"1250.00\""),
+              "%s", r.out);
+    /* On 2025-03-20 the default's notice period (28 days from receipt on
+     * TH_TODAY) has not run: not usable. */
+    cr_assert(strstr(r.out, "\"usable\": false"), "%s", r.out);
+
+    snprintf(args, sizeof args, "subject reg cn-rid:11010519491231002X --as-of 2026-12-24");
+    run(&r, dir, NULL, args);
+    cr_assert(strstr(r.out, "\"usable\": false") == NULL, "%s", r.out);
+
+    run(&r, dir, NULL, "subject reg cn-rid:440304200002291236");
+    cr_assert_eq(r.status, 3);
+    cr_assert(strstr(r.err, "no subject has this identifier"), "%s", r.err);
+
+    run(&r, dir, NULL, "subject reg cn-rid:110105194912310021");
+    cr_assert_eq(r.status, 2);
+    cr_assert(strstr(r.err, "check character"), "%s", r.err);
+    free(good);
+    th_rmrf(dir);
+}
+
+Test(cli, bad_lines_fail_the_batch_and_are_listed)
+{
+    char *dir = th_tmpdir();
+    struct run r;
+    const char *csv = "furnisher,ref,subject_kind,subject_id,category,status,event_date,"
+                      "settled_date,legal_basis,amount,currency\n"
+                      "bank-a,L-1,person,cn-rid:11010519491231002X,payment_default,open,"
+                      "2025-03-01,,contract,1.00,EUR\n"
+                      "bank-a,L-2,person,cn-rid:11010519491231002X,payment_default,open,"
+                      "2025-03-01,,,1.00,EUR\n";
+    write_text(dir, "in.csv", csv);
+    run(&r, dir, NULL, "init reg");
+    run(&r, dir, NULL, "ingest reg in.csv");
+    cr_assert_eq(r.status, 7, "%s", r.err);
+    cr_assert(strstr(r.err, "in.csv:3: legal_basis: required"), "%s", r.err);
+    cr_assert(strstr(r.err, "nothing was written"), "%s", r.err);
+    cr_assert(strstr(r.out, "accepted 0, unchanged 0, corrected 0, rejected 1"), "%s", r.out);
+
+    run(&r, dir, NULL, "ingest reg in.csv --skip-bad");
+    cr_assert_eq(r.status, 7, "a batch with rejections must not exit 0");
+    cr_assert(strstr(r.out, "accepted 1, unchanged 0, corrected 0, rejected 1"), "%s", r.out);
+
+    run(&r, dir, NULL, "ingest reg in.txt");
+    cr_assert_eq(r.status, 2);
+    cr_assert(strstr(r.err, "unknown format"), "%s", r.err);
+    run(&r, dir, NULL, "ingest reg missing.ndjson");
+    cr_assert_neq(r.status, 0);
+    cr_assert(strstr(r.err, "missing.ndjson: cannot read"), "%s", r.err);
+    th_rmrf(dir);
+}
+
+Test(cli, stdin_clock_and_options)
+{
+    char *dir = th_tmpdir();
+    struct run r;
+    run(&r, dir, NULL, "init reg");
+    run(&r, dir, NULL, "gen --persons 10 --companies 2 --seed 3");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    write_text(dir, "pop.ndjson", r.out);
+    run(&r, dir, NULL, "ingest reg - < pop.ndjson");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert(strstr(r.out, "accepted ") && !strstr(r.out, "accepted 0,") &&
+                  strstr(r.out, "rejected 0"),
+              "%s", r.out);
+
+    run(&r, dir, NULL, "expire reg --as-of 2040-01-01");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert(strstr(r.out, "deleted ") && !strstr(r.out, "deleted 0 "), "%s", r.out);
+
+    run(&r, dir, NULL, "expire reg --as-of 2040-13-01");
+    cr_assert_eq(r.status, 2);
+    cr_assert(strstr(r.err, "--as-of '2040-13-01' is not YYYY-MM-DD"), "%s", r.err);
+    run(&r, dir, "PROBITY_NOW=yesterday", "expire reg");
+    cr_assert_neq(r.status, 0);
+    cr_assert(strstr(r.err, "PROBITY_NOW='yesterday'"), "%s", r.err);
+    run(&r, dir, NULL, "expire reg --frobnicate 1");
+    cr_assert_eq(r.status, 2);
+    cr_assert(strstr(r.err, "unknown option --frobnicate"), "%s", r.err);
+    run(&r, dir, NULL, "init reg");
+    cr_assert_eq(r.status, 4, "%s", r.err);
+    cr_assert(strstr(r.err, "not empty"), "%s", r.err);
+    run(&r, dir, NULL, "subject nowhere cn-rid:11010519491231002X");
+    cr_assert_eq(r.status, 3);
+    cr_assert(strstr(r.err, "not a probity register"), "%s", r.err);
+    th_rmrf(dir);
+}
+
+Test(cli, gen_is_deterministic)
+{
+    char *dir = th_tmpdir();
+    struct run a, b;
+    run(&a, dir, NULL, "gen --persons 30 --companies 3 --seed 9");
+    run(&b, dir, NULL, "gen --persons 30 --companies 3 --seed 9");
+    cr_assert_eq(a.status, 0);
+    cr_assert_gt(strlen(a.out), 1000);
+    cr_assert_str_eq(a.out, b.out);
+    run(&b, dir, NULL, "gen --persons 30 --companies 3 --seed 10");
+    cr_assert_str_neq(a.out, b.out);
+    run(&b, dir, NULL, "gen --persons x");
+    cr_assert_eq(b.status, 2);
+    th_rmrf(dir);
+}
+
+Test(cli, policy_check)
+{
+    char *dir = th_tmpdir(), args[1024], policy[512];
+    struct run r;
+    snprintf(args, sizeof args, "policy check %s", th_path(policy, sizeof policy, "policy/default.json"));
+    run(&r, dir, NULL, args);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert(strstr(r.out, "valid policy"), "%s", r.out);
+    write_text(dir, "bad.json",
+               "{\"policy_version\":\"x\",\"identifier_schemes\":[\"lei\"],\"purposes\":{\"vote\":"
+               "{\"subject_kinds\":[\"person\"]}},\"categories\":{}}");
+    run(&r, dir, NULL, "policy check bad.json");
+    cr_assert_eq(r.status, 6, "%s", r.err);
+    cr_assert(strstr(r.err, "bad.json: $.purposes.vote: purpose 'vote' is refused"), "%s", r.err);
+    run(&r, dir, NULL, "init reg2 --policy bad.json");
+    cr_assert_eq(r.status, 6);
+    th_rmrf(dir);
+}

@@ -1,0 +1,156 @@
+/*
+ * test_retention.c - DESIGN invariant 6 (data expires) and the as-of
+ * clock: effective-from and expiry dates, records hidden once expired even
+ * before the sweep, and the sweep deleting every version and index entry.
+ */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "helpers.h"
+#include "probity.h"
+
+TestSuite(retention);
+
+static int32_t day(const char *s)
+{
+    int32_t d;
+    cr_assert_eq(prb_date_parse(s, strlen(s), &d), PRB_OK);
+    return d;
+}
+
+static void set_day(prb_env *env, const char *s)
+{
+    prb_set_now(env, (int64_t)day(s) * 86400);
+}
+
+/* A court judgment of 2025-09-15: kept 1095 days, notice period 30 days
+ * from when the register learnt of it (2026-11-25, received late). */
+static const char *judgment =
+    "{\"furnisher\":\"court-x\",\"ref\":\"J-1\",\"subject\":{\"kind\":\"person\",\"id\":"
+    "\"cn-rid:11010519491231002X\"},\"category\":\"court_judgment\",\"status\":\"open\","
+    "\"event_date\":\"2025-09-15\",\"legal_basis\":\"court order\",\"fields\":{\"amount\":"
+    "\"500.00\",\"currency\":\"EUR\",\"court\":\"AG Mitte\",\"case_ref\":\"1 C 2/25\"}}";
+
+Test(retention, dates_follow_the_policy_and_the_clock)
+{
+    char *dir;
+    prb_env *env = th_register(&dir);
+    prb_ingest_stats st;
+    prb_file *f = NULL;
+    cr_assert_eq(th_ingest(env, "j", judgment, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK, "%s",
+                 prb_errmsg(env));
+    cr_assert_eq(prb_subject_read(env, "cn-rid:11010519491231002X", &f), PRB_OK);
+    const prb_record_view *rv = prb_file_record(f, 0);
+    cr_assert_eq(rv->received, day(TH_TODAY));
+    /* Notice runs from receipt, not from an event reported late. */
+    cr_assert_eq(rv->effective_from, day(TH_TODAY) + 30);
+    cr_assert_eq(rv->expires, day("2025-09-15") + 1095);
+    cr_assert_eq(rv->usable, 0, "adverse record usable before its notice period ran");
+
+    set_day(env, "2026-12-25");
+    cr_assert_eq(prb_subject_read(env, "cn-rid:11010519491231002X", &f), PRB_OK);
+    cr_assert_eq(prb_file_record(f, 0)->usable, 1);
+
+    /* The day before expiry it is there; on the day it is gone, sweep or not. */
+    set_day(env, "2028-09-13");
+    cr_assert_eq(prb_subject_read(env, "cn-rid:11010519491231002X", &f), PRB_OK);
+    cr_assert_eq(prb_file_nrecords(f), 1);
+    set_day(env, "2028-09-14");
+    cr_assert_eq(prb_subject_read(env, "cn-rid:11010519491231002X", &f), PRB_OK);
+    cr_assert_eq(prb_file_nrecords(f), 0, "an expired record was returned");
+    prb_file_free(f);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+/* The sweep deletes (not hides): all versions and the index entry go, so
+ * even a clock turned back finds nothing, and the ref is free again. */
+Test(retention, sweep_deletes_every_version_and_index_entry)
+{
+    char *dir, *text = th_slurp("tests/data/good.ndjson");
+    prb_env *env = th_register(&dir);
+    prb_ingest_stats st;
+    prb_file *f = NULL;
+    uint64_t deleted = 0, v = 0;
+    char corrected[2048];
+    cr_assert_eq(th_ingest(env, "j", judgment, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK);
+    snprintf(corrected, sizeof corrected, "%s", judgment);
+    memcpy(strstr(corrected, "500.00"), "400.00", 6);
+    cr_assert_eq(th_ingest(env, "j2", corrected, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK);
+    cr_assert_eq(st.corrected, 1);
+    cr_assert_eq(th_ingest(env, "g", text, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK);
+    cr_assert_eq(prb_count(env, NULL, &v), PRB_OK);
+    cr_assert_eq(v, 6);
+
+    cr_assert_eq(prb_expire(env, &deleted), PRB_OK);
+    cr_assert_eq(deleted, 0, "nothing is due yet");
+
+    set_day(env, "2028-09-14");
+    cr_assert_eq(prb_expire(env, &deleted), PRB_OK, "%s", prb_errmsg(env));
+    /* J-1 and, from good.ndjson, the company's judgment (same day) and the
+     * tax arrears settled 2026-06-30 (kept 365 days after). */
+    cr_assert_eq(deleted, 3);
+    cr_assert_eq(prb_count(env, NULL, &v), PRB_OK);
+    cr_assert_eq(v, 2, "J-1's two versions and two other records should be gone");
+    /* The judgment's two versions are gone; what remains is not expired. */
+    set_day(env, TH_TODAY);
+    cr_assert_eq(prb_subject_read(env, "cn-rid:11010519491231002X", &f), PRB_OK);
+    for (size_t i = 0; i < prb_file_nrecords(f); i++)
+        cr_assert_str_neq(prb_file_record(f, i)->ref, "J-1", "swept record read back");
+    cr_assert_eq(prb_file_nrecords(f), 2);
+
+    /* The index entry is gone: the same ref is a new record again. */
+    cr_assert_eq(th_ingest(env, "j3", judgment, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK);
+    cr_assert_eq(st.accepted, 1, "the swept (furnisher, ref) still had an index entry");
+    prb_file_free(f);
+    free(text);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+/* A settled payment default is kept 3 years after settlement, then swept. */
+Test(retention, settled_default_kept_three_years_after_settlement)
+{
+    char *dir;
+    prb_env *env = th_register(&dir);
+    prb_ingest_stats st;
+    prb_file *f = NULL;
+    uint64_t deleted;
+    const char *pd =
+        "{\"furnisher\":\"bank-a\",\"ref\":\"L-1\",\"subject\":{\"kind\":\"person\",\"id\":"
+        "\"cn-rid:11010519491231002X\"},\"category\":\"payment_default\",\"status\":\"settled\","
+        "\"event_date\":\"2022-01-10\",\"settled_date\":\"2026-01-10\",\"legal_basis\":\"x\","
+        "\"fields\":{\"amount\":\"9.00\",\"currency\":\"EUR\"}}";
+    cr_assert_eq(th_ingest(env, "p", pd, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK, "%s",
+                 prb_errmsg(env));
+    set_day(env, "2029-01-08");
+    cr_assert_eq(prb_expire(env, &deleted), PRB_OK);
+    cr_assert_eq(deleted, 0);
+    cr_assert_eq(prb_subject_read(env, "cn-rid:11010519491231002X", &f), PRB_OK);
+    cr_assert_eq(prb_file_nrecords(f), 1);
+    cr_assert_eq(prb_file_record(f, 0)->expires, day("2026-01-10") + 1095);
+    set_day(env, "2029-01-09");
+    cr_assert_eq(prb_expire(env, &deleted), PRB_OK);
+    cr_assert_eq(deleted, 1);
+    prb_file_free(f);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+Test(retention, clock_parsing)
+{
+    int64_t t;
+    cr_assert_eq(prb_parse_now("2026-11-25", &t), PRB_OK);
+    cr_assert_eq(t, (int64_t)day("2026-11-25") * 86400);
+    cr_assert_eq(prb_parse_now("2026-11-25T13:14:15Z", &t), PRB_OK);
+    cr_assert_eq(t, (int64_t)day("2026-11-25") * 86400 + 13 * 3600 + 14 * 60 + 15);
+    cr_assert_eq(prb_parse_now("2026-11-31", &t), PRB_EINVAL);
+    cr_assert_eq(prb_parse_now("2026-11-25 13:14", &t), PRB_EINVAL);
+    cr_assert_eq(prb_parse_now("", &t), PRB_EINVAL);
+    char out[11];
+    prb_date_format(day("2024-02-29"), out);
+    cr_assert_str_eq(out, "2024-02-29");
+    prb_date_format(day("1970-01-01"), out);
+    cr_assert_str_eq(out, "1970-01-01");
+    cr_assert_eq(day("1970-01-01"), 0);
+}
