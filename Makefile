@@ -36,7 +36,7 @@ T_TEST_OBJ := $(TEST_SRC:tests/%.c=$(T)/tests/%.o)
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
 
-.PHONY: all test demo bench fuzz format clean check-tests
+.PHONY: all test demo bench fuzz format clean setup
 all: $(B)/probity $(B)/libprobity.a
 
 $(B)/lib/%.o: src/lib/%.c $(HDRS)
@@ -74,17 +74,22 @@ $(B)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(HDRS)
 	    -o $@ $< $(LIB_SRC) $(LIBS)
 fuzz: $(FUZZ_BIN)
 
-test: $(T)/run-tests $(T)/probity $(FUZZ_BIN)
-	PROBITY_BIN=$(abspath $(T)/probity) PROBITY_SRC=$(CURDIR) \
-	    ASAN_OPTIONS=detect_leaks=1 $(T)/run-tests -j2 --verbose=0
+# Both entry points install what a fresh Debian machine lacks (idempotent,
+# and quick when everything is there).
+setup:
+	@./scripts/setup
+
+test: setup
+	$(MAKE) $(T)/run-tests $(T)/probity $(FUZZ_BIN)
 	@for f in $(FUZZ_BIN); do n=$$(basename $$f); c=$(T)/corpus/$${n#fuzz_}; \
 	    mkdir -p $$c; echo "fuzz: $$n, 20000 runs from tests/fuzz/corpus/$${n#fuzz_}"; \
 	    $$f -runs=20000 -max_len=4096 -seed=1 -artifact_prefix=$(T)/ $$c \
 	        tests/fuzz/corpus/$${n#fuzz_} >$(T)/$$n.log 2>&1 \
 	        || { tail -40 $(T)/$$n.log; exit 1; }; done
+	PROBITY_BIN=$(abspath $(T)/probity) PROBITY_SRC=$(CURDIR) \
+	    ASAN_OPTIONS=detect_leaks=1 $(T)/run-tests -j2 --verbose=0
 
-demo: 
-	./scripts/setup
+demo: setup
 	$(MAKE) all
 	./scripts/demo
 

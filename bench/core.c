@@ -1,0 +1,575 @@
+/*
+ * core.c - the probity half of `make bench`: subject-file reads, timed
+ * in-process through the public API, as an application linking
+ * libprobity.a would do them.
+ *
+ *   bench-core reads DIR IDS.txt
+ *       Opens the register in DIR and reads the file of every identifier
+ *       in IDS.txt (one a line) with prb_subject_read, each read timed on
+ *       its own. This is the probity side of the "100,000 random subject
+ *       files" comparison; bench-peers does the same list against SQLite
+ *       and PostgreSQL, so the three medians can be set side by side.
+ *       Prints:
+ *         probity reads=N read_median_us=X read_p99_us=Y read_rate=R
+ *                 records_seen=M
+ *
+ *   bench-core file20 DIR N [--policy FILE] [--reads K]
+ *       Creates a fresh register in DIR, ingests N persons with exactly
+ *       20 records each in one batch, checks every file has 20 records,
+ *       then times K (default 200,000) reads of random ones of them. The
+ *       issue's target is a subject file of 20 records in at most 5 us
+ *       (median); the synthetic population of `probity gen` has files of
+ *       every size, so this fixes the size the target speaks of. Prints:
+ *         probity file20_median_us=X file20_p99_us=Y reads=K
+ *
+ * Why the numbers mean what they say:
+ *  - Each read is bracketed by clock_gettime(CLOCK_MONOTONIC); the cost of
+ *    one such pair is measured and printed to stderr, so a reader can tell
+ *    how much of a microsecond figure is the timer itself.
+ *  - A read includes everything prb_subject_read does: normalising the
+ *    identifier, the LMDB read transaction (renewed, since one prb_file
+ *    handle is reused as the API allows), decoding every record and
+ *    applying the policy's retention dates. The caller then touches the
+ *    result (record count, every record's event_date), as a client
+ *    building the file would, so none of it can be skipped.
+ *  - Medians and 99th percentiles are computed as bench-peers computes
+ *    them (mean of the two middle values; nearest rank), so the figures
+ *    compare directly.
+ *  - The as-of clock is PROBITY_NOW when set, otherwise a fixed
+ *    2026-11-25, and it is set on every handle with prb_set_now: the data
+ *    bench/run generates is dated relative to that day, and a clock that
+ *    moved on would start expiring records and change what a read returns.
+ *
+ * stdout carries only the result line bench/run parses; progress, checks
+ * and errors go to stderr, and any error exits with status 1.
+ */
+#include "probity.h"
+#include "ident.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define BENCH_NOW "2026-11-25"
+#define FILE20_RECORDS 20
+#define FILE20_READS 200000
+#define FILE20_WARMUP 20000
+/* "cn-rid:" + 18 characters + NUL. */
+#define RID_LEN 26
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Sorts lat[0..n) and gives the median and p99 in microseconds. */
+static void percentiles(uint64_t *lat, size_t n, double *median_us, double *p99_us)
+{
+    size_t rank;
+
+    qsort(lat, n, sizeof *lat, cmp_u64);
+    *median_us =
+        (n % 2 ? (double)lat[n / 2] : ((double)lat[n / 2 - 1] + (double)lat[n / 2]) / 2) / 1e3;
+    rank = (99 * n + 99) / 100; /* ceil(0.99 n), in integers */
+    *p99_us = (double)lat[rank > 0 ? rank - 1 : 0] / 1e3;
+}
+
+/*
+ * The shape of a sorted latency list on stderr: the reported line has the
+ * median and p99 only, and a mean far above them (a few very slow reads:
+ * page faults, the hypervisor taking the core) is worth seeing.
+ */
+static void report_shape(const char *what, const uint64_t *lat, size_t n)
+{
+    double total = 0;
+
+    for (size_t i = 0; i < n; i++)
+        total += (double)lat[i];
+    fprintf(stderr,
+            "bench-core: %s latency us: min %.2f p10 %.2f p90 %.2f p99.9 %.2f max %.1f mean "
+            "%.2f\n",
+            what, (double)lat[0] / 1e3, (double)lat[n / 10] / 1e3, (double)lat[n * 9 / 10] / 1e3,
+            (double)lat[n - 1 - n / 1000] / 1e3, (double)lat[n - 1] / 1e3, total / (double)n / 1e3);
+}
+
+/*
+ * The median cost of one back-to-back clock_gettime pair: what every timed
+ * read carries on top of the read itself. Printed, never subtracted, so the
+ * reported figures stay raw.
+ */
+static void report_timer_overhead(void)
+{
+    enum { N = 10001 };
+    static uint64_t d[N];
+    double med, p99;
+
+    for (size_t i = 0; i < N; i++) {
+        uint64_t t = now_ns();
+        d[i] = now_ns() - t;
+    }
+    percentiles(d, N, &med, &p99);
+    fprintf(stderr, "bench-core: clock_gettime pair costs %.0f ns (median)\n", med * 1e3);
+}
+
+/* The as-of clock every handle gets; see the file comment. */
+static int bench_clock(int64_t *now)
+{
+    const char *s = getenv("PROBITY_NOW");
+
+    if (s == NULL || *s == '\0')
+        s = BENCH_NOW;
+    if (prb_parse_now(s, now) != PRB_OK) {
+        fprintf(stderr, "bench-core: PROBITY_NOW '%s' is not YYYY-MM-DD\n", s);
+        return -1;
+    }
+    return 0;
+}
+
+/*
+ * The touch every read is followed by: the record count and every record's
+ * event_date go into a sum the caller prints, so the compiler cannot drop
+ * the loop and the reader sees the same data was read each time.
+ */
+static uint64_t touch(const prb_file *f)
+{
+    size_t n = prb_file_nrecords(f);
+    uint64_t sum = n;
+
+    for (size_t i = 0; i < n; i++)
+        sum += (uint64_t)(uint32_t)prb_file_record(f, i)->event_date;
+    return sum;
+}
+
+/* ---------------------------------------------------------------- reads */
+
+/* Reads the whole ids file into buf and points ids[] at its lines. */
+static int load_ids(const char *path, char **bufp, char ***idsp, size_t *np)
+{
+    FILE *fp = NULL;
+    char *buf = NULL, **ids = NULL, *p, *nl;
+    size_t len = 0, cap = 0, n = 0, got;
+    int rc = -1;
+
+    if ((fp = fopen(path, "rb")) == NULL) {
+        fprintf(stderr, "bench-core: %s: %s\n", path, strerror(errno));
+        goto fail;
+    }
+    do {
+        if (len + (1 << 20) + 1 > cap) {
+            char *nb = realloc(buf, cap = 2 * cap + (1 << 20) + 1);
+            if (nb == NULL)
+                goto nomem;
+            buf = nb;
+        }
+        got = fread(buf + len, 1, cap - len - 1, fp);
+        len += got;
+    } while (got > 0);
+    if (ferror(fp)) {
+        fprintf(stderr, "bench-core: %s: %s\n", path, strerror(errno));
+        goto fail;
+    }
+    buf[len] = '\0';
+    /* At most one identifier per newline, plus a last unterminated one. */
+    for (p = buf; (p = memchr(p, '\n', (size_t)(buf + len - p))) != NULL; p++)
+        n++;
+    if ((ids = malloc((n + 1) * sizeof *ids)) == NULL)
+        goto nomem;
+    n = 0;
+    for (p = buf; p < buf + len; p = nl + 1) {
+        nl = memchr(p, '\n', (size_t)(buf + len - p));
+        if (nl == NULL)
+            nl = buf + len;
+        *nl = '\0';
+        if (nl > p && nl[-1] == '\r')
+            nl[-1] = '\0';
+        if (*p != '\0') /* blank lines carry no identifier */
+            ids[n++] = p;
+    }
+    if (n == 0) {
+        fprintf(stderr, "bench-core: %s: no identifiers\n", path);
+        goto fail;
+    }
+    *bufp = buf;
+    *idsp = ids;
+    *np = n;
+    buf = NULL;
+    ids = NULL;
+    rc = 0;
+    goto fail;
+nomem:
+    fprintf(stderr, "bench-core: %s: out of memory\n", path);
+fail:
+    if (fp != NULL)
+        fclose(fp);
+    free(buf);
+    free(ids);
+    return rc;
+}
+
+static int cmd_reads(const char *dir, const char *ids_path)
+{
+    prb_env *env = NULL;
+    prb_file *f = NULL;
+    char *buf = NULL, **ids = NULL;
+    uint64_t *lat = NULL, sum = 0, records = 0, t0, t;
+    size_t n = 0, i;
+    double elapsed = 0, median, p99;
+    int64_t now;
+    int pass, rc = -1, prc;
+
+    if (bench_clock(&now) != 0 || load_ids(ids_path, &buf, &ids, &n) != 0)
+        goto fail;
+    if ((lat = malloc(n * sizeof *lat)) == NULL) {
+        fprintf(stderr, "bench-core: out of memory\n");
+        goto fail;
+    }
+    if ((prc = prb_open(dir, &env)) != PRB_OK) {
+        fprintf(stderr, "bench-core: %s\n", env ? prb_errmsg(env) : prb_strerror(prc));
+        goto fail;
+    }
+    prb_set_now(env, now);
+    report_timer_overhead();
+
+    /*
+     * The whole list is read twice and only the second pass is reported:
+     * the first brings the register's pages into the page cache (and the
+     * process's page tables), which is the state a running service is in.
+     * The peers get the same treatment from their own caches being filled
+     * by the load just before they are read.
+     */
+    for (pass = 1; pass <= 2; pass++) {
+        sum = 0;
+        records = 0;
+        t0 = now_ns();
+        for (i = 0; i < n; i++) {
+            t = now_ns();
+            prc = prb_subject_read(env, ids[i], &f);
+            if (prc != PRB_OK) {
+                /* Every identifier was picked from the ingested records,
+                 * so a miss means the register is not what was loaded. */
+                fprintf(stderr, "bench-core: read of %s: %s\n", ids[i], prb_errmsg(env));
+                goto fail;
+            }
+            sum += touch(f);
+            lat[i] = now_ns() - t;
+            records += prb_file_nrecords(f);
+        }
+        elapsed = (double)(now_ns() - t0) / 1e9;
+        fprintf(stderr,
+                "bench-core: reads pass %d: %zu files, %" PRIu64 " records in %.3f s (sum %" PRIu64
+                ")%s\n",
+                pass, n, records, elapsed, sum, pass == 1 ? ", warm-up, not reported" : "");
+    }
+    percentiles(lat, n, &median, &p99);
+    report_shape("reads", lat, n);
+    printf("probity reads=%zu read_median_us=%.2f read_p99_us=%.2f read_rate=%.0f "
+           "records_seen=%" PRIu64 "\n",
+           n, median, p99, (double)n / elapsed, records);
+    rc = 0;
+fail:
+    /* The file holds a read transaction of env: free it first. */
+    prb_file_free(f);
+    prb_close(env);
+    free(lat);
+    free(buf);
+    free(ids);
+    return rc;
+}
+
+/* --------------------------------------------------------------- file20 */
+
+/* splitmix64: a fixed-seed stream, so every run reads the same subjects. */
+static uint64_t next_rand(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9E3779B97F4A7C15u);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9u;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBu;
+    return z ^ (z >> 31);
+}
+
+/*
+ * The cn-rid of bench person i: region 110101, a birth date that moves on
+ * one day every 1,000 persons from 1950-01-01, and i mod 1000 as the
+ * sequence, so identifiers are distinct for any N the bench will use; the
+ * check character comes from ident.h, the validator's own code, and the
+ * result is run through prb_ident_normalize so an identifier the register
+ * would refuse is caught here, not as a rejected batch.
+ */
+static int make_rid(uint32_t i, char out[RID_LEN])
+{
+    char digits[18], date[11], canon[PRB_IDENT_MAX];
+    int32_t day;
+    int scheme;
+
+    if (prb_date_parse("1950-01-01", 10, &day) != PRB_OK)
+        return -1;
+    prb_date_format(day + (int32_t)(i / 1000), date);
+    snprintf(digits, sizeof digits, "110101%.4s%.2s%.2s%03u", date, date + 5, date + 8,
+             (unsigned)(i % 1000));
+    snprintf(out, RID_LEN, "cn-rid:%.17s%c", digits, prb_ident_cn_rid_check(digits));
+    if (prb_ident_normalize(out, strlen(out), canon, sizeof canon, &scheme) != PRB_OK ||
+        scheme != PRB_SCHEME_CN_RID || strcmp(canon, out) != 0) {
+        fprintf(stderr, "bench-core: made an identifier the register refuses: %s (%s)\n", out,
+                canon);
+        return -1;
+    }
+    return 0;
+}
+
+struct text {
+    char *p;
+    size_t n, cap;
+};
+
+static int append(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int append(struct text *t, const char *fmt, ...)
+{
+    va_list ap;
+    int w;
+
+    for (;;) {
+        va_start(ap, fmt);
+        w = vsnprintf(t->p + t->n, t->cap - t->n, fmt, ap);
+        va_end(ap);
+        if (w < 0)
+            return -1;
+        if ((size_t)w < t->cap - t->n) {
+            t->n += (size_t)w;
+            return 0;
+        }
+        char *np = realloc(t->p, t->cap = 2 * t->cap + (size_t)w + 1);
+        if (np == NULL)
+            return -1;
+        t->p = np;
+    }
+}
+
+/*
+ * Twenty credit_account records for each person, as NDJSON in the ingest
+ * format: events monthly over the last 20 months (well inside the 3,650
+ * days credit_account is kept), so none is expired as of today and every
+ * file holds exactly 20.
+ */
+static int make_batch(int32_t today, uint32_t nsubj, char (*rids)[RID_LEN], struct text *t)
+{
+    char event[11], opened[11];
+
+    for (uint32_t i = 0; i < nsubj; i++) {
+        if (make_rid(i, rids[i]) != 0)
+            return -1;
+        for (uint32_t j = 0; j < FILE20_RECORDS; j++) {
+            int32_t ev = today - 1 - (int32_t)(30 * j + (i + j) % 29);
+            prb_date_format(ev, event);
+            prb_date_format(ev - 400 - (int32_t)((i * 7 + j) % 3000), opened);
+            if (append(t,
+                       "{\"furnisher\":\"bank-%c\",\"ref\":\"F20-%u-%02u\","
+                       "\"subject\":{\"kind\":\"person\",\"id\":\"%s\"},"
+                       "\"category\":\"credit_account\",\"status\":\"open\","
+                       "\"event_date\":\"%s\",\"settled_date\":null,"
+                       "\"legal_basis\":\"loan contract %u-%u\","
+                       "\"fields\":{\"account_type\":\"%s\",\"opened_date\":\"%s\","
+                       "\"credit_limit\":\"%u.00\",\"balance\":\"%u.%02u\","
+                       "\"currency\":\"CNY\",\"worst_dpd\":%u}}\n",
+                       'a' + (int)(j % 5), i, j, rids[i], event, i, j,
+                       j % 2 ? "revolving" : "instalment", opened, 1000 * (1 + (i + j) % 500),
+                       (i * 31 + j * 17) % 100000, (i + j) % 100, j % 3 ? 0 : 30) != 0) {
+                fprintf(stderr, "bench-core: out of memory building the batch\n");
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+static int ingest_batch(prb_env *env, const struct text *t, uint32_t nsubj)
+{
+    prb_ingest *b = NULL;
+    prb_ingest_stats st = {0};
+    uint64_t want = (uint64_t)nsubj * FILE20_RECORDS, t0;
+    int rc = -1, prc;
+
+    t0 = now_ns();
+    if ((prc = prb_ingest_begin(env, NULL, &b)) != PRB_OK ||
+        (prc = prb_ingest_add(b, "file20.ndjson", t->p, t->n, PRB_FMT_NDJSON)) != PRB_OK) {
+        fprintf(stderr, "bench-core: ingest: %s\n", prb_errmsg(env));
+        goto fail;
+    }
+    prc = prb_ingest_commit(b, &st);
+    for (size_t i = 0; i < prb_ingest_nerrors(b) && i < 10; i++)
+        fprintf(stderr, "bench-core: %s\n", prb_ingest_error(b, i));
+    if (prc != PRB_OK) {
+        fprintf(stderr, "bench-core: ingest: %s\n", prb_errmsg(env));
+        goto fail;
+    }
+    if (st.accepted != want || st.rejected != 0) {
+        fprintf(stderr,
+                "bench-core: ingest accepted %" PRIu64 " and rejected %" PRIu64
+                " records, expected %" PRIu64 " accepted\n",
+                st.accepted, st.rejected, want);
+        goto fail;
+    }
+    /* Not a reported figure (bench/run times the CLI end to end), but a
+     * batch that took far longer than that would be worth seeing. */
+    fprintf(stderr, "bench-core: file20: ingested %" PRIu64 " records in one batch in %.3f s\n",
+            st.accepted, (double)(now_ns() - t0) / 1e9);
+    rc = 0;
+fail:
+    prb_ingest_free(b);
+    return rc;
+}
+
+static int parse_count(const char *s, const char *what, uint32_t max, uint32_t *out)
+{
+    char *end;
+    unsigned long v;
+
+    errno = 0;
+    v = strtoul(s, &end, 10);
+    if (*s < '0' || *s > '9' || *end != '\0' || errno != 0 || v == 0 || v > max) {
+        fprintf(stderr, "bench-core: %s must be a whole number in 1..%" PRIu32 ", got '%s'\n", what,
+                max, s);
+        return -1;
+    }
+    *out = (uint32_t)v;
+    return 0;
+}
+
+static int cmd_file20(const char *dir, uint32_t nsubj, const char *policy, uint32_t nreads)
+{
+    prb_env *env = NULL;
+    prb_file *f = NULL;
+    struct text batch = {NULL, 0, 0};
+    char(*rids)[RID_LEN] = NULL;
+    uint64_t *lat = NULL, sum = 0, rng = 42, t0;
+    double median, p99;
+    int64_t now;
+    int rc = -1, prc;
+
+    if (bench_clock(&now) != 0)
+        goto fail;
+    if ((rids = calloc(nsubj, sizeof *rids)) == NULL ||
+        (lat = malloc(nreads * sizeof *lat)) == NULL) {
+        fprintf(stderr, "bench-core: out of memory\n");
+        goto fail;
+    }
+    if ((prc = prb_init(dir, policy, &env)) != PRB_OK) {
+        fprintf(stderr, "bench-core: %s\n", env ? prb_errmsg(env) : prb_strerror(prc));
+        goto fail;
+    }
+    prb_set_now(env, now);
+    if (make_batch(prb_today(env), nsubj, rids, &batch) != 0 ||
+        ingest_batch(env, &batch, nsubj) != 0)
+        goto fail;
+    /* The batch is in the register; its text is no longer needed. */
+    free(batch.p);
+    batch.p = NULL;
+
+    /* Every file must hold exactly 20 records, or the figure would be
+     * about some other size. This pass also warms the page cache. */
+    for (uint32_t i = 0; i < nsubj; i++) {
+        if ((prc = prb_subject_read(env, rids[i], &f)) != PRB_OK) {
+            fprintf(stderr, "bench-core: read of %s: %s\n", rids[i], prb_errmsg(env));
+            goto fail;
+        }
+        if (prb_file_nrecords(f) != FILE20_RECORDS) {
+            fprintf(stderr, "bench-core: %s has %zu records, expected %d\n", rids[i],
+                    prb_file_nrecords(f), FILE20_RECORDS);
+            goto fail;
+        }
+    }
+    fprintf(stderr, "bench-core: file20: %" PRIu32 " files of %d records checked\n", nsubj,
+            FILE20_RECORDS);
+    report_timer_overhead();
+
+    /* A warm-up of random reads first, untimed, so the timed reads start
+     * with the branch predictors and allocator in their steady state. */
+    for (uint32_t i = 0; i < FILE20_WARMUP; i++) {
+        if ((prc = prb_subject_read(env, rids[next_rand(&rng) % nsubj], &f)) != PRB_OK) {
+            fprintf(stderr, "bench-core: warm-up read: %s\n", prb_errmsg(env));
+            goto fail;
+        }
+        sum += touch(f);
+    }
+    t0 = now_ns();
+    for (uint32_t i = 0; i < nreads; i++) {
+        const char *id = rids[next_rand(&rng) % nsubj];
+        uint64_t t = now_ns();
+        if ((prc = prb_subject_read(env, id, &f)) != PRB_OK) {
+            fprintf(stderr, "bench-core: read of %s: %s\n", id, prb_errmsg(env));
+            goto fail;
+        }
+        sum += touch(f);
+        lat[i] = now_ns() - t;
+    }
+    fprintf(stderr, "bench-core: file20: %" PRIu32 " timed reads in %.3f s (sum %" PRIu64 ")\n",
+            nreads, (double)(now_ns() - t0) / 1e9, sum);
+    percentiles(lat, nreads, &median, &p99);
+    report_shape("file20", lat, nreads);
+    printf("probity file20_median_us=%.2f file20_p99_us=%.2f reads=%" PRIu32 "\n", median, p99,
+           nreads);
+    rc = 0;
+fail:
+    prb_file_free(f);
+    prb_close(env);
+    free(batch.p);
+    free(rids);
+    free(lat);
+    return rc;
+}
+
+/* ----------------------------------------------------------------- main */
+
+static int usage(void)
+{
+    fprintf(stderr, "usage: bench-core reads DIR IDS.txt\n"
+                    "       bench-core file20 DIR N [--policy FILE] [--reads K]\n");
+    return 2;
+}
+
+int main(int argc, char **argv)
+{
+    int rc;
+
+    if (argc == 4 && strcmp(argv[1], "reads") == 0) {
+        rc = cmd_reads(argv[2], argv[3]);
+    } else if (argc >= 4 && strcmp(argv[1], "file20") == 0) {
+        const char *policy = PRB_DEFAULT_POLICY;
+        uint32_t nsubj, nreads = FILE20_READS;
+        /* At most 1,000 persons a day of birth dates from 1950: keeps the
+         * identifiers' birth years inside what cn-rid accepts. */
+        if (parse_count(argv[3], "N", 10000000, &nsubj) != 0)
+            return 2;
+        for (int i = 4; i < argc; i += 2) {
+            if (i + 1 >= argc)
+                return usage();
+            if (strcmp(argv[i], "--policy") == 0)
+                policy = argv[i + 1];
+            else if (strcmp(argv[i], "--reads") == 0) {
+                if (parse_count(argv[i + 1], "--reads", 100000000, &nreads) != 0)
+                    return 2;
+            } else
+                return usage();
+        }
+        rc = cmd_file20(argv[2], nsubj, policy, nreads);
+    } else {
+        return usage();
+    }
+    if (rc == 0 && (fflush(stdout) != 0 || ferror(stdout))) {
+        fprintf(stderr, "bench-core: writing the result: %s\n", strerror(errno));
+        rc = -1;
+    }
+    return rc == 0 ? 0 : 1;
+}
