@@ -10,7 +10,7 @@
 #include <string.h>
 #include <time.h>
 
-static int32_t days_from_civil(int y, unsigned m, unsigned d)
+int32_t prb_days_from_civil(int y, unsigned m, unsigned d)
 {
     y -= m <= 2;
     const int era = (y >= 0 ? y : y - 399) / 400;
@@ -20,7 +20,7 @@ static int32_t days_from_civil(int y, unsigned m, unsigned d)
     return era * 146097 + (int32_t)doe - 719468;
 }
 
-static void civil_from_days(int32_t z, int *y, unsigned *m, unsigned *d)
+void prb_civil_from_days(int32_t z, int *y, unsigned *m, unsigned *d)
 {
     z += 719468;
     const int era = (z >= 0 ? z : z - 146096) / 146097;
@@ -61,7 +61,7 @@ int prb_date_parse(const char *s, size_t n, int32_t *day)
         return PRB_EINVAL;
     if (y < 1900 || m < 1 || m > 12 || d < 1 || d > days_in_month(y, m))
         return PRB_EINVAL;
-    *day = days_from_civil(y, (unsigned)m, (unsigned)d);
+    *day = prb_days_from_civil(y, (unsigned)m, (unsigned)d);
     return PRB_OK;
 }
 
@@ -69,7 +69,7 @@ void prb_date_format(int32_t day, char out[11])
 {
     int y;
     unsigned m, d;
-    civil_from_days(day, &y, &m, &d);
+    prb_civil_from_days(day, &y, &m, &d);
     if (y < 0 || y > 9999) {
         memcpy(out, "0000-00-00", 11);
         return;

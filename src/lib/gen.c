@@ -17,8 +17,8 @@
  * Text is formatted by hand into one large buffer that goes to the caller a whole number of
  * lines at a time: printf would cost more than everything else put together.
  */
-#include "probity.h"
 #include "ident.h"
+#include "internal.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -205,36 +205,11 @@ static int64_t rnd_share(uint64_t *s, int64_t x, unsigned lo_pct, unsigned hi_pc
 
 /* ------------------------------------------------------------------- dates */
 
-/* Howard Hinnant's days_from_civil / civil_from_days, kept private so the generator depends
- * on nothing but ident.c. */
-static int32_t days_from_civil(int y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    int era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int32_t)doe - 719468;
-}
-
-static void civil_from_days(int32_t z, int *y, unsigned *m, unsigned *d)
-{
-    z += 719468;
-    int era = (z >= 0 ? z : z - 146096) / 146097;
-    unsigned doe = (unsigned)(z - era * 146097);
-    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    unsigned mp = (5 * doy + 2) / 153;
-    *d = doy - (153 * mp + 2) / 5 + 1;
-    *m = mp < 10 ? mp + 3 : mp - 9;
-    *y = (int)yoe + era * 400 + (*m <= 2);
-}
-
 static int year_of(int32_t day)
 {
     int y;
     unsigned m, d;
-    civil_from_days(day, &y, &m, &d);
+    prb_civil_from_days(day, &y, &m, &d);
     return y;
 }
 
@@ -309,7 +284,7 @@ static void put_date(writer *w, int32_t day)
 {
     int y;
     unsigned m, d;
-    civil_from_days(day, &y, &m, &d);
+    prb_civil_from_days(day, &y, &m, &d);
     put_char(w, '"');
     put_digits(w, (uint64_t)y, 4);
     put_char(w, '-');
@@ -368,12 +343,12 @@ static uint64_t permute(uint64_t x, uint64_t space, uint64_t seed)
 
 static int32_t birth_first(void)
 {
-    return days_from_civil(BIRTH_YEAR_FIRST, 1, 1);
+    return prb_days_from_civil(BIRTH_YEAR_FIRST, 1, 1);
 }
 
 static uint64_t birth_days(void)
 {
-    return (uint64_t)(days_from_civil(BIRTH_YEAR_LAST + 1, 1, 1) - birth_first());
+    return (uint64_t)(prb_days_from_civil(BIRTH_YEAR_LAST + 1, 1, 1) - birth_first());
 }
 
 static uint64_t rid_space(void)
@@ -392,7 +367,7 @@ static int person_init(subject *sb, const prb_gen_opts *o, uint64_t num)
 
     int y;
     unsigned m, d;
-    civil_from_days(birth, &y, &m, &d);
+    prb_civil_from_days(birth, &y, &m, &d);
     char body[18];
     writer w = {body, 0, NULL, NULL};
     put_str(&w, sb->home->code);
@@ -407,7 +382,7 @@ static int person_init(subject *sb, const prb_gen_opts *o, uint64_t num)
     memcpy(sb->id + 7, body, 18);
     sb->id[25] = 0;
 
-    sb->earliest = days_from_civil(y + 18, m, d);
+    sb->earliest = prb_days_from_civil(y + 18, m, d);
     sb->cny = chance(&sb->rng, 8000);
     return 0;
 }
@@ -853,8 +828,8 @@ static int opts_valid(const prb_gen_opts *o)
         return 0;
     if (o->persons > rid_space() || o->companies > ORG_SPACE)
         return 0;
-    return o->today > days_from_civil(BIRTH_YEAR_LAST + 1, 1, 1) &&
-           o->today <= days_from_civil(9999, 12, 31);
+    return o->today > prb_days_from_civil(BIRTH_YEAR_LAST + 1, 1, 1) &&
+           o->today <= prb_days_from_civil(9999, 12, 31);
 }
 
 int prb_gen(const prb_gen_opts *opts, prb_write_fn out, void *ctx)

@@ -205,6 +205,9 @@ int prb_currency_scale(const char *code, size_t n);
 /* ----------------------------------------------------------------- dates */
 
 int32_t prb_day_of(int64_t unix_seconds);
+/* Civil date <-> days since 1970-01-01 (proleptic Gregorian). */
+int32_t prb_days_from_civil(int y, unsigned m, unsigned d);
+void prb_civil_from_days(int32_t day, int *y, unsigned *m, unsigned *d);
 
 /* ---------------------------------------------------------------- hashes */
 
