@@ -407,67 +407,57 @@ static int load_category(struct ctx *c, const char *name, json_t *cat, prb_catde
     return load_category_purposes(c, cat, d);
 }
 
-static int load_purposes(struct ctx *c, json_t *root)
+static int load_purpose(struct ctx *c, const char *name, json_t *def, void *out)
 {
     static const char *const keys[] = {"description", "subject_kinds", NULL};
-    json_t *ps = json_object_get(root, "purposes"), *def;
-    const char *name;
-    size_t n = push(c, "purposes");
-    int rc = PRB_OK;
-    if (!json_is_object(ps) || json_object_size(ps) == 0 || json_object_size(ps) > 64) {
-        rc = fail(c, PRB_EPOLICY, "required: an object of 1 to 64 purposes");
-        goto out;
-    }
-    c->p->purposes = calloc(json_object_size(ps), sizeof *c->p->purposes);
-    if (!c->p->purposes) {
-        rc = PRB_ENOMEM;
-        goto out;
-    }
-    json_object_foreach(ps, name, def)
-    {
-        prb_purposedef *d = &c->p->purposes[c->p->npurposes++];
-        size_t m = push(c, name);
-        if (!json_is_object(def))
-            rc = fail(c, PRB_EPOLICY, "must be an object");
-        else if (!(rc = check_name(c, "purpose", name)) && !(rc = only_keys(c, def, keys)) &&
-                 !(rc = (d->name = strdup(name)) ? PRB_OK : PRB_ENOMEM) &&
-                 !(rc = get_string(c, def, "description", 0, &d->description)) &&
-                 !(rc = get_kinds(c, def, &d->kinds)) && d->description)
-            rc = check_refused(c, "purpose description", d->description);
-        pop(c, m);
-        if (rc)
-            goto out;
-    }
-out:
-    pop(c, n);
-    return rc;
+    prb_purposedef *d = out;
+    int rc;
+    if (!json_is_object(def))
+        return fail(c, PRB_EPOLICY, "must be an object");
+    if ((rc = check_name(c, "purpose", name)) || (rc = only_keys(c, def, keys)))
+        return rc;
+    if (!(d->name = strdup(name)))
+        return PRB_ENOMEM;
+    if ((rc = get_string(c, def, "description", 0, &d->description)) ||
+        (rc = get_kinds(c, def, &d->kinds)))
+        return rc;
+    return d->description ? check_refused(c, "purpose description", d->description) : PRB_OK;
 }
 
-static int load_categories(struct ctx *c, json_t *root)
+static int load_category_cb(struct ctx *c, const char *name, json_t *def, void *out)
 {
-    json_t *cs = json_object_get(root, "categories"), *def;
+    return load_category(c, name, def, out);
+}
+
+/* Loads the object at root.key, a map of names to definitions, into a
+ * new array of elem-sized entries, one load() call per name. */
+static int load_named(struct ctx *c, json_t *root, const char *key, size_t max, size_t elem,
+                      void **arr, size_t *n,
+                      int (*load)(struct ctx *, const char *, json_t *, void *))
+{
+    json_t *obj = json_object_get(root, key), *def;
     const char *name;
-    size_t n = push(c, "categories");
+    size_t at = push(c, key);
     int rc = PRB_OK;
-    if (!json_is_object(cs) || json_object_size(cs) == 0 || json_object_size(cs) > 65535) {
-        rc = fail(c, PRB_EPOLICY, "required: a non-empty object of categories");
+    if (!json_is_object(obj) || json_object_size(obj) == 0 || json_object_size(obj) > max) {
+        rc = fail(c, PRB_EPOLICY, "required: an object of 1 to %zu definitions", max);
         goto out;
     }
-    c->p->categories = calloc(json_object_size(cs), sizeof *c->p->categories);
-    if (!c->p->categories) {
+    if (!(*arr = calloc(json_object_size(obj), elem))) {
         rc = PRB_ENOMEM;
         goto out;
     }
-    json_object_foreach(cs, name, def)
+    json_object_foreach(obj, name, def)
     {
         size_t m = push(c, name);
-        rc = load_category(c, name, def, &c->p->categories[c->p->ncategories++]);
+        /* Counted before loading, so a half-loaded entry is still freed. */
+        rc = load(c, name, def, (char *)*arr + elem * (*n)++);
         pop(c, m);
         if (rc)
             goto out;
     }
 out:
-    pop(c, n);
+    pop(c, at);
     return rc;
 }
 
@@ -526,9 +516,12 @@ static int load_root(struct ctx *c, json_t *root)
     if ((rc = get_int(c, root, "dispute_deadline_days", 0, 1, 365, 30, &v)))
         return rc;
     c->p->dispute_deadline_days = (int32_t)v;
-    if ((rc = load_schemes(c, root)) || (rc = load_purposes(c, root)))
+    if ((rc = load_schemes(c, root)) ||
+        (rc = load_named(c, root, "purposes", 64, sizeof(prb_purposedef),
+                         (void **)&c->p->purposes, &c->p->npurposes, load_purpose)))
         return rc;
-    return load_categories(c, root);
+    return load_named(c, root, "categories", 65535, sizeof(prb_catdef),
+                      (void **)&c->p->categories, &c->p->ncategories, load_category_cb);
 }
 
 int prb_policy_load_buf(const char *name, const char *buf, size_t len, prb_policy **out)
