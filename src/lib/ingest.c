@@ -437,6 +437,7 @@ static int table_put(struct table *t, struct slot *s, uint64_t h, const void *ke
 struct sstate {
     prb_subject s;
     int dirty;
+    size_t hdr; /* a new subject's slot in the rec put list, else SIZE_MAX */
 };
 
 struct fstate {
@@ -671,14 +672,17 @@ static int find_subject(struct apply *ap, const char *ident, uint32_t kn, uint64
         return mrc ? prb_mdb_fail(ap->env, mrc, "reading an identifier")
                    : prb_seterr(ap->env->err, PRB_ECORRUPT, "identifier %s: bad value", ident);
     uint64_t id = prb_get_be64(v.mv_data);
-    MDB_val sk = {8, v.mv_data}, sv;
-    if ((mrc = mdb_get(ap->txn, ap->env->subj, &sk, &sv)))
+    unsigned char hk[PRB_RECKEY_LEN];
+    prb_reckey(hk, id << PRB_RSEQ_BITS, 0);
+    MDB_val sk = {PRB_RECKEY_LEN, hk}, sv;
+    if ((mrc = mdb_get(ap->txn, ap->env->rec, &sk, &sv)))
         return prb_mdb_fail(ap->env, mrc, "reading a subject");
     struct sstate *s = prb_arena_alloc(&ap->a, sizeof *s);
     char *buf = prb_arena_alloc(&ap->a, sv.mv_size);
     if (!s || !buf)
         return PRB_ENOMEM;
     memset(s, 0, sizeof *s);
+    s->hdr = SIZE_MAX;
     if (prb_subject_decode(sv.mv_data, sv.mv_size, &s->s, buf, sv.mv_size))
         return prb_seterr(ap->env->err, PRB_ECORRUPT, "subject %llu: malformed value",
                           (unsigned long long)id);
@@ -785,11 +789,21 @@ static int new_subject(struct apply *ap, const prb_rec *r, struct sstate **out)
     struct sstate *s = prb_arena_alloc(&ap->a, sizeof *s);
     if (!s)
         return PRB_ENOMEM;
+    unsigned char *k = prb_arena_alloc(&ap->a, PRB_RECKEY_LEN);
+    int rc;
+    if (!k)
+        return PRB_ENOMEM;
     memset(s, 0, sizeof *s);
     s->s.id = ap->next_subject++;
     s->s.kind = r->kind;
     s->s.next_rseq = 1;
     s->s.created = ap->b->today;
+    /* The subject's entry goes just before its records, keeping a first
+     * load's puts in key order; its value is known only at the end. */
+    prb_reckey(k, s->s.id << PRB_RSEQ_BITS, 0);
+    s->hdr = ap->recs.n;
+    if ((rc = plist_add(&ap->recs, k, PRB_RECKEY_LEN, NULL, 0)))
+        return rc;
     *out = s;
     return link_ident(ap, s, r->ident, r->ident_len, r->ident_hash);
 }
@@ -861,20 +875,28 @@ static int apply_one(struct apply *ap, const prb_rec *r)
 
 static int write_all(struct apply *ap)
 {
-    struct plist subj = {.hint = ap->ntouched}, fref = {.hint = ap->nfdirty};
+    struct plist fref = {.hint = ap->nfdirty};
     unsigned char next[8];
     int rc = PRB_OK, mrc;
     for (size_t i = 0; i < ap->ntouched; i++) {
         struct sstate *s = ap->touched[i];
-        unsigned char *k = prb_arena_alloc(&ap->a, 8);
-        unsigned char *v = prb_arena_alloc(&ap->a, prb_subject_size(&s->s));
-        if (!k || !v) {
+        unsigned char *k, *v = prb_arena_alloc(&ap->a, prb_subject_size(&s->s));
+        if (!v) {
             rc = PRB_ENOMEM;
             goto out;
         }
-        prb_be64(k, s->s.id);
         size_t vn = prb_subject_encode(&s->s, v);
-        if ((rc = plist_add(&subj, k, 8, v, (uint32_t)vn)))
+        if (s->hdr != SIZE_MAX) {
+            ap->recs.p[s->hdr].v = v;
+            ap->recs.p[s->hdr].vn = (uint32_t)vn;
+            continue;
+        }
+        if (!(k = prb_arena_alloc(&ap->a, PRB_RECKEY_LEN))) {
+            rc = PRB_ENOMEM;
+            goto out;
+        }
+        prb_reckey(k, s->s.id << PRB_RSEQ_BITS, 0);
+        if ((rc = plist_add(&ap->recs, k, PRB_RECKEY_LEN, v, (uint32_t)vn)))
             goto out;
     }
     for (size_t i = 0; i < ap->nfdirty; i++) {
@@ -890,15 +912,13 @@ static int write_all(struct apply *ap)
     }
     if ((rc = bulk_put(ap, ap->env->rec, &ap->recs, "writing records")) ||
         (rc = bulk_put(ap, ap->env->fref, &fref, "writing the (furnisher, ref) index")) ||
-        (rc = bulk_put(ap, ap->env->ident, &ap->idents, "writing identifiers")) ||
-        (rc = bulk_put(ap, ap->env->subj, &subj, "writing subjects")))
+        (rc = bulk_put(ap, ap->env->ident, &ap->idents, "writing identifiers")))
         goto out;
     prb_be64(next, ap->next_subject);
     MDB_val nk = {12, "next_subject"}, nv = {8, next};
     if ((mrc = mdb_put(ap->txn, ap->env->meta, &nk, &nv, 0)))
         rc = prb_mdb_fail(ap->env, mrc, "writing the subject counter");
 out:
-    free(subj.p);
     free(fref.p);
     return rc == PRB_ENOMEM ? prb_seterr(ap->env->err, rc, "ingest: out of memory") : rc;
 }

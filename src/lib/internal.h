@@ -169,6 +169,8 @@ int prb_record_check(const prb_policy *p, const prb_raw *raw, const char *forced
 
 /* The stored layout of one record version. All multi-byte integers are
  * little-endian, as LMDB files are not portable across byte orders anyway.
+ * Every string is followed by a NUL, so a reader can point into one copy
+ * of the value.
  *
  *   0  u8   layout version (1)
  *   1  u8   status (enum prb_status)
@@ -178,9 +180,10 @@ int prb_record_check(const prb_policy *p, const prb_raw *raw, const char *forced
  *  12  i32  received (as-of day this version was stored)
  *  16  u16  furnisher length U   18  u16 ref length R
  *  20  u16  legal basis length L 22  u16 zero
- *  24  category, furnisher, ref, legal basis (no terminators)
- *      then F times: u8 name length, name, u8 type, and either an i64
- *      (integer, amount in minor units, date) or u16 length + bytes.
+ *  24  category, furnisher, ref, legal basis (each NUL-terminated)
+ *      then F times: u8 name length, name, NUL, u8 type (low 4 bits; an
+ *      amount's decimal scale in the high 4), and either an i64 (integer,
+ *      amount in minor units, date) or u16 length + bytes + NUL.
  *
  * The received day is not part of the content: two versions are the same
  * record when every other byte matches.
@@ -192,9 +195,9 @@ int prb_record_check(const prb_policy *p, const prb_raw *raw, const char *forced
 int prb_record_same(const unsigned char *a, size_t an, const unsigned char *b, size_t bn);
 void prb_record_set_received(unsigned char *packed, int32_t day);
 
-/* Decoded view of a packed version; strings are copied into buf (which
- * must hold packed_len + 64 + 2 * nfields bytes, see prb_record_bufsize) so
- * they can be NUL-terminated. Returns PRB_ECORRUPT on a malformed value. */
+/* Decoded view of a packed version: the value is copied into buf (of
+ * prb_record_bufsize bytes) and the view's strings point into that copy.
+ * Returns PRB_ECORRUPT on a malformed value. */
 size_t prb_record_bufsize(size_t packed_len);
 int prb_record_decode(const unsigned char *v, size_t n, char *buf, prb_record_view *rv,
                       prb_field_view *fields, size_t maxfields);
@@ -234,9 +237,11 @@ static inline uint64_t prb_hash(const void *p, size_t n)
 
 /* The named LMDB databases of a register (one environment per directory).
  *   meta   name -> value (format, next subject id)
- *   subj   subject id (be64) -> subject value (layout in store.c)
  *   ident  hash (be64) + canonical identifier -> subject id (be64)
- *   rec    record id (be64) + version (be16) -> packed record version
+ *   rec    record id (be64) + version (be16) -> packed record version; and
+ *          at record number 0, version 0, the subject itself (kind,
+ *          identifiers, next record number; layout in store.c), so a whole
+ *          file is one cursor walk from the subject's first key
  *   fref   hash (be64) + furnisher '\0' ref -> record id (be64) + current version (be16)
  * ident and fref keys start with a hash of the rest (prb_hash): they are
  * only ever looked up whole, and spreading them evenly lets a batch sort
@@ -246,7 +251,7 @@ static inline uint64_t prb_hash(const void *p, size_t n)
  * subject's records are one contiguous key range of rec. */
 struct prb_env {
     MDB_env *mdb;
-    MDB_dbi meta, subj, ident, rec, fref;
+    MDB_dbi meta, ident, rec, fref;
     prb_policy *policy;
     int64_t now;
     size_t mapsize;
@@ -255,6 +260,7 @@ struct prb_env {
 };
 
 #define PRB_RSEQ_BITS 24
+#define PRB_RSEQ_MASK ((1u << PRB_RSEQ_BITS) - 1)
 #define PRB_RECKEY_LEN 10
 #define PRB_SUBJ_LAYOUT 1
 #define PRB_SUBJ_HDR 12

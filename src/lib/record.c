@@ -366,16 +366,24 @@ static int numeric(int type)
     return type == PRB_FT_INTEGER || type == PRB_FT_AMOUNT || type == PRB_FT_DATE;
 }
 
-static int pack(struct chk *c, const prb_catdef *cat, const struct fval *vals, int status,
-                int32_t event, int32_t settled, prb_slice furn, prb_slice ref, prb_slice lb,
-                prb_rec *out)
+/* Writes a string and its terminator: stored strings end in NUL so a
+ * reader can point into one copy of the value instead of copying each. */
+static unsigned char *puts0(unsigned char *w, const void *p, size_t n)
 {
-    size_t n = PRB_REC_HDR + cat->name_len + furn.n + ref.n + lb.n, nf = 0;
+    w = putb(w, p, n);
+    *w++ = 0;
+    return w;
+}
+
+static int pack(struct chk *c, const prb_catdef *cat, const struct fval *vals, int status,
+                int scale, const prb_rec *r, prb_slice lb, prb_rec *out)
+{
+    size_t n = PRB_REC_HDR + cat->name_len + r->furnisher.n + r->ref.n + lb.n + 4, nf = 0;
     for (size_t f = 0; f < cat->nfields; f++) {
         if (!vals[f].present)
             continue;
         nf++;
-        n += 2 + cat->fields[f].name_len + (numeric(cat->fields[f].type) ? 8 : 2 + vals[f].str.n);
+        n += 3 + cat->fields[f].name_len + (numeric(cat->fields[f].type) ? 8 : 3 + vals[f].str.n);
     }
     unsigned char *buf = prb_arena_alloc(c->a, n), *w = buf;
     if (!buf)
@@ -384,29 +392,29 @@ static int pack(struct chk *c, const prb_catdef *cat, const struct fval *vals, i
     *w++ = (unsigned char)status;
     *w++ = (unsigned char)cat->name_len;
     *w++ = (unsigned char)nf;
-    w = put32(w, event);
-    w = put32(w, settled);
+    w = put32(w, r->event);
+    w = put32(w, r->settled);
     w = put32(w, c->today);
-    w = put16(w, furn.n);
-    w = put16(w, ref.n);
+    w = put16(w, r->furnisher.n);
+    w = put16(w, r->ref.n);
     w = put16(w, lb.n);
     w = put16(w, 0);
-    w = putb(w, cat->name, cat->name_len);
-    w = putb(w, furn.p, furn.n);
-    w = putb(w, ref.p, ref.n);
-    w = putb(w, lb.p, lb.n);
+    w = puts0(w, cat->name, cat->name_len);
+    w = puts0(w, r->furnisher.p, r->furnisher.n);
+    w = puts0(w, r->ref.p, r->ref.n);
+    w = puts0(w, lb.p, lb.n);
     for (size_t f = 0; f < cat->nfields; f++) {
         const prb_fielddef *d = &cat->fields[f];
         if (!vals[f].present)
             continue;
         *w++ = (unsigned char)d->name_len;
-        w = putb(w, d->name, d->name_len);
-        *w++ = (unsigned char)d->type;
+        w = puts0(w, d->name, d->name_len);
+        *w++ = (unsigned char)(d->type | (d->type == PRB_FT_AMOUNT ? scale << 4 : 0));
         if (numeric(d->type)) {
             w = put64(w, vals[f].num);
         } else {
             w = put16(w, vals[f].str.n);
-            w = putb(w, vals[f].str.p, vals[f].str.n);
+            w = puts0(w, vals[f].str.p, vals[f].str.n);
         }
     }
     out->packed = buf;
@@ -507,7 +515,7 @@ int prb_record_check(const prb_policy *p, const prb_raw *raw, const char *forced
 {
     struct chk c = {p, a, err, today, NULL, 0};
     struct fval vals[PRB_MAX_FIELDS];
-    int rc, status, cat, scale;
+    int rc, status, cat, scale = 2;
 
     if ((rc = check_source(&c, raw, forced, out)) || (rc = check_subject(&c, raw, out)))
         return rc;
@@ -543,8 +551,7 @@ int prb_record_check(const prb_policy *p, const prb_raw *raw, const char *forced
         return bad(&c, PRB_EINVAL, "event_date",
                    "the record is past its retention (expired %s) and may not be stored", d);
     }
-    return pack(&c, cd, vals, status, out->event, out->settled, out->furnisher, out->ref,
-                raw->legal_basis.v, out);
+    return pack(&c, cd, vals, status, scale, out, raw->legal_basis.v, out);
 }
 
 /* ------------------------------------------------------------- reading */
@@ -574,30 +581,28 @@ static int32_t get32(const unsigned char *r)
                      (uint32_t)r[3] << 24);
 }
 
+/* Written out so the compiler sees one little-endian load. */
 static int64_t get64(const unsigned char *r)
 {
-    uint64_t u = 0;
-    for (int i = 7; i >= 0; i--)
-        u = u << 8 | r[i];
-    return (int64_t)u;
+    return (int64_t)((uint64_t)r[0] | (uint64_t)r[1] << 8 | (uint64_t)r[2] << 16 |
+                     (uint64_t)r[3] << 24 | (uint64_t)r[4] << 32 | (uint64_t)r[5] << 40 |
+                     (uint64_t)r[6] << 48 | (uint64_t)r[7] << 56);
 }
 
 size_t prb_record_bufsize(size_t packed_len)
 {
-    /* Every string gains a terminator: at most one per 2 bytes of input. */
-    return packed_len + packed_len / 2 + 16;
+    return packed_len;
 }
 
-/* Copies n bytes from the value into buf as a C string. */
-static const char *take(const unsigned char **r, const unsigned char *end, size_t n, char **buf)
+/* A NUL-terminated string of n bytes at *r inside [v, end), as a pointer
+ * into the copy at buf (same offsets); NULL if it does not fit. */
+static const char *str_at(const unsigned char **r, const unsigned char *v,
+                          const unsigned char *end, size_t n, const char *buf)
 {
-    if ((size_t)(end - *r) < n)
+    if ((size_t)(end - *r) < n + 1 || (*r)[n] != 0)
         return NULL;
-    char *s = *buf;
-    memcpy(s, *r, n);
-    s[n] = 0;
-    *r += n;
-    *buf += n + 1;
+    const char *s = buf + (*r - v);
+    *r += n + 1;
     return s;
 }
 
@@ -607,14 +612,18 @@ int prb_record_decode(const unsigned char *v, size_t n, char *buf, prb_record_vi
     const unsigned char *r = v + PRB_REC_HDR, *end = v + n;
     if (n < PRB_REC_HDR || v[0] != PRB_REC_LAYOUT || v[3] > maxfields)
         return PRB_ECORRUPT;
+    /* One copy of the value (none if decoding in place); every string of
+     * the view points into it. */
+    if ((const unsigned char *)buf != v)
+        memcpy(buf, v, n);
     rv->status = v[1];
     rv->event_date = get32(v + 4);
     rv->settled_date = get32(v + 8);
     rv->received = get32(v + 12);
-    if (!(rv->category = take(&r, end, v[2], &buf)) ||
-        !(rv->furnisher = take(&r, end, get16(v + 16), &buf)) ||
-        !(rv->ref = take(&r, end, get16(v + 18), &buf)) ||
-        !(rv->legal_basis = take(&r, end, get16(v + 20), &buf)))
+    if (!(rv->category = str_at(&r, v, end, v[2], buf)) ||
+        !(rv->furnisher = str_at(&r, v, end, get16(v + 16), buf)) ||
+        !(rv->ref = str_at(&r, v, end, get16(v + 18), buf)) ||
+        !(rv->legal_basis = str_at(&r, v, end, get16(v + 20), buf)))
         return PRB_ECORRUPT;
     rv->nfields = v[3];
     rv->fields = fields;
@@ -623,12 +632,12 @@ int prb_record_decode(const unsigned char *v, size_t n, char *buf, prb_record_vi
         if (r >= end)
             return PRB_ECORRUPT;
         size_t nl = *r++;
-        if (!(f->name = take(&r, end, nl, &buf)) || r >= end)
+        if (!(f->name = str_at(&r, v, end, nl, buf)) || r >= end)
             return PRB_ECORRUPT;
-        f->type = *r++;
+        f->type = *r & 15;
+        f->scale = *r++ >> 4;
         f->str = NULL;
         f->num = 0;
-        f->scale = 0;
         if (numeric(f->type)) {
             if (end - r < 8)
                 return PRB_ECORRUPT;
@@ -639,17 +648,9 @@ int prb_record_decode(const unsigned char *v, size_t n, char *buf, prb_record_vi
                 return PRB_ECORRUPT;
             size_t sl = get16(r);
             r += 2;
-            if (!(f->str = take(&r, end, sl, &buf)))
+            if (!(f->str = str_at(&r, v, end, sl, buf)))
                 return PRB_ECORRUPT;
         }
     }
-    if (r != end)
-        return PRB_ECORRUPT;
-    /* Amounts carry the scale of the record's currency. */
-    for (size_t i = 0; i < rv->nfields; i++)
-        if (fields[i].type == PRB_FT_CURRENCY)
-            for (size_t j = 0; j < rv->nfields; j++)
-                if (fields[j].type == PRB_FT_AMOUNT)
-                    fields[j].scale = prb_currency_scale(fields[i].str, strlen(fields[i].str));
-    return PRB_OK;
+    return r == end ? PRB_OK : PRB_ECORRUPT;
 }

@@ -53,12 +53,12 @@ static int delete_record(prb_env *env, MDB_txn *txn, uint64_t id, uint32_t last,
 {
     unsigned char key[PRB_FREF_KEY_MAX], rk[PRB_RECKEY_LEN];
     uint32_t fl = (uint32_t)(cv[16] | cv[17] << 8), rl = (uint32_t)(cv[18] | cv[19] << 8);
-    const unsigned char *f = cv + PRB_REC_HDR + cv[2];
+    const unsigned char *f = cv + PRB_REC_HDR + cv[2] + 1; /* past the category's NUL */
     int mrc;
-    if ((size_t)PRB_REC_HDR + cv[2] + fl + rl > cn || fl > 64 || rl > 128)
+    if ((size_t)PRB_REC_HDR + cv[2] + 1 + fl + 1 + rl > cn || fl > 64 || rl > 128)
         return prb_seterr(env->err, PRB_ECORRUPT, "record %llu: malformed value",
                           (unsigned long long)id);
-    MDB_val k = {prb_fref_key(key, (const char *)f, fl, (const char *)f + fl, rl), key};
+    MDB_val k = {prb_fref_key(key, (const char *)f, fl, (const char *)f + fl + 1, rl), key};
     mrc = mdb_del(txn, env->fref, &k, NULL);
     if (mrc && mrc != MDB_NOTFOUND)
         return prb_mdb_fail(env, mrc, "deleting an index entry");
@@ -98,7 +98,9 @@ static int find_expired(prb_env *env, MDB_txn *txn, struct victim **out, size_t 
         while ((mrc = mdb_cursor_get(cur, &nk, &nv, MDB_NEXT)) == 0 &&
                prb_get_be64(nk.mv_data) == id)
             k = nk, v = nv;
-        int32_t exp = version_expires(env->policy, v.mv_data, v.mv_size);
+        /* Record number 0 is the subject itself, which never expires. */
+        int32_t exp = id & PRB_RSEQ_MASK ? version_expires(env->policy, v.mv_data, v.mv_size)
+                                         : PRB_NO_DATE;
         if (exp != PRB_NO_DATE && exp <= today) {
             if (*nout == cap) {
                 struct victim *nv2 = realloc(*out, (cap = cap * 2 + 256) * sizeof **out);

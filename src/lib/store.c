@@ -88,7 +88,6 @@ static int open_mdb(prb_env *env, int create)
     unsigned flags = create ? MDB_CREATE : 0;
     if ((mrc = mdb_txn_begin(env->mdb, NULL, 0, &txn)) ||
         (mrc = mdb_dbi_open(txn, "meta", flags, &env->meta)) ||
-        (mrc = mdb_dbi_open(txn, "subj", flags, &env->subj)) ||
         (mrc = mdb_dbi_open(txn, "ident", flags, &env->ident)) ||
         (mrc = mdb_dbi_open(txn, "rec", flags, &env->rec)) ||
         (mrc = mdb_dbi_open(txn, "fref", flags, &env->fref)))
@@ -244,19 +243,23 @@ int32_t prb_today(const prb_env *env)
 int prb_count(prb_env *env, uint64_t *subjects, uint64_t *versions)
 {
     MDB_txn *txn;
-    MDB_stat ss, rs;
+    MDB_stat rs;
+    MDB_val k = {12, "next_subject"}, v;
     int mrc = mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &txn);
     if (mrc)
         return prb_mdb_fail(env, mrc, "starting a read");
-    if ((mrc = mdb_stat(txn, env->subj, &ss)) || (mrc = mdb_stat(txn, env->rec, &rs))) {
+    if ((mrc = mdb_stat(txn, env->rec, &rs)) || (mrc = mdb_get(txn, env->meta, &k, &v))) {
         mdb_txn_abort(txn);
         return prb_mdb_fail(env, mrc, "counting");
     }
+    /* Subjects are never deleted, so the counter counts them; each has
+     * one entry in rec besides its record versions. */
+    uint64_t n = v.mv_size == 8 ? prb_get_be64(v.mv_data) - 1 : 0;
     mdb_txn_abort(txn);
     if (subjects)
-        *subjects = ss.ms_entries;
+        *subjects = n;
     if (versions)
-        *versions = rs.ms_entries;
+        *versions = rs.ms_entries - n;
     return PRB_OK;
 }
 

@@ -26,7 +26,11 @@ struct prb_file {
     size_t *first; /* index in vers of record i's first version */
     size_t nrecs;
     prb_field_view *fields;
-    size_t nfields, fcap;
+    size_t fcap;
+    struct {
+        size_t off, len;
+    } *voff; /* where each version lies in buf */
+    size_t ocap;
     char *buf;
     size_t bufn, bufcap;
     MDB_txn *txn;
@@ -48,102 +52,70 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
     return PRB_OK;
 }
 
-/* Field views and strings are addressed by offsets while the arrays grow,
- * then turned into pointers once every version is in. */
-static int add_version(prb_file *f, const MDB_val *k, const MDB_val *v)
-{
-    size_t need = prb_record_bufsize(v->mv_size);
-    const unsigned char *kb = k->mv_data;
-    int rc;
-    if ((rc = grow((void **)&f->buf, &f->bufcap, f->bufn + need, 1)) ||
-        (rc = grow((void **)&f->vers, &f->vcap, f->nvers + 1, sizeof *f->vers)) ||
-        (rc = grow((void **)&f->fields, &f->fcap, f->nfields + PRB_MAX_FIELDS, sizeof *f->fields)))
-        return rc;
-    prb_record_view *rv = &f->vers[f->nvers];
-    memset(rv, 0, sizeof *rv);
-    rc = prb_record_decode(v->mv_data, v->mv_size, f->buf + f->bufn, rv, f->fields + f->nfields,
-                           PRB_MAX_FIELDS);
-    if (rc)
-        return rc;
-    rv->id = prb_get_be64(kb);
-    rv->version = (uint32_t)(kb[8] << 8 | kb[9]);
-    /* Remember offsets; pointers are fixed up in rebase(). */
-    rv->fields = (const prb_field_view *)(uintptr_t)f->nfields;
-    f->nfields += rv->nfields;
-    f->bufn += need;
-    f->nvers++;
-    return PRB_OK;
-}
-
-static void rebase(prb_file *f, const char *oldbase)
-{
-    /* Strings were decoded at f->buf + offset of the time; if buf moved,
-     * shift every pointer by the same amount. */
-    ptrdiff_t d = f->buf - oldbase;
-    for (size_t i = 0; i < f->nvers; i++) {
-        prb_record_view *rv = &f->vers[i];
-        rv->fields = f->fields + (uintptr_t)rv->fields;
-        if (!d)
-            continue;
-        rv->furnisher += d;
-        rv->ref += d;
-        rv->category += d;
-        rv->legal_basis += d;
-    }
-    if (d)
-        for (size_t i = 0; i < f->nfields; i++) {
-            f->fields[i].name += d;
-            if (f->fields[i].str)
-                f->fields[i].str += d;
-        }
-}
-
+/* Copies every version of the subject's records out of the snapshot, then
+ * decodes them where they lie: the views point into f->buf, which no
+ * longer moves once the walk is done. */
 static int read_records(prb_env *env, prb_file *f, MDB_txn *txn)
 {
     MDB_cursor *cur;
     unsigned char start[PRB_RECKEY_LEN];
     MDB_val k = {PRB_RECKEY_LEN, start}, v;
-    const char *base;
+    size_t nf = 0;
     int mrc, rc = PRB_OK;
 
     prb_reckey(start, f->subject << PRB_RSEQ_BITS, 0);
     if ((mrc = mdb_cursor_open(txn, env->rec, &cur)))
         return prb_mdb_fail(env, mrc, "opening a cursor");
-    /* Decode at offsets from a base that may move as buf grows. */
-    base = f->buf;
-    for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); mrc == 0;
+    /* The subject's own entry comes first, then its records. */
+    prb_subject s;
+    mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY);
+    if (mrc || prb_subject_decode(v.mv_data, v.mv_size, &s, f->identbuf, sizeof f->identbuf)) {
+        mdb_cursor_close(cur);
+        return mrc ? prb_mdb_fail(env, mrc, "reading a subject")
+                   : prb_seterr(env->err, PRB_ECORRUPT, "subject %llu: malformed value",
+                                (unsigned long long)f->subject);
+    }
+    f->kind = s.kind;
+    f->nidents = s.nidents;
+    for (size_t i = 0; i < s.nidents; i++)
+        f->idents[i] = s.idents[i];
+    for (mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT); mrc == 0;
          mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        if (k.mv_size != PRB_RECKEY_LEN ||
-            prb_get_be64(k.mv_data) >> PRB_RSEQ_BITS != f->subject)
+        const unsigned char *kb = k.mv_data;
+        if (k.mv_size != PRB_RECKEY_LEN || prb_get_be64(kb) >> PRB_RSEQ_BITS != f->subject)
             break;
-        char *before = f->buf;
-        if ((rc = add_version(f, &k, &v)))
+        if ((rc = grow((void **)&f->buf, &f->bufcap, f->bufn + v.mv_size, 1)) ||
+            (rc = grow((void **)&f->vers, &f->vcap, f->nvers + 1, sizeof *f->vers)) ||
+            (rc = grow((void **)&f->voff, &f->ocap, f->nvers + 1, sizeof *f->voff)))
             break;
-        if (f->buf != before && f->nvers > 1) {
-            /* Earlier strings point into the old buffer: move them. */
-            ptrdiff_t d = f->buf - before;
-            for (size_t i = 0; i + 1 < f->nvers; i++) {
-                f->vers[i].furnisher += d;
-                f->vers[i].ref += d;
-                f->vers[i].category += d;
-                f->vers[i].legal_basis += d;
-            }
-            for (size_t i = 0; i < f->nfields - f->vers[f->nvers - 1].nfields; i++) {
-                f->fields[i].name += d;
-                if (f->fields[i].str)
-                    f->fields[i].str += d;
-            }
-        }
-        base = f->buf;
+        memcpy(f->buf + f->bufn, v.mv_data, v.mv_size);
+        prb_record_view *rv = &f->vers[f->nvers];
+        rv->id = prb_get_be64(kb);
+        rv->version = (uint32_t)(kb[8] << 8 | kb[9]);
+        rv->nfields = v.mv_size > 3 ? ((const unsigned char *)v.mv_data)[3] : 0;
+        f->voff[f->nvers].off = f->bufn;
+        f->voff[f->nvers].len = v.mv_size;
+        nf += rv->nfields;
+        f->bufn += v.mv_size;
+        f->nvers++;
     }
     mdb_cursor_close(cur);
+    if (!rc && mrc && mrc != MDB_NOTFOUND)
+        return prb_mdb_fail(env, mrc, "reading records");
+    if (!rc)
+        rc = grow((void **)&f->fields, &f->fcap, nf + 1, sizeof *f->fields);
+    for (size_t i = 0, at = 0; !rc && i < f->nvers; i++) {
+        char *val = f->buf + f->voff[i].off;
+        prb_record_view *rv = &f->vers[i];
+        size_t want = rv->nfields;
+        rc = prb_record_decode((const unsigned char *)val, f->voff[i].len, val, rv,
+                               f->fields + at, want);
+        at += want;
+    }
     if (rc)
         return rc == PRB_ECORRUPT ? prb_seterr(env->err, rc, "subject %llu: a record is malformed",
                                                (unsigned long long)f->subject)
                                   : prb_seterr(env->err, rc, "out of memory");
-    if (mrc && mrc != MDB_NOTFOUND)
-        return prb_mdb_fail(env, mrc, "reading records");
-    rebase(f, base);
     return PRB_OK;
 }
 
@@ -170,7 +142,7 @@ static int index_records(prb_env *env, prb_file *f)
         int keep = 1;
         for (size_t x = i; x <= j; x++) {
             prb_record_view *rv = &f->vers[x];
-            int c = prb_policy_category(p, rv->category, strlen(rv->category));
+            int c = prb_policy_category(p, rv->category, f->buf[f->voff[x].off + 2] & 0xff);
             if (c < 0) {
                 rv->effective_from = rv->event_date;
                 rv->expires = PRB_NO_DATE;
@@ -198,7 +170,6 @@ static void file_reset(prb_file *f)
     f->nidents = 0;
     f->nvers = 0;
     f->nrecs = 0;
-    f->nfields = 0;
     f->bufn = 0;
     free(f->json);
     f->json = NULL;
@@ -224,7 +195,7 @@ int prb_subject_read(prb_env *env, const char *identifier, prb_file **out)
     if (mrc)
         return prb_mdb_fail(env, mrc, "starting a read");
     unsigned char ikey[PRB_IDENT_KEY_MAX];
-    MDB_val k = {prb_ident_key(ikey, canon, strlen(canon)), ikey}, v, sv;
+    MDB_val k = {prb_ident_key(ikey, canon, strlen(canon)), ikey}, v;
     if ((mrc = mdb_get(f->txn, env->ident, &k, &v))) {
         mdb_txn_reset(f->txn);
         if (mrc == MDB_NOTFOUND)
@@ -233,19 +204,6 @@ int prb_subject_read(prb_env *env, const char *identifier, prb_file **out)
         return prb_mdb_fail(env, mrc, "looking up an identifier");
     }
     f->subject = v.mv_size == 8 ? prb_get_be64(v.mv_data) : 0;
-    MDB_val sk = {8, v.mv_data};
-    prb_subject s;
-    if ((mrc = mdb_get(f->txn, env->subj, &sk, &sv)) ||
-        prb_subject_decode(sv.mv_data, sv.mv_size, &s, f->identbuf, sizeof f->identbuf)) {
-        mdb_txn_reset(f->txn);
-        return mrc ? prb_mdb_fail(env, mrc, "reading a subject")
-                   : prb_seterr(env->err, PRB_ECORRUPT, "subject %llu: malformed value",
-                                (unsigned long long)f->subject);
-    }
-    f->kind = s.kind;
-    f->nidents = s.nidents;
-    for (size_t i = 0; i < s.nidents; i++)
-        f->idents[i] = s.idents[i];
     rc = read_records(env, f, f->txn);
     mdb_txn_reset(f->txn);
     if (rc)
@@ -305,6 +263,7 @@ void prb_file_free(prb_file *f)
     free(f->cur);
     free(f->first);
     free(f->fields);
+    free(f->voff);
     free(f->buf);
     free(f->json);
     free(f);
