@@ -15,6 +15,7 @@
 
 struct prb_file {
     uint64_t subject;
+    int32_t as_of; /* the day the file was read as of */
     int kind;
     size_t nidents;
     const char *idents[PRB_MAX_IDENTS];
@@ -188,6 +189,7 @@ int prb_subject_read(prb_env *env, const char *identifier, prb_file **out)
         *out = f;
     }
     file_reset(f);
+    f->as_of = prb_today(env);
     if (f->txn)
         mrc = mdb_txn_renew(f->txn);
     else
@@ -347,6 +349,7 @@ int prb_file_json(prb_file *f, const char **out)
     snprintf(sid, sizeof sid, "%llu", (unsigned long long)f->subject);
     json_object_set_new(root, "subject", json_string(sid));
     json_object_set_new(root, "kind", json_string(f->kind == PRB_PERSON ? "person" : "company"));
+    json_object_set_new(root, "as_of", date_json(f->as_of));
     for (size_t i = 0; i < f->nidents; i++)
         json_array_append_new(ids, json_string(f->idents[i]));
     json_object_set_new(root, "identifiers", ids);
