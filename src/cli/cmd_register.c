@@ -37,6 +37,7 @@ int cmd_policy(int argc, char **argv)
     int rc = cli_parse(argc, argv, NULL, &a);
     if (rc)
         return rc;
+    cli_opt(&a, "as-of"); /* every command takes it; a policy's validity does not depend on it */
     if (a.npos != 2 || strcmp(a.pos[0], "check") || (rc = cli_unused(&a)))
         return rc ? rc : (fprintf(stderr, "usage: probity policy check FILE\n"), 2);
     rc = prb_policy_load(a.pos[1], &p);
