@@ -10,6 +10,7 @@
  */
 #include "internal.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -193,7 +194,7 @@ int prb_csv_row(const prb_csv *h, const char **p, const char *end, prb_arena *a,
     prb_slice cells[MAX_COLS];
     const char *why;
     int n;
-    memset(raw, 0, sizeof *raw);
+    memset(raw, 0, offsetof(prb_raw, fname));
     *lines = 0;
     if (*p >= end)
         return PRB_ENOTFOUND;

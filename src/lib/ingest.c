@@ -395,7 +395,7 @@ struct table {
 static int table_init(struct table *t, size_t expect)
 {
     t->cap = 1024;
-    while (t->cap < expect * 2)
+    while (t->cap < expect + expect / 2)
         t->cap <<= 1;
     t->n = 0;
     t->s = prb_bigalloc(t->cap * sizeof *t->s);
@@ -429,7 +429,7 @@ static int table_put(struct table *t, struct slot *s, uint64_t h, const void *ke
                      void *val)
 {
     *s = (struct slot){h, key, kn, val};
-    if (++t->n * 2 > t->cap)
+    if (++t->n * 10 > t->cap * 7)
         return table_grow(t);
     return PRB_OK;
 }

@@ -97,6 +97,9 @@ struct prb_policy {
     prb_catdef *categories;
     size_t npurposes;
     prb_purposedef *purposes;
+    /* Decimal scale of each ISO 4217 code AAA..ZZZ (index: letters as
+     * base-26 digits), 0xff for no currency: one load per amount. */
+    unsigned char currency_scale[26 * 26 * 26];
     char err[PRB_ERRMSG_MAX];
 };
 
@@ -202,8 +205,19 @@ size_t prb_record_bufsize(size_t packed_len);
 int prb_record_decode(const unsigned char *v, size_t n, char *buf, prb_record_view *rv,
                       prb_field_view *fields, size_t maxfields);
 
-/* Currency exponent (digits after the point) of an ISO 4217 code. */
+/* Currency exponent (digits after the point) of an ISO 4217 code, or -1. */
 int prb_currency_scale(const char *code, size_t n);
+/* Fills a policy's currency_scale table. */
+void prb_currency_table(unsigned char t[26 * 26 * 26]);
+/* The same as prb_currency_scale, through the table. */
+static inline int prb_currency_lookup(const unsigned char t[26 * 26 * 26], const char *c, size_t n)
+{
+    if (n != 3 || c[0] < 'A' || c[0] > 'Z' || c[1] < 'A' || c[1] > 'Z' || c[2] < 'A' ||
+        c[2] > 'Z')
+        return -1;
+    unsigned char v = t[((c[0] - 'A') * 26 + (c[1] - 'A')) * 26 + (c[2] - 'A')];
+    return v == 0xff ? -1 : v;
+}
 
 /* ----------------------------------------------------------------- dates */
 

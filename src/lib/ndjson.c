@@ -357,9 +357,9 @@ static int object(struct cur *c, const char *field, member_fn member, void *ctx)
     }
 }
 
-static int is_key(prb_slice k, const char *name)
+static inline int is_key(prb_slice k, const char *name)
 {
-    size_t n = strlen(name);
+    size_t n = strlen(name); /* a literal at every call: folded */
     return k.n == n && !memcmp(k.p, name, n);
 }
 
@@ -431,20 +431,22 @@ static int field_member(struct cur *c, prb_slice k, void *ctx)
 static int top_member(struct cur *c, prb_slice k, void *ctx)
 {
     prb_raw *raw = ctx;
+    /* Lengths first: most keys are told apart without comparing bytes. */
     static const struct {
         const char *name;
+        uint32_t len;
         size_t off;
     } scalars[] = {
-        {"furnisher", offsetof(prb_raw, furnisher)},
-        {"ref", offsetof(prb_raw, ref)},
-        {"category", offsetof(prb_raw, category)},
-        {"status", offsetof(prb_raw, status)},
-        {"event_date", offsetof(prb_raw, event_date)},
-        {"settled_date", offsetof(prb_raw, settled_date)},
-        {"legal_basis", offsetof(prb_raw, legal_basis)},
+        {"furnisher", 9, offsetof(prb_raw, furnisher)},
+        {"ref", 3, offsetof(prb_raw, ref)},
+        {"category", 8, offsetof(prb_raw, category)},
+        {"status", 6, offsetof(prb_raw, status)},
+        {"event_date", 10, offsetof(prb_raw, event_date)},
+        {"settled_date", 12, offsetof(prb_raw, settled_date)},
+        {"legal_basis", 11, offsetof(prb_raw, legal_basis)},
     };
     for (size_t i = 0; i < sizeof scalars / sizeof scalars[0]; i++)
-        if (is_key(k, scalars[i].name))
+        if (k.n == scalars[i].len && !memcmp(k.p, scalars[i].name, k.n))
             return once(c, (prb_rawval *)((char *)raw + scalars[i].off), scalars[i].name);
     if (is_key(k, "subject")) {
         if (raw->kind.type || raw->id.type)
@@ -466,7 +468,8 @@ int prb_ndjson_parse(const char *p, size_t n, prb_arena *a, prb_raw *raw, prb_re
 {
     struct cur c = {p, p, p + n, a, err};
     int rc;
-    memset(raw, 0, sizeof *raw);
+    /* Not the field arrays: nfields says how much of them is used. */
+    memset(raw, 0, offsetof(prb_raw, fname));
     if ((rc = object(&c, "record", top_member, raw)))
         return rc;
     ws(&c);

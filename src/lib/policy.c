@@ -543,6 +543,7 @@ int prb_policy_load_buf(const char *name, const char *buf, size_t len, prb_polic
     if (!root)
         return prb_seterr(c.p->err, PRB_EPOLICY, "%s:%d:%d: not valid JSON: %s", name, jerr.line,
                           jerr.column, jerr.text);
+    prb_currency_table(c.p->currency_scale);
     rc = load_root(&c, root);
     json_decref(root);
     return rc;

@@ -51,6 +51,14 @@ int prb_currency_scale(const char *code, size_t n)
                                                           : 2;
 }
 
+void prb_currency_table(unsigned char t[26 * 26 * 26])
+{
+    memset(t, 0xff, 26 * 26 * 26);
+    for (const char *p = currencies; *p; p += p[3] ? 4 : 3)
+        t[((p[0] - 'A') * 26 + (p[1] - 'A')) * 26 + (p[2] - 'A')] =
+            (unsigned char)prb_currency_scale(p, 3);
+}
+
 /* ------------------------------------------------------------ checking */
 
 struct chk {
@@ -239,7 +247,7 @@ static int check_field(struct chk *c, const prb_fielddef *d, const prb_rawval *v
     case PRB_FT_STRING:
         return need_string(c, v, path, d->max_length);
     case PRB_FT_CURRENCY:
-        if (!text || prb_currency_scale(v->v.p, v->v.n) < 0)
+        if (!text || prb_currency_lookup(c->p->currency_scale, v->v.p, v->v.n) < 0)
             return bad(c, PRB_EINVAL, path, "must be an ISO 4217 currency code such as \"EUR\"");
         return PRB_OK;
     case PRB_FT_ENUM:
@@ -283,10 +291,15 @@ static int check_fields(struct chk *c, const prb_raw *raw, const prb_catdef *cat
     int idx[PRB_MAX_FIELDS];
     char term[64];
     const char *cls;
-    for (size_t i = 0; i < cat->nfields; i++)
+    for (size_t i = 0; i < PRB_MAX_FIELDS; i++)
         idx[i] = -1;
     for (size_t i = 0; i < raw->nfields; i++) {
-        int f = prb_catdef_field(cat, raw->fname[i].p, raw->fname[i].n);
+        /* Input usually lists fields in the policy's order: try that first. */
+        const prb_fielddef *guess = i < cat->nfields ? &cat->fields[i] : NULL;
+        int f = guess && guess->name_len == raw->fname[i].n &&
+                        !memcmp(guess->name, raw->fname[i].p, raw->fname[i].n)
+                    ? (int)i
+                    : prb_catdef_field(cat, raw->fname[i].p, raw->fname[i].n);
         const char *path = CUR_FIELD;
         c->fname = raw->fname[i].p;
         c->fnlen = raw->fname[i].n;
@@ -309,7 +322,7 @@ static int check_fields(struct chk *c, const prb_raw *raw, const prb_catdef *cat
     *scale = 2;
     if (cat->currency_field >= 0 && idx[cat->currency_field] >= 0) {
         const prb_rawval *v = &raw->fval[idx[cat->currency_field]];
-        int s = prb_currency_scale(v->v.p, v->v.n);
+        int s = prb_currency_lookup(c->p->currency_scale, v->v.p, v->v.n);
         *scale = s < 0 ? 2 : s;
     }
     for (size_t f = 0; f < cat->nfields; f++) {

@@ -1,0 +1,742 @@
+/*
+ * scorecard.c - the scorecard model of scorecard.h: the evaluator both
+ * kinds of scorecard share, the compiler of policy (JSON) scorecards, odds
+ * scaling, and release. PMML import (pmml.c) builds the same structures.
+ *
+ * Evaluation follows the PMML 4.4 Scorecard element exactly, so that a
+ * model imported from PMML scores as its producer meant:
+ *  - each characteristic contributes the partial score of its first
+ *    attribute whose predicate is TRUE; a FALSE or UNKNOWN predicate does
+ *    not match, and a characteristic with no matching attribute makes the
+ *    whole score invalid (PRB_EINVAL here, never a silent zero);
+ *  - predicates use PMML's three-valued logic: a comparison with a missing
+ *    value is UNKNOWN, and/or/xor/surrogate combine TRUE, FALSE, UNKNOWN;
+ *  - the difference of each applied partial score from the baseline (the
+ *    characteristic's, else the scorecard's) is summed per reason code,
+ *    and reason codes are ranked by that sum, highest first.
+ *
+ * A JSON bin is an attribute whose predicate tests one feature; its
+ * characteristic's baseline is its best bin, so the ranking says how many
+ * points each feature cost the subject against the best they could have
+ * had ("points below the best bin").
+ */
+#include "internal.h"
+#include "scorecard.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* prb_score.applied has one slot per characteristic. */
+#define MAX_CHARACS ((int)(sizeof(((prb_score *)0)->applied) / sizeof(int)))
+
+/* Longest reason code; codes are short identifiers such as "D01". */
+#define REASON_CODE_MAX 32
+#define TEXT_MAX 500
+
+/* ------------------------------------------------------------------ free */
+
+static void pred_free(prb_pred *p)
+{
+    free(p->str);
+    for (size_t i = 0; p->values && i < p->nvalues; i++)
+        free(p->values[i]);
+    free(p->values);
+    free(p->numvalues);
+    for (size_t i = 0; p->child && i < p->nchild; i++)
+        pred_free(&p->child[i]);
+    free(p->child);
+}
+
+void prb_sc_free(prb_scorecard *sc)
+{
+    if (!sc)
+        return;
+    for (size_t i = 0; sc->characs && i < sc->ncharacs; i++) {
+        prb_charac *c = &sc->characs[i];
+        for (size_t j = 0; c->attrs && j < c->nattrs; j++) {
+            pred_free(&c->attrs[j].pred);
+            free(c->attrs[j].reason_code);
+            free(c->attrs[j].reason_text);
+        }
+        free(c->attrs);
+        free(c->name);
+        free(c->reason_code);
+    }
+    free(sc->characs);
+    for (size_t i = 0; sc->fields && i < sc->nfields; i++)
+        free(sc->fields[i]);
+    free(sc->fields);
+    free(sc->field_kind);
+    free(sc->name);
+    free(sc);
+}
+
+/* ------------------------------------------------------------- evaluator */
+
+/* PMML's three truth values. */
+enum { P_FALSE = 0, P_TRUE = 1, P_UNKNOWN = 2 };
+
+/* A value is missing when absent; a NaN number or a NULL string is
+ * treated as absent too, so a caller's "no value" can never compare. */
+static int missing(const prb_scorecard *sc, const prb_value *vals, int field)
+{
+    const prb_value *v = &vals[field];
+    if (!v->present)
+        return 1;
+    if (sc->field_kind[field] == PRB_FIELD_NUMERIC)
+        return isnan(v->num);
+    return v->str == NULL;
+}
+
+static int truth(int b)
+{
+    return b ? P_TRUE : P_FALSE;
+}
+
+static int eval_simple(const prb_scorecard *sc, const prb_pred *p, const prb_value *vals)
+{
+    int miss = missing(sc, vals, p->field);
+    if (p->cmp == PRB_C_MISSING)
+        return truth(miss);
+    if (p->cmp == PRB_C_NOT_MISSING)
+        return truth(!miss);
+    if (miss)
+        return P_UNKNOWN;
+    if (sc->field_kind[p->field] == PRB_FIELD_CATEGORICAL) {
+        /* Only equality is defined for categories; the compilers refuse
+         * ordering comparisons on them. */
+        int eq = !strcmp(vals[p->field].str, p->str);
+        return p->cmp == PRB_C_EQ ? truth(eq) : p->cmp == PRB_C_NE ? truth(!eq) : P_UNKNOWN;
+    }
+    double a = vals[p->field].num, b = p->num;
+    switch (p->cmp) {
+    case PRB_C_EQ:
+        return truth(a == b);
+    case PRB_C_NE:
+        return truth(a != b);
+    case PRB_C_LT:
+        return truth(a < b);
+    case PRB_C_LE:
+        return truth(a <= b);
+    case PRB_C_GT:
+        return truth(a > b);
+    case PRB_C_GE:
+        return truth(a >= b);
+    default:
+        return P_UNKNOWN;
+    }
+}
+
+static int eval_set(const prb_scorecard *sc, const prb_pred *p, const prb_value *vals)
+{
+    int in = 0;
+    if (missing(sc, vals, p->field))
+        return P_UNKNOWN;
+    for (size_t i = 0; i < p->nvalues && !in; i++) {
+        if (sc->field_kind[p->field] == PRB_FIELD_NUMERIC)
+            in = p->numvalues[i] == vals[p->field].num;
+        else
+            in = !strcmp(p->values[i], vals[p->field].str);
+    }
+    return truth(p->cmp == PRB_C_NE ? !in : in);
+}
+
+static int eval_pred(const prb_scorecard *sc, const prb_pred *p, const prb_value *vals)
+{
+    int r, acc;
+    switch (p->op) {
+    case PRB_P_TRUE:
+        return P_TRUE;
+    case PRB_P_FALSE:
+        return P_FALSE;
+    case PRB_P_SIMPLE:
+        return eval_simple(sc, p, vals);
+    case PRB_P_SET:
+        return eval_set(sc, p, vals);
+    case PRB_P_AND: /* FALSE wins, then UNKNOWN */
+        acc = P_TRUE;
+        for (size_t i = 0; i < p->nchild; i++) {
+            if ((r = eval_pred(sc, &p->child[i], vals)) == P_FALSE)
+                return P_FALSE;
+            if (r == P_UNKNOWN)
+                acc = P_UNKNOWN;
+        }
+        return acc;
+    case PRB_P_OR: /* TRUE wins, then UNKNOWN */
+        acc = P_FALSE;
+        for (size_t i = 0; i < p->nchild; i++) {
+            if ((r = eval_pred(sc, &p->child[i], vals)) == P_TRUE)
+                return P_TRUE;
+            if (r == P_UNKNOWN)
+                acc = P_UNKNOWN;
+        }
+        return acc;
+    case PRB_P_XOR: /* any UNKNOWN makes the parity unknown */
+        acc = 0;
+        for (size_t i = 0; i < p->nchild; i++) {
+            if ((r = eval_pred(sc, &p->child[i], vals)) == P_UNKNOWN)
+                return P_UNKNOWN;
+            acc ^= r == P_TRUE;
+        }
+        return truth(acc);
+    case PRB_P_SURROGATE: /* the first child that knows */
+        for (size_t i = 0; i < p->nchild; i++)
+            if ((r = eval_pred(sc, &p->child[i], vals)) != P_UNKNOWN)
+                return r;
+        return P_UNKNOWN;
+    default:
+        return P_UNKNOWN;
+    }
+}
+
+/* The first field a predicate reads, or -1 (True, False). */
+static int pred_field(const prb_pred *p)
+{
+    if (p->op == PRB_P_SIMPLE || p->op == PRB_P_SET)
+        return p->field;
+    for (size_t i = 0; i < p->nchild; i++) {
+        int f = pred_field(&p->child[i]);
+        if (f >= 0)
+            return f;
+    }
+    return -1;
+}
+
+/* What a reason is "about": the characteristic's first field, else its
+ * name (a characteristic of True/False predicates reads no field). */
+static const char *charac_feature(const prb_scorecard *sc, const prb_charac *c)
+{
+    for (size_t j = 0; j < c->nattrs; j++) {
+        int f = pred_field(&c->attrs[j].pred);
+        if (f >= 0 && (size_t)f < sc->nfields)
+            return sc->fields[f];
+    }
+    return c->name;
+}
+
+static void charac_label(const prb_charac *c, size_t i, char *buf, size_t n)
+{
+    if (c->name)
+        snprintf(buf, n, "'%s'", c->name);
+    else
+        snprintf(buf, n, "#%zu", i + 1);
+}
+
+/* One reason code's accumulated difference; first is the index of the
+ * characteristic where it first applied, which breaks ties. */
+struct acc {
+    const char *code;
+    const char *text;
+    const char *feature;
+    double diff;
+    size_t first;
+};
+
+/* Sorts by difference, highest first; equal differences keep the order
+ * the codes first applied in (document order), as PMML asks. Stable
+ * insertion sort: at most MAX_CHARACS entries. */
+static void rank(struct acc *a, size_t n)
+{
+    for (size_t i = 1; i < n; i++) {
+        struct acc t = a[i];
+        size_t j = i;
+        while (j > 0 && (a[j - 1].diff < t.diff ||
+                         (a[j - 1].diff == t.diff && a[j - 1].first > t.first))) {
+            a[j] = a[j - 1];
+            j--;
+        }
+        a[j] = t;
+    }
+}
+
+int prb_sc_eval(const prb_scorecard *sc, const prb_value *vals, prb_score *out, char *err,
+                size_t errlen)
+{
+    struct acc acc[MAX_CHARACS];
+    size_t nacc = 0;
+    char label[96];
+
+    memset(out, 0, sizeof *out);
+    if (sc->ncharacs > (size_t)MAX_CHARACS) {
+        snprintf(err, errlen, "scorecard %s: more than %d characteristics", sc->name,
+                 MAX_CHARACS);
+        return PRB_EINVAL;
+    }
+    out->score = sc->initial_score;
+    out->ncharacs = sc->ncharacs;
+    for (size_t i = 0; i < sc->ncharacs; i++) {
+        const prb_charac *c = &sc->characs[i];
+        const prb_attr *a = NULL;
+        size_t j;
+        for (j = 0; j < c->nattrs && !a; j++)
+            if (eval_pred(sc, &c->attrs[j].pred, vals) == P_TRUE)
+                a = &c->attrs[j];
+        charac_label(c, i, label, sizeof label);
+        if (!a) {
+            const char *f = charac_feature(sc, c);
+            snprintf(err, errlen,
+                     "scorecard %s: characteristic %s (%s): no attribute matches the input, so "
+                     "the score is invalid",
+                     sc->name, label, f ? f : "no field");
+            return PRB_EINVAL;
+        }
+        out->applied[i] = (int)(j - 1);
+        out->score += a->partial_score;
+        if (!sc->use_reason_codes)
+            continue;
+
+        const char *code = a->reason_code ? a->reason_code : c->reason_code;
+        if (!code || (!c->has_baseline && !sc->has_baseline)) {
+            snprintf(err, errlen, "scorecard %s: characteristic %s has no %s", sc->name, label,
+                     code ? "baseline score" : "reason code");
+            return PRB_EINVAL;
+        }
+        double base = c->has_baseline ? c->baseline : sc->baseline_score;
+        double diff =
+            sc->reason_algo == PRB_POINTS_ABOVE ? a->partial_score - base : base - a->partial_score;
+        size_t k = 0;
+        while (k < nacc && strcmp(acc[k].code, code))
+            k++;
+        if (k == nacc) {
+            acc[nacc++] = (struct acc){code, a->reason_text, charac_feature(sc, c), 0, i};
+        }
+        acc[k].diff += diff;
+    }
+
+    /* Only a reason that cost points explains an outcome. */
+    rank(acc, nacc);
+    for (size_t k = 0; k < nacc && out->nreasons < PRB_MAX_REASONS && acc[k].diff > 0; k++) {
+        prb_reason *r = &out->reasons[out->nreasons++];
+        r->code = acc[k].code;
+        r->text = acc[k].text;
+        r->feature = acc[k].feature;
+        r->points_lost = acc[k].diff;
+    }
+    return PRB_OK;
+}
+
+int prb_sc_odds(const prb_scorecard *sc, double score, double *odds)
+{
+    if (!sc->has_scaling || !(sc->scale_pdo > 0) || !(sc->scale_odds > 0))
+        return -1;
+    *odds = sc->scale_odds * exp2((score - sc->scale_score) / sc->scale_pdo);
+    return 0;
+}
+
+/* ----------------------------------------------------- policy (JSON) form */
+
+struct jc {
+    char *err;
+    size_t errlen;
+    char path[512];
+    int (*feature_kind)(void *ctx, const char *name);
+    void *ctx;
+    prb_scorecard *sc;
+};
+
+static int jfail(struct jc *c, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int jfail(struct jc *c, int rc, const char *fmt, ...)
+{
+    char why[PRB_ERRMSG_MAX / 2];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
+    snprintf(c->err, c->errlen, "%s: %s", c->path, why);
+    return rc;
+}
+
+/* Appends ".key" or "[i]" to the path; returns the length to restore. */
+static size_t jpush(struct jc *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static size_t jpush(struct jc *c, const char *fmt, ...)
+{
+    size_t n = strlen(c->path);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->path + n, sizeof c->path - n, fmt, ap);
+    va_end(ap);
+    return n;
+}
+
+static void jpop(struct jc *c, size_t n)
+{
+    c->path[n] = 0;
+}
+
+/* Fails with the path extended by key. */
+static int jfail_at(struct jc *c, const char *key, int rc, const char *why)
+{
+    size_t n = jpush(c, ".%s", key);
+    jfail(c, rc, "%s", why);
+    jpop(c, n);
+    return rc;
+}
+
+static int only_keys(struct jc *c, json_t *obj, const char *const *allowed)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach(obj, key, v)
+    {
+        const char *const *a = allowed;
+        while (*a && strcmp(*a, key))
+            a++;
+        if (!*a)
+            return jfail_at(c, key, PRB_EPOLICY, "unknown key");
+    }
+    return PRB_OK;
+}
+
+/* Invariant 1 for free text that a subject will read. */
+static int refused_text(struct jc *c, const char *key, const char *text)
+{
+    char term[64];
+    const char *cls = prb_refused_class(text, term, sizeof term);
+    size_t n;
+    if (!cls)
+        return PRB_OK;
+    n = jpush(c, ".%s", key);
+    jfail(c, PRB_EREFUSED,
+          "'%s' is refused: '%s' is %s data, which probity never holds or scores "
+          "(DESIGN invariant 1)",
+          text, term, cls);
+    jpop(c, n);
+    return PRB_EREFUSED;
+}
+
+/* A finite number at key; absent is fine when optional. */
+static int get_num(struct jc *c, json_t *obj, const char *key, int required, int *has, double *out)
+{
+    json_t *v = json_object_get(obj, key);
+    *has = 0;
+    if (!v)
+        return required ? jfail_at(c, key, PRB_EPOLICY, "required") : PRB_OK;
+    if (!json_is_number(v) || !isfinite(json_number_value(v)))
+        return jfail_at(c, key, PRB_EPOLICY, "must be a number");
+    *out = json_number_value(v);
+    *has = 1;
+    return PRB_OK;
+}
+
+/* true, or absent; "missing": false says nothing and is refused. */
+static int get_flag(struct jc *c, json_t *obj, const char *key, int *out)
+{
+    json_t *v = json_object_get(obj, key);
+    *out = 0;
+    if (!v)
+        return PRB_OK;
+    if (!json_is_true(v))
+        return jfail_at(c, key, PRB_EPOLICY, "must be true (or left out)");
+    *out = 1;
+    return PRB_OK;
+}
+
+static int reason_code_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > REASON_CODE_MAX)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char ch = s[i];
+        if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+              ch == '_' || ch == '-' || ch == '.'))
+            return 0;
+    }
+    return 1;
+}
+
+/* A leaf comparing the field with a number. */
+static void leaf_cmp(prb_pred *p, int field, int cmp, double num)
+{
+    p->op = PRB_P_SIMPLE;
+    p->field = field;
+    p->cmp = cmp;
+    p->num = num;
+}
+
+/* [min, max): one comparison, or both under AND. */
+static int interval_pred(prb_pred *p, int field, int has_min, double min, int has_max, double max)
+{
+    if (has_min && has_max) {
+        p->op = PRB_P_AND;
+        if (!(p->child = calloc(2, sizeof *p->child)))
+            return PRB_ENOMEM;
+        p->nchild = 2;
+        leaf_cmp(&p->child[0], field, PRB_C_GE, min);
+        leaf_cmp(&p->child[1], field, PRB_C_LT, max);
+    } else if (has_min) {
+        leaf_cmp(p, field, PRB_C_GE, min);
+    } else {
+        leaf_cmp(p, field, PRB_C_LT, max);
+    }
+    return PRB_OK;
+}
+
+static int values_pred(struct jc *c, prb_pred *p, int field, json_t *arr)
+{
+    size_t i;
+    json_t *v;
+    if (!json_is_array(arr) || json_array_size(arr) == 0)
+        return jfail_at(c, "values", PRB_EPOLICY, "must be a non-empty array of strings");
+    p->op = PRB_P_SET;
+    p->field = field;
+    p->cmp = PRB_C_EQ;
+    if (!(p->values = calloc(json_array_size(arr), sizeof *p->values)) ||
+        !(p->numvalues = calloc(json_array_size(arr), sizeof *p->numvalues)))
+        return PRB_ENOMEM;
+    json_array_foreach(arr, i, v)
+    {
+        if (!json_is_string(v)) {
+            size_t n = jpush(c, ".values[%zu]", i);
+            jfail(c, PRB_EPOLICY, "must be a string");
+            jpop(c, n);
+            return PRB_EPOLICY;
+        }
+        if (!(p->values[i] = strdup(json_string_value(v))))
+            return PRB_ENOMEM;
+        p->numvalues[i] = NAN;
+        p->nvalues = i + 1;
+    }
+    return PRB_OK;
+}
+
+static int load_bin(struct jc *c, json_t *bin, int field, int kind, prb_attr *a)
+{
+    static const char *const keys[] = {"missing", "otherwise", "min",  "max",
+                                       "values",  "points",    "reason", "text", NULL};
+    json_t *values = json_object_get(bin, "values"), *reason, *text;
+    int is_missing, otherwise, has_min, has_max, has_pts, rc;
+    double min = 0, max = 0;
+
+    if (!json_is_object(bin))
+        return jfail(c, PRB_EPOLICY, "must be an object");
+    if ((rc = only_keys(c, bin, keys)) || (rc = get_flag(c, bin, "missing", &is_missing)) ||
+        (rc = get_flag(c, bin, "otherwise", &otherwise)) ||
+        (rc = get_num(c, bin, "min", 0, &has_min, &min)) ||
+        (rc = get_num(c, bin, "max", 0, &has_max, &max)) ||
+        (rc = get_num(c, bin, "points", 1, &has_pts, &a->partial_score)))
+        return rc;
+
+    /* Exactly one kind of test per bin. */
+    int kinds = is_missing + otherwise + (has_min || has_max) + (values != NULL);
+    if (kinds == 0)
+        return jfail(c, PRB_EPOLICY, "a bin needs one of \"missing\", \"otherwise\", \"min\"/\"max\" "
+                                     "or \"values\"");
+    if (kinds > 1)
+        return jfail(c, PRB_EPOLICY, "a bin takes only one of \"missing\", \"otherwise\", "
+                                     "\"min\"/\"max\" and \"values\"");
+    if ((has_min || has_max) && kind != PRB_FIELD_NUMERIC)
+        return jfail_at(c, has_min ? "min" : "max", PRB_EPOLICY,
+                        "intervals need a numeric feature; this one is categorical");
+    if (values && kind != PRB_FIELD_CATEGORICAL)
+        return jfail_at(c, "values", PRB_EPOLICY,
+                        "value lists need a categorical feature; this one is numeric");
+    if (has_min && has_max && !(min < max))
+        return jfail_at(c, "max", PRB_EPOLICY, "must be greater than min (min is inclusive, max "
+                                               "exclusive)");
+
+    reason = json_object_get(bin, "reason");
+    if (!reason)
+        return jfail_at(c, "reason", PRB_EPOLICY, "required: every bin has a reason code");
+    if (!json_is_string(reason) || !reason_code_ok(json_string_value(reason)))
+        return jfail_at(c, "reason", PRB_EPOLICY,
+                        "must be a reason code of 1-32 letters, digits, '_', '-' or '.'");
+    text = json_object_get(bin, "text");
+    if (!text)
+        return jfail_at(c, "text", PRB_EPOLICY, "required: every bin explains itself");
+    if (!json_is_string(text) || !json_string_length(text) ||
+        json_string_length(text) > TEXT_MAX)
+        return jfail_at(c, "text", PRB_EPOLICY, "must be a string of 1-500 bytes");
+    if ((rc = refused_text(c, "text", json_string_value(text))))
+        return rc;
+    if (!(a->reason_code = strdup(json_string_value(reason))) ||
+        !(a->reason_text = strdup(json_string_value(text))))
+        return PRB_ENOMEM;
+
+    if (is_missing) {
+        a->pred.op = PRB_P_SIMPLE;
+        a->pred.field = field;
+        a->pred.cmp = PRB_C_MISSING;
+        return PRB_OK;
+    }
+    if (otherwise) {
+        a->pred.op = PRB_P_TRUE;
+        return PRB_OK;
+    }
+    if (values)
+        return values_pred(c, &a->pred, field, values);
+    return interval_pred(&a->pred, field, has_min, min, has_max, max);
+}
+
+/* The index of a feature in sc->fields, added on first use. The arrays
+ * were sized for one field per characteristic. */
+static int field_index(prb_scorecard *sc, const char *name, int kind, int *out)
+{
+    for (size_t i = 0; i < sc->nfields; i++)
+        if (!strcmp(sc->fields[i], name)) {
+            *out = (int)i;
+            return PRB_OK;
+        }
+    if (!(sc->fields[sc->nfields] = strdup(name)))
+        return PRB_ENOMEM;
+    sc->field_kind[sc->nfields] = kind;
+    *out = (int)sc->nfields++;
+    return PRB_OK;
+}
+
+static int load_charac(struct jc *c, json_t *def, prb_charac *ch)
+{
+    static const char *const keys[] = {"feature", "bins", NULL};
+    json_t *feat, *bins, *bin;
+    char term[64];
+    const char *name, *cls;
+    int kind, field, rc;
+    size_t i;
+
+    if (!json_is_object(def))
+        return jfail(c, PRB_EPOLICY, "must be an object");
+    if ((rc = only_keys(c, def, keys)))
+        return rc;
+    feat = json_object_get(def, "feature");
+    if (!json_is_string(feat))
+        return jfail_at(c, "feature", PRB_EPOLICY, feat ? "must be a string" : "required");
+    name = json_string_value(feat);
+    if ((cls = prb_refused_class(name, term, sizeof term))) {
+        size_t n = jpush(c, ".feature");
+        jfail(c, PRB_EREFUSED,
+              "feature '%s' is refused: '%s' is %s data, which probity never holds or scores "
+              "(DESIGN invariant 1)",
+              name, term, cls);
+        jpop(c, n);
+        return PRB_EREFUSED;
+    }
+    kind = c->feature_kind ? c->feature_kind(c->ctx, name) : 0;
+    if (kind != PRB_FIELD_NUMERIC && kind != PRB_FIELD_CATEGORICAL) {
+        size_t n = jpush(c, ".feature");
+        jfail(c, PRB_EPOLICY, "unknown feature '%s'", name);
+        jpop(c, n);
+        return PRB_EPOLICY;
+    }
+    if (!(ch->name = strdup(name)))
+        return PRB_ENOMEM;
+    if ((rc = field_index(c->sc, name, kind, &field)))
+        return rc;
+
+    bins = json_object_get(def, "bins");
+    if (!json_is_array(bins) || json_array_size(bins) == 0)
+        return jfail_at(c, "bins", PRB_EPOLICY, bins ? "must be a non-empty array" : "required");
+    if (!(ch->attrs = calloc(json_array_size(bins), sizeof *ch->attrs)))
+        return PRB_ENOMEM;
+    json_array_foreach(bins, i, bin)
+    {
+        size_t n = jpush(c, ".bins[%zu]", i);
+        ch->nattrs = i + 1; /* owned from here on, even half-built */
+        rc = load_bin(c, bin, field, kind, &ch->attrs[i]);
+        jpop(c, n);
+        if (rc)
+            return rc;
+        /* The baseline is the best bin: "how many points below the best". */
+        if (i == 0 || ch->attrs[i].partial_score > ch->baseline)
+            ch->baseline = ch->attrs[i].partial_score;
+    }
+    ch->has_baseline = 1;
+    return PRB_OK;
+}
+
+static int load_scaling(struct jc *c, json_t *def, prb_scorecard *sc)
+{
+    static const char *const keys[] = {"score", "odds", "pdo", NULL};
+    size_t n = jpush(c, ".scaling");
+    int rc, has;
+
+    if (!json_is_object(def)) {
+        rc = jfail(c, PRB_EPOLICY, "must be an object with score, odds and pdo");
+        goto out;
+    }
+    if ((rc = only_keys(c, def, keys)) ||
+        (rc = get_num(c, def, "score", 1, &has, &sc->scale_score)) ||
+        (rc = get_num(c, def, "odds", 1, &has, &sc->scale_odds)) ||
+        (rc = get_num(c, def, "pdo", 1, &has, &sc->scale_pdo)))
+        goto out;
+    if (!(sc->scale_odds > 0)) {
+        rc = jfail_at(c, "odds", PRB_EPOLICY, "must be greater than 0");
+        goto out;
+    }
+    if (!(sc->scale_pdo > 0)) {
+        rc = jfail_at(c, "pdo", PRB_EPOLICY, "must be greater than 0 (points to double the odds)");
+        goto out;
+    }
+    sc->has_scaling = 1;
+out:
+    jpop(c, n);
+    return rc;
+}
+
+int prb_sc_from_json(const char *name, json_t *def, const char *path,
+                     int (*feature_kind)(void *ctx, const char *name), void *ctx,
+                     prb_scorecard **out, char *err, size_t errlen)
+{
+    static const char *const keys[] = {"description", "base_score", "scaling", "characteristics",
+                                       NULL};
+    struct jc c = {err, errlen, "", feature_kind, ctx, NULL};
+    json_t *desc, *chars, *ch;
+    size_t i;
+    int rc, has;
+
+    *out = NULL;
+    snprintf(c.path, sizeof c.path, "%s", path ? path : "$");
+    if (!json_is_object(def))
+        return jfail(&c, PRB_EPOLICY, "must be an object");
+    if ((rc = only_keys(&c, def, keys)))
+        return rc;
+    if (!(c.sc = calloc(1, sizeof *c.sc)) || !(c.sc->name = strdup(name ? name : "")))
+        goto nomem;
+    c.sc->use_reason_codes = 1;
+    c.sc->reason_algo = PRB_POINTS_BELOW;
+
+    desc = json_object_get(def, "description");
+    if (desc && !json_is_string(desc)) {
+        rc = jfail_at(&c, "description", PRB_EPOLICY, "must be a string");
+        goto fail;
+    }
+    if (desc && (rc = refused_text(&c, "description", json_string_value(desc))))
+        goto fail;
+    if ((rc = get_num(&c, def, "base_score", 0, &has, &c.sc->initial_score)))
+        goto fail;
+    if (json_object_get(def, "scaling") &&
+        (rc = load_scaling(&c, json_object_get(def, "scaling"), c.sc)))
+        goto fail;
+
+    chars = json_object_get(def, "characteristics");
+    if (!json_is_array(chars) || json_array_size(chars) == 0 ||
+        json_array_size(chars) > (size_t)MAX_CHARACS) {
+        rc = jfail_at(&c, "characteristics", PRB_EPOLICY,
+                      chars ? "must be an array of 1-64 characteristics" : "required");
+        goto fail;
+    }
+    if (!(c.sc->characs = calloc(json_array_size(chars), sizeof *c.sc->characs)) ||
+        !(c.sc->fields = calloc(json_array_size(chars), sizeof *c.sc->fields)) ||
+        !(c.sc->field_kind = calloc(json_array_size(chars), sizeof *c.sc->field_kind)))
+        goto nomem;
+    json_array_foreach(chars, i, ch)
+    {
+        size_t n = jpush(&c, ".characteristics[%zu]", i);
+        c.sc->ncharacs = i + 1;
+        rc = load_charac(&c, ch, &c.sc->characs[i]);
+        jpop(&c, n);
+        if (rc)
+            goto fail;
+    }
+    *out = c.sc;
+    return PRB_OK;
+
+nomem:
+    rc = jfail(&c, PRB_ENOMEM, "out of memory");
+fail:
+    if (rc == PRB_ENOMEM && !strstr(err, "out of memory"))
+        jfail(&c, PRB_ENOMEM, "out of memory");
+    prb_sc_free(c.sc);
+    return rc;
+}

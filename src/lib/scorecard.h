@@ -1,0 +1,149 @@
+/*
+ * scorecard.h - the one scorecard model of the engine. Policy scorecards
+ * (JSON, bins over features) and imported PMML 4.x Scorecard models both
+ * compile to it, and one evaluator scores both, so "the imported model
+ * gives exactly the same scores and reason codes as the PMML semantics
+ * define" and "PMML and JSON scorecards agree" are one code path.
+ *
+ * The model follows PMML's Scorecard element: an initial score, and
+ * characteristics, each a list of attributes tried in order; the first
+ * attribute whose predicate is true contributes its partial score. A JSON
+ * bin is an attribute whose predicate tests one feature (an interval, a
+ * set of values, missing, or anything).
+ *
+ * Inputs are a vector of values indexed like sc->fields: a number, a
+ * string (categorical) or missing.
+ */
+#ifndef PRB_SCORECARD_H
+#define PRB_SCORECARD_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+enum prb_pred_op {
+    PRB_P_TRUE = 1,
+    PRB_P_FALSE,
+    PRB_P_SIMPLE,   /* field cmp value */
+    PRB_P_SET,      /* field isIn / isNotIn values */
+    PRB_P_AND,
+    PRB_P_OR,
+    PRB_P_XOR,
+    PRB_P_SURROGATE /* first child that is not unknown */
+};
+
+enum prb_cmp {
+    PRB_C_EQ = 1,
+    PRB_C_NE,
+    PRB_C_LT,
+    PRB_C_LE,
+    PRB_C_GT,
+    PRB_C_GE,
+    PRB_C_MISSING,    /* isMissing */
+    PRB_C_NOT_MISSING /* isNotMissing */
+};
+
+typedef struct prb_pred {
+    int op;     /* enum prb_pred_op */
+    int field;  /* index into sc->fields (SIMPLE, SET) */
+    int cmp;    /* enum prb_cmp (SIMPLE); for SET: PRB_C_EQ = isIn, PRB_C_NE = isNotIn */
+    double num; /* SIMPLE: the value when the field is numeric */
+    char *str;  /* SIMPLE: the value as text (categorical comparison) */
+    size_t nvalues;
+    char **values;    /* SET: the values as text */
+    double *numvalues;/* SET: the same values as numbers (NAN if not numeric) */
+    size_t nchild;
+    struct prb_pred *child; /* AND, OR, XOR, SURROGATE */
+} prb_pred;
+
+typedef struct prb_attr {
+    prb_pred pred;
+    double partial_score;
+    char *reason_code; /* NULL: use the characteristic's */
+    char *reason_text; /* JSON scorecards: text for the subject; may be NULL */
+} prb_attr;
+
+typedef struct prb_charac {
+    char *name;
+    char *reason_code; /* default for its attributes; may be NULL */
+    double baseline;   /* baselineScore, or computed by the baseline method */
+    int has_baseline;
+    size_t nattrs;
+    prb_attr *attrs;
+} prb_charac;
+
+enum prb_reason_algo { PRB_POINTS_BELOW = 1, PRB_POINTS_ABOVE };
+enum prb_field_kind { PRB_FIELD_NUMERIC = 1, PRB_FIELD_CATEGORICAL };
+
+typedef struct prb_scorecard {
+    char *name;
+    double initial_score;
+    int use_reason_codes;
+    int reason_algo;        /* enum prb_reason_algo */
+    double baseline_score;  /* scorecard-level baselineScore, if has_baseline */
+    int has_baseline;
+    size_t nfields;
+    char **fields;          /* input names: policy feature names */
+    int *field_kind;        /* enum prb_field_kind */
+    size_t ncharacs;
+    prb_charac *characs;
+    /* Scaling (optional): score s0 at odds o0, pdo points to double them. */
+    int has_scaling;
+    double scale_score, scale_odds, scale_pdo;
+} prb_scorecard;
+
+/* One input value. */
+typedef struct prb_value {
+    int present;
+    double num;       /* numeric fields */
+    const char *str;  /* categorical fields (or the number as text) */
+} prb_value;
+
+#define PRB_MAX_REASONS 4
+
+typedef struct prb_reason {
+    const char *code;    /* owned by the scorecard */
+    const char *text;    /* owned by the scorecard; may be NULL */
+    const char *feature; /* the characteristic's (first) field */
+    double points_lost;  /* baseline - partial (pointsBelow) or the reverse */
+} prb_reason;
+
+typedef struct prb_score {
+    double score;
+    size_t nreasons; /* ranked, at most PRB_MAX_REASONS */
+    prb_reason reasons[PRB_MAX_REASONS];
+    /* Per characteristic: the attribute that applied (index), for audit. */
+    size_t ncharacs;
+    int applied[64];
+} prb_score;
+
+/* Evaluates sc on vals (sc->nfields entries). Returns 0, or PRB_EINVAL
+ * with a message in err when no attribute of a characteristic matches
+ * (PMML: the score is then invalid). */
+int prb_sc_eval(const prb_scorecard *sc, const prb_value *vals, prb_score *out, char *err,
+                size_t errlen);
+
+/* Compiles a policy scorecard (the JSON shape in docs/POLICY.md) whose
+ * features are resolved by the caller: feature_kind(name) returns
+ * PRB_FIELD_NUMERIC or PRB_FIELD_CATEGORICAL, or 0 for an unknown name.
+ * path is the JSON path used in messages ("$.scorecards.person_credit").
+ * Returns 0 or PRB_EPOLICY with "PATH: reason" in err. */
+int prb_sc_from_json(const char *name, json_t *def, const char *path,
+                     int (*feature_kind)(void *ctx, const char *name), void *ctx,
+                     prb_scorecard **out, char *err, size_t errlen);
+
+/* Reads a PMML 4.x document holding one Scorecard model. Field names must
+ * be accepted by feature_kind (as above) when it is not NULL. Unsupported
+ * constructs are errors naming the element and line. Returns 0, PRB_EINVAL
+ * (bad or unsupported PMML), PRB_EREFUSED (a field in a refused class) or
+ * PRB_EIO. */
+int prb_sc_from_pmml(const char *name, const char *buf, size_t len,
+                     int (*feature_kind)(void *ctx, const char *name), void *ctx,
+                     prb_scorecard **out, char *err, size_t errlen);
+
+/* Odds and probability of a score under the scorecard's scaling; returns
+ * -1 when it has none. */
+int prb_sc_odds(const prb_scorecard *sc, double score, double *odds);
+
+void prb_sc_free(prb_scorecard *sc);
+
+#endif
