@@ -437,7 +437,7 @@ static int table_put(struct table *t, struct slot *s, uint64_t h, const void *ke
 struct sstate {
     prb_subject s;
     int dirty;
-    size_t hdr; /* a new subject's slot in the rec put list, else SIZE_MAX */
+    int is_new;
 };
 
 struct fstate {
@@ -474,6 +474,12 @@ struct apply {
     struct fstate **fdirty;
     size_t nfdirty, fcap;
     uint64_t next_subject;
+    /* Record versions whose keys run past the end of rec are appended as
+     * the batch is applied, while other threads still parse; the rest
+     * wait in recs and are written in key order at the end. */
+    MDB_cursor *rec_cur;
+    unsigned char rec_last[PRB_RECKEY_LEN];
+    int has_last;
     prb_ingest_stats st;
     /* apply-phase rejections */
     prb_recerr *errs;
@@ -682,7 +688,6 @@ static int find_subject(struct apply *ap, const char *ident, uint32_t kn, uint64
     if (!s || !buf)
         return PRB_ENOMEM;
     memset(s, 0, sizeof *s);
-    s->hdr = SIZE_MAX;
     if (prb_subject_decode(sv.mv_data, sv.mv_size, &s->s, buf, sv.mv_size))
         return prb_seterr(ap->env->err, PRB_ECORRUPT, "subject %llu: malformed value",
                           (unsigned long long)id);
@@ -784,6 +789,22 @@ static int find_fref(struct apply *ap, const prb_rec *r, struct slot **slot, str
     return PRB_OK;
 }
 
+/* Appends a record version now if its key is past rec's last, else
+ * queues it for the sorted write at the end. */
+static int put_rec(struct apply *ap, const unsigned char *k, const void *v, uint32_t vn)
+{
+    if (!ap->has_last || memcmp(k, ap->rec_last, PRB_RECKEY_LEN) > 0) {
+        MDB_val mk = {PRB_RECKEY_LEN, (void *)k}, mv = {vn, (void *)v};
+        int mrc = mdb_cursor_put(ap->rec_cur, &mk, &mv, MDB_APPEND);
+        if (mrc)
+            return prb_mdb_fail(ap->env, mrc, "writing records");
+        memcpy(ap->rec_last, k, PRB_RECKEY_LEN);
+        ap->has_last = 1;
+        return PRB_OK;
+    }
+    return plist_add(&ap->recs, k, PRB_RECKEY_LEN, v, vn);
+}
+
 static int new_subject(struct apply *ap, const prb_rec *r, struct sstate **out)
 {
     struct sstate *s = prb_arena_alloc(&ap->a, sizeof *s);
@@ -798,14 +819,18 @@ static int new_subject(struct apply *ap, const prb_rec *r, struct sstate **out)
     s->s.kind = r->kind;
     s->s.next_rseq = 1;
     s->s.created = ap->b->today;
-    /* The subject's entry goes just before its records, keeping a first
-     * load's puts in key order; its value is known only at the end. */
-    prb_reckey(k, s->s.id << PRB_RSEQ_BITS, 0);
-    s->hdr = ap->recs.n;
-    if ((rc = plist_add(&ap->recs, k, PRB_RECKEY_LEN, NULL, 0)))
-        return rc;
+    s->is_new = 1;
     *out = s;
-    return link_ident(ap, s, r->ident, r->ident_len, r->ident_hash);
+    if ((rc = link_ident(ap, s, r->ident, r->ident_len, r->ident_hash)))
+        return rc;
+    /* The subject's entry goes just before its records, so a first load
+     * appends in key order. Its record counter is final only at the end,
+     * when the entry is rewritten in place (same size, no page split). */
+    prb_reckey(k, s->s.id << PRB_RSEQ_BITS, 0);
+    unsigned char *v = prb_arena_alloc(&ap->a, prb_subject_size(&s->s));
+    if (!v)
+        return PRB_ENOMEM;
+    return put_rec(ap, k, v, (uint32_t)prb_subject_encode(&s->s, v));
 }
 
 static int add_version(struct apply *ap, struct fstate *f, const prb_rec *r)
@@ -826,7 +851,7 @@ static int add_version(struct apply *ap, struct fstate *f, const prb_rec *r)
         }
         ap->fdirty[ap->nfdirty++] = f;
     }
-    return plist_add(&ap->recs, k, PRB_RECKEY_LEN, r->packed, r->packed_len);
+    return put_rec(ap, k, r->packed, r->packed_len);
 }
 
 static int apply_one(struct apply *ap, const prb_rec *r)
@@ -875,28 +900,20 @@ static int apply_one(struct apply *ap, const prb_rec *r)
 
 static int write_all(struct apply *ap)
 {
-    struct plist fref = {.hint = ap->nfdirty};
+    struct plist fref = {.hint = ap->nfdirty}, hdrs = {.hint = ap->ntouched};
     unsigned char next[8];
     int rc = PRB_OK, mrc;
     for (size_t i = 0; i < ap->ntouched; i++) {
         struct sstate *s = ap->touched[i];
-        unsigned char *k, *v = prb_arena_alloc(&ap->a, prb_subject_size(&s->s));
-        if (!v) {
-            rc = PRB_ENOMEM;
-            goto out;
-        }
-        size_t vn = prb_subject_encode(&s->s, v);
-        if (s->hdr != SIZE_MAX) {
-            ap->recs.p[s->hdr].v = v;
-            ap->recs.p[s->hdr].vn = (uint32_t)vn;
-            continue;
-        }
-        if (!(k = prb_arena_alloc(&ap->a, PRB_RECKEY_LEN))) {
+        unsigned char *k = prb_arena_alloc(&ap->a, PRB_RECKEY_LEN);
+        unsigned char *v = prb_arena_alloc(&ap->a, prb_subject_size(&s->s));
+        if (!k || !v) {
             rc = PRB_ENOMEM;
             goto out;
         }
         prb_reckey(k, s->s.id << PRB_RSEQ_BITS, 0);
-        if ((rc = plist_add(&ap->recs, k, PRB_RECKEY_LEN, v, (uint32_t)vn)))
+        size_t vn = prb_subject_encode(&s->s, v);
+        if ((rc = plist_add(&hdrs, k, PRB_RECKEY_LEN, v, (uint32_t)vn)))
             goto out;
     }
     for (size_t i = 0; i < ap->nfdirty; i++) {
@@ -910,7 +927,10 @@ static int write_all(struct apply *ap)
         if ((rc = plist_add(&fref, f->key, f->kn, v, PRB_RECKEY_LEN)))
             goto out;
     }
+    mdb_cursor_close(ap->rec_cur);
+    ap->rec_cur = NULL;
     if ((rc = bulk_put(ap, ap->env->rec, &ap->recs, "writing records")) ||
+        (rc = bulk_put(ap, ap->env->rec, &hdrs, "writing subjects")) ||
         (rc = bulk_put(ap, ap->env->fref, &fref, "writing the (furnisher, ref) index")) ||
         (rc = bulk_put(ap, ap->env->ident, &ap->idents, "writing identifiers")))
         goto out;
@@ -920,11 +940,15 @@ static int write_all(struct apply *ap)
         rc = prb_mdb_fail(ap->env, mrc, "writing the subject counter");
 out:
     free(fref.p);
+    free(hdrs.p);
     return rc == PRB_ENOMEM ? prb_seterr(ap->env->err, rc, "ingest: out of memory") : rc;
 }
 
 static void apply_free(struct apply *ap)
 {
+    if (ap->rec_cur)
+        mdb_cursor_close(ap->rec_cur);
+    ap->rec_cur = NULL;
     if (ap->txn)
         mdb_txn_abort(ap->txn);
     ap->txn = NULL;
@@ -971,6 +995,16 @@ static int apply_batch(prb_ingest *b, struct pool *pl, struct apply *ap)
         return mrc ? prb_mdb_fail(env, mrc, "reading the subject counter")
                    : prb_seterr(env->err, PRB_ECORRUPT, "subject counter: bad value");
     ap->next_subject = prb_get_be64(v.mv_data);
+    if ((mrc = mdb_cursor_open(ap->txn, env->rec, &ap->rec_cur)))
+        return prb_mdb_fail(env, mrc, "opening a cursor");
+    MDB_val lk, lv;
+    if ((mrc = mdb_cursor_get(ap->rec_cur, &lk, &lv, MDB_LAST)) == 0 &&
+        lk.mv_size == PRB_RECKEY_LEN) {
+        memcpy(ap->rec_last, lk.mv_data, PRB_RECKEY_LEN);
+        ap->has_last = 1;
+    } else if (mrc && mrc != MDB_NOTFOUND) {
+        return prb_mdb_fail(env, mrc, "reading the last record key");
+    }
     int rejected = 0;
     for (size_t i = 0; i < b->nchunks; i++) {
         if ((rc = pool_wait(pl, i)))
