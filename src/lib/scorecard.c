@@ -242,8 +242,8 @@ static void rank(struct acc *a, size_t n)
     for (size_t i = 1; i < n; i++) {
         struct acc t = a[i];
         size_t j = i;
-        while (j > 0 && (a[j - 1].diff < t.diff ||
-                         (a[j - 1].diff == t.diff && a[j - 1].first > t.first))) {
+        while (j > 0 &&
+               (a[j - 1].diff < t.diff || (a[j - 1].diff == t.diff && a[j - 1].first > t.first))) {
             a[j] = a[j - 1];
             j--;
         }
@@ -260,8 +260,7 @@ int prb_sc_eval(const prb_scorecard *sc, const prb_value *vals, prb_score *out, 
 
     memset(out, 0, sizeof *out);
     if (sc->ncharacs > (size_t)MAX_CHARACS) {
-        snprintf(err, errlen, "scorecard %s: more than %d characteristics", sc->name,
-                 MAX_CHARACS);
+        snprintf(err, errlen, "scorecard %s: more than %d characteristics", sc->name, MAX_CHARACS);
         return PRB_EINVAL;
     }
     out->score = sc->initial_score;
@@ -273,9 +272,9 @@ int prb_sc_eval(const prb_scorecard *sc, const prb_value *vals, prb_score *out, 
         for (j = 0; j < c->nattrs && !a; j++)
             if (eval_pred(sc, &c->attrs[j].pred, vals) == P_TRUE)
                 a = &c->attrs[j];
-        charac_label(c, i, label, sizeof label);
         if (!a) {
             const char *f = charac_feature(sc, c);
+            charac_label(c, i, label, sizeof label);
             snprintf(err, errlen,
                      "scorecard %s: characteristic %s (%s): no attribute matches the input, so "
                      "the score is invalid",
@@ -289,6 +288,8 @@ int prb_sc_eval(const prb_scorecard *sc, const prb_value *vals, prb_score *out, 
 
         const char *code = a->reason_code ? a->reason_code : c->reason_code;
         if (!code || (!c->has_baseline && !sc->has_baseline)) {
+            /* The compilers refuse such models; a hand-built one may not. */
+            charac_label(c, i, label, sizeof label);
             snprintf(err, errlen, "scorecard %s: characteristic %s has no %s", sc->name, label,
                      code ? "baseline score" : "reason code");
             return PRB_EINVAL;
@@ -299,9 +300,8 @@ int prb_sc_eval(const prb_scorecard *sc, const prb_value *vals, prb_score *out, 
         size_t k = 0;
         while (k < nacc && strcmp(acc[k].code, code))
             k++;
-        if (k == nacc) {
+        if (k == nacc)
             acc[nacc++] = (struct acc){code, a->reason_text, charac_feature(sc, c), 0, i};
-        }
         acc[k].diff += diff;
     }
 
@@ -504,8 +504,8 @@ static int values_pred(struct jc *c, prb_pred *p, int field, json_t *arr)
 
 static int load_bin(struct jc *c, json_t *bin, int field, int kind, prb_attr *a)
 {
-    static const char *const keys[] = {"missing", "otherwise", "min",  "max",
-                                       "values",  "points",    "reason", "text", NULL};
+    static const char *const keys[] = {"missing", "otherwise", "min",  "max", "values",
+                                       "points",  "reason",    "text", NULL};
     json_t *values = json_object_get(bin, "values"), *reason, *text;
     int is_missing, otherwise, has_min, has_max, has_pts, rc;
     double min = 0, max = 0;
@@ -522,11 +522,13 @@ static int load_bin(struct jc *c, json_t *bin, int field, int kind, prb_attr *a)
     /* Exactly one kind of test per bin. */
     int kinds = is_missing + otherwise + (has_min || has_max) + (values != NULL);
     if (kinds == 0)
-        return jfail(c, PRB_EPOLICY, "a bin needs one of \"missing\", \"otherwise\", \"min\"/\"max\" "
-                                     "or \"values\"");
+        return jfail(c, PRB_EPOLICY,
+                     "a bin needs one of \"missing\", \"otherwise\", \"min\"/\"max\" "
+                     "or \"values\"");
     if (kinds > 1)
-        return jfail(c, PRB_EPOLICY, "a bin takes only one of \"missing\", \"otherwise\", "
-                                     "\"min\"/\"max\" and \"values\"");
+        return jfail(c, PRB_EPOLICY,
+                     "a bin takes only one of \"missing\", \"otherwise\", "
+                     "\"min\"/\"max\" and \"values\"");
     if ((has_min || has_max) && kind != PRB_FIELD_NUMERIC)
         return jfail_at(c, has_min ? "min" : "max", PRB_EPOLICY,
                         "intervals need a numeric feature; this one is categorical");
@@ -534,8 +536,9 @@ static int load_bin(struct jc *c, json_t *bin, int field, int kind, prb_attr *a)
         return jfail_at(c, "values", PRB_EPOLICY,
                         "value lists need a categorical feature; this one is numeric");
     if (has_min && has_max && !(min < max))
-        return jfail_at(c, "max", PRB_EPOLICY, "must be greater than min (min is inclusive, max "
-                                               "exclusive)");
+        return jfail_at(c, "max", PRB_EPOLICY,
+                        "must be greater than min (min is inclusive, max "
+                        "exclusive)");
 
     reason = json_object_get(bin, "reason");
     if (!reason)
@@ -546,8 +549,7 @@ static int load_bin(struct jc *c, json_t *bin, int field, int kind, prb_attr *a)
     text = json_object_get(bin, "text");
     if (!text)
         return jfail_at(c, "text", PRB_EPOLICY, "required: every bin explains itself");
-    if (!json_is_string(text) || !json_string_length(text) ||
-        json_string_length(text) > TEXT_MAX)
+    if (!json_is_string(text) || !json_string_length(text) || json_string_length(text) > TEXT_MAX)
         return jfail_at(c, "text", PRB_EPOLICY, "must be a string of 1-500 bytes");
     if ((rc = refused_text(c, "text", json_string_value(text))))
         return rc;
@@ -686,6 +688,8 @@ int prb_sc_from_json(const char *name, json_t *def, const char *path,
     int rc, has;
 
     *out = NULL;
+    if (errlen)
+        err[0] = 0;
     snprintf(c.path, sizeof c.path, "%s", path ? path : "$");
     if (!json_is_object(def))
         return jfail(&c, PRB_EPOLICY, "must be an object");
@@ -733,9 +737,10 @@ int prb_sc_from_json(const char *name, json_t *def, const char *path,
     return PRB_OK;
 
 nomem:
-    rc = jfail(&c, PRB_ENOMEM, "out of memory");
+    rc = PRB_ENOMEM;
 fail:
-    if (rc == PRB_ENOMEM && !strstr(err, "out of memory"))
+    /* Helpers return PRB_ENOMEM without a message; give it one here. */
+    if (rc == PRB_ENOMEM)
         jfail(&c, PRB_ENOMEM, "out of memory");
     prb_sc_free(c.sc);
     return rc;
