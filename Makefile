@@ -87,7 +87,8 @@ test: setup
 	        tests/fuzz/corpus/$${n#fuzz_} >$(T)/$$n.log 2>&1 \
 	        || { tail -40 $(T)/$$n.log; exit 1; }; done
 	PROBITY_BIN=$(abspath $(T)/probity) PROBITY_SRC=$(CURDIR) \
-	    ASAN_OPTIONS=detect_leaks=1 $(T)/run-tests -j2
+	    ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
+	    $(T)/run-tests -j2
 
 demo: setup
 	$(MAKE) all

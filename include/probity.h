@@ -244,11 +244,71 @@ void prb_file_free(prb_file *f);
 /* How many subjects and stored record versions the register holds. */
 int prb_count(prb_env *env, uint64_t *subjects, uint64_t *record_versions);
 
+/* ------------------------------------------------------------ scorecards */
+
+/* Imports a PMML 4.x Scorecard from the file at path under name: its
+ * fields must be features of the policy, and none may fall in a refused
+ * class. The PMML text is stored in the register. PRB_EEXIST if the name
+ * is taken by a policy scorecard or an earlier import. */
+int prb_scorecard_import(prb_env *env, const char *name, const char *path);
+/* Scores one vector of feature values given as a JSON object (a missing
+ * key is a missing value) with the policy or imported scorecard name;
+ * *json (free() it) gets the score and the ranked reason codes. */
+int prb_scorecard_eval(prb_env *env, const char *name, const char *input, char **json);
+
+/* ----------------------------------------------------------------- lists */
+
+/* Recomputes every subject's list entries as of the clock (entries,
+ * activation after the hearing, expiry, lifting), in one transaction;
+ * new entries and exits create notices. *changed may be NULL. */
+int prb_lists_refresh_all(prb_env *env, uint64_t *changed);
+/* The policy's lists (or only the one named) with their members and the
+ * state and dates of each entry, as JSON owned by the caller (free()). */
+int prb_lists_json(prb_env *env, const char *name, char **json);
+
 /* ------------------------------------------------------------- retention */
 
 /* Deletes every record past its retention (all its versions and every
  * index entry pointing at it) in one transaction. *deleted may be NULL. */
 int prb_expire(prb_env *env, uint64_t *deleted);
+
+/* Receives output in chunks; a non-zero return stops the producer. */
+typedef int (*prb_write_fn)(void *ctx, const char *buf, size_t len);
+
+/* ------------------------------------------------------------- decisions */
+
+typedef struct prb_decision prb_decision;
+
+enum prb_outcome { PRB_APPROVE = 1, PRB_REFER, PRB_DECLINE };
+
+/* Answers an inquiry: may the subject that identifier names be given what
+ * purpose is for? Only the categories the policy allows for the purpose
+ * feed the decision (DESIGN invariant 3). The decision is stored as an
+ * inquiry in the subject's file (requester, time, purpose, outcome) in one
+ * durable write, with a notice to the subject when it is adverse. Release
+ * *out with prb_decision_free. PRB_ENOTFOUND: no such subject, or no such
+ * purpose; PRB_EINVAL: the purpose does not take inquiries about this kind
+ * of subject, or the requester may not ask for it. */
+int prb_decide(prb_env *env, const char *purpose, const char *identifier, const char *requester,
+               prb_decision **out);
+/* The same decision without making it an inquiry: nothing is stored and
+ * list entries are read as they stand. For the subject's own copy ("what
+ * would a lender be told?") and for what-if checks; requester may be NULL. */
+int prb_evaluate(prb_env *env, const char *purpose, const char *identifier, prb_decision **out);
+int prb_decision_outcome(const prb_decision *d);
+/* The score, and whether there is one (a purpose without a scorecard, or
+ * a scorecard that could not score, has none). */
+double prb_decision_score(const prb_decision *d, int *has_score);
+/* The decision as JSON (owned by d). */
+int prb_decision_json(prb_decision *d, const char **json);
+void prb_decision_free(prb_decision *d);
+
+/* Computes the current decision of every subject for purpose, on threads
+ * threads (0: one per core), writing one JSON object per line to out in
+ * subject order. These are not inquiries: nothing is stored. *n gets the
+ * number of subjects scored. */
+int prb_score_all(prb_env *env, const char *purpose, int threads, prb_write_fn out, void *ctx,
+                  uint64_t *n);
 
 /* --------------------------------------------------- synthetic population */
 
@@ -262,7 +322,6 @@ typedef struct prb_gen_opts {
 /* Writes NDJSON records for a synthetic population by calling out(ctx,
  * buf, len) with chunks; deterministic for a given opts. Stops and
  * returns the callback's non-zero result if it fails. */
-typedef int (*prb_write_fn)(void *ctx, const char *buf, size_t len);
 int prb_gen(const prb_gen_opts *opts, prb_write_fn out, void *ctx);
 
 #ifdef __cplusplus

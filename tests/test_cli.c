@@ -190,3 +190,65 @@ Test(cli, policy_check)
     cr_assert_eq(r.status, 6);
     th_rmrf(dir);
 }
+
+Test(cli, decide_score_lists_and_scorecards)
+{
+    char *dir = th_tmpdir(), args[1024], pmml[512];
+    struct run r;
+    run(&r, dir, NULL, "init reg");
+    run(&r, dir, NULL, "gen --persons 10 --companies 2 --seed 3");
+    write_text(dir, "pop.ndjson", r.out);
+    run(&r, dir, NULL, "ingest reg pop.ndjson");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    run(&r, dir, NULL, "score reg --purpose credit");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert(strstr(r.out, "\"outcome\":") && strstr(r.err, "scored 12 subjects"), "%s", r.err);
+    /* The first person's identifier, from the score output. */
+    char id[64] = "";
+    const char *at = strstr(r.out, "\"subject\":\"");
+    cr_assert_not_null(at);
+    sscanf(at + 11, "%63[^\"]", id);
+    snprintf(args, sizeof args, "decide reg --purpose credit --subject %s --requester bank-a", id);
+    run(&r, dir, NULL, args);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert(strstr(r.out, "\"decision\": \"1-q1\"") && strstr(r.out, "\"outcome\""), "%s",
+              r.out);
+    snprintf(args, sizeof args, "decide reg --purpose procurement --subject %s --requester x", id);
+    run(&r, dir, NULL, args);
+    cr_assert_eq(r.status, 2, "%s", r.err);
+    cr_assert(strstr(r.err, "does not take inquiries about a person"), "%s", r.err);
+    run(&r, dir, NULL, "lists refresh reg");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    run(&r, dir, NULL, "lists reg reliable_taxpayer");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert(strstr(r.out, "\"list\": \"reliable_taxpayer\""), "%s", r.out);
+    run(&r, dir, NULL, "scorecard eval reg --name tenancy_check --input '{\"defaults_open\":1}'");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert(strstr(r.out, "\"score\": 520") && strstr(r.out, "\"D01\""), "%s", r.out);
+    run(&r, dir, NULL, "scorecard eval reg --name tenancy_check --input '{\"colour\":1}'");
+    cr_assert_eq(r.status, 2);
+    cr_assert(strstr(r.err, "'colour' is not a field of scorecard tenancy_check"), "%s", r.err);
+    snprintf(args, sizeof args, "scorecard import reg %s --name tenancy_pmml",
+             th_path(pmml, sizeof pmml, "tests/data/tenancy_check.pmml"));
+    run(&r, dir, NULL, args);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    /* The imported model scores as the policy's JSON scorecard does. */
+    const char *inputs[] = {"{}", "{\"defaults_open\":1}", "{\"judgments_unpaid\":2}",
+                            "{\"defaults_open\":3,\"judgments_unpaid\":1,\"insolvencies\":1}"};
+    for (size_t i = 0; i < sizeof inputs / sizeof inputs[0]; i++) {
+        struct run a, b;
+        snprintf(args, sizeof args, "scorecard eval reg --name tenancy_check --input '%s'",
+                 inputs[i]);
+        run(&a, dir, NULL, args);
+        snprintf(args, sizeof args, "scorecard eval reg --name tenancy_pmml --input '%s'",
+                 inputs[i]);
+        run(&b, dir, NULL, args);
+        cr_assert_eq(a.status, 0, "%s", a.err);
+        cr_assert_eq(b.status, 0, "%s", b.err);
+        const char *sa = strstr(a.out, "\"score\""), *sb = strstr(b.out, "\"score\"");
+        cr_assert(sa && sb && !strncmp(sa, sb, 16), "%s\nvs\n%s", a.out, b.out);
+        const char *ra = strstr(a.out, "\"code\""), *rb = strstr(b.out, "\"code\"");
+        cr_assert((!ra && !rb) || (ra && rb && !strncmp(ra, rb, 14)), "%s\nvs\n%s", a.out, b.out);
+    }
+    th_rmrf(dir);
+}

@@ -185,3 +185,99 @@ Test(policy, refused_matching_is_by_whole_word)
     cr_assert_not_null(prb_refused_class("trade-union dues", term, sizeof term));
     cr_assert_str_eq(term, "trade union");
 }
+
+/* ------------------------------------------- features, lists and purposes */
+
+#include <jansson.h>
+
+/* Loads policy/default.json changed by edit(); returns the loader's code. */
+static int load_edited(void (*edit)(json_t *root), prb_policy **p)
+{
+    char path[512];
+    json_error_t err;
+    json_t *root = json_load_file(th_path(path, sizeof path, "policy/default.json"), 0, &err);
+    cr_assert_not_null(root, "%s", err.text);
+    edit(root);
+    char *text = json_dumps(root, 0);
+    json_decref(root);
+    int rc = prb_policy_load_buf("edited.json", text, strlen(text), p);
+    free(text);
+    return rc;
+}
+
+static void refused_feature(json_t *root)
+{
+    json_object_set_new(json_object_get(root, "features"), "religious_donations",
+                        json_pack("{s:s, s:[s]}", "kind", "count", "categories",
+                                  "payment_default"));
+}
+
+static void public_person_list(json_t *root)
+{
+    json_t *l = json_object_get(json_object_get(root, "lists"), "debtor_register");
+    json_object_set_new(l, "publication", json_string("public"));
+}
+
+/* Tenancy may not use credit accounts: a scorecard that reads them is a
+ * policy error, not a silent zero. */
+static void tenancy_reads_accounts(json_t *root)
+{
+    json_t *chars = json_object_get(
+        json_object_get(json_object_get(root, "scorecards"), "tenancy_check"), "characteristics");
+    json_array_append_new(chars,
+                          json_pack("{s:s, s:[{s:b, s:i, s:s, s:s}, {s:b, s:i, s:s, s:s}]}",
+                                    "feature", "worst_dpd_24m", "bins", "missing", 1, "points", 0,
+                                    "reason", "A00", "text", "No account", "otherwise", 1,
+                                    "points", -10, "reason", "A01", "text", "Late"));
+}
+
+static void list_not_consulted(json_t *root)
+{
+    json_t *rule = json_object_get(json_object_get(json_object_get(root, "purposes"), "tenancy"),
+                                   "rule");
+    json_array_insert_new(rule, 0,
+                          json_pack("{s:s, s:s}", "if_listed", "procurement_exclusion", "outcome",
+                                    "decline"));
+}
+
+static void open_ended_rule(json_t *root)
+{
+    json_t *rule = json_object_get(json_object_get(json_object_get(root, "purposes"), "credit"),
+                                   "rule");
+    json_array_remove(rule, json_array_size(rule) - 1);
+}
+
+static void refused_reason_text(json_t *root)
+{
+    json_t *c = json_array_get(json_object_get(json_object_get(json_object_get(root, "scorecards"),
+                                                               "tenancy_check"),
+                                               "characteristics"),
+                               0);
+    json_object_set_new(json_array_get(json_object_get(c, "bins"), 1), "text",
+                        json_string("Attended a protest"));
+}
+
+Test(policy, rules_over_features_and_lists_are_checked)
+{
+    const struct {
+        void (*edit)(json_t *);
+        int rc;
+        const char *msg;
+    } cases[] = {
+        {refused_feature, PRB_EREFUSED, "$.features.religious_donations: feature 'religious_donations' is refused"},
+        {public_person_list, PRB_EREFUSED, "a list of persons can never be public"},
+        {tenancy_reads_accounts, PRB_EPOLICY,
+         "scorecard tenancy_check reads feature worst_dpd_24m over credit_account records"},
+        {list_not_consulted, PRB_EPOLICY, "'procurement_exclusion' is not one of the purpose's"},
+        {open_ended_rule, PRB_EPOLICY, "the last step must have no condition"},
+        {refused_reason_text, PRB_EREFUSED, "protest"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        prb_policy *p = NULL;
+        int rc = load_edited(cases[i].edit, &p);
+        cr_expect_eq(rc, cases[i].rc, "case %zu: rc %d: %s", i, rc, prb_policy_errmsg(p));
+        cr_expect(strstr(prb_policy_errmsg(p), cases[i].msg) != NULL, "case %zu: '%s' lacks '%s'",
+                  i, prb_policy_errmsg(p), cases[i].msg);
+        prb_policy_free(p);
+    }
+}

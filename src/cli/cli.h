@@ -37,5 +37,9 @@ int cmd_ingest(int argc, char **argv);
 int cmd_subject(int argc, char **argv);
 int cmd_expire(int argc, char **argv);
 int cmd_gen(int argc, char **argv);
+int cmd_decide(int argc, char **argv);
+int cmd_score(int argc, char **argv);
+int cmd_lists(int argc, char **argv);
+int cmd_scorecard(int argc, char **argv);
 
 #endif

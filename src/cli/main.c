@@ -18,6 +18,14 @@ static const char usage[] =
     "                                    load records (.ndjson, .jsonl, .csv; - for stdin)\n"
     "  subject DIR SCHEME:VALUE          print a subject's whole file as JSON\n"
     "  expire DIR                        delete records past their retention\n"
+    "  decide DIR --purpose P --subject SCHEME:VALUE --requester NAME\n"
+    "                                    answer an inquiry with a decision and its reasons\n"
+    "  score DIR --purpose P [--threads N]\n"
+    "                                    every subject's current decision, as NDJSON\n"
+    "  lists DIR [NAME] | lists refresh DIR\n"
+    "                                    list members with states and dates; recompute them\n"
+    "  scorecard import DIR FILE.pmml --name NAME | scorecard eval DIR --name NAME --input JSON\n"
+    "                                    import a PMML scorecard; score one vector of features\n"
     "  gen --persons N --companies M [--seed S]\n"
     "                                    write a synthetic population as NDJSON\n"
     "\n"
@@ -122,6 +130,8 @@ int main(int argc, char **argv)
     } cmds[] = {
         {"init", cmd_init},     {"policy", cmd_policy}, {"ingest", cmd_ingest},
         {"subject", cmd_subject}, {"expire", cmd_expire}, {"gen", cmd_gen},
+        {"decide", cmd_decide}, {"score", cmd_score}, {"lists", cmd_lists},
+        {"scorecard", cmd_scorecard},
     };
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
         !strcmp(argv[1], "help")) {

@@ -867,6 +867,13 @@ static int apply_one(struct apply *ap, const prb_rec *r)
                       "record %.*s of %.*s is held about another subject; a correction cannot "
                       "move it (ask the register to delete it, then report it anew)",
                       (int)r->ref.n, r->ref.p, (int)r->furnisher.n, r->furnisher.p);
+    if (!f->rid && r->expires <= ap->b->today) {
+        char d[11];
+        prb_date_format(r->expires, d);
+        /* Invariant 6: what must already be deleted may not be stored. */
+        return reject(ap, r, "event_date",
+                      "the record is past its retention (expired %s) and may not be stored", d);
+    }
     if (!s && (rc = new_subject(ap, r, &s)))
         return rc;
     for (size_t i = 0; i < r->naliases; i++) {

@@ -80,10 +80,92 @@ typedef struct prb_catdef {
     uint64_t purposes; /* bit i: purpose i */
 } prb_catdef;
 
+/* A condition on one value: a set of allowed strings, or a numeric
+ * interval [min, max) where either bound may be absent. */
+typedef struct prb_cond {
+    char *field; /* record field name; NULL when the condition is on status */
+    size_t nvalues;
+    char **values;
+    int has_min, has_max;
+    double min, max;
+} prb_cond;
+
+enum prb_feat_kind {
+    PRB_F_COUNT = 1,
+    PRB_F_SUM,
+    PRB_F_MIN,
+    PRB_F_MAX,
+    PRB_F_MONTHS_EARLIEST,
+    PRB_F_MONTHS_LATEST,
+    PRB_F_SHARE,
+    PRB_F_INQUIRIES
+};
+
+/* A feature: an aggregation over a subject's usable records of some
+ * categories (or, for inquiries, over decisions about the subject). */
+typedef struct prb_featdef {
+    char *name;
+    int kind;           /* enum prb_feat_kind */
+    uint64_t categories; /* bit i: category i */
+    unsigned statuses;  /* bit (1 << enum prb_status); 0 = any */
+    char *field;        /* sum/min/max: a numeric field; months_*: a date field or NULL */
+    int *field_idx;     /* per category: index of field in its catdef, -1 if absent */
+    size_t nwhere;
+    prb_cond *where;    /* all must hold for a record to count */
+    size_t nmatch;
+    prb_cond *match;    /* share: the fraction of counted records matching all */
+    int window_months;  /* 0: no window */
+    uint64_t purposes;  /* inquiries: decisions for these purposes */
+    int has_default;    /* value when no record counts (else missing) */
+    double dflt;
+} prb_featdef;
+
+/* A list entry ground: criteria over features and how long an entry lasts. */
+typedef struct prb_ground {
+    char *name;
+    size_t ncrit;
+    int *crit_feature; /* feature index per criterion */
+    prb_cond *crit;    /* interval on that feature's value (a missing value fails) */
+    int32_t max_days;
+} prb_ground;
+
+enum prb_list_type { PRB_BLACK = 1, PRB_RED };
+
+typedef struct prb_listdef {
+    char *name;
+    char *description;
+    int type;
+    unsigned kinds;
+    size_t ngrounds;
+    prb_ground *grounds;
+    int32_t hearing_days;
+    int auto_leave;
+    int public_list;   /* publication: public (companies only) */
+    uint64_t purposes; /* purposes the list serves */
+    uint64_t categories; /* every category its features read */
+} prb_listdef;
+
+/* One step of a purpose's decision rule; the first that applies decides. */
+typedef struct prb_rule {
+    int list;      /* if_listed: list index, else -1 */
+    int has_below; /* if_score_below */
+    double below;
+    int if_no_score; /* applies when the scorecard could not score */
+    int outcome;
+} prb_rule;
+
 typedef struct prb_purposedef {
     char *name;
     char *description;
     unsigned kinds;
+    uint64_t categories; /* derived: categories that serve this purpose */
+    int scorecard;       /* index in policy scorecards, -1 if none */
+    size_t nlists;
+    int *lists;          /* lists consulted */
+    size_t nrules;
+    prb_rule *rules;
+    size_t nrequesters;
+    char **requesters; /* who may ask; none listed = any requester */
 } prb_purposedef;
 
 struct prb_policy {
@@ -97,11 +179,21 @@ struct prb_policy {
     prb_catdef *categories;
     size_t npurposes;
     prb_purposedef *purposes;
+    size_t nfeatures;
+    prb_featdef *features;
+    size_t nscorecards;
+    struct prb_scorecard **scorecards;
+    size_t nlists;
+    prb_listdef *lists;
     /* Decimal scale of each ISO 4217 code AAA..ZZZ (index: letters as
      * base-26 digits), 0xff for no currency: one load per amount. */
     unsigned char currency_scale[26 * 26 * 26];
     char err[PRB_ERRMSG_MAX];
 };
+
+int prb_policy_feature(const prb_policy *p, const char *name);
+int prb_policy_purpose(const prb_policy *p, const char *name);
+int prb_policy_list(const prb_policy *p, const char *name);
 
 /* Index of category name[0..n), or -1. */
 int prb_policy_category(const prb_policy *p, const char *name, size_t n);
@@ -146,6 +238,7 @@ typedef struct prb_rec {
     uint8_t naliases;
     uint16_t cat;
     int32_t event, settled;
+    int32_t expires; /* retention end of this version */
     const char *ident; /* canonical identifier */
     uint32_t ident_len;
     uint64_t ident_hash;
@@ -257,6 +350,10 @@ static inline uint64_t prb_hash(const void *p, size_t n)
  *          identifiers, next record number; layout in store.c), so a whole
  *          file is one cursor walk from the subject's first key
  *   fref   hash (be64) + furnisher '\0' ref -> record id (be64) + current version (be16)
+ *   inq    subject id (be64) + inquiry number (be32) -> inquiry (decide.c)
+ *   outbox notice number (be64) -> notice to a subject (JSON)
+ *   lst    subject id (be64) + list name + NUL + first day (be32) -> entry
+ *          (lists.c)
  * ident and fref keys start with a hash of the rest (prb_hash): they are
  * only ever looked up whole, and spreading them evenly lets a batch sort
  * its keys by one integer instead of comparing long shared prefixes
@@ -265,7 +362,7 @@ static inline uint64_t prb_hash(const void *p, size_t n)
  * subject's records are one contiguous key range of rec. */
 struct prb_env {
     MDB_env *mdb;
-    MDB_dbi meta, ident, rec, fref;
+    MDB_dbi meta, ident, rec, fref, inq, outbox, lst;
     prb_policy *policy;
     int64_t now;
     size_t mapsize;
@@ -350,3 +447,52 @@ int prb_csv_header(prb_csv *h, const prb_policy *pol, const char **p, const char
  * bad row is still consumed so reading can go on with the next. */
 int prb_csv_row(const prb_csv *h, const char **p, const char *end, prb_arena *a, prb_raw *raw,
                 prb_recerr *err, uint32_t *lines);
+
+/* Reads subject's file within txn (the caller's snapshot); *f as in
+ * prb_subject_read. */
+int prb_file_load(prb_env *env, MDB_txn *txn, uint64_t subject, prb_file **f);
+
+/* -------------------------------------------------------------- features */
+
+#include "scorecard.h"
+
+/* An inquiry as features see it: when, and for which purpose. */
+typedef struct prb_inq {
+    int32_t day;
+    int purpose; /* index in the policy, -1 if the policy no longer has it */
+} prb_inq;
+
+/* Computes every feature of the policy for one subject, reading only
+ * usable records of the categories in allowed (DESIGN invariant 3) and the
+ * subject's inquiries. vals has p->nfeatures entries. used, if not NULL,
+ * gets a flag per record of f (prb_file_record order): 1 if it fed any
+ * feature in need (a bit per feature, all features if need is NULL). */
+void prb_features(const prb_policy *p, uint64_t allowed, const prb_file *f, const prb_inq *inq,
+                  size_t ninq, int32_t today, const uint8_t *need, prb_value *vals,
+                  uint8_t *used);
+/* Whole months from day a to day b (b >= a); 0 within the first month. */
+int prb_months_between(int32_t a, int32_t b);
+
+/* ----------------------------------------------------------------- lists */
+
+/* A subject's entry on a list as of a day. */
+typedef struct prb_entry {
+    int state;       /* PRB_LS_* */
+    int32_t since;   /* candidate and noticed */
+    int32_t active_from, until, ended;
+    char ground[PRB_NAME_MAX];
+} prb_entry;
+
+enum { PRB_LS_NONE = 0, PRB_LS_NOTICED, PRB_LS_ACTIVE, PRB_LS_LIFTED, PRB_LS_EXPIRED,
+       PRB_LS_WITHDRAWN };
+
+/* Recomputes subject's entries on every list of its kind within the
+ * write transaction txn, as of today; new entries create notices. f is
+ * the subject's file read in txn. */
+int prb_lists_refresh(prb_env *env, MDB_txn *txn, const prb_file *f, int32_t today);
+/* The latest entry of subject on list l, with its state as of today. */
+int prb_lists_entry(prb_env *env, MDB_txn *txn, uint64_t subject, int l, int32_t today,
+                    prb_entry *e);
+/* Appends a notice to the outbox in txn. */
+int prb_notice_add(prb_env *env, MDB_txn *txn, uint64_t subject, const char *kind,
+                   const char *about, const char *text, int32_t today);

@@ -8,8 +8,10 @@
  * category, field or purpose of that kind ever exists in a loaded policy.
  */
 #include "internal.h"
+#include "scorecard.h"
 
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -407,11 +409,19 @@ static int load_category(struct ctx *c, const char *name, json_t *cat, prb_catde
     return load_category_purposes(c, cat, d);
 }
 
+/* First pass over a purpose: what categories, features and lists refer
+ * to. Its scorecard, lists and rule are read once those exist
+ * (load_purpose_rules). */
 static int load_purpose(struct ctx *c, const char *name, json_t *def, void *out)
 {
-    static const char *const keys[] = {"description", "subject_kinds", NULL};
+    static const char *const keys[] = {"description", "subject_kinds", "requesters",
+                                       "scorecard",   "lists",         "rule",
+                                       NULL};
     prb_purposedef *d = out;
+    json_t *req, *v;
+    size_t i;
     int rc;
+    d->scorecard = -1;
     if (!json_is_object(def))
         return fail(c, PRB_EPOLICY, "must be an object");
     if ((rc = check_name(c, "purpose", name)) || (rc = only_keys(c, def, keys)))
@@ -421,7 +431,29 @@ static int load_purpose(struct ctx *c, const char *name, json_t *def, void *out)
     if ((rc = get_string(c, def, "description", 0, &d->description)) ||
         (rc = get_kinds(c, def, &d->kinds)))
         return rc;
-    return d->description ? check_refused(c, "purpose description", d->description) : PRB_OK;
+    if (d->description && (rc = check_refused(c, "purpose description", d->description)))
+        return rc;
+    if (!(req = json_object_get(def, "requesters")))
+        return PRB_OK;
+    size_t at = push(c, "requesters");
+    if (!json_is_array(req) || !(d->requesters = calloc(json_array_size(req) + 1, sizeof(char *)))) {
+        rc = fail(c, PRB_EPOLICY, "must be an array of requester names");
+        goto out;
+    }
+    json_array_foreach(req, i, v)
+    {
+        if (!json_is_string(v)) {
+            rc = fail(c, PRB_EPOLICY, "[%zu] must be a string", i);
+            goto out;
+        }
+        if (!(d->requesters[d->nrequesters++] = strdup(json_string_value(v)))) {
+            rc = PRB_ENOMEM;
+            goto out;
+        }
+    }
+out:
+    pop(c, at);
+    return rc;
 }
 
 static int load_category_cb(struct ctx *c, const char *name, json_t *def, void *out)
@@ -493,11 +525,608 @@ out:
     return rc;
 }
 
+/* ------------------------------------------------- features, lists, rules */
+
+static int load_optional_named(struct ctx *c, json_t *root, const char *key, size_t max,
+                               size_t elem, void **arr, size_t *n,
+                               int (*load)(struct ctx *, const char *, json_t *, void *))
+{
+    if (!json_object_get(root, key))
+        return PRB_OK;
+    return load_named(c, root, key, max, elem, arr, n, load);
+}
+
+/* A name list resolved against names[] into a bitmask. */
+static int get_name_set(struct ctx *c, json_t *obj, const char *key, int required,
+                        int (*find)(const prb_policy *, const char *), const char *what,
+                        uint64_t *mask)
+{
+    json_t *arr = json_object_get(obj, key), *v;
+    size_t at, i;
+    int rc = PRB_OK;
+    *mask = 0;
+    if (!arr && !required)
+        return PRB_OK;
+    at = push(c, key);
+    if (!json_is_array(arr) || json_array_size(arr) == 0) {
+        rc = fail(c, PRB_EPOLICY, "required: a non-empty array of %s names", what);
+        goto out;
+    }
+    json_array_foreach(arr, i, v)
+    {
+        int k = json_is_string(v) ? find(c->p, json_string_value(v)) : -1;
+        if (k < 0) {
+            rc = fail(c, PRB_EPOLICY, "[%zu] is not a %s defined in the policy", i, what);
+            goto out;
+        }
+        *mask |= 1ull << k;
+    }
+out:
+    pop(c, at);
+    return rc;
+}
+
+static int find_category(const prb_policy *p, const char *name)
+{
+    return prb_policy_category(p, name, strlen(name));
+}
+
+static int get_number(struct ctx *c, json_t *obj, const char *key, int *has, double *out)
+{
+    json_t *v = json_object_get(obj, key);
+    *has = v != NULL;
+    if (!v)
+        return PRB_OK;
+    if (!json_is_number(v)) {
+        size_t at = push(c, key);
+        int rc = fail(c, PRB_EPOLICY, "must be a number");
+        pop(c, at);
+        return rc;
+    }
+    *out = json_number_value(v);
+    return PRB_OK;
+}
+
+/* {"values": [...]} or {"min": x, "max": y} (min inclusive, max exclusive). */
+static int load_cond(struct ctx *c, json_t *def, prb_cond *cd)
+{
+    static const char *const keys[] = {"values", "min", "max", NULL};
+    json_t *vals, *v;
+    size_t i;
+    int rc;
+    if (!json_is_object(def))
+        return fail(c, PRB_EPOLICY, "must be an object with \"values\", or \"min\" and/or \"max\"");
+    if ((rc = only_keys(c, def, keys)) || (rc = get_number(c, def, "min", &cd->has_min, &cd->min)) ||
+        (rc = get_number(c, def, "max", &cd->has_max, &cd->max)))
+        return rc;
+    vals = json_object_get(def, "values");
+    if (vals && (cd->has_min || cd->has_max))
+        return fail(c, PRB_EPOLICY, "a condition has \"values\" or an interval, not both");
+    if (!vals && !cd->has_min && !cd->has_max)
+        return fail(c, PRB_EPOLICY, "a condition needs \"values\", \"min\" or \"max\"");
+    if (cd->has_min && cd->has_max && cd->min >= cd->max)
+        return fail(c, PRB_EPOLICY, "min must be below max");
+    if (!vals)
+        return PRB_OK;
+    if (!json_is_array(vals) || !json_array_size(vals) ||
+        !(cd->values = calloc(json_array_size(vals), sizeof(char *))))
+        return fail(c, PRB_EPOLICY, "\"values\" must be a non-empty array of strings");
+    json_array_foreach(vals, i, v)
+    {
+        if (!json_is_string(v))
+            return fail(c, PRB_EPOLICY, "values[%zu] must be a string", i);
+        if ((rc = check_refused(c, "value", json_string_value(v))))
+            return rc;
+        if (!(cd->values[cd->nvalues++] = strdup(json_string_value(v))))
+            return PRB_ENOMEM;
+    }
+    return PRB_OK;
+}
+
+/* Field conditions of a feature: every field must exist in one of its
+ * categories, and an interval needs a numeric field. */
+static int load_conds(struct ctx *c, json_t *def, const char *key, const prb_featdef *f,
+                      prb_cond **out, size_t *n)
+{
+    json_t *obj = json_object_get(def, key), *cd;
+    const char *field;
+    size_t at;
+    int rc = PRB_OK;
+    if (!obj)
+        return PRB_OK;
+    at = push(c, key);
+    if (!json_is_object(obj) || !(*out = calloc(json_object_size(obj) + 1, sizeof **out))) {
+        rc = fail(c, PRB_EPOLICY, "must be an object of field conditions");
+        goto out;
+    }
+    json_object_foreach(obj, field, cd)
+    {
+        size_t m = push(c, field);
+        prb_cond *cond = &(*out)[(*n)++];
+        int type = 0;
+        if (!(cond->field = strdup(field)))
+            rc = PRB_ENOMEM;
+        for (size_t i = 0; !rc && i < c->p->ncategories; i++) {
+            int fi = (f->categories >> i & 1) ? prb_catdef_field(&c->p->categories[i], field,
+                                                                 strlen(field))
+                                              : -1;
+            if (fi >= 0)
+                type = c->p->categories[i].fields[fi].type;
+        }
+        if (!rc && !type)
+            rc = fail(c, PRB_EPOLICY, "no category of this feature has a field '%s'", field);
+        if (!rc)
+            rc = load_cond(c, cd, cond);
+        if (!rc && (cond->has_min || cond->has_max) &&
+            type != PRB_FT_INTEGER && type != PRB_FT_AMOUNT && type != PRB_FT_DATE)
+            rc = fail(c, PRB_EPOLICY, "an interval needs a numeric field");
+        pop(c, m);
+        if (rc)
+            goto out;
+    }
+out:
+    pop(c, at);
+    return rc;
+}
+
+static const char *const feat_kinds[] = {
+    [PRB_F_COUNT] = "count",
+    [PRB_F_SUM] = "sum",
+    [PRB_F_MIN] = "min",
+    [PRB_F_MAX] = "max",
+    [PRB_F_MONTHS_EARLIEST] = "months_since_earliest",
+    [PRB_F_MONTHS_LATEST] = "months_since_latest",
+    [PRB_F_SHARE] = "share",
+    [PRB_F_INQUIRIES] = "inquiries",
+};
+
+static int find_purpose(const prb_policy *p, const char *name)
+{
+    return prb_policy_purpose(p, name);
+}
+
+static int load_feature_field(struct ctx *c, json_t *def, prb_featdef *f)
+{
+    int need = f->kind == PRB_F_SUM || f->kind == PRB_F_MIN || f->kind == PRB_F_MAX;
+    int dates = f->kind == PRB_F_MONTHS_EARLIEST || f->kind == PRB_F_MONTHS_LATEST;
+    int rc = get_string(c, def, "field", need, &f->field);
+    if (rc)
+        return rc;
+    if (f->field && !need && !dates)
+        return fail(c, PRB_EPOLICY, "a %s feature takes no \"field\"", feat_kinds[f->kind]);
+    if (!(f->field_idx = malloc((c->p->ncategories + 1) * sizeof *f->field_idx)))
+        return PRB_ENOMEM;
+    int found = 0;
+    for (size_t i = 0; i < c->p->ncategories; i++) {
+        const prb_catdef *cd = &c->p->categories[i];
+        f->field_idx[i] = -1;
+        if (!f->field || !(f->categories >> i & 1))
+            continue;
+        int fi = prb_catdef_field(cd, f->field, strlen(f->field));
+        if (fi < 0)
+            continue;
+        int t = cd->fields[fi].type;
+        if (dates ? t != PRB_FT_DATE
+                  : t != PRB_FT_INTEGER && t != PRB_FT_AMOUNT && t != PRB_FT_DATE) {
+            size_t at = push(c, "field");
+            rc = fail(c, PRB_EPOLICY, "'%s' of %s is not a %s field", f->field, cd->name,
+                      dates ? "date" : "numeric");
+            pop(c, at);
+            return rc;
+        }
+        f->field_idx[i] = fi;
+        found = 1;
+    }
+    if (f->field && !found) {
+        size_t at = push(c, "field");
+        rc = fail(c, PRB_EPOLICY, "none of the feature's categories has a field '%s'", f->field);
+        pop(c, at);
+    }
+    return rc;
+}
+
+static int load_feature(struct ctx *c, const char *name, json_t *def, void *out)
+{
+    static const char *const keys[] = {"description", "kind",  "categories", "status",
+                                       "field",       "where", "match",      "window_months",
+                                       "purposes",    "missing_as", NULL};
+    prb_featdef *f = out;
+    char *kind = NULL, *desc = NULL;
+    int64_t v;
+    int rc;
+    if (!json_is_object(def))
+        return fail(c, PRB_EPOLICY, "must be an object");
+    if ((rc = check_name(c, "feature", name)) || (rc = only_keys(c, def, keys)))
+        return rc;
+    if (!(f->name = strdup(name)))
+        return PRB_ENOMEM;
+    if ((rc = get_string(c, def, "description", 0, &desc)))
+        return rc;
+    if (desc) {
+        rc = check_refused(c, "feature description", desc);
+        free(desc);
+        if (rc)
+            return rc;
+    }
+    if ((rc = get_string(c, def, "kind", 1, &kind)))
+        return rc;
+    for (int k = PRB_F_COUNT; k <= PRB_F_INQUIRIES; k++)
+        if (!strcmp(kind, feat_kinds[k]))
+            f->kind = k;
+    free(kind);
+    if (!f->kind) {
+        size_t at = push(c, "kind");
+        rc = fail(c, PRB_EPOLICY, "must be one of count, sum, min, max, months_since_earliest, "
+                                  "months_since_latest, share, inquiries");
+        pop(c, at);
+        return rc;
+    }
+    int inq = f->kind == PRB_F_INQUIRIES;
+    if ((rc = get_name_set(c, def, "categories", !inq, find_category, "category",
+                           &f->categories)) ||
+        (rc = get_name_set(c, def, "purposes", inq, find_purpose, "purpose", &f->purposes)))
+        return rc;
+    if (inq && (f->categories || json_object_get(def, "status") || json_object_get(def, "where")))
+        return fail(c, PRB_EPOLICY, "an inquiries feature counts decisions: it takes purposes "
+                                    "and a window, not categories, status or where");
+    if (!inq && f->purposes)
+        return fail(c, PRB_EPOLICY, "only an inquiries feature takes \"purposes\"");
+    json_t *st = json_object_get(def, "status"), *e;
+    size_t i;
+    if (st) {
+        size_t at = push(c, "status");
+        if (!json_is_array(st) || !json_array_size(st))
+            rc = fail(c, PRB_EPOLICY, "must be a non-empty array of open, settled, closed");
+        json_array_foreach(st, i, e)
+        {
+            const char *sv = json_string_value(e);
+            int code = !sv ? 0 : !strcmp(sv, "open") ? PRB_ST_OPEN
+                                : !strcmp(sv, "settled") ? PRB_ST_SETTLED
+                                : !strcmp(sv, "closed") ? PRB_ST_CLOSED : 0;
+            if (!rc && !code)
+                rc = fail(c, PRB_EPOLICY, "[%zu] must be open, settled or closed", i);
+            f->statuses |= 1u << code;
+        }
+        pop(c, at);
+        if (rc)
+            return rc;
+    }
+    if ((rc = load_feature_field(c, def, f)) ||
+        (rc = load_conds(c, def, "where", f, &f->where, &f->nwhere)) ||
+        (rc = load_conds(c, def, "match", f, &f->match, &f->nmatch)))
+        return rc;
+    if ((f->kind == PRB_F_SHARE) != (f->nmatch > 0))
+        return fail(c, PRB_EPOLICY, f->kind == PRB_F_SHARE
+                                        ? "a share feature needs \"match\": what it is the share of"
+                                        : "only a share feature takes \"match\"");
+    if ((rc = get_int(c, def, "window_months", inq, 1, 1200, 0, &v)))
+        return rc;
+    f->window_months = (int)v;
+    return get_number(c, def, "missing_as", &f->has_default, &f->dflt);
+}
+
+static int scorecard_feature_kind(void *ctx, const char *name)
+{
+    return prb_policy_feature(ctx, name) >= 0 ? PRB_FIELD_NUMERIC : 0;
+}
+
+static int load_scorecards(struct ctx *c, json_t *root)
+{
+    json_t *obj = json_object_get(root, "scorecards"), *def;
+    const char *name;
+    size_t at;
+    int rc = PRB_OK;
+    if (!obj)
+        return PRB_OK;
+    at = push(c, "scorecards");
+    if (!json_is_object(obj) || json_object_size(obj) > 64 ||
+        !(c->p->scorecards = calloc(json_object_size(obj) + 1, sizeof *c->p->scorecards))) {
+        rc = fail(c, PRB_EPOLICY, "must be an object of up to 64 scorecards");
+        goto out;
+    }
+    json_object_foreach(obj, name, def)
+    {
+        char err[PRB_ERRMSG_MAX / 2];
+        size_t m = push(c, name);
+        if ((rc = check_name(c, "scorecard", name))) {
+            pop(c, m);
+            goto out;
+        }
+        rc = prb_sc_from_json(name, def, c->path, scorecard_feature_kind, c->p,
+                              &c->p->scorecards[c->p->nscorecards], err, sizeof err);
+        pop(c, m);
+        if (rc) {
+            rc = prb_seterr(c->p->err, rc, "%s: %s", c->p->name, err);
+            goto out;
+        }
+        c->p->nscorecards++;
+    }
+out:
+    pop(c, at);
+    return rc;
+}
+
+static int load_ground(struct ctx *c, const char *name, json_t *def, void *out)
+{
+    static const char *const keys[] = {"criteria", "max_days", NULL};
+    prb_ground *g = out;
+    json_t *crit, *cd;
+    const char *feat;
+    int64_t v;
+    int rc;
+    if (!json_is_object(def))
+        return fail(c, PRB_EPOLICY, "must be an object");
+    if ((rc = check_name(c, "ground", name)) || (rc = only_keys(c, def, keys)))
+        return rc;
+    if (!(g->name = strdup(name)))
+        return PRB_ENOMEM;
+    /* Invariant 6 for lists: no entry lasts for ever. */
+    if ((rc = get_int(c, def, "max_days", 1, 1, 3650, 0, &v)))
+        return rc;
+    g->max_days = (int32_t)v;
+    crit = json_object_get(def, "criteria");
+    size_t at = push(c, "criteria");
+    if (!json_is_object(crit) || !json_object_size(crit)) {
+        rc = fail(c, PRB_EPOLICY, "required: an object of feature conditions");
+        goto out;
+    }
+    g->crit = calloc(json_object_size(crit), sizeof *g->crit);
+    g->crit_feature = calloc(json_object_size(crit), sizeof *g->crit_feature);
+    if (!g->crit || !g->crit_feature) {
+        rc = PRB_ENOMEM;
+        goto out;
+    }
+    json_object_foreach(crit, feat, cd)
+    {
+        size_t m = push(c, feat);
+        int fi = prb_policy_feature(c->p, feat);
+        prb_cond *cond = &g->crit[g->ncrit];
+        g->crit_feature[g->ncrit++] = fi;
+        if (fi < 0)
+            rc = fail(c, PRB_EPOLICY, "'%s' is not a feature of the policy", feat);
+        else if (!(rc = load_cond(c, cd, cond)) && cond->nvalues)
+            rc = fail(c, PRB_EPOLICY, "a criterion is an interval on a feature's value");
+        pop(c, m);
+        if (rc)
+            goto out;
+    }
+out:
+    pop(c, at);
+    return rc;
+}
+
+/* Every category a feature reads (inquiries read none). */
+static uint64_t feature_categories(const prb_policy *p, int f)
+{
+    return f >= 0 ? p->features[f].categories : 0;
+}
+
+static int load_list(struct ctx *c, const char *name, json_t *def, void *out)
+{
+    static const char *const keys[] = {"description", "type",      "subject_kinds",
+                                       "grounds",     "hearing_days", "leave_when_criteria_stop",
+                                       "publication", "purposes",  NULL};
+    prb_listdef *l = out;
+    char *type = NULL, *pub = NULL;
+    int64_t v;
+    int rc;
+    if (!json_is_object(def))
+        return fail(c, PRB_EPOLICY, "must be an object");
+    if ((rc = check_name(c, "list", name)) || (rc = only_keys(c, def, keys)))
+        return rc;
+    if (!(l->name = strdup(name)))
+        return PRB_ENOMEM;
+    if ((rc = get_string(c, def, "description", 0, &l->description)) ||
+        (l->description && (rc = check_refused(c, "list description", l->description))) ||
+        (rc = get_string(c, def, "type", 1, &type)))
+        return rc;
+    l->type = !strcmp(type, "black") ? PRB_BLACK : !strcmp(type, "red") ? PRB_RED : 0;
+    free(type);
+    if (!l->type)
+        return fail(c, PRB_EPOLICY, "type must be \"black\" or \"red\"");
+    if ((rc = get_kinds(c, def, &l->kinds)) ||
+        (rc = get_int(c, def, "hearing_days", l->type == PRB_BLACK, 0, 365, 0, &v)))
+        return rc;
+    l->hearing_days = (int32_t)v;
+    if (l->type == PRB_BLACK && l->hearing_days < 1)
+        /* Invariant 4: a black list entry takes effect only after a hearing. */
+        return fail(c, PRB_EPOLICY, "a black list needs a hearing period of at least 1 day");
+    json_t *leave = json_object_get(def, "leave_when_criteria_stop");
+    if (leave && !json_is_boolean(leave))
+        return fail(c, PRB_EPOLICY, "leave_when_criteria_stop must be true or false");
+    l->auto_leave = !leave || json_is_true(leave);
+    if ((rc = get_string(c, def, "publication", 1, &pub)))
+        return rc;
+    l->public_list = !strcmp(pub, "public");
+    rc = l->public_list || !strcmp(pub, "purpose") ? PRB_OK : -1;
+    free(pub);
+    if (rc)
+        return fail(c, PRB_EPOLICY, "publication must be \"public\" or \"purpose\"");
+    if (l->public_list && (l->kinds & (1u << PRB_PERSON)))
+        return fail(c, PRB_EREFUSED, "a list of persons can never be public: probity does not "
+                                     "publish lists of persons (only company lists may be public)");
+    if ((rc = get_name_set(c, def, "purposes", 1, find_purpose, "purpose", &l->purposes)) ||
+        (rc = load_named(c, def, "grounds", 16, sizeof(prb_ground), (void **)&l->grounds,
+                         &l->ngrounds, load_ground)))
+        return rc;
+    for (size_t g = 0; g < l->ngrounds; g++)
+        for (size_t k = 0; k < l->grounds[g].ncrit; k++)
+            l->categories |= feature_categories(c->p, l->grounds[g].crit_feature[k]);
+    /* Invariant 3: a list may serve a purpose only if every category it
+     * reads may be used for that purpose. */
+    for (size_t pi = 0; pi < c->p->npurposes; pi++) {
+        const prb_purposedef *pd = &c->p->purposes[pi];
+        uint64_t extra = l->categories & ~pd->categories;
+        if (!(l->purposes >> pi & 1) || !extra)
+            continue;
+        int cat = __builtin_ctzll(extra);
+        return fail(c, PRB_EPOLICY,
+                    "serves purpose %s but reads %s records, which %s may not use (invariant 3)",
+                    pd->name, c->p->categories[cat].name, pd->name);
+    }
+    return PRB_OK;
+}
+
+static const char *const outcome_names[] = {[PRB_APPROVE] = "approve", [PRB_REFER] = "refer",
+                                            [PRB_DECLINE] = "decline"};
+
+static int load_rule(struct ctx *c, const prb_purposedef *d, json_t *def, prb_rule *r)
+{
+    static const char *const keys[] = {"if_listed", "if_score_below", "if_no_score", "outcome",
+                                       NULL};
+    char *listed = NULL, *outcome = NULL;
+    int rc, conds = 0;
+    r->list = -1;
+    if (!json_is_object(def))
+        return fail(c, PRB_EPOLICY, "must be an object");
+    if ((rc = only_keys(c, def, keys)) || (rc = get_string(c, def, "if_listed", 0, &listed)) ||
+        (rc = get_number(c, def, "if_score_below", &r->has_below, &r->below)) ||
+        (rc = get_string(c, def, "outcome", 1, &outcome)))
+        goto out;
+    json_t *ns = json_object_get(def, "if_no_score");
+    if (ns && !json_is_true(ns)) {
+        rc = fail(c, PRB_EPOLICY, "if_no_score must be true");
+        goto out;
+    }
+    r->if_no_score = ns != NULL;
+    for (int o = PRB_APPROVE; o <= PRB_DECLINE; o++)
+        if (!strcmp(outcome, outcome_names[o]))
+            r->outcome = o;
+    if (!r->outcome) {
+        rc = fail(c, PRB_EPOLICY, "outcome must be approve, refer or decline");
+        goto out;
+    }
+    if (listed) {
+        r->list = prb_policy_list(c->p, listed);
+        int consulted = 0;
+        for (size_t i = 0; i < d->nlists; i++)
+            consulted |= d->lists[i] == r->list;
+        if (r->list < 0 || !consulted) {
+            rc = fail(c, PRB_EPOLICY, "'%s' is not one of the purpose's lists", listed);
+            goto out;
+        }
+    }
+    conds = (r->list >= 0) + r->has_below + r->if_no_score;
+    if (conds > 1)
+        rc = fail(c, PRB_EPOLICY, "a rule step has one condition (if_listed, if_score_below or "
+                                  "if_no_score), or none");
+    else if ((r->has_below || r->if_no_score) && d->scorecard < 0)
+        rc = fail(c, PRB_EPOLICY, "the purpose has no scorecard to score with");
+out:
+    free(listed);
+    free(outcome);
+    return rc;
+}
+
+/* Purpose binding, checked once here: every feature a purpose's
+ * scorecard reads must read only categories the purpose may use. */
+static int check_scorecard_binding(struct ctx *c, const prb_purposedef *d)
+{
+    const struct prb_scorecard *sc = c->p->scorecards[d->scorecard];
+    for (size_t i = 0; i < sc->nfields; i++) {
+        int f = prb_policy_feature(c->p, sc->fields[i]);
+        uint64_t extra = feature_categories(c->p, f) & ~d->categories;
+        if (extra)
+            return fail(c, PRB_EPOLICY,
+                        "scorecard %s reads feature %s over %s records, which %s may not use "
+                        "(invariant 3)",
+                        sc->name, sc->fields[i], c->p->categories[__builtin_ctzll(extra)].name,
+                        d->name);
+    }
+    return PRB_OK;
+}
+
+static int load_purpose_rule(struct ctx *c, prb_purposedef *d, json_t *def)
+{
+    char *sc = NULL;
+    json_t *lists = json_object_get(def, "lists"), *rule = json_object_get(def, "rule"), *v;
+    size_t i;
+    int rc;
+    if ((rc = get_string(c, def, "scorecard", 0, &sc)))
+        return rc;
+    if (sc) {
+        for (size_t k = 0; k < c->p->nscorecards; k++)
+            if (!strcmp(c->p->scorecards[k]->name, sc))
+                d->scorecard = (int)k;
+        free(sc);
+        if (d->scorecard < 0)
+            return fail(c, PRB_EPOLICY, "\"scorecard\" names no scorecard of the policy");
+        if ((rc = check_scorecard_binding(c, d)))
+            return rc;
+    }
+    if (lists) {
+        size_t at = push(c, "lists");
+        if (!json_is_array(lists) || !(d->lists = calloc(json_array_size(lists) + 1, sizeof(int))))
+            rc = fail(c, PRB_EPOLICY, "must be an array of list names");
+        json_array_foreach(lists, i, v)
+        {
+            int l = json_is_string(v) ? prb_policy_list(c->p, json_string_value(v)) : -1;
+            if (!rc && l < 0)
+                rc = fail(c, PRB_EPOLICY, "[%zu] is not a list of the policy", i);
+            else if (!rc && !(c->p->lists[l].purposes >> (d - c->p->purposes) & 1))
+                rc = fail(c, PRB_EPOLICY, "[%zu] list %s does not serve purpose %s", i,
+                          c->p->lists[l].name, d->name);
+            if (!rc)
+                d->lists[d->nlists++] = l;
+        }
+        pop(c, at);
+        if (rc)
+            return rc;
+    }
+    size_t at = push(c, "rule");
+    if (!json_is_array(rule) || !json_array_size(rule) ||
+        !(d->rules = calloc(json_array_size(rule), sizeof *d->rules))) {
+        rc = fail(c, PRB_EPOLICY, "required: an array of rule steps ending in an outcome");
+        goto out;
+    }
+    json_array_foreach(rule, i, v)
+    {
+        char idx[24];
+        snprintf(idx, sizeof idx, "[%zu]", i);
+        size_t n = strlen(c->path);
+        snprintf(c->path + n, sizeof c->path - n, "%s", idx);
+        rc = load_rule(c, d, v, &d->rules[d->nrules++]);
+        pop(c, n);
+        if (rc)
+            goto out;
+    }
+    const prb_rule *last = &d->rules[d->nrules - 1];
+    if (last->list >= 0 || last->has_below || last->if_no_score)
+        rc = fail(c, PRB_EPOLICY, "the last step must have no condition, so every inquiry gets "
+                                  "an outcome");
+out:
+    pop(c, at);
+    return rc;
+}
+
+static int load_purpose_rules(struct ctx *c, json_t *root)
+{
+    json_t *ps = json_object_get(root, "purposes"), *def;
+    const char *name;
+    size_t at = push(c, "purposes"), i = 0;
+    int rc = PRB_OK;
+    json_object_foreach(ps, name, def)
+    {
+        size_t m = push(c, name);
+        prb_purposedef *d = &c->p->purposes[i++];
+        /* A purpose without a rule is one no inquiry may be made for. */
+        if (json_object_get(def, "rule") || json_object_get(def, "scorecard") ||
+            json_object_get(def, "lists"))
+            rc = load_purpose_rule(c, d, def);
+        pop(c, m);
+        if (rc)
+            break;
+    }
+    pop(c, at);
+    return rc;
+}
+
 static int load_root(struct ctx *c, json_t *root)
 {
-    static const char *const keys[] = {"policy_version",      "description", "identifier_schemes",
-                                       "dispute_deadline_days", "purposes",    "categories",
-                                       NULL};
+    static const char *const keys[] = {
+        "policy_version", "description", "identifier_schemes", "dispute_deadline_days",
+        "purposes",       "categories",  "features",           "scorecards",
+        "lists",          NULL};
     char *desc = NULL;
     int64_t v;
     int rc;
@@ -520,8 +1149,20 @@ static int load_root(struct ctx *c, json_t *root)
         (rc = load_named(c, root, "purposes", 64, sizeof(prb_purposedef),
                          (void **)&c->p->purposes, &c->p->npurposes, load_purpose)))
         return rc;
-    return load_named(c, root, "categories", 65535, sizeof(prb_catdef),
-                      (void **)&c->p->categories, &c->p->ncategories, load_category_cb);
+    if ((rc = load_named(c, root, "categories", 64, sizeof(prb_catdef),
+                         (void **)&c->p->categories, &c->p->ncategories, load_category_cb)))
+        return rc;
+    for (size_t i = 0; i < c->p->ncategories; i++)
+        for (size_t j = 0; j < c->p->npurposes; j++)
+            if (c->p->categories[i].purposes & (1ull << j))
+                c->p->purposes[j].categories |= 1ull << i;
+    if ((rc = load_optional_named(c, root, "features", 1024, sizeof(prb_featdef),
+                                  (void **)&c->p->features, &c->p->nfeatures, load_feature)) ||
+        (rc = load_scorecards(c, root)) ||
+        (rc = load_optional_named(c, root, "lists", 64, sizeof(prb_listdef),
+                                  (void **)&c->p->lists, &c->p->nlists, load_list)))
+        return rc;
+    return load_purpose_rules(c, root);
 }
 
 int prb_policy_load_buf(const char *name, const char *buf, size_t len, prb_policy **out)
@@ -616,12 +1257,47 @@ int prb_policy_category(const prb_policy *p, const char *name, size_t n)
     return -1;
 }
 
+int prb_policy_feature(const prb_policy *p, const char *name)
+{
+    for (size_t i = 0; i < p->nfeatures; i++)
+        if (p->features[i].name && !strcmp(p->features[i].name, name))
+            return (int)i;
+    return -1;
+}
+
+int prb_policy_purpose(const prb_policy *p, const char *name)
+{
+    for (size_t i = 0; i < p->npurposes; i++)
+        if (p->purposes[i].name && !strcmp(p->purposes[i].name, name))
+            return (int)i;
+    return -1;
+}
+
+int prb_policy_list(const prb_policy *p, const char *name)
+{
+    for (size_t i = 0; i < p->nlists; i++)
+        if (p->lists[i].name && !strcmp(p->lists[i].name, name))
+            return (int)i;
+    return -1;
+}
+
 int prb_catdef_field(const prb_catdef *c, const char *name, size_t n)
 {
     for (size_t i = 0; i < c->nfields; i++)
         if (c->fields[i].name_len == n && !memcmp(c->fields[i].name, name, n))
             return (int)i;
     return -1;
+}
+
+static void free_conds(prb_cond *cs, size_t n)
+{
+    for (size_t i = 0; cs && i < n; i++) {
+        for (size_t k = 0; k < cs[i].nvalues; k++)
+            free(cs[i].values[k]);
+        free(cs[i].values);
+        free(cs[i].field);
+    }
+    free(cs);
 }
 
 void prb_policy_free(prb_policy *p)
@@ -642,9 +1318,39 @@ void prb_policy_free(prb_policy *p)
         free(d->description);
     }
     for (size_t i = 0; i < p->npurposes; i++) {
-        free(p->purposes[i].name);
-        free(p->purposes[i].description);
+        prb_purposedef *d = &p->purposes[i];
+        for (size_t k = 0; k < d->nrequesters; k++)
+            free(d->requesters[k]);
+        free(d->requesters);
+        free(d->lists);
+        free(d->rules);
+        free(d->name);
+        free(d->description);
     }
+    for (size_t i = 0; i < p->nfeatures; i++) {
+        prb_featdef *f = &p->features[i];
+        free_conds(f->where, f->nwhere);
+        free_conds(f->match, f->nmatch);
+        free(f->field_idx);
+        free(f->field);
+        free(f->name);
+    }
+    free(p->features);
+    for (size_t i = 0; i < p->nscorecards; i++)
+        prb_sc_free(p->scorecards[i]);
+    free(p->scorecards);
+    for (size_t i = 0; i < p->nlists; i++) {
+        prb_listdef *l = &p->lists[i];
+        for (size_t g = 0; g < l->ngrounds; g++) {
+            free_conds(l->grounds[g].crit, l->grounds[g].ncrit);
+            free(l->grounds[g].crit_feature);
+            free(l->grounds[g].name);
+        }
+        free(l->grounds);
+        free(l->name);
+        free(l->description);
+    }
+    free(p->lists);
     free(p->categories);
     free(p->purposes);
     free(p->name);

@@ -556,14 +556,10 @@ int prb_record_check(const prb_policy *p, const prb_raw *raw, const char *forced
         return bad(&c, PRB_EINVAL, "status", "must be \"open\", \"settled\" or \"closed\"");
     if ((rc = check_dates(&c, raw, status, out)) || (rc = check_fields(&c, raw, cd, vals, &scale)))
         return rc;
-    int32_t exp = prb_retention_expires(cd, out->event, out->settled);
-    if (exp <= today) {
-        char d[11];
-        prb_date_format(exp, d);
-        /* Invariant 6: what must already be deleted may not be stored. */
-        return bad(&c, PRB_EINVAL, "event_date",
-                   "the record is past its retention (expired %s) and may not be stored", d);
-    }
+    /* Whether it may be stored at all is decided when it is applied: a
+     * new record past its retention may not be, but a correction that
+     * ends one (a paid judgment kept 0 days after payment) must be. */
+    out->expires = prb_retention_expires(cd, out->event, out->settled);
     return pack(&c, cd, vals, status, scale, out, raw->legal_basis.v, out);
 }
 

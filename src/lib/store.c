@@ -90,7 +90,11 @@ static int open_mdb(prb_env *env, int create)
         (mrc = mdb_dbi_open(txn, "meta", flags, &env->meta)) ||
         (mrc = mdb_dbi_open(txn, "ident", flags, &env->ident)) ||
         (mrc = mdb_dbi_open(txn, "rec", flags, &env->rec)) ||
-        (mrc = mdb_dbi_open(txn, "fref", flags, &env->fref)))
+        (mrc = mdb_dbi_open(txn, "fref", flags, &env->fref)) ||
+        /* Added after the first registers were made: created if absent. */
+        (mrc = mdb_dbi_open(txn, "inq", MDB_CREATE, &env->inq)) ||
+        (mrc = mdb_dbi_open(txn, "outbox", MDB_CREATE, &env->outbox)) ||
+        (mrc = mdb_dbi_open(txn, "lst", MDB_CREATE, &env->lst)))
         goto fail;
     MDB_val k = {6, "format"}, v;
     if (create) {

@@ -205,10 +205,24 @@ int prb_subject_read(prb_env *env, const char *identifier, prb_file **out)
                               canon);
         return prb_mdb_fail(env, mrc, "looking up an identifier");
     }
-    f->subject = v.mv_size == 8 ? prb_get_be64(v.mv_data) : 0;
-    rc = read_records(env, f, f->txn);
+    rc = prb_file_load(env, f->txn, v.mv_size == 8 ? prb_get_be64(v.mv_data) : 0, &f);
     mdb_txn_reset(f->txn);
-    if (rc)
+    return rc;
+}
+
+int prb_file_load(prb_env *env, MDB_txn *txn, uint64_t subject, prb_file **out)
+{
+    prb_file *f = *out;
+    int rc;
+    if (!f) {
+        if (!(f = calloc(1, sizeof *f)))
+            return prb_seterr(env->err, PRB_ENOMEM, "out of memory");
+        *out = f;
+    }
+    file_reset(f);
+    f->as_of = prb_today(env);
+    f->subject = subject;
+    if ((rc = read_records(env, f, txn)))
         return rc;
     if ((rc = index_records(env, f)))
         return prb_seterr(env->err, rc, "out of memory");

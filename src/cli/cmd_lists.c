@@ -1,0 +1,43 @@
+/*
+ * cmd_lists.c - probity lists: show the lists and their members, or
+ * refresh every subject's entries.
+ */
+#include "cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int cmd_lists(int argc, char **argv)
+{
+    cli_args a;
+    prb_env *env;
+    int rc = cli_parse(argc, argv, NULL, &a), refresh;
+    if (rc)
+        return rc;
+    refresh = a.npos >= 1 && !strcmp(a.pos[0], "refresh");
+    if (a.npos < 1 + refresh || a.npos > 2)
+        return fprintf(stderr, "usage: probity lists DIR [NAME] | probity lists refresh DIR\n"), 2;
+    if ((rc = cli_open(&a, a.pos[refresh], &env)))
+        return rc;
+    if ((rc = cli_unused(&a)))
+        goto out;
+    if (refresh) {
+        uint64_t n = 0;
+        if ((rc = prb_lists_refresh_all(env, &n)))
+            rc = cli_fail(rc, prb_errmsg(env));
+        else
+            printf("lists refreshed: %llu entr%s changed\n", (unsigned long long)n,
+                   n == 1 ? "y" : "ies");
+    } else {
+        char *json = NULL;
+        if ((rc = prb_lists_json(env, a.npos == 2 ? a.pos[1] : NULL, &json)))
+            rc = cli_fail(rc, prb_errmsg(env));
+        else
+            puts(json);
+        free(json);
+    }
+out:
+    prb_close(env);
+    return rc;
+}

@@ -1,0 +1,50 @@
+/*
+ * cmd_score.c - probity score: every subject's current decision for a
+ * purpose, as NDJSON on standard output.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+static int write_out(void *ctx, const char *buf, size_t len)
+{
+    (void)ctx;
+    while (len) {
+        ssize_t w = write(1, buf, len);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        buf += w;
+        len -= (size_t)w;
+    }
+    return 0;
+}
+
+int cmd_score(int argc, char **argv)
+{
+    cli_args a;
+    prb_env *env;
+    uint64_t n = 0;
+    int rc = cli_parse(argc, argv, NULL, &a);
+    if (rc)
+        return rc;
+    const char *purpose = cli_opt(&a, "purpose"), *threads = cli_opt(&a, "threads");
+    if (a.npos != 1 || !purpose)
+        return fprintf(stderr, "usage: probity score DIR --purpose P [--threads N]\n"), 2;
+    if ((rc = cli_open(&a, a.pos[0], &env)))
+        return rc;
+    if (!(rc = cli_unused(&a))) {
+        rc = prb_score_all(env, purpose, threads ? atoi(threads) : 0, write_out, NULL, &n);
+        if (rc)
+            rc = cli_fail(rc, prb_errmsg(env));
+        else
+            fprintf(stderr, "probity: scored %llu subjects for %s\n", (unsigned long long)n,
+                    purpose);
+    }
+    prb_close(env);
+    return rc;
+}

@@ -1,0 +1,662 @@
+/*
+ * decide.c - purpose-bound decisions (DESIGN invariants 3 and 9): the
+ * answer to "may this subject be given this, for this purpose?".
+ *
+ * A decision reads the subject's file, computes the features through the
+ * purpose's allowed categories only, scores with the purpose's scorecard,
+ * looks up the lists the purpose consults, and walks the purpose's rule to
+ * an outcome with ranked reasons. prb_decide also refreshes the subject's
+ * list entries and stores the decision as an inquiry in the subject's
+ * file, with a notice when it is adverse, in one durable transaction.
+ * prb_score_all computes the same decision for every subject without
+ * storing anything.
+ */
+#include "internal.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define INQ_LAYOUT 1
+#define MAX_LISTS 64
+
+struct prb_decision {
+    prb_env *env; /* for formatting JSON later; the env must outlive d */
+    uint64_t subject;
+    uint32_t inquiry;
+    int purpose;
+    int outcome;
+    int has_score;
+    double score;
+    prb_score sc;
+    size_t nlisted;
+    int listed[MAX_LISTS];
+    prb_entry entries[MAX_LISTS];
+    int decisive_list; /* the list whose rule step decided, -1 if none */
+    size_t nused, ucap;
+    uint64_t *used;
+    uint8_t *flags;
+    prb_value *vals;
+    char *requester;
+    char *identifier;
+    int64_t now;
+    char *json;
+};
+
+static const char *const outcome_name[] = {"?", "approve", "refer", "decline"};
+
+static char *record_id(char *buf, size_t n, uint64_t id)
+{
+    snprintf(buf, n, "%llu-%llu", (unsigned long long)(id >> PRB_RSEQ_BITS),
+             (unsigned long long)(id & PRB_RSEQ_MASK));
+    return buf;
+}
+
+/* The subject's inquiries, for the inquiries features. */
+static int read_inquiries(prb_env *env, MDB_txn *txn, uint64_t subject, prb_inq **out,
+                          size_t *n, uint32_t *next)
+{
+    MDB_cursor *cur;
+    unsigned char k0[12];
+    MDB_val k = {12, k0}, v;
+    size_t cap = 0;
+    int mrc;
+    *out = NULL;
+    *n = 0;
+    *next = 1;
+    prb_be64(k0, subject);
+    memset(k0 + 8, 0, 4);
+    if ((mrc = mdb_cursor_open(txn, env->inq, &cur)))
+        return prb_mdb_fail(env, mrc, "opening a cursor");
+    for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); mrc == 0;
+         mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        const unsigned char *kb = k.mv_data, *vb = v.mv_data;
+        if (k.mv_size != 12 || prb_get_be64(kb) != subject)
+            break;
+        *next = ((uint32_t)kb[8] << 24 | (uint32_t)kb[9] << 16 | (uint32_t)kb[10] << 8 | kb[11]) + 1;
+        if (v.mv_size < 16 || vb[0] != INQ_LAYOUT)
+            continue;
+        if (*n == cap) {
+            prb_inq *m = realloc(*out, (cap = cap * 2 + 16) * sizeof *m);
+            if (!m) {
+                mdb_cursor_close(cur);
+                return prb_seterr(env->err, PRB_ENOMEM, "out of memory");
+            }
+            *out = m;
+        }
+        int32_t day;
+        memcpy(&day, vb + 4, 4);
+        size_t pl = vb[1];
+        (*out)[*n].day = day;
+        (*out)[*n].purpose = -1;
+        if (v.mv_size >= 16 + pl) {
+            char name[256];
+            memcpy(name, vb + 16, pl);
+            name[pl] = 0;
+            (*out)[*n].purpose = prb_policy_purpose(env->policy, name);
+        }
+        (*n)++;
+    }
+    mdb_cursor_close(cur);
+    return mrc == 0 || mrc == MDB_NOTFOUND ? PRB_OK : prb_mdb_fail(env, mrc, "reading inquiries");
+}
+
+/* The features a purpose's decision reads: its scorecard's and lists'. */
+static void needed(const prb_policy *p, const prb_purposedef *pd, uint8_t *need)
+{
+    memset(need, 0, p->nfeatures);
+    if (pd->scorecard >= 0) {
+        const prb_scorecard *sc = p->scorecards[pd->scorecard];
+        for (size_t i = 0; i < sc->nfields; i++) {
+            int f = prb_policy_feature(p, sc->fields[i]);
+            if (f >= 0)
+                need[f] = 1;
+        }
+    }
+}
+
+/* The decision itself, from a file, inquiries and list entries. */
+static int evaluate(prb_env *env, int purpose, const prb_file *f, const prb_inq *inq, size_t ninq,
+                    int32_t today, prb_decision *d, char *err, size_t errlen)
+{
+    const prb_policy *p = env->policy;
+    const prb_purposedef *pd = &p->purposes[purpose];
+    uint8_t need[1024];
+    size_t nrec = prb_file_nrecords(f);
+    int rc = PRB_OK;
+    /* Scratch is kept across calls: batch scoring reuses one decision. */
+    if (!d->vals && !(d->vals = calloc(p->nfeatures + 1, sizeof *d->vals)))
+        return PRB_ENOMEM;
+    if (nrec + 1 > d->ucap) {
+        free(d->used);
+        free(d->flags);
+        d->ucap = nrec + 16;
+        d->used = malloc(d->ucap * sizeof *d->used);
+        d->flags = malloc(d->ucap);
+        if (!d->used || !d->flags)
+            return PRB_ENOMEM;
+    }
+    d->nused = 0;
+    needed(p, pd, need);
+    prb_features(p, pd->categories, f, inq, ninq, today, need, d->vals, d->flags);
+    for (size_t r = 0; r < nrec; r++)
+        if (d->flags[r])
+            d->used[d->nused++] = prb_file_record(f, r)->id;
+    d->has_score = 0;
+    if (pd->scorecard >= 0) {
+        const prb_scorecard *sc = p->scorecards[pd->scorecard];
+        prb_value in[256];
+        for (size_t i = 0; i < sc->nfields && i < 256; i++)
+            in[i] = d->vals[prb_policy_feature(p, sc->fields[i])];
+        if (prb_sc_eval(sc, in, &d->sc, err, errlen) == PRB_OK) {
+            d->has_score = 1;
+            d->score = d->sc.score;
+        }
+    }
+    d->decisive_list = -1;
+    for (size_t r = 0; r < pd->nrules; r++) {
+        const prb_rule *ru = &pd->rules[r];
+        int applies = 1;
+        if (ru->list >= 0) {
+            applies = 0;
+            for (size_t i = 0; i < d->nlisted; i++)
+                if (d->listed[i] == ru->list && d->entries[i].state == PRB_LS_ACTIVE)
+                    applies = 1;
+        } else if (ru->if_no_score) {
+            applies = !d->has_score;
+        } else if (ru->has_below) {
+            applies = d->has_score && d->score < ru->below;
+        }
+        if (applies) {
+            d->outcome = ru->outcome;
+            d->decisive_list = ru->list;
+            break;
+        }
+    }
+    return rc;
+}
+
+static int find_purpose(prb_env *env, const char *purpose, const char *requester)
+{
+    const prb_policy *p = env->policy;
+    int pi = prb_policy_purpose(p, purpose);
+    if (pi < 0)
+        return -prb_seterr(env->err, PRB_ENOTFOUND, "purpose '%s' is not in the policy", purpose);
+    const prb_purposedef *pd = &p->purposes[pi];
+    if (!pd->nrules)
+        return -prb_seterr(env->err, PRB_EINVAL,
+                           "purpose %s has no decision rule in the policy: no inquiry may be "
+                           "made for it",
+                           purpose);
+    if (requester && pd->nrequesters) {
+        size_t i;
+        for (i = 0; i < pd->nrequesters; i++)
+            if (!strcmp(pd->requesters[i], requester))
+                break;
+        if (i == pd->nrequesters)
+            return -prb_seterr(env->err, PRB_EINVAL, "%s may not ask for purpose %s", requester,
+                               purpose);
+    }
+    return pi;
+}
+
+/* What the inquiry record holds, after a small header features read:
+ *   0 u8 layout, 1 u8 purpose name length P, 2 u8 outcome, 3 u8 has score,
+ *   4 i32 day, 8 f64 score, 16 purpose name, then the decision as JSON. */
+static int store_inquiry(prb_env *env, MDB_txn *txn, prb_decision *d, const char *json)
+{
+    const char *purpose = env->policy->purposes[d->purpose].name;
+    size_t pl = strlen(purpose), jl = strlen(json);
+    unsigned char *v = malloc(16 + pl + jl), k[12];
+    int32_t day = prb_day_of(d->now);
+    if (!v)
+        return prb_seterr(env->err, PRB_ENOMEM, "out of memory");
+    v[0] = INQ_LAYOUT;
+    v[1] = (unsigned char)pl;
+    v[2] = (unsigned char)d->outcome;
+    v[3] = (unsigned char)d->has_score;
+    memcpy(v + 4, &day, 4);
+    memcpy(v + 8, &d->score, 8);
+    memcpy(v + 16, purpose, pl);
+    memcpy(v + 16 + pl, json, jl);
+    prb_be64(k, d->subject);
+    k[8] = (unsigned char)(d->inquiry >> 24);
+    k[9] = (unsigned char)(d->inquiry >> 16);
+    k[10] = (unsigned char)(d->inquiry >> 8);
+    k[11] = (unsigned char)d->inquiry;
+    MDB_val mk = {12, k}, mv = {16 + pl + jl, v};
+    int mrc = mdb_put(txn, env->inq, &mk, &mv, MDB_NOOVERWRITE);
+    free(v);
+    return mrc ? prb_mdb_fail(env, mrc, "storing the inquiry") : PRB_OK;
+}
+
+static json_t *reasons_json(const prb_env *env, const prb_decision *d)
+{
+    const prb_policy *p = env->policy;
+    json_t *a = json_array();
+    if (d->decisive_list >= 0) {
+        const prb_listdef *l = &p->lists[d->decisive_list];
+        char code[80], text[256], since[11];
+        for (size_t i = 0; i < d->nlisted; i++)
+            if (d->listed[i] == d->decisive_list)
+                prb_date_format(d->entries[i].active_from, since);
+        snprintf(code, sizeof code, "LIST:%s", l->name);
+        snprintf(text, sizeof text, "Entered on the %s list %s, in effect since %s",
+                 l->type == PRB_BLACK ? "black" : "red", l->name, since);
+        json_array_append_new(a, json_pack("{s:s, s:s, s:n, s:n}", "code", code, "text", text,
+                                           "feature", "value"));
+    }
+    if (!d->has_score)
+        return a;
+    for (size_t i = 0; i < d->sc.nreasons && json_array_size(a) < PRB_MAX_REASONS; i++) {
+        const prb_reason *r = &d->sc.reasons[i];
+        int f = prb_policy_feature(p, r->feature);
+        json_t *val = f >= 0 && d->vals[f].present ? json_real(d->vals[f].num) : json_null();
+        json_array_append_new(a, json_pack("{s:s, s:s?, s:s, s:o, s:f}", "code", r->code, "text",
+                                           r->text, "feature", r->feature, "value", val,
+                                           "points_below_best", r->points_lost));
+    }
+    return a;
+}
+
+static int build_json(prb_env *env, prb_decision *d)
+{
+    const prb_policy *p = env->policy;
+    char id[48], buf[48], day[11];
+    json_t *o = json_object(), *lists = json_array(), *used = json_array();
+    if (!o || !lists || !used)
+        goto fail;
+    snprintf(id, sizeof id, "%llu-q%u", (unsigned long long)d->subject, d->inquiry);
+    prb_date_format(prb_day_of(d->now), day);
+    /* An evaluation that was not an inquiry has no decision id. */
+    json_object_set_new(o, "decision", d->inquiry ? json_string(id) : json_null());
+    json_object_set_new(o, "subject", json_string(d->identifier));
+    json_object_set_new(o, "purpose", json_string(p->purposes[d->purpose].name));
+    json_object_set_new(o, "requester", d->requester ? json_string(d->requester) : json_null());
+    json_object_set_new(o, "outcome", json_string(outcome_name[d->outcome & 3]));
+    json_object_set_new(o, "score", d->has_score ? json_real(d->score) : json_null());
+    json_object_set_new(o, "reasons", reasons_json(env, d));
+    for (size_t i = 0; i < d->nlisted; i++) {
+        const prb_entry *e = &d->entries[i];
+        static const char *const st[] = {"none", "noticed", "active", "lifted", "expired",
+                                         "withdrawn"};
+        if (e->state == PRB_LS_NONE)
+            continue;
+        char since[11], from[11];
+        prb_date_format(e->since, since);
+        prb_date_format(e->active_from, from);
+        json_array_append_new(lists, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "list",
+                                               p->lists[d->listed[i]].name, "type",
+                                               p->lists[d->listed[i]].type == PRB_BLACK ? "black"
+                                                                                       : "red",
+                                               "state", st[e->state], "ground", e->ground,
+                                               "noticed", since, "effective_from", from));
+    }
+    json_object_set_new(o, "lists", lists);
+    lists = NULL;
+    for (size_t i = 0; i < d->nused; i++)
+        json_array_append_new(used, json_string(record_id(buf, sizeof buf, d->used[i])));
+    json_object_set_new(o, "records_used", used);
+    used = NULL;
+    json_object_set_new(o, "policy_version", json_string(prb_policy_version(p)));
+    json_object_set_new(o, "as_of", json_string(day));
+    d->json = json_dumps(o, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
+    json_decref(o);
+    return d->json ? PRB_OK : PRB_ENOMEM;
+fail:
+    json_decref(o);
+    json_decref(lists);
+    json_decref(used);
+    return PRB_ENOMEM;
+}
+
+static int decide(prb_env *env, const char *purpose, const char *identifier,
+                  const char *requester, int store, prb_decision **out);
+
+int prb_decide(prb_env *env, const char *purpose, const char *identifier, const char *requester,
+               prb_decision **out)
+{
+    return decide(env, purpose, identifier, requester, 1, out);
+}
+
+int prb_evaluate(prb_env *env, const char *purpose, const char *identifier, prb_decision **out)
+{
+    return decide(env, purpose, identifier, NULL, 0, out);
+}
+
+static int decide(prb_env *env, const char *purpose, const char *identifier,
+                  const char *requester, int store, prb_decision **out)
+{
+    const prb_policy *p = env->policy;
+    char canon[PRB_IDENT_MAX], err[256];
+    int scheme, mrc, rc, pi = find_purpose(env, purpose, requester);
+    int32_t today = prb_today(env);
+    MDB_txn *txn = NULL;
+    prb_file *f = NULL;
+    prb_inq *inq = NULL;
+    size_t ninq;
+    prb_decision *d;
+
+    *out = NULL;
+    if (pi < 0)
+        return -pi;
+    if (prb_ident_normalize(identifier, strlen(identifier), canon, sizeof canon, &scheme))
+        return prb_seterr(env->err, PRB_EINVAL, "%s", canon);
+    if (!(d = *out = calloc(1, sizeof *d)) || !(d->identifier = strdup(canon)) ||
+        (requester && !(d->requester = strdup(requester))))
+        return prb_seterr(env->err, PRB_ENOMEM, "out of memory");
+    d->purpose = pi;
+    d->env = env;
+    d->now = prb_now(env);
+    if ((mrc = mdb_txn_begin(env->mdb, NULL, store ? 0 : MDB_RDONLY, &txn)))
+        return prb_mdb_fail(env, mrc, "starting the inquiry");
+    unsigned char ikey[PRB_IDENT_KEY_MAX];
+    MDB_val k = {prb_ident_key(ikey, canon, strlen(canon)), ikey}, v;
+    if ((mrc = mdb_get(txn, env->ident, &k, &v))) {
+        rc = mrc == MDB_NOTFOUND
+                 ? prb_seterr(env->err, PRB_ENOTFOUND, "%s: no subject has this identifier", canon)
+                 : prb_mdb_fail(env, mrc, "looking up an identifier");
+        goto fail;
+    }
+    d->subject = prb_get_be64(v.mv_data);
+    if ((rc = prb_file_load(env, txn, d->subject, &f)))
+        goto fail;
+    if (!(p->purposes[pi].kinds >> prb_file_kind(f) & 1)) {
+        rc = prb_seterr(env->err, PRB_EINVAL, "purpose %s does not take inquiries about a %s",
+                        purpose, prb_file_kind(f) == PRB_PERSON ? "person" : "company");
+        goto fail;
+    }
+    /* Lists first: the entries as of now are what the decision sees. */
+    if (store && (rc = prb_lists_refresh(env, txn, f, today)))
+        goto fail;
+    const prb_purposedef *pd = &p->purposes[pi];
+    for (size_t i = 0; i < pd->nlists && i < MAX_LISTS; i++) {
+        d->listed[d->nlisted] = pd->lists[i];
+        if ((rc = prb_lists_entry(env, txn, d->subject, pd->lists[i], today,
+                                  &d->entries[d->nlisted++])))
+            goto fail;
+    }
+    if ((rc = read_inquiries(env, txn, d->subject, &inq, &ninq, &d->inquiry)) ||
+        (rc = evaluate(env, pi, f, inq, ninq, today, d, err, sizeof err)))
+        goto fail;
+    if (!store) {
+        d->inquiry = 0;
+        rc = PRB_OK;
+        goto fail; /* not a failure: the read transaction ends the same way */
+    }
+    if ((rc = build_json(env, d)) || (rc = store_inquiry(env, txn, d, d->json)))
+        goto fail;
+    if (d->outcome != PRB_APPROVE) {
+        char text[512];
+        snprintf(text, sizeof text,
+                 "An inquiry for %s by %s was answered '%s'. You may see the reasons in your file "
+                 "and ask for a human review of this decision (%llu-q%u).",
+                 purpose, requester ? requester : "an inquirer", outcome_name[d->outcome & 3],
+                 (unsigned long long)d->subject, d->inquiry);
+        if ((rc = prb_notice_add(env, txn, d->subject, "adverse_decision", d->json, text, today)))
+            goto fail;
+    }
+    if ((mrc = mdb_txn_commit(txn))) {
+        txn = NULL;
+        rc = prb_mdb_fail(env, mrc, "committing the inquiry");
+        goto fail;
+    }
+    txn = NULL;
+    rc = PRB_OK;
+fail:
+    if (txn)
+        mdb_txn_abort(txn);
+    free(inq);
+    prb_file_free(f);
+    if (rc == PRB_ENOMEM)
+        prb_seterr(env->err, rc, "out of memory");
+    return rc;
+}
+
+int prb_decision_outcome(const prb_decision *d)
+{
+    return d->outcome;
+}
+
+double prb_decision_score(const prb_decision *d, int *has_score)
+{
+    if (has_score)
+        *has_score = d->has_score;
+    return d->score;
+}
+
+int prb_decision_json(prb_decision *d, const char **json)
+{
+    *json = NULL;
+    if (!d->json && d->env && build_json(d->env, d))
+        return PRB_ENOMEM;
+    *json = d->json;
+    return PRB_OK;
+}
+
+void prb_decision_free(prb_decision *d)
+{
+    if (!d)
+        return;
+    free(d->used);
+    free(d->flags);
+    free(d->vals);
+    free(d->requester);
+    free(d->identifier);
+    free(d->json);
+    free(d);
+}
+
+/* ------------------------------------------------------------ batch scoring */
+
+#define SCORE_CHUNK 4096
+
+struct score_chunk {
+    char *buf;
+    size_t len, cap;
+    uint64_t n;
+    atomic_int ready;
+};
+
+struct score_job {
+    prb_env *env;
+    int purpose;
+    int inquiries; /* whether any needed feature counts inquiries */
+    uint64_t first, last; /* subject ids [first, last) */
+    size_t nchunks;
+    struct score_chunk *chunks;
+    atomic_size_t next;
+    atomic_int rc;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+};
+
+static int out_grow(struct score_chunk *c, size_t need)
+{
+    if (c->len + need <= c->cap)
+        return 0;
+    size_t cap = c->cap ? c->cap * 2 : 1 << 16;
+    while (cap < c->len + need)
+        cap *= 2;
+    char *b = realloc(c->buf, cap);
+    if (!b)
+        return -1;
+    c->buf = b;
+    c->cap = cap;
+    return 0;
+}
+
+/* One line, formatted by hand: jansson would cost more than the score. */
+static int score_line(struct score_chunk *c, const prb_policy *p, const prb_file *f,
+                      const prb_decision *d)
+{
+    const char *id = prb_file_ident(f, 0);
+    if (out_grow(c, 256 + strlen(id) + 16 * PRB_MAX_REASONS))
+        return PRB_ENOMEM;
+    char *w = c->buf + c->len;
+    w += sprintf(w, "{\"subject\":\"%s\",\"purpose\":\"%s\",\"outcome\":\"%s\",\"score\":", id,
+                 p->purposes[d->purpose].name, outcome_name[d->outcome & 3]);
+    if (d->has_score)
+        w += sprintf(w, "%.10g", d->score);
+    else
+        w += sprintf(w, "null");
+    w += sprintf(w, ",\"reasons\":[");
+    int k = 0;
+    if (d->decisive_list >= 0)
+        w += sprintf(w, "\"LIST:%s\"", p->lists[d->decisive_list].name), k++;
+    for (size_t i = 0; d->has_score && i < d->sc.nreasons && k < PRB_MAX_REASONS; i++, k++)
+        w += sprintf(w, "%s\"%s\"", k ? "," : "", d->sc.reasons[i].code);
+    w += sprintf(w, "]}\n");
+    c->len = (size_t)(w - c->buf);
+    return PRB_OK;
+}
+
+static int score_chunk_run(struct score_job *j, size_t ci, MDB_txn *txn, prb_file **f,
+                           prb_decision *d)
+{
+    prb_env *env = j->env;
+    const prb_policy *p = env->policy;
+    const prb_purposedef *pd = &p->purposes[j->purpose];
+    struct score_chunk *c = &j->chunks[ci];
+    uint64_t lo = j->first + ci * SCORE_CHUNK, hi = lo + SCORE_CHUNK;
+    int32_t today = prb_today(env);
+    char err[256];
+    int rc = PRB_OK;
+    if (hi > j->last)
+        hi = j->last;
+    for (uint64_t s = lo; s < hi && !rc; s++) {
+        prb_inq *inq = NULL;
+        size_t ninq = 0;
+        uint32_t next;
+        if ((rc = prb_file_load(env, txn, s, f)))
+            break;
+        if (!(pd->kinds >> prb_file_kind(*f) & 1))
+            continue;
+        d->subject = s;
+        d->purpose = j->purpose;
+        d->nlisted = 0;
+        for (size_t i = 0; i < pd->nlists && i < MAX_LISTS && !rc; i++) {
+            d->listed[d->nlisted] = pd->lists[i];
+            rc = prb_lists_entry(env, txn, s, pd->lists[i], today, &d->entries[d->nlisted++]);
+        }
+        if (!rc && j->inquiries)
+            rc = read_inquiries(env, txn, s, &inq, &ninq, &next);
+        if (!rc)
+            rc = evaluate(env, j->purpose, *f, inq, ninq, today, d, err, sizeof err);
+        free(inq);
+        if (!rc)
+            rc = score_line(c, p, *f, d);
+        c->n++;
+    }
+    return rc;
+}
+
+static void *score_worker(void *arg)
+{
+    struct score_job *j = arg;
+    MDB_txn *txn = NULL;
+    prb_file *f = NULL;
+    prb_decision d;
+    memset(&d, 0, sizeof d);
+    int mrc = mdb_txn_begin(j->env->mdb, NULL, MDB_RDONLY, &txn);
+    if (mrc) {
+        atomic_store(&j->rc, PRB_ESTORE);
+        goto done;
+    }
+    for (;;) {
+        size_t ci = atomic_fetch_add(&j->next, 1);
+        if (ci >= j->nchunks || atomic_load(&j->rc))
+            break;
+        int rc = score_chunk_run(j, ci, txn, &f, &d);
+        if (rc)
+            atomic_store(&j->rc, rc);
+        pthread_mutex_lock(&j->mu);
+        atomic_store(&j->chunks[ci].ready, 1);
+        pthread_cond_broadcast(&j->cv);
+        pthread_mutex_unlock(&j->mu);
+    }
+done:
+    if (txn)
+        mdb_txn_abort(txn);
+    prb_file_free(f);
+    free(d.used);
+    free(d.flags);
+    free(d.vals);
+    /* Wake a writer that may wait for a chunk no one will make. */
+    pthread_mutex_lock(&j->mu);
+    pthread_cond_broadcast(&j->cv);
+    pthread_mutex_unlock(&j->mu);
+    return NULL;
+}
+
+int prb_score_all(prb_env *env, const char *purpose, int threads, prb_write_fn out, void *ctx,
+                  uint64_t *n)
+{
+    const prb_policy *p = env->policy;
+    struct score_job j;
+    pthread_t th[64];
+    int started = 0, rc = PRB_OK, pi = find_purpose(env, purpose, NULL);
+    uint64_t subjects = 0;
+    if (pi < 0)
+        return -pi;
+    if ((rc = prb_count(env, &subjects, NULL)))
+        return rc;
+    memset(&j, 0, sizeof j);
+    j.env = env;
+    j.purpose = pi;
+    j.first = 1;
+    j.last = subjects + 1;
+    uint8_t need[1024];
+    needed(p, &p->purposes[pi], need);
+    for (size_t i = 0; i < p->nfeatures; i++)
+        j.inquiries |= need[i] && p->features[i].kind == PRB_F_INQUIRIES;
+    j.nchunks = (size_t)((subjects + SCORE_CHUNK - 1) / SCORE_CHUNK);
+    if (!(j.chunks = calloc(j.nchunks + 1, sizeof *j.chunks)))
+        return prb_seterr(env->err, PRB_ENOMEM, "out of memory");
+    atomic_init(&j.next, 0);
+    atomic_init(&j.rc, 0);
+    pthread_mutex_init(&j.mu, NULL);
+    pthread_cond_init(&j.cv, NULL);
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    int nt = threads > 0 ? threads : ncpu > 0 ? (int)ncpu : 1;
+    if (nt > 64)
+        nt = 64;
+    for (int i = 0; i < nt; i++)
+        if (!pthread_create(&th[started], NULL, score_worker, &j))
+            started++;
+    /* Chunks go out in subject order as they become ready. */
+    uint64_t total = 0;
+    for (size_t ci = 0; ci < j.nchunks && !rc; ci++) {
+        pthread_mutex_lock(&j.mu);
+        while (!atomic_load(&j.chunks[ci].ready) && !atomic_load(&j.rc))
+            pthread_cond_wait(&j.cv, &j.mu);
+        pthread_mutex_unlock(&j.mu);
+        if ((rc = atomic_load(&j.rc)))
+            break;
+        struct score_chunk *c = &j.chunks[ci];
+        if (c->len && out(ctx, c->buf, c->len))
+            rc = prb_seterr(env->err, PRB_EIO, "score: cannot write the output");
+        total += c->n;
+        free(c->buf);
+        c->buf = NULL;
+    }
+    if (rc)
+        atomic_store(&j.rc, rc);
+    for (int i = 0; i < started; i++)
+        pthread_join(th[i], NULL);
+    for (size_t ci = 0; ci < j.nchunks; ci++)
+        free(j.chunks[ci].buf);
+    free(j.chunks);
+    pthread_mutex_destroy(&j.mu);
+    pthread_cond_destroy(&j.cv);
+    if (n)
+        *n = total;
+    if (rc && rc != PRB_EIO && !*env->err)
+        prb_seterr(env->err, rc, "score: failed");
+    return rc;
+}

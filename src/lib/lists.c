@@ -1,0 +1,407 @@
+/*
+ * lists.c - black and red lists with due process (DESIGN invariant 4).
+ *
+ * An entry is made when a ground's criteria hold for a subject: it is
+ * noticed at once (a notice goes to the outbox), becomes active only
+ * after the list's hearing period, ends at the ground's maximum duration,
+ * and is lifted when the criteria stop holding (if the list says so) or
+ * withdrawn if they stop before it took effect. An entry that expired
+ * while its criteria still held is not made again until they have first
+ * stopped holding: the maximum duration is a limit, not a pause.
+ *
+ * Entries are kept, ended ones too, keyed by subject, list and first day,
+ * so a subject's copy shows the whole history with dates. A list reads
+ * only the categories its features read, and the policy loader has
+ * checked that every purpose it serves may use them (invariant 3).
+ */
+#include "internal.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ENTRY_LAYOUT 1
+#define ENTRY_HDR 20
+
+enum { END_OPEN = 0, END_LIFTED, END_EXPIRED, END_WITHDRAWN };
+
+struct stored {
+    int end, rearm;
+    int32_t since, active_from, until, ended;
+    char ground[PRB_NAME_MAX];
+};
+
+static void put32(unsigned char *w, int32_t v)
+{
+    memcpy(w, &v, 4);
+}
+
+static int32_t get32(const unsigned char *r)
+{
+    int32_t v;
+    memcpy(&v, r, 4);
+    return v;
+}
+
+static size_t entry_key(unsigned char *k, uint64_t subject, const char *list, int32_t since)
+{
+    size_t n = strlen(list);
+    prb_be64(k, subject);
+    memcpy(k + 8, list, n + 1);
+    uint32_t u = (uint32_t)since ^ 0x80000000u; /* sortable */
+    k[9 + n] = (unsigned char)(u >> 24);
+    k[10 + n] = (unsigned char)(u >> 16);
+    k[11 + n] = (unsigned char)(u >> 8);
+    k[12 + n] = (unsigned char)u;
+    return 13 + n;
+}
+
+static int decode(const MDB_val *v, struct stored *e)
+{
+    const unsigned char *r = v->mv_data;
+    if (v->mv_size < ENTRY_HDR + 1 || r[0] != ENTRY_LAYOUT || r[v->mv_size - 1] != 0 ||
+        v->mv_size - ENTRY_HDR > PRB_NAME_MAX)
+        return PRB_ECORRUPT;
+    e->end = r[1];
+    e->rearm = r[2];
+    e->since = get32(r + 4);
+    e->active_from = get32(r + 8);
+    e->until = get32(r + 12);
+    e->ended = get32(r + 16);
+    memcpy(e->ground, r + ENTRY_HDR, v->mv_size - ENTRY_HDR);
+    return PRB_OK;
+}
+
+static int store(prb_env *env, MDB_txn *txn, uint64_t subject, const char *list,
+                 const struct stored *e)
+{
+    unsigned char k[8 + PRB_NAME_MAX + 5], v[ENTRY_HDR + PRB_NAME_MAX];
+    size_t gl = strlen(e->ground) + 1;
+    v[0] = ENTRY_LAYOUT;
+    v[1] = (unsigned char)e->end;
+    v[2] = (unsigned char)e->rearm;
+    v[3] = 0;
+    put32(v + 4, e->since);
+    put32(v + 8, e->active_from);
+    put32(v + 12, e->until);
+    put32(v + 16, e->ended);
+    memcpy(v + ENTRY_HDR, e->ground, gl);
+    MDB_val mk = {entry_key(k, subject, list, e->since), k}, mv = {ENTRY_HDR + gl, v};
+    int mrc = mdb_put(txn, env->lst, &mk, &mv, 0);
+    return mrc ? prb_mdb_fail(env, mrc, "writing a list entry") : PRB_OK;
+}
+
+/* The latest stored entry of subject on list; PRB_ENOTFOUND if none. */
+static int latest(prb_env *env, MDB_txn *txn, uint64_t subject, const char *list,
+                  struct stored *e)
+{
+    unsigned char k[8 + PRB_NAME_MAX + 5], prefix[8 + PRB_NAME_MAX + 1];
+    size_t pn = entry_key(k, subject, list, INT32_MAX) - 4;
+    MDB_cursor *cur;
+    MDB_val mk = {pn + 4, k}, mv;
+    int mrc, rc = PRB_ENOTFOUND;
+    memcpy(prefix, k, pn);
+    if ((mrc = mdb_cursor_open(txn, env->lst, &cur)))
+        return prb_mdb_fail(env, mrc, "opening a cursor");
+    /* The last key of this (subject, list) is just before the first key
+     * past its largest possible day. */
+    mrc = mdb_cursor_get(cur, &mk, &mv, MDB_SET_RANGE);
+    if (mrc == 0)
+        mrc = mdb_cursor_get(cur, &mk, &mv, MDB_PREV);
+    else if (mrc == MDB_NOTFOUND)
+        mrc = mdb_cursor_get(cur, &mk, &mv, MDB_LAST);
+    if (mrc == 0 && mk.mv_size == pn + 4 && !memcmp(mk.mv_data, prefix, pn))
+        rc = decode(&mv, e);
+    else if (mrc && mrc != MDB_NOTFOUND)
+        rc = prb_mdb_fail(env, mrc, "reading a list entry");
+    mdb_cursor_close(cur);
+    return rc;
+}
+
+static int state_of(const struct stored *e, int32_t today)
+{
+    if (e->end == END_LIFTED)
+        return PRB_LS_LIFTED;
+    if (e->end == END_EXPIRED)
+        return PRB_LS_EXPIRED;
+    if (e->end == END_WITHDRAWN)
+        return PRB_LS_WITHDRAWN;
+    return today >= e->active_from ? PRB_LS_ACTIVE : PRB_LS_NOTICED;
+}
+
+int prb_lists_entry(prb_env *env, MDB_txn *txn, uint64_t subject, int l, int32_t today,
+                    prb_entry *out)
+{
+    struct stored e;
+    int rc = latest(env, txn, subject, env->policy->lists[l].name, &e);
+    memset(out, 0, sizeof *out);
+    if (rc == PRB_ENOTFOUND)
+        return PRB_OK;
+    if (rc)
+        return rc;
+    out->state = state_of(&e, today);
+    out->since = e.since;
+    out->active_from = e.active_from;
+    out->until = e.until;
+    out->ended = e.ended;
+    snprintf(out->ground, sizeof out->ground, "%s", e.ground);
+    return PRB_OK;
+}
+
+/* The first ground whose every criterion holds, or -1. */
+static int ground_holding(const prb_listdef *l, const prb_value *vals)
+{
+    for (size_t g = 0; g < l->ngrounds; g++) {
+        const prb_ground *gr = &l->grounds[g];
+        size_t k;
+        for (k = 0; k < gr->ncrit; k++) {
+            const prb_value *v = &vals[gr->crit_feature[k]];
+            const prb_cond *c = &gr->crit[k];
+            if (!v->present || (c->has_min && v->num < c->min) ||
+                (c->has_max && v->num >= c->max))
+                break;
+        }
+        if (k == gr->ncrit)
+            return (int)g;
+    }
+    return -1;
+}
+
+static int refresh_one(prb_env *env, MDB_txn *txn, const prb_file *f, int l, const prb_value *vals,
+                       int32_t today)
+{
+    const prb_listdef *ld = &env->policy->lists[l];
+    uint64_t subject = prb_file_subject(f);
+    struct stored e;
+    int g = ground_holding(ld, vals);
+    int rc = latest(env, txn, subject, ld->name, &e);
+    if (rc && rc != PRB_ENOTFOUND)
+        return rc;
+    int have = rc == PRB_OK;
+    if (have && e.end == END_OPEN) {
+        if (today >= e.until) {
+            e.end = END_EXPIRED;
+            e.ended = e.until;
+            e.rearm = g < 0;
+        } else if (g < 0 && today < e.active_from) {
+            e.end = END_WITHDRAWN;
+            e.ended = today;
+        } else if (g < 0 && ld->auto_leave) {
+            e.end = END_LIFTED;
+            e.ended = today;
+        } else {
+            return PRB_OK;
+        }
+        if ((rc = store(env, txn, subject, ld->name, &e)))
+            return rc;
+        if (e.end != END_WITHDRAWN || ld->type == PRB_BLACK) {
+            char text[256];
+            snprintf(text, sizeof text, "Your entry on the list %s has ended (%s).", ld->name,
+                     e.end == END_EXPIRED ? "its maximum duration has run"
+                     : e.end == END_LIFTED ? "the grounds for it no longer hold"
+                                           : "the grounds stopped holding before it took effect");
+            if ((rc = prb_notice_add(env, txn, subject, "list_exit", ld->name, text, today)))
+                return rc;
+        }
+        return PRB_OK;
+    }
+    if (have && e.end == END_EXPIRED && !e.rearm && ld->type == PRB_BLACK) {
+        if (g >= 0)
+            return PRB_OK;
+        e.rearm = 1; /* the criteria stopped: a new entry may be made later */
+        return store(env, txn, subject, ld->name, &e);
+    }
+    if (g < 0 || (have && e.since == today))
+        return PRB_OK;
+    memset(&e, 0, sizeof e);
+    e.end = END_OPEN;
+    e.since = today;
+    e.active_from = today + ld->hearing_days;
+    e.until = e.active_from + ld->grounds[g].max_days;
+    e.ended = PRB_NO_DATE;
+    snprintf(e.ground, sizeof e.ground, "%s", ld->grounds[g].name);
+    if ((rc = store(env, txn, subject, ld->name, &e)))
+        return rc;
+    char text[512], d[11];
+    prb_date_format(e.active_from, d);
+    snprintf(text, sizeof text,
+             "You are to be entered on the %s list %s (ground: %s). The entry takes effect on %s "
+             "unless the grounds stop holding; you may dispute the records it rests on before then.",
+             ld->type == PRB_BLACK ? "black" : "red", ld->name, e.ground, d);
+    return prb_notice_add(env, txn, subject, "list_entry", ld->name, text, today);
+}
+
+int prb_lists_refresh(prb_env *env, MDB_txn *txn, const prb_file *f, int32_t today)
+{
+    const prb_policy *p = env->policy;
+    prb_value *vals;
+    int rc = PRB_OK;
+    if (!p->nlists)
+        return PRB_OK;
+    if (!(vals = calloc(p->nfeatures + 1, sizeof *vals)))
+        return prb_seterr(env->err, PRB_ENOMEM, "out of memory");
+    for (size_t l = 0; !rc && l < p->nlists; l++) {
+        const prb_listdef *ld = &p->lists[l];
+        if (!(ld->kinds >> prb_file_kind(f) & 1))
+            continue;
+        /* Each list sees only its own categories. */
+        prb_features(p, ld->categories, f, NULL, 0, today, NULL, vals, NULL);
+        rc = refresh_one(env, txn, f, (int)l, vals, today);
+    }
+    free(vals);
+    return rc;
+}
+
+int prb_notice_add(prb_env *env, MDB_txn *txn, uint64_t subject, const char *kind,
+                   const char *about, const char *text, int32_t today)
+{
+    MDB_cursor *cur;
+    MDB_val k, v;
+    unsigned char key[8];
+    uint64_t next = 1;
+    char day[11], *json;
+    int mrc = mdb_cursor_open(txn, env->outbox, &cur);
+    if (mrc)
+        return prb_mdb_fail(env, mrc, "opening the outbox");
+    if ((mrc = mdb_cursor_get(cur, &k, &v, MDB_LAST)) == 0 && k.mv_size == 8)
+        next = prb_get_be64(k.mv_data) + 1;
+    mdb_cursor_close(cur);
+    if (mrc && mrc != MDB_NOTFOUND)
+        return prb_mdb_fail(env, mrc, "reading the outbox");
+    prb_date_format(today, day);
+    json_t *o = json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:b}", "notice", (json_int_t)next,
+                          "subject", (json_int_t)subject, "kind", kind, "about", about, "text",
+                          text, "created", day, "delivered", 0);
+    if (!o || !(json = json_dumps(o, JSON_COMPACT))) {
+        json_decref(o);
+        return prb_seterr(env->err, PRB_ENOMEM, "out of memory");
+    }
+    json_decref(o);
+    prb_be64(key, next);
+    MDB_val mk = {8, key}, mv = {strlen(json), json};
+    mrc = mdb_put(txn, env->outbox, &mk, &mv, MDB_APPEND);
+    free(json);
+    return mrc ? prb_mdb_fail(env, mrc, "writing a notice") : PRB_OK;
+}
+
+/* -------------------------------------------------------- whole register */
+
+int prb_lists_refresh_all(prb_env *env, uint64_t *changed)
+{
+    MDB_txn *txn;
+    MDB_stat before, after;
+    prb_file *f = NULL;
+    uint64_t subjects = 0;
+    int32_t today = prb_today(env);
+    int rc, mrc;
+    if (!env->policy->nlists) {
+        if (changed)
+            *changed = 0;
+        return PRB_OK;
+    }
+    if ((rc = prb_count(env, &subjects, NULL)))
+        return rc;
+    if ((mrc = mdb_txn_begin(env->mdb, NULL, 0, &txn)))
+        return prb_mdb_fail(env, mrc, "starting the refresh");
+    mdb_stat(txn, env->outbox, &before);
+    for (uint64_t s = 1; s <= subjects; s++) {
+        if ((rc = prb_file_load(env, txn, s, &f)) || (rc = prb_lists_refresh(env, txn, f, today)))
+            break;
+    }
+    prb_file_free(f);
+    if (rc) {
+        mdb_txn_abort(txn);
+        return rc;
+    }
+    mdb_stat(txn, env->outbox, &after);
+    if ((mrc = mdb_txn_commit(txn)))
+        return prb_mdb_fail(env, mrc, "committing the refresh");
+    /* Every change of an entry sends one notice. */
+    if (changed)
+        *changed = after.ms_entries - before.ms_entries;
+    return PRB_OK;
+}
+
+static json_t *entry_json(const struct stored *e, int32_t today)
+{
+    static const char *const st[] = {"none", "noticed", "active", "lifted", "expired",
+                                     "withdrawn"};
+    char a[11], b[11], c[11], d[11];
+    prb_date_format(e->since, a);
+    prb_date_format(e->active_from, b);
+    prb_date_format(e->until, c);
+    prb_date_format(e->ended, d);
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o}", "state", st[state_of(e, today)], "ground",
+                     e->ground, "noticed", a, "effective_from", b, "until", c, "ended",
+                     e->end == END_OPEN ? json_null() : json_string(d));
+}
+
+/* Members of one list: a walk of lst, which is ordered by subject. */
+static int list_members(prb_env *env, MDB_txn *txn, const prb_listdef *l, json_t *members)
+{
+    MDB_cursor *cur;
+    MDB_val k, v;
+    int32_t today = prb_today(env);
+    size_t ln = strlen(l->name);
+    int mrc = mdb_cursor_open(txn, env->lst, &cur);
+    if (mrc)
+        return prb_mdb_fail(env, mrc, "opening a cursor");
+    for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0;
+         mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        const unsigned char *kb = k.mv_data;
+        struct stored e;
+        if (k.mv_size != 13 + ln || memcmp(kb + 8, l->name, ln + 1) || decode(&v, &e))
+            continue;
+        uint64_t subject = prb_get_be64(kb);
+        unsigned char hk[PRB_RECKEY_LEN];
+        MDB_val sk = {PRB_RECKEY_LEN, hk}, sv;
+        prb_subject s;
+        char buf[PRB_MAX_IDENTS * 256];
+        prb_reckey(hk, subject << PRB_RSEQ_BITS, 0);
+        if (mdb_get(txn, env->rec, &sk, &sv) ||
+            prb_subject_decode(sv.mv_data, sv.mv_size, &s, buf, sizeof buf))
+            continue;
+        json_t *m = entry_json(&e, today);
+        json_object_set_new(m, "subject", json_string(s.nidents ? s.idents[0] : "?"));
+        json_array_append_new(members, m);
+    }
+    mdb_cursor_close(cur);
+    return mrc == MDB_NOTFOUND ? PRB_OK : prb_mdb_fail(env, mrc, "reading list entries");
+}
+
+int prb_lists_json(prb_env *env, const char *name, char **out)
+{
+    const prb_policy *p = env->policy;
+    MDB_txn *txn;
+    json_t *root = json_array();
+    int rc = PRB_OK, mrc, found = 0;
+    *out = NULL;
+    if (!root)
+        return prb_seterr(env->err, PRB_ENOMEM, "out of memory");
+    if ((mrc = mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &txn))) {
+        json_decref(root);
+        return prb_mdb_fail(env, mrc, "starting a read");
+    }
+    for (size_t i = 0; i < p->nlists && !rc; i++) {
+        const prb_listdef *l = &p->lists[i];
+        if (name && strcmp(name, l->name))
+            continue;
+        found = 1;
+        json_t *members = json_array();
+        rc = list_members(env, txn, l, members);
+        json_array_append_new(
+            root, json_pack("{s:s, s:s, s:s?, s:s, s:i, s:b, s:o}", "list", l->name, "type",
+                            l->type == PRB_BLACK ? "black" : "red", "description", l->description,
+                            "publication", l->public_list ? "public" : "purpose", "hearing_days",
+                            l->hearing_days, "leave_when_criteria_stop", l->auto_leave, "members",
+                            members));
+    }
+    mdb_txn_abort(txn);
+    if (!rc && name && !found)
+        rc = prb_seterr(env->err, PRB_ENOTFOUND, "no list named '%s' in the policy", name);
+    if (!rc && !(*out = json_dumps(root, JSON_INDENT(2))))
+        rc = prb_seterr(env->err, PRB_ENOMEM, "out of memory");
+    json_decref(root);
+    return rc;
+}

@@ -1,0 +1,189 @@
+/*
+ * scoring.c - scorecards as the register holds them: imported PMML models
+ * stored in meta under "scorecard:NAME", and scoring a vector of feature
+ * values given directly, so an operator can check an imported model
+ * against the tool it came from.
+ */
+#include "internal.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int feature_kind(void *ctx, const char *name)
+{
+    return prb_policy_feature(ctx, name) >= 0 ? PRB_FIELD_NUMERIC : 0;
+}
+
+static int read_file(prb_env *env, const char *path, char **buf, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    long n;
+    if (!f)
+        return prb_seterr(env->err, PRB_EIO, "%s: cannot open: %m", path);
+    if (fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0 || n > (16 << 20) || fseek(f, 0, SEEK_SET)) {
+        fclose(f);
+        return prb_seterr(env->err, PRB_EINVAL, "%s: not a readable file of at most 16 MiB",
+                          path);
+    }
+    *buf = malloc((size_t)n + 1);
+    if (!*buf || fread(*buf, 1, (size_t)n, f) != (size_t)n) {
+        fclose(f);
+        free(*buf);
+        return prb_seterr(env->err, PRB_EIO, "%s: read error", path);
+    }
+    fclose(f);
+    (*buf)[n] = 0;
+    *len = (size_t)n;
+    return PRB_OK;
+}
+
+static int policy_scorecard(const prb_policy *p, const char *name)
+{
+    for (size_t i = 0; i < p->nscorecards; i++)
+        if (!strcmp(p->scorecards[i]->name, name))
+            return (int)i;
+    return -1;
+}
+
+int prb_scorecard_import(prb_env *env, const char *name, const char *path)
+{
+    char *buf = NULL, err[PRB_ERRMSG_MAX / 2], key[PRB_NAME_MAX + 16], term[64];
+    size_t len = 0;
+    prb_scorecard *sc = NULL;
+    MDB_txn *txn;
+    int rc, mrc;
+    const char *cls = prb_refused_class(name, term, sizeof term);
+    if (cls)
+        return prb_seterr(env->err, PRB_EREFUSED, "scorecard name '%s' is refused: '%s' is %s",
+                          name, term, cls);
+    if (strlen(name) >= PRB_NAME_MAX || !*name)
+        return prb_seterr(env->err, PRB_EINVAL, "scorecard name must be 1-63 characters");
+    if (policy_scorecard(env->policy, name) >= 0)
+        return prb_seterr(env->err, PRB_EEXIST, "the policy already has a scorecard '%s'", name);
+    if ((rc = read_file(env, path, &buf, &len)))
+        return rc;
+    rc = prb_sc_from_pmml(name, buf, len, feature_kind, env->policy, &sc, err, sizeof err);
+    prb_sc_free(sc);
+    if (rc) {
+        free(buf);
+        return prb_seterr(env->err, rc, "%s: %s", path, err);
+    }
+    snprintf(key, sizeof key, "scorecard:%s", name);
+    MDB_val k = {strlen(key), key}, v = {len, buf};
+    if ((mrc = mdb_txn_begin(env->mdb, NULL, 0, &txn))) {
+        free(buf);
+        return prb_mdb_fail(env, mrc, "starting the import");
+    }
+    mrc = mdb_put(txn, env->meta, &k, &v, MDB_NOOVERWRITE);
+    free(buf);
+    if (mrc == MDB_KEYEXIST) {
+        mdb_txn_abort(txn);
+        return prb_seterr(env->err, PRB_EEXIST, "a scorecard '%s' was imported before", name);
+    }
+    if (mrc || (mrc = mdb_txn_commit(txn))) {
+        if (mrc != MDB_KEYEXIST)
+            mdb_txn_abort(txn);
+        return prb_mdb_fail(env, mrc, "storing the scorecard");
+    }
+    return PRB_OK;
+}
+
+/* The named scorecard: the policy's, or an imported one (owned by *own). */
+static int find_scorecard(prb_env *env, const char *name, const prb_scorecard **sc,
+                          prb_scorecard **own)
+{
+    char key[PRB_NAME_MAX + 16], err[PRB_ERRMSG_MAX / 2];
+    MDB_txn *txn;
+    MDB_val k, v;
+    int i = policy_scorecard(env->policy, name), mrc, rc;
+    *own = NULL;
+    if (i >= 0) {
+        *sc = env->policy->scorecards[i];
+        return PRB_OK;
+    }
+    snprintf(key, sizeof key, "scorecard:%s", name);
+    k.mv_size = strlen(key);
+    k.mv_data = key;
+    if ((mrc = mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &txn)))
+        return prb_mdb_fail(env, mrc, "starting a read");
+    if ((mrc = mdb_get(txn, env->meta, &k, &v))) {
+        mdb_txn_abort(txn);
+        return mrc == MDB_NOTFOUND
+                   ? prb_seterr(env->err, PRB_ENOTFOUND, "no scorecard named '%s'", name)
+                   : prb_mdb_fail(env, mrc, "reading a scorecard");
+    }
+    rc = prb_sc_from_pmml(name, v.mv_data, v.mv_size, feature_kind, env->policy, own, err,
+                          sizeof err);
+    mdb_txn_abort(txn);
+    if (rc)
+        return prb_seterr(env->err, rc, "stored scorecard %s: %s", name, err);
+    *sc = *own;
+    return PRB_OK;
+}
+
+int prb_scorecard_eval(prb_env *env, const char *name, const char *input, char **out)
+{
+    const prb_scorecard *sc = NULL;
+    prb_scorecard *own = NULL;
+    prb_value vals[256];
+    prb_score res;
+    json_error_t jerr;
+    json_t *in = NULL, *o = NULL, *reasons;
+    char err[256];
+    int rc;
+    *out = NULL;
+    if ((rc = find_scorecard(env, name, &sc, &own)))
+        return rc;
+    if (!(in = json_loads(input, JSON_REJECT_DUPLICATES, &jerr)) || !json_is_object(in)) {
+        rc = prb_seterr(env->err, PRB_EINVAL, "--input: %s", in ? "must be a JSON object"
+                                                                 : jerr.text);
+        goto out;
+    }
+    const char *key;
+    json_t *v;
+    json_object_foreach(in, key, v)
+    {
+        size_t i;
+        for (i = 0; i < sc->nfields && strcmp(sc->fields[i], key); i++)
+            ;
+        if (i == sc->nfields) {
+            rc = prb_seterr(env->err, PRB_EINVAL, "--input: '%s' is not a field of scorecard %s",
+                            key, name);
+            goto out;
+        }
+    }
+    for (size_t i = 0; i < sc->nfields && i < 256; i++) {
+        json_t *x = json_object_get(in, sc->fields[i]);
+        vals[i].present = x && !json_is_null(x);
+        vals[i].num = json_is_number(x) ? json_number_value(x) : 0;
+        vals[i].str = json_is_string(x) ? json_string_value(x) : NULL;
+        if (vals[i].present && !json_is_number(x) && !json_is_string(x)) {
+            rc = prb_seterr(env->err, PRB_EINVAL, "--input: '%s' must be a number, a string or "
+                                                  "null", sc->fields[i]);
+            goto out;
+        }
+    }
+    if ((rc = prb_sc_eval(sc, vals, &res, err, sizeof err))) {
+        rc = prb_seterr(env->err, rc, "scorecard %s: %s", name, err);
+        goto out;
+    }
+    reasons = json_array();
+    for (size_t i = 0; i < res.nreasons; i++)
+        json_array_append_new(reasons, json_pack("{s:s, s:s?, s:s, s:f}", "code",
+                                                 res.reasons[i].code, "text", res.reasons[i].text,
+                                                 "feature", res.reasons[i].feature, "points",
+                                                 res.reasons[i].points_lost));
+    o = json_pack("{s:s, s:f, s:o}", "scorecard", name, "score", res.score, "reasons", reasons);
+    double odds;
+    if (o && prb_sc_odds(sc, res.score, &odds) == 0)
+        json_object_set_new(o, "odds", json_real(odds));
+    if (!o || !(*out = json_dumps(o, JSON_INDENT(2) | JSON_REAL_PRECISION(12))))
+        rc = prb_seterr(env->err, PRB_ENOMEM, "out of memory");
+out:
+    json_decref(in);
+    json_decref(o);
+    prb_sc_free(own);
+    return rc;
+}

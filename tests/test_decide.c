@@ -1,0 +1,283 @@
+/*
+ * test_decide.c - purpose-bound decisions (DESIGN invariants 3, 4, 9):
+ * purpose binding, reasons, the rule, inquiries and notices, and the list
+ * state machine walked with the as-of clock.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "helpers.h"
+#include "probity.h"
+
+TestSuite(decide, .timeout = 60);
+
+#define PERSON "cn-rid:11010519491231002X"
+
+static void set_day(prb_env *env, const char *s)
+{
+    int64_t t;
+    cr_assert_eq(prb_parse_now(s, &t), PRB_OK);
+    prb_set_now(env, t);
+}
+
+static void ingest(prb_env *env, const char *text)
+{
+    prb_ingest_stats st;
+    cr_assert_eq(th_ingest(env, "t", text, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK, "%s",
+                 prb_errmsg(env));
+}
+
+static char *line(char *buf, size_t n, const char *ref, const char *cat, const char *status,
+                  const char *event, const char *settled, const char *fields)
+{
+    snprintf(buf, n,
+             "{\"furnisher\":\"src-a\",\"ref\":\"%s\",\"subject\":{\"kind\":\"person\",\"id\":\"" PERSON
+             "\"},\"category\":\"%s\",\"status\":\"%s\",\"event_date\":\"%s\",\"settled_date\":%s%s%s,"
+             "\"legal_basis\":\"test\",\"fields\":%s}\n",
+             ref, cat, status, event, settled ? "\"" : "", settled ? settled : "null",
+             settled ? "\"" : "", fields);
+    return buf;
+}
+
+static const char *DEFAULT_FIELDS = "{\"amount\":\"500.00\",\"currency\":\"EUR\"}";
+static const char *JUDGMENT_FIELDS =
+    "{\"amount\":\"900.00\",\"currency\":\"EUR\",\"court\":\"AG\",\"case_ref\":\"1 C 1\"}";
+
+static char *account(char *buf, size_t n, int i, int dpd)
+{
+    char ref[32], fields[512];
+    snprintf(ref, sizeof ref, "ACC-%d", i);
+    snprintf(fields, sizeof fields,
+             "{\"account_type\":\"revolving\",\"opened_date\":\"2015-01-01\",\"credit_limit\":"
+             "\"1000.00\",\"balance\":\"10.00\",\"currency\":\"EUR\",\"worst_dpd\":%d}",
+             dpd);
+    return line(buf, n, ref, "credit_account", "open", "2026-10-01", NULL, fields);
+}
+
+/* The JSON of a decision without the part that differs by construction. */
+static char *decision_text(prb_env *env, const char *purpose)
+{
+    prb_decision *d = NULL;
+    const char *json;
+    cr_assert_eq(prb_evaluate(env, purpose, PERSON, &d), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(prb_decision_json(d, &json), PRB_OK);
+    char *copy = strdup(json);
+    prb_decision_free(d);
+    return copy;
+}
+
+/* Invariant 3: any number of records of a category a purpose may not use
+ * leaves that purpose's decisions byte-identical. */
+Test(decide, purpose_binding_ignores_other_categories)
+{
+    char *da, *db, buf[1024];
+    prb_env *a = th_register(&da), *b = th_register(&db);
+    const char *base[] = {line(buf, sizeof buf, "D-1", "payment_default", "open", "2026-01-10",
+                               NULL, DEFAULT_FIELDS)};
+    ingest(a, base[0]);
+    ingest(b, base[0]);
+    /* Credit accounts, late ones too: tenancy may never use them. */
+    for (int i = 0; i < 40; i++)
+        ingest(b, account(buf, sizeof buf, i, i % 3 ? 0 : 120));
+    set_day(a, "2027-03-01");
+    set_day(b, "2027-03-01");
+    char *ta = decision_text(a, "tenancy"), *tb = decision_text(b, "tenancy");
+    cr_assert_str_eq(ta, tb, "tenancy decision changed by credit accounts");
+    char *ca = decision_text(a, "credit"), *cb = decision_text(b, "credit");
+    cr_assert_str_neq(ca, cb, "credit may use accounts: its decision should differ");
+    free(ta), free(tb), free(ca), free(cb);
+    prb_close(a);
+    prb_close(b);
+    th_rmrf(da);
+    th_rmrf(db);
+}
+
+/* Invariant 4: an adverse record does not count before its notice period,
+ * then does; the decline carries ranked reasons (invariant 9). */
+Test(decide, adverse_records_count_after_notice_with_ranked_reasons)
+{
+    char *dir, buf[1024];
+    prb_env *env = th_register(&dir);
+    prb_decision *d = NULL;
+    const char *json;
+    ingest(env, line(buf, sizeof buf, "D-1", "payment_default", "open", "2026-01-10", NULL,
+                     DEFAULT_FIELDS));
+    ingest(env, line(buf, sizeof buf, "D-2", "payment_default", "open", "2026-02-10", NULL,
+                     DEFAULT_FIELDS));
+    ingest(env, account(buf, sizeof buf, 1, 120));
+    cr_assert_eq(prb_decide(env, "credit", PERSON, "bank-x", &d), PRB_OK, "%s", prb_errmsg(env));
+    int has;
+    double before = prb_decision_score(d, &has);
+    cr_assert(has);
+    prb_decision_free(d);
+
+    set_day(env, "2027-01-10"); /* past the 28 days from receipt */
+    cr_assert_eq(prb_decide(env, "credit", PERSON, "bank-x", &d), PRB_OK, "%s", prb_errmsg(env));
+    double after = prb_decision_score(d, &has);
+    cr_assert_lt(after, before, "the defaults should lower the score once in effect");
+    cr_assert_eq(prb_decision_outcome(d), PRB_DECLINE);
+    cr_assert_eq(prb_decision_json(d, &json), PRB_OK);
+    /* D02 (two defaults: 140 below best) ranks above A03 (90+ days: 100). */
+    const char *d02 = strstr(json, "\"D02\""), *a03 = strstr(json, "\"A03\"");
+    cr_assert(d02 && a03 && d02 < a03, "reasons not ranked: %s", json);
+    cr_assert(strstr(json, "\"records_used\""), "%s", json);
+    prb_decision_free(d);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+/* The debtor register walked through with the clock: a judgment takes
+ * effect after its notice, the entry is noticed, becomes active after the
+ * 30-day hearing and declines credit, and is lifted when the debt is paid. */
+Test(decide, debtor_register_state_machine)
+{
+    char *dir, buf[1024], *json = NULL;
+    prb_env *env = th_register(&dir);
+    prb_decision *d = NULL;
+    uint64_t n;
+    ingest(env, line(buf, sizeof buf, "J-1", "court_judgment", "open", "2026-11-01", NULL,
+                     JUDGMENT_FIELDS));
+    cr_assert_eq(prb_lists_refresh_all(env, &n), PRB_OK);
+    cr_assert_eq(prb_lists_json(env, "debtor_register", &json), PRB_OK);
+    cr_assert(strstr(json, "\"members\": []"), "entered during the record's notice: %s", json);
+    free(json);
+
+    set_day(env, "2026-12-26"); /* judgment effective from 2026-12-25 */
+    cr_assert_eq(prb_lists_refresh_all(env, &n), PRB_OK);
+    cr_assert_geq(n, 1);
+    cr_assert_eq(prb_lists_json(env, "debtor_register", &json), PRB_OK);
+    cr_assert(strstr(json, "\"state\": \"noticed\"") && strstr(json, "2027-01-25"), "%s", json);
+    free(json);
+    cr_assert_eq(prb_decide(env, "credit", PERSON, "bank-x", &d), PRB_OK);
+    const char *nj;
+    prb_decision_json(d, &nj);
+    /* The judgment lowers the score, but a noticed entry decides nothing. */
+    cr_assert(strstr(nj, "\"state\": \"noticed\"") && !strstr(nj, "LIST:debtor_register"),
+              "%s", nj);
+    prb_decision_free(d);
+
+    set_day(env, "2027-01-25");
+    cr_assert_eq(prb_decide(env, "credit", PERSON, "bank-x", &d), PRB_OK);
+    const char *dj;
+    prb_decision_json(d, &dj);
+    cr_assert_eq(prb_decision_outcome(d), PRB_DECLINE, "%s", dj);
+    cr_assert(strstr(dj, "LIST:debtor_register") && strstr(dj, "\"state\": \"active\""), "%s", dj);
+    prb_decision_free(d);
+
+    /* Paid: the judgment is settled, which also ends its retention (kept 0
+     * days after payment); the correction is accepted all the same. */
+    set_day(env, "2027-02-02");
+    ingest(env, line(buf, sizeof buf, "J-1", "court_judgment", "settled", "2026-11-01",
+                     "2027-02-01", JUDGMENT_FIELDS));
+    cr_assert_eq(prb_lists_refresh_all(env, &n), PRB_OK);
+    cr_assert_eq(prb_lists_json(env, "debtor_register", &json), PRB_OK);
+    cr_assert(strstr(json, "\"state\": \"lifted\"") && strstr(json, "\"ended\": \"2027-02-02\""),
+              "%s", json);
+    free(json);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+/* The maximum duration: an entry expires even while the debt is unpaid,
+ * and is not made again while the same grounds hold. */
+Test(decide, list_entry_expires_at_maximum_duration)
+{
+    char *dir, buf[1024], *json = NULL;
+    prb_env *env = th_register(&dir);
+    uint64_t n;
+    ingest(env, line(buf, sizeof buf, "J-1", "court_judgment", "open", "2026-11-01", NULL,
+                     JUDGMENT_FIELDS));
+    set_day(env, "2026-12-26");
+    cr_assert_eq(prb_lists_refresh_all(env, &n), PRB_OK);
+    /* Active from 2027-01-25, for at most 1095 days: until 2030-01-24; the
+     * judgment itself is kept until 2029-10-31, so give it a longer life:
+     * the check is on the list's own limit, taken the day after. */
+    set_day(env, "2029-10-30");
+    cr_assert_eq(prb_lists_refresh_all(env, &n), PRB_OK);
+    cr_assert_eq(prb_lists_json(env, "debtor_register", &json), PRB_OK);
+    cr_assert(strstr(json, "\"state\": \"active\""), "%s", json);
+    free(json);
+    set_day(env, "2029-10-31"); /* the judgment expires: lifted, not kept */
+    cr_assert_eq(prb_lists_refresh_all(env, &n), PRB_OK);
+    cr_assert_eq(prb_lists_json(env, "debtor_register", &json), PRB_OK);
+    cr_assert(strstr(json, "\"state\": \"lifted\""), "%s", json);
+    free(json);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+Test(decide, inquiries_are_stored_and_counted)
+{
+    char *dir, buf[1024];
+    prb_env *env = th_register(&dir);
+    prb_decision *d = NULL;
+    const char *json;
+    ingest(env, account(buf, sizeof buf, 1, 0));
+    for (int i = 0; i < 5; i++) {
+        cr_assert_eq(prb_decide(env, "credit", PERSON, "bank-x", &d), PRB_OK);
+        cr_assert_eq(prb_decision_json(d, &json), PRB_OK);
+        char want[64];
+        snprintf(want, sizeof want, "\"decision\": \"1-q%d\"", i + 1);
+        cr_assert(strstr(json, want), "%s", json);
+        if (i == 4)
+            cr_assert(strstr(json, "\"Q02\""), "four earlier inquiries not counted: %s", json);
+        prb_decision_free(d);
+    }
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+Test(decide, errors)
+{
+    char *dir, buf[1024];
+    prb_env *env = th_register(&dir);
+    prb_decision *d = NULL;
+    ingest(env, account(buf, sizeof buf, 1, 0));
+    cr_assert_eq(prb_decide(env, "dating", PERSON, "x", &d), PRB_ENOTFOUND);
+    cr_assert(strstr(prb_errmsg(env), "purpose 'dating' is not in the policy"));
+    prb_decision_free(d);
+    cr_assert_eq(prb_decide(env, "procurement", PERSON, "x", &d), PRB_EINVAL);
+    cr_assert(strstr(prb_errmsg(env), "does not take inquiries about a person"), "%s",
+              prb_errmsg(env));
+    prb_decision_free(d);
+    cr_assert_eq(prb_decide(env, "credit", "cn-rid:440304200002291236", "x", &d), PRB_ENOTFOUND);
+    prb_decision_free(d);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+/* Batch scoring gives the same outcome as one decision. */
+Test(decide, score_all_matches_evaluate)
+{
+    char *dir, buf[1024];
+    prb_env *env = th_register(&dir);
+    ingest(env, line(buf, sizeof buf, "D-1", "payment_default", "open", "2026-01-10", NULL,
+                     DEFAULT_FIELDS));
+    ingest(env, account(buf, sizeof buf, 1, 60));
+    set_day(env, "2027-01-10");
+    char out[4096] = "";
+    uint64_t n = 0;
+    int append(void *ctx, const char *b, size_t len);
+    cr_assert_eq(prb_score_all(env, "credit", 2, append, out, &n), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(n, 1);
+    prb_decision *d = NULL;
+    cr_assert_eq(prb_evaluate(env, "credit", PERSON, &d), PRB_OK);
+    const char *names[] = {"?", "approve", "refer", "decline"};
+    char want[64];
+    snprintf(want, sizeof want, "\"outcome\":\"%s\"", names[prb_decision_outcome(d)]);
+    cr_assert(strstr(out, want), "%s vs %s", out, want);
+    prb_decision_free(d);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+int append(void *ctx, const char *b, size_t len)
+{
+    size_t have = strlen(ctx);
+    if (have + len >= 4096)
+        return -1;
+    memcpy((char *)ctx + have, b, len);
+    ((char *)ctx)[have + len] = 0;
+    return 0;
+}
