@@ -303,6 +303,10 @@ double prb_decision_score(const prb_decision *d, int *has_score);
 int prb_decision_json(prb_decision *d, const char **json);
 void prb_decision_free(prb_decision *d);
 
+/* Every inquiry about the subject identifier names, oldest first, as a
+ * JSON array of the decisions given (free() *json). */
+int prb_inquiries_json(prb_env *env, const char *identifier, char **json);
+
 /* Computes the current decision of every subject for purpose, on threads
  * threads (0: one per core), writing one JSON object per line to out in
  * subject order. These are not inquiries: nothing is stored. *n gets the

@@ -213,6 +213,10 @@ Test(cli, decide_score_lists_and_scorecards)
     cr_assert_eq(r.status, 0, "%s", r.err);
     cr_assert(strstr(r.out, "\"decision\": \"1-q1\"") && strstr(r.out, "\"outcome\""), "%s",
               r.out);
+    snprintf(args, sizeof args, "subject reg %s", id);
+    run(&r, dir, NULL, args);
+    cr_assert(strstr(r.out, "\"inquiries\"") && strstr(r.out, "\"requester\": \"bank-a\""),
+              "the inquiry is not in the subject's file: %s", r.out);
     snprintf(args, sizeof args, "decide reg --purpose procurement --subject %s --requester x", id);
     run(&r, dir, NULL, args);
     cr_assert_eq(r.status, 2, "%s", r.err);

@@ -3,7 +3,9 @@
  */
 #include "cli.h"
 
+#include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 int cmd_subject(int argc, char **argv)
 {
@@ -28,7 +30,26 @@ int cmd_subject(int argc, char **argv)
         rc = cli_fail(rc, "out of memory");
         goto out;
     }
-    puts(json);
+    /* The file and every inquiry about the subject, as one document. */
+    char *inq = NULL;
+    if ((rc = prb_inquiries_json(env, a.pos[1], &inq))) {
+        rc = cli_fail(rc, prb_errmsg(env));
+        goto out;
+    }
+    json_t *doc = json_loads(json, 0, NULL), *arr = json_loads(inq, 0, NULL);
+    free(inq);
+    char *text = NULL;
+    if (doc && arr && !json_object_set_new(doc, "inquiries", arr))
+        text = json_dumps(doc, JSON_INDENT(2));
+    else
+        json_decref(arr);
+    json_decref(doc);
+    if (!text) {
+        rc = cli_fail(PRB_ENOMEM, "out of memory");
+        goto out;
+    }
+    puts(text);
+    free(text);
 out:
     prb_file_free(f);
     prb_close(env);

@@ -660,3 +660,64 @@ int prb_score_all(prb_env *env, const char *purpose, int threads, prb_write_fn o
         prb_seterr(env->err, rc, "score: failed");
     return rc;
 }
+
+/* ------------------------------------------------------------- inquiries */
+
+int prb_inquiries_json(prb_env *env, const char *identifier, char **out)
+{
+    char canon[PRB_IDENT_MAX];
+    unsigned char ikey[PRB_IDENT_KEY_MAX], k0[12];
+    int scheme, mrc, rc = PRB_OK;
+    MDB_txn *txn;
+    MDB_cursor *cur = NULL;
+    json_t *arr = json_array();
+    *out = NULL;
+    if (!arr)
+        return prb_seterr(env->err, PRB_ENOMEM, "out of memory");
+    if (prb_ident_normalize(identifier, strlen(identifier), canon, sizeof canon, &scheme)) {
+        json_decref(arr);
+        return prb_seterr(env->err, PRB_EINVAL, "%s", canon);
+    }
+    if ((mrc = mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &txn))) {
+        json_decref(arr);
+        return prb_mdb_fail(env, mrc, "starting a read");
+    }
+    MDB_val k = {prb_ident_key(ikey, canon, strlen(canon)), ikey}, v;
+    if ((mrc = mdb_get(txn, env->ident, &k, &v))) {
+        rc = mrc == MDB_NOTFOUND
+                 ? prb_seterr(env->err, PRB_ENOTFOUND, "%s: no subject has this identifier", canon)
+                 : prb_mdb_fail(env, mrc, "looking up an identifier");
+        goto out;
+    }
+    uint64_t subject = prb_get_be64(v.mv_data);
+    prb_be64(k0, subject);
+    memset(k0 + 8, 0, 4);
+    k.mv_size = 12;
+    k.mv_data = k0;
+    if ((mrc = mdb_cursor_open(txn, env->inq, &cur))) {
+        rc = prb_mdb_fail(env, mrc, "opening a cursor");
+        goto out;
+    }
+    for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); mrc == 0;
+         mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        const unsigned char *vb = v.mv_data;
+        if (k.mv_size != 12 || prb_get_be64(k.mv_data) != subject)
+            break;
+        if (v.mv_size < 16 || vb[0] != INQ_LAYOUT || v.mv_size < 16u + vb[1])
+            continue;
+        json_error_t jerr;
+        json_t *d = json_loadb((const char *)vb + 16 + vb[1], v.mv_size - 16 - vb[1], 0, &jerr);
+        if (d)
+            json_array_append_new(arr, d);
+    }
+    if (mrc && mrc != MDB_NOTFOUND)
+        rc = prb_mdb_fail(env, mrc, "reading inquiries");
+out:
+    if (cur)
+        mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+    if (!rc && !(*out = json_dumps(arr, JSON_INDENT(2))))
+        rc = prb_seterr(env->err, PRB_ENOMEM, "out of memory");
+    json_decref(arr);
+    return rc;
+}

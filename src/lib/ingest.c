@@ -438,6 +438,7 @@ struct sstate {
     prb_subject s;
     int dirty;
     int is_new;
+    int lists_dirty; /* got a record a list reads: its entries are recomputed */
 };
 
 struct fstate {
@@ -854,6 +855,31 @@ static int add_version(struct apply *ap, struct fstate *f, const prb_rec *r)
     return put_rec(ap, k, r->packed, r->packed_len);
 }
 
+static uint64_t list_categories(const prb_policy *p)
+{
+    uint64_t m = 0;
+    for (size_t i = 0; i < p->nlists; i++)
+        m |= p->lists[i].categories;
+    return m;
+}
+
+/* Subjects that got records a list reads have their entries recomputed in
+ * the same transaction, so a new ground is noticed when it arrives. */
+static int refresh_lists(struct apply *ap)
+{
+    prb_file *f = NULL;
+    int rc = PRB_OK;
+    for (size_t i = 0; i < ap->ntouched && !rc; i++) {
+        struct sstate *s = ap->touched[i];
+        if (!s->lists_dirty)
+            continue;
+        if (!(rc = prb_file_load(ap->env, ap->txn, s->s.id, &f)))
+            rc = prb_lists_refresh(ap->env, ap->txn, f, ap->b->today);
+    }
+    prb_file_free(f);
+    return rc;
+}
+
 static int apply_one(struct apply *ap, const prb_rec *r)
 {
     struct sstate *s = NULL;
@@ -890,6 +916,8 @@ static int apply_one(struct apply *ap, const prb_rec *r)
         f->subj = s->s.id;
         f->ver = 1;
         ap->st.accepted++;
+        s->lists_dirty |= (int)(ap->b->env->policy->nlists &&
+                                (list_categories(ap->b->env->policy) >> r->cat & 1));
         if ((rc = track(ap, s)))
             return rc;
         return add_version(ap, f, r);
@@ -898,6 +926,8 @@ static int apply_one(struct apply *ap, const prb_rec *r)
         ap->st.unchanged++;
         return PRB_OK;
     }
+    s->lists_dirty |= (int)(ap->b->env->policy->nlists &&
+                            (list_categories(ap->b->env->policy) >> r->cat & 1));
     if (f->ver == 0xffff)
         return reject(ap, r, "ref", "the record has the most versions one may hold");
     f->ver++;
@@ -1035,7 +1065,7 @@ static int apply_batch(prb_ingest *b, struct pool *pl, struct apply *ap)
     }
     if ((rejected || nbad) && !b->opts.skip_bad)
         return PRB_EREJECTED;
-    if ((rc = write_all(ap)))
+    if ((rc = write_all(ap)) || (rc = refresh_lists(ap)))
         return rc;
     mrc = mdb_txn_commit(ap->txn);
     ap->txn = NULL;

@@ -136,6 +136,18 @@ static int sweep(prb_env *env, MDB_txn *txn, uint64_t *deleted)
         if (!rc)
             (*deleted)++;
     }
+    /* A deleted record may have been a list's ground: recompute the
+     * entries of every subject that lost one (victims are in key order,
+     * so a subject's come together). */
+    prb_file *f = NULL;
+    for (size_t i = 0; !rc && i < n; i++) {
+        uint64_t subject = vs[i].id >> PRB_RSEQ_BITS;
+        if (i && subject == vs[i - 1].id >> PRB_RSEQ_BITS)
+            continue;
+        if (!(rc = prb_file_load(env, txn, subject, &f)))
+            rc = prb_lists_refresh(env, txn, f, prb_today(env));
+    }
+    prb_file_free(f);
     free(vs);
     return rc;
 }
