@@ -293,7 +293,9 @@ int prb_decide(prb_env *env, const char *purpose, const char *identifier, const 
                prb_decision **out);
 /* The same decision without making it an inquiry: nothing is stored and
  * list entries are read as they stand. For the subject's own copy ("what
- * would a lender be told?") and for what-if checks; requester may be NULL. */
+ * would a lender be told?") and for what-if checks. For both functions, a
+ * handle passed in *out (from an earlier call on the same env) is reused,
+ * which saves its allocations and read transaction. */
 int prb_evaluate(prb_env *env, const char *purpose, const char *identifier, prb_decision **out);
 int prb_decision_outcome(const prb_decision *d);
 /* The score, and whether there is one (a purpose without a scorecard, or

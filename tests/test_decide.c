@@ -64,6 +64,7 @@ static char *decision_text(prb_env *env, const char *purpose)
     cr_assert_eq(prb_decision_json(d, &json), PRB_OK);
     char *copy = strdup(json);
     prb_decision_free(d);
+    d = NULL;
     return copy;
 }
 
@@ -111,6 +112,7 @@ Test(decide, adverse_records_count_after_notice_with_ranked_reasons)
     double before = prb_decision_score(d, &has);
     cr_assert(has);
     prb_decision_free(d);
+    d = NULL;
 
     set_day(env, "2027-01-10"); /* past the 28 days from receipt */
     cr_assert_eq(prb_decide(env, "credit", PERSON, "bank-x", &d), PRB_OK, "%s", prb_errmsg(env));
@@ -123,6 +125,7 @@ Test(decide, adverse_records_count_after_notice_with_ranked_reasons)
     cr_assert(d02 && a03 && d02 < a03, "reasons not ranked: %s", json);
     cr_assert(strstr(json, "\"records_used\""), "%s", json);
     prb_decision_free(d);
+    d = NULL;
     prb_close(env);
     th_rmrf(dir);
 }
@@ -156,6 +159,7 @@ Test(decide, debtor_register_state_machine)
     cr_assert(strstr(nj, "\"state\": \"noticed\"") && !strstr(nj, "LIST:debtor_register"),
               "%s", nj);
     prb_decision_free(d);
+    d = NULL;
 
     set_day(env, "2027-01-25");
     cr_assert_eq(prb_decide(env, "credit", PERSON, "bank-x", &d), PRB_OK);
@@ -164,6 +168,7 @@ Test(decide, debtor_register_state_machine)
     cr_assert_eq(prb_decision_outcome(d), PRB_DECLINE, "%s", dj);
     cr_assert(strstr(dj, "LIST:debtor_register") && strstr(dj, "\"state\": \"active\""), "%s", dj);
     prb_decision_free(d);
+    d = NULL;
 
     /* Paid: the judgment is settled, which also ends its retention (kept 0
      * days after payment); the correction is accepted all the same. */
@@ -223,6 +228,7 @@ Test(decide, inquiries_are_stored_and_counted)
         if (i == 4)
             cr_assert(strstr(json, "\"Q02\""), "four earlier inquiries not counted: %s", json);
         prb_decision_free(d);
+        d = NULL;
     }
     prb_close(env);
     th_rmrf(dir);
@@ -237,12 +243,15 @@ Test(decide, errors)
     cr_assert_eq(prb_decide(env, "dating", PERSON, "x", &d), PRB_ENOTFOUND);
     cr_assert(strstr(prb_errmsg(env), "purpose 'dating' is not in the policy"));
     prb_decision_free(d);
+    d = NULL;
     cr_assert_eq(prb_decide(env, "procurement", PERSON, "x", &d), PRB_EINVAL);
     cr_assert(strstr(prb_errmsg(env), "does not take inquiries about a person"), "%s",
               prb_errmsg(env));
     prb_decision_free(d);
+    d = NULL;
     cr_assert_eq(prb_decide(env, "credit", "cn-rid:440304200002291236", "x", &d), PRB_ENOTFOUND);
     prb_decision_free(d);
+    d = NULL;
     prb_close(env);
     th_rmrf(dir);
 }
@@ -268,6 +277,7 @@ Test(decide, score_all_matches_evaluate)
     snprintf(want, sizeof want, "\"outcome\":\"%s\"", names[prb_decision_outcome(d)]);
     cr_assert(strstr(out, want), "%s vs %s", out, want);
     prb_decision_free(d);
+    d = NULL;
     prb_close(env);
     th_rmrf(dir);
 }
@@ -280,4 +290,31 @@ int append(void *ctx, const char *b, size_t len)
     memcpy((char *)ctx + have, b, len);
     ((char *)ctx)[have + len] = 0;
     return 0;
+}
+
+/* A handle passed back in is reused and gives the same answer. */
+Test(decide, reused_handle_gives_the_same_decision)
+{
+    char *dir, buf[1024];
+    prb_env *env = th_register(&dir);
+    prb_decision *d = NULL;
+    const char *json;
+    ingest(env, account(buf, sizeof buf, 1, 60));
+    cr_assert_eq(prb_evaluate(env, "credit", PERSON, &d), PRB_OK);
+    cr_assert_eq(prb_decision_json(d, &json), PRB_OK);
+    char *first = strdup(json);
+    prb_decision *same = d;
+    for (int i = 0; i < 3; i++) {
+        cr_assert_eq(prb_evaluate(env, "credit", PERSON, &d), PRB_OK);
+        cr_assert_eq(d, same, "the handle was not reused");
+        cr_assert_eq(prb_decision_json(d, &json), PRB_OK);
+        cr_assert_str_eq(json, first);
+    }
+    cr_assert_eq(prb_evaluate(env, "tenancy", PERSON, &d), PRB_OK);
+    cr_assert_eq(prb_decision_json(d, &json), PRB_OK);
+    cr_assert(strstr(json, "\"purpose\": \"tenancy\""), "%s", json);
+    free(first);
+    prb_decision_free(d);
+    prb_close(env);
+    th_rmrf(dir);
 }

@@ -27,6 +27,8 @@
 
 struct prb_decision {
     prb_env *env; /* for formatting JSON later; the env must outlive d */
+    prb_file *file; /* kept for the next call that reuses this handle */
+    MDB_txn *rtxn;  /* likewise, a reset read transaction */
     uint64_t subject;
     uint32_t inquiry;
     int purpose;
@@ -340,21 +342,43 @@ static int decide(prb_env *env, const char *purpose, const char *identifier,
     prb_file *f = NULL;
     prb_inq *inq = NULL;
     size_t ninq;
-    prb_decision *d;
+    prb_decision *d = *out;
 
-    *out = NULL;
     if (pi < 0)
         return -pi;
     if (prb_ident_normalize(identifier, strlen(identifier), canon, sizeof canon, &scheme))
         return prb_seterr(env->err, PRB_EINVAL, "%s", canon);
-    if (!(d = *out = calloc(1, sizeof *d)) || !(d->identifier = strdup(canon)) ||
-        (requester && !(d->requester = strdup(requester))))
+    /* A handle passed back in is reused: its buffers, file and read
+     * transaction survive, everything about the last decision goes. */
+    if (d) {
+        free(d->identifier);
+        free(d->requester);
+        free(d->json);
+        d->identifier = d->requester = d->json = NULL;
+        d->nlisted = d->nused = 0;
+        d->inquiry = 0;
+        d->outcome = d->has_score = 0;
+    } else if (!(d = *out = calloc(1, sizeof *d))) {
         return prb_seterr(env->err, PRB_ENOMEM, "out of memory");
+    }
+    if (!(d->identifier = strdup(canon)) || (requester && !(d->requester = strdup(requester))))
+        return prb_seterr(env->err, PRB_ENOMEM, "out of memory");
+    f = d->file;
+    d->file = NULL;
     d->purpose = pi;
     d->env = env;
     d->now = prb_now(env);
-    if ((mrc = mdb_txn_begin(env->mdb, NULL, store ? 0 : MDB_RDONLY, &txn)))
+    if (!store && d->rtxn) {
+        txn = d->rtxn;
+        d->rtxn = NULL;
+        mrc = mdb_txn_renew(txn);
+    } else {
+        mrc = mdb_txn_begin(env->mdb, NULL, store ? 0 : MDB_RDONLY, &txn);
+    }
+    if (mrc) {
+        prb_file_free(f);
         return prb_mdb_fail(env, mrc, "starting the inquiry");
+    }
     unsigned char ikey[PRB_IDENT_KEY_MAX];
     MDB_val k = {prb_ident_key(ikey, canon, strlen(canon)), ikey}, v;
     if ((mrc = mdb_get(txn, env->ident, &k, &v))) {
@@ -409,10 +433,14 @@ static int decide(prb_env *env, const char *purpose, const char *identifier,
     txn = NULL;
     rc = PRB_OK;
 fail:
-    if (txn)
+    if (txn && !store) {
+        mdb_txn_reset(txn);
+        d->rtxn = txn;
+    } else if (txn) {
         mdb_txn_abort(txn);
+    }
     free(inq);
-    prb_file_free(f);
+    d->file = f;
     if (rc == PRB_ENOMEM)
         prb_seterr(env->err, rc, "out of memory");
     return rc;
@@ -443,6 +471,9 @@ void prb_decision_free(prb_decision *d)
 {
     if (!d)
         return;
+    prb_file_free(d->file);
+    if (d->rtxn)
+        mdb_txn_abort(d->rtxn);
     free(d->used);
     free(d->flags);
     free(d->vals);
