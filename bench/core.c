@@ -22,6 +22,32 @@
  *       every size, so this fixes the size the target speaks of. Prints:
  *         probity file20_median_us=X file20_p99_us=Y reads=K
  *
+ *   bench-core decide20 DIR N [--policy FILE] [--evals K] [--stored S] [--at DATE]
+ *       Creates a fresh register in DIR and ingests, as of the bench clock,
+ *       N persons with exactly 20 records each: credit accounts, and for
+ *       half of them payment defaults (open and settled), unpaid court
+ *       judgments and an insolvency, so every characteristic of the credit
+ *       scorecard and its reasons are exercised. With the clock moved to
+ *       DATE (default 2027-03-01, after every notice period has run) it
+ *       checks each file still holds 20 records, then times K (default
+ *       200,000) prb_evaluate calls for "credit" on random ones of them:
+ *       the decision computed and returned, nothing stored. The issue's
+ *       target is one decision in at most 10 us (median). Then it times S
+ *       (default 2,000; at most 30 s of them) prb_decide calls, which store
+ *       each decision as an inquiry in one durable commit. Prints:
+ *         probity decide20_median_us=X decide20_p99_us=Y evals=K
+ *         probity decide_stored_median_us=X decide_stored_p99_us=Y
+ *                 decide_stored_rate=R decisions=S
+ *
+ *   bench-core score DIR PURPOSE [--threads T] [--passes P]
+ *       Opens the register in DIR and runs prb_score_all for PURPOSE P
+ *       times (default 2; the last is reported, the ones before warm the
+ *       page cache and the process's mappings), with a callback that only
+ *       counts the bytes and lines it is given. T is prb_score_all's
+ *       threads argument (default 0: one per core). Prints:
+ *         probity score_subjects=N score_seconds=S score_rate=R
+ *                 score_bytes=B
+ *
  * Why the numbers mean what they say:
  *  - Each read is bracketed by clock_gettime(CLOCK_MONOTONIC); the cost of
  *    one such pair is measured and printed to stderr, so a reader can tell
@@ -39,6 +65,14 @@
  *    2026-11-25, and it is set on every handle with prb_set_now: the data
  *    bench/run generates is dated relative to that day, and a clock that
  *    moved on would start expiring records and change what a read returns.
+ *    Decisions are the exception, on purpose: adverse records take effect
+ *    only after their notice period (up to 30 days), so decide20 ingests
+ *    as of the bench clock and decides as of --at, and bench/run runs
+ *    `score` with PROBITY_NOW set to the same later day.
+ *  - A decision timed by decide20 is the whole public call and its
+ *    release: prb_evaluate (identifier normalised, read transaction,
+ *    subject file decoded, features, scorecard, list entries, rule) plus
+ *    reading the outcome and score and prb_decision_free.
  *
  * stdout carries only the result line bench/run parses; progress, checks
  * and errors go to stderr, and any error exits with status 1.
@@ -530,12 +564,348 @@ fail:
     return rc;
 }
 
+/* ------------------------------------------------------------- decide20 */
+
+#define DECIDE_AT "2027-03-01"
+#define DECIDE_EVALS 200000
+#define DECIDE_WARMUP 20000
+#define DECIDE_STORED 2000
+#define DECIDE_STORED_MAX_NS (30ull * 1000000000u)
+#define DECIDE_PURPOSE "credit"
+
+/*
+ * Twenty records for each person, as NDJSON in the ingest format. Persons
+ * are in twelve groups by i mod 12 (sizes of groups 0-5 and 6-11 alike):
+ *   0-5   20 credit accounts
+ *   6-7   19 credit accounts, 1 open payment default
+ *   8     18 credit accounts, 1 open and 1 settled payment default
+ *   9     19 credit accounts, 1 unpaid court judgment
+ *   10    18 credit accounts, 1 open payment default, 1 unpaid judgment
+ *   11    17 credit accounts, 1 open payment default, 1 unpaid judgment,
+ *         1 insolvency (stage "opened")
+ * Credit accounts are reported monthly over the last 20 months, every
+ * third with 30 (one person in five: 90) days past due, opened 400 to
+ * 3,400 days before; adverse events lie 10 to 309 days before today. As of
+ * the decision day (--at, after every notice period of the policy has run)
+ * all twenty are still within retention, so every file holds 20 records
+ * and the adverse ones have taken effect.
+ */
+static int make_decide_batch(int32_t today, uint32_t nsubj, char (*rids)[RID_LEN],
+                             struct text *t)
+{
+    char event[11], opened[11], settled[11];
+
+    for (uint32_t i = 0; i < nsubj; i++) {
+        unsigned g = i % 12;
+        unsigned nadv = g < 6 ? 0 : g < 8 ? 1 : g < 11 ? 2 - (g == 9) : 3;
+        unsigned nacc = FILE20_RECORDS - nadv;
+        int w;
+
+        if (make_rid(i, rids[i]) != 0)
+            return -1;
+        for (uint32_t j = 0; j < nacc; j++) {
+            int32_t ev = today - 1 - (int32_t)(30 * j + (i + j) % 29);
+            prb_date_format(ev, event);
+            prb_date_format(ev - 400 - (int32_t)((i * 7 + j) % 3000), opened);
+            if (append(t,
+                       "{\"furnisher\":\"bank-%c\",\"ref\":\"D20-%u-%02u\","
+                       "\"subject\":{\"kind\":\"person\",\"id\":\"%s\"},"
+                       "\"category\":\"credit_account\",\"status\":\"open\","
+                       "\"event_date\":\"%s\",\"settled_date\":null,"
+                       "\"legal_basis\":\"loan contract %u-%u\","
+                       "\"fields\":{\"account_type\":\"%s\",\"opened_date\":\"%s\","
+                       "\"credit_limit\":\"%u.00\",\"balance\":\"%u.%02u\","
+                       "\"currency\":\"CNY\",\"worst_dpd\":%u}}\n",
+                       'a' + (int)(j % 5), i, j, rids[i], event, i, j,
+                       j % 2 ? "revolving" : "instalment", opened, 1000 * (1 + (i + j) % 500),
+                       (i * 31 + j * 17) % 100000, (i + j) % 100,
+                       j % 3 ? 0 : i % 5 ? 30 : 90) != 0)
+                goto nomem;
+        }
+        for (uint32_t j = nacc; j < FILE20_RECORDS; j++) {
+            /* Which adverse record slot j is, counted from the last. */
+            unsigned slot = FILE20_RECORDS - 1 - j;
+            int32_t ev = today - 10 - (int32_t)((i * 7 + j * 13) % 300);
+            const char *cat;
+            prb_date_format(ev, event);
+            if (slot == 0 && g != 9 && g != 10 && g != 11)
+                cat = "payment_default"; /* groups 6-8: the open default */
+            else if (slot == 0)
+                cat = "court_judgment";
+            else if (slot == 1 && g == 8)
+                cat = "settled_default";
+            else if (slot == 1)
+                cat = "payment_default";
+            else
+                cat = "insolvency";
+            if (strcmp(cat, "payment_default") == 0)
+                w = append(t,
+                           "{\"furnisher\":\"bank-a\",\"ref\":\"D20-%u-%02u\","
+                           "\"subject\":{\"kind\":\"person\",\"id\":\"%s\"},"
+                           "\"category\":\"payment_default\",\"status\":\"open\","
+                           "\"event_date\":\"%s\",\"settled_date\":null,"
+                           "\"legal_basis\":\"loan contract; two reminders sent\","
+                           "\"fields\":{\"amount\":\"%u.00\",\"currency\":\"CNY\"}}\n",
+                           i, j, rids[i], event, 150 + (i * 13 + j) % 20000);
+            else if (strcmp(cat, "settled_default") == 0) {
+                prb_date_format(ev + (today - ev) / 2, settled);
+                w = append(t,
+                           "{\"furnisher\":\"bank-b\",\"ref\":\"D20-%u-%02u\","
+                           "\"subject\":{\"kind\":\"person\",\"id\":\"%s\"},"
+                           "\"category\":\"payment_default\",\"status\":\"settled\","
+                           "\"event_date\":\"%s\",\"settled_date\":\"%s\","
+                           "\"legal_basis\":\"loan contract; two reminders sent\","
+                           "\"fields\":{\"amount\":\"%u.00\",\"currency\":\"CNY\"}}\n",
+                           i, j, rids[i], event, settled, 150 + (i * 17 + j) % 20000);
+            } else if (strcmp(cat, "court_judgment") == 0)
+                w = append(t,
+                           "{\"furnisher\":\"court-beijing-2\",\"ref\":\"D20-%u-%02u\","
+                           "\"subject\":{\"kind\":\"person\",\"id\":\"%s\"},"
+                           "\"category\":\"court_judgment\",\"status\":\"open\","
+                           "\"event_date\":\"%s\",\"settled_date\":null,"
+                           "\"legal_basis\":\"court order\","
+                           "\"fields\":{\"amount\":\"%u.00\",\"currency\":\"CNY\","
+                           "\"court\":\"Beijing Chaoyang District People's Court\","
+                           "\"case_ref\":\"(2026) Jing 0105 Min Chu %u\"}}\n",
+                           i, j, rids[i], event, 500 + (i * 19 + j) % 50000, 1 + i % 40000);
+            else
+                w = append(t,
+                           "{\"furnisher\":\"court-beijing-1\",\"ref\":\"D20-%u-%02u\","
+                           "\"subject\":{\"kind\":\"person\",\"id\":\"%s\"},"
+                           "\"category\":\"insolvency\",\"status\":\"open\","
+                           "\"event_date\":\"%s\",\"settled_date\":null,"
+                           "\"legal_basis\":\"court order\","
+                           "\"fields\":{\"stage\":\"opened\"}}\n",
+                           i, j, rids[i], event);
+            if (w != 0)
+                goto nomem;
+        }
+    }
+    return 0;
+nomem:
+    fprintf(stderr, "bench-core: out of memory building the batch\n");
+    return -1;
+}
+
+/* One decision, timed by the caller: the call, a look at the answer, the
+ * release. *sum gets the outcome and score so none of it can be dropped. */
+static int one_decision(prb_env *env, const char *id, int store, uint64_t *sum, int *outcome)
+{
+    prb_decision *d = NULL;
+    int prc, has;
+    double score;
+
+    prc = store ? prb_decide(env, DECIDE_PURPOSE, id, "bench-lender", &d)
+                : prb_evaluate(env, DECIDE_PURPOSE, id, &d);
+    if (prc != PRB_OK) {
+        fprintf(stderr, "bench-core: %s of %s: %s\n", store ? "prb_decide" : "prb_evaluate", id,
+                prb_errmsg(env));
+        prb_decision_free(d);
+        return -1;
+    }
+    *outcome = prb_decision_outcome(d);
+    score = prb_decision_score(d, &has);
+    *sum += (uint64_t)*outcome * 1000 + (has ? (uint64_t)score : 0);
+    prb_decision_free(d);
+    return 0;
+}
+
+static int cmd_decide20(const char *dir, uint32_t nsubj, const char *policy, uint32_t nevals,
+                        uint32_t nstored, const char *at)
+{
+    static const char *const oname[] = {"?", "approve", "refer", "decline"};
+    prb_env *env = NULL;
+    prb_file *f = NULL;
+    struct text batch = {NULL, 0, 0};
+    char(*rids)[RID_LEN] = NULL;
+    uint64_t *lat = NULL, sum = 0, rng = 42, t0, outcomes[4] = {0, 0, 0, 0};
+    double median, p99, elapsed;
+    int64_t now, decide_at;
+    int rc = -1, prc, outcome;
+    uint32_t i, done;
+
+    if (bench_clock(&now) != 0)
+        goto fail;
+    if (prb_parse_now(at, &decide_at) != PRB_OK || decide_at <= now) {
+        fprintf(stderr, "bench-core: --at '%s' must be a YYYY-MM-DD after the bench clock\n", at);
+        goto fail;
+    }
+    if ((rids = calloc(nsubj, sizeof *rids)) == NULL ||
+        (lat = malloc((nevals > nstored ? nevals : nstored) * sizeof *lat)) == NULL) {
+        fprintf(stderr, "bench-core: out of memory\n");
+        goto fail;
+    }
+    if ((prc = prb_init(dir, policy, &env)) != PRB_OK) {
+        fprintf(stderr, "bench-core: %s\n", env ? prb_errmsg(env) : prb_strerror(prc));
+        goto fail;
+    }
+    prb_set_now(env, now);
+    if (make_decide_batch(prb_today(env), nsubj, rids, &batch) != 0 ||
+        ingest_batch(env, &batch, nsubj) != 0)
+        goto fail;
+    free(batch.p);
+    batch.p = NULL;
+
+    /* From here on, the day of the decisions. */
+    prb_set_now(env, decide_at);
+    for (i = 0; i < nsubj; i++) {
+        if ((prc = prb_subject_read(env, rids[i], &f)) != PRB_OK) {
+            fprintf(stderr, "bench-core: read of %s: %s\n", rids[i], prb_errmsg(env));
+            goto fail;
+        }
+        size_t usable = 0;
+        for (size_t r = 0; r < prb_file_nrecords(f); r++)
+            usable += prb_file_record(f, r)->usable != 0;
+        if (prb_file_nrecords(f) != FILE20_RECORDS || usable != FILE20_RECORDS) {
+            fprintf(stderr, "bench-core: %s has %zu records (%zu usable) as of %s, expected %d\n",
+                    rids[i], prb_file_nrecords(f), usable, at, FILE20_RECORDS);
+            goto fail;
+        }
+    }
+    prb_file_free(f);
+    f = NULL;
+    fprintf(stderr, "bench-core: decide20: %" PRIu32 " files of %d usable records as of %s\n",
+            nsubj, FILE20_RECORDS, at);
+    report_timer_overhead();
+
+    for (i = 0; i < DECIDE_WARMUP; i++)
+        if (one_decision(env, rids[next_rand(&rng) % nsubj], 0, &sum, &outcome) != 0)
+            goto fail;
+    t0 = now_ns();
+    for (i = 0; i < nevals; i++) {
+        const char *id = rids[next_rand(&rng) % nsubj];
+        uint64_t t = now_ns();
+        if (one_decision(env, id, 0, &sum, &outcome) != 0)
+            goto fail;
+        lat[i] = now_ns() - t;
+        outcomes[outcome & 3]++;
+    }
+    elapsed = (double)(now_ns() - t0) / 1e9;
+    fprintf(stderr,
+            "bench-core: decide20: %" PRIu32 " timed evaluations in %.3f s (sum %" PRIu64
+            "); outcomes: %" PRIu64 " approve, %" PRIu64 " refer, %" PRIu64 " decline\n",
+            nevals, elapsed, sum, outcomes[1], outcomes[2], outcomes[3]);
+    if (outcomes[1] == 0 || outcomes[2] == 0 || outcomes[3] == 0) {
+        fprintf(stderr, "bench-core: decide20: expected every outcome among the decisions\n");
+        goto fail;
+    }
+    percentiles(lat, nevals, &median, &p99);
+    report_shape("decide20", lat, nevals);
+    printf("probity decide20_median_us=%.2f decide20_p99_us=%.2f evals=%" PRIu32 "\n", median,
+           p99, nevals);
+    fflush(stdout);
+
+    /* Stored decisions: each is an inquiry committed durably on its own. */
+    memset(outcomes, 0, sizeof outcomes);
+    t0 = now_ns();
+    for (done = 0; done < nstored && now_ns() - t0 < DECIDE_STORED_MAX_NS; done++) {
+        const char *id = rids[next_rand(&rng) % nsubj];
+        uint64_t t = now_ns();
+        if (one_decision(env, id, 1, &sum, &outcome) != 0)
+            goto fail;
+        lat[done] = now_ns() - t;
+        outcomes[outcome & 3]++;
+    }
+    elapsed = (double)(now_ns() - t0) / 1e9;
+    fprintf(stderr,
+            "bench-core: decide20: %" PRIu32 " stored decisions in %.3f s%s; outcomes: %" PRIu64
+            " %s, %" PRIu64 " %s, %" PRIu64 " %s\n",
+            done, elapsed, done < nstored ? " (stopped at the time limit)" : "", outcomes[1],
+            oname[1], outcomes[2], oname[2], outcomes[3], oname[3]);
+    percentiles(lat, done, &median, &p99);
+    report_shape("decide stored", lat, done);
+    printf("probity decide_stored_median_us=%.1f decide_stored_p99_us=%.1f "
+           "decide_stored_rate=%.0f decisions=%" PRIu32 "\n",
+           median, p99, (double)done / elapsed, done);
+    rc = 0;
+fail:
+    prb_file_free(f);
+    prb_close(env);
+    free(batch.p);
+    free(rids);
+    free(lat);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- score */
+
+struct counter {
+    uint64_t bytes, lines;
+};
+
+/* The score callback: counts what it is given and keeps none of it, so
+ * the figure is prb_score_all's work, not an output device's. */
+static int count_output(void *ctx, const char *buf, size_t len)
+{
+    struct counter *c = ctx;
+    const char *p = buf, *end = buf + len;
+
+    c->bytes += len;
+    while ((p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+        c->lines++;
+        p++;
+    }
+    return 0;
+}
+
+static int cmd_score(const char *dir, const char *purpose, int threads, uint32_t passes)
+{
+    prb_env *env = NULL;
+    struct counter c = {0, 0};
+    uint64_t n = 0, subjects = 0, t0;
+    double secs = 0;
+    int64_t now;
+    int rc = -1, prc;
+
+    if (bench_clock(&now) != 0)
+        goto fail;
+    if ((prc = prb_open(dir, &env)) != PRB_OK) {
+        fprintf(stderr, "bench-core: %s\n", env ? prb_errmsg(env) : prb_strerror(prc));
+        goto fail;
+    }
+    prb_set_now(env, now);
+    if (prb_count(env, &subjects, NULL) != PRB_OK) {
+        fprintf(stderr, "bench-core: %s\n", prb_errmsg(env));
+        goto fail;
+    }
+    for (uint32_t pass = 1; pass <= passes; pass++) {
+        c.bytes = c.lines = 0;
+        t0 = now_ns();
+        if ((prc = prb_score_all(env, purpose, threads, count_output, &c, &n)) != PRB_OK) {
+            fprintf(stderr, "bench-core: score: %s\n", prb_errmsg(env));
+            goto fail;
+        }
+        secs = (double)(now_ns() - t0) / 1e9;
+        fprintf(stderr,
+                "bench-core: score pass %" PRIu32 ": %" PRIu64 " of %" PRIu64
+                " subjects, %" PRIu64 " lines, %" PRIu64 " bytes in %.3f s = %.0f/s%s\n",
+                pass, n, subjects, c.lines, c.bytes, secs, (double)n / secs,
+                pass < passes ? ", warm-up, not reported" : "");
+        if (c.lines != n) {
+            fprintf(stderr, "bench-core: score wrote %" PRIu64 " lines for %" PRIu64
+                            " subjects\n",
+                    c.lines, n);
+            goto fail;
+        }
+    }
+    printf("probity score_subjects=%" PRIu64 " score_seconds=%.3f score_rate=%.0f "
+           "score_bytes=%" PRIu64 "\n",
+           n, secs, (double)n / secs, c.bytes);
+    rc = 0;
+fail:
+    prb_close(env);
+    return rc;
+}
+
 /* ----------------------------------------------------------------- main */
 
 static int usage(void)
 {
     fprintf(stderr, "usage: bench-core reads DIR IDS.txt\n"
-                    "       bench-core file20 DIR N [--policy FILE] [--reads K]\n");
+                    "       bench-core file20 DIR N [--policy FILE] [--reads K]\n"
+                    "       bench-core decide20 DIR N [--policy FILE] [--evals K] [--stored S] "
+                    "[--at DATE]\n"
+                    "       bench-core score DIR PURPOSE [--threads T] [--passes P]\n");
     return 2;
 }
 
@@ -564,6 +934,43 @@ int main(int argc, char **argv)
                 return usage();
         }
         rc = cmd_file20(argv[2], nsubj, policy, nreads);
+    } else if (argc >= 4 && strcmp(argv[1], "decide20") == 0) {
+        const char *policy = PRB_DEFAULT_POLICY, *at = DECIDE_AT;
+        uint32_t nsubj, nevals = DECIDE_EVALS, nstored = DECIDE_STORED;
+        if (parse_count(argv[3], "N", 10000000, &nsubj) != 0)
+            return 2;
+        for (int i = 4; i < argc; i += 2) {
+            if (i + 1 >= argc)
+                return usage();
+            if (strcmp(argv[i], "--policy") == 0)
+                policy = argv[i + 1];
+            else if (strcmp(argv[i], "--at") == 0)
+                at = argv[i + 1];
+            else if (strcmp(argv[i], "--evals") == 0) {
+                if (parse_count(argv[i + 1], "--evals", 100000000, &nevals) != 0)
+                    return 2;
+            } else if (strcmp(argv[i], "--stored") == 0) {
+                if (parse_count(argv[i + 1], "--stored", 10000000, &nstored) != 0)
+                    return 2;
+            } else
+                return usage();
+        }
+        rc = cmd_decide20(argv[2], nsubj, policy, nevals, nstored, at);
+    } else if (argc >= 4 && strcmp(argv[1], "score") == 0) {
+        uint32_t threads = 0, passes = 2;
+        for (int i = 4; i < argc; i += 2) {
+            if (i + 1 >= argc)
+                return usage();
+            if (strcmp(argv[i], "--threads") == 0) {
+                if (parse_count(argv[i + 1], "--threads", 64, &threads) != 0)
+                    return 2;
+            } else if (strcmp(argv[i], "--passes") == 0) {
+                if (parse_count(argv[i + 1], "--passes", 100, &passes) != 0)
+                    return 2;
+            } else
+                return usage();
+        }
+        rc = cmd_score(argv[2], argv[3], (int)threads, passes);
     } else {
         return usage();
     }

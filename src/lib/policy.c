@@ -115,6 +115,21 @@ static int get_string(struct ctx *c, json_t *obj, const char *key, int required,
     return *out ? PRB_OK : PRB_ENOMEM;
 }
 
+/* An optional "description": declared subject matter is checked against
+ * the refused classes like a name. Kept in *keep, or freed if keep is NULL. */
+static int get_description(struct ctx *c, json_t *def, const char *what, char **keep)
+{
+    char *desc = NULL;
+    int rc = get_string(c, def, "description", 0, &desc);
+    if (!rc && desc)
+        rc = check_refused(c, what, desc);
+    if (keep)
+        *keep = desc;
+    else
+        free(desc);
+    return rc;
+}
+
 static int get_int(struct ctx *c, json_t *obj, const char *key, int required, int64_t lo, int64_t hi,
                    int64_t dflt, int64_t *out)
 {
@@ -172,7 +187,7 @@ static int load_field(struct ctx *c, const char *name, json_t *def, prb_fielddef
 {
     static const char *const keys[] = {"type", "required", "values", "min", "max", "max_length",
                                        "description", NULL};
-    char *type = NULL, *desc = NULL;
+    char *type = NULL;
     int rc;
     int64_t v;
 
@@ -205,14 +220,8 @@ static int load_field(struct ctx *c, const char *name, json_t *def, prb_fielddef
         return rc;
     }
     f->required = json_is_true(req);
-    if ((rc = get_string(c, def, "description", 0, &desc)))
+    if ((rc = get_description(c, def, "field description", NULL)))
         return rc;
-    if (desc) {
-        rc = check_refused(c, "field description", desc);
-        free(desc);
-        if (rc)
-            return rc;
-    }
     if ((rc = get_int(c, def, "min", 0, INT64_MIN / 2, INT64_MAX / 2, INT64_MIN, &f->min)) ||
         (rc = get_int(c, def, "max", 0, INT64_MIN / 2, INT64_MAX / 2, INT64_MAX, &f->max)))
         return rc;
@@ -377,9 +386,7 @@ static int load_category(struct ctx *c, const char *name, json_t *cat, prb_catde
     if (!(d->name = strdup(name)))
         return PRB_ENOMEM;
     d->name_len = strlen(name);
-    if ((rc = get_string(c, cat, "description", 0, &d->description)))
-        return rc;
-    if (d->description && (rc = check_refused(c, "category description", d->description)))
+    if ((rc = get_description(c, cat, "category description", &d->description)))
         return rc;
     if ((rc = get_kinds(c, cat, &d->kinds)) || (rc = get_string(c, cat, "polarity", 1, &pol)))
         return rc;
@@ -428,10 +435,8 @@ static int load_purpose(struct ctx *c, const char *name, json_t *def, void *out)
         return rc;
     if (!(d->name = strdup(name)))
         return PRB_ENOMEM;
-    if ((rc = get_string(c, def, "description", 0, &d->description)) ||
+    if ((rc = get_description(c, def, "purpose description", &d->description)) ||
         (rc = get_kinds(c, def, &d->kinds)))
-        return rc;
-    if (d->description && (rc = check_refused(c, "purpose description", d->description)))
         return rc;
     if (!(req = json_object_get(def, "requesters")))
         return PRB_OK;
@@ -731,7 +736,7 @@ static int load_feature(struct ctx *c, const char *name, json_t *def, void *out)
                                        "field",       "where", "match",      "window_months",
                                        "purposes",    "missing_as", NULL};
     prb_featdef *f = out;
-    char *kind = NULL, *desc = NULL;
+    char *kind = NULL;
     int64_t v;
     int rc;
     if (!json_is_object(def))
@@ -740,14 +745,8 @@ static int load_feature(struct ctx *c, const char *name, json_t *def, void *out)
         return rc;
     if (!(f->name = strdup(name)))
         return PRB_ENOMEM;
-    if ((rc = get_string(c, def, "description", 0, &desc)))
+    if ((rc = get_description(c, def, "feature description", NULL)))
         return rc;
-    if (desc) {
-        rc = check_refused(c, "feature description", desc);
-        free(desc);
-        if (rc)
-            return rc;
-    }
     if ((rc = get_string(c, def, "kind", 1, &kind)))
         return rc;
     for (int k = PRB_F_COUNT; k <= PRB_F_INQUIRIES; k++)
@@ -916,8 +915,7 @@ static int load_list(struct ctx *c, const char *name, json_t *def, void *out)
         return rc;
     if (!(l->name = strdup(name)))
         return PRB_ENOMEM;
-    if ((rc = get_string(c, def, "description", 0, &l->description)) ||
-        (l->description && (rc = check_refused(c, "list description", l->description))) ||
+    if ((rc = get_description(c, def, "list description", &l->description)) ||
         (rc = get_string(c, def, "type", 1, &type)))
         return rc;
     l->type = !strcmp(type, "black") ? PRB_BLACK : !strcmp(type, "red") ? PRB_RED : 0;
@@ -1127,21 +1125,14 @@ static int load_root(struct ctx *c, json_t *root)
         "policy_version", "description", "identifier_schemes", "dispute_deadline_days",
         "purposes",       "categories",  "features",           "scorecards",
         "lists",          NULL};
-    char *desc = NULL;
     int64_t v;
     int rc;
     if (!json_is_object(root))
         return fail(c, PRB_EPOLICY, "the policy must be a JSON object");
     if ((rc = only_keys(c, root, keys)) ||
         (rc = get_string(c, root, "policy_version", 1, &c->p->version)) ||
-        (rc = get_string(c, root, "description", 0, &desc)))
+        (rc = get_description(c, root, "policy description", NULL)))
         return rc;
-    if (desc) {
-        rc = check_refused(c, "policy description", desc);
-        free(desc);
-        if (rc)
-            return rc;
-    }
     if ((rc = get_int(c, root, "dispute_deadline_days", 0, 1, 365, 30, &v)))
         return rc;
     c->p->dispute_deadline_days = (int32_t)v;
