@@ -83,8 +83,7 @@ enum prb_scheme {
  * inputs up to PRB_IDENT_MAX / 2 - 32 bytes; longer identifiers are
  * refused). */
 #define PRB_IDENT_MAX 512
-int prb_ident_normalize(const char *s, size_t n, char *out, size_t outlen,
-                        int *scheme);
+int prb_ident_normalize(const char *s, size_t n, char *out, size_t outlen, int *scheme);
 
 /* --------------------------------------------------------------- policy */
 
@@ -97,8 +96,7 @@ typedef struct prb_policy prb_policy;
  * data (DESIGN invariant 1) give PRB_EREFUSED. */
 int prb_policy_load(const char *path, prb_policy **out);
 /* Same, from a buffer; name is used in messages. */
-int prb_policy_load_buf(const char *name, const char *buf, size_t len,
-                        prb_policy **out);
+int prb_policy_load_buf(const char *name, const char *buf, size_t len, prb_policy **out);
 const char *prb_policy_errmsg(const prb_policy *p);
 const char *prb_policy_version(const prb_policy *p);
 size_t prb_policy_ncategories(const prb_policy *p);
@@ -160,13 +158,11 @@ typedef struct prb_ingest_stats {
 
 /* Starts a batch. Nothing is written until prb_ingest_commit, and then
  * in one durable LMDB write transaction. opts may be NULL. */
-int prb_ingest_begin(prb_env *env, const prb_ingest_opts *opts,
-                     prb_ingest **out);
+int prb_ingest_begin(prb_env *env, const prb_ingest_opts *opts, prb_ingest **out);
 /* Adds input to the batch. The buffer is borrowed and must stay valid
  * and unchanged until commit or abort. name (borrowed likewise) is what
  * error messages call it. Parsing errors are collected, not returned. */
-int prb_ingest_add(prb_ingest *b, const char *name, const char *buf,
-                   size_t len, int format);
+int prb_ingest_add(prb_ingest *b, const char *name, const char *buf, size_t len, int format);
 /* Validates and writes the batch. With bad records and no skip_bad,
  * returns PRB_EREJECTED and writes nothing. stats may be NULL. The
  * handle stays readable (errors, stats) until prb_ingest_free. */
@@ -187,22 +183,22 @@ enum prb_ftype {
     PRB_FT_STRING = 1,
     PRB_FT_ENUM,
     PRB_FT_INTEGER,
-    PRB_FT_AMOUNT,   /* minor units; currency from the record's currency */
-    PRB_FT_DATE,     /* days since epoch */
-    PRB_FT_CURRENCY  /* ISO 4217 alphabetic code */
+    PRB_FT_AMOUNT,  /* minor units; currency from the record's currency */
+    PRB_FT_DATE,    /* days since epoch */
+    PRB_FT_CURRENCY /* ISO 4217 alphabetic code */
 };
 
 typedef struct prb_field_view {
     const char *name;
-    int type;            /* enum prb_ftype */
-    int64_t num;         /* integer, amount (minor units), date */
-    const char *str;     /* string, enum, currency (NUL-terminated) */
-    int scale;           /* amount: digits after the decimal point */
+    int type;        /* enum prb_ftype */
+    int64_t num;     /* integer, amount (minor units), date */
+    const char *str; /* string, enum, currency (NUL-terminated) */
+    int scale;       /* amount: digits after the decimal point */
 } prb_field_view;
 
 typedef struct prb_record_view {
-    uint64_t id;          /* stable record id */
-    uint32_t version;     /* 1 for the first version */
+    uint64_t id;      /* stable record id */
+    uint32_t version; /* 1 for the first version */
     const char *furnisher;
     const char *ref;
     const char *category; /* NULL-safe: "?" if the policy lost it */
@@ -235,8 +231,7 @@ size_t prb_file_nrecords(const prb_file *f);
 const prb_record_view *prb_file_record(const prb_file *f, size_t i);
 /* Earlier versions of record i, oldest first. */
 size_t prb_file_nversions(const prb_file *f, size_t i);
-const prb_record_view *prb_file_version(const prb_file *f, size_t i,
-                                        size_t v);
+const prb_record_view *prb_file_version(const prb_file *f, size_t i, size_t v);
 /* The whole file as JSON (UTF-8, NUL-terminated), owned by f. */
 int prb_file_json(prb_file *f, const char **json);
 void prb_file_free(prb_file *f);

@@ -42,8 +42,6 @@ static inline void th_rmrf(char *dir)
     free(dir);
 }
 
-
-
 #include "probity.h"
 
 #define TH_TODAY "2026-11-25"

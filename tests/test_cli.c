@@ -176,7 +176,8 @@ Test(cli, policy_check)
 {
     char *dir = th_tmpdir(), args[1024], policy[512];
     struct run r;
-    snprintf(args, sizeof args, "policy check %s", th_path(policy, sizeof policy, "policy/default.json"));
+    snprintf(args, sizeof args, "policy check %s",
+             th_path(policy, sizeof policy, "policy/default.json"));
     run(&r, dir, NULL, args);
     cr_assert_eq(r.status, 0, "%s", r.err);
     cr_assert(strstr(r.out, "valid policy"), "%s", r.out);
@@ -211,8 +212,7 @@ Test(cli, decide_score_lists_and_scorecards)
     snprintf(args, sizeof args, "decide reg --purpose credit --subject %s --requester bank-a", id);
     run(&r, dir, NULL, args);
     cr_assert_eq(r.status, 0, "%s", r.err);
-    cr_assert(strstr(r.out, "\"decision\": \"1-q1\"") && strstr(r.out, "\"outcome\""), "%s",
-              r.out);
+    cr_assert(strstr(r.out, "\"decision\": \"1-q1\"") && strstr(r.out, "\"outcome\""), "%s", r.out);
     snprintf(args, sizeof args, "subject reg %s", id);
     run(&r, dir, NULL, args);
     cr_assert(strstr(r.out, "\"inquiries\"") && strstr(r.out, "\"requester\": \"bank-a\""),

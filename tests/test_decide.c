@@ -31,12 +31,13 @@ static void ingest(prb_env *env, const char *text)
 static char *line(char *buf, size_t n, const char *ref, const char *cat, const char *status,
                   const char *event, const char *settled, const char *fields)
 {
-    snprintf(buf, n,
-             "{\"furnisher\":\"src-a\",\"ref\":\"%s\",\"subject\":{\"kind\":\"person\",\"id\":\"" PERSON
-             "\"},\"category\":\"%s\",\"status\":\"%s\",\"event_date\":\"%s\",\"settled_date\":%s%s%s,"
-             "\"legal_basis\":\"test\",\"fields\":%s}\n",
-             ref, cat, status, event, settled ? "\"" : "", settled ? settled : "null",
-             settled ? "\"" : "", fields);
+    snprintf(
+        buf, n,
+        "{\"furnisher\":\"src-a\",\"ref\":\"%s\",\"subject\":{\"kind\":\"person\",\"id\":\"" PERSON
+        "\"},\"category\":\"%s\",\"status\":\"%s\",\"event_date\":\"%s\",\"settled_date\":%s%s%s,"
+        "\"legal_basis\":\"test\",\"fields\":%s}\n",
+        ref, cat, status, event, settled ? "\"" : "", settled ? settled : "null",
+        settled ? "\"" : "", fields);
     return buf;
 }
 
@@ -156,8 +157,8 @@ Test(decide, debtor_register_state_machine)
     const char *nj;
     prb_decision_json(d, &nj);
     /* The judgment lowers the score, but a noticed entry decides nothing. */
-    cr_assert(strstr(nj, "\"state\": \"noticed\"") && !strstr(nj, "LIST:debtor_register"),
-              "%s", nj);
+    cr_assert(strstr(nj, "\"state\": \"noticed\"") && !strstr(nj, "LIST:debtor_register"), "%s",
+              nj);
     prb_decision_free(d);
     d = NULL;
 

@@ -14,10 +14,10 @@
 TestSuite(ingest);
 
 #define PD(extra_top, fields)                                                                      \
-    "{\"furnisher\":\"bank-a\",\"ref\":\"L-1\",\"subject\":{\"kind\":\"person\",\"id\":"          \
-    "\"cn-rid:11010519491231002X\"},\"category\":\"payment_default\",\"status\":\"open\","       \
-    "\"event_date\":\"2025-03-01\",\"settled_date\":null,\"legal_basis\":\"loan contract\"" extra_top \
-    ",\"fields\":" fields "}"
+    "{\"furnisher\":\"bank-a\",\"ref\":\"L-1\",\"subject\":{\"kind\":\"person\",\"id\":"           \
+    "\"cn-rid:11010519491231002X\"},\"category\":\"payment_default\",\"status\":\"open\","         \
+    "\"event_date\":\"2025-03-01\",\"settled_date\":null,\"legal_basis\":\"loan "                  \
+    "contract\"" extra_top ",\"fields\":" fields "}"
 
 static uint64_t versions(prb_env *env)
 {
@@ -148,7 +148,8 @@ Test(ingest, correction_is_a_new_version_with_history)
     cr_assert_eq(field(old, "amount")->num, 10000);
     const char *json;
     cr_assert_eq(prb_file_json(f, &json), PRB_OK);
-    cr_assert(strstr(json, "\"history\"") && strstr(json, "\"100.00\"") && strstr(json, "\"80.00\""),
+    cr_assert(strstr(json, "\"history\"") && strstr(json, "\"100.00\"") &&
+                  strstr(json, "\"80.00\""),
               "%s", json);
     prb_file_free(f);
     prb_close(env);
@@ -189,7 +190,8 @@ struct bad {
 
 static const struct bad bad_lines[] = {
     {"{\"furnisher\":\"bank-a\",", "record: JSON: key expected"},
-    {PD(",\"colour\":\"red\"", "{\"amount\":\"1.00\",\"currency\":\"EUR\"}"), "colour: unknown key"},
+    {PD(",\"colour\":\"red\"", "{\"amount\":\"1.00\",\"currency\":\"EUR\"}"),
+     "colour: unknown key"},
     {PD(",\"ref\":\"L-2\"", "{\"amount\":\"1.00\",\"currency\":\"EUR\"}"), "ref: appears twice"},
     {"{\"furnisher\":\"bank-a\",\"ref\":\"L-1\",\"subject\":{\"kind\":\"person\",\"id\":\"cn-rid:"
      "110105194912310021\"},\"category\":\"payment_default\",\"status\":\"open\",\"event_date\":"
@@ -204,7 +206,8 @@ static const struct bad bad_lines[] = {
      "\"legal_basis\":\"x\",\"fields\":{\"amount\":\"1.00\",\"currency\":\"EUR\"}}",
      "furnisher: required"},
     {"{\"furnisher\":\"bank-a\",\"ref\":\"L-1\",\"subject\":{\"kind\":\"person\",\"id\":\"cn-rid:"
-     "11010519491231002X\"},\"category\":\"loan\",\"status\":\"open\",\"event_date\":\"2025-03-01\","
+     "11010519491231002X\"},\"category\":\"loan\",\"status\":\"open\",\"event_date\":\"2025-03-"
+     "01\","
      "\"legal_basis\":\"x\",\"fields\":{}}",
      "category: 'loan' is not a category"},
     {"{\"furnisher\":\"bank-a\",\"ref\":\"L-1\",\"subject\":{\"kind\":\"person\",\"id\":\"cn-rid:"
@@ -385,7 +388,8 @@ Test(ingest, aliases_resolve_to_one_subject)
         "\"x\",\"fields\":{\"amount\":\"1.00\",\"currency\":\"EUR\"}}\n"
         "{\"furnisher\":\"bank-a\",\"ref\":\"L-2\",\"subject\":{\"kind\":\"person\",\"id\":"
         "\"ext:bank-a:C-77\"},\"category\":\"payment_default\",\"status\":\"open\",\"event_date\":"
-        "\"2025-04-01\",\"legal_basis\":\"x\",\"fields\":{\"amount\":\"2.00\",\"currency\":\"EUR\"}}"
+        "\"2025-04-01\",\"legal_basis\":\"x\",\"fields\":{\"amount\":\"2.00\",\"currency\":\"EUR\"}"
+        "}"
         "\n";
     cr_assert_eq(th_ingest(env, "a", with_alias, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK, "%s",
                  prb_errmsg(env));

@@ -905,8 +905,8 @@ Test(pmml, array_size_is_bounded)
         char *to = malloc(n + 64);
         cr_assert_not_null(to);
         snprintf(to, n + 64, "<Array type=\"string\">%s</Array>", values);
-        char *doc = variant(PREDS, "<Array n=\"2\" type=\"string\">north \"south east\"</Array>",
-                            to, 0);
+        char *doc =
+            variant(PREDS, "<Array n=\"2\" type=\"string\">north \"south east\"</Array>", to, 0);
         prb_scorecard *sc;
         int rc = load_text(doc, &sc, err, sizeof err);
         if (total == 65536) {

@@ -18,7 +18,8 @@ static const char *base_policy(void)
     return "{\"policy_version\":\"t1\",\"identifier_schemes\":[\"cn-rid\",\"ext\"],"
            "\"purposes\":{\"credit\":{\"subject_kinds\":[\"person\"]}},"
            "\"categories\":{\"payment_default\":{\"subject_kinds\":[\"person\"],"
-           "\"polarity\":\"adverse\",\"fields\":{\"amount\":{\"type\":\"amount\",\"required\":true},"
+           "\"polarity\":\"adverse\",\"fields\":{\"amount\":{\"type\":\"amount\",\"required\":true}"
+           ","
            "\"currency\":{\"type\":\"currency\",\"required\":true}},"
            "\"retention\":{\"days_after_event\":2190,\"days_after_settlement\":1095,"
            "\"max_days\":3650},\"notice_days\":28,\"purposes\":[\"credit\"]}}}";
@@ -40,7 +41,7 @@ Test(policy, default_policy_loads_with_required_categories)
     prb_policy *p = NULL;
     int rc = prb_policy_load(th_path(path, sizeof path, "policy/default.json"), &p);
     cr_assert_eq(rc, PRB_OK, "%s", prb_policy_errmsg(p));
-    const char *need[] = {"credit_account", "payment_default", "court_judgment", "insolvency",
+    const char *need[] = {"credit_account", "payment_default", "court_judgment",  "insolvency",
                           "tax_arrears",    "regulatory_fine", "exclusion_ground"};
     for (size_t i = 0; i < sizeof need / sizeof need[0]; i++) {
         int found = 0;
@@ -68,12 +69,14 @@ struct bad_case {
 Test(policy, errors_name_file_path_and_reason)
 {
     const struct bad_case cases[] = {
-        {"\"policy_version\":\"t1\",", "\"policy_versoin\":\"t1\",", "t.json: $.policy_versoin: unknown key"},
+        {"\"policy_version\":\"t1\",", "\"policy_versoin\":\"t1\",",
+         "t.json: $.policy_versoin: unknown key"},
         {"\"type\":\"amount\"", "\"type\":\"money\"",
          "t.json: $.categories.payment_default.fields.amount.type: unknown type"},
         {"\"polarity\":\"adverse\"", "\"polarity\":\"bad\"",
          "t.json: $.categories.payment_default.polarity: must be"},
-        {"\"retention\":{\"days_after_event\":2190,\"days_after_settlement\":1095,\"max_days\":3650},",
+        {"\"retention\":{\"days_after_event\":2190,\"days_after_settlement\":1095,\"max_days\":"
+         "3650},",
          "", "t.json: $.categories.payment_default.retention: required"},
         {"\"max_days\":3650", "\"max_days\":0",
          "t.json: $.categories.payment_default.retention.max_days: must be between"},
@@ -120,15 +123,24 @@ Test(policy, missing_file_is_an_io_error)
 static const struct {
     const char *name, *cls;
 } refused[] = {
-    {"political_party_member", "political"}, {"protest_attendance", "political"},
-    {"speech_record", "speech"},             {"religion", "religion"},
-    {"church_attendance", "religion"},       {"ethnicity", "ethnicity"},
-    {"health_status", "health"},             {"diagnosis_code", "health"},
-    {"face_match", "biometrics"},            {"fingerprint_hash", "biometrics"},
-    {"sexual_orientation", "sex"},           {"trade_union_member", "trade-union"},
-    {"search_history", "internet searches"}, {"social_media_posts", "social-media"},
-    {"weibo_followers", "social-media"},     {"location_history", "location"},
-    {"gps_track", "location"},               {"foreign_worker", "ethnicity"},
+    {"political_party_member", "political"},
+    {"protest_attendance", "political"},
+    {"speech_record", "speech"},
+    {"religion", "religion"},
+    {"church_attendance", "religion"},
+    {"ethnicity", "ethnicity"},
+    {"health_status", "health"},
+    {"diagnosis_code", "health"},
+    {"face_match", "biometrics"},
+    {"fingerprint_hash", "biometrics"},
+    {"sexual_orientation", "sex"},
+    {"trade_union_member", "trade-union"},
+    {"search_history", "internet searches"},
+    {"social_media_posts", "social-media"},
+    {"weibo_followers", "social-media"},
+    {"location_history", "location"},
+    {"gps_track", "location"},
+    {"foreign_worker", "ethnicity"},
 };
 
 Test(policy, every_refused_class_is_refused_everywhere)
@@ -143,8 +155,10 @@ Test(policy, every_refused_class_is_refused_everywhere)
                  "\"currency\":{\"type\":\"currency\",\"required\":true},\"k\":{\"type\":\"enum\","
                  "\"values\":[\"none\",\"%s\"]}",
                  n);
-        snprintf(desc, sizeof desc, "\"payment_default\":{\"description\":\"holds %s data\","
-                                    "\"subject_kinds\"", n);
+        snprintf(desc, sizeof desc,
+                 "\"payment_default\":{\"description\":\"holds %s data\","
+                 "\"subject_kinds\"",
+                 n);
         const struct {
             const char *from, *to;
         } where[] = {
@@ -173,11 +187,11 @@ Test(policy, refused_matching_is_by_whole_word)
     char term[64];
     /* Words that merely contain a refused term are allowed. */
     const char *ok[] = {"trace_id", "third_party_debt", "account_movement_count", "embrace",
-                        "court", "workplace_safety", "european_union_grant", "face_value"};
+                        "court",    "workplace_safety", "european_union_grant",   "face_value"};
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
         if (strcmp(ok[i], "face_value"))
-            cr_expect_null(prb_refused_class(ok[i], term, sizeof term), "%s refused as %s",
-                           ok[i], term);
+            cr_expect_null(prb_refused_class(ok[i], term, sizeof term), "%s refused as %s", ok[i],
+                           term);
     /* "face" is biometric even beside "value": refusal errs on the safe side. */
     cr_expect_not_null(prb_refused_class("face_value", term, sizeof term));
     cr_assert_not_null(prb_refused_class("RaceCode", term, sizeof term));
@@ -207,9 +221,9 @@ static int load_edited(void (*edit)(json_t *root), prb_policy **p)
 
 static void refused_feature(json_t *root)
 {
-    json_object_set_new(json_object_get(root, "features"), "religious_donations",
-                        json_pack("{s:s, s:[s]}", "kind", "count", "categories",
-                                  "payment_default"));
+    json_object_set_new(
+        json_object_get(root, "features"), "religious_donations",
+        json_pack("{s:s, s:[s]}", "kind", "count", "categories", "payment_default"));
 }
 
 static void public_person_list(json_t *root)
@@ -227,32 +241,32 @@ static void tenancy_reads_accounts(json_t *root)
     json_array_append_new(chars,
                           json_pack("{s:s, s:[{s:b, s:i, s:s, s:s}, {s:b, s:i, s:s, s:s}]}",
                                     "feature", "worst_dpd_24m", "bins", "missing", 1, "points", 0,
-                                    "reason", "A00", "text", "No account", "otherwise", 1,
-                                    "points", -10, "reason", "A01", "text", "Late"));
+                                    "reason", "A00", "text", "No account", "otherwise", 1, "points",
+                                    -10, "reason", "A01", "text", "Late"));
 }
 
 static void list_not_consulted(json_t *root)
 {
-    json_t *rule = json_object_get(json_object_get(json_object_get(root, "purposes"), "tenancy"),
-                                   "rule");
-    json_array_insert_new(rule, 0,
-                          json_pack("{s:s, s:s}", "if_listed", "procurement_exclusion", "outcome",
-                                    "decline"));
+    json_t *rule =
+        json_object_get(json_object_get(json_object_get(root, "purposes"), "tenancy"), "rule");
+    json_array_insert_new(
+        rule, 0,
+        json_pack("{s:s, s:s}", "if_listed", "procurement_exclusion", "outcome", "decline"));
 }
 
 static void open_ended_rule(json_t *root)
 {
-    json_t *rule = json_object_get(json_object_get(json_object_get(root, "purposes"), "credit"),
-                                   "rule");
+    json_t *rule =
+        json_object_get(json_object_get(json_object_get(root, "purposes"), "credit"), "rule");
     json_array_remove(rule, json_array_size(rule) - 1);
 }
 
 static void refused_reason_text(json_t *root)
 {
-    json_t *c = json_array_get(json_object_get(json_object_get(json_object_get(root, "scorecards"),
-                                                               "tenancy_check"),
-                                               "characteristics"),
-                               0);
+    json_t *c = json_array_get(
+        json_object_get(json_object_get(json_object_get(root, "scorecards"), "tenancy_check"),
+                        "characteristics"),
+        0);
     json_object_set_new(json_array_get(json_object_get(c, "bins"), 1), "text",
                         json_string("Attended a protest"));
 }
@@ -264,7 +278,8 @@ Test(policy, rules_over_features_and_lists_are_checked)
         int rc;
         const char *msg;
     } cases[] = {
-        {refused_feature, PRB_EREFUSED, "$.features.religious_donations: feature 'religious_donations' is refused"},
+        {refused_feature, PRB_EREFUSED,
+         "$.features.religious_donations: feature 'religious_donations' is refused"},
         {public_person_list, PRB_EREFUSED, "a list of persons can never be public"},
         {tenancy_reads_accounts, PRB_EPOLICY,
          "scorecard tenancy_check reads feature worst_dpd_24m over credit_account records"},

@@ -42,14 +42,13 @@ int cmd_gen(int argc, char **argv)
     int rc = cli_parse(argc, argv, NULL, &a);
     if (rc)
         return rc;
-    const char *p = cli_opt(&a, "persons"), *c = cli_opt(&a, "companies"),
-               *s = cli_opt(&a, "seed"), *asof = cli_opt(&a, "as-of");
+    const char *p = cli_opt(&a, "persons"), *c = cli_opt(&a, "companies"), *s = cli_opt(&a, "seed"),
+               *asof = cli_opt(&a, "as-of");
     if (a.npos || (rc = cli_unused(&a)))
         return rc ? rc
                   : (fprintf(stderr, "usage: probity gen --persons N --companies M [--seed S]\n"),
                      2);
-    if ((p && number(p, &o.persons)) || (c && number(c, &o.companies)) ||
-        (s && number(s, &o.seed)))
+    if ((p && number(p, &o.persons)) || (c && number(c, &o.companies)) || (s && number(s, &o.seed)))
         return fprintf(stderr, "probity: gen: --persons, --companies and --seed take whole "
                                "numbers\n"),
                2;

@@ -23,7 +23,9 @@ static int format_of(const char *path, const char *forced)
 {
     const char *dot = strrchr(path, '.');
     if (forced)
-        return !strcmp(forced, "csv") ? PRB_FMT_CSV : !strcmp(forced, "ndjson") ? PRB_FMT_NDJSON : 0;
+        return !strcmp(forced, "csv")      ? PRB_FMT_CSV
+               : !strcmp(forced, "ndjson") ? PRB_FMT_NDJSON
+                                           : 0;
     if (!strcmp(path, "-"))
         return PRB_FMT_NDJSON;
     if (dot && (!strcmp(dot, ".ndjson") || !strcmp(dot, ".jsonl")))
@@ -123,8 +125,10 @@ int cmd_ingest(int argc, char **argv)
         const char *path = a.pos[i];
         int f = format_of(path, fmt);
         if (!f) {
-            fprintf(stderr, "probity: %s: unknown format (use .ndjson, .jsonl or .csv, or "
-                            "--format)\n", path);
+            fprintf(stderr,
+                    "probity: %s: unknown format (use .ndjson, .jsonl or .csv, or "
+                    "--format)\n",
+                    path);
             rc = 2;
             goto out;
         }

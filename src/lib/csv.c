@@ -17,9 +17,11 @@
 enum role { FIELD = 0, FURN, REF, KIND, ID, CAT, STATUS, EVENT, SETTLED, BASIS, NROLES };
 
 static const char *const role_names[NROLES] = {
-    [FURN] = "furnisher",   [REF] = "ref",       [KIND] = "subject_kind",
-    [ID] = "subject_id",    [CAT] = "category",  [STATUS] = "status",
-    [EVENT] = "event_date", [SETTLED] = "settled_date", [BASIS] = "legal_basis",
+    [FURN] = "furnisher",    [REF] = "ref",
+    [KIND] = "subject_kind", [ID] = "subject_id",
+    [CAT] = "category",      [STATUS] = "status",
+    [EVENT] = "event_date",  [SETTLED] = "settled_date",
+    [BASIS] = "legal_basis",
 };
 
 #define MAX_COLS (PRB_MAX_FIELDS + 16)
@@ -144,8 +146,8 @@ static int field_known(const prb_policy *pol, prb_slice s)
     return 0;
 }
 
-int prb_csv_header(prb_csv *h, const prb_policy *pol, const char **p, const char *end,
-                   prb_arena *a, prb_recerr *err, uint32_t *lines)
+int prb_csv_header(prb_csv *h, const prb_policy *pol, const char **p, const char *end, prb_arena *a,
+                   prb_recerr *err, uint32_t *lines)
 {
     prb_slice cells[MAX_COLS];
     const char *why;
@@ -210,15 +212,33 @@ int prb_csv_row(const prb_csv *h, const char **p, const char *end, prb_arena *a,
     for (int i = 0; i < n; i++) {
         prb_rawval v = {cells[i], PRB_J_TEXT};
         switch (h->role[i]) {
-        case FURN: raw->furnisher = v; break;
-        case REF: raw->ref = v; break;
-        case KIND: raw->kind = v; break;
-        case ID: raw->id = v; break;
-        case CAT: raw->category = v; break;
-        case STATUS: raw->status = v; break;
-        case EVENT: raw->event_date = v; break;
-        case SETTLED: raw->settled_date = v; break;
-        case BASIS: raw->legal_basis = v; break;
+        case FURN:
+            raw->furnisher = v;
+            break;
+        case REF:
+            raw->ref = v;
+            break;
+        case KIND:
+            raw->kind = v;
+            break;
+        case ID:
+            raw->id = v;
+            break;
+        case CAT:
+            raw->category = v;
+            break;
+        case STATUS:
+            raw->status = v;
+            break;
+        case EVENT:
+            raw->event_date = v;
+            break;
+        case SETTLED:
+            raw->settled_date = v;
+            break;
+        case BASIS:
+            raw->legal_basis = v;
+            break;
         default:
             if (cells[i].n) {
                 raw->fname[raw->nfields] = h->name[i];

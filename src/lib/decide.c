@@ -26,7 +26,7 @@
 #define MAX_LISTS 64
 
 struct prb_decision {
-    prb_env *env; /* for formatting JSON later; the env must outlive d */
+    prb_env *env;   /* for formatting JSON later; the env must outlive d */
     prb_file *file; /* kept for the next call that reuses this handle */
     MDB_txn *rtxn;  /* likewise, a reset read transaction */
     uint64_t subject;
@@ -60,8 +60,8 @@ static char *record_id(char *buf, size_t n, uint64_t id)
 }
 
 /* The subject's inquiries, for the inquiries features. */
-static int read_inquiries(prb_env *env, MDB_txn *txn, uint64_t subject, prb_inq **out,
-                          size_t *n, uint32_t *next)
+static int read_inquiries(prb_env *env, MDB_txn *txn, uint64_t subject, prb_inq **out, size_t *n,
+                          uint32_t *next)
 {
     MDB_cursor *cur;
     unsigned char k0[12];
@@ -80,7 +80,8 @@ static int read_inquiries(prb_env *env, MDB_txn *txn, uint64_t subject, prb_inq 
         const unsigned char *kb = k.mv_data, *vb = v.mv_data;
         if (k.mv_size != 12 || prb_get_be64(kb) != subject)
             break;
-        *next = ((uint32_t)kb[8] << 24 | (uint32_t)kb[9] << 16 | (uint32_t)kb[10] << 8 | kb[11]) + 1;
+        *next =
+            ((uint32_t)kb[8] << 24 | (uint32_t)kb[9] << 16 | (uint32_t)kb[10] << 8 | kb[11]) + 1;
         if (v.mv_size < 16 || vb[0] != INQ_LAYOUT)
             continue;
         if (*n == cap) {
@@ -250,8 +251,8 @@ static json_t *reasons_json(const prb_env *env, const prb_decision *d)
         snprintf(code, sizeof code, "LIST:%s", l->name);
         snprintf(text, sizeof text, "Entered on the %s list %s, in effect since %s",
                  l->type == PRB_BLACK ? "black" : "red", l->name, since);
-        json_array_append_new(a, json_pack("{s:s, s:s, s:n, s:n}", "code", code, "text", text,
-                                           "feature", "value"));
+        json_array_append_new(
+            a, json_pack("{s:s, s:s, s:n, s:n}", "code", code, "text", text, "feature", "value"));
     }
     if (!d->has_score)
         return a;
@@ -285,19 +286,18 @@ static int build_json(prb_env *env, prb_decision *d)
     json_object_set_new(o, "reasons", reasons_json(env, d));
     for (size_t i = 0; i < d->nlisted; i++) {
         const prb_entry *e = &d->entries[i];
-        static const char *const st[] = {"none", "noticed", "active", "lifted", "expired",
-                                         "withdrawn"};
+        static const char *const st[] = {"none",   "noticed", "active",
+                                         "lifted", "expired", "withdrawn"};
         if (e->state == PRB_LS_NONE)
             continue;
         char since[11], from[11];
         prb_date_format(e->since, since);
         prb_date_format(e->active_from, from);
-        json_array_append_new(lists, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "list",
-                                               p->lists[d->listed[i]].name, "type",
-                                               p->lists[d->listed[i]].type == PRB_BLACK ? "black"
-                                                                                       : "red",
-                                               "state", st[e->state], "ground", e->ground,
-                                               "noticed", since, "effective_from", from));
+        json_array_append_new(
+            lists,
+            json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "list", p->lists[d->listed[i]].name, "type",
+                      p->lists[d->listed[i]].type == PRB_BLACK ? "black" : "red", "state",
+                      st[e->state], "ground", e->ground, "noticed", since, "effective_from", from));
     }
     json_object_set_new(o, "lists", lists);
     lists = NULL;
@@ -317,8 +317,8 @@ fail:
     return PRB_ENOMEM;
 }
 
-static int decide(prb_env *env, const char *purpose, const char *identifier,
-                  const char *requester, int store, prb_decision **out);
+static int decide(prb_env *env, const char *purpose, const char *identifier, const char *requester,
+                  int store, prb_decision **out);
 
 int prb_decide(prb_env *env, const char *purpose, const char *identifier, const char *requester,
                prb_decision **out)
@@ -331,8 +331,8 @@ int prb_evaluate(prb_env *env, const char *purpose, const char *identifier, prb_
     return decide(env, purpose, identifier, NULL, 0, out);
 }
 
-static int decide(prb_env *env, const char *purpose, const char *identifier,
-                  const char *requester, int store, prb_decision **out)
+static int decide(prb_env *env, const char *purpose, const char *identifier, const char *requester,
+                  int store, prb_decision **out)
 {
     const prb_policy *p = env->policy;
     char canon[PRB_IDENT_MAX], err[256];
@@ -497,7 +497,7 @@ struct score_chunk {
 struct score_job {
     prb_env *env;
     int purpose;
-    int inquiries; /* whether any needed feature counts inquiries */
+    int inquiries;        /* whether any needed feature counts inquiries */
     uint64_t first, last; /* subject ids [first, last) */
     size_t nchunks;
     struct score_chunk *chunks;

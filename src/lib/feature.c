@@ -125,9 +125,15 @@ static void finish(const prb_featdef *fd, const struct acc *a, int32_t today, pr
         v->present = a->count > 0;
         v->num = (double)a->count;
         break;
-    case PRB_F_SUM: v->present = a->has_num, v->num = a->sum; break;
-    case PRB_F_MIN: v->present = a->has_num, v->num = a->min; break;
-    case PRB_F_MAX: v->present = a->has_num, v->num = a->max; break;
+    case PRB_F_SUM:
+        v->present = a->has_num, v->num = a->sum;
+        break;
+    case PRB_F_MIN:
+        v->present = a->has_num, v->num = a->min;
+        break;
+    case PRB_F_MAX:
+        v->present = a->has_num, v->num = a->max;
+        break;
     case PRB_F_MONTHS_EARLIEST:
         v->present = a->has_date;
         v->num = a->has_date ? prb_months_between(a->earliest, today) : 0;
@@ -148,8 +154,7 @@ static void finish(const prb_featdef *fd, const struct acc *a, int32_t today, pr
 }
 
 void prb_features(const prb_policy *p, uint64_t allowed, const prb_file *f, const prb_inq *inq,
-                  size_t ninq, int32_t today, const uint8_t *need, prb_value *vals,
-                  uint8_t *used)
+                  size_t ninq, int32_t today, const uint8_t *need, prb_value *vals, uint8_t *used)
 {
     struct acc acc[1024];
     size_t nf = p->nfeatures < 1024 ? p->nfeatures : 1024;

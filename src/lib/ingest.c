@@ -926,8 +926,8 @@ static int apply_one(struct apply *ap, const prb_rec *r)
         ap->st.unchanged++;
         return PRB_OK;
     }
-    s->lists_dirty |= (int)(ap->b->env->policy->nlists &&
-                            (list_categories(ap->b->env->policy) >> r->cat & 1));
+    s->lists_dirty |=
+        (int)(ap->b->env->policy->nlists && (list_categories(ap->b->env->policy) >> r->cat & 1));
     if (f->ver == 0xffff)
         return reject(ap, r, "ref", "the record has the most versions one may hold");
     f->ver++;

@@ -22,8 +22,7 @@ typedef struct prb_slice {
 
 /* Formats a message into buf (size PRB_ERRMSG_MAX) and returns rc, so a
  * failing path reads `return prb_seterr(env->err, PRB_EINVAL, "...")`. */
-int prb_seterr(char *buf, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+int prb_seterr(char *buf, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* ----------------------------------------------------------------- arena */
 
@@ -37,8 +36,7 @@ typedef struct prb_arena {
 void prb_arena_init(prb_arena *a, size_t block);
 void *prb_arena_alloc(prb_arena *a, size_t n); /* 8-aligned; NULL if OOM */
 char *prb_arena_strndup(prb_arena *a, const char *s, size_t n);
-char *prb_arena_printf(prb_arena *a, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+char *prb_arena_printf(prb_arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void prb_arena_free(prb_arena *a);
 /* Zeroed memory for large tables, faulted in up front; NULL if OOM. */
 void *prb_bigalloc(size_t n);
@@ -105,18 +103,18 @@ enum prb_feat_kind {
  * categories (or, for inquiries, over decisions about the subject). */
 typedef struct prb_featdef {
     char *name;
-    int kind;           /* enum prb_feat_kind */
+    int kind;            /* enum prb_feat_kind */
     uint64_t categories; /* bit i: category i */
-    unsigned statuses;  /* bit (1 << enum prb_status); 0 = any */
-    char *field;        /* sum/min/max: a numeric field; months_*: a date field or NULL */
-    int *field_idx;     /* per category: index of field in its catdef, -1 if absent */
+    unsigned statuses;   /* bit (1 << enum prb_status); 0 = any */
+    char *field;         /* sum/min/max: a numeric field; months_*: a date field or NULL */
+    int *field_idx;      /* per category: index of field in its catdef, -1 if absent */
     size_t nwhere;
-    prb_cond *where;    /* all must hold for a record to count */
+    prb_cond *where; /* all must hold for a record to count */
     size_t nmatch;
-    prb_cond *match;    /* share: the fraction of counted records matching all */
-    int window_months;  /* 0: no window */
-    uint64_t purposes;  /* inquiries: decisions for these purposes */
-    int has_default;    /* value when no record counts (else missing) */
+    prb_cond *match;   /* share: the fraction of counted records matching all */
+    int window_months; /* 0: no window */
+    uint64_t purposes; /* inquiries: decisions for these purposes */
+    int has_default;   /* value when no record counts (else missing) */
     double dflt;
 } prb_featdef;
 
@@ -140,8 +138,8 @@ typedef struct prb_listdef {
     prb_ground *grounds;
     int32_t hearing_days;
     int auto_leave;
-    int public_list;   /* publication: public (companies only) */
-    uint64_t purposes; /* purposes the list serves */
+    int public_list;     /* publication: public (companies only) */
+    uint64_t purposes;   /* purposes the list serves */
     uint64_t categories; /* every category its features read */
 } prb_listdef;
 
@@ -161,7 +159,7 @@ typedef struct prb_purposedef {
     uint64_t categories; /* derived: categories that serve this purpose */
     int scorecard;       /* index in policy scorecards, -1 if none */
     size_t nlists;
-    int *lists;          /* lists consulted */
+    int *lists; /* lists consulted */
     size_t nrules;
     prb_rule *rules;
     size_t nrequesters;
@@ -238,7 +236,7 @@ typedef struct prb_rec {
     uint8_t naliases;
     uint16_t cat;
     int32_t event, settled;
-    int32_t expires; /* retention end of this version */
+    int32_t expires;   /* retention end of this version */
     const char *ident; /* canonical identifier */
     uint32_t ident_len;
     uint64_t ident_hash;
@@ -305,8 +303,7 @@ void prb_currency_table(unsigned char t[26 * 26 * 26]);
 /* The same as prb_currency_scale, through the table. */
 static inline int prb_currency_lookup(const unsigned char t[26 * 26 * 26], const char *c, size_t n)
 {
-    if (n != 3 || c[0] < 'A' || c[0] > 'Z' || c[1] < 'A' || c[1] > 'Z' || c[2] < 'A' ||
-        c[2] > 'Z')
+    if (n != 3 || c[0] < 'A' || c[0] > 'Z' || c[1] < 'A' || c[1] > 'Z' || c[2] < 'A' || c[2] > 'Z')
         return -1;
     unsigned char v = t[((c[0] - 'A') * 26 + (c[1] - 'A')) * 26 + (c[2] - 'A')];
     return v == 0xff ? -1 : v;
@@ -357,7 +354,7 @@ static inline uint64_t prb_hash(const void *p, size_t n)
  * ident and fref keys start with a hash of the rest (prb_hash): they are
  * only ever looked up whole, and spreading them evenly lets a batch sort
  * its keys by one integer instead of comparing long shared prefixes
- * ("bank-a\0L-..."). 
+ * ("bank-a\0L-...").
  * A record id is the subject id << 24 | the subject's record number, so a
  * subject's records are one contiguous key range of rec. */
 struct prb_env {
@@ -440,8 +437,8 @@ typedef struct prb_csv {
 } prb_csv;
 
 /* Reads the header row at *p, advancing *p; *lines gets the lines used. */
-int prb_csv_header(prb_csv *h, const prb_policy *pol, const char **p, const char *end,
-                   prb_arena *a, prb_recerr *err, uint32_t *lines);
+int prb_csv_header(prb_csv *h, const prb_policy *pol, const char **p, const char *end, prb_arena *a,
+                   prb_recerr *err, uint32_t *lines);
 /* Reads the next row into raw, advancing *p past it; *lines gets the lines
  * it spanned. Returns PRB_OK, PRB_ENOTFOUND at the end, or PRB_EINVAL. A
  * bad row is still consumed so reading can go on with the next. */
@@ -468,8 +465,7 @@ typedef struct prb_inq {
  * gets a flag per record of f (prb_file_record order): 1 if it fed any
  * feature in need (a bit per feature, all features if need is NULL). */
 void prb_features(const prb_policy *p, uint64_t allowed, const prb_file *f, const prb_inq *inq,
-                  size_t ninq, int32_t today, const uint8_t *need, prb_value *vals,
-                  uint8_t *used);
+                  size_t ninq, int32_t today, const uint8_t *need, prb_value *vals, uint8_t *used);
 /* Whole months from day a to day b (b >= a); 0 within the first month. */
 int prb_months_between(int32_t a, int32_t b);
 
@@ -477,14 +473,20 @@ int prb_months_between(int32_t a, int32_t b);
 
 /* A subject's entry on a list as of a day. */
 typedef struct prb_entry {
-    int state;       /* PRB_LS_* */
-    int32_t since;   /* candidate and noticed */
+    int state;     /* PRB_LS_* */
+    int32_t since; /* candidate and noticed */
     int32_t active_from, until, ended;
     char ground[PRB_NAME_MAX];
 } prb_entry;
 
-enum { PRB_LS_NONE = 0, PRB_LS_NOTICED, PRB_LS_ACTIVE, PRB_LS_LIFTED, PRB_LS_EXPIRED,
-       PRB_LS_WITHDRAWN };
+enum {
+    PRB_LS_NONE = 0,
+    PRB_LS_NOTICED,
+    PRB_LS_ACTIVE,
+    PRB_LS_LIFTED,
+    PRB_LS_EXPIRED,
+    PRB_LS_WITHDRAWN
+};
 
 /* Recomputes subject's entries on every list of its kind within the
  * write transaction txn, as of today; new entries create notices. f is

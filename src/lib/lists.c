@@ -93,8 +93,7 @@ static int store(prb_env *env, MDB_txn *txn, uint64_t subject, const char *list,
 }
 
 /* The latest stored entry of subject on list; PRB_ENOTFOUND if none. */
-static int latest(prb_env *env, MDB_txn *txn, uint64_t subject, const char *list,
-                  struct stored *e)
+static int latest(prb_env *env, MDB_txn *txn, uint64_t subject, const char *list, struct stored *e)
 {
     unsigned char k[8 + PRB_NAME_MAX + 5], prefix[8 + PRB_NAME_MAX + 1];
     size_t pn = entry_key(k, subject, list, INT32_MAX) - 4;
@@ -158,8 +157,7 @@ static int ground_holding(const prb_listdef *l, const prb_value *vals)
         for (k = 0; k < gr->ncrit; k++) {
             const prb_value *v = &vals[gr->crit_feature[k]];
             const prb_cond *c = &gr->crit[k];
-            if (!v->present || (c->has_min && v->num < c->min) ||
-                (c->has_max && v->num >= c->max))
+            if (!v->present || (c->has_min && v->num < c->min) || (c->has_max && v->num >= c->max))
                 break;
         }
         if (k == gr->ncrit)
@@ -198,7 +196,7 @@ static int refresh_one(prb_env *env, MDB_txn *txn, const prb_file *f, int l, con
         if (e.end != END_WITHDRAWN || ld->type == PRB_BLACK) {
             char text[256];
             snprintf(text, sizeof text, "Your entry on the list %s has ended (%s).", ld->name,
-                     e.end == END_EXPIRED ? "its maximum duration has run"
+                     e.end == END_EXPIRED  ? "its maximum duration has run"
                      : e.end == END_LIFTED ? "the grounds for it no longer hold"
                                            : "the grounds stopped holding before it took effect");
             if ((rc = prb_notice_add(env, txn, subject, "list_exit", ld->name, text, today)))
@@ -225,10 +223,11 @@ static int refresh_one(prb_env *env, MDB_txn *txn, const prb_file *f, int l, con
         return rc;
     char text[512], d[11];
     prb_date_format(e.active_from, d);
-    snprintf(text, sizeof text,
-             "You are to be entered on the %s list %s (ground: %s). The entry takes effect on %s "
-             "unless the grounds stop holding; you may dispute the records it rests on before then.",
-             ld->type == PRB_BLACK ? "black" : "red", ld->name, e.ground, d);
+    snprintf(
+        text, sizeof text,
+        "You are to be entered on the %s list %s (ground: %s). The entry takes effect on %s "
+        "unless the grounds stop holding; you may dispute the records it rests on before then.",
+        ld->type == PRB_BLACK ? "black" : "red", ld->name, e.ground, d);
     return prb_notice_add(env, txn, subject, "list_entry", ld->name, text, today);
 }
 
@@ -325,8 +324,7 @@ int prb_lists_refresh_all(prb_env *env, uint64_t *changed)
 
 static json_t *entry_json(const struct stored *e, int32_t today)
 {
-    static const char *const st[] = {"none", "noticed", "active", "lifted", "expired",
-                                     "withdrawn"};
+    static const char *const st[] = {"none", "noticed", "active", "lifted", "expired", "withdrawn"};
     char a[11], b[11], c[11], d[11];
     prb_date_format(e->since, a);
     prb_date_format(e->active_from, b);

@@ -27,8 +27,8 @@ struct cur {
 static int syntax(struct cur *c, const char *field, const char *what)
 {
     c->err->field = field;
-    c->err->reason = prb_arena_printf(c->a, "JSON: %s at column %zu", what,
-                                      (size_t)(c->p - c->start) + 1);
+    c->err->reason =
+        prb_arena_printf(c->a, "JSON: %s at column %zu", what, (size_t)(c->p - c->start) + 1);
     if (!c->err->reason)
         c->err->reason = "JSON syntax error";
     return PRB_EINVAL;
@@ -136,14 +136,30 @@ static int unescape(struct cur *c, const char *field, const char *s, const char 
         s++;
         unsigned cp;
         switch (*s++) {
-        case '"': *w++ = '"'; break;
-        case '\\': *w++ = '\\'; break;
-        case '/': *w++ = '/'; break;
-        case 'b': *w++ = '\b'; break;
-        case 'f': *w++ = '\f'; break;
-        case 'n': *w++ = '\n'; break;
-        case 'r': *w++ = '\r'; break;
-        case 't': *w++ = '\t'; break;
+        case '"':
+            *w++ = '"';
+            break;
+        case '\\':
+            *w++ = '\\';
+            break;
+        case '/':
+            *w++ = '/';
+            break;
+        case 'b':
+            *w++ = '\b';
+            break;
+        case 'f':
+            *w++ = '\f';
+            break;
+        case 'n':
+            *w++ = '\n';
+            break;
+        case 'r':
+            *w++ = '\r';
+            break;
+        case 't':
+            *w++ = '\t';
+            break;
         case 'u':
             hex4(s, e, &cp); /* validated by the scan */
             s += 4;

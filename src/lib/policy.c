@@ -130,8 +130,8 @@ static int get_description(struct ctx *c, json_t *def, const char *what, char **
     return rc;
 }
 
-static int get_int(struct ctx *c, json_t *obj, const char *key, int required, int64_t lo, int64_t hi,
-                   int64_t dflt, int64_t *out)
+static int get_int(struct ctx *c, json_t *obj, const char *key, int required, int64_t lo,
+                   int64_t hi, int64_t dflt, int64_t *out)
 {
     json_t *v = json_object_get(obj, key);
     *out = dflt;
@@ -179,14 +179,14 @@ out:
 }
 
 static const char *const ftype_names[] = {
-    [PRB_FT_STRING] = "string", [PRB_FT_ENUM] = "enum",         [PRB_FT_INTEGER] = "integer",
-    [PRB_FT_AMOUNT] = "amount", [PRB_FT_DATE] = "date",         [PRB_FT_CURRENCY] = "currency",
+    [PRB_FT_STRING] = "string", [PRB_FT_ENUM] = "enum", [PRB_FT_INTEGER] = "integer",
+    [PRB_FT_AMOUNT] = "amount", [PRB_FT_DATE] = "date", [PRB_FT_CURRENCY] = "currency",
 };
 
 static int load_field(struct ctx *c, const char *name, json_t *def, prb_fielddef *f)
 {
-    static const char *const keys[] = {"type", "required", "values", "min", "max", "max_length",
-                                       "description", NULL};
+    static const char *const keys[] = {"type", "required",   "values",      "min",
+                                       "max",  "max_length", "description", NULL};
     char *type = NULL;
     int rc;
     int64_t v;
@@ -207,8 +207,9 @@ static int load_field(struct ctx *c, const char *name, json_t *def, prb_fielddef
     free(type);
     if (!f->type) {
         size_t n = push(c, "type");
-        rc = fail(c, PRB_EPOLICY, "unknown type (known: string, enum, integer, amount, date, "
-                                  "currency)");
+        rc = fail(c, PRB_EPOLICY,
+                  "unknown type (known: string, enum, integer, amount, date, "
+                  "currency)");
         pop(c, n);
         return rc;
     }
@@ -233,8 +234,9 @@ static int load_field(struct ctx *c, const char *name, json_t *def, prb_fielddef
 
     json_t *vals = json_object_get(def, "values"), *e;
     if ((f->type == PRB_FT_ENUM) != (vals != NULL))
-        return fail(c, PRB_EPOLICY, f->type == PRB_FT_ENUM ? "an enum needs \"values\""
-                                                          : "only enum fields take \"values\"");
+        return fail(c, PRB_EPOLICY,
+                    f->type == PRB_FT_ENUM ? "an enum needs \"values\""
+                                           : "only enum fields take \"values\"");
     if (!vals)
         return PRB_OK;
     size_t n = push(c, "values"), i;
@@ -421,9 +423,8 @@ static int load_category(struct ctx *c, const char *name, json_t *cat, prb_catde
  * (load_purpose_rules). */
 static int load_purpose(struct ctx *c, const char *name, json_t *def, void *out)
 {
-    static const char *const keys[] = {"description", "subject_kinds", "requesters",
-                                       "scorecard",   "lists",         "rule",
-                                       NULL};
+    static const char *const keys[] = {"description", "subject_kinds", "requesters", "scorecard",
+                                       "lists",       "rule",          NULL};
     prb_purposedef *d = out;
     json_t *req, *v;
     size_t i;
@@ -441,7 +442,8 @@ static int load_purpose(struct ctx *c, const char *name, json_t *def, void *out)
     if (!(req = json_object_get(def, "requesters")))
         return PRB_OK;
     size_t at = push(c, "requesters");
-    if (!json_is_array(req) || !(d->requesters = calloc(json_array_size(req) + 1, sizeof(char *)))) {
+    if (!json_is_array(req) ||
+        !(d->requesters = calloc(json_array_size(req) + 1, sizeof(char *)))) {
         rc = fail(c, PRB_EPOLICY, "must be an array of requester names");
         goto out;
     }
@@ -498,9 +500,11 @@ out:
     return rc;
 }
 
-static const char *const scheme_names[] = {
-    [PRB_SCHEME_CN_RID] = "cn-rid", [PRB_SCHEME_CN_USCC] = "cn-uscc", [PRB_SCHEME_LEI] = "lei",
-    [PRB_SCHEME_DE_TAXID] = "de-taxid", [PRB_SCHEME_EXT] = "ext"};
+static const char *const scheme_names[] = {[PRB_SCHEME_CN_RID] = "cn-rid",
+                                           [PRB_SCHEME_CN_USCC] = "cn-uscc",
+                                           [PRB_SCHEME_LEI] = "lei",
+                                           [PRB_SCHEME_DE_TAXID] = "de-taxid",
+                                           [PRB_SCHEME_EXT] = "ext"};
 
 static int load_schemes(struct ctx *c, json_t *root)
 {
@@ -601,7 +605,8 @@ static int load_cond(struct ctx *c, json_t *def, prb_cond *cd)
     int rc;
     if (!json_is_object(def))
         return fail(c, PRB_EPOLICY, "must be an object with \"values\", or \"min\" and/or \"max\"");
-    if ((rc = only_keys(c, def, keys)) || (rc = get_number(c, def, "min", &cd->has_min, &cd->min)) ||
+    if ((rc = only_keys(c, def, keys)) ||
+        (rc = get_number(c, def, "min", &cd->has_min, &cd->min)) ||
         (rc = get_number(c, def, "max", &cd->has_max, &cd->max)))
         return rc;
     vals = json_object_get(def, "values");
@@ -652,9 +657,9 @@ static int load_conds(struct ctx *c, json_t *def, const char *key, const prb_fea
         if (!(cond->field = strdup(field)))
             rc = PRB_ENOMEM;
         for (size_t i = 0; !rc && i < c->p->ncategories; i++) {
-            int fi = (f->categories >> i & 1) ? prb_catdef_field(&c->p->categories[i], field,
-                                                                 strlen(field))
-                                              : -1;
+            int fi = (f->categories >> i & 1)
+                         ? prb_catdef_field(&c->p->categories[i], field, strlen(field))
+                         : -1;
             if (fi >= 0)
                 type = c->p->categories[i].fields[fi].type;
         }
@@ -662,8 +667,8 @@ static int load_conds(struct ctx *c, json_t *def, const char *key, const prb_fea
             rc = fail(c, PRB_EPOLICY, "no category of this feature has a field '%s'", field);
         if (!rc)
             rc = load_cond(c, cd, cond);
-        if (!rc && (cond->has_min || cond->has_max) &&
-            type != PRB_FT_INTEGER && type != PRB_FT_AMOUNT && type != PRB_FT_DATE)
+        if (!rc && (cond->has_min || cond->has_max) && type != PRB_FT_INTEGER &&
+            type != PRB_FT_AMOUNT && type != PRB_FT_DATE)
             rc = fail(c, PRB_EPOLICY, "an interval needs a numeric field");
         pop(c, m);
         if (rc)
@@ -732,8 +737,8 @@ static int load_feature_field(struct ctx *c, json_t *def, prb_featdef *f)
 
 static int load_feature(struct ctx *c, const char *name, json_t *def, void *out)
 {
-    static const char *const keys[] = {"description", "kind",  "categories", "status",
-                                       "field",       "where", "match",      "window_months",
+    static const char *const keys[] = {"description", "kind",       "categories", "status",
+                                       "field",       "where",      "match",      "window_months",
                                        "purposes",    "missing_as", NULL};
     prb_featdef *f = out;
     char *kind = NULL;
@@ -755,19 +760,21 @@ static int load_feature(struct ctx *c, const char *name, json_t *def, void *out)
     free(kind);
     if (!f->kind) {
         size_t at = push(c, "kind");
-        rc = fail(c, PRB_EPOLICY, "must be one of count, sum, min, max, months_since_earliest, "
-                                  "months_since_latest, share, inquiries");
+        rc = fail(c, PRB_EPOLICY,
+                  "must be one of count, sum, min, max, months_since_earliest, "
+                  "months_since_latest, share, inquiries");
         pop(c, at);
         return rc;
     }
     int inq = f->kind == PRB_F_INQUIRIES;
-    if ((rc = get_name_set(c, def, "categories", !inq, find_category, "category",
-                           &f->categories)) ||
+    if ((rc =
+             get_name_set(c, def, "categories", !inq, find_category, "category", &f->categories)) ||
         (rc = get_name_set(c, def, "purposes", inq, find_purpose, "purpose", &f->purposes)))
         return rc;
     if (inq && (f->categories || json_object_get(def, "status") || json_object_get(def, "where")))
-        return fail(c, PRB_EPOLICY, "an inquiries feature counts decisions: it takes purposes "
-                                    "and a window, not categories, status or where");
+        return fail(c, PRB_EPOLICY,
+                    "an inquiries feature counts decisions: it takes purposes "
+                    "and a window, not categories, status or where");
     if (!inq && f->purposes)
         return fail(c, PRB_EPOLICY, "only an inquiries feature takes \"purposes\"");
     json_t *st = json_object_get(def, "status"), *e;
@@ -779,9 +786,11 @@ static int load_feature(struct ctx *c, const char *name, json_t *def, void *out)
         json_array_foreach(st, i, e)
         {
             const char *sv = json_string_value(e);
-            int code = !sv ? 0 : !strcmp(sv, "open") ? PRB_ST_OPEN
-                                : !strcmp(sv, "settled") ? PRB_ST_SETTLED
-                                : !strcmp(sv, "closed") ? PRB_ST_CLOSED : 0;
+            int code = !sv                      ? 0
+                       : !strcmp(sv, "open")    ? PRB_ST_OPEN
+                       : !strcmp(sv, "settled") ? PRB_ST_SETTLED
+                       : !strcmp(sv, "closed")  ? PRB_ST_CLOSED
+                                                : 0;
             if (!rc && !code)
                 rc = fail(c, PRB_EPOLICY, "[%zu] must be open, settled or closed", i);
             f->statuses |= 1u << code;
@@ -795,9 +804,10 @@ static int load_feature(struct ctx *c, const char *name, json_t *def, void *out)
         (rc = load_conds(c, def, "match", f, &f->match, &f->nmatch)))
         return rc;
     if ((f->kind == PRB_F_SHARE) != (f->nmatch > 0))
-        return fail(c, PRB_EPOLICY, f->kind == PRB_F_SHARE
-                                        ? "a share feature needs \"match\": what it is the share of"
-                                        : "only a share feature takes \"match\"");
+        return fail(c, PRB_EPOLICY,
+                    f->kind == PRB_F_SHARE
+                        ? "a share feature needs \"match\": what it is the share of"
+                        : "only a share feature takes \"match\"");
     if ((rc = get_int(c, def, "window_months", inq, 1, 1200, 0, &v)))
         return rc;
     f->window_months = (int)v;
@@ -902,9 +912,9 @@ static uint64_t feature_categories(const prb_policy *p, int f)
 
 static int load_list(struct ctx *c, const char *name, json_t *def, void *out)
 {
-    static const char *const keys[] = {"description", "type",      "subject_kinds",
+    static const char *const keys[] = {"description", "type",         "subject_kinds",
                                        "grounds",     "hearing_days", "leave_when_criteria_stop",
-                                       "publication", "purposes",  NULL};
+                                       "publication", "purposes",     NULL};
     prb_listdef *l = out;
     char *type = NULL, *pub = NULL;
     int64_t v;
@@ -941,8 +951,9 @@ static int load_list(struct ctx *c, const char *name, json_t *def, void *out)
     if (rc)
         return fail(c, PRB_EPOLICY, "publication must be \"public\" or \"purpose\"");
     if (l->public_list && (l->kinds & (1u << PRB_PERSON)))
-        return fail(c, PRB_EREFUSED, "a list of persons can never be public: probity does not "
-                                     "publish lists of persons (only company lists may be public)");
+        return fail(c, PRB_EREFUSED,
+                    "a list of persons can never be public: probity does not "
+                    "publish lists of persons (only company lists may be public)");
     if ((rc = get_name_set(c, def, "purposes", 1, find_purpose, "purpose", &l->purposes)) ||
         (rc = load_named(c, def, "grounds", 16, sizeof(prb_ground), (void **)&l->grounds,
                          &l->ngrounds, load_ground)))
@@ -965,8 +976,8 @@ static int load_list(struct ctx *c, const char *name, json_t *def, void *out)
     return PRB_OK;
 }
 
-static const char *const outcome_names[] = {[PRB_APPROVE] = "approve", [PRB_REFER] = "refer",
-                                            [PRB_DECLINE] = "decline"};
+static const char *const outcome_names[] = {
+    [PRB_APPROVE] = "approve", [PRB_REFER] = "refer", [PRB_DECLINE] = "decline"};
 
 static int load_rule(struct ctx *c, const prb_purposedef *d, json_t *def, prb_rule *r)
 {
@@ -1006,8 +1017,9 @@ static int load_rule(struct ctx *c, const prb_purposedef *d, json_t *def, prb_ru
     }
     conds = (r->list >= 0) + r->has_below + r->if_no_score;
     if (conds > 1)
-        rc = fail(c, PRB_EPOLICY, "a rule step has one condition (if_listed, if_score_below or "
-                                  "if_no_score), or none");
+        rc = fail(c, PRB_EPOLICY,
+                  "a rule step has one condition (if_listed, if_score_below or "
+                  "if_no_score), or none");
     else if ((r->has_below || r->if_no_score) && d->scorecard < 0)
         rc = fail(c, PRB_EPOLICY, "the purpose has no scorecard to score with");
 out:
@@ -1090,8 +1102,9 @@ static int load_purpose_rule(struct ctx *c, prb_purposedef *d, json_t *def)
     }
     const prb_rule *last = &d->rules[d->nrules - 1];
     if (last->list >= 0 || last->has_below || last->if_no_score)
-        rc = fail(c, PRB_EPOLICY, "the last step must have no condition, so every inquiry gets "
-                                  "an outcome");
+        rc = fail(c, PRB_EPOLICY,
+                  "the last step must have no condition, so every inquiry gets "
+                  "an outcome");
 out:
     pop(c, at);
     return rc;
@@ -1137,11 +1150,11 @@ static int load_root(struct ctx *c, json_t *root)
         return rc;
     c->p->dispute_deadline_days = (int32_t)v;
     if ((rc = load_schemes(c, root)) ||
-        (rc = load_named(c, root, "purposes", 64, sizeof(prb_purposedef),
-                         (void **)&c->p->purposes, &c->p->npurposes, load_purpose)))
+        (rc = load_named(c, root, "purposes", 64, sizeof(prb_purposedef), (void **)&c->p->purposes,
+                         &c->p->npurposes, load_purpose)))
         return rc;
-    if ((rc = load_named(c, root, "categories", 64, sizeof(prb_catdef),
-                         (void **)&c->p->categories, &c->p->ncategories, load_category_cb)))
+    if ((rc = load_named(c, root, "categories", 64, sizeof(prb_catdef), (void **)&c->p->categories,
+                         &c->p->ncategories, load_category_cb)))
         return rc;
     for (size_t i = 0; i < c->p->ncategories; i++)
         for (size_t j = 0; j < c->p->npurposes; j++)
@@ -1150,8 +1163,8 @@ static int load_root(struct ctx *c, json_t *root)
     if ((rc = load_optional_named(c, root, "features", 1024, sizeof(prb_featdef),
                                   (void **)&c->p->features, &c->p->nfeatures, load_feature)) ||
         (rc = load_scorecards(c, root)) ||
-        (rc = load_optional_named(c, root, "lists", 64, sizeof(prb_listdef),
-                                  (void **)&c->p->lists, &c->p->nlists, load_list)))
+        (rc = load_optional_named(c, root, "lists", 64, sizeof(prb_listdef), (void **)&c->p->lists,
+                                  &c->p->nlists, load_list)))
         return rc;
     return load_purpose_rules(c, root);
 }

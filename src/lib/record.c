@@ -48,7 +48,7 @@ int prb_currency_scale(const char *code, size_t n)
         return -1;
     return in_list(scale0, sizeof scale0 - 1, code, n)   ? 0
            : in_list(scale3, sizeof scale3 - 1, code, n) ? 3
-                                                          : 2;
+                                                         : 2;
 }
 
 void prb_currency_table(unsigned char t[26 * 26 * 26])
@@ -113,8 +113,8 @@ static int plain_text(prb_slice s)
 
 static int need_string(struct chk *c, const prb_rawval *v, const char *field, uint32_t maxlen)
 {
-    if (v->type == PRB_J_ABSENT || v->type == PRB_J_NULL || (v->type != PRB_J_NUM && !v->v.n &&
-                                                              v->type != PRB_J_BOOL))
+    if (v->type == PRB_J_ABSENT || v->type == PRB_J_NULL ||
+        (v->type != PRB_J_NUM && !v->v.n && v->type != PRB_J_BOOL))
         return bad(c, PRB_EINVAL, field, "required");
     if (v->type != PRB_J_STR && v->type != PRB_J_TEXT)
         return bad(c, PRB_EINVAL, field, "must be a string");
@@ -145,8 +145,8 @@ static int check_date(struct chk *c, const prb_rawval *v, const char *field, int
     if (v->type != PRB_J_STR && v->type != PRB_J_TEXT)
         return bad(c, PRB_EINVAL, field, "must be a date string YYYY-MM-DD");
     if (prb_date_parse(v->v.p, v->v.n, day))
-        return bad(c, PRB_EINVAL, field, "'%.*s' is not a date YYYY-MM-DD", (int)(v->v.n > 40 ? 40 : v->v.n),
-                   v->v.p);
+        return bad(c, PRB_EINVAL, field, "'%.*s' is not a date YYYY-MM-DD",
+                   (int)(v->v.n > 40 ? 40 : v->v.n), v->v.p);
     if (*day > c->today) {
         char t[11];
         prb_date_format(c->today, t);
@@ -285,8 +285,8 @@ static int check_field(struct chk *c, const prb_fielddef *d, const prb_rawval *v
 
 /* Matches raw fields to the category's definitions, in policy order, so
  * identical content packs to identical bytes whatever the input order. */
-static int check_fields(struct chk *c, const prb_raw *raw, const prb_catdef *cat,
-                        struct fval *vals, int *scale)
+static int check_fields(struct chk *c, const prb_raw *raw, const prb_catdef *cat, struct fval *vals,
+                        int *scale)
 {
     int idx[PRB_MAX_FIELDS];
     char term[64];
@@ -468,7 +468,8 @@ static int check_source(struct chk *c, const prb_raw *raw, const char *forced, p
     if ((rc = need_string(c, &furn, "furnisher", 63)))
         return rc;
     if (!furnisher_name_ok(furn.v))
-        return bad(c, PRB_EINVAL, "furnisher", "must be 1-63 characters of a-z, 0-9, '-', '_', '.'");
+        return bad(c, PRB_EINVAL, "furnisher",
+                   "must be 1-63 characters of a-z, 0-9, '-', '_', '.'");
     if (forced && (strlen(forced) != furn.v.n || memcmp(forced, furn.v.p, furn.v.n)))
         return bad(c, PRB_EINVAL, "furnisher", "record is from '%.*s' but this batch is from '%s'",
                    (int)furn.v.n, furn.v.p, forced);
@@ -605,8 +606,8 @@ size_t prb_record_bufsize(size_t packed_len)
 
 /* A NUL-terminated string of n bytes at *r inside [v, end), as a pointer
  * into the copy at buf (same offsets); NULL if it does not fit. */
-static const char *str_at(const unsigned char **r, const unsigned char *v,
-                          const unsigned char *end, size_t n, const char *buf)
+static const char *str_at(const unsigned char **r, const unsigned char *v, const unsigned char *end,
+                          size_t n, const char *buf)
 {
     if ((size_t)(end - *r) < n + 1 || (*r)[n] != 0)
         return NULL;

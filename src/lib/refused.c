@@ -87,8 +87,8 @@ static int has_term(const char *term, size_t tn, char w[][WORD_MAX], size_t nw)
             continue;
         }
         size_t a = (size_t)(us - term), b = tn - a - 1;
-        if (i + 1 < nw && strlen(w[i]) == a && !memcmp(w[i], term, a) &&
-            strlen(w[i + 1]) == b && !memcmp(w[i + 1], us + 1, b))
+        if (i + 1 < nw && strlen(w[i]) == a && !memcmp(w[i], term, a) && strlen(w[i + 1]) == b &&
+            !memcmp(w[i + 1], us + 1, b))
             return 1;
     }
     return 0;

@@ -99,8 +99,8 @@ static int find_expired(prb_env *env, MDB_txn *txn, struct victim **out, size_t 
                prb_get_be64(nk.mv_data) == id)
             k = nk, v = nv;
         /* Record number 0 is the subject itself, which never expires. */
-        int32_t exp = id & PRB_RSEQ_MASK ? version_expires(env->policy, v.mv_data, v.mv_size)
-                                         : PRB_NO_DATE;
+        int32_t exp =
+            id & PRB_RSEQ_MASK ? version_expires(env->policy, v.mv_data, v.mv_size) : PRB_NO_DATE;
         if (exp != PRB_NO_DATE && exp <= today) {
             if (*nout == cap) {
                 struct victim *nv2 = realloc(*out, (cap = cap * 2 + 256) * sizeof **out);

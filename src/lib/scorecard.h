@@ -23,8 +23,8 @@
 enum prb_pred_op {
     PRB_P_TRUE = 1,
     PRB_P_FALSE,
-    PRB_P_SIMPLE,   /* field cmp value */
-    PRB_P_SET,      /* field isIn / isNotIn values */
+    PRB_P_SIMPLE, /* field cmp value */
+    PRB_P_SET,    /* field isIn / isNotIn values */
     PRB_P_AND,
     PRB_P_OR,
     PRB_P_XOR,
@@ -49,8 +49,8 @@ typedef struct prb_pred {
     double num; /* SIMPLE: the value when the field is numeric */
     char *str;  /* SIMPLE: the value as text (categorical comparison) */
     size_t nvalues;
-    char **values;    /* SET: the values as text */
-    double *numvalues;/* SET: the same values as numbers (NAN if not numeric) */
+    char **values;     /* SET: the values as text */
+    double *numvalues; /* SET: the same values as numbers (NAN if not numeric) */
     size_t nchild;
     struct prb_pred *child; /* AND, OR, XOR, SURROGATE */
 } prb_pred;
@@ -78,12 +78,12 @@ typedef struct prb_scorecard {
     char *name;
     double initial_score;
     int use_reason_codes;
-    int reason_algo;        /* enum prb_reason_algo */
-    double baseline_score;  /* scorecard-level baselineScore, if has_baseline */
+    int reason_algo;       /* enum prb_reason_algo */
+    double baseline_score; /* scorecard-level baselineScore, if has_baseline */
     int has_baseline;
     size_t nfields;
-    char **fields;          /* input names: policy feature names */
-    int *field_kind;        /* enum prb_field_kind */
+    char **fields;   /* input names: policy feature names */
+    int *field_kind; /* enum prb_field_kind */
     size_t ncharacs;
     prb_charac *characs;
     /* Scaling (optional): score s0 at odds o0, pdo points to double them. */
@@ -94,8 +94,8 @@ typedef struct prb_scorecard {
 /* One input value. */
 typedef struct prb_value {
     int present;
-    double num;       /* numeric fields */
-    const char *str;  /* categorical fields (or the number as text) */
+    double num;      /* numeric fields */
+    const char *str; /* categorical fields (or the number as text) */
 } prb_value;
 
 #define PRB_MAX_REASONS 4

@@ -24,8 +24,7 @@ static int read_file(prb_env *env, const char *path, char **buf, size_t *len)
         return prb_seterr(env->err, PRB_EIO, "%s: cannot open: %m", path);
     if (fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0 || n > (16 << 20) || fseek(f, 0, SEEK_SET)) {
         fclose(f);
-        return prb_seterr(env->err, PRB_EINVAL, "%s: not a readable file of at most 16 MiB",
-                          path);
+        return prb_seterr(env->err, PRB_EINVAL, "%s: not a readable file of at most 16 MiB", path);
     }
     *buf = malloc((size_t)n + 1);
     if (!*buf || fread(*buf, 1, (size_t)n, f) != (size_t)n) {
@@ -137,8 +136,8 @@ int prb_scorecard_eval(prb_env *env, const char *name, const char *input, char *
     if ((rc = find_scorecard(env, name, &sc, &own)))
         return rc;
     if (!(in = json_loads(input, JSON_REJECT_DUPLICATES, &jerr)) || !json_is_object(in)) {
-        rc = prb_seterr(env->err, PRB_EINVAL, "--input: %s", in ? "must be a JSON object"
-                                                                 : jerr.text);
+        rc = prb_seterr(env->err, PRB_EINVAL, "--input: %s",
+                        in ? "must be a JSON object" : jerr.text);
         goto out;
     }
     const char *key;
@@ -160,8 +159,10 @@ int prb_scorecard_eval(prb_env *env, const char *name, const char *input, char *
         vals[i].num = json_is_number(x) ? json_number_value(x) : 0;
         vals[i].str = json_is_string(x) ? json_string_value(x) : NULL;
         if (vals[i].present && !json_is_number(x) && !json_is_string(x)) {
-            rc = prb_seterr(env->err, PRB_EINVAL, "--input: '%s' must be a number, a string or "
-                                                  "null", sc->fields[i]);
+            rc = prb_seterr(env->err, PRB_EINVAL,
+                            "--input: '%s' must be a number, a string or "
+                            "null",
+                            sc->fields[i]);
             goto out;
         }
     }

@@ -178,8 +178,9 @@ int prb_init(const char *dir, const char *policy_path, prb_env **out)
         return prb_seterr(env->err, PRB_EIO, "%s: cannot create directory: %s", dir,
                           strerror(errno));
     if (!dir_is_empty(dir))
-        return prb_seterr(env->err, PRB_EEXIST, "%s: directory is not empty; a register needs "
-                                                "a new or empty directory",
+        return prb_seterr(env->err, PRB_EEXIST,
+                          "%s: directory is not empty; a register needs "
+                          "a new or empty directory",
                           dir);
     if ((rc = write_file_atomic(env, dir, POLICY_FILE, env->policy->text, env->policy->text_len)))
         return rc;

@@ -30,7 +30,7 @@ struct prb_file {
     size_t fcap;
     struct {
         size_t off, len;
-    } *voff; /* where each version lies in buf */
+    } * voff; /* where each version lies in buf */
     size_t ocap;
     char *buf;
     size_t bufn, bufcap;
@@ -109,8 +109,8 @@ static int read_records(prb_env *env, prb_file *f, MDB_txn *txn)
         char *val = f->buf + f->voff[i].off;
         prb_record_view *rv = &f->vers[i];
         size_t want = rv->nfields;
-        rc = prb_record_decode((const unsigned char *)val, f->voff[i].len, val, rv,
-                               f->fields + at, want);
+        rc = prb_record_decode((const unsigned char *)val, f->voff[i].len, val, rv, f->fields + at,
+                               want);
         at += want;
     }
     if (rc)
@@ -201,8 +201,7 @@ int prb_subject_read(prb_env *env, const char *identifier, prb_file **out)
     if ((mrc = mdb_get(f->txn, env->ident, &k, &v))) {
         mdb_txn_reset(f->txn);
         if (mrc == MDB_NOTFOUND)
-            return prb_seterr(env->err, PRB_ENOTFOUND, "%s: no subject has this identifier",
-                              canon);
+            return prb_seterr(env->err, PRB_ENOTFOUND, "%s: no subject has this identifier", canon);
         return prb_mdb_fail(env, mrc, "looking up an identifier");
     }
     rc = prb_file_load(env, f->txn, v.mv_size == 8 ? prb_get_be64(v.mv_data) : 0, &f);
@@ -289,7 +288,10 @@ void prb_file_free(prb_file *f)
 
 static const char *status_name(int s)
 {
-    return s == PRB_ST_OPEN ? "open" : s == PRB_ST_SETTLED ? "settled" : s == PRB_ST_CLOSED ? "closed" : "?";
+    return s == PRB_ST_OPEN      ? "open"
+           : s == PRB_ST_SETTLED ? "settled"
+           : s == PRB_ST_CLOSED  ? "closed"
+                                 : "?";
 }
 
 static json_t *date_json(int32_t d)
@@ -325,10 +327,17 @@ static json_t *fields_json(const prb_record_view *rv)
         const prb_field_view *fv = &rv->fields[i];
         json_t *v;
         switch (fv->type) {
-        case PRB_FT_INTEGER: v = json_integer(fv->num); break;
-        case PRB_FT_AMOUNT: v = amount_json(fv->num, fv->scale); break;
-        case PRB_FT_DATE: v = date_json((int32_t)fv->num); break;
-        default: v = json_string(fv->str ? fv->str : "");
+        case PRB_FT_INTEGER:
+            v = json_integer(fv->num);
+            break;
+        case PRB_FT_AMOUNT:
+            v = amount_json(fv->num, fv->scale);
+            break;
+        case PRB_FT_DATE:
+            v = date_json((int32_t)fv->num);
+            break;
+        default:
+            v = json_string(fv->str ? fv->str : "");
         }
         json_object_set_new(o, fv->name, v);
     }
