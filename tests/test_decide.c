@@ -4,6 +4,7 @@
  * state machine walked with the as-of clock.
  */
 #include <criterion/criterion.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -186,28 +187,65 @@ Test(decide, debtor_register_state_machine)
 }
 
 /* The maximum duration: an entry expires even while the debt is unpaid,
- * and is not made again while the same grounds hold. */
+ * and is not made again while the same grounds hold; once they have
+ * stopped and hold again, a new entry is made. The debtor register here
+ * lasts 100 days, so its limit comes before the judgment's retention. */
 Test(decide, list_entry_expires_at_maximum_duration)
 {
-    char *dir, buf[1024], *json = NULL;
-    prb_env *env = th_register(&dir);
+    char *dir = th_tmpdir(), polpath[600], regpath[600], src[512], buf[1024], *json = NULL;
     uint64_t n;
+    int64_t now;
+    json_error_t jerr;
+    json_t *pol = json_load_file(th_path(src, sizeof src, "policy/default.json"), 0, &jerr);
+    cr_assert_not_null(pol, "%s", jerr.text);
+    json_t *ground = json_object_get(
+        json_object_get(
+            json_object_get(json_object_get(json_object_get(pol, "lists"), "debtor_register"),
+                            "grounds"),
+            "unpaid_judgment"),
+        "max_days");
+    cr_assert_not_null(ground);
+    json_integer_set(ground, 100);
+    snprintf(polpath, sizeof polpath, "%s/short.json", dir);
+    snprintf(regpath, sizeof regpath, "%s/reg", dir);
+    cr_assert_eq(json_dump_file(pol, polpath, 0), 0);
+    json_decref(pol);
+    prb_env *env = NULL;
+    cr_assert_eq(prb_init(regpath, polpath, &env), PRB_OK, "%s", prb_errmsg(env));
+    prb_parse_now(TH_TODAY, &now);
+    prb_set_now(env, now);
     ingest(env, line(buf, sizeof buf, "J-1", "court_judgment", "open", "2026-11-01", NULL,
                      JUDGMENT_FIELDS));
     set_day(env, "2026-12-26");
     cr_assert_eq(prb_lists_refresh_all(env, &n), PRB_OK);
-    /* Active from 2027-01-25, for at most 1095 days: until 2030-01-24; the
-     * judgment itself is kept until 2029-10-31, so give it a longer life:
-     * the check is on the list's own limit, taken the day after. */
-    set_day(env, "2029-10-30");
+    set_day(env, "2027-05-04"); /* active 2027-01-25 + 100 days = 2027-05-05 */
     cr_assert_eq(prb_lists_refresh_all(env, &n), PRB_OK);
     cr_assert_eq(prb_lists_json(env, "debtor_register", &json), PRB_OK);
-    cr_assert(strstr(json, "\"state\": \"active\""), "%s", json);
+    cr_assert(strstr(json, "\"state\": \"active\"") && strstr(json, "\"until\": \"2027-05-05\""),
+              "%s", json);
     free(json);
-    set_day(env, "2029-10-31"); /* the judgment expires: lifted, not kept */
+    set_day(env, "2027-05-05");
+    cr_assert_eq(prb_lists_refresh_all(env, &n), PRB_OK);
+    cr_assert_eq(n, 1, "the exit should send one notice");
+    cr_assert_eq(prb_lists_json(env, "debtor_register", &json), PRB_OK);
+    cr_assert(strstr(json, "\"state\": \"expired\"") && strstr(json, "\"ended\": \"2027-05-05\""),
+              "%s", json);
+    free(json);
+    /* Still unpaid: no new entry while the same grounds hold. */
+    set_day(env, "2027-06-01");
+    cr_assert_eq(prb_lists_refresh_all(env, &n), PRB_OK);
+    cr_assert_eq(n, 0);
+    /* Paid, then a new unpaid judgment: the grounds stopped and hold again. */
+    ingest(env, line(buf, sizeof buf, "J-1", "court_judgment", "settled", "2026-11-01",
+                     "2027-06-01", JUDGMENT_FIELDS));
+    cr_assert_eq(prb_lists_refresh_all(env, &n), PRB_OK);
+    ingest(env, line(buf, sizeof buf, "J-2", "court_judgment", "open", "2027-06-01", NULL,
+                     JUDGMENT_FIELDS));
+    set_day(env, "2027-07-02");
     cr_assert_eq(prb_lists_refresh_all(env, &n), PRB_OK);
     cr_assert_eq(prb_lists_json(env, "debtor_register", &json), PRB_OK);
-    cr_assert(strstr(json, "\"state\": \"lifted\""), "%s", json);
+    cr_assert(strstr(json, "\"state\": \"noticed\"") && strstr(json, "\"state\": \"expired\""),
+              "%s", json);
     free(json);
     prb_close(env);
     th_rmrf(dir);
