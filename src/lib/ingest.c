@@ -607,17 +607,17 @@ static int bulk_put(struct apply *ap, MDB_dbi dbi, struct plist *l, const char *
         memcpy(lastcopy, last, lastn);
         last = lastcopy;
     }
+    /* The keys are sorted and distinct: once one is past the database's
+     * last key, every later one is too, and needs no comparing. */
+    int append = !last;
     for (size_t i = 0; i < l->n; i++) {
         const struct put *p = &l->p[i];
         MDB_val k = {p->kn, (void *)p->k}, v = {p->vn, (void *)p->v};
-        int append = !last || key_cmp(p->k, p->kn, last, lastn) > 0;
+        if (!append && key_cmp(p->k, p->kn, last, lastn) > 0)
+            append = 1;
         if ((mrc = mdb_cursor_put(cur, &k, &v, append ? MDB_APPEND : 0))) {
             mdb_cursor_close(cur);
             return prb_mdb_fail(ap->env, mrc, what);
-        }
-        if (append) {
-            last = p->k;
-            lastn = p->kn;
         }
     }
     mdb_cursor_close(cur);
