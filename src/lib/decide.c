@@ -109,18 +109,13 @@ static int read_inquiries(prb_env *env, MDB_txn *txn, uint64_t subject, prb_inq 
     return mrc == 0 || mrc == MDB_NOTFOUND ? PRB_OK : prb_mdb_fail(env, mrc, "reading inquiries");
 }
 
-/* The features a purpose's decision reads: its scorecard's and lists'. */
+/* The features a purpose's decision reads: its scorecard's. */
 static void needed(const prb_policy *p, const prb_purposedef *pd, uint8_t *need)
 {
-    memset(need, 0, p->nfeatures);
-    if (pd->scorecard >= 0) {
-        const prb_scorecard *sc = p->scorecards[pd->scorecard];
-        for (size_t i = 0; i < sc->nfields; i++) {
-            int f = prb_policy_feature(p, sc->fields[i]);
-            if (f >= 0)
-                need[f] = 1;
-        }
-    }
+    if (pd->need)
+        memcpy(need, pd->need, p->nfeatures);
+    else
+        memset(need, 0, p->nfeatures);
 }
 
 /* The decision itself, from a file, inquiries and list entries. */
@@ -155,7 +150,7 @@ static int evaluate(prb_env *env, int purpose, const prb_file *f, const prb_inq 
         const prb_scorecard *sc = p->scorecards[pd->scorecard];
         prb_value in[256];
         for (size_t i = 0; i < sc->nfields && i < 256; i++)
-            in[i] = d->vals[prb_policy_feature(p, sc->fields[i])];
+            in[i] = d->vals[pd->sc_feature[i]];
         if (prb_sc_eval(sc, in, &d->sc, err, errlen) == PRB_OK) {
             d->has_score = 1;
             d->score = d->sc.score;

@@ -158,6 +158,8 @@ typedef struct prb_purposedef {
     unsigned kinds;
     uint64_t categories; /* derived: categories that serve this purpose */
     int scorecard;       /* index in policy scorecards, -1 if none */
+    int *sc_feature;     /* per scorecard input: its feature's index */
+    uint8_t *need;       /* per feature: whether a decision reads it */
     size_t nlists;
     int *lists; /* lists consulted */
     size_t nrules;

@@ -1063,6 +1063,16 @@ static int load_purpose_rule(struct ctx *c, prb_purposedef *d, json_t *def)
             return fail(c, PRB_EPOLICY, "\"scorecard\" names no scorecard of the policy");
         if ((rc = check_scorecard_binding(c, d)))
             return rc;
+        /* Resolved once here, not by name for every subject decided. */
+        const struct prb_scorecard *card = c->p->scorecards[d->scorecard];
+        d->sc_feature = calloc(card->nfields + 1, sizeof *d->sc_feature);
+        d->need = calloc(c->p->nfeatures + 1, 1);
+        if (!d->sc_feature || !d->need)
+            return PRB_ENOMEM;
+        for (size_t k = 0; k < card->nfields; k++) {
+            d->sc_feature[k] = prb_policy_feature(c->p, card->fields[k]);
+            d->need[d->sc_feature[k]] = 1;
+        }
     }
     if (lists) {
         size_t at = push(c, "lists");
@@ -1328,6 +1338,8 @@ void prb_policy_free(prb_policy *p)
         free(d->requesters);
         free(d->lists);
         free(d->rules);
+        free(d->sc_feature);
+        free(d->need);
         free(d->name);
         free(d->description);
     }
