@@ -212,7 +212,9 @@ Test(cli, decide_score_lists_and_scorecards)
     snprintf(args, sizeof args, "decide reg --purpose credit --subject %s --requester bank-a", id);
     run(&r, dir, NULL, args);
     cr_assert_eq(r.status, 0, "%s", r.err);
-    cr_assert(strstr(r.out, "\"decision\": \"1-q1\"") && strstr(r.out, "\"outcome\""), "%s", r.out);
+    cr_assert(strstr(r.out, "\"decision\": \"1-q1\"") && strstr(r.out, "\"outcome\"") &&
+                  strstr(r.out, "\"asked_at\": \"" TH_TODAY "T00:00:00Z\""),
+              "%s", r.out);
     snprintf(args, sizeof args, "subject reg %s", id);
     run(&r, dir, NULL, args);
     cr_assert(strstr(r.out, "\"inquiries\"") && strstr(r.out, "\"requester\": \"bank-a\""),
