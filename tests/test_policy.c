@@ -72,9 +72,9 @@ Test(policy, errors_name_file_path_and_reason)
         {"\"policy_version\":\"t1\",", "\"policy_versoin\":\"t1\",",
          "t.json: $.policy_versoin: unknown key"},
         {"\"type\":\"amount\"", "\"type\":\"money\"",
-         "t.json: $.categories.payment_default.fields.amount.type: unknown type"},
+         "t.json: $.categories.payment_default.fields.amount.type: must be one of string, enum"},
         {"\"polarity\":\"adverse\"", "\"polarity\":\"bad\"",
-         "t.json: $.categories.payment_default.polarity: must be"},
+         "t.json: $.categories.payment_default.polarity: must be one of adverse"},
         {"\"retention\":{\"days_after_event\":2190,\"days_after_settlement\":1095,\"max_days\":"
          "3650},",
          "", "t.json: $.categories.payment_default.retention: required"},

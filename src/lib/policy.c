@@ -115,6 +115,28 @@ static int get_string(struct ctx *c, json_t *obj, const char *key, int required,
     return *out ? PRB_OK : PRB_ENOMEM;
 }
 
+/* A required string key that must be one of names[lo..hi]: *out gets the
+ * index, and an unknown value is an error that lists what is allowed. */
+static int get_enum(struct ctx *c, json_t *obj, const char *key, const char *const *names, int lo,
+                    int hi, const char *allowed, int *out)
+{
+    char *v = NULL;
+    int rc = get_string(c, obj, key, 1, &v);
+    *out = 0;
+    if (rc)
+        return rc;
+    for (int i = lo; i <= hi; i++)
+        if (names[i] && !strcmp(v, names[i]))
+            *out = i;
+    free(v);
+    if (*out)
+        return PRB_OK;
+    size_t at = push(c, key);
+    rc = fail(c, PRB_EPOLICY, "must be one of %s", allowed);
+    pop(c, at);
+    return rc;
+}
+
 /* An optional "description": declared subject matter is checked against
  * the refused classes like a name. Kept in *keep, or freed if keep is NULL. */
 static int get_description(struct ctx *c, json_t *def, const char *what, char **keep)
@@ -187,7 +209,6 @@ static int load_field(struct ctx *c, const char *name, json_t *def, prb_fielddef
 {
     static const char *const keys[] = {"type", "required",   "values",      "min",
                                        "max",  "max_length", "description", NULL};
-    char *type = NULL;
     int rc;
     int64_t v;
 
@@ -198,21 +219,9 @@ static int load_field(struct ctx *c, const char *name, json_t *def, prb_fielddef
     if (!(f->name = strdup(name)))
         return PRB_ENOMEM;
     f->name_len = strlen(name);
-    if ((rc = get_string(c, def, "type", 1, &type)))
+    if ((rc = get_enum(c, def, "type", ftype_names, PRB_FT_STRING, PRB_FT_CURRENCY,
+                       "string, enum, integer, amount, date, currency", &f->type)))
         return rc;
-    f->type = 0;
-    for (int t = PRB_FT_STRING; t <= PRB_FT_CURRENCY; t++)
-        if (!strcmp(type, ftype_names[t]))
-            f->type = t;
-    free(type);
-    if (!f->type) {
-        size_t n = push(c, "type");
-        rc = fail(c, PRB_EPOLICY,
-                  "unknown type (known: string, enum, integer, amount, date, "
-                  "currency)");
-        pop(c, n);
-        return rc;
-    }
     json_t *req = json_object_get(def, "required");
     if (req && !json_is_boolean(req)) {
         size_t n = push(c, "required");
@@ -376,7 +385,6 @@ static int load_category(struct ctx *c, const char *name, json_t *cat, prb_catde
 {
     static const char *const keys[] = {"description", "subject_kinds", "polarity", "fields",
                                        "retention",   "notice_days",   "purposes", NULL};
-    char *pol = NULL;
     int64_t v;
     int rc;
 
@@ -390,19 +398,12 @@ static int load_category(struct ctx *c, const char *name, json_t *cat, prb_catde
     d->name_len = strlen(name);
     if ((rc = get_description(c, cat, "category description", &d->description)))
         return rc;
-    if ((rc = get_kinds(c, cat, &d->kinds)) || (rc = get_string(c, cat, "polarity", 1, &pol)))
+    static const char *const polarities[] = {
+        [PRB_ADVERSE] = "adverse", [PRB_POSITIVE] = "positive", [PRB_NEUTRAL] = "neutral"};
+    if ((rc = get_kinds(c, cat, &d->kinds)) ||
+        (rc = get_enum(c, cat, "polarity", polarities, PRB_ADVERSE, PRB_NEUTRAL,
+                       "adverse, positive, neutral", &d->polarity)))
         return rc;
-    d->polarity = !strcmp(pol, "adverse")    ? PRB_ADVERSE
-                  : !strcmp(pol, "positive") ? PRB_POSITIVE
-                  : !strcmp(pol, "neutral")  ? PRB_NEUTRAL
-                                             : 0;
-    free(pol);
-    if (!d->polarity) {
-        size_t n = push(c, "polarity");
-        rc = fail(c, PRB_EPOLICY, "must be \"adverse\", \"positive\" or \"neutral\"");
-        pop(c, n);
-        return rc;
-    }
     if ((rc = load_fields(c, cat, d)) || (rc = load_retention(c, cat, d)))
         return rc;
     if ((rc = get_int(c, cat, "notice_days", d->polarity == PRB_ADVERSE, 0, 365, 0, &v)))
@@ -741,7 +742,6 @@ static int load_feature(struct ctx *c, const char *name, json_t *def, void *out)
                                        "field",       "where",      "match",      "window_months",
                                        "purposes",    "missing_as", NULL};
     prb_featdef *f = out;
-    char *kind = NULL;
     int64_t v;
     int rc;
     if (!json_is_object(def))
@@ -752,20 +752,11 @@ static int load_feature(struct ctx *c, const char *name, json_t *def, void *out)
         return PRB_ENOMEM;
     if ((rc = get_description(c, def, "feature description", NULL)))
         return rc;
-    if ((rc = get_string(c, def, "kind", 1, &kind)))
+    if ((rc = get_enum(c, def, "kind", feat_kinds, PRB_F_COUNT, PRB_F_INQUIRIES,
+                       "count, sum, min, max, months_since_earliest, months_since_latest, "
+                       "share, inquiries",
+                       &f->kind)))
         return rc;
-    for (int k = PRB_F_COUNT; k <= PRB_F_INQUIRIES; k++)
-        if (!strcmp(kind, feat_kinds[k]))
-            f->kind = k;
-    free(kind);
-    if (!f->kind) {
-        size_t at = push(c, "kind");
-        rc = fail(c, PRB_EPOLICY,
-                  "must be one of count, sum, min, max, months_since_earliest, "
-                  "months_since_latest, share, inquiries");
-        pop(c, at);
-        return rc;
-    }
     int inq = f->kind == PRB_F_INQUIRIES;
     if ((rc =
              get_name_set(c, def, "categories", !inq, find_category, "category", &f->categories)) ||
