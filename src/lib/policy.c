@@ -115,6 +115,19 @@ static int get_string(struct ctx *c, json_t *obj, const char *key, int required,
     return *out ? PRB_OK : PRB_ENOMEM;
 }
 
+/* What every named definition starts with: an object, a name allowed by
+ * the naming rule and by invariant 1, only known keys; *copy gets the name. */
+static int begin_def(struct ctx *c, const char *what, const char *name, json_t *def,
+                     const char *const *keys, char **copy)
+{
+    int rc;
+    if (!json_is_object(def))
+        return fail(c, PRB_EPOLICY, "must be an object");
+    if ((rc = check_name(c, what, name)) || (rc = only_keys(c, def, keys)))
+        return rc;
+    return (*copy = strdup(name)) ? PRB_OK : PRB_ENOMEM;
+}
+
 /* A required string key that must be one of names[lo..hi]: *out gets the
  * index, and an unknown value is an error that lists what is allowed. */
 static int get_enum(struct ctx *c, json_t *obj, const char *key, const char *const *names, int lo,
@@ -212,12 +225,8 @@ static int load_field(struct ctx *c, const char *name, json_t *def, prb_fielddef
     int rc;
     int64_t v;
 
-    if (!json_is_object(def))
-        return fail(c, PRB_EPOLICY, "must be an object");
-    if ((rc = check_name(c, "field", name)) || (rc = only_keys(c, def, keys)))
+    if ((rc = begin_def(c, "field", name, def, keys, &f->name)))
         return rc;
-    if (!(f->name = strdup(name)))
-        return PRB_ENOMEM;
     f->name_len = strlen(name);
     if ((rc = get_enum(c, def, "type", ftype_names, PRB_FT_STRING, PRB_FT_CURRENCY,
                        "string, enum, integer, amount, date, currency", &f->type)))
@@ -389,12 +398,8 @@ static int load_category(struct ctx *c, const char *name, json_t *cat, prb_catde
     int rc;
 
     d->currency_field = -1;
-    if (!json_is_object(cat))
-        return fail(c, PRB_EPOLICY, "must be an object");
-    if ((rc = check_name(c, "category", name)) || (rc = only_keys(c, cat, keys)))
+    if ((rc = begin_def(c, "category", name, cat, keys, &d->name)))
         return rc;
-    if (!(d->name = strdup(name)))
-        return PRB_ENOMEM;
     d->name_len = strlen(name);
     if ((rc = get_description(c, cat, "category description", &d->description)))
         return rc;
@@ -431,12 +436,8 @@ static int load_purpose(struct ctx *c, const char *name, json_t *def, void *out)
     size_t i;
     int rc;
     d->scorecard = -1;
-    if (!json_is_object(def))
-        return fail(c, PRB_EPOLICY, "must be an object");
-    if ((rc = check_name(c, "purpose", name)) || (rc = only_keys(c, def, keys)))
+    if ((rc = begin_def(c, "purpose", name, def, keys, &d->name)))
         return rc;
-    if (!(d->name = strdup(name)))
-        return PRB_ENOMEM;
     if ((rc = get_description(c, def, "purpose description", &d->description)) ||
         (rc = get_kinds(c, def, &d->kinds)))
         return rc;
@@ -744,12 +745,8 @@ static int load_feature(struct ctx *c, const char *name, json_t *def, void *out)
     prb_featdef *f = out;
     int64_t v;
     int rc;
-    if (!json_is_object(def))
-        return fail(c, PRB_EPOLICY, "must be an object");
-    if ((rc = check_name(c, "feature", name)) || (rc = only_keys(c, def, keys)))
+    if ((rc = begin_def(c, "feature", name, def, keys, &f->name)))
         return rc;
-    if (!(f->name = strdup(name)))
-        return PRB_ENOMEM;
     if ((rc = get_description(c, def, "feature description", NULL)))
         return rc;
     if ((rc = get_enum(c, def, "kind", feat_kinds, PRB_F_COUNT, PRB_F_INQUIRIES,
@@ -854,12 +851,8 @@ static int load_ground(struct ctx *c, const char *name, json_t *def, void *out)
     const char *feat;
     int64_t v;
     int rc;
-    if (!json_is_object(def))
-        return fail(c, PRB_EPOLICY, "must be an object");
-    if ((rc = check_name(c, "ground", name)) || (rc = only_keys(c, def, keys)))
+    if ((rc = begin_def(c, "ground", name, def, keys, &g->name)))
         return rc;
-    if (!(g->name = strdup(name)))
-        return PRB_ENOMEM;
     /* Invariant 6 for lists: no entry lasts for ever. */
     if ((rc = get_int(c, def, "max_days", 1, 1, 3650, 0, &v)))
         return rc;
@@ -910,12 +903,8 @@ static int load_list(struct ctx *c, const char *name, json_t *def, void *out)
     char *type = NULL, *pub = NULL;
     int64_t v;
     int rc;
-    if (!json_is_object(def))
-        return fail(c, PRB_EPOLICY, "must be an object");
-    if ((rc = check_name(c, "list", name)) || (rc = only_keys(c, def, keys)))
+    if ((rc = begin_def(c, "list", name, def, keys, &l->name)))
         return rc;
-    if (!(l->name = strdup(name)))
-        return PRB_ENOMEM;
     if ((rc = get_description(c, def, "list description", &l->description)) ||
         (rc = get_string(c, def, "type", 1, &type)))
         return rc;
