@@ -261,6 +261,13 @@ int prb_lists_refresh_all(prb_env *env, uint64_t *changed);
  * state and dates of each entry, as JSON owned by the caller (free()). */
 int prb_lists_json(prb_env *env, const char *name, char **json);
 
+/* ---------------------------------------------------------------- notices */
+
+/* The outbox: every notice to a subject (adverse records, list entries
+ * and exits, adverse decisions), oldest first, as a JSON array (free()
+ * *json); pending: only those not yet delivered. */
+int prb_notices_json(prb_env *env, int pending, char **json);
+
 /* ------------------------------------------------------------- retention */
 
 /* Deletes every record past its retention (all its versions and every

@@ -459,3 +459,45 @@ Test(ingest, correction_within_one_batch)
     prb_close(env);
     th_rmrf(dir);
 }
+
+static size_t count(const char *hay, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
+        n++;
+    return n;
+}
+
+/* Invariant 4: an adverse record is announced to its subject when it
+ * arrives and when it is corrected; a re-sent one is not announced again,
+ * and a neutral one (a credit account) not at all. */
+Test(ingest, adverse_records_send_notices)
+{
+    char *dir, *json = NULL;
+    prb_env *env = th_register(&dir);
+    prb_ingest_stats st;
+    const char *pd = PD("", "{\"amount\":\"1.00\",\"currency\":\"EUR\"}");
+    cr_assert_eq(th_ingest(env, "a", pd, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK);
+    cr_assert_eq(th_ingest(env, "b", pd, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK);
+    cr_assert_eq(prb_notices_json(env, 1, &json), PRB_OK);
+    cr_assert_eq(count(json, "\"kind\": \"adverse_record\""), 1, "%s", json);
+    cr_assert(strstr(json, "\"about\": \"bank-a/L-1\"") &&
+                  strstr(json, "It may not be used before 2026-12-23"),
+              "%s", json);
+    free(json);
+    cr_assert_eq(th_ingest(env, "c", PD("", "{\"amount\":\"2.00\",\"currency\":\"EUR\"}"),
+                           PRB_FMT_NDJSON, 0, &st, NULL),
+                 PRB_OK);
+    cr_assert_eq(st.corrected, 1);
+    char *good = th_slurp("tests/data/good.ndjson");
+    cr_assert_eq(th_ingest(env, "g", good, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK);
+    free(good);
+    cr_assert_eq(prb_notices_json(env, 0, &json), PRB_OK);
+    /* L-1 twice; from good.ndjson the default, the judgment and the tax
+     * arrears, not the credit account. */
+    cr_assert_eq(count(json, "\"kind\": \"adverse_record\""), 5, "%s", json);
+    cr_assert(!strstr(json, "credit_account"), "%s", json);
+    free(json);
+    prb_close(env);
+    th_rmrf(dir);
+}

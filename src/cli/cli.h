@@ -41,5 +41,6 @@ int cmd_decide(int argc, char **argv);
 int cmd_score(int argc, char **argv);
 int cmd_lists(int argc, char **argv);
 int cmd_scorecard(int argc, char **argv);
+int cmd_notices(int argc, char **argv);
 
 #endif

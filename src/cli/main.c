@@ -26,6 +26,7 @@ static const char usage[] =
     "                                    list members with states and dates; recompute them\n"
     "  scorecard import DIR FILE.pmml --name NAME | scorecard eval DIR --name NAME --input JSON\n"
     "                                    import a PMML scorecard; score one vector of features\n"
+    "  notices DIR [--pending]           the outbox of notices to subjects\n"
     "  gen --persons N --companies M [--seed S]\n"
     "                                    write a synthetic population as NDJSON\n"
     "\n"
@@ -128,10 +129,10 @@ int main(int argc, char **argv)
         const char *name;
         int (*fn)(int, char **);
     } cmds[] = {
-        {"init", cmd_init},           {"policy", cmd_policy}, {"ingest", cmd_ingest},
-        {"subject", cmd_subject},     {"expire", cmd_expire}, {"gen", cmd_gen},
-        {"decide", cmd_decide},       {"score", cmd_score},   {"lists", cmd_lists},
-        {"scorecard", cmd_scorecard},
+        {"init", cmd_init},           {"policy", cmd_policy},   {"ingest", cmd_ingest},
+        {"subject", cmd_subject},     {"expire", cmd_expire},   {"gen", cmd_gen},
+        {"decide", cmd_decide},       {"score", cmd_score},     {"lists", cmd_lists},
+        {"scorecard", cmd_scorecard}, {"notices", cmd_notices},
     };
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
         !strcmp(argv[1], "help")) {

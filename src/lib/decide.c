@@ -423,7 +423,10 @@ static int decide(prb_env *env, const char *purpose, const char *identifier, con
                  "and ask for a human review of this decision (%llu-q%u).",
                  purpose, requester ? requester : "an inquirer", outcome_name[d->outcome & 3],
                  (unsigned long long)d->subject, d->inquiry);
-        if ((rc = prb_notice_add(env, txn, d->subject, "adverse_decision", d->json, text, today)))
+        char id[48];
+        snprintf(id, sizeof id, "%llu-q%u", (unsigned long long)d->subject, d->inquiry);
+        if ((rc = prb_notice_add(env, txn, d->subject, d->identifier, "adverse_decision", id, text,
+                                 today)))
             goto fail;
     }
     if ((mrc = mdb_txn_commit(txn))) {

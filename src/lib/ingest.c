@@ -14,6 +14,7 @@
  */
 #include "internal.h"
 
+#include <jansson.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -166,6 +167,36 @@ static int blank(const char *p, const char *e)
     return 1;
 }
 
+/* Invariant 4: an adverse record is announced to its subject. The notice
+ * is written here, on a parse thread; applying the batch decides whether
+ * it is sent (not for a re-sent record that changes nothing). */
+static int make_notice(prb_ingest *b, struct chunk *c, prb_rec *r)
+{
+    const prb_catdef *cd = &b->env->policy->categories[r->cat];
+    char about[256], text[768], day[11], from[11], ev[11];
+    int32_t eff = (r->event > b->today ? r->event : b->today) + cd->notice_days;
+    prb_date_format(b->today, day);
+    prb_date_format(eff, from);
+    prb_date_format(r->event, ev);
+    snprintf(about, sizeof about, "%.*s/%.*s", (int)r->furnisher.n, r->furnisher.p, (int)r->ref.n,
+             r->ref.p);
+    snprintf(text, sizeof text,
+             "%.*s reported a record of %s about you (reference %.*s, dated %s). It may not be "
+             "used before %s; you may dispute it if it is wrong.",
+             (int)r->furnisher.n, r->furnisher.p, cd->name, (int)r->ref.n, r->ref.p, ev, from);
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:b}", "identifier", r->ident, "kind",
+                          "adverse_record", "about", about, "category", cd->name, "text", text,
+                          "created", day, "delivered", 0);
+    char *json = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    if (!json)
+        return PRB_ENOMEM;
+    r->notice_len = (uint32_t)strlen(json);
+    r->notice = prb_arena_strndup(&c->arena, json, r->notice_len);
+    free(json);
+    return r->notice ? PRB_OK : PRB_ENOMEM;
+}
+
 static int check_one(prb_ingest *b, struct chunk *c, const prb_raw *raw, uint32_t line)
 {
     prb_rec r;
@@ -184,6 +215,8 @@ static int check_one(prb_ingest *b, struct chunk *c, const prb_raw *raw, uint32_
         return PRB_ENOMEM;
     r.fkey = k;
     r.fkey_len = (uint32_t)prb_fref_key(k, r.furnisher.p, r.furnisher.n, r.ref.p, r.ref.n);
+    if (b->env->policy->categories[r.cat].polarity == PRB_ADVERSE && make_notice(b, c, &r))
+        return PRB_ENOMEM;
     return push_rec(c, &r);
 }
 
@@ -481,6 +514,8 @@ struct apply {
     MDB_cursor *rec_cur;
     unsigned char rec_last[PRB_RECKEY_LEN];
     int has_last;
+    struct plist notices; /* to the outbox, numbered from next_notice */
+    uint64_t next_notice;
     prb_ingest_stats st;
     /* apply-phase rejections */
     prb_recerr *errs;
@@ -855,6 +890,18 @@ static int add_version(struct apply *ap, struct fstate *f, const prb_rec *r)
     return put_rec(ap, k, r->packed, r->packed_len);
 }
 
+static int queue_notice(struct apply *ap, const prb_rec *r, uint64_t subject)
+{
+    unsigned char *k = prb_arena_alloc(&ap->a, 8), *v;
+    if (!r->notice)
+        return PRB_OK;
+    if (!k || !(v = prb_arena_alloc(&ap->a, 8 + r->notice_len)))
+        return PRB_ENOMEM;
+    prb_be64(k, ap->next_notice++);
+    prb_notice_value(v, subject, r->notice, r->notice_len);
+    return plist_add(&ap->notices, k, 8, v, 8 + r->notice_len);
+}
+
 static uint64_t list_categories(const prb_policy *p)
 {
     uint64_t m = 0;
@@ -918,7 +965,7 @@ static int apply_one(struct apply *ap, const prb_rec *r)
         ap->st.accepted++;
         s->lists_dirty |= (int)(ap->b->env->policy->nlists &&
                                 (list_categories(ap->b->env->policy) >> r->cat & 1));
-        if ((rc = track(ap, s)))
+        if ((rc = track(ap, s)) || (rc = queue_notice(ap, r, s->s.id)))
             return rc;
         return add_version(ap, f, r);
     }
@@ -932,6 +979,8 @@ static int apply_one(struct apply *ap, const prb_rec *r)
         return reject(ap, r, "ref", "the record has the most versions one may hold");
     f->ver++;
     ap->st.corrected++;
+    if ((rc = queue_notice(ap, r, s->s.id)))
+        return rc;
     return add_version(ap, f, r);
 }
 
@@ -969,7 +1018,8 @@ static int write_all(struct apply *ap)
     if ((rc = bulk_put(ap, ap->env->rec, &ap->recs, "writing records")) ||
         (rc = bulk_put(ap, ap->env->rec, &hdrs, "writing subjects")) ||
         (rc = bulk_put(ap, ap->env->fref, &fref, "writing the (furnisher, ref) index")) ||
-        (rc = bulk_put(ap, ap->env->ident, &ap->idents, "writing identifiers")))
+        (rc = bulk_put(ap, ap->env->ident, &ap->idents, "writing identifiers")) ||
+        (rc = bulk_put(ap, ap->env->outbox, &ap->notices, "writing notices")))
         goto out;
     prb_be64(next, ap->next_subject);
     MDB_val nk = {12, "next_subject"}, nv = {8, next};
@@ -993,6 +1043,7 @@ static void apply_free(struct apply *ap)
     prb_bigfree(ap->frefs.s, ap->frefs.cap * sizeof *ap->frefs.s);
     free(ap->recs.p);
     free(ap->idents.p);
+    free(ap->notices.p);
     free(ap->touched);
     free(ap->fdirty);
     free(ap->errs);
@@ -1042,6 +1093,15 @@ static int apply_batch(prb_ingest *b, struct pool *pl, struct apply *ap)
     } else if (mrc && mrc != MDB_NOTFOUND) {
         return prb_mdb_fail(env, mrc, "reading the last record key");
     }
+    MDB_cursor *oc;
+    ap->next_notice = 1;
+    if ((mrc = mdb_cursor_open(ap->txn, env->outbox, &oc)))
+        return prb_mdb_fail(env, mrc, "opening the outbox");
+    if ((mrc = mdb_cursor_get(oc, &lk, &lv, MDB_LAST)) == 0 && lk.mv_size == 8)
+        ap->next_notice = prb_get_be64(lk.mv_data) + 1;
+    mdb_cursor_close(oc);
+    if (mrc && mrc != MDB_NOTFOUND)
+        return prb_mdb_fail(env, mrc, "reading the outbox");
     int rejected = 0;
     for (size_t i = 0; i < b->nchunks; i++) {
         if ((rc = pool_wait(pl, i)))

@@ -246,6 +246,8 @@ typedef struct prb_rec {
     prb_slice furnisher, ref;
     const unsigned char *fkey; /* its (furnisher, ref) key, see prb_fref_key */
     uint32_t fkey_len;
+    const char *notice; /* adverse records: the notice to send, as JSON */
+    uint32_t notice_len;
     const unsigned char *packed; /* the stored value (layout in record.c) */
     uint32_t packed_len;
 } prb_rec;
@@ -497,6 +499,9 @@ int prb_lists_refresh(prb_env *env, MDB_txn *txn, const prb_file *f, int32_t tod
 /* The latest entry of subject on list l, with its state as of today. */
 int prb_lists_entry(prb_env *env, MDB_txn *txn, uint64_t subject, int l, int32_t today,
                     prb_entry *e);
-/* Appends a notice to the outbox in txn. */
-int prb_notice_add(prb_env *env, MDB_txn *txn, uint64_t subject, const char *kind,
-                   const char *about, const char *text, int32_t today);
+/* Appends a notice to the outbox in txn. An outbox value is the subject
+ * id (be64) and the notice as JSON (identifier, kind, about, text,
+ * created, delivered); the key is the notice number (be64). */
+int prb_notice_add(prb_env *env, MDB_txn *txn, uint64_t subject, const char *identifier,
+                   const char *kind, const char *about, const char *text, int32_t today);
+void prb_notice_value(unsigned char *out, uint64_t subject, const char *json, size_t len);

@@ -199,7 +199,8 @@ static int refresh_one(prb_env *env, MDB_txn *txn, const prb_file *f, int l, con
                      e.end == END_EXPIRED  ? "its maximum duration has run"
                      : e.end == END_LIFTED ? "the grounds for it no longer hold"
                                            : "the grounds stopped holding before it took effect");
-            if ((rc = prb_notice_add(env, txn, subject, "list_exit", ld->name, text, today)))
+            if ((rc = prb_notice_add(env, txn, subject, prb_file_ident(f, 0), "list_exit", ld->name,
+                                     text, today)))
                 return rc;
         }
         return PRB_OK;
@@ -228,7 +229,8 @@ static int refresh_one(prb_env *env, MDB_txn *txn, const prb_file *f, int l, con
         "You are to be entered on the %s list %s (ground: %s). The entry takes effect on %s "
         "unless the grounds stop holding; you may dispute the records it rests on before then.",
         ld->type == PRB_BLACK ? "black" : "red", ld->name, e.ground, d);
-    return prb_notice_add(env, txn, subject, "list_entry", ld->name, text, today);
+    return prb_notice_add(env, txn, subject, prb_file_ident(f, 0), "list_entry", ld->name, text,
+                          today);
 }
 
 int prb_lists_refresh(prb_env *env, MDB_txn *txn, const prb_file *f, int32_t today)
@@ -252,8 +254,8 @@ int prb_lists_refresh(prb_env *env, MDB_txn *txn, const prb_file *f, int32_t tod
     return rc;
 }
 
-int prb_notice_add(prb_env *env, MDB_txn *txn, uint64_t subject, const char *kind,
-                   const char *about, const char *text, int32_t today)
+int prb_notice_add(prb_env *env, MDB_txn *txn, uint64_t subject, const char *identifier,
+                   const char *kind, const char *about, const char *text, int32_t today)
 {
     MDB_cursor *cur;
     MDB_val k, v;
@@ -269,19 +271,73 @@ int prb_notice_add(prb_env *env, MDB_txn *txn, uint64_t subject, const char *kin
     if (mrc && mrc != MDB_NOTFOUND)
         return prb_mdb_fail(env, mrc, "reading the outbox");
     prb_date_format(today, day);
-    json_t *o = json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:b}", "notice", (json_int_t)next,
-                          "subject", (json_int_t)subject, "kind", kind, "about", about, "text",
-                          text, "created", day, "delivered", 0);
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b}", "identifier", identifier, "kind", kind,
+                          "about", about, "text", text, "created", day, "delivered", 0);
     if (!o || !(json = json_dumps(o, JSON_COMPACT))) {
         json_decref(o);
         return prb_seterr(env->err, PRB_ENOMEM, "out of memory");
     }
     json_decref(o);
-    prb_be64(key, next);
-    MDB_val mk = {8, key}, mv = {strlen(json), json};
-    mrc = mdb_put(txn, env->outbox, &mk, &mv, MDB_APPEND);
+    size_t jl = strlen(json);
+    unsigned char *val = malloc(8 + jl);
+    if (!val) {
+        free(json);
+        return prb_seterr(env->err, PRB_ENOMEM, "out of memory");
+    }
+    prb_notice_value(val, subject, json, jl);
     free(json);
+    prb_be64(key, next);
+    MDB_val mk = {8, key}, mv = {8 + jl, val};
+    mrc = mdb_put(txn, env->outbox, &mk, &mv, MDB_APPEND);
+    free(val);
     return mrc ? prb_mdb_fail(env, mrc, "writing a notice") : PRB_OK;
+}
+
+void prb_notice_value(unsigned char *out, uint64_t subject, const char *json, size_t len)
+{
+    prb_be64(out, subject);
+    memcpy(out + 8, json, len);
+}
+
+int prb_notices_json(prb_env *env, int pending, char **out)
+{
+    MDB_txn *txn;
+    MDB_cursor *cur;
+    MDB_val k, v;
+    json_t *arr = json_array();
+    int mrc, rc = PRB_OK;
+    *out = NULL;
+    if (!arr)
+        return prb_seterr(env->err, PRB_ENOMEM, "out of memory");
+    if ((mrc = mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &txn)) ||
+        (mrc = mdb_cursor_open(txn, env->outbox, &cur))) {
+        json_decref(arr);
+        return prb_mdb_fail(env, mrc, "reading the outbox");
+    }
+    for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0;
+         mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        json_error_t jerr;
+        if (k.mv_size != 8 || v.mv_size < 9)
+            continue;
+        json_t *n = json_loadb((const char *)v.mv_data + 8, v.mv_size - 8, 0, &jerr);
+        if (!n)
+            continue;
+        if (pending && json_is_true(json_object_get(n, "delivered"))) {
+            json_decref(n);
+            continue;
+        }
+        json_object_set_new(n, "notice", json_integer((json_int_t)prb_get_be64(k.mv_data)));
+        json_object_set_new(n, "subject", json_integer((json_int_t)prb_get_be64(v.mv_data)));
+        json_array_append_new(arr, n);
+    }
+    if (mrc != MDB_NOTFOUND)
+        rc = prb_mdb_fail(env, mrc, "reading the outbox");
+    mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+    if (!rc && !(*out = json_dumps(arr, JSON_INDENT(2))))
+        rc = prb_seterr(env->err, PRB_ENOMEM, "out of memory");
+    json_decref(arr);
+    return rc;
 }
 
 /* -------------------------------------------------------- whole register */
