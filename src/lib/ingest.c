@@ -470,7 +470,6 @@ static int table_put(struct table *t, struct slot *s, uint64_t h, const void *ke
 struct sstate {
     prb_subject s;
     int dirty;
-    int is_new;
     int lists_dirty; /* got a record a list reads: its entries are recomputed */
 };
 
@@ -855,7 +854,6 @@ static int new_subject(struct apply *ap, const prb_rec *r, struct sstate **out)
     s->s.kind = r->kind;
     s->s.next_rseq = 1;
     s->s.created = ap->b->today;
-    s->is_new = 1;
     *out = s;
     if ((rc = link_ident(ap, s, r->ident, r->ident_len, r->ident_hash)))
         return rc;
