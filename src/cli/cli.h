@@ -28,6 +28,10 @@ int cli_unused(const cli_args *a);
 
 /* Opens the register at dir and applies --as-of; prints why on failure. */
 int cli_open(cli_args *a, const char *dir, prb_env **env);
+/* A prb_write_fn that writes everything to standard output; PRB_EIO on
+ * failure. ctx is unused. */
+int cli_write_stdout(void *ctx, const char *buf, size_t len);
+
 /* Prints "probity: MESSAGE" to stderr and returns the exit status of rc. */
 int cli_fail(int rc, const char *msg);
 

@@ -9,21 +9,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static int write_out(void *ctx, const char *buf, size_t len)
-{
-    (void)ctx;
-    while (len) {
-        ssize_t w = write(1, buf, len);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return PRB_EIO;
-        buf += w;
-        len -= (size_t)w;
-    }
-    return 0;
-}
-
 static int number(const char *s, uint64_t *out)
 {
     char *end;
@@ -57,7 +42,7 @@ int cmd_gen(int argc, char **argv)
     if (asof ? prb_parse_now(asof, &now) : prb_clock(&now))
         return fprintf(stderr, "probity: gen: --as-of or PROBITY_NOW is not YYYY-MM-DD\n"), 2;
     o.today = (int32_t)(now / 86400);
-    rc = prb_gen(&o, write_out, NULL);
+    rc = prb_gen(&o, cli_write_stdout, NULL);
     if (rc)
         return cli_fail(rc, rc == PRB_EINVAL ? "gen: give --persons and/or --companies (N > 0)"
                                              : "gen: cannot write output");

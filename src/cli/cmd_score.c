@@ -9,21 +9,6 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-static int write_out(void *ctx, const char *buf, size_t len)
-{
-    (void)ctx;
-    while (len) {
-        ssize_t w = write(1, buf, len);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        buf += w;
-        len -= (size_t)w;
-    }
-    return 0;
-}
-
 int cmd_score(int argc, char **argv)
 {
     cli_args a;
@@ -38,7 +23,7 @@ int cmd_score(int argc, char **argv)
     if ((rc = cli_open(&a, a.pos[0], &env)))
         return rc;
     if (!(rc = cli_unused(&a))) {
-        rc = prb_score_all(env, purpose, threads ? atoi(threads) : 0, write_out, NULL, &n);
+        rc = prb_score_all(env, purpose, threads ? atoi(threads) : 0, cli_write_stdout, NULL, &n);
         if (rc)
             rc = cli_fail(rc, prb_errmsg(env));
         else

@@ -5,7 +5,9 @@
  */
 #include "cli.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -91,6 +93,21 @@ int cli_unused(const cli_args *a)
     for (int i = 0; i < a->nopt; i++)
         if (!a->used[i])
             return fprintf(stderr, "probity: unknown option --%s\n", a->optname[i]), 2;
+    return 0;
+}
+
+int cli_write_stdout(void *ctx, const char *buf, size_t len)
+{
+    (void)ctx;
+    while (len) {
+        ssize_t w = write(1, buf, len);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return PRB_EIO;
+        buf += w;
+        len -= (size_t)w;
+    }
     return 0;
 }
 
