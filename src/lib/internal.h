@@ -405,6 +405,10 @@ size_t prb_fref_key(unsigned char *out, const char *furn, size_t fl, const char 
 /* Writes the key of a canonical identifier into out; returns its length. */
 size_t prb_ident_key(unsigned char *out, const char *ident, size_t n);
 
+/* The subject a canonical identifier names, within txn. PRB_ENOTFOUND
+ * (with the message on env) if nobody has it. */
+int prb_subject_find(prb_env *env, MDB_txn *txn, const char *canon, uint64_t *subject);
+
 /* Sets env->err from an LMDB failure and returns the matching code. */
 int prb_mdb_fail(prb_env *env, int mrc, const char *what);
 /* Grows the map after MDB_MAP_FULL; no transaction may be open. */

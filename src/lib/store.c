@@ -286,6 +286,21 @@ size_t prb_ident_key(unsigned char *out, const char *ident, size_t n)
     return 8 + n;
 }
 
+int prb_subject_find(prb_env *env, MDB_txn *txn, const char *canon, uint64_t *subject)
+{
+    unsigned char ikey[PRB_IDENT_KEY_MAX];
+    MDB_val k = {prb_ident_key(ikey, canon, strlen(canon)), ikey}, v;
+    int mrc = mdb_get(txn, env->ident, &k, &v);
+    if (mrc == MDB_NOTFOUND)
+        return prb_seterr(env->err, PRB_ENOTFOUND, "%s: no subject has this identifier", canon);
+    if (mrc)
+        return prb_mdb_fail(env, mrc, "looking up an identifier");
+    if (v.mv_size != 8)
+        return prb_seterr(env->err, PRB_ECORRUPT, "identifier %s: malformed value", canon);
+    *subject = prb_get_be64(v.mv_data);
+    return PRB_OK;
+}
+
 /* ------------------------------------------------------ subject values */
 
 int prb_subject_decode(const unsigned char *v, size_t n, prb_subject *s, char *buf, size_t buflen)

@@ -196,15 +196,9 @@ int prb_subject_read(prb_env *env, const char *identifier, prb_file **out)
         mrc = mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &f->txn);
     if (mrc)
         return prb_mdb_fail(env, mrc, "starting a read");
-    unsigned char ikey[PRB_IDENT_KEY_MAX];
-    MDB_val k = {prb_ident_key(ikey, canon, strlen(canon)), ikey}, v;
-    if ((mrc = mdb_get(f->txn, env->ident, &k, &v))) {
-        mdb_txn_reset(f->txn);
-        if (mrc == MDB_NOTFOUND)
-            return prb_seterr(env->err, PRB_ENOTFOUND, "%s: no subject has this identifier", canon);
-        return prb_mdb_fail(env, mrc, "looking up an identifier");
-    }
-    rc = prb_file_load(env, f->txn, v.mv_size == 8 ? prb_get_be64(v.mv_data) : 0, &f);
+    uint64_t subject;
+    if (!(rc = prb_subject_find(env, f->txn, canon, &subject)))
+        rc = prb_file_load(env, f->txn, subject, &f);
     mdb_txn_reset(f->txn);
     return rc;
 }
