@@ -92,8 +92,7 @@ static int read_inquiries(prb_env *env, MDB_txn *txn, uint64_t subject, prb_inq 
             }
             *out = m;
         }
-        int32_t day;
-        memcpy(&day, vb + 4, 4);
+        int32_t day = prb_get_le32(vb + 4);
         size_t pl = vb[1];
         (*out)[*n].day = day;
         (*out)[*n].purpose = -1;
@@ -218,7 +217,7 @@ static int store_inquiry(prb_env *env, MDB_txn *txn, prb_decision *d, const char
     v[1] = (unsigned char)pl;
     v[2] = (unsigned char)d->outcome;
     v[3] = (unsigned char)d->has_score;
-    memcpy(v + 4, &day, 4);
+    prb_put_le32(v + 4, day);
     memcpy(v + 8, &d->score, 8);
     memcpy(v + 16, purpose, pl);
     memcpy(v + 16 + pl, json, jl);

@@ -383,6 +383,23 @@ static inline void prb_be64(unsigned char *w, uint64_t v)
         w[i] = (unsigned char)v;
 }
 
+/* Little-endian 32-bit fields of the stored layouts (record.c, lists.c,
+ * decide.c), written out so compilers see one load or store. */
+static inline void prb_put_le32(unsigned char *w, int32_t v)
+{
+    uint32_t u = (uint32_t)v;
+    w[0] = (unsigned char)u;
+    w[1] = (unsigned char)(u >> 8);
+    w[2] = (unsigned char)(u >> 16);
+    w[3] = (unsigned char)(u >> 24);
+}
+
+static inline int32_t prb_get_le32(const unsigned char *r)
+{
+    return (int32_t)((uint32_t)r[0] | (uint32_t)r[1] << 8 | (uint32_t)r[2] << 16 |
+                     (uint32_t)r[3] << 24);
+}
+
 static inline uint64_t prb_get_be64(const unsigned char *r)
 {
     uint64_t v = 0;

@@ -32,18 +32,6 @@ struct stored {
     char ground[PRB_NAME_MAX];
 };
 
-static void put32(unsigned char *w, int32_t v)
-{
-    memcpy(w, &v, 4);
-}
-
-static int32_t get32(const unsigned char *r)
-{
-    int32_t v;
-    memcpy(&v, r, 4);
-    return v;
-}
-
 static size_t entry_key(unsigned char *k, uint64_t subject, const char *list, int32_t since)
 {
     size_t n = strlen(list);
@@ -65,10 +53,10 @@ static int decode(const MDB_val *v, struct stored *e)
         return PRB_ECORRUPT;
     e->end = r[1];
     e->rearm = r[2];
-    e->since = get32(r + 4);
-    e->active_from = get32(r + 8);
-    e->until = get32(r + 12);
-    e->ended = get32(r + 16);
+    e->since = prb_get_le32(r + 4);
+    e->active_from = prb_get_le32(r + 8);
+    e->until = prb_get_le32(r + 12);
+    e->ended = prb_get_le32(r + 16);
     memcpy(e->ground, r + ENTRY_HDR, v->mv_size - ENTRY_HDR);
     return PRB_OK;
 }
@@ -82,10 +70,10 @@ static int store(prb_env *env, MDB_txn *txn, uint64_t subject, const char *list,
     v[1] = (unsigned char)e->end;
     v[2] = (unsigned char)e->rearm;
     v[3] = 0;
-    put32(v + 4, e->since);
-    put32(v + 8, e->active_from);
-    put32(v + 12, e->until);
-    put32(v + 16, e->ended);
+    prb_put_le32(v + 4, e->since);
+    prb_put_le32(v + 8, e->active_from);
+    prb_put_le32(v + 12, e->until);
+    prb_put_le32(v + 16, e->ended);
     memcpy(v + ENTRY_HDR, e->ground, gl);
     MDB_val mk = {entry_key(k, subject, list, e->since), k}, mv = {ENTRY_HDR + gl, v};
     int mrc = mdb_put(txn, env->lst, &mk, &mv, 0);

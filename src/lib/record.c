@@ -354,9 +354,7 @@ static unsigned char *put16(unsigned char *w, uint32_t v)
 
 static unsigned char *put32(unsigned char *w, int32_t v)
 {
-    uint32_t u = (uint32_t)v;
-    for (int i = 0; i < 4; i++)
-        w[i] = (unsigned char)(u >> (8 * i));
+    prb_put_le32(w, v);
     return w + 4;
 }
 
@@ -585,12 +583,6 @@ static uint32_t get16(const unsigned char *r)
     return (uint32_t)r[0] | (uint32_t)r[1] << 8;
 }
 
-static int32_t get32(const unsigned char *r)
-{
-    return (int32_t)((uint32_t)r[0] | (uint32_t)r[1] << 8 | (uint32_t)r[2] << 16 |
-                     (uint32_t)r[3] << 24);
-}
-
 /* Written out so the compiler sees one little-endian load. */
 static int64_t get64(const unsigned char *r)
 {
@@ -627,9 +619,9 @@ int prb_record_decode(const unsigned char *v, size_t n, char *buf, prb_record_vi
     if ((const unsigned char *)buf != v)
         memcpy(buf, v, n);
     rv->status = v[1];
-    rv->event_date = get32(v + 4);
-    rv->settled_date = get32(v + 8);
-    rv->received = get32(v + 12);
+    rv->event_date = prb_get_le32(v + 4);
+    rv->settled_date = prb_get_le32(v + 8);
+    rv->received = prb_get_le32(v + 12);
     if (!(rv->category = str_at(&r, v, end, v[2], buf)) ||
         !(rv->furnisher = str_at(&r, v, end, get16(v + 16), buf)) ||
         !(rv->ref = str_at(&r, v, end, get16(v + 18), buf)) ||

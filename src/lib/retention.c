@@ -41,8 +41,8 @@ static int32_t version_expires(const prb_policy *p, const unsigned char *v, size
     int cat = prb_policy_category(p, (const char *)v + PRB_REC_HDR, v[2]);
     if (cat < 0)
         return PRB_NO_DATE;
-    memcpy(&event, v + 4, 4);
-    memcpy(&settled, v + 8, 4);
+    event = prb_get_le32(v + 4);
+    settled = prb_get_le32(v + 8);
     return prb_retention_expires(&p->categories[cat], event, settled);
 }
 
