@@ -8,7 +8,7 @@
 #   make format   clang-format the tree
 
 CC      ?= cc
-PKGS    := lmdb jansson libsodium libxml-2.0
+PKGS    := lmdb jansson libsodium libxml-2.0 libcrypto libcurl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
