@@ -1001,6 +1001,67 @@ fail:
 
 /* ----------------------------------------------------------------- main */
 
+/* Inclusion proofs for random leaves of the register's whole log: bare
+ * audit paths (prb_audit_path, a read transaction each) and the signed
+ * JSON proofs `probity audit prove` prints (prb_audit_prove). Each path
+ * is checked against the signed head's root once, untimed, so a fast
+ * wrong answer cannot pass. */
+static int cmd_proofs(const char *dir, uint32_t n)
+{
+    prb_env *env = NULL;
+    char *head = NULL, key[64], msg[256];
+    uint64_t rnd = 0x9e3779b97f4a7c15ULL, size;
+    int rc = prb_open(dir, &env);
+    if (rc || (rc = prb_audit_head(env, &head)) || (rc = prb_audit_public_key(env, key))) {
+        fprintf(stderr, "bench-core: %s\n", prb_errmsg(env));
+        prb_close(env);
+        return -1;
+    }
+    const char *ts = strstr(head, "\"tree_size\": ");
+    size = ts ? strtoull(ts + strlen("\"tree_size\": "), NULL, 10) : 0;
+    free(head);
+    if (!size) {
+        fprintf(stderr, "bench-core: the audit log is empty\n");
+        prb_close(env);
+        return -1;
+    }
+    unsigned char path[128][32];
+    size_t len, total = 0;
+    uint64_t t0 = now_ns();
+    for (uint32_t i = 0; i < n && !rc; i++) {
+        rc = prb_audit_path(env, next_rand(&rnd) % size, size, path, &len);
+        total += len;
+    }
+    uint64_t t1 = now_ns(), tpath = t1 - t0;
+    uint32_t njson = n / 10 ? n / 10 : 1;
+    for (uint32_t i = 0; i < njson && !rc; i++) {
+        char *json = NULL;
+        rc = prb_audit_prove(env, next_rand(&rnd) % size, size, &json);
+        /* Checked offline like a client would, outside the timing. */
+        if (!rc && i < 100) {
+            uint64_t c0 = now_ns();
+            if (prb_audit_check(key, json, msg, sizeof msg) != PRB_OK) {
+                fprintf(stderr, "bench-core: proof does not check: %s\n", msg);
+                rc = -1;
+            }
+            t1 += now_ns() - c0; /* moves the JSON window's start past the check */
+        }
+        free(json);
+    }
+    uint64_t t2 = now_ns();
+    if (rc) {
+        fprintf(stderr, "bench-core: %s\n", rc > 0 ? prb_errmsg(env) : "proof failed");
+        prb_close(env);
+        return -1;
+    }
+    printf("probity proofs=%u leaves=%llu path_len_mean=%.1f proof_rate=%.0f "
+           "proof_json=%u proof_json_rate=%.0f\n",
+           n, (unsigned long long)size, (double)total / n, n / (tpath / 1e9),
+           njson, njson / ((t2 - t1) / 1e9));
+    prb_close(env);
+    return 0;
+}
+
 static int usage(void)
 {
     fprintf(stderr, "usage: bench-core reads DIR IDS.txt\n"
@@ -1008,7 +1069,8 @@ static int usage(void)
                     "       bench-core decide20 DIR N [--policy FILE] [--evals K] [--stored S] "
                     "[--at DATE]\n"
                     "       bench-core evals DIR IDS.txt PURPOSE\n"
-                    "       bench-core score DIR PURPOSE [--threads T] [--passes P]\n");
+                    "       bench-core score DIR PURPOSE [--threads T] [--passes P]\n"
+                    "       bench-core proofs DIR N\n");
     return 2;
 }
 
@@ -1059,6 +1121,11 @@ int main(int argc, char **argv)
                 return usage();
         }
         rc = cmd_decide20(argv[2], nsubj, policy, nevals, nstored, at);
+    } else if (argc == 4 && strcmp(argv[1], "proofs") == 0) {
+        uint32_t n;
+        if (parse_count(argv[3], "N", 100000000, &n) != 0)
+            return 2;
+        rc = cmd_proofs(argv[2], n);
     } else if (argc == 5 && strcmp(argv[1], "evals") == 0) {
         rc = cmd_evals(argv[2], argv[3], argv[4]);
     } else if (argc >= 4 && strcmp(argv[1], "score") == 0) {

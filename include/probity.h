@@ -55,6 +55,8 @@ const char *prb_strerror(int rc);
 const char *prb_errname(int rc);
 /* Process exit status the CLI uses for a code (0 for PRB_OK). */
 int prb_exit_status(int rc);
+/* HTTP status the server answers a code with (200 for PRB_OK). */
+int prb_http_status(int rc);
 
 /* ---------------------------------------------------------------- dates */
 
@@ -125,6 +127,14 @@ void prb_close(prb_env *env);
 const char *prb_errmsg(const prb_env *env);
 /* The register's policy; owned by env. */
 const prb_policy *prb_env_policy(const prb_env *env);
+/* Another handle on the register env has open, for another thread (the
+ * server makes one per worker): it shares env's LMDB environment and
+ * policy and has its own message buffer, as-of clock (env's, copied) and
+ * write state, so threads never read each other's messages. A handle is
+ * used by one thread at a time; different handles of one register may
+ * be used at once (LMDB serialises their writes). Release it with
+ * prb_close before env, which must outlive it. PRB_ENOMEM only. */
+int prb_env_dup(prb_env *env, prb_env **out);
 
 /* The as-of clock, in seconds since the epoch (UTC). Every operation on
  * env takes "now" from here. */
@@ -209,7 +219,8 @@ typedef struct prb_record_view {
     const char *legal_basis;
     int32_t effective_from; /* event + notice period (adverse) */
     int32_t expires;        /* last day it may be kept */
-    int usable;             /* effective and not expired, today */
+    int usable;             /* effective, not expired and not disputed, today */
+    int disputed;           /* under an open dispute: used by nothing until resolved */
     size_t nfields;
     const prb_field_view *fields;
 } prb_record_view;
@@ -268,10 +279,38 @@ int prb_lists_json(prb_env *env, const char *name, char **json);
  * *json); pending: only those not yet delivered. */
 int prb_notices_json(prb_env *env, int pending, char **json);
 
+typedef struct prb_deliver_stats {
+    uint64_t delivered; /* notices every channel has now accepted, marked delivered */
+    uint64_t pending;   /* notices some channel has still to accept (or unreadable) */
+    uint64_t attempts;  /* hand-overs tried: spool writes, HTTP requests */
+} prb_deliver_stats;
+
+/* Delivers every pending notice through every channel of the policy's
+ * "notices" section (docs/POLICY.md): a spool directory gets one JSON
+ * file per notice, written atomically; a webhook gets an HTTP POST with
+ * the notice number as Idempotency-Key, retried with exponential backoff
+ * and accepted only on a 2xx. A notice is marked delivered (with the
+ * as-of time) once every channel has accepted it; a channel that has is
+ * not sent it again. Each channel's attempts and last error are kept in
+ * the notice (prb_notices_json shows them). At least once: a notice is
+ * handed over first and marked afterwards, so a crash between the two
+ * hands it over again on the next call. This call sleeps between retries
+ * and takes as long as the channels do; no transaction is held open
+ * meanwhile. A notice a channel refused is not an error: it stays
+ * pending and is counted in st->pending (st may be NULL). Errors:
+ * PRB_ESTORE, PRB_EFULL (the store), PRB_ENOMEM. */
+int prb_notices_deliver(prb_env *env, prb_deliver_stats *st);
+
 /* ------------------------------------------------------------- retention */
 
-/* Deletes every record past its retention (all its versions and every
- * index entry pointing at it) in one transaction. *deleted may be NULL. */
+/* The sweep, in one transaction: first every open dispute past its
+ * deadline is resolved in the subject's favour (outcome deleted, resolved
+ * by "deadline": the record is deleted and the subject told), then every
+ * record past its retention is deleted (all its versions and every index
+ * entry pointing at it; the subject of an adverse one gets a notice,
+ * retention_deletion), then the list entries of every subject that lost
+ * a record are recomputed. *deleted (may be NULL) gets the number of
+ * records deleted for retention; see prb_disputes_json for disputes. */
 int prb_expire(prb_env *env, uint64_t *deleted);
 
 /* Receives output in chunks; a non-zero return stops the producer. */
@@ -317,6 +356,246 @@ int prb_inquiries_json(prb_env *env, const char *identifier, char **json);
  * number of subjects scored. */
 int prb_score_all(prb_env *env, const char *purpose, int threads, prb_write_fn out, void *ctx,
                   uint64_t *n);
+
+/* -------------------------------------------------------------- disputes */
+
+/* A subject disputes one of its records (DESIGN invariant 5). Until the
+ * dispute is resolved the record is used by nothing: the subject's file
+ * shows it with disputed set and usable clear, and features, scores,
+ * lists and decisions leave it out. A dispute's id is a 64-bit number,
+ * written in decimal outside the engine. Its JSON has id, subject (the
+ * identifier it was opened with), record, reason, state ("open",
+ * "upheld", "corrected", "deleted"), opened, deadline, resolved (a date
+ * or null), note (or null) and resolved_by ("reviewer", "furnisher",
+ * "correction": a corrected version arrived at ingest, "deadline": the
+ * sweep resolved it; null while open). Every change is one durable
+ * transaction with its audit leaf, a notice to the subject
+ * (dispute_opened, dispute_outcome) and the subject's list entries
+ * recomputed; on any error nothing is written. Where *json is returned it
+ * is the caller's (free()); json may be NULL to skip it. */
+
+/* Opens a dispute of record (its id as the subject's file shows it,
+ * "12-3") of the subject identifier names, with the subject's reason
+ * (required; at most 2000 bytes of UTF-8 text, no control characters but
+ * newline and tab). The deadline is the as-of day plus the policy's
+ * dispute_deadline_days. PRB_EINVAL: a malformed identifier or record id,
+ * or a bad reason; PRB_ENOTFOUND: no such subject, or the subject has no
+ * such record (deleted or expired ones included); PRB_EEXIST: the record
+ * already has an open dispute. */
+int prb_dispute_open(prb_env *env, const char *identifier, const char *record, const char *reason,
+                     char **json);
+/* Resolves the open dispute id. outcome: "upheld" (the record stands and
+ * is used again), "corrected" (it was put right), or "deleted" (the
+ * record is deleted: every version and its index entry). note is
+ * optional (NULL or ""; limits as for a reason). resolved_by is
+ * "reviewer" (NULL means that) or "furnisher". PRB_EINVAL: a bad outcome,
+ * note or resolved_by; PRB_ENOTFOUND: no such dispute; PRB_EEXIST: it was
+ * resolved already. */
+int prb_dispute_resolve(prb_env *env, uint64_t id, const char *outcome, const char *note,
+                        const char *resolved_by, char **json);
+/* Every dispute (open_only: those still open), in id order (by subject),
+ * as a JSON array (free() *json). */
+int prb_disputes_json(prb_env *env, int open_only, char **json);
+
+/* ---------------------------------------------------------- human review */
+
+/* A subject asks that a person review a stored decision (DESIGN invariant
+ * 9). decision is its id as the decision JSON gives it ("12-q3"); reason
+ * is required. The review is stored as requested, logged, and a notice
+ * (review_requested) goes to the subject, in one durable transaction. Its
+ * id is "SUBJECT-rNUMBER" ("12-r1"). *json (free() it; may be NULL to
+ * skip) gets the review: id, decision, subject, purpose, requester,
+ * original_outcome, reason, state, requested, decided, reviewer, note.
+ * PRB_EINVAL: a malformed id or no reason; PRB_ENOTFOUND: no such
+ * decision; PRB_EEXIST: a review of that decision is pending. */
+int prb_review_request(prb_env *env, const char *decision, const char *reason, char **json);
+/* A reviewer decides a pending review: outcome is "upheld" (the decision
+ * stands) or "overturned"; reviewer and note are required. Stores the
+ * outcome with the as-of date and sends the subject a notice
+ * (review_outcome). PRB_EINVAL: bad outcome, id, reviewer or note;
+ * PRB_ENOTFOUND: no such review; PRB_EEXIST: it was decided already. On
+ * any error nothing is written. */
+int prb_review_decide(prb_env *env, const char *review, const char *outcome, const char *reviewer,
+                      const char *note, char **json);
+/* Every review (pending_only: those still requested), in id order (by
+ * subject), as a JSON array; free() *json. */
+int prb_reviews_json(prb_env *env, int pending_only, char **json);
+
+/* ------------------------------------------------------- subject's copy */
+
+enum prb_copy_format { PRB_COPY_JSON = 1, PRB_COPY_TEXT = 2 };
+
+/* Everything the register holds about the subject identifier names, as
+ * of env's clock, read from one snapshot (DESIGN invariant 8): kind and
+ * identifiers, every record with its versions (the prb_file_json shape),
+ * list entries with states and dates, every inquiry, notices, disputes,
+ * reviews, and the decision every purpose that takes inquiries about the
+ * subject's kind would give now, with reasons (computed as prb_evaluate
+ * does; nothing is stored). PRB_COPY_JSON gives one JSON document;
+ * PRB_COPY_TEXT a plain-language letter to the subject ending with what
+ * they can do. *out is the caller's (free()). PRB_ENOTFOUND if nobody has
+ * that identifier; PRB_EINVAL for a malformed identifier or format. */
+int prb_subject_copy(prb_env *env, const char *identifier, int format, char **out);
+
+/* ------------------------------------------------------------- audit log */
+
+/* Every write and every inquiry appends a leaf to the register's audit
+ * log, a Merkle tree as RFC 9162 defines it (SHA-256), whose heads are
+ * signed with the register's Ed25519 key (made by prb_init). Sizes and
+ * indices count leaves; a size of 0 means the log's current size. The
+ * JSON strings returned are the caller's to free(). */
+
+/* The signed head of the log as it stands now (as of env's clock). */
+int prb_audit_head(prb_env *env, char **json);
+/* The register's public key, base64 (44 characters and a NUL). */
+int prb_audit_public_key(prb_env *env, char out[64]);
+/* An inclusion proof of leaf in the tree of size, with the leaf, what it
+ * logs, and the signed head of that tree. PRB_EINVAL if leaf >= size or
+ * the log is smaller than size. */
+int prb_audit_prove(prb_env *env, uint64_t leaf, uint64_t size, char **json);
+/* The bare audit path of the same proof (up to 128 hashes); *len gets
+ * how many. For callers that want hashes, not JSON. */
+int prb_audit_path(prb_env *env, uint64_t leaf, uint64_t size, unsigned char (*path)[32],
+                   size_t *len);
+/* A consistency proof that the tree of size to extends the tree of size
+ * from, with both signed heads. */
+int prb_audit_consistency(prb_env *env, uint64_t from, uint64_t to, char **json);
+/* Checks a proof made by prb_audit_prove or prb_audit_consistency offline,
+ * with only the register's public key (base64): the heads' signatures and
+ * the RFC 9162 verification of the path. PRB_OK or PRB_EINVAL, with what
+ * held or what failed in msg. */
+int prb_audit_check(const char *public_key, const char *proof, char *msg, size_t len);
+
+typedef struct prb_verify_stats {
+    uint64_t leaves;   /* leaves in the log */
+    uint64_t records;  /* stored record versions checked */
+    uint64_t problems; /* findings reported */
+} prb_verify_stats;
+
+/* Recomputes the audit tree from its leaves and checks it against the
+ * stored tree hashes, then checks every stored record version and inquiry
+ * against the hash the log holds for it: one altered, added or removed
+ * behind the engine's back is reported by id, one line per finding, to
+ * report (may be NULL). PRB_ECORRUPT when anything was found. */
+int prb_verify(prb_env *env, prb_write_fn report, void *ctx, prb_verify_stats *st);
+
+/* ------------------------------------------------------------- API keys */
+
+/* Bearer tokens of the HTTP API. A token is "prb_" and 43 characters of
+ * base64url (32 random bytes), shown once when it is made; the register
+ * keeps only its SHA-256, under which the key is stored, so a token can
+ * be checked but never read back. A key's id is the first 8 bytes of that
+ * hash in hex: safe to show, list and log. Making and revoking a key are
+ * durable writes with an audit leaf (PRB_LEAF_KEY). */
+enum prb_role {
+    PRB_ROLE_ADMIN = 1, /* manages keys; reads subjects' files */
+    PRB_ROLE_FURNISHER, /* reports records as one furnisher */
+    PRB_ROLE_INQUIRER,  /* asks for decisions, for its purposes only */
+    PRB_ROLE_REVIEWER,  /* reads files; handles disputes and reviews */
+    PRB_ROLE_SUBJECT    /* one subject: its own copy, disputes, reviews */
+};
+
+#define PRB_TOKEN_MAX 64
+#define PRB_KEY_NAME_MAX 64
+#define PRB_KEY_PURPOSES_MAX 1024
+
+typedef struct prb_key {
+    char id[17];
+    int role;                           /* enum prb_role */
+    char name[PRB_KEY_NAME_MAX + 1];    /* label; an inquirer's requester name */
+    char furnisher[PRB_KEY_NAME_MAX + 1]; /* furnisher: who it writes as, else "" */
+    char purposes[PRB_KEY_PURPOSES_MAX]; /* inquirer: "credit,tenancy", else "" */
+    char subject[PRB_IDENT_MAX];        /* subject: canonical identifier, else "" */
+    int64_t created;                    /* as-of time, unix seconds */
+    int64_t revoked;                    /* 0 while the key is live */
+} prb_key;
+
+/* "admin", ... for a role; NULL for an unknown one. */
+const char *prb_role_name(int role);
+/* The role named s, or 0. */
+int prb_role_parse(const char *s);
+/* Makes a key from spec (role, name, furnisher, purposes, subject; the
+ * rest is ignored). A furnisher key needs furnisher, an inquirer key
+ * purposes (each a purpose of the policy that takes inquiries), a subject
+ * key subject (a valid identifier, stored canonical); a field its role
+ * does not use must be empty. name defaults to the furnisher's name or
+ * the key id. Writes the token (NUL-terminated) into token and, if made
+ * is not NULL, the key as stored. PRB_EINVAL names the bad field. */
+int prb_key_create(prb_env *env, const prb_key *spec, char token[PRB_TOKEN_MAX], prb_key *made);
+/* Looks token up and fills *key. PRB_ENOTFOUND if it is no key's or the
+ * key was revoked (the message says which). */
+int prb_key_check(prb_env *env, const char *token, prb_key *key);
+/* Revokes the key with id. PRB_ENOTFOUND: no such key; PRB_EEXIST: it
+ * was revoked already. */
+int prb_key_revoke(prb_env *env, const char *id);
+/* Every key (id, role, name, furnisher, purposes, subject, created,
+ * revoked), in id order, as a JSON array; never a token. free() *json. */
+int prb_keys_json(prb_env *env, char **json);
+
+/* --------------------------------------------- what the server asks */
+
+/* Whether the public may read list name (1: its publication is public),
+ * or only an inquirer for one of the purposes, a comma-separated list
+ * (2: the list serves one of them), or neither (0). PRB_ENOTFOUND if the
+ * policy has no such list. */
+int prb_list_visibility(prb_env *env, const char *name, const char *purposes, int *vis);
+/* The lists (or only the one named) a caller holding purposes (as above;
+ * NULL: none; "*": every purpose) may read, in the prb_lists_json shape:
+ * lists serving one of the purposes in full, public lists with only the
+ * members whose entry is in effect (active) as of the clock. free()
+ * *json. PRB_ENOTFOUND: no such list, or not one the caller may read. */
+int prb_lists_visible_json(prb_env *env, const char *name, const char *purposes, char **json);
+/* The public card of the company identifier names: its identifiers and
+ * its entries in effect (active) on public lists, with their dates, as
+ * of the clock. PRB_ENOTFOUND if no company has the identifier (a person
+ * is not found either: the card never tells whether a person is
+ * registered); PRB_EINVAL for a malformed identifier. free() *json. */
+int prb_company_card(prb_env *env, const char *identifier, char **json);
+/* Whether object, a decision ("12-q3") or a record ("12-3"), is about
+ * the subject identifier names: *owns gets 1 or 0. PRB_EINVAL if object
+ * is neither; PRB_ENOTFOUND if nobody has the identifier. */
+int prb_subject_owns(prb_env *env, const char *identifier, const char *object, int *owns);
+/* The furnisher of the record dispute id challenges, into out (len
+ * bytes). PRB_ENOTFOUND: no such dispute, or its record is gone. */
+int prb_dispute_furnisher(prb_env *env, uint64_t id, char *out, size_t len);
+
+/* --------------------------------------------------- decisions in batches */
+
+/* One inquiry of a batch, and what became of it. */
+typedef struct prb_inquiry {
+    const char *purpose, *identifier, *requester; /* as for prb_decide */
+    prb_decision *decision; /* in: a handle to reuse or NULL; out: the decision */
+    int rc;                 /* out: PRB_OK or the code prb_decide would give */
+    char errmsg[256];       /* out: its message when rc is not PRB_OK */
+} prb_inquiry;
+
+/* Makes n decisions as prb_decide does, in one durable write transaction
+ * (one fsync for all: group commit). An inquiry prb_decide would refuse
+ * (no such subject or purpose, a bad identifier, a purpose not for the
+ * subject's kind or requester) gets its rc and errmsg and writes nothing;
+ * the others are stored. Returns PRB_OK when the batch was committed;
+ * otherwise nothing was stored and every inquiry's rc and errmsg say
+ * why. Inquiries about the same subject are numbered in batch order. */
+int prb_decide_many(prb_env *env, prb_inquiry *q, size_t n);
+
+/* ------------------------------------------------ transparency statistics */
+
+/* What the register holds and does, for anyone to read (GET /v1/stats):
+ * counts by names the policy and the engine define, and nothing about
+ * any person (no identifier, subject number, reference, requester or
+ * free text). Read from one snapshot, as of env's clock: subjects by
+ * kind; records (current versions, those past retention left out and
+ * counted apart) by category and status; decisions by purpose and
+ * outcome; disputes by state and by who resolved them, with the median
+ * days from opening to resolution (null when none is resolved); reviews
+ * by state; list entries by list and state, with exits (lifted, expired,
+ * withdrawn); notices by kind, delivered and pending. Every category,
+ * purpose and list of the policy is listed, with zeros if need be. The
+ * whole store is walked: a caller asked often should keep the answer for
+ * a while. *json is the caller's (free()). Errors: PRB_ESTORE (the
+ * store), PRB_ECORRUPT (a stored value is malformed; the message says
+ * which), PRB_ENOMEM. */
+int prb_stats_json(prb_env *env, char **json);
 
 /* --------------------------------------------------- synthetic population */
 

@@ -46,5 +46,9 @@ int cmd_score(int argc, char **argv);
 int cmd_lists(int argc, char **argv);
 int cmd_scorecard(int argc, char **argv);
 int cmd_notices(int argc, char **argv);
+int cmd_review(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_dispute(int argc, char **argv);
 
 #endif

@@ -1,27 +1,50 @@
 /*
- * cmd_notices.c - probity notices: the outbox of notices to subjects.
+ * cmd_notices.c - probity notices: the outbox of notices to subjects, and
+ * delivering it through the policy's channels.
  */
 #include "cli.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 
+static int deliver(prb_env *env, const char *dir)
+{
+    prb_deliver_stats st;
+    char msg[512];
+    int rc = prb_notices_deliver(env, &st);
+    if (rc)
+        return cli_fail(rc, prb_errmsg(env));
+    printf("delivered %llu, pending %llu, attempts %llu\n", (unsigned long long)st.delivered,
+           (unsigned long long)st.pending, (unsigned long long)st.attempts);
+    if (!st.pending)
+        return 0;
+    /* Not delivered yet is not lost: the next run tries again. The exit
+     * status says so, for whatever runs this periodically. */
+    snprintf(msg, sizeof msg,
+             "%llu notices still pending; `probity notices %s --pending` shows each channel's "
+             "last error",
+             (unsigned long long)st.pending, dir);
+    return cli_fail(PRB_EIO, msg);
+}
+
 int cmd_notices(int argc, char **argv)
 {
-    static const char *const flags[] = {"pending", NULL};
+    static const char *const flags[] = {"pending", "deliver", NULL};
     cli_args a;
     prb_env *env;
     char *json = NULL;
     int rc = cli_parse(argc, argv, flags, &a);
     if (rc)
         return rc;
-    int pending = cli_flag(&a, "pending");
-    if (a.npos != 1)
-        return fprintf(stderr, "usage: probity notices DIR [--pending]\n"), 2;
+    int pending = cli_flag(&a, "pending"), send = cli_flag(&a, "deliver");
+    if (a.npos != 1 || (pending && send))
+        return fprintf(stderr, "usage: probity notices DIR [--pending | --deliver]\n"), 2;
     if ((rc = cli_open(&a, a.pos[0], &env)))
         return rc;
     if (!(rc = cli_unused(&a))) {
-        if ((rc = prb_notices_json(env, pending, &json)))
+        if (send)
+            rc = deliver(env, a.pos[0]);
+        else if ((rc = prb_notices_json(env, pending, &json)))
             rc = cli_fail(rc, prb_errmsg(env));
         else
             puts(json);

@@ -18,8 +18,10 @@ static const char usage[] =
     "  policy check FILE                 validate a policy file\n"
     "  ingest DIR FILE... [--furnisher NAME] [--skip-bad] [--format ndjson|csv]\n"
     "                                    load records (.ndjson, .jsonl, .csv; - for stdin)\n"
-    "  subject DIR SCHEME:VALUE          print a subject's whole file as JSON\n"
-    "  expire DIR                        delete records past their retention\n"
+    "  subject DIR SCHEME:VALUE [--format json|text]\n"
+    "                                    everything held about a subject: JSON, or a letter\n"
+    "  expire DIR                        delete records past their retention; resolve\n"
+    "                                    disputes past their deadline\n"
     "  decide DIR --purpose P --subject SCHEME:VALUE --requester NAME\n"
     "                                    answer an inquiry with a decision and its reasons\n"
     "  score DIR --purpose P [--threads N]\n"
@@ -28,7 +30,20 @@ static const char usage[] =
     "                                    list members with states and dates; recompute them\n"
     "  scorecard import DIR FILE.pmml --name NAME | scorecard eval DIR --name NAME --input JSON\n"
     "                                    import a PMML scorecard; score one vector of features\n"
-    "  notices DIR [--pending]           the outbox of notices to subjects\n"
+    "  notices DIR [--pending | --deliver]\n"
+    "                                    the outbox of notices to subjects; deliver them\n"
+    "  review request DIR --decision ID --reason TEXT\n"
+    "  review decide DIR --id R --outcome upheld|overturned --reviewer NAME --note TEXT\n"
+    "  review list DIR [--pending]       human review of a decision\n"
+    "  dispute open DIR --subject SCHEME:VALUE --record RID --reason TEXT\n"
+    "  dispute resolve DIR --id D --outcome upheld|corrected|deleted [--note TEXT]\n"
+    "  dispute list DIR [--open]         a subject's challenge of a record; its outcome\n"
+    "  audit head|key DIR                the signed head of the audit log; its public key\n"
+    "  audit prove DIR --leaf N [--size S] | audit consistency DIR --from A --to B\n"
+    "                                    inclusion and consistency proofs (RFC 9162)\n"
+    "  audit check-proof --key KEY|@FILE PROOF.json\n"
+    "                                    check a proof offline with the public key\n"
+    "  verify DIR                        recompute the audit log; check every record against it\n"
     "  gen --persons N --companies M [--seed S]\n"
     "                                    write a synthetic population as NDJSON\n"
     "\n"
@@ -149,7 +164,8 @@ int main(int argc, char **argv)
         {"init", cmd_init},           {"policy", cmd_policy},   {"ingest", cmd_ingest},
         {"subject", cmd_subject},     {"expire", cmd_expire},   {"gen", cmd_gen},
         {"decide", cmd_decide},       {"score", cmd_score},     {"lists", cmd_lists},
-        {"scorecard", cmd_scorecard}, {"notices", cmd_notices},
+        {"scorecard", cmd_scorecard}, {"notices", cmd_notices}, {"review", cmd_review},
+        {"audit", cmd_audit},         {"verify", cmd_verify},   {"dispute", cmd_dispute},
     };
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
         !strcmp(argv[1], "help")) {

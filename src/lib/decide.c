@@ -12,6 +12,7 @@
  * storing anything.
  */
 #include "internal.h"
+#include "audit.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -227,9 +228,14 @@ static int store_inquiry(prb_env *env, MDB_txn *txn, prb_decision *d, const char
     k[10] = (unsigned char)(d->inquiry >> 8);
     k[11] = (unsigned char)d->inquiry;
     MDB_val mk = {12, k}, mv = {16 + pl + jl, v};
-    int mrc = mdb_put(txn, env->inq, &mk, &mv, MDB_NOOVERWRITE);
+    int mrc = mdb_put(txn, env->inq, &mk, &mv, MDB_NOOVERWRITE), rc;
+    if (mrc)
+        rc = prb_mdb_fail(env, mrc, "storing the inquiry");
+    else
+        rc = prb_audit_log(env, PRB_LEAF_INQUIRY, d->inquiry >> 24,
+                           d->subject << 24 | (d->inquiry & 0xffffff), v, 16 + pl + jl);
     free(v);
-    return mrc ? prb_mdb_fail(env, mrc, "storing the inquiry") : PRB_OK;
+    return rc;
 }
 
 static json_t *reasons_json(const prb_env *env, const prb_decision *d)
@@ -373,7 +379,11 @@ static int decide(prb_env *env, const char *purpose, const char *identifier, con
         d->rtxn = NULL;
         mrc = mdb_txn_renew(txn);
     } else {
-        mrc = mdb_txn_begin(env->mdb, NULL, store ? 0 : MDB_RDONLY, &txn);
+        mrc = store ? 0 : mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &txn);
+        if (store && (rc = prb_wtxn_begin(env, &txn))) {
+            prb_file_free(f);
+            return rc;
+        }
     }
     if (mrc) {
         prb_file_free(f);
@@ -420,19 +430,14 @@ static int decide(prb_env *env, const char *purpose, const char *identifier, con
                                  today)))
             goto fail;
     }
-    if ((mrc = mdb_txn_commit(txn))) {
-        txn = NULL;
-        rc = prb_mdb_fail(env, mrc, "committing the inquiry");
-        goto fail;
-    }
+    rc = prb_wtxn_commit(env, txn);
     txn = NULL;
-    rc = PRB_OK;
 fail:
     if (txn && !store) {
         mdb_txn_reset(txn);
         d->rtxn = txn;
     } else if (txn) {
-        mdb_txn_abort(txn);
+        prb_wtxn_abort(env, txn);
     }
     free(inq);
     d->file = f;

@@ -13,6 +13,7 @@
  * leaves the register as it was; after it, the whole batch is there.
  */
 #include "internal.h"
+#include "audit.h"
 
 #include <jansson.h>
 #include <pthread.h>
@@ -194,7 +195,10 @@ static int make_notice(prb_ingest *b, struct chunk *c, prb_rec *r)
     r->notice_len = (uint32_t)strlen(json);
     r->notice = prb_arena_strndup(&c->arena, json, r->notice_len);
     free(json);
-    return r->notice ? PRB_OK : PRB_ENOMEM;
+    if (!r->notice)
+        return PRB_ENOMEM;
+    prb_sha256(r->notice, r->notice_len, r->notice_hash);
+    return PRB_OK;
 }
 
 static int check_one(prb_ingest *b, struct chunk *c, const prb_raw *raw, uint32_t line)
@@ -217,6 +221,9 @@ static int check_one(prb_ingest *b, struct chunk *c, const prb_raw *raw, uint32_
     r.fkey_len = (uint32_t)prb_fref_key(k, r.furnisher.p, r.furnisher.n, r.ref.p, r.ref.n);
     if (b->env->policy->categories[r.cat].polarity == PRB_ADVERSE && make_notice(b, c, &r))
         return PRB_ENOMEM;
+#ifndef PRB_NO_AUDIT
+    prb_sha256(r.packed, r.packed_len, r.hash);
+#endif
     return push_rec(c, &r);
 }
 
@@ -514,7 +521,9 @@ struct apply {
     unsigned char rec_last[PRB_RECKEY_LEN];
     int has_last;
     struct plist notices; /* to the outbox, numbered from next_notice */
+    struct plist nsub;    /* and to its index by subject */
     uint64_t next_notice;
+    prb_dspfix dspfix; /* open disputes a correction answers (dispute.c) */
     prb_ingest_stats st;
     /* apply-phase rejections */
     prb_recerr *errs;
@@ -751,7 +760,8 @@ static int link_ident(struct apply *ap, struct sstate *s, const char *ident, uin
         return PRB_ENOMEM;
     prb_be64(idv, s->s.id);
     s->s.idents[s->s.nidents++] = ident;
-    if ((rc = table_put(&ap->subjects, sl, h, ident, kn, s)) || (rc = track(ap, s)))
+    if ((rc = table_put(&ap->subjects, sl, h, ident, kn, s)) || (rc = track(ap, s)) ||
+        (rc = prb_audit_log(ap->env, PRB_LEAF_SUBJECT, 0, s->s.id, ident, kn)))
         return rc;
     return plist_add(&ap->idents, ikey, (uint32_t)prb_ident_key(ikey, ident, kn), idv, 8);
 }
@@ -873,6 +883,9 @@ static int add_version(struct apply *ap, struct fstate *f, const prb_rec *r)
     if (!k)
         return PRB_ENOMEM;
     prb_reckey(k, f->rid, f->ver);
+    int rc = prb_audit_log_hash(ap->env, PRB_LEAF_RECORD, f->ver, f->rid, r->hash);
+    if (rc)
+        return rc;
     f->cur = r->packed;
     f->curlen = r->packed_len;
     if (!f->dirty) {
@@ -888,15 +901,26 @@ static int add_version(struct apply *ap, struct fstate *f, const prb_rec *r)
     return put_rec(ap, k, r->packed, r->packed_len);
 }
 
+/* The outbox entry, the subject's index entry, and a leaf that logs the
+ * notice's JSON (hashed on the parse thread; the subject is in the key
+ * of its index entry). */
 static int queue_notice(struct apply *ap, const prb_rec *r, uint64_t subject)
 {
-    unsigned char *k = prb_arena_alloc(&ap->a, 8), *v;
+    unsigned char *k = prb_arena_alloc(&ap->a, 8), *v, *sk;
+    int rc;
     if (!r->notice)
         return PRB_OK;
-    if (!k || !(v = prb_arena_alloc(&ap->a, 8 + r->notice_len)))
+    if (!k || !(v = prb_arena_alloc(&ap->a, 8 + r->notice_len)) ||
+        !(sk = prb_arena_alloc(&ap->a, 16)))
         return PRB_ENOMEM;
-    prb_be64(k, ap->next_notice++);
+    uint64_t no = ap->next_notice++;
+    prb_be64(k, no);
+    prb_be64(sk, subject);
+    prb_be64(sk + 8, no);
     prb_notice_value(v, subject, r->notice, r->notice_len);
+    if ((rc = prb_audit_log_hash(ap->env, PRB_LEAF_NOTICE, 0, no, r->notice_hash)) ||
+        (rc = plist_add(&ap->nsub, sk, 16, "", 0)))
+        return rc;
     return plist_add(&ap->notices, k, 8, v, 8 + r->notice_len);
 }
 
@@ -977,6 +1001,8 @@ static int apply_one(struct apply *ap, const prb_rec *r)
         return reject(ap, r, "ref", "the record has the most versions one may hold");
     f->ver++;
     ap->st.corrected++;
+    if (ap->dspfix.nopen && (rc = prb_dspfix_note(&ap->dspfix, f->rid)))
+        return rc;
     if ((rc = queue_notice(ap, r, s->s.id)))
         return rc;
     return add_version(ap, f, r);
@@ -1017,7 +1043,8 @@ static int write_all(struct apply *ap)
         (rc = bulk_put(ap, ap->env->rec, &hdrs, "writing subjects")) ||
         (rc = bulk_put(ap, ap->env->fref, &fref, "writing the (furnisher, ref) index")) ||
         (rc = bulk_put(ap, ap->env->ident, &ap->idents, "writing identifiers")) ||
-        (rc = bulk_put(ap, ap->env->outbox, &ap->notices, "writing notices")))
+        (rc = bulk_put(ap, ap->env->outbox, &ap->notices, "writing notices")) ||
+        (rc = bulk_put(ap, ap->env->nsub, &ap->nsub, "writing the notice index")))
         goto out;
     prb_be64(next, ap->next_subject);
     MDB_val nk = {12, "next_subject"}, nv = {8, next};
@@ -1035,16 +1062,18 @@ static void apply_free(struct apply *ap)
         mdb_cursor_close(ap->rec_cur);
     ap->rec_cur = NULL;
     if (ap->txn)
-        mdb_txn_abort(ap->txn);
+        prb_wtxn_abort(ap->env, ap->txn);
     ap->txn = NULL;
     prb_bigfree(ap->subjects.s, ap->subjects.cap * sizeof *ap->subjects.s);
     prb_bigfree(ap->frefs.s, ap->frefs.cap * sizeof *ap->frefs.s);
     free(ap->recs.p);
     free(ap->idents.p);
     free(ap->notices.p);
+    free(ap->nsub.p);
     free(ap->touched);
     free(ap->fdirty);
     free(ap->errs);
+    prb_dspfix_free(&ap->dspfix);
     prb_arena_free(&ap->a);
 }
 
@@ -1075,8 +1104,13 @@ static int apply_batch(prb_ingest *b, struct pool *pl, struct apply *ap)
     ap->recs.hint = n;
     if ((rc = table_init(&ap->subjects, n / 4)) || (rc = table_init(&ap->frefs, n)))
         return prb_seterr(env->err, rc, "ingest: out of memory");
-    if ((mrc = mdb_txn_begin(env->mdb, NULL, 0, &ap->txn)))
-        return prb_mdb_fail(env, mrc, "starting the batch");
+    if ((rc = prb_wtxn_begin(env, &ap->txn)))
+        return rc;
+#ifndef PRB_NO_AUDIT
+    /* A leaf per record, and about one per new subject or notice. */
+    if ((rc = prb_audit_reserve(env, n + n / 2)))
+        return rc;
+#endif
     if ((mrc = mdb_get(ap->txn, env->meta, &k, &v)) || v.mv_size != 8)
         return mrc ? prb_mdb_fail(env, mrc, "reading the subject counter")
                    : prb_seterr(env->err, PRB_ECORRUPT, "subject counter: bad value");
@@ -1100,6 +1134,8 @@ static int apply_batch(prb_ingest *b, struct pool *pl, struct apply *ap)
     mdb_cursor_close(oc);
     if (mrc && mrc != MDB_NOTFOUND)
         return prb_mdb_fail(env, mrc, "reading the outbox");
+    if ((rc = prb_dspfix_load(env, ap->txn, &ap->dspfix)))
+        return rc;
     int rejected = 0;
     for (size_t i = 0; i < b->nchunks; i++) {
         if ((rc = pool_wait(pl, i)))
@@ -1123,13 +1159,12 @@ static int apply_batch(prb_ingest *b, struct pool *pl, struct apply *ap)
     }
     if ((rejected || nbad) && !b->opts.skip_bad)
         return PRB_EREJECTED;
-    if ((rc = write_all(ap)) || (rc = refresh_lists(ap)))
+    if ((rc = write_all(ap)) || (rc = prb_dspfix_resolve(env, ap->txn, &ap->dspfix)) ||
+        (rc = refresh_lists(ap)))
         return rc;
-    mrc = mdb_txn_commit(ap->txn);
+    rc = prb_wtxn_commit(env, ap->txn);
     ap->txn = NULL;
-    if (mrc)
-        return prb_mdb_fail(env, mrc, "committing the batch");
-    return PRB_OK;
+    return rc;
 }
 
 static int cmp_err(const void *a, const void *b)

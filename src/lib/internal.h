@@ -168,6 +168,21 @@ typedef struct prb_purposedef {
     char **requesters; /* who may ask; none listed = any requester */
 } prb_purposedef;
 
+/* A notice delivery channel (policy "notices", deliver.c). Its id keys
+ * the channel's state inside each notice, so it must not change while
+ * the channel is the same: "spool:DIR" or "webhook:URL" with the URL's
+ * user, password, query and fragment left out (they may hold secrets,
+ * and notices are shown to subjects). */
+enum prb_channel_type { PRB_CH_SPOOL = 1, PRB_CH_WEBHOOK };
+#define PRB_MAX_CHANNELS 8
+
+typedef struct prb_channel {
+    int type;     /* enum prb_channel_type */
+    char *id;     /* see above; unique within a policy */
+    char *target; /* spool: the directory as written (relative: to the register); webhook: URL */
+    int32_t timeout_ms, max_attempts, backoff_ms; /* webhook */
+} prb_channel;
+
 struct prb_policy {
     char *name; /* file name used in messages */
     char *version;
@@ -185,6 +200,8 @@ struct prb_policy {
     struct prb_scorecard **scorecards;
     size_t nlists;
     prb_listdef *lists;
+    size_t nchannels; /* notice delivery: at least one */
+    prb_channel *channels;
     /* Decimal scale of each ISO 4217 code AAA..ZZZ (index: letters as
      * base-26 digits), 0xff for no currency: one load per amount. */
     unsigned char currency_scale[26 * 26 * 26];
@@ -207,6 +224,9 @@ int32_t prb_retention_expires(const prb_catdef *c, int32_t event, int32_t settle
 /* First day an adverse record may be used: the notice period runs from
  * when the register learnt of it, never from an event it was told late. */
 int32_t prb_effective_from(const prb_catdef *c, int32_t event, int32_t first_received);
+/* Expiry of a stored record version v[0..n) (record.c's layout), or
+ * PRB_NO_DATE if its category is gone from the policy (then it is kept). */
+int32_t prb_version_expires(const prb_policy *p, const unsigned char *v, size_t n);
 
 /* ---------------------------------------------------------------- record */
 
@@ -250,6 +270,8 @@ typedef struct prb_rec {
     uint32_t notice_len;
     const unsigned char *packed; /* the stored value (layout in record.c) */
     uint32_t packed_len;
+    unsigned char hash[32];        /* SHA-256 of packed, for the audit log */
+    unsigned char notice_hash[32]; /* SHA-256 of notice */
 } prb_rec;
 
 /* Where a record went wrong: field is a static name or an arena string. */
@@ -337,8 +359,6 @@ static inline uint64_t prb_hash(const void *p, size_t n)
     return h;
 }
 
-#endif
-
 /* ----------------------------------------------------------------- store */
 
 #include <lmdb.h>
@@ -353,8 +373,17 @@ static inline uint64_t prb_hash(const void *p, size_t n)
  *   fref   hash (be64) + furnisher '\0' ref -> record id (be64) + current version (be16)
  *   inq    subject id (be64) + inquiry number (be32) -> inquiry (decide.c)
  *   outbox notice number (be64) -> notice to a subject (JSON)
+ *   nsub   subject id (be64) + notice number (be64) -> nothing: a subject's
+ *          notices, for its copy
  *   lst    subject id (be64) + list name + NUL + first day (be32) -> entry
  *          (lists.c)
+ *   dsp    dispute id (be64: subject id << 24 | the subject's dispute
+ *          number) -> dispute (dispute.c)
+ *   rvw    review id (be64, same shape) -> human review of a decision
+ *   alog   block number (be64) -> PRB_ALOG_BLOCK audit leaves (audit.c)
+ *   mtree  block number (be64) -> PRB_MTREE_BLOCK Merkle tree hashes in
+ *          post-order (audit.c, merkle.c)
+ *   keys   SHA-256 of an API token (32 bytes) -> the key (keys.c)
  * ident and fref keys start with a hash of the rest (prb_hash): they are
  * only ever looked up whole, and spreading them evenly lets a batch sort
  * its keys by one integer instead of comparing long shared prefixes
@@ -363,7 +392,18 @@ static inline uint64_t prb_hash(const void *p, size_t n)
  * subject's records are one contiguous key range of rec. */
 struct prb_env {
     MDB_env *mdb;
-    MDB_dbi meta, ident, rec, fref, inq, outbox, lst;
+    MDB_dbi meta, ident, rec, fref, inq, outbox, nsub, lst, dsp, rvw, alog, mtree, keys;
+    /* A handle made by prb_env_dup: mdb and policy are the original's. */
+    int shared;
+    struct prb_alog_batch *wlog; /* leaves of the open write transaction */
+    uint64_t uid;                /* unique among the process's handles */
+    /* The audit log's signing key (loaded on first use) and the last tree
+     * head signed, reused while the log's size and the clock stand still. */
+    int has_key;
+    unsigned char sk[64];
+    uint64_t head_size;
+    int64_t head_time;
+    unsigned char head_root[32], head_sig[64];
     prb_policy *policy;
     int64_t now;
     size_t mapsize;
@@ -470,6 +510,12 @@ int prb_csv_header(prb_csv *h, const prb_policy *pol, const char **p, const char
 int prb_csv_row(const prb_csv *h, const char **p, const char *end, prb_arena *a, prb_raw *raw,
                 prb_recerr *err, uint32_t *lines);
 
+/* Deletes versions 1..last of record id and its (furnisher, ref) entry,
+ * logging each version deleted; cv[0..cn) is the current version, which
+ * names the furnisher and ref. */
+int prb_record_delete(prb_env *env, MDB_txn *txn, uint64_t id, uint32_t last,
+                      const unsigned char *cv, size_t cn);
+
 /* Reads subject's file within txn (the caller's snapshot); *f as in
  * prb_subject_read. */
 int prb_file_load(prb_env *env, MDB_txn *txn, uint64_t subject, prb_file **f);
@@ -520,9 +566,58 @@ int prb_lists_refresh(prb_env *env, MDB_txn *txn, const prb_file *f, int32_t tod
 /* The latest entry of subject on list l, with its state as of today. */
 int prb_lists_entry(prb_env *env, MDB_txn *txn, uint64_t subject, int l, int32_t today,
                     prb_entry *e);
+/* The state (PRB_LS_*) as of today of a stored lst value v[0..n)
+ * (lists.c's layout); PRB_ECORRUPT if it is malformed. */
+int prb_lists_value_state(const void *v, size_t n, int32_t today, int *state);
 /* Appends a notice to the outbox in txn. An outbox value is the subject
  * id (be64) and the notice as JSON (identifier, kind, about, text,
  * created, delivered); the key is the notice number (be64). */
 int prb_notice_add(prb_env *env, MDB_txn *txn, uint64_t subject, const char *identifier,
                    const char *kind, const char *about, const char *text, int32_t today);
 void prb_notice_value(unsigned char *out, uint64_t subject, const char *json, size_t len);
+
+/* -------------------------------------------- reviews, the subject's copy */
+
+struct json_t; /* jansson's, so this header need not include it */
+
+/* The decision an inq value (decide.c's layout) holds, parsed; NULL if the
+ * value is malformed. The caller owns the result (json_decref). */
+struct json_t *prb_inquiry_decision(const void *value, size_t n);
+/* Appends every review of subject, in id order, to array (review.c). */
+int prb_subject_reviews(prb_env *env, MDB_txn *txn, uint64_t subject, struct json_t *array);
+
+/* -------------------------------------------------------------- disputes */
+
+/* A record id as the subject's file shows it, "SUBJECT-NUMBER" ("12-3"),
+ * and back (PRB_EINVAL if s[0..n) is not one). */
+void prb_record_name(char *buf, size_t n, uint64_t id);
+int prb_record_parse(const char *s, size_t n, uint64_t *id);
+/* Calls fn with the id of every record of subject under an open dispute
+ * (dispute.c); one cursor seek, none when the register holds no dispute. */
+int prb_disputes_open_records(prb_env *env, MDB_txn *txn, uint64_t subject,
+                              void (*fn)(void *ctx, uint64_t record), void *ctx);
+/* Appends every dispute of subject, in id order, to array. */
+int prb_subject_disputes(prb_env *env, MDB_txn *txn, uint64_t subject, struct json_t *array);
+/* Resolves, within the sweep's transaction txn, every open dispute past
+ * its deadline in the subject's favour: the record is deleted. *resolved
+ * (may be NULL) is increased by the number resolved. */
+int prb_disputes_sweep(prb_env *env, MDB_txn *txn, uint64_t *resolved);
+
+/* What an ingest batch needs to resolve the disputes its corrections
+ * answer: the records under an open dispute when it started (loaded only
+ * if the register holds any dispute, so the usual batch pays nothing),
+ * and those of them it corrected. */
+typedef struct prb_dspfix {
+    uint64_t *open; /* sorted */
+    size_t nopen, ocap;
+    uint64_t *hit;
+    size_t nhit, hcap;
+} prb_dspfix;
+int prb_dspfix_load(prb_env *env, MDB_txn *txn, prb_dspfix *x);
+/* Notes that the batch corrected record (call only when x->nopen). */
+int prb_dspfix_note(prb_dspfix *x, uint64_t record);
+/* Resolves the noted records' disputes as corrected, in txn. */
+int prb_dspfix_resolve(prb_env *env, MDB_txn *txn, prb_dspfix *x);
+void prb_dspfix_free(prb_dspfix *x);
+
+#endif

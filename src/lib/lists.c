@@ -15,6 +15,7 @@
  * checked that every purpose it serves may use them (invariant 3).
  */
 #include "internal.h"
+#include "audit.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -77,7 +78,13 @@ static int store(prb_env *env, MDB_txn *txn, uint64_t subject, const char *list,
     memcpy(v + ENTRY_HDR, e->ground, gl);
     MDB_val mk = {entry_key(k, subject, list, e->since), k}, mv = {ENTRY_HDR + gl, v};
     int mrc = mdb_put(txn, env->lst, &mk, &mv, 0);
-    return mrc ? prb_mdb_fail(env, mrc, "writing a list entry") : PRB_OK;
+    if (mrc)
+        return prb_mdb_fail(env, mrc, "writing a list entry");
+    /* The key names the list and the day: both are logged with the entry. */
+    unsigned char both[sizeof k + sizeof v];
+    memcpy(both, k, mk.mv_size);
+    memcpy(both + mk.mv_size, v, mv.mv_size);
+    return prb_audit_log(env, PRB_LEAF_LIST, 0, subject, both, mk.mv_size + mv.mv_size);
 }
 
 /* The latest stored entry of subject on list; PRB_ENOTFOUND if none. */
@@ -115,6 +122,16 @@ static int state_of(const struct stored *e, int32_t today)
     if (e->end == END_WITHDRAWN)
         return PRB_LS_WITHDRAWN;
     return today >= e->active_from ? PRB_LS_ACTIVE : PRB_LS_NOTICED;
+}
+
+int prb_lists_value_state(const void *v, size_t n, int32_t today, int *state)
+{
+    struct stored e;
+    MDB_val mv = {n, (void *)v};
+    if (decode(&mv, &e))
+        return PRB_ECORRUPT;
+    *state = state_of(&e, today);
+    return PRB_OK;
 }
 
 int prb_lists_entry(prb_env *env, MDB_txn *txn, uint64_t subject, int l, int32_t today,
@@ -276,9 +293,18 @@ int prb_notice_add(prb_env *env, MDB_txn *txn, uint64_t subject, const char *ide
     free(json);
     prb_be64(key, next);
     MDB_val mk = {8, key}, mv = {8 + jl, val};
-    mrc = mdb_put(txn, env->outbox, &mk, &mv, MDB_APPEND);
+    unsigned char sk[16];
+    prb_be64(sk, subject);
+    prb_be64(sk + 8, next);
+    MDB_val sv = {16, sk}, ev = {0, ""};
+    int rc = PRB_OK;
+    if ((mrc = mdb_put(txn, env->outbox, &mk, &mv, MDB_APPEND)) ||
+        (mrc = mdb_put(txn, env->nsub, &sv, &ev, 0)))
+        rc = prb_mdb_fail(env, mrc, "writing a notice");
+    else
+        rc = prb_audit_log(env, PRB_LEAF_NOTICE, 0, next, val + 8, jl); /* as ingest: the JSON */
     free(val);
-    return mrc ? prb_mdb_fail(env, mrc, "writing a notice") : PRB_OK;
+    return rc;
 }
 
 void prb_notice_value(unsigned char *out, uint64_t subject, const char *json, size_t len)
@@ -337,7 +363,7 @@ int prb_lists_refresh_all(prb_env *env, uint64_t *changed)
     prb_file *f = NULL;
     uint64_t subjects = 0;
     int32_t today = prb_today(env);
-    int rc, mrc;
+    int rc;
     if (!env->policy->nlists) {
         if (changed)
             *changed = 0;
@@ -345,8 +371,8 @@ int prb_lists_refresh_all(prb_env *env, uint64_t *changed)
     }
     if ((rc = prb_count(env, &subjects, NULL)))
         return rc;
-    if ((mrc = mdb_txn_begin(env->mdb, NULL, 0, &txn)))
-        return prb_mdb_fail(env, mrc, "starting the refresh");
+    if ((rc = prb_wtxn_begin(env, &txn)))
+        return rc;
     mdb_stat(txn, env->outbox, &before);
     for (uint64_t s = 1; s <= subjects; s++) {
         if ((rc = prb_file_load(env, txn, s, &f)) || (rc = prb_lists_refresh(env, txn, f, today)))
@@ -354,12 +380,12 @@ int prb_lists_refresh_all(prb_env *env, uint64_t *changed)
     }
     prb_file_free(f);
     if (rc) {
-        mdb_txn_abort(txn);
+        prb_wtxn_abort(env, txn);
         return rc;
     }
     mdb_stat(txn, env->outbox, &after);
-    if ((mrc = mdb_txn_commit(txn)))
-        return prb_mdb_fail(env, mrc, "committing the refresh");
+    if ((rc = prb_wtxn_commit(env, txn)))
+        return rc;
     /* Every change of an entry sends one notice. */
     if (changed)
         *changed = after.ms_entries - before.ms_entries;

@@ -10,6 +10,7 @@
 #include "internal.h"
 #include "scorecard.h"
 
+#include <curl/curl.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -1122,12 +1123,153 @@ static int load_purpose_rules(struct ctx *c, json_t *root)
     return rc;
 }
 
+/* ----------------------------------------------------- notice delivery */
+
+/* Checks a webhook URL with libcurl's own parser (the one that will send
+ * to it) and makes the channel's id from it without the parts that may
+ * hold secrets. */
+static int webhook_url(struct ctx *c, prb_channel *ch)
+{
+    CURLU *u = curl_url();
+    char *scheme = NULL, *host = NULL, *id = NULL;
+    int rc = PRB_OK;
+    if (!u)
+        return PRB_ENOMEM;
+    size_t at = push(c, "url");
+    if (strlen(ch->target) > 2048 || curl_url_set(u, CURLUPART_URL, ch->target, 0) ||
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) ||
+        (strcmp(scheme, "http") && strcmp(scheme, "https")) ||
+        curl_url_get(u, CURLUPART_HOST, &host, 0)) {
+        rc = fail(c, PRB_EPOLICY, "must be an http:// or https:// URL with a host");
+        goto out;
+    }
+    if (curl_url_set(u, CURLUPART_USER, NULL, 0) || curl_url_set(u, CURLUPART_PASSWORD, NULL, 0) ||
+        curl_url_set(u, CURLUPART_QUERY, NULL, 0) || curl_url_set(u, CURLUPART_FRAGMENT, NULL, 0) ||
+        curl_url_get(u, CURLUPART_URL, &id, 0) || !(ch->id = malloc(strlen(id) + 9))) {
+        rc = PRB_ENOMEM;
+        goto out;
+    }
+    sprintf(ch->id, "webhook:%s", id);
+out:
+    pop(c, at);
+    curl_free(scheme);
+    curl_free(host);
+    curl_free(id);
+    curl_url_cleanup(u);
+    return rc;
+}
+
+static int load_channel(struct ctx *c, json_t *def, prb_channel *ch)
+{
+    static const char *const types[] = {[PRB_CH_SPOOL] = "spool", [PRB_CH_WEBHOOK] = "webhook"};
+    static const char *const spool_keys[] = {"type", "dir", NULL};
+    static const char *const hook_keys[] = {"type",         "url",        "timeout_ms",
+                                            "max_attempts", "backoff_ms", NULL};
+    int64_t v;
+    int rc;
+    if (!json_is_object(def))
+        return fail(c, PRB_EPOLICY, "must be an object");
+    if ((rc = get_enum(c, def, "type", types, PRB_CH_SPOOL, PRB_CH_WEBHOOK, "spool, webhook",
+                       &ch->type)))
+        return rc;
+    if (ch->type == PRB_CH_SPOOL) {
+        if ((rc = only_keys(c, def, spool_keys)) ||
+            (rc = get_string(c, def, "dir", 1, &ch->target)))
+            return rc;
+        if (!*ch->target || strlen(ch->target) != json_string_length(json_object_get(def, "dir")) ||
+            strlen(ch->target) > 1024) {
+            size_t at = push(c, "dir");
+            rc = fail(c, PRB_EPOLICY, "must be a directory name of 1-1024 bytes");
+            pop(c, at);
+            return rc;
+        }
+        if (!(ch->id = malloc(strlen(ch->target) + 7)))
+            return PRB_ENOMEM;
+        sprintf(ch->id, "spool:%s", ch->target);
+        return PRB_OK;
+    }
+    if ((rc = only_keys(c, def, hook_keys)) || (rc = get_string(c, def, "url", 1, &ch->target)) ||
+        (rc = webhook_url(c, ch)))
+        return rc;
+    if ((rc = get_int(c, def, "timeout_ms", 0, 1, 600000, 2000, &v)))
+        return rc;
+    ch->timeout_ms = (int32_t)v;
+    if ((rc = get_int(c, def, "max_attempts", 0, 1, 20, 5, &v)))
+        return rc;
+    ch->max_attempts = (int32_t)v;
+    if ((rc = get_int(c, def, "backoff_ms", 0, 0, 60000, 200, &v)))
+        return rc;
+    ch->backoff_ms = (int32_t)v;
+    return PRB_OK;
+}
+
+/* "notices": {"channels": [...]}. Without the section notices go to one
+ * spool directory, "spool" in the register: every register delivers
+ * somewhere, and an empty list of channels is refused for the same
+ * reason (a notice nobody can receive is never delivered). */
+static int load_notices(struct ctx *c, json_t *root)
+{
+    static const char *const keys[] = {"channels", NULL};
+    json_t *sec = json_object_get(root, "notices"), *arr, *def;
+    size_t at, i;
+    int rc = PRB_OK;
+    if (!sec) {
+        prb_channel *ch = c->p->channels = calloc(1, sizeof *ch);
+        if (!ch || !(ch->target = strdup("spool")) || !(ch->id = strdup("spool:spool")))
+            return PRB_ENOMEM;
+        c->p->nchannels = 1;
+        ch->type = PRB_CH_SPOOL;
+        return PRB_OK;
+    }
+    at = push(c, "notices");
+    if (!json_is_object(sec)) {
+        rc = fail(c, PRB_EPOLICY, "must be an object");
+        goto out;
+    }
+    if ((rc = only_keys(c, sec, keys)))
+        goto out;
+    arr = json_object_get(sec, "channels");
+    pop(c, at);
+    push(c, "notices.channels");
+    if (!json_is_array(arr) || !json_array_size(arr) || json_array_size(arr) > PRB_MAX_CHANNELS) {
+        rc = fail(c, PRB_EPOLICY, "required: an array of 1-%d channels", PRB_MAX_CHANNELS);
+        goto out;
+    }
+    if (!(c->p->channels = calloc(json_array_size(arr), sizeof *c->p->channels))) {
+        rc = PRB_ENOMEM;
+        goto out;
+    }
+    json_array_foreach(arr, i, def)
+    {
+        size_t n = strlen(c->path);
+        snprintf(c->path + n, sizeof c->path - n, "[%zu]", i);
+        prb_channel *ch = &c->p->channels[c->p->nchannels++];
+        rc = load_channel(c, def, ch);
+        for (size_t j = 0; !rc && j < i; j++)
+            if (!strcmp(c->p->channels[j].id, ch->id))
+                rc = fail(c, PRB_EPOLICY, "is the same channel as [%zu] (%s)", j, ch->id);
+        pop(c, n);
+        if (rc)
+            break;
+    }
+out:
+    pop(c, at);
+    return rc;
+}
+
 static int load_root(struct ctx *c, json_t *root)
 {
-    static const char *const keys[] = {
-        "policy_version", "description", "identifier_schemes", "dispute_deadline_days",
-        "purposes",       "categories",  "features",           "scorecards",
-        "lists",          NULL};
+    static const char *const keys[] = {"policy_version",
+                                       "description",
+                                       "identifier_schemes",
+                                       "dispute_deadline_days",
+                                       "purposes",
+                                       "categories",
+                                       "features",
+                                       "scorecards",
+                                       "lists",
+                                       "notices",
+                                       NULL};
     int64_t v;
     int rc;
     if (!json_is_object(root))
@@ -1154,7 +1296,8 @@ static int load_root(struct ctx *c, json_t *root)
                                   (void **)&c->p->features, &c->p->nfeatures, load_feature)) ||
         (rc = load_scorecards(c, root)) ||
         (rc = load_optional_named(c, root, "lists", 64, sizeof(prb_listdef), (void **)&c->p->lists,
-                                  &c->p->nlists, load_list)))
+                                  &c->p->nlists, load_list)) ||
+        (rc = load_notices(c, root)))
         return rc;
     return load_purpose_rules(c, root);
 }
@@ -1347,6 +1490,11 @@ void prb_policy_free(prb_policy *p)
         free(l->description);
     }
     free(p->lists);
+    for (size_t i = 0; i < p->nchannels; i++) {
+        free(p->channels[i].id);
+        free(p->channels[i].target);
+    }
+    free(p->channels);
     free(p->categories);
     free(p->purposes);
     free(p->name);

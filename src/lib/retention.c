@@ -3,10 +3,14 @@
  * invariant 4 (notice before effect). The expiry rule is computed, never
  * stored, so a record past its date is left out of every read even before
  * the sweep (prb_expire) has deleted it; the sweep then removes every
- * version and the (furnisher, ref) index entry in one transaction.
+ * version and the (furnisher, ref) index entry in one transaction, and
+ * tells the subject of each adverse record it deleted. The same sweep
+ * first resolves the disputes whose deadline has passed (dispute.c).
  */
 #include "internal.h"
+#include "audit.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,10 +34,9 @@ int32_t prb_effective_from(const prb_catdef *c, int32_t event, int32_t first_rec
     return (event > first_received ? event : first_received) + c->notice_days;
 }
 
-/* Expiry of a stored version, or PRB_NO_DATE if its category is gone from
- * the policy (then it is kept: deleting data the policy no longer
- * describes is an operator's decision, not a side effect). */
-static int32_t version_expires(const prb_policy *p, const unsigned char *v, size_t n)
+/* Deleting data the policy no longer describes is an operator's
+ * decision, not a side effect: such a version never expires here. */
+int32_t prb_version_expires(const prb_policy *p, const unsigned char *v, size_t n)
 {
     int32_t event, settled;
     if (n < PRB_REC_HDR || n < (size_t)PRB_REC_HDR + v[2])
@@ -46,10 +49,8 @@ static int32_t version_expires(const prb_policy *p, const unsigned char *v, size
     return prb_retention_expires(&p->categories[cat], event, settled);
 }
 
-/* Deletes versions 1..last of record id and its (furnisher, ref) entry;
- * cv is the current version, which names the furnisher and ref. */
-static int delete_record(prb_env *env, MDB_txn *txn, uint64_t id, uint32_t last,
-                         const unsigned char *cv, size_t cn)
+int prb_record_delete(prb_env *env, MDB_txn *txn, uint64_t id, uint32_t last,
+                      const unsigned char *cv, size_t cn)
 {
     unsigned char key[PRB_FREF_KEY_MAX], rk[PRB_RECKEY_LEN];
     uint32_t fl = (uint32_t)(cv[16] | cv[17] << 8), rl = (uint32_t)(cv[18] | cv[19] << 8);
@@ -63,8 +64,16 @@ static int delete_record(prb_env *env, MDB_txn *txn, uint64_t id, uint32_t last,
     if (mrc && mrc != MDB_NOTFOUND)
         return prb_mdb_fail(env, mrc, "deleting an index entry");
     for (uint32_t ver = 1; ver <= last; ver++) {
-        MDB_val vk = {PRB_RECKEY_LEN, rk};
+        MDB_val vk = {PRB_RECKEY_LEN, rk}, vv;
+        int rc;
         prb_reckey(rk, id, ver);
+        /* The log says which version went, with the hash of what it was. */
+        if ((mrc = mdb_get(txn, env->rec, &vk, &vv)) == MDB_NOTFOUND)
+            continue;
+        if (mrc)
+            return prb_mdb_fail(env, mrc, "reading a record version");
+        if ((rc = prb_audit_log(env, PRB_LEAF_DELETE, ver, id, vv.mv_data, vv.mv_size)))
+            return rc;
         mrc = mdb_del(txn, env->rec, &vk, NULL);
         if (mrc && mrc != MDB_NOTFOUND)
             return prb_mdb_fail(env, mrc, "deleting a record version");
@@ -75,6 +84,7 @@ static int delete_record(prb_env *env, MDB_txn *txn, uint64_t id, uint32_t last,
 struct victim {
     uint64_t id;
     uint32_t last;
+    char *notice; /* adverse: what its subject is told, made before it goes */
 };
 
 /* Collects the expired records first and deletes them after, so no cursor
@@ -100,7 +110,7 @@ static int find_expired(prb_env *env, MDB_txn *txn, struct victim **out, size_t 
             k = nk, v = nv;
         /* Record number 0 is the subject itself, which never expires. */
         int32_t exp =
-            id & PRB_RSEQ_MASK ? version_expires(env->policy, v.mv_data, v.mv_size) : PRB_NO_DATE;
+            id & PRB_RSEQ_MASK ? prb_version_expires(env->policy, v.mv_data, v.mv_size) : PRB_NO_DATE;
         if (exp != PRB_NO_DATE && exp <= today) {
             if (*nout == cap) {
                 struct victim *nv2 = realloc(*out, (cap = cap * 2 + 256) * sizeof **out);
@@ -111,7 +121,7 @@ static int find_expired(prb_env *env, MDB_txn *txn, struct victim **out, size_t 
                 *out = nv2;
             }
             const unsigned char *kb = k.mv_data;
-            (*out)[(*nout)++] = (struct victim){id, (uint32_t)(kb[8] << 8 | kb[9])};
+            (*out)[(*nout)++] = (struct victim){id, (uint32_t)(kb[8] << 8 | kb[9]), NULL};
         }
         k = nk, v = nv;
     }
@@ -119,11 +129,47 @@ static int find_expired(prb_env *env, MDB_txn *txn, struct victim **out, size_t 
     return mrc == MDB_NOTFOUND ? PRB_OK : prb_mdb_fail(env, mrc, "sweeping records");
 }
 
+/* The notice an adverse record's subject gets when retention deletes it
+ * (issue 4), written from the stored value v before it goes; NULL in *text
+ * for a record that is not adverse. */
+static int deletion_notice(prb_env *env, uint64_t id, const unsigned char *v, size_t n, char **text)
+{
+    prb_field_view fields[PRB_MAX_FIELDS];
+    prb_record_view rv;
+    char name[48], day[11], *buf;
+    int cat = n >= PRB_REC_HDR && n >= (size_t)PRB_REC_HDR + v[2]
+                  ? prb_policy_category(env->policy, (const char *)v + PRB_REC_HDR, v[2])
+                  : -1;
+    *text = NULL;
+    if (cat < 0 || env->policy->categories[cat].polarity != PRB_ADVERSE)
+        return PRB_OK;
+    if (!(buf = malloc(prb_record_bufsize(n))))
+        return prb_seterr(env->err, PRB_ENOMEM, "sweep: out of memory");
+    if (prb_record_decode(v, n, buf, &rv, fields, PRB_MAX_FIELDS)) {
+        free(buf);
+        return prb_seterr(env->err, PRB_ECORRUPT, "record %llu: malformed value",
+                          (unsigned long long)id);
+    }
+    prb_record_name(name, sizeof name, id);
+    prb_date_format(prb_version_expires(env->policy, v, n), day);
+    if (asprintf(text,
+                 "Your %s record %s from %s (ref %s) reached the end of its retention on %s and "
+                 "was deleted: nothing the register computes from now on uses it.",
+                 rv.category, name, rv.furnisher, rv.ref, day) < 0)
+        *text = NULL;
+    free(buf);
+    return *text ? PRB_OK : prb_seterr(env->err, PRB_ENOMEM, "sweep: out of memory");
+}
+
 static int sweep(prb_env *env, MDB_txn *txn, uint64_t *deleted)
 {
     struct victim *vs = NULL;
     size_t n = 0;
-    int rc = find_expired(env, txn, &vs, &n);
+    /* Disputes past their deadline first: the records they delete are
+     * then not swept a second time. */
+    int rc = prb_disputes_sweep(env, txn, NULL);
+    if (!rc)
+        rc = find_expired(env, txn, &vs, &n);
     for (size_t i = 0; !rc && i < n; i++) {
         unsigned char rk[PRB_RECKEY_LEN];
         MDB_val k = {PRB_RECKEY_LEN, rk}, v;
@@ -131,23 +177,29 @@ static int sweep(prb_env *env, MDB_txn *txn, uint64_t *deleted)
         int mrc = mdb_get(txn, env->rec, &k, &v);
         if (mrc)
             rc = prb_mdb_fail(env, mrc, "reading an expired record");
-        else
-            rc = delete_record(env, txn, vs[i].id, vs[i].last, v.mv_data, v.mv_size);
+        else if (!(rc = deletion_notice(env, vs[i].id, v.mv_data, v.mv_size, &vs[i].notice)))
+            rc = prb_record_delete(env, txn, vs[i].id, vs[i].last, v.mv_data, v.mv_size);
         if (!rc)
             (*deleted)++;
     }
     /* A deleted record may have been a list's ground: recompute the
      * entries of every subject that lost one (victims are in key order,
-     * so a subject's come together). */
+     * so a subject's come together), and tell it of the adverse ones. */
     prb_file *f = NULL;
     for (size_t i = 0; !rc && i < n; i++) {
         uint64_t subject = vs[i].id >> PRB_RSEQ_BITS;
-        if (i && subject == vs[i - 1].id >> PRB_RSEQ_BITS)
-            continue;
-        if (!(rc = prb_file_load(env, txn, subject, &f)))
+        char name[48];
+        if ((!i || subject != vs[i - 1].id >> PRB_RSEQ_BITS) &&
+            (rc = prb_file_load(env, txn, subject, &f)) == PRB_OK)
             rc = prb_lists_refresh(env, txn, f, prb_today(env));
+        prb_record_name(name, sizeof name, vs[i].id);
+        if (!rc && vs[i].notice)
+            rc = prb_notice_add(env, txn, subject, prb_file_ident(f, 0), "retention_deletion", name,
+                                vs[i].notice, prb_today(env));
     }
     prb_file_free(f);
+    for (size_t i = 0; i < n; i++)
+        free(vs[i].notice);
     free(vs);
     return rc;
 }
@@ -156,15 +208,15 @@ int prb_expire(prb_env *env, uint64_t *deleted)
 {
     MDB_txn *txn;
     uint64_t n = 0;
-    int rc, mrc = mdb_txn_begin(env->mdb, NULL, 0, &txn);
-    if (mrc)
-        return prb_mdb_fail(env, mrc, "starting the sweep");
+    int rc = prb_wtxn_begin(env, &txn);
+    if (rc)
+        return rc;
     if ((rc = sweep(env, txn, &n))) {
-        mdb_txn_abort(txn);
+        prb_wtxn_abort(env, txn);
         return rc;
     }
-    if ((mrc = mdb_txn_commit(txn)))
-        return prb_mdb_fail(env, mrc, "committing the sweep");
+    if ((rc = prb_wtxn_commit(env, txn)))
+        return rc;
     if (deleted)
         *deleted = n;
     return PRB_OK;

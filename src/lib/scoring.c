@@ -5,6 +5,7 @@
  * against the tool it came from.
  */
 #include "internal.h"
+#include "audit.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -71,22 +72,23 @@ int prb_scorecard_import(prb_env *env, const char *name, const char *path)
     }
     snprintf(key, sizeof key, "scorecard:%s", name);
     MDB_val k = {strlen(key), key}, v = {len, buf};
-    if ((mrc = mdb_txn_begin(env->mdb, NULL, 0, &txn))) {
+    if ((rc = prb_wtxn_begin(env, &txn))) {
         free(buf);
-        return prb_mdb_fail(env, mrc, "starting the import");
+        return rc;
     }
     mrc = mdb_put(txn, env->meta, &k, &v, MDB_NOOVERWRITE);
+    if (mrc == MDB_KEYEXIST)
+        rc = prb_seterr(env->err, PRB_EEXIST, "a scorecard '%s' was imported before", name);
+    else if (mrc)
+        rc = prb_mdb_fail(env, mrc, "storing the scorecard");
+    else
+        rc = prb_audit_log(env, PRB_LEAF_SCORECARD, 0, 0, buf, len);
     free(buf);
-    if (mrc == MDB_KEYEXIST) {
-        mdb_txn_abort(txn);
-        return prb_seterr(env->err, PRB_EEXIST, "a scorecard '%s' was imported before", name);
+    if (rc) {
+        prb_wtxn_abort(env, txn);
+        return rc;
     }
-    if (mrc || (mrc = mdb_txn_commit(txn))) {
-        if (mrc != MDB_KEYEXIST)
-            mdb_txn_abort(txn);
-        return prb_mdb_fail(env, mrc, "storing the scorecard");
-    }
-    return PRB_OK;
+    return prb_wtxn_commit(env, txn);
 }
 
 /* The named scorecard: the policy's, or an imported one (owned by *own). */

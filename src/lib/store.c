@@ -11,8 +11,10 @@
  * page): a crash leaves the last commit whole.
  */
 #include "internal.h"
+#include "audit.h"
 
 #include <dirent.h>
+#include <sodium.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -34,6 +36,10 @@ int prb_mdb_fail(prb_env *env, int mrc, const char *what)
 
 int prb_env_grow(prb_env *env)
 {
+    /* Another handle of the register (prb_env_dup) may have grown it. */
+    MDB_envinfo info;
+    if (!mdb_env_info(env->mdb, &info) && info.me_mapsize > env->mapsize)
+        env->mapsize = info.me_mapsize;
     size_t want = env->mapsize * 2;
     int mrc = mdb_env_set_mapsize(env->mdb, want);
     if (mrc)
@@ -94,7 +100,13 @@ static int open_mdb(prb_env *env, int create)
         /* Added after the first registers were made: created if absent. */
         (mrc = mdb_dbi_open(txn, "inq", MDB_CREATE, &env->inq)) ||
         (mrc = mdb_dbi_open(txn, "outbox", MDB_CREATE, &env->outbox)) ||
-        (mrc = mdb_dbi_open(txn, "lst", MDB_CREATE, &env->lst)))
+        (mrc = mdb_dbi_open(txn, "lst", MDB_CREATE, &env->lst)) ||
+        (mrc = mdb_dbi_open(txn, "dsp", MDB_CREATE, &env->dsp)) ||
+        (mrc = mdb_dbi_open(txn, "rvw", MDB_CREATE, &env->rvw)) ||
+        (mrc = mdb_dbi_open(txn, "alog", MDB_CREATE, &env->alog)) ||
+        (mrc = mdb_dbi_open(txn, "mtree", MDB_CREATE, &env->mtree)) ||
+        (mrc = mdb_dbi_open(txn, "nsub", MDB_CREATE, &env->nsub)) ||
+        (mrc = mdb_dbi_open(txn, "keys", MDB_CREATE, &env->keys)))
         goto fail;
     MDB_val k = {6, "format"}, v;
     if (create) {
@@ -137,6 +149,10 @@ static prb_env *env_new(const char *dir)
         free(env);
         return NULL;
     }
+    /* Caches keyed by handle (the audit tree's) must not outlive it: a
+     * new handle at a freed one's address is another register. */
+    static uint64_t next_uid;
+    env->uid = __atomic_add_fetch(&next_uid, 1, __ATOMIC_RELAXED);
     return env;
 }
 
@@ -182,9 +198,10 @@ int prb_init(const char *dir, const char *policy_path, prb_env **out)
                           "%s: directory is not empty; a register needs "
                           "a new or empty directory",
                           dir);
-    if ((rc = write_file_atomic(env, dir, POLICY_FILE, env->policy->text, env->policy->text_len)))
+    if ((rc = write_file_atomic(env, dir, POLICY_FILE, env->policy->text, env->policy->text_len)) ||
+        (rc = open_mdb(env, 1)))
         return rc;
-    return open_mdb(env, 1);
+    return prb_audit_keygen(env);
 }
 
 int prb_open(const char *dir, prb_env **out)
@@ -209,13 +226,39 @@ int prb_open(const char *dir, prb_env **out)
     return open_mdb(env, 0);
 }
 
+int prb_env_dup(prb_env *env, prb_env **out)
+{
+    prb_env *h = *out = malloc(sizeof *h);
+    if (!h)
+        return PRB_ENOMEM;
+    /* Everything the original's handle holds is the register's, bar what
+     * is per caller: the message, the write batch, the signing key copy
+     * and the signed head it caches (loaded again on first use). */
+    memcpy(h, env, sizeof *h);
+    h->shared = 1;
+    h->wlog = NULL;
+    h->has_key = 0;
+    sodium_memzero(h->sk, sizeof h->sk);
+    h->head_size = 0;
+    h->head_time = 0;
+    h->err[0] = 0;
+    if (!(h->dir = strdup(env->dir))) {
+        free(h);
+        *out = NULL;
+        return PRB_ENOMEM;
+    }
+    return PRB_OK;
+}
+
 void prb_close(prb_env *env)
 {
     if (!env)
         return;
-    if (env->mdb)
+    if (env->mdb && !env->shared)
         mdb_env_close(env->mdb);
-    prb_policy_free(env->policy);
+    sodium_memzero(env->sk, sizeof env->sk);
+    if (!env->shared)
+        prb_policy_free(env->policy);
     free(env->dir);
     free(env);
 }

@@ -148,12 +148,14 @@ static int index_records(prb_env *env, prb_file *f)
                 rv->effective_from = rv->event_date;
                 rv->expires = PRB_NO_DATE;
                 rv->usable = 0;
+                rv->disputed = 0;
                 continue;
             }
             const prb_catdef *cd = &p->categories[c];
             rv->effective_from = prb_effective_from(cd, rv->event_date, first_received);
             rv->expires = prb_retention_expires(cd, rv->event_date, rv->settled_date);
             rv->usable = rv->effective_from <= today && today < rv->expires;
+            rv->disputed = 0;
             if (x == j && rv->expires <= today)
                 keep = 0;
         }
@@ -164,6 +166,25 @@ static int index_records(prb_env *env, prb_file *f)
         i = j + 1;
     }
     return PRB_OK;
+}
+
+/* A record under an open dispute is used by nothing until it is resolved
+ * (invariant 5): features, lists and decisions read only usable records. */
+static void mark_disputed(void *ctx, uint64_t record)
+{
+    prb_file *f = ctx;
+    size_t lo = 0, hi = f->nrecs;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (f->vers[f->cur[mid]].id < record)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < f->nrecs && f->vers[f->cur[lo]].id == record) {
+        f->vers[f->cur[lo]].usable = 0;
+        f->vers[f->cur[lo]].disputed = 1;
+    }
 }
 
 static void file_reset(prb_file *f)
@@ -219,7 +240,7 @@ int prb_file_load(prb_env *env, MDB_txn *txn, uint64_t subject, prb_file **out)
         return rc;
     if ((rc = index_records(env, f)))
         return prb_seterr(env->err, rc, "out of memory");
-    return PRB_OK;
+    return prb_disputes_open_records(env, txn, subject, mark_disputed, f);
 }
 
 int prb_file_kind(const prb_file *f)
@@ -353,6 +374,7 @@ static json_t *version_json(const prb_record_view *rv, int full)
         json_object_set_new(o, "effective_from", date_json(rv->effective_from));
         json_object_set_new(o, "expires", date_json(rv->expires));
         json_object_set_new(o, "usable", json_boolean(rv->usable));
+        json_object_set_new(o, "disputed", json_boolean(rv->disputed));
     }
     return o;
 }

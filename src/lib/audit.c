@@ -1,0 +1,467 @@
+/*
+ * audit.c - the audit log's write path: write transactions that carry a
+ * batch of leaves, and the leaves and Merkle tree hashes they append.
+ *
+ * Leaves and tree hashes are stored in blocks that fill one LMDB overflow
+ * page each (85 leaves of 48 bytes, 127 hashes of 32 bytes): a 1,000,000-
+ * record ingest appends ~12,000 + ~16,000 values instead of 3,000,000,
+ * and a proof reads a handful of blocks. Only the last block of each is
+ * ever rewritten, when a later batch fills it up.
+ *
+ * Hashing is the log's main cost. Leaves are hashed on every core; tree
+ * hashes are computed for whole aligned subtrees in parallel too, since
+ * each subtree only needs its own leaves.
+ */
+#include "audit.h"
+
+#include "merkle.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct prb_alog_batch {
+    unsigned char *leaves; /* PRB_LEAF_LEN each */
+    size_t n, cap;
+};
+
+static const MDB_val SIZE_KEY = {9, "alog_size"};
+
+int prb_audit_size(prb_env *env, MDB_txn *txn, uint64_t *size)
+{
+    MDB_val v;
+    int mrc = mdb_get(txn, env->meta, (MDB_val *)&SIZE_KEY, &v);
+    *size = 0;
+    if (mrc == MDB_NOTFOUND)
+        return PRB_OK;
+    if (mrc)
+        return prb_mdb_fail(env, mrc, "reading the audit log size");
+    if (v.mv_size != 8)
+        return prb_seterr(env->err, PRB_ECORRUPT, "audit log size: bad value");
+    *size = prb_get_be64(v.mv_data);
+    return PRB_OK;
+}
+
+int prb_wtxn_begin(prb_env *env, MDB_txn **txn)
+{
+    int mrc = mdb_txn_begin(env->mdb, NULL, 0, txn);
+    if (mrc)
+        return prb_mdb_fail(env, mrc, "starting a write transaction");
+    /* LMDB lets one write transaction run at a time, so the batch can
+     * hang off the handle. */
+    struct prb_alog_batch *b = calloc(1, sizeof *b);
+    if (!b) {
+        mdb_txn_abort(*txn);
+        *txn = NULL;
+        return prb_seterr(env->err, PRB_ENOMEM, "out of memory");
+    }
+    env->wlog = b;
+    return PRB_OK;
+}
+
+static void batch_free(prb_env *env)
+{
+    if (env->wlog) {
+        free(env->wlog->leaves);
+        free(env->wlog);
+    }
+    env->wlog = NULL;
+}
+
+void prb_wtxn_abort(prb_env *env, MDB_txn *txn)
+{
+    if (txn)
+        mdb_txn_abort(txn);
+    batch_free(env);
+}
+
+int prb_audit_log_hash(prb_env *env, int kind, unsigned aux, uint64_t object,
+                       const unsigned char hash[PRB_HASH_LEN])
+{
+#ifdef PRB_NO_AUDIT
+    (void)env, (void)kind, (void)aux, (void)object, (void)hash;
+    return PRB_OK;
+#else
+    struct prb_alog_batch *b = env->wlog;
+    if (!b)
+        return prb_seterr(env->err, PRB_EINVAL, "audit log: a write outside a write transaction");
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 1024;
+        unsigned char *l = realloc(b->leaves, cap * PRB_LEAF_LEN);
+        if (!l)
+            return prb_seterr(env->err, PRB_ENOMEM, "audit log: out of memory");
+        b->leaves = l;
+        b->cap = cap;
+    }
+    unsigned char *w = b->leaves + b->n++ * PRB_LEAF_LEN;
+    int64_t now = env->now < 0 ? 0 : env->now > UINT32_MAX ? UINT32_MAX : env->now;
+    w[0] = PRB_LEAF_FORMAT;
+    w[1] = (unsigned char)kind;
+    w[2] = (unsigned char)(aux >> 8);
+    w[3] = (unsigned char)aux;
+    w[4] = (unsigned char)(now >> 24);
+    w[5] = (unsigned char)(now >> 16);
+    w[6] = (unsigned char)(now >> 8);
+    w[7] = (unsigned char)now;
+    prb_be64(w + 8, object);
+    memcpy(w + 16, hash, PRB_HASH_LEN);
+    return PRB_OK;
+#endif
+}
+
+int prb_audit_log(prb_env *env, int kind, unsigned aux, uint64_t object, const void *value,
+                  size_t n)
+{
+#ifdef PRB_NO_AUDIT
+    (void)value, (void)n;
+    return prb_audit_log_hash(env, kind, aux, object, NULL);
+#else
+    unsigned char h[PRB_HASH_LEN];
+    prb_sha256(value, n, h);
+    return prb_audit_log_hash(env, kind, aux, object, h);
+#endif
+}
+
+/* ------------------------------------------------------ stored hashes */
+
+#define HC_SLOTS 65536
+#define HC_MIN_LEVEL 6
+
+struct hslot {
+    uint64_t pos1; /* position + 1; 0: empty */
+    unsigned char h[PRB_HASH_LEN];
+};
+
+static __thread struct hcache {
+    uint64_t uid;
+    struct hslot *s;
+} tcache;
+
+static pthread_key_t hc_key;
+static pthread_once_t hc_once = PTHREAD_ONCE_INIT;
+
+static void hc_init(void)
+{
+    /* Frees a thread's cache when the thread ends. */
+    (void)pthread_key_create(&hc_key, free);
+}
+
+/* The level of the subtree stored at pos: pos lies after leaf m's hash,
+ * among the ctz(m + 1) subtrees leaf m completes. Leaf m is stored at
+ * 2m - popcount(m), so m is at least pos / 2 and a few steps past it. */
+static unsigned level_of(uint64_t pos)
+{
+    uint64_t m = pos / 2, at = prb_mt_pos(0, m);
+    while (at > pos)
+        at = prb_mt_pos(0, --m);
+    while (at + (uint64_t)__builtin_ctzll(m + 1) < pos)
+        at = prb_mt_pos(0, ++m);
+    return (unsigned)(pos - at);
+}
+
+static struct hslot *hcache_slot(prb_env *env, uint64_t pos)
+{
+    if (!tcache.s) {
+        pthread_once(&hc_once, hc_init);
+        if (!(tcache.s = calloc(HC_SLOTS, sizeof *tcache.s)))
+            return NULL; /* no cache; reads go to the store */
+        (void)pthread_setspecific(hc_key, tcache.s);
+        tcache.uid = env->uid;
+    } else if (tcache.uid != env->uid) {
+        memset(tcache.s, 0, HC_SLOTS * sizeof *tcache.s);
+        tcache.uid = env->uid;
+    }
+    return &tcache.s[(pos * 0x9e3779b97f4a7c15ULL) >> 48];
+}
+
+static int tree_read(prb_tree_reader *r, uint64_t pos, unsigned char out[PRB_HASH_LEN]);
+
+int prb_tree_get(void *ctx, uint64_t pos, unsigned char out[PRB_HASH_LEN])
+{
+    prb_tree_reader *r = ctx;
+    struct hslot *slot = NULL;
+    if (r->cache && level_of(pos) >= HC_MIN_LEVEL && (slot = hcache_slot(r->env, pos)) &&
+        slot->pos1 == pos + 1) {
+        memcpy(out, slot->h, PRB_HASH_LEN);
+        return PRB_OK;
+    }
+    int rc = tree_read(r, pos, out);
+    if (!rc && slot) {
+        slot->pos1 = pos + 1;
+        memcpy(slot->h, out, PRB_HASH_LEN);
+    }
+    return rc;
+}
+
+static int tree_read(prb_tree_reader *r, uint64_t pos, unsigned char out[PRB_HASH_LEN])
+{
+    uint64_t blk = pos / PRB_MTREE_BLOCK;
+    size_t off = (size_t)(pos % PRB_MTREE_BLOCK) * PRB_HASH_LEN;
+    if (!r->blk || blk != r->blkno) {
+        unsigned char k[8];
+        MDB_val mk = {8, k}, mv;
+        prb_be64(k, blk);
+        int mrc = mdb_get(r->txn, r->env->mtree, &mk, &mv);
+        if (mrc == MDB_NOTFOUND)
+            return prb_seterr(r->env->err, PRB_ECORRUPT,
+                              "audit log: tree hash block %llu is missing",
+                              (unsigned long long)blk);
+        if (mrc)
+            return prb_mdb_fail(r->env, mrc, "reading the audit tree");
+        r->blk = mv.mv_data;
+        r->blklen = mv.mv_size;
+        r->blkno = blk;
+    }
+    if (off + PRB_HASH_LEN > r->blklen)
+        return prb_seterr(r->env->err, PRB_ECORRUPT,
+                          "audit log: tree hash %llu is missing", (unsigned long long)pos);
+    memcpy(out, r->blk + off, PRB_HASH_LEN);
+    return PRB_OK;
+}
+
+/* Hashes of this batch sit in memory from position base on; older ones
+ * are read from the store. */
+struct pending {
+    prb_tree_reader r;
+    uint64_t base;
+    prb_hash32 *h;
+};
+
+static int pending_get(void *ctx, uint64_t pos, unsigned char out[PRB_HASH_LEN])
+{
+    struct pending *p = ctx;
+    if (pos >= p->base) {
+        memcpy(out, p->h[pos - p->base], PRB_HASH_LEN);
+        return PRB_OK;
+    }
+    return prb_tree_get(&p->r, pos, out);
+}
+
+/* Leaf hashing on several threads: each takes a contiguous share. */
+struct hash_job {
+    const unsigned char *leaves;
+    prb_hash32 *out;
+    size_t lo, hi;
+    int tree;       /* out is post-order: leaf i goes to pos(0, first + i) - base */
+    uint64_t first, base;
+};
+
+static void *hash_leaves(void *arg)
+{
+    struct hash_job *j = arg;
+    for (size_t i = j->lo; i < j->hi; i++)
+        prb_sha256_leaf(j->leaves + i * PRB_LEAF_LEN, PRB_LEAF_LEN,
+                        j->out[j->tree ? prb_mt_pos(0, j->first + i) - j->base : i]);
+    return NULL;
+}
+
+static void hash_leaves_on_cores(const unsigned char *leaves, size_t n, prb_hash32 *out, int tree,
+                                 uint64_t first, uint64_t base)
+{
+    enum { MAXT = 8 };
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    size_t nt = n < 16384 ? 1 : cores < 1 ? 1 : cores > MAXT ? MAXT : (size_t)cores;
+    struct hash_job jobs[MAXT];
+    pthread_t th[MAXT];
+    size_t started = 0;
+    for (size_t t = 0; t < nt; t++) {
+        jobs[t] = (struct hash_job){leaves, out, n * t / nt, n * (t + 1) / nt, tree, first, base};
+        if (t > 0 && !pthread_create(&th[t], NULL, hash_leaves, &jobs[t]))
+            started |= (size_t)1 << t;
+        else if (t > 0)
+            hash_leaves(&jobs[t]);
+    }
+    hash_leaves(&jobs[0]);
+    for (size_t t = 1; t < nt; t++)
+        if (started >> t & 1)
+            pthread_join(th[t], NULL);
+}
+
+void prb_hash_leaves(const unsigned char *leaves, size_t n, prb_hash32 *out)
+{
+    hash_leaves_on_cores(leaves, n, out, 0, 0, 0);
+}
+
+/* Writes values of `per` items of `size` bytes for items [from, from + n)
+ * to dbi, block by block; the first block is extended in place when a
+ * block is partly filled already. */
+static int put_blocks(prb_env *env, MDB_txn *txn, MDB_dbi dbi, uint64_t from, uint64_t n,
+                      const unsigned char *items, size_t size, size_t per, const char *what)
+{
+    unsigned char *buf = malloc(per * size), k[8];
+    int mrc = 0;
+    if (!buf)
+        return prb_seterr(env->err, PRB_ENOMEM, "audit log: out of memory");
+    uint64_t i = from, end = from + n;
+    while (i < end) {
+        uint64_t blk = i / per, first = blk * per, stop = first + per < end ? first + per : end;
+        size_t have = (size_t)(i - first);
+        MDB_val mk = {8, k}, mv;
+        prb_be64(k, blk);
+        if (have) {
+            if ((mrc = mdb_get(txn, dbi, &mk, &mv)))
+                break;
+            if (mv.mv_size != have * size) {
+                free(buf);
+                return prb_seterr(env->err, PRB_ECORRUPT, "audit log: %s block %llu is %zu bytes",
+                                  what, (unsigned long long)blk, mv.mv_size);
+            }
+            memcpy(buf, mv.mv_data, mv.mv_size);
+        }
+        memcpy(buf + have * size, items + (i - from) * size, (size_t)(stop - i) * size);
+        mv = (MDB_val){(size_t)(stop - first) * size, buf};
+        if ((mrc = mdb_put(txn, dbi, &mk, &mv, have ? 0 : MDB_APPEND)))
+            break;
+        i = stop;
+    }
+    free(buf);
+    return mrc ? prb_mdb_fail(env, mrc, what) : PRB_OK;
+}
+
+/* Aligned runs of 2^BLOCK_LEVEL leaves: the hashes of one (its leaves and
+ * every subtree inside it) are a contiguous run of post-order positions
+ * that depends on nothing else, so runs are hashed in parallel and only
+ * the few hashes above them are left to the sequential pass. */
+#define BLOCK_LEVEL 12
+#define BLOCK_LEAVES ((uint64_t)1 << BLOCK_LEVEL)
+
+struct tree_job {
+    prb_hash32 *h; /* the batch's hashes, from position base; leaves' are in */
+    uint64_t base;
+    uint64_t lo, hi; /* the job's blocks: leaves [lo, hi), whole blocks */
+};
+
+static void *hash_blocks(void *arg)
+{
+    struct tree_job *j = arg;
+    for (uint64_t i = j->lo; i < j->hi; i++) {
+        unsigned char *cur = j->h[prb_mt_pos(0, i) - j->base];
+        uint64_t idx = i;
+        for (unsigned level = 0; level < BLOCK_LEVEL && (idx & 1); level++, idx >>= 1) {
+            unsigned char *up = j->h[prb_mt_pos(level + 1, idx >> 1) - j->base];
+            prb_sha256_node(j->h[prb_mt_pos(level, idx - 1) - j->base], cur, up);
+            cur = up;
+        }
+    }
+    return NULL;
+}
+
+/* Computes every hash the batch's leaves add, into pd->h. */
+static int build_tree(struct pending *pd, uint64_t size0, uint64_t n)
+{
+    enum { MAXT = 8 };
+    uint64_t end = size0 + n;
+    uint64_t b0 = (size0 + BLOCK_LEAVES - 1) & ~(BLOCK_LEAVES - 1), b1 = end & ~(BLOCK_LEAVES - 1);
+    if (b1 > b0) {
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        uint64_t nblk = (b1 - b0) / BLOCK_LEAVES;
+        size_t nt = cores < 1 ? 1 : cores > MAXT ? MAXT : (size_t)cores;
+        if (nt > nblk)
+            nt = (size_t)nblk;
+        struct tree_job jobs[MAXT];
+        pthread_t th[MAXT];
+        int started[MAXT] = {0};
+        for (size_t t = 0; t < nt; t++) {
+            jobs[t] = (struct tree_job){pd->h, pd->base, b0 + nblk * t / nt * BLOCK_LEAVES,
+                                        b0 + nblk * (t + 1) / nt * BLOCK_LEAVES};
+            if (t > 0)
+                started[t] = !pthread_create(&th[t], NULL, hash_blocks, &jobs[t]);
+            if (t > 0 && !started[t])
+                hash_blocks(&jobs[t]);
+        }
+        hash_blocks(&jobs[0]);
+        for (size_t t = 1; t < nt; t++)
+            if (started[t])
+                pthread_join(th[t], NULL);
+    }
+    for (uint64_t i = size0; i < end;) {
+        if (i == b0 && b1 > b0) {
+            /* Each block's root is in place: join it to what it completes. */
+            for (; i < b1; i += BLOCK_LEAVES) {
+                uint64_t idx = i >> BLOCK_LEVEL;
+                unsigned level = BLOCK_LEVEL;
+                unsigned char cur[PRB_HASH_LEN];
+                memcpy(cur, pd->h[prb_mt_pos(level, idx) - pd->base], PRB_HASH_LEN);
+                for (; idx & 1; level++, idx >>= 1) {
+                    unsigned char left[PRB_HASH_LEN];
+                    int rc = pending_get(pd, prb_mt_pos(level, idx - 1), left);
+                    if (rc)
+                        return rc;
+                    prb_sha256_node(left, cur, cur);
+                    memcpy(pd->h[prb_mt_pos(level + 1, idx >> 1) - pd->base], cur, PRB_HASH_LEN);
+                }
+            }
+            continue;
+        }
+        prb_hash32 nodes[64];
+        unsigned char *leaf = pd->h[prb_mt_pos(0, i) - pd->base];
+        int k = prb_mt_append(pending_get, pd, i, leaf, nodes);
+        if (k < 0)
+            return -k;
+        memcpy(leaf, nodes, (size_t)k * PRB_HASH_LEN);
+        i++;
+    }
+    return PRB_OK;
+}
+
+static int append_leaves(prb_env *env, MDB_txn *txn, struct prb_alog_batch *b)
+{
+    uint64_t size0;
+    int rc = prb_audit_size(env, txn, &size0);
+    if (rc)
+        return rc;
+    uint64_t p0 = prb_mt_pos(0, size0), p1 = prb_mt_pos(0, size0 + b->n);
+    size_t hn = (size_t)(p1 - p0) * sizeof(prb_hash32);
+    /* Faulted in at once: a big batch's hashes are ~64 bytes a leaf. */
+    struct pending pd = {{env, txn, 0, 0, NULL, 0}, p0, hn >> 20 ? prb_bigalloc(hn) : malloc(hn)};
+    if (!pd.h)
+        return prb_seterr(env->err, PRB_ENOMEM, "audit log: out of memory");
+    hash_leaves_on_cores(b->leaves, b->n, pd.h, 1, size0, p0);
+    if ((rc = build_tree(&pd, size0, b->n)))
+        goto out;
+    unsigned char next[8];
+    prb_be64(next, size0 + b->n);
+    MDB_val nv = {8, next};
+    int mrc;
+    if ((rc = put_blocks(env, txn, env->alog, size0, b->n, b->leaves, PRB_LEAF_LEN,
+                         PRB_ALOG_BLOCK, "writing the audit log")) ||
+        (rc = put_blocks(env, txn, env->mtree, p0, p1 - p0, (const unsigned char *)pd.h,
+                         PRB_HASH_LEN, PRB_MTREE_BLOCK, "writing the audit tree")))
+        goto out;
+    if ((mrc = mdb_put(txn, env->meta, (MDB_val *)&SIZE_KEY, &nv, 0)))
+        rc = prb_mdb_fail(env, mrc, "writing the audit log size");
+out:
+    if (hn >> 20)
+        prb_bigfree(pd.h, hn);
+    else
+        free(pd.h);
+    return rc;
+}
+
+int prb_audit_reserve(prb_env *env, size_t n)
+{
+    struct prb_alog_batch *b = env->wlog;
+    if (!b || b->cap >= b->n + n)
+        return PRB_OK;
+    unsigned char *l = realloc(b->leaves, (b->n + n) * PRB_LEAF_LEN);
+    if (!l)
+        return prb_seterr(env->err, PRB_ENOMEM, "audit log: out of memory");
+    b->leaves = l;
+    b->cap = b->n + n;
+    return PRB_OK;
+}
+
+int prb_wtxn_commit(prb_env *env, MDB_txn *txn)
+{
+    struct prb_alog_batch *b = env->wlog;
+    int rc = PRB_OK, mrc;
+    if (b && b->n && (rc = append_leaves(env, txn, b))) {
+        prb_wtxn_abort(env, txn);
+        return rc;
+    }
+    batch_free(env);
+    if ((mrc = mdb_txn_commit(txn)))
+        return prb_mdb_fail(env, mrc, "committing");
+    return PRB_OK;
+}

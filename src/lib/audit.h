@@ -1,0 +1,96 @@
+/*
+ * audit.h - the audit log: every write and every inquiry appends a leaf to
+ * an RFC 9162 Merkle tree kept in the register's LMDB (DESIGN invariant 9).
+ *
+ * Every write transaction of the engine is opened with prb_wtxn_begin and
+ * ended with prb_wtxn_commit or prb_wtxn_abort; in between, each write
+ * logs what it did with prb_audit_log. The leaves are hashed and the tree
+ * extended inside the same transaction, so the log and the data it
+ * describes commit together or not at all.
+ *
+ * A leaf is 48 bytes (one SHA-256 block with the RFC's 0x00 prefix):
+ *   0  u8   leaf format (1)
+ *   1  u8   kind (enum prb_leaf_kind)
+ *   2  u16  aux, big-endian: a record's version, else 0
+ *   4  u32  as-of time, unix seconds, big-endian
+ *   8  u64  object, big-endian: record id, notice number, dispute or
+ *           review id, subject id (list entries, identifiers); an
+ *           inquiry's is subject id << 24 | its number's low 24 bits, the
+ *           high bits in aux
+ *  16  [32] SHA-256 of the stored value written (for a deletion, of the
+ *           value deleted)
+ */
+#ifndef PRB_AUDIT_H
+#define PRB_AUDIT_H
+
+#include "internal.h"
+#include "merkle.h"
+
+#define PRB_LEAF_LEN 48
+#define PRB_LEAF_FORMAT 1
+/* Items per stored block: each block fills one 4 KiB overflow page. */
+#define PRB_ALOG_BLOCK 85
+#define PRB_MTREE_BLOCK 127
+
+enum prb_leaf_kind {
+    PRB_LEAF_RECORD = 1, /* a record version stored (object: record id, aux: version) */
+    PRB_LEAF_DELETE,     /* a record version deleted (retention, dispute) */
+    PRB_LEAF_INQUIRY,    /* a decision stored (object: subject << 32 | inquiry number) */
+    PRB_LEAF_NOTICE,     /* a notice put in the outbox (object: notice number; hash of its JSON) */
+    PRB_LEAF_DELIVERED,  /* a notice marked delivered */
+    PRB_LEAF_LIST,       /* a list entry written (object: subject id) */
+    PRB_LEAF_DISPUTE,    /* a dispute opened or resolved (object: dispute id) */
+    PRB_LEAF_REVIEW,     /* a review requested or decided (object: review id) */
+    PRB_LEAF_SUBJECT,    /* an identifier linked to a subject (object: subject id) */
+    PRB_LEAF_SCORECARD,  /* a scorecard imported (object: 0) */
+    PRB_LEAF_KEY         /* an API key made or revoked (object: its id; value: the key stored) */
+};
+
+/* Opens a write transaction on env and an empty batch of leaves for it. */
+int prb_wtxn_begin(prb_env *env, MDB_txn **txn);
+/* Appends the batch's leaves and their tree hashes, then commits (durably).
+ * On failure the transaction is aborted and nothing is written. */
+int prb_wtxn_commit(prb_env *env, MDB_txn *txn);
+void prb_wtxn_abort(prb_env *env, MDB_txn *txn);
+
+/* Logs one write in the open write transaction: value[0..n) is what was
+ * stored (or deleted) under object. */
+int prb_audit_log(prb_env *env, int kind, unsigned aux, uint64_t object, const void *value,
+                  size_t n);
+/* The same with the value's SHA-256 computed by the caller (ingest hashes
+ * records on its parse threads). */
+int prb_audit_log_hash(prb_env *env, int kind, unsigned aux, uint64_t object,
+                       const unsigned char hash[PRB_HASH_LEN]);
+
+/* Makes room for n more leaves in the open write transaction's batch, so
+ * a big ingest does not grow it step by step. */
+int prb_audit_reserve(prb_env *env, size_t n);
+
+/* How many leaves the log holds, as txn sees it. */
+int prb_audit_size(prb_env *env, MDB_txn *txn, uint64_t *size);
+
+/* Reads stored tree hashes (a prb_mt_get_fn) within txn, keeping the last
+ * block it read. Zero-initialise all but env, txn and cache. With cache
+ * set, hashes of subtrees of 64 leaves and more are also kept in a
+ * per-thread cache for env: every proof needs a few of them, and a
+ * stored hash never changes once its subtree is complete. */
+typedef struct prb_tree_reader {
+    prb_env *env;
+    MDB_txn *txn;
+    int cache;
+    uint64_t blkno;
+    const unsigned char *blk;
+    size_t blklen;
+} prb_tree_reader;
+int prb_tree_get(void *ctx, uint64_t pos, unsigned char out[PRB_HASH_LEN]);
+
+/* Creates the register's Ed25519 signing key (audit.key in its directory). */
+int prb_audit_keygen(prb_env *env);
+/* A leaf's fields as JSON (kind, object, aux, time, value_sha256). */
+struct json_t *prb_leaf_json(const unsigned char leaf[PRB_LEAF_LEN]);
+
+/* out[i] = leaf hash of leaves[i * PRB_LEAF_LEN ..], on every core when n
+ * is large. */
+void prb_hash_leaves(const unsigned char *leaves, size_t n, prb_hash32 *out);
+
+#endif

@@ -1,0 +1,637 @@
+/*
+ * deliver.c - notice delivery (DESIGN invariant 4): every pending notice
+ * of the outbox goes out through each channel of the policy's "notices"
+ * section, and is marked delivered once all of them have accepted it.
+ *
+ * Channels: a spool directory (one JSON file per notice, named by its
+ * number, written atomically) and webhooks (an HTTP POST with libcurl,
+ * accepted only on a 2xx, retried with exponential backoff). This is the
+ * one file of the engine that does network I/O: handing a notice over is
+ * what the outbox is for, and keeping it beside the marking keeps "hand
+ * over, then mark" in one place.
+ *
+ * At least once, never lost. The outbox is read a chunk at a time from a
+ * read snapshot; the chunk is handed to the channels, the spool
+ * directories are fsynced, and only then is the chunk's new state
+ * written, in one write transaction. A crash before that commit hands
+ * the chunk over again on the next run: spool files are rewritten with
+ * the same content and webhooks get the same Idempotency-Key. No
+ * transaction is open during I/O, and the new state is merged into the
+ * value current at commit, so two deliverers running at once add up
+ * their attempts instead of losing them.
+ *
+ * A stored notice gains (docs/POLICY.md):
+ *   "channels": {ID: {"attempts": N, "delivered_at": TIME, "last_error": TEXT}}
+ *   "delivered": true and "delivered_at": TIME, once every channel has it
+ * What a channel receives is the notice without that bookkeeping, plus
+ * "number" and "subject".
+ */
+#include "audit.h"
+#include "internal.h"
+
+#include <assert.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CHUNK 256          /* notices per write transaction */
+#define MAX_WAIT_MS 60000L /* the longest wait between two attempts */
+#define ERR_MAX 256
+
+/* One channel during one run. */
+struct chan {
+    const prb_channel *def;
+    char setup_err[ERR_MAX]; /* set: the channel cannot be used this run */
+    int dirfd;               /* spool: the directory, -1 if not open */
+    int unsynced;            /* spool: renames since its last fsync */
+    CURL *curl;              /* webhook: one handle, so connections are reused */
+    int degraded;            /* webhook: a notice used up its attempts (below) */
+    char curl_err[CURL_ERROR_SIZE];
+};
+
+/* One notice's hand-over to one channel during this run. */
+struct
+try {
+    int attempts;
+    int ok;
+    char err[ERR_MAX]; /* why the last attempt failed */
+};
+
+struct item {
+    uint64_t number, subject;
+    json_t *notice;             /* as read from the snapshot; owned */
+    int done[PRB_MAX_CHANNELS]; /* accepted in an earlier run */
+    struct try t[PRB_MAX_CHANNELS];
+};
+
+struct run {
+    prb_env *env;
+    size_t nch, n;
+    struct chan ch[PRB_MAX_CHANNELS];
+    struct item items[CHUNK];
+    char now[32]; /* the as-of time, YYYY-MM-DDTHH:MM:SSZ */
+    prb_deliver_stats st;
+};
+
+static void format_time(int64_t t, char out[32])
+{
+    char day[11];
+    int32_t d = prb_day_of(t);
+    int64_t secs = t - (int64_t)d * 86400;
+    prb_date_format(d, day);
+    snprintf(out, 32, "%sT%02d:%02d:%02dZ", day, (int)(secs / 3600), (int)(secs / 60 % 60),
+             (int)(secs % 60));
+}
+
+/* Error text goes into a JSON string: keep it printable ASCII. */
+static void set_err(char *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void set_err(char *err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, ERR_MAX, fmt, ap);
+    va_end(ap);
+    for (char *p = err; *p; p++)
+        if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
+            *p = '?';
+}
+
+/* ----------------------------------------------------------------- spool */
+
+/* fsyncs the directory holding path (its parent). */
+static int sync_parent(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char parent[4096];
+    if (!slash)
+        snprintf(parent, sizeof parent, ".");
+    else if (slash == path)
+        snprintf(parent, sizeof parent, "/");
+    else
+        snprintf(parent, sizeof parent, "%.*s", (int)(slash - path), path);
+    int fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
+/* Creates path and its missing parents, each made durable in its parent:
+ * a spool file must not live in a directory a crash can forget. */
+static int make_dirs(char *path)
+{
+    struct stat sb;
+    if (!stat(path, &sb)) {
+        if (S_ISDIR(sb.st_mode))
+            return 0;
+        errno = ENOTDIR;
+        return -1;
+    }
+    char *slash = strrchr(path, '/');
+    if (slash && slash != path) {
+        *slash = 0;
+        int rc = make_dirs(path);
+        *slash = '/';
+        if (rc)
+            return -1;
+    }
+    if (mkdir(path, 0755) && errno != EEXIST)
+        return -1;
+    return sync_parent(path);
+}
+
+static void setup_spool(struct run *r, struct chan *c)
+{
+    const char *d = c->def->target;
+    size_t n = strlen(r->env->dir) + strlen(d) + 2;
+    char *path = malloc(n);
+    if (!path) {
+        set_err(c->setup_err, "out of memory");
+        return;
+    }
+    if (d[0] == '/')
+        snprintf(path, n, "%s", d);
+    else
+        snprintf(path, n, "%s/%s", r->env->dir, d);
+    if (make_dirs(path) || (c->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+        set_err(c->setup_err, "%s: %s", path, strerror(errno));
+    free(path);
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* Writes NUMBER.json through a temporary file, fsynced, then renamed: a
+ * reader of the spool sees a whole file or none. The directory itself is
+ * fsynced once per chunk (sync_spools), before the chunk is marked. */
+static int spool_write(struct chan *c, uint64_t number, const char *body, size_t len, char *err)
+{
+    char name[32], tmp[40];
+    snprintf(name, sizeof name, "%012llu.json", (unsigned long long)number);
+    snprintf(tmp, sizeof tmp, ".%s.tmp", name);
+    int fd = openat(c->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        set_err(err, "%s: cannot create: %s", tmp, strerror(errno));
+        return -1;
+    }
+    if (write_all(fd, body, len) || write_all(fd, "\n", 1) || fsync(fd)) {
+        set_err(err, "%s: cannot write: %s", tmp, strerror(errno));
+        close(fd);
+        unlinkat(c->dirfd, tmp, 0);
+        return -1;
+    }
+    if (close(fd) || renameat(c->dirfd, tmp, c->dirfd, name)) {
+        set_err(err, "%s: cannot store: %s", name, strerror(errno));
+        unlinkat(c->dirfd, tmp, 0);
+        return -1;
+    }
+    c->unsynced = 1;
+    return 0;
+}
+
+/* Makes the chunk's renames durable. If that fails, the files written
+ * may be lost, so their hand-overs count as failed. */
+static void sync_spools(struct run *r)
+{
+    for (size_t ci = 0; ci < r->nch; ci++) {
+        struct chan *c = &r->ch[ci];
+        if (!c->unsynced)
+            continue;
+        c->unsynced = 0;
+        if (!fsync(c->dirfd))
+            continue;
+        int e = errno;
+        for (size_t i = 0; i < r->n; i++) {
+            struct try *t = &r->items[i].t[ci];
+            if (t->ok) {
+                t->ok = 0;
+                set_err(t->err, "%s: cannot sync the directory: %s", c->def->target, strerror(e));
+            }
+        }
+    }
+}
+
+/* --------------------------------------------------------------- webhook */
+
+/* libcurl's global state is set up once per process, whichever thread
+ * delivers first, and kept until exit. */
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static CURLcode curl_init_rc = CURLE_FAILED_INIT;
+
+static void curl_init(void)
+{
+    curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+static size_t discard(char *p, size_t size, size_t n, void *ctx)
+{
+    (void)p;
+    (void)ctx;
+    return size * n;
+}
+
+static void setup_webhook(struct chan *c)
+{
+    const prb_channel *d = c->def;
+    pthread_once(&curl_once, curl_init);
+    if (curl_init_rc || !(c->curl = curl_easy_init())) {
+        set_err(c->setup_err, "libcurl: cannot start: %s",
+                curl_easy_strerror(curl_init_rc ? curl_init_rc : CURLE_FAILED_INIT));
+        return;
+    }
+    CURL *h = c->curl;
+    if (curl_easy_setopt(h, CURLOPT_URL, d->target) || curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L) ||
+        curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)d->timeout_ms) ||
+        curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)d->timeout_ms) ||
+#if LIBCURL_VERSION_NUM >= 0x075500
+        curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https") ||
+#else
+        curl_easy_setopt(h, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS)) ||
+#endif
+        curl_easy_setopt(h, CURLOPT_POST, 1L) ||
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard) ||
+        curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->curl_err) ||
+        curl_easy_setopt(h, CURLOPT_USERAGENT, "probity/" PRB_VERSION))
+        set_err(c->setup_err, "libcurl: cannot set up %s", d->id);
+}
+
+/* One POST; 0 if the receiver answered 2xx. No redirect is followed: a
+ * notice is accepted by the URL the policy names or not at all. */
+static int post_once(struct chan *c, uint64_t number, const char *body, size_t len, char *err)
+{
+    char key[48];
+    struct curl_slist *h, *t = NULL;
+    long status = 0;
+    snprintf(key, sizeof key, "Idempotency-Key: %llu", (unsigned long long)number);
+    /* "Expect:" off: a body over 1 KiB would otherwise wait for a 100. */
+    if ((h = curl_slist_append(NULL, "Content-Type: application/json")) &&
+        (t = curl_slist_append(h, key)))
+        t = curl_slist_append(h, "Expect:");
+    if (!t) {
+        curl_slist_free_all(h);
+        set_err(err, "out of memory");
+        return -1;
+    }
+    c->curl_err[0] = 0;
+    curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE, (long)len);
+    CURLcode cc = curl_easy_perform(c->curl);
+    curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, NULL);
+    curl_slist_free_all(h);
+    if (cc) {
+        set_err(err, "%s", c->curl_err[0] ? c->curl_err : curl_easy_strerror(cc));
+        return -1;
+    }
+    curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
+    if (status >= 200 && status <= 299)
+        return 0;
+    set_err(err, "HTTP status %ld", status);
+    return -1;
+}
+
+static void wait_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) && errno == EINTR)
+        ;
+}
+
+/* Up to max_attempts POSTs, waiting backoff_ms * 2^k after the k-th
+ * failure (at most MAX_WAIT_MS). Once a notice has used up its attempts
+ * the channel is taken to be down: later notices get one attempt each,
+ * so a dead receiver costs one try per notice rather than the whole
+ * backoff, until one is accepted. Every notice is still tried, so one
+ * the receiver always refuses cannot hold up the others. */
+static void webhook_deliver(struct run *r, struct chan *c, uint64_t number, const char *body,
+                            size_t len, struct try *t)
+{
+    int max = c->degraded ? 1 : c->def->max_attempts;
+    long wait = c->def->backoff_ms;
+    for (int k = 0; k < max; k++) {
+        if (k) {
+            wait_ms(wait);
+            wait = wait * 2 > MAX_WAIT_MS ? MAX_WAIT_MS : wait * 2;
+        }
+        t->attempts++;
+        r->st.attempts++;
+        if (!post_once(c, number, body, len, t->err)) {
+            t->ok = 1;
+            c->degraded = 0;
+            return;
+        }
+    }
+    c->degraded = 1;
+}
+
+/* -------------------------------------------------------------- the run */
+
+/* What channels receive: the notice without the delivery bookkeeping,
+ * after its number and subject. NULL if out of memory. */
+static char *payload(const struct item *it, size_t *len)
+{
+    char *s = NULL;
+    json_t *o = json_pack("{s:I, s:I}", "number", (json_int_t)it->number, "subject",
+                          (json_int_t)it->subject);
+    if (o && !json_object_update_missing(o, it->notice)) {
+        json_object_del(o, "delivered");
+        json_object_del(o, "delivered_at");
+        json_object_del(o, "channels");
+        s = json_dumps(o, JSON_COMPACT);
+    }
+    json_decref(o);
+    if (s)
+        *len = strlen(s);
+    return s;
+}
+
+static json_t *channel_state(json_t *notice, const prb_channel *ch)
+{
+    return json_object_get(json_object_get(notice, "channels"), ch->id);
+}
+
+static int deliver_item(struct run *r, struct item *it)
+{
+    size_t len = 0;
+    char *body = payload(it, &len);
+    if (!body)
+        return prb_seterr(r->env->err, PRB_ENOMEM, "out of memory");
+    for (size_t ci = 0; ci < r->nch; ci++) {
+        struct chan *c = &r->ch[ci];
+        struct try *t = &it->t[ci];
+        if (it->done[ci])
+            continue;
+        if (c->setup_err[0]) {
+            t->attempts = 1;
+            r->st.attempts++;
+            memcpy(t->err, c->setup_err, ERR_MAX);
+        } else if (c->def->type == PRB_CH_SPOOL) {
+            t->attempts = 1;
+            r->st.attempts++;
+            t->ok = !spool_write(c, it->number, body, len, t->err);
+        } else {
+            webhook_deliver(r, c, it->number, body, len, t);
+        }
+    }
+    free(body);
+    return PRB_OK;
+}
+
+static void free_items(struct run *r)
+{
+    for (size_t i = 0; i < r->n; i++)
+        json_decref(r->items[i].notice);
+    r->n = 0;
+}
+
+/* Takes one outbox value into the chunk if it is pending. A value that
+ * is not a notice is counted pending and named in the handle's message:
+ * it can never be delivered, and saying so beats skipping it silently. */
+static void take(struct run *r, uint64_t number, const MDB_val *v)
+{
+    json_t *n = NULL;
+    if (v->mv_size > 8)
+        n = json_loadb((const char *)v->mv_data + 8, v->mv_size - 8, 0, NULL);
+    if (!json_is_object(n)) {
+        json_decref(n);
+        r->st.pending++;
+        prb_seterr(r->env->err, PRB_ECORRUPT, "%s: notice %llu is not a JSON object", r->env->dir,
+                   (unsigned long long)number);
+        return;
+    }
+    if (json_is_true(json_object_get(n, "delivered"))) {
+        json_decref(n);
+        return;
+    }
+    struct item *it = &r->items[r->n++];
+    memset(it, 0, sizeof *it);
+    it->number = number;
+    it->subject = prb_get_be64(v->mv_data);
+    it->notice = n;
+    for (size_t ci = 0; ci < r->nch; ci++)
+        it->done[ci] =
+            json_is_string(json_object_get(channel_state(n, r->ch[ci].def), "delivered_at"));
+}
+
+/* Fills the chunk with up to CHUNK pending notices numbered after *after,
+ * from a read snapshot that is closed again before anything is sent. */
+static int read_chunk(struct run *r, uint64_t *after)
+{
+    prb_env *env = r->env;
+    MDB_txn *txn;
+    MDB_cursor *cur;
+    unsigned char key[8];
+    MDB_val k = {8, key}, v;
+    int mrc;
+    r->n = 0;
+    if ((mrc = mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &txn)))
+        return prb_mdb_fail(env, mrc, "reading the outbox");
+    if ((mrc = mdb_cursor_open(txn, env->outbox, &cur))) {
+        mdb_txn_abort(txn);
+        return prb_mdb_fail(env, mrc, "reading the outbox");
+    }
+    prb_be64(key, *after + 1);
+    for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); !mrc && r->n < CHUNK;
+         mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (k.mv_size != 8)
+            continue;
+        *after = prb_get_be64(k.mv_data);
+        take(r, *after, &v);
+    }
+    mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+    if (mrc && mrc != MDB_NOTFOUND) {
+        free_items(r);
+        return prb_mdb_fail(env, mrc, "reading the outbox");
+    }
+    return PRB_OK;
+}
+
+/* Adds this run's hand-overs of it to the stored notice n. *all is set
+ * when every channel now has it. Returns non-zero if out of memory. */
+static int merge(struct run *r, const struct item *it, json_t *n, int *all)
+{
+    json_t *chs = json_object_get(n, "channels");
+    int bad = 0;
+    if (!json_is_object(chs)) {
+        chs = json_object();
+        if (!chs || json_object_set_new(n, "channels", chs))
+            return -1;
+    }
+    *all = 1;
+    for (size_t ci = 0; ci < r->nch; ci++) {
+        const prb_channel *ch = r->ch[ci].def;
+        const struct try *t = &it->t[ci];
+        json_t *e = json_object_get(chs, ch->id);
+        if (t->attempts) {
+            if (!json_is_object(e)) {
+                e = json_object();
+                if (!e || json_object_set_new(chs, ch->id, e))
+                    return -1;
+            }
+            json_int_t before = json_integer_value(json_object_get(e, "attempts"));
+            bad |= json_object_set_new(e, "attempts", json_integer(before + t->attempts));
+            if (t->ok) {
+                json_object_del(e, "last_error");
+                if (!json_object_get(e, "delivered_at"))
+                    bad |= json_object_set_new(e, "delivered_at", json_string(r->now));
+            } else if (!json_object_get(e, "delivered_at")) {
+                bad |= json_object_set_new(e, "last_error", json_string(t->err));
+            }
+        }
+        if (!json_is_string(json_object_get(e, "delivered_at")))
+            *all = 0;
+    }
+    if (*all) {
+        bad |= json_object_set_new(n, "delivered", json_true());
+        bad |= json_object_set_new(n, "delivered_at", json_string(r->now));
+    }
+    return bad;
+}
+
+/* Rewrites one notice in txn with this run's hand-overs merged into the
+ * value as it is now (another deliverer may have written it since the
+ * snapshot), and logs the write. */
+static int mark_one(struct run *r, MDB_txn *txn, const struct item *it, uint64_t *delivered,
+                    uint64_t *pending)
+{
+    prb_env *env = r->env;
+    unsigned char key[8];
+    MDB_val k = {8, key}, v;
+    int all, rc = PRB_OK;
+    prb_be64(key, it->number);
+    int mrc = mdb_get(txn, env->outbox, &k, &v);
+    if (mrc == MDB_NOTFOUND)
+        return PRB_OK;
+    if (mrc)
+        return prb_mdb_fail(env, mrc, "reading a notice");
+    json_t *n =
+        v.mv_size > 8 ? json_loadb((const char *)v.mv_data + 8, v.mv_size - 8, 0, NULL) : NULL;
+    if (!json_is_object(n)) {
+        json_decref(n);
+        (*pending)++;
+        return PRB_OK;
+    }
+    if (json_is_true(json_object_get(n, "delivered"))) {
+        json_decref(n);
+        return PRB_OK;
+    }
+    uint64_t subject = prb_get_be64(v.mv_data);
+    char *json = merge(r, it, n, &all) ? NULL : json_dumps(n, JSON_COMPACT);
+    json_decref(n);
+    size_t jl = json ? strlen(json) : 0;
+    unsigned char *val = json ? malloc(8 + jl) : NULL;
+    if (!val) {
+        free(json);
+        return prb_seterr(env->err, PRB_ENOMEM, "out of memory");
+    }
+    prb_notice_value(val, subject, json, jl);
+    free(json);
+    MDB_val mv = {8 + jl, val};
+    if ((mrc = mdb_put(txn, env->outbox, &k, &mv, 0)))
+        rc = prb_mdb_fail(env, mrc, "marking a notice");
+    else
+        rc = prb_audit_log(env, PRB_LEAF_DELIVERED, 0, it->number, val, 8 + jl);
+    free(val);
+    if (!rc)
+        (*(all ? delivered : pending))++;
+    return rc;
+}
+
+static int mark_chunk(struct run *r, uint64_t *delivered, uint64_t *pending)
+{
+    MDB_txn *txn;
+    int rc = prb_wtxn_begin(r->env, &txn);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < r->n; i++)
+        if ((rc = mark_one(r, txn, &r->items[i], delivered, pending))) {
+            prb_wtxn_abort(r->env, txn);
+            return rc;
+        }
+    return prb_wtxn_commit(r->env, txn);
+}
+
+static int mark(struct run *r)
+{
+    uint64_t delivered, pending;
+    int rc;
+    for (;;) {
+        delivered = pending = 0;
+        if ((rc = mark_chunk(r, &delivered, &pending)) != PRB_EFULL)
+            break;
+        if ((rc = prb_env_grow(r->env)))
+            return rc;
+    }
+    if (!rc) {
+        r->st.delivered += delivered;
+        r->st.pending += pending;
+    }
+    return rc;
+}
+
+int prb_notices_deliver(prb_env *env, prb_deliver_stats *st)
+{
+    const prb_policy *p = env->policy;
+    struct run *r = calloc(1, sizeof *r);
+    uint64_t after = 0;
+    int rc = PRB_OK;
+    if (st)
+        memset(st, 0, sizeof *st);
+    if (!r)
+        return prb_seterr(env->err, PRB_ENOMEM, "out of memory");
+    assert(p->nchannels <= PRB_MAX_CHANNELS);
+    r->env = env;
+    r->nch = p->nchannels;
+    format_time(env->now, r->now);
+    for (size_t ci = 0; ci < r->nch; ci++) {
+        struct chan *c = &r->ch[ci];
+        c->def = &p->channels[ci];
+        c->dirfd = -1;
+        if (c->def->type == PRB_CH_SPOOL)
+            setup_spool(r, c);
+        else
+            setup_webhook(c);
+    }
+    while (!(rc = read_chunk(r, &after)) && r->n) {
+        for (size_t i = 0; !rc && i < r->n; i++)
+            rc = deliver_item(r, &r->items[i]);
+        if (!rc) {
+            sync_spools(r);
+            rc = mark(r);
+        }
+        free_items(r);
+        if (rc)
+            break;
+    }
+    for (size_t ci = 0; ci < r->nch; ci++) {
+        if (r->ch[ci].dirfd >= 0)
+            close(r->ch[ci].dirfd);
+        if (r->ch[ci].curl)
+            curl_easy_cleanup(r->ch[ci].curl);
+    }
+    if (st)
+        *st = r->st;
+    free(r);
+    return rc;
+}

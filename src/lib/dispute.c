@@ -1,0 +1,746 @@
+/*
+ * dispute.c - disputes (DESIGN invariant 5): a subject challenges one of
+ * its records, and until the dispute is resolved the record is used by
+ * nothing. prb_file_load marks it not usable, and features, scores, lists
+ * and decisions only ever read usable records, so the suspension needs no
+ * check anywhere else. A dispute ends
+ *   upheld     the record was found right: it stands and is used again;
+ *   corrected  the furnisher sent a corrected version (ingest resolves the
+ *              dispute in the batch that brings it), or a reviewer says
+ *              the record was put right;
+ *   deleted    the record goes: every version and its (furnisher, ref)
+ *              index entry, each version logged as deleted.
+ * A dispute the furnisher leaves unanswered past its deadline (the
+ * policy's dispute_deadline_days after it was opened) resolves in the
+ * subject's favour at the next sweep (prb_expire): deleted.
+ *
+ * A dispute lives in dsp under a be64 id shaped like a record id, subject
+ * id << 24 | the subject's dispute number, so a subject's disputes are
+ * one key range: a file load finds the open ones with one cursor seek, and
+ * the next number is the last key of the range plus one. Outside the
+ * engine a dispute is called by the decimal value of its id. The value is
+ * the dispute as compact JSON (id, subject, record, reason, state, opened,
+ * deadline, resolved, note, resolved_by). Every write of it is logged in
+ * the audit log under the dispute id, sends the subject a notice and
+ * recomputes the subject's list entries, in the transaction that makes it.
+ */
+#include "internal.h"
+#include "audit.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Longest reason or note, in bytes: a statement, not a document. */
+#define TEXT_MAX 2000
+
+/* ------------------------------------------------------------ record ids */
+
+void prb_record_name(char *buf, size_t n, uint64_t id)
+{
+    snprintf(buf, n, "%llu-%llu", (unsigned long long)(id >> PRB_RSEQ_BITS),
+             (unsigned long long)(id & PRB_RSEQ_MASK));
+}
+
+/* Reads decimal digits at *p into *v, at most max; advances *p. */
+static int digits(const char **p, uint64_t max, uint64_t *v)
+{
+    const char *s = *p;
+    uint64_t x = 0;
+    if (*s < '0' || *s > '9')
+        return -1;
+    for (; *s >= '0' && *s <= '9'; s++) {
+        if (x > (max - (uint64_t)(*s - '0')) / 10)
+            return -1;
+        x = x * 10 + (uint64_t)(*s - '0');
+    }
+    *p = s;
+    *v = x;
+    return 0;
+}
+
+int prb_record_parse(const char *s, size_t n, uint64_t *id)
+{
+    char buf[48];
+    const char *p = buf;
+    uint64_t subject, num;
+    if (!s || n == 0 || n >= sizeof buf)
+        return PRB_EINVAL;
+    memcpy(buf, s, n);
+    buf[n] = 0;
+    if (digits(&p, UINT64_MAX >> PRB_RSEQ_BITS, &subject) || *p++ != '-' ||
+        digits(&p, PRB_RSEQ_MASK, &num) || *p || subject == 0 || num == 0)
+        return PRB_EINVAL;
+    *id = subject << PRB_RSEQ_BITS | num;
+    return PRB_OK;
+}
+
+/* -------------------------------------------------------- stored values */
+
+/* Whether a stored dispute is open, read without parsing it: compact JSON
+ * escapes every quote inside a string, so this text can only be the key
+ * and its value. */
+static const char OPEN_MARK[] = "\"state\":\"open\"";
+static const char RECORD_MARK[] = "\"record\":\"";
+
+static int value_open(const MDB_val *v)
+{
+    return memmem(v->mv_data, v->mv_size, OPEN_MARK, sizeof OPEN_MARK - 1) != NULL;
+}
+
+/* The disputed record's id, read the same way. */
+static int value_record(const MDB_val *v, uint64_t *rid)
+{
+    const char *s = v->mv_data, *end = s + v->mv_size;
+    const char *p = memmem(s, v->mv_size, RECORD_MARK, sizeof RECORD_MARK - 1);
+    if (!p)
+        return PRB_ECORRUPT;
+    p += sizeof RECORD_MARK - 1;
+    const char *q = memchr(p, '"', (size_t)(end - p));
+    return q && !prb_record_parse(p, (size_t)(q - p), rid) ? PRB_OK : PRB_ECORRUPT;
+}
+
+static void id_name(char *buf, size_t n, uint64_t id)
+{
+    snprintf(buf, n, "%llu", (unsigned long long)id);
+}
+
+static int malformed(prb_env *env, uint64_t id)
+{
+    return prb_seterr(env->err, PRB_ECORRUPT, "dispute %llu: malformed value",
+                      (unsigned long long)id);
+}
+
+/* Parses a stored dispute and checks the fields the engine reads. */
+static int decode(prb_env *env, uint64_t id, const MDB_val *v, json_t **out)
+{
+    json_error_t jerr;
+    uint64_t rid;
+    json_t *d = json_loadb(v->mv_data, v->mv_size, 0, &jerr);
+    const char *rec = d ? json_string_value(json_object_get(d, "record")) : NULL;
+    *out = NULL;
+    if (!d || !rec || prb_record_parse(rec, strlen(rec), &rid) ||
+        !json_is_string(json_object_get(d, "state")) ||
+        !json_is_string(json_object_get(d, "subject")) ||
+        !json_is_string(json_object_get(d, "deadline"))) {
+        json_decref(d);
+        return malformed(env, id);
+    }
+    *out = d;
+    return PRB_OK;
+}
+
+static const char *str(json_t *d, const char *key)
+{
+    const char *s = json_string_value(json_object_get(d, key));
+    return s ? s : "";
+}
+
+static int is_open(json_t *d)
+{
+    return !strcmp(str(d, "state"), "open");
+}
+
+static uint64_t record_of(json_t *d)
+{
+    uint64_t rid = 0;
+    const char *s = str(d, "record");
+    prb_record_parse(s, strlen(s), &rid); /* checked by decode */
+    return rid;
+}
+
+/* Calls fn on every dispute of subject (subject 0: of every subject), in
+ * id order, with the stored value; a non-zero return stops the walk and
+ * is returned. *last, if not NULL, gets the last id seen (0 if none). */
+typedef int (*dispute_fn)(void *ctx, uint64_t id, const MDB_val *v);
+
+static int walk(prb_env *env, MDB_txn *txn, uint64_t subject, dispute_fn fn, void *ctx,
+                uint64_t *last)
+{
+    MDB_cursor *cur;
+    unsigned char k0[8];
+    MDB_val k = {8, k0}, v;
+    int mrc, rc = PRB_OK;
+    if (last)
+        *last = 0;
+    prb_be64(k0, subject << PRB_RSEQ_BITS);
+    if ((mrc = mdb_cursor_open(txn, env->dsp, &cur)))
+        return prb_mdb_fail(env, mrc, "opening a cursor");
+    for (mrc = mdb_cursor_get(cur, &k, &v, subject ? MDB_SET_RANGE : MDB_FIRST); mrc == 0;
+         mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (k.mv_size != 8)
+            continue;
+        uint64_t id = prb_get_be64(k.mv_data);
+        if (subject && id >> PRB_RSEQ_BITS != subject)
+            break;
+        if (last)
+            *last = id;
+        if (fn && (rc = fn(ctx, id, &v)))
+            break;
+    }
+    mdb_cursor_close(cur);
+    if (!rc && mrc && mrc != MDB_NOTFOUND)
+        rc = prb_mdb_fail(env, mrc, "reading disputes");
+    return rc;
+}
+
+/* Whether the register holds no dispute at all: the common case, read
+ * from the transaction's copy of the tree's root, with no seek. */
+static int none_stored(prb_env *env, MDB_txn *txn)
+{
+    MDB_stat st;
+    return mdb_stat(txn, env->dsp, &st) == 0 && st.ms_entries == 0;
+}
+
+/* ---------------------------------------------- what a file load reads */
+
+struct marker {
+    void (*fn)(void *ctx, uint64_t record);
+    void *ctx;
+    prb_env *env;
+};
+
+static int mark_open(void *ctx, uint64_t id, const MDB_val *v)
+{
+    struct marker *m = ctx;
+    uint64_t rid;
+    if (!value_open(v))
+        return PRB_OK;
+    if (value_record(v, &rid))
+        return malformed(m->env, id);
+    m->fn(m->ctx, rid);
+    return PRB_OK;
+}
+
+int prb_disputes_open_records(prb_env *env, MDB_txn *txn, uint64_t subject,
+                              void (*fn)(void *ctx, uint64_t record), void *ctx)
+{
+    struct marker m = {fn, ctx, env};
+    if (none_stored(env, txn))
+        return PRB_OK;
+    return walk(env, txn, subject, mark_open, &m, NULL);
+}
+
+/* ------------------------------------------------------------- writing */
+
+/* Stores dispute d under id, logs it, and sends the subject a notice. */
+static int store(prb_env *env, MDB_txn *txn, uint64_t id, json_t *d, const char *kind,
+                 const char *text)
+{
+    unsigned char k[8];
+    char name[24], *v = json_dumps(d, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    int mrc, rc;
+    if (!v)
+        return prb_seterr(env->err, PRB_ENOMEM, "out of memory");
+    prb_be64(k, id);
+    MDB_val mk = {8, k}, mv = {strlen(v), v};
+    if ((mrc = mdb_put(txn, env->dsp, &mk, &mv, 0)))
+        rc = prb_mdb_fail(env, mrc, "storing a dispute");
+    else
+        rc = prb_audit_log(env, PRB_LEAF_DISPUTE, 0, id, v, mv.mv_size);
+    free(v);
+    id_name(name, sizeof name, id);
+    if (!rc)
+        rc = prb_notice_add(env, txn, id >> PRB_RSEQ_BITS, str(d, "subject"), kind, name, text,
+                            prb_today(env));
+    return rc;
+}
+
+/* A dispute changes whether a record is usable, and with it the features
+ * a list reads: the subject's entries are recomputed at once. */
+static int refresh_lists(prb_env *env, MDB_txn *txn, uint64_t subject)
+{
+    prb_file *f = NULL;
+    int rc;
+    if (!env->policy->nlists)
+        return PRB_OK;
+    if (!(rc = prb_file_load(env, txn, subject, &f)))
+        rc = prb_lists_refresh(env, txn, f, prb_today(env));
+    prb_file_free(f);
+    return rc;
+}
+
+/* Deletes every version of record rid and its index entry. A record that
+ * is already gone (the retention sweep took it) is not an error. */
+static int delete_record(prb_env *env, MDB_txn *txn, uint64_t rid)
+{
+    MDB_cursor *cur;
+    unsigned char k0[PRB_RECKEY_LEN];
+    MDB_val k = {PRB_RECKEY_LEN, k0}, v;
+    int mrc, rc;
+    /* The current version is the last key before the next record's. */
+    prb_reckey(k0, rid + 1, 0);
+    if ((mrc = mdb_cursor_open(txn, env->rec, &cur)))
+        return prb_mdb_fail(env, mrc, "opening a cursor");
+    mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+    mrc = mrc == MDB_NOTFOUND ? mdb_cursor_get(cur, &k, &v, MDB_LAST)
+          : mrc               ? mrc
+                              : mdb_cursor_get(cur, &k, &v, MDB_PREV);
+    mdb_cursor_close(cur);
+    if (mrc == MDB_NOTFOUND)
+        return PRB_OK;
+    if (mrc)
+        return prb_mdb_fail(env, mrc, "finding a disputed record");
+    const unsigned char *kb = k.mv_data;
+    uint32_t last = (uint32_t)(kb[8] << 8 | kb[9]);
+    if (k.mv_size != PRB_RECKEY_LEN || prb_get_be64(kb) != rid || last == 0)
+        return PRB_OK;
+    /* The value lies in a page the deletions may free: work from a copy. */
+    unsigned char *cv = malloc(v.mv_size);
+    if (!cv)
+        return prb_seterr(env->err, PRB_ENOMEM, "out of memory");
+    memcpy(cv, v.mv_data, v.mv_size);
+    rc = prb_record_delete(env, txn, rid, last, cv, v.mv_size);
+    free(cv);
+    return rc;
+}
+
+static const struct {
+    const char *outcome, *means;
+} outcomes[] = {
+    {"upheld", "the record was found correct and stands; it is used again from now on"},
+    {"corrected", "the record was corrected; the corrected record is used from now on"},
+    {"deleted", "the record was deleted"},
+};
+
+/* Resolves the open dispute d (stored under id) with outcome, in txn:
+ * deletes the record if the outcome says so, stores and logs the dispute,
+ * tells the subject, and recomputes its list entries. */
+static int resolve(prb_env *env, MDB_txn *txn, uint64_t id, json_t *d, const char *outcome,
+                   const char *note, const char *by)
+{
+    char day[11], text[TEXT_MAX + 512];
+    const char *what = NULL;
+    int rc;
+    for (size_t i = 0; i < sizeof outcomes / sizeof *outcomes; i++)
+        if (!strcmp(outcome, outcomes[i].outcome))
+            what = outcomes[i].means;
+    if (!what)
+        return prb_seterr(env->err, PRB_EINVAL, "dispute: unknown outcome '%s'", outcome);
+    prb_date_format(prb_today(env), day);
+    if (json_object_set_new(d, "state", json_string(outcome)) ||
+        json_object_set_new(d, "resolved", json_string(day)) ||
+        json_object_set_new(d, "note", note ? json_string(note) : json_null()) ||
+        json_object_set_new(d, "resolved_by", json_string(by)))
+        return prb_seterr(env->err, PRB_ENOMEM, "out of memory");
+    if (!strcmp(outcome, "deleted") && (rc = delete_record(env, txn, record_of(d))))
+        return rc;
+    if (!strcmp(by, "deadline"))
+        snprintf(text, sizeof text,
+                 "Your dispute %llu of record %s was resolved in your favour on %s: the "
+                 "furnisher did not answer by the deadline, %s, so the record was deleted.",
+                 (unsigned long long)id, str(d, "record"), day, str(d, "deadline"));
+    else
+        snprintf(text, sizeof text,
+                 "Your dispute %llu of record %s was resolved on %s (%s, by %s): %s.%s%s",
+                 (unsigned long long)id, str(d, "record"), day, outcome,
+                 !strcmp(by, "correction") ? "the furnisher's correction" : by, what,
+                 note ? " Note: " : "", note ? note : "");
+    if ((rc = store(env, txn, id, d, "dispute_outcome", text)))
+        return rc;
+    return refresh_lists(env, txn, id >> PRB_RSEQ_BITS);
+}
+
+/* A reason or a note: text a person can read, short enough to be a
+ * statement. A required one needs a visible character. */
+static int check_text(prb_env *env, const char *what, const char *s, int required)
+{
+    int visible = 0;
+    size_t n = s ? strlen(s) : 0;
+    if (n > TEXT_MAX)
+        return prb_seterr(env->err, PRB_EINVAL, "dispute: the %s is %zu bytes long; at most %d",
+                          what, n, TEXT_MAX);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f)
+            return prb_seterr(env->err, PRB_EINVAL,
+                              "dispute: the %s has a control character at byte %zu", what, i);
+        visible |= c != ' ' && c != '\n' && c != '\t';
+    }
+    if (required && !visible)
+        return prb_seterr(env->err, PRB_EINVAL, "dispute: a %s is required", what);
+    json_t *t = n ? json_string(s) : NULL;
+    if (n && !t)
+        return prb_seterr(env->err, PRB_EINVAL, "dispute: the %s is not UTF-8 text", what);
+    json_decref(t);
+    return PRB_OK;
+}
+
+static int output(prb_env *env, json_t *d, char **json)
+{
+    if (json && !(*json = json_dumps(d, JSON_INDENT(2) | JSON_PRESERVE_ORDER)))
+        return prb_seterr(env->err, PRB_ENOMEM, "out of memory");
+    return PRB_OK;
+}
+
+/* ------------------------------------------------------------- opening */
+
+struct find_open {
+    prb_env *env;
+    uint64_t rid, found;
+};
+
+static int find_open(void *ctx, uint64_t id, const MDB_val *v)
+{
+    struct find_open *fo = ctx;
+    uint64_t rid;
+    if (!value_open(v))
+        return PRB_OK;
+    if (value_record(v, &rid))
+        return malformed(fo->env, id);
+    if (rid != fo->rid)
+        return PRB_OK;
+    fo->found = id;
+    return PRB_EEXIST;
+}
+
+static const prb_record_view *find_record(const prb_file *f, uint64_t rid)
+{
+    for (size_t i = 0; i < prb_file_nrecords(f); i++)
+        if (prb_file_record(f, i)->id == rid)
+            return prb_file_record(f, i);
+    return NULL;
+}
+
+static json_t *new_dispute(uint64_t id, const char *subject, uint64_t rid, const char *reason,
+                           int32_t today, int32_t deadline)
+{
+    char name[24], rec[48], day[11], dl[11];
+    id_name(name, sizeof name, id);
+    prb_record_name(rec, sizeof rec, rid);
+    prb_date_format(today, day);
+    prb_date_format(deadline, dl);
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:n, s:n, s:n}", "id", name, "subject",
+                     subject, "record", rec, "reason", reason, "state", "open", "opened", day,
+                     "deadline", dl, "resolved", "note", "resolved_by");
+}
+
+int prb_dispute_open(prb_env *env, const char *identifier, const char *record, const char *reason,
+                     char **json)
+{
+    char canon[PRB_IDENT_MAX], rec[48], text[1024];
+    uint64_t rid, subject, last;
+    int scheme, rc;
+    MDB_txn *txn = NULL;
+    prb_file *f = NULL;
+    json_t *d = NULL;
+    if (json)
+        *json = NULL;
+    if (!identifier ||
+        prb_ident_normalize(identifier, strlen(identifier), canon, sizeof canon, &scheme))
+        return prb_seterr(env->err, PRB_EINVAL, "dispute: %s", identifier ? canon : "no subject");
+    if (!record || prb_record_parse(record, strlen(record), &rid))
+        return prb_seterr(env->err, PRB_EINVAL,
+                          "dispute: '%s' is not a record id (SUBJECT-NUMBER, as in 12-3)",
+                          record ? record : "");
+    if ((rc = check_text(env, "reason", reason, 1)))
+        return rc;
+    prb_record_name(rec, sizeof rec, rid);
+    if ((rc = prb_wtxn_begin(env, &txn)))
+        return rc;
+    if ((rc = prb_subject_find(env, txn, canon, &subject)))
+        goto fail;
+    /* The file as the subject sees it: an expired record is not there. */
+    const prb_record_view *rv = NULL;
+    if (rid >> PRB_RSEQ_BITS == subject && (rc = prb_file_load(env, txn, subject, &f)))
+        goto fail;
+    if (!f || !(rv = find_record(f, rid))) {
+        rc = prb_seterr(env->err, PRB_ENOTFOUND, "dispute: %s has no record %s", canon, rec);
+        goto fail;
+    }
+    struct find_open fo = {env, rid, 0};
+    rc = walk(env, txn, subject, find_open, &fo, &last);
+    if (rc == PRB_EEXIST && fo.found) {
+        rc = prb_seterr(env->err, PRB_EEXIST, "record %s already has an open dispute (%llu)", rec,
+                        (unsigned long long)fo.found);
+        goto fail;
+    }
+    if (rc)
+        goto fail;
+    /* The walk ran to the end of the subject's range: last is its last. */
+    if ((last & PRB_RSEQ_MASK) == PRB_RSEQ_MASK) {
+        rc = prb_seterr(env->err, PRB_EINVAL, "dispute: %s has the most disputes one may open",
+                        canon);
+        goto fail;
+    }
+    uint64_t id = last ? last + 1 : subject << PRB_RSEQ_BITS | 1;
+    int32_t today = prb_today(env), deadline = today + env->policy->dispute_deadline_days;
+    char dl[11];
+    prb_date_format(deadline, dl);
+    if (!(d = new_dispute(id, canon, rid, reason, today, deadline))) {
+        rc = prb_seterr(env->err, PRB_ENOMEM, "out of memory");
+        goto fail;
+    }
+    snprintf(text, sizeof text,
+             "You disputed record %s (%s from %s, ref %s); the dispute is number %llu. Until it "
+             "is resolved the record is not used for any decision, score or list. If the "
+             "furnisher has not answered by %s, the record will be deleted.",
+             rec, rv->category, rv->furnisher, rv->ref, (unsigned long long)id, dl);
+    if ((rc = store(env, txn, id, d, "dispute_opened", text)) ||
+        (rc = refresh_lists(env, txn, subject)))
+        goto fail;
+    rc = prb_wtxn_commit(env, txn);
+    txn = NULL; /* committed or, on failure, aborted */
+    if (!rc)
+        rc = output(env, d, json);
+fail:
+    if (txn)
+        prb_wtxn_abort(env, txn);
+    prb_file_free(f);
+    json_decref(d);
+    return rc;
+}
+
+/* ----------------------------------------------------------- resolving */
+
+/* Reads dispute id in txn; PRB_ENOTFOUND if there is none. */
+static int get_dispute(prb_env *env, MDB_txn *txn, uint64_t id, json_t **d)
+{
+    unsigned char k[8];
+    MDB_val mk = {8, k}, mv;
+    int mrc;
+    prb_be64(k, id);
+    if ((mrc = mdb_get(txn, env->dsp, &mk, &mv)) == MDB_NOTFOUND)
+        return prb_seterr(env->err, PRB_ENOTFOUND, "dispute: no dispute %llu",
+                          (unsigned long long)id);
+    if (mrc)
+        return prb_mdb_fail(env, mrc, "reading a dispute");
+    return decode(env, id, &mv, d);
+}
+
+int prb_dispute_resolve(prb_env *env, uint64_t id, const char *outcome, const char *note,
+                        const char *resolved_by, char **json)
+{
+    MDB_txn *txn = NULL;
+    json_t *d = NULL;
+    int rc;
+    if (json)
+        *json = NULL;
+    if (!outcome ||
+        (strcmp(outcome, "upheld") && strcmp(outcome, "corrected") && strcmp(outcome, "deleted")))
+        return prb_seterr(env->err, PRB_EINVAL,
+                          "dispute %llu: the outcome must be upheld, corrected or deleted, not "
+                          "'%s'",
+                          (unsigned long long)id, outcome ? outcome : "");
+    if (!resolved_by)
+        resolved_by = "reviewer";
+    if (strcmp(resolved_by, "reviewer") && strcmp(resolved_by, "furnisher"))
+        return prb_seterr(env->err, PRB_EINVAL,
+                          "dispute %llu: resolved by must be reviewer or furnisher, not '%s'",
+                          (unsigned long long)id, resolved_by);
+    if ((rc = check_text(env, "note", note, 0)))
+        return rc;
+    if (note && !*note)
+        note = NULL;
+    if ((rc = prb_wtxn_begin(env, &txn)))
+        return rc;
+    if ((rc = get_dispute(env, txn, id, &d)))
+        goto fail;
+    if (!is_open(d)) {
+        rc = prb_seterr(env->err, PRB_EEXIST, "dispute %llu was already resolved: %s on %s",
+                        (unsigned long long)id, str(d, "state"), str(d, "resolved"));
+        goto fail;
+    }
+    if ((rc = resolve(env, txn, id, d, outcome, note, resolved_by)))
+        goto fail;
+    rc = prb_wtxn_commit(env, txn);
+    txn = NULL;
+    if (!rc)
+        rc = output(env, d, json);
+fail:
+    if (txn)
+        prb_wtxn_abort(env, txn);
+    json_decref(d);
+    return rc;
+}
+
+/* ----------------------------------------------------------- the sweep */
+
+struct due {
+    prb_env *env;
+    int32_t today;
+    uint64_t *ids;
+    size_t n, cap;
+};
+
+static int find_due(void *ctx, uint64_t id, const MDB_val *v)
+{
+    struct due *du = ctx;
+    json_t *d;
+    int32_t deadline;
+    int rc;
+    if (!value_open(v))
+        return PRB_OK;
+    if ((rc = decode(du->env, id, v, &d)))
+        return rc;
+    const char *dl = str(d, "deadline");
+    rc = prb_date_parse(dl, strlen(dl), &deadline) ? malformed(du->env, id) : PRB_OK;
+    json_decref(d);
+    if (rc || du->today <= deadline)
+        return rc;
+    if (du->n == du->cap) {
+        uint64_t *n = realloc(du->ids, (du->cap = du->cap * 2 + 16) * sizeof *n);
+        if (!n)
+            return prb_seterr(du->env->err, PRB_ENOMEM, "out of memory");
+        du->ids = n;
+    }
+    du->ids[du->n++] = id;
+    return PRB_OK;
+}
+
+int prb_disputes_sweep(prb_env *env, MDB_txn *txn, uint64_t *resolved)
+{
+    struct due du = {env, prb_today(env), NULL, 0, 0};
+    char note[64];
+    int rc;
+    if (none_stored(env, txn))
+        return PRB_OK;
+    /* Collected first, resolved after: no cursor walks a changing tree. */
+    rc = walk(env, txn, 0, find_due, &du, NULL);
+    for (size_t i = 0; !rc && i < du.n; i++) {
+        json_t *d;
+        if ((rc = get_dispute(env, txn, du.ids[i], &d)))
+            break;
+        snprintf(note, sizeof note, "no answer from the furnisher by %s", str(d, "deadline"));
+        rc = resolve(env, txn, du.ids[i], d, "deleted", note, "deadline");
+        json_decref(d);
+        if (!rc && resolved)
+            (*resolved)++;
+    }
+    free(du.ids);
+    return rc;
+}
+
+/* ---------------------------------------------- corrections by ingest */
+
+static int collect_open(void *ctx, uint64_t id, const MDB_val *v)
+{
+    prb_dspfix *x = ctx;
+    uint64_t rid;
+    if (!value_open(v))
+        return PRB_OK;
+    if (value_record(v, &rid))
+        return PRB_ECORRUPT;
+    if (x->nopen == x->ocap) {
+        uint64_t *n = realloc(x->open, (x->ocap = x->ocap * 2 + 16) * sizeof *n);
+        if (!n)
+            return PRB_ENOMEM;
+        x->open = n;
+    }
+    x->open[x->nopen++] = rid;
+    (void)id;
+    return PRB_OK;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+int prb_dspfix_load(prb_env *env, MDB_txn *txn, prb_dspfix *x)
+{
+    int rc;
+    memset(x, 0, sizeof *x);
+    if (none_stored(env, txn))
+        return PRB_OK;
+    if ((rc = walk(env, txn, 0, collect_open, x, NULL))) {
+        if (rc == PRB_ECORRUPT)
+            return prb_seterr(env->err, rc, "a dispute has a malformed value");
+        return rc == PRB_ENOMEM ? prb_seterr(env->err, rc, "out of memory") : rc;
+    }
+    if (x->nopen)
+        qsort(x->open, x->nopen, sizeof *x->open, cmp_u64);
+    return PRB_OK;
+}
+
+int prb_dspfix_note(prb_dspfix *x, uint64_t record)
+{
+    if (!x->nopen || !bsearch(&record, x->open, x->nopen, sizeof *x->open, cmp_u64))
+        return PRB_OK;
+    if (x->nhit == x->hcap) {
+        uint64_t *n = realloc(x->hit, (x->hcap = x->hcap * 2 + 16) * sizeof *n);
+        if (!n)
+            return PRB_ENOMEM;
+        x->hit = n;
+    }
+    x->hit[x->nhit++] = record;
+    return PRB_OK;
+}
+
+int prb_dspfix_resolve(prb_env *env, MDB_txn *txn, prb_dspfix *x)
+{
+    int rc = PRB_OK;
+    for (size_t i = 0; !rc && i < x->nhit; i++) {
+        /* A record corrected twice in a batch resolves its dispute once. */
+        struct find_open fo = {env, x->hit[i], 0};
+        json_t *d;
+        rc = walk(env, txn, x->hit[i] >> PRB_RSEQ_BITS, find_open, &fo, NULL);
+        if (rc != PRB_EEXIST || !fo.found)
+            continue;
+        if ((rc = get_dispute(env, txn, fo.found, &d)))
+            break;
+        rc = resolve(env, txn, fo.found, d, "corrected", "the furnisher sent a corrected version",
+                     "correction");
+        json_decref(d);
+    }
+    return rc;
+}
+
+void prb_dspfix_free(prb_dspfix *x)
+{
+    free(x->open);
+    free(x->hit);
+    memset(x, 0, sizeof *x);
+}
+
+/* ------------------------------------------------------------- reading */
+
+struct lister {
+    prb_env *env;
+    json_t *array;
+    int open_only;
+};
+
+static int append(void *ctx, uint64_t id, const MDB_val *v)
+{
+    struct lister *l = ctx;
+    json_t *d;
+    int rc;
+    if (l->open_only && !value_open(v))
+        return PRB_OK;
+    if ((rc = decode(l->env, id, v, &d)))
+        return rc;
+    if (json_array_append_new(l->array, d))
+        return prb_seterr(l->env->err, PRB_ENOMEM, "out of memory");
+    return PRB_OK;
+}
+
+int prb_subject_disputes(prb_env *env, MDB_txn *txn, uint64_t subject, struct json_t *array)
+{
+    struct lister l = {env, array, 0};
+    if (!subject)
+        return PRB_OK;
+    return walk(env, txn, subject, append, &l, NULL);
+}
+
+int prb_disputes_json(prb_env *env, int open_only, char **json)
+{
+    MDB_txn *txn;
+    struct lister l = {env, json_array(), open_only};
+    int mrc, rc;
+    *json = NULL;
+    if (!l.array)
+        return prb_seterr(env->err, PRB_ENOMEM, "out of memory");
+    if ((mrc = mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &txn))) {
+        json_decref(l.array);
+        return prb_mdb_fail(env, mrc, "starting a read");
+    }
+    rc = walk(env, txn, 0, append, &l, NULL);
+    mdb_txn_abort(txn);
+    if (!rc && !(*json = json_dumps(l.array, JSON_INDENT(2) | JSON_PRESERVE_ORDER)))
+        rc = prb_seterr(env->err, PRB_ENOMEM, "out of memory");
+    json_decref(l.array);
+    return rc;
+}

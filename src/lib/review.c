@@ -1,0 +1,421 @@
+/*
+ * review.c - human review of a decision (DESIGN invariant 9): a subject
+ * who was refused, or referred, may ask that a person look at the
+ * decision; a reviewer upholds or overturns it, with a note saying why.
+ *
+ * A review lives in rvw under a be64 id shaped like a record id, subject
+ * id << 24 | the subject's review number, so a subject's reviews are one
+ * key range (for its copy) and the next number is the last key of that
+ * range plus one. Outside the engine a review is called "S-rN" (subject,
+ * review number), as a decision is "S-qN" (decide.c). The value is the
+ * review as compact JSON; each write of it (request, decision) is logged
+ * in the audit log under the review id and sends the subject a notice.
+ */
+#include "internal.h"
+#include "audit.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The first byte of an inquiry value of decide.c's layout (INQ_LAYOUT
+ * there): u8 layout, u8 purpose name length P, 14 bytes of header, the
+ * purpose name, then the decision as JSON. */
+#define INQ_LAYOUT 1
+#define INQ_HDR 16
+
+json_t *prb_inquiry_decision(const void *value, size_t n)
+{
+    const unsigned char *v = value;
+    json_error_t jerr;
+    if (n < INQ_HDR || v[0] != INQ_LAYOUT || n < (size_t)INQ_HDR + v[1])
+        return NULL;
+    return json_loadb((const char *)v + INQ_HDR + v[1], n - INQ_HDR - v[1], 0, &jerr);
+}
+
+/* Parses "S-<tag>N" (a decision "12-q3", a review "12-r1"): decimal
+ * subject and number, nothing else. */
+static int parse_id(const char *s, char tag, uint64_t *subject, uint64_t *n, uint64_t nmax)
+{
+    uint64_t a = 0, b = 0;
+    const char *p = s;
+    if (!s || *p < '0' || *p > '9')
+        return -1;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        if (a > (UINT64_MAX >> PRB_RSEQ_BITS) / 10)
+            return -1;
+        a = a * 10 + (uint64_t)(*p - '0');
+    }
+    if (*p++ != '-' || *p++ != tag || *p < '0' || *p > '9')
+        return -1;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        if (b > nmax / 10)
+            return -1;
+        b = b * 10 + (uint64_t)(*p - '0');
+    }
+    if (*p || a == 0 || b == 0 || b > nmax || a > (UINT64_MAX >> PRB_RSEQ_BITS))
+        return -1;
+    *subject = a;
+    *n = b;
+    return 0;
+}
+
+static void review_name(char *buf, size_t n, uint64_t id)
+{
+    snprintf(buf, n, "%llu-r%llu", (unsigned long long)(id >> PRB_RSEQ_BITS),
+             (unsigned long long)(id & PRB_RSEQ_MASK));
+}
+
+/* Calls fn on every review of subject (subject 0: of every subject), in
+ * id order, with the parsed value; a non-zero return stops the walk and
+ * is returned. *last gets the last review id seen (0 if none). */
+typedef int (*review_fn)(void *ctx, uint64_t id, json_t *review);
+
+static int walk(prb_env *env, MDB_txn *txn, uint64_t subject, review_fn fn, void *ctx,
+                uint64_t *last)
+{
+    MDB_cursor *cur;
+    unsigned char k0[8];
+    MDB_val k = {8, k0}, v;
+    int mrc, rc = PRB_OK;
+    if (last)
+        *last = 0;
+    prb_be64(k0, subject << PRB_RSEQ_BITS);
+    if ((mrc = mdb_cursor_open(txn, env->rvw, &cur)))
+        return prb_mdb_fail(env, mrc, "opening a cursor");
+    for (mrc = mdb_cursor_get(cur, &k, &v, subject ? MDB_SET_RANGE : MDB_FIRST); mrc == 0;
+         mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (k.mv_size != 8)
+            continue;
+        uint64_t id = prb_get_be64(k.mv_data);
+        if (subject && id >> PRB_RSEQ_BITS != subject)
+            break;
+        if (last)
+            *last = id;
+        json_error_t jerr;
+        json_t *r = json_loadb(v.mv_data, v.mv_size, 0, &jerr);
+        if (!r) {
+            char name[48];
+            review_name(name, sizeof name, id);
+            rc = prb_seterr(env->err, PRB_ECORRUPT, "review %s: malformed value", name);
+            break;
+        }
+        rc = fn ? fn(ctx, id, r) : PRB_OK;
+        json_decref(r);
+        if (rc)
+            break;
+    }
+    mdb_cursor_close(cur);
+    if (!rc && mrc && mrc != MDB_NOTFOUND)
+        rc = prb_mdb_fail(env, mrc, "reading reviews");
+    return rc;
+}
+
+static int append_all(void *ctx, uint64_t id, json_t *review)
+{
+    (void)id;
+    return json_array_append(ctx, review) ? PRB_ENOMEM : PRB_OK;
+}
+
+int prb_subject_reviews(prb_env *env, MDB_txn *txn, uint64_t subject, json_t *array)
+{
+    int rc = walk(env, txn, subject, append_all, array, NULL);
+    return rc == PRB_ENOMEM ? prb_seterr(env->err, rc, "out of memory") : rc;
+}
+
+struct pending {
+    const char *decision;
+    char found[48];
+};
+
+static int find_pending(void *ctx, uint64_t id, json_t *review)
+{
+    struct pending *p = ctx;
+    const char *d = json_string_value(json_object_get(review, "decision"));
+    const char *st = json_string_value(json_object_get(review, "state"));
+    if (d && st && !strcmp(d, p->decision) && !strcmp(st, "requested")) {
+        review_name(p->found, sizeof p->found, id);
+        return PRB_EEXIST;
+    }
+    return 0;
+}
+
+/* Stores review under id in txn, logs it and sends the subject a notice. */
+static int store(prb_env *env, MDB_txn *txn, uint64_t id, json_t *review, const char *kind,
+                 const char *text)
+{
+    unsigned char k[8];
+    char *v = json_dumps(review, JSON_COMPACT);
+    char name[48];
+    int mrc, rc;
+    if (!v)
+        return prb_seterr(env->err, PRB_ENOMEM, "out of memory");
+    prb_be64(k, id);
+    MDB_val mk = {8, k}, mv = {strlen(v), v};
+    if ((mrc = mdb_put(txn, env->rvw, &mk, &mv, 0)))
+        rc = prb_mdb_fail(env, mrc, "storing a review");
+    else
+        rc = prb_audit_log(env, PRB_LEAF_REVIEW, 0, id, v, mv.mv_size);
+    free(v);
+    review_name(name, sizeof name, id);
+    if (!rc)
+        rc = prb_notice_add(env, txn, id >> PRB_RSEQ_BITS,
+                            json_string_value(json_object_get(review, "subject")), kind, name, text,
+                            prb_today(env));
+    return rc;
+}
+
+/* Commits txn, having made the caller's copy of review first: a call that
+ * says it failed has written nothing. txn is ended either way. */
+static int commit(prb_env *env, MDB_txn *txn, json_t *review, char **json)
+{
+    char *out = NULL;
+    int rc;
+    if (json && !(out = json_dumps(review, JSON_INDENT(2)))) {
+        prb_wtxn_abort(env, txn);
+        return prb_seterr(env->err, PRB_ENOMEM, "out of memory");
+    }
+    if ((rc = prb_wtxn_commit(env, txn)))
+        free(out);
+    else if (json)
+        *json = out;
+    return rc;
+}
+
+/* Longest reason or note, in bytes, as for disputes: a statement. */
+#define TEXT_MAX 2000
+
+/* A reason, a note or a name the subject will read: present, not too
+ * long, UTF-8 (JSON holds it), no control characters but newline and
+ * tab. */
+static int check_text(prb_env *env, const char *what, const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    json_t *t;
+    if (!n)
+        return prb_seterr(env->err, PRB_EINVAL, "review: %s is required", what);
+    if (n > TEXT_MAX)
+        return prb_seterr(env->err, PRB_EINVAL, "review: %s is %zu bytes long; at most %d", what, n,
+                          TEXT_MAX);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if ((*p < 0x20 && *p != '\n' && *p != '\t') || *p == 0x7f)
+            return prb_seterr(env->err, PRB_EINVAL,
+                              "review: %s has a control character at byte %zu", what,
+                              (size_t)(p - (const unsigned char *)s));
+    if (!(t = json_string(s)))
+        return prb_seterr(env->err, PRB_EINVAL, "review: %s is not valid UTF-8", what);
+    json_decref(t);
+    return PRB_OK;
+}
+
+/* A string member of o for a message, "?" if it is missing. */
+static const char *member(const json_t *o, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+    return s ? s : "?";
+}
+
+/* The review of a request for the decision d (an inquiry's JSON). */
+static json_t *new_review(const char *id, json_t *d, const char *decision, const char *reason,
+                          int32_t today)
+{
+    char day[11];
+    prb_date_format(today, day);
+    return json_pack("{s:s, s:s, s:O?, s:O?, s:O?, s:O?, s:s, s:s, s:s, s:n, s:n, s:n}", "id", id,
+                     "decision", decision, "subject", json_object_get(d, "subject"), "purpose",
+                     json_object_get(d, "purpose"), "requester", json_object_get(d, "requester"),
+                     "original_outcome", json_object_get(d, "outcome"), "reason", reason, "state",
+                     "requested", "requested", day, "decided", "reviewer", "note");
+}
+
+int prb_review_request(prb_env *env, const char *decision, const char *reason, char **json)
+{
+    uint64_t subject, n, last;
+    unsigned char k[12];
+    MDB_txn *txn = NULL;
+    MDB_val mk = {12, k}, mv;
+    json_t *d = NULL, *review = NULL;
+    char name[48], text[512], dec[48];
+    struct pending pend = {dec, ""};
+    int mrc, rc;
+    if (json)
+        *json = NULL;
+    if ((rc = check_text(env, "the reason", reason)))
+        return rc;
+    if (parse_id(decision, 'q', &subject, &n, UINT32_MAX))
+        return prb_seterr(env->err, PRB_EINVAL,
+                          "review: '%s' is not a decision id (SUBJECT-qNUMBER, as in 12-q1)",
+                          decision ? decision : "");
+    /* From here on the id as decide.c writes it ("1-q01" is "1-q1"). */
+    snprintf(dec, sizeof dec, "%llu-q%llu", (unsigned long long)subject, (unsigned long long)n);
+    decision = dec;
+    if ((rc = prb_wtxn_begin(env, &txn)))
+        return rc;
+    prb_be64(k, subject);
+    k[8] = (unsigned char)(n >> 24);
+    k[9] = (unsigned char)(n >> 16);
+    k[10] = (unsigned char)(n >> 8);
+    k[11] = (unsigned char)n;
+    if ((mrc = mdb_get(txn, env->inq, &mk, &mv))) {
+        rc = mrc == MDB_NOTFOUND
+                 ? prb_seterr(env->err, PRB_ENOTFOUND, "review: no decision %s", decision)
+                 : prb_mdb_fail(env, mrc, "reading a decision");
+        goto fail;
+    }
+    if (!(d = prb_inquiry_decision(mv.mv_data, mv.mv_size)) ||
+        !json_is_string(json_object_get(d, "subject"))) {
+        rc = prb_seterr(env->err, PRB_ECORRUPT, "decision %s: malformed value", decision);
+        goto fail;
+    }
+    rc = walk(env, txn, subject, find_pending, &pend, &last);
+    if (rc == PRB_EEXIST && *pend.found) {
+        rc = prb_seterr(env->err, PRB_EEXIST, "decision %s is already under review (%s)", decision,
+                        pend.found);
+        goto fail;
+    }
+    if (rc)
+        goto fail;
+    if ((last & PRB_RSEQ_MASK) == PRB_RSEQ_MASK) {
+        rc = prb_seterr(env->err, PRB_EINVAL, "review: subject %llu has too many reviews",
+                        (unsigned long long)subject);
+        goto fail;
+    }
+    uint64_t id = last ? last + 1 : subject << PRB_RSEQ_BITS | 1;
+    review_name(name, sizeof name, id);
+    if (!(review = new_review(name, d, decision, reason, prb_today(env)))) {
+        rc = prb_seterr(env->err, PRB_ENOMEM, "out of memory");
+        goto fail;
+    }
+    snprintf(text, sizeof text,
+             "You asked for a person to review decision %s (%s, answered '%s'). The review is "
+             "number %s; you will be told its outcome.",
+             decision, member(d, "purpose"), member(d, "outcome"), name);
+    if ((rc = store(env, txn, id, review, "review_requested", text)))
+        goto fail;
+    rc = commit(env, txn, review, json);
+    txn = NULL; /* committed or, on failure, aborted */
+fail:
+    if (txn)
+        prb_wtxn_abort(env, txn);
+    json_decref(d);
+    json_decref(review);
+    return rc;
+}
+
+int prb_review_decide(prb_env *env, const char *review_id, const char *outcome,
+                      const char *reviewer, const char *note, char **json)
+{
+    uint64_t subject, n;
+    unsigned char k[8];
+    MDB_txn *txn = NULL;
+    MDB_val mk = {8, k}, mv;
+    json_t *review = NULL;
+    json_error_t jerr;
+    char day[11], rname[48], *text = NULL;
+    int mrc, rc, upheld;
+    if (json)
+        *json = NULL;
+    if (parse_id(review_id, 'r', &subject, &n, PRB_RSEQ_MASK))
+        return prb_seterr(env->err, PRB_EINVAL,
+                          "review: '%s' is not a review id (SUBJECT-rNUMBER, as in 12-r1)",
+                          review_id ? review_id : "");
+    if (!outcome || (strcmp(outcome, "upheld") && strcmp(outcome, "overturned")))
+        return prb_seterr(env->err, PRB_EINVAL,
+                          "review %s: the outcome must be upheld or overturned, not '%s'",
+                          review_id, outcome ? outcome : "");
+    if ((rc = check_text(env, "the reviewer's name", reviewer)) ||
+        (rc = check_text(env, "the note", note)))
+        return rc;
+    upheld = !strcmp(outcome, "upheld");
+    uint64_t id = subject << PRB_RSEQ_BITS | n;
+    review_name(rname, sizeof rname, id); /* as stored: "1-r01" is "1-r1" */
+    review_id = rname;
+    if ((rc = prb_wtxn_begin(env, &txn)))
+        return rc;
+    prb_be64(k, id);
+    if ((mrc = mdb_get(txn, env->rvw, &mk, &mv))) {
+        rc = mrc == MDB_NOTFOUND
+                 ? prb_seterr(env->err, PRB_ENOTFOUND, "review: no review %s", review_id)
+                 : prb_mdb_fail(env, mrc, "reading a review");
+        goto fail;
+    }
+    const char *state, *decision;
+    if (!(review = json_loadb(mv.mv_data, mv.mv_size, 0, &jerr)) ||
+        !(state = json_string_value(json_object_get(review, "state"))) ||
+        !(decision = json_string_value(json_object_get(review, "decision"))) ||
+        !json_is_string(json_object_get(review, "subject"))) {
+        rc = prb_seterr(env->err, PRB_ECORRUPT, "review %s: malformed value", review_id);
+        goto fail;
+    }
+    if (strcmp(state, "requested")) {
+        rc = prb_seterr(env->err, PRB_EEXIST, "review %s was already decided: %s on %s", review_id,
+                        state, member(review, "decided"));
+        goto fail;
+    }
+    prb_date_format(prb_today(env), day);
+    /* The note is the subject's to read: the notice carries it whole. */
+    if (asprintf(&text,
+                 "%s has reviewed decision %s (%s) as you asked (review %s). The decision is %s. "
+                 "Note: %s",
+                 reviewer, decision, member(review, "purpose"), review_id,
+                 upheld ? "upheld: it stands" : "overturned: it no longer stands", note) < 0) {
+        text = NULL;
+        rc = prb_seterr(env->err, PRB_ENOMEM, "out of memory");
+        goto fail;
+    }
+    if (json_object_set_new(review, "state", json_string(outcome)) ||
+        json_object_set_new(review, "decided", json_string(day)) ||
+        json_object_set_new(review, "reviewer", json_string(reviewer)) ||
+        json_object_set_new(review, "note", json_string(note))) {
+        rc = prb_seterr(env->err, PRB_ENOMEM, "out of memory");
+        goto fail;
+    }
+    if ((rc = store(env, txn, id, review, "review_outcome", text)))
+        goto fail;
+    rc = commit(env, txn, review, json);
+    txn = NULL;
+fail:
+    if (txn)
+        prb_wtxn_abort(env, txn);
+    free(text);
+    json_decref(review);
+    return rc;
+}
+
+struct list_ctx {
+    json_t *array;
+    int pending;
+};
+
+static int append_listed(void *ctx, uint64_t id, json_t *review)
+{
+    struct list_ctx *c = ctx;
+    const char *st = json_string_value(json_object_get(review, "state"));
+    (void)id;
+    if (c->pending && (!st || strcmp(st, "requested")))
+        return PRB_OK;
+    return json_array_append(c->array, review) ? PRB_ENOMEM : PRB_OK;
+}
+
+int prb_reviews_json(prb_env *env, int pending_only, char **json)
+{
+    MDB_txn *txn;
+    struct list_ctx c = {json_array(), pending_only};
+    int mrc, rc;
+    *json = NULL;
+    if (!c.array)
+        return prb_seterr(env->err, PRB_ENOMEM, "out of memory");
+    if ((mrc = mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &txn))) {
+        json_decref(c.array);
+        return prb_mdb_fail(env, mrc, "starting a read");
+    }
+    rc = walk(env, txn, 0, append_listed, &c, NULL);
+    mdb_txn_abort(txn);
+    if (!rc && !(*json = json_dumps(c.array, JSON_INDENT(2))))
+        rc = PRB_ENOMEM;
+    if (rc == PRB_ENOMEM)
+        prb_seterr(env->err, rc, "out of memory");
+    json_decref(c.array);
+    return rc;
+}

@@ -1,0 +1,458 @@
+/*
+ * treehead.c - what the audit log shows the world: signed tree heads,
+ * inclusion and consistency proofs, and their offline check.
+ *
+ * A tree head is signed with the register's Ed25519 key (libsodium),
+ * created with the register and kept beside it in audit.key (mode 0600).
+ * The signed message is 56 bytes:
+ *   "PRBSTH01" || tree size (be64) || time (unix seconds, be64) || root
+ * Proofs carry the heads they are checked against, so anyone holding the
+ * public key can check them without the register (prb_audit_check).
+ */
+#include "audit.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define KEY_FILE "audit.key"
+#define STH_MAGIC "PRBSTH01"
+#define STH_LEN 56
+
+static const char *leaf_kinds[] = {"?",       "record",   "delete", "inquiry", "notice",
+                                   "delivered", "list",   "dispute", "review",  "subject",
+                                   "scorecard", "key"};
+
+int prb_audit_keygen(prb_env *env)
+{
+    char path[4096];
+    unsigned char pk[32];
+    if (sodium_init() < 0)
+        return prb_seterr(env->err, PRB_EIO, "libsodium could not start");
+    snprintf(path, sizeof path, "%s/%s", env->dir, KEY_FILE);
+    crypto_sign_keypair(pk, env->sk);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    if (fd < 0)
+        return prb_seterr(env->err, PRB_EIO, "%s: cannot create the signing key: %s", path,
+                          strerror(errno));
+    ssize_t w = write(fd, env->sk, sizeof env->sk);
+    if (w != (ssize_t)sizeof env->sk || fsync(fd) || close(fd)) {
+        if (w != (ssize_t)sizeof env->sk)
+            close(fd);
+        return prb_seterr(env->err, PRB_EIO, "%s: cannot write the signing key", path);
+    }
+    env->has_key = 1;
+    return PRB_OK;
+}
+
+static int load_key(prb_env *env)
+{
+    char path[4096];
+    if (env->has_key)
+        return PRB_OK;
+    if (sodium_init() < 0)
+        return prb_seterr(env->err, PRB_EIO, "libsodium could not start");
+    snprintf(path, sizeof path, "%s/%s", env->dir, KEY_FILE);
+    int fd = open(path, O_RDONLY);
+    if (fd < 0 && errno == ENOENT)
+        return prb_audit_keygen(env); /* a register made before the log */
+    if (fd < 0)
+        return prb_seterr(env->err, PRB_EIO, "%s: cannot read the signing key: %s", path,
+                          strerror(errno));
+    ssize_t r = read(fd, env->sk, sizeof env->sk);
+    close(fd);
+    if (r != (ssize_t)sizeof env->sk)
+        return prb_seterr(env->err, PRB_ECORRUPT, "%s: not an Ed25519 signing key", path);
+    env->has_key = 1;
+    return PRB_OK;
+}
+
+static char *b64(const unsigned char *p, size_t n, char *out, size_t outlen)
+{
+    return sodium_bin2base64(out, outlen, p, n, sodium_base64_VARIANT_ORIGINAL);
+}
+
+static void sth_message(unsigned char m[STH_LEN], uint64_t size, int64_t t,
+                        const unsigned char root[32])
+{
+    memcpy(m, STH_MAGIC, 8);
+    prb_be64(m + 8, size);
+    prb_be64(m + 16, (uint64_t)t);
+    memcpy(m + 24, root, 32);
+}
+
+static void time_text(int64_t t, char out[32])
+{
+    int y;
+    unsigned mo, d;
+    int32_t day = prb_day_of(t);
+    int64_t s = t - (int64_t)day * 86400;
+    prb_civil_from_days(day, &y, &mo, &d);
+    snprintf(out, 32, "%04d-%02u-%02uT%02d:%02d:%02dZ", y, mo, d, (int)(s / 3600),
+             (int)(s / 60 % 60), (int)(s % 60));
+}
+
+/* A signed head of the tree at size as txn sees it; sizes up to the
+ * current one can be signed, since the log had each of them. */
+static json_t *head_json(prb_env *env, MDB_txn *txn, uint64_t size, int *rc)
+{
+    prb_tree_reader r = {env, txn, 1, 0, NULL, 0};
+    unsigned char root[32], sig[64], m[STH_LEN], pk[32];
+    char rb[64], sb[128], pb[64], tt[32];
+    int64_t t = prb_now(env);
+    if ((*rc = load_key(env)))
+        return NULL;
+    if (env->head_size == size && env->head_time == t && size) {
+        memcpy(root, env->head_root, 32);
+        memcpy(sig, env->head_sig, 64);
+    } else {
+        if ((*rc = prb_mt_root(prb_tree_get, &r, size, root)))
+            return NULL;
+        sth_message(m, size, t, root);
+        crypto_sign_detached(sig, NULL, m, sizeof m, env->sk);
+        env->head_size = size;
+        env->head_time = t;
+        memcpy(env->head_root, root, 32);
+        memcpy(env->head_sig, sig, 64);
+    }
+    crypto_sign_ed25519_sk_to_pk(pk, env->sk);
+    time_text(t, tt);
+    json_t *o = json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:s}", "tree_size", (json_int_t)size,
+                          "timestamp", (json_int_t)t, "time", tt, "root_hash",
+                          b64(root, 32, rb, sizeof rb), "signature", b64(sig, 64, sb, sizeof sb),
+                          "public_key", b64(pk, 32, pb, sizeof pb), "algorithm", "ed25519");
+    if (!o)
+        *rc = prb_seterr(env->err, PRB_ENOMEM, "out of memory");
+    return o;
+}
+
+static int dump(prb_env *env, json_t *o, char **json)
+{
+    *json = o ? json_dumps(o, JSON_INDENT(2)) : NULL;
+    json_decref(o);
+    return *json ? PRB_OK : prb_seterr(env->err, PRB_ENOMEM, "out of memory");
+}
+
+static int begin_read(prb_env *env, MDB_txn **txn, uint64_t *size)
+{
+    int mrc = mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, txn), rc;
+    if (mrc)
+        return prb_mdb_fail(env, mrc, "starting a read");
+    if ((rc = prb_audit_size(env, *txn, size))) {
+        mdb_txn_abort(*txn);
+        *txn = NULL;
+    }
+    return rc;
+}
+
+int prb_audit_head(prb_env *env, char **json)
+{
+    MDB_txn *txn;
+    uint64_t size;
+    int rc = begin_read(env, &txn, &size);
+    *json = NULL;
+    if (rc)
+        return rc;
+    json_t *h = head_json(env, txn, size, &rc);
+    mdb_txn_abort(txn);
+    return h ? dump(env, h, json) : rc;
+}
+
+int prb_audit_public_key(prb_env *env, char out[64])
+{
+    unsigned char pk[32];
+    int rc = load_key(env);
+    if (rc)
+        return rc;
+    crypto_sign_ed25519_sk_to_pk(pk, env->sk);
+    b64(pk, 32, out, 64);
+    return PRB_OK;
+}
+
+static json_t *path_json(const prb_hash32 *path, size_t n)
+{
+    json_t *a = json_array();
+    char buf[64];
+    for (size_t i = 0; a && i < n; i++)
+        json_array_append_new(a, json_string(b64(path[i], 32, buf, sizeof buf)));
+    return a;
+}
+
+/* Reads leaf m's 48 bytes within txn. */
+static int read_leaf(prb_env *env, MDB_txn *txn, uint64_t m, unsigned char out[PRB_LEAF_LEN])
+{
+    unsigned char k[8];
+    MDB_val mk = {8, k}, mv;
+    prb_be64(k, m / PRB_ALOG_BLOCK);
+    int mrc = mdb_get(txn, env->alog, &mk, &mv);
+    size_t off = (size_t)(m % PRB_ALOG_BLOCK) * PRB_LEAF_LEN;
+    if (mrc && mrc != MDB_NOTFOUND)
+        return prb_mdb_fail(env, mrc, "reading the audit log");
+    if (mrc || mv.mv_size < off + PRB_LEAF_LEN)
+        return prb_seterr(env->err, PRB_ECORRUPT, "audit log: leaf %llu is missing",
+                          (unsigned long long)m);
+    memcpy(out, (const unsigned char *)mv.mv_data + off, PRB_LEAF_LEN);
+    return PRB_OK;
+}
+
+json_t *prb_leaf_json(const unsigned char l[PRB_LEAF_LEN])
+{
+    char hex[65], tt[32], obj[48];
+    unsigned kind = l[1];
+    uint64_t object = prb_get_be64(l + 8);
+    int64_t t = (int64_t)((uint32_t)l[4] << 24 | (uint32_t)l[5] << 16 | (uint32_t)l[6] << 8 | l[7]);
+    sodium_bin2hex(hex, sizeof hex, l + 16, 32);
+    time_text(t, tt);
+    if (kind == PRB_LEAF_RECORD || kind == PRB_LEAF_DELETE)
+        snprintf(obj, sizeof obj, "%llu-%llu", (unsigned long long)(object >> PRB_RSEQ_BITS),
+                 (unsigned long long)(object & PRB_RSEQ_MASK));
+    else if (kind == PRB_LEAF_INQUIRY)
+        snprintf(obj, sizeof obj, "%llu-q%llu", (unsigned long long)(object >> 24),
+                 (unsigned long long)((uint64_t)(l[2] << 8 | l[3]) << 24 | (object & 0xffffff)));
+    else
+        snprintf(obj, sizeof obj, "%llu", (unsigned long long)object);
+    return json_pack("{s:s, s:s, s:i, s:s, s:s}", "kind",
+                     kind < sizeof leaf_kinds / sizeof *leaf_kinds ? leaf_kinds[kind] : "?",
+                     "object", obj, "aux", l[2] << 8 | l[3], "time", tt, "value_sha256", hex);
+}
+
+int prb_audit_prove(prb_env *env, uint64_t leaf, uint64_t size, char **json)
+{
+    MDB_txn *txn;
+    uint64_t have;
+    prb_hash32 path[PRB_MT_MAXPATH];
+    unsigned char l[PRB_LEAF_LEN], lh[32];
+    char lb[96], hb[64];
+    size_t n;
+    int rc = begin_read(env, &txn, &have);
+    *json = NULL;
+    if (rc)
+        return rc;
+    if (!size)
+        size = have;
+    prb_tree_reader r = {env, txn, 1, 0, NULL, 0};
+    json_t *head = NULL, *o = NULL;
+    if (size > have || leaf >= size) {
+        rc = prb_seterr(env->err, PRB_EINVAL,
+                        "audit prove: leaf %llu is not in a tree of size %llu (the log has %llu "
+                        "leaves)",
+                        (unsigned long long)leaf, (unsigned long long)size,
+                        (unsigned long long)have);
+        goto out;
+    }
+    if ((rc = read_leaf(env, txn, leaf, l)) ||
+        (rc = prb_mt_inclusion(prb_tree_get, &r, leaf, size, path, &n)) ||
+        !(head = head_json(env, txn, size, &rc)))
+        goto out;
+    prb_sha256_leaf(l, sizeof l, lh);
+    o = json_pack("{s:s, s:I, s:I, s:s, s:s, s:o, s:o, s:o}", "type", "inclusion", "leaf_index",
+                  (json_int_t)leaf, "tree_size", (json_int_t)size, "leaf",
+                  b64(l, sizeof l, lb, sizeof lb), "leaf_hash", b64(lh, 32, hb, sizeof hb),
+                  "event", prb_leaf_json(l), "audit_path", path_json(path, n), "tree_head", head);
+    head = NULL;
+    rc = dump(env, o, json);
+out:
+    json_decref(head);
+    mdb_txn_abort(txn);
+    return rc;
+}
+
+int prb_audit_path(prb_env *env, uint64_t leaf, uint64_t size, unsigned char (*path)[32],
+                   size_t *len)
+{
+    MDB_txn *txn;
+    uint64_t have;
+    int rc = begin_read(env, &txn, &have);
+    if (rc)
+        return rc;
+    prb_tree_reader r = {env, txn, 1, 0, NULL, 0};
+    if (size > have || leaf >= size)
+        rc = prb_seterr(env->err, PRB_EINVAL, "audit: leaf %llu is not in a tree of size %llu",
+                        (unsigned long long)leaf, (unsigned long long)size);
+    else
+        rc = prb_mt_inclusion(prb_tree_get, &r, leaf, size, path, len);
+    mdb_txn_abort(txn);
+    return rc;
+}
+
+int prb_audit_consistency(prb_env *env, uint64_t from, uint64_t to, char **json)
+{
+    MDB_txn *txn;
+    uint64_t have;
+    prb_hash32 path[PRB_MT_MAXPATH];
+    size_t n;
+    int rc = begin_read(env, &txn, &have);
+    *json = NULL;
+    if (rc)
+        return rc;
+    if (!to)
+        to = have;
+    prb_tree_reader r = {env, txn, 1, 0, NULL, 0};
+    json_t *h1 = NULL, *h2 = NULL;
+    if (!from || from > to || to > have) {
+        rc = prb_seterr(env->err, PRB_EINVAL,
+                        "audit consistency: need 0 < from <= to <= %llu (the log's size); got "
+                        "from %llu, to %llu",
+                        (unsigned long long)have, (unsigned long long)from,
+                        (unsigned long long)to);
+        goto out;
+    }
+    if ((rc = prb_mt_consistency(prb_tree_get, &r, from, to, path, &n)) ||
+        !(h1 = head_json(env, txn, from, &rc)) || !(h2 = head_json(env, txn, to, &rc)))
+        goto out;
+    json_t *o = json_pack("{s:s, s:I, s:I, s:o, s:o, s:o}", "type", "consistency", "first",
+                          (json_int_t)from, "second", (json_int_t)to, "consistency_path",
+                          path_json(path, n), "first_head", h1, "second_head", h2);
+    h1 = h2 = NULL;
+    rc = dump(env, o, json);
+out:
+    json_decref(h1);
+    json_decref(h2);
+    mdb_txn_abort(txn);
+    return rc;
+}
+
+/* ------------------------------------------------------- offline check */
+
+static int check_fail(char *msg, size_t len, const char *fmt, const char *what)
+{
+    snprintf(msg, len, fmt, what);
+    return PRB_EINVAL;
+}
+
+static int get_b64(json_t *o, const char *key, unsigned char *out, size_t want)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+    size_t n;
+    if (!s || sodium_base642bin(out, want, s, strlen(s), NULL, &n, NULL,
+                                sodium_base64_VARIANT_ORIGINAL) ||
+        n != want)
+        return -1;
+    return 0;
+}
+
+/* Checks a signed head against the public key; fills size and root. */
+static int check_head(json_t *h, const unsigned char pk[32], uint64_t *size,
+                      unsigned char root[32], char *msg, size_t len, const char *name)
+{
+    unsigned char sig[64], m[STH_LEN];
+    json_t *js = json_object_get(h, "tree_size"), *jt = json_object_get(h, "timestamp");
+    if (!json_is_object(h) || !json_is_integer(js) || !json_is_integer(jt) ||
+        json_integer_value(js) < 0 || get_b64(h, "root_hash", root, 32) ||
+        get_b64(h, "signature", sig, 64))
+        return check_fail(msg, len,
+                          "%s: needs tree_size, timestamp, root_hash and signature (base64)", name);
+    *size = (uint64_t)json_integer_value(js);
+    sth_message(m, *size, json_integer_value(jt), root);
+    if (crypto_sign_verify_detached(sig, m, sizeof m, pk))
+        return check_fail(msg, len, "%s: the signature does not verify with this public key",
+                          name);
+    return PRB_OK;
+}
+
+static int get_path(json_t *a, prb_hash32 *path, size_t *n)
+{
+    if (!json_is_array(a) || json_array_size(a) > PRB_MT_MAXPATH)
+        return -1;
+    *n = json_array_size(a);
+    for (size_t i = 0; i < *n; i++) {
+        const char *s = json_string_value(json_array_get(a, i));
+        size_t got;
+        if (!s || sodium_base642bin(path[i], 32, s, strlen(s), NULL, &got, NULL,
+                                    sodium_base64_VARIANT_ORIGINAL) ||
+            got != 32)
+            return -1;
+    }
+    return 0;
+}
+
+int prb_audit_check(const char *public_key, const char *proof, char *msg, size_t len)
+{
+    unsigned char pk[32], root1[32], root2[32], leaf[PRB_LEAF_LEN], lh[32], given[32];
+    prb_hash32 path[PRB_MT_MAXPATH];
+    size_t n, pkn;
+    uint64_t s1, s2;
+    json_error_t je;
+    int rc = PRB_EINVAL;
+    if (sodium_init() < 0)
+        return check_fail(msg, len, "%s", "libsodium could not start");
+    if (sodium_base642bin(pk, sizeof pk, public_key, strlen(public_key), " \n", &pkn, NULL,
+                          sodium_base64_VARIANT_ORIGINAL) ||
+        pkn != 32)
+        return check_fail(msg, len, "%s", "the public key is not 32 bytes of base64");
+    json_t *o = json_loads(proof, 0, &je);
+    if (!o) {
+        snprintf(msg, len, "the proof is not JSON: line %d: %s", je.line, je.text);
+        return PRB_EINVAL;
+    }
+    const char *type = json_string_value(json_object_get(o, "type"));
+    if (type && !strcmp(type, "inclusion")) {
+        json_t *jm = json_object_get(o, "leaf_index"), *jn = json_object_get(o, "tree_size");
+        if (!json_is_integer(jm) || !json_is_integer(jn) || json_integer_value(jm) < 0 ||
+            get_path(json_object_get(o, "audit_path"), path, &n) ||
+            get_b64(o, "leaf_hash", given, 32)) {
+            rc = check_fail(msg, len, "%s",
+                            "inclusion proof: needs leaf_index, tree_size, leaf_hash and "
+                            "audit_path");
+            goto out;
+        }
+        if ((rc = check_head(json_object_get(o, "tree_head"), pk, &s1, root1, msg, len,
+                             "tree_head")))
+            goto out;
+        rc = PRB_EINVAL;
+        if (json_object_get(o, "leaf")) {
+            if (get_b64(o, "leaf", leaf, sizeof leaf)) {
+                check_fail(msg, len, "%s", "inclusion proof: leaf is not 48 bytes of base64");
+                goto out;
+            }
+            prb_sha256_leaf(leaf, sizeof leaf, lh);
+            if (memcmp(lh, given, 32)) {
+                check_fail(msg, len, "%s", "inclusion proof: leaf_hash is not the hash of leaf");
+                goto out;
+            }
+        }
+        if (s1 != (uint64_t)json_integer_value(jn)) {
+            check_fail(msg, len, "%s", "inclusion proof: tree_size differs from the head's");
+            goto out;
+        }
+        if (!prb_mt_verify_inclusion(given, (uint64_t)json_integer_value(jm), s1, path, n,
+                                     root1)) {
+            check_fail(msg, len, "%s",
+                       "inclusion proof: the audit path does not lead to the signed root");
+            goto out;
+        }
+        snprintf(msg, len, "ok: leaf %lld is in the signed tree of size %llu",
+                 (long long)json_integer_value(jm), (unsigned long long)s1);
+        rc = PRB_OK;
+    } else if (type && !strcmp(type, "consistency")) {
+        if (get_path(json_object_get(o, "consistency_path"), path, &n)) {
+            rc = check_fail(msg, len, "%s", "consistency proof: needs consistency_path");
+            goto out;
+        }
+        if ((rc = check_head(json_object_get(o, "first_head"), pk, &s1, root1, msg, len,
+                             "first_head")) ||
+            (rc = check_head(json_object_get(o, "second_head"), pk, &s2, root2, msg, len,
+                             "second_head")))
+            goto out;
+        rc = PRB_EINVAL;
+        if (!prb_mt_verify_consistency(s1, s2, path, n, root1, root2)) {
+            check_fail(msg, len, "%s",
+                       "consistency proof: the second tree does not extend the first");
+            goto out;
+        }
+        snprintf(msg, len, "ok: the signed tree of size %llu extends the one of size %llu",
+                 (unsigned long long)s2, (unsigned long long)s1);
+        rc = PRB_OK;
+    } else {
+        check_fail(msg, len, "%s", "the proof's type must be \"inclusion\" or \"consistency\"");
+    }
+out:
+    json_decref(o);
+    return rc;
+}

@@ -1,0 +1,338 @@
+/*
+ * verify.c - probity verify: the audit log against itself, and the stored
+ * data against the log.
+ *
+ * The tree is recomputed from the leaves and compared with every stored
+ * tree hash, so a leaf edited without its tree (or a tree edited without
+ * its leaves) shows. Then the last thing the log says about each record
+ * version and inquiry (written with hash H, or deleted) is compared with
+ * what the store holds: a value changed, added or removed through raw
+ * LMDB, around the engine, is reported by its id. What this cannot see is
+ * a log rewritten whole with its data; that is what signed tree heads
+ * held by others, and consistency proofs against them, are for.
+ */
+#include "audit.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* What the log says last about one object: a record version (tag 0, aux
+ * the version) or an inquiry (tag 1). */
+struct seen {
+    uint64_t object;
+    uint32_t aux;
+    uint8_t tag, used, deleted, found;
+    uint64_t leaf;
+};
+
+struct map {
+    struct seen *s;
+    size_t cap;
+};
+
+static uint64_t mix(uint64_t x)
+{
+    x ^= x >> 31;
+    x *= 0x9e3779b97f4a7c15ULL;
+    return x ^ x >> 29;
+}
+
+static struct seen *map_find(struct map *m, uint8_t tag, uint64_t object, uint32_t aux)
+{
+    size_t i = mix(object ^ (uint64_t)aux << 40 ^ tag) & (m->cap - 1);
+    for (;; i = (i + 1) & (m->cap - 1)) {
+        struct seen *s = &m->s[i];
+        if (!s->used || (s->object == object && s->aux == aux && s->tag == tag))
+            return s;
+    }
+}
+
+struct run {
+    prb_env *env;
+    prb_write_fn report;
+    void *ctx;
+    prb_verify_stats st;
+    int stopped;
+};
+
+static void finding(struct run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void finding(struct run *r, const char *fmt, ...)
+{
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(line, sizeof line - 1, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    if ((size_t)n > sizeof line - 2)
+        n = sizeof line - 2;
+    line[n++] = '\n';
+    r->st.problems++;
+    if (r->report && !r->stopped && r->report(r->ctx, line, (size_t)n))
+        r->stopped = 1;
+}
+
+static int get_mem(void *ctx, uint64_t pos, unsigned char out[PRB_HASH_LEN])
+{
+    memcpy(out, ((prb_hash32 *)ctx)[pos], PRB_HASH_LEN);
+    return PRB_OK;
+}
+
+/* Reads every leaf into *out (size * PRB_LEAF_LEN bytes). */
+static int read_leaves(struct run *r, MDB_txn *txn, uint64_t size, unsigned char **out)
+{
+    prb_env *env = r->env;
+    MDB_cursor *cur;
+    MDB_val k, v;
+    uint64_t want = 0, nblk = (size + PRB_ALOG_BLOCK - 1) / PRB_ALOG_BLOCK;
+    unsigned char *l = *out = calloc(size ? size : 1, PRB_LEAF_LEN);
+    int mrc;
+    if (!l)
+        return prb_seterr(env->err, PRB_ENOMEM, "verify: out of memory");
+    if ((mrc = mdb_cursor_open(txn, env->alog, &cur)))
+        return prb_mdb_fail(env, mrc, "reading the audit log");
+    for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); !mrc;
+         mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        uint64_t b = k.mv_size == 8 ? prb_get_be64(k.mv_data) : UINT64_MAX;
+        uint64_t first = b * PRB_ALOG_BLOCK;
+        size_t expect = b < nblk ? (size_t)((size - first < PRB_ALOG_BLOCK ? size - first
+                                                                          : PRB_ALOG_BLOCK) *
+                                            PRB_LEAF_LEN)
+                                 : 0;
+        if (b >= nblk) {
+            finding(r, "audit log: a block of leaves beyond the log's size (%llu leaves)",
+                    (unsigned long long)size);
+            continue;
+        }
+        for (; want < b; want++)
+            finding(r, "audit log: leaves %llu to %llu are missing",
+                    (unsigned long long)(want * PRB_ALOG_BLOCK),
+                    (unsigned long long)(want * PRB_ALOG_BLOCK + PRB_ALOG_BLOCK - 1));
+        want = b + 1;
+        if (v.mv_size != expect) {
+            finding(r, "audit log: leaves from %llu: block is %zu bytes, expected %zu",
+                    (unsigned long long)first, v.mv_size, expect);
+            continue;
+        }
+        memcpy(l + first * PRB_LEAF_LEN, v.mv_data, expect);
+    }
+    mdb_cursor_close(cur);
+    if (mrc != MDB_NOTFOUND)
+        return prb_mdb_fail(env, mrc, "reading the audit log");
+    for (; want < nblk; want++)
+        finding(r, "audit log: leaves from %llu are missing",
+                (unsigned long long)(want * PRB_ALOG_BLOCK));
+    return PRB_OK;
+}
+
+/* Rebuilds every tree hash from the leaves and compares the stored ones. */
+static int check_tree(struct run *r, MDB_txn *txn, const unsigned char *leaves, uint64_t size)
+{
+    prb_env *env = r->env;
+    uint64_t total = prb_mt_pos(0, size), want = 0;
+    uint64_t nblk = (total + PRB_MTREE_BLOCK - 1) / PRB_MTREE_BLOCK;
+    prb_hash32 *h = malloc((total ? total : 1) * sizeof *h), *lh = malloc((size ? size : 1) * 32);
+    MDB_cursor *cur = NULL;
+    MDB_val k, v;
+    int rc = PRB_OK, mrc;
+    if (!h || !lh) {
+        rc = prb_seterr(env->err, PRB_ENOMEM, "verify: out of memory");
+        goto out;
+    }
+    prb_hash_leaves(leaves, size, lh);
+    for (uint64_t i = 0; i < size; i++) {
+        prb_hash32 nodes[64];
+        int n = prb_mt_append(get_mem, h, i, lh[i], nodes);
+        memcpy(h[prb_mt_pos(0, i)], nodes, (size_t)n * PRB_HASH_LEN);
+    }
+    if ((mrc = mdb_cursor_open(txn, env->mtree, &cur))) {
+        rc = prb_mdb_fail(env, mrc, "reading the audit tree");
+        goto out;
+    }
+    for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); !mrc;
+         mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        uint64_t b = k.mv_size == 8 ? prb_get_be64(k.mv_data) : UINT64_MAX;
+        if (b >= nblk) {
+            finding(r, "audit tree: a block of hashes beyond the log's size");
+            continue;
+        }
+        for (; want < b; want++)
+            finding(r, "audit tree: hashes from position %llu are missing",
+                    (unsigned long long)(want * PRB_MTREE_BLOCK));
+        want = b + 1;
+        uint64_t first = b * PRB_MTREE_BLOCK;
+        uint64_t n = total - first < PRB_MTREE_BLOCK ? total - first : PRB_MTREE_BLOCK;
+        if (v.mv_size != n * PRB_HASH_LEN) {
+            finding(r, "audit tree: hashes from position %llu: block is %zu bytes",
+                    (unsigned long long)first, v.mv_size);
+            continue;
+        }
+        if (!memcmp(v.mv_data, h[first], v.mv_size))
+            continue;
+        for (uint64_t i = 0; i < n; i++)
+            if (memcmp((const unsigned char *)v.mv_data + i * PRB_HASH_LEN, h[first + i],
+                       PRB_HASH_LEN)) {
+                finding(r,
+                        "audit tree: the hash stored at position %llu is not the one its "
+                        "leaves give (a leaf or the tree was altered)",
+                        (unsigned long long)(first + i));
+                break;
+            }
+    }
+    if (mrc != MDB_NOTFOUND) {
+        rc = prb_mdb_fail(env, mrc, "reading the audit tree");
+        goto out;
+    }
+    for (; want < nblk; want++)
+        finding(r, "audit tree: hashes from position %llu are missing",
+                (unsigned long long)(want * PRB_MTREE_BLOCK));
+out:
+    if (cur)
+        mdb_cursor_close(cur);
+    free(h);
+    free(lh);
+    return rc;
+}
+
+/* The last word of the log on each record version and inquiry. */
+static int build_map(struct run *r, const unsigned char *leaves, uint64_t size, struct map *m)
+{
+    size_t n = 0;
+    for (uint64_t i = 0; i < size; i++) {
+        unsigned kind = leaves[i * PRB_LEAF_LEN + 1];
+        n += kind == PRB_LEAF_RECORD || kind == PRB_LEAF_DELETE || kind == PRB_LEAF_INQUIRY;
+    }
+    m->cap = 1024;
+    while (m->cap < n * 2)
+        m->cap <<= 1;
+    if (!(m->s = calloc(m->cap, sizeof *m->s)))
+        return prb_seterr(r->env->err, PRB_ENOMEM, "verify: out of memory");
+    for (uint64_t i = 0; i < size; i++) {
+        const unsigned char *l = leaves + i * PRB_LEAF_LEN;
+        unsigned kind = l[1];
+        if (kind != PRB_LEAF_RECORD && kind != PRB_LEAF_DELETE && kind != PRB_LEAF_INQUIRY)
+            continue;
+        uint8_t tag = kind == PRB_LEAF_INQUIRY;
+        uint32_t aux = (uint32_t)(l[2] << 8 | l[3]);
+        struct seen *s = map_find(m, tag, prb_get_be64(l + 8), aux);
+        *s = (struct seen){prb_get_be64(l + 8), aux, tag, 1, kind == PRB_LEAF_DELETE, 0, i};
+    }
+    return PRB_OK;
+}
+
+static void name_of(const struct seen *s, char *buf, size_t n)
+{
+    if (s->tag)
+        snprintf(buf, n, "inquiry %llu-q%llu", (unsigned long long)(s->object >> 24),
+                 (unsigned long long)((uint64_t)s->aux << 24 | (s->object & 0xffffff)));
+    else
+        snprintf(buf, n, "record %llu-%llu version %u",
+                 (unsigned long long)(s->object >> PRB_RSEQ_BITS),
+                 (unsigned long long)(s->object & PRB_RSEQ_MASK), s->aux);
+}
+
+/* One stored value against the log. */
+static void check_value(struct run *r, struct map *m, const unsigned char *leaves, uint8_t tag,
+                        uint64_t object, uint32_t aux, const void *v, size_t vn)
+{
+    char name[96];
+    unsigned char h[PRB_HASH_LEN];
+    struct seen *s = map_find(m, tag, object, aux);
+    if (!s->used) {
+        struct seen tmp = {object, aux, tag, 1, 0, 0, 0};
+        name_of(&tmp, name, sizeof name);
+        finding(r, "%s: stored but never logged (written behind the engine's back)", name);
+        return;
+    }
+    s->found = 1;
+    name_of(s, name, sizeof name);
+    if (s->deleted) {
+        finding(r, "%s: stored, but the log says it was deleted (leaf %llu)", name,
+                (unsigned long long)s->leaf);
+        return;
+    }
+    prb_sha256(v, vn, h);
+    if (memcmp(h, leaves + s->leaf * PRB_LEAF_LEN + 16, PRB_HASH_LEN))
+        finding(r, "%s: altered: it is not what leaf %llu logged", name,
+                (unsigned long long)s->leaf);
+}
+
+static int check_store(struct run *r, MDB_txn *txn, const unsigned char *leaves, struct map *m)
+{
+    prb_env *env = r->env;
+    MDB_cursor *cur;
+    MDB_val k, v;
+    int mrc;
+    if ((mrc = mdb_cursor_open(txn, env->rec, &cur)))
+        return prb_mdb_fail(env, mrc, "reading records");
+    for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); !mrc;
+         mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (k.mv_size != PRB_RECKEY_LEN)
+            continue;
+        const unsigned char *kb = k.mv_data;
+        uint64_t rid = prb_get_be64(kb);
+        if (!(rid & PRB_RSEQ_MASK))
+            continue; /* the subject's own entry */
+        r->st.records++;
+        check_value(r, m, leaves, 0, rid, (uint32_t)(kb[8] << 8 | kb[9]), v.mv_data, v.mv_size);
+    }
+    mdb_cursor_close(cur);
+    if (mrc != MDB_NOTFOUND)
+        return prb_mdb_fail(env, mrc, "reading records");
+    if ((mrc = mdb_cursor_open(txn, env->inq, &cur)))
+        return prb_mdb_fail(env, mrc, "reading inquiries");
+    for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); !mrc;
+         mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (k.mv_size != 12)
+            continue;
+        const unsigned char *kb = k.mv_data;
+        uint64_t subject = prb_get_be64(kb);
+        uint32_t no = (uint32_t)kb[8] << 24 | (uint32_t)kb[9] << 16 | (uint32_t)kb[10] << 8 | kb[11];
+        check_value(r, m, leaves, 1, subject << 24 | (no & 0xffffff), no >> 24, v.mv_data,
+                    v.mv_size);
+    }
+    mdb_cursor_close(cur);
+    if (mrc != MDB_NOTFOUND)
+        return prb_mdb_fail(env, mrc, "reading inquiries");
+    for (size_t i = 0; i < m->cap; i++) {
+        struct seen *s = &m->s[i];
+        char name[96];
+        if (!s->used || s->deleted || s->found)
+            continue;
+        name_of(s, name, sizeof name);
+        finding(r, "%s: logged at leaf %llu but missing from the store (removed behind the "
+                   "engine's back)",
+                name, (unsigned long long)s->leaf);
+    }
+    return PRB_OK;
+}
+
+int prb_verify(prb_env *env, prb_write_fn report, void *ctx, prb_verify_stats *st)
+{
+    struct run r = {env, report, ctx, {0, 0, 0}, 0};
+    struct map m = {NULL, 0};
+    unsigned char *leaves = NULL;
+    MDB_txn *txn;
+    uint64_t size;
+    int rc, mrc = mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &txn);
+    if (mrc)
+        return prb_mdb_fail(env, mrc, "starting a read");
+    if ((rc = prb_audit_size(env, txn, &size)) || (rc = read_leaves(&r, txn, size, &leaves)) ||
+        (rc = check_tree(&r, txn, leaves, size)) || (rc = build_map(&r, leaves, size, &m)) ||
+        (rc = check_store(&r, txn, leaves, &m)))
+        goto out;
+    r.st.leaves = size;
+    if (r.st.problems)
+        rc = prb_seterr(env->err, PRB_ECORRUPT, "%s: verify found %llu problem%s", env->dir,
+                        (unsigned long long)r.st.problems, r.st.problems == 1 ? "" : "s");
+out:
+    mdb_txn_abort(txn);
+    free(leaves);
+    free(m.s);
+    if (st)
+        *st = r.st;
+    return rc;
+}

@@ -1,0 +1,429 @@
+/*
+ * test_audit.c - DESIGN invariant 9: every write and inquiry is logged in
+ * an RFC 9162 Merkle tree with signed heads; proofs check offline with
+ * only the public key; changes made behind the engine's back (raw LMDB)
+ * are found by prb_verify and named by id.
+ */
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <lmdb.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "helpers.h"
+#include "probity.h"
+
+TestSuite(audit);
+
+struct buf {
+    char *p;
+    size_t n, cap;
+};
+
+static int collect(void *ctx, const char *s, size_t n)
+{
+    struct buf *b = ctx;
+    if (b->n + n + 1 > b->cap) {
+        b->cap = (b->n + n + 1) * 2;
+        b->p = realloc(b->p, b->cap);
+        cr_assert(b->p);
+    }
+    memcpy(b->p + b->n, s, n);
+    b->n += n;
+    b->p[b->n] = 0;
+    return 0;
+}
+
+/* A register with a small synthetic population. */
+static prb_env *populated(char **dir, uint64_t persons, uint64_t companies, uint64_t seed)
+{
+    prb_env *env = th_register(dir);
+    struct buf g = {0};
+    prb_gen_opts o = {persons, companies, seed, prb_today(env)};
+    prb_ingest_stats st;
+    cr_assert_eq(prb_gen(&o, collect, &g), PRB_OK);
+    cr_assert_eq(th_ingest(env, "gen", g.p, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK, "%s",
+                 prb_errmsg(env));
+    cr_assert_gt(st.accepted, 0);
+    free(g.p);
+    return env;
+}
+
+static json_t *head_of(prb_env *env)
+{
+    char *json;
+    cr_assert_eq(prb_audit_head(env, &json), PRB_OK, "%s", prb_errmsg(env));
+    json_t *h = json_loads(json, 0, NULL);
+    free(json);
+    cr_assert(h);
+    return h;
+}
+
+static uint64_t tree_size(prb_env *env)
+{
+    json_t *h = head_of(env);
+    uint64_t n = (uint64_t)json_integer_value(json_object_get(h, "tree_size"));
+    json_decref(h);
+    return n;
+}
+
+Test(audit, every_kind_of_write_grows_the_log)
+{
+    char *dir;
+    prb_env *env = populated(&dir, 50, 10, 7);
+    uint64_t n0 = tree_size(env);
+    uint64_t subjects, versions;
+    cr_assert_eq(prb_count(env, &subjects, &versions), PRB_OK);
+    /* One leaf per record version and per identifier linked, at least. */
+    cr_assert_geq(n0, versions + subjects);
+
+    /* An inquiry is logged. */
+    prb_decision *d = NULL;
+    struct buf g = {0};
+    prb_gen_opts o = {1, 0, 7, prb_today(env)};
+    cr_assert_eq(prb_gen(&o, collect, &g), PRB_OK);
+    const char *id = strstr(g.p, "cn-rid:");
+    cr_assert(id);
+    char ident[64];
+    snprintf(ident, sizeof ident, "%.25s", id);
+    cr_assert_eq(prb_decide(env, "credit", ident, "bank-a", &d), PRB_OK, "%s", prb_errmsg(env));
+    prb_decision_free(d);
+    free(g.p);
+    uint64_t n1 = tree_size(env);
+    cr_assert_gt(n1, n0, "an inquiry was not logged");
+
+    /* The sweep's deletions are logged, and the store still verifies. */
+    prb_set_now(env, prb_now(env) + (int64_t)20 * 365 * 86400);
+    uint64_t deleted = 0;
+    cr_assert_eq(prb_expire(env, &deleted), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_gt(deleted, 0);
+    cr_assert_geq(tree_size(env), n1 + deleted);
+    prb_verify_stats st;
+    struct buf rep = {0};
+    cr_assert_eq(prb_verify(env, collect, &rep, &st), PRB_OK, "%s\n%s", prb_errmsg(env),
+                 rep.p ? rep.p : "");
+    cr_assert_eq(st.problems, 0);
+    free(rep.p);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+Test(audit, inclusion_proofs_check_offline_and_tampering_fails)
+{
+    char *dir, key[64], msg[512];
+    prb_env *env = populated(&dir, 20, 5, 3);
+    uint64_t n = tree_size(env);
+    cr_assert_eq(prb_audit_public_key(env, key), PRB_OK);
+    for (uint64_t m = 0; m < n; m += 1 + m / 3) {
+        char *json;
+        cr_assert_eq(prb_audit_prove(env, m, 0, &json), PRB_OK, "%s", prb_errmsg(env));
+        cr_assert_eq(prb_audit_check(key, json, msg, sizeof msg), PRB_OK, "leaf %llu: %s",
+                     (unsigned long long)m, msg);
+        /* A proof for another leaf index does not hold. */
+        json_t *o = json_loads(json, 0, NULL);
+        json_object_set_new(o, "leaf_index", json_integer((json_int_t)((m + 1) % n)));
+        char *bad = json_dumps(o, 0);
+        if (n > 1)
+            cr_assert_neq(prb_audit_check(key, bad, msg, sizeof msg), PRB_OK);
+        free(bad);
+        /* Nor does one whose path was altered. */
+        json_t *path = json_object_get(o, "audit_path");
+        json_object_set_new(o, "leaf_index", json_integer((json_int_t)m));
+        if (json_array_size(path)) {
+            char *h = strdup(json_string_value(json_array_get(path, 0)));
+            h[0] = h[0] == 'A' ? 'B' : 'A';
+            json_array_set_new(path, 0, json_string(h));
+            free(h);
+            bad = json_dumps(o, 0);
+            cr_assert_neq(prb_audit_check(key, bad, msg, sizeof msg), PRB_OK);
+            free(bad);
+        }
+        json_decref(o);
+        free(json);
+    }
+    /* A proof against an earlier size, and errors for impossible ones. */
+    char *json;
+    cr_assert_eq(prb_audit_prove(env, 0, 1, &json), PRB_OK);
+    cr_assert_eq(prb_audit_check(key, json, msg, sizeof msg), PRB_OK, "%s", msg);
+    free(json);
+    cr_assert_eq(prb_audit_prove(env, n, 0, &json), PRB_EINVAL);
+    cr_assert_eq(prb_audit_prove(env, 0, n + 1, &json), PRB_EINVAL);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+Test(audit, a_head_signed_by_another_key_is_refused)
+{
+    char *dir, key[64], msg[512], *json;
+    prb_env *env = populated(&dir, 5, 1, 1);
+    cr_assert_eq(prb_audit_prove(env, 1, 0, &json), PRB_OK);
+    cr_assert_eq(prb_audit_public_key(env, key), PRB_OK);
+    cr_assert_eq(prb_audit_check(key, json, msg, sizeof msg), PRB_OK, "%s", msg);
+    unsigned char pk[32], sk[64];
+    char other[64];
+    cr_assert_geq(sodium_init(), 0);
+    crypto_sign_keypair(pk, sk);
+    sodium_bin2base64(other, sizeof other, pk, 32, sodium_base64_VARIANT_ORIGINAL);
+    cr_assert_eq(prb_audit_check(other, json, msg, sizeof msg), PRB_EINVAL);
+    cr_assert(strstr(msg, "signature"), "%s", msg);
+    /* A head whose size was changed no longer matches its signature. */
+    json_t *o = json_loads(json, 0, NULL);
+    json_t *h = json_object_get(o, "tree_head");
+    json_object_set_new(h, "tree_size", json_integer(json_integer_value(json_object_get(h,
+                                                                         "tree_size")) + 1));
+    char *bad = json_dumps(o, 0);
+    cr_assert_eq(prb_audit_check(key, bad, msg, sizeof msg), PRB_EINVAL);
+    cr_assert_eq(prb_audit_check(key, "{", msg, sizeof msg), PRB_EINVAL);
+    cr_assert_eq(prb_audit_check("not base64!", json, msg, sizeof msg), PRB_EINVAL);
+    free(bad);
+    json_decref(o);
+    free(json);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+Test(audit, consistency_between_two_heads)
+{
+    char *dir, key[64], msg[512], *json;
+    prb_env *env = populated(&dir, 10, 2, 11);
+    uint64_t a = tree_size(env);
+    struct buf g = {0};
+    prb_gen_opts o = {30, 3, 12, prb_today(env)};
+    prb_ingest_stats st;
+    cr_assert_eq(prb_gen(&o, collect, &g), PRB_OK);
+    /* A second population reuses some identifiers for other kinds of
+     * subject; those lines are skipped, the rest grow the log. */
+    cr_assert_eq(th_ingest(env, "more", g.p, PRB_FMT_NDJSON, 1, &st, NULL), PRB_OK, "%s",
+                 prb_errmsg(env));
+    cr_assert_gt(st.accepted + st.corrected, 0);
+    free(g.p);
+    uint64_t b = tree_size(env);
+    cr_assert_gt(b, a);
+    cr_assert_eq(prb_audit_public_key(env, key), PRB_OK);
+    for (uint64_t from = 1; from <= b; from += 1 + from / 2) {
+        cr_assert_eq(prb_audit_consistency(env, from, b, &json), PRB_OK, "%s", prb_errmsg(env));
+        cr_assert_eq(prb_audit_check(key, json, msg, sizeof msg), PRB_OK, "%llu..%llu: %s",
+                     (unsigned long long)from, (unsigned long long)b, msg);
+        json_t *p = json_loads(json, 0, NULL);
+        json_t *path = json_object_get(p, "consistency_path");
+        if (json_array_size(path)) {
+            json_array_remove(path, json_array_size(path) - 1);
+            char *bad = json_dumps(p, 0);
+            cr_assert_neq(prb_audit_check(key, bad, msg, sizeof msg), PRB_OK,
+                          "a truncated proof held");
+            free(bad);
+        }
+        json_decref(p);
+        free(json);
+    }
+    cr_assert_eq(prb_audit_consistency(env, 0, b, &json), PRB_EINVAL);
+    cr_assert_eq(prb_audit_consistency(env, b, a, &json), PRB_EINVAL);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+static const char *reg_of(const char *tmp)
+{
+    static char d[600];
+    snprintf(d, sizeof d, "%s/reg", tmp);
+    return d;
+}
+
+/* Raw LMDB access to the register, as an operator going around the
+ * engine would have. */
+static void tamper(const char *tmp, void (*fn)(MDB_txn *, MDB_dbi))
+{
+    char dir[600];
+    snprintf(dir, sizeof dir, "%s/reg", tmp); /* where th_register puts it */
+    MDB_env *e;
+    MDB_txn *t;
+    MDB_dbi rec;
+    cr_assert_eq(mdb_env_create(&e), 0);
+    cr_assert_eq(mdb_env_set_maxdbs(e, 32), 0);
+    cr_assert_eq(mdb_env_set_mapsize(e, (size_t)4 << 30), 0);
+    cr_assert_eq(mdb_env_open(e, dir, 0, 0644), 0);
+    cr_assert_eq(mdb_txn_begin(e, NULL, 0, &t), 0);
+    cr_assert_eq(mdb_dbi_open(t, "rec", 0, &rec), 0);
+    fn(t, rec);
+    cr_assert_eq(mdb_txn_commit(t), 0);
+    mdb_env_close(e);
+}
+
+static char found_id[64];
+
+static void name_key(const unsigned char *kb)
+{
+    uint64_t id = 0;
+    for (int i = 0; i < 8; i++)
+        id = id << 8 | kb[i];
+    snprintf(found_id, sizeof found_id, "record %llu-%llu version %u",
+             (unsigned long long)(id >> 24), (unsigned long long)(id & 0xffffff),
+             kb[8] << 8 | kb[9]);
+}
+
+/* The key of some record version (not a subject's own entry). */
+static void a_record(MDB_txn *t, MDB_dbi rec, MDB_val *k, MDB_val *v, int nth)
+{
+    MDB_cursor *c;
+    cr_assert_eq(mdb_cursor_open(t, rec, &c), 0);
+    int rc = mdb_cursor_get(c, k, v, MDB_FIRST);
+    for (; !rc; rc = mdb_cursor_get(c, k, v, MDB_NEXT)) {
+        const unsigned char *kb = k->mv_data;
+        uint64_t id = 0;
+        for (int i = 0; i < 8; i++)
+            id = id << 8 | kb[i];
+        if ((id & 0xffffff) && nth-- == 0) {
+            name_key(kb);
+            break;
+        }
+    }
+    cr_assert_eq(rc, 0);
+    mdb_cursor_close(c);
+}
+
+static void alter(MDB_txn *t, MDB_dbi rec)
+{
+    MDB_val k, v;
+    a_record(t, rec, &k, &v, 5);
+    unsigned char *copy = malloc(v.mv_size), key[10];
+    memcpy(copy, v.mv_data, v.mv_size);
+    memcpy(key, k.mv_data, 10);
+    copy[v.mv_size - 2] ^= 1; /* one bit of the last field */
+    MDB_val nk = {10, key}, nv = {v.mv_size, copy};
+    cr_assert_eq(mdb_put(t, rec, &nk, &nv, 0), 0);
+    free(copy);
+}
+
+static void remove_one(MDB_txn *t, MDB_dbi rec)
+{
+    MDB_val k, v;
+    a_record(t, rec, &k, &v, 9);
+    unsigned char key[10];
+    memcpy(key, k.mv_data, 10);
+    MDB_val nk = {10, key};
+    cr_assert_eq(mdb_del(t, rec, &nk, NULL), 0);
+}
+
+static void add_one(MDB_txn *t, MDB_dbi rec)
+{
+    MDB_val k, v;
+    a_record(t, rec, &k, &v, 0);
+    unsigned char *copy = malloc(v.mv_size), key[10];
+    memcpy(copy, v.mv_data, v.mv_size);
+    memcpy(key, k.mv_data, 10);
+    key[9] = 0x77; /* a version the engine never wrote */
+    name_key(key);
+    MDB_val nk = {10, key}, nv = {v.mv_size, copy};
+    cr_assert_eq(mdb_put(t, rec, &nk, &nv, 0), 0);
+    free(copy);
+}
+
+static void expect_finding(void (*fn)(MDB_txn *, MDB_dbi), const char *what)
+{
+    char *dir;
+    prb_env *env = populated(&dir, 30, 5, 5);
+    prb_verify_stats st;
+    struct buf rep = {0};
+    cr_assert_eq(prb_verify(env, collect, &rep, &st), PRB_OK, "%s", rep.p ? rep.p : "");
+    cr_assert_gt(st.records, 0);
+    prb_close(env);
+    tamper(dir, fn);
+    cr_assert_eq(prb_open(reg_of(dir), &env), PRB_OK);
+    cr_assert_eq(prb_verify(env, collect, &rep, &st), PRB_ECORRUPT, "tampering not detected");
+    cr_assert_eq(st.problems, 1, "%s", rep.p);
+    cr_assert(strstr(rep.p, found_id), "finding does not name %s: %s", found_id, rep.p);
+    cr_assert(strstr(rep.p, what), "expected '%s' in: %s", what, rep.p);
+    free(rep.p);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+Test(audit, verify_names_a_record_altered_behind_the_engines_back)
+{
+    expect_finding(alter, "altered");
+}
+
+Test(audit, verify_names_a_record_removed_behind_the_engines_back)
+{
+    expect_finding(remove_one, "removed");
+}
+
+Test(audit, verify_names_a_record_added_behind_the_engines_back)
+{
+    expect_finding(add_one, "never logged");
+}
+
+static void alter_leaf(MDB_txn *t, MDB_dbi rec)
+{
+    MDB_dbi alog;
+    MDB_val k, v;
+    MDB_cursor *c;
+    (void)rec;
+    cr_assert_eq(mdb_dbi_open(t, "alog", 0, &alog), 0);
+    cr_assert_eq(mdb_cursor_open(t, alog, &c), 0);
+    cr_assert_eq(mdb_cursor_get(c, &k, &v, MDB_FIRST), 0);
+    unsigned char *copy = malloc(v.mv_size), key[8];
+    memcpy(copy, v.mv_data, v.mv_size);
+    memcpy(key, k.mv_data, 8);
+    mdb_cursor_close(c);
+    copy[48 * 3 + 20] ^= 0x80; /* the hash logged in leaf 3 */
+    MDB_val nk = {8, key}, nv = {v.mv_size, copy};
+    cr_assert_eq(mdb_put(t, alog, &nk, &nv, 0), 0);
+    free(copy);
+    snprintf(found_id, sizeof found_id, "audit tree");
+}
+
+Test(audit, verify_finds_a_leaf_edited_without_its_tree)
+{
+    char *dir;
+    prb_env *env = populated(&dir, 10, 2, 9);
+    prb_verify_stats st;
+    struct buf rep = {0};
+    prb_close(env);
+    tamper(dir, alter_leaf);
+    cr_assert_eq(prb_open(reg_of(dir), &env), PRB_OK);
+    cr_assert_eq(prb_verify(env, collect, &rep, &st), PRB_ECORRUPT);
+    cr_assert(strstr(rep.p, "audit tree"), "%s", rep.p);
+    free(rep.p);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+/* A batch of many leaves is hashed in parallel runs of 4096 leaves; the
+ * tree must be the one leaf-by-leaf appends give (which verify rebuilds),
+ * also when the batch starts in the middle of a run. */
+Test(audit, a_large_batch_builds_the_same_tree_as_one_leaf_at_a_time)
+{
+    char *dir;
+    prb_env *env = populated(&dir, 7, 1, 21);
+    uint64_t a = tree_size(env);
+    cr_assert_neq(a % 4096, 0);
+    struct buf g = {0};
+    prb_gen_opts o = {4000, 300, 22, prb_today(env)};
+    prb_ingest_stats st;
+    cr_assert_eq(prb_gen(&o, collect, &g), PRB_OK);
+    cr_assert_eq(th_ingest(env, "big", g.p, PRB_FMT_NDJSON, 1, &st, NULL), PRB_OK);
+    free(g.p);
+    uint64_t b = tree_size(env);
+    cr_assert_gt(b - a, 3 * 4096, "the batch is too small to cover whole runs: %llu",
+                 (unsigned long long)(b - a));
+    prb_verify_stats vs;
+    struct buf rep = {0};
+    cr_assert_eq(prb_verify(env, collect, &rep, &vs), PRB_OK, "%s", rep.p ? rep.p : "");
+    cr_assert_eq(vs.leaves, b);
+    /* And proofs into it check against the signed head. */
+    char key[64], msg[256], *json;
+    cr_assert_eq(prb_audit_public_key(env, key), PRB_OK);
+    for (uint64_t m = a; m < b; m += 997) {
+        cr_assert_eq(prb_audit_prove(env, m, 0, &json), PRB_OK);
+        cr_assert_eq(prb_audit_check(key, json, msg, sizeof msg), PRB_OK, "%s", msg);
+        free(json);
+    }
+    cr_assert_eq(prb_audit_consistency(env, a, b, &json), PRB_OK);
+    cr_assert_eq(prb_audit_check(key, json, msg, sizeof msg), PRB_OK, "%s", msg);
+    free(json);
+    free(rep.p);
+    prb_close(env);
+    th_rmrf(dir);
+}

@@ -1,0 +1,371 @@
+/*
+ * test_copy.c - the subject's copy (DESIGN invariant 8): everything held
+ * about a subject, in one document, and the letter written from it.
+ */
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "helpers.h"
+#include "probity.h"
+
+TestSuite(copy, .timeout = 60);
+
+#define PERSON "cn-rid:11010519491231002X"
+#define COMPANY "lei:5493001KJTIIGC8Y1R12"
+
+static void set_day(prb_env *env, const char *s)
+{
+    int64_t t;
+    cr_assert_eq(prb_parse_now(s, &t), PRB_OK);
+    prb_set_now(env, t);
+}
+
+static void ingest(prb_env *env, const char *text)
+{
+    prb_ingest_stats st;
+    cr_assert_eq(th_ingest(env, "t", text, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK, "%s",
+                 prb_errmsg(env));
+}
+
+static json_t *parse(const char *text)
+{
+    json_error_t err;
+    json_t *o = json_loads(text, 0, &err);
+    cr_assert_not_null(o, "not JSON (%s): %s", err.text, text);
+    return o;
+}
+
+static const char *get(const json_t *o, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+    return s ? s : "";
+}
+
+static const char DEFAULT_D1[] =
+    "{\"furnisher\":\"bank-a\",\"ref\":\"D-1\",\"subject\":{\"kind\":\"person\",\"id\":\"" PERSON
+    "\"},\"category\":\"payment_default\",\"status\":\"open\",\"event_date\":\"2026-01-10\","
+    "\"settled_date\":null,\"legal_basis\":\"loan contract\",\"fields\":{\"amount\":\"500.00\","
+    "\"currency\":\"EUR\"}}\n";
+static const char ACCOUNT_V1[] =
+    "{\"furnisher\":\"bank-a\",\"ref\":\"ACC-1\",\"subject\":{\"kind\":\"person\",\"id\":\"" PERSON
+    "\"},\"category\":\"credit_account\",\"status\":\"open\",\"event_date\":\"2026-10-01\","
+    "\"settled_date\":null,\"legal_basis\":\"loan contract\",\"fields\":{\"account_type\":"
+    "\"revolving\",\"opened_date\":\"2015-01-01\",\"credit_limit\":\"1000.00\",\"balance\":"
+    "\"10.00\",\"currency\":\"EUR\",\"worst_dpd\":0}}\n";
+static const char ACCOUNT_V2[] =
+    "{\"furnisher\":\"bank-a\",\"ref\":\"ACC-1\",\"subject\":{\"kind\":\"person\",\"id\":\"" PERSON
+    "\"},\"category\":\"credit_account\",\"status\":\"open\",\"event_date\":\"2026-10-01\","
+    "\"settled_date\":null,\"legal_basis\":\"loan contract\",\"fields\":{\"account_type\":"
+    "\"revolving\",\"opened_date\":\"2015-01-01\",\"credit_limit\":\"1000.00\",\"balance\":"
+    "\"250.00\",\"currency\":\"EUR\",\"worst_dpd\":0}}\n";
+static const char JUDGMENT_J1[] =
+    "{\"furnisher\":\"court-a\",\"ref\":\"J-1\",\"subject\":{\"kind\":\"person\",\"id\":\"" PERSON
+    "\"},\"category\":\"court_judgment\",\"status\":\"open\",\"event_date\":\"2026-11-01\","
+    "\"settled_date\":null,\"legal_basis\":\"ZPO 704\",\"fields\":{\"amount\":\"900.00\","
+    "\"currency\":\"EUR\",\"court\":\"AG Berlin\",\"case_ref\":\"1 C 1\"}}\n";
+
+/* A person with three records (one corrected), an entry noticed on the
+ * debtor register, a declined inquiry under review and a dispute. */
+static prb_env *person(char **dir)
+{
+    prb_env *env = th_register(dir);
+    prb_decision *d = NULL;
+    uint64_t n;
+    ingest(env, DEFAULT_D1);
+    ingest(env, ACCOUNT_V1);
+    ingest(env, JUDGMENT_J1);
+    set_day(env, "2026-11-30");
+    ingest(env, ACCOUNT_V2);
+    set_day(env, "2026-12-26"); /* the judgment is in effect: an entry is noticed */
+    cr_assert_eq(prb_lists_refresh_all(env, &n), PRB_OK);
+    set_day(env, "2026-12-27");
+    cr_assert_eq(prb_decide(env, "credit", PERSON, "bank-x", &d), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(prb_decision_outcome(d), PRB_DECLINE);
+    prb_decision_free(d);
+    set_day(env, "2026-12-28");
+    cr_assert_eq(prb_review_request(env, "1-q1", "The default was paid.", NULL), PRB_OK, "%s",
+                 prb_errmsg(env));
+    cr_assert_eq(prb_dispute_open(env, PERSON, "1-1", "I paid it in March.", NULL), PRB_OK, "%s",
+                 prb_errmsg(env));
+    set_day(env, "2026-12-29");
+    return env;
+}
+
+/* The letter with every run of white space made one space, so phrases
+ * can be found wherever the lines were wrapped. */
+static char *flat(const char *text)
+{
+    char *out = malloc(strlen(text) + 1), *w = out;
+    cr_assert_not_null(out);
+    for (const char *p = text; *p; p++)
+        if (!(*p == ' ' || *p == '\n') || (w > out && w[-1] != ' '))
+            *w++ = *p == '\n' ? ' ' : *p;
+    *w = 0;
+    return out;
+}
+
+static json_t *copy_json(prb_env *env, const char *who)
+{
+    char *out = NULL;
+    cr_assert_eq(prb_subject_copy(env, who, PRB_COPY_JSON, &out), PRB_OK, "%s", prb_errmsg(env));
+    json_t *doc = parse(out);
+    free(out);
+    return doc;
+}
+
+/* The first element of array whose key is value. */
+static json_t *find(const json_t *array, const char *key, const char *value)
+{
+    size_t i;
+    json_t *x;
+    json_array_foreach(array, i, x) if (!strcmp(get(x, key), value)) return x;
+    return NULL;
+}
+
+Test(copy, every_section_with_its_contents)
+{
+    char *dir;
+    prb_env *env = person(&dir);
+    json_t *doc = copy_json(env, PERSON), *x;
+
+    /* The file part keeps prb_file_json's shape. */
+    cr_assert_str_eq(get(doc, "kind"), "person");
+    cr_assert_str_eq(get(doc, "as_of"), "2026-12-29");
+    cr_assert_str_eq(json_string_value(json_array_get(json_object_get(doc, "identifiers"), 0)),
+                     PERSON);
+    json_t *recs = json_object_get(doc, "records");
+    cr_assert_eq(json_array_size(recs), 3);
+    x = find(recs, "category", "credit_account");
+    cr_assert_not_null(x);
+    cr_assert_eq(json_integer_value(json_object_get(x, "version")), 2);
+    cr_assert_str_eq(get(json_object_get(x, "fields"), "balance"), "250.00");
+    json_t *hist = json_object_get(x, "history");
+    cr_assert_eq(json_array_size(hist), 1);
+    cr_assert_str_eq(get(json_object_get(json_array_get(hist, 0), "fields"), "balance"), "10.00");
+    x = find(recs, "id", "1-1");
+    cr_assert(json_is_true(json_object_get(x, "disputed")) &&
+              json_is_false(json_object_get(x, "usable")));
+    cr_assert_not_null(find(recs, "category", "court_judgment"));
+
+    /* The list entry, with its state and dates. */
+    json_t *lists = json_object_get(doc, "lists");
+    cr_assert_eq(json_array_size(lists), 1);
+    x = json_array_get(lists, 0);
+    cr_assert_str_eq(get(x, "list"), "debtor_register");
+    cr_assert_str_eq(get(x, "state"), "noticed");
+    cr_assert_str_eq(get(x, "ground"), "unpaid_judgment");
+    cr_assert_str_eq(get(x, "noticed"), "2026-12-26");
+    cr_assert_str_eq(get(x, "effective_from"), "2027-01-25");
+    cr_assert_str_eq(get(x, "until"), "2030-01-24");
+    cr_assert(json_is_null(json_object_get(x, "ended")));
+
+    /* The inquiry: who, why, when, what they were told. */
+    json_t *inq = json_object_get(doc, "inquiries");
+    cr_assert_eq(json_array_size(inq), 1);
+    x = json_array_get(inq, 0);
+    cr_assert_str_eq(get(x, "decision"), "1-q1");
+    cr_assert_str_eq(get(x, "requester"), "bank-x");
+    cr_assert_str_eq(get(x, "purpose"), "credit");
+    cr_assert_str_eq(get(x, "asked_at"), "2026-12-27T00:00:00Z");
+    cr_assert_str_eq(get(x, "outcome"), "decline");
+    cr_assert_gt(json_array_size(json_object_get(x, "reasons")), 0);
+
+    /* Notices: the adverse records, the list entry, the adverse decision,
+     * the review request and the dispute, each once, oldest first. */
+    json_t *notices = json_object_get(doc, "notices");
+    static const char *const kinds[] = {"adverse_record", "list_entry", "adverse_decision",
+                                        "review_requested"};
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
+        cr_assert_not_null(find(notices, "kind", kinds[k]), "no %s notice", kinds[k]);
+    cr_assert_str_eq(get(find(notices, "kind", "review_requested"), "about"), "1-r1");
+    size_t i;
+    json_int_t last = 0;
+    json_array_foreach(notices, i, x)
+    {
+        cr_assert_str_eq(get(x, "identifier"), PERSON);
+        cr_assert_gt(json_integer_value(json_object_get(x, "notice")), last);
+        last = json_integer_value(json_object_get(x, "notice"));
+    }
+
+    /* The dispute and the review. */
+    json_t *dsp = json_object_get(doc, "disputes");
+    cr_assert_eq(json_array_size(dsp), 1);
+    cr_assert_str_eq(get(json_array_get(dsp, 0), "record"), "1-1");
+    cr_assert_str_eq(get(json_array_get(dsp, 0), "state"), "open");
+    json_t *rv = json_object_get(doc, "reviews");
+    cr_assert_eq(json_array_size(rv), 1);
+    x = json_array_get(rv, 0);
+    cr_assert_str_eq(get(x, "id"), "1-r1");
+    cr_assert_str_eq(get(x, "decision"), "1-q1");
+    cr_assert_str_eq(get(x, "state"), "requested");
+
+    /* The decision each purpose for persons would give now: credit and
+     * tenancy, with reasons; not procurement (companies only). */
+    json_t *dec = json_object_get(doc, "decisions");
+    cr_assert_eq(json_array_size(dec), 2, "%s", json_dumps(dec, 0));
+    x = find(dec, "purpose", "credit");
+    cr_assert_not_null(x);
+    /* Declined when asked; with the default disputed, referred now. */
+    cr_assert_str_eq(get(x, "outcome"), "refer");
+    cr_assert_not_null(find(json_object_get(x, "reasons"), "code", "J01"));
+    cr_assert_null(find(json_object_get(x, "reasons"), "code", "D01"));
+    cr_assert_null(json_object_get(x, "decision"), "an evaluation is not an inquiry");
+    cr_assert_not_null(find(dec, "purpose", "tenancy"));
+    cr_assert_null(find(dec, "purpose", "procurement"));
+    /* The disputed default is used by nothing, so no decision uses it. */
+    json_array_foreach(dec, i, x)
+    {
+        size_t j;
+        json_t *r;
+        json_array_foreach(json_object_get(x, "records_used"), j, r)
+            cr_assert_str_neq(json_string_value(r), "1-1");
+    }
+    cr_assert_eq(json_integer_value(json_object_get(doc, "dispute_deadline_days")), 30);
+    size_t nnotices = json_array_size(notices);
+    json_decref(doc);
+
+    /* Making the copy stores nothing: no inquiry, no notice. */
+    json_t *again = copy_json(env, PERSON);
+    cr_assert_eq(json_array_size(json_object_get(again, "inquiries")), 1);
+    cr_assert_eq(json_array_size(json_object_get(again, "notices")), nnotices);
+    json_decref(again);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+Test(copy, letter_says_it_in_plain_words)
+{
+    char *dir, *text = NULL;
+    prb_env *env = person(&dir);
+    cr_assert_eq(prb_subject_copy(env, PERSON, PRB_COPY_TEXT, &text), PRB_OK, "%s",
+                 prb_errmsg(env));
+    static const char *const says[] = {
+        "person we know by " PERSON,
+        "29 December 2026",
+        /* every record's category, with its amounts and dates in words */
+        "payment default",
+        "credit account",
+        "court judgment",
+        "amount 900.00 EUR",
+        "balance 250.00 EUR",
+        "balance 10.00 EUR", /* the earlier version */
+        "1 November 2026",
+        /* the list, until when */
+        "debtor register",
+        "25 January 2027",
+        "24 January 2030",
+        /* who asked and why, and what they were told */
+        "bank-x asked about you for credit. The answer was no (decline). (Decision 1-q1.)",
+        "An unpaid court judgment",
+        /* today's decision for each purpose */
+        "For credit (Deciding on a loan, a credit line or deferred payment.): not without a "
+        "closer look by a person (refer).",
+        "For tenancy",
+        /* the dispute, the review, the notices */
+        "Dispute ",
+        "I paid it in March.",
+        "Review 1-r1 of decision 1-q1",
+        "The default was paid.",
+        "Notices we sent you",
+        /* what they can do, with the exact commands and the deadline */
+        "What you can do",
+        "within 30 days",
+        "probity dispute open ",
+        "--record 1-2",
+        "Decision 1-q1 is being reviewed now",
+        "probity subject ",
+    };
+    char *words = flat(text);
+    for (size_t i = 0; i < sizeof says / sizeof says[0]; i++)
+        cr_assert(strstr(words, says[i]), "the letter does not say \"%s\":\n%s", says[i], text);
+    free(words);
+    /* The disputed record is not offered for a second dispute. */
+    cr_assert_null(strstr(text, "--record 1-1 "), "%s", text);
+    cr_assert_null(strstr(text, "procurement"), "%s", text);
+    /* No line is longer than a letter's, but the commands. */
+    for (const char *l = text; *l;) {
+        const char *e = strchr(l, '\n');
+        size_t n = e ? (size_t)(e - l) : strlen(l);
+        cr_assert(n <= 78 || strstr(l, "probity "), "long line: %.*s", (int)n, l);
+        l += n + (e != NULL);
+    }
+    free(text);
+
+    /* Once the review is decided, the letter says so and offers a new one. */
+    cr_assert_eq(
+        prb_review_decide(env, "1-r1", "upheld", "A. Reviewer", "The default stands.", NULL),
+        PRB_OK);
+    cr_assert_eq(prb_subject_copy(env, PERSON, PRB_COPY_TEXT, &text), PRB_OK);
+    words = flat(text);
+    cr_assert(strstr(words, "A. Reviewer decided it on 29 December 2026") &&
+                  strstr(words, "The default stands.") &&
+                  strstr(words, "probity review request ") && strstr(words, "--decision 1-q1"),
+              "%s", text);
+    free(words);
+    free(text);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+Test(copy, a_company)
+{
+    char *dir, *text = NULL;
+    prb_env *env = th_register(&dir);
+    ingest(env, "{\"furnisher\":\"tax-office\",\"ref\":\"TA-1\",\"subject\":{\"kind\":\"company\","
+                "\"id\":\"" COMPANY "\"},\"category\":\"tax_arrears\",\"status\":\"open\","
+                "\"event_date\":\"2026-09-10\",\"settled_date\":null,\"legal_basis\":\"tax code "
+                "art. 32\",\"fields\":{\"amount\":\"1500\",\"currency\":\"JPY\"}}\n");
+    set_day(env, "2027-01-05");
+    json_t *doc = copy_json(env, COMPANY), *dec = json_object_get(doc, "decisions");
+    cr_assert_str_eq(get(doc, "kind"), "company");
+    cr_assert_eq(json_array_size(json_object_get(doc, "records")), 1);
+    cr_assert_eq(json_array_size(json_object_get(doc, "inquiries")), 0);
+    cr_assert_eq(json_array_size(json_object_get(doc, "reviews")), 0);
+    cr_assert_eq(json_array_size(json_object_get(doc, "disputes")), 0);
+    /* Credit and procurement take inquiries about companies; tenancy not. */
+    cr_assert_eq(json_array_size(dec), 2);
+    cr_assert_not_null(find(dec, "purpose", "credit"));
+    cr_assert_not_null(find(dec, "purpose", "procurement"));
+    cr_assert_null(find(dec, "purpose", "tenancy"));
+    json_decref(doc);
+    cr_assert_eq(prb_subject_copy(env, COMPANY, PRB_COPY_TEXT, &text), PRB_OK);
+    char *words = flat(text);
+    cr_assert(strstr(words, "company we know by " COMPANY) && strstr(words, "tax arrears") &&
+                  strstr(words, "amount 1500 JPY") && strstr(words, "Nobody has asked about you") &&
+                  strstr(words, "For procurement") && !strstr(words, "For tenancy"),
+              "%s", text);
+    free(words);
+    free(text);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+Test(copy, unknown_or_bad_identifier_and_format)
+{
+    char *dir, *out = (char *)"untouched";
+    prb_env *env = th_register(&dir);
+    ingest(env, DEFAULT_D1);
+    cr_assert_eq(prb_subject_copy(env, "cn-rid:440304200002291236", PRB_COPY_JSON, &out),
+                 PRB_ENOTFOUND);
+    cr_assert_null(out);
+    cr_assert_eq(prb_subject_copy(env, "cn-rid:440304200002291236", PRB_COPY_TEXT, &out),
+                 PRB_ENOTFOUND);
+    cr_assert_null(out);
+    cr_assert_eq(prb_subject_copy(env, "cn-rid:110105194912310021", PRB_COPY_JSON, &out),
+                 PRB_EINVAL);
+    cr_assert(strstr(prb_errmsg(env), "check character"), "%s", prb_errmsg(env));
+    cr_assert_eq(prb_subject_copy(env, PERSON, 7, &out), PRB_EINVAL);
+    cr_assert_null(out);
+    /* A subject with nothing but a record: every section is there, empty. */
+    json_t *doc = copy_json(env, PERSON);
+    static const char *const sections[] = {"records", "lists",   "inquiries", "disputes",
+                                           "reviews", "notices", "decisions"};
+    for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++)
+        cr_assert(json_is_array(json_object_get(doc, sections[i])), "no %s", sections[i]);
+    cr_assert_eq(json_array_size(json_object_get(doc, "lists")), 0);
+    json_decref(doc);
+    prb_close(env);
+    th_rmrf(dir);
+}

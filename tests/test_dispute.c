@@ -1,0 +1,667 @@
+/*
+ * test_dispute.c - DESIGN invariant 5 (disputes suspend): a disputed
+ * record is used by nothing until resolved, each outcome does what it
+ * says, a dispute left unanswered past its deadline deletes the record at
+ * the sweep, a furnisher's correction resolves it, and bad requests change
+ * nothing. Also the notice a retention deletion of an adverse record
+ * sends (issue 4, item 1), and the CLI round trip.
+ */
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "helpers.h"
+#include "probity.h"
+
+TestSuite(dispute, .timeout = 120);
+
+#define ANNA "cn-rid:11010519491231002X"
+#define BORIS "cn-rid:110105198001010016"
+
+static int32_t day(const char *s)
+{
+    int32_t d;
+    cr_assert_eq(prb_date_parse(s, strlen(s), &d), PRB_OK);
+    return d;
+}
+
+static void set_day(prb_env *env, const char *s)
+{
+    prb_set_now(env, (int64_t)day(s) * 86400);
+}
+
+/* A payment default of who, reported by bank-a under ref. */
+static char *pd_line(char *buf, size_t n, const char *who, const char *ref, const char *amount)
+{
+    snprintf(buf, n,
+             "{\"furnisher\":\"bank-a\",\"ref\":\"%s\",\"subject\":{\"kind\":\"person\",\"id\":"
+             "\"%s\"},\"category\":\"payment_default\",\"status\":\"open\",\"event_date\":"
+             "\"2026-10-01\",\"legal_basis\":\"loan contract\",\"fields\":{\"amount\":\"%s\","
+             "\"currency\":\"EUR\"}}\n",
+             ref, who, amount);
+    return buf;
+}
+
+static void ingest_pd(prb_env *env, const char *who, const char *ref, const char *amount,
+                      prb_ingest_stats *st)
+{
+    char line[1024];
+    prb_ingest_stats tmp;
+    cr_assert_eq(th_ingest(env, ref, pd_line(line, sizeof line, who, ref, amount), PRB_FMT_NDJSON,
+                           0, st ? st : &tmp, NULL),
+                 PRB_OK, "%s", prb_errmsg(env));
+}
+
+/* The record id ("S-N") of who's record with ref, as the file shows it;
+ * "" if the file has none. */
+static const char *rid_of(prb_env *env, const char *who, const char *ref, char *out, size_t n)
+{
+    prb_file *f = NULL;
+    *out = 0;
+    cr_assert_eq(prb_subject_read(env, who, &f), PRB_OK, "%s", prb_errmsg(env));
+    for (size_t i = 0; i < prb_file_nrecords(f); i++) {
+        const prb_record_view *rv = prb_file_record(f, i);
+        if (!strcmp(rv->ref, ref))
+            snprintf(out, n, "%llu-%llu", (unsigned long long)(rv->id >> 24),
+                     (unsigned long long)(rv->id & 0xffffff));
+    }
+    prb_file_free(f);
+    return out;
+}
+
+/* The current view of who's record with ref, copied out; 0 if none. */
+static int view_of(prb_env *env, const char *who, const char *ref, prb_record_view *out)
+{
+    prb_file *f = NULL;
+    int found = 0;
+    cr_assert_eq(prb_subject_read(env, who, &f), PRB_OK, "%s", prb_errmsg(env));
+    for (size_t i = 0; i < prb_file_nrecords(f); i++)
+        if (!strcmp(prb_file_record(f, i)->ref, ref)) {
+            *out = *prb_file_record(f, i);
+            out->furnisher = out->ref = out->category = out->legal_basis = NULL;
+            out->fields = NULL;
+            found = 1;
+        }
+    prb_file_free(f);
+    return found;
+}
+
+static json_t *parse(const char *s)
+{
+    json_error_t e;
+    json_t *j = json_loads(s, 0, &e);
+    cr_assert_not_null(j, "not JSON (%s): %s", e.text, s);
+    return j;
+}
+
+static const char *field(json_t *o, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+    return s ? s : "(null)";
+}
+
+/* Opens a dispute and returns its id; *out (may be NULL) gets its JSON. */
+static uint64_t open_dispute(prb_env *env, const char *who, const char *rid, const char *reason,
+                             json_t **out)
+{
+    char *json = NULL;
+    cr_assert_eq(prb_dispute_open(env, who, rid, reason, &json), PRB_OK, "%s", prb_errmsg(env));
+    json_t *d = parse(json);
+    free(json);
+    cr_assert_str_eq(field(d, "state"), "open");
+    uint64_t id = strtoull(field(d, "id"), NULL, 10);
+    if (out)
+        *out = d;
+    else
+        json_decref(d);
+    return id;
+}
+
+/* The stored dispute id, as prb_disputes_json lists it. */
+static json_t *dispute(prb_env *env, uint64_t id)
+{
+    char *json = NULL, want[24];
+    json_t *found = NULL;
+    snprintf(want, sizeof want, "%llu", (unsigned long long)id);
+    cr_assert_eq(prb_disputes_json(env, 0, &json), PRB_OK, "%s", prb_errmsg(env));
+    json_t *arr = parse(json);
+    free(json);
+    for (size_t i = 0; i < json_array_size(arr); i++)
+        if (!strcmp(field(json_array_get(arr, i), "id"), want))
+            found = json_incref(json_array_get(arr, i));
+    json_decref(arr);
+    cr_assert_not_null(found, "dispute %s is not listed", want);
+    return found;
+}
+
+static size_t ndisputes(prb_env *env, int open_only)
+{
+    char *json = NULL;
+    cr_assert_eq(prb_disputes_json(env, open_only, &json), PRB_OK, "%s", prb_errmsg(env));
+    json_t *arr = parse(json);
+    free(json);
+    size_t n = json_array_size(arr);
+    json_decref(arr);
+    return n;
+}
+
+/* How many notices of kind are in the outbox (about, if not NULL). */
+static size_t nnotices(prb_env *env, const char *kind, const char *about)
+{
+    char *json = NULL;
+    size_t n = 0;
+    cr_assert_eq(prb_notices_json(env, 0, &json), PRB_OK, "%s", prb_errmsg(env));
+    json_t *arr = parse(json);
+    free(json);
+    for (size_t i = 0; i < json_array_size(arr); i++) {
+        json_t *o = json_array_get(arr, i);
+        if (!strcmp(field(o, "kind"), kind) && (!about || !strcmp(field(o, "about"), about)))
+            n++;
+    }
+    json_decref(arr);
+    return n;
+}
+
+static char *resolve(prb_env *env, uint64_t id, const char *outcome, const char *note,
+                     const char *by)
+{
+    char *json = NULL;
+    cr_assert_eq(prb_dispute_resolve(env, id, outcome, note, by, &json), PRB_OK, "%s",
+                 prb_errmsg(env));
+    return json;
+}
+
+Test(dispute, open_list_and_resolve_each_outcome)
+{
+    char *dir, r1[48], r2[48], r3[48], id3[24];
+    prb_env *env = th_register(&dir);
+    prb_ingest_stats st;
+    prb_record_view rv;
+    uint64_t versions_before, versions_after;
+    ingest_pd(env, ANNA, "L-1", "100.00", NULL);
+    ingest_pd(env, ANNA, "L-2", "200.00", NULL);
+    ingest_pd(env, ANNA, "L-3", "300.00", NULL);
+    rid_of(env, ANNA, "L-1", r1, sizeof r1);
+    rid_of(env, ANNA, "L-2", r2, sizeof r2);
+    rid_of(env, ANNA, "L-3", r3, sizeof r3);
+
+    json_t *d1;
+    uint64_t a = open_dispute(env, ANNA, r1, "I paid this in full in September.", &d1);
+    uint64_t b = open_dispute(env, ANNA, r2, "Not my loan.", NULL);
+    uint64_t c = open_dispute(env, ANNA, r3, "The amount is wrong.", NULL);
+    cr_assert(a && b == a + 1 && c == b + 1, "disputes are numbered per subject");
+    cr_assert_str_eq(field(d1, "subject"), ANNA);
+    cr_assert_str_eq(field(d1, "record"), r1);
+    cr_assert_str_eq(field(d1, "reason"), "I paid this in full in September.");
+    cr_assert_str_eq(field(d1, "opened"), TH_TODAY);
+    cr_assert_str_eq(field(d1, "deadline"), "2026-12-25", "30 days, the default policy's");
+    cr_assert(json_is_null(json_object_get(d1, "resolved")));
+    cr_assert(json_is_null(json_object_get(d1, "resolved_by")));
+    json_decref(d1);
+    cr_assert_eq(ndisputes(env, 1), 3);
+    cr_assert_eq(nnotices(env, "dispute_opened", NULL), 3);
+    cr_assert(view_of(env, ANNA, "L-1", &rv) && rv.disputed && !rv.usable);
+
+    /* Upheld: the record stands and is no longer disputed. */
+    char *json = resolve(env, a, "upheld", "the bank's ledger shows no payment", "furnisher");
+    json_t *o = parse(json);
+    free(json);
+    cr_assert_str_eq(field(o, "state"), "upheld");
+    cr_assert_str_eq(field(o, "resolved"), TH_TODAY);
+    cr_assert_str_eq(field(o, "resolved_by"), "furnisher");
+    cr_assert_str_eq(field(o, "note"), "the bank's ledger shows no payment");
+    json_decref(o);
+    cr_assert(view_of(env, ANNA, "L-1", &rv) && !rv.disputed, "an upheld record is not disputed");
+
+    /* Corrected by a reviewer: stays, no note given (null). */
+    o = parse(json = resolve(env, b, "corrected", NULL, NULL));
+    free(json);
+    cr_assert_str_eq(field(o, "state"), "corrected");
+    cr_assert_str_eq(field(o, "resolved_by"), "reviewer");
+    cr_assert(json_is_null(json_object_get(o, "note")));
+    json_decref(o);
+    cr_assert(view_of(env, ANNA, "L-2", &rv) && !rv.disputed);
+
+    /* Deleted: every version and the index entry go. */
+    cr_assert_eq(prb_count(env, NULL, &versions_before), PRB_OK);
+    free(resolve(env, c, "deleted", "", NULL));
+    cr_assert_eq(prb_count(env, NULL, &versions_after), PRB_OK);
+    cr_assert_eq(versions_after, versions_before - 1);
+    cr_assert_not(view_of(env, ANNA, "L-3", &rv), "a deleted record is still in the file");
+    ingest_pd(env, ANNA, "L-3", "300.00", &st);
+    cr_assert_eq(st.accepted, 1, "the deleted record's (furnisher, ref) entry is still there");
+
+    cr_assert_eq(ndisputes(env, 1), 0);
+    cr_assert_eq(ndisputes(env, 0), 3);
+    snprintf(id3, sizeof id3, "%llu", (unsigned long long)c);
+    cr_assert_eq(nnotices(env, "dispute_outcome", NULL), 3);
+    cr_assert_eq(nnotices(env, "dispute_outcome", id3), 1);
+    o = dispute(env, c);
+    cr_assert_str_eq(field(o, "state"), "deleted");
+    cr_assert(json_is_null(json_object_get(o, "note")), "an empty note is no note");
+    json_decref(o);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+Test(dispute, deadline_deletes_the_record_at_the_sweep)
+{
+    char *dir, r1[48], r2[48];
+    prb_env *env = th_register(&dir);
+    uint64_t deleted = 0, v0, v1;
+    prb_record_view rv;
+    ingest_pd(env, ANNA, "L-1", "100.00", NULL);
+    ingest_pd(env, ANNA, "L-1", "150.00", NULL); /* a second version */
+    ingest_pd(env, ANNA, "L-2", "200.00", NULL);
+    rid_of(env, ANNA, "L-1", r1, sizeof r1);
+    rid_of(env, ANNA, "L-2", r2, sizeof r2);
+    uint64_t a = open_dispute(env, ANNA, r1, "Never borrowed from bank-a.", NULL);
+    set_day(env, "2026-12-01");
+    uint64_t b = open_dispute(env, ANNA, r2, "Paid.", NULL);
+    cr_assert_eq(prb_count(env, NULL, &v0), PRB_OK);
+
+    /* On the deadline day the furnisher may still answer: nothing happens. */
+    set_day(env, "2026-12-25");
+    cr_assert_eq(prb_expire(env, &deleted), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(prb_count(env, NULL, &v1), PRB_OK);
+    cr_assert_eq(v1, v0);
+    cr_assert_eq(ndisputes(env, 1), 2);
+    cr_assert(view_of(env, ANNA, "L-1", &rv) && rv.disputed);
+
+    /* The day after, the first dispute resolves in the subject's favour;
+     * the second (opened later) is not due yet. */
+    set_day(env, "2026-12-26");
+    cr_assert_eq(prb_expire(env, &deleted), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(deleted, 0, "deadline deletions are not retention deletions");
+    cr_assert_eq(prb_count(env, NULL, &v1), PRB_OK);
+    cr_assert_eq(v1, v0 - 2, "both versions of the record go");
+    cr_assert_not(view_of(env, ANNA, "L-1", &rv), "the record outlived its dispute's deadline");
+    json_t *o = dispute(env, a);
+    cr_assert_str_eq(field(o, "state"), "deleted");
+    cr_assert_str_eq(field(o, "resolved_by"), "deadline");
+    cr_assert_str_eq(field(o, "resolved"), "2026-12-26");
+    json_decref(o);
+    o = dispute(env, b);
+    cr_assert_str_eq(field(o, "state"), "open");
+    json_decref(o);
+    char about[24];
+    snprintf(about, sizeof about, "%llu", (unsigned long long)a);
+    cr_assert_eq(nnotices(env, "dispute_outcome", about), 1);
+    cr_assert(view_of(env, ANNA, "L-2", &rv) && rv.disputed);
+
+    /* A sweep runs again harmlessly; the second falls due in turn. */
+    cr_assert_eq(prb_expire(env, &deleted), PRB_OK);
+    cr_assert_eq(nnotices(env, "dispute_outcome", NULL), 1);
+    set_day(env, "2027-01-01");
+    cr_assert_eq(prb_expire(env, &deleted), PRB_OK);
+    cr_assert_eq(ndisputes(env, 1), 0);
+    cr_assert_not(view_of(env, ANNA, "L-2", &rv));
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+static void evaluate(prb_env *env, const char *purpose, int *outcome, double *score)
+{
+    prb_decision *d = NULL;
+    int has;
+    cr_assert_eq(prb_evaluate(env, purpose, ANNA, &d), PRB_OK, "%s", prb_errmsg(env));
+    *outcome = prb_decision_outcome(d);
+    *score = prb_decision_score(d, &has);
+    cr_assert(has);
+    prb_decision_free(d);
+}
+
+/* The tenancy scorecard takes 40 points for an unsettled payment default
+ * and gives 40 without one: 520 (refer, below 560) against 600 (approve). */
+Test(dispute, disputed_records_are_ignored_by_decisions)
+{
+    char *dir, r1[48], rj[48], *lists = NULL;
+    prb_env *env = th_register(&dir);
+    int outcome;
+    double score;
+    const char *judgment =
+        "{\"furnisher\":\"court-x\",\"ref\":\"J-1\",\"subject\":{\"kind\":\"person\",\"id\":\"" ANNA
+        "\"},\"category\":\"court_judgment\",\"status\":\"open\",\"event_date\":\"2026-10-15\","
+        "\"legal_basis\":\"court order\",\"fields\":{\"amount\":\"500.00\",\"currency\":\"EUR\","
+        "\"court\":\"AG Mitte\",\"case_ref\":\"1 C 2/26\"}}";
+    prb_ingest_stats st;
+    ingest_pd(env, ANNA, "L-1", "100.00", NULL);
+    rid_of(env, ANNA, "L-1", r1, sizeof r1);
+    set_day(env, "2027-01-05"); /* past the 28-day notice period */
+    evaluate(env, "tenancy", &outcome, &score);
+    cr_assert_eq(outcome, PRB_REFER);
+    cr_assert_float_eq(score, 520, 1e-9);
+
+    uint64_t id = open_dispute(env, ANNA, r1, "I settled this loan.", NULL);
+    evaluate(env, "tenancy", &outcome, &score);
+    cr_assert_eq(outcome, PRB_APPROVE, "a disputed default still counted");
+    cr_assert_float_eq(score, 600, 1e-9);
+    /* A stored decision and the credit purpose see the same. */
+    prb_decision *d = NULL;
+    const char *json;
+    cr_assert_eq(prb_decide(env, "tenancy", ANNA, "landlord-a", &d), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(prb_decision_outcome(d), PRB_APPROVE);
+    cr_assert_eq(prb_decision_json(d, &json), PRB_OK);
+    cr_assert_null(strstr(json, "D01"), "a disputed record gave a reason: %s", json);
+    prb_decision_free(d);
+
+    free(resolve(env, id, "upheld", "checked with the bank", "furnisher"));
+    evaluate(env, "tenancy", &outcome, &score);
+    cr_assert_eq(outcome, PRB_REFER, "an upheld record is used again");
+    cr_assert_float_eq(score, 520, 1e-9);
+
+    /* Lists too: a disputed judgment is no ground for the debtor register. */
+    cr_assert_eq(th_ingest(env, "j", judgment, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK, "%s",
+                 prb_errmsg(env));
+    set_day(env, "2027-02-10");
+    cr_assert_eq(prb_lists_refresh_all(env, NULL), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(prb_lists_json(env, "debtor_register", &lists), PRB_OK);
+    cr_assert(strstr(lists, ANNA), "the judgment did not list the subject: %s", lists);
+    free(lists);
+    rid_of(env, ANNA, "J-1", rj, sizeof rj);
+    open_dispute(env, ANNA, rj, "The judgment was set aside on appeal.", NULL);
+    cr_assert_eq(prb_lists_json(env, "debtor_register", &lists), PRB_OK);
+    json_t *l = parse(lists);
+    free(lists);
+    const char *state = json_dumps(l, JSON_COMPACT);
+    cr_assert(strstr(state, "\"state\":\"lifted\"") || strstr(state, "\"state\":\"withdrawn\""),
+              "the entry still stands on a disputed judgment: %s", state);
+    free((char *)state);
+    json_decref(l);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+Test(dispute, a_furnisher_correction_resolves_as_corrected)
+{
+    char *dir, r1[48], r2[48];
+    prb_env *env = th_register(&dir);
+    prb_ingest_stats st;
+    prb_record_view rv;
+    ingest_pd(env, ANNA, "L-1", "100.00", NULL);
+    ingest_pd(env, ANNA, "L-2", "200.00", NULL);
+    rid_of(env, ANNA, "L-1", r1, sizeof r1);
+    rid_of(env, ANNA, "L-2", r2, sizeof r2);
+    uint64_t a = open_dispute(env, ANNA, r1, "The amount is 10.00, not 100.00.", NULL);
+    uint64_t b = open_dispute(env, ANNA, r2, "Paid.", NULL);
+
+    /* Re-sent unchanged, or another record corrected: still open. */
+    ingest_pd(env, ANNA, "L-1", "100.00", &st);
+    cr_assert_eq(st.unchanged, 1);
+    ingest_pd(env, BORIS, "L-9", "1.00", NULL);
+    ingest_pd(env, BORIS, "L-9", "2.00", &st);
+    cr_assert_eq(st.corrected, 1);
+    cr_assert_eq(ndisputes(env, 1), 2);
+
+    /* The same (furnisher, ref), changed: resolved in the same batch. */
+    ingest_pd(env, ANNA, "L-1", "10.00", &st);
+    cr_assert_eq(st.corrected, 1);
+    json_t *o = dispute(env, a);
+    cr_assert_str_eq(field(o, "state"), "corrected");
+    cr_assert_str_eq(field(o, "resolved_by"), "correction");
+    cr_assert_str_eq(field(o, "resolved"), TH_TODAY);
+    json_decref(o);
+    o = dispute(env, b);
+    cr_assert_str_eq(field(o, "state"), "open");
+    json_decref(o);
+    cr_assert(view_of(env, ANNA, "L-1", &rv) && !rv.disputed && rv.version == 2);
+    cr_assert(view_of(env, ANNA, "L-2", &rv) && rv.disputed);
+    char about[24];
+    snprintf(about, sizeof about, "%llu", (unsigned long long)a);
+    cr_assert_eq(nnotices(env, "dispute_outcome", about), 1);
+
+    /* One batch corrects L-1 again (its dispute is over) and L-2 twice:
+     * L-2's dispute is resolved once. */
+    char three[4096], line[1024];
+    snprintf(three, sizeof three, "%s", pd_line(line, sizeof line, ANNA, "L-1", "11.00"));
+    strncat(three, pd_line(line, sizeof line, ANNA, "L-2", "20.00"),
+            sizeof three - strlen(three) - 1);
+    strncat(three, pd_line(line, sizeof line, ANNA, "L-2", "21.00"),
+            sizeof three - strlen(three) - 1);
+    cr_assert_eq(th_ingest(env, "three", three, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK, "%s",
+                 prb_errmsg(env));
+    cr_assert_eq(st.corrected, 3);
+    o = dispute(env, b);
+    cr_assert_str_eq(field(o, "resolved_by"), "correction");
+    json_decref(o);
+    cr_assert_eq(ndisputes(env, 1), 0);
+    cr_assert_eq(nnotices(env, "dispute_outcome", NULL), 2);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+/* What a bad request must leave as it was: disputes, notices, records. */
+static char *snapshot(prb_env *env)
+{
+    char *d = NULL, *n = NULL, *out = NULL;
+    uint64_t s = 0, v = 0;
+    cr_assert_eq(prb_disputes_json(env, 0, &d), PRB_OK);
+    cr_assert_eq(prb_notices_json(env, 0, &n), PRB_OK);
+    cr_assert_eq(prb_count(env, &s, &v), PRB_OK);
+    cr_assert(asprintf(&out, "%s\n%s\n%llu %llu", d, n, (unsigned long long)s,
+                       (unsigned long long)v) > 0);
+    free(d);
+    free(n);
+    return out;
+}
+
+static void refused(prb_env *env, int rc, int want, const char *says)
+{
+    cr_assert_eq(rc, want, "got %s (%s), wanted %s", prb_errname(rc), prb_errmsg(env),
+                 prb_errname(want));
+    cr_assert(strstr(prb_errmsg(env), says), "message '%s' does not say '%s'", prb_errmsg(env),
+              says);
+}
+
+Test(dispute, bad_requests_give_clear_errors_and_change_nothing)
+{
+    char *dir, r1[48], rb[48], *json = (char *)"untouched", big[2100];
+    prb_env *env = th_register(&dir);
+    ingest_pd(env, ANNA, "L-1", "100.00", NULL);
+    ingest_pd(env, BORIS, "L-2", "100.00", NULL);
+    ingest_pd(env, ANNA, "L-3", "1.00", NULL);
+    rid_of(env, ANNA, "L-1", r1, sizeof r1);
+    rid_of(env, BORIS, "L-2", rb, sizeof rb);
+    uint64_t id = open_dispute(env, ANNA, r1, "Paid.", NULL);
+    free(resolve(env, id, "upheld", NULL, NULL));
+    uint64_t open_id = open_dispute(env, ANNA, r1, "Paid, really.", NULL);
+    char *before = snapshot(env);
+
+    refused(env, prb_dispute_open(env, ANNA, "1-99", "x", &json), PRB_ENOTFOUND, "no record 1-99");
+    cr_assert_null(json, "*json is set to NULL on failure");
+    refused(env, prb_dispute_open(env, ANNA, rb, "x", NULL), PRB_ENOTFOUND, "has no record");
+    refused(env, prb_dispute_open(env, "cn-rid:11010519491231002X", "nonsense", "x", NULL),
+            PRB_EINVAL, "not a record id");
+    refused(env, prb_dispute_open(env, "cn-rid:11010519491231002Y", r1, "x", NULL), PRB_EINVAL,
+            "cn-rid");
+    refused(env,
+            prb_dispute_open(env, "lei:5493001KJTIIGC8Y1R12", "1-1", "someone else's file", NULL),
+            PRB_ENOTFOUND, "no subject");
+    refused(env, prb_dispute_open(env, ANNA, r1, "Paid.", NULL), PRB_EEXIST,
+            "already has an open dispute");
+    char r3[48];
+    rid_of(env, ANNA, "L-3", r3, sizeof r3);
+    refused(env, prb_dispute_open(env, ANNA, r3, "", NULL), PRB_EINVAL, "reason is required");
+    refused(env, prb_dispute_open(env, ANNA, r3, " \n\t", NULL), PRB_EINVAL, "reason is required");
+    refused(env, prb_dispute_open(env, ANNA, r3, NULL, NULL), PRB_EINVAL, "reason is required");
+    memset(big, 'a', 2001);
+    big[2001] = 0;
+    refused(env, prb_dispute_open(env, ANNA, r3, big, NULL), PRB_EINVAL, "at most 2000");
+    refused(env, prb_dispute_open(env, ANNA, r3, "bad \xff byte", NULL), PRB_EINVAL, "UTF-8");
+    refused(env, prb_dispute_open(env, ANNA, r3, "bell\a", NULL), PRB_EINVAL, "control character");
+
+    refused(env, prb_dispute_resolve(env, id, "upheld", NULL, NULL, NULL), PRB_EEXIST,
+            "already resolved: upheld");
+    refused(env, prb_dispute_resolve(env, open_id, "rejected", NULL, NULL, NULL), PRB_EINVAL,
+            "upheld, corrected or deleted");
+    refused(env, prb_dispute_resolve(env, open_id, NULL, NULL, NULL, NULL), PRB_EINVAL,
+            "upheld, corrected or deleted");
+    refused(env, prb_dispute_resolve(env, open_id, "deleted", NULL, "deadline", NULL), PRB_EINVAL,
+            "reviewer or furnisher");
+    refused(env, prb_dispute_resolve(env, open_id, "deleted", big, NULL, NULL), PRB_EINVAL, "note");
+    refused(env, prb_dispute_resolve(env, open_id + 5, "deleted", NULL, NULL, NULL), PRB_ENOTFOUND,
+            "no dispute");
+    refused(env, prb_dispute_resolve(env, 0, "deleted", NULL, NULL, NULL), PRB_ENOTFOUND,
+            "no dispute");
+    char *after = snapshot(env);
+    cr_assert_str_eq(after, before, "a refused request changed the register");
+    free(before);
+    free(after);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+/* Retention deletes (invariant 6), and the subject of an adverse record
+ * is told; a neutral record goes without a notice. */
+Test(dispute, retention_deletion_of_an_adverse_record_sends_a_notice)
+{
+    char *dir;
+    prb_env *env = th_register(&dir);
+    prb_ingest_stats st;
+    uint64_t deleted = 0;
+    const char *text =
+        "{\"furnisher\":\"court-x\",\"ref\":\"J-1\",\"subject\":{\"kind\":\"person\",\"id\":\"" ANNA
+        "\"},\"category\":\"court_judgment\",\"status\":\"open\",\"event_date\":\"2025-09-15\","
+        "\"legal_basis\":\"court order\",\"fields\":{\"amount\":\"500.00\",\"currency\":\"EUR\","
+        "\"court\":\"AG Mitte\",\"case_ref\":\"1 C 2/25\"}}\n"
+        "{\"furnisher\":\"bank-a\",\"ref\":\"A-1\",\"subject\":{\"kind\":\"person\",\"id\":\"" ANNA
+        "\"},\"category\":\"credit_account\",\"status\":\"settled\",\"event_date\":\"2019-05-01\","
+        "\"settled_date\":\"2025-09-15\",\"legal_basis\":\"loan contract\",\"fields\":{"
+        "\"account_type\":\"instalment\",\"opened_date\":\"2019-05-01\",\"credit_limit\":"
+        "\"1000.00\",\"balance\":\"0.00\",\"currency\":\"EUR\",\"worst_dpd\":0}}\n";
+    cr_assert_eq(th_ingest(env, "t", text, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK, "%s",
+                 prb_errmsg(env));
+    cr_assert_eq(st.accepted, 2);
+    set_day(env, "2028-09-13");
+    cr_assert_eq(prb_expire(env, &deleted), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(deleted, 0);
+    cr_assert_eq(nnotices(env, "retention_deletion", NULL), 0);
+    set_day(env, "2028-09-14");
+    cr_assert_eq(prb_expire(env, &deleted), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(deleted, 2, "both records expire on 2028-09-14");
+    cr_assert_eq(nnotices(env, "retention_deletion", NULL), 1, "one adverse record went");
+    cr_assert_eq(nnotices(env, "retention_deletion", "1-1"), 1);
+    char *json = NULL;
+    cr_assert_eq(prb_notices_json(env, 0, &json), PRB_OK);
+    cr_assert(strstr(json, "Your court_judgment record 1-1 from court-x (ref J-1) reached the end "
+                           "of its retention on 2028-09-14"),
+              "%s", json);
+    free(json);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+/* ---------------------------------------------------------------- CLI */
+
+struct run {
+    int status;
+    char out[65536], err[65536];
+};
+
+static void slurp_into(const char *path, char *buf, size_t n)
+{
+    FILE *f = fopen(path, "r");
+    size_t k = f ? fread(buf, 1, n - 1, f) : 0;
+    buf[k] = 0;
+    if (f)
+        fclose(f);
+}
+
+static void run(struct run *r, const char *dir, const char *args)
+{
+    char cmd[4096], o[600], e[600];
+    const char *bin = getenv("PROBITY_BIN");
+    cr_assert_not_null(bin, "PROBITY_BIN must name the probity binary (make test sets it)");
+    snprintf(o, sizeof o, "%s/.out", dir);
+    snprintf(e, sizeof e, "%s/.err", dir);
+    snprintf(cmd, sizeof cmd, "cd '%s' && env PROBITY_NOW=%s %s %s >'%s' 2>'%s'", dir, TH_TODAY,
+             bin, args, o, e);
+    int st = system(cmd);
+    r->status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    slurp_into(o, r->out, sizeof r->out);
+    slurp_into(e, r->err, sizeof r->err);
+}
+
+Test(dispute, cli_round_trip)
+{
+    char *dir = th_tmpdir(), line[1024], path[600], args[1024];
+    struct run r;
+    snprintf(path, sizeof path, "%s/r.ndjson", dir);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fputs(pd_line(line, sizeof line, ANNA, "L-1", "100.00"), f);
+    fclose(f);
+    run(&r, dir, "init reg");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    run(&r, dir, "ingest reg r.ndjson");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+
+    run(&r, dir, "dispute open reg --subject " ANNA " --record 1-1 --reason 'Paid in full.'");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    json_t *o = parse(r.out);
+    char id[24];
+    snprintf(id, sizeof id, "%s", field(o, "id"));
+    cr_assert_str_eq(field(o, "state"), "open");
+    cr_assert_str_eq(field(o, "record"), "1-1");
+    json_decref(o);
+    run(&r, dir, "dispute open reg --subject " ANNA " --record 1-1 --reason again");
+    cr_assert_eq(r.status, 4, "%s", r.err);
+    cr_assert(strstr(r.err, "probity: record 1-1 already has an open dispute"), "%s", r.err);
+    run(&r, dir, "dispute open reg --subject " ANNA " --record 1-7 --reason x");
+    cr_assert_eq(r.status, 3, "%s", r.err);
+    cr_assert(strstr(r.err, "has no record 1-7"), "%s", r.err);
+    run(&r, dir, "subject reg " ANNA);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert(strstr(r.out, "\"disputed\": true"), "%s", r.out);
+
+    run(&r, dir, "dispute list reg --open --as-of 2026-11-26");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    o = parse(r.out);
+    cr_assert_eq(json_array_size(o), 1);
+    json_decref(o);
+
+    snprintf(args, sizeof args, "dispute resolve reg --id %s --outcome maybe", id);
+    run(&r, dir, args);
+    cr_assert_eq(r.status, 2);
+    cr_assert(strstr(r.err, "the outcome must be upheld, corrected or deleted, not 'maybe'"), "%s",
+              r.err);
+    run(&r, dir, "dispute resolve reg --id x12 --outcome deleted");
+    cr_assert_eq(r.status, 2);
+    cr_assert(strstr(r.err, "not a dispute id"), "%s", r.err);
+    run(&r, dir, "dispute resolve reg --outcome deleted");
+    cr_assert_eq(r.status, 2);
+    cr_assert(strstr(r.err, "usage: probity dispute"), "%s", r.err);
+    snprintf(args, sizeof args,
+             "dispute resolve reg --id %s --outcome deleted --note 'bank-a withdrew it' "
+             "--as-of 2026-11-30",
+             id);
+    run(&r, dir, args);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    o = parse(r.out);
+    cr_assert_str_eq(field(o, "state"), "deleted");
+    cr_assert_str_eq(field(o, "resolved"), "2026-11-30", "--as-of sets the clock");
+    cr_assert_str_eq(field(o, "note"), "bank-a withdrew it");
+    json_decref(o);
+    run(&r, dir, args);
+    cr_assert_eq(r.status, 4);
+    cr_assert(strstr(r.err, "already resolved: deleted on 2026-11-30"), "%s", r.err);
+
+    run(&r, dir, "dispute list reg --open");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    o = parse(r.out);
+    cr_assert_eq(json_array_size(o), 0);
+    json_decref(o);
+    run(&r, dir, "dispute list reg");
+    o = parse(r.out);
+    cr_assert_eq(json_array_size(o), 1);
+    json_decref(o);
+    run(&r, dir, "subject reg " ANNA);
+    cr_assert_null(strstr(r.out, "\"ref\": \"L-1\""), "the deleted record is still shown");
+    run(&r, dir, "notices reg");
+    cr_assert(strstr(r.out, "dispute_opened") && strstr(r.out, "dispute_outcome"), "%s", r.out);
+    run(&r, dir, "dispute frob reg");
+    cr_assert_eq(r.status, 2);
+    th_rmrf(dir);
+}

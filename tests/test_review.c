@@ -1,0 +1,354 @@
+/*
+ * test_review.c - human review of a decision (DESIGN invariant 9): a
+ * subject asks, a reviewer upholds or overturns, each step is stored,
+ * logged and told to the subject; every refused step changes nothing.
+ */
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "helpers.h"
+#include "probity.h"
+
+TestSuite(review, .timeout = 60);
+
+#define PERSON "cn-rid:11010519491231002X"
+
+static void set_day(prb_env *env, const char *s)
+{
+    int64_t t;
+    cr_assert_eq(prb_parse_now(s, &t), PRB_OK);
+    prb_set_now(env, t);
+}
+
+/* Two payment defaults, in effect after the notice period: credit is
+ * declined. Returns the decision id ("1-q1") in id. */
+static prb_env *declined(char **dir, char id[32])
+{
+    prb_env *env = th_register(dir);
+    prb_decision *d = NULL;
+    prb_ingest_stats st;
+    const char *json;
+    static const char recs[] =
+        "{\"furnisher\":\"bank-a\",\"ref\":\"D-1\",\"subject\":{\"kind\":\"person\",\"id\":"
+        "\"" PERSON
+        "\"},\"category\":\"payment_default\",\"status\":\"open\",\"event_date\":\"2026-01-10\","
+        "\"settled_date\":null,\"legal_basis\":\"contract\",\"fields\":{\"amount\":\"500.00\","
+        "\"currency\":\"EUR\"}}\n"
+        "{\"furnisher\":\"bank-a\",\"ref\":\"D-2\",\"subject\":{\"kind\":\"person\",\"id\":"
+        "\"" PERSON
+        "\"},\"category\":\"payment_default\",\"status\":\"open\",\"event_date\":\"2026-02-10\","
+        "\"settled_date\":null,\"legal_basis\":\"contract\",\"fields\":{\"amount\":\"700.00\","
+        "\"currency\":\"EUR\"}}\n";
+    cr_assert_eq(th_ingest(env, "t", recs, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK, "%s",
+                 prb_errmsg(env));
+    set_day(env, "2027-01-10");
+    cr_assert_eq(prb_decide(env, "credit", PERSON, "bank-x", &d), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(prb_decision_outcome(d), PRB_DECLINE);
+    cr_assert_eq(prb_decision_json(d, &json), PRB_OK);
+    json_t *o = json_loads(json, 0, NULL);
+    snprintf(id, 32, "%s", json_string_value(json_object_get(o, "decision")));
+    json_decref(o);
+    prb_decision_free(d);
+    cr_assert_str_eq(id, "1-q1");
+    return env;
+}
+
+static json_t *parse(const char *text)
+{
+    json_error_t err;
+    json_t *o = json_loads(text, 0, &err);
+    cr_assert_not_null(o, "not JSON (%s): %s", err.text, text);
+    return o;
+}
+
+static const char *get(const json_t *o, const char *key)
+{
+    return json_string_value(json_object_get(o, key));
+}
+
+/* Notices of one kind in the outbox. */
+static size_t notices_of(prb_env *env, const char *kind, json_t **last)
+{
+    char *json;
+    size_t i, n = 0;
+    json_t *arr, *x;
+    cr_assert_eq(prb_notices_json(env, 0, &json), PRB_OK);
+    arr = parse(json);
+    free(json);
+    if (last)
+        *last = NULL;
+    json_array_foreach(arr, i, x) if (!strcmp(get(x, "kind"), kind))
+    {
+        n++;
+        if (last) {
+            json_decref(*last);
+            *last = json_incref(x);
+        }
+    }
+    json_decref(arr);
+    return n;
+}
+
+static uint64_t audit_size(prb_env *env)
+{
+    char *json;
+    cr_assert_eq(prb_audit_head(env, &json), PRB_OK, "%s", prb_errmsg(env));
+    json_t *o = parse(json);
+    uint64_t n = (uint64_t)json_integer_value(json_object_get(o, "tree_size"));
+    json_decref(o);
+    free(json);
+    return n;
+}
+
+/* Everything a review step could touch: reviews, outbox and audit log. */
+static char *state(prb_env *env)
+{
+    char *r, *n, *out;
+    cr_assert_eq(prb_reviews_json(env, 0, &r), PRB_OK);
+    cr_assert_eq(prb_notices_json(env, 0, &n), PRB_OK);
+    cr_assert(asprintf(&out, "%s\n%s\n%llu", r, n, (unsigned long long)audit_size(env)) > 0);
+    free(r);
+    free(n);
+    return out;
+}
+
+Test(review, request_decide_and_list)
+{
+    char *dir, id[32], *json;
+    prb_env *env = declined(&dir, id);
+    uint64_t before = audit_size(env);
+    json_t *notice;
+
+    cr_assert_eq(prb_review_request(env, id, "The second default was paid in March.", &json),
+                 PRB_OK, "%s", prb_errmsg(env));
+    json_t *r = parse(json);
+    free(json);
+    cr_assert_str_eq(get(r, "id"), "1-r1");
+    cr_assert_str_eq(get(r, "decision"), "1-q1");
+    cr_assert_str_eq(get(r, "subject"), PERSON);
+    cr_assert_str_eq(get(r, "purpose"), "credit");
+    cr_assert_str_eq(get(r, "requester"), "bank-x");
+    cr_assert_str_eq(get(r, "original_outcome"), "decline");
+    cr_assert_str_eq(get(r, "reason"), "The second default was paid in March.");
+    cr_assert_str_eq(get(r, "state"), "requested");
+    cr_assert_str_eq(get(r, "requested"), "2027-01-10");
+    cr_assert(json_is_null(json_object_get(r, "decided")));
+    cr_assert(json_is_null(json_object_get(r, "reviewer")));
+    cr_assert(json_is_null(json_object_get(r, "note")));
+    json_decref(r);
+    /* The review and its notice are two leaves of the audit log. */
+    cr_assert_eq(audit_size(env), before + 2);
+    cr_assert_eq(notices_of(env, "review_requested", &notice), 1);
+    cr_assert_str_eq(get(notice, "about"), "1-r1");
+    cr_assert_str_eq(get(notice, "identifier"), PERSON);
+    cr_assert(strstr(get(notice, "text"), "1-q1"), "%s", get(notice, "text"));
+    json_decref(notice);
+
+    cr_assert_eq(prb_reviews_json(env, 1, &json), PRB_OK);
+    r = parse(json);
+    free(json);
+    cr_assert_eq(json_array_size(r), 1);
+    json_decref(r);
+
+    set_day(env, "2027-01-20");
+    cr_assert_eq(prb_review_decide(env, "1-r1", "overturned", "A. Reviewer",
+                                   "The March payment settled it; the file is being corrected.",
+                                   &json),
+                 PRB_OK, "%s", prb_errmsg(env));
+    r = parse(json);
+    free(json);
+    cr_assert_str_eq(get(r, "state"), "overturned");
+    cr_assert_str_eq(get(r, "decided"), "2027-01-20");
+    cr_assert_str_eq(get(r, "reviewer"), "A. Reviewer");
+    cr_assert_str_eq(get(r, "requested"), "2027-01-10");
+    cr_assert_str_eq(get(r, "reason"), "The second default was paid in March.");
+    json_decref(r);
+    cr_assert_eq(audit_size(env), before + 4);
+    cr_assert_eq(notices_of(env, "review_outcome", &notice), 1);
+    cr_assert_str_eq(get(notice, "about"), "1-r1");
+    cr_assert(strstr(get(notice, "text"), "overturned") &&
+                  strstr(get(notice, "text"), "A. Reviewer"),
+              "%s", get(notice, "text"));
+    json_decref(notice);
+
+    /* Nothing pending; the list keeps the decided one. */
+    cr_assert_eq(prb_reviews_json(env, 1, &json), PRB_OK);
+    cr_assert_str_eq(json, "[]");
+    free(json);
+    cr_assert_eq(prb_reviews_json(env, 0, &json), PRB_OK);
+    r = parse(json);
+    free(json);
+    cr_assert_eq(json_array_size(r), 1);
+    cr_assert_str_eq(get(json_array_get(r, 0), "state"), "overturned");
+    json_decref(r);
+
+    /* Once decided, the same decision may be reviewed again: a new id. */
+    cr_assert_eq(prb_review_request(env, id, "Still wrong.", &json), PRB_OK, "%s", prb_errmsg(env));
+    r = parse(json);
+    free(json);
+    cr_assert_str_eq(get(r, "id"), "1-r2");
+    json_decref(r);
+    cr_assert_eq(prb_review_decide(env, "1-r2", "upheld", "B. Reviewer", "It stands.", NULL),
+                 PRB_OK, "%s", prb_errmsg(env));
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+Test(review, refused_steps_change_nothing)
+{
+    char *dir, id[32], *json = NULL;
+    prb_env *env = declined(&dir, id);
+    cr_assert_eq(prb_review_request(env, id, "wrong", NULL), PRB_OK, "%s", prb_errmsg(env));
+    char *s0 = state(env), *s;
+
+    static const struct {
+        const char *decision, *reason;
+        int rc;
+    } req[] = {
+        {"1-q2", "x", PRB_ENOTFOUND},  /* no such inquiry */
+        {"7-q1", "x", PRB_ENOTFOUND},  /* no such subject */
+        {"1-q1", "x", PRB_EEXIST},     /* already pending */
+        {"01-q001", "x", PRB_EEXIST},  /* the same decision, written otherwise */
+        {"1-1", "x", PRB_EINVAL},      /* a record id, not a decision */
+        {"q1", "x", PRB_EINVAL},       /* malformed */
+        {"1-q1", "", PRB_EINVAL},      /* no reason */
+        {"1-q1", NULL, PRB_EINVAL},    /* no reason */
+        {"1-q1", "a\001b", PRB_EINVAL} /* control character */
+    };
+    for (size_t i = 0; i < sizeof req / sizeof req[0]; i++) {
+        cr_assert_eq(prb_review_request(env, req[i].decision, req[i].reason, &json), req[i].rc,
+                     "request %zu: %s", i, prb_errmsg(env));
+        cr_assert_null(json);
+        cr_assert_str_neq(prb_errmsg(env), "");
+        s = state(env);
+        cr_assert_str_eq(s, s0, "request %zu changed the register", i);
+        free(s);
+    }
+    cr_assert(strstr((prb_review_request(env, "1-q1", "x", NULL), prb_errmsg(env)), "1-r1"),
+              "the message names the pending review: %s", prb_errmsg(env));
+
+    static const struct {
+        const char *id, *outcome, *reviewer, *note;
+        int rc;
+    } dec[] = {
+        {"1-r1", "upheld", NULL, "n", PRB_EINVAL},      /* no reviewer */
+        {"1-r1", "upheld", "", "n", PRB_EINVAL},        /* no reviewer */
+        {"1-r1", "upheld", "R", NULL, PRB_EINVAL},      /* no note */
+        {"1-r1", "upheld", "R", "", PRB_EINVAL},        /* no note */
+        {"1-r1", "maybe", "R", "n", PRB_EINVAL},        /* no such outcome */
+        {"1-r1", NULL, "R", "n", PRB_EINVAL},           /* no outcome */
+        {"1-r9", "upheld", "R", "n", PRB_ENOTFOUND},    /* no such review */
+        {"1-q1", "upheld", "R", "n", PRB_EINVAL},       /* a decision id */
+        {"1-r0", "upheld", "R", "n", PRB_EINVAL},       /* numbers start at 1 */
+        {"1-r16777216", "upheld", "R", "n", PRB_EINVAL} /* past 24 bits */
+    };
+    for (size_t i = 0; i < sizeof dec / sizeof dec[0]; i++) {
+        cr_assert_eq(
+            prb_review_decide(env, dec[i].id, dec[i].outcome, dec[i].reviewer, dec[i].note, &json),
+            dec[i].rc, "decide %zu: %s", i, prb_errmsg(env));
+        cr_assert_null(json);
+        s = state(env);
+        cr_assert_str_eq(s, s0, "decide %zu changed the register", i);
+        free(s);
+    }
+
+    /* Deciding twice: the second is refused and changes nothing. */
+    cr_assert_eq(prb_review_decide(env, "1-r1", "upheld", "R", "It stands.", NULL), PRB_OK);
+    free(s0);
+    s0 = state(env);
+    cr_assert_eq(prb_review_decide(env, "1-r1", "overturned", "Q", "Changed my mind.", &json),
+                 PRB_EEXIST);
+    cr_assert_null(json);
+    cr_assert(strstr(prb_errmsg(env), "already decided"), "%s", prb_errmsg(env));
+    s = state(env);
+    cr_assert_str_eq(s, s0);
+    free(s);
+    free(s0);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+/* The reviews survive closing and reopening the register. */
+Test(review, durable)
+{
+    char *dir, id[32], *json, reg[600];
+    prb_env *env = declined(&dir, id);
+    cr_assert_eq(prb_review_request(env, id, "wrong", NULL), PRB_OK);
+    prb_close(env);
+    snprintf(reg, sizeof reg, "%s/reg", dir);
+    cr_assert_eq(prb_open(reg, &env), PRB_OK);
+    cr_assert_eq(prb_reviews_json(env, 1, &json), PRB_OK);
+    cr_assert(strstr(json, "\"1-r1\""), "%s", json);
+    free(json);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+/* ---------------------------------------------------------------- CLI */
+
+struct run {
+    int status;
+    char out[65536], err[4096];
+};
+
+static void slurp_into(const char *path, char *buf, size_t n)
+{
+    FILE *f = fopen(path, "r");
+    size_t k = f ? fread(buf, 1, n - 1, f) : 0;
+    buf[k] = 0;
+    if (f)
+        fclose(f);
+}
+
+static void run(struct run *r, const char *dir, const char *args)
+{
+    char cmd[4096], o[600], e[600];
+    const char *bin = getenv("PROBITY_BIN");
+    cr_assert_not_null(bin, "PROBITY_BIN must name the probity binary (make test sets it)");
+    snprintf(o, sizeof o, "%s/.out", dir);
+    snprintf(e, sizeof e, "%s/.err", dir);
+    snprintf(cmd, sizeof cmd, "cd '%s' && %s %s >'%s' 2>'%s'", dir, bin, args, o, e);
+    int st = system(cmd);
+    r->status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    slurp_into(o, r->out, sizeof r->out);
+    slurp_into(e, r->err, sizeof r->err);
+}
+
+Test(review, cli)
+{
+    char *dir, id[32];
+    struct run r;
+    prb_close(declined(&dir, id));
+    run(&r, dir, "review request reg --decision 1-q1 --reason 'It was paid.' --as-of 2027-01-11");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert(strstr(r.out, "\"id\": \"1-r1\"") && strstr(r.out, "\"requested\": \"2027-01-11\""),
+              "%s", r.out);
+    run(&r, dir, "review request reg --decision 1-q1 --reason again --as-of 2027-01-11");
+    cr_assert_eq(r.status, prb_exit_status(PRB_EEXIST), "%s", r.err);
+    cr_assert(strstr(r.err, "already under review"), "%s", r.err);
+    run(&r, dir, "review request reg --decision 1-q5 --reason x");
+    cr_assert_eq(r.status, prb_exit_status(PRB_ENOTFOUND), "%s", r.err);
+    run(&r, dir, "review list reg --pending");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert(strstr(r.out, "\"1-r1\""), "%s", r.out);
+    run(&r, dir, "review decide reg --id 1-r1 --outcome upheld --note 'It stands.'");
+    cr_assert_eq(r.status, 2, "no reviewer: usage");
+    run(&r, dir,
+        "review decide reg --id 1-r1 --outcome upheld --reviewer 'A. Reviewer' --note 'It "
+        "stands.' --as-of 2027-01-15");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert(strstr(r.out, "\"state\": \"upheld\"") &&
+                  strstr(r.out, "\"decided\": \"2027-01-15\""),
+              "%s", r.out);
+    run(&r, dir, "review list reg --pending");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert_str_eq(r.out, "[]\n");
+    run(&r, dir, "review list reg");
+    cr_assert(strstr(r.out, "\"upheld\""), "%s", r.out);
+    run(&r, dir, "review frobnicate reg");
+    cr_assert_eq(r.status, 2);
+    th_rmrf(dir);
+}
