@@ -21,9 +21,28 @@
 #include <string.h>
 #include <unistd.h>
 
+/* Hashes of a batch sit in memory from position base on; older ones are
+ * read from the store, or, while the hashing runs beside the writer's
+ * thread (prb_audit_prehash), from the old tree's right edge read ahead:
+ * a write transaction may not be used by two threads. */
+struct pending {
+    prb_tree_reader r;
+    uint64_t base;
+    prb_hash32 *h;
+    size_t hn; /* bytes at h */
+    int nf;    /* > 0: the right edge below, not the store */
+    uint64_t fpos[64];
+    prb_hash32 fh[64];
+};
+
 struct prb_alog_batch {
     unsigned char *leaves; /* PRB_LEAF_LEN each */
     size_t n, cap;
+    /* prb_audit_prehash: leaves [0, npre) hashed on a thread of their own */
+    int pre, prc;
+    pthread_t th;
+    uint64_t size0, npre;
+    struct pending pd;
 };
 
 static const MDB_val SIZE_KEY = {9, "alog_size"};
@@ -60,11 +79,18 @@ int prb_wtxn_begin(prb_env *env, MDB_txn **txn)
     return PRB_OK;
 }
 
+static void hashes_free(prb_hash32 *h, size_t n);
+
 static void batch_free(prb_env *env)
 {
-    if (env->wlog) {
-        free(env->wlog->leaves);
-        free(env->wlog);
+    struct prb_alog_batch *b = env->wlog;
+    if (b) {
+        if (b->pre)
+            pthread_join(b->th, NULL);
+        if (b->pd.h)
+            hashes_free(b->pd.h, b->pd.hn);
+        free(b->leaves);
+        free(b);
     }
     env->wlog = NULL;
 }
@@ -88,6 +114,11 @@ int prb_audit_log_hash(prb_env *env, int kind, unsigned aux, uint64_t object,
         return prb_seterr(env->err, PRB_EINVAL, "audit log: a write outside a write transaction");
     if (b->n == b->cap) {
         size_t cap = b->cap ? b->cap * 2 : 1024;
+        if (b->pre) {
+            /* The prehash thread reads the leaves: let it finish first. */
+            pthread_join(b->th, NULL);
+            b->pre = 0;
+        }
         unsigned char *l = realloc(b->leaves, cap * PRB_LEAF_LEN);
         if (!l)
             return prb_seterr(env->err, PRB_ENOMEM, "audit log: out of memory");
@@ -220,14 +251,6 @@ static int tree_read(prb_tree_reader *r, uint64_t pos, unsigned char out[PRB_HAS
     return PRB_OK;
 }
 
-/* Hashes of this batch sit in memory from position base on; older ones
- * are read from the store. */
-struct pending {
-    prb_tree_reader r;
-    uint64_t base;
-    prb_hash32 *h;
-};
-
 static int pending_get(void *ctx, uint64_t pos, unsigned char out[PRB_HASH_LEN])
 {
     struct pending *p = ctx;
@@ -235,7 +258,30 @@ static int pending_get(void *ctx, uint64_t pos, unsigned char out[PRB_HASH_LEN])
         memcpy(out, p->h[pos - p->base], PRB_HASH_LEN);
         return PRB_OK;
     }
+    for (int i = 0; i < p->nf; i++)
+        if (p->fpos[i] == pos) {
+            memcpy(out, p->fh[i], PRB_HASH_LEN);
+            return PRB_OK;
+        }
+    if (p->nf)
+        return prb_seterr(p->r.env->err, PRB_ECORRUPT,
+                          "audit log: hash %llu is not on the tree's right edge",
+                          (unsigned long long)pos);
     return prb_tree_get(&p->r, pos, out);
+}
+
+static prb_hash32 *hashes_alloc(size_t n)
+{
+    /* Faulted in at once: a big batch's hashes are ~64 bytes a leaf. */
+    return n >> 20 ? prb_bigalloc(n) : malloc(n ? n : 1);
+}
+
+static void hashes_free(prb_hash32 *h, size_t n)
+{
+    if (n >> 20)
+        prb_bigfree(h, n);
+    else
+        free(h);
 }
 
 /* Leaf hashing on several threads: each takes a contiguous share. */
@@ -405,38 +451,118 @@ static int build_tree(struct pending *pd, uint64_t size0, uint64_t n)
     return PRB_OK;
 }
 
+/* The batch's first npre leaves, hashed while the caller goes on writing. */
+static void *prehash(void *arg)
+{
+    struct prb_alog_batch *b = arg;
+    hash_leaves_on_cores(b->leaves, b->npre, b->pd.h, 1, b->size0, b->pd.base);
+    b->prc = build_tree(&b->pd, b->size0, b->npre);
+    return NULL;
+}
+
+int prb_audit_prehash(prb_env *env, MDB_txn *txn)
+{
+#ifdef PRB_NO_AUDIT
+    (void)env, (void)txn;
+    return PRB_OK;
+#else
+    struct prb_alog_batch *b = env->wlog;
+    int rc;
+    /* Below this the hashing is too quick to be worth a thread. */
+    if (!b || b->pre || b->n < 16384)
+        return PRB_OK;
+    if ((rc = prb_audit_size(env, txn, &b->size0)))
+        return rc;
+    struct pending *pd = &b->pd;
+    memset(pd, 0, sizeof *pd);
+    pd->r = (prb_tree_reader){env, txn, 0, 0, NULL, 0};
+    pd->base = prb_mt_pos(0, b->size0);
+    /* The complete subtrees of the old tree, one per set bit of its size:
+     * the only stored hashes the new leaves are joined to. */
+    for (unsigned l = 0; l < 64; l++)
+        if (b->size0 >> l & 1) {
+            pd->fpos[pd->nf] = prb_mt_pos(l, (b->size0 >> l) - 1);
+            if ((rc = prb_tree_get(&pd->r, pd->fpos[pd->nf], pd->fh[pd->nf])))
+                return rc;
+            pd->nf++;
+        }
+    if (!pd->nf)
+        pd->nf = -1; /* an empty tree: nothing to join, and never the store */
+    b->npre = b->n;
+    pd->hn = (size_t)(prb_mt_pos(0, b->size0 + b->npre) - pd->base) * sizeof(prb_hash32);
+    if (!(pd->h = hashes_alloc(pd->hn)))
+        return prb_seterr(env->err, PRB_ENOMEM, "audit log: out of memory");
+    if (pthread_create(&b->th, NULL, prehash, b))
+        prehash(b);
+    else
+        b->pre = 1;
+    return PRB_OK;
+#endif
+}
+
 static int append_leaves(prb_env *env, MDB_txn *txn, struct prb_alog_batch *b)
 {
-    uint64_t size0;
-    int rc = prb_audit_size(env, txn, &size0);
-    if (rc)
-        return rc;
-    uint64_t p0 = prb_mt_pos(0, size0), p1 = prb_mt_pos(0, size0 + b->n);
+    struct pending *pd = &b->pd;
+    uint64_t size0, done = 0;
+    int rc;
+    if (b->pre) {
+        pthread_join(b->th, NULL);
+        b->pre = 0;
+    }
+    if (pd->h) {
+        if ((rc = b->prc))
+            return rc;
+        size0 = b->size0;
+        done = b->npre;
+        pd->nf = 0; /* back on this thread: the store may be read */
+    } else {
+        if ((rc = prb_audit_size(env, txn, &size0)))
+            return rc;
+        memset(pd, 0, sizeof *pd);
+        pd->base = prb_mt_pos(0, size0);
+    }
+    pd->r = (prb_tree_reader){env, txn, 0, 0, NULL, 0};
+    uint64_t p0 = pd->base, p1 = prb_mt_pos(0, size0 + b->n);
     size_t hn = (size_t)(p1 - p0) * sizeof(prb_hash32);
-    /* Faulted in at once: a big batch's hashes are ~64 bytes a leaf. */
-    struct pending pd = {{env, txn, 0, 0, NULL, 0}, p0, hn >> 20 ? prb_bigalloc(hn) : malloc(hn)};
-    if (!pd.h)
-        return prb_seterr(env->err, PRB_ENOMEM, "audit log: out of memory");
-    hash_leaves_on_cores(b->leaves, b->n, pd.h, 1, size0, p0);
-    if ((rc = build_tree(&pd, size0, b->n)))
-        goto out;
+    if (hn != pd->hn) {
+        /* Leaves logged after the prehash (or all of them): make room. */
+        prb_hash32 *h = hashes_alloc(hn);
+        if (!h)
+            return prb_seterr(env->err, PRB_ENOMEM, "audit log: out of memory");
+        if (pd->h) {
+            memcpy(h, pd->h, pd->hn);
+            hashes_free(pd->h, pd->hn);
+        }
+        pd->h = h;
+        pd->hn = hn;
+    }
+    if (!done) {
+        hash_leaves_on_cores(b->leaves, b->n, pd->h, 1, size0, p0);
+        if ((rc = build_tree(pd, size0, b->n)))
+            return rc;
+    } else {
+        for (uint64_t i = size0 + done; i < size0 + b->n; i++) {
+            prb_hash32 nodes[64];
+            unsigned char *leaf = pd->h[prb_mt_pos(0, i) - p0];
+            prb_sha256_leaf(b->leaves + (i - size0) * PRB_LEAF_LEN, PRB_LEAF_LEN, leaf);
+            int k = prb_mt_append(pending_get, pd, i, leaf, nodes);
+            if (k < 0)
+                return -k;
+            memcpy(leaf, nodes, (size_t)k * PRB_HASH_LEN);
+        }
+    }
     unsigned char next[8];
     prb_be64(next, size0 + b->n);
     MDB_val nv = {8, next};
     int mrc;
     if ((rc = put_blocks(env, txn, env->alog, size0, b->n, b->leaves, PRB_LEAF_LEN,
                          PRB_ALOG_BLOCK, "writing the audit log")) ||
-        (rc = put_blocks(env, txn, env->mtree, p0, p1 - p0, (const unsigned char *)pd.h,
+        (rc = put_blocks(env, txn, env->mtree, p0, p1 - p0, (const unsigned char *)pd->h,
                          PRB_HASH_LEN, PRB_MTREE_BLOCK, "writing the audit tree")))
-        goto out;
+        return rc;
     if ((mrc = mdb_put(txn, env->meta, (MDB_val *)&SIZE_KEY, &nv, 0)))
-        rc = prb_mdb_fail(env, mrc, "writing the audit log size");
-out:
-    if (hn >> 20)
-        prb_bigfree(pd.h, hn);
-    else
-        free(pd.h);
-    return rc;
+        return prb_mdb_fail(env, mrc, "writing the audit log size");
+    return PRB_OK;
 }
 
 int prb_audit_reserve(prb_env *env, size_t n)

@@ -66,6 +66,12 @@ int prb_audit_log_hash(prb_env *env, int kind, unsigned aux, uint64_t object,
  * a big ingest does not grow it step by step. */
 int prb_audit_reserve(prb_env *env, size_t n);
 
+/* Starts hashing the leaves logged so far on a thread of their own, so a
+ * big batch's tree is built while the caller writes the rest of the
+ * transaction. prb_wtxn_commit waits for it. Call it from the thread that
+ * owns txn; quick batches are left to the commit. */
+int prb_audit_prehash(prb_env *env, MDB_txn *txn);
+
 /* How many leaves the log holds, as txn sees it. */
 int prb_audit_size(prb_env *env, MDB_txn *txn, uint64_t *size);
 

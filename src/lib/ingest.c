@@ -1159,8 +1159,10 @@ static int apply_batch(prb_ingest *b, struct pool *pl, struct apply *ap)
     }
     if ((rejected || nbad) && !b->opts.skip_bad)
         return PRB_EREJECTED;
-    if ((rc = write_all(ap)) || (rc = prb_dspfix_resolve(env, ap->txn, &ap->dspfix)) ||
-        (rc = refresh_lists(ap)))
+    /* The audit tree of the records is built on another core while their
+     * keys are written here. */
+    if ((rc = prb_audit_prehash(env, ap->txn)) || (rc = write_all(ap)) ||
+        (rc = prb_dspfix_resolve(env, ap->txn, &ap->dspfix)) || (rc = refresh_lists(ap)))
         return rc;
     rc = prb_wtxn_commit(env, ap->txn);
     ap->txn = NULL;
