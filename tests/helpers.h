@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 /* The source tree (PROBITY_SRC, set by make test), for policy/ and tests/data/. */
 static inline const char *th_src(void)
@@ -104,4 +105,46 @@ static inline char *th_slurp(const char *rel)
     fclose(f);
     return buf;
 }
+/* What one run of the probity command printed, and how it ended. */
+struct th_run {
+    int status;
+    char out[65536], err[65536];
+};
+
+static inline void th_slurp_into(const char *path, char *buf, size_t n)
+{
+    FILE *f = fopen(path, "r");
+    size_t k = f ? fread(buf, 1, n - 1, f) : 0;
+    buf[k] = 0;
+    if (f)
+        fclose(f);
+}
+
+/* Runs "probity ARGS" (PROBITY_BIN, set by make test) through the shell in
+ * dir, with PROBITY_NOW=now when now is not NULL and env (assignments, may
+ * be NULL) in front; captures standard output and error. status is the
+ * exit status, -1 if it did not exit, -2 if PROBITY_BIN is not set. */
+static inline void th_cli(struct th_run *r, const char *dir, const char *now, const char *env,
+                          const char *args)
+{
+    char cmd[4096], o[600], e[600], clock[64] = "";
+    const char *bin = getenv("PROBITY_BIN");
+    r->out[0] = r->err[0] = 0;
+    if (!bin) {
+        r->status = -2;
+        snprintf(r->err, sizeof r->err, "PROBITY_BIN must name the probity binary");
+        return;
+    }
+    if (now)
+        snprintf(clock, sizeof clock, "PROBITY_NOW=%s", now);
+    snprintf(o, sizeof o, "%s/.out", dir);
+    snprintf(e, sizeof e, "%s/.err", dir);
+    snprintf(cmd, sizeof cmd, "cd '%s' && env %s %s %s %s >'%s' 2>'%s'", dir, clock, env ? env : "",
+             bin, args, o, e);
+    int st = system(cmd);
+    r->status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    th_slurp_into(o, r->out, sizeof r->out);
+    th_slurp_into(e, r->err, sizeof r->err);
+}
+
 #endif

@@ -12,34 +12,11 @@
 
 TestSuite(cli, .timeout = 120);
 
-struct run {
-    int status;
-    char out[65536], err[65536];
-};
-
-static void slurp_into(const char *path, char *buf, size_t n)
+/* Runs "probity ARGS" in dir as of TH_TODAY; captures everything. */
+static void run(struct th_run *r, const char *dir, const char *env, const char *args)
 {
-    FILE *f = fopen(path, "r");
-    size_t k = f ? fread(buf, 1, n - 1, f) : 0;
-    buf[k] = 0;
-    if (f)
-        fclose(f);
-}
-
-/* Runs "probity ARGS" through the shell in dir; captures everything. */
-static void run(struct run *r, const char *dir, const char *env, const char *args)
-{
-    char cmd[4096], o[600], e[600];
-    const char *bin = getenv("PROBITY_BIN");
-    cr_assert_not_null(bin, "PROBITY_BIN must name the probity binary (make test sets it)");
-    snprintf(o, sizeof o, "%s/.out", dir);
-    snprintf(e, sizeof e, "%s/.err", dir);
-    snprintf(cmd, sizeof cmd, "cd '%s' && env PROBITY_NOW=%s %s %s %s >'%s' 2>'%s'", dir, TH_TODAY,
-             env ? env : "", bin, args, o, e);
-    int st = system(cmd);
-    r->status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    slurp_into(o, r->out, sizeof r->out);
-    slurp_into(e, r->err, sizeof r->err);
+    th_cli(r, dir, TH_TODAY, env, args);
+    cr_assert_neq(r->status, -2, "%s (make test sets it)", r->err);
 }
 
 static void write_text(const char *dir, const char *name, const char *text)
@@ -55,7 +32,7 @@ static void write_text(const char *dir, const char *name, const char *text)
 Test(cli, first_session)
 {
     char *dir = th_tmpdir(), args[1024], *good = th_slurp("tests/data/good.ndjson");
-    struct run r;
+    struct th_run r;
     write_text(dir, "good.ndjson", good);
     run(&r, dir, NULL, "init reg");
     cr_assert_eq(r.status, 0, "%s", r.err);
@@ -92,7 +69,7 @@ Test(cli, first_session)
 Test(cli, bad_lines_fail_the_batch_and_are_listed)
 {
     char *dir = th_tmpdir();
-    struct run r;
+    struct th_run r;
     const char *csv = "furnisher,ref,subject_kind,subject_id,category,status,event_date,"
                       "settled_date,legal_basis,amount,currency\n"
                       "bank-a,L-1,person,cn-rid:11010519491231002X,payment_default,open,"
@@ -123,7 +100,7 @@ Test(cli, bad_lines_fail_the_batch_and_are_listed)
 Test(cli, stdin_clock_and_options)
 {
     char *dir = th_tmpdir();
-    struct run r;
+    struct th_run r;
     run(&r, dir, NULL, "init reg");
     run(&r, dir, NULL, "gen --persons 10 --companies 2 --seed 3");
     cr_assert_eq(r.status, 0, "%s", r.err);
@@ -159,7 +136,7 @@ Test(cli, stdin_clock_and_options)
 Test(cli, gen_is_deterministic)
 {
     char *dir = th_tmpdir();
-    struct run a, b;
+    struct th_run a, b;
     run(&a, dir, NULL, "gen --persons 30 --companies 3 --seed 9");
     run(&b, dir, NULL, "gen --persons 30 --companies 3 --seed 9");
     cr_assert_eq(a.status, 0);
@@ -175,7 +152,7 @@ Test(cli, gen_is_deterministic)
 Test(cli, policy_check)
 {
     char *dir = th_tmpdir(), args[1024], policy[512];
-    struct run r;
+    struct th_run r;
     snprintf(args, sizeof args, "policy check %s",
              th_path(policy, sizeof policy, "policy/default.json"));
     run(&r, dir, NULL, args);
@@ -195,7 +172,7 @@ Test(cli, policy_check)
 Test(cli, decide_score_lists_and_scorecards)
 {
     char *dir = th_tmpdir(), args[1024], pmml[512];
-    struct run r;
+    struct th_run r;
     run(&r, dir, NULL, "init reg");
     run(&r, dir, NULL, "gen --persons 10 --companies 2 --seed 3");
     write_text(dir, "pop.ndjson", r.out);
@@ -242,7 +219,7 @@ Test(cli, decide_score_lists_and_scorecards)
     const char *inputs[] = {"{}", "{\"defaults_open\":1}", "{\"judgments_unpaid\":2}",
                             "{\"defaults_open\":3,\"judgments_unpaid\":1,\"insolvencies\":1}"};
     for (size_t i = 0; i < sizeof inputs / sizeof inputs[0]; i++) {
-        struct run a, b;
+        struct th_run a, b;
         snprintf(args, sizeof args, "scorecard eval reg --name tenancy_check --input '%s'",
                  inputs[i]);
         run(&a, dir, NULL, args);

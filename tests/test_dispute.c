@@ -555,39 +555,16 @@ Test(dispute, retention_deletion_of_an_adverse_record_sends_a_notice)
 
 /* ---------------------------------------------------------------- CLI */
 
-struct run {
-    int status;
-    char out[65536], err[65536];
-};
-
-static void slurp_into(const char *path, char *buf, size_t n)
+static void run(struct th_run *r, const char *dir, const char *args)
 {
-    FILE *f = fopen(path, "r");
-    size_t k = f ? fread(buf, 1, n - 1, f) : 0;
-    buf[k] = 0;
-    if (f)
-        fclose(f);
-}
-
-static void run(struct run *r, const char *dir, const char *args)
-{
-    char cmd[4096], o[600], e[600];
-    const char *bin = getenv("PROBITY_BIN");
-    cr_assert_not_null(bin, "PROBITY_BIN must name the probity binary (make test sets it)");
-    snprintf(o, sizeof o, "%s/.out", dir);
-    snprintf(e, sizeof e, "%s/.err", dir);
-    snprintf(cmd, sizeof cmd, "cd '%s' && env PROBITY_NOW=%s %s %s >'%s' 2>'%s'", dir, TH_TODAY,
-             bin, args, o, e);
-    int st = system(cmd);
-    r->status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    slurp_into(o, r->out, sizeof r->out);
-    slurp_into(e, r->err, sizeof r->err);
+    th_cli(r, dir, TH_TODAY, NULL, args);
+    cr_assert_neq(r->status, -2, "%s (make test sets it)", r->err);
 }
 
 Test(dispute, cli_round_trip)
 {
     char *dir = th_tmpdir(), line[1024], path[600], args[1024];
-    struct run r;
+    struct th_run r;
     snprintf(path, sizeof path, "%s/r.ndjson", dir);
     FILE *f = fopen(path, "w");
     cr_assert_not_null(f);

@@ -33,7 +33,6 @@
 #include <string.h>
 
 /* Longest reason or note, in bytes: a statement, not a document. */
-#define TEXT_MAX 2000
 
 /* ------------------------------------------------------------ record ids */
 
@@ -158,31 +157,7 @@ typedef int (*dispute_fn)(void *ctx, uint64_t id, const MDB_val *v);
 static int walk(prb_env *env, MDB_txn *txn, uint64_t subject, dispute_fn fn, void *ctx,
                 uint64_t *last)
 {
-    MDB_cursor *cur;
-    unsigned char k0[8];
-    MDB_val k = {8, k0}, v;
-    int mrc, rc = PRB_OK;
-    if (last)
-        *last = 0;
-    prb_be64(k0, subject << PRB_RSEQ_BITS);
-    if ((mrc = mdb_cursor_open(txn, env->dsp, &cur)))
-        return prb_mdb_fail(env, mrc, "opening a cursor");
-    for (mrc = mdb_cursor_get(cur, &k, &v, subject ? MDB_SET_RANGE : MDB_FIRST); mrc == 0;
-         mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        if (k.mv_size != 8)
-            continue;
-        uint64_t id = prb_get_be64(k.mv_data);
-        if (subject && id >> PRB_RSEQ_BITS != subject)
-            break;
-        if (last)
-            *last = id;
-        if (fn && (rc = fn(ctx, id, &v)))
-            break;
-    }
-    mdb_cursor_close(cur);
-    if (!rc && mrc && mrc != MDB_NOTFOUND)
-        rc = prb_mdb_fail(env, mrc, "reading disputes");
-    return rc;
+    return prb_walk_subject(env, txn, env->dsp, subject, fn, ctx, last, "reading disputes");
 }
 
 /* Whether the register holds no dispute at all: the common case, read
@@ -310,7 +285,7 @@ static const struct {
 static int resolve(prb_env *env, MDB_txn *txn, uint64_t id, json_t *d, const char *outcome,
                    const char *note, const char *by)
 {
-    char day[11], text[TEXT_MAX + 512];
+    char day[11], text[PRB_TEXT_MAX + 512];
     const char *what = NULL;
     int rc;
     for (size_t i = 0; i < sizeof outcomes / sizeof *outcomes; i++)
@@ -340,31 +315,6 @@ static int resolve(prb_env *env, MDB_txn *txn, uint64_t id, json_t *d, const cha
     if ((rc = store(env, txn, id, d, "dispute_outcome", text)))
         return rc;
     return refresh_lists(env, txn, id >> PRB_RSEQ_BITS);
-}
-
-/* A reason or a note: text a person can read, short enough to be a
- * statement. A required one needs a visible character. */
-static int check_text(prb_env *env, const char *what, const char *s, int required)
-{
-    int visible = 0;
-    size_t n = s ? strlen(s) : 0;
-    if (n > TEXT_MAX)
-        return prb_seterr(env->err, PRB_EINVAL, "dispute: the %s is %zu bytes long; at most %d",
-                          what, n, TEXT_MAX);
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f)
-            return prb_seterr(env->err, PRB_EINVAL,
-                              "dispute: the %s has a control character at byte %zu", what, i);
-        visible |= c != ' ' && c != '\n' && c != '\t';
-    }
-    if (required && !visible)
-        return prb_seterr(env->err, PRB_EINVAL, "dispute: a %s is required", what);
-    json_t *t = n ? json_string(s) : NULL;
-    if (n && !t)
-        return prb_seterr(env->err, PRB_EINVAL, "dispute: the %s is not UTF-8 text", what);
-    json_decref(t);
-    return PRB_OK;
 }
 
 static int output(prb_env *env, json_t *d, char **json)
@@ -434,7 +384,7 @@ int prb_dispute_open(prb_env *env, const char *identifier, const char *record, c
         return prb_seterr(env->err, PRB_EINVAL,
                           "dispute: '%s' is not a record id (SUBJECT-NUMBER, as in 12-3)",
                           record ? record : "");
-    if ((rc = check_text(env, "reason", reason, 1)))
+    if ((rc = prb_text_check(env, "dispute", "reason", reason, 1)))
         return rc;
     prb_record_name(rec, sizeof rec, rid);
     if ((rc = prb_wtxn_begin(env, &txn)))
@@ -529,7 +479,7 @@ int prb_dispute_resolve(prb_env *env, uint64_t id, const char *outcome, const ch
         return prb_seterr(env->err, PRB_EINVAL,
                           "dispute %llu: resolved by must be reviewer or furnisher, not '%s'",
                           (unsigned long long)id, resolved_by);
-    if ((rc = check_text(env, "note", note, 0)))
+    if ((rc = prb_text_check(env, "dispute", "note", note, 0)))
         return rc;
     if (note && !*note)
         note = NULL;

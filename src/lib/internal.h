@@ -516,6 +516,22 @@ int prb_csv_row(const prb_csv *h, const char **p, const char *end, prb_arena *a,
 int prb_record_delete(prb_env *env, MDB_txn *txn, uint64_t id, uint32_t last,
                       const unsigned char *cv, size_t cn);
 
+/* Calls fn(ctx, id, value) on every entry of dbi, a database keyed by
+ * be64 ids subject << 24 | number (disputes, reviews), of subject (0: of
+ * every subject) in id order; a non-zero return stops the walk and is
+ * returned. *last, if not NULL, gets the last id seen (0 if none). what
+ * names the walk in a store error. */
+typedef int (*prb_walk_fn)(void *ctx, uint64_t id, const MDB_val *v);
+int prb_walk_subject(prb_env *env, MDB_txn *txn, MDB_dbi dbi, uint64_t subject, prb_walk_fn fn,
+                     void *ctx, uint64_t *last, const char *what);
+
+/* Longest free text (a reason, a note, a name) in bytes: a statement. */
+#define PRB_TEXT_MAX 2000
+/* Checks text a person wrote for another to read: at most PRB_TEXT_MAX
+ * bytes, UTF-8, no control characters but newline and tab, and, when
+ * required, a visible character. Messages read "WHO: the WHAT ...". */
+int prb_text_check(prb_env *env, const char *who, const char *what, const char *s, int required);
+
 /* Reads subject's file within txn (the caller's snapshot); *f as in
  * prb_subject_read. */
 int prb_file_load(prb_env *env, MDB_txn *txn, uint64_t subject, prb_file **f);
@@ -575,6 +591,15 @@ int prb_lists_value_state(const void *v, size_t n, int32_t today, int *state);
 int prb_notice_add(prb_env *env, MDB_txn *txn, uint64_t subject, const char *identifier,
                    const char *kind, const char *about, const char *text, int32_t today);
 void prb_notice_value(unsigned char *out, uint64_t subject, const char *json, size_t len);
+
+/* ------------------------------------------------------------- decisions */
+
+/* prb_decide within the caller's write transaction txn, for a batch of
+ * decisions in one commit (decide_batch.c): everything but the commit.
+ * *wrote is set once the decision has written to txn, so a failure with
+ * *wrote clear left txn as it was. */
+int prb_decide_txn(prb_env *env, MDB_txn *txn, const char *purpose, const char *identifier,
+                   const char *requester, prb_decision **out, int *wrote);
 
 /* -------------------------------------------- reviews, the subject's copy */
 

@@ -72,44 +72,33 @@ static void review_name(char *buf, size_t n, uint64_t id)
  * is returned. *last gets the last review id seen (0 if none). */
 typedef int (*review_fn)(void *ctx, uint64_t id, json_t *review);
 
+struct parse {
+    prb_env *env;
+    review_fn fn;
+    void *ctx;
+};
+
+/* Hands each stored review to the walk's function as JSON. */
+static int parsed(void *ctx, uint64_t id, const MDB_val *v)
+{
+    struct parse *p = ctx;
+    json_error_t jerr;
+    json_t *r = json_loadb(v->mv_data, v->mv_size, 0, &jerr);
+    if (!r) {
+        char name[48];
+        review_name(name, sizeof name, id);
+        return prb_seterr(p->env->err, PRB_ECORRUPT, "review %s: malformed value", name);
+    }
+    int rc = p->fn ? p->fn(p->ctx, id, r) : PRB_OK;
+    json_decref(r);
+    return rc;
+}
+
 static int walk(prb_env *env, MDB_txn *txn, uint64_t subject, review_fn fn, void *ctx,
                 uint64_t *last)
 {
-    MDB_cursor *cur;
-    unsigned char k0[8];
-    MDB_val k = {8, k0}, v;
-    int mrc, rc = PRB_OK;
-    if (last)
-        *last = 0;
-    prb_be64(k0, subject << PRB_RSEQ_BITS);
-    if ((mrc = mdb_cursor_open(txn, env->rvw, &cur)))
-        return prb_mdb_fail(env, mrc, "opening a cursor");
-    for (mrc = mdb_cursor_get(cur, &k, &v, subject ? MDB_SET_RANGE : MDB_FIRST); mrc == 0;
-         mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        if (k.mv_size != 8)
-            continue;
-        uint64_t id = prb_get_be64(k.mv_data);
-        if (subject && id >> PRB_RSEQ_BITS != subject)
-            break;
-        if (last)
-            *last = id;
-        json_error_t jerr;
-        json_t *r = json_loadb(v.mv_data, v.mv_size, 0, &jerr);
-        if (!r) {
-            char name[48];
-            review_name(name, sizeof name, id);
-            rc = prb_seterr(env->err, PRB_ECORRUPT, "review %s: malformed value", name);
-            break;
-        }
-        rc = fn ? fn(ctx, id, r) : PRB_OK;
-        json_decref(r);
-        if (rc)
-            break;
-    }
-    mdb_cursor_close(cur);
-    if (!rc && mrc && mrc != MDB_NOTFOUND)
-        rc = prb_mdb_fail(env, mrc, "reading reviews");
-    return rc;
+    struct parse p = {env, fn, ctx};
+    return prb_walk_subject(env, txn, env->rvw, subject, parsed, &p, last, "reading reviews");
 }
 
 static int append_all(void *ctx, uint64_t id, json_t *review)
@@ -183,32 +172,6 @@ static int commit(prb_env *env, MDB_txn *txn, json_t *review, char **json)
     return rc;
 }
 
-/* Longest reason or note, in bytes, as for disputes: a statement. */
-#define TEXT_MAX 2000
-
-/* A reason, a note or a name the subject will read: present, not too
- * long, UTF-8 (JSON holds it), no control characters but newline and
- * tab. */
-static int check_text(prb_env *env, const char *what, const char *s)
-{
-    size_t n = s ? strlen(s) : 0;
-    json_t *t;
-    if (!n)
-        return prb_seterr(env->err, PRB_EINVAL, "review: %s is required", what);
-    if (n > TEXT_MAX)
-        return prb_seterr(env->err, PRB_EINVAL, "review: %s is %zu bytes long; at most %d", what, n,
-                          TEXT_MAX);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-        if ((*p < 0x20 && *p != '\n' && *p != '\t') || *p == 0x7f)
-            return prb_seterr(env->err, PRB_EINVAL,
-                              "review: %s has a control character at byte %zu", what,
-                              (size_t)(p - (const unsigned char *)s));
-    if (!(t = json_string(s)))
-        return prb_seterr(env->err, PRB_EINVAL, "review: %s is not valid UTF-8", what);
-    json_decref(t);
-    return PRB_OK;
-}
-
 /* A string member of o for a message, "?" if it is missing. */
 static const char *member(const json_t *o, const char *key)
 {
@@ -241,7 +204,7 @@ int prb_review_request(prb_env *env, const char *decision, const char *reason, c
     int mrc, rc;
     if (json)
         *json = NULL;
-    if ((rc = check_text(env, "the reason", reason)))
+    if ((rc = prb_text_check(env, "review", "reason", reason, 1)))
         return rc;
     if (parse_id(decision, 'q', &subject, &n, UINT32_MAX))
         return prb_seterr(env->err, PRB_EINVAL,
@@ -324,8 +287,8 @@ int prb_review_decide(prb_env *env, const char *review_id, const char *outcome,
         return prb_seterr(env->err, PRB_EINVAL,
                           "review %s: the outcome must be upheld or overturned, not '%s'",
                           review_id, outcome ? outcome : "");
-    if ((rc = check_text(env, "the reviewer's name", reviewer)) ||
-        (rc = check_text(env, "the note", note)))
+    if ((rc = prb_text_check(env, "review", "reviewer's name", reviewer, 1)) ||
+        (rc = prb_text_check(env, "review", "note", note, 1)))
         return rc;
     upheld = !strcmp(outcome, "upheld");
     uint64_t id = subject << PRB_RSEQ_BITS | n;

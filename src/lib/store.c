@@ -395,3 +395,33 @@ size_t prb_subject_encode(const prb_subject *s, unsigned char *buf)
     }
     return (size_t)(w - buf);
 }
+
+int prb_walk_subject(prb_env *env, MDB_txn *txn, MDB_dbi dbi, uint64_t subject, prb_walk_fn fn,
+                     void *ctx, uint64_t *last, const char *what)
+{
+    MDB_cursor *cur;
+    unsigned char k0[8];
+    MDB_val k = {8, k0}, v;
+    int mrc, rc = PRB_OK;
+    if (last)
+        *last = 0;
+    prb_be64(k0, subject << PRB_RSEQ_BITS);
+    if ((mrc = mdb_cursor_open(txn, dbi, &cur)))
+        return prb_mdb_fail(env, mrc, "opening a cursor");
+    for (mrc = mdb_cursor_get(cur, &k, &v, subject ? MDB_SET_RANGE : MDB_FIRST); mrc == 0;
+         mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (k.mv_size != 8)
+            continue;
+        uint64_t id = prb_get_be64(k.mv_data);
+        if (subject && id >> PRB_RSEQ_BITS != subject)
+            break;
+        if (last)
+            *last = id;
+        if (fn && (rc = fn(ctx, id, &v)))
+            break;
+    }
+    mdb_cursor_close(cur);
+    if (!rc && mrc && mrc != MDB_NOTFOUND)
+        rc = prb_mdb_fail(env, mrc, what);
+    return rc;
+}
