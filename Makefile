@@ -2,41 +2,46 @@
 #   make          build/probity and build/libprobity.a (optimised)
 #   make test     the Criterion suite and the fuzz smoke runs, built with
 #                 -Werror under AddressSanitizer and UBSan
-#   make demo     set-up, build, a demo register, a subject file
+#   make demo     set-up, build, a demo register, a subject file, then serve it
 #   make bench    benchmarks against SQLite and PostgreSQL (docs/BENCHMARKS.md)
+#   make bench-serve  probity serve under wrk, beside redis-benchmark (bench/serve)
 #   make fuzz     build the libFuzzer targets (clang)
 #   make format   clang-format the tree
 
 CC      ?= cc
-PKGS    := lmdb jansson libsodium libxml-2.0 libcrypto libcurl
+PKGS    := lmdb jansson libsodium libxml-2.0 libcrypto libcurl libmicrohttpd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
-CSTD    := -std=c11 -D_GNU_SOURCE -DPRB_DEFAULT_POLICY='"$(CURDIR)/policy/default.json"'
+CSTD    := -std=c11 -D_GNU_SOURCE -DPRB_DEFAULT_POLICY='"$(CURDIR)/policy/default.json"' \
+           -DPRB_OPENAPI='"$(CURDIR)/docs/openapi.json"'
 CFLAGS  ?= -O2 -g
-ALL_CFLAGS = $(CSTD) $(WARN) $(CFLAGS) -Iinclude -Isrc/lib $(PKG_CFLAGS) -pthread
+ALL_CFLAGS = $(CSTD) $(WARN) $(CFLAGS) -Iinclude -Isrc/lib -Isrc/server $(PKG_CFLAGS) -pthread
 LIBS    := $(PKG_LIBS) -pthread -lm
 
 LIB_SRC := $(sort $(wildcard src/lib/*.c))
 CLI_SRC := $(sort $(wildcard src/cli/*.c))
+SRV_SRC := $(sort $(wildcard src/server/*.c))
 TEST_SRC := $(sort $(wildcard tests/*.c))
-HDRS    := include/probity.h $(wildcard src/lib/*.h) $(wildcard src/cli/*.h)
+HDRS    := include/probity.h $(wildcard src/lib/*.h) $(wildcard src/cli/*.h) $(wildcard src/server/*.h)
 
 B       := build
 LIB_OBJ := $(LIB_SRC:src/lib/%.c=$(B)/lib/%.o)
 CLI_OBJ := $(CLI_SRC:src/cli/%.c=$(B)/cli/%.o)
+SRV_OBJ := $(SRV_SRC:src/server/%.c=$(B)/server/%.o)
 
 # The test build: same sources, sanitizers on, its own object directory.
 T       := build/san
 SAN     := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 T_LIB_OBJ := $(LIB_SRC:src/lib/%.c=$(T)/lib/%.o)
 T_CLI_OBJ := $(CLI_SRC:src/cli/%.c=$(T)/cli/%.o)
+T_SRV_OBJ := $(SRV_SRC:src/server/%.c=$(T)/server/%.o)
 T_TEST_OBJ := $(TEST_SRC:tests/%.c=$(T)/tests/%.o)
 
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
 
-.PHONY: all test demo bench fuzz format clean setup
+.PHONY: all test demo bench bench-serve fuzz format clean setup
 all: $(B)/probity $(B)/libprobity.a
 
 $(B)/lib/%.o: src/lib/%.c $(HDRS)
@@ -45,26 +50,32 @@ $(B)/lib/%.o: src/lib/%.c $(HDRS)
 $(B)/cli/%.o: src/cli/%.c $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
+$(B)/server/%.o: src/server/%.c $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
 $(B)/libprobity.a: $(LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
-$(B)/probity: $(CLI_OBJ) $(B)/libprobity.a
-	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(B)/libprobity.a $(LIBS)
+$(B)/probity: $(CLI_OBJ) $(SRV_OBJ) $(B)/libprobity.a
+	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(SRV_OBJ) $(B)/libprobity.a $(LIBS)
 
 $(T)/lib/%.o: src/lib/%.c $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(CSTD) $(WARN) $(SAN) -Iinclude -Isrc/lib $(PKG_CFLAGS) -pthread -c $< -o $@
 $(T)/cli/%.o: src/cli/%.c $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(CSTD) $(WARN) $(SAN) -Iinclude -Isrc/lib $(PKG_CFLAGS) -pthread -c $< -o $@
+	$(CC) $(CSTD) $(WARN) $(SAN) -Iinclude -Isrc/lib -Isrc/server $(PKG_CFLAGS) -pthread -c $< -o $@
+$(T)/server/%.o: src/server/%.c $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CSTD) $(WARN) $(SAN) -Iinclude -Isrc/lib -Isrc/server $(PKG_CFLAGS) -pthread -c $< -o $@
 $(T)/tests/%.o: tests/%.c $(HDRS) tests/helpers.h
 	@mkdir -p $(@D)
-	$(CC) $(CSTD) $(WARN) $(SAN) -Iinclude -Isrc/lib -Itests $(PKG_CFLAGS) -pthread -c $< -o $@
+	$(CC) $(CSTD) $(WARN) $(SAN) -Iinclude -Isrc/lib -Isrc/server -Itests $(PKG_CFLAGS) -pthread -c $< -o $@
 $(T)/libprobity.a: $(T_LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
-$(T)/probity: $(T_CLI_OBJ) $(T)/libprobity.a
-	$(CC) $(SAN) -o $@ $(T_CLI_OBJ) $(T)/libprobity.a $(LIBS)
-$(T)/run-tests: $(T_TEST_OBJ) $(T)/libprobity.a
-	$(CC) $(SAN) -o $@ $(T_TEST_OBJ) $(T)/libprobity.a $(LIBS) -lcriterion
+$(T)/probity: $(T_CLI_OBJ) $(T_SRV_OBJ) $(T)/libprobity.a
+	$(CC) $(SAN) -o $@ $(T_CLI_OBJ) $(T_SRV_OBJ) $(T)/libprobity.a $(LIBS)
+$(T)/run-tests: $(T_TEST_OBJ) $(T_SRV_OBJ) $(T)/libprobity.a
+	$(CC) $(SAN) -o $@ $(T_TEST_OBJ) $(T_SRV_OBJ) $(T)/libprobity.a $(LIBS) -lcriterion
 
 # The fuzz targets run over their seed corpus plus a bounded number of
 # generated inputs, so every `make test` exercises them.
@@ -72,6 +83,11 @@ $(B)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(HDRS)
 	@mkdir -p $(@D)
 	clang $(CSTD) -O1 -g -fsanitize=fuzzer,address,undefined -Iinclude -Isrc/lib $(PKG_CFLAGS) \
 	    -o $@ $< $(LIB_SRC) $(LIBS)
+# The server's own parsers need none of the engine.
+$(B)/fuzz/fuzz_http: tests/fuzz/fuzz_http.c src/server/route.c src/server/route.h
+	@mkdir -p $(@D)
+	clang $(CSTD) -O1 -g -fsanitize=fuzzer,address,undefined -Isrc/server \
+	    -o $@ tests/fuzz/fuzz_http.c src/server/route.c
 fuzz: $(FUZZ_BIN)
 
 # Both entry points install what a fresh Debian machine lacks (idempotent,
@@ -111,6 +127,9 @@ $(B)/probity-noaudit: $(CLI_OBJ) $(NA_LIB_OBJ)
 
 bench: all $(B)/bench-core $(B)/bench-peers $(B)/probity-noaudit
 	./bench/run
+
+bench-serve: all
+	BENCH_SERVE_PROBITY=$(B)/probity ./bench/serve
 
 format:
 	clang-format -i include/*.h src/*/*.c src/*/*.h tests/*.c tests/*.h tests/fuzz/*.c bench/*.c

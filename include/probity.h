@@ -501,13 +501,13 @@ enum prb_role {
 
 typedef struct prb_key {
     char id[17];
-    int role;                           /* enum prb_role */
-    char name[PRB_KEY_NAME_MAX + 1];    /* label; an inquirer's requester name */
+    int role;                             /* enum prb_role */
+    char name[PRB_KEY_NAME_MAX + 1];      /* label; an inquirer's requester name */
     char furnisher[PRB_KEY_NAME_MAX + 1]; /* furnisher: who it writes as, else "" */
-    char purposes[PRB_KEY_PURPOSES_MAX]; /* inquirer: "credit,tenancy", else "" */
-    char subject[PRB_IDENT_MAX];        /* subject: canonical identifier, else "" */
-    int64_t created;                    /* as-of time, unix seconds */
-    int64_t revoked;                    /* 0 while the key is live */
+    char purposes[PRB_KEY_PURPOSES_MAX];  /* inquirer: "credit,tenancy", else "" */
+    char subject[PRB_IDENT_MAX];          /* subject: canonical identifier, else "" */
+    int64_t created;                      /* as-of time, unix seconds */
+    int64_t revoked;                      /* 0 while the key is live */
 } prb_key;
 
 /* "admin", ... for a role; NULL for an unknown one. */
@@ -558,6 +558,8 @@ int prb_subject_owns(prb_env *env, const char *identifier, const char *object, i
 /* The furnisher of the record dispute id challenges, into out (len
  * bytes). PRB_ENOTFOUND: no such dispute, or its record is gone. */
 int prb_dispute_furnisher(prb_env *env, uint64_t id, char *out, size_t len);
+/* prb_disputes_json with only the disputes of records furnisher reported. */
+int prb_disputes_furnisher_json(prb_env *env, const char *furnisher, int open_only, char **json);
 
 /* --------------------------------------------------- decisions in batches */
 
@@ -566,7 +568,7 @@ typedef struct prb_inquiry {
     const char *purpose, *identifier, *requester; /* as for prb_decide */
     prb_decision *decision; /* in: a handle to reuse or NULL; out: the decision */
     int rc;                 /* out: PRB_OK or the code prb_decide would give */
-    char errmsg[256];       /* out: its message when rc is not PRB_OK */
+    char errmsg[512];       /* out: its message when rc is not PRB_OK */
 } prb_inquiry;
 
 /* Makes n decisions as prb_decide does, in one durable write transaction

@@ -44,6 +44,11 @@ static const char usage[] =
     "  audit check-proof --key KEY|@FILE PROOF.json\n"
     "                                    check a proof offline with the public key\n"
     "  verify DIR                        recompute the audit log; check every record against it\n"
+    "  key create DIR --role R [--furnisher NAME] [--purposes P1,P2] [--subject ID] [--name L]\n"
+    "  key list DIR | key revoke DIR ID  bearer tokens of the HTTP API (printed once)\n"
+    "  serve DIR [--listen HOST:PORT] [--threads N] [--timeout S] [--max-body BYTES]\n"
+    "            [--rate-limit N] [--sweep S]\n"
+    "                                    the HTTP JSON API (see docs/openapi.json)\n"
     "  gen --persons N --companies M [--seed S]\n"
     "                                    write a synthetic population as NDJSON\n"
     "\n"
@@ -166,6 +171,7 @@ int main(int argc, char **argv)
         {"decide", cmd_decide},       {"score", cmd_score},     {"lists", cmd_lists},
         {"scorecard", cmd_scorecard}, {"notices", cmd_notices}, {"review", cmd_review},
         {"audit", cmd_audit},         {"verify", cmd_verify},   {"dispute", cmd_dispute},
+        {"key", cmd_key},             {"serve", cmd_serve},
     };
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
         !strcmp(argv[1], "help")) {

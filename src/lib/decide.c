@@ -323,22 +323,31 @@ fail:
     return PRB_ENOMEM;
 }
 
-static int decide(prb_env *env, const char *purpose, const char *identifier, const char *requester,
-                  int store, prb_decision **out);
+static int decide(prb_env *env, MDB_txn *batch, int *wrote, const char *purpose,
+                  const char *identifier, const char *requester, int store, prb_decision **out);
 
 int prb_decide(prb_env *env, const char *purpose, const char *identifier, const char *requester,
                prb_decision **out)
 {
-    return decide(env, purpose, identifier, requester, 1, out);
+    return decide(env, NULL, NULL, purpose, identifier, requester, 1, out);
 }
 
 int prb_evaluate(prb_env *env, const char *purpose, const char *identifier, prb_decision **out)
 {
-    return decide(env, purpose, identifier, NULL, 0, out);
+    return decide(env, NULL, NULL, purpose, identifier, NULL, 0, out);
 }
 
-static int decide(prb_env *env, const char *purpose, const char *identifier, const char *requester,
-                  int store, prb_decision **out)
+int prb_decide_txn(prb_env *env, MDB_txn *txn, const char *purpose, const char *identifier,
+                   const char *requester, prb_decision **out, int *wrote)
+{
+    *wrote = 0;
+    return decide(env, txn, wrote, purpose, identifier, requester, 1, out);
+}
+
+/* batch: a write transaction of the caller's (prb_decide_txn), which this
+ * neither commits nor aborts; *wrote is set before the first write to it. */
+static int decide(prb_env *env, MDB_txn *batch, int *wrote, const char *purpose,
+                  const char *identifier, const char *requester, int store, prb_decision **out)
 {
     const prb_policy *p = env->policy;
     char canon[PRB_IDENT_MAX], err[256];
@@ -380,7 +389,9 @@ static int decide(prb_env *env, const char *purpose, const char *identifier, con
         mrc = mdb_txn_renew(txn);
     } else {
         mrc = store ? 0 : mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &txn);
-        if (store && (rc = prb_wtxn_begin(env, &txn))) {
+        if (store && batch)
+            txn = batch;
+        else if (store && (rc = prb_wtxn_begin(env, &txn))) {
             prb_file_free(f);
             return rc;
         }
@@ -398,6 +409,8 @@ static int decide(prb_env *env, const char *purpose, const char *identifier, con
         goto fail;
     }
     /* Lists first: the entries as of now are what the decision sees. */
+    if (wrote)
+        *wrote = 1;
     if (store && (rc = prb_lists_refresh(env, txn, f, today)))
         goto fail;
     const prb_purposedef *pd = &p->purposes[pi];
@@ -430,13 +443,13 @@ static int decide(prb_env *env, const char *purpose, const char *identifier, con
                                  today)))
             goto fail;
     }
-    rc = prb_wtxn_commit(env, txn);
+    rc = batch ? PRB_OK : prb_wtxn_commit(env, txn);
     txn = NULL;
 fail:
     if (txn && !store) {
         mdb_txn_reset(txn);
         d->rtxn = txn;
-    } else if (txn) {
+    } else if (txn && !batch) {
         prb_wtxn_abort(env, txn);
     }
     free(inq);

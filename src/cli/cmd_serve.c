@@ -1,0 +1,117 @@
+/*
+ * cmd_serve.c - probity serve: the HTTP JSON API (src/server) in the
+ * foreground until SIGTERM or SIGINT, then a graceful stop: no new
+ * connections, requests in flight finished (up to 10 seconds), the sweep
+ * and the decision committer stopped, the register closed.
+ */
+#include "cli.h"
+#include "server.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char serve_usage[] =
+    "usage: probity serve DIR [--listen HOST:PORT] [--threads N] [--timeout SECONDS]\n"
+    "                         [--max-body BYTES] [--rate-limit N] [--burst N] [--sweep SECONDS]\n"
+    "                         [--access-log]\n"
+    "  --listen      address to listen on (default 127.0.0.1:8080; port 0: any free one)\n"
+    "  --threads     worker threads (default: one per core)\n"
+    "  --timeout     seconds a connection may sit idle (default 10)\n"
+    "  --max-body    largest request body in bytes (default 16777216)\n"
+    "  --rate-limit  requests per second per token, or per address without one\n"
+    "                (default 1000; 0: no limit)\n"
+    "  --burst       requests a caller may make at once (default: the rate)\n"
+    "  --sweep       seconds between sweeps: retention, dispute deadlines, list\n"
+    "                refresh, notice delivery (default 3600; 0: none)\n"
+    "The clock stands still at PROBITY_NOW or --as-of when one is given; otherwise\n"
+    "each request is answered as of the system clock.\n";
+
+#define GRACE_SECONDS 10
+
+/* A whole number option within [0, max]; -1 if malformed. */
+static int number(cli_args *a, const char *name, double max, double *v)
+{
+    const char *s = cli_opt(a, name);
+    char *end;
+    if (!s)
+        return 0;
+    double x = strtod(s, &end);
+    if (!*s || *end || x < 0 || x > max) {
+        fprintf(stderr, "probity: --%s '%s' is not a number from 0 to %.0f\n", name, s, max);
+        return -1;
+    }
+    *v = x;
+    return 0;
+}
+
+static int options(cli_args *a, srv_opts *o)
+{
+    double threads = 0, timeout = 0, body = 0, rate = -1, burst = 0, sweep = 3600;
+    o->listen = cli_opt(a, "listen");
+    o->access_log = cli_flag(a, "access-log");
+    if (number(a, "threads", 256, &threads) || number(a, "timeout", 3600, &timeout) ||
+        number(a, "max-body", 1 << 30, &body) || number(a, "rate-limit", 1e9, &rate) ||
+        number(a, "burst", 1e9, &burst) || number(a, "sweep", 86400 * 7, &sweep))
+        return 2;
+    o->threads = (int)threads;
+    o->timeout = (unsigned)timeout;
+    o->max_body = (size_t)body;
+    o->rate = rate;
+    o->burst = burst;
+    o->sweep = (unsigned)sweep;
+    return 0;
+}
+
+int cmd_serve(int argc, char **argv)
+{
+    static const char *const flags[] = {"access-log", NULL};
+    cli_args a;
+    srv_opts o;
+    prb_env *env;
+    srv *s;
+    char err[512];
+    sigset_t set;
+    int rc = cli_parse(argc, argv, flags, &a), sig = 0;
+    if (rc)
+        return rc;
+    if (a.npos != 1)
+        return fputs(serve_usage, stderr), 2;
+    memset(&o, 0, sizeof o);
+    if ((rc = options(&a, &o)))
+        return rc;
+    /* The map is address space, not disk (no MDB_WRITEMAP): a large one
+     * spares the server growing it while other threads read, which LMDB
+     * does not allow. */
+    setenv("PROBITY_MAPSIZE_MB", "262144", 0);
+    int fixed = getenv("PROBITY_NOW") || cli_opt(&a, "as-of");
+    if ((rc = cli_open(&a, a.pos[0], &env)))
+        return rc;
+    if ((rc = cli_unused(&a)))
+        goto out;
+    o.fixed_now = fixed ? prb_now(env) : 0;
+    /* The signals are taken by sigwait below, in this thread only: every
+     * thread the server starts inherits the mask. */
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    if (srv_start(env, &o, &s, err, sizeof err)) {
+        rc = cli_fail(PRB_EIO, err);
+        goto out;
+    }
+    const char *l = o.listen ? o.listen : "127.0.0.1:8080";
+    fprintf(stderr, "probity: serving %s on http://%.*s:%u/ (Ctrl-C to stop)\n", a.pos[0],
+            (int)(strrchr(l, ':') - l), l, srv_port(s));
+    sigwait(&set, &sig);
+    fprintf(stderr, "probity: %s: finishing the requests in flight\n",
+            sig == SIGINT ? "interrupted" : "terminated");
+    srv_stop(s, GRACE_SECONDS);
+    fprintf(stderr, "probity: stopped\n");
+out:
+    prb_close(env);
+    return rc;
+}

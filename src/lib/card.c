@@ -1,0 +1,158 @@
+/*
+ * card.c - what the register publishes: a company's public card and the
+ * lists as each kind of reader may see them.
+ *
+ * A list is public (its publication says so, and the policy allows that
+ * for company lists only) or purpose-bound: read only by an inquirer for
+ * a purpose the list serves (DESIGN invariant 3). What the public sees of
+ * a public list is its entries in effect: an entry still in its hearing
+ * period has not taken effect (invariant 4), and an ended one is no
+ * longer anybody's business. The engine decides all of this here, so the
+ * server only asks.
+ */
+#include "internal.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Whether list l serves one of purposes ("p1,p2"; "*": any; NULL: none). */
+static int serves(const prb_policy *p, const prb_listdef *l, const char *purposes)
+{
+    if (!purposes)
+        return 0;
+    if (!strcmp(purposes, "*"))
+        return 1;
+    for (const char *s = purposes; *s;) {
+        size_t n = strcspn(s, ",");
+        for (size_t i = 0; i < p->npurposes; i++)
+            if (strlen(p->purposes[i].name) == n && !strncmp(p->purposes[i].name, s, n) &&
+                (l->purposes >> i & 1))
+                return 1;
+        s += n + (s[n] == ',');
+    }
+    return 0;
+}
+
+static int visibility(const prb_policy *p, const prb_listdef *l, const char *purposes)
+{
+    return serves(p, l, purposes) ? 2 : l->public_list ? 1 : 0;
+}
+
+int prb_list_visibility(prb_env *env, const char *name, const char *purposes, int *vis)
+{
+    int l = prb_policy_list(env->policy, name);
+    *vis = 0;
+    if (l < 0)
+        return prb_seterr(env->err, PRB_ENOTFOUND, "no list named '%s' in the policy", name);
+    *vis = visibility(env->policy, &env->policy->lists[l], purposes);
+    return PRB_OK;
+}
+
+/* Keeps only the members of list whose entry is active. */
+static void members_in_effect(json_t *list)
+{
+    json_t *members = json_object_get(list, "members");
+    for (size_t i = json_array_size(members); i-- > 0;) {
+        const char *st = json_string_value(json_object_get(json_array_get(members, i), "state"));
+        if (!st || strcmp(st, "active"))
+            json_array_remove(members, i);
+    }
+}
+
+int prb_lists_visible_json(prb_env *env, const char *name, const char *purposes, char **out)
+{
+    const prb_policy *p = env->policy;
+    char *all = NULL;
+    json_error_t jerr;
+    int vis, rc;
+    *out = NULL;
+    if (name) {
+        if ((rc = prb_list_visibility(env, name, purposes, &vis)))
+            return rc;
+        if (!vis)
+            return prb_seterr(env->err, PRB_ENOTFOUND,
+                              "list %s is purpose-bound: only an inquirer for a purpose it serves "
+                              "may read it",
+                              name);
+    }
+    if ((rc = prb_lists_json(env, name, &all)))
+        return rc;
+    json_t *arr = json_loads(all, 0, &jerr);
+    free(all);
+    if (!arr)
+        return prb_seterr(env->err, PRB_ENOMEM, "lists: out of memory");
+    /* prb_lists_json gives the policy's lists in policy order. */
+    for (size_t i = json_array_size(arr); i-- > 0;) {
+        json_t *o = json_array_get(arr, i);
+        int l = prb_policy_list(p, json_string_value(json_object_get(o, "list")));
+        vis = l < 0 ? 0 : visibility(p, &p->lists[l], purposes);
+        if (!vis)
+            json_array_remove(arr, i);
+        else if (vis == 1)
+            members_in_effect(o);
+    }
+    *out = json_dumps(arr, JSON_INDENT(2));
+    json_decref(arr);
+    return *out ? PRB_OK : prb_seterr(env->err, PRB_ENOMEM, "out of memory");
+}
+
+/* The card of company file f: identifiers and public entries in effect. */
+static json_t *card_json(prb_env *env, MDB_txn *txn, const prb_file *f, int *rc)
+{
+    const prb_policy *p = env->policy;
+    int32_t today = prb_today(env);
+    char day[11], from[11], until[11];
+    json_t *ids = json_array(), *lists = json_array();
+    for (size_t i = 0; i < prb_file_nidents(f); i++)
+        json_array_append_new(ids, json_string(prb_file_ident(f, i)));
+    for (size_t l = 0; l < p->nlists && !*rc; l++) {
+        const prb_listdef *ld = &p->lists[l];
+        prb_entry e;
+        if (!ld->public_list || !(ld->kinds >> PRB_COMPANY & 1))
+            continue;
+        if ((*rc = prb_lists_entry(env, txn, prb_file_subject(f), (int)l, today, &e)) ||
+            e.state != PRB_LS_ACTIVE)
+            continue;
+        prb_date_format(e.active_from, from);
+        prb_date_format(e.until, until);
+        json_array_append_new(lists, json_pack("{s:s, s:s, s:s?, s:s, s:s, s:s}", "list", ld->name,
+                                               "type", ld->type == PRB_BLACK ? "black" : "red",
+                                               "description", ld->description, "ground", e.ground,
+                                               "effective_from", from, "until", until));
+    }
+    prb_date_format(today, day);
+    return json_pack("{s:o, s:o, s:s}", "identifiers", ids, "public_lists", lists, "as_of", day);
+}
+
+int prb_company_card(prb_env *env, const char *identifier, char **out)
+{
+    char canon[PRB_IDENT_MAX];
+    uint64_t subject;
+    prb_file *f = NULL;
+    MDB_txn *txn;
+    int scheme, rc, mrc;
+    *out = NULL;
+    if (prb_ident_normalize(identifier, strlen(identifier), canon, sizeof canon, &scheme))
+        return prb_seterr(env->err, PRB_EINVAL, "%s", canon);
+    if ((mrc = mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &txn)))
+        return prb_mdb_fail(env, mrc, "starting a read");
+    if ((rc = prb_subject_find(env, txn, canon, &subject)) ||
+        (rc = prb_file_load(env, txn, subject, &f)))
+        goto out;
+    if (prb_file_kind(f) != PRB_COMPANY) {
+        rc = prb_seterr(env->err, PRB_ENOTFOUND, "%s: no company has this identifier", canon);
+        goto out;
+    }
+    json_t *card = card_json(env, txn, f, &rc);
+    if (!rc && !(*out = json_dumps(card, JSON_INDENT(2))))
+        rc = prb_seterr(env->err, PRB_ENOMEM, "out of memory");
+    json_decref(card);
+out:
+    if (rc == PRB_ENOTFOUND)
+        prb_seterr(env->err, rc, "%s: no company has this identifier", canon);
+    prb_file_free(f);
+    mdb_txn_abort(txn);
+    return rc;
+}

@@ -1,0 +1,143 @@
+/*
+ * commit.c - group commit of decisions. A stored decision is one durable
+ * LMDB commit, an fsync that costs far more than the decision itself; one
+ * commit per request would cap the server at a few thousand decisions a
+ * second however many threads ask. So a request for a decision is queued
+ * and its connection suspended (the pool thread goes on serving others);
+ * one committer thread takes everything queued, makes all of it with
+ * prb_decide_many in one write transaction and one commit, and then
+ * resumes the connections, which answer. While one batch commits the next
+ * one gathers, so batches grow with the load and latency stays about two
+ * commits. Nobody is answered before the commit holding their decision:
+ * an answered decision is a stored one.
+ */
+#include "srv.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Most inquiries per transaction: bounds the latency of one batch. */
+#define BATCH_MAX 512
+
+struct srv_commit {
+    srv *s;
+    pthread_t th;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    req *head, **tail;
+    int stop;
+    /* The committer's inquiries; their decision handles are reused. */
+    prb_inquiry q[BATCH_MAX];
+    req *batch[BATCH_MAX];
+};
+
+void srv_commit_submit(srv_commit *c, req *r)
+{
+    r->gc_queued = 1;
+    r->gc_next = NULL;
+    /* Suspended before it is queued, so the committer never resumes a
+     * connection that is not suspended yet. */
+    MHD_suspend_connection(r->conn);
+    pthread_mutex_lock(&c->mu);
+    *c->tail = r;
+    c->tail = &r->gc_next;
+    pthread_cond_signal(&c->cv);
+    pthread_mutex_unlock(&c->mu);
+}
+
+/* Takes up to BATCH_MAX queued requests; 0 when stopping with none. */
+static size_t take(srv_commit *c)
+{
+    size_t n = 0;
+    pthread_mutex_lock(&c->mu);
+    while (!c->head && !c->stop)
+        pthread_cond_wait(&c->cv, &c->mu);
+    while (c->head && n < BATCH_MAX) {
+        c->batch[n++] = c->head;
+        c->head = c->head->gc_next;
+    }
+    if (!c->head)
+        c->tail = &c->head;
+    pthread_mutex_unlock(&c->mu);
+    return n;
+}
+
+static void finish(srv_commit *c, size_t i)
+{
+    req *r = c->batch[i];
+    prb_inquiry *q = &c->q[i];
+    const char *json = NULL;
+    r->gc_rc = q->rc;
+    if (q->rc) {
+        memcpy(r->gc_err, q->errmsg, sizeof r->gc_err);
+    } else if (prb_decision_json(q->decision, &json) || !json || !(r->gc_json = strdup(json))) {
+        r->gc_rc = PRB_ENOMEM;
+        strcpy(r->gc_err, "out of memory");
+    }
+    r->gc_done = 1;
+    MHD_resume_connection(r->conn);
+}
+
+static void *committer(void *arg)
+{
+    srv_commit *c = arg;
+    srv *s = c->s;
+    size_t n;
+    while ((n = take(c))) {
+        prb_env *h = srv_env(s);
+        for (size_t i = 0; i < n; i++) {
+            c->q[i].purpose = c->batch[i]->purpose;
+            c->q[i].identifier = c->batch[i]->subject;
+            c->q[i].requester = c->batch[i]->key.name;
+        }
+        if (!h) {
+            for (size_t i = 0; i < n; i++) {
+                c->q[i].rc = PRB_ENOMEM;
+                strcpy(c->q[i].errmsg, "out of memory");
+            }
+        } else {
+            pthread_rwlock_rdlock(&s->engine);
+            prb_decide_many(h, c->q, n);
+            pthread_rwlock_unlock(&s->engine);
+        }
+        atomic_fetch_add(&s->metrics.batches, 1);
+        atomic_fetch_add(&s->metrics.batched, n);
+        for (size_t i = 0; i < n; i++)
+            finish(c, i);
+    }
+    return NULL;
+}
+
+srv_commit *srv_commit_start(srv *s)
+{
+    srv_commit *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->s = s;
+    c->tail = &c->head;
+    pthread_mutex_init(&c->mu, NULL);
+    pthread_cond_init(&c->cv, NULL);
+    if (pthread_create(&c->th, NULL, committer, c)) {
+        pthread_mutex_destroy(&c->mu);
+        pthread_cond_destroy(&c->cv);
+        free(c);
+        return NULL;
+    }
+    return c;
+}
+
+void srv_commit_stop(srv_commit *c)
+{
+    if (!c)
+        return;
+    pthread_mutex_lock(&c->mu);
+    c->stop = 1;
+    pthread_cond_signal(&c->cv);
+    pthread_mutex_unlock(&c->mu);
+    pthread_join(c->th, NULL);
+    for (size_t i = 0; i < BATCH_MAX; i++)
+        prb_decision_free(c->q[i].decision);
+    pthread_mutex_destroy(&c->mu);
+    pthread_cond_destroy(&c->cv);
+    free(c);
+}

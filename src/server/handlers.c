@@ -1,0 +1,731 @@
+/*
+ * handlers.c - the endpoints: each reads what the request carries
+ * (strictly: unknown fields and query parameters and wrong types are
+ * refused, not ignored), asks auth.c about anything the request names,
+ * calls the engine and answers with what it returned. The engine's JSON
+ * is passed through as it is; nothing here decides anything about the
+ * register.
+ */
+#include "srv.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* ----------------------------------------------------------- the request */
+
+struct qcheck {
+    const char *const *allowed;
+    const char *bad;
+};
+
+static enum MHD_Result query_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                                 const char *value)
+{
+    struct qcheck *q = cls;
+    (void)kind, (void)value;
+    for (const char *const *a = q->allowed; a && *a; a++)
+        if (!strcmp(*a, key))
+            return MHD_YES;
+    q->bad = key;
+    return MHD_NO;
+}
+
+/* Refuses query parameters other than allowed (NULL-terminated; NULL:
+ * none). Returns 0, or 1 when it has answered. */
+static int query_only(req *r, const char *const *allowed)
+{
+    struct qcheck q = {allowed, NULL};
+    char detail[160];
+    MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, query_arg, &q);
+    if (!q.bad)
+        return 0;
+    snprintf(detail, sizeof detail, "unknown query parameter '%.64s'", q.bad);
+    srv_problem(r, 400, NULL, NULL, detail, NULL);
+    return 1;
+}
+
+static const char *query(req *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+/* A true/false query parameter (absent: false). -1 when it has answered. */
+static int query_bool(req *r, const char *name)
+{
+    const char *v = query(r, name);
+    char detail[128];
+    if (!v || !strcmp(v, "false") || !strcmp(v, "0"))
+        return 0;
+    if (!strcmp(v, "true") || !strcmp(v, "1") || !*v)
+        return 1;
+    snprintf(detail, sizeof detail, "query parameter %s must be true or false", name);
+    srv_problem(r, 400, NULL, NULL, detail, NULL);
+    return -1;
+}
+
+/* A count in the query; absent: dflt, or an answer when required. */
+static int query_u64(req *r, const char *name, int required, uint64_t dflt, uint64_t *v)
+{
+    const char *s = query(r, name);
+    char detail[128];
+    *v = dflt;
+    if (!s && !required)
+        return 0;
+    if (s && !srv_parse_u64(s, v))
+        return 0;
+    snprintf(detail, sizeof detail, "query parameter %s %s", name,
+             s ? "must be a whole number" : "is required");
+    srv_problem(r, 400, NULL, NULL, detail, NULL);
+    return -1;
+}
+
+static int content_type_is(req *r, const char *want)
+{
+    const char *ct = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Content-Type");
+    size_t n = strlen(want);
+    return ct && !strncasecmp(ct, want, n) && (ct[n] == 0 || ct[n] == ';' || ct[n] == ' ');
+}
+
+/* One member of a JSON body: a string, or an array of strings joined
+ * with commas. */
+struct field {
+    const char *name;
+    int required;
+    int array;
+    const char *str;
+    char *joined;
+};
+
+static int join(json_t *a, char **out)
+{
+    size_t len = 1, i;
+    json_t *v;
+    json_array_foreach(a, i, v)
+    {
+        if (!json_is_string(v) || strchr(json_string_value(v), ','))
+            return -1;
+        len += json_string_length(v) + 1;
+    }
+    if (!(*out = calloc(1, len)))
+        return -1;
+    json_array_foreach(a, i, v)
+    {
+        if (i)
+            strcat(*out, ",");
+        strcat(*out, json_string_value(v));
+    }
+    return 0;
+}
+
+/* Parses the body as a JSON object with exactly the members of fs (the
+ * required ones present, no others, each of its type). Returns the
+ * object (json_decref it; the strings point into it) or NULL after
+ * answering. */
+static json_t *body_object(req *r, struct field *fs, size_t nf)
+{
+    json_error_t jerr;
+    char detail[300];
+    const char *key;
+    json_t *v, *o;
+    if (!content_type_is(r, "application/json")) {
+        srv_problem(r, 415, NULL, NULL, "the body must be application/json", NULL);
+        return NULL;
+    }
+    o = json_loadb(r->body ? r->body : "", r->len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!o || !json_is_object(o)) {
+        snprintf(detail, sizeof detail, "the body is not a JSON object%s%.200s", o ? "" : ": ",
+                 o ? "" : jerr.text);
+        json_decref(o);
+        srv_problem(r, 400, NULL, NULL, detail, NULL);
+        return NULL;
+    }
+    json_object_foreach(o, key, v)
+    {
+        size_t i;
+        for (i = 0; i < nf && strcmp(fs[i].name, key); i++)
+            ;
+        if (i == nf) {
+            snprintf(detail, sizeof detail, "unknown field '%.64s'", key);
+            goto bad;
+        }
+        if (fs[i].array ? join(v, &fs[i].joined) == 0 : json_is_string(v)) {
+            fs[i].str = fs[i].array ? fs[i].joined : json_string_value(v);
+            continue;
+        }
+        snprintf(detail, sizeof detail, "field '%s' must be %s", key,
+                 fs[i].array ? "an array of strings without commas" : "a string");
+        goto bad;
+    }
+    for (size_t i = 0; i < nf; i++)
+        if (fs[i].required && !fs[i].str) {
+            snprintf(detail, sizeof detail, "field '%s' is required", fs[i].name);
+            goto bad;
+        }
+    return o;
+bad:
+    for (size_t i = 0; i < nf; i++)
+        free(fs[i].joined);
+    json_decref(o);
+    srv_problem(r, 400, NULL, NULL, detail, NULL);
+    return NULL;
+}
+
+static void fields_free(struct field *fs, size_t nf)
+{
+    for (size_t i = 0; i < nf; i++)
+        free(fs[i].joined);
+}
+
+/* Answers an engine call's outcome: its JSON (owned; read only after the
+ * call, whose result rc is) or its failure. */
+static int answer(req *r, prb_env *h, int rc, unsigned status, char **json)
+{
+    if (rc) {
+        free(*json);
+        return srv_fail(r, h, rc);
+    }
+    return srv_respond_json(r, status, *json);
+}
+
+/* Answers with o as JSON; o is stolen. */
+static int answer_obj(req *r, unsigned status, json_t *o)
+{
+    char *text = o ? json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(o);
+    return srv_respond_json(r, status, text);
+}
+
+static int no_body(req *r)
+{
+    if (!r->len)
+        return 0;
+    srv_problem(r, 400, NULL, NULL, "this call takes no body", NULL);
+    return 1;
+}
+
+/* --------------------------------------------------------- service */
+
+static int h_healthz(req *r, prb_env *h)
+{
+    uint64_t n;
+    if (query_only(r, NULL) || no_body(r))
+        return MHD_YES;
+    if (prb_count(h, &n, NULL))
+        return srv_fail(r, h, PRB_ESTORE);
+    return srv_respond_json(r, 200, strdup("{\"status\": \"ok\"}"));
+}
+
+static int h_metrics(req *r, prb_env *h)
+{
+    if (query_only(r, NULL) || no_body(r))
+        return MHD_YES;
+    char *text = srv_metrics_text(r->s, h);
+    if (!text)
+        return srv_problem(r, 503, NULL, NULL, "out of memory", NULL);
+    return srv_respond(r, 200, "text/plain; version=0.0.4", text, strlen(text));
+}
+
+static int h_openapi(req *r, prb_env *h)
+{
+    if (query_only(r, NULL) || no_body(r))
+        return MHD_YES;
+    if (!r->s->openapi)
+        return srv_problem(r, 404, NULL, NULL, "this build has no OpenAPI document", NULL);
+    char *doc = malloc(r->s->openapi_len);
+    if (!doc)
+        return srv_problem(r, 503, NULL, NULL, "out of memory", NULL);
+    memcpy(doc, r->s->openapi, r->s->openapi_len);
+    return srv_respond(r, 200, "application/json", doc, r->s->openapi_len);
+}
+
+/* Statistics walk the whole store: an answer is kept this long. */
+#define STATS_TTL 10
+
+static int h_stats(req *r, prb_env *h)
+{
+    struct timespec ts;
+    char *json = NULL;
+    int rc = PRB_OK;
+    if (query_only(r, NULL) || no_body(r))
+        return MHD_YES;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    pthread_mutex_lock(&r->s->mu);
+    if (r->s->stats && ts.tv_sec - r->s->stats_at < STATS_TTL)
+        json = strdup(r->s->stats);
+    pthread_mutex_unlock(&r->s->mu);
+    if (json)
+        return srv_respond_json(r, 200, json);
+    if ((rc = prb_stats_json(h, &json)))
+        return srv_fail(r, h, rc);
+    pthread_mutex_lock(&r->s->mu);
+    free(r->s->stats);
+    r->s->stats = strdup(json);
+    r->s->stats_at = ts.tv_sec;
+    pthread_mutex_unlock(&r->s->mu);
+    return srv_respond_json(r, 200, json);
+}
+
+/* --------------------------------------------------------------- records */
+
+/* A JSON array of records as NDJSON, one element a line, so that an
+ * error's line number is the element's position. */
+static int array_to_ndjson(req *r, char **out, size_t *len)
+{
+    json_error_t jerr;
+    char detail[300];
+    json_t *a = json_loadb(r->body, r->len, JSON_REJECT_DUPLICATES, &jerr), *v;
+    size_t i, cap = r->len + 16, w = 0;
+    *out = NULL;
+    if (!a || !json_is_array(a)) {
+        snprintf(detail, sizeof detail, "the body is not a JSON array of records%s%.200s",
+                 a ? "" : ": ", a ? "" : jerr.text);
+        json_decref(a);
+        return srv_problem(r, 400, NULL, NULL, detail, NULL), -1;
+    }
+    char *buf = malloc(cap);
+    json_array_foreach(a, i, v)
+    {
+        char *line = buf ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+        size_t n = line ? strlen(line) : 0;
+        if (line && w + n + 1 > cap) {
+            char *b = realloc(buf, cap = (w + n + 1) * 2);
+            if (!b)
+                free(line), line = NULL;
+            else
+                buf = b;
+        }
+        if (!line) {
+            free(buf);
+            json_decref(a);
+            return srv_problem(r, 503, NULL, NULL, "out of memory", NULL), -1;
+        }
+        memcpy(buf + w, line, n);
+        buf[w + n] = '\n';
+        w += n + 1;
+        free(line);
+    }
+    json_decref(a);
+    *out = buf;
+    *len = w;
+    return 0;
+}
+
+#define MAX_LISTED_ERRORS 1000
+
+static json_t *ingest_json(const prb_ingest *b, const prb_ingest_stats *st)
+{
+    json_t *o = json_pack("{s:I, s:I, s:I, s:I}", "accepted", (json_int_t)st->accepted, "unchanged",
+                          (json_int_t)st->unchanged, "corrected", (json_int_t)st->corrected,
+                          "rejected", (json_int_t)st->rejected);
+    json_t *errs = json_array();
+    size_t n = prb_ingest_nerrors(b);
+    for (size_t i = 0; i < n && i < MAX_LISTED_ERRORS; i++)
+        json_array_append_new(errs, json_string(prb_ingest_error(b, i)));
+    json_object_set_new(o, "errors", errs);
+    if (n > MAX_LISTED_ERRORS)
+        json_object_set_new(o, "errors_not_listed",
+                            json_integer((json_int_t)(n - MAX_LISTED_ERRORS)));
+    return o;
+}
+
+static int h_records(req *r, prb_env *h)
+{
+    static const char *const q[] = {"skip_bad", NULL};
+    prb_ingest_opts opts = {r->key.furnisher, 0, r->len > (1u << 20) ? 0 : 1};
+    prb_ingest_stats st = {0, 0, 0, 0};
+    prb_ingest *b = NULL;
+    char *conv = NULL;
+    const char *buf = r->body;
+    size_t len = r->len;
+    int format = PRB_FMT_NDJSON, rc;
+    if (query_only(r, q) || (opts.skip_bad = query_bool(r, "skip_bad")) < 0)
+        return MHD_YES;
+    if (!r->len)
+        return srv_problem(r, 400, NULL, NULL, "the body has no records", NULL);
+    if (content_type_is(r, "application/json") && r->body[strspn(r->body, " \t\r\n")] == '[') {
+        if (array_to_ndjson(r, &conv, &len))
+            return MHD_YES;
+        buf = conv;
+    } else if (content_type_is(r, "text/csv")) {
+        format = PRB_FMT_CSV;
+    } else if (!content_type_is(r, "application/x-ndjson") &&
+               !content_type_is(r, "application/jsonl") &&
+               !content_type_is(r, "application/json")) {
+        return srv_problem(r, 415, NULL, NULL,
+                           "records come as application/x-ndjson, a JSON array "
+                           "(application/json) or text/csv",
+                           NULL);
+    }
+    if (!(rc = prb_ingest_begin(h, &opts, &b)) &&
+        !(rc = prb_ingest_add(b, "body", buf, len, format)))
+        rc = prb_ingest_commit(b, &st);
+    if (rc == PRB_EREJECTED || (rc == PRB_EREFUSED && b && prb_ingest_nerrors(b))) {
+        char type[64];
+        snprintf(type, sizeof type, "urn:probity:error:%s", prb_errname(rc));
+        srv_problem(r, (unsigned)prb_http_status(rc), type, prb_strerror(rc), prb_errmsg(h),
+                    ingest_json(b, &st));
+    } else if (rc) {
+        srv_fail(r, h, rc);
+    } else {
+        answer_obj(r, 200, ingest_json(b, &st));
+    }
+    prb_ingest_free(b);
+    free(conv);
+    return MHD_YES;
+}
+
+/* ---------------------------------------------------------------- files */
+
+static int copy(req *r, prb_env *h, const char *identifier)
+{
+    static const char *const q[] = {"format", NULL};
+    const char *f = query(r, "format");
+    char *out = NULL;
+    int text = f && !strcmp(f, "text");
+    if (query_only(r, q) || no_body(r))
+        return MHD_YES;
+    if (f && !text && strcmp(f, "json"))
+        return srv_problem(r, 400, NULL, NULL, "query parameter format must be json or text", NULL);
+    int rc = prb_subject_copy(h, identifier, text ? PRB_COPY_TEXT : PRB_COPY_JSON, &out);
+    if (rc)
+        return srv_fail(r, h, rc);
+    if (text)
+        return srv_respond(r, 200, "text/plain; charset=utf-8", out, strlen(out));
+    return srv_respond_json(r, 200, out);
+}
+
+static int h_subject(req *r, prb_env *h)
+{
+    return copy(r, h, r->param);
+}
+
+static int h_me(req *r, prb_env *h)
+{
+    return copy(r, h, r->key.subject);
+}
+
+/* ------------------------------------------------------------- decisions */
+
+static int h_decisions(req *r, prb_env *h)
+{
+    struct field fs[] = {{"purpose", 1, 0, NULL, NULL}, {"subject", 1, 0, NULL, NULL}};
+    const char *why;
+    if (query_only(r, NULL))
+        return MHD_YES;
+    json_t *o = body_object(r, fs, 2);
+    if (!o)
+        return MHD_YES;
+    if (srv_auth_purpose(r, fs[0].str, &why)) {
+        json_decref(o);
+        return srv_problem(r, 403, NULL, NULL, why, NULL);
+    }
+    r->purpose = strdup(fs[0].str);
+    r->subject = strdup(fs[1].str);
+    json_decref(o);
+    if (!r->purpose || !r->subject)
+        return srv_problem(r, 503, NULL, NULL, "out of memory", NULL);
+    srv_commit_submit(r->s->commit, r);
+    return MHD_YES;
+}
+
+int srv_answer_decision(req *r)
+{
+    if (!r->gc_rc)
+        return srv_respond_json(r, 200, r->gc_json ? strdup(r->gc_json) : NULL);
+    unsigned status = (unsigned)prb_http_status(r->gc_rc);
+    char type[64], detail[128];
+    snprintf(type, sizeof type, "urn:probity:error:%s", prb_errname(r->gc_rc));
+    if (status < 500)
+        return srv_problem(r, status, type, prb_strerror(r->gc_rc), r->gc_err, NULL);
+    fprintf(stderr, "probity serve: request %llu: POST /v1/decisions: %s\n",
+            (unsigned long long)r->id, r->gc_err);
+    snprintf(detail, sizeof detail, "the server failed (request %llu); its log says why",
+             (unsigned long long)r->id);
+    return srv_problem(r, status, type, prb_strerror(r->gc_rc), detail, NULL);
+}
+
+/* ------------------------------------------------------ disputes, reviews */
+
+static int h_me_disputes(req *r, prb_env *h)
+{
+    struct field fs[] = {{"record", 1, 0, NULL, NULL}, {"reason", 1, 0, NULL, NULL}};
+    char *json = NULL;
+    if (query_only(r, NULL))
+        return MHD_YES;
+    json_t *o = body_object(r, fs, 2);
+    if (!o)
+        return MHD_YES;
+    int rc = prb_dispute_open(h, r->key.subject, fs[0].str, fs[1].str, &json);
+    json_decref(o);
+    return answer(r, h, rc, 201, &json);
+}
+
+static int h_disputes(req *r, prb_env *h)
+{
+    static const char *const q[] = {"open", NULL};
+    char *json = NULL;
+    int open, rc;
+    if (query_only(r, q) || no_body(r) || (open = query_bool(r, "open")) < 0)
+        return MHD_YES;
+    if (r->key.role == PRB_ROLE_FURNISHER)
+        rc = prb_disputes_furnisher_json(h, r->key.furnisher, open, &json);
+    else
+        rc = prb_disputes_json(h, open, &json);
+    return answer(r, h, rc, 200, &json);
+}
+
+static int h_dispute_resolve(req *r, prb_env *h)
+{
+    struct field fs[] = {{"outcome", 1, 0, NULL, NULL}, {"note", 0, 0, NULL, NULL}};
+    uint64_t id;
+    const char *why;
+    char *json = NULL;
+    int rc;
+    if (query_only(r, NULL))
+        return MHD_YES;
+    if (srv_parse_u64(r->param, &id) || !id)
+        return srv_problem(r, 404, NULL, NULL, "a dispute id is a positive whole number", NULL);
+    unsigned st = srv_auth_dispute(r, h, id, &rc, &why);
+    if (rc)
+        return srv_fail(r, h, rc);
+    if (st)
+        return srv_problem(r, st, NULL, NULL, why, NULL);
+    json_t *o = body_object(r, fs, 2);
+    if (!o)
+        return MHD_YES;
+    rc = prb_dispute_resolve(h, id, fs[0].str, fs[1].str,
+                             r->key.role == PRB_ROLE_FURNISHER ? "furnisher" : "reviewer", &json);
+    json_decref(o);
+    return answer(r, h, rc, 200, &json);
+}
+
+static int h_me_reviews(req *r, prb_env *h)
+{
+    struct field fs[] = {{"decision", 1, 0, NULL, NULL}, {"reason", 1, 0, NULL, NULL}};
+    const char *why;
+    char *json = NULL;
+    int rc;
+    if (query_only(r, NULL))
+        return MHD_YES;
+    json_t *o = body_object(r, fs, 2);
+    if (!o)
+        return MHD_YES;
+    unsigned st = srv_auth_decision(r, h, fs[0].str, &rc, &why);
+    if (rc || st) {
+        json_decref(o);
+        return rc ? srv_fail(r, h, rc) : srv_problem(r, st, NULL, NULL, why, NULL);
+    }
+    rc = prb_review_request(h, fs[0].str, fs[1].str, &json);
+    json_decref(o);
+    return answer(r, h, rc, 201, &json);
+}
+
+static int h_reviews(req *r, prb_env *h)
+{
+    static const char *const q[] = {"pending", NULL};
+    char *json = NULL;
+    int pending;
+    if (query_only(r, q) || no_body(r) || (pending = query_bool(r, "pending")) < 0)
+        return MHD_YES;
+    return answer(r, h, prb_reviews_json(h, pending, &json), 200, &json);
+}
+
+static int h_review_decide(req *r, prb_env *h)
+{
+    struct field fs[] = {{"outcome", 1, 0, NULL, NULL}, {"note", 1, 0, NULL, NULL}};
+    char *json = NULL;
+    if (query_only(r, NULL))
+        return MHD_YES;
+    json_t *o = body_object(r, fs, 2);
+    if (!o)
+        return MHD_YES;
+    int rc = prb_review_decide(h, r->param, fs[0].str, r->key.name, fs[1].str, &json);
+    json_decref(o);
+    return answer(r, h, rc, 200, &json);
+}
+
+/* ------------------------------------------------------ what is published */
+
+static int h_lists(req *r, prb_env *h)
+{
+    char *json = NULL;
+    if (query_only(r, NULL) || no_body(r))
+        return MHD_YES;
+    return answer(r, h, prb_lists_visible_json(h, NULL, srv_auth_list_purposes(r), &json), 200,
+                  &json);
+}
+
+static int h_list(req *r, prb_env *h)
+{
+    const char *purposes = srv_auth_list_purposes(r);
+    char *json = NULL;
+    int vis, rc;
+    if (query_only(r, NULL) || no_body(r))
+        return MHD_YES;
+    if ((rc = prb_list_visibility(h, r->param, purposes, &vis)))
+        return srv_fail(r, h, rc);
+    if (!vis)
+        return srv_problem(r, r->has_key ? 403 : 401, NULL, NULL,
+                           "this list is purpose-bound: only an inquirer for a purpose it serves "
+                           "may read it",
+                           NULL);
+    return answer(r, h, prb_lists_visible_json(h, r->param, purposes, &json), 200, &json);
+}
+
+static int h_company(req *r, prb_env *h)
+{
+    char *json = NULL;
+    if (query_only(r, NULL) || no_body(r))
+        return MHD_YES;
+    return answer(r, h, prb_company_card(h, r->param, &json), 200, &json);
+}
+
+static int h_audit_head(req *r, prb_env *h)
+{
+    char *json = NULL;
+    if (query_only(r, NULL) || no_body(r))
+        return MHD_YES;
+    return answer(r, h, prb_audit_head(h, &json), 200, &json);
+}
+
+static int h_audit_proof(req *r, prb_env *h)
+{
+    static const char *const q[] = {"leaf", "size", NULL};
+    uint64_t leaf, size;
+    char *json = NULL;
+    if (query_only(r, q) || no_body(r) || query_u64(r, "leaf", 1, 0, &leaf) ||
+        query_u64(r, "size", 0, 0, &size))
+        return MHD_YES;
+    return answer(r, h, prb_audit_prove(h, leaf, size, &json), 200, &json);
+}
+
+static int h_audit_consistency(req *r, prb_env *h)
+{
+    static const char *const q[] = {"from", "to", NULL};
+    uint64_t from, to;
+    char *json = NULL;
+    if (query_only(r, q) || no_body(r) || query_u64(r, "from", 1, 0, &from) ||
+        query_u64(r, "to", 0, 0, &to))
+        return MHD_YES;
+    return answer(r, h, prb_audit_consistency(h, from, to, &json), 200, &json);
+}
+
+/* ------------------------------------------------------------------ keys */
+
+static int h_keys(req *r, prb_env *h)
+{
+    char *json = NULL;
+    if (query_only(r, NULL) || no_body(r))
+        return MHD_YES;
+    return answer(r, h, prb_keys_json(h, &json), 200, &json);
+}
+
+/* Copies a body field into a key field; 1 (after answering) if too long. */
+static int key_field(req *r, const char *name, const char *v, char *out, size_t cap)
+{
+    char detail[128];
+    if (!v)
+        return 0;
+    if (strlen(v) < cap) {
+        memcpy(out, v, strlen(v) + 1);
+        return 0;
+    }
+    snprintf(detail, sizeof detail, "field '%s' is longer than %zu bytes", name, cap - 1);
+    srv_problem(r, 400, NULL, NULL, detail, NULL);
+    return 1;
+}
+
+static int h_key_create(req *r, prb_env *h)
+{
+    struct field fs[] = {{"role", 1, 0, NULL, NULL},
+                         {"name", 0, 0, NULL, NULL},
+                         {"furnisher", 0, 0, NULL, NULL},
+                         {"purposes", 0, 1, NULL, NULL},
+                         {"subject", 0, 0, NULL, NULL}};
+    char token[PRB_TOKEN_MAX];
+    prb_key spec, made;
+    if (query_only(r, NULL))
+        return MHD_YES;
+    json_t *o = body_object(r, fs, 5);
+    if (!o)
+        return MHD_YES;
+    memset(&spec, 0, sizeof spec);
+    int rc = PRB_OK;
+    if (!(spec.role = prb_role_parse(fs[0].str))) {
+        srv_problem(r, 400, NULL, NULL,
+                    "role must be admin, furnisher, inquirer, reviewer or subject", NULL);
+    } else if (!key_field(r, "name", fs[1].str, spec.name, sizeof spec.name) &&
+               !key_field(r, "furnisher", fs[2].str, spec.furnisher, sizeof spec.furnisher) &&
+               !key_field(r, "purposes", fs[3].str, spec.purposes, sizeof spec.purposes) &&
+               !key_field(r, "subject", fs[4].str, spec.subject, sizeof spec.subject)) {
+        if ((rc = prb_key_create(h, &spec, token, &made)))
+            srv_fail(r, h, rc);
+        else
+            answer_obj(r, 201,
+                       json_pack("{s:s, s:s, s:s, s:s}", "id", made.id, "role",
+                                 prb_role_name(made.role), "name", made.name, "token", token));
+        memset(token, 0, sizeof token);
+    }
+    fields_free(fs, 5);
+    json_decref(o);
+    return MHD_YES;
+}
+
+static int h_key_revoke(req *r, prb_env *h)
+{
+    if (query_only(r, NULL) || no_body(r))
+        return MHD_YES;
+    int rc = prb_key_revoke(h, r->param);
+    if (rc)
+        return srv_fail(r, h, rc);
+    return answer_obj(r, 200, json_pack("{s:s, s:b}", "id", r->param, "revoked", 1));
+}
+
+/* ---------------------------------------------------------------- dispatch */
+
+typedef int (*handler)(req *r, prb_env *h);
+
+static const handler handlers[R__N] = {
+    [R_HEALTHZ] = h_healthz,
+    [R_METRICS] = h_metrics,
+    [R_OPENAPI] = h_openapi,
+    [R_STATS] = h_stats,
+    [R_RECORDS] = h_records,
+    [R_SUBJECT] = h_subject,
+    [R_ME] = h_me,
+    [R_DECISIONS] = h_decisions,
+    [R_ME_DISPUTES] = h_me_disputes,
+    [R_DISPUTES] = h_disputes,
+    [R_DISPUTE_RESOLVE] = h_dispute_resolve,
+    [R_ME_REVIEWS] = h_me_reviews,
+    [R_REVIEWS] = h_reviews,
+    [R_REVIEW_DECIDE] = h_review_decide,
+    [R_LISTS] = h_lists,
+    [R_LIST] = h_list,
+    [R_COMPANY] = h_company,
+    [R_AUDIT_HEAD] = h_audit_head,
+    [R_AUDIT_PROOF] = h_audit_proof,
+    [R_AUDIT_CONSISTENCY] = h_audit_consistency,
+    [R_KEYS] = h_keys,
+    [R_KEY_CREATE] = h_key_create,
+    [R_KEY_REVOKE] = h_key_revoke,
+};
+
+int srv_dispatch(req *r)
+{
+    srv *s = r->s;
+    prb_env *h = srv_env(s);
+    if (!h)
+        return srv_problem(r, 503, NULL, NULL, "out of memory", NULL);
+    /* Ingest alone may grow the map: it runs with nothing else open. */
+    if (r->route == R_RECORDS)
+        pthread_rwlock_wrlock(&s->engine);
+    else
+        pthread_rwlock_rdlock(&s->engine);
+    int ok = handlers[r->route](r, h);
+    pthread_rwlock_unlock(&s->engine);
+    return ok;
+}

@@ -1,0 +1,151 @@
+/*
+ * route.c - the route table and the parsers that read what a client
+ * sends before anything else looks at it (see route.h). A path matches a
+ * pattern segment by segment; "{}" stands for one non-empty segment, the
+ * route's only parameter. Nothing is normalised: "//", "/./", a trailing
+ * slash or a path past its pattern is no route at all.
+ */
+#include "route.h"
+
+#include <string.h>
+
+static const struct {
+    const char *method;
+    const char *pattern;
+} routes[R__N] = {
+    [R_HEALTHZ] = {"GET", "/healthz"},
+    [R_METRICS] = {"GET", "/metrics"},
+    [R_OPENAPI] = {"GET", "/v1/openapi.json"},
+    [R_STATS] = {"GET", "/v1/stats"},
+    [R_RECORDS] = {"POST", "/v1/records"},
+    [R_SUBJECT] = {"GET", "/v1/subjects/{id}"},
+    [R_ME] = {"GET", "/v1/me"},
+    [R_DECISIONS] = {"POST", "/v1/decisions"},
+    [R_ME_DISPUTES] = {"POST", "/v1/me/disputes"},
+    [R_DISPUTES] = {"GET", "/v1/disputes"},
+    [R_DISPUTE_RESOLVE] = {"POST", "/v1/disputes/{id}/resolve"},
+    [R_ME_REVIEWS] = {"POST", "/v1/me/reviews"},
+    [R_REVIEWS] = {"GET", "/v1/reviews"},
+    [R_REVIEW_DECIDE] = {"POST", "/v1/reviews/{id}/decide"},
+    [R_LISTS] = {"GET", "/v1/lists"},
+    [R_LIST] = {"GET", "/v1/lists/{name}"},
+    [R_COMPANY] = {"GET", "/v1/companies/{id}"},
+    [R_AUDIT_HEAD] = {"GET", "/v1/audit/head"},
+    [R_AUDIT_PROOF] = {"GET", "/v1/audit/proof"},
+    [R_AUDIT_CONSISTENCY] = {"GET", "/v1/audit/consistency"},
+    [R_KEYS] = {"GET", "/v1/keys"},
+    [R_KEY_CREATE] = {"POST", "/v1/keys"},
+    [R_KEY_REVOKE] = {"POST", "/v1/keys/{id}/revoke"},
+};
+
+const char *srv_route_method(int route)
+{
+    return route >= 0 && route < R__N ? routes[route].method : "?";
+}
+
+const char *srv_route_pattern(int route)
+{
+    return route >= 0 && route < R__N ? routes[route].pattern : "?";
+}
+
+/* Whether path matches pattern; the {} segment's text goes to param. */
+static int match(const char *pattern, const char *path, char param[SRV_PARAM_MAX])
+{
+    const char *p = pattern, *s = path;
+    param[0] = 0;
+    while (*p) {
+        if (*p != '{') {
+            if (*p++ != *s++)
+                return 0;
+            continue;
+        }
+        size_t n = strcspn(s, "/");
+        if (n == 0 || n >= SRV_PARAM_MAX)
+            return 0;
+        memcpy(param, s, n);
+        param[n] = 0;
+        s += n;
+        p = strchr(p, '}') + 1;
+    }
+    return *s == 0;
+}
+
+int srv_route_match(const char *method, const char *path, char param[SRV_PARAM_MAX],
+                    char allow[SRV_ALLOW_MAX])
+{
+    char scratch[SRV_PARAM_MAX];
+    size_t w = 0;
+    param[0] = 0;
+    allow[0] = 0;
+    if (!method || !path)
+        return -1;
+    for (int r = 0; r < R__N; r++) {
+        if (!match(routes[r].pattern, path, scratch))
+            continue;
+        if (!strcmp(method, routes[r].method)) {
+            memcpy(param, scratch, strlen(scratch) + 1);
+            return r;
+        }
+        size_t ml = strlen(routes[r].method);
+        if (w + ml + 3 < SRV_ALLOW_MAX) {
+            if (w) {
+                memcpy(allow + w, ", ", 2);
+                w += 2;
+            }
+            memcpy(allow + w, routes[r].method, ml + 1);
+            w += ml;
+        }
+    }
+    return w ? -2 : -1;
+}
+
+/* RFC 6750 b64token: ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/",
+ * then "=" padding. */
+static int b64token_char(char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_' || c == '~' || c == '+' || c == '/';
+}
+
+int srv_bearer(const char *value, char *out, size_t n)
+{
+    static const char scheme[] = "bearer";
+    size_t i = 0;
+    if (!value || n == 0)
+        return -1;
+    /* The scheme is case-insensitive; one or more spaces follow it. */
+    for (; i < sizeof scheme - 1; i++)
+        if ((value[i] | 0x20) != scheme[i])
+            return -1;
+    if (value[i] != ' ')
+        return -1;
+    while (value[i] == ' ')
+        i++;
+    size_t start = i;
+    while (b64token_char(value[i]))
+        i++;
+    while (value[i] == '=')
+        i++;
+    size_t len = i - start;
+    while (value[i] == ' ')
+        i++;
+    if (value[i] || len == 0 || len >= n)
+        return -1;
+    memcpy(out, value + start, len);
+    out[len] = 0;
+    return 0;
+}
+
+int srv_parse_u64(const char *s, uint64_t *v)
+{
+    uint64_t x = 0;
+    if (!s || !*s)
+        return -1;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9' || x > (UINT64_MAX / 2 - (uint64_t)(*s - '0')) / 10)
+            return -1;
+        x = x * 10 + (uint64_t)(*s - '0');
+    }
+    *v = x;
+    return 0;
+}

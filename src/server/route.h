@@ -1,0 +1,65 @@
+/*
+ * route.h - the server's routes and the small parsers that face the
+ * network directly: the request line's method and path, the
+ * Authorization header and numbers in query strings. They are pure (no
+ * I/O, no allocation) so tests/fuzz/fuzz_http.c can run them on anything.
+ */
+#ifndef PRB_SRV_ROUTE_H
+#define PRB_SRV_ROUTE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum srv_route {
+    R_HEALTHZ,
+    R_METRICS,
+    R_OPENAPI,
+    R_STATS,
+    R_RECORDS,
+    R_SUBJECT,
+    R_ME,
+    R_DECISIONS,
+    R_ME_DISPUTES,
+    R_DISPUTES,
+    R_DISPUTE_RESOLVE,
+    R_ME_REVIEWS,
+    R_REVIEWS,
+    R_REVIEW_DECIDE,
+    R_LISTS,
+    R_LIST,
+    R_COMPANY,
+    R_AUDIT_HEAD,
+    R_AUDIT_PROOF,
+    R_AUDIT_CONSISTENCY,
+    R_KEYS,
+    R_KEY_CREATE,
+    R_KEY_REVOKE,
+    R__N
+};
+
+/* The longest path parameter (an identifier, a list name, an id). */
+#define SRV_PARAM_MAX 512
+
+/* The method and pattern of a route ("GET", "/v1/subjects/{id}"). */
+const char *srv_route_method(int route);
+const char *srv_route_pattern(int route);
+
+/* Finds the route of method and path (already percent-decoded; no query).
+ * Returns its index and copies the one {parameter}, if any, into param
+ * (NUL-terminated). Returns -1 if no route has the path (404), -2 if
+ * routes have it but not for this method (405; allow gets the methods
+ * that are, e.g. "GET, POST"). */
+#define SRV_ALLOW_MAX 32
+int srv_route_match(const char *method, const char *path, char param[SRV_PARAM_MAX],
+                    char allow[SRV_ALLOW_MAX]);
+
+/* The token of an "Authorization: Bearer TOKEN" header value, into out
+ * (size n). 0 on success; -1 if the value is not a bearer credential or
+ * the token is empty or too long (RFC 6750: token68 characters only). */
+int srv_bearer(const char *value, char *out, size_t n);
+
+/* A query-string count: decimal digits only, no sign, at most 2^63 - 1.
+ * 0 on success, -1 otherwise. */
+int srv_parse_u64(const char *s, uint64_t *v);
+
+#endif

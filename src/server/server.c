@@ -1,0 +1,512 @@
+/*
+ * server.c - the HTTP server's life: libmicrohttpd set up with its own
+ * epoll threads, the life of a request (headers, authentication, rate
+ * limit and authorisation first; then the body, within its limit; then
+ * the endpoint), the per-thread register handles, the periodic sweep and
+ * the graceful stop.
+ *
+ * A request is judged on its headers before any of its body is read: an
+ * unknown route, a bad or missing token, an exhausted rate limit, a
+ * forbidden route or a declared body over the limit is answered at once,
+ * and libmicrohttpd then closes the connection without reading the body.
+ * A body sent in chunks that outgrows the limit gets the connection
+ * closed. Connections idle for longer than the timeout are closed, so a
+ * slow or half-sent request cannot hold a thread; header size is bounded
+ * by libmicrohttpd's per-connection memory.
+ */
+#include "srv.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define DEFAULT_TIMEOUT 10
+#define DEFAULT_MAX_BODY ((size_t)16 << 20)
+#define DEFAULT_RATE 1000
+#define CONNECTION_LIMIT 4096
+/* libmicrohttpd's per-connection memory: the request line and headers
+ * must fit in it. */
+#define CONNECTION_MEMORY (16 * 1024)
+
+static _Atomic uint64_t next_gen = 1;
+
+static uint64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+int64_t srv_now(const srv *s)
+{
+    return s->o.fixed_now ? s->o.fixed_now : (int64_t)time(NULL);
+}
+
+/* ---------------------------------------------------------- thread handles */
+
+static __thread struct {
+    uint64_t gen;
+    prb_env *h;
+} tl;
+
+prb_env *srv_env(srv *s)
+{
+    if (tl.gen != s->gen || !tl.h) {
+        prb_env *h = NULL;
+        if (prb_env_dup(s->env, &h))
+            return NULL;
+        pthread_mutex_lock(&s->mu);
+        if (s->nhandles == s->hcap) {
+            size_t cap = s->hcap ? s->hcap * 2 : 16;
+            prb_env **a = realloc(s->handles, cap * sizeof *a);
+            if (!a) {
+                pthread_mutex_unlock(&s->mu);
+                prb_close(h);
+                return NULL;
+            }
+            s->handles = a;
+            s->hcap = cap;
+        }
+        s->handles[s->nhandles++] = h;
+        pthread_mutex_unlock(&s->mu);
+        tl.gen = s->gen;
+        tl.h = h;
+    }
+    prb_set_now(tl.h, srv_now(s));
+    return tl.h;
+}
+
+/* ------------------------------------------------------------ the request */
+
+static void client_address(req *r, char *out, size_t n)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+    snprintf(out, n, "ip:?");
+    if (sa && sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out + 3,
+                  (socklen_t)(n - 3));
+    else if (sa && sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out + 3,
+                  (socklen_t)(n - 3));
+}
+
+/* Refuses r with status: at once when a body would follow (so it is not
+ * read), otherwise once the request is complete (so the connection can
+ * serve the next one). */
+static enum MHD_Result refuse(req *r, unsigned status, const char *detail)
+{
+    if (r->has_body)
+        return srv_problem(r, status, NULL, NULL, detail, NULL) ? MHD_YES : MHD_NO;
+    r->pending_status = status;
+    r->pending_json = srv_problem_json(r, status, NULL, NULL, detail, NULL);
+    return MHD_YES;
+}
+
+/* Authenticates r's bearer token, if it has one. 0, or a status. */
+static unsigned authenticate(req *r, const char **why)
+{
+    const char *auth = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Authorization");
+    char token[PRB_TOKEN_MAX + 64];
+    *why = NULL;
+    if (!auth)
+        return 0;
+    if (srv_bearer(auth, token, sizeof token)) {
+        *why = "the Authorization header must be 'Bearer TOKEN'";
+        return 401;
+    }
+    prb_env *h = srv_env(r->s);
+    if (!h) {
+        *why = "out of memory";
+        return 503;
+    }
+    pthread_rwlock_rdlock(&r->s->engine);
+    int rc = prb_key_check(h, token, &r->key);
+    pthread_rwlock_unlock(&r->s->engine);
+    memset(token, 0, sizeof token);
+    if (rc == PRB_ENOTFOUND) {
+        *why = "the token is not valid (unknown or revoked)";
+        return 401;
+    }
+    if (rc) {
+        fprintf(stderr, "probity serve: request %llu: checking a token: %s\n",
+                (unsigned long long)r->id, prb_errmsg(h));
+        *why = "the token could not be checked";
+        return 500;
+    }
+    r->has_key = 1;
+    return 0;
+}
+
+static enum MHD_Result first_call(req *r, const char *url, const char *method)
+{
+    srv *s = r->s;
+    const char *cl = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Content-Length");
+    const char *te = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Transfer-Encoding");
+    const char *why;
+    char bucket[64];
+    uint64_t n = 0;
+    r->has_body = te || (cl && (srv_parse_u64(cl, &n) || n > 0));
+    r->route = srv_route_match(method, url, r->param, r->xval);
+    if (r->route == -1)
+        return refuse(r, 404, "no such resource");
+    if (r->route == -2) {
+        r->xhdr = MHD_HTTP_HEADER_ALLOW;
+        return refuse(r, 405, "the resource does not take this method");
+    }
+    r->xval[0] = 0;
+    unsigned st = authenticate(r, &why);
+    if (r->has_key)
+        snprintf(bucket, sizeof bucket, "key:%s", r->key.id);
+    else
+        client_address(r, bucket, sizeof bucket);
+    unsigned wait = srv_limiter_take(s->limiter, bucket);
+    if (wait) {
+        r->xhdr = MHD_HTTP_HEADER_RETRY_AFTER;
+        snprintf(r->xval, sizeof r->xval, "%u", wait);
+        return refuse(r, 429, "too many requests: wait as long as Retry-After says");
+    }
+    if (st || (st = srv_auth_route(r, &why)))
+        return refuse(r, st, why);
+    if (cl && n > s->o.max_body)
+        return refuse(r, 413, "the body is larger than this server takes");
+    return MHD_YES;
+}
+
+/* Takes a piece of the body; MHD_NO (the connection is closed) past the
+ * limit, since libmicrohttpd lets no answer be queued mid-body. */
+static enum MHD_Result take_body(req *r, const char *data, size_t *size)
+{
+    size_t n = *size;
+    *size = 0;
+    if (r->responded || r->pending_status)
+        return MHD_YES;
+    if (n > r->s->o.max_body - r->len) {
+        fprintf(stderr, "probity serve: request %llu: body over %zu bytes; connection closed\n",
+                (unsigned long long)r->id, r->s->o.max_body);
+        r->status = 413;
+        return MHD_NO;
+    }
+    if (r->len + n + 1 > r->cap) {
+        size_t cap = r->cap ? r->cap : 4096;
+        while (cap < r->len + n + 1)
+            cap *= 2;
+        char *b = realloc(r->body, cap);
+        if (!b)
+            return MHD_NO;
+        r->body = b;
+        r->cap = cap;
+    }
+    memcpy(r->body + r->len, data, n);
+    r->len += n;
+    r->body[r->len] = 0;
+    return MHD_YES;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *data,
+                                  size_t *size, void **ctx)
+{
+    srv *s = cls;
+    req *r = *ctx;
+    (void)version;
+    if (!r) {
+        if (!(r = calloc(1, sizeof *r)))
+            return MHD_NO;
+        r->s = s;
+        r->conn = conn;
+        r->t0 = mono_us();
+        r->id = atomic_fetch_add(&s->next_id, 1);
+        r->route = -1;
+        *ctx = r;
+        atomic_fetch_add(&s->inflight, 1);
+        return first_call(r, url, method);
+    }
+    if (*size)
+        return take_body(r, data, size);
+    if (r->responded)
+        return MHD_YES;
+    if (r->pending_status) {
+        char *json = r->pending_json;
+        r->pending_json = NULL;
+        return srv_respond(r, r->pending_status, "application/problem+json", json,
+                           json ? strlen(json) : 0)
+                   ? MHD_YES
+                   : MHD_NO;
+    }
+    if (r->gc_done)
+        return srv_answer_decision(r) ? MHD_YES : MHD_NO;
+    if (r->gc_queued)
+        return MHD_YES;
+    return srv_dispatch(r) ? MHD_YES : MHD_NO;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **ctx,
+                         enum MHD_RequestTerminationCode toe)
+{
+    srv *s = cls;
+    req *r = *ctx;
+    (void)conn;
+    if (!r)
+        return;
+    uint64_t us = mono_us() - r->t0;
+    /* A request closed before it was answered (timeout, client gone,
+     * body over the limit) is counted under the status it would have
+     * had, or as "other". */
+    srv_metrics_count(&s->metrics, r->route, r->status, us);
+    if (s->o.access_log)
+        fprintf(stderr, "probity serve: %llu %s %s %u %llu us%s\n", (unsigned long long)r->id,
+                srv_route_method(r->route), srv_route_pattern(r->route), r->status,
+                (unsigned long long)us,
+                toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (not completed)");
+    free(r->body);
+    free(r->pending_json);
+    free(r->purpose);
+    free(r->subject);
+    free(r->gc_json);
+    memset(&r->key, 0, sizeof r->key);
+    free(r);
+    *ctx = NULL;
+    atomic_fetch_sub(&s->inflight, 1);
+}
+
+static void on_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls, (void)fmt, (void)ap; /* client errors are answered, not logged */
+}
+
+/* ---------------------------------------------------------------- sweep */
+
+/* One sweep: retention and dispute deadlines, list entries, notices. */
+static void sweep_once(srv *s)
+{
+    prb_env *h = srv_env(s);
+    prb_deliver_stats ds = {0, 0, 0};
+    int failed = 0;
+    if (!h)
+        return;
+    pthread_rwlock_rdlock(&s->engine);
+    if (prb_expire(h, NULL) || prb_lists_refresh_all(h, NULL)) {
+        fprintf(stderr, "probity serve: sweep: %s\n", prb_errmsg(h));
+        failed = 1;
+    }
+    pthread_rwlock_unlock(&s->engine);
+    /* Delivery waits on webhooks, retrying with backoff: holding the
+     * engine lock meanwhile would hold up every ingest and, behind it,
+     * every request. It opens only short transactions of its own; it
+     * would grow the map only when full, which probity serve makes
+     * practically impossible with a map of 256 GiB (cmd_serve.c). */
+    int rc = prb_notices_deliver(h, &ds);
+    if (rc) {
+        fprintf(stderr, "probity serve: sweep: delivering notices: %s\n", prb_errmsg(h));
+        failed = 1;
+    } else {
+        atomic_store(&s->metrics.notices_pending, ds.pending);
+        atomic_store(&s->metrics.notices_known, 1);
+    }
+    atomic_fetch_add(&s->metrics.sweeps, 1);
+    if (failed)
+        atomic_fetch_add(&s->metrics.sweep_failures, 1);
+}
+
+static void *sweeper(void *arg)
+{
+    srv *s = arg;
+    pthread_mutex_lock(&s->sweep_mu);
+    while (!atomic_load(&s->stopping)) {
+        pthread_mutex_unlock(&s->sweep_mu);
+        sweep_once(s);
+        pthread_mutex_lock(&s->sweep_mu);
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += s->o.sweep;
+        while (!atomic_load(&s->stopping) &&
+               pthread_cond_timedwait(&s->sweep_cv, &s->sweep_mu, &until) != ETIMEDOUT)
+            ;
+    }
+    pthread_mutex_unlock(&s->sweep_mu);
+    return NULL;
+}
+
+/* ------------------------------------------------------------- start, stop */
+
+static int parse_listen(const char *listen, struct sockaddr_storage *ss, char *err, size_t n)
+{
+    char host[256];
+    const char *colon = strrchr(listen, ':');
+    uint64_t port;
+    memset(ss, 0, sizeof *ss);
+    if (!colon || (size_t)(colon - listen) >= sizeof host || srv_parse_u64(colon + 1, &port) ||
+        port > 65535)
+        return snprintf(err, n, "--listen '%s' is not HOST:PORT", listen), -1;
+    memcpy(host, listen, (size_t)(colon - listen));
+    host[colon - listen] = 0;
+    struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
+    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+    size_t hl = strlen(host);
+    if (hl > 2 && host[0] == '[' && host[hl - 1] == ']') {
+        host[hl - 1] = 0;
+        a6->sin6_family = AF_INET6;
+        a6->sin6_port = htons((uint16_t)port);
+        if (inet_pton(AF_INET6, host + 1, &a6->sin6_addr) == 1)
+            return 0;
+    } else {
+        a4->sin_family = AF_INET;
+        a4->sin_port = htons((uint16_t)port);
+        if (!strcmp(host, "localhost"))
+            strcpy(host, "127.0.0.1");
+        if (inet_pton(AF_INET, host, &a4->sin_addr) == 1)
+            return 0;
+    }
+    return snprintf(err, n, "--listen '%s': '%s' is not an IP address", listen, host), -1;
+}
+
+/* docs/openapi.json of the source tree this was built from. */
+static void load_openapi(srv *s)
+{
+#ifdef PRB_OPENAPI
+    FILE *f = fopen(PRB_OPENAPI, "rb");
+    if (!f)
+        return;
+    if (!fseek(f, 0, SEEK_END)) {
+        long n = ftell(f);
+        if (n > 0 && !fseek(f, 0, SEEK_SET) && (s->openapi = malloc((size_t)n)) &&
+            fread(s->openapi, 1, (size_t)n, f) == (size_t)n)
+            s->openapi_len = (size_t)n;
+        else {
+            free(s->openapi);
+            s->openapi = NULL;
+        }
+    }
+    fclose(f);
+#else
+    (void)s;
+#endif
+}
+
+static void srv_free(srv *s)
+{
+    srv_limiter_free(s->limiter);
+    for (size_t i = 0; i < s->nhandles; i++)
+        prb_close(s->handles[i]);
+    free(s->handles);
+    free(s->stats);
+    free(s->openapi);
+    pthread_rwlock_destroy(&s->engine);
+    pthread_mutex_destroy(&s->mu);
+    pthread_mutex_destroy(&s->sweep_mu);
+    pthread_cond_destroy(&s->sweep_cv);
+    free(s);
+}
+
+int srv_start(prb_env *env, const srv_opts *o, srv **out, char *err, size_t errlen)
+{
+    struct sockaddr_storage ss;
+    pthread_rwlockattr_t ra;
+    srv *s = calloc(1, sizeof *s);
+    *out = NULL;
+    if (!s)
+        return snprintf(err, errlen, "out of memory"), -1;
+    s->env = env;
+    s->o = *o;
+    s->gen = atomic_fetch_add(&next_gen, 1);
+    atomic_init(&s->next_id, 1);
+    if (!s->o.listen)
+        s->o.listen = "127.0.0.1:8080";
+    if (!s->o.timeout)
+        s->o.timeout = DEFAULT_TIMEOUT;
+    if (!s->o.max_body)
+        s->o.max_body = DEFAULT_MAX_BODY;
+    if (s->o.rate < 0)
+        s->o.rate = DEFAULT_RATE;
+    if (s->o.threads <= 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        s->o.threads = n > 0 ? (int)n : 1;
+    }
+    /* Writers first: an ingest waiting for the lock is not starved by
+     * the stream of readers. */
+    pthread_rwlockattr_init(&ra);
+    pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    pthread_rwlock_init(&s->engine, &ra);
+    pthread_rwlockattr_destroy(&ra);
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_mutex_init(&s->sweep_mu, NULL);
+    pthread_cond_init(&s->sweep_cv, NULL);
+    if (parse_listen(s->o.listen, &ss, err, errlen))
+        goto fail;
+    if (!(s->limiter = srv_limiter_new(s->o.rate, s->o.burst))) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    load_openapi(s);
+    if (!(s->commit = srv_commit_start(s))) {
+        snprintf(err, errlen, "cannot start the committer thread");
+        goto fail;
+    }
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+                     MHD_USE_ERROR_LOG | (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
+    s->d = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_log, s,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE,
+        (unsigned)s->o.threads, MHD_OPTION_CONNECTION_TIMEOUT, s->o.timeout,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONNECTION_LIMIT, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)CONNECTION_MEMORY, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_END);
+    if (!s->d) {
+        snprintf(err, errlen, "cannot listen on %s: %s", s->o.listen, strerror(errno));
+        goto fail;
+    }
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
+    s->port = di ? di->port : 0;
+    if (s->o.sweep) {
+        if (pthread_create(&s->sweeper, NULL, sweeper, s)) {
+            snprintf(err, errlen, "cannot start the sweep thread");
+            goto fail;
+        }
+        s->has_sweeper = 1;
+    }
+    *out = s;
+    return 0;
+fail:
+    if (s->d)
+        MHD_stop_daemon(s->d);
+    srv_commit_stop(s->commit);
+    srv_free(s);
+    return -1;
+}
+
+uint16_t srv_port(const srv *s)
+{
+    return s->port;
+}
+
+void srv_stop(srv *s, unsigned grace)
+{
+    if (!s)
+        return;
+    /* No new connections; the ones open finish what they are doing. */
+    MHD_quiesce_daemon(s->d);
+    uint64_t deadline = mono_us() + (uint64_t)grace * 1000000u;
+    while (atomic_load(&s->inflight) && mono_us() < deadline)
+        usleep(10000);
+    pthread_mutex_lock(&s->sweep_mu);
+    atomic_store(&s->stopping, 1);
+    pthread_cond_signal(&s->sweep_cv);
+    pthread_mutex_unlock(&s->sweep_mu);
+    if (s->has_sweeper)
+        pthread_join(s->sweeper, NULL);
+    /* Decisions still queued are made and their connections resumed
+     * before the daemon goes. */
+    srv_commit_stop(s->commit);
+    s->commit = NULL;
+    MHD_stop_daemon(s->d);
+    srv_free(s);
+}

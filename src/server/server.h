@@ -1,0 +1,43 @@
+/*
+ * server.h - the HTTP JSON API server (probity serve, tests/test_server.c).
+ *
+ * A thin shell over include/probity.h on libmicrohttpd: it parses
+ * requests, authorises them (auth.c), calls the engine and formats its
+ * answers. One register handle is opened by the caller; every worker
+ * thread works on its own prb_env_dup of it, so error messages and the
+ * clock are per thread and read calls run in parallel.
+ */
+#ifndef PRB_SERVER_H
+#define PRB_SERVER_H
+
+#include "probity.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct srv_opts {
+    const char *listen; /* "HOST:PORT" (IPv4, or [IPv6]); port 0 picks a free one */
+    int threads;        /* worker threads; 0: one per core */
+    unsigned timeout;   /* seconds a connection may sit idle; 0: 10 */
+    size_t max_body;    /* request body limit in bytes; 0: 16 MiB */
+    double rate;        /* requests per second per token (per address without
+                           one); 0: no limit; negative: the default, 1000 */
+    double burst;       /* bucket size; 0: rate (at least 1) */
+    unsigned sweep;     /* seconds between sweeps; 0: none */
+    int64_t fixed_now;  /* the as-of clock stands here (PROBITY_NOW, --as-of);
+                           0: the system clock */
+    int access_log;     /* one line per request on standard error */
+} srv_opts;
+
+typedef struct srv srv;
+
+/* Starts serving env (borrowed: it must outlive the server) with o. On
+ * failure returns -1 with a message in err. */
+int srv_start(prb_env *env, const srv_opts *o, srv **out, char *err, size_t errlen);
+/* The port the server listens on (the one picked when asked for 0). */
+uint16_t srv_port(const srv *s);
+/* Stops taking connections, lets the requests in flight finish (for at
+ * most grace seconds), stops the sweep and frees everything. */
+void srv_stop(srv *s, unsigned grace);
+
+#endif

@@ -1,0 +1,175 @@
+/*
+ * srv.h - what the server's files share: the server and request state,
+ * responses (respond.c), authorisation (auth.c), endpoints (handlers.c),
+ * group commit of decisions (commit.c), metrics (metrics.c) and the
+ * per-token rate limit (ratelimit.c).
+ *
+ * Threads: libmicrohttpd's pool threads run the access handler; one
+ * committer thread makes decisions in batches (commit.c); one sweep
+ * thread runs retention, list refresh and notice delivery. Each works on
+ * its own register handle (srv_env). The engine lock (a reader-writer
+ * lock) is held shared by every engine call and exclusively by ingest,
+ * the one call that may grow the LMDB map, which LMDB allows only while
+ * no other transaction of the process is open.
+ */
+#ifndef PRB_SRV_H
+#define PRB_SRV_H
+
+#include "server.h"
+#include "route.h"
+
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdatomic.h>
+
+struct json_t;
+
+/* ---------------------------------------------------------------- metrics */
+
+#define SRV_NSTATUS 18
+#define SRV_NBUCKETS 14
+
+typedef struct srv_metrics {
+    _Atomic uint64_t requests[R__N + 1][SRV_NSTATUS]; /* [R__N]: no route */
+    _Atomic uint64_t buckets[R__N + 1][SRV_NBUCKETS]; /* cumulative on output */
+    _Atomic uint64_t micros[R__N + 1];                /* latency sum, µs */
+    _Atomic uint64_t batches, batched;                /* group commits, decisions in them */
+    _Atomic uint64_t sweeps, sweep_failures;
+    _Atomic uint64_t notices_pending; /* after the last delivery run */
+    _Atomic int notices_known;        /* whether a delivery run has happened */
+} srv_metrics;
+
+void srv_metrics_count(srv_metrics *m, int route, unsigned status, uint64_t micros);
+/* The Prometheus text exposition; free() it. NULL if out of memory. */
+char *srv_metrics_text(srv *s, prb_env *h);
+
+/* ------------------------------------------------------------- rate limit */
+
+typedef struct srv_limiter srv_limiter;
+
+srv_limiter *srv_limiter_new(double rate, double burst);
+void srv_limiter_free(srv_limiter *l);
+/* Takes one request from key's bucket. 0: go ahead; otherwise the whole
+ * seconds to wait before the bucket has one again (Retry-After). */
+unsigned srv_limiter_take(srv_limiter *l, const char *key);
+
+/* ----------------------------------------------------------- group commit */
+
+typedef struct srv_commit srv_commit;
+struct req;
+
+srv_commit *srv_commit_start(srv *s);
+/* Queues r's decision (r->purpose, r->subject, r->key.name) and suspends
+ * its connection; the committer resumes it when the decision is stored
+ * or refused (r->gc_done, r->gc_rc, r->gc_json or r->gc_err). */
+void srv_commit_submit(srv_commit *c, struct req *r);
+/* Stops the committer once the queue is empty. */
+void srv_commit_stop(srv_commit *c);
+
+/* ----------------------------------------------------------------- server */
+
+struct srv {
+    prb_env *env; /* the caller's handle; worker handles are dups of it */
+    srv_opts o;
+    struct MHD_Daemon *d;
+    uint16_t port;
+    uint64_t gen; /* tells this server's thread handles from an earlier one's */
+    pthread_rwlock_t engine;
+    pthread_mutex_t mu; /* handles, stats cache */
+    prb_env **handles;
+    size_t nhandles, hcap;
+    srv_metrics metrics;
+    srv_limiter *limiter;
+    srv_commit *commit;
+    _Atomic uint64_t inflight, next_id;
+    atomic_int stopping;
+    /* The sweep thread. */
+    pthread_t sweeper;
+    int has_sweeper;
+    pthread_mutex_t sweep_mu;
+    pthread_cond_t sweep_cv;
+    /* GET /v1/stats walks the store: its answer is kept a while. */
+    char *stats;
+    int64_t stats_at;
+    /* docs/openapi.json, read at start (NULL if the build has none). */
+    char *openapi;
+    size_t openapi_len;
+};
+
+/* This thread's handle on the register, with its clock set to now. NULL
+ * if out of memory. */
+prb_env *srv_env(srv *s);
+/* The as-of time for a request: fixed, or the system clock. */
+int64_t srv_now(const srv *s);
+
+/* ---------------------------------------------------------------- request */
+
+typedef struct req {
+    srv *s;
+    struct MHD_Connection *conn;
+    uint64_t id; /* for the log: a 5xx answer names it */
+    uint64_t t0; /* monotonic µs at the first call */
+    int route;   /* enum srv_route, -1: none */
+    char param[SRV_PARAM_MAX];
+    int has_key;
+    prb_key key;
+    /* The body, up to the limit. */
+    char *body;
+    size_t len, cap;
+    int has_body;
+    unsigned status; /* the status answered, for metrics */
+    int responded;
+    /* A deferred error, answered when the (empty) body has been read. */
+    unsigned pending_status;
+    char *pending_json;
+    /* One more header for the answer: Retry-After (429) or Allow (405). */
+    const char *xhdr;
+    char xval[SRV_ALLOW_MAX];
+    /* A decision waiting for the committer. */
+    char *purpose, *subject;
+    int gc_queued, gc_done, gc_rc;
+    char *gc_json, gc_err[512];
+    struct req *gc_next;
+} req;
+
+/* ------------------------------------------------------------- responses */
+
+/* Answers with body (owned: freed by libmicrohttpd), which may be NULL. */
+int srv_respond(req *r, unsigned status, const char *ctype, char *body, size_t len);
+int srv_respond_json(req *r, unsigned status, char *json);
+/* An RFC 9457 problem: type "about:blank" (a plain HTTP error) when type
+ * is NULL, title the status's reason phrase then; extra (stolen, may be
+ * NULL) adds members. */
+int srv_problem(req *r, unsigned status, const char *type, const char *title, const char *detail,
+                struct json_t *extra);
+/* The problem of an engine failure rc on handle h: its message as detail
+ * for client errors; for server errors only the request id (the message,
+ * which may name paths, goes to the log). */
+int srv_fail(req *r, prb_env *h, int rc);
+/* The JSON text of a problem, without answering (deferred errors). */
+char *srv_problem_json(req *r, unsigned status, const char *type, const char *title,
+                       const char *detail, struct json_t *extra);
+
+/* ---------------------------------------------------------- authorisation */
+
+/* Whether r's caller may call r's route at all: 0, or the status to
+ * answer (401 without a valid token, 403 with the wrong role), with a
+ * detail in why. */
+unsigned srv_auth_route(const req *r, const char **why);
+/* The checks on what a call names, each answering 0 or 403 with why. */
+unsigned srv_auth_purpose(const req *r, const char *purpose, const char **why);
+unsigned srv_auth_dispute(const req *r, prb_env *h, uint64_t dispute, int *rc, const char **why);
+unsigned srv_auth_decision(const req *r, prb_env *h, const char *decision, int *rc,
+                           const char **why);
+/* The purposes whose purpose-bound lists the caller may read: a key's
+ * ("p1,p2"), "*" for reviewers and admins, NULL for everyone else. */
+const char *srv_auth_list_purposes(const req *r);
+
+/* -------------------------------------------------------------- endpoints */
+
+/* Answers r (its body complete). */
+int srv_dispatch(req *r);
+/* Answers a decision the committer has finished. */
+int srv_answer_decision(req *r);
+
+#endif

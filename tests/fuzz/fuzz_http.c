@@ -1,0 +1,59 @@
+/*
+ * fuzz_http.c - libFuzzer target for what the server parses itself before
+ * anything else sees a request (src/server/route.c): the route of a method
+ * and path, the bearer token of an Authorization header and a count in a
+ * query string. The input is split at its first two NUL bytes into method,
+ * path and the text the other two parsers get. Whatever comes in, each
+ * must return, stay within its buffers, and give results that hold:
+ * a matched route has that method and a parameter only where its pattern
+ * has one; a token is made of token characters; a count reads back.
+ */
+#include "route.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
+{
+    char *buf = malloc(size + 3), param[SRV_PARAM_MAX], allow[SRV_ALLOW_MAX], tok[80];
+    uint64_t v;
+    if (!buf)
+        return 0;
+    memcpy(buf, data, size);
+    buf[size] = buf[size + 1] = buf[size + 2] = 0;
+    const char *method = buf, *path = method + strlen(method) + 1;
+    const char *rest = path + strlen(path) + 1;
+    if (rest > buf + size)
+        rest = buf + size;
+    int r = srv_route_match(method, path, param, allow);
+    if (r >= 0) {
+        if (r >= R__N || strcmp(srv_route_method(r), method))
+            abort();
+        if (!strchr(srv_route_pattern(r), '{') != !param[0])
+            abort();
+        if (strlen(param) >= SRV_PARAM_MAX || strchr(param, '/'))
+            abort();
+    } else if (r == -2) {
+        if (!allow[0] || strlen(allow) >= SRV_ALLOW_MAX)
+            abort();
+    } else if (r != -1) {
+        abort();
+    }
+    if (!srv_bearer(rest, tok, sizeof tok)) {
+        if (!tok[0] || strlen(tok) >= sizeof tok || strpbrk(tok, " \t\r\n\","))
+            abort();
+    }
+    if (!srv_parse_u64(rest, &v)) {
+        char back[32];
+        snprintf(back, sizeof back, "%llu", (unsigned long long)v);
+        /* Leading zeros are allowed, so compare without them. */
+        const char *digits = rest;
+        while (digits[0] == '0' && digits[1])
+            digits++;
+        if (strcmp(back, digits) || v > INT64_MAX)
+            abort();
+    }
+    free(buf);
+    return 0;
+}

@@ -1,0 +1,1015 @@
+/*
+ * test_server.c - the HTTP API (src/server), served in this process on a
+ * free loopback port and driven with libcurl and plain sockets: who may
+ * call what (every allowed call succeeds, every forbidden one is refused
+ * with 401 or 403 and writes nothing), strict request bodies, problem
+ * details, body and rate limits, a half-sent request, decisions made
+ * concurrently through the group commit, and the published views.
+ */
+#include <criterion/criterion.h>
+#include <curl/curl.h>
+#include <jansson.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <signal.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "helpers.h"
+#include "probity.h"
+#include "server.h"
+
+TestSuite(server, .timeout = 60);
+
+#define PERSON "cn-rid:11010519491231002X"
+#define COMPANY "lei:5493001KJTIIGC8Y1R12"
+#define NEW_RECORD                                                                                 \
+    "{\"furnisher\":\"bank-a\",\"ref\":\"L-2000\",\"subject\":{\"kind\":\"person\",\"id\":"        \
+    "\"" PERSON                                                                                    \
+    "\"},\"category\":\"payment_default\",\"status\":\"open\",\"event_date\":\"2026-09-01\","      \
+    "\"settled_date\":null,\"legal_basis\":\"loan contract 2020-1\",\"fields\":{\"amount\":"       \
+    "\"99.00\",\"currency\":\"EUR\"}}\n"
+
+enum { NONE, ADMIN, FURN, INQ, REV, SUBJ, FURN_B, INQ_P, SUBJ_B, NTOKENS };
+
+struct fx {
+    char *dir;
+    prb_env *env;
+    srv *s;
+    char base[64];
+    char tok[NTOKENS][PRB_TOKEN_MAX];
+    char spare_id[17]; /* a key the admin may revoke */
+};
+
+static void make_key(struct fx *f, int slot, int role, const char *furn, const char *purposes,
+                     const char *subject, const char *name)
+{
+    prb_key spec, made;
+    memset(&spec, 0, sizeof spec);
+    spec.role = role;
+    snprintf(spec.furnisher, sizeof spec.furnisher, "%s", furn ? furn : "");
+    snprintf(spec.purposes, sizeof spec.purposes, "%s", purposes ? purposes : "");
+    snprintf(spec.subject, sizeof spec.subject, "%s", subject ? subject : "");
+    snprintf(spec.name, sizeof spec.name, "%s", name ? name : "");
+    cr_assert_eq(prb_key_create(f->env, &spec, f->tok[slot], &made), PRB_OK, "%s",
+                 prb_errmsg(f->env));
+    if (slot == NONE)
+        memcpy(f->spare_id, made.id, sizeof made.id);
+}
+
+/* A register with tests/data/good.ndjson, a key per role, and the server
+ * on it with o (listen, clock and a short timeout filled in). */
+static void fx_start(struct fx *f, srv_opts *o)
+{
+    char err[256];
+    int64_t now;
+    prb_ingest_stats st;
+    memset(f, 0, sizeof *f);
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    f->env = th_register(&f->dir);
+    char *recs = th_slurp("tests/data/good.ndjson");
+    cr_assert_not_null(recs);
+    cr_assert_eq(th_ingest(f->env, "good", recs, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK, "%s",
+                 prb_errmsg(f->env));
+    free(recs);
+    make_key(f, ADMIN, PRB_ROLE_ADMIN, NULL, NULL, NULL, NULL);
+    make_key(f, FURN, PRB_ROLE_FURNISHER, "bank-a", NULL, NULL, NULL);
+    make_key(f, INQ, PRB_ROLE_INQUIRER, NULL, "credit,tenancy", NULL, "bank-x");
+    make_key(f, REV, PRB_ROLE_REVIEWER, NULL, NULL, NULL, "rita");
+    make_key(f, SUBJ, PRB_ROLE_SUBJECT, NULL, NULL, PERSON, NULL);
+    make_key(f, FURN_B, PRB_ROLE_FURNISHER, "court-beijing-1", NULL, NULL, NULL);
+    make_key(f, INQ_P, PRB_ROLE_INQUIRER, NULL, "procurement", NULL, "city-hall");
+    make_key(f, SUBJ_B, PRB_ROLE_SUBJECT, NULL, NULL, COMPANY, NULL);
+    /* The NONE slot's token is a spare reviewer key, revoked by a test;
+     * the matrix sends no token for NONE. */
+    make_key(f, NONE, PRB_ROLE_REVIEWER, NULL, NULL, NULL, "spare");
+    prb_parse_now(TH_TODAY, &now);
+    o->listen = "127.0.0.1:0";
+    o->fixed_now = now;
+    if (!o->timeout)
+        o->timeout = 1;
+    cr_assert_eq(srv_start(f->env, o, &f->s, err, sizeof err), 0, "%s", err);
+    snprintf(f->base, sizeof f->base, "http://127.0.0.1:%u", srv_port(f->s));
+}
+
+static void fx_stop(struct fx *f)
+{
+    srv_stop(f->s, 5);
+    prb_close(f->env);
+    th_rmrf(f->dir);
+}
+
+/* ---------------------------------------------------------------- client */
+
+struct resp {
+    long status;
+    char *body;
+    size_t len;
+    char retry_after[32], allow[64], ctype[128];
+    CURLcode cc;
+};
+
+static size_t on_body(char *p, size_t sz, size_t n, void *ctx)
+{
+    struct resp *r = ctx;
+    char *b = realloc(r->body, r->len + sz * n + 1);
+    cr_assert_not_null(b);
+    memcpy(b + r->len, p, sz * n);
+    r->len += sz * n;
+    b[r->len] = 0;
+    r->body = b;
+    return sz * n;
+}
+
+static void header_value(const char *line, size_t n, const char *name, char *out, size_t cap)
+{
+    size_t k = strlen(name);
+    if (n <= k || strncasecmp(line, name, k) || line[k] != ':')
+        return;
+    const char *v = line + k + 1;
+    while (*v == ' ')
+        v++;
+    size_t len = (size_t)(line + n - v);
+    while (len && (v[len - 1] == '\r' || v[len - 1] == '\n'))
+        len--;
+    snprintf(out, cap, "%.*s", (int)len, v);
+}
+
+static size_t on_header(char *p, size_t sz, size_t n, void *ctx)
+{
+    struct resp *r = ctx;
+    header_value(p, sz * n, "Retry-After", r->retry_after, sizeof r->retry_after);
+    header_value(p, sz * n, "Allow", r->allow, sizeof r->allow);
+    header_value(p, sz * n, "Content-Type", r->ctype, sizeof r->ctype);
+    return sz * n;
+}
+
+/* One request; body NULL for none. ctype defaults to application/json. */
+static void http(const struct fx *f, const char *method, const char *path, const char *token,
+                 const char *ctype, const char *body, struct resp *r)
+{
+    CURL *c = curl_easy_init();
+    struct curl_slist *h = NULL;
+    char url[1024], auth[200], ct[200];
+    memset(r, 0, sizeof *r);
+    cr_assert_not_null(c);
+    snprintf(url, sizeof url, "%s%s", f->base, path);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    if (token) {
+        snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
+        h = curl_slist_append(h, auth);
+    }
+    if (body) {
+        snprintf(ct, sizeof ct, "Content-Type: %s", ctype ? ctype : "application/json");
+        h = curl_slist_append(h, ct);
+        h = curl_slist_append(h, "Expect:");
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+    }
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    r->cc = curl_easy_perform(c);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    if (!r->body)
+        r->body = calloc(1, 1);
+}
+
+static json_t *parse(const struct resp *r)
+{
+    json_error_t err;
+    json_t *o = json_loads(r->body, 0, &err);
+    cr_assert_not_null(o, "not JSON (%s): %s", err.text, r->body);
+    return o;
+}
+
+/* A problem details document with its four members and status. */
+static void assert_problem(const struct resp *r, long status)
+{
+    cr_assert_eq(r->status, status, "expected %ld, got %ld: %s", status, r->status, r->body);
+    cr_assert(strstr(r->ctype, "application/problem+json"), "content type %s", r->ctype);
+    json_t *o = parse(r);
+    cr_assert(json_is_string(json_object_get(o, "type")));
+    cr_assert(json_is_string(json_object_get(o, "title")));
+    cr_assert_eq(json_integer_value(json_object_get(o, "status")), status);
+    cr_assert(json_is_string(json_object_get(o, "detail")), "%s", r->body);
+    json_decref(o);
+}
+
+/* The audit log's size and the stored record versions: every write
+ * appends a leaf, so equal sizes mean nothing was written. */
+static void state(const struct fx *f, uint64_t out[2])
+{
+    char *json;
+    uint64_t subjects;
+    cr_assert_eq(prb_audit_head(f->env, &json), PRB_OK);
+    json_t *o = json_loads(json, 0, NULL);
+    free(json);
+    out[0] = (uint64_t)json_integer_value(json_object_get(o, "tree_size"));
+    json_decref(o);
+    cr_assert_eq(prb_count(f->env, &subjects, &out[1]), PRB_OK);
+}
+
+/* ------------------------------------------------------------ the matrix */
+
+#define B(role) (1u << (role))
+
+struct call {
+    const char *method, *path, *body, *ctype;
+    unsigned allowed; /* roles; 0: public */
+    long ok;          /* status of the first allowed call */
+};
+
+/* The dispute the subject opens on record 1-1: subject 1, dispute 1. */
+#define DISPUTE "16777217"
+
+Test(server, role_matrix)
+{
+    struct fx f;
+    srv_opts o = {0};
+    fx_start(&f, &o);
+    char revoke[64];
+    snprintf(revoke, sizeof revoke, "/v1/keys/%s/revoke", f.spare_id);
+    const struct call calls[] = {
+        {"POST", "/v1/records", NEW_RECORD, "application/x-ndjson", B(FURN), 200},
+        {"GET", "/v1/subjects/" PERSON, NULL, NULL, B(REV) | B(ADMIN), 200},
+        {"GET", "/v1/me", NULL, NULL, B(SUBJ), 200},
+        {"POST", "/v1/decisions", "{\"purpose\":\"credit\",\"subject\":\"" PERSON "\"}", NULL,
+         B(INQ), 200},
+        {"POST", "/v1/me/disputes", "{\"record\":\"1-1\",\"reason\":\"I paid this.\"}", NULL,
+         B(SUBJ), 201},
+        {"GET", "/v1/disputes", NULL, NULL, B(REV) | B(ADMIN) | B(FURN), 200},
+        {"POST", "/v1/disputes/" DISPUTE "/resolve", "{\"outcome\":\"upheld\",\"note\":\"ok\"}",
+         NULL, B(REV) | B(FURN), 200},
+        {"POST", "/v1/me/reviews", "{\"decision\":\"1-q1\",\"reason\":\"Please look again.\"}",
+         NULL, B(SUBJ), 201},
+        {"GET", "/v1/reviews", NULL, NULL, B(REV) | B(ADMIN), 200},
+        {"POST", "/v1/reviews/1-r1/decide", "{\"outcome\":\"upheld\",\"note\":\"Right.\"}", NULL,
+         B(REV), 200},
+        {"GET", "/v1/keys", NULL, NULL, B(ADMIN), 200},
+        {"POST", "/v1/keys", "{\"role\":\"reviewer\",\"name\":\"new\"}", NULL, B(ADMIN), 201},
+        {"POST", revoke, NULL, NULL, B(ADMIN), 200},
+        {"GET", "/healthz", NULL, NULL, 0, 200},
+        {"GET", "/metrics", NULL, NULL, 0, 200},
+        {"GET", "/v1/stats", NULL, NULL, 0, 200},
+        {"GET", "/v1/lists", NULL, NULL, 0, 200},
+        {"GET", "/v1/lists/procurement_exclusion", NULL, NULL, 0, 200},
+        {"GET", "/v1/companies/" COMPANY, NULL, NULL, 0, 200},
+        {"GET", "/v1/audit/head", NULL, NULL, 0, 200},
+        {"GET", "/v1/audit/proof?leaf=0", NULL, NULL, 0, 200},
+        {"GET", "/v1/audit/consistency?from=1&to=2", NULL, NULL, 0, 200},
+    };
+    static const int roles[] = {NONE, ADMIN, FURN, INQ, REV, SUBJ};
+    for (size_t c = 0; c < sizeof calls / sizeof *calls; c++) {
+        const struct call *k = &calls[c];
+        int first = 1;
+        for (size_t i = 0; i < sizeof roles / sizeof *roles; i++) {
+            int role = roles[i];
+            int allowed = !k->allowed || (k->allowed >> role & 1);
+            uint64_t before[2], after[2];
+            struct resp r;
+            state(&f, before);
+            http(&f, k->method, k->path, role == NONE ? NULL : f.tok[role], k->ctype, k->body, &r);
+            state(&f, after);
+            if (!allowed) {
+                assert_problem(&r, role == NONE ? 401 : 403);
+                cr_assert_eq(before[0], after[0], "%s %s as role %d wrote to the log", k->method,
+                             k->path, role);
+                cr_assert_eq(before[1], after[1]);
+            } else if (first) {
+                cr_assert_eq(r.status, k->ok, "%s %s as role %d: %ld %s", k->method, k->path, role,
+                             r.status, r.body);
+                first = 0;
+            } else {
+                cr_assert(r.status != 401 && r.status != 403 && r.status < 500,
+                          "%s %s as role %d: %ld %s", k->method, k->path, role, r.status, r.body);
+            }
+            free(r.body);
+        }
+    }
+    fx_stop(&f);
+}
+
+/* What a call names is checked too: the purpose, the decision's subject,
+ * the disputed record's furnisher, the list's purposes. */
+Test(server, object_checks)
+{
+    struct fx f;
+    srv_opts o = {0};
+    struct resp r;
+    uint64_t before[2], after[2];
+    fx_start(&f, &o);
+    state(&f, before);
+    http(&f, "POST", "/v1/decisions", f.tok[INQ_P], NULL,
+         "{\"purpose\":\"credit\",\"subject\":\"" PERSON "\"}", &r);
+    assert_problem(&r, 403);
+    free(r.body);
+    state(&f, after);
+    cr_assert_eq(before[0], after[0]);
+    /* A decision about the person; the company's subject may not ask a
+     * review of it, the person may. */
+    http(&f, "POST", "/v1/decisions", f.tok[INQ], NULL,
+         "{\"purpose\":\"credit\",\"subject\":\"" PERSON "\"}", &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    free(r.body);
+    state(&f, before);
+    http(&f, "POST", "/v1/me/reviews", f.tok[SUBJ_B], NULL,
+         "{\"decision\":\"1-q1\",\"reason\":\"mine?\"}", &r);
+    assert_problem(&r, 403);
+    free(r.body);
+    /* A dispute of bank-a's record: the court may not resolve it. */
+    http(&f, "POST", "/v1/me/disputes", f.tok[SUBJ], NULL,
+         "{\"record\":\"1-1\",\"reason\":\"wrong\"}", &r);
+    cr_assert_eq(r.status, 201, "%s", r.body);
+    free(r.body);
+    state(&f, before);
+    http(&f, "POST", "/v1/disputes/" DISPUTE "/resolve", f.tok[FURN_B], NULL,
+         "{\"outcome\":\"deleted\"}", &r);
+    assert_problem(&r, 403);
+    free(r.body);
+    state(&f, after);
+    cr_assert_eq(before[0], after[0]);
+    /* The court sees no dispute of its records; bank-a sees this one. */
+    http(&f, "GET", "/v1/disputes", f.tok[FURN_B], NULL, NULL, &r);
+    cr_assert_eq(r.status, 200);
+    json_t *a = parse(&r);
+    cr_assert_eq(json_array_size(a), 0);
+    json_decref(a);
+    free(r.body);
+    http(&f, "GET", "/v1/disputes?open=true", f.tok[FURN], NULL, NULL, &r);
+    a = parse(&r);
+    cr_assert_eq(json_array_size(a), 1, "%s", r.body);
+    json_decref(a);
+    free(r.body);
+    /* A purpose-bound list: not without a token, not for a subject, yes
+     * for an inquirer whose purpose it serves. */
+    http(&f, "GET", "/v1/lists/debtor_register", NULL, NULL, NULL, &r);
+    assert_problem(&r, 401);
+    free(r.body);
+    http(&f, "GET", "/v1/lists/debtor_register", f.tok[SUBJ], NULL, NULL, &r);
+    assert_problem(&r, 403);
+    free(r.body);
+    http(&f, "GET", "/v1/lists/debtor_register", f.tok[INQ], NULL, NULL, &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    free(r.body);
+    /* All lists without a token: the public ones only. */
+    http(&f, "GET", "/v1/lists", NULL, NULL, NULL, &r);
+    a = parse(&r);
+    size_t i;
+    json_t *l;
+    json_array_foreach(a, i, l)
+    {
+        cr_assert_str_eq(json_string_value(json_object_get(l, "publication")), "public");
+    }
+    json_decref(a);
+    free(r.body);
+    /* A person has no public card. */
+    http(&f, "GET", "/v1/companies/" PERSON, NULL, NULL, NULL, &r);
+    assert_problem(&r, 404);
+    free(r.body);
+    /* A furnisher writes only as itself. */
+    state(&f, before);
+    http(&f, "POST", "/v1/records", f.tok[FURN_B], "application/x-ndjson", NEW_RECORD, &r);
+    assert_problem(&r, 422);
+    cr_assert(strstr(r.body, "body:1: furnisher"), "%s", r.body);
+    free(r.body);
+    state(&f, after);
+    cr_assert_eq(before[0], after[0]);
+    fx_stop(&f);
+}
+
+Test(server, tokens)
+{
+    struct fx f;
+    srv_opts o = {0};
+    struct resp r;
+    fx_start(&f, &o);
+    http(&f, "GET", "/v1/me", "prb_notatokenatall", NULL, NULL, &r);
+    assert_problem(&r, 401);
+    free(r.body);
+    http(&f, "GET", "/healthz", "prb_notatokenatall", NULL, NULL, &r);
+    assert_problem(&r, 401);
+    free(r.body);
+    /* A revoked key is refused from then on. */
+    http(&f, "GET", "/v1/reviews", f.tok[NONE], NULL, NULL, &r);
+    cr_assert_eq(r.status, 200);
+    free(r.body);
+    cr_assert_eq(prb_key_revoke(f.env, f.spare_id), PRB_OK);
+    http(&f, "GET", "/v1/reviews", f.tok[NONE], NULL, NULL, &r);
+    assert_problem(&r, 401);
+    free(r.body);
+    /* A key made over the API works, and shows its token once. */
+    http(&f, "POST", "/v1/keys", f.tok[ADMIN], NULL,
+         "{\"role\":\"inquirer\",\"purposes\":[\"tenancy\"],\"name\":\"landlord-y\"}", &r);
+    cr_assert_eq(r.status, 201, "%s", r.body);
+    json_t *k = parse(&r);
+    char tok[PRB_TOKEN_MAX];
+    snprintf(tok, sizeof tok, "%s", json_string_value(json_object_get(k, "token")));
+    json_decref(k);
+    free(r.body);
+    http(&f, "POST", "/v1/decisions", tok, NULL,
+         "{\"purpose\":\"tenancy\",\"subject\":\"" PERSON "\"}", &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    cr_assert(strstr(r.body, "\"requester\": \"landlord-y\""), "%s", r.body);
+    free(r.body);
+    http(&f, "GET", "/v1/keys", f.tok[ADMIN], NULL, NULL, &r);
+    cr_assert_null(strstr(r.body, tok), "a listing shows a token");
+    cr_assert_null(strstr(r.body, "prb_"));
+    free(r.body);
+    /* Bad key requests are refused by field. */
+    http(&f, "POST", "/v1/keys", f.tok[ADMIN], NULL, "{\"role\":\"inquirer\"}", &r);
+    assert_problem(&r, 400);
+    free(r.body);
+    http(&f, "POST", "/v1/keys", f.tok[ADMIN], NULL, "{\"role\":\"king\"}", &r);
+    assert_problem(&r, 400);
+    free(r.body);
+    fx_stop(&f);
+}
+
+Test(server, strict_bodies)
+{
+    struct fx f;
+    srv_opts o = {0};
+    struct resp r;
+    uint64_t before[2], after[2];
+    static const char *const bad[] = {
+        "{",
+        "[]",
+        "\"credit\"",
+        "{\"purpose\":1,\"subject\":\"" PERSON "\"}",
+        "{\"purpose\":\"credit\",\"subject\":[\"" PERSON "\"]}",
+        "{\"purpose\":\"credit\"}",
+        "{\"purpose\":\"credit\",\"subject\":\"" PERSON "\",\"extra\":true}",
+        "{\"purpose\":\"credit\",\"purpose\":\"credit\",\"subject\":\"" PERSON "\"}",
+        "{\"purpose\":\"credit\",\"subject\":\"" PERSON "\"} trailing",
+        "",
+    };
+    fx_start(&f, &o);
+    state(&f, before);
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        http(&f, "POST", "/v1/decisions", f.tok[INQ], NULL, bad[i], &r);
+        assert_problem(&r, 400);
+        free(r.body);
+    }
+    http(&f, "POST", "/v1/decisions", f.tok[INQ], "text/plain",
+         "{\"purpose\":\"credit\",\"subject\":\"" PERSON "\"}", &r);
+    assert_problem(&r, 415);
+    free(r.body);
+    /* Engine refusals: a malformed identifier, nobody, no such purpose. */
+    http(&f, "POST", "/v1/decisions", f.tok[INQ], NULL,
+         "{\"purpose\":\"credit\",\"subject\":\"cn-rid:110105194912310021\"}", &r);
+    assert_problem(&r, 400);
+    cr_assert(strstr(r.body, "PRB_EINVAL"), "%s", r.body);
+    free(r.body);
+    http(&f, "POST", "/v1/decisions", f.tok[INQ], NULL,
+         "{\"purpose\":\"credit\",\"subject\":\"cn-rid:11010519491231003X\"}", &r);
+    cr_assert(r.status == 400 || r.status == 404, "%ld %s", r.status, r.body);
+    free(r.body);
+    state(&f, after);
+    cr_assert_eq(before[0], after[0]);
+    /* Unknown query parameters, bad numbers, a body where none goes. */
+    http(&f, "GET", "/v1/audit/proof?leaf=1&x=2", NULL, NULL, NULL, &r);
+    assert_problem(&r, 400);
+    free(r.body);
+    http(&f, "GET", "/v1/audit/proof?leaf=-1", NULL, NULL, NULL, &r);
+    assert_problem(&r, 400);
+    free(r.body);
+    http(&f, "GET", "/v1/audit/proof", NULL, NULL, NULL, &r);
+    assert_problem(&r, 400);
+    free(r.body);
+    http(&f, "GET", "/v1/audit/proof?leaf=99999", NULL, NULL, NULL, &r);
+    assert_problem(&r, 400);
+    free(r.body);
+    /* No route, and a route that takes another method. */
+    http(&f, "GET", "/v1/nothing", NULL, NULL, NULL, &r);
+    assert_problem(&r, 404);
+    free(r.body);
+    http(&f, "GET", "/v1/decisions", f.tok[INQ], NULL, NULL, &r);
+    assert_problem(&r, 405);
+    cr_assert_str_eq(r.allow, "POST");
+    free(r.body);
+    /* Errors name no path of the host. */
+    http(&f, "GET", "/v1/subjects/cn-rid:11010519491231003X", f.tok[REV], NULL, NULL, &r);
+    cr_assert(r.status == 404 || r.status == 400, "%s", r.body);
+    cr_assert_null(strstr(r.body, f.dir), "%s", r.body);
+    cr_assert_null(strstr(r.body, "/tmp"), "%s", r.body);
+    free(r.body);
+    fx_stop(&f);
+}
+
+Test(server, records)
+{
+    struct fx f;
+    srv_opts o = {0};
+    struct resp r;
+    fx_start(&f, &o);
+    /* A JSON array: the second element is bad, so nothing is written and
+     * its position is the line the error names. */
+    static const char arr[] = "[" NEW_RECORD ", {\"furnisher\":\"bank-a\"}]";
+    uint64_t before[2], after[2];
+    state(&f, before);
+    http(&f, "POST", "/v1/records", f.tok[FURN], "application/json", arr, &r);
+    assert_problem(&r, 422);
+    json_t *p = parse(&r);
+    cr_assert_eq(json_array_size(json_object_get(p, "errors")), 1, "%s", r.body);
+    cr_assert(
+        !strncmp(json_string_value(json_array_get(json_object_get(p, "errors"), 0)), "body:2:", 7),
+        "%s", r.body);
+    json_decref(p);
+    free(r.body);
+    state(&f, after);
+    cr_assert_eq(before[1], after[1]);
+    /* With skip_bad the good one goes in. */
+    http(&f, "POST", "/v1/records?skip_bad=true", f.tok[FURN], "application/json", arr, &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    p = parse(&r);
+    cr_assert_eq(json_integer_value(json_object_get(p, "accepted")), 1);
+    cr_assert_eq(json_integer_value(json_object_get(p, "rejected")), 1);
+    json_decref(p);
+    free(r.body);
+    /* Re-sent as NDJSON: unchanged. */
+    http(&f, "POST", "/v1/records", f.tok[FURN], "application/x-ndjson", NEW_RECORD, &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    cr_assert(strstr(r.body, "\"unchanged\": 1"), "%s", r.body);
+    free(r.body);
+    http(&f, "POST", "/v1/records", f.tok[FURN], "application/xml", "<r/>", &r);
+    assert_problem(&r, 415);
+    free(r.body);
+    http(&f, "POST", "/v1/records?skip_bad=maybe", f.tok[FURN], "application/x-ndjson", NEW_RECORD,
+         &r);
+    assert_problem(&r, 400);
+    free(r.body);
+    fx_stop(&f);
+}
+
+static int dial(const struct fx *f)
+{
+    struct sockaddr_in a = {0};
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    cr_assert(fd >= 0);
+    a.sin_family = AF_INET;
+    a.sin_port = htons(srv_port(f->s));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    cr_assert_eq(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    return fd;
+}
+
+static double now_s(void)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (double)tv.tv_sec + tv.tv_usec / 1e6;
+}
+
+/* Sends text and waits for the server to close; returns the seconds. */
+static double until_closed(int fd, const char *text)
+{
+    char buf[4096];
+    struct timeval tv = {15, 0};
+    double t0 = now_s();
+    cr_assert_eq(send(fd, text, strlen(text), MSG_NOSIGNAL), (ssize_t)strlen(text));
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    while (recv(fd, buf, sizeof buf, 0) > 0)
+        ;
+    return now_s() - t0;
+}
+
+Test(server, body_limit)
+{
+    struct fx f;
+    srv_opts o = {0};
+    struct resp r;
+    o.max_body = 1024;
+    fx_start(&f, &o);
+    char *big = malloc(4096);
+    memset(big, ' ', 4095);
+    big[0] = '{';
+    big[4094] = '}';
+    big[4095] = 0;
+    http(&f, "POST", "/v1/decisions", f.tok[INQ], NULL, big, &r);
+    assert_problem(&r, 413);
+    free(r.body);
+    /* Unauthenticated, the body is not even looked at. */
+    http(&f, "POST", "/v1/decisions", NULL, NULL, big, &r);
+    assert_problem(&r, 401);
+    free(r.body);
+    free(big);
+    /* A body sent in chunks past the limit: the connection is closed,
+     * nothing answered 2xx. */
+    char *chunked = malloc(8192);
+    int n = snprintf(chunked, 8192,
+                     "POST /v1/decisions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"
+                     "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+                     "fa0\r\n",
+                     f.tok[INQ]);
+    memset(chunked + n, ' ', 4000);
+    memcpy(chunked + n + 4000, "\r\n0\r\n\r\n", 8);
+    int fd = dial(&f);
+    ssize_t sent = send(fd, chunked, (size_t)n + 4008, MSG_NOSIGNAL);
+    cr_assert_gt(sent, 0);
+    char reply[256] = "";
+    struct timeval tv = {10, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ssize_t got = recv(fd, reply, sizeof reply - 1, 0);
+    cr_assert(got <= 0 || !strstr(reply, " 200 "), "%s", reply);
+    close(fd);
+    free(chunked);
+    /* The server still answers. */
+    http(&f, "GET", "/healthz", NULL, NULL, NULL, &r);
+    cr_assert_eq(r.status, 200);
+    free(r.body);
+    fx_stop(&f);
+}
+
+Test(server, half_sent_requests)
+{
+    struct fx f;
+    srv_opts o = {0};
+    struct resp r;
+    o.threads = 1; /* one thread: a stuck connection would stall everything */
+    o.timeout = 1;
+    fx_start(&f, &o);
+    char head[512];
+    snprintf(head, sizeof head,
+             "POST /v1/decisions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"
+             "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"purpose\"",
+             f.tok[INQ]);
+    int a = dial(&f), b = dial(&f);
+    /* Headers cut off, and a body cut off. */
+    cr_assert_eq(send(a, "GET /healthz HTTP/1.1\r\nHo", 25, MSG_NOSIGNAL), 25);
+    http(&f, "GET", "/healthz", NULL, NULL, NULL, &r);
+    cr_assert_eq(r.status, 200, "a half-sent request held up the server");
+    free(r.body);
+    double t = until_closed(b, head);
+    cr_assert(t < 10, "a half-sent body held its connection for %.1f s", t);
+    t = until_closed(a, "");
+    cr_assert(t < 10);
+    close(a);
+    close(b);
+    fx_stop(&f);
+}
+
+Test(server, rate_limit)
+{
+    struct fx f;
+    srv_opts o = {0};
+    struct resp r;
+    o.rate = 1;
+    o.burst = 2;
+    fx_start(&f, &o);
+    for (int i = 0; i < 2; i++) {
+        http(&f, "GET", "/v1/reviews", f.tok[REV], NULL, NULL, &r);
+        cr_assert_eq(r.status, 200, "%s", r.body);
+        free(r.body);
+    }
+    http(&f, "GET", "/v1/reviews", f.tok[REV], NULL, NULL, &r);
+    assert_problem(&r, 429);
+    cr_assert(atoi(r.retry_after) >= 1, "Retry-After: '%s'", r.retry_after);
+    free(r.body);
+    /* Another token has its own bucket. */
+    http(&f, "GET", "/v1/reviews", f.tok[ADMIN], NULL, NULL, &r);
+    cr_assert_eq(r.status, 200);
+    free(r.body);
+    fx_stop(&f);
+}
+
+/* ---------------------------------------------------- group commit */
+
+struct asker {
+    const struct fx *f;
+    int n, ok;
+    char ids[25][32];
+};
+
+static void *ask(void *arg)
+{
+    struct asker *a = arg;
+    for (int i = 0; i < a->n; i++) {
+        struct resp r;
+        http(a->f, "POST", "/v1/decisions", a->f->tok[INQ], NULL,
+             "{\"purpose\":\"credit\",\"subject\":\"" PERSON "\"}", &r);
+        if (r.status == 200) {
+            json_t *o = json_loads(r.body, 0, NULL);
+            snprintf(a->ids[a->ok++], 32, "%s", json_string_value(json_object_get(o, "decision")));
+            json_decref(o);
+        }
+        free(r.body);
+    }
+    return NULL;
+}
+
+Test(server, concurrent_decisions)
+{
+    struct fx f;
+    srv_opts o = {0};
+    struct asker as[8];
+    pthread_t th[8];
+    char *json;
+    fx_start(&f, &o);
+    for (int i = 0; i < 8; i++) {
+        memset(&as[i], 0, sizeof as[i]);
+        as[i].f = &f;
+        as[i].n = 25;
+        cr_assert_eq(pthread_create(&th[i], NULL, ask, &as[i]), 0);
+    }
+    for (int i = 0; i < 8; i++)
+        pthread_join(th[i], NULL);
+    /* Every answered decision is stored, once, with its own number. */
+    cr_assert_eq(prb_inquiries_json(f.env, PERSON, &json), PRB_OK);
+    json_t *inq = json_loads(json, 0, NULL);
+    free(json);
+    cr_assert_eq(json_array_size(inq), 200);
+    for (int i = 0; i < 8; i++) {
+        cr_assert_eq(as[i].ok, 25);
+        for (int k = 0; k < 25; k++) {
+            int found = 0;
+            size_t j;
+            json_t *d;
+            json_array_foreach(inq, j, d)
+            {
+                found += !strcmp(json_string_value(json_object_get(d, "decision")), as[i].ids[k]);
+            }
+            cr_assert_eq(found, 1, "%s", as[i].ids[k]);
+        }
+    }
+    json_decref(inq);
+    struct resp r;
+    http(&f, "GET", "/metrics", NULL, NULL, NULL, &r);
+    cr_assert(strstr(r.body, "probity_http_requests_total{route=\"/v1/decisions\",method=\"POST\","
+                             "status=\"200\"} 200"),
+              "%s", r.body);
+    cr_assert(strstr(r.body, "probity_decisions_total 200"), "%s", r.body);
+    cr_assert(strstr(r.body, "probity_subjects 3"), "%s", r.body);
+    free(r.body);
+    fx_stop(&f);
+}
+
+/* The subject's own file and its text letter; the reviewer's view. */
+Test(server, files)
+{
+    struct fx f;
+    srv_opts o = {0};
+    struct resp r;
+    fx_start(&f, &o);
+    http(&f, "GET", "/v1/me?format=text", f.tok[SUBJ], NULL, NULL, &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    cr_assert(strstr(r.ctype, "text/plain"));
+    free(r.body);
+    http(&f, "GET", "/v1/me", f.tok[SUBJ], NULL, NULL, &r);
+    json_t *me = parse(&r);
+    cr_assert_str_eq(json_string_value(json_array_get(json_object_get(me, "identifiers"), 0)),
+                     PERSON);
+    json_decref(me);
+    free(r.body);
+    http(&f, "GET", "/v1/subjects/" COMPANY, f.tok[REV], NULL, NULL, &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    free(r.body);
+    http(&f, "GET", "/v1/subjects/" COMPANY "?format=xml", f.tok[REV], NULL, NULL, &r);
+    assert_problem(&r, 400);
+    free(r.body);
+    fx_stop(&f);
+}
+
+/* The sweep runs at start and is counted. */
+Test(server, sweep)
+{
+    struct fx f;
+    srv_opts o = {0};
+    struct resp r;
+    o.sweep = 3600;
+    fx_start(&f, &o);
+    for (int i = 0; i < 100; i++) {
+        http(&f, "GET", "/metrics", NULL, NULL, NULL, &r);
+        int done = strstr(r.body, "probity_sweeps_total 1") != NULL;
+        free(r.body);
+        if (done)
+            break;
+        usleep(50000);
+    }
+    http(&f, "GET", "/metrics", NULL, NULL, NULL, &r);
+    cr_assert(strstr(r.body, "probity_sweeps_total 1"), "%s", r.body);
+    cr_assert(strstr(r.body, "probity_sweep_failures_total 0"), "%s", r.body);
+    cr_assert(strstr(r.body, "probity_notices_pending 0"), "%s", r.body);
+    free(r.body);
+    fx_stop(&f);
+}
+
+/* ------------------------------------------- the document, operation by operation */
+
+/* Each operation docs/openapi.json documents, called as its first role
+ * would, with a valid request, in an order that makes what each needs
+ * (a decision before its review, a dispute before its resolution). */
+struct op_call {
+    const char *id, *method, *pattern, *path, *body, *ctype;
+    int role;
+    long status;
+};
+
+static json_t *documented(json_t *doc, const char *id, const char **method, const char **path)
+{
+    const char *p, *m;
+    json_t *item, *op;
+    json_object_foreach(json_object_get(doc, "paths"), p, item)
+    {
+        json_object_foreach(item, m, op)
+        {
+            const char *oid = json_string_value(json_object_get(op, "operationId"));
+            if (oid && !strcmp(oid, id)) {
+                *method = m;
+                *path = p;
+                return op;
+            }
+        }
+    }
+    return NULL;
+}
+
+Test(server, documented_operations)
+{
+    struct fx f;
+    srv_opts o = {0};
+    struct resp r;
+    char revoke[64];
+    fx_start(&f, &o);
+    snprintf(revoke, sizeof revoke, "/v1/keys/%s/revoke", f.spare_id);
+    const struct op_call calls[] = {
+        {"getHealthz", "get", "/healthz", "/healthz", NULL, NULL, NONE, 200},
+        {"getOpenapi", "get", "/v1/openapi.json", "/v1/openapi.json", NULL, NULL, NONE, 200},
+        {"postRecords", "post", "/v1/records", "/v1/records", NEW_RECORD, "application/x-ndjson",
+         FURN, 200},
+        {"getSubject", "get", "/v1/subjects/{identifier}", "/v1/subjects/" PERSON, NULL, NULL, REV,
+         200},
+        {"getMe", "get", "/v1/me", "/v1/me", NULL, NULL, SUBJ, 200},
+        {"postDecision", "post", "/v1/decisions", "/v1/decisions",
+         "{\"purpose\":\"credit\",\"subject\":\"" PERSON "\"}", NULL, INQ, 200},
+        {"postMyDispute", "post", "/v1/me/disputes", "/v1/me/disputes",
+         "{\"record\":\"1-1\",\"reason\":\"I paid this.\"}", NULL, SUBJ, 201},
+        {"listDisputes", "get", "/v1/disputes", "/v1/disputes?open=true", NULL, NULL, REV, 200},
+        {"resolveDispute", "post", "/v1/disputes/{id}/resolve", "/v1/disputes/" DISPUTE "/resolve",
+         "{\"outcome\":\"upheld\",\"note\":\"Checked.\"}", NULL, REV, 200},
+        {"postMyReview", "post", "/v1/me/reviews", "/v1/me/reviews",
+         "{\"decision\":\"1-q1\",\"reason\":\"Please look again.\"}", NULL, SUBJ, 201},
+        {"listReviews", "get", "/v1/reviews", "/v1/reviews?pending=true", NULL, NULL, REV, 200},
+        {"decideReview", "post", "/v1/reviews/{id}/decide", "/v1/reviews/1-r1/decide",
+         "{\"outcome\":\"overturned\",\"note\":\"The default was paid.\"}", NULL, REV, 200},
+        {"listLists", "get", "/v1/lists", "/v1/lists", NULL, NULL, NONE, 200},
+        {"getList", "get", "/v1/lists/{name}", "/v1/lists/debtor_register", NULL, NULL, INQ, 200},
+        {"getCompany", "get", "/v1/companies/{identifier}", "/v1/companies/" COMPANY, NULL, NULL,
+         NONE, 200},
+        {"getAuditHead", "get", "/v1/audit/head", "/v1/audit/head", NULL, NULL, NONE, 200},
+        {"getAuditProof", "get", "/v1/audit/proof", "/v1/audit/proof?leaf=1&size=2", NULL, NULL,
+         NONE, 200},
+        {"getAuditConsistency", "get", "/v1/audit/consistency", "/v1/audit/consistency?from=1&to=3",
+         NULL, NULL, NONE, 200},
+        {"listKeys", "get", "/v1/keys", "/v1/keys", NULL, NULL, ADMIN, 200},
+        {"createKey", "post", "/v1/keys", "/v1/keys",
+         "{\"role\":\"furnisher\",\"furnisher\":\"bank-b\"}", NULL, ADMIN, 201},
+        {"revokeKey", "post", "/v1/keys/{id}/revoke", revoke, NULL, NULL, ADMIN, 200},
+        {"getStats", "get", "/v1/stats", "/v1/stats", NULL, NULL, NONE, 200},
+        {"getMetrics", "get", "/metrics", "/metrics", NULL, NULL, NONE, 200},
+    };
+    size_t ncalls = sizeof calls / sizeof *calls;
+    http(&f, "GET", "/v1/openapi.json", NULL, NULL, NULL, &r);
+    cr_assert_eq(r.status, 200, "the server serves no OpenAPI document: %s", r.body);
+    json_t *doc = parse(&r);
+    free(r.body);
+    for (size_t i = 0; i < ncalls; i++) {
+        const struct op_call *c = &calls[i];
+        const char *method = NULL, *path = NULL;
+        char code[8], upper[8];
+        json_t *op = documented(doc, c->id, &method, &path);
+        cr_assert_not_null(op, "%s is not documented", c->id);
+        cr_assert_str_eq(method, c->method, "%s", c->id);
+        cr_assert_str_eq(path, c->pattern, "%s", c->id);
+        snprintf(upper, sizeof upper, "%s", c->method);
+        for (char *u = upper; *u; u++)
+            *u = (char)(*u - 'a' + 'A');
+        http(&f, upper, c->path, c->role == NONE ? NULL : f.tok[c->role], c->ctype, c->body, &r);
+        cr_assert_eq(r.status, c->status, "%s: %ld %s", c->id, r.status, r.body);
+        snprintf(code, sizeof code, "%ld", r.status);
+        json_t *doc_resp = json_object_get(json_object_get(op, "responses"), code);
+        cr_assert_not_null(doc_resp, "%s answered %s, which it does not document", c->id, code);
+        char media[128];
+        snprintf(media, sizeof media, "%.*s", (int)strcspn(r.ctype, ";"), r.ctype);
+        cr_assert_not_null(json_object_get(json_object_get(doc_resp, "content"), media),
+                           "%s answered %s, which it does not document", c->id, media);
+        free(r.body);
+    }
+    /* And the document has no operation the server lacks. */
+    const char *p, *m;
+    json_t *item, *op;
+    size_t nops = 0;
+    json_object_foreach(json_object_get(doc, "paths"), p, item)
+    {
+        json_object_foreach(item, m, op)
+        {
+            if (json_is_object(op) && json_object_get(op, "operationId"))
+                nops++;
+        }
+    }
+    cr_assert_eq(nops, ncalls, "the document has %zu operations, the server %zu", nops, ncalls);
+    json_decref(doc);
+    fx_stop(&f);
+}
+
+/* ------------------------------------------------------------ the commands */
+
+/* probity key: the token alone on standard output, never shown again. */
+Test(server, key_command)
+{
+    struct th_run *r = malloc(sizeof *r);
+    char *dir = th_tmpdir(), args[600], tok[PRB_TOKEN_MAX];
+    th_cli(r, dir, TH_TODAY, NULL, "init reg");
+    cr_assert_eq(r->status, 0, "%s", r->err);
+    th_cli(r, dir, TH_TODAY, NULL,
+           "key create reg --role inquirer --purposes credit,tenancy --name bank-x");
+    cr_assert_eq(r->status, 0, "%s", r->err);
+    cr_assert_eq(strlen(r->out), 48, "'%s'", r->out); /* prb_ + 43 + newline */
+    cr_assert(!strncmp(r->out, "prb_", 4));
+    snprintf(tok, sizeof tok, "%.47s", r->out);
+    th_cli(r, dir, TH_TODAY, NULL, "key list reg");
+    cr_assert_eq(r->status, 0);
+    cr_assert_null(strstr(r->out, tok));
+    json_t *keys = json_loads(r->out, 0, NULL);
+    cr_assert_eq(json_array_size(keys), 1);
+    const char *id = json_string_value(json_object_get(json_array_get(keys, 0), "id"));
+    snprintf(args, sizeof args, "key revoke reg %s", id);
+    json_decref(keys);
+    th_cli(r, dir, TH_TODAY, NULL, args);
+    cr_assert_eq(r->status, 0, "%s", r->err);
+    th_cli(r, dir, TH_TODAY, NULL, args);
+    cr_assert_eq(r->status, prb_exit_status(PRB_EEXIST), "%s", r->err);
+    /* Fields a role does not take, and a role without what it needs. */
+    th_cli(r, dir, TH_TODAY, NULL, "key create reg --role admin --purposes credit");
+    cr_assert_eq(r->status, 2, "%s", r->err);
+    cr_assert(strstr(r->err, "purposes"), "%s", r->err);
+    th_cli(r, dir, TH_TODAY, NULL, "key create reg --role furnisher");
+    cr_assert_eq(r->status, 2, "%s", r->err);
+    th_cli(r, dir, TH_TODAY, NULL, "key create reg --role inquirer --purposes astrology");
+    cr_assert_eq(r->status, 2, "%s", r->err);
+    th_cli(r, dir, TH_TODAY, NULL, "key create reg --role subject --subject cn-rid:123");
+    cr_assert_eq(r->status, 2, "%s", r->err);
+    cr_assert_eq(r->out[0], 0, "a refused key printed '%s'", r->out);
+    th_rmrf(dir);
+    free(r);
+}
+
+/* probity serve stops on SIGTERM, cleanly. */
+Test(server, serve_command_stops_on_sigterm)
+{
+    const char *bin = getenv("PROBITY_BIN");
+    char *dir = th_tmpdir(), reg[600], log[600], text[4096] = "";
+    struct th_run *run = malloc(sizeof *run);
+    cr_assert_not_null(bin, "PROBITY_BIN must name the probity binary");
+    th_cli(run, dir, TH_TODAY, NULL, "init reg");
+    cr_assert_eq(run->status, 0, "%s", run->err);
+    free(run);
+    snprintf(reg, sizeof reg, "%s/reg", dir);
+    snprintf(log, sizeof log, "%s/serve.log", dir);
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        FILE *f = freopen(log, "w", stderr);
+        (void)f;
+        prctl(PR_SET_PDEATHSIG, SIGTERM); /* gone with the test, whatever happens */
+        setenv("PROBITY_NOW", TH_TODAY, 1);
+        execl(bin, bin, "serve", reg, "--listen", "127.0.0.1:0", "--sweep", "0", (char *)NULL);
+        _exit(127);
+    }
+    const char *at = NULL;
+    for (int i = 0; i < 200 && !at; i++) {
+        usleep(25000);
+        th_slurp_into(log, text, sizeof text);
+        at = strstr(text, "http://127.0.0.1:");
+    }
+    cr_assert_not_null(at, "the server did not say where it listens: %s", text);
+    struct fx f;
+    memset(&f, 0, sizeof f);
+    snprintf(f.base, sizeof f.base, "http://127.0.0.1:%d", atoi(at + 17));
+    struct resp r;
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    http(&f, "GET", "/healthz", NULL, NULL, NULL, &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    free(r.body);
+    kill(pid, SIGTERM);
+    int st = 0;
+    for (int i = 0; i < 400 && waitpid(pid, &st, WNOHANG) == 0; i++)
+        usleep(25000);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "serve did not exit 0 on SIGTERM");
+    th_slurp_into(log, text, sizeof text);
+    cr_assert(strstr(text, "probity: stopped"), "%s", text);
+    th_rmrf(dir);
+}
