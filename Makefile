@@ -122,8 +122,8 @@ NA_LIB_OBJ := $(LIB_SRC:src/lib/%.c=$(NA)/lib/%.o)
 $(NA)/lib/%.o: src/lib/%.c $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -DPRB_NO_AUDIT -c $< -o $@
-$(B)/probity-noaudit: $(CLI_OBJ) $(NA_LIB_OBJ)
-	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(NA_LIB_OBJ) $(LIBS)
+$(B)/probity-noaudit: $(CLI_OBJ) $(SRV_OBJ) $(NA_LIB_OBJ)
+	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(SRV_OBJ) $(NA_LIB_OBJ) $(LIBS)
 
 bench: all $(B)/bench-core $(B)/bench-peers $(B)/probity-noaudit
 	./bench/run

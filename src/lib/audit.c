@@ -451,6 +451,7 @@ static int build_tree(struct pending *pd, uint64_t size0, uint64_t n)
     return PRB_OK;
 }
 
+#ifndef PRB_NO_AUDIT
 /* The batch's first npre leaves, hashed while the caller goes on writing. */
 static void *prehash(void *arg)
 {
@@ -459,6 +460,7 @@ static void *prehash(void *arg)
     b->prc = build_tree(&b->pd, b->size0, b->npre);
     return NULL;
 }
+#endif
 
 int prb_audit_prehash(prb_env *env, MDB_txn *txn)
 {
