@@ -197,7 +197,9 @@ static int make_notice(prb_ingest *b, struct chunk *c, prb_rec *r)
     free(json);
     if (!r->notice)
         return PRB_ENOMEM;
+#ifndef PRB_NO_AUDIT
     prb_sha256(r->notice, r->notice_len, r->notice_hash);
+#endif
     return PRB_OK;
 }
 
