@@ -181,14 +181,21 @@ static void hc_init(void)
 /* The level of the subtree stored at pos: pos lies after leaf m's hash,
  * among the ctz(m + 1) subtrees leaf m completes. Leaf m is stored at
  * 2m - popcount(m), so m is at least pos / 2 and a few steps past it. */
-static unsigned level_of(uint64_t pos)
+static unsigned locate(uint64_t pos, uint64_t *leaf)
 {
     uint64_t m = pos / 2, at = prb_mt_pos(0, m);
     while (at > pos)
         at = prb_mt_pos(0, --m);
     while (at + (uint64_t)__builtin_ctzll(m + 1) < pos)
         at = prb_mt_pos(0, ++m);
+    *leaf = m;
     return (unsigned)(pos - at);
+}
+
+static unsigned level_of(uint64_t pos)
+{
+    uint64_t m;
+    return locate(pos, &m);
 }
 
 static struct hslot *hcache_slot(prb_env *env, uint64_t pos)
@@ -225,10 +232,57 @@ int prb_tree_get(void *ctx, uint64_t pos, unsigned char out[PRB_HASH_LEN])
     return rc;
 }
 
+/* Leaf m's 48 bytes, through the reader's last block of leaves. */
+static int leaf_read(prb_tree_reader *r, uint64_t m, const unsigned char **out)
+{
+    uint64_t blk = m / PRB_ALOG_BLOCK;
+    size_t off = (size_t)(m % PRB_ALOG_BLOCK) * PRB_LEAF_LEN;
+    if (!r->lblk || blk != r->lblkno) {
+        unsigned char k[8];
+        MDB_val mk = {8, k}, mv;
+        prb_be64(k, blk);
+        int mrc = mdb_get(r->txn, r->env->alog, &mk, &mv);
+        if (mrc == MDB_NOTFOUND)
+            return prb_seterr(r->env->err, PRB_ECORRUPT, "audit log: leaf block %llu is missing",
+                              (unsigned long long)blk);
+        if (mrc)
+            return prb_mdb_fail(r->env, mrc, "reading the audit log");
+        r->lblk = mv.mv_data;
+        r->lblklen = mv.mv_size;
+        r->lblkno = blk;
+    }
+    if (off + PRB_LEAF_LEN > r->lblklen)
+        return prb_seterr(r->env->err, PRB_ECORRUPT, "audit log: leaf %llu is missing",
+                          (unsigned long long)m);
+    *out = r->lblk + off;
+    return PRB_OK;
+}
+
 static int tree_read(prb_tree_reader *r, uint64_t pos, unsigned char out[PRB_HASH_LEN])
 {
-    uint64_t blk = pos / PRB_MTREE_BLOCK;
-    size_t off = (size_t)(pos % PRB_MTREE_BLOCK) * PRB_HASH_LEN;
+    uint64_t m;
+    unsigned level = locate(pos, &m);
+    uint64_t idx = ((m + 1) >> level) - 1;
+    if (level < PRB_MTREE_MIN_LEVEL) {
+        /* Not stored: at most 8 leaves, hashed and joined here. */
+        prb_hash32 h[1 << (PRB_MTREE_MIN_LEVEL - 1)];
+        unsigned n = 1u << level;
+        for (unsigned k = 0; k < n; k++) {
+            const unsigned char *l = NULL;
+            int rc = leaf_read(r, (idx << level) + k, &l);
+            if (rc)
+                return rc;
+            prb_sha256_leaf(l, PRB_LEAF_LEN, h[k]);
+        }
+        for (; n > 1; n /= 2)
+            for (unsigned k = 0; k < n / 2; k++)
+                prb_sha256_node(h[2 * k], h[2 * k + 1], h[k]);
+        memcpy(out, h[0], PRB_HASH_LEN);
+        return PRB_OK;
+    }
+    uint64_t spos = prb_mt_pos(level - PRB_MTREE_MIN_LEVEL, idx);
+    uint64_t blk = spos / PRB_MTREE_BLOCK;
+    size_t off = (size_t)(spos % PRB_MTREE_BLOCK) * PRB_HASH_LEN;
     if (!r->blk || blk != r->blkno) {
         unsigned char k[8];
         MDB_val mk = {8, k}, mv;
@@ -245,10 +299,27 @@ static int tree_read(prb_tree_reader *r, uint64_t pos, unsigned char out[PRB_HAS
         r->blkno = blk;
     }
     if (off + PRB_HASH_LEN > r->blklen)
-        return prb_seterr(r->env->err, PRB_ECORRUPT,
-                          "audit log: tree hash %llu is missing", (unsigned long long)pos);
+        return prb_seterr(r->env->err, PRB_ECORRUPT, "audit log: tree hash %llu is missing",
+                          (unsigned long long)pos);
     memcpy(out, r->blk + off, PRB_HASH_LEN);
     return PRB_OK;
+}
+
+size_t prb_tree_stored(const prb_hash32 *h, uint64_t base, uint64_t from, uint64_t to,
+                       unsigned char *out)
+{
+    size_t k = 0;
+    for (uint64_t i = from; i < to; i++) {
+        unsigned top = (unsigned)__builtin_ctzll(i + 1);
+        if (top < PRB_MTREE_MIN_LEVEL)
+            continue;
+        /* Leaf i completes subtrees of levels 1..top, stored after it. */
+        uint64_t at = prb_mt_pos(0, i) - base;
+        for (unsigned l = PRB_MTREE_MIN_LEVEL; l <= top; l++, k++)
+            if (out)
+                memcpy(out + k * PRB_HASH_LEN, h[at + l], PRB_HASH_LEN);
+    }
+    return k;
 }
 
 static int pending_get(void *ctx, uint64_t pos, unsigned char out[PRB_HASH_LEN])
@@ -289,7 +360,7 @@ struct hash_job {
     const unsigned char *leaves;
     prb_hash32 *out;
     size_t lo, hi;
-    int tree;       /* out is post-order: leaf i goes to pos(0, first + i) - base */
+    int tree; /* out is post-order: leaf i goes to pos(0, first + i) - base */
     uint64_t first, base;
 };
 
@@ -477,7 +548,7 @@ int prb_audit_prehash(prb_env *env, MDB_txn *txn)
         return rc;
     struct pending *pd = &b->pd;
     memset(pd, 0, sizeof *pd);
-    pd->r = (prb_tree_reader){env, txn, 0, 0, NULL, 0};
+    pd->r = (prb_tree_reader){.env = env, .txn = txn};
     pd->base = prb_mt_pos(0, b->size0);
     /* The complete subtrees of the old tree, one per set bit of its size:
      * the only stored hashes the new leaves are joined to. */
@@ -502,6 +573,21 @@ int prb_audit_prehash(prb_env *env, MDB_txn *txn)
 #endif
 }
 
+/* The hashes of the batch the tree stores (subtrees of 16 leaves and
+ * more), in their post-order, appended to mtree. */
+static int put_stored(prb_env *env, MDB_txn *txn, struct pending *pd, uint64_t size0, uint64_t n)
+{
+    size_t k = prb_tree_stored(pd->h, pd->base, size0, size0 + n, NULL);
+    unsigned char *c = malloc(k ? k * PRB_HASH_LEN : 1);
+    if (!c)
+        return prb_seterr(env->err, PRB_ENOMEM, "audit log: out of memory");
+    prb_tree_stored(pd->h, pd->base, size0, size0 + n, c);
+    int rc = put_blocks(env, txn, env->mtree, prb_mt_pos(0, size0 >> PRB_MTREE_MIN_LEVEL), k, c,
+                        PRB_HASH_LEN, PRB_MTREE_BLOCK, "writing the audit tree");
+    free(c);
+    return rc;
+}
+
 static int append_leaves(prb_env *env, MDB_txn *txn, struct prb_alog_batch *b)
 {
     struct pending *pd = &b->pd;
@@ -523,7 +609,7 @@ static int append_leaves(prb_env *env, MDB_txn *txn, struct prb_alog_batch *b)
         memset(pd, 0, sizeof *pd);
         pd->base = prb_mt_pos(0, size0);
     }
-    pd->r = (prb_tree_reader){env, txn, 0, 0, NULL, 0};
+    pd->r = (prb_tree_reader){.env = env, .txn = txn};
     uint64_t p0 = pd->base, p1 = prb_mt_pos(0, size0 + b->n);
     size_t hn = (size_t)(p1 - p0) * sizeof(prb_hash32);
     if (hn != pd->hn) {
@@ -557,10 +643,9 @@ static int append_leaves(prb_env *env, MDB_txn *txn, struct prb_alog_batch *b)
     prb_be64(next, size0 + b->n);
     MDB_val nv = {8, next};
     int mrc;
-    if ((rc = put_blocks(env, txn, env->alog, size0, b->n, b->leaves, PRB_LEAF_LEN,
-                         PRB_ALOG_BLOCK, "writing the audit log")) ||
-        (rc = put_blocks(env, txn, env->mtree, p0, p1 - p0, (const unsigned char *)pd->h,
-                         PRB_HASH_LEN, PRB_MTREE_BLOCK, "writing the audit tree")))
+    if ((rc = put_blocks(env, txn, env->alog, size0, b->n, b->leaves, PRB_LEAF_LEN, PRB_ALOG_BLOCK,
+                         "writing the audit log")) ||
+        (rc = put_stored(env, txn, pd, size0, b->n)))
         return rc;
     if ((mrc = mdb_put(txn, env->meta, (MDB_val *)&SIZE_KEY, &nv, 0)))
         return prb_mdb_fail(env, mrc, "writing the audit log size");

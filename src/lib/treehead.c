@@ -102,7 +102,7 @@ static void time_text(int64_t t, char out[32])
  * current one can be signed, since the log had each of them. */
 static json_t *head_json(prb_env *env, MDB_txn *txn, uint64_t size, int *rc)
 {
-    prb_tree_reader r = {env, txn, 1, 0, NULL, 0};
+    prb_tree_reader r = {.env = env, .txn = txn, .cache = 1};
     unsigned char root[32], sig[64], m[STH_LEN], pk[32];
     char rb[64], sb[128], pb[64], tt[32];
     int64_t t = prb_now(env);
@@ -236,7 +236,7 @@ int prb_audit_prove(prb_env *env, uint64_t leaf, uint64_t size, char **json)
         return rc;
     if (!size)
         size = have;
-    prb_tree_reader r = {env, txn, 1, 0, NULL, 0};
+    prb_tree_reader r = {.env = env, .txn = txn, .cache = 1};
     json_t *head = NULL, *o = NULL;
     if (size > have || leaf >= size) {
         rc = prb_seterr(env->err, PRB_EINVAL,
@@ -271,7 +271,7 @@ int prb_audit_path(prb_env *env, uint64_t leaf, uint64_t size, unsigned char (*p
     int rc = begin_read(env, &txn, &have);
     if (rc)
         return rc;
-    prb_tree_reader r = {env, txn, 1, 0, NULL, 0};
+    prb_tree_reader r = {.env = env, .txn = txn, .cache = 1};
     if (size > have || leaf >= size)
         rc = prb_seterr(env->err, PRB_EINVAL, "audit: leaf %llu is not in a tree of size %llu",
                         (unsigned long long)leaf, (unsigned long long)size);
@@ -293,7 +293,7 @@ int prb_audit_consistency(prb_env *env, uint64_t from, uint64_t to, char **json)
         return rc;
     if (!to)
         to = have;
-    prb_tree_reader r = {env, txn, 1, 0, NULL, 0};
+    prb_tree_reader r = {.env = env, .txn = txn, .cache = 1};
     json_t *h1 = NULL, *h2 = NULL;
     if (!from || from > to || to > have) {
         rc = prb_seterr(env->err, PRB_EINVAL,

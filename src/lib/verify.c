@@ -98,10 +98,10 @@ static int read_leaves(struct run *r, MDB_txn *txn, uint64_t size, unsigned char
          mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         uint64_t b = k.mv_size == 8 ? prb_get_be64(k.mv_data) : UINT64_MAX;
         uint64_t first = b * PRB_ALOG_BLOCK;
-        size_t expect = b < nblk ? (size_t)((size - first < PRB_ALOG_BLOCK ? size - first
-                                                                          : PRB_ALOG_BLOCK) *
-                                            PRB_LEAF_LEN)
-                                 : 0;
+        size_t expect =
+            b < nblk ? (size_t)((size - first < PRB_ALOG_BLOCK ? size - first : PRB_ALOG_BLOCK) *
+                                PRB_LEAF_LEN)
+                     : 0;
         if (b >= nblk) {
             finding(r, "audit log: a block of leaves beyond the log's size (%llu leaves)",
                     (unsigned long long)size);
@@ -132,13 +132,16 @@ static int read_leaves(struct run *r, MDB_txn *txn, uint64_t size, unsigned char
 static int check_tree(struct run *r, MDB_txn *txn, const unsigned char *leaves, uint64_t size)
 {
     prb_env *env = r->env;
-    uint64_t total = prb_mt_pos(0, size), want = 0;
+    uint64_t full = prb_mt_pos(0, size), want = 0;
+    /* What the tree stores: the subtrees of 16 leaves and more. */
+    uint64_t total = prb_mt_pos(0, size >> PRB_MTREE_MIN_LEVEL);
     uint64_t nblk = (total + PRB_MTREE_BLOCK - 1) / PRB_MTREE_BLOCK;
-    prb_hash32 *h = malloc((total ? total : 1) * sizeof *h), *lh = malloc((size ? size : 1) * 32);
+    prb_hash32 *h = malloc((full ? full : 1) * sizeof *h), *lh = malloc((size ? size : 1) * 32);
+    unsigned char *stored = malloc(total ? total * PRB_HASH_LEN : 1);
     MDB_cursor *cur = NULL;
     MDB_val k, v;
     int rc = PRB_OK, mrc;
-    if (!h || !lh) {
+    if (!h || !lh || !stored) {
         rc = prb_seterr(env->err, PRB_ENOMEM, "verify: out of memory");
         goto out;
     }
@@ -148,6 +151,7 @@ static int check_tree(struct run *r, MDB_txn *txn, const unsigned char *leaves, 
         int n = prb_mt_append(get_mem, h, i, lh[i], nodes);
         memcpy(h[prb_mt_pos(0, i)], nodes, (size_t)n * PRB_HASH_LEN);
     }
+    prb_tree_stored(h, 0, 0, size, stored);
     if ((mrc = mdb_cursor_open(txn, env->mtree, &cur))) {
         rc = prb_mdb_fail(env, mrc, "reading the audit tree");
         goto out;
@@ -170,11 +174,11 @@ static int check_tree(struct run *r, MDB_txn *txn, const unsigned char *leaves, 
                     (unsigned long long)first, v.mv_size);
             continue;
         }
-        if (!memcmp(v.mv_data, h[first], v.mv_size))
+        if (!memcmp(v.mv_data, stored + first * PRB_HASH_LEN, v.mv_size))
             continue;
         for (uint64_t i = 0; i < n; i++)
-            if (memcmp((const unsigned char *)v.mv_data + i * PRB_HASH_LEN, h[first + i],
-                       PRB_HASH_LEN)) {
+            if (memcmp((const unsigned char *)v.mv_data + i * PRB_HASH_LEN,
+                       stored + (first + i) * PRB_HASH_LEN, PRB_HASH_LEN)) {
                 finding(r,
                         "audit tree: the hash stored at position %llu is not the one its "
                         "leaves give (a leaf or the tree was altered)",
@@ -194,6 +198,7 @@ out:
         mdb_cursor_close(cur);
     free(h);
     free(lh);
+    free(stored);
     return rc;
 }
 
@@ -290,7 +295,8 @@ static int check_store(struct run *r, MDB_txn *txn, const unsigned char *leaves,
             continue;
         const unsigned char *kb = k.mv_data;
         uint64_t subject = prb_get_be64(kb);
-        uint32_t no = (uint32_t)kb[8] << 24 | (uint32_t)kb[9] << 16 | (uint32_t)kb[10] << 8 | kb[11];
+        uint32_t no =
+            (uint32_t)kb[8] << 24 | (uint32_t)kb[9] << 16 | (uint32_t)kb[10] << 8 | kb[11];
         check_value(r, m, leaves, 1, subject << 24 | (no & 0xffffff), no >> 24, v.mv_data,
                     v.mv_size);
     }
@@ -303,8 +309,9 @@ static int check_store(struct run *r, MDB_txn *txn, const unsigned char *leaves,
         if (!s->used || s->deleted || s->found)
             continue;
         name_of(s, name, sizeof name);
-        finding(r, "%s: logged at leaf %llu but missing from the store (removed behind the "
-                   "engine's back)",
+        finding(r,
+                "%s: logged at leaf %llu but missing from the store (removed behind the "
+                "engine's back)",
                 name, (unsigned long long)s->leaf);
     }
     return PRB_OK;
