@@ -35,8 +35,16 @@ struct pending {
     prb_hash32 fh[64];
 };
 
+/* A value whose hash a leaf still lacks: computed with the leaf hashes,
+ * off the caller's thread (prb_audit_log_later). */
+struct later {
+    const void *p;
+    size_t n;
+};
+
 struct prb_alog_batch {
     unsigned char *leaves; /* PRB_LEAF_LEN each */
+    struct later *later;   /* per leaf, once one is logged later; else NULL */
     size_t n, cap;
     /* prb_audit_prehash: leaves [0, npre) hashed on a thread of their own */
     int pre, prc;
@@ -90,6 +98,7 @@ static void batch_free(prb_env *env)
         if (b->pd.h)
             hashes_free(b->pd.h, b->pd.hn);
         free(b->leaves);
+        free(b->later);
         free(b);
     }
     env->wlog = NULL;
@@ -102,6 +111,30 @@ void prb_wtxn_abort(prb_env *env, MDB_txn *txn)
     batch_free(env);
 }
 
+/* Room for more leaves; the prehash thread reads them, so it finishes
+ * before they move. */
+static int grow(prb_env *env, struct prb_alog_batch *b, size_t more)
+{
+    size_t cap = b->n + more;
+    if (b->pre) {
+        pthread_join(b->th, NULL);
+        b->pre = 0;
+    }
+    unsigned char *l = realloc(b->leaves, cap * PRB_LEAF_LEN);
+    if (!l)
+        return prb_seterr(env->err, PRB_ENOMEM, "audit log: out of memory");
+    b->leaves = l;
+    if (b->later) {
+        struct later *t = realloc(b->later, cap * sizeof *t);
+        if (!t)
+            return prb_seterr(env->err, PRB_ENOMEM, "audit log: out of memory");
+        memset(t + b->cap, 0, (cap - b->cap) * sizeof *t);
+        b->later = t;
+    }
+    b->cap = cap;
+    return PRB_OK;
+}
+
 int prb_audit_log_hash(prb_env *env, int kind, unsigned aux, uint64_t object,
                        const unsigned char hash[PRB_HASH_LEN])
 {
@@ -110,21 +143,11 @@ int prb_audit_log_hash(prb_env *env, int kind, unsigned aux, uint64_t object,
     return PRB_OK;
 #else
     struct prb_alog_batch *b = env->wlog;
+    int rc;
     if (!b)
         return prb_seterr(env->err, PRB_EINVAL, "audit log: a write outside a write transaction");
-    if (b->n == b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 1024;
-        if (b->pre) {
-            /* The prehash thread reads the leaves: let it finish first. */
-            pthread_join(b->th, NULL);
-            b->pre = 0;
-        }
-        unsigned char *l = realloc(b->leaves, cap * PRB_LEAF_LEN);
-        if (!l)
-            return prb_seterr(env->err, PRB_ENOMEM, "audit log: out of memory");
-        b->leaves = l;
-        b->cap = cap;
-    }
+    if (b->n == b->cap && (rc = grow(env, b, b->cap ? b->cap : 1024)))
+        return rc;
     unsigned char *w = b->leaves + b->n++ * PRB_LEAF_LEN;
     int64_t now = env->now < 0 ? 0 : env->now > UINT32_MAX ? UINT32_MAX : env->now;
     w[0] = PRB_LEAF_FORMAT;
@@ -136,7 +159,34 @@ int prb_audit_log_hash(prb_env *env, int kind, unsigned aux, uint64_t object,
     w[6] = (unsigned char)(now >> 8);
     w[7] = (unsigned char)now;
     prb_be64(w + 8, object);
-    memcpy(w + 16, hash, PRB_HASH_LEN);
+    if (hash)
+        memcpy(w + 16, hash, PRB_HASH_LEN);
+    if (b->later)
+        b->later[b->n - 1] = (struct later){NULL, 0};
+    return PRB_OK;
+#endif
+}
+
+int prb_audit_log_later(prb_env *env, int kind, unsigned aux, uint64_t object, const void *value,
+                        size_t n)
+{
+#ifdef PRB_NO_AUDIT
+    (void)env, (void)kind, (void)aux, (void)object, (void)value, (void)n;
+    return PRB_OK;
+#else
+    struct prb_alog_batch *b = env->wlog;
+    int rc;
+    if (b && !b->later) {
+        if (b->pre) {
+            pthread_join(b->th, NULL);
+            b->pre = 0;
+        }
+        if (!(b->later = calloc(b->cap ? b->cap : 1, sizeof *b->later)))
+            return prb_seterr(env->err, PRB_ENOMEM, "audit log: out of memory");
+    }
+    if ((rc = prb_audit_log_hash(env, kind, aux, object, NULL)))
+        return rc;
+    b->later[b->n - 1] = (struct later){value, n};
     return PRB_OK;
 #endif
 }
@@ -357,7 +407,8 @@ static void hashes_free(prb_hash32 *h, size_t n)
 
 /* Leaf hashing on several threads: each takes a contiguous share. */
 struct hash_job {
-    const unsigned char *leaves;
+    unsigned char *leaves;
+    const struct later *later; /* NULL: every leaf has its value's hash */
     prb_hash32 *out;
     size_t lo, hi;
     int tree; /* out is post-order: leaf i goes to pos(0, first + i) - base */
@@ -367,14 +418,18 @@ struct hash_job {
 static void *hash_leaves(void *arg)
 {
     struct hash_job *j = arg;
-    for (size_t i = j->lo; i < j->hi; i++)
-        prb_sha256_leaf(j->leaves + i * PRB_LEAF_LEN, PRB_LEAF_LEN,
+    for (size_t i = j->lo; i < j->hi; i++) {
+        unsigned char *l = j->leaves + i * PRB_LEAF_LEN;
+        if (j->later && j->later[i].p)
+            prb_sha256(j->later[i].p, j->later[i].n, l + 16);
+        prb_sha256_leaf(l, PRB_LEAF_LEN,
                         j->out[j->tree ? prb_mt_pos(0, j->first + i) - j->base : i]);
+    }
     return NULL;
 }
 
-static void hash_leaves_on_cores(const unsigned char *leaves, size_t n, prb_hash32 *out, int tree,
-                                 uint64_t first, uint64_t base)
+static void hash_leaves_on_cores(unsigned char *leaves, const struct later *later, size_t n,
+                                 prb_hash32 *out, int tree, uint64_t first, uint64_t base)
 {
     enum { MAXT = 8 };
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
@@ -383,7 +438,8 @@ static void hash_leaves_on_cores(const unsigned char *leaves, size_t n, prb_hash
     pthread_t th[MAXT];
     size_t started = 0;
     for (size_t t = 0; t < nt; t++) {
-        jobs[t] = (struct hash_job){leaves, out, n * t / nt, n * (t + 1) / nt, tree, first, base};
+        jobs[t] =
+            (struct hash_job){leaves, later, out, n * t / nt, n * (t + 1) / nt, tree, first, base};
         if (t > 0 && !pthread_create(&th[t], NULL, hash_leaves, &jobs[t]))
             started |= (size_t)1 << t;
         else if (t > 0)
@@ -397,7 +453,8 @@ static void hash_leaves_on_cores(const unsigned char *leaves, size_t n, prb_hash
 
 void prb_hash_leaves(const unsigned char *leaves, size_t n, prb_hash32 *out)
 {
-    hash_leaves_on_cores(leaves, n, out, 0, 0, 0);
+    /* verify's own copy of the leaves: every hash is in it */
+    hash_leaves_on_cores((unsigned char *)leaves, NULL, n, out, 0, 0, 0);
 }
 
 /* Writes values of `per` items of `size` bytes for items [from, from + n)
@@ -527,7 +584,7 @@ static int build_tree(struct pending *pd, uint64_t size0, uint64_t n)
 static void *prehash(void *arg)
 {
     struct prb_alog_batch *b = arg;
-    hash_leaves_on_cores(b->leaves, b->npre, b->pd.h, 1, b->size0, b->pd.base);
+    hash_leaves_on_cores(b->leaves, b->later, b->npre, b->pd.h, 1, b->size0, b->pd.base);
     b->prc = build_tree(&b->pd, b->size0, b->npre);
     return NULL;
 }
@@ -625,14 +682,18 @@ static int append_leaves(prb_env *env, MDB_txn *txn, struct prb_alog_batch *b)
         pd->hn = hn;
     }
     if (!done) {
-        hash_leaves_on_cores(b->leaves, b->n, pd->h, 1, size0, p0);
+        hash_leaves_on_cores(b->leaves, b->later, b->n, pd->h, 1, size0, p0);
         if ((rc = build_tree(pd, size0, b->n)))
             return rc;
     } else {
         for (uint64_t i = size0 + done; i < size0 + b->n; i++) {
             prb_hash32 nodes[64];
-            unsigned char *leaf = pd->h[prb_mt_pos(0, i) - p0];
-            prb_sha256_leaf(b->leaves + (i - size0) * PRB_LEAF_LEN, PRB_LEAF_LEN, leaf);
+            unsigned char *leaf = pd->h[prb_mt_pos(0, i) - p0],
+                          *l = b->leaves + (i - size0) * PRB_LEAF_LEN;
+            const struct later *lt = b->later ? &b->later[i - size0] : NULL;
+            if (lt && lt->p)
+                prb_sha256(lt->p, lt->n, l + 16);
+            prb_sha256_leaf(l, PRB_LEAF_LEN, leaf);
             int k = prb_mt_append(pending_get, pd, i, leaf, nodes);
             if (k < 0)
                 return -k;
@@ -657,12 +718,7 @@ int prb_audit_reserve(prb_env *env, size_t n)
     struct prb_alog_batch *b = env->wlog;
     if (!b || b->cap >= b->n + n)
         return PRB_OK;
-    unsigned char *l = realloc(b->leaves, (b->n + n) * PRB_LEAF_LEN);
-    if (!l)
-        return prb_seterr(env->err, PRB_ENOMEM, "audit log: out of memory");
-    b->leaves = l;
-    b->cap = b->n + n;
-    return PRB_OK;
+    return grow(env, b, n);
 }
 
 int prb_wtxn_commit(prb_env *env, MDB_txn *txn)

@@ -70,6 +70,12 @@ int prb_audit_log(prb_env *env, int kind, unsigned aux, uint64_t object, const v
 int prb_audit_log_hash(prb_env *env, int kind, unsigned aux, uint64_t object,
                        const unsigned char hash[PRB_HASH_LEN]);
 
+/* The same, with value's hash computed later, with the leaf hashes at
+ * commit or on the prehash thread, off the caller's thread: value must
+ * stay valid and unchanged until the transaction ends. */
+int prb_audit_log_later(prb_env *env, int kind, unsigned aux, uint64_t object, const void *value,
+                        size_t n);
+
 /* Makes room for n more leaves in the open write transaction's batch, so
  * a big ingest does not grow it step by step. */
 int prb_audit_reserve(prb_env *env, size_t n);

@@ -223,9 +223,6 @@ static int check_one(prb_ingest *b, struct chunk *c, const prb_raw *raw, uint32_
     r.fkey_len = (uint32_t)prb_fref_key(k, r.furnisher.p, r.furnisher.n, r.ref.p, r.ref.n);
     if (b->env->policy->categories[r.cat].polarity == PRB_ADVERSE && make_notice(b, c, &r))
         return PRB_ENOMEM;
-#ifndef PRB_NO_AUDIT
-    prb_sha256(r.packed, r.packed_len, r.hash);
-#endif
     return push_rec(c, &r);
 }
 
@@ -885,7 +882,11 @@ static int add_version(struct apply *ap, struct fstate *f, const prb_rec *r)
     if (!k)
         return PRB_ENOMEM;
     prb_reckey(k, f->rid, f->ver);
-    int rc = prb_audit_log_hash(ap->env, PRB_LEAF_RECORD, f->ver, f->rid, r->hash);
+    /* The record's hash is computed with the leaf hashes, on another
+     * core while this one writes the batch's keys; packed lives in the
+     * parse arenas until the batch is freed. */
+    int rc = prb_audit_log_later(ap->env, PRB_LEAF_RECORD, f->ver, f->rid, r->packed,
+                                 r->packed_len);
     if (rc)
         return rc;
     f->cur = r->packed;

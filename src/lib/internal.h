@@ -270,7 +270,6 @@ typedef struct prb_rec {
     uint32_t notice_len;
     const unsigned char *packed; /* the stored value (layout in record.c) */
     uint32_t packed_len;
-    unsigned char hash[32];        /* SHA-256 of packed, for the audit log */
     unsigned char notice_hash[32]; /* SHA-256 of notice */
 } prb_rec;
 
