@@ -492,8 +492,13 @@ void srv_stop(srv *s, unsigned grace)
 {
     if (!s)
         return;
-    /* No new connections; the ones open finish what they are doing. */
-    MHD_quiesce_daemon(s->d);
+    /* The requests in flight finish before the daemon stops. The listen
+     * socket is not quiesced first: with a pool of epoll threads,
+     * libmicrohttpd 0.9.75's MHD_quiesce_daemon races a worker that takes
+     * the socket out of its own epoll set (at the connection limit) and
+     * aborts the process ("Failed to remove listen FD from epoll set"),
+     * as a test here did once. A request that arrives in the grace period
+     * is served like any other. */
     uint64_t deadline = mono_us() + (uint64_t)grace * 1000000u;
     while (atomic_load(&s->inflight) && mono_us() < deadline)
         usleep(10000);
