@@ -65,6 +65,8 @@ int prb_http_status(int rc);
 int prb_date_parse(const char *s, size_t n, int32_t *day);
 /* Writes "YYYY-MM-DD" and a NUL into out. */
 void prb_date_format(int32_t day, char out[11]);
+/* Writes "YYYY-MM-DDTHH:MM:SSZ" (UTC) and a NUL into out. */
+void prb_time_format(int64_t unix_seconds, char out[21]);
 
 /* ----------------------------------------------------------- identifiers */
 

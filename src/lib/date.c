@@ -6,6 +6,8 @@
  */
 #include "internal.h"
 
+#include <stdio.h>
+
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -120,4 +122,15 @@ int prb_clock(int64_t *now)
         return prb_parse_now(env, now);
     *now = (int64_t)time(NULL);
     return PRB_OK;
+}
+
+void prb_time_format(int64_t t, char out[21])
+{
+    char day[11];
+    int32_t d = prb_day_of(t);
+    int64_t secs = t - (int64_t)d * 86400;
+    prb_date_format(d, day);
+    /* secs is in [0, 86400): the remainders only tell the compiler so. */
+    snprintf(out, 21, "%.10sT%02u:%02u:%02uZ", day, (unsigned)(secs / 3600) % 24u,
+             (unsigned)(secs / 60) % 60u, (unsigned)secs % 60u);
 }

@@ -309,10 +309,8 @@ static int build_json(prb_env *env, prb_decision *d, int compact)
     json_object_set_new(o, "policy_version", json_string(prb_policy_version(p)));
     json_object_set_new(o, "as_of", json_string(day));
     /* When it was asked, to the second, from the as-of clock. */
-    char at[32];
-    int64_t secs = d->now - (int64_t)prb_day_of(d->now) * 86400;
-    snprintf(at, sizeof at, "%sT%02d:%02d:%02dZ", day, (int)(secs / 3600), (int)(secs / 60 % 60),
-             (int)(secs % 60));
+    char at[21];
+    prb_time_format(d->now, at);
     json_object_set_new(o, "asked_at", json_string(at));
     d->json = json_dumps(o, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
     /* Stored without indentation: a third fewer bytes in every inquiry,

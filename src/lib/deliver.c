@@ -83,12 +83,7 @@ struct run {
 
 static void format_time(int64_t t, char out[32])
 {
-    char day[11];
-    int32_t d = prb_day_of(t);
-    int64_t secs = t - (int64_t)d * 86400;
-    prb_date_format(d, day);
-    snprintf(out, 32, "%sT%02d:%02d:%02dZ", day, (int)(secs / 3600), (int)(secs / 60 % 60),
-             (int)(secs % 60));
+    prb_time_format(t, out);
 }
 
 /* Error text goes into a JSON string: keep it printable ASCII. */

@@ -362,11 +362,8 @@ fail:
 
 static json_t *time_json(int64_t t)
 {
-    char day[11], buf[32];
-    int64_t secs = t - (int64_t)prb_day_of(t) * 86400;
-    prb_date_format(prb_day_of(t), day);
-    snprintf(buf, sizeof buf, "%sT%02d:%02d:%02dZ", day, (int)(secs / 3600), (int)(secs / 60 % 60),
-             (int)(secs % 60));
+    char buf[21];
+    prb_time_format(t, buf);
     return json_string(buf);
 }
 

@@ -25,9 +25,8 @@
 #define STH_MAGIC "PRBSTH01"
 #define STH_LEN 56
 
-static const char *leaf_kinds[] = {"?",       "record",   "delete", "inquiry", "notice",
-                                   "delivered", "list",   "dispute", "review",  "subject",
-                                   "scorecard", "key"};
+static const char *leaf_kinds[] = {"?",    "record",  "delete", "inquiry", "notice",    "delivered",
+                                   "list", "dispute", "review", "subject", "scorecard", "key"};
 
 int prb_audit_keygen(prb_env *env)
 {
@@ -89,13 +88,7 @@ static void sth_message(unsigned char m[STH_LEN], uint64_t size, int64_t t,
 
 static void time_text(int64_t t, char out[32])
 {
-    int y;
-    unsigned mo, d;
-    int32_t day = prb_day_of(t);
-    int64_t s = t - (int64_t)day * 86400;
-    prb_civil_from_days(day, &y, &mo, &d);
-    snprintf(out, 32, "%04d-%02u-%02uT%02d:%02d:%02dZ", y, mo, d, (int)(s / 3600),
-             (int)(s / 60 % 60), (int)(s % 60));
+    prb_time_format(t, out);
 }
 
 /* A signed head of the tree at size as txn sees it; sizes up to the
@@ -253,8 +246,8 @@ int prb_audit_prove(prb_env *env, uint64_t leaf, uint64_t size, char **json)
     prb_sha256_leaf(l, sizeof l, lh);
     o = json_pack("{s:s, s:I, s:I, s:s, s:s, s:o, s:o, s:o}", "type", "inclusion", "leaf_index",
                   (json_int_t)leaf, "tree_size", (json_int_t)size, "leaf",
-                  b64(l, sizeof l, lb, sizeof lb), "leaf_hash", b64(lh, 32, hb, sizeof hb),
-                  "event", prb_leaf_json(l), "audit_path", path_json(path, n), "tree_head", head);
+                  b64(l, sizeof l, lb, sizeof lb), "leaf_hash", b64(lh, 32, hb, sizeof hb), "event",
+                  prb_leaf_json(l), "audit_path", path_json(path, n), "tree_head", head);
     head = NULL;
     rc = dump(env, o, json);
 out:
@@ -299,8 +292,7 @@ int prb_audit_consistency(prb_env *env, uint64_t from, uint64_t to, char **json)
         rc = prb_seterr(env->err, PRB_EINVAL,
                         "audit consistency: need 0 < from <= to <= %llu (the log's size); got "
                         "from %llu, to %llu",
-                        (unsigned long long)have, (unsigned long long)from,
-                        (unsigned long long)to);
+                        (unsigned long long)have, (unsigned long long)from, (unsigned long long)to);
         goto out;
     }
     if ((rc = prb_mt_consistency(prb_tree_get, &r, from, to, path, &n)) ||
@@ -330,16 +322,17 @@ static int get_b64(json_t *o, const char *key, unsigned char *out, size_t want)
 {
     const char *s = json_string_value(json_object_get(o, key));
     size_t n;
-    if (!s || sodium_base642bin(out, want, s, strlen(s), NULL, &n, NULL,
-                                sodium_base64_VARIANT_ORIGINAL) ||
+    if (!s ||
+        sodium_base642bin(out, want, s, strlen(s), NULL, &n, NULL,
+                          sodium_base64_VARIANT_ORIGINAL) ||
         n != want)
         return -1;
     return 0;
 }
 
 /* Checks a signed head against the public key; fills size and root. */
-static int check_head(json_t *h, const unsigned char pk[32], uint64_t *size,
-                      unsigned char root[32], char *msg, size_t len, const char *name)
+static int check_head(json_t *h, const unsigned char pk[32], uint64_t *size, unsigned char root[32],
+                      char *msg, size_t len, const char *name)
 {
     unsigned char sig[64], m[STH_LEN];
     json_t *js = json_object_get(h, "tree_size"), *jt = json_object_get(h, "timestamp");
@@ -351,8 +344,7 @@ static int check_head(json_t *h, const unsigned char pk[32], uint64_t *size,
     *size = (uint64_t)json_integer_value(js);
     sth_message(m, *size, json_integer_value(jt), root);
     if (crypto_sign_verify_detached(sig, m, sizeof m, pk))
-        return check_fail(msg, len, "%s: the signature does not verify with this public key",
-                          name);
+        return check_fail(msg, len, "%s: the signature does not verify with this public key", name);
     return PRB_OK;
 }
 
@@ -364,8 +356,9 @@ static int get_path(json_t *a, prb_hash32 *path, size_t *n)
     for (size_t i = 0; i < *n; i++) {
         const char *s = json_string_value(json_array_get(a, i));
         size_t got;
-        if (!s || sodium_base642bin(path[i], 32, s, strlen(s), NULL, &got, NULL,
-                                    sodium_base64_VARIANT_ORIGINAL) ||
+        if (!s ||
+            sodium_base642bin(path[i], 32, s, strlen(s), NULL, &got, NULL,
+                              sodium_base64_VARIANT_ORIGINAL) ||
             got != 32)
             return -1;
     }
@@ -421,8 +414,7 @@ int prb_audit_check(const char *public_key, const char *proof, char *msg, size_t
             check_fail(msg, len, "%s", "inclusion proof: tree_size differs from the head's");
             goto out;
         }
-        if (!prb_mt_verify_inclusion(given, (uint64_t)json_integer_value(jm), s1, path, n,
-                                     root1)) {
+        if (!prb_mt_verify_inclusion(given, (uint64_t)json_integer_value(jm), s1, path, n, root1)) {
             check_fail(msg, len, "%s",
                        "inclusion proof: the audit path does not lead to the signed root");
             goto out;
