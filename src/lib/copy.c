@@ -66,34 +66,6 @@ static int gather_lists(prb_env *env, MDB_txn *txn, uint64_t subject, int kind, 
     return PRB_OK;
 }
 
-/* Every inquiry about the subject, oldest first: the decisions given. */
-static int gather_inquiries(prb_env *env, MDB_txn *txn, uint64_t subject, json_t *arr)
-{
-    MDB_cursor *cur;
-    unsigned char k0[12];
-    MDB_val k = {12, k0}, v;
-    int mrc, rc = PRB_OK;
-    prb_be64(k0, subject);
-    memset(k0 + 8, 0, 4);
-    if ((mrc = mdb_cursor_open(txn, env->inq, &cur)))
-        return prb_mdb_fail(env, mrc, "opening a cursor");
-    for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); mrc == 0 && !rc;
-         mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        if (k.mv_size != 12 || prb_get_be64(k.mv_data) != subject)
-            break;
-        json_t *d = prb_inquiry_decision(v.mv_data, v.mv_size);
-        if (!d)
-            rc = prb_seterr(env->err, PRB_ECORRUPT, "subject %llu: an inquiry is malformed",
-                            (unsigned long long)subject);
-        else if (json_array_append_new(arr, d))
-            rc = PRB_ENOMEM;
-    }
-    mdb_cursor_close(cur);
-    if (!rc && mrc && mrc != MDB_NOTFOUND)
-        rc = prb_mdb_fail(env, mrc, "reading inquiries");
-    return rc;
-}
-
 /* Every notice to the subject, through its nsub index. */
 static int gather_notices(prb_env *env, MDB_txn *txn, uint64_t subject, json_t *arr)
 {
@@ -172,7 +144,7 @@ static int gather(prb_env *env, const char *canon, json_t **out, int *kind)
     if ((rc = add_array(doc, "lists", &arr)) ||
         (rc = gather_lists(env, txn, subject, *kind, arr)) ||
         (rc = add_array(doc, "inquiries", &arr)) ||
-        (rc = gather_inquiries(env, txn, subject, arr)) ||
+        (rc = prb_subject_inquiries(env, txn, subject, arr)) ||
         (rc = add_array(doc, "disputes", &arr)) ||
         (rc = prb_subject_disputes(env, txn, subject, arr)) ||
         (rc = add_array(doc, "reviews", &arr)) ||

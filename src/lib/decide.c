@@ -716,14 +716,48 @@ int prb_score_all(prb_env *env, const char *purpose, int threads, prb_write_fn o
 
 /* ------------------------------------------------------------- inquiries */
 
+json_t *prb_inquiry_decision(const void *value, size_t n)
+{
+    const unsigned char *v = value;
+    json_error_t jerr;
+    if (n < 16 || v[0] != INQ_LAYOUT || n < 16u + v[1])
+        return NULL;
+    return json_loadb((const char *)v + 16 + v[1], n - 16 - v[1], 0, &jerr);
+}
+
+int prb_subject_inquiries(prb_env *env, MDB_txn *txn, uint64_t subject, json_t *arr)
+{
+    MDB_cursor *cur;
+    unsigned char k0[12];
+    MDB_val k = {12, k0}, v;
+    int mrc, rc = PRB_OK;
+    prb_be64(k0, subject);
+    memset(k0 + 8, 0, 4);
+    if ((mrc = mdb_cursor_open(txn, env->inq, &cur)))
+        return prb_mdb_fail(env, mrc, "opening a cursor");
+    for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); mrc == 0 && !rc;
+         mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (k.mv_size != 12 || prb_get_be64(k.mv_data) != subject)
+            break;
+        json_t *d = prb_inquiry_decision(v.mv_data, v.mv_size);
+        if (!d)
+            rc = prb_seterr(env->err, PRB_ECORRUPT, "subject %llu: an inquiry is malformed",
+                            (unsigned long long)subject);
+        else if (json_array_append_new(arr, d))
+            rc = prb_seterr(env->err, PRB_ENOMEM, "out of memory");
+    }
+    mdb_cursor_close(cur);
+    if (!rc && mrc && mrc != MDB_NOTFOUND)
+        rc = prb_mdb_fail(env, mrc, "reading inquiries");
+    return rc;
+}
+
 int prb_inquiries_json(prb_env *env, const char *identifier, char **out)
 {
     char canon[PRB_IDENT_MAX];
-    unsigned char k0[12];
     uint64_t subject;
     int scheme, mrc, rc = PRB_OK;
     MDB_txn *txn;
-    MDB_cursor *cur = NULL;
     json_t *arr = json_array();
     *out = NULL;
     if (!arr)
@@ -736,32 +770,8 @@ int prb_inquiries_json(prb_env *env, const char *identifier, char **out)
         json_decref(arr);
         return prb_mdb_fail(env, mrc, "starting a read");
     }
-    if ((rc = prb_subject_find(env, txn, canon, &subject)))
-        goto out;
-    prb_be64(k0, subject);
-    memset(k0 + 8, 0, 4);
-    MDB_val k = {12, k0}, v;
-    if ((mrc = mdb_cursor_open(txn, env->inq, &cur))) {
-        rc = prb_mdb_fail(env, mrc, "opening a cursor");
-        goto out;
-    }
-    for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); mrc == 0;
-         mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        const unsigned char *vb = v.mv_data;
-        if (k.mv_size != 12 || prb_get_be64(k.mv_data) != subject)
-            break;
-        if (v.mv_size < 16 || vb[0] != INQ_LAYOUT || v.mv_size < 16u + vb[1])
-            continue;
-        json_error_t jerr;
-        json_t *d = json_loadb((const char *)vb + 16 + vb[1], v.mv_size - 16 - vb[1], 0, &jerr);
-        if (d)
-            json_array_append_new(arr, d);
-    }
-    if (mrc && mrc != MDB_NOTFOUND)
-        rc = prb_mdb_fail(env, mrc, "reading inquiries");
-out:
-    if (cur)
-        mdb_cursor_close(cur);
+    if (!(rc = prb_subject_find(env, txn, canon, &subject)))
+        rc = prb_subject_inquiries(env, txn, subject, arr);
     mdb_txn_abort(txn);
     if (!rc && !(*out = json_dumps(arr, JSON_INDENT(2))))
         rc = prb_seterr(env->err, PRB_ENOMEM, "out of memory");

@@ -607,6 +607,9 @@ struct json_t; /* jansson's, so this header need not include it */
 /* The decision an inq value (decide.c's layout) holds, parsed; NULL if the
  * value is malformed. The caller owns the result (json_decref). */
 struct json_t *prb_inquiry_decision(const void *value, size_t n);
+/* Appends the decision of every inquiry about subject, oldest first, to
+ * array (decide.c); PRB_ECORRUPT for a malformed one. */
+int prb_subject_inquiries(prb_env *env, MDB_txn *txn, uint64_t subject, struct json_t *array);
 /* Appends every review of subject, in id order, to array (review.c). */
 int prb_subject_reviews(prb_env *env, MDB_txn *txn, uint64_t subject, struct json_t *array);
 

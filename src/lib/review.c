@@ -19,21 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The first byte of an inquiry value of decide.c's layout (INQ_LAYOUT
- * there): u8 layout, u8 purpose name length P, 14 bytes of header, the
- * purpose name, then the decision as JSON. */
-#define INQ_LAYOUT 1
-#define INQ_HDR 16
-
-json_t *prb_inquiry_decision(const void *value, size_t n)
-{
-    const unsigned char *v = value;
-    json_error_t jerr;
-    if (n < INQ_HDR || v[0] != INQ_LAYOUT || n < (size_t)INQ_HDR + v[1])
-        return NULL;
-    return json_loadb((const char *)v + INQ_HDR + v[1], n - INQ_HDR - v[1], 0, &jerr);
-}
-
 /* Parses "S-<tag>N" (a decision "12-q3", a review "12-r1"): decimal
  * subject and number, nothing else. */
 static int parse_id(const char *s, char tag, uint64_t *subject, uint64_t *n, uint64_t nmax)
