@@ -282,8 +282,7 @@ int prb_tree_get(void *ctx, uint64_t pos, unsigned char out[PRB_HASH_LEN])
     return rc;
 }
 
-/* Leaf m's 48 bytes, through the reader's last block of leaves. */
-static int leaf_read(prb_tree_reader *r, uint64_t m, const unsigned char **out)
+int prb_leaf_read(prb_tree_reader *r, uint64_t m, const unsigned char **out)
 {
     uint64_t blk = m / PRB_ALOG_BLOCK;
     size_t off = (size_t)(m % PRB_ALOG_BLOCK) * PRB_LEAF_LEN;
@@ -319,7 +318,7 @@ static int tree_read(prb_tree_reader *r, uint64_t pos, unsigned char out[PRB_HAS
         unsigned n = 1u << level;
         for (unsigned k = 0; k < n; k++) {
             const unsigned char *l = NULL;
-            int rc = leaf_read(r, (idx << level) + k, &l);
+            int rc = prb_leaf_read(r, (idx << level) + k, &l);
             if (rc)
                 return rc;
             prb_sha256_leaf(l, PRB_LEAF_LEN, h[k]);

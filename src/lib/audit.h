@@ -106,6 +106,9 @@ typedef struct prb_tree_reader {
     size_t lblklen;
 } prb_tree_reader;
 int prb_tree_get(void *ctx, uint64_t pos, unsigned char out[PRB_HASH_LEN]);
+/* Points *out at leaf m's 48 bytes in the store (valid while the reader's
+ * transaction is), through the reader's last block of leaves. */
+int prb_leaf_read(prb_tree_reader *r, uint64_t m, const unsigned char **out);
 
 /* Copies the hashes the tree stores among those leaves [from, to) add,
  * from a post-order array h whose first entry is at position base, into

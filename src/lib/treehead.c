@@ -177,23 +177,6 @@ static json_t *path_json(const prb_hash32 *path, size_t n)
     return a;
 }
 
-/* Reads leaf m's 48 bytes within txn. */
-static int read_leaf(prb_env *env, MDB_txn *txn, uint64_t m, unsigned char out[PRB_LEAF_LEN])
-{
-    unsigned char k[8];
-    MDB_val mk = {8, k}, mv;
-    prb_be64(k, m / PRB_ALOG_BLOCK);
-    int mrc = mdb_get(txn, env->alog, &mk, &mv);
-    size_t off = (size_t)(m % PRB_ALOG_BLOCK) * PRB_LEAF_LEN;
-    if (mrc && mrc != MDB_NOTFOUND)
-        return prb_mdb_fail(env, mrc, "reading the audit log");
-    if (mrc || mv.mv_size < off + PRB_LEAF_LEN)
-        return prb_seterr(env->err, PRB_ECORRUPT, "audit log: leaf %llu is missing",
-                          (unsigned long long)m);
-    memcpy(out, (const unsigned char *)mv.mv_data + off, PRB_LEAF_LEN);
-    return PRB_OK;
-}
-
 json_t *prb_leaf_json(const unsigned char l[PRB_LEAF_LEN])
 {
     char hex[65], tt[32], obj[48];
@@ -220,7 +203,8 @@ int prb_audit_prove(prb_env *env, uint64_t leaf, uint64_t size, char **json)
     MDB_txn *txn;
     uint64_t have;
     prb_hash32 path[PRB_MT_MAXPATH];
-    unsigned char l[PRB_LEAF_LEN], lh[32];
+    const unsigned char *l = NULL; /* in the store, valid until txn ends */
+    unsigned char lh[32];
     char lb[96], hb[64];
     size_t n;
     int rc = begin_read(env, &txn, &have);
@@ -239,15 +223,15 @@ int prb_audit_prove(prb_env *env, uint64_t leaf, uint64_t size, char **json)
                         (unsigned long long)have);
         goto out;
     }
-    if ((rc = read_leaf(env, txn, leaf, l)) ||
+    if ((rc = prb_leaf_read(&r, leaf, &l)) ||
         (rc = prb_mt_inclusion(prb_tree_get, &r, leaf, size, path, &n)) ||
         !(head = head_json(env, txn, size, &rc)))
         goto out;
-    prb_sha256_leaf(l, sizeof l, lh);
+    prb_sha256_leaf(l, PRB_LEAF_LEN, lh);
     o = json_pack("{s:s, s:I, s:I, s:s, s:s, s:o, s:o, s:o}", "type", "inclusion", "leaf_index",
                   (json_int_t)leaf, "tree_size", (json_int_t)size, "leaf",
-                  b64(l, sizeof l, lb, sizeof lb), "leaf_hash", b64(lh, 32, hb, sizeof hb), "event",
-                  prb_leaf_json(l), "audit_path", path_json(path, n), "tree_head", head);
+                  b64(l, PRB_LEAF_LEN, lb, sizeof lb), "leaf_hash", b64(lh, 32, hb, sizeof hb),
+                  "event", prb_leaf_json(l), "audit_path", path_json(path, n), "tree_head", head);
     head = NULL;
     rc = dump(env, o, json);
 out:
