@@ -242,12 +242,6 @@ static unsigned locate(uint64_t pos, uint64_t *leaf)
     return (unsigned)(pos - at);
 }
 
-static unsigned level_of(uint64_t pos)
-{
-    uint64_t m;
-    return locate(pos, &m);
-}
-
 static struct hslot *hcache_slot(prb_env *env, uint64_t pos)
 {
     if (!tcache.s) {
@@ -263,18 +257,21 @@ static struct hslot *hcache_slot(prb_env *env, uint64_t pos)
     return &tcache.s[(pos * 0x9e3779b97f4a7c15ULL) >> 48];
 }
 
-static int tree_read(prb_tree_reader *r, uint64_t pos, unsigned char out[PRB_HASH_LEN]);
+static int tree_read(prb_tree_reader *r, uint64_t pos, unsigned level, uint64_t m,
+                     unsigned char out[PRB_HASH_LEN]);
 
 int prb_tree_get(void *ctx, uint64_t pos, unsigned char out[PRB_HASH_LEN])
 {
     prb_tree_reader *r = ctx;
     struct hslot *slot = NULL;
-    if (r->cache && level_of(pos) >= HC_MIN_LEVEL && (slot = hcache_slot(r->env, pos)) &&
+    uint64_t m;
+    unsigned level = locate(pos, &m);
+    if (r->cache && level >= HC_MIN_LEVEL && (slot = hcache_slot(r->env, pos)) &&
         slot->pos1 == pos + 1) {
         memcpy(out, slot->h, PRB_HASH_LEN);
         return PRB_OK;
     }
-    int rc = tree_read(r, pos, out);
+    int rc = tree_read(r, pos, level, m, out);
     if (!rc && slot) {
         slot->pos1 = pos + 1;
         memcpy(slot->h, out, PRB_HASH_LEN);
@@ -307,10 +304,10 @@ int prb_leaf_read(prb_tree_reader *r, uint64_t m, const unsigned char **out)
     return PRB_OK;
 }
 
-static int tree_read(prb_tree_reader *r, uint64_t pos, unsigned char out[PRB_HASH_LEN])
+/* The hash at pos, the subtree of the given level that leaf m completes. */
+static int tree_read(prb_tree_reader *r, uint64_t pos, unsigned level, uint64_t m,
+                     unsigned char out[PRB_HASH_LEN])
 {
-    uint64_t m;
-    unsigned level = locate(pos, &m);
     uint64_t idx = ((m + 1) >> level) - 1;
     if (level < PRB_MTREE_MIN_LEVEL) {
         /* Not stored: at most 8 leaves, hashed and joined here. */
