@@ -579,8 +579,23 @@ typedef struct prb_inquiry {
  * subject's kind or requester) gets its rc and errmsg and writes nothing;
  * the others are stored. Returns PRB_OK when the batch was committed;
  * otherwise nothing was stored and every inquiry's rc and errmsg say
- * why. Inquiries about the same subject are numbered in batch order. */
+ * why. Inquiries about the same subject are numbered in batch order.
+ * An inquiry whose decision handle prb_decide_prepare filled is stored as
+ * prepared if nothing the decision read has changed since (known only for
+ * commits made by prb_decide_many through this same env); otherwise it is
+ * made again here. Either way the result is what prb_decide would give
+ * at this point of the batch; purpose, identifier and requester must be
+ * set in both cases. */
 int prb_decide_many(prb_env *env, prb_inquiry *q, size_t n);
+/* Computes the decision prb_decide would make, including its inquiry
+ * number and stored form, in a read transaction of its own, storing
+ * nothing: for a writer that stores it later with prb_decide_many, so
+ * decisions are computed on many threads while one thread writes. A
+ * refusal (rc other than PRB_OK) is the one prb_decide would give. *out
+ * as for prb_decide; the handle may be used on another thread afterwards
+ * (not two at once). */
+int prb_decide_prepare(prb_env *env, const char *purpose, const char *identifier,
+                       const char *requester, prb_decision **out);
 
 /* ------------------------------------------------ transparency statistics */
 

@@ -50,7 +50,16 @@ struct prb_decision {
     int64_t now;
     char *json;
     char *cjson; /* the same, compact: what the inquiry stores */
+    /* Made by prb_decide_prepare: the inquiry's stored value and its
+     * SHA-256, and the snapshot (LMDB transaction id) it was read from. */
+    uint64_t snap;
+    unsigned char *ival;
+    size_t ilen;
+    unsigned char ihash[PRB_HASH_LEN];
 };
+
+/* What decide() does with the decision it computes. */
+enum { EVALUATE, STORE, PREPARE };
 
 static const char *const outcome_name[] = {"?", "approve", "refer", "decline"};
 
@@ -206,37 +215,64 @@ static int find_purpose(prb_env *env, const char *purpose, const char *requester
 
 /* What the inquiry record holds, after a small header features read:
  *   0 u8 layout, 1 u8 purpose name length P, 2 u8 outcome, 3 u8 has score,
- *   4 i32 day, 8 f64 score, 16 purpose name, then the decision as JSON. */
-static int store_inquiry(prb_env *env, MDB_txn *txn, prb_decision *d, const char *json)
+ *   4 i32 day, 8 f64 score, 16 purpose name, then the decision as JSON.
+ * Made into d->ival. */
+static int inquiry_value(prb_env *env, prb_decision *d, const char *json)
 {
     const char *purpose = env->policy->purposes[d->purpose].name;
     size_t pl = strlen(purpose), jl = strlen(json);
-    unsigned char *v = malloc(16 + pl + jl), k[12];
-    int32_t day = prb_day_of(d->now);
+    unsigned char *v = realloc(d->ival, 16 + pl + jl);
     if (!v)
         return prb_seterr(env->err, PRB_ENOMEM, "out of memory");
+    d->ival = v;
+    d->ilen = 16 + pl + jl;
     v[0] = INQ_LAYOUT;
     v[1] = (unsigned char)pl;
     v[2] = (unsigned char)d->outcome;
     v[3] = (unsigned char)d->has_score;
-    prb_put_le32(v + 4, day);
+    prb_put_le32(v + 4, prb_day_of(d->now));
     memcpy(v + 8, &d->score, 8);
     memcpy(v + 16, purpose, pl);
     memcpy(v + 16 + pl, json, jl);
+    return PRB_OK;
+}
+
+/* Stores d->ival as the inquiry, logged with hash (the value's SHA-256,
+ * or NULL to have it computed). */
+static int store_inquiry(prb_env *env, MDB_txn *txn, prb_decision *d, const unsigned char *hash)
+{
+    unsigned char k[12];
     prb_be64(k, d->subject);
     k[8] = (unsigned char)(d->inquiry >> 24);
     k[9] = (unsigned char)(d->inquiry >> 16);
     k[10] = (unsigned char)(d->inquiry >> 8);
     k[11] = (unsigned char)d->inquiry;
-    MDB_val mk = {12, k}, mv = {16 + pl + jl, v};
-    int mrc = mdb_put(txn, env->inq, &mk, &mv, MDB_NOOVERWRITE), rc;
+    MDB_val mk = {12, k}, mv = {d->ilen, d->ival};
+    int mrc = mdb_put(txn, env->inq, &mk, &mv, MDB_NOOVERWRITE);
+    unsigned aux = d->inquiry >> 24;
+    uint64_t object = d->subject << 24 | (d->inquiry & 0xffffff);
     if (mrc)
-        rc = prb_mdb_fail(env, mrc, "storing the inquiry");
-    else
-        rc = prb_audit_log(env, PRB_LEAF_INQUIRY, d->inquiry >> 24,
-                           d->subject << 24 | (d->inquiry & 0xffffff), v, 16 + pl + jl);
-    free(v);
-    return rc;
+        return prb_mdb_fail(env, mrc, "storing the inquiry");
+    if (hash)
+        return prb_audit_log_hash(env, PRB_LEAF_INQUIRY, aux, object, hash);
+    return prb_audit_log(env, PRB_LEAF_INQUIRY, aux, object, d->ival, d->ilen);
+}
+
+/* The notice an adverse decision gives its subject. */
+static int adverse_notice(prb_env *env, MDB_txn *txn, const prb_decision *d)
+{
+    const char *purpose = env->policy->purposes[d->purpose].name;
+    char text[512], id[48];
+    if (d->outcome == PRB_APPROVE)
+        return PRB_OK;
+    snprintf(id, sizeof id, "%llu-q%u", (unsigned long long)d->subject, d->inquiry);
+    snprintf(text, sizeof text,
+             "An inquiry for %s by %s was answered '%s'. You may see the reasons in your file "
+             "and ask for a human review of this decision (%s).",
+             purpose, d->requester ? d->requester : "an inquirer", outcome_name[d->outcome & 3],
+             id);
+    return prb_notice_add(env, txn, d->subject, d->identifier, "adverse_decision", id, text,
+                          prb_day_of(d->now));
 }
 
 static json_t *reasons_json(const prb_env *env, const prb_decision *d)
@@ -329,31 +365,38 @@ fail:
 }
 
 static int decide(prb_env *env, MDB_txn *batch, int *wrote, const char *purpose,
-                  const char *identifier, const char *requester, int store, prb_decision **out);
+                  const char *identifier, const char *requester, int mode, prb_decision **out);
 
 int prb_decide(prb_env *env, const char *purpose, const char *identifier, const char *requester,
                prb_decision **out)
 {
-    return decide(env, NULL, NULL, purpose, identifier, requester, 1, out);
+    return decide(env, NULL, NULL, purpose, identifier, requester, STORE, out);
+}
+
+int prb_decide_prepare(prb_env *env, const char *purpose, const char *identifier,
+                       const char *requester, prb_decision **out)
+{
+    return decide(env, NULL, NULL, purpose, identifier, requester, PREPARE, out);
 }
 
 int prb_evaluate(prb_env *env, const char *purpose, const char *identifier, prb_decision **out)
 {
-    return decide(env, NULL, NULL, purpose, identifier, NULL, 0, out);
+    return decide(env, NULL, NULL, purpose, identifier, NULL, EVALUATE, out);
 }
 
 int prb_decide_txn(prb_env *env, MDB_txn *txn, const char *purpose, const char *identifier,
                    const char *requester, prb_decision **out, int *wrote)
 {
     *wrote = 0;
-    return decide(env, txn, wrote, purpose, identifier, requester, 1, out);
+    return decide(env, txn, wrote, purpose, identifier, requester, STORE, out);
 }
 
 /* batch: a write transaction of the caller's (prb_decide_txn), which this
  * neither commits nor aborts; *wrote is set before the first write to it. */
 static int decide(prb_env *env, MDB_txn *batch, int *wrote, const char *purpose,
-                  const char *identifier, const char *requester, int store, prb_decision **out)
+                  const char *identifier, const char *requester, int mode, prb_decision **out)
 {
+    int store = mode == STORE;
     const prb_policy *p = env->policy;
     char canon[PRB_IDENT_MAX], err[256];
     int scheme, mrc, rc, pi = find_purpose(env, purpose, requester);
@@ -379,6 +422,7 @@ static int decide(prb_env *env, MDB_txn *batch, int *wrote, const char *purpose,
         d->nlisted = d->nused = 0;
         d->inquiry = 0;
         d->outcome = d->has_score = 0;
+        d->snap = 0;
     } else if (!(d = *out = calloc(1, sizeof *d))) {
         return prb_seterr(env->err, PRB_ENOMEM, "out of memory");
     }
@@ -429,26 +473,23 @@ static int decide(prb_env *env, MDB_txn *batch, int *wrote, const char *purpose,
     if ((rc = read_inquiries(env, txn, d->subject, &inq, &ninq, &d->inquiry)) ||
         (rc = evaluate(env, pi, f, inq, ninq, today, d, err, sizeof err)))
         goto fail;
+    if (mode == PREPARE) {
+        /* Everything the writer will store, made here, outside its
+         * transaction; the snapshot says what it was made from. */
+        if (!(rc = build_json(env, d, 1)) && !(rc = inquiry_value(env, d, d->cjson))) {
+            prb_sha256(d->ival, d->ilen, d->ihash);
+            d->snap = mdb_txn_id(txn);
+        }
+        goto fail; /* the read transaction ends as an evaluation's does */
+    }
     if (!store) {
         d->inquiry = 0;
         rc = PRB_OK;
         goto fail; /* not a failure: the read transaction ends the same way */
     }
-    if ((rc = build_json(env, d, 1)) || (rc = store_inquiry(env, txn, d, d->cjson)))
+    if ((rc = build_json(env, d, 1)) || (rc = inquiry_value(env, d, d->cjson)) ||
+        (rc = store_inquiry(env, txn, d, NULL)) || (rc = adverse_notice(env, txn, d)))
         goto fail;
-    if (d->outcome != PRB_APPROVE) {
-        char text[512];
-        snprintf(text, sizeof text,
-                 "An inquiry for %s by %s was answered '%s'. You may see the reasons in your file "
-                 "and ask for a human review of this decision (%llu-q%u).",
-                 purpose, requester ? requester : "an inquirer", outcome_name[d->outcome & 3],
-                 (unsigned long long)d->subject, d->inquiry);
-        char id[48];
-        snprintf(id, sizeof id, "%llu-q%u", (unsigned long long)d->subject, d->inquiry);
-        if ((rc = prb_notice_add(env, txn, d->subject, d->identifier, "adverse_decision", id, text,
-                                 today)))
-            goto fail;
-    }
     rc = batch ? PRB_OK : prb_wtxn_commit(env, txn);
     txn = NULL;
 fail:
@@ -463,6 +504,35 @@ fail:
     if (rc == PRB_ENOMEM)
         prb_seterr(env->err, rc, "out of memory");
     return rc;
+}
+
+uint64_t prb_decision_prepared(const prb_decision *d, uint64_t *subject)
+{
+    *subject = d->subject;
+    return d->snap;
+}
+
+uint64_t prb_decision_subject(const prb_decision *d)
+{
+    return d->subject;
+}
+
+int prb_decide_store_prepared(prb_env *env, MDB_txn *txn, prb_decision *d, int *stale)
+{
+    unsigned before = env->list_writes;
+    int rc;
+    *stale = 0;
+    if ((rc = prb_lists_refresh(env, txn, d->file, prb_day_of(d->now))))
+        return rc;
+    /* A list entry that changed now is one the decision did not see. */
+    if (env->list_writes != before) {
+        *stale = 1;
+        return PRB_OK;
+    }
+    if ((rc = store_inquiry(env, txn, d, d->ihash)) || (rc = adverse_notice(env, txn, d)))
+        return rc;
+    d->snap = 0; /* stored: a second call would store it twice */
+    return PRB_OK;
 }
 
 int prb_decision_outcome(const prb_decision *d)
@@ -500,6 +570,7 @@ void prb_decision_free(prb_decision *d)
     free(d->identifier);
     free(d->json);
     free(d->cjson);
+    free(d->ival);
     free(d);
 }
 

@@ -9,6 +9,17 @@
  * Each caller is answered only after that commit, so an answered decision
  * is a stored one.
  *
+ * A decision prb_decide_prepare made beforehand, outside any write
+ * transaction, is stored as it was made when nothing it read can have
+ * changed since: its snapshot is checked against the commits that came
+ * after it. Those made here, through this handle, are remembered with the
+ * subjects they wrote; any other commit in between (an ingest, the sweep,
+ * another process), or an earlier decision of the same batch about the
+ * same subject, or a list entry the refresh changes, and the decision is
+ * made again inside the transaction, as prb_decide would. So the writer
+ * holds the write lock only for the writes and the commit while the
+ * decisions themselves are computed on as many threads as ask.
+ *
  * An inquiry prb_decide would refuse before writing anything (a bad
  * identifier, no such subject or purpose, a purpose not for this subject
  * or requester) is refused alone. A failure after an inquiry has started
@@ -20,6 +31,7 @@
 #include "audit.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* An inquiry's message: the handle's, cut to the inquiry's buffer. */
@@ -36,9 +48,130 @@ static void fail_all(prb_inquiry *q, size_t n, int rc, const char *msg)
     }
 }
 
+/* How many of this handle's commits are remembered: a prepared decision
+ * older than that is made again. */
+#define RECENT 8
+
+struct recent_commit {
+    uint64_t txnid;
+    size_t n, cap;
+    uint64_t *subjects; /* sorted */
+};
+
+struct prb_recent {
+    struct recent_commit c[RECENT];
+    size_t next;
+    /* This transaction's subjects: an open-addressing set. */
+    uint64_t *set;
+    size_t setcap;
+};
+
+void prb_recent_free(struct prb_recent *r)
+{
+    if (!r)
+        return;
+    for (size_t i = 0; i < RECENT; i++)
+        free(r->c[i].subjects);
+    free(r->set);
+    free(r);
+}
+
+static size_t slot(const struct prb_recent *r, uint64_t subject)
+{
+    uint64_t h = (subject + 1) * 0x9e3779b97f4a7c15ull;
+    size_t i = (size_t)(h >> 32) & (r->setcap - 1);
+    while (r->set[i] && r->set[i] != subject + 1)
+        i = (i + 1) & (r->setcap - 1);
+    return i;
+}
+
+/* Whether this transaction wrote subject; adds it when add is set. */
+static int seen(struct prb_recent *r, uint64_t subject, int add)
+{
+    size_t i = slot(r, subject);
+    if (r->set[i])
+        return 1;
+    if (add)
+        r->set[i] = subject + 1;
+    return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Whether the commits after snapshot snap and before transaction w all
+ * were this handle's, none of them writing subject. */
+static int fresh(const struct prb_recent *r, uint64_t snap, uint64_t w, uint64_t subject)
+{
+    if (w <= snap || w - snap - 1 > RECENT)
+        return 0;
+    for (uint64_t t = snap + 1; t < w; t++) {
+        size_t i;
+        for (i = 0; i < RECENT; i++)
+            if (r->c[i].txnid == t)
+                break;
+        if (i == RECENT || bsearch(&subject, r->c[i].subjects, r->c[i].n, sizeof subject, cmp_u64))
+            return 0;
+    }
+    return 1;
+}
+
+/* Remembers commit txnid and the subjects of the set, which it empties. */
+static int remember(struct prb_recent *r, uint64_t txnid)
+{
+    size_t n = 0;
+    struct recent_commit *c = &r->c[r->next];
+    for (size_t i = 0; i < r->setcap; i++)
+        n += r->set[i] != 0;
+    if (n > c->cap) {
+        uint64_t *m = realloc(c->subjects, n * sizeof *m);
+        if (!m)
+            return PRB_ENOMEM;
+        c->subjects = m;
+        c->cap = n;
+    }
+    c->n = 0;
+    for (size_t i = 0; i < r->setcap; i++)
+        if (r->set[i]) {
+            c->subjects[c->n++] = r->set[i] - 1;
+            r->set[i] = 0;
+        }
+    qsort(c->subjects, c->n, sizeof *c->subjects, cmp_u64);
+    c->txnid = txnid;
+    r->next = (r->next + 1) % RECENT;
+    return PRB_OK;
+}
+
+/* Room in the set for n subjects at most half full, emptied. */
+static int recent_ready(prb_env *env, size_t n)
+{
+    struct prb_recent *r = env->recent;
+    size_t cap = 64;
+    while (cap < 2 * n)
+        cap *= 2;
+    if (!r && !(r = env->recent = calloc(1, sizeof *r)))
+        return PRB_ENOMEM;
+    if (r->setcap < cap) {
+        free(r->set);
+        if (!(r->set = calloc(cap, sizeof *r->set))) {
+            r->setcap = 0;
+            return PRB_ENOMEM;
+        }
+        r->setcap = cap;
+    } else {
+        memset(r->set, 0, r->setcap * sizeof *r->set);
+    }
+    return PRB_OK;
+}
+
 int prb_decide_many(prb_env *env, prb_inquiry *q, size_t n)
 {
     MDB_txn *txn;
+    struct prb_recent *r;
+    uint64_t w;
     int rc;
     for (size_t i = 0; i < n; i++) {
         q[i].rc = PRB_OK;
@@ -46,14 +179,28 @@ int prb_decide_many(prb_env *env, prb_inquiry *q, size_t n)
     }
     if (!n)
         return PRB_OK;
+    if ((rc = recent_ready(env, n))) {
+        fail_all(q, n, rc, "out of memory");
+        return rc;
+    }
+    r = env->recent;
     if ((rc = prb_wtxn_begin(env, &txn))) {
         fail_all(q, n, rc, env->err);
         return rc;
     }
+    w = mdb_txn_id(txn);
     for (size_t i = 0; i < n; i++) {
-        int wrote = 0;
-        rc = prb_decide_txn(env, txn, q[i].purpose, q[i].identifier, q[i].requester, &q[i].decision,
-                            &wrote);
+        uint64_t subject = 0,
+                 snap = q[i].decision ? prb_decision_prepared(q[i].decision, &subject) : 0;
+        int wrote = 0, stale = 1;
+        rc = PRB_OK;
+        if (snap && fresh(r, snap, w, subject) && !seen(r, subject, 0)) {
+            wrote = 1;
+            rc = prb_decide_store_prepared(env, txn, q[i].decision, &stale);
+        }
+        if (!rc && stale)
+            rc = prb_decide_txn(env, txn, q[i].purpose, q[i].identifier, q[i].requester,
+                                &q[i].decision, &wrote);
         if (rc && wrote) {
             prb_wtxn_abort(env, txn);
             fail_all(q, n, rc, env->err);
@@ -62,11 +209,17 @@ int prb_decide_many(prb_env *env, prb_inquiry *q, size_t n)
         if (rc) {
             q[i].rc = rc;
             set_msg(&q[i], env->err);
+        } else {
+            seen(r, prb_decision_subject(q[i].decision), 1);
         }
     }
     if ((rc = prb_wtxn_commit(env, txn))) {
         fail_all(q, n, rc, env->err);
         return rc;
     }
+    /* Out of memory here only costs later batches a recomputation. */
+    if (remember(r, w))
+        for (size_t i = 0; i < RECENT; i++)
+            r->c[i].txnid = 0;
     return PRB_OK;
 }

@@ -396,6 +396,12 @@ struct prb_env {
     int shared;
     struct prb_alog_batch *wlog; /* leaves of the open write transaction */
     uint64_t uid;                /* unique among the process's handles */
+    /* Counts list entries written through this handle, so a caller can
+     * tell whether a refresh changed anything. */
+    unsigned list_writes;
+    /* The last commits of prb_decide_many through this handle and the
+     * subjects each wrote (decide_batch.c). */
+    struct prb_recent *recent;
     /* The audit log's signing key (loaded on first use) and the last tree
      * head signed, reused while the log's size and the clock stand still. */
     int has_key;
@@ -599,6 +605,18 @@ void prb_notice_value(unsigned char *out, uint64_t subject, const char *json, si
  * *wrote clear left txn as it was. */
 int prb_decide_txn(prb_env *env, MDB_txn *txn, const char *purpose, const char *identifier,
                    const char *requester, prb_decision **out, int *wrote);
+/* The LMDB transaction id of the snapshot a decision of
+ * prb_decide_prepare was made from (0 if d was not prepared or has been
+ * stored), and its subject. */
+uint64_t prb_decision_prepared(const prb_decision *d, uint64_t *subject);
+uint64_t prb_decision_subject(const prb_decision *d);
+/* Stores a prepared decision in txn as it was made: the subject's list
+ * entries are refreshed first, and if that changed any, *stale is set and
+ * the inquiry is not stored (the caller makes the decision again in txn).
+ * The caller has checked that nothing else the decision read changed
+ * since its snapshot. */
+int prb_decide_store_prepared(prb_env *env, MDB_txn *txn, prb_decision *d, int *stale);
+void prb_recent_free(struct prb_recent *r);
 
 /* -------------------------------------------- reviews, the subject's copy */
 

@@ -67,6 +67,7 @@ static int store(prb_env *env, MDB_txn *txn, uint64_t subject, const char *list,
 {
     unsigned char k[8 + PRB_NAME_MAX + 5], v[ENTRY_HDR + PRB_NAME_MAX];
     size_t gl = strlen(e->ground) + 1;
+    env->list_writes++;
     v[0] = ENTRY_LAYOUT;
     v[1] = (unsigned char)e->end;
     v[2] = (unsigned char)e->rearm;

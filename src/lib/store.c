@@ -237,6 +237,8 @@ int prb_env_dup(prb_env *env, prb_env **out)
     memcpy(h, env, sizeof *h);
     h->shared = 1;
     h->wlog = NULL;
+    h->recent = NULL;
+    h->list_writes = 0;
     h->has_key = 0;
     sodium_memzero(h->sk, sizeof h->sk);
     h->head_size = 0;
@@ -257,6 +259,7 @@ void prb_close(prb_env *env)
     if (env->mdb && !env->shared)
         mdb_env_close(env->mdb);
     sodium_memzero(env->sk, sizeof env->sk);
+    prb_recent_free(env->recent);
     if (!env->shared)
         prb_policy_free(env->policy);
     free(env->dir);

@@ -2,11 +2,15 @@
  * commit.c - group commit of decisions. A stored decision is one durable
  * LMDB commit, an fsync that costs far more than the decision itself; one
  * commit per request would cap the server at a few thousand decisions a
- * second however many threads ask. So a request for a decision is queued
- * and its connection suspended (the pool thread goes on serving others);
- * one committer thread takes everything queued, makes all of it with
- * prb_decide_many in one write transaction and one commit, and then
- * resumes the connections, which answer. While one batch commits the next
+ * second however many threads ask. So the pool thread that took the
+ * request computes the decision (prb_decide_prepare: a read transaction,
+ * on as many threads as there are pool threads), queues it and suspends
+ * the connection, and goes on serving others; one committer thread takes
+ * everything queued and stores all of it with prb_decide_many in one
+ * write transaction and one commit (making again, inside it, only the
+ * decisions whose inputs changed since they were computed), and then
+ * resumes the connections, which answer. The single writer holds the
+ * write lock for the writes and the fsync, not for the decisions. While one batch commits the next
  * one gathers, so batches grow with the load and latency stays about two
  * commits. Nobody is answered before the commit holding their decision:
  * an answered decision is a stored one.
@@ -26,7 +30,8 @@ struct srv_commit {
     pthread_cond_t cv;
     req *head, **tail;
     int stop;
-    /* The committer's inquiries; their decision handles are reused. */
+    /* The committer's inquiries, holding the requests' decision handles
+     * while a batch is made. */
     prb_inquiry q[BATCH_MAX];
     req *batch[BATCH_MAX];
 };
@@ -66,14 +71,12 @@ static void finish(srv_commit *c, size_t i)
 {
     req *r = c->batch[i];
     prb_inquiry *q = &c->q[i];
-    const char *json = NULL;
     r->gc_rc = q->rc;
-    if (q->rc) {
+    if (q->rc)
         memcpy(r->gc_err, q->errmsg, sizeof r->gc_err);
-    } else if (prb_decision_json(q->decision, &json) || !json || !(r->gc_json = strdup(json))) {
-        r->gc_rc = PRB_ENOMEM;
-        strcpy(r->gc_err, "out of memory");
-    }
+    /* The request's handle, or the one made for it if it had none. */
+    r->dec = q->decision;
+    q->decision = NULL;
     r->gc_done = 1;
     MHD_resume_connection(r->conn);
 }
@@ -89,6 +92,7 @@ static void *committer(void *arg)
             c->q[i].purpose = c->batch[i]->purpose;
             c->q[i].identifier = c->batch[i]->subject;
             c->q[i].requester = c->batch[i]->key.name;
+            c->q[i].decision = c->batch[i]->dec;
         }
         if (!h) {
             for (size_t i = 0; i < n; i++) {
@@ -135,8 +139,6 @@ void srv_commit_stop(srv_commit *c)
     pthread_cond_signal(&c->cv);
     pthread_mutex_unlock(&c->mu);
     pthread_join(c->th, NULL);
-    for (size_t i = 0; i < BATCH_MAX; i++)
-        prb_decision_free(c->q[i].decision);
     pthread_mutex_destroy(&c->mu);
     pthread_cond_destroy(&c->cv);
     free(c);

@@ -427,14 +427,26 @@ static int h_decisions(req *r, prb_env *h)
     json_decref(o);
     if (!r->purpose || !r->subject)
         return srv_problem(r, 503, NULL, NULL, "out of memory", NULL);
+    /* The decision is computed here, on this pool thread; the committer
+     * only stores it (or makes it again if what it read has changed). A
+     * refusal is answered at once: nothing would be stored. */
+    r->dec = srv_decision_take(r->s);
+    if ((r->gc_rc = prb_decide_prepare(h, r->purpose, r->subject, r->key.name, &r->dec))) {
+        snprintf(r->gc_err, sizeof r->gc_err, "%s", prb_errmsg(h));
+        return srv_answer_decision(r);
+    }
     srv_commit_submit(r->s->commit, r);
     return MHD_YES;
 }
 
 int srv_answer_decision(req *r)
 {
-    if (!r->gc_rc)
-        return srv_respond_json(r, 200, r->gc_json ? strdup(r->gc_json) : NULL);
+    const char *json = NULL;
+    if (!r->gc_rc) {
+        if (prb_decision_json(r->dec, &json) || !json)
+            return srv_problem(r, 503, NULL, NULL, "out of memory", NULL);
+        return srv_respond_json(r, 200, strdup(json));
+    }
     unsigned status = (unsigned)prb_http_status(r->gc_rc);
     char type[64], detail[128];
     snprintf(type, sizeof type, "urn:probity:error:%s", prb_errname(r->gc_rc));

@@ -271,7 +271,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **ctx,
     free(r->pending_json);
     free(r->purpose);
     free(r->subject);
-    free(r->gc_json);
+    srv_decision_give(s, r->dec);
     memset(&r->key, 0, sizeof r->key);
     free(r);
     *ctx = NULL;
@@ -392,8 +392,35 @@ static void load_openapi(srv *s)
 #endif
 }
 
+prb_decision *srv_decision_take(srv *s)
+{
+    prb_decision *d = NULL;
+    pthread_mutex_lock(&s->spare_mu);
+    if (s->nspare)
+        d = s->spare[--s->nspare];
+    pthread_mutex_unlock(&s->spare_mu);
+    return d;
+}
+
+void srv_decision_give(srv *s, prb_decision *d)
+{
+    if (!d)
+        return;
+    pthread_mutex_lock(&s->spare_mu);
+    if (s->nspare < SRV_SPARE_MAX) {
+        s->spare[s->nspare++] = d;
+        d = NULL;
+    }
+    pthread_mutex_unlock(&s->spare_mu);
+    prb_decision_free(d);
+}
+
 static void srv_free(srv *s)
 {
+    /* Before the handles: a kept decision holds a read transaction. */
+    for (size_t i = 0; i < s->nspare; i++)
+        prb_decision_free(s->spare[i]);
+    pthread_mutex_destroy(&s->spare_mu);
     srv_limiter_free(s->limiter);
     for (size_t i = 0; i < s->nhandles; i++)
         prb_close(s->handles[i]);
@@ -439,6 +466,7 @@ int srv_start(prb_env *env, const srv_opts *o, srv **out, char *err, size_t errl
     pthread_rwlockattr_destroy(&ra);
     pthread_mutex_init(&s->mu, NULL);
     pthread_mutex_init(&s->sweep_mu, NULL);
+    pthread_mutex_init(&s->spare_mu, NULL);
     pthread_cond_init(&s->sweep_cv, NULL);
     if (parse_listen(s->o.listen, &ss, err, errlen))
         goto fail;

@@ -59,14 +59,17 @@ typedef struct srv_commit srv_commit;
 struct req;
 
 srv_commit *srv_commit_start(srv *s);
-/* Queues r's decision (r->purpose, r->subject, r->key.name) and suspends
- * its connection; the committer resumes it when the decision is stored
- * or refused (r->gc_done, r->gc_rc, r->gc_json or r->gc_err). */
+/* Queues r's decision (r->purpose, r->subject, r->key.name, and r->dec
+ * made by prb_decide_prepare) and suspends its connection; the committer
+ * resumes it when the decision is stored or refused (r->gc_done, r->gc_rc,
+ * r->dec or r->gc_err). */
 void srv_commit_submit(srv_commit *c, struct req *r);
 /* Stops the committer once the queue is empty. */
 void srv_commit_stop(srv_commit *c);
 
 /* ----------------------------------------------------------------- server */
+
+#define SRV_SPARE_MAX 256
 
 struct srv {
     prb_env *env; /* the caller's handle; worker handles are dups of it */
@@ -94,7 +97,16 @@ struct srv {
     /* docs/openapi.json, read at start (NULL if the build has none). */
     char *openapi;
     size_t openapi_len;
+    /* Decision handles of finished requests, reused by the next ones. */
+    pthread_mutex_t spare_mu;
+    prb_decision *spare[SRV_SPARE_MAX];
+    size_t nspare;
 };
+
+/* A decision handle to reuse, or NULL; and one given back (freed when
+ * enough are kept). */
+prb_decision *srv_decision_take(srv *s);
+void srv_decision_give(srv *s, prb_decision *d);
 
 /* This thread's handle on the register, with its clock set to now. NULL
  * if out of memory. */
@@ -127,8 +139,9 @@ typedef struct req {
     char xval[SRV_ALLOW_MAX];
     /* A decision waiting for the committer. */
     char *purpose, *subject;
+    prb_decision *dec;
     int gc_queued, gc_done, gc_rc;
-    char *gc_json, gc_err[512];
+    char gc_err[512];
     struct req *gc_next;
 } req;
 

@@ -1,0 +1,266 @@
+/*
+ * test_prepare.c - decisions computed outside the write transaction
+ * (prb_decide_prepare) and stored by prb_decide_many: stored as made when
+ * nothing they read has changed, made again when something has (an
+ * earlier decision of the batch, a commit the writer did not make, a
+ * list entry the refresh changes). The clock tells the two apart: a
+ * decision made again carries the writer's as-of day, a stored one the
+ * day it was prepared on.
+ */
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "helpers.h"
+#include "probity.h"
+
+TestSuite(prepare, .timeout = 60);
+
+#define PERSON "cn-rid:11010519491231002X"
+#define OTHER "cn-rid:110105198001010016"
+
+static void set_day(prb_env *env, const char *s)
+{
+    int64_t t;
+    cr_assert_eq(prb_parse_now(s, &t), PRB_OK);
+    prb_set_now(env, t);
+}
+
+static void ingest(prb_env *env, const char *text)
+{
+    prb_ingest_stats st;
+    cr_assert_eq(th_ingest(env, "t", text, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK, "%s",
+                 prb_errmsg(env));
+}
+
+static void add_account(prb_env *env, const char *who, const char *ref)
+{
+    char buf[1024];
+    snprintf(buf, sizeof buf,
+             "{\"furnisher\":\"src-a\",\"ref\":\"%s\",\"subject\":{\"kind\":\"person\",\"id\":"
+             "\"%s\"},\"category\":\"credit_account\",\"status\":\"open\",\"event_date\":"
+             "\"2026-10-01\",\"settled_date\":null,\"legal_basis\":\"test\",\"fields\":{"
+             "\"account_type\":\"revolving\",\"opened_date\":\"2015-01-01\",\"credit_limit\":"
+             "\"1000.00\",\"balance\":\"10.00\",\"currency\":\"EUR\",\"worst_dpd\":0}}\n",
+             ref, who);
+    ingest(env, buf);
+}
+
+static prb_decision *prepare(prb_env *env, const char *who)
+{
+    prb_decision *d = NULL;
+    cr_assert_eq(prb_decide_prepare(env, "credit", who, "bank-x", &d), PRB_OK, "%s",
+                 prb_errmsg(env));
+    return d;
+}
+
+static char *json_of(prb_decision *d)
+{
+    const char *j;
+    cr_assert_eq(prb_decision_json(d, &j), PRB_OK);
+    return strdup(j);
+}
+
+static void set_inquiry(prb_inquiry *q, const char *who, prb_decision *d)
+{
+    memset(q, 0, sizeof *q);
+    q->purpose = "credit";
+    q->identifier = who;
+    q->requester = "bank-x";
+    q->decision = d;
+}
+
+/* The subject's stored inquiries, as the copy lists them. */
+static json_t *inquiries(prb_env *env, const char *who)
+{
+    char *text;
+    cr_assert_eq(prb_inquiries_json(env, who, &text), PRB_OK, "%s", prb_errmsg(env));
+    json_t *a = json_loads(text, 0, NULL);
+    free(text);
+    cr_assert(json_is_array(a));
+    return a;
+}
+
+static const char *field(json_t *o, const char *k)
+{
+    return json_string_value(json_object_get(o, k));
+}
+
+/* Nothing changed since the snapshot: the decision is stored as prepared,
+ * the answer is the prepared one, and the stored inquiry is it. */
+Test(prepare, stored_as_prepared)
+{
+    char *dir;
+    prb_env *env = th_register(&dir), *w;
+    prb_inquiry q;
+    add_account(env, PERSON, "A-1");
+    cr_assert_eq(prb_env_dup(env, &w), PRB_OK);
+    set_day(env, "2026-12-01");
+    set_day(w, "2026-12-05");
+    prb_decision *d = prepare(env, PERSON);
+    char *before = json_of(d);
+    cr_assert(strstr(before, "\"decision\": \"1-q1\"") && strstr(before, "2026-12-01"), "%s",
+              before);
+    set_inquiry(&q, PERSON, d);
+    cr_assert_eq(prb_decide_many(w, &q, 1), PRB_OK);
+    cr_assert_eq(q.rc, PRB_OK, "%s", q.errmsg);
+    char *after = json_of(q.decision);
+    cr_assert_str_eq(after, before);
+    json_t *a = inquiries(env, PERSON);
+    cr_assert_eq(json_array_size(a), 1);
+    cr_assert_str_eq(field(json_array_get(a, 0), "decision"), "1-q1");
+    cr_assert_str_eq(field(json_array_get(a, 0), "as_of"), "2026-12-01");
+    json_decref(a);
+    /* The audit log took the inquiry with its hash: the register
+     * verifies. */
+    prb_verify_stats st;
+    cr_assert_eq(prb_verify(env, NULL, NULL, &st), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(st.problems, 0);
+    free(before);
+    free(after);
+    prb_decision_free(q.decision);
+    prb_close(w);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+/* Two decisions about one subject prepared from the same snapshot would
+ * both be its first inquiry; the second is made again after the first. */
+Test(prepare, same_subject_twice_in_a_batch)
+{
+    char *dir;
+    prb_env *env = th_register(&dir), *w;
+    prb_inquiry q[3];
+    add_account(env, PERSON, "A-1");
+    add_account(env, OTHER, "B-1");
+    cr_assert_eq(prb_env_dup(env, &w), PRB_OK);
+    set_day(env, "2026-12-01");
+    set_day(w, "2026-12-05");
+    set_inquiry(&q[0], PERSON, prepare(env, PERSON));
+    set_inquiry(&q[1], OTHER, prepare(env, OTHER));
+    set_inquiry(&q[2], PERSON, prepare(env, PERSON));
+    cr_assert_eq(prb_decide_many(w, q, 3), PRB_OK);
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(q[i].rc, PRB_OK, "%d: %s", i, q[i].errmsg);
+    char *j0 = json_of(q[0].decision), *j1 = json_of(q[1].decision), *j2 = json_of(q[2].decision);
+    cr_assert(strstr(j0, "\"1-q1\"") && strstr(j0, "\"2026-12-01\""), "%s", j0);
+    cr_assert(strstr(j1, "\"2-q1\"") && strstr(j1, "\"2026-12-01\""), "%s", j1);
+    cr_assert(strstr(j2, "\"1-q2\"") && strstr(j2, "\"2026-12-05\""), "made again: %s", j2);
+    json_t *a = inquiries(env, PERSON);
+    cr_assert_eq(json_array_size(a), 2);
+    json_decref(a);
+    free(j0);
+    free(j1);
+    free(j2);
+    for (int i = 0; i < 3; i++)
+        prb_decision_free(q[i].decision);
+    prb_close(w);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+/* A commit the writer did not make lies between the snapshot and the
+ * batch: the writer cannot tell what it touched, so the decision is made
+ * again; one made after the writer's own commits about other subjects is
+ * stored as prepared. */
+Test(prepare, other_commits_make_it_again)
+{
+    char *dir;
+    prb_env *env = th_register(&dir), *w;
+    prb_inquiry q;
+    prb_decision *d2 = NULL;
+    add_account(env, PERSON, "A-1");
+    add_account(env, OTHER, "B-1");
+    cr_assert_eq(prb_env_dup(env, &w), PRB_OK);
+    set_day(env, "2026-12-01");
+    set_day(w, "2026-12-05");
+
+    prb_decision *d = prepare(env, PERSON);
+    /* Someone else asks about the subject, outside the writer. */
+    cr_assert_eq(prb_decide(env, "credit", PERSON, "bank-y", &d2), PRB_OK);
+    set_inquiry(&q, PERSON, d);
+    cr_assert_eq(prb_decide_many(w, &q, 1), PRB_OK);
+    cr_assert_eq(q.rc, PRB_OK, "%s", q.errmsg);
+    char *j = json_of(q.decision);
+    cr_assert(strstr(j, "\"1-q2\"") && strstr(j, "\"2026-12-05\""), "%s", j);
+    free(j);
+
+    /* Prepared before the writer's commit above, about another subject:
+     * still as it was. */
+    prb_decision *e = prepare(env, OTHER);
+    prb_decision *f = prepare(env, PERSON);
+    set_inquiry(&q, PERSON, f);
+    cr_assert_eq(prb_decide_many(w, &q, 1), PRB_OK);
+    prb_decision_free(q.decision);
+    set_inquiry(&q, OTHER, e);
+    cr_assert_eq(prb_decide_many(w, &q, 1), PRB_OK);
+    j = json_of(q.decision);
+    cr_assert(strstr(j, "\"2-q1\"") && strstr(j, "\"2026-12-01\""), "%s", j);
+    free(j);
+    prb_decision_free(q.decision);
+    prb_decision_free(d2);
+    prb_close(w);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+/* The refresh at storing time makes a list entry the prepared decision
+ * did not see: made again, the decision shows it. */
+Test(prepare, list_change_makes_it_again)
+{
+    char *dir, buf[1024];
+    prb_env *env = th_register(&dir), *w;
+    prb_inquiry q;
+    snprintf(buf, sizeof buf,
+             "{\"furnisher\":\"src-a\",\"ref\":\"J-1\",\"subject\":{\"kind\":\"person\",\"id\":"
+             "\"" PERSON "\"},\"category\":\"court_judgment\",\"status\":\"open\",\"event_date\":"
+             "\"2026-11-01\",\"settled_date\":null,\"legal_basis\":\"test\",\"fields\":{"
+             "\"amount\":\"900.00\",\"currency\":\"EUR\",\"court\":\"AG\",\"case_ref\":\"1\"}}\n");
+    ingest(env, buf);
+    cr_assert_eq(prb_env_dup(env, &w), PRB_OK);
+    /* After the judgment's notice period: the debtor register's grounds
+     * hold, but nobody has refreshed the list yet. */
+    set_day(env, "2026-12-26");
+    set_day(w, "2026-12-26");
+    prb_decision *d = prepare(env, PERSON);
+    char *before = json_of(d);
+    cr_assert(!strstr(before, "debtor_register"), "%s", before);
+    set_inquiry(&q, PERSON, d);
+    cr_assert_eq(prb_decide_many(w, &q, 1), PRB_OK);
+    cr_assert_eq(q.rc, PRB_OK, "%s", q.errmsg);
+    char *after = json_of(q.decision);
+    cr_assert(strstr(after, "debtor_register") && strstr(after, "\"state\": \"noticed\""), "%s",
+              after);
+    json_t *a = inquiries(env, PERSON);
+    cr_assert_eq(json_array_size(a), 1);
+    json_decref(a);
+    free(before);
+    free(after);
+    prb_decision_free(q.decision);
+    prb_close(w);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+/* A refusal comes from prepare, as from prb_decide, with nothing stored. */
+Test(prepare, refusals)
+{
+    char *dir;
+    prb_env *env = th_register(&dir);
+    prb_decision *d = NULL;
+    add_account(env, PERSON, "A-1");
+    cr_assert_eq(prb_decide_prepare(env, "dating", PERSON, "x", &d), PRB_ENOTFOUND);
+    cr_assert_eq(prb_decide_prepare(env, "procurement", PERSON, "x", &d), PRB_EINVAL);
+    cr_assert_eq(prb_decide_prepare(env, "credit", "cn-rid:440304200002291236", "x", &d),
+                 PRB_ENOTFOUND);
+    cr_assert_eq(prb_decide_prepare(env, "credit", "cn-rid:11010519491231002Y", "x", &d),
+                 PRB_EINVAL);
+    json_t *a = inquiries(env, PERSON);
+    cr_assert_eq(json_array_size(a), 0);
+    json_decref(a);
+    prb_decision_free(d);
+    prb_close(env);
+    th_rmrf(dir);
+}
