@@ -344,8 +344,11 @@ int prb_decision_outcome(const prb_decision *d);
 /* The score, and whether there is one (a purpose without a scorecard, or
  * a scorecard that could not score, has none). */
 double prb_decision_score(const prb_decision *d, int *has_score);
-/* The decision as JSON (owned by d). */
+/* The decision as JSON (owned by d), indented for people to read. */
 int prb_decision_json(prb_decision *d, const char **json);
+/* The same without white space: the form an inquiry stores and the
+ * server answers with (owned by d). */
+int prb_decision_json_compact(prb_decision *d, const char **json);
 void prb_decision_free(prb_decision *d);
 
 /* Every inquiry about the subject identifier names, oldest first, as a

@@ -17,6 +17,7 @@
 #include "merkle.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -424,11 +425,25 @@ static void *hash_leaves(void *arg)
     return NULL;
 }
 
+/* The cores online, read once: sysconf reads a file under /sys each time,
+ * which a server committing hundreds of small batches a second would do
+ * as often. */
+static long ncores(void)
+{
+    static _Atomic long n;
+    long v = atomic_load_explicit(&n, memory_order_relaxed);
+    if (!v) {
+        v = sysconf(_SC_NPROCESSORS_ONLN);
+        atomic_store_explicit(&n, v > 0 ? v : 1, memory_order_relaxed);
+    }
+    return v > 0 ? v : 1;
+}
+
 static void hash_leaves_on_cores(unsigned char *leaves, const struct later *later, size_t n,
                                  prb_hash32 *out, int tree, uint64_t first, uint64_t base)
 {
     enum { MAXT = 8 };
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    long cores = ncores();
     size_t nt = n < 16384 ? 1 : cores < 1 ? 1 : cores > MAXT ? MAXT : (size_t)cores;
     struct hash_job jobs[MAXT];
     pthread_t th[MAXT];
@@ -524,7 +539,7 @@ static int build_tree(struct pending *pd, uint64_t size0, uint64_t n)
     uint64_t end = size0 + n;
     uint64_t b0 = (size0 + BLOCK_LEAVES - 1) & ~(BLOCK_LEAVES - 1), b1 = end & ~(BLOCK_LEAVES - 1);
     if (b1 > b0) {
-        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        long cores = ncores();
         uint64_t nblk = (b1 - b0) / BLOCK_LEAVES;
         size_t nt = cores < 1 ? 1 : cores > MAXT ? MAXT : (size_t)cores;
         if (nt > nblk)

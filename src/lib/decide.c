@@ -304,6 +304,7 @@ static json_t *reasons_json(const prb_env *env, const prb_decision *d)
     return a;
 }
 
+/* compact: the stored form (d->cjson) instead of the indented one (d->json). */
 static int build_json(prb_env *env, prb_decision *d, int compact)
 {
     const prb_policy *p = env->policy;
@@ -348,15 +349,15 @@ static int build_json(prb_env *env, prb_decision *d, int compact)
     char at[21];
     prb_time_format(d->now, at);
     json_object_set_new(o, "asked_at", json_string(at));
-    d->json = json_dumps(o, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
     /* Stored without indentation: a third fewer bytes in every inquiry,
-     * and the commit of stored decisions is what a busy server waits on. */
-    if (compact) {
-        free(d->cjson);
-        d->cjson = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(10));
-    }
+     * and the commit of stored decisions is what a busy server waits on.
+     * Each form is made when first asked for. */
+    char **out = compact ? &d->cjson : &d->json;
+    free(*out);
+    *out = json_dumps(o, compact ? JSON_COMPACT | JSON_REAL_PRECISION(10)
+                                 : JSON_INDENT(2) | JSON_REAL_PRECISION(10));
     json_decref(o);
-    return d->json && (!compact || d->cjson) ? PRB_OK : PRB_ENOMEM;
+    return *out ? PRB_OK : PRB_ENOMEM;
 fail:
     json_decref(o);
     json_decref(lists);
@@ -553,6 +554,15 @@ int prb_decision_json(prb_decision *d, const char **json)
     if (!d->json && d->env && build_json(d->env, d, 0))
         return PRB_ENOMEM;
     *json = d->json;
+    return PRB_OK;
+}
+
+int prb_decision_json_compact(prb_decision *d, const char **json)
+{
+    *json = NULL;
+    if (!d->cjson && d->env && build_json(d->env, d, 1))
+        return PRB_ENOMEM;
+    *json = d->cjson;
     return PRB_OK;
 }
 

@@ -443,7 +443,7 @@ int srv_answer_decision(req *r)
 {
     const char *json = NULL;
     if (!r->gc_rc) {
-        if (prb_decision_json(r->dec, &json) || !json)
+        if (prb_decision_json_compact(r->dec, &json) || !json)
             return srv_problem(r, 503, NULL, NULL, "out of memory", NULL);
         return srv_respond_json(r, 200, strdup(json));
     }
