@@ -494,9 +494,19 @@ static int put_blocks(prb_env *env, MDB_txn *txn, MDB_dbi dbi, uint64_t from, ui
             }
             memcpy(buf, mv.mv_data, mv.mv_size);
         }
+        if (!have) {
+            /* A new block: its items go straight into the page LMDB
+             * reserves for it, not through buf. */
+            mv = (MDB_val){(size_t)(stop - first) * size, NULL};
+            if ((mrc = mdb_put(txn, dbi, &mk, &mv, MDB_APPEND | MDB_RESERVE)))
+                break;
+            memcpy(mv.mv_data, items + (i - from) * size, mv.mv_size);
+            i = stop;
+            continue;
+        }
         memcpy(buf + have * size, items + (i - from) * size, (size_t)(stop - i) * size);
         mv = (MDB_val){(size_t)(stop - first) * size, buf};
-        if ((mrc = mdb_put(txn, dbi, &mk, &mv, have ? 0 : MDB_APPEND)))
+        if ((mrc = mdb_put(txn, dbi, &mk, &mv, 0)))
             break;
         i = stop;
     }
@@ -595,6 +605,12 @@ static int build_tree(struct pending *pd, uint64_t size0, uint64_t n)
 static void *prehash(void *arg)
 {
     struct prb_alog_batch *b = arg;
+    /* The hashes' memory is faulted in here too, off the caller's thread:
+     * ~64 bytes a leaf, tens of megabytes for a big ingest. */
+    if (!(b->pd.h = hashes_alloc(b->pd.hn))) {
+        b->prc = PRB_ENOMEM;
+        return NULL;
+    }
     hash_leaves_on_cores(b->leaves, b->later, b->npre, b->pd.h, 1, b->size0, b->pd.base);
     b->prc = build_tree(&b->pd, b->size0, b->npre);
     return NULL;
@@ -631,8 +647,6 @@ int prb_audit_prehash(prb_env *env, MDB_txn *txn)
         pd->nf = -1; /* an empty tree: nothing to join, and never the store */
     b->npre = b->n;
     pd->hn = (size_t)(prb_mt_pos(0, b->size0 + b->npre) - pd->base) * sizeof(prb_hash32);
-    if (!(pd->h = hashes_alloc(pd->hn)))
-        return prb_seterr(env->err, PRB_ENOMEM, "audit log: out of memory");
     if (pthread_create(&b->th, NULL, prehash, b))
         prehash(b);
     else
@@ -665,9 +679,9 @@ static int append_leaves(prb_env *env, MDB_txn *txn, struct prb_alog_batch *b)
         pthread_join(b->th, NULL);
         b->pre = 0;
     }
-    if (pd->h) {
+    if (b->npre) {
         if ((rc = b->prc))
-            return rc;
+            return rc == PRB_ENOMEM ? prb_seterr(env->err, rc, "audit log: out of memory") : rc;
         size0 = b->size0;
         done = b->npre;
         pd->nf = 0; /* back on this thread: the store may be read */
