@@ -797,6 +797,18 @@ int prb_score_all(prb_env *env, const char *purpose, int threads, prb_write_fn o
 
 /* ------------------------------------------------------------- inquiries */
 
+int prb_inquiry_header(const void *value, size_t n, const char **purpose, size_t *plen,
+                       int *outcome)
+{
+    const unsigned char *v = value;
+    if (n < 16 || v[0] != INQ_LAYOUT || n < 16u + v[1] || v[2] < PRB_APPROVE || v[2] > PRB_DECLINE)
+        return PRB_ECORRUPT;
+    *purpose = (const char *)v + 16;
+    *plen = v[1];
+    *outcome = v[2];
+    return PRB_OK;
+}
+
 json_t *prb_inquiry_decision(const void *value, size_t n)
 {
     const unsigned char *v = value;

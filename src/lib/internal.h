@@ -625,6 +625,11 @@ struct json_t; /* jansson's, so this header need not include it */
 /* The decision an inq value (decide.c's layout) holds, parsed; NULL if the
  * value is malformed. The caller owns the result (json_decref). */
 struct json_t *prb_inquiry_decision(const void *value, size_t n);
+/* The header of a stored inquiry: its purpose's name (*plen bytes, not
+ * NUL-terminated, within value) and outcome (PRB_APPROVE..PRB_DECLINE).
+ * PRB_ECORRUPT if value is not an inquiry this code reads. */
+int prb_inquiry_header(const void *value, size_t n, const char **purpose, size_t *plen,
+                       int *outcome);
 /* Appends the decision of every inquiry about subject, oldest first, to
  * array (decide.c); PRB_ECORRUPT for a malformed one. */
 int prb_subject_inquiries(prb_env *env, MDB_txn *txn, uint64_t subject, struct json_t *array);

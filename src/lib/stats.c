@@ -177,21 +177,17 @@ static int walk_records(struct stats *s)
 
 /* ------------------------------------------------------------ decisions */
 
-/* An inquiry value starts with decide.c's header: u8 layout (1), u8
- * purpose name length P, u8 outcome, 13 more bytes, then the purpose. */
-#define INQ_LAYOUT 1
-#define INQ_HDR 16
-
 static int count_inquiry(struct stats *s, const MDB_val *k, const MDB_val *v)
 {
-    const unsigned char *r = v->mv_data;
-    if (k->mv_size != 12 || v->mv_size < INQ_HDR || r[0] != INQ_LAYOUT ||
-        v->mv_size < (size_t)INQ_HDR + r[1] || r[2] < PRB_APPROVE || r[2] > PRB_DECLINE)
+    const char *purpose;
+    size_t plen;
+    int outcome;
+    if (k->mv_size != 12 || prb_inquiry_header(v->mv_data, v->mv_size, &purpose, &plen, &outcome))
         return corrupt(s, "inquiry of subject", k->mv_size >= 8 ? prb_get_be64(k->mv_data) : 0);
-    struct row *row = row_of(&s->purposes, (const char *)r + INQ_HDR, r[1]);
+    struct row *row = row_of(&s->purposes, purpose, plen);
     if (!row)
         return oom(s);
-    row->n[r[2]]++;
+    row->n[outcome]++;
     return PRB_OK;
 }
 
