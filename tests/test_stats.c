@@ -574,9 +574,10 @@ Test(stats, malformed_values_are_errors)
     malformed("outbox", one, sizeof one, nokind, sizeof nokind - 1, "notice 1");
     const char escaped[] = "\0\0\0\0\0\0\0\1{\"kind\":\"a\\\"b\"}";
     malformed("outbox", one, sizeof one, escaped, sizeof escaped - 1, "notice 1");
-    /* An inquiry whose outcome is none of the three. */
-    const unsigned char inq_key[12] = {0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1};
-    char inq[24] = {1, 6, 9};
-    memcpy(inq + 16, "credit", 6);
-    malformed("inq", inq_key, sizeof inq_key, inq, 22, "inquiry of subject 1");
+    /* An inquiry whose outcome is none of the three: in the log, after
+     * whose it is (subject 1, its inquiry 1). */
+    const unsigned char log_key[8] = {0, 0, 0, 0, 0, 0, 0, 1};
+    char inq[12 + 24] = {0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1, 1, 6, 9};
+    memcpy(inq + 12 + 16, "credit", 6);
+    malformed("ilog", log_key, sizeof log_key, inq, 12 + 22, "inquiry of subject 1");
 }

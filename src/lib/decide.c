@@ -26,6 +26,22 @@
 #define INQ_LAYOUT 1
 #define MAX_LISTS 64
 
+/* Inquiries are kept in two tables (store format 2):
+ *   ilog  be64 G, the inquiry's place in the order they were made ->
+ *         be64 subject, be32 its number for the subject, then the
+ *         inquiry (the header below, the purpose, the decision as JSON)
+ *   iidx  be64 subject, be32 number -> be64 G, le32 day, u8 purpose
+ *         length P, the purpose
+ * The log only ever grows at its end, and an index entry is small, so a
+ * stored decision changes one page at a random place (the index's),
+ * where one table of whole inquiries keyed by subject changed a leaf and
+ * a branch page of a tree that grew by ~800 bytes a decision. Decisions
+ * read only the index (their features need the day and purpose of the
+ * subject's earlier inquiries); the subject's copy follows it into the
+ * log. */
+#define ILOG_HDR 12
+#define IIDX_HDR 13
+
 struct prb_decision {
     prb_env *env;   /* for formatting JSON later; the env must outlive d */
     prb_file *file; /* kept for the next call that reuses this handle */
@@ -84,7 +100,7 @@ static int read_inquiries(prb_env *env, MDB_txn *txn, uint64_t subject, prb_inq 
     *next = 1;
     prb_be64(k0, subject);
     memset(k0 + 8, 0, 4);
-    if ((mrc = mdb_cursor_open(txn, env->inq, &cur)))
+    if ((mrc = mdb_cursor_open(txn, env->iidx, &cur)))
         return prb_mdb_fail(env, mrc, "opening a cursor");
     for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); mrc == 0;
          mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
@@ -93,7 +109,7 @@ static int read_inquiries(prb_env *env, MDB_txn *txn, uint64_t subject, prb_inq 
             break;
         *next =
             ((uint32_t)kb[8] << 24 | (uint32_t)kb[9] << 16 | (uint32_t)kb[10] << 8 | kb[11]) + 1;
-        if (v.mv_size < 16 || vb[0] != INQ_LAYOUT)
+        if (v.mv_size < IIDX_HDR || v.mv_size != IIDX_HDR + (size_t)vb[12])
             continue;
         if (*n == cap) {
             prb_inq *m = realloc(*out, (cap = cap * 2 + 16) * sizeof *m);
@@ -103,16 +119,12 @@ static int read_inquiries(prb_env *env, MDB_txn *txn, uint64_t subject, prb_inq 
             }
             *out = m;
         }
-        int32_t day = prb_get_le32(vb + 4);
-        size_t pl = vb[1];
-        (*out)[*n].day = day;
-        (*out)[*n].purpose = -1;
-        if (v.mv_size >= 16 + pl) {
-            char name[256];
-            memcpy(name, vb + 16, pl);
-            name[pl] = 0;
-            (*out)[*n].purpose = prb_policy_purpose(env->policy, name);
-        }
+        size_t pl = vb[12];
+        char name[256];
+        (*out)[*n].day = prb_get_le32(vb + 8);
+        memcpy(name, vb + IIDX_HDR, pl);
+        name[pl] = 0;
+        (*out)[*n].purpose = prb_policy_purpose(env->policy, name);
         (*n)++;
     }
     mdb_cursor_close(cur);
@@ -247,12 +259,48 @@ static int store_inquiry(prb_env *env, MDB_txn *txn, prb_decision *d, const unsi
     k[9] = (unsigned char)(d->inquiry >> 16);
     k[10] = (unsigned char)(d->inquiry >> 8);
     k[11] = (unsigned char)d->inquiry;
-    MDB_val mk = {12, k}, mv = {d->ilen, d->ival};
-    int mrc = mdb_put(txn, env->inq, &mk, &mv, MDB_NOOVERWRITE);
+    const char *purpose = env->policy->purposes[d->purpose].name;
+    size_t pl = strlen(purpose);
+    unsigned char g[8], iv[IIDX_HDR + 256];
+    uint64_t next = 1, tid = mdb_txn_id(txn);
+    MDB_cursor *cur;
+    MDB_val lk, lv;
+    int mrc = mdb_cursor_open(txn, env->ilog, &cur);
+    if (mrc)
+        return prb_mdb_fail(env, mrc, "opening the inquiry log");
+    /* A batch of decisions appends many: the log's end is looked up once
+     * per transaction. (An aborted transaction's id comes back with the
+     * next one; its numbers then only skip some, which the log allows.) */
+    if (env->ilog_txn == tid) {
+        next = env->ilog_next;
+    } else if ((mrc = mdb_cursor_get(cur, &lk, &lv, MDB_LAST)) == 0 && lk.mv_size == 8) {
+        next = prb_get_be64(lk.mv_data) + 1;
+    } else if (mrc && mrc != MDB_NOTFOUND) {
+        mdb_cursor_close(cur);
+        return prb_mdb_fail(env, mrc, "reading the inquiry log");
+    }
+    prb_be64(g, next);
+    /* Written in place: the log's value is the key's prefix, then the
+     * inquiry. */
+    MDB_val gk = {8, g}, gv = {ILOG_HDR + d->ilen, NULL};
+    if ((mrc = mdb_cursor_put(cur, &gk, &gv, MDB_APPEND | MDB_RESERVE))) {
+        mdb_cursor_close(cur);
+        return prb_mdb_fail(env, mrc, "storing the inquiry");
+    }
+    memcpy(gv.mv_data, k, ILOG_HDR);
+    memcpy((unsigned char *)gv.mv_data + ILOG_HDR, d->ival, d->ilen);
+    mdb_cursor_close(cur);
+    env->ilog_txn = tid;
+    env->ilog_next = next + 1;
+    memcpy(iv, g, 8);
+    prb_put_le32(iv + 8, prb_day_of(d->now));
+    iv[12] = (unsigned char)pl;
+    memcpy(iv + IIDX_HDR, purpose, pl);
+    MDB_val mk = {12, k}, mv = {IIDX_HDR + pl, iv};
     unsigned aux = d->inquiry >> 24;
     uint64_t object = d->subject << 24 | (d->inquiry & 0xffffff);
-    if (mrc)
-        return prb_mdb_fail(env, mrc, "storing the inquiry");
+    if ((mrc = mdb_put(txn, env->iidx, &mk, &mv, MDB_NOOVERWRITE)))
+        return prb_mdb_fail(env, mrc, "indexing the inquiry");
     if (hash)
         return prb_audit_log_hash(env, PRB_LEAF_INQUIRY, aux, object, hash);
     return prb_audit_log(env, PRB_LEAF_INQUIRY, aux, object, d->ival, d->ilen);
@@ -797,6 +845,117 @@ int prb_score_all(prb_env *env, const char *purpose, int threads, prb_write_fn o
 
 /* ------------------------------------------------------------- inquiries */
 
+int prb_ilog_entry(const void *value, size_t n, uint64_t *subject, uint32_t *no,
+                   const void **inquiry, size_t *len)
+{
+    const unsigned char *v = value;
+    if (n < ILOG_HDR)
+        return PRB_ECORRUPT;
+    *subject = prb_get_be64(v);
+    *no = (uint32_t)v[8] << 24 | (uint32_t)v[9] << 16 | (uint32_t)v[10] << 8 | v[11];
+    *inquiry = v + ILOG_HDR;
+    *len = n - ILOG_HDR;
+    return PRB_OK;
+}
+
+int prb_iidx_entry(const void *value, size_t n, uint64_t *g)
+{
+    const unsigned char *v = value;
+    if (n < IIDX_HDR || n != IIDX_HDR + (size_t)v[12])
+        return PRB_ECORRUPT;
+    *g = prb_get_be64(v);
+    return PRB_OK;
+}
+
+int prb_inquiry_get(prb_env *env, MDB_txn *txn, uint64_t subject, uint32_t no, MDB_val *inquiry)
+{
+    unsigned char k[12], g[8];
+    uint64_t s, at;
+    uint32_t n;
+    const void *p;
+    size_t len;
+    MDB_val mk = {12, k}, mv, gk = {8, g}, gv;
+    int mrc;
+    prb_be64(k, subject);
+    k[8] = (unsigned char)(no >> 24);
+    k[9] = (unsigned char)(no >> 16);
+    k[10] = (unsigned char)(no >> 8);
+    k[11] = (unsigned char)no;
+    if ((mrc = mdb_get(txn, env->iidx, &mk, &mv)))
+        return mrc == MDB_NOTFOUND ? prb_seterr(env->err, PRB_ENOTFOUND, "no decision %llu-q%u",
+                                                (unsigned long long)subject, no)
+                                   : prb_mdb_fail(env, mrc, "reading the inquiry index");
+    if (prb_iidx_entry(mv.mv_data, mv.mv_size, &at))
+        return prb_seterr(env->err, PRB_ECORRUPT, "decision %llu-q%u: malformed index entry",
+                          (unsigned long long)subject, no);
+    prb_be64(g, at);
+    if ((mrc = mdb_get(txn, env->ilog, &gk, &gv)))
+        return mrc == MDB_NOTFOUND
+                   ? prb_seterr(env->err, PRB_ECORRUPT,
+                                "decision %llu-q%u: indexed but not in the inquiry log",
+                                (unsigned long long)subject, no)
+                   : prb_mdb_fail(env, mrc, "reading the inquiry log");
+    if (prb_ilog_entry(gv.mv_data, gv.mv_size, &s, &n, &p, &len) || s != subject || n != no)
+        return prb_seterr(env->err, PRB_ECORRUPT,
+                          "decision %llu-q%u: the inquiry log holds another at its place",
+                          (unsigned long long)subject, no);
+    inquiry->mv_data = (void *)p;
+    inquiry->mv_size = len;
+    return PRB_OK;
+}
+
+int prb_inquiries_migrate(prb_env *env, MDB_txn *txn)
+{
+    MDB_cursor *cur, *lc;
+    MDB_val k, v, lk, lv;
+    uint64_t next = 1;
+    int mrc, rc = PRB_OK;
+    if ((mrc = mdb_cursor_open(txn, env->ilog, &lc)))
+        return prb_mdb_fail(env, mrc, "opening the inquiry log");
+    if ((mrc = mdb_cursor_get(lc, &lk, &lv, MDB_LAST)) == 0 && lk.mv_size == 8)
+        next = prb_get_be64(lk.mv_data) + 1;
+    if ((mrc = mdb_cursor_open(txn, env->inq, &cur))) {
+        mdb_cursor_close(lc);
+        return prb_mdb_fail(env, mrc, "opening the old inquiries");
+    }
+    /* In the old table's order (by subject): the order they were made in
+     * is not known any more. */
+    for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); !mrc && !rc;
+         mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        const char *purpose;
+        size_t pl;
+        int outcome;
+        unsigned char g[8], iv[IIDX_HDR + 256];
+        if (k.mv_size != 12 || prb_inquiry_header(v.mv_data, v.mv_size, &purpose, &pl, &outcome)) {
+            rc = prb_seterr(env->err, PRB_ECORRUPT, "%s: a malformed inquiry in the old table",
+                            env->dir);
+            break;
+        }
+        prb_be64(g, next++);
+        MDB_val gk = {8, g}, gv = {ILOG_HDR + v.mv_size, NULL};
+        if ((mrc = mdb_cursor_put(lc, &gk, &gv, MDB_APPEND | MDB_RESERVE)))
+            break;
+        memcpy(gv.mv_data, k.mv_data, ILOG_HDR);
+        memcpy((unsigned char *)gv.mv_data + ILOG_HDR, v.mv_data, v.mv_size);
+        memcpy(iv, g, 8);
+        memcpy(iv + 8, (const unsigned char *)v.mv_data + 4, 4); /* the day, as stored */
+        iv[12] = (unsigned char)pl;
+        memcpy(iv + IIDX_HDR, purpose, pl);
+        MDB_val ik = {12, k.mv_data}, ival = {IIDX_HDR + pl, iv};
+        if ((mrc = mdb_put(txn, env->iidx, &ik, &ival, MDB_NOOVERWRITE)))
+            break;
+    }
+    mdb_cursor_close(cur);
+    mdb_cursor_close(lc);
+    if (rc)
+        return rc;
+    if (mrc && mrc != MDB_NOTFOUND)
+        return prb_mdb_fail(env, mrc, "moving inquiries to the log");
+    if ((mrc = mdb_drop(txn, env->inq, 0)))
+        return prb_mdb_fail(env, mrc, "emptying the old inquiries");
+    return PRB_OK;
+}
+
 int prb_inquiry_header(const void *value, size_t n, const char **purpose, size_t *plen,
                        int *outcome)
 {
@@ -820,20 +979,35 @@ json_t *prb_inquiry_decision(const void *value, size_t n)
 
 int prb_subject_inquiries(prb_env *env, MDB_txn *txn, uint64_t subject, json_t *arr)
 {
+    uint32_t expect = 0;
     MDB_cursor *cur;
     unsigned char k0[12];
     MDB_val k = {12, k0}, v;
     int mrc, rc = PRB_OK;
     prb_be64(k0, subject);
     memset(k0 + 8, 0, 4);
-    if ((mrc = mdb_cursor_open(txn, env->inq, &cur)))
+    if ((mrc = mdb_cursor_open(txn, env->iidx, &cur)))
         return prb_mdb_fail(env, mrc, "opening a cursor");
     for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); mrc == 0 && !rc;
          mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         if (k.mv_size != 12 || prb_get_be64(k.mv_data) != subject)
             break;
-        json_t *d = prb_inquiry_decision(v.mv_data, v.mv_size);
-        if (!d)
+        const unsigned char *kb = k.mv_data;
+        uint32_t no =
+            (uint32_t)kb[8] << 24 | (uint32_t)kb[9] << 16 | (uint32_t)kb[10] << 8 | kb[11];
+        MDB_val iv;
+        json_t *d;
+        /* Inquiries are numbered from 1 and never removed: a gap is an
+         * index entry taken away behind the engine's back. */
+        if (no != ++expect) {
+            rc = prb_seterr(env->err, PRB_ECORRUPT,
+                            "subject %llu: inquiry %u is missing from the index",
+                            (unsigned long long)subject, expect);
+            break;
+        }
+        if ((rc = prb_inquiry_get(env, txn, subject, no, &iv)))
+            break;
+        if (!(d = prb_inquiry_decision(iv.mv_data, iv.mv_size)))
             rc = prb_seterr(env->err, PRB_ECORRUPT, "subject %llu: an inquiry is malformed",
                             (unsigned long long)subject);
         else if (json_array_append_new(arr, d))

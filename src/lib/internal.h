@@ -370,7 +370,12 @@ static inline uint64_t prb_hash(const void *p, size_t n)
  *          identifiers, next record number; layout in store.c), so a whole
  *          file is one cursor walk from the subject's first key
  *   fref   hash (be64) + furnisher '\0' ref -> record id (be64) + current version (be16)
- *   inq    subject id (be64) + inquiry number (be32) -> inquiry (decide.c)
+ *   ilog   inquiry sequence (be64) -> subject id (be64) + its inquiry number
+ *          (be32) + the inquiry: the order inquiries were made (decide.c)
+ *   iidx   subject id (be64) + inquiry number (be32) -> sequence (be64) +
+ *          day + purpose: a subject's inquiries (decide.c)
+ *   inq    (store format 1) subject id + inquiry number -> inquiry; moved
+ *          into ilog and iidx when such a register is opened (store.c)
  *   outbox notice number (be64) -> notice to a subject (JSON)
  *   nsub   subject id (be64) + notice number (be64) -> nothing: a subject's
  *          notices, for its copy
@@ -391,7 +396,7 @@ static inline uint64_t prb_hash(const void *p, size_t n)
  * subject's records are one contiguous key range of rec. */
 struct prb_env {
     MDB_env *mdb;
-    MDB_dbi meta, ident, rec, fref, inq, outbox, nsub, lst, dsp, rvw, alog, mtree, keys;
+    MDB_dbi meta, ident, rec, fref, inq, outbox, nsub, lst, dsp, rvw, alog, mtree, keys, ilog, iidx;
     /* A handle made by prb_env_dup: mdb and policy are the original's. */
     int shared;
     struct prb_alog_batch *wlog; /* leaves of the open write transaction */
@@ -399,6 +404,8 @@ struct prb_env {
     /* Counts list entries written through this handle, so a caller can
      * tell whether a refresh changed anything. */
     unsigned list_writes;
+    /* The inquiry log's next number in write transaction ilog_txn. */
+    uint64_t ilog_txn, ilog_next;
     /* The last commits of prb_decide_many through this handle and the
      * subjects each wrote (decide_batch.c). */
     struct prb_recent *recent;
@@ -630,6 +637,18 @@ struct json_t *prb_inquiry_decision(const void *value, size_t n);
  * PRB_ECORRUPT if value is not an inquiry this code reads. */
 int prb_inquiry_header(const void *value, size_t n, const char **purpose, size_t *plen,
                        int *outcome);
+/* An ilog value: whose inquiry it is, and the inquiry (within value).
+ * PRB_ECORRUPT if it is too short. */
+int prb_ilog_entry(const void *value, size_t n, uint64_t *subject, uint32_t *no,
+                   const void **inquiry, size_t *len);
+/* An iidx value: the inquiry's place in ilog. PRB_ECORRUPT if malformed. */
+int prb_iidx_entry(const void *value, size_t n, uint64_t *g);
+/* Inquiry no of subject, as stored (within txn's pages): PRB_ENOTFOUND if
+ * there is none, PRB_ECORRUPT if the index and the log disagree. */
+int prb_inquiry_get(prb_env *env, MDB_txn *txn, uint64_t subject, uint32_t no, MDB_val *inquiry);
+/* Moves the inquiries of a store format 1 register (inq) into ilog and
+ * iidx, in txn. */
+int prb_inquiries_migrate(prb_env *env, MDB_txn *txn);
 /* Appends the decision of every inquiry about subject, oldest first, to
  * array (decide.c); PRB_ECORRUPT for a malformed one. */
 int prb_subject_inquiries(prb_env *env, MDB_txn *txn, uint64_t subject, struct json_t *array);

@@ -180,13 +180,12 @@ static json_t *new_review(const char *id, json_t *d, const char *decision, const
 int prb_review_request(prb_env *env, const char *decision, const char *reason, char **json)
 {
     uint64_t subject, n, last;
-    unsigned char k[12];
     MDB_txn *txn = NULL;
-    MDB_val mk = {12, k}, mv;
+    MDB_val mv;
     json_t *d = NULL, *review = NULL;
     char name[48], text[512], dec[48];
     struct pending pend = {dec, ""};
-    int mrc, rc;
+    int rc;
     if (json)
         *json = NULL;
     if ((rc = prb_text_check(env, "review", "reason", reason, 1)))
@@ -200,15 +199,9 @@ int prb_review_request(prb_env *env, const char *decision, const char *reason, c
     decision = dec;
     if ((rc = prb_wtxn_begin(env, &txn)))
         return rc;
-    prb_be64(k, subject);
-    k[8] = (unsigned char)(n >> 24);
-    k[9] = (unsigned char)(n >> 16);
-    k[10] = (unsigned char)(n >> 8);
-    k[11] = (unsigned char)n;
-    if ((mrc = mdb_get(txn, env->inq, &mk, &mv))) {
-        rc = mrc == MDB_NOTFOUND
-                 ? prb_seterr(env->err, PRB_ENOTFOUND, "review: no decision %s", decision)
-                 : prb_mdb_fail(env, mrc, "reading a decision");
+    if ((rc = prb_inquiry_get(env, txn, subject, (uint32_t)n, &mv))) {
+        if (rc == PRB_ENOTFOUND)
+            prb_seterr(env->err, PRB_ENOTFOUND, "review: no decision %s", decision);
         goto fail;
     }
     if (!(d = prb_inquiry_decision(mv.mv_data, mv.mv_size)) ||

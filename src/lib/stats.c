@@ -180,10 +180,14 @@ static int walk_records(struct stats *s)
 static int count_inquiry(struct stats *s, const MDB_val *k, const MDB_val *v)
 {
     const char *purpose;
-    size_t plen;
+    const void *inq;
+    size_t plen, len;
+    uint64_t subject = 0;
+    uint32_t no;
     int outcome;
-    if (k->mv_size != 12 || prb_inquiry_header(v->mv_data, v->mv_size, &purpose, &plen, &outcome))
-        return corrupt(s, "inquiry of subject", k->mv_size >= 8 ? prb_get_be64(k->mv_data) : 0);
+    if (k->mv_size != 8 || prb_ilog_entry(v->mv_data, v->mv_size, &subject, &no, &inq, &len) ||
+        prb_inquiry_header(inq, len, &purpose, &plen, &outcome))
+        return corrupt(s, "inquiry of subject", subject);
     struct row *row = row_of(&s->purposes, purpose, plen);
     if (!row)
         return oom(s);
@@ -493,7 +497,7 @@ int prb_stats_json(prb_env *env, char **json)
     if ((mrc = mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &s.txn)))
         return prb_mdb_fail(env, mrc, "starting a read");
     if (!(rc = seed(&s)) && !(rc = walk_records(&s)) &&
-        !(rc = walk(&s, env->inq, "reading inquiries", count_inquiry)) &&
+        !(rc = walk(&s, env->ilog, "reading inquiries", count_inquiry)) &&
         !(rc = walk(&s, env->dsp, "reading disputes", count_dispute)) &&
         !(rc = walk(&s, env->rvw, "reading reviews", count_review)) &&
         !(rc = walk(&s, env->lst, "reading list entries", count_entry)) &&

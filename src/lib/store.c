@@ -23,7 +23,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define STORE_FORMAT 1
+/* 2: inquiries in a log and an index by subject (ilog, iidx); a register
+ * of format 1 (one table, inq) is moved to it when opened. */
+#define STORE_FORMAT 2
 #define DEFAULT_MAPSIZE ((size_t)4 << 30)
 #define POLICY_FILE "policy.json"
 
@@ -106,7 +108,9 @@ static int open_mdb(prb_env *env, int create)
         (mrc = mdb_dbi_open(txn, "alog", MDB_CREATE, &env->alog)) ||
         (mrc = mdb_dbi_open(txn, "mtree", MDB_CREATE, &env->mtree)) ||
         (mrc = mdb_dbi_open(txn, "nsub", MDB_CREATE, &env->nsub)) ||
-        (mrc = mdb_dbi_open(txn, "keys", MDB_CREATE, &env->keys)))
+        (mrc = mdb_dbi_open(txn, "keys", MDB_CREATE, &env->keys)) ||
+        (mrc = mdb_dbi_open(txn, "ilog", MDB_CREATE, &env->ilog)) ||
+        (mrc = mdb_dbi_open(txn, "iidx", MDB_CREATE, &env->iidx)))
         goto fail;
     MDB_val k = {6, "format"}, v;
     if (create) {
@@ -122,6 +126,16 @@ static int open_mdb(prb_env *env, int create)
         if ((mrc = mdb_get(txn, env->meta, &k, &v)))
             goto fail;
         memcpy(&fmt, v.mv_data, v.mv_size < 4 ? v.mv_size : 4);
+        if (v.mv_size == 4 && fmt == 1) {
+            uint32_t now = STORE_FORMAT;
+            MDB_val fv = {sizeof now, &now};
+            int rc = prb_inquiries_migrate(env, txn);
+            if (rc || (mrc = mdb_put(txn, env->meta, &k, &fv, 0))) {
+                mdb_txn_abort(txn);
+                return rc ? rc : prb_mdb_fail(env, mrc, "updating the store format");
+            }
+            fmt = STORE_FORMAT;
+        }
         if (v.mv_size != 4 || fmt != STORE_FORMAT) {
             mdb_txn_abort(txn);
             return prb_seterr(env->err, PRB_ECORRUPT,
@@ -239,6 +253,7 @@ int prb_env_dup(prb_env *env, prb_env **out)
     h->wlog = NULL;
     h->recent = NULL;
     h->list_writes = 0;
+    h->ilog_txn = 0;
     h->has_key = 0;
     sodium_memzero(h->sk, sizeof h->sk);
     h->head_size = 0;

@@ -287,22 +287,48 @@ static int check_store(struct run *r, MDB_txn *txn, const unsigned char *leaves,
     mdb_cursor_close(cur);
     if (mrc != MDB_NOTFOUND)
         return prb_mdb_fail(env, mrc, "reading records");
-    if ((mrc = mdb_cursor_open(txn, env->inq, &cur)))
+    /* Inquiries: each in the log against its leaf, and the index by
+     * subject against the log, entry for entry, so that an inquiry cannot
+     * be hidden from its subject's copy by removing or bending its index
+     * entry either. */
+    uint64_t nlog = 0, nidx = 0;
+    if ((mrc = mdb_cursor_open(txn, env->ilog, &cur)))
         return prb_mdb_fail(env, mrc, "reading inquiries");
     for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); !mrc;
          mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        if (k.mv_size != 12)
+        uint64_t subject, g = k.mv_size == 8 ? prb_get_be64(k.mv_data) : 0;
+        uint32_t no;
+        const void *inq;
+        size_t len;
+        MDB_val got;
+        nlog++;
+        if (!g || prb_ilog_entry(v.mv_data, v.mv_size, &subject, &no, &inq, &len)) {
+            finding(r, "inquiry log entry %llu: malformed (altered behind the engine's back)",
+                    (unsigned long long)g);
             continue;
-        const unsigned char *kb = k.mv_data;
-        uint64_t subject = prb_get_be64(kb);
-        uint32_t no =
-            (uint32_t)kb[8] << 24 | (uint32_t)kb[9] << 16 | (uint32_t)kb[10] << 8 | kb[11];
-        check_value(r, m, leaves, 1, subject << 24 | (no & 0xffffff), no >> 24, v.mv_data,
-                    v.mv_size);
+        }
+        check_value(r, m, leaves, 1, subject << 24 | (no & 0xffffff), no >> 24, inq, len);
+        int rc = prb_inquiry_get(env, txn, subject, no, &got);
+        if (rc == PRB_ENOTFOUND || rc == PRB_ECORRUPT || (!rc && got.mv_data != inq))
+            finding(r,
+                    "decision %llu-q%u: the index by subject does not lead to its place in the "
+                    "inquiry log (altered behind the engine's back)",
+                    (unsigned long long)subject, no);
+        else if (rc)
+            return rc;
     }
     mdb_cursor_close(cur);
     if (mrc != MDB_NOTFOUND)
         return prb_mdb_fail(env, mrc, "reading inquiries");
+    MDB_stat ist;
+    if ((mrc = mdb_stat(txn, env->iidx, &ist)))
+        return prb_mdb_fail(env, mrc, "reading the inquiry index");
+    nidx = ist.ms_entries;
+    if (nidx != nlog)
+        finding(r,
+                "the index of inquiries by subject has %llu entries, the inquiry log %llu "
+                "(altered behind the engine's back)",
+                (unsigned long long)nidx, (unsigned long long)nlog);
     for (size_t i = 0; i < m->cap; i++) {
         struct seen *s = &m->s[i];
         char name[96];
