@@ -65,6 +65,31 @@ static inline prb_env *th_register(char **dir)
     return env;
 }
 
+/* Moves env's as-of clock to day (YYYY-MM-DD). */
+static inline void th_set_day(prb_env *env, const char *day)
+{
+    int64_t t;
+    if (prb_parse_now(day, &t) != PRB_OK) {
+        fprintf(stderr, "th_set_day: bad day %s\n", day);
+        abort();
+    }
+    prb_set_now(env, t);
+}
+
+/* One open revolving credit account of person who, opened long ago and
+ * never late, as an NDJSON line (furnisher src-a, reference ref). */
+static inline char *th_account(char *buf, size_t n, const char *who, const char *ref)
+{
+    snprintf(buf, n,
+             "{\"furnisher\":\"src-a\",\"ref\":\"%s\",\"subject\":{\"kind\":\"person\",\"id\":"
+             "\"%s\"},\"category\":\"credit_account\",\"status\":\"open\",\"event_date\":"
+             "\"2026-10-01\",\"settled_date\":null,\"legal_basis\":\"test\",\"fields\":{"
+             "\"account_type\":\"revolving\",\"opened_date\":\"2015-01-01\",\"credit_limit\":"
+             "\"1000.00\",\"balance\":\"10.00\",\"currency\":\"EUR\",\"worst_dpd\":0}}\n",
+             ref, who);
+    return buf;
+}
+
 /* Ingests one buffer as a batch; fills stats; returns the commit's code. */
 static inline int th_ingest(prb_env *env, const char *name, const char *text, int format,
                             int skip_bad, prb_ingest_stats *st, prb_ingest **keep)

@@ -24,15 +24,9 @@ static void add_account(prb_env *env, const char *who)
 {
     char buf[1024];
     prb_ingest_stats st;
-    snprintf(buf, sizeof buf,
-             "{\"furnisher\":\"src-a\",\"ref\":\"%s\",\"subject\":{\"kind\":\"person\",\"id\":"
-             "\"%s\"},\"category\":\"credit_account\",\"status\":\"open\",\"event_date\":"
-             "\"2026-10-01\",\"settled_date\":null,\"legal_basis\":\"test\",\"fields\":{"
-             "\"account_type\":\"revolving\",\"opened_date\":\"2015-01-01\",\"credit_limit\":"
-             "\"1000.00\",\"balance\":\"10.00\",\"currency\":\"EUR\",\"worst_dpd\":0}}\n",
-             who, who);
-    cr_assert_eq(th_ingest(env, "t", buf, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK, "%s",
-                 prb_errmsg(env));
+    cr_assert_eq(
+        th_ingest(env, "t", th_account(buf, sizeof buf, who, who), PRB_FMT_NDJSON, 0, &st, NULL),
+        PRB_OK, "%s", prb_errmsg(env));
 }
 
 static void decide(prb_env *env, const char *who, const char *want)
@@ -160,9 +154,7 @@ Test(inquiry_log, a_format_1_register_is_moved_when_opened)
     cr_assert_str_eq(after, before);
     cr_assert_str_eq(other, "2-q1");
     /* Numbering goes on, and every inquiry still matches its leaf. */
-    int64_t now;
-    prb_parse_now(TH_TODAY, &now);
-    prb_set_now(env, now);
+    th_set_day(env, TH_TODAY);
     decide(env, PERSON, "1-q4");
     prb_verify_stats st;
     cr_assert_eq(prb_verify(env, NULL, NULL, &st), PRB_OK, "%s", prb_errmsg(env));

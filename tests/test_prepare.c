@@ -21,31 +21,24 @@ TestSuite(prepare, .timeout = 60);
 #define PERSON "cn-rid:11010519491231002X"
 #define OTHER "cn-rid:110105198001010016"
 
-static void set_day(prb_env *env, const char *s)
-{
-    int64_t t;
-    cr_assert_eq(prb_parse_now(s, &t), PRB_OK);
-    prb_set_now(env, t);
-}
-
-static void ingest(prb_env *env, const char *text)
-{
-    prb_ingest_stats st;
-    cr_assert_eq(th_ingest(env, "t", text, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK, "%s",
-                 prb_errmsg(env));
-}
-
 static void add_account(prb_env *env, const char *who, const char *ref)
 {
     char buf[1024];
-    snprintf(buf, sizeof buf,
-             "{\"furnisher\":\"src-a\",\"ref\":\"%s\",\"subject\":{\"kind\":\"person\",\"id\":"
-             "\"%s\"},\"category\":\"credit_account\",\"status\":\"open\",\"event_date\":"
-             "\"2026-10-01\",\"settled_date\":null,\"legal_basis\":\"test\",\"fields\":{"
-             "\"account_type\":\"revolving\",\"opened_date\":\"2015-01-01\",\"credit_limit\":"
-             "\"1000.00\",\"balance\":\"10.00\",\"currency\":\"EUR\",\"worst_dpd\":0}}\n",
-             ref, who);
-    ingest(env, buf);
+    prb_ingest_stats st;
+    cr_assert_eq(
+        th_ingest(env, "t", th_account(buf, sizeof buf, who, ref), PRB_FMT_NDJSON, 0, &st, NULL),
+        PRB_OK, "%s", prb_errmsg(env));
+}
+
+/* Ends a test: the decision handles, the two register handles, the
+ * directory. */
+static void finish(prb_decision **d, size_t n, prb_env *w, prb_env *env, char *dir)
+{
+    for (size_t i = 0; i < n; i++)
+        prb_decision_free(d[i]);
+    prb_close(w);
+    prb_close(env);
+    th_rmrf(dir);
 }
 
 static prb_decision *prepare(prb_env *env, const char *who)
@@ -83,6 +76,14 @@ static json_t *inquiries(prb_env *env, const char *who)
     return a;
 }
 
+static size_t count_inquiries(prb_env *env, const char *who)
+{
+    json_t *a = inquiries(env, who);
+    size_t n = json_array_size(a);
+    json_decref(a);
+    return n;
+}
+
 static const char *field(json_t *o, const char *k)
 {
     return json_string_value(json_object_get(o, k));
@@ -97,8 +98,8 @@ Test(prepare, stored_as_prepared)
     prb_inquiry q;
     add_account(env, PERSON, "A-1");
     cr_assert_eq(prb_env_dup(env, &w), PRB_OK);
-    set_day(env, "2026-12-01");
-    set_day(w, "2026-12-05");
+    th_set_day(env, "2026-12-01");
+    th_set_day(w, "2026-12-05");
     prb_decision *d = prepare(env, PERSON);
     char *before = json_of(d);
     cr_assert(strstr(before, "\"decision\": \"1-q1\"") && strstr(before, "2026-12-01"), "%s",
@@ -120,10 +121,7 @@ Test(prepare, stored_as_prepared)
     cr_assert_eq(st.problems, 0);
     free(before);
     free(after);
-    prb_decision_free(q.decision);
-    prb_close(w);
-    prb_close(env);
-    th_rmrf(dir);
+    finish(&q.decision, 1, w, env, dir);
 }
 
 /* Two decisions about one subject prepared from the same snapshot would
@@ -136,8 +134,8 @@ Test(prepare, same_subject_twice_in_a_batch)
     add_account(env, PERSON, "A-1");
     add_account(env, OTHER, "B-1");
     cr_assert_eq(prb_env_dup(env, &w), PRB_OK);
-    set_day(env, "2026-12-01");
-    set_day(w, "2026-12-05");
+    th_set_day(env, "2026-12-01");
+    th_set_day(w, "2026-12-05");
     set_inquiry(&q[0], PERSON, prepare(env, PERSON));
     set_inquiry(&q[1], OTHER, prepare(env, OTHER));
     set_inquiry(&q[2], PERSON, prepare(env, PERSON));
@@ -148,17 +146,12 @@ Test(prepare, same_subject_twice_in_a_batch)
     cr_assert(strstr(j0, "\"1-q1\"") && strstr(j0, "\"2026-12-01\""), "%s", j0);
     cr_assert(strstr(j1, "\"2-q1\"") && strstr(j1, "\"2026-12-01\""), "%s", j1);
     cr_assert(strstr(j2, "\"1-q2\"") && strstr(j2, "\"2026-12-05\""), "made again: %s", j2);
-    json_t *a = inquiries(env, PERSON);
-    cr_assert_eq(json_array_size(a), 2);
-    json_decref(a);
+    cr_assert_eq(count_inquiries(env, PERSON), 2);
     free(j0);
     free(j1);
     free(j2);
-    for (int i = 0; i < 3; i++)
-        prb_decision_free(q[i].decision);
-    prb_close(w);
-    prb_close(env);
-    th_rmrf(dir);
+    prb_decision *all[3] = {q[0].decision, q[1].decision, q[2].decision};
+    finish(all, 3, w, env, dir);
 }
 
 /* A commit the writer did not make lies between the snapshot and the
@@ -174,8 +167,8 @@ Test(prepare, other_commits_make_it_again)
     add_account(env, PERSON, "A-1");
     add_account(env, OTHER, "B-1");
     cr_assert_eq(prb_env_dup(env, &w), PRB_OK);
-    set_day(env, "2026-12-01");
-    set_day(w, "2026-12-05");
+    th_set_day(env, "2026-12-01");
+    th_set_day(w, "2026-12-05");
 
     prb_decision *d = prepare(env, PERSON);
     /* Someone else asks about the subject, outside the writer. */
@@ -199,11 +192,8 @@ Test(prepare, other_commits_make_it_again)
     j = json_of(q.decision);
     cr_assert(strstr(j, "\"2-q1\"") && strstr(j, "\"2026-12-01\""), "%s", j);
     free(j);
-    prb_decision_free(q.decision);
-    prb_decision_free(d2);
-    prb_close(w);
-    prb_close(env);
-    th_rmrf(dir);
+    prb_decision *all[2] = {q.decision, d2};
+    finish(all, 2, w, env, dir);
 }
 
 /* The refresh at storing time makes a list entry the prepared decision
@@ -218,12 +208,14 @@ Test(prepare, list_change_makes_it_again)
              "\"" PERSON "\"},\"category\":\"court_judgment\",\"status\":\"open\",\"event_date\":"
              "\"2026-11-01\",\"settled_date\":null,\"legal_basis\":\"test\",\"fields\":{"
              "\"amount\":\"900.00\",\"currency\":\"EUR\",\"court\":\"AG\",\"case_ref\":\"1\"}}\n");
-    ingest(env, buf);
+    prb_ingest_stats ist;
+    cr_assert_eq(th_ingest(env, "t", buf, PRB_FMT_NDJSON, 0, &ist, NULL), PRB_OK, "%s",
+                 prb_errmsg(env));
     cr_assert_eq(prb_env_dup(env, &w), PRB_OK);
     /* After the judgment's notice period: the debtor register's grounds
      * hold, but nobody has refreshed the list yet. */
-    set_day(env, "2026-12-26");
-    set_day(w, "2026-12-26");
+    th_set_day(env, "2026-12-26");
+    th_set_day(w, "2026-12-26");
     prb_decision *d = prepare(env, PERSON);
     char *before = json_of(d);
     cr_assert(!strstr(before, "debtor_register"), "%s", before);
@@ -233,15 +225,10 @@ Test(prepare, list_change_makes_it_again)
     char *after = json_of(q.decision);
     cr_assert(strstr(after, "debtor_register") && strstr(after, "\"state\": \"noticed\""), "%s",
               after);
-    json_t *a = inquiries(env, PERSON);
-    cr_assert_eq(json_array_size(a), 1);
-    json_decref(a);
+    cr_assert_eq(count_inquiries(env, PERSON), 1);
     free(before);
     free(after);
-    prb_decision_free(q.decision);
-    prb_close(w);
-    prb_close(env);
-    th_rmrf(dir);
+    finish(&q.decision, 1, w, env, dir);
 }
 
 /* A refusal comes from prepare, as from prb_decide, with nothing stored. */
@@ -257,9 +244,7 @@ Test(prepare, refusals)
                  PRB_ENOTFOUND);
     cr_assert_eq(prb_decide_prepare(env, "credit", "cn-rid:11010519491231002Y", "x", &d),
                  PRB_EINVAL);
-    json_t *a = inquiries(env, PERSON);
-    cr_assert_eq(json_array_size(a), 0);
-    json_decref(a);
+    cr_assert_eq(count_inquiries(env, PERSON), 0);
     prb_decision_free(d);
     prb_close(env);
     th_rmrf(dir);
