@@ -303,6 +303,14 @@ typedef struct prb_deliver_stats {
  * PRB_ESTORE, PRB_EFULL (the store), PRB_ENOMEM. */
 int prb_notices_deliver(prb_env *env, prb_deliver_stats *st);
 
+/* Lets a caller stop long operations on env early (a server shutting
+ * down): notice delivery asks fn(ctx) before each notice and while it
+ * waits to retry one, and once fn returns non-zero it marks what it has
+ * handed over and returns PRB_OK, the rest still pending (and not
+ * counted in st). fn NULL: never stop. Not carried to prb_env_dup. */
+typedef int (*prb_cancel_fn)(void *ctx);
+void prb_set_cancel(prb_env *env, prb_cancel_fn fn, void *ctx);
+
 /* ------------------------------------------------------------- retention */
 
 /* The sweep, in one transaction: first every open dispute past its

@@ -413,6 +413,45 @@ Test(deliver, spool_writes_exactly_the_pending_notices)
     th_rmrf(dir);
 }
 
+/* Asked to stop (a server shutting down), a run marks what it handed over
+ * and leaves the rest pending; the next run delivers the rest, each once. */
+static int three_written(void *spool)
+{
+    return spool_count(spool, NULL) >= 3;
+}
+
+Test(deliver, a_run_asked_to_stop_keeps_what_it_did)
+{
+    char *dir, reg[600], spool[700];
+    prb_deliver_stats st;
+    prb_env *env = reg_with("{\"channels\": [{\"type\": \"spool\", \"dir\": \"out\"}]}", &dir, reg);
+    snprintf(spool, sizeof spool, "%s/out", reg);
+    ingest_adverse(env, 1, 10);
+    json_t *pending = outbox(env, 1);
+    cr_assert_eq(json_array_size(pending), 10);
+    json_decref(pending);
+
+    prb_set_cancel(env, three_written, spool);
+    deliver(env, &st);
+    cr_assert_eq(st.delivered, 3);
+    cr_assert_eq(st.attempts, 3);
+    cr_assert_eq(spool_count(spool, NULL), 3);
+    pending = outbox(env, 1);
+    cr_assert_eq(json_array_size(pending), 7, "the handed-over notices were not marked");
+    json_decref(pending);
+
+    prb_set_cancel(env, NULL, NULL);
+    deliver(env, &st);
+    cr_assert_eq(st.delivered, 7);
+    cr_assert_eq(st.attempts, 7, "a notice was handed over twice");
+    cr_assert_eq(spool_count(spool, NULL), 10);
+    pending = outbox(env, 1);
+    cr_assert_eq(json_array_size(pending), 0);
+    json_decref(pending);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
 /* A policy without the section delivers to "spool" in the register, and
  * an absolute directory is used as it is. */
 Test(deliver, spool_directory_default_and_absolute)

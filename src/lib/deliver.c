@@ -75,6 +75,8 @@ struct item {
 struct run {
     prb_env *env;
     size_t nch, n;
+    size_t ntried; /* items[0, ntried) were handed over: they are marked */
+    int stopped;   /* the caller asked to stop (prb_set_cancel) */
     struct chan ch[PRB_MAX_CHANNELS];
     struct item items[CHUNK];
     char now[32]; /* the as-of time, YYYY-MM-DDTHH:MM:SSZ */
@@ -305,11 +307,24 @@ static int post_once(struct chan *c, uint64_t number, const char *body, size_t l
     return -1;
 }
 
-static void wait_ms(long ms)
+/* Whether the caller asked to stop (prb_set_cancel); remembered. */
+static int cancelled(struct run *r)
 {
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) && errno == EINTR)
-        ;
+    if (!r->stopped && r->env->cancel && r->env->cancel(r->env->cancel_ctx))
+        r->stopped = 1;
+    return r->stopped;
+}
+
+/* Waits ms, in slices short enough that a stop is not kept waiting. */
+static void wait_ms(struct run *r, long ms)
+{
+    while (ms > 0 && !cancelled(r)) {
+        long slice = ms < 100 ? ms : 100;
+        struct timespec ts = {slice / 1000, (slice % 1000) * 1000000L};
+        while (nanosleep(&ts, &ts) && errno == EINTR)
+            ;
+        ms -= slice;
+    }
 }
 
 /* Up to max_attempts POSTs, waiting backoff_ms * 2^k after the k-th
@@ -325,7 +340,9 @@ static void webhook_deliver(struct run *r, struct chan *c, uint64_t number, cons
     long wait = c->def->backoff_ms;
     for (int k = 0; k < max; k++) {
         if (k) {
-            wait_ms(wait);
+            wait_ms(r, wait);
+            if (cancelled(r))
+                break;
             wait = wait * 2 > MAX_WAIT_MS ? MAX_WAIT_MS : wait * 2;
         }
         t->attempts++;
@@ -559,7 +576,7 @@ static int mark_chunk(struct run *r, uint64_t *delivered, uint64_t *pending)
     int rc = prb_wtxn_begin(r->env, &txn);
     if (rc)
         return rc;
-    for (size_t i = 0; i < r->n; i++)
+    for (size_t i = 0; i < r->ntried; i++)
         if ((rc = mark_one(r, txn, &r->items[i], delivered, pending))) {
             prb_wtxn_abort(r->env, txn);
             return rc;
@@ -608,9 +625,11 @@ int prb_notices_deliver(prb_env *env, prb_deliver_stats *st)
         else
             setup_webhook(c);
     }
-    while (!(rc = read_chunk(r, &after)) && r->n) {
-        for (size_t i = 0; !rc && i < r->n; i++)
-            rc = deliver_item(r, &r->items[i]);
+    while (!cancelled(r) && !(rc = read_chunk(r, &after)) && r->n) {
+        /* Asked to stop: what was handed over is marked, the rest stays
+         * pending for the next run. */
+        for (r->ntried = 0; !rc && r->ntried < r->n && !cancelled(r); r->ntried++)
+            rc = deliver_item(r, &r->items[r->ntried]);
         if (!rc) {
             sync_spools(r);
             rc = mark(r);

@@ -404,6 +404,9 @@ struct prb_env {
     /* Counts list entries written through this handle, so a caller can
      * tell whether a refresh changed anything. */
     unsigned list_writes;
+    /* Asked by long operations whether to stop (prb_set_cancel). */
+    prb_cancel_fn cancel;
+    void *cancel_ctx;
     /* The inquiry log's next number in write transaction ilog_txn. */
     uint64_t ilog_txn, ilog_next;
     /* The last commits of prb_decide_many through this handle and the

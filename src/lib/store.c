@@ -252,6 +252,8 @@ int prb_env_dup(prb_env *env, prb_env **out)
     h->shared = 1;
     h->wlog = NULL;
     h->recent = NULL;
+    h->cancel = NULL;
+    h->cancel_ctx = NULL;
     h->list_writes = 0;
     h->ilog_txn = 0;
     h->has_key = 0;
@@ -279,6 +281,12 @@ void prb_close(prb_env *env)
         prb_policy_free(env->policy);
     free(env->dir);
     free(env);
+}
+
+void prb_set_cancel(prb_env *env, prb_cancel_fn fn, void *ctx)
+{
+    env->cancel = fn;
+    env->cancel_ctx = ctx;
 }
 
 const char *prb_errmsg(const prb_env *env)

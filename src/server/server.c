@@ -286,6 +286,12 @@ static void on_log(void *cls, const char *fmt, va_list ap)
 /* ---------------------------------------------------------------- sweep */
 
 /* One sweep: retention and dispute deadlines, list entries, notices. */
+/* Whether the server is stopping: a long delivery run stops for it. */
+static int stopping(void *arg)
+{
+    return atomic_load(&((srv *)arg)->stopping);
+}
+
 static void sweep_once(srv *s)
 {
     prb_env *h = srv_env(s);
@@ -293,6 +299,7 @@ static void sweep_once(srv *s)
     int failed = 0;
     if (!h)
         return;
+    prb_set_cancel(h, stopping, s);
     pthread_rwlock_rdlock(&s->engine);
     if (prb_expire(h, NULL) || prb_lists_refresh_all(h, NULL)) {
         fprintf(stderr, "probity serve: sweep: %s\n", prb_errmsg(h));
