@@ -9,6 +9,7 @@
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <jansson.h>
+#include <lmdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
@@ -420,6 +421,36 @@ static int three_written(void *spool)
     return spool_count(spool, NULL) >= 3;
 }
 
+/* Where the next run starts reading the outbox (deliver.c's floor), read
+ * from the store as a second process would; 0 if not set. *env is closed
+ * meanwhile (LMDB allows one open environment per file and process) and
+ * opened again. */
+static uint64_t floor_of(prb_env **env, const char *reg)
+{
+    prb_close(*env);
+    MDB_env *e;
+    MDB_txn *t;
+    MDB_dbi meta;
+    MDB_val k = {12, "notice_floor"}, v;
+    uint64_t f = 0;
+    cr_assert_eq(mdb_env_create(&e), 0);
+    cr_assert_eq(mdb_env_set_maxdbs(e, 32), 0);
+    cr_assert_eq(mdb_env_set_mapsize(e, (size_t)4 << 30), 0);
+    cr_assert_eq(mdb_env_open(e, reg, MDB_RDONLY, 0644), 0);
+    cr_assert_eq(mdb_txn_begin(e, NULL, MDB_RDONLY, &t), 0);
+    cr_assert_eq(mdb_dbi_open(t, "meta", 0, &meta), 0);
+    if (!mdb_get(t, meta, &k, &v)) {
+        cr_assert_eq(v.mv_size, 8);
+        for (int i = 0; i < 8; i++)
+            f = f << 8 | ((const unsigned char *)v.mv_data)[i];
+    }
+    mdb_txn_abort(t);
+    mdb_env_close(e);
+    cr_assert_eq(prb_open(reg, env), PRB_OK, "%s", prb_errmsg(*env));
+    th_set_day(*env, TH_TODAY);
+    return f;
+}
+
 Test(deliver, a_run_asked_to_stop_keeps_what_it_did)
 {
     char *dir, reg[600], spool[700];
@@ -439,6 +470,8 @@ Test(deliver, a_run_asked_to_stop_keeps_what_it_did)
     pending = outbox(env, 1);
     cr_assert_eq(json_array_size(pending), 7, "the handed-over notices were not marked");
     json_decref(pending);
+    /* The next run starts at the first notice still pending. */
+    cr_assert_eq(floor_of(&env, reg), 4);
 
     prb_set_cancel(env, NULL, NULL);
     deliver(env, &st);
@@ -448,6 +481,13 @@ Test(deliver, a_run_asked_to_stop_keeps_what_it_did)
     pending = outbox(env, 1);
     cr_assert_eq(json_array_size(pending), 0);
     json_decref(pending);
+    cr_assert_eq(floor_of(&env, reg), 11);
+    /* A notice made after it is the next run's only one. */
+    ingest_adverse(env, 11, 1);
+    deliver(env, &st);
+    cr_assert_eq(st.delivered, 1);
+    cr_assert_eq(spool_count(spool, NULL), 11);
+    cr_assert_eq(floor_of(&env, reg), 12);
     prb_close(env);
     th_rmrf(dir);
 }

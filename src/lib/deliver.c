@@ -76,6 +76,7 @@ struct run {
     prb_env *env;
     size_t nch, n;
     size_t ntried; /* items[0, ntried) were handed over: they are marked */
+    uint64_t low;  /* the lowest notice number seen still pending */
     int stopped;   /* the caller asked to stop (prb_set_cancel) */
     struct chan ch[PRB_MAX_CHANNELS];
     struct item items[CHUNK];
@@ -427,6 +428,8 @@ static void take(struct run *r, uint64_t number, const MDB_val *v)
     if (!json_is_object(n)) {
         json_decref(n);
         r->st.pending++;
+        if (number < r->low)
+            r->low = number;
         prb_seterr(r->env->err, PRB_ECORRUPT, "%s: notice %llu is not a JSON object", r->env->dir,
                    (unsigned long long)number);
         return;
@@ -542,6 +545,8 @@ static int mark_one(struct run *r, MDB_txn *txn, const struct item *it, uint64_t
     if (!json_is_object(n)) {
         json_decref(n);
         (*pending)++;
+        if (it->number < r->low)
+            r->low = it->number;
         return PRB_OK;
     }
     if (json_is_true(json_object_get(n, "delivered"))) {
@@ -567,6 +572,8 @@ static int mark_one(struct run *r, MDB_txn *txn, const struct item *it, uint64_t
     free(val);
     if (!rc)
         (*(all ? delivered : pending))++;
+    if (!rc && !all && it->number < r->low)
+        r->low = it->number;
     return rc;
 }
 
@@ -602,11 +609,48 @@ static int mark(struct run *r)
     return rc;
 }
 
+/* Every notice numbered below the floor has been delivered (notices are
+ * numbered as they are made and never become pending again), so a run
+ * starts there instead of reading the whole outbox, which grows by a
+ * notice for every adverse record, list change and adverse decision. */
+static const MDB_val FLOOR_KEY = {12, "notice_floor"};
+
+static int floor_read(prb_env *env, uint64_t *floor)
+{
+    MDB_txn *txn;
+    MDB_val v;
+    int mrc = mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &txn);
+    *floor = 1;
+    if (mrc)
+        return prb_mdb_fail(env, mrc, "reading the outbox");
+    mrc = mdb_get(txn, env->meta, (MDB_val *)&FLOOR_KEY, &v);
+    if (!mrc && v.mv_size == 8)
+        *floor = prb_get_be64(v.mv_data);
+    mdb_txn_abort(txn);
+    return mrc && mrc != MDB_NOTFOUND ? prb_mdb_fail(env, mrc, "reading the outbox") : PRB_OK;
+}
+
+static int floor_write(prb_env *env, uint64_t floor)
+{
+    MDB_txn *txn;
+    unsigned char b[8];
+    MDB_val v = {8, b};
+    int rc = prb_wtxn_begin(env, &txn), mrc;
+    if (rc)
+        return rc;
+    prb_be64(b, floor);
+    if ((mrc = mdb_put(txn, env->meta, (MDB_val *)&FLOOR_KEY, &v, 0))) {
+        prb_wtxn_abort(env, txn);
+        return prb_mdb_fail(env, mrc, "writing the outbox floor");
+    }
+    return prb_wtxn_commit(env, txn);
+}
+
 int prb_notices_deliver(prb_env *env, prb_deliver_stats *st)
 {
     const prb_policy *p = env->policy;
     struct run *r = calloc(1, sizeof *r);
-    uint64_t after = 0;
+    uint64_t after = 0, floor = 1;
     int rc = PRB_OK;
     if (st)
         memset(st, 0, sizeof *st);
@@ -615,7 +659,13 @@ int prb_notices_deliver(prb_env *env, prb_deliver_stats *st)
     assert(p->nchannels <= PRB_MAX_CHANNELS);
     r->env = env;
     r->nch = p->nchannels;
+    r->low = UINT64_MAX;
     format_time(env->now, r->now);
+    if ((rc = floor_read(env, &floor))) {
+        free(r);
+        return rc;
+    }
+    after = floor - 1;
     for (size_t ci = 0; ci < r->nch; ci++) {
         struct chan *c = &r->ch[ci];
         c->def = &p->channels[ci];
@@ -634,10 +684,17 @@ int prb_notices_deliver(prb_env *env, prb_deliver_stats *st)
             sync_spools(r);
             rc = mark(r);
         }
+        for (size_t i = r->ntried; i < r->n; i++)
+            if (r->items[i].number < r->low)
+                r->low = r->items[i].number;
         free_items(r);
         if (rc)
             break;
     }
+    /* Everything read up to after is delivered but the pending ones. */
+    uint64_t next = r->low < after + 1 ? r->low : after + 1;
+    if (!rc && next > floor)
+        rc = floor_write(env, next);
     for (size_t ci = 0; ci < r->nch; ci++) {
         if (r->ch[ci].dirfd >= 0)
             close(r->ch[ci].dirfd);
