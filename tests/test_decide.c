@@ -247,6 +247,26 @@ Test(decide, list_entry_expires_at_maximum_duration)
     cr_assert(strstr(json, "\"state\": \"noticed\"") && strstr(json, "\"state\": \"expired\""),
               "%s", json);
     free(json);
+    /* The subject's copy shows both entries, the ended one first; the
+     * letter introduces the list once and tells both. */
+    cr_assert_eq(prb_subject_copy(env, PERSON, PRB_COPY_JSON, &json), PRB_OK, "%s",
+                 prb_errmsg(env));
+    json_t *doc = json_loads(json, 0, NULL), *lists = json_object_get(doc, "lists");
+    free(json);
+    cr_assert_eq(json_array_size(lists), 2);
+    cr_assert_str_eq(json_string_value(json_object_get(json_array_get(lists, 0), "state")),
+                     "expired");
+    cr_assert_str_eq(json_string_value(json_object_get(json_array_get(lists, 0), "ended")),
+                     "2027-05-05");
+    cr_assert_str_eq(json_string_value(json_object_get(json_array_get(lists, 1), "state")),
+                     "noticed");
+    json_decref(doc);
+    cr_assert_eq(prb_subject_copy(env, PERSON, PRB_COPY_TEXT, &json), PRB_OK);
+    char *first = strstr(json, "The list debtor");
+    cr_assert(first && !strstr(first + 1, "The list debtor"), "%s", json);
+    cr_assert(strstr(json, "That entry ended on") && strstr(json, "You are to be put on it"), "%s",
+              json);
+    free(json);
     prb_close(env);
     th_rmrf(dir);
 }

@@ -36,32 +36,43 @@ static json_t *date_or_null(int32_t d)
 
 /* ------------------------------------------------------------ gathering */
 
-/* The subject's latest entry on each list of its kind, with its dates;
- * earlier entries on the same list are told by its notices. */
+struct list_walk {
+    const prb_listdef *ld;
+    json_t *arr;
+};
+
+static int add_entry(void *ctx, const prb_entry *e)
+{
+    const struct list_walk *w = ctx;
+    const prb_listdef *ld = w->ld;
+    if (e->state == PRB_LS_NONE)
+        return PRB_OK;
+    int ended =
+        e->state == PRB_LS_LIFTED || e->state == PRB_LS_EXPIRED || e->state == PRB_LS_WITHDRAWN;
+    json_t *o =
+        json_pack("{s:s, s:s, s:s?, s:s, s:s, s:o, s:o, s:o, s:o}", "list", ld->name, "type",
+                  ld->type == PRB_BLACK ? "black" : "red", "description", ld->description, "state",
+                  list_state[e->state], "ground", e->ground, "noticed", date_or_null(e->since),
+                  "effective_from", date_or_null(e->active_from), "until", date_or_null(e->until),
+                  "ended", ended ? date_or_null(e->ended) : json_null());
+    if (!o || json_array_append_new(w->arr, o))
+        return PRB_ENOMEM;
+    return PRB_OK;
+}
+
+/* Every entry the subject has had on each list of its kind, oldest first
+ * within a list, with its dates: a past entry is part of the file too. */
 static int gather_lists(prb_env *env, MDB_txn *txn, uint64_t subject, int kind, json_t *arr)
 {
     const prb_policy *p = env->policy;
     int32_t today = prb_today(env);
     for (size_t l = 0; l < p->nlists; l++) {
-        const prb_listdef *ld = &p->lists[l];
-        prb_entry e;
+        struct list_walk w = {&p->lists[l], arr};
         int rc;
-        if (!(ld->kinds >> kind & 1))
+        if (!(w.ld->kinds >> kind & 1))
             continue;
-        if ((rc = prb_lists_entry(env, txn, subject, (int)l, today, &e)))
-            return rc;
-        if (e.state == PRB_LS_NONE)
-            continue;
-        int ended =
-            e.state == PRB_LS_LIFTED || e.state == PRB_LS_EXPIRED || e.state == PRB_LS_WITHDRAWN;
-        json_t *o =
-            json_pack("{s:s, s:s, s:s?, s:s, s:s, s:o, s:o, s:o, s:o}", "list", ld->name, "type",
-                      ld->type == PRB_BLACK ? "black" : "red", "description", ld->description,
-                      "state", list_state[e.state], "ground", e.ground, "noticed",
-                      date_or_null(e.since), "effective_from", date_or_null(e.active_from), "until",
-                      date_or_null(e.until), "ended", ended ? date_or_null(e.ended) : json_null());
-        if (!o || json_array_append_new(arr, o))
-            return PRB_ENOMEM;
+        if ((rc = prb_lists_each(env, txn, subject, (int)l, today, add_entry, &w)))
+            return rc == PRB_ENOMEM ? prb_seterr(env->err, rc, "out of memory") : rc;
     }
     return PRB_OK;
 }
@@ -382,6 +393,7 @@ static void letter_lists(FILE *w, const json_t *doc)
     json_t *arr = json_object_get(doc, "lists"), *e;
     size_t i;
     char a[32], b[32], c[32];
+    const char *prev = NULL;
     heading(w, "Lists");
     if (!json_array_size(arr)) {
         fputs("You are on no list.\n", w);
@@ -389,14 +401,20 @@ static void letter_lists(FILE *w, const json_t *doc)
     }
     json_array_foreach(arr, i, e)
     {
-        const char *st = str(e, "state"), *type = str(e, "type");
-        fputs("\nThe list ", w);
-        put_words(w, str(e, "list"));
-        fprintf(w, " is a %s list: being on it counts %s.", type,
-                !strcmp(type, "black") ? "against you" : "in your favour");
-        if (*str(e, "description"))
-            fprintf(w, " %s", str(e, "description"));
-        fputs("\n  ", w);
+        const char *st = str(e, "state"), *type = str(e, "type"), *name = str(e, "list");
+        /* A list's entries come together, oldest first: it is
+         * introduced once. */
+        if (!prev || strcmp(prev, name)) {
+            fputs("\nThe list ", w);
+            put_words(w, name);
+            fprintf(w, " is a %s list: being on it counts %s.", type,
+                    !strcmp(type, "black") ? "against you" : "in your favour");
+            if (*str(e, "description"))
+                fprintf(w, " %s", str(e, "description"));
+            fputs("\n", w);
+        }
+        prev = name;
+        fputs("  ", w);
         if (!strcmp(st, "noticed"))
             fprintf(w,
                     "You are to be put on it. We told you on %s. It takes effect on %s, "

@@ -597,6 +597,10 @@ int prb_lists_refresh(prb_env *env, MDB_txn *txn, const prb_file *f, int32_t tod
 /* The latest entry of subject on list l, with its state as of today. */
 int prb_lists_entry(prb_env *env, MDB_txn *txn, uint64_t subject, int l, int32_t today,
                     prb_entry *e);
+/* Every entry of subject on list l, oldest first, each with its state as
+ * of today, to fn; fn's non-zero return stops the walk and is returned. */
+int prb_lists_each(prb_env *env, MDB_txn *txn, uint64_t subject, int l, int32_t today,
+                   int (*fn)(void *ctx, const prb_entry *e), void *ctx);
 /* The state (PRB_LS_*) as of today of a stored lst value v[0..n)
  * (lists.c's layout); PRB_ECORRUPT if it is malformed. */
 int prb_lists_value_state(const void *v, size_t n, int32_t today, int *state);

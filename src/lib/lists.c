@@ -135,6 +135,16 @@ int prb_lists_value_state(const void *v, size_t n, int32_t today, int *state)
     return PRB_OK;
 }
 
+static void entry_of(const struct stored *e, int32_t today, prb_entry *out)
+{
+    out->state = state_of(e, today);
+    out->since = e->since;
+    out->active_from = e->active_from;
+    out->until = e->until;
+    out->ended = e->ended;
+    snprintf(out->ground, sizeof out->ground, "%s", e->ground);
+}
+
 int prb_lists_entry(prb_env *env, MDB_txn *txn, uint64_t subject, int l, int32_t today,
                     prb_entry *out)
 {
@@ -145,13 +155,40 @@ int prb_lists_entry(prb_env *env, MDB_txn *txn, uint64_t subject, int l, int32_t
         return PRB_OK;
     if (rc)
         return rc;
-    out->state = state_of(&e, today);
-    out->since = e.since;
-    out->active_from = e.active_from;
-    out->until = e.until;
-    out->ended = e.ended;
-    snprintf(out->ground, sizeof out->ground, "%s", e.ground);
+    entry_of(&e, today, out);
     return PRB_OK;
+}
+
+int prb_lists_each(prb_env *env, MDB_txn *txn, uint64_t subject, int l, int32_t today,
+                   int (*fn)(void *ctx, const prb_entry *e), void *ctx)
+{
+    unsigned char k[8 + PRB_NAME_MAX + 5];
+    size_t pn = entry_key(k, subject, env->policy->lists[l].name, INT32_MIN) - 4;
+    MDB_cursor *cur;
+    MDB_val mk = {pn + 4, k}, mv;
+    int mrc, rc = PRB_OK;
+    if ((mrc = mdb_cursor_open(txn, env->lst, &cur)))
+        return prb_mdb_fail(env, mrc, "opening a cursor");
+    /* The keys of one (subject, list) run from its oldest entry's day up. */
+    for (mrc = mdb_cursor_get(cur, &mk, &mv, MDB_SET_RANGE); !mrc && !rc;
+         mrc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT)) {
+        struct stored e;
+        prb_entry out;
+        if (mk.mv_size != pn + 4 || memcmp(mk.mv_data, k, pn))
+            break;
+        if (decode(&mv, &e)) {
+            rc = prb_seterr(env->err, PRB_ECORRUPT, "subject %llu: a malformed entry on list %s",
+                            (unsigned long long)subject, env->policy->lists[l].name);
+            break;
+        }
+        memset(&out, 0, sizeof out);
+        entry_of(&e, today, &out);
+        rc = fn(ctx, &out);
+    }
+    mdb_cursor_close(cur);
+    if (!rc && mrc && mrc != MDB_NOTFOUND)
+        rc = prb_mdb_fail(env, mrc, "reading list entries");
+    return rc;
 }
 
 /* The first ground whose every criterion holds, or -1. */
