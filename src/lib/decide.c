@@ -42,6 +42,21 @@
 #define ILOG_HDR 12
 #define IIDX_HDR 13
 
+/* An inquiry's key in iidx, which also heads its value in ilog. */
+static void inq_key(unsigned char k[ILOG_HDR], uint64_t subject, uint32_t no)
+{
+    prb_be64(k, subject);
+    k[8] = (unsigned char)(no >> 24);
+    k[9] = (unsigned char)(no >> 16);
+    k[10] = (unsigned char)(no >> 8);
+    k[11] = (unsigned char)no;
+}
+
+static uint32_t inq_no(const unsigned char *k)
+{
+    return (uint32_t)k[8] << 24 | (uint32_t)k[9] << 16 | (uint32_t)k[10] << 8 | k[11];
+}
+
 struct prb_decision {
     prb_env *env;   /* for formatting JSON later; the env must outlive d */
     prb_file *file; /* kept for the next call that reuses this handle */
@@ -107,9 +122,9 @@ static int read_inquiries(prb_env *env, MDB_txn *txn, uint64_t subject, prb_inq 
         const unsigned char *kb = k.mv_data, *vb = v.mv_data;
         if (k.mv_size != 12 || prb_get_be64(kb) != subject)
             break;
-        *next =
-            ((uint32_t)kb[8] << 24 | (uint32_t)kb[9] << 16 | (uint32_t)kb[10] << 8 | kb[11]) + 1;
-        if (v.mv_size < IIDX_HDR || v.mv_size != IIDX_HDR + (size_t)vb[12])
+        uint64_t at;
+        *next = inq_no(kb) + 1;
+        if (prb_iidx_entry(v.mv_data, v.mv_size, &at))
             continue;
         if (*n == cap) {
             prb_inq *m = realloc(*out, (cap = cap * 2 + 16) * sizeof *m);
@@ -249,58 +264,70 @@ static int inquiry_value(prb_env *env, prb_decision *d, const char *json)
     return PRB_OK;
 }
 
+/* The number the next inquiry appended to the log through cur gets. */
+static int log_end(prb_env *env, MDB_cursor *cur, uint64_t *next)
+{
+    MDB_val k, v;
+    int mrc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+    *next = !mrc && k.mv_size == 8 ? prb_get_be64(k.mv_data) + 1 : 1;
+    return mrc && mrc != MDB_NOTFOUND ? prb_mdb_fail(env, mrc, "reading the inquiry log") : PRB_OK;
+}
+
+/* Appends inquiry [inq, inq + len) under key as number g of the log
+ * (through cur, a cursor on ilog) and indexes it by subject: the one
+ * writer of both layouts. */
+static int inquiry_put(prb_env *env, MDB_txn *txn, MDB_cursor *cur, uint64_t g,
+                       const unsigned char key[ILOG_HDR], const void *inq, size_t len, int32_t day,
+                       const char *purpose, size_t pl)
+{
+    unsigned char gb[8], iv[IIDX_HDR + 256];
+    MDB_val gk = {8, gb}, gv = {ILOG_HDR + len, NULL};
+    int mrc;
+    prb_be64(gb, g);
+    /* Written in place: the key's copy, then the inquiry. */
+    if ((mrc = mdb_cursor_put(cur, &gk, &gv, MDB_APPEND | MDB_RESERVE)))
+        return prb_mdb_fail(env, mrc, "storing the inquiry");
+    memcpy(gv.mv_data, key, ILOG_HDR);
+    memcpy((unsigned char *)gv.mv_data + ILOG_HDR, inq, len);
+    memcpy(iv, gb, 8);
+    prb_put_le32(iv + 8, day);
+    iv[12] = (unsigned char)pl;
+    memcpy(iv + IIDX_HDR, purpose, pl);
+    MDB_val mk = {ILOG_HDR, (void *)key}, mv = {IIDX_HDR + pl, iv};
+    if ((mrc = mdb_put(txn, env->iidx, &mk, &mv, MDB_NOOVERWRITE)))
+        return prb_mdb_fail(env, mrc, "indexing the inquiry");
+    return PRB_OK;
+}
+
 /* Stores d->ival as the inquiry, logged with hash (the value's SHA-256,
  * or NULL to have it computed). */
 static int store_inquiry(prb_env *env, MDB_txn *txn, prb_decision *d, const unsigned char *hash)
 {
-    unsigned char k[12];
-    prb_be64(k, d->subject);
-    k[8] = (unsigned char)(d->inquiry >> 24);
-    k[9] = (unsigned char)(d->inquiry >> 16);
-    k[10] = (unsigned char)(d->inquiry >> 8);
-    k[11] = (unsigned char)d->inquiry;
     const char *purpose = env->policy->purposes[d->purpose].name;
-    size_t pl = strlen(purpose);
-    unsigned char g[8], iv[IIDX_HDR + 256];
-    uint64_t next = 1, tid = mdb_txn_id(txn);
+    unsigned char k[ILOG_HDR];
+    uint64_t next, tid = mdb_txn_id(txn);
     MDB_cursor *cur;
-    MDB_val lk, lv;
-    int mrc = mdb_cursor_open(txn, env->ilog, &cur);
+    int rc = PRB_OK, mrc = mdb_cursor_open(txn, env->ilog, &cur);
     if (mrc)
         return prb_mdb_fail(env, mrc, "opening the inquiry log");
+    inq_key(k, d->subject, d->inquiry);
     /* A batch of decisions appends many: the log's end is looked up once
      * per transaction. (An aborted transaction's id comes back with the
      * next one; its numbers then only skip some, which the log allows.) */
-    if (env->ilog_txn == tid) {
+    if (env->ilog_txn == tid)
         next = env->ilog_next;
-    } else if ((mrc = mdb_cursor_get(cur, &lk, &lv, MDB_LAST)) == 0 && lk.mv_size == 8) {
-        next = prb_get_be64(lk.mv_data) + 1;
-    } else if (mrc && mrc != MDB_NOTFOUND) {
-        mdb_cursor_close(cur);
-        return prb_mdb_fail(env, mrc, "reading the inquiry log");
-    }
-    prb_be64(g, next);
-    /* Written in place: the log's value is the key's prefix, then the
-     * inquiry. */
-    MDB_val gk = {8, g}, gv = {ILOG_HDR + d->ilen, NULL};
-    if ((mrc = mdb_cursor_put(cur, &gk, &gv, MDB_APPEND | MDB_RESERVE))) {
-        mdb_cursor_close(cur);
-        return prb_mdb_fail(env, mrc, "storing the inquiry");
-    }
-    memcpy(gv.mv_data, k, ILOG_HDR);
-    memcpy((unsigned char *)gv.mv_data + ILOG_HDR, d->ival, d->ilen);
+    else
+        rc = log_end(env, cur, &next);
+    if (!rc)
+        rc = inquiry_put(env, txn, cur, next, k, d->ival, d->ilen, prb_day_of(d->now), purpose,
+                         strlen(purpose));
     mdb_cursor_close(cur);
+    if (rc)
+        return rc;
     env->ilog_txn = tid;
     env->ilog_next = next + 1;
-    memcpy(iv, g, 8);
-    prb_put_le32(iv + 8, prb_day_of(d->now));
-    iv[12] = (unsigned char)pl;
-    memcpy(iv + IIDX_HDR, purpose, pl);
-    MDB_val mk = {12, k}, mv = {IIDX_HDR + pl, iv};
     unsigned aux = d->inquiry >> 24;
     uint64_t object = d->subject << 24 | (d->inquiry & 0xffffff);
-    if ((mrc = mdb_put(txn, env->iidx, &mk, &mv, MDB_NOOVERWRITE)))
-        return prb_mdb_fail(env, mrc, "indexing the inquiry");
     if (hash)
         return prb_audit_log_hash(env, PRB_LEAF_INQUIRY, aux, object, hash);
     return prb_audit_log(env, PRB_LEAF_INQUIRY, aux, object, d->ival, d->ilen);
@@ -852,7 +879,7 @@ int prb_ilog_entry(const void *value, size_t n, uint64_t *subject, uint32_t *no,
     if (n < ILOG_HDR)
         return PRB_ECORRUPT;
     *subject = prb_get_be64(v);
-    *no = (uint32_t)v[8] << 24 | (uint32_t)v[9] << 16 | (uint32_t)v[10] << 8 | v[11];
+    *no = inq_no(v);
     *inquiry = v + ILOG_HDR;
     *len = n - ILOG_HDR;
     return PRB_OK;
@@ -867,25 +894,18 @@ int prb_iidx_entry(const void *value, size_t n, uint64_t *g)
     return PRB_OK;
 }
 
-int prb_inquiry_get(prb_env *env, MDB_txn *txn, uint64_t subject, uint32_t no, MDB_val *inquiry)
+/* The inquiry idx, the index entry of (subject, no), leads to in the log. */
+static int inquiry_at(prb_env *env, MDB_txn *txn, uint64_t subject, uint32_t no, const MDB_val *idx,
+                      MDB_val *inquiry)
 {
-    unsigned char k[12], g[8];
+    unsigned char g[8];
     uint64_t s, at;
     uint32_t n;
     const void *p;
     size_t len;
-    MDB_val mk = {12, k}, mv, gk = {8, g}, gv;
+    MDB_val gk = {8, g}, gv;
     int mrc;
-    prb_be64(k, subject);
-    k[8] = (unsigned char)(no >> 24);
-    k[9] = (unsigned char)(no >> 16);
-    k[10] = (unsigned char)(no >> 8);
-    k[11] = (unsigned char)no;
-    if ((mrc = mdb_get(txn, env->iidx, &mk, &mv)))
-        return mrc == MDB_NOTFOUND ? prb_seterr(env->err, PRB_ENOTFOUND, "no decision %llu-q%u",
-                                                (unsigned long long)subject, no)
-                                   : prb_mdb_fail(env, mrc, "reading the inquiry index");
-    if (prb_iidx_entry(mv.mv_data, mv.mv_size, &at))
+    if (prb_iidx_entry(idx->mv_data, idx->mv_size, &at))
         return prb_seterr(env->err, PRB_ECORRUPT, "decision %llu-q%u: malformed index entry",
                           (unsigned long long)subject, no);
     prb_be64(g, at);
@@ -904,19 +924,30 @@ int prb_inquiry_get(prb_env *env, MDB_txn *txn, uint64_t subject, uint32_t no, M
     return PRB_OK;
 }
 
+int prb_inquiry_get(prb_env *env, MDB_txn *txn, uint64_t subject, uint32_t no, MDB_val *inquiry)
+{
+    unsigned char k[ILOG_HDR];
+    MDB_val mk = {ILOG_HDR, k}, mv;
+    int mrc;
+    inq_key(k, subject, no);
+    if ((mrc = mdb_get(txn, env->iidx, &mk, &mv)))
+        return mrc == MDB_NOTFOUND ? prb_seterr(env->err, PRB_ENOTFOUND, "no decision %llu-q%u",
+                                                (unsigned long long)subject, no)
+                                   : prb_mdb_fail(env, mrc, "reading the inquiry index");
+    return inquiry_at(env, txn, subject, no, &mv, inquiry);
+}
+
 int prb_inquiries_migrate(prb_env *env, MDB_txn *txn)
 {
     MDB_cursor *cur, *lc;
-    MDB_val k, v, lk, lv;
-    uint64_t next = 1;
-    int mrc, rc = PRB_OK;
+    MDB_val k, v;
+    uint64_t next;
+    int mrc, rc;
     if ((mrc = mdb_cursor_open(txn, env->ilog, &lc)))
         return prb_mdb_fail(env, mrc, "opening the inquiry log");
-    if ((mrc = mdb_cursor_get(lc, &lk, &lv, MDB_LAST)) == 0 && lk.mv_size == 8)
-        next = prb_get_be64(lk.mv_data) + 1;
-    if ((mrc = mdb_cursor_open(txn, env->inq, &cur))) {
+    if ((rc = log_end(env, lc, &next)) || (mrc = mdb_cursor_open(txn, env->inq, &cur))) {
         mdb_cursor_close(lc);
-        return prb_mdb_fail(env, mrc, "opening the old inquiries");
+        return rc ? rc : prb_mdb_fail(env, mrc, "opening the old inquiries");
     }
     /* In the old table's order (by subject): the order they were made in
      * is not known any more. */
@@ -925,25 +956,15 @@ int prb_inquiries_migrate(prb_env *env, MDB_txn *txn)
         const char *purpose;
         size_t pl;
         int outcome;
-        unsigned char g[8], iv[IIDX_HDR + 256];
-        if (k.mv_size != 12 || prb_inquiry_header(v.mv_data, v.mv_size, &purpose, &pl, &outcome)) {
+        if (k.mv_size != ILOG_HDR ||
+            prb_inquiry_header(v.mv_data, v.mv_size, &purpose, &pl, &outcome)) {
             rc = prb_seterr(env->err, PRB_ECORRUPT, "%s: a malformed inquiry in the old table",
                             env->dir);
             break;
         }
-        prb_be64(g, next++);
-        MDB_val gk = {8, g}, gv = {ILOG_HDR + v.mv_size, NULL};
-        if ((mrc = mdb_cursor_put(lc, &gk, &gv, MDB_APPEND | MDB_RESERVE)))
-            break;
-        memcpy(gv.mv_data, k.mv_data, ILOG_HDR);
-        memcpy((unsigned char *)gv.mv_data + ILOG_HDR, v.mv_data, v.mv_size);
-        memcpy(iv, g, 8);
-        memcpy(iv + 8, (const unsigned char *)v.mv_data + 4, 4); /* the day, as stored */
-        iv[12] = (unsigned char)pl;
-        memcpy(iv + IIDX_HDR, purpose, pl);
-        MDB_val ik = {12, k.mv_data}, ival = {IIDX_HDR + pl, iv};
-        if ((mrc = mdb_put(txn, env->iidx, &ik, &ival, MDB_NOOVERWRITE)))
-            break;
+        /* The day as the old header holds it. */
+        rc = inquiry_put(env, txn, lc, next++, k.mv_data, v.mv_data, v.mv_size,
+                         prb_get_le32((const unsigned char *)v.mv_data + 4), purpose, pl);
     }
     mdb_cursor_close(cur);
     mdb_cursor_close(lc);
@@ -992,9 +1013,7 @@ int prb_subject_inquiries(prb_env *env, MDB_txn *txn, uint64_t subject, json_t *
          mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         if (k.mv_size != 12 || prb_get_be64(k.mv_data) != subject)
             break;
-        const unsigned char *kb = k.mv_data;
-        uint32_t no =
-            (uint32_t)kb[8] << 24 | (uint32_t)kb[9] << 16 | (uint32_t)kb[10] << 8 | kb[11];
+        uint32_t no = inq_no(k.mv_data);
         MDB_val iv;
         json_t *d;
         /* Inquiries are numbered from 1 and never removed: a gap is an
@@ -1005,7 +1024,7 @@ int prb_subject_inquiries(prb_env *env, MDB_txn *txn, uint64_t subject, json_t *
                             (unsigned long long)subject, expect);
             break;
         }
-        if ((rc = prb_inquiry_get(env, txn, subject, no, &iv)))
+        if ((rc = inquiry_at(env, txn, subject, no, &v, &iv)))
             break;
         if (!(d = prb_inquiry_decision(iv.mv_data, iv.mv_size)))
             rc = prb_seterr(env->err, PRB_ECORRUPT, "subject %llu: an inquiry is malformed",
