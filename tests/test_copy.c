@@ -15,13 +15,6 @@ TestSuite(copy, .timeout = 60);
 #define PERSON "cn-rid:11010519491231002X"
 #define COMPANY "lei:5493001KJTIIGC8Y1R12"
 
-static void set_day(prb_env *env, const char *s)
-{
-    int64_t t;
-    cr_assert_eq(prb_parse_now(s, &t), PRB_OK);
-    prb_set_now(env, t);
-}
-
 static void ingest(prb_env *env, const char *text)
 {
     prb_ingest_stats st;
@@ -76,20 +69,20 @@ static prb_env *person(char **dir)
     ingest(env, DEFAULT_D1);
     ingest(env, ACCOUNT_V1);
     ingest(env, JUDGMENT_J1);
-    set_day(env, "2026-11-30");
+    th_set_day(env, "2026-11-30");
     ingest(env, ACCOUNT_V2);
-    set_day(env, "2026-12-26"); /* the judgment is in effect: an entry is noticed */
+    th_set_day(env, "2026-12-26"); /* the judgment is in effect: an entry is noticed */
     cr_assert_eq(prb_lists_refresh_all(env, &n), PRB_OK);
-    set_day(env, "2026-12-27");
+    th_set_day(env, "2026-12-27");
     cr_assert_eq(prb_decide(env, "credit", PERSON, "bank-x", &d), PRB_OK, "%s", prb_errmsg(env));
     cr_assert_eq(prb_decision_outcome(d), PRB_DECLINE);
     prb_decision_free(d);
-    set_day(env, "2026-12-28");
+    th_set_day(env, "2026-12-28");
     cr_assert_eq(prb_review_request(env, "1-q1", "The default was paid.", NULL), PRB_OK, "%s",
                  prb_errmsg(env));
     cr_assert_eq(prb_dispute_open(env, PERSON, "1-1", "I paid it in March.", NULL), PRB_OK, "%s",
                  prb_errmsg(env));
-    set_day(env, "2026-12-29");
+    th_set_day(env, "2026-12-29");
     return env;
 }
 
@@ -317,7 +310,7 @@ Test(copy, a_company)
                 "\"id\":\"" COMPANY "\"},\"category\":\"tax_arrears\",\"status\":\"open\","
                 "\"event_date\":\"2026-09-10\",\"settled_date\":null,\"legal_basis\":\"tax code "
                 "art. 32\",\"fields\":{\"amount\":\"1500\",\"currency\":\"JPY\"}}\n");
-    set_day(env, "2027-01-05");
+    th_set_day(env, "2027-01-05");
     json_t *doc = copy_json(env, COMPANY), *dec = json_object_get(doc, "decisions");
     cr_assert_str_eq(get(doc, "kind"), "company");
     cr_assert_eq(json_array_size(json_object_get(doc, "records")), 1);

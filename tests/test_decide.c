@@ -15,13 +15,6 @@ TestSuite(decide, .timeout = 60);
 
 #define PERSON "cn-rid:11010519491231002X"
 
-static void set_day(prb_env *env, const char *s)
-{
-    int64_t t;
-    cr_assert_eq(prb_parse_now(s, &t), PRB_OK);
-    prb_set_now(env, t);
-}
-
 static void ingest(prb_env *env, const char *text)
 {
     prb_ingest_stats st;
@@ -83,8 +76,8 @@ Test(decide, purpose_binding_ignores_other_categories)
     /* Credit accounts, late ones too: tenancy may never use them. */
     for (int i = 0; i < 40; i++)
         ingest(b, account(buf, sizeof buf, i, i % 3 ? 0 : 120));
-    set_day(a, "2027-03-01");
-    set_day(b, "2027-03-01");
+    th_set_day(a, "2027-03-01");
+    th_set_day(b, "2027-03-01");
     char *ta = decision_text(a, "tenancy"), *tb = decision_text(b, "tenancy");
     cr_assert_str_eq(ta, tb, "tenancy decision changed by credit accounts");
     char *ca = decision_text(a, "credit"), *cb = decision_text(b, "credit");
@@ -116,7 +109,7 @@ Test(decide, adverse_records_count_after_notice_with_ranked_reasons)
     prb_decision_free(d);
     d = NULL;
 
-    set_day(env, "2027-01-10"); /* past the 28 days from receipt */
+    th_set_day(env, "2027-01-10"); /* past the 28 days from receipt */
     cr_assert_eq(prb_decide(env, "credit", PERSON, "bank-x", &d), PRB_OK, "%s", prb_errmsg(env));
     double after = prb_decision_score(d, &has);
     cr_assert_lt(after, before, "the defaults should lower the score once in effect");
@@ -148,7 +141,7 @@ Test(decide, debtor_register_state_machine)
     cr_assert(strstr(json, "\"members\": []"), "entered during the record's notice: %s", json);
     free(json);
 
-    set_day(env, "2026-12-26"); /* judgment effective from 2026-12-25 */
+    th_set_day(env, "2026-12-26"); /* judgment effective from 2026-12-25 */
     cr_assert_eq(prb_lists_refresh_all(env, &n), PRB_OK);
     cr_assert_geq(n, 1);
     cr_assert_eq(prb_lists_json(env, "debtor_register", &json), PRB_OK);
@@ -163,7 +156,7 @@ Test(decide, debtor_register_state_machine)
     prb_decision_free(d);
     d = NULL;
 
-    set_day(env, "2027-01-25");
+    th_set_day(env, "2027-01-25");
     cr_assert_eq(prb_decide(env, "credit", PERSON, "bank-x", &d), PRB_OK);
     const char *dj;
     prb_decision_json(d, &dj);
@@ -174,7 +167,7 @@ Test(decide, debtor_register_state_machine)
 
     /* Paid: the judgment is settled, which also ends its retention (kept 0
      * days after payment); the correction is accepted all the same. */
-    set_day(env, "2027-02-02");
+    th_set_day(env, "2027-02-02");
     ingest(env, line(buf, sizeof buf, "J-1", "court_judgment", "settled", "2026-11-01",
                      "2027-02-01", JUDGMENT_FIELDS));
     cr_assert_eq(prb_lists_refresh_all(env, &n), PRB_OK);
@@ -216,15 +209,15 @@ Test(decide, list_entry_expires_at_maximum_duration)
     prb_set_now(env, now);
     ingest(env, line(buf, sizeof buf, "J-1", "court_judgment", "open", "2026-11-01", NULL,
                      JUDGMENT_FIELDS));
-    set_day(env, "2026-12-26");
+    th_set_day(env, "2026-12-26");
     cr_assert_eq(prb_lists_refresh_all(env, &n), PRB_OK);
-    set_day(env, "2027-05-04"); /* active 2027-01-25 + 100 days = 2027-05-05 */
+    th_set_day(env, "2027-05-04"); /* active 2027-01-25 + 100 days = 2027-05-05 */
     cr_assert_eq(prb_lists_refresh_all(env, &n), PRB_OK);
     cr_assert_eq(prb_lists_json(env, "debtor_register", &json), PRB_OK);
     cr_assert(strstr(json, "\"state\": \"active\"") && strstr(json, "\"until\": \"2027-05-05\""),
               "%s", json);
     free(json);
-    set_day(env, "2027-05-05");
+    th_set_day(env, "2027-05-05");
     cr_assert_eq(prb_lists_refresh_all(env, &n), PRB_OK);
     cr_assert_eq(n, 1, "the exit should send one notice");
     cr_assert_eq(prb_lists_json(env, "debtor_register", &json), PRB_OK);
@@ -232,7 +225,7 @@ Test(decide, list_entry_expires_at_maximum_duration)
               "%s", json);
     free(json);
     /* Still unpaid: no new entry while the same grounds hold. */
-    set_day(env, "2027-06-01");
+    th_set_day(env, "2027-06-01");
     cr_assert_eq(prb_lists_refresh_all(env, &n), PRB_OK);
     cr_assert_eq(n, 0);
     /* Paid, then a new unpaid judgment: the grounds stopped and hold again. */
@@ -241,7 +234,7 @@ Test(decide, list_entry_expires_at_maximum_duration)
     cr_assert_eq(prb_lists_refresh_all(env, &n), PRB_OK);
     ingest(env, line(buf, sizeof buf, "J-2", "court_judgment", "open", "2027-06-01", NULL,
                      JUDGMENT_FIELDS));
-    set_day(env, "2027-07-02");
+    th_set_day(env, "2027-07-02");
     cr_assert_eq(prb_lists_refresh_all(env, &n), PRB_OK);
     cr_assert_eq(prb_lists_json(env, "debtor_register", &json), PRB_OK);
     cr_assert(strstr(json, "\"state\": \"noticed\"") && strstr(json, "\"state\": \"expired\""),
@@ -323,7 +316,7 @@ Test(decide, score_all_matches_evaluate)
     ingest(env, line(buf, sizeof buf, "D-1", "payment_default", "open", "2026-01-10", NULL,
                      DEFAULT_FIELDS));
     ingest(env, account(buf, sizeof buf, 1, 60));
-    set_day(env, "2027-01-10");
+    th_set_day(env, "2027-01-10");
     char out[4096] = "";
     uint64_t n = 0;
     int append(void *ctx, const char *b, size_t len);

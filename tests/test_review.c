@@ -16,13 +16,6 @@ TestSuite(review, .timeout = 60);
 
 #define PERSON "cn-rid:11010519491231002X"
 
-static void set_day(prb_env *env, const char *s)
-{
-    int64_t t;
-    cr_assert_eq(prb_parse_now(s, &t), PRB_OK);
-    prb_set_now(env, t);
-}
-
 /* Two payment defaults, in effect after the notice period: credit is
  * declined. Returns the decision id ("1-q1") in id. */
 static prb_env *declined(char **dir, char id[32])
@@ -44,7 +37,7 @@ static prb_env *declined(char **dir, char id[32])
         "\"currency\":\"EUR\"}}\n";
     cr_assert_eq(th_ingest(env, "t", recs, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK, "%s",
                  prb_errmsg(env));
-    set_day(env, "2027-01-10");
+    th_set_day(env, "2027-01-10");
     cr_assert_eq(prb_decide(env, "credit", PERSON, "bank-x", &d), PRB_OK, "%s", prb_errmsg(env));
     cr_assert_eq(prb_decision_outcome(d), PRB_DECLINE);
     cr_assert_eq(prb_decision_json(d, &json), PRB_OK);
@@ -153,7 +146,7 @@ Test(review, request_decide_and_list)
     cr_assert_eq(json_array_size(r), 1);
     json_decref(r);
 
-    set_day(env, "2027-01-20");
+    th_set_day(env, "2027-01-20");
     cr_assert_eq(prb_review_decide(env, "1-r1", "overturned", "A. Reviewer",
                                    "The March payment settled it; the file is being corrected.",
                                    &json),

@@ -20,13 +20,6 @@ TestSuite(stats, .timeout = 120);
 #define ACME "cn-uscc:91350100M000100Y43"
 #define BETA "lei:5493001KJTIIGC8Y1R12"
 
-static void set_day(prb_env *env, const char *s)
-{
-    int64_t t;
-    cr_assert_eq(prb_parse_now(s, &t), PRB_OK);
-    prb_set_now(env, t);
-}
-
 static void ingest(prb_env *env, const char *text)
 {
     prb_ingest_stats st;
@@ -372,7 +365,7 @@ Test(stats, every_count_is_exact_and_names_no_person)
     /* 2027-01-02: Boris's old account has expired (not yet swept); the
      * judgment has taken effect, so Acme is noticed on the debtor
      * register; Beta's arrears have, so Beta leaves the red list. */
-    set_day(env, "2027-01-02");
+    th_set_day(env, "2027-01-02");
     uint64_t changed;
     cr_assert_eq(prb_lists_refresh_all(env, &changed), PRB_OK, "%s", prb_errmsg(env));
     decide(env, 0, ANNA, tally, NULL, 0);
@@ -431,10 +424,10 @@ Test(stats, every_count_is_exact_and_names_no_person)
     cr_assert_eq(at(st, "disputes.resolved"), 0);
     cr_assert(json_is_null(get(st, "disputes.median_days_to_resolve")));
     json_decref(st);
-    set_day(env, "2027-01-05");
+    th_set_day(env, "2027-01-05");
     cr_assert_eq(prb_dispute_resolve(env, d1, "upheld", "Checked with the bank.", NULL, NULL),
                  PRB_OK, "%s", prb_errmsg(env));
-    set_day(env, "2027-01-06");
+    th_set_day(env, "2027-01-06");
     cr_assert_eq(prb_dispute_resolve(env, d3, "corrected", NULL, "furnisher", NULL), PRB_OK, "%s",
                  prb_errmsg(env));
     st = stats(env, NULL);
@@ -447,7 +440,7 @@ Test(stats, every_count_is_exact_and_names_no_person)
     json_t *med = get(st, "disputes.median_days_to_resolve");
     cr_assert(json_is_real(med) && json_real_value(med) == 3.5, "median of 3 and 4");
     json_decref(st);
-    set_day(env, "2027-01-12");
+    th_set_day(env, "2027-01-12");
     cr_assert_eq(prb_dispute_resolve(env, d2, "deleted", NULL, "reviewer", NULL), PRB_OK, "%s",
                  prb_errmsg(env));
     st = stats(env, NULL);
@@ -476,7 +469,7 @@ Test(stats, every_count_is_exact_and_names_no_person)
 
     /* 2027-02-02: Acme's entry is active; then the judgment is paid, and
      * the entry is lifted: an exit. */
-    set_day(env, "2027-02-02");
+    th_set_day(env, "2027-02-02");
     cr_assert_eq(prb_lists_refresh_all(env, &changed), PRB_OK, "%s", prb_errmsg(env));
     st = stats(env, NULL);
     cr_assert_eq(at(st, "list_entries.debtor_register.active"), 1);
