@@ -339,6 +339,17 @@ Test(ingest, csv_errors_name_line_and_column)
               prb_ingest_error(b, 2));
     prb_ingest_free(b);
 
+    /* As many cells as a row may have, then a ',' at the very end of the
+     * input: the empty cell it stands for is one too many, refused (it
+     * was written past the cells' end). */
+    char wide[2 * 48 + 1] = "";
+    for (int i = 0; i < 48; i++) /* MAX_COLS of csv.c: PRB_MAX_FIELDS + 16 */
+        strcat(wide, "x,");
+    cr_assert_eq(th_ingest(env, "w.csv", wide, PRB_FMT_CSV, 0, &st, &b), PRB_EREJECTED);
+    cr_expect(strstr(prb_ingest_error(b, 0), "too many cells") != NULL, "%s",
+              prb_ingest_error(b, 0));
+    prb_ingest_free(b);
+
     const char *refused = "furnisher,ref,subject_kind,subject_id,category,status,event_date,"
                           "settled_date,legal_basis,amount,currency,ethnic_group\n";
     cr_assert_eq(th_ingest(env, "h.csv", refused, PRB_FMT_CSV, 0, &st, &b), PRB_EREJECTED);

@@ -114,7 +114,10 @@ static int row(const char **p, const char *end, prb_arena *a, prb_slice *cells, 
         if ((rc = cell(p, end, a, &cells[(*ncells)++], &last, lines, why)))
             return rc;
         if (!last && *p >= end) {
-            /* A trailing ',' at the end of input: one more empty cell. */
+            /* A trailing ',' at the end of input: one more empty cell,
+             * if there is room for it. */
+            if (*ncells == MAX_COLS)
+                return *why = "too many cells", PRB_EINVAL;
             cells[(*ncells)++] = (prb_slice){*p, 0};
             last = 1;
         }
