@@ -1,18 +1,27 @@
 /*
- * test_inquiry_log.c - inquiries in a log and an index by subject (store
- * format 2): a register of format 1 (one table of inquiries keyed by
- * subject) is moved to it when opened, losing nothing; and the index
+ * test_inquiry_log.c - inquiries in a log inside the register and an index
+ * by subject beside it (store format 3, iidx.c): registers of format 1
+ * (one table of inquiries keyed by subject) and 2 (the index inside the
+ * register) are moved to it when opened, losing nothing; a reader sees
+ * exactly its snapshot's inquiries whether the index is behind the log or
+ * ahead of it; an index that cannot be trusted is made again from the
+ * log; a process killed while deciding loses nothing; and the index
  * cannot be bent or emptied behind the engine's back without `verify`
  * saying so, since a subject's copy reads its inquiries through it.
  */
 #include <criterion/criterion.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <lmdb.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "helpers.h"
+#include "internal.h"
 #include "probity.h"
 
 TestSuite(inquiry_log, .timeout = 60);
@@ -76,9 +85,11 @@ static prb_env *asked(char **dir)
 struct raw {
     MDB_env *e;
     MDB_txn *t;
-    MDB_dbi meta, ilog, iidx, inq;
+    MDB_dbi meta, ilog, inq;
 };
 
+/* The register's own environment, opened without the engine (which must
+ * not have it open: LMDB allows one opening per process). */
 static void raw_open(struct raw *r, const char *tmp)
 {
     char dir[600];
@@ -90,7 +101,6 @@ static void raw_open(struct raw *r, const char *tmp)
     cr_assert_eq(mdb_txn_begin(r->e, NULL, 0, &r->t), 0);
     cr_assert_eq(mdb_dbi_open(r->t, "meta", 0, &r->meta), 0);
     cr_assert_eq(mdb_dbi_open(r->t, "ilog", 0, &r->ilog), 0);
-    cr_assert_eq(mdb_dbi_open(r->t, "iidx", 0, &r->iidx), 0);
     cr_assert_eq(mdb_dbi_open(r->t, "inq", 0, &r->inq), 0);
 }
 
@@ -98,6 +108,39 @@ static void raw_close(struct raw *r)
 {
     cr_assert_eq(mdb_txn_commit(r->t), 0);
     mdb_env_close(r->e);
+}
+
+/* The index beside it (DIR/reg/index.mdb), the same way. */
+struct rawidx {
+    MDB_env *e;
+    MDB_txn *t;
+    MDB_dbi iidx, meta;
+};
+
+static void rawidx_open(struct rawidx *r, const char *tmp)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/reg/index.mdb", tmp);
+    cr_assert_eq(mdb_env_create(&r->e), 0);
+    cr_assert_eq(mdb_env_set_maxdbs(r->e, 2), 0);
+    cr_assert_eq(mdb_env_set_mapsize(r->e, (size_t)1 << 30), 0);
+    cr_assert_eq(mdb_env_open(r->e, path, MDB_NOSUBDIR, 0644), 0);
+    cr_assert_eq(mdb_txn_begin(r->e, NULL, 0, &r->t), 0);
+    cr_assert_eq(mdb_dbi_open(r->t, "iidx", 0, &r->iidx), 0);
+    cr_assert_eq(mdb_dbi_open(r->t, "meta", 0, &r->meta), 0);
+}
+
+static void rawidx_close(struct rawidx *r)
+{
+    cr_assert_eq(mdb_txn_commit(r->t), 0);
+    mdb_env_close(r->e);
+}
+
+static size_t entries(MDB_txn *t, MDB_dbi dbi)
+{
+    MDB_stat ms;
+    cr_assert_eq(mdb_stat(t, dbi, &ms), 0);
+    return ms.ms_entries;
 }
 
 static uint32_t format_of(struct raw *r)
@@ -110,28 +153,58 @@ static uint32_t format_of(struct raw *r)
     return f;
 }
 
+static void set_format(struct raw *r, uint32_t f)
+{
+    MDB_val fk = {6, "format"}, fv = {4, &f};
+    cr_assert_eq(mdb_put(r->t, r->meta, &fk, &fv, 0), 0);
+}
+
 /* Puts the inquiries back as format 1 kept them: one table, subject and
  * number -> the inquiry. */
 static void to_format_1(struct raw *r)
 {
     MDB_cursor *c;
-    MDB_val k, v, gk, gv;
+    MDB_val k, v;
     int rc;
-    cr_assert_eq(mdb_cursor_open(r->t, r->iidx, &c), 0);
+    cr_assert_eq(mdb_cursor_open(r->t, r->ilog, &c), 0);
     for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); !rc; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-        gk = (MDB_val){8, v.mv_data};
-        cr_assert_eq(mdb_get(r->t, r->ilog, &gk, &gv), 0);
-        cr_assert_gt(gv.mv_size, 12);
-        cr_assert_eq(memcmp(gv.mv_data, k.mv_data, 12), 0, "the log names another inquiry");
-        MDB_val old = {gv.mv_size - 12, (unsigned char *)gv.mv_data + 12};
-        cr_assert_eq(mdb_put(r->t, r->inq, &k, &old, 0), 0);
+        cr_assert_gt(v.mv_size, 12);
+        MDB_val key = {12, v.mv_data}, old = {v.mv_size - 12, (unsigned char *)v.mv_data + 12};
+        cr_assert_eq(mdb_put(r->t, r->inq, &key, &old, 0), 0);
     }
     mdb_cursor_close(c);
     cr_assert_eq(mdb_drop(r->t, r->ilog, 0), 0);
-    cr_assert_eq(mdb_drop(r->t, r->iidx, 0), 0);
-    uint32_t one = 1;
-    MDB_val fk = {6, "format"}, fv = {4, &one};
-    cr_assert_eq(mdb_put(r->t, r->meta, &fk, &fv, 0), 0);
+    set_format(r, 1);
+}
+
+/* Puts the index inside the register, as format 2 kept it, and removes
+ * the one beside it. */
+static void to_format_2(struct raw *r, const char *tmp)
+{
+    MDB_cursor *c;
+    MDB_val k, v;
+    MDB_dbi iidx;
+    int rc;
+    cr_assert_eq(mdb_dbi_open(r->t, "iidx", MDB_CREATE, &iidx), 0);
+    cr_assert_eq(mdb_cursor_open(r->t, r->ilog, &c), 0);
+    for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); !rc; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        const unsigned char *inq = (const unsigned char *)v.mv_data + 12;
+        unsigned char iv[13 + 64];
+        cr_assert_leq(inq[1], 64);
+        memcpy(iv, k.mv_data, 8);
+        memcpy(iv + 8, inq + 4, 4);
+        iv[12] = inq[1];
+        memcpy(iv + 13, inq + 16, inq[1]);
+        MDB_val key = {12, v.mv_data}, val = {13u + inq[1], iv};
+        cr_assert_eq(mdb_put(r->t, iidx, &key, &val, 0), 0);
+    }
+    mdb_cursor_close(c);
+    set_format(r, 2);
+    char path[600];
+    snprintf(path, sizeof path, "%s/reg/index.mdb", tmp);
+    cr_assert_eq(unlink(path), 0);
+    snprintf(path, sizeof path, "%s/reg/index.mdb-lock", tmp);
+    unlink(path);
 }
 
 Test(inquiry_log, a_format_1_register_is_moved_when_opened)
@@ -162,13 +235,14 @@ Test(inquiry_log, a_format_1_register_is_moved_when_opened)
     prb_close(env);
 
     raw_open(&r, dir);
-    cr_assert_eq(format_of(&r), 2);
-    MDB_stat ms;
-    cr_assert_eq(mdb_stat(r.t, r.inq, &ms), 0);
-    cr_assert_eq(ms.ms_entries, 0, "the old table still holds inquiries");
-    cr_assert_eq(mdb_stat(r.t, r.ilog, &ms), 0);
-    cr_assert_eq(ms.ms_entries, 5);
+    cr_assert_eq(format_of(&r), 3);
+    cr_assert_eq(entries(r.t, r.inq), 0, "the old table still holds inquiries");
+    cr_assert_eq(entries(r.t, r.ilog), 5);
     raw_close(&r);
+    struct rawidx x;
+    rawidx_open(&x, dir);
+    cr_assert_eq(entries(x.t, x.iidx), 5);
+    rawidx_close(&x);
     free(before);
     free(after);
     free(other);
@@ -218,12 +292,12 @@ Test(inquiry_log, verify_finds_an_index_entry_removed)
     char *dir;
     prb_env *env = asked(&dir);
     prb_close(env);
-    struct raw r;
+    struct rawidx r;
     unsigned char k[12];
-    raw_open(&r, dir);
+    rawidx_open(&r, dir);
     MDB_val key = index_key(k, 2);
     cr_assert_eq(mdb_del(r.t, r.iidx, &key, NULL), 0);
-    raw_close(&r);
+    rawidx_close(&r);
     expect_verify_finds(dir, "decision 1-q2: the index by subject");
     th_rmrf(dir);
 }
@@ -233,9 +307,9 @@ Test(inquiry_log, verify_finds_an_index_entry_bent_to_another_inquiry)
     char *dir;
     prb_env *env = asked(&dir);
     prb_close(env);
-    struct raw r;
+    struct rawidx r;
     unsigned char k1[12], k3[12], v[64];
-    raw_open(&r, dir);
+    rawidx_open(&r, dir);
     MDB_val a = index_key(k1, 1), b = index_key(k3, 3), got;
     /* 1-q3's entry now leads to 1-q1's place in the log. */
     cr_assert_eq(mdb_get(r.t, r.iidx, &a, &got), 0);
@@ -243,7 +317,274 @@ Test(inquiry_log, verify_finds_an_index_entry_bent_to_another_inquiry)
     memcpy(v, got.mv_data, got.mv_size);
     MDB_val nv = {got.mv_size, v};
     cr_assert_eq(mdb_put(r.t, r.iidx, &b, &nv, 0), 0);
-    raw_close(&r);
+    rawidx_close(&r);
     expect_verify_finds(dir, "decision 1-q3: the index by subject");
+    th_rmrf(dir);
+}
+
+Test(inquiry_log, a_format_2_register_is_moved_when_opened)
+{
+    char *dir;
+    prb_env *env = asked(&dir);
+    char *before = ids(env, PERSON);
+    prb_close(env);
+
+    struct raw r;
+    raw_open(&r, dir);
+    to_format_2(&r, dir);
+    raw_close(&r);
+
+    char reg[600];
+    snprintf(reg, sizeof reg, "%s/reg", dir);
+    cr_assert_eq(prb_open(reg, &env), PRB_OK, "%s", prb_errmsg(env));
+    char *after = ids(env, PERSON);
+    cr_assert_str_eq(after, before);
+    th_set_day(env, TH_TODAY);
+    decide(env, PERSON, "1-q4");
+    prb_verify_stats st;
+    cr_assert_eq(prb_verify(env, NULL, NULL, &st), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(st.problems, 0);
+    prb_close(env);
+
+    raw_open(&r, dir);
+    MDB_dbi gone;
+    cr_assert_eq(format_of(&r), 3);
+    cr_assert_eq(mdb_dbi_open(r.t, "iidx", 0, &gone), MDB_NOTFOUND,
+                 "the index is still inside the register");
+    raw_close(&r);
+    struct rawidx x;
+    rawidx_open(&x, dir);
+    cr_assert_eq(entries(x.t, x.iidx), 5);
+    rawidx_close(&x);
+    free(before);
+    free(after);
+    th_rmrf(dir);
+}
+
+static int add_no(void *ctx, uint32_t no, uint64_t g, int32_t day, const char *purpose, size_t pl)
+{
+    char *out = ctx;
+    (void)g, (void)day, (void)purpose, (void)pl;
+    sprintf(out + strlen(out), "%s%u", *out ? "," : "", no);
+    return 0;
+}
+
+/* The numbers of subject 1's inquiries that txn sees. */
+static void seen(prb_env *env, MDB_txn *txn, char *out)
+{
+    out[0] = 0;
+    cr_assert_eq(prb_iidx_each(env, txn, NULL, 1, add_no, out), PRB_OK, "%s", prb_errmsg(env));
+}
+
+/* A reader whose snapshot is older than the index sees none of the later
+ * inquiries; one whose snapshot is ahead of the index (a commit not yet
+ * indexed, as after a crash between the two) finds them in the log, and
+ * numbering and the copy go on from them. */
+Test(inquiry_log, a_reader_sees_its_snapshot_whether_the_index_is_behind_or_ahead)
+{
+    char *dir, nos[64];
+    prb_env *env = asked(&dir);
+    MDB_txn *old, *t;
+    cr_assert_eq(mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &old), 0);
+    decide(env, PERSON, "1-q4");
+    seen(env, old, nos);
+    cr_assert_str_eq(nos, "1,2,3", "a later inquiry leaked into an older snapshot");
+    mdb_txn_abort(old);
+
+    /* Hold the index back before 1-q4 (the log's 5th): its entry and
+     * upto, as if the process had stopped between the commit and the
+     * indexing. */
+    unsigned char k[12], up[8];
+    MDB_val key = index_key(k, 4), upk = {4, "upto"}, upv = {8, up};
+    prb_be64(up, 5);
+    cr_assert_eq(mdb_txn_begin(env->imdb, NULL, 0, &t), 0);
+    cr_assert_eq(mdb_del(t, env->iidx, &key, NULL), 0);
+    cr_assert_eq(mdb_put(t, env->imeta, &upk, &upv, 0), 0);
+    cr_assert_eq(mdb_txn_commit(t), 0);
+    cr_assert_eq(mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &t), 0);
+    seen(env, t, nos);
+    mdb_txn_abort(t);
+    cr_assert_str_eq(nos, "1,2,3,4");
+    char *list = ids(env, PERSON);
+    cr_assert_str_eq(list, "1-q1,1-q2,1-q3,1-q4");
+    free(list);
+    decide(env, PERSON, "1-q5");
+    /* That commit indexed what the log had beyond the index. */
+    MDB_val got;
+    cr_assert_eq(mdb_txn_begin(env->imdb, NULL, MDB_RDONLY, &t), 0);
+    cr_assert_eq(mdb_get(t, env->iidx, &key, &got), 0, "1-q4 was not indexed");
+    cr_assert_eq(mdb_get(t, env->imeta, &upk, &got), 0);
+    cr_assert_eq(prb_get_be64(got.mv_data), 7);
+    mdb_txn_abort(t);
+    prb_verify_stats st;
+    cr_assert_eq(prb_verify(env, NULL, NULL, &st), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(st.problems, 0);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+static void state_is(const char *dir, const char *want)
+{
+    char path[600], buf[128] = "";
+    snprintf(path, sizeof path, "%s/reg/index.state", dir);
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f);
+    cr_assert_not_null(fgets(buf, sizeof buf, f));
+    fclose(f);
+    cr_assert(strstr(buf, want), "index.state says '%s', not '%s'", buf, want);
+}
+
+static void put_file(const char *dir, const char *name, const char *text)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/reg/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    cr_assert_eq(fputs(text, f) >= 0, 1);
+    fclose(f);
+}
+
+static prb_env *reopen(const char *dir)
+{
+    char reg[600];
+    prb_env *env;
+    snprintf(reg, sizeof reg, "%s/reg", dir);
+    cr_assert_eq(prb_open(reg, &env), PRB_OK, "%s", prb_errmsg(env));
+    return env;
+}
+
+/* The index is trusted after a restart of the machine only if it was
+ * flushed and marked so by its last user; otherwise, and when it is
+ * missing, it is made again from the log. */
+Test(inquiry_log, an_index_that_cannot_be_trusted_is_made_again)
+{
+    char *dir;
+    prb_env *env = asked(&dir);
+    state_is(dir, "synced 0");
+    prb_close(env);
+    state_is(dir, "synced 1");
+
+    /* Another boot, never flushed: whatever the file holds (here not an
+     * LMDB file at all) is thrown away. */
+    put_file(dir, "index.state", "boot 00000000-another-boot synced 0\n");
+    put_file(dir, "index.mdb", "torn by a power cut");
+    env = reopen(dir);
+    state_is(dir, "synced 0");
+    char *list = ids(env, PERSON);
+    cr_assert_str_eq(list, "1-q1,1-q2,1-q3");
+    free(list);
+    th_set_day(env, TH_TODAY);
+    decide(env, PERSON, "1-q4");
+    prb_close(env);
+
+    /* Gone altogether. */
+    char path[600];
+    snprintf(path, sizeof path, "%s/reg/index.mdb", dir);
+    cr_assert_eq(unlink(path), 0);
+    env = reopen(dir);
+    list = ids(env, PERSON);
+    cr_assert_str_eq(list, "1-q1,1-q2,1-q3,1-q4");
+    free(list);
+    prb_verify_stats st;
+    cr_assert_eq(prb_verify(env, NULL, NULL, &st), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(st.problems, 0);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+/* A process killed with SIGKILL while it decides, commit after commit,
+ * leaves every decision it committed in its subject's copy: the index is
+ * brought up to the log when the register is opened again. */
+Test(inquiry_log, a_process_killed_while_deciding_loses_nothing)
+{
+    char *dir;
+    prb_env *env = asked(&dir);
+    prb_close(env);
+    int p[2];
+    cr_assert_eq(pipe(p), 0);
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1);
+    if (pid == 0) {
+        close(p[0]);
+        env = reopen(dir);
+        th_set_day(env, TH_TODAY);
+        for (;;) {
+            prb_decision *d = NULL;
+            if (prb_decide(env, "credit", PERSON, "bank-x", &d))
+                _exit(3);
+            prb_decision_free(d);
+            if (write(p[1], "x", 1) != 1)
+                _exit(4);
+        }
+    }
+    close(p[1]);
+    char buf[64];
+    size_t made = 0;
+    while (made < 40) {
+        ssize_t n = read(p[0], buf, sizeof buf);
+        cr_assert_gt(n, 0, "the deciding process stopped");
+        made += (size_t)n;
+    }
+    kill(pid, SIGKILL);
+    int status;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    close(p[0]);
+    env = reopen(dir);
+    json_t *a;
+    char *text;
+    cr_assert_eq(prb_inquiries_json(env, PERSON, &text), PRB_OK, "%s", prb_errmsg(env));
+    a = json_loads(text, 0, NULL);
+    free(text);
+    /* Its three before, and at least every one it said it made. */
+    cr_assert_geq(json_array_size(a), 3 + made);
+    json_decref(a);
+    prb_verify_stats st;
+    cr_assert_eq(prb_verify(env, NULL, NULL, &st), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(st.problems, 0);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+/* A second process opens the register while the first has it open: it
+ * does not wait for the first to close, its decisions are indexed for
+ * the first to read, and only the last one out marks the index flushed. */
+Test(inquiry_log, two_processes_share_the_index)
+{
+    char *dir;
+    prb_env *env = asked(&dir);
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1);
+    if (pid == 0) {
+        char reg[600];
+        prb_env *e2;
+        prb_decision *d = NULL;
+        snprintf(reg, sizeof reg, "%s/reg", dir);
+        if (prb_open(reg, &e2))
+            _exit(2);
+        th_set_day(e2, TH_TODAY);
+        if (prb_decide(e2, "credit", OTHER, "bank-x", &d))
+            _exit(3);
+        prb_decision_free(d);
+        prb_close(e2);
+        _exit(0);
+    }
+    int status;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the second process failed: %d",
+              status);
+    state_is(dir, "synced 0");
+    char *list = ids(env, OTHER);
+    cr_assert_str_eq(list, "2-q1,2-q2");
+    free(list);
+    MDB_txn *t;
+    unsigned char k[12];
+    MDB_val key = index_key(k, 2), got;
+    k[7] = 2; /* subject 2's second */
+    cr_assert_eq(mdb_txn_begin(env->imdb, NULL, MDB_RDONLY, &t), 0);
+    cr_assert_eq(mdb_get(t, env->iidx, &key, &got), 0,
+                 "the other process's inquiry is not indexed");
+    mdb_txn_abort(t);
+    prb_close(env);
+    state_is(dir, "synced 1");
     th_rmrf(dir);
 }

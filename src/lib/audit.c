@@ -755,7 +755,12 @@ int prb_wtxn_commit(prb_env *env, MDB_txn *txn)
         return rc;
     }
     batch_free(env);
+    int logged = env->ilog_txn == mdb_txn_id(txn);
     if ((mrc = mdb_txn_commit(txn)))
         return prb_mdb_fail(env, mrc, "committing");
+    /* The commit stands whatever this says: an index left behind is read
+     * past by its readers and brought up by the next commit or open. */
+    if (logged)
+        prb_iidx_catch_up(env);
     return PRB_OK;
 }

@@ -26,21 +26,21 @@
 #define INQ_LAYOUT 1
 #define MAX_LISTS 64
 
-/* Inquiries are kept in two tables (store format 2):
+/* Inquiries are kept in two tables (store format 3):
  *   ilog  be64 G, the inquiry's place in the order they were made ->
  *         be64 subject, be32 its number for the subject, then the
  *         inquiry (the header below, the purpose, the decision as JSON)
  *   iidx  be64 subject, be32 number -> be64 G, le32 day, u8 purpose
  *         length P, the purpose
- * The log only ever grows at its end, and an index entry is small, so a
- * stored decision changes one page at a random place (the index's),
- * where one table of whole inquiries keyed by subject changed a leaf and
- * a branch page of a tree that grew by ~800 bytes a decision. Decisions
- * read only the index (their features need the day and purpose of the
- * subject's earlier inquiries); the subject's copy follows it into the
- * log. */
+ * The log only ever grows at its end and is the record; the index, made
+ * from it in an environment of its own that is not flushed at every
+ * commit (iidx.c), lets a decision find the subject's earlier inquiries
+ * (their day and purpose are features) and the subject's copy find them
+ * in the log. Format 1 kept one table of whole inquiries keyed by
+ * subject, format 2 the index in the register itself: each stored
+ * decision then changed a page at a random place that every commit had
+ * to write and flush. */
 #define ILOG_HDR 12
-#define IIDX_HDR 13
 
 /* An inquiry's key in iidx, which also heads its value in ilog. */
 static void inq_key(unsigned char k[ILOG_HDR], uint64_t subject, uint32_t no)
@@ -61,6 +61,7 @@ struct prb_decision {
     prb_env *env;   /* for formatting JSON later; the env must outlive d */
     prb_file *file; /* kept for the next call that reuses this handle */
     MDB_txn *rtxn;  /* likewise, a reset read transaction */
+    MDB_txn *itxn;  /* and one of the inquiry index (iidx.c) */
     uint64_t subject;
     uint32_t inquiry;
     int purpose;
@@ -102,48 +103,48 @@ static char *record_id(char *buf, size_t n, uint64_t id)
 }
 
 /* The subject's inquiries, for the inquiries features. */
-static int read_inquiries(prb_env *env, MDB_txn *txn, uint64_t subject, prb_inq **out, size_t *n,
-                          uint32_t *next)
+struct inq_list {
+    prb_env *env;
+    prb_inq *v;
+    size_t n, cap;
+    uint32_t next;
+};
+
+static int add_inquiry(void *ctx, uint32_t no, uint64_t g, int32_t day, const char *purpose,
+                       size_t pl)
 {
-    MDB_cursor *cur;
-    unsigned char k0[12];
-    MDB_val k = {12, k0}, v;
-    size_t cap = 0;
-    int mrc;
-    *out = NULL;
-    *n = 0;
-    *next = 1;
-    prb_be64(k0, subject);
-    memset(k0 + 8, 0, 4);
-    if ((mrc = mdb_cursor_open(txn, env->iidx, &cur)))
-        return prb_mdb_fail(env, mrc, "opening a cursor");
-    for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); mrc == 0;
-         mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        const unsigned char *kb = k.mv_data, *vb = v.mv_data;
-        if (k.mv_size != 12 || prb_get_be64(kb) != subject)
-            break;
-        uint64_t at;
-        *next = inq_no(kb) + 1;
-        if (prb_iidx_entry(v.mv_data, v.mv_size, &at))
-            continue;
-        if (*n == cap) {
-            prb_inq *m = realloc(*out, (cap = cap * 2 + 16) * sizeof *m);
-            if (!m) {
-                mdb_cursor_close(cur);
-                return prb_seterr(env->err, PRB_ENOMEM, "out of memory");
-            }
-            *out = m;
-        }
-        size_t pl = vb[12];
-        char name[256];
-        (*out)[*n].day = prb_get_le32(vb + 8);
-        memcpy(name, vb + IIDX_HDR, pl);
-        name[pl] = 0;
-        (*out)[*n].purpose = prb_policy_purpose(env->policy, name);
-        (*n)++;
+    struct inq_list *l = ctx;
+    char name[256];
+    (void)g;
+    l->next = no + 1;
+    if (l->n == l->cap) {
+        prb_inq *m = realloc(l->v, (l->cap = l->cap * 2 + 16) * sizeof *m);
+        if (!m)
+            return prb_seterr(l->env->err, PRB_ENOMEM, "out of memory");
+        l->v = m;
     }
-    mdb_cursor_close(cur);
-    return mrc == 0 || mrc == MDB_NOTFOUND ? PRB_OK : prb_mdb_fail(env, mrc, "reading inquiries");
+    memcpy(name, purpose, pl);
+    name[pl] = 0;
+    l->v[l->n].day = day;
+    l->v[l->n].purpose = prb_policy_purpose(l->env->policy, name);
+    l->n++;
+    return 0;
+}
+
+static int read_inquiries(prb_env *env, MDB_txn *txn, MDB_txn **keep, uint64_t subject,
+                          prb_inq **out, size_t *n, uint32_t *next)
+{
+    struct inq_list l = {env, NULL, 0, 0, 1};
+    int rc = prb_iidx_each(env, txn, keep, subject, add_inquiry, &l);
+    if (rc) {
+        free(l.v);
+        l.v = NULL;
+        l.n = 0;
+    }
+    *out = l.v;
+    *n = l.n;
+    *next = l.next;
+    return rc;
 }
 
 /* The features a purpose's decision reads: its scorecard's. */
@@ -274,13 +275,12 @@ static int log_end(prb_env *env, MDB_cursor *cur, uint64_t *next)
 }
 
 /* Appends inquiry [inq, inq + len) under key as number g of the log
- * (through cur, a cursor on ilog) and indexes it by subject: the one
- * writer of both layouts. */
-static int inquiry_put(prb_env *env, MDB_txn *txn, MDB_cursor *cur, uint64_t g,
-                       const unsigned char key[ILOG_HDR], const void *inq, size_t len, int32_t day,
-                       const char *purpose, size_t pl)
+ * (through cur, a cursor on ilog): the one writer of its layout. The
+ * index follows from the log after the commit (prb_iidx_catch_up). */
+static int inquiry_put(prb_env *env, MDB_cursor *cur, uint64_t g, const unsigned char key[ILOG_HDR],
+                       const void *inq, size_t len)
 {
-    unsigned char gb[8], iv[IIDX_HDR + 256];
+    unsigned char gb[8];
     MDB_val gk = {8, gb}, gv = {ILOG_HDR + len, NULL};
     int mrc;
     prb_be64(gb, g);
@@ -289,13 +289,6 @@ static int inquiry_put(prb_env *env, MDB_txn *txn, MDB_cursor *cur, uint64_t g,
         return prb_mdb_fail(env, mrc, "storing the inquiry");
     memcpy(gv.mv_data, key, ILOG_HDR);
     memcpy((unsigned char *)gv.mv_data + ILOG_HDR, inq, len);
-    memcpy(iv, gb, 8);
-    prb_put_le32(iv + 8, day);
-    iv[12] = (unsigned char)pl;
-    memcpy(iv + IIDX_HDR, purpose, pl);
-    MDB_val mk = {ILOG_HDR, (void *)key}, mv = {IIDX_HDR + pl, iv};
-    if ((mrc = mdb_put(txn, env->iidx, &mk, &mv, MDB_NOOVERWRITE)))
-        return prb_mdb_fail(env, mrc, "indexing the inquiry");
     return PRB_OK;
 }
 
@@ -303,7 +296,6 @@ static int inquiry_put(prb_env *env, MDB_txn *txn, MDB_cursor *cur, uint64_t g,
  * or NULL to have it computed). */
 static int store_inquiry(prb_env *env, MDB_txn *txn, prb_decision *d, const unsigned char *hash)
 {
-    const char *purpose = env->policy->purposes[d->purpose].name;
     unsigned char k[ILOG_HDR];
     uint64_t next, tid = mdb_txn_id(txn);
     MDB_cursor *cur;
@@ -319,8 +311,7 @@ static int store_inquiry(prb_env *env, MDB_txn *txn, prb_decision *d, const unsi
     else
         rc = log_end(env, cur, &next);
     if (!rc)
-        rc = inquiry_put(env, txn, cur, next, k, d->ival, d->ilen, prb_day_of(d->now), purpose,
-                         strlen(purpose));
+        rc = inquiry_put(env, cur, next, k, d->ival, d->ilen);
     mdb_cursor_close(cur);
     if (rc)
         return rc;
@@ -546,7 +537,7 @@ static int decide(prb_env *env, MDB_txn *batch, int *wrote, const char *purpose,
                                   &d->entries[d->nlisted++])))
             goto fail;
     }
-    if ((rc = read_inquiries(env, txn, d->subject, &inq, &ninq, &d->inquiry)) ||
+    if ((rc = read_inquiries(env, txn, &d->itxn, d->subject, &inq, &ninq, &d->inquiry)) ||
         (rc = evaluate(env, pi, f, inq, ninq, today, d, err, sizeof err)))
         goto fail;
     if (mode == PREPARE) {
@@ -648,6 +639,8 @@ void prb_decision_free(prb_decision *d)
     prb_file_free(d->file);
     if (d->rtxn)
         mdb_txn_abort(d->rtxn);
+    if (d->itxn)
+        mdb_txn_abort(d->itxn);
     free(d->used);
     free(d->flags);
     free(d->vals);
@@ -754,7 +747,7 @@ static int score_chunk_run(struct score_job *j, size_t ci, MDB_txn *txn, prb_fil
             rc = prb_lists_entry(env, txn, s, pd->lists[i], today, &d->entries[d->nlisted++]);
         }
         if (!rc && j->inquiries)
-            rc = read_inquiries(env, txn, s, &inq, &ninq, &next);
+            rc = read_inquiries(env, txn, NULL, s, &inq, &ninq, &next);
         if (!rc)
             rc = evaluate(env, j->purpose, *f, inq, ninq, today, d, err, sizeof err);
         free(inq);
@@ -885,30 +878,19 @@ int prb_ilog_entry(const void *value, size_t n, uint64_t *subject, uint32_t *no,
     return PRB_OK;
 }
 
-int prb_iidx_entry(const void *value, size_t n, uint64_t *g)
-{
-    const unsigned char *v = value;
-    if (n < IIDX_HDR || n != IIDX_HDR + (size_t)v[12])
-        return PRB_ECORRUPT;
-    *g = prb_get_be64(v);
-    return PRB_OK;
-}
-
-/* The inquiry idx, the index entry of (subject, no), leads to in the log. */
-static int inquiry_at(prb_env *env, MDB_txn *txn, uint64_t subject, uint32_t no, const MDB_val *idx,
+/* The inquiry at place g of the log, which the index says is subject's
+ * number no. */
+static int inquiry_at(prb_env *env, MDB_txn *txn, uint64_t subject, uint32_t no, uint64_t g,
                       MDB_val *inquiry)
 {
-    unsigned char g[8];
-    uint64_t s, at;
+    unsigned char gb[8];
+    uint64_t s;
     uint32_t n;
     const void *p;
     size_t len;
-    MDB_val gk = {8, g}, gv;
+    MDB_val gk = {8, gb}, gv;
     int mrc;
-    if (prb_iidx_entry(idx->mv_data, idx->mv_size, &at))
-        return prb_seterr(env->err, PRB_ECORRUPT, "decision %llu-q%u: malformed index entry",
-                          (unsigned long long)subject, no);
-    prb_be64(g, at);
+    prb_be64(gb, g);
     if ((mrc = mdb_get(txn, env->ilog, &gk, &gv)))
         return mrc == MDB_NOTFOUND
                    ? prb_seterr(env->err, PRB_ECORRUPT,
@@ -924,17 +906,31 @@ static int inquiry_at(prb_env *env, MDB_txn *txn, uint64_t subject, uint32_t no,
     return PRB_OK;
 }
 
+struct find {
+    uint32_t no;
+    uint64_t g;
+};
+
+static int find_no(void *ctx, uint32_t no, uint64_t g, int32_t day, const char *purpose, size_t pl)
+{
+    struct find *f = ctx;
+    (void)day, (void)purpose, (void)pl;
+    if (no != f->no)
+        return 0;
+    f->g = g;
+    return -1;
+}
+
 int prb_inquiry_get(prb_env *env, MDB_txn *txn, uint64_t subject, uint32_t no, MDB_val *inquiry)
 {
-    unsigned char k[ILOG_HDR];
-    MDB_val mk = {ILOG_HDR, k}, mv;
-    int mrc;
-    inq_key(k, subject, no);
-    if ((mrc = mdb_get(txn, env->iidx, &mk, &mv)))
-        return mrc == MDB_NOTFOUND ? prb_seterr(env->err, PRB_ENOTFOUND, "no decision %llu-q%u",
-                                                (unsigned long long)subject, no)
-                                   : prb_mdb_fail(env, mrc, "reading the inquiry index");
-    return inquiry_at(env, txn, subject, no, &mv, inquiry);
+    struct find f = {no, 0};
+    int rc = prb_iidx_each(env, txn, NULL, subject, find_no, &f);
+    if (rc)
+        return rc;
+    if (!f.g)
+        return prb_seterr(env->err, PRB_ENOTFOUND, "no decision %llu-q%u",
+                          (unsigned long long)subject, no);
+    return inquiry_at(env, txn, subject, no, f.g, inquiry);
 }
 
 int prb_inquiries_migrate(prb_env *env, MDB_txn *txn)
@@ -962,9 +958,7 @@ int prb_inquiries_migrate(prb_env *env, MDB_txn *txn)
                             env->dir);
             break;
         }
-        /* The day as the old header holds it. */
-        rc = inquiry_put(env, txn, lc, next++, k.mv_data, v.mv_data, v.mv_size,
-                         prb_get_le32((const unsigned char *)v.mv_data + 4), purpose, pl);
+        rc = inquiry_put(env, lc, next++, k.mv_data, v.mv_data, v.mv_size);
     }
     mdb_cursor_close(cur);
     mdb_cursor_close(lc);
@@ -998,44 +992,43 @@ json_t *prb_inquiry_decision(const void *value, size_t n)
     return json_loadb((const char *)v + 16 + v[1], n - 16 - v[1], 0, &jerr);
 }
 
+struct copy_inq {
+    prb_env *env;
+    MDB_txn *txn;
+    uint64_t subject;
+    uint32_t expect;
+    json_t *arr;
+};
+
+static int copy_inquiry(void *ctx, uint32_t no, uint64_t g, int32_t day, const char *purpose,
+                        size_t pl)
+{
+    struct copy_inq *c = ctx;
+    prb_env *env = c->env;
+    MDB_val iv;
+    json_t *d;
+    int rc;
+    (void)day, (void)purpose, (void)pl;
+    /* Inquiries are numbered from 1 and never removed: a gap is an index
+     * entry taken away behind the engine's back. */
+    if (no != ++c->expect)
+        return prb_seterr(env->err, PRB_ECORRUPT,
+                          "subject %llu: inquiry %u is missing from the index",
+                          (unsigned long long)c->subject, c->expect);
+    if ((rc = inquiry_at(env, c->txn, c->subject, no, g, &iv)))
+        return rc;
+    if (!(d = prb_inquiry_decision(iv.mv_data, iv.mv_size)))
+        return prb_seterr(env->err, PRB_ECORRUPT, "subject %llu: an inquiry is malformed",
+                          (unsigned long long)c->subject);
+    if (json_array_append_new(c->arr, d))
+        return prb_seterr(env->err, PRB_ENOMEM, "out of memory");
+    return 0;
+}
+
 int prb_subject_inquiries(prb_env *env, MDB_txn *txn, uint64_t subject, json_t *arr)
 {
-    uint32_t expect = 0;
-    MDB_cursor *cur;
-    unsigned char k0[12];
-    MDB_val k = {12, k0}, v;
-    int mrc, rc = PRB_OK;
-    prb_be64(k0, subject);
-    memset(k0 + 8, 0, 4);
-    if ((mrc = mdb_cursor_open(txn, env->iidx, &cur)))
-        return prb_mdb_fail(env, mrc, "opening a cursor");
-    for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); mrc == 0 && !rc;
-         mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        if (k.mv_size != 12 || prb_get_be64(k.mv_data) != subject)
-            break;
-        uint32_t no = inq_no(k.mv_data);
-        MDB_val iv;
-        json_t *d;
-        /* Inquiries are numbered from 1 and never removed: a gap is an
-         * index entry taken away behind the engine's back. */
-        if (no != ++expect) {
-            rc = prb_seterr(env->err, PRB_ECORRUPT,
-                            "subject %llu: inquiry %u is missing from the index",
-                            (unsigned long long)subject, expect);
-            break;
-        }
-        if ((rc = inquiry_at(env, txn, subject, no, &v, &iv)))
-            break;
-        if (!(d = prb_inquiry_decision(iv.mv_data, iv.mv_size)))
-            rc = prb_seterr(env->err, PRB_ECORRUPT, "subject %llu: an inquiry is malformed",
-                            (unsigned long long)subject);
-        else if (json_array_append_new(arr, d))
-            rc = prb_seterr(env->err, PRB_ENOMEM, "out of memory");
-    }
-    mdb_cursor_close(cur);
-    if (!rc && mrc && mrc != MDB_NOTFOUND)
-        rc = prb_mdb_fail(env, mrc, "reading inquiries");
-    return rc;
+    struct copy_inq c = {env, txn, subject, 0, arr};
+    return prb_iidx_each(env, txn, NULL, subject, copy_inquiry, &c);
 }
 
 int prb_inquiries_json(prb_env *env, const char *identifier, char **out)

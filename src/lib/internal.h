@@ -372,10 +372,11 @@ static inline uint64_t prb_hash(const void *p, size_t n)
  *   fref   hash (be64) + furnisher '\0' ref -> record id (be64) + current version (be16)
  *   ilog   inquiry sequence (be64) -> subject id (be64) + its inquiry number
  *          (be32) + the inquiry: the order inquiries were made (decide.c)
- *   iidx   subject id (be64) + inquiry number (be32) -> sequence (be64) +
- *          day + purpose: a subject's inquiries (decide.c)
  *   inq    (store format 1) subject id + inquiry number -> inquiry; moved
- *          into ilog and iidx when such a register is opened (store.c)
+ *          into ilog when such a register is opened (store.c)
+ * and beside them, in an environment of its own (DIR/index.mdb, iidx.c):
+ *   iidx   subject id (be64) + inquiry number (be32) -> sequence (be64) +
+ *          day + purpose: a subject's inquiries, derived from ilog
  *   outbox notice number (be64) -> notice to a subject (JSON)
  *   nsub   subject id (be64) + notice number (be64) -> nothing: a subject's
  *          notices, for its copy
@@ -396,7 +397,13 @@ static inline uint64_t prb_hash(const void *p, size_t n)
  * subject's records are one contiguous key range of rec. */
 struct prb_env {
     MDB_env *mdb;
-    MDB_dbi meta, ident, rec, fref, inq, outbox, nsub, lst, dsp, rvw, alog, mtree, keys, ilog, iidx;
+    MDB_dbi meta, ident, rec, fref, inq, outbox, nsub, lst, dsp, rvw, alog, mtree, keys, ilog;
+    /* The inquiry index's environment, its two databases and the lock
+     * its users share (iidx.c). */
+    MDB_env *imdb;
+    MDB_dbi iidx, imeta;
+    int ilock;
+    int imoved; /* the register was moved to store format 3 when opened */
     /* A handle made by prb_env_dup: mdb and policy are the original's. */
     int shared;
     struct prb_alog_batch *wlog; /* leaves of the open write transaction */
@@ -648,13 +655,32 @@ int prb_inquiry_header(const void *value, size_t n, const char **purpose, size_t
  * PRB_ECORRUPT if it is too short. */
 int prb_ilog_entry(const void *value, size_t n, uint64_t *subject, uint32_t *no,
                    const void **inquiry, size_t *len);
-/* An iidx value: the inquiry's place in ilog. PRB_ECORRUPT if malformed. */
-int prb_iidx_entry(const void *value, size_t n, uint64_t *g);
+/* The inquiry index (iidx.c). Opened (made, or made again from the log,
+ * when it cannot be trusted) and brought up to the log's end. */
+int prb_iidx_open(prb_env *env);
+void prb_iidx_close(prb_env *env);
+/* Indexes what the log holds beyond the index; after a commit that
+ * appended to it, and when opening. */
+int prb_iidx_catch_up(prb_env *env);
+/* An iidx value: the inquiry's place in ilog, its day and purpose (within
+ * value). PRB_ECORRUPT if malformed. */
+int prb_iidx_value(const void *value, size_t n, uint64_t *g, int32_t *day, const char **purpose,
+                   size_t *pl);
+/* Called for each inquiry of a subject, oldest first: 0 to go on, -1 to
+ * stop, a PRB_E* code to fail with it. */
+typedef int (*prb_iidx_fn)(void *ctx, uint32_t no, uint64_t g, int32_t day, const char *purpose,
+                           size_t pl);
+/* Every inquiry about subject that txn's snapshot of the log holds, from
+ * the index and, past its end, the log itself. With keep, the index read
+ * transaction comes from and goes back to *keep, reset (the caller
+ * aborts it in the end); without, it is the call's own. */
+int prb_iidx_each(prb_env *env, MDB_txn *txn, MDB_txn **keep, uint64_t subject, prb_iidx_fn fn,
+                  void *ctx);
 /* Inquiry no of subject, as stored (within txn's pages): PRB_ENOTFOUND if
  * there is none, PRB_ECORRUPT if the index and the log disagree. */
 int prb_inquiry_get(prb_env *env, MDB_txn *txn, uint64_t subject, uint32_t no, MDB_val *inquiry);
-/* Moves the inquiries of a store format 1 register (inq) into ilog and
- * iidx, in txn. */
+/* Moves the inquiries of a store format 1 register (inq) into ilog, in
+ * txn (the index is made from the log when the register is opened). */
 int prb_inquiries_migrate(prb_env *env, MDB_txn *txn);
 /* Appends the decision of every inquiry about subject, oldest first, to
  * array (decide.c); PRB_ECORRUPT for a malformed one. */

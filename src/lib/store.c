@@ -23,9 +23,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* 2: inquiries in a log and an index by subject (ilog, iidx); a register
- * of format 1 (one table, inq) is moved to it when opened. */
-#define STORE_FORMAT 2
+/* 3: inquiries in a log (ilog) and an index by subject beside the
+ * register (iidx.c). A register of format 1 (one table, inq) or 2 (the
+ * index inside the register) is moved to it when opened. */
+#define STORE_FORMAT 3
 #define DEFAULT_MAPSIZE ((size_t)4 << 30)
 #define POLICY_FILE "policy.json"
 
@@ -109,8 +110,7 @@ static int open_mdb(prb_env *env, int create)
         (mrc = mdb_dbi_open(txn, "mtree", MDB_CREATE, &env->mtree)) ||
         (mrc = mdb_dbi_open(txn, "nsub", MDB_CREATE, &env->nsub)) ||
         (mrc = mdb_dbi_open(txn, "keys", MDB_CREATE, &env->keys)) ||
-        (mrc = mdb_dbi_open(txn, "ilog", MDB_CREATE, &env->ilog)) ||
-        (mrc = mdb_dbi_open(txn, "iidx", MDB_CREATE, &env->iidx)))
+        (mrc = mdb_dbi_open(txn, "ilog", MDB_CREATE, &env->ilog)))
         goto fail;
     MDB_val k = {6, "format"}, v;
     if (create) {
@@ -126,15 +126,25 @@ static int open_mdb(prb_env *env, int create)
         if ((mrc = mdb_get(txn, env->meta, &k, &v)))
             goto fail;
         memcpy(&fmt, v.mv_data, v.mv_size < 4 ? v.mv_size : 4);
-        if (v.mv_size == 4 && fmt == 1) {
+        if (v.mv_size == 4 && (fmt == 1 || fmt == 2)) {
             uint32_t now = STORE_FORMAT;
             MDB_val fv = {sizeof now, &now};
-            int rc = prb_inquiries_migrate(env, txn);
-            if (rc || (mrc = mdb_put(txn, env->meta, &k, &fv, 0))) {
+            MDB_dbi old;
+            int rc = PRB_OK;
+            if (fmt == 1)
+                rc = prb_inquiries_migrate(env, txn);
+            /* Format 2's index, inside the register: made again beside it
+             * from the log (prb_iidx_open). */
+            else if (!(mrc = mdb_dbi_open(txn, "iidx", 0, &old)))
+                mrc = mdb_drop(txn, old, 1);
+            else if (mrc == MDB_NOTFOUND)
+                mrc = 0;
+            if (rc || mrc || (mrc = mdb_put(txn, env->meta, &k, &fv, 0))) {
                 mdb_txn_abort(txn);
                 return rc ? rc : prb_mdb_fail(env, mrc, "updating the store format");
             }
             fmt = STORE_FORMAT;
+            env->imoved = 1;
         }
         if (v.mv_size != 4 || fmt != STORE_FORMAT) {
             mdb_txn_abort(txn);
@@ -167,6 +177,7 @@ static prb_env *env_new(const char *dir)
      * new handle at a freed one's address is another register. */
     static uint64_t next_uid;
     env->uid = __atomic_add_fetch(&next_uid, 1, __ATOMIC_RELAXED);
+    env->ilock = -1;
     return env;
 }
 
@@ -213,7 +224,7 @@ int prb_init(const char *dir, const char *policy_path, prb_env **out)
                           "a new or empty directory",
                           dir);
     if ((rc = write_file_atomic(env, dir, POLICY_FILE, env->policy->text, env->policy->text_len)) ||
-        (rc = open_mdb(env, 1)))
+        (rc = open_mdb(env, 1)) || (rc = prb_iidx_open(env)))
         return rc;
     return prb_audit_keygen(env);
 }
@@ -237,7 +248,9 @@ int prb_open(const char *dir, prb_env **out)
     rc = prb_policy_load(path, &env->policy);
     if (rc)
         return prb_seterr(env->err, rc, "%s", prb_policy_errmsg(env->policy));
-    return open_mdb(env, 0);
+    if ((rc = open_mdb(env, 0)))
+        return rc;
+    return prb_iidx_open(env);
 }
 
 int prb_env_dup(prb_env *env, prb_env **out)
@@ -273,8 +286,11 @@ void prb_close(prb_env *env)
 {
     if (!env)
         return;
-    if (env->mdb && !env->shared)
-        mdb_env_close(env->mdb);
+    if (!env->shared) {
+        prb_iidx_close(env);
+        if (env->mdb)
+            mdb_env_close(env->mdb);
+    }
     sodium_memzero(env->sk, sizeof env->sk);
     prb_recent_free(env->recent);
     if (!env->shared)

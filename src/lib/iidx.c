@@ -1,0 +1,492 @@
+/*
+ * iidx.c - the index of inquiries by subject (store format 3): an LMDB
+ * environment of its own beside the register's (DIR/index.mdb), derived
+ * from the inquiry log and written without waiting for the disk.
+ *
+ * Why apart: a decision's index entry lands at a random place in a large
+ * tree, and writing and flushing that page (and the branch above it) in
+ * every commit was about a quarter of the server's CPU per stored
+ * decision (bench/serve: 61-68 us with it, 47-48 us with no index). The
+ * log, which the register keeps durably, is the record; the index only
+ * says where in it a subject's inquiries are, and can always be made
+ * again from it. So its commits are not flushed (MDB_NOSYNC): the page
+ * cache gathers many commits' changes to the same pages into one write.
+ *
+ * Consistency: the index holds the entries of the log's [1, upto), with
+ * upto stored in the same commit as they are. After every commit that
+ * appends to the log, the committing handle brings the index up to the
+ * log's end (prb_iidx_catch_up). A reader takes the entries below the
+ * log's end in its own snapshot and reads the log itself from upto to
+ * that end, so it sees exactly its snapshot's inquiries whether the index
+ * is behind it (a commit not yet indexed) or ahead of it (a later one).
+ *
+ * Crashes: a process that dies leaves the index's last commit in the page
+ * cache, whole; the next open indexes whatever the log has beyond it. A
+ * machine that stops may leave an unflushed environment torn, so after a
+ * restart of the machine (another boot id) the index is trusted only if
+ * its last user flushed it and marked it so when closing (index.state);
+ * otherwise it is removed and built again from the log. Before the first
+ * unflushed write, the state file durably says "in use, unflushed".
+ * Handles of the register, in this process or others, share it under a
+ * shared flock on index.lock; only the last one out marks it flushed.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#define INDEX_FILE "index.mdb"
+#define STATE_FILE "index.state"
+#define LOCK_FILE "index.lock"
+#define STATE_LEN 64
+/* Address space only: the file grows as the index does. ~40 bytes an
+ * inquiry, so room for hundreds of millions. */
+#define INDEX_MAPSIZE ((size_t)16 << 30)
+#define IIDX_HDR 13
+
+static const MDB_val UPTO_KEY = {4, "upto"};
+/* The last entry indexed: its place in the log and its key there, so an
+ * index made from another log is known as such. */
+static const MDB_val LAST_KEY = {4, "last"};
+
+static void boot_id(char out[40])
+{
+    FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
+    out[0] = 0;
+    if (f) {
+        if (!fgets(out, 40, f))
+            out[0] = 0;
+        fclose(f);
+    }
+    out[strcspn(out, "\n")] = 0;
+}
+
+static void path_of(const prb_env *env, const char *name, char *buf, size_t n)
+{
+    snprintf(buf, n, "%s/%s", env->dir, name);
+}
+
+/* index.state: "boot <id> synced <0|1>", one small write in place. */
+static int state_read(const prb_env *env, char boot[40], int *synced)
+{
+    char path[4096], buf[STATE_LEN + 1];
+    path_of(env, STATE_FILE, path, sizeof path);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, buf, STATE_LEN);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = 0;
+    if (sscanf(buf, "boot %39s synced %d", boot, synced) != 2)
+        return -1;
+    return 0;
+}
+
+static int state_write(prb_env *env, const char *boot, int synced)
+{
+    char path[4096], buf[STATE_LEN];
+    path_of(env, STATE_FILE, path, sizeof path);
+    memset(buf, ' ', sizeof buf);
+    int len = snprintf(buf, sizeof buf, "boot %s synced %d\n", boot[0] ? boot : "unknown", synced);
+    if (len > 0 && len < STATE_LEN)
+        buf[len] = ' ';
+    buf[STATE_LEN - 1] = '\n';
+    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return prb_seterr(env->err, PRB_EIO, "%s: cannot create: %s", path, strerror(errno));
+    int ok = pwrite(fd, buf, sizeof buf, 0) == (ssize_t)sizeof buf && !fdatasync(fd);
+    close(fd);
+    /* The file's name must survive a restart too. */
+    int dfd = open(env->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        ok = ok && !fsync(dfd);
+        close(dfd);
+    }
+    if (!ok)
+        return prb_seterr(env->err, PRB_EIO, "%s: cannot write: %s", path, strerror(errno));
+    return PRB_OK;
+}
+
+static int fail(prb_env *env, int mrc, const char *what)
+{
+    return prb_mdb_fail(env, mrc, what);
+}
+
+/* The log's end (the number its next inquiry gets) in txn. */
+static int log_end(prb_env *env, MDB_txn *txn, uint64_t *end)
+{
+    MDB_cursor *c;
+    MDB_val k, v;
+    int mrc = mdb_cursor_open(txn, env->ilog, &c);
+    if (mrc)
+        return fail(env, mrc, "reading the inquiry log");
+    mrc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+    mdb_cursor_close(c);
+    *end = !mrc && k.mv_size == 8 ? prb_get_be64(k.mv_data) + 1 : 1;
+    return mrc && mrc != MDB_NOTFOUND ? fail(env, mrc, "reading the inquiry log") : PRB_OK;
+}
+
+static int get_upto(prb_env *env, MDB_txn *itxn, uint64_t *upto)
+{
+    MDB_val v;
+    int mrc = mdb_get(itxn, env->imeta, (MDB_val *)&UPTO_KEY, &v);
+    *upto = 1;
+    if (mrc == MDB_NOTFOUND)
+        return PRB_OK;
+    if (mrc)
+        return fail(env, mrc, "reading the inquiry index");
+    if (v.mv_size != 8)
+        return prb_seterr(env->err, PRB_ECORRUPT, "inquiry index: bad 'upto'");
+    *upto = prb_get_be64(v.mv_data);
+    return PRB_OK;
+}
+
+/* The day and purpose an inquiry in the log was made on and for. */
+static int inquiry_day(const void *inq, size_t len, int32_t *day, const char **purpose, size_t *pl)
+{
+    int outcome;
+    if (prb_inquiry_header(inq, len, purpose, pl, &outcome))
+        return PRB_ECORRUPT;
+    *day = prb_get_le32((const unsigned char *)inq + 4);
+    return PRB_OK;
+}
+
+int prb_iidx_catch_up(prb_env *env)
+{
+    MDB_txn *rt = NULL, *wt = NULL;
+    MDB_cursor *c = NULL;
+    uint64_t end, upto;
+    unsigned char gb[8], iv[IIDX_HDR + 256];
+    MDB_val k, v;
+    int rc, mrc;
+    if (!env->imdb)
+        return PRB_OK;
+    if ((mrc = mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &rt)))
+        return fail(env, mrc, "starting a read");
+    if ((rc = log_end(env, rt, &end)))
+        goto out;
+    if ((mrc = mdb_txn_begin(env->imdb, NULL, 0, &wt))) {
+        rc = fail(env, mrc, "writing the inquiry index");
+        goto out;
+    }
+    if ((rc = get_upto(env, wt, &upto)) || upto >= end)
+        goto out;
+    if ((mrc = mdb_cursor_open(rt, env->ilog, &c))) {
+        rc = fail(env, mrc, "reading the inquiry log");
+        goto out;
+    }
+    prb_be64(gb, upto);
+    k = (MDB_val){8, gb};
+    unsigned char last[20];
+    int any = 0;
+    for (mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); !mrc;
+         mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        uint64_t subject, g = k.mv_size == 8 ? prb_get_be64(k.mv_data) : 0;
+        uint32_t no;
+        const void *inq;
+        const char *purpose;
+        size_t len, pl;
+        int32_t day;
+        if (g >= end)
+            break;
+        /* A malformed entry is left out here and named by verify; the
+         * subject's copy then finds its number missing. */
+        if (!g || prb_ilog_entry(v.mv_data, v.mv_size, &subject, &no, &inq, &len) ||
+            inquiry_day(inq, len, &day, &purpose, &pl))
+            continue;
+        memcpy(iv, k.mv_data, 8);
+        prb_put_le32(iv + 8, day);
+        iv[12] = (unsigned char)pl;
+        memcpy(iv + IIDX_HDR, purpose, pl);
+        MDB_val ik = {12, v.mv_data}, ival = {IIDX_HDR + pl, iv};
+        if ((mrc = mdb_put(wt, env->iidx, &ik, &ival, 0)))
+            break;
+        memcpy(last, k.mv_data, 8);
+        memcpy(last + 8, v.mv_data, 12);
+        any = 1;
+    }
+    if (mrc && mrc != MDB_NOTFOUND) {
+        rc = fail(env, mrc, "indexing the inquiry log");
+        goto out;
+    }
+    prb_be64(gb, end);
+    MDB_val uv = {8, gb}, lv = {sizeof last, last};
+    if ((mrc = mdb_put(wt, env->imeta, (MDB_val *)&UPTO_KEY, &uv, 0)) ||
+        (any && (mrc = mdb_put(wt, env->imeta, (MDB_val *)&LAST_KEY, &lv, 0))) ||
+        (mrc = mdb_txn_commit(wt))) {
+        rc = fail(env, mrc, "writing the inquiry index");
+        if (!mrc)
+            goto out;
+    }
+    wt = NULL;
+out:
+    if (c)
+        mdb_cursor_close(c);
+    if (wt)
+        mdb_txn_abort(wt);
+    mdb_txn_abort(rt);
+    return rc;
+}
+
+/* Empties the index (a register moved to format 3, or an index whose
+ * upto is past the log's end: the log was replaced behind its back). */
+static int reset(prb_env *env)
+{
+    MDB_txn *t;
+    int mrc = mdb_txn_begin(env->imdb, NULL, 0, &t);
+    if (!mrc && !(mrc = mdb_drop(t, env->iidx, 0)) && !(mrc = mdb_drop(t, env->imeta, 0)))
+        mrc = mdb_txn_commit(t);
+    else if (t && mrc)
+        mdb_txn_abort(t);
+    return mrc ? fail(env, mrc, "emptying the inquiry index") : PRB_OK;
+}
+
+static int open_index(prb_env *env)
+{
+    char path[4096];
+    MDB_txn *t = NULL;
+    uint64_t upto, end;
+    int rc, mrc;
+    path_of(env, INDEX_FILE, path, sizeof path);
+    if ((mrc = mdb_env_create(&env->imdb)) || (mrc = mdb_env_set_maxdbs(env->imdb, 2)) ||
+        (mrc = mdb_env_set_maxreaders(env->imdb, 1024)) ||
+        (mrc = mdb_env_set_mapsize(env->imdb, INDEX_MAPSIZE)))
+        return fail(env, mrc, "creating the inquiry index");
+    if ((mrc = mdb_env_open(env->imdb, path, MDB_NOSUBDIR | MDB_NOSYNC | MDB_NOTLS | MDB_NORDAHEAD,
+                            0644)))
+        return fail(env, mrc, "opening the inquiry index");
+    if ((mrc = mdb_txn_begin(env->imdb, NULL, 0, &t)) ||
+        (mrc = mdb_dbi_open(t, "iidx", MDB_CREATE, &env->iidx)) ||
+        (mrc = mdb_dbi_open(t, "meta", MDB_CREATE, &env->imeta)) || (mrc = mdb_txn_commit(t))) {
+        if (t && mrc)
+            mdb_txn_abort(t);
+        return fail(env, mrc, "opening the inquiry index");
+    }
+    /* An index ahead of the log, or whose last entry is not the log's
+     * at that place, was not made from this log. */
+    MDB_txn *lt = NULL;
+    MDB_val lv = {0, NULL}, gv;
+    int same = 1;
+    if ((mrc = mdb_txn_begin(env->imdb, NULL, MDB_RDONLY, &t)))
+        return fail(env, mrc, "reading the inquiry index");
+    if ((rc = get_upto(env, t, &upto)) || (mrc = mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &lt))) {
+        mdb_txn_abort(t);
+        return rc ? rc : fail(env, mrc, "starting a read");
+    }
+    if (!(rc = log_end(env, lt, &end)) && upto > 1) {
+        mrc = mdb_get(t, env->imeta, (MDB_val *)&LAST_KEY, &lv);
+        if (!mrc && lv.mv_size == 20) {
+            MDB_val gk = {8, lv.mv_data};
+            same = !mdb_get(lt, env->ilog, &gk, &gv) && gv.mv_size >= 12 &&
+                   !memcmp(gv.mv_data, (unsigned char *)lv.mv_data + 8, 12);
+        }
+    }
+    mdb_txn_abort(lt);
+    mdb_txn_abort(t);
+    if (!rc && (upto > end || !same))
+        rc = reset(env);
+    return rc ? rc : prb_iidx_catch_up(env);
+}
+
+/* Alone with the index (an exclusive flock): trusts it or removes it,
+ * and makes sure index.state says "in use, unflushed" before the first
+ * unflushed write. */
+static int settle_alone(prb_env *env, const char *boot)
+{
+    char path[4096], was[40] = "";
+    int synced = 0;
+    int known = !state_read(env, was, &synced);
+    /* A register just moved to this format has no index of its own yet. */
+    int trusted = known && !env->imoved && (synced || (boot[0] && !strcmp(was, boot)));
+    if (!trusted) {
+        path_of(env, INDEX_FILE, path, sizeof path);
+        if (unlink(path) && errno != ENOENT)
+            return prb_seterr(env->err, PRB_EIO, "%s: cannot remove: %s", path, strerror(errno));
+        path_of(env, INDEX_FILE "-lock", path, sizeof path);
+        unlink(path);
+    }
+    if (!known || synced || strcmp(was, boot))
+        return state_write(env, boot, 0);
+    return PRB_OK;
+}
+
+static int lock(int fd, int how)
+{
+    int r;
+    while ((r = flock(fd, how)) && errno == EINTR)
+        ;
+    return r;
+}
+
+int prb_iidx_open(prb_env *env)
+{
+    char path[4096], boot[40], was[40] = "";
+    int synced = 0, rc;
+    path_of(env, LOCK_FILE, path, sizeof path);
+    env->ilock = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (env->ilock < 0)
+        return prb_seterr(env->err, PRB_EIO, "%s: cannot open: %s", path, strerror(errno));
+    boot_id(boot);
+    if (!lock(env->ilock, LOCK_EX | LOCK_NB)) {
+        if ((rc = settle_alone(env, boot)))
+            return rc;
+    } else if (errno != EWOULDBLOCK || lock(env->ilock, LOCK_SH)) {
+        return prb_seterr(env->err, PRB_EIO, "%s: cannot lock: %s", path, strerror(errno));
+    } else if (state_read(env, was, &synced) || synced || strcmp(was, boot[0] ? boot : "unknown")) {
+        /* In use: its users trusted it when they opened it. But the last
+         * of them may have closed it meanwhile, marking it flushed. */
+        if ((rc = state_write(env, boot, 0)))
+            return rc;
+    }
+    if ((rc = open_index(env)))
+        return rc;
+    /* Held shared from here on: the last user out is the one that can
+     * take it exclusively. */
+    lock(env->ilock, LOCK_SH);
+    return PRB_OK;
+}
+
+void prb_iidx_close(prb_env *env)
+{
+    if (env->imdb) {
+        /* The last handle out flushes the index and says so, so that it
+         * is trusted after a restart of the machine. */
+        if (env->ilock >= 0 && !flock(env->ilock, LOCK_EX | LOCK_NB) &&
+            !mdb_env_sync(env->imdb, 1)) {
+            char boot[40];
+            boot_id(boot);
+            state_write(env, boot, 1);
+        }
+        mdb_env_close(env->imdb);
+        env->imdb = NULL;
+    }
+    if (env->ilock >= 0)
+        close(env->ilock);
+    env->ilock = -1;
+}
+
+/* ------------------------------------------------------------- reading */
+
+int prb_iidx_value(const void *value, size_t n, uint64_t *g, int32_t *day, const char **purpose,
+                   size_t *pl)
+{
+    const unsigned char *v = value;
+    if (n < IIDX_HDR || n != IIDX_HDR + (size_t)v[12])
+        return PRB_ECORRUPT;
+    *g = prb_get_be64(v);
+    *day = prb_get_le32(v + 8);
+    *purpose = (const char *)v + IIDX_HDR;
+    *pl = v[12];
+    return PRB_OK;
+}
+
+int prb_iidx_each(prb_env *env, MDB_txn *txn, MDB_txn **keep, uint64_t subject, prb_iidx_fn fn,
+                  void *ctx)
+{
+    MDB_txn *it = keep ? *keep : NULL;
+    MDB_cursor *c = NULL;
+    unsigned char k0[12];
+    MDB_val k = {12, k0}, v;
+    uint64_t end, upto = 1;
+    int rc, mrc, stop = 0;
+    if ((rc = log_end(env, txn, &end)))
+        return rc;
+    if (keep)
+        *keep = NULL;
+    mrc = it ? mdb_txn_renew(it) : mdb_txn_begin(env->imdb, NULL, MDB_RDONLY, &it);
+    if (mrc) {
+        if (it)
+            mdb_txn_abort(it);
+        return fail(env, mrc, "reading the inquiry index");
+    }
+    if ((rc = get_upto(env, it, &upto)))
+        goto out;
+    if ((mrc = mdb_cursor_open(it, env->iidx, &c))) {
+        rc = fail(env, mrc, "reading the inquiry index");
+        goto out;
+    }
+    prb_be64(k0, subject);
+    memset(k0 + 8, 0, 4);
+    for (mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); !mrc && !stop;
+         mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        uint64_t g;
+        int32_t day;
+        const char *purpose;
+        size_t pl;
+        if (k.mv_size != 12 || prb_get_be64(k.mv_data) != subject)
+            break;
+        const unsigned char *kb = k.mv_data;
+        uint32_t no =
+            (uint32_t)kb[8] << 24 | (uint32_t)kb[9] << 16 | (uint32_t)kb[10] << 8 | kb[11];
+        if (prb_iidx_value(v.mv_data, v.mv_size, &g, &day, &purpose, &pl)) {
+            rc = prb_seterr(env->err, PRB_ECORRUPT, "decision %llu-q%u: malformed index entry",
+                            (unsigned long long)subject, no);
+            goto out;
+        }
+        if (g >= end)
+            break; /* made after txn's snapshot: so is every later one */
+        if ((rc = fn(ctx, no, g, day, purpose, pl)) > 0)
+            goto out;
+        stop = rc < 0;
+    }
+    if (mrc && mrc != MDB_NOTFOUND) {
+        rc = fail(env, mrc, "reading the inquiry index");
+        goto out;
+    }
+    mdb_cursor_close(c);
+    c = NULL;
+    rc = PRB_OK;
+    /* What the index does not hold yet: the log from upto on. */
+    if (upto < end && !stop) {
+        unsigned char gb[8];
+        if ((mrc = mdb_cursor_open(txn, env->ilog, &c))) {
+            rc = fail(env, mrc, "reading the inquiry log");
+            goto out;
+        }
+        prb_be64(gb, upto);
+        k = (MDB_val){8, gb};
+        for (mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); !mrc && !stop;
+             mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+            uint64_t s, g = k.mv_size == 8 ? prb_get_be64(k.mv_data) : 0;
+            uint32_t no;
+            const void *inq;
+            const char *purpose;
+            size_t len, pl;
+            int32_t day;
+            if (v.mv_size < 8 || prb_get_be64(v.mv_data) != subject)
+                continue;
+            if (!g || prb_ilog_entry(v.mv_data, v.mv_size, &s, &no, &inq, &len) ||
+                inquiry_day(inq, len, &day, &purpose, &pl)) {
+                rc = prb_seterr(env->err, PRB_ECORRUPT, "inquiry log entry %llu: malformed",
+                                (unsigned long long)g);
+                goto out;
+            }
+            if ((rc = fn(ctx, no, g, day, purpose, pl)) > 0)
+                goto out;
+            stop = rc < 0;
+        }
+        if (mrc && mrc != MDB_NOTFOUND) {
+            rc = fail(env, mrc, "reading the inquiry log");
+            goto out;
+        }
+        rc = PRB_OK;
+    }
+out:
+    if (c)
+        mdb_cursor_close(c);
+    /* Kept reset, a transaction keeps its reader slot for the next. */
+    if (keep) {
+        mdb_txn_reset(it);
+        *keep = it;
+    } else {
+        mdb_txn_abort(it);
+    }
+    return rc;
+}
