@@ -219,13 +219,14 @@ int prb_iidx_catch_up(prb_env *env)
     prb_be64(gb, end);
     MDB_val uv = {8, gb}, lv = {sizeof last, last};
     if ((mrc = mdb_put(wt, env->imeta, (MDB_val *)&UPTO_KEY, &uv, 0)) ||
-        (any && (mrc = mdb_put(wt, env->imeta, (MDB_val *)&LAST_KEY, &lv, 0))) ||
-        (mrc = mdb_txn_commit(wt))) {
+        (any && (mrc = mdb_put(wt, env->imeta, (MDB_val *)&LAST_KEY, &lv, 0)))) {
         rc = fail(env, mrc, "writing the inquiry index");
-        if (!mrc)
-            goto out;
+        goto out;
     }
+    mrc = mdb_txn_commit(wt); /* which frees it, failed or not */
     wt = NULL;
+    if (mrc)
+        rc = fail(env, mrc, "writing the inquiry index");
 out:
     if (c)
         mdb_cursor_close(c);
@@ -241,11 +242,13 @@ static int reset(prb_env *env)
 {
     MDB_txn *t;
     int mrc = mdb_txn_begin(env->imdb, NULL, 0, &t);
-    if (!mrc && !(mrc = mdb_drop(t, env->iidx, 0)) && !(mrc = mdb_drop(t, env->imeta, 0)))
-        mrc = mdb_txn_commit(t);
-    else if (t && mrc)
+    if (mrc)
+        return fail(env, mrc, "emptying the inquiry index");
+    if ((mrc = mdb_drop(t, env->iidx, 0)) || (mrc = mdb_drop(t, env->imeta, 0))) {
         mdb_txn_abort(t);
-    return mrc ? fail(env, mrc, "emptying the inquiry index") : PRB_OK;
+        return fail(env, mrc, "emptying the inquiry index");
+    }
+    return (mrc = mdb_txn_commit(t)) ? fail(env, mrc, "emptying the inquiry index") : PRB_OK;
 }
 
 static int open_index(prb_env *env)
@@ -262,13 +265,15 @@ static int open_index(prb_env *env)
     if ((mrc = mdb_env_open(env->imdb, path, MDB_NOSUBDIR | MDB_NOSYNC | MDB_NOTLS | MDB_NORDAHEAD,
                             0644)))
         return fail(env, mrc, "opening the inquiry index");
-    if ((mrc = mdb_txn_begin(env->imdb, NULL, 0, &t)) ||
-        (mrc = mdb_dbi_open(t, "iidx", MDB_CREATE, &env->iidx)) ||
-        (mrc = mdb_dbi_open(t, "meta", MDB_CREATE, &env->imeta)) || (mrc = mdb_txn_commit(t))) {
-        if (t && mrc)
-            mdb_txn_abort(t);
+    if ((mrc = mdb_txn_begin(env->imdb, NULL, 0, &t)))
+        return fail(env, mrc, "opening the inquiry index");
+    if ((mrc = mdb_dbi_open(t, "iidx", MDB_CREATE, &env->iidx)) ||
+        (mrc = mdb_dbi_open(t, "meta", MDB_CREATE, &env->imeta))) {
+        mdb_txn_abort(t);
         return fail(env, mrc, "opening the inquiry index");
     }
+    if ((mrc = mdb_txn_commit(t)))
+        return fail(env, mrc, "opening the inquiry index");
     /* An index ahead of the log, or whose last entry is not the log's
      * at that place, was not made from this log. */
     MDB_txn *lt = NULL;
