@@ -50,6 +50,15 @@ static void decide(prb_env *env, const char *who, const char *want)
     prb_decision_free(d);
 }
 
+/* verify finds nothing wrong: every inquiry matches its leaf, the index
+ * the log. */
+static void expect_clean(prb_env *env)
+{
+    prb_verify_stats st;
+    cr_assert_eq(prb_verify(env, NULL, NULL, &st), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(st.problems, 0);
+}
+
 /* The ids of a subject's inquiries, as its copy lists them, joined. */
 static char *ids(prb_env *env, const char *who)
 {
@@ -153,6 +162,15 @@ static uint32_t format_of(struct raw *r)
     return f;
 }
 
+/* The index beside the register has n entries. */
+static void index_holds(const char *dir, size_t n)
+{
+    struct rawidx x;
+    rawidx_open(&x, dir);
+    cr_assert_eq(entries(x.t, x.iidx), n);
+    rawidx_close(&x);
+}
+
 static void set_format(struct raw *r, uint32_t f)
 {
     MDB_val fk = {6, "format"}, fv = {4, &f};
@@ -229,9 +247,7 @@ Test(inquiry_log, a_format_1_register_is_moved_when_opened)
     /* Numbering goes on, and every inquiry still matches its leaf. */
     th_set_day(env, TH_TODAY);
     decide(env, PERSON, "1-q4");
-    prb_verify_stats st;
-    cr_assert_eq(prb_verify(env, NULL, NULL, &st), PRB_OK, "%s", prb_errmsg(env));
-    cr_assert_eq(st.problems, 0);
+    expect_clean(env);
     prb_close(env);
 
     raw_open(&r, dir);
@@ -239,10 +255,7 @@ Test(inquiry_log, a_format_1_register_is_moved_when_opened)
     cr_assert_eq(entries(r.t, r.inq), 0, "the old table still holds inquiries");
     cr_assert_eq(entries(r.t, r.ilog), 5);
     raw_close(&r);
-    struct rawidx x;
-    rawidx_open(&x, dir);
-    cr_assert_eq(entries(x.t, x.iidx), 5);
-    rawidx_close(&x);
+    index_holds(dir, 5);
     free(before);
     free(after);
     free(other);
@@ -341,9 +354,7 @@ Test(inquiry_log, a_format_2_register_is_moved_when_opened)
     cr_assert_str_eq(after, before);
     th_set_day(env, TH_TODAY);
     decide(env, PERSON, "1-q4");
-    prb_verify_stats st;
-    cr_assert_eq(prb_verify(env, NULL, NULL, &st), PRB_OK, "%s", prb_errmsg(env));
-    cr_assert_eq(st.problems, 0);
+    expect_clean(env);
     prb_close(env);
 
     raw_open(&r, dir);
@@ -352,10 +363,7 @@ Test(inquiry_log, a_format_2_register_is_moved_when_opened)
     cr_assert_eq(mdb_dbi_open(r.t, "iidx", 0, &gone), MDB_NOTFOUND,
                  "the index is still inside the register");
     raw_close(&r);
-    struct rawidx x;
-    rawidx_open(&x, dir);
-    cr_assert_eq(entries(x.t, x.iidx), 5);
-    rawidx_close(&x);
+    index_holds(dir, 5);
     free(before);
     free(after);
     th_rmrf(dir);
@@ -416,9 +424,7 @@ Test(inquiry_log, a_reader_sees_its_snapshot_whether_the_index_is_behind_or_ahea
     cr_assert_eq(mdb_get(t, env->imeta, &upk, &got), 0);
     cr_assert_eq(prb_get_be64(got.mv_data), 7);
     mdb_txn_abort(t);
-    prb_verify_stats st;
-    cr_assert_eq(prb_verify(env, NULL, NULL, &st), PRB_OK, "%s", prb_errmsg(env));
-    cr_assert_eq(st.problems, 0);
+    expect_clean(env);
     prb_close(env);
     th_rmrf(dir);
 }
@@ -485,9 +491,7 @@ Test(inquiry_log, an_index_that_cannot_be_trusted_is_made_again)
     list = ids(env, PERSON);
     cr_assert_str_eq(list, "1-q1,1-q2,1-q3,1-q4");
     free(list);
-    prb_verify_stats st;
-    cr_assert_eq(prb_verify(env, NULL, NULL, &st), PRB_OK, "%s", prb_errmsg(env));
-    cr_assert_eq(st.problems, 0);
+    expect_clean(env);
     prb_close(env);
     th_rmrf(dir);
 }
@@ -538,9 +542,7 @@ Test(inquiry_log, a_process_killed_while_deciding_loses_nothing)
     /* Its three before, and at least every one it said it made. */
     cr_assert_geq(json_array_size(a), 3 + made);
     json_decref(a);
-    prb_verify_stats st;
-    cr_assert_eq(prb_verify(env, NULL, NULL, &st), PRB_OK, "%s", prb_errmsg(env));
-    cr_assert_eq(st.problems, 0);
+    expect_clean(env);
     prb_close(env);
     th_rmrf(dir);
 }

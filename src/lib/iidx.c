@@ -148,13 +148,25 @@ static int get_upto(prb_env *env, MDB_txn *itxn, uint64_t *upto)
     return PRB_OK;
 }
 
-/* The day and purpose an inquiry in the log was made on and for. */
-static int inquiry_day(const void *inq, size_t len, int32_t *day, const char **purpose, size_t *pl)
+/* An entry of the log, as the index keeps it. */
+struct logged {
+    uint64_t g, subject;
+    uint32_t no;
+    int32_t day;
+    const char *purpose;
+    size_t pl;
+};
+
+static int log_entry(const MDB_val *k, const MDB_val *v, struct logged *e)
 {
+    const void *inq;
+    size_t len;
     int outcome;
-    if (prb_inquiry_header(inq, len, purpose, pl, &outcome))
+    e->g = k->mv_size == 8 ? prb_get_be64(k->mv_data) : 0;
+    if (!e->g || prb_ilog_entry(v->mv_data, v->mv_size, &e->subject, &e->no, &inq, &len) ||
+        prb_inquiry_header(inq, len, &e->purpose, &e->pl, &outcome))
         return PRB_ECORRUPT;
-    *day = prb_get_le32((const unsigned char *)inq + 4);
+    e->day = prb_get_le32((const unsigned char *)inq + 4);
     return PRB_OK;
 }
 
@@ -188,24 +200,19 @@ int prb_iidx_catch_up(prb_env *env)
     int any = 0;
     for (mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); !mrc;
          mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-        uint64_t subject, g = k.mv_size == 8 ? prb_get_be64(k.mv_data) : 0;
-        uint32_t no;
-        const void *inq;
-        const char *purpose;
-        size_t len, pl;
-        int32_t day;
-        if (g >= end)
+        struct logged e;
+        int bad = log_entry(&k, &v, &e);
+        if (e.g >= end)
             break;
         /* A malformed entry is left out here and named by verify; the
          * subject's copy then finds its number missing. */
-        if (!g || prb_ilog_entry(v.mv_data, v.mv_size, &subject, &no, &inq, &len) ||
-            inquiry_day(inq, len, &day, &purpose, &pl))
+        if (bad)
             continue;
         memcpy(iv, k.mv_data, 8);
-        prb_put_le32(iv + 8, day);
-        iv[12] = (unsigned char)pl;
-        memcpy(iv + IIDX_HDR, purpose, pl);
-        MDB_val ik = {12, v.mv_data}, ival = {IIDX_HDR + pl, iv};
+        prb_put_le32(iv + 8, e.day);
+        iv[12] = (unsigned char)e.pl;
+        memcpy(iv + IIDX_HDR, e.purpose, e.pl);
+        MDB_val ik = {12, v.mv_data}, ival = {IIDX_HDR + e.pl, iv};
         if ((mrc = mdb_put(wt, env->iidx, &ik, &ival, 0)))
             break;
         memcpy(last, k.mv_data, 8);
@@ -459,21 +466,15 @@ int prb_iidx_each(prb_env *env, MDB_txn *txn, MDB_txn **keep, uint64_t subject, 
         k = (MDB_val){8, gb};
         for (mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); !mrc && !stop;
              mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-            uint64_t s, g = k.mv_size == 8 ? prb_get_be64(k.mv_data) : 0;
-            uint32_t no;
-            const void *inq;
-            const char *purpose;
-            size_t len, pl;
-            int32_t day;
+            struct logged e;
             if (v.mv_size < 8 || prb_get_be64(v.mv_data) != subject)
                 continue;
-            if (!g || prb_ilog_entry(v.mv_data, v.mv_size, &s, &no, &inq, &len) ||
-                inquiry_day(inq, len, &day, &purpose, &pl)) {
+            if (log_entry(&k, &v, &e)) {
                 rc = prb_seterr(env->err, PRB_ECORRUPT, "inquiry log entry %llu: malformed",
-                                (unsigned long long)g);
+                                (unsigned long long)e.g);
                 goto out;
             }
-            if ((rc = fn(ctx, no, g, day, purpose, pl)) > 0)
+            if ((rc = fn(ctx, e.no, e.g, e.day, e.purpose, e.pl)) > 0)
                 goto out;
             stop = rc < 0;
         }
