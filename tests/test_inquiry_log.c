@@ -493,6 +493,16 @@ Test(inquiry_log, an_index_that_cannot_be_trusted_is_made_again)
     free(list);
     expect_clean(env);
     prb_close(env);
+
+    /* Marked flushed, but not an index LMDB can open: made again too. */
+    state_is(dir, "synced 1");
+    put_file(dir, "index.mdb", "not an LMDB file, though marked flushed");
+    env = reopen(dir);
+    list = ids(env, PERSON);
+    cr_assert_str_eq(list, "1-q1,1-q2,1-q3,1-q4");
+    free(list);
+    expect_clean(env);
+    prb_close(env);
     th_rmrf(dir);
 }
 

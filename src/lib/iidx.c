@@ -38,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define INDEX_FILE "index.mdb"
@@ -45,7 +46,9 @@
 #define LOCK_FILE "index.lock"
 #define STATE_LEN 64
 /* Address space only: the file grows as the index does. ~40 bytes an
- * inquiry, so room for hundreds of millions. */
+ * inquiry, so room for hundreds of millions; and at least twice the file
+ * when it is opened, since the map can grow only while no transaction of
+ * the process is open. */
 #define INDEX_MAPSIZE ((size_t)16 << 30)
 #define IIDX_HDR 13
 
@@ -264,10 +267,14 @@ static int open_index(prb_env *env)
     MDB_txn *t = NULL;
     uint64_t upto, end;
     int rc, mrc;
+    struct stat st;
+    size_t mapsize = INDEX_MAPSIZE;
     path_of(env, INDEX_FILE, path, sizeof path);
+    if (!stat(path, &st) && (size_t)st.st_size > mapsize / 2)
+        mapsize = ((size_t)st.st_size * 2 + (1u << 30) - 1) & ~(((size_t)1 << 30) - 1);
     if ((mrc = mdb_env_create(&env->imdb)) || (mrc = mdb_env_set_maxdbs(env->imdb, 2)) ||
         (mrc = mdb_env_set_maxreaders(env->imdb, 1024)) ||
-        (mrc = mdb_env_set_mapsize(env->imdb, INDEX_MAPSIZE)))
+        (mrc = mdb_env_set_mapsize(env->imdb, mapsize)))
         return fail(env, mrc, "creating the inquiry index");
     if ((mrc = mdb_env_open(env->imdb, path, MDB_NOSUBDIR | MDB_NOSYNC | MDB_NOTLS | MDB_NORDAHEAD,
                             0644)))
@@ -310,20 +317,26 @@ static int open_index(prb_env *env)
 /* Alone with the index (an exclusive flock): trusts it or removes it,
  * and makes sure index.state says "in use, unflushed" before the first
  * unflushed write. */
+static int remove_index(prb_env *env)
+{
+    char path[4096];
+    path_of(env, INDEX_FILE, path, sizeof path);
+    if (unlink(path) && errno != ENOENT)
+        return prb_seterr(env->err, PRB_EIO, "%s: cannot remove: %s", path, strerror(errno));
+    path_of(env, INDEX_FILE "-lock", path, sizeof path);
+    unlink(path);
+    return PRB_OK;
+}
+
 static int settle_alone(prb_env *env, const char *boot)
 {
-    char path[4096], was[40] = "";
-    int synced = 0;
+    char was[40] = "";
+    int synced = 0, rc;
     int known = !state_read(env, was, &synced);
     /* A register just moved to this format has no index of its own yet. */
     int trusted = known && !env->imoved && (synced || (boot[0] && !strcmp(was, boot)));
-    if (!trusted) {
-        path_of(env, INDEX_FILE, path, sizeof path);
-        if (unlink(path) && errno != ENOENT)
-            return prb_seterr(env->err, PRB_EIO, "%s: cannot remove: %s", path, strerror(errno));
-        path_of(env, INDEX_FILE "-lock", path, sizeof path);
-        unlink(path);
-    }
+    if (!trusted && (rc = remove_index(env)))
+        return rc;
     if (!known || synced || strcmp(was, boot))
         return state_write(env, boot, 0);
     return PRB_OK;
@@ -346,7 +359,8 @@ int prb_iidx_open(prb_env *env)
     if (env->ilock < 0)
         return prb_seterr(env->err, PRB_EIO, "%s: cannot open: %s", path, strerror(errno));
     boot_id(boot);
-    if (!lock(env->ilock, LOCK_EX | LOCK_NB)) {
+    int alone = !lock(env->ilock, LOCK_EX | LOCK_NB);
+    if (alone) {
         if ((rc = settle_alone(env, boot)))
             return rc;
     } else if (errno != EWOULDBLOCK || lock(env->ilock, LOCK_SH)) {
@@ -357,7 +371,16 @@ int prb_iidx_open(prb_env *env)
         if ((rc = state_write(env, boot, 0)))
             return rc;
     }
-    if ((rc = open_index(env)))
+    if ((rc = open_index(env)) && alone && rc != PRB_ENOMEM) {
+        /* Whatever is wrong with it (not an LMDB file, torn, from another
+         * version of LMDB), it is made again from the log. */
+        if (env->imdb)
+            mdb_env_close(env->imdb);
+        env->imdb = NULL;
+        remove_index(env);
+        rc = open_index(env);
+    }
+    if (rc)
         return rc;
     /* Held shared from here on: the last user out is the one that can
      * take it exclusively. */
