@@ -40,23 +40,6 @@
  * subject, format 2 the index in the register itself: each stored
  * decision then changed a page at a random place that every commit had
  * to write and flush. */
-#define ILOG_HDR 12
-
-/* An inquiry's key in iidx, which also heads its value in ilog. */
-static void inq_key(unsigned char k[ILOG_HDR], uint64_t subject, uint32_t no)
-{
-    prb_be64(k, subject);
-    k[8] = (unsigned char)(no >> 24);
-    k[9] = (unsigned char)(no >> 16);
-    k[10] = (unsigned char)(no >> 8);
-    k[11] = (unsigned char)no;
-}
-
-static uint32_t inq_no(const unsigned char *k)
-{
-    return (uint32_t)k[8] << 24 | (uint32_t)k[9] << 16 | (uint32_t)k[10] << 8 | k[11];
-}
-
 struct prb_decision {
     prb_env *env;   /* for formatting JSON later; the env must outlive d */
     prb_file *file; /* kept for the next call that reuses this handle */
@@ -265,8 +248,7 @@ static int inquiry_value(prb_env *env, prb_decision *d, const char *json)
     return PRB_OK;
 }
 
-/* The number the next inquiry appended to the log through cur gets. */
-static int log_end(prb_env *env, MDB_cursor *cur, uint64_t *next)
+int prb_ilog_end(prb_env *env, MDB_cursor *cur, uint64_t *next)
 {
     MDB_val k, v;
     int mrc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
@@ -277,18 +259,18 @@ static int log_end(prb_env *env, MDB_cursor *cur, uint64_t *next)
 /* Appends inquiry [inq, inq + len) under key as number g of the log
  * (through cur, a cursor on ilog): the one writer of its layout. The
  * index follows from the log after the commit (prb_iidx_catch_up). */
-static int inquiry_put(prb_env *env, MDB_cursor *cur, uint64_t g, const unsigned char key[ILOG_HDR],
-                       const void *inq, size_t len)
+static int inquiry_put(prb_env *env, MDB_cursor *cur, uint64_t g,
+                       const unsigned char key[PRB_INQ_KEY_LEN], const void *inq, size_t len)
 {
     unsigned char gb[8];
-    MDB_val gk = {8, gb}, gv = {ILOG_HDR + len, NULL};
+    MDB_val gk = {8, gb}, gv = {PRB_INQ_KEY_LEN + len, NULL};
     int mrc;
     prb_be64(gb, g);
     /* Written in place: the key's copy, then the inquiry. */
     if ((mrc = mdb_cursor_put(cur, &gk, &gv, MDB_APPEND | MDB_RESERVE)))
         return prb_mdb_fail(env, mrc, "storing the inquiry");
-    memcpy(gv.mv_data, key, ILOG_HDR);
-    memcpy((unsigned char *)gv.mv_data + ILOG_HDR, inq, len);
+    memcpy(gv.mv_data, key, PRB_INQ_KEY_LEN);
+    memcpy((unsigned char *)gv.mv_data + PRB_INQ_KEY_LEN, inq, len);
     return PRB_OK;
 }
 
@@ -296,20 +278,20 @@ static int inquiry_put(prb_env *env, MDB_cursor *cur, uint64_t g, const unsigned
  * or NULL to have it computed). */
 static int store_inquiry(prb_env *env, MDB_txn *txn, prb_decision *d, const unsigned char *hash)
 {
-    unsigned char k[ILOG_HDR];
+    unsigned char k[PRB_INQ_KEY_LEN];
     uint64_t next, tid = mdb_txn_id(txn);
     MDB_cursor *cur;
     int rc = PRB_OK, mrc = mdb_cursor_open(txn, env->ilog, &cur);
     if (mrc)
         return prb_mdb_fail(env, mrc, "opening the inquiry log");
-    inq_key(k, d->subject, d->inquiry);
+    prb_inq_key(k, d->subject, d->inquiry);
     /* A batch of decisions appends many: the log's end is looked up once
      * per transaction. (An aborted transaction's id comes back with the
      * next one; its numbers then only skip some, which the log allows.) */
     if (env->ilog_txn == tid)
         next = env->ilog_next;
     else
-        rc = log_end(env, cur, &next);
+        rc = prb_ilog_end(env, cur, &next);
     if (!rc)
         rc = inquiry_put(env, cur, next, k, d->ival, d->ilen);
     mdb_cursor_close(cur);
@@ -869,12 +851,12 @@ int prb_ilog_entry(const void *value, size_t n, uint64_t *subject, uint32_t *no,
                    const void **inquiry, size_t *len)
 {
     const unsigned char *v = value;
-    if (n < ILOG_HDR)
+    if (n < PRB_INQ_KEY_LEN)
         return PRB_ECORRUPT;
     *subject = prb_get_be64(v);
-    *no = inq_no(v);
-    *inquiry = v + ILOG_HDR;
-    *len = n - ILOG_HDR;
+    *no = prb_inq_no(v);
+    *inquiry = v + PRB_INQ_KEY_LEN;
+    *len = n - PRB_INQ_KEY_LEN;
     return PRB_OK;
 }
 
@@ -941,7 +923,7 @@ int prb_inquiries_migrate(prb_env *env, MDB_txn *txn)
     int mrc, rc;
     if ((mrc = mdb_cursor_open(txn, env->ilog, &lc)))
         return prb_mdb_fail(env, mrc, "opening the inquiry log");
-    if ((rc = log_end(env, lc, &next)) || (mrc = mdb_cursor_open(txn, env->inq, &cur))) {
+    if ((rc = prb_ilog_end(env, lc, &next)) || (mrc = mdb_cursor_open(txn, env->inq, &cur))) {
         mdb_cursor_close(lc);
         return rc ? rc : prb_mdb_fail(env, mrc, "opening the old inquiries");
     }
@@ -952,7 +934,7 @@ int prb_inquiries_migrate(prb_env *env, MDB_txn *txn)
         const char *purpose;
         size_t pl;
         int outcome;
-        if (k.mv_size != ILOG_HDR ||
+        if (k.mv_size != PRB_INQ_KEY_LEN ||
             prb_inquiry_header(v.mv_data, v.mv_size, &purpose, &pl, &outcome)) {
             rc = prb_seterr(env->err, PRB_ECORRUPT, "%s: a malformed inquiry in the old table",
                             env->dir);

@@ -119,7 +119,8 @@ static int fresh(const struct prb_recent *r, uint64_t snap, uint64_t w, uint64_t
     return 1;
 }
 
-/* Remembers commit txnid and the subjects of the set, which it empties. */
+/* Remembers commit txnid and the subjects of the set (recent_ready
+ * empties it for the next batch). */
 static int remember(struct prb_recent *r, uint64_t txnid)
 {
     size_t n = 0;
@@ -135,10 +136,8 @@ static int remember(struct prb_recent *r, uint64_t txnid)
     }
     c->n = 0;
     for (size_t i = 0; i < r->setcap; i++)
-        if (r->set[i]) {
+        if (r->set[i])
             c->subjects[c->n++] = r->set[i] - 1;
-            r->set[i] = 0;
-        }
     qsort(c->subjects, c->n, sizeof *c->subjects, cmp_u64);
     c->txnid = txnid;
     r->next = (r->next + 1) % RECENT;

@@ -129,17 +129,15 @@ static int fail(prb_env *env, int mrc, const char *what)
 static int log_end(prb_env *env, MDB_txn *txn, uint64_t *end)
 {
     MDB_cursor *c;
-    MDB_val k, v;
-    int mrc = mdb_cursor_open(txn, env->ilog, &c);
+    int rc, mrc = mdb_cursor_open(txn, env->ilog, &c);
     if (mrc)
         return fail(env, mrc, "reading the inquiry log");
-    mrc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+    rc = prb_ilog_end(env, c, end);
     mdb_cursor_close(c);
-    *end = !mrc && k.mv_size == 8 ? prb_get_be64(k.mv_data) + 1 : 1;
-    return mrc && mrc != MDB_NOTFOUND ? fail(env, mrc, "reading the inquiry log") : PRB_OK;
+    return rc;
 }
 
-static int get_upto(prb_env *env, MDB_txn *itxn, uint64_t *upto)
+int prb_iidx_upto(prb_env *env, MDB_txn *itxn, uint64_t *upto)
 {
     MDB_val v;
     int mrc = mdb_get(itxn, env->imeta, (MDB_val *)&UPTO_KEY, &v);
@@ -194,7 +192,7 @@ int prb_iidx_catch_up(prb_env *env)
         rc = fail(env, mrc, "writing the inquiry index");
         goto out;
     }
-    if ((rc = get_upto(env, wt, &upto)) || upto >= end)
+    if ((rc = prb_iidx_upto(env, wt, &upto)) || upto >= end)
         goto out;
     if ((mrc = mdb_cursor_open(rt, env->ilog, &c))) {
         rc = fail(env, mrc, "reading the inquiry log");
@@ -218,11 +216,11 @@ int prb_iidx_catch_up(prb_env *env)
         prb_put_le32(iv + 8, e.day);
         iv[12] = (unsigned char)e.pl;
         memcpy(iv + IIDX_HDR, e.purpose, e.pl);
-        MDB_val ik = {12, v.mv_data}, ival = {IIDX_HDR + e.pl, iv};
+        MDB_val ik = {PRB_INQ_KEY_LEN, v.mv_data}, ival = {IIDX_HDR + e.pl, iv};
         if ((mrc = mdb_put(wt, env->iidx, &ik, &ival, 0)))
             break;
         memcpy(last, k.mv_data, 8);
-        memcpy(last + 8, v.mv_data, 12);
+        memcpy(last + 8, v.mv_data, PRB_INQ_KEY_LEN);
         any = 1;
     }
     if (mrc && mrc != MDB_NOTFOUND) {
@@ -303,7 +301,8 @@ static int open_index(prb_env *env)
     int same = 1;
     if ((mrc = mdb_txn_begin(env->imdb, NULL, MDB_RDONLY, &t)))
         return fail(env, mrc, "reading the inquiry index");
-    if ((rc = get_upto(env, t, &upto)) || (mrc = mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &lt))) {
+    if ((rc = prb_iidx_upto(env, t, &upto)) ||
+        (mrc = mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &lt))) {
         mdb_txn_abort(t);
         return rc ? rc : fail(env, mrc, "starting a read");
     }
@@ -311,8 +310,8 @@ static int open_index(prb_env *env)
         mrc = mdb_get(t, env->imeta, (MDB_val *)&LAST_KEY, &lv);
         if (!mrc && lv.mv_size == 20) {
             MDB_val gk = {8, lv.mv_data};
-            same = !mdb_get(lt, env->ilog, &gk, &gv) && gv.mv_size >= 12 &&
-                   !memcmp(gv.mv_data, (unsigned char *)lv.mv_data + 8, 12);
+            same = !mdb_get(lt, env->ilog, &gk, &gv) && gv.mv_size >= PRB_INQ_KEY_LEN &&
+                   !memcmp(gv.mv_data, (unsigned char *)lv.mv_data + 8, PRB_INQ_KEY_LEN);
         }
     }
     mdb_txn_abort(lt);
@@ -435,8 +434,8 @@ int prb_iidx_each(prb_env *env, MDB_txn *txn, MDB_txn **keep, uint64_t subject, 
 {
     MDB_txn *it = keep ? *keep : NULL;
     MDB_cursor *c = NULL;
-    unsigned char k0[12];
-    MDB_val k = {12, k0}, v;
+    unsigned char k0[PRB_INQ_KEY_LEN];
+    MDB_val k = {PRB_INQ_KEY_LEN, k0}, v;
     uint64_t end, upto = 1;
     int rc, mrc, stop = 0;
     if ((rc = log_end(env, txn, &end)))
@@ -449,25 +448,22 @@ int prb_iidx_each(prb_env *env, MDB_txn *txn, MDB_txn **keep, uint64_t subject, 
             mdb_txn_abort(it);
         return fail(env, mrc, "reading the inquiry index");
     }
-    if ((rc = get_upto(env, it, &upto)))
+    if ((rc = prb_iidx_upto(env, it, &upto)))
         goto out;
     if ((mrc = mdb_cursor_open(it, env->iidx, &c))) {
         rc = fail(env, mrc, "reading the inquiry index");
         goto out;
     }
-    prb_be64(k0, subject);
-    memset(k0 + 8, 0, 4);
+    prb_inq_key(k0, subject, 0);
     for (mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); !mrc && !stop;
          mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
         uint64_t g;
         int32_t day;
         const char *purpose;
         size_t pl;
-        if (k.mv_size != 12 || prb_get_be64(k.mv_data) != subject)
+        if (k.mv_size != PRB_INQ_KEY_LEN || prb_get_be64(k.mv_data) != subject)
             break;
-        const unsigned char *kb = k.mv_data;
-        uint32_t no =
-            (uint32_t)kb[8] << 24 | (uint32_t)kb[9] << 16 | (uint32_t)kb[10] << 8 | kb[11];
+        uint32_t no = prb_inq_no(k.mv_data);
         if (prb_iidx_value(v.mv_data, v.mv_size, &g, &day, &purpose, &pl)) {
             rc = prb_seterr(env->err, PRB_ECORRUPT, "decision %llu-q%u: malformed index entry",
                             (unsigned long long)subject, no);

@@ -477,6 +477,23 @@ static inline void prb_reckey(unsigned char k[PRB_RECKEY_LEN], uint64_t id, uint
     k[9] = (unsigned char)ver;
 }
 
+/* An inquiry's key: subject (be64) and its number for the subject
+ * (be32). It keys the index and heads the inquiry's value in the log. */
+#define PRB_INQ_KEY_LEN 12
+static inline void prb_inq_key(unsigned char k[PRB_INQ_KEY_LEN], uint64_t subject, uint32_t no)
+{
+    prb_be64(k, subject);
+    k[8] = (unsigned char)(no >> 24);
+    k[9] = (unsigned char)(no >> 16);
+    k[10] = (unsigned char)(no >> 8);
+    k[11] = (unsigned char)no;
+}
+
+static inline uint32_t prb_inq_no(const unsigned char k[PRB_INQ_KEY_LEN])
+{
+    return (uint32_t)k[8] << 24 | (uint32_t)k[9] << 16 | (uint32_t)k[10] << 8 | k[11];
+}
+
 #define PRB_FREF_KEY_MAX (8 + 64 + 1 + 128)
 #define PRB_IDENT_KEY_MAX (8 + PRB_IDENT_MAX)
 /* Writes the key of (furnisher, ref) into out; returns its length. */
@@ -651,6 +668,9 @@ struct json_t *prb_inquiry_decision(const void *value, size_t n);
  * PRB_ECORRUPT if value is not an inquiry this code reads. */
 int prb_inquiry_header(const void *value, size_t n, const char **purpose, size_t *plen,
                        int *outcome);
+/* The number the next inquiry appended to the log through cur (a cursor
+ * on ilog) gets: one past the last. */
+int prb_ilog_end(prb_env *env, MDB_cursor *cur, uint64_t *next);
 /* An ilog value: whose inquiry it is, and the inquiry (within value).
  * PRB_ECORRUPT if it is too short. */
 int prb_ilog_entry(const void *value, size_t n, uint64_t *subject, uint32_t *no,
@@ -662,6 +682,9 @@ void prb_iidx_close(prb_env *env);
 /* Indexes what the log holds beyond the index; after a commit that
  * appended to it, and when opening. */
 int prb_iidx_catch_up(prb_env *env);
+/* The index's upto in itxn, a transaction of the index: every log entry
+ * below it is indexed. */
+int prb_iidx_upto(prb_env *env, MDB_txn *itxn, uint64_t *upto);
 /* An iidx value: the inquiry's place in ilog, its day and purpose (within
  * value). PRB_ECORRUPT if malformed. */
 int prb_iidx_value(const void *value, size_t n, uint64_t *g, int32_t *day, const char **purpose,

@@ -295,11 +295,16 @@ static int check_store(struct run *r, MDB_txn *txn, const unsigned char *leaves,
     uint64_t nlog = 0, nidx = 0, upto = 1, end = 1;
     MDB_txn *it = NULL;
     MDB_cursor *ic = NULL;
-    MDB_val uk = {4, "upto"}, uv;
+    int rc;
     if ((mrc = mdb_txn_begin(env->imdb, NULL, MDB_RDONLY, &it)))
         return prb_mdb_fail(env, mrc, "reading the inquiry index");
-    if (!(mrc = mdb_get(it, env->imeta, &uk, &uv)) && uv.mv_size == 8)
-        upto = prb_get_be64(uv.mv_data);
+    /* A malformed upto is a finding like any other (upto is then 1). */
+    if ((rc = prb_iidx_upto(env, it, &upto)) == PRB_ECORRUPT)
+        finding(r, "the inquiry index's upto is malformed (altered behind the engine's back)");
+    else if (rc) {
+        mdb_txn_abort(it);
+        return rc;
+    }
     if ((mrc = mdb_cursor_open(txn, env->ilog, &cur))) {
         mdb_txn_abort(it);
         return prb_mdb_fail(env, mrc, "reading inquiries");
@@ -326,7 +331,7 @@ static int check_store(struct run *r, MDB_txn *txn, const unsigned char *leaves,
             continue; /* not indexed yet */
         nlog++;
         /* The log's value starts with the inquiry's key in the index. */
-        MDB_val ik = {12, v.mv_data}, iv;
+        MDB_val ik = {PRB_INQ_KEY_LEN, v.mv_data}, iv;
         int irc = mdb_get(it, env->iidx, &ik, &iv);
         if (irc && irc != MDB_NOTFOUND) {
             mdb_cursor_close(cur);

@@ -285,13 +285,13 @@ static void on_log(void *cls, const char *fmt, va_list ap)
 
 /* ---------------------------------------------------------------- sweep */
 
-/* One sweep: retention and dispute deadlines, list entries, notices. */
 /* Whether the server is stopping: a long delivery run stops for it. */
 static int stopping(void *arg)
 {
     return atomic_load(&((srv *)arg)->stopping);
 }
 
+/* One sweep: retention and dispute deadlines, list entries, notices. */
 static void sweep_once(srv *s)
 {
     prb_env *h = srv_env(s);
