@@ -97,17 +97,30 @@ struct raw {
     MDB_dbi meta, ilog, inq;
 };
 
-/* The register's own environment, opened without the engine (which must
- * not have it open: LMDB allows one opening per process). */
+/* An LMDB environment at path and a write transaction in it, opened
+ * without the engine (which must not have it open: LMDB allows one
+ * opening per process); committed and closed by end_raw. */
+static void begin_raw(MDB_env **e, MDB_txn **t, const char *path, unsigned flags)
+{
+    cr_assert_eq(mdb_env_create(e), 0);
+    cr_assert_eq(mdb_env_set_maxdbs(*e, 32), 0);
+    cr_assert_eq(mdb_env_set_mapsize(*e, (size_t)4 << 30), 0);
+    cr_assert_eq(mdb_env_open(*e, path, flags, 0644), 0);
+    cr_assert_eq(mdb_txn_begin(*e, NULL, 0, t), 0);
+}
+
+static void end_raw(MDB_env *e, MDB_txn *t)
+{
+    cr_assert_eq(mdb_txn_commit(t), 0);
+    mdb_env_close(e);
+}
+
+/* The register's own environment. */
 static void raw_open(struct raw *r, const char *tmp)
 {
     char dir[600];
     snprintf(dir, sizeof dir, "%s/reg", tmp);
-    cr_assert_eq(mdb_env_create(&r->e), 0);
-    cr_assert_eq(mdb_env_set_maxdbs(r->e, 32), 0);
-    cr_assert_eq(mdb_env_set_mapsize(r->e, (size_t)4 << 30), 0);
-    cr_assert_eq(mdb_env_open(r->e, dir, 0, 0644), 0);
-    cr_assert_eq(mdb_txn_begin(r->e, NULL, 0, &r->t), 0);
+    begin_raw(&r->e, &r->t, dir, 0);
     cr_assert_eq(mdb_dbi_open(r->t, "meta", 0, &r->meta), 0);
     cr_assert_eq(mdb_dbi_open(r->t, "ilog", 0, &r->ilog), 0);
     cr_assert_eq(mdb_dbi_open(r->t, "inq", 0, &r->inq), 0);
@@ -115,11 +128,10 @@ static void raw_open(struct raw *r, const char *tmp)
 
 static void raw_close(struct raw *r)
 {
-    cr_assert_eq(mdb_txn_commit(r->t), 0);
-    mdb_env_close(r->e);
+    end_raw(r->e, r->t);
 }
 
-/* The index beside it (DIR/reg/index.mdb), the same way. */
+/* The index beside it (DIR/reg/index.mdb). */
 struct rawidx {
     MDB_env *e;
     MDB_txn *t;
@@ -130,19 +142,14 @@ static void rawidx_open(struct rawidx *r, const char *tmp)
 {
     char path[600];
     snprintf(path, sizeof path, "%s/reg/index.mdb", tmp);
-    cr_assert_eq(mdb_env_create(&r->e), 0);
-    cr_assert_eq(mdb_env_set_maxdbs(r->e, 2), 0);
-    cr_assert_eq(mdb_env_set_mapsize(r->e, (size_t)1 << 30), 0);
-    cr_assert_eq(mdb_env_open(r->e, path, MDB_NOSUBDIR, 0644), 0);
-    cr_assert_eq(mdb_txn_begin(r->e, NULL, 0, &r->t), 0);
+    begin_raw(&r->e, &r->t, path, MDB_NOSUBDIR);
     cr_assert_eq(mdb_dbi_open(r->t, "iidx", 0, &r->iidx), 0);
     cr_assert_eq(mdb_dbi_open(r->t, "meta", 0, &r->meta), 0);
 }
 
 static void rawidx_close(struct rawidx *r)
 {
-    cr_assert_eq(mdb_txn_commit(r->t), 0);
-    mdb_env_close(r->e);
+    end_raw(r->e, r->t);
 }
 
 static size_t entries(MDB_txn *t, MDB_dbi dbi)
