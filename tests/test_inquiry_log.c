@@ -466,6 +466,18 @@ static prb_env *reopen(const char *dir)
     return env;
 }
 
+/* Opened again, the register lists PERSON's inquiries as want and
+ * verifies clean. */
+static void reopened_holds(const char *dir, const char *want)
+{
+    prb_env *env = reopen(dir);
+    char *list = ids(env, PERSON);
+    cr_assert_str_eq(list, want);
+    free(list);
+    expect_clean(env);
+    prb_close(env);
+}
+
 /* The index is trusted after a restart of the machine only if it was
  * flushed and marked so by its last user; otherwise, and when it is
  * missing, it is made again from the log. */
@@ -494,22 +506,12 @@ Test(inquiry_log, an_index_that_cannot_be_trusted_is_made_again)
     char path[600];
     snprintf(path, sizeof path, "%s/reg/index.mdb", dir);
     cr_assert_eq(unlink(path), 0);
-    env = reopen(dir);
-    list = ids(env, PERSON);
-    cr_assert_str_eq(list, "1-q1,1-q2,1-q3,1-q4");
-    free(list);
-    expect_clean(env);
-    prb_close(env);
+    reopened_holds(dir, "1-q1,1-q2,1-q3,1-q4");
 
     /* Marked flushed, but not an index LMDB can open: made again too. */
     state_is(dir, "synced 1");
     put_file(dir, "index.mdb", "not an LMDB file, though marked flushed");
-    env = reopen(dir);
-    list = ids(env, PERSON);
-    cr_assert_str_eq(list, "1-q1,1-q2,1-q3,1-q4");
-    free(list);
-    expect_clean(env);
-    prb_close(env);
+    reopened_holds(dir, "1-q1,1-q2,1-q3,1-q4");
     th_rmrf(dir);
 }
 
