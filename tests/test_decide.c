@@ -370,3 +370,48 @@ Test(decide, reused_handle_gives_the_same_decision)
     prb_close(env);
     th_rmrf(dir);
 }
+
+/* The stored (compact) form is written by hand (jsonout.c): it must be
+ * what jansson writes of the same document, with a list's reason, the
+ * scorecard's reasons and their values, and the indented form must say
+ * the same. */
+Test(decide, stored_json_is_what_jansson_writes)
+{
+    char *dir, buf[1024];
+    prb_env *env = th_register(&dir);
+    prb_decision *d = NULL;
+    const char *cj, *ij;
+    ingest(env, line(buf, sizeof buf, "J-1", "court_judgment", "open", "2026-11-01", NULL,
+                     JUDGMENT_FIELDS));
+    ingest(env, line(buf, sizeof buf, "D-1", "payment_default", "open", "2026-10-01", NULL,
+                     DEFAULT_FIELDS));
+    ingest(env, account(buf, sizeof buf, 1, 60));
+    const char *days[] = {"2026-10-02", "2026-12-26", "2027-01-25"};
+    int saw_list = 0, saw_value = 0;
+    for (size_t i = 0; i < 3; i++) {
+        th_set_day(env, days[i]);
+        uint64_t n;
+        cr_assert_eq(prb_lists_refresh_all(env, &n), PRB_OK);
+        cr_assert_eq(prb_decide(env, "credit", PERSON, "bank \"x\"", &d), PRB_OK, "%s",
+                     prb_errmsg(env));
+        cr_assert_eq(prb_decision_json_compact(d, &cj), PRB_OK);
+        json_error_t e;
+        json_t *o = json_loads(cj, 0, &e);
+        cr_assert(o, "%s: %s", cj, e.text);
+        char *want = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(10));
+        char *indented = json_dumps(o, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
+        cr_assert_str_eq(cj, want);
+        cr_assert_eq(prb_decision_json(d, &ij), PRB_OK);
+        cr_assert_str_eq(ij, indented);
+        cr_assert_str_eq(json_string_value(json_object_get(o, "requester")), "bank \"x\"");
+        saw_list |= strstr(cj, "\"code\":\"LIST:debtor_register\"") != NULL;
+        saw_value |= strstr(cj, "\"value\":") && !strstr(cj, "\"value\":null,\"points");
+        json_decref(o);
+        free(want);
+        free(indented);
+    }
+    cr_assert(saw_list && saw_value, "the decisions had no list reason or no reason's value");
+    prb_decision_free(d);
+    prb_close(env);
+    th_rmrf(dir);
+}

@@ -323,94 +323,143 @@ static int adverse_notice(prb_env *env, MDB_txn *txn, const prb_decision *d)
                           prb_day_of(d->now));
 }
 
-static json_t *reasons_json(const prb_env *env, const prb_decision *d)
+static void reasons_json(prb_jw *w, const prb_env *env, const prb_decision *d)
 {
     const prb_policy *p = env->policy;
-    json_t *a = json_array();
+    size_t n = 0;
+    prb_jw_open(w, '[');
     if (d->decisive_list >= 0) {
         const prb_listdef *l = &p->lists[d->decisive_list];
-        char code[80], text[256], since[11];
+        char code[80], text[256], since[11] = "";
         for (size_t i = 0; i < d->nlisted; i++)
             if (d->listed[i] == d->decisive_list)
                 prb_date_format(d->entries[i].active_from, since);
         snprintf(code, sizeof code, "LIST:%s", l->name);
         snprintf(text, sizeof text, "Entered on the %s list %s, in effect since %s",
                  l->type == PRB_BLACK ? "black" : "red", l->name, since);
-        json_array_append_new(
-            a, json_pack("{s:s, s:s, s:n, s:n}", "code", code, "text", text, "feature", "value"));
+        prb_jw_open(w, '{');
+        prb_jw_key(w, "code");
+        prb_jw_str(w, code);
+        prb_jw_key(w, "text");
+        prb_jw_str(w, text);
+        prb_jw_key(w, "feature");
+        prb_jw_null(w);
+        prb_jw_key(w, "value");
+        prb_jw_null(w);
+        prb_jw_close(w, '}');
+        n++;
     }
-    if (!d->has_score)
-        return a;
-    for (size_t i = 0; i < d->sc.nreasons && json_array_size(a) < PRB_MAX_REASONS; i++) {
+    for (size_t i = 0; d->has_score && i < d->sc.nreasons && n < PRB_MAX_REASONS; i++, n++) {
         const prb_reason *r = &d->sc.reasons[i];
         int f = prb_policy_feature(p, r->feature);
-        json_t *val = f >= 0 && d->vals[f].present ? json_real(d->vals[f].num) : json_null();
-        json_array_append_new(a, json_pack("{s:s, s:s?, s:s, s:o, s:f}", "code", r->code, "text",
-                                           r->text, "feature", r->feature, "value", val,
-                                           "points_below_best", r->points_lost));
+        prb_jw_open(w, '{');
+        prb_jw_key(w, "code");
+        prb_jw_str(w, r->code);
+        prb_jw_key(w, "text");
+        prb_jw_str(w, r->text);
+        prb_jw_key(w, "feature");
+        prb_jw_str(w, r->feature);
+        prb_jw_key(w, "value");
+        if (f >= 0 && d->vals[f].present)
+            prb_jw_real(w, d->vals[f].num);
+        else
+            prb_jw_null(w);
+        prb_jw_key(w, "points_below_best");
+        prb_jw_real(w, r->points_lost);
+        prb_jw_close(w, '}');
     }
-    return a;
+    prb_jw_close(w, ']');
 }
 
-/* compact: the stored form (d->cjson) instead of the indented one (d->json). */
-static int build_json(prb_env *env, prb_decision *d, int compact)
+/* The decision as compact JSON (d->cjson, what the inquiry stores),
+ * written directly: it is made for every request, and a jansson tree of
+ * it cost more than computing the decision. */
+static int build_json(prb_env *env, prb_decision *d)
 {
+    static const char *const st[] = {"none", "noticed", "active", "lifted", "expired", "withdrawn"};
     const prb_policy *p = env->policy;
-    char id[48], buf[48], day[11];
-    json_t *o = json_object(), *lists = json_array(), *used = json_array();
-    if (!o || !lists || !used)
-        goto fail;
+    char id[48], buf[48], day[11], at[21];
+    prb_jw w = {0};
     snprintf(id, sizeof id, "%llu-q%u", (unsigned long long)d->subject, d->inquiry);
     prb_date_format(prb_day_of(d->now), day);
+    /* When it was asked, to the second, from the as-of clock. */
+    prb_time_format(d->now, at);
+    prb_jw_open(&w, '{');
     /* An evaluation that was not an inquiry has no decision id. */
-    json_object_set_new(o, "decision", d->inquiry ? json_string(id) : json_null());
-    json_object_set_new(o, "subject", json_string(d->identifier));
-    json_object_set_new(o, "purpose", json_string(p->purposes[d->purpose].name));
-    json_object_set_new(o, "requester", d->requester ? json_string(d->requester) : json_null());
-    json_object_set_new(o, "outcome", json_string(outcome_name[d->outcome & 3]));
-    json_object_set_new(o, "score", d->has_score ? json_real(d->score) : json_null());
-    json_object_set_new(o, "reasons", reasons_json(env, d));
+    prb_jw_key(&w, "decision");
+    prb_jw_str(&w, d->inquiry ? id : NULL);
+    prb_jw_key(&w, "subject");
+    prb_jw_str(&w, d->identifier);
+    prb_jw_key(&w, "purpose");
+    prb_jw_str(&w, p->purposes[d->purpose].name);
+    prb_jw_key(&w, "requester");
+    prb_jw_str(&w, d->requester);
+    prb_jw_key(&w, "outcome");
+    prb_jw_str(&w, outcome_name[d->outcome & 3]);
+    prb_jw_key(&w, "score");
+    if (d->has_score)
+        prb_jw_real(&w, d->score);
+    else
+        prb_jw_null(&w);
+    prb_jw_key(&w, "reasons");
+    reasons_json(&w, env, d);
+    prb_jw_key(&w, "lists");
+    prb_jw_open(&w, '[');
     for (size_t i = 0; i < d->nlisted; i++) {
         const prb_entry *e = &d->entries[i];
-        static const char *const st[] = {"none",   "noticed", "active",
-                                         "lifted", "expired", "withdrawn"};
+        const prb_listdef *l = &p->lists[d->listed[i]];
+        char since[11], from[11];
         if (e->state == PRB_LS_NONE)
             continue;
-        char since[11], from[11];
         prb_date_format(e->since, since);
         prb_date_format(e->active_from, from);
-        json_array_append_new(
-            lists,
-            json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "list", p->lists[d->listed[i]].name, "type",
-                      p->lists[d->listed[i]].type == PRB_BLACK ? "black" : "red", "state",
-                      st[e->state], "ground", e->ground, "noticed", since, "effective_from", from));
+        prb_jw_open(&w, '{');
+        prb_jw_key(&w, "list");
+        prb_jw_str(&w, l->name);
+        prb_jw_key(&w, "type");
+        prb_jw_str(&w, l->type == PRB_BLACK ? "black" : "red");
+        prb_jw_key(&w, "state");
+        prb_jw_str(&w, st[e->state]);
+        prb_jw_key(&w, "ground");
+        prb_jw_str(&w, e->ground);
+        prb_jw_key(&w, "noticed");
+        prb_jw_str(&w, since);
+        prb_jw_key(&w, "effective_from");
+        prb_jw_str(&w, from);
+        prb_jw_close(&w, '}');
     }
-    json_object_set_new(o, "lists", lists);
-    lists = NULL;
+    prb_jw_close(&w, ']');
+    prb_jw_key(&w, "records_used");
+    prb_jw_open(&w, '[');
     for (size_t i = 0; i < d->nused; i++)
-        json_array_append_new(used, json_string(record_id(buf, sizeof buf, d->used[i])));
-    json_object_set_new(o, "records_used", used);
-    used = NULL;
-    json_object_set_new(o, "policy_version", json_string(prb_policy_version(p)));
-    json_object_set_new(o, "as_of", json_string(day));
-    /* When it was asked, to the second, from the as-of clock. */
-    char at[21];
-    prb_time_format(d->now, at);
-    json_object_set_new(o, "asked_at", json_string(at));
-    /* Stored without indentation: a third fewer bytes in every inquiry,
-     * and the commit of stored decisions is what a busy server waits on.
-     * Each form is made when first asked for. */
-    char **out = compact ? &d->cjson : &d->json;
-    free(*out);
-    *out = json_dumps(o, compact ? JSON_COMPACT | JSON_REAL_PRECISION(10)
-                                 : JSON_INDENT(2) | JSON_REAL_PRECISION(10));
+        prb_jw_str(&w, record_id(buf, sizeof buf, d->used[i]));
+    prb_jw_close(&w, ']');
+    prb_jw_key(&w, "policy_version");
+    prb_jw_str(&w, prb_policy_version(p));
+    prb_jw_key(&w, "as_of");
+    prb_jw_str(&w, day);
+    prb_jw_key(&w, "asked_at");
+    prb_jw_str(&w, at);
+    prb_jw_close(&w, '}');
+    free(d->cjson);
+    d->cjson = prb_jw_finish(&w);
+    return d->cjson ? PRB_OK : PRB_ENOMEM;
+}
+
+/* The indented form, for people: made from the compact one when first
+ * asked for, so the two cannot differ but in layout. */
+static int build_indented(prb_env *env, prb_decision *d)
+{
+    json_error_t jerr;
+    json_t *o;
+    if (!d->cjson && build_json(env, d))
+        return PRB_ENOMEM;
+    if (!(o = json_loads(d->cjson, 0, &jerr)))
+        return PRB_ENOMEM;
+    free(d->json);
+    d->json = json_dumps(o, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
     json_decref(o);
-    return *out ? PRB_OK : PRB_ENOMEM;
-fail:
-    json_decref(o);
-    json_decref(lists);
-    json_decref(used);
-    return PRB_ENOMEM;
+    return d->json ? PRB_OK : PRB_ENOMEM;
 }
 
 static int decide(prb_env *env, MDB_txn *batch, int *wrote, const char *purpose,
@@ -525,7 +574,7 @@ static int decide(prb_env *env, MDB_txn *batch, int *wrote, const char *purpose,
     if (mode == PREPARE) {
         /* Everything the writer will store, made here, outside its
          * transaction; the snapshot says what it was made from. */
-        if (!(rc = build_json(env, d, 1)) && !(rc = inquiry_value(env, d, d->cjson))) {
+        if (!(rc = build_json(env, d)) && !(rc = inquiry_value(env, d, d->cjson))) {
             prb_sha256(d->ival, d->ilen, d->ihash);
             d->snap = mdb_txn_id(txn);
         }
@@ -536,7 +585,7 @@ static int decide(prb_env *env, MDB_txn *batch, int *wrote, const char *purpose,
         rc = PRB_OK;
         goto fail; /* not a failure: the read transaction ends the same way */
     }
-    if ((rc = build_json(env, d, 1)) || (rc = inquiry_value(env, d, d->cjson)) ||
+    if ((rc = build_json(env, d)) || (rc = inquiry_value(env, d, d->cjson)) ||
         (rc = store_inquiry(env, txn, d, NULL)) || (rc = adverse_notice(env, txn, d)))
         goto fail;
     rc = batch ? PRB_OK : prb_wtxn_commit(env, txn);
@@ -599,7 +648,7 @@ double prb_decision_score(const prb_decision *d, int *has_score)
 int prb_decision_json(prb_decision *d, const char **json)
 {
     *json = NULL;
-    if (!d->json && d->env && build_json(d->env, d, 0))
+    if (!d->json && d->env && build_indented(d->env, d))
         return PRB_ENOMEM;
     *json = d->json;
     return PRB_OK;
@@ -608,7 +657,7 @@ int prb_decision_json(prb_decision *d, const char **json)
 int prb_decision_json_compact(prb_decision *d, const char **json)
 {
     *json = NULL;
-    if (!d->cjson && d->env && build_json(d->env, d, 1))
+    if (!d->cjson && d->env && build_json(d->env, d))
         return PRB_ENOMEM;
     *json = d->cjson;
     return PRB_OK;

@@ -1,0 +1,130 @@
+/*
+ * test_jsonout.c - the compact JSON writer a decision is written with
+ * (jsonout.c): its output is byte for byte what jansson makes of the same
+ * values, so stored inquiries read the same whichever wrote them, and it
+ * never writes invalid JSON, even from text that is not UTF-8.
+ */
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+TestSuite(jsonout);
+
+#define JFLAGS (JSON_COMPACT | JSON_REAL_PRECISION(10) | JSON_ENCODE_ANY)
+
+static void same_as_jansson(prb_jw *w, json_t *v)
+{
+    char *want = json_dumps(v, JFLAGS), *got = prb_jw_finish(w);
+    cr_assert(want && got);
+    cr_assert_str_eq(got, want);
+    json_decref(v);
+    free(want);
+    free(got);
+}
+
+Test(jsonout, reals_as_jansson_writes_them)
+{
+    const double v[] = {0.0,     1.0,     -1.0,  100000.0, 1e10,         -1e10,
+                        1.5e-7,  123.456, -3.25, 1e300,    5e-324,       0.1,
+                        2.0 / 3, 612.5,   -0.0,  1e-5,     1234567890.0, 12345678901.0,
+                        DBL_MAX, DBL_MIN, 1e21,  1e-300};
+    for (size_t i = 0; i < sizeof v / sizeof *v; i++) {
+        prb_jw w = {0};
+        prb_jw_real(&w, v[i]);
+        same_as_jansson(&w, json_real(v[i]));
+    }
+    /* jansson refuses what JSON cannot say; the writer says null. */
+    prb_jw w = {0};
+    prb_jw_real(&w, NAN);
+    prb_jw_real(&w, INFINITY);
+    char *s = prb_jw_finish(&w);
+    cr_assert_str_eq(s, "null,null");
+    free(s);
+}
+
+Test(jsonout, strings_as_jansson_writes_them)
+{
+    const char *v[] = {"",
+                       "plain",
+                       "quote \" and backslash \\ and slash /",
+                       "\b\f\n\r\t",
+                       "\x01\x1f\x7f",
+                       "Gro\xc3\x9f"
+                       "e \xe4\xb8\xad\xe6\x96\x87 \xf0\x9f\x98\x80 end",
+                       "\"\"\\\\\n"};
+    for (size_t i = 0; i < sizeof v / sizeof *v; i++) {
+        prb_jw w = {0};
+        prb_jw_str(&w, v[i]);
+        same_as_jansson(&w, json_string(v[i]));
+    }
+    prb_jw w = {0};
+    prb_jw_str(&w, NULL);
+    same_as_jansson(&w, json_null());
+}
+
+/* Bytes that are not UTF-8 (cut short, overlong, a surrogate, past
+ * U+10FFFF, a stray continuation) become U+FFFD and the text stays JSON. */
+Test(jsonout, text_that_is_not_utf8_is_replaced)
+{
+    const char *bad[] = {"a\xc3", "a\xc0\xaf", "a\xed\xa0\x80", "a\xf4\x90\x80\x80", "a\x80z"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        prb_jw w = {0};
+        prb_jw_str(&w, bad[i]);
+        char *s = prb_jw_finish(&w);
+        json_error_t e;
+        json_t *back = json_loads(s, JSON_DECODE_ANY, &e);
+        cr_assert(back, "%s: %s", s, e.text);
+        cr_assert(strstr(s, "\\ufffd"), "%s", s);
+        cr_assert_eq(json_string_value(back)[0], 'a');
+        json_decref(back);
+        free(s);
+    }
+}
+
+Test(jsonout, nested_documents_as_jansson_writes_them)
+{
+    prb_jw w = {0};
+    prb_jw_open(&w, '{');
+    prb_jw_key(&w, "a");
+    prb_jw_open(&w, '[');
+    prb_jw_close(&w, ']');
+    prb_jw_key(&w, "b");
+    prb_jw_open(&w, '[');
+    prb_jw_open(&w, '{');
+    prb_jw_close(&w, '}');
+    prb_jw_str(&w, "x");
+    prb_jw_real(&w, 2.5);
+    prb_jw_null(&w);
+    prb_jw_open(&w, '[');
+    prb_jw_str(&w, "y");
+    prb_jw_close(&w, ']');
+    prb_jw_close(&w, ']');
+    prb_jw_key(&w, "key with \"quotes\"");
+    prb_jw_str(&w, "v");
+    prb_jw_close(&w, '}');
+    same_as_jansson(&w, json_pack("{s:[], s:[{}, s, f, n, [s]], s:s}", "a", "b", "x", 2.5, "y",
+                                  "key with \"quotes\"", "v"));
+}
+
+/* A long document grows its buffer many times over and comes out whole. */
+Test(jsonout, long_documents_come_out_whole)
+{
+    prb_jw w = {0};
+    json_t *a = json_array();
+    char s[64];
+    prb_jw_open(&w, '[');
+    for (int i = 0; i < 5000; i++) {
+        snprintf(s, sizeof s, "item %d \"%d\"", i, i * 7);
+        prb_jw_str(&w, s);
+        prb_jw_real(&w, i / 8.0);
+        json_array_append_new(a, json_string(s));
+        json_array_append_new(a, json_real(i / 8.0));
+    }
+    prb_jw_close(&w, ']');
+    same_as_jansson(&w, a);
+}
