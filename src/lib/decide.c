@@ -78,13 +78,6 @@ enum { EVALUATE, STORE, PREPARE };
 
 static const char *const outcome_name[] = {"?", "approve", "refer", "decline"};
 
-static char *record_id(char *buf, size_t n, uint64_t id)
-{
-    snprintf(buf, n, "%llu-%llu", (unsigned long long)(id >> PRB_RSEQ_BITS),
-             (unsigned long long)(id & PRB_RSEQ_MASK));
-    return buf;
-}
-
 /* The subject's inquiries, for the inquiries features. */
 struct inq_list {
     prb_env *env;
@@ -431,8 +424,10 @@ static int build_json(prb_env *env, prb_decision *d)
     prb_jw_close(&w, ']');
     prb_jw_key(&w, "records_used");
     prb_jw_open(&w, '[');
-    for (size_t i = 0; i < d->nused; i++)
-        prb_jw_str(&w, record_id(buf, sizeof buf, d->used[i]));
+    for (size_t i = 0; i < d->nused; i++) {
+        prb_record_name(buf, sizeof buf, d->used[i]);
+        prb_jw_str(&w, buf);
+    }
     prb_jw_close(&w, ']');
     prb_jw_key(&w, "policy_version");
     prb_jw_str(&w, prb_policy_version(p));

@@ -36,10 +36,31 @@
 
 /* ------------------------------------------------------------ record ids */
 
+/* The digits of v, written backwards to end; returns where they start. */
+static char *decimal(char *end, uint64_t v)
+{
+    do
+        *--end = (char)('0' + v % 10);
+    while (v /= 10);
+    return end;
+}
+
+/* Formatted by hand: a decision names every record it used, and snprintf
+ * was a visible part of making one. */
 void prb_record_name(char *buf, size_t n, uint64_t id)
 {
-    snprintf(buf, n, "%llu-%llu", (unsigned long long)(id >> PRB_RSEQ_BITS),
-             (unsigned long long)(id & PRB_RSEQ_MASK));
+    char t[48], *end = t + sizeof t - 1, *p;
+    *end = '\0';
+    p = decimal(end, id & PRB_RSEQ_MASK);
+    *--p = '-';
+    p = decimal(p, id >> PRB_RSEQ_BITS);
+    size_t len = (size_t)(end - p);
+    if (!n)
+        return;
+    if (len >= n)
+        len = n - 1;
+    memcpy(buf, p, len);
+    buf[len] = '\0';
 }
 
 /* Reads decimal digits at *p into *v, at most max; advances *p. */

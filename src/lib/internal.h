@@ -588,6 +588,7 @@ void prb_jw_key(prb_jw *w, const char *k);
 void prb_jw_str(prb_jw *w, const char *s); /* NULL writes null */
 void prb_jw_real(prb_jw *w, double v);     /* as jansson at precision 10 */
 void prb_jw_null(prb_jw *w);
+void prb_jw_bool(prb_jw *w, int v);
 char *prb_jw_finish(prb_jw *w);
 
 /* Reads subject's file within txn (the caller's snapshot); *f as in

@@ -173,6 +173,13 @@ void prb_jw_null(prb_jw *w)
     w->comma = 1;
 }
 
+void prb_jw_bool(prb_jw *w, int v)
+{
+    sep(w);
+    put(w, v ? "true" : "false", v ? 4 : 5);
+    w->comma = 1;
+}
+
 /* Ten significant digits, always with a '.' or an exponent so that it
  * reads back as a real, and the exponent without '+' or leading zeros. */
 void prb_jw_real(prb_jw *w, double v)
