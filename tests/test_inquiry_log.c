@@ -7,7 +7,10 @@
  * ahead of it; an index that cannot be trusted is made again from the
  * log; a process killed while deciding loses nothing; and the index
  * cannot be bent or emptied behind the engine's back without `verify`
- * saying so, since a subject's copy reads its inquiries through it.
+ * saying so, since a subject's copy reads its inquiries through it. The
+ * same for the index of notices by subject beside it (format 4), made
+ * from the outbox: registers of format 3 (the index inside the register)
+ * are moved, readers see their snapshot's notices, verify checks it.
  */
 #include <criterion/criterion.h>
 #include <fcntl.h>
@@ -258,7 +261,7 @@ Test(inquiry_log, a_format_1_register_is_moved_when_opened)
     prb_close(env);
 
     raw_open(&r, dir);
-    cr_assert_eq(format_of(&r), 3);
+    cr_assert_eq(format_of(&r), 4);
     cr_assert_eq(entries(r.t, r.inq), 0, "the old table still holds inquiries");
     cr_assert_eq(entries(r.t, r.ilog), 5);
     raw_close(&r);
@@ -366,7 +369,7 @@ Test(inquiry_log, a_format_2_register_is_moved_when_opened)
 
     raw_open(&r, dir);
     MDB_dbi gone;
-    cr_assert_eq(format_of(&r), 3);
+    cr_assert_eq(format_of(&r), 4);
     cr_assert_eq(mdb_dbi_open(r.t, "iidx", 0, &gone), MDB_NOTFOUND,
                  "the index is still inside the register");
     raw_close(&r);
@@ -608,4 +611,199 @@ Test(inquiry_log, two_processes_share_the_index)
     prb_close(env);
     state_is(dir, "synced 1");
     th_rmrf(dir);
+}
+
+/* ------------------------------------------------ notices (format 4) */
+
+/* A payment default for who under ref: adverse, so it gives a notice. */
+static void add_default(prb_env *env, const char *who, const char *ref)
+{
+    char buf[1024];
+    prb_ingest_stats st;
+    snprintf(buf, sizeof buf,
+             "{\"furnisher\":\"src-a\",\"ref\":\"%s\",\"subject\":{\"kind\":\"person\",\"id\":"
+             "\"%s\"},\"category\":\"payment_default\",\"status\":\"open\",\"event_date\":"
+             "\"2026-10-01\",\"settled_date\":null,\"legal_basis\":\"test\",\"fields\":{"
+             "\"amount\":\"500.00\",\"currency\":\"EUR\"}}\n",
+             ref, who);
+    cr_assert_eq(th_ingest(env, "t", buf, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK, "%s",
+                 prb_errmsg(env));
+}
+
+/* The numbers of who's notices, as the subject's copy lists them. */
+static void notices_of(prb_env *env, const char *who, char *out, size_t n)
+{
+    char *text;
+    size_t i;
+    json_t *x;
+    out[0] = 0;
+    cr_assert_eq(prb_subject_copy(env, who, PRB_COPY_JSON, &text), PRB_OK, "%s", prb_errmsg(env));
+    json_t *doc = json_loads(text, 0, NULL);
+    free(text);
+    cr_assert_not_null(doc);
+    json_array_foreach(json_object_get(doc, "notices"), i, x)
+    {
+        size_t have = strlen(out);
+        snprintf(out + have, n - have, "%s%lld", i ? "," : "",
+                 (long long)json_integer_value(json_object_get(x, "notice")));
+    }
+    json_decref(doc);
+}
+
+static int note_no(void *ctx, uint64_t no)
+{
+    char *out = ctx;
+    size_t have = strlen(out);
+    snprintf(out + have, 64 - have, "%s%llu", have ? "," : "", (unsigned long long)no);
+    return 0;
+}
+
+/* Notices 1 and 3 to PERSON, 2 to OTHER. */
+static prb_env *noticed(char **dir)
+{
+    prb_env *env = th_register(dir);
+    add_default(env, PERSON, "D-1");
+    add_default(env, OTHER, "D-2");
+    add_default(env, PERSON, "D-3");
+    char got[64];
+    notices_of(env, PERSON, got, sizeof got);
+    cr_assert_str_eq(got, "1,3");
+    notices_of(env, OTHER, got, sizeof got);
+    cr_assert_str_eq(got, "2");
+    return env;
+}
+
+/* The index of notices by subject lives beside the register too: a
+ * reader sees exactly its snapshot's notices whether the index is ahead
+ * of it or behind it, and the next commit catches the index up. */
+Test(inquiry_log, notices_are_found_whether_the_index_is_behind_or_ahead)
+{
+    char *dir, got[64] = "";
+    prb_env *env = noticed(&dir);
+    MDB_txn *old, *t;
+    cr_assert_eq(mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &old), 0);
+    add_default(env, PERSON, "D-4");
+    cr_assert_eq(prb_nidx_each(env, old, 1, note_no, got), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_str_eq(got, "1,3", "a later notice leaked into an older snapshot");
+    mdb_txn_abort(old);
+
+    /* Hold the index back before notice 4, as if the process had stopped
+     * between the commit and the indexing. */
+    unsigned char k[16], up[8];
+    MDB_val key = {16, k}, upk = {5, "nupto"}, upv = {8, up}, got4;
+    prb_be64(k, 1);
+    prb_be64(k + 8, 4);
+    prb_be64(up, 4);
+    cr_assert_eq(mdb_txn_begin(env->imdb, NULL, 0, &t), 0);
+    cr_assert_eq(mdb_del(t, env->nidx, &key, NULL), 0);
+    cr_assert_eq(mdb_put(t, env->imeta, &upk, &upv, 0), 0);
+    cr_assert_eq(mdb_txn_commit(t), 0);
+    notices_of(env, PERSON, got, sizeof got);
+    cr_assert_str_eq(got, "1,3,4");
+    expect_clean(env);
+    add_default(env, OTHER, "D-5");
+    cr_assert_eq(mdb_txn_begin(env->imdb, NULL, MDB_RDONLY, &t), 0);
+    cr_assert_eq(mdb_get(t, env->nidx, &key, &got4), 0, "notice 4 was not indexed");
+    cr_assert_eq(mdb_get(t, env->imeta, &upk, &got4), 0);
+    cr_assert_eq(prb_get_be64(got4.mv_data), 6);
+    mdb_txn_abort(t);
+    notices_of(env, OTHER, got, sizeof got);
+    cr_assert_str_eq(got, "2,5");
+    expect_clean(env);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+/* Format 3 kept the notice index inside the register (nsub): opened, it
+ * is made beside it from the outbox and the old one goes. */
+Test(inquiry_log, a_format_3_register_is_moved_when_opened)
+{
+    char *dir, got[64];
+    prb_env *env = noticed(&dir);
+    decide(env, PERSON, "1-q1");
+    prb_close(env);
+
+    struct raw r;
+    MDB_dbi outbox, nsub;
+    MDB_cursor *c;
+    MDB_val k, v, empty = {0, ""};
+    int rc;
+    size_t n = 0;
+    raw_open(&r, dir);
+    cr_assert_eq(mdb_dbi_open(r.t, "outbox", 0, &outbox), 0);
+    cr_assert_eq(mdb_dbi_open(r.t, "nsub", MDB_CREATE, &nsub), 0);
+    cr_assert_eq(mdb_cursor_open(r.t, outbox, &c), 0);
+    for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); !rc; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        unsigned char sk[16];
+        memcpy(sk, v.mv_data, 8);
+        memcpy(sk + 8, k.mv_data, 8);
+        MDB_val skv = {16, sk};
+        cr_assert_eq(mdb_put(r.t, nsub, &skv, &empty, 0), 0);
+        n++;
+    }
+    mdb_cursor_close(c);
+    set_format(&r, 3);
+    raw_close(&r);
+    /* Format 3's index beside the register held inquiries only. */
+    struct rawidx x;
+    MDB_dbi nidx;
+    MDB_val nup = {5, "nupto"}, nlast = {5, "nlast"};
+    rawidx_open(&x, dir);
+    cr_assert_eq(mdb_dbi_open(x.t, "nidx", 0, &nidx), 0);
+    cr_assert_eq(mdb_drop(x.t, nidx, 1), 0);
+    cr_assert_eq(mdb_del(x.t, x.meta, &nup, NULL), 0);
+    cr_assert_eq(mdb_del(x.t, x.meta, &nlast, NULL), 0);
+    rawidx_close(&x);
+
+    env = reopen(dir);
+    notices_of(env, PERSON, got, sizeof got);
+    cr_assert(!strncmp(got, "1,3,", 4), "%s", got); /* and the decision's */
+    notices_of(env, OTHER, got, sizeof got);
+    cr_assert_str_eq(got, "2");
+    expect_clean(env);
+    prb_close(env);
+
+    raw_open(&r, dir);
+    cr_assert_eq(format_of(&r), 4);
+    cr_assert_eq(mdb_dbi_open(r.t, "nsub", 0, &nsub), MDB_NOTFOUND, "nsub is still there");
+    raw_close(&r);
+    rawidx_open(&x, dir);
+    cr_assert_eq(mdb_dbi_open(x.t, "nidx", 0, &nidx), 0);
+    cr_assert_eq(entries(x.t, nidx), n);
+    rawidx_close(&x);
+    th_rmrf(dir);
+}
+
+/* A notice cannot be hidden from its subject's copy by removing its index
+ * entry or bending it to another subject without verify saying so. */
+Test(inquiry_log, verify_finds_a_notice_index_entry_removed_or_bent)
+{
+    for (int bend = 0; bend < 2; bend++) {
+        char *dir, reg[600], *rep = NULL;
+        prb_env *env = noticed(&dir);
+        prb_close(env);
+        struct rawidx x;
+        MDB_dbi nidx;
+        unsigned char k[16];
+        MDB_val key = {16, k}, empty = {0, ""};
+        prb_be64(k, 1);
+        prb_be64(k + 8, 3);
+        rawidx_open(&x, dir);
+        cr_assert_eq(mdb_dbi_open(x.t, "nidx", 0, &nidx), 0);
+        cr_assert_eq(mdb_del(x.t, nidx, &key, NULL), 0);
+        if (bend) {
+            prb_be64(k, 2);
+            cr_assert_eq(mdb_put(x.t, nidx, &key, &empty, 0), 0);
+        }
+        rawidx_close(&x);
+        snprintf(reg, sizeof reg, "%s/reg", dir);
+        cr_assert_eq(prb_open(reg, &env), PRB_OK, "%s", prb_errmsg(env));
+        prb_verify_stats st;
+        cr_assert_eq(prb_verify(env, collect, &rep, &st), PRB_ECORRUPT);
+        cr_assert(rep && strstr(rep, "notice 3: missing from the index of notices by subject"),
+                  "%s", rep ? rep : "");
+        free(rep);
+        prb_close(env);
+        th_rmrf(dir);
+    }
 }

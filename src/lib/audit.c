@@ -755,7 +755,8 @@ int prb_wtxn_commit(prb_env *env, MDB_txn *txn)
         return rc;
     }
     batch_free(env);
-    int logged = env->ilog_txn == mdb_txn_id(txn);
+    uint64_t id = mdb_txn_id(txn);
+    int logged = env->ilog_txn == id || env->notice_txn == id;
     if ((mrc = mdb_txn_commit(txn)))
         return prb_mdb_fail(env, mrc, "committing");
     /* The commit stands whatever this says: an index left behind is read

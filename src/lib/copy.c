@@ -77,45 +77,40 @@ static int gather_lists(prb_env *env, MDB_txn *txn, uint64_t subject, int kind, 
     return PRB_OK;
 }
 
-/* Every notice to the subject, through its nsub index. */
+/* Every notice to the subject, through the index of notices by subject
+ * (iidx.c), read from the outbox in txn's snapshot. */
+struct notices {
+    prb_env *env;
+    MDB_txn *txn;
+    json_t *arr;
+};
+
+static int add_notice(void *ctx, uint64_t n)
+{
+    struct notices *c = ctx;
+    unsigned char nb[8];
+    MDB_val ok = {8, nb}, ov;
+    json_error_t jerr;
+    json_t *o = NULL;
+    prb_be64(nb, n);
+    int grc = mdb_get(c->txn, c->env->outbox, &ok, &ov);
+    if (grc && grc != MDB_NOTFOUND)
+        return prb_mdb_fail(c->env, grc, "reading a notice");
+    if (grc == 0 && ov.mv_size > 8)
+        o = json_loadb((const char *)ov.mv_data + 8, ov.mv_size - 8, 0, &jerr);
+    if (!o)
+        return prb_seterr(c->env->err, PRB_ECORRUPT, "notice %llu: %s", (unsigned long long)n,
+                          grc ? "indexed but not in the outbox" : "malformed value");
+    if (json_object_set_new(o, "notice", json_integer((json_int_t)n)) ||
+        json_array_append_new(c->arr, o))
+        return PRB_ENOMEM;
+    return PRB_OK;
+}
+
 static int gather_notices(prb_env *env, MDB_txn *txn, uint64_t subject, json_t *arr)
 {
-    MDB_cursor *cur;
-    unsigned char k0[16];
-    MDB_val k = {16, k0}, v;
-    int mrc, rc = PRB_OK;
-    prb_be64(k0, subject);
-    memset(k0 + 8, 0, 8);
-    if ((mrc = mdb_cursor_open(txn, env->nsub, &cur)))
-        return prb_mdb_fail(env, mrc, "opening a cursor");
-    for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); mrc == 0 && !rc;
-         mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        if (k.mv_size != 16 || prb_get_be64(k.mv_data) != subject)
-            break;
-        uint64_t n = prb_get_be64((const unsigned char *)k.mv_data + 8);
-        MDB_val ok = {8, (unsigned char *)k.mv_data + 8}, ov;
-        json_error_t jerr;
-        json_t *o = NULL;
-        int grc = mdb_get(txn, env->outbox, &ok, &ov);
-        if (grc && grc != MDB_NOTFOUND) {
-            rc = prb_mdb_fail(env, grc, "reading a notice");
-            break;
-        }
-        if (grc == 0 && ov.mv_size > 8)
-            o = json_loadb((const char *)ov.mv_data + 8, ov.mv_size - 8, 0, &jerr);
-        if (!o) {
-            rc = prb_seterr(env->err, PRB_ECORRUPT, "notice %llu: %s", (unsigned long long)n,
-                            grc ? "indexed but not in the outbox" : "malformed value");
-            break;
-        }
-        if (json_object_set_new(o, "notice", json_integer((json_int_t)n)) ||
-            json_array_append_new(arr, o))
-            rc = PRB_ENOMEM;
-    }
-    mdb_cursor_close(cur);
-    if (!rc && mrc && mrc != MDB_NOTFOUND)
-        rc = prb_mdb_fail(env, mrc, "reading notices");
-    return rc;
+    struct notices c = {env, txn, arr};
+    return prb_nidx_each(env, txn, subject, add_notice, &c);
 }
 
 /* Adds an empty array under name to doc; *arr is borrowed from doc. */

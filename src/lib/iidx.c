@@ -29,6 +29,14 @@
  * unflushed write, the state file durably says "in use, unflushed".
  * Handles of the register, in this process or others, share it under a
  * shared flock on index.lock; only the last one out marks it flushed.
+ *
+ * Notices by subject (store format 4) are kept the same way and for the
+ * same reason: the outbox, in the register, is the record (append-only,
+ * each value starting with its subject), and nidx here says which
+ * notices are a subject's, for the subject's copy: notices [1, nupto)
+ * are indexed, and a reader reads the outbox from nupto to its own end.
+ * An adverse decision's notice put an entry at a random place of a large
+ * tree into every commit, as its inquiry's index entry once did.
  */
 #include "internal.h"
 
@@ -59,6 +67,9 @@ static const MDB_val UPTO_KEY = {4, "upto"};
 /* The last entry indexed: its place in the log and its key there, so an
  * index made from another log is known as such. */
 static const MDB_val LAST_KEY = {4, "last"};
+/* The same two for notices: nupto, and nlast (be64 number, be64 subject). */
+static const MDB_val NUPTO_KEY = {5, "nupto"};
+static const MDB_val NLAST_KEY = {5, "nlast"};
 
 static void boot_id(char out[40])
 {
@@ -137,19 +148,42 @@ static int log_end(prb_env *env, MDB_txn *txn, uint64_t *end)
     return rc;
 }
 
-int prb_iidx_upto(prb_env *env, MDB_txn *itxn, uint64_t *upto)
+static int upto_of(prb_env *env, MDB_txn *itxn, const MDB_val *key, uint64_t *upto)
 {
     MDB_val v;
-    int mrc = mdb_get(itxn, env->imeta, (MDB_val *)&UPTO_KEY, &v);
+    int mrc = mdb_get(itxn, env->imeta, (MDB_val *)key, &v);
     *upto = 1;
     if (mrc == MDB_NOTFOUND)
         return PRB_OK;
     if (mrc)
         return fail(env, mrc, "reading the inquiry index");
     if (v.mv_size != 8)
-        return prb_seterr(env->err, PRB_ECORRUPT, "inquiry index: bad 'upto'");
+        return prb_seterr(env->err, PRB_ECORRUPT, "inquiry index: bad '%.*s'", (int)key->mv_size,
+                          (const char *)key->mv_data);
     *upto = prb_get_be64(v.mv_data);
     return PRB_OK;
+}
+
+int prb_iidx_upto(prb_env *env, MDB_txn *itxn, uint64_t *upto)
+{
+    return upto_of(env, itxn, &UPTO_KEY, upto);
+}
+
+int prb_nidx_upto(prb_env *env, MDB_txn *itxn, uint64_t *upto)
+{
+    return upto_of(env, itxn, &NUPTO_KEY, upto);
+}
+
+/* The outbox's end in txn: the number its next notice gets. */
+static int outbox_end(prb_env *env, MDB_txn *txn, uint64_t *end)
+{
+    MDB_cursor *c;
+    int rc, mrc = mdb_cursor_open(txn, env->outbox, &c);
+    if (mrc)
+        return fail(env, mrc, "reading the outbox");
+    rc = prb_outbox_end(env, c, end);
+    mdb_cursor_close(c);
+    return rc;
 }
 
 /* An entry of the log, as the index keeps it. */
@@ -174,34 +208,21 @@ static int log_entry(const MDB_val *k, const MDB_val *v, struct logged *e)
     return PRB_OK;
 }
 
-int prb_iidx_catch_up(prb_env *env)
+/* Indexes the log's [upto, end) of rt's snapshot in wt; *wrote says
+ * whether anything changed. */
+static int index_log(prb_env *env, MDB_txn *rt, MDB_txn *wt, int *wrote)
 {
-    MDB_txn *rt = NULL, *wt = NULL;
     MDB_cursor *c = NULL;
     uint64_t end, upto;
-    unsigned char gb[8], iv[IIDX_HDR + 256];
+    unsigned char gb[8], iv[IIDX_HDR + 256], last[20];
     MDB_val k, v;
-    int rc, mrc;
-    if (!env->imdb)
-        return PRB_OK;
-    if ((mrc = mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &rt)))
-        return fail(env, mrc, "starting a read");
-    if ((rc = log_end(env, rt, &end)))
-        goto out;
-    if ((mrc = mdb_txn_begin(env->imdb, NULL, 0, &wt))) {
-        rc = fail(env, mrc, "writing the inquiry index");
-        goto out;
-    }
-    if ((rc = prb_iidx_upto(env, wt, &upto)) || upto >= end)
-        goto out;
-    if ((mrc = mdb_cursor_open(rt, env->ilog, &c))) {
-        rc = fail(env, mrc, "reading the inquiry log");
-        goto out;
-    }
+    int rc, mrc, any = 0;
+    if ((rc = log_end(env, rt, &end)) || (rc = prb_iidx_upto(env, wt, &upto)) || upto >= end)
+        return rc;
+    if ((mrc = mdb_cursor_open(rt, env->ilog, &c)))
+        return fail(env, mrc, "reading the inquiry log");
     prb_be64(gb, upto);
     k = (MDB_val){8, gb};
-    unsigned char last[20];
-    int any = 0;
     for (mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); !mrc;
          mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
         struct logged e;
@@ -223,24 +244,79 @@ int prb_iidx_catch_up(prb_env *env)
         memcpy(last + 8, v.mv_data, PRB_INQ_KEY_LEN);
         any = 1;
     }
-    if (mrc && mrc != MDB_NOTFOUND) {
-        rc = fail(env, mrc, "indexing the inquiry log");
-        goto out;
-    }
+    mdb_cursor_close(c);
+    if (mrc && mrc != MDB_NOTFOUND)
+        return fail(env, mrc, "indexing the inquiry log");
     prb_be64(gb, end);
     MDB_val uv = {8, gb}, lv = {sizeof last, last};
     if ((mrc = mdb_put(wt, env->imeta, (MDB_val *)&UPTO_KEY, &uv, 0)) ||
-        (any && (mrc = mdb_put(wt, env->imeta, (MDB_val *)&LAST_KEY, &lv, 0)))) {
+        (any && (mrc = mdb_put(wt, env->imeta, (MDB_val *)&LAST_KEY, &lv, 0))))
+        return fail(env, mrc, "writing the inquiry index");
+    *wrote = 1;
+    return PRB_OK;
+}
+
+/* The same for the outbox's [nupto, end): each notice under its subject. */
+static int index_outbox(prb_env *env, MDB_txn *rt, MDB_txn *wt, int *wrote)
+{
+    MDB_cursor *c = NULL;
+    uint64_t end, upto;
+    unsigned char gb[8], nk[16], last[16];
+    MDB_val k, v, empty = {0, ""};
+    int rc, mrc, any = 0;
+    if ((rc = outbox_end(env, rt, &end)) || (rc = prb_nidx_upto(env, wt, &upto)) || upto >= end)
+        return rc;
+    if ((mrc = mdb_cursor_open(rt, env->outbox, &c)))
+        return fail(env, mrc, "reading the outbox");
+    prb_be64(gb, upto);
+    k = (MDB_val){8, gb};
+    for (mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); !mrc;
+         mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        uint64_t no = k.mv_size == 8 ? prb_get_be64(k.mv_data) : 0;
+        if (no >= end)
+            break;
+        if (!no || v.mv_size < 8)
+            continue; /* malformed: named by verify */
+        memcpy(nk, v.mv_data, 8);
+        prb_be64(nk + 8, no);
+        MDB_val ik = {16, nk};
+        if ((mrc = mdb_put(wt, env->nidx, &ik, &empty, 0)))
+            break;
+        prb_be64(last, no);
+        memcpy(last + 8, v.mv_data, 8);
+        any = 1;
+    }
+    mdb_cursor_close(c);
+    if (mrc && mrc != MDB_NOTFOUND)
+        return fail(env, mrc, "indexing the outbox");
+    prb_be64(gb, end);
+    MDB_val uv = {8, gb}, lv = {sizeof last, last};
+    if ((mrc = mdb_put(wt, env->imeta, (MDB_val *)&NUPTO_KEY, &uv, 0)) ||
+        (any && (mrc = mdb_put(wt, env->imeta, (MDB_val *)&NLAST_KEY, &lv, 0))))
+        return fail(env, mrc, "writing the notice index");
+    *wrote = 1;
+    return PRB_OK;
+}
+
+int prb_iidx_catch_up(prb_env *env)
+{
+    MDB_txn *rt = NULL, *wt = NULL;
+    int rc = PRB_OK, mrc, wrote = 0;
+    if (!env->imdb)
+        return PRB_OK;
+    if ((mrc = mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &rt)))
+        return fail(env, mrc, "starting a read");
+    if ((mrc = mdb_txn_begin(env->imdb, NULL, 0, &wt))) {
         rc = fail(env, mrc, "writing the inquiry index");
         goto out;
     }
+    if ((rc = index_log(env, rt, wt, &wrote)) || (rc = index_outbox(env, rt, wt, &wrote)) || !wrote)
+        goto out;
     mrc = mdb_txn_commit(wt); /* which frees it, failed or not */
     wt = NULL;
     if (mrc)
         rc = fail(env, mrc, "writing the inquiry index");
 out:
-    if (c)
-        mdb_cursor_close(c);
     if (wt)
         mdb_txn_abort(wt);
     mdb_txn_abort(rt);
@@ -248,14 +324,16 @@ out:
 }
 
 /* Empties the index (a register moved to format 3, or an index whose
- * upto is past the log's end: the log was replaced behind its back). */
+ * upto is past the log's or the outbox's end: they were replaced behind
+ * its back). */
 static int reset(prb_env *env)
 {
     MDB_txn *t;
     int mrc = mdb_txn_begin(env->imdb, NULL, 0, &t);
     if (mrc)
         return fail(env, mrc, "emptying the inquiry index");
-    if ((mrc = mdb_drop(t, env->iidx, 0)) || (mrc = mdb_drop(t, env->imeta, 0))) {
+    if ((mrc = mdb_drop(t, env->iidx, 0)) || (mrc = mdb_drop(t, env->nidx, 0)) ||
+        (mrc = mdb_drop(t, env->imeta, 0))) {
         mdb_txn_abort(t);
         return fail(env, mrc, "emptying the inquiry index");
     }
@@ -271,7 +349,7 @@ static int open_index(prb_env *env)
     MDB_envinfo info;
     MDB_stat ms;
     path_of(env, INDEX_FILE, path, sizeof path);
-    if ((mrc = mdb_env_create(&env->imdb)) || (mrc = mdb_env_set_maxdbs(env->imdb, 2)) ||
+    if ((mrc = mdb_env_create(&env->imdb)) || (mrc = mdb_env_set_maxdbs(env->imdb, 3)) ||
         (mrc = mdb_env_set_maxreaders(env->imdb, 1024)) ||
         (mrc = mdb_env_set_mapsize(env->imdb, INDEX_MAPSIZE)))
         return fail(env, mrc, "creating the inquiry index");
@@ -288,20 +366,22 @@ static int open_index(prb_env *env)
     if ((mrc = mdb_txn_begin(env->imdb, NULL, 0, &t)))
         return fail(env, mrc, "opening the inquiry index");
     if ((mrc = mdb_dbi_open(t, "iidx", MDB_CREATE, &env->iidx)) ||
+        (mrc = mdb_dbi_open(t, "nidx", MDB_CREATE, &env->nidx)) ||
         (mrc = mdb_dbi_open(t, "meta", MDB_CREATE, &env->imeta))) {
         mdb_txn_abort(t);
         return fail(env, mrc, "opening the inquiry index");
     }
     if ((mrc = mdb_txn_commit(t)))
         return fail(env, mrc, "opening the inquiry index");
-    /* An index ahead of the log, or whose last entry is not the log's
-     * at that place, was not made from this log. */
+    /* An index ahead of the log or the outbox, or whose last entry is
+     * not theirs at that place, was not made from them. */
     MDB_txn *lt = NULL;
     MDB_val lv = {0, NULL}, gv;
+    uint64_t nupto, nend;
     int same = 1;
     if ((mrc = mdb_txn_begin(env->imdb, NULL, MDB_RDONLY, &t)))
         return fail(env, mrc, "reading the inquiry index");
-    if ((rc = prb_iidx_upto(env, t, &upto)) ||
+    if ((rc = prb_iidx_upto(env, t, &upto)) || (rc = prb_nidx_upto(env, t, &nupto)) ||
         (mrc = mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &lt))) {
         mdb_txn_abort(t);
         return rc ? rc : fail(env, mrc, "starting a read");
@@ -314,9 +394,17 @@ static int open_index(prb_env *env)
                    !memcmp(gv.mv_data, (unsigned char *)lv.mv_data + 8, PRB_INQ_KEY_LEN);
         }
     }
+    if (!rc && !(rc = outbox_end(env, lt, &nend)) && nupto > 1 && same) {
+        mrc = mdb_get(t, env->imeta, (MDB_val *)&NLAST_KEY, &lv);
+        if (!mrc && lv.mv_size == 16) {
+            MDB_val nk = {8, lv.mv_data};
+            same = !mdb_get(lt, env->outbox, &nk, &gv) && gv.mv_size >= 8 &&
+                   !memcmp(gv.mv_data, (unsigned char *)lv.mv_data + 8, 8);
+        }
+    }
     mdb_txn_abort(lt);
     mdb_txn_abort(t);
-    if (!rc && (upto > end || !same))
+    if (!rc && (upto > end || nupto > nend || !same))
         rc = reset(env);
     return rc ? rc : prb_iidx_catch_up(env);
 }
@@ -521,5 +609,70 @@ out:
     } else {
         mdb_txn_abort(it);
     }
+    return rc;
+}
+
+int prb_nidx_each(prb_env *env, MDB_txn *txn, uint64_t subject, prb_nidx_fn fn, void *ctx)
+{
+    MDB_txn *it = NULL;
+    MDB_cursor *c = NULL;
+    unsigned char k0[16];
+    MDB_val k = {16, k0}, v;
+    uint64_t end, upto = 1;
+    int rc, mrc;
+    if ((rc = outbox_end(env, txn, &end)))
+        return rc;
+    if ((mrc = mdb_txn_begin(env->imdb, NULL, MDB_RDONLY, &it)))
+        return fail(env, mrc, "reading the notice index");
+    if ((rc = prb_nidx_upto(env, it, &upto)))
+        goto out;
+    if ((mrc = mdb_cursor_open(it, env->nidx, &c))) {
+        rc = fail(env, mrc, "reading the notice index");
+        goto out;
+    }
+    prb_be64(k0, subject);
+    memset(k0 + 8, 0, 8);
+    for (mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); !mrc;
+         mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        if (k.mv_size != 16 || prb_get_be64(k.mv_data) != subject)
+            break;
+        uint64_t no = prb_get_be64((const unsigned char *)k.mv_data + 8);
+        if (no >= end)
+            break; /* made after txn's snapshot: so is every later one */
+        if ((rc = fn(ctx, no)))
+            goto out;
+    }
+    if (mrc && mrc != MDB_NOTFOUND) {
+        rc = fail(env, mrc, "reading the notice index");
+        goto out;
+    }
+    mdb_cursor_close(c);
+    c = NULL;
+    /* What the index does not hold yet: the outbox from nupto on. */
+    if (upto < end) {
+        unsigned char nb[8];
+        if ((mrc = mdb_cursor_open(txn, env->outbox, &c))) {
+            rc = fail(env, mrc, "reading the outbox");
+            goto out;
+        }
+        prb_be64(nb, upto);
+        k = (MDB_val){8, nb};
+        for (mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); !mrc;
+             mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+            if (k.mv_size != 8 || v.mv_size < 8 || prb_get_be64(v.mv_data) != subject)
+                continue;
+            if ((rc = fn(ctx, prb_get_be64(k.mv_data))))
+                goto out;
+        }
+        if (mrc && mrc != MDB_NOTFOUND) {
+            rc = fail(env, mrc, "reading the outbox");
+            goto out;
+        }
+    }
+    rc = PRB_OK;
+out:
+    if (c)
+        mdb_cursor_close(c);
+    mdb_txn_abort(it);
     return rc;
 }

@@ -520,7 +520,6 @@ struct apply {
     unsigned char rec_last[PRB_RECKEY_LEN];
     int has_last;
     struct plist notices; /* to the outbox, numbered from next_notice */
-    struct plist nsub;    /* and to its index by subject */
     uint64_t next_notice;
     prb_dspfix dspfix; /* open disputes a correction answers (dispute.c) */
     prb_ingest_stats st;
@@ -891,8 +890,8 @@ static int add_version(struct apply *ap, struct fstate *f, const prb_rec *r)
     /* The record's hash is computed with the leaf hashes, on another
      * core while this one writes the batch's keys; packed lives in the
      * parse arenas until the batch is freed. */
-    int rc = prb_audit_log_later(ap->env, PRB_LEAF_RECORD, f->ver, f->rid, r->packed,
-                                 r->packed_len);
+    int rc =
+        prb_audit_log_later(ap->env, PRB_LEAF_RECORD, f->ver, f->rid, r->packed, r->packed_len);
     if (rc)
         return rc;
     f->cur = r->packed;
@@ -910,26 +909,23 @@ static int add_version(struct apply *ap, struct fstate *f, const prb_rec *r)
     return put_rec(ap, k, r->packed, r->packed_len);
 }
 
-/* The outbox entry, the subject's index entry, and a leaf that logs the
- * notice's JSON (hashed on the parse thread; the subject is in the key
- * of its index entry). */
+/* The outbox entry and a leaf that logs the notice's JSON (hashed on the
+ * parse thread). Its index entry by subject follows after the commit
+ * (iidx.c). */
 static int queue_notice(struct apply *ap, const prb_rec *r, uint64_t subject)
 {
-    unsigned char *k = prb_arena_alloc(&ap->a, 8), *v, *sk;
+    unsigned char *k = prb_arena_alloc(&ap->a, 8), *v;
     int rc;
     if (!r->notice)
         return PRB_OK;
-    if (!k || !(v = prb_arena_alloc(&ap->a, 8 + r->notice_len)) ||
-        !(sk = prb_arena_alloc(&ap->a, 16)))
+    if (!k || !(v = prb_arena_alloc(&ap->a, 8 + r->notice_len)))
         return PRB_ENOMEM;
     uint64_t no = ap->next_notice++;
     prb_be64(k, no);
-    prb_be64(sk, subject);
-    prb_be64(sk + 8, no);
     prb_notice_value(v, subject, r->notice, r->notice_len);
-    if ((rc = prb_audit_log_hash(ap->env, PRB_LEAF_NOTICE, 0, no, r->notice_hash)) ||
-        (rc = plist_add(&ap->nsub, sk, 16, "", 0)))
+    if ((rc = prb_audit_log_hash(ap->env, PRB_LEAF_NOTICE, 0, no, r->notice_hash)))
         return rc;
+    ap->env->notice_txn = mdb_txn_id(ap->txn);
     return plist_add(&ap->notices, k, 8, v, 8 + r->notice_len);
 }
 
@@ -1056,8 +1052,7 @@ static int write_all(struct apply *ap)
         (rc = bulk_put(ap, ap->env->rec, &hdrs, "writing subjects")) ||
         (rc = bulk_put(ap, ap->env->fref, &fref, "writing the (furnisher, ref) index")) ||
         (rc = bulk_put(ap, ap->env->ident, &ap->idents, "writing identifiers")) ||
-        (rc = bulk_put(ap, ap->env->outbox, &ap->notices, "writing notices")) ||
-        (rc = bulk_put(ap, ap->env->nsub, &ap->nsub, "writing the notice index")))
+        (rc = bulk_put(ap, ap->env->outbox, &ap->notices, "writing notices")))
         goto out;
     prb_be64(next, ap->next_subject);
     MDB_val nk = {12, "next_subject"}, nv = {8, next};
@@ -1082,7 +1077,6 @@ static void apply_free(struct apply *ap)
     free(ap->recs.p);
     free(ap->idents.p);
     free(ap->notices.p);
-    free(ap->nsub.p);
     free(ap->touched);
     free(ap->fdirty);
     free(ap->errs);
@@ -1139,14 +1133,12 @@ static int apply_batch(prb_ingest *b, struct pool *pl, struct apply *ap)
         return prb_mdb_fail(env, mrc, "reading the last record key");
     }
     MDB_cursor *oc;
-    ap->next_notice = 1;
     if ((mrc = mdb_cursor_open(ap->txn, env->outbox, &oc)))
         return prb_mdb_fail(env, mrc, "opening the outbox");
-    if ((mrc = mdb_cursor_get(oc, &lk, &lv, MDB_LAST)) == 0 && lk.mv_size == 8)
-        ap->next_notice = prb_get_be64(lk.mv_data) + 1;
+    rc = prb_outbox_end(env, oc, &ap->next_notice);
     mdb_cursor_close(oc);
-    if (mrc && mrc != MDB_NOTFOUND)
-        return prb_mdb_fail(env, mrc, "reading the outbox");
+    if (rc)
+        return rc;
     if ((rc = prb_dspfix_load(env, ap->txn, &ap->dspfix)))
         return rc;
     int rejected = 0;

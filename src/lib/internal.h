@@ -397,13 +397,14 @@ static inline uint64_t prb_hash(const void *p, size_t n)
  * subject's records are one contiguous key range of rec. */
 struct prb_env {
     MDB_env *mdb;
-    MDB_dbi meta, ident, rec, fref, inq, outbox, nsub, lst, dsp, rvw, alog, mtree, keys, ilog;
-    /* The inquiry index's environment, its two databases and the lock
-     * its users share (iidx.c). */
+    MDB_dbi meta, ident, rec, fref, inq, outbox, lst, dsp, rvw, alog, mtree, keys, ilog;
+    /* The index environment beside the register, its databases (inquiries
+     * and notices by subject, and its meta) and the lock its users share
+     * (iidx.c). */
     MDB_env *imdb;
-    MDB_dbi iidx, imeta;
+    MDB_dbi iidx, nidx, imeta;
     int ilock;
-    int imoved; /* the register was moved to store format 3 when opened */
+    int imoved; /* the register was moved to store format 4 when opened */
     /* A handle made by prb_env_dup: mdb and policy are the original's. */
     int shared;
     struct prb_alog_batch *wlog; /* leaves of the open write transaction */
@@ -416,6 +417,9 @@ struct prb_env {
     void *cancel_ctx;
     /* The inquiry log's next number in write transaction ilog_txn. */
     uint64_t ilog_txn, ilog_next;
+    /* The last write transaction that added a notice to the outbox: its
+     * commit brings the notice index up too. */
+    uint64_t notice_txn;
     /* The last commits of prb_decide_many through this handle and the
      * subjects each wrote (decide_batch.c). */
     struct prb_recent *recent;
@@ -575,7 +579,8 @@ int prb_text_check(prb_env *env, const char *who, const char *what, const char *
  * made on every request. Start from a zeroed prb_jw; keys and values are
  * separated by commas as they come. An allocation failure is remembered
  * and reported by prb_jw_finish, which returns the NUL-terminated text
- * (the caller frees it) or NULL, and leaves w empty. Strings are UTF-8;
+ * (the caller frees it), or NULL if memory ran out or nothing was
+ * written, and leaves w empty. Strings are UTF-8;
  * a byte that is not becomes U+FFFD. */
 typedef struct prb_jw {
     char *buf;
@@ -705,6 +710,16 @@ int prb_iidx_catch_up(prb_env *env);
 /* The index's upto in itxn, a transaction of the index: every log entry
  * below it is indexed. */
 int prb_iidx_upto(prb_env *env, MDB_txn *itxn, uint64_t *upto);
+/* The same for notices (nidx): every outbox entry below nupto is indexed. */
+int prb_nidx_upto(prb_env *env, MDB_txn *itxn, uint64_t *upto);
+/* Calls fn(ctx, no) for each notice to subject in txn's snapshot (a
+ * transaction of the register), by number; a non-zero return stops the
+ * walk and is returned. */
+typedef int (*prb_nidx_fn)(void *ctx, uint64_t no);
+int prb_nidx_each(prb_env *env, MDB_txn *txn, uint64_t subject, prb_nidx_fn fn, void *ctx);
+/* The number the next notice added to the outbox through cur (a cursor on
+ * outbox) gets: one past the last. */
+int prb_outbox_end(prb_env *env, MDB_cursor *cur, uint64_t *next);
 /* An iidx value: the inquiry's place in ilog, its day and purpose (within
  * value). PRB_ECORRUPT if malformed. */
 int prb_iidx_value(const void *value, size_t n, uint64_t *g, int32_t *day, const char **purpose,

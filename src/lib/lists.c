@@ -301,18 +301,16 @@ int prb_notice_add(prb_env *env, MDB_txn *txn, uint64_t subject, const char *ide
                    const char *kind, const char *about, const char *text, int32_t today)
 {
     MDB_cursor *cur;
-    MDB_val k, v;
     unsigned char key[8];
-    uint64_t next = 1;
+    uint64_t next;
     char day[11], *json;
-    int mrc = mdb_cursor_open(txn, env->outbox, &cur);
+    int rc, mrc = mdb_cursor_open(txn, env->outbox, &cur);
     if (mrc)
         return prb_mdb_fail(env, mrc, "opening the outbox");
-    if ((mrc = mdb_cursor_get(cur, &k, &v, MDB_LAST)) == 0 && k.mv_size == 8)
-        next = prb_get_be64(k.mv_data) + 1;
+    rc = prb_outbox_end(env, cur, &next);
     mdb_cursor_close(cur);
-    if (mrc && mrc != MDB_NOTFOUND)
-        return prb_mdb_fail(env, mrc, "reading the outbox");
+    if (rc)
+        return rc;
     prb_date_format(today, day);
     /* Written directly: an adverse decision adds one in the committing
      * transaction, which every waiting request waits on. */
@@ -343,18 +341,23 @@ int prb_notice_add(prb_env *env, MDB_txn *txn, uint64_t subject, const char *ide
     free(json);
     prb_be64(key, next);
     MDB_val mk = {8, key}, mv = {8 + jl, val};
-    unsigned char sk[16];
-    prb_be64(sk, subject);
-    prb_be64(sk + 8, next);
-    MDB_val sv = {16, sk}, ev = {0, ""};
-    int rc = PRB_OK;
-    if ((mrc = mdb_put(txn, env->outbox, &mk, &mv, MDB_APPEND)) ||
-        (mrc = mdb_put(txn, env->nsub, &sv, &ev, 0)))
+    /* Its index entry by subject follows after the commit (iidx.c). */
+    if ((mrc = mdb_put(txn, env->outbox, &mk, &mv, MDB_APPEND)))
         rc = prb_mdb_fail(env, mrc, "writing a notice");
     else
         rc = prb_audit_log(env, PRB_LEAF_NOTICE, 0, next, val + 8, jl); /* as ingest: the JSON */
     free(val);
+    if (!rc)
+        env->notice_txn = mdb_txn_id(txn);
     return rc;
+}
+
+int prb_outbox_end(prb_env *env, MDB_cursor *cur, uint64_t *next)
+{
+    MDB_val k, v;
+    int mrc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+    *next = !mrc && k.mv_size == 8 ? prb_get_be64(k.mv_data) + 1 : 1;
+    return mrc && mrc != MDB_NOTFOUND ? prb_mdb_fail(env, mrc, "reading the outbox") : PRB_OK;
 }
 
 void prb_notice_value(unsigned char *out, uint64_t subject, const char *json, size_t len)

@@ -23,10 +23,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* 3: inquiries in a log (ilog) and an index by subject beside the
- * register (iidx.c). A register of format 1 (one table, inq) or 2 (the
- * index inside the register) is moved to it when opened. */
-#define STORE_FORMAT 3
+/* 4: inquiries in a log (ilog), and the indexes of inquiries and of
+ * notices by subject beside the register (iidx.c). A register of format 1
+ * (one table of inquiries, inq), 2 (the inquiry index inside the
+ * register) or 3 (the notice index, nsub, inside it) is moved to it when
+ * opened. */
+#define STORE_FORMAT 4
 #define DEFAULT_MAPSIZE ((size_t)4 << 30)
 #define POLICY_FILE "policy.json"
 
@@ -77,6 +79,16 @@ static int write_file_atomic(prb_env *env, const char *dir, const char *name, co
     return PRB_OK;
 }
 
+/* Deletes the database name of txn's environment, if it has one. */
+static int drop_if_there(MDB_txn *txn, const char *name)
+{
+    MDB_dbi old;
+    int mrc = mdb_dbi_open(txn, name, 0, &old);
+    if (mrc == MDB_NOTFOUND)
+        return 0;
+    return mrc ? mrc : mdb_drop(txn, old, 1);
+}
+
 static int open_mdb(prb_env *env, int create)
 {
     int mrc;
@@ -108,7 +120,6 @@ static int open_mdb(prb_env *env, int create)
         (mrc = mdb_dbi_open(txn, "rvw", MDB_CREATE, &env->rvw)) ||
         (mrc = mdb_dbi_open(txn, "alog", MDB_CREATE, &env->alog)) ||
         (mrc = mdb_dbi_open(txn, "mtree", MDB_CREATE, &env->mtree)) ||
-        (mrc = mdb_dbi_open(txn, "nsub", MDB_CREATE, &env->nsub)) ||
         (mrc = mdb_dbi_open(txn, "keys", MDB_CREATE, &env->keys)) ||
         (mrc = mdb_dbi_open(txn, "ilog", MDB_CREATE, &env->ilog)))
         goto fail;
@@ -126,19 +137,19 @@ static int open_mdb(prb_env *env, int create)
         if ((mrc = mdb_get(txn, env->meta, &k, &v)))
             goto fail;
         memcpy(&fmt, v.mv_data, v.mv_size < 4 ? v.mv_size : 4);
-        if (v.mv_size == 4 && (fmt == 1 || fmt == 2)) {
+        if (v.mv_size == 4 && fmt >= 1 && fmt <= 3) {
             uint32_t now = STORE_FORMAT;
             MDB_val fv = {sizeof now, &now};
-            MDB_dbi old;
             int rc = PRB_OK;
             if (fmt == 1)
                 rc = prb_inquiries_migrate(env, txn);
-            /* Format 2's index, inside the register: made again beside it
-             * from the log (prb_iidx_open). */
-            else if (!(mrc = mdb_dbi_open(txn, "iidx", 0, &old)))
-                mrc = mdb_drop(txn, old, 1);
-            else if (mrc == MDB_NOTFOUND)
-                mrc = 0;
+            /* Format 2's inquiry index and every earlier format's notice
+             * index, inside the register: made again beside it, from the
+             * log and the outbox (prb_iidx_open). */
+            if (!rc && fmt == 2)
+                mrc = drop_if_there(txn, "iidx");
+            if (!rc && !mrc)
+                mrc = drop_if_there(txn, "nsub");
             if (rc || mrc || (mrc = mdb_put(txn, env->meta, &k, &fv, 0))) {
                 mdb_txn_abort(txn);
                 return rc ? rc : prb_mdb_fail(env, mrc, "updating the store format");
@@ -269,6 +280,7 @@ int prb_env_dup(prb_env *env, prb_env **out)
     h->cancel_ctx = NULL;
     h->list_writes = 0;
     h->ilog_txn = 0;
+    h->notice_txn = 0;
     h->has_key = 0;
     sodium_memzero(h->sk, sizeof h->sk);
     h->head_size = 0;

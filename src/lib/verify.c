@@ -387,6 +387,83 @@ static int check_store(struct run *r, MDB_txn *txn, const unsigned char *leaves,
     return PRB_OK;
 }
 
+/* The index of notices by subject against the outbox, both ways, so that
+ * a notice cannot be hidden from its subject's copy by removing or
+ * bending its index entry. Notices from nupto on are not indexed yet. */
+static int check_notice_index(struct run *r, MDB_txn *txn)
+{
+    prb_env *env = r->env;
+    uint64_t upto = 1, end = 1, nout = 0, nidx = 0;
+    MDB_txn *it = NULL;
+    MDB_cursor *cur = NULL;
+    MDB_val k, v;
+    int rc, mrc;
+    if ((mrc = mdb_txn_begin(env->imdb, NULL, MDB_RDONLY, &it)))
+        return prb_mdb_fail(env, mrc, "reading the notice index");
+    if ((rc = prb_nidx_upto(env, it, &upto)) == PRB_ECORRUPT)
+        finding(r, "the notice index's upto is malformed (altered behind the engine's back)");
+    else if (rc)
+        goto out;
+    rc = PRB_OK;
+    if ((mrc = mdb_cursor_open(txn, env->outbox, &cur)))
+        goto fail;
+    for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); !mrc;
+         mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        uint64_t no = k.mv_size == 8 ? prb_get_be64(k.mv_data) : 0;
+        if (no >= end)
+            end = no + 1;
+        if (!no || v.mv_size < 8) {
+            finding(r, "notice %llu: malformed (altered behind the engine's back)",
+                    (unsigned long long)no);
+            continue;
+        }
+        if (no >= upto)
+            continue; /* not indexed yet */
+        nout++;
+        unsigned char nk[16];
+        memcpy(nk, v.mv_data, 8);
+        prb_be64(nk + 8, no);
+        MDB_val ik = {16, nk}, iv;
+        int irc = mdb_get(it, env->nidx, &ik, &iv);
+        if (irc && irc != MDB_NOTFOUND) {
+            mrc = irc;
+            goto fail;
+        }
+        if (irc)
+            finding(r,
+                    "notice %llu: missing from the index of notices by subject (altered behind "
+                    "the engine's back)",
+                    (unsigned long long)no);
+    }
+    if (mrc != MDB_NOTFOUND)
+        goto fail;
+    mdb_cursor_close(cur);
+    cur = NULL;
+    /* Entries the outbox does not hold (a commit after this snapshot's,
+     * or added behind the engine's back) are counted against it. */
+    if ((mrc = mdb_cursor_open(it, env->nidx, &cur)))
+        goto fail;
+    for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); !mrc;
+         mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+        if (k.mv_size != 16 || prb_get_be64((const unsigned char *)k.mv_data + 8) < end)
+            nidx++;
+    if (mrc != MDB_NOTFOUND)
+        goto fail;
+    if (nidx != nout)
+        finding(r,
+                "the index of notices by subject has %llu entries, the outbox %llu (altered "
+                "behind the engine's back)",
+                (unsigned long long)nidx, (unsigned long long)nout);
+    goto out;
+fail:
+    rc = prb_mdb_fail(env, mrc, "checking the notice index");
+out:
+    if (cur)
+        mdb_cursor_close(cur);
+    mdb_txn_abort(it);
+    return rc;
+}
+
 int prb_verify(prb_env *env, prb_write_fn report, void *ctx, prb_verify_stats *st)
 {
     struct run r = {env, report, ctx, {0, 0, 0}, 0};
@@ -399,7 +476,7 @@ int prb_verify(prb_env *env, prb_write_fn report, void *ctx, prb_verify_stats *s
         return prb_mdb_fail(env, mrc, "starting a read");
     if ((rc = prb_audit_size(env, txn, &size)) || (rc = read_leaves(&r, txn, size, &leaves)) ||
         (rc = check_tree(&r, txn, leaves, size)) || (rc = build_map(&r, leaves, size, &m)) ||
-        (rc = check_store(&r, txn, leaves, &m)))
+        (rc = check_store(&r, txn, leaves, &m)) || (rc = check_notice_index(&r, txn)))
         goto out;
     r.st.leaves = size;
     if (r.st.problems)
