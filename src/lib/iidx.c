@@ -208,6 +208,21 @@ static int log_entry(const MDB_val *k, const MDB_val *v, struct logged *e)
     return PRB_OK;
 }
 
+/* Stores, in wt, how far an index goes (upto_key: end) and, when lk is
+ * not NULL, its last entry (lk: the n bytes at last). */
+static int mark(prb_env *env, MDB_txn *wt, const MDB_val *upto_key, uint64_t end, const MDB_val *lk,
+                const void *last, size_t n)
+{
+    unsigned char eb[8];
+    MDB_val uv = {8, eb}, lv = {n, (void *)last};
+    int mrc;
+    prb_be64(eb, end);
+    if ((mrc = mdb_put(wt, env->imeta, (MDB_val *)upto_key, &uv, 0)) ||
+        (lk && (mrc = mdb_put(wt, env->imeta, (MDB_val *)lk, &lv, 0))))
+        return fail(env, mrc, "writing the index");
+    return PRB_OK;
+}
+
 /* Indexes the log's [upto, end) of rt's snapshot in wt; *wrote says
  * whether anything changed. */
 static int index_log(prb_env *env, MDB_txn *rt, MDB_txn *wt, int *wrote)
@@ -247,13 +262,8 @@ static int index_log(prb_env *env, MDB_txn *rt, MDB_txn *wt, int *wrote)
     mdb_cursor_close(c);
     if (mrc && mrc != MDB_NOTFOUND)
         return fail(env, mrc, "indexing the inquiry log");
-    prb_be64(gb, end);
-    MDB_val uv = {8, gb}, lv = {sizeof last, last};
-    if ((mrc = mdb_put(wt, env->imeta, (MDB_val *)&UPTO_KEY, &uv, 0)) ||
-        (any && (mrc = mdb_put(wt, env->imeta, (MDB_val *)&LAST_KEY, &lv, 0))))
-        return fail(env, mrc, "writing the inquiry index");
     *wrote = 1;
-    return PRB_OK;
+    return mark(env, wt, &UPTO_KEY, end, any ? &LAST_KEY : NULL, last, sizeof last);
 }
 
 /* The same for the outbox's [nupto, end): each notice under its subject. */
@@ -289,13 +299,8 @@ static int index_outbox(prb_env *env, MDB_txn *rt, MDB_txn *wt, int *wrote)
     mdb_cursor_close(c);
     if (mrc && mrc != MDB_NOTFOUND)
         return fail(env, mrc, "indexing the outbox");
-    prb_be64(gb, end);
-    MDB_val uv = {8, gb}, lv = {sizeof last, last};
-    if ((mrc = mdb_put(wt, env->imeta, (MDB_val *)&NUPTO_KEY, &uv, 0)) ||
-        (any && (mrc = mdb_put(wt, env->imeta, (MDB_val *)&NLAST_KEY, &lv, 0))))
-        return fail(env, mrc, "writing the notice index");
     *wrote = 1;
-    return PRB_OK;
+    return mark(env, wt, &NUPTO_KEY, end, any ? &NLAST_KEY : NULL, last, sizeof last);
 }
 
 int prb_iidx_catch_up(prb_env *env)

@@ -15,7 +15,6 @@
 #include "internal.h"
 #include "audit.h"
 
-#include <jansson.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -185,26 +184,7 @@ static int make_notice(prb_ingest *b, struct chunk *c, prb_rec *r)
              "%.*s reported a record of %s about you (reference %.*s, dated %s). It may not be "
              "used before %s; you may dispute it if it is wrong.",
              (int)r->furnisher.n, r->furnisher.p, cd->name, (int)r->ref.n, r->ref.p, ev, from);
-    /* Written directly (jsonout.c): a jansson tree per adverse record
-     * was a visible part of the parse. */
-    prb_jw w = {0};
-    prb_jw_open(&w, '{');
-    prb_jw_key(&w, "identifier");
-    prb_jw_str(&w, r->ident);
-    prb_jw_key(&w, "kind");
-    prb_jw_str(&w, "adverse_record");
-    prb_jw_key(&w, "about");
-    prb_jw_str(&w, about);
-    prb_jw_key(&w, "category");
-    prb_jw_str(&w, cd->name);
-    prb_jw_key(&w, "text");
-    prb_jw_str(&w, text);
-    prb_jw_key(&w, "created");
-    prb_jw_str(&w, day);
-    prb_jw_key(&w, "delivered");
-    prb_jw_bool(&w, 0);
-    prb_jw_close(&w, '}');
-    char *json = prb_jw_finish(&w);
+    char *json = prb_notice_json(r->ident, "adverse_record", about, cd->name, text, day);
     if (!json)
         return PRB_ENOMEM;
     r->notice_len = (uint32_t)strlen(json);

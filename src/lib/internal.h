@@ -717,6 +717,11 @@ int prb_nidx_upto(prb_env *env, MDB_txn *itxn, uint64_t *upto);
  * walk and is returned. */
 typedef int (*prb_nidx_fn)(void *ctx, uint64_t no);
 int prb_nidx_each(prb_env *env, MDB_txn *txn, uint64_t subject, prb_nidx_fn fn, void *ctx);
+/* A notice as the outbox keeps it after its subject (compact JSON: the
+ * keys in this order, category left out when NULL, not yet delivered);
+ * the caller frees it. NULL when out of memory. */
+char *prb_notice_json(const char *identifier, const char *kind, const char *about,
+                      const char *category, const char *text, const char *day);
 /* The number the next notice added to the outbox through cur (a cursor on
  * outbox) gets: one past the last. */
 int prb_outbox_end(prb_env *env, MDB_cursor *cur, uint64_t *next);

@@ -312,24 +312,7 @@ int prb_notice_add(prb_env *env, MDB_txn *txn, uint64_t subject, const char *ide
     if (rc)
         return rc;
     prb_date_format(today, day);
-    /* Written directly: an adverse decision adds one in the committing
-     * transaction, which every waiting request waits on. */
-    prb_jw w = {0};
-    prb_jw_open(&w, '{');
-    prb_jw_key(&w, "identifier");
-    prb_jw_str(&w, identifier);
-    prb_jw_key(&w, "kind");
-    prb_jw_str(&w, kind);
-    prb_jw_key(&w, "about");
-    prb_jw_str(&w, about);
-    prb_jw_key(&w, "text");
-    prb_jw_str(&w, text);
-    prb_jw_key(&w, "created");
-    prb_jw_str(&w, day);
-    prb_jw_key(&w, "delivered");
-    prb_jw_bool(&w, 0);
-    prb_jw_close(&w, '}');
-    if (!(json = prb_jw_finish(&w)))
+    if (!(json = prb_notice_json(identifier, kind, about, NULL, text, day)))
         return prb_seterr(env->err, PRB_ENOMEM, "out of memory");
     size_t jl = strlen(json);
     unsigned char *val = malloc(8 + jl);
@@ -350,6 +333,34 @@ int prb_notice_add(prb_env *env, MDB_txn *txn, uint64_t subject, const char *ide
     if (!rc)
         env->notice_txn = mdb_txn_id(txn);
     return rc;
+}
+
+/* Written directly (jsonout.c): an adverse decision adds one in the
+ * committing transaction, which every waiting request waits on, and an
+ * ingest one per adverse record on its parse threads. */
+char *prb_notice_json(const char *identifier, const char *kind, const char *about,
+                      const char *category, const char *text, const char *day)
+{
+    prb_jw w = {0};
+    prb_jw_open(&w, '{');
+    prb_jw_key(&w, "identifier");
+    prb_jw_str(&w, identifier);
+    prb_jw_key(&w, "kind");
+    prb_jw_str(&w, kind);
+    prb_jw_key(&w, "about");
+    prb_jw_str(&w, about);
+    if (category) {
+        prb_jw_key(&w, "category");
+        prb_jw_str(&w, category);
+    }
+    prb_jw_key(&w, "text");
+    prb_jw_str(&w, text);
+    prb_jw_key(&w, "created");
+    prb_jw_str(&w, day);
+    prb_jw_key(&w, "delivered");
+    prb_jw_bool(&w, 0);
+    prb_jw_close(&w, '}');
+    return prb_jw_finish(&w);
 }
 
 int prb_outbox_end(prb_env *env, MDB_cursor *cur, uint64_t *next)
