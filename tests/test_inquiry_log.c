@@ -807,3 +807,24 @@ Test(inquiry_log, verify_finds_a_notice_index_entry_removed_or_bent)
         th_rmrf(dir);
     }
 }
+
+/* The index's map is at least an eighth of the register's (the server
+ * maps 256 GiB of register), so the register is full before its index:
+ * a full index would stay behind the log for good. */
+Test(inquiry_log, the_index_map_follows_the_register_map)
+{
+    char *dir;
+    MDB_envinfo info;
+    setenv("PROBITY_MAPSIZE_MB", "262144", 1);
+    prb_env *env = th_register(&dir);
+    cr_assert_eq(mdb_env_info(env->imdb, &info), 0);
+    cr_assert_geq(info.me_mapsize, ((size_t)256 << 30) / 8, "index map %zu",
+                  (size_t)info.me_mapsize);
+    prb_close(env);
+    unsetenv("PROBITY_MAPSIZE_MB");
+    env = reopen(dir);
+    cr_assert_eq(mdb_env_info(env->imdb, &info), 0);
+    cr_assert_geq(info.me_mapsize, (size_t)16 << 30);
+    prb_close(env);
+    th_rmrf(dir);
+}

@@ -354,9 +354,15 @@ static int open_index(prb_env *env)
     MDB_envinfo info;
     MDB_stat ms;
     path_of(env, INDEX_FILE, path, sizeof path);
+    /* And at least an eighth of the register's map: a stored decision
+     * takes ~70 bytes here and over a kilobyte there, so the register is
+     * full before its index can be. The index's map cannot grow while
+     * other threads read it, and a full index would stay behind the log,
+     * leaving every reader to read the log's whole unindexed tail. */
+    size_t want = env->mapsize / 8 > INDEX_MAPSIZE ? env->mapsize / 8 : INDEX_MAPSIZE;
     if ((mrc = mdb_env_create(&env->imdb)) || (mrc = mdb_env_set_maxdbs(env->imdb, 3)) ||
         (mrc = mdb_env_set_maxreaders(env->imdb, 1024)) ||
-        (mrc = mdb_env_set_mapsize(env->imdb, INDEX_MAPSIZE)))
+        (mrc = mdb_env_set_mapsize(env->imdb, want)))
         return fail(env, mrc, "creating the inquiry index");
     if ((mrc = mdb_env_open(env->imdb, path,
                             MDB_NOSUBDIR | MDB_NOSYNC | MDB_WRITEMAP | MDB_MAPASYNC | MDB_NOTLS |
