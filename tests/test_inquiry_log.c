@@ -419,6 +419,10 @@ Test(inquiry_log, a_reader_sees_its_snapshot_whether_the_index_is_behind_or_ahea
     cr_assert_eq(mdb_del(t, env->iidx, &key, NULL), 0);
     cr_assert_eq(mdb_put(t, env->imeta, &upk, &upv, 0), 0);
     cr_assert_eq(mdb_txn_commit(t), 0);
+    uint64_t lag = 0, nlag = 9;
+    cr_assert_eq(prb_index_lag(env, &lag, &nlag), PRB_OK);
+    cr_assert_eq(lag, 1);
+    cr_assert_eq(nlag, 0);
     cr_assert_eq(mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &t), 0);
     seen(env, t, nos);
     mdb_txn_abort(t);
@@ -434,6 +438,8 @@ Test(inquiry_log, a_reader_sees_its_snapshot_whether_the_index_is_behind_or_ahea
     cr_assert_eq(mdb_get(t, env->imeta, &upk, &got), 0);
     cr_assert_eq(prb_get_be64(got.mv_data), 7);
     mdb_txn_abort(t);
+    cr_assert_eq(prb_index_lag(env, &lag, &nlag), PRB_OK);
+    cr_assert_eq(lag, 0);
     expect_clean(env);
     prb_close(env);
     th_rmrf(dir);
@@ -698,6 +704,10 @@ Test(inquiry_log, notices_are_found_whether_the_index_is_behind_or_ahead)
     cr_assert_eq(mdb_del(t, env->nidx, &key, NULL), 0);
     cr_assert_eq(mdb_put(t, env->imeta, &upk, &upv, 0), 0);
     cr_assert_eq(mdb_txn_commit(t), 0);
+    uint64_t ilag = 9, nlag = 0;
+    cr_assert_eq(prb_index_lag(env, &ilag, &nlag), PRB_OK);
+    cr_assert_eq(ilag, 0);
+    cr_assert_eq(nlag, 1);
     notices_of(env, PERSON, got, sizeof got);
     cr_assert_str_eq(got, "1,3,4");
     expect_clean(env);
@@ -707,6 +717,8 @@ Test(inquiry_log, notices_are_found_whether_the_index_is_behind_or_ahead)
     cr_assert_eq(mdb_get(t, env->imeta, &upk, &got4), 0);
     cr_assert_eq(prb_get_be64(got4.mv_data), 6);
     mdb_txn_abort(t);
+    cr_assert_eq(prb_index_lag(env, &ilag, &nlag), PRB_OK);
+    cr_assert_eq(nlag, 0);
     notices_of(env, OTHER, got, sizeof got);
     cr_assert_str_eq(got, "2,5");
     expect_clean(env);

@@ -756,6 +756,9 @@ Test(server, concurrent_decisions)
               "%s", r.body);
     cr_assert(strstr(r.body, "probity_decisions_total 200"), "%s", r.body);
     cr_assert(strstr(r.body, "probity_subjects 3"), "%s", r.body);
+    /* Every answered decision was indexed before it was answered. */
+    cr_assert(strstr(r.body, "probity_inquiries_unindexed 0\n"), "%s", r.body);
+    cr_assert(strstr(r.body, "probity_notices_unindexed 0\n"), "%s", r.body);
     free(r.body);
     fx_stop(&f);
 }

@@ -515,6 +515,29 @@ void prb_iidx_close(prb_env *env)
 
 /* ------------------------------------------------------------- reading */
 
+int prb_index_lag(prb_env *env, uint64_t *inquiries, uint64_t *notices)
+{
+    MDB_txn *t = NULL, *it = NULL;
+    uint64_t end = 1, nend = 1, upto = 1, nupto = 1;
+    int rc, mrc = mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &t);
+    if (mrc)
+        return fail(env, mrc, "starting a read");
+    if (!(rc = log_end(env, t, &end)) && !(rc = outbox_end(env, t, &nend))) {
+        if ((mrc = mdb_txn_begin(env->imdb, NULL, MDB_RDONLY, &it)))
+            rc = fail(env, mrc, "reading the index");
+        else if (!(rc = prb_iidx_upto(env, it, &upto)))
+            rc = prb_nidx_upto(env, it, &nupto);
+    }
+    if (it)
+        mdb_txn_abort(it);
+    mdb_txn_abort(t);
+    if (inquiries)
+        *inquiries = end > upto ? end - upto : 0;
+    if (notices)
+        *notices = nend > nupto ? nend - nupto : 0;
+    return rc;
+}
+
 int prb_iidx_value(const void *value, size_t n, uint64_t *g, int32_t *day, const char **purpose,
                    size_t *pl)
 {

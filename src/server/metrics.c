@@ -148,6 +148,17 @@ char *srv_metrics_text(srv *s, prb_env *h)
         gauge(&o, "probity_subjects", "Subjects in the register.", "gauge", subjects);
         gauge(&o, "probity_records", "Stored record versions.", "gauge", versions);
     }
+    uint64_t iq = 0, nq = 0;
+    if (!prb_index_lag(h, &iq, &nq)) {
+        gauge(&o, "probity_inquiries_unindexed",
+              "Inquiries the index by subject does not hold yet (more than a moment: indexing "
+              "fails).",
+              "gauge", iq);
+        gauge(&o, "probity_notices_unindexed",
+              "Notices the index by subject does not hold yet (more than a moment: indexing "
+              "fails).",
+              "gauge", nq);
+    }
     if (atomic_load(&m->notices_known))
         gauge(&o, "probity_notices_pending",
               "Notices not yet delivered by every channel, after the last delivery run.", "gauge",
