@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "helpers.h"
+#include "internal.h"
 #include "probity.h"
 
 TestSuite(decide, .timeout = 60);
@@ -412,6 +413,49 @@ Test(decide, stored_json_is_what_jansson_writes)
     }
     cr_assert(saw_list && saw_value, "the decisions had no list reason or no reason's value");
     prb_decision_free(d);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+/* The inquiries features count what falls in their window for their
+ * purposes, working the window out once a day: the same counts as
+ * asking of every inquiry, over many days, purposes and window edges. */
+Test(decide, inquiry_counts_over_many_days_and_purposes)
+{
+    char *dir, buf[1024];
+    prb_env *env = th_register(&dir);
+    prb_file *f = NULL;
+    ingest(env, account(buf, sizeof buf, 1, 0));
+    cr_assert_eq(prb_subject_read(env, PERSON, &f), PRB_OK, "%s", prb_errmsg(env));
+    const prb_policy *p = prb_env_policy(env);
+    int feat = prb_policy_feature(p, "credit_inquiries_6m");
+    int credit = prb_policy_purpose(p, "credit"), tenancy = prb_policy_purpose(p, "tenancy");
+    cr_assert(feat >= 0 && credit >= 0 && tenancy >= 0);
+    int32_t today = prb_today(env);
+    prb_inq inq[300];
+    size_t n = 0;
+    uint32_t seed = 7;
+    /* Oldest first, as they are read: runs of days, some far back. */
+    for (int32_t day = today - 400; day <= today && n < 300; day += (int32_t)(seed % 9)) {
+        for (uint32_t k = 0; k < 1 + seed % 4 && n < 300; k++) {
+            seed = seed * 1103515245u + 12345u;
+            inq[n].day = day;
+            inq[n].purpose = seed >> 16 & 1 ? credit : seed >> 17 & 1 ? tenancy : -1;
+            n++;
+        }
+    }
+    unsigned want = 0;
+    for (size_t q = 0; q < n; q++)
+        want += inq[q].purpose == credit &&
+                prb_months_between(inq[q].day, today) < p->features[feat].window_months;
+    cr_assert_gt(want, 0);
+    cr_assert_lt(want, n);
+    prb_value *vals = calloc(p->nfeatures, sizeof *vals);
+    prb_features(p, ~(uint64_t)0, f, inq, n, today, NULL, vals, NULL);
+    cr_assert(vals[feat].present);
+    cr_assert_eq((unsigned)vals[feat].num, want, "%g against %u of %zu", vals[feat].num, want, n);
+    free(vals);
+    prb_file_free(f);
     prb_close(env);
     th_rmrf(dir);
 }

@@ -84,6 +84,11 @@ struct inq_list {
     prb_inq *v;
     size_t n, cap;
     uint32_t next;
+    /* The last purpose looked up: a subject's inquiries are mostly for
+     * the same one. */
+    char last[256];
+    size_t last_len;
+    int last_purpose;
 };
 
 static int add_inquiry(void *ctx, uint32_t no, uint64_t g, int32_t day, const char *purpose,
@@ -99,10 +104,15 @@ static int add_inquiry(void *ctx, uint32_t no, uint64_t g, int32_t day, const ch
             return prb_seterr(l->env->err, PRB_ENOMEM, "out of memory");
         l->v = m;
     }
-    memcpy(name, purpose, pl);
-    name[pl] = 0;
+    if (pl != l->last_len || memcmp(purpose, l->last, pl)) {
+        memcpy(name, purpose, pl);
+        name[pl] = 0;
+        memcpy(l->last, purpose, pl);
+        l->last_len = pl;
+        l->last_purpose = prb_policy_purpose(l->env->policy, name);
+    }
     l->v[l->n].day = day;
-    l->v[l->n].purpose = prb_policy_purpose(l->env->policy, name);
+    l->v[l->n].purpose = l->last_purpose;
     l->n++;
     return 0;
 }
@@ -110,7 +120,7 @@ static int add_inquiry(void *ctx, uint32_t no, uint64_t g, int32_t day, const ch
 static int read_inquiries(prb_env *env, MDB_txn *txn, MDB_txn **keep, uint64_t subject,
                           prb_inq **out, size_t *n, uint32_t *next)
 {
-    struct inq_list l = {env, NULL, 0, 0, 1};
+    struct inq_list l = {env, NULL, 0, 0, 1, "", 0, -1};
     int rc = prb_iidx_each(env, txn, keep, subject, add_inquiry, &l);
     if (rc) {
         free(l.v);

@@ -179,11 +179,22 @@ void prb_features(const prb_policy *p, uint64_t allowed, const prb_file *f, cons
     }
     for (size_t i = 0; i < nf; i++) {
         const prb_featdef *fd = &p->features[i];
-        if (fd->kind == PRB_F_INQUIRIES)
-            for (size_t q = 0; q < ninq; q++)
-                if (inq[q].purpose >= 0 && (fd->purposes >> inq[q].purpose & 1) &&
-                    prb_months_between(inq[q].day, today) < fd->window_months)
-                    acc[i].count++;
+        if (fd->kind == PRB_F_INQUIRIES && (!need || need[i])) {
+            /* Inquiries come in order, many of them on the same day: the
+             * window is worked out once a day, not once an inquiry (a
+             * subject asked about often has hundreds). */
+            int32_t day = INT32_MIN;
+            int in = 0;
+            for (size_t q = 0; q < ninq; q++) {
+                if (inq[q].purpose < 0 || !(fd->purposes >> inq[q].purpose & 1))
+                    continue;
+                if (inq[q].day != day) {
+                    day = inq[q].day;
+                    in = prb_months_between(day, today) < fd->window_months;
+                }
+                acc[i].count += (unsigned)in;
+            }
+        }
         finish(fd, &acc[i], today, &vals[i]);
     }
 }
