@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -832,11 +833,39 @@ Test(inquiry_log, the_index_map_follows_the_register_map)
     cr_assert_eq(mdb_env_info(env->imdb, &info), 0);
     cr_assert_geq(info.me_mapsize, ((size_t)256 << 30) / 8, "index map %zu",
                   (size_t)info.me_mapsize);
-    prb_close(env);
-    unsetenv("PROBITY_MAPSIZE_MB");
-    env = reopen(dir);
-    cr_assert_eq(mdb_env_info(env->imdb, &info), 0);
-    cr_assert_geq(info.me_mapsize, (size_t)16 << 30);
+    /* Opened meanwhile by a process with a smaller register map (a CLI
+     * command beside the server), the index keeps its file's length:
+     * LMDB would cut it to the smaller map under the server's feet. */
+    char path[700];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/reg/index.mdb", dir);
+    cr_assert_eq(stat(path, &st), 0);
+    cr_assert_geq((size_t)st.st_size, ((size_t)256 << 30) / 8);
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1);
+    if (pid == 0) {
+        char reg[600];
+        prb_env *e2;
+        MDB_envinfo i2;
+        unsetenv("PROBITY_MAPSIZE_MB");
+        snprintf(reg, sizeof reg, "%s/reg", dir);
+        if (prb_open(reg, &e2))
+            _exit(2);
+        if (mdb_env_info(e2->imdb, &i2) || i2.me_mapsize < (size_t)st.st_size)
+            _exit(3);
+        prb_close(e2);
+        _exit(0);
+    }
+    int status;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the second process: %d", status);
+    struct stat st2;
+    cr_assert_eq(stat(path, &st2), 0);
+    cr_assert_eq(st2.st_size, st.st_size, "the index file was cut from %lld to %lld bytes",
+                 (long long)st.st_size, (long long)st2.st_size);
+    add_account(env, PERSON); /* and the first goes on writing it */
+    decide(env, PERSON, "1-q1");
+    expect_clean(env);
     prb_close(env);
     th_rmrf(dir);
 }

@@ -46,6 +46,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define INDEX_FILE "index.mdb"
@@ -360,6 +361,12 @@ static int open_index(prb_env *env)
      * other threads read it, and a full index would stay behind the log,
      * leaving every reader to read the log's whole unindexed tail. */
     size_t want = env->mapsize / 8 > INDEX_MAPSIZE ? env->mapsize / 8 : INDEX_MAPSIZE;
+    /* Nor less than the file: LMDB sets a written-through map's file to
+     * the map's size, and a smaller one would cut it under the feet of a
+     * process (a server) that maps more of it. */
+    struct stat st;
+    if (!stat(path, &st) && st.st_size > 0 && (size_t)st.st_size > want)
+        want = (size_t)st.st_size;
     if ((mrc = mdb_env_create(&env->imdb)) || (mrc = mdb_env_set_maxdbs(env->imdb, 3)) ||
         (mrc = mdb_env_set_maxreaders(env->imdb, 1024)) ||
         (mrc = mdb_env_set_mapsize(env->imdb, want)))
