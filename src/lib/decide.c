@@ -251,14 +251,6 @@ static int inquiry_value(prb_env *env, prb_decision *d, const char *json)
     return PRB_OK;
 }
 
-int prb_ilog_end(prb_env *env, MDB_cursor *cur, uint64_t *next)
-{
-    MDB_val k, v;
-    int mrc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
-    *next = !mrc && k.mv_size == 8 ? prb_get_be64(k.mv_data) + 1 : 1;
-    return mrc && mrc != MDB_NOTFOUND ? prb_mdb_fail(env, mrc, "reading the inquiry log") : PRB_OK;
-}
-
 /* Appends inquiry [inq, inq + len) under key as number g of the log
  * (through cur, a cursor on ilog): the one writer of its layout. The
  * index follows from the log after the commit (prb_iidx_catch_up). */
@@ -294,7 +286,7 @@ static int store_inquiry(prb_env *env, MDB_txn *txn, prb_decision *d, const unsi
     if (env->ilog_txn == tid)
         next = env->ilog_next;
     else
-        rc = prb_ilog_end(env, cur, &next);
+        rc = prb_next_number(env, cur, "reading the inquiry log", &next);
     if (!rc)
         rc = inquiry_put(env, cur, next, k, d->ival, d->ilen);
     mdb_cursor_close(cur);
@@ -977,7 +969,8 @@ int prb_inquiries_migrate(prb_env *env, MDB_txn *txn)
     int mrc, rc;
     if ((mrc = mdb_cursor_open(txn, env->ilog, &lc)))
         return prb_mdb_fail(env, mrc, "opening the inquiry log");
-    if ((rc = prb_ilog_end(env, lc, &next)) || (mrc = mdb_cursor_open(txn, env->inq, &cur))) {
+    if ((rc = prb_next_number(env, lc, "reading the inquiry log", &next)) ||
+        (mrc = mdb_cursor_open(txn, env->inq, &cur))) {
         mdb_cursor_close(lc);
         return rc ? rc : prb_mdb_fail(env, mrc, "opening the old inquiries");
     }

@@ -137,14 +137,17 @@ static int fail(prb_env *env, int mrc, const char *what)
     return prb_mdb_fail(env, mrc, what);
 }
 
-/* The log's end (the number its next inquiry gets) in txn. */
-static int log_end(prb_env *env, MDB_txn *txn, uint64_t *end)
+static const char LOG[] = "reading the inquiry log", OUTBOX[] = "reading the outbox";
+
+/* The end of dbi (the log or the outbox) in txn: the number its next
+ * entry gets. what is LOG or OUTBOX. */
+static int end_of(prb_env *env, MDB_txn *txn, MDB_dbi dbi, const char *what, uint64_t *end)
 {
     MDB_cursor *c;
-    int rc, mrc = mdb_cursor_open(txn, env->ilog, &c);
+    int rc, mrc = mdb_cursor_open(txn, dbi, &c);
     if (mrc)
-        return fail(env, mrc, "reading the inquiry log");
-    rc = prb_ilog_end(env, c, end);
+        return fail(env, mrc, what);
+    rc = prb_next_number(env, c, what, end);
     mdb_cursor_close(c);
     return rc;
 }
@@ -173,18 +176,6 @@ int prb_iidx_upto(prb_env *env, MDB_txn *itxn, uint64_t *upto)
 int prb_nidx_upto(prb_env *env, MDB_txn *itxn, uint64_t *upto)
 {
     return upto_of(env, itxn, &NUPTO_KEY, upto);
-}
-
-/* The outbox's end in txn: the number its next notice gets. */
-static int outbox_end(prb_env *env, MDB_txn *txn, uint64_t *end)
-{
-    MDB_cursor *c;
-    int rc, mrc = mdb_cursor_open(txn, env->outbox, &c);
-    if (mrc)
-        return fail(env, mrc, "reading the outbox");
-    rc = prb_outbox_end(env, c, end);
-    mdb_cursor_close(c);
-    return rc;
 }
 
 /* An entry of the log, as the index keeps it. */
@@ -233,7 +224,8 @@ static int index_log(prb_env *env, MDB_txn *rt, MDB_txn *wt, int *wrote)
     unsigned char gb[8], iv[IIDX_HDR + 256], last[20];
     MDB_val k, v;
     int rc, mrc, any = 0;
-    if ((rc = log_end(env, rt, &end)) || (rc = prb_iidx_upto(env, wt, &upto)) || upto >= end)
+    if ((rc = end_of(env, rt, env->ilog, LOG, &end)) || (rc = prb_iidx_upto(env, wt, &upto)) ||
+        upto >= end)
         return rc;
     if ((mrc = mdb_cursor_open(rt, env->ilog, &c)))
         return fail(env, mrc, "reading the inquiry log");
@@ -275,7 +267,8 @@ static int index_outbox(prb_env *env, MDB_txn *rt, MDB_txn *wt, int *wrote)
     unsigned char gb[8], nk[16], last[16];
     MDB_val k, v, empty = {0, ""};
     int rc, mrc, any = 0;
-    if ((rc = outbox_end(env, rt, &end)) || (rc = prb_nidx_upto(env, wt, &upto)) || upto >= end)
+    if ((rc = end_of(env, rt, env->outbox, OUTBOX, &end)) || (rc = prb_nidx_upto(env, wt, &upto)) ||
+        upto >= end)
         return rc;
     if ((mrc = mdb_cursor_open(rt, env->outbox, &c)))
         return fail(env, mrc, "reading the outbox");
@@ -404,7 +397,7 @@ static int open_index(prb_env *env)
         mdb_txn_abort(t);
         return rc ? rc : fail(env, mrc, "starting a read");
     }
-    if (!(rc = log_end(env, lt, &end)) && upto > 1) {
+    if (!(rc = end_of(env, lt, env->ilog, LOG, &end)) && upto > 1) {
         mrc = mdb_get(t, env->imeta, (MDB_val *)&LAST_KEY, &lv);
         if (!mrc && lv.mv_size == 20) {
             MDB_val gk = {8, lv.mv_data};
@@ -412,7 +405,7 @@ static int open_index(prb_env *env)
                    !memcmp(gv.mv_data, (unsigned char *)lv.mv_data + 8, PRB_INQ_KEY_LEN);
         }
     }
-    if (!rc && !(rc = outbox_end(env, lt, &nend)) && nupto > 1 && same) {
+    if (!rc && !(rc = end_of(env, lt, env->outbox, OUTBOX, &nend)) && nupto > 1 && same) {
         mrc = mdb_get(t, env->imeta, (MDB_val *)&NLAST_KEY, &lv);
         if (!mrc && lv.mv_size == 16) {
             MDB_val nk = {8, lv.mv_data};
@@ -529,7 +522,8 @@ int prb_index_lag(prb_env *env, uint64_t *inquiries, uint64_t *notices)
     int rc, mrc = mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &t);
     if (mrc)
         return fail(env, mrc, "starting a read");
-    if (!(rc = log_end(env, t, &end)) && !(rc = outbox_end(env, t, &nend))) {
+    if (!(rc = end_of(env, t, env->ilog, LOG, &end)) &&
+        !(rc = end_of(env, t, env->outbox, OUTBOX, &nend))) {
         if ((mrc = mdb_txn_begin(env->imdb, NULL, MDB_RDONLY, &it)))
             rc = fail(env, mrc, "reading the index");
         else if (!(rc = prb_iidx_upto(env, it, &upto)))
@@ -567,7 +561,7 @@ int prb_iidx_each(prb_env *env, MDB_txn *txn, MDB_txn **keep, uint64_t subject, 
     MDB_val k = {PRB_INQ_KEY_LEN, k0}, v;
     uint64_t end, upto = 1;
     int rc, mrc, stop = 0;
-    if ((rc = log_end(env, txn, &end)))
+    if ((rc = end_of(env, txn, env->ilog, LOG, &end)))
         return rc;
     if (keep)
         *keep = NULL;
@@ -661,7 +655,7 @@ int prb_nidx_each(prb_env *env, MDB_txn *txn, uint64_t subject, prb_nidx_fn fn, 
     MDB_val k = {16, k0}, v;
     uint64_t end, upto = 1;
     int rc, mrc;
-    if ((rc = outbox_end(env, txn, &end)))
+    if ((rc = end_of(env, txn, env->outbox, OUTBOX, &end)))
         return rc;
     if ((mrc = mdb_txn_begin(env->imdb, NULL, MDB_RDONLY, &it)))
         return fail(env, mrc, "reading the notice index");

@@ -1130,7 +1130,7 @@ static int apply_batch(prb_ingest *b, struct pool *pl, struct apply *ap)
     MDB_cursor *oc;
     if ((mrc = mdb_cursor_open(ap->txn, env->outbox, &oc)))
         return prb_mdb_fail(env, mrc, "opening the outbox");
-    rc = prb_outbox_end(env, oc, &ap->next_notice);
+    rc = prb_next_number(env, oc, "reading the outbox", &ap->next_notice);
     mdb_cursor_close(oc);
     if (rc)
         return rc;

@@ -693,9 +693,10 @@ struct json_t *prb_inquiry_decision(const void *value, size_t n);
  * PRB_ECORRUPT if value is not an inquiry this code reads. */
 int prb_inquiry_header(const void *value, size_t n, const char **purpose, size_t *plen,
                        int *outcome);
-/* The number the next inquiry appended to the log through cur (a cursor
- * on ilog) gets: one past the last. */
-int prb_ilog_end(prb_env *env, MDB_cursor *cur, uint64_t *next);
+/* The number the next entry appended through cur gets, on a table keyed
+ * by be64 numbers from 1 (the inquiry log, the outbox): one past the
+ * last. what names the reading in a store error. */
+int prb_next_number(prb_env *env, MDB_cursor *cur, const char *what, uint64_t *next);
 /* An ilog value: whose inquiry it is, and the inquiry (within value).
  * PRB_ECORRUPT if it is too short. */
 int prb_ilog_entry(const void *value, size_t n, uint64_t *subject, uint32_t *no,
@@ -722,9 +723,7 @@ int prb_nidx_each(prb_env *env, MDB_txn *txn, uint64_t subject, prb_nidx_fn fn, 
  * the caller frees it. NULL when out of memory. */
 char *prb_notice_json(const char *identifier, const char *kind, const char *about,
                       const char *category, const char *text, const char *day);
-/* The number the next notice added to the outbox through cur (a cursor on
- * outbox) gets: one past the last. */
-int prb_outbox_end(prb_env *env, MDB_cursor *cur, uint64_t *next);
+
 /* An iidx value: the inquiry's place in ilog, its day and purpose (within
  * value). PRB_ECORRUPT if malformed. */
 int prb_iidx_value(const void *value, size_t n, uint64_t *g, int32_t *day, const char **purpose,

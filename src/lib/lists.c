@@ -307,7 +307,7 @@ int prb_notice_add(prb_env *env, MDB_txn *txn, uint64_t subject, const char *ide
     int rc, mrc = mdb_cursor_open(txn, env->outbox, &cur);
     if (mrc)
         return prb_mdb_fail(env, mrc, "opening the outbox");
-    rc = prb_outbox_end(env, cur, &next);
+    rc = prb_next_number(env, cur, "reading the outbox", &next);
     mdb_cursor_close(cur);
     if (rc)
         return rc;
@@ -361,14 +361,6 @@ char *prb_notice_json(const char *identifier, const char *kind, const char *abou
     prb_jw_bool(&w, 0);
     prb_jw_close(&w, '}');
     return prb_jw_finish(&w);
-}
-
-int prb_outbox_end(prb_env *env, MDB_cursor *cur, uint64_t *next)
-{
-    MDB_val k, v;
-    int mrc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
-    *next = !mrc && k.mv_size == 8 ? prb_get_be64(k.mv_data) + 1 : 1;
-    return mrc && mrc != MDB_NOTFOUND ? prb_mdb_fail(env, mrc, "reading the outbox") : PRB_OK;
 }
 
 void prb_notice_value(unsigned char *out, uint64_t subject, const char *json, size_t len)

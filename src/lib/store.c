@@ -342,6 +342,14 @@ int32_t prb_today(const prb_env *env)
     return prb_day_of(env->now);
 }
 
+int prb_next_number(prb_env *env, MDB_cursor *cur, const char *what, uint64_t *next)
+{
+    MDB_val k, v;
+    int mrc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+    *next = !mrc && k.mv_size == 8 ? prb_get_be64(k.mv_data) + 1 : 1;
+    return mrc && mrc != MDB_NOTFOUND ? prb_mdb_fail(env, mrc, what) : PRB_OK;
+}
+
 int prb_count(prb_env *env, uint64_t *subjects, uint64_t *versions)
 {
     MDB_txn *txn;
