@@ -399,6 +399,21 @@ static void seen(prb_env *env, MDB_txn *txn, char *out)
  * inquiries; one whose snapshot is ahead of the index (a commit not yet
  * indexed, as after a crash between the two) finds them in the log, and
  * numbering and the copy go on from them. */
+/* Holds an index beside env's register back before one of its entries:
+ * key gone from dbi and the upto named upk set to upto, as if the process
+ * had stopped between a commit and its indexing. */
+static void hold_back(prb_env *env, MDB_dbi dbi, MDB_val key, MDB_val upk, uint64_t upto)
+{
+    MDB_txn *t;
+    unsigned char up[8];
+    MDB_val upv = {8, up};
+    prb_be64(up, upto);
+    cr_assert_eq(mdb_txn_begin(env->imdb, NULL, 0, &t), 0);
+    cr_assert_eq(mdb_del(t, dbi, &key, NULL), 0);
+    cr_assert_eq(mdb_put(t, env->imeta, &upk, &upv, 0), 0);
+    cr_assert_eq(mdb_txn_commit(t), 0);
+}
+
 Test(inquiry_log, a_reader_sees_its_snapshot_whether_the_index_is_behind_or_ahead)
 {
     char *dir, nos[64];
@@ -410,16 +425,10 @@ Test(inquiry_log, a_reader_sees_its_snapshot_whether_the_index_is_behind_or_ahea
     cr_assert_str_eq(nos, "1,2,3", "a later inquiry leaked into an older snapshot");
     mdb_txn_abort(old);
 
-    /* Hold the index back before 1-q4 (the log's 5th): its entry and
-     * upto, as if the process had stopped between the commit and the
-     * indexing. */
-    unsigned char k[12], up[8];
-    MDB_val key = index_key(k, 4), upk = {4, "upto"}, upv = {8, up};
-    prb_be64(up, 5);
-    cr_assert_eq(mdb_txn_begin(env->imdb, NULL, 0, &t), 0);
-    cr_assert_eq(mdb_del(t, env->iidx, &key, NULL), 0);
-    cr_assert_eq(mdb_put(t, env->imeta, &upk, &upv, 0), 0);
-    cr_assert_eq(mdb_txn_commit(t), 0);
+    /* Hold the index back before 1-q4 (the log's 5th). */
+    unsigned char k[12];
+    MDB_val key = index_key(k, 4), upk = {4, "upto"};
+    hold_back(env, env->iidx, key, upk, 5);
     uint64_t lag = 0, nlag = 9;
     cr_assert_eq(prb_index_lag(env, &lag, &nlag), PRB_OK);
     cr_assert_eq(lag, 1);
@@ -694,17 +703,12 @@ Test(inquiry_log, notices_are_found_whether_the_index_is_behind_or_ahead)
     cr_assert_str_eq(got, "1,3", "a later notice leaked into an older snapshot");
     mdb_txn_abort(old);
 
-    /* Hold the index back before notice 4, as if the process had stopped
-     * between the commit and the indexing. */
-    unsigned char k[16], up[8];
-    MDB_val key = {16, k}, upk = {5, "nupto"}, upv = {8, up}, got4;
+    /* Hold the index back before notice 4. */
+    unsigned char k[16];
+    MDB_val key = {16, k}, upk = {5, "nupto"}, got4;
     prb_be64(k, 1);
     prb_be64(k + 8, 4);
-    prb_be64(up, 4);
-    cr_assert_eq(mdb_txn_begin(env->imdb, NULL, 0, &t), 0);
-    cr_assert_eq(mdb_del(t, env->nidx, &key, NULL), 0);
-    cr_assert_eq(mdb_put(t, env->imeta, &upk, &upv, 0), 0);
-    cr_assert_eq(mdb_txn_commit(t), 0);
+    hold_back(env, env->nidx, key, upk, 4);
     uint64_t ilag = 9, nlag = 0;
     cr_assert_eq(prb_index_lag(env, &ilag, &nlag), PRB_OK);
     cr_assert_eq(ilag, 0);
