@@ -374,12 +374,7 @@ static inline uint64_t prb_hash(const void *p, size_t n)
  *          (be32) + the inquiry: the order inquiries were made (decide.c)
  *   inq    (store format 1) subject id + inquiry number -> inquiry; moved
  *          into ilog when such a register is opened (store.c)
- * and beside them, in an environment of its own (DIR/index.mdb, iidx.c):
- *   iidx   subject id (be64) + inquiry number (be32) -> sequence (be64) +
- *          day + purpose: a subject's inquiries, derived from ilog
- *   outbox notice number (be64) -> notice to a subject (JSON)
- *   nsub   subject id (be64) + notice number (be64) -> nothing: a subject's
- *          notices, for its copy
+ *   outbox notice number (be64) -> subject id (be64) + the notice (JSON)
  *   lst    subject id (be64) + list name + NUL + first day (be32) -> entry
  *          (lists.c)
  *   dsp    dispute id (be64: subject id << 24 | the subject's dispute
@@ -389,6 +384,13 @@ static inline uint64_t prb_hash(const void *p, size_t n)
  *   mtree  block number (be64) -> PRB_MTREE_BLOCK Merkle tree hashes in
  *          post-order (audit.c, merkle.c)
  *   keys   SHA-256 of an API token (32 bytes) -> the key (keys.c)
+ * and beside them, in an environment of its own (DIR/index.mdb, iidx.c),
+ * derived from ilog and outbox and made again from them when needed:
+ *   iidx   subject id (be64) + inquiry number (be32) -> sequence (be64) +
+ *          day + purpose: a subject's inquiries
+ *   nidx   subject id (be64) + notice number (be64) -> nothing: a subject's
+ *          notices, for its copy
+ *   meta   "upto", "last", "nupto", "nlast": how far each index goes
  * ident and fref keys start with a hash of the rest (prb_hash): they are
  * only ever looked up whole, and spreading them evenly lets a batch sort
  * its keys by one integer instead of comparing long shared prefixes
