@@ -132,11 +132,6 @@ static int state_write(prb_env *env, const char *boot, int synced)
     return PRB_OK;
 }
 
-static int fail(prb_env *env, int mrc, const char *what)
-{
-    return prb_mdb_fail(env, mrc, what);
-}
-
 static const char LOG[] = "reading the inquiry log", OUTBOX[] = "reading the outbox";
 
 /* The end of dbi (the log or the outbox) in txn: the number its next
@@ -146,7 +141,7 @@ static int end_of(prb_env *env, MDB_txn *txn, MDB_dbi dbi, const char *what, uin
     MDB_cursor *c;
     int rc, mrc = mdb_cursor_open(txn, dbi, &c);
     if (mrc)
-        return fail(env, mrc, what);
+        return prb_mdb_fail(env, mrc, what);
     rc = prb_next_number(env, c, what, end);
     mdb_cursor_close(c);
     return rc;
@@ -160,7 +155,7 @@ static int upto_of(prb_env *env, MDB_txn *itxn, const MDB_val *key, uint64_t *up
     if (mrc == MDB_NOTFOUND)
         return PRB_OK;
     if (mrc)
-        return fail(env, mrc, "reading the inquiry index");
+        return prb_mdb_fail(env, mrc, "reading the inquiry index");
     if (v.mv_size != 8)
         return prb_seterr(env->err, PRB_ECORRUPT, "inquiry index: bad '%.*s'", (int)key->mv_size,
                           (const char *)key->mv_data);
@@ -211,7 +206,7 @@ static int mark(prb_env *env, MDB_txn *wt, const MDB_val *upto_key, uint64_t end
     prb_be64(eb, end);
     if ((mrc = mdb_put(wt, env->imeta, (MDB_val *)upto_key, &uv, 0)) ||
         (lk && (mrc = mdb_put(wt, env->imeta, (MDB_val *)lk, &lv, 0))))
-        return fail(env, mrc, "writing the index");
+        return prb_mdb_fail(env, mrc, "writing the index");
     return PRB_OK;
 }
 
@@ -228,7 +223,7 @@ static int index_log(prb_env *env, MDB_txn *rt, MDB_txn *wt, int *wrote)
         upto >= end)
         return rc;
     if ((mrc = mdb_cursor_open(rt, env->ilog, &c)))
-        return fail(env, mrc, "reading the inquiry log");
+        return prb_mdb_fail(env, mrc, "reading the inquiry log");
     prb_be64(gb, upto);
     k = (MDB_val){8, gb};
     for (mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); !mrc;
@@ -254,7 +249,7 @@ static int index_log(prb_env *env, MDB_txn *rt, MDB_txn *wt, int *wrote)
     }
     mdb_cursor_close(c);
     if (mrc && mrc != MDB_NOTFOUND)
-        return fail(env, mrc, "indexing the inquiry log");
+        return prb_mdb_fail(env, mrc, "indexing the inquiry log");
     *wrote = 1;
     return mark(env, wt, &UPTO_KEY, end, any ? &LAST_KEY : NULL, last, sizeof last);
 }
@@ -271,7 +266,7 @@ static int index_outbox(prb_env *env, MDB_txn *rt, MDB_txn *wt, int *wrote)
         upto >= end)
         return rc;
     if ((mrc = mdb_cursor_open(rt, env->outbox, &c)))
-        return fail(env, mrc, "reading the outbox");
+        return prb_mdb_fail(env, mrc, "reading the outbox");
     prb_be64(gb, upto);
     k = (MDB_val){8, gb};
     for (mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); !mrc;
@@ -292,7 +287,7 @@ static int index_outbox(prb_env *env, MDB_txn *rt, MDB_txn *wt, int *wrote)
     }
     mdb_cursor_close(c);
     if (mrc && mrc != MDB_NOTFOUND)
-        return fail(env, mrc, "indexing the outbox");
+        return prb_mdb_fail(env, mrc, "indexing the outbox");
     *wrote = 1;
     return mark(env, wt, &NUPTO_KEY, end, any ? &NLAST_KEY : NULL, last, sizeof last);
 }
@@ -304,9 +299,9 @@ int prb_iidx_catch_up(prb_env *env)
     if (!env->imdb)
         return PRB_OK;
     if ((mrc = mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &rt)))
-        return fail(env, mrc, "starting a read");
+        return prb_mdb_fail(env, mrc, "starting a read");
     if ((mrc = mdb_txn_begin(env->imdb, NULL, 0, &wt))) {
-        rc = fail(env, mrc, "writing the inquiry index");
+        rc = prb_mdb_fail(env, mrc, "writing the inquiry index");
         goto out;
     }
     if ((rc = index_log(env, rt, wt, &wrote)) || (rc = index_outbox(env, rt, wt, &wrote)) || !wrote)
@@ -314,7 +309,7 @@ int prb_iidx_catch_up(prb_env *env)
     mrc = mdb_txn_commit(wt); /* which frees it, failed or not */
     wt = NULL;
     if (mrc)
-        rc = fail(env, mrc, "writing the inquiry index");
+        rc = prb_mdb_fail(env, mrc, "writing the inquiry index");
 out:
     if (wt)
         mdb_txn_abort(wt);
@@ -330,13 +325,14 @@ static int reset(prb_env *env)
     MDB_txn *t;
     int mrc = mdb_txn_begin(env->imdb, NULL, 0, &t);
     if (mrc)
-        return fail(env, mrc, "emptying the inquiry index");
+        return prb_mdb_fail(env, mrc, "emptying the inquiry index");
     if ((mrc = mdb_drop(t, env->iidx, 0)) || (mrc = mdb_drop(t, env->nidx, 0)) ||
         (mrc = mdb_drop(t, env->imeta, 0))) {
         mdb_txn_abort(t);
-        return fail(env, mrc, "emptying the inquiry index");
+        return prb_mdb_fail(env, mrc, "emptying the inquiry index");
     }
-    return (mrc = mdb_txn_commit(t)) ? fail(env, mrc, "emptying the inquiry index") : PRB_OK;
+    return (mrc = mdb_txn_commit(t)) ? prb_mdb_fail(env, mrc, "emptying the inquiry index")
+                                     : PRB_OK;
 }
 
 static int open_index(prb_env *env)
@@ -363,27 +359,27 @@ static int open_index(prb_env *env)
     if ((mrc = mdb_env_create(&env->imdb)) || (mrc = mdb_env_set_maxdbs(env->imdb, 3)) ||
         (mrc = mdb_env_set_maxreaders(env->imdb, 1024)) ||
         (mrc = mdb_env_set_mapsize(env->imdb, want)))
-        return fail(env, mrc, "creating the inquiry index");
+        return prb_mdb_fail(env, mrc, "creating the inquiry index");
     if ((mrc = mdb_env_open(env->imdb, path,
                             MDB_NOSUBDIR | MDB_NOSYNC | MDB_WRITEMAP | MDB_MAPASYNC | MDB_NOTLS |
                                 MDB_NORDAHEAD,
                             0644)))
-        return fail(env, mrc, "opening the inquiry index");
+        return prb_mdb_fail(env, mrc, "opening the inquiry index");
     if (!mdb_env_info(env->imdb, &info) && !mdb_env_stat(env->imdb, &ms)) {
         size_t used = (info.me_last_pgno + 1) * (size_t)ms.ms_psize;
         if (used > info.me_mapsize / 2 && (mrc = mdb_env_set_mapsize(env->imdb, used * 2)))
-            return fail(env, mrc, "growing the inquiry index");
+            return prb_mdb_fail(env, mrc, "growing the inquiry index");
     }
     if ((mrc = mdb_txn_begin(env->imdb, NULL, 0, &t)))
-        return fail(env, mrc, "opening the inquiry index");
+        return prb_mdb_fail(env, mrc, "opening the inquiry index");
     if ((mrc = mdb_dbi_open(t, "iidx", MDB_CREATE, &env->iidx)) ||
         (mrc = mdb_dbi_open(t, "nidx", MDB_CREATE, &env->nidx)) ||
         (mrc = mdb_dbi_open(t, "meta", MDB_CREATE, &env->imeta))) {
         mdb_txn_abort(t);
-        return fail(env, mrc, "opening the inquiry index");
+        return prb_mdb_fail(env, mrc, "opening the inquiry index");
     }
     if ((mrc = mdb_txn_commit(t)))
-        return fail(env, mrc, "opening the inquiry index");
+        return prb_mdb_fail(env, mrc, "opening the inquiry index");
     /* An index ahead of the log or the outbox, or whose last entry is
      * not theirs at that place, was not made from them. */
     MDB_txn *lt = NULL;
@@ -391,11 +387,11 @@ static int open_index(prb_env *env)
     uint64_t nupto, nend;
     int same = 1;
     if ((mrc = mdb_txn_begin(env->imdb, NULL, MDB_RDONLY, &t)))
-        return fail(env, mrc, "reading the inquiry index");
+        return prb_mdb_fail(env, mrc, "reading the inquiry index");
     if ((rc = prb_iidx_upto(env, t, &upto)) || (rc = prb_nidx_upto(env, t, &nupto)) ||
         (mrc = mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &lt))) {
         mdb_txn_abort(t);
-        return rc ? rc : fail(env, mrc, "starting a read");
+        return rc ? rc : prb_mdb_fail(env, mrc, "starting a read");
     }
     if (!(rc = end_of(env, lt, env->ilog, LOG, &end)) && upto > 1) {
         mrc = mdb_get(t, env->imeta, (MDB_val *)&LAST_KEY, &lv);
@@ -521,11 +517,11 @@ int prb_index_lag(prb_env *env, uint64_t *inquiries, uint64_t *notices)
     uint64_t end = 1, nend = 1, upto = 1, nupto = 1;
     int rc, mrc = mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &t);
     if (mrc)
-        return fail(env, mrc, "starting a read");
+        return prb_mdb_fail(env, mrc, "starting a read");
     if (!(rc = end_of(env, t, env->ilog, LOG, &end)) &&
         !(rc = end_of(env, t, env->outbox, OUTBOX, &nend))) {
         if ((mrc = mdb_txn_begin(env->imdb, NULL, MDB_RDONLY, &it)))
-            rc = fail(env, mrc, "reading the index");
+            rc = prb_mdb_fail(env, mrc, "reading the index");
         else if (!(rc = prb_iidx_upto(env, it, &upto)))
             rc = prb_nidx_upto(env, it, &nupto);
     }
@@ -569,12 +565,12 @@ int prb_iidx_each(prb_env *env, MDB_txn *txn, MDB_txn **keep, uint64_t subject, 
     if (mrc) {
         if (it)
             mdb_txn_abort(it);
-        return fail(env, mrc, "reading the inquiry index");
+        return prb_mdb_fail(env, mrc, "reading the inquiry index");
     }
     if ((rc = prb_iidx_upto(env, it, &upto)))
         goto out;
     if ((mrc = mdb_cursor_open(it, env->iidx, &c))) {
-        rc = fail(env, mrc, "reading the inquiry index");
+        rc = prb_mdb_fail(env, mrc, "reading the inquiry index");
         goto out;
     }
     prb_inq_key(k0, subject, 0);
@@ -599,7 +595,7 @@ int prb_iidx_each(prb_env *env, MDB_txn *txn, MDB_txn **keep, uint64_t subject, 
         stop = rc < 0;
     }
     if (mrc && mrc != MDB_NOTFOUND) {
-        rc = fail(env, mrc, "reading the inquiry index");
+        rc = prb_mdb_fail(env, mrc, "reading the inquiry index");
         goto out;
     }
     mdb_cursor_close(c);
@@ -609,7 +605,7 @@ int prb_iidx_each(prb_env *env, MDB_txn *txn, MDB_txn **keep, uint64_t subject, 
     if (upto < end && !stop) {
         unsigned char gb[8];
         if ((mrc = mdb_cursor_open(txn, env->ilog, &c))) {
-            rc = fail(env, mrc, "reading the inquiry log");
+            rc = prb_mdb_fail(env, mrc, "reading the inquiry log");
             goto out;
         }
         prb_be64(gb, upto);
@@ -629,7 +625,7 @@ int prb_iidx_each(prb_env *env, MDB_txn *txn, MDB_txn **keep, uint64_t subject, 
             stop = rc < 0;
         }
         if (mrc && mrc != MDB_NOTFOUND) {
-            rc = fail(env, mrc, "reading the inquiry log");
+            rc = prb_mdb_fail(env, mrc, "reading the inquiry log");
             goto out;
         }
         rc = PRB_OK;
@@ -658,11 +654,11 @@ int prb_nidx_each(prb_env *env, MDB_txn *txn, uint64_t subject, prb_nidx_fn fn, 
     if ((rc = end_of(env, txn, env->outbox, OUTBOX, &end)))
         return rc;
     if ((mrc = mdb_txn_begin(env->imdb, NULL, MDB_RDONLY, &it)))
-        return fail(env, mrc, "reading the notice index");
+        return prb_mdb_fail(env, mrc, "reading the notice index");
     if ((rc = prb_nidx_upto(env, it, &upto)))
         goto out;
     if ((mrc = mdb_cursor_open(it, env->nidx, &c))) {
-        rc = fail(env, mrc, "reading the notice index");
+        rc = prb_mdb_fail(env, mrc, "reading the notice index");
         goto out;
     }
     prb_be64(k0, subject);
@@ -678,7 +674,7 @@ int prb_nidx_each(prb_env *env, MDB_txn *txn, uint64_t subject, prb_nidx_fn fn, 
             goto out;
     }
     if (mrc && mrc != MDB_NOTFOUND) {
-        rc = fail(env, mrc, "reading the notice index");
+        rc = prb_mdb_fail(env, mrc, "reading the notice index");
         goto out;
     }
     mdb_cursor_close(c);
@@ -687,7 +683,7 @@ int prb_nidx_each(prb_env *env, MDB_txn *txn, uint64_t subject, prb_nidx_fn fn, 
     if (upto < end) {
         unsigned char nb[8];
         if ((mrc = mdb_cursor_open(txn, env->outbox, &c))) {
-            rc = fail(env, mrc, "reading the outbox");
+            rc = prb_mdb_fail(env, mrc, "reading the outbox");
             goto out;
         }
         prb_be64(nb, upto);
@@ -700,7 +696,7 @@ int prb_nidx_each(prb_env *env, MDB_txn *txn, uint64_t subject, prb_nidx_fn fn, 
                 goto out;
         }
         if (mrc && mrc != MDB_NOTFOUND) {
-            rc = fail(env, mrc, "reading the outbox");
+            rc = prb_mdb_fail(env, mrc, "reading the outbox");
             goto out;
         }
     }
