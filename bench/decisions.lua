@@ -6,9 +6,10 @@
 --   BENCH_IDS      the file of identifiers
 --   BENCH_TOKEN    the inquirer token
 --   BENCH_PURPOSE  the purpose asked for (default credit)
---   BENCH_WRK_THREADS  wrk's -t, to spread the threads' starting places
--- Each wrk thread starts at its own place in the file, so two threads do
--- not ask about the same subject at the same moment. At the end one line
+--   BENCH_WRK_THREADS  wrk's -t, to share the identifiers out
+-- Each wrk thread keeps every k-th identifier (k threads), so two threads
+-- never ask about the same subject and each holds only its share of the
+-- requests. At the end one line
 -- "wrk_result key=value ..." gives the figures bench/serve reads: exact
 -- counts, and latency percentiles in microseconds from wrk's histogram.
 
@@ -35,8 +36,13 @@ function init(args)
     wrk.headers["Authorization"] = "Bearer " .. token
     -- Every request is made here, once: the client shares the machine
     -- with the server, and what it spends per request the server loses.
+    local nthreads = tonumber(os.getenv("BENCH_WRK_THREADS")) or 1
+    local lineno = 0
     for line in io.lines(path) do
         if line ~= "" then
+            lineno = lineno + 1
+        end
+        if line ~= "" and (lineno - 1) % nthreads == thread_index % nthreads then
             n = n + 1
             -- Identifiers are checked by the server: "SCHEME:VALUE" with
             -- no quote or backslash, so they go into JSON as they are.
@@ -47,8 +53,6 @@ function init(args)
     if n == 0 then
         error(path .. ": no identifiers")
     end
-    local nthreads = tonumber(os.getenv("BENCH_WRK_THREADS")) or 1
-    at = math.floor(n * thread_index / nthreads) % n
 end
 
 function request()
