@@ -13,8 +13,7 @@ PKGS    := lmdb jansson libsodium libxml-2.0 libcrypto libcurl libmicrohttpd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
-CSTD    := -std=c11 -D_GNU_SOURCE -DPRB_DEFAULT_POLICY='"$(CURDIR)/policy/default.json"' \
-           -DPRB_OPENAPI='"$(CURDIR)/docs/openapi.json"'
+CSTD    := -std=c11 -D_GNU_SOURCE
 CFLAGS  ?= -O2 -g
 ALL_CFLAGS = $(CSTD) $(WARN) $(CFLAGS) -Iinclude -Isrc/lib -Isrc/server $(PKG_CFLAGS) -pthread
 LIBS    := $(PKG_LIBS) -pthread -lm
@@ -29,6 +28,12 @@ B       := build
 LIB_OBJ := $(LIB_SRC:src/lib/%.c=$(B)/lib/%.o)
 CLI_OBJ := $(CLI_SRC:src/cli/%.c=$(B)/cli/%.o)
 SRV_OBJ := $(SRV_SRC:src/server/%.c=$(B)/server/%.o)
+# Files of the tree built into the binaries (scripts/embed), so that an
+# installed or moved binary needs nothing from the source tree: the
+# default policy in the library, the OpenAPI document in the server.
+GEN     := $(B)/gen
+EMB_LIB := $(GEN)/default_policy.o
+EMB_SRV := $(GEN)/openapi.o
 
 # The test build: same sources, sanitizers on, its own object directory.
 T       := build/san
@@ -53,10 +58,18 @@ $(B)/cli/%.o: src/cli/%.c $(HDRS)
 $(B)/server/%.o: src/server/%.c $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
-$(B)/libprobity.a: $(LIB_OBJ)
+$(GEN)/default_policy.c: policy/default.json scripts/embed
+	@mkdir -p $(@D)
+	scripts/embed prb_default_policy_json $< >$@.tmp && mv $@.tmp $@
+$(GEN)/openapi.c: docs/openapi.json scripts/embed
+	@mkdir -p $(@D)
+	scripts/embed prb_openapi_json $< >$@.tmp && mv $@.tmp $@
+$(GEN)/%.o: $(GEN)/%.c
+	$(CC) $(CSTD) $(WARN) -c $< -o $@
+$(B)/libprobity.a: $(LIB_OBJ) $(EMB_LIB)
 	rm -f $@ && ar rcs $@ $^
-$(B)/probity: $(CLI_OBJ) $(SRV_OBJ) $(B)/libprobity.a
-	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(SRV_OBJ) $(B)/libprobity.a $(LIBS)
+$(B)/probity: $(CLI_OBJ) $(SRV_OBJ) $(EMB_SRV) $(B)/libprobity.a
+	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(SRV_OBJ) $(EMB_SRV) $(B)/libprobity.a $(LIBS)
 
 $(T)/lib/%.o: src/lib/%.c $(HDRS)
 	@mkdir -p $(@D)
@@ -70,19 +83,19 @@ $(T)/server/%.o: src/server/%.c $(HDRS)
 $(T)/tests/%.o: tests/%.c $(HDRS) tests/helpers.h
 	@mkdir -p $(@D)
 	$(CC) $(CSTD) $(WARN) $(SAN) -Iinclude -Isrc/lib -Isrc/server -Itests $(PKG_CFLAGS) -pthread -c $< -o $@
-$(T)/libprobity.a: $(T_LIB_OBJ)
+$(T)/libprobity.a: $(T_LIB_OBJ) $(EMB_LIB)
 	rm -f $@ && ar rcs $@ $^
-$(T)/probity: $(T_CLI_OBJ) $(T_SRV_OBJ) $(T)/libprobity.a
-	$(CC) $(SAN) -o $@ $(T_CLI_OBJ) $(T_SRV_OBJ) $(T)/libprobity.a $(LIBS)
-$(T)/run-tests: $(T_TEST_OBJ) $(T_SRV_OBJ) $(T)/libprobity.a
-	$(CC) $(SAN) -o $@ $(T_TEST_OBJ) $(T_SRV_OBJ) $(T)/libprobity.a $(LIBS) -lcriterion
+$(T)/probity: $(T_CLI_OBJ) $(T_SRV_OBJ) $(EMB_SRV) $(T)/libprobity.a
+	$(CC) $(SAN) -o $@ $(T_CLI_OBJ) $(T_SRV_OBJ) $(EMB_SRV) $(T)/libprobity.a $(LIBS)
+$(T)/run-tests: $(T_TEST_OBJ) $(T_SRV_OBJ) $(EMB_SRV) $(T)/libprobity.a
+	$(CC) $(SAN) -o $@ $(T_TEST_OBJ) $(T_SRV_OBJ) $(EMB_SRV) $(T)/libprobity.a $(LIBS) -lcriterion
 
 # The fuzz targets run over their seed corpus plus a bounded number of
 # generated inputs, so every `make test` exercises them.
-$(B)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(HDRS)
+$(B)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(HDRS) $(GEN)/default_policy.c
 	@mkdir -p $(@D)
 	clang $(CSTD) -O1 -g -fsanitize=fuzzer,address,undefined -Iinclude -Isrc/lib $(PKG_CFLAGS) \
-	    -o $@ $< $(LIB_SRC) $(LIBS)
+	    -o $@ $< $(LIB_SRC) $(GEN)/default_policy.c $(LIBS)
 # The server's own parsers need none of the engine.
 $(B)/fuzz/fuzz_http: tests/fuzz/fuzz_http.c src/server/route.c src/server/route.h
 	@mkdir -p $(@D)
@@ -122,8 +135,8 @@ NA_LIB_OBJ := $(LIB_SRC:src/lib/%.c=$(NA)/lib/%.o)
 $(NA)/lib/%.o: src/lib/%.c $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -DPRB_NO_AUDIT -c $< -o $@
-$(B)/probity-noaudit: $(CLI_OBJ) $(SRV_OBJ) $(NA_LIB_OBJ)
-	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(SRV_OBJ) $(NA_LIB_OBJ) $(LIBS)
+$(B)/probity-noaudit: $(CLI_OBJ) $(SRV_OBJ) $(EMB_SRV) $(NA_LIB_OBJ) $(EMB_LIB)
+	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(SRV_OBJ) $(EMB_SRV) $(NA_LIB_OBJ) $(EMB_LIB) $(LIBS)
 
 bench: all $(B)/bench-core $(B)/bench-peers $(B)/probity-noaudit
 	./bench/run

@@ -1081,7 +1081,7 @@ int main(int argc, char **argv)
     if (argc == 4 && strcmp(argv[1], "reads") == 0) {
         rc = cmd_reads(argv[2], argv[3]);
     } else if (argc >= 4 && strcmp(argv[1], "file20") == 0) {
-        const char *policy = PRB_DEFAULT_POLICY;
+        const char *policy = NULL; /* the built-in default */
         uint32_t nsubj, nreads = FILE20_READS;
         /* At most 1,000 persons a day of birth dates from 1950: keeps the
          * identifiers' birth years inside what cn-rid accepts. */
@@ -1100,7 +1100,7 @@ int main(int argc, char **argv)
         }
         rc = cmd_file20(argv[2], nsubj, policy, nreads);
     } else if (argc >= 4 && strcmp(argv[1], "decide20") == 0) {
-        const char *policy = PRB_DEFAULT_POLICY, *at = DECIDE_AT;
+        const char *policy = NULL, *at = DECIDE_AT;
         uint32_t nsubj, nevals = DECIDE_EVALS, nstored = DECIDE_STORED;
         if (parse_count(argv[3], "N", 10000000, &nsubj) != 0)
             return 2;

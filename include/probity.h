@@ -101,6 +101,11 @@ typedef struct prb_policy prb_policy;
 int prb_policy_load(const char *path, prb_policy **out);
 /* Same, from a buffer; name is used in messages. */
 int prb_policy_load_buf(const char *name, const char *buf, size_t len, prb_policy **out);
+/* The default policy (policy/default.json of the source tree) built into
+ * the library: static, NUL-terminated text, its length in *len when len
+ * is not NULL. The name its messages use is PRB_DEFAULT_POLICY_NAME. */
+const char *prb_default_policy(size_t *len);
+#define PRB_DEFAULT_POLICY_NAME "the built-in default policy"
 const char *prb_policy_errmsg(const prb_policy *p);
 const char *prb_policy_version(const prb_policy *p);
 size_t prb_policy_ncategories(const prb_policy *p);
@@ -119,7 +124,8 @@ const char *prb_refused_class(const char *text, char *term, size_t termlen);
 typedef struct prb_env prb_env;
 
 /* Creates a register in dir (created if absent, must be empty otherwise)
- * with a copy of the policy file. */
+ * with a copy of the policy file; policy_path NULL takes the built-in
+ * default policy (prb_default_policy). */
 int prb_init(const char *dir, const char *policy_path, prb_env **out);
 /* Opens an existing register. *out is set even on failure (see
  * prb_errmsg); release with prb_close. */

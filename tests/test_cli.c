@@ -169,6 +169,35 @@ Test(cli, policy_check)
     th_rmrf(dir);
 }
 
+/* The binary carries the default policy: init needs no file of the source
+ * tree, and `policy default` prints the policy it uses, byte for byte. */
+Test(cli, the_default_policy_is_built_in)
+{
+    char *dir = th_tmpdir(), *src = th_slurp("policy/default.json"), path[600];
+    struct th_run r;
+    cr_assert_not_null(src);
+    run(&r, dir, NULL, "policy default");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert_str_eq(r.out, src);
+    run(&r, dir, NULL, "init reg");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert(strstr(r.out, "(the built-in default policy, version "), "%s", r.out);
+    snprintf(path, sizeof path, "%s/reg/policy.json", dir);
+    th_slurp_into(path, r.out, sizeof r.out);
+    cr_assert_str_eq(r.out, src, "the register's copy differs from policy/default.json");
+    /* What it prints is a policy init takes back. */
+    run(&r, dir, NULL, "policy default");
+    write_text(dir, "mine.json", r.out);
+    run(&r, dir, NULL, "init reg2 --policy mine.json");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert(strstr(r.out, "(policy mine.json, version "), "%s", r.out);
+    run(&r, dir, NULL, "policy default extra");
+    cr_assert_eq(r.status, 2);
+    cr_assert(strstr(r.err, "usage: probity policy"), "%s", r.err);
+    free(src);
+    th_rmrf(dir);
+}
+
 Test(cli, decide_score_lists_and_scorecards)
 {
     char *dir = th_tmpdir(), args[1024], pmml[512];

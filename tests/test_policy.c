@@ -52,6 +52,29 @@ Test(policy, default_policy_loads_with_required_categories)
     prb_policy_free(p);
 }
 
+/* The library's built-in default is policy/default.json as built, and a
+ * register made without a policy file holds a copy of exactly that. */
+Test(policy, built_in_default_is_the_trees_and_init_uses_it)
+{
+    size_t len = 0;
+    const char *text = prb_default_policy(&len);
+    char *tree = th_slurp("policy/default.json"), *dir = th_tmpdir(), reg[600], copy[65536];
+    prb_env *env = NULL;
+    cr_assert_not_null(tree);
+    cr_assert_eq(len, strlen(tree));
+    cr_assert_eq(text[len], 0);
+    cr_assert(!memcmp(text, tree, len), "the built-in policy is not policy/default.json");
+    snprintf(reg, sizeof reg, "%s/reg", dir);
+    cr_assert_eq(prb_init(reg, NULL, &env), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_str_eq(prb_policy_version(prb_env_policy(env)), "default-2026.11");
+    prb_close(env);
+    snprintf(reg, sizeof reg, "%s/reg/policy.json", dir);
+    th_slurp_into(reg, copy, sizeof copy);
+    cr_assert_str_eq(copy, tree);
+    free(tree);
+    th_rmrf(dir);
+}
+
 Test(policy, base_policy_is_valid)
 {
     prb_policy *p = NULL;

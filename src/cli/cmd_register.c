@@ -1,6 +1,6 @@
 /*
- * cmd_register.c - commands on a register as a whole: init, policy check,
- * expire.
+ * cmd_register.c - commands on a register as a whole: init, policy check
+ * and default, expire.
  */
 #include "cli.h"
 
@@ -18,14 +18,12 @@ int cmd_init(int argc, char **argv)
     cli_opt(&a, "as-of");
     if (a.npos != 1 || (rc = cli_unused(&a)))
         return rc ? rc : (fprintf(stderr, "usage: probity init DIR [--policy FILE]\n"), 2);
-    if (!policy)
-        policy = PRB_DEFAULT_POLICY;
     rc = prb_init(a.pos[0], policy, &env);
     if (rc)
         rc = cli_fail(rc, prb_errmsg(env));
     else
-        printf("created register %s (policy %s, version %s)\n", a.pos[0], policy,
-               prb_policy_version(prb_env_policy(env)));
+        printf("created register %s (%s%s, version %s)\n", a.pos[0], policy ? "policy " : "",
+               policy ? policy : PRB_DEFAULT_POLICY_NAME, prb_policy_version(prb_env_policy(env)));
     prb_close(env);
     return rc;
 }
@@ -38,8 +36,18 @@ int cmd_policy(int argc, char **argv)
     if (rc)
         return rc;
     cli_opt(&a, "as-of"); /* every command takes it; a policy's validity does not depend on it */
-    if (a.npos != 2 || strcmp(a.pos[0], "check") || (rc = cli_unused(&a)))
-        return rc ? rc : (fprintf(stderr, "usage: probity policy check FILE\n"), 2);
+    if ((rc = cli_unused(&a)))
+        return rc;
+    if (a.npos == 1 && !strcmp(a.pos[0], "default")) {
+        /* The starting point for a register's own policy. */
+        size_t len;
+        const char *text = prb_default_policy(&len);
+        if (fwrite(text, 1, len, stdout) != len || fflush(stdout))
+            return cli_fail(PRB_EIO, "writing the policy to standard output failed");
+        return 0;
+    }
+    if (a.npos != 2 || strcmp(a.pos[0], "check"))
+        return fprintf(stderr, "usage: probity policy check FILE | probity policy default\n"), 2;
     rc = prb_policy_load(a.pos[1], &p);
     if (rc)
         rc = cli_fail(rc, prb_policy_errmsg(p));

@@ -14,8 +14,9 @@
 static const char usage[] =
     "usage: probity COMMAND [ARGS]\n"
     "\n"
-    "  init DIR [--policy FILE]          create a register (default policy: policy/default.json)\n"
+    "  init DIR [--policy FILE]          create a register (default: the built-in policy)\n"
     "  policy check FILE                 validate a policy file\n"
+    "  policy default                    print the built-in default policy (policy/default.json)\n"
     "  ingest DIR FILE... [--furnisher NAME] [--skip-bad] [--format ndjson|csv]\n"
     "                                    load records (.ndjson, .jsonl, .csv; - for stdin)\n"
     "  subject DIR SCHEME:VALUE [--format json|text]\n"

@@ -1327,6 +1327,18 @@ int prb_policy_load_buf(const char *name, const char *buf, size_t len, prb_polic
     return rc;
 }
 
+/* policy/default.json as it was when this library was built
+ * (build/gen/default_policy.c, made by scripts/embed). */
+extern const char prb_default_policy_json[];
+extern const size_t prb_default_policy_json_len;
+
+const char *prb_default_policy(size_t *len)
+{
+    if (len)
+        *len = prb_default_policy_json_len;
+    return prb_default_policy_json;
+}
+
 int prb_policy_load(const char *path, prb_policy **out)
 {
     FILE *f = fopen(path, "rb");

@@ -376,29 +376,6 @@ static int parse_listen(const char *listen, struct sockaddr_storage *ss, char *e
     return snprintf(err, n, "--listen '%s': '%s' is not an IP address", listen, host), -1;
 }
 
-/* docs/openapi.json of the source tree this was built from. */
-static void load_openapi(srv *s)
-{
-#ifdef PRB_OPENAPI
-    FILE *f = fopen(PRB_OPENAPI, "rb");
-    if (!f)
-        return;
-    if (!fseek(f, 0, SEEK_END)) {
-        long n = ftell(f);
-        if (n > 0 && !fseek(f, 0, SEEK_SET) && (s->openapi = malloc((size_t)n)) &&
-            fread(s->openapi, 1, (size_t)n, f) == (size_t)n)
-            s->openapi_len = (size_t)n;
-        else {
-            free(s->openapi);
-            s->openapi = NULL;
-        }
-    }
-    fclose(f);
-#else
-    (void)s;
-#endif
-}
-
 prb_decision *srv_decision_take(srv *s)
 {
     prb_decision *d = NULL;
@@ -433,7 +410,6 @@ static void srv_free(srv *s)
         prb_close(s->handles[i]);
     free(s->handles);
     free(s->stats);
-    free(s->openapi);
     pthread_rwlock_destroy(&s->engine);
     pthread_mutex_destroy(&s->mu);
     pthread_mutex_destroy(&s->sweep_mu);
@@ -481,7 +457,6 @@ int srv_start(prb_env *env, const srv_opts *o, srv **out, char *err, size_t errl
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
-    load_openapi(s);
     if (!(s->commit = srv_commit_start(s))) {
         snprintf(err, errlen, "cannot start the committer thread");
         goto fail;

@@ -94,9 +94,6 @@ struct srv {
     /* GET /v1/stats walks the store: its answer is kept a while. */
     char *stats;
     int64_t stats_at;
-    /* docs/openapi.json, read at start (NULL if the build has none). */
-    char *openapi;
-    size_t openapi_len;
     /* Decision handles of finished requests, reused by the next ones. */
     pthread_mutex_t spare_mu;
     prb_decision *spare[SRV_SPARE_MAX];
@@ -149,6 +146,11 @@ typedef struct req {
 
 /* Answers with body (owned: freed by libmicrohttpd), which may be NULL. */
 int srv_respond(req *r, unsigned status, const char *ctype, char *body, size_t len);
+
+/* docs/openapi.json as it was when the server was built
+ * (build/gen/openapi.c, made by scripts/embed). */
+extern const char prb_openapi_json[];
+extern const size_t prb_openapi_json_len;
 int srv_respond_json(req *r, unsigned status, char *json);
 /* An RFC 9457 problem: type "about:blank" (a plain HTTP error) when type
  * is NULL, title the status's reason phrase then; extra (stolen, may be
