@@ -147,10 +147,6 @@ typedef struct req {
 /* Answers with body (owned: freed by libmicrohttpd), which may be NULL. */
 int srv_respond(req *r, unsigned status, const char *ctype, char *body, size_t len);
 
-/* docs/openapi.json as it was when the server was built
- * (build/gen/openapi.c, made by scripts/embed). */
-extern const char prb_openapi_json[];
-extern const size_t prb_openapi_json_len;
 int srv_respond_json(req *r, unsigned status, char *json);
 /* An RFC 9457 problem: type "about:blank" (a plain HTTP error) when type
  * is NULL, title the status's reason phrase then; extra (stolen, may be
@@ -186,5 +182,10 @@ const char *srv_auth_list_purposes(const req *r);
 int srv_dispatch(req *r);
 /* Answers a decision the committer has finished. */
 int srv_answer_decision(req *r);
+
+/* docs/openapi.json as it was when the server was built
+ * (build/gen/openapi.c, made by scripts/embed). */
+extern const char prb_openapi_json[];
+extern const size_t prb_openapi_json_len;
 
 #endif
