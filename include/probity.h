@@ -279,8 +279,14 @@ int prb_scorecard_eval(prb_env *env, const char *name, const char *input, char *
 /* ----------------------------------------------------------------- lists */
 
 /* Recomputes every subject's list entries as of the clock (entries,
- * activation after the hearing, expiry, lifting), in one transaction;
- * new entries and exits create notices. *changed may be NULL. */
+ * activation after the hearing, expiry, lifting); new entries and exits
+ * create notices. The subjects whose entries change are found on
+ * snapshots, without the write lock, then changed a few hundred a write
+ * transaction, each recomputed on what that transaction holds, so the
+ * writers of a server wait for the changes only. A caller may stop it
+ * (prb_set_cancel): before any change once the scan is asked, else between
+ * transactions; the next refresh does the rest. *changed (may be NULL)
+ * gets the number of notices sent, one per entry changed. */
 int prb_lists_refresh_all(prb_env *env, uint64_t *changed);
 /* The policy's lists (or only the one named) with their members and the
  * state and dates of each entry, as JSON owned by the caller (free()). */
@@ -319,20 +325,27 @@ int prb_notices_deliver(prb_env *env, prb_deliver_stats *st);
  * down): notice delivery asks fn(ctx) before each notice and while it
  * waits to retry one, and once fn returns non-zero it marks what it has
  * handed over and returns PRB_OK, the rest still pending (and not
- * counted in st). fn NULL: never stop. Not carried to prb_env_dup. */
+ * counted in st). prb_lists_refresh_all and prb_expire ask too and stop
+ * between their transactions, returning PRB_OK. fn NULL: never stop. Not
+ * carried to prb_env_dup. */
 typedef int (*prb_cancel_fn)(void *ctx);
 void prb_set_cancel(prb_env *env, prb_cancel_fn fn, void *ctx);
 
 /* ------------------------------------------------------------- retention */
 
-/* The sweep, in one transaction: first every open dispute past its
- * deadline is resolved in the subject's favour (outcome deleted, resolved
- * by "deadline": the record is deleted and the subject told), then every
- * record past its retention is deleted (all its versions and every index
- * entry pointing at it; the subject of an adverse one gets a notice,
- * retention_deletion), then the list entries of every subject that lost
- * a record are recomputed. *deleted (may be NULL) gets the number of
- * records deleted for retention; see prb_disputes_json for disputes. */
+/* The sweep: first every open dispute past its deadline is resolved in
+ * the subject's favour (outcome deleted, resolved by "deadline": the
+ * record is deleted and the subject told), then every record past its
+ * retention is deleted (all its versions and every index entry pointing
+ * at it; the subject of an adverse one gets a notice,
+ * retention_deletion), and the list entries of every subject that lost a
+ * record are recomputed. The records are found on a snapshot, without the
+ * write lock, and deleted at most 1,024 a write transaction (a subject's
+ * in one), each checked again in it; the first transaction also resolves
+ * the disputes. A record left by a failure or a stop (prb_set_cancel) is
+ * past retention, so never read or used, and the next sweep deletes it.
+ * *deleted (may be NULL) gets the number of records deleted for
+ * retention; see prb_disputes_json for disputes. */
 int prb_expire(prb_env *env, uint64_t *deleted);
 
 /* Receives output in chunks; a non-zero return stops the producer. */

@@ -641,6 +641,9 @@ enum {
     PRB_LS_WITHDRAWN
 };
 
+/* Whether the caller asked long operations on env to stop
+ * (prb_set_cancel). */
+int prb_cancelled(prb_env *env);
 /* Recomputes subject's entries on every list of its kind within the
  * write transaction txn, as of today; new entries create notices. f is
  * the subject's file read in txn. */

@@ -209,8 +209,10 @@ static int ground_holding(const prb_listdef *l, const prb_value *vals)
     return -1;
 }
 
+/* Brings f's entry on list l up to date. dry: writes nothing, only sets
+ * *writes when it would write (the sweep's scan, on a snapshot). */
 static int refresh_one(prb_env *env, MDB_txn *txn, const prb_file *f, int l, const prb_value *vals,
-                       int32_t today)
+                       int32_t today, int dry, int *writes)
 {
     const prb_listdef *ld = &env->policy->lists[l];
     uint64_t subject = prb_file_subject(f);
@@ -234,6 +236,8 @@ static int refresh_one(prb_env *env, MDB_txn *txn, const prb_file *f, int l, con
         } else {
             return PRB_OK;
         }
+        if (dry)
+            return *writes = 1, PRB_OK;
         if ((rc = store(env, txn, subject, ld->name, &e)))
             return rc;
         if (e.end != END_WITHDRAWN || ld->type == PRB_BLACK) {
@@ -251,11 +255,15 @@ static int refresh_one(prb_env *env, MDB_txn *txn, const prb_file *f, int l, con
     if (have && e.end == END_EXPIRED && !e.rearm && ld->type == PRB_BLACK) {
         if (g >= 0)
             return PRB_OK;
+        if (dry)
+            return *writes = 1, PRB_OK;
         e.rearm = 1; /* the criteria stopped: a new entry may be made later */
         return store(env, txn, subject, ld->name, &e);
     }
     if (g < 0 || (have && e.since == today))
         return PRB_OK;
+    if (dry)
+        return *writes = 1, PRB_OK;
     memset(&e, 0, sizeof e);
     e.end = END_OPEN;
     e.since = today;
@@ -276,7 +284,8 @@ static int refresh_one(prb_env *env, MDB_txn *txn, const prb_file *f, int l, con
                           today);
 }
 
-int prb_lists_refresh(prb_env *env, MDB_txn *txn, const prb_file *f, int32_t today)
+static int refresh_file(prb_env *env, MDB_txn *txn, const prb_file *f, int32_t today, int dry,
+                        int *writes)
 {
     const prb_policy *p = env->policy;
     prb_value *vals;
@@ -291,10 +300,15 @@ int prb_lists_refresh(prb_env *env, MDB_txn *txn, const prb_file *f, int32_t tod
             continue;
         /* Each list sees only its own categories. */
         prb_features(p, ld->categories, f, NULL, 0, today, NULL, vals, NULL);
-        rc = refresh_one(env, txn, f, (int)l, vals, today);
+        rc = refresh_one(env, txn, f, (int)l, vals, today, dry, writes);
     }
     free(vals);
     return rc;
+}
+
+int prb_lists_refresh(prb_env *env, MDB_txn *txn, const prb_file *f, int32_t today)
+{
+    return refresh_file(env, txn, f, today, 0, NULL);
 }
 
 int prb_notice_add(prb_env *env, MDB_txn *txn, uint64_t subject, const char *identifier,
@@ -412,40 +426,106 @@ int prb_notices_json(prb_env *env, int pending, char **out)
 
 /* -------------------------------------------------------- whole register */
 
+/* The whole-register refresh finds the subjects whose entries change on
+ * a snapshot, this many at a time before it takes a fresh one, and asks
+ * the caller whether to stop (prb_set_cancel) as often. */
+#define SCAN_STEP 256
+/* ... then changes them at most this many a write transaction. */
+#define REFRESH_BATCH 512
+
+int prb_cancelled(prb_env *env)
+{
+    return env->cancel && env->cancel(env->cancel_ctx);
+}
+
+/* Subjects 1..subjects whose entries a refresh as of today would change,
+ * found on snapshots: the write lock is not held meanwhile, so the
+ * decisions and ingests of a server go on while the sweep reads the
+ * whole register. Stops early, with *n 0, when the caller asks. */
+static int refresh_scan(prb_env *env, uint64_t subjects, int32_t today, uint64_t **todo, size_t *n)
+{
+    MDB_txn *txn = NULL;
+    prb_file *f = NULL;
+    size_t cap = 0;
+    int rc = PRB_OK, mrc;
+    *todo = NULL;
+    *n = 0;
+    for (uint64_t s = 1; !rc && s <= subjects; s++) {
+        int writes = 0;
+        if (s % SCAN_STEP == 1) {
+            if (prb_cancelled(env)) {
+                *n = 0;
+                break;
+            }
+            if (txn)
+                mdb_txn_reset(txn);
+            if ((mrc =
+                     txn ? mdb_txn_renew(txn) : mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &txn))) {
+                rc = prb_mdb_fail(env, mrc, "reading the register for the list refresh");
+                break;
+            }
+        }
+        if ((rc = prb_file_load(env, txn, s, &f)) ||
+            (rc = refresh_file(env, txn, f, today, 1, &writes)) || !writes)
+            continue;
+        if (*n == cap) {
+            uint64_t *m = realloc(*todo, (cap = cap * 2 + 64) * sizeof *m);
+            if (!m) {
+                rc = prb_seterr(env->err, PRB_ENOMEM, "out of memory");
+                break;
+            }
+            *todo = m;
+        }
+        (*todo)[(*n)++] = s;
+    }
+    if (txn)
+        mdb_txn_abort(txn);
+    prb_file_free(f);
+    return rc;
+}
+
 int prb_lists_refresh_all(prb_env *env, uint64_t *changed)
 {
-    MDB_txn *txn;
-    MDB_stat before, after;
-    prb_file *f = NULL;
-    uint64_t subjects = 0;
+    uint64_t subjects = 0, *todo = NULL, sent = 0;
     int32_t today = prb_today(env);
+    size_t n = 0;
+    prb_file *f = NULL;
     int rc;
-    if (!env->policy->nlists) {
-        if (changed)
-            *changed = 0;
-        return PRB_OK;
-    }
-    if ((rc = prb_count(env, &subjects, NULL)))
-        return rc;
-    if ((rc = prb_wtxn_begin(env, &txn)))
-        return rc;
-    mdb_stat(txn, env->outbox, &before);
-    for (uint64_t s = 1; s <= subjects; s++) {
-        if ((rc = prb_file_load(env, txn, s, &f)) || (rc = prb_lists_refresh(env, txn, f, today)))
-            break;
-    }
-    prb_file_free(f);
-    if (rc) {
-        prb_wtxn_abort(env, txn);
-        return rc;
-    }
-    mdb_stat(txn, env->outbox, &after);
-    if ((rc = prb_wtxn_commit(env, txn)))
-        return rc;
-    /* Every change of an entry sends one notice. */
     if (changed)
-        *changed = after.ms_entries - before.ms_entries;
-    return PRB_OK;
+        *changed = 0;
+    if (!env->policy->nlists)
+        return PRB_OK;
+    if ((rc = prb_count(env, &subjects, NULL)) ||
+        (rc = refresh_scan(env, subjects, today, &todo, &n)))
+        goto out;
+    /* Each is refreshed again inside the transaction, on what it holds
+     * then: a subject changed since the scan comes out right (one an
+     * ingest touched was refreshed by that ingest too). */
+    for (size_t i = 0; i < n && !prb_cancelled(env); i += REFRESH_BATCH) {
+        MDB_txn *txn;
+        MDB_stat before, after;
+        if ((rc = prb_wtxn_begin(env, &txn)))
+            goto out;
+        mdb_stat(txn, env->outbox, &before);
+        for (size_t j = i; !rc && j < n && j < i + REFRESH_BATCH; j++)
+            if (!(rc = prb_file_load(env, txn, todo[j], &f)))
+                rc = prb_lists_refresh(env, txn, f, today);
+        if (rc) {
+            prb_wtxn_abort(env, txn);
+            goto out;
+        }
+        mdb_stat(txn, env->outbox, &after);
+        if ((rc = prb_wtxn_commit(env, txn)))
+            goto out;
+        /* Every change of an entry sends one notice. */
+        sent += after.ms_entries - before.ms_entries;
+    }
+    if (changed)
+        *changed = sent;
+out:
+    prb_file_free(f);
+    free(todo);
+    return rc;
 }
 
 static json_t *entry_json(const struct stored *e, int32_t today)

@@ -3,9 +3,12 @@
  * invariant 4 (notice before effect). The expiry rule is computed, never
  * stored, so a record past its date is left out of every read even before
  * the sweep (prb_expire) has deleted it; the sweep then removes every
- * version and the (furnisher, ref) index entry in one transaction, and
- * tells the subject of each adverse record it deleted. The same sweep
- * first resolves the disputes whose deadline has passed (dispute.c).
+ * version and the (furnisher, ref) index entry of each, and tells the
+ * subject of each adverse record it deleted. The same sweep first
+ * resolves the disputes whose deadline has passed (dispute.c). It finds
+ * the records on a snapshot and deletes them in short write transactions:
+ * the search reads every record, and a server's decisions and ingests
+ * must not wait for that.
  */
 #include "internal.h"
 #include "audit.h"
@@ -84,8 +87,13 @@ int prb_record_delete(prb_env *env, MDB_txn *txn, uint64_t id, uint32_t last,
 struct victim {
     uint64_t id;
     uint32_t last;
+    int gone;     /* deleted by this sweep */
     char *notice; /* adverse: what its subject is told, made before it goes */
 };
+
+/* Expired records one write transaction deletes at most (a subject's are
+ * never split between two). */
+#define EXPIRE_BATCH 1024
 
 /* Collects the expired records first and deletes them after, so no cursor
  * walks a tree that is changing under it. The versions of one record are
@@ -102,15 +110,21 @@ static int find_expired(prb_env *env, MDB_txn *txn, struct victim **out, size_t 
     *out = NULL;
     *nout = 0;
     mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
-    while (mrc == 0) {
+    for (size_t seen = 1; mrc == 0; seen++) {
         uint64_t id = prb_get_be64(k.mv_data);
+        /* A caller that is stopping is asked now and then: the walk reads
+         * every record, and nothing is lost by leaving it. */
+        if (!(seen & 0xffff) && prb_cancelled(env)) {
+            *nout = 0;
+            break;
+        }
         MDB_val nk, nv;
         while ((mrc = mdb_cursor_get(cur, &nk, &nv, MDB_NEXT)) == 0 &&
                prb_get_be64(nk.mv_data) == id)
             k = nk, v = nv;
         /* Record number 0 is the subject itself, which never expires. */
-        int32_t exp =
-            id & PRB_RSEQ_MASK ? prb_version_expires(env->policy, v.mv_data, v.mv_size) : PRB_NO_DATE;
+        int32_t exp = id & PRB_RSEQ_MASK ? prb_version_expires(env->policy, v.mv_data, v.mv_size)
+                                         : PRB_NO_DATE;
         if (exp != PRB_NO_DATE && exp <= today) {
             if (*nout == cap) {
                 struct victim *nv2 = realloc(*out, (cap = cap * 2 + 256) * sizeof **out);
@@ -121,12 +135,12 @@ static int find_expired(prb_env *env, MDB_txn *txn, struct victim **out, size_t 
                 *out = nv2;
             }
             const unsigned char *kb = k.mv_data;
-            (*out)[(*nout)++] = (struct victim){id, (uint32_t)(kb[8] << 8 | kb[9]), NULL};
+            (*out)[(*nout)++] = (struct victim){id, (uint32_t)(kb[8] << 8 | kb[9]), 0, NULL};
         }
         k = nk, v = nv;
     }
     mdb_cursor_close(cur);
-    return mrc == MDB_NOTFOUND ? PRB_OK : prb_mdb_fail(env, mrc, "sweeping records");
+    return mrc == 0 || mrc == MDB_NOTFOUND ? PRB_OK : prb_mdb_fail(env, mrc, "sweeping records");
 }
 
 /* The notice an adverse record's subject gets when retention deletes it
@@ -161,63 +175,128 @@ static int deletion_notice(prb_env *env, uint64_t id, const unsigned char *v, si
     return *text ? PRB_OK : prb_seterr(env->err, PRB_ENOMEM, "sweep: out of memory");
 }
 
-static int sweep(prb_env *env, MDB_txn *txn, uint64_t *deleted)
+/* Record id's last version in txn, and whether it is past retention as
+ * of today: the snapshot it was found on may be older than txn (a
+ * correction since, or a dispute's deletion just now). */
+static int recheck(prb_env *env, MDB_txn *txn, uint64_t id, int32_t today, uint32_t *last,
+                   MDB_val *val, int *expired)
 {
-    struct victim *vs = NULL;
-    size_t n = 0;
-    /* Disputes past their deadline first: the records they delete are
-     * then not swept a second time. */
-    int rc = prb_disputes_sweep(env, txn, NULL);
-    if (!rc)
-        rc = find_expired(env, txn, &vs, &n);
+    unsigned char rk[PRB_RECKEY_LEN];
+    MDB_cursor *cur;
+    MDB_val k = {PRB_RECKEY_LEN, rk}, v;
+    int found = 0, mrc = mdb_cursor_open(txn, env->rec, &cur);
+    *expired = 0;
+    if (mrc)
+        return prb_mdb_fail(env, mrc, "opening a cursor");
+    prb_reckey(rk, id, 0); /* versions count from 1: the first is next */
+    for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+         !mrc && k.mv_size == PRB_RECKEY_LEN && prb_get_be64(k.mv_data) == id;
+         mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        const unsigned char *kb = k.mv_data;
+        *last = (uint32_t)(kb[8] << 8 | kb[9]);
+        *val = v;
+        found = 1;
+    }
+    mdb_cursor_close(cur);
+    if (mrc && mrc != MDB_NOTFOUND)
+        return prb_mdb_fail(env, mrc, "reading an expired record");
+    if (found) {
+        int32_t exp = prb_version_expires(env->policy, val->mv_data, val->mv_size);
+        *expired = exp != PRB_NO_DATE && exp <= today;
+    }
+    return PRB_OK;
+}
+
+/* Deletes those of vs[0..n) still past retention in txn; *deleted counts
+ * them. */
+static int delete_batch(prb_env *env, MDB_txn *txn, struct victim *vs, size_t n, uint64_t *deleted)
+{
+    int32_t today = prb_today(env);
+    int rc = PRB_OK;
     for (size_t i = 0; !rc && i < n; i++) {
-        unsigned char rk[PRB_RECKEY_LEN];
-        MDB_val k = {PRB_RECKEY_LEN, rk}, v;
-        prb_reckey(rk, vs[i].id, vs[i].last);
-        int mrc = mdb_get(txn, env->rec, &k, &v);
-        if (mrc)
-            rc = prb_mdb_fail(env, mrc, "reading an expired record");
-        else if (!(rc = deletion_notice(env, vs[i].id, v.mv_data, v.mv_size, &vs[i].notice)))
+        MDB_val v;
+        int expired;
+        rc = recheck(env, txn, vs[i].id, today, &vs[i].last, &v, &expired);
+        if (rc || !expired)
+            continue;
+        if (!(rc = deletion_notice(env, vs[i].id, v.mv_data, v.mv_size, &vs[i].notice)))
             rc = prb_record_delete(env, txn, vs[i].id, vs[i].last, v.mv_data, v.mv_size);
-        if (!rc)
+        if (!rc) {
+            vs[i].gone = 1;
             (*deleted)++;
+        }
     }
     /* A deleted record may have been a list's ground: recompute the
      * entries of every subject that lost one (victims are in key order,
      * so a subject's come together), and tell it of the adverse ones. */
     prb_file *f = NULL;
+    uint64_t loaded = 0; /* the subject f holds; ids count from 1 */
     for (size_t i = 0; !rc && i < n; i++) {
         uint64_t subject = vs[i].id >> PRB_RSEQ_BITS;
         char name[48];
-        if ((!i || subject != vs[i - 1].id >> PRB_RSEQ_BITS) &&
-            (rc = prb_file_load(env, txn, subject, &f)) == PRB_OK)
-            rc = prb_lists_refresh(env, txn, f, prb_today(env));
+        if (!vs[i].gone)
+            continue;
+        if (subject != loaded) {
+            if ((rc = prb_file_load(env, txn, subject, &f)) ||
+                (rc = prb_lists_refresh(env, txn, f, today)))
+                break;
+            loaded = subject;
+        }
         prb_record_name(name, sizeof name, vs[i].id);
-        if (!rc && vs[i].notice)
+        if (vs[i].notice)
             rc = prb_notice_add(env, txn, subject, prb_file_ident(f, 0), "retention_deletion", name,
-                                vs[i].notice, prb_today(env));
+                                vs[i].notice, today);
     }
     prb_file_free(f);
-    for (size_t i = 0; i < n; i++)
-        free(vs[i].notice);
-    free(vs);
     return rc;
 }
 
 int prb_expire(prb_env *env, uint64_t *deleted)
 {
     MDB_txn *txn;
-    uint64_t n = 0;
-    int rc = prb_wtxn_begin(env, &txn);
-    if (rc)
-        return rc;
-    if ((rc = sweep(env, txn, &n))) {
-        prb_wtxn_abort(env, txn);
-        return rc;
-    }
-    if ((rc = prb_wtxn_commit(env, txn)))
-        return rc;
+    struct victim *vs = NULL;
+    size_t n = 0, i = 0;
+    uint64_t total = 0;
+    int rc, mrc;
     if (deleted)
-        *deleted = n;
-    return PRB_OK;
+        *deleted = 0;
+    /* Found on a snapshot: the search reads every record, and the writers
+     * of a server go on meanwhile. */
+    if ((mrc = mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &txn)))
+        return prb_mdb_fail(env, mrc, "reading the register for the sweep");
+    if (prb_cancelled(env)) {
+        mdb_txn_abort(txn);
+        return PRB_OK;
+    }
+    rc = find_expired(env, txn, &vs, &n);
+    mdb_txn_abort(txn);
+    /* Then deleted a batch a transaction; the first also resolves the
+     * disputes past their deadline, before the records are checked again
+     * (one such a dispute deletes is then not found a second time). */
+    while (!rc) {
+        size_t end = i + EXPIRE_BATCH < n ? i + EXPIRE_BATCH : n;
+        uint64_t count = 0;
+        while (end < n && vs[end].id >> PRB_RSEQ_BITS == vs[end - 1].id >> PRB_RSEQ_BITS)
+            end++;
+        if ((rc = prb_wtxn_begin(env, &txn)))
+            break;
+        if ((!i && (rc = prb_disputes_sweep(env, txn, NULL))) ||
+            (rc = delete_batch(env, txn, vs + i, end - i, &count))) {
+            prb_wtxn_abort(env, txn);
+            break;
+        }
+        if ((rc = prb_wtxn_commit(env, txn)))
+            break;
+        total += count;
+        /* What is left is past retention, so never used, and the next
+         * sweep deletes it: a caller that is stopping may stop here. */
+        if ((i = end) >= n || prb_cancelled(env))
+            break;
+    }
+    for (size_t j = 0; j < n; j++)
+        free(vs[j].notice);
+    free(vs);
+    if (deleted)
+        *deleted = total;
+    return rc;
 }
