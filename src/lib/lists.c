@@ -433,11 +433,6 @@ int prb_notices_json(prb_env *env, int pending, char **out)
 /* ... then changes them at most this many a write transaction. */
 #define REFRESH_BATCH 512
 
-int prb_cancelled(prb_env *env)
-{
-    return env->cancel && env->cancel(env->cancel_ctx);
-}
-
 /* Subjects 1..subjects whose entries a refresh as of today would change,
  * found on snapshots: the write lock is not held meanwhile, so the
  * decisions and ingests of a server go on while the sweep reads the

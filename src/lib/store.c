@@ -323,6 +323,11 @@ void prb_set_cancel(prb_env *env, prb_cancel_fn fn, void *ctx)
     env->cancel_ctx = ctx;
 }
 
+int prb_cancelled(prb_env *env)
+{
+    return env->cancel && env->cancel(env->cancel_ctx);
+}
+
 const char *prb_errmsg(const prb_env *env)
 {
     return env ? env->err : "out of memory";
