@@ -414,11 +414,51 @@ Test(deliver, spool_writes_exactly_the_pending_notices)
     th_rmrf(dir);
 }
 
+/* More notices than a chunk: their files are flushed several at a time
+ * (deliver.c's FLUSHERS) and every one lands whole, under its number,
+ * once. */
+Test(deliver, spool_chunks_flushed_together_land_whole)
+{
+    char *dir, reg[600], spool[700];
+    prb_deliver_stats st;
+    prb_env *env = reg_with("{\"channels\": [{\"type\": \"spool\", \"dir\": \"out\"}]}", &dir, reg);
+    snprintf(spool, sizeof spool, "%s/out", reg);
+    ingest_adverse(env, 1, 300);
+    json_t *before = outbox(env, 1);
+    cr_assert_eq(json_array_size(before), 300);
+    deliver(env, &st);
+    cr_assert_eq(st.delivered, 300);
+    cr_assert_eq(st.attempts, 300);
+    cr_assert_eq(st.pending, 0);
+    size_t other = 0, i;
+    cr_assert_eq(spool_count(spool, &other), 300);
+    cr_assert_eq(other, 0, "a temporary file is left behind");
+    json_t *n;
+    json_array_foreach(before, i, n)
+    {
+        json_int_t num = json_integer_value(json_object_get(n, "notice"));
+        json_t *f = spool_file(spool, num);
+        cr_assert_eq(json_integer_value(json_object_get(f, "number")), num);
+        cr_assert(json_equal(json_object_get(f, "text"), json_object_get(n, "text")),
+                  "notice %lld: the text differs", (long long)num);
+        json_decref(f);
+    }
+    json_decref(before);
+    json_t *pending = outbox(env, 1);
+    cr_assert_eq(json_array_size(pending), 0);
+    json_decref(pending);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
 /* Asked to stop (a server shutting down), a run marks what it handed over
- * and leaves the rest pending; the next run delivers the rest, each once. */
+ * and leaves the rest pending; the next run delivers the rest, each once.
+ * A chunk's files are written first and put in place together, so the
+ * files being written count as handed over. */
 static int three_written(void *spool)
 {
-    return spool_count(spool, NULL) >= 3;
+    size_t staged = 0, done = spool_count(spool, &staged);
+    return done + staged >= 3;
 }
 
 /* Where the next run starts reading the outbox (deliver.c's floor), read
