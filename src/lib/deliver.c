@@ -200,8 +200,11 @@ static int spool_stage(struct chan *c, uint64_t number, const char *body, size_t
         set_err(err, "%s: cannot create: %s", tmp, strerror(errno));
         return -1;
     }
-    if (write_all(fd, body, len) || write_all(fd, "\n", 1) || close(fd)) {
-        set_err(err, "%s: cannot write: %s", tmp, strerror(errno));
+    int e = write_all(fd, body, len) || write_all(fd, "\n", 1) ? errno : 0;
+    if (close(fd) && !e)
+        e = errno;
+    if (e) {
+        set_err(err, "%s: cannot write: %s", tmp, strerror(e));
         unlinkat(c->dirfd, tmp, 0);
         return -1;
     }
