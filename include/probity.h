@@ -406,7 +406,9 @@ int prb_score_all(prb_env *env, const char *purpose, int threads, prb_write_fn o
  * "upheld", "corrected", "deleted"), opened, deadline, resolved (a date
  * or null), note (or null) and resolved_by ("reviewer", "furnisher",
  * "correction": a corrected version arrived at ingest, "deadline": the
- * sweep resolved it; null while open). Every change is one durable
+ * sweep resolved it, "retention": the record reached the end of its
+ * retention and the sweep deleted it, which closes its dispute as
+ * deleted; null while open). Every change is one durable
  * transaction with its audit leaf, a notice to the subject
  * (dispute_opened, dispute_outcome) and the subject's list entries
  * recomputed; on any error nothing is written. Where *json is returned it

@@ -553,6 +553,60 @@ Test(dispute, retention_deletion_of_an_adverse_record_sends_a_notice)
     th_rmrf(dir);
 }
 
+/* A disputed record that reaches the end of its retention is deleted by
+ * the sweep like any other, and its dispute closes then, in the same
+ * transaction, saying why: not at the deadline, not as the furnisher's
+ * silence. */
+Test(dispute, retention_closes_the_dispute_of_a_record_it_deletes)
+{
+    char *dir, rid[48];
+    prb_env *env = th_register(&dir);
+    prb_ingest_stats st;
+    prb_record_view rv;
+    uint64_t deleted = 0;
+    /* Settled 2023-12-01: kept three years, until 2026-12-01. */
+    const char *text =
+        "{\"furnisher\":\"bank-a\",\"ref\":\"S-1\",\"subject\":{\"kind\":\"person\",\"id\":\"" ANNA
+        "\"},\"category\":\"payment_default\",\"status\":\"settled\",\"event_date\":\"2023-06-01\","
+        "\"settled_date\":\"2023-12-01\",\"legal_basis\":\"loan\",\"fields\":{\"amount\":"
+        "\"80.00\",\"currency\":\"EUR\"}}\n";
+    cr_assert_eq(th_ingest(env, "t", text, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK, "%s",
+                 prb_errmsg(env));
+    rid_of(env, ANNA, "S-1", rid, sizeof rid);
+    uint64_t id = open_dispute(env, ANNA, rid, "It was paid on time.", NULL);
+    cr_assert(view_of(env, ANNA, "S-1", &rv) && rv.disputed);
+
+    set_day(env, "2026-12-01"); /* before the dispute's deadline, 2026-12-25 */
+    cr_assert_eq(prb_expire(env, &deleted), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(deleted, 1);
+    cr_assert_not(view_of(env, ANNA, "S-1", &rv));
+    json_t *o = dispute(env, id);
+    cr_assert_str_eq(field(o, "state"), "deleted");
+    cr_assert_str_eq(field(o, "resolved_by"), "retention");
+    cr_assert_str_eq(field(o, "resolved"), "2026-12-01");
+    json_decref(o);
+    char about[24], *json = NULL;
+    snprintf(about, sizeof about, "%llu", (unsigned long long)id);
+    cr_assert_eq(nnotices(env, "dispute_outcome", about), 1);
+    cr_assert_eq(prb_notices_json(env, 0, &json), PRB_OK);
+    cr_assert(strstr(json, "reached the end of its retention and was deleted"), "%s", json);
+    cr_assert_null(strstr(json, "did not answer by the deadline"), "%s", json);
+    free(json);
+    cr_assert_eq(ndisputes(env, 1), 0);
+
+    /* Past the deadline nothing more happens to it. */
+    set_day(env, "2027-01-10");
+    cr_assert_eq(prb_expire(env, &deleted), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(nnotices(env, "dispute_outcome", about), 1);
+    o = dispute(env, id);
+    cr_assert_str_eq(field(o, "resolved_by"), "retention");
+    json_decref(o);
+    prb_verify_stats vs;
+    cr_assert_eq(prb_verify(env, NULL, NULL, &vs), PRB_OK, "%s", prb_errmsg(env));
+    prb_close(env);
+    th_rmrf(dir);
+}
+
 /* ---------------------------------------------------------------- CLI */
 
 static void run(struct th_run *r, const char *dir, const char *args)

@@ -327,6 +327,11 @@ static int resolve(prb_env *env, MDB_txn *txn, uint64_t id, json_t *d, const cha
                  "Your dispute %llu of record %s was resolved in your favour on %s: the "
                  "furnisher did not answer by the deadline, %s, so the record was deleted.",
                  (unsigned long long)id, str(d, "record"), day, str(d, "deadline"));
+    else if (!strcmp(by, "retention"))
+        snprintf(text, sizeof text,
+                 "Your dispute %llu of record %s was closed on %s: the record reached the end "
+                 "of its retention and was deleted, so nothing uses it any more.",
+                 (unsigned long long)id, str(d, "record"), day);
     else
         snprintf(text, sizeof text,
                  "Your dispute %llu of record %s was resolved on %s (%s, by %s): %s.%s%s",
@@ -580,6 +585,25 @@ int prb_disputes_sweep(prb_env *env, MDB_txn *txn, uint64_t *resolved)
             (*resolved)++;
     }
     free(du.ids);
+    return rc;
+}
+
+int prb_disputes_record_expired(prb_env *env, MDB_txn *txn, uint64_t record)
+{
+    struct find_open fo = {env, record, 0};
+    json_t *d;
+    char day[11], note[80];
+    int rc;
+    if (none_stored(env, txn))
+        return PRB_OK;
+    if ((rc = walk(env, txn, record >> PRB_RSEQ_BITS, find_open, &fo, NULL)) != PRB_EEXIST)
+        return rc; /* PRB_OK: none open */
+    if ((rc = get_dispute(env, txn, fo.found, &d)))
+        return rc;
+    prb_date_format(prb_today(env), day);
+    snprintf(note, sizeof note, "the record reached the end of its retention by %s", day);
+    rc = resolve(env, txn, fo.found, d, "deleted", note, "retention");
+    json_decref(d);
     return rc;
 }
 

@@ -771,6 +771,10 @@ int prb_subject_disputes(prb_env *env, MDB_txn *txn, uint64_t subject, struct js
  * its deadline in the subject's favour: the record is deleted. *resolved
  * (may be NULL) is increased by the number resolved. */
 int prb_disputes_sweep(prb_env *env, MDB_txn *txn, uint64_t *resolved);
+/* Closes the open dispute of record, if any, which retention has just
+ * deleted in txn: state deleted, resolved_by "retention", and the
+ * subject told so (not that the furnisher failed to answer). */
+int prb_disputes_record_expired(prb_env *env, MDB_txn *txn, uint64_t record);
 
 /* What an ingest batch needs to resolve the disputes its corrections
  * answer: the records under an open dispute when it started (loaded only

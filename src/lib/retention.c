@@ -221,6 +221,9 @@ static int delete_batch(prb_env *env, MDB_txn *txn, struct victim *vs, size_t n,
             continue;
         if (!(rc = deletion_notice(env, vs[i].id, v.mv_data, v.mv_size, &vs[i].notice)))
             rc = prb_record_delete(env, txn, vs[i].id, vs[i].last, v.mv_data, v.mv_size);
+        /* A dispute of it has nothing left to decide. */
+        if (!rc)
+            rc = prb_disputes_record_expired(env, txn, vs[i].id);
         if (!rc) {
             vs[i].gone = 1;
             (*deleted)++;
