@@ -593,6 +593,56 @@ Test(deliver, unusable_spool_leaves_notices_pending)
     th_rmrf(tmp);
 }
 
+/* In a chunk flushed together, a file that cannot be put in place (here
+ * a directory already has its name) fails only its own notice: it stays
+ * pending with the reason and no temporary file; the others are
+ * delivered, and it is once the name is free. */
+Test(deliver, a_file_that_cannot_be_placed_fails_only_its_notice)
+{
+    char *dir, reg[600], spool[700], blocked[800];
+    prb_deliver_stats st;
+    prb_env *env = reg_with("{\"channels\": [{\"type\": \"spool\", \"dir\": \"out\"}]}", &dir, reg);
+    snprintf(spool, sizeof spool, "%s/out", reg);
+    ingest_adverse(env, 1, 40);
+    json_t *all = outbox(env, 1);
+    cr_assert_eq(json_array_size(all), 40);
+    json_int_t victim = json_integer_value(json_object_get(json_array_get(all, 17), "notice"));
+    json_decref(all);
+    cr_assert_eq(mkdir(spool, 0755), 0);
+    snprintf(blocked, sizeof blocked, "%s/%012lld.json", spool, (long long)victim);
+    cr_assert_eq(mkdir(blocked, 0755), 0);
+    snprintf(blocked + strlen(blocked), sizeof blocked - strlen(blocked), "/x");
+    FILE *f = fopen(blocked, "w"); /* not empty: a rename cannot replace it */
+    cr_assert_not_null(f);
+    fclose(f);
+
+    deliver(env, &st);
+    cr_assert_eq(st.delivered, 39);
+    cr_assert_eq(st.pending, 1);
+    size_t other = 0;
+    /* 39 files and the directory in the way, which has a notice's name. */
+    cr_assert_eq(spool_count(spool, &other), 40);
+    cr_assert_eq(other, 0, "a temporary file is left behind");
+    json_t *p = outbox(env, 1);
+    cr_assert_eq(json_array_size(p), 1);
+    cr_assert_eq(json_integer_value(json_object_get(json_array_get(p, 0), "notice")), victim);
+    json_t *c = channel(json_array_get(p, 0), "spool:out");
+    cr_assert(strstr(json_string_value(json_object_get(c, "last_error")), "cannot store"), "%s",
+              json_string_value(json_object_get(c, "last_error")));
+    json_decref(p);
+
+    cr_assert_eq(unlink(blocked), 0);
+    *strrchr(blocked, '/') = 0;
+    cr_assert_eq(rmdir(blocked), 0);
+    deliver(env, &st);
+    cr_assert_eq(st.delivered, 1);
+    cr_assert_eq(spool_count(spool, &other), 40);
+    cr_assert_eq(other, 0);
+    json_decref(spool_file(spool, victim));
+    prb_close(env);
+    th_rmrf(dir);
+}
+
 /* -------------------------------------------------------------- webhook */
 
 static prb_env *reg_webhook(const struct server *s, int max_attempts, int backoff_ms,
