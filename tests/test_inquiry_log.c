@@ -440,6 +440,13 @@ Test(inquiry_log, a_reader_sees_its_snapshot_whether_the_index_is_behind_or_ahea
     char *list = ids(env, PERSON);
     cr_assert_str_eq(list, "1-q1,1-q2,1-q3,1-q4");
     free(list);
+    /* A review finds its decision in the log's tail while the index lacks
+     * it (the review's own commit then indexes it), and by one lookup in
+     * the index otherwise. */
+    cr_assert_eq(prb_review_request(env, "1-q4", "Not me.", NULL), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(prb_review_request(env, "1-q2", "Not me.", NULL), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(prb_review_request(env, "1-q9", "Not me.", NULL), PRB_ENOTFOUND);
+    cr_assert_eq(prb_review_request(env, "2-q2", "Not me.", NULL), PRB_ENOTFOUND);
     decide(env, PERSON, "1-q5");
     /* That commit indexed what the log had beyond the index. */
     MDB_val got;

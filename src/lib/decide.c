@@ -952,7 +952,11 @@ static int find_no(void *ctx, uint32_t no, uint64_t g, int32_t day, const char *
 int prb_inquiry_get(prb_env *env, MDB_txn *txn, uint64_t subject, uint32_t no, MDB_val *inquiry)
 {
     struct find f = {no, 0};
-    int rc = prb_iidx_each(env, txn, NULL, subject, find_no, &f);
+    /* The index, else (an inquiry not indexed yet) the subject's inquiries
+     * with the log's tail. */
+    int rc = prb_iidx_find(env, txn, subject, no, &f.g);
+    if (!rc && !f.g)
+        rc = prb_iidx_each(env, txn, NULL, subject, find_no, &f);
     if (rc)
         return rc;
     if (!f.g)

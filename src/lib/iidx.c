@@ -548,6 +548,37 @@ int prb_iidx_value(const void *value, size_t n, uint64_t *g, int32_t *day, const
     return PRB_OK;
 }
 
+int prb_iidx_find(prb_env *env, MDB_txn *txn, uint64_t subject, uint32_t no, uint64_t *g)
+{
+    MDB_txn *it;
+    unsigned char k0[PRB_INQ_KEY_LEN];
+    MDB_val k = {PRB_INQ_KEY_LEN, k0}, v;
+    uint64_t end;
+    int32_t day;
+    const char *purpose;
+    size_t pl;
+    int rc, mrc;
+    *g = 0;
+    if ((rc = end_of(env, txn, env->ilog, LOG, &end)))
+        return rc;
+    if ((mrc = mdb_txn_begin(env->imdb, NULL, MDB_RDONLY, &it)))
+        return prb_mdb_fail(env, mrc, "reading the inquiry index");
+    prb_inq_key(k0, subject, no);
+    if ((mrc = mdb_get(it, env->iidx, &k, &v)) == 0) {
+        if (prb_iidx_value(v.mv_data, v.mv_size, g, &day, &purpose, &pl))
+            rc = prb_seterr(env->err, PRB_ECORRUPT, "decision %llu-q%u: malformed index entry",
+                            (unsigned long long)subject, no);
+        else if (*g >= end)
+            *g = 0; /* made after txn's snapshot */
+    } else if (mrc != MDB_NOTFOUND) {
+        rc = prb_mdb_fail(env, mrc, "reading the inquiry index");
+    }
+    mdb_txn_abort(it);
+    if (rc)
+        *g = 0;
+    return rc;
+}
+
 int prb_iidx_each(prb_env *env, MDB_txn *txn, MDB_txn **keep, uint64_t subject, prb_iidx_fn fn,
                   void *ctx)
 {

@@ -743,6 +743,10 @@ typedef int (*prb_iidx_fn)(void *ctx, uint32_t no, uint64_t g, int32_t day, cons
  * aborts it in the end); without, it is the call's own. */
 int prb_iidx_each(prb_env *env, MDB_txn *txn, MDB_txn **keep, uint64_t subject, prb_iidx_fn fn,
                   void *ctx);
+/* Where in the log inquiry no of subject is, by one lookup in the index:
+ * *g 0 when the index does not hold it (not made, made after txn's
+ * snapshot, or not indexed yet: prb_iidx_each reads the log's tail). */
+int prb_iidx_find(prb_env *env, MDB_txn *txn, uint64_t subject, uint32_t no, uint64_t *g);
 /* Inquiry no of subject, as stored (within txn's pages): PRB_ENOTFOUND if
  * there is none, PRB_ECORRUPT if the index and the log disagree. */
 int prb_inquiry_get(prb_env *env, MDB_txn *txn, uint64_t subject, uint32_t no, MDB_val *inquiry);
