@@ -261,27 +261,11 @@ static int refresh_lists(prb_env *env, MDB_txn *txn, uint64_t subject)
  * is already gone (the retention sweep took it) is not an error. */
 static int delete_record(prb_env *env, MDB_txn *txn, uint64_t rid)
 {
-    MDB_cursor *cur;
-    unsigned char k0[PRB_RECKEY_LEN];
-    MDB_val k = {PRB_RECKEY_LEN, k0}, v;
-    int mrc, rc;
-    /* The current version is the last key before the next record's. */
-    prb_reckey(k0, rid + 1, 0);
-    if ((mrc = mdb_cursor_open(txn, env->rec, &cur)))
-        return prb_mdb_fail(env, mrc, "opening a cursor");
-    mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-    mrc = mrc == MDB_NOTFOUND ? mdb_cursor_get(cur, &k, &v, MDB_LAST)
-          : mrc               ? mrc
-                              : mdb_cursor_get(cur, &k, &v, MDB_PREV);
-    mdb_cursor_close(cur);
-    if (mrc == MDB_NOTFOUND)
-        return PRB_OK;
-    if (mrc)
-        return prb_mdb_fail(env, mrc, "finding a disputed record");
-    const unsigned char *kb = k.mv_data;
-    uint32_t last = (uint32_t)(kb[8] << 8 | kb[9]);
-    if (k.mv_size != PRB_RECKEY_LEN || prb_get_be64(kb) != rid || last == 0)
-        return PRB_OK;
+    MDB_val v;
+    uint32_t last;
+    int rc = prb_record_current(env, txn, rid, "finding a disputed record", &last, &v);
+    if (rc)
+        return rc == PRB_ENOTFOUND ? PRB_OK : rc;
     /* The value lies in a page the deletions may free: work from a copy. */
     unsigned char *cv = malloc(v.mv_size);
     if (!cv)

@@ -560,6 +560,12 @@ int prb_csv_row(const prb_csv *h, const char **p, const char *end, prb_arena *a,
  * names the furnisher and ref. */
 int prb_record_delete(prb_env *env, MDB_txn *txn, uint64_t id, uint32_t last,
                       const unsigned char *cv, size_t cn);
+/* The current (last) version of record id in txn: its number in *last and
+ * its value in *val (valid until txn changes). PRB_ENOTFOUND, with no
+ * message, when the record has no version; what names the reading in
+ * the message of a store failure. */
+int prb_record_current(prb_env *env, MDB_txn *txn, uint64_t id, const char *what, uint32_t *last,
+                       MDB_val *val);
 
 /* Calls fn(ctx, id, value) on every entry of dbi, a database keyed by
  * be64 ids subject << 24 | number (disputes, reviews), of subject (0: of

@@ -84,6 +84,33 @@ int prb_record_delete(prb_env *env, MDB_txn *txn, uint64_t id, uint32_t last,
     return PRB_OK;
 }
 
+int prb_record_current(prb_env *env, MDB_txn *txn, uint64_t id, const char *what, uint32_t *last,
+                       MDB_val *val)
+{
+    MDB_cursor *cur;
+    unsigned char k0[PRB_RECKEY_LEN];
+    MDB_val k = {PRB_RECKEY_LEN, k0};
+    int mrc;
+    /* The current version is the last key before the next record's. */
+    prb_reckey(k0, id + 1, 0);
+    if ((mrc = mdb_cursor_open(txn, env->rec, &cur)))
+        return prb_mdb_fail(env, mrc, "opening a cursor");
+    mrc = mdb_cursor_get(cur, &k, val, MDB_SET_RANGE);
+    mrc = mrc == MDB_NOTFOUND ? mdb_cursor_get(cur, &k, val, MDB_LAST)
+          : mrc               ? mrc
+                              : mdb_cursor_get(cur, &k, val, MDB_PREV);
+    mdb_cursor_close(cur);
+    if (mrc == MDB_NOTFOUND)
+        return PRB_ENOTFOUND;
+    if (mrc)
+        return prb_mdb_fail(env, mrc, what);
+    const unsigned char *kb = k.mv_data;
+    if (k.mv_size != PRB_RECKEY_LEN || prb_get_be64(kb) != id || !(kb[8] | kb[9]))
+        return PRB_ENOTFOUND;
+    *last = (uint32_t)(kb[8] << 8 | kb[9]);
+    return PRB_OK;
+}
+
 struct victim {
     uint64_t id;
     uint32_t last;
@@ -181,29 +208,12 @@ static int deletion_notice(prb_env *env, uint64_t id, const unsigned char *v, si
 static int recheck(prb_env *env, MDB_txn *txn, uint64_t id, int32_t today, uint32_t *last,
                    MDB_val *val, int *expired)
 {
-    unsigned char rk[PRB_RECKEY_LEN];
-    MDB_cursor *cur;
-    MDB_val k = {PRB_RECKEY_LEN, rk}, v;
-    int found = 0, mrc = mdb_cursor_open(txn, env->rec, &cur);
+    int rc = prb_record_current(env, txn, id, "reading an expired record", last, val);
     *expired = 0;
-    if (mrc)
-        return prb_mdb_fail(env, mrc, "opening a cursor");
-    prb_reckey(rk, id, 0); /* versions count from 1: the first is next */
-    for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-         !mrc && k.mv_size == PRB_RECKEY_LEN && prb_get_be64(k.mv_data) == id;
-         mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        const unsigned char *kb = k.mv_data;
-        *last = (uint32_t)(kb[8] << 8 | kb[9]);
-        *val = v;
-        found = 1;
-    }
-    mdb_cursor_close(cur);
-    if (mrc && mrc != MDB_NOTFOUND)
-        return prb_mdb_fail(env, mrc, "reading an expired record");
-    if (found) {
-        int32_t exp = prb_version_expires(env->policy, val->mv_data, val->mv_size);
-        *expired = exp != PRB_NO_DATE && exp <= today;
-    }
+    if (rc)
+        return rc == PRB_ENOTFOUND ? PRB_OK : rc;
+    int32_t exp = prb_version_expires(env->policy, val->mv_data, val->mv_size);
+    *expired = exp != PRB_NO_DATE && exp <= today;
     return PRB_OK;
 }
 
