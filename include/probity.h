@@ -106,6 +106,8 @@ int prb_policy_load_buf(const char *name, const char *buf, size_t len, prb_polic
  * is not NULL. The name its messages use is PRB_DEFAULT_POLICY_NAME. */
 const char *prb_default_policy(size_t *len);
 #define PRB_DEFAULT_POLICY_NAME "the built-in default policy"
+/* Loads the built-in default policy, as prb_policy_load loads a file. */
+int prb_policy_load_default(prb_policy **out);
 const char *prb_policy_errmsg(const prb_policy *p);
 const char *prb_policy_version(const prb_policy *p);
 size_t prb_policy_ncategories(const prb_policy *p);

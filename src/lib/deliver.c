@@ -399,7 +399,7 @@ static int post_once(struct chan *c, uint64_t number, const char *body, size_t l
 /* Whether the caller asked to stop (prb_set_cancel); remembered. */
 static int cancelled(struct run *r)
 {
-    if (!r->stopped && r->env->cancel && r->env->cancel(r->env->cancel_ctx))
+    if (!r->stopped && prb_cancelled(r->env))
         r->stopped = 1;
     return r->stopped;
 }

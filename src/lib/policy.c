@@ -1339,6 +1339,12 @@ const char *prb_default_policy(size_t *len)
     return prb_default_policy_json;
 }
 
+int prb_policy_load_default(prb_policy **out)
+{
+    return prb_policy_load_buf(PRB_DEFAULT_POLICY_NAME, prb_default_policy_json,
+                               prb_default_policy_json_len, out);
+}
+
 int prb_policy_load(const char *path, prb_policy **out)
 {
     FILE *f = fopen(path, "rb");

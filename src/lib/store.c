@@ -223,13 +223,8 @@ int prb_init(const char *dir, const char *policy_path, prb_env **out)
         return PRB_ENOMEM;
     if ((rc = start_clock(env)))
         return rc;
-    if (policy_path) {
-        rc = prb_policy_load(policy_path, &env->policy);
-    } else {
-        size_t len;
-        const char *text = prb_default_policy(&len);
-        rc = prb_policy_load_buf(PRB_DEFAULT_POLICY_NAME, text, len, &env->policy);
-    }
+    rc = policy_path ? prb_policy_load(policy_path, &env->policy)
+                     : prb_policy_load_default(&env->policy);
     if (rc)
         return prb_seterr(env->err, rc, "%s", prb_policy_errmsg(env->policy));
     if (mkdir(dir, 0755) && errno != EEXIST)

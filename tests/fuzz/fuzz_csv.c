@@ -18,9 +18,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
     prb_recerr err;
     uint32_t lines;
     const char *p = (const char *)data, *end = p + size;
-    size_t plen;
-    const char *ptext = prb_default_policy(&plen);
-    if (!policy && prb_policy_load_buf(PRB_DEFAULT_POLICY_NAME, ptext, plen, &policy))
+    if (!policy && prb_policy_load_default(&policy))
         abort();
     prb_arena_init(&a, 1 << 16);
     if (prb_csv_header(&h, policy, &p, end, &a, &err, &lines) == PRB_OK) {

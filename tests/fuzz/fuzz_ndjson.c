@@ -16,9 +16,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
     prb_raw raw;
     prb_rec rec;
     prb_recerr err;
-    size_t plen;
-    const char *ptext = prb_default_policy(&plen);
-    if (!policy && prb_policy_load_buf(PRB_DEFAULT_POLICY_NAME, ptext, plen, &policy))
+    if (!policy && prb_policy_load_default(&policy))
         abort();
     prb_arena_init(&a, 1 << 16);
     memset(&rec, 0, sizeof rec);
