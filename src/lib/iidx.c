@@ -259,7 +259,7 @@ static int index_outbox(prb_env *env, MDB_txn *rt, MDB_txn *wt, int *wrote)
 {
     MDB_cursor *c = NULL;
     uint64_t end, upto;
-    unsigned char gb[8], nk[16], last[16];
+    unsigned char gb[8], nk[PRB_NIDX_KEY_LEN], last[16];
     MDB_val k, v, empty = {0, ""};
     int rc, mrc, any = 0;
     if ((rc = end_of(env, rt, env->outbox, OUTBOX, &end)) || (rc = prb_nidx_upto(env, wt, &upto)) ||
@@ -276,9 +276,8 @@ static int index_outbox(prb_env *env, MDB_txn *rt, MDB_txn *wt, int *wrote)
             break;
         if (!no || v.mv_size < 8)
             continue; /* malformed: named by verify */
-        memcpy(nk, v.mv_data, 8);
-        prb_be64(nk + 8, no);
-        MDB_val ik = {16, nk};
+        prb_nidx_key(nk, prb_get_be64(v.mv_data), no);
+        MDB_val ik = {PRB_NIDX_KEY_LEN, nk};
         if ((mrc = mdb_put(wt, env->nidx, &ik, &empty, 0)))
             break;
         prb_be64(last, no);
@@ -574,8 +573,6 @@ int prb_iidx_find(prb_env *env, MDB_txn *txn, uint64_t subject, uint32_t no, uin
         rc = prb_mdb_fail(env, mrc, "reading the inquiry index");
     }
     mdb_txn_abort(it);
-    if (rc)
-        *g = 0;
     return rc;
 }
 
@@ -678,8 +675,8 @@ int prb_nidx_each(prb_env *env, MDB_txn *txn, uint64_t subject, prb_nidx_fn fn, 
 {
     MDB_txn *it = NULL;
     MDB_cursor *c = NULL;
-    unsigned char k0[16];
-    MDB_val k = {16, k0}, v;
+    unsigned char k0[PRB_NIDX_KEY_LEN];
+    MDB_val k = {PRB_NIDX_KEY_LEN, k0}, v;
     uint64_t end, upto = 1;
     int rc, mrc;
     if ((rc = end_of(env, txn, env->outbox, OUTBOX, &end)))
@@ -692,11 +689,10 @@ int prb_nidx_each(prb_env *env, MDB_txn *txn, uint64_t subject, prb_nidx_fn fn, 
         rc = prb_mdb_fail(env, mrc, "reading the notice index");
         goto out;
     }
-    prb_be64(k0, subject);
-    memset(k0 + 8, 0, 8);
+    prb_nidx_key(k0, subject, 0);
     for (mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); !mrc;
          mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-        if (k.mv_size != 16 || prb_get_be64(k.mv_data) != subject)
+        if (k.mv_size != PRB_NIDX_KEY_LEN || prb_get_be64(k.mv_data) != subject)
             break;
         uint64_t no = prb_get_be64((const unsigned char *)k.mv_data + 8);
         if (no >= end)

@@ -500,6 +500,16 @@ static inline uint32_t prb_inq_no(const unsigned char k[PRB_INQ_KEY_LEN])
     return (uint32_t)k[8] << 24 | (uint32_t)k[9] << 16 | (uint32_t)k[10] << 8 | k[11];
 }
 
+/* A notice's key in the index of notices by subject (nidx, iidx.c):
+ * subject (be64) and the notice's number in the outbox (be64). */
+#define PRB_NIDX_KEY_LEN 16
+
+static inline void prb_nidx_key(unsigned char k[PRB_NIDX_KEY_LEN], uint64_t subject, uint64_t no)
+{
+    prb_be64(k, subject);
+    prb_be64(k + 8, no);
+}
+
 #define PRB_FREF_KEY_MAX (8 + 64 + 1 + 128)
 #define PRB_IDENT_KEY_MAX (8 + PRB_IDENT_MAX)
 /* Writes the key of (furnisher, ref) into out; returns its length. */

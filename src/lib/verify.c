@@ -420,10 +420,9 @@ static int check_notice_index(struct run *r, MDB_txn *txn)
         if (no >= upto)
             continue; /* not indexed yet */
         nout++;
-        unsigned char nk[16];
-        memcpy(nk, v.mv_data, 8);
-        prb_be64(nk + 8, no);
-        MDB_val ik = {16, nk}, iv;
+        unsigned char nk[PRB_NIDX_KEY_LEN];
+        prb_nidx_key(nk, prb_get_be64(v.mv_data), no);
+        MDB_val ik = {PRB_NIDX_KEY_LEN, nk}, iv;
         int irc = mdb_get(it, env->nidx, &ik, &iv);
         if (irc && irc != MDB_NOTFOUND) {
             mrc = irc;
@@ -445,7 +444,8 @@ static int check_notice_index(struct run *r, MDB_txn *txn)
         goto fail;
     for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); !mrc;
          mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
-        if (k.mv_size != 16 || prb_get_be64((const unsigned char *)k.mv_data + 8) < end)
+        if (k.mv_size != PRB_NIDX_KEY_LEN ||
+            prb_get_be64((const unsigned char *)k.mv_data + 8) < end)
             nidx++;
     if (mrc != MDB_NOTFOUND)
         goto fail;
