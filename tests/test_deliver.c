@@ -62,6 +62,15 @@ static prb_env *reg_with(const char *notices, char **dir, char reg[600])
     return env;
 }
 
+/* A register delivering to one spool, "out" in the register; its path
+ * in spool. */
+static prb_env *spool_reg(char **dir, char reg[600], char spool[700])
+{
+    prb_env *env = reg_with("{\"channels\": [{\"type\": \"spool\", \"dir\": \"out\"}]}", dir, reg);
+    snprintf(spool, 700, "%s/out", reg);
+    return env;
+}
+
 /* An adverse record (so a notice) about subject ext:bank-a:S<i>. */
 static int adverse_line(char *buf, size_t n, int i)
 {
@@ -343,8 +352,7 @@ Test(deliver, spool_writes_exactly_the_pending_notices)
     char *dir, reg[600], spool[700], *good = th_slurp("tests/data/good.ndjson");
     prb_ingest_stats is;
     prb_deliver_stats st;
-    prb_env *env = reg_with("{\"channels\": [{\"type\": \"spool\", \"dir\": \"out\"}]}", &dir, reg);
-    snprintf(spool, sizeof spool, "%s/out", reg);
+    prb_env *env = spool_reg(&dir, reg, spool);
     cr_assert_eq(th_ingest(env, "good", good, PRB_FMT_NDJSON, 0, &is, NULL), PRB_OK);
     free(good);
     /* Three adverse records and two list entries. */
@@ -421,8 +429,7 @@ Test(deliver, spool_chunks_flushed_together_land_whole)
 {
     char *dir, reg[600], spool[700];
     prb_deliver_stats st;
-    prb_env *env = reg_with("{\"channels\": [{\"type\": \"spool\", \"dir\": \"out\"}]}", &dir, reg);
-    snprintf(spool, sizeof spool, "%s/out", reg);
+    prb_env *env = spool_reg(&dir, reg, spool);
     ingest_adverse(env, 1, 300);
     json_t *before = outbox(env, 1);
     cr_assert_eq(json_array_size(before), 300);
@@ -495,8 +502,7 @@ Test(deliver, a_run_asked_to_stop_keeps_what_it_did)
 {
     char *dir, reg[600], spool[700];
     prb_deliver_stats st;
-    prb_env *env = reg_with("{\"channels\": [{\"type\": \"spool\", \"dir\": \"out\"}]}", &dir, reg);
-    snprintf(spool, sizeof spool, "%s/out", reg);
+    prb_env *env = spool_reg(&dir, reg, spool);
     ingest_adverse(env, 1, 10);
     json_t *pending = outbox(env, 1);
     cr_assert_eq(json_array_size(pending), 10);
@@ -601,8 +607,7 @@ Test(deliver, a_file_that_cannot_be_placed_fails_only_its_notice)
 {
     char *dir, reg[600], spool[700], blocked[800];
     prb_deliver_stats st;
-    prb_env *env = reg_with("{\"channels\": [{\"type\": \"spool\", \"dir\": \"out\"}]}", &dir, reg);
-    snprintf(spool, sizeof spool, "%s/out", reg);
+    prb_env *env = spool_reg(&dir, reg, spool);
     ingest_adverse(env, 1, 40);
     json_t *all = outbox(env, 1);
     cr_assert_eq(json_array_size(all), 40);

@@ -12,8 +12,8 @@
  * resumes the connections, which answer. The single writer holds the
  * write lock for the writes and the fsync, not for the decisions. While
  * one batch commits the next one gathers, so batches grow with the load
- * and latency stays about two commits. Nobody is answered before the commit holding their decision:
- * an answered decision is a stored one.
+ * and latency stays about two commits. Nobody is answered before the
+ * commit holding their decision: an answered decision is a stored one.
  */
 #include "srv.h"
 

@@ -146,7 +146,6 @@ typedef struct req {
 
 /* Answers with body (owned: freed by libmicrohttpd), which may be NULL. */
 int srv_respond(req *r, unsigned status, const char *ctype, char *body, size_t len);
-
 int srv_respond_json(req *r, unsigned status, char *json);
 /* An RFC 9457 problem: type "about:blank" (a plain HTTP error) when type
  * is NULL, title the status's reason phrase then; extra (stolen, may be
