@@ -427,6 +427,61 @@ Test(ingest, aliases_resolve_to_one_subject)
     th_rmrf(dir);
 }
 
+/* One record of bank-a's about the subject, naming it by id and one more
+ * alias C-<alias>. */
+static void alias_line(char *buf, size_t n, int ref, int alias)
+{
+    snprintf(buf, n,
+             "{\"furnisher\":\"bank-a\",\"ref\":\"A-%d\",\"subject\":{\"kind\":\"person\",\"id\":"
+             "\"cn-rid:11010519491231002X\",\"aliases\":[\"ext:bank-a:C-%d\"]},\"category\":"
+             "\"payment_default\",\"status\":\"open\",\"event_date\":\"2025-03-01\","
+             "\"legal_basis\":\"x\",\"fields\":{\"amount\":\"1.00\",\"currency\":\"EUR\"}}\n",
+             ref, alias);
+}
+
+/* A subject that gains identifiers record by record, in one batch and
+ * then in a second one (read back from the store), keeps every one. */
+Test(ingest, identifiers_added_over_records_and_batches)
+{
+    char *dir;
+    prb_env *env = th_register(&dir);
+    prb_ingest_stats st;
+    prb_file *f = NULL;
+    char text[8192], line[1024], id[64];
+    text[0] = 0;
+    for (int i = 1; i <= 5; i++) {
+        alias_line(line, sizeof line, i, i);
+        strcat(text, line);
+    }
+    cr_assert_eq(th_ingest(env, "a", text, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK, "%s",
+                 prb_errmsg(env));
+    text[0] = 0;
+    for (int i = 6; i <= 9; i++) {
+        alias_line(line, sizeof line, i, i);
+        strcat(text, line);
+    }
+    cr_assert_eq(th_ingest(env, "b", text, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK, "%s",
+                 prb_errmsg(env));
+    cr_assert_eq(prb_subject_read(env, "cn-rid:11010519491231002X", &f), PRB_OK);
+    uint64_t subject = prb_file_subject(f);
+    cr_assert_eq(prb_file_nidents(f), 10);
+    cr_assert_eq(prb_file_nrecords(f), 9);
+    cr_assert_str_eq(prb_file_ident(f, 0), "cn-rid:11010519491231002X");
+    for (int i = 1; i <= 9; i++) {
+        snprintf(id, sizeof id, "ext:bank-a:C-%d", i);
+        cr_assert_str_eq(prb_file_ident(f, (size_t)i), id);
+    }
+    for (int i = 1; i <= 9; i++) {
+        snprintf(id, sizeof id, "ext:bank-a:C-%d", i);
+        cr_assert_eq(prb_subject_read(env, id, &f), PRB_OK, "%s", id);
+        cr_assert_eq(prb_file_subject(f), subject, "%s", id);
+        cr_assert_eq(prb_file_nidents(f), 10, "%s", id);
+    }
+    prb_file_free(f);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
 Test(ingest, batch_furnisher_must_match)
 {
     char *dir;
