@@ -604,8 +604,7 @@ fail:
  * all twenty are still within retention, so every file holds 20 records
  * and the adverse ones have taken effect.
  */
-static int make_decide_batch(int32_t today, uint32_t nsubj, char (*rids)[RID_LEN],
-                             struct text *t)
+static int make_decide_batch(int32_t today, uint32_t nsubj, char (*rids)[RID_LEN], struct text *t)
 {
     char event[11], opened[11], settled[11];
 
@@ -633,7 +632,9 @@ static int make_decide_batch(int32_t today, uint32_t nsubj, char (*rids)[RID_LEN
                        'a' + (int)(j % 5), i, j, rids[i], event, i, j,
                        j % 2 ? "revolving" : "instalment", opened, 1000 * (1 + (i + j) % 500),
                        (i * 31 + j * 17) % 100000, (i + j) % 100,
-                       j % 3 ? 0 : i % 5 ? 30 : 90) != 0)
+                       j % 3   ? 0
+                       : i % 5 ? 30
+                               : 90) != 0)
                 goto nomem;
         }
         for (uint32_t j = nacc; j < FILE20_RECORDS; j++) {
@@ -979,13 +980,12 @@ static int cmd_score(const char *dir, const char *purpose, int threads, uint32_t
         if (pass == 1)
             first = secs;
         fprintf(stderr,
-                "bench-core: score pass %" PRIu32 ": %" PRIu64 " of %" PRIu64
-                " subjects, %" PRIu64 " lines, %" PRIu64 " bytes in %.3f s = %.0f/s%s\n",
+                "bench-core: score pass %" PRIu32 ": %" PRIu64 " of %" PRIu64 " subjects, %" PRIu64
+                " lines, %" PRIu64 " bytes in %.3f s = %.0f/s%s\n",
                 pass, n, subjects, c.lines, c.bytes, secs, (double)n / secs,
                 pass < passes ? ", warm-up, not reported" : "");
         if (c.lines != n) {
-            fprintf(stderr, "bench-core: score wrote %" PRIu64 " lines for %" PRIu64
-                            " subjects\n",
+            fprintf(stderr, "bench-core: score wrote %" PRIu64 " lines for %" PRIu64 " subjects\n",
                     c.lines, n);
             goto fail;
         }
@@ -1056,8 +1056,8 @@ static int cmd_proofs(const char *dir, uint32_t n)
     }
     printf("probity proofs=%u leaves=%llu path_len_mean=%.1f proof_rate=%.0f "
            "proof_json=%u proof_json_rate=%.0f\n",
-           n, (unsigned long long)size, (double)total / n, n / (tpath / 1e9),
-           njson, njson / ((t2 - t1) / 1e9));
+           n, (unsigned long long)size, (double)total / n, n / (tpath / 1e9), njson,
+           njson / ((t2 - t1) / 1e9));
     prb_close(env);
     return 0;
 }

@@ -871,17 +871,24 @@ struct catrule {
 };
 
 static const struct catrule CREDIT_CATEGORIES[] = {
-    {"credit_account", 0, 0, 3650, 1095, 3650},
-    {"payment_default", 1, 28, 2190, 1095, 3650},
-    {"court_judgment", 1, 30, 1095, 0, 1095},
-    {"insolvency", 1, 14, 1095, 180, 2190},
+    {"credit_account", 0, 0, 3650, 1095, 3650}, {"payment_default", 1, 28, 2190, 1095, 3650},
+    {"court_judgment", 1, 30, 1095, 0, 1095},   {"insolvency", 1, 14, 1095, 180, 2190},
     {"tax_arrears", 1, 30, 1825, 365, 1825},
 };
 #define NCREDIT_CATEGORIES (sizeof CREDIT_CATEGORIES / sizeof CREDIT_CATEGORIES[0])
 
 /* Columns of the decision table, in table order. */
-enum scol { S_SUBJECT_ID, S_CATEGORY, S_STATUS, S_EVENT_DATE, S_SETTLED_DATE, S_WORST_DPD,
-            S_OPENED_DATE, S_STAGE, SNCOLS };
+enum scol {
+    S_SUBJECT_ID,
+    S_CATEGORY,
+    S_STATUS,
+    S_EVENT_DATE,
+    S_SETTLED_DATE,
+    S_WORST_DPD,
+    S_OPENED_DATE,
+    S_STAGE,
+    SNCOLS
+};
 #define SCORE_COLUMNS                                                                              \
     "subject_id, category, status, event_date, settled_date, worst_dpd, opened_date, stage"
 
@@ -1125,8 +1132,8 @@ struct srows {
 
 /* A field of the record's "fields" object as text: strings as they are,
  * integers in decimal; absent or null is SQL NULL. */
-static int put_field(struct bench *b, struct rows *r, size_t line, json_t *fields,
-                     const char *key, struct cell *c)
+static int put_field(struct bench *b, struct rows *r, size_t line, json_t *fields, const char *key,
+                     struct cell *c)
 {
     json_t *v = fields ? json_object_get(fields, key) : NULL;
     char num[32];
@@ -1150,8 +1157,8 @@ static int put_field(struct bench *b, struct rows *r, size_t line, json_t *field
 }
 
 /* put_member for the decision table's rows. */
-static int sput_member(struct bench *b, struct rows *r, size_t line, json_t *obj,
-                       const char *key, int nullable, struct cell *c)
+static int sput_member(struct bench *b, struct rows *r, size_t line, json_t *obj, const char *key,
+                       int nullable, struct cell *c)
 {
     json_t *v = json_object_get(obj, key);
 
@@ -1246,8 +1253,7 @@ static int load_score_records(struct bench *b, struct srows *sr, const char *pat
         }
         sr->subjects[sr->nsubjects++] = (char *)id;
     }
-    fprintf(stderr,
-            "bench-peers: parsed %zu records of %zu subjects from %s in %.1f s (untimed)\n",
+    fprintf(stderr, "bench-peers: parsed %zu records of %zu subjects from %s in %.1f s (untimed)\n",
             sr->r.nrows, sr->nsubjects, path, seconds_since(t0));
     return 0;
 fail:
@@ -1270,8 +1276,7 @@ struct outbuf {
     size_t n, cap;
 };
 
-static int out_row(struct outbuf *o, const char *subject, const char *score,
-                   const char *outcome)
+static int out_row(struct outbuf *o, const char *subject, const char *score, const char *outcome)
 {
     size_t a = strlen(subject), s = strlen(score), c = strlen(outcome);
     if (grow((void **)&o->p, &o->cap, o->n + a + s + c + 3, 1) != 0)
@@ -1390,8 +1395,7 @@ static int sq_score_load(struct bench *b, sqlite3 *db, const struct srows *sr)
             if (row[c].len == NULL_LEN)
                 sqlite3_bind_null(ins, c + 1);
             else
-                sqlite3_bind_text(ins, c + 1, r->text + row[c].off, (int)row[c].len,
-                                  SQLITE_STATIC);
+                sqlite3_bind_text(ins, c + 1, r->text + row[c].off, (int)row[c].len, SQLITE_STATIC);
         }
         if (sqlite3_step(ins) != SQLITE_DONE) {
             fail(b, "sqlite: record %zu: %s", i + 1, sqlite3_errmsg(db));
@@ -1403,8 +1407,9 @@ static int sq_score_load(struct bench *b, sqlite3 *db, const struct srows *sr)
         sq_exec(b, db, "CREATE INDEX score_records_subject ON score_records (subject_id)") != 0 ||
         sq_exec(b, db, "ANALYZE") != 0)
         goto fail;
-    fprintf(stderr, "bench-peers: sqlite: loaded %zu records, indexed and analysed in %.1f s "
-                    "(untimed)\n",
+    fprintf(stderr,
+            "bench-peers: sqlite: loaded %zu records, indexed and analysed in %.1f s "
+            "(untimed)\n",
             r->nrows, seconds_since(t0));
     rc = 0;
 fail:
@@ -1466,8 +1471,9 @@ static int sq_score(struct bench *b, sqlite3 *db, const struct srows *sr,
         secs = seconds_since(t0);
         if (pass == 1)
             first = secs;
-        fprintf(stderr, "bench-peers: sqlite: decision pass %u: %zu subjects in %.3f s = %.0f/s "
-                        "(sum %" PRIu64 ")%s\n",
+        fprintf(stderr,
+                "bench-peers: sqlite: decision pass %u: %zu subjects in %.3f s = %.0f/s "
+                "(sum %" PRIu64 ")%s\n",
                 pass, n, secs, (double)n / secs, sum, pass < o->passes ? ", not reported" : "");
     }
     if (n != sr->nsubjects) {
@@ -1612,8 +1618,7 @@ static int pg_score_load(struct bench *b, PGconn *conn, const struct srows *sr)
     while ((res = PQgetResult(conn)) != NULL)
         PQclear(res);
     if (pg_exec(b, conn, "COMMIT") != 0 ||
-        pg_exec(b, conn, "CREATE INDEX score_records_subject ON score_records (subject_id)") !=
-            0 ||
+        pg_exec(b, conn, "CREATE INDEX score_records_subject ON score_records (subject_id)") != 0 ||
         pg_exec(b, conn, "VACUUM ANALYZE score_records") != 0)
         goto fail;
     fprintf(stderr,
@@ -1671,8 +1676,9 @@ static int pg_score(struct bench *b, PGconn *conn, const struct srows *sr,
             first = secs;
         PQclear(res);
         res = NULL;
-        fprintf(stderr, "bench-peers: pg: decision pass %u: %zu subjects in %.3f s = %.0f/s "
-                        "(sum %" PRIu64 ")%s\n",
+        fprintf(stderr,
+                "bench-peers: pg: decision pass %u: %zu subjects in %.3f s = %.0f/s "
+                "(sum %" PRIu64 ")%s\n",
                 pass, n, secs, (double)n / secs, sum, pass < o->passes ? ", not reported" : "");
     }
     if (n != sr->nsubjects) {
@@ -1783,8 +1789,9 @@ static int score_main(struct bench *b, int argc, char **argv)
         goto fail;
     }
     if (received == NULL || parse_day(received, &o.received) != 0) {
-        fail(b, "the day the records were received: give --received YYYY-MM-DD or set "
-                "PROBITY_NOW (got '%s')",
+        fail(b,
+             "the day the records were received: give --received YYYY-MM-DD or set "
+             "PROBITY_NOW (got '%s')",
              received ? received : "nothing");
         goto fail;
     }
@@ -1793,7 +1800,7 @@ static int score_main(struct bench *b, int argc, char **argv)
         load_score_records(b, &sr, argv[3]) != 0)
         goto fail;
     rc = strcmp(argv[1], "sqlite-score") == 0 ? run_sqlite_score(b, argv[2], &sr, &o)
-                                                : run_pg_score(b, argv[2], &sr, &o);
+                                              : run_pg_score(b, argv[2], &sr, &o);
 fail:
     free(sr.r.text);
     free(sr.r.cells);

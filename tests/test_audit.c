@@ -170,8 +170,8 @@ Test(audit, a_head_signed_by_another_key_is_refused)
     /* A head whose size was changed no longer matches its signature. */
     json_t *o = json_loads(json, 0, NULL);
     json_t *h = json_object_get(o, "tree_head");
-    json_object_set_new(h, "tree_size", json_integer(json_integer_value(json_object_get(h,
-                                                                         "tree_size")) + 1));
+    json_object_set_new(h, "tree_size",
+                        json_integer(json_integer_value(json_object_get(h, "tree_size")) + 1));
     char *bad = json_dumps(o, 0);
     cr_assert_eq(prb_audit_check(key, bad, msg, sizeof msg), PRB_EINVAL);
     cr_assert_eq(prb_audit_check(key, "{", msg, sizeof msg), PRB_EINVAL);

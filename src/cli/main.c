@@ -167,12 +167,15 @@ int main(int argc, char **argv)
         const char *name;
         int (*fn)(int, char **);
     } cmds[] = {
-        {"init", cmd_init},           {"policy", cmd_policy},   {"ingest", cmd_ingest},
-        {"subject", cmd_subject},     {"expire", cmd_expire},   {"gen", cmd_gen},
-        {"decide", cmd_decide},       {"score", cmd_score},     {"lists", cmd_lists},
-        {"scorecard", cmd_scorecard}, {"notices", cmd_notices}, {"review", cmd_review},
-        {"audit", cmd_audit},         {"verify", cmd_verify},   {"dispute", cmd_dispute},
-        {"key", cmd_key},             {"serve", cmd_serve},
+        {"init", cmd_init},       {"policy", cmd_policy},
+        {"ingest", cmd_ingest},   {"subject", cmd_subject},
+        {"expire", cmd_expire},   {"gen", cmd_gen},
+        {"decide", cmd_decide},   {"score", cmd_score},
+        {"lists", cmd_lists},     {"scorecard", cmd_scorecard},
+        {"notices", cmd_notices}, {"review", cmd_review},
+        {"audit", cmd_audit},     {"verify", cmd_verify},
+        {"dispute", cmd_dispute}, {"key", cmd_key},
+        {"serve", cmd_serve},
     };
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
         !strcmp(argv[1], "help")) {
