@@ -21,11 +21,19 @@
  * with compaction stalls that made ingest time vary by half.) */
 void *prb_bigalloc(size_t n)
 {
+    return prb_bigalloc_part(n, n);
+}
+
+void *prb_bigalloc_part(size_t n, size_t ready)
+{
     void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED)
         return NULL;
-    if (madvise(p, n, MADV_POPULATE_WRITE))
-        memset(p, 0, n); /* older kernels: touch every page ourselves */
+    ready = ready < n ? (ready + 4095) & ~(size_t)4095 : n;
+    if (ready > n)
+        ready = n;
+    if (ready && madvise(p, ready, MADV_POPULATE_WRITE))
+        memset(p, 0, ready); /* older kernels: touch every page ourselves */
     return p;
 }
 

@@ -30,8 +30,9 @@ struct pending {
     prb_tree_reader r;
     uint64_t base;
     prb_hash32 *h;
-    size_t hn; /* bytes at h */
-    int nf;    /* > 0: the right edge below, not the store */
+    size_t hn;   /* bytes at h in use */
+    size_t hcap; /* bytes mapped at h */
+    int nf;      /* > 0: the right edge below, not the store */
     uint64_t fpos[64];
     prb_hash32 fh[64];
 };
@@ -97,7 +98,7 @@ static void batch_free(prb_env *env)
         if (b->pre)
             pthread_join(b->th, NULL);
         if (b->pd.h)
-            hashes_free(b->pd.h, b->pd.hn);
+            hashes_free(b->pd.h, b->pd.hcap);
         free(b->leaves);
         free(b->later);
         free(b);
@@ -388,10 +389,11 @@ static int pending_get(void *ctx, uint64_t pos, unsigned char out[PRB_HASH_LEN])
     return prb_tree_get(&p->r, pos, out);
 }
 
-static prb_hash32 *hashes_alloc(size_t n)
+/* Room for cap bytes of which n are faulted in at once: a big batch's
+ * hashes are ~64 bytes a leaf. */
+static prb_hash32 *hashes_alloc(size_t n, size_t cap)
 {
-    /* Faulted in at once: a big batch's hashes are ~64 bytes a leaf. */
-    return n >> 20 ? prb_bigalloc(n) : malloc(n ? n : 1);
+    return cap >> 20 ? prb_bigalloc_part(cap, n) : malloc(cap ? cap : 1);
 }
 
 static void hashes_free(prb_hash32 *h, size_t n)
@@ -607,7 +609,7 @@ static void *prehash(void *arg)
     struct prb_alog_batch *b = arg;
     /* The hashes' memory is faulted in here too, off the caller's thread:
      * ~64 bytes a leaf, tens of megabytes for a big ingest. */
-    if (!(b->pd.h = hashes_alloc(b->pd.hn))) {
+    if (!(b->pd.h = hashes_alloc(b->pd.hn, b->pd.hcap))) {
         b->prc = PRB_ENOMEM;
         return NULL;
     }
@@ -647,6 +649,11 @@ int prb_audit_prehash(prb_env *env, MDB_txn *txn)
         pd->nf = -1; /* an empty tree: nothing to join, and never the store */
     b->npre = b->n;
     pd->hn = (size_t)(prb_mt_pos(0, b->size0 + b->npre) - pd->base) * sizeof(prb_hash32);
+    /* Leaves logged after this (the list entries a batch changes, made
+     * after its records are written) extend the same array: growing it
+     * at the commit meant faulting in and copying all of it again, ~45 ms
+     * on the committing thread for a million records. */
+    pd->hcap = (size_t)(prb_mt_pos(0, b->size0 + b->cap) - pd->base) * sizeof(prb_hash32);
     if (pthread_create(&b->th, NULL, prehash, b))
         prehash(b);
     else
@@ -694,17 +701,19 @@ static int append_leaves(prb_env *env, MDB_txn *txn, struct prb_alog_batch *b)
     pd->r = (prb_tree_reader){.env = env, .txn = txn};
     uint64_t p0 = pd->base, p1 = prb_mt_pos(0, size0 + b->n);
     size_t hn = (size_t)(p1 - p0) * sizeof(prb_hash32);
-    if (hn != pd->hn) {
+    if (pd->h && hn <= pd->hcap) {
+        pd->hn = hn; /* the prehash left room for these */
+    } else if (hn != pd->hn) {
         /* Leaves logged after the prehash (or all of them): make room. */
-        prb_hash32 *h = hashes_alloc(hn);
+        prb_hash32 *h = hashes_alloc(hn, hn);
         if (!h)
             return prb_seterr(env->err, PRB_ENOMEM, "audit log: out of memory");
         if (pd->h) {
             memcpy(h, pd->h, pd->hn);
-            hashes_free(pd->h, pd->hn);
+            hashes_free(pd->h, pd->hcap);
         }
         pd->h = h;
-        pd->hn = hn;
+        pd->hn = pd->hcap = hn;
     }
     if (!done) {
         hash_leaves_on_cores(b->leaves, b->later, b->n, pd->h, 1, size0, p0);

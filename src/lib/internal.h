@@ -40,6 +40,9 @@ char *prb_arena_printf(prb_arena *a, const char *fmt, ...) __attribute__((format
 void prb_arena_free(prb_arena *a);
 /* Zeroed memory for large tables, faulted in up front; NULL if OOM. */
 void *prb_bigalloc(size_t n);
+/* n zeroed bytes of which only the first ready are faulted in now: room
+ * to grow into without moving. Freed with prb_bigfree(p, n). */
+void *prb_bigalloc_part(size_t n, size_t ready);
 void prb_bigfree(void *p, size_t n);
 
 /* ---------------------------------------------------------------- policy */
