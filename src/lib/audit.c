@@ -607,6 +607,8 @@ static int build_tree(struct pending *pd, uint64_t size0, uint64_t n)
 static void *prehash(void *arg)
 {
     struct prb_alog_batch *b = arg;
+    if (b->pre)
+        prb_thread_background(); /* the caller goes on writing the batch */
     /* The hashes' memory is faulted in here too, off the caller's thread:
      * ~64 bytes a leaf, tens of megabytes for a big ingest. */
     if (!(b->pd.h = hashes_alloc(b->pd.hn, b->pd.hcap))) {
@@ -654,10 +656,11 @@ int prb_audit_prehash(prb_env *env, MDB_txn *txn)
      * at the commit meant faulting in and copying all of it again, ~45 ms
      * on the committing thread for a million records. */
     pd->hcap = (size_t)(prb_mt_pos(0, b->size0 + b->cap) - pd->base) * sizeof(prb_hash32);
-    if (pthread_create(&b->th, NULL, prehash, b))
+    b->pre = 1; /* before the thread reads it */
+    if (pthread_create(&b->th, NULL, prehash, b)) {
+        b->pre = 0;
         prehash(b);
-    else
-        b->pre = 1;
+    }
     return PRB_OK;
 #endif
 }

@@ -503,6 +503,7 @@ struct put {
 struct plist {
     struct put *p;
     size_t n, cap, hint;
+    int ordered; /* known to be in key order */
 };
 
 struct apply {
@@ -674,7 +675,7 @@ static int bulk_put(struct apply *ap, MDB_dbi dbi, struct plist *l, const char *
     int mrc;
     if (!l->n)
         return PRB_OK;
-    if (!sorted(l) && radix_sort(l))
+    if (!l->ordered && !sorted(l) && radix_sort(l))
         return prb_seterr(ap->env->err, PRB_ENOMEM, "ingest: out of memory");
     if ((mrc = mdb_cursor_open(ap->txn, dbi, &cur)))
         return prb_mdb_fail(ap->env, mrc, what);
@@ -1089,11 +1090,87 @@ static int apply_one(struct apply *ap, const prb_rec *r)
     return add_version(ap, f, r);
 }
 
+/* The (furnisher, ref) puts made and sorted, and the identifiers sorted,
+ * on another thread while the committing one writes the subjects. It and
+ * the audit log's prehash run at a lower priority: with more threads than
+ * cores, the committing thread, whose work is the batch's critical path,
+ * keeps its core. */
+struct keysort {
+    struct apply *ap;
+    struct plist fref;
+    unsigned char *vals, *packed[2];
+    int rc, thread;
+};
+
+/* Copies the keys and values of a sorted list into one buffer in their
+ * order: sorted by hash they lie all over the arenas, and the writer
+ * stalled on two cache misses a put; here, off its core, the misses
+ * overlap with its work instead. */
+static int pack_list(struct plist *l, unsigned char **out)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < l->n; i++)
+        n += l->p[i].kn + l->p[i].vn;
+    unsigned char *buf = malloc(n + 1), *w = buf;
+    if (!buf)
+        return PRB_ENOMEM;
+    for (size_t i = 0; i < l->n; i++) {
+        struct put *p = &l->p[i];
+        if (i + 8 < l->n) {
+            __builtin_prefetch(l->p[i + 8].k);
+            __builtin_prefetch(l->p[i + 8].v);
+        }
+        memcpy(w, p->k, p->kn);
+        p->k = w;
+        w += p->kn;
+        memcpy(w, p->v, p->vn);
+        p->v = w;
+        w += p->vn;
+    }
+    *out = buf;
+    return PRB_OK;
+}
+
+static void *sort_keys(void *arg)
+{
+    struct keysort *ks = arg;
+    struct apply *ap = ks->ap;
+    if (ks->thread)
+        prb_thread_background(); /* the caller is writing the subjects */
+    ks->rc = PRB_ENOMEM;
+    if (!(ks->vals = malloc(ap->nfdirty * PRB_RECKEY_LEN + 1)))
+        return NULL;
+    for (size_t i = 0; i < ap->nfdirty; i++) {
+        struct fstate *f = ap->fdirty[i];
+        if (i + 8 < ap->nfdirty)
+            __builtin_prefetch(ap->fdirty[i + 8]); /* table slots: all over it */
+        unsigned char *v = ks->vals + i * PRB_RECKEY_LEN;
+        prb_reckey(v, f->rid, f->ver);
+        if (plist_add(&ks->fref, f->key, f->kn, v, PRB_RECKEY_LEN))
+            return NULL;
+    }
+    struct plist *l[] = {&ks->fref, &ap->idents};
+    for (size_t i = 0; i < 2; i++) {
+        if ((!sorted(l[i]) && radix_sort(l[i])) || pack_list(l[i], &ks->packed[i]))
+            return NULL;
+        l[i]->ordered = 1;
+    }
+    ks->rc = PRB_OK;
+    return NULL;
+}
+
 static int write_all(struct apply *ap)
 {
-    struct plist fref = {.hint = ap->nfdirty}, hdrs = {.hint = ap->ntouched};
+    struct plist hdrs = {.hint = ap->ntouched};
+    struct keysort ks = {.ap = ap, .fref = {.hint = ap->nfdirty}, .thread = 1};
+    pthread_t th;
+    int sorting = !pthread_create(&th, NULL, sort_keys, &ks);
     unsigned char next[8];
     int rc = PRB_OK, mrc;
+    if (!sorting) {
+        ks.thread = 0;
+        sort_keys(&ks);
+    }
     for (size_t i = 0; i < ap->ntouched; i++) {
         struct sstate *s = ap->touched[i];
         if (i + 8 < ap->ntouched)
@@ -1111,24 +1188,16 @@ static int write_all(struct apply *ap)
         if ((rc = plist_add(&hdrs, k, PRB_RECKEY_LEN, v, (uint32_t)vn)))
             goto out;
     }
-    for (size_t i = 0; i < ap->nfdirty; i++) {
-        struct fstate *f = ap->fdirty[i];
-        if (i + 8 < ap->nfdirty)
-            __builtin_prefetch(ap->fdirty[i + 8]); /* table slots: all over it */
-        unsigned char *v = prb_arena_alloc(&ap->a, PRB_RECKEY_LEN);
-        if (!v) {
-            rc = PRB_ENOMEM;
-            goto out;
-        }
-        prb_reckey(v, f->rid, f->ver);
-        if ((rc = plist_add(&fref, f->key, f->kn, v, PRB_RECKEY_LEN)))
-            goto out;
-    }
     mdb_cursor_close(ap->rec_cur);
     ap->rec_cur = NULL;
     if ((rc = bulk_put(ap, ap->env->rec, &ap->recs, "writing records")) ||
-        (rc = bulk_put(ap, ap->env->rec, &hdrs, "writing subjects")) ||
-        (rc = bulk_put(ap, ap->env->fref, &fref, "writing the (furnisher, ref) index")) ||
+        (rc = bulk_put(ap, ap->env->rec, &hdrs, "writing subjects")))
+        goto out;
+    if (sorting)
+        pthread_join(th, NULL);
+    sorting = 0;
+    if ((rc = ks.rc) ||
+        (rc = bulk_put(ap, ap->env->fref, &ks.fref, "writing the (furnisher, ref) index")) ||
         (rc = bulk_put(ap, ap->env->ident, &ap->idents, "writing identifiers")) ||
         (rc = bulk_put(ap, ap->env->outbox, &ap->notices, "writing notices")))
         goto out;
@@ -1137,7 +1206,12 @@ static int write_all(struct apply *ap)
     if ((mrc = mdb_put(ap->txn, ap->env->meta, &nk, &nv, 0)))
         rc = prb_mdb_fail(ap->env, mrc, "writing the subject counter");
 out:
-    free(fref.p);
+    if (sorting)
+        pthread_join(th, NULL);
+    free(ks.fref.p);
+    free(ks.vals);
+    free(ks.packed[0]);
+    free(ks.packed[1]);
     free(hdrs.p);
     return rc == PRB_ENOMEM ? prb_seterr(ap->env->err, rc, "ingest: out of memory") : rc;
 }
