@@ -528,11 +528,16 @@ static int finish(char *in, size_t b, size_t e, const struct scheme_def *def, ch
     if (def->check(in + b, e - b, why, sizeof why) < 0)
         return fail(out, outlen, "%s: %s", def->name, why);
 
-    size_t need = strlen(def->name) + 1 + (e - b) + 1;
+    size_t nl = strlen(def->name), need = nl + 1 + (e - b) + 1;
     if (outlen < need)
         return fail(out, outlen, "%s: output buffer is %zu bytes, %zu needed", def->name, outlen,
                     need);
-    snprintf(out, outlen, "%s:%.*s", def->name, (int)(e - b), in + b);
+    /* Not snprintf: an ingest normalises every record's identifier, and
+     * formatting was half the cost of it. */
+    memcpy(out, def->name, nl);
+    out[nl] = ':';
+    memcpy(out + nl + 1, in + b, e - b);
+    out[need - 1] = 0;
     return PRB_OK;
 }
 
