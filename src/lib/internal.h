@@ -273,6 +273,7 @@ typedef struct prb_rec {
     prb_slice furnisher, ref;
     const unsigned char *fkey; /* its (furnisher, ref) key, see prb_fref_key */
     uint32_t fkey_len;
+    uint64_t fkey_hash; /* the key's leading hash, kept here to be read without it */
     const char *notice; /* adverse records: the notice to send, as JSON */
     uint32_t notice_len;
     const unsigned char *packed; /* the stored value (layout in record.c) */
