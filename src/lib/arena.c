@@ -9,9 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23
@@ -38,12 +35,6 @@ void *prb_bigalloc_part(size_t n, size_t ready)
     if (ready && madvise(p, ready, MADV_POPULATE_WRITE))
         memset(p, 0, ready); /* older kernels: touch every page ourselves */
     return p;
-}
-
-void prb_thread_background(void)
-{
-    /* Linux keeps a nice value per thread; threads it starts inherit it. */
-    (void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 5);
 }
 
 void prb_bigfree(void *p, size_t n)

@@ -18,6 +18,8 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -603,12 +605,16 @@ static int build_tree(struct pending *pd, uint64_t size0, uint64_t n)
 }
 
 #ifndef PRB_NO_AUDIT
-/* The batch's first npre leaves, hashed while the caller goes on writing. */
+/* The batch's first npre leaves, hashed while the caller goes on writing.
+ * Its result is needed last, at the commit: it runs at a lower priority
+ * (Linux keeps a nice value per thread, and the hashing threads it starts
+ * inherit it) so that the writing thread and its helpers keep the cores
+ * they need first. */
 static void *prehash(void *arg)
 {
     struct prb_alog_batch *b = arg;
     if (b->pre)
-        prb_thread_background(); /* the caller goes on writing the batch */
+        (void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 5);
     /* The hashes' memory is faulted in here too, off the caller's thread:
      * ~64 bytes a leaf, tens of megabytes for a big ingest. */
     if (!(b->pd.h = hashes_alloc(b->pd.hn, b->pd.hcap))) {

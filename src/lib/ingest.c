@@ -1092,15 +1092,14 @@ static int apply_one(struct apply *ap, const prb_rec *r)
 }
 
 /* The (furnisher, ref) puts made and sorted, and the identifiers sorted,
- * on another thread while the committing one writes the subjects. It and
- * the audit log's prehash run at a lower priority: with more threads than
- * cores, the committing thread, whose work is the batch's critical path,
- * keeps its core. */
+ * on another thread while the committing one writes the subjects. (The
+ * audit log's prehash, whose result is needed last, runs at a lower
+ * priority beside them.) */
 struct keysort {
     struct apply *ap;
     struct plist fref;
     unsigned char *vals, *packed[2];
-    int rc, thread;
+    int rc;
 };
 
 /* Copies the keys and values of a sorted list into one buffer in their
@@ -1136,8 +1135,6 @@ static void *sort_keys(void *arg)
 {
     struct keysort *ks = arg;
     struct apply *ap = ks->ap;
-    if (ks->thread)
-        prb_thread_background(); /* the caller is writing the subjects */
     ks->rc = PRB_ENOMEM;
     if (!(ks->vals = malloc(ap->nfdirty * PRB_RECKEY_LEN + 1)))
         return NULL;
@@ -1163,15 +1160,13 @@ static void *sort_keys(void *arg)
 static int write_all(struct apply *ap)
 {
     struct plist hdrs = {.hint = ap->ntouched};
-    struct keysort ks = {.ap = ap, .fref = {.hint = ap->nfdirty}, .thread = 1};
+    struct keysort ks = {.ap = ap, .fref = {.hint = ap->nfdirty}};
     pthread_t th;
     int sorting = !pthread_create(&th, NULL, sort_keys, &ks);
     unsigned char next[8];
     int rc = PRB_OK, mrc;
-    if (!sorting) {
-        ks.thread = 0;
+    if (!sorting)
         sort_keys(&ks);
-    }
     for (size_t i = 0; i < ap->ntouched; i++) {
         struct sstate *s = ap->touched[i];
         if (i + 8 < ap->ntouched)

@@ -40,10 +40,6 @@ char *prb_arena_printf(prb_arena *a, const char *fmt, ...) __attribute__((format
 void prb_arena_free(prb_arena *a);
 /* Zeroed memory for large tables, faulted in up front; NULL if OOM. */
 void *prb_bigalloc(size_t n);
-/* Lowers the calling thread's scheduling priority (best effort), for
- * helper threads whose work runs beside a thread that is the critical
- * path: with more runnable threads than cores, that one keeps its core. */
-void prb_thread_background(void);
 /* n zeroed bytes of which only the first ready are faulted in now: room
  * to grow into without moving. Freed with prb_bigfree(p, n). */
 void *prb_bigalloc_part(size_t n, size_t ready);
