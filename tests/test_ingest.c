@@ -6,6 +6,7 @@
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "helpers.h"
@@ -564,6 +565,57 @@ Test(ingest, adverse_records_send_notices)
     cr_assert_eq(count(json, "\"kind\": \"adverse_record\""), 5, "%s", json);
     cr_assert(!strstr(json, "credit_account"), "%s", json);
     free(json);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+struct text_buf {
+    char *p;
+    size_t n, cap;
+};
+
+static int gather(void *ctx, const char *s, size_t n)
+{
+    struct text_buf *b = ctx;
+    if (b->n + n + 1 > b->cap) {
+        b->cap = (b->n + n + 1) * 2;
+        b->p = realloc(b->p, b->cap);
+        cr_assert_not_null(b->p);
+    }
+    memcpy(b->p + b->n, s, n);
+    b->n += n;
+    b->p[b->n] = 0;
+    return 0;
+}
+
+/* A batch larger than the register's map: the transaction runs out of
+ * room, the map is grown and the whole batch applied again from the
+ * parsed records, once or more; the result is the batch, whole, once. */
+Test(ingest, a_batch_larger_than_the_map_grows_it)
+{
+    char *dir;
+    setenv("PROBITY_MAPSIZE_MB", "1", 1);
+    prb_env *env = th_register(&dir);
+    unsetenv("PROBITY_MAPSIZE_MB");
+    struct text_buf g = {0};
+    prb_gen_opts o = {3000, 200, 5, prb_today(env)};
+    prb_ingest_stats st;
+    uint64_t lines = 0, subjects = 0, versions = 0;
+    cr_assert_eq(prb_gen(&o, gather, &g), PRB_OK);
+    for (size_t i = 0; i < g.n; i++)
+        lines += g.p[i] == '\n';
+    cr_assert_gt(g.n, 4u << 20, "the batch (%zu bytes) must outgrow the map more than once", g.n);
+    cr_assert_eq(th_ingest(env, "big", g.p, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK, "%s",
+                 prb_errmsg(env));
+    cr_assert_eq(st.accepted, lines);
+    cr_assert_eq(prb_count(env, &subjects, &versions), PRB_OK);
+    cr_assert_eq(subjects, 3200);
+    cr_assert_eq(versions, lines);
+    /* Sent again: nothing changes. */
+    cr_assert_eq(th_ingest(env, "big", g.p, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK);
+    cr_assert_eq(st.unchanged, lines);
+    cr_assert_eq(st.accepted, 0);
+    free(g.p);
     prb_close(env);
     th_rmrf(dir);
 }
