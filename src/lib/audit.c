@@ -764,6 +764,18 @@ int prb_audit_reserve(prb_env *env, size_t n)
     return grow(env, b, n);
 }
 
+int prb_audit_append(prb_env *env, MDB_txn *txn)
+{
+    struct prb_alog_batch *b = env->wlog;
+    int rc;
+    if (!b || !b->n)
+        return PRB_OK;
+    if ((rc = append_leaves(env, txn, b)))
+        return rc;
+    b->n = 0; /* appended: the commit has nothing more to add */
+    return PRB_OK;
+}
+
 int prb_wtxn_commit(prb_env *env, MDB_txn *txn)
 {
     struct prb_alog_batch *b = env->wlog;

@@ -60,6 +60,11 @@ int prb_wtxn_begin(prb_env *env, MDB_txn **txn);
  * On failure the transaction is aborted and nothing is written. */
 int prb_wtxn_commit(prb_env *env, MDB_txn *txn);
 void prb_wtxn_abort(prb_env *env, MDB_txn *txn);
+/* Appends the batch's leaves and tree hashes to txn now, before the
+ * commit, after which the values logged with prb_audit_log_later are not
+ * read again. Nothing more may be logged in txn; prb_wtxn_commit then
+ * only commits. On failure the caller aborts. */
+int prb_audit_append(prb_env *env, MDB_txn *txn);
 
 /* Logs one write in the open write transaction: value[0..n) is what was
  * stored (or deleted) under object. */

@@ -44,6 +44,7 @@ struct chunk {
 
 struct prb_ingest {
     prb_env *env;
+    int reaped; /* the chunks' parsed records were freed early (release_early) */
     prb_ingest_opts opts;
     char *furnisher;
     struct input *in;
@@ -406,6 +407,8 @@ static int pool_finish(struct pool *pl)
         rc = atomic_load(&pl->rc);
         pthread_mutex_destroy(&pl->mu);
         pthread_cond_destroy(&pl->cv);
+        pl->b = NULL; /* finished: a second call does nothing */
+        pl->nthreads = 0;
     }
     free(pl->ready);
     pl->ready = NULL;
@@ -532,6 +535,9 @@ struct apply {
     /* apply-phase rejections */
     prb_recerr *errs;
     size_t nerrs, ecap;
+    /* memory freed on another thread during the commit (release_early) */
+    pthread_t reaper;
+    int reaping;
 };
 
 static uint64_t prefix(const unsigned char *k, uint32_t n)
@@ -1212,14 +1218,8 @@ out:
     return rc == PRB_ENOMEM ? prb_seterr(ap->env->err, rc, "ingest: out of memory") : rc;
 }
 
-static void apply_free(struct apply *ap)
+static void apply_release(struct apply *ap)
 {
-    if (ap->rec_cur)
-        mdb_cursor_close(ap->rec_cur);
-    ap->rec_cur = NULL;
-    if (ap->txn)
-        prb_wtxn_abort(ap->env, ap->txn);
-    ap->txn = NULL;
     prb_bigfree(ap->subjects.s, ap->subjects.cap * sizeof *ap->subjects.s);
     prb_bigfree(ap->frefs.s, ap->frefs.cap * sizeof *ap->frefs.s);
     free(ap->recs.p);
@@ -1227,9 +1227,94 @@ static void apply_free(struct apply *ap)
     free(ap->notices.p);
     free(ap->touched);
     free(ap->fdirty);
+    prb_arena_free(&ap->a);
+}
+
+/* What release_early hands over: the apply state and the chunks' arenas
+ * and record arrays. */
+struct dying {
+    struct apply ap;
+    prb_arena *arenas;
+    prb_rec **recs;
+    size_t n;
+};
+
+static void *reap(void *arg)
+{
+    struct dying *d = arg;
+    apply_release(&d->ap);
+    for (size_t i = 0; i < d->n; i++) {
+        prb_arena_free(&d->arenas[i]);
+        free(d->recs[i]);
+    }
+    free(d->arenas);
+    free(d->recs);
+    free(d);
+    return NULL;
+}
+
+/* Once the batch and its audit leaves are in the transaction, its parsed
+ * records, tables and lists (about 0.9 GB for a million records) are not
+ * read again; unmapping them took ~60 ms on the committing thread after
+ * the commit. They are handed to a thread that frees them while the
+ * commit writes and flushes. A batch with rejections keeps its memory
+ * (the messages point into it). Should the commit still find the map
+ * full, the batch is parsed again (prb_ingest_commit). */
+static void release_early(prb_ingest *b, struct apply *ap, size_t nbad)
+{
+    struct dying *d = calloc(1, sizeof *d);
+    if (!d || nbad || ap->nerrs || !(d->arenas = calloc(b->nchunks + 1, sizeof *d->arenas)) ||
+        !(d->recs = calloc(b->nchunks + 1, sizeof *d->recs))) {
+        if (d) {
+            free(d->arenas);
+            free(d->recs);
+        }
+        free(d);
+        return; /* freed later, as before */
+    }
+    d->ap.subjects = ap->subjects;
+    d->ap.frefs = ap->frefs;
+    d->ap.recs = ap->recs;
+    d->ap.idents = ap->idents;
+    d->ap.notices = ap->notices;
+    d->ap.touched = ap->touched;
+    d->ap.fdirty = ap->fdirty;
+    d->ap.a = ap->a;
+    ap->subjects = ap->frefs = (struct table){0};
+    ap->recs = ap->idents = ap->notices = (struct plist){0};
+    ap->touched = NULL;
+    ap->fdirty = NULL;
+    ap->ntouched = ap->nfdirty = 0;
+    prb_arena_init(&ap->a, 1 << 20);
+    for (size_t i = 0; i < b->nchunks; i++) {
+        struct chunk *c = &b->chunks[i];
+        d->arenas[d->n] = c->arena;
+        d->recs[d->n++] = c->recs;
+        prb_arena_init(&c->arena, (2 << 20) - 64);
+        c->recs = NULL;
+        c->nrecs = c->rcap = 0;
+    }
+    b->reaped = 1;
+    if (pthread_create(&ap->reaper, NULL, reap, d))
+        reap(d);
+    else
+        ap->reaping = 1;
+}
+
+static void apply_free(struct apply *ap)
+{
+    if (ap->reaping)
+        pthread_join(ap->reaper, NULL);
+    ap->reaping = 0;
+    if (ap->rec_cur)
+        mdb_cursor_close(ap->rec_cur);
+    ap->rec_cur = NULL;
+    if (ap->txn)
+        prb_wtxn_abort(ap->env, ap->txn);
+    ap->txn = NULL;
+    apply_release(ap);
     free(ap->errs);
     prb_dspfix_free(&ap->dspfix);
-    prb_arena_free(&ap->a);
 }
 
 /* Records to size the tables for, before parsing has counted them: a
@@ -1318,8 +1403,10 @@ static int apply_batch(prb_ingest *b, struct pool *pl, struct apply *ap)
     /* The audit tree of the records is built on another core while their
      * keys are written here. */
     if ((rc = prb_audit_prehash(env, ap->txn)) || (rc = write_all(ap)) ||
-        (rc = prb_dspfix_resolve(env, ap->txn, &ap->dspfix)) || (rc = refresh_lists(ap)))
+        (rc = prb_dspfix_resolve(env, ap->txn, &ap->dspfix)) || (rc = refresh_lists(ap)) ||
+        (rc = prb_audit_append(env, ap->txn)))
         return rc;
+    release_early(b, ap, nbad);
     rc = prb_wtxn_commit(env, ap->txn);
     ap->txn = NULL;
     return rc;
@@ -1364,6 +1451,31 @@ static int format_errors(prb_ingest *b, const struct apply *ap)
     return PRB_OK;
 }
 
+/* Starts parsing the batch over, for another attempt at its transaction:
+ * its parsed records may have been freed (release_early), and one path
+ * for every retry is one that the tests take. */
+static int reparse(prb_ingest *b, struct pool *pl)
+{
+    int rc = pool_finish(pl);
+    if (rc)
+        return prb_seterr(b->env->err, rc, "ingest: out of memory while parsing");
+    for (size_t i = 0; i < b->nchunks; i++) {
+        struct chunk *c = &b->chunks[i];
+        prb_arena_free(&c->arena);
+        free(c->recs);
+        free(c->errs);
+        c->recs = NULL;
+        c->errs = NULL;
+        c->nrecs = c->rcap = c->nerrs = c->ecap = 0;
+        c->nlines = c->line0 = 0;
+        prb_arena_init(&c->arena, (2 << 20) - 64);
+    }
+    b->reaped = 0;
+    if ((rc = pool_start(pl, b)))
+        return prb_seterr(b->env->err, rc, "ingest: out of memory");
+    return PRB_OK;
+}
+
 int prb_ingest_commit(prb_ingest *b, prb_ingest_stats *stats)
 {
     prb_env *env = b->env;
@@ -1382,7 +1494,7 @@ int prb_ingest_commit(prb_ingest *b, prb_ingest_stats *stats)
     }
     while ((rc = apply_batch(b, &pl, &ap)) == PRB_EFULL) {
         apply_free(&ap);
-        if ((rc = prb_env_grow(env)))
+        if ((rc = prb_env_grow(env)) || (rc = reparse(b, &pl)))
             break;
     }
     /* On an early failure the workers may still be parsing: stop them
