@@ -172,4 +172,26 @@ static inline void th_cli(struct th_run *r, const char *dir, const char *now, co
     th_slurp_into(e, r->err, sizeof r->err);
 }
 
+/* A growing NUL-terminated text, for the library's prb_write_fn output
+ * (generated populations, verify reports). */
+struct th_buf {
+    char *p;
+    size_t n, cap;
+};
+
+static inline int th_collect(void *ctx, const char *s, size_t n)
+{
+    struct th_buf *b = ctx;
+    if (b->n + n + 1 > b->cap) {
+        b->cap = (b->n + n + 1) * 2;
+        b->p = realloc(b->p, b->cap);
+        if (!b->p)
+            abort();
+    }
+    memcpy(b->p + b->n, s, n);
+    b->n += n;
+    b->p[b->n] = 0;
+    return 0;
+}
+
 #endif

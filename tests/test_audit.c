@@ -16,33 +16,14 @@
 
 TestSuite(audit);
 
-struct buf {
-    char *p;
-    size_t n, cap;
-};
-
-static int collect(void *ctx, const char *s, size_t n)
-{
-    struct buf *b = ctx;
-    if (b->n + n + 1 > b->cap) {
-        b->cap = (b->n + n + 1) * 2;
-        b->p = realloc(b->p, b->cap);
-        cr_assert(b->p);
-    }
-    memcpy(b->p + b->n, s, n);
-    b->n += n;
-    b->p[b->n] = 0;
-    return 0;
-}
-
 /* A register with a small synthetic population. */
 static prb_env *populated(char **dir, uint64_t persons, uint64_t companies, uint64_t seed)
 {
     prb_env *env = th_register(dir);
-    struct buf g = {0};
+    struct th_buf g = {0};
     prb_gen_opts o = {persons, companies, seed, prb_today(env)};
     prb_ingest_stats st;
-    cr_assert_eq(prb_gen(&o, collect, &g), PRB_OK);
+    cr_assert_eq(prb_gen(&o, th_collect, &g), PRB_OK);
     cr_assert_eq(th_ingest(env, "gen", g.p, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK, "%s",
                  prb_errmsg(env));
     cr_assert_gt(st.accepted, 0);
@@ -80,9 +61,9 @@ Test(audit, every_kind_of_write_grows_the_log)
 
     /* An inquiry is logged. */
     prb_decision *d = NULL;
-    struct buf g = {0};
+    struct th_buf g = {0};
     prb_gen_opts o = {1, 0, 7, prb_today(env)};
-    cr_assert_eq(prb_gen(&o, collect, &g), PRB_OK);
+    cr_assert_eq(prb_gen(&o, th_collect, &g), PRB_OK);
     const char *id = strstr(g.p, "cn-rid:");
     cr_assert(id);
     char ident[64];
@@ -100,8 +81,8 @@ Test(audit, every_kind_of_write_grows_the_log)
     cr_assert_gt(deleted, 0);
     cr_assert_geq(tree_size(env), n1 + deleted);
     prb_verify_stats st;
-    struct buf rep = {0};
-    cr_assert_eq(prb_verify(env, collect, &rep, &st), PRB_OK, "%s\n%s", prb_errmsg(env),
+    struct th_buf rep = {0};
+    cr_assert_eq(prb_verify(env, th_collect, &rep, &st), PRB_OK, "%s\n%s", prb_errmsg(env),
                  rep.p ? rep.p : "");
     cr_assert_eq(st.problems, 0);
     free(rep.p);
@@ -188,10 +169,10 @@ Test(audit, consistency_between_two_heads)
     char *dir, key[64], msg[512], *json;
     prb_env *env = populated(&dir, 10, 2, 11);
     uint64_t a = tree_size(env);
-    struct buf g = {0};
+    struct th_buf g = {0};
     prb_gen_opts o = {30, 3, 12, prb_today(env)};
     prb_ingest_stats st;
-    cr_assert_eq(prb_gen(&o, collect, &g), PRB_OK);
+    cr_assert_eq(prb_gen(&o, th_collect, &g), PRB_OK);
     /* A second population reuses some identifiers for other kinds of
      * subject; those lines are skipped, the rest grow the log. */
     cr_assert_eq(th_ingest(env, "more", g.p, PRB_FMT_NDJSON, 1, &st, NULL), PRB_OK, "%s",
@@ -324,13 +305,13 @@ static void expect_finding(void (*fn)(MDB_txn *, MDB_dbi), const char *what)
     char *dir;
     prb_env *env = populated(&dir, 30, 5, 5);
     prb_verify_stats st;
-    struct buf rep = {0};
-    cr_assert_eq(prb_verify(env, collect, &rep, &st), PRB_OK, "%s", rep.p ? rep.p : "");
+    struct th_buf rep = {0};
+    cr_assert_eq(prb_verify(env, th_collect, &rep, &st), PRB_OK, "%s", rep.p ? rep.p : "");
     cr_assert_gt(st.records, 0);
     prb_close(env);
     tamper(dir, fn);
     cr_assert_eq(prb_open(reg_of(dir), &env), PRB_OK);
-    cr_assert_eq(prb_verify(env, collect, &rep, &st), PRB_ECORRUPT, "tampering not detected");
+    cr_assert_eq(prb_verify(env, th_collect, &rep, &st), PRB_ECORRUPT, "tampering not detected");
     cr_assert_eq(st.problems, 1, "%s", rep.p);
     cr_assert(strstr(rep.p, found_id), "finding does not name %s: %s", found_id, rep.p);
     cr_assert(strstr(rep.p, what), "expected '%s' in: %s", what, rep.p);
@@ -379,11 +360,11 @@ Test(audit, verify_finds_a_leaf_edited_without_its_tree)
     char *dir;
     prb_env *env = populated(&dir, 10, 2, 9);
     prb_verify_stats st;
-    struct buf rep = {0};
+    struct th_buf rep = {0};
     prb_close(env);
     tamper(dir, alter_leaf);
     cr_assert_eq(prb_open(reg_of(dir), &env), PRB_OK);
-    cr_assert_eq(prb_verify(env, collect, &rep, &st), PRB_ECORRUPT);
+    cr_assert_eq(prb_verify(env, th_collect, &rep, &st), PRB_ECORRUPT);
     cr_assert(strstr(rep.p, "audit tree"), "%s", rep.p);
     free(rep.p);
     prb_close(env);
@@ -399,18 +380,18 @@ Test(audit, a_large_batch_builds_the_same_tree_as_one_leaf_at_a_time)
     prb_env *env = populated(&dir, 7, 1, 21);
     uint64_t a = tree_size(env);
     cr_assert_neq(a % 4096, 0);
-    struct buf g = {0};
+    struct th_buf g = {0};
     prb_gen_opts o = {4000, 300, 22, prb_today(env)};
     prb_ingest_stats st;
-    cr_assert_eq(prb_gen(&o, collect, &g), PRB_OK);
+    cr_assert_eq(prb_gen(&o, th_collect, &g), PRB_OK);
     cr_assert_eq(th_ingest(env, "big", g.p, PRB_FMT_NDJSON, 1, &st, NULL), PRB_OK);
     free(g.p);
     uint64_t b = tree_size(env);
     cr_assert_gt(b - a, 3 * 4096, "the batch is too small to cover whole runs: %llu",
                  (unsigned long long)(b - a));
     prb_verify_stats vs;
-    struct buf rep = {0};
-    cr_assert_eq(prb_verify(env, collect, &rep, &vs), PRB_OK, "%s", rep.p ? rep.p : "");
+    struct th_buf rep = {0};
+    cr_assert_eq(prb_verify(env, th_collect, &rep, &vs), PRB_OK, "%s", rep.p ? rep.p : "");
     cr_assert_eq(vs.leaves, b);
     /* And proofs into it check against the signed head. */
     char key[64], msg[256], *json;

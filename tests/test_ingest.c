@@ -428,16 +428,20 @@ Test(ingest, aliases_resolve_to_one_subject)
     th_rmrf(dir);
 }
 
-/* One record of bank-a's about the subject, naming it by id and one more
- * alias C-<alias>. */
-static void alias_line(char *buf, size_t n, int ref, int alias)
+/* Records A-from..A-to of bank-a's about one subject, each naming it by
+ * id and by one more alias, C-<the record's number>. */
+static void alias_lines(char *buf, size_t n, int from, int to)
 {
-    snprintf(buf, n,
-             "{\"furnisher\":\"bank-a\",\"ref\":\"A-%d\",\"subject\":{\"kind\":\"person\",\"id\":"
-             "\"cn-rid:11010519491231002X\",\"aliases\":[\"ext:bank-a:C-%d\"]},\"category\":"
-             "\"payment_default\",\"status\":\"open\",\"event_date\":\"2025-03-01\","
-             "\"legal_basis\":\"x\",\"fields\":{\"amount\":\"1.00\",\"currency\":\"EUR\"}}\n",
-             ref, alias);
+    size_t used = 0;
+    buf[0] = 0;
+    for (int i = from; i <= to && used < n; i++)
+        used += (size_t)snprintf(
+            buf + used, n - used,
+            "{\"furnisher\":\"bank-a\",\"ref\":\"A-%d\",\"subject\":{\"kind\":\"person\",\"id\":"
+            "\"cn-rid:11010519491231002X\",\"aliases\":[\"ext:bank-a:C-%d\"]},\"category\":"
+            "\"payment_default\",\"status\":\"open\",\"event_date\":\"2025-03-01\","
+            "\"legal_basis\":\"x\",\"fields\":{\"amount\":\"1.00\",\"currency\":\"EUR\"}}\n",
+            i, i);
 }
 
 /* A subject that gains identifiers record by record, in one batch and
@@ -448,19 +452,11 @@ Test(ingest, identifiers_added_over_records_and_batches)
     prb_env *env = th_register(&dir);
     prb_ingest_stats st;
     prb_file *f = NULL;
-    char text[8192], line[1024], id[64];
-    text[0] = 0;
-    for (int i = 1; i <= 5; i++) {
-        alias_line(line, sizeof line, i, i);
-        strcat(text, line);
-    }
+    char text[8192], id[64];
+    alias_lines(text, sizeof text, 1, 5);
     cr_assert_eq(th_ingest(env, "a", text, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK, "%s",
                  prb_errmsg(env));
-    text[0] = 0;
-    for (int i = 6; i <= 9; i++) {
-        alias_line(line, sizeof line, i, i);
-        strcat(text, line);
-    }
+    alias_lines(text, sizeof text, 6, 9);
     cr_assert_eq(th_ingest(env, "b", text, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK, "%s",
                  prb_errmsg(env));
     cr_assert_eq(prb_subject_read(env, "cn-rid:11010519491231002X", &f), PRB_OK);
@@ -569,25 +565,6 @@ Test(ingest, adverse_records_send_notices)
     th_rmrf(dir);
 }
 
-struct text_buf {
-    char *p;
-    size_t n, cap;
-};
-
-static int gather(void *ctx, const char *s, size_t n)
-{
-    struct text_buf *b = ctx;
-    if (b->n + n + 1 > b->cap) {
-        b->cap = (b->n + n + 1) * 2;
-        b->p = realloc(b->p, b->cap);
-        cr_assert_not_null(b->p);
-    }
-    memcpy(b->p + b->n, s, n);
-    b->n += n;
-    b->p[b->n] = 0;
-    return 0;
-}
-
 /* A batch larger than the register's map: the transaction runs out of
  * room, the map is grown and the whole batch applied again from the
  * parsed records, once or more; the result is the batch, whole, once. */
@@ -597,11 +574,11 @@ Test(ingest, a_batch_larger_than_the_map_grows_it)
     setenv("PROBITY_MAPSIZE_MB", "1", 1);
     prb_env *env = th_register(&dir);
     unsetenv("PROBITY_MAPSIZE_MB");
-    struct text_buf g = {0};
+    struct th_buf g = {0};
     prb_gen_opts o = {3000, 200, 5, prb_today(env)};
     prb_ingest_stats st;
     uint64_t lines = 0, subjects = 0, versions = 0;
-    cr_assert_eq(prb_gen(&o, gather, &g), PRB_OK);
+    cr_assert_eq(prb_gen(&o, th_collect, &g), PRB_OK);
     for (size_t i = 0; i < g.n; i++)
         lines += g.p[i] == '\n';
     cr_assert_gt(g.n, 4u << 20, "the batch (%zu bytes) must outgrow the map more than once", g.n);
