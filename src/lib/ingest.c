@@ -430,12 +430,18 @@ struct table {
     size_t cap, n;
 };
 
+/* Slots for expect entries at most two-thirds full, a power of two. */
+static size_t table_cap(size_t expect)
+{
+    size_t cap = 1024;
+    while (cap < expect + expect / 2)
+        cap <<= 1;
+    return cap;
+}
+
 static int table_init(struct table *t, size_t expect)
 {
-    t->cap = 1024;
-    while (t->cap < expect + expect / 2)
-        t->cap <<= 1;
-    t->n = 0;
+    *t = (struct table){NULL, table_cap(expect), 0};
     t->s = prb_bigalloc(t->cap * sizeof *t->s);
     return t->s ? PRB_OK : PRB_ENOMEM;
 }
@@ -472,10 +478,6 @@ static int table_put(struct table *t, struct slot *s, uint64_t h, const void *ke
     return PRB_OK;
 }
 
-/* A subject as the batch knows it. Not a prb_subject, whose room for
- * every identifier a subject may have made it 544 bytes: for a first
- * load of 200,000 subjects, 100 MB of memory faulted in on the applying
- * thread for pointers almost never used. */
 /* The (furnisher, ref) table: a million entries for a big batch, probed
  * at random once a record. A slot is the key's hash and the entry, whose
  * key it holds: 16 bytes, half the size of a generic slot, so half the
@@ -493,10 +495,7 @@ struct ftable {
 
 static int ftable_init(struct ftable *t, size_t expect)
 {
-    t->cap = 1024;
-    while (t->cap < expect + expect / 2)
-        t->cap <<= 1;
-    t->n = 0;
+    *t = (struct ftable){NULL, table_cap(expect), 0};
     t->s = prb_bigalloc(t->cap * sizeof *t->s);
     return t->s ? PRB_OK : PRB_ENOMEM;
 }
@@ -528,6 +527,10 @@ static int ftable_put(struct ftable *t, struct fslot *s, uint64_t h, struct fsta
     return PRB_OK;
 }
 
+/* A subject as the batch knows it. Not a prb_subject, whose room for
+ * every identifier a subject may have made it 544 bytes: for a first
+ * load of 200,000 subjects, 100 MB of memory faulted in on the applying
+ * thread for pointers almost never used. */
 struct sstate {
     uint64_t id;
     uint32_t next_rseq;
