@@ -540,6 +540,12 @@ struct sstate {
     uint8_t lists_dirty; /* got a record a list reads: its entries are recomputed */
     uint16_t nidents, icap;
     const char **idents; /* in the apply arena */
+    /* A new subject's entry as first written, with enc_idents of its
+     * identifiers: while no identifier has joined since, the final entry
+     * is this one with the final record counter. */
+    unsigned char *enc;
+    uint32_t enclen;
+    uint16_t enc_idents;
 };
 
 struct fstate {
@@ -1027,7 +1033,10 @@ static int new_subject(struct apply *ap, const prb_rec *r, struct sstate **out)
     unsigned char *v = prb_arena_alloc(&ap->a, prb_subject_size(&enc));
     if (!v)
         return PRB_ENOMEM;
-    return put_rec(ap, k, v, (uint32_t)prb_subject_encode(&enc, v));
+    s->enc = v;
+    s->enclen = (uint32_t)prb_subject_encode(&enc, v);
+    s->enc_idents = s->nidents;
+    return put_rec(ap, k, v, s->enclen);
 }
 
 static int add_version(struct apply *ap, struct fstate *f, const prb_rec *r)
@@ -1242,16 +1251,27 @@ static int write_all(struct apply *ap)
         struct sstate *s = ap->touched[i];
         if (i + 8 < ap->ntouched)
             __builtin_prefetch(ap->touched[i + 8]);
-        prb_subject enc;
-        as_subject(s, &enc);
-        unsigned char *k = prb_arena_alloc(&ap->a, PRB_RECKEY_LEN);
-        unsigned char *v = prb_arena_alloc(&ap->a, prb_subject_size(&enc));
-        if (!k || !v) {
+        unsigned char *k = prb_arena_alloc(&ap->a, PRB_RECKEY_LEN), *v;
+        size_t vn;
+        if (!k) {
             rc = PRB_ENOMEM;
             goto out;
         }
         prb_reckey(k, s->id << PRB_RSEQ_BITS, 0);
-        size_t vn = prb_subject_encode(&enc, v);
+        if (s->enc && s->enc_idents == s->nidents) {
+            /* Most entries of a first load: only the counter moved. */
+            prb_subject_set_next(s->enc, s->next_rseq);
+            v = s->enc;
+            vn = s->enclen;
+        } else {
+            prb_subject enc;
+            as_subject(s, &enc);
+            if (!(v = prb_arena_alloc(&ap->a, prb_subject_size(&enc)))) {
+                rc = PRB_ENOMEM;
+                goto out;
+            }
+            vn = prb_subject_encode(&enc, v);
+        }
         if ((rc = plist_add(&hdrs, k, PRB_RECKEY_LEN, v, (uint32_t)vn)))
             goto out;
     }

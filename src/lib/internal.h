@@ -545,6 +545,9 @@ int prb_subject_decode(const unsigned char *v, size_t n, prb_subject *s, char *b
 /* Packs s into buf (at least prb_subject_size bytes); returns its length. */
 size_t prb_subject_size(const prb_subject *s);
 size_t prb_subject_encode(const prb_subject *s, unsigned char *buf);
+/* Sets the record counter of an encoded subject in place (its size does
+ * not change). */
+void prb_subject_set_next(unsigned char *v, uint32_t next_rseq);
 
 /* ----------------------------------------------------------- input formats */
 

@@ -446,6 +446,11 @@ size_t prb_subject_size(const prb_subject *s)
     return n;
 }
 
+void prb_subject_set_next(unsigned char *v, uint32_t next_rseq)
+{
+    memcpy(v + 4, &next_rseq, 4); /* where prb_subject_encode puts it */
+}
+
 size_t prb_subject_encode(const prb_subject *s, unsigned char *buf)
 {
     unsigned char *w = buf + PRB_SUBJ_HDR;
