@@ -55,12 +55,6 @@ struct prb_ablock {
  * was faulted in and never used (94 MB for a million records). */
 #define ARENA_STEP (256u << 10)
 
-static void *fresh_block(size_t mapped)
-{
-    void *p = mmap(NULL, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    return p == MAP_FAILED ? NULL : p;
-}
-
 /* Faults in the block up to at least data[end], in whole steps from its
  * start (madvise takes page-aligned ranges). */
 static void make_ready(struct prb_ablock *b, size_t end)
@@ -89,7 +83,7 @@ void *prb_arena_alloc(prb_arena *a, size_t n)
     if (!b || b->size - b->used < n) {
         size_t size = n > a->block ? n : a->block;
         size_t mapped = (sizeof *b + size + 4095) & ~(size_t)4095;
-        b = fresh_block(mapped);
+        b = prb_bigalloc_part(mapped, 0);
         if (!b)
             return NULL;
         b->mapped = mapped;

@@ -24,6 +24,9 @@
 #include <unistd.h>
 
 #define CHUNK_BYTES (2u << 20)
+/* A chunk arena's block, 2 MiB mapped with its header: a parsed chunk
+ * (its records packed, keys and notices) takes about three quarters. */
+#define CHUNK_ARENA ((2u << 20) - 64)
 
 struct input {
     const char *name, *buf;
@@ -44,7 +47,6 @@ struct chunk {
 
 struct prb_ingest {
     prb_env *env;
-    int reaped; /* the chunks' parsed records were freed early (release_early) */
     prb_ingest_opts opts;
     char *furnisher;
     struct input *in;
@@ -298,7 +300,7 @@ static int make_chunks(prb_ingest *b)
             c->src = (uint32_t)i;
             c->p = p;
             c->end = e;
-            prb_arena_init(&c->arena, (2 << 20) - 64);
+            prb_arena_init(&c->arena, CHUNK_ARENA);
             p = e;
         } while (p < end);
     }
@@ -478,55 +480,6 @@ static int table_put(struct table *t, struct slot *s, uint64_t h, const void *ke
     return PRB_OK;
 }
 
-/* The (furnisher, ref) table: a million entries for a big batch, probed
- * at random once a record. A slot is the key's hash and the entry, whose
- * key it holds: 16 bytes, half the size of a generic slot, so half the
- * pages to fault in and to miss in the TLB. */
-struct fstate;
-struct fslot {
-    uint64_t h;
-    struct fstate *f;
-};
-
-struct ftable {
-    struct fslot *s;
-    size_t cap, n;
-};
-
-static int ftable_init(struct ftable *t, size_t expect)
-{
-    *t = (struct ftable){NULL, table_cap(expect), 0};
-    t->s = prb_bigalloc(t->cap * sizeof *t->s);
-    return t->s ? PRB_OK : PRB_ENOMEM;
-}
-
-static struct fslot *ftable_find(struct ftable *t, uint64_t h, const void *key, uint32_t kn);
-
-static int ftable_grow(struct ftable *t)
-{
-    struct ftable n = {prb_bigalloc(t->cap * 2 * sizeof *t->s), t->cap * 2, t->n};
-    if (!n.s)
-        return PRB_ENOMEM;
-    for (size_t i = 0; i < t->cap; i++)
-        if (t->s[i].f) {
-            size_t j = t->s[i].h & (n.cap - 1);
-            while (n.s[j].f)
-                j = (j + 1) & (n.cap - 1);
-            n.s[j] = t->s[i];
-        }
-    prb_bigfree(t->s, t->cap * sizeof *t->s);
-    *t = n;
-    return PRB_OK;
-}
-
-static int ftable_put(struct ftable *t, struct fslot *s, uint64_t h, struct fstate *f)
-{
-    *s = (struct fslot){h, f};
-    if (++t->n * 10 > t->cap * 7)
-        return ftable_grow(t);
-    return PRB_OK;
-}
-
 /* A subject as the batch knows it. Not a prb_subject, whose room for
  * every identifier a subject may have made it 544 bytes: for a first
  * load of 200,000 subjects, 100 MB of memory faulted in on the applying
@@ -559,6 +512,27 @@ struct fstate {
     int dirty;
 };
 
+/* The (furnisher, ref) table: a million entries for a big batch, probed
+ * at random once a record. A slot is the key's hash and the entry, whose
+ * key it holds: 16 bytes, half the size of a generic slot, so half the
+ * pages to fault in and to miss in the TLB. */
+struct fslot {
+    uint64_t h;
+    struct fstate *f;
+};
+
+struct ftable {
+    struct fslot *s;
+    size_t cap, n;
+};
+
+static int ftable_init(struct ftable *t, size_t expect)
+{
+    *t = (struct ftable){NULL, table_cap(expect), 0};
+    t->s = prb_bigalloc(t->cap * sizeof *t->s);
+    return t->s ? PRB_OK : PRB_ENOMEM;
+}
+
 static struct fslot *ftable_find(struct ftable *t, uint64_t h, const void *key, uint32_t kn)
 {
     size_t i = h & (t->cap - 1);
@@ -567,6 +541,27 @@ static struct fslot *ftable_find(struct ftable *t, uint64_t h, const void *key, 
         if (!s->f || (s->h == h && s->f->kn == kn && !memcmp(s->f->key, key, kn)))
             return s;
     }
+}
+
+static int ftable_grow(struct ftable *t)
+{
+    struct ftable n = {prb_bigalloc(t->cap * 2 * sizeof *t->s), t->cap * 2, t->n};
+    if (!n.s)
+        return PRB_ENOMEM;
+    for (size_t i = 0; i < t->cap; i++)
+        if (t->s[i].f)
+            *ftable_find(&n, t->s[i].h, t->s[i].f->key, t->s[i].f->kn) = t->s[i];
+    prb_bigfree(t->s, t->cap * sizeof *t->s);
+    *t = n;
+    return PRB_OK;
+}
+
+static int ftable_put(struct ftable *t, struct fslot *s, uint64_t h, struct fstate *f)
+{
+    *s = (struct fslot){h, f};
+    if (++t->n * 10 > t->cap * 7)
+        return ftable_grow(t);
+    return PRB_OK;
 }
 
 struct put {
@@ -714,15 +709,8 @@ static int radix_sort(struct plist *l)
     }
     if (src != l->p)
         memcpy(l->p, src, l->n * sizeof *src);
-    for (size_t i = 1; i < l->n; i++) {
-        struct put x = l->p[i];
-        size_t j = i;
-        while (j > 0 && l->p[j - 1].pfx == x.pfx && put_cmp(&l->p[j - 1], &x) > 0) {
-            l->p[j] = l->p[j - 1];
-            j--;
-        }
-        l->p[j] = x;
-    }
+    /* In prefix order now: only runs of equal prefix move. */
+    insertion_sort(l->p, l->n);
     free(tmp);
     free(count);
     return PRB_OK;
@@ -1376,11 +1364,10 @@ static void release_early(prb_ingest *b, struct apply *ap, size_t nbad)
         struct chunk *c = &b->chunks[i];
         d->arenas[d->n] = c->arena;
         d->recs[d->n++] = c->recs;
-        prb_arena_init(&c->arena, (2 << 20) - 64);
+        prb_arena_init(&c->arena, CHUNK_ARENA);
         c->recs = NULL;
         c->nrecs = c->rcap = 0;
     }
-    b->reaped = 1;
     if (pthread_create(&ap->reaper, NULL, reap, d))
         reap(d);
     else
@@ -1554,9 +1541,8 @@ static int reparse(prb_ingest *b, struct pool *pl)
         c->errs = NULL;
         c->nrecs = c->rcap = c->nerrs = c->ecap = 0;
         c->nlines = c->line0 = 0;
-        prb_arena_init(&c->arena, (2 << 20) - 64);
+        prb_arena_init(&c->arena, CHUNK_ARENA);
     }
-    b->reaped = 0;
     if ((rc = pool_start(pl, b)))
         return prb_seterr(b->env->err, rc, "ingest: out of memory");
     return PRB_OK;
