@@ -191,12 +191,19 @@ static int make_notice(prb_ingest *b, struct chunk *c, prb_rec *r)
     if (!json)
         return PRB_ENOMEM;
     r->notice_len = (uint32_t)strlen(json);
-    r->notice = prb_arena_strndup(&c->arena, json, r->notice_len);
-    free(json);
-    if (!r->notice)
+    /* The hash and the text in one piece: most records have no notice,
+     * and every record would carry the hash's 32 bytes in prb_rec. */
+    unsigned char *m = prb_arena_alloc(&c->arena, PRB_HASH_LEN + r->notice_len + 1);
+    if (!m) {
+        free(json);
         return PRB_ENOMEM;
+    }
+    memcpy(m + PRB_HASH_LEN, json, r->notice_len + 1);
+    free(json);
+    r->notice = (const char *)m + PRB_HASH_LEN;
+    r->notice_hash = m;
 #ifndef PRB_NO_AUDIT
-    prb_sha256(r->notice, r->notice_len, r->notice_hash);
+    prb_sha256(r->notice, r->notice_len, m);
 #endif
     return PRB_OK;
 }

@@ -261,20 +261,18 @@ typedef struct prb_rec {
     uint8_t naliases;
     uint16_t cat;
     int32_t event, settled;
-    int32_t expires;   /* retention end of this version */
+    int32_t expires; /* retention end of this version */
+    /* Lengths together: the struct is an array a million long. */
+    uint32_t ident_len, fkey_len, notice_len, packed_len;
     const char *ident; /* canonical identifier */
-    uint32_t ident_len;
     uint64_t ident_hash;
     const char **aliases; /* naliases canonical identifiers, in the arena */
     prb_slice furnisher, ref;
-    const unsigned char *fkey; /* its (furnisher, ref) key, see prb_fref_key */
-    uint32_t fkey_len;
-    uint64_t fkey_hash; /* the key's leading hash, kept here to be read without it */
-    const char *notice; /* adverse records: the notice to send, as JSON */
-    uint32_t notice_len;
-    const unsigned char *packed; /* the stored value (layout in record.c) */
-    uint32_t packed_len;
-    unsigned char notice_hash[32]; /* SHA-256 of notice */
+    const unsigned char *fkey;        /* its (furnisher, ref) key, see prb_fref_key */
+    uint64_t fkey_hash;               /* the key's leading hash, kept here to be read without it */
+    const char *notice;               /* adverse records: the notice to send, as JSON */
+    const unsigned char *notice_hash; /* its SHA-256, in the arena */
+    const unsigned char *packed;      /* the stored value (layout in record.c) */
 } prb_rec;
 
 /* Where a record went wrong: field is a static name or an arena string. */
