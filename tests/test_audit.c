@@ -82,7 +82,7 @@ Test(audit, every_kind_of_write_grows_the_log)
     cr_assert_geq(tree_size(env), n1 + deleted);
     prb_verify_stats st;
     struct th_buf rep = {0};
-    cr_assert_eq(prb_verify(env, th_collect, &rep, &st), PRB_OK, "%s\n%s", prb_errmsg(env),
+    cr_assert_eq(prb_verify(env, th_collect, &rep, &st), PRB_OK, "%s\n%.2000s", prb_errmsg(env),
                  rep.p ? rep.p : "");
     cr_assert_eq(st.problems, 0);
     free(rep.p);
@@ -306,15 +306,15 @@ static void expect_finding(void (*fn)(MDB_txn *, MDB_dbi), const char *what)
     prb_env *env = populated(&dir, 30, 5, 5);
     prb_verify_stats st;
     struct th_buf rep = {0};
-    cr_assert_eq(prb_verify(env, th_collect, &rep, &st), PRB_OK, "%s", rep.p ? rep.p : "");
+    cr_assert_eq(prb_verify(env, th_collect, &rep, &st), PRB_OK, "%.2000s", rep.p ? rep.p : "");
     cr_assert_gt(st.records, 0);
     prb_close(env);
     tamper(dir, fn);
     cr_assert_eq(prb_open(reg_of(dir), &env), PRB_OK);
     cr_assert_eq(prb_verify(env, th_collect, &rep, &st), PRB_ECORRUPT, "tampering not detected");
-    cr_assert_eq(st.problems, 1, "%s", rep.p);
-    cr_assert(strstr(rep.p, found_id), "finding does not name %s: %s", found_id, rep.p);
-    cr_assert(strstr(rep.p, what), "expected '%s' in: %s", what, rep.p);
+    cr_assert_eq(st.problems, 1, "%.2000s", rep.p);
+    cr_assert(strstr(rep.p, found_id), "finding does not name %s: %.2000s", found_id, rep.p);
+    cr_assert(strstr(rep.p, what), "expected '%s' in: %.2000s", what, rep.p);
     free(rep.p);
     prb_close(env);
     th_rmrf(dir);
@@ -365,7 +365,7 @@ Test(audit, verify_finds_a_leaf_edited_without_its_tree)
     tamper(dir, alter_leaf);
     cr_assert_eq(prb_open(reg_of(dir), &env), PRB_OK);
     cr_assert_eq(prb_verify(env, th_collect, &rep, &st), PRB_ECORRUPT);
-    cr_assert(strstr(rep.p, "audit tree"), "%s", rep.p);
+    cr_assert(strstr(rep.p, "audit tree"), "%.2000s", rep.p);
     free(rep.p);
     prb_close(env);
     th_rmrf(dir);
@@ -391,7 +391,7 @@ Test(audit, a_large_batch_builds_the_same_tree_as_one_leaf_at_a_time)
                  (unsigned long long)(b - a));
     prb_verify_stats vs;
     struct th_buf rep = {0};
-    cr_assert_eq(prb_verify(env, th_collect, &rep, &vs), PRB_OK, "%s", rep.p ? rep.p : "");
+    cr_assert_eq(prb_verify(env, th_collect, &rep, &vs), PRB_OK, "%.2000s", rep.p ? rep.p : "");
     cr_assert_eq(vs.leaves, b);
     /* And proofs into it check against the signed head. */
     char key[64], msg[256], *json;
