@@ -55,6 +55,12 @@ struct prb_alog_batch {
     pthread_t th;
     uint64_t size0, npre;
     struct pending pd;
+    /* Set by the prehash once leaves [0, npre) hold their values' hashes,
+     * before it hashes the leaves themselves: from then on the leaves can
+     * be written to the log while their tree is still being made. */
+    int final, has_sync;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
 };
 
 static const MDB_val SIZE_KEY = {9, "alog_size"};
@@ -99,6 +105,10 @@ static void batch_free(prb_env *env)
     if (b) {
         if (b->pre)
             pthread_join(b->th, NULL);
+        if (b->has_sync) {
+            pthread_mutex_destroy(&b->mu);
+            pthread_cond_destroy(&b->cv);
+        }
         if (b->pd.h)
             hashes_free(b->pd.h, b->pd.hcap);
         free(b->leaves);
@@ -410,7 +420,7 @@ static void hashes_free(prb_hash32 *h, size_t n)
 struct hash_job {
     unsigned char *leaves;
     const struct later *later; /* NULL: every leaf has its value's hash */
-    prb_hash32 *out;
+    prb_hash32 *out;           /* NULL: only the values' hashes, into the leaves */
     size_t lo, hi;
     int tree; /* out is post-order: leaf i goes to pos(0, first + i) - base */
     uint64_t first, base;
@@ -419,6 +429,12 @@ struct hash_job {
 static void *hash_leaves(void *arg)
 {
     struct hash_job *j = arg;
+    if (!j->out) {
+        for (size_t i = j->lo; i < j->hi; i++)
+            if (j->later[i].p)
+                prb_sha256(j->later[i].p, j->later[i].n, j->leaves + i * PRB_LEAF_LEN + 16);
+        return NULL;
+    }
     for (size_t i = j->lo; i < j->hi; i++) {
         unsigned char *l = j->leaves + i * PRB_LEAF_LEN;
         if (j->later && j->later[i].p)
@@ -610,6 +626,14 @@ static int build_tree(struct pending *pd, uint64_t size0, uint64_t n)
  * (Linux keeps a nice value per thread, and the hashing threads it starts
  * inherit it) so that the writing thread and its helpers keep the cores
  * they need first. */
+static void leaves_final(struct prb_alog_batch *b)
+{
+    pthread_mutex_lock(&b->mu);
+    b->final = 1;
+    pthread_cond_signal(&b->cv);
+    pthread_mutex_unlock(&b->mu);
+}
+
 static void *prehash(void *arg)
 {
     struct prb_alog_batch *b = arg;
@@ -619,9 +643,13 @@ static void *prehash(void *arg)
      * ~64 bytes a leaf, tens of megabytes for a big ingest. */
     if (!(b->pd.h = hashes_alloc(b->pd.hn, b->pd.hcap))) {
         b->prc = PRB_ENOMEM;
+        leaves_final(b); /* not so: append_leaves reads prc first */
         return NULL;
     }
-    hash_leaves_on_cores(b->leaves, b->later, b->npre, b->pd.h, 1, b->size0, b->pd.base);
+    if (b->later)
+        hash_leaves_on_cores(b->leaves, b->later, b->npre, NULL, 0, 0, 0);
+    leaves_final(b);
+    hash_leaves_on_cores(b->leaves, NULL, b->npre, b->pd.h, 1, b->size0, b->pd.base);
     b->prc = build_tree(&b->pd, b->size0, b->npre);
     return NULL;
 }
@@ -662,6 +690,12 @@ int prb_audit_prehash(prb_env *env, MDB_txn *txn)
      * at the commit meant faulting in and copying all of it again, ~45 ms
      * on the committing thread for a million records. */
     pd->hcap = (size_t)(prb_mt_pos(0, b->size0 + b->cap) - pd->base) * sizeof(prb_hash32);
+    if (!b->has_sync) {
+        pthread_mutex_init(&b->mu, NULL);
+        pthread_cond_init(&b->cv, NULL);
+        b->has_sync = 1;
+    }
+    b->final = 0;
     b->pre = 1; /* before the thread reads it */
     if (pthread_create(&b->th, NULL, prehash, b)) {
         b->pre = 0;
@@ -689,9 +723,20 @@ static int put_stored(prb_env *env, MDB_txn *txn, struct pending *pd, uint64_t s
 static int append_leaves(prb_env *env, MDB_txn *txn, struct prb_alog_batch *b)
 {
     struct pending *pd = &b->pd;
-    uint64_t size0, done = 0;
+    uint64_t size0, done = 0, written = 0;
     int rc;
     if (b->pre) {
+        /* The leaves the prehash took are final before their tree is:
+         * they go into the log while it finishes, not after. (On an
+         * error the batch's end joins the thread.) */
+        pthread_mutex_lock(&b->mu);
+        while (!b->final)
+            pthread_cond_wait(&b->cv, &b->mu);
+        pthread_mutex_unlock(&b->mu);
+        if (!b->prc && (rc = put_blocks(env, txn, env->alog, b->size0, b->npre, b->leaves,
+                                        PRB_LEAF_LEN, PRB_ALOG_BLOCK, "writing the audit log")))
+            return rc;
+        written = b->prc ? 0 : b->npre;
         pthread_join(b->th, NULL);
         b->pre = 0;
     }
@@ -747,7 +792,8 @@ static int append_leaves(prb_env *env, MDB_txn *txn, struct prb_alog_batch *b)
     prb_be64(next, size0 + b->n);
     MDB_val nv = {8, next};
     int mrc;
-    if ((rc = put_blocks(env, txn, env->alog, size0, b->n, b->leaves, PRB_LEAF_LEN, PRB_ALOG_BLOCK,
+    if ((rc = put_blocks(env, txn, env->alog, size0 + written, b->n - written,
+                         b->leaves + written * PRB_LEAF_LEN, PRB_LEAF_LEN, PRB_ALOG_BLOCK,
                          "writing the audit log")) ||
         (rc = put_stored(env, txn, pd, size0, b->n)))
         return rc;
