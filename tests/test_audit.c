@@ -13,6 +13,7 @@
 
 #include "helpers.h"
 #include "probity.h"
+#include "audit.h" /* src/lib: the write transaction's log, below the API */
 
 TestSuite(audit);
 
@@ -407,4 +408,62 @@ Test(audit, a_large_batch_builds_the_same_tree_as_one_leaf_at_a_time)
     free(rep.p);
     prb_close(env);
     th_rmrf(dir);
+}
+
+/* Logs n leaves of made-up notice hashes, numbered from first. */
+static void log_leaves(prb_env *env, uint64_t first, uint64_t n)
+{
+    unsigned char h[PRB_HASH_LEN];
+    for (uint64_t i = first; i < first + n; i++) {
+        memset(h, (int)(i & 0xff), sizeof h);
+        h[0] = (unsigned char)(i >> 8);
+        cr_assert_eq(prb_audit_log_hash(env, PRB_LEAF_NOTICE, 0, i, h), PRB_OK);
+    }
+}
+
+static char *root_of(prb_env *env)
+{
+    json_t *h = head_of(env);
+    char *r = strdup(json_string_value(json_object_get(h, "root_hash")));
+    json_decref(h);
+    return r;
+}
+
+/* A big ingest appends its leaves before its commit, while their tree is
+ * hashed; leaves logged after that must join the same tree, which is the
+ * one the same leaves logged in one go give. */
+Test(audit, leaves_logged_after_an_append_join_the_same_tree)
+{
+    char *dx, *dy;
+    prb_env *x = populated(&dx, 5, 1, 31), *y = populated(&dy, 5, 1, 31);
+    uint64_t a = tree_size(x);
+    char *rx0 = root_of(x), *ry0 = root_of(y);
+    cr_assert_str_eq(rx0, ry0, "the two registers should start alike");
+    MDB_txn *txn;
+    /* More than the prehash's threshold (16,384), so it runs. */
+    cr_assert_eq(prb_wtxn_begin(x, &txn), PRB_OK);
+    log_leaves(x, 0, 20000);
+    cr_assert_eq(prb_audit_prehash(x, txn), PRB_OK);
+    cr_assert_eq(prb_audit_append(x, txn), PRB_OK, "%s", prb_errmsg(x));
+    log_leaves(x, 20000, 5);
+    cr_assert_eq(prb_wtxn_commit(x, txn), PRB_OK, "%s", prb_errmsg(x));
+    cr_assert_eq(prb_wtxn_begin(y, &txn), PRB_OK);
+    log_leaves(y, 0, 20005);
+    cr_assert_eq(prb_wtxn_commit(y, txn), PRB_OK, "%s", prb_errmsg(y));
+    cr_assert_eq(tree_size(x), a + 20005);
+    cr_assert_eq(tree_size(y), a + 20005);
+    char *rx = root_of(x), *ry = root_of(y);
+    cr_assert_str_eq(rx, ry);
+    cr_assert_str_neq(rx, rx0);
+    /* And a proof of one of the last leaves checks against the head. */
+    char key[64], msg[256], *json;
+    cr_assert_eq(prb_audit_public_key(x, key), PRB_OK);
+    cr_assert_eq(prb_audit_prove(x, a + 20003, 0, &json), PRB_OK, "%s", prb_errmsg(x));
+    cr_assert_eq(prb_audit_check(key, json, msg, sizeof msg), PRB_OK, "%s", msg);
+    free(json);
+    free(rx0), free(ry0), free(rx), free(ry);
+    prb_close(x);
+    prb_close(y);
+    th_rmrf(dx);
+    th_rmrf(dy);
 }

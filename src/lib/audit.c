@@ -818,7 +818,13 @@ int prb_audit_append(prb_env *env, MDB_txn *txn)
         return PRB_OK;
     if ((rc = append_leaves(env, txn, b)))
         return rc;
-    b->n = 0; /* appended: the commit has nothing more to add */
+    /* Appended: the commit has nothing more to add, and leaves logged
+     * from here on start a batch of their own on top of these. */
+    b->n = 0;
+    b->npre = 0;
+    if (b->pd.h)
+        hashes_free(b->pd.h, b->pd.hcap);
+    memset(&b->pd, 0, sizeof b->pd);
     return PRB_OK;
 }
 

@@ -62,8 +62,9 @@ int prb_wtxn_commit(prb_env *env, MDB_txn *txn);
 void prb_wtxn_abort(prb_env *env, MDB_txn *txn);
 /* Appends the batch's leaves and tree hashes to txn now, before the
  * commit, after which the values logged with prb_audit_log_later are not
- * read again. Nothing more may be logged in txn; prb_wtxn_commit then
- * only commits. On failure the caller aborts. */
+ * read again. What is logged in txn after it is appended by
+ * prb_wtxn_commit on top of these, as usual. On failure the caller
+ * aborts. */
 int prb_audit_append(prb_env *env, MDB_txn *txn);
 
 /* Logs one write in the open write transaction: value[0..n) is what was
