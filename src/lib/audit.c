@@ -55,9 +55,10 @@ struct prb_alog_batch {
     pthread_t th;
     uint64_t size0, npre;
     struct pending pd;
-    /* Set by the prehash once leaves [0, npre) hold their values' hashes,
-     * before it hashes the leaves themselves: from then on the leaves can
-     * be written to the log while their tree is still being made. */
+    /* Set by the prehash once leaves [0, npre) hold their values' hashes
+     * (1), before it hashes the leaves themselves, or when it failed
+     * before that (-1): from then on the leaves can be written to the log
+     * while their tree is still being made. */
     int final, has_sync;
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -626,10 +627,10 @@ static int build_tree(struct pending *pd, uint64_t size0, uint64_t n)
  * (Linux keeps a nice value per thread, and the hashing threads it starts
  * inherit it) so that the writing thread and its helpers keep the cores
  * they need first. */
-static void leaves_final(struct prb_alog_batch *b)
+static void leaves_final(struct prb_alog_batch *b, int ok)
 {
     pthread_mutex_lock(&b->mu);
-    b->final = 1;
+    b->final = ok ? 1 : -1;
     pthread_cond_signal(&b->cv);
     pthread_mutex_unlock(&b->mu);
 }
@@ -643,12 +644,12 @@ static void *prehash(void *arg)
      * ~64 bytes a leaf, tens of megabytes for a big ingest. */
     if (!(b->pd.h = hashes_alloc(b->pd.hn, b->pd.hcap))) {
         b->prc = PRB_ENOMEM;
-        leaves_final(b); /* not so: append_leaves reads prc first */
+        leaves_final(b, 0);
         return NULL;
     }
     if (b->later)
         hash_leaves_on_cores(b->leaves, b->later, b->npre, NULL, 0, 0, 0);
-    leaves_final(b);
+    leaves_final(b, 1);
     hash_leaves_on_cores(b->leaves, NULL, b->npre, b->pd.h, 1, b->size0, b->pd.base);
     b->prc = build_tree(&b->pd, b->size0, b->npre);
     return NULL;
@@ -732,11 +733,12 @@ static int append_leaves(prb_env *env, MDB_txn *txn, struct prb_alog_batch *b)
         pthread_mutex_lock(&b->mu);
         while (!b->final)
             pthread_cond_wait(&b->cv, &b->mu);
+        int ok = b->final > 0; /* prc is the thread's until it is joined */
         pthread_mutex_unlock(&b->mu);
-        if (!b->prc && (rc = put_blocks(env, txn, env->alog, b->size0, b->npre, b->leaves,
-                                        PRB_LEAF_LEN, PRB_ALOG_BLOCK, "writing the audit log")))
+        if (ok && (rc = put_blocks(env, txn, env->alog, b->size0, b->npre, b->leaves, PRB_LEAF_LEN,
+                                   PRB_ALOG_BLOCK, "writing the audit log")))
             return rc;
-        written = b->prc ? 0 : b->npre;
+        written = ok ? b->npre : 0;
         pthread_join(b->th, NULL);
         b->pre = 0;
     }
