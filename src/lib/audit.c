@@ -622,11 +622,7 @@ static int build_tree(struct pending *pd, uint64_t size0, uint64_t n)
 }
 
 #ifndef PRB_NO_AUDIT
-/* The batch's first npre leaves, hashed while the caller goes on writing.
- * Its result is needed last, at the commit: it runs at a lower priority
- * (Linux keeps a nice value per thread, and the hashing threads it starts
- * inherit it) so that the writing thread and its helpers keep the cores
- * they need first. */
+/* Tells append_leaves the leaves it waits for are final (or never will be). */
 static void leaves_final(struct prb_alog_batch *b, int ok)
 {
     pthread_mutex_lock(&b->mu);
@@ -635,6 +631,11 @@ static void leaves_final(struct prb_alog_batch *b, int ok)
     pthread_mutex_unlock(&b->mu);
 }
 
+/* The batch's first npre leaves, hashed while the caller goes on writing.
+ * Its result is needed last, at the commit: it runs at a lower priority
+ * (Linux keeps a nice value per thread, and the hashing threads it starts
+ * inherit it) so that the writing thread and its helpers keep the cores
+ * they need first. */
 static void *prehash(void *arg)
 {
     struct prb_alog_batch *b = arg;
