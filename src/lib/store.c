@@ -448,7 +448,7 @@ size_t prb_subject_size(const prb_subject *s)
 
 void prb_subject_set_next(unsigned char *v, uint32_t next_rseq)
 {
-    memcpy(v + 4, &next_rseq, 4); /* where prb_subject_encode puts it */
+    memcpy(v + 4, &next_rseq, 4); /* where prb_subject_decode reads it */
 }
 
 size_t prb_subject_encode(const prb_subject *s, unsigned char *buf)
@@ -458,7 +458,7 @@ size_t prb_subject_encode(const prb_subject *s, unsigned char *buf)
     buf[1] = s->kind;
     buf[2] = (unsigned char)s->nidents;
     buf[3] = (unsigned char)(s->nidents >> 8);
-    memcpy(buf + 4, &s->next_rseq, 4);
+    prb_subject_set_next(buf, s->next_rseq);
     memcpy(buf + 8, &s->created, 4);
     for (size_t i = 0; i < s->nidents; i++) {
         size_t l = strlen(s->idents[i]);
