@@ -29,7 +29,7 @@ void *prb_bigalloc_part(size_t n, size_t ready)
     void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED)
         return NULL;
-    ready = ready < n ? (ready + 4095) & ~(size_t)4095 : n;
+    ready = (ready + 4095) & ~(size_t)4095; /* madvise takes whole pages */
     if (ready > n)
         ready = n;
     if (ready && madvise(p, ready, MADV_POPULATE_WRITE))
