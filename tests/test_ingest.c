@@ -566,8 +566,8 @@ Test(ingest, adverse_records_send_notices)
 }
 
 /* A batch larger than the register's map: the transaction runs out of
- * room, the map is grown and the whole batch applied again from the
- * parsed records, once or more; the result is the batch, whole, once. */
+ * room, the map is grown and the whole batch parsed and applied again
+ * from its input, once or more; the result is the batch, whole, once. */
 Test(ingest, a_batch_larger_than_the_map_grows_it)
 {
     char *dir;
