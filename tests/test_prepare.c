@@ -9,6 +9,8 @@
  */
 #include <criterion/criterion.h>
 #include <jansson.h>
+#include <lmdb.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -246,6 +248,73 @@ Test(prepare, refusals)
                  PRB_EINVAL);
     cr_assert_eq(count_inquiries(env, PERSON), 0);
     prb_decision_free(d);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+/* How far the data file reaches past LMDB's last page, read with the
+ * register closed (LMDB allows one open of an environment a process). */
+static long long past_end(const char *dir)
+{
+    char path[2048];
+    MDB_env *m;
+    MDB_envinfo info;
+    MDB_stat ms;
+    struct stat st;
+    snprintf(path, sizeof path, "%s/data.mdb", dir);
+    cr_assert_eq(stat(path, &st), 0);
+    cr_assert_eq(mdb_env_create(&m), 0);
+    cr_assert_eq(mdb_env_set_maxdbs(m, 64), 0);
+    cr_assert_eq(mdb_env_open(m, dir, MDB_RDONLY, 0644), 0);
+    cr_assert_eq(mdb_env_info(m, &info), 0);
+    cr_assert_eq(mdb_env_stat(m, &ms), 0);
+    long long end = (long long)(info.me_last_pgno + 1) * ms.ms_psize;
+    mdb_env_close(m);
+    return (long long)st.st_size - end;
+}
+
+static void decide_batches(prb_env *env, prb_env *w, int n)
+{
+    for (int i = 0; i < n; i++) {
+        prb_inquiry q;
+        set_inquiry(&q, PERSON, prepare(env, PERSON));
+        cr_assert_eq(prb_decide_many(w, &q, 1), PRB_OK, "%s", prb_errmsg(w));
+        cr_assert_eq(q.rc, PRB_OK, "%s", q.errmsg);
+        prb_decision_free(q.decision);
+    }
+}
+
+/* Each batch's commit keeps the data file written some megabytes past
+ * LMDB's last page, a megabyte at a time, so that the commits of a busy
+ * server overwrite blocks the file has. The zeros go only where no
+ * committed page is: decisions, an ingest that grows the file past them
+ * and more decisions all read back whole, and the audit log verifies. */
+Test(prepare, data_file_headroom)
+{
+    char *dir;
+    prb_env *env = th_register(&dir), *w;
+    prb_verify_stats vs;
+    add_account(env, PERSON, "A-1");
+    cr_assert_eq(prb_env_dup(env, &w), PRB_OK);
+    th_set_day(env, "2026-12-01");
+    th_set_day(w, "2026-12-01");
+    decide_batches(env, w, 3);
+    for (int i = 0; i < 40; i++) {
+        char ref[16];
+        snprintf(ref, sizeof ref, "B-%d", i);
+        add_account(env, OTHER, ref);
+    }
+    decide_batches(env, w, 9);
+    prb_close(w);
+    prb_close(env);
+    char reg[1024];
+    snprintf(reg, sizeof reg, "%s/reg", dir);
+    long long past = past_end(reg);
+    cr_assert(past >= (7 << 20) && past <= (9 << 20), "%lld bytes past the last page", past);
+    cr_assert_eq(prb_open(reg, &env), PRB_OK);
+    cr_assert_eq(count_inquiries(env, PERSON), 12);
+    cr_assert_eq(prb_verify(env, NULL, NULL, &vs), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(vs.records, 41);
     prb_close(env);
     th_rmrf(dir);
 }

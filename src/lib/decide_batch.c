@@ -188,6 +188,7 @@ int prb_decide_many(prb_env *env, prb_inquiry *q, size_t n)
         return rc;
     }
     w = mdb_txn_id(txn);
+    prb_wtxn_headroom(env);
     for (size_t i = 0; i < n; i++) {
         uint64_t subject = 0,
                  snap = q[i].decision ? prb_decision_prepared(q[i].decision, &subject) : 0;

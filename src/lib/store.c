@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 /* 4: inquiries in a log (ilog), and the indexes of inquiries and of
@@ -51,6 +52,44 @@ int prb_env_grow(prb_env *env)
         return prb_mdb_fail(env, mrc, "growing the map");
     env->mapsize = want;
     return PRB_OK;
+}
+
+/* How far the data file is kept written past LMDB's last page, and how
+ * much one commit adds when it falls short. */
+#define HEADROOM ((off_t)8 << 20)
+#define HEADROOM_STEP ((off_t)1 << 20)
+
+void prb_wtxn_headroom(prb_env *env)
+{
+    static char zero[4096]; /* never written: the zeros of every iovec */
+    struct iovec iov[HEADROOM_STEP / sizeof zero];
+    MDB_envinfo info;
+    MDB_stat ms;
+    int fd;
+    if (mdb_env_info(env->mdb, &info) || mdb_env_stat(env->mdb, &ms) ||
+        mdb_env_get_fd(env->mdb, &fd))
+        return;
+    off_t end = (off_t)(info.me_last_pgno + 1) * (off_t)ms.ms_psize;
+    /* The file's length is asked once: asking for it (fstat) at every
+     * commit would make the next write stamp the inode with a fine-grained
+     * time, which fdatasync then writes. Another process that grew the
+     * file meanwhile only has its free space zeroed again. */
+    if (!env->zeroed) {
+        struct stat st;
+        if (fstat(fd, &st))
+            return;
+        env->zeroed = st.st_size;
+    }
+    off_t from = env->zeroed > end ? env->zeroed : end;
+    if (from - end >= HEADROOM)
+        return;
+    for (size_t i = 0; i < sizeof iov / sizeof *iov; i++)
+        iov[i] = (struct iovec){zero, sizeof zero};
+    /* A short or failed write only leaves less room, which the next
+     * commit tops up; LMDB writes where it needs to either way. */
+    ssize_t n = pwritev(fd, iov, (int)(sizeof iov / sizeof *iov), from);
+    if (n > 0)
+        env->zeroed = from + n;
 }
 
 static int write_file_atomic(prb_env *env, const char *dir, const char *name, const char *buf,
