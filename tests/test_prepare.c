@@ -43,6 +43,16 @@ static void finish(prb_decision **d, size_t n, prb_env *w, prb_env *env, char *d
     th_rmrf(dir);
 }
 
+/* A second handle on env's register, the writer, each with its clock. */
+static prb_env *writer_of(prb_env *env, const char *day, const char *wday)
+{
+    prb_env *w;
+    cr_assert_eq(prb_env_dup(env, &w), PRB_OK);
+    th_set_day(env, day);
+    th_set_day(w, wday);
+    return w;
+}
+
 static prb_decision *prepare(prb_env *env, const char *who)
 {
     prb_decision *d = NULL;
@@ -99,9 +109,7 @@ Test(prepare, stored_as_prepared)
     prb_env *env = th_register(&dir), *w;
     prb_inquiry q;
     add_account(env, PERSON, "A-1");
-    cr_assert_eq(prb_env_dup(env, &w), PRB_OK);
-    th_set_day(env, "2026-12-01");
-    th_set_day(w, "2026-12-05");
+    w = writer_of(env, "2026-12-01", "2026-12-05");
     prb_decision *d = prepare(env, PERSON);
     char *before = json_of(d);
     cr_assert(strstr(before, "\"decision\": \"1-q1\"") && strstr(before, "2026-12-01"), "%s",
@@ -135,9 +143,7 @@ Test(prepare, same_subject_twice_in_a_batch)
     prb_inquiry q[3];
     add_account(env, PERSON, "A-1");
     add_account(env, OTHER, "B-1");
-    cr_assert_eq(prb_env_dup(env, &w), PRB_OK);
-    th_set_day(env, "2026-12-01");
-    th_set_day(w, "2026-12-05");
+    w = writer_of(env, "2026-12-01", "2026-12-05");
     set_inquiry(&q[0], PERSON, prepare(env, PERSON));
     set_inquiry(&q[1], OTHER, prepare(env, OTHER));
     set_inquiry(&q[2], PERSON, prepare(env, PERSON));
@@ -168,9 +174,7 @@ Test(prepare, other_commits_make_it_again)
     prb_decision *d2 = NULL;
     add_account(env, PERSON, "A-1");
     add_account(env, OTHER, "B-1");
-    cr_assert_eq(prb_env_dup(env, &w), PRB_OK);
-    th_set_day(env, "2026-12-01");
-    th_set_day(w, "2026-12-05");
+    w = writer_of(env, "2026-12-01", "2026-12-05");
 
     prb_decision *d = prepare(env, PERSON);
     /* Someone else asks about the subject, outside the writer. */
@@ -295,9 +299,7 @@ Test(prepare, data_file_headroom)
     prb_env *env = th_register(&dir), *w;
     prb_verify_stats vs;
     add_account(env, PERSON, "A-1");
-    cr_assert_eq(prb_env_dup(env, &w), PRB_OK);
-    th_set_day(env, "2026-12-01");
-    th_set_day(w, "2026-12-01");
+    w = writer_of(env, "2026-12-01", "2026-12-01");
     decide_batches(env, w, 3);
     for (int i = 0; i < 40; i++) {
         char ref[16];
