@@ -49,6 +49,42 @@ Test(jsonout, reals_as_jansson_writes_them)
     free(s);
 }
 
+/* Whole numbers and hundredths take a path of their own (no printf):
+ * every one of them, near zero, near the 10^7 where it stops, and the
+ * neighbours of each that are not hundredths, as jansson writes them. */
+Test(jsonout, hundredths_as_jansson_writes_them)
+{
+    double v[4096];
+    size_t n = 0;
+    for (long long k = -300; k <= 300; k++)
+        v[n++] = (double)k / 100;
+    for (long long k = 999999700; k <= 1000000300; k += 7)
+        v[n++] = (double)k / 100, v[n++] = -(double)k / 100;
+    for (int i = 0; i < 200; i++) {
+        double x = (double)(i * 7919 % 100000) / 100 + i * 12345.0;
+        v[n++] = x;
+        v[n++] = nextafter(x, 1e300);
+        v[n++] = nextafter(x, -1e300);
+    }
+    v[n++] = 9999999.99;
+    v[n++] = 1e7;
+    v[n++] = -1e7;
+    v[n++] = 0.29;
+    v[n++] = 1e-2;
+    v[n++] = 5e-3;
+    for (size_t i = 0; i < n; i++) {
+        prb_jw w = {0};
+        prb_jw_real(&w, v[i]);
+        json_t *j = json_real(v[i]);
+        char *want = json_dumps(j, JFLAGS), *got = prb_jw_finish(&w);
+        cr_assert(want && got);
+        cr_assert_str_eq(got, want, "%.17g", v[i]);
+        json_decref(j);
+        free(want);
+        free(got);
+    }
+}
+
 Test(jsonout, strings_as_jansson_writes_them)
 {
     const char *v[] = {"",
