@@ -44,12 +44,16 @@
  *         probity decide_stored_median_us=X decide_stored_p99_us=Y
  *                 decide_stored_rate=R decisions=S
  *
- *   bench-core evals DIR IDS.txt PURPOSE
+ *   bench-core evals DIR IDS.txt PURPOSE [--answer]
  *       Opens the register in DIR and times one prb_evaluate for PURPOSE
  *       of every identifier in IDS.txt, as `reads` times reads (the list
  *       twice, the second pass reported): the probity side of the peers'
  *       one-query-per-subject figures on the same subjects. Prints:
  *         probity evals=N eval_median_us=X eval_p99_us=Y eval_rate=R
+ *       With --answer, what the server does for POST /v1/decisions before
+ *       it stores the decision: prb_decide_prepare (inquiry number and
+ *       stored form included) and the compact JSON answer. Prints:
+ *         probity answers=N answer_median_us=X answer_p99_us=Y answer_rate=R
  *
  *   bench-core score DIR PURPOSE [--threads T] [--passes P]
  *       Opens the register in DIR and runs prb_score_all for PURPOSE P
@@ -869,7 +873,7 @@ fail:
 
 /* ---------------------------------------------------------------- evals */
 
-static int cmd_evals(const char *dir, const char *ids_path, const char *purpose)
+static int cmd_evals(const char *dir, const char *ids_path, const char *purpose, int answer)
 {
     prb_env *env = NULL;
     prb_decision *d = NULL; /* one handle, passed back in */
@@ -897,10 +901,14 @@ static int cmd_evals(const char *dir, const char *ids_path, const char *purpose)
         for (i = 0; i < n; i++) {
             int has;
             t = now_ns();
-            if ((prc = prb_evaluate(env, purpose, ids[i], &d)) != PRB_OK) {
-                fprintf(stderr, "bench-core: prb_evaluate of %s: %s\n", ids[i], prb_errmsg(env));
+            const char *json = NULL;
+            if ((prc = answer ? prb_decide_prepare(env, purpose, ids[i], "bench", &d)
+                              : prb_evaluate(env, purpose, ids[i], &d)) != PRB_OK ||
+                (answer && (prc = prb_decision_json_compact(d, &json)) != PRB_OK)) {
+                fprintf(stderr, "bench-core: deciding on %s: %s\n", ids[i], prb_errmsg(env));
                 goto fail;
             }
+            sum += json ? strlen(json) : 0;
             int o = prb_decision_outcome(d);
             double score = prb_decision_score(d, &has);
             sum += (uint64_t)o * 1000 + (has ? (uint64_t)score : 0);
@@ -915,9 +923,13 @@ static int cmd_evals(const char *dir, const char *ids_path, const char *purpose)
                 pass == 1 ? ", warm-up, not reported" : "");
     }
     percentiles(lat, n, &median, &p99);
-    report_shape("evals", lat, n);
-    printf("probity evals=%zu eval_median_us=%.2f eval_p99_us=%.2f eval_rate=%.0f\n", n, median,
-           p99, (double)n / elapsed);
+    report_shape(answer ? "answers" : "evals", lat, n);
+    if (answer)
+        printf("probity answers=%zu answer_median_us=%.2f answer_p99_us=%.2f answer_rate=%.0f\n", n,
+               median, p99, (double)n / elapsed);
+    else
+        printf("probity evals=%zu eval_median_us=%.2f eval_p99_us=%.2f eval_rate=%.0f\n", n, median,
+               p99, (double)n / elapsed);
     rc = 0;
 fail:
     prb_decision_free(d);
@@ -1068,7 +1080,7 @@ static int usage(void)
                     "       bench-core file20 DIR N [--policy FILE] [--reads K]\n"
                     "       bench-core decide20 DIR N [--policy FILE] [--evals K] [--stored S] "
                     "[--at DATE]\n"
-                    "       bench-core evals DIR IDS.txt PURPOSE\n"
+                    "       bench-core evals DIR IDS.txt PURPOSE [--answer]\n"
                     "       bench-core score DIR PURPOSE [--threads T] [--passes P]\n"
                     "       bench-core proofs DIR N\n");
     return 2;
@@ -1126,8 +1138,9 @@ int main(int argc, char **argv)
         if (parse_count(argv[3], "N", 100000000, &n) != 0)
             return 2;
         rc = cmd_proofs(argv[2], n);
-    } else if (argc == 5 && strcmp(argv[1], "evals") == 0) {
-        rc = cmd_evals(argv[2], argv[3], argv[4]);
+    } else if ((argc == 5 || (argc == 6 && strcmp(argv[5], "--answer") == 0)) &&
+               strcmp(argv[1], "evals") == 0) {
+        rc = cmd_evals(argv[2], argv[3], argv[4], argc == 6);
     } else if (argc >= 4 && strcmp(argv[1], "score") == 0) {
         uint32_t threads = 0, passes = 2;
         for (int i = 4; i < argc; i += 2) {
