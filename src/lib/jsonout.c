@@ -16,22 +16,32 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void put(prb_jw *w, const char *s, size_t n)
+/* Room for n more bytes and the NUL; 0 when out of memory. */
+static int grow(prb_jw *w, size_t n)
 {
     if (w->oom)
-        return;
-    if (w->len + n + 1 > w->cap) {
-        size_t cap = w->cap ? w->cap : 512;
-        while (w->len + n + 1 > cap)
-            cap *= 2;
-        char *b = realloc(w->buf, cap);
-        if (!b) {
-            w->oom = 1;
-            return;
-        }
-        w->buf = b;
-        w->cap = cap;
+        return 0;
+    size_t cap = w->cap ? w->cap : 1024;
+    while (w->len + n + 1 > cap)
+        cap *= 2;
+    char *b = realloc(w->buf, cap);
+    if (!b) {
+        w->oom = 1;
+        return 0;
     }
+    w->buf = b;
+    w->cap = cap;
+    return 1;
+}
+
+/* Called for every piece of a document, most a byte or two long: the
+ * common case, room enough, inline. After running out of memory pieces
+ * that still fit go into the old buffer, which prb_jw_finish frees: the
+ * document is lost whole. */
+static inline void put(prb_jw *w, const char *s, size_t n)
+{
+    if (w->len + n + 1 > w->cap && !grow(w, n))
+        return;
     memcpy(w->buf + w->len, s, n);
     w->len += n;
     w->buf[w->len] = '\0';
@@ -94,6 +104,12 @@ static void quoted(prb_jw *w, const char *str)
     put(w, "\"", 1);
     for (size_t i = 0; i < n;) {
         unsigned char c = s[i];
+        /* Plain ASCII, nearly all of a decision's text, needs no decoding. */
+        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+            i++;
+            run++;
+            continue;
+        }
         size_t l = c >= 0x20 && c != '"' && c != '\\' ? utf8_len(s + i, n - i) : 0;
         if (l) {
             i += l;
