@@ -227,23 +227,12 @@ static int hundredths(char *b, double v)
     return (int)(t + sizeof t - p);
 }
 
-/* Ten significant digits, always with a '.' or an exponent so that it
- * reads back as a real, and the exponent without '+' or leading zeros. */
-void prb_jw_real(prb_jw *w, double v)
+/* Any other finite real: "%.10g", with a '.' added when it has neither
+ * one nor an exponent, and the exponent without '+' or leading zeros.
+ * The length. */
+static int general(char *b, size_t size, double v)
 {
-    char b[40];
-    if (!isfinite(v)) {
-        prb_jw_null(w);
-        return;
-    }
-    int n = hundredths(b, v);
-    if (n) {
-        sep(w);
-        put(w, b, (size_t)n);
-        w->comma = 1;
-        return;
-    }
-    n = snprintf(b, sizeof b - 2, "%.10g", v);
+    int n = snprintf(b, size - 2, "%.10g", v);
     char *e = strchr(b, 'e');
     if (!e && !strchr(b, '.')) {
         memcpy(b + n, ".0", 3);
@@ -259,6 +248,21 @@ void prb_jw_real(prb_jw *w, double v)
         memmove(d, z, strlen(z) + 1);
         n = (int)strlen(b);
     }
+    return n;
+}
+
+/* Ten significant digits, always with a '.' or an exponent so that it
+ * reads back as a real. */
+void prb_jw_real(prb_jw *w, double v)
+{
+    char b[40];
+    if (!isfinite(v)) {
+        prb_jw_null(w);
+        return;
+    }
+    int n = hundredths(b, v);
+    if (!n)
+        n = general(b, sizeof b, v);
     sep(w);
     put(w, b, (size_t)n);
     w->comma = 1;
