@@ -59,7 +59,7 @@ struct prb_alog_batch {
      * (1), before it hashes the leaves themselves, or when it failed
      * before that (-1): from then on the leaves can be written to the log
      * while their tree is still being made. */
-    int final, has_sync;
+    int final;
     pthread_mutex_t mu;
     pthread_cond_t cv;
 };
@@ -94,6 +94,8 @@ int prb_wtxn_begin(prb_env *env, MDB_txn **txn)
         *txn = NULL;
         return prb_seterr(env->err, PRB_ENOMEM, "out of memory");
     }
+    pthread_mutex_init(&b->mu, NULL);
+    pthread_cond_init(&b->cv, NULL);
     env->wlog = b;
     return PRB_OK;
 }
@@ -106,10 +108,8 @@ static void batch_free(prb_env *env)
     if (b) {
         if (b->pre)
             pthread_join(b->th, NULL);
-        if (b->has_sync) {
-            pthread_mutex_destroy(&b->mu);
-            pthread_cond_destroy(&b->cv);
-        }
+        pthread_mutex_destroy(&b->mu);
+        pthread_cond_destroy(&b->cv);
         if (b->pd.h)
             hashes_free(b->pd.h, b->pd.hcap);
         free(b->leaves);
@@ -692,11 +692,6 @@ int prb_audit_prehash(prb_env *env, MDB_txn *txn)
      * at the commit meant faulting in and copying all of it again, ~45 ms
      * on the committing thread for a million records. */
     pd->hcap = (size_t)(prb_mt_pos(0, b->size0 + b->cap) - pd->base) * sizeof(prb_hash32);
-    if (!b->has_sync) {
-        pthread_mutex_init(&b->mu, NULL);
-        pthread_cond_init(&b->cv, NULL);
-        b->has_sync = 1;
-    }
     b->final = 0;
     b->pre = 1; /* before the thread reads it */
     if (pthread_create(&b->th, NULL, prehash, b)) {
