@@ -442,6 +442,37 @@ Test(server, tokens)
     fx_stop(&f);
 }
 
+/* A handle keeps the read transaction of its last token check for the
+ * next one: the next check must still see every commit since, whichever
+ * handle made it. */
+Test(server, token_check_sees_later_commits)
+{
+    char *dir;
+    prb_env *env = th_register(&dir), *other = NULL;
+    prb_key spec, made, got;
+    char tok[PRB_TOKEN_MAX], tok2[PRB_TOKEN_MAX];
+    memset(&spec, 0, sizeof spec);
+    spec.role = PRB_ROLE_REVIEWER;
+    snprintf(spec.name, sizeof spec.name, "rita");
+    cr_assert_eq(prb_key_create(env, &spec, tok, &made), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(prb_env_dup(env, &other), PRB_OK);
+    cr_assert_eq(prb_key_check(other, tok, &got), PRB_OK, "%s", prb_errmsg(other));
+    cr_assert_str_eq(got.id, made.id);
+    /* A key made after the first check is known to the next one. */
+    cr_assert_eq(prb_key_create(env, &spec, tok2, NULL), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(prb_key_check(other, tok2, &got), PRB_OK, "%s", prb_errmsg(other));
+    /* A revocation by another handle takes effect at once. */
+    cr_assert_eq(prb_key_revoke(env, made.id), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(prb_key_check(other, tok, &got), PRB_ENOTFOUND);
+    cr_assert_not_null(strstr(prb_errmsg(other), "revoked"), "%s", prb_errmsg(other));
+    cr_assert_eq(prb_key_check(other, "prb_notatokenatall", &got), PRB_ENOTFOUND);
+    cr_assert_eq(prb_key_check(other, tok2, &got), PRB_OK, "%s", prb_errmsg(other));
+    /* Closed with its transaction kept, before the register it shares. */
+    prb_close(other);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
 Test(server, strict_bodies)
 {
     struct fx f;

@@ -422,6 +422,10 @@ struct prb_env {
     /* How far this handle has written the data file (prb_wtxn_headroom);
      * 0: not known yet. */
     off_t zeroed;
+    /* The read transaction prb_key_check keeps reset between checks: a
+     * server checks a token on every request, and beginning a read takes
+     * a slot of the reader table under its lock and an allocation. */
+    MDB_txn *ktxn;
     /* The inquiry log's next number in write transaction ilog_txn. */
     uint64_t ilog_txn, ilog_next;
     /* The last write transaction that added a notice to the outbox: its

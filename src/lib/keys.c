@@ -288,9 +288,15 @@ int prb_key_check(prb_env *env, const char *token, prb_key *key)
     memset(key, 0, sizeof *key);
     if (!token || hash_token(token, hash))
         return prb_seterr(env->err, PRB_ENOTFOUND, "not a probity token");
-    int mrc = mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &txn), rc;
-    if (mrc)
+    /* Renewed, it reads the latest commit, as a new one would. */
+    txn = env->ktxn;
+    env->ktxn = NULL;
+    int mrc = txn ? mdb_txn_renew(txn) : mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &txn), rc;
+    if (mrc) {
+        if (txn)
+            mdb_txn_abort(txn);
         return prb_mdb_fail(env, mrc, "starting a read");
+    }
     mrc = mdb_get(txn, env->keys, &k, &v);
     if (mrc == MDB_NOTFOUND)
         rc = prb_seterr(env->err, PRB_ENOTFOUND, "no key has this token");
@@ -300,7 +306,8 @@ int prb_key_check(prb_env *env, const char *token, prb_key *key)
         rc = prb_seterr(env->err, rc, "key: malformed value");
     else if (key->revoked)
         rc = prb_seterr(env->err, PRB_ENOTFOUND, "key %s was revoked", key->id);
-    mdb_txn_abort(txn);
+    mdb_txn_reset(txn);
+    env->ktxn = txn;
     return rc;
 }
 

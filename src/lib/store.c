@@ -338,6 +338,8 @@ void prb_close(prb_env *env)
 {
     if (!env)
         return;
+    if (env->ktxn)
+        mdb_txn_abort(env->ktxn);
     if (!env->shared) {
         prb_iidx_close(env);
         if (env->mdb)
