@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -693,6 +694,54 @@ Test(server, half_sent_requests)
     cr_assert(t < 10);
     close(a);
     close(b);
+    fx_stop(&f);
+}
+
+/* The status of the answer to a decision request whose headers carry pad
+ * bytes more, sent on a connection of its own. */
+static long padded_decision(const struct fx *f, size_t pad)
+{
+    const char *body = "{\"purpose\":\"credit\",\"subject\":\"" PERSON "\"}";
+    char *req = malloc(pad + 1024), reply[64] = "";
+    cr_assert_not_null(req);
+    int n = snprintf(req, 1024,
+                     "POST /v1/decisions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"
+                     "Content-Type: application/json\r\nContent-Length: %zu\r\nX-Pad: ",
+                     f->tok[INQ], strlen(body));
+    memset(req + n, 'a', pad);
+    size_t len = (size_t)n + pad;
+    len += (size_t)snprintf(req + len, 1024, "\r\n\r\n%s", body);
+    int fd = dial(f);
+    struct timeval tv = {15, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    /* The server may answer and close before the rest is sent. */
+    send(fd, req, len, MSG_NOSIGNAL);
+    ssize_t got = recv(fd, reply, sizeof reply - 1, 0);
+    close(fd);
+    free(req);
+    cr_assert_gt(got, 12, "no answer to a request with %zu bytes of padding", pad);
+    cr_assert_eq(strncmp(reply, "HTTP/1.1 ", 9), 0, "%s", reply);
+    return strtol(reply + 9, NULL, 10);
+}
+
+Test(server, header_limit)
+{
+    struct fx f;
+    srv_opts o = {0};
+    uint64_t before[2], after[2];
+    fx_start(&f, &o);
+    /* Headers of a few KiB are served... */
+    state(&f, before);
+    cr_assert_eq(padded_decision(&f, 4000), 200);
+    state(&f, after);
+    cr_assert_gt(after[0], before[0], "the decision was not stored");
+    /* ...headers past the connection's memory are refused whole, and
+     * nothing is stored. */
+    state(&f, before);
+    cr_assert_eq(padded_decision(&f, 12000), 431);
+    state(&f, after);
+    cr_assert_eq(after[0], before[0]);
+    cr_assert_eq(after[1], before[1]);
     fx_stop(&f);
 }
 
