@@ -456,9 +456,13 @@ Test(server, token_check_sees_later_commits)
     spec.role = PRB_ROLE_REVIEWER;
     snprintf(spec.name, sizeof spec.name, "rita");
     cr_assert_eq(prb_key_create(env, &spec, tok, &made), PRB_OK, "%s", prb_errmsg(env));
+    /* Checked on the original before it is duplicated: each handle keeps
+     * a transaction of its own, not a copy of the other's. */
+    cr_assert_eq(prb_key_check(env, tok, &got), PRB_OK, "%s", prb_errmsg(env));
     cr_assert_eq(prb_env_dup(env, &other), PRB_OK);
     cr_assert_eq(prb_key_check(other, tok, &got), PRB_OK, "%s", prb_errmsg(other));
     cr_assert_str_eq(got.id, made.id);
+    cr_assert_eq(prb_key_check(env, tok, &got), PRB_OK, "%s", prb_errmsg(env));
     /* A key made after the first check is known to the next one. */
     cr_assert_eq(prb_key_create(env, &spec, tok2, NULL), PRB_OK, "%s", prb_errmsg(env));
     cr_assert_eq(prb_key_check(other, tok2, &got), PRB_OK, "%s", prb_errmsg(other));

@@ -310,11 +310,13 @@ int prb_env_dup(prb_env *env, prb_env **out)
     if (!h)
         return PRB_ENOMEM;
     /* Everything the original's handle holds is the register's, bar what
-     * is per caller: the message, the write batch, the signing key copy
-     * and the signed head it caches (loaded again on first use). */
+     * is per caller: the message, the write batch, the token check's kept
+     * read transaction, the signing key copy and the signed head it
+     * caches (loaded again on first use). */
     memcpy(h, env, sizeof *h);
     h->shared = 1;
     h->wlog = NULL;
+    h->ktxn = NULL;
     h->recent = NULL;
     h->cancel = NULL;
     h->cancel_ctx = NULL;
