@@ -706,7 +706,8 @@ Test(server, half_sent_requests)
 static long padded_decision(const struct fx *f, size_t pad)
 {
     const char *body = "{\"purpose\":\"credit\",\"subject\":\"" PERSON "\"}";
-    char *req = malloc(pad + 1024), reply[64] = "";
+    size_t cap = pad + 1024;
+    char *req = malloc(cap), reply[64] = "";
     cr_assert_not_null(req);
     int n = snprintf(req, 1024,
                      "POST /v1/decisions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"
@@ -714,7 +715,8 @@ static long padded_decision(const struct fx *f, size_t pad)
                      f->tok[INQ], strlen(body));
     memset(req + n, 'a', pad);
     size_t len = (size_t)n + pad;
-    len += (size_t)snprintf(req + len, 1024, "\r\n\r\n%s", body);
+    len += (size_t)snprintf(req + len, cap - len, "\r\n\r\n%s", body);
+    cr_assert_lt(len, cap);
     int fd = dial(f);
     struct timeval tv = {15, 0};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
