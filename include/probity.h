@@ -47,6 +47,7 @@ enum prb_rc {
     PRB_ECORRUPT,  /* stored data is not what the engine wrote */
     PRB_ECONFLICT, /* identifiers that resolve to different subjects */
     PRB_EFULL,     /* the store's map is full */
+    PRB_EBUSY,     /* in use by another process */
     PRB__NCODES
 };
 
@@ -265,6 +266,26 @@ int prb_count(prb_env *env, uint64_t *subjects, uint64_t *record_versions);
  * error) and every reader is reading the unindexed tail of the log or
  * the outbox instead. */
 int prb_index_lag(prb_env *env, uint64_t *inquiries, uint64_t *notices);
+/* Where those indexes live. They are derived from the register and made
+ * again from it whenever they cannot be trusted, so they may live where
+ * the kernel never writes them to disk: a server under load otherwise
+ * sees its commits' flushes queue behind the write-back of the index's
+ * scattered pages (docs/DESIGN.md). dir NULL puts them beside the
+ * register (DIR/index.mdb, the default); an absolute directory, such as
+ * the tmpfs /dev/shm, puts them in a directory of this register's own
+ * under it (DIR/index.place records the choice for every process that
+ * opens the register). After a restart of the machine a tmpfs is empty
+ * and the first open makes the indexes again from the log, which takes
+ * time in proportion to the inquiries held. The old indexes are removed
+ * and the new ones made before this returns. env must be a handle from
+ * prb_open or prb_init, and no other process may have the register open
+ * (PRB_EBUSY); a bad dir (PRB_EINVAL) changes nothing. If making the new
+ * indexes fails, env is fit only for prb_close; the next open tries
+ * again. */
+int prb_index_place(prb_env *env, const char *dir);
+/* The directory the indexes' files are in, owned by env; NULL for a
+ * handle from prb_env_dup. */
+const char *prb_index_dir(const prb_env *env);
 
 /* ------------------------------------------------------------ scorecards */
 

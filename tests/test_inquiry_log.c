@@ -880,3 +880,129 @@ Test(inquiry_log, the_index_map_follows_the_register_map)
     prb_close(env);
     th_rmrf(dir);
 }
+
+/* ------------------------------------------- where the index lives */
+
+static int exists(const char *dir, const char *name)
+{
+    char path[900];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return !stat(path, &st);
+}
+
+/* The index can be placed under another directory (a tmpfs, in a real
+ * deployment): bad places change nothing, it is made from the log there,
+ * other processes follow it there and cannot move it while it is in use,
+ * a machine restart that empties the place loses nothing, a copy of the
+ * register gets an index of its own, and it can be put back beside. */
+Test(inquiry_log, the_index_can_live_elsewhere)
+{
+    char *dir, reg[600], shm[600], reg2[600], cmd[1400], placed[900];
+    prb_env *env = asked(&dir), *env2;
+    snprintf(reg, sizeof reg, "%s/reg", dir);
+    snprintf(shm, sizeof shm, "%s/shm", dir);
+    cr_assert_eq(mkdir(shm, 0700), 0);
+
+    cr_assert_eq(prb_index_place(env, "shm"), PRB_EINVAL);
+    cr_assert(strstr(prb_errmsg(env), "absolute"), "%s", prb_errmsg(env));
+    snprintf(placed, sizeof placed, "%s/no-such-dir", dir);
+    cr_assert_eq(prb_index_place(env, placed), PRB_EINVAL);
+    snprintf(placed, sizeof placed, "%s/index.mdb", reg);
+    cr_assert_eq(prb_index_place(env, placed), PRB_EINVAL);
+    cr_assert(strstr(prb_errmsg(env), "not a directory"), "%s", prb_errmsg(env));
+    cr_assert_str_eq(prb_index_dir(env), reg);
+    cr_assert(!exists(reg, "index.place"));
+
+    cr_assert_eq(prb_index_place(env, shm), PRB_OK, "%s", prb_errmsg(env));
+    snprintf(placed, sizeof placed, "%s", prb_index_dir(env));
+    cr_assert_eq(strncmp(placed, shm, strlen(shm)), 0, "the index is in %s", placed);
+    cr_assert(exists(placed, "index.mdb") && exists(reg, "index.place"));
+    cr_assert(!exists(reg, "index.mdb") && !exists(reg, "index.state"),
+              "the old index is still beside the register");
+    char *list = ids(env, PERSON);
+    cr_assert_str_eq(list, "1-q1,1-q2,1-q3");
+    free(list);
+    th_set_day(env, TH_TODAY);
+    decide(env, PERSON, "1-q4");
+    expect_clean(env);
+
+    /* Another process finds it there, and cannot move it from under this
+     * one. */
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1);
+    if (pid == 0) {
+        prb_decision *d = NULL;
+        if (prb_open(reg, &env2) || strcmp(prb_index_dir(env2), placed))
+            _exit(2);
+        if (prb_index_place(env2, NULL) != PRB_EBUSY || strcmp(prb_index_dir(env2), placed))
+            _exit(3);
+        th_set_day(env2, TH_TODAY);
+        if (prb_decide(env2, "credit", OTHER, "bank-x", &d))
+            _exit(4);
+        prb_decision_free(d);
+        prb_close(env2);
+        _exit(0);
+    }
+    int status;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the other process: %d", status);
+    list = ids(env, OTHER);
+    cr_assert_str_eq(list, "2-q1,2-q2");
+    free(list);
+    prb_close(env);
+
+    /* A restart of the machine empties a tmpfs. */
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", placed);
+    cr_assert_eq(system(cmd), 0);
+    reopened_holds(dir, "1-q1,1-q2,1-q3,1-q4");
+    cr_assert(exists(placed, "index.mdb"), "not made again in its place");
+
+    /* A copy on this machine, index.place and all, gets its own. */
+    snprintf(reg2, sizeof reg2, "%s/reg2", dir);
+    snprintf(cmd, sizeof cmd, "cp -a '%s' '%s'", reg, reg2);
+    cr_assert_eq(system(cmd), 0);
+    cr_assert_eq(prb_open(reg2, &env2), PRB_OK, "%s", prb_errmsg(env2));
+    cr_assert_str_neq(prb_index_dir(env2), placed);
+    cr_assert_eq(strncmp(prb_index_dir(env2), shm, strlen(shm)), 0);
+    list = ids(env2, OTHER);
+    cr_assert_str_eq(list, "2-q1,2-q2");
+    free(list);
+    expect_clean(env2);
+    cr_assert_eq(prb_index_place(env2, NULL), PRB_OK, "%s", prb_errmsg(env2));
+    prb_close(env2);
+
+    /* Back beside the register: the placed directory goes. */
+    env = reopen(dir);
+    cr_assert_eq(prb_index_place(env, NULL), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_str_eq(prb_index_dir(env), reg);
+    cr_assert(exists(reg, "index.mdb") && !exists(reg, "index.place"));
+    struct stat st;
+    cr_assert_neq(stat(placed, &st), 0, "%s is left behind", placed);
+    list = ids(env, PERSON);
+    cr_assert_str_eq(list, "1-q1,1-q2,1-q3,1-q4");
+    free(list);
+    expect_clean(env);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+/* An index.place that is not what probity index --place writes stops the
+ * register from opening, with a message that names it. */
+Test(inquiry_log, a_bad_index_place_is_named)
+{
+    char *dir;
+    prb_env *env = asked(&dir);
+    prb_close(env);
+    put_file(dir, "index.place", "relative/path\n");
+    char reg[600];
+    snprintf(reg, sizeof reg, "%s/reg", dir);
+    cr_assert_eq(prb_open(reg, &env), PRB_ECORRUPT);
+    cr_assert(strstr(prb_errmsg(env), "index.place"), "%s", prb_errmsg(env));
+    prb_close(env);
+    put_file(dir, "index.place", "/no/such/place/at/all\n");
+    cr_assert_eq(prb_open(reg, &env), PRB_EIO);
+    cr_assert(strstr(prb_errmsg(env), "index.place"), "%s", prb_errmsg(env));
+    prb_close(env);
+    th_rmrf(dir);
+}

@@ -40,6 +40,7 @@ int cmd_policy(int argc, char **argv);
 int cmd_ingest(int argc, char **argv);
 int cmd_subject(int argc, char **argv);
 int cmd_expire(int argc, char **argv);
+int cmd_index(int argc, char **argv);
 int cmd_gen(int argc, char **argv);
 int cmd_decide(int argc, char **argv);
 int cmd_score(int argc, char **argv);

@@ -1,6 +1,6 @@
 /*
  * cmd_register.c - commands on a register as a whole: init, policy check
- * and default, expire.
+ * and default, expire, where the indexes live.
  */
 #include "cli.h"
 
@@ -77,6 +77,42 @@ int cmd_expire(int argc, char **argv)
         else
             printf("deleted %llu expired record%s\n", (unsigned long long)n, n == 1 ? "" : "s");
     }
+    prb_close(env);
+    return rc;
+}
+
+int cmd_index(int argc, char **argv)
+{
+    static const char *const flags[] = {"beside", NULL};
+    static const char usage[] =
+        "usage: probity index DIR [--place ABSOLUTE-DIR | --beside]\n"
+        "  where the register's indexes by subject live and how far behind they are;\n"
+        "  --place puts them under a directory such as the tmpfs /dev/shm, --beside\n"
+        "  back in DIR. They are made again from the register; no other process may\n"
+        "  have it open.\n";
+    cli_args a;
+    prb_env *env = NULL;
+    uint64_t iq = 0, nq = 0;
+    int rc = cli_parse(argc, argv, flags, &a);
+    if (rc)
+        return rc;
+    const char *place = cli_opt(&a, "place");
+    int beside = cli_flag(&a, "beside");
+    if (a.npos != 1 || (place && beside) || (rc = cli_unused(&a)))
+        return rc ? rc : (fputs(usage, stderr), 2);
+    if ((rc = cli_open(&a, a.pos[0], &env)))
+        return rc;
+    if ((place || beside) && (rc = prb_index_place(env, place)))
+        goto fail;
+    if ((rc = prb_index_lag(env, &iq, &nq)))
+        goto fail;
+    printf("index of %s: %s\n", a.pos[0], prb_index_dir(env));
+    printf("unindexed: %llu inquiries, %llu notices\n", (unsigned long long)iq,
+           (unsigned long long)nq);
+    prb_close(env);
+    return 0;
+fail:
+    rc = cli_fail(rc, prb_errmsg(env));
     prb_close(env);
     return rc;
 }

@@ -45,6 +45,8 @@ static const char usage[] =
     "  audit check-proof --key KEY|@FILE PROOF.json\n"
     "                                    check a proof offline with the public key\n"
     "  verify DIR                        recompute the audit log; check every record against it\n"
+    "  index DIR [--place ABSOLUTE-DIR | --beside]\n"
+    "                                    where the indexes by subject live (e.g. /dev/shm)\n"
     "  key create DIR --role R [--furnisher NAME] [--purposes P1,P2] [--subject ID] [--name L]\n"
     "  key list DIR | key revoke DIR ID  bearer tokens of the HTTP API (printed once)\n"
     "  serve DIR [--listen HOST:PORT] [--threads N] [--timeout S] [--max-body BYTES]\n"
@@ -175,7 +177,7 @@ int main(int argc, char **argv)
         {"notices", cmd_notices}, {"review", cmd_review},
         {"audit", cmd_audit},     {"verify", cmd_verify},
         {"dispute", cmd_dispute}, {"key", cmd_key},
-        {"serve", cmd_serve},
+        {"serve", cmd_serve},     {"index", cmd_index},
     };
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
         !strcmp(argv[1], "help")) {

@@ -27,6 +27,7 @@ static const struct {
     [PRB_ECORRUPT] = {"PRB_ECORRUPT", "stored data is corrupt", 76, 500},
     [PRB_ECONFLICT] = {"PRB_ECONFLICT", "identifiers of different subjects", 8, 409},
     [PRB_EFULL] = {"PRB_EFULL", "store is full", 75, 507},
+    [PRB_EBUSY] = {"PRB_EBUSY", "in use by another process", 9, 409},
 };
 
 static int known(int rc)

@@ -47,11 +47,16 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <limits.h>
 #include <unistd.h>
 
 #define INDEX_FILE "index.mdb"
 #define STATE_FILE "index.state"
 #define LOCK_FILE "index.lock"
+/* In the register's directory: the directory the index lives under, when
+ * not beside the register (prb_index_place). */
+#define PLACE_FILE "index.place"
+#define PLACE_MAX 3000
 #define STATE_LEN 64
 /* ~40 bytes an inquiry, so room for hundreds of millions; and at least
  * twice what the index uses when it is opened, since the map can grow
@@ -86,7 +91,64 @@ static void boot_id(char out[40])
 
 static void path_of(const prb_env *env, const char *name, char *buf, size_t n)
 {
-    snprintf(buf, n, "%s/%s", env->dir, name);
+    snprintf(buf, n, "%s/%s", env->idir, name);
+}
+
+/* The directory DIR/index.place names into place (empty when there is no
+ * such file: the index is beside the register). */
+static int place_read(prb_env *env, char place[PLACE_MAX + 1])
+{
+    char path[4096], buf[PLACE_MAX + 2];
+    snprintf(path, sizeof path, "%s/%s", env->dir, PLACE_FILE);
+    place[0] = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT
+                   ? PRB_OK
+                   : prb_seterr(env->err, PRB_EIO, "%s: cannot read: %s", path, strerror(errno));
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n < 0)
+        return prb_seterr(env->err, PRB_EIO, "%s: cannot read: %s", path, strerror(errno));
+    buf[n] = 0;
+    size_t len = strcspn(buf, "\n");
+    if (!len || buf[0] != '/' || len > PLACE_MAX || (size_t)n != len + 1)
+        return prb_seterr(env->err, PRB_ECORRUPT,
+                          "%s: not one absolute directory on a line of its own (written by "
+                          "probity index --place)",
+                          path);
+    memcpy(place, buf, len);
+    place[len] = 0;
+    return PRB_OK;
+}
+
+/* The directory of the index's files: the register's own, or one of this
+ * register's own under the directory index.place names, named after the
+ * register directory's device and inode, so that a copy of the register
+ * on this machine, which copies index.place too, gets an index of its
+ * own. Made if missing: a tmpfs is empty after a restart of the machine,
+ * and the index is then made again from the log. */
+static int index_dir(prb_env *env, char *out, size_t n)
+{
+    char place[PLACE_MAX + 1];
+    struct stat st;
+    int rc = place_read(env, place);
+    if (rc)
+        return rc;
+    if (!place[0]) {
+        snprintf(out, n, "%s", env->dir);
+        return PRB_OK;
+    }
+    if (stat(env->dir, &st))
+        return prb_seterr(env->err, PRB_EIO, "%s: %s", env->dir, strerror(errno));
+    snprintf(out, n, "%s/probity-index-%llx-%llx", place, (unsigned long long)st.st_dev,
+             (unsigned long long)st.st_ino);
+    if (mkdir(out, 0700) && errno != EEXIST)
+        return prb_seterr(env->err, PRB_EIO,
+                          "%s: cannot make the index's directory (%s/" PLACE_FILE
+                          " puts it under %s): %s",
+                          out, env->dir, place, strerror(errno));
+    return PRB_OK;
 }
 
 /* index.state: "boot <id> synced <0|1>", one small write in place. */
@@ -121,15 +183,10 @@ static int state_write(prb_env *env, const char *boot, int synced)
         return prb_seterr(env->err, PRB_EIO, "%s: cannot create: %s", path, strerror(errno));
     int ok = pwrite(fd, buf, sizeof buf, 0) == (ssize_t)sizeof buf && !fdatasync(fd);
     close(fd);
-    /* The file's name must survive a restart too. */
-    int dfd = open(env->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        ok = ok && !fsync(dfd);
-        close(dfd);
-    }
     if (!ok)
         return prb_seterr(env->err, PRB_EIO, "%s: cannot write: %s", path, strerror(errno));
-    return PRB_OK;
+    /* The file's name must survive a restart too. */
+    return prb_dir_sync(env, env->idir);
 }
 
 static const char LOG[] = "reading the inquiry log", OUTBOX[] = "reading the outbox";
@@ -451,21 +508,47 @@ static int lock(int fd, int how)
     return r;
 }
 
+/* Opens index.lock where index.place says, and locks it: exclusively if
+ * no one else has the index open (*alone), shared otherwise. A move of
+ * the index (prb_index_place) finishes under the exclusive lock at the
+ * old place, so one that finished while this waited is seen by reading
+ * index.place again, and this goes to the new place. */
+static int lock_index(prb_env *env, int *alone)
+{
+    char path[4096], now[4096];
+    int rc;
+    for (int tries = 0;; tries++) {
+        if ((rc = index_dir(env, path, sizeof path)))
+            return rc;
+        free(env->idir);
+        if (!(env->idir = strdup(path)))
+            return PRB_ENOMEM;
+        path_of(env, LOCK_FILE, path, sizeof path);
+        env->ilock = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        if (env->ilock < 0)
+            return prb_seterr(env->err, PRB_EIO, "%s: cannot open: %s", path, strerror(errno));
+        *alone = !lock(env->ilock, LOCK_EX | LOCK_NB);
+        if (!*alone && (errno != EWOULDBLOCK || lock(env->ilock, LOCK_SH)))
+            return prb_seterr(env->err, PRB_EIO, "%s: cannot lock: %s", path, strerror(errno));
+        if ((rc = index_dir(env, now, sizeof now)))
+            return rc;
+        if (!strcmp(now, env->idir) || tries == 8)
+            return PRB_OK;
+        close(env->ilock);
+        env->ilock = -1;
+    }
+}
+
 int prb_iidx_open(prb_env *env)
 {
-    char path[4096], boot[40], was[40] = "";
-    int synced = 0, rc;
-    path_of(env, LOCK_FILE, path, sizeof path);
-    env->ilock = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (env->ilock < 0)
-        return prb_seterr(env->err, PRB_EIO, "%s: cannot open: %s", path, strerror(errno));
+    char boot[40], was[40] = "";
+    int synced = 0, rc, alone;
+    if ((rc = lock_index(env, &alone)))
+        return rc;
     boot_id(boot);
-    int alone = !lock(env->ilock, LOCK_EX | LOCK_NB);
     if (alone) {
         if ((rc = settle_alone(env, boot)))
             return rc;
-    } else if (errno != EWOULDBLOCK || lock(env->ilock, LOCK_SH)) {
-        return prb_seterr(env->err, PRB_EIO, "%s: cannot lock: %s", path, strerror(errno));
     } else if (state_read(env, was, &synced) || synced || strcmp(was, boot[0] ? boot : "unknown")) {
         /* In use: its users trusted it when they opened it. But the last
          * of them may have closed it meanwhile, marking it flushed. */
@@ -506,6 +589,87 @@ void prb_iidx_close(prb_env *env)
     if (env->ilock >= 0)
         close(env->ilock);
     env->ilock = -1;
+    free(env->idir);
+    env->idir = NULL;
+}
+
+/* -------------------------------------------------------------- placing */
+
+const char *prb_index_dir(const prb_env *env)
+{
+    return env->idir;
+}
+
+int prb_index_place(prb_env *env, const char *dir)
+{
+    char canon[PATH_MAX], was[PLACE_MAX + 1], path[4096];
+    struct stat st;
+    int rc;
+    if (env->shared || !env->idir)
+        return prb_seterr(env->err, PRB_EINVAL,
+                          "the index is placed through the handle that opened the register");
+    if (dir) {
+        if (dir[0] != '/')
+            return prb_seterr(env->err, PRB_EINVAL,
+                              "%s: the index's place must be an absolute path (e.g. /dev/shm)",
+                              dir);
+        if (!realpath(dir, canon) || stat(canon, &st))
+            return prb_seterr(env->err, PRB_EINVAL, "%s: cannot place the index there: %s", dir,
+                              strerror(errno));
+        if (!S_ISDIR(st.st_mode))
+            return prb_seterr(env->err, PRB_EINVAL,
+                              "%s: cannot place the index there: not a directory", dir);
+        if (access(canon, W_OK | X_OK))
+            return prb_seterr(env->err, PRB_EINVAL, "%s: cannot place the index there: %s", dir,
+                              strerror(errno));
+        if (strlen(canon) > PLACE_MAX || strchr(canon, '\n'))
+            return prb_seterr(
+                env->err, PRB_EINVAL,
+                "%s: cannot place the index there: the path is too long or holds a line break",
+                dir);
+    }
+    if ((rc = place_read(env, was)))
+        return rc;
+    if (!strcmp(was, dir ? canon : ""))
+        return PRB_OK;
+    /* Alone with the index: every other user reads index.place only
+     * under a lock of the index it names, so none is using the old one
+     * while this moves it, and one that waited goes to the new one. */
+    if (lock(env->ilock, LOCK_EX | LOCK_NB))
+        return prb_seterr(env->err, PRB_EBUSY,
+                          "%s: the register's index is in use by another process (a server, a "
+                          "command); stop it, then place the index",
+                          env->dir);
+    if (dir) {
+        size_t len = strlen(canon);
+        canon[len] = '\n';
+        rc = prb_file_replace(env, env->dir, PLACE_FILE, canon, len + 1);
+        canon[len] = 0;
+    } else {
+        snprintf(path, sizeof path, "%s/%s", env->dir, PLACE_FILE);
+        rc = unlink(path) && errno != ENOENT
+                 ? prb_seterr(env->err, PRB_EIO, "%s: cannot remove: %s", path, strerror(errno))
+                 : prb_dir_sync(env, env->dir);
+    }
+    if (rc) {
+        lock(env->ilock, LOCK_SH);
+        return rc;
+    }
+    /* The index is derived data: the old one goes, and the new place's is
+     * made from the log (or trusted, if one of this register's is already
+     * there). */
+    mdb_env_close(env->imdb);
+    env->imdb = NULL;
+    remove_index(env);
+    path_of(env, STATE_FILE, path, sizeof path);
+    unlink(path);
+    path_of(env, LOCK_FILE, path, sizeof path);
+    unlink(path);
+    if (strcmp(env->idir, env->dir))
+        rmdir(env->idir);
+    close(env->ilock);
+    env->ilock = -1;
+    return prb_iidx_open(env);
 }
 
 /* ------------------------------------------------------------- reading */

@@ -386,7 +386,8 @@ static inline uint64_t prb_hash(const void *p, size_t n)
  *   mtree  block number (be64) -> PRB_MTREE_BLOCK Merkle tree hashes in
  *          post-order (audit.c, merkle.c)
  *   keys   SHA-256 of an API token (32 bytes) -> the key (keys.c)
- * and beside them, in an environment of its own (DIR/index.mdb, iidx.c),
+ * and beside them, in an environment of its own (DIR/index.mdb, or under
+ * the directory DIR/index.place names; iidx.c),
  * derived from ilog and outbox and made again from them when needed:
  *   iidx   subject id (be64) + inquiry number (be32) -> sequence (be64) +
  *          day + purpose: a subject's inquiries
@@ -408,6 +409,10 @@ struct prb_env {
     MDB_env *imdb;
     MDB_dbi iidx, nidx, imeta;
     int ilock;
+    /* Where the index's files are: the register's directory, or one of
+     * its own under the directory DIR/index.place names (iidx.c); NULL
+     * in a handle made by prb_env_dup. */
+    char *idir;
     int imoved; /* the register was moved to store format 4 when opened */
     /* A handle made by prb_env_dup: mdb and policy are the original's. */
     int shared;
@@ -748,6 +753,11 @@ int prb_ilog_entry(const void *value, size_t n, uint64_t *subject, uint32_t *no,
 /* The inquiry index (iidx.c). Opened (made, or made again from the log,
  * when it cannot be trusted) and brought up to the log's end. */
 int prb_iidx_open(prb_env *env);
+/* Writes name in dir whole or not at all (a temporary file, flushed and
+ * renamed), and flushes dir so the name survives a restart. */
+int prb_file_replace(prb_env *env, const char *dir, const char *name, const char *buf, size_t len);
+/* Flushes a directory's names (after a create, rename or unlink). */
+int prb_dir_sync(prb_env *env, const char *dir);
 void prb_iidx_close(prb_env *env);
 /* Indexes what the log holds beyond the index; after a commit that
  * appended to it, and when opening. */

@@ -92,14 +92,13 @@ void prb_wtxn_headroom(prb_env *env)
         env->zeroed = from + n;
 }
 
-static int write_file_atomic(prb_env *env, const char *dir, const char *name, const char *buf,
-                             size_t len)
+int prb_file_replace(prb_env *env, const char *dir, const char *name, const char *buf, size_t len)
 {
     char tmp[4096], dst[4096];
     int fd;
     snprintf(tmp, sizeof tmp, "%s/.%s.tmp", dir, name);
     snprintf(dst, sizeof dst, "%s/%s", dir, name);
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
         return prb_seterr(env->err, PRB_EIO, "%s: cannot create: %s", tmp, strerror(errno));
     size_t off = 0;
@@ -109,13 +108,30 @@ static int write_file_atomic(prb_env *env, const char *dir, const char *name, co
             continue;
         if (w <= 0) {
             close(fd);
+            unlink(tmp);
             return prb_seterr(env->err, PRB_EIO, "%s: write failed: %s", tmp, strerror(errno));
         }
         off += (size_t)w;
     }
-    if (fsync(fd) || close(fd) || rename(tmp, dst))
+    int bad = fsync(fd);
+    bad |= close(fd);
+    if (bad || rename(tmp, dst)) {
+        unlink(tmp);
         return prb_seterr(env->err, PRB_EIO, "%s: cannot store: %s", dst, strerror(errno));
-    return PRB_OK;
+    }
+    return prb_dir_sync(env, dir);
+}
+
+int prb_dir_sync(prb_env *env, const char *dir)
+{
+    /* A new or removed name survives a restart only once its directory
+     * is flushed. */
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int ok = dfd >= 0 && !fsync(dfd);
+    if (dfd >= 0)
+        close(dfd);
+    return ok ? PRB_OK
+              : prb_seterr(env->err, PRB_EIO, "%s: cannot flush: %s", dir, strerror(errno));
 }
 
 /* Deletes the database name of txn's environment, if it has one. */
@@ -274,7 +290,7 @@ int prb_init(const char *dir, const char *policy_path, prb_env **out)
                           "%s: directory is not empty; a register needs "
                           "a new or empty directory",
                           dir);
-    if ((rc = write_file_atomic(env, dir, POLICY_FILE, env->policy->text, env->policy->text_len)) ||
+    if ((rc = prb_file_replace(env, dir, POLICY_FILE, env->policy->text, env->policy->text_len)) ||
         (rc = open_mdb(env, 1)) || (rc = prb_iidx_open(env)))
         return rc;
     return prb_audit_keygen(env);
@@ -317,6 +333,7 @@ int prb_env_dup(prb_env *env, prb_env **out)
     h->shared = 1;
     h->wlog = NULL;
     h->ktxn = NULL;
+    h->idir = NULL;
     h->recent = NULL;
     h->cancel = NULL;
     h->cancel_ctx = NULL;
