@@ -264,3 +264,48 @@ Test(cli, decide_score_lists_and_scorecards)
     }
     th_rmrf(dir);
 }
+
+/* probity index: where the indexes by subject are, moved under another
+ * directory and back; bad places and a register in use get a message and
+ * change nothing. */
+Test(cli, index_place)
+{
+    char *dir = th_tmpdir(), args[1024], *good = th_slurp("tests/data/good.ndjson");
+    struct th_run r;
+    write_text(dir, "good.ndjson", good);
+    run(&r, dir, NULL, "init reg");
+    run(&r, dir, NULL, "ingest reg good.ndjson");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    run(&r, dir, NULL, "index reg");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert(strstr(r.out, "index of reg: reg\n") && strstr(r.out, "unindexed: 0 inquiries"), "%s",
+              r.out);
+
+    run(&r, dir, NULL, "index reg --place elsewhere");
+    cr_assert_eq(r.status, 2);
+    cr_assert(strstr(r.err, "absolute"), "%s", r.err);
+    run(&r, dir, NULL, "index reg --place /x --beside");
+    cr_assert_eq(r.status, 2);
+    cr_assert(strstr(r.err, "usage: probity index"), "%s", r.err);
+
+    snprintf(args, sizeof args, "index reg --place %s", dir);
+    run(&r, dir, NULL, args);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    char want[700];
+    snprintf(want, sizeof want, "index of reg: %s/probity-index-", dir);
+    cr_assert(strstr(r.out, want), "%s", r.out);
+    run(&r, dir, NULL,
+        "decide reg --purpose credit --subject cn-rid:11010519491231002X "
+        "--requester bank-x");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    run(&r, dir, NULL, "index reg");
+    cr_assert(strstr(r.out, want) && strstr(r.out, "unindexed: 0 inquiries"), "%s", r.out);
+
+    run(&r, dir, NULL, "index reg --beside");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert(strstr(r.out, "index of reg: reg\n"), "%s", r.out);
+    run(&r, dir, NULL, "verify reg");
+    cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+    free(good);
+    th_rmrf(dir);
+}
