@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -1004,5 +1005,65 @@ Test(inquiry_log, a_bad_index_place_is_named)
     cr_assert_eq(prb_open(reg, &env), PRB_EIO);
     cr_assert(strstr(prb_errmsg(env), "index.place"), "%s", prb_errmsg(env));
     prb_close(env);
+    th_rmrf(dir);
+}
+
+/* A move refused because another process has the index open leaves the
+ * refused handle still holding its share of the index's lock: flock
+ * drops a shared lock before trying for an exclusive one, so without
+ * taking it again the next opener would think itself alone with an index
+ * in use (and could remove it). */
+Test(inquiry_log, a_refused_move_keeps_the_index_locked)
+{
+    char *dir, reg[600], lockpath[700];
+    prb_env *env = asked(&dir);
+    /* Forked with nothing open, so the child inherits no lock of ours. */
+    prb_close(env);
+    snprintf(reg, sizeof reg, "%s/reg", dir);
+    snprintf(lockpath, sizeof lockpath, "%s/index.lock", reg);
+    int opened[2], ready[2], go[2];
+    cr_assert_eq(pipe(opened), 0);
+    cr_assert_eq(pipe(ready), 0);
+    cr_assert_eq(pipe(go), 0);
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1);
+    if (pid == 0) {
+        /* Only its own ends, so that it sees the end of a failed test. */
+        close(opened[1]);
+        close(ready[0]);
+        close(go[1]);
+        prb_env *e2;
+        char c;
+        if (read(opened[0], &c, 1) != 1)
+            _exit(2);
+        int rc = prb_open(reg, &e2);
+        c = rc ? 'o' : prb_index_place(e2, dir) == PRB_EBUSY ? 'x' : 'p';
+        if (c != 'x')
+            fprintf(stderr, "child: %s\n", prb_errmsg(e2));
+        if (write(ready[1], &c, 1) != 1)
+            _exit(2);
+        rc = read(go[0], &c, 1) == 1 ? 0 : 3;
+        prb_close(e2);
+        _exit(rc);
+    }
+    close(opened[0]);
+    close(ready[1]);
+    close(go[0]);
+    env = reopen(dir);
+    cr_assert_eq(write(opened[1], "o", 1), 1);
+    char c;
+    cr_assert_eq(read(ready[0], &c, 1), 1);
+    cr_assert_eq(c, 'x', "the child's move was not refused (%c)", c);
+    prb_close(env);
+    /* Only the child has it open now. */
+    int fd = open(lockpath, O_RDWR);
+    cr_assert_geq(fd, 0);
+    cr_assert_neq(flock(fd, LOCK_EX | LOCK_NB), 0,
+                  "the refused handle no longer holds the index's lock");
+    close(fd);
+    cr_assert_eq(write(go[1], "g", 1), 1);
+    int status;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     th_rmrf(dir);
 }

@@ -510,12 +510,14 @@ static int lock(int fd, int how)
 
 /* Opens index.lock where index.place says, and locks it: exclusively if
  * no one else has the index open (*alone), shared otherwise. A move of
- * the index (prb_index_place) finishes under the exclusive lock at the
- * old place, so one that finished while this waited is seen by reading
- * index.place again, and this goes to the new place. */
+ * the index (prb_index_place) happens under the exclusive lock and
+ * removes the old lock file, so once locked, the lock file this holds is
+ * checked to be the one index.place names now; if a move came between,
+ * this starts again at the new place. */
 static int lock_index(prb_env *env, int *alone)
 {
-    char path[4096], now[4096];
+    char path[4096 + sizeof LOCK_FILE], now[4096];
+    struct stat held, named;
     int rc;
     for (int tries = 0;; tries++) {
         if ((rc = index_dir(env, path, sizeof path)))
@@ -532,7 +534,9 @@ static int lock_index(prb_env *env, int *alone)
             return prb_seterr(env->err, PRB_EIO, "%s: cannot lock: %s", path, strerror(errno));
         if ((rc = index_dir(env, now, sizeof now)))
             return rc;
-        if (!strcmp(now, env->idir) || tries == 8)
+        snprintf(path, sizeof path, "%s/%s", now, LOCK_FILE);
+        if (tries == 8 || (!fstat(env->ilock, &held) && !stat(path, &named) &&
+                           held.st_dev == named.st_dev && held.st_ino == named.st_ino))
             return PRB_OK;
         close(env->ilock);
         env->ilock = -1;
@@ -635,11 +639,15 @@ int prb_index_place(prb_env *env, const char *dir)
     /* Alone with the index: every other user reads index.place only
      * under a lock of the index it names, so none is using the old one
      * while this moves it, and one that waited goes to the new one. */
-    if (lock(env->ilock, LOCK_EX | LOCK_NB))
+    if (lock(env->ilock, LOCK_EX | LOCK_NB)) {
+        /* flock drops the shared lock before it tries for the exclusive
+         * one, so it is taken again: this handle still uses the index. */
+        lock(env->ilock, LOCK_SH);
         return prb_seterr(env->err, PRB_EBUSY,
                           "%s: the register's index is in use by another process (a server, a "
                           "command); stop it, then place the index",
                           env->dir);
+    }
     if (dir) {
         size_t len = strlen(canon);
         canon[len] = '\n';
