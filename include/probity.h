@@ -648,6 +648,16 @@ typedef struct prb_inquiry {
  * at this point of the batch; purpose, identifier and requester must be
  * set in both cases. */
 int prb_decide_many(prb_env *env, prb_inquiry *q, size_t n);
+/* Keeps the register's data file written some megabytes past its last
+ * page, one small step a call, so that commits do not grow the file (a
+ * file that grows must have its size flushed at every commit).
+ * prb_decide_many tops it up inside its transaction when the room runs
+ * short; a writer that commits batches calls this between them, after it
+ * has answered one, so the writing is in no one's answer. Takes the
+ * register's write lock briefly, and only when a step is due. PRB_OK, or
+ * a store error if the lock cannot be had; a failed write only leaves
+ * less room. */
+int prb_headroom(prb_env *env);
 /* Computes the decision prb_decide would make, including its inquiry
  * number and stored form, in a read transaction of its own, storing
  * nothing: for a writer that stores it later with prb_decide_many, so

@@ -288,11 +288,13 @@ static void decide_batches(prb_env *env, prb_env *w, int n)
     }
 }
 
-/* Each batch's commit keeps the data file written some megabytes past
- * LMDB's last page, a megabyte at a time, so that the commits of a busy
- * server overwrite blocks the file has. The zeros go only where no
- * committed page is: decisions, an ingest that grows the file past them
- * and more decisions all read back whole, and the audit log verifies. */
+/* The data file is kept written some megabytes past LMDB's last page, a
+ * small step at a time (by prb_decide_many when its room runs short, by
+ * prb_headroom between a server's batches), so that the commits of a busy
+ * server overwrite blocks the file has. prb_headroom stops at the room it
+ * keeps. The zeros go only where no committed page is: decisions, an
+ * ingest that grows the file past them and more decisions all read back
+ * whole, and the audit log verifies. */
 Test(prepare, data_file_headroom)
 {
     char *dir;
@@ -301,16 +303,29 @@ Test(prepare, data_file_headroom)
     add_account(env, PERSON, "A-1");
     w = writer_of(env, "2026-12-01", "2026-12-01");
     decide_batches(env, w, 3);
+    char reg[1024], data[1100];
+    struct stat st0, st1;
+    snprintf(reg, sizeof reg, "%s/reg", dir);
+    snprintf(data, sizeof data, "%s/data.mdb", reg);
+    cr_assert_eq(stat(data, &st0), 0);
+    for (int i = 0; i < 200; i++)
+        cr_assert_eq(prb_headroom(w), PRB_OK, "%s", prb_errmsg(w));
+    cr_assert_eq(stat(data, &st1), 0);
+    cr_assert_gt(st1.st_size, st0.st_size + (6 << 20), "%lld -> %lld", (long long)st0.st_size,
+                 (long long)st1.st_size);
+    cr_assert_eq(prb_headroom(w), PRB_OK);
+    cr_assert_eq(stat(data, &st0), 0);
+    cr_assert_eq(st0.st_size, st1.st_size, "grew past the room it keeps");
     for (int i = 0; i < 40; i++) {
         char ref[16];
         snprintf(ref, sizeof ref, "B-%d", i);
         add_account(env, OTHER, ref);
     }
     decide_batches(env, w, 9);
+    for (int i = 0; i < 200; i++)
+        cr_assert_eq(prb_headroom(w), PRB_OK, "%s", prb_errmsg(w));
     prb_close(w);
     prb_close(env);
-    char reg[1024];
-    snprintf(reg, sizeof reg, "%s/reg", dir);
     long long past = past_end(reg);
     cr_assert(past >= (7 << 20) && past <= (9 << 20), "%lld bytes past the last page", past);
     cr_assert_eq(prb_open(reg, &env), PRB_OK);

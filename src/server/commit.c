@@ -9,7 +9,8 @@
  * everything queued and stores all of it with prb_decide_many in one
  * write transaction and one commit (making again, inside it, only the
  * decisions whose inputs changed since they were computed), and then
- * resumes the connections, which answer. The single writer holds the
+ * resumes the connections, which answer, and only then tops up the data
+ * file's room ahead (prb_headroom). The single writer holds the
  * write lock for the writes and the fsync, not for the decisions. While
  * one batch commits the next one gathers, so batches grow with the load
  * and latency stays about two commits. Nobody is answered before the
@@ -108,6 +109,13 @@ static void *committer(void *arg)
         atomic_fetch_add(&s->metrics.batched, n);
         for (size_t i = 0; i < n; i++)
             finish(c, i);
+        /* The data file's room ahead, written now that this batch is
+         * answered rather than inside the next one's transaction. */
+        if (h) {
+            pthread_rwlock_rdlock(&s->engine);
+            prb_headroom(h);
+            pthread_rwlock_unlock(&s->engine);
+        }
     }
     return NULL;
 }
