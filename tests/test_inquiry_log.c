@@ -82,6 +82,14 @@ static char *ids(prb_env *env, const char *who)
     return out;
 }
 
+/* who's inquiries, as its copy lists them, are want. */
+static void expect_ids(prb_env *env, const char *who, const char *want)
+{
+    char *list = ids(env, who);
+    cr_assert_str_eq(list, want);
+    free(list);
+}
+
 /* A register with inquiries: subject 1 (PERSON) asked about three times,
  * subject 2 (OTHER) once. */
 static prb_env *asked(char **dir)
@@ -921,9 +929,7 @@ Test(inquiry_log, the_index_can_live_elsewhere)
     cr_assert(exists(placed, "index.mdb") && exists(reg, "index.place"));
     cr_assert(!exists(reg, "index.mdb") && !exists(reg, "index.state"),
               "the old index is still beside the register");
-    char *list = ids(env, PERSON);
-    cr_assert_str_eq(list, "1-q1,1-q2,1-q3");
-    free(list);
+    expect_ids(env, PERSON, "1-q1,1-q2,1-q3");
     th_set_day(env, TH_TODAY);
     decide(env, PERSON, "1-q4");
     expect_clean(env);
@@ -948,9 +954,7 @@ Test(inquiry_log, the_index_can_live_elsewhere)
     int status;
     cr_assert_eq(waitpid(pid, &status, 0), pid);
     cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the other process: %d", status);
-    list = ids(env, OTHER);
-    cr_assert_str_eq(list, "2-q1,2-q2");
-    free(list);
+    expect_ids(env, OTHER, "2-q1,2-q2");
     prb_close(env);
 
     /* A restart of the machine empties a tmpfs. */
@@ -966,9 +970,7 @@ Test(inquiry_log, the_index_can_live_elsewhere)
     cr_assert_eq(prb_open(reg2, &env2), PRB_OK, "%s", prb_errmsg(env2));
     cr_assert_str_neq(prb_index_dir(env2), placed);
     cr_assert_eq(strncmp(prb_index_dir(env2), shm, strlen(shm)), 0);
-    list = ids(env2, OTHER);
-    cr_assert_str_eq(list, "2-q1,2-q2");
-    free(list);
+    expect_ids(env2, OTHER, "2-q1,2-q2");
     expect_clean(env2);
     cr_assert_eq(prb_index_place(env2, NULL), PRB_OK, "%s", prb_errmsg(env2));
     prb_close(env2);
@@ -980,9 +982,7 @@ Test(inquiry_log, the_index_can_live_elsewhere)
     cr_assert(exists(reg, "index.mdb") && !exists(reg, "index.place"));
     struct stat st;
     cr_assert_neq(stat(placed, &st), 0, "%s is left behind", placed);
-    list = ids(env, PERSON);
-    cr_assert_str_eq(list, "1-q1,1-q2,1-q3,1-q4");
-    free(list);
+    expect_ids(env, PERSON, "1-q1,1-q2,1-q3,1-q4");
     expect_clean(env);
     prb_close(env);
     th_rmrf(dir);
