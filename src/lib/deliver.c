@@ -117,12 +117,7 @@ static int sync_parent(const char *path)
         snprintf(parent, sizeof parent, "/");
     else
         snprintf(parent, sizeof parent, "%.*s", (int)(slash - path), path);
-    int fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    int rc = fsync(fd);
-    close(fd);
-    return rc;
+    return prb_fsync_dir(parent);
 }
 
 /* Creates path and its missing parents, each made durable in its parent:

@@ -756,7 +756,10 @@ int prb_iidx_open(prb_env *env);
 /* Writes name in dir whole or not at all (a temporary file, flushed and
  * renamed), and flushes dir so the name survives a restart. */
 int prb_file_replace(prb_env *env, const char *dir, const char *name, const char *buf, size_t len);
-/* Flushes a directory's names (after a create, rename or unlink). */
+/* Flushes a directory's names (after a create, rename or unlink): 0, or
+ * -1 with errno set. */
+int prb_fsync_dir(const char *dir);
+/* The same, with the message on env on failure (PRB_EIO). */
 int prb_dir_sync(prb_env *env, const char *dir);
 void prb_iidx_close(prb_env *env);
 /* Indexes what the log holds beyond the index; after a commit that

@@ -154,16 +154,24 @@ int prb_file_replace(prb_env *env, const char *dir, const char *name, const char
     return prb_dir_sync(env, dir);
 }
 
-int prb_dir_sync(prb_env *env, const char *dir)
+int prb_fsync_dir(const char *dir)
 {
     /* A new or removed name survives a restart only once its directory
      * is flushed. */
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    int ok = dfd >= 0 && !fsync(dfd);
-    if (dfd >= 0)
-        close(dfd);
-    return ok ? PRB_OK
-              : prb_seterr(env->err, PRB_EIO, "%s: cannot flush: %s", dir, strerror(errno));
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int rc = fsync(fd), saved = errno;
+    close(fd);
+    errno = saved;
+    return rc;
+}
+
+int prb_dir_sync(prb_env *env, const char *dir)
+{
+    return prb_fsync_dir(dir)
+               ? prb_seterr(env->err, PRB_EIO, "%s: cannot flush: %s", dir, strerror(errno))
+               : PRB_OK;
 }
 
 /* Deletes the database name of txn's environment, if it has one. */
