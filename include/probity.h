@@ -277,11 +277,13 @@ int prb_index_lag(prb_env *env, uint64_t *inquiries, uint64_t *notices);
  * opens the register). After a restart of the machine a tmpfs is empty
  * and the first open makes the indexes again from the log, which takes
  * time in proportion to the inquiries held. The old indexes are removed
- * and the new ones made before this returns. env must be a handle from
- * prb_open or prb_init, and no other process may have the register open
- * (PRB_EBUSY); a bad dir (PRB_EINVAL) changes nothing. If making the new
- * indexes fails, env is fit only for prb_close; the next open tries
- * again. */
+ * and the new ones made before this returns. Placing under dir (again,
+ * too) also removes from it the indexes that registers deleted without
+ * being moved back beside left behind (nothing holding them open). env
+ * must be a handle from prb_open or prb_init, and no other process may
+ * have the register open (PRB_EBUSY); a bad dir (PRB_EINVAL) changes
+ * nothing. If making the new indexes fails, env is fit only for
+ * prb_close; the next open tries again. */
 int prb_index_place(prb_env *env, const char *dir);
 /* The directory the indexes' files are in, owned by env; NULL for a
  * handle from prb_env_dup. */

@@ -15,6 +15,7 @@
 #include <criterion/criterion.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <limits.h>
 #include <lmdb.h>
 #include <signal.h>
 #include <stdio.h>
@@ -985,6 +986,73 @@ Test(inquiry_log, the_index_can_live_elsewhere)
     expect_ids(env, PERSON, "1-q1,1-q2,1-q3,1-q4");
     expect_clean(env);
     prb_close(env);
+    th_rmrf(dir);
+}
+
+/* The file in a placed index's directory naming its register. */
+static void expect_owner(const char *placed, const char *reg)
+{
+    char want[PATH_MAX], got[PATH_MAX + 2], path[1000];
+    cr_assert_not_null(realpath(reg, want));
+    snprintf(path, sizeof path, "%s/register", placed);
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f, "%s is missing", path);
+    cr_assert_not_null(fgets(got, sizeof got, f));
+    fclose(f);
+    got[strcspn(got, "\n")] = 0;
+    cr_assert_str_eq(got, want);
+}
+
+/* A register deleted while its index is placed leaves the index behind
+ * (in memory, on a tmpfs). The next placement under the same directory
+ * removes it, and only it: not the index of a register that is still
+ * there, nor one still open, nor a directory whose owner it cannot
+ * tell, nor anything not named like a placed index. */
+Test(inquiry_log, placing_removes_indexes_left_behind)
+{
+    enum { N = 4 };
+    char *dir = th_tmpdir(), shm[600], reg[N][600], placed[N][900], path[1000];
+    prb_env *env[N];
+    snprintf(shm, sizeof shm, "%s/shm", dir);
+    cr_assert_eq(mkdir(shm, 0700), 0);
+    for (int i = 0; i < N; i++) {
+        snprintf(reg[i], sizeof reg[i], "%s/r%d", dir, i);
+        cr_assert_eq(prb_init(reg[i], NULL, &env[i]), PRB_OK, "%s", prb_errmsg(env[i]));
+        cr_assert_eq(prb_index_place(env[i], shm), PRB_OK, "%s", prb_errmsg(env[i]));
+        snprintf(placed[i], sizeof placed[i], "%s", prb_index_dir(env[i]));
+        cr_assert(exists(placed[i], "index.mdb"));
+        expect_owner(placed[i], reg[i]);
+    }
+    /* r0 and r2 are deleted, r2 while a process still has it open. */
+    prb_close(env[0]);
+    prb_close(env[1]);
+    th_rmrf(strdup(reg[0]));
+    th_rmrf(strdup(reg[2]));
+    snprintf(path, sizeof path, "%s/probity-index-1-2", shm);
+    cr_assert_eq(mkdir(path, 0700), 0);
+    snprintf(path, sizeof path, "%s/probity-index-kept", shm);
+    cr_assert_eq(mkdir(path, 0700), 0);
+
+    /* Placing again where it already is sweeps too. */
+    cr_assert_eq(prb_index_place(env[3], shm), PRB_OK, "%s", prb_errmsg(env[3]));
+    cr_assert(!exists(placed[0], ""), "r0's index is left behind");
+    cr_assert(exists(placed[1], "index.mdb"), "r1's index went, r1 is still there");
+    cr_assert(exists(placed[2], "index.mdb"), "r2's index went while in use");
+    cr_assert(exists(shm, "probity-index-1-2") && exists(shm, "probity-index-kept"));
+    cr_assert(exists(placed[3], "index.mdb"));
+
+    /* Once closed, r2's goes too; r1 still finds its own. */
+    prb_close(env[2]);
+    cr_assert_eq(prb_index_place(env[3], shm), PRB_OK, "%s", prb_errmsg(env[3]));
+    cr_assert(!exists(placed[2], ""), "r2's index is left behind");
+    cr_assert_eq(prb_open(reg[1], &env[1]), PRB_OK, "%s", prb_errmsg(env[1]));
+    cr_assert_str_eq(prb_index_dir(env[1]), placed[1]);
+    prb_close(env[1]);
+
+    /* Back beside the register, the placed directory goes whole. */
+    cr_assert_eq(prb_index_place(env[3], NULL), PRB_OK, "%s", prb_errmsg(env[3]));
+    cr_assert(!exists(placed[3], ""));
+    prb_close(env[3]);
     th_rmrf(dir);
 }
 

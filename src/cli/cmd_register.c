@@ -89,7 +89,8 @@ int cmd_index(int argc, char **argv)
         "  where the register's indexes by subject live and how far behind they are;\n"
         "  --place puts them under a directory such as the tmpfs /dev/shm, --beside\n"
         "  back in DIR. They are made again from the register; no other process may\n"
-        "  have it open.\n";
+        "  have it open. --place also removes from that directory the indexes of\n"
+        "  registers deleted since without --beside.\n";
     cli_args a;
     prb_env *env = NULL;
     uint64_t iq = 0, nq = 0;

@@ -40,6 +40,7 @@
  */
 #include "internal.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -56,6 +57,9 @@
 /* In the register's directory: the directory the index lives under, when
  * not beside the register (prb_index_place). */
 #define PLACE_FILE "index.place"
+/* In a placed index's directory: the register it was made for, so that
+ * one left behind by a deleted register can be told and removed. */
+#define OWNER_FILE "register"
 #define PLACE_MAX 3000
 #define STATE_LEN 64
 /* ~40 bytes an inquiry, so room for hundreds of millions; and at least
@@ -543,6 +547,106 @@ static int lock_index(prb_env *env, int *alone)
     }
 }
 
+/* Notes in a placed index's directory which register it belongs to
+ * (alone with it: the note is replaced through a temporary of a fixed
+ * name). Only a hint for sweep_orphans, which leaves an index without
+ * one alone, so failing to write it does not fail the open. */
+static void owner_note(prb_env *env)
+{
+    char path[4096], want[PATH_MAX + 1], have[PATH_MAX + 2];
+    if (!strcmp(env->idir, env->dir) || !realpath(env->dir, want))
+        return;
+    path_of(env, OWNER_FILE, path, sizeof path);
+    size_t wl = strlen(want);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        ssize_t n = read(fd, have, sizeof have - 1);
+        close(fd);
+        if (n == (ssize_t)wl + 1 && !memcmp(have, want, wl) && have[wl] == '\n')
+            return;
+    }
+    want[wl] = '\n';
+    char keep[sizeof env->err];
+    memcpy(keep, env->err, sizeof keep);
+    prb_file_replace(env, env->idir, OWNER_FILE, want, wl + 1);
+    memcpy(env->err, keep, sizeof keep);
+}
+
+/* Reads a one-line file into buf (the line break cut); 0 if it holds
+ * one absolute path. */
+static int read_path(const char *path, char *buf, size_t n)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t got = read(fd, buf, n - 1);
+    close(fd);
+    if (got < 2 || buf[0] != '/' || buf[got - 1] != '\n')
+        return -1;
+    buf[got - 1] = 0;
+    return strchr(buf, '\n') ? -1 : 0;
+}
+
+/* Whether the placed index in sub (named after device dev, inode ino)
+ * was left behind: its register is gone (no such directory, or another
+ * one in its place) or no longer places its index under place. When in
+ * doubt (no owner noted, a register that cannot be read) it is not. */
+static int orphaned(const char *sub, const char *place, dev_t dev, ino_t ino)
+{
+    char path[PATH_MAX + 64], owner[PATH_MAX + 2], named[PLACE_MAX + 2];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/%s", sub, OWNER_FILE);
+    if (read_path(path, owner, sizeof owner))
+        return 0;
+    if (stat(owner, &st))
+        return errno == ENOENT || errno == ENOTDIR;
+    if (st.st_dev != dev || st.st_ino != ino)
+        return 1;
+    snprintf(path, sizeof path, "%s/%s", owner, PLACE_FILE);
+    if (read_path(path, named, sizeof named))
+        return access(path, F_OK) && errno == ENOENT;
+    return strcmp(named, place) != 0;
+}
+
+/* Removes from place the indexes other registers left behind when they
+ * were deleted without being moved back beside first (a tmpfs keeps
+ * them, in memory, until a restart). One still open by some process
+ * (its lock held) stays. They are derived data: a register wrongly
+ * taken for gone (moved away, say) only has its index made again. */
+static void sweep_orphans(prb_env *env, const char *place)
+{
+    DIR *d = opendir(place);
+    struct dirent *e;
+    if (!d)
+        return;
+    while ((e = readdir(d))) {
+        static const char *const files[] = {INDEX_FILE, INDEX_FILE "-lock",    STATE_FILE,
+                                            OWNER_FILE, "." OWNER_FILE ".tmp", LOCK_FILE};
+        char sub[4096], path[4096 + 64];
+        unsigned long long dev, ino;
+        int end = 0;
+        if (sscanf(e->d_name, "probity-index-%llx-%llx%n", &dev, &ino, &end) != 2 || e->d_name[end])
+            continue;
+        snprintf(sub, sizeof sub, "%s/%s", place, e->d_name);
+        if (!strcmp(sub, env->idir) || !orphaned(sub, place, (dev_t)dev, (ino_t)ino))
+            continue;
+        snprintf(path, sizeof path, "%s/%s", sub, LOCK_FILE);
+        int fd = open(path, O_RDWR | O_CLOEXEC);
+        if (fd >= 0 && lock(fd, LOCK_EX | LOCK_NB)) {
+            close(fd);
+            continue;
+        }
+        for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+            snprintf(path, sizeof path, "%s/%s", sub, files[i]);
+            unlink(path);
+        }
+        rmdir(sub);
+        if (fd >= 0)
+            close(fd);
+    }
+    closedir(d);
+}
+
 int prb_iidx_open(prb_env *env)
 {
     char boot[40], was[40] = "";
@@ -553,6 +657,7 @@ int prb_iidx_open(prb_env *env)
     if (alone) {
         if ((rc = settle_alone(env, boot)))
             return rc;
+        owner_note(env);
     } else if (state_read(env, was, &synced) || synced || strcmp(was, boot[0] ? boot : "unknown")) {
         /* In use: its users trusted it when they opened it. But the last
          * of them may have closed it meanwhile, marking it flushed. */
@@ -634,8 +739,11 @@ int prb_index_place(prb_env *env, const char *dir)
     }
     if ((rc = place_read(env, was)))
         return rc;
-    if (!strcmp(was, dir ? canon : ""))
+    if (!strcmp(was, dir ? canon : "")) {
+        if (dir)
+            sweep_orphans(env, canon);
         return PRB_OK;
+    }
     /* Alone with the index: every other user reads index.place only
      * under a lock of the index it names, so none is using the old one
      * while this moves it, and one that waited goes to the new one. */
@@ -671,13 +779,19 @@ int prb_index_place(prb_env *env, const char *dir)
     remove_index(env);
     path_of(env, STATE_FILE, path, sizeof path);
     unlink(path);
+    path_of(env, OWNER_FILE, path, sizeof path);
+    unlink(path);
     path_of(env, LOCK_FILE, path, sizeof path);
     unlink(path);
     if (strcmp(env->idir, env->dir))
         rmdir(env->idir);
     close(env->ilock);
     env->ilock = -1;
-    return prb_iidx_open(env);
+    if ((rc = prb_iidx_open(env)))
+        return rc;
+    if (dir)
+        sweep_orphans(env, canon);
+    return PRB_OK;
 }
 
 /* ------------------------------------------------------------- reading */
