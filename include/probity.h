@@ -282,8 +282,10 @@ int prb_index_lag(prb_env *env, uint64_t *inquiries, uint64_t *notices);
  * being moved back beside left behind (nothing holding them open). env
  * must be a handle from prb_open or prb_init, and no other process may
  * have the register open (PRB_EBUSY); a bad dir (PRB_EINVAL) changes
- * nothing. If making the new indexes fails, env is fit only for
- * prb_close; the next open tries again. */
+ * nothing. If the new place cannot hold the indexes, the register goes
+ * back to the old place, where they are made again, and the error is
+ * returned; only if that fails too is env fit only for prb_close (the
+ * next open tries again). */
 int prb_index_place(prb_env *env, const char *dir);
 /* The directory the indexes' files are in, owned by env; NULL for a
  * handle from prb_env_dup. */

@@ -989,6 +989,52 @@ Test(inquiry_log, the_index_can_live_elsewhere)
     th_rmrf(dir);
 }
 
+/* A place that cannot hold the index (here the name of the register's
+ * directory there is taken by a file) fails with a message, and the
+ * register goes back to where its index was, beside it or under another
+ * place, with its index made again: the handle still decides. */
+Test(inquiry_log, a_place_that_fails_leaves_the_index_where_it_was)
+{
+    char *dir, reg[600], shm[600], shm2[600], path[1000], was[900];
+    prb_env *env = asked(&dir);
+    struct stat st;
+    snprintf(reg, sizeof reg, "%s/reg", dir);
+    snprintf(shm, sizeof shm, "%s/shm", dir);
+    snprintf(shm2, sizeof shm2, "%s/shm2", dir);
+    cr_assert_eq(mkdir(shm, 0700), 0);
+    cr_assert_eq(mkdir(shm2, 0700), 0);
+    cr_assert_eq(stat(reg, &st), 0);
+    snprintf(path, sizeof path, "%s/probity-index-%llx-%llx", shm, (unsigned long long)st.st_dev,
+             (unsigned long long)st.st_ino);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fclose(f);
+
+    cr_assert_neq(prb_index_place(env, shm), PRB_OK);
+    cr_assert(strstr(prb_errmsg(env), "probity-index-"), "%s", prb_errmsg(env));
+    cr_assert_str_eq(prb_index_dir(env), reg);
+    cr_assert(!exists(reg, "index.place") && exists(reg, "index.mdb"));
+    cr_assert_eq(stat(path, &st), 0, "the file in the way is gone");
+    cr_assert(S_ISREG(st.st_mode));
+    expect_ids(env, PERSON, "1-q1,1-q2,1-q3");
+    th_set_day(env, TH_TODAY);
+    decide(env, PERSON, "1-q4");
+    expect_clean(env);
+
+    /* From one place to another that fails: back under the first. */
+    cr_assert_eq(prb_index_place(env, shm2), PRB_OK, "%s", prb_errmsg(env));
+    snprintf(was, sizeof was, "%s", prb_index_dir(env));
+    cr_assert_neq(prb_index_place(env, shm), PRB_OK); /* the file is still in the way */
+    cr_assert_str_eq(prb_index_dir(env), was);
+    cr_assert(exists(reg, "index.place") && exists(was, "index.mdb"));
+    expect_ids(env, PERSON, "1-q1,1-q2,1-q3,1-q4");
+    decide(env, PERSON, "1-q5");
+    expect_clean(env);
+    prb_close(env);
+    reopened_holds(dir, "1-q1,1-q2,1-q3,1-q4,1-q5");
+    th_rmrf(dir);
+}
+
 /* The file in a placed index's directory naming its register. */
 static void expect_owner(const char *placed, const char *reg)
 {

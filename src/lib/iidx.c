@@ -608,6 +608,20 @@ static int orphaned(const char *sub, const char *place, dev_t dev, ino_t ino)
     return strcmp(named, place) != 0;
 }
 
+/* Empties and removes a placed index's directory: only the files an
+ * index keeps there, so a directory holding anything else stays. */
+static void remove_placed(const char *sub)
+{
+    static const char *const files[] = {INDEX_FILE, INDEX_FILE "-lock",    STATE_FILE,
+                                        OWNER_FILE, "." OWNER_FILE ".tmp", LOCK_FILE};
+    char path[4096 + 64];
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+        snprintf(path, sizeof path, "%s/%s", sub, files[i]);
+        unlink(path);
+    }
+    rmdir(sub);
+}
+
 /* Removes from place the indexes other registers left behind when they
  * were deleted without being moved back beside first (a tmpfs keeps
  * them, in memory, until a restart). One still open by some process
@@ -620,8 +634,6 @@ static void sweep_orphans(prb_env *env, const char *place)
     if (!d)
         return;
     while ((e = readdir(d))) {
-        static const char *const files[] = {INDEX_FILE, INDEX_FILE "-lock",    STATE_FILE,
-                                            OWNER_FILE, "." OWNER_FILE ".tmp", LOCK_FILE};
         char sub[4096], path[4096 + 64];
         unsigned long long dev, ino;
         int end = 0;
@@ -636,11 +648,7 @@ static void sweep_orphans(prb_env *env, const char *place)
             close(fd);
             continue;
         }
-        for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
-            snprintf(path, sizeof path, "%s/%s", sub, files[i]);
-            unlink(path);
-        }
-        rmdir(sub);
+        remove_placed(sub);
         if (fd >= 0)
             close(fd);
     }
@@ -707,6 +715,41 @@ void prb_iidx_close(prb_env *env)
 const char *prb_index_dir(const prb_env *env)
 {
     return env->idir;
+}
+
+/* The new place would not take the index (full, not writable, its name
+ * taken): what it left there goes, index.place names the old place
+ * again (was, "" for beside the register) and the index is made there
+ * again from the log, so that the handle still works. Returns rc, with
+ * its message; only if going back fails too is env fit only for
+ * prb_close. */
+static int place_back(prb_env *env, const char *was, int rc)
+{
+    char msg[sizeof env->err], path[4096 + 64], line[PLACE_MAX + 2];
+    memcpy(msg, env->err, sizeof msg);
+    if (env->imdb)
+        mdb_env_close(env->imdb);
+    env->imdb = NULL;
+    if (env->ilock >= 0)
+        close(env->ilock);
+    env->ilock = -1;
+    /* Only a directory this register made for itself is emptied. */
+    if (env->idir && strcmp(env->idir, env->dir) && strstr(env->idir, "/probity-index-"))
+        remove_placed(env->idir);
+    int back;
+    if (was[0]) {
+        size_t len = strlen(was);
+        memcpy(line, was, len);
+        line[len] = '\n';
+        back = prb_file_replace(env, env->dir, PLACE_FILE, line, len + 1);
+    } else {
+        snprintf(path, sizeof path, "%s/%s", env->dir, PLACE_FILE);
+        back = unlink(path) && errno != ENOENT ? PRB_EIO : prb_dir_sync(env, env->dir);
+    }
+    if (!back)
+        prb_iidx_open(env);
+    memcpy(env->err, msg, sizeof msg);
+    return rc;
 }
 
 int prb_index_place(prb_env *env, const char *dir)
@@ -788,7 +831,7 @@ int prb_index_place(prb_env *env, const char *dir)
     close(env->ilock);
     env->ilock = -1;
     if ((rc = prb_iidx_open(env)))
-        return rc;
+        return place_back(env, was, rc);
     if (dir)
         sweep_orphans(env, canon);
     return PRB_OK;
