@@ -98,6 +98,27 @@ static void path_of(const prb_env *env, const char *name, char *buf, size_t n)
     snprintf(buf, n, "%s/%s", env->idir, name);
 }
 
+/* Reads a file of one absolute path on a line of its own into buf, of n
+ * bytes (the path at most n - 2 of them), the line break cut: 0, -1
+ * when it cannot be opened or read (errno set), -2 when it holds
+ * anything else. index.place and a placed index's note are such files. */
+static int read_path(const char *path, char *buf, size_t n)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t got = read(fd, buf, n - 1);
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    if (got < 0)
+        return -1;
+    if (got < 2 || buf[0] != '/' || buf[got - 1] != '\n')
+        return -2;
+    buf[got - 1] = 0;
+    return strchr(buf, '\n') ? -2 : 0;
+}
+
 /* The directory DIR/index.place names into place (empty when there is no
  * such file: the index is beside the register). */
 static int place_read(prb_env *env, char place[PLACE_MAX + 1])
@@ -105,24 +126,17 @@ static int place_read(prb_env *env, char place[PLACE_MAX + 1])
     char path[4096], buf[PLACE_MAX + 2];
     snprintf(path, sizeof path, "%s/%s", env->dir, PLACE_FILE);
     place[0] = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    int r = read_path(path, buf, sizeof buf);
+    if (r == -1)
         return errno == ENOENT
                    ? PRB_OK
                    : prb_seterr(env->err, PRB_EIO, "%s: cannot read: %s", path, strerror(errno));
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n < 0)
-        return prb_seterr(env->err, PRB_EIO, "%s: cannot read: %s", path, strerror(errno));
-    buf[n] = 0;
-    size_t len = strcspn(buf, "\n");
-    if (!len || buf[0] != '/' || len > PLACE_MAX || (size_t)n != len + 1)
+    if (r)
         return prb_seterr(env->err, PRB_ECORRUPT,
                           "%s: not one absolute directory on a line of its own (written by "
                           "probity index --place)",
                           path);
-    memcpy(place, buf, len);
-    place[len] = 0;
+    memcpy(place, buf, strlen(buf) + 1);
     return PRB_OK;
 }
 
@@ -572,21 +586,6 @@ static void owner_note(prb_env *env)
     memcpy(env->err, keep, sizeof keep);
 }
 
-/* Reads a one-line file into buf (the line break cut); 0 if it holds
- * one absolute path. */
-static int read_path(const char *path, char *buf, size_t n)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    ssize_t got = read(fd, buf, n - 1);
-    close(fd);
-    if (got < 2 || buf[0] != '/' || buf[got - 1] != '\n')
-        return -1;
-    buf[got - 1] = 0;
-    return strchr(buf, '\n') ? -1 : 0;
-}
-
 /* Whether the placed index in sub (named after device dev, inode ino)
  * was left behind: its register is gone (no such directory, or another
  * one in its place) or no longer places its index under place. When in
@@ -603,23 +602,28 @@ static int orphaned(const char *sub, const char *place, dev_t dev, ino_t ino)
     if (st.st_dev != dev || st.st_ino != ino)
         return 1;
     snprintf(path, sizeof path, "%s/%s", owner, PLACE_FILE);
-    if (read_path(path, named, sizeof named))
-        return access(path, F_OK) && errno == ENOENT;
+    int r = read_path(path, named, sizeof named);
+    if (r)
+        return r == -1 && errno == ENOENT;
     return strcmp(named, place) != 0;
 }
 
-/* Empties and removes a placed index's directory: only the files an
- * index keeps there, so a directory holding anything else stays. */
-static void remove_placed(const char *sub)
+/* Removes the files an index keeps in dir: beside the register, or in a
+ * placed directory of its own, which goes too (if it holds nothing
+ * else). The note naming the register is only ever in the latter. */
+static void remove_index_files(prb_env *env, const char *dir)
 {
-    static const char *const files[] = {INDEX_FILE, INDEX_FILE "-lock",    STATE_FILE,
-                                        OWNER_FILE, "." OWNER_FILE ".tmp", LOCK_FILE};
+    static const char *const files[] = {INDEX_FILE, INDEX_FILE "-lock", STATE_FILE,
+                                        LOCK_FILE,  OWNER_FILE,         "." OWNER_FILE ".tmp"};
+    int placed = strcmp(dir, env->dir) != 0;
+    size_t n = sizeof files / sizeof *files - (placed ? 0 : 2);
     char path[4096 + 64];
-    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
-        snprintf(path, sizeof path, "%s/%s", sub, files[i]);
+    for (size_t i = 0; i < n; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
         unlink(path);
     }
-    rmdir(sub);
+    if (placed)
+        rmdir(dir);
 }
 
 /* Removes from place the indexes other registers left behind when they
@@ -648,7 +652,7 @@ static void sweep_orphans(prb_env *env, const char *place)
             close(fd);
             continue;
         }
-        remove_placed(sub);
+        remove_index_files(env, sub);
         if (fd >= 0)
             close(fd);
     }
@@ -717,6 +721,23 @@ const char *prb_index_dir(const prb_env *env)
     return env->idir;
 }
 
+/* Writes index.place naming place, or removes it for "" (beside the
+ * register). */
+static int place_write(prb_env *env, const char *place)
+{
+    char path[4096], line[PLACE_MAX + 2];
+    size_t len = strlen(place);
+    if (len) {
+        memcpy(line, place, len);
+        line[len] = '\n';
+        return prb_file_replace(env, env->dir, PLACE_FILE, line, len + 1);
+    }
+    snprintf(path, sizeof path, "%s/%s", env->dir, PLACE_FILE);
+    return unlink(path) && errno != ENOENT
+               ? prb_seterr(env->err, PRB_EIO, "%s: cannot remove: %s", path, strerror(errno))
+               : prb_dir_sync(env, env->dir);
+}
+
 /* The new place would not take the index (full, not writable, its name
  * taken): what it left there goes, index.place names the old place
  * again (was, "" for beside the register) and the index is made there
@@ -725,7 +746,7 @@ const char *prb_index_dir(const prb_env *env)
  * prb_close. */
 static int place_back(prb_env *env, const char *was, int rc)
 {
-    char msg[sizeof env->err], path[4096 + 64], line[PLACE_MAX + 2];
+    char msg[sizeof env->err];
     memcpy(msg, env->err, sizeof msg);
     if (env->imdb)
         mdb_env_close(env->imdb);
@@ -733,20 +754,9 @@ static int place_back(prb_env *env, const char *was, int rc)
     if (env->ilock >= 0)
         close(env->ilock);
     env->ilock = -1;
-    /* Only a directory this register made for itself is emptied. */
-    if (env->idir && strcmp(env->idir, env->dir) && strstr(env->idir, "/probity-index-"))
-        remove_placed(env->idir);
-    int back;
-    if (was[0]) {
-        size_t len = strlen(was);
-        memcpy(line, was, len);
-        line[len] = '\n';
-        back = prb_file_replace(env, env->dir, PLACE_FILE, line, len + 1);
-    } else {
-        snprintf(path, sizeof path, "%s/%s", env->dir, PLACE_FILE);
-        back = unlink(path) && errno != ENOENT ? PRB_EIO : prb_dir_sync(env, env->dir);
-    }
-    if (!back)
+    if (env->idir)
+        remove_index_files(env, env->idir);
+    if (!place_write(env, was))
         prb_iidx_open(env);
     memcpy(env->err, msg, sizeof msg);
     return rc;
@@ -754,7 +764,7 @@ static int place_back(prb_env *env, const char *was, int rc)
 
 int prb_index_place(prb_env *env, const char *dir)
 {
-    char canon[PATH_MAX], was[PLACE_MAX + 1], path[4096];
+    char canon[PATH_MAX], was[PLACE_MAX + 1];
     struct stat st;
     int rc;
     if (env->shared || !env->idir)
@@ -799,18 +809,7 @@ int prb_index_place(prb_env *env, const char *dir)
                           "command); stop it, then place the index",
                           env->dir);
     }
-    if (dir) {
-        size_t len = strlen(canon);
-        canon[len] = '\n';
-        rc = prb_file_replace(env, env->dir, PLACE_FILE, canon, len + 1);
-        canon[len] = 0;
-    } else {
-        snprintf(path, sizeof path, "%s/%s", env->dir, PLACE_FILE);
-        rc = unlink(path) && errno != ENOENT
-                 ? prb_seterr(env->err, PRB_EIO, "%s: cannot remove: %s", path, strerror(errno))
-                 : prb_dir_sync(env, env->dir);
-    }
-    if (rc) {
+    if ((rc = place_write(env, dir ? canon : ""))) {
         lock(env->ilock, LOCK_SH);
         return rc;
     }
@@ -819,15 +818,7 @@ int prb_index_place(prb_env *env, const char *dir)
      * there). */
     mdb_env_close(env->imdb);
     env->imdb = NULL;
-    remove_index(env);
-    path_of(env, STATE_FILE, path, sizeof path);
-    unlink(path);
-    path_of(env, OWNER_FILE, path, sizeof path);
-    unlink(path);
-    path_of(env, LOCK_FILE, path, sizeof path);
-    unlink(path);
-    if (strcmp(env->idir, env->dir))
-        rmdir(env->idir);
+    remove_index_files(env, env->idir);
     close(env->ilock);
     env->ilock = -1;
     if ((rc = prb_iidx_open(env)))
