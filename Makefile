@@ -115,6 +115,13 @@ test: setup
 	    $$f -runs=20000 -max_len=4096 -seed=1 -artifact_prefix=$(T)/ $$c \
 	        tests/fuzz/corpus/$${n#fuzz_} >$(T)/$$n.log 2>&1 \
 	        || { tail -40 $(T)/$$n.log; exit 1; }; done
+	@# The tests' temporary directories go under two of the run's own,
+	@# removed whatever the outcome: a test stopped midway (a failed
+	@# assertion, its timeout) cannot clean up after itself.
+	tmp=$$(mktemp -d /tmp/prbrun.XXXXXX) || exit 1; \
+	shm=$$(mktemp -d /dev/shm/prbrun.XXXXXX 2>/dev/null); \
+	trap 'rm -rf "$$tmp" $${shm:+"$$shm"}' EXIT; trap 'exit 130' INT TERM; \
+	TMPDIR=$$tmp PROBITY_TEST_SHM=$$shm \
 	PROBITY_BIN=$(abspath $(T)/probity) PROBITY_SRC=$(CURDIR) \
 	    ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 	    $(T)/run-tests -j2

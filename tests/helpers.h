@@ -24,12 +24,32 @@ static inline const char *th_path(char *buf, size_t n, const char *rel)
     return buf;
 }
 
-/* A fresh empty temporary directory; the caller removes it with th_rmrf. */
-static inline char *th_tmpdir(void)
+/* A fresh empty directory under parent (or /tmp when parent is unset or
+ * empty); the caller removes it with th_rmrf. make test points TMPDIR at
+ * a directory of its own and removes that after the run, so a test
+ * stopped midway by a failed assertion or its timeout leaves nothing
+ * behind. */
+static inline char *th_mkdtemp(const char *parent)
 {
-    char tmpl[] = "/tmp/prbtest.XXXXXX";
+    char tmpl[512];
+    snprintf(tmpl, sizeof tmpl, "%s/prbtest.XXXXXX", parent && *parent ? parent : "/tmp");
     char *d = mkdtemp(tmpl);
     return d ? strdup(d) : NULL;
+}
+
+static inline char *th_tmpdir(void)
+{
+    return th_mkdtemp(getenv("TMPDIR"));
+}
+
+/* The same in memory (tmpfs), for tests whose subject is not the disk:
+ * under PROBITY_TEST_SHM (which make test makes and removes like TMPDIR)
+ * or /dev/shm, and on the disk when neither can be had. */
+static inline char *th_shmdir(void)
+{
+    const char *s = getenv("PROBITY_TEST_SHM");
+    char *d = th_mkdtemp(s && *s ? s : "/dev/shm");
+    return d ? d : th_tmpdir();
 }
 
 static inline void th_rmrf(char *dir)

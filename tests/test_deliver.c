@@ -868,9 +868,10 @@ Test(deliver, cli_deliver_reports_counts_and_fails_while_pending)
 Test(deliver, sigkill_while_delivering_loses_no_notice, .timeout = 600)
 {
     enum { N = 3000 };
-    char *dir, reg[600], spool[700], notices[1024], shm[] = "/dev/shm/prbdeliver.XXXXXX";
+    char *dir, reg[600], spool[700], notices[1024];
     prb_deliver_stats st;
-    char *base = mkdtemp(shm) ? strdup(shm) : th_tmpdir();
+    char *base = th_shmdir();
+    cr_assert_not_null(base, "no temporary directory");
     snprintf(spool, sizeof spool, "%s/spool", base);
     snprintf(notices, sizeof notices, "{\"channels\": [{\"type\": \"spool\", \"dir\": \"%s\"}]}",
              spool);
