@@ -415,33 +415,42 @@ static int append(struct text *t, const char *fmt, ...)
  * days credit_account is kept), so none is expired as of today and every
  * file holds exactly 20.
  */
-static int make_batch(int32_t today, uint32_t nsubj, char (*rids)[RID_LEN], struct text *t)
+/*
+ * Person i's j-th open credit account, as one NDJSON line: reported
+ * monthly going back from the day before today, opened 400 to 3,400 days
+ * before its event, under the reference series-i-j.
+ */
+static int append_account(struct text *t, int32_t today, const char *series, uint32_t i, uint32_t j,
+                          const char *rid, unsigned worst_dpd)
 {
     char event[11], opened[11];
+    int32_t ev = today - 1 - (int32_t)(30 * j + (i + j) % 29);
+    prb_date_format(ev, event);
+    prb_date_format(ev - 400 - (int32_t)((i * 7 + j) % 3000), opened);
+    return append(t,
+                  "{\"furnisher\":\"bank-%c\",\"ref\":\"%s-%u-%02u\","
+                  "\"subject\":{\"kind\":\"person\",\"id\":\"%s\"},"
+                  "\"category\":\"credit_account\",\"status\":\"open\","
+                  "\"event_date\":\"%s\",\"settled_date\":null,"
+                  "\"legal_basis\":\"loan contract %u-%u\","
+                  "\"fields\":{\"account_type\":\"%s\",\"opened_date\":\"%s\","
+                  "\"credit_limit\":\"%u.00\",\"balance\":\"%u.%02u\","
+                  "\"currency\":\"CNY\",\"worst_dpd\":%u}}\n",
+                  'a' + (int)(j % 5), series, i, j, rid, event, i, j,
+                  j % 2 ? "revolving" : "instalment", opened, 1000 * (1 + (i + j) % 500),
+                  (i * 31 + j * 17) % 100000, (i + j) % 100, worst_dpd);
+}
 
+static int make_batch(int32_t today, uint32_t nsubj, char (*rids)[RID_LEN], struct text *t)
+{
     for (uint32_t i = 0; i < nsubj; i++) {
         if (make_rid(i, rids[i]) != 0)
             return -1;
-        for (uint32_t j = 0; j < FILE20_RECORDS; j++) {
-            int32_t ev = today - 1 - (int32_t)(30 * j + (i + j) % 29);
-            prb_date_format(ev, event);
-            prb_date_format(ev - 400 - (int32_t)((i * 7 + j) % 3000), opened);
-            if (append(t,
-                       "{\"furnisher\":\"bank-%c\",\"ref\":\"F20-%u-%02u\","
-                       "\"subject\":{\"kind\":\"person\",\"id\":\"%s\"},"
-                       "\"category\":\"credit_account\",\"status\":\"open\","
-                       "\"event_date\":\"%s\",\"settled_date\":null,"
-                       "\"legal_basis\":\"loan contract %u-%u\","
-                       "\"fields\":{\"account_type\":\"%s\",\"opened_date\":\"%s\","
-                       "\"credit_limit\":\"%u.00\",\"balance\":\"%u.%02u\","
-                       "\"currency\":\"CNY\",\"worst_dpd\":%u}}\n",
-                       'a' + (int)(j % 5), i, j, rids[i], event, i, j,
-                       j % 2 ? "revolving" : "instalment", opened, 1000 * (1 + (i + j) % 500),
-                       (i * 31 + j * 17) % 100000, (i + j) % 100, j % 3 ? 0 : 30) != 0) {
+        for (uint32_t j = 0; j < FILE20_RECORDS; j++)
+            if (append_account(t, today, "F20", i, j, rids[i], j % 3 ? 0 : 30) != 0) {
                 fprintf(stderr, "bench-core: out of memory building the batch\n");
                 return -1;
             }
-        }
     }
     return 0;
 }
@@ -499,35 +508,53 @@ static int parse_count(const char *s, const char *what, uint32_t max, uint32_t *
     return 0;
 }
 
+/* A batch maker: nsubj persons' records as NDJSON into t, their
+ * identifiers into rids. */
+typedef int (*batch_maker)(int32_t today, uint32_t nsubj, char (*rids)[RID_LEN], struct text *t);
+
+/*
+ * A new register at dir under policy, its clock at now, holding the
+ * records make writes for nsubj persons; their identifiers go to *rids.
+ * The caller frees *rids and closes *env, also when this fails.
+ */
+static int register_with(const char *dir, const char *policy, int64_t now, uint32_t nsubj,
+                         batch_maker make, prb_env **env, char (**rids)[RID_LEN])
+{
+    struct text batch = {NULL, 0, 0};
+    int rc = -1, prc;
+
+    if ((*rids = calloc(nsubj, sizeof **rids)) == NULL) {
+        fprintf(stderr, "bench-core: out of memory\n");
+        return -1;
+    }
+    if ((prc = prb_init(dir, policy, env)) != PRB_OK) {
+        fprintf(stderr, "bench-core: %s\n", *env ? prb_errmsg(*env) : prb_strerror(prc));
+        return -1;
+    }
+    prb_set_now(*env, now);
+    if (make(prb_today(*env), nsubj, *rids, &batch) == 0 && ingest_batch(*env, &batch, nsubj) == 0)
+        rc = 0;
+    free(batch.p);
+    return rc;
+}
+
 static int cmd_file20(const char *dir, uint32_t nsubj, const char *policy, uint32_t nreads)
 {
     prb_env *env = NULL;
     prb_file *f = NULL;
-    struct text batch = {NULL, 0, 0};
     char(*rids)[RID_LEN] = NULL;
     uint64_t *lat = NULL, sum = 0, rng = 42, t0;
     double median, p99;
     int64_t now;
     int rc = -1, prc;
 
-    if (bench_clock(&now) != 0)
+    if (bench_clock(&now) != 0 ||
+        register_with(dir, policy, now, nsubj, make_batch, &env, &rids) != 0)
         goto fail;
-    if ((rids = calloc(nsubj, sizeof *rids)) == NULL ||
-        (lat = malloc(nreads * sizeof *lat)) == NULL) {
+    if ((lat = malloc(nreads * sizeof *lat)) == NULL) {
         fprintf(stderr, "bench-core: out of memory\n");
         goto fail;
     }
-    if ((prc = prb_init(dir, policy, &env)) != PRB_OK) {
-        fprintf(stderr, "bench-core: %s\n", env ? prb_errmsg(env) : prb_strerror(prc));
-        goto fail;
-    }
-    prb_set_now(env, now);
-    if (make_batch(prb_today(env), nsubj, rids, &batch) != 0 ||
-        ingest_batch(env, &batch, nsubj) != 0)
-        goto fail;
-    /* The batch is in the register; its text is no longer needed. */
-    free(batch.p);
-    batch.p = NULL;
 
     /* Every file must hold exactly 20 records, or the figure would be
      * about some other size. This pass also warms the page cache. */
@@ -576,7 +603,6 @@ static int cmd_file20(const char *dir, uint32_t nsubj, const char *policy, uint3
 fail:
     prb_file_free(f);
     prb_close(env);
-    free(batch.p);
     free(rids);
     free(lat);
     return rc;
@@ -610,7 +636,7 @@ fail:
  */
 static int make_decide_batch(int32_t today, uint32_t nsubj, char (*rids)[RID_LEN], struct text *t)
 {
-    char event[11], opened[11], settled[11];
+    char event[11], settled[11];
 
     for (uint32_t i = 0; i < nsubj; i++) {
         unsigned g = i % 12;
@@ -620,27 +646,9 @@ static int make_decide_batch(int32_t today, uint32_t nsubj, char (*rids)[RID_LEN
 
         if (make_rid(i, rids[i]) != 0)
             return -1;
-        for (uint32_t j = 0; j < nacc; j++) {
-            int32_t ev = today - 1 - (int32_t)(30 * j + (i + j) % 29);
-            prb_date_format(ev, event);
-            prb_date_format(ev - 400 - (int32_t)((i * 7 + j) % 3000), opened);
-            if (append(t,
-                       "{\"furnisher\":\"bank-%c\",\"ref\":\"D20-%u-%02u\","
-                       "\"subject\":{\"kind\":\"person\",\"id\":\"%s\"},"
-                       "\"category\":\"credit_account\",\"status\":\"open\","
-                       "\"event_date\":\"%s\",\"settled_date\":null,"
-                       "\"legal_basis\":\"loan contract %u-%u\","
-                       "\"fields\":{\"account_type\":\"%s\",\"opened_date\":\"%s\","
-                       "\"credit_limit\":\"%u.00\",\"balance\":\"%u.%02u\","
-                       "\"currency\":\"CNY\",\"worst_dpd\":%u}}\n",
-                       'a' + (int)(j % 5), i, j, rids[i], event, i, j,
-                       j % 2 ? "revolving" : "instalment", opened, 1000 * (1 + (i + j) % 500),
-                       (i * 31 + j * 17) % 100000, (i + j) % 100,
-                       j % 3   ? 0
-                       : i % 5 ? 30
-                               : 90) != 0)
+        for (uint32_t j = 0; j < nacc; j++)
+            if (append_account(t, today, "D20", i, j, rids[i], j % 3 ? 0 : i % 5 ? 30 : 90) != 0)
                 goto nomem;
-        }
         for (uint32_t j = nacc; j < FILE20_RECORDS; j++) {
             /* Which adverse record slot j is, counted from the last. */
             unsigned slot = FILE20_RECORDS - 1 - j;
@@ -746,7 +754,6 @@ static int cmd_decide20(const char *dir, uint32_t nsubj, const char *policy, uin
     prb_env *env = NULL;
     prb_file *f = NULL;
     prb_decision *d = NULL;
-    struct text batch = {NULL, 0, 0};
     char(*rids)[RID_LEN] = NULL;
     uint64_t *lat = NULL, sum = 0, rng = 42, t0, outcomes[4] = {0, 0, 0, 0};
     double median, p99, elapsed, fresh_median, fresh_p99;
@@ -760,21 +767,12 @@ static int cmd_decide20(const char *dir, uint32_t nsubj, const char *policy, uin
         fprintf(stderr, "bench-core: --at '%s' must be a YYYY-MM-DD after the bench clock\n", at);
         goto fail;
     }
-    if ((rids = calloc(nsubj, sizeof *rids)) == NULL ||
-        (lat = malloc((nevals > nstored ? nevals : nstored) * sizeof *lat)) == NULL) {
+    if (register_with(dir, policy, now, nsubj, make_decide_batch, &env, &rids) != 0)
+        goto fail;
+    if ((lat = malloc((nevals > nstored ? nevals : nstored) * sizeof *lat)) == NULL) {
         fprintf(stderr, "bench-core: out of memory\n");
         goto fail;
     }
-    if ((prc = prb_init(dir, policy, &env)) != PRB_OK) {
-        fprintf(stderr, "bench-core: %s\n", env ? prb_errmsg(env) : prb_strerror(prc));
-        goto fail;
-    }
-    prb_set_now(env, now);
-    if (make_decide_batch(prb_today(env), nsubj, rids, &batch) != 0 ||
-        ingest_batch(env, &batch, nsubj) != 0)
-        goto fail;
-    free(batch.p);
-    batch.p = NULL;
 
     /* From here on, the day of the decisions. */
     prb_set_now(env, decide_at);
@@ -865,7 +863,6 @@ fail:
     prb_decision_free(d);
     prb_file_free(f);
     prb_close(env);
-    free(batch.p);
     free(rids);
     free(lat);
     return rc;
