@@ -107,6 +107,7 @@ static void check_operation(const char *path, const char *method, json_t *op, vo
               "%s does not say who may call it", where);
     cr_assert(json_array_size(json_object_get(op, "x-roles")) > 0, "%s has no x-roles", where);
     cr_assert(has_response(op, "429"), "%s: no 429 (rate limit)", where);
+    cr_assert(has_response(op, "503"), "%s: no 503 (the server stopping)", where);
     json_t *security = json_object_get(op, "security");
     cr_assert(json_is_array(security), "%s does not say whether it needs a token", where);
     int bearer_required = json_array_size(security) == 1 &&

@@ -1,7 +1,7 @@
 /*
  * cmd_serve.c - probity serve: the HTTP JSON API (src/server) in the
- * foreground until SIGTERM or SIGINT, then a graceful stop: no new
- * connections, requests in flight finished (up to 10 seconds), the sweep
+ * foreground until SIGTERM or SIGINT, then a graceful stop: new requests
+ * answered 503, those in flight finished (up to 10 seconds), the sweep
  * and the decision committer stopped, the register closed.
  */
 #include "cli.h"

@@ -30,25 +30,33 @@ struct srv_commit {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     req *head, **tail;
-    int stop;
+    int stop, stopped;
     /* The committer's inquiries, holding the requests' decision handles
      * while a batch is made. */
     prb_inquiry q[BATCH_MAX];
     req *batch[BATCH_MAX];
 };
 
-void srv_commit_submit(srv_commit *c, req *r)
+int srv_commit_submit(srv_commit *c, req *r)
 {
+    pthread_mutex_lock(&c->mu);
+    /* A connection suspended with nobody left to resume it would make
+     * libmicrohttpd abort the process when the server stops. */
+    if (c->stopped) {
+        pthread_mutex_unlock(&c->mu);
+        return -1;
+    }
     r->gc_queued = 1;
     r->gc_next = NULL;
     /* Suspended before it is queued, so the committer never resumes a
-     * connection that is not suspended yet. */
+     * connection that is not suspended yet; the committer resumes
+     * connections without holding mu, so the two locks never cross. */
     MHD_suspend_connection(r->conn);
-    pthread_mutex_lock(&c->mu);
     *c->tail = r;
     c->tail = &r->gc_next;
     pthread_cond_signal(&c->cv);
     pthread_mutex_unlock(&c->mu);
+    return 0;
 }
 
 /* Takes up to BATCH_MAX queued requests; 0 when stopping with none. */
@@ -64,6 +72,8 @@ static size_t take(srv_commit *c)
     }
     if (!c->head)
         c->tail = &c->head;
+    if (!n)
+        c->stopped = 1;
     pthread_mutex_unlock(&c->mu);
     return n;
 }
@@ -147,6 +157,12 @@ void srv_commit_stop(srv_commit *c)
     pthread_cond_signal(&c->cv);
     pthread_mutex_unlock(&c->mu);
     pthread_join(c->th, NULL);
+}
+
+void srv_commit_free(srv_commit *c)
+{
+    if (!c)
+        return;
     pthread_mutex_destroy(&c->mu);
     pthread_cond_destroy(&c->cv);
     free(c);

@@ -433,7 +433,9 @@ static int h_decisions(req *r, prb_env *h)
         snprintf(r->gc_err, sizeof r->gc_err, "%s", prb_errmsg(h));
         return srv_answer_decision(r);
     }
-    srv_commit_submit(r->s->commit, r);
+    if (srv_commit_submit(r->s->commit, r))
+        return srv_problem(r, 503, NULL, NULL,
+                           "the server is stopping; no decision was made or stored", NULL);
     return MHD_YES;
 }
 

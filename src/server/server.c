@@ -157,6 +157,18 @@ static enum MHD_Result first_call(req *r, const char *url, const char *method)
     char bucket[64];
     uint64_t n = 0;
     r->has_body = te || (cl && (srv_parse_u64(cl, &n) || n > 0));
+    /* Counted before draining is read, as srv_stop sets draining before
+     * it reads the count: a request that finds draining unset is one
+     * srv_stop waits for. */
+    atomic_fetch_add(&s->admitted, 1);
+    r->admitted = 1;
+    if (atomic_load(&s->draining)) {
+        atomic_fetch_sub(&s->admitted, 1);
+        r->admitted = 0;
+        r->xhdr = MHD_HTTP_HEADER_CONNECTION;
+        snprintf(r->xval, sizeof r->xval, "close");
+        return refuse(r, 503, "the server is stopping");
+    }
     r->route = srv_route_match(method, url, r->param, r->xval);
     if (r->route == -1)
         return refuse(r, 404, "no such resource");
@@ -306,6 +318,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **ctx,
     free(r->purpose);
     free(r->subject);
     srv_decision_give(s, r->dec);
+    if (r->admitted)
+        atomic_fetch_sub(&s->admitted, 1);
     req_give(s, r);
     *ctx = NULL;
     atomic_fetch_sub(&s->inflight, 1);
@@ -524,6 +538,7 @@ fail:
     if (s->d)
         MHD_stop_daemon(s->d);
     srv_commit_stop(s->commit);
+    srv_commit_free(s->commit);
     srv_free(s);
     return -1;
 }
@@ -537,15 +552,19 @@ void srv_stop(srv *s, unsigned grace)
 {
     if (!s)
         return;
-    /* The requests in flight finish before the daemon stops. The listen
-     * socket is not quiesced first: with a pool of epoll threads,
+    /* The requests in flight finish before the daemon stops; one that
+     * arrives from now on is answered 503 and its connection closed. The
+     * listen socket is not quiesced: with a pool of epoll threads,
      * libmicrohttpd 0.9.75's MHD_quiesce_daemon races a worker that takes
      * the socket out of its own epoll set (at the connection limit) and
      * aborts the process ("Failed to remove listen FD from epoll set"),
-     * as a test here did once. A request that arrives in the grace period
-     * is served like any other. */
+     * as a test here did once. Waiting for no request in flight instead
+     * of no request let in could stop the committer in the instant
+     * between two requests of a busy client, and the next decision then
+     * waited on a committer that was gone (stop_under_load). */
+    atomic_store(&s->draining, 1);
     uint64_t deadline = mono_us() + (uint64_t)grace * 1000000u;
-    while (atomic_load(&s->inflight) && mono_us() < deadline)
+    while (atomic_load(&s->admitted) && mono_us() < deadline)
         usleep(10000);
     pthread_mutex_lock(&s->sweep_mu);
     atomic_store(&s->stopping, 1);
@@ -554,9 +573,13 @@ void srv_stop(srv *s, unsigned grace)
     if (s->has_sweeper)
         pthread_join(s->sweeper, NULL);
     /* Decisions still queued are made and their connections resumed
-     * before the daemon goes. */
+     * before the daemon goes; a request let in but still unanswered when
+     * the grace ran out is refused from here on (srv_commit_submit), so
+     * no connection is left suspended. The committer's memory outlives
+     * the daemon's threads, which may still be submitting to it. */
     srv_commit_stop(s->commit);
-    s->commit = NULL;
     MHD_stop_daemon(s->d);
+    srv_commit_free(s->commit);
+    s->commit = NULL;
     srv_free(s);
 }

@@ -62,10 +62,13 @@ srv_commit *srv_commit_start(srv *s);
 /* Queues r's decision (r->purpose, r->subject, r->key.name, and r->dec
  * made by prb_decide_prepare) and suspends its connection; the committer
  * resumes it when the decision is stored or refused (r->gc_done, r->gc_rc,
- * r->dec or r->gc_err). */
-void srv_commit_submit(srv_commit *c, struct req *r);
-/* Stops the committer once the queue is empty. */
+ * r->dec or r->gc_err). -1, with nothing queued or suspended, once the
+ * committer has stopped. */
+int srv_commit_submit(srv_commit *c, struct req *r);
+/* Stops the committer once the queue is empty; later submissions are
+ * refused. c stays valid for them until srv_commit_free. */
 void srv_commit_stop(srv_commit *c);
+void srv_commit_free(srv_commit *c);
 
 /* ----------------------------------------------------------------- server */
 
@@ -85,6 +88,10 @@ struct srv {
     srv_limiter *limiter;
     srv_commit *commit;
     _Atomic uint64_t inflight, next_id;
+    /* Requests let in: srv_stop lets no more in (draining) and waits for
+     * these to be answered before it stops the committer. */
+    _Atomic uint64_t admitted;
+    atomic_int draining;
     atomic_int stopping;
     /* The sweep thread. */
     pthread_t sweeper;
@@ -131,12 +138,14 @@ typedef struct req {
     char *body;
     size_t len, cap;
     int has_body;
+    int admitted;    /* counted in s->admitted */
     unsigned status; /* the status answered, for metrics */
     int responded;
     /* A deferred error, answered when the (empty) body has been read. */
     unsigned pending_status;
     char *pending_json;
-    /* One more header for the answer: Retry-After (429) or Allow (405). */
+    /* One more header for the answer: Retry-After (429), Allow (405) or
+     * Connection (503 while stopping). */
     const char *xhdr;
     char xval[SRV_ALLOW_MAX];
     /* A decision waiting for the committer. */
