@@ -777,6 +777,20 @@ Test(server, rate_limit)
 
 /* ---------------------------------------------------- group commit */
 
+/* How many of the subject's inquiries (inq, as prb_inquiries_json gives
+ * them) are the decision id. */
+static int times_stored(json_t *inq, const char *id)
+{
+    int found = 0;
+    size_t j;
+    json_t *d;
+    json_array_foreach(inq, j, d)
+    {
+        found += !strcmp(json_string_value(json_object_get(d, "decision")), id);
+    }
+    return found;
+}
+
 struct asker {
     const struct fx *f;
     int n, ok;
@@ -823,16 +837,8 @@ Test(server, concurrent_decisions)
     cr_assert_eq(json_array_size(inq), 200);
     for (int i = 0; i < 8; i++) {
         cr_assert_eq(as[i].ok, 25);
-        for (int k = 0; k < 25; k++) {
-            int found = 0;
-            size_t j;
-            json_t *d;
-            json_array_foreach(inq, j, d)
-            {
-                found += !strcmp(json_string_value(json_object_get(d, "decision")), as[i].ids[k]);
-            }
-            cr_assert_eq(found, 1, "%s", as[i].ids[k]);
-        }
+        for (int k = 0; k < 25; k++)
+            cr_assert_eq(times_stored(inq, as[i].ids[k]), 1, "%s", as[i].ids[k]);
     }
     json_decref(inq);
     struct resp r;
@@ -963,16 +969,8 @@ static void stop_under_load(unsigned grace, int *answered_out, int *stored_out)
     json_t *inq = json_loads(json, 0, NULL);
     free(json);
     for (int i = 0; i < LOAD_CLIENTS; i++) {
-        for (int k = 0; k < l[i].ok; k++) {
-            int found = 0;
-            size_t j;
-            json_t *d;
-            json_array_foreach(inq, j, d)
-            {
-                found += !strcmp(json_string_value(json_object_get(d, "decision")), l[i].ids[k]);
-            }
-            cr_assert_eq(found, 1, "%s", l[i].ids[k]);
-        }
+        for (int k = 0; k < l[i].ok; k++)
+            cr_assert_eq(times_stored(inq, l[i].ids[k]), 1, "%s", l[i].ids[k]);
         free(l[i].ids);
     }
     *answered_out = ok;
