@@ -146,6 +146,14 @@ const prb_policy *prb_env_policy(const prb_env *env);
  * be used at once (LMDB serialises their writes). Release it with
  * prb_close before env, which must outlive it. PRB_ENOMEM only. */
 int prb_env_dup(prb_env *env, prb_env **out);
+/* With fixed set, a write that finds env's map full fails with PRB_EFULL
+ * instead of growing the map: for a handle whose process may have other
+ * transactions open on the register at that moment (a server's threads),
+ * since LMDB may grow a map only when the process has none. Growing is
+ * then the caller's to arrange: clear it once no other thread of the
+ * process is in the register, and try again. Handles made with
+ * prb_env_dup take env's setting; a new handle grows its map. */
+void prb_set_fixed_map(prb_env *env, int fixed);
 
 /* The as-of clock, in seconds since the epoch (UTC). Every operation on
  * env takes "now" from here. */

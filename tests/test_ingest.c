@@ -597,6 +597,40 @@ Test(ingest, a_batch_larger_than_the_map_grows_it)
     th_rmrf(dir);
 }
 
+/* A handle that may not grow its map (prb_set_fixed_map, as the server's
+ * are) fails a batch that does not fit with PRB_EFULL and writes none of
+ * it; the same handle allowed to grow takes the batch whole. */
+Test(ingest, a_fixed_map_refuses_a_batch_that_does_not_fit)
+{
+    char *dir;
+    setenv("PROBITY_MAPSIZE_MB", "1", 1);
+    prb_env *env = th_register(&dir);
+    unsetenv("PROBITY_MAPSIZE_MB");
+    struct th_buf g = {0};
+    prb_gen_opts o = {3000, 200, 5, prb_today(env)};
+    prb_ingest_stats st;
+    uint64_t lines = 0, subjects = 0, versions = 0;
+    cr_assert_eq(prb_gen(&o, th_collect, &g), PRB_OK);
+    for (size_t i = 0; i < g.n; i++)
+        lines += g.p[i] == '\n';
+    prb_set_fixed_map(env, 1);
+    cr_assert_eq(th_ingest(env, "big", g.p, PRB_FMT_NDJSON, 0, &st, NULL), PRB_EFULL);
+    cr_assert(strstr(prb_errmsg(env), "the map (1 MiB) is full and this handle may not grow it"),
+              "%s", prb_errmsg(env));
+    cr_assert_eq(prb_count(env, &subjects, &versions), PRB_OK);
+    cr_assert_eq(subjects, 0);
+    cr_assert_eq(versions, 0);
+    prb_set_fixed_map(env, 0);
+    cr_assert_eq(th_ingest(env, "big", g.p, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK, "%s",
+                 prb_errmsg(env));
+    cr_assert_eq(st.accepted, lines);
+    cr_assert_eq(prb_count(env, &subjects, &versions), PRB_OK);
+    cr_assert_eq(versions, lines);
+    free(g.p);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
 /* Short lines: more records than the batch sized its tables for, so the
  * (furnisher, ref) table grows while the batch is applied; every record
  * is still found after it (the second half corrects the first). */

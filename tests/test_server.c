@@ -1002,6 +1002,68 @@ Test(server, stop_under_load_without_grace)
     cr_log_info("stop under load, no grace: %d answered, %d stored", answered, stored);
 }
 
+/* The lines of g (NDJSON) whose furnisher is bank-a, into a, counted. */
+static size_t lines_of_bank_a(struct th_buf *g, struct th_buf *a)
+{
+    size_t n = 0;
+    for (char *p = g->p, *e; p < g->p + g->n; p = e + 1) {
+        e = strchr(p, '\n');
+        cr_assert_not_null(e);
+        *e = 0;
+        if (strstr(p, "\"furnisher\":\"bank-a\"")) {
+            th_collect(a, p, (size_t)(e - p));
+            th_collect(a, "\n", 1);
+            n++;
+        }
+        *e = '\n';
+    }
+    return n;
+}
+
+/* An ingest over HTTP that needs the map to grow. The server's handles
+ * may not grow it while others read (LMDB allows it only with no other
+ * transaction open in the process), so the ingest fails on the full map,
+ * writes nothing, and runs again alone, allowed to grow it. The register
+ * is made with a 1-MiB map, which the fixture's records leave as it is, and
+ * the batch is over 3 MiB of text, so the first attempt cannot fit: with
+ * the second attempt left out the server answers 507. */
+Test(server, ingest_grows_the_map)
+{
+    struct fx f;
+    srv_opts o = {0};
+    struct th_buf g = {0}, a = {0};
+    struct resp r;
+    int64_t today;
+    setenv("PROBITY_MAPSIZE_MB", "1", 1);
+    fx_start(&f, &o);
+    unsetenv("PROBITY_MAPSIZE_MB");
+    prb_parse_now(TH_TODAY, &today);
+    prb_gen_opts go = {6000, 0, 11, (int32_t)(today / 86400)};
+    cr_assert_eq(prb_gen(&go, th_collect, &g), 0);
+    size_t n = lines_of_bank_a(&g, &a);
+    cr_assert_gt(a.n, (size_t)3 << 20, "the batch (%zu bytes) would fit the map", a.n);
+    http(&f, "POST", "/v1/records", f.tok[FURN], "application/x-ndjson", a.p, &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    json_t *st = parse(&r);
+    cr_assert_eq(json_integer_value(json_object_get(st, "accepted")), (json_int_t)n, "%s", r.body);
+    json_decref(st);
+    free(r.body);
+    /* Written once, and the server goes on writing in the grown map. */
+    http(&f, "POST", "/v1/records", f.tok[FURN], "application/x-ndjson", a.p, &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    st = parse(&r);
+    cr_assert_eq(json_integer_value(json_object_get(st, "unchanged")), (json_int_t)n, "%s", r.body);
+    json_decref(st);
+    free(r.body);
+    http(&f, "POST", "/v1/decisions", f.tok[INQ], NULL,
+         "{\"purpose\":\"credit\",\"subject\":\"" PERSON "\"}", &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    free(r.body);
+    free(g.p);
+    free(a.p);
+    fx_stop(&f);
+}
+
 /* The subject's own file and its text letter; the reviewer's view. */
 Test(server, files)
 {

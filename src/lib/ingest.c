@@ -1643,9 +1643,11 @@ int prb_ingest_commit(prb_ingest *b, prb_ingest_stats *stats)
         pool_finish(&pl);
         return prb_seterr(env->err, rc, "ingest: out of memory");
     }
+    int freed = 0;
     while ((rc = apply_batch(b, &pl, &ap)) == PRB_EFULL) {
         apply_free(&ap);
-        if ((rc = prb_env_grow(env)) || (rc = reparse(b, &pl)))
+        /* If the map cannot grow, ap is freed already (not twice). */
+        if ((freed = (rc = prb_env_grow(env)) || (rc = reparse(b, &pl))))
             break;
     }
     /* On an early failure the workers may still be parsing: stop them
@@ -1654,7 +1656,8 @@ int prb_ingest_commit(prb_ingest *b, prb_ingest_stats *stats)
     if (prc && !rc)
         rc = prb_seterr(env->err, prc, "ingest: out of memory while parsing");
     if (rc != PRB_OK && rc != PRB_EREJECTED) {
-        apply_free(&ap);
+        if (!freed)
+            apply_free(&ap);
         return rc;
     }
     int frc = format_errors(b, &ap);

@@ -449,6 +449,10 @@ struct prb_env {
     prb_policy *policy;
     int64_t now;
     size_t mapsize;
+    /* prb_set_fixed_map: a full map fails the write (PRB_EFULL) instead of
+     * growing, which LMDB allows only with no other transaction open in
+     * the process. */
+    int fixed_map;
     char *dir;
     char err[PRB_ERRMSG_MAX];
 };

@@ -40,12 +40,21 @@ int prb_mdb_fail(prb_env *env, int mrc, const char *what)
     return mrc == MDB_MAP_FULL ? PRB_EFULL : mrc == MDB_CORRUPTED ? PRB_ECORRUPT : PRB_ESTORE;
 }
 
+void prb_set_fixed_map(prb_env *env, int fixed)
+{
+    env->fixed_map = fixed != 0;
+}
+
 int prb_env_grow(prb_env *env)
 {
     /* Another handle of the register (prb_env_dup) may have grown it. */
     MDB_envinfo info;
     if (!mdb_env_info(env->mdb, &info) && info.me_mapsize > env->mapsize)
         env->mapsize = info.me_mapsize;
+    if (env->fixed_map)
+        return prb_seterr(env->err, PRB_EFULL,
+                          "%s: store: the map (%zu MiB) is full and this handle may not grow it",
+                          env->dir ? env->dir : "?", env->mapsize >> 20);
     size_t want = env->mapsize * 2;
     int mrc = mdb_env_set_mapsize(env->mdb, want);
     if (mrc)

@@ -360,7 +360,10 @@ static int h_records(req *r, prb_env *h)
     if (!(rc = prb_ingest_begin(h, &opts, &b)) &&
         !(rc = prb_ingest_add(b, "body", buf, len, format)))
         rc = prb_ingest_commit(b, &st);
-    if (rc == PRB_EREJECTED || (rc == PRB_EREFUSED && b && prb_ingest_nerrors(b))) {
+    if (rc == PRB_EFULL && r->grow == SRV_GROW_NO) {
+        /* Nothing was written; srv_dispatch runs it again alone. */
+        r->grow = SRV_GROW_ASKED;
+    } else if (rc == PRB_EREJECTED || (rc == PRB_EREFUSED && b && prb_ingest_nerrors(b))) {
         char type[64];
         snprintf(type, sizeof type, "urn:probity:error:%s", prb_errname(rc));
         srv_problem(r, (unsigned)prb_http_status(rc), type, prb_strerror(rc), prb_errmsg(h),
@@ -732,12 +735,19 @@ int srv_dispatch(req *r)
     prb_env *h = srv_env(s);
     if (!h)
         return srv_problem(r, 503, NULL, NULL, "out of memory", NULL);
-    /* Ingest alone may grow the map: it runs with nothing else open. */
-    if (r->route == R_RECORDS)
-        pthread_rwlock_wrlock(&s->engine);
-    else
-        pthread_rwlock_rdlock(&s->engine);
+    pthread_rwlock_rdlock(&s->engine);
     int ok = handlers[r->route](r, h);
     pthread_rwlock_unlock(&s->engine);
+    /* An ingest that found the map full, which no handle of the server
+     * may grow while others read (srv_env), runs again alone, allowed to
+     * grow it. */
+    if (r->grow == SRV_GROW_ASKED) {
+        r->grow = SRV_GROW_ALONE;
+        pthread_rwlock_wrlock(&s->engine);
+        prb_set_fixed_map(h, 0);
+        ok = handlers[r->route](r, h);
+        prb_set_fixed_map(h, 1);
+        pthread_rwlock_unlock(&s->engine);
+    }
     return ok;
 }

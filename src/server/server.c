@@ -64,6 +64,9 @@ prb_env *srv_env(srv *s)
         prb_env *h = NULL;
         if (prb_env_dup(s->env, &h))
             return NULL;
+        /* Threads read while one writes: LMDB could not grow the map
+         * under them (srv_dispatch grows it for an ingest, alone). */
+        prb_set_fixed_map(h, 1);
         pthread_mutex_lock(&s->mu);
         if (s->nhandles == s->hcap) {
             size_t cap = s->hcap ? s->hcap * 2 : 16;
@@ -355,9 +358,10 @@ static void sweep_once(srv *s)
     pthread_rwlock_unlock(&s->engine);
     /* Delivery waits on webhooks, retrying with backoff: holding the
      * engine lock meanwhile would hold up every ingest and, behind it,
-     * every request. It opens only short transactions of its own; it
-     * would grow the map only when full, which probity serve makes
-     * practically impossible with a map of 256 GiB (cmd_serve.c). */
+     * every request. It opens only short transactions of its own. Its
+     * handle may not grow the map (srv_env): with a map of 256 GiB
+     * (cmd_serve.c) a full one is practically impossible, and would only
+     * leave the notices to be marked by a later sweep. */
     int rc = prb_notices_deliver(h, &ds);
     if (rc) {
         fprintf(stderr, "probity serve: sweep: delivering notices: %s\n", prb_errmsg(h));

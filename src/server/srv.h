@@ -8,9 +8,12 @@
  * committer thread makes decisions in batches (commit.c); one sweep
  * thread runs retention, list refresh and notice delivery. Each works on
  * its own register handle (srv_env). The engine lock (a reader-writer
- * lock) is held shared by every engine call and exclusively by ingest,
- * the one call that may grow the LMDB map, which LMDB allows only while
- * no other transaction of the process is open.
+ * lock) is held shared by every engine call, ingest included, so reads
+ * go on while a furnisher's batch is written. It is held exclusively
+ * only to grow the LMDB map, which LMDB allows only while no other
+ * transaction of the process is open: the server's handles may not grow
+ * it (prb_set_fixed_map), and an ingest that finds it full runs again
+ * alone, allowed to (srv_dispatch).
  */
 #ifndef PRB_SRV_H
 #define PRB_SRV_H
@@ -148,6 +151,8 @@ typedef struct req {
      * Connection (503 while stopping). */
     const char *xhdr;
     char xval[SRV_ALLOW_MAX];
+    /* An ingest that needs the map to grow (srv_dispatch). */
+    enum { SRV_GROW_NO, SRV_GROW_ASKED, SRV_GROW_ALONE } grow;
     /* A decision waiting for the committer. */
     char *purpose, *subject;
     prb_decision *dec;
