@@ -565,22 +565,31 @@ Test(ingest, adverse_records_send_notices)
     th_rmrf(dir);
 }
 
+/* A new register with a 1-MiB map, and into g a generated batch of
+ * 3,200 subjects (over 4 MiB) that cannot fit it; its lines counted. */
+static prb_env *small_map_register(char **dir, struct th_buf *g, uint64_t *lines)
+{
+    setenv("PROBITY_MAPSIZE_MB", "1", 1);
+    prb_env *env = th_register(dir);
+    unsetenv("PROBITY_MAPSIZE_MB");
+    prb_gen_opts o = {3000, 200, 5, prb_today(env)};
+    cr_assert_eq(prb_gen(&o, th_collect, g), PRB_OK);
+    *lines = 0;
+    for (size_t i = 0; i < g->n; i++)
+        *lines += g->p[i] == '\n';
+    return env;
+}
+
 /* A batch larger than the register's map: the transaction runs out of
  * room, the map is grown and the whole batch parsed and applied again
  * from its input, once or more; the result is the batch, whole, once. */
 Test(ingest, a_batch_larger_than_the_map_grows_it)
 {
     char *dir;
-    setenv("PROBITY_MAPSIZE_MB", "1", 1);
-    prb_env *env = th_register(&dir);
-    unsetenv("PROBITY_MAPSIZE_MB");
     struct th_buf g = {0};
-    prb_gen_opts o = {3000, 200, 5, prb_today(env)};
     prb_ingest_stats st;
-    uint64_t lines = 0, subjects = 0, versions = 0;
-    cr_assert_eq(prb_gen(&o, th_collect, &g), PRB_OK);
-    for (size_t i = 0; i < g.n; i++)
-        lines += g.p[i] == '\n';
+    uint64_t lines, subjects = 0, versions = 0;
+    prb_env *env = small_map_register(&dir, &g, &lines);
     cr_assert_gt(g.n, 4u << 20, "the batch (%zu bytes) must outgrow the map more than once", g.n);
     cr_assert_eq(th_ingest(env, "big", g.p, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK, "%s",
                  prb_errmsg(env));
@@ -603,16 +612,10 @@ Test(ingest, a_batch_larger_than_the_map_grows_it)
 Test(ingest, a_fixed_map_refuses_a_batch_that_does_not_fit)
 {
     char *dir;
-    setenv("PROBITY_MAPSIZE_MB", "1", 1);
-    prb_env *env = th_register(&dir);
-    unsetenv("PROBITY_MAPSIZE_MB");
     struct th_buf g = {0};
-    prb_gen_opts o = {3000, 200, 5, prb_today(env)};
     prb_ingest_stats st;
-    uint64_t lines = 0, subjects = 0, versions = 0;
-    cr_assert_eq(prb_gen(&o, th_collect, &g), PRB_OK);
-    for (size_t i = 0; i < g.n; i++)
-        lines += g.p[i] == '\n';
+    uint64_t lines, subjects = 0, versions = 0;
+    prb_env *env = small_map_register(&dir, &g, &lines);
     prb_set_fixed_map(env, 1);
     cr_assert_eq(th_ingest(env, "big", g.p, PRB_FMT_NDJSON, 0, &st, NULL), PRB_EFULL);
     cr_assert(strstr(prb_errmsg(env), "the map (1 MiB) is full and this handle may not grow it"),
