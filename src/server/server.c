@@ -361,7 +361,8 @@ static void sweep_once(srv *s)
      * every request. It opens only short transactions of its own. Its
      * handle may not grow the map (srv_env): with a map of 256 GiB
      * (cmd_serve.c) a full one is practically impossible, and would only
-     * leave the notices to be marked by a later sweep. */
+     * have a later sweep deliver the unmarked notices again (at least
+     * once, as delivery always is). */
     int rc = prb_notices_deliver(h, &ds);
     if (rc) {
         fprintf(stderr, "probity serve: sweep: delivering notices: %s\n", prb_errmsg(h));
