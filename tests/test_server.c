@@ -701,6 +701,60 @@ Test(server, half_sent_requests)
     fx_stop(&f);
 }
 
+/* GET /healthz on fd (a connection of its own, or one kept open), closing
+ * after the answer; the status line's code, 0 if none came. */
+static int healthz_on(int fd)
+{
+    char buf[512] = "";
+    const char *req = "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    struct timeval tv = {15, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    if (send(fd, req, strlen(req), MSG_NOSIGNAL) != (ssize_t)strlen(req))
+        return 0;
+    ssize_t n = recv(fd, buf, sizeof buf - 1, 0);
+    if (n < 12 || strncmp(buf, "HTTP/1.1 ", 9))
+        return 0;
+    return atoi(buf + 9);
+}
+
+/* One client address holding idle connections up to the per-address
+ * limit gets any further one closed at once, while another address is
+ * served: without the limit, 5,000 idle connections from one address kept
+ * every other client waiting for the idle timeout. */
+Test(server, per_address_limit)
+{
+    struct fx f;
+    srv_opts o = {0};
+    int held[4];
+    o.per_address = 4;
+    o.timeout = 30; /* so that a close within seconds is the limit's */
+    fx_start(&f, &o);
+    for (int i = 0; i < 4; i++)
+        held[i] = dial(&f);
+    int extra = dial(&f);
+    double t = until_closed(extra, "");
+    cr_assert(t < 5, "a connection over the limit stayed open %.1f s", t);
+    close(extra);
+    /* Another address (all of 127/8 is this machine). */
+    struct sockaddr_in from = {0}, to = {0};
+    int other = socket(AF_INET, SOCK_STREAM, 0);
+    cr_assert(other >= 0);
+    from.sin_family = to.sin_family = AF_INET;
+    from.sin_addr.s_addr = inet_addr("127.0.0.2");
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    to.sin_port = htons(srv_port(f.s));
+    cr_assert_eq(bind(other, (struct sockaddr *)&from, sizeof from), 0);
+    cr_assert_eq(connect(other, (struct sockaddr *)&to, sizeof to), 0);
+    cr_assert_eq(healthz_on(other), 200, "another address was not served");
+    close(other);
+    /* The connections within the limit were kept, and are served. */
+    for (int i = 0; i < 4; i++) {
+        cr_assert_eq(healthz_on(held[i]), 200, "connection %d within the limit", i);
+        close(held[i]);
+    }
+    fx_stop(&f);
+}
+
 /* The status of the answer to a decision request whose headers carry pad
  * bytes more, sent on a connection of its own. */
 static long padded_decision(const struct fx *f, size_t pad)

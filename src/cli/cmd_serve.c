@@ -16,7 +16,7 @@
 static const char serve_usage[] =
     "usage: probity serve DIR [--listen HOST:PORT] [--threads N] [--timeout SECONDS]\n"
     "                         [--max-body BYTES] [--rate-limit N] [--burst N] [--sweep SECONDS]\n"
-    "                         [--access-log]\n"
+    "                         [--per-address N] [--access-log]\n"
     "  --listen      address to listen on (default 127.0.0.1:8080; port 0: any free one)\n"
     "  --threads     worker threads (default: one per core)\n"
     "  --timeout     seconds a connection may sit idle (default 10)\n"
@@ -24,6 +24,8 @@ static const char serve_usage[] =
     "  --rate-limit  requests per second per token, or per address without one\n"
     "                (default 1000; 0: no limit)\n"
     "  --burst       requests a caller may make at once (default: the rate)\n"
+    "  --per-address connections one client address may hold at once\n"
+    "                (default 256; 0: no limit, as behind a proxy)\n"
     "  --sweep       seconds between sweeps: retention, dispute deadlines, list\n"
     "                refresh, notice delivery (default 3600; 0: none)\n"
     "The clock stands still at PROBITY_NOW or --as-of when one is given; otherwise\n"
@@ -49,12 +51,13 @@ static int number(cli_args *a, const char *name, double max, double *v)
 
 static int options(cli_args *a, srv_opts *o)
 {
-    double threads = 0, timeout = 0, body = 0, rate = -1, burst = 0, sweep = 3600;
+    double threads = 0, timeout = 0, body = 0, rate = -1, burst = 0, sweep = 3600, per = -1;
     o->listen = cli_opt(a, "listen");
     o->access_log = cli_flag(a, "access-log");
     if (number(a, "threads", 256, &threads) || number(a, "timeout", 3600, &timeout) ||
         number(a, "max-body", 1 << 30, &body) || number(a, "rate-limit", 1e9, &rate) ||
-        number(a, "burst", 1e9, &burst) || number(a, "sweep", 86400 * 7, &sweep))
+        number(a, "burst", 1e9, &burst) || number(a, "sweep", 86400 * 7, &sweep) ||
+        number(a, "per-address", 65535, &per))
         return 2;
     o->threads = (int)threads;
     o->timeout = (unsigned)timeout;
@@ -62,6 +65,7 @@ static int options(cli_args *a, srv_opts *o)
     o->rate = rate;
     o->burst = burst;
     o->sweep = (unsigned)sweep;
+    o->per_address = (int)per;
     return 0;
 }
 

@@ -31,6 +31,11 @@
 #define DEFAULT_MAX_BODY ((size_t)16 << 20)
 #define DEFAULT_RATE 1000
 #define CONNECTION_LIMIT 4096
+/* Connections one client address may hold: without a bound, one client
+ * opening idle connections up to CONNECTION_LIMIT kept every other client
+ * waiting until the idle timeout closed them (5,000 of them: /healthz
+ * answered after 9.9 s). Past it a connection is closed at once. */
+#define DEFAULT_PER_ADDRESS 256
 /* libmicrohttpd's per-connection memory: the request line and headers
  * must fit in it (beyond, 431), as they must in the 8 KiB that common
  * servers allow. libmicrohttpd zeroes all of it after every request:
@@ -491,6 +496,8 @@ int srv_start(prb_env *env, const srv_opts *o, srv **out, char *err, size_t errl
         s->o.max_body = DEFAULT_MAX_BODY;
     if (s->o.rate < 0)
         s->o.rate = DEFAULT_RATE;
+    if (s->o.per_address < 0)
+        s->o.per_address = DEFAULT_PER_ADDRESS;
     if (s->o.threads <= 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         s->o.threads = n > 0 ? (int)n : 1;
@@ -523,7 +530,8 @@ int srv_start(prb_env *env, const srv_opts *o, srv **out, char *err, size_t errl
         (unsigned)s->o.threads, MHD_OPTION_CONNECTION_TIMEOUT, s->o.timeout,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONNECTION_LIMIT, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         (size_t)CONNECTION_MEMORY, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-        MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_END);
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        (unsigned)s->o.per_address, MHD_OPTION_END);
     if (!s->d) {
         snprintf(err, errlen, "cannot listen on %s: %s", s->o.listen, strerror(errno));
         goto fail;

@@ -23,6 +23,8 @@ typedef struct srv_opts {
     double rate;        /* requests per second per token (per address without
                            one); 0: no limit; negative: the default, 1000 */
     double burst;       /* bucket size; 0: rate (at least 1) */
+    int per_address;    /* connections one client address may hold at once;
+                           0: no limit; negative: the default, 256 */
     unsigned sweep;     /* seconds between sweeps; 0: none */
     int64_t fixed_now;  /* the as-of clock stands here (PROBITY_NOW, --as-of);
                            0: the system clock */
