@@ -571,14 +571,9 @@ static void owner_note(prb_env *env)
     if (!strcmp(env->idir, env->dir) || !realpath(env->dir, want))
         return;
     path_of(env, OWNER_FILE, path, sizeof path);
+    if (!read_path(path, have, sizeof have) && !strcmp(have, want))
+        return;
     size_t wl = strlen(want);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
-        ssize_t n = read(fd, have, sizeof have - 1);
-        close(fd);
-        if (n == (ssize_t)wl + 1 && !memcmp(have, want, wl) && have[wl] == '\n')
-            return;
-    }
     want[wl] = '\n';
     char keep[sizeof env->err];
     memcpy(keep, env->err, sizeof keep);
