@@ -115,9 +115,17 @@ static void check_operation(const char *path, const char *method, json_t *op, vo
     if (bearer_required)
         cr_assert(has_response(op, "401") && has_response(op, "403"),
                   "%s needs a token but documents no 401 or 403", where);
-    if (json_object_get(op, "requestBody"))
+    if (json_object_get(op, "requestBody")) {
         cr_assert(has_response(op, "413") && has_response(op, "415"),
                   "%s takes a body but documents no 413 or 415", where);
+        /* A body the server has no room for (--body-memory) is refused
+         * with 503 and Retry-After. */
+        json_t *busy = deref(s->doc, json_object_get(resp, "503"));
+        cr_assert_not_null(json_object_get(json_object_get(busy, "headers"), "Retry-After"),
+                           "%s takes a body but its 503 has no Retry-After", where);
+    } else {
+        cr_assert(has_response(op, "400"), "%s takes no body but documents no 400 for one", where);
+    }
     /* Every error is a problem document. */
     const char *code;
     json_t *r;

@@ -701,6 +701,194 @@ Test(server, half_sent_requests)
     fx_stop(&f);
 }
 
+/* The lines of g that bank-a reported, into a; how many. */
+static size_t lines_of_bank_a(struct th_buf *g, struct th_buf *a)
+{
+    size_t n = 0;
+    for (char *p = g->p, *e; p < g->p + g->n; p = e + 1) {
+        e = strchr(p, '\n');
+        cr_assert_not_null(e);
+        *e = 0;
+        if (strstr(p, "\"furnisher\":\"bank-a\"")) {
+            th_collect(a, p, (size_t)(e - p));
+            th_collect(a, "\n", 1);
+            n++;
+        }
+        *e = '\n';
+    }
+    return n;
+}
+
+/* Opens a connection and sends a request's head announcing a body of
+ * length bytes (chunked if length is 0), none of it yet. */
+static int send_head(const struct fx *f, const char *method, const char *path, const char *token,
+                     size_t length)
+{
+    char head[512], auth[128] = "", len[64];
+    if (token)
+        snprintf(auth, sizeof auth, "Authorization: Bearer %s\r\n", token);
+    if (length)
+        snprintf(len, sizeof len, "Content-Length: %zu\r\n", length);
+    else
+        snprintf(len, sizeof len, "Transfer-Encoding: chunked\r\n");
+    int n =
+        snprintf(head, sizeof head, "%s %s HTTP/1.1\r\nHost: x\r\n%s%s%s\r\n", method, path, auth,
+                 strcmp(path, "/v1/records") ? "Content-Type: application/json\r\n"
+                                             : "Content-Type: application/x-ndjson\r\n",
+                 len);
+    int fd = dial(f);
+    cr_assert_eq(send(fd, head, (size_t)n, MSG_NOSIGNAL), n);
+    return fd;
+}
+
+static void send_all(int fd, const char *p, size_t n)
+{
+    cr_assert_eq(send(fd, p, n, MSG_NOSIGNAL), (ssize_t)n);
+}
+
+/* The status of the answer on fd, 0 if the server closed it or sent
+ * nothing within 10 s; Retry-After's value into retry (if not NULL). */
+static int status_on(int fd, char retry[16])
+{
+    char buf[2048] = "";
+    size_t got = 0;
+    struct timeval tv = {10, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    while (got < sizeof buf - 1 && !strstr(buf, "\r\n\r\n")) {
+        ssize_t n = recv(fd, buf + got, sizeof buf - 1 - got, 0);
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+        buf[got] = 0;
+    }
+    if (retry) {
+        const char *ra = strstr(buf, "Retry-After: ");
+        snprintf(retry, 16, "%.*s", ra ? (int)strcspn(ra + 13, "\r\n") : 0, ra ? ra + 13 : "");
+    }
+    return got >= 12 && !strncmp(buf, "HTTP/1.1 ", 9) ? atoi(buf + 9) : 0;
+}
+
+/* Bodies are refused by what the route takes, before any of it is read:
+ * none on a GET, at most 64 KiB for a JSON object, only a batch of
+ * records up to --max-body. Before, a GET to /v1/stats (no token needed)
+ * had its body buffered up to 16 MiB before it was refused. */
+Test(server, body_limits_by_route)
+{
+    struct fx f;
+    srv_opts o = {0};
+    struct th_buf g = {0}, a = {0};
+    struct resp r;
+    int64_t today;
+    o.timeout = 30; /* so that an answer within seconds was not the timeout */
+    fx_start(&f, &o);
+    int fd = send_head(&f, "GET", "/v1/stats", NULL, 100000000);
+    cr_assert_eq(status_on(fd, NULL), 400, "a body on a GET was not refused unread");
+    close(fd);
+    fd = send_head(&f, "GET", "/healthz", NULL, 0);
+    cr_assert_eq(status_on(fd, NULL), 400, "a chunked body on a GET was not refused unread");
+    close(fd);
+    fd = send_head(&f, "POST", "/v1/decisions", f.tok[INQ], (64 << 10) + 1);
+    cr_assert_eq(status_on(fd, NULL), 413, "a decision's body over 64 KiB was not refused");
+    close(fd);
+    /* An empty body where none goes is no body. */
+    http(&f, "GET", "/v1/stats", NULL, NULL, "", &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    free(r.body);
+    /* A batch of records may be far larger. */
+    prb_parse_now(TH_TODAY, &today);
+    prb_gen_opts go = {400, 0, 11, (int32_t)(today / 86400)};
+    cr_assert_eq(prb_gen(&go, th_collect, &g), 0);
+    size_t n = lines_of_bank_a(&g, &a);
+    cr_assert(a.n > (64 << 10) && a.n < (16 << 20), "%zu bytes", a.n);
+    http(&f, "POST", "/v1/records", f.tok[FURN], "application/x-ndjson", a.p, &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    json_t *st = parse(&r);
+    cr_assert_eq(json_integer_value(json_object_get(st, "accepted")), (json_int_t)n, "%s", r.body);
+    json_decref(st);
+    free(r.body);
+    free(g.p);
+    free(a.p);
+    fx_stop(&f);
+}
+
+/* The bytes of request bodies the server holds, from /metrics, once it
+ * reads want or 10 s have passed: the server sees connections open and
+ * close in its own time. */
+static long long body_bytes_held(const struct fx *f, long long want)
+{
+    struct resp r;
+    long long v = -1;
+    for (double t0 = now_s(); v != want && now_s() - t0 < 10;) {
+        http(f, "GET", "/metrics", NULL, NULL, NULL, &r);
+        cr_assert_eq(r.status, 200);
+        const char *p = strstr(r.body, "\nprobity_http_body_bytes_held ");
+        cr_assert_not_null(p, "no gauge of the bodies held");
+        v = atoll(p + strlen("\nprobity_http_body_bytes_held "));
+        free(r.body);
+    }
+    return v;
+}
+
+/* The bodies all requests hold at once are bounded (--body-memory): past
+ * the bound a body is refused with 503 and Retry-After before it is read,
+ * or, sent in chunks, its connection is closed; what a finished or
+ * abandoned request held is given back. */
+Test(server, body_memory)
+{
+    struct fx f;
+    srv_opts o = {0};
+    char retry[16], chunk[32], *pad = malloc(40000);
+    struct resp r;
+    o.max_body = 40000;
+    o.body_memory = 100000;
+    o.timeout = 30;
+    fx_start(&f, &o);
+    memset(pad, '\n', 40000); /* blank lines: no records */
+    int a = send_head(&f, "POST", "/v1/records", f.tok[FURN], 40000);
+    int b = send_head(&f, "POST", "/v1/records", f.tok[FURN], 40000);
+    send_all(a, pad, 1000);
+    send_all(b, pad, 1000);
+    cr_assert_eq(body_bytes_held(&f, 80000), 80000);
+    /* The two hold 80,000 of 100,000 bytes: a third batch does not fit. */
+    int c = send_head(&f, "POST", "/v1/records", f.tok[FURN], 40000);
+    cr_assert_eq(status_on(c, retry), 503);
+    cr_assert_str_eq(retry, "1");
+    close(c);
+    /* A decision's small body still does. */
+    http(&f, "POST", "/v1/decisions", f.tok[INQ], NULL,
+         "{\"purpose\":\"credit\",\"subject\":\"" PERSON "\"}", &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    free(r.body);
+    /* A chunked body is held as it comes: past the bound, closed. */
+    int d = send_head(&f, "POST", "/v1/records", f.tok[FURN], 0);
+    for (int i = 0; i < 3; i++) {
+        int k = snprintf(chunk, sizeof chunk, "%x\r\n", 9000);
+        if (send(d, chunk, (size_t)k, MSG_NOSIGNAL) != k ||
+            send(d, pad, 9000, MSG_NOSIGNAL) != 9000 || send(d, "\r\n", 2, MSG_NOSIGNAL) != 2)
+            break;
+    }
+    cr_assert_eq(status_on(d, NULL), 0, "a chunked body past the bound was answered");
+    close(d);
+    /* One of the two finishes (a batch of one record, padded), the other
+     * is abandoned: both give back what they held. */
+    memcpy(pad + 1000, NEW_RECORD, strlen(NEW_RECORD));
+    send_all(a, pad + 1000, 39000);
+    cr_assert_eq(status_on(a, NULL), 200);
+    close(a);
+    close(b);
+    cr_assert_eq(body_bytes_held(&f, 0), 0, "what the bodies held was not given back");
+    a = send_head(&f, "POST", "/v1/records", f.tok[FURN], 40000);
+    b = send_head(&f, "POST", "/v1/records", f.tok[FURN], 40000);
+    cr_assert_eq(body_bytes_held(&f, 80000), 80000);
+    c = send_head(&f, "POST", "/v1/records", f.tok[FURN], 40000);
+    cr_assert_eq(status_on(c, NULL), 503);
+    close(a);
+    close(b);
+    close(c);
+    free(pad);
+    fx_stop(&f);
+}
+
 /* GET /healthz on fd (a connection of its own, or one kept open), closing
  * after the answer; the status line's code, 0 if none came. */
 static int healthz_on(int fd)
@@ -1057,22 +1245,6 @@ Test(server, stop_under_load_without_grace)
 }
 
 /* The lines of g (NDJSON) whose furnisher is bank-a, into a, counted. */
-static size_t lines_of_bank_a(struct th_buf *g, struct th_buf *a)
-{
-    size_t n = 0;
-    for (char *p = g->p, *e; p < g->p + g->n; p = e + 1) {
-        e = strchr(p, '\n');
-        cr_assert_not_null(e);
-        *e = 0;
-        if (strstr(p, "\"furnisher\":\"bank-a\"")) {
-            th_collect(a, p, (size_t)(e - p));
-            th_collect(a, "\n", 1);
-            n++;
-        }
-        *e = '\n';
-    }
-    return n;
-}
 
 /* An ingest over HTTP that needs the map to grow. The server's handles
  * may not grow it while others read (LMDB allows it only with no other

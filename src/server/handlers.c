@@ -198,20 +198,12 @@ static int answer_obj(req *r, unsigned status, json_t *o)
     return srv_respond_json(r, status, text);
 }
 
-static int no_body(req *r)
-{
-    if (!r->len)
-        return 0;
-    srv_problem(r, 400, NULL, NULL, "this call takes no body", NULL);
-    return 1;
-}
-
 /* --------------------------------------------------------- service */
 
 static int h_healthz(req *r, prb_env *h)
 {
     uint64_t n;
-    if (query_only(r, NULL) || no_body(r))
+    if (query_only(r, NULL))
         return MHD_YES;
     if (prb_count(h, &n, NULL))
         return srv_fail(r, h, PRB_ESTORE);
@@ -220,7 +212,7 @@ static int h_healthz(req *r, prb_env *h)
 
 static int h_metrics(req *r, prb_env *h)
 {
-    if (query_only(r, NULL) || no_body(r))
+    if (query_only(r, NULL))
         return MHD_YES;
     char *text = srv_metrics_text(r->s, h);
     if (!text)
@@ -230,7 +222,7 @@ static int h_metrics(req *r, prb_env *h)
 
 static int h_openapi(req *r, prb_env *h)
 {
-    if (query_only(r, NULL) || no_body(r))
+    if (query_only(r, NULL))
         return MHD_YES;
     char *doc = malloc(prb_openapi_json_len);
     if (!doc)
@@ -247,7 +239,7 @@ static int h_stats(req *r, prb_env *h)
     struct timespec ts;
     char *json = NULL;
     int rc = PRB_OK;
-    if (query_only(r, NULL) || no_body(r))
+    if (query_only(r, NULL))
         return MHD_YES;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     pthread_mutex_lock(&r->s->mu);
@@ -386,7 +378,7 @@ static int copy(req *r, prb_env *h, const char *identifier)
     const char *f = query(r, "format");
     char *out = NULL;
     int text = f && !strcmp(f, "text");
-    if (query_only(r, q) || no_body(r))
+    if (query_only(r, q))
         return MHD_YES;
     if (f && !text && strcmp(f, "json"))
         return srv_problem(r, 400, NULL, NULL, "query parameter format must be json or text", NULL);
@@ -483,7 +475,7 @@ static int h_disputes(req *r, prb_env *h)
     static const char *const q[] = {"open", NULL};
     char *json = NULL;
     int open, rc;
-    if (query_only(r, q) || no_body(r) || (open = query_bool(r, "open")) < 0)
+    if (query_only(r, q) || (open = query_bool(r, "open")) < 0)
         return MHD_YES;
     if (r->key.role == PRB_ROLE_FURNISHER)
         rc = prb_disputes_furnisher_json(h, r->key.furnisher, open, &json);
@@ -543,7 +535,7 @@ static int h_reviews(req *r, prb_env *h)
     static const char *const q[] = {"pending", NULL};
     char *json = NULL;
     int pending;
-    if (query_only(r, q) || no_body(r) || (pending = query_bool(r, "pending")) < 0)
+    if (query_only(r, q) || (pending = query_bool(r, "pending")) < 0)
         return MHD_YES;
     return answer(r, h, prb_reviews_json(h, pending, &json), 200, &json);
 }
@@ -567,7 +559,7 @@ static int h_review_decide(req *r, prb_env *h)
 static int h_lists(req *r, prb_env *h)
 {
     char *json = NULL;
-    if (query_only(r, NULL) || no_body(r))
+    if (query_only(r, NULL))
         return MHD_YES;
     return answer(r, h, prb_lists_visible_json(h, NULL, srv_auth_list_purposes(r), &json), 200,
                   &json);
@@ -578,7 +570,7 @@ static int h_list(req *r, prb_env *h)
     const char *purposes = srv_auth_list_purposes(r);
     char *json = NULL;
     int vis, rc;
-    if (query_only(r, NULL) || no_body(r))
+    if (query_only(r, NULL))
         return MHD_YES;
     if ((rc = prb_list_visibility(h, r->param, purposes, &vis)))
         return srv_fail(r, h, rc);
@@ -593,7 +585,7 @@ static int h_list(req *r, prb_env *h)
 static int h_company(req *r, prb_env *h)
 {
     char *json = NULL;
-    if (query_only(r, NULL) || no_body(r))
+    if (query_only(r, NULL))
         return MHD_YES;
     return answer(r, h, prb_company_card(h, r->param, &json), 200, &json);
 }
@@ -601,7 +593,7 @@ static int h_company(req *r, prb_env *h)
 static int h_audit_head(req *r, prb_env *h)
 {
     char *json = NULL;
-    if (query_only(r, NULL) || no_body(r))
+    if (query_only(r, NULL))
         return MHD_YES;
     return answer(r, h, prb_audit_head(h, &json), 200, &json);
 }
@@ -611,8 +603,7 @@ static int h_audit_proof(req *r, prb_env *h)
     static const char *const q[] = {"leaf", "size", NULL};
     uint64_t leaf, size;
     char *json = NULL;
-    if (query_only(r, q) || no_body(r) || query_u64(r, "leaf", 1, 0, &leaf) ||
-        query_u64(r, "size", 0, 0, &size))
+    if (query_only(r, q) || query_u64(r, "leaf", 1, 0, &leaf) || query_u64(r, "size", 0, 0, &size))
         return MHD_YES;
     return answer(r, h, prb_audit_prove(h, leaf, size, &json), 200, &json);
 }
@@ -622,8 +613,7 @@ static int h_audit_consistency(req *r, prb_env *h)
     static const char *const q[] = {"from", "to", NULL};
     uint64_t from, to;
     char *json = NULL;
-    if (query_only(r, q) || no_body(r) || query_u64(r, "from", 1, 0, &from) ||
-        query_u64(r, "to", 0, 0, &to))
+    if (query_only(r, q) || query_u64(r, "from", 1, 0, &from) || query_u64(r, "to", 0, 0, &to))
         return MHD_YES;
     return answer(r, h, prb_audit_consistency(h, from, to, &json), 200, &json);
 }
@@ -633,7 +623,7 @@ static int h_audit_consistency(req *r, prb_env *h)
 static int h_keys(req *r, prb_env *h)
 {
     char *json = NULL;
-    if (query_only(r, NULL) || no_body(r))
+    if (query_only(r, NULL))
         return MHD_YES;
     return answer(r, h, prb_keys_json(h, &json), 200, &json);
 }
@@ -691,7 +681,7 @@ static int h_key_create(req *r, prb_env *h)
 
 static int h_key_revoke(req *r, prb_env *h)
 {
-    if (query_only(r, NULL) || no_body(r))
+    if (query_only(r, NULL))
         return MHD_YES;
     int rc = prb_key_revoke(h, r->param);
     if (rc)

@@ -165,5 +165,8 @@ char *srv_metrics_text(srv *s, prb_env *h)
               atomic_load(&m->notices_pending));
     gauge(&o, "probity_http_requests_in_flight", "Requests being answered.", "gauge",
           atomic_load(&s->inflight));
+    gauge(&o, "probity_http_body_bytes_held",
+          "Bytes of request bodies held, at most --body-memory (past it, 503).", "gauge",
+          atomic_load(&s->body_held));
     return o.buf;
 }

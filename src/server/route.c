@@ -12,30 +12,31 @@
 static const struct {
     const char *method;
     const char *pattern;
+    enum srv_body body;
 } routes[R__N] = {
-    [R_HEALTHZ] = {"GET", "/healthz"},
-    [R_METRICS] = {"GET", "/metrics"},
-    [R_OPENAPI] = {"GET", "/v1/openapi.json"},
-    [R_STATS] = {"GET", "/v1/stats"},
-    [R_RECORDS] = {"POST", "/v1/records"},
-    [R_SUBJECT] = {"GET", "/v1/subjects/{id}"},
-    [R_ME] = {"GET", "/v1/me"},
-    [R_DECISIONS] = {"POST", "/v1/decisions"},
-    [R_ME_DISPUTES] = {"POST", "/v1/me/disputes"},
-    [R_DISPUTES] = {"GET", "/v1/disputes"},
-    [R_DISPUTE_RESOLVE] = {"POST", "/v1/disputes/{id}/resolve"},
-    [R_ME_REVIEWS] = {"POST", "/v1/me/reviews"},
-    [R_REVIEWS] = {"GET", "/v1/reviews"},
-    [R_REVIEW_DECIDE] = {"POST", "/v1/reviews/{id}/decide"},
-    [R_LISTS] = {"GET", "/v1/lists"},
-    [R_LIST] = {"GET", "/v1/lists/{name}"},
-    [R_COMPANY] = {"GET", "/v1/companies/{id}"},
-    [R_AUDIT_HEAD] = {"GET", "/v1/audit/head"},
-    [R_AUDIT_PROOF] = {"GET", "/v1/audit/proof"},
-    [R_AUDIT_CONSISTENCY] = {"GET", "/v1/audit/consistency"},
-    [R_KEYS] = {"GET", "/v1/keys"},
-    [R_KEY_CREATE] = {"POST", "/v1/keys"},
-    [R_KEY_REVOKE] = {"POST", "/v1/keys/{id}/revoke"},
+    [R_HEALTHZ] = {"GET", "/healthz", SRV_BODY_NONE},
+    [R_METRICS] = {"GET", "/metrics", SRV_BODY_NONE},
+    [R_OPENAPI] = {"GET", "/v1/openapi.json", SRV_BODY_NONE},
+    [R_STATS] = {"GET", "/v1/stats", SRV_BODY_NONE},
+    [R_RECORDS] = {"POST", "/v1/records", SRV_BODY_RECORDS},
+    [R_SUBJECT] = {"GET", "/v1/subjects/{id}", SRV_BODY_NONE},
+    [R_ME] = {"GET", "/v1/me", SRV_BODY_NONE},
+    [R_DECISIONS] = {"POST", "/v1/decisions", SRV_BODY_OBJECT},
+    [R_ME_DISPUTES] = {"POST", "/v1/me/disputes", SRV_BODY_OBJECT},
+    [R_DISPUTES] = {"GET", "/v1/disputes", SRV_BODY_NONE},
+    [R_DISPUTE_RESOLVE] = {"POST", "/v1/disputes/{id}/resolve", SRV_BODY_OBJECT},
+    [R_ME_REVIEWS] = {"POST", "/v1/me/reviews", SRV_BODY_OBJECT},
+    [R_REVIEWS] = {"GET", "/v1/reviews", SRV_BODY_NONE},
+    [R_REVIEW_DECIDE] = {"POST", "/v1/reviews/{id}/decide", SRV_BODY_OBJECT},
+    [R_LISTS] = {"GET", "/v1/lists", SRV_BODY_NONE},
+    [R_LIST] = {"GET", "/v1/lists/{name}", SRV_BODY_NONE},
+    [R_COMPANY] = {"GET", "/v1/companies/{id}", SRV_BODY_NONE},
+    [R_AUDIT_HEAD] = {"GET", "/v1/audit/head", SRV_BODY_NONE},
+    [R_AUDIT_PROOF] = {"GET", "/v1/audit/proof", SRV_BODY_NONE},
+    [R_AUDIT_CONSISTENCY] = {"GET", "/v1/audit/consistency", SRV_BODY_NONE},
+    [R_KEYS] = {"GET", "/v1/keys", SRV_BODY_NONE},
+    [R_KEY_CREATE] = {"POST", "/v1/keys", SRV_BODY_OBJECT},
+    [R_KEY_REVOKE] = {"POST", "/v1/keys/{id}/revoke", SRV_BODY_NONE},
 };
 
 const char *srv_route_method(int route)
@@ -46,6 +47,11 @@ const char *srv_route_method(int route)
 const char *srv_route_pattern(int route)
 {
     return route >= 0 && route < R__N ? routes[route].pattern : "?";
+}
+
+enum srv_body srv_route_body(int route)
+{
+    return route >= 0 && route < R__N ? routes[route].body : SRV_BODY_NONE;
 }
 
 /* Whether path matches pattern; the {} segment's text goes to param. */

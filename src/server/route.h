@@ -44,6 +44,12 @@ enum srv_route {
 const char *srv_route_method(int route);
 const char *srv_route_pattern(int route);
 
+/* What body a route takes: none, a JSON object (small), or a batch of
+ * records (up to the server's --max-body). The server refuses a body
+ * past its kind's limit before reading any of it. */
+enum srv_body { SRV_BODY_NONE, SRV_BODY_OBJECT, SRV_BODY_RECORDS };
+enum srv_body srv_route_body(int route);
+
 /* Finds the route of method and path (already percent-decoded; no query).
  * Returns its index and copies the one {parameter}, if any, into param
  * (NUL-terminated). Returns -1 if no route has the path (404), -2 if

@@ -36,6 +36,14 @@
  * waiting until the idle timeout closed them (5,000 of them: /healthz
  * answered after 9.9 s). Past it a connection is closed at once. */
 #define DEFAULT_PER_ADDRESS 256
+/* A call that takes a JSON object needs a few hundred bytes (texts are
+ * at most 2,000 characters): only a batch of records may be large. */
+#define OBJECT_BODY_MAX ((size_t)64 << 10)
+/* Bodies held at once, all requests together. Without a bound, 100
+ * connections sending 16-MiB bodies to GET /v1/stats, no token needed,
+ * made the server hold 1.6 GB until they finished; the per-address limit
+ * allowed 4 GB from one address, and addresses are cheap. */
+#define DEFAULT_BODY_MEMORY ((size_t)512 << 20)
 /* libmicrohttpd's per-connection memory: the request line and headers
  * must fit in it (beyond, 431), as they must in the 8 KiB that common
  * servers allow. libmicrohttpd zeroes all of it after every request:
@@ -156,6 +164,23 @@ static unsigned authenticate(req *r, const char **why)
     return 0;
 }
 
+/* Counts bytes of r's body against the bodies all requests may hold:
+ * brings r's share up to want. -1, holding nothing more, if they would be
+ * over the bound. */
+static int hold_body(req *r, size_t want)
+{
+    srv *s = r->s;
+    if (want <= r->held)
+        return 0;
+    size_t more = want - r->held;
+    if (atomic_fetch_add(&s->body_held, more) + more > s->o.body_memory) {
+        atomic_fetch_sub(&s->body_held, more);
+        return -1;
+    }
+    r->held = want;
+    return 0;
+}
+
 static enum MHD_Result first_call(req *r, const char *url, const char *method)
 {
     srv *s = r->s;
@@ -198,8 +223,24 @@ static enum MHD_Result first_call(req *r, const char *url, const char *method)
     }
     if (st || (st = srv_auth_route(r, &why)))
         return refuse(r, st, why);
-    if (cl && n > s->o.max_body)
-        return refuse(r, 413, "the body is larger than this server takes");
+    enum srv_body kind = srv_route_body(r->route);
+    r->limit = kind == SRV_BODY_RECORDS ? s->o.max_body
+               : kind == SRV_BODY_OBJECT
+                   ? (s->o.max_body < OBJECT_BODY_MAX ? s->o.max_body : OBJECT_BODY_MAX)
+                   : 0;
+    if (!r->has_body)
+        return MHD_YES;
+    if (kind == SRV_BODY_NONE)
+        return refuse(r, 400, "this call takes no body");
+    if (cl && n > r->limit)
+        return refuse(r, 413, "the body is larger than this call takes");
+    /* Held for the whole announced length now, so that a body is refused
+     * before any of it is read; a chunked one is held as it comes. */
+    if (hold_body(r, cl ? n : 1)) {
+        r->xhdr = MHD_HTTP_HEADER_RETRY_AFTER;
+        snprintf(r->xval, sizeof r->xval, "1");
+        return refuse(r, 503, "the server holds as many request bodies as it may; try again");
+    }
     return MHD_YES;
 }
 
@@ -211,10 +252,14 @@ static enum MHD_Result take_body(req *r, const char *data, size_t *size)
     *size = 0;
     if (r->responded || r->pending_status)
         return MHD_YES;
-    if (n > r->s->o.max_body - r->len) {
+    if (n > r->limit - r->len) {
         fprintf(stderr, "probity serve: request %llu: body over %zu bytes; connection closed\n",
-                (unsigned long long)r->id, r->s->o.max_body);
+                (unsigned long long)r->id, r->limit);
         r->status = 413;
+        return MHD_NO;
+    }
+    if (hold_body(r, r->len + n)) {
+        r->status = 503;
         return MHD_NO;
     }
     if (r->len + n + 1 > r->cap) {
@@ -326,6 +371,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **ctx,
     free(r->purpose);
     free(r->subject);
     srv_decision_give(s, r->dec);
+    atomic_fetch_sub(&s->body_held, r->held);
     if (r->admitted)
         atomic_fetch_sub(&s->admitted, 1);
     req_give(s, r);
@@ -494,6 +540,16 @@ int srv_start(prb_env *env, const srv_opts *o, srv **out, char *err, size_t errl
         s->o.timeout = DEFAULT_TIMEOUT;
     if (!s->o.max_body)
         s->o.max_body = DEFAULT_MAX_BODY;
+    if (!s->o.body_memory)
+        s->o.body_memory = DEFAULT_BODY_MEMORY;
+    if (s->o.body_memory < s->o.max_body) {
+        snprintf(err, errlen,
+                 "the memory for request bodies (%zu bytes) is less than the largest body "
+                 "(%zu): no batch of that size could be taken",
+                 s->o.body_memory, s->o.max_body);
+        free(s); /* nothing else is made yet */
+        return -1;
+    }
     if (s->o.rate < 0)
         s->o.rate = DEFAULT_RATE;
     if (s->o.per_address < 0)

@@ -94,6 +94,8 @@ struct srv {
     /* Requests let in: srv_stop lets no more in (draining) and waits for
      * these to be answered before it stops the committer. */
     _Atomic uint64_t admitted;
+    /* Bytes of request bodies held (req.held), at most o.body_memory. */
+    _Atomic size_t body_held;
     atomic_int draining;
     atomic_int stopping;
     /* The sweep thread. */
@@ -137,9 +139,10 @@ typedef struct req {
     char param[SRV_PARAM_MAX];
     int has_key;
     prb_key key;
-    /* The body, up to the limit. */
+    /* The body, up to limit (its route's); held is what it counts
+     * against the bodies all requests may hold (s->body_held). */
     char *body;
-    size_t len, cap;
+    size_t len, cap, limit, held;
     int has_body;
     int admitted;    /* counted in s->admitted */
     unsigned status; /* the status answered, for metrics */

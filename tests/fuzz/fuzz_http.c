@@ -5,8 +5,9 @@
  * query string. The input is split at its first two NUL bytes into method,
  * path and the text the other two parsers get. Whatever comes in, each
  * must return, stay within its buffers, and give results that hold:
- * a matched route has that method and a parameter only where its pattern
- * has one; a token is made of token characters; a count reads back.
+ * a matched route has that method, a parameter only where its pattern
+ * has one, and no body if it is a GET; a token is made of token
+ * characters; a count reads back.
  */
 #include "route.h"
 
@@ -33,6 +34,11 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
         if (!strchr(srv_route_pattern(r), '{') != !param[0])
             abort();
         if (strlen(param) >= SRV_PARAM_MAX || strchr(param, '/'))
+            abort();
+        /* A GET never takes a body; a batch of records only one route. */
+        enum srv_body b = srv_route_body(r);
+        if ((!strcmp(method, "GET") && b != SRV_BODY_NONE) ||
+            (b == SRV_BODY_RECORDS && r != R_RECORDS))
             abort();
     } else if (r == -2) {
         if (!allow[0] || strlen(allow) >= SRV_ALLOW_MAX)
