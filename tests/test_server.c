@@ -886,6 +886,17 @@ Test(server, body_memory)
     close(b);
     close(c);
     free(pad);
+    /* A bound below the largest batch would refuse every such batch; by
+     * default the bound is at least the largest batch. */
+    srv_opts o2 = {.listen = "127.0.0.1:0", .max_body = 2000, .body_memory = 1000};
+    srv *s2;
+    char err[256];
+    cr_assert_eq(srv_start(f.env, &o2, &s2, err, sizeof err), -1);
+    cr_assert(strstr(err, "less than the largest body"), "%s", err);
+    o2.max_body = (size_t)1 << 30;
+    o2.body_memory = 0;
+    cr_assert_eq(srv_start(f.env, &o2, &s2, err, sizeof err), 0, "%s", err);
+    srv_stop(s2, 0);
     fx_stop(&f);
 }
 

@@ -541,7 +541,8 @@ int srv_start(prb_env *env, const srv_opts *o, srv **out, char *err, size_t errl
     if (!s->o.max_body)
         s->o.max_body = DEFAULT_MAX_BODY;
     if (!s->o.body_memory)
-        s->o.body_memory = DEFAULT_BODY_MEMORY;
+        s->o.body_memory =
+            s->o.max_body > DEFAULT_BODY_MEMORY ? s->o.max_body : DEFAULT_BODY_MEMORY;
     if (s->o.body_memory < s->o.max_body) {
         snprintf(err, errlen,
                  "the memory for request bodies (%zu bytes) is less than the largest body "

@@ -22,8 +22,8 @@ typedef struct srv_opts {
     size_t max_body;    /* largest batch of records (POST /v1/records) in bytes;
                            0: 16 MiB. Other bodies: at most 64 KiB. */
     size_t body_memory; /* bytes of request bodies held at once, all requests
-                           together (past it, 503); 0: 512 MiB. At least
-                           max_body. */
+                           together (past it, 503); 0: 512 MiB, or max_body
+                           if more. At least max_body. */
     double rate;        /* requests per second per token (per address without
                            one); 0: no limit; negative: the default, 1000 */
     double burst;       /* bucket size; 0: rate (at least 1) */
