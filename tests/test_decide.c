@@ -180,6 +180,72 @@ Test(decide, debtor_register_state_machine)
     th_rmrf(dir);
 }
 
+/* A list's JSON is written by hand (lists.c): it must read as jansson
+ * would write the same values, JSON_INDENT(2). */
+static void as_jansson_writes_it(const char *json)
+{
+    json_error_t jerr;
+    json_t *v = json_loads(json, 0, &jerr);
+    cr_assert_not_null(v, "%s: %s", jerr.text, json);
+    char *again = json_dumps(v, JSON_INDENT(2));
+    cr_assert_str_eq(json, again);
+    free(again);
+    json_decref(v);
+}
+
+/* What the public sees of a public list is its entries in effect: an
+ * entry in its hearing period is left out until it is active, while the
+ * list's full view (the register's own, or an inquirer's for a purpose it
+ * serves) shows it; a purpose-bound list is not the public's at all. */
+Test(decide, public_lists_show_entries_in_effect)
+{
+    char *dir, buf[1024], *json = NULL;
+    prb_env *env = th_register(&dir);
+    uint64_t n;
+    snprintf(buf, sizeof buf,
+             "{\"furnisher\":\"procurement-office\",\"ref\":\"X-1\",\"subject\":{\"kind\":"
+             "\"company\",\"id\":\"lei:5493001KJTIIGC8Y1R12\"},\"category\":\"exclusion_ground\","
+             "\"status\":\"open\",\"event_date\":\"2026-11-01\",\"settled_date\":null,"
+             "\"legal_basis\":\"test\",\"fields\":{\"ground\":\"fraud\"}}\n");
+    ingest(env, buf);
+    ingest(env, line(buf, sizeof buf, "J-1", "court_judgment", "open", "2026-11-01", NULL,
+                     JUDGMENT_FIELDS));
+    th_set_day(env, "2026-12-26"); /* both records in effect from 2026-12-25 */
+    cr_assert_eq(prb_lists_refresh_all(env, &n), PRB_OK);
+    cr_assert_eq(prb_lists_json(env, NULL, &json), PRB_OK, "%s", prb_errmsg(env));
+    as_jansson_writes_it(json);
+    cr_assert(strstr(json, "\"list\": \"procurement_exclusion\"") &&
+                  strstr(json, "lei:5493001KJTIIGC8Y1R12") && strstr(json, PERSON),
+              "%s", json);
+    free(json);
+    cr_assert_eq(prb_lists_visible_json(env, "procurement_exclusion", NULL, &json), PRB_OK);
+    as_jansson_writes_it(json);
+    cr_assert(strstr(json, "\"members\": []"), "in its hearing, yet public: %s", json);
+    free(json);
+    cr_assert_eq(prb_lists_visible_json(env, "debtor_register", NULL, &json), PRB_ENOTFOUND);
+    cr_assert_null(json);
+    cr_assert_eq(prb_lists_visible_json(env, NULL, NULL, &json), PRB_OK);
+    as_jansson_writes_it(json);
+    cr_assert(!strstr(json, "debtor_register") && !strstr(json, PERSON), "%s", json);
+    free(json);
+    /* An inquirer for procurement sees both lists in full. */
+    cr_assert_eq(prb_lists_visible_json(env, NULL, "procurement", &json), PRB_OK);
+    as_jansson_writes_it(json);
+    cr_assert(strstr(json, PERSON) && strstr(json, "\"state\": \"noticed\"") &&
+                  strstr(json, "lei:5493001KJTIIGC8Y1R12"),
+              "%s", json);
+    free(json);
+    th_set_day(env, "2027-01-25"); /* after the 30-day hearing */
+    cr_assert_eq(prb_lists_refresh_all(env, &n), PRB_OK);
+    cr_assert_eq(prb_lists_visible_json(env, "procurement_exclusion", NULL, &json), PRB_OK);
+    as_jansson_writes_it(json);
+    cr_assert(strstr(json, "lei:5493001KJTIIGC8Y1R12") && strstr(json, "\"state\": \"active\""),
+              "in effect, yet not public: %s", json);
+    free(json);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
 /* The maximum duration: an entry expires even while the debt is unpaid,
  * and is not made again while the same grounds hold; once they have
  * stopped and hold again, a new entry is made. The debtor register here

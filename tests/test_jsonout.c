@@ -151,6 +151,57 @@ Test(jsonout, nested_documents_as_jansson_writes_them)
                                   0, "y", "key with \"quotes\"", "v"));
 }
 
+/* Indented, as JSON_INDENT(2): every value on a line of its own within
+ * its container, ": " after a key, empty containers on one line; and
+ * whole numbers as integers. */
+Test(jsonout, indented_documents_as_jansson_writes_them)
+{
+    prb_jw w = {.indent = 2};
+    prb_jw_open(&w, '[');
+    prb_jw_open(&w, '{');
+    prb_jw_key(&w, "a");
+    prb_jw_open(&w, '[');
+    prb_jw_close(&w, ']');
+    prb_jw_key(&w, "b");
+    prb_jw_open(&w, '[');
+    prb_jw_open(&w, '{');
+    prb_jw_close(&w, '}');
+    prb_jw_str(&w, "x\n\"y\"");
+    prb_jw_int(&w, -42);
+    prb_jw_null(&w);
+    prb_jw_bool(&w, 1);
+    prb_jw_open(&w, '[');
+    prb_jw_open(&w, '{');
+    prb_jw_key(&w, "deep");
+    prb_jw_int(&w, 0);
+    prb_jw_key(&w, "er");
+    prb_jw_real(&w, 2.5);
+    prb_jw_close(&w, '}');
+    prb_jw_close(&w, ']');
+    prb_jw_close(&w, ']');
+    prb_jw_close(&w, '}');
+    prb_jw_open(&w, '[');
+    prb_jw_close(&w, ']');
+    prb_jw_int(&w, 9007199254740993LL);
+    prb_jw_close(&w, ']');
+    json_t *v = json_pack("[{s:[], s:[{}, s, I, n, b, [{s:I, s:f}]]}, [], I]", "a", "b", "x\n\"y\"",
+                          (json_int_t)-42, 1, "deep", (json_int_t)0, "er", 2.5,
+                          (json_int_t)9007199254740993LL);
+    char *want = json_dumps(v, JSON_INDENT(2) | JSON_REAL_PRECISION(10)), *got = prb_jw_finish(&w);
+    cr_assert(want && got);
+    cr_assert_str_eq(got, want);
+    json_decref(v);
+    free(want);
+    free(got);
+    /* An empty document and a lone value stay as they are. */
+    prb_jw e = {.indent = 2};
+    prb_jw_open(&e, '{');
+    prb_jw_close(&e, '}');
+    got = prb_jw_finish(&e);
+    cr_assert_str_eq(got, "{}");
+    free(got);
+}
+
 /* A long document grows its buffer many times over and comes out whole. */
 Test(jsonout, long_documents_come_out_whole)
 {

@@ -50,22 +50,9 @@ int prb_list_visibility(prb_env *env, const char *name, const char *purposes, in
     return PRB_OK;
 }
 
-/* Keeps only the members of list whose entry is active. */
-static void members_in_effect(json_t *list)
-{
-    json_t *members = json_object_get(list, "members");
-    for (size_t i = json_array_size(members); i-- > 0;) {
-        const char *st = json_string_value(json_object_get(json_array_get(members, i), "state"));
-        if (!st || strcmp(st, "active"))
-            json_array_remove(members, i);
-    }
-}
-
 int prb_lists_visible_json(prb_env *env, const char *name, const char *purposes, char **out)
 {
     const prb_policy *p = env->policy;
-    char *all = NULL;
-    json_error_t jerr;
     int vis, rc;
     *out = NULL;
     if (name) {
@@ -77,25 +64,14 @@ int prb_lists_visible_json(prb_env *env, const char *name, const char *purposes,
                               "may read it",
                               name);
     }
-    if ((rc = prb_lists_json(env, name, &all)))
-        return rc;
-    json_t *arr = json_loads(all, 0, &jerr);
-    free(all);
-    if (!arr)
-        return prb_seterr(env->err, PRB_ENOMEM, "lists: out of memory");
-    /* prb_lists_json gives the policy's lists in policy order. */
-    for (size_t i = json_array_size(arr); i-- > 0;) {
-        json_t *o = json_array_get(arr, i);
-        int l = prb_policy_list(p, json_string_value(json_object_get(o, "list")));
-        vis = l < 0 ? 0 : visibility(p, &p->lists[l], purposes);
-        if (!vis)
-            json_array_remove(arr, i);
-        else if (vis == 1)
-            members_in_effect(o);
-    }
-    *out = json_dumps(arr, JSON_INDENT(2));
-    json_decref(arr);
-    return *out ? PRB_OK : prb_seterr(env->err, PRB_ENOMEM, "out of memory");
+    unsigned char *v = malloc(p->nlists + 1);
+    if (!v)
+        return prb_seterr(env->err, PRB_ENOMEM, "out of memory");
+    for (size_t i = 0; i < p->nlists; i++)
+        v[i] = (unsigned char)visibility(p, &p->lists[i], purposes);
+    rc = prb_lists_write(env, name, v, out);
+    free(v);
+    return rc;
 }
 
 /* The card of company file f: identifiers and public entries in effect. */

@@ -625,26 +625,34 @@ int prb_walk_subject(prb_env *env, MDB_txn *txn, MDB_dbi dbi, uint64_t subject, 
  * required, a visible character. Messages read "WHO: the WHAT ...". */
 int prb_text_check(prb_env *env, const char *who, const char *what, const char *s, int required);
 
-/* Compact JSON written into one growing buffer (jsonout.c), for documents
- * made on every request. Start from a zeroed prb_jw; keys and values are
- * separated by commas as they come. An allocation failure is remembered
- * and reported by prb_jw_finish, which returns the NUL-terminated text
- * (the caller frees it), or NULL if memory ran out or nothing was
- * written, and leaves w empty. Strings are UTF-8;
- * a byte that is not becomes U+FFFD. */
+/* Compact (or indented) JSON written into one growing buffer (jsonout.c),
+ * for documents made on every request and long ones. Start from a
+ * zeroed prb_jw; keys and values are separated by commas as they come. An allocation failure is
+ * remembered and reported by prb_jw_finish, which returns the NUL-terminated text (the caller frees
+ * it), or NULL if memory ran out or nothing was written, and leaves w empty. Strings are UTF-8; a
+ * byte that is not becomes U+FFFD. */
 typedef struct prb_jw {
     char *buf;
     size_t len, cap;
-    int comma, oom;
+    int comma, after_key, oom;
+    int indent; /* 0: compact; else as JSON_INDENT(indent), set before writing */
+    int depth;
 } prb_jw;
 void prb_jw_open(prb_jw *w, char c); /* '{' or '[' */
 void prb_jw_close(prb_jw *w, char c);
 void prb_jw_key(prb_jw *w, const char *k);
+void prb_jw_int(prb_jw *w, long long v);
 void prb_jw_str(prb_jw *w, const char *s); /* NULL writes null */
 void prb_jw_real(prb_jw *w, double v);     /* as jansson at precision 10 */
 void prb_jw_null(prb_jw *w);
 void prb_jw_bool(prb_jw *w, int v);
 char *prb_jw_finish(prb_jw *w);
+
+/* The lists (or only the one named) as JSON, in policy order, each as
+ * vis (indexed like the policy's lists) says: 0 left out, 1 with only
+ * the members whose entry is in effect as of the clock, 2 in full.
+ * free() *out. PRB_ENOTFOUND if name is given and not written. */
+int prb_lists_write(prb_env *env, const char *name, const unsigned char *vis, char **out);
 
 /* Reads subject's file within txn (the caller's snapshot); *f as in
  * prb_subject_read. */

@@ -7,7 +7,8 @@
  *
  * The output is what jansson's json_dumps(JSON_COMPACT |
  * JSON_REAL_PRECISION(10)) gives for the same values, so stored
- * inquiries read the same whichever wrote them.
+ * inquiries read the same whichever wrote them; or, with indent set,
+ * what JSON_INDENT(indent) gives (the lists, which can be long).
  */
 #include "internal.h"
 
@@ -47,11 +48,31 @@ static inline void put(prb_jw *w, const char *s, size_t n)
     w->buf[w->len] = '\0';
 }
 
-/* A value or a key after another in the same object or array. */
+/* A line break and the indentation of depth, when indenting. */
+static void newline(prb_jw *w, int depth)
+{
+    static const char spaces[] = "                                ";
+    put(w, "\n", 1);
+    for (size_t n = (size_t)(depth * w->indent); n;) {
+        size_t k = n < sizeof spaces - 1 ? n : sizeof spaces - 1;
+        put(w, spaces, k);
+        n -= k;
+    }
+}
+
+/* What goes before a value or a key: nothing after a key; after another
+ * in the same object or array a comma; and, indented, a line of its own
+ * within a container. */
 static void sep(prb_jw *w)
 {
+    if (w->after_key) {
+        w->after_key = 0;
+        return;
+    }
     if (w->comma)
         put(w, ",", 1);
+    if (w->indent && w->depth)
+        newline(w, w->depth);
 }
 
 void prb_jw_open(prb_jw *w, char c)
@@ -59,10 +80,15 @@ void prb_jw_open(prb_jw *w, char c)
     sep(w);
     put(w, &c, 1);
     w->comma = 0;
+    w->depth++;
 }
 
 void prb_jw_close(prb_jw *w, char c)
 {
+    w->depth--;
+    /* An empty container stays on its line: "[]". */
+    if (w->indent && w->comma)
+        newline(w, w->depth);
     put(w, &c, 1);
     w->comma = 1;
 }
@@ -167,8 +193,17 @@ void prb_jw_key(prb_jw *w, const char *k)
 {
     sep(w);
     quoted(w, k);
-    put(w, ":", 1);
-    w->comma = 0;
+    put(w, ": ", w->indent ? 2 : 1);
+    w->after_key = 1;
+}
+
+void prb_jw_int(prb_jw *w, long long v)
+{
+    char b[24];
+    int n = snprintf(b, sizeof b, "%lld", v);
+    sep(w);
+    put(w, b, (size_t)n);
+    w->comma = 1;
 }
 
 void prb_jw_str(prb_jw *w, const char *s)

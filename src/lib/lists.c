@@ -523,7 +523,8 @@ out:
     return rc;
 }
 
-static json_t *entry_json(const struct stored *e, int32_t today)
+/* One member of a list: its entry and the subject's first identifier. */
+static void member_write(prb_jw *w, const struct stored *e, int state, const char *subject)
 {
     static const char *const st[] = {"none", "noticed", "active", "lifted", "expired", "withdrawn"};
     char a[11], b[11], c[11], d[11];
@@ -531,13 +532,28 @@ static json_t *entry_json(const struct stored *e, int32_t today)
     prb_date_format(e->active_from, b);
     prb_date_format(e->until, c);
     prb_date_format(e->ended, d);
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o}", "state", st[state_of(e, today)], "ground",
-                     e->ground, "noticed", a, "effective_from", b, "until", c, "ended",
-                     e->end == END_OPEN ? json_null() : json_string(d));
+    prb_jw_open(w, '{');
+    prb_jw_key(w, "state");
+    prb_jw_str(w, st[state]);
+    prb_jw_key(w, "ground");
+    prb_jw_str(w, e->ground);
+    prb_jw_key(w, "noticed");
+    prb_jw_str(w, a);
+    prb_jw_key(w, "effective_from");
+    prb_jw_str(w, b);
+    prb_jw_key(w, "until");
+    prb_jw_str(w, c);
+    prb_jw_key(w, "ended");
+    prb_jw_str(w, e->end == END_OPEN ? NULL : d);
+    prb_jw_key(w, "subject");
+    prb_jw_str(w, subject);
+    prb_jw_close(w, '}');
 }
 
-/* Members of one list: a walk of lst, which is ordered by subject. */
-static int list_members(prb_env *env, MDB_txn *txn, const prb_listdef *l, json_t *members)
+/* Members of one list: a walk of lst, which is ordered by subject; with
+ * only_active, those whose entry is in effect as of the clock. */
+static int list_members(prb_env *env, MDB_txn *txn, const prb_listdef *l, int only_active,
+                        prb_jw *w)
 {
     MDB_cursor *cur;
     MDB_val k, v;
@@ -552,6 +568,9 @@ static int list_members(prb_env *env, MDB_txn *txn, const prb_listdef *l, json_t
         struct stored e;
         if (k.mv_size != 13 + ln || memcmp(kb + 8, l->name, ln + 1) || decode(&v, &e))
             continue;
+        int state = state_of(&e, today);
+        if (only_active && state != PRB_LS_ACTIVE)
+            continue;
         uint64_t subject = prb_get_be64(kb);
         unsigned char hk[PRB_RECKEY_LEN];
         MDB_val sk = {PRB_RECKEY_LEN, hk}, sv;
@@ -561,46 +580,74 @@ static int list_members(prb_env *env, MDB_txn *txn, const prb_listdef *l, json_t
         if (mdb_get(txn, env->rec, &sk, &sv) ||
             prb_subject_decode(sv.mv_data, sv.mv_size, &s, buf, sizeof buf))
             continue;
-        json_t *m = entry_json(&e, today);
-        json_object_set_new(m, "subject", json_string(s.nidents ? s.idents[0] : "?"));
-        json_array_append_new(members, m);
+        member_write(w, &e, state, s.nidents ? s.idents[0] : "?");
     }
     mdb_cursor_close(cur);
     return mrc == MDB_NOTFOUND ? PRB_OK : prb_mdb_fail(env, mrc, "reading list entries");
 }
 
-int prb_lists_json(prb_env *env, const char *name, char **out)
+/* Written straight into one buffer, not built as a jansson tree: a list
+ * of 10,000 members took 0.1-0.25 s that way, most of it allocating and
+ * freeing the tree's nodes, and needs no token to ask for. */
+int prb_lists_write(prb_env *env, const char *name, const unsigned char *vis, char **out)
 {
     const prb_policy *p = env->policy;
     MDB_txn *txn;
-    json_t *root = json_array();
+    prb_jw w = {.indent = 2};
     int rc = PRB_OK, mrc, found = 0;
     *out = NULL;
-    if (!root)
-        return prb_seterr(env->err, PRB_ENOMEM, "out of memory");
-    if ((mrc = mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &txn))) {
-        json_decref(root);
+    if ((mrc = mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &txn)))
         return prb_mdb_fail(env, mrc, "starting a read");
-    }
+    prb_jw_open(&w, '[');
     for (size_t i = 0; i < p->nlists && !rc; i++) {
         const prb_listdef *l = &p->lists[i];
-        if (name && strcmp(name, l->name))
+        if ((name && strcmp(name, l->name)) || !vis[i])
             continue;
         found = 1;
-        json_t *members = json_array();
-        rc = list_members(env, txn, l, members);
-        json_array_append_new(
-            root, json_pack("{s:s, s:s, s:s?, s:s, s:i, s:b, s:o}", "list", l->name, "type",
-                            l->type == PRB_BLACK ? "black" : "red", "description", l->description,
-                            "publication", l->public_list ? "public" : "purpose", "hearing_days",
-                            l->hearing_days, "leave_when_criteria_stop", l->auto_leave, "members",
-                            members));
+        prb_jw_open(&w, '{');
+        prb_jw_key(&w, "list");
+        prb_jw_str(&w, l->name);
+        prb_jw_key(&w, "type");
+        prb_jw_str(&w, l->type == PRB_BLACK ? "black" : "red");
+        if (l->description) {
+            prb_jw_key(&w, "description");
+            prb_jw_str(&w, l->description);
+        }
+        prb_jw_key(&w, "publication");
+        prb_jw_str(&w, l->public_list ? "public" : "purpose");
+        prb_jw_key(&w, "hearing_days");
+        prb_jw_int(&w, l->hearing_days);
+        prb_jw_key(&w, "leave_when_criteria_stop");
+        prb_jw_bool(&w, l->auto_leave);
+        prb_jw_key(&w, "members");
+        prb_jw_open(&w, '[');
+        rc = list_members(env, txn, l, vis[i] == 1, &w);
+        prb_jw_close(&w, ']');
+        prb_jw_close(&w, '}');
     }
+    prb_jw_close(&w, ']');
     mdb_txn_abort(txn);
+    char *text = prb_jw_finish(&w);
     if (!rc && name && !found)
         rc = prb_seterr(env->err, PRB_ENOTFOUND, "no list named '%s' in the policy", name);
-    if (!rc && !(*out = json_dumps(root, JSON_INDENT(2))))
+    if (!rc && !text)
         rc = prb_seterr(env->err, PRB_ENOMEM, "out of memory");
-    json_decref(root);
+    if (rc)
+        free(text);
+    else
+        *out = text;
+    return rc;
+}
+
+int prb_lists_json(prb_env *env, const char *name, char **out)
+{
+    size_t n = env->policy->nlists;
+    unsigned char *all = malloc(n + 1);
+    *out = NULL;
+    if (!all)
+        return prb_seterr(env->err, PRB_ENOMEM, "out of memory");
+    memset(all, 2, n + 1);
+    int rc = prb_lists_write(env, name, all, out);
+    free(all);
     return rc;
 }
