@@ -620,6 +620,13 @@ int prb_list_visibility(prb_env *env, const char *name, const char *purposes, in
  * members whose entry is in effect (active) as of the clock. free()
  * *json. PRB_ENOTFOUND: no such list, or not one the caller may read. */
 int prb_lists_visible_json(prb_env *env, const char *name, const char *purposes, char **json);
+/* The same a page at a time: of each list, the members past the one
+ * numbered after (0: from the first), at most limit of them (0: all). A
+ * list with more members to come has "next": pass it as after for the
+ * next page. Members are in the order of their internal subject number,
+ * so pages neither repeat nor skip a member while the list is unchanged. */
+int prb_lists_visible_page(prb_env *env, const char *name, const char *purposes, uint64_t after,
+                           size_t limit, char **json);
 /* The public card of the company identifier names: its identifiers and
  * its entries in effect (active) on public lists, with their dates, as
  * of the clock. PRB_ENOTFOUND if no company has the identifier (a person

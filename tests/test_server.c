@@ -1301,6 +1301,93 @@ Test(server, ingest_grows_the_map)
     fx_stop(&f);
 }
 
+/* The members of list, from a GET of path; *next gets "next" or "". */
+static json_t *list_page_of(const struct fx *f, const char *path, const char *list, char *next,
+                            size_t n)
+{
+    struct resp r;
+    http(f, "GET", path, NULL, NULL, NULL, &r);
+    cr_assert_eq(r.status, 200, "%s: %s", path, r.body);
+    json_t *doc = parse(&r), *l, *found = NULL;
+    size_t i;
+    free(r.body);
+    json_array_foreach(doc, i, l) if (!strcmp(json_string_value(json_object_get(l, "list")), list))
+        found = l;
+    cr_assert_not_null(found, "%s: no list %s", path, list);
+    const char *nx = json_string_value(json_object_get(found, "next"));
+    snprintf(next, n, "%s", nx ? nx : "");
+    json_t *m = json_incref(json_object_get(found, "members"));
+    json_decref(doc);
+    return m;
+}
+
+/* A public list a page at a time: following "next" gives every member
+ * once, in the order of the whole list, and no page is over its limit. */
+Test(server, list_pages)
+{
+    struct fx f;
+    srv_opts o = {0};
+    struct th_buf g = {0};
+    struct resp r;
+    prb_ingest_stats st;
+    int64_t today;
+    uint64_t changed;
+    char next[32], path[160];
+    o.rate = 0;
+    fx_start(&f, &o);
+    prb_parse_now(TH_TODAY, &today);
+    prb_gen_opts go = {0, 40, 5, (int32_t)(today / 86400)};
+    cr_assert_eq(prb_gen(&go, th_collect, &g), 0);
+    cr_assert_eq(th_ingest(f.env, "gen", g.p, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK, "%s",
+                 prb_errmsg(f.env));
+    cr_assert_eq(prb_lists_refresh_all(f.env, &changed), PRB_OK, "%s", prb_errmsg(f.env));
+    json_t *all = list_page_of(&f, "/v1/lists/reliable_taxpayer?limit=10000", "reliable_taxpayer",
+                               next, sizeof next);
+    size_t total = json_array_size(all), seen = 0, pages = 0;
+    cr_assert_geq(total, 7, "only %zu members to page through", total);
+    cr_assert_str_empty(next);
+    snprintf(path, sizeof path, "/v1/lists/reliable_taxpayer?limit=3");
+    for (;;) {
+        json_t *m = list_page_of(&f, path, "reliable_taxpayer", next, sizeof next);
+        cr_assert_leq(json_array_size(m), 3);
+        for (size_t i = 0; i < json_array_size(m); i++, seen++)
+            cr_assert(seen < total && json_equal(json_array_get(m, i), json_array_get(all, seen)),
+                      "member %zu differs from the whole list's", seen);
+        pages++;
+        cr_assert(next[0] || json_array_size(m) == total - (seen - json_array_size(m)));
+        json_decref(m);
+        if (!next[0])
+            break;
+        snprintf(path, sizeof path, "/v1/lists/reliable_taxpayer?limit=3&after=%s", next);
+    }
+    cr_assert_eq(seen, total);
+    cr_assert_eq(pages, (total + 2) / 3);
+    /* All lists at once take the same limit, each. */
+    json_t *m = list_page_of(&f, "/v1/lists?limit=2", "reliable_taxpayer", next, sizeof next);
+    cr_assert_eq(json_array_size(m), 2);
+    cr_assert(next[0]);
+    json_decref(m);
+    /* By default a page is at most 1,000 members. */
+    m = list_page_of(&f, "/v1/lists/reliable_taxpayer", "reliable_taxpayer", next, sizeof next);
+    cr_assert_eq(json_array_size(m), total);
+    json_decref(m);
+    m = list_page_of(&f, "/v1/lists/reliable_taxpayer?after=9223372036854775807",
+                     "reliable_taxpayer", next, sizeof next);
+    cr_assert_eq(json_array_size(m), 0);
+    json_decref(m);
+    static const char *const bad[] = {"?limit=0", "?limit=10001", "?after=x", "?after=-1",
+                                      "?page=2"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        snprintf(path, sizeof path, "/v1/lists/reliable_taxpayer%s", bad[i]);
+        http(&f, "GET", path, NULL, NULL, NULL, &r);
+        assert_problem(&r, 400);
+        free(r.body);
+    }
+    json_decref(all);
+    free(g.p);
+    fx_stop(&f);
+}
+
 /* The subject's own file and its text letter; the reviewer's view. */
 Test(server, files)
 {

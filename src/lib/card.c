@@ -52,6 +52,12 @@ int prb_list_visibility(prb_env *env, const char *name, const char *purposes, in
 
 int prb_lists_visible_json(prb_env *env, const char *name, const char *purposes, char **out)
 {
+    return prb_lists_visible_page(env, name, purposes, 0, 0, out);
+}
+
+int prb_lists_visible_page(prb_env *env, const char *name, const char *purposes, uint64_t after,
+                           size_t limit, char **out)
+{
     const prb_policy *p = env->policy;
     int vis, rc;
     *out = NULL;
@@ -69,7 +75,7 @@ int prb_lists_visible_json(prb_env *env, const char *name, const char *purposes,
         return prb_seterr(env->err, PRB_ENOMEM, "out of memory");
     for (size_t i = 0; i < p->nlists; i++)
         v[i] = (unsigned char)visibility(p, &p->lists[i], purposes);
-    rc = prb_lists_write(env, name, v, out);
+    rc = prb_lists_write(env, name, v, after, limit, out);
     free(v);
     return rc;
 }

@@ -550,19 +550,31 @@ static void member_write(prb_jw *w, const struct stored *e, int state, const cha
     prb_jw_close(w, '}');
 }
 
-/* Members of one list: a walk of lst, which is ordered by subject; with
- * only_active, those whose entry is in effect as of the clock. */
+/* Members of one list past subject number after, at most limit of them
+ * (0: all): a walk of lst, which is ordered by subject; with only_active,
+ * those whose entry is in effect as of the clock. *next is the last
+ * subject written when more remain, else 0. */
 static int list_members(prb_env *env, MDB_txn *txn, const prb_listdef *l, int only_active,
-                        prb_jw *w)
+                        uint64_t after, size_t limit, prb_jw *w, uint64_t *next)
 {
     MDB_cursor *cur;
     MDB_val k, v;
     int32_t today = prb_today(env);
-    size_t ln = strlen(l->name);
+    size_t ln = strlen(l->name), written = 0;
+    uint64_t last = 0;
+    unsigned char from[8];
     int mrc = mdb_cursor_open(txn, env->lst, &cur);
+    *next = 0;
     if (mrc)
         return prb_mdb_fail(env, mrc, "opening a cursor");
-    for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0;
+    if (after == UINT64_MAX) {
+        mdb_cursor_close(cur);
+        return PRB_OK;
+    }
+    prb_be64(from, after + 1);
+    k.mv_size = sizeof from;
+    k.mv_data = from;
+    for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); mrc == 0;
          mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         const unsigned char *kb = k.mv_data;
         struct stored e;
@@ -572,6 +584,10 @@ static int list_members(prb_env *env, MDB_txn *txn, const prb_listdef *l, int on
         if (only_active && state != PRB_LS_ACTIVE)
             continue;
         uint64_t subject = prb_get_be64(kb);
+        if (limit && written == limit) {
+            *next = last; /* one more exists */
+            break;
+        }
         unsigned char hk[PRB_RECKEY_LEN];
         MDB_val sk = {PRB_RECKEY_LEN, hk}, sv;
         prb_subject s;
@@ -581,15 +597,19 @@ static int list_members(prb_env *env, MDB_txn *txn, const prb_listdef *l, int on
             prb_subject_decode(sv.mv_data, sv.mv_size, &s, buf, sizeof buf))
             continue;
         member_write(w, &e, state, s.nidents ? s.idents[0] : "?");
+        written++;
+        last = subject;
     }
     mdb_cursor_close(cur);
-    return mrc == MDB_NOTFOUND ? PRB_OK : prb_mdb_fail(env, mrc, "reading list entries");
+    return mrc == 0 || mrc == MDB_NOTFOUND ? PRB_OK
+                                           : prb_mdb_fail(env, mrc, "reading list entries");
 }
 
 /* Written straight into one buffer, not built as a jansson tree: a list
  * of 10,000 members took 0.1-0.25 s that way, most of it allocating and
  * freeing the tree's nodes, and needs no token to ask for. */
-int prb_lists_write(prb_env *env, const char *name, const unsigned char *vis, char **out)
+int prb_lists_write(prb_env *env, const char *name, const unsigned char *vis, uint64_t after,
+                    size_t limit, char **out)
 {
     const prb_policy *p = env->policy;
     MDB_txn *txn;
@@ -621,8 +641,15 @@ int prb_lists_write(prb_env *env, const char *name, const unsigned char *vis, ch
         prb_jw_bool(&w, l->auto_leave);
         prb_jw_key(&w, "members");
         prb_jw_open(&w, '[');
-        rc = list_members(env, txn, l, vis[i] == 1, &w);
+        uint64_t next;
+        rc = list_members(env, txn, l, vis[i] == 1, after, limit, &w, &next);
         prb_jw_close(&w, ']');
+        if (next) {
+            char num[24];
+            snprintf(num, sizeof num, "%llu", (unsigned long long)next);
+            prb_jw_key(&w, "next");
+            prb_jw_str(&w, num);
+        }
         prb_jw_close(&w, '}');
     }
     prb_jw_close(&w, ']');
@@ -647,7 +674,7 @@ int prb_lists_json(prb_env *env, const char *name, char **out)
     if (!all)
         return prb_seterr(env->err, PRB_ENOMEM, "out of memory");
     memset(all, 2, n + 1);
-    int rc = prb_lists_write(env, name, all, out);
+    int rc = prb_lists_write(env, name, all, 0, 0, out);
     free(all);
     return rc;
 }

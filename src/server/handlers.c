@@ -556,21 +556,43 @@ static int h_review_decide(req *r, prb_env *h)
 
 /* ------------------------------------------------------ what is published */
 
+/* Members a page of a list holds by default, and at most: a public list
+ * needs no token, and a national one may have hundreds of thousands. */
+#define LIST_PAGE 1000
+#define LIST_PAGE_MAX 10000
+
+/* The after and limit of a page of lists. -1 when it has answered. */
+static int list_page(req *r, uint64_t *after, uint64_t *limit)
+{
+    if (query_u64(r, "after", 0, 0, after) || query_u64(r, "limit", 0, LIST_PAGE, limit))
+        return -1;
+    if (*limit < 1 || *limit > LIST_PAGE_MAX) {
+        srv_problem(r, 400, NULL, NULL, "query parameter limit must be from 1 to 10000", NULL);
+        return -1;
+    }
+    return 0;
+}
+
 static int h_lists(req *r, prb_env *h)
 {
+    static const char *const q[] = {"after", "limit", NULL};
+    uint64_t after, limit;
     char *json = NULL;
-    if (query_only(r, NULL))
+    if (query_only(r, q) || list_page(r, &after, &limit))
         return MHD_YES;
-    return answer(r, h, prb_lists_visible_json(h, NULL, srv_auth_list_purposes(r), &json), 200,
-                  &json);
+    return answer(r, h,
+                  prb_lists_visible_page(h, NULL, srv_auth_list_purposes(r), after, limit, &json),
+                  200, &json);
 }
 
 static int h_list(req *r, prb_env *h)
 {
+    static const char *const q[] = {"after", "limit", NULL};
     const char *purposes = srv_auth_list_purposes(r);
+    uint64_t after, limit;
     char *json = NULL;
     int vis, rc;
-    if (query_only(r, NULL))
+    if (query_only(r, q) || list_page(r, &after, &limit))
         return MHD_YES;
     if ((rc = prb_list_visibility(h, r->param, purposes, &vis)))
         return srv_fail(r, h, rc);
@@ -579,7 +601,8 @@ static int h_list(req *r, prb_env *h)
                            "this list is purpose-bound: only an inquirer for a purpose it serves "
                            "may read it",
                            NULL);
-    return answer(r, h, prb_lists_visible_json(h, r->param, purposes, &json), 200, &json);
+    return answer(r, h, prb_lists_visible_page(h, r->param, purposes, after, limit, &json), 200,
+                  &json);
 }
 
 static int h_company(req *r, prb_env *h)
