@@ -514,7 +514,7 @@ static void srv_free(srv *s)
     for (size_t i = 0; i < s->nhandles; i++)
         prb_close(s->handles[i]);
     free(s->handles);
-    free(s->stats);
+    srv_stats_free(s);
     pthread_rwlock_destroy(&s->engine);
     pthread_mutex_destroy(&s->mu);
     pthread_mutex_destroy(&s->sweep_mu);
@@ -579,6 +579,10 @@ int srv_start(prb_env *env, const srv_opts *o, srv **out, char *err, size_t errl
         snprintf(err, errlen, "cannot start the committer thread");
         goto fail;
     }
+    if (srv_stats_start(s)) {
+        snprintf(err, errlen, "cannot start the statistics thread");
+        goto fail;
+    }
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
                      MHD_USE_ERROR_LOG | (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
     s->d = MHD_start_daemon(
@@ -607,6 +611,7 @@ int srv_start(prb_env *env, const srv_opts *o, srv **out, char *err, size_t errl
 fail:
     if (s->d)
         MHD_stop_daemon(s->d);
+    srv_stats_stop(s);
     srv_commit_stop(s->commit);
     srv_commit_free(s->commit);
     srv_free(s);
@@ -642,6 +647,7 @@ void srv_stop(srv *s, unsigned grace)
     pthread_mutex_unlock(&s->sweep_mu);
     if (s->has_sweeper)
         pthread_join(s->sweeper, NULL);
+    srv_stats_stop(s);
     /* Decisions still queued are made and their connections resumed
      * before the daemon goes; a request let in but still unanswered when
      * the grace ran out is refused from here on (srv_commit_submit), so

@@ -73,6 +73,32 @@ int srv_commit_submit(srv_commit *c, struct req *r);
 void srv_commit_stop(srv_commit *c);
 void srv_commit_free(srv_commit *c);
 
+/* ----------------------------------------------------------- statistics */
+
+/* GET /v1/stats walks the whole register: its answer is made on a thread
+ * of its own and kept (statcache.c). */
+typedef struct srv_statcache {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;   /* to the thread: a copy is wanted, or stop */
+    pthread_cond_t done; /* from it: an attempt has finished */
+    pthread_t th;
+    int inited, running, wanted, stop;
+    uint64_t made; /* attempts finished */
+    char *json;    /* the latest copy, or NULL */
+    int64_t at;    /* when it was made, monotonic seconds */
+} srv_statcache;
+
+/* Starts the thread, which makes the first copy at once; -1 if it could
+ * not start. */
+int srv_stats_start(srv *s);
+/* Stops the thread (a request waiting for a first copy gets none). */
+void srv_stats_stop(srv *s);
+void srv_stats_free(srv *s);
+/* A copy of the latest statistics (the caller frees it), asking for a
+ * newer one if it is old; waits only when there is none yet. NULL if
+ * none could be made (the reason is logged) or memory ran out. */
+char *srv_stats_copy(srv *s);
+
 /* ----------------------------------------------------------------- server */
 
 #define SRV_SPARE_MAX 256
@@ -103,9 +129,8 @@ struct srv {
     int has_sweeper;
     pthread_mutex_t sweep_mu;
     pthread_cond_t sweep_cv;
-    /* GET /v1/stats walks the store: its answer is kept a while. */
-    char *stats;
-    int64_t stats_at;
+    /* GET /v1/stats's answer (statcache.c). */
+    srv_statcache stats;
     /* Decision handles of finished requests, reused by the next ones. */
     pthread_mutex_t spare_mu;
     prb_decision *spare[SRV_SPARE_MAX];
