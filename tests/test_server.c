@@ -1029,6 +1029,38 @@ Test(server, rate_limit)
     fx_stop(&f);
 }
 
+/* Without a valid token a caller is limited per address, and lower than
+ * a token: the public calls need none, and guessing tokens is held to
+ * the same pace. A token has its own bucket all the same. */
+Test(server, public_rate_limit)
+{
+    struct fx f;
+    srv_opts o = {0};
+    struct resp r;
+    o.public_rate = 2;
+    fx_start(&f, &o);
+    for (int i = 0; i < 2; i++) {
+        http(&f, "GET", "/v1/lists", NULL, NULL, NULL, &r);
+        cr_assert_eq(r.status, 200, "%s", r.body);
+        free(r.body);
+    }
+    http(&f, "GET", "/v1/audit/head", NULL, NULL, NULL, &r);
+    assert_problem(&r, 429);
+    cr_assert(atoi(r.retry_after) >= 1, "Retry-After: '%s'", r.retry_after);
+    free(r.body);
+    /* A wrong token counts as none. */
+    http(&f, "GET", "/v1/reviews", "prb_not_a_token_at_all_0000000000000000000000", NULL, NULL, &r);
+    assert_problem(&r, 429);
+    free(r.body);
+    /* A token is not limited here (o.rate 0). */
+    for (int i = 0; i < 5; i++) {
+        http(&f, "GET", "/v1/lists", f.tok[INQ], NULL, NULL, &r);
+        cr_assert_eq(r.status, 200, "%s", r.body);
+        free(r.body);
+    }
+    fx_stop(&f);
+}
+
 /* ---------------------------------------------------- group commit */
 
 /* How many of the subject's inquiries (inq, as prb_inquiries_json gives

@@ -16,7 +16,8 @@
 static const char serve_usage[] =
     "usage: probity serve DIR [--listen HOST:PORT] [--threads N] [--timeout SECONDS]\n"
     "                         [--max-body BYTES] [--body-memory BYTES] [--rate-limit N]\n"
-    "                         [--burst N] [--sweep SECONDS] [--per-address N] [--access-log]\n"
+    "                         [--burst N] [--public-rate N] [--sweep SECONDS]\n"
+    "                         [--per-address N] [--access-log]\n"
     "  --listen      address to listen on (default 127.0.0.1:8080; port 0: any free one)\n"
     "  --threads     worker threads (default: one per core)\n"
     "  --timeout     seconds a connection may sit idle (default 10)\n"
@@ -27,9 +28,10 @@ static const char serve_usage[] =
     "  --body-memory bytes of request bodies held at once, all requests\n"
     "                together; past it 503 (default 536870912, or --max-body\n"
     "                if more)\n"
-    "  --rate-limit  requests per second per token, or per address without one\n"
-    "                (default 1000; 0: no limit)\n"
-    "  --burst       requests a caller may make at once (default: the rate)\n"
+    "  --rate-limit  requests per second per token (default 1000; 0: no limit)\n"
+    "  --burst       requests a token may make at once (default: the rate)\n"
+    "  --public-rate requests per second per address without a valid token\n"
+    "                (default 100; 0: no limit, as behind a proxy)\n"
     "  --per-address connections one client address may hold at once\n"
     "                (default 256; 0: no limit, as behind a proxy)\n"
     "  --sweep       seconds between sweeps: retention, dispute deadlines, list\n"
@@ -57,14 +59,15 @@ static int number(cli_args *a, const char *name, double max, double *v)
 
 static int options(cli_args *a, srv_opts *o)
 {
-    double threads = 0, timeout = 0, body = 0, mem = 0, rate = -1, burst = 0, sweep = 3600,
-           per = -1;
+    double threads = 0, timeout = 0, body = 0, mem = 0, rate = -1, burst = 0, pub = -1,
+           sweep = 3600, per = -1;
     o->listen = cli_opt(a, "listen");
     o->access_log = cli_flag(a, "access-log");
     if (number(a, "threads", 256, &threads) || number(a, "timeout", 3600, &timeout) ||
         number(a, "max-body", 1 << 30, &body) || number(a, "body-memory", 1ull << 40, &mem) ||
-        number(a, "rate-limit", 1e9, &rate) || number(a, "burst", 1e9, &burst) ||
-        number(a, "sweep", 86400 * 7, &sweep) || number(a, "per-address", 65535, &per))
+        number(a, "rate-limit", 1e9, &rate) || number(a, "public-rate", 1e9, &pub) ||
+        number(a, "burst", 1e9, &burst) || number(a, "sweep", 86400 * 7, &sweep) ||
+        number(a, "per-address", 65535, &per))
         return 2;
     o->threads = (int)threads;
     o->timeout = (unsigned)timeout;
@@ -72,6 +75,7 @@ static int options(cli_args *a, srv_opts *o)
     o->body_memory = (size_t)mem;
     o->rate = rate;
     o->burst = burst;
+    o->public_rate = pub;
     o->sweep = (unsigned)sweep;
     o->per_address = (int)per;
     return 0;

@@ -30,6 +30,11 @@
 #define DEFAULT_TIMEOUT 10
 #define DEFAULT_MAX_BODY ((size_t)16 << 20)
 #define DEFAULT_RATE 1000
+/* Requests a second from one address without a valid token: the public
+ * calls are cheap (a page of a list, a copy of the statistics, a proof:
+ * 1-5 ms each), but at a token's 1,000/s one address could still keep
+ * both cores busy; and guessing tokens goes no faster than this. */
+#define DEFAULT_PUBLIC_RATE 100
 #define CONNECTION_LIMIT 4096
 /* Connections one client address may hold: without a bound, one client
  * opening idle connections up to CONNECTION_LIMIT kept every other client
@@ -215,7 +220,7 @@ static enum MHD_Result first_call(req *r, const char *url, const char *method)
         snprintf(bucket, sizeof bucket, "key:%s", r->key.id);
     else
         client_address(r, bucket, sizeof bucket);
-    unsigned wait = srv_limiter_take(s->limiter, bucket);
+    unsigned wait = srv_limiter_take(r->has_key ? s->limiter : s->public_limiter, bucket);
     if (wait) {
         r->xhdr = MHD_HTTP_HEADER_RETRY_AFTER;
         snprintf(r->xval, sizeof r->xval, "%u", wait);
@@ -511,6 +516,7 @@ static void srv_free(srv *s)
         free(s->spare_req[i]);
     pthread_mutex_destroy(&s->spare_mu);
     srv_limiter_free(s->limiter);
+    srv_limiter_free(s->public_limiter);
     for (size_t i = 0; i < s->nhandles; i++)
         prb_close(s->handles[i]);
     free(s->handles);
@@ -553,6 +559,8 @@ int srv_start(prb_env *env, const srv_opts *o, srv **out, char *err, size_t errl
     }
     if (s->o.rate < 0)
         s->o.rate = DEFAULT_RATE;
+    if (s->o.public_rate < 0)
+        s->o.public_rate = DEFAULT_PUBLIC_RATE;
     if (s->o.per_address < 0)
         s->o.per_address = DEFAULT_PER_ADDRESS;
     if (s->o.threads <= 0) {
@@ -571,7 +579,8 @@ int srv_start(prb_env *env, const srv_opts *o, srv **out, char *err, size_t errl
     pthread_cond_init(&s->sweep_cv, NULL);
     if (parse_listen(s->o.listen, &ss, err, errlen))
         goto fail;
-    if (!(s->limiter = srv_limiter_new(s->o.rate, s->o.burst))) {
+    if (!(s->limiter = srv_limiter_new(s->o.rate, s->o.burst)) ||
+        !(s->public_limiter = srv_limiter_new(s->o.public_rate, 0))) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }

@@ -114,7 +114,8 @@ struct srv {
     prb_env **handles;
     size_t nhandles, hcap;
     srv_metrics metrics;
-    srv_limiter *limiter;
+    srv_limiter *limiter;        /* per token */
+    srv_limiter *public_limiter; /* per address, without a valid token */
     srv_commit *commit;
     _Atomic uint64_t inflight, next_id;
     /* Requests let in: srv_stop lets no more in (draining) and waits for
