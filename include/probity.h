@@ -621,10 +621,11 @@ int prb_list_visibility(prb_env *env, const char *name, const char *purposes, in
  * *json. PRB_ENOTFOUND: no such list, or not one the caller may read. */
 int prb_lists_visible_json(prb_env *env, const char *name, const char *purposes, char **json);
 /* The same a page at a time: of each list, the members past the one
- * numbered after (0: from the first), at most limit of them (0: all). A
- * list with more members to come has "next": pass it as after for the
- * next page. Members are in the order of their internal subject number,
- * so pages neither repeat nor skip a member while the list is unchanged. */
+ * numbered after (0: from the first), at most limit of them (0: all),
+ * and the rest of the last one's entries if it has more. A list with more
+ * members to come has "next": pass it as after for the next page.
+ * Members are in the order of their internal subject number, so pages
+ * neither repeat nor skip a member while the list is unchanged. */
 int prb_lists_visible_page(prb_env *env, const char *name, const char *purposes, uint64_t after,
                            size_t limit, char **json);
 /* The public card of the company identifier names: its identifiers and

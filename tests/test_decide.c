@@ -307,6 +307,15 @@ Test(decide, list_entry_expires_at_maximum_duration)
     cr_assert(strstr(json, "\"state\": \"noticed\"") && strstr(json, "\"state\": \"expired\""),
               "%s", json);
     free(json);
+    /* A page of one member holds both of the subject's entries: the next
+     * page starts past the subject, and there is none. */
+    cr_assert_eq(prb_lists_visible_page(env, "debtor_register", "*", 0, 1, &json), PRB_OK);
+    json_t *page = json_loads(json, 0, NULL);
+    json_t *l0 = json_array_get(page, 0);
+    cr_assert_eq(json_array_size(json_object_get(l0, "members")), 2, "%s", json);
+    cr_assert_null(json_object_get(l0, "next"), "%s", json);
+    json_decref(page);
+    free(json);
     /* The subject's copy shows both entries, the ended one first; the
      * letter introduces the list once and tells both. */
     cr_assert_eq(prb_subject_copy(env, PERSON, PRB_COPY_JSON, &json), PRB_OK, "%s",

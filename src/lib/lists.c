@@ -551,9 +551,10 @@ static void member_write(prb_jw *w, const struct stored *e, int state, const cha
 }
 
 /* Members of one list past subject number after, at most limit of them
- * (0: all): a walk of lst, which is ordered by subject; with only_active,
- * those whose entry is in effect as of the clock. *next is the last
- * subject written when more remain, else 0. */
+ * (0: all) but for the rest of the last subject's entries: a walk of lst,
+ * which is ordered by subject; with only_active, those whose entry is in
+ * effect as of the clock. *next is the last subject written when more
+ * remain, else 0. */
 static int list_members(prb_env *env, MDB_txn *txn, const prb_listdef *l, int only_active,
                         uint64_t after, size_t limit, prb_jw *w, uint64_t *next)
 {
@@ -584,7 +585,9 @@ static int list_members(prb_env *env, MDB_txn *txn, const prb_listdef *l, int on
         if (only_active && state != PRB_LS_ACTIVE)
             continue;
         uint64_t subject = prb_get_be64(kb);
-        if (limit && written == limit) {
+        /* A subject's entries (an ended one and a new one) stay on one
+         * page: the next page starts past the subject. */
+        if (limit && written >= limit && subject != last) {
             *next = last; /* one more exists */
             break;
         }
