@@ -650,10 +650,11 @@ char *prb_jw_finish(prb_jw *w);
 
 /* The lists (or only the one named) as JSON, in policy order, each as
  * vis (indexed like the policy's lists) says: 0 left out, 1 with only
- * the members whose entry is in effect as of the clock, 2 in full; the
- * members past subject number after, at most limit of them (0: all), a
- * list with more to come saying where they start ("next").
- * free() *out. PRB_ENOTFOUND if name is given and not written. */
+ * the members whose entry is in effect as of the clock, 2 in full (vis
+ * NULL: every list in full); the members past subject number after, at
+ * most limit of them (0: all), a list with more to come saying where
+ * they start ("next"). free() *out. PRB_ENOTFOUND if name is given and
+ * not written. */
 int prb_lists_write(prb_env *env, const char *name, const unsigned char *vis, uint64_t after,
                     size_t limit, char **out);
 

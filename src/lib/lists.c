@@ -564,14 +564,12 @@ static int list_members(prb_env *env, MDB_txn *txn, const prb_listdef *l, int on
     size_t ln = strlen(l->name), written = 0;
     uint64_t last = 0;
     unsigned char from[8];
-    int mrc = mdb_cursor_open(txn, env->lst, &cur);
     *next = 0;
+    if (after == UINT64_MAX)
+        return PRB_OK;
+    int mrc = mdb_cursor_open(txn, env->lst, &cur);
     if (mrc)
         return prb_mdb_fail(env, mrc, "opening a cursor");
-    if (after == UINT64_MAX) {
-        mdb_cursor_close(cur);
-        return PRB_OK;
-    }
     prb_be64(from, after + 1);
     k.mv_size = sizeof from;
     k.mv_data = from;
@@ -624,7 +622,8 @@ int prb_lists_write(prb_env *env, const char *name, const unsigned char *vis, ui
     prb_jw_open(&w, '[');
     for (size_t i = 0; i < p->nlists && !rc; i++) {
         const prb_listdef *l = &p->lists[i];
-        if ((name && strcmp(name, l->name)) || !vis[i])
+        int how = vis ? vis[i] : 2;
+        if ((name && strcmp(name, l->name)) || !how)
             continue;
         found = 1;
         prb_jw_open(&w, '{');
@@ -645,7 +644,7 @@ int prb_lists_write(prb_env *env, const char *name, const unsigned char *vis, ui
         prb_jw_key(&w, "members");
         prb_jw_open(&w, '[');
         uint64_t next;
-        rc = list_members(env, txn, l, vis[i] == 1, after, limit, &w, &next);
+        rc = list_members(env, txn, l, how == 1, after, limit, &w, &next);
         prb_jw_close(&w, ']');
         if (next) {
             char num[24];
@@ -671,13 +670,5 @@ int prb_lists_write(prb_env *env, const char *name, const unsigned char *vis, ui
 
 int prb_lists_json(prb_env *env, const char *name, char **out)
 {
-    size_t n = env->policy->nlists;
-    unsigned char *all = malloc(n + 1);
-    *out = NULL;
-    if (!all)
-        return prb_seterr(env->err, PRB_ENOMEM, "out of memory");
-    memset(all, 2, n + 1);
-    int rc = prb_lists_write(env, name, all, 0, 0, out);
-    free(all);
-    return rc;
+    return prb_lists_write(env, name, NULL, 0, 0, out);
 }
