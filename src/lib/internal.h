@@ -625,12 +625,13 @@ int prb_walk_subject(prb_env *env, MDB_txn *txn, MDB_dbi dbi, uint64_t subject, 
  * required, a visible character. Messages read "WHO: the WHAT ...". */
 int prb_text_check(prb_env *env, const char *who, const char *what, const char *s, int required);
 
-/* Compact (or indented) JSON written into one growing buffer (jsonout.c),
- * for documents made on every request and long ones. Start from a
- * zeroed prb_jw; keys and values are separated by commas as they come. An allocation failure is
- * remembered and reported by prb_jw_finish, which returns the NUL-terminated text (the caller frees
- * it), or NULL if memory ran out or nothing was written, and leaves w empty. Strings are UTF-8; a
- * byte that is not becomes U+FFFD. */
+/* Compact (or indented) JSON written into one growing buffer
+ * (jsonout.c), for documents made on every request and long ones. Start
+ * from a zeroed prb_jw; keys and values are separated by commas as they
+ * come. An allocation failure is remembered and reported by
+ * prb_jw_finish, which returns the NUL-terminated text (the caller frees
+ * it), or NULL if memory ran out or nothing was written, and leaves w
+ * empty. Strings are UTF-8; a byte that is not becomes U+FFFD. */
 typedef struct prb_jw {
     char *buf;
     size_t len, cap;

@@ -231,7 +231,6 @@ static int h_openapi(req *r, prb_env *h)
     return srv_respond(r, 200, "application/json", doc, prb_openapi_json_len);
 }
 
-/* Statistics walk the whole store: an answer is kept this long. */
 static int h_stats(req *r, prb_env *h)
 {
     (void)h; /* made on the statistics thread, with its own handle */

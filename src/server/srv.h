@@ -176,8 +176,9 @@ typedef struct req {
     /* A deferred error, answered when the (empty) body has been read. */
     unsigned pending_status;
     char *pending_json;
-    /* One more header for the answer: Retry-After (429), Allow (405) or
-     * Connection (503 while stopping). */
+    /* One more header for the answer: Retry-After (429, and 503 with no
+     * room for the body), Allow (405) or Connection (503 while
+     * stopping). */
     const char *xhdr;
     char xval[SRV_ALLOW_MAX];
     /* An ingest that needs the map to grow (srv_dispatch). */
