@@ -26,6 +26,7 @@
 #include "probity.h"
 #include "server.h"
 #include "srv.h"
+#include "internal.h"
 
 TestSuite(server, .timeout = 60);
 
@@ -812,22 +813,28 @@ Test(server, body_limits_by_route)
     fx_stop(&f);
 }
 
-/* The bytes of request bodies the server holds, from /metrics, once it
- * reads want or 10 s have passed: the server sees connections open and
- * close in its own time. */
-static long long body_bytes_held(const struct fx *f, long long want)
+/* A gauge of /metrics (name), once it reads want or 10 s have passed:
+ * the server sees connections open and close in its own time. */
+static long long gauge_of(const struct fx *f, const char *name, long long want)
 {
     struct resp r;
+    char line[128];
     long long v = -1;
+    snprintf(line, sizeof line, "\n%s ", name);
     for (double t0 = now_s(); v != want && now_s() - t0 < 10;) {
         http(f, "GET", "/metrics", NULL, NULL, NULL, &r);
         cr_assert_eq(r.status, 200);
-        const char *p = strstr(r.body, "\nprobity_http_body_bytes_held ");
-        cr_assert_not_null(p, "no gauge of the bodies held");
-        v = atoll(p + strlen("\nprobity_http_body_bytes_held "));
+        const char *p = strstr(r.body, line);
+        cr_assert_not_null(p, "no gauge %s", name);
+        v = atoll(p + strlen(line));
         free(r.body);
     }
     return v;
+}
+
+static long long body_bytes_held(const struct fx *f, long long want)
+{
+    return gauge_of(f, "probity_http_body_bytes_held", want);
 }
 
 /* The bodies all requests hold at once are bounded (--body-memory): past
@@ -898,6 +905,54 @@ Test(server, body_memory)
     o2.body_memory = 0;
     cr_assert_eq(srv_start(f.env, &o2, &s2, err, sizeof err), 0, "%s", err);
     srv_stop(s2, 0);
+    fx_stop(&f);
+}
+
+/* A call that writes waits for LMDB's one writer (here a write
+ * transaction the test holds) on the writer thread, not on the pool: the
+ * server's one pool thread goes on answering reads meanwhile, and the
+ * calls queued are answered in turn once the writer is free. On the pool
+ * thread, a batch held every connection of its thread for as long as it
+ * took (1.7 s for a health check behind a 16-MiB batch). */
+Test(server, writes_wait_off_the_pool)
+{
+    struct fx f;
+    srv_opts o = {0};
+    struct resp r;
+    MDB_txn *txn;
+    const char *key = "{\"role\":\"reviewer\",\"name\":\"late\"}";
+    o.threads = 1;
+    o.timeout = 30;
+    fx_start(&f, &o);
+    cr_assert_eq(mdb_txn_begin(f.env->mdb, NULL, 0, &txn), 0);
+    int a = send_head(&f, "POST", "/v1/records", f.tok[FURN], strlen(NEW_RECORD));
+    send_all(a, NEW_RECORD, strlen(NEW_RECORD));
+    int b = send_head(&f, "POST", "/v1/keys", f.tok[ADMIN], strlen(key));
+    send_all(b, key, strlen(key));
+    /* Both wait for the writer, and /metrics, read meanwhile, says so. */
+    cr_assert_eq(gauge_of(&f, "probity_writer_requests_pending", 2), 2);
+    http(&f, "GET", "/healthz", NULL, NULL, NULL, &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    free(r.body);
+    http(&f, "GET", "/v1/me", f.tok[SUBJ], NULL, NULL, &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    cr_assert_null(strstr(r.body, "L-2000"), "a record shown before its batch was written");
+    free(r.body);
+    http(&f, "GET", "/v1/lists", NULL, NULL, NULL, &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    free(r.body);
+    mdb_txn_abort(txn);
+    cr_assert_eq(status_on(a, NULL), 200);
+    cr_assert_eq(status_on(b, NULL), 201);
+    close(a);
+    close(b);
+    cr_assert_eq(gauge_of(&f, "probity_writer_requests_pending", 0), 0);
+    http(&f, "GET", "/v1/me", f.tok[SUBJ], NULL, NULL, &r);
+    cr_assert_not_null(strstr(r.body, "L-2000"), "the batch was not written");
+    free(r.body);
+    http(&f, "GET", "/v1/keys", f.tok[ADMIN], NULL, NULL, &r);
+    cr_assert_not_null(strstr(r.body, "\"late\""), "the key was not made");
+    free(r.body);
     fx_stop(&f);
 }
 

@@ -25,6 +25,15 @@ static const char *reason(unsigned status)
 
 int srv_respond(req *r, unsigned status, const char *ctype, char *body, size_t len)
 {
+    if (r->capture) {
+        free(r->kept_body);
+        r->kept = 1;
+        r->kept_status = r->status = status;
+        r->kept_ctype = ctype;
+        r->kept_body = body;
+        r->kept_len = len;
+        return MHD_YES;
+    }
     struct MHD_Response *res = MHD_create_response_from_buffer(
         len, body ? body : (char *)"", body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
     if (!res) {
@@ -44,6 +53,15 @@ int srv_respond(req *r, unsigned status, const char *ctype, char *body, size_t l
     r->status = status;
     r->responded = 1;
     return ok;
+}
+
+int srv_respond_kept(req *r)
+{
+    char *body = r->kept_body;
+    if (!r->kept)
+        return MHD_NO; /* the call failed without an answer: close */
+    r->kept_body = NULL;
+    return srv_respond(r, r->kept_status, r->kept_ctype, body, r->kept_len);
 }
 
 int srv_respond_json(req *r, unsigned status, char *json)

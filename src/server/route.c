@@ -13,21 +13,22 @@ static const struct {
     const char *method;
     const char *pattern;
     enum srv_body body;
+    int writer; /* runs on the writer thread (srv_route_writer) */
 } routes[R__N] = {
     [R_HEALTHZ] = {"GET", "/healthz", SRV_BODY_NONE},
     [R_METRICS] = {"GET", "/metrics", SRV_BODY_NONE},
     [R_OPENAPI] = {"GET", "/v1/openapi.json", SRV_BODY_NONE},
     [R_STATS] = {"GET", "/v1/stats", SRV_BODY_NONE},
-    [R_RECORDS] = {"POST", "/v1/records", SRV_BODY_RECORDS},
+    [R_RECORDS] = {"POST", "/v1/records", SRV_BODY_RECORDS, 1},
     [R_SUBJECT] = {"GET", "/v1/subjects/{id}", SRV_BODY_NONE},
     [R_ME] = {"GET", "/v1/me", SRV_BODY_NONE},
     [R_DECISIONS] = {"POST", "/v1/decisions", SRV_BODY_OBJECT},
-    [R_ME_DISPUTES] = {"POST", "/v1/me/disputes", SRV_BODY_OBJECT},
+    [R_ME_DISPUTES] = {"POST", "/v1/me/disputes", SRV_BODY_OBJECT, 1},
     [R_DISPUTES] = {"GET", "/v1/disputes", SRV_BODY_NONE},
-    [R_DISPUTE_RESOLVE] = {"POST", "/v1/disputes/{id}/resolve", SRV_BODY_OBJECT},
-    [R_ME_REVIEWS] = {"POST", "/v1/me/reviews", SRV_BODY_OBJECT},
+    [R_DISPUTE_RESOLVE] = {"POST", "/v1/disputes/{id}/resolve", SRV_BODY_OBJECT, 1},
+    [R_ME_REVIEWS] = {"POST", "/v1/me/reviews", SRV_BODY_OBJECT, 1},
     [R_REVIEWS] = {"GET", "/v1/reviews", SRV_BODY_NONE},
-    [R_REVIEW_DECIDE] = {"POST", "/v1/reviews/{id}/decide", SRV_BODY_OBJECT},
+    [R_REVIEW_DECIDE] = {"POST", "/v1/reviews/{id}/decide", SRV_BODY_OBJECT, 1},
     [R_LISTS] = {"GET", "/v1/lists", SRV_BODY_NONE},
     [R_LIST] = {"GET", "/v1/lists/{name}", SRV_BODY_NONE},
     [R_COMPANY] = {"GET", "/v1/companies/{id}", SRV_BODY_NONE},
@@ -35,8 +36,8 @@ static const struct {
     [R_AUDIT_PROOF] = {"GET", "/v1/audit/proof", SRV_BODY_NONE},
     [R_AUDIT_CONSISTENCY] = {"GET", "/v1/audit/consistency", SRV_BODY_NONE},
     [R_KEYS] = {"GET", "/v1/keys", SRV_BODY_NONE},
-    [R_KEY_CREATE] = {"POST", "/v1/keys", SRV_BODY_OBJECT},
-    [R_KEY_REVOKE] = {"POST", "/v1/keys/{id}/revoke", SRV_BODY_NONE},
+    [R_KEY_CREATE] = {"POST", "/v1/keys", SRV_BODY_OBJECT, 1},
+    [R_KEY_REVOKE] = {"POST", "/v1/keys/{id}/revoke", SRV_BODY_NONE, 1},
 };
 
 const char *srv_route_method(int route)
@@ -52,6 +53,11 @@ const char *srv_route_pattern(int route)
 enum srv_body srv_route_body(int route)
 {
     return route >= 0 && route < R__N ? routes[route].body : SRV_BODY_NONE;
+}
+
+int srv_route_writer(int route)
+{
+    return route >= 0 && route < R__N && routes[route].writer;
 }
 
 /* Whether path matches pattern; the {} segment's text goes to param. */

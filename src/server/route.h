@@ -50,6 +50,11 @@ const char *srv_route_pattern(int route);
 enum srv_body { SRV_BODY_NONE, SRV_BODY_OBJECT, SRV_BODY_RECORDS };
 enum srv_body srv_route_body(int route);
 
+/* Whether a route's call writes the register itself (a decision is
+ * stored by the committer instead): it runs on the writer thread, so
+ * that waiting for LMDB's one writer holds up no pool thread. */
+int srv_route_writer(int route);
+
 /* Finds the route of method and path (already percent-decoded; no query).
  * Returns its index and copies the one {parameter}, if any, into param
  * (NUL-terminated). Returns -1 if no route has the path (404), -2 if

@@ -350,6 +350,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return srv_answer_decision(r) ? MHD_YES : MHD_NO;
     if (r->gc_queued)
         return MHD_YES;
+    if (r->wk_done)
+        return srv_respond_kept(r) && r->wk_ok ? MHD_YES : MHD_NO;
+    if (r->wk_queued)
+        return MHD_YES;
+    if (srv_route_writer(r->route)) {
+        if (srv_writer_submit(s->writer, r))
+            return srv_problem(r, 503, NULL, NULL, "the server is stopping; nothing was written",
+                               NULL)
+                       ? MHD_YES
+                       : MHD_NO;
+        return MHD_YES;
+    }
     return srv_dispatch(r) ? MHD_YES : MHD_NO;
 }
 
@@ -373,6 +385,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **ctx,
                 toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (not completed)");
     free(r->body);
     free(r->pending_json);
+    free(r->kept_body);
     free(r->purpose);
     free(r->subject);
     srv_decision_give(s, r->dec);
@@ -588,6 +601,10 @@ int srv_start(prb_env *env, const srv_opts *o, srv **out, char *err, size_t errl
         snprintf(err, errlen, "cannot start the committer thread");
         goto fail;
     }
+    if (!(s->writer = srv_writer_start())) {
+        snprintf(err, errlen, "cannot start the writer thread");
+        goto fail;
+    }
     if (srv_stats_start(s)) {
         snprintf(err, errlen, "cannot start the statistics thread");
         goto fail;
@@ -621,6 +638,8 @@ fail:
     if (s->d)
         MHD_stop_daemon(s->d);
     srv_stats_stop(s);
+    srv_writer_stop(s->writer);
+    srv_writer_free(s->writer);
     srv_commit_stop(s->commit);
     srv_commit_free(s->commit);
     srv_free(s);
@@ -661,9 +680,14 @@ void srv_stop(srv *s, unsigned grace)
      * before the daemon goes; a request let in but still unanswered when
      * the grace ran out is refused from here on (srv_commit_submit), so
      * no connection is left suspended. The committer's memory outlives
-     * the daemon's threads, which may still be submitting to it. */
+     * the daemon's threads, which may still be submitting to it. The
+     * writer's queue is run the same way, and first: nothing it runs
+     * goes to the committer. */
+    srv_writer_stop(s->writer);
     srv_commit_stop(s->commit);
     MHD_stop_daemon(s->d);
+    srv_writer_free(s->writer);
+    s->writer = NULL;
     srv_commit_free(s->commit);
     s->commit = NULL;
     srv_free(s);

@@ -1,12 +1,13 @@
 /*
  * srv.h - what the server's files share: the server and request state,
  * responses (respond.c), authorisation (auth.c), endpoints (handlers.c),
- * group commit of decisions (commit.c), metrics (metrics.c) and the
- * per-token rate limit (ratelimit.c).
+ * group commit of decisions (commit.c), the writer thread (writer.c),
+ * metrics (metrics.c) and the per-token rate limit (ratelimit.c).
  *
  * Threads: libmicrohttpd's pool threads run the access handler; one
- * committer thread makes decisions in batches (commit.c); one sweep
- * thread runs retention, list refresh and notice delivery. Each works on
+ * committer thread makes decisions in batches (commit.c); one writer
+ * thread runs the other calls that write (writer.c); one sweep thread
+ * runs retention, list refresh and notice delivery. Each works on
  * its own register handle (srv_env). The engine lock (a reader-writer
  * lock) is held shared by every engine call, ingest included, so reads
  * go on while a furnisher's batch is written. It is held exclusively
@@ -73,6 +74,25 @@ int srv_commit_submit(srv_commit *c, struct req *r);
 void srv_commit_stop(srv_commit *c);
 void srv_commit_free(srv_commit *c);
 
+/* ---------------------------------------------------------- writer thread */
+
+/* The calls that write the register themselves (srv_route_writer) run on
+ * one thread of their own, off the pool (writer.c). */
+typedef struct srv_writer srv_writer;
+
+srv_writer *srv_writer_start(void);
+/* Queues r, whose body is complete, and suspends its connection; the
+ * writer runs srv_dispatch with r->capture set, keeps the answer in r
+ * and resumes the connection (r->wk_done). -1, with nothing queued or
+ * suspended, once the writer has stopped. */
+int srv_writer_submit(srv_writer *w, struct req *r);
+/* Requests queued or being run (a gauge in /metrics). */
+uint64_t srv_writer_pending(srv_writer *w);
+/* Stops the writer once its queue is empty; later submissions are
+ * refused. w stays valid for them until srv_writer_free. */
+void srv_writer_stop(srv_writer *w);
+void srv_writer_free(srv_writer *w);
+
 /* ----------------------------------------------------------- statistics */
 
 /* GET /v1/stats walks the whole register: its answer is made on a thread
@@ -117,6 +137,7 @@ struct srv {
     srv_limiter *limiter;        /* per token */
     srv_limiter *public_limiter; /* per address, without a valid token */
     srv_commit *commit;
+    srv_writer *writer;
     _Atomic uint64_t inflight, next_id;
     /* Requests let in: srv_stop lets no more in (draining) and waits for
      * these to be answered before it stops the committer. */
@@ -189,12 +210,24 @@ typedef struct req {
     int gc_queued, gc_done, gc_rc;
     char gc_err[512];
     struct req *gc_next;
+    /* A call run on the writer thread, and the answer it kept there
+     * (capture: srv_respond keeps instead of queueing). */
+    int wk_queued, wk_done, wk_ok, capture, kept;
+    unsigned kept_status;
+    const char *kept_ctype; /* a string constant */
+    char *kept_body;
+    size_t kept_len;
+    struct req *wk_next;
 } req;
 
 /* ------------------------------------------------------------- responses */
 
-/* Answers with body (owned: freed by libmicrohttpd), which may be NULL. */
+/* Answers with body (owned: freed by libmicrohttpd), which may be NULL;
+ * ctype is a string constant. On the writer thread (r->capture) the
+ * answer is kept in r, and srv_respond_kept sends it once the connection
+ * is resumed. */
 int srv_respond(req *r, unsigned status, const char *ctype, char *body, size_t len);
+int srv_respond_kept(req *r);
 int srv_respond_json(req *r, unsigned status, char *json);
 /* An RFC 9457 problem: type "about:blank" (a plain HTTP error) when type
  * is NULL, title the status's reason phrase then; extra (stolen, may be

@@ -35,10 +35,11 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
             abort();
         if (strlen(param) >= SRV_PARAM_MAX || strchr(param, '/'))
             abort();
-        /* A GET never takes a body; a batch of records only one route. */
+        /* A GET never takes a body, nor waits for the writer thread; a
+         * batch of records only one route takes, and on that thread. */
         enum srv_body b = srv_route_body(r);
-        if ((!strcmp(method, "GET") && b != SRV_BODY_NONE) ||
-            (b == SRV_BODY_RECORDS && r != R_RECORDS))
+        if ((!strcmp(method, "GET") && (b != SRV_BODY_NONE || srv_route_writer(r))) ||
+            (b == SRV_BODY_RECORDS && (r != R_RECORDS || !srv_route_writer(r))))
             abort();
     } else if (r == -2) {
         if (!allow[0] || strlen(allow) >= SRV_ALLOW_MAX)
