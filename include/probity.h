@@ -702,7 +702,8 @@ int prb_decide_prepare(prb_env *env, const char *purpose, const char *identifier
  * withdrawn); notices by kind, delivered and pending. Every category,
  * purpose and list of the policy is listed, with zeros if need be. The
  * whole store is walked: a caller asked often should keep the answer for
- * a while. *json is the caller's (free()). Errors: PRB_ESTORE (the
+ * a while, and may stop the walk (prb_set_cancel): PRB_OK then, with
+ * *json NULL. *json is the caller's (free()). Errors: PRB_ESTORE (the
  * store), PRB_ECORRUPT (a stored value is malformed; the message says
  * which), PRB_ENOMEM. */
 int prb_stats_json(prb_env *env, char **json);

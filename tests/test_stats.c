@@ -574,3 +574,35 @@ Test(stats, malformed_values_are_errors)
     memcpy(inq + 12 + 16, "credit", 6);
     malformed("ilog", log_key, sizeof log_key, inq, 12 + 22, "inquiry of subject 1");
 }
+
+static int asked;
+static int stop_when(void *ctx)
+{
+    asked++;
+    return *(int *)ctx;
+}
+
+/* A server that is stopping need not wait for a walk of the whole
+ * register (a second on a million subjects): the walk asks
+ * (prb_set_cancel) and stops, with no statistics and no error. */
+Test(stats, a_walk_stops_when_asked)
+{
+    char *dir, *json = NULL;
+    prb_env *env = th_register(&dir);
+    int stop = 1;
+    char *recs = th_slurp("tests/data/good.ndjson");
+    cr_assert_not_null(recs);
+    ingest(env, recs);
+    free(recs);
+    prb_set_cancel(env, stop_when, &stop);
+    cr_assert_eq(prb_stats_json(env, &json), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_null(json, "statistics made by a walk asked to stop");
+    cr_assert_eq(asked, 1);
+    stop = 0;
+    cr_assert_eq(prb_stats_json(env, &json), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_not_null(json);
+    cr_assert_geq(asked, 2, "the walk never asked");
+    free(json);
+    prb_close(env);
+    th_rmrf(dir);
+}

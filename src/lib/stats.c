@@ -81,7 +81,19 @@ struct stats {
     struct tally rvw;   /* reviews by state: column 0 */
     struct tally lists; /* entries by list: columns by PRB_LS_* */
     struct tally kinds; /* notices by kind: 0 delivered, 1 pending */
+    uint64_t seen;      /* entries walked, to ask the caller now and then */
 };
+
+/* Not an error: the caller asked to stop (prb_set_cancel). */
+#define STOPPED (-1)
+
+/* Whether to stop, asked at the first entry and once every 65,536 after:
+ * the walk of a large register takes a second, which a server that is
+ * stopping need not wait for. */
+static int stop_asked(struct stats *s)
+{
+    return !(s->seen++ & 0xffff) && prb_cancelled(s->env);
+}
 
 static int oom(struct stats *s)
 {
@@ -105,7 +117,7 @@ static int walk(struct stats *s, MDB_dbi dbi, const char *what,
         return prb_mdb_fail(s->env, mrc, "opening a cursor");
     for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0 && !rc;
          mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
-        rc = fn(s, &k, &v);
+        rc = stop_asked(s) ? STOPPED : fn(s, &k, &v);
     mdb_cursor_close(cur);
     if (!rc && mrc != MDB_NOTFOUND)
         rc = prb_mdb_fail(s->env, mrc, what);
@@ -150,6 +162,10 @@ static int walk_records(struct stats *s)
         return prb_mdb_fail(s->env, mrc, "opening a cursor");
     for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0 && !rc;
          mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (stop_asked(s)) {
+            rc = STOPPED;
+            break;
+        }
         if (k.mv_size != PRB_RECKEY_LEN) {
             rc = corrupt(s, "record key of length", k.mv_size);
             break;
@@ -503,6 +519,8 @@ int prb_stats_json(prb_env *env, char **json)
         !(rc = walk(&s, env->lst, "reading list entries", count_entry)) &&
         !(rc = walk(&s, env->outbox, "reading the outbox", count_notice)))
         rc = to_json(&s, json);
+    if (rc == STOPPED)
+        rc = PRB_OK; /* and *json NULL */
     mdb_txn_abort(s.txn);
     tally_free(&s.cats);
     tally_free(&s.purposes);

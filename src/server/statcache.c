@@ -26,6 +26,12 @@ static int64_t mono_s(void)
     return (int64_t)ts.tv_sec;
 }
 
+/* A walk under way stops for a server that is stopping. */
+static int stopping(void *arg)
+{
+    return atomic_load(&((srv *)arg)->stopping);
+}
+
 static void *stats_thread(void *arg)
 {
     srv *s = arg;
@@ -42,6 +48,7 @@ static void *stats_thread(void *arg)
         char *json = NULL;
         int rc = PRB_ENOMEM;
         if (h) {
+            prb_set_cancel(h, stopping, s);
             pthread_rwlock_rdlock(&s->engine);
             rc = prb_stats_json(h, &json);
             pthread_rwlock_unlock(&s->engine);
@@ -49,7 +56,7 @@ static void *stats_thread(void *arg)
                 fprintf(stderr, "probity serve: statistics: %s\n", prb_errmsg(h));
         }
         pthread_mutex_lock(&c->mu);
-        if (!rc) {
+        if (!rc && json) {
             free(c->json);
             c->json = json;
             c->at = mono_s();
