@@ -956,6 +956,56 @@ Test(server, writes_wait_off_the_pool)
     fx_stop(&f);
 }
 
+/* The writer's queue, ids of single letters, taken to the end: the order. */
+static void take_all(srv_turns *t, const char *queue, char *order)
+{
+    char q[64][2];
+    const char *ids[64];
+    size_t n = strlen(queue);
+    for (size_t i = 0; i < n; i++)
+        q[i][0] = queue[i], q[i][1] = 0;
+    while (n) {
+        for (size_t i = 0; i < n; i++)
+            ids[i] = q[i];
+        size_t k = srv_turns_pick(t, ids, n);
+        cr_assert_lt(k, n);
+        *order++ = q[k][0];
+        memmove(q + k, q + k + 1, (n - k - 1) * sizeof *q);
+        n--;
+    }
+    *order = 0;
+}
+
+/* The writer takes its queue in turns by token: a furnisher's backlog of
+ * batches (A) holds up another furnisher (B) and a subject's dispute (S)
+ * by one call, not by the backlog; a token served longest ago, or never,
+ * goes first, the oldest among equals. */
+Test(server, writer_takes_tokens_in_turn)
+{
+    srv_turns t;
+    char order[64], many[16];
+    memset(&t, 0, sizeof t);
+    take_all(&t, "AAAABS", order);
+    cr_assert_str_eq(order, "ABSAAA");
+    /* Now B was served longest ago, then S, then A. */
+    take_all(&t, "AABS", order);
+    cr_assert_str_eq(order, "BSAA", "the token served longest ago did not go first");
+    take_all(&t, "SSC", order);
+    cr_assert_str_eq(order, "CSS", "a new token did not go first");
+    /* Past SRV_TURNS tokens the one served longest ago is forgotten, and
+     * counts as never served. */
+    const char *ids[1];
+    for (int i = 0; i < SRV_TURNS; i++) {
+        snprintf(many, sizeof many, "t%d", i);
+        ids[0] = many;
+        cr_assert_eq(srv_turns_pick(&t, ids, 1), 0);
+    }
+    const char *two[] = {"t0", "A"};
+    cr_assert_eq(srv_turns_pick(&t, two, 2), 1, "A remembered past %d other tokens", SRV_TURNS);
+    const char *again[] = {"t5", "A"};
+    cr_assert_eq(srv_turns_pick(&t, again, 2), 0);
+}
+
 /* GET /healthz on fd (a connection of its own, or one kept open), closing
  * after the answer; the status line's code, 0 if none came. */
 static int healthz_on(int fd)

@@ -80,6 +80,26 @@ void srv_commit_free(srv_commit *c);
  * one thread of their own, off the pool (writer.c). */
 typedef struct srv_writer srv_writer;
 
+/* The order the writer takes its queue in: the request whose token had
+ * its last turn longest ago (or never) goes first, the oldest among
+ * equals. So one furnisher's backlog of batches, or one subject's stream
+ * of disputes, holds up another token's call by at most one call of each
+ * token queued before it, not by the whole backlog. The last turns of
+ * SRV_TURNS tokens are remembered; a token forgotten counts as never
+ * served. */
+#define SRV_TURNS 64
+typedef struct srv_turns {
+    struct {
+        char id[17];
+        uint64_t at;
+    } last[SRV_TURNS];
+    uint64_t clock;
+} srv_turns;
+
+/* Of n queued requests' token ids (oldest first), the index of the one
+ * to run next; its token's turn is recorded. n > 0. */
+size_t srv_turns_pick(srv_turns *t, const char *const *ids, size_t n);
+
 srv_writer *srv_writer_start(void);
 /* Queues r, whose body is complete, and suspends its connection; the
  * writer runs srv_dispatch with r->capture set, keeps the answer in r

@@ -14,6 +14,11 @@
  * LMDB anyway; a JSON array's conversion to lines, outside the write, is
  * the only work it serialises that LMDB would not.
  *
+ * The queue is taken in turns by token (srv_turns_pick), not first come
+ * first served: a furnisher with thirty 16-MiB batches queued (the body
+ * memory holds that many) would otherwise keep a subject's dispute
+ * waiting for a minute.
+ *
  * While a connection is suspended its pool thread leaves it alone, so
  * this thread may read its headers and query (MHD_lookup_connection_value
  * only walks what was parsed); the queue's mutex orders those reads after
@@ -21,7 +26,13 @@
  */
 #include "srv.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+/* Queued requests looked at for the next turn, the oldest first: past
+ * it, newer ones wait for older ones to be taken. */
+#define PICK_MAX 256
 
 struct srv_writer {
     pthread_t th;
@@ -30,7 +41,37 @@ struct srv_writer {
     req *head, **tail;
     int stop, stopped;
     _Atomic uint64_t pending; /* queued or being run */
+    srv_turns turns;
 };
+
+size_t srv_turns_pick(srv_turns *t, const char *const *ids, size_t n)
+{
+    size_t best = 0, slot = SRV_TURNS;
+    uint64_t best_at = UINT64_MAX;
+    for (size_t i = 0; i < n && best_at; i++) {
+        uint64_t at = 0;
+        for (size_t j = 0; j < SRV_TURNS; j++)
+            if (t->last[j].at && !strcmp(t->last[j].id, ids[i])) {
+                at = t->last[j].at;
+                break;
+            }
+        if (at < best_at)
+            best = i, best_at = at;
+    }
+    /* Its token's entry, or the one of the token served longest ago. */
+    for (size_t j = 0; j < SRV_TURNS && slot == SRV_TURNS; j++)
+        if (t->last[j].at && !strcmp(t->last[j].id, ids[best]))
+            slot = j;
+    if (slot == SRV_TURNS) {
+        slot = 0;
+        for (size_t j = 1; j < SRV_TURNS; j++)
+            if (t->last[j].at < t->last[slot].at)
+                slot = j;
+        snprintf(t->last[slot].id, sizeof t->last[slot].id, "%s", ids[best]);
+    }
+    t->last[slot].at = ++t->clock;
+    return best;
+}
 
 int srv_writer_submit(srv_writer *w, req *r)
 {
@@ -52,17 +93,27 @@ int srv_writer_submit(srv_writer *w, req *r)
     return 0;
 }
 
-/* The next request, or NULL when stopping with none left. */
+/* The next request in turn, or NULL when stopping with none left. */
 static req *take(srv_writer *w)
 {
+    const char *ids[PICK_MAX];
+    req *r = NULL, **at[PICK_MAX];
+    size_t n = 0;
     pthread_mutex_lock(&w->mu);
     while (!w->head && !w->stop)
         pthread_cond_wait(&w->cv, &w->mu);
-    req *r = w->head;
-    if (r && !(w->head = r->wk_next))
-        w->tail = &w->head;
-    if (!r)
+    for (req **p = &w->head; *p && n < PICK_MAX; p = &(*p)->wk_next) {
+        at[n] = p;
+        ids[n++] = (*p)->key.id;
+    }
+    if (n) {
+        req **p = at[srv_turns_pick(&w->turns, ids, n)];
+        r = *p;
+        if (!(*p = r->wk_next))
+            w->tail = p;
+    } else {
         w->stopped = 1;
+    }
     pthread_mutex_unlock(&w->mu);
     return r;
 }
