@@ -956,6 +956,62 @@ Test(server, writes_wait_off_the_pool)
     fx_stop(&f);
 }
 
+static void *stop_now(void *s)
+{
+    srv_stop(s, 0);
+    return NULL;
+}
+
+/* A stop whose grace has run out answers the writes still queued 503,
+ * unmade, rather than running a backlog of batches for minutes; the one
+ * being written (here waiting for a write transaction the test holds)
+ * finishes and is kept. */
+Test(server, stop_refuses_writes_still_queued)
+{
+    struct fx f;
+    srv_opts o = {0};
+    struct resp r;
+    MDB_txn *txn;
+    pthread_t th;
+    char *json = NULL;
+    const char *key = "{\"role\":\"reviewer\",\"name\":\"late\"}";
+    o.threads = 1;
+    o.timeout = 30;
+    fx_start(&f, &o);
+    /* The statistics' first copy, whose walk holds the engine lock, is
+     * made: from now on only the writer holds it for long. */
+    http(&f, "GET", "/v1/stats", NULL, NULL, NULL, &r);
+    free(r.body);
+    cr_assert_eq(mdb_txn_begin(f.env->mdb, NULL, 0, &txn), 0);
+    int a = send_head(&f, "POST", "/v1/records", f.tok[FURN], strlen(NEW_RECORD));
+    send_all(a, NEW_RECORD, strlen(NEW_RECORD));
+    /* The batch is being run: the writer holds the engine lock shared
+     * while it waits for the write transaction. */
+    int running = 0;
+    for (double t0 = now_s(); !running && now_s() - t0 < 10;)
+        if (!(running = pthread_rwlock_trywrlock(&f.s->engine) != 0))
+            pthread_rwlock_unlock(&f.s->engine);
+    cr_assert(running, "the batch never reached the writer");
+    int b = send_head(&f, "POST", "/v1/keys", f.tok[ADMIN], strlen(key));
+    send_all(b, key, strlen(key));
+    cr_assert_eq(gauge_of(&f, "probity_writer_requests_pending", 2), 2);
+    cr_assert_eq(pthread_create(&th, NULL, stop_now, f.s), 0);
+    cr_assert_eq(status_on(b, NULL), 503, "a write still queued was not refused");
+    mdb_txn_abort(txn);
+    cr_assert_eq(status_on(a, NULL), 200, "the batch being written was not finished");
+    pthread_join(th, NULL);
+    close(a);
+    close(b);
+    cr_assert_eq(prb_subject_copy(f.env, PERSON, PRB_COPY_JSON, &json), PRB_OK);
+    cr_assert_not_null(strstr(json, "L-2000"), "the batch was not kept");
+    free(json);
+    cr_assert_eq(prb_keys_json(f.env, &json), PRB_OK);
+    cr_assert_null(strstr(json, "\"late\""), "a refused write was made");
+    free(json);
+    prb_close(f.env);
+    th_rmrf(f.dir);
+}
+
 /* The writer's queue, ids of single letters, taken to the end: the order. */
 static void take_all(srv_turns *t, const char *queue, char *order)
 {

@@ -681,10 +681,18 @@ void srv_stop(srv *s, unsigned grace)
      * the grace ran out is refused from here on (srv_commit_submit), so
      * no connection is left suspended. The committer's memory outlives
      * the daemon's threads, which may still be submitting to it. The
-     * writer's queue is run the same way, and first: nothing it runs
-     * goes to the committer. */
+     * writer is stopped first (nothing it runs goes to the committer);
+     * the writes still queued are answered 503 and not made, since a
+     * backlog of batches could take minutes, and the one being written
+     * finishes. */
     srv_writer_stop(s->writer);
     srv_commit_stop(s->commit);
+    /* What they finished after the grace ran out is answered before the
+     * daemon goes, for at most 2 s more (a request still sending its
+     * body, which is let in too, is cut off then). */
+    deadline = mono_us() + 2000000u;
+    while (atomic_load(&s->admitted) && mono_us() < deadline)
+        usleep(10000);
     MHD_stop_daemon(s->d);
     srv_writer_free(s->writer);
     s->writer = NULL;

@@ -108,8 +108,9 @@ srv_writer *srv_writer_start(void);
 int srv_writer_submit(srv_writer *w, struct req *r);
 /* Requests queued or being run (a gauge in /metrics). */
 uint64_t srv_writer_pending(srv_writer *w);
-/* Stops the writer once its queue is empty; later submissions are
- * refused. w stays valid for them until srv_writer_free. */
+/* Stops the writer: what is still queued is answered 503, the call
+ * being run finishes, later submissions are refused. w stays valid for
+ * them until srv_writer_free. */
 void srv_writer_stop(srv_writer *w);
 void srv_writer_free(srv_writer *w);
 

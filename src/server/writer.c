@@ -19,6 +19,9 @@
  * memory holds that many) would otherwise keep a subject's dispute
  * waiting for a minute.
  *
+ * A stop waits for the call being run (a batch is all or nothing) and
+ * answers what is still queued 503, unmade.
+ *
  * While a connection is suspended its pool thread leaves it alone, so
  * this thread may read its headers and query (MHD_lookup_connection_value
  * only walks what was parsed); the queue's mutex orders those reads after
@@ -39,7 +42,7 @@ struct srv_writer {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     req *head, **tail;
-    int stop, stopped;
+    int stop;
     _Atomic uint64_t pending; /* queued or being run */
     srv_turns turns;
 };
@@ -77,8 +80,9 @@ int srv_writer_submit(srv_writer *w, req *r)
 {
     pthread_mutex_lock(&w->mu);
     /* As in commit.c: no connection may stay suspended with nobody left
-     * to resume it. */
-    if (w->stopped) {
+     * to resume it; and none is queued once the stop has refused the
+     * queue. */
+    if (w->stop) {
         pthread_mutex_unlock(&w->mu);
         return -1;
     }
@@ -111,11 +115,17 @@ static req *take(srv_writer *w)
         r = *p;
         if (!(*p = r->wk_next))
             w->tail = p;
-    } else {
-        w->stopped = 1;
     }
     pthread_mutex_unlock(&w->mu);
     return r;
+}
+
+static void done(srv_writer *w, req *r)
+{
+    r->capture = 0;
+    r->wk_done = 1;
+    atomic_fetch_sub(&w->pending, 1);
+    MHD_resume_connection(r->conn);
 }
 
 static void *writer(void *arg)
@@ -125,10 +135,7 @@ static void *writer(void *arg)
     while ((r = take(w))) {
         r->capture = 1;
         r->wk_ok = srv_dispatch(r);
-        r->capture = 0;
-        r->wk_done = 1;
-        atomic_fetch_sub(&w->pending, 1);
-        MHD_resume_connection(r->conn);
+        done(w, r);
     }
     return NULL;
 }
@@ -161,8 +168,24 @@ void srv_writer_stop(srv_writer *w)
         return;
     pthread_mutex_lock(&w->mu);
     w->stop = 1;
+    /* Still queued once the grace has run out: refused, not run, since a
+     * backlog of batches would hold the stop for minutes. The call being
+     * run finishes (a batch is all or nothing). */
+    req *left = w->head;
+    w->head = NULL;
+    w->tail = &w->head;
     pthread_cond_signal(&w->cv);
     pthread_mutex_unlock(&w->mu);
+    while (left) {
+        req *r = left;
+        left = r->wk_next;
+        r->capture = 1;
+        r->xhdr = MHD_HTTP_HEADER_CONNECTION;
+        snprintf(r->xval, sizeof r->xval, "close");
+        r->wk_ok =
+            srv_problem(r, 503, NULL, NULL, "the server is stopping; nothing was written", NULL);
+        done(w, r);
+    }
     pthread_join(w->th, NULL);
 }
 
