@@ -10,6 +10,7 @@
 #include <curl/curl.h>
 #include <jansson.h>
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -768,6 +769,57 @@ static int status_on(int fd, char retry[16])
         snprintf(retry, 16, "%.*s", ra ? (int)strcspn(ra + 13, "\r\n") : 0, ra ? ra + 13 : "");
     }
     return got >= 12 && !strncmp(buf, "HTTP/1.1 ", 9) ? atoi(buf + 9) : 0;
+}
+
+/* Whether the server has closed fd, waiting at most ms. */
+static int closed_within(int fd, int ms)
+{
+    char c;
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    return recv(fd, &c, 1, 0) <= 0 && errno != EAGAIN && errno != EWOULDBLOCK;
+}
+
+/* A head trickled in a byte at a time is never idle: past
+ * --header-timeout its connection is closed all the same, and counted.
+ * Before, with the idle timeout alone, such a connection lasted as long
+ * as its 8 KiB of head could be made to (about 20 hours). A client that
+ * is merely slow between quick requests keeps its connection. */
+Test(server, trickled_head_is_cut)
+{
+    struct fx f;
+    srv_opts o = {0};
+    struct resp r;
+    o.timeout = 3;
+    o.header_timeout = 2;
+    fx_start(&f, &o);
+    int fd = dial(&f);
+    cr_assert_eq(send(fd, "GET /healthz HTTP/1.1\r\n", 23, MSG_NOSIGNAL), 23);
+    double t0 = now_s();
+    int cut = 0;
+    /* A header line every 0.5 s, well inside the idle timeout, for up to
+     * 8 s: four times the deadline. */
+    while (!cut && now_s() - t0 < 8)
+        cut = send(fd, "X-A: b\r\n", 8, MSG_NOSIGNAL) != 8 || closed_within(fd, 500);
+    double t = now_s() - t0;
+    close(fd);
+    cr_assert(cut, "a trickled head kept its connection for %.1f s", t);
+    cr_assert_geq(t, 1.9, "cut after %.1f s, before the deadline", t);
+    http(&f, "GET", "/metrics", NULL, NULL, NULL, &r);
+    cr_assert(strstr(r.body, "\nprobity_http_heads_cut_total 1\n"), "%s", r.body);
+    free(r.body);
+    /* Three quick requests 1.5 s apart on one connection: 3 s in all,
+     * past the deadline, but each head is on time. */
+    fd = dial(&f);
+    const char *line = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+    for (int i = 0; i < 3; i++) {
+        if (i)
+            cr_assert(!closed_within(fd, 1500), "a connection with quick heads was closed");
+        send_all(fd, line, strlen(line));
+        cr_assert_eq(status_on(fd, NULL), 200, "request %d", i + 1);
+    }
+    close(fd);
+    fx_stop(&f);
 }
 
 /* Bodies are refused by what the route takes, before any of it is read:

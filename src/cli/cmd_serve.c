@@ -15,12 +15,16 @@
 
 static const char serve_usage[] =
     "usage: probity serve DIR [--listen HOST:PORT] [--threads N] [--timeout SECONDS]\n"
-    "                         [--max-body BYTES] [--body-memory BYTES] [--rate-limit N]\n"
+    "                         [--header-timeout SECONDS] [--max-body BYTES]\n"
+    "                         [--body-memory BYTES] [--rate-limit N]\n"
     "                         [--burst N] [--public-rate N] [--sweep SECONDS]\n"
     "                         [--per-address N] [--access-log]\n"
     "  --listen      address to listen on (default 127.0.0.1:8080; port 0: any free one)\n"
     "  --threads     worker threads (default: one per core)\n"
     "  --timeout     seconds a connection may sit idle (default 10)\n"
+    "  --header-timeout seconds a request's line and headers may take to\n"
+    "                arrive, however slowly they trickle in; past it the\n"
+    "                connection is closed (default 30)\n"
     "  --max-body    largest batch of records (POST /v1/records) in bytes\n"
     "                (default 16777216); other bodies are at most 64 KiB.\n"
     "                Decisions wait while a batch is written: a lower limit\n"
@@ -59,18 +63,19 @@ static int number(cli_args *a, const char *name, double max, double *v)
 
 static int options(cli_args *a, srv_opts *o)
 {
-    double threads = 0, timeout = 0, body = 0, mem = 0, rate = -1, burst = 0, pub = -1,
-           sweep = 3600, per = -1;
+    double threads = 0, timeout = 0, htimeout = 0, body = 0, mem = 0, rate = -1, burst = 0,
+           pub = -1, sweep = 3600, per = -1;
     o->listen = cli_opt(a, "listen");
     o->access_log = cli_flag(a, "access-log");
     if (number(a, "threads", 256, &threads) || number(a, "timeout", 3600, &timeout) ||
-        number(a, "max-body", 1 << 30, &body) || number(a, "body-memory", 1ull << 40, &mem) ||
-        number(a, "rate-limit", 1e9, &rate) || number(a, "public-rate", 1e9, &pub) ||
-        number(a, "burst", 1e9, &burst) || number(a, "sweep", 86400 * 7, &sweep) ||
-        number(a, "per-address", 65535, &per))
+        number(a, "header-timeout", 3600, &htimeout) || number(a, "max-body", 1 << 30, &body) ||
+        number(a, "body-memory", 1ull << 40, &mem) || number(a, "rate-limit", 1e9, &rate) ||
+        number(a, "public-rate", 1e9, &pub) || number(a, "burst", 1e9, &burst) ||
+        number(a, "sweep", 86400 * 7, &sweep) || number(a, "per-address", 65535, &per))
         return 2;
     o->threads = (int)threads;
     o->timeout = (unsigned)timeout;
+    o->header_timeout = (unsigned)htimeout;
     o->max_body = (size_t)body;
     o->body_memory = (size_t)mem;
     o->rate = rate;

@@ -144,6 +144,9 @@ char *srv_metrics_text(srv *s, prb_env *h)
           "counter", atomic_load(&m->sweeps));
     gauge(&o, "probity_sweep_failures_total", "Sweeps with a step that failed.", "counter",
           atomic_load(&m->sweep_failures));
+    gauge(&o, "probity_http_heads_cut_total",
+          "Connections closed because a request's head took longer than --header-timeout.",
+          "counter", atomic_load(&m->heads_cut));
     if (!prb_count(h, &subjects, &versions)) {
         gauge(&o, "probity_subjects", "Subjects in the register.", "gauge", subjects);
         gauge(&o, "probity_records", "Stored record versions.", "gauge", versions);

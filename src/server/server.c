@@ -28,6 +28,10 @@
 #include <unistd.h>
 
 #define DEFAULT_TIMEOUT 10
+/* A request's head (line and headers, at most CONNECTION_MEMORY) takes a
+ * client milliseconds; trickled a byte at a time under the idle timeout
+ * it held a connection for hours (heads.c). */
+#define DEFAULT_HEADER_TIMEOUT 30
 #define DEFAULT_MAX_BODY ((size_t)16 << 20)
 #define DEFAULT_RATE 1000
 /* Requests a second from one address without a valid token: the public
@@ -331,6 +335,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         r->id = atomic_fetch_add(&s->next_id, 1);
         r->route = -1;
         *ctx = r;
+        srv_heads_done(conn);
         atomic_fetch_add(&s->inflight, 1);
         return first_call(r, url, method);
     }
@@ -370,9 +375,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **ctx,
 {
     srv *s = cls;
     req *r = *ctx;
-    (void)conn;
     if (!r)
         return;
+    srv_heads_next(conn);
     uint64_t us = mono_us() - r->t0;
     /* A request closed before it was answered (timeout, client gone,
      * body over the limit) is counted under the status it would have
@@ -534,6 +539,7 @@ static void srv_free(srv *s)
         prb_close(s->handles[i]);
     free(s->handles);
     srv_stats_free(s);
+    srv_heads_free(s);
     pthread_rwlock_destroy(&s->engine);
     pthread_mutex_destroy(&s->mu);
     pthread_mutex_destroy(&s->sweep_mu);
@@ -557,6 +563,8 @@ int srv_start(prb_env *env, const srv_opts *o, srv **out, char *err, size_t errl
         s->o.listen = "127.0.0.1:8080";
     if (!s->o.timeout)
         s->o.timeout = DEFAULT_TIMEOUT;
+    if (!s->o.header_timeout)
+        s->o.header_timeout = DEFAULT_HEADER_TIMEOUT;
     if (!s->o.max_body)
         s->o.max_body = DEFAULT_MAX_BODY;
     if (!s->o.body_memory)
@@ -609,6 +617,10 @@ int srv_start(prb_env *env, const srv_opts *o, srv **out, char *err, size_t errl
         snprintf(err, errlen, "cannot start the statistics thread");
         goto fail;
     }
+    if (srv_heads_start(s)) {
+        snprintf(err, errlen, "cannot start the thread of the deadline on request heads");
+        goto fail;
+    }
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
                      MHD_USE_ERROR_LOG | (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
     s->d = MHD_start_daemon(
@@ -617,8 +629,8 @@ int srv_start(prb_env *env, const srv_opts *o, srv **out, char *err, size_t errl
         (unsigned)s->o.threads, MHD_OPTION_CONNECTION_TIMEOUT, s->o.timeout,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONNECTION_LIMIT, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         (size_t)CONNECTION_MEMORY, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-        MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-        (unsigned)s->o.per_address, MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_CONNECTION, srv_heads_notify, s, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)s->o.per_address, MHD_OPTION_END);
     if (!s->d) {
         snprintf(err, errlen, "cannot listen on %s: %s", s->o.listen, strerror(errno));
         goto fail;
@@ -637,6 +649,7 @@ int srv_start(prb_env *env, const srv_opts *o, srv **out, char *err, size_t errl
 fail:
     if (s->d)
         MHD_stop_daemon(s->d);
+    srv_heads_stop(s);
     srv_stats_stop(s);
     srv_writer_stop(s->writer);
     srv_writer_free(s->writer);
@@ -676,6 +689,7 @@ void srv_stop(srv *s, unsigned grace)
     if (s->has_sweeper)
         pthread_join(s->sweeper, NULL);
     srv_stats_stop(s);
+    srv_heads_stop(s);
     /* Decisions still queued are made and their connections resumed
      * before the daemon goes; a request let in but still unanswered when
      * the grace ran out is refused from here on (srv_commit_submit), so

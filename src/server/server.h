@@ -16,26 +16,28 @@
 #include <stdint.h>
 
 typedef struct srv_opts {
-    const char *listen; /* "HOST:PORT" (IPv4, or [IPv6]); port 0 picks a free one */
-    int threads;        /* worker threads; 0: one per core */
-    unsigned timeout;   /* seconds a connection may sit idle; 0: 10 */
-    size_t max_body;    /* largest batch of records (POST /v1/records) in bytes;
-                           0: 16 MiB. Other bodies: at most 64 KiB. */
-    size_t body_memory; /* bytes of request bodies held at once, all requests
-                           together (past it, 503); 0: 512 MiB, or max_body
-                           if more. At least max_body. */
-    double rate;        /* requests per second per token (per address without
-                           one); 0: no limit; negative: the default, 1000 */
-    double burst;       /* bucket size; 0: rate (at least 1) */
-    double public_rate; /* requests per second per address without a valid
-                           token (bucket: as many); 0: no limit; negative:
-                           the default, 100 */
-    int per_address;    /* connections one client address may hold at once;
-                           0: no limit; negative: the default, 256 */
-    unsigned sweep;     /* seconds between sweeps; 0: none */
-    int64_t fixed_now;  /* the as-of clock stands here (PROBITY_NOW, --as-of);
-                           0: the system clock */
-    int access_log;     /* one line per request on standard error */
+    const char *listen;      /* "HOST:PORT" (IPv4, or [IPv6]); port 0 picks a free one */
+    int threads;             /* worker threads; 0: one per core */
+    unsigned timeout;        /* seconds a connection may sit idle; 0: 10 */
+    unsigned header_timeout; /* seconds a request's line and headers may take
+                                to arrive, however they trickle; 0: 30 */
+    size_t max_body;         /* largest batch of records (POST /v1/records) in bytes;
+                                0: 16 MiB. Other bodies: at most 64 KiB. */
+    size_t body_memory;      /* bytes of request bodies held at once, all requests
+                                together (past it, 503); 0: 512 MiB, or max_body
+                                if more. At least max_body. */
+    double rate;             /* requests per second per token (per address without
+                                one); 0: no limit; negative: the default, 1000 */
+    double burst;            /* bucket size; 0: rate (at least 1) */
+    double public_rate;      /* requests per second per address without a valid
+                                token (bucket: as many); 0: no limit; negative:
+                                the default, 100 */
+    int per_address;         /* connections one client address may hold at once;
+                                0: no limit; negative: the default, 256 */
+    unsigned sweep;          /* seconds between sweeps; 0: none */
+    int64_t fixed_now;       /* the as-of clock stands here (PROBITY_NOW, --as-of);
+                                0: the system clock */
+    int access_log;          /* one line per request on standard error */
 } srv_opts;
 
 typedef struct srv srv;

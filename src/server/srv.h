@@ -2,7 +2,8 @@
  * srv.h - what the server's files share: the server and request state,
  * responses (respond.c), authorisation (auth.c), endpoints (handlers.c),
  * group commit of decisions (commit.c), the writer thread (writer.c),
- * metrics (metrics.c) and the per-token rate limit (ratelimit.c).
+ * the deadline on request heads (heads.c), metrics (metrics.c) and the
+ * per-token rate limit (ratelimit.c).
  *
  * Threads: libmicrohttpd's pool threads run the access handler; one
  * committer thread makes decisions in batches (commit.c); one writer
@@ -39,6 +40,7 @@ typedef struct srv_metrics {
     _Atomic uint64_t micros[R__N + 1];                /* latency sum, µs */
     _Atomic uint64_t batches, batched;                /* group commits, decisions in them */
     _Atomic uint64_t sweeps, sweep_failures;
+    _Atomic uint64_t heads_cut;       /* connections past --header-timeout (heads.c) */
     _Atomic uint64_t notices_pending; /* after the last delivery run */
     _Atomic int notices_known;        /* whether a delivery run has happened */
 } srv_metrics;
@@ -114,6 +116,30 @@ uint64_t srv_writer_pending(srv_writer *w);
 void srv_writer_stop(srv_writer *w);
 void srv_writer_free(srv_writer *w);
 
+/* ------------------------------------------------- deadline on the heads */
+
+/* Connections whose request head takes longer than --header-timeout are
+ * shut down by a thread of their own (heads.c). */
+typedef struct srv_heads {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    pthread_t th;
+    int inited, running, stop;
+    struct srv_conn *list; /* every connection, under mu */
+} srv_heads;
+
+/* libmicrohttpd's MHD_OPTION_NOTIFY_CONNECTION callback (cls: the srv):
+ * notes each connection from its start to its close. */
+void srv_heads_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
+                      enum MHD_ConnectionNotificationCode toe);
+/* A request's head is complete (the access handler's first call). */
+void srv_heads_done(struct MHD_Connection *conn);
+/* A request is over; the next one's head begins. */
+void srv_heads_next(struct MHD_Connection *conn);
+int srv_heads_start(srv *s);
+void srv_heads_stop(srv *s);
+void srv_heads_free(srv *s);
+
 /* ----------------------------------------------------------- statistics */
 
 /* GET /v1/stats walks the whole register: its answer is made on a thread
@@ -174,6 +200,8 @@ struct srv {
     pthread_cond_t sweep_cv;
     /* GET /v1/stats's answer (statcache.c). */
     srv_statcache stats;
+    /* The deadline on request heads (heads.c). */
+    srv_heads heads;
     /* Decision handles of finished requests, reused by the next ones. */
     pthread_mutex_t spare_mu;
     prb_decision *spare[SRV_SPARE_MAX];

@@ -1,0 +1,164 @@
+/*
+ * heads.c - the deadline on a request's head. libmicrohttpd closes a
+ * connection idle for --timeout seconds, but a client that sends one
+ * byte of its request line or headers every few seconds is never idle:
+ * with 8 KiB allowed for a head (CONNECTION_MEMORY) it held its
+ * connection for some 20 hours, and 4,096 such connections from 16
+ * addresses (256 each) would take every connection the server has. No
+ * token is needed to start a request, so this is the cheapest attack on
+ * the server. Each connection is noted here from the moment its head
+ * begins (accepted, or the request before it answered) until the head is
+ * complete (the access handler's first call); a thread looks every
+ * second and shuts down the socket of a connection whose head has taken
+ * longer than --header-timeout seconds, and libmicrohttpd then closes it.
+ * There is no answer to send: the request was never read.
+ *
+ * libmicrohttpd tells of a connection's close (MHD_CONNECTION_NOTIFY_CLOSED)
+ * before it closes the socket, and the note is removed then, under the
+ * same mutex the thread holds: the thread never shuts down a descriptor
+ * that has been closed, and so may have been given to another connection.
+ */
+#include "srv.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <time.h>
+
+struct srv_conn {
+    struct MHD_Connection *conn;
+    int fd;
+    int cut;
+    /* Monotonic µs at which the head being read began; 0 while a
+     * request is being read or answered. */
+    _Atomic uint64_t head_since;
+    struct srv_conn *prev, *next;
+};
+
+static uint64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+void srv_heads_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
+                      enum MHD_ConnectionNotificationCode toe)
+{
+    srv *s = cls;
+    srv_heads *h = &s->heads;
+    struct srv_conn *c = *socket_context;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        /* Without memory for a note, the connection goes without one:
+         * only the idle timeout bounds it then. */
+        if (!ci || !(c = calloc(1, sizeof *c)))
+            return;
+        c->conn = conn;
+        c->fd = ci->connect_fd;
+        atomic_init(&c->head_since, now_us());
+        pthread_mutex_lock(&h->mu);
+        c->next = h->list;
+        if (h->list)
+            h->list->prev = c;
+        h->list = c;
+        pthread_mutex_unlock(&h->mu);
+        *socket_context = c;
+    } else if (c) {
+        pthread_mutex_lock(&h->mu);
+        if (c->prev)
+            c->prev->next = c->next;
+        else
+            h->list = c->next;
+        if (c->next)
+            c->next->prev = c->prev;
+        pthread_mutex_unlock(&h->mu);
+        free(c);
+        *socket_context = NULL;
+    }
+}
+
+/* The connection's note, or NULL if it has none. */
+static struct srv_conn *note_of(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
+void srv_heads_done(struct MHD_Connection *conn)
+{
+    struct srv_conn *c = note_of(conn);
+    if (c)
+        atomic_store(&c->head_since, 0);
+}
+
+void srv_heads_next(struct MHD_Connection *conn)
+{
+    struct srv_conn *c = note_of(conn);
+    if (c)
+        atomic_store(&c->head_since, now_us());
+}
+
+static void *reaper(void *arg)
+{
+    srv *s = arg;
+    srv_heads *h = &s->heads;
+    uint64_t limit = (uint64_t)s->o.header_timeout * 1000000u;
+    pthread_mutex_lock(&h->mu);
+    while (!h->stop) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += 1;
+        while (!h->stop && pthread_cond_timedwait(&h->cv, &h->mu, &until) != ETIMEDOUT)
+            ;
+        uint64_t now = now_us();
+        for (struct srv_conn *c = h->list; c && !h->stop; c = c->next) {
+            uint64_t since = atomic_load(&c->head_since);
+            if (c->cut || !since || now - since <= limit)
+                continue;
+            shutdown(c->fd, SHUT_RDWR);
+            c->cut = 1;
+            atomic_fetch_add(&s->metrics.heads_cut, 1);
+        }
+    }
+    pthread_mutex_unlock(&h->mu);
+    return NULL;
+}
+
+int srv_heads_start(srv *s)
+{
+    srv_heads *h = &s->heads;
+    pthread_mutex_init(&h->mu, NULL);
+    pthread_cond_init(&h->cv, NULL);
+    h->inited = 1;
+    if (pthread_create(&h->th, NULL, reaper, s))
+        return -1;
+    h->running = 1;
+    return 0;
+}
+
+void srv_heads_stop(srv *s)
+{
+    srv_heads *h = &s->heads;
+    if (!h->inited)
+        return;
+    pthread_mutex_lock(&h->mu);
+    h->stop = 1;
+    pthread_cond_signal(&h->cv);
+    pthread_mutex_unlock(&h->mu);
+    if (h->running)
+        pthread_join(h->th, NULL);
+    h->running = 0;
+}
+
+void srv_heads_free(srv *s)
+{
+    srv_heads *h = &s->heads;
+    if (!h->inited)
+        return;
+    pthread_cond_destroy(&h->cv);
+    pthread_mutex_destroy(&h->mu);
+    h->inited = 0;
+}
