@@ -822,6 +822,17 @@ Test(server, trickled_head_is_cut)
     fx_stop(&f);
 }
 
+/* The deadline's arithmetic: a head begun after the clock was read, on
+ * another thread, is new, not 2^64 µs old. */
+Test(server, head_begun_after_the_clock_is_not_overdue)
+{
+    cr_assert(srv_head_overdue(10000000, 1000000, 2000000));
+    cr_assert(!srv_head_overdue(10000000, 9000000, 2000000));
+    cr_assert(!srv_head_overdue(10000000, 0, 2000000), "no head being read");
+    cr_assert(!srv_head_overdue(10000000, 10000001, 2000000), "a head begun after now");
+    cr_assert(!srv_head_overdue(10000000, 10000000, 0));
+}
+
 /* Bodies are refused by what the route takes, before any of it is read:
  * none on a GET, at most 64 KiB for a JSON object, only a batch of
  * records up to --max-body. Before, a GET to /v1/stats (no token needed)

@@ -101,6 +101,11 @@ void srv_heads_next(struct MHD_Connection *conn)
         atomic_store(&c->head_since, now_us());
 }
 
+int srv_head_overdue(uint64_t now, uint64_t since, uint64_t limit)
+{
+    return since && since < now && now - since > limit;
+}
+
 static void *reaper(void *arg)
 {
     srv *s = arg;
@@ -115,8 +120,9 @@ static void *reaper(void *arg)
             ;
         uint64_t now = now_us();
         for (struct srv_conn *c = h->list; c && !h->stop; c = c->next) {
-            uint64_t since = atomic_load(&c->head_since);
-            if (c->cut || !since || now - since <= limit)
+            /* A pool thread may have begun a head after now was read
+             * (srv_head_overdue). */
+            if (c->cut || !srv_head_overdue(now, atomic_load(&c->head_since), limit))
                 continue;
             shutdown(c->fd, SHUT_RDWR);
             c->cut = 1;
