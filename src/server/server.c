@@ -409,10 +409,9 @@ static void on_log(void *cls, const char *fmt, va_list ap)
 
 /* ---------------------------------------------------------------- sweep */
 
-/* Whether the server is stopping: a long delivery run stops for it. */
-static int stopping(void *arg)
+int srv_stopping(void *s)
 {
-    return atomic_load(&((srv *)arg)->stopping);
+    return atomic_load(&((srv *)s)->stopping);
 }
 
 /* One sweep: retention and dispute deadlines, list entries, notices. */
@@ -423,7 +422,7 @@ static void sweep_once(srv *s)
     int failed = 0;
     if (!h)
         return;
-    prb_set_cancel(h, stopping, s);
+    prb_set_cancel(h, srv_stopping, s);
     pthread_rwlock_rdlock(&s->engine);
     if (prb_expire(h, NULL) || prb_lists_refresh_all(h, NULL)) {
         fprintf(stderr, "probity serve: sweep: %s\n", prb_errmsg(h));
@@ -659,6 +658,14 @@ fail:
     return -1;
 }
 
+/* Waits until every request let in is answered, for at most us. */
+static void wait_answered(srv *s, uint64_t us)
+{
+    uint64_t deadline = mono_us() + us;
+    while (atomic_load(&s->admitted) && mono_us() < deadline)
+        usleep(10000);
+}
+
 uint16_t srv_port(const srv *s)
 {
     return s->port;
@@ -679,9 +686,7 @@ void srv_stop(srv *s, unsigned grace)
      * between two requests of a busy client, and the next decision then
      * waited on a committer that was gone (stop_under_load). */
     atomic_store(&s->draining, 1);
-    uint64_t deadline = mono_us() + (uint64_t)grace * 1000000u;
-    while (atomic_load(&s->admitted) && mono_us() < deadline)
-        usleep(10000);
+    wait_answered(s, (uint64_t)grace * 1000000u);
     pthread_mutex_lock(&s->sweep_mu);
     atomic_store(&s->stopping, 1);
     pthread_cond_signal(&s->sweep_cv);
@@ -704,9 +709,7 @@ void srv_stop(srv *s, unsigned grace)
     /* What they finished after the grace ran out is answered before the
      * daemon goes, for at most 2 s more (a request still sending its
      * body, which is let in too, is cut off then). */
-    deadline = mono_us() + 2000000u;
-    while (atomic_load(&s->admitted) && mono_us() < deadline)
-        usleep(10000);
+    wait_answered(s, 2000000u);
     MHD_stop_daemon(s->d);
     srv_writer_free(s->writer);
     s->writer = NULL;

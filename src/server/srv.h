@@ -229,6 +229,9 @@ void srv_decision_give(srv *s, prb_decision *d);
 prb_env *srv_env(srv *s);
 /* The as-of time for a request: fixed, or the system clock. */
 int64_t srv_now(const srv *s);
+/* Whether s (a srv) is stopping: the cancel hook (prb_set_cancel) of the
+ * long engine calls of the sweep and the statistics. */
+int srv_stopping(void *s);
 
 /* ---------------------------------------------------------------- request */
 

@@ -26,12 +26,6 @@ static int64_t mono_s(void)
     return (int64_t)ts.tv_sec;
 }
 
-/* A walk under way stops for a server that is stopping. */
-static int stopping(void *arg)
-{
-    return atomic_load(&((srv *)arg)->stopping);
-}
-
 static void *stats_thread(void *arg)
 {
     srv *s = arg;
@@ -48,7 +42,8 @@ static void *stats_thread(void *arg)
         char *json = NULL;
         int rc = PRB_ENOMEM;
         if (h) {
-            prb_set_cancel(h, stopping, s);
+            /* A walk under way stops for a server that is stopping. */
+            prb_set_cancel(h, srv_stopping, s);
             pthread_rwlock_rdlock(&s->engine);
             rc = prb_stats_json(h, &json);
             pthread_rwlock_unlock(&s->engine);
