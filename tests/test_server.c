@@ -777,7 +777,10 @@ static int closed_within(int fd, int ms)
     char c;
     struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    return recv(fd, &c, 1, 0) <= 0 && errno != EAGAIN && errno != EWOULDBLOCK;
+    /* 0 is the server's close; errno means something only on -1 (a
+     * timeout's EAGAIN from an earlier call may still be in it). */
+    ssize_t n = recv(fd, &c, 1, 0);
+    return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
 }
 
 /* A head trickled in a byte at a time is never idle: past
