@@ -35,13 +35,6 @@ struct srv_conn {
     struct srv_conn *prev, *next;
 };
 
-static uint64_t now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
 void srv_heads_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
                       enum MHD_ConnectionNotificationCode toe)
 {
@@ -57,7 +50,7 @@ void srv_heads_notify(void *cls, struct MHD_Connection *conn, void **socket_cont
             return;
         c->conn = conn;
         c->fd = ci->connect_fd;
-        atomic_init(&c->head_since, now_us());
+        atomic_init(&c->head_since, srv_mono_us());
         pthread_mutex_lock(&h->mu);
         c->next = h->list;
         if (h->list)
@@ -98,7 +91,7 @@ void srv_heads_next(struct MHD_Connection *conn)
 {
     struct srv_conn *c = note_of(conn);
     if (c)
-        atomic_store(&c->head_since, now_us());
+        atomic_store(&c->head_since, srv_mono_us());
 }
 
 int srv_head_overdue(uint64_t now, uint64_t since, uint64_t limit)
@@ -118,7 +111,7 @@ static void *reaper(void *arg)
         until.tv_sec += 1;
         while (!h->stop && pthread_cond_timedwait(&h->cv, &h->mu, &until) != ETIMEDOUT)
             ;
-        uint64_t now = now_us();
+        uint64_t now = srv_mono_us();
         for (struct srv_conn *c = h->list; c && !h->stop; c = c->next) {
             /* A pool thread may have begun a head after now was read
              * (srv_head_overdue). */

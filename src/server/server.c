@@ -61,7 +61,7 @@
 
 static _Atomic uint64_t next_gen = 1;
 
-static uint64_t mono_us(void)
+uint64_t srv_mono_us(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -331,7 +331,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             return MHD_NO;
         r->s = s;
         r->conn = conn;
-        r->t0 = mono_us();
+        r->t0 = srv_mono_us();
         r->id = atomic_fetch_add(&s->next_id, 1);
         r->route = -1;
         *ctx = r;
@@ -378,7 +378,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **ctx,
     if (!r)
         return;
     srv_heads_next(conn);
-    uint64_t us = mono_us() - r->t0;
+    uint64_t us = srv_mono_us() - r->t0;
     /* A request closed before it was answered (timeout, client gone,
      * body over the limit) is counted under the status it would have
      * had, or as "other". */
@@ -661,8 +661,8 @@ fail:
 /* Waits until every request let in is answered, for at most us. */
 static void wait_answered(srv *s, uint64_t us)
 {
-    uint64_t deadline = mono_us() + us;
-    while (atomic_load(&s->admitted) && mono_us() < deadline)
+    uint64_t deadline = srv_mono_us() + us;
+    while (atomic_load(&s->admitted) && srv_mono_us() < deadline)
         usleep(10000);
 }
 

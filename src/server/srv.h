@@ -183,7 +183,7 @@ struct srv {
     uint16_t port;
     uint64_t gen; /* tells this server's thread handles from an earlier one's */
     pthread_rwlock_t engine;
-    pthread_mutex_t mu; /* handles, stats cache */
+    pthread_mutex_t mu; /* handles */
     prb_env **handles;
     size_t nhandles, hcap;
     srv_metrics metrics;
@@ -229,6 +229,8 @@ void srv_decision_give(srv *s, prb_decision *d);
 prb_env *srv_env(srv *s);
 /* The as-of time for a request: fixed, or the system clock. */
 int64_t srv_now(const srv *s);
+/* The monotonic clock, in µs. */
+uint64_t srv_mono_us(void);
 /* Whether s (a srv) is stopping: the cancel hook (prb_set_cancel) of the
  * long engine calls of the sweep and the statistics. */
 int srv_stopping(void *s);

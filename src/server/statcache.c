@@ -14,16 +14,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 /* Seconds a copy is answered before a newer one is asked for. */
 #define STATS_TTL 10
 
 static int64_t mono_s(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec;
+    return (int64_t)(srv_mono_us() / 1000000u);
 }
 
 static void *stats_thread(void *arg)
