@@ -471,6 +471,14 @@ int prb_dispute_resolve(prb_env *env, uint64_t id, const char *outcome, const ch
 /* Every dispute (open_only: those still open), in id order (by subject),
  * as a JSON array (free() *json). */
 int prb_disputes_json(prb_env *env, int open_only, char **json);
+/* The same a page at a time: the disputes past the one numbered after
+ * (0: from the first), at most limit of them (0: all). *next (may be
+ * NULL) gets the id to pass as after for the next page, or 0 when there
+ * are no more. Pages neither repeat nor skip a dispute that is there all
+ * along; one opened meanwhile falls on a page already read if its
+ * subject's number is lower than after. */
+int prb_disputes_page(prb_env *env, int open_only, uint64_t after, size_t limit, char **json,
+                      uint64_t *next);
 
 /* ---------------------------------------------------------- human review */
 
@@ -495,6 +503,10 @@ int prb_review_decide(prb_env *env, const char *review, const char *outcome, con
 /* Every review (pending_only: those still requested), in id order (by
  * subject), as a JSON array; free() *json. */
 int prb_reviews_json(prb_env *env, int pending_only, char **json);
+/* The same a page at a time, as prb_disputes_page: after and *next are
+ * the engine's numbers of reviews (not their "12-r1" names). */
+int prb_reviews_page(prb_env *env, int pending_only, uint64_t after, size_t limit, char **json,
+                     uint64_t *next);
 
 /* ------------------------------------------------------- subject's copy */
 
@@ -641,8 +653,10 @@ int prb_subject_owns(prb_env *env, const char *identifier, const char *object, i
 /* The furnisher of the record dispute id challenges, into out (len
  * bytes). PRB_ENOTFOUND: no such dispute, or its record is gone. */
 int prb_dispute_furnisher(prb_env *env, uint64_t id, char *out, size_t len);
-/* prb_disputes_json with only the disputes of records furnisher reported. */
-int prb_disputes_furnisher_json(prb_env *env, const char *furnisher, int open_only, char **json);
+/* prb_disputes_page with only the disputes of records furnisher reported
+ * (and whose record is still in the register), read in one snapshot. */
+int prb_disputes_furnisher_page(prb_env *env, const char *furnisher, int open_only, uint64_t after,
+                                size_t limit, char **json, uint64_t *next);
 
 /* --------------------------------------------------- decisions in batches */
 

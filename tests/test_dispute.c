@@ -246,6 +246,105 @@ Test(dispute, open_list_and_resolve_each_outcome)
     th_rmrf(dir);
 }
 
+/* The ids of a page of disputes, appended to ids (n of them so far). */
+static size_t page_ids(prb_env *env, const char *furnisher, int open_only, uint64_t after,
+                       size_t limit, uint64_t *next, uint64_t *ids, size_t n)
+{
+    char *json = NULL;
+    int rc = furnisher
+                 ? prb_disputes_furnisher_page(env, furnisher, open_only, after, limit, &json, next)
+                 : prb_disputes_page(env, open_only, after, limit, &json, next);
+    cr_assert_eq(rc, PRB_OK, "%s", prb_errmsg(env));
+    json_t *arr = parse(json);
+    free(json);
+    cr_assert(json_is_array(arr));
+    cr_assert_leq(json_array_size(arr), limit ? limit : SIZE_MAX);
+    for (size_t i = 0; i < json_array_size(arr); i++)
+        ids[n++] = strtoull(field(json_array_get(arr, i), "id"), NULL, 10);
+    json_decref(arr);
+    return n;
+}
+
+/* Every dispute, one page of limit after another, as a client pages. */
+static size_t all_pages(prb_env *env, const char *furnisher, int open_only, size_t limit,
+                        uint64_t *ids, size_t *npages)
+{
+    uint64_t after = 0, next;
+    size_t n = 0;
+    *npages = 0;
+    do {
+        size_t before = n;
+        n = page_ids(env, furnisher, open_only, after, limit, &next, ids, n);
+        ++*npages;
+        cr_assert(!next || n - before == limit, "a page short of its limit says there is more");
+        cr_assert(!next || next == ids[n - 1], "next is the last id of the page");
+        cr_assert_lt(*npages, 20);
+        after = next;
+    } while (next);
+    return n;
+}
+
+static int ids_equal(const uint64_t *a, size_t na, const uint64_t *b, size_t nb)
+{
+    return na == nb && !memcmp(a, b, na * sizeof *a);
+}
+
+Test(dispute, pages_neither_repeat_nor_skip)
+{
+    char *dir, rid[48], ref[16], line[1024];
+    prb_env *env = th_register(&dir);
+    prb_ingest_stats st;
+    uint64_t full[8], paged[8], open[8], next;
+    size_t nfull, npaged, nopen, npages;
+    /* Three disputes of Anna's, two of Boris's: two subjects' key ranges.
+     * Boris's second record is bank-b's. */
+    for (int i = 0; i < 5; i++) {
+        const char *who = i < 3 ? ANNA : BORIS;
+        snprintf(ref, sizeof ref, "P-%d", i);
+        pd_line(line, sizeof line, who, ref, "10.00");
+        if (i == 4)
+            memcpy(strstr(line, "bank-a"), "bank-b", 6);
+        cr_assert_eq(th_ingest(env, ref, line, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK, "%s",
+                     prb_errmsg(env));
+        open_dispute(env, who, rid_of(env, who, ref, rid, sizeof rid), "Not mine.", NULL);
+    }
+    nfull = page_ids(env, NULL, 0, 0, 0, &next, full, 0);
+    cr_assert_eq(nfull, 5);
+    cr_assert_eq(next, 0, "a listing of everything has no next page");
+    for (size_t i = 1; i < nfull; i++)
+        cr_assert_lt(full[i - 1], full[i], "disputes are listed in id order");
+    free(resolve(env, full[1], "upheld", "checked", NULL));
+
+    /* Any page size gives the same disputes, each once, in order, and
+     * the last page is never an empty one. */
+    for (size_t limit = 1; limit <= 6; limit++) {
+        npaged = all_pages(env, NULL, 0, limit, paged, &npages);
+        cr_assert(ids_equal(paged, npaged, full, nfull), "pages of %zu differ from the whole",
+                  limit);
+        cr_assert_eq(npages, (nfull + limit - 1) / limit, "pages of %zu: %zu pages", limit, npages);
+    }
+    /* Open only: the upheld one is left out, and the pages fill. */
+    nopen = all_pages(env, NULL, 1, 2, open, &npages);
+    cr_assert_eq(nopen, 4);
+    cr_assert_eq(npages, 2);
+    cr_assert(open[0] == full[0] && open[1] == full[2] && open[2] == full[3] && open[3] == full[4]);
+    /* A furnisher's: bank-b has only Boris's second; bank-a the rest. */
+    nopen = all_pages(env, "bank-b", 0, 1, open, &npages);
+    cr_assert(nopen == 1 && open[0] == full[4] && npages == 1);
+    nopen = all_pages(env, "bank-a", 0, 3, open, &npages);
+    cr_assert(ids_equal(open, nopen, full, 4) && npages == 2);
+    /* Past the last id, or from the very end of the key space: nothing. */
+    cr_assert_eq(page_ids(env, NULL, 0, full[4], 2, &next, paged, 0), 0);
+    cr_assert_eq(next, 0);
+    cr_assert_eq(page_ids(env, NULL, 0, UINT64_MAX, 2, &next, paged, 0), 0);
+    cr_assert_eq(next, 0);
+    /* From between two ids: the ones after. */
+    cr_assert_eq(page_ids(env, NULL, 0, full[2] + 1, 0, &next, paged, 0), 2);
+    cr_assert(paged[0] == full[3] && paged[1] == full[4]);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
 Test(dispute, deadline_deletes_the_record_at_the_sweep)
 {
     char *dir, r1[48], r2[48];

@@ -190,6 +190,64 @@ Test(review, request_decide_and_list)
     th_rmrf(dir);
 }
 
+/* The review names on a page, joined with spaces, into out. */
+static uint64_t page_names(prb_env *env, int pending, uint64_t after, size_t limit, char *out,
+                           size_t n)
+{
+    char *json = NULL;
+    uint64_t next = 7;
+    size_t used = 0;
+    cr_assert_eq(prb_reviews_page(env, pending, after, limit, &json, &next), PRB_OK, "%s",
+                 prb_errmsg(env));
+    json_t *arr = parse(json);
+    free(json);
+    *out = 0;
+    for (size_t i = 0; i < json_array_size(arr); i++)
+        used += (size_t)snprintf(out + used, n - used, "%s%s", i ? " " : "",
+                                 get(json_array_get(arr, i), "id"));
+    json_decref(arr);
+    return next;
+}
+
+Test(review, pages)
+{
+    char *dir, id[32], names[128];
+    prb_env *env = declined(&dir, id);
+    prb_decision *d = NULL;
+    /* Three declined decisions, a review of each, the second decided. */
+    for (int i = 0; i < 2; i++) {
+        cr_assert_eq(prb_decide(env, "credit", PERSON, "bank-x", &d), PRB_OK, "%s",
+                     prb_errmsg(env));
+        cr_assert_eq(prb_decision_outcome(d), PRB_DECLINE);
+    }
+    prb_decision_free(d);
+    cr_assert_eq(prb_review_request(env, "1-q1", "one", NULL), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(prb_review_request(env, "1-q2", "two", NULL), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(prb_review_request(env, "1-q3", "three", NULL), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(prb_review_decide(env, "1-r2", "upheld", "A. Reviewer", "It stands.", NULL),
+                 PRB_OK, "%s", prb_errmsg(env));
+
+    uint64_t next = page_names(env, 0, 0, 0, names, sizeof names);
+    cr_assert_str_eq(names, "1-r1 1-r2 1-r3");
+    cr_assert_eq(next, 0);
+    next = page_names(env, 0, 0, 2, names, sizeof names);
+    cr_assert_str_eq(names, "1-r1 1-r2");
+    cr_assert_neq(next, 0, "a full page with more after it says where the next starts");
+    cr_assert_eq(page_names(env, 0, next, 2, names, sizeof names), 0, "the last page");
+    cr_assert_str_eq(names, "1-r3");
+    /* Pending only: the decided one is left out, so one page of two. */
+    cr_assert_eq(page_names(env, 1, 0, 2, names, sizeof names), 0);
+    cr_assert_str_eq(names, "1-r1 1-r3");
+    next = page_names(env, 1, 0, 1, names, sizeof names);
+    cr_assert_str_eq(names, "1-r1");
+    cr_assert_eq(page_names(env, 1, next, 1, names, sizeof names), 0);
+    cr_assert_str_eq(names, "1-r3");
+    cr_assert_eq(page_names(env, 0, UINT64_MAX, 1, names, sizeof names), 0);
+    cr_assert_str_eq(names, "");
+    prb_close(env);
+    th_rmrf(dir);
+}
+
 Test(review, refused_steps_change_nothing)
 {
     char *dir, id[32], *json = NULL;

@@ -115,7 +115,7 @@ struct resp {
     long status;
     char *body;
     size_t len;
-    char retry_after[32], allow[64], ctype[128];
+    char retry_after[32], allow[64], ctype[128], link[256];
     CURLcode cc;
 };
 
@@ -151,6 +151,7 @@ static size_t on_header(char *p, size_t sz, size_t n, void *ctx)
     header_value(p, sz * n, "Retry-After", r->retry_after, sizeof r->retry_after);
     header_value(p, sz * n, "Allow", r->allow, sizeof r->allow);
     header_value(p, sz * n, "Content-Type", r->ctype, sizeof r->ctype);
+    header_value(p, sz * n, "Link", r->link, sizeof r->link);
     return sz * n;
 }
 
@@ -1639,6 +1640,136 @@ Test(server, list_pages)
     }
     json_decref(all);
     free(g.p);
+    fx_stop(&f);
+}
+
+/* Follows a listing's Link rel="next" from first, as tok: each page's
+ * items must be the next ones of whole, each Link must carry must (the
+ * filter and limit), and the last page has none. Returns the pages. */
+static size_t follow_links(struct fx *f, const char *first, int tok, const char *must,
+                           json_t *whole)
+{
+    char path[256];
+    size_t seen = 0, pages = 0;
+    struct resp r;
+    snprintf(path, sizeof path, "%s", first);
+    for (;;) {
+        http(f, "GET", path, f->tok[tok], NULL, NULL, &r);
+        cr_assert_eq(r.status, 200, "%s: %s", path, r.body);
+        json_t *a = parse(&r);
+        cr_assert(json_is_array(a) && json_array_size(a) > 0, "%s: an empty page", path);
+        for (size_t i = 0; i < json_array_size(a); i++, seen++)
+            cr_assert(seen < json_array_size(whole) &&
+                          json_equal(json_array_get(a, i), json_array_get(whole, seen)),
+                      "%s: item %zu differs from the whole listing's", path, seen);
+        json_decref(a);
+        free(r.body);
+        pages++;
+        if (!r.link[0])
+            break;
+        const char *end = strstr(r.link, ">; rel=\"next\"");
+        cr_assert(r.link[0] == '<' && end && !end[13], "%s: Link: %s", path, r.link);
+        cr_assert(strstr(r.link, must), "%s: Link %s lost %s", path, r.link, must);
+        snprintf(path, sizeof path, "%.*s", (int)(end - r.link - 1), r.link + 1);
+        cr_assert_lt(pages, 50);
+    }
+    cr_assert_eq(seen, json_array_size(whole), "%s: %zu of %zu items", first, seen,
+                 json_array_size(whole));
+    return pages;
+}
+
+/* The whole of a listing in one page, which then has no Link. */
+static json_t *whole_listing(struct fx *f, const char *path, int tok, size_t want)
+{
+    struct resp r;
+    http(f, "GET", path, f->tok[tok], NULL, NULL, &r);
+    cr_assert_eq(r.status, 200, "%s: %s", path, r.body);
+    cr_assert_str_empty(r.link, "%s: all in one page, yet Link: %s", path, r.link);
+    json_t *a = parse(&r);
+    free(r.body);
+    cr_assert_eq(json_array_size(a), want, "%s: %zu items", path, json_array_size(a));
+    return a;
+}
+
+/* Disputes and reviews a page at a time, as the lists are, but with the
+ * answer still an array: where the next page starts is a Link header. */
+Test(server, disputes_and_reviews_come_in_pages)
+{
+    struct fx f;
+    srv_opts o = {0};
+    struct resp r;
+    prb_ingest_stats st;
+    prb_file *file = NULL;
+    prb_decision *d = NULL;
+    char line[600], rid[48];
+    size_t n = 0;
+    o.rate = 0;
+    fx_start(&f, &o);
+    for (int i = 0; i < 5; i++) {
+        snprintf(line, sizeof line,
+                 "{\"furnisher\":\"bank-a\",\"ref\":\"P-%d\",\"subject\":{\"kind\":\"person\","
+                 "\"id\":\"" PERSON "\"},\"category\":\"payment_default\",\"status\":\"open\","
+                 "\"event_date\":\"2026-09-01\",\"legal_basis\":\"loan\",\"fields\":{\"amount\":"
+                 "\"9.00\",\"currency\":\"EUR\"}}\n",
+                 i);
+        cr_assert_eq(th_ingest(f.env, "p", line, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK, "%s",
+                     prb_errmsg(f.env));
+    }
+    cr_assert_eq(prb_subject_read(f.env, PERSON, &file), PRB_OK, "%s", prb_errmsg(f.env));
+    for (size_t i = 0; i < prb_file_nrecords(file); i++) {
+        const prb_record_view *v = prb_file_record(file, i);
+        if (strcmp(v->furnisher, "bank-a"))
+            continue;
+        prb_record_name(rid, sizeof rid, v->id);
+        cr_assert_eq(prb_dispute_open(f.env, PERSON, rid, "Not mine.", NULL), PRB_OK, "%s",
+                     prb_errmsg(f.env));
+        n++;
+    }
+    prb_file_free(file);
+    cr_assert_geq(n, 6, "only %zu disputes to page through", n);
+    cr_assert_eq(prb_dispute_resolve(f.env, 16777218, "upheld", "checked", NULL, NULL), PRB_OK,
+                 "%s", prb_errmsg(f.env));
+
+    json_t *all = whole_listing(&f, "/v1/disputes?limit=10000", REV, n);
+    cr_assert_eq(follow_links(&f, "/v1/disputes?limit=2", REV, "limit=2", all), (n + 1) / 2);
+    json_decref(whole_listing(&f, "/v1/disputes", REV, n));
+    json_t *open = whole_listing(&f, "/v1/disputes?open=true&limit=10000", REV, n - 1);
+    cr_assert_eq(follow_links(&f, "/v1/disputes?open=true&limit=4", REV, "open=true&limit=4", open),
+                 (n - 1 + 3) / 4);
+    /* bank-a's token pages through its own, which here are all. */
+    cr_assert_eq(follow_links(&f, "/v1/disputes?limit=3", FURN, "limit=3", all), (n + 2) / 3);
+    json_decref(open);
+    json_decref(all);
+
+    /* Three reviews, the second decided. */
+    for (int i = 0; i < 3; i++) {
+        cr_assert_eq(prb_decide(f.env, "credit", PERSON, "bank-x", &d), PRB_OK, "%s",
+                     prb_errmsg(f.env));
+        snprintf(rid, sizeof rid, "1-q%d", i + 1);
+        cr_assert_eq(prb_review_request(f.env, rid, "Look again.", NULL), PRB_OK, "%s",
+                     prb_errmsg(f.env));
+    }
+    prb_decision_free(d);
+    cr_assert_eq(prb_review_decide(f.env, "1-r2", "upheld", "rita", "It stands.", NULL), PRB_OK,
+                 "%s", prb_errmsg(f.env));
+    all = whole_listing(&f, "/v1/reviews?limit=10000", REV, 3);
+    cr_assert_eq(follow_links(&f, "/v1/reviews?limit=1", REV, "limit=1", all), 3);
+    json_t *pending = whole_listing(&f, "/v1/reviews?pending=true&limit=10000", ADMIN, 2);
+    cr_assert_eq(follow_links(&f, "/v1/reviews?pending=true&limit=1", ADMIN, "pending=true&limit=1",
+                              pending),
+                 2);
+    json_decref(pending);
+    json_decref(all);
+
+    static const char *const bad[] = {"/v1/disputes?limit=0", "/v1/disputes?limit=10001",
+                                      "/v1/disputes?after=x", "/v1/reviews?limit=0",
+                                      "/v1/reviews?after=-1"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        http(&f, "GET", bad[i], f.tok[REV], NULL, NULL, &r);
+        assert_problem(&r, 400);
+        cr_assert_str_empty(r.link);
+        free(r.body);
+    }
     fx_stop(&f);
 }
 

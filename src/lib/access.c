@@ -119,43 +119,36 @@ int prb_dispute_furnisher(prb_env *env, uint64_t id, char *out, size_t len)
     return rc;
 }
 
-int prb_disputes_furnisher_json(prb_env *env, const char *furnisher, int open_only, char **out)
+struct of_furnisher {
+    prb_env *env;
+    const char *furnisher;
+    prb_file *f;
+};
+
+/* A record deleted since (by the dispute itself) has no furnisher to
+ * show it to any more. */
+static int furnished(void *ctx, MDB_txn *txn, json_t *d, int *keep)
 {
-    char *all = NULL, who[PRB_NAME_MAX * 2];
-    json_error_t jerr;
-    MDB_txn *txn;
-    prb_file *f = NULL;
-    int rc = prb_disputes_json(env, open_only, &all), mrc;
-    *out = NULL;
-    if (rc)
-        return rc;
-    json_t *arr = json_loads(all, JSON_PRESERVE_ORDER, &jerr);
-    free(all);
-    if (!arr)
-        return prb_seterr(env->err, PRB_ENOMEM, "disputes: out of memory");
-    if ((mrc = mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &txn))) {
-        json_decref(arr);
-        return prb_mdb_fail(env, mrc, "starting a read");
-    }
-    /* A record deleted since (by the dispute itself) has no furnisher to
-     * show it to any more. */
-    for (size_t i = json_array_size(arr); i-- > 0 && !rc;) {
-        const char *rec = json_string_value(json_object_get(json_array_get(arr, i), "record"));
-        uint64_t rid;
-        int keep = 0;
-        if (rec && !prb_record_parse(rec, strlen(rec), &rid)) {
-            rc = record_furnisher(env, txn, rid, &f, who, sizeof who);
-            keep = !rc && !strcmp(who, furnisher);
-            if (rc == PRB_ENOTFOUND)
-                rc = PRB_OK;
-        }
-        if (!keep)
-            json_array_remove(arr, i);
-    }
-    prb_file_free(f);
-    mdb_txn_abort(txn);
-    if (!rc && !(*out = json_dumps(arr, JSON_INDENT(2) | JSON_PRESERVE_ORDER)))
-        rc = prb_seterr(env->err, PRB_ENOMEM, "out of memory");
-    json_decref(arr);
+    struct of_furnisher *o = ctx;
+    const char *rec = json_string_value(json_object_get(d, "record"));
+    char who[PRB_NAME_MAX * 2];
+    uint64_t rid;
+    int rc;
+    *keep = 0;
+    if (!rec || prb_record_parse(rec, strlen(rec), &rid))
+        return PRB_OK;
+    rc = record_furnisher(o->env, txn, rid, &o->f, who, sizeof who);
+    if (rc == PRB_ENOTFOUND)
+        return PRB_OK;
+    *keep = !rc && !strcmp(who, o->furnisher);
+    return rc;
+}
+
+int prb_disputes_furnisher_page(prb_env *env, const char *furnisher, int open_only, uint64_t after,
+                                size_t limit, char **json, uint64_t *next)
+{
+    struct of_furnisher o = {env, furnisher, NULL};
+    int rc = prb_disputes_kept(env, open_only, after, limit, furnished, &o, json, next);
+    prb_file_free(o.f);
     return rc;
 }

@@ -678,19 +678,28 @@ void prb_dspfix_free(prb_dspfix *x)
 
 struct lister {
     prb_env *env;
+    MDB_txn *txn;
     json_t *array;
     int open_only;
+    prb_dispute_keep_fn keep;
+    void *kctx;
+    prb_page page;
 };
 
 static int append(void *ctx, uint64_t id, const MDB_val *v)
 {
     struct lister *l = ctx;
     json_t *d;
-    int rc;
+    int rc, keep = 1;
     if (l->open_only && !value_open(v))
         return PRB_OK;
     if ((rc = decode(l->env, id, v, &d)))
         return rc;
+    if ((l->keep && (rc = l->keep(l->kctx, l->txn, d, &keep))) || !keep ||
+        (rc = prb_page_take(&l->page, id))) {
+        json_decref(d);
+        return rc;
+    }
     if (json_array_append_new(l->array, d))
         return prb_seterr(l->env->err, PRB_ENOMEM, "out of memory");
     return PRB_OK;
@@ -698,28 +707,45 @@ static int append(void *ctx, uint64_t id, const MDB_val *v)
 
 int prb_subject_disputes(prb_env *env, MDB_txn *txn, uint64_t subject, struct json_t *array)
 {
-    struct lister l = {env, array, 0};
+    struct lister l = {.env = env, .txn = txn, .array = array};
     if (!subject)
         return PRB_OK;
     return walk(env, txn, subject, append, &l, NULL);
 }
 
-int prb_disputes_json(prb_env *env, int open_only, char **json)
+int prb_disputes_kept(prb_env *env, int open_only, uint64_t after, size_t limit,
+                      prb_dispute_keep_fn keep, void *kctx, char **json, uint64_t *next)
 {
-    MDB_txn *txn;
-    struct lister l = {env, json_array(), open_only};
+    struct lister l = {env, NULL, json_array(), open_only, keep, kctx, {.limit = limit}};
     int mrc, rc;
     *json = NULL;
+    if (next)
+        *next = 0;
     if (!l.array)
         return prb_seterr(env->err, PRB_ENOMEM, "out of memory");
-    if ((mrc = mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &txn))) {
+    if ((mrc = mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &l.txn))) {
         json_decref(l.array);
         return prb_mdb_fail(env, mrc, "starting a read");
     }
-    rc = walk(env, txn, 0, append, &l, NULL);
-    mdb_txn_abort(txn);
+    rc = prb_walk_after(env, l.txn, env->dsp, after, append, &l, "reading disputes");
+    mdb_txn_abort(l.txn);
+    if (rc == PRB_PAGE_FULL)
+        rc = PRB_OK;
     if (!rc && !(*json = json_dumps(l.array, JSON_INDENT(2) | JSON_PRESERVE_ORDER)))
         rc = prb_seterr(env->err, PRB_ENOMEM, "out of memory");
+    if (!rc && next)
+        *next = l.page.next;
     json_decref(l.array);
     return rc;
+}
+
+int prb_disputes_page(prb_env *env, int open_only, uint64_t after, size_t limit, char **json,
+                      uint64_t *next)
+{
+    return prb_disputes_kept(env, open_only, after, limit, NULL, NULL, json, next);
+}
+
+int prb_disputes_json(prb_env *env, int open_only, char **json)
+{
+    return prb_disputes_kept(env, open_only, 0, 0, NULL, NULL, json, NULL);
 }

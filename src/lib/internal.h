@@ -617,6 +617,23 @@ int prb_record_current(prb_env *env, MDB_txn *txn, uint64_t id, const char *what
 typedef int (*prb_walk_fn)(void *ctx, uint64_t id, const MDB_val *v);
 int prb_walk_subject(prb_env *env, MDB_txn *txn, MDB_dbi dbi, uint64_t subject, prb_walk_fn fn,
                      void *ctx, uint64_t *last, const char *what);
+/* The same over every subject, from the first id past after. */
+int prb_walk_after(prb_env *env, MDB_txn *txn, MDB_dbi dbi, uint64_t after, prb_walk_fn fn,
+                   void *ctx, const char *what);
+
+/* A page of such a walk: at most limit items (0: no limit). The walk's
+ * function calls prb_page_take for each item that belongs on the page,
+ * before adding it: PRB_OK means add it; PRB_PAGE_FULL means the page is
+ * full and there is more, so next is set (the id to pass as after for
+ * the page that follows) and the function returns PRB_PAGE_FULL to stop
+ * the walk, which the caller then takes for success. Looking one item
+ * past a full page is what tells a last page from a full one. */
+typedef struct prb_page {
+    size_t limit, n;
+    uint64_t last, next;
+} prb_page;
+#define PRB_PAGE_FULL (-1)
+int prb_page_take(prb_page *p, uint64_t id);
 
 /* Longest free text (a reason, a note, a name) in bytes: a statement. */
 #define PRB_TEXT_MAX 2000
@@ -840,6 +857,12 @@ int prb_disputes_open_records(prb_env *env, MDB_txn *txn, uint64_t subject,
                               void (*fn)(void *ctx, uint64_t record), void *ctx);
 /* Appends every dispute of subject, in id order, to array. */
 int prb_subject_disputes(prb_env *env, MDB_txn *txn, uint64_t subject, struct json_t *array);
+/* Whether a dispute d (parsed) belongs on a listing: *keep gets 0 to
+ * leave it out. Called in the listing's read transaction txn. */
+typedef int (*prb_dispute_keep_fn)(void *ctx, MDB_txn *txn, struct json_t *d, int *keep);
+/* prb_disputes_page with only the disputes keep (NULL: every one) keeps. */
+int prb_disputes_kept(prb_env *env, int open_only, uint64_t after, size_t limit,
+                      prb_dispute_keep_fn keep, void *kctx, char **json, uint64_t *next);
 /* Resolves, within the sweep's transaction txn, every open dispute past
  * its deadline in the subject's favour: the record is deleted. *resolved
  * (may be NULL) is increased by the number resolved. */

@@ -327,36 +327,52 @@ fail:
 struct list_ctx {
     json_t *array;
     int pending;
+    prb_page page;
 };
 
 static int append_listed(void *ctx, uint64_t id, json_t *review)
 {
     struct list_ctx *c = ctx;
     const char *st = json_string_value(json_object_get(review, "state"));
-    (void)id;
+    int rc;
     if (c->pending && (!st || strcmp(st, "requested")))
         return PRB_OK;
+    if ((rc = prb_page_take(&c->page, id)))
+        return rc;
     return json_array_append(c->array, review) ? PRB_ENOMEM : PRB_OK;
 }
 
-int prb_reviews_json(prb_env *env, int pending_only, char **json)
+int prb_reviews_page(prb_env *env, int pending_only, uint64_t after, size_t limit, char **json,
+                     uint64_t *next)
 {
     MDB_txn *txn;
-    struct list_ctx c = {json_array(), pending_only};
+    struct list_ctx c = {json_array(), pending_only, {.limit = limit}};
+    struct parse p = {env, append_listed, &c};
     int mrc, rc;
     *json = NULL;
+    if (next)
+        *next = 0;
     if (!c.array)
         return prb_seterr(env->err, PRB_ENOMEM, "out of memory");
     if ((mrc = mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &txn))) {
         json_decref(c.array);
         return prb_mdb_fail(env, mrc, "starting a read");
     }
-    rc = walk(env, txn, 0, append_listed, &c, NULL);
+    rc = prb_walk_after(env, txn, env->rvw, after, parsed, &p, "reading reviews");
     mdb_txn_abort(txn);
+    if (rc == PRB_PAGE_FULL)
+        rc = PRB_OK;
     if (!rc && !(*json = json_dumps(c.array, JSON_INDENT(2))))
         rc = PRB_ENOMEM;
     if (rc == PRB_ENOMEM)
         prb_seterr(env->err, rc, "out of memory");
+    if (!rc && next)
+        *next = c.page.next;
     json_decref(c.array);
     return rc;
+}
+
+int prb_reviews_json(prb_env *env, int pending_only, char **json)
+{
+    return prb_reviews_page(env, pending_only, 0, 0, json, NULL);
 }

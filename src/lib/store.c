@@ -578,8 +578,9 @@ size_t prb_subject_encode(const prb_subject *s, unsigned char *buf)
     return (size_t)(w - buf);
 }
 
-int prb_walk_subject(prb_env *env, MDB_txn *txn, MDB_dbi dbi, uint64_t subject, prb_walk_fn fn,
-                     void *ctx, uint64_t *last, const char *what)
+/* Walks dbi from key from on, of subject only unless it is 0. */
+static int walk_ids(prb_env *env, MDB_txn *txn, MDB_dbi dbi, uint64_t from, uint64_t subject,
+                    prb_walk_fn fn, void *ctx, uint64_t *last, const char *what)
 {
     MDB_cursor *cur;
     unsigned char k0[8];
@@ -587,10 +588,10 @@ int prb_walk_subject(prb_env *env, MDB_txn *txn, MDB_dbi dbi, uint64_t subject, 
     int mrc, rc = PRB_OK;
     if (last)
         *last = 0;
-    prb_be64(k0, subject << PRB_RSEQ_BITS);
+    prb_be64(k0, from);
     if ((mrc = mdb_cursor_open(txn, dbi, &cur)))
         return prb_mdb_fail(env, mrc, "opening a cursor");
-    for (mrc = mdb_cursor_get(cur, &k, &v, subject ? MDB_SET_RANGE : MDB_FIRST); mrc == 0;
+    for (mrc = mdb_cursor_get(cur, &k, &v, from ? MDB_SET_RANGE : MDB_FIRST); mrc == 0;
          mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         if (k.mv_size != 8)
             continue;
@@ -606,4 +607,29 @@ int prb_walk_subject(prb_env *env, MDB_txn *txn, MDB_dbi dbi, uint64_t subject, 
     if (!rc && mrc && mrc != MDB_NOTFOUND)
         rc = prb_mdb_fail(env, mrc, what);
     return rc;
+}
+
+int prb_walk_subject(prb_env *env, MDB_txn *txn, MDB_dbi dbi, uint64_t subject, prb_walk_fn fn,
+                     void *ctx, uint64_t *last, const char *what)
+{
+    return walk_ids(env, txn, dbi, subject << PRB_RSEQ_BITS, subject, fn, ctx, last, what);
+}
+
+int prb_walk_after(prb_env *env, MDB_txn *txn, MDB_dbi dbi, uint64_t after, prb_walk_fn fn,
+                   void *ctx, const char *what)
+{
+    if (after == UINT64_MAX)
+        return PRB_OK;
+    return walk_ids(env, txn, dbi, after + 1, 0, fn, ctx, NULL, what);
+}
+
+int prb_page_take(prb_page *p, uint64_t id)
+{
+    if (p->limit && p->n == p->limit) {
+        p->next = p->last;
+        return PRB_PAGE_FULL;
+    }
+    p->n++;
+    p->last = id;
+    return PRB_OK;
 }

@@ -82,6 +82,36 @@ static int query_u64(req *r, const char *name, int required, uint64_t dflt, uint
     return -1;
 }
 
+/* Items a page holds by default, and at most: a public list needs no
+ * token, and a national one may have hundreds of thousands of members;
+ * a national register's disputes as many. */
+#define PAGE 1000
+#define PAGE_MAX 10000
+
+/* The after and limit of a page. -1 when it has answered. */
+static int page_query(req *r, uint64_t *after, uint64_t *limit)
+{
+    if (query_u64(r, "after", 0, 0, after) || query_u64(r, "limit", 0, PAGE, limit))
+        return -1;
+    if (*limit < 1 || *limit > PAGE_MAX) {
+        srv_problem(r, 400, NULL, NULL, "query parameter limit must be from 1 to 10000", NULL);
+        return -1;
+    }
+    return 0;
+}
+
+/* Where the page after this one is, for an answer that is a JSON array:
+ * a Link header (RFC 8288) with the same filter and limit. */
+static void link_next(req *r, const char *path, const char *filter, uint64_t limit, uint64_t next)
+{
+    if (!next)
+        return;
+    r->xhdr = "Link";
+    snprintf(r->xval, sizeof r->xval, "<%s?%s%slimit=%llu&after=%llu>; rel=\"next\"", path,
+             filter ? filter : "", filter ? "&" : "", (unsigned long long)limit,
+             (unsigned long long)next);
+}
+
 static int content_type_is(req *r, const char *want)
 {
     const char *ct = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Content-Type");
@@ -456,15 +486,18 @@ static int h_me_disputes(req *r, prb_env *h)
 
 static int h_disputes(req *r, prb_env *h)
 {
-    static const char *const q[] = {"open", NULL};
+    static const char *const q[] = {"open", "after", "limit", NULL};
+    uint64_t after, limit, next = 0;
     char *json = NULL;
     int open, rc;
-    if (query_only(r, q) || (open = query_bool(r, "open")) < 0)
+    if (query_only(r, q) || (open = query_bool(r, "open")) < 0 || page_query(r, &after, &limit))
         return MHD_YES;
     if (r->key.role == PRB_ROLE_FURNISHER)
-        rc = prb_disputes_furnisher_json(h, r->key.furnisher, open, &json);
+        rc = prb_disputes_furnisher_page(h, r->key.furnisher, open, after, limit, &json, &next);
     else
-        rc = prb_disputes_json(h, open, &json);
+        rc = prb_disputes_page(h, open, after, limit, &json, &next);
+    if (!rc)
+        link_next(r, "/v1/disputes", open ? "open=true" : NULL, limit, next);
     return answer(r, h, rc, 200, &json);
 }
 
@@ -516,12 +549,17 @@ static int h_me_reviews(req *r, prb_env *h)
 
 static int h_reviews(req *r, prb_env *h)
 {
-    static const char *const q[] = {"pending", NULL};
+    static const char *const q[] = {"pending", "after", "limit", NULL};
+    uint64_t after, limit, next = 0;
     char *json = NULL;
-    int pending;
-    if (query_only(r, q) || (pending = query_bool(r, "pending")) < 0)
+    int pending, rc;
+    if (query_only(r, q) || (pending = query_bool(r, "pending")) < 0 ||
+        page_query(r, &after, &limit))
         return MHD_YES;
-    return answer(r, h, prb_reviews_json(h, pending, &json), 200, &json);
+    rc = prb_reviews_page(h, pending, after, limit, &json, &next);
+    if (!rc)
+        link_next(r, "/v1/reviews", pending ? "pending=true" : NULL, limit, next);
+    return answer(r, h, rc, 200, &json);
 }
 
 static int h_review_decide(req *r, prb_env *h)
@@ -540,29 +578,12 @@ static int h_review_decide(req *r, prb_env *h)
 
 /* ------------------------------------------------------ what is published */
 
-/* Members a page of a list holds by default, and at most: a public list
- * needs no token, and a national one may have hundreds of thousands. */
-#define LIST_PAGE 1000
-#define LIST_PAGE_MAX 10000
-
-/* The after and limit of a page of lists. -1 when it has answered. */
-static int list_page(req *r, uint64_t *after, uint64_t *limit)
-{
-    if (query_u64(r, "after", 0, 0, after) || query_u64(r, "limit", 0, LIST_PAGE, limit))
-        return -1;
-    if (*limit < 1 || *limit > LIST_PAGE_MAX) {
-        srv_problem(r, 400, NULL, NULL, "query parameter limit must be from 1 to 10000", NULL);
-        return -1;
-    }
-    return 0;
-}
-
 static int h_lists(req *r, prb_env *h)
 {
     static const char *const q[] = {"after", "limit", NULL};
     uint64_t after, limit;
     char *json = NULL;
-    if (query_only(r, q) || list_page(r, &after, &limit))
+    if (query_only(r, q) || page_query(r, &after, &limit))
         return MHD_YES;
     return answer(r, h,
                   prb_lists_visible_page(h, NULL, srv_auth_list_purposes(r), after, limit, &json),
@@ -576,7 +597,7 @@ static int h_list(req *r, prb_env *h)
     uint64_t after, limit;
     char *json = NULL;
     int vis, rc;
-    if (query_only(r, q) || list_page(r, &after, &limit))
+    if (query_only(r, q) || page_query(r, &after, &limit))
         return MHD_YES;
     if ((rc = prb_list_visibility(h, r->param, purposes, &vis)))
         return srv_fail(r, h, rc);

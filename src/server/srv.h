@@ -175,6 +175,9 @@ char *srv_stats_copy(srv *s);
 /* ----------------------------------------------------------------- server */
 
 #define SRV_SPARE_MAX 256
+/* Room for the one extra header's value: a Link to the next page is the
+ * longest. */
+#define SRV_XVAL_MAX 160
 
 struct srv {
     prb_env *env; /* the caller's handle; worker handles are dups of it */
@@ -258,10 +261,10 @@ typedef struct req {
     unsigned pending_status;
     char *pending_json;
     /* One more header for the answer: Retry-After (429, and 503 with no
-     * room for the body), Allow (405) or Connection (503 while
-     * stopping). */
+     * room for the body), Allow (405), Connection (503 while stopping)
+     * or Link (where a listing's next page is). */
     const char *xhdr;
-    char xval[SRV_ALLOW_MAX];
+    char xval[SRV_XVAL_MAX];
     /* An ingest that needs the map to grow (srv_dispatch). */
     enum { SRV_GROW_NO, SRV_GROW_ASKED, SRV_GROW_ALONE } grow;
     /* A decision waiting for the committer. */
