@@ -101,6 +101,10 @@ $(B)/fuzz/fuzz_http: tests/fuzz/fuzz_http.c src/server/route.c src/server/route.
 	@mkdir -p $(@D)
 	clang $(CSTD) -O1 -g -fsanitize=fuzzer,address,undefined -Isrc/server \
 	    -o $@ tests/fuzz/fuzz_http.c src/server/route.c
+$(B)/fuzz/fuzz_jsonarray: tests/fuzz/fuzz_jsonarray.c src/server/jsonarray.c src/server/jsonarray.h
+	@mkdir -p $(@D)
+	clang $(CSTD) -O1 -g -fsanitize=fuzzer,address,undefined -Isrc/server \
+	    -o $@ tests/fuzz/fuzz_jsonarray.c src/server/jsonarray.c -ljansson
 fuzz: $(FUZZ_BIN)
 
 # Both entry points install what a fresh Debian machine lacks (idempotent,

@@ -482,6 +482,89 @@ Test(server, token_check_sees_later_commits)
     th_rmrf(dir);
 }
 
+/* A record of PERSON's from bank-a with ref and legal basis as given. */
+static char *array_record(char *buf, size_t n, const char *ref, const char *basis)
+{
+    snprintf(buf, n,
+             "{\n  \"furnisher\": \"bank-a\",\r\n  \"ref\": \"%s\",\n  \"subject\": {\"kind\": "
+             "\"person\", \"id\": \"" PERSON "\"},\n  \"category\": \"payment_default\",\n"
+             "  \"status\": \"open\", \"event_date\": \"2026-09-01\",\n  \"legal_basis\": "
+             "\"%s\",\n  \"fields\": {\"amount\": \"5.00\", \"currency\": \"EUR\"}\n}",
+             ref, basis);
+    return buf;
+}
+
+/* A JSON array of records is split by its frame alone (jsonarray.c):
+ * commas and brackets inside strings and line breaks between tokens are
+ * no matter, a broken frame is a 400 naming the byte, and a bad element
+ * is refused on its own line, as in NDJSON. */
+Test(server, record_arrays)
+{
+    struct fx f;
+    srv_opts o = {0};
+    struct resp r;
+    uint64_t before[2], after[2];
+    char a[900], b[900], body[2400];
+    fx_start(&f, &o);
+    snprintf(body, sizeof body, "\n[ %s ,\n%s\n]\n",
+             array_record(a, sizeof a, "A-1", "loan, [clause 3] {annex} \\\"B\\\""),
+             array_record(b, sizeof b, "A-2", "],[{\\\\"));
+    state(&f, before);
+    http(&f, "POST", "/v1/records", f.tok[FURN], "application/json", body, &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    json_t *p = parse(&r);
+    cr_assert_eq(json_integer_value(json_object_get(p, "accepted")), 2, "%s", r.body);
+    json_decref(p);
+    free(r.body);
+    state(&f, after);
+    cr_assert_eq(after[1], before[1] + 2);
+    /* The texts are kept as written. */
+    http(&f, "GET", "/v1/subjects/" PERSON, f.tok[REV], NULL, NULL, &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    cr_assert(strstr(r.body, "\"loan, [clause 3] {annex} \\\"B\\\"\""), "%s", r.body);
+    cr_assert(strstr(r.body, "\"],[{\\\\\""), "%s", r.body);
+    free(r.body);
+
+    /* The second element is bad: refused on line 2, nothing written. */
+    snprintf(body, sizeof body, "[%s, {\"furnisher\": \"bank-a\"}]",
+             array_record(a, sizeof a, "A-3", "loan"));
+    state(&f, before);
+    http(&f, "POST", "/v1/records", f.tok[FURN], "application/json", body, &r);
+    assert_problem(&r, 422);
+    p = parse(&r);
+    const char *e = json_string_value(json_array_get(json_object_get(p, "errors"), 0));
+    cr_assert(e && !strncmp(e, "body:2:", 7), "%s", r.body);
+    json_decref(p);
+    free(r.body);
+
+    static const struct {
+        const char *body, *where;
+    } bad[] = {
+        {"[", "byte 2: the array is not closed"},
+        {"[{\"a\":1}", "byte 9: the array is not closed"},
+        {"[{\"a\":1},]", "byte 10: element 2 is missing"},
+        {"[,{\"a\":1}]", "byte 2: element 1 is missing"},
+        {"[{\"a\":1}] x", "byte 11: something follows the array"},
+        {"[{\"a\":[1}]", "byte 9: } closes nothing opened"},
+        {"[{\"a\":\"x\ty\"}]", "byte 9: a control character in a string"},
+        {"[{\"a\":\"x", "byte 9: a string is not closed"},
+        {"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[",
+         "byte 66: element 1 nests deeper than 64"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        http(&f, "POST", "/v1/records", f.tok[FURN], "application/json", bad[i].body, &r);
+        assert_problem(&r, 400);
+        p = parse(&r);
+        const char *d = json_string_value(json_object_get(p, "detail"));
+        cr_assert(d && strstr(d, bad[i].where), "%s: %s", bad[i].body, r.body);
+        json_decref(p);
+        free(r.body);
+    }
+    state(&f, after);
+    cr_assert(before[0] == after[0] && before[1] == after[1], "a refused array wrote");
+    fx_stop(&f);
+}
+
 Test(server, strict_bodies)
 {
     struct fx f;

@@ -7,6 +7,7 @@
  * register.
  */
 #include "srv.h"
+#include "jsonarray.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -275,45 +276,17 @@ static int h_stats(req *r, prb_env *h)
 /* --------------------------------------------------------------- records */
 
 /* A JSON array of records as NDJSON, one element a line, so that an
- * error's line number is the element's position. */
+ * error's line number is the element's position (jsonarray.c). */
 static int array_to_ndjson(req *r, char **out, size_t *len)
 {
-    json_error_t jerr;
-    char detail[300];
-    json_t *a = json_loadb(r->body, r->len, JSON_REJECT_DUPLICATES, &jerr), *v;
-    size_t i, cap = r->len + 16, w = 0;
-    *out = NULL;
-    if (!a || !json_is_array(a)) {
-        snprintf(detail, sizeof detail, "the body is not a JSON array of records%s%.200s",
-                 a ? "" : ": ", a ? "" : jerr.text);
-        json_decref(a);
+    char err[160], detail[240];
+    int rc = srv_json_array_lines(r->body, r->len, out, len, err, sizeof err);
+    if (rc == SRV_JA_NOMEM)
+        return srv_problem(r, 503, NULL, NULL, "out of memory", NULL), -1;
+    if (rc) {
+        snprintf(detail, sizeof detail, "the body is not a JSON array of records: %s", err);
         return srv_problem(r, 400, NULL, NULL, detail, NULL), -1;
     }
-    char *buf = malloc(cap);
-    json_array_foreach(a, i, v)
-    {
-        char *line = buf ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-        size_t n = line ? strlen(line) : 0;
-        if (line && w + n + 1 > cap) {
-            char *b = realloc(buf, cap = (w + n + 1) * 2);
-            if (!b)
-                free(line), line = NULL;
-            else
-                buf = b;
-        }
-        if (!line) {
-            free(buf);
-            json_decref(a);
-            return srv_problem(r, 503, NULL, NULL, "out of memory", NULL), -1;
-        }
-        memcpy(buf + w, line, n);
-        buf[w + n] = '\n';
-        w += n + 1;
-        free(line);
-    }
-    json_decref(a);
-    *out = buf;
-    *len = w;
     return 0;
 }
 
