@@ -987,6 +987,16 @@ static long long body_bytes_held(const struct fx *f, long long want)
     return gauge_of(f, "probity_http_body_bytes_held", want);
 }
 
+/* A token of one more furnisher, into tok. */
+static void furnisher_token(struct fx *f, const char *name, char tok[PRB_TOKEN_MAX])
+{
+    prb_key spec, made;
+    memset(&spec, 0, sizeof spec);
+    spec.role = PRB_ROLE_FURNISHER;
+    snprintf(spec.furnisher, sizeof spec.furnisher, "%s", name);
+    cr_assert_eq(prb_key_create(f->env, &spec, tok, &made), PRB_OK, "%s", prb_errmsg(f->env));
+}
+
 /* The bodies all requests hold at once are bounded (--body-memory): past
  * the bound a body is refused with 503 and Retry-After before it is read,
  * or, sent in chunks, its connection is closed; what a finished or
@@ -995,20 +1005,22 @@ Test(server, body_memory)
 {
     struct fx f;
     srv_opts o = {0};
-    char retry[16], chunk[32], *pad = malloc(40000);
+    char retry[16], chunk[32], *pad = malloc(40000), bank_c[PRB_TOKEN_MAX];
     struct resp r;
     o.max_body = 40000;
     o.body_memory = 100000;
     o.timeout = 30;
     fx_start(&f, &o);
+    furnisher_token(&f, "bank-c", bank_c);
     memset(pad, '\n', 40000); /* blank lines: no records */
+    /* Two furnishers: one token's batches hold at most a share. */
     int a = send_head(&f, "POST", "/v1/records", f.tok[FURN], 40000);
-    int b = send_head(&f, "POST", "/v1/records", f.tok[FURN], 40000);
+    int b = send_head(&f, "POST", "/v1/records", f.tok[FURN_B], 40000);
     send_all(a, pad, 1000);
     send_all(b, pad, 1000);
     cr_assert_eq(body_bytes_held(&f, 80000), 80000);
     /* The two hold 80,000 of 100,000 bytes: a third batch does not fit. */
-    int c = send_head(&f, "POST", "/v1/records", f.tok[FURN], 40000);
+    int c = send_head(&f, "POST", "/v1/records", bank_c, 40000);
     cr_assert_eq(status_on(c, retry), 503);
     cr_assert_str_eq(retry, "1");
     close(c);
@@ -1018,7 +1030,7 @@ Test(server, body_memory)
     cr_assert_eq(r.status, 200, "%s", r.body);
     free(r.body);
     /* A chunked body is held as it comes: past the bound, closed. */
-    int d = send_head(&f, "POST", "/v1/records", f.tok[FURN], 0);
+    int d = send_head(&f, "POST", "/v1/records", bank_c, 0);
     for (int i = 0; i < 3; i++) {
         int k = snprintf(chunk, sizeof chunk, "%x\r\n", 9000);
         if (send(d, chunk, (size_t)k, MSG_NOSIGNAL) != k ||
@@ -1036,9 +1048,9 @@ Test(server, body_memory)
     close(b);
     cr_assert_eq(body_bytes_held(&f, 0), 0, "what the bodies held was not given back");
     a = send_head(&f, "POST", "/v1/records", f.tok[FURN], 40000);
-    b = send_head(&f, "POST", "/v1/records", f.tok[FURN], 40000);
+    b = send_head(&f, "POST", "/v1/records", f.tok[FURN_B], 40000);
     cr_assert_eq(body_bytes_held(&f, 80000), 80000);
-    c = send_head(&f, "POST", "/v1/records", f.tok[FURN], 40000);
+    c = send_head(&f, "POST", "/v1/records", bank_c, 40000);
     cr_assert_eq(status_on(c, NULL), 503);
     close(a);
     close(b);
@@ -1055,6 +1067,48 @@ Test(server, body_memory)
     o2.body_memory = 0;
     cr_assert_eq(srv_start(f.env, &o2, &s2, err, sizeof err), 0, "%s", err);
     srv_stop(s2, 0);
+    fx_stop(&f);
+}
+
+/* One token's batches hold at most a share of the body memory (a
+ * quarter, or one largest batch): a furnisher that leaves its batches
+ * unfinished takes no room another furnisher's batch needs. */
+Test(server, a_token_holds_a_share_of_body_memory)
+{
+    struct fx f;
+    srv_opts o = {0};
+    char retry[16], *pad = malloc(40000);
+    o.max_body = 40000;
+    o.body_memory = 160000; /* a share: 40,000, one batch */
+    o.timeout = 30;
+    fx_start(&f, &o);
+    memset(pad, '\n', 40000);
+    int a = send_head(&f, "POST", "/v1/records", f.tok[FURN], 40000);
+    send_all(a, pad, 1000);
+    cr_assert_eq(body_bytes_held(&f, 40000), 40000);
+    /* bank-a's second batch, whole or in chunks, is over its share. */
+    int c = send_head(&f, "POST", "/v1/records", f.tok[FURN], 40000);
+    cr_assert_eq(status_on(c, retry), 503);
+    cr_assert_str_eq(retry, "1");
+    close(c);
+    c = send_head(&f, "POST", "/v1/records", f.tok[FURN], 0);
+    cr_assert_eq(status_on(c, NULL), 503);
+    close(c);
+    /* The court's batch is held beside it. */
+    int b = send_head(&f, "POST", "/v1/records", f.tok[FURN_B], 40000);
+    send_all(b, pad, 1000);
+    cr_assert_eq(body_bytes_held(&f, 80000), 80000);
+    /* Once bank-a's batch is done, its next one is held. */
+    memcpy(pad + 1000, NEW_RECORD, strlen(NEW_RECORD));
+    send_all(a, pad + 1000, 39000);
+    cr_assert_eq(status_on(a, NULL), 200);
+    close(a);
+    a = send_head(&f, "POST", "/v1/records", f.tok[FURN], 40000);
+    cr_assert_eq(body_bytes_held(&f, 80000), 80000);
+    close(a);
+    close(b);
+    cr_assert_eq(body_bytes_held(&f, 0), 0, "what the bodies held was not given back");
+    free(pad);
     fx_stop(&f);
 }
 

@@ -53,6 +53,9 @@
  * made the server hold 1.6 GB until they finished; the per-address limit
  * allowed 4 GB from one address, and addresses are cheap. */
 #define DEFAULT_BODY_MEMORY ((size_t)512 << 20)
+/* Of which one token's batches may hold a quarter (or one largest
+ * batch, if that is more): holders.c. */
+#define TOKEN_SHARE 4
 /* libmicrohttpd's per-connection memory: the request line and headers
  * must fit in it (beyond, 431), as they must in the 8 KiB that common
  * servers allow. libmicrohttpd zeroes all of it after every request:
@@ -173,20 +176,27 @@ static unsigned authenticate(req *r, const char **why)
     return 0;
 }
 
-/* Counts bytes of r's body against the bodies all requests may hold:
- * brings r's share up to want. -1, holding nothing more, if they would be
- * over the bound. */
+/* Counts bytes of r's body against the bodies all requests may hold,
+ * and a batch's against its token's share of them: brings r's count up
+ * to want. -1, holding nothing more, if the bodies would be over the
+ * bound; -2 if the token's batches would be over its share. */
 static int hold_body(req *r, size_t want)
 {
     srv *s = r->s;
     if (want <= r->held)
         return 0;
     size_t more = want - r->held;
+    int share = r->has_key && srv_route_body(r->route) == SRV_BODY_RECORDS;
+    if (share && srv_holders_add(&s->holders, &r->key, more))
+        return -2;
     if (atomic_fetch_add(&s->body_held, more) + more > s->o.body_memory) {
         atomic_fetch_sub(&s->body_held, more);
+        if (share)
+            srv_holders_sub(&s->holders, &r->key, more);
         return -1;
     }
     r->held = want;
+    r->held_shared = share;
     return 0;
 }
 
@@ -245,10 +255,14 @@ static enum MHD_Result first_call(req *r, const char *url, const char *method)
         return refuse(r, 413, "the body is larger than this call takes");
     /* Held for the whole announced length now, so that a body is refused
      * before any of it is read; a chunked one is held as it comes. */
-    if (hold_body(r, cl ? n : 1)) {
+    int held = hold_body(r, cl ? n : 1);
+    if (held) {
         r->xhdr = MHD_HTTP_HEADER_RETRY_AFTER;
         snprintf(r->xval, sizeof r->xval, "1");
-        return refuse(r, 503, "the server holds as many request bodies as it may; try again");
+        return refuse(r, 503,
+                      held == -2 ? "this token's batches under way hold as much memory as one "
+                                   "token's may; try again when one has finished"
+                                 : "the server holds as many request bodies as it may; try again");
     }
     return MHD_YES;
 }
@@ -395,6 +409,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **ctx,
     free(r->subject);
     srv_decision_give(s, r->dec);
     atomic_fetch_sub(&s->body_held, r->held);
+    if (r->held_shared)
+        srv_holders_sub(&s->holders, &r->key, r->held);
     if (r->admitted)
         atomic_fetch_sub(&s->admitted, 1);
     req_give(s, r);
@@ -532,6 +548,7 @@ static void srv_free(srv *s)
     for (size_t i = 0; i < s->nspare_req; i++)
         free(s->spare_req[i]);
     pthread_mutex_destroy(&s->spare_mu);
+    srv_holders_destroy(&s->holders);
     srv_limiter_free(s->limiter);
     srv_limiter_free(s->public_limiter);
     for (size_t i = 0; i < s->nhandles; i++)
@@ -597,6 +614,9 @@ int srv_start(prb_env *env, const srv_opts *o, srv **out, char *err, size_t errl
     pthread_mutex_init(&s->sweep_mu, NULL);
     pthread_mutex_init(&s->spare_mu, NULL);
     pthread_cond_init(&s->sweep_cv, NULL);
+    srv_holders_init(&s->holders, s->o.body_memory / TOKEN_SHARE > s->o.max_body
+                                      ? s->o.body_memory / TOKEN_SHARE
+                                      : s->o.max_body);
     if (parse_listen(s->o.listen, &ss, err, errlen))
         goto fail;
     if (!(s->limiter = srv_limiter_new(s->o.rate, s->o.burst)) ||

@@ -172,6 +172,28 @@ void srv_stats_free(srv *s);
  * none could be made (the reason is logged) or memory ran out. */
 char *srv_stats_copy(srv *s);
 
+/* ------------------------------------------------- body memory by token */
+
+/* What each token's batches of records hold of the body memory
+ * (holders.c): at most cap bytes a token. */
+#define SRV_HOLDERS 256
+typedef struct srv_holders {
+    pthread_mutex_t mu;
+    size_t cap;
+    struct {
+        char id[17];
+        size_t bytes; /* 0: a free slot */
+    } h[SRV_HOLDERS];
+} srv_holders;
+
+void srv_holders_init(srv_holders *t, size_t cap);
+void srv_holders_destroy(srv_holders *t);
+/* Adds more bytes to the share of key's token: 0, or -1 with nothing
+ * added if that would take it past cap or no slot is free. */
+int srv_holders_add(srv_holders *t, const prb_key *key, size_t more);
+/* Gives back less bytes of key's token's share. */
+void srv_holders_sub(srv_holders *t, const prb_key *key, size_t less);
+
 /* ----------------------------------------------------------------- server */
 
 #define SRV_SPARE_MAX 256
@@ -200,6 +222,8 @@ struct srv {
     _Atomic uint64_t admitted;
     /* Bytes of request bodies held (req.held), at most o.body_memory. */
     _Atomic size_t body_held;
+    /* Of which each token's batches hold at most a share (holders.c). */
+    srv_holders holders;
     atomic_int draining;
     atomic_int stopping;
     /* The sweep thread. */
@@ -253,6 +277,7 @@ typedef struct req {
      * against the bodies all requests may hold (s->body_held). */
     char *body;
     size_t len, cap, limit, held;
+    int held_shared; /* held counts in the token's share (s->holders) */
     int has_body;
     int admitted;    /* counted in s->admitted */
     unsigned status; /* the status answered, for metrics */

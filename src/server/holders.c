@@ -1,0 +1,70 @@
+/*
+ * holders.c - the share of request-body memory each token holds. The
+ * bodies of all requests together are bounded (--body-memory), and a
+ * batch's whole announced length is held from its head on. Without a
+ * share per token, one furnisher's batches sent and left unfinished (or
+ * trickled under the idle timeout) took all of it: every other
+ * furnisher's batch was refused with 503 for as long as they stayed.
+ * Now one token holds at most a quarter of the bound (and at least one
+ * batch of the largest size), so it takes four tokens to do that.
+ *
+ * Only batches of records are counted: other bodies are at most 64 KiB,
+ * and a decision's should not take a lock. A few furnishers send at a
+ * time, so a small table searched in full is enough; a full table
+ * refuses the batch like a full share.
+ */
+#include "srv.h"
+
+#include <stdio.h>
+#include <string.h>
+
+void srv_holders_init(srv_holders *t, size_t cap)
+{
+    memset(t, 0, sizeof *t);
+    pthread_mutex_init(&t->mu, NULL);
+    t->cap = cap;
+}
+
+void srv_holders_destroy(srv_holders *t)
+{
+    pthread_mutex_destroy(&t->mu);
+}
+
+int srv_holders_add(srv_holders *t, const prb_key *key, size_t more)
+{
+    const char *id = key->id;
+    int rc = -1, free_slot = -1;
+    pthread_mutex_lock(&t->mu);
+    for (int i = 0; i < SRV_HOLDERS; i++) {
+        if (!t->h[i].bytes) {
+            if (free_slot < 0)
+                free_slot = i;
+        } else if (!strcmp(t->h[i].id, id)) {
+            if (more <= t->cap - t->h[i].bytes) {
+                t->h[i].bytes += more;
+                rc = 0;
+            }
+            goto done;
+        }
+    }
+    if (free_slot >= 0 && more <= t->cap) {
+        snprintf(t->h[free_slot].id, sizeof t->h[free_slot].id, "%s", id);
+        t->h[free_slot].bytes = more;
+        rc = 0;
+    }
+done:
+    pthread_mutex_unlock(&t->mu);
+    return rc;
+}
+
+void srv_holders_sub(srv_holders *t, const prb_key *key, size_t less)
+{
+    const char *id = key->id;
+    pthread_mutex_lock(&t->mu);
+    for (int i = 0; i < SRV_HOLDERS; i++)
+        if (t->h[i].bytes && !strcmp(t->h[i].id, id)) {
+            t->h[i].bytes -= less < t->h[i].bytes ? less : t->h[i].bytes;
+            break;
+        }
+    pthread_mutex_unlock(&t->mu);
+}
