@@ -408,9 +408,11 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **ctx,
     free(r->purpose);
     free(r->subject);
     srv_decision_give(s, r->dec);
-    atomic_fetch_sub(&s->body_held, r->held);
+    /* The share first: once the gauge shows a body given back, its
+     * token may hold another. */
     if (r->held_shared)
         srv_holders_sub(&s->holders, &r->key, r->held);
+    atomic_fetch_sub(&s->body_held, r->held);
     if (r->admitted)
         atomic_fetch_sub(&s->admitted, 1);
     req_give(s, r);
