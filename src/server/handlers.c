@@ -720,7 +720,7 @@ static const handler handlers[R__N] = {
     [R_KEY_REVOKE] = h_key_revoke,
 };
 
-int srv_dispatch(req *r)
+static int run(req *r)
 {
     srv *s = r->s;
     prb_env *h = srv_env(s);
@@ -745,5 +745,12 @@ int srv_dispatch(req *r)
         prb_set_fixed_map(h, 1);
         pthread_rwlock_unlock(&s->engine);
     }
+    return ok;
+}
+
+int srv_dispatch(req *r)
+{
+    int ok = run(r);
+    srv_body_release(r);
     return ok;
 }

@@ -200,6 +200,23 @@ static int hold_body(req *r, size_t want)
     return 0;
 }
 
+void srv_body_release(req *r)
+{
+    srv *s = r->s;
+    free(r->body);
+    r->body = NULL;
+    r->len = r->cap = 0;
+    if (!r->held)
+        return;
+    /* The share first: once the gauge shows a body given back, its
+     * token may hold another. */
+    if (r->held_shared)
+        srv_holders_sub(&s->holders, &r->key, r->held);
+    atomic_fetch_sub(&s->body_held, r->held);
+    r->held = 0;
+    r->held_shared = 0;
+}
+
 static enum MHD_Result first_call(req *r, const char *url, const char *method)
 {
     srv *s = r->s;
@@ -402,17 +419,12 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **ctx,
                 srv_route_method(r->route), srv_route_pattern(r->route), r->status,
                 (unsigned long long)us,
                 toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (not completed)");
-    free(r->body);
+    srv_body_release(r);
     free(r->pending_json);
     free(r->kept_body);
     free(r->purpose);
     free(r->subject);
     srv_decision_give(s, r->dec);
-    /* The share first: once the gauge shows a body given back, its
-     * token may hold another. */
-    if (r->held_shared)
-        srv_holders_sub(&s->holders, &r->key, r->held);
-    atomic_fetch_sub(&s->body_held, r->held);
     if (r->admitted)
         atomic_fetch_sub(&s->admitted, 1);
     req_give(s, r);

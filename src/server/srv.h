@@ -347,8 +347,14 @@ const char *srv_auth_list_purposes(const req *r);
 
 /* -------------------------------------------------------------- endpoints */
 
-/* Answers r (its body complete). */
+/* Answers r (its body complete), then gives its body back
+ * (srv_body_release): the answer never needs it. */
 int srv_dispatch(req *r);
+/* Frees r's body and gives back what it held of the body memory and of
+ * its token's share. Done once the call has run, before the answer is
+ * sent, and not only when libmicrohttpd ends the request: a client reads
+ * its answer before that, and may send its next body at once. */
+void srv_body_release(req *r);
 /* Answers a decision the committer has finished. */
 int srv_answer_decision(req *r);
 
