@@ -47,24 +47,27 @@ struct srv_writer {
     srv_turns turns;
 };
 
+/* The slot of id's last turn, or SRV_TURNS if it has none. */
+static size_t slot_of(const srv_turns *t, const char *id)
+{
+    for (size_t j = 0; j < SRV_TURNS; j++)
+        if (t->last[j].at && !strcmp(t->last[j].id, id))
+            return j;
+    return SRV_TURNS;
+}
+
 size_t srv_turns_pick(srv_turns *t, const char *const *ids, size_t n)
 {
     size_t best = 0, slot = SRV_TURNS;
     uint64_t best_at = UINT64_MAX;
     for (size_t i = 0; i < n && best_at; i++) {
-        uint64_t at = 0;
-        for (size_t j = 0; j < SRV_TURNS; j++)
-            if (t->last[j].at && !strcmp(t->last[j].id, ids[i])) {
-                at = t->last[j].at;
-                break;
-            }
+        size_t j = slot_of(t, ids[i]);
+        uint64_t at = j < SRV_TURNS ? t->last[j].at : 0;
         if (at < best_at)
-            best = i, best_at = at;
+            best = i, best_at = at, slot = j;
     }
-    /* Its token's entry, or the one of the token served longest ago. */
-    for (size_t j = 0; j < SRV_TURNS && slot == SRV_TURNS; j++)
-        if (t->last[j].at && !strcmp(t->last[j].id, ids[best]))
-            slot = j;
+    /* A token with no turn remembered takes the slot of the one served
+     * longest ago. */
     if (slot == SRV_TURNS) {
         slot = 0;
         for (size_t j = 1; j < SRV_TURNS; j++)
