@@ -30,41 +30,43 @@ void srv_holders_destroy(srv_holders *t)
     pthread_mutex_destroy(&t->mu);
 }
 
+/* The slot of id's share, or -1 if it holds nothing. Under t->mu. */
+static int slot_of(const srv_holders *t, const char *id)
+{
+    for (int i = 0; i < SRV_HOLDERS; i++)
+        if (t->h[i].bytes && !strcmp(t->h[i].id, id))
+            return i;
+    return -1;
+}
+
 int srv_holders_add(srv_holders *t, const prb_key *key, size_t more)
 {
-    const char *id = key->id;
-    int rc = -1, free_slot = -1;
+    int rc = -1;
     pthread_mutex_lock(&t->mu);
-    for (int i = 0; i < SRV_HOLDERS; i++) {
-        if (!t->h[i].bytes) {
-            if (free_slot < 0)
-                free_slot = i;
-        } else if (!strcmp(t->h[i].id, id)) {
-            if (more <= t->cap - t->h[i].bytes) {
-                t->h[i].bytes += more;
-                rc = 0;
-            }
-            goto done;
+    int i = slot_of(t, key->id);
+    if (i >= 0) {
+        if (more <= t->cap - t->h[i].bytes) {
+            t->h[i].bytes += more;
+            rc = 0;
+        }
+    } else if (more <= t->cap) {
+        for (i = 0; i < SRV_HOLDERS && t->h[i].bytes; i++)
+            ;
+        if (i < SRV_HOLDERS) {
+            snprintf(t->h[i].id, sizeof t->h[i].id, "%s", key->id);
+            t->h[i].bytes = more;
+            rc = 0;
         }
     }
-    if (free_slot >= 0 && more <= t->cap) {
-        snprintf(t->h[free_slot].id, sizeof t->h[free_slot].id, "%s", id);
-        t->h[free_slot].bytes = more;
-        rc = 0;
-    }
-done:
     pthread_mutex_unlock(&t->mu);
     return rc;
 }
 
 void srv_holders_sub(srv_holders *t, const prb_key *key, size_t less)
 {
-    const char *id = key->id;
     pthread_mutex_lock(&t->mu);
-    for (int i = 0; i < SRV_HOLDERS; i++)
-        if (t->h[i].bytes && !strcmp(t->h[i].id, id)) {
-            t->h[i].bytes -= less < t->h[i].bytes ? less : t->h[i].bytes;
-            break;
-        }
+    int i = slot_of(t, key->id);
+    if (i >= 0)
+        t->h[i].bytes -= less < t->h[i].bytes ? less : t->h[i].bytes;
     pthread_mutex_unlock(&t->mu);
 }

@@ -180,13 +180,19 @@ static unsigned authenticate(req *r, const char **why)
  * and a batch's against its token's share of them: brings r's count up
  * to want. -1, holding nothing more, if the bodies would be over the
  * bound; -2 if the token's batches would be over its share. */
+/* Whether r's body counts in its token's share: a batch of records. */
+static int in_share(const req *r)
+{
+    return r->has_key && srv_route_body(r->route) == SRV_BODY_RECORDS;
+}
+
 static int hold_body(req *r, size_t want)
 {
     srv *s = r->s;
     if (want <= r->held)
         return 0;
     size_t more = want - r->held;
-    int share = r->has_key && srv_route_body(r->route) == SRV_BODY_RECORDS;
+    int share = in_share(r);
     if (share && srv_holders_add(&s->holders, &r->key, more))
         return -2;
     if (atomic_fetch_add(&s->body_held, more) + more > s->o.body_memory) {
@@ -196,7 +202,6 @@ static int hold_body(req *r, size_t want)
         return -1;
     }
     r->held = want;
-    r->held_shared = share;
     return 0;
 }
 
@@ -210,11 +215,10 @@ void srv_body_release(req *r)
         return;
     /* The share first: once the gauge shows a body given back, its
      * token may hold another. */
-    if (r->held_shared)
+    if (in_share(r))
         srv_holders_sub(&s->holders, &r->key, r->held);
     atomic_fetch_sub(&s->body_held, r->held);
     r->held = 0;
-    r->held_shared = 0;
 }
 
 static enum MHD_Result first_call(req *r, const char *url, const char *method)

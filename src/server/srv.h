@@ -274,10 +274,10 @@ typedef struct req {
     int has_key;
     prb_key key;
     /* The body, up to limit (its route's); held is what it counts
-     * against the bodies all requests may hold (s->body_held). */
+     * against the bodies all requests may hold (s->body_held) and, a
+     * batch of records, against its token's share (s->holders). */
     char *body;
     size_t len, cap, limit, held;
-    int held_shared; /* held counts in the token's share (s->holders) */
     int has_body;
     int admitted;    /* counted in s->admitted */
     unsigned status; /* the status answered, for metrics */
