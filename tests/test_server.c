@@ -51,8 +51,9 @@ struct fx {
     char spare_id[17]; /* a key the admin may revoke */
 };
 
-static void make_key(struct fx *f, int slot, int role, const char *furn, const char *purposes,
-                     const char *subject, const char *name)
+/* A new key; its token into tok, its id into id (if not NULL). */
+static void new_key(struct fx *f, int role, const char *furn, const char *purposes,
+                    const char *subject, const char *name, char tok[PRB_TOKEN_MAX], char id[17])
 {
     prb_key spec, made;
     memset(&spec, 0, sizeof spec);
@@ -61,10 +62,16 @@ static void make_key(struct fx *f, int slot, int role, const char *furn, const c
     snprintf(spec.purposes, sizeof spec.purposes, "%s", purposes ? purposes : "");
     snprintf(spec.subject, sizeof spec.subject, "%s", subject ? subject : "");
     snprintf(spec.name, sizeof spec.name, "%s", name ? name : "");
-    cr_assert_eq(prb_key_create(f->env, &spec, f->tok[slot], &made), PRB_OK, "%s",
-                 prb_errmsg(f->env));
-    if (slot == NONE)
-        memcpy(f->spare_id, made.id, sizeof made.id);
+    cr_assert_eq(prb_key_create(f->env, &spec, tok, &made), PRB_OK, "%s", prb_errmsg(f->env));
+    if (id)
+        memcpy(id, made.id, sizeof made.id);
+}
+
+static void make_key(struct fx *f, int slot, int role, const char *furn, const char *purposes,
+                     const char *subject, const char *name)
+{
+    new_key(f, role, furn, purposes, subject, name, f->tok[slot],
+            slot == NONE ? f->spare_id : NULL);
 }
 
 /* A register with tests/data/good.ndjson, a key per role, and the server
@@ -987,16 +994,6 @@ static long long body_bytes_held(const struct fx *f, long long want)
     return gauge_of(f, "probity_http_body_bytes_held", want);
 }
 
-/* A token of one more furnisher, into tok. */
-static void furnisher_token(struct fx *f, const char *name, char tok[PRB_TOKEN_MAX])
-{
-    prb_key spec, made;
-    memset(&spec, 0, sizeof spec);
-    spec.role = PRB_ROLE_FURNISHER;
-    snprintf(spec.furnisher, sizeof spec.furnisher, "%s", name);
-    cr_assert_eq(prb_key_create(f->env, &spec, tok, &made), PRB_OK, "%s", prb_errmsg(f->env));
-}
-
 /* The bodies all requests hold at once are bounded (--body-memory): past
  * the bound a body is refused with 503 and Retry-After before it is read,
  * or, sent in chunks, its connection is closed; what a finished or
@@ -1011,7 +1008,7 @@ Test(server, body_memory)
     o.body_memory = 100000;
     o.timeout = 30;
     fx_start(&f, &o);
-    furnisher_token(&f, "bank-c", bank_c);
+    new_key(&f, PRB_ROLE_FURNISHER, "bank-c", NULL, NULL, NULL, bank_c, NULL);
     memset(pad, '\n', 40000); /* blank lines: no records */
     /* Two furnishers: one token's batches hold at most a share. */
     int a = send_head(&f, "POST", "/v1/records", f.tok[FURN], 40000);
