@@ -927,6 +927,80 @@ Test(server, head_begun_after_the_clock_is_not_overdue)
     cr_assert(!srv_head_overdue(10000000, 10000000, 0));
 }
 
+/* A body trickled in is never idle either: a subject (whose token any
+ * person may have) held a connection for days with a 64-KiB dispute sent
+ * a byte every few seconds. Past --body-timeout it must keep up
+ * --body-rate bytes a second, or its connection is closed, counted, and
+ * nothing written; a body that keeps up is taken however long it takes. */
+Test(server, trickled_body_is_cut)
+{
+    struct fx f;
+    srv_opts o = {0};
+    struct resp r;
+    uint64_t before[2], after[2];
+    const char *dispute = "{\"record\":\"1-1\",\"reason\":\"I paid this.\"}";
+    char body[6000];
+    o.timeout = 5;
+    o.body_timeout = 1;
+    o.body_rate = 100;
+    fx_start(&f, &o);
+    state(&f, before);
+    int fd = send_head(&f, "POST", "/v1/me/disputes", f.tok[SUBJ], sizeof body);
+    double t0 = now_s();
+    send_all(fd, dispute, 20);
+    int cut = 0;
+    /* A byte every 0.5 s, well inside the idle timeout, for up to 8 s:
+     * its deadline is 1.2 s and a little more. */
+    while (!cut && now_s() - t0 < 8)
+        cut = send(fd, " ", 1, MSG_NOSIGNAL) != 1 || closed_within(fd, 500);
+    double t = now_s() - t0;
+    close(fd);
+    cr_assert(cut, "a trickled body kept its connection for %.1f s", t);
+    cr_assert_geq(t, 1.2, "cut after %.1f s, before the deadline", t);
+    state(&f, after);
+    cr_assert_eq(before[0], after[0], "a body cut off wrote something");
+    http(&f, "GET", "/metrics", NULL, NULL, NULL, &r);
+    cr_assert(strstr(r.body, "\nprobity_http_bodies_cut_total 1\n"), "%s", r.body);
+    cr_assert(strstr(r.body, "\nprobity_http_heads_cut_total 0\n"), "%s", r.body);
+    free(r.body);
+    /* 6,000 bytes at 4,000 a second: 1.5 s, past the grace, but always
+     * ahead of the rate. */
+    memset(body, ' ', sizeof body);
+    memcpy(body, dispute, strlen(dispute));
+    fd = send_head(&f, "POST", "/v1/me/disputes", f.tok[SUBJ], sizeof body);
+    t0 = now_s();
+    for (size_t at = 0; at < sizeof body; at += 400) {
+        if (at)
+            cr_assert(!closed_within(fd, 100), "a body that kept up was cut");
+        send_all(fd, body + at, 400);
+    }
+    cr_assert_eq(status_on(fd, NULL), 201);
+    cr_assert_geq(now_s() - t0, 1.3);
+    close(fd);
+    state(&f, after);
+    cr_assert_gt(after[0], before[0], "the dispute was not written");
+    http(&f, "GET", "/metrics", NULL, NULL, NULL, &r);
+    cr_assert(strstr(r.body, "\nprobity_http_bodies_cut_total 1\n"), "%s", r.body);
+    free(r.body);
+    fx_stop(&f);
+}
+
+/* The body's deadline: the grace, then a second for every rate bytes. */
+Test(server, body_deadline_arithmetic)
+{
+    cr_assert(!srv_body_overdue(10000000, 0, 0, 1000000, 100), "no body being read");
+    cr_assert(!srv_body_overdue(10000000, 10000001, 0, 1000000, 100), "a body begun after now");
+    cr_assert(!srv_body_overdue(10000000, 9000000, 0, 1000000, 100));
+    cr_assert(srv_body_overdue(10000001, 9000000, 0, 1000000, 100));
+    cr_assert(!srv_body_overdue(10000001, 9000000, 1, 1000000, 100));
+    cr_assert(srv_body_overdue(20000000, 9000000, 999, 1000000, 100));
+    cr_assert(!srv_body_overdue(20000000, 9000000, 1000, 1000000, 100));
+    /* A body's largest count at a byte a second: 34 years, no overflow. */
+    uint64_t years = ((uint64_t)1 << 30) * 1000000u;
+    cr_assert(!srv_body_overdue(years + 1, 1, (uint64_t)1 << 30, 0, 1));
+    cr_assert(srv_body_overdue(years + 2, 1, (uint64_t)1 << 30, 0, 1));
+}
+
 /* Bodies are refused by what the route takes, before any of it is read:
  * none on a GET, at most 64 KiB for a JSON object, only a batch of
  * records up to --max-body. Before, a GET to /v1/stats (no token needed)

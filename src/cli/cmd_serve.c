@@ -15,7 +15,8 @@
 
 static const char serve_usage[] =
     "usage: probity serve DIR [--listen HOST:PORT] [--threads N] [--timeout SECONDS]\n"
-    "                         [--header-timeout SECONDS] [--max-body BYTES]\n"
+    "                         [--header-timeout SECONDS] [--body-timeout SECONDS]\n"
+    "                         [--body-rate BYTES] [--max-body BYTES]\n"
     "                         [--body-memory BYTES] [--rate-limit N]\n"
     "                         [--burst N] [--public-rate N] [--sweep SECONDS]\n"
     "                         [--per-address N] [--access-log]\n"
@@ -25,6 +26,11 @@ static const char serve_usage[] =
     "  --header-timeout seconds a request's line and headers may take to\n"
     "                arrive, however slowly they trickle in; past it the\n"
     "                connection is closed (default 30)\n"
+    "  --body-timeout seconds a request's body may take once its headers are\n"
+    "                in, plus one for every --body-rate bytes that have come;\n"
+    "                past it the connection is closed (default 30)\n"
+    "  --body-rate   bytes a second a body must keep up past --body-timeout\n"
+    "                (default 4096)\n"
     "  --max-body    largest batch of records (POST /v1/records) in bytes\n"
     "                (default 16777216); other bodies are at most 64 KiB.\n"
     "                Decisions wait while a batch is written: a lower limit\n"
@@ -64,19 +70,23 @@ static int number(cli_args *a, const char *name, double max, double *v)
 
 static int options(cli_args *a, srv_opts *o)
 {
-    double threads = 0, timeout = 0, htimeout = 0, body = 0, mem = 0, rate = -1, burst = 0,
-           pub = -1, sweep = 3600, per = -1;
+    double threads = 0, timeout = 0, htimeout = 0, btimeout = 0, brate = 0, body = 0, mem = 0,
+           rate = -1, burst = 0, pub = -1, sweep = 3600, per = -1;
     o->listen = cli_opt(a, "listen");
     o->access_log = cli_flag(a, "access-log");
     if (number(a, "threads", 256, &threads) || number(a, "timeout", 3600, &timeout) ||
-        number(a, "header-timeout", 3600, &htimeout) || number(a, "max-body", 1 << 30, &body) ||
-        number(a, "body-memory", 1ull << 40, &mem) || number(a, "rate-limit", 1e9, &rate) ||
-        number(a, "public-rate", 1e9, &pub) || number(a, "burst", 1e9, &burst) ||
-        number(a, "sweep", 86400 * 7, &sweep) || number(a, "per-address", 65535, &per))
+        number(a, "header-timeout", 3600, &htimeout) ||
+        number(a, "body-timeout", 86400, &btimeout) || number(a, "body-rate", 1 << 30, &brate) ||
+        number(a, "max-body", 1 << 30, &body) || number(a, "body-memory", 1ull << 40, &mem) ||
+        number(a, "rate-limit", 1e9, &rate) || number(a, "public-rate", 1e9, &pub) ||
+        number(a, "burst", 1e9, &burst) || number(a, "sweep", 86400 * 7, &sweep) ||
+        number(a, "per-address", 65535, &per))
         return 2;
     o->threads = (int)threads;
     o->timeout = (unsigned)timeout;
     o->header_timeout = (unsigned)htimeout;
+    o->body_timeout = (unsigned)btimeout;
+    o->body_rate = (unsigned)brate;
     o->max_body = (size_t)body;
     o->body_memory = (size_t)mem;
     o->rate = rate;

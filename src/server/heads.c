@@ -1,5 +1,5 @@
 /*
- * heads.c - the deadline on a request's head. libmicrohttpd closes a
+ * heads.c - the deadlines on a request's head and on its body. libmicrohttpd closes a
  * connection idle for --timeout seconds, but a client that sends one
  * byte of its request line or headers every few seconds is never idle:
  * with 8 KiB allowed for a head (CONNECTION_MEMORY) it held its
@@ -12,6 +12,16 @@
  * second and shuts down the socket of a connection whose head has taken
  * longer than --header-timeout seconds, and libmicrohttpd then closes it.
  * There is no answer to send: the request was never read.
+ *
+ * A body trickled in is the same attack one step later: a subject's
+ * token (which every person may have) sent a 64-KiB dispute a byte every
+ * few seconds and held its connection for days. A body must therefore
+ * come at --body-rate bytes a second once --body-timeout seconds have
+ * passed (as Apache's mod_reqtimeout has it: the deadline moves a second
+ * on for every --body-rate bytes that come), noted from the head's end
+ * (when the call is admitted) to the body's; past it the same thread
+ * shuts the connection down. libmicrohttpd can send no answer in the
+ * middle of a body.
  *
  * libmicrohttpd tells of a connection's close (MHD_CONNECTION_NOTIFY_CLOSED)
  * before it closes the socket, and the note is removed then, under the
@@ -32,6 +42,9 @@ struct srv_conn {
     /* Monotonic µs at which the head being read began; 0 while a
      * request is being read or answered. */
     _Atomic uint64_t head_since;
+    /* Monotonic µs at which the body being read began (0: none), and
+     * the bytes of it that have come. */
+    _Atomic uint64_t body_since, body_got;
     struct srv_conn *prev, *next;
 };
 
@@ -90,8 +103,31 @@ void srv_heads_done(struct MHD_Connection *conn)
 void srv_heads_next(struct MHD_Connection *conn)
 {
     struct srv_conn *c = note_of(conn);
-    if (c)
+    if (c) {
+        /* A request may end before its body does (closed, or over a
+         * limit). */
+        atomic_store(&c->body_since, 0);
         atomic_store(&c->head_since, srv_mono_us());
+    }
+}
+
+void srv_heads_body(struct MHD_Connection *conn, uint64_t since)
+{
+    struct srv_conn *c = note_of(conn);
+    if (!c)
+        return;
+    /* The count first: the thread reads the start, then the count, then
+     * the start again (reaper). */
+    if (since)
+        atomic_store(&c->body_got, 0);
+    atomic_store(&c->body_since, since);
+}
+
+void srv_heads_body_got(struct MHD_Connection *conn, uint64_t got)
+{
+    struct srv_conn *c = note_of(conn);
+    if (c)
+        atomic_store(&c->body_got, got);
 }
 
 int srv_head_overdue(uint64_t now, uint64_t since, uint64_t limit)
@@ -99,11 +135,34 @@ int srv_head_overdue(uint64_t now, uint64_t since, uint64_t limit)
     return since && since < now && now - since > limit;
 }
 
+int srv_body_overdue(uint64_t now, uint64_t since, uint64_t got, uint64_t grace, uint64_t rate)
+{
+    if (!since || since >= now)
+        return 0;
+    /* got is at most a body's limit (1 GiB), so got * 10^6 fits. */
+    return now - since > grace + got * 1000000u / (rate ? rate : 1);
+}
+
+/* Whether c's head or body is past its deadline at now; which one into
+ * *body. */
+static int overdue(srv *s, struct srv_conn *c, uint64_t now, int *body)
+{
+    uint64_t since = atomic_load(&c->body_since);
+    uint64_t got = atomic_load(&c->body_got);
+    /* A body that ended and another that began between the two loads
+     * would pair the old start with the new count: the start is read
+     * again, and a body whose start moved is looked at next time. */
+    *body =
+        since && since == atomic_load(&c->body_since) &&
+        srv_body_overdue(now, since, got, (uint64_t)s->o.body_timeout * 1000000u, s->o.body_rate);
+    return *body || srv_head_overdue(now, atomic_load(&c->head_since),
+                                     (uint64_t)s->o.header_timeout * 1000000u);
+}
+
 static void *reaper(void *arg)
 {
     srv *s = arg;
     srv_heads *h = &s->heads;
-    uint64_t limit = (uint64_t)s->o.header_timeout * 1000000u;
     pthread_mutex_lock(&h->mu);
     while (!h->stop) {
         struct timespec until;
@@ -113,13 +172,14 @@ static void *reaper(void *arg)
             ;
         uint64_t now = srv_mono_us();
         for (struct srv_conn *c = h->list; c && !h->stop; c = c->next) {
-            /* A pool thread may have begun a head after now was read
-             * (srv_head_overdue). */
-            if (c->cut || !srv_head_overdue(now, atomic_load(&c->head_since), limit))
+            int body;
+            /* A pool thread may have begun a head or a body after now
+             * was read (srv_head_overdue). */
+            if (c->cut || !overdue(s, c, now, &body))
                 continue;
             shutdown(c->fd, SHUT_RDWR);
             c->cut = 1;
-            atomic_fetch_add(&s->metrics.heads_cut, 1);
+            atomic_fetch_add(body ? &s->metrics.bodies_cut : &s->metrics.heads_cut, 1);
         }
     }
     pthread_mutex_unlock(&h->mu);

@@ -147,6 +147,10 @@ char *srv_metrics_text(srv *s, prb_env *h)
     gauge(&o, "probity_http_heads_cut_total",
           "Connections closed because a request's head took longer than --header-timeout.",
           "counter", atomic_load(&m->heads_cut));
+    gauge(&o, "probity_http_bodies_cut_total",
+          "Connections closed because a request's body came slower than --body-rate "
+          "past --body-timeout.",
+          "counter", atomic_load(&m->bodies_cut));
     if (!prb_count(h, &subjects, &versions)) {
         gauge(&o, "probity_subjects", "Subjects in the register.", "gauge", subjects);
         gauge(&o, "probity_records", "Stored record versions.", "gauge", versions);

@@ -32,6 +32,11 @@
  * client milliseconds; trickled a byte at a time under the idle timeout
  * it held a connection for hours (heads.c). */
 #define DEFAULT_HEADER_TIMEOUT 30
+/* A body, once its head is in, has as long again and must then keep up
+ * 4 KiB a second (32 kbit/s, below any furnisher's link): a 64-KiB
+ * object then takes at most 46 s, a 16-MiB batch 69 minutes (heads.c). */
+#define DEFAULT_BODY_TIMEOUT 30
+#define DEFAULT_BODY_RATE 4096
 #define DEFAULT_MAX_BODY ((size_t)16 << 20)
 #define DEFAULT_RATE 1000
 /* Requests a second from one address without a valid token: the public
@@ -285,6 +290,7 @@ static enum MHD_Result first_call(req *r, const char *url, const char *method)
                                    "token's may; try again when one has finished"
                                  : "the server holds as many request bodies as it may; try again");
     }
+    srv_heads_body(r->conn, srv_mono_us());
     return MHD_YES;
 }
 
@@ -294,6 +300,8 @@ static enum MHD_Result take_body(req *r, const char *data, size_t *size)
 {
     size_t n = *size;
     *size = 0;
+    r->got += n;
+    srv_heads_body_got(r->conn, r->got);
     if (r->responded || r->pending_status)
         return MHD_YES;
     if (n > r->limit - r->len) {
@@ -376,6 +384,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     if (*size)
         return take_body(r, data, size);
+    if (r->has_body && !r->body_ended) {
+        r->body_ended = 1;
+        srv_heads_body(conn, 0);
+    }
     if (r->responded)
         return MHD_YES;
     if (r->pending_status) {
@@ -599,6 +611,10 @@ int srv_start(prb_env *env, const srv_opts *o, srv **out, char *err, size_t errl
         s->o.timeout = DEFAULT_TIMEOUT;
     if (!s->o.header_timeout)
         s->o.header_timeout = DEFAULT_HEADER_TIMEOUT;
+    if (!s->o.body_timeout)
+        s->o.body_timeout = DEFAULT_BODY_TIMEOUT;
+    if (!s->o.body_rate)
+        s->o.body_rate = DEFAULT_BODY_RATE;
     if (!s->o.max_body)
         s->o.max_body = DEFAULT_MAX_BODY;
     if (!s->o.body_memory)

@@ -41,6 +41,7 @@ typedef struct srv_metrics {
     _Atomic uint64_t batches, batched;                /* group commits, decisions in them */
     _Atomic uint64_t sweeps, sweep_failures;
     _Atomic uint64_t heads_cut;       /* connections past --header-timeout (heads.c) */
+    _Atomic uint64_t bodies_cut;      /* connections whose body fell behind (heads.c) */
     _Atomic uint64_t notices_pending; /* after the last delivery run */
     _Atomic int notices_known;        /* whether a delivery run has happened */
 } srv_metrics;
@@ -142,6 +143,15 @@ void srv_heads_next(struct MHD_Connection *conn);
  * deadline (the first version cut 12 busy connections of 50 in 40 s of
  * bench/serve's load). */
 int srv_head_overdue(uint64_t now, uint64_t since, uint64_t limit);
+/* The body of the connection's request began to be read (its head was
+ * taken and its call admitted), or ended (when 0). */
+void srv_heads_body(struct MHD_Connection *conn, uint64_t since);
+/* got bytes of the body being read have come. */
+void srv_heads_body_got(struct MHD_Connection *conn, uint64_t got);
+/* Whether a body begun at since (µs; 0: none being read) of which got
+ * bytes have come is past its deadline at now: grace µs, and a second
+ * more for every rate bytes that have come. */
+int srv_body_overdue(uint64_t now, uint64_t since, uint64_t got, uint64_t grace, uint64_t rate);
 int srv_heads_start(srv *s);
 void srv_heads_stop(srv *s);
 void srv_heads_free(srv *s);
@@ -279,6 +289,10 @@ typedef struct req {
     char *body;
     size_t len, cap, limit, held;
     int has_body;
+    /* Bytes of the body that have come, kept or not, and whether all
+     * have (for the body's deadline, heads.c). */
+    uint64_t got;
+    int body_ended;
     int admitted;    /* counted in s->admitted */
     unsigned status; /* the status answered, for metrics */
     int responded;
