@@ -1141,6 +1141,36 @@ Test(server, body_memory)
     fx_stop(&f);
 }
 
+/* The table of shares: a token is held to its cap, and a token new to a
+ * full table is refused as such (-2), not as over its share; a slot
+ * given back takes a new token again. */
+Test(server, share_table)
+{
+    srv_holders t;
+    prb_key k;
+    memset(&k, 0, sizeof k);
+    srv_holders_init(&t, 100);
+    snprintf(k.id, sizeof k.id, "a");
+    cr_assert_eq(srv_holders_add(&t, &k, 60), 0);
+    cr_assert_eq(srv_holders_add(&t, &k, 41), -1, "past the cap");
+    cr_assert_eq(srv_holders_add(&t, &k, 40), 0, "up to the cap");
+    for (int i = 1; i < SRV_HOLDERS; i++) {
+        snprintf(k.id, sizeof k.id, "t%d", i);
+        cr_assert_eq(srv_holders_add(&t, &k, 1), 0, "token %d", i);
+    }
+    snprintf(k.id, sizeof k.id, "late");
+    cr_assert_eq(srv_holders_add(&t, &k, 1), -2, "a token new to a full table");
+    snprintf(k.id, sizeof k.id, "t7");
+    cr_assert_eq(srv_holders_add(&t, &k, 1), 0, "a token in the table still adds");
+    srv_holders_sub(&t, &k, 2);
+    snprintf(k.id, sizeof k.id, "late");
+    cr_assert_eq(srv_holders_add(&t, &k, 100), 0, "a slot given back");
+    snprintf(k.id, sizeof k.id, "a");
+    srv_holders_sub(&t, &k, 100);
+    cr_assert_eq(srv_holders_add(&t, &k, 100), 0, "a's share given back");
+    srv_holders_destroy(&t);
+}
+
 /* One token's batches hold at most a share of the body memory (a
  * quarter, or one largest batch): a furnisher that leaves its batches
  * unfinished takes no room another furnisher's batch needs. */

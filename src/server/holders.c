@@ -11,7 +11,7 @@
  * Only batches of records are counted: other bodies are at most 64 KiB,
  * and a decision's should not take a lock. A few furnishers send at a
  * time, so a small table searched in full is enough; a full table
- * refuses the batch like a full share.
+ * refuses the batch as a full share does, saying which.
  */
 #include "srv.h"
 
@@ -52,6 +52,7 @@ int srv_holders_add(srv_holders *t, const prb_key *key, size_t more)
     } else if (more <= t->cap) {
         for (i = 0; i < SRV_HOLDERS && t->h[i].bytes; i++)
             ;
+        rc = -2;
         if (i < SRV_HOLDERS) {
             snprintf(t->h[i].id, sizeof t->h[i].id, "%s", key->id);
             t->h[i].bytes = more;

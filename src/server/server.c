@@ -181,15 +181,17 @@ static unsigned authenticate(req *r, const char **why)
     return 0;
 }
 
-/* Counts bytes of r's body against the bodies all requests may hold,
- * and a batch's against its token's share of them: brings r's count up
- * to want. -1, holding nothing more, if the bodies would be over the
- * bound; -2 if the token's batches would be over its share. */
 /* Whether r's body counts in its token's share: a batch of records. */
 static int in_share(const req *r)
 {
     return r->has_key && srv_route_body(r->route) == SRV_BODY_RECORDS;
 }
+
+/* Counts bytes of r's body against the bodies all requests may hold,
+ * and a batch's against its token's share of them: brings r's count up
+ * to want. -1, holding nothing more, if the bodies would be over the
+ * bound; -2 if the token's batches would be over its share; -3 if as
+ * many tokens as the share table holds have batches under way. */
 
 static int hold_body(req *r, size_t want)
 {
@@ -197,9 +199,9 @@ static int hold_body(req *r, size_t want)
     if (want <= r->held)
         return 0;
     size_t more = want - r->held;
-    int share = in_share(r);
-    if (share && srv_holders_add(&s->holders, &r->key, more))
-        return -2;
+    int share = in_share(r), rc;
+    if (share && (rc = srv_holders_add(&s->holders, &r->key, more)))
+        return rc - 1;
     if (atomic_fetch_add(&s->body_held, more) + more > s->o.body_memory) {
         atomic_fetch_sub(&s->body_held, more);
         if (share)
@@ -288,7 +290,10 @@ static enum MHD_Result first_call(req *r, const char *url, const char *method)
         return refuse(r, 503,
                       held == -2 ? "this token's batches under way hold as much memory as one "
                                    "token's may; try again when one has finished"
-                                 : "the server holds as many request bodies as it may; try again");
+                      : held == -3
+                          ? "as many furnishers' batches are under way as the server "
+                            "takes at once; try again"
+                          : "the server holds as many request bodies as it may; try again");
     }
     srv_heads_body(r->conn, srv_mono_us());
     return MHD_YES;

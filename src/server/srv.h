@@ -198,8 +198,9 @@ typedef struct srv_holders {
 
 void srv_holders_init(srv_holders *t, size_t cap);
 void srv_holders_destroy(srv_holders *t);
-/* Adds more bytes to the share of key's token: 0, or -1 with nothing
- * added if that would take it past cap or no slot is free. */
+/* Adds more bytes to the share of key's token: 0; or, with nothing
+ * added, -1 if that would take it past cap, -2 if no slot is free (as
+ * many tokens as there are slots have batches under way). */
 int srv_holders_add(srv_holders *t, const prb_key *key, size_t more);
 /* Gives back less bytes of key's token's share. */
 void srv_holders_sub(srv_holders *t, const prb_key *key, size_t less);
