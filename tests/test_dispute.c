@@ -795,3 +795,66 @@ Test(dispute, cli_round_trip)
     cr_assert_eq(r.status, 2);
     th_rmrf(dir);
 }
+
+/* dispute list pages as GET /v1/disputes does: --limit items past
+ * --after, and where the next page starts on standard error; following
+ * it gives every dispute once. */
+Test(dispute, cli_pages)
+{
+    char *dir = th_tmpdir(), line[1024], path[600], args[256], all[4096] = "";
+    struct th_run r;
+    snprintf(path, sizeof path, "%s/r.ndjson", dir);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fputs(pd_line(line, sizeof line, ANNA, "L-1", "100.00"), f);
+    fputs(pd_line(line, sizeof line, ANNA, "L-2", "200.00"), f);
+    fputs(pd_line(line, sizeof line, ANNA, "L-3", "300.00"), f);
+    fclose(f);
+    run(&r, dir, "init reg");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    run(&r, dir, "ingest reg r.ndjson");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    for (int i = 1; i <= 3; i++) {
+        snprintf(args, sizeof args, "dispute open reg --subject " ANNA " --record 1-%d --reason x",
+                 i);
+        run(&r, dir, args);
+        cr_assert_eq(r.status, 0, "%s", r.err);
+    }
+    run(&r, dir, "dispute list reg");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert_str_eq(r.err, "", "no more to say when everything is listed");
+    json_t *whole = parse(r.out);
+    cr_assert_eq(json_array_size(whole), 3);
+    const char *more;
+    int pages = 0;
+    snprintf(args, sizeof args, "dispute list reg --limit 2");
+    for (;;) {
+        run(&r, dir, args);
+        cr_assert_eq(r.status, 0, "%s", r.err);
+        json_t *page = parse(r.out);
+        cr_assert_leq(json_array_size(page), 2);
+        for (size_t i = 0; i < json_array_size(page); i++)
+            strcat(strcat(all, field(json_array_get(page, i), "id")), ",");
+        json_decref(page);
+        pages++;
+        if (!(more = strstr(r.err, "more disputes follow: --after ")))
+            break;
+        snprintf(args, sizeof args, "dispute list reg --limit 2 --after %llu",
+                 strtoull(more + 30, NULL, 10));
+    }
+    cr_assert_eq(pages, 2);
+    char want[4096] = "";
+    for (size_t i = 0; i < 3; i++)
+        strcat(strcat(want, field(json_array_get(whole, i), "id")), ",");
+    cr_assert_str_eq(all, want);
+    json_decref(whole);
+    run(&r, dir, "dispute list reg --limit 0");
+    cr_assert_eq(r.status, 2);
+    cr_assert(strstr(r.err, "--limit '0' is not a number from 1 to"), "%s", r.err);
+    run(&r, dir, "dispute list reg --after -1");
+    cr_assert_eq(r.status, 2);
+    cr_assert(strstr(r.err, "--after '-1' is not a number"), "%s", r.err);
+    run(&r, dir, "dispute open reg --subject " ANNA " --record 1-1 --reason x --limit 2");
+    cr_assert_eq(r.status, 2, "paging is for lists only");
+    th_rmrf(dir);
+}

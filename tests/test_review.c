@@ -377,6 +377,12 @@ Test(review, cli)
     cr_assert_str_eq(r.out, "[]\n");
     run(&r, dir, "review list reg");
     cr_assert(strstr(r.out, "\"upheld\""), "%s", r.out);
+    run(&r, dir, "review list reg --limit 1");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert(strstr(r.out, "\"1-r1\"") && !strstr(r.err, "more"), "%s", r.err);
+    run(&r, dir, "review list reg --limit x");
+    cr_assert_eq(r.status, 2);
+    cr_assert(strstr(r.err, "--limit 'x' is not a number"), "%s", r.err);
     run(&r, dir, "review frobnicate reg");
     cr_assert_eq(r.status, 2);
     th_rmrf(dir);

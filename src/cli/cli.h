@@ -32,6 +32,14 @@ int cli_open(cli_args *a, const char *dir, prb_env **env);
  * failure. ctx is unused. */
 int cli_write_stdout(void *ctx, const char *buf, size_t len);
 
+/* A listing's page from --after N and --limit N: *after 0 and *limit 0
+ * (everything) when they are absent. Returns 0, or 2 after saying
+ * which is malformed. */
+int cli_page(cli_args *a, uint64_t *after, size_t *limit);
+/* Says on standard error where the page after one ends, if there is
+ * one (next, from the engine's _page call; 0: none). */
+void cli_page_next(const char *what, uint64_t next);
+
 /* Prints "probity: MESSAGE" to stderr and returns the exit status of rc. */
 int cli_fail(int rc, const char *msg);
 

@@ -13,7 +13,9 @@ static const char dispute_usage[] =
     "usage: probity dispute open DIR --subject SCHEME:VALUE --record RID --reason TEXT\n"
     "       probity dispute resolve DIR --id D --outcome upheld|corrected|deleted [--note TEXT]\n"
     "                               [--by reviewer|furnisher]\n"
-    "       probity dispute list DIR [--open]\n";
+    "       probity dispute list DIR [--open] [--after ID] [--limit N]\n"
+    "  list: every dispute in id order, or N of them past the one numbered ID;\n"
+    "  when more follow, where the next page starts is said on standard error\n";
 
 /* A dispute id: a decimal number, nothing else. */
 static int parse_id(const char *s, uint64_t *id)
@@ -36,7 +38,8 @@ int cmd_dispute(int argc, char **argv)
     cli_args a;
     prb_env *env;
     char *json = NULL;
-    uint64_t id = 0;
+    uint64_t id = 0, after = 0, next = 0;
+    size_t limit = 0;
     int rc = cli_parse(argc, argv, flags, &a);
     if (rc)
         return rc;
@@ -65,6 +68,8 @@ int cmd_dispute(int argc, char **argv)
             return fprintf(stderr, "probity: --id '%s' is not a dispute id (a number)\n", sid), 2;
     } else {
         open_only = cli_flag(&a, "open");
+        if (cli_page(&a, &after, &limit))
+            return 2;
     }
     if ((rc = cli_open(&a, a.pos[1], &env)))
         return rc;
@@ -75,11 +80,13 @@ int cmd_dispute(int argc, char **argv)
     else if (resolve)
         rc = prb_dispute_resolve(env, id, outcome, note, by, &json);
     else
-        rc = prb_disputes_json(env, open_only, &json);
+        rc = prb_disputes_page(env, open_only, after, limit, &json, &next);
     if (rc)
         rc = cli_fail(rc, prb_errmsg(env));
-    else
+    else {
         puts(json);
+        cli_page_next("disputes", next);
+    }
 out:
     free(json);
     prb_close(env);

@@ -12,7 +12,10 @@ static const char review_usage[] =
     "usage: probity review request DIR --decision ID --reason TEXT\n"
     "       probity review decide DIR --id R --outcome upheld|overturned --reviewer NAME "
     "--note TEXT\n"
-    "       probity review list DIR [--pending]\n";
+    "       probity review list DIR [--pending] [--after N] [--limit N]\n"
+    "  list: every review in order, or N of them past the one numbered N (the\n"
+    "  number, not the 12-r1 name); when more follow, where the next page\n"
+    "  starts is said on standard error\n";
 
 int cmd_review(int argc, char **argv)
 {
@@ -20,6 +23,8 @@ int cmd_review(int argc, char **argv)
     cli_args a;
     prb_env *env;
     char *json = NULL;
+    uint64_t after = 0, next = 0;
+    size_t limit = 0;
     int rc = cli_parse(argc, argv, flags, &a);
     if (rc)
         return rc;
@@ -45,6 +50,8 @@ int cmd_review(int argc, char **argv)
             return fputs(review_usage, stderr), 2;
     } else {
         pending = cli_flag(&a, "pending");
+        if (cli_page(&a, &after, &limit))
+            return 2;
     }
     if ((rc = cli_open(&a, a.pos[1], &env)))
         return rc;
@@ -55,11 +62,13 @@ int cmd_review(int argc, char **argv)
     else if (decide)
         rc = prb_review_decide(env, id, outcome, reviewer, note, &json);
     else
-        rc = prb_reviews_json(env, pending, &json);
+        rc = prb_reviews_page(env, pending, after, limit, &json, &next);
     if (rc)
         rc = cli_fail(rc, prb_errmsg(env));
-    else
+    else {
         puts(json);
+        cli_page_next("reviews", next);
+    }
 out:
     free(json);
     prb_close(env);
