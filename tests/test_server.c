@@ -4,7 +4,8 @@
  * call what (every allowed call succeeds, every forbidden one is refused
  * with 401 or 403 and writes nothing), strict request bodies, problem
  * details, body and rate limits, a half-sent request, decisions made
- * concurrently through the group commit, and the published views.
+ * concurrently through the group commit, a server killed under load,
+ * and the published views.
  */
 #include <criterion/criterion.h>
 #include <curl/curl.h>
@@ -74,12 +75,9 @@ static void make_key(struct fx *f, int slot, int role, const char *furn, const c
             slot == NONE ? f->spare_id : NULL);
 }
 
-/* A register with tests/data/good.ndjson, a key per role, and the server
- * on it with o (listen, clock and a short timeout filled in). */
-static void fx_start(struct fx *f, srv_opts *o)
+/* A register with tests/data/good.ndjson and a key per role. */
+static void fx_register(struct fx *f)
 {
-    char err[256];
-    int64_t now;
     prb_ingest_stats st;
     memset(f, 0, sizeof *f);
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -100,6 +98,15 @@ static void fx_start(struct fx *f, srv_opts *o)
     /* The NONE slot's token is a spare reviewer key, revoked by a test;
      * the matrix sends no token for NONE. */
     make_key(f, NONE, PRB_ROLE_REVIEWER, NULL, NULL, NULL, "spare");
+}
+
+/* fx_register, and the server on it with o (listen, clock and a short
+ * timeout filled in). */
+static void fx_start(struct fx *f, srv_opts *o)
+{
+    char err[256];
+    int64_t now;
+    fx_register(f);
     prb_parse_now(TH_TODAY, &now);
     o->listen = "127.0.0.1:0";
     o->fixed_now = now;
@@ -2277,38 +2284,60 @@ Test(server, key_command)
     free(r);
 }
 
-/* probity serve stops on SIGTERM, cleanly. */
-Test(server, serve_command_stops_on_sigterm)
+/* Starts `probity serve reg` (PROBITY_BIN) on a free port, with no
+ * sweep and the extra arguments (NULL-terminated), its standard error
+ * in log, and waits until it says where it listens: its base URL into
+ * base. The server goes with the test, whatever happens. */
+static pid_t spawn_serve(const char *reg, const char *log, const char *const *extra, char base[64])
 {
-    const char *bin = getenv("PROBITY_BIN");
-    char *dir = th_tmpdir(), reg[600], log[600], text[4096] = "";
-    struct th_run *run = malloc(sizeof *run);
+    const char *bin = getenv("PROBITY_BIN"), *argv[32];
+    char text[4096] = "";
+    int n = 0;
     cr_assert_not_null(bin, "PROBITY_BIN must name the probity binary");
-    th_cli(run, dir, TH_TODAY, NULL, "init reg");
-    cr_assert_eq(run->status, 0, "%s", run->err);
-    free(run);
-    snprintf(reg, sizeof reg, "%s/reg", dir);
-    snprintf(log, sizeof log, "%s/serve.log", dir);
+    argv[n++] = bin;
+    argv[n++] = "serve";
+    argv[n++] = reg;
+    argv[n++] = "--listen";
+    argv[n++] = "127.0.0.1:0";
+    argv[n++] = "--sweep";
+    argv[n++] = "0";
+    while (extra && *extra && n < 31)
+        argv[n++] = *extra++;
+    argv[n] = NULL;
     pid_t pid = fork();
     cr_assert(pid >= 0);
     if (pid == 0) {
         FILE *f = freopen(log, "w", stderr);
         (void)f;
-        prctl(PR_SET_PDEATHSIG, SIGTERM); /* gone with the test, whatever happens */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
         setenv("PROBITY_NOW", TH_TODAY, 1);
-        execl(bin, bin, "serve", reg, "--listen", "127.0.0.1:0", "--sweep", "0", (char *)NULL);
+        execv(bin, (char *const *)argv);
         _exit(127);
     }
     const char *at = NULL;
-    for (int i = 0; i < 200 && !at; i++) {
+    for (int i = 0; i < 400 && !at; i++) {
         usleep(25000);
         th_slurp_into(log, text, sizeof text);
         at = strstr(text, "http://127.0.0.1:");
     }
     cr_assert_not_null(at, "the server did not say where it listens: %s", text);
+    snprintf(base, 64, "http://127.0.0.1:%d", atoi(at + 17));
+    return pid;
+}
+
+/* probity serve stops on SIGTERM, cleanly. */
+Test(server, serve_command_stops_on_sigterm)
+{
+    char *dir = th_tmpdir(), reg[600], log[600], text[4096] = "";
+    struct th_run *run = malloc(sizeof *run);
+    th_cli(run, dir, TH_TODAY, NULL, "init reg");
+    cr_assert_eq(run->status, 0, "%s", run->err);
+    free(run);
+    snprintf(reg, sizeof reg, "%s/reg", dir);
+    snprintf(log, sizeof log, "%s/serve.log", dir);
     struct fx f;
     memset(&f, 0, sizeof f);
-    snprintf(f.base, sizeof f.base, "http://127.0.0.1:%d", atoi(at + 17));
+    pid_t pid = spawn_serve(reg, log, NULL, f.base);
     struct resp r;
     curl_global_init(CURL_GLOBAL_DEFAULT);
     http(&f, "GET", "/healthz", NULL, NULL, NULL, &r);
@@ -2322,4 +2351,75 @@ Test(server, serve_command_stops_on_sigterm)
     th_slurp_into(log, text, sizeof text);
     cr_assert(strstr(text, "probity: stopped"), "%s", text);
     th_rmrf(dir);
+}
+
+/* probity serve killed with SIGKILL while clients ask for decisions,
+ * three times on one register, each kill later than the last and each
+ * start after a kill: every decision it answered is in the register,
+ * once, and the register verifies. A decision is answered only after the
+ * commit that stores it (the group commit), and the index of inquiries
+ * beside the register is made good from the log when it is opened
+ * again. */
+Test(server, sigkill_loses_no_answered_decision)
+{
+    struct fx f;
+    struct loader l[LOAD_CLIENTS];
+    pthread_t th[LOAD_CLIENTS];
+    pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+    pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+    const char *const extra[] = {"--rate-limit", "0", NULL};
+    char reg[600], log[600], *json;
+    int ok = 0, st;
+    fx_register(&f);
+    prb_close(f.env);
+    snprintf(reg, sizeof reg, "%s/reg", f.dir);
+    snprintf(log, sizeof log, "%s/serve.log", f.dir);
+    for (int round = 0, after = 8; round < 3; round++, after *= 4) {
+        int answered = 0, now = 0;
+        pid_t pid = spawn_serve(reg, log, extra, f.base);
+        for (int i = 0; i < LOAD_CLIENTS; i++) {
+            memset(&l[i], 0, sizeof l[i]);
+            l[i].f = &f;
+            l[i].mu = &mu;
+            l[i].cv = &cv;
+            l[i].answered = &answered;
+            l[i].ids = calloc(LOAD_MAX, sizeof *l[i].ids);
+            cr_assert_not_null(l[i].ids);
+            cr_assert_eq(pthread_create(&th[i], NULL, load, &l[i]), 0);
+        }
+        /* Killed while every client is still asking. */
+        pthread_mutex_lock(&mu);
+        while (answered < after * LOAD_CLIENTS)
+            pthread_cond_wait(&cv, &mu);
+        pthread_mutex_unlock(&mu);
+        kill(pid, SIGKILL);
+        cr_assert_eq(waitpid(pid, &st, 0), pid);
+        cr_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL, "the server ended otherwise: %d", st);
+        for (int i = 0; i < LOAD_CLIENTS; i++) {
+            pthread_join(th[i], NULL);
+            cr_assert_eq(l[i].other, 0, "client %d got %ld: %s", i, l[i].other, l[i].other_body);
+            cr_assert(l[i].gone, "client %d was answered %d times and never lost the server", i,
+                      l[i].ok);
+            now += l[i].ok;
+        }
+        ok += now;
+        cr_assert_eq(prb_open(reg, &f.env), PRB_OK, "%s", prb_errmsg(f.env));
+        cr_assert_eq(prb_inquiries_json(f.env, PERSON, &json), PRB_OK, "%s", prb_errmsg(f.env));
+        json_t *inq = json_loads(json, 0, NULL);
+        free(json);
+        cr_assert_geq(json_array_size(inq), (size_t)ok);
+        for (int i = 0; i < LOAD_CLIENTS; i++) {
+            for (int k = 0; k < l[i].ok; k++)
+                cr_assert_eq(times_stored(inq, l[i].ids[k]), 1, "answered %s: stored %d times",
+                             l[i].ids[k], times_stored(inq, l[i].ids[k]));
+            free(l[i].ids);
+        }
+        cr_log_info("round %d: %d decisions answered before the kill (%d in all), %zu stored",
+                    round + 1, now, ok, json_array_size(inq));
+        json_decref(inq);
+        prb_verify_stats vs;
+        cr_assert_eq(prb_verify(f.env, NULL, NULL, &vs), PRB_OK, "%s", prb_errmsg(f.env));
+        prb_close(f.env);
+    }
+    th_rmrf(f.dir);
 }
