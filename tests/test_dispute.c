@@ -714,19 +714,31 @@ static void run(struct th_run *r, const char *dir, const char *args)
     cr_assert_neq(r->status, -2, "%s (make test sets it)", r->err);
 }
 
-Test(dispute, cli_round_trip)
+/* A directory with a register "reg" made by the CLI, holding n of
+ * ANNA's payment defaults (records 1-1 ... 1-n). */
+static char *cli_register(int n)
 {
-    char *dir = th_tmpdir(), line[1024], path[600], args[1024];
+    char *dir = th_tmpdir(), line[1024], path[600], ref[16];
     struct th_run r;
     snprintf(path, sizeof path, "%s/r.ndjson", dir);
     FILE *f = fopen(path, "w");
     cr_assert_not_null(f);
-    fputs(pd_line(line, sizeof line, ANNA, "L-1", "100.00"), f);
+    for (int i = 1; i <= n; i++) {
+        snprintf(ref, sizeof ref, "L-%d", i);
+        fputs(pd_line(line, sizeof line, ANNA, ref, "100.00"), f);
+    }
     fclose(f);
     run(&r, dir, "init reg");
     cr_assert_eq(r.status, 0, "%s", r.err);
     run(&r, dir, "ingest reg r.ndjson");
     cr_assert_eq(r.status, 0, "%s", r.err);
+    return dir;
+}
+
+Test(dispute, cli_round_trip)
+{
+    char *dir = cli_register(1), args[1024];
+    struct th_run r;
 
     run(&r, dir, "dispute open reg --subject " ANNA " --record 1-1 --reason 'Paid in full.'");
     cr_assert_eq(r.status, 0, "%s", r.err);
@@ -801,19 +813,8 @@ Test(dispute, cli_round_trip)
  * it gives every dispute once. */
 Test(dispute, cli_pages)
 {
-    char *dir = th_tmpdir(), line[1024], path[600], args[256], all[4096] = "";
+    char *dir = cli_register(3), args[256], all[4096] = "";
     struct th_run r;
-    snprintf(path, sizeof path, "%s/r.ndjson", dir);
-    FILE *f = fopen(path, "w");
-    cr_assert_not_null(f);
-    fputs(pd_line(line, sizeof line, ANNA, "L-1", "100.00"), f);
-    fputs(pd_line(line, sizeof line, ANNA, "L-2", "200.00"), f);
-    fputs(pd_line(line, sizeof line, ANNA, "L-3", "300.00"), f);
-    fclose(f);
-    run(&r, dir, "init reg");
-    cr_assert_eq(r.status, 0, "%s", r.err);
-    run(&r, dir, "ingest reg r.ndjson");
-    cr_assert_eq(r.status, 0, "%s", r.err);
     for (int i = 1; i <= 3; i++) {
         snprintf(args, sizeof args, "dispute open reg --subject " ANNA " --record 1-%d --reason x",
                  i);
@@ -850,10 +851,10 @@ Test(dispute, cli_pages)
     json_decref(whole);
     run(&r, dir, "dispute list reg --limit 0");
     cr_assert_eq(r.status, 2);
-    cr_assert(strstr(r.err, "--limit '0' is not a number from 1 to"), "%s", r.err);
+    cr_assert(strstr(r.err, "--limit '0' is not a count from 1 to"), "%s", r.err);
     run(&r, dir, "dispute list reg --after -1");
     cr_assert_eq(r.status, 2);
-    cr_assert(strstr(r.err, "--after '-1' is not a number"), "%s", r.err);
+    cr_assert(strstr(r.err, "--after '-1' is not a count"), "%s", r.err);
     run(&r, dir, "dispute open reg --subject " ANNA " --record 1-1 --reason x --limit 2");
     cr_assert_eq(r.status, 2, "paging is for lists only");
     th_rmrf(dir);

@@ -382,7 +382,7 @@ Test(review, cli)
     cr_assert(strstr(r.out, "\"1-r1\"") && !strstr(r.err, "more"), "%s", r.err);
     run(&r, dir, "review list reg --limit x");
     cr_assert_eq(r.status, 2);
-    cr_assert(strstr(r.err, "--limit 'x' is not a number"), "%s", r.err);
+    cr_assert(strstr(r.err, "--limit 'x' is not a count"), "%s", r.err);
     run(&r, dir, "review frobnicate reg");
     cr_assert_eq(r.status, 2);
     th_rmrf(dir);

@@ -56,22 +56,6 @@ static char *slurp(const char *path)
     return buf;
 }
 
-/* A count given as an option: a decimal integer, or 0 if absent. */
-static int count_opt(cli_args *a, const char *name, uint64_t *v)
-{
-    const char *s = cli_opt(a, name);
-    char *end;
-    *v = 0;
-    if (!s)
-        return 0;
-    errno = 0;
-    unsigned long long n = strtoull(s, &end, 10);
-    if (!*s || *end || errno || *s == '-')
-        return fprintf(stderr, "probity: --%s '%s' is not a count\n", name, s), 2;
-    *v = n;
-    return 0;
-}
-
 static int check_proof(cli_args *a)
 {
     const char *key = cli_opt(a, "key");
@@ -116,8 +100,10 @@ int cmd_audit(int argc, char **argv)
         return fprintf(stderr, "probity: audit: unknown subcommand '%s'\n%s", sub, usage), 2;
     if (a.npos != 1)
         return fputs(usage, stderr), 2;
-    if ((rc = count_opt(&a, "leaf", &leaf)) || (rc = count_opt(&a, "size", &size)) ||
-        (rc = count_opt(&a, "from", &from)) || (rc = count_opt(&a, "to", &to)))
+    if ((rc = cli_count(&a, "leaf", 0, UINT64_MAX, &leaf)) ||
+        (rc = cli_count(&a, "size", 0, UINT64_MAX, &size)) ||
+        (rc = cli_count(&a, "from", 0, UINT64_MAX, &from)) ||
+        (rc = cli_count(&a, "to", 0, UINT64_MAX, &to)))
         return rc;
     if (!strcmp(sub, "prove") && !cli_opt(&a, "leaf"))
         return fprintf(stderr, "probity: audit prove needs --leaf N\n"), 2;

@@ -134,9 +134,7 @@ int cli_write_stdout(void *ctx, const char *buf, size_t len)
     return 0;
 }
 
-/* A whole number of at most max from option name; -1, saying so, if
- * malformed. */
-static int page_number(cli_args *a, const char *name, uint64_t min, uint64_t max, uint64_t *v)
+int cli_count(cli_args *a, const char *name, uint64_t min, uint64_t max, uint64_t *v)
 {
     const char *s = cli_opt(a, name);
     char *end;
@@ -144,20 +142,23 @@ static int page_number(cli_args *a, const char *name, uint64_t min, uint64_t max
         return 0;
     errno = 0;
     unsigned long long x = strtoull(s, &end, 10);
-    if (*s < '0' || *s > '9' || *end || errno || x < min || x > max) {
-        fprintf(stderr, "probity: --%s '%s' is not a number from %llu to %llu\n", name, s,
-                (unsigned long long)min, (unsigned long long)max);
-        return -1;
+    if (*s >= '0' && *s <= '9' && !*end && !errno && x >= min && x <= max) {
+        *v = x;
+        return 0;
     }
-    *v = x;
-    return 0;
+    if (min == 0 && max == UINT64_MAX)
+        fprintf(stderr, "probity: --%s '%s' is not a count\n", name, s);
+    else
+        fprintf(stderr, "probity: --%s '%s' is not a count from %llu to %llu\n", name, s,
+                (unsigned long long)min, (unsigned long long)max);
+    return 2;
 }
 
 int cli_page(cli_args *a, uint64_t *after, size_t *limit)
 {
     uint64_t n = 0;
     *after = 0;
-    if (page_number(a, "after", 0, UINT64_MAX, after) || page_number(a, "limit", 1, SIZE_MAX, &n))
+    if (cli_count(a, "after", 0, UINT64_MAX, after) || cli_count(a, "limit", 1, SIZE_MAX, &n))
         return 2;
     *limit = (size_t)n;
     return 0;
