@@ -113,7 +113,8 @@ static int fresh(const struct prb_recent *r, uint64_t snap, uint64_t w, uint64_t
         for (i = 0; i < RECENT; i++)
             if (r->c[i].txnid == t)
                 break;
-        if (i == RECENT || bsearch(&subject, r->c[i].subjects, r->c[i].n, sizeof subject, cmp_u64))
+        if (i == RECENT ||
+            (r->c[i].n && bsearch(&subject, r->c[i].subjects, r->c[i].n, sizeof subject, cmp_u64)))
             return 0;
     }
     return 1;
@@ -138,7 +139,10 @@ static int remember(struct prb_recent *r, uint64_t txnid)
     for (size_t i = 0; i < r->setcap; i++)
         if (r->set[i])
             c->subjects[c->n++] = r->set[i] - 1;
-    qsort(c->subjects, c->n, sizeof *c->subjects, cmp_u64);
+    /* A batch may write no subject (every inquiry refused): subjects may
+     * then still be NULL. */
+    if (c->n > 1)
+        qsort(c->subjects, c->n, sizeof *c->subjects, cmp_u64);
     c->txnid = txnid;
     r->next = (r->next + 1) % RECENT;
     return PRB_OK;
