@@ -663,10 +663,36 @@ int prb_disputes_furnisher_page(prb_env *env, const char *furnisher, int open_on
 /* One inquiry of a batch, and what became of it. */
 typedef struct prb_inquiry {
     const char *purpose, *identifier, *requester; /* as for prb_decide */
+    const char *idem;                             /* in: the requester's idempotency key, or NULL */
     prb_decision *decision; /* in: a handle to reuse or NULL; out: the decision */
     int rc;                 /* out: PRB_OK or the code prb_decide would give */
     char errmsg[512];       /* out: its message when rc is not PRB_OK */
+    char *replay;           /* out: the decision made earlier under idem (JSON,
+                               the caller's to free()), or NULL */
 } prb_inquiry;
+
+/* Idempotency keys (idem.c). An inquiry may carry a key of its
+ * requester's choosing, 1 to PRB_IDEM_KEY_MAX printable ASCII characters:
+ * the decision stored with it is kept under (requester, key) for
+ * PRB_IDEM_SECONDS, and the same inquiry (purpose and identifier as
+ * given) with the same key within that time is answered that decision
+ * again, storing nothing: a request sent again after its answer was lost
+ * does not count twice against the subject. The same key given to
+ * another inquiry is refused with PRB_EEXIST. */
+#define PRB_IDEM_KEY_MAX 255
+#define PRB_IDEM_SECONDS 86400
+/* PRB_OK if idem is a well-formed key, else PRB_EINVAL. */
+int prb_idem_check(const char *idem);
+/* The decision stored under requester's key idem, read from the latest
+ * commit: PRB_OK with its JSON in *json (free()) if for this purpose and
+ * identifier; PRB_EEXIST if for another; PRB_ENOTFOUND if none within
+ * PRB_IDEM_SECONDS; PRB_EINVAL if idem is malformed. Messages in env. */
+int prb_idem_get(prb_env *env, const char *requester, const char *idem, const char *purpose,
+                 const char *identifier, char **json);
+/* Deletes the keys kept longer than PRB_IDEM_SECONDS, at most 1,024 a
+ * write transaction, each logged; stops between transactions when asked
+ * to (prb_set_cancel). *deleted (may be NULL) gets how many. */
+int prb_idem_expire(prb_env *env, uint64_t *deleted);
 
 /* Makes n decisions as prb_decide does, in one durable write transaction
  * (one fsync for all: group commit). An inquiry prb_decide would refuse
@@ -680,7 +706,10 @@ typedef struct prb_inquiry {
  * commits made by prb_decide_many through this same env); otherwise it is
  * made again here. Either way the result is what prb_decide would give
  * at this point of the batch; purpose, identifier and requester must be
- * set in both cases. */
+ * set in both cases. An inquiry with an idempotency key is looked up in
+ * the transaction first: one kept (by an earlier commit or earlier in
+ * this batch) is answered in replay, with rc PRB_OK and nothing stored;
+ * otherwise the decision is stored with its key. */
 int prb_decide_many(prb_env *env, prb_inquiry *q, size_t n);
 /* Keeps the register's data file written some megabytes past its last
  * page, one small step a call, so that commits do not grow the file (a

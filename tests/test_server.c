@@ -129,7 +129,7 @@ struct resp {
     long status;
     char *body;
     size_t len;
-    char retry_after[32], allow[64], ctype[128], link[256];
+    char retry_after[32], allow[64], ctype[128], link[256], replayed[16];
     CURLcode cc;
 };
 
@@ -166,12 +166,14 @@ static size_t on_header(char *p, size_t sz, size_t n, void *ctx)
     header_value(p, sz * n, "Allow", r->allow, sizeof r->allow);
     header_value(p, sz * n, "Content-Type", r->ctype, sizeof r->ctype);
     header_value(p, sz * n, "Link", r->link, sizeof r->link);
+    header_value(p, sz * n, "Idempotent-Replayed", r->replayed, sizeof r->replayed);
     return sz * n;
 }
 
-/* One request; body NULL for none. ctype defaults to application/json. */
-static void http(const struct fx *f, const char *method, const char *path, const char *token,
-                 const char *ctype, const char *body, struct resp *r)
+/* One request; body NULL for none. ctype defaults to application/json;
+ * header (if not NULL) is one more, "Name: value". */
+static void http_h(const struct fx *f, const char *method, const char *path, const char *token,
+                   const char *ctype, const char *body, const char *header, struct resp *r)
 {
     CURL *c = curl_easy_init();
     struct curl_slist *h = NULL;
@@ -198,6 +200,8 @@ static void http(const struct fx *f, const char *method, const char *path, const
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
         curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
     }
+    if (header)
+        h = curl_slist_append(h, header);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
     r->cc = curl_easy_perform(c);
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
@@ -205,6 +209,12 @@ static void http(const struct fx *f, const char *method, const char *path, const
     curl_easy_cleanup(c);
     if (!r->body)
         r->body = calloc(1, 1);
+}
+
+static void http(const struct fx *f, const char *method, const char *path, const char *token,
+                 const char *ctype, const char *body, struct resp *r)
+{
+    http_h(f, method, path, token, ctype, body, NULL, r);
 }
 
 static json_t *parse(const struct resp *r)
@@ -2429,4 +2439,90 @@ Test(server, sigkill_loses_no_answered_decision)
         prb_close(f.env);
     }
     th_rmrf(f.dir);
+}
+
+/* An inquirer that lost an answer sends its request again under the same
+ * Idempotency-Key: it gets the same decision, marked replayed, and the
+ * subject has one inquiry, whether the two were sent one after the other
+ * or at once; the key on another subject is 409, a malformed key 400,
+ * and neither writes anything. */
+struct idem_asker {
+    const struct fx *f;
+    struct resp r;
+};
+
+static void *ask_idem(void *arg)
+{
+    struct idem_asker *a = arg;
+    http_h(a->f, "POST", "/v1/decisions", a->f->tok[INQ], NULL,
+           "{\"purpose\":\"credit\",\"subject\":\"" PERSON "\"}", "Idempotency-Key: \"at-once\"",
+           &a->r);
+    return NULL;
+}
+
+Test(server, idempotency_key)
+{
+    struct fx f;
+    srv_opts o = {0};
+    struct resp r1, r2, r;
+    uint64_t before[2], after[2];
+    char *json;
+    const char *body = "{\"purpose\":\"credit\",\"subject\":\"" PERSON "\"}";
+    fx_start(&f, &o);
+    http_h(&f, "POST", "/v1/decisions", f.tok[INQ], NULL, body, "Idempotency-Key: \"order 17\"",
+           &r1);
+    cr_assert_eq(r1.status, 200, "%s", r1.body);
+    cr_assert_str_eq(r1.replayed, "");
+    http_h(&f, "POST", "/v1/decisions", f.tok[INQ], NULL, body, "Idempotency-Key: \"order 17\"",
+           &r2);
+    cr_assert_eq(r2.status, 200, "%s", r2.body);
+    cr_assert_str_eq(r2.replayed, "true");
+    cr_assert_str_eq(r2.body, r1.body);
+    cr_assert_eq(prb_inquiries_json(f.env, PERSON, &json), PRB_OK);
+    json_t *inq = json_loads(json, 0, NULL);
+    free(json);
+    cr_assert_eq(json_array_size(inq), 1, "a request sent again was stored again");
+    json_decref(inq);
+    state(&f, before);
+    http_h(&f, "POST", "/v1/decisions", f.tok[INQ], NULL,
+           "{\"purpose\":\"credit\",\"subject\":\"" COMPANY "\"}", "Idempotency-Key: \"order 17\"",
+           &r);
+    assert_problem(&r, 409);
+    cr_assert(strstr(r.body, "given to another inquiry"), "%s", r.body);
+    free(r.body);
+    const char *bad[] = {"Idempotency-Key: \"\"", "Idempotency-Key: \"open",
+                         "Idempotency-Key: two words", "Idempotency-Key: \"caf\xc3\xa9\""};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        http_h(&f, "POST", "/v1/decisions", f.tok[INQ], NULL, body, bad[i], &r);
+        assert_problem(&r, 400);
+        cr_assert(strstr(r.body, "Idempotency-Key"), "%s: %s", bad[i], r.body);
+        free(r.body);
+    }
+    state(&f, after);
+    cr_assert_eq(before[0], after[0], "a refused request wrote something");
+    /* Eight at once under one new key: one stored, all the same answer. */
+    struct idem_asker as[8];
+    pthread_t th[8];
+    for (int i = 0; i < 8; i++) {
+        as[i].f = &f;
+        cr_assert_eq(pthread_create(&th[i], NULL, ask_idem, &as[i]), 0);
+    }
+    int fresh = 0;
+    for (int i = 0; i < 8; i++) {
+        pthread_join(th[i], NULL);
+        cr_assert_eq(as[i].r.status, 200, "%s", as[i].r.body);
+        cr_assert_str_eq(as[i].r.body, as[0].r.body);
+        fresh += !as[i].r.replayed[0];
+    }
+    cr_assert_eq(fresh, 1, "%d answers were not replays", fresh);
+    for (int i = 0; i < 8; i++)
+        free(as[i].r.body);
+    cr_assert_eq(prb_inquiries_json(f.env, PERSON, &json), PRB_OK);
+    inq = json_loads(json, 0, NULL);
+    free(json);
+    cr_assert_eq(json_array_size(inq), 2);
+    json_decref(inq);
+    free(r1.body);
+    free(r2.body);
+    fx_stop(&f);
 }

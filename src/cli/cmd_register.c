@@ -62,7 +62,7 @@ int cmd_expire(int argc, char **argv)
 {
     cli_args a;
     prb_env *env;
-    uint64_t n = 0;
+    uint64_t n = 0, keys = 0;
     int rc = cli_parse(argc, argv, NULL, &a);
     if (rc)
         return rc;
@@ -72,10 +72,14 @@ int cmd_expire(int argc, char **argv)
         return rc;
     if ((rc = cli_unused(&a)) == 0) {
         rc = prb_expire(env, &n);
+        if (!rc)
+            rc = prb_idem_expire(env, &keys);
         if (rc)
             rc = cli_fail(rc, prb_errmsg(env));
         else
-            printf("deleted %llu expired record%s\n", (unsigned long long)n, n == 1 ? "" : "s");
+            printf("deleted %llu expired record%s and %llu idempotency key%s past 24 hours\n",
+                   (unsigned long long)n, n == 1 ? "" : "s", (unsigned long long)keys,
+                   keys == 1 ? "" : "s");
     }
     prb_close(env);
     return rc;

@@ -51,7 +51,8 @@ enum prb_leaf_kind {
     PRB_LEAF_REVIEW,     /* a review requested or decided (object: review id) */
     PRB_LEAF_SUBJECT,    /* an identifier linked to a subject (object: subject id) */
     PRB_LEAF_SCORECARD,  /* a scorecard imported (object: 0) */
-    PRB_LEAF_KEY         /* an API key made or revoked (object: its id; value: the key stored) */
+    PRB_LEAF_KEY,        /* an API key made or revoked (object: its id; value: the key stored) */
+    PRB_LEAF_IDEM /* an idempotency key kept (aux 0) or let go (aux 1) (object: subject id) */
 };
 
 /* Opens a write transaction on env and an empty batch of leaves for it. */

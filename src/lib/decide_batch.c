@@ -20,6 +20,10 @@
  * holds the write lock only for the writes and the commit while the
  * decisions themselves are computed on as many threads as ask.
  *
+ * An inquiry with an idempotency key already kept is answered the
+ * decision kept (idem.c) and writes nothing; one with a new key keeps its
+ * decision under it in the same transaction.
+ *
  * An inquiry prb_decide would refuse before writing anything (a bad
  * identifier, no such subject or purpose, a purpose not for this subject
  * or requester) is refused alone. A failure after an inquiry has started
@@ -45,7 +49,19 @@ static void fail_all(prb_inquiry *q, size_t n, int rc, const char *msg)
     for (size_t i = 0; i < n; i++) {
         q[i].rc = rc;
         set_msg(&q[i], msg);
+        free(q[i].replay);
+        q[i].replay = NULL;
     }
+}
+
+/* Keeps q's decision, just stored in txn, under its idempotency key. */
+static int keep_idem(prb_env *env, MDB_txn *txn, prb_inquiry *q)
+{
+    const char *json;
+    if (prb_decision_json_compact(q->decision, &json) || !json)
+        return prb_seterr(env->err, PRB_ENOMEM, "out of memory");
+    return prb_idem_put_txn(env, txn, q->requester, q->idem, q->purpose, q->identifier,
+                            prb_decision_subject(q->decision), json);
 }
 
 /* How many of this handle's commits are remembered: a prepared decision
@@ -139,8 +155,8 @@ static int remember(struct prb_recent *r, uint64_t txnid)
     for (size_t i = 0; i < r->setcap; i++)
         if (r->set[i])
             c->subjects[c->n++] = r->set[i] - 1;
-    /* A batch may write no subject (every inquiry refused): subjects may
-     * then still be NULL. */
+    /* A batch may write no subject (every inquiry refused or answered
+     * in replay): subjects may then still be NULL. */
     if (c->n > 1)
         qsort(c->subjects, c->n, sizeof *c->subjects, cmp_u64);
     c->txnid = txnid;
@@ -179,6 +195,7 @@ int prb_decide_many(prb_env *env, prb_inquiry *q, size_t n)
     for (size_t i = 0; i < n; i++) {
         q[i].rc = PRB_OK;
         q[i].errmsg[0] = 0;
+        q[i].replay = NULL;
     }
     if (!n)
         return PRB_OK;
@@ -198,6 +215,20 @@ int prb_decide_many(prb_env *env, prb_inquiry *q, size_t n)
                  snap = q[i].decision ? prb_decision_prepared(q[i].decision, &subject) : 0;
         int wrote = 0, stale = 1;
         rc = PRB_OK;
+        /* Looked up in the transaction, so a key kept earlier in this
+         * batch is found too; a lookup writes nothing. */
+        if (q[i].idem) {
+            rc = prb_idem_find_txn(env, txn, q[i].requester, q[i].idem, q[i].purpose,
+                                   q[i].identifier, &q[i].replay);
+            if (rc != PRB_ENOTFOUND) {
+                if (rc) {
+                    q[i].rc = rc;
+                    set_msg(&q[i], env->err);
+                }
+                continue;
+            }
+            rc = PRB_OK;
+        }
         if (snap && fresh(r, snap, w, subject) && !seen(r, subject, 0)) {
             wrote = 1;
             rc = prb_decide_store_prepared(env, txn, q[i].decision, &stale);
@@ -205,6 +236,8 @@ int prb_decide_many(prb_env *env, prb_inquiry *q, size_t n)
         if (!rc && stale)
             rc = prb_decide_txn(env, txn, q[i].purpose, q[i].identifier, q[i].requester,
                                 &q[i].decision, &wrote);
+        if (!rc && q[i].idem)
+            rc = keep_idem(env, txn, &q[i]);
         if (rc && wrote) {
             prb_wtxn_abort(env, txn);
             fail_all(q, n, rc, env->err);

@@ -402,7 +402,7 @@ static inline uint64_t prb_hash(const void *p, size_t n)
  * subject's records are one contiguous key range of rec. */
 struct prb_env {
     MDB_env *mdb;
-    MDB_dbi meta, ident, rec, fref, inq, outbox, lst, dsp, rvw, alog, mtree, keys, ilog;
+    MDB_dbi meta, ident, rec, fref, inq, outbox, lst, dsp, rvw, alog, mtree, keys, ilog, idem;
     /* The index environment beside the register, its databases (inquiries
      * and notices by subject, and its meta) and the lock its users share
      * (iidx.c). */
@@ -756,6 +756,18 @@ int prb_decide_txn(prb_env *env, MDB_txn *txn, const char *purpose, const char *
  * stored), and its subject. */
 uint64_t prb_decision_prepared(const prb_decision *d, uint64_t *subject);
 uint64_t prb_decision_subject(const prb_decision *d);
+/* The decision stored in txn under requester's idempotency key idem
+ * within the last PRB_IDEM_SECONDS (idem.c): PRB_OK with a copy of its
+ * JSON in *json (free()) if it answered the same purpose and identifier;
+ * PRB_EEXIST, with a message, if another; PRB_ENOTFOUND (no message) if
+ * none; PRB_EINVAL if idem is malformed. */
+int prb_idem_find_txn(prb_env *env, MDB_txn *txn, const char *requester, const char *idem,
+                      const char *purpose, const char *identifier, char **json);
+/* Keeps json, the decision about subject just stored in txn, under
+ * requester's idempotency key idem, replacing an expired entry. */
+int prb_idem_put_txn(prb_env *env, MDB_txn *txn, const char *requester, const char *idem,
+                     const char *purpose, const char *identifier, uint64_t subject,
+                     const char *json);
 /* Stores a prepared decision in txn as it was made: the subject's list
  * entries are refreshed first, and if that changed any, *stale is set and
  * the inquiry is not stored (the caller makes the decision again in txn).

@@ -225,7 +225,8 @@ static int open_mdb(prb_env *env, int create)
         (mrc = mdb_dbi_open(txn, "alog", MDB_CREATE, &env->alog)) ||
         (mrc = mdb_dbi_open(txn, "mtree", MDB_CREATE, &env->mtree)) ||
         (mrc = mdb_dbi_open(txn, "keys", MDB_CREATE, &env->keys)) ||
-        (mrc = mdb_dbi_open(txn, "ilog", MDB_CREATE, &env->ilog)))
+        (mrc = mdb_dbi_open(txn, "ilog", MDB_CREATE, &env->ilog)) ||
+        (mrc = mdb_dbi_open(txn, "idem", MDB_CREATE, &env->idem)))
         goto fail;
     MDB_val k = {6, "format"}, v;
     if (create) {

@@ -25,8 +25,9 @@
 #define STH_MAGIC "PRBSTH01"
 #define STH_LEN 56
 
-static const char *leaf_kinds[] = {"?",    "record",  "delete", "inquiry", "notice",    "delivered",
-                                   "list", "dispute", "review", "subject", "scorecard", "key"};
+static const char *leaf_kinds[] = {"?",         "record", "delete",     "inquiry", "notice",
+                                   "delivered", "list",   "dispute",    "review",  "subject",
+                                   "scorecard", "key",    "idempotency"};
 
 int prb_audit_keygen(prb_env *env)
 {

@@ -88,6 +88,8 @@ static void finish(srv_commit *c, size_t i)
     /* The request's handle, or the one made for it if it had none. */
     r->dec = q->decision;
     q->decision = NULL;
+    r->replay = q->replay;
+    q->replay = NULL;
     r->gc_done = 1;
     MHD_resume_connection(r->conn);
 }
@@ -104,6 +106,7 @@ static void *committer(void *arg)
             c->q[i].identifier = c->batch[i]->subject;
             c->q[i].requester = c->batch[i]->key.name;
             c->q[i].decision = c->batch[i]->dec;
+            c->q[i].idem = c->batch[i]->idem[0] ? c->batch[i]->idem : NULL;
         }
         if (!h) {
             for (size_t i = 0; i < n; i++) {

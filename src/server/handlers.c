@@ -392,9 +392,15 @@ static int h_me(req *r, prb_env *h)
 static int h_decisions(req *r, prb_env *h)
 {
     struct field fs[] = {{"purpose", 1, 0, NULL, NULL}, {"subject", 1, 0, NULL, NULL}};
-    const char *why;
+    const char *why,
+        *idem = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Idempotency-Key");
     if (query_only(r, NULL))
         return MHD_YES;
+    if (idem && (srv_idem_key(idem, r->idem, sizeof r->idem) || prb_idem_check(r->idem)))
+        return srv_problem(r, 400, NULL, NULL,
+                           "the Idempotency-Key header must be a quoted string of 1 to 255 "
+                           "printable ASCII characters",
+                           NULL);
     json_t *o = body_object(r, fs, 2);
     if (!o)
         return MHD_YES;
@@ -407,6 +413,17 @@ static int h_decisions(req *r, prb_env *h)
     json_decref(o);
     if (!r->purpose || !r->subject)
         return srv_problem(r, 503, NULL, NULL, "out of memory", NULL);
+    /* A key kept by an earlier commit is answered here, on the pool
+     * thread; one the committer has not stored yet is found in its
+     * transaction. */
+    if (idem) {
+        int rc = prb_idem_get(h, r->key.name, r->idem, r->purpose, r->subject, &r->replay);
+        if (rc != PRB_ENOTFOUND) {
+            r->gc_rc = rc;
+            snprintf(r->gc_err, sizeof r->gc_err, "%s", prb_errmsg(h));
+            return srv_answer_decision(r);
+        }
+    }
     /* The decision is computed here, on this pool thread; the committer
      * only stores it (or makes it again if what it read has changed). A
      * refusal is answered at once: nothing would be stored. */
@@ -424,6 +441,13 @@ static int h_decisions(req *r, prb_env *h)
 int srv_answer_decision(req *r)
 {
     const char *json = NULL;
+    if (!r->gc_rc && r->replay) {
+        char *replay = r->replay;
+        r->replay = NULL;
+        r->xhdr = "Idempotent-Replayed";
+        snprintf(r->xval, sizeof r->xval, "true");
+        return srv_respond_json(r, 200, replay);
+    }
     if (!r->gc_rc) {
         if (prb_decision_json_compact(r->dec, &json) || !json)
             return srv_problem(r, 503, NULL, NULL, "out of memory", NULL);

@@ -148,6 +148,40 @@ int srv_bearer(const char *value, char *out, size_t n)
     return 0;
 }
 
+int srv_idem_key(const char *value, char *out, size_t n)
+{
+    size_t len = 0;
+    const char *p = value;
+    if (!p || n == 0)
+        return -1;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    if (*p == '"') {
+        for (p++; *p != '"'; p++) {
+            if (*p == '\\' && (p[1] == '"' || p[1] == '\\'))
+                p++;
+            else if (*p < 0x20 || *p > 0x7e || *p == '\\')
+                return -1; /* also the end of the value: no closing quote */
+            if (len + 1 >= n)
+                return -1;
+            out[len++] = *p;
+        }
+        p++;
+    } else {
+        for (; *p > 0x20 && *p < 0x7f && *p != '"' && *p != '\\'; p++) {
+            if (len + 1 >= n)
+                return -1;
+            out[len++] = *p;
+        }
+    }
+    while (*p == ' ' || *p == '\t')
+        p++;
+    if (*p || len == 0)
+        return -1;
+    out[len] = 0;
+    return 0;
+}
+
 int srv_parse_u64(const char *s, uint64_t *v)
 {
     uint64_t x = 0;

@@ -69,6 +69,12 @@ int srv_route_match(const char *method, const char *path, char param[SRV_PARAM_M
  * the token is empty or too long (RFC 6750: token68 characters only). */
 int srv_bearer(const char *value, char *out, size_t n);
 
+/* The key of an Idempotency-Key header value (draft-ietf-httpapi-
+ * idempotency-key-header: a Structured Field string, "..." with \" and
+ * \\ escaped; a bare run of visible characters is taken too), into out
+ * (size n). 0 on success; -1 if malformed, empty, or n bytes or more. */
+int srv_idem_key(const char *value, char *out, size_t n);
+
 /* A query-string count: decimal digits only, no sign, at most 2^63 - 1.
  * 0 on success, -1 otherwise. */
 int srv_parse_u64(const char *s, uint64_t *v);

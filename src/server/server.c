@@ -445,6 +445,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **ctx,
     free(r->kept_body);
     free(r->purpose);
     free(r->subject);
+    free(r->replay);
     srv_decision_give(s, r->dec);
     if (r->admitted)
         atomic_fetch_sub(&s->admitted, 1);
@@ -465,7 +466,8 @@ int srv_stopping(void *s)
     return atomic_load(&((srv *)s)->stopping);
 }
 
-/* One sweep: retention and dispute deadlines, list entries, notices. */
+/* One sweep: retention and dispute deadlines, idempotency keys past 24
+ * hours, list entries, notices. */
 static void sweep_once(srv *s)
 {
     prb_env *h = srv_env(s);
@@ -475,7 +477,7 @@ static void sweep_once(srv *s)
         return;
     prb_set_cancel(h, srv_stopping, s);
     pthread_rwlock_rdlock(&s->engine);
-    if (prb_expire(h, NULL) || prb_lists_refresh_all(h, NULL)) {
+    if (prb_expire(h, NULL) || prb_idem_expire(h, NULL) || prb_lists_refresh_all(h, NULL)) {
         fprintf(stderr, "probity serve: sweep: %s\n", prb_errmsg(h));
         failed = 1;
     }

@@ -309,6 +309,10 @@ typedef struct req {
     enum { SRV_GROW_NO, SRV_GROW_ASKED, SRV_GROW_ALONE } grow;
     /* A decision waiting for the committer. */
     char *purpose, *subject;
+    /* The request's Idempotency-Key ("" when none), and the decision
+     * stored under it earlier, answered again (the caller's to free). */
+    char idem[PRB_IDEM_KEY_MAX + 1];
+    char *replay;
     prb_decision *dec;
     int gc_queued, gc_done, gc_rc;
     char gc_err[512];

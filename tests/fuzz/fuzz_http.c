@@ -1,13 +1,14 @@
 /*
  * fuzz_http.c - libFuzzer target for what the server parses itself before
  * anything else sees a request (src/server/route.c): the route of a method
- * and path, the bearer token of an Authorization header and a count in a
- * query string. The input is split at its first two NUL bytes into method,
- * path and the text the other two parsers get. Whatever comes in, each
- * must return, stay within its buffers, and give results that hold:
- * a matched route has that method, a parameter only where its pattern
- * has one, and no body if it is a GET; a token is made of token
- * characters; a count reads back.
+ * and path, the bearer token of an Authorization header, a count in a
+ * query string and the key of an Idempotency-Key header. The input is
+ * split at its first two NUL bytes into method, path and the text the
+ * other parsers get. Whatever comes in, each must return, stay within its
+ * buffers, and give results that hold: a matched route has that method,
+ * a parameter only where its pattern has one, and no body if it is a
+ * GET; a token is made of token characters; a count and a key read
+ * back.
  */
 #include "route.h"
 
@@ -59,6 +60,26 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
         while (digits[0] == '0' && digits[1])
             digits++;
         if (strcmp(back, digits) || v > INT64_MAX)
+            abort();
+    }
+    /* An idempotency key is printable ASCII, and quoted back (with \" and
+     * \\ escaped) it reads the same. */
+    char key[257], quoted[520], again[257];
+    if (!srv_idem_key(rest, key, sizeof key)) {
+        size_t q = 0, n = strlen(key);
+        if (!n || n >= sizeof key)
+            abort();
+        quoted[q++] = '"';
+        for (size_t i = 0; i < n; i++) {
+            if (key[i] < 0x20 || key[i] > 0x7e)
+                abort();
+            if (key[i] == '"' || key[i] == '\\')
+                quoted[q++] = '\\';
+            quoted[q++] = key[i];
+        }
+        quoted[q++] = '"';
+        quoted[q] = 0;
+        if (srv_idem_key(quoted, again, sizeof again) || strcmp(again, key))
             abort();
     }
     free(buf);

@@ -1,0 +1,242 @@
+/*
+ * idem.c - idempotency keys of inquiries. An inquirer that sends a
+ * decision request and loses the answer (a timeout, a dropped
+ * connection) cannot tell whether it was stored, and sent again it was
+ * stored twice: the subject then has one more inquiry, and inquiries are
+ * a feature of the credit scorecard ("four or more credit inquiries in
+ * 6 months" is an adverse reason). A request may name a key of its own
+ * (POST /v1/decisions, header Idempotency-Key); the decision stored under
+ * it is kept here for 24 hours, written in the same transaction as the
+ * inquiry, and the same request with the same key is answered that
+ * decision again, storing nothing.
+ *
+ *   idem  requester, 0, key -> be64 unix seconds made, be64 subject,
+ *         be16 P, the purpose, be16 I, the identifier as asked, the
+ *         decision's JSON as answered
+ *
+ * Each entry written or deleted is logged (PRB_LEAF_IDEM, aux 0 or 1):
+ * every write is (DESIGN invariant 7). Past 24 hours an entry is not
+ * read, and the sweep deletes it.
+ */
+#include "internal.h"
+#include "audit.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define IDEM_HEAD 16
+
+/* The entry's key into k (PRB_IDEM_KEY_MAX + PRB_KEY_NAME_MAX + 2 bytes). */
+static size_t key_of(unsigned char *k, const char *requester, const char *idem)
+{
+    size_t rl = strlen(requester), il = strlen(idem);
+    memcpy(k, requester, rl);
+    k[rl] = 0;
+    memcpy(k + rl + 1, idem, il);
+    return rl + 1 + il;
+}
+
+int prb_idem_check(const char *idem)
+{
+    size_t n = strlen(idem);
+    if (!n || n > PRB_IDEM_KEY_MAX)
+        return PRB_EINVAL;
+    for (const char *p = idem; *p; p++)
+        if (*p < 0x20 || *p > 0x7e)
+            return PRB_EINVAL;
+    return PRB_OK;
+}
+
+/* A stored entry's parts; 0, or -1 if malformed. */
+struct entry {
+    int64_t made;
+    uint64_t subject;
+    const char *purpose, *identifier, *json;
+    size_t pl, il, jl;
+};
+
+static int parse(const MDB_val *v, struct entry *e)
+{
+    const unsigned char *p = v->mv_data, *end = p + v->mv_size;
+    if (v->mv_size < IDEM_HEAD + 4)
+        return -1;
+    e->made = (int64_t)prb_get_be64(p);
+    e->subject = prb_get_be64(p + 8);
+    p += IDEM_HEAD;
+    e->pl = (size_t)p[0] << 8 | p[1];
+    if ((size_t)(end - p) < 2 + e->pl + 2)
+        return -1;
+    e->purpose = (const char *)p + 2;
+    p += 2 + e->pl;
+    e->il = (size_t)p[0] << 8 | p[1];
+    if ((size_t)(end - p) < 2 + e->il)
+        return -1;
+    e->identifier = (const char *)p + 2;
+    p += 2 + e->il;
+    e->json = (const char *)p;
+    e->jl = (size_t)(end - p);
+    return 0;
+}
+
+static int expired(const prb_env *env, int64_t made)
+{
+    return prb_now(env) - made >= PRB_IDEM_SECONDS;
+}
+
+int prb_idem_find_txn(prb_env *env, MDB_txn *txn, const char *requester, const char *idem,
+                      const char *purpose, const char *identifier, char **json)
+{
+    unsigned char kb[PRB_IDEM_KEY_MAX + PRB_KEY_NAME_MAX + 2];
+    MDB_val k = {0, kb}, v;
+    struct entry e;
+    *json = NULL;
+    if (!requester)
+        requester = "";
+    if (strlen(requester) > PRB_KEY_NAME_MAX || prb_idem_check(idem))
+        return prb_seterr(env->err, PRB_EINVAL,
+                          "an idempotency key is 1 to %d printable ASCII characters",
+                          PRB_IDEM_KEY_MAX);
+    k.mv_size = key_of(kb, requester, idem);
+    int mrc = mdb_get(txn, env->idem, &k, &v);
+    if (mrc == MDB_NOTFOUND)
+        return PRB_ENOTFOUND;
+    if (mrc)
+        return prb_mdb_fail(env, mrc, "reading an idempotency key");
+    if (parse(&v, &e))
+        return prb_seterr(env->err, PRB_ECORRUPT, "idempotency key '%s': malformed entry", idem);
+    if (expired(env, e.made))
+        return PRB_ENOTFOUND;
+    if (e.pl != strlen(purpose) || memcmp(e.purpose, purpose, e.pl) || e.il != strlen(identifier) ||
+        memcmp(e.identifier, identifier, e.il))
+        return prb_seterr(env->err, PRB_EEXIST,
+                          "idempotency key '%s' was given to another inquiry (%.*s about "
+                          "%.*s) less than 24 hours ago; a new inquiry needs a new key",
+                          idem, (int)e.pl, e.purpose, (int)e.il, e.identifier);
+    if (!(*json = malloc(e.jl + 1)))
+        return prb_seterr(env->err, PRB_ENOMEM, "out of memory");
+    memcpy(*json, e.json, e.jl);
+    (*json)[e.jl] = 0;
+    return PRB_OK;
+}
+
+int prb_idem_put_txn(prb_env *env, MDB_txn *txn, const char *requester, const char *idem,
+                     const char *purpose, const char *identifier, uint64_t subject,
+                     const char *json)
+{
+    unsigned char kb[PRB_IDEM_KEY_MAX + PRB_KEY_NAME_MAX + 2];
+    if (!requester)
+        requester = "";
+    size_t pl = strlen(purpose), il = strlen(identifier), jl = strlen(json);
+    MDB_val k = {key_of(kb, requester, idem), kb}, v;
+    if (pl > 0xffff || il > 0xffff)
+        return prb_seterr(env->err, PRB_EINVAL, "idempotency key: purpose or identifier too long");
+    v.mv_size = IDEM_HEAD + 2 + pl + 2 + il + jl;
+    int mrc = mdb_put(txn, env->idem, &k, &v, MDB_RESERVE);
+    if (mrc)
+        return prb_mdb_fail(env, mrc, "writing an idempotency key");
+    unsigned char *p = v.mv_data;
+    prb_be64(p, (uint64_t)prb_now(env));
+    prb_be64(p + 8, subject);
+    p += IDEM_HEAD;
+    p[0] = (unsigned char)(pl >> 8), p[1] = (unsigned char)pl;
+    memcpy(p + 2, purpose, pl);
+    p += 2 + pl;
+    p[0] = (unsigned char)(il >> 8), p[1] = (unsigned char)il;
+    memcpy(p + 2, identifier, il);
+    memcpy(p + 2 + il, json, jl);
+    return prb_audit_log(env, PRB_LEAF_IDEM, 0, subject, v.mv_data, v.mv_size);
+}
+
+int prb_idem_get(prb_env *env, const char *requester, const char *idem, const char *purpose,
+                 const char *identifier, char **json)
+{
+    MDB_txn *txn;
+    int mrc = mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &txn);
+    *json = NULL;
+    if (mrc)
+        return prb_mdb_fail(env, mrc, "starting a read");
+    int rc = prb_idem_find_txn(env, txn, requester, idem, purpose, identifier, json);
+    mdb_txn_abort(txn);
+    if (rc == PRB_ENOTFOUND)
+        prb_seterr(env->err, rc, "no decision under idempotency key '%s'", idem);
+    return rc;
+}
+
+/* Entries deleted a transaction, so the sweep holds the write lock
+ * briefly. */
+#define IDEM_BATCH 1024
+
+/* Deletes up to IDEM_BATCH entries past 24 hours (or malformed: nothing
+ * could read them) in txn, logging each; *n gets how many, *more whether
+ * there may be others. */
+static int expire_batch(prb_env *env, MDB_txn *txn, size_t *n, int *more)
+{
+    enum { KMAX = PRB_IDEM_KEY_MAX + PRB_KEY_NAME_MAX + 2 };
+    unsigned char(*keys)[KMAX] = malloc(IDEM_BATCH * sizeof *keys);
+    size_t lens[IDEM_BATCH], found = 0;
+    MDB_cursor *cur;
+    MDB_val k, v;
+    int mrc, rc = PRB_OK;
+    *n = 0;
+    *more = 0;
+    if (!keys)
+        return prb_seterr(env->err, PRB_ENOMEM, "out of memory");
+    if ((mrc = mdb_cursor_open(txn, env->idem, &cur))) {
+        free(keys);
+        return prb_mdb_fail(env, mrc, "opening the idempotency keys");
+    }
+    /* Found first, then deleted: a cursor is not walked while it deletes. */
+    for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); !mrc;
+         mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        struct entry e;
+        if (!parse(&v, &e) && !expired(env, e.made))
+            continue;
+        if (found == IDEM_BATCH || k.mv_size > KMAX) {
+            *more = found == IDEM_BATCH;
+            break;
+        }
+        memcpy(keys[found], k.mv_data, k.mv_size);
+        lens[found++] = k.mv_size;
+    }
+    mdb_cursor_close(cur);
+    if (mrc && mrc != MDB_NOTFOUND)
+        rc = prb_mdb_fail(env, mrc, "reading the idempotency keys");
+    for (size_t i = 0; i < found && !rc; i++) {
+        struct entry e;
+        k.mv_size = lens[i];
+        k.mv_data = keys[i];
+        if ((mrc = mdb_get(txn, env->idem, &k, &v)))
+            rc = prb_mdb_fail(env, mrc, "reading an idempotency key");
+        else if (!(rc = prb_audit_log(env, PRB_LEAF_IDEM, 1, parse(&v, &e) ? 0 : e.subject,
+                                      v.mv_data, v.mv_size)) &&
+                 (mrc = mdb_del(txn, env->idem, &k, NULL)))
+            rc = prb_mdb_fail(env, mrc, "deleting an idempotency key");
+    }
+    free(keys);
+    if (!rc)
+        *n = found;
+    return rc;
+}
+
+int prb_idem_expire(prb_env *env, uint64_t *deleted)
+{
+    uint64_t total = 0;
+    int rc = PRB_OK, more = 1;
+    while (more && !rc && !prb_cancelled(env)) {
+        MDB_txn *txn;
+        size_t n;
+        if ((rc = prb_wtxn_begin(env, &txn)))
+            break;
+        if ((rc = expire_batch(env, txn, &n, &more)) || !n) {
+            prb_wtxn_abort(env, txn);
+            break;
+        }
+        if ((rc = prb_wtxn_commit(env, txn)))
+            break;
+        total += n;
+    }
+    if (deleted)
+        *deleted = total;
+    return rc;
+}
