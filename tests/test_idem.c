@@ -219,3 +219,53 @@ Test(idem, kept_24_hours)
     prb_close(env);
     th_rmrf(dir);
 }
+
+/* More keys than one sweep transaction takes: all are let go, over
+ * several transactions, and only those past 24 hours. */
+Test(idem, expire_in_batches)
+{
+    enum { N = 2100 };
+    char *dir, (*keys)[16] = calloc(N + 1, 16);
+    prb_env *env = setup(&dir);
+    prb_inquiry *q = calloc(N, sizeof *q);
+    uint64_t n;
+    cr_assert(keys && q);
+    th_set_day(env, "2026-12-01");
+    int64_t t0 = prb_now(env);
+    for (int i = 0; i < N; i++) {
+        snprintf(keys[i], 16, "k%d", i);
+        ask(&q[i], i % 2 ? PERSON : OTHER, "bank-x", keys[i]);
+    }
+    /* In batches of 100, as a server's are (each new decision handle
+     * holds a reader of the inquiry index until it is freed). */
+    for (int i = 0; i < N - 1; i += 100) {
+        size_t m = N - 1 - i < 100 ? (size_t)(N - 1 - i) : 100;
+        cr_assert_eq(prb_decide_many(env, q + i, m), PRB_OK, "%s", prb_errmsg(env));
+        for (size_t j = 0; j < m; j++)
+            cr_assert_eq(q[i + j].rc, PRB_OK, "%s", q[i + j].errmsg);
+        done(q + i, m);
+    }
+    /* One more an hour later: it stays. */
+    prb_set_now(env, t0 + 3600);
+    ask(&q[N - 1], PERSON, "bank-x", keys[N - 1]);
+    cr_assert_eq(prb_decide_many(env, &q[N - 1], 1), PRB_OK);
+    cr_assert_eq(q[N - 1].rc, PRB_OK, "%s", q[N - 1].errmsg);
+    done(&q[N - 1], 1);
+    uint64_t before = tree_size(env);
+    prb_set_now(env, t0 + PRB_IDEM_SECONDS + 1);
+    cr_assert_eq(prb_idem_expire(env, &n), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(n, N - 1);
+    cr_assert_eq(tree_size(env), before + N - 1, "each deletion is a leaf");
+    char *json;
+    cr_assert_eq(prb_idem_get(env, "bank-x", keys[0], "credit", OTHER, &json), PRB_ENOTFOUND);
+    cr_assert_eq(prb_idem_get(env, "bank-x", keys[N - 1], "credit", PERSON, &json), PRB_OK);
+    free(json);
+    prb_set_now(env, t0 + PRB_IDEM_SECONDS + 3601);
+    cr_assert_eq(prb_idem_expire(env, &n), PRB_OK);
+    cr_assert_eq(n, 1);
+    verified(env);
+    free(q);
+    free(keys);
+    prb_close(env);
+    th_rmrf(dir);
+}

@@ -256,6 +256,40 @@ Test(prepare, refusals)
     th_rmrf(dir);
 }
 
+/* A server holds a prepared decision, with its read transactions, for
+ * every decision in flight: up to one for each of its 4,096 connections
+ * (a disk that stalls lets them pile up behind the commit) and 256 spare.
+ * With room for 1,024 readers, the 1,025th failed with MDB_READERS_FULL
+ * (a 500). All of them prepare, and are stored. */
+Test(prepare, as_many_as_a_server_holds)
+{
+    enum { N = 4096 + 256 };
+    char *dir;
+    prb_env *env = th_register(&dir);
+    prb_decision **d = calloc(N, sizeof *d);
+    prb_inquiry *q = calloc(N, sizeof *q);
+    cr_assert(d && q);
+    add_account(env, PERSON, "A-1");
+    for (int i = 0; i < N; i++)
+        cr_assert_eq(prb_decide_prepare(env, "credit", PERSON, "bank-x", &d[i]), PRB_OK,
+                     "decision %d: %s", i + 1, prb_errmsg(env));
+    for (int i = 0; i < N; i++)
+        set_inquiry(&q[i], PERSON, d[i]);
+    for (int i = 0; i < N; i += 1024) {
+        size_t m = N - i < 1024 ? (size_t)(N - i) : 1024;
+        cr_assert_eq(prb_decide_many(env, q + i, m), PRB_OK, "%s", prb_errmsg(env));
+        for (size_t j = 0; j < m; j++)
+            cr_assert_eq(q[i + j].rc, PRB_OK, "%s", q[i + j].errmsg);
+    }
+    cr_assert_eq(count_inquiries(env, PERSON), N);
+    for (int i = 0; i < N; i++)
+        prb_decision_free(q[i].decision);
+    free(q);
+    free(d);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
 /* How far the data file reaches past LMDB's last page, read with the
  * register closed (LMDB allows one open of an environment a process). */
 static long long past_end(const char *dir)

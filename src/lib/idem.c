@@ -166,76 +166,112 @@ int prb_idem_get(prb_env *env, const char *requester, const char *idem, const ch
 /* Entries deleted a transaction, so the sweep holds the write lock
  * briefly. */
 #define IDEM_BATCH 1024
+#define KMAX (PRB_IDEM_KEY_MAX + PRB_KEY_NAME_MAX + 2)
 
-/* Deletes up to IDEM_BATCH entries past 24 hours (or malformed: nothing
- * could read them) in txn, logging each; *n gets how many, *more whether
- * there may be others. */
-static int expire_batch(prb_env *env, MDB_txn *txn, size_t *n, int *more)
+struct found {
+    unsigned char (*keys)[KMAX];
+    size_t lens[IDEM_BATCH], n;
+};
+
+/* Finds up to IDEM_BATCH entries past 24 hours (or malformed: nothing
+ * could read them) on a snapshot, from the first key after the one in
+ * f->keys[0] (all of them when from is 0); *more: whether the walk
+ * stopped short of the end. */
+static int find_batch(prb_env *env, struct found *f, int from, int *more)
 {
-    enum { KMAX = PRB_IDEM_KEY_MAX + PRB_KEY_NAME_MAX + 2 };
-    unsigned char(*keys)[KMAX] = malloc(IDEM_BATCH * sizeof *keys);
-    size_t lens[IDEM_BATCH], found = 0;
+    MDB_txn *txn;
     MDB_cursor *cur;
-    MDB_val k, v;
-    int mrc, rc = PRB_OK;
-    *n = 0;
+    MDB_val k = {f->lens[0], f->keys[0]}, v;
+    unsigned char after[KMAX];
+    size_t alen = f->lens[0];
+    int mrc, op = from ? MDB_SET_RANGE : MDB_FIRST;
+    memcpy(after, f->keys[0], alen);
+    f->n = 0;
     *more = 0;
-    if (!keys)
-        return prb_seterr(env->err, PRB_ENOMEM, "out of memory");
+    if ((mrc = mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &txn)))
+        return prb_mdb_fail(env, mrc, "reading the idempotency keys");
     if ((mrc = mdb_cursor_open(txn, env->idem, &cur))) {
-        free(keys);
+        mdb_txn_abort(txn);
         return prb_mdb_fail(env, mrc, "opening the idempotency keys");
     }
-    /* Found first, then deleted: a cursor is not walked while it deletes. */
-    for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); !mrc;
-         mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+    for (mrc = mdb_cursor_get(cur, &k, &v, op); !mrc; mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         struct entry e;
-        if (!parse(&v, &e) && !expired(env, e.made))
+        /* The last of the batch before, if it is still there; and a key
+         * longer than this code writes (a later build's) is left alone. */
+        if ((from && k.mv_size == alen && !memcmp(k.mv_data, after, alen)) ||
+            (!parse(&v, &e) && !expired(env, e.made)) || k.mv_size > KMAX)
             continue;
-        if (found == IDEM_BATCH || k.mv_size > KMAX) {
-            *more = found == IDEM_BATCH;
+        if (f->n == IDEM_BATCH) {
+            *more = 1;
             break;
         }
-        memcpy(keys[found], k.mv_data, k.mv_size);
-        lens[found++] = k.mv_size;
+        memcpy(f->keys[f->n], k.mv_data, k.mv_size);
+        f->lens[f->n++] = k.mv_size;
     }
     mdb_cursor_close(cur);
-    if (mrc && mrc != MDB_NOTFOUND)
-        rc = prb_mdb_fail(env, mrc, "reading the idempotency keys");
-    for (size_t i = 0; i < found && !rc; i++) {
+    mdb_txn_abort(txn);
+    return mrc && mrc != MDB_NOTFOUND ? prb_mdb_fail(env, mrc, "reading the idempotency keys")
+                                      : PRB_OK;
+}
+
+/* Deletes the entries found that are still past 24 hours (one may have
+ * been kept anew since the snapshot), logging each. */
+static int delete_batch(prb_env *env, const struct found *f, uint64_t *n)
+{
+    MDB_txn *txn;
+    int rc, mrc;
+    uint64_t done = 0;
+    if ((rc = prb_wtxn_begin(env, &txn)))
+        return rc;
+    for (size_t i = 0; i < f->n && !rc; i++) {
+        MDB_val k = {f->lens[i], f->keys[i]}, v;
         struct entry e;
-        k.mv_size = lens[i];
-        k.mv_data = keys[i];
-        if ((mrc = mdb_get(txn, env->idem, &k, &v)))
-            rc = prb_mdb_fail(env, mrc, "reading an idempotency key");
-        else if (!(rc = prb_audit_log(env, PRB_LEAF_IDEM, 1, parse(&v, &e) ? 0 : e.subject,
-                                      v.mv_data, v.mv_size)) &&
-                 (mrc = mdb_del(txn, env->idem, &k, NULL)))
-            rc = prb_mdb_fail(env, mrc, "deleting an idempotency key");
+        int bad;
+        if ((mrc = mdb_get(txn, env->idem, &k, &v))) {
+            if (mrc != MDB_NOTFOUND)
+                rc = prb_mdb_fail(env, mrc, "reading an idempotency key");
+            continue;
+        }
+        if (!(bad = parse(&v, &e)) && !expired(env, e.made))
+            continue;
+        if (!(rc = prb_audit_log(env, PRB_LEAF_IDEM, 1, bad ? 0 : e.subject, v.mv_data,
+                                 v.mv_size))) {
+            if ((mrc = mdb_del(txn, env->idem, &k, NULL)))
+                rc = prb_mdb_fail(env, mrc, "deleting an idempotency key");
+            done++;
+        }
     }
-    free(keys);
-    if (!rc)
-        *n = found;
-    return rc;
+    if (rc || !done) {
+        prb_wtxn_abort(env, txn);
+        return rc;
+    }
+    if ((rc = prb_wtxn_commit(env, txn)))
+        return rc;
+    *n += done;
+    return PRB_OK;
 }
 
 int prb_idem_expire(prb_env *env, uint64_t *deleted)
 {
+    struct found f;
     uint64_t total = 0;
-    int rc = PRB_OK, more = 1;
-    while (more && !rc && !prb_cancelled(env)) {
-        MDB_txn *txn;
-        size_t n;
-        if ((rc = prb_wtxn_begin(env, &txn)))
+    int rc = PRB_OK, more = 1, from = 0;
+    if (deleted)
+        *deleted = 0;
+    if (!(f.keys = malloc(IDEM_BATCH * sizeof *f.keys)))
+        return prb_seterr(env->err, PRB_ENOMEM, "out of memory");
+    f.lens[0] = 0;
+    /* Found on snapshots, as retention's records are: the walk holds no
+     * lock, and each batch is checked again in its write transaction. */
+    while (more && !prb_cancelled(env)) {
+        if ((rc = find_batch(env, &f, from, &more)) || !f.n || (rc = delete_batch(env, &f, &total)))
             break;
-        if ((rc = expire_batch(env, txn, &n, &more)) || !n) {
-            prb_wtxn_abort(env, txn);
-            break;
-        }
-        if ((rc = prb_wtxn_commit(env, txn)))
-            break;
-        total += n;
+        /* The next walk starts after the batch's last key. */
+        memmove(f.keys[0], f.keys[f.n - 1], f.lens[f.n - 1]);
+        f.lens[0] = f.lens[f.n - 1];
+        from = 1;
     }
+    free(f.keys);
     if (deleted)
         *deleted = total;
     return rc;

@@ -431,7 +431,7 @@ static int open_index(prb_env *env)
     if (!stat(path, &st) && st.st_size > 0 && (size_t)st.st_size > want)
         want = (size_t)st.st_size;
     if ((mrc = mdb_env_create(&env->imdb)) || (mrc = mdb_env_set_maxdbs(env->imdb, 3)) ||
-        (mrc = mdb_env_set_maxreaders(env->imdb, 1024)) ||
+        (mrc = mdb_env_set_maxreaders(env->imdb, PRB_MAX_READERS)) ||
         (mrc = mdb_env_set_mapsize(env->imdb, want)))
         return prb_mdb_fail(env, mrc, "creating the inquiry index");
     if ((mrc = mdb_env_open(env->imdb, path,

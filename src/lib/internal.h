@@ -364,6 +364,15 @@ static inline uint64_t prb_hash(const void *p, size_t n)
 
 #include <lmdb.h>
 
+/* Read transactions open at once on the register and on its index
+ * beside it. A decision handle keeps one of each between uses (renewing
+ * one is cheaper than beginning it), and a server holds a handle for
+ * every decision in flight: up to one for each of its 4,096 connections
+ * when a stalled disk piles them up behind the commit, and 256 spare.
+ * At 1,024 the 1,025th failed (MDB_READERS_FULL, a 500). A reader's slot
+ * is 64 bytes of the lock file, and LMDB scans only the slots used. */
+#define PRB_MAX_READERS 8192
+
 /* The named LMDB databases of a register (one environment per directory).
  *   meta   name -> value (format, next subject id)
  *   ident  hash (be64) + canonical identifier -> subject id (be64)
@@ -386,6 +395,8 @@ static inline uint64_t prb_hash(const void *p, size_t n)
  *   mtree  block number (be64) -> PRB_MTREE_BLOCK Merkle tree hashes in
  *          post-order (audit.c, merkle.c)
  *   keys   SHA-256 of an API token (32 bytes) -> the key (keys.c)
+ *   idem   requester + NUL + idempotency key -> the decision kept for 24
+ *          hours under it, with what it answered (idem.c)
  * and beside them, in an environment of its own (DIR/index.mdb, or under
  * the directory DIR/index.place names; iidx.c),
  * derived from ilog and outbox and made again from them when needed:

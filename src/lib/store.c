@@ -201,7 +201,7 @@ static int open_mdb(prb_env *env, int create)
 
     env->mapsize = s && atol(s) > 0 ? (size_t)atol(s) << 20 : DEFAULT_MAPSIZE;
     if ((mrc = mdb_env_create(&env->mdb)) || (mrc = mdb_env_set_maxdbs(env->mdb, 16)) ||
-        (mrc = mdb_env_set_maxreaders(env->mdb, 1024)) ||
+        (mrc = mdb_env_set_maxreaders(env->mdb, PRB_MAX_READERS)) ||
         (mrc = mdb_env_set_mapsize(env->mdb, env->mapsize)))
         return prb_mdb_fail(env, mrc, "creating the environment");
     mrc = mdb_env_open(env->mdb, env->dir, MDB_NOTLS | MDB_NORDAHEAD, 0644);
