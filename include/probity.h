@@ -693,6 +693,9 @@ int prb_idem_get(prb_env *env, const char *requester, const char *idem, const ch
  * write transaction, each logged; stops between transactions when asked
  * to (prb_set_cancel). *deleted (may be NULL) gets how many. */
 int prb_idem_expire(prb_env *env, uint64_t *deleted);
+/* How many keys the register keeps, those past PRB_IDEM_SECONDS that no
+ * sweep has let go yet included. */
+int prb_idem_count(prb_env *env, uint64_t *n);
 
 /* Makes n decisions as prb_decide does, in one durable write transaction
  * (one fsync for all: group commit). An inquiry prb_decide would refuse

@@ -260,9 +260,13 @@ Test(idem, expire_in_batches)
     cr_assert_eq(prb_idem_get(env, "bank-x", keys[0], "credit", OTHER, &json), PRB_ENOTFOUND);
     cr_assert_eq(prb_idem_get(env, "bank-x", keys[N - 1], "credit", PERSON, &json), PRB_OK);
     free(json);
+    cr_assert_eq(prb_idem_count(env, &n), PRB_OK);
+    cr_assert_eq(n, 1);
     prb_set_now(env, t0 + PRB_IDEM_SECONDS + 3601);
     cr_assert_eq(prb_idem_expire(env, &n), PRB_OK);
     cr_assert_eq(n, 1);
+    cr_assert_eq(prb_idem_count(env, &n), PRB_OK);
+    cr_assert_eq(n, 0);
     verified(env);
     free(q);
     free(keys);

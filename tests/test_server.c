@@ -2522,6 +2522,9 @@ Test(server, idempotency_key)
     free(json);
     cr_assert_eq(json_array_size(inq), 2);
     json_decref(inq);
+    http(&f, "GET", "/metrics", NULL, NULL, NULL, &r);
+    cr_assert(strstr(r.body, "\nprobity_idempotency_keys 2\n"), "%s", r.body);
+    free(r.body);
     free(r1.body);
     free(r2.body);
     fx_stop(&f);

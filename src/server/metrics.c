@@ -155,7 +155,11 @@ char *srv_metrics_text(srv *s, prb_env *h)
         gauge(&o, "probity_subjects", "Subjects in the register.", "gauge", subjects);
         gauge(&o, "probity_records", "Stored record versions.", "gauge", versions);
     }
-    uint64_t iq = 0, nq = 0;
+    uint64_t iq = 0, nq = 0, keys = 0;
+    if (!prb_idem_count(h, &keys))
+        gauge(&o, "probity_idempotency_keys",
+              "Decisions kept under an Idempotency-Key (24 hours, until the sweep lets them go).",
+              "gauge", keys);
     if (!prb_index_lag(h, &iq, &nq)) {
         gauge(&o, "probity_inquiries_unindexed",
               "Inquiries the index by subject does not hold yet (more than a moment: indexing "
