@@ -1,7 +1,8 @@
 /*
- * heads.c - the deadlines on a request's head and on its body. libmicrohttpd closes a
- * connection idle for --timeout seconds, but a client that sends one
- * byte of its request line or headers every few seconds is never idle:
+ * heads.c - the deadlines on a request's head and on its body.
+ * libmicrohttpd closes a connection idle for --timeout seconds, but a
+ * client that sends one byte of its request line or headers every few
+ * seconds is never idle:
  * with 8 KiB allowed for a head (CONNECTION_MEMORY) it held its
  * connection for some 20 hours, and 4,096 such connections from 16
  * addresses (256 each) would take every connection the server has. No

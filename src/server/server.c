@@ -192,7 +192,6 @@ static int in_share(const req *r)
  * to want. -1, holding nothing more, if the bodies would be over the
  * bound; -2 if the token's batches would be over its share; -3 if as
  * many tokens as the share table holds have batches under way. */
-
 static int hold_body(req *r, size_t want)
 {
     srv *s = r->s;
