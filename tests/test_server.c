@@ -13,6 +13,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -705,16 +706,29 @@ Test(server, records)
     fx_stop(&f);
 }
 
-static int dial(const struct fx *f)
+/* A connection to the server; with small set, one that advertises a
+ * small receive window and segment size, as a slow client on a real
+ * network does (on loopback the kernel would otherwise take megabytes of
+ * an answer into its buffers at once). */
+static int dial_as(const struct fx *f, int small)
 {
     struct sockaddr_in a = {0};
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    int fd = socket(AF_INET, SOCK_STREAM, 0), rcv = 2048, mss = 536;
     cr_assert(fd >= 0);
+    if (small) {
+        cr_assert_eq(setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof rcv), 0);
+        cr_assert_eq(setsockopt(fd, IPPROTO_TCP, TCP_MAXSEG, &mss, sizeof mss), 0);
+    }
     a.sin_family = AF_INET;
     a.sin_port = htons(srv_port(f->s));
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     cr_assert_eq(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
     return fd;
+}
+
+static int dial(const struct fx *f)
+{
+    return dial_as(f, 0);
 }
 
 static double now_s(void)
@@ -1003,6 +1017,83 @@ Test(server, trickled_body_is_cut)
     cr_assert_gt(after[0], before[0], "the dispute was not written");
     http(&f, "GET", "/metrics", NULL, NULL, NULL, &r);
     cr_assert(strstr(r.body, "\nprobity_http_bodies_cut_total 1\n"), "%s", r.body);
+    free(r.body);
+    fx_stop(&f);
+}
+
+/* An answer read slowly holds its memory as long as it is being read,
+ * and a client that takes a few bytes every few seconds is never idle:
+ * past --body-timeout an answer must be taken at --body-rate, or its
+ * connection is closed and counted. A client that reads at once gets all
+ * of it. */
+Test(server, slowly_read_answer_is_cut)
+{
+    struct fx f;
+    srv_opts o = {0};
+    struct resp r;
+    prb_ingest_stats st;
+    struct th_buf recs = {0};
+    char line[1024], ask[512], buf[4096];
+    o.timeout = 10;
+    o.body_timeout = 1;
+    o.body_rate = 1 << 20;
+    fx_start(&f, &o);
+    /* A file of some megabytes: 4,500 records of one subject. */
+    for (int i = 0; i < 4500; i++) {
+        snprintf(line, sizeof line,
+                 "{\"furnisher\":\"bank-a\",\"ref\":\"S-%d\",\"subject\":{\"kind\":\"person\","
+                 "\"id\":\"" PERSON "\"},\"category\":\"payment_default\",\"status\":\"open\","
+                 "\"event_date\":\"2026-09-01\",\"legal_basis\":\"loan contract %d\","
+                 "\"fields\":{\"amount\":\"99.00\",\"currency\":\"EUR\"}}\n",
+                 i, i);
+        th_collect(&recs, line, strlen(line));
+    }
+    cr_assert_eq(th_ingest(f.env, "many", recs.p, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK, "%s",
+                 prb_errmsg(f.env));
+    free(recs.p);
+    http(&f, "GET", "/v1/subjects/" PERSON, f.tok[REV], NULL, NULL, &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    size_t whole = r.len;
+    free(r.body);
+    cr_assert_gt(whole, (size_t)3 << 20, "the file is only %zu bytes", whole);
+    /* Its deadline: 1 s, and 1 s a MiB. Read 1 KiB every 0.2 s, far
+     * behind but never idle (each read opens the window a little, so the
+     * server sends a little), until just before it (not cut yet) and
+     * 2.5 s past it (cut); then read what is left as fast as it comes:
+     * the server's buffers still hold what they held when it was cut,
+     * and nothing more. */
+    int fd = dial_as(&f, 1);
+    int n = snprintf(ask, sizeof ask,
+                     "GET /v1/subjects/" PERSON " HTTP/1.1\r\nHost: x\r\n"
+                     "Authorization: Bearer %s\r\n\r\n",
+                     f.tok[REV]);
+    send_all(fd, ask, (size_t)n);
+    double t0 = now_s(), deadline = 1 + (double)whole / (1 << 20);
+    size_t got = 0;
+    int checked = 0;
+    ssize_t k;
+    while (now_s() - t0 < deadline + 2.5) {
+        if (!checked && now_s() - t0 > deadline - 0.5) {
+            http(&f, "GET", "/metrics", NULL, NULL, NULL, &r);
+            cr_assert(strstr(r.body, "\nprobity_http_answers_cut_total 0\n"),
+                      "cut before its deadline of %.1f s", deadline);
+            free(r.body);
+            checked = 1;
+        }
+        if ((k = recv(fd, buf, 1024, MSG_DONTWAIT)) > 0)
+            got += (size_t)k;
+        usleep(200000);
+    }
+    struct timeval tv = {8, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    while ((k = recv(fd, buf, sizeof buf, 0)) > 0)
+        got += (size_t)k;
+    close(fd);
+    cr_assert(checked);
+    cr_assert_lt(got, whole, "the whole answer (%zu bytes of %zu) came", got, whole);
+    http(&f, "GET", "/metrics", NULL, NULL, NULL, &r);
+    cr_assert(strstr(r.body, "\nprobity_http_answers_cut_total 1\n"), "%s", r.body);
+    cr_assert(strstr(r.body, "\nprobity_http_bodies_cut_total 0\n"), "%s", r.body);
     free(r.body);
     fx_stop(&f);
 }

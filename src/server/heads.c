@@ -24,6 +24,15 @@
  * shuts the connection down. libmicrohttpd can send no answer in the
  * middle of a body.
  *
+ * An answer read slowly is the same again, the other way: a public list
+ * page of 10,000 members is 2.5 MB, most of it held by libmicrohttpd
+ * while the client keeps its window nearly shut, and a client that reads
+ * a few bytes every few seconds is never idle either: 256 such
+ * connections from one address, no token needed, could hold 640 MB. So
+ * an answer too must be taken at --body-rate once --body-timeout has
+ * passed: from when it is queued it has the grace and a second for every
+ * --body-rate bytes of it, and past that its connection is shut down.
+ *
  * libmicrohttpd tells of a connection's close (MHD_CONNECTION_NOTIFY_CLOSED)
  * before it closes the socket, and the note is removed then, under the
  * same mutex the thread holds: the thread never shuts down a descriptor
@@ -46,6 +55,9 @@ struct srv_conn {
     /* Monotonic µs at which the body being read began (0: none), and
      * the bytes of it that have come. */
     _Atomic uint64_t body_since, body_got;
+    /* Monotonic µs at which the answer being sent was queued (0: none),
+     * and its length. */
+    _Atomic uint64_t answer_since, answer_len;
     struct srv_conn *prev, *next;
 };
 
@@ -108,8 +120,19 @@ void srv_heads_next(struct MHD_Connection *conn)
         /* A request may end before its body does (closed, or over a
          * limit). */
         atomic_store(&c->body_since, 0);
+        atomic_store(&c->answer_since, 0);
         atomic_store(&c->head_since, srv_mono_us());
     }
+}
+
+void srv_heads_answer(struct MHD_Connection *conn, uint64_t len)
+{
+    struct srv_conn *c = note_of(conn);
+    if (!c)
+        return;
+    /* The length first, as a body's count (overdue). */
+    atomic_store(&c->answer_len, len);
+    atomic_store(&c->answer_since, srv_mono_us());
 }
 
 void srv_heads_body(struct MHD_Connection *conn, uint64_t since)
@@ -144,20 +167,32 @@ int srv_body_overdue(uint64_t now, uint64_t since, uint64_t got, uint64_t grace,
     return now - since > grace + got * 1000000u / (rate ? rate : 1);
 }
 
-/* Whether c's head or body is past its deadline at now; which one into
- * *body. */
-static int overdue(srv *s, struct srv_conn *c, uint64_t now, int *body)
+/* Whether a body or an answer noted in since and n (read as the start,
+ * n, then the start again) is past its deadline at now. */
+static int moving_overdue(const srv *s, _Atomic uint64_t *since, _Atomic uint64_t *n, uint64_t now)
 {
-    uint64_t since = atomic_load(&c->body_since);
-    uint64_t got = atomic_load(&c->body_got);
-    /* A body that ended and another that began between the two loads
-     * would pair the old start with the new count: the start is read
-     * again, and a body whose start moved is looked at next time. */
-    *body =
-        since && since == atomic_load(&c->body_since) &&
-        srv_body_overdue(now, since, got, (uint64_t)s->o.body_timeout * 1000000u, s->o.body_rate);
-    return *body || srv_head_overdue(now, atomic_load(&c->head_since),
-                                     (uint64_t)s->o.header_timeout * 1000000u);
+    uint64_t t = atomic_load(since), k = atomic_load(n);
+    /* One that ended and another that began between the two loads would
+     * pair the old start with the new count: the start is read again,
+     * and one whose start moved is looked at next time. */
+    return t && t == atomic_load(since) &&
+           srv_body_overdue(now, t, k, (uint64_t)s->o.body_timeout * 1000000u, s->o.body_rate);
+}
+
+/* Whether c's head, body or answer is past its deadline at now; which
+ * into *what (the counter to add to). */
+static int overdue(srv *s, struct srv_conn *c, uint64_t now, _Atomic uint64_t **what)
+{
+    if (moving_overdue(s, &c->body_since, &c->body_got, now))
+        *what = &s->metrics.bodies_cut;
+    else if (moving_overdue(s, &c->answer_since, &c->answer_len, now))
+        *what = &s->metrics.answers_cut;
+    else if (srv_head_overdue(now, atomic_load(&c->head_since),
+                              (uint64_t)s->o.header_timeout * 1000000u))
+        *what = &s->metrics.heads_cut;
+    else
+        return 0;
+    return 1;
 }
 
 static void *reaper(void *arg)
@@ -173,14 +208,14 @@ static void *reaper(void *arg)
             ;
         uint64_t now = srv_mono_us();
         for (struct srv_conn *c = h->list; c && !h->stop; c = c->next) {
-            int body;
-            /* A pool thread may have begun a head or a body after now
-             * was read (srv_head_overdue). */
-            if (c->cut || !overdue(s, c, now, &body))
+            _Atomic uint64_t *what;
+            /* A pool thread may have begun a head, a body or an answer
+             * after now was read (srv_head_overdue). */
+            if (c->cut || !overdue(s, c, now, &what))
                 continue;
             shutdown(c->fd, SHUT_RDWR);
             c->cut = 1;
-            atomic_fetch_add(body ? &s->metrics.bodies_cut : &s->metrics.heads_cut, 1);
+            atomic_fetch_add(what, 1);
         }
     }
     pthread_mutex_unlock(&h->mu);

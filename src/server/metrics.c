@@ -151,6 +151,10 @@ char *srv_metrics_text(srv *s, prb_env *h)
           "Connections closed because a request's body came slower than --body-rate "
           "past --body-timeout.",
           "counter", atomic_load(&m->bodies_cut));
+    gauge(&o, "probity_http_answers_cut_total",
+          "Connections closed because an answer was read slower than --body-rate past "
+          "--body-timeout.",
+          "counter", atomic_load(&m->answers_cut));
     if (!prb_count(h, &subjects, &versions)) {
         gauge(&o, "probity_subjects", "Subjects in the register.", "gauge", subjects);
         gauge(&o, "probity_records", "Stored record versions.", "gauge", versions);

@@ -52,6 +52,8 @@ int srv_respond(req *r, unsigned status, const char *ctype, char *body, size_t l
     MHD_destroy_response(res);
     r->status = status;
     r->responded = 1;
+    if (ok == MHD_YES)
+        srv_heads_answer(r->conn, len);
     return ok;
 }
 

@@ -22,9 +22,11 @@ typedef struct srv_opts {
     unsigned header_timeout; /* seconds a request's line and headers may take
                                 to arrive, however they trickle; 0: 30 */
     unsigned body_timeout;   /* seconds a request's body may take, plus one for
-                                every body_rate bytes that have come; 0: 30 */
-    unsigned body_rate;      /* bytes a second a body must keep up past
-                                body_timeout; 0: 4096 */
+                                every body_rate bytes that have come; and an
+                                answer from when it is queued, plus one for
+                                every body_rate bytes of it; 0: 30 */
+    unsigned body_rate;      /* bytes a second a body or an answer must keep
+                                up past body_timeout; 0: 4096 */
     size_t max_body;         /* largest batch of records (POST /v1/records) in bytes;
                                 0: 16 MiB. Other bodies: at most 64 KiB. */
     size_t body_memory;      /* bytes of request bodies held at once, all requests

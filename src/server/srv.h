@@ -42,6 +42,7 @@ typedef struct srv_metrics {
     _Atomic uint64_t sweeps, sweep_failures;
     _Atomic uint64_t heads_cut;       /* connections past --header-timeout (heads.c) */
     _Atomic uint64_t bodies_cut;      /* connections whose body fell behind (heads.c) */
+    _Atomic uint64_t answers_cut;     /* connections whose answer was read too slowly */
     _Atomic uint64_t notices_pending; /* after the last delivery run */
     _Atomic int notices_known;        /* whether a delivery run has happened */
 } srv_metrics;
@@ -148,6 +149,9 @@ int srv_head_overdue(uint64_t now, uint64_t since, uint64_t limit);
 void srv_heads_body(struct MHD_Connection *conn, uint64_t since);
 /* got bytes of the body being read have come. */
 void srv_heads_body_got(struct MHD_Connection *conn, uint64_t got);
+/* An answer of len bytes was queued on the connection: it must be sent
+ * by the body's deadline for len bytes from now. */
+void srv_heads_answer(struct MHD_Connection *conn, uint64_t len);
 /* Whether a body begun at since (µs; 0: none being read) of which got
  * bytes have come is past its deadline at now: grace µs, and a second
  * more for every rate bytes that have come. */
