@@ -45,6 +45,20 @@
 #include <sys/socket.h>
 #include <time.h>
 
+/* A body or an answer under way: monotonic µs since it began (0: none)
+ * and its bytes. It is set n first, then since, and read since, n, then
+ * since again (moving_overdue). */
+struct moving {
+    _Atomic uint64_t since, n;
+};
+
+static void moving_set(struct moving *m, uint64_t since, uint64_t n)
+{
+    if (since)
+        atomic_store(&m->n, n);
+    atomic_store(&m->since, since);
+}
+
 struct srv_conn {
     struct MHD_Connection *conn;
     int fd;
@@ -52,12 +66,10 @@ struct srv_conn {
     /* Monotonic µs at which the head being read began; 0 while a
      * request is being read or answered. */
     _Atomic uint64_t head_since;
-    /* Monotonic µs at which the body being read began (0: none), and
-     * the bytes of it that have come. */
-    _Atomic uint64_t body_since, body_got;
-    /* Monotonic µs at which the answer being sent was queued (0: none),
-     * and its length. */
-    _Atomic uint64_t answer_since, answer_len;
+    /* The body being read (since: when it began; n: the bytes that have
+     * come) and the answer being sent (since: when it was queued; n: its
+     * length). */
+    struct moving body, answer;
     struct srv_conn *prev, *next;
 };
 
@@ -119,8 +131,8 @@ void srv_heads_next(struct MHD_Connection *conn)
     if (c) {
         /* A request may end before its body does (closed, or over a
          * limit). */
-        atomic_store(&c->body_since, 0);
-        atomic_store(&c->answer_since, 0);
+        moving_set(&c->body, 0, 0);
+        moving_set(&c->answer, 0, 0);
         atomic_store(&c->head_since, srv_mono_us());
     }
 }
@@ -128,30 +140,22 @@ void srv_heads_next(struct MHD_Connection *conn)
 void srv_heads_answer(struct MHD_Connection *conn, uint64_t len)
 {
     struct srv_conn *c = note_of(conn);
-    if (!c)
-        return;
-    /* The length first, as a body's count (overdue). */
-    atomic_store(&c->answer_len, len);
-    atomic_store(&c->answer_since, srv_mono_us());
+    if (c)
+        moving_set(&c->answer, srv_mono_us(), len);
 }
 
 void srv_heads_body(struct MHD_Connection *conn, uint64_t since)
 {
     struct srv_conn *c = note_of(conn);
-    if (!c)
-        return;
-    /* The count first: the thread reads the start, then the count, then
-     * the start again (reaper). */
-    if (since)
-        atomic_store(&c->body_got, 0);
-    atomic_store(&c->body_since, since);
+    if (c)
+        moving_set(&c->body, since, 0);
 }
 
 void srv_heads_body_got(struct MHD_Connection *conn, uint64_t got)
 {
     struct srv_conn *c = note_of(conn);
     if (c)
-        atomic_store(&c->body_got, got);
+        atomic_store(&c->body.n, got);
 }
 
 int srv_head_overdue(uint64_t now, uint64_t since, uint64_t limit)
@@ -167,15 +171,14 @@ int srv_body_overdue(uint64_t now, uint64_t since, uint64_t got, uint64_t grace,
     return now - since > grace + got * 1000000u / (rate ? rate : 1);
 }
 
-/* Whether a body or an answer noted in since and n (read as the start,
- * n, then the start again) is past its deadline at now. */
-static int moving_overdue(const srv *s, _Atomic uint64_t *since, _Atomic uint64_t *n, uint64_t now)
+/* Whether the body or answer m is past its deadline at now. */
+static int moving_overdue(const srv *s, struct moving *m, uint64_t now)
 {
-    uint64_t t = atomic_load(since), k = atomic_load(n);
+    uint64_t t = atomic_load(&m->since), k = atomic_load(&m->n);
     /* One that ended and another that began between the two loads would
      * pair the old start with the new count: the start is read again,
      * and one whose start moved is looked at next time. */
-    return t && t == atomic_load(since) &&
+    return t && t == atomic_load(&m->since) &&
            srv_body_overdue(now, t, k, (uint64_t)s->o.body_timeout * 1000000u, s->o.body_rate);
 }
 
@@ -183,9 +186,9 @@ static int moving_overdue(const srv *s, _Atomic uint64_t *since, _Atomic uint64_
  * into *what (the counter to add to). */
 static int overdue(srv *s, struct srv_conn *c, uint64_t now, _Atomic uint64_t **what)
 {
-    if (moving_overdue(s, &c->body_since, &c->body_got, now))
+    if (moving_overdue(s, &c->body, now))
         *what = &s->metrics.bodies_cut;
-    else if (moving_overdue(s, &c->answer_since, &c->answer_len, now))
+    else if (moving_overdue(s, &c->answer, now))
         *what = &s->metrics.answers_cut;
     else if (srv_head_overdue(now, atomic_load(&c->head_since),
                               (uint64_t)s->o.header_timeout * 1000000u))

@@ -32,9 +32,10 @@
  * client milliseconds; trickled a byte at a time under the idle timeout
  * it held a connection for hours (heads.c). */
 #define DEFAULT_HEADER_TIMEOUT 30
-/* A body, once its head is in, has as long again and must then keep up
- * 4 KiB a second (32 kbit/s, below any furnisher's link): a 64-KiB
- * object then takes at most 46 s, a 16-MiB batch 69 minutes (heads.c). */
+/* A body, once its head is in, and an answer, once it is queued, have
+ * as long again and must then keep up 4 KiB a second (32 kbit/s, below
+ * any furnisher's link): a 64-KiB object then takes at most 46 s, a
+ * 16-MiB batch 69 minutes, a 2.5-MB page of a list about 11 (heads.c). */
 #define DEFAULT_BODY_TIMEOUT 30
 #define DEFAULT_BODY_RATE 4096
 #define DEFAULT_MAX_BODY ((size_t)16 << 20)
