@@ -1038,14 +1038,11 @@ Test(server, slowly_read_answer_is_cut)
     o.body_timeout = 1;
     o.body_rate = 1 << 20;
     fx_start(&f, &o);
-    /* A file of some megabytes: 4,500 records of one subject. */
-    for (int i = 0; i < 4500; i++) {
-        snprintf(line, sizeof line,
-                 "{\"furnisher\":\"bank-a\",\"ref\":\"S-%d\",\"subject\":{\"kind\":\"person\","
-                 "\"id\":\"" PERSON "\"},\"category\":\"payment_default\",\"status\":\"open\","
-                 "\"event_date\":\"2026-09-01\",\"legal_basis\":\"loan contract %d\","
-                 "\"fields\":{\"amount\":\"99.00\",\"currency\":\"EUR\"}}\n",
-                 i, i);
+    /* A file of some megabytes: 5,500 records of one subject. */
+    for (int i = 0; i < 5500; i++) {
+        char ref[16];
+        snprintf(ref, sizeof ref, "S-%d", i);
+        th_account(line, sizeof line, PERSON, ref);
         th_collect(&recs, line, strlen(line));
     }
     cr_assert_eq(th_ingest(f.env, "many", recs.p, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK, "%s",
