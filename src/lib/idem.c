@@ -26,8 +26,11 @@
 #include <string.h>
 
 #define IDEM_HEAD 16
+/* The longest key of an entry: a requester's name, NUL, an idempotency
+ * key (and one byte to spare). */
+#define KMAX (PRB_IDEM_KEY_MAX + PRB_KEY_NAME_MAX + 2)
 
-/* The entry's key into k (PRB_IDEM_KEY_MAX + PRB_KEY_NAME_MAX + 2 bytes). */
+/* The entry's key into k (KMAX bytes). */
 static size_t key_of(unsigned char *k, const char *requester, const char *idem)
 {
     size_t rl = strlen(requester), il = strlen(idem);
@@ -84,10 +87,22 @@ static int expired(const prb_env *env, int64_t made)
     return prb_now(env) - made >= PRB_IDEM_SECONDS;
 }
 
+/* Whether the sweep lets entry v go: past 24 hours, or malformed
+ * (nothing could read it). *subject gets its subject, 0 if malformed. */
+static int let_go(const prb_env *env, const MDB_val *v, uint64_t *subject)
+{
+    struct entry e;
+    *subject = 0;
+    if (parse(v, &e))
+        return 1;
+    *subject = e.subject;
+    return expired(env, e.made);
+}
+
 int prb_idem_find_txn(prb_env *env, MDB_txn *txn, const char *requester, const char *idem,
                       const char *purpose, const char *identifier, char **json)
 {
-    unsigned char kb[PRB_IDEM_KEY_MAX + PRB_KEY_NAME_MAX + 2];
+    unsigned char kb[KMAX];
     MDB_val k = {0, kb}, v;
     struct entry e;
     *json = NULL;
@@ -124,7 +139,7 @@ int prb_idem_put_txn(prb_env *env, MDB_txn *txn, const char *requester, const ch
                      const char *purpose, const char *identifier, uint64_t subject,
                      const char *json)
 {
-    unsigned char kb[PRB_IDEM_KEY_MAX + PRB_KEY_NAME_MAX + 2];
+    unsigned char kb[KMAX];
     if (!requester)
         requester = "";
     size_t pl = strlen(purpose), il = strlen(identifier), jl = strlen(json);
@@ -181,7 +196,6 @@ int prb_idem_count(prb_env *env, uint64_t *n)
 /* Entries deleted a transaction, so the sweep holds the write lock
  * briefly. */
 #define IDEM_BATCH 1024
-#define KMAX (PRB_IDEM_KEY_MAX + PRB_KEY_NAME_MAX + 2)
 
 struct found {
     unsigned char (*keys)[KMAX];
@@ -210,11 +224,11 @@ static int find_batch(prb_env *env, struct found *f, int from, int *more)
         return prb_mdb_fail(env, mrc, "opening the idempotency keys");
     }
     for (mrc = mdb_cursor_get(cur, &k, &v, op); !mrc; mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        struct entry e;
+        uint64_t subject;
         /* The last of the batch before, if it is still there; and a key
          * longer than this code writes (a later build's) is left alone. */
         if ((from && k.mv_size == alen && !memcmp(k.mv_data, after, alen)) ||
-            (!parse(&v, &e) && !expired(env, e.made)) || k.mv_size > KMAX)
+            !let_go(env, &v, &subject) || k.mv_size > KMAX)
             continue;
         if (f->n == IDEM_BATCH) {
             *more = 1;
@@ -240,17 +254,15 @@ static int delete_batch(prb_env *env, const struct found *f, uint64_t *n)
         return rc;
     for (size_t i = 0; i < f->n && !rc; i++) {
         MDB_val k = {f->lens[i], f->keys[i]}, v;
-        struct entry e;
-        int bad;
+        uint64_t subject;
         if ((mrc = mdb_get(txn, env->idem, &k, &v))) {
             if (mrc != MDB_NOTFOUND)
                 rc = prb_mdb_fail(env, mrc, "reading an idempotency key");
             continue;
         }
-        if (!(bad = parse(&v, &e)) && !expired(env, e.made))
+        if (!let_go(env, &v, &subject))
             continue;
-        if (!(rc = prb_audit_log(env, PRB_LEAF_IDEM, 1, bad ? 0 : e.subject, v.mv_data,
-                                 v.mv_size))) {
+        if (!(rc = prb_audit_log(env, PRB_LEAF_IDEM, 1, subject, v.mv_data, v.mv_size))) {
             if ((mrc = mdb_del(txn, env->idem, &k, NULL)))
                 rc = prb_mdb_fail(env, mrc, "deleting an idempotency key");
             done++;
