@@ -202,6 +202,38 @@ Test(prepare, other_commits_make_it_again)
     finish(all, 2, w, env, dir);
 }
 
+/* A batch that stores nothing (here a refusal; as often every inquiry
+ * answered in replay of its idempotency key) commits no change, and LMDB
+ * gives the next commit the id it would have had. When that commit is
+ * another's, about the subject, a decision prepared before both is made
+ * again: the batch that stored nothing must not vouch for it. */
+Test(prepare, a_batch_that_stores_nothing_vouches_for_nothing)
+{
+    char *dir;
+    prb_env *env = th_register(&dir), *w;
+    prb_inquiry q;
+    prb_decision *d2 = NULL;
+    add_account(env, PERSON, "A-1");
+    w = writer_of(env, "2026-12-01", "2026-12-05");
+
+    prb_decision *d = prepare(env, PERSON);
+    set_inquiry(&q, "cn-rid:440304200002291236", NULL);
+    cr_assert_eq(prb_decide_many(w, &q, 1), PRB_OK, "%s", prb_errmsg(w));
+    cr_assert_eq(q.rc, PRB_ENOTFOUND, "%s", q.errmsg);
+    prb_decision_free(q.decision);
+    cr_assert_eq(prb_decide(env, "credit", PERSON, "bank-y", &d2), PRB_OK);
+
+    set_inquiry(&q, PERSON, d);
+    cr_assert_eq(prb_decide_many(w, &q, 1), PRB_OK, "%s", prb_errmsg(w));
+    cr_assert_eq(q.rc, PRB_OK, "%s", q.errmsg);
+    char *j = json_of(q.decision);
+    cr_assert(strstr(j, "\"1-q2\"") && strstr(j, "\"2026-12-05\""), "stored as prepared: %s", j);
+    free(j);
+    cr_assert_eq(count_inquiries(env, PERSON), 2);
+    prb_decision *all[2] = {q.decision, d2};
+    finish(all, 2, w, env, dir);
+}
+
 /* The refresh at storing time makes a list entry the prepared decision
  * did not see: made again, the decision shows it. */
 Test(prepare, list_change_makes_it_again)
@@ -286,6 +318,31 @@ Test(prepare, as_many_as_a_server_holds)
         prb_decision_free(q[i].decision);
     free(q);
     free(d);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+/* A caller of prb_decide_many need not prepare: each inquiry without a
+ * handle gets a new one. A new handle kept a reader of the inquiry index
+ * until it was freed, so a batch of more new handles than the index has
+ * reader slots failed at the 8,193rd, and the whole batch with it. */
+Test(prepare, more_new_handles_than_readers)
+{
+    enum { N = 8192 + 64 };
+    char *dir;
+    prb_env *env = th_register(&dir);
+    prb_inquiry *q = calloc(N, sizeof *q);
+    cr_assert(q);
+    add_account(env, PERSON, "A-1");
+    for (int i = 0; i < N; i++)
+        set_inquiry(&q[i], PERSON, NULL);
+    cr_assert_eq(prb_decide_many(env, q, N), PRB_OK, "%s", prb_errmsg(env));
+    for (int i = 0; i < N; i++)
+        cr_assert_eq(q[i].rc, PRB_OK, "inquiry %d: %s", i + 1, q[i].errmsg);
+    cr_assert_eq(count_inquiries(env, PERSON), N);
+    for (int i = 0; i < N; i++)
+        prb_decision_free(q[i].decision);
+    free(q);
     prb_close(env);
     th_rmrf(dir);
 }

@@ -565,7 +565,11 @@ static int decide(prb_env *env, MDB_txn *batch, int *wrote, const char *purpose,
                                   &d->entries[d->nlisted++])))
             goto fail;
     }
-    if ((rc = read_inquiries(env, txn, &d->itxn, d->subject, &inq, &ninq, &d->inquiry)) ||
+    /* A handle keeps its index reader, a slot of PRB_MAX_READERS, for the
+     * next use: one a writer's batch makes need not, so a batch of more new
+     * handles than there are slots does not run out of them. */
+    if ((rc = read_inquiries(env, txn, store && !d->itxn ? NULL : &d->itxn, d->subject, &inq, &ninq,
+                             &d->inquiry)) ||
         (rc = evaluate(env, pi, f, inq, ninq, today, d, err, sizeof err)))
         goto fail;
     if (mode == PREPARE) {

@@ -137,13 +137,19 @@ static int fresh(const struct prb_recent *r, uint64_t snap, uint64_t w, uint64_t
 }
 
 /* Remembers commit txnid and the subjects of the set (recent_ready
- * empties it for the next batch). */
+ * empties it for the next batch). A batch that wrote no subject (every
+ * inquiry refused or answered in replay) wrote nothing at all, and LMDB
+ * gives an empty commit no id of its own: the next commit, perhaps
+ * another writer's, takes txnid. Remembered, it would vouch for that
+ * commit as touching no subject. */
 static int remember(struct prb_recent *r, uint64_t txnid)
 {
     size_t n = 0;
     struct recent_commit *c = &r->c[r->next];
     for (size_t i = 0; i < r->setcap; i++)
         n += r->set[i] != 0;
+    if (!n)
+        return PRB_OK;
     if (n > c->cap) {
         uint64_t *m = realloc(c->subjects, n * sizeof *m);
         if (!m)
@@ -155,8 +161,6 @@ static int remember(struct prb_recent *r, uint64_t txnid)
     for (size_t i = 0; i < r->setcap; i++)
         if (r->set[i])
             c->subjects[c->n++] = r->set[i] - 1;
-    /* A batch may write no subject (every inquiry refused or answered
-     * in replay): subjects may then still be NULL. */
     if (c->n > 1)
         qsort(c->subjects, c->n, sizeof *c->subjects, cmp_u64);
     c->txnid = txnid;
