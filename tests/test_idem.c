@@ -119,8 +119,10 @@ Test(idem, sent_again_is_answered_again_and_stored_once)
     ask(&q[3], PERSON, "bank-y", "order-17");
     cr_assert_eq(prb_decide_many(env, &q[2], 2), PRB_OK);
     cr_assert_eq(q[2].rc, PRB_EEXIST);
-    cr_assert(strstr(q[2].errmsg, "'order-17' was given to another inquiry (credit about " PERSON),
+    cr_assert(strstr(q[2].errmsg, "'order-17' was given to an inquiry of another purpose or "
+                                  "subject"),
               "%s", q[2].errmsg);
+    cr_assert(!strstr(q[2].errmsg, PERSON), "the refusal names the other subject: %s", q[2].errmsg);
     cr_assert_eq(prb_idem_get(env, "bank-x", "order-17", "tenancy", PERSON, &json), PRB_EEXIST);
     cr_assert_null(json);
     cr_assert_eq(q[3].rc, PRB_OK, "%s", q[3].errmsg);
@@ -185,18 +187,28 @@ Test(idem, kept_24_hours)
     cr_assert_eq(n, 0, "a key under 24 hours old was let go");
     prb_set_now(env, t0 + PRB_IDEM_SECONDS);
     cr_assert_eq(prb_idem_get(env, "bank-x", "k-1", "credit", PERSON, &json), PRB_ENOTFOUND);
+    /* A key past 24 hours used again before the sweep came: a new
+     * inquiry, and the old entry's end is logged as the sweep would log
+     * it (one leaf more than a key never used). */
+    before = tree_size(env);
+    ask(&q, OTHER, "bank-x", "k-0");
+    cr_assert_eq(prb_decide_many(env, &q, 1), PRB_OK);
+    done(&q, 1);
+    after = tree_size(env);
     ask(&q, PERSON, "bank-x", "k-1");
     cr_assert_eq(prb_decide_many(env, &q, 1), PRB_OK);
     cr_assert_null(q.replay, "a key past 24 hours was replayed");
     cr_assert_eq(count_inquiries(env, PERSON), 2);
+    cr_assert_eq(tree_size(env) - after, after - before + 1,
+                 "the replaced entry's end is not logged");
     done(&q, 1);
     /* The new entry replaced the old; a day later the sweep lets it go. */
     prb_set_now(env, t0 + 2 * PRB_IDEM_SECONDS + 1);
     before = tree_size(env);
     cr_assert_eq(prb_idem_expire(env, &n), PRB_OK, "%s", prb_errmsg(env));
-    cr_assert_eq(n, 1);
+    cr_assert_eq(n, 2);
     after = tree_size(env);
-    cr_assert_eq(after, before + 1, "the deletion was not logged");
+    cr_assert_eq(after, before + 2, "the deletions were not logged");
     cr_assert_eq(prb_idem_expire(env, &n), PRB_OK);
     cr_assert_eq(n, 0);
     verified(env);

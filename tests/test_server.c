@@ -201,8 +201,14 @@ static void http_h(const struct fx *f, const char *method, const char *path, con
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
         curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
     }
-    if (header)
-        h = curl_slist_append(h, header);
+    /* header may hold several, one a line. */
+    for (const char *p = header, *e; p && *p; p = *e ? e + 1 : e) {
+        char one[1024];
+        e = strchr(p, '\n');
+        e = e ? e : p + strlen(p);
+        snprintf(one, sizeof one, "%.*s", (int)(e - p), p);
+        h = curl_slist_append(h, one);
+    }
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
     r->cc = curl_easy_perform(c);
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
@@ -1096,6 +1102,37 @@ Test(server, slowly_read_answer_is_cut)
 }
 
 /* The body's deadline: the grace, then a second for every rate bytes. */
+/* An Idempotency-Key is a Structured Field string (RFC 8941), whose
+ * parameters are ignored; a bare token is taken as the string it spells;
+ * other items and lists are refused. */
+Test(server, idempotency_key_syntax)
+{
+    static const char *good[][2] = {
+        {"\"order-17\"", "order-17"},
+        {"  \"a b\"\t", "a b"},
+        {"\"q\\\"x\\\\y\"", "q\"x\\y"},
+        {"\"k\";v=1", "k"},
+        {"\"k\"; v=\"a;b\";w;x=?1;y=:AQ==:;z=-1.5", "k"},
+        {"order-17", "order-17"},
+        {"*tok:en/1", "*tok:en/1"},
+        {"tok;p=1", "tok"},
+    };
+    static const char *bad[] = {
+        "",         "\"\"",        "\"open",       "17",           "-1",     "?1",
+        ":AQ==:",   "a b",         "\"a\", \"b\"", "a,b",          "\"k\";", "\"k\";P=1",
+        "\"k\";v=", "\"k\";v=\"x", "\"\\n\"",      "\"tab\there\""};
+    char out[32];
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+        cr_assert_eq(srv_idem_key(good[i][0], out, sizeof out), 0, "refused: %s", good[i][0]);
+        cr_assert_str_eq(out, good[i][1], "%s", good[i][0]);
+    }
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        cr_assert_neq(srv_idem_key(bad[i], out, sizeof out), 0, "taken: %s", bad[i]);
+    cr_assert_neq(srv_idem_key("\"01234567890123456789012345678901\"", out, sizeof out), 0,
+                  "longer than the room");
+    cr_assert_eq(srv_idem_key("\"0123456789012345678901234567890\"", out, sizeof out), 0);
+}
+
 Test(server, body_deadline_arithmetic)
 {
     cr_assert(!srv_body_overdue(10000000, 0, 0, 1000000, 100), "no body being read");
@@ -2576,10 +2613,16 @@ Test(server, idempotency_key)
            "{\"purpose\":\"credit\",\"subject\":\"" COMPANY "\"}", "Idempotency-Key: \"order 17\"",
            &r);
     assert_problem(&r, 409);
-    cr_assert(strstr(r.body, "given to another inquiry"), "%s", r.body);
+    cr_assert(strstr(r.body, "given to an inquiry of another purpose or subject"), "%s", r.body);
+    cr_assert(!strstr(r.body, PERSON), "the refusal names the other subject: %s", r.body);
     free(r.body);
-    const char *bad[] = {"Idempotency-Key: \"\"", "Idempotency-Key: \"open",
-                         "Idempotency-Key: two words", "Idempotency-Key: \"caf\xc3\xa9\""};
+    const char *bad[] = {"Idempotency-Key: \"\"",
+                         "Idempotency-Key: \"open",
+                         "Idempotency-Key: two words",
+                         "Idempotency-Key: \"caf\xc3\xa9\"",
+                         "Idempotency-Key: 17",
+                         "Idempotency-Key: \"a\", \"b\"",
+                         "Idempotency-Key: \"a\"\nIdempotency-Key: \"b\""};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         http_h(&f, "POST", "/v1/decisions", f.tok[INQ], NULL, body, bad[i], &r);
         assert_problem(&r, 400);

@@ -124,10 +124,12 @@ int prb_idem_find_txn(prb_env *env, MDB_txn *txn, const char *requester, const c
         return PRB_ENOTFOUND;
     if (e.pl != strlen(purpose) || memcmp(e.purpose, purpose, e.pl) || e.il != strlen(identifier) ||
         memcmp(e.identifier, identifier, e.il))
+        /* Not which purpose or subject: a token's name may be shared, and
+         * the other inquiry may be about someone this one may not see. */
         return prb_seterr(env->err, PRB_EEXIST,
-                          "idempotency key '%s' was given to another inquiry (%.*s about "
-                          "%.*s) less than 24 hours ago; a new inquiry needs a new key",
-                          idem, (int)e.pl, e.purpose, (int)e.il, e.identifier);
+                          "idempotency key '%s' was given to an inquiry of another purpose "
+                          "or subject less than 24 hours ago; a new inquiry needs a new key",
+                          idem);
     if (!(*json = malloc(e.jl + 1)))
         return prb_seterr(env->err, PRB_ENOMEM, "out of memory");
     memcpy(*json, e.json, e.jl);
@@ -146,8 +148,19 @@ int prb_idem_put_txn(prb_env *env, MDB_txn *txn, const char *requester, const ch
     MDB_val k = {key_of(kb, requester, idem), kb}, v;
     if (pl > 0xffff || il > 0xffff)
         return prb_seterr(env->err, PRB_EINVAL, "idempotency key: purpose or identifier too long");
+    /* A key past 24 hours that no sweep has let go yet is let go here,
+     * logged as the sweep would, so that the log holds every entry's end. */
+    int rc, mrc = mdb_get(txn, env->idem, &k, &v);
+    if (!mrc) {
+        uint64_t old;
+        let_go(env, &v, &old);
+        if ((rc = prb_audit_log(env, PRB_LEAF_IDEM, 1, old, v.mv_data, v.mv_size)))
+            return rc;
+    } else if (mrc != MDB_NOTFOUND) {
+        return prb_mdb_fail(env, mrc, "reading an idempotency key");
+    }
     v.mv_size = IDEM_HEAD + 2 + pl + 2 + il + jl;
-    int mrc = mdb_put(txn, env->idem, &k, &v, MDB_RESERVE);
+    mrc = mdb_put(txn, env->idem, &k, &v, MDB_RESERVE);
     if (mrc)
         return prb_mdb_fail(env, mrc, "writing an idempotency key");
     unsigned char *p = v.mv_data;

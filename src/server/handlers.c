@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 /* ----------------------------------------------------------- the request */
@@ -389,6 +390,16 @@ static int h_me(req *r, prb_env *h)
 
 /* ------------------------------------------------------------- decisions */
 
+static enum MHD_Result count_idem(void *cls, enum MHD_ValueKind kind, const char *key,
+                                  const char *value)
+{
+    (void)kind;
+    (void)value;
+    if (!strcasecmp(key, "Idempotency-Key"))
+        ++*(int *)cls;
+    return MHD_YES;
+}
+
 static int h_decisions(req *r, prb_env *h)
 {
     struct field fs[] = {{"purpose", 1, 0, NULL, NULL}, {"subject", 1, 0, NULL, NULL}};
@@ -396,7 +407,12 @@ static int h_decisions(req *r, prb_env *h)
         *idem = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Idempotency-Key");
     if (query_only(r, NULL))
         return MHD_YES;
-    if (idem && (srv_idem_key(idem, r->idem, sizeof r->idem) || prb_idem_check(r->idem)))
+    int nidem = 0;
+    /* Header lines of one name make one list (RFC 9110 5.3): two keys. */
+    if (idem)
+        MHD_get_connection_values(r->conn, MHD_HEADER_KIND, count_idem, &nidem);
+    if (idem &&
+        (nidem > 1 || srv_idem_key(idem, r->idem, sizeof r->idem) || prb_idem_check(r->idem)))
         return srv_problem(r, 400, NULL, NULL,
                            "the Idempotency-Key header must be a quoted string of 1 to 255 "
                            "printable ASCII characters",

@@ -148,6 +148,60 @@ int srv_bearer(const char *value, char *out, size_t n)
     return 0;
 }
 
+static int tchar(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+/* Past an sf-string's opening quote: its characters into out, p past the
+ * closing quote. */
+static const char *sf_string(const char *p, char *out, size_t n, size_t *len)
+{
+    for (*len = 0; *p != '"'; p++) {
+        if (*p == '\\' && (p[1] == '"' || p[1] == '\\'))
+            p++;
+        else if (*p < 0x20 || *p > 0x7e || *p == '\\')
+            return NULL; /* also the end of the value: no closing quote */
+        if (out) {
+            if (*len + 1 >= n)
+                return NULL;
+            out[*len] = *p;
+        }
+        ++*len;
+    }
+    return p + 1;
+}
+
+/* An Item's parameters (RFC 8941 3.1.2), read past and ignored: the
+ * draft defines none. The value of one is a string or a run of the
+ * characters of the other bare items. */
+static const char *sf_params(const char *p)
+{
+    size_t len;
+    while (*p == ';') {
+        for (p++; *p == ' '; p++)
+            ;
+        if (!((*p >= 'a' && *p <= 'z') || *p == '*'))
+            return NULL;
+        while ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || (*p && strchr("_-.*", *p)))
+            p++;
+        if (*p != '=')
+            continue;
+        if (*++p == '"') {
+            if (!(p = sf_string(p + 1, NULL, 0, &len)))
+                return NULL;
+            continue;
+        }
+        const char *v = p;
+        while (tchar(*p) || (*p && strchr(":/?=", *p)))
+            p++;
+        if (p == v)
+            return NULL;
+    }
+    return p;
+}
+
 int srv_idem_key(const char *value, char *out, size_t n)
 {
     size_t len = 0;
@@ -157,23 +211,22 @@ int srv_idem_key(const char *value, char *out, size_t n)
     while (*p == ' ' || *p == '\t')
         p++;
     if (*p == '"') {
-        for (p++; *p != '"'; p++) {
-            if (*p == '\\' && (p[1] == '"' || p[1] == '\\'))
-                p++;
-            else if (*p < 0x20 || *p > 0x7e || *p == '\\')
-                return -1; /* also the end of the value: no closing quote */
-            if (len + 1 >= n)
-                return -1;
-            out[len++] = *p;
-        }
-        p++;
+        if (!(p = sf_string(p + 1, out, n, &len)))
+            return -1;
     } else {
-        for (; *p > 0x20 && *p < 0x7f && *p != '"' && *p != '\\'; p++) {
+        /* Not a string, but an sf-token is taken as one: a client that
+         * forgot the quotes means the same key. A number, a list or a
+         * byte sequence is not a token. */
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || *p == '*'))
+            return -1;
+        for (; tchar(*p) || *p == ':' || *p == '/'; p++) {
             if (len + 1 >= n)
                 return -1;
             out[len++] = *p;
         }
     }
+    if (!(p = sf_params(p)))
+        return -1;
     while (*p == ' ' || *p == '\t')
         p++;
     if (*p || len == 0)

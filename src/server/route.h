@@ -71,8 +71,9 @@ int srv_bearer(const char *value, char *out, size_t n);
 
 /* The key of an Idempotency-Key header value (draft-ietf-httpapi-
  * idempotency-key-header: a Structured Field string, "..." with \" and
- * \\ escaped; a bare run of visible characters is taken too), into out
- * (size n). 0 on success; -1 if malformed, empty, or n bytes or more. */
+ * \\ escaped, with any parameters ignored; a bare sf-token is taken as
+ * the string it spells), into out (size n). 0 on success; -1 if
+ * malformed, another kind of item or a list, empty, or n bytes or more. */
 int srv_idem_key(const char *value, char *out, size_t n);
 
 /* A query-string count: decimal digits only, no sign, at most 2^63 - 1.
