@@ -681,7 +681,7 @@ Test(deliver, webhook_retries_with_backoff_until_2xx)
     server_stop(s);
     cr_assert_eq(s->nreq, 3);
     for (int i = 0; i < 3; i++) {
-        cr_assert_str_eq(s->key[i], "1", "request %d: Idempotency-Key '%s'", i, s->key[i]);
+        cr_assert_str_eq(s->key[i], "\"1\"", "request %d: Idempotency-Key '%s'", i, s->key[i]);
         cr_assert_str_eq(s->ctype[i], "application/json");
         json_t *b = json_loads(s->body[i], 0, NULL);
         cr_assert_not_null(b, "request %d: body is not JSON: %s", i, s->body[i]);

@@ -363,7 +363,9 @@ static int post_once(struct chan *c, uint64_t number, const char *body, size_t l
     char key[48];
     struct curl_slist *h, *t = NULL;
     long status = 0;
-    snprintf(key, sizeof key, "Idempotency-Key: %llu", (unsigned long long)number);
+    /* A Structured Field string, as draft-ietf-httpapi-idempotency-key-
+     * header has it: a bare number would parse as an Integer. */
+    snprintf(key, sizeof key, "Idempotency-Key: \"%llu\"", (unsigned long long)number);
     /* "Expect:" off: a body over 1 KiB would otherwise wait for a 100. */
     if ((h = curl_slist_append(NULL, "Content-Type: application/json")) &&
         (t = curl_slist_append(h, key)))
