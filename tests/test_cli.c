@@ -144,8 +144,18 @@ Test(cli, gen_is_deterministic)
     cr_assert_str_eq(a.out, b.out);
     run(&b, dir, NULL, "gen --persons 30 --companies 3 --seed 10");
     cr_assert_str_neq(a.out, b.out);
-    run(&b, dir, NULL, "gen --persons x");
-    cr_assert_eq(b.status, 2);
+    /* A bad count names its option and value, and writes nothing. */
+    const char *bad[] = {"--persons x",           "--persons -3",
+                         "--persons ' 3'",        "--companies 3x",
+                         "--persons 3 --seed +9", "--persons 99999999999999999999"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char args[96];
+        snprintf(args, sizeof args, "gen %s", bad[i]);
+        run(&b, dir, NULL, args);
+        cr_assert_eq(b.status, 2, "%s", args);
+        cr_assert_str_empty(b.out, "%s", args);
+        cr_assert(strstr(b.err, "is not a count"), "%s: %s", args, b.err);
+    }
     th_rmrf(dir);
 }
 

@@ -9,16 +9,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static int number(const char *s, uint64_t *out)
-{
-    char *end;
-    if (!s || !*s || *s == '-')
-        return -1;
-    errno = 0;
-    *out = strtoull(s, &end, 10);
-    return *end || errno ? -1 : 0;
-}
-
 int cmd_gen(int argc, char **argv)
 {
     cli_args a;
@@ -27,18 +17,16 @@ int cmd_gen(int argc, char **argv)
     int rc = cli_parse(argc, argv, NULL, &a);
     if (rc)
         return rc;
-    const char *p = cli_opt(&a, "persons"), *c = cli_opt(&a, "companies"), *s = cli_opt(&a, "seed"),
-               *asof = cli_opt(&a, "as-of");
+    const char *asof = cli_opt(&a, "as-of");
+    o.seed = 1;
+    if (cli_count(&a, "persons", 0, UINT64_MAX, &o.persons) ||
+        cli_count(&a, "companies", 0, UINT64_MAX, &o.companies) ||
+        cli_count(&a, "seed", 0, UINT64_MAX, &o.seed))
+        return 2;
     if (a.npos || (rc = cli_unused(&a)))
         return rc ? rc
                   : (fprintf(stderr, "usage: probity gen --persons N --companies M [--seed S]\n"),
                      2);
-    if ((p && number(p, &o.persons)) || (c && number(c, &o.companies)) || (s && number(s, &o.seed)))
-        return fprintf(stderr, "probity: gen: --persons, --companies and --seed take whole "
-                               "numbers\n"),
-               2;
-    if (!s)
-        o.seed = 1;
     if (asof ? prb_parse_now(asof, &now) : prb_clock(&now))
         return fprintf(stderr, "probity: gen: --as-of or PROBITY_NOW is not YYYY-MM-DD\n"), 2;
     o.today = (int32_t)(now / 86400);
