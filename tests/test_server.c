@@ -2272,6 +2272,32 @@ Test(server, sweep)
     fx_stop(&f);
 }
 
+/* Sweeps follow each other at --sweep seconds, timed on the monotonic
+ * clock: neither stalled (a deadline read from another clock is decades
+ * away) nor back to back (or decades past). */
+Test(server, sweeps_every_interval)
+{
+    struct fx f;
+    srv_opts o = {0};
+    struct resp r;
+    unsigned long n = 0;
+    o.sweep = 1;
+    fx_start(&f, &o);
+    double t0 = now_s();
+    while (n < 3 && now_s() - t0 < 15) {
+        http(&f, "GET", "/metrics", NULL, NULL, NULL, &r);
+        const char *name = "\nprobity_sweeps_total ", *m = strstr(r.body, name);
+        cr_assert_not_null(m, "%s", r.body);
+        n = strtoul(m + strlen(name), NULL, 10);
+        free(r.body);
+        usleep(20000);
+    }
+    double t = now_s() - t0;
+    cr_assert_geq(n, 3, "%lu sweeps in 15 s at one a second", n);
+    cr_assert_geq(t, 1.9, "three sweeps in %.2f s at one a second", t);
+    fx_stop(&f);
+}
+
 /* ------------------------------------------- the document, operation by operation */
 
 /* Each operation docs/openapi.json documents, called as its first role

@@ -1338,7 +1338,7 @@ static void writeback_until_done(struct committing *cm)
         /* Starts writing dirty pages; does not wait for them. */
         (void)sync_file_range(cm->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
         struct timespec t;
-        clock_gettime(CLOCK_REALTIME, &t);
+        clock_gettime(CLOCK_MONOTONIC, &t);
         t.tv_nsec += WRITEBACK_NS;
         if (t.tv_nsec >= 1000000000) {
             t.tv_sec++;
@@ -1433,7 +1433,13 @@ static void release_early(prb_ingest *b, struct apply *ap, size_t nbad)
     mdb_filehandle_t fd;
     if (!mdb_env_get_fd(ap->env->mdb, &fd) && (ap->cm = calloc(1, sizeof *ap->cm))) {
         pthread_mutex_init(&ap->cm->mu, NULL);
-        pthread_cond_init(&ap->cm->cv, NULL);
+        /* Its waits on the monotonic clock: a step back of the wall
+         * clock would stop the writeback for as long. */
+        pthread_condattr_t a;
+        pthread_condattr_init(&a);
+        pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+        pthread_cond_init(&ap->cm->cv, &a);
+        pthread_condattr_destroy(&a);
         ap->cm->fd = fd;
     }
     d->cm = ap->cm;

@@ -204,9 +204,7 @@ static void *reaper(void *arg)
     srv_heads *h = &s->heads;
     pthread_mutex_lock(&h->mu);
     while (!h->stop) {
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += 1;
+        struct timespec until = srv_mono_after(1);
         while (!h->stop && pthread_cond_timedwait(&h->cv, &h->mu, &until) != ETIMEDOUT)
             ;
         uint64_t now = srv_mono_us();
@@ -229,7 +227,7 @@ int srv_heads_start(srv *s)
 {
     srv_heads *h = &s->heads;
     pthread_mutex_init(&h->mu, NULL);
-    pthread_cond_init(&h->cv, NULL);
+    srv_cond_init(&h->cv);
     h->inited = 1;
     if (pthread_create(&h->th, NULL, reaper, s))
         return -1;

@@ -77,6 +77,23 @@ uint64_t srv_mono_us(void)
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
+void srv_cond_init(pthread_cond_t *cv)
+{
+    pthread_condattr_t a;
+    pthread_condattr_init(&a);
+    pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+    pthread_cond_init(cv, &a);
+    pthread_condattr_destroy(&a);
+}
+
+struct timespec srv_mono_after(unsigned seconds)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_sec += seconds;
+    return ts;
+}
+
 int64_t srv_now(const srv *s)
 {
     return s->o.fixed_now ? s->o.fixed_now : (int64_t)time(NULL);
@@ -510,9 +527,7 @@ static void *sweeper(void *arg)
         pthread_mutex_unlock(&s->sweep_mu);
         sweep_once(s);
         pthread_mutex_lock(&s->sweep_mu);
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += s->o.sweep;
+        struct timespec until = srv_mono_after(s->o.sweep);
         while (!atomic_load(&s->stopping) &&
                pthread_cond_timedwait(&s->sweep_cv, &s->sweep_mu, &until) != ETIMEDOUT)
             ;
@@ -654,7 +669,7 @@ int srv_start(prb_env *env, const srv_opts *o, srv **out, char *err, size_t errl
     pthread_mutex_init(&s->mu, NULL);
     pthread_mutex_init(&s->sweep_mu, NULL);
     pthread_mutex_init(&s->spare_mu, NULL);
-    pthread_cond_init(&s->sweep_cv, NULL);
+    srv_cond_init(&s->sweep_cv);
     srv_holders_init(&s->holders, s->o.body_memory / TOKEN_SHARE > s->o.max_body
                                       ? s->o.body_memory / TOKEN_SHARE
                                       : s->o.max_body);

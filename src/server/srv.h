@@ -273,6 +273,11 @@ prb_env *srv_env(srv *s);
 int64_t srv_now(const srv *s);
 /* The monotonic clock, in µs. */
 uint64_t srv_mono_us(void);
+/* A condition variable whose timed waits run on the monotonic clock, and
+ * the time seconds from now on it: a step of the wall clock (NTP, a
+ * resumed VM, date) neither stretches nor cuts short a wait. */
+void srv_cond_init(pthread_cond_t *cv);
+struct timespec srv_mono_after(unsigned seconds);
 /* Whether s (a srv) is stopping: the cancel hook (prb_set_cancel) of the
  * long engine calls of the sweep and the statistics. */
 int srv_stopping(void *s);
