@@ -943,7 +943,9 @@ Test(server, trickled_head_is_cut)
     double t0 = now_s(), t = trickle(fd, "X-A: b\r\n", t0);
     close(fd);
     cr_assert_geq(t, 0, "a trickled head kept its connection for 8 s");
-    cr_assert_geq(t, 1.9, "cut after %.1f s, before the deadline", t);
+    /* The deadline: the idle timeout the head might have waited for, and
+     * the head's own. */
+    cr_assert_geq(t, 4.9, "cut after %.1f s, before the deadline", t);
     http(&f, "GET", "/metrics", NULL, NULL, NULL, &r);
     cr_assert(strstr(r.body, "\nprobity_http_heads_cut_total 1\n"), "%s", r.body);
     free(r.body);
@@ -958,6 +960,33 @@ Test(server, trickled_head_is_cut)
         cr_assert_eq(status_on(fd, NULL), 200, "request %d", i + 1);
     }
     close(fd);
+    fx_stop(&f);
+}
+
+/* A connection kept alive between requests waits for the next head, and
+ * may wait up to the idle timeout: that wait is not a slow head. With
+ * the head's clock started at the last answer, an idle time over
+ * --header-timeout cut the connection (and counted a head cut) though
+ * --timeout allowed it. */
+Test(server, idle_between_requests_is_not_a_slow_head)
+{
+    struct fx f;
+    srv_opts o = {0};
+    struct resp r;
+    o.timeout = 6;
+    o.header_timeout = 1;
+    fx_start(&f, &o);
+    int fd = dial(&f);
+    const char *line = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+    send_all(fd, line, strlen(line));
+    cr_assert_eq(status_on(fd, NULL), 200);
+    cr_assert(!closed_within(fd, 3500), "an idle connection was cut before its idle timeout");
+    send_all(fd, line, strlen(line));
+    cr_assert_eq(status_on(fd, NULL), 200);
+    close(fd);
+    http(&f, "GET", "/metrics", NULL, NULL, NULL, &r);
+    cr_assert(strstr(r.body, "\nprobity_http_heads_cut_total 0\n"), "%s", r.body);
+    free(r.body);
     fx_stop(&f);
 }
 

@@ -7,11 +7,13 @@
  * connection for some 20 hours, and 4,096 such connections from 16
  * addresses (256 each) would take every connection the server has. No
  * token is needed to start a request, so this is the cheapest attack on
- * the server. Each connection is noted here from the moment its head
- * begins (accepted, or the request before it answered) until the head is
- * complete (the access handler's first call); a thread looks every
- * second and shuts down the socket of a connection whose head has taken
- * longer than --header-timeout seconds, and libmicrohttpd then closes it.
+ * the server. Each connection is noted here from the moment it begins
+ * to wait for a head (accepted, or the request before it answered) until
+ * the head is complete (the access handler's first call); a thread looks
+ * every second and shuts down the socket of a connection whose head has
+ * taken longer than --header-timeout seconds past the --timeout it may
+ * first sit idle, and libmicrohttpd then closes it. (libmicrohttpd says
+ * nothing of a head's first byte.)
  * There is no answer to send: the request was never read.
  *
  * A body trickled in is the same attack one step later: a subject's
@@ -190,8 +192,12 @@ static int overdue(srv *s, struct srv_conn *c, uint64_t now, _Atomic uint64_t **
         *what = &s->metrics.bodies_cut;
     else if (moving_overdue(s, &c->answer, now))
         *what = &s->metrics.answers_cut;
+    /* A head's clock starts when the connection begins to wait for it,
+     * and a client may first sit idle for up to --timeout (after which
+     * libmicrohttpd closes the connection itself): that wait is not the
+     * head's. */
     else if (srv_head_overdue(now, atomic_load(&c->head_since),
-                              (uint64_t)s->o.header_timeout * 1000000u))
+                              ((uint64_t)s->o.header_timeout + s->o.timeout) * 1000000u))
         *what = &s->metrics.heads_cut;
     else
         return 0;
