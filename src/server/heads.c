@@ -54,11 +54,19 @@ struct moving {
     _Atomic uint64_t since, n;
 };
 
-static void moving_set(struct moving *m, uint64_t since, uint64_t n)
+/* The start a head or a body is given when the thread cuts its
+ * connection: later than any now, so never overdue again. The thread
+ * sets it only over the start it judged, and the pool thread ending the
+ * head or body takes the start it replaces: one of the two wins, so a
+ * request is either cut or handled, never handled and then cut. */
+#define CUT UINT64_MAX
+
+/* Sets m; 1 if it had been cut. */
+static int moving_set(struct moving *m, uint64_t since, uint64_t n)
 {
     if (since)
         atomic_store(&m->n, n);
-    atomic_store(&m->since, since);
+    return atomic_exchange(&m->since, since) == CUT;
 }
 
 struct srv_conn {
@@ -120,11 +128,10 @@ static struct srv_conn *note_of(struct MHD_Connection *conn)
     return ci ? ci->socket_context : NULL;
 }
 
-void srv_heads_done(struct MHD_Connection *conn)
+int srv_heads_done(struct MHD_Connection *conn)
 {
     struct srv_conn *c = note_of(conn);
-    if (c)
-        atomic_store(&c->head_since, 0);
+    return c && atomic_exchange(&c->head_since, 0) == CUT ? -1 : 0;
 }
 
 void srv_heads_next(struct MHD_Connection *conn)
@@ -146,11 +153,10 @@ void srv_heads_answer(struct MHD_Connection *conn, uint64_t len)
         moving_set(&c->answer, srv_mono_us(), len);
 }
 
-void srv_heads_body(struct MHD_Connection *conn, uint64_t since)
+int srv_heads_body(struct MHD_Connection *conn, uint64_t since)
 {
     struct srv_conn *c = note_of(conn);
-    if (c)
-        moving_set(&c->body, since, 0);
+    return c && moving_set(&c->body, since, 0) ? -1 : 0;
 }
 
 void srv_heads_body_got(struct MHD_Connection *conn, uint64_t got)
@@ -178,16 +184,18 @@ static int moving_overdue(const srv *s, struct moving *m, uint64_t now)
 {
     uint64_t t = atomic_load(&m->since), k = atomic_load(&m->n);
     /* One that ended and another that began between the two loads would
-     * pair the old start with the new count: the start is read again,
-     * and one whose start moved is looked at next time. */
-    return t && t == atomic_load(&m->since) &&
-           srv_body_overdue(now, t, k, (uint64_t)s->o.body_timeout * 1000000u, s->o.body_rate);
+     * pair the old start with the new count: the claim fails on a start
+     * that moved, and the connection is looked at next time. */
+    return t &&
+           srv_body_overdue(now, t, k, (uint64_t)s->o.body_timeout * 1000000u, s->o.body_rate) &&
+           atomic_compare_exchange_strong(&m->since, &t, CUT);
 }
 
-/* Whether c's head, body or answer is past its deadline at now; which
- * into *what (the counter to add to). */
+/* Whether c's head, body or answer is past its deadline at now, claimed
+ * for the cut; which into *what (the counter to add to). */
 static int overdue(srv *s, struct srv_conn *c, uint64_t now, _Atomic uint64_t **what)
 {
+    uint64_t head = atomic_load(&c->head_since);
     if (moving_overdue(s, &c->body, now))
         *what = &s->metrics.bodies_cut;
     else if (moving_overdue(s, &c->answer, now))
@@ -196,8 +204,9 @@ static int overdue(srv *s, struct srv_conn *c, uint64_t now, _Atomic uint64_t **
      * and a client may first sit idle for up to --timeout (after which
      * libmicrohttpd closes the connection itself): that wait is not the
      * head's. */
-    else if (srv_head_overdue(now, atomic_load(&c->head_since),
-                              ((uint64_t)s->o.header_timeout + s->o.timeout) * 1000000u))
+    else if (srv_head_overdue(now, head,
+                              ((uint64_t)s->o.header_timeout + s->o.timeout) * 1000000u) &&
+             atomic_compare_exchange_strong(&c->head_since, &head, CUT))
         *what = &s->metrics.heads_cut;
     else
         return 0;

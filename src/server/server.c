@@ -392,7 +392,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     req *r = *ctx;
     (void)version;
     if (!r) {
-        if (!(r = req_take(s)))
+        /* Cut for a slow head just as it came: closed, not handled. */
+        if (srv_heads_done(conn) || !(r = req_take(s)))
             return MHD_NO;
         r->s = s;
         r->conn = conn;
@@ -400,7 +401,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         r->id = atomic_fetch_add(&s->next_id, 1);
         r->route = -1;
         *ctx = r;
-        srv_heads_done(conn);
         atomic_fetch_add(&s->inflight, 1);
         return first_call(r, url, method);
     }
@@ -408,7 +408,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return take_body(r, data, size);
     if (r->has_body && !r->body_ended) {
         r->body_ended = 1;
-        srv_heads_body(conn, 0);
+        /* Cut for a slow body just as it ended: the client was told
+         * nothing, so nothing may be done. */
+        if (srv_heads_body(conn, 0))
+            return MHD_NO;
     }
     if (r->responded)
         return MHD_YES;

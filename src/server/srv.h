@@ -134,8 +134,9 @@ typedef struct srv_heads {
  * notes each connection from its start to its close. */
 void srv_heads_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
                       enum MHD_ConnectionNotificationCode toe);
-/* A request's head is complete (the access handler's first call). */
-void srv_heads_done(struct MHD_Connection *conn);
+/* A request's head is complete (the access handler's first call). -1 if
+ * the connection was cut for it first: the request must not be handled. */
+int srv_heads_done(struct MHD_Connection *conn);
 /* A request is over; the next one's head begins. */
 void srv_heads_next(struct MHD_Connection *conn);
 /* Whether a head begun at since (µs; 0: none being read) is past limit
@@ -145,8 +146,9 @@ void srv_heads_next(struct MHD_Connection *conn);
  * bench/serve's load). */
 int srv_head_overdue(uint64_t now, uint64_t since, uint64_t limit);
 /* The body of the connection's request began to be read (its head was
- * taken and its call admitted), or ended (when 0). */
-void srv_heads_body(struct MHD_Connection *conn, uint64_t since);
+ * taken and its call admitted), or ended (when 0). -1 if it ended after
+ * the connection was cut for it: its call must not be made. */
+int srv_heads_body(struct MHD_Connection *conn, uint64_t since);
 /* got bytes of the body being read have come. */
 void srv_heads_body_got(struct MHD_Connection *conn, uint64_t got);
 /* An answer of len bytes was queued on the connection: it must be sent
