@@ -737,6 +737,25 @@ static int dial(const struct fx *f)
     return dial_as(f, 0);
 }
 
+/* A connection from another loopback address (127.0.0.2 and so on: all
+ * of 127/8 is the loopback), with a small receive window when small. */
+static int dial_from(const struct fx *f, const char *from, int small)
+{
+    struct sockaddr_in a = {0}, b = {0};
+    int fd = socket(AF_INET, SOCK_STREAM, 0), rcv = 2048;
+    cr_assert(fd >= 0);
+    if (small)
+        cr_assert_eq(setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof rcv), 0);
+    b.sin_family = AF_INET;
+    cr_assert_eq(inet_pton(AF_INET, from, &b.sin_addr), 1);
+    cr_assert_eq(bind(fd, (struct sockaddr *)&b, sizeof b), 0, "%s: %s", from, strerror(errno));
+    a.sin_family = AF_INET;
+    a.sin_port = htons(srv_port(f->s));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    cr_assert_eq(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    return fd;
+}
+
 static double now_s(void)
 {
     struct timeval tv;
@@ -1130,7 +1149,155 @@ Test(server, slowly_read_answer_is_cut)
     fx_stop(&f);
 }
 
-/* The body's deadline: the grace, then a second for every rate bytes. */
+/* The gauge of answer bytes held, from /metrics. */
+static size_t answer_bytes(const struct fx *f)
+{
+    struct resp r;
+    const char *name = "\nprobity_http_answer_bytes_held ";
+    http(f, "GET", "/metrics", NULL, NULL, NULL, &r);
+    const char *m = strstr(r.body, name);
+    cr_assert_not_null(m, "%s", r.body);
+    size_t n = strtoull(m + strlen(name), NULL, 10);
+    free(r.body);
+    return n;
+}
+
+/* Waits (at most 10 s) for the gauge to come to at least (above) or at
+ * most (!above) want; the gauge. An answer is given back just after its
+ * last byte is sent, so a client may be quicker to ask again. */
+static size_t answer_bytes_until(const struct fx *f, size_t want, int above)
+{
+    double t0 = now_s();
+    size_t n;
+    while (!((n = answer_bytes(f)) >= want ? above || n == want : !above) && now_s() - t0 < 10)
+        usleep(20000);
+    return n;
+}
+
+/* Asks for path from address from, with the token; the status, the
+ * whole answer's length and its body's first bytes into body. */
+static int ask_from(const struct fx *f, const char *from, const char *path, const char *token,
+                    size_t *len, char *body, size_t n)
+{
+    char ask[512], buf[65536];
+    int fd = dial_from(f, from, 0), status;
+    size_t got = 0;
+    ssize_t k;
+    int m = snprintf(ask, sizeof ask,
+                     "GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                     "Authorization: Bearer %s\r\n\r\n",
+                     path, token);
+    send_all(fd, ask, (size_t)m);
+    struct timeval tv = {15, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    body[0] = 0;
+    while ((k = recv(fd, buf, sizeof buf - 1, 0)) > 0) {
+        if (!got) {
+            buf[k] = 0;
+            const char *b = strstr(buf, "\r\n\r\n");
+            snprintf(body, n, "%s", b ? b + 4 : "");
+            status = strncmp(buf, "HTTP/1.1 ", 9) ? 0 : atoi(buf + 9);
+        }
+        got += (size_t)k;
+    }
+    close(fd);
+    *len = got;
+    return got ? status : 0;
+}
+
+/* Answers read slowly hold their memory until they are sent: 256
+ * connections from one address could hold a 2.5-MB list page each for
+ * ten minutes, and ask again. Large answers being sent are bounded
+ * (--answer-memory), one address's to a quarter of it though its first
+ * always goes; past either, 503 with Retry-After, saying which; small
+ * answers always go; and what a connection held is given back when it
+ * ends. */
+Test(server, answer_memory)
+{
+    struct fx f;
+    srv_opts o = {0};
+    struct resp r;
+    prb_ingest_stats st;
+    struct th_buf recs = {0};
+    char line[1024], ask[512], body[512];
+    size_t len;
+    o.timeout = 30;
+    o.per_address = 256;
+    for (int i = 0; i < 1500; i++) {
+        char ref[16];
+        snprintf(ref, sizeof ref, "S-%d", i);
+        th_account(line, sizeof line, PERSON, ref);
+        th_collect(&recs, line, strlen(line));
+    }
+    /* The file's size first, on a server with the default bound. */
+    fx_start(&f, &o);
+    cr_assert_eq(th_ingest(f.env, "many", recs.p, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK, "%s",
+                 prb_errmsg(f.env));
+    free(recs.p);
+    http(&f, "GET", "/v1/subjects/" PERSON, f.tok[REV], NULL, NULL, &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    size_t whole = r.len;
+    free(r.body);
+    cr_assert_gt(whole, (size_t)700 << 10, "the file is only %zu bytes", whole);
+    cr_assert_eq(answer_bytes_until(&f, 0, 0), 0, "an answer sent is still held");
+    srv_stop(f.s, 5);
+    /* Room for two and a half such answers: one address's share is
+     * less than one. */
+    o.answer_memory = whole * 5 / 2;
+    char err[256];
+    cr_assert_eq(srv_start(f.env, &o, &f.s, err, sizeof err), 0, "%s", err);
+    snprintf(f.base, sizeof f.base, "http://127.0.0.1:%u", srv_port(f.s));
+
+    int n = snprintf(ask, sizeof ask,
+                     "GET /v1/subjects/" PERSON " HTTP/1.1\r\nHost: x\r\n"
+                     "Authorization: Bearer %s\r\n\r\n",
+                     f.tok[REV]);
+    /* Two readers that read nothing, from two addresses. */
+    int a = dial_from(&f, "127.0.0.1", 1);
+    send_all(a, ask, (size_t)n);
+    cr_assert_geq(answer_bytes_until(&f, whole, 1), whole);
+    cr_assert_eq(
+        ask_from(&f, "127.0.0.1", "/v1/subjects/" PERSON, f.tok[REV], &len, body, sizeof body), 503,
+        "%s", body);
+    cr_assert(strstr(body, "this address's answers being sent hold as much memory"), "%s", body);
+    int b = dial_from(&f, "127.0.0.2", 1);
+    send_all(b, ask, (size_t)n);
+    cr_assert_geq(answer_bytes_until(&f, 2 * whole, 1), 2 * whole);
+    cr_assert_eq(
+        ask_from(&f, "127.0.0.3", "/v1/subjects/" PERSON, f.tok[REV], &len, body, sizeof body), 503,
+        "%s", body);
+    cr_assert(strstr(body, "the answers being sent hold as much memory as the server allows"), "%s",
+              body);
+    /* Small answers go all the same, and so does a write's large one:
+     * a batch's 2,000 per-line errors (its call has run). */
+    cr_assert_eq(ask_from(&f, "127.0.0.3", "/healthz", f.tok[REV], &len, body, sizeof body), 200);
+    struct th_buf bad = {0};
+    snprintf(line, sizeof line, "{\"furnisher\":\"bank-a\",\"%0100d\":1}\n", 0);
+    for (int i = 0; i < 2000; i++)
+        th_collect(&bad, line, strlen(line));
+    http(&f, "POST", "/v1/records", f.tok[FURN], "application/x-ndjson", bad.p, &r);
+    free(bad.p);
+    assert_problem(&r, 422);
+    cr_assert_gt(r.len, (size_t)64 << 10, "the errors are only %zu bytes", r.len);
+    free(r.body);
+    http(&f, "GET", "/v1/companies/" COMPANY, NULL, NULL, NULL, &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    free(r.body);
+    /* A reader gone gives its answer's memory back, and the next is
+     * answered whole. */
+    close(a);
+    size_t left = answer_bytes_until(&f, whole + (64 << 10), 0);
+    cr_assert_leq(left, whole + (64 << 10), "a closed connection's answer is still held: %zu",
+                  left);
+    cr_assert_eq(
+        ask_from(&f, "127.0.0.3", "/v1/subjects/" PERSON, f.tok[REV], &len, body, sizeof body), 200,
+        "%s", body);
+    cr_assert_gt(len, whole);
+    close(b);
+    cr_assert_eq(answer_bytes_until(&f, 0, 0), 0);
+    fx_stop(&f);
+}
+
 /* An Idempotency-Key is a Structured Field string (RFC 8941), whose
  * parameters are ignored; a bare token is taken as the string it spells;
  * other items and lists are refused. */
@@ -1162,6 +1329,7 @@ Test(server, idempotency_key_syntax)
     cr_assert_eq(srv_idem_key("\"0123456789012345678901234567890\"", out, sizeof out), 0);
 }
 
+/* The body's deadline: the grace, then a second for every rate bytes. */
 Test(server, body_deadline_arithmetic)
 {
     cr_assert(!srv_body_overdue(10000000, 0, 0, 1000000, 100), "no body being read");
@@ -1317,33 +1485,38 @@ Test(server, body_memory)
     fx_stop(&f);
 }
 
-/* The table of shares: a token is held to its cap, and a token new to a
+/* The table of shares: an id is held to its cap, and an id new to a
  * full table is refused as such (-2), not as over its share; a slot
- * given back takes a new token again. */
+ * given back takes a new id again. With any_first (the answers' table),
+ * an id holding nothing may take more than the cap, and nothing more
+ * then. */
 Test(server, share_table)
 {
     srv_holders t;
-    prb_key k;
-    memset(&k, 0, sizeof k);
-    srv_holders_init(&t, 100);
-    snprintf(k.id, sizeof k.id, "a");
-    cr_assert_eq(srv_holders_add(&t, &k, 60), 0);
-    cr_assert_eq(srv_holders_add(&t, &k, 41), -1, "past the cap");
-    cr_assert_eq(srv_holders_add(&t, &k, 40), 0, "up to the cap");
+    char id[16];
+    srv_holders_init(&t, 100, 0);
+    cr_assert_eq(srv_holders_add(&t, "a", 60), 0);
+    cr_assert_eq(srv_holders_add(&t, "a", 41), -1, "past the cap");
+    cr_assert_eq(srv_holders_add(&t, "a", 40), 0, "up to the cap");
+    cr_assert_eq(srv_holders_add(&t, "b", 101), -1, "a first holding past the cap");
     for (int i = 1; i < SRV_HOLDERS; i++) {
-        snprintf(k.id, sizeof k.id, "t%d", i);
-        cr_assert_eq(srv_holders_add(&t, &k, 1), 0, "token %d", i);
+        snprintf(id, sizeof id, "t%d", i);
+        cr_assert_eq(srv_holders_add(&t, id, 1), 0, "id %d", i);
     }
-    snprintf(k.id, sizeof k.id, "late");
-    cr_assert_eq(srv_holders_add(&t, &k, 1), -2, "a token new to a full table");
-    snprintf(k.id, sizeof k.id, "t7");
-    cr_assert_eq(srv_holders_add(&t, &k, 1), 0, "a token in the table still adds");
-    srv_holders_sub(&t, &k, 2);
-    snprintf(k.id, sizeof k.id, "late");
-    cr_assert_eq(srv_holders_add(&t, &k, 100), 0, "a slot given back");
-    snprintf(k.id, sizeof k.id, "a");
-    srv_holders_sub(&t, &k, 100);
-    cr_assert_eq(srv_holders_add(&t, &k, 100), 0, "a's share given back");
+    cr_assert_eq(srv_holders_add(&t, "late", 1), -2, "an id new to a full table");
+    cr_assert_eq(srv_holders_add(&t, "t7", 1), 0, "an id in the table still adds");
+    srv_holders_sub(&t, "t7", 2);
+    cr_assert_eq(srv_holders_add(&t, "late", 100), 0, "a slot given back");
+    srv_holders_sub(&t, "a", 100);
+    cr_assert_eq(srv_holders_add(&t, "a", 100), 0, "a's share given back");
+    srv_holders_destroy(&t);
+
+    srv_holders_init(&t, 100, 1);
+    cr_assert_eq(srv_holders_add(&t, "ip:127.0.0.1", 250), 0, "a first answer of any size");
+    cr_assert_eq(srv_holders_add(&t, "ip:127.0.0.1", 1), -1, "and nothing more then");
+    srv_holders_sub(&t, "ip:127.0.0.1", 250);
+    cr_assert_eq(srv_holders_add(&t, "ip:127.0.0.1", 60), 0);
+    cr_assert_eq(srv_holders_add(&t, "ip:127.0.0.1", 41), -1, "past the cap");
     srv_holders_destroy(&t);
 }
 

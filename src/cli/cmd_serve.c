@@ -17,7 +17,8 @@ static const char serve_usage[] =
     "usage: probity serve DIR [--listen HOST:PORT] [--threads N] [--timeout SECONDS]\n"
     "                         [--header-timeout SECONDS] [--body-timeout SECONDS]\n"
     "                         [--body-rate BYTES] [--max-body BYTES]\n"
-    "                         [--body-memory BYTES] [--rate-limit N]\n"
+    "                         [--body-memory BYTES] [--answer-memory BYTES]\n"
+    "                         [--rate-limit N]\n"
     "                         [--burst N] [--public-rate N] [--sweep SECONDS]\n"
     "                         [--per-address N] [--access-log]\n"
     "  --listen      address to listen on (default 127.0.0.1:8080; port 0: any free one)\n"
@@ -42,6 +43,12 @@ static const char serve_usage[] =
     "                together; past it 503 (default 536870912, or --max-body\n"
     "                if more). One token's batches hold at most a quarter\n"
     "                of it, or one --max-body if that is more\n"
+    "  --answer-memory bytes of answers over 64 KiB (list pages, files)\n"
+    "                being sent at once, all connections together; past it\n"
+    "                a GET is answered 503, though one such answer always\n"
+    "                goes (default\n"
+    "                536870912). One client address's hold at most a\n"
+    "                quarter of it (unless --per-address is 0)\n"
     "  --rate-limit  requests per second per token (default 1000; 0: no limit)\n"
     "  --burst       requests a token may make at once (default: the rate)\n"
     "  --public-rate requests per second per address without a valid token\n"
@@ -74,16 +81,16 @@ static int number(cli_args *a, const char *name, double max, double *v)
 static int options(cli_args *a, srv_opts *o)
 {
     double threads = 0, timeout = 0, htimeout = 0, btimeout = 0, brate = 0, body = 0, mem = 0,
-           rate = -1, burst = 0, pub = -1, sweep = 3600, per = -1;
+           amem = 0, rate = -1, burst = 0, pub = -1, sweep = 3600, per = -1;
     o->listen = cli_opt(a, "listen");
     o->access_log = cli_flag(a, "access-log");
     if (number(a, "threads", 256, &threads) || number(a, "timeout", 3600, &timeout) ||
         number(a, "header-timeout", 3600, &htimeout) ||
         number(a, "body-timeout", 86400, &btimeout) || number(a, "body-rate", 1 << 30, &brate) ||
         number(a, "max-body", 1 << 30, &body) || number(a, "body-memory", 1ull << 40, &mem) ||
-        number(a, "rate-limit", 1e9, &rate) || number(a, "public-rate", 1e9, &pub) ||
-        number(a, "burst", 1e9, &burst) || number(a, "sweep", 86400 * 7, &sweep) ||
-        number(a, "per-address", 65535, &per))
+        number(a, "answer-memory", 1ull << 40, &amem) || number(a, "rate-limit", 1e9, &rate) ||
+        number(a, "public-rate", 1e9, &pub) || number(a, "burst", 1e9, &burst) ||
+        number(a, "sweep", 86400 * 7, &sweep) || number(a, "per-address", 65535, &per))
         return 2;
     o->threads = (int)threads;
     o->timeout = (unsigned)timeout;
@@ -92,6 +99,7 @@ static int options(cli_args *a, srv_opts *o)
     o->body_rate = (unsigned)brate;
     o->max_body = (size_t)body;
     o->body_memory = (size_t)mem;
+    o->answer_memory = (size_t)amem;
     o->rate = rate;
     o->burst = burst;
     o->public_rate = pub;

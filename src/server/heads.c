@@ -47,6 +47,17 @@
 #include <sys/socket.h>
 #include <time.h>
 
+/* The kernel's send buffer of a connection. Left to itself the kernel
+ * grows it to 4 MiB (tcp_wmem) whether or not the client reads: a 2.5-MB
+ * list page asked for and never read left the server at once and sat in
+ * the kernel, 256 of them from one address 640 MB of memory no bound of
+ * the server's counted, and a few such addresses took the machine's TCP
+ * memory (tcp_mem) from every socket on it. Fixed here (the kernel
+ * doubles it), the rest of a large answer stays with libmicrohttpd,
+ * counted against --answer-memory (server.c). 256 KiB in flight is a
+ * link of 20 Mbit/s at 100 ms; a decision's answer is under 2 KiB. */
+#define SEND_BUFFER (128 * 1024)
+
 /* A body or an answer under way: monotonic µs since it began (0: none)
  * and its bytes. It is set n first, then since, and read since, n, then
  * since again (moving_overdue). */
@@ -98,6 +109,8 @@ void srv_heads_notify(void *cls, struct MHD_Connection *conn, void **socket_cont
             return;
         c->conn = conn;
         c->fd = ci->connect_fd;
+        int sb = SEND_BUFFER;
+        (void)setsockopt(c->fd, SOL_SOCKET, SO_SNDBUF, &sb, sizeof sb);
         atomic_init(&c->head_since, srv_mono_us());
         pthread_mutex_lock(&h->mu);
         c->next = h->list;

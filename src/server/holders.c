@@ -12,17 +12,23 @@
  * and a decision's should not take a lock. A few furnishers send at a
  * time, so a small table searched in full is enough; a full table
  * refuses the batch as a full share does, saying which.
+ *
+ * The same table, keyed by client address, shares out the memory of
+ * large answers being sent (--answer-memory; server.c, srv_answer_hold):
+ * one address's answers read slowly hold at most a quarter of it, and
+ * the first of them may be of any size.
  */
 #include "srv.h"
 
 #include <stdio.h>
 #include <string.h>
 
-void srv_holders_init(srv_holders *t, size_t cap)
+void srv_holders_init(srv_holders *t, size_t cap, int any_first)
 {
     memset(t, 0, sizeof *t);
     pthread_mutex_init(&t->mu, NULL);
     t->cap = cap;
+    t->any_first = any_first;
 }
 
 void srv_holders_destroy(srv_holders *t)
@@ -39,22 +45,23 @@ static int slot_of(const srv_holders *t, const char *id)
     return -1;
 }
 
-int srv_holders_add(srv_holders *t, const prb_key *key, size_t more)
+int srv_holders_add(srv_holders *t, const char *id, size_t more)
 {
     int rc = -1;
     pthread_mutex_lock(&t->mu);
-    int i = slot_of(t, key->id);
+    int i = slot_of(t, id);
     if (i >= 0) {
-        if (more <= t->cap - t->h[i].bytes) {
+        /* A first holding may have gone past cap (any_first). */
+        if (t->h[i].bytes <= t->cap && more <= t->cap - t->h[i].bytes) {
             t->h[i].bytes += more;
             rc = 0;
         }
-    } else if (more <= t->cap) {
+    } else if (more <= t->cap || t->any_first) {
         for (i = 0; i < SRV_HOLDERS && t->h[i].bytes; i++)
             ;
         rc = -2;
         if (i < SRV_HOLDERS) {
-            snprintf(t->h[i].id, sizeof t->h[i].id, "%s", key->id);
+            snprintf(t->h[i].id, sizeof t->h[i].id, "%s", id);
             t->h[i].bytes = more;
             rc = 0;
         }
@@ -63,10 +70,10 @@ int srv_holders_add(srv_holders *t, const prb_key *key, size_t more)
     return rc;
 }
 
-void srv_holders_sub(srv_holders *t, const prb_key *key, size_t less)
+void srv_holders_sub(srv_holders *t, const char *id, size_t less)
 {
     pthread_mutex_lock(&t->mu);
-    int i = slot_of(t, key->id);
+    int i = slot_of(t, id);
     if (i >= 0)
         t->h[i].bytes -= less < t->h[i].bytes ? less : t->h[i].bytes;
     pthread_mutex_unlock(&t->mu);

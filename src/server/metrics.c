@@ -183,6 +183,10 @@ char *srv_metrics_text(srv *s, prb_env *h)
     gauge(&o, "probity_http_body_bytes_held",
           "Bytes of request bodies held, at most --body-memory (past it, 503).", "gauge",
           atomic_load(&s->body_held));
+    gauge(&o, "probity_http_answer_bytes_held",
+          "Bytes of answers being sent, at most --answer-memory for those over 64 KiB "
+          "(past it, 503).",
+          "gauge", atomic_load(&s->answer_held));
     gauge(&o, "probity_writer_requests_pending",
           "Requests that write the register (records, disputes, reviews, keys) waiting for "
           "or on the writer thread.",

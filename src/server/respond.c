@@ -23,8 +23,26 @@ static const char *reason(unsigned status)
     return s && *s ? s : "Error";
 }
 
+/* The answer memory is full (srv_answer_hold's rc): a 503 instead, small
+ * enough always to go. */
+static int answer_refused(req *r, int held)
+{
+    r->xhdr = MHD_HTTP_HEADER_RETRY_AFTER;
+    snprintf(r->xval, sizeof r->xval, "1");
+    return srv_problem(r, 503, NULL, NULL,
+                       held == -2 ? "this address's answers being sent hold as much memory as "
+                                    "one address's may; read them, then try again"
+                       : held == -3
+                           ? "as many addresses as the server keeps a share for have large "
+                             "answers being sent; try again shortly"
+                           : "the answers being sent hold as much memory as the server allows; "
+                             "try again shortly",
+                       NULL);
+}
+
 int srv_respond(req *r, unsigned status, const char *ctype, char *body, size_t len)
 {
+    int held;
     if (r->capture) {
         free(r->kept_body);
         r->kept = 1;
@@ -34,10 +52,17 @@ int srv_respond(req *r, unsigned status, const char *ctype, char *body, size_t l
         r->kept_len = len;
         return MHD_YES;
     }
+    /* Held from here until libmicrohttpd has sent it (on_completed). */
+    srv_answer_release(r);
+    if ((held = srv_answer_hold(r, len))) {
+        free(body);
+        return answer_refused(r, held);
+    }
     struct MHD_Response *res = MHD_create_response_from_buffer(
         len, body ? body : (char *)"", body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
     if (!res) {
         free(body);
+        srv_answer_release(r);
         return MHD_NO;
     }
     if (ctype)

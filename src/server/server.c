@@ -62,6 +62,17 @@
 /* Of which one token's batches may hold a quarter (or one largest
  * batch, if that is more): holders.c. */
 #define TOKEN_SHARE 4
+/* Answers being sent, all connections together. An answer is held whole
+ * until it is sent: a public list page of 10,000 members is 2.5 MB, and
+ * a client that keeps its window nearly shut holds it for as long as the
+ * answer's deadline allows (heads.c; ten minutes at the default rate),
+ * then asks again. 256 connections from one address held 640 MB; from 16
+ * addresses, all the machine's memory. Answers up to ANSWER_SMALL (every
+ * decision, every error) are counted and never refused. One address's
+ * large answers hold a quarter of the bound (ADDRESS_SHARE). */
+#define DEFAULT_ANSWER_MEMORY ((size_t)512 << 20)
+#define ANSWER_SMALL ((size_t)64 << 10)
+#define ADDRESS_SHARE 4
 /* libmicrohttpd's per-connection memory: the request line and headers
  * must fit in it (beyond, 431), as they must in the 8 KiB that common
  * servers allow. libmicrohttpd zeroes all of it after every request:
@@ -217,16 +228,58 @@ static int hold_body(req *r, size_t want)
         return 0;
     size_t more = want - r->held;
     int share = in_share(r), rc;
-    if (share && (rc = srv_holders_add(&s->holders, &r->key, more)))
+    if (share && (rc = srv_holders_add(&s->holders, r->key.id, more)))
         return rc - 1;
     if (atomic_fetch_add(&s->body_held, more) + more > s->o.body_memory) {
         atomic_fetch_sub(&s->body_held, more);
         if (share)
-            srv_holders_sub(&s->holders, &r->key, more);
+            srv_holders_sub(&s->holders, r->key.id, more);
         return -1;
     }
     r->held = want;
     return 0;
+}
+
+int srv_answer_hold(req *r, size_t len)
+{
+    srv *s = r->s;
+    const char *m = r->route >= 0 ? srv_route_method(r->route) : NULL;
+    /* Only a read's large answer may be refused: a write's call has run,
+     * and a 503 would say nothing had been done. It is counted all the
+     * same. */
+    int refusable = len > ANSWER_SMALL && m && !strcmp(m, "GET");
+    int share = refusable && s->o.per_address > 0, rc;
+    r->answer_addr[0] = 0;
+    if (share) {
+        client_address(r, r->answer_addr, sizeof r->answer_addr);
+        if ((rc = srv_holders_add(&s->answer_holders, r->answer_addr, len))) {
+            r->answer_addr[0] = 0;
+            return rc - 1;
+        }
+    }
+    /* The first answer goes whatever its size: it could go no other
+     * time. */
+    size_t before = atomic_fetch_add(&s->answer_held, len);
+    if (refusable && before && before + len > s->o.answer_memory) {
+        atomic_fetch_sub(&s->answer_held, len);
+        if (share)
+            srv_holders_sub(&s->answer_holders, r->answer_addr, len);
+        r->answer_addr[0] = 0;
+        return -1;
+    }
+    r->answer_held = len;
+    return 0;
+}
+
+void srv_answer_release(req *r)
+{
+    srv *s = r->s;
+    if (!r->answer_held)
+        return;
+    if (r->answer_addr[0])
+        srv_holders_sub(&s->answer_holders, r->answer_addr, r->answer_held);
+    atomic_fetch_sub(&s->answer_held, r->answer_held);
+    r->answer_held = 0;
 }
 
 void srv_body_release(req *r)
@@ -240,7 +293,7 @@ void srv_body_release(req *r)
     /* The share first: once the gauge shows a body given back, its
      * token may hold another. */
     if (in_share(r))
-        srv_holders_sub(&s->holders, &r->key, r->held);
+        srv_holders_sub(&s->holders, r->key.id, r->held);
     atomic_fetch_sub(&s->body_held, r->held);
     r->held = 0;
 }
@@ -450,6 +503,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **ctx,
     if (!r)
         return;
     srv_heads_next(conn);
+    srv_answer_release(r);
     uint64_t us = srv_mono_us() - r->t0;
     /* A request closed before it was answered (timeout, client gone,
      * body over the limit) is counted under the status it would have
@@ -604,6 +658,7 @@ static void srv_free(srv *s)
         free(s->spare_req[i]);
     pthread_mutex_destroy(&s->spare_mu);
     srv_holders_destroy(&s->holders);
+    srv_holders_destroy(&s->answer_holders);
     srv_limiter_free(s->limiter);
     srv_limiter_free(s->public_limiter);
     for (size_t i = 0; i < s->nhandles; i++)
@@ -653,6 +708,8 @@ int srv_start(prb_env *env, const srv_opts *o, srv **out, char *err, size_t errl
         free(s); /* nothing else is made yet */
         return -1;
     }
+    if (!s->o.answer_memory)
+        s->o.answer_memory = DEFAULT_ANSWER_MEMORY;
     if (s->o.rate < 0)
         s->o.rate = DEFAULT_RATE;
     if (s->o.public_rate < 0)
@@ -673,9 +730,11 @@ int srv_start(prb_env *env, const srv_opts *o, srv **out, char *err, size_t errl
     pthread_mutex_init(&s->sweep_mu, NULL);
     pthread_mutex_init(&s->spare_mu, NULL);
     srv_cond_init(&s->sweep_cv);
-    srv_holders_init(&s->holders, s->o.body_memory / TOKEN_SHARE > s->o.max_body
-                                      ? s->o.body_memory / TOKEN_SHARE
-                                      : s->o.max_body);
+    srv_holders_init(&s->holders,
+                     s->o.body_memory / TOKEN_SHARE > s->o.max_body ? s->o.body_memory / TOKEN_SHARE
+                                                                    : s->o.max_body,
+                     0);
+    srv_holders_init(&s->answer_holders, s->o.answer_memory / ADDRESS_SHARE, 1);
     if (parse_listen(s->o.listen, &ss, err, errlen))
         goto fail;
     if (!(s->limiter = srv_limiter_new(s->o.rate, s->o.burst)) ||

@@ -32,6 +32,11 @@ typedef struct srv_opts {
     size_t body_memory;      /* bytes of request bodies held at once, all requests
                                 together (past it, 503); 0: 512 MiB, or max_body
                                 if more. At least max_body. */
+    size_t answer_memory;    /* bytes of answers over 64 KiB being sent at once,
+                                all connections together; past it, a GET gets
+                                503 (the first always goes); one client
+                                address's GETs, a quarter of it (per_address
+                                > 0); 0: 512 MiB */
     double rate;             /* requests per second per token (per address without
                                 one); 0: no limit; negative: the default, 1000 */
     double burst;            /* bucket size; 0: rate (at least 1) */

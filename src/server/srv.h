@@ -190,26 +190,29 @@ char *srv_stats_copy(srv *s);
 
 /* ------------------------------------------------- body memory by token */
 
-/* What each token's batches of records hold of the body memory
- * (holders.c): at most cap bytes a token. */
+/* What each token's batches of records hold of the body memory, or each
+ * client address's large answers of the answer memory (holders.c): at
+ * most cap bytes an id (a token's id, an address). */
 #define SRV_HOLDERS 256
+#define SRV_HOLDER_ID 64
 typedef struct srv_holders {
     pthread_mutex_t mu;
     size_t cap;
+    int any_first; /* an id holding nothing may take more than cap */
     struct {
-        char id[17];
+        char id[SRV_HOLDER_ID];
         size_t bytes; /* 0: a free slot */
     } h[SRV_HOLDERS];
 } srv_holders;
 
-void srv_holders_init(srv_holders *t, size_t cap);
+void srv_holders_init(srv_holders *t, size_t cap, int any_first);
 void srv_holders_destroy(srv_holders *t);
-/* Adds more bytes to the share of key's token: 0; or, with nothing
- * added, -1 if that would take it past cap, -2 if no slot is free (as
- * many tokens as there are slots have batches under way). */
-int srv_holders_add(srv_holders *t, const prb_key *key, size_t more);
-/* Gives back less bytes of key's token's share. */
-void srv_holders_sub(srv_holders *t, const prb_key *key, size_t less);
+/* Adds more bytes to id's share: 0; or, with nothing added, -1 if that
+ * would take it past cap, -2 if no slot is free (as many ids as there
+ * are slots hold something). */
+int srv_holders_add(srv_holders *t, const char *id, size_t more);
+/* Gives back less bytes of id's share. */
+void srv_holders_sub(srv_holders *t, const char *id, size_t less);
 
 /* ----------------------------------------------------------------- server */
 
@@ -241,6 +244,10 @@ struct srv {
     _Atomic size_t body_held;
     /* Of which each token's batches hold at most a share (holders.c). */
     srv_holders holders;
+    /* Bytes of answers being sent (req.answer_held), at most
+     * o.answer_memory, and each address's share of the large ones. */
+    _Atomic size_t answer_held;
+    srv_holders answer_holders;
     atomic_int draining;
     atomic_int stopping;
     /* The sweep thread. */
@@ -305,6 +312,10 @@ typedef struct req {
      * have (for the body's deadline, heads.c). */
     uint64_t got;
     int body_ended;
+    /* The answer being sent, as counted against the answer memory (and,
+     * with answer_addr set, against that address's share). */
+    size_t answer_held;
+    char answer_addr[SRV_HOLDER_ID];
     int admitted;    /* counted in s->admitted */
     unsigned status; /* the status answered, for metrics */
     int responded;
@@ -387,6 +398,14 @@ int srv_dispatch(req *r);
 void srv_body_release(req *r);
 /* Answers a decision the committer has finished. */
 int srv_answer_decision(req *r);
+/* Counts an answer of len bytes against the answers all connections may
+ * hold while they are sent and, a large one, against its address's
+ * share: 0; or, holding nothing, -1 if the answers would be over the
+ * bound, -2 the address's share, -3 if as many addresses as the table
+ * holds have large answers under way. */
+int srv_answer_hold(req *r, size_t len);
+/* Gives back what r's answer held, once libmicrohttpd is done with it. */
+void srv_answer_release(req *r);
 
 /* docs/openapi.json as it was when the server was built
  * (build/gen/openapi.c, made by scripts/embed). */
