@@ -540,6 +540,14 @@ int prb_audit_public_key(prb_env *env, char out[64]);
  * logs, and the signed head of that tree. PRB_EINVAL if leaf >= size or
  * the log is smaller than size. */
 int prb_audit_prove(prb_env *env, uint64_t leaf, uint64_t size, char **json);
+/* The same proof with the leaf's hash only, not the leaf or what it logs:
+ * for anyone to ask. A leaf names a subject's number, what was done about
+ * it and when, and for an identifier linked the unsalted hash of the
+ * identifier itself: walking the leaves, anyone who knew a person's
+ * identifier could find their number and then every inquiry, list entry
+ * and dispute about them. Whoever holds a value can make its leaf and
+ * check it against the hash. */
+int prb_audit_prove_hash(prb_env *env, uint64_t leaf, uint64_t size, char **json);
 /* The bare audit path of the same proof (up to 128 hashes); *len gets
  * how many. For callers that want hashes, not JSON. */
 int prb_audit_path(prb_env *env, uint64_t leaf, uint64_t size, unsigned char (*path)[32],

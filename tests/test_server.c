@@ -1149,6 +1149,55 @@ Test(server, slowly_read_answer_is_cut)
     fx_stop(&f);
 }
 
+/* A public inclusion proof is of a leaf's hash: it does not say what the
+ * leaf logs (a subject's number, what was done about it and when, an
+ * identifier's unsalted hash), which anyone could otherwise read for
+ * every leaf. It still checks offline; reviewers and admins get the leaf
+ * and its event, whose hash is the public one. */
+Test(server, public_proofs_name_no_one)
+{
+    struct fx f;
+    srv_opts o = {0};
+    struct resp r, rv;
+    char key[64], msg[256], path[96];
+    fx_start(&f, &o);
+    cr_assert_eq(prb_audit_public_key(f.env, key), PRB_OK);
+    http(&f, "GET", "/v1/audit/head", NULL, NULL, NULL, &r);
+    json_t *h = parse(&r);
+    long long size = json_integer_value(json_object_get(h, "tree_size"));
+    json_decref(h);
+    free(r.body);
+    cr_assert_gt(size, 4);
+    for (long long i = 0; i < size; i++) {
+        snprintf(path, sizeof path, "/v1/audit/proof?leaf=%lld", i);
+        http(&f, "GET", path, NULL, NULL, NULL, &r);
+        cr_assert_eq(r.status, 200, "%s", r.body);
+        json_t *p = parse(&r);
+        cr_assert_not_null(json_object_get(p, "leaf_hash"), "%s", r.body);
+        cr_assert_null(json_object_get(p, "leaf"), "leaf %lld: %s", i, r.body);
+        cr_assert_null(json_object_get(p, "event"), "leaf %lld: %s", i, r.body);
+        cr_assert_eq(prb_audit_check(key, r.body, msg, sizeof msg), PRB_OK, "%s", msg);
+        http(&f, "GET", path, f.tok[REV], NULL, NULL, &rv);
+        cr_assert_eq(rv.status, 200, "%s", rv.body);
+        json_t *q = parse(&rv);
+        cr_assert_not_null(json_object_get(q, "event"), "%s", rv.body);
+        cr_assert_not_null(json_object_get(q, "leaf"), "%s", rv.body);
+        cr_assert_str_eq(json_string_value(json_object_get(q, "leaf_hash")),
+                         json_string_value(json_object_get(p, "leaf_hash")));
+        cr_assert_eq(prb_audit_check(key, rv.body, msg, sizeof msg), PRB_OK, "%s", msg);
+        json_decref(p);
+        json_decref(q);
+        free(r.body);
+        free(rv.body);
+    }
+    /* Another token's caller is the public. */
+    http(&f, "GET", "/v1/audit/proof?leaf=1", f.tok[SUBJ], NULL, NULL, &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    cr_assert_null(strstr(r.body, "\"event\""), "%s", r.body);
+    free(r.body);
+    fx_stop(&f);
+}
+
 /* The gauge of answer bytes held, from /metrics. */
 static size_t answer_bytes(const struct fx *f)
 {

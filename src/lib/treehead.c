@@ -199,7 +199,7 @@ json_t *prb_leaf_json(const unsigned char l[PRB_LEAF_LEN])
                      "object", obj, "aux", l[2] << 8 | l[3], "time", tt, "value_sha256", hex);
 }
 
-int prb_audit_prove(prb_env *env, uint64_t leaf, uint64_t size, char **json)
+static int prove(prb_env *env, uint64_t leaf, uint64_t size, int content, char **json)
 {
     MDB_txn *txn;
     uint64_t have;
@@ -229,16 +229,31 @@ int prb_audit_prove(prb_env *env, uint64_t leaf, uint64_t size, char **json)
         !(head = head_json(env, txn, size, &rc)))
         goto out;
     prb_sha256_leaf(l, PRB_LEAF_LEN, lh);
-    o = json_pack("{s:s, s:I, s:I, s:s, s:s, s:o, s:o, s:o}", "type", "inclusion", "leaf_index",
-                  (json_int_t)leaf, "tree_size", (json_int_t)size, "leaf",
-                  b64(l, PRB_LEAF_LEN, lb, sizeof lb), "leaf_hash", b64(lh, 32, hb, sizeof hb),
-                  "event", prb_leaf_json(l), "audit_path", path_json(path, n), "tree_head", head);
+    o = json_pack("{s:s, s:I, s:I, s:s, s:o, s:o}", "type", "inclusion", "leaf_index",
+                  (json_int_t)leaf, "tree_size", (json_int_t)size, "leaf_hash",
+                  b64(lh, 32, hb, sizeof hb), "audit_path", path_json(path, n), "tree_head", head);
     head = NULL;
+    if (o && content &&
+        (json_object_set_new(o, "leaf", json_string(b64(l, PRB_LEAF_LEN, lb, sizeof lb))) ||
+         json_object_set_new(o, "event", prb_leaf_json(l)))) {
+        json_decref(o);
+        o = NULL;
+    }
     rc = dump(env, o, json);
 out:
     json_decref(head);
     mdb_txn_abort(txn);
     return rc;
+}
+
+int prb_audit_prove(prb_env *env, uint64_t leaf, uint64_t size, char **json)
+{
+    return prove(env, leaf, size, 1, json);
+}
+
+int prb_audit_prove_hash(prb_env *env, uint64_t leaf, uint64_t size, char **json)
+{
+    return prove(env, leaf, size, 0, json);
 }
 
 int prb_audit_path(prb_env *env, uint64_t leaf, uint64_t size, unsigned char (*path)[32],

@@ -151,3 +151,8 @@ const char *srv_auth_list_purposes(const req *r)
         return "*";
     return NULL;
 }
+
+int srv_auth_audit_leaves(const req *r)
+{
+    return r->has_key && (r->key.role == PRB_ROLE_REVIEWER || r->key.role == PRB_ROLE_ADMIN);
+}

@@ -646,7 +646,10 @@ static int h_audit_proof(req *r, prb_env *h)
     char *json = NULL;
     if (query_only(r, q) || query_u64(r, "leaf", 1, 0, &leaf) || query_u64(r, "size", 0, 0, &size))
         return MHD_YES;
-    return answer(r, h, prb_audit_prove(h, leaf, size, &json), 200, &json);
+    return answer(r, h,
+                  srv_auth_audit_leaves(r) ? prb_audit_prove(h, leaf, size, &json)
+                                           : prb_audit_prove_hash(h, leaf, size, &json),
+                  200, &json);
 }
 
 static int h_audit_consistency(req *r, prb_env *h)

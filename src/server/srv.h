@@ -385,6 +385,10 @@ unsigned srv_auth_decision(const req *r, prb_env *h, const char *decision, int *
 /* The purposes whose purpose-bound lists the caller may read: a key's
  * ("p1,p2"), "*" for reviewers and admins, NULL for everyone else. */
 const char *srv_auth_list_purposes(const req *r);
+/* Whether the caller may see what an audit leaf logs (its object, kind,
+ * time and value's hash): reviewers and admins; everyone else gets a
+ * proof of the leaf's hash (prb_audit_prove_hash). */
+int srv_auth_audit_leaves(const req *r);
 
 /* -------------------------------------------------------------- endpoints */
 
