@@ -217,7 +217,7 @@ int prb_decide_many(prb_env *env, prb_inquiry *q, size_t n)
     for (size_t i = 0; i < n; i++) {
         uint64_t subject = 0,
                  snap = q[i].decision ? prb_decision_prepared(q[i].decision, &subject) : 0;
-        int wrote = 0, stale = 1;
+        int wrote = 0, remade = 0, stale = 1;
         rc = PRB_OK;
         /* Looked up in the transaction, so a key kept earlier in this
          * batch is found too; a lookup writes nothing. */
@@ -239,7 +239,10 @@ int prb_decide_many(prb_env *env, prb_inquiry *q, size_t n)
         }
         if (!rc && stale)
             rc = prb_decide_txn(env, txn, q[i].purpose, q[i].identifier, q[i].requester,
-                                &q[i].decision, &wrote);
+                                &q[i].decision, &remade);
+        /* The prepared decision's list refresh may have written before it
+         * was found stale: a failure after either abandons the batch. */
+        wrote |= remade;
         if (!rc && q[i].idem)
             rc = keep_idem(env, txn, &q[i]);
         if (rc && wrote) {
