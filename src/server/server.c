@@ -784,13 +784,16 @@ int srv_start(prb_env *env, const srv_opts *o, srv **out, char *err, size_t errl
     *out = s;
     return 0;
 fail:
-    if (s->d)
-        MHD_stop_daemon(s->d);
+    /* As srv_stop: the daemon may have taken a request already, and one
+     * suspended for the writer or the committer is resumed by them before
+     * the daemon goes. */
     srv_heads_stop(s);
     srv_stats_stop(s);
     srv_writer_stop(s->writer);
-    srv_writer_free(s->writer);
     srv_commit_stop(s->commit);
+    if (s->d)
+        MHD_stop_daemon(s->d);
+    srv_writer_free(s->writer);
     srv_commit_free(s->commit);
     srv_free(s);
     return -1;
