@@ -228,12 +228,26 @@ Test(decide, public_lists_show_entries_in_effect)
     as_jansson_writes_it(json);
     cr_assert(!strstr(json, "debtor_register") && !strstr(json, PERSON), "%s", json);
     free(json);
-    /* An inquirer for procurement sees both lists in full. */
-    cr_assert_eq(prb_lists_visible_json(env, NULL, "procurement", &json), PRB_OK);
+    /* A reviewer sees both lists in full, hearings included. */
+    cr_assert_eq(prb_lists_visible_json(env, NULL, "*", &json), PRB_OK);
     as_jansson_writes_it(json);
     cr_assert(strstr(json, PERSON) && strstr(json, "\"state\": \"noticed\"") &&
                   strstr(json, "lei:5493001KJTIIGC8Y1R12"),
               "%s", json);
+    free(json);
+    /* An inquirer for procurement, a purpose about companies, sees no
+     * person on the debtor register it serves, and no entry still in its
+     * hearing (invariant 4). Before, it saw both: every person on the
+     * register, in every state. */
+    cr_assert_eq(prb_lists_visible_json(env, NULL, "procurement", &json), PRB_OK);
+    as_jansson_writes_it(json);
+    cr_assert(strstr(json, "debtor_register") && !strstr(json, PERSON) &&
+                  !strstr(json, "\"state\": \"noticed\""),
+              "%s", json);
+    free(json);
+    cr_assert_eq(prb_lists_visible_json(env, "procurement_exclusion", "procurement", &json),
+                 PRB_OK);
+    cr_assert(strstr(json, "\"members\": []"), "in its hearing, yet shown: %s", json);
     free(json);
     th_set_day(env, "2027-01-25"); /* after the 30-day hearing */
     cr_assert_eq(prb_lists_refresh_all(env, &n), PRB_OK);
@@ -241,6 +255,18 @@ Test(decide, public_lists_show_entries_in_effect)
     as_jansson_writes_it(json);
     cr_assert(strstr(json, "lei:5493001KJTIIGC8Y1R12") && strstr(json, "\"state\": \"active\""),
               "in effect, yet not public: %s", json);
+    free(json);
+    cr_assert_eq(prb_lists_visible_json(env, "procurement_exclusion", "procurement", &json),
+                 PRB_OK);
+    cr_assert(strstr(json, "lei:5493001KJTIIGC8Y1R12"), "%s", json);
+    free(json);
+    cr_assert_eq(prb_lists_visible_json(env, "debtor_register", "procurement", &json), PRB_OK);
+    cr_assert(!strstr(json, PERSON), "a person shown for a purpose about companies: %s", json);
+    free(json);
+    /* An inquirer for credit (persons and companies) sees the person. */
+    cr_assert_eq(prb_lists_visible_json(env, "debtor_register", "credit", &json), PRB_OK);
+    as_jansson_writes_it(json);
+    cr_assert(strstr(json, PERSON), "%s", json);
     free(json);
     prb_close(env);
     th_rmrf(dir);

@@ -17,27 +17,35 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Whether list l serves one of purposes ("p1,p2"; "*": any; NULL: none). */
-static int serves(const prb_policy *p, const prb_listdef *l, const char *purposes)
+/* The kinds of subject (a mask of 1 << kind) that those of purposes
+ * ("p1,p2") list l serves take: 0 if it serves none of them. */
+static unsigned serves(const prb_policy *p, const prb_listdef *l, const char *purposes)
 {
-    if (!purposes)
-        return 0;
-    if (!strcmp(purposes, "*"))
-        return 1;
+    unsigned kinds = 0;
     for (const char *s = purposes; *s;) {
         size_t n = strcspn(s, ",");
         for (size_t i = 0; i < p->npurposes; i++)
             if (strlen(p->purposes[i].name) == n && !strncmp(p->purposes[i].name, s, n) &&
                 (l->purposes >> i & 1))
-                return 1;
+                kinds |= p->purposes[i].kinds;
         s += n + (s[n] == ',');
     }
-    return 0;
+    return kinds & l->kinds;
 }
 
+/* How list l is shown to a caller with purposes ("p1,p2"; "*": a
+ * reviewer's or admin's, in full; NULL: none). An inquirer sees the
+ * members in effect, of the kinds its purposes take: not an entry still
+ * in its hearing period (invariant 4) or ended, nor a person through a
+ * purpose that takes only companies. */
 static int visibility(const prb_policy *p, const prb_listdef *l, const char *purposes)
 {
-    return serves(p, l, purposes) ? 2 : l->public_list ? 1 : 0;
+    unsigned kinds = 0;
+    if (purposes && !strcmp(purposes, "*"))
+        return PRB_LV_FULL;
+    if (purposes && (kinds = serves(p, l, purposes)))
+        return PRB_LV_KINDS(kinds);
+    return l->public_list ? PRB_LV_PUBLIC : PRB_LV_NONE;
 }
 
 int prb_list_visibility(prb_env *env, const char *name, const char *purposes, int *vis)

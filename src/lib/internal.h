@@ -677,13 +677,19 @@ void prb_jw_null(prb_jw *w);
 void prb_jw_bool(prb_jw *w, int v);
 char *prb_jw_finish(prb_jw *w);
 
+/* How a list is shown (prb_lists_write's vis): left out; only the
+ * members whose entry is in effect as of the clock; in full; or, to an
+ * inquirer for purposes the list serves, the members in effect of the
+ * kinds those purposes take (PRB_LV_KINDS(mask of 1 << kind)). */
+#define PRB_LV_NONE 0
+#define PRB_LV_PUBLIC 1
+#define PRB_LV_FULL 2
+#define PRB_LV_KINDS(mask) (4 | (mask) << 3)
 /* The lists (or only the one named) as JSON, in policy order, each as
- * vis (indexed like the policy's lists) says: 0 left out, 1 with only
- * the members whose entry is in effect as of the clock, 2 in full (vis
- * NULL: every list in full); the members past subject number after, at
- * most limit of them (0: all), a list with more to come saying where
- * they start ("next"). free() *out. PRB_ENOTFOUND if name is given and
- * not written. */
+ * vis (indexed like the policy's lists) says (vis NULL: every list in
+ * full); the members past subject number after, at most limit of them
+ * (0: all), a list with more to come saying where they start ("next").
+ * free() *out. PRB_ENOTFOUND if name is given and not written. */
 int prb_lists_write(prb_env *env, const char *name, const unsigned char *vis, uint64_t after,
                     size_t limit, char **out);
 

@@ -555,8 +555,8 @@ static void member_write(prb_jw *w, const struct stored *e, int state, const cha
  * which is ordered by subject; with only_active, those whose entry is in
  * effect as of the clock. *next is the last subject written when more
  * remain, else 0. */
-static int list_members(prb_env *env, MDB_txn *txn, const prb_listdef *l, int only_active,
-                        uint64_t after, size_t limit, prb_jw *w, uint64_t *next)
+static int list_members(prb_env *env, MDB_txn *txn, const prb_listdef *l, int how, uint64_t after,
+                        size_t limit, prb_jw *w, uint64_t *next)
 {
     MDB_cursor *cur;
     MDB_val k, v;
@@ -564,6 +564,7 @@ static int list_members(prb_env *env, MDB_txn *txn, const prb_listdef *l, int on
     size_t ln = strlen(l->name), written = 0;
     uint64_t last = 0;
     unsigned char from[8];
+    int only_active = how != PRB_LV_FULL, kinds = how & 4 ? how >> 3 : 0;
     *next = 0;
     if (after == UINT64_MAX)
         return PRB_OK;
@@ -583,20 +584,21 @@ static int list_members(prb_env *env, MDB_txn *txn, const prb_listdef *l, int on
         if (only_active && state != PRB_LS_ACTIVE)
             continue;
         uint64_t subject = prb_get_be64(kb);
-        /* A subject's entries (an ended one and a new one) stay on one
-         * page: the next page starts past the subject. */
-        if (limit && written >= limit && subject != last) {
-            *next = last; /* one more exists */
-            break;
-        }
         unsigned char hk[PRB_RECKEY_LEN];
         MDB_val sk = {PRB_RECKEY_LEN, hk}, sv;
         prb_subject s;
         char buf[PRB_MAX_IDENTS * 256];
         prb_reckey(hk, subject << PRB_RSEQ_BITS, 0);
         if (mdb_get(txn, env->rec, &sk, &sv) ||
-            prb_subject_decode(sv.mv_data, sv.mv_size, &s, buf, sizeof buf))
+            prb_subject_decode(sv.mv_data, sv.mv_size, &s, buf, sizeof buf) ||
+            (kinds && !(kinds >> s.kind & 1)))
             continue;
+        /* A subject's entries (an ended one and a new one) stay on one
+         * page: the next page starts past the subject. */
+        if (limit && written >= limit && subject != last) {
+            *next = last; /* one more exists */
+            break;
+        }
         member_write(w, &e, state, s.nidents ? s.idents[0] : "?");
         written++;
         last = subject;
@@ -622,7 +624,7 @@ int prb_lists_write(prb_env *env, const char *name, const unsigned char *vis, ui
     prb_jw_open(&w, '[');
     for (size_t i = 0; i < p->nlists && !rc; i++) {
         const prb_listdef *l = &p->lists[i];
-        int how = vis ? vis[i] : 2;
+        int how = vis ? vis[i] : PRB_LV_FULL;
         if ((name && strcmp(name, l->name)) || !how)
             continue;
         found = 1;
@@ -644,7 +646,7 @@ int prb_lists_write(prb_env *env, const char *name, const unsigned char *vis, ui
         prb_jw_key(&w, "members");
         prb_jw_open(&w, '[');
         uint64_t next;
-        rc = list_members(env, txn, l, how == 1, after, limit, &w, &next);
+        rc = list_members(env, txn, l, how, after, limit, &w, &next);
         prb_jw_close(&w, ']');
         if (next) {
             char num[24];
