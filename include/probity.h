@@ -397,9 +397,11 @@ enum prb_outcome { PRB_APPROVE = 1, PRB_REFER, PRB_DECLINE };
  * feed the decision (DESIGN invariant 3). The decision is stored as an
  * inquiry in the subject's file (requester, time, purpose, outcome) in one
  * durable write, with a notice to the subject when it is adverse. Release
- * *out with prb_decision_free. PRB_ENOTFOUND: no such subject, or no such
- * purpose; PRB_EINVAL: the purpose does not take inquiries about this kind
- * of subject, or the requester may not ask for it. */
+ * *out with prb_decision_free. PRB_ENOTFOUND: no such purpose, or no
+ * subject of a kind the purpose takes (one of another kind is answered in
+ * the same words as one not there, so that the answer does not say which
+ * identifiers are persons in the register); PRB_EINVAL: the requester may
+ * not ask for the purpose. */
 int prb_decide(prb_env *env, const char *purpose, const char *identifier, const char *requester,
                prb_decision **out);
 /* The same decision without making it an inquiry: nothing is stored and

@@ -237,8 +237,10 @@ Test(cli, decide_score_lists_and_scorecards)
               "the inquiry is not in the subject's file: %s", r.out);
     snprintf(args, sizeof args, "decide reg --purpose procurement --subject %s --requester x", id);
     run(&r, dir, NULL, args);
-    cr_assert_eq(r.status, 2, "%s", r.err);
-    cr_assert(strstr(r.err, "does not take inquiries about a person"), "%s", r.err);
+    cr_assert_eq(r.status, 3, "%s", r.err);
+    cr_assert(strstr(r.err, "no company has this identifier (this purpose takes inquiries about "
+                            "companies only)"),
+              "%s", r.err);
     run(&r, dir, NULL, "lists refresh reg");
     cr_assert_eq(r.status, 0, "%s", r.err);
     run(&r, dir, NULL, "lists reg reliable_taxpayer");

@@ -277,7 +277,7 @@ Test(prepare, refusals)
     prb_decision *d = NULL;
     add_account(env, PERSON, "A-1");
     cr_assert_eq(prb_decide_prepare(env, "dating", PERSON, "x", &d), PRB_ENOTFOUND);
-    cr_assert_eq(prb_decide_prepare(env, "procurement", PERSON, "x", &d), PRB_EINVAL);
+    cr_assert_eq(prb_decide_prepare(env, "procurement", PERSON, "x", &d), PRB_ENOTFOUND);
     cr_assert_eq(prb_decide_prepare(env, "credit", "cn-rid:440304200002291236", "x", &d),
                  PRB_ENOTFOUND);
     cr_assert_eq(prb_decide_prepare(env, "credit", "cn-rid:11010519491231002Y", "x", &d),

@@ -545,14 +545,27 @@ static int decide(prb_env *env, MDB_txn *batch, int *wrote, const char *purpose,
         prb_file_free(f);
         return prb_mdb_fail(env, mrc, "starting the inquiry");
     }
-    if ((rc = prb_subject_find(env, txn, canon, &d->subject)) ||
-        (rc = prb_file_load(env, txn, d->subject, &f)))
-        goto fail;
-    if (!(p->purposes[pi].kinds >> prb_file_kind(f) & 1)) {
-        rc = prb_seterr(env->err, PRB_EINVAL, "purpose %s does not take inquiries about a %s",
-                        purpose, prb_file_kind(f) == PRB_PERSON ? "person" : "company");
-        goto fail;
+    if (!(rc = prb_subject_find(env, txn, canon, &d->subject)) &&
+        !(rc = prb_file_load(env, txn, d->subject, &f)) &&
+        !(p->purposes[pi].kinds >> prb_file_kind(f) & 1))
+        rc = PRB_ENOTFOUND;
+    /* A subject of a kind the purpose does not take is answered as one
+     * that is not there, in the same words: told apart, they said to an
+     * inquirer for procurement (companies) which identifiers are persons
+     * in the register, with no inquiry stored for anyone to see. */
+    if (rc == PRB_ENOTFOUND) {
+        unsigned k = p->purposes[pi].kinds;
+        rc = prb_seterr(env->err, PRB_ENOTFOUND, "%s: no %s has this identifier%s", canon,
+                        k >> PRB_PERSON & 1 && k >> PRB_COMPANY & 1 ? "subject"
+                        : k >> PRB_PERSON & 1                       ? "person"
+                                                                    : "company",
+                        k >> PRB_PERSON & 1 && k >> PRB_COMPANY & 1 ? ""
+                        : k >> PRB_PERSON & 1 ? " (this purpose takes inquiries about persons only)"
+                                              : " (this purpose takes inquiries about companies "
+                                                "only)");
     }
+    if (rc)
+        goto fail;
     /* Lists first: the entries as of now are what the decision sees. */
     if (wrote)
         *wrote = 1;
