@@ -112,11 +112,16 @@ unsigned srv_auth_dispute(const req *r, prb_env *h, uint64_t dispute, int *rc, c
         *why = "this token's role may not resolve disputes";
         return 403;
     }
-    if ((*rc = prb_dispute_furnisher(h, dispute, who, sizeof who)))
+    /* Another furnisher's dispute is one this furnisher cannot see, and
+     * is answered as one not there: dispute ids are numbered by subject,
+     * and a 403 told any furnisher which subjects dispute another's
+     * records (a 404 for a record gone named it). */
+    if ((*rc = prb_dispute_furnisher(h, dispute, who, sizeof who)) && *rc != PRB_ENOTFOUND)
         return 0; /* the caller answers the engine's error */
-    if (strcmp(who, r->key.furnisher)) {
-        *why = "a furnisher may resolve only disputes of records it reported";
-        return 403;
+    if (*rc || strcmp(who, r->key.furnisher)) {
+        *rc = PRB_OK;
+        *why = "no dispute with this id is about a record this furnisher reported";
+        return 404;
     }
     return 0;
 }
