@@ -195,8 +195,9 @@ static void as_jansson_writes_it(const char *json)
 
 /* What the public sees of a public list is its entries in effect: an
  * entry in its hearing period is left out until it is active, while the
- * list's full view (the register's own, or an inquirer's for a purpose it
- * serves) shows it; a purpose-bound list is not the public's at all. */
+ * list's full view (the register's own, a reviewer's) shows it; a
+ * purpose-bound list is not the public's at all, and an inquirer sees of
+ * it the entries in effect of the kinds its purposes take. */
 Test(decide, public_lists_show_entries_in_effect)
 {
     char *dir, buf[1024], *json = NULL;
@@ -268,6 +269,45 @@ Test(decide, public_lists_show_entries_in_effect)
     as_jansson_writes_it(json);
     cr_assert(strstr(json, PERSON), "%s", json);
     free(json);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+/* A furnisher's own key (ext:BANK:KEY) says who reports on a company and
+ * how it files it: the public sees a company by its public identifiers
+ * only, on its card and on public lists, and cannot look a card up by
+ * such a key; the register's own view still names the key. */
+Test(decide, public_views_name_no_furnisher_key)
+{
+    char *dir, buf[1024], *json = NULL;
+    prb_env *env = th_register(&dir);
+    uint64_t n;
+    snprintf(buf, sizeof buf,
+             "{\"furnisher\":\"procurement-office\",\"ref\":\"X-2\",\"subject\":{\"kind\":"
+             "\"company\",\"id\":\"ext:procurement-office:Z-1\",\"aliases\":[\"lei:"
+             "7LTWFZYICNSX8D621K86\"]},\"category\":\"exclusion_ground\",\"status\":\"open\","
+             "\"event_date\":\"2026-11-01\",\"settled_date\":null,\"legal_basis\":\"test\","
+             "\"fields\":{\"ground\":\"fraud\"}}\n");
+    ingest(env, buf);
+    th_set_day(env, "2026-12-26"); /* the record in effect: noticed */
+    cr_assert_eq(prb_lists_refresh_all(env, &n), PRB_OK);
+    th_set_day(env, "2027-01-25"); /* after the hearing */
+    cr_assert_eq(prb_lists_refresh_all(env, &n), PRB_OK);
+    cr_assert_eq(prb_lists_json(env, "procurement_exclusion", &json), PRB_OK);
+    cr_assert(strstr(json, "\"subject\": \"ext:procurement-office:Z-1\""), "%s", json);
+    free(json);
+    cr_assert_eq(prb_lists_visible_json(env, "procurement_exclusion", NULL, &json), PRB_OK);
+    as_jansson_writes_it(json);
+    cr_assert(strstr(json, "\"subject\": \"lei:7LTWFZYICNSX8D621K86\"") && !strstr(json, "ext:"),
+              "%s", json);
+    free(json);
+    cr_assert_eq(prb_company_card(env, "lei:7LTWFZYICNSX8D621K86", &json), PRB_OK, "%s",
+                 prb_errmsg(env));
+    cr_assert(strstr(json, "procurement_exclusion") && !strstr(json, "ext:"), "%s", json);
+    free(json);
+    cr_assert_eq(prb_company_card(env, "ext:procurement-office:Z-1", &json), PRB_EINVAL);
+    cr_assert_null(json);
+    cr_assert_eq(prb_company_card(env, "ext:procurement-office:nobody", &json), PRB_EINVAL);
     prb_close(env);
     th_rmrf(dir);
 }

@@ -95,8 +95,11 @@ static json_t *card_json(prb_env *env, MDB_txn *txn, const prb_file *f, int *rc)
     int32_t today = prb_today(env);
     char day[11], from[11], until[11];
     json_t *ids = json_array(), *lists = json_array();
+    /* Not a furnisher's own key (ext:BANK:KEY): it says who reports on
+     * the company and how it files it, to anyone who asks. */
     for (size_t i = 0; i < prb_file_nidents(f); i++)
-        json_array_append_new(ids, json_string(prb_file_ident(f, i)));
+        if (strncmp(prb_file_ident(f, i), "ext:", 4))
+            json_array_append_new(ids, json_string(prb_file_ident(f, i)));
     for (size_t l = 0; l < p->nlists && !*rc; l++) {
         const prb_listdef *ld = &p->lists[l];
         prb_entry e;
@@ -126,6 +129,13 @@ int prb_company_card(prb_env *env, const char *identifier, char **out)
     *out = NULL;
     if (prb_ident_normalize(identifier, strlen(identifier), canon, sizeof canon, &scheme))
         return prb_seterr(env->err, PRB_EINVAL, "%s", canon);
+    /* Refused before the lookup, so that the answer says nothing of
+     * which furnishers' keys the register holds. */
+    if (scheme == PRB_SCHEME_EXT)
+        return prb_seterr(env->err, PRB_EINVAL,
+                          "%s: a company's card is found by a public identifier (such as lei "
+                          "or cn-uscc), not by a furnisher's own key",
+                          canon);
     if ((mrc = mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &txn)))
         return prb_mdb_fail(env, mrc, "starting a read");
     if ((rc = prb_subject_find(env, txn, canon, &subject)) ||

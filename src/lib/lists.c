@@ -524,6 +524,17 @@ out:
 }
 
 /* One member of a list: its entry and the subject's first identifier. */
+/* The identifier a member is shown by: its first; to the public, its
+ * first of a public scheme, since a furnisher's own key (ext:BANK:KEY)
+ * says who reports on the company and how it files it (NULL if none). */
+static const char *shown_ident(const prb_subject *s, int public)
+{
+    for (size_t i = 0; i < s->nidents; i++)
+        if (!public || strncmp(s->idents[i], "ext:", 4))
+            return s->idents[i];
+    return public ? NULL : "?";
+}
+
 static void member_write(prb_jw *w, const struct stored *e, int state, const char *subject)
 {
     static const char *const st[] = {"none", "noticed", "active", "lifted", "expired", "withdrawn"};
@@ -599,7 +610,7 @@ static int list_members(prb_env *env, MDB_txn *txn, const prb_listdef *l, int ho
             *next = last; /* one more exists */
             break;
         }
-        member_write(w, &e, state, s.nidents ? s.idents[0] : "?");
+        member_write(w, &e, state, shown_ident(&s, how == PRB_LV_PUBLIC));
         written++;
         last = subject;
     }
