@@ -312,6 +312,45 @@ Test(decide, public_views_name_no_furnisher_key)
     th_rmrf(dir);
 }
 
+/* A debarment is not lifted when its criteria stop (procurement_exclusion
+ * does not leave when they do), but it rests on records: disputed, they
+ * may not be used, so the entry ends (invariant 5), as it does when they
+ * are deleted (invariant 6). Before, it stayed on the public list for its
+ * five years whatever became of its record. */
+Test(decide, debarment_ends_with_its_records)
+{
+    char *dir, buf[1024], *json = NULL;
+    prb_env *env = th_register(&dir);
+    uint64_t n;
+    snprintf(buf, sizeof buf,
+             "{\"furnisher\":\"procurement-office\",\"ref\":\"X-3\",\"subject\":{\"kind\":"
+             "\"company\",\"id\":\"lei:7LTWFZYICNSX8D621K86\"},\"category\":"
+             "\"exclusion_ground\",\"status\":\"open\",\"event_date\":\"2026-11-01\","
+             "\"settled_date\":null,\"legal_basis\":\"test\",\"fields\":{\"ground\":"
+             "\"fraud\"}}\n");
+    ingest(env, buf);
+    th_set_day(env, "2026-12-26");
+    cr_assert_eq(prb_lists_refresh_all(env, &n), PRB_OK);
+    th_set_day(env, "2027-01-25");
+    cr_assert_eq(prb_lists_refresh_all(env, &n), PRB_OK);
+    cr_assert_eq(prb_lists_visible_json(env, "procurement_exclusion", NULL, &json), PRB_OK);
+    cr_assert(strstr(json, "lei:7LTWFZYICNSX8D621K86"), "not yet in effect: %s", json);
+    free(json);
+    cr_assert_eq(prb_dispute_open(env, "lei:7LTWFZYICNSX8D621K86", "1-1", "not us", &json), PRB_OK,
+                 "%s", prb_errmsg(env));
+    free(json);
+    cr_assert_eq(prb_lists_refresh_all(env, &n), PRB_OK);
+    cr_assert_eq(prb_lists_visible_json(env, "procurement_exclusion", NULL, &json), PRB_OK);
+    cr_assert(!strstr(json, "lei:7LTWFZYICNSX8D621K86"), "in effect on a disputed record: %s",
+              json);
+    free(json);
+    cr_assert_eq(prb_lists_json(env, "procurement_exclusion", &json), PRB_OK);
+    cr_assert(strstr(json, "\"state\": \"lifted\""), "%s", json);
+    free(json);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
 /* The maximum duration: an entry expires even while the debt is unpaid,
  * and is not made again while the same grounds hold; once they have
  * stopped and hold again, a new entry is made. The debtor register here

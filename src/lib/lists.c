@@ -209,6 +209,19 @@ static int ground_holding(const prb_listdef *l, const prb_value *vals)
     return -1;
 }
 
+/* Whether f holds a usable record (in effect, not expired, not disputed)
+ * of a category list l's grounds read. */
+static int rests_on_records(const prb_policy *p, const prb_listdef *l, const prb_file *f)
+{
+    for (size_t r = 0; r < prb_file_nrecords(f); r++) {
+        const prb_record_view *rv = prb_file_record(f, r);
+        int cat = rv->usable ? prb_policy_category(p, rv->category, strlen(rv->category)) : -1;
+        if (cat >= 0 && l->categories >> cat & 1)
+            return 1;
+    }
+    return 0;
+}
+
 /* Brings f's entry on list l up to date. dry: writes nothing, only sets
  * *writes when it would write (the sweep's scan, on a snapshot). */
 static int refresh_one(prb_env *env, MDB_txn *txn, const prb_file *f, int l, const prb_value *vals,
@@ -221,8 +234,13 @@ static int refresh_one(prb_env *env, MDB_txn *txn, const prb_file *f, int l, con
     int rc = latest(env, txn, subject, ld->name, &e);
     if (rc && rc != PRB_ENOTFOUND)
         return rc;
-    int have = rc == PRB_OK;
+    int have = rc == PRB_OK, gone = 0;
     if (have && e.end == END_OPEN) {
+        /* A list that stays when its criteria stop (a debarment is not
+         * lifted by paying) still ends when the records it rests on are
+         * deleted (retention, a dispute) or disputed: nothing may use them
+         * then (invariants 5 and 6). */
+        gone = g < 0 && !ld->auto_leave && !rests_on_records(env->policy, ld, f);
         if (today >= e.until) {
             e.end = END_EXPIRED;
             e.ended = e.until;
@@ -230,7 +248,7 @@ static int refresh_one(prb_env *env, MDB_txn *txn, const prb_file *f, int l, con
         } else if (g < 0 && today < e.active_from) {
             e.end = END_WITHDRAWN;
             e.ended = today;
-        } else if (g < 0 && ld->auto_leave) {
+        } else if (g < 0 && (ld->auto_leave || gone)) {
             e.end = END_LIFTED;
             e.ended = today;
         } else {
@@ -243,7 +261,9 @@ static int refresh_one(prb_env *env, MDB_txn *txn, const prb_file *f, int l, con
         if (e.end != END_WITHDRAWN || ld->type == PRB_BLACK) {
             char text[256];
             snprintf(text, sizeof text, "Your entry on the list %s has ended (%s).", ld->name,
-                     e.end == END_EXPIRED  ? "its maximum duration has run"
+                     e.end == END_EXPIRED ? "its maximum duration has run"
+                     : gone ? "the records it rested on are no longer in the register or are "
+                              "disputed"
                      : e.end == END_LIFTED ? "the grounds for it no longer hold"
                                            : "the grounds stopped holding before it took effect");
             if ((rc = prb_notice_add(env, txn, subject, prb_file_ident(f, 0), "list_exit", ld->name,
