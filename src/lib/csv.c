@@ -155,6 +155,10 @@ int prb_csv_header(prb_csv *h, const prb_policy *pol, const char **p, const char
     prb_slice cells[MAX_COLS];
     const char *why;
     int n, seen[NROLES] = {0};
+    /* A byte order mark (spreadsheets write one) would otherwise make
+     * the first column's name unknown, with the cause invisible. */
+    if (end - *p >= 3 && !memcmp(*p, "\xef\xbb\xbf", 3))
+        *p += 3;
     if (*p >= end)
         return fail(a, err, "header", "empty file: a CSV file starts with a header row");
     if (row(p, end, a, cells, &n, lines, &why))
@@ -212,6 +216,16 @@ int prb_csv_row(const prb_csv *h, const char **p, const char *end, prb_arena *a,
     }
     if (n != h->ncols)
         return fail(a, err, "record", "CSV: %d cells, the header has %d", n, h->ncols);
+    /* Stored text must be UTF-8: a byte that is not made a subject's
+     * file unreadable as JSON for good (NDJSON's parser checks it). */
+    for (int i = 0; i < n; i++) {
+        const unsigned char *c = (const unsigned char *)cells[i].p, *e = c + cells[i].n;
+        for (int k; c < e; c += k)
+            if (!(k = prb_utf8_len(c, e)))
+                return fail(a, err, "record", "CSV: column %d (%s) is not UTF-8 text at byte %zu",
+                            i + 1, h->name[i].p,
+                            (size_t)(c - (const unsigned char *)cells[i].p) + 1);
+    }
     for (int i = 0; i < n; i++) {
         prb_rawval v = {cells[i], PRB_J_TEXT};
         switch (h->role[i]) {
@@ -243,6 +257,11 @@ int prb_csv_row(const prb_csv *h, const char **p, const char *end, prb_arena *a,
             raw->legal_basis = v;
             break;
         default:
+            /* The header may name more field columns than one record
+             * holds: the policy bounds each category's fields, not all. */
+            if (cells[i].n && raw->nfields == PRB_MAX_FIELDS)
+                return fail(a, err, "record", "CSV: more than %d field cells filled",
+                            PRB_MAX_FIELDS);
             if (cells[i].n) {
                 raw->fname[raw->nfields] = h->name[i];
                 raw->fval[raw->nfields++] = v;

@@ -243,6 +243,10 @@ typedef struct prb_rawval {
 
 #define PRB_MAX_ALIASES 8
 
+/* Length of the valid UTF-8 sequence at p (before end), or 0 if it is
+ * not one: shortest form, no surrogates, at most U+10FFFF (text.c). */
+int prb_utf8_len(const unsigned char *p, const unsigned char *end);
+
 /* A record as read from NDJSON or CSV, before it is checked against the
  * policy. Slices point into the input or into the parse arena. */
 typedef struct prb_raw {

@@ -73,35 +73,6 @@ static int hex4(const char *p, const char *end, unsigned *out)
     return 0;
 }
 
-/* Length of the valid UTF-8 sequence at p, or 0 if it is not one. */
-static int utf8_len(const unsigned char *p, const unsigned char *end)
-{
-    unsigned c = p[0];
-    int n;
-    unsigned min;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf)
-        n = 2, min = 0x80;
-    else if (c >= 0xe0 && c <= 0xef)
-        n = 3, min = 0x800;
-    else if (c >= 0xf0 && c <= 0xf4)
-        n = 4, min = 0x10000;
-    else
-        return 0;
-    if (end - p < n)
-        return 0;
-    unsigned cp = c & (0x3f >> (n - 1));
-    for (int i = 1; i < n; i++) {
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-        cp = cp << 6 | (p[i] & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return n;
-}
-
 static char *put_utf8(char *w, unsigned cp)
 {
     if (cp < 0x80) {
@@ -249,7 +220,7 @@ static int string(struct cur *c, const char *field, prb_slice *out)
             }
             continue;
         }
-        int n = utf8_len((const unsigned char *)c->p, (const unsigned char *)c->end);
+        int n = prb_utf8_len((const unsigned char *)c->p, (const unsigned char *)c->end);
         if (!n)
             return syntax(c, field, "invalid UTF-8 in string");
         c->p += n;
