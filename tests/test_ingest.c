@@ -773,3 +773,46 @@ Test(ingest, csv_row_with_too_many_fields)
     prb_close(env);
     th_rmrf(dir);
 }
+
+/* An amount is bounded in minor units: 17 digits of euros were scaled by
+ * 100 past int64 and stored with the other sign (undefined behaviour
+ * first). The largest that fits is taken. */
+Test(ingest, amount_bound_in_minor_units)
+{
+    char *dir, line[1024];
+    prb_env *env = th_register(&dir);
+    prb_ingest_stats st;
+    prb_ingest *b;
+    const char *amounts[] = {"99999999999999999", "9999999999999999", "-9999999999999999"};
+    uint64_t v0 = versions(env);
+    for (size_t i = 0; i < sizeof amounts / sizeof *amounts; i++) {
+        snprintf(line, sizeof line,
+                 "{\"furnisher\":\"bank-a\",\"ref\":\"A-%zu\",\"subject\":{\"kind\":\"person\","
+                 "\"id\":\"cn-rid:11010519491231002X\"},\"category\":\"payment_default\","
+                 "\"status\":\"open\",\"event_date\":\"2025-03-01\",\"settled_date\":null,"
+                 "\"legal_basis\":\"x\",\"fields\":{\"amount\":\"%s\",\"currency\":\"EUR\"}}\n",
+                 i, amounts[i]);
+        cr_assert_eq(th_ingest(env, "a.ndjson", line, PRB_FMT_NDJSON, 0, &st, &b), PRB_EREJECTED,
+                     "%s", amounts[i]);
+        cr_assert(strstr(prb_ingest_error(b, 0), "is too large"), "%s: %s", amounts[i],
+                  prb_ingest_error(b, 0));
+        prb_ingest_free(b);
+    }
+    cr_assert_eq(versions(env), v0);
+    snprintf(line, sizeof line,
+             "{\"furnisher\":\"bank-a\",\"ref\":\"A-9\",\"subject\":{\"kind\":\"person\","
+             "\"id\":\"cn-rid:11010519491231002X\"},\"category\":\"payment_default\","
+             "\"status\":\"open\",\"event_date\":\"2025-03-01\",\"settled_date\":null,"
+             "\"legal_basis\":\"x\",\"fields\":{\"amount\":\"999999999999999.99\","
+             "\"currency\":\"EUR\"}}\n");
+    cr_assert_eq(th_ingest(env, "a.ndjson", line, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK, "%s",
+                 prb_errmsg(env));
+    prb_file *f = NULL;
+    const char *json;
+    cr_assert_eq(prb_subject_read(env, "cn-rid:11010519491231002X", &f), PRB_OK);
+    cr_assert_eq(prb_file_json(f, &json), PRB_OK);
+    cr_assert(strstr(json, "\"999999999999999.99\""), "%s", json);
+    prb_file_free(f);
+    prb_close(env);
+    th_rmrf(dir);
+}

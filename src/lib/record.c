@@ -204,8 +204,14 @@ static int parse_amount(prb_slice s, int scale, int64_t *out, const char **why)
             return *why = "is too large", -1;
         v = v * 10 + (ch - '0');
     }
-    for (int k = frac < 0 ? 0 : frac; k < scale; k++)
+    /* The bound holds in minor units too: 17 digits scaled by a
+     * currency's 2 or 3 places passed int64 and wrapped round to the
+     * other sign. */
+    for (int k = frac < 0 ? 0 : frac; k < scale; k++) {
+        if (v > 99999999999999999LL / 10)
+            return *why = "is too large", -1;
         v *= 10;
+    }
     *out = neg ? -v : v;
     return 0;
 }
