@@ -816,3 +816,41 @@ Test(ingest, amount_bound_in_minor_units)
     prb_close(env);
     th_rmrf(dir);
 }
+
+/* A correction keeps its record's first receipt, from which the notice
+ * period runs: a neutral record corrected into an adverse one took
+ * effect at once, with no hearing (invariant 4). A correction may not
+ * change the category; the same category corrected is taken. */
+Test(ingest, correction_keeps_its_category)
+{
+    char *dir, line[1024];
+    prb_env *env = th_register(&dir);
+    prb_ingest_stats st;
+    prb_ingest *b;
+    cr_assert_eq(th_ingest(env, "a.ndjson",
+                           th_account(line, sizeof line, "cn-rid:11010519491231002X", "L-9"),
+                           PRB_FMT_NDJSON, 0, &st, NULL),
+                 PRB_OK, "%s", prb_errmsg(env));
+    uint64_t v0 = versions(env);
+    snprintf(line, sizeof line,
+             "{\"furnisher\":\"src-a\",\"ref\":\"L-9\",\"subject\":{\"kind\":\"person\","
+             "\"id\":\"cn-rid:11010519491231002X\"},\"category\":\"payment_default\","
+             "\"status\":\"open\",\"event_date\":\"2026-10-01\",\"settled_date\":null,"
+             "\"legal_basis\":\"test\",\"fields\":{\"amount\":\"10.00\",\"currency\":\"EUR\"}}\n");
+    cr_assert_eq(th_ingest(env, "b.ndjson", line, PRB_FMT_NDJSON, 0, &st, &b), PRB_EREJECTED);
+    cr_assert(strstr(prb_ingest_error(b, 0),
+                     "b.ndjson:1: category: a correction may not change a record's category (it "
+                     "is credit_account)"),
+              "%s", prb_ingest_error(b, 0));
+    prb_ingest_free(b);
+    cr_assert_eq(versions(env), v0);
+    th_account(line, sizeof line, "cn-rid:11010519491231002X", "L-9");
+    char *bal = strstr(line, "\"10.00\"");
+    cr_assert_not_null(bal);
+    memcpy(bal, "\"20.00\"", 7);
+    cr_assert_eq(th_ingest(env, "c.ndjson", line, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK, "%s",
+                 prb_errmsg(env));
+    cr_assert_eq(st.corrected, 1);
+    prb_close(env);
+    th_rmrf(dir);
+}

@@ -1156,6 +1156,18 @@ static int apply_one(struct apply *ap, const prb_rec *r)
         ap->st.unchanged++;
         return PRB_OK;
     }
+    /* A correction keeps the first version's receipt, from which its
+     * notice period runs: a neutral record corrected into an adverse one
+     * took effect at once, with no hearing (invariant 4), and the
+     * subject's notice said it would not for weeks. */
+    const char *oc, *nc;
+    int ol = prb_record_category(f->cur, f->curlen, &oc),
+        nl = prb_record_category(r->packed, r->packed_len, &nc);
+    if (ol < 0 || nl < 0 || ol != nl || memcmp(oc, nc, (size_t)ol))
+        return reject(ap, r, "category",
+                      "a correction may not change a record's category (it is %.*s): report "
+                      "the new facts as a record of their own, under a new ref",
+                      ol < 0 ? 1 : ol, ol < 0 ? "?" : oc);
     s->lists_dirty |=
         (int)(ap->b->env->policy->nlists && (list_categories(ap->b->env->policy) >> r->cat & 1));
     if (f->ver == 0xffff)

@@ -318,6 +318,9 @@ int prb_record_check(const prb_policy *p, const prb_raw *raw, const char *forced
 #define PRB_REC_RECEIVED_OFF 12
 
 int prb_record_same(const unsigned char *a, size_t an, const unsigned char *b, size_t bn);
+/* The category of packed record a (not NUL-terminated): its length, or
+ * -1 if a is too short to hold one. */
+int prb_record_category(const unsigned char *a, size_t an, const char **cat);
 void prb_record_set_received(unsigned char *packed, int32_t day);
 
 /* Decoded view of a packed version: the value is copied into buf (of

@@ -579,6 +579,14 @@ int prb_record_same(const unsigned char *a, size_t an, const unsigned char *b, s
                    an - PRB_REC_RECEIVED_OFF - 4);
 }
 
+int prb_record_category(const unsigned char *a, size_t an, const char **cat)
+{
+    if (an < PRB_REC_HDR || an - PRB_REC_HDR < a[2])
+        return -1;
+    *cat = (const char *)a + PRB_REC_HDR;
+    return a[2];
+}
+
 void prb_record_set_received(unsigned char *packed, int32_t day)
 {
     put32(packed + PRB_REC_RECEIVED_OFF, day);
