@@ -336,6 +336,14 @@ Test(decide, debarment_ends_with_its_records)
     cr_assert_eq(prb_lists_visible_json(env, "procurement_exclusion", NULL, &json), PRB_OK);
     cr_assert(strstr(json, "lei:7LTWFZYICNSX8D621K86"), "not yet in effect: %s", json);
     free(json);
+    /* Past its five years the entry has expired, before any refresh has
+     * said so: read as active, it stayed on the public list until the
+     * next sweep. */
+    th_set_day(env, "2032-03-01");
+    cr_assert_eq(prb_lists_visible_json(env, "procurement_exclusion", NULL, &json), PRB_OK);
+    cr_assert(!strstr(json, "lei:7LTWFZYICNSX8D621K86"), "past its duration: %s", json);
+    free(json);
+    th_set_day(env, "2027-01-25");
     cr_assert_eq(prb_dispute_open(env, "lei:7LTWFZYICNSX8D621K86", "1-1", "not us", &json), PRB_OK,
                  "%s", prb_errmsg(env));
     free(json);

@@ -122,6 +122,11 @@ static int state_of(const struct stored *e, int32_t today)
         return PRB_LS_EXPIRED;
     if (e->end == END_WITHDRAWN)
         return PRB_LS_WITHDRAWN;
+    /* Past its maximum duration an open entry has expired, whether or not
+     * a refresh has said so yet: the public list, a card, a what-if or a
+     * score read before the next sweep would otherwise count it. */
+    if (today >= e->until)
+        return PRB_LS_EXPIRED;
     return today >= e->active_from ? PRB_LS_ACTIVE : PRB_LS_NOTICED;
 }
 
