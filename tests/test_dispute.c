@@ -401,6 +401,46 @@ Test(dispute, deadline_deletes_the_record_at_the_sweep)
     th_rmrf(dir);
 }
 
+/* Past its deadline an unanswered dispute has resolved in the subject's
+ * favour, though the sweep has not come yet: the furnisher may no longer
+ * uphold it, nor close it with a correction; "deleted" is still taken.
+ * Before, either brought the record back into use until the sweep. */
+Test(dispute, too_late_to_answer)
+{
+    char *dir, r1[48], *json = NULL;
+    prb_env *env = th_register(&dir);
+    uint64_t deleted = 0;
+    prb_record_view rv;
+    ingest_pd(env, ANNA, "L-1", "100.00", NULL);
+    ingest_pd(env, ANNA, "L-2", "200.00", NULL);
+    rid_of(env, ANNA, "L-1", r1, sizeof r1);
+    uint64_t a = open_dispute(env, ANNA, r1, "Never borrowed from bank-a.", NULL);
+    char r2[48];
+    rid_of(env, ANNA, "L-2", r2, sizeof r2);
+    uint64_t b = open_dispute(env, ANNA, r2, "Paid.", NULL);
+    set_day(env, "2026-12-26"); /* the day after the deadline, before any sweep */
+    cr_assert_eq(prb_dispute_resolve(env, a, "upheld", "it is right", "furnisher", &json),
+                 PRB_EEXIST);
+    cr_assert(strstr(prb_errmsg(env), "passed its deadline, 2026-12-25, unanswered"), "%s",
+              prb_errmsg(env));
+    cr_assert_null(json);
+    cr_assert(view_of(env, ANNA, "L-1", &rv) && rv.disputed, "the record is used again");
+    /* A correction of L-2 is stored, but does not close its dispute. */
+    ingest_pd(env, ANNA, "L-2", "250.00", NULL);
+    json_t *o = dispute(env, b);
+    cr_assert_str_eq(field(o, "state"), "open");
+    json_decref(o);
+    cr_assert(view_of(env, ANNA, "L-2", &rv) && rv.disputed);
+    cr_assert_eq(prb_dispute_resolve(env, a, "deleted", NULL, "reviewer", &json), PRB_OK, "%s",
+                 prb_errmsg(env));
+    free(json);
+    cr_assert_eq(prb_expire(env, &deleted), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_not(view_of(env, ANNA, "L-1", &rv));
+    cr_assert_not(view_of(env, ANNA, "L-2", &rv), "a late correction kept the record");
+    prb_close(env);
+    th_rmrf(dir);
+}
+
 static void evaluate(prb_env *env, const char *purpose, int *outcome, double *score)
 {
     prb_decision *d = NULL;

@@ -469,6 +469,16 @@ static int get_dispute(prb_env *env, MDB_txn *txn, uint64_t id, json_t **d)
     return decode(env, id, &mv, d);
 }
 
+/* Whether open dispute d is past its deadline as of the clock: it has
+ * resolved in the subject's favour, though the sweep may not have come
+ * yet to delete the record (invariant 5). */
+static int past_deadline(prb_env *env, json_t *d)
+{
+    int32_t deadline;
+    const char *dl = str(d, "deadline");
+    return dl && !prb_date_parse(dl, strlen(dl), &deadline) && prb_today(env) > deadline;
+}
+
 int prb_dispute_resolve(prb_env *env, uint64_t id, const char *outcome, const char *note,
                         const char *resolved_by, char **json)
 {
@@ -500,6 +510,13 @@ int prb_dispute_resolve(prb_env *env, uint64_t id, const char *outcome, const ch
     if (!is_open(d)) {
         rc = prb_seterr(env->err, PRB_EEXIST, "dispute %llu was already resolved: %s on %s",
                         (unsigned long long)id, str(d, "state"), str(d, "resolved"));
+        goto fail;
+    }
+    if (strcmp(outcome, "deleted") && past_deadline(env, d)) {
+        rc = prb_seterr(env->err, PRB_EEXIST,
+                        "dispute %llu passed its deadline, %s, unanswered: it resolves in the "
+                        "subject's favour, and the record is deleted",
+                        (unsigned long long)id, str(d, "deadline"));
         goto fail;
     }
     if ((rc = resolve(env, txn, id, d, outcome, note, resolved_by)))
@@ -660,8 +677,10 @@ int prb_dspfix_resolve(prb_env *env, MDB_txn *txn, prb_dspfix *x)
             continue;
         if ((rc = get_dispute(env, txn, fo.found, &d)))
             break;
-        rc = resolve(env, txn, fo.found, d, "corrected", "the furnisher sent a corrected version",
-                     "correction");
+        /* Too late to answer it: the sweep deletes the record. */
+        if (!past_deadline(env, d))
+            rc = resolve(env, txn, fo.found, d, "corrected",
+                         "the furnisher sent a corrected version", "correction");
         json_decref(d);
     }
     return rc;
