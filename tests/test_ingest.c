@@ -854,3 +854,38 @@ Test(ingest, correction_keeps_its_category)
     prb_close(env);
     th_rmrf(dir);
 }
+
+/* A record whose id is new but whose alias names a subject goes to that
+ * subject, and its id becomes that subject's too: a later record under
+ * the id alone went to a second subject, splitting the person's file. */
+Test(ingest, a_record_found_by_alias_links_its_own_id)
+{
+    char *dir, line[2048];
+    prb_env *env = th_register(&dir);
+    prb_ingest_stats st;
+    uint64_t subjects;
+    cr_assert_eq(th_ingest(env, "a",
+                           th_account(line, sizeof line, "cn-rid:11010519491231002X", "A-1"),
+                           PRB_FMT_NDJSON, 0, &st, NULL),
+                 PRB_OK, "%s", prb_errmsg(env));
+    th_account(line, sizeof line, "ext:src-a:C-77", "A-2");
+    char *id = strstr(line, "\"ext:src-a:C-77\"");
+    cr_assert_not_null(id);
+    char rest[2048];
+    snprintf(rest, sizeof rest, "%s", id + strlen("\"ext:src-a:C-77\""));
+    snprintf(id, sizeof line - (size_t)(id - line),
+             "\"ext:src-a:C-77\",\"aliases\":[\"cn-rid:11010519491231002X\"]%s", rest);
+    cr_assert_eq(th_ingest(env, "b", line, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK, "%s",
+                 prb_errmsg(env));
+    cr_assert_eq(th_ingest(env, "c", th_account(line, sizeof line, "ext:src-a:C-77", "A-3"),
+                           PRB_FMT_NDJSON, 0, &st, NULL),
+                 PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(prb_count(env, &subjects, NULL), PRB_OK);
+    cr_assert_eq(subjects, 1, "the person's file was split in %llu", (unsigned long long)subjects);
+    prb_file *f = NULL;
+    cr_assert_eq(prb_subject_read(env, "ext:src-a:C-77", &f), PRB_OK);
+    cr_assert_eq(prb_file_nrecords(f), 3);
+    prb_file_free(f);
+    prb_close(env);
+    th_rmrf(dir);
+}

@@ -1132,6 +1132,11 @@ static int apply_one(struct apply *ap, const prb_rec *r)
     }
     if (!s && (rc = new_subject(ap, r, &s)))
         return rc;
+    /* Found through an alias, the subject takes the record's own id too:
+     * a later record under that id alone made a second subject, splitting
+     * the person's file. (Already linked, this does nothing.) */
+    if ((rc = link_ident(ap, s, r->ident, r->ident_len, r->ident_hash)))
+        return rc;
     for (size_t i = 0; i < r->naliases; i++) {
         uint32_t an = (uint32_t)strlen(r->aliases[i]);
         if ((rc = link_ident(ap, s, r->aliases[i], an, prb_hash(r->aliases[i], an))))
