@@ -193,6 +193,31 @@ static void as_jansson_writes_it(const char *json)
     json_decref(v);
 }
 
+/* An exclusion ground (fraud) reported by the procurement office about
+ * the company subject ("\"id\":...", and any aliases), in effect from
+ * 2026-12-25. */
+static const char *exclusion(char *buf, size_t n, const char *ref, const char *subject)
+{
+    snprintf(buf, n,
+             "{\"furnisher\":\"procurement-office\",\"ref\":\"%s\",\"subject\":{\"kind\":"
+             "\"company\",%s},\"category\":\"exclusion_ground\",\"status\":\"open\","
+             "\"event_date\":\"2026-11-01\",\"settled_date\":null,\"legal_basis\":\"test\","
+             "\"fields\":{\"ground\":\"fraud\"}}\n",
+             ref, subject);
+    return buf;
+}
+
+/* Refreshes the lists when the record is in effect (noticed) and after
+ * the 30-day hearing (active), leaving the clock at 2027-01-25. */
+static void hearing_over(prb_env *env)
+{
+    uint64_t n;
+    th_set_day(env, "2026-12-26");
+    cr_assert_eq(prb_lists_refresh_all(env, &n), PRB_OK);
+    th_set_day(env, "2027-01-25");
+    cr_assert_eq(prb_lists_refresh_all(env, &n), PRB_OK);
+}
+
 /* What the public sees of a public list is its entries in effect: an
  * entry in its hearing period is left out until it is active, while the
  * list's full view (the register's own, a reviewer's) shows it; a
@@ -203,12 +228,7 @@ Test(decide, public_lists_show_entries_in_effect)
     char *dir, buf[1024], *json = NULL;
     prb_env *env = th_register(&dir);
     uint64_t n;
-    snprintf(buf, sizeof buf,
-             "{\"furnisher\":\"procurement-office\",\"ref\":\"X-1\",\"subject\":{\"kind\":"
-             "\"company\",\"id\":\"lei:5493001KJTIIGC8Y1R12\"},\"category\":\"exclusion_ground\","
-             "\"status\":\"open\",\"event_date\":\"2026-11-01\",\"settled_date\":null,"
-             "\"legal_basis\":\"test\",\"fields\":{\"ground\":\"fraud\"}}\n");
-    ingest(env, buf);
+    ingest(env, exclusion(buf, sizeof buf, "X-1", "\"id\":\"lei:5493001KJTIIGC8Y1R12\""));
     ingest(env, line(buf, sizeof buf, "J-1", "court_judgment", "open", "2026-11-01", NULL,
                      JUDGMENT_FIELDS));
     th_set_day(env, "2026-12-26"); /* both records in effect from 2026-12-25 */
@@ -281,18 +301,10 @@ Test(decide, public_views_name_no_furnisher_key)
 {
     char *dir, buf[1024], *json = NULL;
     prb_env *env = th_register(&dir);
-    uint64_t n;
-    snprintf(buf, sizeof buf,
-             "{\"furnisher\":\"procurement-office\",\"ref\":\"X-2\",\"subject\":{\"kind\":"
-             "\"company\",\"id\":\"ext:procurement-office:Z-1\",\"aliases\":[\"lei:"
-             "7LTWFZYICNSX8D621K86\"]},\"category\":\"exclusion_ground\",\"status\":\"open\","
-             "\"event_date\":\"2026-11-01\",\"settled_date\":null,\"legal_basis\":\"test\","
-             "\"fields\":{\"ground\":\"fraud\"}}\n");
-    ingest(env, buf);
-    th_set_day(env, "2026-12-26"); /* the record in effect: noticed */
-    cr_assert_eq(prb_lists_refresh_all(env, &n), PRB_OK);
-    th_set_day(env, "2027-01-25"); /* after the hearing */
-    cr_assert_eq(prb_lists_refresh_all(env, &n), PRB_OK);
+    ingest(env, exclusion(buf, sizeof buf, "X-2",
+                          "\"id\":\"ext:procurement-office:Z-1\",\"aliases\":[\"lei:"
+                          "7LTWFZYICNSX8D621K86\"]"));
+    hearing_over(env);
     cr_assert_eq(prb_lists_json(env, "procurement_exclusion", &json), PRB_OK);
     cr_assert(strstr(json, "\"subject\": \"ext:procurement-office:Z-1\""), "%s", json);
     free(json);
@@ -322,17 +334,8 @@ Test(decide, debarment_ends_with_its_records)
     char *dir, buf[1024], *json = NULL;
     prb_env *env = th_register(&dir);
     uint64_t n;
-    snprintf(buf, sizeof buf,
-             "{\"furnisher\":\"procurement-office\",\"ref\":\"X-3\",\"subject\":{\"kind\":"
-             "\"company\",\"id\":\"lei:7LTWFZYICNSX8D621K86\"},\"category\":"
-             "\"exclusion_ground\",\"status\":\"open\",\"event_date\":\"2026-11-01\","
-             "\"settled_date\":null,\"legal_basis\":\"test\",\"fields\":{\"ground\":"
-             "\"fraud\"}}\n");
-    ingest(env, buf);
-    th_set_day(env, "2026-12-26");
-    cr_assert_eq(prb_lists_refresh_all(env, &n), PRB_OK);
-    th_set_day(env, "2027-01-25");
-    cr_assert_eq(prb_lists_refresh_all(env, &n), PRB_OK);
+    ingest(env, exclusion(buf, sizeof buf, "X-3", "\"id\":\"lei:7LTWFZYICNSX8D621K86\""));
+    hearing_over(env);
     cr_assert_eq(prb_lists_visible_json(env, "procurement_exclusion", NULL, &json), PRB_OK);
     cr_assert(strstr(json, "lei:7LTWFZYICNSX8D621K86"), "not yet in effect: %s", json);
     free(json);
