@@ -3,9 +3,9 @@
  * (prb_decide_prepare) and stored by prb_decide_many: stored as made when
  * nothing they read has changed, made again when something has (an
  * earlier decision of the batch, a commit the writer did not make, a
- * list entry the refresh changes). The clock tells the two apart: a
- * decision made again carries the writer's as-of day, a stored one the
- * day it was prepared on.
+ * list entry the refresh changes, a day that has ended). The clock tells
+ * the two apart: a decision made again carries the writer's time, a
+ * stored one the time it was prepared at.
  */
 #include <criterion/criterion.h>
 #include <jansson.h>
@@ -43,13 +43,18 @@ static void finish(prb_decision **d, size_t n, prb_env *w, prb_env *env, char *d
     th_rmrf(dir);
 }
 
-/* A second handle on env's register, the writer, each with its clock. */
-static prb_env *writer_of(prb_env *env, const char *day, const char *wday)
+/* A second handle on env's register, the writer: env's clock at day's
+ * start, the writer's six hours later, so a decision made again says so
+ * in its time (T06:00:00Z) and one stored as prepared in its own
+ * (T00:00:00Z). */
+static prb_env *writer_of(prb_env *env, const char *day)
 {
     prb_env *w;
+    int64_t t;
     cr_assert_eq(prb_env_dup(env, &w), PRB_OK);
-    th_set_day(env, day);
-    th_set_day(w, wday);
+    cr_assert_eq(prb_parse_now(day, &t), PRB_OK);
+    prb_set_now(env, t);
+    prb_set_now(w, t + 6 * 3600);
     return w;
 }
 
@@ -109,7 +114,7 @@ Test(prepare, stored_as_prepared)
     prb_env *env = th_register(&dir), *w;
     prb_inquiry q;
     add_account(env, PERSON, "A-1");
-    w = writer_of(env, "2026-12-01", "2026-12-05");
+    w = writer_of(env, "2026-12-01");
     prb_decision *d = prepare(env, PERSON);
     char *before = json_of(d);
     cr_assert(strstr(before, "\"decision\": \"1-q1\"") && strstr(before, "2026-12-01"), "%s",
@@ -143,7 +148,7 @@ Test(prepare, same_subject_twice_in_a_batch)
     prb_inquiry q[3];
     add_account(env, PERSON, "A-1");
     add_account(env, OTHER, "B-1");
-    w = writer_of(env, "2026-12-01", "2026-12-05");
+    w = writer_of(env, "2026-12-01");
     set_inquiry(&q[0], PERSON, prepare(env, PERSON));
     set_inquiry(&q[1], OTHER, prepare(env, OTHER));
     set_inquiry(&q[2], PERSON, prepare(env, PERSON));
@@ -151,9 +156,9 @@ Test(prepare, same_subject_twice_in_a_batch)
     for (int i = 0; i < 3; i++)
         cr_assert_eq(q[i].rc, PRB_OK, "%d: %s", i, q[i].errmsg);
     char *j0 = json_of(q[0].decision), *j1 = json_of(q[1].decision), *j2 = json_of(q[2].decision);
-    cr_assert(strstr(j0, "\"1-q1\"") && strstr(j0, "\"2026-12-01\""), "%s", j0);
-    cr_assert(strstr(j1, "\"2-q1\"") && strstr(j1, "\"2026-12-01\""), "%s", j1);
-    cr_assert(strstr(j2, "\"1-q2\"") && strstr(j2, "\"2026-12-05\""), "made again: %s", j2);
+    cr_assert(strstr(j0, "\"1-q1\"") && strstr(j0, "T00:00:00Z\""), "%s", j0);
+    cr_assert(strstr(j1, "\"2-q1\"") && strstr(j1, "T00:00:00Z\""), "%s", j1);
+    cr_assert(strstr(j2, "\"1-q2\"") && strstr(j2, "T06:00:00Z\""), "made again: %s", j2);
     cr_assert_eq(count_inquiries(env, PERSON), 2);
     free(j0);
     free(j1);
@@ -174,7 +179,7 @@ Test(prepare, other_commits_make_it_again)
     prb_decision *d2 = NULL;
     add_account(env, PERSON, "A-1");
     add_account(env, OTHER, "B-1");
-    w = writer_of(env, "2026-12-01", "2026-12-05");
+    w = writer_of(env, "2026-12-01");
 
     prb_decision *d = prepare(env, PERSON);
     /* Someone else asks about the subject, outside the writer. */
@@ -183,7 +188,7 @@ Test(prepare, other_commits_make_it_again)
     cr_assert_eq(prb_decide_many(w, &q, 1), PRB_OK);
     cr_assert_eq(q.rc, PRB_OK, "%s", q.errmsg);
     char *j = json_of(q.decision);
-    cr_assert(strstr(j, "\"1-q2\"") && strstr(j, "\"2026-12-05\""), "%s", j);
+    cr_assert(strstr(j, "\"1-q2\"") && strstr(j, "T06:00:00Z\""), "%s", j);
     free(j);
 
     /* Prepared before the writer's commit above, about another subject:
@@ -196,7 +201,7 @@ Test(prepare, other_commits_make_it_again)
     set_inquiry(&q, OTHER, e);
     cr_assert_eq(prb_decide_many(w, &q, 1), PRB_OK);
     j = json_of(q.decision);
-    cr_assert(strstr(j, "\"2-q1\"") && strstr(j, "\"2026-12-01\""), "%s", j);
+    cr_assert(strstr(j, "\"2-q1\"") && strstr(j, "T00:00:00Z\""), "%s", j);
     free(j);
     prb_decision *all[2] = {q.decision, d2};
     finish(all, 2, w, env, dir);
@@ -214,7 +219,7 @@ Test(prepare, a_batch_that_stores_nothing_vouches_for_nothing)
     prb_inquiry q;
     prb_decision *d2 = NULL;
     add_account(env, PERSON, "A-1");
-    w = writer_of(env, "2026-12-01", "2026-12-05");
+    w = writer_of(env, "2026-12-01");
 
     prb_decision *d = prepare(env, PERSON);
     set_inquiry(&q, "cn-rid:440304200002291236", NULL);
@@ -227,11 +232,36 @@ Test(prepare, a_batch_that_stores_nothing_vouches_for_nothing)
     cr_assert_eq(prb_decide_many(w, &q, 1), PRB_OK, "%s", prb_errmsg(w));
     cr_assert_eq(q.rc, PRB_OK, "%s", q.errmsg);
     char *j = json_of(q.decision);
-    cr_assert(strstr(j, "\"1-q2\"") && strstr(j, "\"2026-12-05\""), "stored as prepared: %s", j);
+    cr_assert(strstr(j, "\"1-q2\"") && strstr(j, "T06:00:00Z\""), "stored as prepared: %s", j);
     free(j);
     cr_assert_eq(count_inquiries(env, PERSON), 2);
     prb_decision *all[2] = {q.decision, d2};
     finish(all, 2, w, env, dir);
+}
+
+/* A decision prepared before midnight and stored after it is made again
+ * as of the new day: it may have used a record that expired at midnight,
+ * or missed a list entry's end, and no commit in between would say so. */
+Test(prepare, a_day_that_has_ended_makes_it_again)
+{
+    char *dir;
+    prb_env *env = th_register(&dir), *w;
+    prb_inquiry q;
+    int64_t t;
+    add_account(env, PERSON, "A-1");
+    cr_assert_eq(prb_env_dup(env, &w), PRB_OK);
+    cr_assert_eq(prb_parse_now("2026-12-02", &t), PRB_OK);
+    prb_set_now(env, t - 1); /* 2026-12-01T23:59:59Z */
+    prb_set_now(w, t + 1);
+    prb_decision *d = prepare(env, PERSON);
+    set_inquiry(&q, PERSON, d);
+    cr_assert_eq(prb_decide_many(w, &q, 1), PRB_OK, "%s", prb_errmsg(w));
+    cr_assert_eq(q.rc, PRB_OK, "%s", q.errmsg);
+    char *j = json_of(q.decision);
+    cr_assert(strstr(j, "\"as_of\": \"2026-12-02\"") && strstr(j, "2026-12-02T00:00:01Z"),
+              "stored as prepared the day before: %s", j);
+    free(j);
+    finish(&q.decision, 1, w, env, dir);
 }
 
 /* The refresh at storing time makes a list entry the prepared decision
@@ -392,7 +422,7 @@ Test(prepare, data_file_headroom)
     prb_env *env = th_register(&dir), *w;
     prb_verify_stats vs;
     add_account(env, PERSON, "A-1");
-    w = writer_of(env, "2026-12-01", "2026-12-01");
+    w = writer_of(env, "2026-12-01");
     decide_batches(env, w, 3);
     char reg[1024], data[1100];
     struct stat st0, st1;

@@ -624,6 +624,11 @@ uint64_t prb_decision_prepared(const prb_decision *d, uint64_t *subject)
     return d->snap;
 }
 
+int32_t prb_decision_day(const prb_decision *d)
+{
+    return prb_day_of(d->now);
+}
+
 uint64_t prb_decision_subject(const prb_decision *d)
 {
     return d->subject;

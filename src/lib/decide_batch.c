@@ -15,8 +15,9 @@
  * after it. Those made here, through this handle, are remembered with the
  * subjects they wrote; any other commit in between (an ingest, the sweep,
  * another process), or an earlier decision of the same batch about the
- * same subject, or a list entry the refresh changes, and the decision is
- * made again inside the transaction, as prb_decide would. So the writer
+ * same subject, or a list entry the refresh changes, or a day that has
+ * ended since it was made, and the decision is made again inside the
+ * transaction, as prb_decide would. So the writer
  * holds the write lock only for the writes and the commit while the
  * decisions themselves are computed on as many threads as ask.
  *
@@ -217,6 +218,10 @@ int prb_decide_many(prb_env *env, prb_inquiry *q, size_t n)
     for (size_t i = 0; i < n; i++) {
         uint64_t subject = 0,
                  snap = q[i].decision ? prb_decision_prepared(q[i].decision, &subject) : 0;
+        /* Made on another day, it may have used a record that has expired
+         * since, or missed a list entry's end: made again, as of today. */
+        if (snap && prb_decision_day(q[i].decision) != prb_today(env))
+            snap = 0;
         int wrote = 0, remade = 0, stale = 1;
         rc = PRB_OK;
         /* Looked up in the transaction, so a key kept earlier in this

@@ -779,6 +779,8 @@ int prb_decide_txn(prb_env *env, MDB_txn *txn, const char *purpose, const char *
  * prb_decide_prepare was made from (0 if d was not prepared or has been
  * stored), and its subject. */
 uint64_t prb_decision_prepared(const prb_decision *d, uint64_t *subject);
+/* The day (as of its clock) decision d was made on. */
+int32_t prb_decision_day(const prb_decision *d);
 uint64_t prb_decision_subject(const prb_decision *d);
 /* The decision stored in txn under requester's idempotency key idem
  * within the last PRB_IDEM_SECONDS (idem.c): PRB_OK with a copy of its
