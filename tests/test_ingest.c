@@ -889,3 +889,35 @@ Test(ingest, a_record_found_by_alias_links_its_own_id)
     prb_close(env);
     th_rmrf(dir);
 }
+
+/* A record sent again within one batch, around many new records of its
+ * subject: both copies are unchanged, whatever the batch's writes did to
+ * the pages the stored version was read from (the stored version is
+ * copied when read: LMDB's data is valid only until the next write). */
+Test(ingest, the_same_record_twice_around_a_batch_of_its_subject)
+{
+    char *dir, line[1024];
+    prb_env *env = th_register(&dir);
+    prb_ingest_stats st;
+    struct th_buf batch = {0};
+    const char *who = "cn-rid:11010519491231002X";
+    cr_assert_eq(th_ingest(env, "a", th_account(line, sizeof line, who, "R-1"), PRB_FMT_NDJSON, 0,
+                           &st, NULL),
+                 PRB_OK, "%s", prb_errmsg(env));
+    uint64_t v0 = versions(env);
+    for (int i = 0; i < 602; i++) {
+        char ref[16];
+        snprintf(ref, sizeof ref, "N-%d", i);
+        th_account(line, sizeof line, who, i == 1 || i == 601 ? "R-1" : ref);
+        th_collect(&batch, line, strlen(line));
+    }
+    cr_assert_eq(th_ingest(env, "b", batch.p, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK, "%s",
+                 prb_errmsg(env));
+    free(batch.p);
+    cr_assert_eq(st.unchanged, 2);
+    cr_assert_eq(st.corrected, 0);
+    cr_assert_eq(st.accepted, 600);
+    cr_assert_eq(versions(env), v0 + 600);
+    prb_close(env);
+    th_rmrf(dir);
+}

@@ -987,7 +987,15 @@ static int find_fref(struct apply *ap, const prb_rec *r, struct fslot **slot, st
     MDB_val rk = {PRB_RECKEY_LEN, (void *)rv}, cv;
     if ((mrc = mdb_get(ap->txn, ap->env->rec, &rk, &cv)))
         return prb_mdb_fail(ap->env, mrc, "reading a record the index points at");
-    f->cur = cv.mv_data;
+    /* Copied: LMDB's data is valid only until the transaction's next
+     * write, and the batch's later writes may shift a page this one has
+     * already changed (a record of the same subject earlier in the batch),
+     * while the same (furnisher, ref) later in the batch compares with it. */
+    unsigned char *copy = prb_arena_alloc(&ap->a, cv.mv_size ? cv.mv_size : 1);
+    if (!copy)
+        return PRB_ENOMEM;
+    memcpy(copy, cv.mv_data, cv.mv_size);
+    f->cur = copy;
     f->curlen = (uint32_t)cv.mv_size;
     *out = f;
     return PRB_OK;
