@@ -130,8 +130,7 @@ static int fresh(const struct prb_recent *r, uint64_t snap, uint64_t w, uint64_t
         for (i = 0; i < RECENT; i++)
             if (r->c[i].txnid == t)
                 break;
-        if (i == RECENT ||
-            (r->c[i].n && bsearch(&subject, r->c[i].subjects, r->c[i].n, sizeof subject, cmp_u64)))
+        if (i == RECENT || bsearch(&subject, r->c[i].subjects, r->c[i].n, sizeof subject, cmp_u64))
             return 0;
     }
     return 1;
@@ -162,8 +161,7 @@ static int remember(struct prb_recent *r, uint64_t txnid)
     for (size_t i = 0; i < r->setcap; i++)
         if (r->set[i])
             c->subjects[c->n++] = r->set[i] - 1;
-    if (c->n > 1)
-        qsort(c->subjects, c->n, sizeof *c->subjects, cmp_u64);
+    qsort(c->subjects, c->n, sizeof *c->subjects, cmp_u64);
     c->txnid = txnid;
     r->next = (r->next + 1) % RECENT;
     return PRB_OK;
