@@ -555,14 +555,15 @@ static int decide(prb_env *env, MDB_txn *batch, int *wrote, const char *purpose,
      * in the register, with no inquiry stored for anyone to see. */
     if (rc == PRB_ENOTFOUND) {
         unsigned k = p->purposes[pi].kinds;
-        rc = prb_seterr(env->err, PRB_ENOTFOUND, "%s: no %s has this identifier%s", canon,
-                        k >> PRB_PERSON & 1 && k >> PRB_COMPANY & 1 ? "subject"
-                        : k >> PRB_PERSON & 1                       ? "person"
-                                                                    : "company",
-                        k >> PRB_PERSON & 1 && k >> PRB_COMPANY & 1 ? ""
-                        : k >> PRB_PERSON & 1 ? " (this purpose takes inquiries about persons only)"
-                                              : " (this purpose takes inquiries about companies "
-                                                "only)");
+        int persons = k >> PRB_PERSON & 1, companies = k >> PRB_COMPANY & 1;
+        if (persons == companies)
+            rc = prb_seterr(env->err, PRB_ENOTFOUND, "%s: no subject has this identifier", canon);
+        else
+            rc = prb_seterr(env->err, PRB_ENOTFOUND,
+                            "%s: no %s has this identifier (this purpose takes inquiries about "
+                            "%s only)",
+                            canon, persons ? "person" : "company",
+                            persons ? "persons" : "companies");
     }
     if (rc)
         goto fail;
