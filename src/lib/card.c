@@ -95,10 +95,8 @@ static json_t *card_json(prb_env *env, MDB_txn *txn, const prb_file *f, int *rc)
     int32_t today = prb_today(env);
     char day[11], from[11], until[11];
     json_t *ids = json_array(), *lists = json_array();
-    /* Not a furnisher's own key (ext:BANK:KEY): it says who reports on
-     * the company and how it files it, to anyone who asks. */
     for (size_t i = 0; i < prb_file_nidents(f); i++)
-        if (strncmp(prb_file_ident(f, i), "ext:", 4))
+        if (!prb_ident_furnisher_key(prb_file_ident(f, i)))
             json_array_append_new(ids, json_string(prb_file_ident(f, i)));
     for (size_t l = 0; l < p->nlists && !*rc; l++) {
         const prb_listdef *ld = &p->lists[l];

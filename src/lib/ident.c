@@ -429,6 +429,13 @@ static const struct scheme_def *find_scheme(const char *s, size_t n)
     return NULL;
 }
 
+int prb_ident_furnisher_key(const char *canon)
+{
+    const char *colon = strchr(canon, ':');
+    const struct scheme_def *s = colon ? find_scheme(canon, (size_t)(colon - canon)) : NULL;
+    return s && s->id == PRB_SCHEME_EXT;
+}
+
 /* Writes a reason into out; vsnprintf never writes past outlen and always
  * terminates when outlen > 0. out may be NULL only when outlen is 0. */
 PRINTF_LIKE(3, 4)

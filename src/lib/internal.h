@@ -552,6 +552,10 @@ static inline void prb_nidx_key(unsigned char k[PRB_NIDX_KEY_LEN], uint64_t subj
 size_t prb_fref_key(unsigned char *out, const char *furn, size_t fl, const char *ref, size_t rl);
 /* Writes the key of a canonical identifier into out; returns its length. */
 size_t prb_ident_key(unsigned char *out, const char *ident, size_t n);
+/* Whether canonical identifier canon is a furnisher's own key
+ * (ext:FURNISHER:KEY), which public views leave out: it says who reports
+ * on a company and how it files it (ident.c). */
+int prb_ident_furnisher_key(const char *canon);
 
 /* The subject a canonical identifier names, within txn. PRB_ENOTFOUND
  * (with the message on env) if nobody has it. */

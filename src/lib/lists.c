@@ -548,18 +548,17 @@ out:
     return rc;
 }
 
-/* One member of a list: its entry and the subject's first identifier. */
 /* The identifier a member is shown by: its first; to the public, its
- * first of a public scheme, since a furnisher's own key (ext:BANK:KEY)
- * says who reports on the company and how it files it (NULL if none). */
+ * first that is not a furnisher's own key (NULL if none). */
 static const char *shown_ident(const prb_subject *s, int public)
 {
     for (size_t i = 0; i < s->nidents; i++)
-        if (!public || strncmp(s->idents[i], "ext:", 4))
+        if (!public || !prb_ident_furnisher_key(s->idents[i]))
             return s->idents[i];
     return public ? NULL : "?";
 }
 
+/* One member of a list: its entry and the identifier it is shown by. */
 static void member_write(prb_jw *w, const struct stored *e, int state, const char *subject)
 {
     static const char *const st[] = {"none", "noticed", "active", "lifted", "expired", "withdrawn"};
@@ -588,9 +587,8 @@ static void member_write(prb_jw *w, const struct stored *e, int state, const cha
 
 /* Members of one list past subject number after, at most limit of them
  * (0: all) but for the rest of the last subject's entries: a walk of lst,
- * which is ordered by subject; with only_active, those whose entry is in
- * effect as of the clock. *next is the last subject written when more
- * remain, else 0. */
+ * which is ordered by subject, shown as how says (PRB_LV_*). *next is the
+ * last subject written when more remain, else 0. */
 static int list_members(prb_env *env, MDB_txn *txn, const prb_listdef *l, int how, uint64_t after,
                         size_t limit, prb_jw *w, uint64_t *next)
 {
