@@ -4,7 +4,6 @@
  */
 #include "internal.h"
 
-#include <jansson.h>
 #include <string.h>
 
 int prb_text_check(prb_env *env, const char *who, const char *what, const char *s, int required)
@@ -24,10 +23,10 @@ int prb_text_check(prb_env *env, const char *who, const char *what, const char *
     if (required && !visible)
         return prb_seterr(env->err, PRB_EINVAL, "%s: the %s is required", who, what);
     /* jansson refuses a string that is not UTF-8, and JSON is where it goes. */
-    json_t *t = n ? json_string(s) : NULL;
-    if (n && !t)
-        return prb_seterr(env->err, PRB_EINVAL, "%s: the %s is not UTF-8 text", who, what);
-    json_decref(t);
+    const unsigned char *p = (const unsigned char *)s, *end = p + n;
+    for (int k; p < end; p += k)
+        if (!(k = prb_utf8_len(p, end)))
+            return prb_seterr(env->err, PRB_EINVAL, "%s: the %s is not UTF-8 text", who, what);
     return PRB_OK;
 }
 
