@@ -243,11 +243,11 @@ static int hold_body(req *r, size_t want)
 int srv_answer_hold(req *r, size_t len)
 {
     srv *s = r->s;
-    const char *m = r->route >= 0 ? srv_route_method(r->route) : NULL;
     /* Only a read's large answer may be refused: a write's call has run,
      * and a 503 would say nothing had been done. It is counted all the
      * same. */
-    int refusable = len > ANSWER_SMALL && m && !strcmp(m, "GET");
+    int refusable =
+        len > ANSWER_SMALL && r->route >= 0 && !strcmp(srv_route_method(r->route), "GET");
     int share = refusable && s->o.per_address > 0, rc;
     r->answer_addr[0] = 0;
     if (share) {

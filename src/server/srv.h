@@ -188,7 +188,7 @@ void srv_stats_free(srv *s);
  * none could be made (the reason is logged) or memory ran out. */
 char *srv_stats_copy(srv *s);
 
-/* ------------------------------------------------- body memory by token */
+/* ------------------------------ body memory by token, answers by address */
 
 /* What each token's batches of records hold of the body memory, or each
  * client address's large answers of the answer memory (holders.c): at
