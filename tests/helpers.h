@@ -63,6 +63,8 @@ static inline void th_rmrf(char *dir)
     free(dir);
 }
 
+#include <jansson.h>
+
 #include "probity.h"
 
 #define TH_TODAY "2026-11-25"
@@ -83,6 +85,30 @@ static inline prb_env *th_register(char **dir)
     prb_parse_now(TH_TODAY, &now);
     prb_set_now(env, now);
     return env;
+}
+
+/* The inquiries stored about who, as prb_inquiries_json lists them (a
+ * JSON array; json_decref it). */
+static inline json_t *th_inquiries(prb_env *env, const char *who)
+{
+    char *text;
+    json_t *a = NULL;
+    if (prb_inquiries_json(env, who, &text) != PRB_OK ||
+        !json_is_array(a = json_loads(text, 0, NULL))) {
+        fprintf(stderr, "th_inquiries: %s\n", prb_errmsg(env));
+        abort();
+    }
+    free(text);
+    return a;
+}
+
+/* How many inquiries are stored about who. */
+static inline size_t th_ninquiries(prb_env *env, const char *who)
+{
+    json_t *a = th_inquiries(env, who);
+    size_t n = json_array_size(a);
+    json_decref(a);
+    return n;
 }
 
 /* Moves env's as-of clock to day (YYYY-MM-DD). */

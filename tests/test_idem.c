@@ -43,17 +43,6 @@ static void ask(prb_inquiry *q, const char *who, const char *requester, const ch
     q->idem = idem;
 }
 
-static size_t count_inquiries(prb_env *env, const char *who)
-{
-    char *text;
-    cr_assert_eq(prb_inquiries_json(env, who, &text), PRB_OK, "%s", prb_errmsg(env));
-    json_t *a = json_loads(text, 0, NULL);
-    free(text);
-    size_t n = json_array_size(a);
-    json_decref(a);
-    return n;
-}
-
 /* The answer q got: its replay, or its decision's compact JSON. */
 static char *answer(prb_inquiry *q)
 {
@@ -101,7 +90,7 @@ Test(idem, sent_again_is_answered_again_and_stored_once)
     cr_assert_eq(prb_decide_many(env, q, 1), PRB_OK);
     cr_assert_null(q[0].replay, "a new key is no replay");
     char *first = answer(&q[0]);
-    cr_assert_eq(count_inquiries(env, PERSON), 1);
+    cr_assert_eq(th_ninquiries(env, PERSON), 1);
     /* Later, on another day: the same decision, nothing stored. */
     th_set_day(env, "2026-12-01");
     prb_set_now(env, prb_now(env) + 3600);
@@ -109,7 +98,7 @@ Test(idem, sent_again_is_answered_again_and_stored_once)
     cr_assert_eq(prb_decide_many(env, &q[1], 1), PRB_OK);
     cr_assert_not_null(q[1].replay);
     cr_assert_str_eq(q[1].replay, first);
-    cr_assert_eq(count_inquiries(env, PERSON), 1, "a request sent again was stored again");
+    cr_assert_eq(th_ninquiries(env, PERSON), 1, "a request sent again was stored again");
     cr_assert_eq(prb_idem_get(env, "bank-x", "order-17", "credit", PERSON, &json), PRB_OK);
     cr_assert_str_eq(json, first);
     free(json);
@@ -127,8 +116,8 @@ Test(idem, sent_again_is_answered_again_and_stored_once)
     cr_assert_null(json);
     cr_assert_eq(q[3].rc, PRB_OK, "%s", q[3].errmsg);
     cr_assert_null(q[3].replay);
-    cr_assert_eq(count_inquiries(env, PERSON), 2);
-    cr_assert_eq(count_inquiries(env, OTHER), 0);
+    cr_assert_eq(th_ninquiries(env, PERSON), 2);
+    cr_assert_eq(th_ninquiries(env, OTHER), 0);
     cr_assert_eq(prb_idem_get(env, "bank-x", "order-18", "credit", PERSON, &json), PRB_ENOTFOUND);
     verified(env);
     free(first);
@@ -152,8 +141,8 @@ Test(idem, twice_in_one_batch)
     cr_assert_null(q[0].replay);
     cr_assert_not_null(q[2].replay);
     cr_assert_str_eq(c, a);
-    cr_assert_eq(count_inquiries(env, PERSON), 1);
-    cr_assert_eq(count_inquiries(env, OTHER), 1);
+    cr_assert_eq(th_ninquiries(env, PERSON), 1);
+    cr_assert_eq(th_ninquiries(env, OTHER), 1);
     free(a);
     free(c);
     done(q, 3);
@@ -198,7 +187,7 @@ Test(idem, kept_24_hours)
     ask(&q, PERSON, "bank-x", "k-1");
     cr_assert_eq(prb_decide_many(env, &q, 1), PRB_OK);
     cr_assert_null(q.replay, "a key past 24 hours was replayed");
-    cr_assert_eq(count_inquiries(env, PERSON), 2);
+    cr_assert_eq(th_ninquiries(env, PERSON), 2);
     cr_assert_eq(tree_size(env) - after, after - before + 1,
                  "the replaced entry's end is not logged");
     done(&q, 1);
@@ -225,7 +214,7 @@ Test(idem, kept_24_hours)
     ask(&q, PERSON, "bank-x", "");
     cr_assert_eq(prb_decide_many(env, &q, 1), PRB_OK);
     cr_assert_eq(q.rc, PRB_EINVAL);
-    cr_assert_eq(count_inquiries(env, PERSON), 2, "a malformed key stored its inquiry");
+    cr_assert_eq(th_ninquiries(env, PERSON), 2, "a malformed key stored its inquiry");
     done(&q, 1);
     free(first);
     prb_close(env);

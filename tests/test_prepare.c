@@ -82,25 +82,6 @@ static void set_inquiry(prb_inquiry *q, const char *who, prb_decision *d)
     q->decision = d;
 }
 
-/* The subject's stored inquiries, as the copy lists them. */
-static json_t *inquiries(prb_env *env, const char *who)
-{
-    char *text;
-    cr_assert_eq(prb_inquiries_json(env, who, &text), PRB_OK, "%s", prb_errmsg(env));
-    json_t *a = json_loads(text, 0, NULL);
-    free(text);
-    cr_assert(json_is_array(a));
-    return a;
-}
-
-static size_t count_inquiries(prb_env *env, const char *who)
-{
-    json_t *a = inquiries(env, who);
-    size_t n = json_array_size(a);
-    json_decref(a);
-    return n;
-}
-
 static const char *field(json_t *o, const char *k)
 {
     return json_string_value(json_object_get(o, k));
@@ -124,7 +105,7 @@ Test(prepare, stored_as_prepared)
     cr_assert_eq(q.rc, PRB_OK, "%s", q.errmsg);
     char *after = json_of(q.decision);
     cr_assert_str_eq(after, before);
-    json_t *a = inquiries(env, PERSON);
+    json_t *a = th_inquiries(env, PERSON);
     cr_assert_eq(json_array_size(a), 1);
     cr_assert_str_eq(field(json_array_get(a, 0), "decision"), "1-q1");
     cr_assert_str_eq(field(json_array_get(a, 0), "as_of"), "2026-12-01");
@@ -159,7 +140,7 @@ Test(prepare, same_subject_twice_in_a_batch)
     cr_assert(strstr(j0, "\"1-q1\"") && strstr(j0, "T00:00:00Z\""), "%s", j0);
     cr_assert(strstr(j1, "\"2-q1\"") && strstr(j1, "T00:00:00Z\""), "%s", j1);
     cr_assert(strstr(j2, "\"1-q2\"") && strstr(j2, "T06:00:00Z\""), "made again: %s", j2);
-    cr_assert_eq(count_inquiries(env, PERSON), 2);
+    cr_assert_eq(th_ninquiries(env, PERSON), 2);
     free(j0);
     free(j1);
     free(j2);
@@ -234,7 +215,7 @@ Test(prepare, a_batch_that_stores_nothing_vouches_for_nothing)
     char *j = json_of(q.decision);
     cr_assert(strstr(j, "\"1-q2\"") && strstr(j, "T06:00:00Z\""), "stored as prepared: %s", j);
     free(j);
-    cr_assert_eq(count_inquiries(env, PERSON), 2);
+    cr_assert_eq(th_ninquiries(env, PERSON), 2);
     prb_decision *all[2] = {q.decision, d2};
     finish(all, 2, w, env, dir);
 }
@@ -293,7 +274,7 @@ Test(prepare, list_change_makes_it_again)
     char *after = json_of(q.decision);
     cr_assert(strstr(after, "debtor_register") && strstr(after, "\"state\": \"noticed\""), "%s",
               after);
-    cr_assert_eq(count_inquiries(env, PERSON), 1);
+    cr_assert_eq(th_ninquiries(env, PERSON), 1);
     free(before);
     free(after);
     finish(&q.decision, 1, w, env, dir);
@@ -312,7 +293,7 @@ Test(prepare, refusals)
                  PRB_ENOTFOUND);
     cr_assert_eq(prb_decide_prepare(env, "credit", "cn-rid:11010519491231002Y", "x", &d),
                  PRB_EINVAL);
-    cr_assert_eq(count_inquiries(env, PERSON), 0);
+    cr_assert_eq(th_ninquiries(env, PERSON), 0);
     prb_decision_free(d);
     prb_close(env);
     th_rmrf(dir);
@@ -343,7 +324,7 @@ Test(prepare, as_many_as_a_server_holds)
         for (size_t j = 0; j < m; j++)
             cr_assert_eq(q[i + j].rc, PRB_OK, "%s", q[i + j].errmsg);
     }
-    cr_assert_eq(count_inquiries(env, PERSON), N);
+    cr_assert_eq(th_ninquiries(env, PERSON), N);
     for (int i = 0; i < N; i++)
         prb_decision_free(q[i].decision);
     free(q);
@@ -369,7 +350,7 @@ Test(prepare, more_new_handles_than_readers)
     cr_assert_eq(prb_decide_many(env, q, N), PRB_OK, "%s", prb_errmsg(env));
     for (int i = 0; i < N; i++)
         cr_assert_eq(q[i].rc, PRB_OK, "inquiry %d: %s", i + 1, q[i].errmsg);
-    cr_assert_eq(count_inquiries(env, PERSON), N);
+    cr_assert_eq(th_ninquiries(env, PERSON), N);
     for (int i = 0; i < N; i++)
         prb_decision_free(q[i].decision);
     free(q);
@@ -450,7 +431,7 @@ Test(prepare, data_file_headroom)
     long long past = past_end(reg);
     cr_assert(past >= (7 << 20) && past <= (9 << 20), "%lld bytes past the last page", past);
     cr_assert_eq(prb_open(reg, &env), PRB_OK);
-    cr_assert_eq(count_inquiries(env, PERSON), 12);
+    cr_assert_eq(th_ninquiries(env, PERSON), 12);
     cr_assert_eq(prb_verify(env, NULL, NULL, &vs), PRB_OK, "%s", prb_errmsg(env));
     cr_assert_eq(vs.records, 41);
     prb_close(env);

@@ -1208,17 +1208,25 @@ Test(server, public_proofs_name_no_one)
     fx_stop(&f);
 }
 
+/* The value of metric name (a counter or gauge without labels) in
+ * /metrics now. */
+static uint64_t metric(const struct fx *f, const char *name)
+{
+    struct resp r;
+    char line[128];
+    snprintf(line, sizeof line, "\n%s ", name);
+    http(f, "GET", "/metrics", NULL, NULL, NULL, &r);
+    const char *m = strstr(r.body, line);
+    cr_assert_not_null(m, "no %s: %s", name, r.body);
+    uint64_t n = strtoull(m + strlen(line), NULL, 10);
+    free(r.body);
+    return n;
+}
+
 /* The gauge of answer bytes held, from /metrics. */
 static size_t answer_bytes(const struct fx *f)
 {
-    struct resp r;
-    const char *name = "\nprobity_http_answer_bytes_held ";
-    http(f, "GET", "/metrics", NULL, NULL, NULL, &r);
-    const char *m = strstr(r.body, name);
-    cr_assert_not_null(m, "%s", r.body);
-    size_t n = strtoull(m + strlen(name), NULL, 10);
-    free(r.body);
-    return n;
+    return (size_t)metric(f, "probity_http_answer_bytes_held");
 }
 
 /* Waits (at most 10 s) for the gauge to come to at least (above) or at
@@ -1992,7 +2000,6 @@ Test(server, concurrent_decisions)
     srv_opts o = {0};
     struct asker as[8];
     pthread_t th[8];
-    char *json;
     fx_start(&f, &o);
     for (int i = 0; i < 8; i++) {
         memset(&as[i], 0, sizeof as[i]);
@@ -2003,9 +2010,7 @@ Test(server, concurrent_decisions)
     for (int i = 0; i < 8; i++)
         pthread_join(th[i], NULL);
     /* Every answered decision is stored, once, with its own number. */
-    cr_assert_eq(prb_inquiries_json(f.env, PERSON, &json), PRB_OK);
-    json_t *inq = json_loads(json, 0, NULL);
-    free(json);
+    json_t *inq = th_inquiries(f.env, PERSON);
     cr_assert_eq(json_array_size(inq), 200);
     for (int i = 0; i < 8; i++) {
         cr_assert_eq(as[i].ok, 25);
@@ -2134,7 +2139,6 @@ static void stop_under_load(unsigned grace, int *answered_out, int *stored_out)
     pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
     pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
     int answered = 0, ok = 0, refused = 0;
-    char *json;
     fx_start(&f, &o);
     load_start(l, th, &f, &mu, &cv, &answered);
     /* Stopped while every client is still asking. */
@@ -2151,9 +2155,7 @@ static void stop_under_load(unsigned grace, int *answered_out, int *stored_out)
     cr_log_info("grace %u s: %d of %d clients ended with the stop's 503, the others found the "
                 "port closed",
                 grace, refused, LOAD_CLIENTS);
-    cr_assert_eq(prb_inquiries_json(f.env, PERSON, &json), PRB_OK, "%s", prb_errmsg(f.env));
-    json_t *inq = json_loads(json, 0, NULL);
-    free(json);
+    json_t *inq = th_inquiries(f.env, PERSON);
     for (int i = 0; i < LOAD_CLIENTS; i++) {
         for (int k = 0; k < l[i].ok; k++)
             cr_assert_eq(times_stored(inq, l[i].ids[k]), 1, "%s", l[i].ids[k]);
@@ -2555,21 +2557,16 @@ Test(server, sweeps_every_interval)
 {
     struct fx f;
     srv_opts o = {0};
-    struct resp r;
-    unsigned long n = 0;
+    uint64_t n = 0;
     o.sweep = 1;
     fx_start(&f, &o);
     double t0 = now_s();
     while (n < 3 && now_s() - t0 < 15) {
-        http(&f, "GET", "/metrics", NULL, NULL, NULL, &r);
-        const char *name = "\nprobity_sweeps_total ", *m = strstr(r.body, name);
-        cr_assert_not_null(m, "%s", r.body);
-        n = strtoul(m + strlen(name), NULL, 10);
-        free(r.body);
+        n = metric(&f, "probity_sweeps_total");
         usleep(20000);
     }
     double t = now_s() - t0;
-    cr_assert_geq(n, 3, "%lu sweeps in 15 s at one a second", n);
+    cr_assert_geq(n, 3, "%llu sweeps in 15 s at one a second", (unsigned long long)n);
     cr_assert_geq(t, 1.9, "three sweeps in %.2f s at one a second", t);
     fx_stop(&f);
 }
@@ -2824,7 +2821,7 @@ Test(server, sigkill_loses_no_answered_decision)
     pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
     pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
     const char *const extra[] = {"--rate-limit", "0", NULL};
-    char reg[600], log[600], *json;
+    char reg[600], log[600];
     int ok = 0, st;
     fx_register(&f);
     prb_close(f.env);
@@ -2848,9 +2845,7 @@ Test(server, sigkill_loses_no_answered_decision)
         }
         ok += now;
         cr_assert_eq(prb_open(reg, &f.env), PRB_OK, "%s", prb_errmsg(f.env));
-        cr_assert_eq(prb_inquiries_json(f.env, PERSON, &json), PRB_OK, "%s", prb_errmsg(f.env));
-        json_t *inq = json_loads(json, 0, NULL);
-        free(json);
+        json_t *inq = th_inquiries(f.env, PERSON);
         cr_assert_geq(json_array_size(inq), (size_t)ok);
         for (int i = 0; i < LOAD_CLIENTS; i++) {
             for (int k = 0; k < l[i].ok; k++)
@@ -2893,7 +2888,6 @@ Test(server, idempotency_key)
     srv_opts o = {0};
     struct resp r1, r2, r;
     uint64_t before[2], after[2];
-    char *json;
     const char *body = "{\"purpose\":\"credit\",\"subject\":\"" PERSON "\"}";
     fx_start(&f, &o);
     http_h(&f, "POST", "/v1/decisions", f.tok[INQ], NULL, body, "Idempotency-Key: \"order 17\"",
@@ -2905,9 +2899,7 @@ Test(server, idempotency_key)
     cr_assert_eq(r2.status, 200, "%s", r2.body);
     cr_assert_str_eq(r2.replayed, "true");
     cr_assert_str_eq(r2.body, r1.body);
-    cr_assert_eq(prb_inquiries_json(f.env, PERSON, &json), PRB_OK);
-    json_t *inq = json_loads(json, 0, NULL);
-    free(json);
+    json_t *inq = th_inquiries(f.env, PERSON);
     cr_assert_eq(json_array_size(inq), 1, "a request sent again was stored again");
     json_decref(inq);
     state(&f, before);
@@ -2950,9 +2942,7 @@ Test(server, idempotency_key)
     cr_assert_eq(fresh, 1, "%d answers were not replays", fresh);
     for (int i = 0; i < 8; i++)
         free(as[i].r.body);
-    cr_assert_eq(prb_inquiries_json(f.env, PERSON, &json), PRB_OK);
-    inq = json_loads(json, 0, NULL);
-    free(json);
+    inq = th_inquiries(f.env, PERSON);
     cr_assert_eq(json_array_size(inq), 2);
     json_decref(inq);
     http(&f, "GET", "/metrics", NULL, NULL, NULL, &r);
