@@ -176,13 +176,14 @@ typedef struct prb_ingest_opts {
     const char *furnisher; /* if set, every record must be from it */
     int skip_bad;          /* commit the good records of a bad batch */
     int threads;           /* parse threads; 0 = one per core */
+    size_t max_errors;     /* rejections kept as messages; 0 = all */
 } prb_ingest_opts;
 
 typedef struct prb_ingest_stats {
     uint64_t accepted;  /* new records */
     uint64_t unchanged; /* re-sent, identical */
     uint64_t corrected; /* new versions of known (furnisher, ref) */
-    uint64_t rejected;  /* bad records */
+    uint64_t rejected;  /* bad records, all of them (not only those kept) */
 } prb_ingest_stats;
 
 /* Starts a batch. Nothing is written until prb_ingest_commit, and then
@@ -196,7 +197,9 @@ int prb_ingest_add(prb_ingest *b, const char *name, const char *buf, size_t len,
  * returns PRB_EREJECTED and writes nothing. stats may be NULL. The
  * handle stays readable (errors, stats) until prb_ingest_free. */
 int prb_ingest_commit(prb_ingest *b, prb_ingest_stats *stats);
-/* Rejected records, in input order: "FILE:LINE: FIELD: reason". */
+/* Rejected records, in input order: "FILE:LINE: FIELD: reason"; the
+ * first opts.max_errors of them if that is set (a batch of millions of
+ * bad lines would otherwise keep a message each). */
 size_t prb_ingest_nerrors(const prb_ingest *b);
 const char *prb_ingest_error(const prb_ingest *b, size_t i);
 /* Releases the batch; abandons it if not committed. */

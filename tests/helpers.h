@@ -141,7 +141,7 @@ static inline int th_ingest(prb_env *env, const char *name, const char *text, in
                             int skip_bad, prb_ingest_stats *st, prb_ingest **keep)
 {
     prb_ingest *b = NULL;
-    prb_ingest_opts o = {NULL, skip_bad, 2};
+    prb_ingest_opts o = {NULL, skip_bad, 2, 0};
     int rc = prb_ingest_begin(env, &o, &b);
     if (!rc)
         rc = prb_ingest_add(b, name, text, strlen(text), format);

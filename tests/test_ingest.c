@@ -487,7 +487,7 @@ Test(ingest, batch_furnisher_must_match)
     prb_env *env = th_register(&dir);
     prb_ingest *b = NULL;
     prb_ingest_stats st;
-    prb_ingest_opts o = {"bank-b", 0, 1};
+    prb_ingest_opts o = {"bank-b", 0, 1, 0};
     const char *line = PD("", "{\"amount\":\"1.00\",\"currency\":\"EUR\"}");
     cr_assert_eq(prb_ingest_begin(env, &o, &b), PRB_OK);
     cr_assert_eq(prb_ingest_add(b, "x", line, strlen(line), PRB_FMT_NDJSON), PRB_OK);
@@ -918,6 +918,95 @@ Test(ingest, the_same_record_twice_around_a_batch_of_its_subject)
     cr_assert_eq(st.corrected, 0);
     cr_assert_eq(st.accepted, 600);
     cr_assert_eq(versions(env), v0 + 600);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+static int ingest_keeping(prb_env *env, const char *text, int skip_bad, size_t max_errors,
+                          prb_ingest_stats *st, prb_ingest **b)
+{
+    prb_ingest_opts o = {NULL, skip_bad, 2, max_errors};
+    int rc = prb_ingest_begin(env, &o, b);
+    if (!rc)
+        rc = prb_ingest_add(*b, "in", text, strlen(text), PRB_FMT_NDJSON);
+    if (!rc)
+        rc = prb_ingest_commit(*b, st);
+    return rc;
+}
+
+/* A body of millions of bad lines kept a message each (~60 times the
+ * body on the writer thread). With max_errors the batch keeps the first
+ * ones, in input order across parse threads, chunks and the apply pass,
+ * and counts the rest; the good records after them are stored whole. */
+Test(ingest, only_the_first_errors_are_kept)
+{
+    char *dir;
+    prb_env *env = th_register(&dir);
+    prb_ingest_stats st;
+    prb_ingest *b = NULL;
+    cr_assert_eq(th_ingest(env, "1", PD("", "{\"amount\":\"1.00\",\"currency\":\"EUR\"}"),
+                           PRB_FMT_NDJSON, 0, &st, NULL),
+                 PRB_OK);
+    /* Each group: an apply-pass rejection, a parse error, a check error;
+     * 5,000 of them span two 2-MiB chunks. Three good records last. */
+    enum { GROUPS = 5000 };
+    size_t cap = GROUPS * 1024 + 4096, n = 0;
+    char *text = malloc(cap);
+    cr_assert_not_null(text);
+    for (int i = 0; i < GROUPS; i++)
+        n += (size_t)snprintf(text + n, cap - n,
+                              "{\"furnisher\":\"bank-a\",\"ref\":\"C-%d\",\"subject\":{\"kind\":"
+                              "\"company\",\"id\":\"cn-rid:11010519491231002X\"},\"category\":"
+                              "\"payment_default\",\"status\":\"open\",\"event_date\":\"2025-03-"
+                              "01\",\"legal_basis\":\"x\",\"fields\":{\"amount\":\"1.00\","
+                              "\"currency\":\"EUR\"}}\n1\n%s\n",
+                              i, bad_lines[9].line);
+    cr_assert_gt(n, 2u << 20);
+    for (int i = 1; i <= 3; i++)
+        n += (size_t)snprintf(text + n, cap - n,
+                              "{\"furnisher\":\"bank-a\",\"ref\":\"G-%d\",\"subject\":{\"kind\":"
+                              "\"person\",\"id\":\"cn-rid:11010519491231002X\"},\"category\":"
+                              "\"payment_default\",\"status\":\"open\",\"event_date\":\"2025-03-"
+                              "01\",\"legal_basis\":\"x\",\"fields\":{\"amount\":\"%d.25\","
+                              "\"currency\":\"EUR\"}}\n",
+                              i, i);
+    static const char *const want[] = {"in:1: subject.kind", "in:2: record: must be an object",
+                                       "in:3: fields.colour", "in:4: subject.kind",
+                                       "in:5: record: must be an object"};
+
+    cr_assert_eq(ingest_keeping(env, text, 0, 5, &st, &b), PRB_EREJECTED);
+    cr_assert_eq(prb_ingest_nerrors(b), 5);
+    for (size_t i = 0; i < 5; i++)
+        cr_assert(!strncmp(prb_ingest_error(b, i), want[i], strlen(want[i])), "%zu: %s", i,
+                  prb_ingest_error(b, i));
+    cr_assert_null(prb_ingest_error(b, 5));
+    cr_assert_eq(st.rejected, 3 * GROUPS);
+    cr_assert(strstr(prb_errmsg(env), "15000 bad records"), "%s", prb_errmsg(env));
+    prb_ingest_free(b);
+    cr_assert_eq(versions(env), 1);
+
+    cr_assert_eq(ingest_keeping(env, text, 1, 5, &st, &b), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(st.accepted, 3);
+    cr_assert_eq(st.rejected, 3 * GROUPS);
+    cr_assert_eq(prb_ingest_nerrors(b), 5);
+    prb_ingest_free(b);
+    prb_file *f = NULL;
+    cr_assert_eq(prb_subject_read(env, "cn-rid:11010519491231002X", &f), PRB_OK);
+    cr_assert_eq(prb_file_nrecords(f), 4);
+    int64_t sum = 0;
+    for (size_t i = 0; i < 4; i++)
+        sum += field(prb_file_record(f, i), "amount")->num;
+    cr_assert_eq(sum, 100 + 125 + 225 + 325);
+    prb_file_free(f);
+
+    /* Unbounded, as the command line has it: every message. */
+    cr_assert_eq(ingest_keeping(env, text, 0, 0, &st, &b), PRB_EREJECTED);
+    cr_assert_eq(prb_ingest_nerrors(b), 3 * GROUPS);
+    cr_assert_eq(st.rejected, 3 * GROUPS);
+    cr_assert(!strncmp(prb_ingest_error(b, 3 * GROUPS - 1), "in:15000: fields.colour", 23), "%s",
+              prb_ingest_error(b, 3 * GROUPS - 1));
+    prb_ingest_free(b);
+    free(text);
     prb_close(env);
     th_rmrf(dir);
 }

@@ -707,6 +707,23 @@ Test(server, records)
     cr_assert_eq(json_integer_value(json_object_get(p, "rejected")), 1);
     json_decref(p);
     free(r.body);
+    /* Past the first thousand, errors are counted, not listed. */
+    {
+        char many[2600];
+        memset(many, 0, sizeof many);
+        for (size_t i = 0; i < 1200; i++)
+            memcpy(many + 2 * i, "1\n", 2);
+        http(&f, "POST", "/v1/records", f.tok[FURN], "application/x-ndjson", many, &r);
+        assert_problem(&r, 422);
+        p = parse(&r);
+        cr_assert_eq(json_array_size(json_object_get(p, "errors")), 1000, "%s", r.body);
+        cr_assert_eq(json_integer_value(json_object_get(p, "errors_not_listed")), 200);
+        cr_assert_eq(json_integer_value(json_object_get(p, "rejected")), 1200);
+        cr_assert(strstr(json_string_value(json_object_get(p, "detail")), "1200 bad records"), "%s",
+                  r.body);
+        json_decref(p);
+        free(r.body);
+    }
     /* Re-sent as NDJSON: unchanged. */
     http(&f, "POST", "/v1/records", f.tok[FURN], "application/x-ndjson", NEW_RECORD, &r);
     cr_assert_eq(r.status, 200, "%s", r.body);

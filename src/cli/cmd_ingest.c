@@ -103,7 +103,7 @@ int cmd_ingest(int argc, char **argv)
     int nfiles = 0, rc = cli_parse(argc, argv, flags, &a);
     if (rc)
         return rc;
-    prb_ingest_opts opts = {cli_opt(&a, "furnisher"), cli_flag(&a, "skip-bad"), 0};
+    prb_ingest_opts opts = {cli_opt(&a, "furnisher"), cli_flag(&a, "skip-bad"), 0, 0};
     const char *threads = cli_opt(&a, "threads"), *fmt = cli_opt(&a, "format");
     if (threads)
         opts.threads = atoi(threads);

@@ -124,6 +124,22 @@ char *prb_arena_printf(prb_arena *a, const char *fmt, ...)
     return prb_arena_strndup(a, tmp, (size_t)n);
 }
 
+prb_amark prb_arena_mark(const prb_arena *a)
+{
+    return (prb_amark){a->head, a->head ? a->head->used : 0};
+}
+
+void prb_arena_rewind(prb_arena *a, prb_amark m)
+{
+    while (a->head && a->head != m.b) {
+        struct prb_ablock *next = a->head->next;
+        prb_bigfree(a->head, a->head->mapped);
+        a->head = next;
+    }
+    if (a->head)
+        a->head->used = m.used;
+}
+
 void prb_arena_free(prb_arena *a)
 {
     struct prb_ablock *b = a->head;

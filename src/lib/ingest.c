@@ -44,6 +44,7 @@ struct chunk {
     size_t nrecs, rcap;
     prb_recerr *errs;
     size_t nerrs, ecap;
+    size_t nbad; /* bad lines, kept in errs or not */
 };
 
 struct prb_ingest {
@@ -55,7 +56,7 @@ struct prb_ingest {
     struct chunk *chunks;
     size_t nchunks;
     char **msgs;
-    size_t nmsgs;
+    size_t nmsgs, nbad; /* messages kept; bad records in all */
     prb_arena msg_arena;
     int32_t today;
     int done;
@@ -148,8 +149,25 @@ static int push_rec(struct chunk *c, const prb_rec *r)
     return PRB_OK;
 }
 
-static int push_err(struct chunk *c, uint32_t line, const prb_recerr *e)
+/* Whether another rejection is worth a message. Errors come in input
+ * order within a chunk and within the apply pass, so each list keeping
+ * its first max_errors keeps the batch's first max_errors. */
+static int keep_err(const prb_ingest *b, size_t kept)
 {
+    return !b->opts.max_errors || kept < b->opts.max_errors;
+}
+
+/* Records a bad line. One whose message is not kept gives back what its
+ * parse took from the arena since m: a body of bad lines costs no more
+ * than a body of a few. */
+static int push_err(const prb_ingest *b, struct chunk *c, uint32_t line, const prb_recerr *e,
+                    prb_amark m)
+{
+    c->nbad++;
+    if (!keep_err(b, c->nerrs)) {
+        prb_arena_rewind(&c->arena, m);
+        return PRB_OK;
+    }
     if (c->nerrs == c->ecap) {
         prb_recerr *n = realloc(c->errs, (c->ecap = c->ecap * 2 + 16) * sizeof *n);
         if (!n)
@@ -209,13 +227,13 @@ static int make_notice(prb_ingest *b, struct chunk *c, prb_rec *r)
     return PRB_OK;
 }
 
-static int check_one(prb_ingest *b, struct chunk *c, const prb_raw *raw, uint32_t line)
+static int check_one(prb_ingest *b, struct chunk *c, const prb_raw *raw, uint32_t line, prb_amark m)
 {
     prb_rec r;
     prb_recerr e;
     memset(&r, 0, sizeof r);
     if (prb_record_check(b->env->policy, raw, b->opts.furnisher, b->today, &c->arena, &r, &e))
-        return push_err(c, line, &e);
+        return push_err(b, c, line, &e, m);
     r.src = c->src;
     r.line = line;
     /* Keys and hashes are made here, on every core, not in the one
@@ -244,10 +262,11 @@ static int parse_ndjson(prb_ingest *b, struct chunk *c)
         uint32_t line = ++c->nlines;
         int rc = PRB_OK;
         if (!blank(p, le)) {
+            prb_amark m = prb_arena_mark(&c->arena);
             if (prb_ndjson_parse(p, (size_t)(le - p), &c->arena, &raw, &e))
-                rc = push_err(c, line, &e);
+                rc = push_err(b, c, line, &e, m);
             else
-                rc = check_one(b, c, &raw, line);
+                rc = check_one(b, c, &raw, line, m);
         }
         if (rc)
             return rc;
@@ -263,24 +282,26 @@ static int parse_csv(prb_ingest *b, struct chunk *c)
     prb_raw raw;
     prb_recerr e;
     uint32_t n;
+    prb_amark m = prb_arena_mark(&c->arena);
     if (prb_csv_header(&h, b->env->policy, &p, c->end, &c->arena, &e, &n)) {
         c->nlines = 1;
-        return push_err(c, 1, &e);
+        return push_err(b, c, 1, &e, m);
     }
     c->nlines = n;
     for (;;) {
         uint32_t line = c->nlines + 1;
+        m = prb_arena_mark(&c->arena);
         int rc = prb_csv_row(&h, &p, c->end, &c->arena, &raw, &e, &n);
         if (rc == PRB_ENOTFOUND)
             return PRB_OK;
         c->nlines += n;
         if (rc == PRB_EINVAL)
-            rc = push_err(c, line, &e);
+            rc = push_err(b, c, line, &e, m);
         else if (!rc && raw.ref.v.n == 0 && raw.id.v.n == 0 && raw.category.v.n == 0 &&
                  raw.nfields == 0)
             continue; /* an empty row */
         else if (!rc)
-            rc = check_one(b, c, &raw, line);
+            rc = check_one(b, c, &raw, line, m);
         if (rc)
             return rc;
     }
@@ -607,9 +628,9 @@ struct apply {
     uint64_t next_notice;
     prb_dspfix dspfix; /* open disputes a correction answers (dispute.c) */
     prb_ingest_stats st;
-    /* apply-phase rejections */
+    /* apply-phase rejections: nbad of them, the first nerrs kept */
     prb_recerr *errs;
-    size_t nerrs, ecap;
+    size_t nerrs, ecap, nbad;
     /* memory freed on another thread during the commit (release_early),
      * which then starts the disk writing the commit's pages until done */
     pthread_t reaper;
@@ -799,6 +820,9 @@ static int reject(struct apply *ap, const prb_rec *r, const char *field, const c
 {
     char buf[512];
     va_list va;
+    ap->nbad++;
+    if (!keep_err(ap->b, ap->nerrs))
+        return PRB_EREJECTED;
     va_start(va, fmt);
     vsnprintf(buf, sizeof buf, fmt, va);
     va_end(va);
@@ -1423,7 +1447,7 @@ static void *reap(void *arg)
 static void release_early(prb_ingest *b, struct apply *ap, size_t nbad)
 {
     struct dying *d = calloc(1, sizeof *d);
-    if (!d || nbad || ap->nerrs || !(d->arenas = calloc(b->nchunks + 1, sizeof *d->arenas)) ||
+    if (!d || nbad || ap->nbad || !(d->arenas = calloc(b->nchunks + 1, sizeof *d->arenas)) ||
         !(d->recs = calloc(b->nchunks + 1, sizeof *d->recs))) {
         if (d) {
             free(d->arenas);
@@ -1560,7 +1584,7 @@ static int apply_batch(prb_ingest *b, struct pool *pl, struct apply *ap)
     for (size_t i = 0; i < b->nchunks; i++) {
         if ((rc = pool_wait(pl, i)))
             return prb_seterr(env->err, rc, "ingest: out of memory while parsing");
-        nbad += b->chunks[i].nerrs;
+        nbad += b->chunks[i].nbad;
         for (size_t j = 0; j < b->chunks[i].nrecs; j++) {
             if (j + 8 < b->chunks[i].nrecs) {
                 /* The tables are far larger than the caches: ask early. */
@@ -1603,12 +1627,16 @@ static int cmp_err(const void *a, const void *b)
     return (x->line > y->line) - (x->line < y->line);
 }
 
-/* Gathers parse and apply rejections into "FILE:LINE: FIELD: reason". */
+/* Gathers parse and apply rejections into "FILE:LINE: FIELD: reason",
+ * the first max_errors of them if set, and counts them all. */
 static int format_errors(prb_ingest *b, const struct apply *ap)
 {
     size_t n = ap->nerrs;
-    for (size_t i = 0; i < b->nchunks; i++)
+    b->nbad = ap->nbad;
+    for (size_t i = 0; i < b->nchunks; i++) {
         n += b->chunks[i].nerrs;
+        b->nbad += b->chunks[i].nbad;
+    }
     prb_recerr *all = malloc((n + 1) * sizeof *all);
     if (!all || !(b->msgs = calloc(n + 1, sizeof *b->msgs))) {
         free(all);
@@ -1621,6 +1649,8 @@ static int format_errors(prb_ingest *b, const struct apply *ap)
     for (size_t j = 0; j < ap->nerrs; j++)
         all[k++] = ap->errs[j];
     qsort(all, n, sizeof *all, cmp_err);
+    if (!keep_err(b, n))
+        n = b->opts.max_errors;
     for (size_t i = 0; i < n; i++) {
         b->msgs[i] = prb_arena_printf(&b->msg_arena, "%s:%u: %s: %s", b->in[all[i].src].name,
                                       all[i].line, all[i].field, all[i].reason);
@@ -1649,7 +1679,7 @@ static int reparse(prb_ingest *b, struct pool *pl)
         free(c->errs);
         c->recs = NULL;
         c->errs = NULL;
-        c->nrecs = c->rcap = c->nerrs = c->ecap = 0;
+        c->nrecs = c->rcap = c->nerrs = c->ecap = c->nbad = 0;
         c->nlines = c->line0 = 0;
         prb_arena_init(&c->arena, CHUNK_ARENA);
     }
@@ -1696,13 +1726,13 @@ int prb_ingest_commit(prb_ingest *b, prb_ingest_stats *stats)
         memset(stats, 0, sizeof *stats);
         if (rc == PRB_OK)
             *stats = ap.st;
-        stats->rejected = b->nmsgs;
+        stats->rejected = b->nbad;
     }
     apply_free(&ap);
     if (frc && !rc)
         rc = prb_seterr(env->err, frc, "ingest: out of memory");
     if (rc == PRB_EREJECTED)
-        prb_seterr(env->err, rc, "ingest: %zu bad record%s; nothing was written%s", b->nmsgs,
-                   b->nmsgs == 1 ? "" : "s", " (use --skip-bad to load the good ones)");
+        prb_seterr(env->err, rc, "ingest: %zu bad record%s; nothing was written%s", b->nbad,
+                   b->nbad == 1 ? "" : "s", " (use --skip-bad to load the good ones)");
     return rc;
 }

@@ -38,6 +38,14 @@ void *prb_arena_alloc(prb_arena *a, size_t n); /* 8-aligned; NULL if OOM */
 char *prb_arena_strndup(prb_arena *a, const char *s, size_t n);
 char *prb_arena_printf(prb_arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void prb_arena_free(prb_arena *a);
+/* A point to roll an arena back to, forgetting what was allocated since
+ * (a rejected line's strings, when its message is not kept). */
+typedef struct prb_amark {
+    struct prb_ablock *b;
+    size_t used;
+} prb_amark;
+prb_amark prb_arena_mark(const prb_arena *a);
+void prb_arena_rewind(prb_arena *a, prb_amark m);
 /* Zeroed memory for large tables, faulted in up front; NULL if OOM. */
 void *prb_bigalloc(size_t n);
 /* n zeroed bytes of which only the first ready are faulted in now: room

@@ -299,20 +299,19 @@ static json_t *ingest_json(const prb_ingest *b, const prb_ingest_stats *st)
                           (json_int_t)st->unchanged, "corrected", (json_int_t)st->corrected,
                           "rejected", (json_int_t)st->rejected);
     json_t *errs = json_array();
-    size_t n = prb_ingest_nerrors(b);
-    for (size_t i = 0; i < n && i < MAX_LISTED_ERRORS; i++)
+    size_t n = prb_ingest_nerrors(b); /* at most MAX_LISTED_ERRORS are kept */
+    for (size_t i = 0; i < n; i++)
         json_array_append_new(errs, json_string(prb_ingest_error(b, i)));
     json_object_set_new(o, "errors", errs);
-    if (n > MAX_LISTED_ERRORS)
-        json_object_set_new(o, "errors_not_listed",
-                            json_integer((json_int_t)(n - MAX_LISTED_ERRORS)));
+    if (st->rejected > n)
+        json_object_set_new(o, "errors_not_listed", json_integer((json_int_t)(st->rejected - n)));
     return o;
 }
 
 static int h_records(req *r, prb_env *h)
 {
     static const char *const q[] = {"skip_bad", NULL};
-    prb_ingest_opts opts = {r->key.furnisher, 0, r->len > (1u << 20) ? 0 : 1};
+    prb_ingest_opts opts = {r->key.furnisher, 0, r->len > (1u << 20) ? 0 : 1, MAX_LISTED_ERRORS};
     prb_ingest_stats st = {0, 0, 0, 0};
     prb_ingest *b = NULL;
     char *conv = NULL;
