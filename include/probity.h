@@ -341,6 +341,8 @@ typedef struct prb_deliver_stats {
     uint64_t delivered; /* notices every channel has now accepted, marked delivered */
     uint64_t pending;   /* notices some channel has still to accept (or unreadable) */
     uint64_t attempts;  /* hand-overs tried: spool writes, HTTP requests */
+    uint64_t later;     /* not tried by this run: made after it began, or left by a
+                           stop (prb_set_cancel) or its time budget */
 } prb_deliver_stats;
 
 /* Delivers every pending notice through every channel of the policy's
@@ -358,6 +360,11 @@ typedef struct prb_deliver_stats {
  * pending and is counted in st->pending (st may be NULL). Errors:
  * PRB_ESTORE, PRB_EFULL (the store), PRB_ENOMEM. */
 int prb_notices_deliver(prb_env *env, prb_deliver_stats *st);
+/* The same, starting no new hand-over once budget_ms have passed (0: no
+ * limit); the rest is left for the next call and counted in st->later. A
+ * run ends at the last notice that was made before it began, and a stop
+ * (prb_set_cancel) cuts short a webhook's request in flight. */
+int prb_notices_deliver_within(prb_env *env, uint64_t budget_ms, prb_deliver_stats *st);
 
 /* Lets a caller stop long operations on env early (a server shutting
  * down): notice delivery asks fn(ctx) before each notice and while it

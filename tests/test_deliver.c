@@ -8,13 +8,16 @@
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <lmdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -162,6 +165,9 @@ struct server {
     int fd, port;
     pthread_t th;
     int statuses[8], nstatus;
+    int delay_ms;   /* set before use: each answer waits this long */
+    int hold;       /* set before use: answer nothing, wait for the client to go */
+    atomic_int got; /* requests read so far, for the test's thread */
     int nreq;
     char key[MAXREQ][32], ctype[MAXREQ][64], body[MAXREQ][2048];
 };
@@ -218,6 +224,17 @@ static void *serve(void *arg)
                 header(buf, "\r\nIdempotency-Key:", s->key[i], sizeof s->key[i]);
                 header(buf, "\r\nContent-Type:", s->ctype[i], sizeof s->ctype[i]);
                 snprintf(s->body[i], sizeof s->body[i], "%s", body);
+            }
+            atomic_fetch_add(&s->got, 1);
+            if (s->hold) {
+                while (read(c, buf, sizeof buf) > 0)
+                    ;
+                close(c);
+                continue;
+            }
+            if (s->delay_ms) {
+                struct timespec ts = {s->delay_ms / 1000, (s->delay_ms % 1000) * 1000000L};
+                nanosleep(&ts, NULL);
             }
             int rl = snprintf(
                 resp, sizeof resp,
@@ -941,4 +958,147 @@ Test(deliver, sigkill_while_delivering_loses_no_notice, .timeout = 600)
     prb_close(env);
     th_rmrf(dir);
     th_rmrf(base);
+}
+
+/* A callback that, the first time delivery asks whether to stop, makes a
+ * new notice (as an ingest in the server would while a run goes on). */
+static int new_notice_once(void *env)
+{
+    static int done;
+    if (!done++)
+        ingest_adverse(env, 100, 1);
+    return 0;
+}
+
+/* A run used to read on until no pending notice was left: with notices
+ * made as fast as it delivered them it never returned, and the sweep it
+ * runs in never reached retention or the lists again. It ends at the last
+ * notice made before it began; the later one is counted and is the next
+ * run's. */
+Test(deliver, a_run_ends_where_the_outbox_ended)
+{
+    char *dir, reg[600], spool[700];
+    prb_deliver_stats st;
+    prb_env *env = spool_reg(&dir, reg, spool);
+    ingest_adverse(env, 1, 5);
+    prb_set_cancel(env, new_notice_once, env);
+    deliver(env, &st);
+    prb_set_cancel(env, NULL, NULL);
+    cr_assert_eq(st.delivered, 5);
+    cr_assert_eq(st.later, 1);
+    cr_assert_eq(st.pending, 0);
+    cr_assert_eq(spool_count(spool, NULL), 5);
+    json_t *p = outbox(env, 1);
+    cr_assert_eq(json_array_size(p), 1);
+    cr_assert_eq(json_integer_value(json_object_get(json_array_get(p, 0), "notice")), 6);
+    json_decref(p);
+    deliver(env, &st);
+    cr_assert_eq(st.delivered, 1);
+    cr_assert_eq(st.later, 0);
+    cr_assert_eq(spool_count(spool, NULL), 6);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+/* With a time budget a run starts no new hand-over once it is spent: six
+ * notices to a receiver taking 400 ms each do not fit in one second. What
+ * is left is counted and goes at the next run. */
+Test(deliver, a_run_keeps_to_its_time_budget)
+{
+    char *dir, reg[600], id[128];
+    prb_deliver_stats st;
+    struct server *s = server_start((const int[]){200}, 1);
+    s->delay_ms = 400;
+    prb_env *env = reg_webhook(s, 1, 1, NULL, &dir, reg, id);
+    ingest_adverse(env, 1, 6);
+    cr_assert_eq(prb_notices_deliver_within(env, 1000, &st), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_geq(st.delivered, 1);
+    cr_assert_lt(st.delivered, 6);
+    cr_assert_eq(st.delivered + st.later, 6);
+    cr_assert_eq(st.pending, 0);
+    uint64_t first = st.delivered;
+    s->delay_ms = 0;
+    deliver(env, &st);
+    cr_assert_eq(st.delivered, 6 - first);
+    server_stop(s);
+    cr_assert_eq(s->nreq, 6, "a notice was sent twice");
+    free(s);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+static int once_the_receiver_has_it(void *server)
+{
+    return atomic_load(&((struct server *)server)->got) > 0;
+}
+
+/* A stop does not wait for a receiver that does not answer (a channel's
+ * timeout may be minutes): the request is cut, and the notice stays
+ * pending with the reason. */
+Test(deliver, a_stop_cuts_a_request_in_flight)
+{
+    char *dir, reg[600], id[128];
+    prb_deliver_stats st;
+    struct server *s = server_start((const int[]){200}, 1);
+    s->hold = 1;
+    prb_env *env = reg_webhook(s, 3, 1, NULL, &dir, reg, id);
+    ingest_adverse(env, 1, 2);
+    prb_set_cancel(env, once_the_receiver_has_it, s);
+    deliver(env, &st);
+    prb_set_cancel(env, NULL, NULL);
+    cr_assert_eq(st.delivered, 0);
+    cr_assert_eq(st.attempts, 1);
+    cr_assert_eq(st.pending + st.later, 2);
+    json_t *p = outbox(env, 1);
+    json_t *c = channel(json_array_get(p, 0), id);
+    cr_assert_str_eq(json_string_value(json_object_get(c, "last_error")),
+                     "the delivery run was stopped before the receiver answered");
+    json_decref(p);
+    server_stop(s);
+    free(s);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+struct locked {
+    const char *spool;
+    int fd, calls, files_when_freed;
+};
+
+/* Holds the spool's lock for delivery's first few questions, then lets
+ * go, noting what the spool held by then. */
+static int let_go_later(void *arg)
+{
+    struct locked *l = arg;
+    if (++l->calls == 3) {
+        size_t other = 0, n = spool_count(l->spool, &other);
+        l->files_when_freed = (int)(n + other);
+        flock(l->fd, LOCK_UN);
+    }
+    return 0;
+}
+
+/* Two deliverers at once (the server's sweep and a cron job) wrote the
+ * same temporary file names in a spool, and one could rename the other's
+ * half-written file into place. A run takes the spool's lock first and
+ * waits, asking whether to stop, while another holds it. */
+Test(deliver, one_deliverer_at_a_time_writes_a_spool)
+{
+    char *dir, reg[600], spool[700];
+    prb_deliver_stats st;
+    prb_env *env = spool_reg(&dir, reg, spool);
+    ingest_adverse(env, 1, 4);
+    cr_assert_eq(mkdir(spool, 0755), 0);
+    struct locked l = {spool, open(spool, O_RDONLY | O_DIRECTORY), 0, -1};
+    cr_assert_geq(l.fd, 0);
+    cr_assert_eq(flock(l.fd, LOCK_EX), 0);
+    prb_set_cancel(env, let_go_later, &l);
+    deliver(env, &st);
+    prb_set_cancel(env, NULL, NULL);
+    cr_assert_eq(l.files_when_freed, 0, "the run wrote while another held the spool");
+    cr_assert_eq(st.delivered, 4);
+    cr_assert_eq(spool_count(spool, NULL), 4);
+    close(l.fd);
+    prb_close(env);
+    th_rmrf(dir);
 }

@@ -16,6 +16,9 @@ static int deliver(prb_env *env, const char *dir)
         return cli_fail(rc, prb_errmsg(env));
     printf("delivered %llu, pending %llu, attempts %llu\n", (unsigned long long)st.delivered,
            (unsigned long long)st.pending, (unsigned long long)st.attempts);
+    if (st.later)
+        printf("%llu notices made while it ran are left for the next run\n",
+               (unsigned long long)st.later);
     if (!st.pending)
         return 0;
     /* Not delivered yet is not lost: the next run tries again. The exit

@@ -39,6 +39,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -77,9 +78,12 @@ struct item {
 struct run {
     prb_env *env;
     size_t nch, n;
-    size_t ntried; /* items[0, ntried) were handed over: they are marked */
-    uint64_t low;  /* the lowest notice number seen still pending */
-    int stopped;   /* the caller asked to stop (prb_set_cancel) */
+    size_t ntried;      /* items[0, ntried) were handed over: they are marked */
+    uint64_t low;       /* the lowest notice number seen still pending */
+    uint64_t end;       /* the last notice when the run began: it stops there */
+    int stopped;        /* the caller asked to stop (prb_set_cancel) */
+    uint64_t budget_ms; /* how long it may start new hand-overs; 0: no limit */
+    struct timespec t0;
     struct chan ch[PRB_MAX_CHANNELS];
     struct item items[CHUNK];
     char now[32]; /* the as-of time, YYYY-MM-DDTHH:MM:SSZ */
@@ -144,6 +148,27 @@ static int make_dirs(char *path)
     return sync_parent(path);
 }
 
+static int cancelled(struct run *r);
+static void wait_ms(struct run *r, long ms);
+
+/* One deliverer at a time writes a spool: two (the server's sweep and a
+ * `probity notices --deliver` from cron) shared its temporary file names,
+ * and one could rename the other's half-written file into place. The
+ * lock goes with the descriptor, so a crashed run leaves none. */
+static int lock_spool(struct run *r, struct chan *c)
+{
+    while (flock(c->dirfd, LOCK_EX | LOCK_NB)) {
+        if (errno != EWOULDBLOCK && errno != EINTR)
+            return -1;
+        if (cancelled(r)) {
+            errno = ECANCELED;
+            return -1;
+        }
+        wait_ms(r, 50);
+    }
+    return 0;
+}
+
 static void setup_spool(struct run *r, struct chan *c)
 {
     const char *d = c->def->target;
@@ -157,7 +182,8 @@ static void setup_spool(struct run *r, struct chan *c)
         snprintf(path, n, "%s", d);
     else
         snprintf(path, n, "%s/%s", r->env->dir, d);
-    if (make_dirs(path) || (c->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+    if (make_dirs(path) || (c->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+        lock_spool(r, c))
         set_err(c->setup_err, "%s: %s", path, strerror(errno));
     free(path);
 }
@@ -331,7 +357,15 @@ static size_t discard(char *p, size_t size, size_t n, void *ctx)
     return size * n;
 }
 
-static void setup_webhook(struct chan *c)
+/* A stop is not kept waiting for a receiver's answer (a channel's
+ * timeout may be minutes): libcurl asks this every second or so. */
+static int xfer_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+    (void)dt, (void)dn, (void)ut, (void)un;
+    return cancelled(arg);
+}
+
+static void setup_webhook(struct run *r, struct chan *c)
 {
     const prb_channel *d = c->def;
     pthread_once(&curl_once, curl_init);
@@ -352,6 +386,9 @@ static void setup_webhook(struct chan *c)
         curl_easy_setopt(h, CURLOPT_POST, 1L) ||
         curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard) ||
         curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->curl_err) ||
+        curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L) ||
+        curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, xfer_progress) ||
+        curl_easy_setopt(h, CURLOPT_XFERINFODATA, r) ||
         curl_easy_setopt(h, CURLOPT_USERAGENT, "probity/" PRB_VERSION))
         set_err(c->setup_err, "libcurl: cannot set up %s", d->id);
 }
@@ -382,6 +419,10 @@ static int post_once(struct chan *c, uint64_t number, const char *body, size_t l
     CURLcode cc = curl_easy_perform(c->curl);
     curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, NULL);
     curl_slist_free_all(h);
+    if (cc == CURLE_ABORTED_BY_CALLBACK) {
+        set_err(err, "the delivery run was stopped before the receiver answered");
+        return -1;
+    }
     if (cc) {
         set_err(err, "%s", c->curl_err[0] ? c->curl_err : curl_easy_strerror(cc));
         return -1;
@@ -399,6 +440,17 @@ static int cancelled(struct run *r)
     if (!r->stopped && prb_cancelled(r->env))
         r->stopped = 1;
     return r->stopped;
+}
+
+/* Whether the run has used its time: it starts no new hand-over then. */
+static int out_of_time(struct run *r)
+{
+    struct timespec t;
+    if (!r->budget_ms)
+        return 0;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    int64_t ms = (int64_t)(t.tv_sec - r->t0.tv_sec) * 1000 + (t.tv_nsec - r->t0.tv_nsec) / 1000000;
+    return ms >= (int64_t)r->budget_ms;
 }
 
 /* Waits ms, in slices short enough that a stop is not kept waiting. */
@@ -555,6 +607,8 @@ static int read_chunk(struct run *r, uint64_t *after)
          mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         if (k.mv_size != 8)
             continue;
+        if (prb_get_be64(k.mv_data) > r->end)
+            break;
         *after = prb_get_be64(k.mv_data);
         take(r, *after, &v);
     }
@@ -700,19 +754,59 @@ static int mark(struct run *r)
  * notice for every adverse record, list change and adverse decision. */
 static const MDB_val FLOOR_KEY = {12, "notice_floor"};
 
-static int floor_read(prb_env *env, uint64_t *floor)
+/* Where a run starts (the floor) and ends: the last notice made before
+ * it. Notices made while it runs wait for the next run, so a run ends
+ * however fast they come (a run that chased them never let the sweep
+ * go on to retention and the lists). */
+static int bounds_read(prb_env *env, uint64_t *floor, uint64_t *end)
 {
     MDB_txn *txn;
-    MDB_val v;
+    MDB_cursor *cur = NULL;
+    MDB_val v, k;
     int mrc = mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &txn);
     *floor = 1;
+    *end = 0;
     if (mrc)
         return prb_mdb_fail(env, mrc, "reading the outbox");
     mrc = mdb_get(txn, env->meta, (MDB_val *)&FLOOR_KEY, &v);
     if (!mrc && v.mv_size == 8)
         *floor = prb_get_be64(v.mv_data);
+    if ((!mrc || mrc == MDB_NOTFOUND) && !(mrc = mdb_cursor_open(txn, env->outbox, &cur)) &&
+        !(mrc = mdb_cursor_get(cur, &k, &v, MDB_LAST)) && k.mv_size == 8)
+        *end = prb_get_be64(k.mv_data);
+    if (cur)
+        mdb_cursor_close(cur);
     mdb_txn_abort(txn);
     return mrc && mrc != MDB_NOTFOUND ? prb_mdb_fail(env, mrc, "reading the outbox") : PRB_OK;
+}
+
+/* Counts the notices after the last one this run read that are not yet
+ * delivered: left by a stop or the time budget, or made meanwhile. */
+static int count_later(struct run *r, uint64_t after)
+{
+    prb_env *env = r->env;
+    MDB_txn *txn;
+    MDB_cursor *cur;
+    unsigned char key[8];
+    MDB_val k = {8, key}, v;
+    int mrc = mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &txn);
+    if (mrc)
+        return prb_mdb_fail(env, mrc, "reading the outbox");
+    if ((mrc = mdb_cursor_open(txn, env->outbox, &cur))) {
+        mdb_txn_abort(txn);
+        return prb_mdb_fail(env, mrc, "reading the outbox");
+    }
+    prb_be64(key, after + 1);
+    for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); !mrc;
+         mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        json_t *n =
+            v.mv_size > 8 ? json_loadb((const char *)v.mv_data + 8, v.mv_size - 8, 0, NULL) : NULL;
+        r->st.later += !json_is_true(json_object_get(n, "delivered"));
+        json_decref(n);
+    }
+    mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+    return mrc != MDB_NOTFOUND ? prb_mdb_fail(env, mrc, "reading the outbox") : PRB_OK;
 }
 
 static int floor_write(prb_env *env, uint64_t floor)
@@ -733,6 +827,11 @@ static int floor_write(prb_env *env, uint64_t floor)
 
 int prb_notices_deliver(prb_env *env, prb_deliver_stats *st)
 {
+    return prb_notices_deliver_within(env, 0, st);
+}
+
+int prb_notices_deliver_within(prb_env *env, uint64_t budget_ms, prb_deliver_stats *st)
+{
     const prb_policy *p = env->policy;
     struct run *r = calloc(1, sizeof *r);
     uint64_t after = 0, floor = 1;
@@ -745,8 +844,10 @@ int prb_notices_deliver(prb_env *env, prb_deliver_stats *st)
     r->env = env;
     r->nch = p->nchannels;
     r->low = UINT64_MAX;
+    r->budget_ms = budget_ms;
+    clock_gettime(CLOCK_MONOTONIC, &r->t0);
     format_time(env->now, r->now);
-    if ((rc = floor_read(env, &floor))) {
+    if ((rc = bounds_read(env, &floor, &r->end))) {
         free(r);
         return rc;
     }
@@ -758,12 +859,13 @@ int prb_notices_deliver(prb_env *env, prb_deliver_stats *st)
         if (c->def->type == PRB_CH_SPOOL)
             setup_spool(r, c);
         else
-            setup_webhook(c);
+            setup_webhook(r, c);
     }
-    while (!cancelled(r) && !(rc = read_chunk(r, &after)) && r->n) {
-        /* Asked to stop: what was handed over is marked, the rest stays
-         * pending for the next run. */
-        for (r->ntried = 0; !rc && r->ntried < r->n && !cancelled(r); r->ntried++)
+    while (!cancelled(r) && !out_of_time(r) && !(rc = read_chunk(r, &after)) && r->n) {
+        /* Asked to stop, or out of time: what was handed over is marked,
+         * the rest stays pending for the next run. */
+        for (r->ntried = 0; !rc && r->ntried < r->n && !cancelled(r) && !out_of_time(r);
+             r->ntried++)
             rc = deliver_item(r, &r->items[r->ntried]);
         /* What was handed over is made durable before it is marked; what
          * an error stopped short is only removed. */
@@ -775,6 +877,8 @@ int prb_notices_deliver(prb_env *env, prb_deliver_stats *st)
         for (size_t i = r->ntried; i < r->n; i++)
             if (r->items[i].number < r->low)
                 r->low = r->items[i].number;
+        if (!rc)
+            r->st.later += r->n - r->ntried;
         free_items(r);
         if (rc)
             break;
@@ -783,6 +887,8 @@ int prb_notices_deliver(prb_env *env, prb_deliver_stats *st)
     uint64_t next = r->low < after + 1 ? r->low : after + 1;
     if (!rc && next > floor)
         rc = floor_write(env, next);
+    if (!rc)
+        rc = count_later(r, after);
     for (size_t ci = 0; ci < r->nch; ci++) {
         if (r->ch[ci].dirfd >= 0)
             close(r->ch[ci].dirfd);

@@ -540,21 +540,30 @@ int srv_stopping(void *s)
     return atomic_load(&((srv *)s)->stopping);
 }
 
+static int sweep_failed(prb_env *h)
+{
+    fprintf(stderr, "probity serve: sweep: %s\n", prb_errmsg(h));
+    return 1;
+}
+
 /* One sweep: retention and dispute deadlines, idempotency keys past 24
  * hours, list entries, notices. */
 static void sweep_once(srv *s)
 {
     prb_env *h = srv_env(s);
-    prb_deliver_stats ds = {0, 0, 0};
+    prb_deliver_stats ds = {0, 0, 0, 0};
     int failed = 0;
     if (!h)
         return;
     prb_set_cancel(h, srv_stopping, s);
     pthread_rwlock_rdlock(&s->engine);
-    if (prb_expire(h, NULL) || prb_idem_expire(h, NULL) || prb_lists_refresh_all(h, NULL)) {
-        fprintf(stderr, "probity serve: sweep: %s\n", prb_errmsg(h));
-        failed = 1;
-    }
+    /* Each goes on whether or not the one before failed. */
+    if (prb_expire(h, NULL))
+        failed = sweep_failed(h);
+    if (prb_idem_expire(h, NULL))
+        failed = sweep_failed(h);
+    if (prb_lists_refresh_all(h, NULL))
+        failed = sweep_failed(h);
     pthread_rwlock_unlock(&s->engine);
     /* Delivery waits on webhooks, retrying with backoff: holding the
      * engine lock meanwhile would hold up every ingest and, behind it,
@@ -562,13 +571,15 @@ static void sweep_once(srv *s)
      * handle may not grow the map (srv_env): with a map of 256 GiB
      * (cmd_serve.c) a full one is practically impossible, and would only
      * have a later sweep deliver the unmarked notices again (at least
-     * once, as delivery always is). */
-    int rc = prb_notices_deliver(h, &ds);
+     * once, as delivery always is). A run takes at most one interval
+     * (a slow receiver and a backlog would otherwise hold back retention
+     * and the lists for as long); the next sweep goes on where it ends. */
+    int rc = prb_notices_deliver_within(h, (uint64_t)s->o.sweep * 1000, &ds);
     if (rc) {
         fprintf(stderr, "probity serve: sweep: delivering notices: %s\n", prb_errmsg(h));
         failed = 1;
     } else {
-        atomic_store(&s->metrics.notices_pending, ds.pending);
+        atomic_store(&s->metrics.notices_pending, ds.pending + ds.later);
         atomic_store(&s->metrics.notices_known, 1);
     }
     atomic_fetch_add(&s->metrics.sweeps, 1);
