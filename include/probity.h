@@ -522,7 +522,9 @@ int prb_reviews_page(prb_env *env, int pending_only, uint64_t after, size_t limi
 
 /* ------------------------------------------------------- subject's copy */
 
-enum prb_copy_format { PRB_COPY_JSON = 1, PRB_COPY_TEXT = 2 };
+/* The letter's steps are command lines (PRB_COPY_TEXT) or, for a letter
+ * served over HTTP, requests to the server's API (PRB_COPY_TEXT_HTTP). */
+enum prb_copy_format { PRB_COPY_JSON = 1, PRB_COPY_TEXT = 2, PRB_COPY_TEXT_HTTP = 3 };
 
 /* Everything the register holds about the subject identifier names, as
  * of env's clock, read from one snapshot (DESIGN invariant 8): kind and

@@ -362,3 +362,50 @@ Test(copy, unknown_or_bad_identifier_and_format)
     prb_close(env);
     th_rmrf(dir);
 }
+
+/* A channel's bookkeeping is the operator's: its last error names paths
+ * (and a webhook's hosts and ports) of the register's machines, and the
+ * letter read over HTTP gave command lines naming the register's own
+ * directory. The copy keeps whether a notice was delivered; the letter
+ * served by the API gives the API's requests. */
+Test(copy, what_the_operator_keeps_is_not_shown)
+{
+    char *dir, path[700], *out = NULL;
+    prb_env *env = th_register(&dir);
+    prb_deliver_stats ds;
+    ingest(env, DEFAULT_D1);
+    /* The spool cannot be made: a file has its name. */
+    snprintf(path, sizeof path, "%s/reg/spool", dir);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fclose(f);
+    cr_assert_eq(prb_notices_deliver(env, &ds), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(ds.pending, 1);
+    cr_assert_eq(prb_notices_json(env, 1, &out), PRB_OK);
+    cr_assert(strstr(out, path), "the operator's view names the spool: %s", out);
+    free(out);
+
+    cr_assert_eq(prb_subject_copy(env, PERSON, PRB_COPY_JSON, &out), PRB_OK, "%s", prb_errmsg(env));
+    json_t *doc = parse(out);
+    json_t *n = json_array_get(json_object_get(doc, "notices"), 0);
+    cr_assert_str_eq(get(n, "kind"), "adverse_record");
+    cr_assert(json_is_false(json_object_get(n, "delivered")));
+    cr_assert_null(json_object_get(n, "channels"));
+    cr_assert_null(strstr(out, dir), "the copy names the register's directory: %s", out);
+    json_decref(doc);
+    free(out);
+
+    cr_assert_eq(prb_subject_copy(env, PERSON, PRB_COPY_TEXT_HTTP, &out), PRB_OK);
+    cr_assert_null(strstr(out, dir), "the letter names the register's directory: %s", out);
+    cr_assert_null(strstr(out, "probity dispute"), "%s", out);
+    cr_assert_null(strstr(out, "probity subject"), "%s", out);
+    cr_assert(strstr(out, "POST /v1/me/disputes {\"record\": \""), "%s", out);
+    cr_assert(strstr(out, "GET /v1/me?format=text"), "%s", out);
+    free(out);
+    /* The command line's letter keeps its commands. */
+    cr_assert_eq(prb_subject_copy(env, PERSON, PRB_COPY_TEXT, &out), PRB_OK);
+    cr_assert(strstr(out, "probity dispute open"), "%s", out);
+    free(out);
+    prb_close(env);
+    th_rmrf(dir);
+}

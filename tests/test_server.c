@@ -2527,6 +2527,9 @@ Test(server, files)
     http(&f, "GET", "/v1/me?format=text", f.tok[SUBJ], NULL, NULL, &r);
     cr_assert_eq(r.status, 200, "%s", r.body);
     cr_assert(strstr(r.ctype, "text/plain"));
+    /* Its steps are the API's, not command lines naming the register. */
+    cr_assert(strstr(r.body, "GET /v1/me?format=text"), "%s", r.body);
+    cr_assert_null(strstr(r.body, f.dir), "%s", r.body);
     free(r.body);
     http(&f, "GET", "/v1/me", f.tok[SUBJ], NULL, NULL, &r);
     json_t *me = parse(&r);

@@ -101,6 +101,9 @@ static int add_notice(void *ctx, uint64_t n)
     if (!o)
         return prb_seterr(c->env->err, PRB_ECORRUPT, "notice %llu: %s", (unsigned long long)n,
                           grc ? "indexed but not in the outbox" : "malformed value");
+    /* The channels' bookkeeping is the operator's: its errors name hosts,
+     * ports and paths of the register's machines. */
+    json_object_del(o, "channels");
     if (json_object_set_new(o, "notice", json_integer((json_int_t)n)) ||
         json_array_append_new(c->arr, o))
         return PRB_ENOMEM;
@@ -596,6 +599,59 @@ static int adverse(const char *outcome)
     return !strcmp(outcome, "refer") || !strcmp(outcome, "decline");
 }
 
+/* The steps as requests to the server's API, for a letter read there: the
+ * command lines name the register's directory on the operator's machine,
+ * which a subject can neither use nor need to know. */
+static void letter_actions_http(FILE *w, prb_env *env, const json_t *doc)
+{
+    json_t *recs = json_object_get(doc, "records"), *r;
+    json_t *inq = json_object_get(doc, "inquiries"), *q;
+    size_t i;
+    int any = 0;
+    heading(w, "What you can do");
+    fprintf(w,
+            "1. Check every record above. If one is wrong, dispute it. Say which record and what "
+            "is wrong. While you dispute a record, it is not used. The register must answer "
+            "within %d days. If it does not, the record is deleted.\n",
+            env->policy->dispute_deadline_days);
+    json_array_foreach(recs, i, r)
+    {
+        if (dispute_of(doc, str(r, "id")))
+            continue;
+        fprintf(w,
+                "   To dispute record %s:\n     POST /v1/me/disputes {\"record\": \"%s\", "
+                "\"reason\": \"what is wrong\"}\n",
+                str(r, "id"), str(r, "id"));
+    }
+    fputs("2. If you do not agree with a decision about you, ask for a person to review it. "
+          "Say which decision and why. You will be told the outcome.\n",
+          w);
+    json_array_foreach(inq, i, q)
+    {
+        const char *dec = str(q, "decision");
+        const json_t *rv = review_of(doc, dec);
+        if (!adverse(str(q, "outcome")))
+            continue;
+        any = 1;
+        if (rv && !strcmp(str(rv, "state"), "requested")) {
+            fprintf(w, "   Decision %s is being reviewed now (review %s).\n", dec, str(rv, "id"));
+            continue;
+        }
+        fprintf(w,
+                "   To ask for a review of decision %s:\n     POST /v1/me/reviews {\"decision\": "
+                "\"%s\", \"reason\": \"why you disagree\"}\n",
+                dec, dec);
+    }
+    if (!any)
+        fputs("   No decision about you has said no or asked for a closer look. If one does:\n"
+              "     POST /v1/me/reviews {\"decision\": \"DECISION-NUMBER\", \"reason\": \"why "
+              "you disagree\"}\n",
+              w);
+    fputs("3. Ask for this copy again whenever you like. It is free:\n     GET "
+          "/v1/me?format=text\n",
+          w);
+}
+
 static void letter_actions(FILE *w, prb_env *env, const json_t *doc, const char *canon)
 {
     json_t *recs = json_object_get(doc, "records"), *r;
@@ -712,7 +768,7 @@ static char *wrap(const char *text)
     return buf;
 }
 
-static int letter(prb_env *env, const json_t *doc, const char *canon, char **out)
+static int letter(prb_env *env, const json_t *doc, const char *canon, int http, char **out)
 {
     const prb_policy *p = env->policy;
     char *buf = NULL, a[32];
@@ -743,7 +799,10 @@ static int letter(prb_env *env, const json_t *doc, const char *canon, char **out
     letter_disputes(w, doc);
     letter_reviews(w, doc);
     letter_notices(w, doc);
-    letter_actions(w, env, doc, canon);
+    if (http)
+        letter_actions_http(w, env, doc);
+    else
+        letter_actions(w, env, doc, canon);
     int bad = ferror(w);
     if (fclose(w) || bad) {
         free(buf);
@@ -762,7 +821,7 @@ int prb_subject_copy(prb_env *env, const char *identifier, int format, char **ou
     json_t *doc = NULL;
     int scheme, kind = 0, rc;
     *out = NULL;
-    if (format != PRB_COPY_JSON && format != PRB_COPY_TEXT)
+    if (format != PRB_COPY_JSON && format != PRB_COPY_TEXT && format != PRB_COPY_TEXT_HTTP)
         return prb_seterr(env->err, PRB_EINVAL, "subject copy: unknown format %d", format);
     if (prb_ident_normalize(identifier, strlen(identifier), canon, sizeof canon, &scheme))
         return prb_seterr(env->err, PRB_EINVAL, "%s", canon);
@@ -771,7 +830,7 @@ int prb_subject_copy(prb_env *env, const char *identifier, int format, char **ou
     if (format == PRB_COPY_JSON)
         rc = (*out = json_dumps(doc, JSON_INDENT(2))) ? PRB_OK : PRB_ENOMEM;
     else
-        rc = letter(env, doc, canon, out);
+        rc = letter(env, doc, canon, format == PRB_COPY_TEXT_HTTP, out);
 out:
     json_decref(doc);
     if (rc == PRB_ENOMEM)

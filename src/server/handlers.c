@@ -369,7 +369,7 @@ static int copy(req *r, prb_env *h, const char *identifier)
         return MHD_YES;
     if (f && !text && strcmp(f, "json"))
         return srv_problem(r, 400, NULL, NULL, "query parameter format must be json or text", NULL);
-    int rc = prb_subject_copy(h, identifier, text ? PRB_COPY_TEXT : PRB_COPY_JSON, &out);
+    int rc = prb_subject_copy(h, identifier, text ? PRB_COPY_TEXT_HTTP : PRB_COPY_JSON, &out);
     if (rc)
         return srv_fail(r, h, rc);
     if (text)
