@@ -373,12 +373,49 @@ Test(ingest, a_person_is_not_a_company)
     cr_assert_eq(th_ingest(env, "1", PD("", "{\"amount\":\"1.00\",\"currency\":\"EUR\"}"),
                            PRB_FMT_NDJSON, 0, &st, NULL),
                  PRB_OK);
+    /* A resident id names a person: no company is filed under one (it
+     * would be published by it on public lists and cards). */
     const char *as_company =
         "{\"furnisher\":\"bank-a\",\"ref\":\"L-9\",\"subject\":{\"kind\":\"company\",\"id\":"
         "\"cn-rid:11010519491231002X\"},\"category\":\"payment_default\",\"status\":\"open\","
         "\"event_date\":\"2025-03-01\",\"legal_basis\":\"x\",\"fields\":{\"amount\":\"1.00\","
         "\"currency\":\"EUR\"}}";
     cr_assert_eq(th_ingest(env, "2", as_company, PRB_FMT_NDJSON, 0, &st, &b), PRB_EREJECTED);
+    cr_assert(strstr(prb_ingest_error(b, 0),
+                     "subject.id: 'cn-rid:11010519491231002X' names a person, not a company"),
+              "%s", prb_ingest_error(b, 0));
+    prb_ingest_free(b);
+    /* Nor as a company's alias; and a company's number names no person. */
+    const char *alias =
+        "{\"furnisher\":\"bank-a\",\"ref\":\"L-8\",\"subject\":{\"kind\":\"company\",\"id\":"
+        "\"lei:5493001KJTIIGC8Y1R12\",\"aliases\":[\"de-taxid:86095742719\"]},\"category\":"
+        "\"payment_default\",\"status\":\"open\",\"event_date\":\"2025-03-01\",\"legal_basis\":"
+        "\"x\",\"fields\":{\"amount\":\"1.00\",\"currency\":\"EUR\"}}\n"
+        "{\"furnisher\":\"bank-a\",\"ref\":\"L-7\",\"subject\":{\"kind\":\"person\",\"id\":"
+        "\"lei:5493001KJTIIGC8Y1R12\"},\"category\":\"payment_default\",\"status\":\"open\","
+        "\"event_date\":\"2025-03-01\",\"legal_basis\":\"x\",\"fields\":{\"amount\":\"1.00\","
+        "\"currency\":\"EUR\"}}\n";
+    cr_assert_eq(th_ingest(env, "3", alias, PRB_FMT_NDJSON, 0, &st, &b), PRB_EREJECTED);
+    cr_assert_eq(prb_ingest_nerrors(b), 2);
+    cr_assert(strstr(prb_ingest_error(b, 0), "3:1: subject.aliases: 'de-taxid:86095742719' names "
+                                             "a person, not a company"),
+              "%s", prb_ingest_error(b, 0));
+    cr_assert(strstr(prb_ingest_error(b, 1), "3:2: subject.id: 'lei:5493001KJTIIGC8Y1R12' names a "
+                                             "company, not a person"),
+              "%s", prb_ingest_error(b, 1));
+    prb_ingest_free(b);
+    /* A furnisher's own key may name either; the register remembers which. */
+    static const char ext_line[] =
+        "{\"furnisher\":\"bank-a\",\"ref\":\"K-%d\",\"subject\":{\"kind\":\"%s\",\"id\":"
+        "\"ext:bank-a:K1\"},\"category\":\"payment_default\",\"status\":\"open\","
+        "\"event_date\":\"2025-03-01\",\"legal_basis\":\"x\",\"fields\":{\"amount\":\"1.00\","
+        "\"currency\":\"EUR\"}}";
+    char line[512];
+    snprintf(line, sizeof line, ext_line, 1, "person");
+    cr_assert_eq(th_ingest(env, "5", line, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK, "%s",
+                 prb_errmsg(env));
+    snprintf(line, sizeof line, ext_line, 2, "company");
+    cr_assert_eq(th_ingest(env, "6", line, PRB_FMT_NDJSON, 0, &st, &b), PRB_EREJECTED);
     cr_assert(strstr(prb_ingest_error(b, 0), "is a person in the register, not a company"), "%s",
               prb_ingest_error(b, 0));
     prb_ingest_free(b);
@@ -947,6 +984,13 @@ Test(ingest, only_the_first_errors_are_kept)
     cr_assert_eq(th_ingest(env, "1", PD("", "{\"amount\":\"1.00\",\"currency\":\"EUR\"}"),
                            PRB_FMT_NDJSON, 0, &st, NULL),
                  PRB_OK);
+    cr_assert_eq(th_ingest(env, "1",
+                           "{\"furnisher\":\"bank-a\",\"ref\":\"P-1\",\"subject\":{\"kind\":"
+                           "\"person\",\"id\":\"ext:bank-a:P1\"},\"category\":\"payment_default\","
+                           "\"status\":\"open\",\"event_date\":\"2025-03-01\",\"legal_basis\":"
+                           "\"x\",\"fields\":{\"amount\":\"1.00\",\"currency\":\"EUR\"}}",
+                           PRB_FMT_NDJSON, 0, &st, NULL),
+                 PRB_OK);
     /* Each group: an apply-pass rejection, a parse error, a check error;
      * 5,000 of them span two 2-MiB chunks. Three good records last. */
     enum { GROUPS = 5000 };
@@ -956,7 +1000,7 @@ Test(ingest, only_the_first_errors_are_kept)
     for (int i = 0; i < GROUPS; i++)
         n += (size_t)snprintf(text + n, cap - n,
                               "{\"furnisher\":\"bank-a\",\"ref\":\"C-%d\",\"subject\":{\"kind\":"
-                              "\"company\",\"id\":\"cn-rid:11010519491231002X\"},\"category\":"
+                              "\"company\",\"id\":\"ext:bank-a:P1\"},\"category\":"
                               "\"payment_default\",\"status\":\"open\",\"event_date\":\"2025-03-"
                               "01\",\"legal_basis\":\"x\",\"fields\":{\"amount\":\"1.00\","
                               "\"currency\":\"EUR\"}}\n1\n%s\n",
@@ -983,7 +1027,7 @@ Test(ingest, only_the_first_errors_are_kept)
     cr_assert_eq(st.rejected, 3 * GROUPS);
     cr_assert(strstr(prb_errmsg(env), "15000 bad records"), "%s", prb_errmsg(env));
     prb_ingest_free(b);
-    cr_assert_eq(versions(env), 1);
+    cr_assert_eq(versions(env), 2);
 
     cr_assert_eq(ingest_keeping(env, text, 1, 5, &st, &b), PRB_OK, "%s", prb_errmsg(env));
     cr_assert_eq(st.accepted, 3);

@@ -96,7 +96,7 @@ static json_t *card_json(prb_env *env, MDB_txn *txn, const prb_file *f, int *rc)
     char day[11], from[11], until[11];
     json_t *ids = json_array(), *lists = json_array();
     for (size_t i = 0; i < prb_file_nidents(f); i++)
-        if (!prb_ident_furnisher_key(prb_file_ident(f, i)))
+        if (prb_ident_company_public(prb_file_ident(f, i)))
             json_array_append_new(ids, json_string(prb_file_ident(f, i)));
     for (size_t l = 0; l < p->nlists && !*rc; l++) {
         const prb_listdef *ld = &p->lists[l];
@@ -128,11 +128,12 @@ int prb_company_card(prb_env *env, const char *identifier, char **out)
     if (prb_ident_normalize(identifier, strlen(identifier), canon, sizeof canon, &scheme))
         return prb_seterr(env->err, PRB_EINVAL, "%s", canon);
     /* Refused before the lookup, so that the answer says nothing of
-     * which furnishers' keys the register holds. */
-    if (scheme == PRB_SCHEME_EXT)
+     * which furnishers' keys, or which persons' numbers, the register
+     * holds. */
+    if (!prb_ident_company_public(canon))
         return prb_seterr(env->err, PRB_EINVAL,
-                          "%s: a company's card is found by a public identifier (such as lei "
-                          "or cn-uscc), not by a furnisher's own key",
+                          "%s: a company's card is found by a company's public identifier (lei "
+                          "or cn-uscc), not by a furnisher's own key or a person's number",
                           canon);
     if ((mrc = mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &txn)))
         return prb_mdb_fail(env, mrc, "starting a read");

@@ -405,13 +405,23 @@ struct scheme_def {
     const char *name;
     int id;
     check_fn check;
+    unsigned kinds; /* of subject it may name: bit (1 << PRB_PERSON) | (1 << PRB_COMPANY) */
 };
 
+#define P (1u << PRB_PERSON)
+#define C (1u << PRB_COMPANY)
+/* A resident id and a German tax id (IdNr) are issued to natural persons
+ * only; a company found by one would be published by its person's
+ * number on public lists and cards. */
 static const struct scheme_def schemes[] = {
-    {"cn-rid", PRB_SCHEME_CN_RID, check_cn_rid}, {"cn-uscc", PRB_SCHEME_CN_USCC, check_cn_uscc},
-    {"lei", PRB_SCHEME_LEI, check_lei},          {"de-taxid", PRB_SCHEME_DE_TAXID, check_de_taxid},
-    {"ext", PRB_SCHEME_EXT, check_ext},
+    {"cn-rid", PRB_SCHEME_CN_RID, check_cn_rid, P},
+    {"cn-uscc", PRB_SCHEME_CN_USCC, check_cn_uscc, C},
+    {"lei", PRB_SCHEME_LEI, check_lei, C},
+    {"de-taxid", PRB_SCHEME_DE_TAXID, check_de_taxid, P},
+    {"ext", PRB_SCHEME_EXT, check_ext, P | C},
 };
+#undef P
+#undef C
 #define NSCHEMES (sizeof schemes / sizeof schemes[0])
 
 static const struct scheme_def *find_scheme(const char *s, size_t n)
@@ -429,11 +439,24 @@ static const struct scheme_def *find_scheme(const char *s, size_t n)
     return NULL;
 }
 
-int prb_ident_furnisher_key(const char *canon)
+static const struct scheme_def *scheme_of(const char *canon)
 {
     const char *colon = strchr(canon, ':');
-    const struct scheme_def *s = colon ? find_scheme(canon, (size_t)(colon - canon)) : NULL;
-    return s && s->id == PRB_SCHEME_EXT;
+    return colon ? find_scheme(canon, (size_t)(colon - canon)) : NULL;
+}
+
+int prb_ident_company_public(const char *canon)
+{
+    const struct scheme_def *s = scheme_of(canon);
+    return s && s->kinds == 1u << PRB_COMPANY;
+}
+
+unsigned prb_ident_scheme_kinds(int scheme)
+{
+    for (size_t i = 0; i < NSCHEMES; i++)
+        if (schemes[i].id == scheme)
+            return schemes[i].kinds;
+    return 0;
 }
 
 /* Writes a reason into out; vsnprintf never writes past outlen and always

@@ -560,10 +560,13 @@ static inline void prb_nidx_key(unsigned char k[PRB_NIDX_KEY_LEN], uint64_t subj
 size_t prb_fref_key(unsigned char *out, const char *furn, size_t fl, const char *ref, size_t rl);
 /* Writes the key of a canonical identifier into out; returns its length. */
 size_t prb_ident_key(unsigned char *out, const char *ident, size_t n);
-/* Whether canonical identifier canon is a furnisher's own key
- * (ext:FURNISHER:KEY), which public views leave out: it says who reports
- * on a company and how it files it (ident.c). */
-int prb_ident_furnisher_key(const char *canon);
+/* Whether canon's scheme names companies only (lei, cn-uscc): the
+ * identifiers a company is shown and found by in public. A furnisher's
+ * key says who reports on it; a person's number is a person's. */
+int prb_ident_company_public(const char *canon);
+/* The kinds of subject a scheme may name: bit (1 << PRB_PERSON) |
+ * (1 << PRB_COMPANY); 0 for an unknown scheme. */
+unsigned prb_ident_scheme_kinds(int scheme);
 
 /* The subject a canonical identifier names, within txn. PRB_ENOTFOUND
  * (with the message on env) if nobody has it. */

@@ -549,11 +549,12 @@ out:
 }
 
 /* The identifier a member is shown by: its first; to the public, its
- * first that is not a furnisher's own key (NULL if none). */
+ * first company identifier (neither a furnisher's own key nor a person's
+ * number; NULL if none). */
 static const char *shown_ident(const prb_subject *s, int public)
 {
     for (size_t i = 0; i < s->nidents; i++)
-        if (!public || !prb_ident_furnisher_key(s->idents[i]))
+        if (!public || prb_ident_company_public(s->idents[i]))
             return s->idents[i];
     return public ? NULL : "?";
 }

@@ -156,7 +156,7 @@ static int check_date(struct chk *c, const prb_rawval *v, const char *field, int
 }
 
 static int check_ident(struct chk *c, const prb_rawval *v, const char *field, prb_slice furnisher,
-                       const char **out)
+                       int kind, const char **out)
 {
     char buf[PRB_IDENT_MAX];
     int scheme;
@@ -176,6 +176,11 @@ static int check_ident(struct chk *c, const prb_rawval *v, const char *field, pr
             return bad(c, PRB_EINVAL, field, "'%s' is another furnisher's key; use ext:%.*s:KEY",
                        buf, (int)furnisher.n, furnisher.p);
     }
+    /* A company under a person's number would be published by it. */
+    if (!(prb_ident_scheme_kinds(scheme) >> kind & 1))
+        return bad(c, PRB_EINVAL, field, "'%s' names a %s, not a %s", buf,
+                   kind == PRB_PERSON ? "company" : "person",
+                   kind == PRB_PERSON ? "person" : "company");
     *out = prb_arena_strndup(c->a, buf, strlen(buf));
     return *out ? PRB_OK : bad(c, PRB_ENOMEM, field, "out of memory");
 }
@@ -492,7 +497,7 @@ static int check_subject(struct chk *c, const prb_raw *raw, prb_rec *out)
         return rc;
     if (!(out->kind = (uint8_t)kind_of(raw->kind.v)))
         return bad(c, PRB_EINVAL, "subject.kind", "must be \"person\" or \"company\"");
-    if ((rc = check_ident(c, &raw->id, "subject.id", out->furnisher, &out->ident)))
+    if ((rc = check_ident(c, &raw->id, "subject.id", out->furnisher, out->kind, &out->ident)))
         return rc;
     out->naliases = (uint8_t)raw->naliases;
     out->aliases = NULL;
@@ -500,7 +505,7 @@ static int check_subject(struct chk *c, const prb_raw *raw, prb_rec *out)
         !(out->aliases = prb_arena_alloc(c->a, raw->naliases * sizeof *out->aliases)))
         return bad(c, PRB_ENOMEM, "subject.aliases", "out of memory");
     for (size_t i = 0; i < raw->naliases; i++)
-        if ((rc = check_ident(c, &raw->aliases[i], "subject.aliases", out->furnisher,
+        if ((rc = check_ident(c, &raw->aliases[i], "subject.aliases", out->furnisher, out->kind,
                               &out->aliases[i])))
             return rc;
     return PRB_OK;
