@@ -639,6 +639,10 @@ Test(dispute, bad_requests_give_clear_errors_and_change_nothing)
             "upheld, corrected or deleted");
     refused(env, prb_dispute_resolve(env, open_id, "deleted", NULL, "deadline", NULL), PRB_EINVAL,
             "reviewer or furnisher");
+    /* A furnisher corrects by sending the corrected version: its own
+     * "corrected" would tell the subject of a correction never made. */
+    refused(env, prb_dispute_resolve(env, open_id, "corrected", NULL, "furnisher", NULL),
+            PRB_EINVAL, "by sending its corrected version");
     refused(env, prb_dispute_resolve(env, open_id, "deleted", big, NULL, NULL), PRB_EINVAL, "note");
     refused(env, prb_dispute_resolve(env, open_id + 5, "deleted", NULL, NULL, NULL), PRB_ENOTFOUND,
             "no dispute");

@@ -269,6 +269,31 @@ Test(review, refused_steps_change_nothing)
         {"1-q1", NULL, PRB_EINVAL},    /* no reason */
         {"1-q1", "a\001b", PRB_EINVAL} /* control character */
     };
+    /* An approval is not reviewed (invariant 9: a review is of an
+     * adverse outcome). The subject's second file is approved. */
+    prb_ingest_stats st;
+    prb_decision *ok = NULL;
+    cr_assert_eq(
+        th_ingest(env, "t",
+                  "{\"furnisher\":\"bank-a\",\"ref\":\"A-1\",\"subject\":{\"kind\":"
+                  "\"person\",\"id\":\"ext:bank-a:clean\"},\"category\":\"credit_account\","
+                  "\"status\":\"open\",\"event_date\":\"2026-10-01\",\"settled_date\":null,"
+                  "\"legal_basis\":\"contract\",\"fields\":{\"account_type\":\"revolving\","
+                  "\"opened_date\":\"2015-01-01\",\"credit_limit\":\"1000.00\",\"balance\":"
+                  "\"10.00\",\"currency\":\"EUR\",\"worst_dpd\":0}}\n",
+                  PRB_FMT_NDJSON, 0, &st, NULL),
+        PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(prb_decide(env, "credit", "ext:bank-a:clean", "bank-x", &ok), PRB_OK, "%s",
+                 prb_errmsg(env));
+    cr_assert_eq(prb_decision_outcome(ok), PRB_APPROVE);
+    prb_decision_free(ok);
+    free(s0);
+    s0 = state(env);
+    cr_assert_eq(prb_review_request(env, "2-q1", "x", &json), PRB_EINVAL, "%s", prb_errmsg(env));
+    cr_assert(strstr(prb_errmsg(env), "decision 2-q1 approved"), "%s", prb_errmsg(env));
+    s = state(env);
+    cr_assert_str_eq(s, s0, "a review of an approval changed the register");
+    free(s);
     for (size_t i = 0; i < sizeof req / sizeof req[0]; i++) {
         cr_assert_eq(prb_review_request(env, req[i].decision, req[i].reason, &json), req[i].rc,
                      "request %zu: %s", i, prb_errmsg(env));

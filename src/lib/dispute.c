@@ -499,6 +499,15 @@ int prb_dispute_resolve(prb_env *env, uint64_t id, const char *outcome, const ch
         return prb_seterr(env->err, PRB_EINVAL,
                           "dispute %llu: resolved by must be reviewer or furnisher, not '%s'",
                           (unsigned long long)id, resolved_by);
+    /* A furnisher's "corrected" would tell the subject that the record
+     * was put right while it stands as it was: it corrects by sending
+     * the corrected version, which resolves the dispute itself. */
+    if (!strcmp(resolved_by, "furnisher") && !strcmp(outcome, "corrected"))
+        return prb_seterr(env->err, PRB_EINVAL,
+                          "dispute %llu: a furnisher corrects a record by sending its corrected "
+                          "version (ingest, POST /v1/records), which resolves the dispute; it "
+                          "may resolve it as upheld or deleted",
+                          (unsigned long long)id);
     if ((rc = prb_text_check(env, "dispute", "note", note, 0)))
         return rc;
     if (note && !*note)

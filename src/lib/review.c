@@ -185,7 +185,9 @@ int prb_review_request(prb_env *env, const char *decision, const char *reason, c
     json_t *d = NULL, *review = NULL;
     char name[48], text[512], dec[48];
     struct pending pend = {dec, ""};
-    int rc;
+    const char *purpose;
+    size_t plen;
+    int rc, outcome;
     if (json)
         *json = NULL;
     if ((rc = prb_text_check(env, "review", "reason", reason, 1)))
@@ -205,8 +207,19 @@ int prb_review_request(prb_env *env, const char *decision, const char *reason, c
         goto fail;
     }
     if (!(d = prb_inquiry_decision(mv.mv_data, mv.mv_size)) ||
-        !json_is_string(json_object_get(d, "subject"))) {
+        !json_is_string(json_object_get(d, "subject")) ||
+        prb_inquiry_header(mv.mv_data, mv.mv_size, &purpose, &plen, &outcome)) {
         rc = prb_seterr(env->err, PRB_ECORRUPT, "decision %s: malformed value", decision);
+        goto fail;
+    }
+    /* Invariant 9: a review is of an adverse outcome. One of an approval
+     * would fill the reviewers' queue, and "overturned" would mean
+     * nothing. */
+    if (outcome == PRB_APPROVE) {
+        rc = prb_seterr(env->err, PRB_EINVAL,
+                        "decision %s approved: a review is of a decision that declined or "
+                        "referred",
+                        decision);
         goto fail;
     }
     rc = walk(env, txn, subject, find_pending, &pend, &last);
