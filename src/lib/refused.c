@@ -1,18 +1,63 @@
 /*
  * refused.c - DESIGN invariant 1: the classes of data probity never holds
  * or scores. Names (categories, fields, features, purposes, enum values)
- * and declared descriptions are split into lower-case words (on '_', '-',
- * spaces, punctuation and camelCase) and matched against single terms and
- * two-word phrases of each class. Matching whole words, not substrings,
- * keeps "trace" from matching "race" while "race_code" still fails.
+ * and free text (descriptions, bin texts) are read as words and matched
+ * against the single terms and two-word phrases ("a_b") of each class.
+ *
+ * Reading. UTF-8 is decoded. Letters that look like Latin ones (Cyrillic
+ * а е о р с у х і ..., Greek, fullwidth, small capitals, mathematical and
+ * enclosed letters) and Latin letters with diacritics fold to ASCII;
+ * zero-width characters, soft hyphens, bidi controls, combining marks and
+ * variation selectors are dropped, so they neither split nor hide a word;
+ * any other letter of a Latin, Greek or Cyrillic block stands for any
+ * letter ("r\u0511ligion" still reads as religion). Everything else
+ * (ASCII punctuation, spaces, other scripts, bytes that are not UTF-8)
+ * separates words. A run of letters and digits is split between letters
+ * and digits ("religion2") and at camelCase boundaries ("raceCode",
+ * "HTTPServer"), each word lower-cased; the whole letter run lower-cased is
+ * read as one word too, so ALLCAPS and odd case ("ReligioN") cannot hide,
+ * and a run that mixes letters and digits is also read with its digits as
+ * letters (0 o, 1 i, 3 e, 4 a, 5 s, 7 t: "h1v"). Single letters in a row
+ * are joined ("r e l i g i o n"). Every word of a text is read, however
+ * long: the work grows with the length, and a run of over 256 characters
+ * is read in overlapping pieces.
+ *
+ * Matching. A word matches a term when
+ *  1. stem: the word or one of its forms equals the term. The forms drop
+ *     -s, -es, -ies (to -y) and, where at least four letters remain,
+ *     -ing, -ed, -er, -ers (also with an -e restored or a doubled last
+ *     consonant undone: "protested", "worshippers"); -ism and -ist swap
+ *     and drop ("racism" is race, "atheist" atheism, "hinduism" hindu);
+ *  2. phrase: two words in a row match "a_b" (each by rule 1), or one word
+ *     spells it ("tradeunion", "sexlife", "partymember", "searchlog");
+ *  3. compound: the word is a refused single term joined to a word of the
+ *     lists or to a field-name part (code, type, id, status, data, member,
+ *     dues, ...), in either order ("mentalhealth", "racecode", "faceid");
+ *  4. affix: the word starts or ends with a refused term of five or more
+ *     letters, or with a phrase spelled as one word ("healthcare",
+ *     "heterosexual", "tradeunionist").
+ * A term marked '<' never counts at the end of a longer word (so "mental"
+ * is not found in "fundamental", "rally" in "generally", "election" in
+ * "selection", "petition" in "competition"); one marked '=' matches only
+ * as itself or its plural ("caste" not "casting", "rehab" not
+ * "rehabilitation", "sunni" not "sunning"). Words that contain a term by
+ * accident (hospitality, typeface, faithfully, ...) skip rules 3 and 4
+ * (`ordinary`), and a few two-word phrases of credit data (currency
+ * denomination, credit search, credit union, insolvency petition, ...)
+ * are not read as terms at all (`ordinary_phrases`). The marks and lists
+ * come from running every word of an English word list through the check.
  *
  * The lists err on the side of refusing: a false refusal costs a rename
  * in a policy file; a false acceptance scores someone's faith or health.
+ * Words that are ordinary in credit data stay out as single terms and are
+ * refused only in phrases: "party" (a contract party), "union" (a credit
+ * union), "strike" (struck off), "movement" (account movements), "search"
+ * (a credit search), "treatment" (tax treatment), "comment", "trip".
  * This table is code, not configuration, so no policy can switch it off.
  */
 #include "internal.h"
 
-#include <ctype.h>
+#include <stdint.h>
 #include <string.h>
 
 struct refused_class {
@@ -22,103 +67,776 @@ struct refused_class {
 
 static const struct refused_class classes[] = {
     {"political opinion or activity",
-     "political politics politician party_member party_membership party_affiliation vote votes "
-     "voting voter election elections protest protests protester protesters demonstration "
-     "demonstrations demonstrator petition petitions activism activist dissent dissident "
-     "opinion opinions ideology ideological"},
-    {"speech", "speech speeches utterance utterances censorship censored online_post blog blogs "
-               "microblog tweet tweets"},
-    {"religion or belief", "religion religions religious belief beliefs faith church churches "
-                           "mosque mosques temple synagogue worship prayer prayers atheist "
-                           "atheism christian muslim islam jewish buddhist hindu falun"},
-    {"ethnicity or race", "ethnic ethnicity ethnicities race races racial skin_colour "
-                          "skin_color caste tribe tribal national_origin nationality "
-                          "foreign_worker foreigner migrant immigrant minority uyghur"},
-    {"health", "health medical medicine diagnosis diagnoses disease diseases illness sick "
-               "sickness disability disabled pregnancy pregnant mental psychiatric hiv "
-               "medication prescription hospital patient vaccination"},
-    {"biometrics", "biometric biometrics face faces facial fingerprint fingerprints iris retina "
-                   "voiceprint dna genetic genome gait palmprint"},
-    {"sex life or sexual orientation", "sex sexual sexuality orientation sex_life gender lgbt "
-                                       "gay lesbian homosexual transgender"},
-    {"trade-union membership", "trade_union trade_unions union_member union_membership "
-                               "labour_union labor_union unionist"},
-    {"internet searches", "search_history search_query search_queries searches web_search "
-                          "internet_search browsing browser_history browsing_history"},
-    {"social-media content", "social_media socialmedia social_network weibo wechat twitter "
-                             "facebook instagram tiktok douyin followers likes"},
-    {"location tracks", "gps geolocation geotag whereabouts location_track location_tracks "
-                        "location_history location_data movement_history "
-                        "travel_history cell_tower"},
+     "political politics politician partisan party_member party_membership party_affiliation "
+     "party_dues party_card party_donation party_activist vote voted< voting< voter ballot "
+     "referendum election< electoral protest protester demonstration demonstrator rally< "
+     "hunger_strike riot rioter petition< activism activist dissent dissident opinion ideology "
+     "ideological communist communism socialist nationalist nationalism separatist extremist"},
+    {"speech", "speech utterance censorship censored online_post online_comment forum_post "
+               "blog blogger microblog tweet retweet hashtag"},
+    {"religion or belief",
+     "religion religious belief believer faith church mosque temple synagogue worship prayer< pray "
+     "atheist christian christianity muslim islam jewish judaism jew hindu buddhist sikh jain "
+     "taoist falun catholic protestant sunni= shia shiite evangelical baptist methodist lutheran "
+     "anglican pentecostal mormon adventist quaker jehovah scientology denomination "
+     "congregation parish clergy imam rabbi= priest< pastor sermon bible quran koran torah hajj "
+     "ramadan pilgrimage spiritual spirituality"},
+    {"ethnicity or race",
+     "ethnic ethnicity race racial skin_colour skin_color skin_tone caste= tribe tribal "
+     "national_origin nationality foreign_worker foreigner migrant immigrant immigration "
+     "minority uyghur uighur tibetan kazakh roma_people romani gypsy sinti kurd kurdish rohingya "
+     "aboriginal indigenous hispanic latino latina caucasian african_american ancestry "
+     "mother_tongue native_language"},
+    {"health",
+     "health medical medicine diagnosis diagnose disease illness< sick sickness disability "
+     "disabled pregnancy pregnant mental< psychiatric psychiatry psychological hiv medication "
+     "prescription hospital patient vaccination vaccine cancer tumour tumor oncology "
+     "chemotherapy diabetes diabetic hepatitis tuberculosis dementia alzheimer autism autistic "
+     "epilepsy schizophrenia bipolar depression anxiety obesity infertility abortion "
+     "miscarriage addiction addict alcoholism alcoholic drug_use drug_abuse drug_treatment "
+     "substance_abuse rehab= overdose surgery symptom therapy therapist clinic clinical handicap "
+     "wheelchair"},
+    {"biometrics", "biometric biometrics face facial fingerprint iris retina voiceprint "
+                   "faceprint palmprint handprint dna genetic genome gait= selfie liveness"},
+    {"sex life or sexual orientation",
+     "sex sexual sexuality orientation sex_life sex_worker gender< cisgender lgbt lgbtq gay "
+     "lesbian "
+     "homosexual bisexual transgender queer prostitution dating_app online_dating"},
+    {"trade-union membership",
+     "trade_union union_member union_membership union_dues union_fee union_card union_rep "
+     "union_activity labour_union labor_union unionist unionised unionized unionisation "
+     "unionization shop_steward strike_participation strike_action strike_pay strike_ballot "
+     "on_strike general_strike picket picketing walkout"},
+    {"internet searches",
+     "search_history search_query search_term search_log search_keyword search_engine "
+     "searches= web_search internet_search online_search google_search browsing browser_history "
+     "browsing_history"},
+    {"social-media content",
+     "social_media social_network social_networking weibo wechat twitter facebook instagram "
+     "tiktok douyin youtube reddit snapchat whatsapp linkedin vkontakte follower likes= "
+     "friend_list friends_list"},
+    {"location tracks",
+     "gps geolocation geotag geofence whereabouts location_track location_history "
+     "location_data location_log location_trace location_visit visited_location places_visited "
+     "movement_history movement_log movement_record movement_track movement_trace "
+     "movement_pattern travel_history travel_record travel_log travel_pattern trip_history "
+     "trip_log trip_record train_trip train_journey bus_trip metro_trip subway_trip taxi_trip "
+     "flight_history flight_record border_crossing exit_entry entry_exit itinerary cell_tower"},
+};
+#define NCLASSES (sizeof classes / sizeof classes[0])
+
+/* Parts of field names that may stand next to a refused term in one word
+ * (rule 3): "racecode", "faceid", "hivstatus". */
+static const char partners[] =
+    "code codes type id flag status data info record history log group category class score "
+    "level count member membership dues life care cost fee rate test result positive negative "
+    "detail list indicator marker tag label attendance participation activity affiliation "
+    "preference identity origin background trait condition treatment visit event scan match "
+    "hash template image photo sample check map";
+
+/* Ordinary words holding a term by accident: rules 3 and 4 skip them. */
+static const char ordinary[] =
+    "hospitality hospitable typeface faithful faithfully faithfulness diatribe hindustan "
+    "islamabad";
+
+/* Two-word phrases of credit data whose words are not read as terms. */
+static const char ordinary_phrases[] =
+    "currency_denomination denomination_currency bond_denomination minimum_denomination "
+    "note_denomination credit_search credit_searches hard_search soft_search credit_union "
+    "european_union bankruptcy_petition insolvency_petition liquidation_petition "
+    "creditor_petition";
+
+#define WORD_MAX 64 /* a word is read by its first and last 63 letters */
+#define TOK_MAX 256 /* a run of letters and digits is read in pieces of this size */
+#define NSTEMS 24
+
+struct hit {
+    int cls; /* -1: none yet */
+    const char *term;
+    size_t tn;
 };
 
-#define MAX_WORDS 64
-#define WORD_MAX 32
+/* ----------------------------------------------------------------- lists */
 
-/* Splits text into lower-case words; camelCase boundaries split too. */
-static size_t split_words(const char *s, char w[][WORD_MAX])
+/* Does w (n letters, '?' matching any letter) equal t? */
+static int eqw(const char *w, const char *t, size_t n)
 {
-    size_t nw = 0, len = 0;
-    for (const char *p = s;; p++) {
-        int c = (unsigned char)*p;
-        int boundary = !c || !isalnum(c);
-        int camel = isupper(c) && p > s && islower((unsigned char)p[-1]);
-        if ((boundary || camel) && len) {
-            w[nw][len] = 0;
-            if (++nw == MAX_WORDS)
-                return nw;
-            len = 0;
+    for (size_t i = 0; i < n; i++)
+        if (w[i] != t[i] && w[i] != '?')
+            return 0;
+    return 1;
+}
+
+/* Does w equal the phrase t with its '_' left out ("tradeunion")? */
+static int eq_joined(const char *w, size_t n, const char *t, size_t tn)
+{
+    size_t j = 0;
+    for (size_t i = 0; i < tn; i++) {
+        if (t[i] == '_')
+            continue;
+        if (j == n || (w[j] != t[i] && w[j] != '?'))
+            return 0;
+        j++;
+    }
+    return j == n;
+}
+
+static size_t letters(const char *t, size_t tn)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < tn; i++)
+        k += t[i] != '_';
+    return k;
+}
+
+/* A term's mark: '=' the word or its plural only (no other forms, no
+ * compounds), '<' never at the end of a longer word. Takes it off tn. */
+static int mark(const char *t, size_t *tn)
+{
+    char m = t[*tn - 1];
+    if (m != '=' && m != '<')
+        return 0;
+    --*tn;
+    return m;
+}
+
+/* Runs the body for each space-separated entry t (tn bytes) of list. */
+#define EACH(list, t, tn)                                                                          \
+    for (const char *t = (list) + strspn((list), " "), *t##_end = t; *t;                           \
+         t = t##_end + strspn(t##_end, " "))                                                       \
+        for (size_t tn = strcspn(t, " "); tn && ((t##_end = t + tn), 1); tn = 0)
+
+/* Is w one of the words of list, or one half of a phrase in it? */
+static int list_has_word(const char *list, const char *w, size_t n, int halves)
+{
+    EACH(list, t, tn)
+    {
+        const char *us = memchr(t, '_', tn);
+        mark(t, &tn);
+        if (!us) {
+            if (tn == n && eqw(w, t, n))
+                return 1;
+        } else if (halves) {
+            size_t a = (size_t)(us - t);
+            if ((a == n && eqw(w, t, n)) || (tn - a - 1 == n && eqw(w, us + 1, n)))
+                return 1;
         }
-        if (!c)
-            return nw;
-        if (!boundary && len < WORD_MAX - 1)
-            w[nw][len++] = (char)tolower(c);
+    }
+    return 0;
+}
+
+/* Is w a word of a class's list (or a half of a phrase), or a partner? */
+static int vocab(const char *w, size_t n)
+{
+    if (list_has_word(partners, w, n, 0))
+        return 1;
+    for (size_t c = 0; c < NCLASSES; c++)
+        if (list_has_word(classes[c].terms, w, n, 1))
+            return 1;
+    return 0;
+}
+
+/* --------------------------------------------------------------- stems */
+
+struct stems {
+    char s[NSTEMS][WORD_MAX];
+    size_t n[NSTEMS], k;
+    int other[NSTEMS]; /* more than the word or its plural */
+    int plural;        /* the forms being added are plurals */
+};
+
+static void add(struct stems *st, const char *w, size_t n, const char *tail)
+{
+    size_t tl = strlen(tail);
+    if (st->k == NSTEMS || n + tl >= WORD_MAX || n + tl == 0)
+        return;
+    memcpy(st->s[st->k], w, n);
+    memcpy(st->s[st->k] + n, tail, tl);
+    st->n[st->k] = n + tl;
+    st->other[st->k] = st->k && !st->plural;
+    st->s[st->k++][n + tl] = 0;
+}
+
+static int ends(const char *w, size_t n, const char *suf)
+{
+    size_t k = strlen(suf);
+    return n > k && !memcmp(w + n - k, suf, k);
+}
+
+static int vowel(char c)
+{
+    return strchr("aeiou", c) != NULL;
+}
+
+/* A verb stem s that had -ing, -ed or -er: s, s+e, and s with a doubled
+ * last consonant undone ("worshipp" -> "worship"). */
+static void verb(struct stems *st, const char *s, size_t n)
+{
+    if (n < 4)
+        return;
+    add(st, s, n, "");
+    add(st, s, n, "e");
+    if (s[n - 1] == s[n - 2] && !vowel(s[n - 1]))
+        add(st, s, n - 1, "");
+}
+
+static void stems(struct stems *st, const char *w, size_t n)
+{
+    size_t b = n; /* the word without a plural -s */
+    st->k = 0;
+    st->plural = 1;
+    add(st, w, n, "");
+    if (n > 4 && ends(w, n, "ies"))
+        add(st, w, n - 3, "y");
+    if (n > 3 && ends(w, n, "es") && strchr("sxzho", w[n - 3])) /* taxes, churches */
+        add(st, w, n - 2, "");
+    if (n > 3 && ends(w, n, "s") && !ends(w, n, "ss")) {
+        add(st, w, n - 1, "");
+        b = n - 1;
+    }
+    st->plural = 0;
+    if (ends(w, n, "ing"))
+        verb(st, w, n - 3);
+    if (ends(w, n, "ed")) {
+        verb(st, w, n - 2);
+        if (n > 5 && ends(w, n, "ied"))
+            add(st, w, n - 3, "y");
+    }
+    if (ends(w, b, "er"))
+        verb(st, w, b - 2);
+    if (ends(w, b, "ism") || ends(w, b, "ist")) {
+        size_t r = b - 3;
+        add(st, w, r, "ism");
+        add(st, w, r, "ist");
+        if (r >= 3) {
+            add(st, w, r, "");
+            add(st, w, r, "e");
+        }
     }
 }
 
-/* Is term (one word, or "a_b") present in the word list? */
-static int has_term(const char *term, size_t tn, char w[][WORD_MAX], size_t nw)
+/* ---------------------------------------------------------------- rules */
+
+static int found(struct hit *h, size_t c, const char *t, size_t tn)
 {
-    const char *us = memchr(term, '_', tn);
-    for (size_t i = 0; i < nw; i++) {
-        if (!us) {
-            if (strlen(w[i]) == tn && !memcmp(w[i], term, tn))
+    h->cls = (int)c;
+    h->term = t;
+    h->tn = tn;
+    return 1;
+}
+
+/* Rules 1 and 2 for one form: a single term, or a phrase spelled as one
+ * word. other: the form is more than the word or its plural. */
+static int term_equal(struct hit *h, const char *w, size_t n, int other)
+{
+    for (size_t c = 0; c < NCLASSES; c++)
+        EACH(classes[c].terms, t, tn)
+        {
+            if (t[0] != w[0] && w[0] != '?')
+                continue;
+            if (mark(t, &tn) == '=' && other)
+                continue;
+            if (memchr(t, '_', tn) ? eq_joined(w, n, t, tn) : tn == n && eqw(w, t, n))
+                return found(h, c, t, tn);
+        }
+    return 0;
+}
+
+static int ordinary_word(const struct stems *st)
+{
+    for (size_t i = 0; i < st->k; i++) {
+        if (list_has_word(ordinary, st->s[i], st->n[i], 0))
+            return 1;
+        EACH(ordinary_phrases, t, tn)
+        {
+            if (eq_joined(st->s[i], st->n[i], t, tn))
                 return 1;
+        }
+    }
+    return 0;
+}
+
+/* Is some form of w in the vocabulary (rule 3's other half)? */
+static int vocab_stem(const char *w, size_t n)
+{
+    struct stems st;
+    if (n < 2)
+        return 0;
+    stems(&st, w, n);
+    for (size_t i = 0; i < st.k; i++)
+        if (vocab(st.s[i], st.n[i]))
+            return 1;
+    return 0;
+}
+
+/* Rules 3 and 4 for one form w. */
+static int term_inside(struct hit *h, const char *w, size_t n)
+{
+    for (size_t c = 0; c < NCLASSES; c++)
+        EACH(classes[c].terms, t, tn)
+        {
+            int m = mark(t, &tn), phrase = memchr(t, '_', tn) != NULL;
+            size_t tl = letters(t, tn);
+            if (tl >= n || m == '=')
+                continue;
+            int pre =
+                (t[0] == w[0] || w[0] == '?') && (phrase ? eq_joined(w, tl, t, tn) : eqw(w, t, tn));
+            int suf = m != '<' && (t[tn - 1] == w[n - 1] || w[n - 1] == '?') &&
+                      (phrase ? eq_joined(w + n - tl, tl, t, tn) : eqw(w + n - tl, t, tn));
+            if ((pre || suf) && tl >= 5)
+                return found(h, c, t, tn);
+            if (phrase || tl < 3)
+                continue;
+            if ((pre && vocab_stem(w + tl, n - tl)) || (suf && vocab(w, n - tl)))
+                return found(h, c, t, tn);
+        }
+    return 0;
+}
+
+/* Rules 1-4 for one word. */
+static int check_word(struct hit *h, const char *w, size_t n)
+{
+    struct stems st;
+    if (n < 2)
+        return 0;
+    if (n >= WORD_MAX) /* read by its first and its last letters */
+        return check_word(h, w, WORD_MAX - 1) ||
+               check_word(h, w + n - (WORD_MAX - 1), WORD_MAX - 1);
+    stems(&st, w, n);
+    for (size_t i = 0; i < st.k; i++)
+        if (term_equal(h, st.s[i], st.n[i], st.other[i]))
+            return 1;
+    if (ordinary_word(&st))
+        return 0;
+    for (size_t i = 0; i < st.k; i++)
+        if (term_inside(h, st.s[i], st.n[i]))
+            return 1;
+    return 0;
+}
+
+/* Rule 2 for two words in a row. */
+static int check_phrase(struct hit *h, const char *a, size_t an, const char *b, size_t bn)
+{
+    struct stems sa, sb;
+    if (an >= WORD_MAX || bn >= WORD_MAX)
+        return 0;
+    stems(&sa, a, an);
+    stems(&sb, b, bn);
+    for (size_t c = 0; c < NCLASSES; c++)
+        EACH(classes[c].terms, t, tn)
+        {
+            const char *us = memchr(t, '_', tn);
+            if (!us)
+                continue;
+            size_t x = (size_t)(us - t), y = tn - x - 1;
+            int ok = 0;
+            for (size_t i = 0; i < sa.k && !ok; i++)
+                ok = sa.n[i] == x && eqw(sa.s[i], t, x);
+            for (size_t i = 0; i < sb.k && ok == 1; i++)
+                ok = sb.n[i] == y && eqw(sb.s[i], us + 1, y) ? 2 : 1;
+            if (ok == 2)
+                return found(h, c, t, tn);
+        }
+    return 0;
+}
+
+static int ordinary_phrase(const char *a, size_t an, const char *b, size_t bn)
+{
+    if (an >= WORD_MAX || bn >= WORD_MAX)
+        return 0;
+    EACH(ordinary_phrases, t, tn)
+    {
+        const char *us = memchr(t, '_', tn);
+        size_t x = (size_t)(us - t), y = tn - x - 1;
+        if (x == an && eqw(a, t, x) &&
+            ((y == bn && eqw(b, us + 1, y)) || (y + 1 == bn && b[y] == 's' && eqw(b, us + 1, y))))
+            return 1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------- reading */
+
+enum { SEP, SKIP, LOWER, UPPER, DIGIT, WILD };
+
+struct scan {
+    struct hit hit;
+    char tok[TOK_MAX]; /* the current run, ASCII as read (case kept), '?' wild */
+    unsigned char kind[TOK_MAX];
+    size_t tn;
+    char prev[TOK_MAX]; /* the last word, read alone once the next is known */
+    size_t pn;
+    int prev_ordinary;    /* the last word ended an ordinary phrase */
+    char spell[WORD_MAX]; /* single letters in a row */
+    size_t sn;
+};
+
+/* Decodes one UTF-8 character; invalid bytes come back as 0xFFFD. */
+static uint32_t utf8(const unsigned char *p, size_t *len)
+{
+    uint32_t c = p[0];
+    size_t n = c < 0x80             ? 1
+               : (c & 0xe0) == 0xc0 ? 2
+               : (c & 0xf0) == 0xe0 ? 3
+               : (c & 0xf8) == 0xf0 ? 4
+                                    : 0;
+    *len = 1;
+    if (!n)
+        return 0xfffd;
+    c = n == 1 ? c : n == 2 ? c & 0x1f : n == 3 ? c & 0x0f : c & 0x07;
+    for (size_t i = 1; i < n; i++) {
+        if ((p[i] & 0xc0) != 0x80)
+            return 0xfffd;
+        c = c << 6 | (p[i] & 0x3f);
+    }
+    *len = n;
+    return c;
+}
+
+/* Latin-1 letters U+00C0-U+00FF and Latin Extended-A U+0100-U+017F by base letter. */
+static const char latin1[] = "AAAAAA.CEEEEIIIIDNOOOOO.OUUUUY..aaaaaa.ceeeeiiiidnooooo.ouuuuy.y";
+static const char latin_a[] = "AaAaAaCcCcCcCcDdDdEeEeEeEeEeGgGgGgGgHhHhIiIiIiIiIi..JjKkkLlLlLlLl"
+                              "LlNnNnNnnNnOoOoOo..RrRrRrSsSsSsSsTtTtTtUuUuUuUuUuUuWwYyYZzZzZzs";
+
+_Static_assert(sizeof latin1 == 65 && sizeof latin_a == 129, "one letter per code point");
+
+/* Other letters that look like Latin ones. */
+static const struct {
+    uint32_t cp;
+    char c;
+} confusable[] = {
+    /* Cyrillic */
+    {0x430, 'a'},
+    {0x435, 'e'},
+    {0x43e, 'o'},
+    {0x440, 'p'},
+    {0x441, 'c'},
+    {0x443, 'y'},
+    {0x445, 'x'},
+    {0x456, 'i'},
+    {0x458, 'j'},
+    {0x455, 's'},
+    {0x501, 'd'},
+    {0x4bb, 'h'},
+    {0x51b, 'q'},
+    {0x51d, 'w'},
+    {0x4cf, 'l'},
+    {0x451, 'e'},
+    {0x457, 'i'},
+    {0x43a, 'k'},
+    {0x432, 'b'},
+    {0x43c, 'm'},
+    {0x43d, 'h'},
+    {0x442, 't'},
+    {0x475, 'v'},
+    {0x4af, 'y'},
+    {0x410, 'A'},
+    {0x412, 'B'},
+    {0x415, 'E'},
+    {0x41a, 'K'},
+    {0x41c, 'M'},
+    {0x41d, 'H'},
+    {0x41e, 'O'},
+    {0x420, 'P'},
+    {0x421, 'C'},
+    {0x422, 'T'},
+    {0x425, 'X'},
+    {0x423, 'Y'},
+    {0x406, 'I'},
+    {0x408, 'J'},
+    {0x405, 'S'},
+    {0x401, 'E'},
+    {0x407, 'I'},
+    {0x4ae, 'Y'},
+    {0x500, 'D'},
+    {0x51a, 'Q'},
+    {0x51c, 'W'},
+    {0x4c0, 'I'},
+    /* Greek */
+    {0x3b1, 'a'},
+    {0x3bf, 'o'},
+    {0x3c1, 'p'},
+    {0x3bd, 'v'},
+    {0x3c5, 'u'},
+    {0x3b9, 'i'},
+    {0x3ba, 'k'},
+    {0x3c4, 't'},
+    {0x3c7, 'x'},
+    {0x3b5, 'e'},
+    {0x3b3, 'y'},
+    {0x3c9, 'w'},
+    {0x3b7, 'n'},
+    {0x3f2, 'c'},
+    {0x3f3, 'j'},
+    {0x391, 'A'},
+    {0x392, 'B'},
+    {0x395, 'E'},
+    {0x396, 'Z'},
+    {0x397, 'H'},
+    {0x399, 'I'},
+    {0x39a, 'K'},
+    {0x39c, 'M'},
+    {0x39d, 'N'},
+    {0x39f, 'O'},
+    {0x3a1, 'P'},
+    {0x3a4, 'T'},
+    {0x3a5, 'Y'},
+    {0x3a7, 'X'},
+    /* Armenian */
+    {0x585, 'o'},
+    {0x57d, 'u'},
+    {0x570, 'h'},
+    /* Latin small capitals and IPA */
+    {0x251, 'a'},
+    {0x261, 'g'},
+    {0x262, 'g'},
+    {0x269, 'i'},
+    {0x26a, 'i'},
+    {0x274, 'n'},
+    {0x280, 'r'},
+    {0x28f, 'y'},
+    {0x299, 'b'},
+    {0x29c, 'h'},
+    {0x29f, 'l'},
+    {0x1d00, 'a'},
+    {0x1d04, 'c'},
+    {0x1d05, 'd'},
+    {0x1d07, 'e'},
+    {0x1d0a, 'j'},
+    {0x1d0b, 'k'},
+    {0x1d0d, 'm'},
+    {0x1d0f, 'o'},
+    {0x1d18, 'p'},
+    {0x1d1b, 't'},
+    {0x1d1c, 'u'},
+    {0x1d20, 'v'},
+    {0x1d21, 'w'},
+    {0x1d22, 'z'},
+    {0xa731, 's'},
+};
+
+static int ignorable(uint32_t c)
+{
+    return c == 0xad || c == 0x34f || c == 0xfeff || (c >= 0x300 && c <= 0x36f) ||
+           (c >= 0x180b && c <= 0x180e) || (c >= 0x1ab0 && c <= 0x1aff) ||
+           (c >= 0x1dc0 && c <= 0x1dff) || (c >= 0x200b && c <= 0x200f) ||
+           (c >= 0x202a && c <= 0x202e) || (c >= 0x2060 && c <= 0x2064) ||
+           (c >= 0x20d0 && c <= 0x20ff) || (c >= 0xfe00 && c <= 0xfe0f) ||
+           (c >= 0xfe20 && c <= 0xfe2f) || (c >= 0xe0000 && c <= 0xe01ef);
+}
+
+/* Letters of the Latin, Greek and Cyrillic blocks not folded: wildcards. */
+static int other_letter(uint32_t c)
+{
+    return (c >= 0xc0 && c <= 0x24f && c != 0xd7 && c != 0xf7) || (c >= 0x250 && c <= 0x2af) ||
+           (c >= 0x370 && c <= 0x3ff && c != 0x37e && c != 0x387) ||
+           (c >= 0x400 && c <= 0x52f && !(c >= 0x482 && c <= 0x489)) ||
+           (c >= 0x1d00 && c <= 0x1dbf) || (c >= 0x1e00 && c <= 0x1eff) ||
+           (c >= 0x2c60 && c <= 0x2c7f) || (c >= 0xa720 && c <= 0xa7ff) ||
+           (c >= 0xab30 && c <= 0xab6f);
+}
+
+/* What character c is to the reader; *out gets its ASCII form. */
+static int classify(uint32_t c, char *out)
+{
+    char a = 0;
+    if (c < 0x80) {
+        *out = (char)c;
+        if (c >= 'a' && c <= 'z')
+            return LOWER;
+        if (c >= 'A' && c <= 'Z')
+            return UPPER;
+        return c >= '0' && c <= '9' ? DIGIT : SEP;
+    }
+    if (ignorable(c))
+        return SKIP;
+    if (c >= 0xc0 && c <= 0xff)
+        a = latin1[c - 0xc0];
+    else if (c >= 0x100 && c <= 0x17f)
+        a = latin_a[c - 0x100];
+    else if ((c >= 0xff21 && c <= 0xff3a) || (c >= 0xff41 && c <= 0xff5a))
+        a = (char)(c - 0xff21 + 'A');
+    else if (c >= 0xff10 && c <= 0xff19)
+        a = (char)(c - 0xff10 + '0');
+    else if (c >= 0x1d400 && c <= 0x1d6a3)
+        a = (char)((c - 0x1d400) % 52 < 26 ? 'A' + (c - 0x1d400) % 52
+                                           : 'a' + (c - 0x1d400) % 52 - 26);
+    else if (c >= 0x1d7ce && c <= 0x1d7ff)
+        a = (char)('0' + (c - 0x1d7ce) % 10);
+    else if (c >= 0x24b6 && c <= 0x24cf)
+        a = (char)('A' + c - 0x24b6);
+    else if (c >= 0x24d0 && c <= 0x24e9)
+        a = (char)('a' + c - 0x24d0);
+    else if (c >= 0x1f130 && c <= 0x1f189)
+        a = (char)('A' + (c - 0x1f130) % 26);
+    else
+        for (size_t i = 0; i < sizeof confusable / sizeof confusable[0]; i++)
+            if (confusable[i].cp == c)
+                a = confusable[i].c;
+    if (a && a != '.')
+        return classify((unsigned char)a, out);
+    if (other_letter(c)) {
+        *out = '?';
+        return WILD;
+    }
+    return SEP;
+}
+
+static char lower(char c)
+{
+    return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+}
+
+/* Reads the joined single letters, if three or more. */
+static int flush_spell(struct scan *s)
+{
+    int r = s->sn >= 3 && check_word(&s->hit, s->spell, s->sn);
+    s->sn = 0;
+    return r;
+}
+
+/* Takes the next word of the text (w == NULL at the end): reads the word
+ * before it alone, unless the two make an ordinary phrase, and the two as
+ * a phrase. */
+static int word(struct scan *s, const char *w, size_t n)
+{
+    int ord = 0;
+    if (w && n == 1) {
+        if (s->sn == WORD_MAX - 1 && flush_spell(s))
+            return 1;
+        s->spell[s->sn++] = w[0];
+    } else if (flush_spell(s)) {
+        return 1;
+    }
+    if (s->pn) {
+        ord = w && ordinary_phrase(s->prev, s->pn, w, n);
+        if (!ord && !s->prev_ordinary && check_word(&s->hit, s->prev, s->pn))
+            return 1;
+        if (w && !ord && !s->prev_ordinary && check_phrase(&s->hit, s->prev, s->pn, w, n))
+            return 1;
+    }
+    s->prev_ordinary = ord;
+    s->pn = 0;
+    if (w) {
+        memcpy(s->prev, w, n);
+        s->pn = n;
+    }
+    return 0;
+}
+
+static int upper_at(const struct scan *s, size_t i)
+{
+    return s->kind[i] == UPPER;
+}
+
+static int lower_at(const struct scan *s, size_t i)
+{
+    return s->kind[i] == LOWER || s->kind[i] == WILD;
+}
+
+/* Reads the run in s->tok: its letter runs whole and by camelCase words,
+ * and, if it mixes letters and digits, read with digits as letters. */
+static int run(struct scan *s)
+{
+    char w[TOK_MAX];
+    size_t n = s->tn, i = 0, nl = 0;
+    while (i < n) {
+        if (s->kind[i] == DIGIT) {
+            i++;
             continue;
         }
-        size_t a = (size_t)(us - term), b = tn - a - 1;
-        if (i + 1 < nw && strlen(w[i]) == a && !memcmp(w[i], term, a) && strlen(w[i + 1]) == b &&
-            !memcmp(w[i + 1], us + 1, b))
-            return 1;
+        size_t a = i, parts = 0;
+        while (i < n && s->kind[i] != DIGIT)
+            i++;
+        nl += i - a;
+        /* camelCase words: a break before an upper after a lower, and
+         * before the last upper of a row of them followed by a lower. */
+        size_t st = a;
+        for (size_t j = a + 1; j <= i; j++) {
+            int cut = j == i || (upper_at(s, j) && lower_at(s, j - 1)) ||
+                      (upper_at(s, j) && upper_at(s, j - 1) && j + 1 < i && lower_at(s, j + 1));
+            if (!cut)
+                continue;
+            for (size_t k = st; k < j; k++)
+                w[k - st] = lower(s->tok[k]);
+            if (word(s, w, j - st))
+                return 1;
+            parts++;
+            st = j;
+        }
+        if (parts > 1) {
+            for (size_t k = a; k < i; k++)
+                w[k - a] = lower(s->tok[k]);
+            if (check_word(&s->hit, w, i - a))
+                return 1;
+        }
+    }
+    if (nl && nl < n) { /* letters and digits: read the digits as letters */
+        static const char leet[] = "oi.ea.t...";
+        size_t k = 0;
+        for (i = 0; i <= n; i++) {
+            char c = i < n ? s->tok[i] : 0;
+            if (i < n && s->kind[i] == DIGIT && leet[c - '0'] != '.')
+                c = leet[c - '0'];
+            else if (i < n && s->kind[i] == DIGIT)
+                c = 0;
+            if (c) {
+                w[k++] = lower(c);
+                continue;
+            }
+            if (k && check_word(&s->hit, w, k))
+                return 1;
+            k = 0;
+        }
     }
     return 0;
 }
 
 const char *prb_refused_class(const char *text, char *term, size_t termlen)
 {
-    char w[MAX_WORDS][WORD_MAX];
-    size_t nw;
+    struct scan s;
+    const unsigned char *p = (const unsigned char *)text;
+    int hit = 0;
 
     if (!text)
         return NULL;
-    nw = split_words(text, w);
-    for (size_t c = 0; c < sizeof classes / sizeof classes[0]; c++) {
-        const char *t = classes[c].terms;
-        while (*t) {
-            size_t tn = strcspn(t, " ");
-            if (has_term(t, tn, w, nw)) {
-                if (term && termlen) {
-                    size_t k = tn < termlen - 1 ? tn : termlen - 1;
-                    for (size_t i = 0; i < k; i++)
-                        term[i] = t[i] == '_' ? ' ' : t[i];
-                    term[k] = 0;
-                }
-                return classes[c].name;
-            }
-            t += tn;
-            while (*t == ' ')
-                t++;
+    memset(&s, 0, sizeof s);
+    s.hit.cls = -1;
+    while (!hit) {
+        size_t len = 1;
+        char a = 0;
+        int k = *p ? classify(utf8(p, &len), &a) : SEP;
+        if (k == SKIP) {
+            p += len;
+            continue;
         }
+        if (k != SEP) {
+            if (s.tn == TOK_MAX) { /* read this piece, go on with its end */
+                if ((hit = run(&s)))
+                    break;
+                memmove(s.tok, s.tok + TOK_MAX - WORD_MAX, WORD_MAX);
+                memmove(s.kind, s.kind + TOK_MAX - WORD_MAX, WORD_MAX);
+                s.tn = WORD_MAX;
+            }
+            s.tok[s.tn] = a;
+            s.kind[s.tn++] = (unsigned char)k;
+        } else if (s.tn) {
+            hit = run(&s);
+            s.tn = 0;
+        }
+        if (!*p)
+            break;
+        p += len;
     }
-    return NULL;
+    if (!hit)
+        hit = word(&s, NULL, 0);
+    if (!hit)
+        return NULL;
+    if (term && termlen) {
+        size_t k = s.hit.tn < termlen - 1 ? s.hit.tn : termlen - 1;
+        for (size_t i = 0; i < k; i++)
+            term[i] = s.hit.term[i] == '_' ? ' ' : s.hit.term[i];
+        term[k] = 0;
+    }
+    return classes[s.hit.cls].name;
 }
