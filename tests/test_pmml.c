@@ -381,6 +381,35 @@ Test(pmml, missing_reason_code_is_refused_when_reason_codes_are_used)
     free(doc);
 }
 
+/* Points are bounded as in JSON scorecards: a partialScore of 1e308
+ * next to an initialScore of 1e308 summed to inf, and +inf and -inf
+ * differences to NaN, which broke the ranking of reasons. */
+Test(pmml, huge_points_are_refused)
+{
+    const struct {
+        const char *from, *to, *at, *why;
+    } cases[] = {
+        {"initialScore=\"100\"", "initialScore=\"1e308\"", "<Scorecard ",
+         "Scorecard: initialScore '1e308' is out of range"},
+        {"<Attribute partialScore=\"7\">", "<Attribute partialScore=\"-1.5e10\">",
+         "<Attribute partialScore=\"-1.5e10\">",
+         "Attribute: partialScore '-1.5e10' is out of range"},
+        {"baselineScore=\"5\"", "baselineScore=\"1e300\"", "<Characteristic name=\"yearsScore\"",
+         "Characteristic: baselineScore '1e300' is out of range"},
+        {"baselineScore=\"0\" ", "baselineScore=\"-1e300\" ", "<Scorecard ",
+         "Scorecard: baselineScore '-1e300' is out of range"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *doc = variant(PREDS, cases[i].from, cases[i].to, 0), err[512] = "", want[256];
+        prb_scorecard *sc;
+        cr_expect_eq(load_text(doc, &sc, err, sizeof err), PRB_EINVAL, "case %zu: %s", i, err);
+        snprintf(want, sizeof want, "t.pmml:%ld: %s", line_of(doc, cases[i].at), cases[i].why);
+        cr_expect(strstr(err, want) == err, "case %zu: got '%s', want '%s'", i, err, want);
+        prb_sc_free(sc);
+        free(doc);
+    }
+}
+
 /* ------------------------------------------------------- refusals */
 
 struct bad {

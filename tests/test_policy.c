@@ -294,6 +294,22 @@ static void refused_reason_text(json_t *root)
                         json_string("Attended a protest"));
 }
 
+/* A threshold past the bound of scores (or inf) decides every score alike. */
+static void huge_threshold(json_t *root)
+{
+    json_t *rule =
+        json_object_get(json_object_get(json_object_get(root, "purposes"), "credit"), "rule");
+    json_object_set_new(json_array_get(rule, 2), "if_score_below", json_real(1e308));
+}
+
+/* Points past the bound: base_score 1e308 plus a bin of 1e308 was inf,
+ * and inf is not below any threshold, so it was approved. */
+static void huge_base_score(json_t *root)
+{
+    json_object_set_new(json_object_get(json_object_get(root, "scorecards"), "person_credit"),
+                        "base_score", json_real(1e308));
+}
+
 Test(policy, rules_over_features_and_lists_are_checked)
 {
     const struct {
@@ -309,6 +325,10 @@ Test(policy, rules_over_features_and_lists_are_checked)
         {list_not_consulted, PRB_EPOLICY, "'procurement_exclusion' is not one of the purpose's"},
         {open_ended_rule, PRB_EPOLICY, "the last step must have no condition"},
         {refused_reason_text, PRB_EREFUSED, "protest"},
+        {huge_threshold, PRB_EPOLICY,
+         "$.purposes.credit.rule[2].if_score_below: must be a number between -1e9 and 1e9"},
+        {huge_base_score, PRB_EPOLICY,
+         "$.scorecards.person_credit.base_score: must be between -1e9 and 1e9"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         prb_policy *p = NULL;

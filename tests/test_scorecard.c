@@ -427,6 +427,50 @@ Test(scorecard, validation_errors_carry_the_path)
     }
 }
 
+/* Points are bounded so no score adds up to inf: base_score 1e308 and a
+ * bin of 1e308 made inf, which compares false with every threshold and
+ * so was approved. A hand-built model that still makes inf (or NaN) has
+ * no score. */
+Test(scorecard, huge_points_are_refused_and_inf_is_no_score)
+{
+    const struct bad cases[] = {
+        {"\"base_score\":300", "\"base_score\":1e308", PRB_EPOLICY,
+         PATH ".base_score: must be between -1e9 and 1e9"},
+        {"\"points\":-30", "\"points\":-1e308", PRB_EPOLICY,
+         PATH ".characteristics[0].bins[3].points: must be between -1e9 and 1e9"},
+        {"\"points\":60,", "\"points\":1000000001,", PRB_EPOLICY,
+         PATH ".characteristics[0].bins[0].points: must be between -1e9 and 1e9"},
+        {"\"scaling\":{\"score\":600", "\"scaling\":{\"score\":1e300", PRB_EPOLICY,
+         PATH ".scaling.score: must be between -1e9 and 1e9"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char err[512] = "";
+        prb_scorecard *sc = NULL;
+        int rc = compile_variant(cases[i].from, cases[i].to, &sc, err, sizeof err);
+        cr_expect_eq(rc, cases[i].rc, "case %zu: rc %d (%s)", i, rc, err);
+        cr_expect(strstr(err, cases[i].expect) == err, "case %zu: got '%s', want '%s...'", i, err,
+                  cases[i].expect);
+        prb_sc_free(sc);
+    }
+    /* At the bound it loads. */
+    char err[512] = "";
+    prb_scorecard *sc = NULL;
+    cr_assert_eq(compile_variant("\"base_score\":300", "\"base_score\":1e9", &sc, err, sizeof err),
+                 PRB_OK, "%s", err);
+    prb_score s;
+    /* Made by hand past the bound: inf, then inf - inf = NaN. */
+    sc->initial_score = 1e308;
+    sc->characs[0].attrs[0].partial_score = 1e308;
+    cr_assert_eq(eval(sc, (struct in){NAN, 12, 0, "employed"}, &s, err, sizeof err), PRB_EINVAL);
+    cr_assert(strstr(err, "not a finite number"), "%s", err);
+    sc->initial_score = 0;
+    sc->characs[0].attrs[0].partial_score = INFINITY;
+    sc->characs[0].baseline = INFINITY;
+    cr_assert_eq(eval(sc, (struct in){NAN, 12, 0, "employed"}, &s, err, sizeof err), PRB_EINVAL);
+    cr_assert(strstr(err, "not a finite number"), "%s", err);
+    prb_sc_free(sc);
+}
+
 Test(scorecard, shape_errors)
 {
     const struct {

@@ -23,8 +23,9 @@
  * TransformationDictionary with content, DerivedField), ComplexPartialScore,
  * Targets, Extension (its meaning is the vendor's), Taxonomy, missing-value
  * replacement, outlier treatment, value validity lists unless the field is
- * used as is, categorical fields of a dataType other than string, and
- * ordering comparisons on categorical or ordinal fields.
+ * used as is, categorical fields of a dataType other than string,
+ * ordering comparisons on categorical or ordinal fields, and points
+ * (initialScore, partialScore, baselineScore) beyond PRB_SC_POINTS_MAX.
  */
 #include "internal.h"
 #include "scorecard.h"
@@ -285,6 +286,21 @@ static int num_attr(struct px *c, xmlNode *n, const char *name, int *has, double
     if (v && !parse_num(v, 0, out))
         return perr(c, PRB_EINVAL, n, "%s '%s' is not a finite number", name, v);
     return PRB_OK;
+}
+
+/* A number of points (partialScore, baselineScore, initialScore): at
+ * most PRB_SC_POINTS_MAX either way, so no score or difference can add
+ * up to inf or NaN, which would approve what it should decline and break
+ * the ranking of reasons. */
+static int points_attr(struct px *c, xmlNode *n, const char *name, int *has, double *out)
+{
+    int rc = num_attr(c, n, name, has, out);
+    if (!rc && *has && !(fabs(*out) <= PRB_SC_POINTS_MAX))
+        return perr(c, PRB_EINVAL, n,
+                    "%s '%s' is out of range: points must be between -1e9 and 1e9, so that "
+                    "no sum of them can overflow",
+                    name, attr(n, name));
+    return rc;
 }
 
 static int bool_attr(struct px *c, xmlNode *n, const char *name, int dflt, int *out)
@@ -859,7 +875,7 @@ static int read_attribute(struct px *c, xmlNode *n, const prb_charac *ch, prb_at
     int rc, has;
 
     if ((rc = only_attrs(c, n, attrs)) ||
-        (rc = num_attr(c, n, "partialScore", &has, &a->partial_score)))
+        (rc = points_attr(c, n, "partialScore", &has, &a->partial_score)))
         return rc;
     for (xmlNode *k = next_element(c, n, NULL, &rc); k; k = next_element(c, n, k, &rc)) {
         if (is(k, "ComplexPartialScore"))
@@ -900,7 +916,7 @@ static int read_charac(struct px *c, xmlNode *n, prb_charac *ch)
     if ((name && !(ch->name = strdup(name))) ||
         (code && *code && !(ch->reason_code = strdup(code))))
         return PRB_ENOMEM;
-    if ((rc = num_attr(c, n, "baselineScore", &ch->has_baseline, &ch->baseline)))
+    if ((rc = points_attr(c, n, "baselineScore", &ch->has_baseline, &ch->baseline)))
         return rc;
     if (c->sc->use_reason_codes && !ch->has_baseline && !c->sc->has_baseline)
         return perr(c, PRB_EINVAL, n,
@@ -970,9 +986,9 @@ static int read_scorecard_attrs(struct px *c, xmlNode *n)
         return rc;
     if (!scorable)
         return perr(c, PRB_EINVAL, n, "isScorable is false: the model is not meant for scoring");
-    if ((rc = num_attr(c, n, "initialScore", &has, &sc->initial_score)) ||
+    if ((rc = points_attr(c, n, "initialScore", &has, &sc->initial_score)) ||
         (rc = bool_attr(c, n, "useReasonCodes", 1, &sc->use_reason_codes)) ||
-        (rc = num_attr(c, n, "baselineScore", &sc->has_baseline, &sc->baseline_score)))
+        (rc = points_attr(c, n, "baselineScore", &sc->has_baseline, &sc->baseline_score)))
         return rc;
     if (!algo || !strcmp(algo, "pointsBelow"))
         sc->reason_algo = PRB_POINTS_BELOW;

@@ -979,6 +979,14 @@ static int load_rule(struct ctx *c, const prb_purposedef *d, json_t *def, prb_ru
         goto out;
     }
     r->if_no_score = ns != NULL;
+    /* Scores are bounded (scorecard.h); a threshold beyond them, or inf,
+     * would decide every score alike. */
+    if (r->has_below && !(fabs(r->below) <= PRB_SC_POINTS_MAX)) {
+        size_t at = push(c, "if_score_below");
+        rc = fail(c, PRB_EPOLICY, "must be a number between -1e9 and 1e9, as scores are");
+        pop(c, at);
+        goto out;
+    }
     for (int o = PRB_APPROVE; o <= PRB_DECLINE; o++)
         if (!strcmp(outcome, outcome_names[o]))
             r->outcome = o;

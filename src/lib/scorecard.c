@@ -31,8 +31,6 @@
 /* prb_score.applied has one slot per characteristic. */
 #define MAX_CHARACS ((int)(sizeof(((prb_score *)0)->applied) / sizeof(int)))
 
-/* Longest reason code; codes are short identifiers such as "D01". */
-#define REASON_CODE_MAX 32
 #define TEXT_MAX 500
 
 /* ------------------------------------------------------------------ free */
@@ -279,6 +277,7 @@ int prb_sc_eval(const prb_scorecard *sc, const prb_value *vals, prb_score *out, 
                      "scorecard %s: characteristic %s (%s): no attribute matches the input, so "
                      "the score is invalid",
                      sc->name, label, f ? f : "no field");
+            out->unscored = f;
             return PRB_EINVAL;
         }
         out->applied[i] = (int)(j - 1);
@@ -297,12 +296,28 @@ int prb_sc_eval(const prb_scorecard *sc, const prb_value *vals, prb_score *out, 
         double base = c->has_baseline ? c->baseline : sc->baseline_score;
         double diff =
             sc->reason_algo == PRB_POINTS_ABOVE ? a->partial_score - base : base - a->partial_score;
+        if (!isfinite(diff)) {
+            /* Hand-built models only: the compilers bound every number. */
+            charac_label(c, i, label, sizeof label);
+            snprintf(err, errlen,
+                     "scorecard %s: characteristic %s: its difference from the baseline is not "
+                     "a finite number, so the score is invalid",
+                     sc->name, label);
+            return PRB_EINVAL;
+        }
         size_t k = 0;
         while (k < nacc && strcmp(acc[k].code, code))
             k++;
         if (k == nacc)
             acc[nacc++] = (struct acc){code, a->reason_text, charac_feature(sc, c), 0, i};
         acc[k].diff += diff;
+    }
+    /* inf and NaN compare false with every threshold: a rule step
+     * "if_score_below" would never fire, so such a score is no score. */
+    if (!isfinite(out->score)) {
+        snprintf(err, errlen, "scorecard %s: the score is not a finite number, so it is invalid",
+                 sc->name);
+        return PRB_EINVAL;
     }
 
     /* Only a reason that cost points explains an outcome. */
@@ -420,6 +435,19 @@ static int get_num(struct jc *c, json_t *obj, const char *key, int required, int
     return PRB_OK;
 }
 
+/* A number of points (points, base_score, the scaling's score): at most
+ * PRB_SC_POINTS_MAX either way, so that no score can add up to inf. */
+static int get_points(struct jc *c, json_t *obj, const char *key, int required, int *has,
+                      double *out)
+{
+    int rc = get_num(c, obj, key, required, has, out);
+    if (!rc && *has && !(fabs(*out) <= PRB_SC_POINTS_MAX))
+        return jfail_at(c, key, PRB_EPOLICY,
+                        "must be between -1e9 and 1e9: larger points could add up to more than "
+                        "a number can hold, and such a score decides nothing");
+    return rc;
+}
+
 /* true, or absent; "missing": false says nothing and is refused. */
 static int get_flag(struct jc *c, json_t *obj, const char *key, int *out)
 {
@@ -433,10 +461,10 @@ static int get_flag(struct jc *c, json_t *obj, const char *key, int *out)
     return PRB_OK;
 }
 
-static int reason_code_ok(const char *s)
+int prb_sc_reason_code_ok(const char *s)
 {
     size_t n = strlen(s);
-    if (n == 0 || n > REASON_CODE_MAX)
+    if (n == 0 || n > PRB_REASON_CODE_MAX)
         return 0;
     for (size_t i = 0; i < n; i++) {
         char ch = s[i];
@@ -516,7 +544,7 @@ static int load_bin(struct jc *c, json_t *bin, int field, int kind, prb_attr *a)
         (rc = get_flag(c, bin, "otherwise", &otherwise)) ||
         (rc = get_num(c, bin, "min", 0, &has_min, &min)) ||
         (rc = get_num(c, bin, "max", 0, &has_max, &max)) ||
-        (rc = get_num(c, bin, "points", 1, &has_pts, &a->partial_score)))
+        (rc = get_points(c, bin, "points", 1, &has_pts, &a->partial_score)))
         return rc;
 
     /* Exactly one kind of test per bin. */
@@ -543,7 +571,7 @@ static int load_bin(struct jc *c, json_t *bin, int field, int kind, prb_attr *a)
     reason = json_object_get(bin, "reason");
     if (!reason)
         return jfail_at(c, "reason", PRB_EPOLICY, "required: every bin has a reason code");
-    if (!json_is_string(reason) || !reason_code_ok(json_string_value(reason)))
+    if (!json_is_string(reason) || !prb_sc_reason_code_ok(json_string_value(reason)))
         return jfail_at(c, "reason", PRB_EPOLICY,
                         "must be a reason code of 1-32 letters, digits, '_', '-' or '.'");
     text = json_object_get(bin, "text");
@@ -658,7 +686,7 @@ static int load_scaling(struct jc *c, json_t *def, prb_scorecard *sc)
         goto out;
     }
     if ((rc = only_keys(c, def, keys)) ||
-        (rc = get_num(c, def, "score", 1, &has, &sc->scale_score)) ||
+        (rc = get_points(c, def, "score", 1, &has, &sc->scale_score)) ||
         (rc = get_num(c, def, "odds", 1, &has, &sc->scale_odds)) ||
         (rc = get_num(c, def, "pdo", 1, &has, &sc->scale_pdo)))
         goto out;
@@ -707,7 +735,7 @@ int prb_sc_from_json(const char *name, json_t *def, const char *path,
     }
     if (desc && (rc = refused_text(&c, "description", json_string_value(desc))))
         goto fail;
-    if ((rc = get_num(&c, def, "base_score", 0, &has, &c.sc->initial_score)))
+    if ((rc = get_points(&c, def, "base_score", 0, &has, &c.sc->initial_score)))
         goto fail;
     if (json_object_get(def, "scaling") &&
         (rc = load_scaling(&c, json_object_get(def, "scaling"), c.sc)))

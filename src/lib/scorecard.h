@@ -100,6 +100,15 @@ typedef struct prb_value {
 
 #define PRB_MAX_REASONS 4
 
+/* The longest reason code; codes are short identifiers such as "D01". */
+#define PRB_REASON_CODE_MAX 32
+
+/* The largest magnitude a partial score, baseline, initial score or score
+ * threshold may have. Bounded so that no sum of at most 64 of them can
+ * leave the finite doubles: 1e308 + 1e308 is inf, which compares false
+ * with every threshold and so approved what it should have declined. */
+#define PRB_SC_POINTS_MAX 1e9
+
 typedef struct prb_reason {
     const char *code;    /* owned by the scorecard */
     const char *text;    /* owned by the scorecard; may be NULL */
@@ -114,11 +123,17 @@ typedef struct prb_score {
     /* Per characteristic: the attribute that applied (index), for audit. */
     size_t ncharacs;
     int applied[64];
+    /* When the score is invalid because no attribute of a characteristic
+     * matched: that characteristic's feature, else its name (owned by the
+     * scorecard), so an outcome made for want of a score can say what
+     * could not be scored. NULL otherwise. */
+    const char *unscored;
 } prb_score;
 
 /* Evaluates sc on vals (sc->nfields entries). Returns 0, or PRB_EINVAL
  * with a message in err when no attribute of a characteristic matches
- * (PMML: the score is then invalid). */
+ * (PMML: the score is then invalid; out->unscored names it) or when the
+ * score or a reason's difference is not a finite number. */
 int prb_sc_eval(const prb_scorecard *sc, const prb_value *vals, prb_score *out, char *err,
                 size_t errlen);
 
@@ -143,6 +158,11 @@ int prb_sc_from_pmml(const char *name, const char *buf, size_t len,
 /* Odds and probability of a score under the scorecard's scaling; returns
  * -1 when it has none. */
 int prb_sc_odds(const prb_scorecard *sc, double score, double *odds);
+
+/* Whether s is a reason code: 1-PRB_REASON_CODE_MAX letters, digits,
+ * '_', '-' or '.'. JSON and PMML scorecards take only such codes, so
+ * every writer of decisions can put them out as they are. */
+int prb_sc_reason_code_ok(const char *s);
 
 void prb_sc_free(prb_scorecard *sc);
 
