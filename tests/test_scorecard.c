@@ -350,7 +350,31 @@ Test(scorecard, shared_reason_code_accumulates)
     const char *want[] = {"S", "C3", "C5"};
     const double pts[] = {25, 20, 1};
     expect_reasons(&s, 3, want, pts); /* C4 lost nothing: not a reason */
-    cr_assert_str_eq(s.reasons[0].feature, "f1", "the first characteristic it applied in");
+    /* f2 lost 15 of the 25: it, not f1, is what S is about. */
+    cr_assert_str_eq(s.reasons[0].feature, "f2", "the characteristic where it cost most");
+    prb_sc_free(sc);
+}
+
+/* A code shared by two characteristics takes its text and feature from
+ * the one where it cost most, not from the first it applied in, which
+ * may have cost nothing: the subject was told about the wrong feature. */
+Test(scorecard, shared_reason_code_explained_by_the_costliest)
+{
+    const char *order[5] = {"f1", "f2", "f3", "f4", "f5"};
+    const double loss[5] = {0, 15, 0, 7, 0};
+    const char *codes[5] = {"S", "S", "C3", "S", "C5"};
+    prb_scorecard *sc = ladder(order, loss, codes);
+    prb_value v[5];
+    prb_score s;
+    char err[256];
+    all_ones(sc, v);
+    cr_assert_eq(prb_sc_eval(sc, v, &s, err, sizeof err), PRB_OK, "%s", err);
+    const char *want[] = {"S"};
+    const double pts[] = {22};
+    expect_reasons(&s, 1, want, pts);
+    cr_assert_str_eq(s.reasons[0].feature, "f2");
+    cr_assert_eq(s.reasons[0].text, sc->characs[1].attrs[1].reason_text,
+                 "the text of the bin that applied in f2");
     prb_sc_free(sc);
 }
 

@@ -223,12 +223,16 @@ static void charac_label(const prb_charac *c, size_t i, char *buf, size_t n)
 }
 
 /* One reason code's accumulated difference; first is the index of the
- * characteristic where it first applied, which breaks ties. */
+ * characteristic where it first applied, which breaks ties. text and
+ * feature are those of the characteristic where the code cost most (best
+ * is that difference; the first of equals): a code shared by several
+ * characteristics is explained by the one that made it a reason, not by
+ * one where it happened to apply first and cost nothing. */
 struct acc {
     const char *code;
     const char *text;
     const char *feature;
-    double diff;
+    double diff, best;
     size_t first;
 };
 
@@ -309,7 +313,12 @@ int prb_sc_eval(const prb_scorecard *sc, const prb_value *vals, prb_score *out, 
         while (k < nacc && strcmp(acc[k].code, code))
             k++;
         if (k == nacc)
-            acc[nacc++] = (struct acc){code, a->reason_text, charac_feature(sc, c), 0, i};
+            acc[nacc++] = (struct acc){code, a->reason_text, charac_feature(sc, c), 0, diff, i};
+        else if (diff > acc[k].best) {
+            acc[k].text = a->reason_text;
+            acc[k].feature = charac_feature(sc, c);
+            acc[k].best = diff;
+        }
         acc[k].diff += diff;
     }
     /* inf and NaN compare false with every threshold: a rule step
