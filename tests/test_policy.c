@@ -310,6 +310,37 @@ static void huge_base_score(json_t *root)
                         "base_score", json_real(1e308));
 }
 
+/* Invariant 3 for inquiries features, which read no category: a tenancy
+ * characteristic on credit_inquiries_6m let credit inquiries decide
+ * tenancy. */
+static void tenancy_counts_credit_inquiries(json_t *root)
+{
+    json_t *chars = json_object_get(
+        json_object_get(json_object_get(root, "scorecards"), "tenancy_check"), "characteristics");
+    json_array_append_new(chars,
+                          json_pack("{s:s, s:[{s:b, s:i, s:s, s:s}, {s:b, s:i, s:s, s:s}]}",
+                                    "feature", "credit_inquiries_6m", "bins", "missing", 1,
+                                    "points", 0, "reason", "Q00", "text", "No inquiry", "otherwise",
+                                    1, "points", -10, "reason", "Q01", "text", "Inquiries"));
+}
+
+/* Counting its own purpose and another is as bad as another alone. */
+static void credit_counts_tenancy_inquiries(json_t *root)
+{
+    json_t *f = json_object_get(json_object_get(root, "features"), "credit_inquiries_6m");
+    json_array_append_new(json_object_get(f, "purposes"), json_string("tenancy"));
+}
+
+/* lists.c computes entries without inquiries: such a ground could never
+ * hold (or would hold for everyone through missing_as). */
+static void ground_on_inquiries(json_t *root)
+{
+    json_t *l = json_object_get(json_object_get(root, "lists"), "debtor_register");
+    json_t *g = json_object_get(json_object_get(l, "grounds"), "unpaid_judgment");
+    json_object_set_new(json_object_get(g, "criteria"), "credit_inquiries_6m",
+                        json_pack("{s:i}", "min", 5));
+}
+
 Test(policy, rules_over_features_and_lists_are_checked)
 {
     const struct {
@@ -325,6 +356,16 @@ Test(policy, rules_over_features_and_lists_are_checked)
         {list_not_consulted, PRB_EPOLICY, "'procurement_exclusion' is not one of the purpose's"},
         {open_ended_rule, PRB_EPOLICY, "the last step must have no condition"},
         {refused_reason_text, PRB_EREFUSED, "protest"},
+        {tenancy_counts_credit_inquiries, PRB_EPOLICY,
+         "scorecard tenancy_check reads feature credit_inquiries_6m, which counts inquiries "
+         "made for credit; a purpose's scorecard may count only inquiries made for that purpose "
+         "(here only tenancy)"},
+        {credit_counts_tenancy_inquiries, PRB_EPOLICY,
+         "$.purposes.credit: scorecard person_credit reads feature credit_inquiries_6m, which "
+         "counts inquiries made for tenancy"},
+        {ground_on_inquiries, PRB_EPOLICY,
+         "$.lists.debtor_register.grounds.unpaid_judgment.criteria.credit_inquiries_6m: "
+         "'credit_inquiries_6m' counts inquiries"},
         {huge_threshold, PRB_EPOLICY,
          "$.purposes.credit.rule[2].if_score_below: must be a number between -1e9 and 1e9"},
         {huge_base_score, PRB_EPOLICY,

@@ -878,6 +878,15 @@ static int load_ground(struct ctx *c, const char *name, json_t *def, void *out)
         g->crit_feature[g->ncrit++] = fi;
         if (fi < 0)
             rc = fail(c, PRB_EPOLICY, "'%s' is not a feature of the policy", feat);
+        else if (c->p->features[fi].kind == PRB_F_INQUIRIES)
+            /* Entries are computed from records alone (lists.c reads no
+             * inquiries): such a ground could never hold, or would hold
+             * for everyone through missing_as. Being asked about is not a
+             * ground for a list either. */
+            rc = fail(c, PRB_EPOLICY,
+                      "'%s' counts inquiries: a list's grounds are read from the subject's "
+                      "records, never from who asked about them",
+                      feat);
         else if (!(rc = load_cond(c, cd, cond)) && cond->nvalues)
             rc = fail(c, PRB_EPOLICY, "a criterion is an interval on a feature's value");
         pop(c, m);
@@ -1018,12 +1027,28 @@ out:
 }
 
 /* Purpose binding, checked once here: every feature a purpose's
- * scorecard reads must read only categories the purpose may use. */
+ * scorecard reads must read only categories the purpose may use, and an
+ * inquiries feature (which reads no category) may count only inquiries
+ * made for that same purpose: its purposes must be a subset of {the
+ * purpose}. Otherwise asking about someone for credit would decide their
+ * tenancy (invariant 3). */
 static int check_scorecard_binding(struct ctx *c, const prb_purposedef *d)
 {
     const struct prb_scorecard *sc = c->p->scorecards[d->scorecard];
+    uint64_t self = 1ull << (d - c->p->purposes);
     for (size_t i = 0; i < sc->nfields; i++) {
         int f = prb_policy_feature(c->p, sc->fields[i]);
+        uint64_t others = f >= 0 && c->p->features[f].kind == PRB_F_INQUIRIES
+                              ? c->p->features[f].purposes & ~self
+                              : 0;
+        if (others)
+            return fail(c, PRB_EPOLICY,
+                        "scorecard %s reads feature %s, which counts inquiries made for %s; a "
+                        "purpose's scorecard may count only inquiries made for that purpose "
+                        "(here only %s), so one purpose's inquiries never decide another "
+                        "(invariant 3)",
+                        sc->name, sc->fields[i], c->p->purposes[__builtin_ctzll(others)].name,
+                        d->name);
         uint64_t extra = feature_categories(c->p, f) & ~d->categories;
         if (extra)
             return fail(c, PRB_EPOLICY,
