@@ -341,6 +341,22 @@ static void ground_on_inquiries(json_t *root)
                         json_pack("{s:i}", "min", 5));
 }
 
+/* A misspelt enum value never matched: the feature silently counted
+ * nothing. */
+static void misspelt_where_value(json_t *root)
+{
+    json_t *f = json_object_get(json_object_get(root, "features"), "insolvencies");
+    json_object_set_new(f, "where",
+                        json_pack("{s:{s:[s,s]}}", "stage", "values", "filed", "opend"));
+}
+
+/* Values on a numeric field can never match: the record holds a number. */
+static void values_on_numeric_field(json_t *root)
+{
+    json_t *f = json_object_get(json_object_get(root, "features"), "worst_dpd_24m");
+    json_object_set_new(f, "where", json_pack("{s:{s:[s]}}", "worst_dpd", "values", "90"));
+}
+
 Test(policy, rules_over_features_and_lists_are_checked)
 {
     const struct {
@@ -366,6 +382,12 @@ Test(policy, rules_over_features_and_lists_are_checked)
         {ground_on_inquiries, PRB_EPOLICY,
          "$.lists.debtor_register.grounds.unpaid_judgment.criteria.credit_inquiries_6m: "
          "'credit_inquiries_6m' counts inquiries"},
+        {misspelt_where_value, PRB_EPOLICY,
+         "$.features.insolvencies.where.stage: values[1] 'opend' is not a value of the enum "
+         "field 'stage' of insolvency"},
+        {values_on_numeric_field, PRB_EPOLICY,
+         "$.features.worst_dpd_24m.where.worst_dpd: \"values\" need a string, enum or currency "
+         "field; 'worst_dpd' of credit_account is integer"},
         {huge_threshold, PRB_EPOLICY,
          "$.purposes.credit.rule[2].if_score_below: must be a number between -1e9 and 1e9"},
         {huge_base_score, PRB_EPOLICY,

@@ -636,8 +636,64 @@ static int load_cond(struct ctx *c, json_t *def, prb_cond *cd)
     return PRB_OK;
 }
 
+/* Whether a record's field of this type has text (record.c stores
+ * strings, enums and currencies as text, the rest as numbers). */
+static int text_type(int type)
+{
+    return type == PRB_FT_STRING || type == PRB_FT_ENUM || type == PRB_FT_CURRENCY;
+}
+
+/* A "values" condition on field of feature f: a value can match only a
+ * field stored as text (cond_holds compares text), and an enum only one
+ * of its values. A condition that can never match is refused here, or a
+ * misspelt value would silently count nothing. Every category of f that
+ * has the field must hold it as text; each value must be possible in at
+ * least one of them. */
+static int check_cond_values(struct ctx *c, const prb_featdef *f, const char *field,
+                             const prb_cond *cd)
+{
+    const prb_policy *p = c->p;
+    for (size_t i = 0; i < p->ncategories; i++) {
+        int fi = (f->categories >> i & 1)
+                     ? prb_catdef_field(&p->categories[i], field, strlen(field))
+                     : -1;
+        if (fi >= 0 && !text_type(p->categories[i].fields[fi].type))
+            return fail(c, PRB_EPOLICY,
+                        "\"values\" need a string, enum or currency field; '%s' of %s is %s "
+                        "(use \"min\"/\"max\")",
+                        field, p->categories[i].name,
+                        ftype_names[p->categories[i].fields[fi].type]);
+    }
+    for (size_t v = 0; v < cd->nvalues; v++) {
+        const char *enum_of = NULL;
+        int ok = 0;
+        for (size_t i = 0; i < p->ncategories && !ok; i++) {
+            int fi = (f->categories >> i & 1)
+                         ? prb_catdef_field(&p->categories[i], field, strlen(field))
+                         : -1;
+            if (fi < 0)
+                continue;
+            const prb_fielddef *fd = &p->categories[i].fields[fi];
+            if (fd->type != PRB_FT_ENUM) {
+                ok = 1;
+                continue;
+            }
+            enum_of = p->categories[i].name;
+            for (size_t k = 0; k < fd->nvalues && !ok; k++)
+                ok = !strcmp(fd->values[k], cd->values[v]);
+        }
+        if (!ok)
+            return fail(c, PRB_EPOLICY,
+                        "values[%zu] '%s' is not a value of the enum field '%s' of %s, so the "
+                        "condition could never hold",
+                        v, cd->values[v], field, enum_of ? enum_of : "?");
+    }
+    return PRB_OK;
+}
+
 /* Field conditions of a feature: every field must exist in one of its
- * categories, and an interval needs a numeric field. */
+ * categories, an interval needs a numeric field, and values a text field
+ * that can hold them. */
 static int load_conds(struct ctx *c, json_t *def, const char *key, const prb_featdef *f,
                       prb_cond **out, size_t *n)
 {
@@ -673,6 +729,8 @@ static int load_conds(struct ctx *c, json_t *def, const char *key, const prb_fea
         if (!rc && (cond->has_min || cond->has_max) && type != PRB_FT_INTEGER &&
             type != PRB_FT_AMOUNT && type != PRB_FT_DATE)
             rc = fail(c, PRB_EPOLICY, "an interval needs a numeric field");
+        if (!rc && cond->nvalues)
+            rc = check_cond_values(c, f, field, cond);
         pop(c, m);
         if (rc)
             goto out;
