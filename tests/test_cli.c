@@ -277,6 +277,42 @@ Test(cli, decide_score_lists_and_scorecards)
     th_rmrf(dir);
 }
 
+/* scorecard eval: a string for a numeric feature was scored as a present
+ * 0; and a reason of a PMML Characteristic with no name and no field
+ * (True/False predicates) had no feature and was silently dropped. */
+Test(cli, scorecard_eval_refuses_text_numbers_and_keeps_every_reason)
+{
+    char *dir = th_tmpdir(), args[1024];
+    struct th_run r;
+    run(&r, dir, NULL, "init reg");
+    run(&r, dir, NULL,
+        "scorecard eval reg --name tenancy_check --input '{\"defaults_open\":\"3\"}'");
+    cr_assert_eq(r.status, 2, "%s", r.out);
+    cr_assert(strstr(r.err, "'defaults_open' must be a number or null"), "%s", r.err);
+    char *src = th_slurp("tests/data/tenancy_check.pmml");
+    cr_assert_not_null(src);
+    const char *end = strstr(src, "    </Characteristics>");
+    cr_assert_not_null(end);
+    char doc[8192];
+    snprintf(doc, sizeof doc,
+             "%.*s      <Characteristic baselineScore=\"0\">\n"
+             "        <Attribute partialScore=\"-5\" reasonCode=\"X01\"><True/></Attribute>\n"
+             "      </Characteristic>\n%s",
+             (int)(end - src), src, end);
+    free(src);
+    write_text(dir, "flat.pmml", doc);
+    run(&r, dir, NULL, "scorecard import reg flat.pmml --name flat");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    snprintf(args, sizeof args, "scorecard eval reg --name flat --input '{}'");
+    run(&r, dir, NULL, args);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert(strstr(r.out, "\"score\": 595"), "%s", r.out);
+    cr_assert(strstr(r.out, "\"code\": \"X01\"") &&
+                  strstr(r.out, "\"feature\": \"Characteristic 4\""),
+              "the reason of the nameless characteristic is missing: %s", r.out);
+    th_rmrf(dir);
+}
+
 /* probity index: where the indexes by subject are, moved under another
  * directory and back; bad places and a register in use get a message and
  * change nothing. */

@@ -410,6 +410,36 @@ Test(pmml, huge_points_are_refused)
     }
 }
 
+/* reasonCode values are held to the rules of a JSON scorecard's codes:
+ * short identifiers (decisions write them as they are) and not about
+ * refused data (invariant 1). */
+Test(pmml, reason_codes_are_checked_like_json_ones)
+{
+    const struct {
+        const char *from, *to, *at, *why;
+        int rc;
+    } cases[] = {
+        {"reasonCode=\"R1b\"", "reasonCode=\"R 1\"", "reasonCode=\"R 1\"",
+         "Attribute: reasonCode 'R 1' must be 1-32 letters", PRB_EINVAL},
+        {"reasonCode=\"R1b\"", "reasonCode=\"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456\"",
+         "reasonCode=\"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456\"",
+         "Attribute: reasonCode 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456' must be", PRB_EINVAL},
+        {"reasonCode=\"R3\"", "reasonCode=\"R3!\"", "<Characteristic name=\"debtScore\"",
+         "Characteristic: reasonCode 'R3!' must be", PRB_EINVAL},
+        {"reasonCode=\"R3\"", "reasonCode=\"protest\"", "<Characteristic name=\"debtScore\"",
+         "Characteristic: reasonCode 'protest' is refused", PRB_EREFUSED},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *doc = variant(PREDS, cases[i].from, cases[i].to, 0), err[512] = "", want[256];
+        prb_scorecard *sc;
+        cr_expect_eq(load_text(doc, &sc, err, sizeof err), cases[i].rc, "case %zu: %s", i, err);
+        snprintf(want, sizeof want, "t.pmml:%ld: %s", line_of(doc, cases[i].at), cases[i].why);
+        cr_expect(strstr(err, want) == err, "case %zu: got '%s', want '%s'", i, err, want);
+        prb_sc_free(sc);
+        free(doc);
+    }
+}
+
 /* ------------------------------------------------------- refusals */
 
 struct bad {

@@ -867,6 +867,18 @@ static int read_pred(struct px *c, xmlNode *n, prb_pred *p, int depth)
 
 /* ------------------------------------------------------- Characteristics */
 
+/* A reasonCode is held to the rules of a JSON scorecard's: a short code
+ * (decisions write it as it is) and, as the text a subject is shown, not
+ * about refused data (invariant 1). */
+static int reason_code(struct px *c, xmlNode *n, const char *code)
+{
+    if (!prb_sc_reason_code_ok(code))
+        return perr(c, PRB_EINVAL, n,
+                    "reasonCode '%s' must be 1-%d letters, digits, '_', '-' or '.'", code,
+                    PRB_REASON_CODE_MAX);
+    return refused(c, n, "reasonCode", code);
+}
+
 static int read_attribute(struct px *c, xmlNode *n, const prb_charac *ch, prb_attr *a)
 {
     static const char *const attrs[] = {"reasonCode", "partialScore", NULL};
@@ -892,6 +904,8 @@ static int read_attribute(struct px *c, xmlNode *n, const prb_charac *ch, prb_at
         return perr(c, PRB_EINVAL, n, "attribute 'partialScore' is required");
     if (!pred)
         return perr(c, PRB_EINVAL, n, "a predicate is required");
+    if (code && *code && (rc = reason_code(c, n, code)))
+        return rc;
     if (code && *code && !(a->reason_code = strdup(code)))
         return PRB_ENOMEM;
     /* PMML requires a reason code for every attribute when reason codes
@@ -902,18 +916,26 @@ static int read_attribute(struct px *c, xmlNode *n, const prb_charac *ch, prb_at
     return read_pred(c, pred, &a->pred, 0);
 }
 
-static int read_charac(struct px *c, xmlNode *n, prb_charac *ch)
+/* no: the characteristic's place, from 1. */
+static int read_charac(struct px *c, xmlNode *n, size_t no, prb_charac *ch)
 {
     static const char *const attrs[] = {"name", "reasonCode", "baselineScore", NULL};
     const char *name = attr(n, "name"), *code = attr(n, "reasonCode");
     size_t count = count_children(n, "Attribute"), i = 0;
+    char label[32];
     int rc;
 
     if ((rc = only_attrs(c, n, attrs)))
         return rc;
     if (name && (rc = refused(c, n, "characteristic", name)))
         return rc;
-    if ((name && !(ch->name = strdup(name))) ||
+    if (code && *code && (rc = reason_code(c, n, code)))
+        return rc;
+    /* A reason is about a characteristic's field, else its name; one
+     * without either (True/False predicates, no name) is labelled by its
+     * place, or its reasons would have nothing to say they are about. */
+    snprintf(label, sizeof label, "Characteristic %zu", no);
+    if (!(ch->name = strdup(name ? name : label)) ||
         (code && *code && !(ch->reason_code = strdup(code))))
         return PRB_ENOMEM;
     if ((rc = points_attr(c, n, "baselineScore", &ch->has_baseline, &ch->baseline)))
@@ -954,8 +976,9 @@ static int read_characs(struct px *c, xmlNode *n)
     c->sc->ncharacs = count;
     for (xmlNode *k = next_element(c, n, NULL, &rc); k; k = next_element(c, n, k, &rc)) {
         if (is(k, "Characteristic")) {
-            if ((rc = read_charac(c, k, &c->sc->characs[i++])))
+            if ((rc = read_charac(c, k, i + 1, &c->sc->characs[i])))
                 return rc;
+            i++;
         } else if (is(k, "Extension")) {
             return unsupported(c, k, "extensions have vendor-defined meaning");
         } else {

@@ -157,14 +157,15 @@ int prb_scorecard_eval(prb_env *env, const char *name, const char *input, char *
     }
     for (size_t i = 0; i < sc->nfields && i < 256; i++) {
         json_t *x = json_object_get(in, sc->fields[i]);
+        int numeric = sc->field_kind[i] == PRB_FIELD_NUMERIC;
         vals[i].present = x && !json_is_null(x);
         vals[i].num = json_is_number(x) ? json_number_value(x) : 0;
         vals[i].str = json_is_string(x) ? json_string_value(x) : NULL;
-        if (vals[i].present && !json_is_number(x) && !json_is_string(x)) {
-            rc = prb_seterr(env->err, PRB_EINVAL,
-                            "--input: '%s' must be a number, a string or "
-                            "null",
-                            sc->fields[i]);
+        /* A string for a numeric field was scored as a present 0, and a
+         * number for a categorical one as missing: say so instead. */
+        if (vals[i].present && (numeric ? !json_is_number(x) : !json_is_string(x))) {
+            rc = prb_seterr(env->err, PRB_EINVAL, "--input: '%s' must be %s or null", sc->fields[i],
+                            numeric ? "a number" : "a string");
             goto out;
         }
     }
@@ -174,7 +175,7 @@ int prb_scorecard_eval(prb_env *env, const char *name, const char *input, char *
     }
     reasons = json_array();
     for (size_t i = 0; i < res.nreasons; i++)
-        json_array_append_new(reasons, json_pack("{s:s, s:s?, s:s, s:f}", "code",
+        json_array_append_new(reasons, json_pack("{s:s, s:s?, s:s?, s:f}", "code",
                                                  res.reasons[i].code, "text", res.reasons[i].text,
                                                  "feature", res.reasons[i].feature, "points",
                                                  res.reasons[i].points_lost));
