@@ -663,3 +663,169 @@ Test(decide, inquiry_counts_over_many_days_and_purposes)
     prb_close(env);
     th_rmrf(dir);
 }
+
+/* A register made with policy/default.json as edit() changes it. */
+static prb_env *register_edited(void (*edit)(json_t *root), char **dir)
+{
+    char path[700], reg[700];
+    json_error_t jerr;
+    json_t *root = json_load_file(th_path(path, sizeof path, "policy/default.json"), 0, &jerr);
+    prb_env *env = NULL;
+    int64_t now;
+    cr_assert_not_null(root, "%s", jerr.text);
+    edit(root);
+    *dir = th_tmpdir();
+    snprintf(path, sizeof path, "%s/policy.json", *dir);
+    cr_assert_eq(json_dump_file(root, path, 0), 0);
+    json_decref(root);
+    snprintf(reg, sizeof reg, "%s/reg", *dir);
+    cr_assert_eq(prb_init(reg, path, &env), PRB_OK, "%s", prb_errmsg(env));
+    prb_parse_now(TH_TODAY, &now);
+    prb_set_now(env, now);
+    return env;
+}
+
+/* ------------------------------------------- batch scoring's longest line */
+
+/* 62 letters after the first: the longest name the loader takes. */
+#define NAME63 "x23456789012345678901234567890123456789012345678901234567890123"
+#define LIST63 "l23456789012345678901234567890123456789012345678901234567890123"
+#define CODE32(c) c "2345678901234567890123456789012"
+
+/* A purpose of the longest name whose every adverse answer carries the
+ * longest reasons: a list of the longest name decides, three 32-letter
+ * codes follow, and the score prints as 16 characters. */
+static void longest_line(json_t *root)
+{
+    json_t *cat = json_object_get(json_object_get(root, "categories"), "payment_default");
+    json_array_append_new(json_object_get(cat, "purposes"), json_string(NAME63));
+    json_object_set_new(json_object_get(root, "purposes"), NAME63,
+                        json_pack("{s:[s], s:s, s:[s], s:[{s:s, s:s}, {s:s}]}", "subject_kinds",
+                                  "person", "scorecard", "long", "lists", LIST63, "rule",
+                                  "if_listed", LIST63, "outcome", "decline", "outcome", "approve"));
+    json_t *chars = json_array();
+    const char *codes[] = {CODE32("A"), CODE32("B"), CODE32("C")};
+    for (int i = 0; i < 3; i++)
+        json_array_append_new(chars,
+                              json_pack("{s:s, s:[{s:b, s:i, s:s, s:s}, {s:b, s:i, s:s, s:s}]}",
+                                        "feature", "defaults_open", "bins", "missing", 1, "points",
+                                        100, "reason", "NONE", "text", "No default", "otherwise", 1,
+                                        "points", 0, "reason", codes[i], "text", "A default"));
+    json_object_set_new(
+        json_object_get(root, "scorecards"), "long",
+        json_pack("{s:f, s:o}", "base_score", -0.00001234567891, "characteristics", chars));
+    json_object_set_new(json_object_get(root, "lists"), LIST63,
+                        json_pack("{s:s, s:[s], s:{s:{s:{s:{s:i}}, s:i}}, s:i, s:s, s:[s]}", "type",
+                                  "red", "subject_kinds", "person", "grounds", "g", "criteria",
+                                  "defaults_open", "min", 1, "max_days", 365, "hearing_days", 0,
+                                  "publication", "purpose", "purposes", NAME63));
+}
+
+static int collect(void *ctx, const char *b, size_t len)
+{
+    struct th_buf {
+        char *p;
+        size_t n;
+    } *o = ctx;
+    char *m = realloc(o->p, o->n + len + 1);
+    if (!m)
+        return -1;
+    memcpy(m + o->n, b, len);
+    o->p = m;
+    o->n += len;
+    o->p[o->n] = 0;
+    return 0;
+}
+
+static void person_line(char *buf, size_t n, const char *who, const char *ref, const char *cat)
+{
+    if (!strcmp(cat, "payment_default"))
+        snprintf(buf, n,
+                 "{\"furnisher\":\"src-a\",\"ref\":\"%s\",\"subject\":{\"kind\":\"person\","
+                 "\"id\":\"%s\"},\"category\":\"payment_default\",\"status\":\"open\","
+                 "\"event_date\":\"2026-10-01\",\"settled_date\":null,\"legal_basis\":\"test\","
+                 "\"fields\":{\"amount\":\"500.00\",\"currency\":\"EUR\"}}\n",
+                 ref, who);
+    else
+        th_account(buf, n, who, ref);
+}
+
+/* An ext: identifier of exactly len bytes. */
+static char *ext_id(char *buf, size_t len, int i)
+{
+    int k = snprintf(buf, len + 1, "ext:src-a:%d-", i); /* buf + 10 is unique: a ref */
+    for (size_t j = (size_t)k; j < len; j++)
+        buf[j] = 'k';
+    buf[len] = 0;
+    return buf;
+}
+
+/* The line of `probity score` was reserved as 256 bytes and the
+ * identifier's length, and its longest form is a few bytes more: placed
+ * at the end of a chunk's buffer (64 KiB), it wrote past it (AddressSanitizer
+ * sees the write). Filler subjects put it there. */
+Test(decide, score_line_of_the_longest_kind_fits)
+{
+    struct {
+        char *p;
+        size_t n;
+    } out = {NULL, 0};
+    char *dir, buf[2048], id[256], heavy[256];
+    prb_env *env = register_edited(longest_line, &dir);
+    uint64_t count;
+    const size_t fid = 130, hid = 40; /* ext: keys are at most 128 bytes */
+    /* Fillers first, to measure a filler's line. */
+    size_t nf = 150;
+    char *batch = calloc(nf, 1024);
+    for (size_t i = 0; i < nf; i++) {
+        person_line(buf, sizeof buf, ext_id(id, fid, (int)i), id + 10, "credit_account");
+        strcat(batch, buf);
+    }
+    ingest(env, batch);
+    cr_assert_eq(prb_score_all(env, NAME63, 1, collect, &out, &count), PRB_OK, "%s",
+                 prb_errmsg(env));
+    cr_assert_eq(count, nf);
+    size_t per = out.n / nf, overhead = per - fid;
+    /* The heavy line must start where 320 + its id's length still fits in
+     * 64 KiB but its own length does not. */
+    size_t target = 65536 - 320 - hid - 2;
+    size_t rest = target - out.n; /* made of whole filler lines, then three pads */
+    size_t more = (rest - 3 * (overhead + 20)) / per;
+    batch[0] = 0;
+    for (size_t i = 0; i < more; i++) {
+        person_line(buf, sizeof buf, ext_id(id, fid, (int)(nf + i)), id + 10, "credit_account");
+        strcat(batch, buf);
+    }
+    rest -= more * per;
+    for (int k = 0; k < 3; k++) {
+        size_t pad = (k < 2 ? rest / 3 : rest - 2 * (rest / 3)) - overhead;
+        cr_assert(pad >= 20 && pad <= 138, "test bug: a pad of %zu", pad);
+        person_line(buf, sizeof buf, ext_id(id, pad, 9001 + k), id + 10, "credit_account");
+        strcat(batch, buf);
+    }
+    person_line(buf, sizeof buf, ext_id(heavy, hid, 9003), "D-1", "payment_default");
+    strcat(batch, buf);
+    ingest(env, batch);
+    free(batch);
+    th_set_day(env, "2027-01-10"); /* the default is in effect */
+    prb_decision *d = NULL;
+    cr_assert_eq(prb_decide(env, NAME63, heavy, "bank-x", &d), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(prb_decision_outcome(d), PRB_DECLINE);
+    prb_decision_free(d);
+    out.n = 0;
+    cr_assert_eq(prb_score_all(env, NAME63, 1, collect, &out, &count), PRB_OK, "%s",
+                 prb_errmsg(env));
+    const char *last = strstr(out.p, heavy);
+    cr_assert_not_null(last);
+    while (last > out.p && last[-1] != '\n')
+        last--;
+    size_t at = (size_t)(last - out.p), len = strlen(last);
+    cr_assert(at + 320 + hid <= 65536 && at + len + 1 > 65536,
+              "test bug: the line is at %zu, %zu long", at, len);
+    cr_assert(strstr(last, "\"score\":-1.234567891e-05,\"reasons\":[\"LIST:" LIST63
+                           "\",\"" CODE32("A") "\",\"" CODE32("B") "\",\"" CODE32("C") "\"]}"),
+              "%s", last);
+    free(out.p);
+    prb_close(env);
+    th_rmrf(dir);
+}

@@ -742,31 +742,52 @@ static int out_grow(struct score_chunk *c, size_t need)
     return 0;
 }
 
+/* Appends what fmt makes to c, measured by vsnprintf and grown to fit:
+ * a line reserved by an estimate once outgrew it (a long purpose, a list
+ * reason and three long codes) and wrote past the buffer. */
+static int out_printf(struct score_chunk *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static int out_printf(struct score_chunk *c, const char *fmt, ...)
+{
+    for (;;) {
+        size_t room = c->cap - c->len;
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(room ? c->buf + c->len : NULL, room, fmt, ap);
+        va_end(ap);
+        if (n < 0)
+            return PRB_EINVAL;
+        if ((size_t)n < room) {
+            c->len += (size_t)n;
+            return PRB_OK;
+        }
+        if (out_grow(c, (size_t)n + 1))
+            return PRB_ENOMEM;
+    }
+}
+
 /* One line, formatted by hand: jansson would cost more than the score.
  * Nothing here needs escaping: identifiers, purpose, list names and reason
  * codes are all from character sets the loaders and ident.c restrict. */
 static int score_line(struct score_chunk *c, const prb_policy *p, const prb_file *f,
                       const prb_decision *d)
 {
-    const char *id = prb_file_ident(f, 0);
-    if (out_grow(c, 256 + strlen(id) + 16 * PRB_MAX_REASONS))
-        return PRB_ENOMEM;
-    char *w = c->buf + c->len;
-    w += sprintf(w, "{\"subject\":\"%s\",\"purpose\":\"%s\",\"outcome\":\"%s\",\"score\":", id,
-                 p->purposes[d->purpose].name, outcome_name[d->outcome & 3]);
-    if (d->has_score)
-        w += sprintf(w, "%.10g", d->score);
-    else
-        w += sprintf(w, "null");
-    w += sprintf(w, ",\"reasons\":[");
-    int k = 0;
-    if (d->decisive_list >= 0)
-        w += sprintf(w, "\"LIST:%s\"", p->lists[d->decisive_list].name), k++;
-    for (size_t i = 0; d->has_score && i < d->sc.nreasons && k < PRB_MAX_REASONS; i++, k++)
-        w += sprintf(w, "%s\"%s\"", k ? "," : "", d->sc.reasons[i].code);
-    w += sprintf(w, "]}\n");
-    c->len = (size_t)(w - c->buf);
-    return PRB_OK;
+    int rc, k = 0;
+    rc = out_printf(c, "{\"subject\":\"%s\",\"purpose\":\"%s\",\"outcome\":\"%s\",\"score\":",
+                    prb_file_ident(f, 0), p->purposes[d->purpose].name,
+                    outcome_name[d->outcome & 3]);
+    /* JSON has no inf or NaN: such a score is no score. */
+    if (!rc && d->has_score && isfinite(d->score))
+        rc = out_printf(c, "%.10g", d->score);
+    else if (!rc)
+        rc = out_printf(c, "null");
+    if (!rc)
+        rc = out_printf(c, ",\"reasons\":[");
+    if (!rc && d->decisive_list >= 0)
+        rc = out_printf(c, "\"LIST:%s\"", p->lists[d->decisive_list].name), k++;
+    for (size_t i = 0; !rc && d->has_score && i < d->sc.nreasons && k < PRB_MAX_REASONS; i++, k++)
+        rc = out_printf(c, "%s\"%s\"", k ? "," : "", d->sc.reasons[i].code);
+    return rc ? rc : out_printf(c, "]}\n");
 }
 
 static int score_chunk_run(struct score_job *j, size_t ci, MDB_txn *txn, prb_file **f,
