@@ -664,6 +664,8 @@ Test(decide, inquiry_counts_over_many_days_and_purposes)
     th_rmrf(dir);
 }
 
+/* ------------------------------------------------- invariant 9, no reason */
+
 /* A register made with policy/default.json as edit() changes it. */
 static prb_env *register_edited(void (*edit)(json_t *root), char **dir)
 {
@@ -683,6 +685,98 @@ static prb_env *register_edited(void (*edit)(json_t *root), char **dir)
     prb_parse_now(TH_TODAY, &now);
     prb_set_now(env, now);
     return env;
+}
+
+static json_t *tenancy(json_t *root)
+{
+    return json_object_get(json_object_get(root, "purposes"), "tenancy");
+}
+
+/* tenancy_check's defaults_open has no bin for a missing value. */
+static void no_bin_for_missing(json_t *root)
+{
+    json_t *c = json_array_get(
+        json_object_get(json_object_get(json_object_get(root, "scorecards"), "tenancy_check"),
+                        "characteristics"),
+        0);
+    json_object_set_new(c, "bins",
+                        json_pack("[{s:i, s:i, s:s, s:s}]", "min", 1, "points", -40, "reason",
+                                  "D01", "text", "An unsettled payment default"));
+}
+
+/* A threshold above the best score tenancy_check can give (600). */
+static void threshold_above_best(json_t *root)
+{
+    json_array_insert_new(json_object_get(tenancy(root), "rule"), 1,
+                          json_pack("{s:i, s:s}", "if_score_below", 700, "outcome", "refer"));
+}
+
+/* A rule that refers everyone its list does not approve. */
+static void refer_by_default(json_t *root)
+{
+    json_object_set_new(tenancy(root), "rule", json_pack("[{s:s}]", "outcome", "refer"));
+}
+
+/* The decision's reasons, and the line batch scoring writes. */
+static json_t *tenancy_reasons(prb_env *env, char *line, size_t n)
+{
+    prb_decision *d = NULL;
+    const char *json;
+    uint64_t count = 0;
+    cr_assert_eq(prb_evaluate(env, "tenancy", PERSON, &d), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(prb_decision_outcome(d), PRB_REFER);
+    cr_assert_eq(prb_decision_json(d, &json), PRB_OK);
+    json_t *o = json_loads(json, 0, NULL), *r = json_incref(json_object_get(o, "reasons"));
+    json_decref(o);
+    prb_decision_free(d);
+    line[0] = 0;
+    cr_assert(n >= 4096);
+    cr_assert_eq(prb_score_all(env, "tenancy", 1, append, line, &count), PRB_OK, "%s",
+                 prb_errmsg(env));
+    cr_assert_eq(count, 1);
+    return r;
+}
+
+/* Invariant 9: an adverse outcome that neither a list nor a bin that lost
+ * points explains still carries a reason: which feature could not be
+ * scored, which threshold the score fell below, or the rule's step. The
+ * subject's letter prints each reason's text. */
+Test(decide, every_adverse_outcome_has_a_reason)
+{
+    const struct {
+        void (*edit)(json_t *);
+        const char *code, *feature, *text;
+    } cases[] = {
+        {no_bin_for_missing, "NO_SCORE", "defaults_open",
+         "No score could be made: defaults_open has no value (no record gives it one) and "
+         "scorecard tenancy_check has no bin for a missing value, so the answer is 'refer'"},
+        {threshold_above_best, "SCORE_BELOW", NULL,
+         "The score 600 is below 700, under which the rule for tenancy answers 'refer'"},
+        {refer_by_default, "RULE", NULL,
+         "The rule for tenancy answers 'refer' when none of its earlier steps applies"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *dir, buf[1024], line[4096], want[64];
+        prb_env *env = register_edited(cases[i].edit, &dir);
+        ingest(env, account(buf, sizeof buf, 1, 0)); /* tenancy reads no account */
+        json_t *r = tenancy_reasons(env, line, sizeof line);
+        cr_assert_eq(json_array_size(r), 1, "case %zu: %s", i, json_dumps(r, 0));
+        json_t *first = json_array_get(r, 0);
+        cr_expect_str_eq(json_string_value(json_object_get(first, "code")), cases[i].code,
+                         "case %zu", i);
+        cr_expect_str_eq(json_string_value(json_object_get(first, "text")), cases[i].text,
+                         "case %zu", i);
+        if (cases[i].feature)
+            cr_expect_str_eq(json_string_value(json_object_get(first, "feature")), cases[i].feature,
+                             "case %zu", i);
+        else
+            cr_expect(json_is_null(json_object_get(first, "feature")), "case %zu", i);
+        snprintf(want, sizeof want, "\"reasons\":[\"%s\"]", cases[i].code);
+        cr_expect(strstr(line, want), "case %zu: %s", i, line);
+        json_decref(r);
+        prb_close(env);
+        th_rmrf(dir);
+    }
 }
 
 /* ------------------------------------------- batch scoring's longest line */

@@ -56,6 +56,7 @@ struct prb_decision {
     int listed[MAX_LISTS];
     prb_entry entries[MAX_LISTS];
     int decisive_list; /* the list whose rule step decided, -1 if none */
+    int rule;          /* the rule step that decided */
     size_t nused, ucap;
     uint64_t *used;
     uint8_t *flags;
@@ -197,6 +198,7 @@ static int evaluate(prb_env *env, int purpose, const prb_file *f, const prb_inq 
         if (applies) {
             d->outcome = ru->outcome;
             d->decisive_list = ru->list;
+            d->rule = (int)r;
             break;
         }
     }
@@ -318,8 +320,62 @@ static int adverse_notice(prb_env *env, MDB_txn *txn, const prb_decision *d)
                           prb_day_of(d->now));
 }
 
+/* Invariant 9: every adverse outcome is explained. When neither a list
+ * entry nor a bin that lost points explains one, the rule step that
+ * decided does: the score that could not be made (and which feature no
+ * bin scored), the threshold the score fell below, or the step itself.
+ * Fills w and returns 1 when the decision needs such a reason. */
+struct rule_reason {
+    const char *code;
+    const char *feature; /* NULL when no feature is to blame */
+    char text[384];
+};
+
+static int rule_reason(const prb_policy *p, const prb_decision *d, size_t others,
+                       struct rule_reason *w)
+{
+    const prb_purposedef *pd = &p->purposes[d->purpose];
+    const prb_rule *ru = &pd->rules[d->rule];
+    if (d->outcome == PRB_APPROVE || others || (size_t)d->rule >= pd->nrules)
+        return 0;
+    const char *said = outcome_name[d->outcome & 3];
+    w->feature = NULL;
+    if (!d->has_score && pd->scorecard >= 0 && !ru->has_below) {
+        const char *sc = p->scorecards[pd->scorecard]->name, *f = d->sc.unscored;
+        int fi = f ? prb_policy_feature(p, f) : -1;
+        w->code = "NO_SCORE";
+        w->feature = f;
+        if (fi >= 0 && d->vals[fi].present)
+            snprintf(w->text, sizeof w->text,
+                     "No score could be made: scorecard %s has no bin for %s = %.10g, so the "
+                     "answer is '%s'",
+                     sc, f, d->vals[fi].num, said);
+        else if (f)
+            snprintf(w->text, sizeof w->text,
+                     "No score could be made: %s has no value (no record gives it one) and "
+                     "scorecard %s has no bin for a missing value, so the answer is '%s'",
+                     f, sc, said);
+        else
+            snprintf(w->text, sizeof w->text,
+                     "No score could be made with scorecard %s, so the answer is '%s'", sc, said);
+        return 1;
+    }
+    if (d->has_score && ru->has_below) {
+        w->code = "SCORE_BELOW";
+        snprintf(w->text, sizeof w->text,
+                 "The score %.10g is below %.10g, under which the rule for %s answers '%s'",
+                 d->score, ru->below, pd->name, said);
+        return 1;
+    }
+    w->code = "RULE";
+    snprintf(w->text, sizeof w->text,
+             "The rule for %s answers '%s' when none of its earlier steps applies", pd->name, said);
+    return 1;
+}
+
 static void reasons_json(prb_jw *w, const prb_env *env, const prb_decision *d)
 {
+    struct rule_reason why;
     const prb_policy *p = env->policy;
     size_t n = 0;
     prb_jw_open(w, '[');
@@ -361,6 +417,22 @@ static void reasons_json(prb_jw *w, const prb_env *env, const prb_decision *d)
             prb_jw_null(w);
         prb_jw_key(w, "points_below_best");
         prb_jw_real(w, r->points_lost);
+        prb_jw_close(w, '}');
+    }
+    if (rule_reason(p, d, n, &why)) {
+        int f = why.feature ? prb_policy_feature(p, why.feature) : -1;
+        prb_jw_open(w, '{');
+        prb_jw_key(w, "code");
+        prb_jw_str(w, why.code);
+        prb_jw_key(w, "text");
+        prb_jw_str(w, why.text);
+        prb_jw_key(w, "feature");
+        prb_jw_str(w, why.feature);
+        prb_jw_key(w, "value");
+        if (f >= 0 && d->vals[f].present)
+            prb_jw_real(w, d->vals[f].num);
+        else
+            prb_jw_null(w);
         prb_jw_close(w, '}');
     }
     prb_jw_close(w, ']');
@@ -772,6 +844,7 @@ static int out_printf(struct score_chunk *c, const char *fmt, ...)
 static int score_line(struct score_chunk *c, const prb_policy *p, const prb_file *f,
                       const prb_decision *d)
 {
+    struct rule_reason why;
     int rc, k = 0;
     rc = out_printf(c, "{\"subject\":\"%s\",\"purpose\":\"%s\",\"outcome\":\"%s\",\"score\":",
                     prb_file_ident(f, 0), p->purposes[d->purpose].name,
@@ -787,6 +860,8 @@ static int score_line(struct score_chunk *c, const prb_policy *p, const prb_file
         rc = out_printf(c, "\"LIST:%s\"", p->lists[d->decisive_list].name), k++;
     for (size_t i = 0; !rc && d->has_score && i < d->sc.nreasons && k < PRB_MAX_REASONS; i++, k++)
         rc = out_printf(c, "%s\"%s\"", k ? "," : "", d->sc.reasons[i].code);
+    if (!rc && rule_reason(p, d, (size_t)k, &why))
+        rc = out_printf(c, "\"%s\"", why.code);
     return rc ? rc : out_printf(c, "]}\n");
 }
 
