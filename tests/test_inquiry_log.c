@@ -96,6 +96,19 @@ static void expect_ids(prb_env *env, const char *who, const char *want)
 static prb_env *asked(char **dir)
 {
     prb_env *env = th_register(dir);
+    prb_ingest_stats st;
+    /* PERSON's payment default came two months ago: its hearing is over,
+     * so PERSON's credit decisions are adverse and may be reviewed. */
+    th_set_day(env, "2026-09-25");
+    cr_assert_eq(
+        th_ingest(env, "t",
+                  "{\"furnisher\":\"bank-a\",\"ref\":\"D-1\",\"subject\":{\"kind\":"
+                  "\"person\",\"id\":\"" PERSON "\"},\"category\":\"payment_default\","
+                  "\"status\":\"open\",\"event_date\":\"2026-01-10\",\"legal_basis\":"
+                  "\"contract\",\"fields\":{\"amount\":\"500.00\",\"currency\":\"EUR\"}}\n",
+                  PRB_FMT_NDJSON, 0, &st, NULL),
+        PRB_OK, "%s", prb_errmsg(env));
+    th_set_day(env, TH_TODAY);
     add_account(env, PERSON);
     add_account(env, OTHER);
     decide(env, PERSON, "1-q1");
