@@ -362,6 +362,83 @@ Test(decide, debarment_ends_with_its_records)
     th_rmrf(dir);
 }
 
+static const char *exclusion_of(char *buf, size_t n, const char *ref, const char *id,
+                                const char *day, const char *ground)
+{
+    snprintf(buf, n,
+             "{\"furnisher\":\"procurement-office\",\"ref\":\"%s\",\"subject\":{\"kind\":"
+             "\"company\",\"id\":\"%s\"},\"category\":\"exclusion_ground\",\"status\":\"open\","
+             "\"event_date\":\"%s\",\"settled_date\":null,\"legal_basis\":\"test\","
+             "\"fields\":{\"ground\":\"%s\"}}\n",
+             ref, id, day, ground);
+    return buf;
+}
+
+/* The state and ground of a subject's latest entry on procurement_exclusion,
+ * from the list's full view. */
+static void latest_entry(prb_env *env, const char *id, char *state, char *ground)
+{
+    char *json = NULL;
+    json_t *o, *m;
+    size_t i;
+    state[0] = ground[0] = 0;
+    cr_assert_eq(prb_lists_json(env, "procurement_exclusion", &json), PRB_OK);
+    o = json_loads(json, 0, NULL);
+    free(json);
+    json_array_foreach(json_object_get(json_array_get(o, 0), "members"), i, m)
+    {
+        if (strcmp(json_string_value(json_object_get(m, "subject")), id))
+            continue;
+        strcpy(state, json_string_value(json_object_get(m, "state")));
+        strcpy(ground, json_string_value(json_object_get(m, "ground")));
+    }
+    json_decref(o);
+}
+
+/* A debarment rests on the records of its own ground. Any record of the
+ * list's categories kept it going: an old exclusion on another ground,
+ * outside that ground's window, kept a fraud debarment in force (public
+ * list, procurement decisions) while the fraud record was disputed; and
+ * where another ground holds now, the entry kept the disputed ground and
+ * its five years. It ends; an entry on the ground that holds starts with
+ * its own hearing. */
+Test(decide, a_debarment_rests_on_its_own_grounds_records)
+{
+    char *dir, buf[1024], *json = NULL, state[32], ground[64];
+    prb_env *env = th_register(&dir);
+    uint64_t n;
+    const char *a = "lei:7LTWFZYICNSX8D621K86", *b = "cn-uscc:91350100M000100Y43";
+    ingest(env, exclusion_of(buf, sizeof buf, "F-1", a, "2026-11-01", "fraud"));
+    ingest(env, exclusion_of(buf, sizeof buf, "O-1", a, "2023-06-01", "other"));
+    ingest(env, exclusion_of(buf, sizeof buf, "F-2", b, "2026-11-01", "fraud"));
+    ingest(env, exclusion_of(buf, sizeof buf, "T-2", b, "2026-10-01", "tax_evasion"));
+    hearing_over(env);
+    latest_entry(env, a, state, ground);
+    cr_assert_str_eq(state, "active");
+    cr_assert_str_eq(ground, "fraud_or_corruption");
+    latest_entry(env, b, state, ground);
+    cr_assert_str_eq(state, "active");
+    cr_assert_str_eq(ground, "fraud_or_corruption");
+
+    cr_assert_eq(prb_dispute_open(env, a, "1-1", "not us", NULL), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(prb_dispute_open(env, b, "2-1", "not us", NULL), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(prb_lists_refresh_all(env, &n), PRB_OK, "%s", prb_errmsg(env));
+    latest_entry(env, a, state, ground);
+    cr_assert_str_eq(state, "lifted", "in force on a disputed record (ground %s)", ground);
+    latest_entry(env, b, state, ground);
+    cr_assert_str_eq(state, "noticed");
+    cr_assert_str_eq(ground, "other_ground");
+    cr_assert_eq(prb_lists_visible_json(env, "procurement_exclusion", NULL, &json), PRB_OK);
+    cr_assert(!strstr(json, a) && !strstr(json, b), "%s", json);
+    free(json);
+    prb_decision *d = NULL;
+    cr_assert_eq(prb_decide(env, "procurement", a, "city-hall", &d), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_neq(prb_decision_outcome(d), PRB_DECLINE);
+    prb_decision_free(d);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
 /* The maximum duration: an entry expires even while the debt is unpaid,
  * and is not made again while the same grounds hold; once they have
  * stopped and hold again, a new entry is made. The debtor register here

@@ -67,6 +67,11 @@ static int all_hold(const prb_cond *cs, size_t n, const prb_record_view *rv)
     return 1;
 }
 
+int prb_feature_of_record(const prb_featdef *fd, int cat, const prb_record_view *rv)
+{
+    return cat >= 0 && fd->categories >> cat & 1 && all_hold(fd->where, fd->nwhere, rv);
+}
+
 struct acc {
     uint64_t count, matched;
     double sum, min, max;

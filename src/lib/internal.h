@@ -736,6 +736,10 @@ typedef struct prb_inq {
  * feature in need (a bit per feature, all features if need is NULL). */
 void prb_features(const prb_policy *p, uint64_t allowed, const prb_file *f, const prb_inq *inq,
                   size_t ninq, int32_t today, const uint8_t *need, prb_value *vals, uint8_t *used);
+/* Whether record rv (of category cat, -1 if unknown) is of the kind
+ * feature fd counts: its categories and its where-conditions, whatever
+ * its status and age (a list entry's records, lists.c). */
+int prb_feature_of_record(const prb_featdef *fd, int cat, const prb_record_view *rv);
 /* Whole months from day a to day b (b >= a); 0 within the first month. */
 int prb_months_between(int32_t a, int32_t b);
 

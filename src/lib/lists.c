@@ -214,15 +214,36 @@ static int ground_holding(const prb_listdef *l, const prb_value *vals)
     return -1;
 }
 
-/* Whether f holds a usable record (in effect, not expired, not disputed)
- * of a category list l's grounds read. */
-static int rests_on_records(const prb_policy *p, const prb_listdef *l, const prb_file *f)
+/* Whether f still holds a usable record (in effect, not expired, not
+ * disputed) of the kind entry ground of list l rests on: one a criterion
+ * of that ground counts (its categories and conditions), whatever its
+ * status or age, since the entry outlives paying and the feature's window
+ * by design. Any record of the list's categories kept an entry going: an
+ * old "other" exclusion ground kept a fraud debarment in force while the
+ * fraud record was disputed. A ground the policy no longer has, or one
+ * whose criteria ask for no record (only a maximum), rests on any record
+ * of the list's categories. */
+static int rests_on_records(const prb_policy *p, const prb_listdef *l, const char *ground,
+                            const prb_file *f)
 {
+    const prb_ground *gr = NULL;
+    int specific = 0;
+    for (size_t g = 0; g < l->ngrounds && !gr; g++)
+        if (!strcmp(l->grounds[g].name, ground))
+            gr = &l->grounds[g];
+    for (size_t k = 0; gr && k < gr->ncrit; k++)
+        specific |= gr->crit[k].has_min && gr->crit[k].min > 0;
     for (size_t r = 0; r < prb_file_nrecords(f); r++) {
         const prb_record_view *rv = prb_file_record(f, r);
         int cat = rv->usable ? prb_policy_category(p, rv->category, strlen(rv->category)) : -1;
-        if (cat >= 0 && l->categories >> cat & 1)
+        if (cat < 0 || !(l->categories >> cat & 1))
+            continue;
+        if (!specific)
             return 1;
+        for (size_t k = 0; k < gr->ncrit; k++)
+            if (gr->crit[k].has_min && gr->crit[k].min > 0 &&
+                prb_feature_of_record(&p->features[gr->crit_feature[k]], cat, rv))
+                return 1;
     }
     return 0;
 }
@@ -244,8 +265,11 @@ static int refresh_one(prb_env *env, MDB_txn *txn, const prb_file *f, int l, con
         /* A list that stays when its criteria stop (a debarment is not
          * lifted by paying) still ends when the records it rests on are
          * deleted (retention, a dispute) or disputed: nothing may use them
-         * then (invariants 5 and 6). */
-        gone = g < 0 && !ld->auto_leave && !rests_on_records(env->policy, ld, f);
+         * then (invariants 5 and 6). That holds when another ground holds
+         * now, too: the entry kept the disputed ground and its longer
+         * duration; it ends, and one on the new ground starts with its
+         * own hearing. */
+        gone = !ld->auto_leave && !rests_on_records(env->policy, ld, e.ground, f);
         if (today >= e.until) {
             e.end = END_EXPIRED;
             e.ended = e.until;
@@ -253,7 +277,7 @@ static int refresh_one(prb_env *env, MDB_txn *txn, const prb_file *f, int l, con
         } else if (g < 0 && today < e.active_from) {
             e.end = END_WITHDRAWN;
             e.ended = today;
-        } else if (g < 0 && (ld->auto_leave || gone)) {
+        } else if ((g < 0 && ld->auto_leave) || gone) {
             e.end = END_LIFTED;
             e.ended = today;
         } else {
@@ -275,7 +299,10 @@ static int refresh_one(prb_env *env, MDB_txn *txn, const prb_file *f, int l, con
                                      text, today)))
                 return rc;
         }
-        return PRB_OK;
+        /* Ended under a ground whose records are gone while another
+         * holds: the entry on that ground is made below. */
+        if (!(gone && e.end == END_LIFTED && g >= 0))
+            return PRB_OK;
     }
     if (have && e.end == END_EXPIRED && !e.rearm && ld->type == PRB_BLACK) {
         if (g >= 0)
