@@ -892,6 +892,57 @@ Test(ingest, correction_keeps_its_category)
     th_rmrf(dir);
 }
 
+/* The last notice in the outbox, as prb_notices_json lists it. */
+static char *last_notice_text(prb_env *env)
+{
+    char *json = NULL, *out;
+    cr_assert_eq(prb_notices_json(env, 0, &json), PRB_OK);
+    json_t *a = json_loads(json, 0, NULL);
+    free(json);
+    out = strdup(
+        json_string_value(json_object_get(json_array_get(a, json_array_size(a) - 1), "text")));
+    json_decref(a);
+    return out;
+}
+
+/* A correction's notice gives the date its record takes effect from: the
+ * first version's receipt. It said "may not be used before" a date weeks
+ * ahead while the corrected record was used the same day (invariant 4). */
+Test(ingest, a_correction_notice_gives_the_records_own_date)
+{
+    char *dir, *text;
+    prb_env *env = th_register(&dir);
+    prb_ingest_stats st;
+    cr_assert_eq(th_ingest(env, "a", PD("", "{\"amount\":\"100.00\",\"currency\":\"EUR\"}"),
+                           PRB_FMT_NDJSON, 0, &st, NULL),
+                 PRB_OK);
+    text = last_notice_text(env);
+    cr_assert(strstr(text, "reported a record") && strstr(text, "not be used before 2026-12-23"),
+              "%s", text);
+    free(text);
+    /* Corrected within its hearing: the same date. */
+    th_set_day(env, "2026-12-01");
+    cr_assert_eq(th_ingest(env, "b", PD("", "{\"amount\":\"90.00\",\"currency\":\"EUR\"}"),
+                           PRB_FMT_NDJSON, 0, &st, NULL),
+                 PRB_OK);
+    cr_assert_eq(st.corrected, 1);
+    text = last_notice_text(env);
+    cr_assert(strstr(text, "corrected its record") && strstr(text, "not be used before 2026-12-23"),
+              "%s", text);
+    free(text);
+    /* Corrected months later: in effect since then, used as corrected. */
+    th_set_day(env, "2027-06-01");
+    cr_assert_eq(th_ingest(env, "c", PD("", "{\"amount\":\"10000.00\",\"currency\":\"EUR\"}"),
+                           PRB_FMT_NDJSON, 0, &st, NULL),
+                 PRB_OK);
+    cr_assert_eq(st.corrected, 1);
+    text = last_notice_text(env);
+    cr_assert(strstr(text, "has been in effect since 2026-12-23"), "%s", text);
+    free(text);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
 /* A record whose id is new but whose alias names a subject goes to that
  * subject, and its id becomes that subject's too: a later record under
  * the id alone went to a second subject, splitting the person's file. */

@@ -189,24 +189,48 @@ static int blank(const char *p, const char *e)
     return 1;
 }
 
-/* Invariant 4: an adverse record is announced to its subject. The notice
- * is written here, on a parse thread; applying the batch decides whether
- * it is sent (not for a re-sent record that changes nothing). */
-static int make_notice(prb_ingest *b, struct chunk *c, prb_rec *r)
+/* The notice of adverse record r (malloc'd JSON; NULL if out of memory).
+ * Its effect runs from the record's first receipt (subject.c), which for
+ * a correction is its first version's: a correction's notice said
+ * "may not be used before" a date weeks ahead while the corrected record
+ * was in use the same day. */
+static char *adverse_notice(const prb_ingest *b, const prb_rec *r, int32_t first_received,
+                            int corrected)
 {
     const prb_catdef *cd = &b->env->policy->categories[r->cat];
     char about[256], text[768], day[11], from[11], ev[11];
-    int32_t eff = (r->event > b->today ? r->event : b->today) + cd->notice_days;
+    int32_t eff = prb_effective_from(cd, r->event, first_received);
     prb_date_format(b->today, day);
     prb_date_format(eff, from);
     prb_date_format(r->event, ev);
     snprintf(about, sizeof about, "%.*s/%.*s", (int)r->furnisher.n, r->furnisher.p, (int)r->ref.n,
              r->ref.p);
-    snprintf(text, sizeof text,
-             "%.*s reported a record of %s about you (reference %.*s, dated %s). It may not be "
-             "used before %s; you may dispute it if it is wrong.",
-             (int)r->furnisher.n, r->furnisher.p, cd->name, (int)r->ref.n, r->ref.p, ev, from);
-    char *json = prb_notice_json(r->ident, "adverse_record", about, cd->name, text, day);
+    if (!corrected)
+        snprintf(text, sizeof text,
+                 "%.*s reported a record of %s about you (reference %.*s, dated %s). It may not "
+                 "be used before %s; you may dispute it if it is wrong.",
+                 (int)r->furnisher.n, r->furnisher.p, cd->name, (int)r->ref.n, r->ref.p, ev, from);
+    else if (eff > b->today)
+        snprintf(text, sizeof text,
+                 "%.*s corrected its record of %s about you (reference %.*s, dated %s). It may "
+                 "not be used before %s; you may dispute it if it is wrong.",
+                 (int)r->furnisher.n, r->furnisher.p, cd->name, (int)r->ref.n, r->ref.p, ev, from);
+    else
+        snprintf(text, sizeof text,
+                 "%.*s corrected its record of %s about you (reference %.*s, dated %s). The "
+                 "record has been in effect since %s and is used as corrected from now on; you "
+                 "may dispute it if it is wrong.",
+                 (int)r->furnisher.n, r->furnisher.p, cd->name, (int)r->ref.n, r->ref.p, ev, from);
+    return prb_notice_json(r->ident, "adverse_record", about, cd->name, text, day);
+}
+
+/* Invariant 4: an adverse record is announced to its subject. The notice
+ * is written here, on a parse thread; applying the batch decides whether
+ * it is sent (not for a re-sent record that changes nothing), and writes
+ * a correction's again (correction_notice). */
+static int make_notice(prb_ingest *b, struct chunk *c, prb_rec *r)
+{
+    char *json = adverse_notice(b, r, b->today, 0);
     if (!json)
         return PRB_ENOMEM;
     r->notice_len = (uint32_t)strlen(json);
@@ -1142,6 +1166,37 @@ static int refresh_lists(struct apply *ap)
     return rc;
 }
 
+/* Queues the notice of r, a correction of the record f holds: from its
+ * first version's receipt (today if that version is in this batch). */
+static int correction_notice(struct apply *ap, const struct fstate *f, const prb_rec *r,
+                             uint64_t subject)
+{
+    unsigned char k[PRB_RECKEY_LEN];
+    MDB_val mk = {PRB_RECKEY_LEN, k}, mv;
+    int32_t first = ap->b->today;
+    prb_reckey(k, f->rid, 1); /* versions count from 1 */
+    int mrc = mdb_get(ap->txn, ap->env->rec, &mk, &mv);
+    if (!mrc && mv.mv_size >= 16)
+        first = (int32_t)prb_get_le32((const unsigned char *)mv.mv_data + 12);
+    else if (mrc && mrc != MDB_NOTFOUND)
+        return prb_mdb_fail(ap->env, mrc, "reading a record's first version");
+    char *json = adverse_notice(ap->b, r, first, 1);
+    size_t n = json ? strlen(json) : 0;
+    unsigned char *m = json ? prb_arena_alloc(&ap->a, PRB_HASH_LEN + n + 1) : NULL;
+    if (!m) {
+        free(json);
+        return PRB_ENOMEM;
+    }
+    memcpy(m + PRB_HASH_LEN, json, n + 1);
+    free(json);
+    prb_rec c = *r;
+    c.notice = (const char *)m + PRB_HASH_LEN;
+    c.notice_len = (uint32_t)n;
+    c.notice_hash = m;
+    prb_sha256(c.notice, n, m);
+    return queue_notice(ap, &c, subject);
+}
+
 static int apply_one(struct apply *ap, const prb_rec *r)
 {
     struct sstate *s = NULL;
@@ -1213,7 +1268,7 @@ static int apply_one(struct apply *ap, const prb_rec *r)
     ap->st.corrected++;
     if (ap->dspfix.nopen && (rc = prb_dspfix_note(&ap->dspfix, f->rid)))
         return rc;
-    if ((rc = queue_notice(ap, r, s->id)))
+    if ((rc = r->notice ? correction_notice(ap, f, r, s->id) : PRB_OK))
         return rc;
     return add_version(ap, f, r);
 }
