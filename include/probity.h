@@ -348,7 +348,7 @@ typedef struct prb_deliver_stats {
 /* Delivers every pending notice through every channel of the policy's
  * "notices" section (docs/POLICY.md): a spool directory gets one JSON
  * file per notice, written atomically; a webhook gets an HTTP POST with
- * the notice number as Idempotency-Key, retried with exponential backoff
+ * its number and a hash of its body as Idempotency-Key, retried with exponential backoff
  * and accepted only on a 2xx. A notice is marked delivered (with the
  * as-of time) once every channel has accepted it; a channel that has is
  * not sent it again. Each channel's attempts and last error are kept in

@@ -397,12 +397,21 @@ static void setup_webhook(struct run *r, struct chan *c)
  * notice is accepted by the URL the policy names or not at all. */
 static int post_once(struct chan *c, uint64_t number, const char *body, size_t len, char *err)
 {
-    char key[48];
+    char key[64];
+    unsigned char hash[PRB_HASH_LEN];
     struct curl_slist *h, *t = NULL;
     long status = 0;
     /* A Structured Field string, as draft-ietf-httpapi-idempotency-key-
-     * header has it: a bare number would parse as an Integer. */
-    snprintf(key, sizeof key, "Idempotency-Key: \"%llu\"", (unsigned long long)number);
+     * header has it: a bare number would parse as an Integer. The number
+     * alone named two notices the same to a receiver that keeps keys: a
+     * register restored from a backup numbers new notices as old ones,
+     * and two registers may share a gateway; its answer from its cache
+     * would mark a notice delivered that it never took. A hash of what
+     * is sent tells them apart and stays the same for every retry. */
+    prb_sha256(body, len, hash);
+    snprintf(key, sizeof key, "Idempotency-Key: \"%llu-%02x%02x%02x%02x%02x%02x%02x%02x\"",
+             (unsigned long long)number, hash[0], hash[1], hash[2], hash[3], hash[4], hash[5],
+             hash[6], hash[7]);
     /* "Expect:" off: a body over 1 KiB would otherwise wait for a 100. */
     if ((h = curl_slist_append(NULL, "Content-Type: application/json")) &&
         (t = curl_slist_append(h, key)))
