@@ -29,6 +29,27 @@ static void write_text(const char *dir, const char *name, const char *text)
     fclose(f);
 }
 
+/* probity serve's numbers are whole: strtod took "nan", "inf" and
+ * fractions, and a NaN --rate-limit lifted the limit. Refused before the
+ * register is opened (there is none here). */
+Test(cli, serve_numbers_are_whole)
+{
+    static const char *const bad[] = {"nan", "inf", "-inf", "1.5", "1e-12", "NaN"};
+    struct th_run *r = malloc(sizeof *r);
+    char *dir = th_tmpdir(), args[200], want[100];
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        snprintf(args, sizeof args, "serve reg --rate-limit %s", bad[i]);
+        run(r, dir, NULL, args);
+        snprintf(want, sizeof want, "--rate-limit '%s' is not a whole number", bad[i]);
+        cr_assert_eq(r->status, 2, "%s: %s", bad[i], r->err);
+        cr_assert(strstr(r->err, want), "%s: %s", bad[i], r->err);
+    }
+    run(r, dir, NULL, "serve reg --public-rate nan");
+    cr_assert(strstr(r->err, "--public-rate 'nan' is not a whole number"), "%s", r->err);
+    th_rmrf(dir);
+    free(r);
+}
+
 Test(cli, first_session)
 {
     char *dir = th_tmpdir(), args[1024], *good = th_slurp("tests/data/good.ndjson");

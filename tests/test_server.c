@@ -1967,6 +1967,19 @@ Test(server, rate_limit)
 /* Without a valid token a caller is limited per address, and lower than
  * a token: the public calls need none, and guessing tokens is held to
  * the same pace. A token has its own bucket all the same. */
+/* A rate so small that the next request is days off is told to wait a
+ * day: the wait in seconds was cast to unsigned unbounded, and a rate of
+ * 1e-12 asked for 10^12 s, past what the cast may take. */
+Test(server, retry_after_is_capped)
+{
+    srv_limiter *l = srv_limiter_new(1e-12, 1);
+    cr_assert_not_null(l);
+    cr_assert_eq(srv_limiter_take(l, "ip:127.0.0.1"), 0);
+    unsigned wait = srv_limiter_take(l, "ip:127.0.0.1");
+    cr_assert_eq(wait, 86400, "Retry-After %u", wait);
+    srv_limiter_free(l);
+}
+
 Test(server, public_rate_limit)
 {
     struct fx f;

@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "server.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -61,7 +62,10 @@ static const char serve_usage[] =
 
 #define GRACE_SECONDS 10
 
-/* A whole number option within [0, max]; -1 if malformed. */
+/* A whole number option within [0, max]; -1 if malformed. strtod
+ * takes "nan", "inf" and fractions as well: a NaN rate passed every
+ * comparison and lifted the limit (fmin with NaN), and a tiny one made
+ * a Retry-After past what an unsigned holds. */
 static int number(cli_args *a, const char *name, double max, double *v)
 {
     const char *s = cli_opt(a, name);
@@ -69,8 +73,8 @@ static int number(cli_args *a, const char *name, double max, double *v)
     if (!s)
         return 0;
     double x = strtod(s, &end);
-    if (!*s || *end || x < 0 || x > max) {
-        fprintf(stderr, "probity: --%s '%s' is not a number from 0 to %.0f\n", name, s, max);
+    if (!*s || *end || !isfinite(x) || x != floor(x) || x < 0 || x > max) {
+        fprintf(stderr, "probity: --%s '%s' is not a whole number from 0 to %.0f\n", name, s, max);
         return -1;
     }
     *v = x;

@@ -18,6 +18,10 @@
 
 #define SETS 1024
 #define WAYS 4
+/* The longest Retry-After: a rate so small that the next request is
+ * further off than a day is told a day, and the wait fits an unsigned
+ * (a rate of 1e-12 asked for 10^12 s, past what the cast may take). */
+#define WAIT_MAX 86400.0
 
 struct bucket {
     uint64_t key; /* hash of the caller; 0: empty */
@@ -94,7 +98,7 @@ unsigned srv_limiter_take(srv_limiter *l, const char *key)
     if (b->tokens >= 1)
         b->tokens -= 1;
     else
-        wait = (unsigned)ceil((1 - b->tokens) / l->rate);
+        wait = (unsigned)fmin(ceil((1 - b->tokens) / l->rate), WAIT_MAX);
     pthread_mutex_unlock(&l->mu);
     return wait;
 }
