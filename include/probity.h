@@ -615,8 +615,9 @@ typedef struct prb_key {
     char furnisher[PRB_KEY_NAME_MAX + 1]; /* furnisher: who it writes as, else "" */
     char purposes[PRB_KEY_PURPOSES_MAX];  /* inquirer: "credit,tenancy", else "" */
     char subject[PRB_IDENT_MAX];          /* subject: canonical identifier, else "" */
-    int64_t created;                      /* as-of time, unix seconds */
-    int64_t revoked;                      /* 0 while the key is live */
+    uint64_t subject_no; /* subject: its subject number, 0 in keys made before it was kept */
+    int64_t created;     /* as-of time, unix seconds */
+    int64_t revoked;     /* 0 while the key is live */
 } prb_key;
 
 /* "admin", ... for a role; NULL for an unknown one. */
@@ -625,15 +626,23 @@ const char *prb_role_name(int role);
 int prb_role_parse(const char *s);
 /* Makes a key from spec (role, name, furnisher, purposes, subject; the
  * rest is ignored). A furnisher key needs furnisher, an inquirer key
- * purposes (each a purpose of the policy that takes inquiries), a subject
- * key subject (a valid identifier, stored canonical); a field its role
- * does not use must be empty. name defaults to the furnisher's name or
- * the key id. Writes the token (NUL-terminated) into token and, if made
- * is not NULL, the key as stored. PRB_EINVAL names the bad field. */
+ * purposes (each a purpose of the policy that takes inquiries and, if
+ * the purpose lists its requesters, lists the key's name), a subject key
+ * subject (a valid identifier, not a furnisher's own ext: key, that a
+ * subject of the register has: stored canonical, with that subject's
+ * number); a field its role does not use must be empty. name defaults to
+ * the furnisher's name or the key id. Writes the token (NUL-terminated)
+ * into token and, if made is not NULL, the key as stored. PRB_EINVAL
+ * names the bad field; PRB_ENOTFOUND: no subject has the identifier. */
 int prb_key_create(prb_env *env, const prb_key *spec, char token[PRB_TOKEN_MAX], prb_key *made);
-/* Looks token up and fills *key. PRB_ENOTFOUND if it is no key's or the
- * key was revoked (the message says which). */
+/* Looks token up and fills *key. PRB_ENOTFOUND if it is no key's, the
+ * key was revoked, or it is a subject key whose identifier no longer
+ * names the subject it was made for (the message says which). */
 int prb_key_check(prb_env *env, const char *token, prb_key *key);
+/* Whether an inquirer key may ask for purpose: the purpose is one of its
+ * purposes, and the policy lists no requesters for it or lists the
+ * key's name. */
+int prb_key_may_ask(prb_env *env, const prb_key *key, const char *purpose);
 /* Revokes the key with id. PRB_ENOTFOUND: no such key; PRB_EEXIST: it
  * was revoked already. */
 int prb_key_revoke(prb_env *env, const char *id);

@@ -31,6 +31,8 @@
 #include "server.h"
 #include "srv.h"
 #include "internal.h"
+#include "ident.h"
+#include "sha256.h"
 
 TestSuite(server, .timeout = 60);
 
@@ -535,6 +537,185 @@ Test(server, token_check_sees_later_commits)
     cr_assert_eq(prb_key_check(other, tok2, &got), PRB_OK, "%s", prb_errmsg(other));
     /* Closed with its transaction kept, before the register it shares. */
     prb_close(other);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+/* Stores value under token's hash as a key, bypassing prb_key_create:
+ * a key made before a check existed. */
+static void put_raw_key(prb_env *env, const char *token, const void *value, size_t n)
+{
+    unsigned char hash[PRB_HASH_LEN];
+    MDB_txn *txn;
+    prb_sha256(token, strlen(token), hash);
+    MDB_val k = {PRB_HASH_LEN, hash}, v = {n, (void *)value};
+    cr_assert_eq(mdb_txn_begin(env->mdb, NULL, 0, &txn), 0);
+    cr_assert_eq(mdb_put(txn, env->keys, &k, &v, 0), 0);
+    cr_assert_eq(mdb_txn_commit(txn), 0);
+}
+
+/* A key's value of layout 1 (as written until 2026-11-28): no subject
+ * number; its length. */
+static size_t v1_key(unsigned char *b, int role, const char *name, const char *purposes,
+                     const char *subject)
+{
+    size_t nl = strlen(name), sl = strlen(subject), pl = strlen(purposes), w = 24;
+    memset(b, 0, 24);
+    b[0] = 1;
+    b[1] = (unsigned char)role;
+    b[2] = (unsigned char)nl;
+    b[4] = (unsigned char)sl;
+    b[6] = (unsigned char)pl;
+    memcpy(b + w, name, nl + 1);
+    w += nl + 1;
+    b[w++] = 0; /* no furnisher */
+    memcpy(b + w, subject, sl + 1);
+    w += sl + 1;
+    memcpy(b + w, purposes, pl + 1);
+    return w + pl + 1;
+}
+
+/* A subject key reads the file of whoever its identifier names. Made for
+ * an identifier no subject had, it was later named by an alias a
+ * furnisher linked to someone else, and read that person's whole file:
+ * now it is made only for a subject of the register (never for a
+ * furnisher's own ext: key), keeps the subject's number, and is refused
+ * at use when the identifier names another subject. An old key (layout
+ * 1, no number) still works, resolved at use. */
+Test(server, subject_key_is_bound_to_its_subject)
+{
+    struct fx f;
+    srv_opts o = {0};
+    struct resp r;
+    prb_key spec, made, got;
+    char tok[PRB_TOKEN_MAX], unknown[64], d[18], body[256];
+    unsigned char hash[PRB_HASH_LEN], buf[512];
+    size_t k_size = 0;
+    fx_start(&f, &o);
+    snprintf(d, sizeof d, "11010519800101001");
+    snprintf(unknown, sizeof unknown, "cn-rid:%s%c", d, prb_ident_cn_rid_check(d));
+    memset(&spec, 0, sizeof spec);
+    spec.role = PRB_ROLE_SUBJECT;
+    snprintf(spec.subject, sizeof spec.subject, "%s", unknown);
+    cr_assert_eq(prb_key_create(f.env, &spec, tok, &made), PRB_ENOTFOUND, "%s", prb_errmsg(f.env));
+    cr_assert(strstr(prb_errmsg(f.env), "no subject has"), "%s", prb_errmsg(f.env));
+    cr_assert_eq(tok[0], 0);
+    snprintf(spec.subject, sizeof spec.subject, "ext:bank-a:L-1000");
+    cr_assert_eq(prb_key_create(f.env, &spec, tok, &made), PRB_EINVAL, "%s", prb_errmsg(f.env));
+    cr_assert(strstr(prb_errmsg(f.env), "furnisher's own key"), "%s", prb_errmsg(f.env));
+    /* Over the API too, as the engine's codes. */
+    snprintf(body, sizeof body, "{\"role\":\"subject\",\"subject\":\"%s\"}", unknown);
+    http(&f, "POST", "/v1/keys", f.tok[ADMIN], NULL, body, &r);
+    assert_problem(&r, 404);
+    free(r.body);
+    /* A key for PERSON keeps its number, and is refused once PERSON's
+     * identifier names another subject (its stored number changed
+     * here, as no call of the engine can). */
+    snprintf(spec.subject, sizeof spec.subject, "%s", PERSON);
+    cr_assert_eq(prb_key_create(f.env, &spec, tok, &made), PRB_OK, "%s", prb_errmsg(f.env));
+    cr_assert_neq(made.subject_no, 0);
+    http(&f, "GET", "/v1/me", tok, NULL, NULL, &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    free(r.body);
+    prb_sha256(tok, strlen(tok), hash);
+    {
+        MDB_txn *txn;
+        MDB_val k = {PRB_HASH_LEN, hash}, v;
+        cr_assert_eq(mdb_txn_begin(f.env->mdb, NULL, MDB_RDONLY, &txn), 0);
+        cr_assert_eq(mdb_get(txn, f.env->keys, &k, &v), 0);
+        cr_assert_lt(v.mv_size, sizeof buf);
+        memcpy(buf, v.mv_data, v.mv_size);
+        k_size = v.mv_size;
+        mdb_txn_abort(txn);
+        buf[24] ^= 2; /* another subject's number, not 0 */
+        put_raw_key(f.env, tok, buf, k_size);
+    }
+    cr_assert_eq(prb_key_check(f.env, tok, &got), PRB_ENOTFOUND);
+    cr_assert(strstr(prb_errmsg(f.env), "no longer names"), "%s", prb_errmsg(f.env));
+    http(&f, "GET", "/v1/me", tok, NULL, NULL, &r);
+    assert_problem(&r, 401);
+    free(r.body);
+    /* Layout 1: read, resolved at use; an ext: one is refused. */
+    size_t n = v1_key(buf, PRB_ROLE_SUBJECT, "old", "", PERSON);
+    put_raw_key(f.env, "prb_old-subject-key", buf, n);
+    cr_assert_eq(prb_key_check(f.env, "prb_old-subject-key", &got), PRB_OK, "%s",
+                 prb_errmsg(f.env));
+    cr_assert_eq(got.subject_no, 0);
+    http(&f, "GET", "/v1/me", "prb_old-subject-key", NULL, NULL, &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    free(r.body);
+    n = v1_key(buf, PRB_ROLE_SUBJECT, "old-ext", "", "ext:bank-a:L-1000");
+    put_raw_key(f.env, "prb_old-ext-key", buf, n);
+    cr_assert_eq(prb_key_check(f.env, "prb_old-ext-key", &got), PRB_ENOTFOUND);
+    http(&f, "GET", "/v1/me", "prb_old-ext-key", NULL, NULL, &r);
+    assert_problem(&r, 401);
+    free(r.body);
+    fx_stop(&f);
+}
+
+/* An inquirer asks for a decision by its key's name, and a purpose may
+ * list the requesters it takes; a key's purposes were checked only
+ * against the policy's purposes, so a key for a purpose its name may not
+ * ask for was made, and read the purpose's lists. Now it is refused when
+ * made, and a key made before reads no list through such a purpose. */
+Test(server, inquirer_purposes_follow_requesters)
+{
+    char path[700], reg[700], err[256], tok[PRB_TOKEN_MAX], base[64];
+    unsigned char buf[256];
+    json_error_t jerr;
+    json_t *root = json_load_file(th_path(path, sizeof path, "policy/default.json"), 0, &jerr);
+    char *dir = th_tmpdir();
+    prb_env *env = NULL;
+    prb_key spec, made;
+    struct resp r;
+    struct fx f;
+    srv *s = NULL;
+    srv_opts o = {0};
+    int64_t now;
+    cr_assert_not_null(root, "%s", jerr.text);
+    json_object_set_new(json_object_get(json_object_get(root, "purposes"), "tenancy"), "requesters",
+                        json_pack("[s]", "landlord-y"));
+    snprintf(path, sizeof path, "%s/policy.json", dir);
+    cr_assert_eq(json_dump_file(root, path, 0), 0);
+    json_decref(root);
+    snprintf(reg, sizeof reg, "%s/reg", dir);
+    cr_assert_eq(prb_init(reg, path, &env), PRB_OK, "%s", prb_errmsg(env));
+    prb_parse_now(TH_TODAY, &now);
+    prb_set_now(env, now);
+    memset(&spec, 0, sizeof spec);
+    spec.role = PRB_ROLE_INQUIRER;
+    snprintf(spec.purposes, sizeof spec.purposes, "credit,tenancy");
+    snprintf(spec.name, sizeof spec.name, "bank-x");
+    cr_assert_eq(prb_key_create(env, &spec, tok, &made), PRB_EINVAL);
+    cr_assert(strstr(prb_errmsg(env), "tenancy") && strstr(prb_errmsg(env), "bank-x"), "%s",
+              prb_errmsg(env));
+    spec.name[0] = 0; /* key-ID could never be listed */
+    cr_assert_eq(prb_key_create(env, &spec, tok, &made), PRB_EINVAL);
+    snprintf(spec.name, sizeof spec.name, "landlord-y");
+    cr_assert_eq(prb_key_create(env, &spec, tok, &made), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert(prb_key_may_ask(env, &made, "tenancy"));
+    cr_assert(!prb_key_may_ask(env, &made, "procurement"));
+    /* A key made before the check: bank-x for tenancy alone. */
+    size_t n = v1_key(buf, PRB_ROLE_INQUIRER, "bank-x", "tenancy", "");
+    put_raw_key(env, "prb_old-inquirer-key", buf, n);
+    o.listen = "127.0.0.1:0";
+    o.fixed_now = now;
+    o.timeout = 1;
+    cr_assert_eq(srv_start(env, &o, &s, err, sizeof err), 0, "%s", err);
+    memset(&f, 0, sizeof f);
+    snprintf(base, sizeof base, "http://127.0.0.1:%u", srv_port(s));
+    memcpy(f.base, base, sizeof base);
+    http(&f, "GET", "/v1/lists/debtor_register", "prb_old-inquirer-key", NULL, NULL, &r);
+    assert_problem(&r, 403);
+    free(r.body);
+    http(&f, "GET", "/v1/lists", "prb_old-inquirer-key", NULL, NULL, &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    cr_assert_null(strstr(r.body, "debtor_register"), "%s", r.body);
+    free(r.body);
+    http(&f, "GET", "/v1/lists/debtor_register", tok, NULL, NULL, &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    free(r.body);
+    srv_stop(s, 5);
     prb_close(env);
     th_rmrf(dir);
 }

@@ -10,12 +10,25 @@
  * names it in listings, logs and revocation.
  *
  * The stored value (little-endian integers):
- *   0  u8   layout (1)
+ *   0  u8   layout (2)
  *   1  u8   role (enum prb_role)
  *   2  u8   name length N        3  u8  furnisher length F
  *   4  u16  subject length S     6  u16 purposes length P
  *   8  i64  created (as-of time) 16 i64 revoked (0: live)
- *  24  name, furnisher, subject, purposes, each followed by a NUL
+ *  24  u64  the subject's number (a subject key; else 0)
+ *  32  name, furnisher, subject, purposes, each followed by a NUL
+ * Layout 1, written until 2026-11-28, has no subject number (the strings
+ * start at 24) and is still read.
+ *
+ * A subject key reads the file of whoever its identifier names, so it is
+ * made only for an identifier a subject has, never for a furnisher's own
+ * ext: key, and keeps that subject's number: each use checks that the
+ * identifier still names it. Before, a key made for an identifier no one
+ * had was named by the first alias a furnisher linked to it, and then
+ * read that subject's whole file. A layout-1 key has no number to check:
+ * its identifier is resolved at each use as before (an ext: one is
+ * refused); an operator who made one for an identifier then unknown
+ * should revoke it and make another.
  * Making and revoking a key are write transactions with one audit leaf
  * (PRB_LEAF_KEY, object: the id as a number, value: the stored key).
  */
@@ -29,8 +42,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define KEY_LAYOUT 1
-#define KEY_HDR 24
+#define KEY_LAYOUT 2
+#define KEY_HDR 32
+#define KEY_HDR_V1 24
 #define TOKEN_PREFIX "prb_"
 #define TOKEN_BYTES 32
 
@@ -86,6 +100,7 @@ static size_t encode(const prb_key *k, unsigned char *buf)
     buf[7] = (unsigned char)(p >> 8);
     put_le64(buf + 8, k->created);
     put_le64(buf + 16, k->revoked);
+    put_le64(buf + 24, (int64_t)k->subject_no);
     memcpy(w, k->name, n + 1);
     w += n + 1;
     memcpy(w, k->furnisher, f + 1);
@@ -108,13 +123,17 @@ static int take(const unsigned char **r, const unsigned char *end, size_t n, cha
 
 static int decode(const unsigned char hash[PRB_HASH_LEN], const MDB_val *v, prb_key *k)
 {
-    const unsigned char *b = v->mv_data, *end = b + v->mv_size, *r = b + KEY_HDR;
+    const unsigned char *b = v->mv_data, *end = b + v->mv_size, *r;
+    size_t hdr = v->mv_size ? (b[0] == KEY_LAYOUT ? KEY_HDR : KEY_HDR_V1) : KEY_HDR;
     memset(k, 0, sizeof *k);
-    if (v->mv_size < KEY_HDR || b[0] != KEY_LAYOUT || !prb_role_name(b[1]))
+    if (v->mv_size < hdr || (b[0] != KEY_LAYOUT && b[0] != 1) || !prb_role_name(b[1]))
         return PRB_ECORRUPT;
+    r = b + hdr;
     k->role = b[1];
     k->created = get_le64(b + 8);
     k->revoked = get_le64(b + 16);
+    if (hdr == KEY_HDR)
+        k->subject_no = (uint64_t)get_le64(b + 24);
     id_of(hash, k->id);
     if (take(&r, end, b[2], k->name, sizeof k->name) ||
         take(&r, end, b[3], k->furnisher, sizeof k->furnisher) ||
@@ -136,9 +155,23 @@ static int name_ok(const char *s)
     return 1;
 }
 
-/* Checks every purpose of a comma-separated list against the policy and
- * writes it back without repeats. */
-static int check_purposes(prb_env *env, const char *list, char *out, size_t cap)
+/* Whether purpose pi of the policy lets requester ask: it lists no
+ * requesters, or lists this one. */
+static int requester_ok(const prb_policy *p, int pi, const char *requester)
+{
+    const prb_purposedef *pd = &p->purposes[pi];
+    for (size_t i = 0; i < pd->nrequesters; i++)
+        if (!strcmp(pd->requesters[i], requester))
+            return 1;
+    return !pd->nrequesters;
+}
+
+/* Checks every purpose of a comma-separated list against the policy
+ * (name, the key's, must be one of the requesters a purpose lists: a
+ * decision asks by the key's name, and a key for a purpose it may not
+ * ask for would still read the purpose's lists) and writes it back
+ * without repeats. */
+static int check_purposes(prb_env *env, const char *list, const char *name, char *out, size_t cap)
 {
     const prb_policy *p = env->policy;
     char buf[PRB_KEY_PURPOSES_MAX];
@@ -155,6 +188,11 @@ static int check_purposes(prb_env *env, const char *list, char *out, size_t cap)
         if (!p->purposes[pi].nrules)
             return prb_seterr(env->err, PRB_EINVAL,
                               "key: purposes: %s takes no inquiries (no decision rule)", t);
+        if (!requester_ok(p, pi, name))
+            return prb_seterr(env->err, PRB_EINVAL,
+                              "key: purposes: the policy lets only its listed requesters ask for "
+                              "%s, and '%s' is not one of them%s",
+                              t, name, name[0] ? "" : " (give the key a --name)");
         size_t tl = strlen(t);
         int dup = 0;
         for (const char *q = out; *q; q += strcspn(q, ",") + (q[strcspn(q, ",")] ? 1 : 0))
@@ -203,7 +241,7 @@ static int check_spec(prb_env *env, const prb_key *spec, prb_key *k)
             memcpy(k->name, k->furnisher, strlen(k->furnisher) + 1);
     }
     if (wants_p) {
-        int rc = check_purposes(env, spec->purposes, k->purposes, sizeof k->purposes);
+        int rc = check_purposes(env, spec->purposes, k->name, k->purposes, sizeof k->purposes);
         if (rc)
             return rc;
     }
@@ -214,6 +252,14 @@ static int check_spec(prb_env *env, const prb_key *spec, prb_key *k)
         if (prb_ident_normalize(spec->subject, strlen(spec->subject), k->subject, sizeof k->subject,
                                 &scheme))
             return prb_seterr(env->err, PRB_EINVAL, "key: subject: %s", k->subject);
+        /* A furnisher's own key names how it files a subject: it is no
+         * credential of the subject's, and anyone who knows it is not
+         * the subject. */
+        if (scheme == PRB_SCHEME_EXT)
+            return prb_seterr(env->err, PRB_EINVAL,
+                              "key: subject: %s is a furnisher's own key (ext:); a subject key "
+                              "needs an identifier the subject holds",
+                              k->subject);
     }
     return PRB_OK;
 }
@@ -265,6 +311,17 @@ int prb_key_create(prb_env *env, const prb_key *spec, char token[PRB_TOKEN_MAX],
     k.created = prb_now(env);
     if ((rc = prb_wtxn_begin(env, &txn)))
         goto fail;
+    /* Resolved in the transaction that stores the key, so the number
+     * kept is the one the identifier named when the key was made. */
+    if (k.role == PRB_ROLE_SUBJECT && (rc = prb_subject_find(env, txn, k.subject, &k.subject_no))) {
+        if (rc == PRB_ENOTFOUND)
+            prb_seterr(env->err, rc,
+                       "key: subject: no subject has %s; a subject key is made only for a "
+                       "subject of the register",
+                       k.subject);
+        prb_wtxn_abort(env, txn);
+        goto fail;
+    }
     if ((rc = put_key(env, txn, hash, &k, MDB_NOOVERWRITE))) {
         prb_wtxn_abort(env, txn);
         goto fail;
@@ -280,6 +337,56 @@ fail:
     return rc;
 }
 
+/* Whether key, as read in txn, may be used: not revoked, and a subject
+ * key's identifier still names the subject it was made for. */
+static int key_live(prb_env *env, MDB_txn *txn, const prb_key *key)
+{
+    uint64_t no = 0;
+    if (key->revoked)
+        return prb_seterr(env->err, PRB_ENOTFOUND, "key %s was revoked", key->id);
+    if (key->role != PRB_ROLE_SUBJECT)
+        return PRB_OK;
+    if (!strncmp(key->subject, "ext:", 4))
+        return prb_seterr(env->err, PRB_ENOTFOUND,
+                          "key %s names a furnisher's own key (%s), which is no subject's "
+                          "credential",
+                          key->id, key->subject);
+    int rc = prb_subject_find(env, txn, key->subject, &no);
+    if (rc && rc != PRB_ENOTFOUND)
+        return rc;
+    /* A key of layout 1 has no number: resolved at use, as before. */
+    if (!key->subject_no)
+        return PRB_OK;
+    if (rc || no != key->subject_no)
+        return prb_seterr(env->err, PRB_ENOTFOUND,
+                          "key %s: %s no longer names the subject the key was made for", key->id,
+                          key->subject);
+    return PRB_OK;
+}
+
+/* A read transaction for a key check: the handle's kept one renewed (so
+ * it reads the latest commit, as a new one would), or a new one. */
+static int key_txn(prb_env *env, MDB_txn **txn)
+{
+    *txn = env->ktxn;
+    env->ktxn = NULL;
+    int mrc = *txn ? mdb_txn_renew(*txn) : mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, txn);
+    if (mrc) {
+        if (*txn)
+            mdb_txn_abort(*txn);
+        *txn = NULL;
+        return prb_mdb_fail(env, mrc, "starting a read");
+    }
+    return PRB_OK;
+}
+
+/* Keeps txn, reset, for the handle's next check. */
+static void key_txn_done(prb_env *env, MDB_txn *txn)
+{
+    mdb_txn_reset(txn);
+    env->ktxn = txn;
+}
+
 int prb_key_check(prb_env *env, const char *token, prb_key *key)
 {
     unsigned char hash[PRB_HASH_LEN];
@@ -288,15 +395,9 @@ int prb_key_check(prb_env *env, const char *token, prb_key *key)
     memset(key, 0, sizeof *key);
     if (!token || hash_token(token, hash))
         return prb_seterr(env->err, PRB_ENOTFOUND, "not a probity token");
-    /* Renewed, it reads the latest commit, as a new one would. */
-    txn = env->ktxn;
-    env->ktxn = NULL;
-    int mrc = txn ? mdb_txn_renew(txn) : mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &txn), rc;
-    if (mrc) {
-        if (txn)
-            mdb_txn_abort(txn);
-        return prb_mdb_fail(env, mrc, "starting a read");
-    }
+    int rc = key_txn(env, &txn), mrc;
+    if (rc)
+        return rc;
     mrc = mdb_get(txn, env->keys, &k, &v);
     if (mrc == MDB_NOTFOUND)
         rc = prb_seterr(env->err, PRB_ENOTFOUND, "no key has this token");
@@ -304,10 +405,9 @@ int prb_key_check(prb_env *env, const char *token, prb_key *key)
         rc = prb_mdb_fail(env, mrc, "reading a key");
     else if ((rc = decode(hash, &v, key)))
         rc = prb_seterr(env->err, rc, "key: malformed value");
-    else if (key->revoked)
-        rc = prb_seterr(env->err, PRB_ENOTFOUND, "key %s was revoked", key->id);
-    mdb_txn_reset(txn);
-    env->ktxn = txn;
+    else
+        rc = key_live(env, txn, key);
+    key_txn_done(env, txn);
     return rc;
 }
 
@@ -342,6 +442,21 @@ static int find_id(prb_env *env, MDB_txn *txn, const char *id, unsigned char has
     }
     mdb_cursor_close(cur);
     return rc;
+}
+
+int prb_key_may_ask(prb_env *env, const prb_key *key, const char *purpose)
+{
+    size_t n = strlen(purpose);
+    int pi = prb_policy_purpose(env->policy, purpose);
+    if (key->role != PRB_ROLE_INQUIRER || pi < 0)
+        return 0;
+    for (const char *s = key->purposes; *s;) {
+        size_t k = strcspn(s, ",");
+        if (k == n && !strncmp(s, purpose, n))
+            return requester_ok(env->policy, pi, key->name);
+        s += k + (s[k] == ',');
+    }
+    return 0;
 }
 
 int prb_key_revoke(prb_env *env, const char *id)

@@ -146,12 +146,31 @@ unsigned srv_auth_decision(const req *r, prb_env *h, const char *decision, int *
     return 0;
 }
 
-const char *srv_auth_list_purposes(const req *r)
+const char *srv_auth_list_purposes(const req *r, prb_env *h, char buf[PRB_KEY_PURPOSES_MAX])
 {
     if (!r->has_key)
         return NULL;
-    if (r->key.role == PRB_ROLE_INQUIRER)
-        return r->key.purposes;
+    if (r->key.role == PRB_ROLE_INQUIRER) {
+        /* Only the purposes the key may ask for: one whose requesters
+         * do not name it (a key made before they were checked) gives it
+         * none of its lists, as it gives it no decisions. */
+        size_t w = 0;
+        buf[0] = 0;
+        for (const char *s = r->key.purposes; *s;) {
+            size_t k = strcspn(s, ",");
+            char one[PRB_KEY_PURPOSES_MAX];
+            memcpy(one, s, k);
+            one[k] = 0;
+            if (prb_key_may_ask(h, &r->key, one)) {
+                if (w)
+                    buf[w++] = ',';
+                memcpy(buf + w, one, k + 1);
+                w += k;
+            }
+            s += k + (s[k] == ',');
+        }
+        return w ? buf : NULL;
+    }
     if (r->key.role == PRB_ROLE_REVIEWER || r->key.role == PRB_ROLE_ADMIN)
         return "*";
     return NULL;

@@ -593,19 +593,22 @@ static int h_review_decide(req *r, prb_env *h)
 static int h_lists(req *r, prb_env *h)
 {
     static const char *const q[] = {"after", "limit", NULL};
+    char mine[PRB_KEY_PURPOSES_MAX];
     uint64_t after, limit;
     char *json = NULL;
     if (query_only(r, q) || page_query(r, &after, &limit))
         return MHD_YES;
-    return answer(r, h,
-                  prb_lists_visible_page(h, NULL, srv_auth_list_purposes(r), after, limit, &json),
-                  200, &json);
+    return answer(
+        r, h,
+        prb_lists_visible_page(h, NULL, srv_auth_list_purposes(r, h, mine), after, limit, &json),
+        200, &json);
 }
 
 static int h_list(req *r, prb_env *h)
 {
     static const char *const q[] = {"after", "limit", NULL};
-    const char *purposes = srv_auth_list_purposes(r);
+    char mine[PRB_KEY_PURPOSES_MAX];
+    const char *purposes = srv_auth_list_purposes(r, h, mine);
     uint64_t after, limit;
     char *json = NULL;
     int vis, rc;

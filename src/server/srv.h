@@ -382,9 +382,10 @@ unsigned srv_auth_purpose(const req *r, const char *purpose, const char **why);
 unsigned srv_auth_dispute(const req *r, prb_env *h, uint64_t dispute, int *rc, const char **why);
 unsigned srv_auth_decision(const req *r, prb_env *h, const char *decision, int *rc,
                            const char **why);
-/* The purposes whose purpose-bound lists the caller may read: a key's
- * ("p1,p2"), "*" for reviewers and admins, NULL for everyone else. */
-const char *srv_auth_list_purposes(const req *r);
+/* The purposes whose purpose-bound lists the caller may read: an
+ * inquirer key's that the policy lets it ask for ("p1,p2", written into
+ * buf), "*" for reviewers and admins, NULL for everyone else. */
+const char *srv_auth_list_purposes(const req *r, prb_env *h, char buf[PRB_KEY_PURPOSES_MAX]);
 /* Whether the caller may see what an audit leaf logs (its object, kind,
  * time and value's hash): reviewers and admins; everyone else gets a
  * proof of the leaf's hash (prb_audit_prove_hash). */
