@@ -639,6 +639,10 @@ int prb_key_create(prb_env *env, const prb_key *spec, char token[PRB_TOKEN_MAX],
  * key was revoked, or it is a subject key whose identifier no longer
  * names the subject it was made for (the message says which). */
 int prb_key_check(prb_env *env, const char *token, prb_key *key);
+/* Checks again that the key with key->id is live (as prb_key_check,
+ * without the token): PRB_ENOTFOUND if it is gone, revoked or its
+ * subject's identifier names another subject now. */
+int prb_key_recheck(prb_env *env, const prb_key *key);
 /* Whether an inquirer key may ask for purpose: the purpose is one of its
  * purposes, and the policy lists no requesters for it or lists the
  * key's name. */

@@ -1299,6 +1299,46 @@ Test(server, trickled_body_is_cut)
     fx_stop(&f);
 }
 
+/* The token is checked on a request's head, and its call may run much
+ * later: a 16-MiB batch may take an hour to come. A key revoked while a
+ * body was coming is checked again at the call when the head was let in
+ * over a second before, and the call is refused as a revoked token is;
+ * a live key's slow body is stored. */
+Test(server, key_revoked_during_a_slow_body)
+{
+    struct fx f;
+    srv_opts o = {0};
+    uint64_t before[2], after[2];
+    char tok[PRB_TOKEN_MAX], id[17];
+    size_t n = strlen(NEW_RECORD), half = n / 2;
+    o.timeout = 10;
+    fx_start(&f, &o);
+    new_key(&f, PRB_ROLE_FURNISHER, "bank-a", NULL, NULL, "bank-a-2", tok, id);
+    int fd = send_head(&f, "POST", "/v1/records", tok, n);
+    send_all(fd, NEW_RECORD, half);
+    /* Long enough that the head was let in, and is over a second old
+     * when the call runs: nothing here depends on more. */
+    usleep(1200000);
+    cr_assert_eq(prb_key_revoke(f.env, id), PRB_OK, "%s", prb_errmsg(f.env));
+    state(&f, before); /* the revocation is a leaf */
+    send_all(fd, NEW_RECORD + half, n - half);
+    cr_assert_eq(status_on(fd, NULL), 401);
+    close(fd);
+    state(&f, after);
+    cr_assert_eq(before[0], after[0], "a revoked key's batch was written");
+    cr_assert_eq(before[1], after[1]);
+    /* A live key's body as slow is stored. */
+    fd = send_head(&f, "POST", "/v1/records", f.tok[FURN], n);
+    send_all(fd, NEW_RECORD, half);
+    usleep(1200000);
+    send_all(fd, NEW_RECORD + half, n - half);
+    cr_assert_eq(status_on(fd, NULL), 200);
+    close(fd);
+    state(&f, after);
+    cr_assert_gt(after[0], before[0], "a live key's slow batch was not written");
+    fx_stop(&f);
+}
+
 /* An answer read slowly holds its memory as long as it is being read,
  * and a client that takes a few bytes every few seconds is never idle:
  * past --body-timeout an answer must be taken at --body-rate, or its

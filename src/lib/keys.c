@@ -444,6 +444,20 @@ static int find_id(prb_env *env, MDB_txn *txn, const char *id, unsigned char has
     return rc;
 }
 
+int prb_key_recheck(prb_env *env, const prb_key *key)
+{
+    unsigned char hash[PRB_HASH_LEN];
+    prb_key now;
+    MDB_txn *txn;
+    int rc = key_txn(env, &txn);
+    if (rc)
+        return rc;
+    if (!(rc = find_id(env, txn, key->id, hash, &now)))
+        rc = key_live(env, txn, &now);
+    key_txn_done(env, txn);
+    return rc;
+}
+
 int prb_key_may_ask(prb_env *env, const prb_key *key, const char *purpose)
 {
     size_t n = strlen(purpose);

@@ -765,12 +765,39 @@ static const handler handlers[R__N] = {
     [R_KEY_REVOKE] = h_key_revoke,
 };
 
+/* Whether r's key is still live, checked again if it was checked on the
+ * head more than SRV_KEY_RECHECK_US ago: a 16-MiB batch may take an
+ * hour to come, and a write may wait its turn, so a key revoked meanwhile
+ * still wrote when it was checked only on the head. A fast request is
+ * not looked up twice. 0, or the call is answered (401, as a revoked
+ * token on its head is, or 500). */
+static int key_still_live(req *r, prb_env *h, int *ok)
+{
+    if (!r->has_key || srv_mono_us() - r->key_us <= SRV_KEY_RECHECK_US)
+        return 1;
+    pthread_rwlock_rdlock(&r->s->engine);
+    int rc = prb_key_recheck(h, &r->key);
+    pthread_rwlock_unlock(&r->s->engine);
+    if (!rc) {
+        r->key_us = srv_mono_us();
+        return 1;
+    }
+    if (rc == PRB_ENOTFOUND)
+        *ok = srv_problem(r, 401, NULL, NULL, SRV_TOKEN_INVALID, NULL);
+    else
+        *ok = srv_fail(r, h, rc);
+    return 0;
+}
+
 static int run(req *r)
 {
     srv *s = r->s;
     prb_env *h = srv_env(s);
+    int live_ok = 0;
     if (!h)
         return srv_problem(r, 503, NULL, NULL, "out of memory", NULL);
+    if (!key_still_live(r, h, &live_ok))
+        return live_ok;
     /* The statistics are a copy made on their own thread, which takes the
      * lock itself: waiting for the first copy while holding the lock
      * could wait behind an ingest that waits for this request. */

@@ -197,7 +197,7 @@ static unsigned authenticate(req *r, const char **why)
     pthread_rwlock_unlock(&r->s->engine);
     memset(token, 0, sizeof token);
     if (rc == PRB_ENOTFOUND) {
-        *why = "the token is not valid (unknown or revoked)";
+        *why = SRV_TOKEN_INVALID;
         return 401;
     }
     if (rc) {
@@ -207,6 +207,7 @@ static unsigned authenticate(req *r, const char **why)
         return 500;
     }
     r->has_key = 1;
+    r->key_us = srv_mono_us();
     return 0;
 }
 

@@ -302,6 +302,7 @@ typedef struct req {
     char param[SRV_PARAM_MAX];
     int has_key;
     prb_key key;
+    uint64_t key_us; /* monotonic µs when the key was checked */
     /* The body, up to limit (its route's); held is what it counts
      * against the bodies all requests may hold (s->body_held) and, a
      * batch of records, against its token's share (s->holders). */
@@ -382,6 +383,12 @@ unsigned srv_auth_purpose(const req *r, const char *purpose, const char **why);
 unsigned srv_auth_dispute(const req *r, prb_env *h, uint64_t dispute, int *rc, const char **why);
 unsigned srv_auth_decision(const req *r, prb_env *h, const char *decision, int *rc,
                            const char **why);
+/* What a request whose token is no longer valid is told, on its head
+ * and at its call alike. */
+#define SRV_TOKEN_INVALID "the token is not valid (unknown or revoked)"
+/* A call run more than this long after its key was checked (a body that
+ * came slowly, a write that waited its turn) checks the key again. */
+#define SRV_KEY_RECHECK_US 1000000u
 /* The purposes whose purpose-bound lists the caller may read: an
  * inquirer key's that the policy lets it ask for ("p1,p2", written into
  * buf), "*" for reviewers and admins, NULL for everyone else. */
