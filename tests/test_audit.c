@@ -5,11 +5,14 @@
  * are found by prb_verify and named by id.
  */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <jansson.h>
 #include <lmdb.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "helpers.h"
 #include "probity.h"
@@ -466,4 +469,57 @@ Test(audit, leaves_logged_after_an_append_join_the_same_tree)
     prb_close(y);
     th_rmrf(dx);
     th_rmrf(dy);
+}
+
+static void remove_key(const char *tmp)
+{
+    char path[700];
+    snprintf(path, sizeof path, "%s/reg/audit.key", tmp);
+    cr_assert_eq(unlink(path), 0, "%s: %s", path, strerror(errno));
+}
+
+static int key_exists(const char *tmp)
+{
+    char path[700];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/reg/audit.key", tmp);
+    return stat(path, &st) == 0;
+}
+
+/* A key lost (a restore of data.mdb alone) must not be replaced quietly
+ * by a read: heads signed with a new key cannot be tied to those already
+ * published. */
+Test(audit, a_missing_signing_key_is_an_error_once_the_log_has_leaves)
+{
+    char *dir, key[64], *json = NULL;
+    prb_env *env = populated(&dir, 5, 1, 1);
+    cr_assert_gt(tree_size(env), 0);
+    prb_close(env);
+    remove_key(dir);
+    cr_assert_eq(prb_open(reg_of(dir), &env), PRB_OK);
+    cr_assert_eq(prb_audit_head(env, &json), PRB_ECORRUPT, "a head was signed with a new key");
+    cr_assert(strstr(prb_errmsg(env), "audit.key") && strstr(prb_errmsg(env), "missing") &&
+                  strstr(prb_errmsg(env), "restore"),
+              "%s", prb_errmsg(env));
+    cr_assert_eq(prb_audit_public_key(env, key), PRB_ECORRUPT);
+    cr_assert_eq(prb_audit_prove(env, 0, 0, &json), PRB_ECORRUPT);
+    cr_assert_not(key_exists(dir), "a new key was made");
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+/* A register whose log is still empty signed nothing yet: a key is made
+ * for it (registers made before the log existed have none). */
+Test(audit, a_register_with_an_empty_log_gets_a_key)
+{
+    char *dir, key[64];
+    prb_env *env = th_register(&dir);
+    cr_assert_eq(tree_size(env), 0);
+    prb_close(env);
+    remove_key(dir);
+    cr_assert_eq(prb_open(reg_of(dir), &env), PRB_OK);
+    cr_assert_eq(prb_audit_public_key(env, key), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert(key_exists(dir));
+    prb_close(env);
+    th_rmrf(dir);
 }

@@ -4,6 +4,7 @@
  *
  * A tree head is signed with the register's Ed25519 key (libsodium),
  * created with the register and kept beside it in audit.key (mode 0600).
+ * A missing key is an error once the log has a leaf (see key_missing).
  * The signed message is 56 bytes:
  *   "PRBSTH01" || tree size (be64) || time (unix seconds, be64) || root
  * Proofs carry the heads they are checked against, so anyone holding the
@@ -47,8 +48,40 @@ int prb_audit_keygen(prb_env *env)
             close(fd);
         return prb_seterr(env->err, PRB_EIO, "%s: cannot write the signing key", path);
     }
+    /* The file's name is durable only once the directory is flushed: a
+     * crash right after init could otherwise lose the key, and every head
+     * signed with it would then belong to no key the register has. */
+    if (prb_fsync_dir(env->dir))
+        return prb_seterr(env->err, PRB_EIO, "%s: cannot flush after creating the signing key: %s",
+                          env->dir, strerror(errno));
     env->has_key = 1;
     return PRB_OK;
+}
+
+/* A missing key is made only for a log that is still empty: then no head
+ * was ever signed for anything, and a register made before the log
+ * existed gets its key here. Once the log has a leaf, heads may have been
+ * published under the old key; a new one would sign heads nobody can tie
+ * to those (a restore that copied only data.mdb, a lost file), so it is
+ * an error, never a quiet replacement. */
+static int key_missing(prb_env *env, const char *path)
+{
+    MDB_txn *txn;
+    uint64_t size;
+    int mrc = mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &txn), rc;
+    if (mrc)
+        return prb_mdb_fail(env, mrc, "starting a read");
+    rc = prb_audit_size(env, txn, &size);
+    mdb_txn_abort(txn);
+    if (rc)
+        return rc;
+    if (!size)
+        return prb_audit_keygen(env);
+    return prb_seterr(env->err, PRB_ECORRUPT,
+                      "%s: the register's signing key is missing (its log has %llu leaves); "
+                      "restore it from the backup: without it no new head can be tied to those "
+                      "published",
+                      path, (unsigned long long)size);
 }
 
 static int load_key(prb_env *env)
@@ -61,7 +94,7 @@ static int load_key(prb_env *env)
     snprintf(path, sizeof path, "%s/%s", env->dir, KEY_FILE);
     int fd = open(path, O_RDONLY);
     if (fd < 0 && errno == ENOENT)
-        return prb_audit_keygen(env); /* a register made before the log */
+        return key_missing(env, path);
     if (fd < 0)
         return prb_seterr(env->err, PRB_EIO, "%s: cannot read the signing key: %s", path,
                           strerror(errno));
