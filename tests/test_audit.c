@@ -523,3 +523,59 @@ Test(audit, a_register_with_an_empty_log_gets_a_key)
     prb_close(env);
     th_rmrf(dir);
 }
+
+static int64_t head_time(json_t *head)
+{
+    return (int64_t)json_integer_value(json_object_get(head, "timestamp"));
+}
+
+/* A head says "the log was this tree at this time": an earlier size is
+ * signed with the time of its last leaf, never with now, or anyone could
+ * get a current-looking signed head that leaves out recent events. */
+Test(audit, a_head_of_an_earlier_size_carries_that_sizes_time)
+{
+    char *dir, key[64], msg[512], *json;
+    int64_t ta, tb;
+    prb_env *env = th_register(&dir);
+    MDB_txn *txn;
+    th_set_day(env, "2026-03-01");
+    ta = prb_now(env);
+    cr_assert_eq(prb_wtxn_begin(env, &txn), PRB_OK);
+    log_leaves(env, 0, 11);
+    cr_assert_eq(prb_wtxn_commit(env, txn), PRB_OK, "%s", prb_errmsg(env));
+    uint64_t a = tree_size(env);
+    th_set_day(env, "2026-09-01");
+    tb = prb_now(env);
+    cr_assert_eq(prb_wtxn_begin(env, &txn), PRB_OK);
+    log_leaves(env, 11, 7);
+    cr_assert_eq(prb_wtxn_commit(env, txn), PRB_OK, "%s", prb_errmsg(env));
+    uint64_t b = tree_size(env);
+    cr_assert_gt(b, a);
+    cr_assert_eq(prb_audit_public_key(env, key), PRB_OK);
+
+    cr_assert_eq(prb_audit_prove_hash(env, 0, a, &json), PRB_OK, "%s", prb_errmsg(env));
+    json_t *o = json_loads(json, 0, NULL);
+    cr_assert_eq(head_time(json_object_get(o, "tree_head")), ta,
+                 "the head of size %llu is signed at %lld, not at its last leaf's time %lld",
+                 (unsigned long long)a, (long long)head_time(json_object_get(o, "tree_head")),
+                 (long long)ta);
+    cr_assert_eq(prb_audit_check(key, json, msg, sizeof msg), PRB_OK, "%s", msg);
+    json_decref(o);
+    free(json);
+
+    cr_assert_eq(prb_audit_consistency(env, a, b, &json), PRB_OK, "%s", prb_errmsg(env));
+    o = json_loads(json, 0, NULL);
+    cr_assert_eq(head_time(json_object_get(o, "first_head")), ta);
+    cr_assert_eq(head_time(json_object_get(o, "second_head")), tb);
+    cr_assert_eq(prb_audit_check(key, json, msg, sizeof msg), PRB_OK, "%s", msg);
+    json_decref(o);
+    free(json);
+
+    /* The current size is signed with now. */
+    th_set_day(env, "2026-10-01");
+    json_t *h = head_of(env);
+    cr_assert_eq(head_time(h), prb_now(env));
+    json_decref(h);
+    prb_close(env);
+    th_rmrf(dir);
+}

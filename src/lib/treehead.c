@@ -125,9 +125,13 @@ static void time_text(int64_t t, char out[32])
     prb_time_format(t, out);
 }
 
-/* A signed head of the tree at size as txn sees it; sizes up to the
- * current one can be signed, since the log had each of them. */
-static json_t *head_json(prb_env *env, MDB_txn *txn, uint64_t size, int *rc)
+/* A signed head of the tree at size as txn sees it (which holds have
+ * leaves). A head says "the log was this tree at this time", so the
+ * current size is signed with now, and an earlier size with the as-of
+ * time of its last leaf: the log did have that size then. Signing an old
+ * size with now would give anyone a current-looking signed head that
+ * leaves out everything logged since. */
+static json_t *head_json(prb_env *env, MDB_txn *txn, uint64_t size, uint64_t have, int *rc)
 {
     prb_tree_reader r = {.env = env, .txn = txn, .cache = 1};
     unsigned char root[32], sig[64], m[STH_LEN], pk[32];
@@ -135,6 +139,12 @@ static json_t *head_json(prb_env *env, MDB_txn *txn, uint64_t size, int *rc)
     int64_t t = prb_now(env);
     if ((*rc = load_key(env)))
         return NULL;
+    if (size && size < have) {
+        const unsigned char *l;
+        if ((*rc = prb_leaf_read(&r, size - 1, &l)))
+            return NULL;
+        t = (int64_t)((uint32_t)l[4] << 24 | (uint32_t)l[5] << 16 | (uint32_t)l[6] << 8 | l[7]);
+    }
     if (env->head_size == size && env->head_time == t && size) {
         memcpy(root, env->head_root, 32);
         memcpy(sig, env->head_sig, 64);
@@ -186,7 +196,7 @@ int prb_audit_head(prb_env *env, char **json)
     *json = NULL;
     if (rc)
         return rc;
-    json_t *h = head_json(env, txn, size, &rc);
+    json_t *h = head_json(env, txn, size, size, &rc);
     mdb_txn_abort(txn);
     return h ? dump(env, h, json) : rc;
 }
@@ -259,7 +269,7 @@ static int prove(prb_env *env, uint64_t leaf, uint64_t size, int content, char *
     }
     if ((rc = prb_leaf_read(&r, leaf, &l)) ||
         (rc = prb_mt_inclusion(prb_tree_get, &r, leaf, size, path, &n)) ||
-        !(head = head_json(env, txn, size, &rc)))
+        !(head = head_json(env, txn, size, have, &rc)))
         goto out;
     prb_sha256_leaf(l, PRB_LEAF_LEN, lh);
     o = json_pack("{s:s, s:I, s:I, s:s, s:o, s:o}", "type", "inclusion", "leaf_index",
@@ -329,7 +339,7 @@ int prb_audit_consistency(prb_env *env, uint64_t from, uint64_t to, char **json)
         goto out;
     }
     if ((rc = prb_mt_consistency(prb_tree_get, &r, from, to, path, &n)) ||
-        !(h1 = head_json(env, txn, from, &rc)) || !(h2 = head_json(env, txn, to, &rc)))
+        !(h1 = head_json(env, txn, from, have, &rc)) || !(h2 = head_json(env, txn, to, have, &rc)))
         goto out;
     json_t *o = json_pack("{s:s, s:I, s:I, s:o, s:o, s:o}", "type", "consistency", "first",
                           (json_int_t)from, "second", (json_int_t)to, "consistency_path",
