@@ -574,6 +574,14 @@ int prb_audit_consistency(prb_env *env, uint64_t from, uint64_t to, char **json)
  * the RFC 9162 verification of the path. PRB_OK or PRB_EINVAL, with what
  * held or what failed in msg. */
 int prb_audit_check(const char *public_key, const char *proof, char *msg, size_t len);
+/* The same, and against held (NULL: none), a signed head saved before
+ * (prb_audit_head's JSON): its signature must verify with public_key; a
+ * consistency proof must start at its size with its root, and an
+ * inclusion proof must be at its size with its root. Without it a
+ * consistency proof shows only that the register's two heads agree,
+ * which a register that rewrote history also signs. */
+int prb_audit_check_held(const char *public_key, const char *proof, const char *held, char *msg,
+                         size_t len);
 
 typedef struct prb_verify_stats {
     uint64_t leaves;   /* leaves in the log */

@@ -579,3 +579,103 @@ Test(audit, a_head_of_an_earlier_size_carries_that_sizes_time)
     prb_close(env);
     th_rmrf(dir);
 }
+
+static void save(const char *tmp, const char *name, const char *text)
+{
+    char path[700];
+    snprintf(path, sizeof path, "%s/%s", tmp, name);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f, "%s", path);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void commit_leaves(prb_env *env, uint64_t first, uint64_t n)
+{
+    MDB_txn *txn;
+    cr_assert_eq(prb_wtxn_begin(env, &txn), PRB_OK);
+    log_leaves(env, first, n);
+    cr_assert_eq(prb_wtxn_commit(env, txn), PRB_OK, "%s", prb_errmsg(env));
+}
+
+/* Leaf 18: among the last size % 8 leaves of a log of 19, whose hashes
+ * the tree does not store, so the root of 19 is made from it again. */
+static void alter_leaf_18(MDB_txn *t, MDB_dbi rec)
+{
+    MDB_dbi alog;
+    MDB_val k = {8, (unsigned char[8]){0}}, v;
+    (void)rec;
+    cr_assert_eq(mdb_dbi_open(t, "alog", 0, &alog), 0);
+    cr_assert_eq(mdb_get(t, alog, &k, &v), 0);
+    cr_assert_geq(v.mv_size, 19 * 48);
+    unsigned char *copy = malloc(v.mv_size);
+    memcpy(copy, v.mv_data, v.mv_size);
+    copy[48 * 18 + 20] ^= 0x80; /* the hash logged in leaf 18 */
+    MDB_val nv = {v.mv_size, copy};
+    cr_assert_eq(mdb_put(t, alog, &k, &nv, 0), 0);
+    free(copy);
+}
+
+/* A register that rewrote history signs the rewritten root too, so a
+ * consistency proof between two of its fresh heads holds; only a head
+ * saved before (check-proof --head) shows the rewrite. */
+Test(audit, check_proof_with_a_held_head_sees_history_rewritten)
+{
+    char *dir, key[64], msg[512], *json;
+    struct th_run r;
+    prb_env *env = th_register(&dir);
+    cr_assert_eq(tree_size(env), 0);
+    commit_leaves(env, 0, 19);
+    cr_assert_eq(prb_audit_head(env, &json), PRB_OK, "%s", prb_errmsg(env));
+    save(dir, "held.json", json);
+    char *held = json;
+    cr_assert_eq(prb_audit_public_key(env, key), PRB_OK);
+    save(dir, "key.txt", key);
+    /* An honest log: the proof from the held head agrees with it. */
+    commit_leaves(env, 19, 3);
+    cr_assert_eq(prb_audit_consistency(env, 19, 22, &json), PRB_OK, "%s", prb_errmsg(env));
+    save(dir, "honest.json", json);
+    free(json);
+    th_cli(&r, dir, NULL, NULL, "audit check-proof --key @key.txt --head held.json honest.json");
+    cr_assert_neq(r.status, -2, "%s", r.err);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert(strstr(r.out, "ok:") && strstr(r.out, "you hold"), "%s", r.out);
+    /* A proof from another size cannot be compared with the held head. */
+    cr_assert_eq(prb_audit_consistency(env, 20, 22, &json), PRB_OK);
+    cr_assert_eq(prb_audit_check_held(key, json, held, msg, sizeof msg), PRB_EINVAL);
+    cr_assert(strstr(msg, "--from 19"), "%s", msg);
+    free(json);
+    prb_close(env);
+
+    /* Leaf 18 rewritten behind the engine, and the log goes on. */
+    tamper(dir, alter_leaf_18);
+    cr_assert_eq(prb_open(reg_of(dir), &env), PRB_OK);
+    prb_set_now(env, 1795000000);
+    commit_leaves(env, 22, 5);
+    cr_assert_eq(prb_audit_consistency(env, 19, 27, &json), PRB_OK, "%s", prb_errmsg(env));
+    save(dir, "proof.json", json);
+    /* Without the held head the check says ok: both heads are fresh. */
+    cr_assert_eq(prb_audit_check(key, json, msg, sizeof msg), PRB_OK, "%s", msg);
+    free(json);
+    th_cli(&r, dir, NULL, NULL, "audit check-proof --key @key.txt --head held.json proof.json");
+    cr_assert_neq(r.status, 0, "a rewritten history passed: %s", r.out);
+    cr_assert(strstr(r.err, "size 19 is not the one you hold: history was rewritten") &&
+                  strstr(r.err, "two different roots"),
+              "%s", r.err);
+    /* An inclusion proof at the held size shows it too. */
+    cr_assert_eq(prb_audit_prove(env, 3, 19, &json), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(prb_audit_check(key, json, msg, sizeof msg), PRB_OK, "%s", msg);
+    cr_assert_eq(prb_audit_check_held(key, json, held, msg, sizeof msg), PRB_EINVAL);
+    cr_assert(strstr(msg, "history was rewritten"), "%s", msg);
+    free(json);
+    /* A held head signed with another key is refused. */
+    unsigned char pk[32], sk[64];
+    char other[64];
+    crypto_sign_keypair(pk, sk);
+    sodium_bin2base64(other, sizeof other, pk, 32, sodium_base64_VARIANT_ORIGINAL);
+    cr_assert_eq(prb_audit_check_held(other, "{}", held, msg, sizeof msg), PRB_EINVAL);
+    cr_assert(strstr(msg, "another key"), "%s", msg);
+    free(held);
+    prb_close(env);
+    th_rmrf(dir);
+}

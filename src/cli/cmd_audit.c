@@ -14,7 +14,8 @@ static const char usage[] =
     "       probity audit key DIR\n"
     "       probity audit prove DIR --leaf N [--size S]\n"
     "       probity audit consistency DIR --from A --to B\n"
-    "       probity audit check-proof --key PUBLIC_KEY|@FILE PROOF.json|-\n";
+    "       probity audit check-proof --key PUBLIC_KEY|@FILE [--head HEAD.json] PROOF.json|-\n"
+    "         --head: a signed head saved before (audit head); the proof must agree with it\n";
 
 /* A whole file (or standard input for "-"), NUL-terminated; NULL with a
  * message on failure. */
@@ -58,8 +59,8 @@ static char *slurp(const char *path)
 
 static int check_proof(cli_args *a)
 {
-    const char *key = cli_opt(a, "key");
-    char *keybuf = NULL, *proof, msg[512];
+    const char *key = cli_opt(a, "key"), *head = cli_opt(a, "head");
+    char *keybuf = NULL, *proof = NULL, *held = NULL, msg[512];
     int rc;
     if (a->npos != 1 || !key)
         return fputs(usage, stderr), 2;
@@ -67,16 +68,17 @@ static int check_proof(cli_args *a)
         return rc;
     if (key[0] == '@' && !(key = keybuf = slurp(key + 1)))
         return 1;
-    if (!(proof = slurp(a->pos[0]))) {
-        free(keybuf);
-        return 1;
-    }
-    rc = prb_audit_check(key, proof, msg, sizeof msg);
+    rc = 1;
+    if ((head && !(held = slurp(head))) || !(proof = slurp(a->pos[0])))
+        goto out;
+    rc = prb_audit_check_held(key, proof, held, msg, sizeof msg);
     if (rc)
         rc = cli_fail(rc, msg);
     else
         puts(msg);
+out:
     free(proof);
+    free(held);
     free(keybuf);
     return rc;
 }

@@ -408,13 +408,55 @@ static int get_path(json_t *a, prb_hash32 *path, size_t *n)
     return 0;
 }
 
+/* Loads the head the checker holds and checks it against the key: a head
+ * signed with another key is a register whose key changed, and nothing
+ * ties the two keys' heads together. */
+static int load_held(const char *held, const unsigned char pk[32], json_t **out, uint64_t *size,
+                     unsigned char root[32], char *msg, size_t len)
+{
+    json_error_t je;
+    json_t *h = *out = json_loads(held, 0, &je);
+    unsigned char other[32];
+    if (!h) {
+        snprintf(msg, len, "the head you hold is not JSON: line %d: %s", je.line, je.text);
+        return PRB_EINVAL;
+    }
+    int rc = check_head(h, pk, size, root, msg, len, "the head you hold");
+    if (rc && !get_b64(h, "public_key", other, 32) && memcmp(other, pk, 32))
+        snprintf(msg, len,
+                 "the head you hold was signed with another key than this one (its public_key): "
+                 "the register's key changed, and nothing ties its new heads to the one you "
+                 "hold");
+    return rc;
+}
+
+/* The register's head of size n must be the one the checker holds. */
+static int same_as_held(uint64_t n, const unsigned char root[32], const unsigned char held[32],
+                        char *msg, size_t len)
+{
+    if (!memcmp(root, held, 32))
+        return PRB_OK;
+    snprintf(msg, len,
+             "the register's tree of size %llu is not the one you hold: history was rewritten "
+             "(the register signed two different roots for one size, both signatures valid)",
+             (unsigned long long)n);
+    return PRB_EINVAL;
+}
+
 int prb_audit_check(const char *public_key, const char *proof, char *msg, size_t len)
 {
-    unsigned char pk[32], root1[32], root2[32], leaf[PRB_LEAF_LEN], lh[32], given[32];
+    return prb_audit_check_held(public_key, proof, NULL, msg, len);
+}
+
+int prb_audit_check_held(const char *public_key, const char *proof, const char *held, char *msg,
+                         size_t len)
+{
+    unsigned char pk[32], root1[32], root2[32], leaf[PRB_LEAF_LEN], lh[32], given[32], rooth[32];
     prb_hash32 path[PRB_MT_MAXPATH];
     size_t n, pkn;
-    uint64_t s1, s2;
+    uint64_t s1, s2, sh = 0;
     json_error_t je;
+    json_t *hj = NULL;
     int rc = PRB_EINVAL;
     if (sodium_init() < 0)
         return check_fail(msg, len, "%s", "libsodium could not start");
@@ -422,9 +464,14 @@ int prb_audit_check(const char *public_key, const char *proof, char *msg, size_t
                           sodium_base64_VARIANT_ORIGINAL) ||
         pkn != 32)
         return check_fail(msg, len, "%s", "the public key is not 32 bytes of base64");
+    if (held && (rc = load_held(held, pk, &hj, &sh, rooth, msg, len))) {
+        json_decref(hj);
+        return rc;
+    }
     json_t *o = json_loads(proof, 0, &je);
     if (!o) {
         snprintf(msg, len, "the proof is not JSON: line %d: %s", je.line, je.text);
+        json_decref(hj);
         return PRB_EINVAL;
     }
     const char *type = json_string_value(json_object_get(o, "type"));
@@ -457,13 +504,25 @@ int prb_audit_check(const char *public_key, const char *proof, char *msg, size_t
             check_fail(msg, len, "%s", "inclusion proof: tree_size differs from the head's");
             goto out;
         }
+        /* Only a proof at the held head's size can be compared with it;
+         * saying ok to another would not be the check that was asked. */
+        if (hj && s1 != sh) {
+            snprintf(msg, len,
+                     "inclusion proof: it is for the tree of size %llu, the head you hold is of "
+                     "size %llu: ask for the proof at --size %llu",
+                     (unsigned long long)s1, (unsigned long long)sh, (unsigned long long)sh);
+            goto out;
+        }
+        if (hj && same_as_held(s1, root1, rooth, msg, len))
+            goto out;
         if (!prb_mt_verify_inclusion(given, (uint64_t)json_integer_value(jm), s1, path, n, root1)) {
             check_fail(msg, len, "%s",
                        "inclusion proof: the audit path does not lead to the signed root");
             goto out;
         }
-        snprintf(msg, len, "ok: leaf %lld is in the signed tree of size %llu",
-                 (long long)json_integer_value(jm), (unsigned long long)s1);
+        snprintf(msg, len, "ok: leaf %lld is in the signed tree of size %llu%s",
+                 (long long)json_integer_value(jm), (unsigned long long)s1,
+                 hj ? ", the one you hold" : "");
         rc = PRB_OK;
     } else if (type && !strcmp(type, "consistency")) {
         if (get_path(json_object_get(o, "consistency_path"), path, &n)) {
@@ -476,18 +535,31 @@ int prb_audit_check(const char *public_key, const char *proof, char *msg, size_t
                              "second_head")))
             goto out;
         rc = PRB_EINVAL;
+        /* The proof shows only that the register's two heads agree; a
+         * register that rewrote history signs its new root at the old
+         * size too. The first head must be the one the checker holds. */
+        if (hj && s1 != sh) {
+            snprintf(msg, len,
+                     "consistency proof: it starts at size %llu, the head you hold is of size "
+                     "%llu: ask for the proof --from %llu",
+                     (unsigned long long)s1, (unsigned long long)sh, (unsigned long long)sh);
+            goto out;
+        }
+        if (hj && same_as_held(s1, root1, rooth, msg, len))
+            goto out;
         if (!prb_mt_verify_consistency(s1, s2, path, n, root1, root2)) {
             check_fail(msg, len, "%s",
                        "consistency proof: the second tree does not extend the first");
             goto out;
         }
-        snprintf(msg, len, "ok: the signed tree of size %llu extends the one of size %llu",
-                 (unsigned long long)s2, (unsigned long long)s1);
+        snprintf(msg, len, "ok: the signed tree of size %llu extends the one of size %llu%s",
+                 (unsigned long long)s2, (unsigned long long)s1, hj ? " you hold" : "");
         rc = PRB_OK;
     } else {
         check_fail(msg, len, "%s", "the proof's type must be \"inclusion\" or \"consistency\"");
     }
 out:
     json_decref(o);
+    json_decref(hj);
     return rc;
 }
