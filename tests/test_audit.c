@@ -679,3 +679,41 @@ Test(audit, check_proof_with_a_held_head_sees_history_rewritten)
     prb_close(env);
     th_rmrf(dir);
 }
+
+/* The last leaf's time, changed behind the engine: 19 leaves, so the
+ * tree stores no hash covering leaf 18. */
+static void alter_last_time(MDB_txn *t, MDB_dbi rec)
+{
+    MDB_dbi alog;
+    MDB_val k = {8, (unsigned char[8]){0}}, v;
+    (void)rec;
+    cr_assert_eq(mdb_dbi_open(t, "alog", 0, &alog), 0);
+    cr_assert_eq(mdb_get(t, alog, &k, &v), 0);
+    cr_assert_eq(v.mv_size, 19 * 48);
+    unsigned char *copy = malloc(v.mv_size);
+    memcpy(copy, v.mv_data, v.mv_size);
+    copy[48 * 18 + 7] ^= 1; /* the low byte of leaf 18's time */
+    MDB_val nv = {v.mv_size, copy};
+    cr_assert_eq(mdb_put(t, alog, &k, &nv, 0), 0);
+    free(copy);
+}
+
+Test(audit, verify_finds_an_edit_of_the_last_leaves_the_tree_does_not_cover)
+{
+    char *dir;
+    prb_env *env = th_register(&dir);
+    prb_verify_stats st;
+    struct th_buf rep = {0};
+    commit_leaves(env, 0, 12);
+    commit_leaves(env, 12, 7);
+    cr_assert_eq(prb_verify(env, th_collect, &rep, &st), PRB_OK, "%.2000s", rep.p ? rep.p : "");
+    prb_close(env);
+    tamper(dir, alter_last_time);
+    cr_assert_eq(prb_open(reg_of(dir), &env), PRB_OK);
+    cr_assert_eq(prb_verify(env, th_collect, &rep, &st), PRB_ECORRUPT,
+                 "an edit of the last leaf was not seen");
+    cr_assert(strstr(rep.p, "root of the tree of 19 leaves"), "%.2000s", rep.p);
+    free(rep.p);
+    prb_close(env);
+    th_rmrf(dir);
+}

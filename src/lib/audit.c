@@ -65,6 +65,7 @@ struct prb_alog_batch {
 };
 
 static const MDB_val SIZE_KEY = {9, "alog_size"};
+static const MDB_val ROOT_KEY = {9, "alog_root"};
 
 int prb_audit_size(prb_env *env, MDB_txn *txn, uint64_t *size)
 {
@@ -797,6 +798,35 @@ static int append_leaves(prb_env *env, MDB_txn *txn, struct prb_alog_batch *b)
         return rc;
     if ((mrc = mdb_put(txn, env->meta, (MDB_val *)&SIZE_KEY, &nv, 0)))
         return prb_mdb_fail(env, mrc, "writing the audit log size");
+    /* The root with its size, so verify sees an edit of the last
+     * size % 8 leaves too, whose hashes the tree does not store. It costs
+     * the right edge: at most log2(n) stored hashes and as many joins.
+     * A fresh reader: the blocks the old one points into were just
+     * written. */
+    unsigned char rv[8 + PRB_HASH_LEN];
+    MDB_val rk = {sizeof rv, rv};
+    pd->r = (prb_tree_reader){.env = env, .txn = txn};
+    memcpy(rv, next, 8);
+    if ((rc = prb_mt_root(pending_get, pd, size0 + b->n, rv + 8)))
+        return rc;
+    if ((mrc = mdb_put(txn, env->meta, (MDB_val *)&ROOT_KEY, &rk, 0)))
+        return prb_mdb_fail(env, mrc, "writing the audit log's root");
+    return PRB_OK;
+}
+
+int prb_audit_root(prb_env *env, MDB_txn *txn, uint64_t *size, unsigned char root[PRB_HASH_LEN])
+{
+    MDB_val v;
+    int mrc = mdb_get(txn, env->meta, (MDB_val *)&ROOT_KEY, &v);
+    if (mrc == MDB_NOTFOUND)
+        return PRB_ENOTFOUND;
+    if (mrc)
+        return prb_mdb_fail(env, mrc, "reading the audit log's root");
+    if (v.mv_size != 8 + PRB_HASH_LEN)
+        return prb_seterr(env->err, PRB_ECORRUPT, "audit log's root: bad value (%zu bytes)",
+                          v.mv_size);
+    *size = prb_get_be64(v.mv_data);
+    memcpy(root, (const unsigned char *)v.mv_data + 8, PRB_HASH_LEN);
     return PRB_OK;
 }
 

@@ -95,6 +95,10 @@ int prb_audit_prehash(prb_env *env, MDB_txn *txn);
 
 /* How many leaves the log holds, as txn sees it. */
 int prb_audit_size(prb_env *env, MDB_txn *txn, uint64_t *size);
+/* The tree's root and size written by the last commit that logged
+ * anything; PRB_ENOTFOUND (no message) for a log of a build that did not
+ * keep it. */
+int prb_audit_root(prb_env *env, MDB_txn *txn, uint64_t *size, unsigned char root[PRB_HASH_LEN]);
 
 /* Reads stored tree hashes (a prb_mt_get_fn) within txn, keeping the last
  * block it read. Zero-initialise all but env, txn and cache. With cache

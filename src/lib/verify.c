@@ -152,6 +152,25 @@ static int check_tree(struct run *r, MDB_txn *txn, const unsigned char *leaves, 
         memcpy(h[prb_mt_pos(0, i)], nodes, (size_t)n * PRB_HASH_LEN);
     }
     prb_tree_stored(h, 0, 0, size, stored);
+    /* The tree stores no hash of the last size % 8 leaves: the root each
+     * commit keeps is what shows an edit of them. A log made before it
+     * was kept has none until its next commit. */
+    uint64_t rsize;
+    unsigned char root[PRB_HASH_LEN], want_root[PRB_HASH_LEN];
+    rc = prb_audit_root(env, txn, &rsize, root);
+    if (rc == PRB_OK && rsize != size)
+        finding(r, "audit log: the root kept is of %llu leaves, the log has %llu",
+                (unsigned long long)rsize, (unsigned long long)size);
+    else if (rc == PRB_OK &&
+             (prb_mt_root(get_mem, h, size, want_root) || memcmp(root, want_root, PRB_HASH_LEN)))
+        finding(r,
+                "audit log: the root of the tree of %llu leaves is not the one committed with "
+                "them (a leaf was altered, one of the last ones whose hashes the tree does not "
+                "store, or the root)",
+                (unsigned long long)size);
+    else if (rc && rc != PRB_ENOTFOUND)
+        goto out;
+    rc = PRB_OK;
     if ((mrc = mdb_cursor_open(txn, env->mtree, &cur))) {
         rc = prb_mdb_fail(env, mrc, "reading the audit tree");
         goto out;
