@@ -43,7 +43,7 @@
 enum prb_leaf_kind {
     PRB_LEAF_RECORD = 1, /* a record version stored (object: record id, aux: version) */
     PRB_LEAF_DELETE,     /* a record version deleted (retention, dispute) */
-    PRB_LEAF_INQUIRY,    /* a decision stored (object: subject << 32 | inquiry number) */
+    PRB_LEAF_INQUIRY,    /* a decision stored (object: subject << 24 | number's low bits) */
     PRB_LEAF_NOTICE,     /* a notice put in the outbox (object: notice number; hash of its JSON) */
     PRB_LEAF_DELIVERED,  /* a notice marked delivered */
     PRB_LEAF_LIST,       /* a list entry written (object: subject id) */
