@@ -599,60 +599,24 @@ static int adverse(const char *outcome)
     return !strcmp(outcome, "refer") || !strcmp(outcome, "decline");
 }
 
-/* The steps as requests to the server's API, for a letter read there: the
- * command lines name the register's directory on the operator's machine,
- * which a subject can neither use nor need to know. */
-static void letter_actions_http(FILE *w, prb_env *env, const json_t *doc)
+/* How to ask for a review of decision dec: a request or a command line. */
+static void review_step(FILE *w, prb_env *env, const char *dec, int http)
 {
-    json_t *recs = json_object_get(doc, "records"), *r;
-    json_t *inq = json_object_get(doc, "inquiries"), *q;
-    size_t i;
-    int any = 0;
-    heading(w, "What you can do");
-    fprintf(w,
-            "1. Check every record above. If one is wrong, dispute it. Say which record and what "
-            "is wrong. While you dispute a record, it is not used. The register must answer "
-            "within %d days. If it does not, the record is deleted.\n",
-            env->policy->dispute_deadline_days);
-    json_array_foreach(recs, i, r)
-    {
-        if (dispute_of(doc, str(r, "id")))
-            continue;
-        fprintf(w,
-                "   To dispute record %s:\n     POST /v1/me/disputes {\"record\": \"%s\", "
-                "\"reason\": \"what is wrong\"}\n",
-                str(r, "id"), str(r, "id"));
+    if (http) {
+        fprintf(w, "POST /v1/me/reviews {\"decision\": \"%s\", \"reason\": \"why you disagree\"}\n",
+                dec);
+        return;
     }
-    fputs("2. If you do not agree with a decision about you, ask for a person to review it. "
-          "Say which decision and why. You will be told the outcome.\n",
-          w);
-    json_array_foreach(inq, i, q)
-    {
-        const char *dec = str(q, "decision");
-        const json_t *rv = review_of(doc, dec);
-        if (!adverse(str(q, "outcome")))
-            continue;
-        any = 1;
-        if (rv && !strcmp(str(rv, "state"), "requested")) {
-            fprintf(w, "   Decision %s is being reviewed now (review %s).\n", dec, str(rv, "id"));
-            continue;
-        }
-        fprintf(w,
-                "   To ask for a review of decision %s:\n     POST /v1/me/reviews {\"decision\": "
-                "\"%s\", \"reason\": \"why you disagree\"}\n",
-                dec, dec);
-    }
-    if (!any)
-        fputs("   No decision about you has said no or asked for a closer look. If one does:\n"
-              "     POST /v1/me/reviews {\"decision\": \"DECISION-NUMBER\", \"reason\": \"why "
-              "you disagree\"}\n",
-              w);
-    fputs("3. Ask for this copy again whenever you like. It is free:\n     GET "
-          "/v1/me?format=text\n",
-          w);
+    fputs("probity review request ", w);
+    put_shell_word(w, env->dir);
+    fprintf(w, " --decision %s --reason \"why you disagree\"\n", dec);
 }
 
-static void letter_actions(FILE *w, prb_env *env, const json_t *doc, const char *canon)
+/* The steps a subject can take. For a letter read over HTTP they are the
+ * server's API requests: the command lines name the register's directory
+ * on the operator's machine, which a subject can neither use nor needs to
+ * know. */
+static void letter_actions(FILE *w, prb_env *env, const json_t *doc, const char *canon, int http)
 {
     json_t *recs = json_object_get(doc, "records"), *r;
     json_t *inq = json_object_get(doc, "inquiries"), *q;
@@ -668,7 +632,13 @@ static void letter_actions(FILE *w, prb_env *env, const json_t *doc, const char 
     {
         if (dispute_of(doc, str(r, "id")))
             continue;
-        fprintf(w, "   To dispute record %s:\n     probity dispute open ", str(r, "id"));
+        fprintf(w, "   To dispute record %s:\n     ", str(r, "id"));
+        if (http) {
+            fprintf(w, "POST /v1/me/disputes {\"record\": \"%s\", \"reason\": \"what is wrong\"}\n",
+                    str(r, "id"));
+            continue;
+        }
+        fputs("probity dispute open ", w);
         put_shell_word(w, env->dir);
         fputs(" --subject ", w);
         put_shell_word(w, canon);
@@ -688,18 +658,21 @@ static void letter_actions(FILE *w, prb_env *env, const json_t *doc, const char 
             fprintf(w, "   Decision %s is being reviewed now (review %s).\n", dec, str(rv, "id"));
             continue;
         }
-        fprintf(w, "   To ask for a review of decision %s:\n     probity review request ", dec);
-        put_shell_word(w, env->dir);
-        fprintf(w, " --decision %s --reason \"why you disagree\"\n", dec);
+        fprintf(w, "   To ask for a review of decision %s:\n     ", dec);
+        review_step(w, env, dec, http);
     }
     if (!any) {
         fputs("   No decision about you has said no or asked for a closer look. If one does:\n"
-              "     probity review request ",
+              "     ",
               w);
-        put_shell_word(w, env->dir);
-        fputs(" --decision DECISION-NUMBER --reason \"why you disagree\"\n", w);
+        review_step(w, env, "DECISION-NUMBER", http);
     }
-    fputs("3. Ask for this copy again whenever you like. It is free:\n     probity subject ", w);
+    fputs("3. Ask for this copy again whenever you like. It is free:\n     ", w);
+    if (http) {
+        fputs("GET /v1/me?format=text\n", w);
+        return;
+    }
+    fputs("probity subject ", w);
     put_shell_word(w, env->dir);
     fputc(' ', w);
     put_shell_word(w, canon);
@@ -799,10 +772,7 @@ static int letter(prb_env *env, const json_t *doc, const char *canon, int http, 
     letter_disputes(w, doc);
     letter_reviews(w, doc);
     letter_notices(w, doc);
-    if (http)
-        letter_actions_http(w, env, doc);
-    else
-        letter_actions(w, env, doc, canon);
+    letter_actions(w, env, doc, canon, http);
     int bad = ferror(w);
     if (fclose(w) || bad) {
         free(buf);
