@@ -590,8 +590,8 @@ typedef struct prb_verify_stats {
 } prb_verify_stats;
 
 /* Recomputes the audit tree from its leaves and checks it against the
- * stored tree hashes, then checks every stored record version and inquiry
- * against the hash the log holds for it: one altered, added or removed
+ * stored tree hashes, then checks every stored record version, inquiry,
+ * dispute, review and key against the hash the log holds for it: one altered, added or removed
  * behind the engine's back is reported by id, one line per finding, to
  * report (may be NULL). PRB_ECORRUPT when anything was found. */
 int prb_verify(prb_env *env, prb_write_fn report, void *ctx, prb_verify_stats *st);

@@ -717,3 +717,103 @@ Test(audit, verify_finds_an_edit_of_the_last_leaves_the_tree_does_not_cover)
     prb_close(env);
     th_rmrf(dir);
 }
+
+/* A register with one record under a dispute and one reviewer key. */
+static prb_env *with_dispute_and_key(char **dir)
+{
+    prb_env *env = th_register(dir);
+    prb_ingest_stats st;
+    char line[1024], tok[PRB_TOKEN_MAX];
+    prb_key spec, made;
+    cr_assert_eq(th_ingest(env, "t",
+                           th_account(line, sizeof line, "cn-rid:11010519491231002X", "A-1"),
+                           PRB_FMT_NDJSON, 0, &st, NULL),
+                 PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(prb_dispute_open(env, "cn-rid:11010519491231002X", "1-1", "Not mine.", NULL),
+                 PRB_OK, "%s", prb_errmsg(env));
+    memset(&spec, 0, sizeof spec);
+    spec.role = PRB_ROLE_REVIEWER;
+    snprintf(spec.name, sizeof spec.name, "rita");
+    cr_assert_eq(prb_key_create(env, &spec, tok, &made), PRB_OK, "%s", prb_errmsg(env));
+    return env;
+}
+
+/* The first value of table name, copied (free it), and its key. */
+static unsigned char *first_of(MDB_txn *t, const char *name, MDB_dbi *dbi, MDB_val *k, MDB_val *v)
+{
+    MDB_cursor *c;
+    cr_assert_eq(mdb_dbi_open(t, name, 0, dbi), 0);
+    cr_assert_eq(mdb_cursor_open(t, *dbi, &c), 0);
+    cr_assert_eq(mdb_cursor_get(c, k, v, MDB_FIRST), 0);
+    mdb_cursor_close(c);
+    unsigned char *copy = malloc(v->mv_size + 16);
+    memcpy(copy, v->mv_data, v->mv_size);
+    return copy;
+}
+
+/* An open dispute turned upheld behind the engine's back: its record
+ * would be used again. */
+static void uphold(MDB_txn *t, MDB_dbi rec)
+{
+    MDB_dbi dsp;
+    MDB_val k, v;
+    unsigned char key[8];
+    (void)rec;
+    unsigned char *copy = first_of(t, "dsp", &dsp, &k, &v);
+    memcpy(key, k.mv_data, 8);
+    char *st = memmem(copy, v.mv_size, "\"open\"", 6);
+    cr_assert_not_null(st, "%.*s", (int)v.mv_size, copy);
+    memcpy(st, "\"done\"", 6);
+    snprintf(found_id, sizeof found_id, "dispute %llu", (unsigned long long)prb_get_be64(key));
+    MDB_val nk = {8, key}, nv = {v.mv_size, copy};
+    cr_assert_eq(mdb_put(t, dsp, &nk, &nv, 0), 0);
+    free(copy);
+}
+
+/* A key added behind the engine's back: a copy of one under a new hash. */
+static void add_key(MDB_txn *t, MDB_dbi rec)
+{
+    MDB_dbi keys;
+    MDB_val k, v;
+    unsigned char hash[PRB_HASH_LEN];
+    (void)rec;
+    unsigned char *copy = first_of(t, "keys", &keys, &k, &v);
+    memcpy(hash, k.mv_data, PRB_HASH_LEN);
+    hash[0] ^= 0x5a;
+    snprintf(found_id, sizeof found_id, "key %016llx", (unsigned long long)prb_get_be64(hash));
+    MDB_val nk = {PRB_HASH_LEN, hash}, nv = {v.mv_size, copy};
+    cr_assert_eq(mdb_put(t, keys, &nk, &nv, 0), 0);
+    free(copy);
+}
+
+static void expect_finding_in(void (*fn)(MDB_txn *, MDB_dbi), const char *what)
+{
+    char *dir;
+    prb_env *env = with_dispute_and_key(&dir);
+    prb_verify_stats st;
+    struct th_buf rep = {0};
+    cr_assert_eq(prb_verify(env, th_collect, &rep, &st), PRB_OK, "%.2000s", rep.p ? rep.p : "");
+    prb_close(env);
+    tamper(dir, fn);
+    cr_assert_eq(prb_open(reg_of(dir), &env), PRB_OK);
+    cr_assert_eq(prb_verify(env, th_collect, &rep, &st), PRB_ECORRUPT, "tampering not detected");
+    cr_assert_eq(st.problems, 1, "%.2000s", rep.p);
+    cr_assert(strstr(rep.p, found_id), "finding does not name %s: %.2000s", found_id, rep.p);
+    cr_assert(strstr(rep.p, what), "expected '%s' in: %.2000s", what, rep.p);
+    free(rep.p);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+/* verify compared only records and inquiries with the log: a dispute
+ * turned upheld in raw LMDB (its record usable again, invariant 5), or an
+ * admin key added so, passed. */
+Test(audit, verify_names_a_dispute_altered_behind_the_engines_back)
+{
+    expect_finding_in(uphold, "altered");
+}
+
+Test(audit, verify_names_a_key_added_behind_the_engines_back)
+{
+    expect_finding_in(add_key, "never logged");
+}

@@ -5,7 +5,8 @@
  * The tree is recomputed from the leaves and compared with every stored
  * tree hash, so a leaf edited without its tree (or a tree edited without
  * its leaves) shows. Then the last thing the log says about each record
- * version and inquiry (written with hash H, or deleted) is compared with
+ * version, inquiry, dispute, review and key (written with hash H, or
+ * deleted) is compared with
  * what the store holds: a value changed, added or removed through raw
  * LMDB, around the engine, is reported by its id. What this cannot see is
  * a log rewritten whole with its data; that is what signed tree heads
@@ -18,8 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* What the log says last about one object: a record version (tag 0, aux
- * the version) or an inquiry (tag 1). */
+/* What the log says last about one object: a record version (aux the
+ * version), an inquiry, a dispute, a review or a key (TAG_*). */
 struct seen {
     uint64_t object;
     uint32_t aux;
@@ -31,6 +32,8 @@ struct map {
     struct seen *s;
     size_t cap;
 };
+
+enum { TAG_RECORD, TAG_INQUIRY, TAG_DISPUTE, TAG_REVIEW, TAG_KEY };
 
 static uint64_t mix(uint64_t x)
 {
@@ -221,14 +224,38 @@ out:
     return rc;
 }
 
-/* The last word of the log on each record version and inquiry. */
+/* What a leaf of kind logs, for the map: a record version (0), an
+ * inquiry (1), a dispute (2), a review (3) or a key (4); -1 for what is
+ * not compared with the store here. Disputes, reviews and keys were not
+ * compared at all: a dispute turned from open to upheld in raw LMDB made
+ * its record usable again, an admin key added so gave its holder the
+ * register, and verify said ok. */
+static int tag_of(unsigned kind)
+{
+    switch (kind) {
+    case PRB_LEAF_RECORD:
+    case PRB_LEAF_DELETE:
+        return TAG_RECORD;
+    case PRB_LEAF_INQUIRY:
+        return TAG_INQUIRY;
+    case PRB_LEAF_DISPUTE:
+        return TAG_DISPUTE;
+    case PRB_LEAF_REVIEW:
+        return TAG_REVIEW;
+    case PRB_LEAF_KEY:
+        return TAG_KEY;
+    default:
+        return -1;
+    }
+}
+
+/* The last word of the log on each record version, inquiry, dispute,
+ * review and key. */
 static int build_map(struct run *r, const unsigned char *leaves, uint64_t size, struct map *m)
 {
     size_t n = 0;
-    for (uint64_t i = 0; i < size; i++) {
-        unsigned kind = leaves[i * PRB_LEAF_LEN + 1];
-        n += kind == PRB_LEAF_RECORD || kind == PRB_LEAF_DELETE || kind == PRB_LEAF_INQUIRY;
-    }
+    for (uint64_t i = 0; i < size; i++)
+        n += tag_of(leaves[i * PRB_LEAF_LEN + 1]) >= 0;
     m->cap = 1024;
     while (m->cap < n * 2)
         m->cap <<= 1;
@@ -237,9 +264,10 @@ static int build_map(struct run *r, const unsigned char *leaves, uint64_t size, 
     for (uint64_t i = 0; i < size; i++) {
         const unsigned char *l = leaves + i * PRB_LEAF_LEN;
         unsigned kind = l[1];
-        if (kind != PRB_LEAF_RECORD && kind != PRB_LEAF_DELETE && kind != PRB_LEAF_INQUIRY)
+        int t = tag_of(kind);
+        if (t < 0)
             continue;
-        uint8_t tag = kind == PRB_LEAF_INQUIRY;
+        uint8_t tag = (uint8_t)t;
         uint32_t aux = (uint32_t)(l[2] << 8 | l[3]);
         struct seen *s = map_find(m, tag, prb_get_be64(l + 8), aux);
         *s = (struct seen){prb_get_be64(l + 8), aux, tag, 1, kind == PRB_LEAF_DELETE, 0, i};
@@ -249,9 +277,16 @@ static int build_map(struct run *r, const unsigned char *leaves, uint64_t size, 
 
 static void name_of(const struct seen *s, char *buf, size_t n)
 {
-    if (s->tag)
+    if (s->tag == TAG_INQUIRY)
         snprintf(buf, n, "inquiry %llu-q%llu", (unsigned long long)(s->object >> 24),
                  (unsigned long long)((uint64_t)s->aux << 24 | (s->object & 0xffffff)));
+    else if (s->tag == TAG_DISPUTE)
+        snprintf(buf, n, "dispute %llu", (unsigned long long)s->object);
+    else if (s->tag == TAG_REVIEW)
+        snprintf(buf, n, "review %llu-r%llu", (unsigned long long)(s->object >> 24),
+                 (unsigned long long)(s->object & 0xffffff));
+    else if (s->tag == TAG_KEY)
+        snprintf(buf, n, "key %016llx", (unsigned long long)s->object);
     else
         snprintf(buf, n, "record %llu-%llu version %u",
                  (unsigned long long)(s->object >> PRB_RSEQ_BITS),
@@ -301,11 +336,42 @@ static int check_store(struct run *r, MDB_txn *txn, const unsigned char *leaves,
         if (!(rid & PRB_RSEQ_MASK))
             continue; /* the subject's own entry */
         r->st.records++;
-        check_value(r, m, leaves, 0, rid, (uint32_t)(kb[8] << 8 | kb[9]), v.mv_data, v.mv_size);
+        check_value(r, m, leaves, TAG_RECORD, rid, (uint32_t)(kb[8] << 8 | kb[9]), v.mv_data,
+                    v.mv_size);
     }
     mdb_cursor_close(cur);
     if (mrc != MDB_NOTFOUND)
         return prb_mdb_fail(env, mrc, "reading records");
+    /* Disputes and reviews (keyed by their id) and keys (by their hash,
+     * whose first 8 bytes are the id the leaf names): each against the
+     * last leaf that logged it. */
+    static const struct {
+        uint8_t tag;
+        size_t klen;
+        const char *what;
+    } tables[] = {{TAG_DISPUTE, 8, "reading disputes"},
+                  {TAG_REVIEW, 8, "reading reviews"},
+                  {TAG_KEY, PRB_HASH_LEN, "reading keys"}};
+    for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++) {
+        MDB_dbi dbi = tables[t].tag == TAG_DISPUTE  ? env->dsp
+                      : tables[t].tag == TAG_REVIEW ? env->rvw
+                                                    : env->keys;
+        if ((mrc = mdb_cursor_open(txn, dbi, &cur)))
+            return prb_mdb_fail(env, mrc, tables[t].what);
+        for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); !mrc;
+             mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+            if (k.mv_size != tables[t].klen) {
+                finding(r, "%s: a key of %zu bytes (written behind the engine's back)",
+                        tables[t].what + 8, k.mv_size);
+                continue;
+            }
+            check_value(r, m, leaves, tables[t].tag, prb_get_be64(k.mv_data), 0, v.mv_data,
+                        v.mv_size);
+        }
+        mdb_cursor_close(cur);
+        if (mrc != MDB_NOTFOUND)
+            return prb_mdb_fail(env, mrc, tables[t].what);
+    }
     /* Inquiries: each in the log against its leaf, and the index by
      * subject against the log, entry for entry, so that an inquiry cannot
      * be hidden from its subject's copy by removing or bending its index
@@ -345,7 +411,7 @@ static int check_store(struct run *r, MDB_txn *txn, const unsigned char *leaves,
                     (unsigned long long)g);
             continue;
         }
-        check_value(r, m, leaves, 1, subject << 24 | (no & 0xffffff), no >> 24, inq, len);
+        check_value(r, m, leaves, TAG_INQUIRY, subject << 24 | (no & 0xffffff), no >> 24, inq, len);
         if (g >= upto)
             continue; /* not indexed yet */
         nlog++;
