@@ -3232,3 +3232,35 @@ Test(server, idempotency_key)
     free(r2.body);
     fx_stop(&f);
 }
+
+/* A client is limited (its rate, its share of the answer memory) by its
+ * IPv4 address, or by the /64 of its IPv6 one: a host holds a whole /64
+ * and, limited per address, sent from a new one each time. */
+Test(server, an_ipv6_client_is_limited_by_its_64)
+{
+    struct sockaddr_in6 a6, b6;
+    struct sockaddr_in a4;
+    char x[64], y[64];
+    memset(&a6, 0, sizeof a6);
+    a6.sin6_family = AF_INET6;
+    b6 = a6;
+    cr_assert_eq(inet_pton(AF_INET6, "2001:db8:1:2:aaaa:bbbb:cccc:dddd", &a6.sin6_addr), 1);
+    cr_assert_eq(inet_pton(AF_INET6, "2001:db8:1:2::7", &b6.sin6_addr), 1);
+    srv_address_key((struct sockaddr *)&a6, x, sizeof x);
+    srv_address_key((struct sockaddr *)&b6, y, sizeof y);
+    cr_assert_str_eq(x, "ip:2001:db8:1:2::/64");
+    cr_assert_str_eq(x, y);
+    cr_assert_eq(inet_pton(AF_INET6, "2001:db8:1:3::7", &b6.sin6_addr), 1);
+    srv_address_key((struct sockaddr *)&b6, y, sizeof y);
+    cr_assert_str_neq(x, y);
+    cr_assert_eq(inet_pton(AF_INET6, "::ffff:192.0.2.7", &b6.sin6_addr), 1);
+    srv_address_key((struct sockaddr *)&b6, y, sizeof y);
+    cr_assert_str_eq(y, "ip:192.0.2.7");
+    memset(&a4, 0, sizeof a4);
+    a4.sin_family = AF_INET;
+    cr_assert_eq(inet_pton(AF_INET, "192.0.2.8", &a4.sin_addr), 1);
+    srv_address_key((struct sockaddr *)&a4, y, sizeof y);
+    cr_assert_str_eq(y, "ip:192.0.2.8");
+    srv_address_key(NULL, y, sizeof y);
+    cr_assert_str_eq(y, "ip:?");
+}

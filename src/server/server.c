@@ -149,18 +149,31 @@ prb_env *srv_env(srv *s)
 
 /* ------------------------------------------------------------ the request */
 
+void srv_address_key(const struct sockaddr *sa, char *out, size_t n)
+{
+    snprintf(out, n, "ip:?");
+    if (sa && sa->sa_family == AF_INET) {
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out + 3,
+                  (socklen_t)(n - 3));
+    } else if (sa && sa->sa_family == AF_INET6) {
+        struct in6_addr a = ((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+        if (IN6_IS_ADDR_V4MAPPED(&a)) {
+            inet_ntop(AF_INET, a.s6_addr + 12, out + 3, (socklen_t)(n - 3));
+            return;
+        }
+        /* A host is given a /64 and may send from any address in it. */
+        memset(a.s6_addr + 8, 0, 8);
+        inet_ntop(AF_INET6, &a, out + 3, (socklen_t)(n - 3));
+        size_t l = strlen(out);
+        snprintf(out + l, n - l, "/64");
+    }
+}
+
 static void client_address(req *r, char *out, size_t n)
 {
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
-    snprintf(out, n, "ip:?");
-    if (sa && sa->sa_family == AF_INET)
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out + 3,
-                  (socklen_t)(n - 3));
-    else if (sa && sa->sa_family == AF_INET6)
-        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out + 3,
-                  (socklen_t)(n - 3));
+    srv_address_key(ci ? ci->client_addr : NULL, out, n);
 }
 
 /* Refuses r with status: at once when a body would follow (so it is not

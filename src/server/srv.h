@@ -188,6 +188,12 @@ void srv_stats_free(srv *s);
  * none could be made (the reason is logged) or memory ran out. */
 char *srv_stats_copy(srv *s);
 
+/* The id a client address is limited by (rate, answer memory): an IPv4
+ * address as it is; an IPv6 one by its /64, which one host may hold
+ * whole (a limit per address let it send from a new address each time);
+ * an IPv4-mapped one as its IPv4 address. */
+void srv_address_key(const struct sockaddr *sa, char *out, size_t n);
+
 /* ------------------------------ body memory by token, answers by address */
 
 /* What each token's batches of records hold of the body memory, or each
