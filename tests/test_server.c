@@ -3264,3 +3264,17 @@ Test(server, an_ipv6_client_is_limited_by_its_64)
     srv_address_key(NULL, y, sizeof y);
     cr_assert_str_eq(y, "ip:?");
 }
+
+/* The sweep comes just after a day begins, when records expire, not up
+ * to an interval later (the public lists and cards showed entries resting
+ * on expired records in force until then); a fixed clock has no next day. */
+Test(server, the_sweep_comes_when_a_day_begins)
+{
+    int64_t day = 1800921600; /* 2027-01-26T00:00:00Z */
+    cr_assert_eq(srv_sweep_wait(3600, day + 86400 - 600, 0), 601);
+    cr_assert_eq(srv_sweep_wait(3600, day + 86400 - 3600, 0), 3600);
+    cr_assert_eq(srv_sweep_wait(3600, day + 1, 0), 3600);
+    cr_assert_eq(srv_sweep_wait(3600, day + 86400 - 600, 1), 3600);
+    cr_assert_eq(srv_sweep_wait(10, day + 86400 - 600, 0), 10);
+    cr_assert_eq(srv_sweep_wait(7 * 86400, day, 0), 86401);
+}

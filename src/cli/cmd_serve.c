@@ -56,7 +56,8 @@ static const char serve_usage[] =
     "  --per-address connections one client address may hold at once\n"
     "                (default 256; 0: no limit, as behind a proxy)\n"
     "  --sweep       seconds between sweeps: retention, dispute deadlines, list\n"
-    "                refresh, notice delivery (default 3600; 0: none)\n"
+    "                refresh, notice delivery (default 3600; 0: none); also just\n"
+    "                after each day begins (UTC), when records expire\n"
     "The clock stands still at PROBITY_NOW or --as-of when one is given; otherwise\n"
     "each request is answered as of the system clock.\n";
 

@@ -601,6 +601,17 @@ static void sweep_once(srv *s)
         atomic_fetch_add(&s->metrics.sweep_failures, 1);
 }
 
+unsigned srv_sweep_wait(unsigned interval, int64_t now, int fixed)
+{
+    /* Records expire at the start of a day (UTC): the sweep that deletes
+     * them and ends the list entries resting on them comes then, not up
+     * to an interval later, in which the public lists, cards and the
+     * statistics still showed those entries in force (invariant 6). A
+     * clock that stands still has no next day. */
+    int64_t to_day = 86400 - (now % 86400 + 86400) % 86400 + 1;
+    return !fixed && to_day < interval ? (unsigned)to_day : interval;
+}
+
 static void *sweeper(void *arg)
 {
     srv *s = arg;
@@ -609,7 +620,8 @@ static void *sweeper(void *arg)
         pthread_mutex_unlock(&s->sweep_mu);
         sweep_once(s);
         pthread_mutex_lock(&s->sweep_mu);
-        struct timespec until = srv_mono_after(s->o.sweep);
+        struct timespec until =
+            srv_mono_after(srv_sweep_wait(s->o.sweep, srv_now(s), s->o.fixed_now != 0));
         while (!atomic_load(&s->stopping) &&
                pthread_cond_timedwait(&s->sweep_cv, &s->sweep_mu, &until) != ETIMEDOUT)
             ;

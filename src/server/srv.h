@@ -193,6 +193,9 @@ char *srv_stats_copy(srv *s);
  * whole (a limit per address let it send from a new address each time);
  * an IPv4-mapped one as its IPv4 address. */
 void srv_address_key(const struct sockaddr *sa, char *out, size_t n);
+/* Seconds the sweeper waits after a sweep: interval, or less to sweep
+ * just after the next day (UTC) begins, unless the clock is fixed. */
+unsigned srv_sweep_wait(unsigned interval, int64_t now, int fixed);
 
 /* ------------------------------ body memory by token, answers by address */
 
