@@ -224,31 +224,35 @@ static char *adverse_notice(const prb_ingest *b, const prb_rec *r, int32_t first
     return prb_notice_json(r->ident, "adverse_record", about, cd->name, text, day);
 }
 
+/* Makes json (malloc'd, freed here; NULL if out of memory) r's notice,
+ * in arena a. The hash and the text in one piece: most records have no
+ * notice, and every record would carry the hash's 32 bytes in prb_rec. */
+static int keep_notice(prb_arena *a, char *json, prb_rec *r)
+{
+    size_t n = json ? strlen(json) : 0;
+    unsigned char *m = json ? prb_arena_alloc(a, PRB_HASH_LEN + n + 1) : NULL;
+    if (!m) {
+        free(json);
+        return PRB_ENOMEM;
+    }
+    memcpy(m + PRB_HASH_LEN, json, n + 1);
+    free(json);
+    r->notice = (const char *)m + PRB_HASH_LEN;
+    r->notice_len = (uint32_t)n;
+    r->notice_hash = m;
+#ifndef PRB_NO_AUDIT
+    prb_sha256(r->notice, n, m);
+#endif
+    return PRB_OK;
+}
+
 /* Invariant 4: an adverse record is announced to its subject. The notice
  * is written here, on a parse thread; applying the batch decides whether
  * it is sent (not for a re-sent record that changes nothing), and writes
  * a correction's again (correction_notice). */
 static int make_notice(prb_ingest *b, struct chunk *c, prb_rec *r)
 {
-    char *json = adverse_notice(b, r, b->today, 0);
-    if (!json)
-        return PRB_ENOMEM;
-    r->notice_len = (uint32_t)strlen(json);
-    /* The hash and the text in one piece: most records have no notice,
-     * and every record would carry the hash's 32 bytes in prb_rec. */
-    unsigned char *m = prb_arena_alloc(&c->arena, PRB_HASH_LEN + r->notice_len + 1);
-    if (!m) {
-        free(json);
-        return PRB_ENOMEM;
-    }
-    memcpy(m + PRB_HASH_LEN, json, r->notice_len + 1);
-    free(json);
-    r->notice = (const char *)m + PRB_HASH_LEN;
-    r->notice_hash = m;
-#ifndef PRB_NO_AUDIT
-    prb_sha256(r->notice, r->notice_len, m);
-#endif
-    return PRB_OK;
+    return keep_notice(&c->arena, adverse_notice(b, r, b->today, 0), r);
 }
 
 static int check_one(prb_ingest *b, struct chunk *c, const prb_raw *raw, uint32_t line, prb_amark m)
@@ -1180,21 +1184,9 @@ static int correction_notice(struct apply *ap, const struct fstate *f, const prb
         first = (int32_t)prb_get_le32((const unsigned char *)mv.mv_data + 12);
     else if (mrc && mrc != MDB_NOTFOUND)
         return prb_mdb_fail(ap->env, mrc, "reading a record's first version");
-    char *json = adverse_notice(ap->b, r, first, 1);
-    size_t n = json ? strlen(json) : 0;
-    unsigned char *m = json ? prb_arena_alloc(&ap->a, PRB_HASH_LEN + n + 1) : NULL;
-    if (!m) {
-        free(json);
-        return PRB_ENOMEM;
-    }
-    memcpy(m + PRB_HASH_LEN, json, n + 1);
-    free(json);
     prb_rec c = *r;
-    c.notice = (const char *)m + PRB_HASH_LEN;
-    c.notice_len = (uint32_t)n;
-    c.notice_hash = m;
-    prb_sha256(c.notice, n, m);
-    return queue_notice(ap, &c, subject);
+    int rc = keep_notice(&ap->a, adverse_notice(ap->b, r, first, 1), &c);
+    return rc ? rc : queue_notice(ap, &c, subject);
 }
 
 static int apply_one(struct apply *ap, const prb_rec *r)
