@@ -219,12 +219,10 @@ int prb_csv_row(const prb_csv *h, const char **p, const char *end, prb_arena *a,
     /* Stored text must be UTF-8: a byte that is not made a subject's
      * file unreadable as JSON for good (NDJSON's parser checks it). */
     for (int i = 0; i < n; i++) {
-        const unsigned char *c = (const unsigned char *)cells[i].p, *e = c + cells[i].n;
-        for (int k; c < e; c += k)
-            if (!(k = prb_utf8_len(c, e)))
-                return fail(a, err, "record", "CSV: column %d (%s) is not UTF-8 text at byte %zu",
-                            i + 1, h->name[i].p,
-                            (size_t)(c - (const unsigned char *)cells[i].p) + 1);
+        size_t ok = prb_utf8_prefix(cells[i].p, cells[i].n);
+        if (ok < cells[i].n)
+            return fail(a, err, "record", "CSV: column %d (%s) is not UTF-8 text at byte %zu",
+                        i + 1, h->name[i].p, ok + 1);
     }
     for (int i = 0; i < n; i++) {
         prb_rawval v = {cells[i], PRB_J_TEXT};

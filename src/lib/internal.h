@@ -254,6 +254,8 @@ typedef struct prb_rawval {
 /* Length of the valid UTF-8 sequence at p (before end), or 0 if it is
  * not one: shortest form, no surrogates, at most U+10FFFF (text.c). */
 int prb_utf8_len(const unsigned char *p, const unsigned char *end);
+/* How many of s's first n bytes are valid UTF-8 (n if all are). */
+size_t prb_utf8_prefix(const char *s, size_t n);
 
 /* A record as read from NDJSON or CSV, before it is checked against the
  * policy. Slices point into the input or into the parse arena. */
@@ -707,6 +709,8 @@ char *prb_jw_finish(prb_jw *w);
 #define PRB_LV_PUBLIC 1
 #define PRB_LV_FULL 2
 #define PRB_LV_KINDS(mask) (4 | (mask) << 3)
+/* The kinds mask a PRB_LV_KINDS visibility carries; 0 for the others. */
+#define PRB_LV_KINDS_OF(how) ((how)&4 ? (how) >> 3 : 0)
 /* The lists (or only the one named) as JSON, in policy order, each as
  * vis (indexed like the policy's lists) says (vis NULL: every list in
  * full); the members past subject number after, at most limit of them

@@ -626,7 +626,7 @@ static int list_members(prb_env *env, MDB_txn *txn, const prb_listdef *l, int ho
     size_t ln = strlen(l->name), written = 0;
     uint64_t last = 0;
     unsigned char from[8];
-    int only_active = how != PRB_LV_FULL, kinds = how & 4 ? how >> 3 : 0;
+    int only_active = how != PRB_LV_FULL, kinds = PRB_LV_KINDS_OF(how);
     *next = 0;
     if (after == UINT64_MAX)
         return PRB_OK;

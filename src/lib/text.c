@@ -23,11 +23,18 @@ int prb_text_check(prb_env *env, const char *who, const char *what, const char *
     if (required && !visible)
         return prb_seterr(env->err, PRB_EINVAL, "%s: the %s is required", who, what);
     /* jansson refuses a string that is not UTF-8, and JSON is where it goes. */
+    if (prb_utf8_prefix(s, n) < n)
+        return prb_seterr(env->err, PRB_EINVAL, "%s: the %s is not UTF-8 text", who, what);
+    return PRB_OK;
+}
+
+size_t prb_utf8_prefix(const char *s, size_t n)
+{
     const unsigned char *p = (const unsigned char *)s, *end = p + n;
     for (int k; p < end; p += k)
         if (!(k = prb_utf8_len(p, end)))
-            return prb_seterr(env->err, PRB_EINVAL, "%s: the %s is not UTF-8 text", who, what);
-    return PRB_OK;
+            break;
+    return (size_t)(p - (const unsigned char *)s);
 }
 
 /* Length of the valid UTF-8 sequence at p, or 0 if it is not one. */
