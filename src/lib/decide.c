@@ -328,6 +328,7 @@ static int adverse_notice(prb_env *env, MDB_txn *txn, const prb_decision *d)
 struct rule_reason {
     const char *code;
     const char *feature; /* NULL when no feature is to blame */
+    int fi;              /* its index in the policy; -1 if none */
     char text[384];
 };
 
@@ -340,9 +341,10 @@ static int rule_reason(const prb_policy *p, const prb_decision *d, size_t others
         return 0;
     const char *said = outcome_name[d->outcome & 3];
     w->feature = NULL;
+    w->fi = -1;
     if (!d->has_score && pd->scorecard >= 0 && !ru->has_below) {
         const char *sc = p->scorecards[pd->scorecard]->name, *f = d->sc.unscored;
-        int fi = f ? prb_policy_feature(p, f) : -1;
+        int fi = w->fi = f ? prb_policy_feature(p, f) : -1;
         w->code = "NO_SCORE";
         w->feature = f;
         if (fi >= 0 && d->vals[fi].present)
@@ -420,7 +422,7 @@ static void reasons_json(prb_jw *w, const prb_env *env, const prb_decision *d)
         prb_jw_close(w, '}');
     }
     if (rule_reason(p, d, n, &why)) {
-        int f = why.feature ? prb_policy_feature(p, why.feature) : -1;
+        int f = why.fi;
         prb_jw_open(w, '{');
         prb_jw_key(w, "code");
         prb_jw_str(w, why.code);

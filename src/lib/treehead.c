@@ -125,6 +125,12 @@ static void time_text(int64_t t, char out[32])
     prb_time_format(t, out);
 }
 
+/* A leaf's as-of time (audit.h: bytes 4-7, big-endian seconds). */
+static int64_t leaf_time(const unsigned char *l)
+{
+    return (int64_t)((uint32_t)l[4] << 24 | (uint32_t)l[5] << 16 | (uint32_t)l[6] << 8 | l[7]);
+}
+
 /* A signed head of the tree at size as txn sees it (which holds have
  * leaves). A head says "the log was this tree at this time", so the
  * current size is signed with now, and an earlier size with the as-of
@@ -143,7 +149,7 @@ static json_t *head_json(prb_env *env, MDB_txn *txn, uint64_t size, uint64_t hav
         const unsigned char *l;
         if ((*rc = prb_leaf_read(&r, size - 1, &l)))
             return NULL;
-        t = (int64_t)((uint32_t)l[4] << 24 | (uint32_t)l[5] << 16 | (uint32_t)l[6] << 8 | l[7]);
+        t = leaf_time(l);
     }
     if (env->head_size == size && env->head_time == t && size) {
         memcpy(root, env->head_root, 32);
@@ -226,7 +232,7 @@ json_t *prb_leaf_json(const unsigned char l[PRB_LEAF_LEN])
     char hex[65], tt[32], obj[48];
     unsigned kind = l[1];
     uint64_t object = prb_get_be64(l + 8);
-    int64_t t = (int64_t)((uint32_t)l[4] << 24 | (uint32_t)l[5] << 16 | (uint32_t)l[6] << 8 | l[7]);
+    int64_t t = leaf_time(l);
     sodium_bin2hex(hex, sizeof hex, l + 16, 32);
     time_text(t, tt);
     if (kind == PRB_LEAF_RECORD || kind == PRB_LEAF_DELETE)

@@ -345,18 +345,16 @@ static int check_store(struct run *r, MDB_txn *txn, const unsigned char *leaves,
     /* Disputes and reviews (keyed by their id) and keys (by their hash,
      * whose first 8 bytes are the id the leaf names): each against the
      * last leaf that logged it. */
-    static const struct {
+    const struct {
         uint8_t tag;
+        MDB_dbi dbi;
         size_t klen;
         const char *what;
-    } tables[] = {{TAG_DISPUTE, 8, "reading disputes"},
-                  {TAG_REVIEW, 8, "reading reviews"},
-                  {TAG_KEY, PRB_HASH_LEN, "reading keys"}};
+    } tables[] = {{TAG_DISPUTE, env->dsp, 8, "reading disputes"},
+                  {TAG_REVIEW, env->rvw, 8, "reading reviews"},
+                  {TAG_KEY, env->keys, PRB_HASH_LEN, "reading keys"}};
     for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++) {
-        MDB_dbi dbi = tables[t].tag == TAG_DISPUTE  ? env->dsp
-                      : tables[t].tag == TAG_REVIEW ? env->rvw
-                                                    : env->keys;
-        if ((mrc = mdb_cursor_open(txn, dbi, &cur)))
+        if ((mrc = mdb_cursor_open(txn, tables[t].dbi, &cur)))
             return prb_mdb_fail(env, mrc, tables[t].what);
         for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); !mrc;
              mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
