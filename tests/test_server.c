@@ -1339,6 +1339,32 @@ Test(server, key_revoked_during_a_slow_body)
     fx_stop(&f);
 }
 
+/* Files PERSON n accounts more in f's register and reads the file as a
+ * reviewer: its size, and in *took the seconds that took (making it is
+ * most of that). */
+static size_t big_file(struct fx *f, int n, double *took)
+{
+    struct th_buf recs = {0};
+    struct resp r;
+    prb_ingest_stats st;
+    char line[1024];
+    for (int i = 0; i < n; i++) {
+        char ref[16];
+        snprintf(ref, sizeof ref, "S-%d", i);
+        th_account(line, sizeof line, PERSON, ref);
+        th_collect(&recs, line, strlen(line));
+    }
+    cr_assert_eq(th_ingest(f->env, "many", recs.p, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK, "%s",
+                 prb_errmsg(f->env));
+    free(recs.p);
+    double t0 = now_s();
+    http(f, "GET", "/v1/subjects/" PERSON, f->tok[REV], NULL, NULL, &r);
+    *took = now_s() - t0;
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    free(r.body);
+    return r.len;
+}
+
 /* An answer read slowly holds its memory as long as it is being read,
  * and a client that takes a few bytes every few seconds is never idle:
  * past --body-timeout an answer must be taken at --body-rate, or its
@@ -1349,29 +1375,14 @@ Test(server, slowly_read_answer_is_cut)
     struct fx f;
     srv_opts o = {0};
     struct resp r;
-    prb_ingest_stats st;
-    struct th_buf recs = {0};
-    char line[1024], ask[512], buf[4096];
+    char ask[512], buf[4096];
+    double tb;
     o.timeout = 10;
     o.body_timeout = 1;
     o.body_rate = 1 << 19;
     fx_start(&f, &o);
     /* A file of some megabytes: 5,500 records of one subject. */
-    for (int i = 0; i < 5500; i++) {
-        char ref[16];
-        snprintf(ref, sizeof ref, "S-%d", i);
-        th_account(line, sizeof line, PERSON, ref);
-        th_collect(&recs, line, strlen(line));
-    }
-    cr_assert_eq(th_ingest(f.env, "many", recs.p, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK, "%s",
-                 prb_errmsg(f.env));
-    free(recs.p);
-    double tb = now_s();
-    http(&f, "GET", "/v1/subjects/" PERSON, f.tok[REV], NULL, NULL, &r);
-    tb = now_s() - tb;
-    cr_assert_eq(r.status, 200, "%s", r.body);
-    size_t whole = r.len;
-    free(r.body);
+    size_t whole = big_file(&f, 5500, &tb);
     cr_assert_gt(whole, (size_t)3 << 20, "the file is only %zu bytes", whole);
     /* Its deadline: 1 s, and 2 s a MiB. Read 1 KiB every 0.2 s, far
      * behind but never idle (each read opens the window a little, so the
@@ -1544,29 +1555,14 @@ Test(server, answer_memory)
     struct fx f;
     srv_opts o = {0};
     struct resp r;
-    prb_ingest_stats st;
-    struct th_buf recs = {0};
     char line[1024], ask[512], body[512];
     size_t len;
     o.timeout = 30;
     o.per_address = 256;
-    for (int i = 0; i < 1500; i++) {
-        char ref[16];
-        snprintf(ref, sizeof ref, "S-%d", i);
-        th_account(line, sizeof line, PERSON, ref);
-        th_collect(&recs, line, strlen(line));
-    }
     /* The file's size first, on a server with the default bound. */
     fx_start(&f, &o);
-    cr_assert_eq(th_ingest(f.env, "many", recs.p, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK, "%s",
-                 prb_errmsg(f.env));
-    free(recs.p);
-    double tb = now_s();
-    http(&f, "GET", "/v1/subjects/" PERSON, f.tok[REV], NULL, NULL, &r);
-    tb = now_s() - tb;
-    cr_assert_eq(r.status, 200, "%s", r.body);
-    size_t whole = r.len;
-    free(r.body);
+    double tb;
+    size_t whole = big_file(&f, 1500, &tb);
     cr_assert_gt(whole, (size_t)700 << 10, "the file is only %zu bytes", whole);
     cr_assert_eq(answer_bytes_until(&f, 0, 0), 0, "an answer sent is still held");
     srv_stop(f.s, 5);
