@@ -451,11 +451,13 @@ int prb_score_all(prb_env *env, const char *purpose, int threads, prb_write_fn o
  * written in decimal outside the engine. Its JSON has id, subject (the
  * identifier it was opened with), record, reason, state ("open",
  * "upheld", "corrected", "deleted"), opened, deadline, resolved (a date
- * or null), note (or null) and resolved_by ("reviewer", "furnisher",
+ * or null), note (or null), resolved_by ("reviewer", "furnisher",
  * "correction": a corrected version arrived at ingest, "deadline": the
  * sweep resolved it, "retention": the record reached the end of its
  * retention and the sweep deleted it, which closes its dispute as
- * deleted; null while open). Every change is one durable
+ * deleted; null while open) and resolver (who resolved it, see
+ * prb_dispute_resolve; null while open, and absent from disputes
+ * resolved before it was kept). Every change is one durable
  * transaction with its audit leaf, a notice to the subject
  * (dispute_opened, dispute_outcome) and the subject's list entries
  * recomputed; on any error nothing is written. Where *json is returned it
@@ -475,11 +477,15 @@ int prb_dispute_open(prb_env *env, const char *identifier, const char *record, c
  * is used again), "corrected" (it was put right), or "deleted" (the
  * record is deleted: every version and its index entry). note is
  * optional (NULL or ""; limits as for a reason). resolved_by is
- * "reviewer" (NULL means that) or "furnisher". PRB_EINVAL: a bad outcome,
- * note or resolved_by; PRB_ENOTFOUND: no such dispute; PRB_EEXIST: it was
- * resolved already. */
+ * "reviewer" (NULL means that) or "furnisher". resolver names who
+ * resolved it (the server gives its key's name), so that the dispute
+ * says who, not only in which role; NULL or "" for none (limits as for a
+ * reason). The dispute's resolver field holds it, and is null when the
+ * engine resolved it (correction, deadline, retention). PRB_EINVAL: a
+ * bad outcome, note, resolved_by or resolver; PRB_ENOTFOUND: no such
+ * dispute; PRB_EEXIST: it was resolved already. */
 int prb_dispute_resolve(prb_env *env, uint64_t id, const char *outcome, const char *note,
-                        const char *resolved_by, char **json);
+                        const char *resolved_by, const char *resolver, char **json);
 /* Every dispute (open_only: those still open), in id order (by subject),
  * as a JSON array (free() *json). */
 int prb_disputes_json(prb_env *env, int open_only, char **json);

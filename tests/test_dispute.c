@@ -164,11 +164,13 @@ static size_t nnotices(prb_env *env, const char *kind, const char *about)
     return n;
 }
 
+/* Resolved by by (a role); a furnisher's resolution names its key. */
 static char *resolve(prb_env *env, uint64_t id, const char *outcome, const char *note,
                      const char *by)
 {
     char *json = NULL;
-    cr_assert_eq(prb_dispute_resolve(env, id, outcome, note, by, &json), PRB_OK, "%s",
+    const char *resolver = by && !strcmp(by, "furnisher") ? "bank-a disputes desk" : NULL;
+    cr_assert_eq(prb_dispute_resolve(env, id, outcome, note, by, resolver, &json), PRB_OK, "%s",
                  prb_errmsg(env));
     return json;
 }
@@ -199,6 +201,7 @@ Test(dispute, open_list_and_resolve_each_outcome)
     cr_assert_str_eq(field(d1, "deadline"), "2026-12-25", "30 days, the default policy's");
     cr_assert(json_is_null(json_object_get(d1, "resolved")));
     cr_assert(json_is_null(json_object_get(d1, "resolved_by")));
+    cr_assert(json_is_null(json_object_get(d1, "resolver")));
     json_decref(d1);
     cr_assert_eq(ndisputes(env, 1), 3);
     cr_assert_eq(nnotices(env, "dispute_opened", NULL), 3);
@@ -211,6 +214,7 @@ Test(dispute, open_list_and_resolve_each_outcome)
     cr_assert_str_eq(field(o, "state"), "upheld");
     cr_assert_str_eq(field(o, "resolved"), TH_TODAY);
     cr_assert_str_eq(field(o, "resolved_by"), "furnisher");
+    cr_assert_str_eq(field(o, "resolver"), "bank-a disputes desk", "who, not only the role");
     cr_assert_str_eq(field(o, "note"), "the bank's ledger shows no payment");
     json_decref(o);
     cr_assert(view_of(env, ANNA, "L-1", &rv) && !rv.disputed, "an upheld record is not disputed");
@@ -220,6 +224,7 @@ Test(dispute, open_list_and_resolve_each_outcome)
     free(json);
     cr_assert_str_eq(field(o, "state"), "corrected");
     cr_assert_str_eq(field(o, "resolved_by"), "reviewer");
+    cr_assert(json_is_null(json_object_get(o, "resolver")), "none given");
     cr_assert(json_is_null(json_object_get(o, "note")));
     json_decref(o);
     cr_assert(view_of(env, ANNA, "L-2", &rv) && !rv.disputed);
@@ -419,7 +424,7 @@ Test(dispute, too_late_to_answer)
     rid_of(env, ANNA, "L-2", r2, sizeof r2);
     uint64_t b = open_dispute(env, ANNA, r2, "Paid.", NULL);
     set_day(env, "2026-12-26"); /* the day after the deadline, before any sweep */
-    cr_assert_eq(prb_dispute_resolve(env, a, "upheld", "it is right", "furnisher", &json),
+    cr_assert_eq(prb_dispute_resolve(env, a, "upheld", "it is right", "furnisher", NULL, &json),
                  PRB_EEXIST);
     cr_assert(strstr(prb_errmsg(env), "passed its deadline, 2026-12-25, unanswered"), "%s",
               prb_errmsg(env));
@@ -431,8 +436,8 @@ Test(dispute, too_late_to_answer)
     cr_assert_str_eq(field(o, "state"), "open");
     json_decref(o);
     cr_assert(view_of(env, ANNA, "L-2", &rv) && rv.disputed);
-    cr_assert_eq(prb_dispute_resolve(env, a, "deleted", NULL, "reviewer", &json), PRB_OK, "%s",
-                 prb_errmsg(env));
+    cr_assert_eq(prb_dispute_resolve(env, a, "deleted", NULL, "reviewer", NULL, &json), PRB_OK,
+                 "%s", prb_errmsg(env));
     free(json);
     cr_assert_eq(prb_expire(env, &deleted), PRB_OK, "%s", prb_errmsg(env));
     cr_assert_not(view_of(env, ANNA, "L-1", &rv));
@@ -631,22 +636,25 @@ Test(dispute, bad_requests_give_clear_errors_and_change_nothing)
     refused(env, prb_dispute_open(env, ANNA, r3, "bad \xff byte", NULL), PRB_EINVAL, "UTF-8");
     refused(env, prb_dispute_open(env, ANNA, r3, "bell\a", NULL), PRB_EINVAL, "control character");
 
-    refused(env, prb_dispute_resolve(env, id, "upheld", NULL, NULL, NULL), PRB_EEXIST,
+    refused(env, prb_dispute_resolve(env, id, "upheld", NULL, NULL, NULL, NULL), PRB_EEXIST,
             "already resolved: upheld");
-    refused(env, prb_dispute_resolve(env, open_id, "rejected", NULL, NULL, NULL), PRB_EINVAL,
+    refused(env, prb_dispute_resolve(env, open_id, "rejected", NULL, NULL, NULL, NULL), PRB_EINVAL,
             "upheld, corrected or deleted");
-    refused(env, prb_dispute_resolve(env, open_id, NULL, NULL, NULL, NULL), PRB_EINVAL,
+    refused(env, prb_dispute_resolve(env, open_id, NULL, NULL, NULL, NULL, NULL), PRB_EINVAL,
             "upheld, corrected or deleted");
-    refused(env, prb_dispute_resolve(env, open_id, "deleted", NULL, "deadline", NULL), PRB_EINVAL,
-            "reviewer or furnisher");
+    refused(env, prb_dispute_resolve(env, open_id, "deleted", NULL, "deadline", NULL, NULL),
+            PRB_EINVAL, "reviewer or furnisher");
     /* A furnisher corrects by sending the corrected version: its own
      * "corrected" would tell the subject of a correction never made. */
-    refused(env, prb_dispute_resolve(env, open_id, "corrected", NULL, "furnisher", NULL),
+    refused(env, prb_dispute_resolve(env, open_id, "corrected", NULL, "furnisher", NULL, NULL),
             PRB_EINVAL, "by sending its corrected version");
-    refused(env, prb_dispute_resolve(env, open_id, "deleted", big, NULL, NULL), PRB_EINVAL, "note");
-    refused(env, prb_dispute_resolve(env, open_id + 5, "deleted", NULL, NULL, NULL), PRB_ENOTFOUND,
-            "no dispute");
-    refused(env, prb_dispute_resolve(env, 0, "deleted", NULL, NULL, NULL), PRB_ENOTFOUND,
+    refused(env, prb_dispute_resolve(env, open_id, "deleted", big, NULL, NULL, NULL), PRB_EINVAL,
+            "note");
+    refused(env, prb_dispute_resolve(env, open_id, "deleted", NULL, NULL, "desk\a", NULL),
+            PRB_EINVAL, "resolver's name");
+    refused(env, prb_dispute_resolve(env, open_id + 5, "deleted", NULL, NULL, NULL, NULL),
+            PRB_ENOTFOUND, "no dispute");
+    refused(env, prb_dispute_resolve(env, 0, "deleted", NULL, NULL, NULL, NULL), PRB_ENOTFOUND,
             "no dispute");
     char *after = snapshot(env);
     cr_assert_str_eq(after, before, "a refused request changed the register");

@@ -410,6 +410,15 @@ Test(server, object_checks)
     cr_assert_eq(json_array_size(a), 1, "%s", r.body);
     json_decref(a);
     free(r.body);
+    /* The dispute says who resolved it, not only in which role. */
+    http(&f, "POST", "/v1/disputes/" DISPUTE "/resolve", f.tok[REV], NULL,
+         "{\"outcome\":\"upheld\",\"note\":\"the ledger agrees\"}", &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    a = parse(&r);
+    cr_assert_str_eq(json_string_value(json_object_get(a, "resolved_by")), "reviewer");
+    cr_assert_str_eq(json_string_value(json_object_get(a, "resolver")), "rita", "%s", r.body);
+    json_decref(a);
+    free(r.body);
     /* A purpose-bound list: not without a token, not for a subject, yes
      * for an inquirer whose purpose it serves. */
     http(&f, "GET", "/v1/lists/debtor_register", NULL, NULL, NULL, &r);
@@ -2688,8 +2697,8 @@ Test(server, disputes_and_reviews_come_in_pages)
     }
     prb_file_free(file);
     cr_assert_geq(n, 6, "only %zu disputes to page through", n);
-    cr_assert_eq(prb_dispute_resolve(f.env, 16777218, "upheld", "checked", NULL, NULL), PRB_OK,
-                 "%s", prb_errmsg(f.env));
+    cr_assert_eq(prb_dispute_resolve(f.env, 16777218, "upheld", "checked", NULL, NULL, NULL),
+                 PRB_OK, "%s", prb_errmsg(f.env));
 
     json_t *all = whole_listing(&f, "/v1/disputes?limit=10000", REV, n);
     cr_assert_eq(follow_links(&f, "/v1/disputes?limit=2", REV, "limit=2", all), (n + 1) / 2);

@@ -425,7 +425,7 @@ Test(stats, every_count_is_exact_and_names_no_person)
     cr_assert(json_is_null(get(st, "disputes.median_days_to_resolve")));
     json_decref(st);
     th_set_day(env, "2027-01-05");
-    cr_assert_eq(prb_dispute_resolve(env, d1, "upheld", "Checked with the bank.", NULL, NULL),
+    cr_assert_eq(prb_dispute_resolve(env, d1, "upheld", "Checked with the bank.", NULL, NULL, NULL),
                  PRB_OK, "%s", prb_errmsg(env));
     th_set_day(env, "2027-01-06");
     /* The furnisher corrects the amount: that resolves d3 as corrected
@@ -446,8 +446,8 @@ Test(stats, every_count_is_exact_and_names_no_person)
     cr_assert(json_is_real(med) && json_real_value(med) == 3.5, "median of 3 and 4");
     json_decref(st);
     th_set_day(env, "2027-01-12");
-    cr_assert_eq(prb_dispute_resolve(env, d2, "deleted", NULL, "reviewer", NULL), PRB_OK, "%s",
-                 prb_errmsg(env));
+    cr_assert_eq(prb_dispute_resolve(env, d2, "deleted", NULL, "reviewer", NULL, NULL), PRB_OK,
+                 "%s", prb_errmsg(env));
     st = stats(env, NULL);
     cr_assert_eq(at(st, "disputes.by_state.deleted"), 1);
     cr_assert_eq(at(st, "disputes.by_state.open"), 1);

@@ -12,7 +12,7 @@
 static const char dispute_usage[] =
     "usage: probity dispute open DIR --subject SCHEME:VALUE --record RID --reason TEXT\n"
     "       probity dispute resolve DIR --id D --outcome upheld|corrected|deleted [--note TEXT]\n"
-    "                               [--by reviewer|furnisher]\n"
+    "                               [--by reviewer|furnisher] [--resolver NAME]\n"
     "       probity dispute list DIR [--open] [--after ID] [--limit N]\n"
     "  list: every dispute in id order, or N of them past the one numbered ID;\n"
     "  when more follow, where the next page starts is said on standard error\n";
@@ -49,7 +49,7 @@ int cmd_dispute(int argc, char **argv)
     if (a.npos != 2 || (!open && !resolve && !list))
         return fputs(dispute_usage, stderr), 2;
     const char *subject = NULL, *record = NULL, *reason = NULL, *sid = NULL, *outcome = NULL,
-               *note = NULL, *by = NULL;
+               *note = NULL, *by = NULL, *resolver = NULL;
     int open_only = 0;
     if (open) {
         subject = cli_opt(&a, "subject");
@@ -62,6 +62,7 @@ int cmd_dispute(int argc, char **argv)
         outcome = cli_opt(&a, "outcome");
         note = cli_opt(&a, "note");
         by = cli_opt(&a, "by");
+        resolver = cli_opt(&a, "resolver");
         if (!sid || !outcome)
             return fputs(dispute_usage, stderr), 2;
         if (parse_id(sid, &id))
@@ -78,7 +79,7 @@ int cmd_dispute(int argc, char **argv)
     if (open)
         rc = prb_dispute_open(env, subject, record, reason, &json);
     else if (resolve)
-        rc = prb_dispute_resolve(env, id, outcome, note, by, &json);
+        rc = prb_dispute_resolve(env, id, outcome, note, by, resolver, &json);
     else
         rc = prb_disputes_page(env, open_only, after, limit, &json, &next);
     if (rc)

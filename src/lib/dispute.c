@@ -288,7 +288,7 @@ static const struct {
  * deletes the record if the outcome says so, stores and logs the dispute,
  * tells the subject, and recomputes its list entries. */
 static int resolve(prb_env *env, MDB_txn *txn, uint64_t id, json_t *d, const char *outcome,
-                   const char *note, const char *by)
+                   const char *note, const char *by, const char *resolver)
 {
     char day[11], text[PRB_TEXT_MAX + 512];
     const char *what = NULL;
@@ -302,7 +302,8 @@ static int resolve(prb_env *env, MDB_txn *txn, uint64_t id, json_t *d, const cha
     if (json_object_set_new(d, "state", json_string(outcome)) ||
         json_object_set_new(d, "resolved", json_string(day)) ||
         json_object_set_new(d, "note", note ? json_string(note) : json_null()) ||
-        json_object_set_new(d, "resolved_by", json_string(by)))
+        json_object_set_new(d, "resolved_by", json_string(by)) ||
+        json_object_set_new(d, "resolver", resolver ? json_string(resolver) : json_null()))
         return prb_seterr(env->err, PRB_ENOMEM, "out of memory");
     if (!strcmp(outcome, "deleted") && (rc = delete_record(env, txn, record_of(d))))
         return rc;
@@ -371,9 +372,9 @@ static json_t *new_dispute(uint64_t id, const char *subject, uint64_t rid, const
     prb_record_name(rec, sizeof rec, rid);
     prb_date_format(today, day);
     prb_date_format(deadline, dl);
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:n, s:n, s:n}", "id", name, "subject",
-                     subject, "record", rec, "reason", reason, "state", "open", "opened", day,
-                     "deadline", dl, "resolved", "note", "resolved_by");
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:n, s:n, s:n, s:n}", "id", name,
+                     "subject", subject, "record", rec, "reason", reason, "state", "open", "opened",
+                     day, "deadline", dl, "resolved", "note", "resolved_by", "resolver");
 }
 
 int prb_dispute_open(prb_env *env, const char *identifier, const char *record, const char *reason,
@@ -480,7 +481,7 @@ static int past_deadline(prb_env *env, json_t *d)
 }
 
 int prb_dispute_resolve(prb_env *env, uint64_t id, const char *outcome, const char *note,
-                        const char *resolved_by, char **json)
+                        const char *resolved_by, const char *resolver, char **json)
 {
     MDB_txn *txn = NULL;
     json_t *d = NULL;
@@ -508,10 +509,13 @@ int prb_dispute_resolve(prb_env *env, uint64_t id, const char *outcome, const ch
                           "version (ingest, POST /v1/records), which resolves the dispute; it "
                           "may resolve it as upheld or deleted",
                           (unsigned long long)id);
-    if ((rc = prb_text_check(env, "dispute", "note", note, 0)))
+    if ((rc = prb_text_check(env, "dispute", "note", note, 0)) ||
+        (rc = prb_text_check(env, "dispute", "resolver's name", resolver, 0)))
         return rc;
     if (note && !*note)
         note = NULL;
+    if (resolver && !*resolver)
+        resolver = NULL;
     if ((rc = prb_wtxn_begin(env, &txn)))
         return rc;
     if ((rc = get_dispute(env, txn, id, &d)))
@@ -528,7 +532,7 @@ int prb_dispute_resolve(prb_env *env, uint64_t id, const char *outcome, const ch
                         (unsigned long long)id, str(d, "deadline"));
         goto fail;
     }
-    if ((rc = resolve(env, txn, id, d, outcome, note, resolved_by)))
+    if ((rc = resolve(env, txn, id, d, outcome, note, resolved_by, resolver)))
         goto fail;
     rc = prb_wtxn_commit(env, txn);
     txn = NULL;
@@ -589,7 +593,7 @@ int prb_disputes_sweep(prb_env *env, MDB_txn *txn, uint64_t *resolved)
         if ((rc = get_dispute(env, txn, du.ids[i], &d)))
             break;
         snprintf(note, sizeof note, "no answer from the furnisher by %s", str(d, "deadline"));
-        rc = resolve(env, txn, du.ids[i], d, "deleted", note, "deadline");
+        rc = resolve(env, txn, du.ids[i], d, "deleted", note, "deadline", NULL);
         json_decref(d);
         if (!rc && resolved)
             (*resolved)++;
@@ -612,7 +616,7 @@ int prb_disputes_record_expired(prb_env *env, MDB_txn *txn, uint64_t record)
         return rc;
     prb_date_format(prb_today(env), day);
     snprintf(note, sizeof note, "the record reached the end of its retention by %s", day);
-    rc = resolve(env, txn, fo.found, d, "deleted", note, "retention");
+    rc = resolve(env, txn, fo.found, d, "deleted", note, "retention", NULL);
     json_decref(d);
     return rc;
 }
@@ -689,7 +693,7 @@ int prb_dspfix_resolve(prb_env *env, MDB_txn *txn, prb_dspfix *x)
         /* Too late to answer it: the sweep deletes the record. */
         if (!past_deadline(env, d))
             rc = resolve(env, txn, fo.found, d, "corrected",
-                         "the furnisher sent a corrected version", "correction");
+                         "the furnisher sent a corrected version", "correction", NULL);
         json_decref(d);
     }
     return rc;

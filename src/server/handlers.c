@@ -533,7 +533,8 @@ static int h_dispute_resolve(req *r, prb_env *h)
     if (!o)
         return MHD_YES;
     rc = prb_dispute_resolve(h, id, fs[0].str, fs[1].str,
-                             r->key.role == PRB_ROLE_FURNISHER ? "furnisher" : "reviewer", &json);
+                             r->key.role == PRB_ROLE_FURNISHER ? "furnisher" : "reviewer",
+                             r->key.name, &json);
     json_decref(o);
     return answer(r, h, rc, 200, &json);
 }
