@@ -357,6 +357,31 @@ static void values_on_numeric_field(json_t *root)
     json_object_set_new(f, "where", json_pack("{s:{s:[s]}}", "worst_dpd", "values", "90"));
 }
 
+/* Amounts are not converted: 500 EUR and 100,000 JPY summed to 100,500. */
+static void sum_of_any_currency(json_t *root)
+{
+    json_object_set_new(json_object_get(root, "features"), "default_amount",
+                        json_pack("{s:s, s:[s], s:s}", "kind", "sum", "categories",
+                                  "payment_default", "field", "amount"));
+}
+
+/* "At least 1,000" held for 1,000 JPY and not for 999 KWD. */
+static void amount_bound_of_any_currency(json_t *root)
+{
+    json_object_set_new(json_object_get(root, "features"), "large_defaults",
+                        json_pack("{s:s, s:[s], s:{s:{s:i}}}", "kind", "count", "categories",
+                                  "payment_default", "where", "amount", "min", 1000));
+}
+
+/* Two currencies are as mixed as any. */
+static void max_of_two_currencies(json_t *root)
+{
+    json_object_set_new(json_object_get(root, "features"), "largest_default",
+                        json_pack("{s:s, s:[s], s:s, s:{s:{s:[s,s]}}}", "kind", "max", "categories",
+                                  "payment_default", "field", "amount", "where", "currency",
+                                  "values", "EUR", "JPY"));
+}
+
 Test(policy, rules_over_features_and_lists_are_checked)
 {
     const struct {
@@ -392,6 +417,13 @@ Test(policy, rules_over_features_and_lists_are_checked)
          "$.purposes.credit.rule[2].if_score_below: must be a number between -1e9 and 1e9"},
         {huge_base_score, PRB_EPOLICY,
          "$.scorecards.person_credit.base_score: must be between -1e9 and 1e9"},
+        {sum_of_any_currency, PRB_EPOLICY,
+         "$.features.default_amount: the feature adds up or compares the amount 'amount' of "
+         "payment_default, whose records may be in any currency, and amounts are not "
+         "converted: add \"where\": {\"currency\": {\"values\": [ONE CURRENCY]}}"},
+        {amount_bound_of_any_currency, PRB_EPOLICY,
+         "$.features.large_defaults: the feature bounds the amount 'amount' of payment_default"},
+        {max_of_two_currencies, PRB_EPOLICY, "$.features.largest_default: the feature adds up"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         prb_policy *p = NULL;
@@ -401,4 +433,21 @@ Test(policy, rules_over_features_and_lists_are_checked)
                   i, prb_policy_errmsg(p), cases[i].msg);
         prb_policy_free(p);
     }
+}
+
+static void sum_of_euros(json_t *root)
+{
+    json_object_set_new(json_object_get(root, "features"), "default_euros",
+                        json_pack("{s:s, s:[s,s], s:s, s:{s:{s:[s]}, s:{s:i}}}", "kind", "sum",
+                                  "categories", "payment_default", "court_judgment", "field",
+                                  "amount", "where", "currency", "values", "EUR", "amount", "min",
+                                  100));
+}
+
+/* The same sum with the currency pinned loads: it adds euros only. */
+Test(policy, an_amount_feature_of_one_currency_loads)
+{
+    prb_policy *p = NULL;
+    cr_assert_eq(load_edited(sum_of_euros, &p), PRB_OK, "%s", prb_policy_errmsg(p));
+    prb_policy_free(p);
 }

@@ -796,6 +796,58 @@ static int load_feature_field(struct ctx *c, json_t *def, prb_featdef *f)
     return rc;
 }
 
+/* Does one of conds bound field (of the category cd) by an interval? */
+static int bounds_field(const prb_cond *conds, size_t n, const char *field)
+{
+    for (size_t i = 0; i < n; i++)
+        if (conds[i].field && !strcmp(conds[i].field, field) &&
+            (conds[i].has_min || conds[i].has_max))
+            return 1;
+    return 0;
+}
+
+/* Amounts are numbers in their own currency's units, never converted: a
+ * sum of 500 EUR and 100,000 JPY is 100,500, and "at least 1,000" holds
+ * for 1,000 JPY but not for 999 KWD. So a feature that adds up, compares
+ * or bounds amounts must pin, in its where, each such category's
+ * currency field to one currency; counting records needs no pin. */
+static int check_one_currency(struct ctx *c, const prb_featdef *f)
+{
+    int adds = f->kind == PRB_F_SUM || f->kind == PRB_F_MIN || f->kind == PRB_F_MAX;
+    for (size_t i = 0; i < c->p->ncategories; i++) {
+        const prb_catdef *cd = &c->p->categories[i];
+        if (!(f->categories >> i & 1) || cd->currency_field < 0)
+            continue;
+        const char *amount = NULL;
+        for (size_t k = 0; k < cd->nfields && !amount; k++) {
+            const char *fn = cd->fields[k].name;
+            if (cd->fields[k].type != PRB_FT_AMOUNT)
+                continue;
+            if ((adds && f->field_idx[i] == (int)k) || bounds_field(f->where, f->nwhere, fn) ||
+                bounds_field(f->match, f->nmatch, fn))
+                amount = fn;
+        }
+        if (!amount)
+            continue;
+        const char *cur = cd->fields[cd->currency_field].name;
+        int pinned = 0;
+        for (size_t k = 0; k < f->nwhere; k++)
+            if (f->where[k].field && !strcmp(f->where[k].field, cur) && f->where[k].nvalues == 1)
+                pinned = 1;
+        if (!pinned)
+            return fail(c, PRB_EPOLICY,
+                        "the feature %s the amount '%s' of %s, whose records may be in any "
+                        "currency, and amounts are not converted: add \"where\": {\"%s\": "
+                        "{\"values\": [ONE CURRENCY]}}",
+                        adds && f->field_idx[i] >= 0 &&
+                                !strcmp(cd->fields[f->field_idx[i]].name, amount)
+                            ? "adds up or compares"
+                            : "bounds",
+                        amount, cd->name, cur);
+    }
+    return PRB_OK;
+}
+
 static int load_feature(struct ctx *c, const char *name, json_t *def, void *out)
 {
     static const char *const keys[] = {"description", "kind",       "categories", "status",
@@ -849,6 +901,8 @@ static int load_feature(struct ctx *c, const char *name, json_t *def, void *out)
     if ((rc = load_feature_field(c, def, f)) ||
         (rc = load_conds(c, def, "where", f, &f->where, &f->nwhere)) ||
         (rc = load_conds(c, def, "match", f, &f->match, &f->nmatch)))
+        return rc;
+    if ((rc = check_one_currency(c, f)))
         return rc;
     if ((f->kind == PRB_F_SHARE) != (f->nmatch > 0))
         return fail(c, PRB_EPOLICY,
