@@ -239,7 +239,8 @@ typedef struct prb_record_view {
     int32_t settled_date; /* PRB_NO_DATE if none */
     int32_t received;     /* as-of day the version was ingested */
     const char *legal_basis;
-    int32_t effective_from; /* event + notice period (adverse) */
+    int32_t effective_from; /* first known: the later of event and first
+                               receipt, + notice period if adverse */
     int32_t expires;        /* last day it may be kept */
     int usable;             /* effective, not expired and not disputed, today */
     int disputed;           /* under an open dispute: used by nothing until resolved */

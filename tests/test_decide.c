@@ -555,6 +555,40 @@ Test(decide, inquiries_are_stored_and_counted)
     th_rmrf(dir);
 }
 
+/* On a past as-of day (probity score --as-of) the register knows only
+ * what it knew then: inquiries made later did not count (the month
+ * between clamped to 0, inside every window), nor did a record it
+ * received later with an earlier event date. */
+Test(decide, a_past_day_knows_nothing_that_came_after_it)
+{
+    char *dir, buf[1024];
+    prb_env *env = th_register(&dir);
+    prb_decision *d = NULL;
+    const char *json;
+    ingest(env, line(buf, sizeof buf, "ACC-1", "credit_account", "open", "2026-05-01", NULL,
+                     "{\"account_type\":\"revolving\",\"opened_date\":\"2015-01-01\","
+                     "\"credit_limit\":\"1000.00\",\"balance\":\"10.00\",\"currency\":"
+                     "\"EUR\",\"worst_dpd\":0}"));
+    for (int i = 0; i < 4; i++) {
+        cr_assert_eq(prb_decide(env, "credit", PERSON, "bank-x", &d), PRB_OK);
+        prb_decision_free(d);
+        d = NULL;
+    }
+    cr_assert_eq(prb_evaluate(env, "credit", PERSON, &d), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(prb_decision_json(d, &json), PRB_OK);
+    cr_assert(strstr(json, "\"Q02\"") && strstr(json, "\"1-1\""), "today: %s", json);
+    prb_decision_free(d);
+    d = NULL;
+    th_set_day(env, "2026-06-01");
+    cr_assert_eq(prb_evaluate(env, "credit", PERSON, &d), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(prb_decision_json(d, &json), PRB_OK);
+    cr_assert_null(strstr(json, "\"Q02\""), "later inquiries counted: %s", json);
+    cr_assert_null(strstr(json, "\"1-1\""), "a record received later was used: %s", json);
+    prb_decision_free(d);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
 Test(decide, errors)
 {
     char *dir, buf[1024];

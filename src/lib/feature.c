@@ -191,7 +191,10 @@ void prb_features(const prb_policy *p, uint64_t allowed, const prb_file *f, cons
             int32_t day = INT32_MIN;
             int in = 0;
             for (size_t q = 0; q < ninq; q++) {
-                if (inq[q].purpose < 0 || !(fd->purposes >> inq[q].purpose & 1))
+                /* An inquiry made after the as-of day had not been made
+                 * on it (prb_months_between clamps to 0: it counted). */
+                if (inq[q].purpose < 0 || !(fd->purposes >> inq[q].purpose & 1) ||
+                    inq[q].day > today)
                     continue;
                 if (inq[q].day != day) {
                     day = inq[q].day;
