@@ -450,7 +450,8 @@ int prb_score_all(prb_env *env, const char *purpose, int threads, prb_write_fn o
  * shows it with disputed set and usable clear, and features, scores,
  * lists and decisions leave it out. A dispute's id is a 64-bit number,
  * written in decimal outside the engine. Its JSON has id, subject (the
- * identifier it was opened with), record, reason, state ("open",
+ * identifier it was opened with), record, furnisher (the record's;
+ * absent from disputes opened before it was kept), reason, state ("open",
  * "upheld", "corrected", "deleted"), opened, deadline, resolved (a date
  * or null), note (or null), resolved_by ("reviewer", "furnisher",
  * "correction": a corrected version arrived at ingest, "deadline": the
@@ -704,7 +705,9 @@ int prb_subject_owns(prb_env *env, const char *identifier, const char *object, i
  * bytes). PRB_ENOTFOUND: no such dispute, or its record is gone. */
 int prb_dispute_furnisher(prb_env *env, uint64_t id, char *out, size_t len);
 /* prb_disputes_page with only the disputes of records furnisher reported
- * (and whose record is still in the register), read in one snapshot. */
+ * (and whose record is still in the register), read in one snapshot. A
+ * page reads at most 10,000 disputes of the register, so it may hold
+ * fewer than limit, even none, with *next set: page on until it is 0. */
 int prb_disputes_furnisher_page(prb_env *env, const char *furnisher, int open_only, uint64_t after,
                                 size_t limit, char **json, uint64_t *next);
 

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 
 #include "helpers.h"
+#include "internal.h"
 #include "probity.h"
 
 TestSuite(dispute, .timeout = 120);
@@ -346,6 +347,25 @@ Test(dispute, pages_neither_repeat_nor_skip)
     /* From between two ids: the ones after. */
     cr_assert_eq(page_ids(env, NULL, 0, full[2] + 1, 0, &next, paged, 0), 2);
     cr_assert(paged[0] == full[3] && paged[1] == full[4]);
+    /* A furnisher's page reads a bounded number of disputes, so bank-b's
+     * listing is short pages that go on, not one read of the register;
+     * paged through, it is the same. The record's furnisher is in the
+     * dispute, which the filter reads. */
+    json_t *o = dispute(env, full[4]);
+    cr_assert_str_eq(field(o, "furnisher"), "bank-b");
+    json_decref(o);
+    size_t saved = prb_dispute_scan_max, pages = 0;
+    prb_dispute_scan_max = 2;
+    uint64_t after = 0;
+    nopen = 0;
+    do {
+        nopen = page_ids(env, "bank-b", 0, after, 10, &next, open, nopen);
+        pages++;
+        after = next;
+    } while (next && pages < 10);
+    prb_dispute_scan_max = saved;
+    cr_assert_eq(pages, 3, "five disputes read two at a time: %zu pages", pages);
+    cr_assert(nopen == 1 && open[0] == full[4]);
     prb_close(env);
     th_rmrf(dir);
 }

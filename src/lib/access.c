@@ -137,6 +137,16 @@ static int furnished(void *ctx, MDB_txn *txn, json_t *d, int *keep)
     *keep = 0;
     if (!rec || prb_record_parse(rec, strlen(rec), &rid))
         return PRB_OK;
+    /* Kept in the dispute since it was opened (disputes before that
+     * name no furnisher and are looked up in the record). A deleted
+     * record is deleted with its every version by the dispute or the
+     * sweep that closed it as deleted. */
+    const char *by = json_string_value(json_object_get(d, "furnisher"));
+    if (by) {
+        const char *state = json_string_value(json_object_get(d, "state"));
+        *keep = !strcmp(by, o->furnisher) && state && strcmp(state, "deleted");
+        return PRB_OK;
+    }
     rc = record_furnisher(o->env, txn, rid, &o->f, who, sizeof who);
     if (rc == PRB_ENOTFOUND)
         return PRB_OK;

@@ -364,17 +364,21 @@ static const prb_record_view *find_record(const prb_file *f, uint64_t rid)
     return NULL;
 }
 
-static json_t *new_dispute(uint64_t id, const char *subject, uint64_t rid, const char *reason,
-                           int32_t today, int32_t deadline)
+/* The record's furnisher is kept in the dispute so that a furnisher's
+ * listing filters by it without loading the file of every subject with a
+ * dispute in the register. */
+static json_t *new_dispute(uint64_t id, const char *subject, const prb_record_view *rv,
+                           const char *reason, int32_t today, int32_t deadline)
 {
     char name[24], rec[48], day[11], dl[11];
     id_name(name, sizeof name, id);
-    prb_record_name(rec, sizeof rec, rid);
+    prb_record_name(rec, sizeof rec, rv->id);
     prb_date_format(today, day);
     prb_date_format(deadline, dl);
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:n, s:n, s:n, s:n}", "id", name,
-                     "subject", subject, "record", rec, "reason", reason, "state", "open", "opened",
-                     day, "deadline", dl, "resolved", "note", "resolved_by", "resolver");
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:n, s:n, s:n, s:n}", "id", name,
+                     "subject", subject, "record", rec, "furnisher", rv->furnisher, "reason",
+                     reason, "state", "open", "opened", day, "deadline", dl, "resolved", "note",
+                     "resolved_by", "resolver");
 }
 
 int prb_dispute_open(prb_env *env, const char *identifier, const char *record, const char *reason,
@@ -429,7 +433,7 @@ int prb_dispute_open(prb_env *env, const char *identifier, const char *record, c
     int32_t today = prb_today(env), deadline = today + env->policy->dispute_deadline_days;
     char dl[11];
     prb_date_format(deadline, dl);
-    if (!(d = new_dispute(id, canon, rid, reason, today, deadline))) {
+    if (!(d = new_dispute(id, canon, rv, reason, today, deadline))) {
         rc = prb_seterr(env->err, PRB_ENOMEM, "out of memory");
         goto fail;
     }
@@ -708,6 +712,8 @@ void prb_dspfix_free(prb_dspfix *x)
 
 /* ------------------------------------------------------------- reading */
 
+size_t prb_dispute_scan_max = 10000;
+
 struct lister {
     prb_env *env;
     MDB_txn *txn;
@@ -716,6 +722,8 @@ struct lister {
     prb_dispute_keep_fn keep;
     void *kctx;
     prb_page page;
+    size_t seen;      /* disputes looked at, for a filtered listing */
+    uint64_t last_id; /* the last of them */
 };
 
 static int append(void *ctx, uint64_t id, const MDB_val *v)
@@ -723,6 +731,15 @@ static int append(void *ctx, uint64_t id, const MDB_val *v)
     struct lister *l = ctx;
     json_t *d;
     int rc, keep = 1;
+    /* A filtered page may keep few of the disputes it reads: each
+     * request reads at most so many, and the page ends short with next
+     * set, so a listing by a furnisher with no disputes in a register of
+     * a million is many cheap requests, not one that holds a thread. */
+    if (l->keep && l->seen++ == prb_dispute_scan_max) {
+        l->page.next = l->last_id;
+        return PRB_PAGE_FULL;
+    }
+    l->last_id = id;
     if (l->open_only && !value_open(v))
         return PRB_OK;
     if ((rc = decode(l->env, id, v, &d)))
@@ -748,7 +765,7 @@ int prb_subject_disputes(prb_env *env, MDB_txn *txn, uint64_t subject, struct js
 int prb_disputes_kept(prb_env *env, int open_only, uint64_t after, size_t limit,
                       prb_dispute_keep_fn keep, void *kctx, char **json, uint64_t *next)
 {
-    struct lister l = {env, NULL, json_array(), open_only, keep, kctx, {.limit = limit}};
+    struct lister l = {env, NULL, json_array(), open_only, keep, kctx, {.limit = limit}, 0, 0};
     int mrc, rc;
     *json = NULL;
     if (next)

@@ -921,6 +921,10 @@ int prb_subject_disputes(prb_env *env, MDB_txn *txn, uint64_t subject, struct js
 /* Whether a dispute d (parsed) belongs on a listing: *keep gets 0 to
  * leave it out. Called in the listing's read transaction txn. */
 typedef int (*prb_dispute_keep_fn)(void *ctx, MDB_txn *txn, struct json_t *d, int *keep);
+/* prb_disputes_page with only the disputes keep (NULL: every one) keeps.
+ * With keep, a page reads at most prb_dispute_scan_max disputes (tests
+ * lower it) and may end short of limit with *next set. */
+extern size_t prb_dispute_scan_max;
 /* prb_disputes_page with only the disputes keep (NULL: every one) keeps. */
 int prb_disputes_kept(prb_env *env, int open_only, uint64_t after, size_t limit,
                       prb_dispute_keep_fn keep, void *kctx, char **json, uint64_t *next);
