@@ -407,12 +407,14 @@ enum prb_outcome { PRB_APPROVE = 1, PRB_REFER, PRB_DECLINE };
  * purpose is for? Only the categories the policy allows for the purpose
  * feed the decision (DESIGN invariant 3). The decision is stored as an
  * inquiry in the subject's file (requester, time, purpose, outcome) in one
- * durable write, with a notice to the subject when it is adverse. Release
- * *out with prb_decision_free. PRB_ENOTFOUND: no such purpose, or no
- * subject of a kind the purpose takes (one of another kind is answered in
- * the same words as one not there, so that the answer does not say which
- * identifiers are persons in the register); PRB_EINVAL: the requester may
- * not ask for the purpose. */
+ * durable write, with a notice to the subject when it is adverse. Its
+ * "lists" names only the list entries that applied (in effect, on the
+ * purpose's lists); one in its hearing or ended is the subject's to see in
+ * their copy, not the inquirer's. Release *out with prb_decision_free.
+ * PRB_ENOTFOUND: no such purpose, or no subject of a kind the purpose
+ * takes (one of another kind is answered in the same words as one not
+ * there, so that the answer does not say which identifiers are persons in
+ * the register); PRB_EINVAL: the requester may not ask for the purpose. */
 int prb_decide(prb_env *env, const char *purpose, const char *identifier, const char *requester,
                prb_decision **out);
 /* The same decision without making it an inquiry: nothing is stored and

@@ -151,9 +151,11 @@ Test(decide, debtor_register_state_machine)
     cr_assert_eq(prb_decide(env, "credit", PERSON, "bank-x", &d), PRB_OK);
     const char *nj;
     prb_decision_json(d, &nj);
-    /* The judgment lowers the score, but a noticed entry decides nothing. */
-    cr_assert(strstr(nj, "\"state\": \"noticed\"") && !strstr(nj, "LIST:debtor_register"), "%s",
-              nj);
+    /* The judgment lowers the score, but an entry in its hearing has not
+     * taken effect (invariant 4): it decides nothing, and the inquirer is
+     * not told of it either, as its own view of the list leaves it out.
+     * The decision named it, "state": "noticed", until 2026-11-27. */
+    cr_assert(!strstr(nj, "debtor_register"), "%s", nj);
     prb_decision_free(d);
     d = NULL;
 
@@ -176,6 +178,51 @@ Test(decide, debtor_register_state_machine)
     cr_assert(strstr(json, "\"state\": \"lifted\"") && strstr(json, "\"ended\": \"2027-02-02\""),
               "%s", json);
     free(json);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+/* A decision names only the list entries that applied to it, the active
+ * ones. It named every entry the subject ever had on a purpose's list,
+ * ended ones too: a debtor register entry lifted when the debt was paid,
+ * its judgment deleted since, was told to every inquirer for ever
+ * (invariants 5 and 6), though nothing may use it. The subject's copy
+ * keeps the whole history. */
+Test(decide, ended_entries_are_not_told_to_inquirers)
+{
+    char *dir, buf[1024], *json = NULL;
+    prb_env *env = th_register(&dir);
+    prb_decision *d = NULL;
+    const char *dj;
+    ingest(env, line(buf, sizeof buf, "J-1", "court_judgment", "open", "2026-11-01", NULL,
+                     JUDGMENT_FIELDS));
+    th_set_day(env, "2026-12-26");
+    cr_assert_eq(prb_decide(env, "credit", PERSON, "bank-x", &d), PRB_OK, "%s", prb_errmsg(env));
+    th_set_day(env, "2027-01-25");
+    cr_assert_eq(prb_decide(env, "credit", PERSON, "bank-x", &d), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(prb_decision_json(d, &dj), PRB_OK);
+    cr_assert(strstr(dj, "LIST:debtor_register") && strstr(dj, "\"state\": \"active\""), "%s", dj);
+    /* Paid: the entry is lifted and the judgment goes (kept 0 days). */
+    th_set_day(env, "2027-02-02");
+    ingest(env, line(buf, sizeof buf, "J-1", "court_judgment", "settled", "2026-11-01",
+                     "2027-02-01", JUDGMENT_FIELDS));
+    th_set_day(env, "2027-06-01");
+    cr_assert_eq(prb_decide(env, "credit", PERSON, "bank-x", &d), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(prb_decision_json(d, &dj), PRB_OK);
+    cr_assert(!strstr(dj, "debtor_register"), "an ended entry told to the inquirer: %s", dj);
+    cr_assert_eq(prb_evaluate(env, "credit", PERSON, &d), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(prb_decision_json(d, &dj), PRB_OK);
+    cr_assert(!strstr(dj, "debtor_register"), "%s", dj);
+    prb_decision_free(d);
+    /* The subject still sees it, with its dates. */
+    cr_assert_eq(prb_subject_copy(env, PERSON, PRB_COPY_JSON, &json), PRB_OK, "%s",
+                 prb_errmsg(env));
+    json_t *doc = json_loads(json, 0, NULL), *lists = json_object_get(doc, "lists");
+    free(json);
+    cr_assert_eq(json_array_size(lists), 1);
+    cr_assert_str_eq(json_string_value(json_object_get(json_array_get(lists, 0), "state")),
+                     "lifted");
+    json_decref(doc);
     prb_close(env);
     th_rmrf(dir);
 }

@@ -478,7 +478,13 @@ static int build_json(prb_env *env, prb_decision *d)
         const prb_entry *e = &d->entries[i];
         const prb_listdef *l = &p->lists[d->listed[i]];
         char since[11], from[11];
-        if (e->state == PRB_LS_NONE)
+        /* Only the entries that applied, those in effect. One in its
+         * hearing has not taken effect (invariant 4), and an ended one
+         * (lifted, expired, withdrawn) may rest on records deleted or
+         * disputed since (invariants 5 and 6): both were told to every
+         * inquirer, an ended one for ever, though the inquirer's own view
+         * of the list leaves them out. The subject's copy keeps them all. */
+        if (e->state != PRB_LS_ACTIVE)
             continue;
         prb_date_format(e->since, since);
         prb_date_format(e->active_from, from);
