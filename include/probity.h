@@ -417,11 +417,13 @@ enum prb_outcome { PRB_APPROVE = 1, PRB_REFER, PRB_DECLINE };
  * the register); PRB_EINVAL: the requester may not ask for the purpose. */
 int prb_decide(prb_env *env, const char *purpose, const char *identifier, const char *requester,
                prb_decision **out);
-/* The same decision without making it an inquiry: nothing is stored and
- * list entries are read as they stand. For the subject's own copy ("what
- * would a lender be told?") and for what-if checks. For both functions, a
- * handle passed in *out (from an earlier call on the same env) is reused,
- * which saves its allocations and read transaction. */
+/* The same decision without making it an inquiry: nothing is stored,
+ * and list entries are seen as the refresh prb_decide makes first would
+ * leave them (one whose records have expired or are disputed has ended),
+ * without writing it. For the subject's own copy ("what would a lender be
+ * told?") and for what-if checks. For both functions, a handle passed in
+ * *out (from an earlier call on the same env) is reused, which saves its
+ * allocations and read transaction. */
 int prb_evaluate(prb_env *env, const char *purpose, const char *identifier, prb_decision **out);
 int prb_decision_outcome(const prb_decision *d);
 /* The score, and whether there is one (a purpose without a scorecard, or
@@ -440,8 +442,9 @@ int prb_inquiries_json(prb_env *env, const char *identifier, char **json);
 
 /* Computes the current decision of every subject for purpose, on threads
  * threads (0: one per core), writing one JSON object per line to out in
- * subject order. These are not inquiries: nothing is stored. *n gets the
- * number of subjects scored. */
+ * subject order. These are not inquiries: nothing is stored, and list
+ * entries are seen as prb_evaluate sees them. *n gets the number of
+ * subjects scored. */
 int prb_score_all(prb_env *env, const char *purpose, int threads, prb_write_fn out, void *ctx,
                   uint64_t *n);
 

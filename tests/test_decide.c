@@ -697,6 +697,60 @@ Test(decide, score_all_matches_evaluate)
     th_rmrf(dir);
 }
 
+/* A what-if (prb_evaluate, and so the subject's copy) and a batch score
+ * see each list entry as a refresh would leave it, as prb_decide does
+ * after its own refresh. They read the stored entries as they stood, and
+ * an entry ends by a refresh: its judgment past retention (2029-10-31)
+ * still declined credit with LIST:debtor_register in the what-if, the
+ * copy and `probity score` until the next sweep, while an inquiry lifted
+ * the entry and approved (invariants 5 and 6). */
+Test(decide, what_ifs_see_entries_as_a_refresh_leaves_them)
+{
+    char *dir, buf[1024], *json = NULL, out[4096] = "";
+    prb_env *env = th_register(&dir);
+    prb_decision *d = NULL;
+    const char *dj;
+    uint64_t n;
+    int append(void *ctx, const char *b, size_t len);
+    ingest(env, line(buf, sizeof buf, "J-1", "court_judgment", "open", "2026-11-01", NULL,
+                     JUDGMENT_FIELDS));
+    ingest(env, account(buf, sizeof buf, 1, 0));
+    hearing_over(env); /* active 2027-01-25 to 2030-01-24 */
+    cr_assert_eq(prb_evaluate(env, "credit", PERSON, &d), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(prb_decision_outcome(d), PRB_DECLINE);
+    cr_assert_eq(prb_score_all(env, "credit", 1, append, out, &n), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert(strstr(out, "\"LIST:debtor_register\""), "%s", out);
+
+    th_set_day(env, "2029-11-15"); /* the judgment has expired; no sweep yet */
+    cr_assert_eq(prb_evaluate(env, "credit", PERSON, &d), PRB_OK, "%s", prb_errmsg(env));
+    int what_if = prb_decision_outcome(d);
+    cr_assert_eq(prb_decision_json(d, &dj), PRB_OK);
+    cr_assert(!strstr(dj, "LIST:") && !strstr(dj, "debtor_register"), "%s", dj);
+    out[0] = 0;
+    cr_assert_eq(prb_score_all(env, "credit", 1, append, out, &n), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert(!strstr(out, "LIST:"), "%s", out);
+    cr_assert_eq(prb_subject_copy(env, PERSON, PRB_COPY_JSON, &json), PRB_OK, "%s",
+                 prb_errmsg(env));
+    json_t *doc = json_loads(json, 0, NULL);
+    free(json);
+    json = json_dumps(json_object_get(doc, "decisions"), 0);
+    cr_assert(!strstr(json, "LIST:"), "%s", json);
+    free(json);
+    json_decref(doc);
+    /* Nothing was written: the stored entry is still open. */
+    cr_assert_eq(prb_lists_json(env, "debtor_register", &json), PRB_OK);
+    cr_assert(strstr(json, "\"ended\": null"), "%s", json);
+    free(json);
+
+    cr_assert_eq(prb_decide(env, "credit", PERSON, "bank-x", &d), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(prb_decision_outcome(d), PRB_APPROVE);
+    cr_assert_eq(what_if, PRB_APPROVE, "the what-if differs from the decision");
+    cr_assert(strstr(out, "\"outcome\":\"approve\""), "%s", out);
+    prb_decision_free(d);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
 int append(void *ctx, const char *b, size_t len)
 {
     size_t have = strlen(ctx);

@@ -9,7 +9,8 @@
  * list entries and stores the decision as an inquiry in the subject's
  * file, with a notice when it is adverse, in one durable transaction.
  * prb_score_all computes the same decision for every subject without
- * storing anything.
+ * storing anything; it and prb_evaluate see the list entries as that
+ * refresh would leave them, writing nothing.
  */
 #include "internal.h"
 #include "audit.h"
@@ -143,6 +144,47 @@ static void needed(const prb_policy *p, const prb_purposedef *pd, uint8_t *need)
         memset(need, 0, p->nfeatures);
 }
 
+/* The feature values' scratch, kept across calls: batch scoring reuses
+ * one decision. */
+static int scratch(const prb_policy *p, prb_decision *d)
+{
+    if (!d->vals && !(d->vals = calloc(p->nfeatures + 1, sizeof *d->vals)))
+        return PRB_ENOMEM;
+    return PRB_OK;
+}
+
+/* The subject's entries on the purpose's lists, into d. A stored
+ * decision has just refreshed them and reads them as stored (as_is). A
+ * what-if or a batch score refreshes nothing, and an entry ends only by a
+ * refresh: read as stored, one whose records had expired or were disputed
+ * declined there until the next sweep while an inquiry was approved. So
+ * they see each entry as a refresh would leave it. That costs the lists'
+ * features, and a decision reads of an entry only whether it is in
+ * effect: it is worked out only where the refresh can change that, for
+ * an entry in effect as stored (it may end) or on a list without a
+ * hearing (a new entry takes effect at once); a new entry after a
+ * hearing, or an ended one, is not in effect today either way. Batch
+ * scoring thus does the work only for the few subjects listed. */
+static int list_entries(prb_env *env, MDB_txn *txn, const prb_file *f, int purpose, int as_is,
+                        int32_t today, prb_decision *d)
+{
+    const prb_policy *p = env->policy;
+    const prb_purposedef *pd = &p->purposes[purpose];
+    int rc = PRB_OK;
+    d->nlisted = 0;
+    for (size_t i = 0; i < pd->nlists && i < MAX_LISTS && !rc; i++) {
+        int l = pd->lists[i];
+        prb_entry *e = &d->entries[d->nlisted];
+        d->listed[d->nlisted++] = l;
+        if ((rc = prb_lists_entry(env, txn, d->subject, l, today, e)) || as_is ||
+            (e->state != PRB_LS_ACTIVE && p->lists[l].hearing_days))
+            continue;
+        if (!(rc = scratch(p, d)))
+            rc = prb_lists_entry_now(env, txn, f, l, d->vals, today, e);
+    }
+    return rc;
+}
+
 /* The decision itself, from a file, inquiries and list entries. */
 static int evaluate(prb_env *env, int purpose, const prb_file *f, const prb_inq *inq, size_t ninq,
                     int32_t today, prb_decision *d, char *err, size_t errlen)
@@ -152,8 +194,7 @@ static int evaluate(prb_env *env, int purpose, const prb_file *f, const prb_inq 
     uint8_t need[1024];
     size_t nrec = prb_file_nrecords(f);
     int rc = PRB_OK;
-    /* Scratch is kept across calls: batch scoring reuses one decision. */
-    if (!d->vals && !(d->vals = calloc(p->nfeatures + 1, sizeof *d->vals)))
+    if (scratch(p, d))
         return PRB_ENOMEM;
     if (nrec + 1 > d->ucap) {
         free(d->used);
@@ -652,13 +693,10 @@ static int decide(prb_env *env, MDB_txn *batch, int *wrote, const char *purpose,
         *wrote = 1;
     if (store && (rc = prb_lists_refresh(env, txn, f, today)))
         goto fail;
-    const prb_purposedef *pd = &p->purposes[pi];
-    for (size_t i = 0; i < pd->nlists && i < MAX_LISTS; i++) {
-        d->listed[d->nlisted] = pd->lists[i];
-        if ((rc = prb_lists_entry(env, txn, d->subject, pd->lists[i], today,
-                                  &d->entries[d->nlisted++])))
-            goto fail;
-    }
+    /* A prepared decision reads them as stored too: the writer refreshes
+     * them before storing it, and makes it again if that changes any. */
+    if ((rc = list_entries(env, txn, f, pi, mode != EVALUATE, today, d)))
+        goto fail;
     /* A handle keeps its index reader, a slot of PRB_MAX_READERS, for the
      * next use: one a writer's batch makes need not, so a batch of more new
      * handles than there are slots does not run out of them. */
@@ -896,11 +934,7 @@ static int score_chunk_run(struct score_job *j, size_t ci, MDB_txn *txn, prb_fil
             continue;
         d->subject = s;
         d->purpose = j->purpose;
-        d->nlisted = 0;
-        for (size_t i = 0; i < pd->nlists && i < MAX_LISTS && !rc; i++) {
-            d->listed[d->nlisted] = pd->lists[i];
-            rc = prb_lists_entry(env, txn, s, pd->lists[i], today, &d->entries[d->nlisted++]);
-        }
+        rc = list_entries(env, txn, *f, j->purpose, 0, today, d);
         if (!rc && j->inquiries)
             rc = read_inquiries(env, txn, NULL, s, &inq, &ninq, &next);
         if (!rc)

@@ -776,6 +776,14 @@ int prb_lists_refresh(prb_env *env, MDB_txn *txn, const prb_file *f, int32_t tod
 /* The latest entry of subject on list l, with its state as of today. */
 int prb_lists_entry(prb_env *env, MDB_txn *txn, uint64_t subject, int l, int32_t today,
                     prb_entry *e);
+/* The entry of f's subject on list l as a refresh as of today would
+ * leave it, read in txn without writing: what prb_lists_entry gives after
+ * prb_lists_refresh. For a decision that does not refresh (a what-if, a
+ * batch score): a stored entry ends only by a refresh, so one whose
+ * records have expired or are disputed read as in force until the next
+ * sweep. vals: scratch for p->nfeatures values. */
+int prb_lists_entry_now(prb_env *env, MDB_txn *txn, const prb_file *f, int l, prb_value *vals,
+                        int32_t today, prb_entry *e);
 /* Every entry of subject on list l, oldest first, each with its state as
  * of today, to fn; fn's non-zero return stops the walk and is returned. */
 int prb_lists_each(prb_env *env, MDB_txn *txn, uint64_t subject, int l, int32_t today,

@@ -248,20 +248,21 @@ static int rests_on_records(const prb_policy *p, const prb_listdef *l, const cha
     return 0;
 }
 
-/* Brings f's entry on list l up to date. dry: writes nothing, only sets
- * *writes when it would write (the sweep's scan, on a snapshot). */
-static int refresh_one(prb_env *env, MDB_txn *txn, const prb_file *f, int l, const prb_value *vals,
-                       int32_t today, int dry, int *writes)
+/* What one refresh as of today does to a subject's entry on list ld: the
+ * one place its transitions are decided, for refresh_one, which makes
+ * them, and prb_lists_entry_now, which only reads what they would leave.
+ * have: e holds the latest stored entry; g: the ground holding now (-1:
+ * none); gone: e is open on a list that stays when its criteria stop, and
+ * no usable record its ground rests on is left. Changes *e as the refresh
+ * would and says how (T_*); a new entry on ground g starts today when
+ * T_START is set (start_entry). */
+enum { T_END = 1, T_REARM = 2, T_START = 4 };
+
+static int transition(const prb_listdef *ld, int have, struct stored *e, int g, int gone,
+                      int32_t today)
 {
-    const prb_listdef *ld = &env->policy->lists[l];
-    uint64_t subject = prb_file_subject(f);
-    struct stored e;
-    int g = ground_holding(ld, vals);
-    int rc = latest(env, txn, subject, ld->name, &e);
-    if (rc && rc != PRB_ENOTFOUND)
-        return rc;
-    int have = rc == PRB_OK, gone = 0;
-    if (have && e.end == END_OPEN) {
+    int t = 0;
+    if (have && e->end == END_OPEN) {
         /* A list that stays when its criteria stop (a debarment is not
          * lifted by paying) still ends when the records it rests on are
          * deleted (retention, a dispute) or disputed: nothing may use them
@@ -269,60 +270,100 @@ static int refresh_one(prb_env *env, MDB_txn *txn, const prb_file *f, int l, con
          * now, too: the entry kept the disputed ground and its longer
          * duration; it ends, and one on the new ground starts with its
          * own hearing. */
-        gone = !ld->auto_leave && !rests_on_records(env->policy, ld, e.ground, f);
-        if (today >= e.until) {
-            e.end = END_EXPIRED;
-            e.ended = e.until;
-            e.rearm = g < 0;
-        } else if (g < 0 && today < e.active_from) {
-            e.end = END_WITHDRAWN;
-            e.ended = today;
+        if (today >= e->until) {
+            e->end = END_EXPIRED;
+            e->ended = e->until;
+            e->rearm = g < 0;
+        } else if (g < 0 && today < e->active_from) {
+            e->end = END_WITHDRAWN;
+            e->ended = today;
         } else if ((g < 0 && ld->auto_leave) || gone) {
-            e.end = END_LIFTED;
-            e.ended = today;
+            e->end = END_LIFTED;
+            e->ended = today;
         } else {
-            return PRB_OK;
+            return 0;
         }
-        if (dry)
-            return *writes = 1, PRB_OK;
-        if ((rc = store(env, txn, subject, ld->name, &e)))
-            return rc;
-        if (e.end != END_WITHDRAWN || ld->type == PRB_BLACK) {
-            char text[256];
-            snprintf(text, sizeof text, "Your entry on the list %s has ended (%s).", ld->name,
-                     e.end == END_EXPIRED ? "its maximum duration has run"
-                     : gone ? "the records it rested on are no longer in the register or are "
-                              "disputed"
-                     : e.end == END_LIFTED ? "the grounds for it no longer hold"
-                                           : "the grounds stopped holding before it took effect");
-            if ((rc = prb_notice_add(env, txn, subject, prb_file_ident(f, 0), "list_exit", ld->name,
-                                     text, today)))
-                return rc;
-        }
+        t = T_END;
         /* Ended under a ground whose records are gone while another
          * holds: the entry on that ground is made below. */
-        if (!(gone && e.end == END_LIFTED && g >= 0))
-            return PRB_OK;
+        if (!(gone && e->end == END_LIFTED && g >= 0))
+            return t;
     }
-    if (have && e.end == END_EXPIRED && !e.rearm && ld->type == PRB_BLACK) {
+    if (have && e->end == END_EXPIRED && !e->rearm && ld->type == PRB_BLACK) {
         if (g >= 0)
-            return PRB_OK;
-        if (dry)
-            return *writes = 1, PRB_OK;
-        e.rearm = 1; /* the criteria stopped: a new entry may be made later */
-        return store(env, txn, subject, ld->name, &e);
+            return t;
+        e->rearm = 1; /* the criteria stopped: a new entry may be made later */
+        return t | T_REARM;
     }
-    if (g < 0 || (have && e.since == today))
-        return PRB_OK;
+    if (g < 0 || (have && e->since == today))
+        return t;
+    return t | T_START;
+}
+
+/* The entry a refresh starts today on ground g of list ld. */
+static void start_entry(const prb_listdef *ld, int g, int32_t today, struct stored *e)
+{
+    memset(e, 0, sizeof *e);
+    e->end = END_OPEN;
+    e->since = today;
+    e->active_from = today + ld->hearing_days;
+    e->until = e->active_from + ld->grounds[g].max_days;
+    e->ended = PRB_NO_DATE;
+    snprintf(e->ground, sizeof e->ground, "%s", ld->grounds[g].name);
+}
+
+/* Reads what a refresh of f's entry on list l as of today starts from:
+ * the latest stored entry (*have), the ground holding now (*g) and
+ * whether the records an open entry rests on are gone (*gone). vals
+ * gets the features the list reads. */
+static int refresh_inputs(prb_env *env, MDB_txn *txn, const prb_file *f, int l, prb_value *vals,
+                          int32_t today, struct stored *e, int *have, int *g, int *gone)
+{
+    const prb_policy *p = env->policy;
+    const prb_listdef *ld = &p->lists[l];
+    /* Each list sees only its own categories. */
+    prb_features(p, ld->categories, f, NULL, 0, today, NULL, vals, NULL);
+    *g = ground_holding(ld, vals);
+    int rc = latest(env, txn, prb_file_subject(f), ld->name, e);
+    if (rc && rc != PRB_ENOTFOUND)
+        return rc;
+    *have = rc == PRB_OK;
+    *gone =
+        *have && e->end == END_OPEN && !ld->auto_leave && !rests_on_records(p, ld, e->ground, f);
+    return PRB_OK;
+}
+
+/* Brings f's entry on list l up to date. dry: writes nothing, only sets
+ * *writes when it would write (the sweep's scan, on a snapshot). */
+static int refresh_one(prb_env *env, MDB_txn *txn, const prb_file *f, int l, prb_value *vals,
+                       int32_t today, int dry, int *writes)
+{
+    const prb_listdef *ld = &env->policy->lists[l];
+    uint64_t subject = prb_file_subject(f);
+    struct stored e;
+    int have, g, gone, t;
+    int rc = refresh_inputs(env, txn, f, l, vals, today, &e, &have, &g, &gone);
+    if (rc || !(t = transition(ld, have, &e, g, gone, today)))
+        return rc;
     if (dry)
         return *writes = 1, PRB_OK;
-    memset(&e, 0, sizeof e);
-    e.end = END_OPEN;
-    e.since = today;
-    e.active_from = today + ld->hearing_days;
-    e.until = e.active_from + ld->grounds[g].max_days;
-    e.ended = PRB_NO_DATE;
-    snprintf(e.ground, sizeof e.ground, "%s", ld->grounds[g].name);
+    if ((t & (T_END | T_REARM)) && (rc = store(env, txn, subject, ld->name, &e)))
+        return rc;
+    if ((t & T_END) && (e.end != END_WITHDRAWN || ld->type == PRB_BLACK)) {
+        char text[256];
+        snprintf(text, sizeof text, "Your entry on the list %s has ended (%s).", ld->name,
+                 e.end == END_EXPIRED ? "its maximum duration has run"
+                 : gone ? "the records it rested on are no longer in the register or are "
+                          "disputed"
+                 : e.end == END_LIFTED ? "the grounds for it no longer hold"
+                                       : "the grounds stopped holding before it took effect");
+        if ((rc = prb_notice_add(env, txn, subject, prb_file_ident(f, 0), "list_exit", ld->name,
+                                 text, today)))
+            return rc;
+    }
+    if (!(t & T_START))
+        return PRB_OK;
+    start_entry(ld, g, today, &e);
     if ((rc = store(env, txn, subject, ld->name, &e)))
         return rc;
     char text[512], d[11];
@@ -334,6 +375,27 @@ static int refresh_one(prb_env *env, MDB_txn *txn, const prb_file *f, int l, con
         ld->type == PRB_BLACK ? "black" : "red", ld->name, e.ground, d);
     return prb_notice_add(env, txn, subject, prb_file_ident(f, 0), "list_entry", ld->name, text,
                           today);
+}
+
+int prb_lists_entry_now(prb_env *env, MDB_txn *txn, const prb_file *f, int l, prb_value *vals,
+                        int32_t today, prb_entry *out)
+{
+    const prb_listdef *ld = &env->policy->lists[l];
+    struct stored e;
+    int have, g, gone, t, rc;
+    memset(out, 0, sizeof *out);
+    /* A refresh leaves the lists of other kinds alone (refresh_file). */
+    if (!(ld->kinds >> prb_file_kind(f) & 1))
+        return prb_lists_entry(env, txn, prb_file_subject(f), l, today, out);
+    if ((rc = refresh_inputs(env, txn, f, l, vals, today, &e, &have, &g, &gone)))
+        return rc;
+    t = transition(ld, have, &e, g, gone, today);
+    if (t & T_START)
+        start_entry(ld, g, today, &e);
+    else if (!have)
+        return PRB_OK;
+    entry_of(&e, today, out);
+    return PRB_OK;
 }
 
 static int refresh_file(prb_env *env, MDB_txn *txn, const prb_file *f, int32_t today, int dry,
@@ -350,8 +412,6 @@ static int refresh_file(prb_env *env, MDB_txn *txn, const prb_file *f, int32_t t
         const prb_listdef *ld = &p->lists[l];
         if (!(ld->kinds >> prb_file_kind(f) & 1))
             continue;
-        /* Each list sees only its own categories. */
-        prb_features(p, ld->categories, f, NULL, 0, today, NULL, vals, NULL);
         rc = refresh_one(env, txn, f, (int)l, vals, today, dry, writes);
     }
     free(vals);
