@@ -409,6 +409,35 @@ Test(decide, debarment_ends_with_its_records)
     th_rmrf(dir);
 }
 
+/* A decision a list decided names the records the entry rests on among
+ * those it used (invariants 8 and 9). Records used came from the
+ * scorecard's features alone, and procurement has no scorecard: a
+ * company declined with LIST:procurement_exclusion was told, and its
+ * stored inquiry said, that no record was used. */
+Test(decide, a_list_decision_names_the_records_it_rests_on)
+{
+    char *dir, buf[1024];
+    prb_env *env = th_register(&dir);
+    prb_decision *d = NULL;
+    const char *co = "lei:7LTWFZYICNSX8D621K86";
+    ingest(env, exclusion(buf, sizeof buf, "X-4", "\"id\":\"lei:7LTWFZYICNSX8D621K86\""));
+    hearing_over(env);
+    cr_assert_eq(prb_decide(env, "procurement", co, "city-hall", &d), PRB_OK, "%s",
+                 prb_errmsg(env));
+    cr_assert_eq(prb_decision_outcome(d), PRB_DECLINE);
+    prb_decision_free(d);
+    /* What the subject sees of the inquiry. */
+    json_t *a = th_inquiries(env, co), *q = json_array_get(a, 0);
+    json_t *why = json_array_get(json_object_get(q, "reasons"), 0);
+    json_t *used = json_object_get(q, "records_used");
+    cr_assert_str_eq(json_string_value(json_object_get(why, "code")), "LIST:procurement_exclusion");
+    cr_assert_eq(json_array_size(used), 1, "records used: %zu", json_array_size(used));
+    cr_assert_str_eq(json_string_value(json_array_get(used, 0)), "1-1");
+    json_decref(a);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
 static const char *exclusion_of(char *buf, size_t n, const char *ref, const char *id,
                                 const char *day, const char *ground)
 {

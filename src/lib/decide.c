@@ -208,6 +208,15 @@ static int evaluate(prb_env *env, int purpose, const prb_file *f, const prb_inq 
     d->nused = 0;
     needed(p, pd, need);
     prb_features(p, pd->categories, f, inq, ninq, today, need, d->vals, d->flags);
+    /* An entry in effect is part of the decision as much as the score:
+     * the records it rests on are used too (invariants 8 and 9). Used came
+     * from the scorecard's features alone, so a company excluded from
+     * procurement (a purpose without a scorecard) was told, and saw in
+     * its file, that its decline used no record. The list's categories
+     * are the purpose's (the policy loader checks). */
+    for (size_t i = 0; i < d->nlisted; i++)
+        if (d->entries[i].state == PRB_LS_ACTIVE)
+            prb_lists_ground_records(p, d->listed[i], d->entries[i].ground, f, d->flags);
     for (size_t r = 0; r < nrec; r++)
         if (d->flags[r])
             d->used[d->nused++] = prb_file_record(f, r)->id;

@@ -784,6 +784,12 @@ int prb_lists_entry(prb_env *env, MDB_txn *txn, uint64_t subject, int l, int32_t
  * sweep. vals: scratch for p->nfeatures values. */
 int prb_lists_entry_now(prb_env *env, MDB_txn *txn, const prb_file *f, int l, prb_value *vals,
                         int32_t today, prb_entry *e);
+/* Sets mark[r] (a flag per record of f, prb_file_record order) for each
+ * usable record an entry on ground of list l rests on: those a criterion
+ * of the ground counts, whatever their status or age (any of the list's
+ * categories for a ground that asks for no record). Returns how many. */
+size_t prb_lists_ground_records(const prb_policy *p, int l, const char *ground, const prb_file *f,
+                                uint8_t *mark);
 /* Every entry of subject on list l, oldest first, each with its state as
  * of today, to fn; fn's non-zero return stops the walk and is returned. */
 int prb_lists_each(prb_env *env, MDB_txn *txn, uint64_t subject, int l, int32_t today,

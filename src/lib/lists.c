@@ -214,20 +214,23 @@ static int ground_holding(const prb_listdef *l, const prb_value *vals)
     return -1;
 }
 
-/* Whether f still holds a usable record (in effect, not expired, not
- * disputed) of the kind entry ground of list l rests on: one a criterion
- * of that ground counts (its categories and conditions), whatever its
- * status or age, since the entry outlives paying and the feature's window
- * by design. Any record of the list's categories kept an entry going: an
- * old "other" exclusion ground kept a fraud debarment in force while the
- * fraud record was disputed. A ground the policy no longer has, or one
- * whose criteria ask for no record (only a maximum), rests on any record
- * of the list's categories. */
-static int rests_on_records(const prb_policy *p, const prb_listdef *l, const char *ground,
-                            const prb_file *f)
+/* The usable records (in effect, not expired, not disputed) of f that
+ * entry ground of list l rests on: those a criterion of that ground counts
+ * (its categories and conditions), whatever their status or age, since
+ * the entry outlives paying and the feature's window by design. Any record
+ * of the list's categories kept an entry going: an old "other" exclusion
+ * ground kept a fraud debarment in force while the fraud record was
+ * disputed. A ground the policy no longer has, or one whose criteria ask
+ * for no record (only a maximum), rests on any record of the list's
+ * categories. With mark NULL, stops at the first and returns 1 (whether
+ * the entry still rests on anything); else sets mark[r] for each and
+ * returns how many. */
+static size_t ground_records(const prb_policy *p, const prb_listdef *l, const char *ground,
+                             const prb_file *f, uint8_t *mark)
 {
     const prb_ground *gr = NULL;
     int specific = 0;
+    size_t n = 0;
     for (size_t g = 0; g < l->ngrounds && !gr; g++)
         if (!strcmp(l->grounds[g].name, ground))
             gr = &l->grounds[g];
@@ -236,16 +239,26 @@ static int rests_on_records(const prb_policy *p, const prb_listdef *l, const cha
     for (size_t r = 0; r < prb_file_nrecords(f); r++) {
         const prb_record_view *rv = prb_file_record(f, r);
         int cat = rv->usable ? prb_policy_category(p, rv->category, strlen(rv->category)) : -1;
+        int rests = !specific;
         if (cat < 0 || !(l->categories >> cat & 1))
             continue;
-        if (!specific)
+        for (size_t k = 0; !rests && k < gr->ncrit; k++)
+            rests = gr->crit[k].has_min && gr->crit[k].min > 0 &&
+                    prb_feature_of_record(&p->features[gr->crit_feature[k]], cat, rv);
+        if (!rests)
+            continue;
+        if (!mark)
             return 1;
-        for (size_t k = 0; k < gr->ncrit; k++)
-            if (gr->crit[k].has_min && gr->crit[k].min > 0 &&
-                prb_feature_of_record(&p->features[gr->crit_feature[k]], cat, rv))
-                return 1;
+        mark[r] = 1;
+        n++;
     }
-    return 0;
+    return n;
+}
+
+size_t prb_lists_ground_records(const prb_policy *p, int l, const char *ground, const prb_file *f,
+                                uint8_t *mark)
+{
+    return ground_records(p, &p->lists[l], ground, f, mark);
 }
 
 /* What one refresh as of today does to a subject's entry on list ld: the
@@ -328,8 +341,8 @@ static int refresh_inputs(prb_env *env, MDB_txn *txn, const prb_file *f, int l, 
     if (rc && rc != PRB_ENOTFOUND)
         return rc;
     *have = rc == PRB_OK;
-    *gone =
-        *have && e->end == END_OPEN && !ld->auto_leave && !rests_on_records(p, ld, e->ground, f);
+    *gone = *have && e->end == END_OPEN && !ld->auto_leave &&
+            !ground_records(p, ld, e->ground, f, NULL);
     return PRB_OK;
 }
 
