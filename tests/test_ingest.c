@@ -29,6 +29,18 @@ static uint64_t versions(prb_env *env)
     return v;
 }
 
+/* The audit log's size, from its signed head. */
+static uint64_t log_size(prb_env *env)
+{
+    char *json = NULL;
+    cr_assert_eq(prb_audit_head(env, &json), PRB_OK, "%s", prb_errmsg(env));
+    json_t *h = json_loads(json, 0, NULL);
+    free(json);
+    uint64_t n = (uint64_t)json_integer_value(json_object_get(h, "tree_size"));
+    json_decref(h);
+    return n;
+}
+
 static const prb_field_view *field(const prb_record_view *rv, const char *name)
 {
     for (size_t i = 0; i < rv->nfields; i++)
@@ -888,6 +900,46 @@ Test(ingest, correction_keeps_its_category)
     cr_assert_eq(th_ingest(env, "c.ndjson", line, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK, "%s",
                  prb_errmsg(env));
     cr_assert_eq(st.corrected, 1);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+/* A line refused when the batch is applied changes nothing, with
+ * skip_bad too: its identifiers were joined to the subject (an audit
+ * leaf, an index entry, the subject rewritten) before the correction it
+ * carried was refused for changing the category, so a refused line made
+ * a new identifier, here a tax id, name someone's file. */
+Test(ingest, a_rejected_correction_links_no_identifier)
+{
+    char *dir, line[1024];
+    prb_env *env = th_register(&dir);
+    prb_ingest_stats st;
+    prb_ingest *b;
+    prb_file *f = NULL;
+    cr_assert_eq(th_ingest(env, "a.ndjson",
+                           th_account(line, sizeof line, "cn-rid:11010519491231002X", "L-9"),
+                           PRB_FMT_NDJSON, 0, &st, NULL),
+                 PRB_OK, "%s", prb_errmsg(env));
+    uint64_t v0 = versions(env), n0 = log_size(env);
+    snprintf(line, sizeof line,
+             "{\"furnisher\":\"src-a\",\"ref\":\"L-9\",\"subject\":{\"kind\":\"person\","
+             "\"id\":\"cn-rid:11010519491231002X\",\"aliases\":[\"ext:src-a:K-1\","
+             "\"de-taxid:65929970489\"]},\"category\":\"payment_default\",\"status\":\"open\","
+             "\"event_date\":\"2026-10-01\",\"settled_date\":null,\"legal_basis\":\"test\","
+             "\"fields\":{\"amount\":\"10.00\",\"currency\":\"EUR\"}}\n");
+    cr_assert_eq(th_ingest(env, "b.ndjson", line, PRB_FMT_NDJSON, 1, &st, &b), PRB_OK, "%s",
+                 prb_errmsg(env));
+    cr_assert_eq(st.rejected, 1);
+    cr_assert(strstr(prb_ingest_error(b, 0), "b.ndjson:1: category: a correction may not change"),
+              "%s", prb_ingest_error(b, 0));
+    prb_ingest_free(b);
+    cr_assert_eq(versions(env), v0);
+    cr_assert_eq(log_size(env), n0, "the refused line was logged");
+    cr_assert_eq(prb_subject_read(env, "ext:src-a:K-1", &f), PRB_ENOTFOUND);
+    cr_assert_eq(prb_subject_read(env, "de-taxid:65929970489", &f), PRB_ENOTFOUND);
+    cr_assert_eq(prb_subject_read(env, "cn-rid:11010519491231002X", &f), PRB_OK);
+    cr_assert_eq(prb_file_nidents(f), 1);
+    prb_file_free(f);
     prb_close(env);
     th_rmrf(dir);
 }

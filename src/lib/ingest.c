@@ -1189,14 +1189,16 @@ static int correction_notice(struct apply *ap, const struct fstate *f, const prb
     return rc ? rc : queue_notice(ap, &c, subject);
 }
 
-static int apply_one(struct apply *ap, const prb_rec *r)
+/* Every reason to refuse r, checked before anything of it is applied:
+ * a refused line changes nothing, with skip_bad too. Its identifiers
+ * were joined to the subject before its correction was refused (a new
+ * category, the most versions), so a refused line made a new identifier,
+ * a tax id say, name someone's file. *same gets whether r is the version
+ * f holds, compared once here. */
+static int refuse(struct apply *ap, const prb_rec *r, const struct sstate *s,
+                  const struct fstate *f, int *same)
 {
-    struct sstate *s = NULL;
-    struct fstate *f;
-    struct fslot *fslot;
-    int rc;
-    if ((rc = resolve(ap, r, &s)) || (rc = find_fref(ap, r, &fslot, &f)))
-        return rc;
+    *same = 0;
     if (f->rid && (!s || f->subj != s->id))
         return reject(ap, r, "subject.id",
                       "record %.*s of %.*s is held about another subject; a correction cannot "
@@ -1209,6 +1211,36 @@ static int apply_one(struct apply *ap, const prb_rec *r)
         return reject(ap, r, "event_date",
                       "the record is past its retention (expired %s) and may not be stored", d);
     }
+    if (!f->rid && s && s->next_rseq >= (1u << PRB_RSEQ_BITS))
+        return reject(ap, r, "subject.id", "the subject has the most records one may hold");
+    if (!f->rid || (*same = prb_record_same(f->cur, f->curlen, r->packed, r->packed_len)))
+        return PRB_OK;
+    /* A correction keeps the first version's receipt, from which its
+     * notice period runs: a neutral record corrected into an adverse one
+     * took effect at once, with no hearing (invariant 4), and the
+     * subject's notice said it would not for weeks. */
+    const char *oc, *nc;
+    int ol = prb_record_category(f->cur, f->curlen, &oc),
+        nl = prb_record_category(r->packed, r->packed_len, &nc);
+    if (ol < 0 || nl < 0 || ol != nl || memcmp(oc, nc, (size_t)ol))
+        return reject(ap, r, "category",
+                      "a correction may not change a record's category (it is %.*s): report "
+                      "the new facts as a record of their own, under a new ref",
+                      ol < 0 ? 1 : ol, ol < 0 ? "?" : oc);
+    if (f->ver == 0xffff)
+        return reject(ap, r, "ref", "the record has the most versions one may hold");
+    return PRB_OK;
+}
+
+static int apply_one(struct apply *ap, const prb_rec *r)
+{
+    struct sstate *s = NULL;
+    struct fstate *f;
+    struct fslot *fslot;
+    int rc, same;
+    if ((rc = resolve(ap, r, &s)) || (rc = find_fref(ap, r, &fslot, &f)) ||
+        (rc = refuse(ap, r, s, f, &same)))
+        return rc;
     if (!s && (rc = new_subject(ap, r, &s)))
         return rc;
     /* Found through an alias, the subject takes the record's own id too:
@@ -1224,8 +1256,6 @@ static int apply_one(struct apply *ap, const prb_rec *r)
     if (!fslot->f && (rc = ftable_put(&ap->frefs, fslot, r->fkey_hash, f)))
         return rc;
     if (!f->rid) {
-        if (s->next_rseq >= (1u << PRB_RSEQ_BITS))
-            return reject(ap, r, "subject.id", "the subject has the most records one may hold");
         f->rid = s->id << PRB_RSEQ_BITS | s->next_rseq++;
         f->subj = s->id;
         f->ver = 1;
@@ -1236,26 +1266,12 @@ static int apply_one(struct apply *ap, const prb_rec *r)
             return rc;
         return add_version(ap, f, r);
     }
-    if (prb_record_same(f->cur, f->curlen, r->packed, r->packed_len)) {
+    if (same) {
         ap->st.unchanged++;
         return PRB_OK;
     }
-    /* A correction keeps the first version's receipt, from which its
-     * notice period runs: a neutral record corrected into an adverse one
-     * took effect at once, with no hearing (invariant 4), and the
-     * subject's notice said it would not for weeks. */
-    const char *oc, *nc;
-    int ol = prb_record_category(f->cur, f->curlen, &oc),
-        nl = prb_record_category(r->packed, r->packed_len, &nc);
-    if (ol < 0 || nl < 0 || ol != nl || memcmp(oc, nc, (size_t)ol))
-        return reject(ap, r, "category",
-                      "a correction may not change a record's category (it is %.*s): report "
-                      "the new facts as a record of their own, under a new ref",
-                      ol < 0 ? 1 : ol, ol < 0 ? "?" : oc);
     s->lists_dirty |=
         (int)(ap->b->env->policy->nlists && (list_categories(ap->b->env->policy) >> r->cat & 1));
-    if (f->ver == 0xffff)
-        return reject(ap, r, "ref", "the record has the most versions one may hold");
     f->ver++;
     ap->st.corrected++;
     if (ap->dspfix.nopen && (rc = prb_dspfix_note(&ap->dspfix, f->rid)))
