@@ -530,6 +530,58 @@ Test(ingest, identifiers_added_over_records_and_batches)
     th_rmrf(dir);
 }
 
+/* A subject with 63 identifiers (its id and 62 aliases of bank-a) takes
+ * records that name only identifiers it has: every one of a record's
+ * identifiers was counted as new, so re-sending A-1 or settling it was
+ * refused as past the 64 a subject may have. A record that brings one
+ * new alias takes the 64th; one more is refused. */
+Test(ingest, a_subject_near_the_identifier_limit_takes_records)
+{
+    char *dir, *text = malloc(65536), *settle;
+    prb_env *env = th_register(&dir);
+    prb_ingest_stats st;
+    prb_ingest *b;
+    prb_file *f = NULL;
+    cr_assert_not_null(text);
+    alias_lines(text, 65536, 1, 62);
+    cr_assert_eq(th_ingest(env, "a", text, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK, "%s",
+                 prb_errmsg(env));
+    cr_assert_eq(prb_subject_read(env, "cn-rid:11010519491231002X", &f), PRB_OK);
+    cr_assert_eq(prb_file_nidents(f), 63);
+
+    alias_lines(text, 65536, 1, 1);
+    cr_assert_eq(th_ingest(env, "b", text, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK, "%s",
+                 prb_errmsg(env));
+    cr_assert_eq(st.unchanged, 1);
+    settle = strstr(text, "\"status\":\"open\"");
+    cr_assert_not_null(settle);
+    char rest[1024];
+    snprintf(rest, sizeof rest, "%s", settle + strlen("\"status\":\"open\""));
+    snprintf(settle, 65536 - (size_t)(settle - text),
+             "\"status\":\"settled\",\"settled_date\":\"2026-02-01\"%s", rest);
+    cr_assert_eq(th_ingest(env, "c", text, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK, "%s",
+                 prb_errmsg(env));
+    cr_assert_eq(st.corrected, 1);
+
+    alias_lines(text, 65536, 63, 63);
+    cr_assert_eq(th_ingest(env, "d", text, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK, "%s",
+                 prb_errmsg(env));
+    cr_assert_eq(st.accepted, 1);
+    alias_lines(text, 65536, 64, 64);
+    cr_assert_eq(th_ingest(env, "e", text, PRB_FMT_NDJSON, 0, &st, &b), PRB_EREJECTED);
+    cr_assert(strstr(prb_ingest_error(b, 0),
+                     "e:1: subject.aliases: a subject has at most 64 identifiers"),
+              "%s", prb_ingest_error(b, 0));
+    prb_ingest_free(b);
+    cr_assert_eq(prb_subject_read(env, "cn-rid:11010519491231002X", &f), PRB_OK);
+    cr_assert_eq(prb_file_nidents(f), 64);
+    cr_assert_eq(prb_file_nrecords(f), 63);
+    prb_file_free(f);
+    free(text);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
 Test(ingest, batch_furnisher_must_match)
 {
     char *dir;

@@ -15,6 +15,7 @@
 #include "internal.h"
 #include "audit.h"
 
+#include <assert.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -978,14 +979,31 @@ static int link_ident(struct apply *ap, struct sstate *s, const char *ident, uin
     return plist_add(&ap->idents, ikey, (uint32_t)prb_ident_key(ikey, ident, kn), idv, 8);
 }
 
+/* Whether ident is among the n in list. */
+static int listed(const char *const *list, size_t n, const char *ident)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(list[i], ident))
+            return 1;
+    return 0;
+}
+
 /* Resolves the record's identifiers to one subject, or to none yet. */
 static int resolve(struct apply *ap, const prb_rec *r, struct sstate **out)
 {
     struct sstate *s, *o;
     const char *kinds[] = {"", "person", "company"};
+    /* The record's identifiers no subject has yet, each once: only these
+     * join the subject and count toward its limit. Counting every one
+     * refused a subject with 63 a record naming two it had already. */
+    const char *fresh[1 + PRB_MAX_ALIASES];
+    size_t nfresh = 0;
     int rc;
+    assert(r->naliases <= PRB_MAX_ALIASES);
     if ((rc = find_subject(ap, r->ident, r->ident_len, r->ident_hash, &s)))
         return rc;
+    if (!s)
+        fresh[nfresh++] = r->ident;
     for (size_t i = 0; i < r->naliases; i++) {
         uint32_t an = (uint32_t)strlen(r->aliases[i]);
         if ((rc = find_subject(ap, r->aliases[i], an, prb_hash(r->aliases[i], an), &o)))
@@ -996,11 +1014,13 @@ static int resolve(struct apply *ap, const prb_rec *r, struct sstate **out)
                           r->aliases[i]);
         if (o && !s)
             s = o;
+        if (!o && !listed(fresh, nfresh, r->aliases[i]))
+            fresh[nfresh++] = r->aliases[i];
     }
     if (s && s->kind != r->kind)
         return reject(ap, r, "subject.kind", "%s is a %s in the register, not a %s", r->ident,
                       kinds[s->kind & 3], kinds[r->kind & 3]);
-    if (s && s->nidents + r->naliases + 1 > PRB_MAX_IDENTS)
+    if (s && s->nidents + nfresh > PRB_MAX_IDENTS)
         return reject(ap, r, "subject.aliases", "a subject has at most %d identifiers",
                       PRB_MAX_IDENTS);
     *out = s;
