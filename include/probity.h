@@ -179,11 +179,17 @@ typedef struct prb_ingest_opts {
     size_t max_errors;     /* rejections kept as messages; 0 = all */
 } prb_ingest_opts;
 
+/* What a batch did, a line at a time. Within a batch the last good line
+ * of a (furnisher, ref) counts: it is compared with what the register
+ * held when the batch began and counted accepted, unchanged or corrected
+ * (one version at most), and each good line of that ref before it is
+ * counted superseded. So a batch sent again changes nothing. */
 typedef struct prb_ingest_stats {
-    uint64_t accepted;  /* new records */
-    uint64_t unchanged; /* re-sent, identical */
-    uint64_t corrected; /* new versions of known (furnisher, ref) */
-    uint64_t rejected;  /* bad records, all of them (not only those kept) */
+    uint64_t accepted;   /* new records */
+    uint64_t unchanged;  /* re-sent, identical */
+    uint64_t corrected;  /* new versions of known (furnisher, ref) */
+    uint64_t rejected;   /* bad records, all of them (not only those kept) */
+    uint64_t superseded; /* lines a later line of their (furnisher, ref) replaced */
 } prb_ingest_stats;
 
 /* Starts a batch. Nothing is written until prb_ingest_commit, and then

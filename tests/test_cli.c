@@ -61,7 +61,8 @@ Test(cli, first_session)
 
     run(&r, dir, NULL, "ingest reg good.ndjson");
     cr_assert_eq(r.status, 0, "%s", r.err);
-    cr_assert(strstr(r.out, "accepted 4, unchanged 0, corrected 0, rejected 0"), "%s", r.out);
+    cr_assert(strstr(r.out, "accepted 4, unchanged 0, corrected 0, rejected 0, superseded 0"), "%s",
+              r.out);
 
     run(&r, dir, NULL, "subject reg cn-rid:11010519491231002X");
     cr_assert_eq(r.status, 0, "%s", r.err);

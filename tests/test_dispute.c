@@ -577,7 +577,7 @@ Test(dispute, a_furnisher_correction_resolves_as_corrected)
     cr_assert_eq(nnotices(env, "dispute_outcome", about), 1);
 
     /* One batch corrects L-1 again (its dispute is over) and L-2 twice:
-     * L-2's dispute is resolved once. */
+     * L-2's last line counts, and its dispute is resolved once. */
     char three[4096], line[1024];
     snprintf(three, sizeof three, "%s", pd_line(line, sizeof line, ANNA, "L-1", "11.00"));
     strncat(three, pd_line(line, sizeof line, ANNA, "L-2", "20.00"),
@@ -586,12 +586,62 @@ Test(dispute, a_furnisher_correction_resolves_as_corrected)
             sizeof three - strlen(three) - 1);
     cr_assert_eq(th_ingest(env, "three", three, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK, "%s",
                  prb_errmsg(env));
-    cr_assert_eq(st.corrected, 3);
+    cr_assert_eq(st.corrected, 2);
+    cr_assert_eq(st.superseded, 1);
+    cr_assert(view_of(env, ANNA, "L-2", &rv) && rv.version == 2);
     o = dispute(env, b);
     cr_assert_str_eq(field(o, "resolved_by"), "correction");
     json_decref(o);
     cr_assert_eq(ndisputes(env, 1), 0);
     cr_assert_eq(nnotices(env, "dispute_outcome", NULL), 2);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+/* A batch that corrects a disputed record and then corrects it back to
+ * what was disputed has not corrected it: the record is the one the
+ * subject disputed, byte for byte, and stays unused while the dispute is
+ * open (invariant 5). Each line was taken as a correction of the one
+ * before it, and the first resolved the dispute as corrected. */
+Test(dispute, a_correction_back_to_the_disputed_content_leaves_it_open)
+{
+    char *dir, r1[48], two[4096], line[1024], about[24];
+    prb_env *env = th_register(&dir);
+    prb_ingest_stats st;
+    prb_record_view rv;
+    ingest_pd(env, ANNA, "L-1", "1.00", NULL);
+    ingest_pd(env, ANNA, "L-1", "2.00", NULL);
+    rid_of(env, ANNA, "L-1", r1, sizeof r1);
+    uint64_t a = open_dispute(env, ANNA, r1, "I owe nothing.", NULL);
+    snprintf(about, sizeof about, "%llu", (unsigned long long)a);
+    size_t notices = nnotices(env, "adverse_record", "bank-a/L-1");
+
+    snprintf(two, sizeof two, "%s", pd_line(line, sizeof line, ANNA, "L-1", "2.01"));
+    strncat(two, pd_line(line, sizeof line, ANNA, "L-1", "2.00"), sizeof two - strlen(two) - 1);
+    cr_assert_eq(th_ingest(env, "two", two, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK, "%s",
+                 prb_errmsg(env));
+    cr_assert_eq(st.corrected, 0);
+    cr_assert_eq(st.unchanged, 1);
+    cr_assert_eq(st.superseded, 1);
+    json_t *o = dispute(env, a);
+    cr_assert_str_eq(field(o, "state"), "open");
+    json_decref(o);
+    cr_assert(view_of(env, ANNA, "L-1", &rv) && rv.disputed && rv.version == 2);
+    cr_assert_eq(nnotices(env, "dispute_outcome", about), 0);
+    cr_assert_eq(nnotices(env, "adverse_record", "bank-a/L-1"), notices);
+
+    /* The other way round, the batch corrects it: resolved. */
+    snprintf(two, sizeof two, "%s", pd_line(line, sizeof line, ANNA, "L-1", "2.00"));
+    strncat(two, pd_line(line, sizeof line, ANNA, "L-1", "2.01"), sizeof two - strlen(two) - 1);
+    cr_assert_eq(th_ingest(env, "two", two, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK, "%s",
+                 prb_errmsg(env));
+    cr_assert_eq(st.corrected, 1);
+    cr_assert_eq(st.superseded, 1);
+    o = dispute(env, a);
+    cr_assert_str_eq(field(o, "state"), "corrected");
+    json_decref(o);
+    cr_assert(view_of(env, ANNA, "L-1", &rv) && !rv.disputed && rv.version == 3);
+    cr_assert_eq(nnotices(env, "adverse_record", "bank-a/L-1"), notices + 1);
     prb_close(env);
     th_rmrf(dir);
 }

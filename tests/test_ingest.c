@@ -601,8 +601,9 @@ Test(ingest, batch_furnisher_must_match)
     th_rmrf(dir);
 }
 
-/* The same (furnisher, ref) twice in one batch: the second is a
- * correction of the first, as if sent in two batches. */
+/* The same (furnisher, ref) three times in one batch: the last line
+ * counts, the two before it are superseded. (Each was a correction of
+ * the one before it, and a batch sent again stored them again.) */
 Test(ingest, correction_within_one_batch)
 {
     char *dir;
@@ -616,11 +617,13 @@ Test(ingest, correction_within_one_batch)
              PD("", "{\"amount\":\"2.00\",\"currency\":\"EUR\"}"));
     cr_assert_eq(th_ingest(env, "t", text, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK);
     cr_assert_eq(st.accepted, 1);
-    cr_assert_eq(st.corrected, 1);
-    cr_assert_eq(st.unchanged, 1);
+    cr_assert_eq(st.corrected, 0);
+    cr_assert_eq(st.unchanged, 0);
+    cr_assert_eq(st.superseded, 2);
     cr_assert_eq(prb_subject_read(env, "cn-rid:11010519491231002X", &f), PRB_OK);
-    cr_assert_eq(prb_file_record(f, 0)->version, 2);
-    cr_assert_eq(prb_file_nversions(f, 0), 1);
+    cr_assert_eq(prb_file_record(f, 0)->version, 1);
+    cr_assert_eq(prb_file_nversions(f, 0), 0);
+    cr_assert_eq(field(prb_file_record(f, 0), "amount")->num, 200);
     prb_file_free(f);
     prb_close(env);
     th_rmrf(dir);
@@ -632,6 +635,49 @@ static size_t count(const char *hay, const char *needle)
     for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
         n++;
     return n;
+}
+
+/* A batch sent again (its answer was lost to a timeout) changes nothing,
+ * though it holds two lines of one (furnisher, ref): each line was
+ * compared with the one before it, so every retry stored two versions
+ * and sent two notices. Within a batch the last line of a (furnisher,
+ * ref) counts, compared with what the register held when the batch
+ * began; the lines before it are superseded. */
+Test(ingest, resent_batch_with_a_correction_changes_nothing)
+{
+    char *dir, *json = NULL, text[2048];
+    prb_env *env = th_register(&dir);
+    prb_ingest_stats st;
+    prb_file *f = NULL;
+    snprintf(text, sizeof text, "%s\n%s\n", PD("", "{\"amount\":\"1.00\",\"currency\":\"EUR\"}"),
+             PD("", "{\"amount\":\"2.00\",\"currency\":\"EUR\"}"));
+    cr_assert_eq(th_ingest(env, "t", text, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK, "%s",
+                 prb_errmsg(env));
+    cr_assert_eq(st.accepted, 1);
+    cr_assert_eq(st.corrected, 0);
+    cr_assert_eq(st.superseded, 1);
+    uint64_t v0 = versions(env), n0 = log_size(env);
+    for (int retry = 0; retry < 2; retry++) {
+        cr_assert_eq(th_ingest(env, "t", text, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK, "%s",
+                     prb_errmsg(env));
+        cr_assert_eq(st.accepted, 0);
+        cr_assert_eq(st.corrected, 0);
+        cr_assert_eq(st.unchanged, 1);
+        cr_assert_eq(st.superseded, 1);
+        cr_assert_eq(versions(env), v0);
+        cr_assert_eq(log_size(env), n0);
+    }
+    cr_assert_eq(prb_subject_read(env, "cn-rid:11010519491231002X", &f), PRB_OK);
+    cr_assert_eq(prb_file_nrecords(f), 1);
+    cr_assert_eq(prb_file_record(f, 0)->version, 1);
+    cr_assert_eq(field(prb_file_record(f, 0), "amount")->num, 200);
+    prb_file_free(f);
+    cr_assert_eq(prb_notices_json(env, 0, &json), PRB_OK);
+    cr_assert_eq(count(json, "\"kind\": \"adverse_record\""), 1, "%s", json);
+    cr_assert(!strstr(json, "corrected its record"), "%s", json);
+    free(json);
+    prb_close(env);
+    th_rmrf(dir);
 }
 
 /* Invariant 4: an adverse record is announced to its subject when it
@@ -709,6 +755,61 @@ Test(ingest, a_batch_larger_than_the_map_grows_it)
     th_rmrf(dir);
 }
 
+/* A batch of several chunks, larger than the map, whose last line
+ * changes its first record: applied again to keep the last line of each
+ * (furnisher, ref), and again from its input as the map grows, it stores
+ * that last line once, and sent again it changes nothing. */
+Test(ingest, a_ref_twice_in_a_batch_larger_than_the_map)
+{
+    char *dir, who[64] = "", ref[32] = "";
+    struct th_buf g = {0};
+    prb_ingest_stats st;
+    prb_file *f = NULL;
+    uint64_t lines, versions = 0;
+    prb_env *env = small_map_register(&dir, &g, &lines);
+    const char *nl = memchr(g.p, '\n', g.n), *basis = "\"legal_basis\":\"";
+    cr_assert(nl && g.n > 4u << 20);
+    /* The first line, its legal basis amended (copied first: g grows). */
+    char *line = strndup(g.p, (size_t)(nl - g.p) + 1);
+    cr_assert_not_null(line);
+    char *at = strstr(line, basis);
+    cr_assert_not_null(at);
+    at += strlen(basis);
+    th_collect(&g, line, (size_t)(at - line));
+    th_collect(&g, "amended ", 8);
+    th_collect(&g, at, strlen(at));
+    free(line);
+    cr_assert_eq(sscanf(g.p,
+                        "{\"furnisher\":\"%*[^\"]\",\"ref\":\"%31[^\"]\",\"subject\":{\"kind\":"
+                        "\"%*[^\"]\",\"id\":\"%63[^\"]\"",
+                        ref, who),
+                 2);
+    for (int pass = 0; pass < 2; pass++) {
+        cr_assert_eq(th_ingest(env, "big", g.p, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK, "%s",
+                     prb_errmsg(env));
+        cr_assert_eq(st.accepted, pass ? 0 : lines);
+        cr_assert_eq(st.unchanged, pass ? lines : 0);
+        cr_assert_eq(st.corrected, 0);
+        cr_assert_eq(st.superseded, 1);
+        cr_assert_eq(prb_count(env, NULL, &versions), PRB_OK);
+        cr_assert_eq(versions, lines);
+    }
+    cr_assert_eq(prb_subject_read(env, who, &f), PRB_OK, "%s", prb_errmsg(env));
+    int found = 0;
+    for (size_t i = 0; i < prb_file_nrecords(f); i++)
+        if (!strcmp(prb_file_record(f, i)->ref, ref)) {
+            found = 1;
+            cr_assert_eq(prb_file_record(f, i)->version, 1);
+            cr_assert(!strncmp(prb_file_record(f, i)->legal_basis, "amended ", 8), "%s",
+                      prb_file_record(f, i)->legal_basis);
+        }
+    cr_assert(found, "%s of %s", ref, who);
+    prb_file_free(f);
+    free(g.p);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
 /* A handle that may not grow its map (prb_set_fixed_map, as the server's
  * are) fails a batch that does not fit with PRB_EFULL and writes none of
  * it; the same handle allowed to grow takes the batch whole. */
@@ -739,7 +840,8 @@ Test(ingest, a_fixed_map_refuses_a_batch_that_does_not_fit)
 
 /* Short lines: more records than the batch sized its tables for, so the
  * (furnisher, ref) table grows while the batch is applied; every record
- * is still found after it (the second half corrects the first). */
+ * is still found after it (the second half supersedes the first: a
+ * record not found would be stored twice). */
 Test(ingest, tables_grow_past_their_estimate_and_find_every_record)
 {
     char *dir;
@@ -767,12 +869,13 @@ Test(ingest, tables_grow_past_their_estimate_and_find_every_record)
     cr_assert_eq(th_ingest(env, "short.csv", csv, PRB_FMT_CSV, 0, &st, NULL), PRB_OK, "%s",
                  prb_errmsg(env));
     cr_assert_eq(st.accepted, N);
-    cr_assert_eq(st.corrected, N);
+    cr_assert_eq(st.superseded, N);
+    cr_assert_eq(st.corrected, 0);
     uint64_t subjects = 0, versions = 0;
     cr_assert_eq(prb_count(env, &subjects, &versions), PRB_OK);
     cr_assert_eq(subjects, 500);
-    cr_assert_eq(versions, 2 * N);
-    /* The corrections alone, sent again (header, then the second half):
+    cr_assert_eq(versions, N);
+    /* The second half alone, sent again (header, then the second half):
      * each is what the register holds now. */
     memmove(csv + header, csv + second, used - second + 1);
     cr_assert_eq(th_ingest(env, "again.csv", csv, PRB_FMT_CSV, 0, &st, NULL), PRB_OK, "%s",
@@ -1083,9 +1186,10 @@ Test(ingest, a_record_found_by_alias_links_its_own_id)
 }
 
 /* A record sent again within one batch, around many new records of its
- * subject: both copies are unchanged, whatever the batch's writes did to
- * the pages the stored version was read from (the stored version is
- * copied when read: LMDB's data is valid only until the next write). */
+ * subject: unchanged, the second copy superseding the first, whatever
+ * the batch's writes did to the pages the stored version was read from
+ * (the stored version is copied when read: LMDB's data is valid only
+ * until the next write). */
 Test(ingest, the_same_record_twice_around_a_batch_of_its_subject)
 {
     char *dir, line[1024];
@@ -1106,7 +1210,8 @@ Test(ingest, the_same_record_twice_around_a_batch_of_its_subject)
     cr_assert_eq(th_ingest(env, "b", batch.p, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK, "%s",
                  prb_errmsg(env));
     free(batch.p);
-    cr_assert_eq(st.unchanged, 2);
+    cr_assert_eq(st.unchanged, 1);
+    cr_assert_eq(st.superseded, 1);
     cr_assert_eq(st.corrected, 0);
     cr_assert_eq(st.accepted, 600);
     cr_assert_eq(versions(env), v0 + 600);

@@ -154,9 +154,10 @@ int cmd_ingest(int argc, char **argv)
     }
     if (rc == PRB_EREJECTED)
         fprintf(stderr, "probity: %s\n", prb_errmsg(env));
-    printf("accepted %llu, unchanged %llu, corrected %llu, rejected %llu\n",
+    printf("accepted %llu, unchanged %llu, corrected %llu, rejected %llu, superseded %llu\n",
            (unsigned long long)st.accepted, (unsigned long long)st.unchanged,
-           (unsigned long long)st.corrected, (unsigned long long)st.rejected);
+           (unsigned long long)st.corrected, (unsigned long long)st.rejected,
+           (unsigned long long)st.superseded);
     rc = st.rejected ? prb_exit_status(PRB_EREJECTED) : 0;
 out:
     prb_ingest_free(b);

@@ -7,6 +7,8 @@
  * its own arena, so the threads share nothing. Apply: one thread resolves
  * subjects and (furnisher, ref) keys through in-memory tables backed by
  * the store, decides new / unchanged / corrected, and collects every put.
+ * Within a batch the last good line of a (furnisher, ref) counts,
+ * compared with what the register held when the batch began (REAPPLY).
  * Only when the whole batch is known good (or skip_bad) are the puts
  * sorted and written, with MDB_APPEND wherever keys run past the end of a
  * database, and committed once. A crash at any point before the commit
@@ -61,6 +63,7 @@ struct prb_ingest {
     prb_arena msg_arena;
     int32_t today;
     int done;
+    int deferring; /* it has two different lines of a (furnisher, ref) (REAPPLY) */
 };
 
 /* ------------------------------------------------------------ batches */
@@ -559,15 +562,19 @@ struct sstate {
     uint16_t enc_idents;
 };
 
+/* A (furnisher, ref) as the batch knows it. The batch stores one version
+ * of it at most, its last line, and compares that with cur, what the
+ * register held when the batch began: a batch sent twice changes nothing
+ * the second time, and a disputed record corrected and corrected back in
+ * one batch is the disputed record still. */
 struct fstate {
-    uint64_t rid;
-    uint32_t ver;
-    const unsigned char *cur;
-    uint32_t curlen;
+    uint64_t rid;             /* 0 until stored or given an id in this batch */
+    const unsigned char *cur; /* its latest version stored before; NULL: none */
     const unsigned char *key;
-    uint32_t kn;
-    uint64_t subj;
-    int dirty;
+    const prb_rec *line; /* its last line applied so far */
+    uint32_t curlen, kn;
+    uint32_t ver;  /* versions stored before */
+    uint8_t dirty; /* the batch stores version ver + 1, in fdirty */
 };
 
 /* The (furnisher, ref) table: a million entries for a big batch, probed
@@ -646,6 +653,9 @@ struct apply {
     size_t ntouched, tcap;
     struct fstate **fdirty;
     size_t nfdirty, fcap;
+    int deferring;            /* each ref's version is stored after all the lines */
+    struct fstate **deferred; /* the refs with a good line then, in input order */
+    size_t ndeferred, dcap;
     uint64_t next_subject;
     /* Record versions whose keys run past the end of rec are appended as
      * the batch is applied, while other threads still parse; the rest
@@ -1055,7 +1065,6 @@ static int find_fref(struct apply *ap, const prb_rec *r, struct fslot **slot, st
     const unsigned char *rv = v.mv_data;
     f->rid = prb_get_be64(rv);
     f->ver = (uint32_t)(rv[8] << 8 | rv[9]);
-    f->subj = f->rid >> PRB_RSEQ_BITS;
     MDB_val rk = {PRB_RECKEY_LEN, (void *)rv}, cv;
     if ((mrc = mdb_get(ap->txn, ap->env->rec, &rk, &cv)))
         return prb_mdb_fail(ap->env, mrc, "reading a record the index points at");
@@ -1120,28 +1129,26 @@ static int new_subject(struct apply *ap, const prb_rec *r, struct sstate **out)
 static int add_version(struct apply *ap, struct fstate *f, const prb_rec *r)
 {
     unsigned char *k = prb_arena_alloc(&ap->a, PRB_RECKEY_LEN);
+    assert(!f->dirty);
     if (!k)
         return PRB_ENOMEM;
-    prb_reckey(k, f->rid, f->ver);
+    prb_reckey(k, f->rid, f->ver + 1);
     /* The record's hash is computed with the leaf hashes, on another
      * core while this one writes the batch's keys; packed lives in the
      * parse arenas until the batch is freed. */
     int rc =
-        prb_audit_log_later(ap->env, PRB_LEAF_RECORD, f->ver, f->rid, r->packed, r->packed_len);
+        prb_audit_log_later(ap->env, PRB_LEAF_RECORD, f->ver + 1, f->rid, r->packed, r->packed_len);
     if (rc)
         return rc;
-    f->cur = r->packed;
-    f->curlen = r->packed_len;
-    if (!f->dirty) {
-        f->dirty = 1;
-        if (ap->nfdirty == ap->fcap) {
-            struct fstate **n = realloc(ap->fdirty, (ap->fcap = ap->fcap * 2 + 4096) * sizeof *n);
-            if (!n)
-                return PRB_ENOMEM;
-            ap->fdirty = n;
-        }
-        ap->fdirty[ap->nfdirty++] = f;
+    f->line = r;
+    f->dirty = 1;
+    if (ap->nfdirty == ap->fcap) {
+        struct fstate **n = realloc(ap->fdirty, (ap->fcap = ap->fcap * 2 + 4096) * sizeof *n);
+        if (!n)
+            return PRB_ENOMEM;
+        ap->fdirty = n;
     }
+    ap->fdirty[ap->nfdirty++] = f;
     return put_rec(ap, k, r->packed, r->packed_len);
 }
 
@@ -1191,7 +1198,7 @@ static int refresh_lists(struct apply *ap)
 }
 
 /* Queues the notice of r, a correction of the record f holds: from its
- * first version's receipt (today if that version is in this batch). */
+ * first version's receipt. */
 static int correction_notice(struct apply *ap, const struct fstate *f, const prb_rec *r,
                              uint64_t subject)
 {
@@ -1219,12 +1226,12 @@ static int refuse(struct apply *ap, const prb_rec *r, const struct sstate *s,
                   const struct fstate *f, int *same)
 {
     *same = 0;
-    if (f->rid && (!s || f->subj != s->id))
+    if (f->rid && (!s || f->rid >> PRB_RSEQ_BITS != s->id))
         return reject(ap, r, "subject.id",
                       "record %.*s of %.*s is held about another subject; a correction cannot "
                       "move it (ask the register to delete it, then report it anew)",
                       (int)r->ref.n, r->ref.p, (int)r->furnisher.n, r->furnisher.p);
-    if (!f->rid && r->expires <= ap->b->today) {
+    if (!f->cur && r->expires <= ap->b->today) {
         char d[11];
         prb_date_format(r->expires, d);
         /* Invariant 6: what must already be deleted may not be stored. */
@@ -1233,7 +1240,7 @@ static int refuse(struct apply *ap, const prb_rec *r, const struct sstate *s,
     }
     if (!f->rid && s && s->next_rseq >= (1u << PRB_RSEQ_BITS))
         return reject(ap, r, "subject.id", "the subject has the most records one may hold");
-    if (!f->rid || (*same = prb_record_same(f->cur, f->curlen, r->packed, r->packed_len)))
+    if (!f->cur || (*same = prb_record_same(f->cur, f->curlen, r->packed, r->packed_len)))
         return PRB_OK;
     /* A correction keeps the first version's receipt, from which its
      * notice period runs: a neutral record corrected into an adverse one
@@ -1252,6 +1259,67 @@ static int refuse(struct apply *ap, const prb_rec *r, const struct sstate *s,
     return PRB_OK;
 }
 
+/* Stores r as the batch's version of f: a new record, or a correction
+ * of the one stored, which differs from it. */
+static int store_version(struct apply *ap, struct fstate *f, const prb_rec *r)
+{
+    uint64_t subject = f->rid >> PRB_RSEQ_BITS;
+    int rc;
+    if (!f->cur) {
+        ap->st.accepted++;
+        rc = queue_notice(ap, r, subject);
+    } else {
+        ap->st.corrected++;
+        /* What was stored when the batch began is what an open dispute
+         * is about (a correction resolves it; past its deadline none is
+         * answered): only a version that differs from it corrects it. */
+        rc = ap->dspfix.nopen ? prb_dspfix_note(&ap->dspfix, f->rid) : PRB_OK;
+        if (!rc && r->notice)
+            rc = correction_notice(ap, f, r, subject);
+    }
+    return rc ? rc : add_version(ap, f, r);
+}
+
+/* Returned by apply_one when a line of a (furnisher, ref) differs from
+ * the batch's earlier line of it, which has been stored: the batch is
+ * applied again from its parsed records, deferring. Then each ref's
+ * last line is kept while the lines are applied and stored after them
+ * (store_deferred). Only such a batch pays for the second pass; one
+ * that stored a line and took it back would keep a handle on each
+ * line's puts, leaf and notice, in every batch. */
+#define REAPPLY (-1)
+
+/* Keeps r as the last line of f, in a batch that defers. */
+static int defer(struct apply *ap, struct fstate *f, const prb_rec *r)
+{
+    if (!f->line) {
+        if (ap->ndeferred == ap->dcap) {
+            struct fstate **n = realloc(ap->deferred, (ap->dcap = ap->dcap * 2 + 1024) * sizeof *n);
+            if (!n)
+                return PRB_ENOMEM;
+            ap->deferred = n;
+        }
+        ap->deferred[ap->ndeferred++] = f;
+    }
+    f->line = r;
+    return PRB_OK;
+}
+
+/* Stores each deferred ref's last line, unless it is what was stored. */
+static int store_deferred(struct apply *ap)
+{
+    int rc;
+    for (size_t i = 0; i < ap->ndeferred; i++) {
+        struct fstate *f = ap->deferred[i];
+        const prb_rec *r = f->line;
+        if (f->cur && prb_record_same(f->cur, f->curlen, r->packed, r->packed_len))
+            ap->st.unchanged++;
+        else if ((rc = store_version(ap, f, r)))
+            return rc;
+    }
+    return PRB_OK;
+}
+
 static int apply_one(struct apply *ap, const prb_rec *r)
 {
     struct sstate *s = NULL;
@@ -1261,6 +1329,15 @@ static int apply_one(struct apply *ap, const prb_rec *r)
     if ((rc = resolve(ap, r, &s)) || (rc = find_fref(ap, r, &fslot, &f)) ||
         (rc = refuse(ap, r, s, f, &same)))
         return rc;
+    /* The batch has had a line of this ref, and this one supersedes it.
+     * The same as what the batch holds of it (the version an earlier line
+     * stored, or else the one stored before), it changes nothing; else
+     * what the earlier line did must be undone (REAPPLY). */
+    int again = fslot->f != NULL;
+    if (again && !ap->deferring &&
+        !(f->dirty ? prb_record_same(f->line->packed, f->line->packed_len, r->packed, r->packed_len)
+                   : same))
+        return REAPPLY;
     if (!s && (rc = new_subject(ap, r, &s)))
         return rc;
     /* Found through an alias, the subject takes the record's own id too:
@@ -1273,32 +1350,29 @@ static int apply_one(struct apply *ap, const prb_rec *r)
         if ((rc = link_ident(ap, s, r->aliases[i], an, prb_hash(r->aliases[i], an))))
             return rc;
     }
-    if (!fslot->f && (rc = ftable_put(&ap->frefs, fslot, r->fkey_hash, f)))
+    if (!again && (rc = ftable_put(&ap->frefs, fslot, r->fkey_hash, f)))
         return rc;
+    /* A new record's id, given at its first line: a later line of it must
+     * be about the same subject, as a correction must. */
     if (!f->rid) {
         f->rid = s->id << PRB_RSEQ_BITS | s->next_rseq++;
-        f->subj = s->id;
-        f->ver = 1;
-        ap->st.accepted++;
+        if ((rc = track(ap, s)))
+            return rc;
+    }
+    if (!same)
         s->lists_dirty |= (int)(ap->b->env->policy->nlists &&
                                 (list_categories(ap->b->env->policy) >> r->cat & 1));
-        if ((rc = track(ap, s)) || (rc = queue_notice(ap, r, s->id)))
-            return rc;
-        return add_version(ap, f, r);
-    }
+    if (again)
+        ap->st.superseded++;
+    if (ap->deferring)
+        return defer(ap, f, r);
+    if (again)
+        return PRB_OK;
     if (same) {
         ap->st.unchanged++;
         return PRB_OK;
     }
-    s->lists_dirty |=
-        (int)(ap->b->env->policy->nlists && (list_categories(ap->b->env->policy) >> r->cat & 1));
-    f->ver++;
-    ap->st.corrected++;
-    if (ap->dspfix.nopen && (rc = prb_dspfix_note(&ap->dspfix, f->rid)))
-        return rc;
-    if ((rc = r->notice ? correction_notice(ap, f, r, s->id) : PRB_OK))
-        return rc;
-    return add_version(ap, f, r);
+    return store_version(ap, f, r);
 }
 
 /* The (furnisher, ref) puts made and sorted, and the identifiers sorted,
@@ -1353,7 +1427,7 @@ static void *sort_keys(void *arg)
         if (i + 8 < ap->nfdirty)
             __builtin_prefetch(ap->fdirty[i + 8]); /* table slots: all over it */
         unsigned char *v = ks->vals + i * PRB_RECKEY_LEN;
-        prb_reckey(v, f->rid, f->ver);
+        prb_reckey(v, f->rid, f->ver + 1);
         if (plist_add(&ks->fref, f->key, f->kn, v, PRB_RECKEY_LEN))
             return NULL;
     }
@@ -1442,6 +1516,7 @@ static void apply_release(struct apply *ap)
     free(ap->notices.p);
     free(ap->touched);
     free(ap->fdirty);
+    free(ap->deferred);
     prb_arena_free(&ap->a);
 }
 
@@ -1628,6 +1703,7 @@ static int apply_batch(prb_ingest *b, struct pool *pl, struct apply *ap)
     memset(ap, 0, sizeof *ap);
     ap->b = b;
     ap->env = env;
+    ap->deferring = b->deferring;
     prb_arena_init(&ap->a, 1 << 20);
     /* A subject has several records: its table starts smaller and grows. */
     ap->recs.hint = n;
@@ -1689,6 +1765,8 @@ static int apply_batch(prb_ingest *b, struct pool *pl, struct apply *ap)
     }
     if ((rejected || nbad) && !b->opts.skip_bad)
         return PRB_EREJECTED;
+    if (ap->deferring && (rc = store_deferred(ap)))
+        return rc == PRB_ENOMEM ? prb_seterr(env->err, rc, "ingest: out of memory") : rc;
     /* The audit tree of the records is built on another core while their
      * keys are written here. */
     if ((rc = prb_audit_prehash(env, ap->txn)) || (rc = write_all(ap)) ||
@@ -1788,8 +1866,14 @@ int prb_ingest_commit(prb_ingest *b, prb_ingest_stats *stats)
         return prb_seterr(env->err, rc, "ingest: out of memory");
     }
     int freed = 0;
-    while ((rc = apply_batch(b, &pl, &ap)) == PRB_EFULL) {
+    while ((rc = apply_batch(b, &pl, &ap)) == PRB_EFULL || rc == REAPPLY) {
         apply_free(&ap);
+        /* Nothing was freed of the parsed records: applied again as they
+         * are, deferring (a retry for a full map defers too). */
+        if (rc == REAPPLY) {
+            b->deferring = 1;
+            continue;
+        }
         /* If the map cannot grow, ap is freed already (not twice). */
         if ((freed = (rc = prb_env_grow(env)) || (rc = reparse(b, &pl))))
             break;

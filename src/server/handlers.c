@@ -295,9 +295,10 @@ static int array_to_ndjson(req *r, char **out, size_t *len)
 
 static json_t *ingest_json(const prb_ingest *b, const prb_ingest_stats *st)
 {
-    json_t *o = json_pack("{s:I, s:I, s:I, s:I}", "accepted", (json_int_t)st->accepted, "unchanged",
-                          (json_int_t)st->unchanged, "corrected", (json_int_t)st->corrected,
-                          "rejected", (json_int_t)st->rejected);
+    json_t *o =
+        json_pack("{s:I, s:I, s:I, s:I, s:I}", "accepted", (json_int_t)st->accepted, "unchanged",
+                  (json_int_t)st->unchanged, "corrected", (json_int_t)st->corrected, "superseded",
+                  (json_int_t)st->superseded, "rejected", (json_int_t)st->rejected);
     json_t *errs = json_array();
     size_t n = prb_ingest_nerrors(b); /* at most MAX_LISTED_ERRORS are kept */
     for (size_t i = 0; i < n; i++)
@@ -312,7 +313,7 @@ static int h_records(req *r, prb_env *h)
 {
     static const char *const q[] = {"skip_bad", NULL};
     prb_ingest_opts opts = {r->key.furnisher, 0, r->len > (1u << 20) ? 0 : 1, MAX_LISTED_ERRORS};
-    prb_ingest_stats st = {0, 0, 0, 0};
+    prb_ingest_stats st = {0, 0, 0, 0, 0};
     prb_ingest *b = NULL;
     char *conv = NULL;
     const char *buf = r->body;
