@@ -30,11 +30,13 @@ int32_t prb_retention_expires(const prb_catdef *c, int32_t event, int32_t settle
     return min32(event + c->days_after_event, cap);
 }
 
+/* Nothing is known before the register learnt it: a record received
+ * after the as-of day (probity score --as-of, a past day) is not used on
+ * it, whatever its polarity; an adverse one waits its notice period more. */
 int32_t prb_effective_from(const prb_catdef *c, int32_t event, int32_t first_received)
 {
-    if (c->polarity != PRB_ADVERSE)
-        return event;
-    return (event > first_received ? event : first_received) + c->notice_days;
+    int32_t known = event > first_received ? event : first_received;
+    return c->polarity == PRB_ADVERSE ? known + c->notice_days : known;
 }
 
 /* Deleting data the policy no longer describes is an operator's
