@@ -128,7 +128,10 @@ typedef struct prb_env prb_env;
 
 /* Creates a register in dir (created if absent, must be empty otherwise)
  * with a copy of the policy file; policy_path NULL takes the built-in
- * default policy (prb_default_policy). */
+ * default policy (prb_default_policy). What the engine creates, here and
+ * later (the directory, its files, the index, a spool), only the owner
+ * may read or write (directories 0700, files 0600, whatever the umask
+ * allows beyond); a directory that exists already keeps its mode. */
 int prb_init(const char *dir, const char *policy_path, prb_env **out);
 /* Opens an existing register. *out is set even on failure (see
  * prb_errmsg); release with prb_close. */

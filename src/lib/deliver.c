@@ -143,7 +143,7 @@ static int make_dirs(char *path)
         if (rc)
             return -1;
     }
-    if (mkdir(path, 0755) && errno != EEXIST)
+    if (mkdir(path, PRB_DIR_MODE) && errno != EEXIST)
         return -1;
     return sync_parent(path);
 }
@@ -216,7 +216,7 @@ static int spool_stage(struct chan *c, uint64_t number, const char *body, size_t
 {
     char name[32], tmp[40];
     spool_names(number, name, tmp);
-    int fd = openat(c->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int fd = openat(c->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, PRB_FILE_MODE);
     if (fd < 0) {
         set_err(err, "%s: cannot create: %s", tmp, strerror(errno));
         return -1;

@@ -161,7 +161,7 @@ static int index_dir(prb_env *env, char *out, size_t n)
         return prb_seterr(env->err, PRB_EIO, "%s: %s", env->dir, strerror(errno));
     snprintf(out, n, "%s/probity-index-%llx-%llx", place, (unsigned long long)st.st_dev,
              (unsigned long long)st.st_ino);
-    if (mkdir(out, 0700) && errno != EEXIST)
+    if (mkdir(out, PRB_DIR_MODE) && errno != EEXIST)
         return prb_seterr(env->err, PRB_EIO,
                           "%s: cannot make the index's directory (%s/" PLACE_FILE
                           " puts it under %s): %s",
@@ -196,7 +196,7 @@ static int state_write(prb_env *env, const char *boot, int synced)
     if (len > 0 && len < STATE_LEN)
         buf[len] = ' ';
     buf[STATE_LEN - 1] = '\n';
-    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, PRB_FILE_MODE);
     if (fd < 0)
         return prb_seterr(env->err, PRB_EIO, "%s: cannot create: %s", path, strerror(errno));
     int ok = pwrite(fd, buf, sizeof buf, 0) == (ssize_t)sizeof buf && !fdatasync(fd);
@@ -437,7 +437,7 @@ static int open_index(prb_env *env)
     if ((mrc = mdb_env_open(env->imdb, path,
                             MDB_NOSUBDIR | MDB_NOSYNC | MDB_WRITEMAP | MDB_MAPASYNC | MDB_NOTLS |
                                 MDB_NORDAHEAD,
-                            0644)))
+                            PRB_FILE_MODE)))
         return prb_mdb_fail(env, mrc, "opening the inquiry index");
     if (!mdb_env_info(env->imdb, &info) && !mdb_env_stat(env->imdb, &ms)) {
         size_t used = (info.me_last_pgno + 1) * (size_t)ms.ms_psize;
@@ -544,7 +544,7 @@ static int lock_index(prb_env *env, int *alone)
         if (!(env->idir = strdup(path)))
             return PRB_ENOMEM;
         path_of(env, LOCK_FILE, path, sizeof path);
-        env->ilock = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        env->ilock = open(path, O_RDWR | O_CREAT | O_CLOEXEC, PRB_FILE_MODE);
         if (env->ilock < 0)
             return prb_seterr(env->err, PRB_EIO, "%s: cannot open: %s", path, strerror(errno));
         *alone = !lock(env->ilock, LOCK_EX | LOCK_NB);

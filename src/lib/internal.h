@@ -862,6 +862,14 @@ int prb_ilog_entry(const void *value, size_t n, uint64_t *subject, uint32_t *no,
 /* The inquiry index (iidx.c). Opened (made, or made again from the log,
  * when it cannot be trusted) and brought up to the log's end. */
 int prb_iidx_open(prb_env *env);
+/* The modes every file and directory the engine makes is created with
+ * (the register's, its index's, a spool's): the register holds who owes
+ * what, every decision and who asked about whom, so under the usual
+ * umask of 022 any local user could read it all, and, since flock takes
+ * a read-only descriptor, hold index.lock exclusively and stop every
+ * probity process from opening the register. Only the owner may. */
+#define PRB_FILE_MODE 0600
+#define PRB_DIR_MODE 0700
 /* Writes name in dir whole or not at all (a temporary file, flushed and
  * renamed), and flushes dir so the name survives a restart. */
 int prb_file_replace(prb_env *env, const char *dir, const char *name, const char *buf, size_t len);

@@ -139,7 +139,7 @@ int prb_file_replace(prb_env *env, const char *dir, const char *name, const char
     int fd;
     snprintf(tmp, sizeof tmp, "%s/.%s.tmp", dir, name);
     snprintf(dst, sizeof dst, "%s/%s", dir, name);
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, PRB_FILE_MODE);
     if (fd < 0)
         return prb_seterr(env->err, PRB_EIO, "%s: cannot create: %s", tmp, strerror(errno));
     size_t off = 0;
@@ -204,7 +204,7 @@ static int open_mdb(prb_env *env, int create)
         (mrc = mdb_env_set_maxreaders(env->mdb, PRB_MAX_READERS)) ||
         (mrc = mdb_env_set_mapsize(env->mdb, env->mapsize)))
         return prb_mdb_fail(env, mrc, "creating the environment");
-    mrc = mdb_env_open(env->mdb, env->dir, MDB_NOTLS | MDB_NORDAHEAD, 0644);
+    mrc = mdb_env_open(env->mdb, env->dir, MDB_NOTLS | MDB_NORDAHEAD, PRB_FILE_MODE);
     if (mrc)
         return prb_mdb_fail(env, mrc, "opening");
     MDB_envinfo info;
@@ -332,7 +332,7 @@ int prb_init(const char *dir, const char *policy_path, prb_env **out)
                      : prb_policy_load_default(&env->policy);
     if (rc)
         return prb_seterr(env->err, rc, "%s", prb_policy_errmsg(env->policy));
-    if (mkdir(dir, 0755) && errno != EEXIST)
+    if (mkdir(dir, PRB_DIR_MODE) && errno != EEXIST)
         return prb_seterr(env->err, PRB_EIO, "%s: cannot create directory: %s", dir,
                           strerror(errno));
     if (!dir_is_empty(dir))

@@ -38,7 +38,7 @@ int prb_audit_keygen(prb_env *env)
         return prb_seterr(env->err, PRB_EIO, "libsodium could not start");
     snprintf(path, sizeof path, "%s/%s", env->dir, KEY_FILE);
     crypto_sign_keypair(pk, env->sk);
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, PRB_FILE_MODE);
     if (fd < 0)
         return prb_seterr(env->err, PRB_EIO, "%s: cannot create the signing key: %s", path,
                           strerror(errno));
