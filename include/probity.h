@@ -134,7 +134,8 @@ typedef struct prb_env prb_env;
  * allows beyond); a directory that exists already keeps its mode. */
 int prb_init(const char *dir, const char *policy_path, prb_env **out);
 /* Opens an existing register. *out is set even on failure (see
- * prb_errmsg); release with prb_close. */
+ * prb_errmsg); release with prb_close. Frees the reader slots that
+ * processes killed in a read transaction left (so does prb_expire). */
 int prb_open(const char *dir, prb_env **out);
 void prb_close(prb_env *env);
 /* The message of the last failed call on this handle. */
@@ -400,7 +401,9 @@ void prb_set_cancel(prb_env *env, prb_cancel_fn fn, void *ctx);
  * the disputes. A record left by a failure or a stop (prb_set_cancel) is
  * past retention, so never read or used, and the next sweep deletes it.
  * *deleted (may be NULL) gets the number of records deleted for
- * retention; see prb_disputes_json for disputes. */
+ * retention; see prb_disputes_json for disputes. It first frees the
+ * reader slots of processes killed in a read transaction, whose old
+ * snapshots would keep the pages freed since from being used again. */
 int prb_expire(prb_env *env, uint64_t *deleted);
 
 /* Receives output in chunks; a non-zero return stops the producer. */

@@ -576,6 +576,10 @@ int prb_subject_find(prb_env *env, MDB_txn *txn, const char *canon, uint64_t *su
 
 /* Sets env->err from an LMDB failure and returns the matching code. */
 int prb_mdb_fail(prb_env *env, int mrc, const char *what);
+/* Frees the reader slots of processes that died in a read transaction,
+ * on the register and on its index (at open and at every sweep): their
+ * snapshots would keep every page freed since from being used again. */
+void prb_readers_check(prb_env *env);
 /* Grows the map after MDB_MAP_FULL; no transaction may be open. */
 int prb_env_grow(prb_env *env);
 /* Keeps the data file written with zeros some way past LMDB's last page,

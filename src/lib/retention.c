@@ -275,6 +275,7 @@ int prb_expire(prb_env *env, uint64_t *deleted)
     int rc, mrc;
     if (deleted)
         *deleted = 0;
+    prb_readers_check(env);
     /* Found on a snapshot: the search reads every record, and the writers
      * of a server go on meanwhile. */
     if ((mrc = mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &txn)))

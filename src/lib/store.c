@@ -346,6 +346,22 @@ int prb_init(const char *dir, const char *policy_path, prb_env **out)
     return prb_audit_keygen(env);
 }
 
+void prb_readers_check(prb_env *env)
+{
+    int dead;
+    /* A process killed in a read transaction (a `probity verify` holds
+     * one for its whole run) leaves its reader slot behind while others
+     * keep the environment open, and LMDB frees no page that the slot's
+     * old snapshot can see: the file would grow by every later commit's
+     * pages, for as long as the server runs. LMDB clears such slots only
+     * when asked (or when the last process closes the environment). A
+     * failure leaves them to the next call. */
+    if (env->mdb)
+        mdb_reader_check(env->mdb, &dead);
+    if (env->imdb)
+        mdb_reader_check(env->imdb, &dead);
+}
+
 int prb_open(const char *dir, prb_env **out)
 {
     prb_env *env = *out = env_new(dir);
@@ -365,9 +381,10 @@ int prb_open(const char *dir, prb_env **out)
     rc = prb_policy_load(path, &env->policy);
     if (rc)
         return prb_seterr(env->err, rc, "%s", prb_policy_errmsg(env->policy));
-    if ((rc = open_mdb(env, 0)))
+    if ((rc = open_mdb(env, 0)) || (rc = prb_iidx_open(env)))
         return rc;
-    return prb_iidx_open(env);
+    prb_readers_check(env);
+    return PRB_OK;
 }
 
 int prb_env_dup(prb_env *env, prb_env **out)
