@@ -135,7 +135,9 @@ typedef struct prb_env prb_env;
 int prb_init(const char *dir, const char *policy_path, prb_env **out);
 /* Opens an existing register. *out is set even on failure (see
  * prb_errmsg); release with prb_close. Frees the reader slots that
- * processes killed in a read transaction left (so does prb_expire). */
+ * processes killed in a read transaction left (so does prb_expire). The
+ * handle's map is at least twice what the register uses, so that it has
+ * room to write in whatever size it asked for. */
 int prb_open(const char *dir, prb_env **out);
 void prb_close(prb_env *env);
 /* The message of the last failed call on this handle. */

@@ -199,3 +199,76 @@ Test(store, an_open_frees_a_killed_readers_slots)
     prb_close(env);
     th_rmrf(dir);
 }
+
+/* ------------------------------------------------------------- the map */
+
+/* A generated batch of 3,200 subjects, over 4 MiB: more than a 1-MiB map
+ * holds, so an ingest of it grows the map (several times). */
+static void big_batch(prb_env *env, struct th_buf *g)
+{
+    prb_gen_opts o = {3000, 200, 5, prb_today(env)};
+    cr_assert_eq(prb_gen(&o, th_collect, g), PRB_OK);
+    cr_assert_gt(g->n, (size_t)4 << 20);
+}
+
+/* A process that asks for a map smaller than what the register uses (a
+ * command beside a server that has grown it, or PROBITY_MAPSIZE_MB)
+ * still gets room to write: LMDB set such a map to exactly the used
+ * part, and the first write that needed a page more than the free ones
+ * (a decision, a dispute) failed with PRB_EFULL; only ingest and
+ * delivery grow their map. */
+Test(store, a_map_smaller_than_the_register_leaves_room_to_write)
+{
+    char *dir, reg[600];
+    struct th_buf g = {0};
+    setenv("PROBITY_MAPSIZE_MB", "1", 1);
+    prb_env *env = th_register(&dir);
+    snprintf(reg, sizeof reg, "%s/reg", dir);
+    ingest(env, ADVERSE); /* record 1-1 */
+    big_batch(env, &g);
+    ingest(env, g.p);
+    free(g.p);
+    prb_close(env);
+    cr_assert_eq(prb_open(reg, &env), PRB_OK, "%s", prb_errmsg(env));
+    unsetenv("PROBITY_MAPSIZE_MB");
+    th_set_day(env, TH_TODAY);
+    for (int i = 0; i < 200; i++)
+        decide(env);
+    cr_assert_eq(prb_dispute_open(env, PERSON, "1-1", "Not mine.", NULL), PRB_OK, "%s",
+                 prb_errmsg(env));
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+/* Another process wrote past this one's map (LMDB: MDB_MAP_RESIZED on
+ * the next transaction): an ingest grows the map to take it, as it does
+ * a full one, instead of failing. */
+Test(store, an_ingest_follows_a_map_grown_by_another_process)
+{
+    char *dir, reg[600];
+    struct th_buf g = {0};
+    setenv("PROBITY_MAPSIZE_MB", "1", 1);
+    prb_env *env = th_register(&dir);
+    unsetenv("PROBITY_MAPSIZE_MB");
+    snprintf(reg, sizeof reg, "%s/reg", dir);
+    big_batch(env, &g);
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1);
+    if (pid == 0) {
+        prb_env *e = NULL;
+        prb_ingest_stats st;
+        int rc = prb_open(reg, &e);
+        if (!rc)
+            rc = th_ingest(e, "big", g.p, PRB_FMT_NDJSON, 0, &st, NULL);
+        prb_close(e);
+        _exit(rc ? 2 : 0);
+    }
+    int status;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the other process: %d", status);
+    free(g.p);
+    ingest(env, ADVERSE);
+    decide(env);
+    prb_close(env);
+    th_rmrf(dir);
+}

@@ -35,14 +35,41 @@
 
 int prb_mdb_fail(prb_env *env, int mrc, const char *what)
 {
-    prb_seterr(env->err, mrc == MDB_MAP_FULL ? PRB_EFULL : PRB_ESTORE, "%s: store: %s: %s",
+    /* MDB_MAP_RESIZED: another process wrote past this one's map. Like a
+     * full map, it asks for a larger one (prb_env_grow), which the
+     * callers that can grow theirs do. */
+    int full = mrc == MDB_MAP_FULL || mrc == MDB_MAP_RESIZED;
+    prb_seterr(env->err, full ? PRB_EFULL : PRB_ESTORE, "%s: store: %s: %s",
                env->dir ? env->dir : "?", what, mdb_strerror(mrc));
-    return mrc == MDB_MAP_FULL ? PRB_EFULL : mrc == MDB_CORRUPTED ? PRB_ECORRUPT : PRB_ESTORE;
+    return full ? PRB_EFULL : mrc == MDB_CORRUPTED ? PRB_ECORRUPT : PRB_ESTORE;
 }
 
 void prb_set_fixed_map(prb_env *env, int fixed)
 {
     env->fixed_map = fixed != 0;
+}
+
+/* Sets the map to want bytes, or to twice the part of the data file the
+ * register uses (in the newest commit, whichever process made it) if
+ * that is more. No transaction of the process may be open. */
+static int map_at_least(prb_env *env, size_t want, const char *what)
+{
+    MDB_envinfo info;
+    MDB_stat ms;
+    int mrc;
+    if ((mrc = mdb_env_info(env->mdb, &info)) || (mrc = mdb_env_stat(env->mdb, &ms)))
+        return prb_mdb_fail(env, mrc, what);
+    size_t used = (size_t)(info.me_last_pgno + 1) * ms.ms_psize;
+    if (want < used * 2)
+        want = used * 2;
+    if (want <= info.me_mapsize) {
+        env->mapsize = info.me_mapsize;
+        return PRB_OK;
+    }
+    if ((mrc = mdb_env_set_mapsize(env->mdb, want)))
+        return prb_mdb_fail(env, mrc, what);
+    env->mapsize = want;
+    return PRB_OK;
 }
 
 int prb_env_grow(prb_env *env)
@@ -55,12 +82,7 @@ int prb_env_grow(prb_env *env)
         return prb_seterr(env->err, PRB_EFULL,
                           "%s: store: the map (%zu MiB) is full and this handle may not grow it",
                           env->dir ? env->dir : "?", env->mapsize >> 20);
-    size_t want = env->mapsize * 2;
-    int mrc = mdb_env_set_mapsize(env->mdb, want);
-    if (mrc)
-        return prb_mdb_fail(env, mrc, "growing the map");
-    env->mapsize = want;
-    return PRB_OK;
+    return map_at_least(env, env->mapsize * 2, "growing the map");
 }
 
 /* How far the data file is kept written past LMDB's last page, and how
@@ -195,7 +217,7 @@ static int drop_if_there(MDB_txn *txn, const char *name)
 
 static int open_mdb(prb_env *env, int create)
 {
-    int mrc;
+    int mrc, rc;
     MDB_txn *txn = NULL;
     const char *s = getenv("PROBITY_MAPSIZE_MB");
 
@@ -207,9 +229,17 @@ static int open_mdb(prb_env *env, int create)
     mrc = mdb_env_open(env->mdb, env->dir, MDB_NOTLS | MDB_NORDAHEAD, PRB_FILE_MODE);
     if (mrc)
         return prb_mdb_fail(env, mrc, "opening");
-    MDB_envinfo info;
-    if (!mdb_env_info(env->mdb, &info) && info.me_mapsize > env->mapsize)
-        env->mapsize = info.me_mapsize;
+    /* LMDB raises a map smaller than the data file's used part to exactly
+     * that part, which leaves no page to write but the free ones: a
+     * process that opened a register another (an ingest, the server's
+     * 256 GiB map) had grown past the size it asked for then failed its
+     * first write that needed more (a decision, a dispute, the sweep)
+     * with "store is full", and only ingest and delivery grow their map.
+     * Twice the used part leaves as much room again, in address space
+     * only (no MDB_WRITEMAP), and a map set before any transaction needs
+     * no growing while others are open. */
+    if ((rc = map_at_least(env, env->mapsize, "sizing the map")))
+        return rc;
     unsigned flags = create ? MDB_CREATE : 0;
     if ((mrc = mdb_txn_begin(env->mdb, NULL, 0, &txn)) ||
         (mrc = mdb_dbi_open(txn, "meta", flags, &env->meta)) ||
@@ -245,7 +275,7 @@ static int open_mdb(prb_env *env, int create)
         if (v.mv_size == 4 && fmt >= 1 && fmt <= 3) {
             uint32_t now = STORE_FORMAT;
             MDB_val fv = {sizeof now, &now};
-            int rc = PRB_OK;
+            rc = PRB_OK;
             if (fmt == 1)
                 rc = prb_inquiries_migrate(env, txn);
             /* Format 2's inquiry index and every earlier format's notice
