@@ -350,6 +350,27 @@ static int dir_is_empty(const char *dir)
     return empty;
 }
 
+/* Flushes the directory dir is named in (its parent), so that a
+ * directory just made there survives a restart of the machine: made and
+ * then filled, a register whose own name a crash forgot is lost whole,
+ * though every commit in it was flushed. */
+static int parent_sync(prb_env *env, const char *dir)
+{
+    char parent[4096];
+    size_t n = strlen(dir);
+    while (n > 1 && dir[n - 1] == '/')
+        n--; /* "reg/" is named in ".", as "reg" is */
+    while (n > 0 && dir[n - 1] != '/')
+        n--;
+    while (n > 1 && dir[n - 1] == '/')
+        n--;
+    if (!n)
+        snprintf(parent, sizeof parent, ".");
+    else
+        snprintf(parent, sizeof parent, "%.*s", (int)n, dir);
+    return prb_dir_sync(env, parent);
+}
+
 int prb_init(const char *dir, const char *policy_path, prb_env **out)
 {
     prb_env *env = *out = env_new(dir);
@@ -362,9 +383,13 @@ int prb_init(const char *dir, const char *policy_path, prb_env **out)
                      : prb_policy_load_default(&env->policy);
     if (rc)
         return prb_seterr(env->err, rc, "%s", prb_policy_errmsg(env->policy));
-    if (mkdir(dir, PRB_DIR_MODE) && errno != EEXIST)
+    if (!mkdir(dir, PRB_DIR_MODE)) {
+        if ((rc = parent_sync(env, dir)))
+            return rc;
+    } else if (errno != EEXIST) {
         return prb_seterr(env->err, PRB_EIO, "%s: cannot create directory: %s", dir,
                           strerror(errno));
+    }
     if (!dir_is_empty(dir))
         return prb_seterr(env->err, PRB_EEXIST,
                           "%s: directory is not empty; a register needs "
