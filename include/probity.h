@@ -286,9 +286,9 @@ void prb_file_free(prb_file *f);
 int prb_count(prb_env *env, uint64_t *subjects, uint64_t *record_versions);
 /* How many inquiries and notices the indexes by subject beside the
  * register do not hold yet. Each commit indexes its own, so both are 0
- * but for a moment; more means indexing has failed (its map full, a disk
- * error) and every reader is reading the unindexed tail of the log or
- * the outbox instead. */
+ * but for a moment; more means indexing has failed (its map full, no
+ * room on its filesystem, a disk error) and every reader is reading the
+ * unindexed tail of the log or the outbox instead. */
 int prb_index_lag(prb_env *env, uint64_t *inquiries, uint64_t *notices);
 /* Where those indexes live. They are derived from the register and made
  * again from it whenever they cannot be trusted, so they may live where

@@ -285,15 +285,18 @@ static int mark(prb_env *env, MDB_txn *wt, const MDB_val *upto_key, uint64_t end
     return PRB_OK;
 }
 
-/* Indexes the log's [upto, end) of rt's snapshot in wt; *wrote says
- * whether anything changed. */
-static int index_log(prb_env *env, MDB_txn *rt, MDB_txn *wt, int *wrote)
+/* Indexes the log's [upto, end) of rt's snapshot in wt, at most *budget
+ * entries of it (taken off *budget); *wrote says whether anything
+ * changed. */
+static int index_log(prb_env *env, MDB_txn *rt, MDB_txn *wt, uint64_t *budget, int *wrote)
 {
     MDB_cursor *c = NULL;
     uint64_t end, upto;
     unsigned char gb[8], iv[IIDX_HDR + 256], last[20];
     MDB_val k, v;
     int rc, mrc, any = 0;
+    if (!*budget)
+        return PRB_OK;
     if ((rc = end_of(env, rt, env->ilog, LOG, &end)) || (rc = prb_iidx_upto(env, wt, &upto)) ||
         upto >= end)
         return rc;
@@ -307,6 +310,10 @@ static int index_log(prb_env *env, MDB_txn *rt, MDB_txn *wt, int *wrote)
         int bad = log_entry(&k, &v, &e);
         if (e.g >= end)
             break;
+        if (!*budget && e.g) {
+            end = e.g; /* the rest in the next transaction */
+            break;
+        }
         /* A malformed entry is left out here and named by verify; the
          * subject's copy then finds its number missing. */
         if (bad)
@@ -321,6 +328,7 @@ static int index_log(prb_env *env, MDB_txn *rt, MDB_txn *wt, int *wrote)
         memcpy(last, k.mv_data, 8);
         memcpy(last + 8, v.mv_data, PRB_INQ_KEY_LEN);
         any = 1;
+        --*budget;
     }
     mdb_cursor_close(c);
     if (mrc && mrc != MDB_NOTFOUND)
@@ -330,13 +338,15 @@ static int index_log(prb_env *env, MDB_txn *rt, MDB_txn *wt, int *wrote)
 }
 
 /* The same for the outbox's [nupto, end): each notice under its subject. */
-static int index_outbox(prb_env *env, MDB_txn *rt, MDB_txn *wt, int *wrote)
+static int index_outbox(prb_env *env, MDB_txn *rt, MDB_txn *wt, uint64_t *budget, int *wrote)
 {
     MDB_cursor *c = NULL;
     uint64_t end, upto;
     unsigned char gb[8], nk[PRB_NIDX_KEY_LEN], last[16];
     MDB_val k, v, empty = {0, ""};
     int rc, mrc, any = 0;
+    if (!*budget)
+        return PRB_OK;
     if ((rc = end_of(env, rt, env->outbox, OUTBOX, &end)) || (rc = prb_nidx_upto(env, wt, &upto)) ||
         upto >= end)
         return rc;
@@ -349,6 +359,10 @@ static int index_outbox(prb_env *env, MDB_txn *rt, MDB_txn *wt, int *wrote)
         uint64_t no = k.mv_size == 8 ? prb_get_be64(k.mv_data) : 0;
         if (no >= end)
             break;
+        if (!*budget && no) {
+            end = no; /* the rest in the next transaction */
+            break;
+        }
         if (!no || v.mv_size < 8)
             continue; /* malformed: named by verify */
         prb_nidx_key(nk, prb_get_be64(v.mv_data), no);
@@ -358,6 +372,7 @@ static int index_outbox(prb_env *env, MDB_txn *rt, MDB_txn *wt, int *wrote)
         prb_be64(last, no);
         memcpy(last + 8, v.mv_data, 8);
         any = 1;
+        --*budget;
     }
     mdb_cursor_close(c);
     if (mrc && mrc != MDB_NOTFOUND)
@@ -366,25 +381,126 @@ static int index_outbox(prb_env *env, MDB_txn *rt, MDB_txn *wt, int *wrote)
     return mark(env, wt, &NUPTO_KEY, end, any ? &NLAST_KEY : NULL, last, sizeof last);
 }
 
+/* ------------------------------------------------------- room to write */
+
+/* The index is written in place through its map into a sparse file, as
+ * long as the map: a page LMDB hands out past the last one is a hole of
+ * the file until it is written, and writing it where the filesystem has
+ * no block left (a small /dev/shm, a full disk) raises SIGBUS, which no
+ * return code can report. It killed a server after a batch was stored and
+ * before it was answered, and every later open, which catches the index
+ * up. So before a write transaction of the index writes, the file is
+ * given blocks (fallocate) for every page past its last one that the
+ * transaction can take: a put copies its path and may split each page of
+ * it and the root, at most 2 * depth + 1 pages, with the tree taken one
+ * level deeper than it is; ROOM_SLACK pages cover the rest (the marks,
+ * the records of the named databases, the free list's own pages). That
+ * bounds a transaction, so a long backlog is indexed CATCH_UP_MAX entries
+ * a transaction (room for some 45 MiB), or fewer where there is less
+ * room. A transaction that cannot have room for one fails with PRB_EFULL
+ * before it writes: the index stays behind, its readers read the log's
+ * tail past it, and the next commit tries again. Blocks are taken in
+ * whole ROOM_STEPs, so that most commits find theirs there already
+ * (env->iroom); once taken they stay the file's. A filesystem that cannot
+ * allocate ahead (EOPNOTSUPP) is written as before. Dropping MDB_WRITEMAP
+ * instead would have cost every commit LMDB's pwrite of each page it
+ * changed, which is what writing in place saves (INDEX_MAPSIZE). */
+#define ROOM_STEP ((off_t)64 << 10)
+#define ROOM_SLACK 64
+#define CATCH_UP_MAX 1024
+
+/* Makes sure the index's file has blocks for the pages pages past its
+ * last one (as far as the map goes: LMDB gives none past it). Called
+ * in a write transaction of the index, whose lock keeps other writers
+ * from moving the last page meanwhile. */
+static int index_room(prb_env *env, size_t pages)
+{
+    MDB_envinfo info;
+    MDB_stat ms;
+    int fd, mrc, r;
+    if ((mrc = mdb_env_info(env->imdb, &info)) || (mrc = mdb_env_stat(env->imdb, &ms)) ||
+        (mrc = mdb_env_get_fd(env->imdb, &fd)))
+        return prb_mdb_fail(env, mrc, "writing the inquiry index");
+    off_t psize = (off_t)ms.ms_psize, map = (off_t)info.me_mapsize;
+    off_t end = ((off_t)info.me_last_pgno + 1) * psize, need = end + (off_t)pages * psize;
+    if (need > map)
+        need = map;
+    if (need <= env->iroom)
+        return PRB_OK;
+    off_t from = env->iroom > end ? env->iroom : end;
+    off_t to = (need + ROOM_STEP - 1) / ROOM_STEP * ROOM_STEP;
+    if (to > map)
+        to = map;
+    while ((r = fallocate(fd, 0, from, to - from)) && errno == EINTR)
+        ;
+    if (r && errno != EOPNOTSUPP && errno != ENOSYS)
+        return prb_seterr(env->err, errno == ENOSPC ? PRB_EFULL : PRB_EIO,
+                          "%s/" INDEX_FILE ": no room for the index to grow: %s (it stays behind "
+                          "until there is; `probity index DIR --place` can move it)",
+                          env->idir, strerror(errno));
+    env->iroom = to;
+    return PRB_OK;
+}
+
+/* The pages n puts into the indexes may take (index_room). */
+static size_t pages_for(prb_env *env, MDB_txn *wt, uint64_t n)
+{
+    MDB_stat st;
+    size_t depth = 1;
+    if (!mdb_stat(wt, env->iidx, &st) && st.ms_depth > depth)
+        depth = st.ms_depth;
+    if (!mdb_stat(wt, env->nidx, &st) && st.ms_depth > depth)
+        depth = st.ms_depth;
+    return (size_t)n * (2 * (depth + 1) + 1) + ROOM_SLACK;
+}
+
+/* How many entries of the log and the outbox in rt's snapshot the index
+ * does not hold yet (at most: a gap is counted). */
+static int backlog(prb_env *env, MDB_txn *rt, MDB_txn *wt, uint64_t *n)
+{
+    uint64_t end, upto, nend, nupto;
+    int rc;
+    if ((rc = end_of(env, rt, env->ilog, LOG, &end)) || (rc = prb_iidx_upto(env, wt, &upto)) ||
+        (rc = end_of(env, rt, env->outbox, OUTBOX, &nend)) || (rc = prb_nidx_upto(env, wt, &nupto)))
+        return rc;
+    *n = (end > upto ? end - upto : 0) + (nend > nupto ? nend - nupto : 0);
+    return PRB_OK;
+}
+
 int prb_iidx_catch_up(prb_env *env)
 {
     MDB_txn *rt = NULL, *wt = NULL;
-    int rc = PRB_OK, mrc, wrote = 0;
+    uint64_t n = 0, cap = CATCH_UP_MAX;
+    int rc = PRB_OK, mrc, more = 1;
     if (!env->imdb)
         return PRB_OK;
     if ((mrc = mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &rt)))
         return prb_mdb_fail(env, mrc, "starting a read");
-    if ((mrc = mdb_txn_begin(env->imdb, NULL, 0, &wt))) {
-        rc = prb_mdb_fail(env, mrc, "writing the inquiry index");
-        goto out;
+    while (more && !rc) {
+        int wrote = 0;
+        if ((mrc = mdb_txn_begin(env->imdb, NULL, 0, &wt))) {
+            rc = prb_mdb_fail(env, mrc, "writing the inquiry index");
+            break;
+        }
+        if ((rc = backlog(env, rt, wt, &n)) || !n)
+            break;
+        /* Short of room for all of them, as many as there is room for
+         * (and no more in the transactions that follow). */
+        uint64_t take = n < cap ? n : cap;
+        while ((rc = index_room(env, pages_for(env, wt, take))) == PRB_EFULL && take > 1) {
+            take /= 2;
+            cap = take;
+        }
+        uint64_t budget = take;
+        if (rc || (rc = index_log(env, rt, wt, &budget, &wrote)) ||
+            (rc = index_outbox(env, rt, wt, &budget, &wrote)) || !wrote)
+            break;
+        mrc = mdb_txn_commit(wt); /* which frees it, failed or not */
+        wt = NULL;
+        if (mrc)
+            rc = prb_mdb_fail(env, mrc, "writing the inquiry index");
+        more = take < n;
     }
-    if ((rc = index_log(env, rt, wt, &wrote)) || (rc = index_outbox(env, rt, wt, &wrote)) || !wrote)
-        goto out;
-    mrc = mdb_txn_commit(wt); /* which frees it, failed or not */
-    wt = NULL;
-    if (mrc)
-        rc = prb_mdb_fail(env, mrc, "writing the inquiry index");
-out:
     if (wt)
         mdb_txn_abort(wt);
     mdb_txn_abort(rt);
@@ -397,9 +513,20 @@ out:
 static int reset(prb_env *env)
 {
     MDB_txn *t;
-    int mrc = mdb_txn_begin(env->imdb, NULL, 0, &t);
+    MDB_envinfo info;
+    MDB_stat ms;
+    int rc, mrc = mdb_txn_begin(env->imdb, NULL, 0, &t);
     if (mrc)
         return prb_mdb_fail(env, mrc, "emptying the inquiry index");
+    /* The free list then names every page of the index, 8 bytes each. */
+    if ((mrc = mdb_env_info(env->imdb, &info)) || (mrc = mdb_env_stat(env->imdb, &ms))) {
+        mdb_txn_abort(t);
+        return prb_mdb_fail(env, mrc, "emptying the inquiry index");
+    }
+    if ((rc = index_room(env, (info.me_last_pgno + 1) * 8 / ms.ms_psize + ROOM_SLACK))) {
+        mdb_txn_abort(t);
+        return rc;
+    }
     if ((mrc = mdb_drop(t, env->iidx, 0)) || (mrc = mdb_drop(t, env->nidx, 0)) ||
         (mrc = mdb_drop(t, env->imeta, 0))) {
         mdb_txn_abort(t);
@@ -411,7 +538,7 @@ static int reset(prb_env *env)
 
 static int open_index(prb_env *env)
 {
-    char path[4096];
+    char path[4096], lpath[4096];
     MDB_txn *t = NULL;
     uint64_t upto, end;
     int rc, mrc;
@@ -430,6 +557,11 @@ static int open_index(prb_env *env)
     struct stat st;
     if (!stat(path, &st) && st.st_size > 0 && (size_t)st.st_size > want)
         want = (size_t)st.st_size;
+    env->iroom = 0;
+    path_of(env, INDEX_FILE "-lock", lpath, sizeof lpath);
+    if (prb_lock_file_room(lpath))
+        return prb_seterr(env->err, PRB_EFULL, "%s: no room for the index's reader table: %s",
+                          lpath, strerror(errno));
     if ((mrc = mdb_env_create(&env->imdb)) || (mrc = mdb_env_set_maxdbs(env->imdb, 3)) ||
         (mrc = mdb_env_set_maxreaders(env->imdb, PRB_MAX_READERS)) ||
         (mrc = mdb_env_set_mapsize(env->imdb, want)))
@@ -446,6 +578,10 @@ static int open_index(prb_env *env)
     }
     if ((mrc = mdb_txn_begin(env->imdb, NULL, 0, &t)))
         return prb_mdb_fail(env, mrc, "opening the inquiry index");
+    if ((rc = index_room(env, ROOM_SLACK))) {
+        mdb_txn_abort(t);
+        return rc;
+    }
     if ((mrc = mdb_dbi_open(t, "iidx", MDB_CREATE, &env->iidx)) ||
         (mrc = mdb_dbi_open(t, "nidx", MDB_CREATE, &env->nidx)) ||
         (mrc = mdb_dbi_open(t, "meta", MDB_CREATE, &env->imeta))) {
@@ -487,7 +623,12 @@ static int open_index(prb_env *env)
     mdb_txn_abort(t);
     if (!rc && (upto > end || nupto > nend || !same))
         rc = reset(env);
-    return rc ? rc : prb_iidx_catch_up(env);
+    if (rc)
+        return rc;
+    /* An index its filesystem has no room for stays behind (index_room):
+     * its readers read past it, and each commit tries again. */
+    rc = prb_iidx_catch_up(env);
+    return rc == PRB_EFULL ? PRB_OK : rc;
 }
 
 /* Alone with the index (an exclusive flock): trusts it or removes it,
@@ -816,7 +957,9 @@ int prb_index_place(prb_env *env, const char *dir)
     remove_index_files(env, env->idir);
     close(env->ilock);
     env->ilock = -1;
-    if ((rc = prb_iidx_open(env)))
+    /* An open leaves an index its filesystem has no room for behind; a
+     * new place that cannot hold it is refused. */
+    if ((rc = prb_iidx_open(env)) || (rc = prb_iidx_catch_up(env)))
         return place_back(env, was, rc);
     if (dir)
         sweep_orphans(env, canon);

@@ -455,6 +455,9 @@ struct prb_env {
     /* How far this handle has written the data file (prb_wtxn_headroom);
      * 0: not known yet. */
     off_t zeroed;
+    /* How far this handle has given the index's file blocks (iidx.c's
+     * index_room); 0: not known yet. */
+    off_t iroom;
     /* The read transaction prb_key_check keeps reset between checks: a
      * server checks a token on every request, and beginning a read takes
      * a slot of the reader table under its lock and an allocation. */
@@ -877,6 +880,12 @@ int prb_iidx_open(prb_env *env);
 /* Writes name in dir whole or not at all (a temporary file, flushed and
  * renamed), and flushes dir so the name survives a restart. */
 int prb_file_replace(prb_env *env, const char *dir, const char *name, const char *buf, size_t len);
+/* Gives an LMDB lock file at path (made if missing) its blocks, before
+ * the process opens its environment: LMDB maps it sparse, and a reader
+ * slot first used on a page without a block, where the filesystem has
+ * none left, raises SIGBUS. 0, or -1 with errno ENOSPC (other failures
+ * are left for LMDB to find). */
+int prb_lock_file_room(const char *path);
 /* Flushes a directory's names (after a create, rename or unlink): 0, or
  * -1 with errno set. */
 int prb_fsync_dir(const char *dir);

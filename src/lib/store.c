@@ -185,6 +185,28 @@ int prb_file_replace(prb_env *env, const char *dir, const char *name, const char
     return prb_dir_sync(env, dir);
 }
 
+/* The lock file of an environment of PRB_MAX_READERS readers: 64 bytes a
+ * reader and a header, a page more to be sure. */
+#define LOCK_FILE_BYTES ((off_t)PRB_MAX_READERS * 64 + 4096)
+
+int prb_lock_file_room(const char *path)
+{
+    /* The descriptor is this function's own, and closing it drops none
+     * of LMDB's locks on the file (a process loses its fcntl locks on a
+     * file when it closes any descriptor of it): the process has not
+     * opened the environment yet. Blocks past the file's end (it is made
+     * empty here, and as long as the table by LMDB) stay the file's. */
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, PRB_FILE_MODE), r;
+    if (fd < 0)
+        return 0;
+    while ((r = fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, LOCK_FILE_BYTES)) && errno == EINTR)
+        ;
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return r && saved == ENOSPC ? -1 : 0;
+}
+
 int prb_fsync_dir(const char *dir)
 {
     /* A new or removed name survives a restart only once its directory
@@ -217,6 +239,7 @@ static int drop_if_there(MDB_txn *txn, const char *name)
 
 static int open_mdb(prb_env *env, int create)
 {
+    char lpath[4096];
     int mrc, rc;
     MDB_txn *txn = NULL;
     const char *s = getenv("PROBITY_MAPSIZE_MB");
@@ -226,6 +249,10 @@ static int open_mdb(prb_env *env, int create)
         (mrc = mdb_env_set_maxreaders(env->mdb, PRB_MAX_READERS)) ||
         (mrc = mdb_env_set_mapsize(env->mdb, env->mapsize)))
         return prb_mdb_fail(env, mrc, "creating the environment");
+    snprintf(lpath, sizeof lpath, "%s/lock.mdb", env->dir);
+    if (prb_lock_file_room(lpath))
+        return prb_seterr(env->err, PRB_EFULL, "%s: no room for the reader table: %s", lpath,
+                          strerror(errno));
     mrc = mdb_env_open(env->mdb, env->dir, MDB_NOTLS | MDB_NORDAHEAD, PRB_FILE_MODE);
     if (mrc)
         return prb_mdb_fail(env, mrc, "opening");
