@@ -930,6 +930,25 @@ Test(server, records)
         json_decref(p);
         free(r.body);
     }
+    /* A Windows-1252 CSV: its bad header is listed, not dropped (jansson
+     * refuses a string that is not UTF-8, and errors was [] with nothing
+     * said of the one bad record). */
+    http(&f, "POST", "/v1/records", f.tok[FURN], "text/csv",
+         "furnisher,ref,subject_kind,subject_id,category,status,event_date,settled_date,"
+         "legal_basis,amount,W\xe4hrung\n",
+         &r);
+    assert_problem(&r, 422);
+    p = parse(&r);
+    cr_assert_eq(json_array_size(json_object_get(p, "errors")), 1, "%s", r.body);
+    cr_assert_null(json_object_get(p, "errors_not_listed"), "%s", r.body);
+    cr_assert(strstr(json_string_value(json_array_get(json_object_get(p, "errors"), 0)),
+                     "body:1: header: "),
+              "%s", r.body);
+    json_decref(p);
+    free(r.body);
+    json_t *m = srv_json_message("column 'W\xe4hrung'");
+    cr_assert_str_eq(json_string_value(m), "column 'W\\xE4hrung'");
+    json_decref(m);
     /* Re-sent as NDJSON: unchanged. */
     http(&f, "POST", "/v1/records", f.tok[FURN], "application/x-ndjson", NEW_RECORD, &r);
     cr_assert_eq(r.status, 200, "%s", r.body);

@@ -302,7 +302,7 @@ static json_t *ingest_json(const prb_ingest *b, const prb_ingest_stats *st)
     json_t *errs = json_array();
     size_t n = prb_ingest_nerrors(b); /* at most MAX_LISTED_ERRORS are kept */
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(errs, json_string(prb_ingest_error(b, i)));
+        json_array_append_new(errs, srv_json_message(prb_ingest_error(b, i)));
     json_object_set_new(o, "errors", errs);
     if (st->rejected > n)
         json_object_set_new(o, "errors_not_listed", json_integer((json_int_t)(st->rejected - n)));

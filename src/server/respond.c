@@ -98,6 +98,35 @@ int srv_respond_json(req *r, unsigned status, char *json)
     return srv_respond(r, status, "application/json", json, strlen(json));
 }
 
+json_t *srv_json_message(const char *msg)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    json_t *s = json_string(msg);
+    if (s)
+        return s;
+    /* Not UTF-8 (or out of memory): the ASCII bytes as they are and every
+     * other one escaped, which is UTF-8 whatever msg holds. The engine's
+     * messages are UTF-8; this is so that one that is not is still read. */
+    size_t n = strlen(msg);
+    char *t = malloc(4 * n + 1), *w = t;
+    if (!t)
+        return NULL;
+    for (const unsigned char *p = (const unsigned char *)msg; *p; p++) {
+        if (*p < 0x80) {
+            *w++ = (char)*p;
+            continue;
+        }
+        *w++ = '\\';
+        *w++ = 'x';
+        *w++ = hex[*p >> 4];
+        *w++ = hex[*p & 15];
+    }
+    *w = 0;
+    s = json_string(t);
+    free(t);
+    return s;
+}
+
 char *srv_problem_json(req *r, unsigned status, const char *type, const char *title,
                        const char *detail, json_t *extra)
 {
@@ -111,13 +140,11 @@ char *srv_problem_json(req *r, unsigned status, const char *type, const char *ti
     json_object_set_new(o, "title", json_string(title ? title : reason(status)));
     json_object_set_new(o, "status", json_integer(status));
     if (detail)
-        json_object_set_new(o, "detail", json_string(detail));
+        json_object_set_new(o, "detail", srv_json_message(detail));
     if (extra) {
         json_object_update_missing(o, extra);
         json_decref(extra);
     }
-    /* A message cut mid-character by a fixed buffer would not be valid
-     * UTF-8; jansson then leaves detail out rather than fail. */
     text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(o);
     (void)r;

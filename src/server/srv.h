@@ -380,6 +380,10 @@ int srv_fail(req *r, prb_env *h, int rc);
 /* The JSON text of a problem, without answering (deferred errors). */
 char *srv_problem_json(req *r, unsigned status, const char *type, const char *title,
                        const char *detail, struct json_t *extra);
+/* A message as a JSON string (new reference; NULL only if out of memory).
+ * Text that is not UTF-8 comes with each byte from 0x80 up written \xHH:
+ * jansson refuses such a string, and a message it refused was dropped. */
+struct json_t *srv_json_message(const char *msg);
 
 /* ---------------------------------------------------------- authorisation */
 
