@@ -930,6 +930,73 @@ Test(ingest, csv_text_is_utf8)
     th_rmrf(dir);
 }
 
+/* A message is read as JSON (the server lists them; jansson refuses a
+ * string that is not UTF-8 and the message was dropped): a header cell
+ * that is not UTF-8 is refused by its column and byte, as a row's cell
+ * is, not echoed; and a value cut short in a message is cut where a
+ * character begins. */
+static void expect_utf8_message(prb_env *env, const char *name, const char *text, int format,
+                                const char *want)
+{
+    prb_ingest_stats st;
+    prb_ingest *b = NULL;
+    uint64_t v0 = versions(env);
+    cr_assert_eq(th_ingest(env, name, text, format, 0, &st, &b), PRB_EREJECTED);
+    cr_assert_eq(prb_ingest_nerrors(b), 1);
+    const char *msg = prb_ingest_error(b, 0);
+    json_t *s = json_string(msg);
+    cr_expect_not_null(s, "not UTF-8: %s", msg);
+    json_decref(s);
+    cr_expect(strstr(msg, want) != NULL, "%s", msg);
+    prb_ingest_free(b);
+    cr_assert_eq(versions(env), v0);
+}
+
+Test(ingest, error_messages_are_utf8)
+{
+    char *dir;
+    prb_env *env = th_register(&dir);
+    const char *head = "furnisher,ref,subject_kind,subject_id,category,status,event_date,"
+                       "settled_date,legal_basis,amount,currency\n";
+    /* 16 euro signs: 48 bytes, cut at 40 or 64 in the middle of one. */
+    const char *euros = "\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac"
+                        "\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac"
+                        "\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac";
+    char text[2048];
+
+    /* A Windows-1252 export: "Währung" with a single byte for the a-umlaut. */
+    expect_utf8_message(env, "w.csv",
+                        "furnisher,ref,subject_kind,subject_id,category,status,event_date,"
+                        "settled_date,legal_basis,amount,W\xe4hrung\n"
+                        "bank-a,L-1,person,cn-rid:11010519491231002X,payment_default,open,"
+                        "2025-03-01,,x,1.00,EUR\n",
+                        PRB_FMT_CSV, "w.csv:1: header: column 11 is not UTF-8 text at byte 2");
+
+    snprintf(text, sizeof text,
+             "%sbank-a,L-1,person,cn-rid:11010519491231002X,payment_default,open,"
+             "2025-03-01,,x,%s,EUR\n",
+             head, euros);
+    expect_utf8_message(env, "a.csv", text, PRB_FMT_CSV, "a.csv:2: fields.amount: '");
+
+    snprintf(text, sizeof text,
+             "%sbank-a,L-1,person,cn-rid:11010519491231002X,payment_default,open,"
+             "%s,,x,1.00,EUR\n",
+             head, euros);
+    expect_utf8_message(env, "d.csv", text, PRB_FMT_CSV, "d.csv:2: event_date: '");
+
+    /* Names cut at 64 bytes: 22 euro signs are 66. */
+    char name[80];
+    snprintf(name, sizeof name, "%s%.18s", euros, euros);
+    snprintf(text, sizeof text, PD(",\"%s\":1", "{\"amount\":\"1.00\",\"currency\":\"EUR\"}"),
+             name);
+    expect_utf8_message(env, "k.ndjson", text, PRB_FMT_NDJSON, "k.ndjson:1: \xe2\x82\xac");
+    snprintf(text, sizeof text, PD("", "{\"amount\":\"1.00\",\"currency\":\"EUR\",\"%s\":1}"),
+             name);
+    expect_utf8_message(env, "f.ndjson", text, PRB_FMT_NDJSON, "f.ndjson:1: fields.\xe2\x82\xac");
+    prb_close(env);
+    th_rmrf(dir);
+}
+
 /* A header may name more field columns than one record may fill (the
  * policy bounds each category's fields, not all of them together): a row
  * filling more than 32 is refused. Before, its cells were written past

@@ -167,7 +167,12 @@ int prb_csv_header(prb_csv *h, const prb_policy *pol, const char **p, const char
     for (int i = 0; i < n; i++) {
         char name[80], term[64];
         const char *cls;
-        snprintf(name, sizeof name, "%.*s", (int)(cells[i].n > 64 ? 64 : cells[i].n), cells[i].p);
+        /* Checked before the name is echoed in a message, as a row's
+         * cells are: a Windows-1252 header's message was not UTF-8. */
+        size_t ok = prb_utf8_prefix(cells[i].p, cells[i].n);
+        if (ok < cells[i].n)
+            return fail(a, err, "header", "column %d is not UTF-8 text at byte %zu", i + 1, ok + 1);
+        snprintf(name, sizeof name, "%.*s", prb_utf8_cut(cells[i].p, cells[i].n, 64), cells[i].p);
         h->name[i] = (prb_slice){prb_arena_strndup(a, name, strlen(name)), (uint32_t)strlen(name)};
         if (!h->name[i].p)
             return fail(a, err, "header", "out of memory");

@@ -256,6 +256,10 @@ typedef struct prb_rawval {
 int prb_utf8_len(const unsigned char *p, const unsigned char *end);
 /* How many of s's first n bytes are valid UTF-8 (n if all are). */
 size_t prb_utf8_prefix(const char *s, size_t n);
+/* How many of s's first n bytes a message may quote when it quotes at
+ * most max: the UTF-8 prefix of the first max, for "%.*s". A message is
+ * read as JSON, which refuses a character cut in two. */
+int prb_utf8_cut(const char *s, size_t n, size_t max);
 
 /* A record as read from NDJSON or CSV, before it is checked against the
  * policy. Slices point into the input or into the parse arena. */

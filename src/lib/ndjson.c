@@ -445,7 +445,7 @@ static int top_member(struct cur *c, prb_slice k, void *ctx)
             return wrong(c, "fields", "appears twice");
         return object(c, "fields", field_member, raw);
     }
-    char *name = prb_arena_strndup(c->a, k.p, k.n > 64 ? 64 : k.n);
+    char *name = prb_arena_strndup(c->a, k.p, (size_t)prb_utf8_cut(k.p, k.n, 64));
     return wrong(c, name ? name : "record",
                  "unknown key (known: furnisher, ref, subject, category, status, event_date, "
                  "settled_date, legal_basis, fields)");

@@ -95,7 +95,7 @@ static int bad(struct chk *c, int rc, const char *field, const char *fmt, ...)
 
 static const char *field_path(struct chk *c, const char *name, size_t n)
 {
-    char *s = prb_arena_printf(c->a, "fields.%.*s", (int)(n > 64 ? 64 : n), name);
+    char *s = prb_arena_printf(c->a, "fields.%.*s", prb_utf8_cut(name, n, 64), name);
     return s ? s : "fields";
 }
 
@@ -146,7 +146,7 @@ static int check_date(struct chk *c, const prb_rawval *v, const char *field, int
         return bad(c, PRB_EINVAL, field, "must be a date string YYYY-MM-DD");
     if (prb_date_parse(v->v.p, v->v.n, day))
         return bad(c, PRB_EINVAL, field, "'%.*s' is not a date YYYY-MM-DD",
-                   (int)(v->v.n > 40 ? 40 : v->v.n), v->v.p);
+                   prb_utf8_cut(v->v.p, v->v.n, 40), v->v.p);
     if (*day > c->today) {
         char t[11];
         prb_date_format(c->today, t);
@@ -280,7 +280,7 @@ static int check_field(struct chk *c, const prb_fielddef *d, const prb_rawval *v
                        "must be a decimal string such as \"1250.00\", not a JSON number "
                        "(binary numbers lose cents)");
         if (!text || parse_amount(v->v, scale, &out->num, &why))
-            return bad(c, PRB_EINVAL, path, "'%.*s' %s", (int)(v->v.n > 40 ? 40 : v->v.n), v->v.p,
+            return bad(c, PRB_EINVAL, path, "'%.*s' %s", prb_utf8_cut(v->v.p, v->v.n, 40), v->v.p,
                        text ? why : "must be a decimal string");
         return PRB_OK;
     case PRB_FT_INTEGER:
@@ -316,7 +316,7 @@ static int check_fields(struct chk *c, const prb_raw *raw, const prb_catdef *cat
         c->fnlen = raw->fname[i].n;
         if (f < 0) {
             char name[80];
-            snprintf(name, sizeof name, "%.*s", (int)(raw->fname[i].n > 64 ? 64 : raw->fname[i].n),
+            snprintf(name, sizeof name, "%.*s", prb_utf8_cut(raw->fname[i].p, raw->fname[i].n, 64),
                      raw->fname[i].p);
             if ((cls = prb_refused_class(name, term, sizeof term)))
                 return bad(c, PRB_EREFUSED, path,

@@ -37,6 +37,11 @@ size_t prb_utf8_prefix(const char *s, size_t n)
     return (size_t)(p - (const unsigned char *)s);
 }
 
+int prb_utf8_cut(const char *s, size_t n, size_t max)
+{
+    return (int)prb_utf8_prefix(s, n < max ? n : max);
+}
+
 /* Length of the valid UTF-8 sequence at p, or 0 if it is not one. */
 int prb_utf8_len(const unsigned char *p, const unsigned char *end)
 {
