@@ -997,6 +997,44 @@ Test(ingest, error_messages_are_utf8)
     th_rmrf(dir);
 }
 
+/* A row is skipped only when it holds nothing: a blank line (a file
+ * ending "\n\n" was refused whole as "1 cells") or a row of empty cells.
+ * A row with only some cells filled is a record with its required cells
+ * missing, and was skipped without a word. */
+Test(ingest, csv_blank_and_partial_rows)
+{
+    char *dir;
+    prb_env *env = th_register(&dir);
+    prb_ingest_stats st;
+    prb_ingest *b;
+    const char *csv = "furnisher,ref,subject_kind,subject_id,category,status,event_date,"
+                      "settled_date,legal_basis,amount,currency\n"
+                      "bank-a,L-1,person,cn-rid:11010519491231002X,payment_default,open,"
+                      "2025-03-01,,x,1.00,EUR\n"
+                      "\n"
+                      "bank-a,,person,,,open,2025-03-01,,loan contract,,\n"
+                      ",,,,,,,,,,\n"
+                      "\r\n"
+                      "bank-a,L-2,person,cn-rid:11010519491231002X,payment_default,open,"
+                      "2025-03-01,,x,2.00,EUR\n"
+                      "\n";
+    cr_assert_eq(th_ingest(env, "p.csv", csv, PRB_FMT_CSV, 0, &st, &b), PRB_EREJECTED);
+    cr_assert_eq(prb_ingest_nerrors(b), 1, "%zu: %s", prb_ingest_nerrors(b),
+                 prb_ingest_error(b, 0));
+    cr_expect(strstr(prb_ingest_error(b, 0), "p.csv:4: ref: required") != NULL, "%s",
+              prb_ingest_error(b, 0));
+    prb_ingest_free(b);
+    cr_assert_eq(versions(env), 0);
+
+    cr_assert_eq(th_ingest(env, "p.csv", csv, PRB_FMT_CSV, 1, &st, NULL), PRB_OK, "%s",
+                 prb_errmsg(env));
+    cr_expect_eq(st.accepted, 2);
+    cr_expect_eq(st.rejected, 1);
+    cr_assert_eq(versions(env), 2);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
 /* A header may name more field columns than one record may fill (the
  * policy bounds each category's fields, not all of them together): a row
  * filling more than 32 is refused. Before, its cells were written past

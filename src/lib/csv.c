@@ -202,6 +202,21 @@ int prb_csv_header(prb_csv *h, const prb_policy *pol, const char **p, const char
     return PRB_OK;
 }
 
+/* Whether a row of n cells, whose text begins with first, holds nothing:
+ * an empty line (one empty cell, unquoted: its line end comes first), or
+ * the header's number of cells, all empty. */
+static int blank(const prb_slice *cells, int n, int ncols, char first)
+{
+    if (n == 1 && (first == '\n' || first == '\r'))
+        return 1;
+    if (n != ncols)
+        return 0;
+    for (int i = 0; i < n; i++)
+        if (cells[i].n)
+            return 0;
+    return 1;
+}
+
 int prb_csv_row(const prb_csv *h, const char **p, const char *end, prb_arena *a, prb_raw *raw,
                 prb_recerr *err, uint32_t *lines)
 {
@@ -219,6 +234,12 @@ int prb_csv_row(const prb_csv *h, const char **p, const char *end, prb_arena *a,
         *lines = 1;
         return fail(a, err, "record", "CSV: %s", why);
     }
+    /* Only a row that holds nothing is skipped, as NDJSON skips a blank
+     * line (a file ending "\n\n" is common). Any other is a record and is
+     * checked, however few of its cells are filled: skipped, it would be
+     * lost without a word while its furnisher thinks it loaded. */
+    if (blank(cells, n, h->ncols, *start))
+        return PRB_OK; /* with no value in raw (internal.h) */
     if (n != h->ncols)
         return fail(a, err, "record", "CSV: %d cells, the header has %d", n, h->ncols);
     /* Stored text must be UTF-8: a byte that is not made a subject's

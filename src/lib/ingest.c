@@ -329,9 +329,8 @@ static int parse_csv(prb_ingest *b, struct chunk *c)
         c->nlines += n;
         if (rc == PRB_EINVAL)
             rc = push_err(b, c, line, &e, m);
-        else if (!rc && raw.ref.v.n == 0 && raw.id.v.n == 0 && raw.category.v.n == 0 &&
-                 raw.nfields == 0)
-            continue; /* an empty row */
+        else if (!rc && raw.ref.type == PRB_J_ABSENT)
+            continue; /* a blank row (prb_csv_row) */
         else if (!rc)
             rc = check_one(b, c, &raw, line, m);
         if (rc)

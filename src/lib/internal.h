@@ -639,7 +639,10 @@ int prb_csv_header(prb_csv *h, const prb_policy *pol, const char **p, const char
                    prb_recerr *err, uint32_t *lines);
 /* Reads the next row into raw, advancing *p past it; *lines gets the lines
  * it spanned. Returns PRB_OK, PRB_ENOTFOUND at the end, or PRB_EINVAL. A
- * bad row is still consumed so reading can go on with the next. */
+ * bad row is still consumed so reading can go on with the next. A blank
+ * row (an empty line, or every cell empty) gives PRB_OK and a raw with no
+ * value at all (raw->ref is PRB_J_ABSENT, which the header's required ref
+ * column never leaves any other row): it is no record, to be skipped. */
 int prb_csv_row(const prb_csv *h, const char **p, const char *end, prb_arena *a, prb_raw *raw,
                 prb_recerr *err, uint32_t *lines);
 
