@@ -1035,6 +1035,50 @@ Test(ingest, csv_blank_and_partial_rows)
     th_rmrf(dir);
 }
 
+/* After a row's syntax error, reading goes on where that row ends, which
+ * may be lines later inside a quoted cell; it went on at the next line
+ * end, and with skip_bad a line of the bad row's quoted text that looked
+ * like a row was stored as a record. */
+Test(ingest, csv_bad_row_does_not_leak_its_quoted_text)
+{
+    char *dir;
+    prb_env *env = th_register(&dir);
+    prb_ingest_stats st;
+    prb_ingest *b;
+    const char *csv = "furnisher,ref,subject_kind,subject_id,category,status,event_date,"
+                      "settled_date,legal_basis,amount,currency\n"
+                      /* lines 2-4: text after the closing quote */
+                      "bank-a,L-1,person,cn-rid:11010519491231002X,payment_default,open,"
+                      "2025-03-01,,\"basis, first line\n"
+                      "bank-a,L-2,person,cn-rid:11010519491231002X,payment_default,open,"
+                      "2025-03-01,,x,1.00,EUR\n"
+                      "last line\"x,1.00,EUR\n"
+                      /* lines 5-7: a quote inside an unquoted cell, before a quoted one */
+                      "bank-a,L\"3,person,cn-rid:11010519491231002X,payment_default,open,"
+                      "2025-03-01,,\"first\n"
+                      "bank-a,L-4,person,cn-rid:11010519491231002X,payment_default,open,"
+                      "2025-03-01,,x,1.00,EUR\n"
+                      "end\",1.00,EUR\n"
+                      /* line 8: a bad amount, named by its own line */
+                      "bank-a,L-5,person,cn-rid:11010519491231002X,payment_default,open,"
+                      "2025-03-01,,x,abc,EUR\n";
+    cr_assert_eq(th_ingest(env, "q.csv", csv, PRB_FMT_CSV, 1, &st, &b), PRB_OK, "%s",
+                 prb_errmsg(env));
+    cr_expect_eq(st.accepted, 0);
+    cr_expect_eq(st.rejected, 3);
+    cr_assert_eq(prb_ingest_nerrors(b), 3, "%zu", prb_ingest_nerrors(b));
+    cr_expect(strstr(prb_ingest_error(b, 0), "q.csv:2: record: CSV: text after a quoted cell"),
+              "%s", prb_ingest_error(b, 0));
+    cr_expect(strstr(prb_ingest_error(b, 1), "q.csv:5: record: CSV: quote inside an unquoted"),
+              "%s", prb_ingest_error(b, 1));
+    cr_expect(strstr(prb_ingest_error(b, 2), "q.csv:8: fields.amount: 'abc'"), "%s",
+              prb_ingest_error(b, 2));
+    prb_ingest_free(b);
+    cr_assert_eq(versions(env), 0);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
 /* A header may name more field columns than one record may fill (the
  * policy bounds each category's fields, not all of them together): a row
  * filling more than 32 is refused. Before, its cells were written past

@@ -94,12 +94,36 @@ static int cell(const char **p, const char *end, prb_arena *a, prb_slice *out, i
     return PRB_OK;
 }
 
-/* Skips the rest of a bad row so reading can resume at the next line. */
+/* Skips a bad row from its start *p, so that reading resumes at the next
+ * row, and counts the lines it spans. The row ends at the first line end
+ * outside quotes, read as cell() reads: a quote opens a quoted cell only
+ * where a cell begins, and "" inside one is a quote. A stray quote (where
+ * cell() stopped) is taken as text. Resuming at the next line end instead
+ * began a row inside the bad row's quoted text: a line of it that looked
+ * like a row was stored as a record (with skip_bad). */
 static void skip_row(const char **p, const char *end, uint32_t *lines)
 {
-    const char *nl = memchr(*p, '\n', (size_t)(end - *p));
-    *p = nl ? nl + 1 : end;
-    (void)lines;
+    const char *s = *p;
+    int quoted = 0, cell_start = 1;
+    *lines = 1;
+    for (; s < end; s++) {
+        if (quoted) {
+            if (*s == '"' && s + 1 < end && s[1] == '"')
+                s++;
+            else if (*s == '"')
+                quoted = 0;
+            else if (*s == '\n')
+                (*lines)++;
+            continue;
+        }
+        if (*s == '\n') {
+            s++;
+            break;
+        }
+        quoted = *s == '"' && cell_start;
+        cell_start = *s == ',';
+    }
+    *p = s;
 }
 
 static int row(const char **p, const char *end, prb_arena *a, prb_slice *cells, int *ncells,
@@ -231,7 +255,6 @@ int prb_csv_row(const prb_csv *h, const char **p, const char *end, prb_arena *a,
     if (row(p, end, a, cells, &n, lines, &why)) {
         *p = start;
         skip_row(p, end, lines);
-        *lines = 1;
         return fail(a, err, "record", "CSV: %s", why);
     }
     /* Only a row that holds nothing is skipped, as NDJSON skips a blank
