@@ -316,6 +316,9 @@ Test(ingest, batch_is_all_or_nothing_unless_skip_bad)
     cr_assert(strstr(prb_ingest_error(b, 1), "mix.ndjson:7: fields.currency") != NULL, "%s",
               prb_ingest_error(b, 1));
     cr_assert(strstr(prb_errmsg(env), "nothing was written") != NULL);
+    /* The way to load the good ones, for the command line and for HTTP. */
+    cr_assert(strstr(prb_errmsg(env), "--skip-bad, or skip_bad=true over HTTP"), "%s",
+              prb_errmsg(env));
     prb_ingest_free(b);
     cr_assert_eq(versions(env), 0);
 

@@ -1898,7 +1898,9 @@ int prb_ingest_commit(prb_ingest *b, prb_ingest_stats *stats)
     if (frc && !rc)
         rc = prb_seterr(env->err, frc, "ingest: out of memory");
     if (rc == PRB_EREJECTED)
-        prb_seterr(env->err, rc, "ingest: %zu bad record%s; nothing was written%s", b->nbad,
-                   b->nbad == 1 ? "" : "s", " (use --skip-bad to load the good ones)");
+        prb_seterr(
+            env->err, rc, "ingest: %zu bad record%s; nothing was written%s", b->nbad,
+            b->nbad == 1 ? "" : "s",
+            " (to load the good ones, skip the bad: --skip-bad, or skip_bad=true over HTTP)");
     return rc;
 }
