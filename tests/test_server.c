@@ -141,7 +141,7 @@ struct resp {
     long status;
     char *body;
     size_t len;
-    char retry_after[32], allow[64], ctype[128], link[256], replayed[16];
+    char retry_after[32], allow[64], ctype[128], link[256], replayed[16], clen[32];
     CURLcode cc;
 };
 
@@ -179,6 +179,7 @@ static size_t on_header(char *p, size_t sz, size_t n, void *ctx)
     header_value(p, sz * n, "Content-Type", r->ctype, sizeof r->ctype);
     header_value(p, sz * n, "Link", r->link, sizeof r->link);
     header_value(p, sz * n, "Idempotent-Replayed", r->replayed, sizeof r->replayed);
+    header_value(p, sz * n, "Content-Length", r->clen, sizeof r->clen);
     return sz * n;
 }
 
@@ -195,6 +196,9 @@ static void http_h(const struct fx *f, const char *method, const char *path, con
     snprintf(url, sizeof url, "%s%s", f->base, path);
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    /* A HEAD's answer has a Content-Length but no body to wait for. */
+    if (!strcmp(method, "HEAD"))
+        curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
@@ -880,6 +884,49 @@ Test(server, strict_bodies)
     cr_assert_null(strstr(r.body, f.dir), "%s", r.body);
     cr_assert_null(strstr(r.body, "/tmp"), "%s", r.body);
     free(r.body);
+    fx_stop(&f);
+}
+
+/* HEAD is answered as the GET without its body: every general-purpose
+ * server must support it (RFC 9110 9.1), and a load balancer's health
+ * check or curl -I was answered 405. A route that writes takes none. */
+Test(server, head_is_a_get_without_its_body)
+{
+    static const char *const paths[] = {"/healthz", "/v1/openapi.json"};
+    struct fx f;
+    srv_opts o = {0};
+    struct resp g, h;
+    uint64_t before[2], after[2];
+    fx_start(&f, &o);
+    for (size_t i = 0; i < sizeof paths / sizeof *paths; i++) {
+        http(&f, "GET", paths[i], NULL, NULL, NULL, &g);
+        http(&f, "HEAD", paths[i], NULL, NULL, NULL, &h);
+        cr_assert_eq(g.status, 200, "GET %s: %ld", paths[i], g.status);
+        cr_assert_eq(h.status, 200, "HEAD %s: %ld %s", paths[i], h.status, h.allow);
+        cr_assert_eq(h.len, 0, "HEAD %s had a body", paths[i]);
+        cr_assert_str_eq(h.ctype, g.ctype, "HEAD %s", paths[i]);
+        cr_assert_str_eq(h.clen, g.clen, "HEAD %s", paths[i]);
+        cr_assert_eq(strtoull(h.clen, NULL, 10), g.len, "HEAD %s", paths[i]);
+        free(g.body);
+        free(h.body);
+    }
+    /* A route that writes is not called by a HEAD, and a GET route is
+     * offered with one. */
+    state(&f, before);
+    http(&f, "HEAD", "/v1/records", f.tok[FURN], NULL, NULL, &h);
+    cr_assert_eq(h.status, 405);
+    cr_assert_str_eq(h.allow, "POST");
+    free(h.body);
+    state(&f, after);
+    cr_assert(before[0] == after[0] && before[1] == after[1], "a HEAD wrote");
+    http(&f, "DELETE", "/healthz", NULL, NULL, NULL, &h);
+    assert_problem(&h, 405);
+    cr_assert_str_eq(h.allow, "GET, HEAD");
+    free(h.body);
+    http(&f, "DELETE", "/v1/keys", f.tok[ADMIN], NULL, NULL, &h);
+    assert_problem(&h, 405);
+    cr_assert_str_eq(h.allow, "GET, HEAD, POST");
+    free(h.body);
     fx_stop(&f);
 }
 

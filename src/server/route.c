@@ -82,6 +82,33 @@ static int match(const char *pattern, const char *path, char param[SRV_PARAM_MAX
     return *s == 0;
 }
 
+/* Whether method calls route r. HEAD is a GET without the body (RFC
+ * 9110 9.3.2), which every general-purpose server must support (9.1):
+ * a load balancer's health check and curl -I sent it and were answered
+ * 405. libmicrohttpd sends the GET's headers, Content-Length included,
+ * and leaves the body out. A GET route never writes (route.h), so a
+ * HEAD never does either. */
+static int method_calls(const char *method, int r)
+{
+    if (!strcmp(method, routes[r].method))
+        return 1;
+    return !strcmp(method, "HEAD") && !strcmp(routes[r].method, "GET") && !routes[r].writer;
+}
+
+/* Appends a method to the Allow list being made in allow (w bytes so far). */
+static size_t allow_add(char allow[SRV_ALLOW_MAX], size_t w, const char *method)
+{
+    size_t ml = strlen(method);
+    if (w + ml + 3 >= SRV_ALLOW_MAX)
+        return w;
+    if (w) {
+        memcpy(allow + w, ", ", 2);
+        w += 2;
+    }
+    memcpy(allow + w, method, ml + 1);
+    return w + ml;
+}
+
 int srv_route_match(const char *method, const char *path, char param[SRV_PARAM_MAX],
                     char allow[SRV_ALLOW_MAX])
 {
@@ -94,19 +121,13 @@ int srv_route_match(const char *method, const char *path, char param[SRV_PARAM_M
     for (int r = 0; r < R__N; r++) {
         if (!match(routes[r].pattern, path, scratch))
             continue;
-        if (!strcmp(method, routes[r].method)) {
+        if (method_calls(method, r)) {
             memcpy(param, scratch, strlen(scratch) + 1);
             return r;
         }
-        size_t ml = strlen(routes[r].method);
-        if (w + ml + 3 < SRV_ALLOW_MAX) {
-            if (w) {
-                memcpy(allow + w, ", ", 2);
-                w += 2;
-            }
-            memcpy(allow + w, routes[r].method, ml + 1);
-            w += ml;
-        }
+        w = allow_add(allow, w, routes[r].method);
+        if (!strcmp(routes[r].method, "GET"))
+            w = allow_add(allow, w, "HEAD");
     }
     return w ? -2 : -1;
 }

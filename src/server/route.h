@@ -57,9 +57,9 @@ int srv_route_writer(int route);
 
 /* Finds the route of method and path (already percent-decoded; no query).
  * Returns its index and copies the one {parameter}, if any, into param
- * (NUL-terminated). Returns -1 if no route has the path (404), -2 if
- * routes have it but not for this method (405; allow gets the methods
- * that are, e.g. "GET, POST"). */
+ * (NUL-terminated); HEAD finds a GET route. Returns -1 if no route has
+ * the path (404), -2 if routes have it but not for this method (405;
+ * allow gets the methods that are, e.g. "GET, HEAD, POST"). */
 #define SRV_ALLOW_MAX 32
 int srv_route_match(const char *method, const char *path, char param[SRV_PARAM_MAX],
                     char allow[SRV_ALLOW_MAX]);

@@ -333,6 +333,7 @@ static enum MHD_Result first_call(req *r, const char *url, const char *method)
         snprintf(r->xval, sizeof r->xval, "close");
         return refuse(r, 503, "the server is stopping");
     }
+    r->head = !strcmp(method, "HEAD");
     r->route = srv_route_match(method, url, r->param, r->xval);
     if (r->route == -1)
         return refuse(r, 404, "no such resource");
@@ -525,8 +526,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **ctx,
     srv_metrics_count(&s->metrics, r->route, r->status, us);
     if (s->o.access_log)
         fprintf(stderr, "probity serve: %llu %s %s %u %llu us%s\n", (unsigned long long)r->id,
-                srv_route_method(r->route), srv_route_pattern(r->route), r->status,
-                (unsigned long long)us,
+                r->head ? "HEAD" : srv_route_method(r->route), srv_route_pattern(r->route),
+                r->status, (unsigned long long)us,
                 toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (not completed)");
     srv_body_release(r);
     free(r->pending_json);

@@ -308,6 +308,7 @@ typedef struct req {
     uint64_t id; /* for the log: a 5xx answer names it */
     uint64_t t0; /* monotonic µs at the first call */
     int route;   /* enum srv_route, -1: none */
+    int head;    /* a HEAD, answered as its route's GET (for the log) */
     char param[SRV_PARAM_MAX];
     int has_key;
     prb_key key;
