@@ -2801,6 +2801,97 @@ Test(server, disputes_and_reviews_come_in_pages)
     fx_stop(&f);
 }
 
+/* Query parameters are as strict as bodies: a name given twice, a number
+ * given without one, a NUL byte, a size of 0 are refused, and a flag
+ * given bare means what it means given empty (true). Before, "?open"
+ * listed every dispute, "?skip_bad" refused a batch with a bad record,
+ * "?limit=5&limit=20000" was served 5, "?leaf" was told leaf is
+ * required, and "?size=0" was the current size. */
+Test(server, query_parameters_are_strict)
+{
+    struct fx f;
+    srv_opts o = {0};
+    struct resp r;
+    prb_file *file = NULL;
+    char body[200], rid[48];
+    size_t n = 0;
+    fx_start(&f, &o);
+    /* PERSON's records from bank-a disputed, the first (1-1) resolved. */
+    cr_assert_eq(prb_subject_read(f.env, PERSON, &file), PRB_OK, "%s", prb_errmsg(f.env));
+    for (size_t i = 0; i < prb_file_nrecords(file); i++) {
+        const prb_record_view *v = prb_file_record(file, i);
+        if (strcmp(v->furnisher, "bank-a"))
+            continue;
+        prb_record_name(rid, sizeof rid, v->id);
+        snprintf(body, sizeof body, "{\"record\":\"%s\",\"reason\":\"Not mine.\"}", rid);
+        http(&f, "POST", "/v1/me/disputes", f.tok[SUBJ], NULL, body, &r);
+        cr_assert_eq(r.status, 201, "%s: %s", rid, r.body);
+        free(r.body);
+        n++;
+    }
+    prb_file_free(file);
+    cr_assert_geq(n, 2, "only %zu disputes", n);
+    http(&f, "POST", "/v1/disputes/" DISPUTE "/resolve", f.tok[REV], NULL,
+         "{\"outcome\":\"upheld\",\"note\":\"ok\"}", &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    free(r.body);
+    static const char *const open[] = {
+        "/v1/disputes?open", "/v1/disputes?open=", "/v1/disputes?open=true", "/v1/disputes?open=1"};
+    for (size_t i = 0; i < sizeof open / sizeof *open; i++)
+        json_decref(whole_listing(&f, open[i], REV, n - 1));
+    json_decref(whole_listing(&f, "/v1/disputes?open=false", REV, n));
+    json_decref(whole_listing(&f, "/v1/disputes", REV, n));
+
+    /* A bare skip_bad skips the bad record and writes the good one. */
+    http(&f, "POST", "/v1/records?skip_bad", f.tok[FURN], "application/x-ndjson",
+         NEW_RECORD "{\"furnisher\":\"bank-a\"}\n", &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    json_t *st = parse(&r);
+    cr_assert_eq(json_integer_value(json_object_get(st, "accepted")), 1, "%s", r.body);
+    cr_assert_eq(json_integer_value(json_object_get(st, "rejected")), 1, "%s", r.body);
+    json_decref(st);
+    free(r.body);
+
+    /* The ones that are refused, with what the detail says. */
+    static const struct {
+        const char *path, *why;
+        int tok;
+    } bad[] = {
+        {"/v1/disputes?limit=5&limit=20000", "'limit' is given more than once", REV},
+        {"/v1/disputes?open=true&open=false", "'open' is given more than once", REV},
+        {"/v1/audit/proof?leaf=0&size=1&leaf=0", "'leaf' is given more than once", NONE},
+        {"/v1/disputes?limit", "limit must be a whole number", REV},
+        {"/v1/disputes?limit=5%00x", "'limit' holds a NUL byte", REV},
+        {"/v1/disputes?open=yes", "open must be true or false", REV},
+        {"/v1/audit/proof?leaf", "leaf must be a whole number", NONE},
+        {"/v1/audit/proof?leaf=", "leaf must be a whole number", NONE},
+        {"/v1/audit/proof?size=1", "leaf is required", NONE},
+        {"/v1/audit/proof?leaf=0&size", "size must be a whole number", NONE},
+        {"/v1/audit/proof?leaf=0&size=0", "size must be at least 1", NONE},
+        {"/v1/audit/consistency?from=1&to", "to must be a whole number", NONE},
+        {"/v1/audit/consistency?from=1&to=0", "to must be at least 1", NONE},
+        {"/v1/audit/consistency?from=0&to=1", "from must be at least 1", NONE},
+        {"/v1/me?format", "format must be json or text", SUBJ},
+        {"/v1/me?format=json&format=text", "'format' is given more than once", SUBJ},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        http(&f, "GET", bad[i].path, bad[i].tok == NONE ? NULL : f.tok[bad[i].tok], NULL, NULL, &r);
+        assert_problem(&r, 400);
+        cr_assert(strstr(r.body, bad[i].why), "%s: %s", bad[i].path, r.body);
+        free(r.body);
+    }
+    /* What is right is still served. */
+    static const char *const good[] = {"/v1/audit/proof?leaf=0&size=1",
+                                       "/v1/audit/consistency?from=1&to=2",
+                                       "/v1/audit/consistency?from=1"};
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+        http(&f, "GET", good[i], NULL, NULL, NULL, &r);
+        cr_assert_eq(r.status, 200, "%s: %s", good[i], r.body);
+        free(r.body);
+    }
+    fx_stop(&f);
+}
+
 /* Ages the copy of the statistics the server keeps past its lifetime. */
 static void age_stats(struct fx *f)
 {

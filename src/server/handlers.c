@@ -1,14 +1,15 @@
 /*
  * handlers.c - the endpoints: each reads what the request carries
- * (strictly: unknown fields and query parameters and wrong types are
- * refused, not ignored), asks auth.c about anything the request names,
- * calls the engine and answers with what it returned. The engine's JSON
- * is passed through as it is; nothing here decides anything about the
- * register.
+ * (strictly: unknown fields and query parameters, a parameter given
+ * twice and wrong types are refused, not ignored), asks auth.c about
+ * anything the request names, calls the engine and answers with what it
+ * returned. The engine's JSON is passed through as it is; nothing here
+ * decides anything about the register.
  */
 #include "srv.h"
 #include "jsonarray.h"
 
+#include <assert.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,66 +21,111 @@
 
 struct qcheck {
     const char *const *allowed;
-    const char *bad;
+    unsigned seen; /* bit i: allowed[i] was given */
+    const char *bad, *why;
 };
 
 static enum MHD_Result query_arg(void *cls, enum MHD_ValueKind kind, const char *key,
-                                 const char *value)
+                                 size_t key_size, const char *value, size_t value_size)
 {
     struct qcheck *q = cls;
-    (void)kind, (void)value;
-    for (const char *const *a = q->allowed; a && *a; a++)
-        if (!strcmp(*a, key))
-            return MHD_YES;
-    q->bad = key;
+    (void)kind;
+    q->bad = key ? key : "";
+    q->why = NULL; /* unknown */
+    /* "%00" is decoded to a NUL byte, which ends the C string early:
+     * "limit=5%00x" was read as 5. */
+    if (!key || strlen(key) != key_size || (value && strlen(value) != value_size)) {
+        q->why = "holds a NUL byte";
+        return MHD_NO;
+    }
+    for (size_t i = 0; q->allowed && q->allowed[i]; i++) {
+        assert(i < 32);
+        if (strcmp(q->allowed[i], key))
+            continue;
+        /* libmicrohttpd's lookup answers the first of two, and
+         * "?limit=5&limit=20000" was served 5 while an unknown
+         * parameter was refused: which one a client meant is not ours
+         * to guess. */
+        if (q->seen >> i & 1) {
+            q->why = "is given more than once";
+            return MHD_NO;
+        }
+        q->seen |= 1u << i;
+        q->bad = NULL;
+        return MHD_YES;
+    }
     return MHD_NO;
 }
 
 /* Refuses query parameters other than allowed (NULL-terminated; NULL:
- * none). Returns 0, or 1 when it has answered. */
+ * none; at most 32), and any given twice. Returns 0, or 1 when it has
+ * answered. */
 static int query_only(req *r, const char *const *allowed)
 {
-    struct qcheck q = {allowed, NULL};
+    struct qcheck q = {allowed, 0, NULL, NULL};
     char detail[160];
-    MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, query_arg, &q);
+    MHD_get_connection_values_n(r->conn, MHD_GET_ARGUMENT_KIND, query_arg, &q);
     if (!q.bad)
         return 0;
-    snprintf(detail, sizeof detail, "unknown query parameter '%.64s'", q.bad);
+    if (q.why)
+        snprintf(detail, sizeof detail, "query parameter '%.64s' %s", q.bad, q.why);
+    else
+        snprintf(detail, sizeof detail, "unknown query parameter '%.64s'", q.bad);
     srv_problem(r, 400, NULL, NULL, detail, NULL);
     return 1;
 }
 
-static const char *query(req *r, const char *name)
+/* Whether the query has name (query_only has refused it twice), and its
+ * value: NULL when it came without '=' ("?open"). */
+static int query(req *r, const char *name, const char **value)
 {
-    return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+    *value = NULL;
+    return MHD_lookup_connection_value_n(r->conn, MHD_GET_ARGUMENT_KIND, name, strlen(name), value,
+                                         NULL) == MHD_YES;
 }
 
-/* A true/false query parameter (absent: false). -1 when it has answered. */
+/* A flag in the query: absent, false; "true" or "1", true; "false" or
+ * "0", false. Given with no value, bare ("?open") or empty ("?open="),
+ * it is true: "?open=" always was, a client that leaves out the '='
+ * means the same, and "?open" had listed every dispute, the opposite
+ * of what it asked. -1 when it has answered. */
 static int query_bool(req *r, const char *name)
 {
-    const char *v = query(r, name);
+    const char *v;
     char detail[128];
-    if (!v || !strcmp(v, "false") || !strcmp(v, "0"))
+    if (!query(r, name, &v))
         return 0;
-    if (!strcmp(v, "true") || !strcmp(v, "1") || !*v)
+    if (!v || !*v || !strcmp(v, "true") || !strcmp(v, "1"))
         return 1;
+    if (!strcmp(v, "false") || !strcmp(v, "0"))
+        return 0;
     snprintf(detail, sizeof detail, "query parameter %s must be true or false", name);
     srv_problem(r, 400, NULL, NULL, detail, NULL);
     return -1;
 }
 
-/* A count in the query; absent: dflt, or an answer when required. */
-static int query_u64(req *r, const char *name, int required, uint64_t dflt, uint64_t *v)
+/* A count in the query, at least min; absent: dflt, or an answer when
+ * required. Given without a number ("?leaf", "?leaf=") it is refused,
+ * not taken as absent: "?leaf" was answered "leaf is required" and
+ * "?size" was the log's current size. -1 when it has answered. */
+static int query_u64(req *r, const char *name, int required, uint64_t min, uint64_t dflt,
+                     uint64_t *v)
 {
-    const char *s = query(r, name);
+    const char *s;
     char detail[128];
+    int given = query(r, name, &s);
     *v = dflt;
-    if (!s && !required)
+    if (!given && !required)
         return 0;
-    if (s && !srv_parse_u64(s, v))
+    if (!given)
+        snprintf(detail, sizeof detail, "query parameter %s is required", name);
+    else if (!s || srv_parse_u64(s, v))
+        snprintf(detail, sizeof detail, "query parameter %s must be a whole number", name);
+    else if (*v < min)
+        snprintf(detail, sizeof detail, "query parameter %s must be at least %llu", name,
+                 (unsigned long long)min);
+    else
         return 0;
-    snprintf(detail, sizeof detail, "query parameter %s %s", name,
-             s ? "must be a whole number" : "is required");
     srv_problem(r, 400, NULL, NULL, detail, NULL);
     return -1;
 }
@@ -93,7 +139,7 @@ static int query_u64(req *r, const char *name, int required, uint64_t dflt, uint
 /* The after and limit of a page. -1 when it has answered. */
 static int page_query(req *r, uint64_t *after, uint64_t *limit)
 {
-    if (query_u64(r, "after", 0, 0, after) || query_u64(r, "limit", 0, PAGE, limit))
+    if (query_u64(r, "after", 0, 0, 0, after) || query_u64(r, "limit", 0, 0, PAGE, limit))
         return -1;
     if (*limit < 1 || *limit > PAGE_MAX) {
         srv_problem(r, 400, NULL, NULL, "query parameter limit must be from 1 to 10000", NULL);
@@ -363,12 +409,12 @@ static int h_records(req *r, prb_env *h)
 static int copy(req *r, prb_env *h, const char *identifier)
 {
     static const char *const q[] = {"format", NULL};
-    const char *f = query(r, "format");
+    const char *f;
     char *out = NULL;
-    int text = f && !strcmp(f, "text");
     if (query_only(r, q))
         return MHD_YES;
-    if (f && !text && strcmp(f, "json"))
+    int given = query(r, "format", &f), text = f && !strcmp(f, "text");
+    if (given && !text && (!f || strcmp(f, "json")))
         return srv_problem(r, 400, NULL, NULL, "query parameter format must be json or text", NULL);
     int rc = prb_subject_copy(h, identifier, text ? PRB_COPY_TEXT_HTTP : PRB_COPY_JSON, &out);
     if (rc)
@@ -648,7 +694,10 @@ static int h_audit_proof(req *r, prb_env *h)
     static const char *const q[] = {"leaf", "size", NULL};
     uint64_t leaf, size;
     char *json = NULL;
-    if (query_only(r, q) || query_u64(r, "leaf", 1, 0, &leaf) || query_u64(r, "size", 0, 0, &size))
+    /* A size of 0 is the engine's "current size"; here that is a size
+     * left out, and 0 is refused as the document says (minimum 1). */
+    if (query_only(r, q) || query_u64(r, "leaf", 1, 0, 0, &leaf) ||
+        query_u64(r, "size", 0, 1, 0, &size))
         return MHD_YES;
     return answer(r, h,
                   srv_auth_audit_leaves(r) ? prb_audit_prove(h, leaf, size, &json)
@@ -661,7 +710,9 @@ static int h_audit_consistency(req *r, prb_env *h)
     static const char *const q[] = {"from", "to", NULL};
     uint64_t from, to;
     char *json = NULL;
-    if (query_only(r, q) || query_u64(r, "from", 1, 0, &from) || query_u64(r, "to", 0, 0, &to))
+    /* As size above: "to" left out is the current size, 0 is refused. */
+    if (query_only(r, q) || query_u64(r, "from", 1, 1, 0, &from) ||
+        query_u64(r, "to", 0, 1, 0, &to))
         return MHD_YES;
     return answer(r, h, prb_audit_consistency(h, from, to, &json), 200, &json);
 }
