@@ -12,6 +12,7 @@
 #include <jansson.h>
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -20,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <signal.h>
 #include <sys/time.h>
@@ -112,13 +114,12 @@ static void fx_register(struct fx *f)
     make_key(f, NONE, PRB_ROLE_REVIEWER, NULL, NULL, NULL, "spare");
 }
 
-/* fx_register, and the server on it with o (listen, clock and a short
- * timeout filled in). */
-static void fx_start(struct fx *f, srv_opts *o)
+/* The server on f's register with o (listen, clock and a short timeout
+ * filled in). */
+static void fx_serve(struct fx *f, srv_opts *o)
 {
     char err[256];
     int64_t now;
-    fx_register(f);
     prb_parse_now(TH_TODAY, &now);
     o->listen = "127.0.0.1:0";
     o->fixed_now = now;
@@ -126,6 +127,13 @@ static void fx_start(struct fx *f, srv_opts *o)
         o->timeout = 1;
     cr_assert_eq(srv_start(f->env, o, &f->s, err, sizeof err), 0, "%s", err);
     snprintf(f->base, sizeof f->base, "http://127.0.0.1:%u", srv_port(f->s));
+}
+
+/* fx_register, and the server on it (fx_serve). */
+static void fx_start(struct fx *f, srv_opts *o)
+{
+    fx_register(f);
+    fx_serve(f, o);
 }
 
 static void fx_stop(struct fx *f)
@@ -2179,6 +2187,120 @@ Test(server, per_address_limit)
         cr_assert_eq(healthz_on(held[i]), 200, "connection %d within the limit", i);
         close(held[i]);
     }
+    fx_stop(&f);
+}
+
+/* Standard error into a file at path, until stderr_back: what the server
+ * says there. Returns the descriptor standard error had. */
+static int stderr_to(const char *path)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    cr_assert(fd >= 0, "%s: %s", path, strerror(errno));
+    fflush(stderr);
+    int saved = dup(2);
+    cr_assert(saved >= 0);
+    cr_assert_eq(dup2(fd, 2), 2);
+    close(fd);
+    return saved;
+}
+
+/* Standard error back where it was, and what was written meanwhile. */
+static void stderr_back(int saved, const char *path, char *buf, size_t n)
+{
+    fflush(stderr);
+    cr_assert_eq(dup2(saved, 2), 2);
+    close(saved);
+    th_slurp_into(path, buf, n);
+    unlink(path);
+}
+
+/* A connection is a descriptor. The server raises its soft limit on open
+ * files to the hard one, and below 4,096 connections and what it keeps
+ * for the rest takes fewer connections, saying so: under 1,024 files,
+ * four addresses of 256 idle connections each used them all up, accept()
+ * failed and libmicrohttpd stopped taking connections from anyone. With
+ * no room for any connection it does not start. (The limits are this
+ * test's process's own: each test runs in one.) */
+Test(server, descriptors_bound_the_connections)
+{
+    struct fx f;
+    srv_opts o = {0};
+    struct rlimit rl, low = {64, 256};
+    struct resp r;
+    char path[600], log[4096], err[512];
+    unsigned limit = 0;
+    fx_register(&f);
+    o.threads = 2;
+    snprintf(path, sizeof path, "%s/stderr", f.dir);
+    cr_assert_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+    cr_assert_geq(rl.rlim_max, 256, "this test needs a hard limit of 256 files");
+    cr_assert_eq(setrlimit(RLIMIT_NOFILE, &low), 0, "%s", strerror(errno));
+    int saved = stderr_to(path);
+    fx_serve(&f, &o);
+    stderr_back(saved, path, log, sizeof log);
+    cr_assert_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+    cr_assert_eq(rl.rlim_cur, 256, "the soft limit (%llu) was not raised to the hard one",
+                 (unsigned long long)rl.rlim_cur);
+    const char *said = strstr(log, "connections are limited to ");
+    cr_assert_not_null(said, "nothing said of the connections: %s", log);
+    limit = (unsigned)strtoul(said + strlen("connections are limited to "), NULL, 10);
+    cr_assert(limit > 0 && limit <= 256 - 64 - 2 * 4, "limited to %u: %s", limit, log);
+    cr_assert(strstr(log, "RLIMIT_NOFILE"), "%s", log);
+    http(&f, "GET", "/healthz", NULL, NULL, NULL, &r);
+    cr_assert_eq(r.status, 200);
+    free(r.body);
+    srv_stop(f.s, 5);
+    f.s = NULL;
+    /* 64 files: fewer than the server keeps for the rest. */
+    low.rlim_max = 64;
+    cr_assert_eq(setrlimit(RLIMIT_NOFILE, &low), 0, "%s", strerror(errno));
+    o.listen = "127.0.0.1:0";
+    cr_assert_eq(srv_start(f.env, &o, &f.s, err, sizeof err), -1, "started with 64 files");
+    cr_assert_null(f.s);
+    cr_assert(strstr(err, "RLIMIT_NOFILE") && strstr(err, "no room"), "%s", err);
+    prb_close(f.env);
+    th_rmrf(f.dir);
+}
+
+/* libmicrohttpd's own messages go to standard error (they were dropped,
+ * and a server that stopped taking connections said nothing of why),
+ * but at most one a second: any client can make it speak, here with
+ * connections past its address's limit. */
+Test(server, libmicrohttpd_speaks_at_most_once_a_second)
+{
+    static const char said[] =
+        "probity serve: libmicrohttpd: Server reached connection limit. Closing inbound "
+        "connection.";
+    const char *text = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+    struct fx f;
+    srv_opts o = {0};
+    char path[600], log[16384], c;
+    unsigned lines = 0;
+    o.per_address = 1;
+    o.timeout = 30; /* the one connection allowed stays */
+    fx_start(&f, &o);
+    snprintf(path, sizeof path, "%s/stderr", f.dir);
+    /* The connection allowed, counted once it has been answered. */
+    int held = dial(&f);
+    send_all(held, text, strlen(text));
+    cr_assert_eq(status_on(held, NULL), 200);
+    double t0 = now_s();
+    int saved = stderr_to(path);
+    for (int i = 0; i < 20; i++) {
+        int fd = dial(&f);
+        struct timeval tv = {15, 0};
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        cr_assert_leq(recv(fd, &c, 1, 0), 0, "connection %d past the limit was not closed", i);
+        close(fd);
+    }
+    stderr_back(saved, path, log, sizeof log);
+    double took = now_s() - t0;
+    close(held);
+    for (const char *p = log; (p = strstr(p, said)); p += sizeof said - 1)
+        lines++;
+    /* One, and one more for each second that has passed since. */
+    cr_assert_geq(lines, 1, "libmicrohttpd's message was not written: %s", log);
+    cr_assert_leq(lines, 1 + (unsigned)took, "%u lines in %.2f s: %s", lines, took, log);
     fx_stop(&f);
 }
 

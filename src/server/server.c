@@ -23,6 +23,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -46,6 +48,16 @@
  * both cores busy; and guessing tokens goes no faster than this. */
 #define DEFAULT_PUBLIC_RATE 100
 #define CONNECTION_LIMIT 4096
+/* Descriptors kept for what is not a connection, besides those open at
+ * the start: FD_PER_THREAD for each pool thread (its epoll set and its
+ * wake-up eventfd, with room to spare) and FD_RESERVE for the files the
+ * register opens for a while (the index's, a key's, the spool of
+ * notices), webhook connections (libcurl) and the listening socket. */
+#define FD_PER_THREAD 4
+#define FD_RESERVE 64
+/* Descriptors looked at to count those open at the start: a process
+ * holding more than this many before it serves is not one we make. */
+#define FD_SCAN_MAX 65536
 /* Connections one client address may hold: without a bound, one client
  * opening idle connections up to CONNECTION_LIMIT kept every other client
  * waiting until the idle timeout closed them (5,000 of them: /healthz
@@ -543,9 +555,37 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **ctx,
     atomic_fetch_sub(&s->inflight, 1);
 }
 
+/* libmicrohttpd's own messages, on standard error: that accept() failed
+ * for want of descriptors, that the connection limit was reached, that
+ * a thread could not start. They were dropped, and a server that had
+ * stopped taking connections said nothing of why. Any client can make
+ * libmicrohttpd speak (a request without Host, a connection past its
+ * address's limit), so at most one a second is written, with how many
+ * were left out since the last; and bytes a client sent (a URL in a
+ * message) cannot start a line of their own. */
 static void on_log(void *cls, const char *fmt, va_list ap)
 {
-    (void)cls, (void)fmt, (void)ap; /* client errors are answered, not logged */
+    srv *s = cls;
+    uint64_t now = srv_mono_us(), last = atomic_load(&s->log_last);
+    char msg[512];
+    if ((last && now - last < 1000000u) ||
+        !atomic_compare_exchange_strong(&s->log_last, &last, now ? now : 1)) {
+        atomic_fetch_add(&s->log_skipped, 1);
+        return;
+    }
+    uint64_t skipped = atomic_exchange(&s->log_skipped, 0);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    size_t n = strlen(msg);
+    while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+        msg[--n] = 0;
+    for (char *c = msg; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            *c = '?';
+    if (skipped)
+        fprintf(stderr, "probity serve: libmicrohttpd: %s (%llu more left out since the last)\n",
+                msg, (unsigned long long)skipped);
+    else
+        fprintf(stderr, "probity serve: libmicrohttpd: %s\n", msg);
 }
 
 /* ---------------------------------------------------------------- sweep */
@@ -664,6 +704,59 @@ static int parse_listen(const char *listen, struct sockaddr_storage *ss, char *e
     return snprintf(err, n, "--listen '%s': '%s' is not an IP address", listen, host), -1;
 }
 
+/* Descriptors open now, of the first below. */
+static uint64_t fds_open(uint64_t below)
+{
+    uint64_t n = 0;
+    for (uint64_t fd = 0; fd < below && fd < FD_SCAN_MAX; fd++)
+        if (fcntl((int)fd, F_GETFD) != -1)
+            n++;
+    return n;
+}
+
+/* Sets s->conn_limit to the connections the descriptors leave room for.
+ * The soft limit on open files is raised to the hard one first: a
+ * service's is often 1,024, which 4 addresses of 256 connections each
+ * used up. Past it accept() fails (EMFILE), libmicrohttpd stops taking
+ * connections from anyone, and the register can open no file nor a
+ * webhook a socket. If the hard limit is still short, the connection
+ * limit is lowered so that the rest stays free, and standard error says
+ * so. -1, with a message in err, if no room is left for a connection. */
+static int fit_descriptors(srv *s, char *err, size_t errlen)
+{
+    struct rlimit rl;
+    s->conn_limit = CONNECTION_LIMIT;
+    if (getrlimit(RLIMIT_NOFILE, &rl))
+        return 0; /* nothing known: libmicrohttpd's own limit stands */
+    if (rl.rlim_cur < rl.rlim_max) {
+        struct rlimit up = {rl.rlim_max, rl.rlim_max};
+        if (!setrlimit(RLIMIT_NOFILE, &up))
+            rl.rlim_cur = rl.rlim_max;
+    }
+    uint64_t files = rl.rlim_cur == RLIM_INFINITY ? UINT64_MAX : (uint64_t)rl.rlim_cur;
+    uint64_t keep = fds_open(files) + FD_PER_THREAD * (uint64_t)s->o.threads + FD_RESERVE;
+    if (files >= keep + CONNECTION_LIMIT)
+        return 0;
+    if (files <= keep) {
+        snprintf(err, errlen,
+                 "at most %llu files may be open (RLIMIT_NOFILE), and the register, the "
+                 "server's threads and webhooks keep %llu: no room is left for a connection; "
+                 "raise the limit (ulimit -n, systemd's LimitNOFILE=) to %llu",
+                 (unsigned long long)files, (unsigned long long)keep,
+                 (unsigned long long)(keep + CONNECTION_LIMIT));
+        return -1;
+    }
+    s->conn_limit = (unsigned)(files - keep);
+    fprintf(stderr,
+            "probity serve: at most %llu files may be open (RLIMIT_NOFILE), and the register, "
+            "the server's threads and webhooks keep %llu: connections are limited to %u at "
+            "once, not %u; raise the limit (ulimit -n, systemd's LimitNOFILE=) to %llu for "
+            "all of them\n",
+            (unsigned long long)files, (unsigned long long)keep, s->conn_limit,
+            (unsigned)CONNECTION_LIMIT, (unsigned long long)(keep + CONNECTION_LIMIT));
+    return 0;
+}
+
 prb_decision *srv_decision_take(srv *s)
 {
     prb_decision *d = NULL;
@@ -773,7 +866,7 @@ int srv_start(prb_env *env, const srv_opts *o, srv **out, char *err, size_t errl
                                                                     : s->o.max_body,
                      0);
     srv_holders_init(&s->answer_holders, s->o.answer_memory / ADDRESS_SHARE, 1);
-    if (parse_listen(s->o.listen, &ss, err, errlen))
+    if (parse_listen(s->o.listen, &ss, err, errlen) || fit_descriptors(s, err, errlen))
         goto fail;
     if (!(s->limiter = srv_limiter_new(s->o.rate, s->o.burst)) ||
         !(s->public_limiter = srv_limiter_new(s->o.public_rate, 0))) {
@@ -796,16 +889,22 @@ int srv_start(prb_env *env, const srv_opts *o, srv **out, char *err, size_t errl
         snprintf(err, errlen, "cannot start the thread of the deadline on request heads");
         goto fail;
     }
+    /* One thread is libmicrohttpd's own, without the option: a pool of
+     * one (or none) it takes for a mistake, and says so at every start. */
+    struct MHD_OptionItem pool[] = {
+        {s->o.threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, (intptr_t)s->o.threads,
+         NULL},
+        {MHD_OPTION_END, 0, NULL}};
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
                      MHD_USE_ERROR_LOG | (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
     s->d = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_log, s,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE,
-        (unsigned)s->o.threads, MHD_OPTION_CONNECTION_TIMEOUT, s->o.timeout,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONNECTION_LIMIT, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)CONNECTION_MEMORY, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-        MHD_OPTION_NOTIFY_CONNECTION, srv_heads_notify, s, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)s->o.per_address, MHD_OPTION_END);
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_ARRAY, pool,
+        MHD_OPTION_CONNECTION_TIMEOUT, s->o.timeout, MHD_OPTION_CONNECTION_LIMIT, s->conn_limit,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY, MHD_OPTION_NOTIFY_COMPLETED,
+        on_completed, s, MHD_OPTION_NOTIFY_CONNECTION, srv_heads_notify, s,
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        (unsigned)s->o.per_address, MHD_OPTION_END);
     if (!s->d) {
         snprintf(err, errlen, "cannot listen on %s: %s", s->o.listen, strerror(errno));
         goto fail;

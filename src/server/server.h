@@ -53,8 +53,12 @@ typedef struct srv_opts {
 
 typedef struct srv srv;
 
-/* Starts serving env (borrowed: it must outlive the server) with o. On
- * failure returns -1 with a message in err. */
+/* Starts serving env (borrowed: it must outlive the server) with o. It
+ * raises the process's soft limit on open files to the hard one, and
+ * takes fewer than 4,096 connections at once if that is still short of
+ * them and the descriptors it keeps for the rest (saying so on standard
+ * error). On failure (also: too few descriptors for any connection)
+ * returns -1 with a message in err. */
 int srv_start(prb_env *env, const srv_opts *o, srv **out, char *err, size_t errlen);
 /* The port the server listens on (the one picked when asked for 0). */
 uint16_t srv_port(const srv *s);

@@ -236,6 +236,12 @@ struct srv {
     struct MHD_Daemon *d;
     uint16_t port;
     uint64_t gen; /* tells this server's thread handles from an earlier one's */
+    /* Connections at once: 4,096, or fewer if the descriptors allow no
+     * more (server.c, fit_descriptors). */
+    unsigned conn_limit;
+    /* When libmicrohttpd's last message was written (monotonic µs; 0:
+     * none yet), and how many came since that were left out (on_log). */
+    _Atomic uint64_t log_last, log_skipped;
     pthread_rwlock_t engine;
     pthread_mutex_t mu; /* handles */
     prb_env **handles;
