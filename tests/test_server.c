@@ -2423,6 +2423,44 @@ Test(server, public_rate_limit)
     fx_stop(&f);
 }
 
+/* Tokens that are not valid are counted per address, at the public rate,
+ * before any lookup: an address out of them is refused (429) without its
+ * token being looked up, a valid one too. Before, a valid token went by
+ * its key's bucket whatever its address had guessed: every wrong guess
+ * was refused after its hash and lookup and the right one let in, so
+ * guessing went as fast as the server could look tokens up. Another
+ * address is not held up. (A rate of one in 10 s, so that no bucket
+ * refills while the test runs.) */
+Test(server, token_guessing_is_limited_per_address)
+{
+    static const char *const bad = "prb_not_a_token_at_all_0000000000000000000000";
+    struct fx f;
+    srv_opts o = {0};
+    struct resp r;
+    char body[4096];
+    size_t len;
+    int guesses = 0;
+    o.public_rate = 0.1;
+    fx_start(&f, &o);
+    do {
+        http(&f, "GET", "/v1/reviews", bad, NULL, NULL, &r);
+        cr_assert(r.status == 401 || r.status == 429, "%ld %s", r.status, r.body);
+        free(r.body);
+        cr_assert_lt(++guesses, 10, "guesses are not limited");
+    } while (r.status != 429);
+    http(&f, "GET", "/v1/lists", f.tok[INQ], NULL, NULL, &r);
+    assert_problem(&r, 429);
+    cr_assert(atoi(r.retry_after) >= 1, "Retry-After: '%s'", r.retry_after);
+    free(r.body);
+    /* From another address the token, and no token, are served. */
+    cr_assert_eq(ask_from(&f, "127.0.0.2", "/v1/lists", f.tok[INQ], &len, body, sizeof body), 200,
+                 "%s", body);
+    int fd = dial_from(&f, "127.0.0.2", 0);
+    cr_assert_eq(healthz_on(fd), 200);
+    close(fd);
+    fx_stop(&f);
+}
+
 /* ---------------------------------------------------- group commit */
 
 /* How many of the subject's inquiries (inq, as prb_inquiries_json gives

@@ -1,7 +1,8 @@
 /*
  * ratelimit.c - a token bucket per caller: per key id for requests with a
- * token, per client address for those without. Each bucket holds up to
- * burst requests and refills at rate per second.
+ * token, per client address for those without, and per client address
+ * for failed authentications. Each bucket holds up to burst requests and
+ * refills at rate per second.
  *
  * Buckets live in a fixed table (4-way sets indexed by a hash of the
  * caller), so a flood of new callers cannot grow memory: a caller new to
@@ -72,7 +73,9 @@ void srv_limiter_free(srv_limiter *l)
     free(l);
 }
 
-unsigned srv_limiter_take(srv_limiter *l, const char *key)
+/* Takes one request from key's bucket, refilled to now, if take and it
+ * has one. The seconds until it has one, 0 if it had. */
+static unsigned use(srv_limiter *l, const char *key, int take)
 {
     uint64_t h = hash(key);
     double t = now_s();
@@ -95,10 +98,20 @@ unsigned srv_limiter_take(srv_limiter *l, const char *key)
     }
     b->tokens = fmin(l->burst, b->tokens + (t - b->last) * l->rate);
     b->last = t;
-    if (b->tokens >= 1)
-        b->tokens -= 1;
-    else
+    if (b->tokens < 1)
         wait = (unsigned)fmin(ceil((1 - b->tokens) / l->rate), WAIT_MAX);
+    else if (take)
+        b->tokens -= 1;
     pthread_mutex_unlock(&l->mu);
     return wait;
+}
+
+unsigned srv_limiter_take(srv_limiter *l, const char *key)
+{
+    return use(l, key, 1);
+}
+
+unsigned srv_limiter_peek(srv_limiter *l, const char *key)
+{
+    return use(l, key, 0);
 }

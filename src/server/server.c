@@ -200,17 +200,37 @@ static enum MHD_Result refuse(req *r, unsigned status, const char *detail)
     return MHD_YES;
 }
 
-/* Authenticates r's bearer token, if it has one. 0, or a status. */
-static unsigned authenticate(req *r, const char **why)
+/* Authenticates r's bearer token, if it has one, sent from addr (its
+ * srv_address_key). 0, or a status.
+ *
+ * Tokens not found are counted per address, at the public rate, and an
+ * address out of them is answered 429 before its token is looked up, a
+ * valid one too. Before, the token was looked up first and a valid one
+ * went by its key's bucket: an address that guessed at any pace was
+ * refused every wrong guess, after its hash and lookup, and let in with
+ * the right one, so guessing went as fast as the server could look up.
+ * The bucket is looked at, not taken from, before a lookup, and charged
+ * after one that failed: a client with a valid token loses nothing to
+ * it, and at most one lookup a pool thread gets past an empty bucket. */
+static unsigned authenticate(req *r, const char *addr, const char **why)
 {
     const char *auth = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Authorization");
     char token[PRB_TOKEN_MAX + 64];
+    unsigned wait;
     *why = NULL;
     if (!auth)
         return 0;
     if (srv_bearer(auth, token, sizeof token)) {
         *why = "the Authorization header must be 'Bearer TOKEN'";
         return 401;
+    }
+    if ((wait = srv_limiter_peek(r->s->auth_limiter, addr))) {
+        memset(token, 0, sizeof token);
+        r->xhdr = MHD_HTTP_HEADER_RETRY_AFTER;
+        snprintf(r->xval, sizeof r->xval, "%u", wait);
+        *why = "too many tokens that are not valid from this address: wait as long as "
+               "Retry-After says";
+        return 429;
     }
     prb_env *h = srv_env(r->s);
     if (!h) {
@@ -222,6 +242,7 @@ static unsigned authenticate(req *r, const char **why)
     pthread_rwlock_unlock(&r->s->engine);
     memset(token, 0, sizeof token);
     if (rc == PRB_ENOTFOUND) {
+        srv_limiter_take(r->s->auth_limiter, addr);
         *why = SRV_TOKEN_INVALID;
         return 401;
     }
@@ -330,7 +351,7 @@ static enum MHD_Result first_call(req *r, const char *url, const char *method)
     const char *cl = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Content-Length");
     const char *te = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Transfer-Encoding");
     const char *why;
-    char bucket[64];
+    char addr[64], bucket[64];
     uint64_t n = 0;
     r->has_body = te || (cl && (srv_parse_u64(cl, &n) || n > 0));
     /* Counted before draining is read, as srv_stop sets draining before
@@ -354,11 +375,12 @@ static enum MHD_Result first_call(req *r, const char *url, const char *method)
         return refuse(r, 405, "the resource does not take this method");
     }
     r->xval[0] = 0;
-    unsigned st = authenticate(r, &why);
+    client_address(r, addr, sizeof addr);
+    unsigned st = authenticate(r, addr, &why);
     if (r->has_key)
         snprintf(bucket, sizeof bucket, "key:%s", r->key.id);
     else
-        client_address(r, bucket, sizeof bucket);
+        memcpy(bucket, addr, sizeof bucket);
     unsigned wait = srv_limiter_take(r->has_key ? s->limiter : s->public_limiter, bucket);
     if (wait) {
         r->xhdr = MHD_HTTP_HEADER_RETRY_AFTER;
@@ -792,6 +814,7 @@ static void srv_free(srv *s)
     srv_holders_destroy(&s->answer_holders);
     srv_limiter_free(s->limiter);
     srv_limiter_free(s->public_limiter);
+    srv_limiter_free(s->auth_limiter);
     for (size_t i = 0; i < s->nhandles; i++)
         prb_close(s->handles[i]);
     free(s->handles);
@@ -869,7 +892,8 @@ int srv_start(prb_env *env, const srv_opts *o, srv **out, char *err, size_t errl
     if (parse_listen(s->o.listen, &ss, err, errlen) || fit_descriptors(s, err, errlen))
         goto fail;
     if (!(s->limiter = srv_limiter_new(s->o.rate, s->o.burst)) ||
-        !(s->public_limiter = srv_limiter_new(s->o.public_rate, 0))) {
+        !(s->public_limiter = srv_limiter_new(s->o.public_rate, 0)) ||
+        !(s->auth_limiter = srv_limiter_new(s->o.public_rate, 0))) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }

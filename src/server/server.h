@@ -41,8 +41,10 @@ typedef struct srv_opts {
                                 one); 0: no limit; negative: the default, 1000 */
     double burst;            /* bucket size; 0: rate (at least 1) */
     double public_rate;      /* requests per second per address without a valid
-                                token (bucket: as many); 0: no limit; negative:
-                                the default, 100 */
+                                token, and tokens not found per address (past
+                                it every token from there is refused unread;
+                                bucket: as many); 0: no limit; negative: the
+                                default, 100 */
     int per_address;         /* connections one client address may hold at once;
                                 0: no limit; negative: the default, 256 */
     unsigned sweep;          /* seconds between sweeps; 0: none */

@@ -60,6 +60,8 @@ void srv_limiter_free(srv_limiter *l);
 /* Takes one request from key's bucket. 0: go ahead; otherwise the whole
  * seconds to wait before the bucket has one again (Retry-After). */
 unsigned srv_limiter_take(srv_limiter *l, const char *key);
+/* The same answer, taking nothing: whether key's bucket has one. */
+unsigned srv_limiter_peek(srv_limiter *l, const char *key);
 
 /* ----------------------------------------------------------- group commit */
 
@@ -249,6 +251,7 @@ struct srv {
     srv_metrics metrics;
     srv_limiter *limiter;        /* per token */
     srv_limiter *public_limiter; /* per address, without a valid token */
+    srv_limiter *auth_limiter;   /* per address, tokens not found (authenticate) */
     srv_commit *commit;
     srv_writer *writer;
     _Atomic uint64_t inflight, next_id;
