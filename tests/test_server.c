@@ -2461,6 +2461,48 @@ Test(server, token_guessing_is_limited_per_address)
     fx_stop(&f);
 }
 
+/* A write that has been done is never answered with the 503 "out of
+ * memory" that the API says stored nothing (a client would send it
+ * again: an inquiry stored twice, counted against its subject): without
+ * its answer's JSON it is a 500 that says it was stored, from static
+ * text that needs no memory. The answer is kept as the writer thread
+ * keeps one, so no connection is needed. */
+Test(server, a_write_done_is_never_answered_as_not_done)
+{
+    req r;
+    memset(&r, 0, sizeof r);
+    r.capture = 1;
+    r.route = R_RECORDS;
+    srv_respond_written(&r, 200, NULL);
+    cr_assert(r.kept);
+    cr_assert_eq(r.kept_status, 500);
+    cr_assert_null(r.kept_body);
+    cr_assert_str_eq(r.kept_ctype, "application/problem+json");
+    json_t *o = json_loadb(r.kept_static, r.kept_len, 0, NULL);
+    cr_assert_not_null(o, "%.*s", (int)r.kept_len, r.kept_static);
+    cr_assert_eq(json_integer_value(json_object_get(o, "status")), 500);
+    const char *detail = json_string_value(json_object_get(o, "detail"));
+    cr_assert(detail && strstr(detail, "carried out and stored") &&
+                  strstr(detail, "do not send it again"),
+              "%s", detail);
+    json_decref(o);
+    /* With its JSON it is answered that JSON, owned or copied. */
+    char *json = strdup("{\"accepted\": 1}");
+    srv_respond_written(&r, 200, json);
+    cr_assert_eq(r.kept_status, 200);
+    cr_assert_eq(r.kept_body, json);
+    cr_assert_null(r.kept_static);
+    static const char decision[] = "{\"decision\":\"approve\"}";
+    srv_respond_written_copy(&r, 200, decision);
+    cr_assert_eq(r.kept_status, 200);
+    cr_assert_str_eq(r.kept_body, decision);
+    cr_assert_neq(r.kept_body, decision);
+    free(r.kept_body);
+    r.kept_body = NULL;
+    srv_respond_written_copy(&r, 200, NULL);
+    cr_assert_eq(r.kept_status, 500);
+}
+
 /* ---------------------------------------------------- group commit */
 
 /* How many of the subject's inquiries (inq, as prb_inquiries_json gives

@@ -265,15 +265,18 @@ static int answer(req *r, prb_env *h, int rc, unsigned status, char **json)
         free(*json);
         return srv_fail(r, h, rc);
     }
+    /* A call of the writer thread that returned 0 has written. */
+    if (srv_route_writer(r->route))
+        return srv_respond_written(r, status, *json);
     return srv_respond_json(r, status, *json);
 }
 
-/* Answers with o as JSON; o is stolen. */
-static int answer_obj(req *r, unsigned status, json_t *o)
+/* Answers a write that has been done with o as JSON; o is stolen. */
+static int answer_written(req *r, unsigned status, json_t *o)
 {
     char *text = o ? json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
     json_decref(o);
-    return srv_respond_json(r, status, text);
+    return srv_respond_written(r, status, text);
 }
 
 /* --------------------------------------------------------- service */
@@ -397,7 +400,7 @@ static int h_records(req *r, prb_env *h)
     } else if (rc) {
         srv_fail(r, h, rc);
     } else {
-        answer_obj(r, 200, ingest_json(b, &st));
+        answer_written(r, 200, ingest_json(b, &st));
     }
     prb_ingest_free(b);
     free(conv);
@@ -511,9 +514,11 @@ int srv_answer_decision(req *r)
         return srv_respond_json(r, 200, replay);
     }
     if (!r->gc_rc) {
-        if (prb_decision_json_compact(r->dec, &json) || !json)
-            return srv_problem(r, 503, NULL, NULL, "out of memory", NULL);
-        return srv_respond_json(r, 200, strdup(json));
+        /* Stored: answered with a copy of the stored form, and, without
+         * it, never a 503 (srv_respond_written). */
+        if (prb_decision_json_compact(r->dec, &json))
+            json = NULL;
+        return srv_respond_written_copy(r, 200, json);
     }
     unsigned status = (unsigned)prb_http_status(r->gc_rc);
     char type[64], detail[128];
@@ -768,9 +773,9 @@ static int h_key_create(req *r, prb_env *h)
         if ((rc = prb_key_create(h, &spec, token, &made)))
             srv_fail(r, h, rc);
         else
-            answer_obj(r, 201,
-                       json_pack("{s:s, s:s, s:s, s:s}", "id", made.id, "role",
-                                 prb_role_name(made.role), "name", made.name, "token", token));
+            answer_written(r, 201,
+                           json_pack("{s:s, s:s, s:s, s:s}", "id", made.id, "role",
+                                     prb_role_name(made.role), "name", made.name, "token", token));
         memset(token, 0, sizeof token);
     }
     fields_free(fs, 5);
@@ -785,7 +790,7 @@ static int h_key_revoke(req *r, prb_env *h)
     int rc = prb_key_revoke(h, r->param);
     if (rc)
         return srv_fail(r, h, rc);
-    return answer_obj(r, 200, json_pack("{s:s, s:b}", "id", r->param, "revoked", 1));
+    return answer_written(r, 200, json_pack("{s:s, s:b}", "id", r->param, "revoked", 1));
 }
 
 /* ---------------------------------------------------------------- dispatch */

@@ -12,6 +12,7 @@
  */
 #include "srv.h"
 
+#include <assert.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,28 +41,50 @@ static int answer_refused(req *r, int held)
                        NULL);
 }
 
-int srv_respond(req *r, unsigned status, const char *ctype, char *body, size_t len)
+/* What a write is answered when its call has run but there is no memory
+ * for its answer. Not the 503 "out of memory" of other calls: the API
+ * tells clients a 503 did nothing, and a client that sent its write
+ * again stored it twice (an inquiry counts against its subject). Static
+ * text, so that it needs no memory of its own. */
+static const char WRITTEN_UNANSWERED[] =
+    "{\n  \"type\": \"about:blank\",\n  \"title\": \"Internal Server Error\",\n"
+    "  \"status\": 500,\n  \"detail\": \"the request was carried out and stored, but the "
+    "server had no memory for its answer: do not send it again. What was stored can be read "
+    "back; a new key's token, which is shown only once, cannot: revoke that key and make "
+    "another.\"\n}\n";
+
+/* Queues body (len bytes) as the answer, or keeps it on the writer
+ * thread (r->capture). mode says whose body is: MUST_FREE, ours, given
+ * to libmicrohttpd (and freed here on failure); MUST_COPY, the caller's,
+ * copied by libmicrohttpd; PERSISTENT, a constant. */
+static int queue(req *r, unsigned status, const char *ctype, const char *body, size_t len,
+                 enum MHD_ResponseMemoryMode mode)
 {
+    char *own = mode == MHD_RESPMEM_MUST_FREE ? (char *)body : NULL;
     int held;
     if (r->capture) {
+        /* libmicrohttpd makes the copies; on the writer thread
+         * srv_respond_written_copy makes its own. */
+        assert(mode != MHD_RESPMEM_MUST_COPY);
         free(r->kept_body);
         r->kept = 1;
         r->kept_status = r->status = status;
         r->kept_ctype = ctype;
-        r->kept_body = body;
+        r->kept_body = own;
+        r->kept_static = own ? NULL : body;
         r->kept_len = len;
         return MHD_YES;
     }
     /* Held from here until libmicrohttpd has sent it (on_completed). */
     srv_answer_release(r);
     if ((held = srv_answer_hold(r, len))) {
-        free(body);
+        free(own);
         return answer_refused(r, held);
     }
     struct MHD_Response *res = MHD_create_response_from_buffer(
-        len, body ? body : (char *)"", body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+        len, body ? (void *)body : (void *)"", body ? mode : MHD_RESPMEM_PERSISTENT);
     if (!res) {
-        free(body);
+        free(own);
         srv_answer_release(r);
         return MHD_NO;
     }
@@ -82,13 +105,56 @@ int srv_respond(req *r, unsigned status, const char *ctype, char *body, size_t l
     return ok;
 }
 
+int srv_respond(req *r, unsigned status, const char *ctype, char *body, size_t len)
+{
+    return queue(r, status, ctype, body, len, MHD_RESPMEM_MUST_FREE);
+}
+
+/* A write's call has run; its answer could not be made. */
+static int written_unanswered(req *r)
+{
+    fprintf(stderr, "probity serve: request %llu: %s %s: done, but out of memory for its answer\n",
+            (unsigned long long)r->id, srv_route_method(r->route), srv_route_pattern(r->route));
+    return queue(r, 500, "application/problem+json", WRITTEN_UNANSWERED,
+                 sizeof WRITTEN_UNANSWERED - 1, MHD_RESPMEM_PERSISTENT);
+}
+
+/* ok, what queueing a done write's answer gave; if nothing was queued
+ * (libmicrohttpd had no memory for it), the answer that says so. */
+static int written_sent(req *r, int ok)
+{
+    return ok == MHD_NO && !r->responded ? written_unanswered(r) : ok;
+}
+
 int srv_respond_kept(req *r)
 {
     char *body = r->kept_body;
     if (!r->kept)
         return MHD_NO; /* the call failed without an answer: close */
     r->kept_body = NULL;
-    return srv_respond(r, r->kept_status, r->kept_ctype, body, r->kept_len);
+    if (r->kept_static)
+        return queue(r, r->kept_status, r->kept_ctype, r->kept_static, r->kept_len,
+                     MHD_RESPMEM_PERSISTENT);
+    int ok = srv_respond(r, r->kept_status, r->kept_ctype, body, r->kept_len);
+    return r->written ? written_sent(r, ok) : ok;
+}
+int srv_respond_written(req *r, unsigned status, char *json)
+{
+    r->written = 1;
+    if (!json)
+        return written_unanswered(r);
+    return written_sent(r, srv_respond(r, status, "application/json", json, strlen(json)));
+}
+
+int srv_respond_written_copy(req *r, unsigned status, const char *json)
+{
+    r->written = 1;
+    if (!json)
+        return written_unanswered(r);
+    if (r->capture)
+        return srv_respond_written(r, status, strdup(json));
+    return written_sent(
+        r, queue(r, status, "application/json", json, strlen(json), MHD_RESPMEM_MUST_COPY));
 }
 
 int srv_respond_json(req *r, unsigned status, char *json)

@@ -365,6 +365,8 @@ typedef struct req {
     unsigned kept_status;
     const char *kept_ctype; /* a string constant */
     char *kept_body;
+    const char *kept_static; /* or a string constant as the body */
+    int written;             /* the answer is of a write done (srv_respond_written) */
     size_t kept_len;
     struct req *wk_next;
 } req;
@@ -377,7 +379,16 @@ typedef struct req {
  * is resumed. */
 int srv_respond(req *r, unsigned status, const char *ctype, char *body, size_t len);
 int srv_respond_kept(req *r);
+/* Answers with json (owned), or 503 "out of memory" when it is NULL:
+ * for a call that has done nothing. */
 int srv_respond_json(req *r, unsigned status, char *json);
+/* Answers a write whose call has run (and committed) with json: owned,
+ * or copied by libmicrohttpd (_copy), which saves a copy of our own.
+ * Without json, or without memory to send it, the answer is a 500 that
+ * says the write was stored, never the 503 "out of memory" clients are
+ * told stored nothing and send again. */
+int srv_respond_written(req *r, unsigned status, char *json);
+int srv_respond_written_copy(req *r, unsigned status, const char *json);
 /* An RFC 9457 problem: type "about:blank" (a plain HTTP error) when type
  * is NULL, title the status's reason phrase then; extra (stolen, may be
  * NULL) adds members. */
