@@ -527,6 +527,32 @@ Test(server, tokens)
     fx_stop(&f);
 }
 
+/* An id from a request's path, quoted in a refusal, was cut at a byte
+ * count that could split a character: the message was not UTF-8, which
+ * JSON refuses. */
+Test(server, quoted_ids_are_cut_where_a_character_ends)
+{
+    char *dir, id[64] = "";
+    prb_env *env = th_register(&dir);
+    int owns = 1;
+    for (int i = 0; i < 20; i++)
+        strcat(id, "\xe2\x82\xac"); /* 60 bytes of euro signs */
+    cr_assert_eq(prb_key_revoke(env, id), PRB_ENOTFOUND);
+    const char *m = prb_errmsg(env);
+    cr_assert(strstr(m, "no key has id '\xe2\x82\xac"), "%s", m);
+    cr_assert_eq(prb_utf8_prefix(m, strlen(m)), strlen(m), "not UTF-8: %s", m);
+    char object[200] = "";
+    for (int i = 0; i < 30; i++)
+        strcat(object, "\xe2\x82\xac"); /* 90 bytes */
+    cr_assert_eq(prb_subject_owns(env, "cn-rid:11010519491231002X", object, &owns), PRB_EINVAL);
+    m = prb_errmsg(env);
+    cr_assert(strstr(m, "is not a decision or record id"), "%s", m);
+    cr_assert_eq(prb_utf8_prefix(m, strlen(m)), strlen(m), "not UTF-8: %s", m);
+    cr_assert_eq(owns, 0);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
 /* A handle keeps the read transaction of its last token check for the
  * next one: the next check must still see every commit since, whichever
  * handle made it. */

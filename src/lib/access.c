@@ -50,7 +50,8 @@ int prb_subject_owns(prb_env *env, const char *identifier, const char *object, i
     int scheme, rc, mrc;
     *owns = 0;
     if (owner_of(object, &owner))
-        return prb_seterr(env->err, PRB_EINVAL, "'%.64s' is not a decision or record id", object);
+        return prb_seterr(env->err, PRB_EINVAL, "'%.*s' is not a decision or record id",
+                          prb_utf8_cut(object, strlen(object), 64), object);
     if (prb_ident_normalize(identifier, strlen(identifier), canon, sizeof canon, &scheme))
         return prb_seterr(env->err, PRB_EINVAL, "%s", canon);
     if ((mrc = mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &txn)))

@@ -39,10 +39,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* An inquiry's message: the handle's, cut to the inquiry's buffer. */
+/* An inquiry's message: the handle's, cut to the inquiry's buffer where
+ * a character ends (it is answered as JSON, which refuses half of one). */
 static void set_msg(prb_inquiry *q, const char *msg)
 {
-    snprintf(q->errmsg, sizeof q->errmsg, "%.*s", (int)sizeof q->errmsg - 1, msg);
+    snprintf(q->errmsg, sizeof q->errmsg, "%.*s",
+             prb_utf8_cut(msg, strlen(msg), sizeof q->errmsg - 1), msg);
 }
 
 static void fail_all(prb_inquiry *q, size_t n, int rc, const char *msg)

@@ -420,7 +420,8 @@ static int find_id(prb_env *env, MDB_txn *txn, const char *id, unsigned char has
     unsigned char want[8];
     size_t bin = 0;
     if (strlen(id) != 16 || sodium_hex2bin(want, sizeof want, id, 16, NULL, &bin, NULL) || bin != 8)
-        return prb_seterr(env->err, PRB_ENOTFOUND, "no key has id '%.32s'", id);
+        return prb_seterr(env->err, PRB_ENOTFOUND, "no key has id '%.*s'",
+                          prb_utf8_cut(id, strlen(id), 32), id);
     int mrc = mdb_cursor_open(txn, env->keys, &cur);
     if (mrc)
         return prb_mdb_fail(env, mrc, "opening a cursor");
