@@ -113,14 +113,8 @@ static void set_err(char *err, const char *fmt, ...)
 /* fsyncs the directory holding path (its parent). */
 static int sync_parent(const char *path)
 {
-    const char *slash = strrchr(path, '/');
     char parent[4096];
-    if (!slash)
-        snprintf(parent, sizeof parent, ".");
-    else if (slash == path)
-        snprintf(parent, sizeof parent, "/");
-    else
-        snprintf(parent, sizeof parent, "%.*s", (int)(slash - path), path);
+    prb_parent_of(path, parent, sizeof parent);
     return prb_fsync_dir(parent);
 }
 

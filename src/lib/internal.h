@@ -898,6 +898,9 @@ int prb_lock_file_room(const char *path);
 int prb_fsync_dir(const char *dir);
 /* The same, with the message on env on failure (PRB_EIO). */
 int prb_dir_sync(prb_env *env, const char *dir);
+/* The directory path is named in, into out (size bytes): "a/b" and
+ * "a/b/" are named in "a", "b" in ".", "/b" in "/". */
+void prb_parent_of(const char *path, char *out, size_t size);
 void prb_iidx_close(prb_env *env);
 /* Indexes what the log holds beyond the index; after a commit that
  * appended to it, and when opening. */

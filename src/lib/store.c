@@ -377,6 +377,21 @@ static int dir_is_empty(const char *dir)
     return empty;
 }
 
+void prb_parent_of(const char *path, char *out, size_t size)
+{
+    size_t n = strlen(path);
+    while (n > 1 && path[n - 1] == '/')
+        n--; /* "reg/" is named in ".", as "reg" is */
+    while (n > 0 && path[n - 1] != '/')
+        n--;
+    while (n > 1 && path[n - 1] == '/')
+        n--;
+    if (!n)
+        snprintf(out, size, ".");
+    else
+        snprintf(out, size, "%.*s", (int)n, path);
+}
+
 /* Flushes the directory dir is named in (its parent), so that a
  * directory just made there survives a restart of the machine: made and
  * then filled, a register whose own name a crash forgot is lost whole,
@@ -384,17 +399,7 @@ static int dir_is_empty(const char *dir)
 static int parent_sync(prb_env *env, const char *dir)
 {
     char parent[4096];
-    size_t n = strlen(dir);
-    while (n > 1 && dir[n - 1] == '/')
-        n--; /* "reg/" is named in ".", as "reg" is */
-    while (n > 0 && dir[n - 1] != '/')
-        n--;
-    while (n > 1 && dir[n - 1] == '/')
-        n--;
-    if (!n)
-        snprintf(parent, sizeof parent, ".");
-    else
-        snprintf(parent, sizeof parent, "%.*s", (int)n, dir);
+    prb_parent_of(dir, parent, sizeof parent);
     return prb_dir_sync(env, parent);
 }
 
