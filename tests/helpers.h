@@ -93,8 +93,11 @@ static inline json_t *th_inquiries(prb_env *env, const char *who)
 {
     char *text;
     json_t *a = NULL;
-    if (prb_inquiries_json(env, who, &text) != PRB_OK ||
-        !json_is_array(a = json_loads(text, 0, NULL))) {
+    /* json_is_array is a macro that names its argument more than once:
+     * given the json_loads itself, it parsed the text twice and the
+     * first array leaked. */
+    if (prb_inquiries_json(env, who, &text) != PRB_OK || !(a = json_loads(text, 0, NULL)) ||
+        !json_is_array(a)) {
         fprintf(stderr, "th_inquiries: %s\n", prb_errmsg(env));
         abort();
     }

@@ -171,6 +171,7 @@ Test(prepare, other_commits_make_it_again)
     char *j = json_of(q.decision);
     cr_assert(strstr(j, "\"1-q2\"") && strstr(j, "T06:00:00Z\""), "%s", j);
     free(j);
+    prb_decision_free(q.decision);
 
     /* Prepared before the writer's commit above, about another subject:
      * still as it was. */
