@@ -652,8 +652,7 @@ struct apply {
     size_t ntouched, tcap;
     struct fstate **fdirty;
     size_t nfdirty, fcap;
-    int deferring;            /* each ref's version is stored after all the lines */
-    struct fstate **deferred; /* the refs with a good line then, in input order */
+    struct fstate **deferred; /* when b defers: the refs with a good line, in input order */
     size_t ndeferred, dcap;
     uint64_t next_subject;
     /* Record versions whose keys run past the end of rec are appended as
@@ -1333,7 +1332,7 @@ static int apply_one(struct apply *ap, const prb_rec *r)
      * stored, or else the one stored before), it changes nothing; else
      * what the earlier line did must be undone (REAPPLY). */
     int again = fslot->f != NULL;
-    if (again && !ap->deferring &&
+    if (again && !ap->b->deferring &&
         !(f->dirty ? prb_record_same(f->line->packed, f->line->packed_len, r->packed, r->packed_len)
                    : same))
         return REAPPLY;
@@ -1363,7 +1362,7 @@ static int apply_one(struct apply *ap, const prb_rec *r)
                                 (list_categories(ap->b->env->policy) >> r->cat & 1));
     if (again)
         ap->st.superseded++;
-    if (ap->deferring)
+    if (ap->b->deferring)
         return defer(ap, f, r);
     if (again)
         return PRB_OK;
@@ -1702,7 +1701,6 @@ static int apply_batch(prb_ingest *b, struct pool *pl, struct apply *ap)
     memset(ap, 0, sizeof *ap);
     ap->b = b;
     ap->env = env;
-    ap->deferring = b->deferring;
     prb_arena_init(&ap->a, 1 << 20);
     /* A subject has several records: its table starts smaller and grows. */
     ap->recs.hint = n;
@@ -1764,7 +1762,7 @@ static int apply_batch(prb_ingest *b, struct pool *pl, struct apply *ap)
     }
     if ((rejected || nbad) && !b->opts.skip_bad)
         return PRB_EREJECTED;
-    if (ap->deferring && (rc = store_deferred(ap)))
+    if (b->deferring && (rc = store_deferred(ap)))
         return rc == PRB_ENOMEM ? prb_seterr(env->err, rc, "ingest: out of memory") : rc;
     /* The audit tree of the records is built on another core while their
      * keys are written here. */

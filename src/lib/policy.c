@@ -796,7 +796,7 @@ static int load_feature_field(struct ctx *c, json_t *def, prb_featdef *f)
     return rc;
 }
 
-/* Does one of conds bound field (of the category cd) by an interval? */
+/* Does one of the n conds bound field by an interval? */
 static int bounds_field(const prb_cond *conds, size_t n, const char *field)
 {
     for (size_t i = 0; i < n; i++)
@@ -818,14 +818,15 @@ static int check_one_currency(struct ctx *c, const prb_featdef *f)
         const prb_catdef *cd = &c->p->categories[i];
         if (!(f->categories >> i & 1) || cd->currency_field < 0)
             continue;
-        const char *amount = NULL;
+        const char *amount = NULL, *how = NULL;
         for (size_t k = 0; k < cd->nfields && !amount; k++) {
             const char *fn = cd->fields[k].name;
             if (cd->fields[k].type != PRB_FT_AMOUNT)
                 continue;
-            if ((adds && f->field_idx[i] == (int)k) || bounds_field(f->where, f->nwhere, fn) ||
-                bounds_field(f->match, f->nmatch, fn))
-                amount = fn;
+            if (adds && f->field_idx[i] == (int)k)
+                amount = fn, how = "adds up or compares";
+            else if (bounds_field(f->where, f->nwhere, fn) || bounds_field(f->match, f->nmatch, fn))
+                amount = fn, how = "bounds";
         }
         if (!amount)
             continue;
@@ -839,11 +840,7 @@ static int check_one_currency(struct ctx *c, const prb_featdef *f)
                         "the feature %s the amount '%s' of %s, whose records may be in any "
                         "currency, and amounts are not converted: add \"where\": {\"%s\": "
                         "{\"values\": [ONE CURRENCY]}}",
-                        adds && f->field_idx[i] >= 0 &&
-                                !strcmp(cd->fields[f->field_idx[i]].name, amount)
-                            ? "adds up or compares"
-                            : "bounds",
-                        amount, cd->name, cur);
+                        how, amount, cd->name, cur);
     }
     return PRB_OK;
 }
