@@ -241,3 +241,26 @@ Test(jsonout, record_names_read_back)
     prb_record_name(got, 4, UINT64_C(12345) << PRB_RSEQ_BITS | 6);
     cr_assert_str_eq(got, "123");
 }
+
+/* A message cut to its buffer ends before a character it would cut in
+ * two, whatever the character's length and wherever the cut falls: the
+ * server reads every message as JSON text. */
+Test(jsonout, messages_cut_to_their_buffer_stay_utf8)
+{
+    static const char *chars[] = {"\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80"};
+    char quoted[PRB_ERRMSG_MAX * 2];
+    char buf[PRB_ERRMSG_MAX];
+    for (size_t c = 0; c < 3; c++)
+        for (size_t pad = 0; pad < 4; pad++) {
+            size_t n = 0, cl = strlen(chars[c]);
+            memset(quoted, 'x', pad);
+            for (n = pad; n + cl < sizeof quoted; n += cl)
+                memcpy(quoted + n, chars[c], cl);
+            quoted[n] = 0;
+            cr_assert_eq(prb_seterr(buf, PRB_EINVAL, "bad value '%s'", quoted), PRB_EINVAL);
+            size_t len = strlen(buf);
+            cr_assert_gt(len, PRB_ERRMSG_MAX - 1 - cl, "char %zu pad %zu: cut to %zu", c, pad, len);
+            cr_assert_eq(prb_utf8_prefix(buf, len), len, "char %zu pad %zu: ends mid-character", c,
+                         pad);
+        }
+}

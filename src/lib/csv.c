@@ -156,7 +156,7 @@ static int fail(prb_arena *a, prb_recerr *err, const char *field, const char *fm
     char buf[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
+    prb_vfmt(buf, sizeof buf, fmt, ap);
     va_end(ap);
     err->field = field;
     err->reason = prb_arena_strndup(a, buf, strlen(buf));

@@ -55,11 +55,27 @@ int prb_http_status(int rc)
     return known(rc) ? codes[rc].http_status : 500;
 }
 
+void prb_vfmt(char *buf, size_t size, const char *fmt, va_list ap)
+{
+    int n = vsnprintf(buf, size, fmt, ap);
+    /* Cut to the buffer, a message may end inside a character it quotes:
+     * drop that character's first bytes, since a message is read as JSON,
+     * which refuses a character cut in two. */
+    if (n < 0 || (size_t)n < size || size < 2)
+        return;
+    size_t end = size - 1, lead = end;
+    while (lead > 0 && end - lead < 3 && ((unsigned char)buf[lead - 1] & 0xc0) == 0x80)
+        lead--;
+    if (lead > 0 && (unsigned char)buf[lead - 1] >= 0xc0 &&
+        !prb_utf8_len((const unsigned char *)buf + lead - 1, (const unsigned char *)buf + end))
+        buf[lead - 1] = 0;
+}
+
 int prb_seterr(char *buf, int rc, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(buf, PRB_ERRMSG_MAX, fmt, ap);
+    prb_vfmt(buf, PRB_ERRMSG_MAX, fmt, ap);
     va_end(ap);
     return rc;
 }

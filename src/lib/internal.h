@@ -23,6 +23,10 @@ typedef struct prb_slice {
 /* Formats a message into buf (size PRB_ERRMSG_MAX) and returns rc, so a
  * failing path reads `return prb_seterr(env->err, PRB_EINVAL, "...")`. */
 int prb_seterr(char *buf, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* vsnprintf into buf, with a cut that would end inside a UTF-8 character
+ * moved to before it: what every message formatter writes with. */
+void prb_vfmt(char *buf, size_t size, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
 
 /* ----------------------------------------------------------------- arena */
 

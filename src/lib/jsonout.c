@@ -93,35 +93,6 @@ void prb_jw_close(prb_jw *w, char c)
     w->comma = 1;
 }
 
-/* Decodes one UTF-8 sequence at s (n bytes left): its length, or 0 when
- * it is not well formed (overlong, surrogate, past U+10FFFF, cut short). */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-    unsigned c = s[0], v;
-    size_t len;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf)
-        len = 2, v = c & 0x1f;
-    else if (c >= 0xe0 && c <= 0xef)
-        len = 3, v = c & 0x0f;
-    else if (c >= 0xf0 && c <= 0xf4)
-        len = 4, v = c & 0x07;
-    else
-        return 0;
-    if (len > n)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        v = v << 6 | (s[i] & 0x3f);
-    }
-    if ((len == 3 && (v < 0x800 || (v >= 0xd800 && v <= 0xdfff))) ||
-        (len == 4 && (v < 0x10000 || v > 0x10ffff)))
-        return 0;
-    return len;
-}
-
 static void quoted(prb_jw *w, const char *str)
 {
     static const char hex[] = "0123456789ABCDEF";
@@ -136,7 +107,7 @@ static void quoted(prb_jw *w, const char *str)
             run++;
             continue;
         }
-        size_t l = c >= 0x20 && c != '"' && c != '\\' ? utf8_len(s + i, n - i) : 0;
+        size_t l = c >= 0x20 && c != '"' && c != '\\' ? (size_t)prb_utf8_len(s + i, s + n) : 0;
         if (l) {
             i += l;
             run += l;

@@ -30,7 +30,7 @@ static int fail(struct ctx *c, int rc, const char *fmt, ...)
     char why[PRB_ERRMSG_MAX / 2];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(why, sizeof why, fmt, ap);
+    prb_vfmt(why, sizeof why, fmt, ap);
     va_end(ap);
     return prb_seterr(c->p->err, rc, "%s: %s: %s", c->p->name, c->path, why);
 }

@@ -84,7 +84,7 @@ static int bad(struct chk *c, int rc, const char *field, const char *fmt, ...)
     char why[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(why, sizeof why, fmt, ap);
+    prb_vfmt(why, sizeof why, fmt, ap);
     va_end(ap);
     c->err->field = field == CUR_FIELD ? field_path(c, c->fname, c->fnlen) : field;
     c->err->reason = prb_arena_strndup(c->a, why, strlen(why));
