@@ -335,6 +335,15 @@ static int output(prb_env *env, json_t *d, char **json)
     return PRB_OK;
 }
 
+/* Gives back what output made when the write it answers failed. */
+static void output_drop(char **json)
+{
+    if (json) {
+        free(*json);
+        *json = NULL;
+    }
+}
+
 /* ------------------------------------------------------------- opening */
 
 struct find_open {
@@ -442,13 +451,15 @@ int prb_dispute_open(prb_env *env, const char *identifier, const char *record, c
              "is resolved the record is not used for any decision, score or list. If the "
              "furnisher has not answered by %s, the record will be deleted.",
              rec, rv->category, rv->furnisher, rv->ref, (unsigned long long)id, dl);
+    /* The answer is made before the commit: a failure to make it after
+     * would tell the caller nothing was done when the dispute was opened. */
     if ((rc = store(env, txn, id, d, "dispute_opened", text)) ||
-        (rc = refresh_lists(env, txn, subject)))
+        (rc = refresh_lists(env, txn, subject)) || (rc = output(env, d, json)))
         goto fail;
     rc = prb_wtxn_commit(env, txn);
     txn = NULL; /* committed or, on failure, aborted */
-    if (!rc)
-        rc = output(env, d, json);
+    if (rc)
+        output_drop(json);
 fail:
     if (txn)
         prb_wtxn_abort(env, txn);
@@ -536,12 +547,13 @@ int prb_dispute_resolve(prb_env *env, uint64_t id, const char *outcome, const ch
                         (unsigned long long)id, str(d, "deadline"));
         goto fail;
     }
-    if ((rc = resolve(env, txn, id, d, outcome, note, resolved_by, resolver)))
+    if ((rc = resolve(env, txn, id, d, outcome, note, resolved_by, resolver)) ||
+        (rc = output(env, d, json)))
         goto fail;
     rc = prb_wtxn_commit(env, txn);
     txn = NULL;
-    if (!rc)
-        rc = output(env, d, json);
+    if (rc)
+        output_drop(json);
 fail:
     if (txn)
         prb_wtxn_abort(env, txn);
