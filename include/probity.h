@@ -388,6 +388,15 @@ int prb_notices_deliver_within(prb_env *env, uint64_t budget_ms, prb_deliver_sta
  * carried to prb_env_dup. */
 typedef int (*prb_cancel_fn)(void *ctx);
 void prb_set_cancel(prb_env *env, prb_cancel_fn fn, void *ctx);
+/* Notice delivery opens short transactions of its own between its waits
+ * on receivers: fn(ctx, 1) is called before each begins and fn(ctx, 0)
+ * after it ends, and none is open while a notice is handed over. A server
+ * holds its lock against the growth of the map there (prb_set_fixed_map:
+ * LMDB grows a map only while no transaction of the process is open)
+ * without holding it through the waits. fn NULL: none. Not carried to
+ * prb_env_dup. */
+typedef void (*prb_guard_fn)(void *ctx, int enter);
+void prb_set_guard(prb_env *env, prb_guard_fn fn, void *ctx);
 
 /* ------------------------------------------------------------- retention */
 

@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <lmdb.h>
@@ -1103,6 +1104,61 @@ Test(deliver, one_deliverer_at_a_time_writes_a_spool)
     cr_assert_eq(st.delivered, 4);
     cr_assert_eq(spool_count(spool, NULL), 4);
     close(l.fd);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+/* ------------------------------------------------ the server's guard */
+
+/* Every transaction begun in this binary passes through here (the test
+ * executable's definition is found before liblmdb's). On a thread that
+ * watches, one begun outside the guard is counted. */
+static __thread int watching, guarded, unguarded, entered;
+
+int mdb_txn_begin(MDB_env *e, MDB_txn *parent, unsigned int flags, MDB_txn **txn)
+{
+    static int (*real)(MDB_env *, MDB_txn *, unsigned int, MDB_txn **);
+    if (!real)
+        *(void **)&real = dlsym(RTLD_NEXT, "mdb_txn_begin");
+    if (watching && !guarded)
+        unguarded++;
+    return real(e, parent, flags, txn);
+}
+
+static void count_guard(void *ctx, int enter)
+{
+    cr_assert_eq(guarded, !enter, "the guard was %s twice", enter ? "entered" : "left");
+    guarded = enter;
+    entered += enter;
+    (*(int *)ctx)++;
+}
+
+/* A server keeps delivery's transactions apart from the growth of the map
+ * (server.c's delivery_guard): each begins and ends inside the guard, and
+ * none is open while a notice is handed over. */
+Test(deliver, every_transaction_of_a_run_is_inside_the_guard)
+{
+    char *dir, reg[600], spool[700];
+    prb_deliver_stats st;
+    int calls = 0;
+    prb_env *env = spool_reg(&dir, reg, spool);
+    ingest_adverse(env, 1, 300);
+    prb_set_guard(env, count_guard, &calls);
+    watching = 1;
+    deliver(env, &st);
+    watching = 0;
+    cr_assert_eq(st.delivered, 300);
+    cr_assert_eq(unguarded, 0, "%d transactions began outside the guard", unguarded);
+    cr_assert_eq(guarded, 0, "the guard was not left");
+    /* The bounds, each chunk read and each chunk marked, the floor. */
+    cr_assert_geq(entered, 4, "entered %d times", entered);
+    cr_assert_eq(calls, 2 * entered);
+    /* Without a guard nothing is called. */
+    prb_set_guard(env, NULL, NULL);
+    ingest_adverse(env, 301, 1);
+    deliver(env, &st);
+    cr_assert_eq(st.delivered, 1);
+    cr_assert_eq(calls, 2 * entered);
     prb_close(env);
     th_rmrf(dir);
 }

@@ -828,6 +828,14 @@ static int floor_write(prb_env *env, uint64_t floor)
     return prb_wtxn_commit(env, txn);
 }
 
+/* Around each transaction (prb_set_guard); none is open while a
+ * notice is handed over. */
+static void guard(prb_env *env, int enter)
+{
+    if (env->guard)
+        env->guard(env->guard_ctx, enter);
+}
+
 int prb_notices_deliver(prb_env *env, prb_deliver_stats *st)
 {
     return prb_notices_deliver_within(env, 0, st);
@@ -850,7 +858,10 @@ int prb_notices_deliver_within(prb_env *env, uint64_t budget_ms, prb_deliver_sta
     r->budget_ms = budget_ms;
     clock_gettime(CLOCK_MONOTONIC, &r->t0);
     format_time(env->now, r->now);
-    if ((rc = bounds_read(env, &floor, &r->end))) {
+    guard(env, 1);
+    rc = bounds_read(env, &floor, &r->end);
+    guard(env, 0);
+    if (rc) {
         free(r);
         return rc;
     }
@@ -864,7 +875,12 @@ int prb_notices_deliver_within(prb_env *env, uint64_t budget_ms, prb_deliver_sta
         else
             setup_webhook(r, c);
     }
-    while (!cancelled(r) && !out_of_time(r) && !(rc = read_chunk(r, &after)) && r->n) {
+    while (!cancelled(r) && !out_of_time(r)) {
+        guard(env, 1);
+        rc = read_chunk(r, &after);
+        guard(env, 0);
+        if (rc || !r->n)
+            break;
         /* Asked to stop, or out of time: what was handed over is marked,
          * the rest stays pending for the next run. */
         for (r->ntried = 0; !rc && r->ntried < r->n && !cancelled(r) && !out_of_time(r);
@@ -875,7 +891,9 @@ int prb_notices_deliver_within(prb_env *env, uint64_t budget_ms, prb_deliver_sta
         spool_finish(r);
         if (!rc) {
             sync_spools(r);
+            guard(env, 1);
             rc = mark(r);
+            guard(env, 0);
         }
         for (size_t i = r->ntried; i < r->n; i++)
             if (r->items[i].number < r->low)
@@ -888,10 +906,12 @@ int prb_notices_deliver_within(prb_env *env, uint64_t budget_ms, prb_deliver_sta
     }
     /* Everything read up to after is delivered but the pending ones. */
     uint64_t next = r->low < after + 1 ? r->low : after + 1;
+    guard(env, 1);
     if (!rc && next > floor)
         rc = floor_write(env, next);
     if (!rc)
         rc = count_later(r, after);
+    guard(env, 0);
     for (size_t ci = 0; ci < r->nch; ci++) {
         if (r->ch[ci].dirfd >= 0)
             close(r->ch[ci].dirfd);

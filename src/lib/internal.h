@@ -460,6 +460,10 @@ struct prb_env {
     /* Asked by long operations whether to stop (prb_set_cancel). */
     prb_cancel_fn cancel;
     void *cancel_ctx;
+    /* Called around each of notice delivery's own transactions
+     * (prb_set_guard). */
+    prb_guard_fn guard;
+    void *guard_ctx;
     /* How far this handle has written the data file (prb_wtxn_headroom);
      * 0: not known yet. */
     off_t zeroed;

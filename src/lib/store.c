@@ -491,6 +491,8 @@ int prb_env_dup(prb_env *env, prb_env **out)
     h->recent = NULL;
     h->cancel = NULL;
     h->cancel_ctx = NULL;
+    h->guard = NULL;
+    h->guard_ctx = NULL;
     h->list_writes = 0;
     h->ilog_txn = 0;
     h->notice_txn = 0;
@@ -530,6 +532,12 @@ void prb_set_cancel(prb_env *env, prb_cancel_fn fn, void *ctx)
 {
     env->cancel = fn;
     env->cancel_ctx = ctx;
+}
+
+void prb_set_guard(prb_env *env, prb_guard_fn fn, void *ctx)
+{
+    env->guard = fn;
+    env->guard_ctx = ctx;
 }
 
 int prb_cancelled(prb_env *env)

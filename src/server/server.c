@@ -623,6 +623,18 @@ static int sweep_failed(prb_env *h)
     return 1;
 }
 
+/* Delivery's own short transactions hold the engine lock shared, so an
+ * ingest growing the map (srv_dispatch, holding it exclusively) never
+ * does so under one of them; the waits between them hold nothing. */
+static void delivery_guard(void *ctx, int enter)
+{
+    srv *s = ctx;
+    if (enter)
+        pthread_rwlock_rdlock(&s->engine);
+    else
+        pthread_rwlock_unlock(&s->engine);
+}
+
 /* One sweep: retention and dispute deadlines, idempotency keys past 24
  * hours, list entries, notices. */
 static void sweep_once(srv *s)
@@ -644,14 +656,17 @@ static void sweep_once(srv *s)
     pthread_rwlock_unlock(&s->engine);
     /* Delivery waits on webhooks, retrying with backoff: holding the
      * engine lock meanwhile would hold up every ingest and, behind it,
-     * every request. It opens only short transactions of its own. Its
-     * handle may not grow the map (srv_env): with a map of 256 GiB
+     * every request. It opens only short transactions of its own, each
+     * holding the lock shared (delivery_guard). Its handle may not grow
+     * the map (srv_env): with a map of 256 GiB
      * (cmd_serve.c) a full one is practically impossible, and would only
      * have a later sweep deliver the unmarked notices again (at least
      * once, as delivery always is). A run takes at most one interval
      * (a slow receiver and a backlog would otherwise hold back retention
      * and the lists for as long); the next sweep goes on where it ends. */
+    prb_set_guard(h, delivery_guard, s);
     int rc = prb_notices_deliver_within(h, (uint64_t)s->o.sweep * 1000, &ds);
+    prb_set_guard(h, NULL, NULL);
     if (rc) {
         fprintf(stderr, "probity serve: sweep: delivering notices: %s\n", prb_errmsg(h));
         failed = 1;
