@@ -1164,3 +1164,64 @@ Test(decide, score_line_of_the_longest_kind_fits)
     prb_close(env);
     th_rmrf(dir);
 }
+
+/* ----------------------------------------------------- exact amounts */
+
+/* tenancy_check's first characteristic reads the open defaults' sum in
+ * euros, with a bin on each side of 5,000. */
+static void open_debt_in_euros(json_t *root)
+{
+    json_object_set_new(json_object_get(root, "features"), "open_debt_eur",
+                        json_pack("{s:s, s:s, s:[s], s:[s], s:s, s:{s:{s:[s]}}}", "description",
+                                  "Unsettled payment defaults, in euros.", "kind", "sum",
+                                  "categories", "payment_default", "status", "open", "field",
+                                  "amount", "where", "currency", "values", "EUR"));
+    json_t *c = json_array_get(
+        json_object_get(json_object_get(json_object_get(root, "scorecards"), "tenancy_check"),
+                        "characteristics"),
+        0);
+    json_object_set_new(c, "feature", json_string("open_debt_eur"));
+    json_object_set_new(
+        c, "bins",
+        json_pack("[{s:b, s:i, s:s, s:s}, {s:i, s:i, s:s, s:s}, {s:i, s:i, s:s, s:s}]", "missing",
+                  1, "points", 40, "reason", "D00", "text", "No unsettled payment default", "max",
+                  5000, "points", -10, "reason", "D01", "text",
+                  "Unsettled defaults below 5,000 euros", "min", 5000, "points", -40, "reason",
+                  "D02", "text", "Unsettled defaults of 5,000 euros or more"));
+}
+
+/* Amounts are decimals and add up as decimals: 2.23 + 4,997.77 is 5,000,
+ * in the bin from 5,000 up, and the reason says so. Added as doubles they
+ * came to 4,999.999999999999 and fell in the bin below 5,000, whose
+ * reason then printed the value 5000. */
+Test(decide, amounts_add_up_exactly)
+{
+    char *dir, buf[1024];
+    prb_env *env = register_edited(open_debt_in_euros, &dir);
+    ingest(env, line(buf, sizeof buf, "D-1", "payment_default", "open", "2026-01-10", NULL,
+                     "{\"amount\":\"2.23\",\"currency\":\"EUR\"}"));
+    ingest(env, line(buf, sizeof buf, "D-2", "payment_default", "open", "2026-02-10", NULL,
+                     "{\"amount\":\"4997.77\",\"currency\":\"EUR\"}"));
+    /* Euros only: a yen default is not added to them. */
+    ingest(env, line(buf, sizeof buf, "D-3", "payment_default", "open", "2026-02-10", NULL,
+                     "{\"amount\":\"100000\",\"currency\":\"JPY\"}"));
+    th_set_day(env, "2027-01-10"); /* past the 28 days from receipt */
+    prb_decision *d = NULL;
+    const char *json;
+    cr_assert_eq(prb_evaluate(env, "tenancy", PERSON, &d), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(prb_decision_json(d, &json), PRB_OK);
+    json_t *o = json_loads(json, 0, NULL), *r, *found = NULL;
+    size_t i;
+    json_array_foreach(json_object_get(o, "reasons"), i, r)
+    {
+        cr_assert_str_neq(json_string_value(json_object_get(r, "code")), "D01", "%s", json);
+        if (!strcmp(json_string_value(json_object_get(r, "code")), "D02"))
+            found = r;
+    }
+    cr_assert_not_null(found, "%s", json);
+    cr_assert(json_real_value(json_object_get(found, "value")) == 5000.0, "%s", json);
+    json_decref(o);
+    prb_decision_free(d);
+    prb_close(env);
+    th_rmrf(dir);
+}

@@ -20,15 +20,23 @@ int prb_months_between(int32_t a, int32_t b)
     return m < 0 ? 0 : m;
 }
 
-/* A field's value as a number: amounts in major units of their currency. */
+/* 10^n, for an amount's scale (at most 15: 4 bits). */
+static int64_t p10(int n)
+{
+    int64_t r = 1;
+    while (n-- > 0)
+        r *= 10;
+    return r;
+}
+
+/* A field's value as a number: amounts in major units of their currency,
+ * divided once by an exact power of ten so that the result is the double
+ * nearest the decimal (7 cents is 0.07, which a policy's bound 0.07 is
+ * too; dividing by ten twice made it 0.06999999999999999). */
 static double field_number(const prb_field_view *fv)
 {
-    if (fv->type == PRB_FT_AMOUNT) {
-        double d = (double)fv->num;
-        for (int i = 0; i < fv->scale; i++)
-            d /= 10;
-        return d;
-    }
+    if (fv->type == PRB_FT_AMOUNT)
+        return (double)fv->num / (double)p10(fv->scale & 15);
     return (double)fv->num;
 }
 
@@ -74,7 +82,13 @@ int prb_feature_of_record(const prb_featdef *fd, int cat, const prb_record_view 
 
 struct acc {
     uint64_t count, matched;
-    double sum, min, max;
+    /* A sum is kept exact, in units of 10^-scale (the largest scale of
+     * the amounts it has added): adding decimals as doubles put 2.23 +
+     * 4997.77 below 5000.00, on the wrong side of a bin or a list's
+     * threshold, with the explanation saying 5000. */
+    __int128 sum;
+    int scale;
+    double min, max;
     int32_t earliest, latest;
     int has_num, has_date;
 };
@@ -110,7 +124,12 @@ static int accumulate(const prb_featdef *fd, int cat, const prb_record_view *rv,
         if (!fv)
             return 1;
         double v = field_number(fv);
-        a->sum += v;
+        int sc = fv->type == PRB_FT_AMOUNT ? fv->scale & 15 : 0;
+        if (sc > a->scale) {
+            a->sum *= p10(sc - a->scale);
+            a->scale = sc;
+        }
+        a->sum += (__int128)fv->num * p10(a->scale - sc);
         if (!a->has_num || v < a->min)
             a->min = v;
         if (!a->has_num || v > a->max)
@@ -131,7 +150,7 @@ static void finish(const prb_featdef *fd, const struct acc *a, int32_t today, pr
         v->num = (double)a->count;
         break;
     case PRB_F_SUM:
-        v->present = a->has_num, v->num = a->sum;
+        v->present = a->has_num, v->num = (double)a->sum / (double)p10(a->scale);
         break;
     case PRB_F_MIN:
         v->present = a->has_num, v->num = a->min;
