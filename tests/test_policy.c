@@ -382,6 +382,31 @@ static void max_of_two_currencies(json_t *root)
                                   "values", "EUR", "JPY"));
 }
 
+/* Records hold ISO 4217 codes in capitals: "eur" never matched. */
+static void pin_of_no_currency(json_t *root)
+{
+    json_object_set_new(json_object_get(root, "features"), "default_euros",
+                        json_pack("{s:s, s:[s], s:s, s:{s:{s:[s]}}}", "kind", "sum", "categories",
+                                  "payment_default", "field", "amount", "where", "currency",
+                                  "values", "eur"));
+}
+
+/* Judgments name their currency field "ccy": a pin of both fields made
+ * each record fail the other's condition, and the sum counted nothing. */
+static void pins_of_two_currency_fields(json_t *root)
+{
+    json_t *fields = json_object_get(
+        json_object_get(json_object_get(root, "categories"), "court_judgment"), "fields");
+    json_object_set(fields, "ccy", json_object_get(fields, "currency"));
+    json_object_del(fields, "currency");
+    json_t *features = json_object_get(root, "features");
+    json_object_set_new(features, "debt_euros",
+                        json_pack("{s:s, s:[s,s], s:s, s:{s:{s:[s]}, s:{s:[s]}}}", "kind", "sum",
+                                  "categories", "payment_default", "court_judgment", "field",
+                                  "amount", "where", "currency", "values", "EUR", "ccy", "values",
+                                  "EUR"));
+}
+
 Test(policy, rules_over_features_and_lists_are_checked)
 {
     const struct {
@@ -424,6 +449,13 @@ Test(policy, rules_over_features_and_lists_are_checked)
         {amount_bound_of_any_currency, PRB_EPOLICY,
          "$.features.large_defaults: the feature bounds the amount 'amount' of payment_default"},
         {max_of_two_currencies, PRB_EPOLICY, "$.features.largest_default: the feature adds up"},
+        {pin_of_no_currency, PRB_EPOLICY,
+         "$.features.default_euros.where.currency: values[0] 'eur' is not a currency code as "
+         "records hold them (ISO 4217: three capital letters)"},
+        {pins_of_two_currency_fields, PRB_EPOLICY,
+         "$.features.debt_euros: the feature adds up or compares amounts of payment_default and "
+         "court_judgment, whose currencies are in fields of different names ('currency', "
+         "'ccy')"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         prb_policy *p = NULL;

@@ -674,6 +674,17 @@ static int check_cond_values(struct ctx *c, const prb_featdef *f, const char *fi
             if (fi < 0)
                 continue;
             const prb_fielddef *fd = &p->categories[i].fields[fi];
+            if (fd->type == PRB_FT_CURRENCY) {
+                /* Records hold ISO 4217 codes as ingest checks them. */
+                if (prb_currency_scale(cd->values[v], strlen(cd->values[v])) < 0)
+                    return fail(c, PRB_EPOLICY,
+                                "values[%zu] '%s' is not a currency code as records hold them "
+                                "(ISO 4217: three capital letters), so the condition could "
+                                "never hold",
+                                v, cd->values[v]);
+                ok = 1;
+                continue;
+            }
             if (fd->type != PRB_FT_ENUM) {
                 ok = 1;
                 continue;
@@ -814,6 +825,7 @@ static int bounds_field(const prb_cond *conds, size_t n, const char *field)
 static int check_one_currency(struct ctx *c, const prb_featdef *f)
 {
     int adds = f->kind == PRB_F_SUM || f->kind == PRB_F_MIN || f->kind == PRB_F_MAX;
+    const prb_catdef *other = NULL;
     for (size_t i = 0; i < c->p->ncategories; i++) {
         const prb_catdef *cd = &c->p->categories[i];
         if (!(f->categories >> i & 1) || cd->currency_field < 0)
@@ -831,6 +843,16 @@ static int check_one_currency(struct ctx *c, const prb_featdef *f)
         if (!amount)
             continue;
         const char *cur = cd->fields[cd->currency_field].name;
+        /* A pin is a condition on one field name, which a record without
+         * it fails: categories whose currencies are named differently
+         * would each lose the other's records. */
+        if (other && strcmp(other->fields[other->currency_field].name, cur))
+            return fail(c, PRB_EPOLICY,
+                        "the feature %s amounts of %s and %s, whose currencies are in fields "
+                        "of different names ('%s', '%s'): one \"where\" cannot pin both; make "
+                        "a feature for each",
+                        how, other->name, cd->name, other->fields[other->currency_field].name, cur);
+        other = cd;
         int pinned = 0;
         for (size_t k = 0; k < f->nwhere; k++)
             if (f->where[k].field && !strcmp(f->where[k].field, cur) && f->where[k].nvalues == 1)
