@@ -178,14 +178,49 @@ Test(review, request_decide_and_list)
     cr_assert_str_eq(get(json_array_get(r, 0), "state"), "overturned");
     json_decref(r);
 
-    /* Once decided, the same decision may be reviewed again: a new id. */
-    cr_assert_eq(prb_review_request(env, id, "Still wrong.", &json), PRB_OK, "%s", prb_errmsg(env));
-    r = parse(json);
-    free(json);
-    cr_assert_str_eq(get(r, "id"), "1-r2");
-    json_decref(r);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+/* A decision is reviewed once: after an outcome, a second request is
+ * refused (naming the review and its outcome) and changes nothing, so
+ * the one decision never has two answers. */
+Test(review, decided_decision_is_not_reviewed_again)
+{
+    char *dir, id[32], *json = NULL;
+    prb_env *env = declined(&dir, id);
+    cr_assert_eq(prb_review_request(env, id, "The second default was paid.", NULL), PRB_OK, "%s",
+                 prb_errmsg(env));
+    th_set_day(env, "2027-01-20");
+    cr_assert_eq(prb_review_decide(env, "1-r1", "overturned", "A. Reviewer", "It was paid.", NULL),
+                 PRB_OK, "%s", prb_errmsg(env));
+    char *s0 = state(env), *s;
+    cr_assert_eq(prb_review_request(env, id, "Still wrong.", &json), PRB_EEXIST, "%s",
+                 prb_errmsg(env));
+    cr_assert_null(json);
+    cr_assert(strstr(prb_errmsg(env), "1-r1") &&
+                  strstr(prb_errmsg(env), "overturned on 2027-01-20"),
+              "the message names the review and its outcome: %s", prb_errmsg(env));
+    s = state(env);
+    cr_assert_str_eq(s, s0, "a second request changed the register");
+    free(s);
+    /* Upheld is an outcome too. */
+    prb_decision *d = NULL;
+    cr_assert_eq(prb_decide(env, "credit", PERSON, "bank-x", &d), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(prb_decision_outcome(d), PRB_DECLINE);
+    prb_decision_free(d);
+    cr_assert_eq(prb_review_request(env, "1-q2", "wrong", NULL), PRB_OK, "%s", prb_errmsg(env));
     cr_assert_eq(prb_review_decide(env, "1-r2", "upheld", "B. Reviewer", "It stands.", NULL),
                  PRB_OK, "%s", prb_errmsg(env));
+    free(s0);
+    s0 = state(env);
+    cr_assert_eq(prb_review_request(env, "1-q2", "again", NULL), PRB_EEXIST, "%s", prb_errmsg(env));
+    cr_assert(strstr(prb_errmsg(env), "1-r2") && strstr(prb_errmsg(env), "upheld"), "%s",
+              prb_errmsg(env));
+    s = state(env);
+    cr_assert_str_eq(s, s0);
+    free(s);
+    free(s0);
     prb_close(env);
     th_rmrf(dir);
 }

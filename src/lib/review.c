@@ -98,21 +98,28 @@ int prb_subject_reviews(prb_env *env, MDB_txn *txn, uint64_t subject, json_t *ar
     return rc == PRB_ENOMEM ? prb_seterr(env->err, rc, "out of memory") : rc;
 }
 
-struct pending {
+/* A review of one decision, in any state: a decision is reviewed once.
+ * A second request would ask the same question of the same decision, and
+ * after an outcome it would let a subject ask again until one suits,
+ * leaving two answers to the one decision. */
+struct earlier {
     const char *decision;
-    char found[48];
+    char found[48], state[16], day[16];
 };
 
-static int find_pending(void *ctx, uint64_t id, json_t *review)
+static int find_earlier(void *ctx, uint64_t id, json_t *review)
 {
-    struct pending *p = ctx;
+    struct earlier *p = ctx;
     const char *d = json_string_value(json_object_get(review, "decision"));
     const char *st = json_string_value(json_object_get(review, "state"));
-    if (d && st && !strcmp(d, p->decision) && !strcmp(st, "requested")) {
-        review_name(p->found, sizeof p->found, id);
-        return PRB_EEXIST;
-    }
-    return 0;
+    const char *day = json_string_value(
+        json_object_get(review, st && !strcmp(st, "requested") ? "requested" : "decided"));
+    if (!d || strcmp(d, p->decision))
+        return 0;
+    review_name(p->found, sizeof p->found, id);
+    snprintf(p->state, sizeof p->state, "%s", st ? st : "?");
+    snprintf(p->day, sizeof p->day, "%s", day ? day : "?");
+    return PRB_EEXIST;
 }
 
 /* Stores review under id in txn, logs it and sends the subject a notice. */
@@ -184,7 +191,7 @@ int prb_review_request(prb_env *env, const char *decision, const char *reason, c
     MDB_val mv;
     json_t *d = NULL, *review = NULL;
     char name[48], text[512], dec[48];
-    struct pending pend = {dec, ""};
+    struct earlier prev = {dec, "", "", ""};
     const char *purpose;
     size_t plen;
     int rc, outcome;
@@ -222,10 +229,17 @@ int prb_review_request(prb_env *env, const char *decision, const char *reason, c
                         decision);
         goto fail;
     }
-    rc = walk(env, txn, subject, find_pending, &pend, &last);
-    if (rc == PRB_EEXIST && *pend.found) {
-        rc = prb_seterr(env->err, PRB_EEXIST, "decision %s is already under review (%s)", decision,
-                        pend.found);
+    rc = walk(env, txn, subject, find_earlier, &prev, &last);
+    if (rc == PRB_EEXIST && *prev.found) {
+        if (!strcmp(prev.state, "requested"))
+            rc = prb_seterr(env->err, PRB_EEXIST,
+                            "decision %s is already under review (%s, requested on %s)", decision,
+                            prev.found, prev.day);
+        else
+            rc = prb_seterr(env->err, PRB_EEXIST,
+                            "decision %s was already reviewed (%s, %s on %s): a decision is "
+                            "reviewed once",
+                            decision, prev.found, prev.state, prev.day);
         goto fail;
     }
     if (rc)
