@@ -164,6 +164,8 @@ Test(copy, every_section_with_its_contents)
     cr_assert_str_eq(get(x, "asked_at"), "2026-12-27T00:00:00Z");
     cr_assert_str_eq(get(x, "outcome"), "decline");
     cr_assert_gt(json_array_size(json_object_get(x, "reasons")), 0);
+    cr_assert_str_eq(get(json_object_get(x, "review"), "id"), "1-r1");
+    cr_assert_str_eq(get(json_object_get(x, "review"), "state"), "requested");
 
     /* Notices: the adverse records, the list entry, the adverse decision,
      * the review request and the dispute, each once, oldest first. */
@@ -286,16 +288,56 @@ Test(copy, letter_says_it_in_plain_words)
     }
     free(text);
 
-    /* Once the review is decided, the letter says so and offers a new one. */
+    /* Once the review is decided, the letter says so. */
     cr_assert_eq(
         prb_review_decide(env, "1-r1", "upheld", "A. Reviewer", "The default stands.", NULL),
         PRB_OK);
     cr_assert_eq(prb_subject_copy(env, PERSON, PRB_COPY_TEXT, &text), PRB_OK);
     words = flat(text);
     cr_assert(strstr(words, "A. Reviewer decided it on 29 December 2026") &&
-                  strstr(words, "The default stands.") &&
-                  strstr(words, "probity review request ") && strstr(words, "--decision 1-q1"),
+                  strstr(words, "The default stands."),
               "%s", text);
+    free(words);
+    free(text);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+/* An overturned decision is shown with its review beside it, in the JSON
+ * and in the letter; the decision itself stays as it was answered, and
+ * the letter does not invite a second review of it. */
+Test(copy, reviewed_decision_shows_its_outcome)
+{
+    char *dir, *text = NULL;
+    prb_env *env = person(&dir);
+    cr_assert_eq(
+        prb_review_decide(env, "1-r1", "overturned", "A. Reviewer", "The default was paid.", NULL),
+        PRB_OK, "%s", prb_errmsg(env));
+    json_t *doc = copy_json(env, PERSON);
+    json_t *q = find(json_object_get(doc, "inquiries"), "decision", "1-q1");
+    cr_assert_not_null(q);
+    cr_assert_str_eq(get(q, "outcome"), "decline", "the stored decision is not rewritten");
+    json_t *rv = json_object_get(q, "review");
+    cr_assert(json_is_object(rv), "no review beside the inquiry");
+    cr_assert_str_eq(get(rv, "id"), "1-r1");
+    cr_assert_str_eq(get(rv, "state"), "overturned");
+    cr_assert_str_eq(get(rv, "requested"), "2026-12-28");
+    cr_assert_str_eq(get(rv, "decided"), "2026-12-29");
+    json_decref(doc);
+
+    cr_assert_eq(prb_subject_copy(env, PERSON, PRB_COPY_TEXT, &text), PRB_OK, "%s",
+                 prb_errmsg(env));
+    char *words = flat(text);
+    const char *asked = strstr(words, "Who asked about you");
+    const char *today = strstr(words, "What you would be told today");
+    const char *said = strstr(words, "Reviewed: overturned on 29 December 2026 (review 1-r1)");
+    cr_assert(asked && today && said && asked < said && said < today,
+              "the inquiry does not show its review:\n%s", text);
+    cr_assert(strstr(words, "Decision 1-q1 was reviewed (review 1-r1): overturned on 29 "
+                            "December 2026."),
+              "%s", text);
+    cr_assert_null(strstr(words, "--decision 1-q1"), "a second review is invited:\n%s", text);
+    cr_assert_null(strstr(words, "decision\": \"1-q1"), "%s", text);
     free(words);
     free(text);
     prb_close(env);

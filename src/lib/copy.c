@@ -123,6 +123,46 @@ static int add_array(json_t *doc, const char *name, json_t **arr)
     return *arr && !json_object_set_new(doc, name, *arr) ? PRB_OK : PRB_ENOMEM;
 }
 
+static const char *str(const json_t *o, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+    return s ? s : "";
+}
+
+/* The review of decision id, if any (the latest: a register from before
+ * a decision was reviewed once may hold more than one). */
+static const json_t *review_of(const json_t *doc, const char *id)
+{
+    const json_t *found = NULL;
+    json_t *r;
+    size_t i;
+    json_array_foreach(json_object_get(doc, "reviews"), i, r) if (!strcmp(str(r, "decision"), id))
+        found = r;
+    return found;
+}
+
+/* Puts each inquiry's review beside it ("review": its id, state and
+ * dates, or null). The stored decision stays as it was answered (the log
+ * is append-only), but a subject reading it must see that a person has
+ * since upheld or overturned it. */
+static int add_reviews(json_t *doc)
+{
+    json_t *q, *o;
+    size_t i;
+    json_array_foreach(json_object_get(doc, "inquiries"), i, q)
+    {
+        const json_t *rv = review_of(doc, str(q, "decision"));
+        o = rv ? json_pack("{s:O?, s:O?, s:O?, s:O?}", "id", json_object_get(rv, "id"), "state",
+                           json_object_get(rv, "state"), "requested",
+                           json_object_get(rv, "requested"), "decided",
+                           json_object_get(rv, "decided"))
+               : json_null();
+        if (!o || json_object_set_new(q, "review", o))
+            return PRB_ENOMEM;
+    }
+    return PRB_OK;
+}
+
 /* Everything stored about the subject, from one snapshot. */
 static int gather(prb_env *env, const char *canon, json_t **out, int *kind)
 {
@@ -158,7 +198,8 @@ static int gather(prb_env *env, const char *canon, json_t **out, int *kind)
         (rc = prb_subject_disputes(env, txn, subject, arr)) ||
         (rc = add_array(doc, "reviews", &arr)) ||
         (rc = prb_subject_reviews(env, txn, subject, arr)) ||
-        (rc = add_array(doc, "notices", &arr)) || (rc = gather_notices(env, txn, subject, arr)))
+        (rc = add_array(doc, "notices", &arr)) || (rc = gather_notices(env, txn, subject, arr)) ||
+        (rc = add_reviews(doc)))
         goto out;
 out:
     mdb_txn_abort(txn);
@@ -207,12 +248,6 @@ static int decisions(prb_env *env, const char *canon, int kind, json_t *doc)
 }
 
 /* ---------------------------------------------------------------- letter */
-
-static const char *str(const json_t *o, const char *key)
-{
-    const char *s = json_string_value(json_object_get(o, key));
-    return s ? s : "";
-}
 
 /* "2026-11-25" -> "25 November 2026"; anything else is copied. */
 static const char *long_date(const char *iso, char out[32])
@@ -456,17 +491,6 @@ static void put_reasons(FILE *w, const json_t *d, const char *indent)
     }
 }
 
-/* The review of decision id, if any (the latest). */
-static const json_t *review_of(const json_t *doc, const char *id)
-{
-    const json_t *found = NULL;
-    json_t *r;
-    size_t i;
-    json_array_foreach(json_object_get(doc, "reviews"), i, r) if (!strcmp(str(r, "decision"), id))
-        found = r;
-    return found;
-}
-
 static void letter_inquiries(FILE *w, const json_t *doc)
 {
     json_t *arr = json_object_get(doc, "inquiries"), *q;
@@ -480,15 +504,25 @@ static void letter_inquiries(FILE *w, const json_t *doc)
     json_array_foreach(arr, i, q)
     {
         const char *req = str(q, "requester");
-        const json_t *rv = review_of(doc, str(q, "decision"));
+        const json_t *rv = json_object_get(q, "review");
         fprintf(w, "\nOn %s, %s asked about you for ", jdate(q, "asked_at", a),
                 *req ? req : "an inquirer");
         put_words(w, str(q, "purpose"));
         fprintf(w, ". The answer was %s. (Decision %s.)\n", outcome_words(str(q, "outcome")),
                 str(q, "decision"));
         put_reasons(w, q, "  ");
-        if (rv)
-            fprintf(w, "  You asked for a person to review it (review %s).\n", str(rv, "id"));
+        if (!json_is_object(rv))
+            continue;
+        if (!strcmp(str(rv, "state"), "requested"))
+            fprintf(w,
+                    "  You asked for a person to review it on %s (review %s). A person has not "
+                    "decided it yet.\n",
+                    jdate(rv, "requested", a), str(rv, "id"));
+        else
+            fprintf(w, "  Reviewed: %s on %s (review %s). A person looked at it again: %s.\n",
+                    str(rv, "state"), jdate(rv, "decided", a), str(rv, "id"),
+                    !strcmp(str(rv, "state"), "upheld") ? "the decision stands"
+                                                        : "the decision no longer stands");
     }
 }
 
@@ -650,12 +684,19 @@ static void letter_actions(FILE *w, prb_env *env, const json_t *doc, const char 
     json_array_foreach(inq, i, q)
     {
         const char *dec = str(q, "decision");
-        const json_t *rv = review_of(doc, dec);
+        const json_t *rv = json_object_get(q, "review");
+        char a[32];
         if (!adverse(str(q, "outcome")))
             continue;
         any = 1;
-        if (rv && !strcmp(str(rv, "state"), "requested")) {
+        /* A decision is reviewed once (review.c): no second invitation. */
+        if (json_is_object(rv) && !strcmp(str(rv, "state"), "requested")) {
             fprintf(w, "   Decision %s is being reviewed now (review %s).\n", dec, str(rv, "id"));
+            continue;
+        }
+        if (json_is_object(rv)) {
+            fprintf(w, "   Decision %s was reviewed (review %s): %s on %s.\n", dec, str(rv, "id"),
+                    str(rv, "state"), jdate(rv, "decided", a));
             continue;
         }
         fprintf(w, "   To ask for a review of decision %s:\n     ", dec);
