@@ -504,8 +504,10 @@ int prb_score_all(prb_env *env, const char *purpose, int threads, prb_write_fn o
 int prb_dispute_open(prb_env *env, const char *identifier, const char *record, const char *reason,
                      char **json);
 /* Resolves the open dispute id. outcome: "upheld" (the record stands and
- * is used again), "corrected" (it was put right), or "deleted" (the
- * record is deleted: every version and its index entry). note is
+ * is used again) or "deleted" (the record is deleted: every version and
+ * its index entry); "corrected" is refused (PRB_EINVAL): a dispute is
+ * resolved as corrected only by the ingest of the furnisher's corrected
+ * version, which changes the record. note is
  * optional (NULL or ""; limits as for a reason). resolved_by is
  * "reviewer" (NULL means that) or "furnisher". resolver names who
  * resolved it (the server gives its key's name), so that the dispute

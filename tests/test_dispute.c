@@ -220,10 +220,11 @@ Test(dispute, open_list_and_resolve_each_outcome)
     json_decref(o);
     cr_assert(view_of(env, ANNA, "L-1", &rv) && !rv.disputed, "an upheld record is not disputed");
 
-    /* Corrected by a reviewer: stays, no note given (null). */
-    o = parse(json = resolve(env, b, "corrected", NULL, NULL));
+    /* Upheld by a reviewer, no note given (null). ("corrected" comes
+     * only with the furnisher's corrected version: see below.) */
+    o = parse(json = resolve(env, b, "upheld", NULL, NULL));
     free(json);
-    cr_assert_str_eq(field(o, "state"), "corrected");
+    cr_assert_str_eq(field(o, "state"), "upheld");
     cr_assert_str_eq(field(o, "resolved_by"), "reviewer");
     cr_assert(json_is_null(json_object_get(o, "resolver")), "none given");
     cr_assert(json_is_null(json_object_get(o, "note")));
@@ -709,15 +710,15 @@ Test(dispute, bad_requests_give_clear_errors_and_change_nothing)
     refused(env, prb_dispute_resolve(env, id, "upheld", NULL, NULL, NULL, NULL), PRB_EEXIST,
             "already resolved: upheld");
     refused(env, prb_dispute_resolve(env, open_id, "rejected", NULL, NULL, NULL, NULL), PRB_EINVAL,
-            "upheld, corrected or deleted");
+            "upheld or deleted, not 'rejected'");
     refused(env, prb_dispute_resolve(env, open_id, NULL, NULL, NULL, NULL, NULL), PRB_EINVAL,
-            "upheld, corrected or deleted");
+            "upheld or deleted");
     refused(env, prb_dispute_resolve(env, open_id, "deleted", NULL, "deadline", NULL, NULL),
             PRB_EINVAL, "reviewer or furnisher");
     /* A furnisher corrects by sending the corrected version: its own
      * "corrected" would tell the subject of a correction never made. */
     refused(env, prb_dispute_resolve(env, open_id, "corrected", NULL, "furnisher", NULL, NULL),
-            PRB_EINVAL, "by sending its corrected version");
+            PRB_EINVAL, "as the corrected version of the record");
     refused(env, prb_dispute_resolve(env, open_id, "deleted", big, NULL, NULL, NULL), PRB_EINVAL,
             "note");
     refused(env, prb_dispute_resolve(env, open_id, "deleted", NULL, NULL, "desk\a", NULL),
@@ -736,6 +737,40 @@ Test(dispute, bad_requests_give_clear_errors_and_change_nothing)
 
 /* Retention deletes (invariant 6), and the subject of an adverse record
  * is told; a neutral record goes without a notice. */
+/* A reviewer cannot edit a record, so its "corrected" would tell the
+ * subject that the record was put right, and use it again, while it
+ * stands exactly as it was. It is refused, and changes nothing: a
+ * correction is the furnisher's new version, whose ingest resolves the
+ * dispute (a_furnisher_correction_resolves_as_corrected). */
+Test(dispute, a_reviewer_cannot_resolve_as_corrected)
+{
+    char *dir, r1[48], *json = (char *)"untouched";
+    prb_env *env = th_register(&dir);
+    prb_record_view rv;
+    ingest_pd(env, ANNA, "L-1", "100.00", NULL);
+    rid_of(env, ANNA, "L-1", r1, sizeof r1);
+    uint64_t id = open_dispute(env, ANNA, r1, "The amount is wrong.", NULL);
+    char *before = snapshot(env);
+    refused(env, prb_dispute_resolve(env, id, "corrected", "fixed", NULL, NULL, &json), PRB_EINVAL,
+            "a correction comes from the furnisher");
+    cr_assert_null(json, "*json is set to NULL on failure");
+    cr_assert(strstr(prb_errmsg(env), "upheld or deleted"), "%s", prb_errmsg(env));
+    refused(env, prb_dispute_resolve(env, id, "corrected", NULL, "reviewer", "A. Reviewer", NULL),
+            PRB_EINVAL, "reviewer cannot resolve a dispute as corrected");
+    char *after = snapshot(env);
+    cr_assert_str_eq(after, before, "a refused \"corrected\" changed the register");
+    free(after);
+    free(before);
+    json_t *o = dispute(env, id);
+    cr_assert_str_eq(field(o, "state"), "open");
+    json_decref(o);
+    cr_assert(view_of(env, ANNA, "L-1", &rv) && rv.disputed && !rv.usable,
+              "the record is still suspended");
+    cr_assert_eq(nnotices(env, "dispute_outcome", NULL), 0);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
 Test(dispute, retention_deletion_of_an_adverse_record_sends_a_notice)
 {
     char *dir;
@@ -889,8 +924,11 @@ Test(dispute, cli_round_trip)
     snprintf(args, sizeof args, "dispute resolve reg --id %s --outcome maybe", id);
     run(&r, dir, args);
     cr_assert_eq(r.status, 2);
-    cr_assert(strstr(r.err, "the outcome must be upheld, corrected or deleted, not 'maybe'"), "%s",
-              r.err);
+    cr_assert(strstr(r.err, "the outcome must be upheld or deleted, not 'maybe'"), "%s", r.err);
+    snprintf(args, sizeof args, "dispute resolve reg --id %s --outcome corrected", id);
+    run(&r, dir, args);
+    cr_assert_eq(r.status, 2);
+    cr_assert(strstr(r.err, "a correction comes from the furnisher"), "%s", r.err);
     run(&r, dir, "dispute resolve reg --id x12 --outcome deleted");
     cr_assert_eq(r.status, 2);
     cr_assert(strstr(r.err, "not a dispute id"), "%s", r.err);

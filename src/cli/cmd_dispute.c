@@ -11,7 +11,7 @@
 
 static const char dispute_usage[] =
     "usage: probity dispute open DIR --subject SCHEME:VALUE --record RID --reason TEXT\n"
-    "       probity dispute resolve DIR --id D --outcome upheld|corrected|deleted [--note TEXT]\n"
+    "       probity dispute resolve DIR --id D --outcome upheld|deleted [--note TEXT]\n"
     "                               [--by reviewer|furnisher] [--resolver NAME]\n"
     "       probity dispute list DIR [--open] [--after ID] [--limit N]\n"
     "  list: every dispute in id order, or N of them past the one numbered ID;\n"

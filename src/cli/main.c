@@ -37,7 +37,7 @@ static const char usage[] =
     "  review decide DIR --id R --outcome upheld|overturned --reviewer NAME --note TEXT\n"
     "  review list DIR [--pending]       human review of a decision\n"
     "  dispute open DIR --subject SCHEME:VALUE --record RID --reason TEXT\n"
-    "  dispute resolve DIR --id D --outcome upheld|corrected|deleted [--note TEXT]\n"
+    "  dispute resolve DIR --id D --outcome upheld|deleted [--note TEXT]\n"
     "  dispute list DIR [--open]         a subject's challenge of a record; its outcome\n"
     "  audit head|key DIR                the signed head of the audit log; its public key\n"
     "  audit prove DIR --leaf N [--size S] | audit consistency DIR --from A --to B\n"

@@ -6,8 +6,9 @@
  * check anywhere else. A dispute ends
  *   upheld     the record was found right: it stands and is used again;
  *   corrected  the furnisher sent a corrected version (ingest resolves the
- *              dispute in the batch that brings it), or a reviewer says
- *              the record was put right;
+ *              dispute in the batch that brings it; no one resolves a
+ *              dispute as corrected by hand, since only that version
+ *              changes the record);
  *   deleted    the record goes: every version and its (furnisher, ref)
  *              index entry, each version logged as deleted.
  * A dispute the furnisher leaves unanswered past its deadline (the
@@ -503,27 +504,29 @@ int prb_dispute_resolve(prb_env *env, uint64_t id, const char *outcome, const ch
     int rc;
     if (json)
         *json = NULL;
-    if (!outcome ||
-        (strcmp(outcome, "upheld") && strcmp(outcome, "corrected") && strcmp(outcome, "deleted")))
-        return prb_seterr(env->err, PRB_EINVAL,
-                          "dispute %llu: the outcome must be upheld, corrected or deleted, not "
-                          "'%s'",
-                          (unsigned long long)id, outcome ? outcome : "");
     if (!resolved_by)
         resolved_by = "reviewer";
     if (strcmp(resolved_by, "reviewer") && strcmp(resolved_by, "furnisher"))
         return prb_seterr(env->err, PRB_EINVAL,
                           "dispute %llu: resolved by must be reviewer or furnisher, not '%s'",
                           (unsigned long long)id, resolved_by);
-    /* A furnisher's "corrected" would tell the subject that the record
-     * was put right while it stands as it was: it corrects by sending
-     * the corrected version, which resolves the dispute itself. */
-    if (!strcmp(resolved_by, "furnisher") && !strcmp(outcome, "corrected"))
+    /* "corrected" by hand would tell the subject that the record was put
+     * right, and use it again, while it stands exactly as it was: neither
+     * a reviewer nor a furnisher edits a record here. A correction is the
+     * furnisher's new version, whose ingest resolves the dispute. (The
+     * dispute does not keep the version disputed, so a newer one cannot
+     * be told apart here; and its ingest has resolved the dispute.) */
+    if (outcome && !strcmp(outcome, "corrected"))
         return prb_seterr(env->err, PRB_EINVAL,
-                          "dispute %llu: a furnisher corrects a record by sending its corrected "
-                          "version (ingest, POST /v1/records), which resolves the dispute; it "
-                          "may resolve it as upheld or deleted",
-                          (unsigned long long)id);
+                          "dispute %llu: a %s cannot resolve a dispute as corrected: a "
+                          "correction comes from the furnisher, as the corrected version of the "
+                          "record (ingest, POST /v1/records), which resolves the dispute itself; "
+                          "resolve it as upheld or deleted",
+                          (unsigned long long)id, resolved_by);
+    if (!outcome || (strcmp(outcome, "upheld") && strcmp(outcome, "deleted")))
+        return prb_seterr(env->err, PRB_EINVAL,
+                          "dispute %llu: the outcome must be upheld or deleted, not '%s'",
+                          (unsigned long long)id, outcome ? outcome : "");
     if ((rc = prb_text_check(env, "dispute", "note", note, 0)) ||
         (rc = prb_text_check(env, "dispute", "resolver's name", resolver, 0)))
         return rc;
