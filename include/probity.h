@@ -721,6 +721,19 @@ int prb_lists_visible_json(prb_env *env, const char *name, const char *purposes,
  * neither repeat nor skip a member while the list is unchanged. */
 int prb_lists_visible_page(prb_env *env, const char *name, const char *purposes, uint64_t after,
                            size_t limit, char **json);
+/* An inquirer's read: the page prb_lists_visible_page gives for
+ * purposes (the inquirer's, "p1,p2"; not "*"), read by reader (its key's
+ * name). Every member shown of a purpose-bound list gets a notice, kind
+ * "list_read", about the list, saying who read it, for which of the
+ * purposes (those the list serves that take the member's kind) and on
+ * which day: the subject sees who looked them up (invariant 8), and the
+ * notices are written, with their audit leaves (invariant 7), in one
+ * write transaction committed before *json is given. A page that shows
+ * no one of such a list, and a public list, write nothing. A notice, not
+ * an inquiry: no feature counts it. PRB_EINVAL: no reader or purposes;
+ * otherwise as prb_lists_visible_page, or a failed write. */
+int prb_lists_read_page(prb_env *env, const char *name, const char *reader, const char *purposes,
+                        uint64_t after, size_t limit, char **json);
 /* The public card of the company identifier names: its identifiers and
  * its entries in effect (active) on public lists, with their dates, as
  * of the clock. PRB_ENOTFOUND if no company has the identifier (a person

@@ -371,6 +371,134 @@ Test(decide, public_views_name_no_furnisher_key)
     th_rmrf(dir);
 }
 
+/* A court judgment (of src-a) about the person identified as who says
+ * ("\"id\":...", and any aliases): a ground of the debtor register. */
+static const char *judgment_of(char *buf, size_t n, const char *ref, const char *who)
+{
+    snprintf(buf, n,
+             "{\"furnisher\":\"src-a\",\"ref\":\"%s\",\"subject\":{\"kind\":\"person\",%s},"
+             "\"category\":\"court_judgment\",\"status\":\"open\",\"event_date\":\"2026-11-01\","
+             "\"settled_date\":null,\"legal_basis\":\"test\",\"fields\":%s}\n",
+             ref, who, JUDGMENT_FIELDS);
+    return buf;
+}
+
+static uint64_t log_size(prb_env *env)
+{
+    char *json;
+    cr_assert_eq(prb_audit_head(env, &json), PRB_OK, "%s", prb_errmsg(env));
+    json_t *h = json_loads(json, 0, NULL);
+    free(json);
+    uint64_t n = (uint64_t)json_integer_value(json_object_get(h, "tree_size"));
+    json_decref(h);
+    return n;
+}
+
+/* The subject's copy (prb_subject_copy) of ident: its notices of kind
+ * into *n, the text of the last of them (NULL if none; free() it), and
+ * the number of its inquiries into *inquiries. */
+static char *copy_notice(prb_env *env, const char *ident, const char *kind, size_t *n,
+                         size_t *inquiries)
+{
+    char *json, *text = NULL;
+    size_t i;
+    json_t *x;
+    cr_assert_eq(prb_subject_copy(env, ident, PRB_COPY_JSON, &json), PRB_OK, "%s", prb_errmsg(env));
+    json_t *doc = json_loads(json, 0, NULL);
+    free(json);
+    *n = 0;
+    json_array_foreach(json_object_get(doc, "notices"), i, x)
+    {
+        if (strcmp(json_string_value(json_object_get(x, "kind")), kind))
+            continue;
+        (*n)++;
+        free(text);
+        text = strdup(json_string_value(json_object_get(x, "text")));
+    }
+    *inquiries = json_array_size(json_object_get(doc, "inquiries"));
+    json_decref(doc);
+    return text;
+}
+
+/* Invariants 7 and 8: an inquirer's read of a purpose-bound list is told
+ * to every member shown (who, for which purposes, when), in a write
+ * logged like any other, and a member is shown by an identifier that is
+ * not a furnisher's own key. Before, bank-x read every person on the
+ * debtor register with nothing logged and nothing in their copies, and
+ * saw a person filed first under src-a's key as that key. */
+Test(decide, inquirer_list_read_is_told_to_each_member_shown)
+{
+    char *dir, buf[1024], *json = NULL, *text;
+    prb_env *env = th_register(&dir);
+    size_t n, inq;
+    ingest(env, judgment_of(buf, sizeof buf, "J-1",
+                            "\"id\":\"ext:src-a:P-1\",\"aliases\":[\"" PERSON "\"]"));
+    ingest(env, judgment_of(buf, sizeof buf, "J-2", "\"id\":\"cn-rid:11010519780101001X\""));
+    ingest(env, exclusion(buf, sizeof buf, "X-1", "\"id\":\"lei:5493001KJTIIGC8Y1R12\""));
+    hearing_over(env);
+    uint64_t before = log_size(env);
+    /* Public lists, read by anyone, inquirers too, write nothing; nor does
+     * a page of a purpose-bound list that shows no one (procurement takes
+     * companies only). */
+    cr_assert_eq(prb_lists_visible_page(env, NULL, NULL, 0, 0, &json), PRB_OK);
+    cr_assert(strstr(json, "lei:5493001KJTIIGC8Y1R12"), "%s", json);
+    free(json);
+    cr_assert_eq(
+        prb_lists_read_page(env, "procurement_exclusion", "city-hall", "procurement", 0, 0, &json),
+        PRB_OK, "%s", prb_errmsg(env));
+    cr_assert(strstr(json, "lei:5493001KJTIIGC8Y1R12"), "%s", json);
+    free(json);
+    cr_assert_eq(
+        prb_lists_read_page(env, "debtor_register", "city-hall", "procurement", 0, 0, &json),
+        PRB_OK, "%s", prb_errmsg(env));
+    cr_assert(strstr(json, "\"members\": []"), "%s", json);
+    free(json);
+    cr_assert_eq(log_size(env), before, "a read that showed no one wrote");
+    free(copy_notice(env, "lei:5493001KJTIIGC8Y1R12", "list_read", &n, &inq));
+    cr_assert_eq(n, 0);
+    /* A staff view and bad readers. */
+    cr_assert_eq(prb_lists_read_page(env, "debtor_register", "", "credit", 0, 0, &json),
+                 PRB_EINVAL);
+    cr_assert_eq(prb_lists_read_page(env, "debtor_register", "rita", "*", 0, 0, &json), PRB_EINVAL);
+    cr_assert_null(json);
+
+    /* bank-x reads a page of one: the first person only is told. */
+    cr_assert_eq(
+        prb_lists_read_page(env, "debtor_register", "bank-x", "credit,tenancy", 0, 1, &json),
+        PRB_OK, "%s", prb_errmsg(env));
+    cr_assert(strstr(json, "\"subject\": \"" PERSON "\"") && !strstr(json, "ext:") &&
+                  !strstr(json, "11010519780101001X"),
+              "%s", json);
+    json_t *page = json_loads(json, 0, NULL);
+    free(json);
+    char next[32];
+    snprintf(next, sizeof next, "%s",
+             json_string_value(json_object_get(json_array_get(page, 0), "next")));
+    json_decref(page);
+    cr_assert_eq(log_size(env), before + 1, "one notice, one leaf");
+    text = copy_notice(env, PERSON, "list_read", &n, &inq);
+    cr_assert_eq(n, 1);
+    cr_assert(text && strstr(text, "bank-x") && strstr(text, "debtor_register") &&
+                  strstr(text, "credit, tenancy") && strstr(text, "2027-01-25"),
+              "%s", text);
+    free(text);
+    cr_assert_eq(inq, 0, "a list read is a notice, not an inquiry");
+    free(copy_notice(env, "cn-rid:11010519780101001X", "list_read", &n, &inq));
+    cr_assert_eq(n, 0, "told of a page it was not on");
+    /* The next page tells the second, for credit and tenancy too. */
+    cr_assert_eq(prb_lists_read_page(env, "debtor_register", "bank-x", "credit,tenancy",
+                                     strtoull(next, NULL, 10), 1, &json),
+                 PRB_OK, "%s", prb_errmsg(env));
+    cr_assert(strstr(json, "11010519780101001X"), "%s", json);
+    free(json);
+    text = copy_notice(env, "cn-rid:11010519780101001X", "list_read", &n, &inq);
+    cr_assert_eq(n, 1);
+    free(text);
+    cr_assert_eq(log_size(env), before + 2);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
 /* A debarment is not lifted when its criteria stop (procurement_exclusion
  * does not leave when they do), but it rests on records: disputed, they
  * may not be used, so the entry ends (invariant 5), as it does when they

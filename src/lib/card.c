@@ -63,8 +63,10 @@ int prb_lists_visible_json(prb_env *env, const char *name, const char *purposes,
     return prb_lists_visible_page(env, name, purposes, 0, 0, out);
 }
 
-int prb_lists_visible_page(prb_env *env, const char *name, const char *purposes, uint64_t after,
-                           size_t limit, char **out)
+/* The lists name (NULL: all) as a caller with purposes sees them; rd
+ * (NULL: none) an inquirer whose read its members are told of. */
+static int visible_page(prb_env *env, const char *name, const char *purposes,
+                        const prb_list_reader *rd, uint64_t after, size_t limit, char **out)
 {
     const prb_policy *p = env->policy;
     int vis, rc;
@@ -83,9 +85,27 @@ int prb_lists_visible_page(prb_env *env, const char *name, const char *purposes,
         return prb_seterr(env->err, PRB_ENOMEM, "out of memory");
     for (size_t i = 0; i < p->nlists; i++)
         v[i] = (unsigned char)visibility(p, &p->lists[i], purposes);
-    rc = prb_lists_write(env, name, v, after, limit, out);
+    rc = prb_lists_write(env, name, v, rd, after, limit, out);
     free(v);
     return rc;
+}
+
+int prb_lists_visible_page(prb_env *env, const char *name, const char *purposes, uint64_t after,
+                           size_t limit, char **out)
+{
+    return visible_page(env, name, purposes, NULL, after, limit, out);
+}
+
+int prb_lists_read_page(prb_env *env, const char *name, const char *reader, const char *purposes,
+                        uint64_t after, size_t limit, char **out)
+{
+    prb_list_reader rd = {reader, purposes};
+    *out = NULL;
+    /* "*" is the staff's full view, not an inquirer's purposes. */
+    if (!reader || !*reader || !purposes || !*purposes || !strcmp(purposes, "*"))
+        return prb_seterr(env->err, PRB_EINVAL,
+                          "a list read by an inquirer needs the inquirer's name and its purposes");
+    return visible_page(env, name, purposes, &rd, after, limit, out);
 }
 
 /* The card of company file f: identifiers and public entries in effect. */

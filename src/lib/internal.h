@@ -733,13 +733,22 @@ char *prb_jw_finish(prb_jw *w);
 #define PRB_LV_KINDS(mask) (4 | (mask) << 3)
 /* The kinds mask a PRB_LV_KINDS visibility carries; 0 for the others. */
 #define PRB_LV_KINDS_OF(how) ((how)&4 ? (how) >> 3 : 0)
+/* An inquirer reading lists (prb_lists_read_page): its key's name and
+ * the purposes ("p1,p2") it reads them for. */
+typedef struct prb_list_reader {
+    const char *name;
+    const char *purposes;
+} prb_list_reader;
 /* The lists (or only the one named) as JSON, in policy order, each as
  * vis (indexed like the policy's lists) says (vis NULL: every list in
  * full); the members past subject number after, at most limit of them
  * (0: all), a list with more to come saying where they start ("next").
- * free() *out. PRB_ENOTFOUND if name is given and not written. */
-int prb_lists_write(prb_env *env, const char *name, const unsigned char *vis, uint64_t after,
-                    size_t limit, char **out);
+ * With rd (NULL: a plain read), every member shown of a purpose-bound
+ * list rd reads for its purposes gets a "list_read" notice, in one
+ * write transaction committed before *out is given (none if no one was
+ * shown). free() *out. PRB_ENOTFOUND if name is given and not written. */
+int prb_lists_write(prb_env *env, const char *name, const unsigned char *vis,
+                    const prb_list_reader *rd, uint64_t after, size_t limit, char **out);
 
 /* Reads subject's file within txn (the caller's snapshot); *f as in
  * prb_subject_read. */

@@ -648,15 +648,54 @@ out:
     return rc;
 }
 
-/* The identifier a member is shown by: its first; to the public, its
+/* The identifier a member is shown by (how: PRB_LV_*): to the public, its
  * first company identifier (neither a furnisher's own key nor a person's
- * number; NULL if none). */
-static const char *shown_ident(const prb_subject *s, int public)
+ * number; NULL if none); to an inquirer, its first that is not a
+ * furnisher's own key (ext:BANK:KEY says who reports on the subject and
+ * how it files them, no other party's business), one only if it has
+ * nothing else; in the register's own full view, its first. */
+static const char *shown_ident(const prb_subject *s, int how)
 {
     for (size_t i = 0; i < s->nidents; i++)
-        if (!public || prb_ident_company_public(s->idents[i]))
+        if (how == PRB_LV_PUBLIC   ? prb_ident_company_public(s->idents[i])
+            : PRB_LV_KINDS_OF(how) ? strncmp(s->idents[i], "ext:", 4) != 0
+                                   : 1)
             return s->idents[i];
-    return public ? NULL : "?";
+    if (how == PRB_LV_PUBLIC)
+        return NULL;
+    return s->nidents ? s->idents[0] : "?";
+}
+
+/* Tells subject, a member of purpose-bound list l shown to reader, of the
+ * read (invariants 7 and 8: an inquiry about them in all but name): who,
+ * for which of its purposes (those the list serves that take subjects of
+ * the member's kind), on which day. A notice, not an inquiry: it is no
+ * feature's input. */
+static int tell_read(prb_env *env, MDB_txn *txn, const prb_listdef *l, const prb_list_reader *rd,
+                     const prb_subject *s, uint64_t subject, int32_t today)
+{
+    const prb_policy *p = env->policy;
+    char why[PRB_KEY_PURPOSES_MAX + 64], text[PRB_KEY_PURPOSES_MAX + 512], day[11];
+    size_t w = 0, n = 0;
+    why[0] = 0;
+    for (const char *c = rd->purposes; *c;) {
+        size_t k = strcspn(c, ",");
+        for (size_t i = 0; i < p->npurposes; i++)
+            if (strlen(p->purposes[i].name) == k && !strncmp(p->purposes[i].name, c, k) &&
+                (l->purposes >> i & 1) && (p->purposes[i].kinds >> s->kind & 1) &&
+                w + k + 3 < sizeof why) {
+                w +=
+                    (size_t)snprintf(why + w, sizeof why - w, "%s%.*s", n++ ? ", " : "", (int)k, c);
+                break;
+            }
+        c += k + (c[k] == ',');
+    }
+    prb_date_format(today, day);
+    snprintf(text, sizeof text,
+             "%s read the %s list %s, on which you are entered, for the purpose%s %s on %s.",
+             rd->name, l->type == PRB_BLACK ? "black" : "red", l->name, n > 1 ? "s" : "", why, day);
+    return prb_notice_add(env, txn, subject, s->nidents ? s->idents[0] : "?", "list_read", l->name,
+                          text, today);
 }
 
 /* One member of a list: its entry and the identifier it is shown by. */
@@ -689,9 +728,12 @@ static void member_write(prb_jw *w, const struct stored *e, int state, const cha
 /* Members of one list past subject number after, at most limit of them
  * (0: all) but for the rest of the last subject's entries: a walk of lst,
  * which is ordered by subject, shown as how says (PRB_LV_*). *next is the
- * last subject written when more remain, else 0. */
+ * last subject written when more remain, else 0. With rd, each member
+ * written is told of the read in txn (a write transaction) and *told
+ * counts them. */
 static int list_members(prb_env *env, MDB_txn *txn, const prb_listdef *l, int how, uint64_t after,
-                        size_t limit, prb_jw *w, uint64_t *next)
+                        size_t limit, const prb_list_reader *rd, prb_jw *w, uint64_t *next,
+                        size_t *told)
 {
     MDB_cursor *cur;
     MDB_val k, v;
@@ -699,7 +741,7 @@ static int list_members(prb_env *env, MDB_txn *txn, const prb_listdef *l, int ho
     size_t ln = strlen(l->name), written = 0;
     uint64_t last = 0;
     unsigned char from[8];
-    int only_active = how != PRB_LV_FULL, kinds = PRB_LV_KINDS_OF(how);
+    int only_active = how != PRB_LV_FULL, kinds = PRB_LV_KINDS_OF(how), rc = PRB_OK;
     *next = 0;
     if (after == UINT64_MAX)
         return PRB_OK;
@@ -734,28 +776,45 @@ static int list_members(prb_env *env, MDB_txn *txn, const prb_listdef *l, int ho
             *next = last; /* one more exists */
             break;
         }
-        member_write(w, &e, state, shown_ident(&s, how == PRB_LV_PUBLIC));
+        member_write(w, &e, state, shown_ident(&s, how));
+        /* Once a subject: an inquirer sees entries in effect, at most one
+         * a subject, but this does not rest on it. */
+        if (rd && subject != last) {
+            if ((rc = tell_read(env, txn, l, rd, &s, subject, today)))
+                break;
+            (*told)++;
+        }
         written++;
         last = subject;
     }
     mdb_cursor_close(cur);
+    if (rc)
+        return rc;
     return mrc == 0 || mrc == MDB_NOTFOUND ? PRB_OK
                                            : prb_mdb_fail(env, mrc, "reading list entries");
 }
 
 /* Written straight into one buffer, not built as a jansson tree: a list
  * of 10,000 members took 0.1-0.25 s that way, most of it allocating and
- * freeing the tree's nodes, and needs no token to ask for. */
-int prb_lists_write(prb_env *env, const char *name, const unsigned char *vis, uint64_t after,
-                    size_t limit, char **out)
+ * freeing the tree's nodes, and needs no token to ask for. A reader's
+ * page is made in the write transaction that tells its members, so they
+ * are told of exactly what was shown, and is given only once that is
+ * committed. */
+int prb_lists_write(prb_env *env, const char *name, const unsigned char *vis,
+                    const prb_list_reader *rd, uint64_t after, size_t limit, char **out)
 {
     const prb_policy *p = env->policy;
     MDB_txn *txn;
     prb_jw w = {.indent = 2};
+    size_t told = 0;
     int rc = PRB_OK, mrc, found = 0;
     *out = NULL;
-    if ((mrc = mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &txn)))
-        return prb_mdb_fail(env, mrc, "starting a read");
+    if (rd)
+        rc = prb_wtxn_begin(env, &txn);
+    else if ((mrc = mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &txn)))
+        rc = prb_mdb_fail(env, mrc, "starting a read");
+    if (rc)
+        return rc;
     prb_jw_open(&w, '[');
     for (size_t i = 0; i < p->nlists && !rc; i++) {
         const prb_listdef *l = &p->lists[i];
@@ -781,7 +840,10 @@ int prb_lists_write(prb_env *env, const char *name, const unsigned char *vis, ui
         prb_jw_key(&w, "members");
         prb_jw_open(&w, '[');
         uint64_t next;
-        rc = list_members(env, txn, l, how, after, limit, &w, &next);
+        /* Only an inquirer's read of a purpose-bound list is told: a
+         * public list is anyone's to read. */
+        int tell = rd && !l->public_list && PRB_LV_KINDS_OF(how);
+        rc = list_members(env, txn, l, how, after, limit, tell ? rd : NULL, &w, &next, &told);
         prb_jw_close(&w, ']');
         if (next) {
             char num[24];
@@ -792,12 +854,17 @@ int prb_lists_write(prb_env *env, const char *name, const unsigned char *vis, ui
         prb_jw_close(&w, '}');
     }
     prb_jw_close(&w, ']');
-    mdb_txn_abort(txn);
     char *text = prb_jw_finish(&w);
     if (!rc && name && !found)
         rc = prb_seterr(env->err, PRB_ENOTFOUND, "no list named '%s' in the policy", name);
     if (!rc && !text)
         rc = prb_seterr(env->err, PRB_ENOMEM, "out of memory");
+    if (!rd)
+        mdb_txn_abort(txn);
+    else if (rc || !told)
+        prb_wtxn_abort(env, txn); /* a page that showed no one writes nothing */
+    else
+        rc = prb_wtxn_commit(env, txn);
     if (rc)
         free(text);
     else
@@ -807,5 +874,5 @@ int prb_lists_write(prb_env *env, const char *name, const unsigned char *vis, ui
 
 int prb_lists_json(prb_env *env, const char *name, char **out)
 {
-    return prb_lists_write(env, name, NULL, 0, 0, out);
+    return prb_lists_write(env, name, NULL, NULL, 0, 0, out);
 }
