@@ -767,6 +767,98 @@ Test(server, inquirer_purposes_follow_requesters)
     th_rmrf(dir);
 }
 
+/* A court judgment of bank-a's about the person ident (a ground of the
+ * debtor register), ingested on 2026-09-01 and its list entry made on
+ * 2026-10-02: the entry is in effect at TH_TODAY. */
+static void put_on_debtor_register(struct fx *f, const char *ref, const char *ident)
+{
+    char line[1024];
+    prb_ingest_stats st;
+    uint64_t changed;
+    snprintf(line, sizeof line,
+             "{\"furnisher\":\"bank-a\",\"ref\":\"%s\",\"subject\":{\"kind\":\"person\","
+             "\"id\":\"%s\"},\"category\":\"court_judgment\",\"status\":\"open\","
+             "\"event_date\":\"2026-08-01\",\"settled_date\":null,\"legal_basis\":\"test\","
+             "\"fields\":{\"amount\":\"900.00\",\"currency\":\"EUR\",\"court\":\"AG\","
+             "\"case_ref\":\"1 C 1\"}}\n",
+             ref, ident);
+    th_set_day(f->env, "2026-09-01");
+    cr_assert_eq(th_ingest(f->env, "t", line, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK, "%s",
+                 prb_errmsg(f->env));
+    th_set_day(f->env, "2026-10-02"); /* the record in effect: the entry noticed */
+    cr_assert_eq(prb_lists_refresh_all(f->env, &changed), PRB_OK, "%s", prb_errmsg(f->env));
+    th_set_day(f->env, TH_TODAY);
+}
+
+/* Invariants 7 and 8: an inquirer's read of a purpose-bound list is
+ * logged, and each member on the page is told who read it, for which
+ * purpose and when, in the copy GET /v1/me gives. Before, bank-x read
+ * the debtor register and the log's size did not change. Public lists
+ * stay plain reads. */
+Test(server, inquirer_list_read_is_told_and_logged)
+{
+    struct fx f;
+    srv_opts o = {0};
+    struct resp r;
+    uint64_t before[2], after[2];
+    size_t i, n = 0;
+    json_t *x;
+    fx_register(&f);
+    put_on_debtor_register(&f, "J-1", PERSON);
+    put_on_debtor_register(&f, "J-2", "cn-rid:11010519780101001X");
+    fx_serve(&f, &o);
+    state(&f, before);
+    http(&f, "GET", "/v1/lists/reliable_taxpayer", NULL, NULL, NULL, &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    free(r.body);
+    http(&f, "GET", "/v1/lists/reliable_taxpayer", f.tok[INQ_P], NULL, NULL, &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    free(r.body);
+    http(&f, "GET", "/v1/lists", NULL, NULL, NULL, &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    free(r.body);
+    state(&f, after);
+    cr_assert_eq(after[0], before[0], "a public list's read wrote");
+    http(&f, "GET", "/v1/lists/debtor_register?limit=1", f.tok[INQ], NULL, NULL, &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    cr_assert(strstr(r.body, "\"subject\": \"" PERSON "\"") &&
+                  !strstr(r.body, "11010519780101001X"),
+              "%s", r.body);
+    free(r.body);
+    state(&f, after);
+    cr_assert_eq(after[0], before[0] + 1, "one member shown, one notice logged");
+    http(&f, "GET", "/v1/me", f.tok[SUBJ], NULL, NULL, &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    json_t *doc = parse(&r);
+    free(r.body);
+    json_array_foreach(json_object_get(doc, "notices"), i, x)
+    {
+        const char *text = json_string_value(json_object_get(x, "text"));
+        if (strcmp(json_string_value(json_object_get(x, "kind")), "list_read"))
+            continue;
+        n++;
+        cr_assert_str_eq(json_string_value(json_object_get(x, "about")), "debtor_register");
+        cr_assert(strstr(text, "bank-x") && strstr(text, "credit, tenancy") &&
+                      strstr(text, TH_TODAY),
+                  "%s", text);
+    }
+    json_decref(doc);
+    cr_assert_eq(n, 1);
+    /* The second person was not on the page. */
+    char *json;
+    cr_assert_eq(prb_subject_copy(f.env, "cn-rid:11010519780101001X", PRB_COPY_JSON, &json), PRB_OK,
+                 "%s", prb_errmsg(f.env));
+    cr_assert_null(strstr(json, "list_read"), "%s", json);
+    free(json);
+    /* All lists at once read the debtor register too. */
+    http(&f, "GET", "/v1/lists?limit=1", f.tok[INQ], NULL, NULL, &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    free(r.body);
+    state(&f, after);
+    cr_assert_eq(after[0], before[0] + 2, "all lists' read was not logged");
+    fx_stop(&f);
+}
+
 /* A record of PERSON's from bank-a with ref and legal basis as given. */
 static char *array_record(char *buf, size_t n, const char *ref, const char *basis)
 {

@@ -643,6 +643,24 @@ static int h_review_decide(req *r, prb_env *h)
 
 /* ------------------------------------------------------ what is published */
 
+/* A page of the lists name (NULL: all) as r's token may see them, for
+ * purposes (srv_auth_list_purposes). An inquirer's read of a
+ * purpose-bound list is a write: every member shown is told of it
+ * (prb_lists_read_page). It runs here, on the pool thread, not on the
+ * writer thread: the writer is chosen by route, and this route is the
+ * public's too, whose reads must not queue behind a furnisher's
+ * batches; an inquirer reads a list rarely (its decisions consult the
+ * lists themselves), and the write is a notice per member shown (at
+ * most 10,000 a page). While an ingest holds LMDB's one writer lock it
+ * waits, and with it this thread's other connections. */
+static int lists_page(req *r, prb_env *h, const char *name, const char *purposes, uint64_t after,
+                      uint64_t limit, char **json)
+{
+    if (purposes && r->has_key && r->key.role == PRB_ROLE_INQUIRER)
+        return prb_lists_read_page(h, name, r->key.name, purposes, after, limit, json);
+    return prb_lists_visible_page(h, name, purposes, after, limit, json);
+}
+
 static int h_lists(req *r, prb_env *h)
 {
     static const char *const q[] = {"after", "limit", NULL};
@@ -651,10 +669,9 @@ static int h_lists(req *r, prb_env *h)
     char *json = NULL;
     if (query_only(r, q) || page_query(r, &after, &limit))
         return MHD_YES;
-    return answer(
-        r, h,
-        prb_lists_visible_page(h, NULL, srv_auth_list_purposes(r, h, mine), after, limit, &json),
-        200, &json);
+    return answer(r, h,
+                  lists_page(r, h, NULL, srv_auth_list_purposes(r, h, mine), after, limit, &json),
+                  200, &json);
 }
 
 static int h_list(req *r, prb_env *h)
@@ -674,8 +691,7 @@ static int h_list(req *r, prb_env *h)
                            "this list is purpose-bound: only an inquirer for a purpose it serves "
                            "may read it",
                            NULL);
-    return answer(r, h, prb_lists_visible_page(h, r->param, purposes, after, limit, &json), 200,
-                  &json);
+    return answer(r, h, lists_page(r, h, r->param, purposes, after, limit, &json), 200, &json);
 }
 
 static int h_company(req *r, prb_env *h)
