@@ -3500,10 +3500,11 @@ Test(server, key_command)
 }
 
 /* Starts `probity serve reg` (PROBITY_BIN) on a free port, with no
- * sweep and the extra arguments (NULL-terminated), its standard error
- * in log, and waits until it says where it listens: its base URL into
- * base. The server goes with the test, whatever happens. */
-static pid_t spawn_serve(const char *reg, const char *log, const char *const *extra, char base[64])
+ * sweep, PROBITY_NOW=now and the extra arguments (NULL-terminated), its
+ * standard error in log, and waits until it says where it listens: its
+ * base URL into base. The server goes with the test, whatever happens. */
+static pid_t spawn_serve_at(const char *reg, const char *log, const char *now,
+                            const char *const *extra, char base[64])
 {
     const char *bin = getenv("PROBITY_BIN"), *argv[32];
     char text[4096] = "";
@@ -3525,7 +3526,7 @@ static pid_t spawn_serve(const char *reg, const char *log, const char *const *ex
         FILE *f = freopen(log, "w", stderr);
         (void)f;
         prctl(PR_SET_PDEATHSIG, SIGKILL);
-        setenv("PROBITY_NOW", TH_TODAY, 1);
+        setenv("PROBITY_NOW", now, 1);
         execv(bin, (char *const *)argv);
         _exit(127);
     }
@@ -3538,6 +3539,11 @@ static pid_t spawn_serve(const char *reg, const char *log, const char *const *ex
     cr_assert_not_null(at, "the server did not say where it listens: %s", text);
     snprintf(base, 64, "http://127.0.0.1:%d", atoi(at + 17));
     return pid;
+}
+
+static pid_t spawn_serve(const char *reg, const char *log, const char *const *extra, char base[64])
+{
+    return spawn_serve_at(reg, log, TH_TODAY, extra, base);
 }
 
 /* probity serve stops on SIGTERM, cleanly. */
@@ -3565,6 +3571,38 @@ Test(server, serve_command_stops_on_sigterm)
     cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "serve did not exit 0 on SIGTERM");
     th_slurp_into(log, text, sizeof text);
     cr_assert(strstr(text, "probity: stopped"), "%s", text);
+    th_rmrf(dir);
+}
+
+/* Stops the server spawned as pid with SIGTERM and waits for it. */
+static void stop_serve(pid_t pid)
+{
+    int st = 0;
+    kill(pid, SIGTERM);
+    for (int i = 0; i < 400 && waitpid(pid, &st, WNOHANG) == 0; i++)
+        usleep(25000);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "serve did not exit 0 on SIGTERM");
+}
+
+/* An empty PROBITY_NOW is unset, as for every other command: serve took
+ * it for a clock standing still at the moment it started, and then no
+ * retention, hearing period or dispute deadline ever passed. The server
+ * says at start when its clock stands still. */
+Test(server, serve_takes_an_empty_probity_now_as_unset)
+{
+    char *dir = th_tmpdir(), reg[600], log[600], base[64], text[4096] = "";
+    struct th_run *run = malloc(sizeof *run);
+    th_cli(run, dir, TH_TODAY, NULL, "init reg");
+    cr_assert_eq(run->status, 0, "%s", run->err);
+    free(run);
+    snprintf(reg, sizeof reg, "%s/reg", dir);
+    snprintf(log, sizeof log, "%s/serve.log", dir);
+    stop_serve(spawn_serve_at(reg, log, "", NULL, base));
+    th_slurp_into(log, text, sizeof text);
+    cr_assert(strstr(text, "probity: stopped") && !strstr(text, "stands still"), "%s", text);
+    stop_serve(spawn_serve_at(reg, log, TH_TODAY, NULL, base));
+    th_slurp_into(log, text, sizeof text);
+    cr_assert(strstr(text, "the clock stands still at " TH_TODAY "T00:00:00Z"), "%s", text);
     th_rmrf(dir);
 }
 

@@ -135,7 +135,11 @@ int cmd_serve(int argc, char **argv)
      * spares the server growing it while other threads read, which LMDB
      * does not allow. */
     setenv("PROBITY_MAPSIZE_MB", "262144", 0);
-    int fixed = getenv("PROBITY_NOW") || cli_opt(&a, "as-of");
+    /* Empty is unset, as prb_clock has it: a server started with
+     * PROBITY_NOW= would otherwise keep the moment it started for ever,
+     * and no retention or deadline would ever pass. */
+    const char *pinned = getenv("PROBITY_NOW");
+    int fixed = (pinned && *pinned) || cli_opt(&a, "as-of");
     if ((rc = cli_open(&a, a.pos[0], &env)))
         return rc;
     if ((rc = cli_unused(&a)))
@@ -155,6 +159,11 @@ int cmd_serve(int argc, char **argv)
     const char *l = o.listen ? o.listen : "127.0.0.1:8080";
     fprintf(stderr, "probity: serving %s on http://%.*s:%u/ (Ctrl-C to stop)\n", a.pos[0],
             (int)(strrchr(l, ':') - l), l, srv_port(s));
+    if (o.fixed_now) {
+        char at[21];
+        prb_time_format(o.fixed_now, at);
+        fprintf(stderr, "probity: the clock stands still at %s (PROBITY_NOW or --as-of)\n", at);
+    }
     sigwait(&set, &sig);
     fprintf(stderr, "probity: %s: finishing the requests in flight\n",
             sig == SIGINT ? "interrupted" : "terminated");
