@@ -330,3 +330,21 @@ Test(openapi, request_bodies_refuse_unknown_fields)
     cr_assert_eq(json_array_size(outcomes), 2);
     json_decref(doc);
 }
+
+/* A record naming another furnisher is a bad record of its batch (422,
+ * or left out under skip_bad): the engine checks it with the record's
+ * other fields, and test_server's roles test holds the server to the
+ * 422. The document said 403, which is for a token of another role. */
+Test(openapi, another_furnishers_record_is_a_bad_record)
+{
+    json_t *doc = load_doc();
+    json_t *op =
+        json_object_get(json_object_get(json_object_get(doc, "paths"), "/v1/records"), "post");
+    const char *d = json_string_value(json_object_get(op, "description"));
+    cr_assert_not_null(d, "postRecords has no description");
+    const char *at = strstr(d, "naming another furnisher"), *end = at ? strchr(at, '.') : NULL;
+    cr_assert(at && end, "postRecords does not say how another furnisher's record is answered");
+    cr_assert(!memmem(at, (size_t)(end - at), "403", 3), "%s", d);
+    cr_assert(memmem(at, (size_t)(end - at), "bad record", 10), "%s", d);
+    json_decref(doc);
+}
