@@ -379,3 +379,38 @@ Test(cli, index_place)
     free(good);
     th_rmrf(dir);
 }
+
+/* --threads is a count like every other: atoi took "abc" and "4x" and
+ * "-1". A bad one is refused before anything is read or written. */
+Test(cli, threads_is_a_checked_count)
+{
+    static const char *const bad[] = {"abc", "4x", "-1", "65", "' 2'"};
+    char *dir = th_tmpdir(), args[200], want[100], *good = th_slurp("tests/data/good.ndjson");
+    struct th_run *r = malloc(sizeof *r);
+    write_text(dir, "good.ndjson", good);
+    run(r, dir, NULL, "init reg");
+    cr_assert_eq(r->status, 0, "%s", r->err);
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        snprintf(args, sizeof args, "ingest reg good.ndjson --threads %s", bad[i]);
+        run(r, dir, NULL, args);
+        cr_assert_eq(r->status, 2, "%s: %s", bad[i], r->err);
+        cr_assert_str_empty(r->out, "%s", args);
+        snprintf(want, sizeof want, "is not a count from 0 to 64");
+        cr_assert(strstr(r->err, "--threads '") && strstr(r->err, want), "%s: %s", args, r->err);
+        snprintf(args, sizeof args, "score reg --purpose credit --threads %s", bad[i]);
+        run(r, dir, NULL, args);
+        cr_assert_eq(r->status, 2, "%s: %s", bad[i], r->err);
+        cr_assert(strstr(r->err, want), "%s: %s", args, r->err);
+    }
+    /* Nothing was written by the refused batches. */
+    run(r, dir, NULL, "ingest reg good.ndjson --threads 2");
+    cr_assert_eq(r->status, 0, "%s", r->err);
+    cr_assert(strstr(r->out, "accepted 4, unchanged 0"), "%s", r->out);
+    run(r, dir, NULL, "score reg --purpose credit --threads 0");
+    cr_assert_eq(r->status, 0, "%s", r->err);
+    run(r, dir, NULL, "--help");
+    cr_assert(strstr(r->out, "[--format ndjson|csv] [--threads N]"), "%s", r->out);
+    free(good);
+    free(r);
+    th_rmrf(dir);
+}

@@ -104,12 +104,15 @@ int cmd_ingest(int argc, char **argv)
     if (rc)
         return rc;
     prb_ingest_opts opts = {cli_opt(&a, "furnisher"), cli_flag(&a, "skip-bad"), 0, 0};
-    const char *threads = cli_opt(&a, "threads"), *fmt = cli_opt(&a, "format");
-    if (threads)
-        opts.threads = atoi(threads);
+    const char *fmt = cli_opt(&a, "format");
+    uint64_t threads = 0;
+    /* The engine parses on at most 64 threads; 0 is one per core. */
+    if (cli_count(&a, "threads", 0, 64, &threads))
+        return 2;
+    opts.threads = (int)threads;
     if (a.npos < 2)
         return fprintf(stderr, "usage: probity ingest DIR FILE... [--furnisher NAME] [--skip-bad]"
-                               " [--format ndjson|csv]\n"),
+                               " [--format ndjson|csv] [--threads N]\n"),
                2;
     if (a.npos - 1 > 64)
         return fprintf(stderr, "probity: at most 64 input files per batch\n"), 2;

@@ -17,13 +17,17 @@ int cmd_score(int argc, char **argv)
     int rc = cli_parse(argc, argv, NULL, &a);
     if (rc)
         return rc;
-    const char *purpose = cli_opt(&a, "purpose"), *threads = cli_opt(&a, "threads");
+    const char *purpose = cli_opt(&a, "purpose");
+    uint64_t threads = 0;
+    /* The engine scores on at most 64 threads; 0 is one per core. */
+    if (cli_count(&a, "threads", 0, 64, &threads))
+        return 2;
     if (a.npos != 1 || !purpose)
         return fprintf(stderr, "usage: probity score DIR --purpose P [--threads N]\n"), 2;
     if ((rc = cli_open(&a, a.pos[0], &env)))
         return rc;
     if (!(rc = cli_unused(&a))) {
-        rc = prb_score_all(env, purpose, threads ? atoi(threads) : 0, cli_write_stdout, NULL, &n);
+        rc = prb_score_all(env, purpose, (int)threads, cli_write_stdout, NULL, &n);
         if (rc)
             rc = cli_fail(rc, prb_errmsg(env));
         else

@@ -17,7 +17,7 @@ static const char usage[] =
     "  init DIR [--policy FILE]          create a register (default: the built-in policy)\n"
     "  policy check FILE                 validate a policy file\n"
     "  policy default                    print the built-in default policy (policy/default.json)\n"
-    "  ingest DIR FILE... [--furnisher NAME] [--skip-bad] [--format ndjson|csv]\n"
+    "  ingest DIR FILE... [--furnisher NAME] [--skip-bad] [--format ndjson|csv] [--threads N]\n"
     "                                    load records (.ndjson, .jsonl, .csv; - for stdin)\n"
     "  subject DIR SCHEME:VALUE [--format json|text]\n"
     "                                    everything held about a subject: JSON, or a letter\n"
