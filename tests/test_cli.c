@@ -414,3 +414,31 @@ Test(cli, threads_is_a_checked_count)
     free(r);
     th_rmrf(dir);
 }
+
+/* A file that is not a regular one: a pipe (mkfifo, or <(zcat f.gz)) is
+ * read as standard input is; a directory says so. Both said a stale
+ * "No such file or directory". */
+Test(cli, ingest_reads_a_pipe_and_names_a_directory)
+{
+    char *dir = th_tmpdir(), cmd[1200], *good = th_slurp("tests/data/good.ndjson");
+    struct th_run *r = malloc(sizeof *r);
+    write_text(dir, "good.ndjson", good);
+    run(r, dir, NULL, "init reg");
+    cr_assert_eq(r->status, 0, "%s", r->err);
+    snprintf(cmd, sizeof cmd, "cd '%s' && mkdir dir.ndjson && mkfifo pipe.ndjson", dir);
+    cr_assert_eq(system(cmd), 0);
+    run(r, dir, NULL, "ingest reg dir.ndjson");
+    cr_assert_eq(r->status, 74, "%s", r->err);
+    cr_assert(strstr(r->err, "dir.ndjson: cannot read: Is a directory"), "%s", r->err);
+    /* The writer gives up if the reader never comes. */
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && (timeout 60 sh -c 'cat good.ndjson > pipe.ndjson' &) >/dev/null 2>&1",
+             dir);
+    cr_assert_eq(system(cmd), 0);
+    run(r, dir, NULL, "ingest reg pipe.ndjson");
+    cr_assert_eq(r->status, 0, "%s", r->err);
+    cr_assert(strstr(r->out, "accepted 4, unchanged 0"), "%s", r->out);
+    free(good);
+    free(r);
+    th_rmrf(dir);
+}

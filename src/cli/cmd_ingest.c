@@ -35,7 +35,9 @@ static int format_of(const char *path, const char *forced)
     return 0;
 }
 
-static int read_stdin(struct mapped *m)
+/* All of fd, read to its end into memory: standard input, or a pipe
+ * such as <(zcat f.gz), which has no size to map. */
+static int read_all(int fd, struct mapped *m)
 {
     size_t cap = 1 << 20;
     m->p = malloc(cap);
@@ -44,11 +46,17 @@ static int read_stdin(struct mapped *m)
     for (;;) {
         if (!m->p)
             return -1;
-        ssize_t r = read(0, m->p + m->n, cap - m->n);
+        ssize_t r = read(fd, m->p + m->n, cap - m->n);
         if (r < 0 && errno == EINTR)
             continue;
-        if (r < 0)
+        if (r < 0) {
+            /* The caller counts only what was read whole as its own. */
+            int saved = errno;
+            free(m->p);
+            m->p = NULL;
+            errno = saved;
             return -1;
+        }
         if (r == 0)
             return 0;
         m->n += (size_t)r;
@@ -64,16 +72,26 @@ static int read_stdin(struct mapped *m)
 static int map_file(const char *path, struct mapped *m)
 {
     struct stat st;
-    int fd;
+    int fd, rc;
     if (!strcmp(path, "-"))
-        return read_stdin(m);
+        return read_all(0, m);
     if ((fd = open(path, O_RDONLY)) < 0)
         return -1;
-    if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-        if (!errno)
-            errno = EINVAL;
+    if (fstat(fd, &st)) {
         close(fd);
         return -1;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        close(fd);
+        errno = EISDIR;
+        return -1;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        rc = read_all(fd, m);
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return rc;
     }
     m->n = (size_t)st.st_size;
     m->is_mmap = 1;
