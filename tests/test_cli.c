@@ -442,3 +442,50 @@ Test(cli, ingest_reads_a_pipe_and_names_a_directory)
     free(r);
     th_rmrf(dir);
 }
+
+/* Each option error says what is wrong with the option: a repeated one
+ * and a flag given a value were "unknown", --help after a command
+ * "needed a value", and an unknown --format blamed the file. */
+Test(cli, option_errors_say_what_is_wrong)
+{
+    char *dir = th_tmpdir(), *good = th_slurp("tests/data/good.ndjson");
+    struct th_run *r = malloc(sizeof *r);
+    write_text(dir, "good.ndjson", good);
+    run(r, dir, NULL, "init reg");
+    cr_assert_eq(r->status, 0, "%s", r->err);
+    run(r, dir, NULL,
+        "decide reg --purpose credit --purpose tenancy --subject cn-rid:11010519491231002X "
+        "--requester x");
+    cr_assert_eq(r->status, 2, "%s", r->err);
+    cr_assert(strstr(r->err, "--purpose given more than once"), "%s", r->err);
+    run(r, dir, NULL, "ingest reg good.ndjson --skip-bad=yes");
+    cr_assert_eq(r->status, 2, "%s", r->err);
+    cr_assert(strstr(r->err, "--skip-bad takes no value"), "%s", r->err);
+    run(r, dir, NULL, "ingest reg good.ndjson --format xml");
+    cr_assert_eq(r->status, 2, "%s", r->err);
+    cr_assert(strstr(r->err, "unknown format 'xml' (--format): expected ndjson or csv") &&
+                  !strstr(r->err, "good.ndjson"),
+              "%s", r->err);
+    static const char *const help[] = {"ingest reg good.ndjson --help", "subject reg -h",
+                                       "dispute list reg --help",       "audit --help",
+                                       "audit check-proof -h",          "key --help"};
+    for (size_t i = 0; i < sizeof help / sizeof *help; i++) {
+        run(r, dir, NULL, help[i]);
+        cr_assert_eq(r->status, 0, "%s: %s", help[i], r->err);
+        cr_assert(strstr(r->out, "usage: probity COMMAND"), "%s: %s", help[i], r->out);
+    }
+    run(r, dir, NULL, "serve reg --help");
+    cr_assert_eq(r->status, 0, "%s", r->err);
+    cr_assert(strstr(r->out, "usage: probity serve") && strstr(r->out, "--per-address"), "%s",
+              r->out);
+    /* A value that looks like --help is a value. */
+    run(r, dir, NULL, "expire reg --as-of --help");
+    cr_assert_eq(r->status, 2, "%s", r->err);
+    cr_assert(strstr(r->err, "--as-of '--help' is not"), "%s", r->err);
+    /* None of it wrote anything. */
+    run(r, dir, NULL, "subject reg cn-rid:11010519491231002X");
+    cr_assert_eq(r->status, 3, "%s", r->err);
+    free(good);
+    free(r);
+    th_rmrf(dir);
+}

@@ -19,7 +19,13 @@ typedef struct cli_args {
     int used[32];
 } cli_args;
 
-/* Splits argv; options listed in flags take no value. Returns 0 or 2. */
+/* What cli_parse returns, and a command passes back to main, when
+ * --help or -h was given: main prints the usage and exits 0. */
+#define CLI_HELP (-1)
+
+/* Splits argv; options listed in flags take no value. Returns 0,
+ * CLI_HELP, or 2 after saying what is wrong (an option given twice, a
+ * flag given a value, an option missing its value). */
 int cli_parse(int argc, char **argv, const char *const *flags, cli_args *a);
 const char *cli_opt(cli_args *a, const char *name);
 int cli_flag(cli_args *a, const char *name);

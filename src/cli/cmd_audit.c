@@ -93,6 +93,8 @@ int cmd_audit(int argc, char **argv)
     if (argc < 1)
         return fputs(usage, stderr), 2;
     const char *sub = argv[0];
+    if (!strcmp(sub, "--help") || !strcmp(sub, "-h"))
+        return CLI_HELP;
     if ((rc = cli_parse(argc - 1, argv + 1, NULL, &a)))
         return rc;
     if (!strcmp(sub, "check-proof"))

@@ -132,6 +132,10 @@ int cmd_ingest(int argc, char **argv)
         return fprintf(stderr, "usage: probity ingest DIR FILE... [--furnisher NAME] [--skip-bad]"
                                " [--format ndjson|csv] [--threads N]\n"),
                2;
+    if (fmt && strcmp(fmt, "ndjson") && strcmp(fmt, "csv"))
+        return fprintf(stderr, "probity: unknown format '%s' (--format): expected ndjson or csv\n",
+                       fmt),
+               2;
     if (a.npos - 1 > 64)
         return fprintf(stderr, "probity: at most 64 input files per batch\n"), 2;
     if ((rc = cli_open(&a, a.pos[0], &env)))

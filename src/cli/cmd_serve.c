@@ -124,6 +124,8 @@ int cmd_serve(int argc, char **argv)
     char err[512];
     sigset_t set;
     int rc = cli_parse(argc, argv, flags, &a), sig = 0;
+    if (rc == CLI_HELP) /* its options are explained only here */
+        return fputs(serve_usage, stdout), 0;
     if (rc)
         return rc;
     if (a.npos != 1)

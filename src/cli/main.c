@@ -63,6 +63,8 @@ int cli_parse(int argc, char **argv, const char *const *flags, cli_args *a)
     memset(a, 0, sizeof *a);
     for (int i = 0; i < argc; i++) {
         const char *s = argv[i];
+        if (!strcmp(s, "-h"))
+            return CLI_HELP;
         if (strncmp(s, "--", 2) || !s[2]) {
             if (a->npos == 64)
                 return fprintf(stderr, "probity: too many arguments\n"), 2;
@@ -72,14 +74,24 @@ int cli_parse(int argc, char **argv, const char *const *flags, cli_args *a)
         if (a->nopt == 32)
             return fprintf(stderr, "probity: too many options\n"), 2;
         const char *name = s + 2, *eq = strchr(name, '=');
+        size_t len = eq ? (size_t)(eq - name) : strlen(name);
         int isflag = 0;
+        if (len == 4 && !strncmp(name, "help", 4))
+            return CLI_HELP;
         for (const char *const *f = flags; f && *f; f++)
-            if (!strcmp(*f, name))
+            if (strlen(*f) == len && !strncmp(*f, name, len))
                 isflag = 1;
+        if (isflag && eq)
+            return fprintf(stderr, "probity: --%.*s takes no value\n", (int)len, name), 2;
+        /* The first would be used and the second taken for an unknown
+         * option: say which it is. */
+        for (int j = 0; j < a->nopt; j++)
+            if (strlen(a->optname[j]) == len && !strncmp(a->optname[j], name, len))
+                return fprintf(stderr, "probity: --%.*s given more than once\n", (int)len, name), 2;
         a->optname[a->nopt] = name;
         if (eq) {
             static char names[32][64];
-            snprintf(names[a->nopt], sizeof names[0], "%.*s", (int)(eq - name), name);
+            snprintf(names[a->nopt], sizeof names[0], "%.*s", (int)len, name);
             a->optname[a->nopt] = names[a->nopt];
             a->optval[a->nopt] = eq + 1;
         } else if (!isflag) {
@@ -225,9 +237,16 @@ int main(int argc, char **argv)
         printf("probity %s\n", PRB_VERSION);
         return 0;
     }
-    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
-        if (!strcmp(argv[1], cmds[i].name))
-            return cmds[i].fn(argc - 2, argv + 2);
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+        if (strcmp(argv[1], cmds[i].name))
+            continue;
+        int rc = cmds[i].fn(argc - 2, argv + 2);
+        if (rc == CLI_HELP) {
+            fputs(usage, stdout);
+            rc = 0;
+        }
+        return rc;
+    }
     fprintf(stderr, "probity: unknown command '%s'\n\n%s", argv[1], usage);
     return 2;
 }
