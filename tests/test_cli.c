@@ -489,3 +489,48 @@ Test(cli, option_errors_say_what_is_wrong)
     free(r);
     th_rmrf(dir);
 }
+
+/* audit check-proof: 0 a proof that holds, 10 one that does not (a
+ * rewritten history), 74 a file it cannot read, 2 a usage error; it
+ * exited 2 for a proof that did not hold, as for a typo, and 1 for a
+ * missing file. It takes --as-of, as every command does. */
+Test(cli, check_proof_exit_statuses)
+{
+    char *dir = th_tmpdir(), *good = th_slurp("tests/data/good.ndjson");
+    struct th_run *r = malloc(sizeof *r);
+    write_text(dir, "good.ndjson", good);
+    run(r, dir, NULL, "init reg");
+    run(r, dir, NULL, "init other");
+    run(r, dir, NULL, "ingest reg good.ndjson");
+    cr_assert_eq(r->status, 0, "%s", r->err);
+    run(r, dir, NULL, "audit key reg");
+    cr_assert_eq(r->status, 0, "%s", r->err);
+    write_text(dir, "key.txt", r->out);
+    run(r, dir, NULL, "audit key other");
+    write_text(dir, "other.txt", r->out);
+    run(r, dir, NULL, "audit prove reg --leaf 0");
+    cr_assert_eq(r->status, 0, "%s", r->err);
+    write_text(dir, "proof.json", r->out);
+    write_text(dir, "broken.json", "{\"type\":");
+    run(r, dir, NULL, "audit check-proof --key @key.txt proof.json");
+    cr_assert_eq(r->status, 0, "%s", r->err);
+    run(r, dir, NULL, "audit check-proof --key @key.txt proof.json --as-of 2025-01-01");
+    cr_assert_eq(r->status, 0, "%s", r->err);
+    run(r, dir, NULL, "audit check-proof --key @other.txt proof.json");
+    cr_assert_eq(r->status, 10, "%s", r->err);
+    cr_assert(strstr(r->err, "does not verify"), "%s", r->err);
+    run(r, dir, NULL, "audit check-proof --key @key.txt broken.json");
+    cr_assert_eq(r->status, 10, "%s", r->err);
+    run(r, dir, NULL, "audit check-proof --key @key.txt missing.json");
+    cr_assert_eq(r->status, 74, "%s", r->err);
+    cr_assert(strstr(r->err, "missing.json: No such file"), "%s", r->err);
+    run(r, dir, NULL, "audit check-proof --key @nokey.txt proof.json");
+    cr_assert_eq(r->status, 74, "%s", r->err);
+    run(r, dir, NULL, "audit check-proof --key @key.txt --head nohead.json proof.json");
+    cr_assert_eq(r->status, 74, "%s", r->err);
+    run(r, dir, NULL, "audit check-proof proof.json");
+    cr_assert_eq(r->status, 2, "%s", r->err);
+    free(good);
+    free(r);
+    th_rmrf(dir);
+}

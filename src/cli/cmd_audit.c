@@ -15,17 +15,26 @@ static const char usage[] =
     "       probity audit prove DIR --leaf N [--size S]\n"
     "       probity audit consistency DIR --from A --to B\n"
     "       probity audit check-proof --key PUBLIC_KEY|@FILE [--head HEAD.json] PROOF.json|-\n"
-    "         --head: a signed head saved before (audit head); the proof must agree with it\n";
+    "         --head: a signed head saved before (audit head); the proof must agree with it\n"
+    "         exit status: 0 the proof holds; 10 it does not (the message says why: a\n"
+    "         signature, a path, a head that differs, or a proof, head or key that is not\n"
+    "         one); 74 a file cannot be read; 2 a usage error\n";
+
+/* check-proof's exit status for a proof that does not hold: not one of
+ * prb_exit_status's, so that an auditor's job tells a rewritten history
+ * from a typo (2) or a file it cannot read (74). */
+#define EXIT_UNVERIFIED 10
 
 /* A whole file (or standard input for "-"), NUL-terminated; NULL with a
- * message on failure. */
-static char *slurp(const char *path)
+ * message and the exit status in *status on failure. */
+static char *slurp(const char *path, int *status)
 {
     FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
     char *buf = NULL;
     size_t len = 0, cap = 0;
     if (!f) {
         fprintf(stderr, "probity: %s: %s\n", path, strerror(errno));
+        *status = prb_exit_status(PRB_EIO);
         return NULL;
     }
     for (;;) {
@@ -35,6 +44,7 @@ static char *slurp(const char *path)
                 free(buf);
                 buf = NULL;
                 fprintf(stderr, "probity: out of memory\n");
+                *status = prb_exit_status(PRB_ENOMEM);
                 break;
             }
             buf = n;
@@ -44,6 +54,7 @@ static char *slurp(const char *path)
         if (r == 0) {
             if (ferror(f)) {
                 fprintf(stderr, "probity: %s: read error\n", path);
+                *status = prb_exit_status(PRB_EIO);
                 free(buf);
                 buf = NULL;
             }
@@ -64,18 +75,20 @@ static int check_proof(cli_args *a)
     int rc;
     if (a->npos != 1 || !key)
         return fputs(usage, stderr), 2;
+    /* Every command takes it; an offline check does not depend on it. */
+    cli_opt(a, "as-of");
     if ((rc = cli_unused(a)))
         return rc;
-    if (key[0] == '@' && !(key = keybuf = slurp(key + 1)))
-        return 1;
-    rc = 1;
-    if ((head && !(held = slurp(head))) || !(proof = slurp(a->pos[0])))
+    if (key[0] == '@' && !(key = keybuf = slurp(key + 1, &rc)))
+        return rc;
+    if ((head && !(held = slurp(head, &rc))) || !(proof = slurp(a->pos[0], &rc)))
         goto out;
-    rc = prb_audit_check_held(key, proof, held, msg, sizeof msg);
-    if (rc)
-        rc = cli_fail(rc, msg);
-    else
+    if (prb_audit_check_held(key, proof, held, msg, sizeof msg)) {
+        fprintf(stderr, "probity: %s\n", msg);
+        rc = EXIT_UNVERIFIED;
+    } else {
         puts(msg);
+    }
 out:
     free(proof);
     free(held);
