@@ -46,6 +46,11 @@ Test(cli, serve_numbers_are_whole)
     }
     run(r, dir, NULL, "serve reg --public-rate nan");
     cr_assert(strstr(r->err, "--public-rate 'nan' is not a whole number"), "%s", r->err);
+    /* What 0 means differs: no limit for a rate, the default for a time. */
+    cr_assert(strstr(r->err, "(0: no limit)"), "%s", r->err);
+    run(r, dir, NULL, "serve reg --timeout x");
+    cr_assert(strstr(r->err, "--timeout 'x' is not a whole number from 0 to 3600 (0: the default)"),
+              "%s", r->err);
     th_rmrf(dir);
     free(r);
 }
@@ -531,6 +536,29 @@ Test(cli, check_proof_exit_statuses)
     run(r, dir, NULL, "audit check-proof proof.json");
     cr_assert_eq(r->status, 2, "%s", r->err);
     free(good);
+    free(r);
+    th_rmrf(dir);
+}
+
+/* The help says what the commands take: the listings' pages, who
+ * resolves a dispute, both forms of --as-of. */
+Test(cli, help_says_what_commands_take)
+{
+    char *dir = th_tmpdir();
+    struct th_run *r = malloc(sizeof *r);
+    run(r, dir, NULL, "--help");
+    cr_assert_eq(r->status, 0, "%s", r->err);
+    cr_assert(strstr(r->out, "review list DIR [--pending] [--after N] [--limit N]") &&
+                  strstr(r->out, "dispute list DIR [--open] [--after ID] [--limit N]") &&
+                  strstr(r->out, "[--by reviewer|furnisher] [--resolver NAME]") &&
+                  strstr(r->out, "--as-of YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ"),
+              "%s", r->out);
+    run(r, dir, NULL, "init reg");
+    run(r, dir, NULL, "expire reg --as-of 2025-03-20T25:00:00Z");
+    cr_assert_eq(r->status, 2, "%s", r->err);
+    cr_assert(strstr(r->err, "is not YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ"), "%s", r->err);
+    run(r, dir, NULL, "expire reg --as-of 2025-03-20T12:00:00Z");
+    cr_assert_eq(r->status, 0, "%s", r->err);
     free(r);
     th_rmrf(dir);
 }

@@ -28,7 +28,9 @@ int cmd_gen(int argc, char **argv)
                   : (fprintf(stderr, "usage: probity gen --persons N --companies M [--seed S]\n"),
                      2);
     if (asof ? prb_parse_now(asof, &now) : prb_clock(&now))
-        return fprintf(stderr, "probity: gen: --as-of or PROBITY_NOW is not YYYY-MM-DD\n"), 2;
+        return fprintf(stderr, "probity: gen: --as-of or PROBITY_NOW is not YYYY-MM-DD or "
+                               "YYYY-MM-DDTHH:MM:SSZ\n"),
+               2;
     o.today = (int32_t)(now / 86400);
     rc = prb_gen(&o, cli_write_stdout, NULL);
     if (rc)

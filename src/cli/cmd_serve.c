@@ -22,8 +22,9 @@ static const char serve_usage[] =
     "                         [--rate-limit N]\n"
     "                         [--burst N] [--public-rate N] [--sweep SECONDS]\n"
     "                         [--per-address N] [--access-log]\n"
+    "A number's 0 means its default, except where 0 says otherwise below.\n"
     "  --listen      address to listen on (default 127.0.0.1:8080; port 0: any free one)\n"
-    "  --threads     worker threads (default: one per core)\n"
+    "  --threads     worker threads (at most 256; default and 0: one per core)\n"
     "  --timeout     seconds a connection may sit idle (default 10)\n"
     "  --header-timeout seconds a request's line and headers may take to\n"
     "                arrive, however slowly they trickle in, past the\n"
@@ -50,7 +51,7 @@ static const char serve_usage[] =
     "                goes (default 536870912). One client address's hold at\n"
     "                most a quarter of it (unless --per-address is 0)\n"
     "  --rate-limit  requests per second per token (default 1000; 0: no limit)\n"
-    "  --burst       requests a token may make at once (default: the rate)\n"
+    "  --burst       requests a token may make at once (default and 0: the rate)\n"
     "  --public-rate requests per second per address without a valid token,\n"
     "                and tokens that are not valid per address (past it, every\n"
     "                token from the address waits) (default 100; 0: no limit,\n"
@@ -58,8 +59,9 @@ static const char serve_usage[] =
     "  --per-address connections one client address may hold at once\n"
     "                (default 256; 0: no limit, as behind a proxy)\n"
     "  --sweep       seconds between sweeps: retention, dispute deadlines, list\n"
-    "                refresh, notice delivery (default 3600; 0: none); also just\n"
-    "                after each day begins (UTC), when records expire\n"
+    "                refresh, notice delivery (default 3600); also just after\n"
+    "                each day begins (UTC), when records expire (0: no sweeps,\n"
+    "                not even then)\n"
     "The clock stands still at PROBITY_NOW or --as-of when one is given; otherwise\n"
     "each request is answered as of the system clock.\n";
 
@@ -68,8 +70,9 @@ static const char serve_usage[] =
 /* A whole number option within [0, max]; -1 if malformed. strtod
  * takes "nan", "inf" and fractions as well: a NaN rate passed every
  * comparison and lifted the limit (fmin with NaN), and a tiny one made
- * a Retry-After past what an unsigned holds. */
-static int number(cli_args *a, const char *name, double max, double *v)
+ * a Retry-After past what an unsigned holds. zero says what 0 means,
+ * which differs between options: the default, or no limit. */
+static int number(cli_args *a, const char *name, double max, const char *zero, double *v)
 {
     const char *s = cli_opt(a, name);
     char *end;
@@ -77,7 +80,8 @@ static int number(cli_args *a, const char *name, double max, double *v)
         return 0;
     double x = strtod(s, &end);
     if (!*s || *end || !isfinite(x) || x != floor(x) || x < 0 || x > max) {
-        fprintf(stderr, "probity: --%s '%s' is not a whole number from 0 to %.0f\n", name, s, max);
+        fprintf(stderr, "probity: --%s '%s' is not a whole number from 0 to %.0f (0: %s)\n", name,
+                s, max, zero);
         return -1;
     }
     *v = x;
@@ -86,17 +90,23 @@ static int number(cli_args *a, const char *name, double max, double *v)
 
 static int options(cli_args *a, srv_opts *o)
 {
+    static const char dflt[] = "the default", none[] = "no limit";
     double threads = 0, timeout = 0, htimeout = 0, btimeout = 0, brate = 0, body = 0, mem = 0,
            amem = 0, rate = -1, burst = 0, pub = -1, sweep = 3600, per = -1;
     o->listen = cli_opt(a, "listen");
     o->access_log = cli_flag(a, "access-log");
-    if (number(a, "threads", 256, &threads) || number(a, "timeout", 3600, &timeout) ||
-        number(a, "header-timeout", 3600, &htimeout) ||
-        number(a, "body-timeout", 86400, &btimeout) || number(a, "body-rate", 1 << 30, &brate) ||
-        number(a, "max-body", 1 << 30, &body) || number(a, "body-memory", 1ull << 40, &mem) ||
-        number(a, "answer-memory", 1ull << 40, &amem) || number(a, "rate-limit", 1e9, &rate) ||
-        number(a, "public-rate", 1e9, &pub) || number(a, "burst", 1e9, &burst) ||
-        number(a, "sweep", 86400 * 7, &sweep) || number(a, "per-address", 65535, &per))
+    if (number(a, "threads", 256, "one per core", &threads) ||
+        number(a, "timeout", 3600, dflt, &timeout) ||
+        number(a, "header-timeout", 3600, dflt, &htimeout) ||
+        number(a, "body-timeout", 86400, dflt, &btimeout) ||
+        number(a, "body-rate", 1 << 30, dflt, &brate) ||
+        number(a, "max-body", 1 << 30, dflt, &body) ||
+        number(a, "body-memory", 1ull << 40, dflt, &mem) ||
+        number(a, "answer-memory", 1ull << 40, dflt, &amem) ||
+        number(a, "rate-limit", 1e9, none, &rate) || number(a, "public-rate", 1e9, none, &pub) ||
+        number(a, "burst", 1e9, "the rate", &burst) ||
+        number(a, "sweep", 86400 * 7, "no sweeps at all", &sweep) ||
+        number(a, "per-address", 65535, none, &per))
         return 2;
     o->threads = (int)threads;
     o->timeout = (unsigned)timeout;

@@ -35,10 +35,13 @@ static const char usage[] =
     "                                    the outbox of notices to subjects; deliver them\n"
     "  review request DIR --decision ID --reason TEXT\n"
     "  review decide DIR --id R --outcome upheld|overturned --reviewer NAME --note TEXT\n"
-    "  review list DIR [--pending]       human review of a decision\n"
+    "  review list DIR [--pending] [--after N] [--limit N]\n"
+    "                                    human review of a decision\n"
     "  dispute open DIR --subject SCHEME:VALUE --record RID --reason TEXT\n"
     "  dispute resolve DIR --id D --outcome upheld|deleted [--note TEXT]\n"
-    "  dispute list DIR [--open]         a subject's challenge of a record; its outcome\n"
+    "                  [--by reviewer|furnisher] [--resolver NAME]\n"
+    "  dispute list DIR [--open] [--after ID] [--limit N]\n"
+    "                                    a subject's challenge of a record; its outcome\n"
     "  audit head|key DIR                the signed head of the audit log; its public key\n"
     "  audit prove DIR --leaf N [--size S] | audit consistency DIR --from A --to B\n"
     "                                    inclusion and consistency proofs (RFC 9162)\n"
@@ -57,7 +60,10 @@ static const char usage[] =
     "  gen --persons N --companies M [--seed S]\n"
     "                                    write a synthetic population as NDJSON\n"
     "\n"
-    "Every command takes --as-of YYYY-MM-DD; PROBITY_NOW sets the clock for a process.\n";
+    "Every command takes --as-of YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (those that read no\n"
+    "clock ignore it); PROBITY_NOW sets the clock for a process (empty: the system clock).\n"
+    "--threads N of ingest and score: 0 to 64 threads, 0 (the default) one per core.\n"
+    "--help or -h after any command prints this (after serve, all of serve's options).\n";
 
 int cli_parse(int argc, char **argv, const char *const *flags, cli_args *a)
 {
@@ -203,7 +209,8 @@ int cli_open(cli_args *a, const char *dir, prb_env **env)
     }
     if (asof) {
         if (prb_parse_now(asof, &now)) {
-            fprintf(stderr, "probity: --as-of '%s' is not YYYY-MM-DD\n", asof);
+            fprintf(stderr, "probity: --as-of '%s' is not YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ\n",
+                    asof);
             prb_close(*env);
             *env = NULL;
             return 2;
