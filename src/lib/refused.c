@@ -38,21 +38,30 @@
  *     "heterosexual", "tradeunionist").
  * A term marked '<' never counts at the end of a longer word (so "mental"
  * is not found in "fundamental", "rally" in "generally", "election" in
- * "selection", "petition" in "competition"); one marked '=' matches only
+ * "selection", "latitude" in "platitude"); one marked '=' matches only
  * as itself or its plural ("caste" not "casting", "rehab" not
  * "rehabilitation", "sunni" not "sunning"). Words that contain a term by
  * accident (hospitality, typeface, faithfully, ...) skip rules 3 and 4
- * (`ordinary`), and a few two-word phrases of credit data (currency
- * denomination, credit search, credit union, insolvency petition, ...)
+ * (`ordinary`), and two-word phrases of credit data (credit search,
+ * credit union, bill protest, audit opinion, minority shareholder, voting
+ * rights, face value, good faith, financial health, Church Street, ...)
  * are not read as terms at all (`ordinary_phrases`). The marks and lists
  * come from running every word of an English word list through the check.
+ * Identifiers of the first-class schemes belong to people who may be
+ * described in pinyin or German, so the terms a field name of theirs
+ * would use are listed too ("minzu", "dangyuan", "konfession",
+ * "gewerkschaft"): single pinyin syllables are left out, as each spells
+ * many words ("xinyang" is belief and a city, "zhengzhi" politics and
+ * rectification), and phrases of them are listed instead.
  *
  * The lists err on the side of refusing: a false refusal costs a rename
  * in a policy file; a false acceptance scores someone's faith or health.
  * Words that are ordinary in credit data stay out as single terms and are
  * refused only in phrases: "party" (a contract party), "union" (a credit
  * union), "strike" (struck off), "movement" (account movements), "search"
- * (a credit search), "treatment" (tax treatment), "comment", "trip".
+ * (a credit search), "treatment" (tax treatment), "petition" (a winding-up
+ * petition, the petition date), "comment", "trip"; "denomination" (of a
+ * note or a bond) is not a term at all.
  * This table is code, not configuration, so no policy can switch it off.
  */
 #include "internal.h"
@@ -70,23 +79,27 @@ static const struct refused_class classes[] = {
      "political politics politician partisan party_member party_membership party_affiliation "
      "party_dues party_card party_donation party_activist vote voted< voting< voter ballot "
      "referendum election< electoral protest protester demonstration demonstrator rally< "
-     "hunger_strike riot rioter petition< activism activist dissent dissident opinion ideology "
-     "ideological communist communism socialist nationalist nationalism separatist extremist"},
+     "hunger_strike riot rioter sign_petition petition_sign petition_signature "
+     "petition_signatory petition_campaign online_petition activism activist dissent dissident "
+     "opinion ideology ideological communist communism socialist nationalist nationalism "
+     "separatist extremist cpc_member cpc_membership ccp_member ccp_membership dangyuan "
+     "zhengzhi_mianmao politisch parteimitglied parteizugehoerigkeit"},
     {"speech", "speech utterance censorship censored online_post online_comment forum_post "
                "blog blogger microblog tweet retweet hashtag"},
     {"religion or belief",
      "religion religious belief believer faith church mosque temple synagogue worship prayer< pray "
      "atheist christian christianity muslim islam jewish judaism jew hindu buddhist sikh jain "
      "taoist falun catholic protestant sunni= shia shiite evangelical baptist methodist lutheran "
-     "anglican pentecostal mormon adventist quaker jehovah scientology denomination "
+     "anglican pentecostal mormon adventist quaker jehovah scientology denominational "
      "congregation parish clergy imam rabbi= priest< pastor sermon bible quran koran torah hajj "
-     "ramadan pilgrimage spiritual spirituality"},
+     "ramadan pilgrimage spiritual spirituality creed< sect kosher halal_diet halal_food "
+     "halal_meal zongjiao konfession kirchensteuer"},
     {"ethnicity or race",
      "ethnic ethnicity race racial skin_colour skin_color skin_tone caste= tribe tribal "
      "national_origin nationality foreign_worker foreigner migrant immigrant immigration "
      "minority uyghur uighur tibetan kazakh roma_people romani gypsy sinti kurd kurdish rohingya "
      "aboriginal indigenous hispanic latino latina caucasian african_american ancestry "
-     "mother_tongue native_language"},
+     "mother_tongue native_language minzu"},
     {"health",
      "health medical medicine diagnosis diagnose disease illness< sick sickness disability "
      "disabled pregnancy pregnant mental< psychiatric psychiatry psychological hiv medication "
@@ -95,9 +108,10 @@ static const struct refused_class classes[] = {
      "epilepsy schizophrenia bipolar depression anxiety obesity infertility abortion "
      "miscarriage addiction addict alcoholism alcoholic drug_use drug_abuse drug_treatment "
      "substance_abuse rehab= overdose surgery symptom therapy therapist clinic clinical handicap "
-     "wheelchair"},
-    {"biometrics", "biometric biometrics face facial fingerprint iris retina voiceprint "
-                   "faceprint palmprint handprint dna genetic genome gait= selfie liveness"},
+     "wheelchair blood< bmi jiankang gesundheit krankheit behinderung"},
+    {"biometrics",
+     "biometric biometrics face facial fingerprint iris retina voiceprint faceprint palmprint "
+     "handprint dna genetic genome gait= selfie liveness"},
     {"sex life or sexual orientation",
      "sex sexual sexuality orientation sex_life sex_worker gender< cisgender lgbt lgbtq gay "
      "lesbian "
@@ -106,7 +120,7 @@ static const struct refused_class classes[] = {
      "trade_union union_member union_membership union_dues union_fee union_card union_rep "
      "union_activity labour_union labor_union unionist unionised unionized unionisation "
      "unionization shop_steward strike_participation strike_action strike_pay strike_ballot "
-     "on_strike general_strike picket picketing walkout"},
+     "on_strike general_strike picket picketing walkout gewerkschaft"},
     {"internet searches",
      "search_history search_query search_term search_log search_keyword search_engine "
      "searches= web_search internet_search online_search google_search browsing browser_history "
@@ -121,7 +135,9 @@ static const struct refused_class classes[] = {
      "movement_history movement_log movement_record movement_track movement_trace "
      "movement_pattern travel_history travel_record travel_log travel_pattern trip_history "
      "trip_log trip_record train_trip train_journey bus_trip metro_trip subway_trip taxi_trip "
-     "flight_history flight_record border_crossing exit_entry entry_exit itinerary cell_tower"},
+     "flight_history flight_record border_crossing exit_entry entry_exit itinerary cell_tower "
+     "latitude< longitude coordinate= geo_coordinate geo_lat geo_lng geo_lon geo_long lat_long "
+     "lat_lng lat_lon checkin= check_ins"},
 };
 #define NCLASSES (sizeof classes / sizeof classes[0])
 
@@ -137,14 +153,19 @@ static const char partners[] =
 /* Ordinary words holding a term by accident: rules 3 and 4 skip them. */
 static const char ordinary[] =
     "hospitality hospitable typeface faithful faithfully faithfulness diatribe hindustan "
-    "islamabad";
+    "islamabad bloodstock";
 
 /* Two-word phrases of credit data whose words are not read as terms. */
 static const char ordinary_phrases[] =
-    "currency_denomination denomination_currency bond_denomination minimum_denomination "
-    "note_denomination credit_search credit_searches hard_search soft_search credit_union "
-    "european_union bankruptcy_petition insolvency_petition liquidation_petition "
-    "creditor_petition";
+    "credit_search credit_searches hard_search soft_search credit_union european_union "
+    "bankruptcy_petition insolvency_petition liquidation_petition creditor_petition "
+    "bill_protest cheque_protest check_protest protest_date protest_register protested_bill "
+    "protested_cheque protested_check protested_note protested_draft protested_payment "
+    "audit_opinion auditor_opinion qualified_opinion unqualified_opinion adverse_opinion "
+    "legal_opinion minority_shareholder minority_shareholding minority_interest minority_stake "
+    "minority_holding minority_investor voting_right voting_share voting_stock voting_power "
+    "voting_control voting_interest face_value face_amount good_faith bad_faith "
+    "financial_health credit_health church_street church_road church_lane temple_bar";
 
 #define WORD_MAX 64 /* a word is read by its first and last 63 letters */
 #define TOK_MAX 256 /* a run of letters and digits is read in pieces of this size */
