@@ -274,6 +274,11 @@ static const struct bad bad_lines[] = {
      "bank-b:K1\"},\"category\":\"payment_default\",\"status\":\"open\",\"event_date\":"
      "\"2025-03-01\",\"legal_basis\":\"x\",\"fields\":{\"amount\":\"1.00\",\"currency\":\"EUR\"}}",
      "subject.id: 'ext:bank-b:K1' is another furnisher's key"},
+    /* invariant 1 for the names of cn-rid subjects' data, in pinyin and in Chinese */
+    {PD("", "{\"amount\":\"1.00\",\"currency\":\"EUR\",\"minzu\":\"y\"}"),
+     "fields.minzu: refused: 'minzu' is ethnicity or race data"},
+    {PD("", "{\"amount\":\"1.00\",\"currency\":\"EUR\",\"民族\":\"y\"}"),
+     "fields.民族: refused: '民族' is ethnicity or race data"},
 };
 
 /* Each bad line alone: rejected with its message, nothing written. */

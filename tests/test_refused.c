@@ -2,8 +2,8 @@
  * test_refused.c - DESIGN invariant 1 against names and texts made to slip
  * past it: plurals and verb forms, words run together, digits, odd case,
  * look-alike letters from other scripts, hidden characters, a refused
- * word after many ordinary ones, pinyin and German names; and ordinary
- * credit vocabulary that must still load.
+ * word after many ordinary ones, pinyin and German names, Chinese terms
+ * inside a text; and ordinary credit vocabulary that must still load.
  * Names go in as a field and as an enum value, texts as a category's
  * description and a bin's text, of the shipped default policy.
  */
@@ -123,6 +123,100 @@ static const struct want names[] = {
     {"petition_signatory", "political"},
     {"petition_campaign", "political"},
     {"online_petitions", "political"},
+};
+
+/* Chinese terms, found anywhere in a text (Chinese has no spaces between
+ * words), in simplified and traditional characters. */
+static const struct want cjk[] = {
+    {"申请人政治面貌：群众", "political"},  /* political status */
+    {"党员", "political"},                  /* party member */
+    {"黨員", "political"},                  /* party member */
+    {"入党日期", "political"},              /* date of joining the party */
+    {"入黨", "political"},                  /* joining the party */
+    {"参加抗议", "political"},              /* took part in a protest */
+    {"抗議", "political"},                  /* protest */
+    {"示威", "political"},                  /* demonstration */
+    {"多次上访", "political"},              /* petitioned the authorities often */
+    {"上訪", "political"},                  /* petitioning */
+    {"不当言论", "speech"},                 /* improper remarks */
+    {"言論", "speech"},                     /* speech */
+    {"宗教", "religion"},                   /* religion */
+    {"宗教信仰", "religion"},               /* religious belief */
+    {"信仰", "religion"},                   /* belief */
+    {"佛教", "religion"},                   /* Buddhism */
+    {"基督徒", "religion"},                 /* Christian */
+    {"天主教", "religion"},                 /* Catholicism */
+    {"伊斯兰教", "religion"},               /* Islam */
+    {"伊斯蘭", "religion"},                 /* Islam */
+    {"穆斯林", "religion"},                 /* Muslim */
+    {"法轮功", "religion"},                 /* Falun Gong */
+    {"法輪", "religion"},                   /* Falun */
+    {"民族", "ethnicity"},                  /* ethnicity */
+    {"民族：汉", "ethnicity"},              /* ethnicity: Han */
+    {"种族", "ethnicity"},                  /* race */
+    {"種族", "ethnicity"},                  /* race */
+    {"健康", "health"},                     /* health */
+    {"健康状况", "health"},                 /* state of health */
+    {"身体健康", "health"},                 /* bodily health */
+    {"疾病", "health"},                     /* disease */
+    {"病史", "health"},                     /* medical history */
+    {"残疾", "health"},                     /* disability */
+    {"殘疾", "health"},                     /* disability */
+    {"怀孕", "health"},                     /* pregnancy */
+    {"懷孕", "health"},                     /* pregnancy */
+    {"艾滋", "health"},                     /* AIDS */
+    {"愛滋", "health"},                     /* AIDS */
+    {"精神病", "health"},                   /* mental illness */
+    {"指纹", "biometrics"},                 /* fingerprint */
+    {"指紋", "biometrics"},                 /* fingerprint */
+    {"人脸识别", "biometrics"},             /* face recognition */
+    {"人臉", "biometrics"},                 /* face */
+    {"刷脸", "biometrics"},                 /* face scan */
+    {"刷臉", "biometrics"},                 /* face scan */
+    {"虹膜", "biometrics"},                 /* iris */
+    {"声纹", "biometrics"},                 /* voiceprint */
+    {"聲紋", "biometrics"},                 /* voiceprint */
+    {"生物识别", "biometrics"},             /* biometric recognition */
+    {"生物識別", "biometrics"},             /* biometric recognition */
+    {"性取向", "sex life"},                 /* sexual orientation */
+    {"同性恋", "sex life"},                 /* homosexual */
+    {"同性戀", "sex life"},                 /* homosexual */
+    {"工会会员", "trade-union"},            /* union member */
+    {"工會會員", "trade-union"},            /* union member */
+    {"工会成员", "trade-union"},            /* union member */
+    {"工會成員", "trade-union"},            /* union member */
+    {"加入工会", "trade-union"},            /* joined a union */
+    {"加入工會", "trade-union"},            /* joined a union */
+    {"参加罢工", "trade-union"},            /* took part in a strike */
+    {"罷工", "trade-union"},                /* strike */
+    {"搜索记录", "internet searches"},      /* search records */
+    {"搜索記錄", "internet searches"},      /* search records */
+    {"搜索历史", "internet searches"},      /* search history */
+    {"搜索歷史", "internet searches"},      /* search history */
+    {"浏览记录", "internet searches"},      /* browsing records */
+    {"瀏覽記錄", "internet searches"},      /* browsing records */
+    {"社交媒体", "social-media"},           /* social media */
+    {"社交媒體", "social-media"},           /* social media */
+    {"微博", "social-media"},               /* Weibo */
+    {"朋友圈", "social-media"},             /* WeChat Moments */
+    {"抖音", "social-media"},               /* Douyin */
+    {"位置数据", "location"},               /* location data */
+    {"位置數據", "location"},               /* location data */
+    {"位置信息", "location"},               /* location information */
+    {"位置資訊", "location"},               /* location information */
+    {"位置记录", "location"},               /* location records */
+    {"位置記錄", "location"},               /* location records */
+    {"行踪", "location"},                   /* whereabouts */
+    {"行蹤", "location"},                   /* whereabouts */
+    {"行动轨迹", "location"},               /* movement track */
+    {"行動軌跡", "location"},               /* movement track */
+    {"出行记录", "location"},               /* travel records */
+    {"出行記錄", "location"},               /* travel records */
+    {"经纬度", "location"},                 /* latitude and longitude */
+    {"經緯度", "location"},                 /* latitude and longitude */
+    {"民\xe2\x80\x8b族", "ethnicity"},      /* a zero-width space inside */
+    {"Kunde, 民族 unbekannt", "ethnicity"}, /* among Latin words */
+    {"财务健康, 身体健康", "health"},       /* ordinary once, then not */
 };
 
 /* The same names in other spellings, as names reach prb_refused_class from
@@ -255,6 +349,25 @@ static const char *const ordinary[] = {
     "submission_date",
 };
 
+/* Chinese texts of credit data that hold a refused term across two words,
+ * or that share a character with one. */
+static const char *const cjk_ordinary[] = {
+    "财务健康",           "財務健康", /* financial health */
+    "健康发展",           "健康發展", /* healthy development */
+    "线上访问记录",                   /* online access records: 线上 + 访问 */
+    "網上訪問",                       /* online access */
+    "征信访问记录",                   /* credit-report access records: 征信 + 访问 */
+    "员工会议",                       /* staff meeting: 员工 + 会议 */
+    "员工会费",                       /* staff dues */
+    "女性生活用品",                   /* women's daily goods: 女性 + 生活 */
+    "市政治理",                       /* municipal governance: 市政 + 治理 */
+    "单位置业",                       /* an employer buys property: 单位 + 置业 */
+    "营业位置",                       /* place of business */
+    "市场定位",                       /* market positioning */
+    "票据拒绝证书",                   /* protest of a bill */
+    "逾期还款, 法院判决",             /* payment overdue, court judgment */
+};
+
 /* ---------------------------------------------------- policy edits */
 
 static const char *subject; /* the name or text the edits below put in */
@@ -345,6 +458,28 @@ Test(refused, other_spellings_are_refused_naming_the_class_and_term)
     cr_expect_str_eq(term, "religion");
     cr_assert_not_null(prb_refused_class("TRADEUNIONDUES", term, sizeof term));
     cr_expect_str_eq(term, "trade union");
+}
+
+/* Chinese has no spaces between words: its terms are found anywhere in a
+ * text, and phrases of credit data that hold one across two words load. */
+Test(refused, chinese_terms_are_refused_inside_a_text)
+{
+    char msg[1024], term[64];
+    for (size_t i = 0; i < sizeof cjk / sizeof cjk[0]; i++) {
+        const char *cls = prb_refused_class(cjk[i].text, term, sizeof term);
+        cr_expect(cls && strstr(cls, cjk[i].cls), "'%s' refused as %s, want %s", cjk[i].text,
+                  cls ? cls : "nothing", cjk[i].cls);
+        expect_refused(as_description, "a description", &cjk[i]);
+    }
+    expect_refused(as_bin_text, "a bin text", &cjk[0]);
+    cr_assert_not_null(prb_refused_class("申请人民族：汉", term, sizeof term));
+    cr_expect_str_eq(term, "民族");
+    for (size_t i = 0; i < sizeof cjk_ordinary / sizeof cjk_ordinary[0]; i++) {
+        const char *cls = prb_refused_class(cjk_ordinary[i], term, sizeof term);
+        cr_expect_null(cls, "'%s' refused as %s ('%s')", cjk_ordinary[i], cls, term);
+        cr_expect_eq(load_with(as_description, cjk_ordinary[i], msg, sizeof msg), PRB_OK, "%s: %s",
+                     cjk_ordinary[i], msg);
+    }
 }
 
 /* A policy's names are a-z, 0-9 and '_': a look-alike letter in one is

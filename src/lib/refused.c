@@ -2,7 +2,8 @@
  * refused.c - DESIGN invariant 1: the classes of data probity never holds
  * or scores. Names (categories, fields, features, purposes, enum values)
  * and free text (descriptions, bin texts) are read as words and matched
- * against the single terms and two-word phrases ("a_b") of each class.
+ * against the single terms and two-word phrases ("a_b") of each class,
+ * and searched for its CJK terms.
  *
  * Reading. UTF-8 is decoded. Letters that look like Latin ones (Cyrillic
  * а е о р с у х і ..., Greek, fullwidth, small capitals, mathematical and
@@ -54,6 +55,21 @@
  * many words ("xinyang" is belief and a city, "zhengzhi" politics and
  * rectification), and phrases of them are listed instead.
  *
+ * CJK. Chinese and Japanese put no spaces between words, so a CJK term is
+ * found anywhere in a text, characters and all (ignorable ones inside are
+ * skipped). Any term is then also found across two words that happen to
+ * meet: "员工会议" (staff meeting) holds 工会 (trade union), "女性生活"
+ * (women's daily ...) 性生活 (sex life), "征信访问" (credit-report access)
+ * 信访 (petitioning), "市政治理" (municipal governance) 政治 (politics),
+ * "办公位置" (office location) 位置 (location). So the CJK terms are the
+ * compounds that name a class on their own (政治面貌 political status,
+ * 工会会员 union member, 位置数据 location data, not 政治, 工会, 位置),
+ * each in simplified and traditional characters; where a short term is
+ * kept because it is the word a form or a field would use (健康 health,
+ * 上访 petitioning the authorities), the phrases of credit data that hold
+ * it by accident are listed in `ordinary_cjk` (财务健康 financial health,
+ * 线上访问 online access).
+ *
  * The lists err on the side of refusing: a false refusal costs a rename
  * in a policy file; a false acceptance scores someone's faith or health.
  * Words that are ordinary in credit data stay out as single terms and are
@@ -72,6 +88,7 @@
 struct refused_class {
     const char *name;
     const char *terms; /* space-separated; "a_b" means the phrase "a b" */
+    const char *cjk;   /* space-separated, found anywhere in a text (see find_cjk) */
 };
 
 static const struct refused_class classes[] = {
@@ -83,9 +100,12 @@ static const struct refused_class classes[] = {
      "petition_signatory petition_campaign online_petition activism activist dissent dissident "
      "opinion ideology ideological communist communism socialist nationalist nationalism "
      "separatist extremist cpc_member cpc_membership ccp_member ccp_membership dangyuan "
-     "zhengzhi_mianmao politisch parteimitglied parteizugehoerigkeit"},
-    {"speech", "speech utterance censorship censored online_post online_comment forum_post "
-               "blog blogger microblog tweet retweet hashtag"},
+     "zhengzhi_mianmao politisch parteimitglied parteizugehoerigkeit",
+     "政治面貌 党员 黨員 入党 入黨 抗议 抗議 示威 上访 上訪"},
+    {"speech",
+     "speech utterance censorship censored online_post online_comment forum_post "
+     "blog blogger microblog tweet retweet hashtag",
+     "言论 言論"},
     {"religion or belief",
      "religion religious belief believer faith church mosque temple synagogue worship prayer< pray "
      "atheist christian christianity muslim islam jewish judaism jew hindu buddhist sikh jain "
@@ -93,13 +113,15 @@ static const struct refused_class classes[] = {
      "anglican pentecostal mormon adventist quaker jehovah scientology denominational "
      "congregation parish clergy imam rabbi= priest< pastor sermon bible quran koran torah hajj "
      "ramadan pilgrimage spiritual spirituality creed< sect kosher halal_diet halal_food "
-     "halal_meal zongjiao konfession kirchensteuer"},
+     "halal_meal zongjiao konfession kirchensteuer",
+     "宗教 信仰 佛教 基督 天主教 伊斯兰 伊斯蘭 穆斯林 法轮 法輪"},
     {"ethnicity or race",
      "ethnic ethnicity race racial skin_colour skin_color skin_tone caste= tribe tribal "
      "national_origin nationality foreign_worker foreigner migrant immigrant immigration "
      "minority uyghur uighur tibetan kazakh roma_people romani gypsy sinti kurd kurdish rohingya "
      "aboriginal indigenous hispanic latino latina caucasian african_american ancestry "
-     "mother_tongue native_language minzu"},
+     "mother_tongue native_language minzu",
+     "民族 种族 種族"},
     {"health",
      "health medical medicine diagnosis diagnose disease illness< sick sickness disability "
      "disabled pregnancy pregnant mental< psychiatric psychiatry psychological hiv medication "
@@ -108,27 +130,33 @@ static const struct refused_class classes[] = {
      "epilepsy schizophrenia bipolar depression anxiety obesity infertility abortion "
      "miscarriage addiction addict alcoholism alcoholic drug_use drug_abuse drug_treatment "
      "substance_abuse rehab= overdose surgery symptom therapy therapist clinic clinical handicap "
-     "wheelchair blood< bmi jiankang gesundheit krankheit behinderung"},
+     "wheelchair blood< bmi jiankang gesundheit krankheit behinderung",
+     "健康 疾病 病史 残疾 殘疾 怀孕 懷孕 艾滋 愛滋 精神病"},
     {"biometrics",
      "biometric biometrics face facial fingerprint iris retina voiceprint faceprint palmprint "
-     "handprint dna genetic genome gait= selfie liveness"},
+     "handprint dna genetic genome gait= selfie liveness",
+     "指纹 指紋 人脸 人臉 刷脸 刷臉 虹膜 声纹 聲紋 生物识别 生物識別"},
     {"sex life or sexual orientation",
      "sex sexual sexuality orientation sex_life sex_worker gender< cisgender lgbt lgbtq gay "
      "lesbian "
-     "homosexual bisexual transgender queer prostitution dating_app online_dating"},
+     "homosexual bisexual transgender queer prostitution dating_app online_dating",
+     "性取向 同性恋 同性戀"},
     {"trade-union membership",
      "trade_union union_member union_membership union_dues union_fee union_card union_rep "
      "union_activity labour_union labor_union unionist unionised unionized unionisation "
      "unionization shop_steward strike_participation strike_action strike_pay strike_ballot "
-     "on_strike general_strike picket picketing walkout gewerkschaft"},
+     "on_strike general_strike picket picketing walkout gewerkschaft",
+     "工会会员 工會會員 工会成员 工會成員 加入工会 加入工會 罢工 罷工"},
     {"internet searches",
      "search_history search_query search_term search_log search_keyword search_engine "
      "searches= web_search internet_search online_search google_search browsing browser_history "
-     "browsing_history"},
+     "browsing_history",
+     "搜索记录 搜索記錄 搜索历史 搜索歷史 浏览记录 瀏覽記錄"},
     {"social-media content",
      "social_media social_network social_networking weibo wechat twitter facebook instagram "
      "tiktok douyin youtube reddit snapchat whatsapp linkedin vkontakte follower likes= "
-     "friend_list friends_list"},
+     "friend_list friends_list",
+     "社交媒体 社交媒體 微博 朋友圈 抖音"},
     {"location tracks",
      "gps geolocation geotag geofence whereabouts location_track location_history "
      "location_data location_log location_trace location_visit visited_location places_visited "
@@ -137,7 +165,9 @@ static const struct refused_class classes[] = {
      "trip_log trip_record train_trip train_journey bus_trip metro_trip subway_trip taxi_trip "
      "flight_history flight_record border_crossing exit_entry entry_exit itinerary cell_tower "
      "latitude< longitude coordinate= geo_coordinate geo_lat geo_lng geo_lon geo_long lat_long "
-     "lat_lng lat_lon checkin= check_ins"},
+     "lat_lng lat_lon checkin= check_ins",
+     "位置数据 位置數據 位置信息 位置資訊 位置记录 位置記錄 行踪 行蹤 行动轨迹 行動軌跡 "
+     "出行记录 出行記錄 经纬度 經緯度"},
 };
 #define NCLASSES (sizeof classes / sizeof classes[0])
 
@@ -166,6 +196,12 @@ static const char ordinary_phrases[] =
     "minority_holding minority_investor voting_right voting_share voting_stock voting_power "
     "voting_control voting_interest face_value face_amount good_faith bad_faith "
     "financial_health credit_health church_street church_road church_lane temple_bar";
+
+/* CJK phrases of credit data that hold a CJK term across a word boundary
+ * ("财务健康" financial health, "健康发展" healthy development, "线上访问"
+ * online access): a term found inside one is not counted. */
+static const char ordinary_cjk[] =
+    "财务健康 財務健康 健康发展 健康發展 线上访 線上訪 网上访 網上訪";
 
 #define WORD_MAX 64 /* a word is read by its first and last 63 letters */
 #define TOK_MAX 256 /* a run of letters and digits is read in pieces of this size */
@@ -813,6 +849,65 @@ static int run(struct scan *s)
     return 0;
 }
 
+/* ----------------------------------------------------------------- CJK */
+
+/* The bytes of text at p that spell t (tn bytes), ignorable characters
+ * after the first skipped ("民\u200b族"), or 0. */
+static size_t spells(const unsigned char *p, const char *t, size_t tn)
+{
+    const unsigned char *q = p;
+    size_t i = 0;
+    while (i < tn) {
+        size_t len;
+        uint32_t c;
+        if (!*q)
+            return 0;
+        c = utf8(q, &len);
+        if (i && ignorable(c)) {
+            q += len;
+            continue;
+        }
+        if (len > tn - i || memcmp(q, t + i, len))
+            return 0;
+        q += len;
+        i += len;
+    }
+    return (size_t)(q - p);
+}
+
+/* Is the term t found at p part of an ordinary CJK phrase of the text? */
+static int in_ordinary_cjk(const unsigned char *text, const unsigned char *p, const char *t,
+                           size_t tn)
+{
+    EACH(ordinary_cjk, o, on)
+    {
+        for (const char *k = memmem(o, on, t, tn); k;
+             k = memmem(k + 1, on - (size_t)(k + 1 - o), t, tn)) {
+            size_t before = (size_t)(k - o);
+            if ((size_t)(p - text) >= before && spells(p - before, o, on))
+                return 1;
+        }
+    }
+    return 0;
+}
+
+/* Finds a CJK term of a class anywhere in text (see "CJK" above). */
+static int find_cjk(struct hit *h, const char *text)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    for (const unsigned char *p = s; *p; p++) {
+        if (*p < 0xe0) /* every CJK term starts with a three-byte character */
+            continue;
+        for (size_t c = 0; c < NCLASSES; c++)
+            EACH(classes[c].cjk, t, tn)
+            {
+                if ((unsigned char)t[0] == *p && spells(p, t, tn) && !in_ordinary_cjk(s, p, t, tn))
+                    return found(h, c, t, tn);
+            }
+    }
+    return 0;
+}
+
 const char *prb_refused_class(const char *text, char *term, size_t termlen)
 {
     struct scan s;
@@ -851,6 +946,8 @@ const char *prb_refused_class(const char *text, char *term, size_t termlen)
     }
     if (!hit)
         hit = word(&s, NULL, 0);
+    if (!hit)
+        hit = find_cjk(&s.hit, text);
     if (!hit)
         return NULL;
     if (term && termlen) {
