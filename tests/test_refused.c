@@ -4,8 +4,9 @@
  * look-alike letters from other scripts, hidden characters, a refused
  * word after many ordinary ones, pinyin and German names, Chinese terms
  * inside a text; and ordinary credit vocabulary that must still load.
- * Names go in as a field and as an enum value, texts as a category's
- * description and a bin's text, of the shipped default policy.
+ * Names go in as a field, an enum value and a bin's reason code, texts as
+ * a category's description and a bin's text, of the shipped default
+ * policy.
  */
 #include <criterion/criterion.h>
 #include <jansson.h>
@@ -404,6 +405,16 @@ static void as_bin_text(json_t *root)
                         json_string(subject));
 }
 
+static void as_bin_reason(json_t *root)
+{
+    json_t *c = json_array_get(
+        json_object_get(json_object_get(json_object_get(root, "scorecards"), "tenancy_check"),
+                        "characteristics"),
+        0);
+    json_object_set_new(json_array_get(json_object_get(c, "bins"), 1), "reason",
+                        json_string(subject));
+}
+
 /* Loads policy/default.json changed by edit with text; returns the loader's
  * code and leaves its message in msg. */
 static int load_with(void (*edit)(json_t *), const char *text, char *msg, size_t msglen)
@@ -458,6 +469,22 @@ Test(refused, other_spellings_are_refused_naming_the_class_and_term)
     cr_expect_str_eq(term, "religion");
     cr_assert_not_null(prb_refused_class("TRADEUNIONDUES", term, sizeof term));
     cr_expect_str_eq(term, "trade union");
+}
+
+/* A bin's reason code is shown to the subject with its text, and a PMML
+ * reasonCode was already checked: a JSON one is checked the same way. */
+Test(refused, a_bin_reason_code_is_refused_like_a_pmml_reason_code)
+{
+    static const struct want codes[] = {
+        {"RELIGION", "religion"}, {"ETHNIC-01", "ethnicity"},     {"H1V", "health"},
+        {"MINZU", "ethnicity"},   {"UnionMember", "trade-union"},
+    };
+    char msg[1024];
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++)
+        expect_refused(as_bin_reason, "a reason code", &codes[i]);
+    load_with(as_bin_reason, "RELIGION", msg, sizeof msg);
+    cr_expect(strstr(msg, "characteristics[0].bins[1].reason: 'RELIGION' is refused"), "%s", msg);
+    cr_expect_eq(load_with(as_bin_reason, "FACE_VALUE", msg, sizeof msg), PRB_OK, "%s", msg);
 }
 
 /* Chinese has no spaces between words: its terms are found anywhere in a

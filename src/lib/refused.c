@@ -1,9 +1,9 @@
 /*
  * refused.c - DESIGN invariant 1: the classes of data probity never holds
  * or scores. Names (categories, fields, features, purposes, enum values)
- * and free text (descriptions, bin texts) are read as words and matched
- * against the single terms and two-word phrases ("a_b") of each class,
- * and searched for its CJK terms.
+ * and free text (descriptions, bin texts, reason codes) are read as words
+ * and matched against the single terms and two-word phrases ("a_b") of
+ * each class, and searched for its CJK terms.
  *
  * Reading. UTF-8 is decoded. Letters that look like Latin ones (Cyrillic
  * а е о р с у х і ..., Greek, fullwidth, small capitals, mathematical and

@@ -583,6 +583,9 @@ static int load_bin(struct jc *c, json_t *bin, int field, int kind, prb_attr *a)
     if (!json_is_string(reason) || !prb_sc_reason_code_ok(json_string_value(reason)))
         return jfail_at(c, "reason", PRB_EPOLICY,
                         "must be a reason code of 1-32 letters, digits, '_', '-' or '.'");
+    /* A subject is shown the code with the text; a PMML reasonCode is checked too. */
+    if ((rc = refused_text(c, "reason", json_string_value(reason))))
+        return rc;
     text = json_object_get(bin, "text");
     if (!text)
         return jfail_at(c, "text", PRB_EPOLICY, "required: every bin explains itself");
