@@ -726,7 +726,8 @@ Test(pmml, fields_must_be_policy_features)
     cr_assert_eq(
         prb_sc_from_pmml("t.pmml", buf, strlen(buf), sample_kinds, &mode, &sc, err, sizeof err),
         PRB_EINVAL);
-    cr_assert(strstr(err, "'department' is categorical in the PMML but numeric in the policy"),
+    cr_assert(strstr(err, "field 'department' is categorical: categorical and ordinal fields are "
+                          "not supported"),
               "%s", err);
 
     mode = 1; /* all three known; the predicted field is not an input */
@@ -736,6 +737,26 @@ Test(pmml, fields_must_be_policy_features)
     cr_assert_eq(sc->nfields, 3);
     prb_sc_free(sc);
     free(buf);
+}
+
+/* A register's policy makes numeric features only, so a model with a
+ * categorical field can never be imported: the error says so, rather than
+ * that the field is not a feature (which a rename would not mend). */
+Test(pmml, import_of_a_categorical_field_says_it_is_not_supported)
+{
+    char *dir, path[512];
+    prb_env *env = th_register(&dir);
+    char *out = NULL;
+    cr_assert_eq(prb_scorecard_import(env, "sample", th_path(path, sizeof path, SAMPLE)),
+                 PRB_EINVAL);
+    cr_expect(strstr(prb_errmsg(env), "MiningField: field 'department' is categorical: "
+                                      "categorical and ordinal fields are not supported (the "
+                                      "policy's features are all numeric)"),
+              "%s", prb_errmsg(env));
+    cr_expect_eq(prb_scorecard_eval(env, "sample", "{}", &out), PRB_ENOTFOUND, "nothing stored");
+    free(out);
+    prb_close(env);
+    th_rmrf(dir);
 }
 
 /* --------------------------------------------- hostile or broken XML */

@@ -23,8 +23,10 @@
  * TransformationDictionary with content, DerivedField), ComplexPartialScore,
  * Targets, Extension (its meaning is the vendor's), Taxonomy, missing-value
  * replacement, outlier treatment, value validity lists unless the field is
- * used as is, categorical fields of a dataType other than string,
- * ordering comparisons on categorical or ordinal fields, and points
+ * used as is, categorical fields of a dataType other than string or
+ * that the caller's feature_kind does not call categorical (a register's
+ * policy has numeric features only), ordering comparisons on categorical
+ * or ordinal fields, and points
  * (initialScore, partialScore, baselineScore) beyond PRB_SC_POINTS_MAX.
  */
 #include "internal.h"
@@ -512,6 +514,13 @@ static int read_miningfield(struct px *c, xmlNode *n)
         return unsupported(c, n, "categorical and ordinal fields must have dataType string");
     if (c->feature_kind) {
         want = c->feature_kind(c->kctx, name);
+        /* A register's policy makes numeric features only: said first, as
+         * no renaming of the field would make such a model load. */
+        if (kind == PRB_FIELD_CATEGORICAL && want != PRB_FIELD_CATEGORICAL)
+            return perr(c, PRB_EINVAL, n,
+                        "field '%s' is %s: categorical and ordinal fields are not supported "
+                        "(the policy's features are all numeric)",
+                        name, optype);
         if (!want)
             return perr(c, PRB_EINVAL, n, "field '%s' is not a feature of the policy", name);
         if (want != kind)
