@@ -1353,3 +1353,95 @@ Test(decide, amounts_add_up_exactly)
     prb_close(env);
     th_rmrf(dir);
 }
+
+/* ------------------------------------------- list entries and disputes */
+
+static json_t *debtor_register(json_t *root)
+{
+    return json_object_get(json_object_get(root, "lists"), "debtor_register");
+}
+
+/* A debtor register whose entries last 60 days after a 10-day hearing. */
+static void short_debtor_register(json_t *root)
+{
+    json_t *l = debtor_register(root);
+    json_object_set_new(l, "hearing_days", json_integer(10));
+    json_object_set_new(json_object_get(json_object_get(l, "grounds"), "unpaid_judgment"),
+                        "max_days", json_integer(60));
+}
+
+/* The subject's entries on the debtor register, oldest first, as
+ * "state ground since..until;" each. */
+static void debtor_entries(prb_env *env, char *out, size_t n)
+{
+    char *json = NULL;
+    json_t *o, *m;
+    size_t i, len = 0;
+    out[0] = 0;
+    cr_assert_eq(prb_lists_json(env, "debtor_register", &json), PRB_OK, "%s", prb_errmsg(env));
+    o = json_loads(json, 0, NULL);
+    free(json);
+    json_array_foreach(json_object_get(json_array_get(o, 0), "members"), i, m)
+    {
+        len += (size_t)snprintf(out + len, n - len, "%s %s %s..%s;",
+                                json_string_value(json_object_get(m, "state")),
+                                json_string_value(json_object_get(m, "ground")),
+                                json_string_value(json_object_get(m, "noticed")),
+                                json_string_value(json_object_get(m, "until")));
+        cr_assert_lt(len, n);
+    }
+    json_decref(o);
+}
+
+/* Whether the decision (stored or a what-if) names the debtor register. */
+static int listed(prb_env *env, int stored)
+{
+    prb_decision *d = NULL;
+    const char *json;
+    int rc = stored ? prb_decide(env, "credit", PERSON, "bank-x", &d)
+                    : prb_evaluate(env, "credit", PERSON, &d);
+    cr_assert_eq(rc, PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(prb_decision_json(d, &json), PRB_OK);
+    int is = strstr(json, "debtor_register") != NULL;
+    prb_decision_free(d);
+    return is;
+}
+
+/* The maximum duration is a limit, not a pause, and disputing is a
+ * right: an entry that expired while the judgment was unpaid was made
+ * again, with a fresh term, when the subject disputed the judgment and
+ * the dispute was upheld (the ground had stopped holding only because
+ * the record was suspended). */
+Test(decide, a_dispute_does_not_make_an_expired_entry_again)
+{
+    char *dir, buf[1024], entries[1024], *json = NULL;
+    prb_env *env = register_edited(short_debtor_register, &dir);
+    uint64_t n;
+    ingest(env, line(buf, sizeof buf, "J-1", "court_judgment", "open", "2026-11-01", NULL,
+                     JUDGMENT_FIELDS));
+    th_set_day(env, "2026-12-26"); /* the judgment is in effect from 2026-12-25 */
+    cr_assert_eq(prb_lists_refresh_all(env, &n), PRB_OK, "%s", prb_errmsg(env));
+    th_set_day(env, "2027-03-10"); /* active 2027-01-05 to 2027-03-06 */
+    cr_assert_eq(prb_lists_refresh_all(env, &n), PRB_OK, "%s", prb_errmsg(env));
+    debtor_entries(env, entries, sizeof entries);
+    cr_assert_str_eq(entries, "expired unpaid_judgment 2026-12-26..2027-03-06;");
+
+    th_set_day(env, "2027-03-11");
+    cr_assert_eq(prb_dispute_open(env, PERSON, "1-1", "wrong amount", &json), PRB_OK, "%s",
+                 prb_errmsg(env));
+    json_t *o = json_loads(json, 0, NULL);
+    free(json);
+    uint64_t id = strtoull(json_string_value(json_object_get(o, "id")), NULL, 10);
+    json_decref(o);
+    th_set_day(env, "2027-03-12");
+    cr_assert_eq(prb_dispute_resolve(env, id, "upheld", "checked", NULL, NULL, NULL), PRB_OK, "%s",
+                 prb_errmsg(env));
+    cr_assert_eq(prb_lists_refresh_all(env, &n), PRB_OK, "%s", prb_errmsg(env));
+    debtor_entries(env, entries, sizeof entries);
+    cr_assert_str_eq(entries, "expired unpaid_judgment 2026-12-26..2027-03-06;");
+    th_set_day(env, "2027-04-01");
+    cr_assert(!listed(env, 0), "the what-if is declined by the list");
+    cr_assert(!listed(env, 1), "the decision is declined by the list");
+    prb_close(env);
+    th_rmrf(dir);
+}

@@ -177,8 +177,11 @@ static void finish(const prb_featdef *fd, const struct acc *a, int32_t today, pr
     }
 }
 
-void prb_features(const prb_policy *p, uint64_t allowed, const prb_file *f, const prb_inq *inq,
-                  size_t ninq, int32_t today, const uint8_t *need, prb_value *vals, uint8_t *used)
+/* prb_features; undisputed: a record under an open dispute counts as it
+ * would if it were not disputed (prb_features_undisputed). */
+static void features(const prb_policy *p, uint64_t allowed, const prb_file *f, const prb_inq *inq,
+                     size_t ninq, int32_t today, const uint8_t *need, prb_value *vals,
+                     uint8_t *used, int undisputed)
 {
     struct acc acc[1024];
     size_t nf = p->nfeatures < 1024 ? p->nfeatures : 1024;
@@ -188,7 +191,8 @@ void prb_features(const prb_policy *p, uint64_t allowed, const prb_file *f, cons
         const prb_record_view *rv = prb_file_record(f, r);
         if (used)
             used[r] = 0;
-        if (!rv->usable)
+        if (!rv->usable &&
+            !(undisputed && rv->disputed && rv->effective_from <= today && today < rv->expires))
             continue;
         int cat = prb_policy_category(p, rv->category, strlen(rv->category));
         if (cat < 0 || !(allowed >> cat & 1))
@@ -224,4 +228,16 @@ void prb_features(const prb_policy *p, uint64_t allowed, const prb_file *f, cons
         }
         finish(fd, &acc[i], today, &vals[i]);
     }
+}
+
+void prb_features(const prb_policy *p, uint64_t allowed, const prb_file *f, const prb_inq *inq,
+                  size_t ninq, int32_t today, const uint8_t *need, prb_value *vals, uint8_t *used)
+{
+    features(p, allowed, f, inq, ninq, today, need, vals, used, 0);
+}
+
+void prb_features_undisputed(const prb_policy *p, uint64_t allowed, const prb_file *f,
+                             int32_t today, prb_value *vals)
+{
+    features(p, allowed, f, NULL, 0, today, NULL, vals, NULL, 1);
 }

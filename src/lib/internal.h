@@ -771,6 +771,12 @@ typedef struct prb_inq {
  * feature in need (a bit per feature, all features if need is NULL). */
 void prb_features(const prb_policy *p, uint64_t allowed, const prb_file *f, const prb_inq *inq,
                   size_t ninq, int32_t today, const uint8_t *need, prb_value *vals, uint8_t *used);
+/* prb_features without inquiries, reading a record under an open dispute
+ * as if it were not disputed: whether a list's grounds stopped holding
+ * only because the subject used the right to dispute (lists.c). These
+ * values may hold back a new entry, never make or keep one (invariant 5). */
+void prb_features_undisputed(const prb_policy *p, uint64_t allowed, const prb_file *f,
+                             int32_t today, prb_value *vals);
 /* Whether record rv (of category cat, -1 if unknown) is of the kind
  * feature fd counts: its categories and its where-conditions, whatever
  * its status and age (a list entry's records, lists.c). */

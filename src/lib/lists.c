@@ -7,7 +7,9 @@
  * and is lifted when the criteria stop holding (if the list says so) or
  * withdrawn if they stop before it took effect. An entry that expired
  * while its criteria still held is not made again until they have first
- * stopped holding: the maximum duration is a limit, not a pause.
+ * stopped holding: the maximum duration is a limit, not a pause. A
+ * record under dispute is suspended, not gone: it does not count as the
+ * criteria stopping.
  *
  * Entries are kept, ended ones too, keyed by subject, list and first day,
  * so a subject's copy shows the whole history with dates. A list reads
@@ -196,21 +198,24 @@ int prb_lists_each(prb_env *env, MDB_txn *txn, uint64_t subject, int l, int32_t 
     return rc;
 }
 
+/* Whether every criterion of ground gr holds. */
+static int ground_holds(const prb_ground *gr, const prb_value *vals)
+{
+    for (size_t k = 0; k < gr->ncrit; k++) {
+        const prb_value *v = &vals[gr->crit_feature[k]];
+        const prb_cond *c = &gr->crit[k];
+        if (!v->present || (c->has_min && v->num < c->min) || (c->has_max && v->num >= c->max))
+            return 0;
+    }
+    return 1;
+}
+
 /* The first ground whose every criterion holds, or -1. */
 static int ground_holding(const prb_listdef *l, const prb_value *vals)
 {
-    for (size_t g = 0; g < l->ngrounds; g++) {
-        const prb_ground *gr = &l->grounds[g];
-        size_t k;
-        for (k = 0; k < gr->ncrit; k++) {
-            const prb_value *v = &vals[gr->crit_feature[k]];
-            const prb_cond *c = &gr->crit[k];
-            if (!v->present || (c->has_min && v->num < c->min) || (c->has_max && v->num >= c->max))
-                break;
-        }
-        if (k == gr->ncrit)
+    for (size_t g = 0; g < l->ngrounds; g++)
+        if (ground_holds(&l->grounds[g], vals))
             return (int)g;
-    }
     return -1;
 }
 
@@ -265,13 +270,15 @@ size_t prb_lists_ground_records(const prb_policy *p, int l, const char *ground, 
  * one place its transitions are decided, for refresh_one, which makes
  * them, and prb_lists_entry_now, which only reads what they would leave.
  * have: e holds the latest stored entry; g: the ground holding now (-1:
- * none); gone: e is open on a list that stays when its criteria stop, and
- * no usable record its ground rests on is left. Changes *e as the refresh
+ * none); held: a ground holds when records under dispute are counted
+ * (always so when g >= 0); gone: e is open on a list that stays when its
+ * criteria stop, and no usable record its ground rests on is left.
+ * Changes *e as the refresh
  * would and says how (T_*); a new entry on ground g starts today when
  * T_START is set (start_entry). */
 enum { T_END = 1, T_REARM = 2, T_START = 4 };
 
-static int transition(const prb_listdef *ld, int have, struct stored *e, int g, int gone,
+static int transition(const prb_listdef *ld, int have, struct stored *e, int g, int held, int gone,
                       int32_t today)
 {
     int t = 0;
@@ -286,7 +293,7 @@ static int transition(const prb_listdef *ld, int have, struct stored *e, int g, 
         if (today >= e->until) {
             e->end = END_EXPIRED;
             e->ended = e->until;
-            e->rearm = g < 0;
+            e->rearm = !held;
         } else if (g < 0 && today < e->active_from) {
             e->end = END_WITHDRAWN;
             e->ended = today;
@@ -302,8 +309,12 @@ static int transition(const prb_listdef *ld, int have, struct stored *e, int g, 
         if (!(gone && e->end == END_LIFTED && g >= 0))
             return t;
     }
+    /* A dispute suspends a record (invariant 5); it does not make the
+     * grounds stop holding. Were it to re-arm an expired entry, upholding
+     * the dispute would put the subject back on the list for a fresh
+     * term: the right to dispute would be punished. */
     if (have && e->end == END_EXPIRED && !e->rearm && ld->type == PRB_BLACK) {
-        if (g >= 0)
+        if (held)
             return t;
         e->rearm = 1; /* the criteria stopped: a new entry may be made later */
         return t | T_REARM;
@@ -325,12 +336,40 @@ static void start_entry(const prb_listdef *ld, int g, int32_t today, struct stor
     snprintf(e->ground, sizeof e->ground, "%s", ld->grounds[g].name);
 }
 
+/* Whether any record of list l's categories is under an open dispute. */
+static int any_disputed(const prb_policy *p, const prb_listdef *l, const prb_file *f)
+{
+    for (size_t r = 0; r < prb_file_nrecords(f); r++) {
+        const prb_record_view *rv = prb_file_record(f, r);
+        int cat = rv->disputed ? prb_policy_category(p, rv->category, strlen(rv->category)) : -1;
+        if (cat >= 0 && l->categories >> cat & 1)
+            return 1;
+    }
+    return 0;
+}
+
+/* Whether a ground of list l holds when f's records under dispute are
+ * counted as they would be undisputed. */
+static int held_undisputed(prb_env *env, const prb_listdef *l, const prb_file *f, int32_t today,
+                           int *held)
+{
+    const prb_policy *p = env->policy;
+    prb_value *vals = calloc(p->nfeatures + 1, sizeof *vals);
+    if (!vals)
+        return prb_seterr(env->err, PRB_ENOMEM, "out of memory");
+    prb_features_undisputed(p, l->categories, f, today, vals);
+    *held = ground_holding(l, vals) >= 0;
+    free(vals);
+    return PRB_OK;
+}
+
 /* Reads what a refresh of f's entry on list l as of today starts from:
- * the latest stored entry (*have), the ground holding now (*g) and
- * whether the records an open entry rests on are gone (*gone). vals
+ * the latest stored entry (*have), the ground holding now (*g), whether
+ * one holds with disputed records counted (*held) and whether the
+ * records an open entry rests on are gone (*gone). vals
  * gets the features the list reads. */
 static int refresh_inputs(prb_env *env, MDB_txn *txn, const prb_file *f, int l, prb_value *vals,
-                          int32_t today, struct stored *e, int *have, int *g, int *gone)
+                          int32_t today, struct stored *e, int *have, int *g, int *held, int *gone)
 {
     const prb_policy *p = env->policy;
     const prb_listdef *ld = &p->lists[l];
@@ -343,7 +382,13 @@ static int refresh_inputs(prb_env *env, MDB_txn *txn, const prb_file *f, int l, 
     *have = rc == PRB_OK;
     *gone = *have && e->end == END_OPEN && !ld->auto_leave &&
             !ground_records(p, ld, e->ground, f, NULL);
-    return PRB_OK;
+    *held = *g >= 0;
+    /* Only whether an expired black-list entry may be made again asks. */
+    if (*held || !*have || ld->type != PRB_BLACK ||
+        !(e->end == END_OPEN ? today >= e->until : e->end == END_EXPIRED && !e->rearm) ||
+        !any_disputed(p, ld, f))
+        return PRB_OK;
+    return held_undisputed(env, ld, f, today, held);
 }
 
 /* Brings f's entry on list l up to date. dry: writes nothing, only sets
@@ -354,9 +399,9 @@ static int refresh_one(prb_env *env, MDB_txn *txn, const prb_file *f, int l, prb
     const prb_listdef *ld = &env->policy->lists[l];
     uint64_t subject = prb_file_subject(f);
     struct stored e;
-    int have, g, gone, t;
-    int rc = refresh_inputs(env, txn, f, l, vals, today, &e, &have, &g, &gone);
-    if (rc || !(t = transition(ld, have, &e, g, gone, today)))
+    int have, g, held, gone, t;
+    int rc = refresh_inputs(env, txn, f, l, vals, today, &e, &have, &g, &held, &gone);
+    if (rc || !(t = transition(ld, have, &e, g, held, gone, today)))
         return rc;
     if (dry)
         return *writes = 1, PRB_OK;
@@ -395,14 +440,14 @@ int prb_lists_entry_now(prb_env *env, MDB_txn *txn, const prb_file *f, int l, pr
 {
     const prb_listdef *ld = &env->policy->lists[l];
     struct stored e;
-    int have, g, gone, t, rc;
+    int have, g, held, gone, t, rc;
     memset(out, 0, sizeof *out);
     /* A refresh leaves the lists of other kinds alone (refresh_file). */
     if (!(ld->kinds >> prb_file_kind(f) & 1))
         return prb_lists_entry(env, txn, prb_file_subject(f), l, today, out);
-    if ((rc = refresh_inputs(env, txn, f, l, vals, today, &e, &have, &g, &gone)))
+    if ((rc = refresh_inputs(env, txn, f, l, vals, today, &e, &have, &g, &held, &gone)))
         return rc;
-    t = transition(ld, have, &e, g, gone, today);
+    t = transition(ld, have, &e, g, held, gone, today);
     if (t & T_START)
         start_entry(ld, g, today, &e);
     else if (!have)
