@@ -1370,6 +1370,18 @@ static void short_debtor_register(json_t *root)
                         "max_days", json_integer(60));
 }
 
+/* A second ground of the debtor register, after unpaid_judgment, with a
+ * shorter maximum duration. */
+static void insolvency_ground(json_t *root)
+{
+    json_t *g = json_object_get(debtor_register(root), "grounds");
+    json_t *crit = json_object(), *ground = json_object();
+    json_object_set_new(crit, "insolvencies", json_pack("{s:i}", "min", 1));
+    json_object_set_new(ground, "criteria", crit);
+    json_object_set_new(ground, "max_days", json_integer(100));
+    json_object_set_new(g, "insolvency_pending", ground);
+}
+
 /* The subject's entries on the debtor register, oldest first, as
  * "state ground since..until;" each. */
 static void debtor_entries(prb_env *env, char *out, size_t n)
@@ -1440,6 +1452,34 @@ Test(decide, a_dispute_does_not_make_an_expired_entry_again)
     debtor_entries(env, entries, sizeof entries);
     cr_assert_str_eq(entries, "expired unpaid_judgment 2026-12-26..2027-03-06;");
     th_set_day(env, "2027-04-01");
+    cr_assert(!listed(env, 0), "the what-if is declined by the list");
+    cr_assert(!listed(env, 1), "the decision is declined by the list");
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+/* On a list that ends entries when their criteria stop, an entry whose
+ * ground stops holding (its judgment disputed) while another ground
+ * holds kept the disputed ground and its longer duration, in force. It
+ * ends, and one on the ground that holds starts with its own hearing. */
+Test(decide, an_entry_ends_when_its_own_ground_stops)
+{
+    char *dir, buf[1024], entries[1024];
+    prb_env *env = register_edited(insolvency_ground, &dir);
+    ingest(env, line(buf, sizeof buf, "J-1", "court_judgment", "open", "2026-11-01", NULL,
+                     JUDGMENT_FIELDS));
+    ingest(env, line(buf, sizeof buf, "I-1", "insolvency", "open", "2026-11-01", NULL,
+                     "{\"stage\":\"filed\"}"));
+    hearing_over(env);
+    debtor_entries(env, entries, sizeof entries);
+    cr_assert_str_eq(entries, "active unpaid_judgment 2026-12-26..2030-01-24;");
+
+    cr_assert_eq(prb_dispute_open(env, PERSON, "1-1", "not my debt", NULL), PRB_OK, "%s",
+                 prb_errmsg(env));
+    debtor_entries(env, entries, sizeof entries);
+    cr_assert_str_eq(entries, "lifted unpaid_judgment 2026-12-26..2030-01-24;"
+                              "noticed insolvency_pending 2027-01-25..2027-06-04;");
+    th_set_day(env, "2027-01-26"); /* the new entry is in its hearing */
     cr_assert(!listed(env, 0), "the what-if is declined by the list");
     cr_assert(!listed(env, 1), "the decision is declined by the list");
     prb_close(env);

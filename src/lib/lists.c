@@ -219,6 +219,15 @@ static int ground_holding(const prb_listdef *l, const prb_value *vals)
     return -1;
 }
 
+/* The ground of list l named name, or -1 if the policy no longer has it. */
+static int ground_named(const prb_listdef *l, const char *name)
+{
+    for (size_t g = 0; g < l->ngrounds; g++)
+        if (!strcmp(l->grounds[g].name, name))
+            return (int)g;
+    return -1;
+}
+
 /* The usable records (in effect, not expired, not disputed) of f that
  * entry ground of list l rests on: those a criterion of that ground counts
  * (its categories and conditions), whatever their status or age, since
@@ -271,9 +280,10 @@ size_t prb_lists_ground_records(const prb_policy *p, int l, const char *ground, 
  * them, and prb_lists_entry_now, which only reads what they would leave.
  * have: e holds the latest stored entry; g: the ground holding now (-1:
  * none); held: a ground holds when records under dispute are counted
- * (always so when g >= 0); gone: e is open on a list that stays when its
- * criteria stop, and no usable record its ground rests on is left.
- * Changes *e as the refresh
+ * (always so when g >= 0); gone: e is open and its own ground no longer
+ * stands: on a list that stays when its criteria stop, no usable record
+ * its ground rests on is left; on one that leaves, its ground's criteria
+ * no longer hold while another ground's do. Changes *e as the refresh
  * would and says how (T_*); a new entry on ground g starts today when
  * T_START is set (start_entry). */
 enum { T_END = 1, T_REARM = 2, T_START = 4 };
@@ -286,8 +296,9 @@ static int transition(const prb_listdef *ld, int have, struct stored *e, int g, 
         /* A list that stays when its criteria stop (a debarment is not
          * lifted by paying) still ends when the records it rests on are
          * deleted (retention, a dispute) or disputed: nothing may use them
-         * then (invariants 5 and 6). That holds when another ground holds
-         * now, too: the entry kept the disputed ground and its longer
+         * then (invariants 5 and 6). An entry whose own ground stops
+         * holding ends when another ground holds now, too, on either kind
+         * of list: it kept the disputed or paid ground and its longer
          * duration; it ends, and one on the new ground starts with its
          * own hearing. */
         if (today >= e->until) {
@@ -304,7 +315,7 @@ static int transition(const prb_listdef *ld, int have, struct stored *e, int g, 
             return 0;
         }
         t = T_END;
-        /* Ended under a ground whose records are gone while another
+        /* Ended under a ground that no longer stands while another
          * holds: the entry on that ground is made below. */
         if (!(gone && e->end == END_LIFTED && g >= 0))
             return t;
@@ -365,8 +376,8 @@ static int held_undisputed(prb_env *env, const prb_listdef *l, const prb_file *f
 
 /* Reads what a refresh of f's entry on list l as of today starts from:
  * the latest stored entry (*have), the ground holding now (*g), whether
- * one holds with disputed records counted (*held) and whether the
- * records an open entry rests on are gone (*gone). vals
+ * one holds with disputed records counted (*held) and whether an open
+ * entry's own ground no longer stands (*gone; see transition). vals
  * gets the features the list reads. */
 static int refresh_inputs(prb_env *env, MDB_txn *txn, const prb_file *f, int l, prb_value *vals,
                           int32_t today, struct stored *e, int *have, int *g, int *held, int *gone)
@@ -380,8 +391,14 @@ static int refresh_inputs(prb_env *env, MDB_txn *txn, const prb_file *f, int l, 
     if (rc && rc != PRB_ENOTFOUND)
         return rc;
     *have = rc == PRB_OK;
-    *gone = *have && e->end == END_OPEN && !ld->auto_leave &&
-            !ground_records(p, ld, e->ground, f, NULL);
+    *gone = 0;
+    if (*have && e->end == END_OPEN && !ld->auto_leave) {
+        *gone = !ground_records(p, ld, e->ground, f, NULL);
+    } else if (*have && e->end == END_OPEN && *g >= 0) {
+        /* One on a ground the policy no longer has stays while any holds. */
+        int own = ground_named(ld, e->ground);
+        *gone = own >= 0 && !ground_holds(&ld->grounds[own], vals);
+    }
     *held = *g >= 0;
     /* Only whether an expired black-list entry may be made again asks. */
     if (*held || !*have || ld->type != PRB_BLACK ||
@@ -411,8 +428,9 @@ static int refresh_one(prb_env *env, MDB_txn *txn, const prb_file *f, int l, prb
         char text[256];
         snprintf(text, sizeof text, "Your entry on the list %s has ended (%s).", ld->name,
                  e.end == END_EXPIRED ? "its maximum duration has run"
-                 : gone ? "the records it rested on are no longer in the register or are "
-                          "disputed"
+                 : gone && !ld->auto_leave
+                     ? "the records it rested on are no longer in the register or are "
+                       "disputed"
                  : e.end == END_LIFTED ? "the grounds for it no longer hold"
                                        : "the grounds stopped holding before it took effect");
         if ((rc = prb_notice_add(env, txn, subject, prb_file_ident(f, 0), "list_exit", ld->name,
