@@ -1485,3 +1485,79 @@ Test(decide, an_entry_ends_when_its_own_ground_stops)
     prb_close(env);
     th_rmrf(dir);
 }
+
+/* Opens a dispute of record rid of the person and returns its id. */
+static uint64_t dispute(prb_env *env, const char *rid)
+{
+    char *json = NULL;
+    cr_assert_eq(prb_dispute_open(env, PERSON, rid, "not my debt", &json), PRB_OK, "%s",
+                 prb_errmsg(env));
+    json_t *o = json_loads(json, 0, NULL);
+    free(json);
+    uint64_t id = strtoull(json_string_value(json_object_get(o, "id")), NULL, 10);
+    json_decref(o);
+    return id;
+}
+
+/* An entry lifted because its judgment was disputed came back, when the
+ * dispute was upheld, as a new entry: a second hearing and a fresh full
+ * term. It is restored with its dates. A dispute that deletes the record
+ * ends it for good: a later judgment makes a new entry with its hearing. */
+Test(decide, an_upheld_dispute_restores_the_entry_with_its_dates)
+{
+    char *dir, buf[1024], entries[1024];
+    prb_env *env = th_register(&dir);
+    uint64_t n;
+    ingest(env, line(buf, sizeof buf, "J-1", "court_judgment", "open", "2026-11-01", NULL,
+                     JUDGMENT_FIELDS));
+    hearing_over(env);
+    uint64_t id = dispute(env, "1-1");
+    debtor_entries(env, entries, sizeof entries);
+    cr_assert_str_eq(entries, "lifted unpaid_judgment 2026-12-26..2030-01-24;");
+    th_set_day(env, "2027-02-10");
+    cr_assert(!listed(env, 0), "in force on a disputed record");
+    cr_assert_eq(prb_dispute_resolve(env, id, "upheld", "checked", NULL, NULL, NULL), PRB_OK, "%s",
+                 prb_errmsg(env));
+    debtor_entries(env, entries, sizeof entries);
+    cr_assert_str_eq(entries, "active unpaid_judgment 2026-12-26..2030-01-24;");
+    cr_assert(listed(env, 0), "the what-if does not see the restored entry");
+    cr_assert(listed(env, 1), "the decision does not see the restored entry");
+
+    id = dispute(env, "1-1");
+    cr_assert_eq(prb_dispute_resolve(env, id, "deleted", "wrong", NULL, NULL, NULL), PRB_OK, "%s",
+                 prb_errmsg(env));
+    ingest(env, line(buf, sizeof buf, "J-2", "court_judgment", "open", "2027-02-01", NULL,
+                     JUDGMENT_FIELDS));
+    th_set_day(env, "2027-03-14"); /* J-2 is in effect from 2027-03-13 */
+    cr_assert(!listed(env, 0), "the what-if sees an entry in effect without a hearing");
+    cr_assert_eq(prb_lists_refresh_all(env, &n), PRB_OK, "%s", prb_errmsg(env));
+    debtor_entries(env, entries, sizeof entries);
+    cr_assert(strstr(entries, "lifted unpaid_judgment 2026-12-26..2030-01-24;"
+                              "noticed unpaid_judgment 2027-03-14.."),
+              "%s", entries);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+/* A what-if sees a suspended entry as a refresh leaves it: restored when
+ * the ground stands again by the clock alone (a second judgment taking
+ * effect), before any sweep. */
+Test(decide, what_ifs_see_a_suspended_entry_restored)
+{
+    char *dir, buf[1024], entries[1024];
+    prb_env *env = th_register(&dir);
+    ingest(env, line(buf, sizeof buf, "J-1", "court_judgment", "open", "2026-11-01", NULL,
+                     JUDGMENT_FIELDS));
+    hearing_over(env);
+    dispute(env, "1-1");
+    ingest(env, line(buf, sizeof buf, "J-2", "court_judgment", "open", "2027-01-20", NULL,
+                     JUDGMENT_FIELDS));
+    th_set_day(env, "2027-02-25"); /* J-2 is in effect from 2027-02-24 */
+    int what_if = listed(env, 0);
+    cr_assert(listed(env, 1), "the refresh did not restore the entry");
+    cr_assert(what_if, "the what-if differs from the decision");
+    debtor_entries(env, entries, sizeof entries);
+    cr_assert_str_eq(entries, "active unpaid_judgment 2026-12-26..2030-01-24;");
+    prb_close(env);
+    th_rmrf(dir);
+}

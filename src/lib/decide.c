@@ -162,8 +162,10 @@ static int scratch(const prb_policy *p, prb_decision *d)
  * features, and a decision reads of an entry only whether it is in
  * effect: it is worked out only where the refresh can change that, for
  * an entry in effect as stored (it may end) or on a list without a
- * hearing (a new entry takes effect at once); a new entry after a
- * hearing, or an ended one, is not in effect today either way. Batch
+ * hearing (a new entry takes effect at once), or one a dispute
+ * suspended (it is restored with its dates if the records stand); a new
+ * entry after a hearing, or an ended one, is not in effect today either
+ * way. Batch
  * scoring thus does the work only for the few subjects listed. */
 static int list_entries(prb_env *env, MDB_txn *txn, const prb_file *f, int purpose, int as_is,
                         int32_t today, prb_decision *d)
@@ -177,7 +179,7 @@ static int list_entries(prb_env *env, MDB_txn *txn, const prb_file *f, int purpo
         prb_entry *e = &d->entries[d->nlisted];
         d->listed[d->nlisted++] = l;
         if ((rc = prb_lists_entry(env, txn, d->subject, l, today, e)) || as_is ||
-            (e->state != PRB_LS_ACTIVE && p->lists[l].hearing_days))
+            (e->state != PRB_LS_ACTIVE && !e->suspended && p->lists[l].hearing_days))
             continue;
         if (!(rc = scratch(p, d)))
             rc = prb_lists_entry_now(env, txn, f, l, d->vals, today, e);

@@ -791,6 +791,8 @@ typedef struct prb_entry {
     int state;     /* PRB_LS_* */
     int32_t since; /* candidate and noticed */
     int32_t active_from, until, ended;
+    int suspended; /* lifted or withdrawn only because its records are
+                    * disputed: a refresh restores it if they stand */
     char ground[PRB_NAME_MAX];
 } prb_entry;
 

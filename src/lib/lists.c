@@ -24,13 +24,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A stored entry: the layout byte, end (END_*), rearm, susp (0 in
+ * entries stored before it was kept: none was suspended), since,
+ * active_from, until and ended (le32 each), then the ground's name with
+ * its NUL. */
 #define ENTRY_LAYOUT 1
 #define ENTRY_HDR 20
 
 enum { END_OPEN = 0, END_LIFTED, END_EXPIRED, END_WITHDRAWN };
 
+/* rearm: an expired entry's grounds have stopped holding since; susp: an
+ * entry lifted or withdrawn only because the records its ground rests on
+ * are under dispute, restored with its dates if they stand again. */
 struct stored {
-    int end, rearm;
+    int end, rearm, susp;
     int32_t since, active_from, until, ended;
     char ground[PRB_NAME_MAX];
 };
@@ -56,6 +63,7 @@ static int decode(const MDB_val *v, struct stored *e)
         return PRB_ECORRUPT;
     e->end = r[1];
     e->rearm = r[2];
+    e->susp = r[3];
     e->since = prb_get_le32(r + 4);
     e->active_from = prb_get_le32(r + 8);
     e->until = prb_get_le32(r + 12);
@@ -73,7 +81,7 @@ static int store(prb_env *env, MDB_txn *txn, uint64_t subject, const char *list,
     v[0] = ENTRY_LAYOUT;
     v[1] = (unsigned char)e->end;
     v[2] = (unsigned char)e->rearm;
-    v[3] = 0;
+    v[3] = (unsigned char)e->susp;
     prb_put_le32(v + 4, e->since);
     prb_put_le32(v + 8, e->active_from);
     prb_put_le32(v + 12, e->until);
@@ -149,6 +157,7 @@ static void entry_of(const struct stored *e, int32_t today, prb_entry *out)
     out->active_from = e->active_from;
     out->until = e->until;
     out->ended = e->ended;
+    out->suspended = e->susp && (e->end == END_LIFTED || e->end == END_WITHDRAWN);
     snprintf(out->ground, sizeof out->ground, "%s", e->ground);
 }
 
@@ -238,9 +247,10 @@ static int ground_named(const prb_listdef *l, const char *name)
  * for no record (only a maximum), rests on any record of the list's
  * categories. With mark NULL, stops at the first and returns 1 (whether
  * the entry still rests on anything); else sets mark[r] for each and
- * returns how many. */
+ * returns how many. undisputed: PRB_NO_DATE, or the day as of which a
+ * record under dispute counts as it would undisputed (struct inputs). */
 static size_t ground_records(const prb_policy *p, const prb_listdef *l, const char *ground,
-                             const prb_file *f, uint8_t *mark)
+                             const prb_file *f, uint8_t *mark, int32_t undisputed)
 {
     const prb_ground *gr = NULL;
     int specific = 0;
@@ -252,7 +262,9 @@ static size_t ground_records(const prb_policy *p, const prb_listdef *l, const ch
         specific |= gr->crit[k].has_min && gr->crit[k].min > 0;
     for (size_t r = 0; r < prb_file_nrecords(f); r++) {
         const prb_record_view *rv = prb_file_record(f, r);
-        int cat = rv->usable ? prb_policy_category(p, rv->category, strlen(rv->category)) : -1;
+        int use = rv->usable || (undisputed != PRB_NO_DATE && rv->disputed &&
+                                 rv->effective_from <= undisputed && undisputed < rv->expires);
+        int cat = use ? prb_policy_category(p, rv->category, strlen(rv->category)) : -1;
         int rests = !specific;
         if (cat < 0 || !(l->categories >> cat & 1))
             continue;
@@ -272,65 +284,91 @@ static size_t ground_records(const prb_policy *p, const prb_listdef *l, const ch
 size_t prb_lists_ground_records(const prb_policy *p, int l, const char *ground, const prb_file *f,
                                 uint8_t *mark)
 {
-    return ground_records(p, &p->lists[l], ground, f, mark);
+    return ground_records(p, &p->lists[l], ground, f, mark, PRB_NO_DATE);
 }
+
+/* What a refresh of a subject's entry on a list starts from
+ * (refresh_inputs). */
+struct inputs {
+    int have;     /* e holds the latest stored entry */
+    int g;        /* the first ground holding now, -1 if none */
+    int held;     /* a ground holds with records under dispute read as
+                   * undisputed: so whenever g >= 0, and worked out else
+                   * only for a black-list entry that expires or expired */
+    int stands;   /* e is open or suspended and its own ground stands */
+    int disputed; /* it would stand were no record disputed (only worked
+                   * out where it does not stand and would end or stay
+                   * suspended; else stands) */
+};
 
 /* What one refresh as of today does to a subject's entry on list ld: the
  * one place its transitions are decided, for refresh_one, which makes
  * them, and prb_lists_entry_now, which only reads what they would leave.
- * have: e holds the latest stored entry; g: the ground holding now (-1:
- * none); held: a ground holds when records under dispute are counted
- * (always so when g >= 0); gone: e is open and its own ground no longer
- * stands: on a list that stays when its criteria stop, no usable record
- * its ground rests on is left; on one that leaves, its ground's criteria
- * no longer hold while another ground's do. Changes *e as the refresh
- * would and says how (T_*); a new entry on ground g starts today when
- * T_START is set (start_entry). */
-enum { T_END = 1, T_REARM = 2, T_START = 4 };
+ * Changes *e as the refresh would and says how (T_*); a new entry on
+ * ground in->g starts today when T_START is set (start_entry). T_MARK:
+ * only a mark of the stored entry changed (rearm, susp). */
+enum { T_END = 1, T_MARK = 2, T_START = 4, T_RESTORE = 8 };
 
-static int transition(const prb_listdef *ld, int have, struct stored *e, int g, int held, int gone,
+static int transition(const prb_listdef *ld, const struct inputs *in, struct stored *e,
                       int32_t today)
 {
-    int t = 0;
-    if (have && e->end == END_OPEN) {
-        /* A list that stays when its criteria stop (a debarment is not
-         * lifted by paying) still ends when the records it rests on are
-         * deleted (retention, a dispute) or disputed: nothing may use them
-         * then (invariants 5 and 6). An entry whose own ground stops
-         * holding ends when another ground holds now, too, on either kind
-         * of list: it kept the disputed or paid ground and its longer
-         * duration; it ends, and one on the new ground starts with its
-         * own hearing. */
+    int t = 0, g = in->g;
+    if (in->have && e->susp && (e->end == END_LIFTED || e->end == END_WITHDRAWN)) {
+        /* It ended only because its records were disputed. They stand
+         * again (the dispute was upheld): it is as it was, with its
+         * dates, not a fresh term with a second hearing, which would
+         * punish the dispute. Gone for good (deleted): whatever holds
+         * later makes a new entry with its own hearing. */
+        if (in->stands) {
+            e->end = END_OPEN;
+            e->ended = PRB_NO_DATE;
+            e->susp = 0;
+            t = T_RESTORE;
+        } else if (!in->disputed) {
+            e->susp = 0;
+            t = T_MARK;
+        }
+    }
+    if (in->have && e->end == END_OPEN) {
+        /* An entry ends when its own ground no longer stands: on a list
+         * that leaves when its criteria stop, when they do; on one that
+         * stays (a debarment is not lifted by paying), when the records
+         * it rests on are deleted (retention, a dispute) or disputed:
+         * nothing may use them then (invariants 5 and 6). So it does when
+         * another ground holds now: it kept the stopped ground and its
+         * longer duration; it ends, and one on the new ground starts with
+         * its own hearing. */
         if (today >= e->until) {
             e->end = END_EXPIRED;
             e->ended = e->until;
-            e->rearm = !held;
+            e->rearm = !in->held;
         } else if (g < 0 && today < e->active_from) {
             e->end = END_WITHDRAWN;
             e->ended = today;
-        } else if ((g < 0 && ld->auto_leave) || gone) {
+        } else if (!in->stands) {
             e->end = END_LIFTED;
             e->ended = today;
         } else {
-            return 0;
+            return t;
         }
-        t = T_END;
+        t |= T_END;
+        e->susp = e->end != END_EXPIRED && !in->stands && in->disputed && g < 0;
         /* Ended under a ground that no longer stands while another
          * holds: the entry on that ground is made below. */
-        if (!(gone && e->end == END_LIFTED && g >= 0))
+        if (!(!in->stands && e->end == END_LIFTED && g >= 0))
             return t;
     }
     /* A dispute suspends a record (invariant 5); it does not make the
      * grounds stop holding. Were it to re-arm an expired entry, upholding
      * the dispute would put the subject back on the list for a fresh
      * term: the right to dispute would be punished. */
-    if (have && e->end == END_EXPIRED && !e->rearm && ld->type == PRB_BLACK) {
-        if (held)
+    if (in->have && e->end == END_EXPIRED && !e->rearm && ld->type == PRB_BLACK) {
+        if (in->held)
             return t;
         e->rearm = 1; /* the criteria stopped: a new entry may be made later */
-        return t | T_REARM;
+        return t | T_MARK;
     }
-    if (g < 0 || (have && e->since == today))
+    if (g < 0 || (in->have && e->since == today))
         return t;
     return t | T_START;
 }
@@ -359,53 +397,58 @@ static int any_disputed(const prb_policy *p, const prb_listdef *l, const prb_fil
     return 0;
 }
 
-/* Whether a ground of list l holds when f's records under dispute are
- * counted as they would be undisputed. */
-static int held_undisputed(prb_env *env, const prb_listdef *l, const prb_file *f, int32_t today,
-                           int *held)
+/* Whether entry e's own ground stands on features vals and f's records:
+ * on a list that leaves when its criteria stop, its criteria hold (any
+ * ground's, for a ground the policy no longer has); on one that stays, a
+ * record it rests on is left. undisputed as for ground_records. */
+static int stands(const prb_policy *p, const prb_listdef *ld, const struct stored *e,
+                  const prb_file *f, const prb_value *vals, int32_t undisputed)
 {
-    const prb_policy *p = env->policy;
-    prb_value *vals = calloc(p->nfeatures + 1, sizeof *vals);
-    if (!vals)
-        return prb_seterr(env->err, PRB_ENOMEM, "out of memory");
-    prb_features_undisputed(p, l->categories, f, today, vals);
-    *held = ground_holding(l, vals) >= 0;
-    free(vals);
-    return PRB_OK;
+    if (!ld->auto_leave)
+        return ground_records(p, ld, e->ground, f, NULL, undisputed) != 0;
+    int own = ground_named(ld, e->ground);
+    return own >= 0 ? ground_holds(&ld->grounds[own], vals) : ground_holding(ld, vals) >= 0;
 }
 
-/* Reads what a refresh of f's entry on list l as of today starts from:
- * the latest stored entry (*have), the ground holding now (*g), whether
- * one holds with disputed records counted (*held) and whether an open
- * entry's own ground no longer stands (*gone; see transition). vals
- * gets the features the list reads. */
+/* Reads what a refresh of f's entry on list l as of today starts from
+ * (struct inputs; e gets the latest stored entry). vals gets the
+ * features the list reads. */
 static int refresh_inputs(prb_env *env, MDB_txn *txn, const prb_file *f, int l, prb_value *vals,
-                          int32_t today, struct stored *e, int *have, int *g, int *held, int *gone)
+                          int32_t today, struct stored *e, struct inputs *in)
 {
     const prb_policy *p = env->policy;
     const prb_listdef *ld = &p->lists[l];
     /* Each list sees only its own categories. */
     prb_features(p, ld->categories, f, NULL, 0, today, NULL, vals, NULL);
-    *g = ground_holding(ld, vals);
+    in->g = ground_holding(ld, vals);
     int rc = latest(env, txn, prb_file_subject(f), ld->name, e);
     if (rc && rc != PRB_ENOTFOUND)
         return rc;
-    *have = rc == PRB_OK;
-    *gone = 0;
-    if (*have && e->end == END_OPEN && !ld->auto_leave) {
-        *gone = !ground_records(p, ld, e->ground, f, NULL);
-    } else if (*have && e->end == END_OPEN && *g >= 0) {
-        /* One on a ground the policy no longer has stays while any holds. */
-        int own = ground_named(ld, e->ground);
-        *gone = own >= 0 && !ground_holds(&ld->grounds[own], vals);
-    }
-    *held = *g >= 0;
-    /* Only whether an expired black-list entry may be made again asks. */
-    if (*held || !*have || ld->type != PRB_BLACK ||
-        !(e->end == END_OPEN ? today >= e->until : e->end == END_EXPIRED && !e->rearm) ||
-        !any_disputed(p, ld, f))
+    in->have = rc == PRB_OK;
+    int open = in->have && e->end == END_OPEN;
+    int susp = in->have && e->susp && (e->end == END_LIFTED || e->end == END_WITHDRAWN);
+    in->stands = (open || susp) && stands(p, ld, e, f, vals, PRB_NO_DATE);
+    in->disputed = in->stands;
+    in->held = in->g >= 0;
+    /* Records under dispute are read as undisputed only to tell whether
+     * a dispute is all that stops a ground, where that decides: for an
+     * entry that expires or expired, and one that ends or stays
+     * suspended. They never make or keep an entry in force. */
+    int expiring = in->have && !in->held && ld->type == PRB_BLACK &&
+                   (open || susp ? today >= e->until : e->end == END_EXPIRED && !e->rearm);
+    int ending = (open || susp) && !in->stands && (susp || today < e->until);
+    if ((!expiring && !ending) || !any_disputed(p, ld, f))
         return PRB_OK;
-    return held_undisputed(env, ld, f, today, held);
+    prb_value *uv = calloc(p->nfeatures + 1, sizeof *uv);
+    if (!uv)
+        return prb_seterr(env->err, PRB_ENOMEM, "out of memory");
+    prb_features_undisputed(p, ld->categories, f, today, uv);
+    if (expiring)
+        in->held = ground_holding(ld, uv) >= 0;
+    if (ending)
+        in->disputed = stands(p, ld, e, f, uv, today);
+    free(uv);
+    return PRB_OK;
 }
 
 /* Brings f's entry on list l up to date. dry: writes nothing, only sets
@@ -416,19 +459,21 @@ static int refresh_one(prb_env *env, MDB_txn *txn, const prb_file *f, int l, prb
     const prb_listdef *ld = &env->policy->lists[l];
     uint64_t subject = prb_file_subject(f);
     struct stored e;
-    int have, g, held, gone, t;
-    int rc = refresh_inputs(env, txn, f, l, vals, today, &e, &have, &g, &held, &gone);
-    if (rc || !(t = transition(ld, have, &e, g, held, gone, today)))
+    struct inputs in;
+    int t, rc = refresh_inputs(env, txn, f, l, vals, today, &e, &in);
+    if (rc || !(t = transition(ld, &in, &e, today)))
         return rc;
     if (dry)
         return *writes = 1, PRB_OK;
-    if ((t & (T_END | T_REARM)) && (rc = store(env, txn, subject, ld->name, &e)))
+    if ((t & (T_END | T_MARK | T_RESTORE)) && (rc = store(env, txn, subject, ld->name, &e)))
         return rc;
     if ((t & T_END) && (e.end != END_WITHDRAWN || ld->type == PRB_BLACK)) {
-        char text[256];
+        char text[512];
         snprintf(text, sizeof text, "Your entry on the list %s has ended (%s).", ld->name,
                  e.end == END_EXPIRED ? "its maximum duration has run"
-                 : gone && !ld->auto_leave
+                 : e.susp ? "the records it rests on are disputed; should they stand, it is "
+                            "restored with its dates"
+                 : !in.stands && !ld->auto_leave
                      ? "the records it rested on are no longer in the register or are "
                        "disputed"
                  : e.end == END_LIFTED ? "the grounds for it no longer hold"
@@ -437,9 +482,21 @@ static int refresh_one(prb_env *env, MDB_txn *txn, const prb_file *f, int l, prb
                                  text, today)))
             return rc;
     }
+    if ((t & T_RESTORE) && e.end == END_OPEN) {
+        char text[512], a[11], u[11];
+        prb_date_format(e.active_from, a);
+        prb_date_format(e.until, u);
+        snprintf(text, sizeof text,
+                 "Your entry on the list %s (ground: %s) is restored with its dates: the records "
+                 "it rests on stand after the dispute. It is in effect from %s until %s.",
+                 ld->name, e.ground, a, u);
+        if ((rc = prb_notice_add(env, txn, subject, prb_file_ident(f, 0), "list_entry", ld->name,
+                                 text, today)))
+            return rc;
+    }
     if (!(t & T_START))
         return PRB_OK;
-    start_entry(ld, g, today, &e);
+    start_entry(ld, in.g, today, &e);
     if ((rc = store(env, txn, subject, ld->name, &e)))
         return rc;
     char text[512], d[11];
@@ -458,17 +515,18 @@ int prb_lists_entry_now(prb_env *env, MDB_txn *txn, const prb_file *f, int l, pr
 {
     const prb_listdef *ld = &env->policy->lists[l];
     struct stored e;
-    int have, g, held, gone, t, rc;
+    struct inputs in;
+    int t, rc;
     memset(out, 0, sizeof *out);
     /* A refresh leaves the lists of other kinds alone (refresh_file). */
     if (!(ld->kinds >> prb_file_kind(f) & 1))
         return prb_lists_entry(env, txn, prb_file_subject(f), l, today, out);
-    if ((rc = refresh_inputs(env, txn, f, l, vals, today, &e, &have, &g, &held, &gone)))
+    if ((rc = refresh_inputs(env, txn, f, l, vals, today, &e, &in)))
         return rc;
-    t = transition(ld, have, &e, g, held, gone, today);
+    t = transition(ld, &in, &e, today);
     if (t & T_START)
-        start_entry(ld, g, today, &e);
-    else if (!have)
+        start_entry(ld, in.g, today, &e);
+    else if (!in.have)
         return PRB_OK;
     entry_of(&e, today, out);
     return PRB_OK;
