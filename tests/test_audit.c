@@ -235,7 +235,7 @@ static void tamper(const char *tmp, void (*fn)(MDB_txn *, MDB_dbi))
     mdb_env_close(e);
 }
 
-static char found_id[64];
+static char found_id[192];
 
 static void name_key(const unsigned char *kb)
 {
@@ -426,14 +426,16 @@ Test(audit, a_large_batch_builds_the_same_tree_as_one_leaf_at_a_time)
     th_rmrf(dir);
 }
 
-/* Logs n leaves of made-up notice hashes, numbered from first. */
+/* Logs n leaves of made-up hashes, numbered from first, of a kind
+ * verify does not compare with the store (a notice leaf asks for its
+ * notice in the outbox). */
 static void log_leaves(prb_env *env, uint64_t first, uint64_t n)
 {
     unsigned char h[PRB_HASH_LEN];
     for (uint64_t i = first; i < first + n; i++) {
         memset(h, (int)(i & 0xff), sizeof h);
         h[0] = (unsigned char)(i >> 8);
-        cr_assert_eq(prb_audit_log_hash(env, PRB_LEAF_NOTICE, 0, i, h), PRB_OK);
+        cr_assert_eq(prb_audit_log_hash(env, PRB_LEAF_IDEM, 0, i, h), PRB_OK);
     }
 }
 
@@ -810,4 +812,212 @@ Test(audit, verify_names_a_dispute_altered_behind_the_engines_back)
 Test(audit, verify_names_a_key_added_behind_the_engines_back)
 {
     expect_finding_on(with_dispute_and_key, add_key, "never logged");
+}
+
+/* A register with every kind of logged state verify compares: records,
+ * identifiers, subjects, list entries, notices and an imported
+ * scorecard. */
+static prb_env *with_everything(char **dir)
+{
+    prb_env *env = populated(dir, 40, 40, 11);
+    char path[700];
+    th_path(path, sizeof path, "tests/data/tenancy_check.pmml");
+    cr_assert_eq(prb_scorecard_import(env, "tenancy_pmml", path), PRB_OK, "%s", prb_errmsg(env));
+    return env;
+}
+
+/* verify passes on the register make gives, then, after fn's edit behind
+ * the engine's back, fails with a finding that holds found_id (there may
+ * be more than one: an edit can break two things the log says). */
+static void expect_named_on(prb_env *(*make)(char **), void (*fn)(MDB_txn *, MDB_dbi))
+{
+    char *dir;
+    prb_env *env = make(&dir);
+    prb_verify_stats st;
+    struct th_buf rep = {0};
+    cr_assert_eq(prb_verify(env, th_collect, &rep, &st), PRB_OK, "%.2000s", rep.p ? rep.p : "");
+    prb_close(env);
+    found_id[0] = 0;
+    tamper(dir, fn);
+    cr_assert(found_id[0]);
+    cr_assert_eq(prb_open(reg_of(dir), &env), PRB_OK);
+    cr_assert_eq(prb_verify(env, th_collect, &rep, &st), PRB_ECORRUPT, "tampering not detected");
+    cr_assert(strstr(rep.p, found_id), "finding does not name '%s': %.2000s", found_id, rep.p);
+    free(rep.p);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+/* An identifier pointed at another subject: `probity subject` gives that
+ * subject's file for it, and decisions use its records. */
+static void retarget_ident(MDB_txn *t, MDB_dbi rec)
+{
+    MDB_dbi ident;
+    MDB_val k, v;
+    MDB_cursor *c;
+    unsigned char key[256], other[8];
+    (void)rec;
+    unsigned char *first = first_of(t, "ident", &ident, &k, &v);
+    size_t kn = k.mv_size;
+    memcpy(key, k.mv_data, kn);
+    cr_assert_eq(mdb_cursor_open(t, ident, &c), 0);
+    int rc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
+    while (!rc && !memcmp(v.mv_data, first, 8))
+        rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+    cr_assert_eq(rc, 0, "no second subject");
+    memcpy(other, v.mv_data, 8);
+    mdb_cursor_close(c);
+    snprintf(found_id, sizeof found_id, "identifier %.*s: names subject %llu", (int)kn - 8,
+             (char *)key + 8, (unsigned long long)prb_get_be64(other));
+    MDB_val nk = {kn, key}, nv = {8, other};
+    cr_assert_eq(mdb_put(t, ident, &nk, &nv, 0), 0);
+    free(first);
+}
+
+Test(audit, verify_names_an_identifier_moved_to_another_subject)
+{
+    expect_named_on(with_everything, retarget_ident);
+}
+
+/* Subject 1's own entry (record number 0) in rec, copied, and its key. */
+static unsigned char *subject_one(MDB_txn *t, MDB_dbi rec, unsigned char key[10], size_t *n)
+{
+    MDB_val v;
+    prb_reckey(key, (uint64_t)1 << PRB_RSEQ_BITS, 0);
+    cr_assert_eq(mdb_get(t, rec, &(MDB_val){10, key}, &v), 0);
+    unsigned char *copy = malloc(v.mv_size);
+    memcpy(copy, v.mv_data, v.mv_size);
+    *n = v.mv_size;
+    return copy;
+}
+
+/* Subject 1 made the other kind behind the engine's back. */
+static void flip_kind(MDB_txn *t, MDB_dbi rec)
+{
+    unsigned char key[10];
+    size_t n;
+    unsigned char *v = subject_one(t, rec, key, &n);
+    cr_assert(v[1] == PRB_PERSON || v[1] == PRB_COMPANY);
+    v[1] = v[1] == PRB_PERSON ? PRB_COMPANY : PRB_PERSON;
+    snprintf(found_id, sizeof found_id, "subject 1: stored as a %s",
+             v[1] == PRB_PERSON ? "person" : "company");
+    cr_assert_eq(mdb_put(t, rec, &(MDB_val){10, key}, &(MDB_val){n, v}, 0), 0);
+    free(v);
+}
+
+/* Subject 1's record counter set back: its next record would overwrite
+ * its first. */
+static void lower_counter(MDB_txn *t, MDB_dbi rec)
+{
+    unsigned char key[10];
+    size_t n;
+    unsigned char *v = subject_one(t, rec, key, &n);
+    prb_put_le32(v + 4, 1);
+    snprintf(found_id, sizeof found_id, "subject 1: its next record number is 1");
+    cr_assert_eq(mdb_put(t, rec, &(MDB_val){10, key}, &(MDB_val){n, v}, 0), 0);
+    free(v);
+}
+
+Test(audit, verify_names_a_subject_entry_altered_behind_the_engines_back)
+{
+    expect_named_on(with_everything, flip_kind);
+    expect_named_on(with_everything, lower_counter);
+}
+
+/* The first list entry deleted: a listing withdrawn by hand. */
+static void drop_list_entry(MDB_txn *t, MDB_dbi rec)
+{
+    MDB_dbi lst;
+    MDB_val k, v;
+    (void)rec;
+    free(first_of(t, "lst", &lst, &k, &v));
+    snprintf(found_id, sizeof found_id, "subject %llu: the list entry logged at leaf",
+             (unsigned long long)prb_get_be64(k.mv_data));
+    cr_assert_eq(mdb_del(t, lst, &k, NULL), 0);
+}
+
+/* The first list entry given an end day (its byte 16..19) it never had. */
+static void end_list_entry(MDB_txn *t, MDB_dbi rec)
+{
+    MDB_dbi lst;
+    MDB_val k, v;
+    unsigned char key[128];
+    (void)rec;
+    unsigned char *copy = first_of(t, "lst", &lst, &k, &v);
+    memcpy(key, k.mv_data, k.mv_size);
+    memcpy(copy + 16, copy + 4, 4); /* ended = since */
+    snprintf(found_id, sizeof found_id, "list entry of subject %llu on %.63s since",
+             (unsigned long long)prb_get_be64(key), (char *)key + 8);
+    cr_assert_eq(mdb_put(t, lst, &(MDB_val){k.mv_size, key}, &(MDB_val){v.mv_size, copy}, 0), 0);
+    free(copy);
+}
+
+Test(audit, verify_names_a_list_entry_removed_or_altered_behind_the_engines_back)
+{
+    expect_named_on(with_everything, drop_list_entry);
+    expect_named_on(with_everything, end_list_entry);
+}
+
+/* A point of the imported scorecard changed in meta. */
+static void alter_scorecard(MDB_txn *t, MDB_dbi rec)
+{
+    MDB_dbi meta;
+    MDB_val k = {22, "scorecard:tenancy_pmml"}, v;
+    (void)rec;
+    cr_assert_eq(mdb_dbi_open(t, "meta", 0, &meta), 0);
+    cr_assert_eq(mdb_get(t, meta, &k, &v), 0);
+    char *copy = malloc(v.mv_size);
+    memcpy(copy, v.mv_data, v.mv_size);
+    char *p = memmem(copy, v.mv_size, "partialScore=\"40\"", 17);
+    cr_assert_not_null(p);
+    p[14] = '9';
+    snprintf(found_id, sizeof found_id, "scorecard tenancy_pmml: not what any leaf logged");
+    cr_assert_eq(mdb_put(t, meta, &k, &(MDB_val){v.mv_size, copy}, 0), 0);
+    free(copy);
+}
+
+Test(audit, verify_names_an_imported_scorecard_altered_behind_the_engines_back)
+{
+    expect_named_on(with_everything, alter_scorecard);
+}
+
+/* The newest notice removed from the outbox: its subject's copy loses it,
+ * and the outbox's end moves back with it. */
+static void drop_last_notice(MDB_txn *t, MDB_dbi rec)
+{
+    MDB_dbi outbox;
+    MDB_val k, v;
+    MDB_cursor *c;
+    unsigned char key[8];
+    (void)rec;
+    cr_assert_eq(mdb_dbi_open(t, "outbox", 0, &outbox), 0);
+    cr_assert_eq(mdb_cursor_open(t, outbox, &c), 0);
+    cr_assert_eq(mdb_cursor_get(c, &k, &v, MDB_LAST), 0);
+    memcpy(key, k.mv_data, 8);
+    mdb_cursor_close(c);
+    snprintf(found_id, sizeof found_id, "notice %llu: logged at leaf",
+             (unsigned long long)prb_get_be64(key));
+    cr_assert_eq(mdb_del(t, outbox, &(MDB_val){8, key}, NULL), 0);
+}
+
+/* The first notice filed under another subject. */
+static void refile_notice(MDB_txn *t, MDB_dbi rec)
+{
+    MDB_dbi outbox;
+    MDB_val k, v;
+    unsigned char key[8];
+    (void)rec;
+    unsigned char *copy = first_of(t, "outbox", &outbox, &k, &v);
+    memcpy(key, k.mv_data, 8);
+    prb_be64(copy, prb_get_be64(copy) + 1);
+    snprintf(found_id, sizeof found_id, "notice %llu: filed under subject",
+             (unsigned long long)prb_get_be64(key));
+    cr_assert_eq(mdb_put(t, outbox, &(MDB_val){8, key}, &(MDB_val){v.mv_size, copy}, 0), 0);
+    free(copy);
+}
+
+Test(audit, verify_names_a_notice_removed_or_refiled_behind_the_engines_back)
+{
+    expect_named_on(with_everything, drop_last_notice);
+    expect_named_on(with_everything, refile_notice);
 }

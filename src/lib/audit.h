@@ -11,7 +11,8 @@
  * A leaf is 48 bytes (one SHA-256 block with the RFC's 0x00 prefix):
  *   0  u8   leaf format (1)
  *   1  u8   kind (enum prb_leaf_kind)
- *   2  u16  aux, big-endian: a record's version, else 0
+ *   2  u16  aux, big-endian: a record's version, a subject's kind, 1
+ *           for a scorecard logged with its name, else 0
  *   4  u32  as-of time, unix seconds, big-endian
  *   8  u64  object, big-endian: record id, notice number, dispute or
  *           review id, subject id (list entries, identifiers); an
@@ -49,8 +50,10 @@ enum prb_leaf_kind {
     PRB_LEAF_LIST,       /* a list entry written (object: subject id) */
     PRB_LEAF_DISPUTE,    /* a dispute opened or resolved (object: dispute id) */
     PRB_LEAF_REVIEW,     /* a review requested or decided (object: review id) */
-    PRB_LEAF_SUBJECT,    /* an identifier linked to a subject (object: subject id) */
-    PRB_LEAF_SCORECARD,  /* a scorecard imported (object: 0) */
+    PRB_LEAF_SUBJECT,    /* an identifier linked to a subject (object: subject id; aux: its
+                            kind, 0 in logs made before the kind was logged) */
+    PRB_LEAF_SCORECARD,  /* a scorecard imported (object: 0; value: the PMML, or with aux 1
+                            its name, a NUL and the PMML) */
     PRB_LEAF_KEY,        /* an API key made or revoked (object: its id; value: the key stored) */
     PRB_LEAF_IDEM /* an idempotency key kept (aux 0) or let go (aux 1) (object: subject id) */
 };

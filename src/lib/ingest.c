@@ -982,7 +982,8 @@ static int link_ident(struct apply *ap, struct sstate *s, const char *ident, uin
     prb_be64(idv, s->id);
     s->idents[s->nidents++] = ident;
     if ((rc = table_put(&ap->subjects, sl, h, ident, kn, s)) || (rc = track(ap, s)) ||
-        (rc = prb_audit_log(ap->env, PRB_LEAF_SUBJECT, 0, s->id, ident, kn)))
+        /* aux: the subject's kind, which no other leaf logs (verify). */
+        (rc = prb_audit_log(ap->env, PRB_LEAF_SUBJECT, s->kind, s->id, ident, kn)))
         return rc;
     return plist_add(&ap->idents, ikey, (uint32_t)prb_ident_key(ikey, ident, kn), idv, 8);
 }

@@ -47,6 +47,21 @@ static int policy_scorecard(const prb_policy *p, const char *name)
     return -1;
 }
 
+/* Logs the name, a NUL and the PMML (aux 1): the name is what purposes
+ * use it by, and only the meta key holds it. */
+static int log_import(prb_env *env, const char *name, const char *pmml, size_t len)
+{
+    size_t nl = strlen(name);
+    char *v = malloc(nl + 1 + len);
+    if (!v)
+        return prb_seterr(env->err, PRB_ENOMEM, "out of memory");
+    memcpy(v, name, nl + 1);
+    memcpy(v + nl + 1, pmml, len);
+    int rc = prb_audit_log(env, PRB_LEAF_SCORECARD, 1, 0, v, nl + 1 + len);
+    free(v);
+    return rc;
+}
+
 int prb_scorecard_import(prb_env *env, const char *name, const char *path)
 {
     char *buf = NULL, err[PRB_ERRMSG_MAX / 2], key[PRB_NAME_MAX + 16], term[64];
@@ -82,7 +97,7 @@ int prb_scorecard_import(prb_env *env, const char *name, const char *path)
     else if (mrc)
         rc = prb_mdb_fail(env, mrc, "storing the scorecard");
     else
-        rc = prb_audit_log(env, PRB_LEAF_SCORECARD, 0, 0, buf, len);
+        rc = log_import(env, name, buf, len);
     free(buf);
     if (rc) {
         prb_wtxn_abort(env, txn);
