@@ -703,7 +703,7 @@ int prb_audit_prehash(prb_env *env, MDB_txn *txn)
 #endif
 }
 
-/* The hashes of the batch the tree stores (subtrees of 16 leaves and
+/* The hashes of the batch the tree stores (subtrees of 8 leaves and
  * more), in their post-order, appended to mtree. */
 static int put_stored(prb_env *env, MDB_txn *txn, struct pending *pd, uint64_t size0, uint64_t n)
 {
