@@ -523,18 +523,39 @@ Test(audit, a_missing_signing_key_is_an_error_once_the_log_has_leaves)
     th_rmrf(dir);
 }
 
+/* The register as one made before the log existed: no leaf, no tree,
+ * no policy logged. */
+static void empty_log(MDB_txn *t, MDB_dbi rec)
+{
+    MDB_dbi meta, alog, mtree;
+    (void)rec;
+    cr_assert_eq(mdb_dbi_open(t, "meta", 0, &meta), 0);
+    cr_assert_eq(mdb_dbi_open(t, "alog", 0, &alog), 0);
+    cr_assert_eq(mdb_dbi_open(t, "mtree", 0, &mtree), 0);
+    cr_assert_eq(mdb_drop(t, alog, 0), 0);
+    cr_assert_eq(mdb_drop(t, mtree, 0), 0);
+    const char *keys[] = {"alog_size", "alog_root", "policy_sha256"};
+    for (size_t i = 0; i < 3; i++) {
+        MDB_val k = {strlen(keys[i]), (void *)keys[i]};
+        int rc = mdb_del(t, meta, &k, NULL);
+        cr_assert(!rc || rc == MDB_NOTFOUND, "%s", mdb_strerror(rc));
+    }
+}
+
 /* A register whose log is still empty signed nothing yet: a key is made
- * for it (registers made before the log existed have none). */
+ * for it (registers made before the log existed have none), before its
+ * first open logs its policy. */
 Test(audit, a_register_with_an_empty_log_gets_a_key)
 {
     char *dir, key[64];
     prb_env *env = th_register(&dir);
-    cr_assert_eq(tree_size(env), 0);
     prb_close(env);
+    tamper(dir, empty_log);
     remove_key(dir);
-    cr_assert_eq(prb_open(reg_of(dir), &env), PRB_OK);
-    cr_assert_eq(prb_audit_public_key(env, key), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(prb_open(reg_of(dir), &env), PRB_OK, "%s", prb_errmsg(env));
     cr_assert(key_exists(dir));
+    cr_assert_eq(prb_audit_public_key(env, key), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(tree_size(env), 1, "the policy was not logged");
     prb_close(env);
     th_rmrf(dir);
 }
@@ -639,8 +660,8 @@ Test(audit, check_proof_with_a_held_head_sees_history_rewritten)
     char *dir, key[64], msg[512], *json;
     struct th_run r;
     prb_env *env = th_register(&dir);
-    cr_assert_eq(tree_size(env), 0);
-    commit_leaves(env, 0, 19);
+    cr_assert_eq(tree_size(env), 1); /* the policy */
+    commit_leaves(env, 1, 18);
     cr_assert_eq(prb_audit_head(env, &json), PRB_OK, "%s", prb_errmsg(env));
     save(dir, "held.json", json);
     char *held = json;
@@ -719,7 +740,7 @@ Test(audit, verify_finds_an_edit_of_the_last_leaves_the_tree_does_not_cover)
     prb_env *env = th_register(&dir);
     prb_verify_stats st;
     struct th_buf rep = {0};
-    commit_leaves(env, 0, 12);
+    commit_leaves(env, 1, 11); /* after the policy's leaf */
     commit_leaves(env, 12, 7);
     cr_assert_eq(prb_verify(env, th_collect, &rep, &st), PRB_OK, "%.2000s", rep.p ? rep.p : "");
     prb_close(env);
@@ -1020,4 +1041,133 @@ Test(audit, verify_names_a_notice_removed_or_refiled_behind_the_engines_back)
 {
     expect_named_on(with_everything, drop_last_notice);
     expect_named_on(with_everything, refile_notice);
+}
+
+/* The whole file at path (free it), its length in *n. */
+static char *read_all(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f, "%s", path);
+    cr_assert_eq(fseek(f, 0, SEEK_END), 0);
+    long len = ftell(f);
+    cr_assert_geq(len, 0);
+    rewind(f);
+    char *buf = malloc((size_t)len + 1);
+    cr_assert_eq(fread(buf, 1, (size_t)len, f), (size_t)len);
+    fclose(f);
+    buf[len] = 0;
+    *n = (size_t)len;
+    return buf;
+}
+
+/* policy.json with its dispute deadline changed by hand (30 -> 90 days). */
+static void edit_policy(const char *tmp)
+{
+    char path[700];
+    snprintf(path, sizeof path, "%s/reg/policy.json", tmp);
+    size_t n;
+    char *text = read_all(path, &n);
+    char *p = strstr(text, "\"dispute_deadline_days\": 30");
+    cr_assert_not_null(p);
+    p[strlen("\"dispute_deadline_days\": ")] = '9';
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    cr_assert_eq(fwrite(text, 1, n, f), n);
+    fclose(f);
+    free(text);
+}
+
+/* The kind of the log's last leaf, as the operator's proof shows it. */
+static char *last_kind(prb_env *env)
+{
+    static char kind[32];
+    char *json;
+    uint64_t n = tree_size(env);
+    cr_assert_eq(prb_audit_prove(env, n - 1, n, &json), PRB_OK, "%s", prb_errmsg(env));
+    json_t *p = json_loads(json, 0, NULL);
+    free(json);
+    cr_assert_not_null(p);
+    snprintf(kind, sizeof kind, "%s",
+             json_string_value(json_object_get(json_object_get(p, "event"), "kind")));
+    json_decref(p);
+    return kind;
+}
+
+/* The policy was outside the log: policy.json edited by hand changed
+ * notice periods, retention and purposes without a trace. Now the next
+ * open logs it, and verify holds the file to the last policy logged. */
+Test(audit, a_policy_edited_by_hand_is_logged_at_the_next_open)
+{
+    char *dir;
+    prb_env *env = th_register(&dir);
+    prb_verify_stats st;
+    struct th_buf rep = {0};
+    uint64_t n0 = tree_size(env);
+    cr_assert_str_eq(last_kind(env), "policy");
+    prb_close(env);
+    /* An open with the same policy logs nothing. */
+    cr_assert_eq(prb_open(reg_of(dir), &env), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(tree_size(env), n0);
+    prb_close(env);
+    edit_policy(dir);
+    cr_assert_eq(prb_open(reg_of(dir), &env), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(tree_size(env), n0 + 1, "the changed policy was not logged");
+    cr_assert_str_eq(last_kind(env), "policy");
+    cr_assert_eq(prb_verify(env, th_collect, &rep, &st), PRB_OK, "%.2000s", rep.p ? rep.p : "");
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+Test(audit, verify_names_a_policy_changed_since_it_was_last_logged)
+{
+    char *dir;
+    prb_env *env = th_register(&dir);
+    prb_verify_stats st;
+    struct th_buf rep = {0};
+    edit_policy(dir); /* while the register is open */
+    cr_assert_eq(prb_verify(env, th_collect, &rep, &st), PRB_ECORRUPT, "%.2000s",
+                 rep.p ? rep.p : "");
+    cr_assert(strstr(rep.p, "the policy changed since it was last logged"), "%.2000s", rep.p);
+    free(rep.p);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+static unsigned char bent_hash[32];
+
+/* meta's policy hash made the edited file's, so that no open logs it. */
+static void bend_policy_hash(MDB_txn *t, MDB_dbi rec)
+{
+    MDB_dbi meta;
+    (void)rec;
+    cr_assert_eq(mdb_dbi_open(t, "meta", 0, &meta), 0);
+    cr_assert_eq(mdb_put(t, meta, &(MDB_val){13, "policy_sha256"}, &(MDB_val){32, bent_hash}, 0),
+                 0);
+}
+
+Test(audit, verify_names_a_policy_hash_altered_behind_the_engines_back)
+{
+    char *dir, path[700];
+    prb_env *env = th_register(&dir);
+    prb_verify_stats st;
+    struct th_buf rep = {0};
+    uint64_t n0 = tree_size(env);
+    prb_close(env);
+    edit_policy(dir);
+    snprintf(path, sizeof path, "%s/reg/policy.json", dir);
+    size_t n;
+    char *text = read_all(path, &n);
+    crypto_hash_sha256(bent_hash, (const unsigned char *)text, n);
+    free(text);
+    tamper(dir, bend_policy_hash);
+    cr_assert_eq(prb_open(reg_of(dir), &env), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(tree_size(env), n0);
+    cr_assert_eq(prb_verify(env, th_collect, &rep, &st), PRB_ECORRUPT, "%.2000s",
+                 rep.p ? rep.p : "");
+    cr_assert(strstr(rep.p, "the policy's hash kept in meta is not the one leaf"), "%.2000s",
+              rep.p);
+    cr_assert(strstr(rep.p, "the policy changed since it was last logged"), "%.2000s", rep.p);
+    free(rep.p);
+    prb_close(env);
+    th_rmrf(dir);
 }

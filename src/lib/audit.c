@@ -220,6 +220,54 @@ int prb_audit_log(prb_env *env, int kind, unsigned aux, uint64_t object, const v
 #endif
 }
 
+/* Whether meta's policy hash in txn is h; PRB_ENOTFOUND if meta has none. */
+static int policy_logged(prb_env *env, MDB_txn *txn, const unsigned char h[PRB_HASH_LEN], int *same)
+{
+    MDB_val k = {13, "policy_sha256"}, v;
+    int mrc = mdb_get(txn, env->meta, &k, &v);
+    *same = !mrc && v.mv_size == PRB_HASH_LEN && !memcmp(v.mv_data, h, PRB_HASH_LEN);
+    return mrc && mrc != MDB_NOTFOUND ? prb_mdb_fail(env, mrc, "reading the policy's hash")
+                                      : PRB_OK;
+}
+
+int prb_audit_policy(prb_env *env)
+{
+    unsigned char h[PRB_HASH_LEN];
+    MDB_val k = {13, "policy_sha256"}, v = {PRB_HASH_LEN, h};
+    MDB_txn *txn;
+    uint64_t size = 0;
+    int same, rc, mrc;
+    prb_sha256(env->policy->text, env->policy->text_len, h);
+    /* Asked first in a read: most opens find it logged already. */
+    if ((mrc = mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &txn)))
+        return prb_mdb_fail(env, mrc, "starting a read");
+    if (!(rc = policy_logged(env, txn, h, &same)) && !same)
+        rc = prb_audit_size(env, txn, &size);
+    mdb_txn_abort(txn);
+    if (rc || same)
+        return rc;
+    /* A register made before the log existed is given its key while its
+     * log is empty (treehead.c); after this leaf it could not be. */
+    if (!size && (rc = prb_audit_key_ready(env)))
+        return rc;
+    if ((rc = prb_wtxn_begin(env, &txn)))
+        return rc;
+    /* Another process may have logged it since. */
+    if ((rc = policy_logged(env, txn, h, &same)) || same) {
+        prb_wtxn_abort(env, txn);
+        return rc;
+    }
+    if ((mrc = mdb_put(txn, env->meta, &k, &v, 0)))
+        rc = prb_mdb_fail(env, mrc, "keeping the policy's hash");
+    else
+        rc = prb_audit_log_hash(env, PRB_LEAF_POLICY, 0, 0, h);
+    if (rc) {
+        prb_wtxn_abort(env, txn);
+        return rc;
+    }
+    return prb_wtxn_commit(env, txn);
+}
+
 /* ------------------------------------------------------ stored hashes */
 
 #define HC_SLOTS 65536

@@ -55,8 +55,19 @@ enum prb_leaf_kind {
     PRB_LEAF_SCORECARD,  /* a scorecard imported (object: 0; value: the PMML, or with aux 1
                             its name, a NUL and the PMML) */
     PRB_LEAF_KEY,        /* an API key made or revoked (object: its id; value: the key stored) */
-    PRB_LEAF_IDEM /* an idempotency key kept (aux 0) or let go (aux 1) (object: subject id) */
+    PRB_LEAF_IDEM,  /* an idempotency key kept (aux 0) or let go (aux 1) (object: subject id) */
+    PRB_LEAF_POLICY /* the policy a handle opened the register with, when it is not the one
+                       logged last (object: 0; value: the policy file) */
 };
+
+/* Logs the policy env was opened with (its file's SHA-256, also kept in
+ * meta "policy_sha256") in a write transaction of its own, unless it is
+ * the one logged last: a policy.json edited by hand changes notice
+ * periods, retention and purposes, and is on the record from the next
+ * open. */
+int prb_audit_policy(prb_env *env);
+/* Makes sure env has its signing key, making it if the log is empty. */
+int prb_audit_key_ready(prb_env *env);
 
 /* Opens a write transaction on env and an empty batch of leaves for it. */
 int prb_wtxn_begin(prb_env *env, MDB_txn **txn);

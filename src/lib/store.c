@@ -1,7 +1,8 @@
 /*
  * store.c - the register directory: creating and opening its LMDB
  * environment and named databases, the copy of the policy it was created
- * with, the as-of clock, and the subject value's layout.
+ * with (logged at init and whenever an open finds it changed), the
+ * as-of clock, and the subject value's layout.
  *
  * The map is read-only to the process (no MDB_WRITEMAP): a stray write
  * cannot corrupt the store, and measured on ingest it was also faster,
@@ -428,9 +429,9 @@ int prb_init(const char *dir, const char *policy_path, prb_env **out)
                           "a new or empty directory",
                           dir);
     if ((rc = prb_file_replace(env, dir, POLICY_FILE, env->policy->text, env->policy->text_len)) ||
-        (rc = open_mdb(env, 1)) || (rc = prb_iidx_open(env)))
+        (rc = open_mdb(env, 1)) || (rc = prb_iidx_open(env)) || (rc = prb_audit_keygen(env)))
         return rc;
-    return prb_audit_keygen(env);
+    return prb_audit_policy(env);
 }
 
 void prb_readers_check(prb_env *env)
@@ -471,7 +472,9 @@ int prb_open(const char *dir, prb_env **out)
     if ((rc = open_mdb(env, 0)) || (rc = prb_iidx_open(env)))
         return rc;
     prb_readers_check(env);
-    return PRB_OK;
+    /* A policy.json changed since it was last logged is logged now,
+     * before the handle does anything under it. */
+    return prb_audit_policy(env);
 }
 
 int prb_env_dup(prb_env *env, prb_env **out)

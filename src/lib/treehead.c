@@ -26,9 +26,9 @@
 #define STH_MAGIC "PRBSTH01"
 #define STH_LEN 56
 
-static const char *leaf_kinds[] = {"?",         "record", "delete",     "inquiry", "notice",
-                                   "delivered", "list",   "dispute",    "review",  "subject",
-                                   "scorecard", "key",    "idempotency"};
+static const char *leaf_kinds[] = {"?",         "record", "delete",      "inquiry", "notice",
+                                   "delivered", "list",   "dispute",     "review",  "subject",
+                                   "scorecard", "key",    "idempotency", "policy"};
 
 int prb_audit_keygen(prb_env *env)
 {
@@ -104,6 +104,11 @@ static int load_key(prb_env *env)
         return prb_seterr(env->err, PRB_ECORRUPT, "%s: not an Ed25519 signing key", path);
     env->has_key = 1;
     return PRB_OK;
+}
+
+int prb_audit_key_ready(prb_env *env)
+{
+    return load_key(env);
 }
 
 static char *b64(const unsigned char *p, size_t n, char *out, size_t outlen)

@@ -688,6 +688,49 @@ out:
     return rc;
 }
 
+/* The policy: meta's hash and policy.json against the last POLICY leaf.
+ * Every open logs a policy that is not the one logged last, so a file
+ * that differs was edited while this handle had the register open, or
+ * meta's hash was bent so that no open would log it. */
+static int check_policy(struct run *r, MDB_txn *txn, const unsigned char *leaves, uint64_t size)
+{
+    prb_env *env = r->env;
+    const unsigned char *last = NULL;
+    uint64_t at = 0;
+    char path[4096];
+    unsigned char h[PRB_HASH_LEN];
+    prb_policy *p = NULL;
+    MDB_val k = {13, "policy_sha256"}, v;
+    for (uint64_t i = size; i-- > 0 && !last;)
+        if (leaves[i * PRB_LEAF_LEN + 1] == PRB_LEAF_POLICY)
+            last = leaves + (at = i) * PRB_LEAF_LEN + 16;
+    if (!last) {
+        finding(r, "the policy was never logged");
+        return PRB_OK;
+    }
+    int mrc = mdb_get(txn, env->meta, &k, &v);
+    if (mrc && mrc != MDB_NOTFOUND)
+        return prb_mdb_fail(env, mrc, "reading the policy's hash");
+    if (mrc || v.mv_size != PRB_HASH_LEN || memcmp(v.mv_data, last, PRB_HASH_LEN))
+        finding(r,
+                "the policy's hash kept in meta is not the one leaf %llu logged (altered behind "
+                "the engine's back)",
+                (unsigned long long)at);
+    snprintf(path, sizeof path, "%s/policy.json", env->dir); /* store.c's POLICY_FILE */
+    if (prb_policy_load(path, &p))
+        finding(r, "%s", prb_policy_errmsg(p));
+    else {
+        prb_sha256(p->text, p->text_len, h);
+        if (memcmp(h, last, PRB_HASH_LEN))
+            finding(r,
+                    "the policy changed since it was last logged (leaf %llu): %s is not the "
+                    "policy logged",
+                    (unsigned long long)at, path);
+    }
+    prb_policy_free(p);
+    return PRB_OK;
+}
+
 /* What a leaf of kind logs, for the map (TAG_*); -1 for what is not
  * compared with the store through it (identifiers, list entries and
  * scorecards have checks of their own below). Disputes, reviews and keys
@@ -1108,7 +1151,9 @@ int prb_verify(prb_env *env, prb_write_fn report, void *ctx, prb_verify_stats *s
         (rc = check_tree(&r, txn, leaves, size)) || (rc = build_map(&r, leaves, size, &m)) ||
         (rc = build_who(&r, leaves, size, &w)) || (rc = check_idents(&r, txn, &w)) ||
         (rc = check_store(&r, txn, leaves, &m, &w)) || (rc = check_notices(&r, txn, leaves, &m)) ||
-        (rc = check_lists(&r, txn, leaves, size)) || (rc = check_scorecards(&r, txn, leaves, size)))
+        (rc = check_lists(&r, txn, leaves, size)) ||
+        (rc = check_scorecards(&r, txn, leaves, size)) ||
+        (rc = check_policy(&r, txn, leaves, size)))
         goto out;
     check_missing(&r, &m);
     check_who_missing(&r, &w);
