@@ -1539,6 +1539,55 @@ Test(decide, an_upheld_dispute_restores_the_entry_with_its_dates)
     th_rmrf(dir);
 }
 
+/* Verify finds nothing in the register: the log and the store agree. */
+static void verified(prb_env *env, const char *after)
+{
+    prb_verify_stats st;
+    struct th_buf rep = {0};
+    cr_assert_eq(prb_verify(env, th_collect, &rep, &st), PRB_OK, "after %s: %.2000s", after,
+                 rep.p ? rep.p : prb_errmsg(env));
+    free(rep.p);
+}
+
+/* A LIST leaf named no entry, so verify guessed each stored entry's
+ * earlier states to take leaves to it: a suspended entry (lifted with its
+ * mark) restored with its dates, or its mark cleared when its record was
+ * deleted, left leaves of states it could not guess (the day it was
+ * lifted is gone once it is restored), and verify named an untouched
+ * register's entry as removed behind the engine's back. */
+Test(decide, verify_passes_after_a_suspended_entry_is_restored_or_let_go)
+{
+    char *dir, buf[1024], entries[1024];
+    prb_env *env = th_register(&dir);
+    uint64_t n;
+    ingest(env, line(buf, sizeof buf, "J-1", "court_judgment", "open", "2026-11-01", NULL,
+                     JUDGMENT_FIELDS));
+    hearing_over(env);
+    uint64_t id = dispute(env, "1-1");
+    verified(env, "the entry was suspended");
+    th_set_day(env, "2027-02-10");
+    cr_assert_eq(prb_dispute_resolve(env, id, "upheld", "checked", NULL, NULL, NULL), PRB_OK, "%s",
+                 prb_errmsg(env));
+    debtor_entries(env, entries, sizeof entries);
+    cr_assert_str_eq(entries, "active unpaid_judgment 2026-12-26..2030-01-24;");
+    verified(env, "the entry was restored");
+
+    th_set_day(env, "2027-02-12");
+    id = dispute(env, "1-1");
+    cr_assert_eq(prb_dispute_resolve(env, id, "deleted", "wrong", NULL, NULL, NULL), PRB_OK, "%s",
+                 prb_errmsg(env));
+    debtor_entries(env, entries, sizeof entries);
+    cr_assert_str_eq(entries, "lifted unpaid_judgment 2026-12-26..2030-01-24;");
+    verified(env, "the entry's mark was cleared");
+    ingest(env, line(buf, sizeof buf, "J-2", "court_judgment", "open", "2027-02-01", NULL,
+                     JUDGMENT_FIELDS));
+    th_set_day(env, "2027-03-14");
+    cr_assert_eq(prb_lists_refresh_all(env, &n), PRB_OK, "%s", prb_errmsg(env));
+    verified(env, "a second entry was made");
+    prb_close(env);
+    th_rmrf(dir);
+}
+
 /* A what-if sees a suspended entry as a refresh leaves it: restored when
  * the ground stands again by the clock alone (a second judgment taking
  * effect), before any sweep. */

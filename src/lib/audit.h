@@ -12,7 +12,9 @@
  *   0  u8   leaf format (1)
  *   1  u8   kind (enum prb_leaf_kind)
  *   2  u16  aux, big-endian: a record's version, a subject's kind, 1
- *           for a scorecard logged with its name, else 0
+ *           for a scorecard logged with its name, a list entry's tag
+ *           (prb_lists_leaf_tag: which of its subject's entries, never
+ *           0; 0 in logs made before entries were tagged), else 0
  *   4  u32  as-of time, unix seconds, big-endian
  *   8  u64  object, big-endian: record id, notice number, dispute or
  *           review id, subject id (list entries, identifiers); an
@@ -47,7 +49,8 @@ enum prb_leaf_kind {
     PRB_LEAF_INQUIRY,    /* a decision stored (object: subject << 24 | number's low bits) */
     PRB_LEAF_NOTICE,     /* a notice put in the outbox (object: notice number; hash of its JSON) */
     PRB_LEAF_DELIVERED,  /* a notice marked delivered */
-    PRB_LEAF_LIST,       /* a list entry written (object: subject id) */
+    PRB_LEAF_LIST,       /* a list entry written (object: subject id; aux: the entry's tag,
+                            0 in logs made before entries were tagged; value: key and value) */
     PRB_LEAF_DISPUTE,    /* a dispute opened or resolved (object: dispute id) */
     PRB_LEAF_REVIEW,     /* a review requested or decided (object: review id) */
     PRB_LEAF_SUBJECT,    /* an identifier linked to a subject (object: subject id; aux: its

@@ -836,6 +836,11 @@ int prb_lists_each(prb_env *env, MDB_txn *txn, uint64_t subject, int l, int32_t 
 /* The state (PRB_LS_*) as of today of a stored lst value v[0..n)
  * (lists.c's layout); PRB_ECORRUPT if it is malformed. */
 int prb_lists_value_state(const void *v, size_t n, int32_t today, int *state);
+/* The tag a LIST leaf carries in its aux for the lst entry whose key is
+ * key[0..n): a 16-bit hash of the key past the subject (list name and
+ * first day), never 0, which leaves logged before entries were tagged
+ * have. Two entries of a subject may share one. */
+unsigned prb_lists_leaf_tag(const unsigned char *key, size_t n);
 /* Appends a notice to the outbox in txn. An outbox value is the subject
  * id (be64) and the notice as JSON (identifier, kind, about, text,
  * created, delivered); the key is the notice number (be64). */

@@ -91,11 +91,23 @@ static int store(prb_env *env, MDB_txn *txn, uint64_t subject, const char *list,
     int mrc = mdb_put(txn, env->lst, &mk, &mv, 0);
     if (mrc)
         return prb_mdb_fail(env, mrc, "writing a list entry");
-    /* The key names the list and the day: both are logged with the entry. */
+    /* The key names the list and the day: both are logged with the entry,
+     * and the leaf's aux tags which of the subject's entries it is, so
+     * verify need not guess the states an entry went through (an entry
+     * restored after a dispute has lost the day it was lifted). */
     unsigned char both[sizeof k + sizeof v];
     memcpy(both, k, mk.mv_size);
     memcpy(both + mk.mv_size, v, mv.mv_size);
-    return prb_audit_log(env, PRB_LEAF_LIST, 0, subject, both, mk.mv_size + mv.mv_size);
+    return prb_audit_log(env, PRB_LEAF_LIST, prb_lists_leaf_tag(k, mk.mv_size), subject, both,
+                         mk.mv_size + mv.mv_size);
+}
+
+unsigned prb_lists_leaf_tag(const unsigned char *key, size_t n)
+{
+    uint32_t h = 2166136261u; /* FNV-1a: a tag, not a check; the leaf's hash is that */
+    for (size_t i = 8; i < n; i++)
+        h = (h ^ key[i]) * 16777619u;
+    return (h ^ h >> 16) % 0xffff + 1;
 }
 
 /* The latest stored entry of subject on list; PRB_ENOTFOUND if none. */

@@ -474,18 +474,26 @@ static void check_who_missing(struct run *r, struct who *w)
 }
 
 /* List entries. A LIST leaf logs an entry's key and value together
- * (object the subject), so it names no entry by itself; but the engine
- * writes an entry in few states (lists.c, refresh_one): made open (end 0,
- * rearm 0, no end day), then ended, then, expired, marked to rearm. The
- * hashes of those states of each stored entry (its key in each) take
- * every leaf to its entry, whose last leaf must be the stored value; a
- * leaf no entry takes is an entry removed, or altered out of the states
- * it could have been in. Deleting a list entry (a listing withdrawn by
- * hand) passed. */
+ * (object the subject), and since 2026-11-27 its aux tags which of the
+ * subject's entries it is (prb_lists_leaf_tag): the tagged leaves of one
+ * (subject, tag) are one entry's history, whose last must be the stored
+ * value, and a tag no stored entry has is an entry removed (or its key
+ * altered). Two entries of a subject may share a tag: then the last leaf
+ * must be one of theirs, and each must be among the leaves. An untagged
+ * leaf (a log of before) names no entry, but the engine then wrote an
+ * entry in few states: made open (end 0, rearm 0, no end day), then
+ * ended, then, expired, marked to rearm. The hashes of those states of
+ * each stored entry (its key in each) take such a leaf to its entry; one
+ * no entry takes is an entry removed, or altered out of the states it
+ * could have been in. The states of a dispute (an entry suspended, then
+ * restored with its dates or its mark cleared) cannot be guessed: the
+ * day it was lifted is gone once it is restored, which is why leaves are
+ * tagged. Deleting a list entry (a listing withdrawn by hand) passed. */
 struct lent {
     uint64_t subject, leaf;
     int32_t since;
-    uint8_t logged;
+    uint8_t logged, in_group;
+    size_t group, next; /* its (subject, tag) group and the next entry in it, index + 1 */
     unsigned char h[PRB_HASH_LEN];
     char list[PRB_NAME_MAX];
 };
@@ -493,6 +501,14 @@ struct lent {
 struct lcand {
     unsigned char h[PRB_HASH_LEN];
     size_t entry; /* index + 1; 0: free */
+};
+
+/* The tagged leaves of one (subject, tag), and the entries with its tag. */
+struct lgroup {
+    uint64_t subject, last;
+    uint16_t tag;
+    uint8_t used, logged;
+    size_t first; /* entry index + 1; 0: none is stored */
 };
 
 #define LIST_HDR 20 /* lists.c's ENTRY_HDR */
@@ -505,6 +521,87 @@ static struct lcand *lcand_find(struct lcand *t, size_t cap, const unsigned char
             return &t[i];
 }
 
+static struct lgroup *lgroup_find(struct lgroup *g, size_t cap, uint64_t subject, unsigned tag)
+{
+    size_t i = mix(subject ^ (uint64_t)tag << 48) & (cap - 1);
+    for (;; i = (i + 1) & (cap - 1))
+        if (!g[i].used || (g[i].subject == subject && g[i].tag == tag))
+            return &g[i];
+}
+
+/* Takes LIST leaf i to its entry: a tagged one to its group, an untagged
+ * one through the hashes of the states an entry was written in. */
+static void list_leaf(struct run *r, const unsigned char *l, uint64_t i, struct lent *e,
+                      struct lcand *t, size_t cap, struct lgroup *g, size_t gcap)
+{
+    uint64_t subject = prb_get_be64(l + 8);
+    unsigned tag = (unsigned)(l[2] << 8 | l[3]);
+    struct lcand *c = lcand_find(t, cap, l + 16);
+    if (tag) {
+        struct lgroup *x = lgroup_find(g, gcap, subject, tag);
+        if (!x->used)
+            *x = (struct lgroup){subject, 0, (uint16_t)tag, 1, 0, 0};
+        x->logged = 1;
+        x->last = i;
+        /* One of the group's entries as stored, logged here. */
+        if (c->entry && e[c->entry - 1].group == (size_t)(x - g) + 1 &&
+            !memcmp(e[c->entry - 1].h, l + 16, PRB_HASH_LEN))
+            e[c->entry - 1].in_group = 1;
+        return;
+    }
+    if (!c->entry) {
+        finding(r,
+                "subject %llu: the list entry logged at leaf %llu is not in the store "
+                "(removed or altered behind the engine's back)",
+                (unsigned long long)subject, (unsigned long long)i);
+        return;
+    }
+    e[c->entry - 1].leaf = i;
+    e[c->entry - 1].logged = 1;
+}
+
+/* Each stored entry against what the log says of it last. */
+static void list_verdicts(struct run *r, const unsigned char *leaves, struct lent *e, size_t n,
+                          struct lgroup *g, size_t gcap)
+{
+    for (size_t i = 0; i < n; i++) {
+        char day[11];
+        struct lgroup *x = &g[e[i].group - 1];
+        int bad;
+        uint64_t leaf = e[i].leaf;
+        if (x->logged) {
+            const unsigned char *last = leaves + x->last * PRB_LEAF_LEN + 16;
+            int mine = 0;
+            for (size_t j = x->first; j && !mine; j = e[j - 1].next)
+                mine = !memcmp(e[j - 1].h, last, PRB_HASH_LEN);
+            bad = !mine || !e[i].in_group;
+            leaf = x->last;
+        } else if (e[i].logged) {
+            bad = memcmp(e[i].h, leaves + leaf * PRB_LEAF_LEN + 16, PRB_HASH_LEN) != 0;
+        } else {
+            prb_date_format(e[i].since, day);
+            finding(r,
+                    "list entry of subject %llu on %s since %s: stored but never logged "
+                    "(written behind the engine's back)",
+                    (unsigned long long)e[i].subject, e[i].list, day);
+            continue;
+        }
+        if (!bad)
+            continue;
+        prb_date_format(e[i].since, day);
+        finding(r,
+                "list entry of subject %llu on %s since %s: altered: it is not what leaf %llu "
+                "logged",
+                (unsigned long long)e[i].subject, e[i].list, day, (unsigned long long)leaf);
+    }
+    for (size_t i = 0; i < gcap; i++)
+        if (g[i].used && g[i].logged && !g[i].first)
+            finding(r,
+                    "subject %llu: the list entry logged at leaf %llu is not in the store "
+                    "(removed or altered behind the engine's back)",
+                    (unsigned long long)g[i].subject, (unsigned long long)g[i].last);
+}
+
 static int check_lists(struct run *r, MDB_txn *txn, const unsigned char *leaves, uint64_t size)
 {
     prb_env *env = r->env;
@@ -513,14 +610,22 @@ static int check_lists(struct run *r, MDB_txn *txn, const unsigned char *leaves,
     MDB_val k, v;
     struct lent *e = NULL;
     struct lcand *t = NULL;
-    size_t n = 0, cap = 256;
+    struct lgroup *g = NULL;
+    size_t n = 0, cap = 256, gcap = 256, tagged = 0;
     unsigned char buf[8 + PRB_NAME_MAX + 5 + LIST_HDR + PRB_NAME_MAX];
     int rc = PRB_OK, mrc;
     if ((mrc = mdb_stat(txn, env->lst, &ms)))
         goto fail;
+    for (uint64_t i = 0; i < size; i++) {
+        const unsigned char *l = leaves + i * PRB_LEAF_LEN;
+        tagged += l[1] == PRB_LEAF_LIST && (l[2] || l[3]);
+    }
     while (cap < ms.ms_entries * 6)
         cap <<= 1;
-    if (!(e = calloc(ms.ms_entries + 1, sizeof *e)) || !(t = calloc(cap, sizeof *t))) {
+    while (gcap < (ms.ms_entries + tagged) * 2)
+        gcap <<= 1;
+    if (!(e = calloc(ms.ms_entries + 1, sizeof *e)) || !(t = calloc(cap, sizeof *t)) ||
+        !(g = calloc(gcap, sizeof *g))) {
         rc = prb_seterr(env->err, PRB_ENOMEM, "verify: out of memory");
         goto out;
     }
@@ -544,12 +649,19 @@ static int check_lists(struct run *r, MDB_txn *txn, const unsigned char *leaves,
         x->since = (int32_t)(((uint32_t)kb[9 + ln] << 24 | (uint32_t)kb[10 + ln] << 16 |
                               (uint32_t)kb[11 + ln] << 8 | kb[12 + ln]) ^
                              0x80000000u);
+        unsigned tag = prb_lists_leaf_tag(kb, k.mv_size);
+        struct lgroup *gr = lgroup_find(g, gcap, x->subject, tag);
+        if (!gr->used)
+            *gr = (struct lgroup){x->subject, 0, (uint16_t)tag, 1, 0, 0};
+        x->group = (size_t)(gr - g) + 1;
+        x->next = gr->first;
+        gr->first = n;
         memcpy(buf, kb, k.mv_size);
         unsigned char *w = buf + k.mv_size;
         memcpy(w, vb, v.mv_size);
         prb_sha256(buf, k.mv_size + v.mv_size, x->h);
-        /* The states it went through: as stored; before it was marked to
-         * rearm; as made. */
+        /* The states an untagged leaf can have logged it in: as stored;
+         * before it was marked to rearm; as made. */
         for (int s = 0; s < 3; s++) {
             unsigned char h[PRB_HASH_LEN];
             if (s >= 1)
@@ -570,34 +682,10 @@ static int check_lists(struct run *r, MDB_txn *txn, const unsigned char *leaves,
         goto fail;
     for (uint64_t i = 0; i < size; i++) {
         const unsigned char *l = leaves + i * PRB_LEAF_LEN;
-        if (l[1] != PRB_LEAF_LIST)
-            continue;
-        struct lcand *c = lcand_find(t, cap, l + 16);
-        if (!c->entry) {
-            finding(r,
-                    "subject %llu: the list entry logged at leaf %llu is not in the store "
-                    "(removed or altered behind the engine's back)",
-                    (unsigned long long)prb_get_be64(l + 8), (unsigned long long)i);
-            continue;
-        }
-        e[c->entry - 1].leaf = i;
-        e[c->entry - 1].logged = 1;
+        if (l[1] == PRB_LEAF_LIST)
+            list_leaf(r, l, i, e, t, cap, g, gcap);
     }
-    for (size_t i = 0; i < n; i++) {
-        char day[11];
-        prb_date_format(e[i].since, day);
-        if (!e[i].logged)
-            finding(r,
-                    "list entry of subject %llu on %s since %s: stored but never logged "
-                    "(written behind the engine's back)",
-                    (unsigned long long)e[i].subject, e[i].list, day);
-        else if (memcmp(e[i].h, leaves + e[i].leaf * PRB_LEAF_LEN + 16, PRB_HASH_LEN))
-            finding(r,
-                    "list entry of subject %llu on %s since %s: altered: it is not what leaf "
-                    "%llu logged",
-                    (unsigned long long)e[i].subject, e[i].list, day,
-                    (unsigned long long)e[i].leaf);
-    }
+    list_verdicts(r, leaves, e, n, g, gcap);
     goto out;
 fail:
     rc = prb_mdb_fail(env, mrc, "reading list entries");
@@ -606,6 +694,7 @@ out:
         mdb_cursor_close(cur);
     free(e);
     free(t);
+    free(g);
     return rc;
 }
 
