@@ -979,6 +979,122 @@ Test(audit, verify_names_a_list_entry_removed_or_altered_behind_the_engines_back
     expect_named_on(with_everything, end_list_entry);
 }
 
+/* Subject 1's entry on debtor_register since day since (ended ended,
+ * end end) as lst keys and holds it, key and value one after the other
+ * in kv, as a LIST leaf logs them; *kn is the key's length. */
+static size_t list_entry(unsigned char *kv, size_t *kn, int32_t since, int end, int32_t ended)
+{
+    static const char list[] = "debtor_register", ground[] = "unpaid_judgment";
+    size_t n = sizeof list + 12;
+    prb_be64(kv, 1);
+    memcpy(kv + 8, list, sizeof list);
+    uint32_t day = (uint32_t)since ^ 0x80000000u; /* sortable, as lists.c keys it */
+    for (int i = 0; i < 4; i++)
+        kv[n - 4 + i] = (unsigned char)(day >> (24 - 8 * i));
+    unsigned char *v = kv + n;
+    memset(v, 0, 20);
+    v[0] = 1;
+    v[1] = (unsigned char)end;
+    prb_put_le32(v + 4, since);
+    prb_put_le32(v + 8, since + 30);
+    prb_put_le32(v + 12, since + 1000);
+    prb_put_le32(v + 16, ended);
+    memcpy(v + 20, ground, sizeof ground);
+    *kn = n;
+    return n + 20 + sizeof ground;
+}
+
+/* A log of before list entries were tagged (aux 0): its leaves are
+ * still taken to their entries through the states the engine wrote an
+ * entry in (made, then lifted), and one that no stored entry's states
+ * give is still an entry removed. */
+Test(audit, verify_takes_untagged_list_leaves_to_their_entries)
+{
+    char *dir;
+    prb_env *env = th_register(&dir);
+    unsigned char kv[128];
+    size_t kn, n = list_entry(kv, &kn, 20000, 0, PRB_NO_DATE);
+    MDB_txn *txn;
+    prb_verify_stats st;
+    struct th_buf rep = {0};
+    cr_assert_eq(prb_wtxn_begin(env, &txn), PRB_OK);
+    cr_assert_eq(prb_audit_log(env, PRB_LEAF_LIST, 0, 1, kv, n), PRB_OK);
+    n = list_entry(kv, &kn, 20000, 1, 20100); /* lifted */
+    cr_assert_eq(prb_audit_log(env, PRB_LEAF_LIST, 0, 1, kv, n), PRB_OK);
+    MDB_val k = {kn, kv}, v = {n - kn, kv + kn};
+    cr_assert_eq(mdb_put(txn, env->lst, &k, &v, 0), 0);
+    cr_assert_eq(prb_wtxn_commit(env, txn), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(prb_verify(env, th_collect, &rep, &st), PRB_OK, "%.2000s", rep.p ? rep.p : "");
+
+    /* Logged lifted on another day than the stored entry's. */
+    n = list_entry(kv, &kn, 20000, 1, 20200);
+    cr_assert_eq(prb_wtxn_begin(env, &txn), PRB_OK);
+    cr_assert_eq(prb_audit_log(env, PRB_LEAF_LIST, 0, 1, kv, n), PRB_OK);
+    cr_assert_eq(prb_wtxn_commit(env, txn), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(prb_verify(env, th_collect, &rep, &st), PRB_ECORRUPT);
+    cr_assert(strstr(rep.p, "subject 1: the list entry logged at leaf"), "%.2000s", rep.p);
+    free(rep.p);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+/* Logs subject 1's entry since since with tag, in state end/ended, and
+ * stores it if store. */
+static void tagged(prb_env *env, int32_t since, unsigned tag, int end, int32_t ended, int store)
+{
+    unsigned char kv[128];
+    size_t kn, n = list_entry(kv, &kn, since, end, ended);
+    MDB_txn *txn;
+    MDB_val k = {kn, kv}, v = {n - kn, kv + kn};
+    cr_assert_eq(prb_wtxn_begin(env, &txn), PRB_OK);
+    cr_assert_eq(prb_audit_log(env, PRB_LEAF_LIST, tag, 1, kv, n), PRB_OK);
+    if (store)
+        cr_assert_eq(mdb_put(txn, env->lst, &k, &v, 0), 0);
+    cr_assert_eq(prb_wtxn_commit(env, txn), PRB_OK, "%s", prb_errmsg(env));
+}
+
+/* Two entries of one subject whose tags are the same: their leaves are
+ * one group, whose last must be one of theirs and which must hold each
+ * as stored; an entry not as logged is still named. */
+Test(audit, verify_tells_two_list_entries_sharing_a_tag_apart)
+{
+    char *dir;
+    prb_env *env = th_register(&dir);
+    unsigned char kv[128];
+    size_t kn;
+    int32_t a = 20000, b = a + 1;
+    list_entry(kv, &kn, a, 0, PRB_NO_DATE);
+    unsigned tag = prb_lists_leaf_tag(kv, kn);
+    for (;; b++) {
+        list_entry(kv, &kn, b, 0, PRB_NO_DATE);
+        if (prb_lists_leaf_tag(kv, kn) == tag)
+            break;
+    }
+    prb_verify_stats st;
+    struct th_buf rep = {0};
+    tagged(env, a, tag, 0, PRB_NO_DATE, 1);
+    tagged(env, b, tag, 0, PRB_NO_DATE, 1);
+    tagged(env, a, tag, 1, a + 50, 1); /* a lifted, after b was made */
+    cr_assert_eq(prb_verify(env, th_collect, &rep, &st), PRB_OK, "%.2000s", rep.p ? rep.p : "");
+
+    /* b stored lifted, which no leaf logged. */
+    unsigned char kb[128];
+    size_t n = list_entry(kb, &kn, b, 1, b + 10);
+    MDB_txn *txn;
+    cr_assert_eq(prb_wtxn_begin(env, &txn), PRB_OK);
+    cr_assert_eq(mdb_put(txn, env->lst, &(MDB_val){kn, kb}, &(MDB_val){n - kn, kb + kn}, 0), 0);
+    cr_assert_eq(prb_wtxn_commit(env, txn), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(prb_verify(env, th_collect, &rep, &st), PRB_ECORRUPT);
+    cr_assert_eq(st.problems, 1, "%.2000s", rep.p);
+    char day[11], want[128];
+    prb_date_format(b, day);
+    snprintf(want, sizeof want, "on debtor_register since %s: altered", day);
+    cr_assert(strstr(rep.p, want), "%.2000s", rep.p);
+    free(rep.p);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
 /* A point of the imported scorecard changed in meta. */
 static void alter_scorecard(MDB_txn *t, MDB_dbi rec)
 {
