@@ -67,6 +67,10 @@ static const struct want names[] = {
     {"searchlog", "internet searches"},
     {"hospitalized", "health"},
     {"h1v_status", "health"},
+    {"heal7h_status", "health"},
+    {"fai7h", "religion"},
+    {"chronic_5ickness", "health"},
+    {"home_7ribe", "ethnicity"},
     /* pinyin, for cn-rid subjects */
     {"zhengzhi_mianmao", "political"},
     {"zhengzhimianmao", "political"},
@@ -353,20 +357,24 @@ static const char *const ordinary[] = {
 /* Chinese texts of credit data that hold a refused term across two words,
  * or that share a character with one. */
 static const char *const cjk_ordinary[] = {
-    "财务健康",           "財務健康", /* financial health */
-    "健康发展",           "健康發展", /* healthy development */
-    "线上访问记录",                   /* online access records: 线上 + 访问 */
-    "網上訪問",                       /* online access */
-    "征信访问记录",                   /* credit-report access records: 征信 + 访问 */
-    "员工会议",                       /* staff meeting: 员工 + 会议 */
-    "员工会费",                       /* staff dues */
-    "女性生活用品",                   /* women's daily goods: 女性 + 生活 */
-    "市政治理",                       /* municipal governance: 市政 + 治理 */
-    "单位置业",                       /* an employer buys property: 单位 + 置业 */
-    "营业位置",                       /* place of business */
-    "市场定位",                       /* market positioning */
-    "票据拒绝证书",                   /* protest of a bill */
-    "逾期还款, 法院判决",             /* payment overdue, court judgment */
+    "财务健康",           "財務健康",   /* financial health */
+    "健康发展",           "健康發展",   /* healthy development */
+    "信用健康",                         /* credit health */
+    "经营健康",           "企业健康度", /* operating health, a company's health */
+    "中华民族伟大复兴",   /* the Chinese nation's rejuvenation: a name, not ethnicity */
+    "诚信仰赖合同",       /* relies on good faith: 诚信 + 仰赖 */
+    "线上访问记录",       /* online access records: 线上 + 访问 */
+    "網上訪問",           /* online access */
+    "征信访问记录",       /* credit-report access records: 征信 + 访问 */
+    "员工会议",           /* staff meeting: 员工 + 会议 */
+    "员工会费",           /* staff dues */
+    "女性生活用品",       /* women's daily goods: 女性 + 生活 */
+    "市政治理",           /* municipal governance: 市政 + 治理 */
+    "单位置业",           /* an employer buys property: 单位 + 置业 */
+    "营业位置",           /* place of business */
+    "市场定位",           /* market positioning */
+    "票据拒绝证书",       /* protest of a bill */
+    "逾期还款, 法院判决", /* payment overdue, court judgment */
 };
 
 /* ---------------------------------------------------- policy edits */

@@ -201,7 +201,8 @@ static const char ordinary_phrases[] =
  * ("财务健康" financial health, "健康发展" healthy development, "线上访问"
  * online access): a term found inside one is not counted. */
 static const char ordinary_cjk[] =
-    "财务健康 財務健康 健康发展 健康發展 线上访 線上訪 网上访 網上訪";
+    "财务健康 財務健康 健康发展 健康發展 信用健康 经营健康 經營健康 企业健康 企業健康 "
+    "线上访 線上訪 网上访 網上訪 中华民族 中華民族 诚信仰 誠信仰";
 
 #define WORD_MAX 64 /* a word is read by its first and last 63 letters */
 #define TOK_MAX 256 /* a run of letters and digits is read in pieces of this size */
@@ -829,7 +830,7 @@ static int run(struct scan *s)
         }
     }
     if (nl && nl < n) { /* letters and digits: read the digits as letters */
-        static const char leet[] = "oi.ea.t...";
+        static const char leet[] = "oi.eas.t.."; /* 0 o, 1 i, 3 e, 4 a, 5 s, 7 t */
         size_t k = 0;
         for (i = 0; i <= n; i++) {
             char c = i < n ? s->tok[i] : 0;
