@@ -33,6 +33,7 @@
 #include "server.h"
 #include "srv.h"
 #include "internal.h"
+#include "audit.h"
 #include "ident.h"
 #include "sha256.h"
 
@@ -819,6 +820,21 @@ Test(server, inquirer_list_read_is_told_and_logged)
     free(r.body);
     state(&f, after);
     cr_assert_eq(after[0], before[0], "a public list's read wrote");
+    /* Reads that tell no one wait for no writer: with LMDB's one writer
+     * held here, an inquirer's read of a public list and a HEAD of a
+     * purpose-bound one are answered (before, each waited for it: the
+     * test hung). */
+    MDB_txn *held;
+    cr_assert_eq(prb_wtxn_begin(f.env, &held), PRB_OK, "%s", prb_errmsg(f.env));
+    http(&f, "GET", "/v1/lists/reliable_taxpayer", f.tok[INQ_P], NULL, NULL, &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    free(r.body);
+    http(&f, "HEAD", "/v1/lists/debtor_register?limit=1", f.tok[INQ], NULL, NULL, &r);
+    cr_assert_eq(r.status, 200);
+    free(r.body);
+    prb_wtxn_abort(f.env, held);
+    state(&f, after);
+    cr_assert_eq(after[0], before[0], "a read that showed no one wrote");
     http(&f, "GET", "/v1/lists/debtor_register?limit=1", f.tok[INQ], NULL, NULL, &r);
     cr_assert_eq(r.status, 200, "%s", r.body);
     cr_assert(strstr(r.body, "\"subject\": \"" PERSON "\"") &&

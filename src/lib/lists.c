@@ -942,6 +942,17 @@ int prb_lists_write(prb_env *env, const char *name, const unsigned char *vis,
     size_t told = 0;
     int rc = PRB_OK, mrc, found = 0;
     *out = NULL;
+    /* Only an inquirer's read of a purpose-bound list is told (a public
+     * list is anyone's to read): a read that shows none stays a read, and
+     * waits for no writer. */
+    int tells = 0;
+    for (size_t i = 0; rd && i < p->nlists; i++) {
+        int how = vis ? vis[i] : PRB_LV_FULL;
+        tells |= (!name || !strcmp(name, p->lists[i].name)) && how && !p->lists[i].public_list &&
+                 PRB_LV_KINDS_OF(how);
+    }
+    if (!tells)
+        rd = NULL;
     if (rd)
         rc = prb_wtxn_begin(env, &txn);
     else if ((mrc = mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &txn)))
@@ -973,8 +984,6 @@ int prb_lists_write(prb_env *env, const char *name, const unsigned char *vis,
         prb_jw_key(&w, "members");
         prb_jw_open(&w, '[');
         uint64_t next;
-        /* Only an inquirer's read of a purpose-bound list is told: a
-         * public list is anyone's to read. */
         int tell = rd && !l->public_list && PRB_LV_KINDS_OF(how);
         rc = list_members(env, txn, l, how, after, limit, tell ? rd : NULL, &w, &next, &told);
         prb_jw_close(&w, ']');

@@ -656,7 +656,9 @@ static int h_review_decide(req *r, prb_env *h)
 static int lists_page(req *r, prb_env *h, const char *name, const char *purposes, uint64_t after,
                       uint64_t limit, char **json)
 {
-    if (purposes && r->has_key && r->key.role == PRB_ROLE_INQUIRER)
+    /* A HEAD shows no one, so it tells no one (and a GET route never
+     * writes for a HEAD: route.c). */
+    if (purposes && r->has_key && r->key.role == PRB_ROLE_INQUIRER && !r->head)
         return prb_lists_read_page(h, name, r->key.name, purposes, after, limit, json);
     return prb_lists_visible_page(h, name, purposes, after, limit, json);
 }
