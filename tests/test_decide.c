@@ -1610,3 +1610,85 @@ Test(decide, what_ifs_see_a_suspended_entry_restored)
     prb_close(env);
     th_rmrf(dir);
 }
+
+/* The subject's entries on the debtor register in their copy, oldest
+ * first, as "state ground since suspended;" each (suspended: 0 or 1). */
+static void copy_entries(prb_env *env, char *out, size_t n)
+{
+    char *json = NULL;
+    json_t *doc, *e;
+    size_t i, len = 0;
+    out[0] = 0;
+    cr_assert_eq(prb_subject_copy(env, PERSON, PRB_COPY_JSON, &json), PRB_OK, "%s",
+                 prb_errmsg(env));
+    doc = json_loads(json, 0, NULL);
+    free(json);
+    json_array_foreach(json_object_get(doc, "lists"), i, e)
+    {
+        json_t *susp = json_object_get(e, "suspended");
+        cr_assert(json_is_boolean(susp), "an entry without suspended");
+        len += (size_t)snprintf(
+            out + len, n - len, "%s %s %s %d;", json_string_value(json_object_get(e, "state")),
+            json_string_value(json_object_get(e, "ground")),
+            json_string_value(json_object_get(e, "noticed")), json_is_true(susp));
+        cr_assert_lt(len, n);
+    }
+    json_decref(doc);
+}
+
+/* The subject's letter (PRB_COPY_TEXT) with its lines joined: each run
+ * of spaces and line breaks made one space. free() it. */
+static char *letter(prb_env *env)
+{
+    char *text = NULL, *w;
+    cr_assert_eq(prb_subject_copy(env, PERSON, PRB_COPY_TEXT, &text), PRB_OK, "%s",
+                 prb_errmsg(env));
+    w = text;
+    for (const char *r = text; *r; r++)
+        if (!(*r == ' ' || *r == '\n') || !(w > text && w[-1] == ' '))
+            *w++ = *r == '\n' ? ' ' : *r;
+    *w = 0;
+    return text;
+}
+
+/* A suspended entry was shown in the copy as plainly lifted, and once a
+ * new entry on another ground superseded it, it kept its mark for ever,
+ * though a refresh reads only the latest entry and never restores it.
+ * The copy says which entry is suspended, and only the latest can be. */
+Test(decide, only_the_latest_entry_is_shown_suspended_in_the_copy)
+{
+    char *dir, buf[1024], entries[1024], *text = NULL;
+    prb_env *env = register_edited(insolvency_ground, &dir);
+    uint64_t n;
+    ingest(env, line(buf, sizeof buf, "J-1", "court_judgment", "open", "2026-11-01", NULL,
+                     JUDGMENT_FIELDS));
+    hearing_over(env);
+    uint64_t id = dispute(env, "1-1");
+    copy_entries(env, entries, sizeof entries);
+    cr_assert_str_eq(entries, "lifted unpaid_judgment 2026-12-26 1;");
+    text = letter(env);
+    cr_assert(strstr(text, "That entry is lifted since 25 January 2027, while the dispute of the "
+                           "records it rests on is open. If the records stand, it comes back "
+                           "with its dates"),
+              "%s", text);
+    free(text);
+
+    ingest(env, line(buf, sizeof buf, "I-1", "insolvency", "open", "2027-01-20", NULL,
+                     "{\"stage\":\"filed\"}"));
+    th_set_day(env, "2027-02-24"); /* I-1 is in effect, J-1 still disputed */
+    cr_assert_eq(prb_lists_refresh_all(env, &n), PRB_OK, "%s", prb_errmsg(env));
+    copy_entries(env, entries, sizeof entries);
+    cr_assert_str_eq(entries, "lifted unpaid_judgment 2026-12-26 0;"
+                              "noticed insolvency_pending 2027-02-24 0;");
+    text = letter(env);
+    cr_assert(!strstr(text, "it comes back with its dates"), "%s", text);
+    free(text);
+    cr_assert_eq(prb_dispute_resolve(env, id, "upheld", "checked", NULL, NULL, NULL), PRB_OK, "%s",
+                 prb_errmsg(env));
+    copy_entries(env, entries, sizeof entries);
+    cr_assert_str_eq(entries, "lifted unpaid_judgment 2026-12-26 0;"
+                              "noticed insolvency_pending 2027-02-24 0;");
+    verified(env, "a suspended entry was superseded");
+    prb_close(env);
+    th_rmrf(dir);
+}

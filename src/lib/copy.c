@@ -49,12 +49,14 @@ static int add_entry(void *ctx, const prb_entry *e)
         return PRB_OK;
     int ended =
         e->state == PRB_LS_LIFTED || e->state == PRB_LS_EXPIRED || e->state == PRB_LS_WITHDRAWN;
+    /* suspended: lifted or withdrawn only while the records it rests on
+     * are disputed; it comes back with its dates if they stand. */
     json_t *o =
-        json_pack("{s:s, s:s, s:s?, s:s, s:s, s:o, s:o, s:o, s:o}", "list", ld->name, "type",
+        json_pack("{s:s, s:s, s:s?, s:s, s:s, s:o, s:o, s:o, s:o, s:b}", "list", ld->name, "type",
                   ld->type == PRB_BLACK ? "black" : "red", "description", ld->description, "state",
                   list_state[e->state], "ground", e->ground, "noticed", date_or_null(e->since),
                   "effective_from", date_or_null(e->active_from), "until", date_or_null(e->until),
-                  "ended", ended ? date_or_null(e->ended) : json_null());
+                  "ended", ended ? date_or_null(e->ended) : json_null(), "suspended", e->suspended);
     if (!o || json_array_append_new(w->arr, o))
         return PRB_ENOMEM;
     return PRB_OK;
@@ -457,6 +459,12 @@ static void letter_lists(FILE *w, const json_t *doc)
         else if (!strcmp(st, "active"))
             fprintf(w, "You are on it since %s. It ends on %s at the latest.\n",
                     jdate(e, "effective_from", a), jdate(e, "until", b));
+        else if (json_is_true(json_object_get(e, "suspended")))
+            fprintf(w,
+                    "You were put on it on %s. That entry is lifted since %s, while the dispute "
+                    "of the records it rests on is open. If the records stand, it comes back "
+                    "with its dates; if they are deleted, it ends for good.\n",
+                    jdate(e, "noticed", a), jdate(e, "ended", b));
         else
             fprintf(w, "You were put on it on %s. That entry ended on %s: %s.\n",
                     jdate(e, "noticed", a), jdate(e, "ended", b),

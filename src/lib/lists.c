@@ -382,6 +382,12 @@ static int transition(const prb_listdef *ld, const struct inputs *in, struct sto
     }
     if (g < 0 || (in->have && e->since == today))
         return t;
+    /* A refresh reads only the latest entry: one superseded can never
+     * be restored, and would be shown suspended for ever. */
+    if (in->have && e->susp) {
+        e->susp = 0;
+        t |= T_MARK;
+    }
     return t | T_START;
 }
 
