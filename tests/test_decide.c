@@ -1588,29 +1588,6 @@ Test(decide, verify_passes_after_a_suspended_entry_is_restored_or_let_go)
     th_rmrf(dir);
 }
 
-/* A what-if sees a suspended entry as a refresh leaves it: restored when
- * the ground stands again by the clock alone (a second judgment taking
- * effect), before any sweep. */
-Test(decide, what_ifs_see_a_suspended_entry_restored)
-{
-    char *dir, buf[1024], entries[1024];
-    prb_env *env = th_register(&dir);
-    ingest(env, line(buf, sizeof buf, "J-1", "court_judgment", "open", "2026-11-01", NULL,
-                     JUDGMENT_FIELDS));
-    hearing_over(env);
-    dispute(env, "1-1");
-    ingest(env, line(buf, sizeof buf, "J-2", "court_judgment", "open", "2027-01-20", NULL,
-                     JUDGMENT_FIELDS));
-    th_set_day(env, "2027-02-25"); /* J-2 is in effect from 2027-02-24 */
-    int what_if = listed(env, 0);
-    cr_assert(listed(env, 1), "the refresh did not restore the entry");
-    cr_assert(what_if, "the what-if differs from the decision");
-    debtor_entries(env, entries, sizeof entries);
-    cr_assert_str_eq(entries, "active unpaid_judgment 2026-12-26..2030-01-24;");
-    prb_close(env);
-    th_rmrf(dir);
-}
-
 /* The subject's entries on the debtor register in their copy, oldest
  * first, as "state ground since suspended;" each (suspended: 0 or 1). */
 static void copy_entries(prb_env *env, char *out, size_t n)
@@ -1634,6 +1611,58 @@ static void copy_entries(prb_env *env, char *out, size_t n)
         cr_assert_lt(len, n);
     }
     json_decref(doc);
+}
+
+/* A suspended entry came back with J-1's dates, in effect at once, as
+ * soon as a second judgment took effect while J-1's dispute was still
+ * open, with a notice that the records stood after the dispute; when the
+ * deadline then deleted J-1 it stayed in force on dates the deleted
+ * record gave it, and J-2 never had a hearing (invariants 4 to 6). Only
+ * the records that suspended it standing again restore it: the ground
+ * standing on another record ends the suspension, and a new entry on it
+ * starts with its own hearing, in the what-if as in the refresh. */
+Test(decide, another_record_does_not_restore_an_entry_while_its_dispute_is_open)
+{
+    char *dir, buf[1024], entries[1024], *text;
+    prb_env *env = th_register(&dir);
+    uint64_t n;
+    size_t notices, inquiries;
+    ingest(env, line(buf, sizeof buf, "J-1", "court_judgment", "open", "2026-11-01", NULL,
+                     JUDGMENT_FIELDS));
+    hearing_over(env);
+    dispute(env, "1-1"); /* its deadline is 2027-02-24 */
+    ingest(env, line(buf, sizeof buf, "J-2", "court_judgment", "open", "2027-01-20", NULL,
+                     JUDGMENT_FIELDS));
+    copy_entries(env, entries, sizeof entries);
+    cr_assert_str_eq(entries, "lifted unpaid_judgment 2026-12-26 1;");
+    th_set_day(env, "2027-02-24"); /* J-2 is in effect, J-1 still disputed */
+    cr_assert(!listed(env, 0), "the what-if restored the entry on another judgment");
+    cr_assert_eq(prb_lists_refresh_all(env, &n), PRB_OK, "%s", prb_errmsg(env));
+    debtor_entries(env, entries, sizeof entries);
+    cr_assert(strstr(entries, "lifted unpaid_judgment 2026-12-26..2030-01-24;"
+                              "noticed unpaid_judgment 2027-02-24..") == entries,
+              "%s", entries);
+    copy_entries(env, entries, sizeof entries);
+    cr_assert_str_eq(entries, "lifted unpaid_judgment 2026-12-26 0;"
+                              "noticed unpaid_judgment 2027-02-24 0;");
+    text = copy_notice(env, PERSON, "list_entry", &notices, &inquiries);
+    cr_assert(text && !strncmp(text, "You are to be entered", 21), "%s", text ? text : "none");
+    cr_assert_eq(notices, 2, "a notice of the first entry and one of the second");
+    free(text);
+    cr_assert(!listed(env, 1), "the decision sees an entry without its hearing");
+
+    th_set_day(env, "2027-02-25"); /* the deadline deletes J-1 */
+    cr_assert_eq(prb_expire(env, &n), PRB_OK, "%s", prb_errmsg(env));
+    copy_entries(env, entries, sizeof entries);
+    cr_assert_str_eq(entries, "lifted unpaid_judgment 2026-12-26 0;"
+                              "noticed unpaid_judgment 2027-02-24 0;");
+    cr_assert(!listed(env, 0), "the what-if sees an entry without its hearing");
+    th_set_day(env, "2027-03-26"); /* the hearing has run */
+    cr_assert(listed(env, 0), "the what-if does not see J-2's entry in effect");
+    cr_assert(listed(env, 1), "the decision does not see J-2's entry in effect");
+    verified(env, "a new entry was made on another judgment");
+    prb_close(env);
+    th_rmrf(dir);
 }
 
 /* The subject's letter (PRB_COPY_TEXT) with its lines joined: each run

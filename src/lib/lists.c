@@ -260,9 +260,11 @@ static int ground_named(const prb_listdef *l, const char *name)
  * categories. With mark NULL, stops at the first and returns 1 (whether
  * the entry still rests on anything); else sets mark[r] for each and
  * returns how many. undisputed: PRB_NO_DATE, or the day as of which a
- * record under dispute counts as it would undisputed (struct inputs). */
+ * record under dispute counts as it would undisputed (struct inputs);
+ * disputed_only: only those count (the ground rests on a dispute). */
 static size_t ground_records(const prb_policy *p, const prb_listdef *l, const char *ground,
-                             const prb_file *f, uint8_t *mark, int32_t undisputed)
+                             const prb_file *f, uint8_t *mark, int32_t undisputed,
+                             int disputed_only)
 {
     const prb_ground *gr = NULL;
     int specific = 0;
@@ -274,8 +276,9 @@ static size_t ground_records(const prb_policy *p, const prb_listdef *l, const ch
         specific |= gr->crit[k].has_min && gr->crit[k].min > 0;
     for (size_t r = 0; r < prb_file_nrecords(f); r++) {
         const prb_record_view *rv = prb_file_record(f, r);
-        int use = rv->usable || (undisputed != PRB_NO_DATE && rv->disputed &&
-                                 rv->effective_from <= undisputed && undisputed < rv->expires);
+        int use = (rv->usable && !disputed_only) ||
+                  (undisputed != PRB_NO_DATE && rv->disputed && rv->effective_from <= undisputed &&
+                   undisputed < rv->expires);
         int cat = use ? prb_policy_category(p, rv->category, strlen(rv->category)) : -1;
         int rests = !specific;
         if (cat < 0 || !(l->categories >> cat & 1))
@@ -296,21 +299,24 @@ static size_t ground_records(const prb_policy *p, const prb_listdef *l, const ch
 size_t prb_lists_ground_records(const prb_policy *p, int l, const char *ground, const prb_file *f,
                                 uint8_t *mark)
 {
-    return ground_records(p, &p->lists[l], ground, f, mark, PRB_NO_DATE);
+    return ground_records(p, &p->lists[l], ground, f, mark, PRB_NO_DATE, 0);
 }
 
 /* What a refresh of a subject's entry on a list starts from
  * (refresh_inputs). */
 struct inputs {
-    int have;     /* e holds the latest stored entry */
-    int g;        /* the first ground holding now, -1 if none */
-    int held;     /* a ground holds with records under dispute read as
-                   * undisputed: so whenever g >= 0, and worked out else
-                   * only for a black-list entry that expires or expired */
-    int stands;   /* e is open or suspended and its own ground stands */
-    int disputed; /* it would stand were no record disputed (only worked
-                   * out where it does not stand and would end or stay
-                   * suspended; else stands) */
+    int have;      /* e holds the latest stored entry */
+    int g;         /* the first ground holding now, -1 if none */
+    int held;      /* a ground holds with records under dispute read as
+                    * undisputed: so whenever g >= 0, and worked out else
+                    * only for a black-list entry that expires or expired */
+    int stands;    /* e is open or suspended and its own ground stands */
+    int disputed;  /* it would stand were no record disputed (only worked
+                    * out where it does not stand and would end or stay
+                    * suspended; else stands) */
+    int contested; /* a record e's ground rests on is under an open
+                    * dispute (only worked out for a suspended entry
+                    * whose ground stands) */
 };
 
 /* What one refresh as of today does to a subject's entry on list ld: the
@@ -329,14 +335,17 @@ static int transition(const prb_listdef *ld, const struct inputs *in, struct sto
         /* It ended only because its records were disputed. They stand
          * again (the dispute was upheld): it is as it was, with its
          * dates, not a fresh term with a second hearing, which would
-         * punish the dispute. Gone for good (deleted): whatever holds
-         * later makes a new entry with its own hearing. */
-        if (in->stands) {
+         * punish the dispute. Gone for good (deleted), or the ground
+         * standing on other records while the dispute is open: it
+         * never comes back (those records did not make it, and it would
+         * keep its dates even if the disputed ones were deleted); what
+         * holds makes a new entry with its own hearing. */
+        if (in->stands && !in->contested) {
             e->end = END_OPEN;
             e->ended = PRB_NO_DATE;
             e->susp = 0;
             t = T_RESTORE;
-        } else if (!in->disputed) {
+        } else if (in->stands || !in->disputed) {
             e->susp = 0;
             t = T_MARK;
         }
@@ -423,7 +432,7 @@ static int stands(const prb_policy *p, const prb_listdef *ld, const struct store
                   const prb_file *f, const prb_value *vals, int32_t undisputed)
 {
     if (!ld->auto_leave)
-        return ground_records(p, ld, e->ground, f, NULL, undisputed) != 0;
+        return ground_records(p, ld, e->ground, f, NULL, undisputed, 0) != 0;
     int own = ground_named(ld, e->ground);
     return own >= 0 ? ground_holds(&ld->grounds[own], vals) : ground_holding(ld, vals) >= 0;
 }
@@ -447,6 +456,9 @@ static int refresh_inputs(prb_env *env, MDB_txn *txn, const prb_file *f, int l, 
     int susp = in->have && e->susp && (e->end == END_LIFTED || e->end == END_WITHDRAWN);
     in->stands = (open || susp) && stands(p, ld, e, f, vals, PRB_NO_DATE);
     in->disputed = in->stands;
+    /* Restored only when the records that suspended it stand again, not
+     * by others while the dispute of those is open. */
+    in->contested = susp && in->stands && ground_records(p, ld, e->ground, f, NULL, today, 1);
     in->held = in->g >= 0;
     /* Records under dispute are read as undisputed only to tell whether
      * a dispute is all that stops a ground, where that decides: for an
