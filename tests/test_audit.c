@@ -439,6 +439,14 @@ static void log_leaves(prb_env *env, uint64_t first, uint64_t n)
     }
 }
 
+static void commit_leaves(prb_env *env, uint64_t first, uint64_t n)
+{
+    MDB_txn *txn;
+    cr_assert_eq(prb_wtxn_begin(env, &txn), PRB_OK);
+    log_leaves(env, first, n);
+    cr_assert_eq(prb_wtxn_commit(env, txn), PRB_OK, "%s", prb_errmsg(env));
+}
+
 static char *root_of(prb_env *env)
 {
     json_t *h = head_of(env);
@@ -544,7 +552,7 @@ static void empty_log(MDB_txn *t, MDB_dbi rec)
 
 /* A register whose log is still empty signed nothing yet: a key is made
  * for it (registers made before the log existed have none), before its
- * first open logs its policy. */
+ * first write logs its policy. */
 Test(audit, a_register_with_an_empty_log_gets_a_key)
 {
     char *dir, key[64];
@@ -553,9 +561,10 @@ Test(audit, a_register_with_an_empty_log_gets_a_key)
     tamper(dir, empty_log);
     remove_key(dir);
     cr_assert_eq(prb_open(reg_of(dir), &env), PRB_OK, "%s", prb_errmsg(env));
+    commit_leaves(env, 0, 1);
     cr_assert(key_exists(dir));
     cr_assert_eq(prb_audit_public_key(env, key), PRB_OK, "%s", prb_errmsg(env));
-    cr_assert_eq(tree_size(env), 1, "the policy was not logged");
+    cr_assert_eq(tree_size(env), 2, "the policy was not logged");
     prb_close(env);
     th_rmrf(dir);
 }
@@ -624,14 +633,6 @@ static void save(const char *tmp, const char *name, const char *text)
     cr_assert_not_null(f, "%s", path);
     fputs(text, f);
     fclose(f);
-}
-
-static void commit_leaves(prb_env *env, uint64_t first, uint64_t n)
-{
-    MDB_txn *txn;
-    cr_assert_eq(prb_wtxn_begin(env, &txn), PRB_OK);
-    log_leaves(env, first, n);
-    cr_assert_eq(prb_wtxn_commit(env, txn), PRB_OK, "%s", prb_errmsg(env));
 }
 
 /* Leaf 18: among the last size % 8 leaves of a log of 19, whose hashes
@@ -1209,10 +1210,60 @@ static char *last_kind(prb_env *env)
     return kind;
 }
 
+/* One record ingested through env, under reference ref. */
+static void ingest_one(prb_env *env, const char *ref)
+{
+    char line[1024];
+    prb_ingest_stats st;
+    cr_assert_eq(th_ingest(env, "t",
+                           th_account(line, sizeof line, "cn-rid:11010519491231002X", ref),
+                           PRB_FMT_NDJSON, 0, &st, NULL),
+                 PRB_OK, "%s", prb_errmsg(env));
+}
+
+/* Leaf i's kind and value hash, read from the store. */
+static int leaf_at(prb_env *env, uint64_t i, unsigned char hash[PRB_HASH_LEN])
+{
+    MDB_txn *t;
+    const unsigned char *l;
+    cr_assert_eq(mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &t), 0);
+    prb_tree_reader r = {.env = env, .txn = t};
+    cr_assert_eq(prb_leaf_read(&r, i, &l), PRB_OK, "%s", prb_errmsg(env));
+    int kind = l[1];
+    memcpy(hash, l + 16, PRB_HASH_LEN);
+    mdb_txn_abort(t);
+    return kind;
+}
+
+/* The SHA-256 of the register's policy.json as it is now. */
+static void policy_file_hash(const char *tmp, unsigned char h[PRB_HASH_LEN])
+{
+    char path[700];
+    size_t n;
+    snprintf(path, sizeof path, "%s/reg/policy.json", tmp);
+    char *text = read_all(path, &n);
+    crypto_hash_sha256(h, (const unsigned char *)text, n);
+    free(text);
+}
+
+/* Leaf at is a policy leaf of hash h, and the leaves after it up to end
+ * are the writes made under it: at least one, no policy among them. */
+static void writes_under(prb_env *env, uint64_t at, uint64_t end, const unsigned char *h)
+{
+    unsigned char lh[PRB_HASH_LEN];
+    cr_assert_eq(leaf_at(env, at, lh), PRB_LEAF_POLICY, "leaf %llu is not a policy",
+                 (unsigned long long)at);
+    cr_assert_arr_eq(lh, h, PRB_HASH_LEN, "leaf %llu logs another policy", (unsigned long long)at);
+    cr_assert_gt(end, at + 1, "no write after the policy leaf %llu", (unsigned long long)at);
+    for (uint64_t i = at + 1; i < end; i++)
+        cr_assert_neq(leaf_at(env, i, lh), PRB_LEAF_POLICY, "leaf %llu", (unsigned long long)i);
+}
+
 /* The policy was outside the log: policy.json edited by hand changed
  * notice periods, retention and purposes without a trace. Now the next
- * open logs it, and verify holds the file to the last policy logged. */
-Test(audit, a_policy_edited_by_hand_is_logged_at_the_next_open)
+ * write logs it first (an open that only reads writes nothing), and
+ * verify holds the file to the last policy logged. */
+Test(audit, a_policy_edited_by_hand_is_logged_before_the_next_write)
 {
     char *dir;
     prb_env *env = th_register(&dir);
@@ -1221,16 +1272,77 @@ Test(audit, a_policy_edited_by_hand_is_logged_at_the_next_open)
     uint64_t n0 = tree_size(env);
     cr_assert_str_eq(last_kind(env), "policy");
     prb_close(env);
-    /* An open with the same policy logs nothing. */
+    /* A write with the same policy logs no policy. */
     cr_assert_eq(prb_open(reg_of(dir), &env), PRB_OK, "%s", prb_errmsg(env));
-    cr_assert_eq(tree_size(env), n0);
+    th_set_day(env, TH_TODAY);
+    ingest_one(env, "A-1");
+    uint64_t n1 = tree_size(env);
+    unsigned char h[PRB_HASH_LEN];
+    for (uint64_t i = n0; i < n1; i++)
+        cr_assert_neq(leaf_at(env, i, h), PRB_LEAF_POLICY, "leaf %llu", (unsigned long long)i);
     prb_close(env);
     edit_policy(dir);
     cr_assert_eq(prb_open(reg_of(dir), &env), PRB_OK, "%s", prb_errmsg(env));
-    cr_assert_eq(tree_size(env), n0 + 1, "the changed policy was not logged");
-    cr_assert_str_eq(last_kind(env), "policy");
+    th_set_day(env, TH_TODAY);
+    cr_assert_eq(tree_size(env), n1, "an open logged");
+    cr_assert_eq(prb_verify(env, th_collect, &rep, &st), PRB_ECORRUPT, "%.2000s",
+                 rep.p ? rep.p : "");
+    cr_assert(strstr(rep.p, "the policy changed since it was last logged"), "%.2000s", rep.p);
+    free(rep.p);
+    rep = (struct th_buf){0};
+    policy_file_hash(dir, h);
+    ingest_one(env, "A-2");
+    writes_under(env, n1, tree_size(env), h);
     cr_assert_eq(prb_verify(env, th_collect, &rep, &st), PRB_OK, "%.2000s", rep.p ? rep.p : "");
     prb_close(env);
+    th_rmrf(dir);
+}
+
+/* A server runs with policy W; policy.json is edited to X and a command
+ * opened under X writes. The server's writes after it are still made
+ * under W: the log must say so before them, whichever opened last. */
+Test(audit, each_write_is_logged_after_the_policy_it_was_made_under)
+{
+    char *dir;
+    unsigned char w[PRB_HASH_LEN], x[PRB_HASH_LEN];
+    prb_env *a = th_register(&dir); /* under W */
+    policy_file_hash(dir, w);
+    uint64_t n0 = tree_size(a);
+    edit_policy(dir);
+    policy_file_hash(dir, x);
+    /* B, a process of its own as a command would be (LMDB wants one
+     * environment per file in a process). */
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1);
+    if (pid == 0) {
+        prb_env *b;
+        char line[1024];
+        prb_ingest_stats st;
+        if (prb_open(reg_of(dir), &b))
+            _exit(2);
+        th_set_day(b, TH_TODAY);
+        if (th_ingest(b, "t", th_account(line, sizeof line, "cn-rid:11010519491231002X", "B-1"),
+                      PRB_FMT_NDJSON, 0, &st, NULL))
+            _exit(3);
+        prb_close(b);
+        _exit(0);
+    }
+    int status;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "B failed: %d", status);
+    uint64_t n1 = tree_size(a);
+    ingest_one(a, "A-1");
+    uint64_t n2 = tree_size(a);
+    writes_under(a, n0, n1, x);
+    writes_under(a, n1, n2, w);
+    MDB_txn *t;
+    MDB_val k = {13, "policy_sha256"}, v;
+    cr_assert_eq(mdb_txn_begin(a->mdb, NULL, MDB_RDONLY, &t), 0);
+    cr_assert_eq(mdb_get(t, a->meta, &k, &v), 0);
+    cr_assert_eq(v.mv_size, PRB_HASH_LEN);
+    cr_assert_arr_eq(v.mv_data, w, PRB_HASH_LEN, "meta does not keep W, the policy logged last");
+    mdb_txn_abort(t);
+    prb_close(a);
     th_rmrf(dir);
 }
 

@@ -82,6 +82,8 @@ int prb_audit_size(prb_env *env, MDB_txn *txn, uint64_t *size)
     return PRB_OK;
 }
 
+static int policy_in_force(prb_env *env, MDB_txn *txn);
+
 int prb_wtxn_begin(prb_env *env, MDB_txn **txn)
 {
     int mrc = mdb_txn_begin(env->mdb, NULL, 0, txn);
@@ -98,7 +100,12 @@ int prb_wtxn_begin(prb_env *env, MDB_txn **txn)
     pthread_mutex_init(&b->mu, NULL);
     pthread_cond_init(&b->cv, NULL);
     env->wlog = b;
-    return PRB_OK;
+    int rc = policy_in_force(env, *txn);
+    if (rc) {
+        prb_wtxn_abort(env, *txn);
+        *txn = NULL;
+    }
+    return rc;
 }
 
 static void hashes_free(prb_hash32 *h, size_t n);
@@ -220,52 +227,39 @@ int prb_audit_log(prb_env *env, int kind, unsigned aux, uint64_t object, const v
 #endif
 }
 
-/* Whether meta's policy hash in txn is h; PRB_ENOTFOUND if meta has none. */
-static int policy_logged(prb_env *env, MDB_txn *txn, const unsigned char h[PRB_HASH_LEN], int *same)
+static const MDB_val POLICY_KEY = {13, "policy_sha256"};
+
+/* Logs env's policy as the first leaf of txn's batch, and keeps its hash
+ * in meta, unless it is the one logged last. Here, not at open: two
+ * handles may hold the register under different policies (a server
+ * started before policy.json was edited, a command after), and the log
+ * must name, before each write, the policy that write was made under.
+ * Read in the write transaction, meta's hash is the last logged by any
+ * process; most transactions find their own and cost one lookup. */
+static int policy_in_force(prb_env *env, MDB_txn *txn)
 {
-    MDB_val k = {13, "policy_sha256"}, v;
-    int mrc = mdb_get(txn, env->meta, &k, &v);
-    *same = !mrc && v.mv_size == PRB_HASH_LEN && !memcmp(v.mv_data, h, PRB_HASH_LEN);
-    return mrc && mrc != MDB_NOTFOUND ? prb_mdb_fail(env, mrc, "reading the policy's hash")
-                                      : PRB_OK;
+    MDB_val v;
+    uint64_t size;
+    int rc, mrc = mdb_get(txn, env->meta, (MDB_val *)&POLICY_KEY, &v);
+    if (!mrc && v.mv_size == PRB_HASH_LEN && !memcmp(v.mv_data, env->policy_sha, PRB_HASH_LEN))
+        return PRB_OK;
+    if (mrc && mrc != MDB_NOTFOUND)
+        return prb_mdb_fail(env, mrc, "reading the policy's hash");
+    /* A register made before the log existed is given its key while its
+     * log is empty (treehead.c); after this leaf it could not be. */
+    if ((rc = prb_audit_size(env, txn, &size)) || (!size && (rc = prb_audit_key_ready(env))))
+        return rc;
+    v = (MDB_val){PRB_HASH_LEN, env->policy_sha};
+    if ((mrc = mdb_put(txn, env->meta, (MDB_val *)&POLICY_KEY, &v, 0)))
+        return prb_mdb_fail(env, mrc, "keeping the policy's hash");
+    return prb_audit_log_hash(env, PRB_LEAF_POLICY, 0, 0, env->policy_sha);
 }
 
 int prb_audit_policy(prb_env *env)
 {
-    unsigned char h[PRB_HASH_LEN];
-    MDB_val k = {13, "policy_sha256"}, v = {PRB_HASH_LEN, h};
     MDB_txn *txn;
-    uint64_t size = 0;
-    int same, rc, mrc;
-    prb_sha256(env->policy->text, env->policy->text_len, h);
-    /* Asked first in a read: most opens find it logged already. */
-    if ((mrc = mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &txn)))
-        return prb_mdb_fail(env, mrc, "starting a read");
-    if (!(rc = policy_logged(env, txn, h, &same)) && !same)
-        rc = prb_audit_size(env, txn, &size);
-    mdb_txn_abort(txn);
-    if (rc || same)
-        return rc;
-    /* A register made before the log existed is given its key while its
-     * log is empty (treehead.c); after this leaf it could not be. */
-    if (!size && (rc = prb_audit_key_ready(env)))
-        return rc;
-    if ((rc = prb_wtxn_begin(env, &txn)))
-        return rc;
-    /* Another process may have logged it since. */
-    if ((rc = policy_logged(env, txn, h, &same)) || same) {
-        prb_wtxn_abort(env, txn);
-        return rc;
-    }
-    if ((mrc = mdb_put(txn, env->meta, &k, &v, 0)))
-        rc = prb_mdb_fail(env, mrc, "keeping the policy's hash");
-    else
-        rc = prb_audit_log_hash(env, PRB_LEAF_POLICY, 0, 0, h);
-    if (rc) {
-        prb_wtxn_abort(env, txn);
-        return rc;
-    }
-    return prb_wtxn_commit(env, txn);
+    int rc = prb_wtxn_begin(env, &txn);
+    return rc ? rc : prb_wtxn_commit(env, txn);
 }
 
 /* ------------------------------------------------------ stored hashes */

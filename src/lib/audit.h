@@ -59,20 +59,25 @@ enum prb_leaf_kind {
                             its name, a NUL and the PMML) */
     PRB_LEAF_KEY,        /* an API key made or revoked (object: its id; value: the key stored) */
     PRB_LEAF_IDEM,  /* an idempotency key kept (aux 0) or let go (aux 1) (object: subject id) */
-    PRB_LEAF_POLICY /* the policy a handle opened the register with, when it is not the one
-                       logged last (object: 0; value: the policy file) */
+    PRB_LEAF_POLICY /* the policy the write transaction's handle holds, when it is not the
+                       one logged last; its transaction's first leaf (object: 0; value: the
+                       policy file) */
 };
 
 /* Logs the policy env was opened with (its file's SHA-256, also kept in
  * meta "policy_sha256") in a write transaction of its own, unless it is
- * the one logged last: a policy.json edited by hand changes notice
- * periods, retention and purposes, and is on the record from the next
- * open. */
+ * the one logged last: what prb_init does so that a new register's log
+ * starts with its policy. Every write transaction does the same first
+ * (prb_wtxn_begin). */
 int prb_audit_policy(prb_env *env);
 /* Makes sure env has its signing key, making it if the log is empty. */
 int prb_audit_key_ready(prb_env *env);
 
-/* Opens a write transaction on env and an empty batch of leaves for it. */
+/* Opens a write transaction on env and a batch of leaves for it, which
+ * starts with a policy leaf when env's policy is not the one logged last:
+ * a policy.json edited by hand changes notice periods, retention and
+ * purposes, and each write is logged after the policy it was made under.
+ * On failure nothing is open. */
 int prb_wtxn_begin(prb_env *env, MDB_txn **txn);
 /* Appends the batch's leaves and their tree hashes, then commits (durably).
  * On failure the transaction is aborted and nothing is written. */

@@ -490,6 +490,10 @@ struct prb_env {
     int64_t head_time;
     unsigned char head_root[32], head_sig[64];
     prb_policy *policy;
+    /* The SHA-256 of policy's file, made once at open: every write
+     * transaction compares it with the one logged last (audit.c), and a
+     * handle of prb_env_dup shares it with the policy. */
+    unsigned char policy_sha[32];
     int64_t now;
     size_t mapsize;
     /* prb_set_fixed_map: a full map fails the write (PRB_EFULL) instead of

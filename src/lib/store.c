@@ -1,7 +1,7 @@
 /*
  * store.c - the register directory: creating and opening its LMDB
  * environment and named databases, the copy of the policy it was created
- * with (logged at init and whenever an open finds it changed), the
+ * with (logged at init and by the first write made under another), the
  * as-of clock, and the subject value's layout.
  *
  * The map is read-only to the process (no MDB_WRITEMAP): a stray write
@@ -416,6 +416,7 @@ int prb_init(const char *dir, const char *policy_path, prb_env **out)
                      : prb_policy_load_default(&env->policy);
     if (rc)
         return prb_seterr(env->err, rc, "%s", prb_policy_errmsg(env->policy));
+    prb_sha256(env->policy->text, env->policy->text_len, env->policy_sha);
     if (!mkdir(dir, PRB_DIR_MODE)) {
         if ((rc = parent_sync(env, dir)))
             return rc;
@@ -469,12 +470,13 @@ int prb_open(const char *dir, prb_env **out)
     rc = prb_policy_load(path, &env->policy);
     if (rc)
         return prb_seterr(env->err, rc, "%s", prb_policy_errmsg(env->policy));
+    /* Logged by this handle's first write, if it is not the one logged
+     * last (audit.c): an open that only reads writes nothing. */
+    prb_sha256(env->policy->text, env->policy->text_len, env->policy_sha);
     if ((rc = open_mdb(env, 0)) || (rc = prb_iidx_open(env)))
         return rc;
     prb_readers_check(env);
-    /* A policy.json changed since it was last logged is logged now,
-     * before the handle does anything under it. */
-    return prb_audit_policy(env);
+    return PRB_OK;
 }
 
 int prb_env_dup(prb_env *env, prb_env **out)

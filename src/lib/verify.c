@@ -778,9 +778,11 @@ out:
 }
 
 /* The policy: meta's hash and policy.json against the last POLICY leaf.
- * Every open logs a policy that is not the one logged last, so a file
- * that differs was edited while this handle had the register open, or
- * meta's hash was bent so that no open would log it. */
+ * Every write transaction first logs its handle's policy when it is not
+ * the one logged last, so a file that differs was edited since the last
+ * write (a handle opened on it since has only read), or meta's hash was
+ * bent so that no write would log it. A register made before policies
+ * were logged has neither leaf nor hash until its first write since. */
 static int check_policy(struct run *r, MDB_txn *txn, const unsigned char *leaves, uint64_t size)
 {
     prb_env *env = r->env;
@@ -793,13 +795,14 @@ static int check_policy(struct run *r, MDB_txn *txn, const unsigned char *leaves
     for (uint64_t i = size; i-- > 0 && !last;)
         if (leaves[i * PRB_LEAF_LEN + 1] == PRB_LEAF_POLICY)
             last = leaves + (at = i) * PRB_LEAF_LEN + 16;
-    if (!last) {
-        finding(r, "the policy was never logged");
-        return PRB_OK;
-    }
     int mrc = mdb_get(txn, env->meta, &k, &v);
     if (mrc && mrc != MDB_NOTFOUND)
         return prb_mdb_fail(env, mrc, "reading the policy's hash");
+    if (!last) {
+        if (!mrc)
+            finding(r, "the policy was never logged (meta keeps a hash of it)");
+        return PRB_OK;
+    }
     if (mrc || v.mv_size != PRB_HASH_LEN || memcmp(v.mv_data, last, PRB_HASH_LEN))
         finding(r,
                 "the policy's hash kept in meta is not the one leaf %llu logged (altered behind "
