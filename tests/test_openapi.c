@@ -322,7 +322,13 @@ Test(openapi, request_bodies_refuse_unknown_fields)
         json_object_get(json_object_get(json_object_get(s, "DisputeResolution"), "properties"),
                         "outcome"),
         "enum");
-    cr_assert_eq(json_array_size(outcomes), 3);
+    /* Upheld or deleted: nobody resolves a dispute as corrected by hand
+     * (the server answers 400), so a client made from the document must
+     * not offer it. */
+    cr_assert_eq(json_array_size(outcomes), 2);
+    size_t oi;
+    json_t *ov;
+    json_array_foreach(outcomes, oi, ov) cr_assert_str_neq(json_string_value(ov), "corrected");
     outcomes = json_object_get(
         json_object_get(json_object_get(json_object_get(s, "ReviewDecision"), "properties"),
                         "outcome"),
