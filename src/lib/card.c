@@ -24,10 +24,9 @@ static unsigned serves(const prb_policy *p, const prb_listdef *l, const char *pu
     unsigned kinds = 0;
     for (const char *s = purposes; *s;) {
         size_t n = strcspn(s, ",");
-        for (size_t i = 0; i < p->npurposes; i++)
-            if (strlen(p->purposes[i].name) == n && !strncmp(p->purposes[i].name, s, n) &&
-                (l->purposes >> i & 1))
-                kinds |= p->purposes[i].kinds;
+        int i = prb_policy_purpose_n(p, s, n);
+        if (i >= 0 && l->purposes >> i & 1)
+            kinds |= p->purposes[i].kinds;
         s += n + (s[n] == ',');
     }
     return kinds & l->kinds;

@@ -165,8 +165,7 @@ static int scratch(const prb_policy *p, prb_decision *d)
  * hearing (a new entry takes effect at once), or one a dispute
  * suspended (it is restored with its dates if the records stand); a new
  * entry after a hearing, or an ended one, is not in effect today either
- * way. Batch
- * scoring thus does the work only for the few subjects listed. */
+ * way. Batch scoring thus does the work only for the few subjects listed. */
 static int list_entries(prb_env *env, MDB_txn *txn, const prb_file *f, int purpose, int as_is,
                         int32_t today, prb_decision *d)
 {

@@ -191,8 +191,7 @@ static void features(const prb_policy *p, uint64_t allowed, const prb_file *f, c
         const prb_record_view *rv = prb_file_record(f, r);
         if (used)
             used[r] = 0;
-        if (!rv->usable &&
-            !(undisputed && rv->disputed && rv->effective_from <= today && today < rv->expires))
+        if (!rv->usable && !(undisputed && prb_record_only_disputed(rv, today)))
             continue;
         int cat = prb_policy_category(p, rv->category, strlen(rv->category));
         if (cat < 0 || !(allowed >> cat & 1))

@@ -225,6 +225,8 @@ struct prb_policy {
 
 int prb_policy_feature(const prb_policy *p, const char *name);
 int prb_policy_purpose(const prb_policy *p, const char *name);
+/* The same, for the n bytes at name (an item of "p1,p2"). */
+int prb_policy_purpose_n(const prb_policy *p, const char *name, size_t n);
 int prb_policy_list(const prb_policy *p, const char *name);
 
 /* Index of category name[0..n), or -1. */
@@ -767,6 +769,18 @@ typedef struct prb_inq {
     int32_t day;
     int purpose; /* index in the policy, -1 if the policy no longer has it */
 } prb_inq;
+
+/* Whether rv is in force on day: in effect (its notice has run) and not
+ * yet past retention. Usable is that and not disputed. */
+static inline int prb_record_in_force(const prb_record_view *rv, int32_t day)
+{
+    return rv->effective_from <= day && day < rv->expires;
+}
+/* Whether rv would be usable on day but for an open dispute of it. */
+static inline int prb_record_only_disputed(const prb_record_view *rv, int32_t day)
+{
+    return rv->disputed && prb_record_in_force(rv, day);
+}
 
 /* Computes every feature of the policy for one subject, reading only
  * usable records of the categories in allowed (DESIGN invariant 3) and the

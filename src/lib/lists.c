@@ -277,8 +277,7 @@ static size_t ground_records(const prb_policy *p, const prb_listdef *l, const ch
     for (size_t r = 0; r < prb_file_nrecords(f); r++) {
         const prb_record_view *rv = prb_file_record(f, r);
         int use = (rv->usable && !disputed_only) ||
-                  (undisputed != PRB_NO_DATE && rv->disputed && rv->effective_from <= undisputed &&
-                   undisputed < rv->expires);
+                  (undisputed != PRB_NO_DATE && prb_record_only_disputed(rv, undisputed));
         int cat = use ? prb_policy_category(p, rv->category, strlen(rv->category)) : -1;
         int rests = !specific;
         if (cat < 0 || !(l->categories >> cat & 1))
@@ -831,14 +830,10 @@ static int tell_read(prb_env *env, MDB_txn *txn, const prb_listdef *l, const prb
     why[0] = 0;
     for (const char *c = rd->purposes; *c;) {
         size_t k = strcspn(c, ",");
-        for (size_t i = 0; i < p->npurposes; i++)
-            if (strlen(p->purposes[i].name) == k && !strncmp(p->purposes[i].name, c, k) &&
-                (l->purposes >> i & 1) && (p->purposes[i].kinds >> s->kind & 1) &&
-                w + k + 3 < sizeof why) {
-                w +=
-                    (size_t)snprintf(why + w, sizeof why - w, "%s%.*s", n++ ? ", " : "", (int)k, c);
-                break;
-            }
+        int i = prb_policy_purpose_n(p, c, k);
+        if (i >= 0 && l->purposes >> i & 1 && p->purposes[i].kinds >> s->kind & 1 &&
+            w + k + 3 < sizeof why)
+            w += (size_t)snprintf(why + w, sizeof why - w, "%s%.*s", n++ ? ", " : "", (int)k, c);
         c += k + (c[k] == ',');
     }
     prb_date_format(today, day);

@@ -1586,8 +1586,14 @@ int prb_policy_feature(const prb_policy *p, const char *name)
 
 int prb_policy_purpose(const prb_policy *p, const char *name)
 {
+    return prb_policy_purpose_n(p, name, strlen(name));
+}
+
+int prb_policy_purpose_n(const prb_policy *p, const char *name, size_t n)
+{
     for (size_t i = 0; i < p->npurposes; i++)
-        if (p->purposes[i].name && !strcmp(p->purposes[i].name, name))
+        if (p->purposes[i].name && strlen(p->purposes[i].name) == n &&
+            !memcmp(p->purposes[i].name, name, n))
             return (int)i;
     return -1;
 }

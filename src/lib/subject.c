@@ -154,7 +154,7 @@ static int index_records(prb_env *env, prb_file *f)
             const prb_catdef *cd = &p->categories[c];
             rv->effective_from = prb_effective_from(cd, rv->event_date, first_received);
             rv->expires = prb_retention_expires(cd, rv->event_date, rv->settled_date);
-            rv->usable = rv->effective_from <= today && today < rv->expires;
+            rv->usable = prb_record_in_force(rv, today);
             rv->disputed = 0;
             if (x == j && rv->expires <= today)
                 keep = 0;
