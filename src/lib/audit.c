@@ -227,7 +227,7 @@ int prb_audit_log(prb_env *env, int kind, unsigned aux, uint64_t object, const v
 #endif
 }
 
-static const MDB_val POLICY_KEY = {13, "policy_sha256"};
+static const MDB_val POLICY_KEY = {sizeof PRB_POLICY_HASH_KEY - 1, PRB_POLICY_HASH_KEY};
 
 /* Logs env's policy as the first leaf of txn's batch, and keeps its hash
  * in meta, unless it is the one logged last. Here, not at open: two

@@ -224,6 +224,10 @@ struct prb_policy {
 };
 
 int prb_policy_feature(const prb_policy *p, const char *name);
+/* A register's policy file in its directory, and the meta key keeping
+ * the SHA-256 of the policy logged last (audit.c, verify.c). */
+#define PRB_POLICY_FILE "policy.json"
+#define PRB_POLICY_HASH_KEY "policy_sha256"
 int prb_policy_purpose(const prb_policy *p, const char *name);
 /* The same, for the n bytes at name (an item of "p1,p2"). */
 int prb_policy_purpose_n(const prb_policy *p, const char *name, size_t n);

@@ -32,7 +32,6 @@
  * opened. */
 #define STORE_FORMAT 4
 #define DEFAULT_MAPSIZE ((size_t)4 << 30)
-#define POLICY_FILE "policy.json"
 
 int prb_mdb_fail(prb_env *env, int mrc, const char *what)
 {
@@ -429,7 +428,8 @@ int prb_init(const char *dir, const char *policy_path, prb_env **out)
                           "%s: directory is not empty; a register needs "
                           "a new or empty directory",
                           dir);
-    if ((rc = prb_file_replace(env, dir, POLICY_FILE, env->policy->text, env->policy->text_len)) ||
+    if ((rc = prb_file_replace(env, dir, PRB_POLICY_FILE, env->policy->text,
+                               env->policy->text_len)) ||
         (rc = open_mdb(env, 1)) || (rc = prb_iidx_open(env)) || (rc = prb_audit_keygen(env)))
         return rc;
     return prb_audit_policy(env);
@@ -466,7 +466,7 @@ int prb_open(const char *dir, prb_env **out)
         return prb_seterr(env->err, PRB_ENOTFOUND,
                           "%s: not a probity register (no data.mdb; create one with probity init)",
                           dir);
-    snprintf(path, sizeof path, "%s/%s", dir, POLICY_FILE);
+    snprintf(path, sizeof path, "%s/%s", dir, PRB_POLICY_FILE);
     rc = prb_policy_load(path, &env->policy);
     if (rc)
         return prb_seterr(env->err, rc, "%s", prb_policy_errmsg(env->policy));

@@ -249,7 +249,6 @@ struct idl {
 
 struct subj {
     uint64_t id, leaf; /* the first leaf that linked an identifier to it */
-    uint32_t linked, listed;
     uint8_t used, kind, entry, decoded;
 };
 
@@ -306,8 +305,7 @@ static int build_who(struct run *r, const unsigned char *leaves, uint64_t size, 
             *d = (struct idl){{0}, id, i, 1, 0, 0};
         memcpy(d->h, l + 16, PRB_HASH_LEN);
         if (!s->used)
-            *s = (struct subj){id, i, 0, 0, 1, 0, 0, 0};
-        s->linked++;
+            *s = (struct subj){id, i, 1, 0, 0, 0};
         if (aux && !s->kind)
             s->kind = (uint8_t)aux;
         if (id >= w->top) {
@@ -670,7 +668,10 @@ static int check_lists(struct run *r, MDB_txn *txn, const unsigned char *leaves,
                 w[1] = 0;
                 prb_put_le32(w + 16, PRB_NO_DATE);
             }
-            prb_sha256(buf, k.mv_size + v.mv_size, h);
+            if (s == 0)
+                memcpy(h, x->h, sizeof h); /* as stored: hashed just above */
+            else
+                prb_sha256(buf, k.mv_size + v.mv_size, h);
             struct lcand *c = lcand_find(t, cap, h);
             if (!c->entry) {
                 memcpy(c->h, h, PRB_HASH_LEN);
@@ -791,7 +792,7 @@ static int check_policy(struct run *r, MDB_txn *txn, const unsigned char *leaves
     char path[4096];
     unsigned char h[PRB_HASH_LEN];
     prb_policy *p = NULL;
-    MDB_val k = {13, "policy_sha256"}, v;
+    MDB_val k = {sizeof PRB_POLICY_HASH_KEY - 1, PRB_POLICY_HASH_KEY}, v;
     for (uint64_t i = size; i-- > 0 && !last;)
         if (leaves[i * PRB_LEAF_LEN + 1] == PRB_LEAF_POLICY)
             last = leaves + (at = i) * PRB_LEAF_LEN + 16;
@@ -808,7 +809,7 @@ static int check_policy(struct run *r, MDB_txn *txn, const unsigned char *leaves
                 "the policy's hash kept in meta is not the one leaf %llu logged (altered behind "
                 "the engine's back)",
                 (unsigned long long)at);
-    snprintf(path, sizeof path, "%s/policy.json", env->dir); /* store.c's POLICY_FILE */
+    snprintf(path, sizeof path, "%s/" PRB_POLICY_FILE, env->dir);
     if (prb_policy_load(path, &p))
         finding(r, "%s", prb_policy_errmsg(p));
     else {
