@@ -861,7 +861,7 @@ static int reject(struct apply *ap, const prb_rec *r, const char *field, const c
     if (!keep_err(ap->b, ap->nerrs))
         return PRB_EREJECTED;
     va_start(va, fmt);
-    vsnprintf(buf, sizeof buf, fmt, va);
+    prb_vfmt(buf, sizeof buf, fmt, va);
     va_end(va);
     if (ap->nerrs == ap->ecap) {
         prb_recerr *n = realloc(ap->errs, (ap->ecap = ap->ecap * 2 + 16) * sizeof *n);
