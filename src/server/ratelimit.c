@@ -90,6 +90,13 @@ static unsigned use(srv_limiter *l, const char *key, int take)
         if (set[i].last < oldest->last)
             oldest = &set[i];
     }
+    /* A peek at an address with no bucket: a new one starts full, so it
+     * need not wait, and taking a slot for it would push out the bucket
+     * of an address that is guessing. */
+    if (!b && !take && l->burst >= 1) {
+        pthread_mutex_unlock(&l->mu);
+        return 0;
+    }
     if (!b) {
         b = oldest;
         b->key = h;
