@@ -169,6 +169,9 @@ int32_t prb_today(const prb_env *env);
 /* The clock a register starts with: PROBITY_NOW if set (PRB_EINVAL if it
  * is malformed), otherwise the system clock. */
 int prb_clock(int64_t *unix_seconds);
+/* The PROBITY_NOW the clock is pinned to, or NULL when it is unset or
+ * empty (then the system clock runs). */
+const char *prb_clock_pinned(void);
 /* Parses PROBITY_NOW-style text: "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM:SSZ". */
 int prb_parse_now(const char *s, int64_t *unix_seconds);
 

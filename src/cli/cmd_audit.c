@@ -75,8 +75,6 @@ static int check_proof(cli_args *a)
     int rc;
     if (a->npos != 1 || !key)
         return fputs(usage, stderr), 2;
-    /* Every command takes it; an offline check does not depend on it. */
-    cli_opt(a, "as-of");
     if ((rc = cli_unused(a)))
         return rc;
     if (key[0] == '@' && !(key = keybuf = slurp(key + 1, &rc)))

@@ -15,7 +15,6 @@ int cmd_init(int argc, char **argv)
     if (rc)
         return rc;
     const char *policy = cli_opt(&a, "policy");
-    cli_opt(&a, "as-of");
     if (a.npos != 1 || (rc = cli_unused(&a)))
         return rc ? rc : (fprintf(stderr, "usage: probity init DIR [--policy FILE]\n"), 2);
     rc = prb_init(a.pos[0], policy, &env);
@@ -35,7 +34,6 @@ int cmd_policy(int argc, char **argv)
     int rc = cli_parse(argc, argv, NULL, &a);
     if (rc)
         return rc;
-    cli_opt(&a, "as-of"); /* every command takes it; a policy's validity does not depend on it */
     if ((rc = cli_unused(&a)))
         return rc;
     if (a.npos == 1 && !strcmp(a.pos[0], "default")) {

@@ -147,11 +147,10 @@ int cmd_serve(int argc, char **argv)
      * spares the server growing it while other threads read, which LMDB
      * does not allow. */
     setenv("PROBITY_MAPSIZE_MB", "262144", 0);
-    /* Empty is unset, as prb_clock has it: a server started with
-     * PROBITY_NOW= would otherwise keep the moment it started for ever,
-     * and no retention or deadline would ever pass. */
-    const char *pinned = getenv("PROBITY_NOW");
-    int fixed = (pinned && *pinned) || cli_opt(&a, "as-of");
+    /* As prb_clock reads it (an empty PROBITY_NOW is unset): a server
+     * that took PROBITY_NOW= for pinned kept the moment it started for
+     * ever, and no retention or deadline would ever pass. */
+    int fixed = prb_clock_pinned() || cli_opt(&a, "as-of");
     if ((rc = cli_open(&a, a.pos[0], &env)))
         return rc;
     if ((rc = cli_unused(&a)))

@@ -115,10 +115,16 @@ int prb_parse_now(const char *s, int64_t *out)
     return PRB_OK;
 }
 
-int prb_clock(int64_t *now)
+const char *prb_clock_pinned(void)
 {
     const char *env = getenv("PROBITY_NOW");
-    if (env && *env)
+    return env && *env ? env : NULL;
+}
+
+int prb_clock(int64_t *now)
+{
+    const char *env = prb_clock_pinned();
+    if (env)
         return prb_parse_now(env, now);
     *now = (int64_t)time(NULL);
     return PRB_OK;
