@@ -578,6 +578,17 @@ enum prb_copy_format { PRB_COPY_JSON = 1, PRB_COPY_TEXT = 2, PRB_COPY_TEXT_HTTP 
  * they can do. *out is the caller's (free()). PRB_ENOTFOUND if nobody has
  * that identifier; PRB_EINVAL for a malformed identifier or format. */
 int prb_subject_copy(prb_env *env, const char *identifier, int format, char **out);
+/* A member of staff's read of the copy: as prb_subject_copy, but the
+ * subject is told first (invariants 7 and 8): a notice, kind
+ * "file_read", about reader, saying who read the whole file, in which
+ * role and on which day, written with its audit leaf and committed
+ * before the copy is gathered, so the copy shows it. reader is a key's
+ * name or the operator's account; role PRB_ROLE_REVIEWER,
+ * PRB_ROLE_ADMIN, or 0 for the operator at the command line. A notice,
+ * not an inquiry: no feature counts it. PRB_EINVAL: no reader, or
+ * another role; otherwise as prb_subject_copy, or a failed write. */
+int prb_subject_copy_read(prb_env *env, const char *identifier, int format, const char *reader,
+                          int role, char **out);
 
 /* ------------------------------------------------------------- audit log */
 
@@ -737,6 +748,16 @@ int prb_lists_visible_page(prb_env *env, const char *name, const char *purposes,
  * otherwise as prb_lists_visible_page, or a failed write. */
 int prb_lists_read_page(prb_env *env, const char *name, const char *reader, const char *purposes,
                         uint64_t after, size_t limit, char **json);
+/* A member of staff's read: the full page (prb_lists_visible_page with
+ * purposes "*": every list, every entry in any state), read by reader
+ * (a key's name, or the operator's account) in role: PRB_ROLE_REVIEWER,
+ * PRB_ROLE_ADMIN, or 0 for the operator at the command line. Every
+ * member shown of a purpose-bound list is told as by
+ * prb_lists_read_page, the notice naming the reader and role instead of
+ * purposes; public lists write nothing. PRB_EINVAL: no reader, or
+ * another role; otherwise as prb_lists_read_page. */
+int prb_lists_staff_page(prb_env *env, const char *name, const char *reader, int role,
+                         uint64_t after, size_t limit, char **json);
 /* The public card of the company identifier names: its identifiers and
  * its entries in effect (active) on public lists, with their dates, as
  * of the clock. PRB_ENOTFOUND if no company has the identifier (a person

@@ -77,10 +77,16 @@ Test(cli, first_session)
     /* On 2025-03-20 the default's notice period (28 days from receipt on
      * TH_TODAY) has not run: not usable. */
     cr_assert(strstr(r.out, "\"usable\": false"), "%s", r.out);
+    /* The operator's read is told to the subject, in the copy it gives. */
+    cr_assert(strstr(r.out, "\"kind\": \"file_read\"") &&
+                  strstr(r.out, ", the register's operator, at the command line, read your whole "
+                                "file on "),
+              "%s", r.out);
 
     snprintf(args, sizeof args, "subject reg cn-rid:11010519491231002X --as-of 2026-12-24");
     run(&r, dir, NULL, args);
     cr_assert(strstr(r.out, "\"usable\": false") == NULL, "%s", r.out);
+    cr_assert(strstr(r.out, "read your whole file on 2026-12-24."), "%s", r.out);
 
     run(&r, dir, NULL, "subject reg cn-rid:440304200002291236");
     cr_assert_eq(r.status, 3);

@@ -451,3 +451,83 @@ Test(copy, what_the_operator_keeps_is_not_shown)
     prb_close(env);
     th_rmrf(dir);
 }
+
+static uint64_t leaves(prb_env *env)
+{
+    char *json = NULL;
+    cr_assert_eq(prb_audit_head(env, &json), PRB_OK, "%s", prb_errmsg(env));
+    json_t *h = parse(json);
+    free(json);
+    uint64_t n = (uint64_t)json_integer_value(json_object_get(h, "tree_size"));
+    json_decref(h);
+    return n;
+}
+
+/* Invariants 7 and 8 for staff: a reviewer's, an admin's or the
+ * operator's read of a whole file is told to the subject (who, in which
+ * role, when), logged and committed before the copy is made, so the copy
+ * read shows it. Before, GET /v1/subjects/{id} and `probity subject`
+ * read a file with nothing recorded anywhere. */
+Test(copy, a_staff_read_is_told_to_the_subject)
+{
+    char *dir, *out = (char *)"untouched";
+    prb_env *env = th_register(&dir);
+    ingest(env, DEFAULT_D1);
+    uint64_t before = leaves(env);
+    /* Bad readers and unknown subjects write nothing. */
+    cr_assert_eq(prb_subject_copy_read(env, PERSON, PRB_COPY_JSON, "", PRB_ROLE_REVIEWER, &out),
+                 PRB_EINVAL);
+    cr_assert_null(out);
+    cr_assert_eq(
+        prb_subject_copy_read(env, PERSON, PRB_COPY_JSON, "bank-x", PRB_ROLE_INQUIRER, &out),
+        PRB_EINVAL);
+    cr_assert_eq(prb_subject_copy_read(env, "cn-rid:440304200002291236", PRB_COPY_JSON, "rita",
+                                       PRB_ROLE_REVIEWER, &out),
+                 PRB_ENOTFOUND);
+    cr_assert(strstr(prb_errmsg(env), "no subject"), "%s", prb_errmsg(env));
+    cr_assert_eq(prb_subject_copy_read(env, "cn-rid:110105194912310021", PRB_COPY_JSON, "rita",
+                                       PRB_ROLE_REVIEWER, &out),
+                 PRB_EINVAL);
+    cr_assert_eq(prb_subject_copy_read(env, PERSON, 7, "rita", PRB_ROLE_REVIEWER, &out),
+                 PRB_EINVAL);
+    cr_assert_null(out);
+    cr_assert_eq(leaves(env), before);
+
+    /* The copy read shows its own read. */
+    cr_assert_eq(prb_subject_copy_read(env, PERSON, PRB_COPY_JSON, "rita", PRB_ROLE_REVIEWER, &out),
+                 PRB_OK, "%s", prb_errmsg(env));
+    json_t *doc = parse(out);
+    free(out);
+    json_t *n = find(json_object_get(doc, "notices"), "kind", "file_read");
+    cr_assert_not_null(n);
+    cr_assert_str_eq(get(n, "about"), "rita");
+    cr_assert_str_eq(get(n, "text"),
+                     "rita, a reviewer of the register, read your whole file on 2026-11-25.");
+    cr_assert_eq(json_array_size(json_object_get(doc, "inquiries")), 0,
+                 "a staff read is a notice, not an inquiry");
+    json_decref(doc);
+    cr_assert_eq(leaves(env), before + 1, "one notice, one leaf");
+
+    /* An admin's letter and the operator's: each told; the subject's own
+     * copy tells no one. */
+    th_set_day(env, "2026-11-26");
+    cr_assert_eq(
+        prb_subject_copy_read(env, PERSON, PRB_COPY_TEXT, "key-0123abcd", PRB_ROLE_ADMIN, &out),
+        PRB_OK, "%s", prb_errmsg(env));
+    char *f = flat(out);
+    free(out);
+    cr_assert(strstr(f, "key-0123abcd, an administrator of the register, read your whole file on "
+                        "2026-11-26."),
+              "%s", f);
+    free(f);
+    cr_assert_eq(prb_subject_copy_read(env, PERSON, PRB_COPY_JSON, "root", 0, &out), PRB_OK);
+    cr_assert(strstr(out, "root, the register's operator, at the command line, read your whole"),
+              "%s", out);
+    free(out);
+    cr_assert_eq(leaves(env), before + 3);
+    doc = copy_json(env, PERSON);
+    cr_assert_eq(leaves(env), before + 3);
+    json_decref(doc);
+    prb_close(env);
+    th_rmrf(dir);
+}

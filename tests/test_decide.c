@@ -499,6 +499,66 @@ Test(decide, inquirer_list_read_is_told_to_each_member_shown)
     th_rmrf(dir);
 }
 
+/* Staff read lists in full (every entry, in any state); a reviewer's,
+ * an admin's or the operator's read of a purpose-bound list is told to
+ * each member shown like an inquirer's, naming the reader and role.
+ * Before, staff reads were plain reads, recorded nowhere. */
+Test(decide, staff_list_read_is_told_to_each_member_shown)
+{
+    char *dir, buf[1024], *json = NULL, *text;
+    prb_env *env = th_register(&dir);
+    size_t n, inq;
+    ingest(env, judgment_of(buf, sizeof buf, "J-1", "\"id\":\"" PERSON "\""));
+    ingest(env, exclusion(buf, sizeof buf, "X-1", "\"id\":\"lei:5493001KJTIIGC8Y1R12\""));
+    uint64_t changed;
+    th_set_day(env, "2026-12-26"); /* the records in effect: the entries noticed */
+    cr_assert_eq(prb_lists_refresh_all(env, &changed), PRB_OK);
+    uint64_t before = log_size(env);
+    /* A public list writes nothing, whoever reads it. */
+    cr_assert_eq(
+        prb_lists_staff_page(env, "procurement_exclusion", "rita", PRB_ROLE_REVIEWER, 0, 0, &json),
+        PRB_OK, "%s", prb_errmsg(env));
+    cr_assert(strstr(json, "lei:5493001KJTIIGC8Y1R12"), "%s", json);
+    free(json);
+    cr_assert_eq(log_size(env), before);
+    /* Bad readers write nothing either. */
+    cr_assert_eq(prb_lists_staff_page(env, NULL, "", PRB_ROLE_REVIEWER, 0, 0, &json), PRB_EINVAL);
+    cr_assert_eq(prb_lists_staff_page(env, NULL, "bank-x", PRB_ROLE_INQUIRER, 0, 0, &json),
+                 PRB_EINVAL);
+    cr_assert_null(json);
+    cr_assert_eq(log_size(env), before);
+    /* The entry is still in its hearing: staff see it, and it is told. */
+    cr_assert_eq(
+        prb_lists_staff_page(env, "debtor_register", "rita", PRB_ROLE_REVIEWER, 0, 0, &json),
+        PRB_OK, "%s", prb_errmsg(env));
+    cr_assert(strstr(json, "\"state\": \"noticed\"") && strstr(json, PERSON), "%s", json);
+    free(json);
+    cr_assert_eq(log_size(env), before + 1, "one notice, one leaf");
+    text = copy_notice(env, PERSON, "list_read", &n, &inq);
+    cr_assert_eq(n, 1);
+    cr_assert(text && strstr(text, "rita, a reviewer of the register") &&
+                  strstr(text, "debtor_register") && strstr(text, "2026-12-26"),
+              "%s", text);
+    free(text);
+    cr_assert_eq(inq, 0, "a list read is a notice, not an inquiry");
+    /* Every list at once, as the operator: told again. */
+    cr_assert_eq(prb_lists_staff_page(env, NULL, "root", 0, 0, 0, &json), PRB_OK, "%s",
+                 prb_errmsg(env));
+    free(json);
+    text = copy_notice(env, PERSON, "list_read", &n, &inq);
+    cr_assert_eq(n, 2);
+    cr_assert(text && strstr(text, "root, the register's operator, at the command line"), "%s",
+              text);
+    free(text);
+    /* The register's own full read (prb_lists_json) stays a read. */
+    before = log_size(env);
+    cr_assert_eq(prb_lists_json(env, NULL, &json), PRB_OK);
+    free(json);
+    cr_assert_eq(log_size(env), before);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
 /* A debarment is not lifted when its criteria stop (procurement_exclusion
  * does not leave when they do), but it rests on records: disputed, they
  * may not be used, so the entry ends (invariant 5), as it does when they

@@ -875,6 +875,103 @@ Test(server, inquirer_list_read_is_told_and_logged)
     fx_stop(&f);
 }
 
+/* The number of PERSON's notices of kind in GET /v1/me, and the text of
+ * the last into last (if not NULL). */
+static size_t my_notices(struct fx *f, const char *kind, char *last, size_t cap)
+{
+    struct resp r;
+    size_t i, n = 0;
+    json_t *x;
+    http(f, "GET", "/v1/me", f->tok[SUBJ], NULL, NULL, &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    json_t *doc = parse(&r);
+    free(r.body);
+    json_array_foreach(json_object_get(doc, "notices"), i, x)
+    {
+        if (strcmp(json_string_value(json_object_get(x, "kind")), kind))
+            continue;
+        n++;
+        if (last)
+            snprintf(last, cap, "%s", json_string_value(json_object_get(x, "text")));
+    }
+    json_decref(doc);
+    return n;
+}
+
+/* Invariants 7 and 8 for staff: a reviewer's or an admin's read of a
+ * file, or of a purpose-bound list a subject is on, is logged and told
+ * to the subject, naming the key (every key has a name: key-ID unless
+ * given one) and the role. Before, both were plain reads: nothing logged, nothing in the
+ * copy. A HEAD shows nothing and tells no one; the subject's own copy
+ * tells no one either. */
+Test(server, staff_reads_are_told_and_logged)
+{
+    struct fx f;
+    srv_opts o = {0};
+    struct resp r;
+    uint64_t before[2], after[2];
+    char text[512], want[128];
+    fx_register(&f);
+    put_on_debtor_register(&f, "J-1", PERSON);
+    fx_serve(&f, &o);
+    cr_assert_eq(my_notices(&f, "file_read", NULL, 0), 0);
+    state(&f, before);
+    http(&f, "HEAD", "/v1/subjects/" PERSON, f.tok[REV], NULL, NULL, &r);
+    cr_assert_eq(r.status, 200);
+    free(r.body);
+    http(&f, "HEAD", "/v1/lists/debtor_register", f.tok[REV], NULL, NULL, &r);
+    cr_assert_eq(r.status, 200);
+    free(r.body);
+    state(&f, after);
+    cr_assert_eq(after[0], before[0], "a HEAD wrote");
+
+    /* The reviewer's read: the copy it is given shows it already. */
+    http(&f, "GET", "/v1/subjects/" PERSON, f.tok[REV], NULL, NULL, &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    snprintf(want, sizeof want, "rita, a reviewer of the register, read your whole file on %s.",
+             TH_TODAY);
+    cr_assert(strstr(r.body, want), "%s", r.body);
+    free(r.body);
+    state(&f, after);
+    cr_assert_eq(after[0], before[0] + 1, "one read, one notice logged");
+    cr_assert_eq(my_notices(&f, "file_read", text, sizeof text), 1);
+    cr_assert_str_eq(text, want);
+    /* The admin's key was given no name: it is named after its id. */
+    char *keys;
+    cr_assert_eq(prb_keys_json(f.env, &keys), PRB_OK);
+    json_t *ka = json_loads(keys, 0, NULL), *k;
+    free(keys);
+    size_t i;
+    const char *admin_id = NULL;
+    json_array_foreach(ka, i,
+                       k) if (!strcmp(json_string_value(json_object_get(k, "role")), "admin"))
+        admin_id = json_string_value(json_object_get(k, "id"));
+    cr_assert_not_null(admin_id);
+    http(&f, "GET", "/v1/subjects/" PERSON "?format=text", f.tok[ADMIN], NULL, NULL, &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    free(r.body);
+    cr_assert_eq(my_notices(&f, "file_read", text, sizeof text), 2);
+    snprintf(want, sizeof want, "key-%s, an administrator of the register, read your whole file",
+             admin_id);
+    json_decref(ka);
+    cr_assert(strstr(text, want), "%s", text);
+    state(&f, after);
+    cr_assert_eq(after[0], before[0] + 2, "GET /v1/me wrote");
+
+    /* The reviewer reads the debtor register: PERSON is told. */
+    http(&f, "GET", "/v1/lists/debtor_register", f.tok[REV], NULL, NULL, &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    cr_assert(strstr(r.body, PERSON), "%s", r.body);
+    free(r.body);
+    state(&f, after);
+    cr_assert_eq(after[0], before[0] + 3);
+    cr_assert_eq(my_notices(&f, "list_read", text, sizeof text), 1);
+    cr_assert(strstr(text, "rita, a reviewer of the register, read the black list "
+                           "debtor_register"),
+              "%s", text);
+    fx_stop(&f);
+}
+
 /* A record of PERSON's from bank-a with ref and legal basis as given. */
 static char *array_record(char *buf, size_t n, const char *ref, const char *basis)
 {

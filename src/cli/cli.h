@@ -50,6 +50,11 @@ int cli_page(cli_args *a, uint64_t *after, size_t *limit);
  * one (next, from the engine's _page call; 0: none). */
 void cli_page_next(const char *what, uint64_t next);
 
+/* The account running the command, as a notice names the operator who
+ * read a subject's file or a list (prb_subject_copy_read): its login
+ * name, or "uid N". */
+const char *cli_operator(void);
+
 /* Prints "probity: MESSAGE" to stderr and returns the exit status of rc. */
 int cli_fail(int rc, const char *msg);
 

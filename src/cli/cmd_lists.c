@@ -31,7 +31,9 @@ int cmd_lists(int argc, char **argv)
                    n == 1 ? "y" : "ies");
     } else {
         char *json = NULL;
-        if ((rc = prb_lists_json(env, a.npos == 2 ? a.pos[1] : NULL, &json)))
+        /* Members of purpose-bound lists are told of the operator's read. */
+        if ((rc = prb_lists_staff_page(env, a.npos == 2 ? a.pos[1] : NULL, cli_operator(), 0, 0, 0,
+                                       &json)))
             rc = cli_fail(rc, prb_errmsg(env));
         else
             puts(json);

@@ -28,7 +28,8 @@ int cmd_subject(int argc, char **argv)
         return rc;
     if ((rc = cli_unused(&a)))
         goto out;
-    if ((rc = prb_subject_copy(env, a.pos[1], fmt, &out)))
+    /* The operator's read is told to the subject like a reviewer's. */
+    if ((rc = prb_subject_copy_read(env, a.pos[1], fmt, cli_operator(), 0, &out)))
         rc = cli_fail(rc, prb_errmsg(env));
     else
         fputs(out, stdout);

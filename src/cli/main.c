@@ -6,6 +6,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <unistd.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@ static const char usage[] =
     "                                    load records (.ndjson, .jsonl, .csv; - for stdin)\n"
     "  subject DIR SCHEME:VALUE [--format json|text]\n"
     "                                    everything held about a subject: JSON, or a letter\n"
+    "                                    (the subject is told of the read)\n"
     "  expire DIR                        delete records past their retention; resolve\n"
     "                                    disputes past their deadline\n"
     "  decide DIR --purpose P --subject SCHEME:VALUE --requester NAME\n"
@@ -28,7 +30,8 @@ static const char usage[] =
     "  score DIR --purpose P [--threads N]\n"
     "                                    every subject's current decision, as NDJSON\n"
     "  lists DIR [NAME] | lists refresh DIR\n"
-    "                                    list members with states and dates; recompute them\n"
+    "                                    list members with states and dates (members of\n"
+    "                                    lists not public are told); recompute them\n"
     "  scorecard import DIR FILE.pmml --name NAME | scorecard eval DIR --name NAME --input JSON\n"
     "                                    import a PMML scorecard; score one vector of features\n"
     "  notices DIR [--pending | --deliver]\n"
@@ -195,6 +198,17 @@ int cli_fail(int rc, const char *msg)
 {
     fprintf(stderr, "probity: %s\n", msg && *msg ? msg : prb_strerror(rc));
     return prb_exit_status(rc);
+}
+
+const char *cli_operator(void)
+{
+    static char name[PRB_KEY_NAME_MAX + 1];
+    const struct passwd *pw = getpwuid(geteuid());
+    if (pw && pw->pw_name[0])
+        snprintf(name, sizeof name, "%s", pw->pw_name);
+    else
+        snprintf(name, sizeof name, "uid %u", (unsigned)geteuid());
+    return name;
 }
 
 int cli_open(cli_args *a, const char *dir, prb_env **env)

@@ -63,7 +63,8 @@ int prb_lists_visible_json(prb_env *env, const char *name, const char *purposes,
 }
 
 /* The lists name (NULL: all) as a caller with purposes sees them; rd
- * (NULL: none) an inquirer whose read its members are told of. */
+ * (NULL: none) an inquirer or member of staff whose read its members are
+ * told of. */
 static int visible_page(prb_env *env, const char *name, const char *purposes,
                         const prb_list_reader *rd, uint64_t after, size_t limit, char **out)
 {
@@ -98,13 +99,26 @@ int prb_lists_visible_page(prb_env *env, const char *name, const char *purposes,
 int prb_lists_read_page(prb_env *env, const char *name, const char *reader, const char *purposes,
                         uint64_t after, size_t limit, char **out)
 {
-    prb_list_reader rd = {reader, purposes};
+    prb_list_reader rd = {reader, purposes, 0, 0};
     *out = NULL;
     /* "*" is the staff's full view, not an inquirer's purposes. */
     if (!reader || !*reader || !purposes || !*purposes || !strcmp(purposes, "*"))
         return prb_seterr(env->err, PRB_EINVAL,
                           "a list read by an inquirer needs the inquirer's name and its purposes");
     return visible_page(env, name, purposes, &rd, after, limit, out);
+}
+
+int prb_lists_staff_page(prb_env *env, const char *name, const char *reader, int role,
+                         uint64_t after, size_t limit, char **out)
+{
+    prb_list_reader rd = {reader, "*", 1, role};
+    *out = NULL;
+    if (!reader || !*reader || strlen(reader) > PRB_KEY_NAME_MAX || !prb_reader_words(role))
+        return prb_seterr(env->err, PRB_EINVAL,
+                          "a list read by staff needs the reader's name (1 to %d bytes) and role "
+                          "(reviewer, admin or the operator)",
+                          PRB_KEY_NAME_MAX);
+    return visible_page(env, name, "*", &rd, after, limit, out);
 }
 
 /* The card of company file f: identifiers and public entries in effect. */

@@ -15,6 +15,7 @@
  * words, dates written out, and ends with what the subject can do, with
  * the exact commands and the deadlines of the policy.
  */
+#include "audit.h"
 #include "internal.h"
 
 #include <jansson.h>
@@ -834,7 +835,32 @@ static int letter(prb_env *env, const json_t *doc, const char *canon, int http, 
 
 /* ------------------------------------------------------------- the copy */
 
-int prb_subject_copy(prb_env *env, const char *identifier, int format, char **out)
+/* Tells the subject canon names that reader, acting as role, read their
+ * whole file: a notice, written with its leaf in its own transaction and
+ * committed before the copy is gathered, so the copy shows it and no one
+ * reads a file unrecorded. Nothing is written for an unknown identifier. */
+static int tell_read(prb_env *env, const char *canon, const char *reader, int role)
+{
+    MDB_txn *txn;
+    uint64_t subject;
+    int32_t today = prb_today(env);
+    char day[11], text[PRB_KEY_NAME_MAX + 160];
+    int rc = prb_wtxn_begin(env, &txn);
+    if (rc)
+        return rc;
+    prb_date_format(today, day);
+    snprintf(text, sizeof text, "%s, %s, read your whole file on %s.", reader,
+             prb_reader_words(role), day);
+    if ((rc = prb_subject_find(env, txn, canon, &subject)) ||
+        (rc = prb_notice_add(env, txn, subject, canon, "file_read", reader, text, today))) {
+        prb_wtxn_abort(env, txn);
+        return rc;
+    }
+    return prb_wtxn_commit(env, txn);
+}
+
+static int copy(prb_env *env, const char *identifier, int format, const char *reader, int role,
+                char **out)
 {
     char canon[PRB_IDENT_MAX];
     json_t *doc = NULL;
@@ -844,7 +870,8 @@ int prb_subject_copy(prb_env *env, const char *identifier, int format, char **ou
         return prb_seterr(env->err, PRB_EINVAL, "subject copy: unknown format %d", format);
     if (prb_ident_normalize(identifier, strlen(identifier), canon, sizeof canon, &scheme))
         return prb_seterr(env->err, PRB_EINVAL, "%s", canon);
-    if ((rc = gather(env, canon, &doc, &kind)) || (rc = decisions(env, canon, kind, doc)))
+    if ((reader && (rc = tell_read(env, canon, reader, role))) ||
+        (rc = gather(env, canon, &doc, &kind)) || (rc = decisions(env, canon, kind, doc)))
         goto out;
     if (format == PRB_COPY_JSON)
         rc = (*out = json_dumps(doc, JSON_INDENT(2))) ? PRB_OK : PRB_ENOMEM;
@@ -855,4 +882,21 @@ out:
     if (rc == PRB_ENOMEM)
         prb_seterr(env->err, rc, "out of memory");
     return rc;
+}
+
+int prb_subject_copy(prb_env *env, const char *identifier, int format, char **out)
+{
+    return copy(env, identifier, format, NULL, 0, out);
+}
+
+int prb_subject_copy_read(prb_env *env, const char *identifier, int format, const char *reader,
+                          int role, char **out)
+{
+    *out = NULL;
+    if (!reader || !*reader || strlen(reader) > PRB_KEY_NAME_MAX || !prb_reader_words(role))
+        return prb_seterr(env->err, PRB_EINVAL,
+                          "a read of a file by staff needs the reader's name (1 to %d bytes) and "
+                          "role (reviewer, admin or the operator)",
+                          PRB_KEY_NAME_MAX);
+    return copy(env, identifier, format, reader, role, out);
 }

@@ -743,12 +743,19 @@ char *prb_jw_finish(prb_jw *w);
 #define PRB_LV_KINDS(mask) (4 | (mask) << 3)
 /* The kinds mask a PRB_LV_KINDS visibility carries; 0 for the others. */
 #define PRB_LV_KINDS_OF(how) ((how)&4 ? (how) >> 3 : 0)
-/* An inquirer reading lists (prb_lists_read_page): its key's name and
- * the purposes ("p1,p2") it reads them for. */
+/* Who reads lists so that the members shown are told: an inquirer
+ * (prb_lists_read_page), by its key's name and the purposes ("p1,p2") it
+ * reads them for, or a member of staff (prb_lists_staff_page). */
 typedef struct prb_list_reader {
     const char *name;
     const char *purposes;
+    int staff; /* a member of staff's full view (purposes "*"), as role */
+    int role;  /* with staff: PRB_ROLE_REVIEWER, PRB_ROLE_ADMIN, 0 the operator */
 } prb_list_reader;
+/* How a notice names a member of staff reading in role (PRB_ROLE_REVIEWER,
+ * PRB_ROLE_ADMIN, or 0: the operator at the command line), as "a reviewer
+ * of the register"; NULL for any other role. */
+const char *prb_reader_words(int role);
 /* The lists (or only the one named) as JSON, in policy order, each as
  * vis (indexed like the policy's lists) says (vis NULL: every list in
  * full); the members past subject number after, at most limit of them

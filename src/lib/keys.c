@@ -56,6 +56,14 @@ const char *prb_role_name(int role)
     return role > 0 && role <= PRB_ROLE_SUBJECT ? role_names[role] : NULL;
 }
 
+const char *prb_reader_words(int role)
+{
+    return role == PRB_ROLE_REVIEWER ? "a reviewer of the register"
+           : role == PRB_ROLE_ADMIN  ? "an administrator of the register"
+           : role == 0               ? "the register's operator, at the command line"
+                                     : NULL;
+}
+
 int prb_role_parse(const char *s)
 {
     for (int r = PRB_ROLE_ADMIN; s && r <= PRB_ROLE_SUBJECT; r++)

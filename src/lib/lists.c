@@ -819,8 +819,8 @@ static const char *shown_ident(const prb_subject *s, int how)
 /* Tells subject, a member of purpose-bound list l shown to reader, of the
  * read (invariants 7 and 8: an inquiry about them in all but name): who,
  * for which of its purposes (those the list serves that take subjects of
- * the member's kind), on which day. A notice, not an inquiry: it is no
- * feature's input. */
+ * the member's kind) or, for staff, in which role, on which day. A
+ * notice, not an inquiry: it is no feature's input. */
 static int tell_read(prb_env *env, MDB_txn *txn, const prb_listdef *l, const prb_list_reader *rd,
                      const prb_subject *s, uint64_t subject, int32_t today)
 {
@@ -828,7 +828,12 @@ static int tell_read(prb_env *env, MDB_txn *txn, const prb_listdef *l, const prb
     char why[PRB_KEY_PURPOSES_MAX + 64], text[PRB_KEY_PURPOSES_MAX + 512], day[11];
     size_t w = 0, n = 0;
     why[0] = 0;
-    for (const char *c = rd->purposes; *c;) {
+    prb_date_format(today, day);
+    if (rd->staff)
+        snprintf(text, sizeof text, "%s, %s, read the %s list %s, which shows your entry, on %s.",
+                 rd->name, prb_reader_words(rd->role), l->type == PRB_BLACK ? "black" : "red",
+                 l->name, day);
+    for (const char *c = rd->staff ? "" : rd->purposes; *c;) {
         size_t k = strcspn(c, ",");
         int i = prb_policy_purpose_n(p, c, k);
         if (i >= 0 && l->purposes >> i & 1 && p->purposes[i].kinds >> s->kind & 1 &&
@@ -836,10 +841,11 @@ static int tell_read(prb_env *env, MDB_txn *txn, const prb_listdef *l, const prb
             w += (size_t)snprintf(why + w, sizeof why - w, "%s%.*s", n++ ? ", " : "", (int)k, c);
         c += k + (c[k] == ',');
     }
-    prb_date_format(today, day);
-    snprintf(text, sizeof text,
-             "%s read the %s list %s, on which you are entered, for the purpose%s %s on %s.",
-             rd->name, l->type == PRB_BLACK ? "black" : "red", l->name, n > 1 ? "s" : "", why, day);
+    if (!rd->staff)
+        snprintf(text, sizeof text,
+                 "%s read the %s list %s, on which you are entered, for the purpose%s %s on %s.",
+                 rd->name, l->type == PRB_BLACK ? "black" : "red", l->name, n > 1 ? "s" : "", why,
+                 day);
     return prb_notice_add(env, txn, subject, s->nidents ? s->idents[0] : "?", "list_read", l->name,
                           text, today);
 }
@@ -955,14 +961,14 @@ int prb_lists_write(prb_env *env, const char *name, const unsigned char *vis,
     size_t told = 0;
     int rc = PRB_OK, mrc, found = 0;
     *out = NULL;
-    /* Only an inquirer's read of a purpose-bound list is told (a public
-     * list is anyone's to read): a read that shows none stays a read, and
-     * waits for no writer. */
+    /* Only a read of a purpose-bound list by an inquirer or staff is told
+     * (a public list is anyone's to read): a read that shows none stays a
+     * read, and waits for no writer. */
     int tells = 0;
     for (size_t i = 0; rd && i < p->nlists; i++) {
         int how = vis ? vis[i] : PRB_LV_FULL;
         tells |= (!name || !strcmp(name, p->lists[i].name)) && how && !p->lists[i].public_list &&
-                 PRB_LV_KINDS_OF(how);
+                 (PRB_LV_KINDS_OF(how) || rd->staff);
     }
     if (!tells)
         rd = NULL;
@@ -997,7 +1003,7 @@ int prb_lists_write(prb_env *env, const char *name, const unsigned char *vis,
         prb_jw_key(&w, "members");
         prb_jw_open(&w, '[');
         uint64_t next;
-        int tell = rd && !l->public_list && PRB_LV_KINDS_OF(how);
+        int tell = rd && !l->public_list && (PRB_LV_KINDS_OF(how) || rd->staff);
         rc = list_members(env, txn, l, how, after, limit, tell ? rd : NULL, &w, &next, &told);
         prb_jw_close(&w, ']');
         if (next) {

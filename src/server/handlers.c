@@ -409,6 +409,10 @@ static int h_records(req *r, prb_env *h)
 
 /* ---------------------------------------------------------------- files */
 
+/* The copy of identifier's file. Read by staff (any key but the
+ * subject's own), the subject is told first (prb_subject_copy_read): a
+ * write, on this pool thread as a list read is, waiting for LMDB's one
+ * writer. A HEAD shows nothing, so it tells no one. */
 static int copy(req *r, prb_env *h, const char *identifier)
 {
     static const char *const q[] = {"format", NULL};
@@ -419,7 +423,10 @@ static int copy(req *r, prb_env *h, const char *identifier)
     int given = query(r, "format", &f), text = f && !strcmp(f, "text");
     if (given && !text && (!f || strcmp(f, "json")))
         return srv_problem(r, 400, NULL, NULL, "query parameter format must be json or text", NULL);
-    int rc = prb_subject_copy(h, identifier, text ? PRB_COPY_TEXT_HTTP : PRB_COPY_JSON, &out);
+    int fmt = text ? PRB_COPY_TEXT_HTTP : PRB_COPY_JSON,
+        rc = r->key.role == PRB_ROLE_SUBJECT || r->head
+                 ? prb_subject_copy(h, identifier, fmt, &out)
+                 : prb_subject_copy_read(h, identifier, fmt, r->key.name, r->key.role, &out);
     if (rc)
         return srv_fail(r, h, rc);
     if (text)
@@ -644,13 +651,13 @@ static int h_review_decide(req *r, prb_env *h)
 /* ------------------------------------------------------ what is published */
 
 /* A page of the lists name (NULL: all) as r's token may see them, for
- * purposes (srv_auth_list_purposes). An inquirer's read of a
- * purpose-bound list is a write: every member shown is told of it
- * (prb_lists_read_page). It runs here, on the pool thread, not on the
- * writer thread: the writer is chosen by route, and this route is the
- * public's too, whose reads must not queue behind a furnisher's
- * batches; an inquirer reads a list rarely (its decisions consult the
- * lists themselves), and the write is a notice per member shown (at
+ * purposes (srv_auth_list_purposes). An inquirer's or staff's read of
+ * a purpose-bound list is a write: every member shown is told of it
+ * (prb_lists_read_page, prb_lists_staff_page). It runs here, on the pool
+ * thread, not on the writer thread: the writer is chosen by route, and
+ * this route is the public's too, whose reads must not queue behind a
+ * furnisher's batches; an inquirer reads a list rarely (its decisions
+ * consult the lists themselves), and the write is a notice per member shown (at
  * most 10,000 a page). While an ingest holds LMDB's one writer lock it
  * waits, and with it this thread's other connections. */
 static int lists_page(req *r, prb_env *h, const char *name, const char *purposes, uint64_t after,
@@ -660,6 +667,8 @@ static int lists_page(req *r, prb_env *h, const char *name, const char *purposes
      * writes for a HEAD: route.c). */
     if (purposes && r->has_key && r->key.role == PRB_ROLE_INQUIRER && !r->head)
         return prb_lists_read_page(h, name, r->key.name, purposes, after, limit, json);
+    if (purposes && r->has_key && !strcmp(purposes, "*") && !r->head)
+        return prb_lists_staff_page(h, name, r->key.name, r->key.role, after, limit, json);
     return prb_lists_visible_page(h, name, purposes, after, limit, json);
 }
 
