@@ -580,11 +580,23 @@ static int64_t head_time(json_t *head)
 /* A head says "the log was this tree at this time": an earlier size is
  * signed with the time of its last leaf, never with now, or anyone could
  * get a current-looking signed head that leaves out recent events. */
+/* A register whose first leaf (the policy, logged by prb_init with the
+ * clock of the process) is dated 2026-01-01, not today: leaf times never
+ * go back, so the tests of times below need a log that starts before
+ * the days they write on. */
+static prb_env *register_of_new_year(char **dir)
+{
+    setenv("PROBITY_NOW", "2026-01-01", 1);
+    prb_env *env = th_register(dir);
+    unsetenv("PROBITY_NOW");
+    return env;
+}
+
 Test(audit, a_head_of_an_earlier_size_carries_that_sizes_time)
 {
     char *dir, key[64], msg[512], *json;
     int64_t ta, tb;
-    prb_env *env = th_register(&dir);
+    prb_env *env = register_of_new_year(&dir);
     MDB_txn *txn;
     th_set_day(env, "2026-03-01");
     ta = prb_now(env);
@@ -619,11 +631,68 @@ Test(audit, a_head_of_an_earlier_size_carries_that_sizes_time)
     json_decref(o);
     free(json);
 
-    /* The current size is signed with now. */
+    /* The current size is signed with its last leaf's time too: the
+     * clock moving on changes nothing, the same head is given again. */
+    json_t *h = head_of(env);
+    th_set_day(env, "2026-10-01");
+    json_t *h2 = head_of(env);
+    cr_assert_eq(head_time(h2), tb);
+    cr_assert(json_equal(h, h2));
+    json_decref(h);
+    json_decref(h2);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+/* RFC 6962 3.5: a later head has a later time. A write whose clock is
+ * behind the log's last leaf (a furnisher's batch that waited for LMDB's
+ * one writer while others committed) has its leaves stamped with that
+ * leaf's time, so no larger tree is signed with an earlier time. Before,
+ * the current head was signed with now (2026-10-01 below) and the batch
+ * committed after it gave the larger tree 2026-08-01: two heads of the
+ * log contradicting each other. */
+Test(audit, head_times_never_go_back)
+{
+    char *dir, key[64], msg[512], *json;
+    prb_env *env = register_of_new_year(&dir);
+    MDB_txn *txn;
+    th_set_day(env, "2026-09-01");
+    int64_t t = prb_now(env);
+    cr_assert_eq(prb_wtxn_begin(env, &txn), PRB_OK);
+    log_leaves(env, 0, 5);
+    cr_assert_eq(prb_wtxn_commit(env, txn), PRB_OK, "%s", prb_errmsg(env));
+    uint64_t a = tree_size(env);
+    /* A head read later. */
     th_set_day(env, "2026-10-01");
     json_t *h = head_of(env);
-    cr_assert_eq(head_time(h), prb_now(env));
+    int64_t ha = head_time(h);
     json_decref(h);
+    cr_assert_eq(ha, t);
+    /* The batch that waited, stamped as of before the last leaf. */
+    th_set_day(env, "2026-08-01");
+    cr_assert_eq(prb_wtxn_begin(env, &txn), PRB_OK);
+    log_leaves(env, 5, 3);
+    cr_assert_eq(prb_wtxn_commit(env, txn), PRB_OK, "%s", prb_errmsg(env));
+    uint64_t b = tree_size(env);
+    cr_assert_eq(b, a + 3);
+    cr_assert_eq(prb_audit_consistency(env, a, b, &json), PRB_OK, "%s", prb_errmsg(env));
+    json_t *o = json_loads(json, 0, NULL);
+    cr_assert_eq(head_time(json_object_get(o, "first_head")), ha);
+    cr_assert_geq(head_time(json_object_get(o, "second_head")), ha,
+                  "the tree of %llu leaves is signed at %lld, before that of %llu at %lld",
+                  (unsigned long long)b, (long long)head_time(json_object_get(o, "second_head")),
+                  (unsigned long long)a, (long long)ha);
+    cr_assert_eq(prb_audit_public_key(env, key), PRB_OK);
+    cr_assert_eq(prb_audit_check(key, json, msg, sizeof msg), PRB_OK, "%s", msg);
+    json_decref(o);
+    free(json);
+    /* The leaf itself says so. */
+    cr_assert_eq(prb_audit_prove(env, b - 1, b, &json), PRB_OK, "%s", prb_errmsg(env));
+    o = json_loads(json, 0, NULL);
+    free(json);
+    const char *when = json_string_value(json_object_get(json_object_get(o, "event"), "time"));
+    cr_assert(when && !strncmp(when, "2026-09-01", 10), "%s", when ? when : "(none)");
+    json_decref(o);
     prb_close(env);
     th_rmrf(dir);
 }

@@ -62,6 +62,9 @@ struct prb_alog_batch {
     int final;
     pthread_mutex_t mu;
     pthread_cond_t cv;
+    /* The time the next leaf is stamped with at least: the log's last
+     * leaf's, then each leaf's of the batch (see log_floor). */
+    int64_t floor;
 };
 
 static const MDB_val SIZE_KEY = {9, "alog_size"};
@@ -84,6 +87,27 @@ int prb_audit_size(prb_env *env, MDB_txn *txn, uint64_t *size)
 
 static int policy_in_force(prb_env *env, MDB_txn *txn);
 
+/* The time of the log's last leaf, below which no leaf of txn is
+ * stamped: leaf times never go back, so neither do the times of the
+ * heads signed with them (treehead.c). A leaf is stamped with the clock
+ * of the call that logs it, which for a call that waited for LMDB's one
+ * writer (a furnisher's batch behind a group commit) is earlier than
+ * leaves committed while it waited. */
+static int log_floor(prb_env *env, MDB_txn *txn, int64_t *floor)
+{
+    uint64_t size;
+    const unsigned char *l;
+    prb_tree_reader r = {.env = env, .txn = txn};
+    int rc = prb_audit_size(env, txn, &size);
+    *floor = 0;
+    if (rc || !size)
+        return rc;
+    if ((rc = prb_leaf_read(&r, size - 1, &l)))
+        return rc;
+    *floor = prb_leaf_time(l);
+    return PRB_OK;
+}
+
 int prb_wtxn_begin(prb_env *env, MDB_txn **txn)
 {
     int mrc = mdb_txn_begin(env->mdb, NULL, 0, txn);
@@ -100,7 +124,9 @@ int prb_wtxn_begin(prb_env *env, MDB_txn **txn)
     pthread_mutex_init(&b->mu, NULL);
     pthread_cond_init(&b->cv, NULL);
     env->wlog = b;
-    int rc = policy_in_force(env, *txn);
+    int rc = log_floor(env, *txn, &b->floor);
+    if (!rc)
+        rc = policy_in_force(env, *txn);
     if (rc) {
         prb_wtxn_abort(env, *txn);
         *txn = NULL;
@@ -173,6 +199,9 @@ int prb_audit_log_hash(prb_env *env, int kind, unsigned aux, uint64_t object,
         return rc;
     unsigned char *w = b->leaves + b->n++ * PRB_LEAF_LEN;
     int64_t now = env->now < 0 ? 0 : env->now > UINT32_MAX ? UINT32_MAX : env->now;
+    if (now < b->floor)
+        now = b->floor;
+    b->floor = now;
     w[0] = PRB_LEAF_FORMAT;
     w[1] = (unsigned char)kind;
     w[2] = (unsigned char)(aux >> 8);

@@ -142,6 +142,9 @@ int prb_tree_get(void *ctx, uint64_t pos, unsigned char out[PRB_HASH_LEN]);
 /* Points *out at leaf m's 48 bytes in the store (valid while the reader's
  * transaction is), through the reader's last block of leaves. */
 int prb_leaf_read(prb_tree_reader *r, uint64_t m, const unsigned char **out);
+/* A leaf's time (bytes 4-7, big-endian unix seconds): the clock of the
+ * call that logged it, raised to its predecessor's if earlier. */
+int64_t prb_leaf_time(const unsigned char *l);
 
 /* Copies the hashes the tree stores among those leaves [from, to) add,
  * from a post-order array h whose first entry is at position base, into

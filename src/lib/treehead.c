@@ -130,31 +130,33 @@ static void time_text(int64_t t, char out[32])
     prb_time_format(t, out);
 }
 
-/* A leaf's as-of time (audit.h: bytes 4-7, big-endian seconds). */
-static int64_t leaf_time(const unsigned char *l)
+int64_t prb_leaf_time(const unsigned char *l)
 {
     return (int64_t)((uint32_t)l[4] << 24 | (uint32_t)l[5] << 16 | (uint32_t)l[6] << 8 | l[7]);
 }
 
-/* A signed head of the tree at size as txn sees it (which holds have
- * leaves). A head says "the log was this tree at this time", so the
- * current size is signed with now, and an earlier size with the as-of
- * time of its last leaf: the log did have that size then. Signing an old
- * size with now would give anyone a current-looking signed head that
- * leaves out everything logged since. */
-static json_t *head_json(prb_env *env, MDB_txn *txn, uint64_t size, uint64_t have, int *rc)
+/* A signed head of the tree at size as txn sees it, signed with the time of its last leaf, the
+ * current size's as much as an earlier one's: a head says "this tree, whose newest leaf was logged
+ * at this time". Leaf times never go back (audit.c's log_floor), so neither do heads': a larger
+ * tree never has an earlier time. Until 2026-11-27 the current size was signed with now, and a
+ * batch that had waited for the writer, committed after such a head,
+ * gave the larger tree an earlier time than the smaller one: two heads
+ * of the log contradicting each other. A quiet log's head stays as it
+ * is (same size, same time, same signature); nothing here says when it
+ * was served. An old size is never signed with a current-looking time. */
+static json_t *head_json(prb_env *env, MDB_txn *txn, uint64_t size, int *rc)
 {
     prb_tree_reader r = {.env = env, .txn = txn, .cache = 1};
     unsigned char root[32], sig[64], m[STH_LEN], pk[32];
     char rb[64], sb[128], pb[64], tt[32];
-    int64_t t = prb_now(env);
+    int64_t t = prb_now(env); /* only the empty tree's */
     if ((*rc = load_key(env)))
         return NULL;
-    if (size && size < have) {
+    if (size) {
         const unsigned char *l;
         if ((*rc = prb_leaf_read(&r, size - 1, &l)))
             return NULL;
-        t = leaf_time(l);
+        t = prb_leaf_time(l);
     }
     if (env->head_size == size && env->head_time == t && size) {
         memcpy(root, env->head_root, 32);
@@ -207,7 +209,7 @@ int prb_audit_head(prb_env *env, char **json)
     *json = NULL;
     if (rc)
         return rc;
-    json_t *h = head_json(env, txn, size, size, &rc);
+    json_t *h = head_json(env, txn, size, &rc);
     mdb_txn_abort(txn);
     return h ? dump(env, h, json) : rc;
 }
@@ -237,7 +239,7 @@ json_t *prb_leaf_json(const unsigned char l[PRB_LEAF_LEN])
     char hex[65], tt[32], obj[48];
     unsigned kind = l[1];
     uint64_t object = prb_get_be64(l + 8);
-    int64_t t = leaf_time(l);
+    int64_t t = prb_leaf_time(l);
     sodium_bin2hex(hex, sizeof hex, l + 16, 32);
     time_text(t, tt);
     if (kind == PRB_LEAF_RECORD || kind == PRB_LEAF_DELETE)
@@ -280,7 +282,7 @@ static int prove(prb_env *env, uint64_t leaf, uint64_t size, int content, char *
     }
     if ((rc = prb_leaf_read(&r, leaf, &l)) ||
         (rc = prb_mt_inclusion(prb_tree_get, &r, leaf, size, path, &n)) ||
-        !(head = head_json(env, txn, size, have, &rc)))
+        !(head = head_json(env, txn, size, &rc)))
         goto out;
     prb_sha256_leaf(l, PRB_LEAF_LEN, lh);
     o = json_pack("{s:s, s:I, s:I, s:s, s:o, s:o}", "type", "inclusion", "leaf_index",
@@ -350,7 +352,7 @@ int prb_audit_consistency(prb_env *env, uint64_t from, uint64_t to, char **json)
         goto out;
     }
     if ((rc = prb_mt_consistency(prb_tree_get, &r, from, to, path, &n)) ||
-        !(h1 = head_json(env, txn, from, have, &rc)) || !(h2 = head_json(env, txn, to, have, &rc)))
+        !(h1 = head_json(env, txn, from, &rc)) || !(h2 = head_json(env, txn, to, &rc)))
         goto out;
     json_t *o = json_pack("{s:s, s:I, s:I, s:o, s:o, s:o}", "type", "consistency", "first",
                           (json_int_t)from, "second", (json_int_t)to, "consistency_path",
