@@ -623,8 +623,13 @@ int prb_audit_path(prb_env *env, uint64_t leaf, uint64_t size, unsigned char (*p
 int prb_audit_consistency(prb_env *env, uint64_t from, uint64_t to, char **json);
 /* Checks a proof made by prb_audit_prove or prb_audit_consistency offline,
  * with only the register's public key (base64): the heads' signatures and
- * the RFC 9162 verification of the path. PRB_OK or PRB_EINVAL, with what
- * held or what failed in msg. */
+ * the RFC 9162 verification of the path. What no signature covers must
+ * agree with what does: a proof's event must be what its leaf decodes to
+ * (and needs the leaf), a head's time its timestamp, its public_key the
+ * key given here, its algorithm "ed25519", tree_size, first and second
+ * the signed sizes. PRB_OK or PRB_EINVAL, with what held (for an
+ * inclusion proof with its leaf, what the leaf logs, decoded from the
+ * leaf) or what failed in msg. */
 int prb_audit_check(const char *public_key, const char *proof, char *msg, size_t len);
 /* The same, and against held (NULL: none), a signed head saved before
  * (prb_audit_head's JSON): its signature must verify with public_key; a

@@ -789,6 +789,106 @@ Test(audit, check_proof_with_a_held_head_sees_history_rewritten)
     th_rmrf(dir);
 }
 
+/* proof with field (of the head named head, or of the proof when NULL)
+ * set to value (removed when NULL) must be refused, with a message that
+ * contains says. */
+static void forged_is_refused(const char *key, const char *proof, const char *head,
+                              const char *field, json_t *value, const char *says)
+{
+    char msg[512];
+    json_t *o = json_loads(proof, 0, NULL);
+    cr_assert_not_null(o);
+    json_t *at = head ? json_object_get(o, head) : o;
+    if (value)
+        json_object_set_new(at, field, value);
+    else
+        json_object_del(at, field);
+    char *bad = json_dumps(o, 0);
+    cr_assert_eq(prb_audit_check(key, bad, msg, sizeof msg), PRB_EINVAL, "%s forged, yet: %s",
+                 field, msg);
+    cr_assert(strstr(msg, says), "%s: %s", field, msg);
+    free(bad);
+    json_decref(o);
+}
+
+/* What no signature covers in a proof (the event a leaf logs, a head's
+ * time string and public_key, a consistency proof's sizes) must agree
+ * with what is signed: check-proof said ok to a proof whose event said
+ * another act about another subject, and an auditor reads event to learn
+ * what a leaf logged. The ok line says what the checked leaf logs. */
+Test(audit, check_proof_refuses_unsigned_fields_that_disagree)
+{
+    char *dir, key[64], other[64], msg[512], *json, *pub, *cons;
+    struct th_run r;
+    prb_env *env = populated(&dir, 5, 1, 1);
+    uint64_t n = tree_size(env);
+    cr_assert_eq(prb_audit_public_key(env, key), PRB_OK);
+    save(dir, "key.txt", key);
+    cr_assert_eq(prb_audit_prove(env, 3, 0, &json), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(prb_audit_prove_hash(env, 3, 0, &pub), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(prb_audit_consistency(env, 2, n, &cons), PRB_OK, "%s", prb_errmsg(env));
+
+    /* The genuine proof holds and the ok line decodes its leaf. */
+    json_t *o = json_loads(json, 0, NULL), *ev = json_object_get(o, "event");
+    cr_assert_eq(prb_audit_check(key, json, msg, sizeof msg), PRB_OK, "%s", msg);
+    cr_assert(strstr(msg, "it logs ") &&
+                  strstr(msg, json_string_value(json_object_get(ev, "kind"))) &&
+                  strstr(msg, json_string_value(json_object_get(ev, "object"))) &&
+                  strstr(msg, json_string_value(json_object_get(ev, "value_sha256"))),
+              "%s", msg);
+    cr_assert_eq(prb_audit_check(key, pub, msg, sizeof msg), PRB_OK, "%s", msg);
+    cr_assert(strstr(msg, "hash only"), "%s", msg);
+    cr_assert_eq(prb_audit_check(key, cons, msg, sizeof msg), PRB_OK, "%s", msg);
+
+    /* Another act about another subject, and an event without its leaf. */
+    json_t *lie = json_deep_copy(ev);
+    json_object_set_new(lie, "kind", json_string("delete"));
+    json_object_set_new(lie, "object", json_string("999-1"));
+    forged_is_refused(key, json, NULL, "event", lie, "event is not what leaf logs");
+    forged_is_refused(key, json, NULL, "leaf", NULL, "event is given without leaf");
+    forged_is_refused(key, pub, NULL, "event", json_deep_copy(ev), "event is given without leaf");
+    /* The heads' unsigned fields. */
+    forged_is_refused(key, json, "tree_head", "time", json_string("2020-01-01T00:00:00Z"),
+                      "tree_head: time \"2020-01-01T00:00:00Z\" is not the signed timestamp");
+    forged_is_refused(key, json, "tree_head", "public_key", json_string("AAAA"),
+                      "tree_head: public_key is not the key");
+    unsigned char pk[32], sk[64];
+    crypto_sign_keypair(pk, sk);
+    sodium_bin2base64(other, sizeof other, pk, 32, sodium_base64_VARIANT_ORIGINAL);
+    forged_is_refused(key, json, "tree_head", "public_key", json_string(other),
+                      "tree_head: public_key is not the key");
+    forged_is_refused(key, json, "tree_head", "algorithm", json_string("rsa"),
+                      "tree_head: algorithm");
+    forged_is_refused(key, json, NULL, "tree_size", json_integer((json_int_t)n + 1),
+                      "tree_size is not the size its head signs");
+    forged_is_refused(key, cons, NULL, "first", json_integer(1), "first is not the size");
+    forged_is_refused(key, cons, NULL, "second", json_integer(245), "second is not the size");
+    forged_is_refused(key, cons, "first_head", "time", json_string("2020-01-01T00:00:00Z"),
+                      "first_head: time");
+    forged_is_refused(key, cons, "second_head", "public_key", json_string("AAAA"),
+                      "second_head: public_key");
+
+    /* check-proof exits 10 for the forged event, 0 for the genuine proof. */
+    json_object_set_new(ev, "object", json_string("999-1"));
+    char *bad = json_dumps(o, 0);
+    save(dir, "proof.json", json);
+    save(dir, "forged.json", bad);
+    th_cli(&r, dir, NULL, NULL, "audit check-proof --key @key.txt forged.json");
+    cr_assert_neq(r.status, -2, "%s", r.err);
+    cr_assert_eq(r.status, 10, "%s%s", r.out, r.err);
+    cr_assert(strstr(r.err, "event is not what leaf logs"), "%s", r.err);
+    th_cli(&r, dir, NULL, NULL, "audit check-proof --key @key.txt proof.json");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert(strstr(r.out, "it logs "), "%s", r.out);
+    free(bad);
+    json_decref(o);
+    free(json);
+    free(pub);
+    free(cons);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
 /* The last leaf's time, changed behind the engine: 19 leaves, so the
  * tree stores no hash covering leaf 18. */
 static void alter_last_time(MDB_txn *t, MDB_dbi rec)

@@ -386,9 +386,9 @@ static int get_b64(json_t *o, const char *key, unsigned char *out, size_t want)
     return 0;
 }
 
-/* Checks a signed head against the public key; fills size and root. */
-static int check_head(json_t *h, const unsigned char pk[32], uint64_t *size, unsigned char root[32],
-                      char *msg, size_t len, const char *name)
+/* Checks a head's signature against the public key; fills size and root. */
+static int check_signed(json_t *h, const unsigned char pk[32], uint64_t *size,
+                        unsigned char root[32], char *msg, size_t len, const char *name)
 {
     unsigned char sig[64], m[STH_LEN];
     json_t *js = json_object_get(h, "tree_size"), *jt = json_object_get(h, "timestamp");
@@ -402,6 +402,50 @@ static int check_head(json_t *h, const unsigned char pk[32], uint64_t *size, uns
     if (crypto_sign_verify_detached(sig, m, sizeof m, pk))
         return check_fail(msg, len, "%s: the signature does not verify with this public key", name);
     return PRB_OK;
+}
+
+/* The fields of a head that no signature covers must say what the signed
+ * ones do, or the check would vouch for them: a reader takes the time
+ * from the string, and the key from public_key. Absent, they claim
+ * nothing. The key a proof is checked with is always the caller's, never
+ * the proof's own: a proof that brought its key would check against
+ * whoever made it. */
+static int check_claims(json_t *h, const unsigned char pk[32], char *msg, size_t len,
+                        const char *name)
+{
+    json_t *jt = json_object_get(h, "time"), *ja = json_object_get(h, "algorithm");
+    json_t *jk = json_object_get(h, "public_key");
+    int64_t t = json_integer_value(json_object_get(h, "timestamp"));
+    unsigned char other[32];
+    char tt[32];
+    time_text(t, tt);
+    if (jt && (!json_is_string(jt) || strcmp(json_string_value(jt), tt))) {
+        snprintf(msg, len,
+                 "%s: time \"%.40s\" is not the signed timestamp %lld (%s): only the timestamp "
+                 "is signed, and the head must not say another time",
+                 name, json_is_string(jt) ? json_string_value(jt) : "(not a string)", (long long)t,
+                 tt);
+        return PRB_EINVAL;
+    }
+    if (jk && (get_b64(h, "public_key", other, 32) || memcmp(other, pk, 32)))
+        return check_fail(msg, len,
+                          "%s: public_key is not the key the proof is checked with (--key): the "
+                          "head names another key than the one its signature verified with",
+                          name);
+    if (ja && (!json_is_string(ja) || strcmp(json_string_value(ja), "ed25519")))
+        return check_fail(msg, len,
+                          "%s: algorithm is not \"ed25519\", the one its signature was checked "
+                          "with",
+                          name);
+    return PRB_OK;
+}
+
+/* Checks a signed head and what it says unsigned; fills size and root. */
+static int check_head(json_t *h, const unsigned char pk[32], uint64_t *size, unsigned char root[32],
+                      char *msg, size_t len, const char *name)
+{
+    int rc = check_signed(h, pk, size, root, msg, len, name);
+    return rc ? rc : check_claims(h, pk, msg, len, name);
 }
 
 static int get_path(json_t *a, prb_hash32 *path, size_t *n)
@@ -434,13 +478,72 @@ static int load_held(const char *held, const unsigned char pk[32], json_t **out,
         snprintf(msg, len, "the head you hold is not JSON: line %d: %s", je.line, je.text);
         return PRB_EINVAL;
     }
-    int rc = check_head(h, pk, size, root, msg, len, "the head you hold");
+    int rc = check_signed(h, pk, size, root, msg, len, "the head you hold");
     if (rc && !get_b64(h, "public_key", other, 32) && memcmp(other, pk, 32))
         snprintf(msg, len,
                  "the head you hold was signed with another key than this one (its public_key): "
                  "the register's key changed, and nothing ties its new heads to the one you "
                  "hold");
-    return rc;
+    return rc ? rc : check_claims(h, pk, msg, len, "the head you hold");
+}
+
+/* What the proof says the leaf logs (event) is not signed; only the
+ * leaf's bytes are, through its hash. So event must be what those bytes
+ * decode to, and the leaf must be there to decode. */
+static int check_event(json_t *o, const unsigned char *leaf, char *msg, size_t len)
+{
+    json_t *ev = json_object_get(o, "event");
+    if (!ev)
+        return PRB_OK;
+    if (!leaf)
+        return check_fail(msg, len, "%s",
+                          "inclusion proof: event is given without leaf: what a leaf logs can "
+                          "be checked only against the leaf's bytes, whose hash the path signs");
+    json_t *real = prb_leaf_json(leaf);
+    int same = real && json_equal(ev, real);
+    char *txt = real ? json_dumps(real, JSON_COMPACT) : NULL;
+    if (!same)
+        snprintf(msg, len,
+                 "inclusion proof: event is not what leaf logs, which is %s: event is not "
+                 "signed, the leaf is (its hash is on the audit path)",
+                 txt ? txt : "out of memory");
+    free(txt);
+    json_decref(real);
+    return same ? PRB_OK : PRB_EINVAL;
+}
+
+/* "kind object (aux N) at TIME, value sha256 HEX" of a leaf, for the
+ * message that says a proof holds: the reader learns what the leaf logs
+ * from the bytes that were checked, never from the proof's event. */
+static void leaf_text(const unsigned char *leaf, char *out, size_t len)
+{
+    json_t *j = prb_leaf_json(leaf);
+    if (!j) {
+        snprintf(out, len, "(out of memory: not decoded)");
+        return;
+    }
+    snprintf(out, len, "%s %s (aux %lld) at %s, value sha256 %s",
+             json_string_value(json_object_get(j, "kind")),
+             json_string_value(json_object_get(j, "object")),
+             (long long)json_integer_value(json_object_get(j, "aux")),
+             json_string_value(json_object_get(j, "time")),
+             json_string_value(json_object_get(j, "value_sha256")));
+    json_decref(j);
+}
+
+/* A consistency proof's first or second, when given, must be the size its
+ * head signs. */
+static int check_size(json_t *o, const char *key, uint64_t signed_size, char *msg, size_t len)
+{
+    json_t *j = json_object_get(o, key);
+    if (!j || (json_is_integer(j) && json_integer_value(j) >= 0 &&
+               (uint64_t)json_integer_value(j) == signed_size))
+        return PRB_OK;
+    snprintf(msg, len,
+             "consistency proof: %s is not the size its head signs (%llu): only the head's "
+             "tree_size is signed",
+             key, (unsigned long long)signed_size);
+    return PRB_EINVAL;
 }
 
 /* The register's head of size n must be the one the checker holds. */
@@ -465,6 +568,8 @@ int prb_audit_check_held(const char *public_key, const char *proof, const char *
                          size_t len)
 {
     unsigned char pk[32], root1[32], root2[32], leaf[PRB_LEAF_LEN], lh[32], given[32], rooth[32];
+    char logs[192];
+    int has_leaf = 0;
     prb_hash32 path[PRB_MT_MAXPATH];
     size_t n, pkn;
     uint64_t s1, s2, sh = 0;
@@ -512,9 +617,15 @@ int prb_audit_check_held(const char *public_key, const char *proof, const char *
                 check_fail(msg, len, "%s", "inclusion proof: leaf_hash is not the hash of leaf");
                 goto out;
             }
+            has_leaf = 1;
         }
+        if (check_event(o, has_leaf ? leaf : NULL, msg, len))
+            goto out;
         if (s1 != (uint64_t)json_integer_value(jn)) {
-            check_fail(msg, len, "%s", "inclusion proof: tree_size differs from the head's");
+            snprintf(msg, len,
+                     "inclusion proof: tree_size is not the size its head signs (%llu): only the "
+                     "head's tree_size is signed",
+                     (unsigned long long)s1);
             goto out;
         }
         /* Only a proof at the held head's size can be compared with it;
@@ -533,9 +644,12 @@ int prb_audit_check_held(const char *public_key, const char *proof, const char *
                        "inclusion proof: the audit path does not lead to the signed root");
             goto out;
         }
-        snprintf(msg, len, "ok: leaf %lld is in the signed tree of size %llu%s",
+        if (has_leaf)
+            leaf_text(leaf, logs, sizeof logs);
+        snprintf(msg, len, "ok: leaf %lld is in the signed tree of size %llu%s; %s%s",
                  (long long)json_integer_value(jm), (unsigned long long)s1,
-                 hj ? ", the one you hold" : "");
+                 hj ? ", the one you hold" : "", has_leaf ? "it logs " : "",
+                 has_leaf ? logs : "the proof has its hash only, not what it logs");
         rc = PRB_OK;
     } else if (type && !strcmp(type, "consistency")) {
         if (get_path(json_object_get(o, "consistency_path"), path, &n)) {
@@ -545,7 +659,9 @@ int prb_audit_check_held(const char *public_key, const char *proof, const char *
         if ((rc = check_head(json_object_get(o, "first_head"), pk, &s1, root1, msg, len,
                              "first_head")) ||
             (rc = check_head(json_object_get(o, "second_head"), pk, &s2, root2, msg, len,
-                             "second_head")))
+                             "second_head")) ||
+            (rc = check_size(o, "first", s1, msg, len)) ||
+            (rc = check_size(o, "second", s2, msg, len)))
             goto out;
         rc = PRB_EINVAL;
         /* The proof shows only that the register's two heads agree; a
