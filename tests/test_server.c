@@ -3298,6 +3298,16 @@ Test(server, query_parameters_are_strict)
         {"/v1/disputes?open=yes", "open must be true or false", REV},
         {"/v1/audit/proof?leaf", "leaf must be a whole number", NONE},
         {"/v1/audit/proof?leaf=", "leaf must be a whole number", NONE},
+        /* A whole number, but larger than a count may be: it said "must
+         * be a whole number". */
+        {"/v1/audit/proof?leaf=9999999999999999999",
+         "leaf is too large: at most 9223372036854775807", NONE},
+        {"/v1/audit/proof?leaf=9223372036854775808",
+         "leaf is too large: at most 9223372036854775807", NONE},
+        {"/v1/disputes?after=123456789012345678901234567890", "after is too large", REV},
+        {"/v1/audit/consistency?from=1&to=99999999999999999999",
+         "to is too large: at most 9223372036854775807", NONE},
+        {"/v1/audit/proof?leaf=99999999999999999999x", "leaf must be a whole number", NONE},
         {"/v1/audit/proof?size=1", "leaf is required", NONE},
         {"/v1/audit/proof?leaf=0&size", "size must be a whole number", NONE},
         {"/v1/audit/proof?leaf=0&size=0", "size must be at least 1", NONE},

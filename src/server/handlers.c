@@ -113,14 +113,17 @@ static int query_u64(req *r, const char *name, int required, uint64_t min, uint6
 {
     const char *s;
     char detail[128];
-    int given = query(r, name, &s);
+    int given = query(r, name, &s), prc = 0;
     *v = dflt;
     if (!given && !required)
         return 0;
     if (!given)
         snprintf(detail, sizeof detail, "query parameter %s is required", name);
-    else if (!s || srv_parse_u64(s, v))
+    else if (!s || (prc = srv_parse_u64(s, v)) == -1)
         snprintf(detail, sizeof detail, "query parameter %s must be a whole number", name);
+    else if (prc)
+        snprintf(detail, sizeof detail, "query parameter %s is too large: at most %s", name,
+                 SRV_U64_MAX_TEXT);
     else if (*v < min)
         snprintf(detail, sizeof detail, "query parameter %s must be at least %llu", name,
                  (unsigned long long)min);
@@ -582,7 +585,9 @@ static int h_dispute_resolve(req *r, prb_env *h)
     if (query_only(r, NULL))
         return MHD_YES;
     if (srv_parse_u64(r->param, &id) || !id)
-        return srv_problem(r, 404, NULL, NULL, "a dispute id is a positive whole number", NULL);
+        return srv_problem(r, 404, NULL, NULL,
+                           "a dispute id is a positive whole number of at most " SRV_U64_MAX_TEXT,
+                           NULL);
     unsigned st = srv_auth_dispute(r, h, id, &rc, &why);
     if (rc)
         return srv_fail(r, h, rc);

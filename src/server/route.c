@@ -259,13 +259,21 @@ int srv_idem_key(const char *value, char *out, size_t n)
 int srv_parse_u64(const char *s, uint64_t *v)
 {
     uint64_t x = 0;
+    int big = 0;
     if (!s || !*s)
         return -1;
     for (; *s; s++) {
-        if (*s < '0' || *s > '9' || x > (UINT64_MAX / 2 - (uint64_t)(*s - '0')) / 10)
+        if (*s < '0' || *s > '9')
             return -1;
-        x = x * 10 + (uint64_t)(*s - '0');
+        /* Read on past the limit: a number too large is told apart from
+         * one that is not a number. */
+        if (big || x > (SRV_U64_MAX - (uint64_t)(*s - '0')) / 10)
+            big = 1;
+        else
+            x = x * 10 + (uint64_t)(*s - '0');
     }
+    if (big)
+        return -2;
     *v = x;
     return 0;
 }

@@ -76,8 +76,14 @@ int srv_bearer(const char *value, char *out, size_t n);
  * malformed, another kind of item or a list, empty, or n bytes or more. */
 int srv_idem_key(const char *value, char *out, size_t n);
 
-/* A query-string count: decimal digits only, no sign, at most 2^63 - 1.
- * 0 on success, -1 otherwise. */
+/* The largest number srv_parse_u64 takes (2^63 - 1), and the same in
+ * digits, for the message that refuses a larger one. */
+#define SRV_U64_MAX (UINT64_MAX / 2)
+#define SRV_U64_MAX_TEXT "9223372036854775807"
+
+/* A query-string count: decimal digits only, no sign, at most
+ * SRV_U64_MAX. 0 on success, -2 for digits only but a larger number, -1
+ * otherwise (empty, a sign or anything but a digit). */
 int srv_parse_u64(const char *s, uint64_t *v);
 
 #endif
