@@ -864,11 +864,13 @@ int prb_decide_prepare(prb_env *env, const char *purpose, const char *identifier
 /* What the register holds and does, for anyone to read (GET /v1/stats):
  * counts by names the policy and the engine define, and nothing about
  * any person (no identifier, subject number, reference, requester or
- * free text). Read from one snapshot, as of env's clock: subjects by
- * kind; records (current versions, those past retention left out and
- * counted apart) by category and status; decisions by purpose and
- * outcome; disputes by state and by who resolved them, with the median
- * days from opening to resolution (null when none is resolved); reviews
+ * free text). Read from one snapshot, as of env's clock, which the
+ * answer names: as_of its day, made_at its second (RFC 3339, UTC), so a
+ * copy kept for a while says how old it is. Then subjects by kind;
+ * records (current versions, those past retention left out and counted
+ * apart) by category and status; decisions by purpose and outcome;
+ * disputes by state and by who resolved them, with the median days
+ * from opening to resolution (null when none is resolved); reviews
  * by state; list entries by list and state, with exits (lifted, expired,
  * withdrawn); notices by kind, delivered and pending. Every category,
  * purpose and list of the policy is listed, with zeros if need be. The

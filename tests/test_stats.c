@@ -296,6 +296,28 @@ Test(stats, empty_register_lists_every_name_with_zeros)
     th_rmrf(dir);
 }
 
+/* A copy of the statistics kept for a while (as the server keeps one)
+ * says when its snapshot was read, to the second, by the clock the walk
+ * ran under: a day alone left an hour-old copy looking current. */
+Test(stats, made_at_is_the_clock_of_the_walk)
+{
+    char *dir;
+    int64_t t;
+    prb_env *env = th_register(&dir);
+    cr_assert_eq(prb_parse_now("2026-11-25T10:20:30Z", &t), PRB_OK);
+    prb_set_now(env, t);
+    json_t *st = stats(env, NULL);
+    cr_assert_str_eq(json_string_value(json_object_get(st, "made_at")), "2026-11-25T10:20:30Z");
+    cr_assert_str_eq(json_string_value(json_object_get(st, "as_of")), "2026-11-25");
+    json_decref(st);
+    prb_set_now(env, t + 3600);
+    st = stats(env, NULL);
+    cr_assert_str_eq(json_string_value(json_object_get(st, "made_at")), "2026-11-25T11:20:30Z");
+    json_decref(st);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
 /* A register walked through ingest, corrections, decisions, disputes,
  * reviews, list entries and exits, expiry and delivery, with the clock;
  * the statistics are checked after each step that changes them. */

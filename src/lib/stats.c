@@ -69,6 +69,7 @@ static void tally_free(struct tally *t)
 struct stats {
     prb_env *env;
     MDB_txn *txn;
+    int64_t now; /* the clock the walk ran under: its answer's made_at */
     int32_t today;
     uint64_t subjects[3]; /* by enum prb_kind; [0]: any other value */
     uint64_t records, expired;
@@ -484,11 +485,12 @@ static json_t *notices_json(struct stats *s)
 
 static int to_json(struct stats *s, char **out)
 {
-    char day[11];
+    char day[11], made[21];
     prb_date_format(s->today, day);
+    prb_time_format(s->now, made);
     json_t *o = json_pack(
-        "{s:s, s:s, s:{s:o, s:o, s:o}, s:o, s:o, s:o, s:o, s:o, s:o}", "as_of", day,
-        "policy_version", prb_policy_version(s->env->policy), "subjects", "total",
+        "{s:s, s:s, s:s, s:{s:o, s:o, s:o}, s:o, s:o, s:o, s:o, s:o, s:o}", "as_of", day, "made_at",
+        made, "policy_version", prb_policy_version(s->env->policy), "subjects", "total",
         count(s->subjects[0] + s->subjects[1] + s->subjects[2]), "person",
         count(s->subjects[PRB_PERSON]), "company", count(s->subjects[PRB_COMPANY]), "records",
         records_json(s), "decisions", decisions_json(s), "disputes", disputes_json(s), "reviews",
@@ -509,7 +511,8 @@ int prb_stats_json(prb_env *env, char **json)
     *json = NULL;
     memset(&s, 0, sizeof s);
     s.env = env;
-    s.today = prb_today(env);
+    s.now = prb_now(env);
+    s.today = prb_day_of(s.now);
     if ((mrc = mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &s.txn)))
         return prb_mdb_fail(env, mrc, "starting a read");
     if (!(rc = seed(&s)) && !(rc = walk_records(&s)) &&

@@ -315,14 +315,37 @@ static int h_openapi(req *r, prb_env *h)
     return srv_respond(r, 200, "application/json", doc, prb_openapi_json_len);
 }
 
+/* t as an HTTP-date (RFC 9110 IMF-fixdate), "Sun, 06 Nov 1994 08:49:37
+ * GMT": names by hand, as strftime's %a and %b follow the locale. */
+static void http_date(int64_t t, char *out, size_t n)
+{
+    static const char days[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+    static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    time_t tt = (time_t)t;
+    struct tm tm;
+    if (!gmtime_r(&tt, &tm)) {
+        snprintf(out, n, "Thu, 01 Jan 1970 00:00:00 GMT");
+        return;
+    }
+    snprintf(out, n, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday], tm.tm_mday,
+             months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+/* The latest copy, however old: a request never waits for a walk (but
+ * the first), and asks for a newer copy if this one is old. Its made_at,
+ * and Last-Modified, tell a client how old it is. */
 static int h_stats(req *r, prb_env *h)
 {
     (void)h; /* made on the statistics thread, with its own handle */
+    int64_t made_at = 0;
     if (query_only(r, NULL))
         return MHD_YES;
-    char *json = srv_stats_copy(r->s);
+    char *json = srv_stats_copy(r->s, &made_at);
     if (!json)
         return srv_problem(r, 500, NULL, NULL, "the statistics could not be made", NULL);
+    r->xhdr = MHD_HTTP_HEADER_LAST_MODIFIED;
+    http_date(made_at, r->xval, sizeof r->xval);
     return srv_respond_json(r, 200, json);
 }
 

@@ -177,6 +177,7 @@ typedef struct srv_statcache {
     uint64_t made; /* attempts finished */
     char *json;    /* the latest copy, or NULL */
     int64_t at;    /* when it was made, monotonic seconds */
+    int64_t clock; /* and by the register's clock: its made_at */
 } srv_statcache;
 
 /* Starts the thread, which makes the first copy at once; -1 if it could
@@ -186,9 +187,11 @@ int srv_stats_start(srv *s);
 void srv_stats_stop(srv *s);
 void srv_stats_free(srv *s);
 /* A copy of the latest statistics (the caller frees it), asking for a
- * newer one if it is old; waits only when there is none yet. NULL if
- * none could be made (the reason is logged) or memory ran out. */
-char *srv_stats_copy(srv *s);
+ * newer one if it is old; waits only when there is none yet. *made_at is
+ * the register's clock the copy was made under (its made_at): the copy
+ * may be as old as nobody asked for a newer one. NULL if none could be
+ * made (the reason is logged) or memory ran out. */
+char *srv_stats_copy(srv *s, int64_t *made_at);
 
 /* The id a client address is limited by (rate, answer memory): an IPv4
  * address as it is; an IPv6 one by its /64, which one host may hold

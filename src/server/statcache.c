@@ -7,7 +7,10 @@
  * decisions' p99 under load from 12 ms to 820 ms. Now a request gets the
  * latest copy at once and, if it is older than STATS_TTL, asks this
  * thread for a new one. Only the first request after a start, if it comes
- * before the first copy is made (at start), waits for it.
+ * before the first copy is made (at start), waits for it. So a copy is as
+ * old as the time since the last request before it, not STATS_TTL at
+ * most (an hourly poller is answered the copy its previous poll asked
+ * for): its made_at, and the answer's Last-Modified, say how old.
  */
 #include "srv.h"
 
@@ -38,7 +41,9 @@ static void *stats_thread(void *arg)
         prb_env *h = srv_env(s);
         char *json = NULL;
         int rc = PRB_ENOMEM;
+        int64_t clock = 0;
         if (h) {
+            clock = prb_now(h); /* srv_env set it: the walk's made_at */
             /* A walk under way stops for a server that is stopping. */
             prb_set_cancel(h, srv_stopping, s);
             pthread_rwlock_rdlock(&s->engine);
@@ -52,6 +57,7 @@ static void *stats_thread(void *arg)
             free(c->json);
             c->json = json;
             c->at = mono_s();
+            c->clock = clock;
         }
         c->made++;
         pthread_cond_broadcast(&c->done);
@@ -102,7 +108,7 @@ void srv_stats_free(srv *s)
     c->inited = 0;
 }
 
-char *srv_stats_copy(srv *s)
+char *srv_stats_copy(srv *s, int64_t *made_at)
 {
     srv_statcache *c = &s->stats;
     char *json = NULL;
@@ -114,8 +120,10 @@ char *srv_stats_copy(srv *s)
     /* No copy yet: wait for the one being made, not for a later one. */
     for (uint64_t made = c->made; !c->json && !c->stop && c->made == made;)
         pthread_cond_wait(&c->done, &c->mu);
-    if (c->json)
+    if (c->json) {
         json = strdup(c->json);
+        *made_at = c->clock;
+    }
     pthread_mutex_unlock(&c->mu);
     return json;
 }
