@@ -3831,7 +3831,10 @@ Test(server, sigkill_loses_no_answered_decision)
  * Idempotency-Key: it gets the same decision, marked replayed, and the
  * subject has one inquiry, whether the two were sent one after the other
  * or at once; the key on another subject is 409, a malformed key 400,
- * and neither writes anything. */
+ * and neither writes anything. probity_decisions_total counts the
+ * decisions stored, not the replays or the refusals (it counted every
+ * request queued to the committer: 60 keys sent 4 times at once, 60
+ * decisions stored, and the counter went up by 87). */
 struct idem_asker {
     const struct fx *f;
     struct resp r;
@@ -3854,6 +3857,7 @@ Test(server, idempotency_key)
     uint64_t before[2], after[2];
     const char *body = "{\"purpose\":\"credit\",\"subject\":\"" PERSON "\"}";
     fx_start(&f, &o);
+    uint64_t decisions0 = metric(&f, "probity_decisions_total");
     http_h(&f, "POST", "/v1/decisions", f.tok[INQ], NULL, body, "Idempotency-Key: \"order 17\"",
            &r1);
     cr_assert_eq(r1.status, 200, "%s", r1.body);
@@ -3912,6 +3916,8 @@ Test(server, idempotency_key)
     http(&f, "GET", "/metrics", NULL, NULL, NULL, &r);
     cr_assert(strstr(r.body, "\nprobity_idempotency_keys 2\n"), "%s", r.body);
     free(r.body);
+    cr_assert_eq(metric(&f, "probity_decisions_total") - decisions0, 2,
+                 "replays or refusals counted as decisions");
     free(r1.body);
     free(r2.body);
     fx_stop(&f);

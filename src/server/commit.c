@@ -118,8 +118,13 @@ static void *committer(void *arg)
             prb_decide_many(h, c->q, n);
             pthread_rwlock_unlock(&s->engine);
         }
+        /* Decisions stored: not a replay answered from its key, nor one
+         * refused or lost with a batch that failed. */
+        uint64_t stored = 0;
+        for (size_t i = 0; i < n; i++)
+            stored += c->q[i].rc == PRB_OK && !c->q[i].replay;
         atomic_fetch_add(&s->metrics.batches, 1);
-        atomic_fetch_add(&s->metrics.batched, n);
+        atomic_fetch_add(&s->metrics.batched, stored);
         for (size_t i = 0; i < n; i++)
             finish(c, i);
         /* The data file's room ahead, written now that this batch is

@@ -138,8 +138,9 @@ char *srv_metrics_text(srv *s, prb_env *h)
     latency(&o, m);
     gauge(&o, "probity_decision_batches_total", "Group commits of decisions.", "counter",
           atomic_load(&m->batches));
-    gauge(&o, "probity_decisions_total", "Decisions made in group commits.", "counter",
-          atomic_load(&m->batched));
+    gauge(&o, "probity_decisions_total",
+          "Decisions stored by group commits (not replays of an Idempotency-Key, nor failures).",
+          "counter", atomic_load(&m->batched));
     gauge(&o, "probity_sweeps_total", "Sweeps run (retention, disputes, lists, notices).",
           "counter", atomic_load(&m->sweeps));
     gauge(&o, "probity_sweep_failures_total", "Sweeps with a step that failed.", "counter",

@@ -38,7 +38,7 @@ typedef struct srv_metrics {
     _Atomic uint64_t requests[R__N + 1][SRV_NSTATUS]; /* [R__N]: no route */
     _Atomic uint64_t buckets[R__N + 1][SRV_NBUCKETS]; /* cumulative on output */
     _Atomic uint64_t micros[R__N + 1];                /* latency sum, µs */
-    _Atomic uint64_t batches, batched;                /* group commits, decisions in them */
+    _Atomic uint64_t batches, batched;                /* group commits, decisions stored */
     _Atomic uint64_t sweeps, sweep_failures;
     _Atomic uint64_t heads_cut;       /* connections past --header-timeout (heads.c) */
     _Atomic uint64_t bodies_cut;      /* connections whose body fell behind (heads.c) */
