@@ -287,6 +287,12 @@ void prb_file_free(prb_file *f);
 
 /* How many subjects and stored record versions the register holds. */
 int prb_count(prb_env *env, uint64_t *subjects, uint64_t *record_versions);
+/* How many records the register holds: one per (furnisher, ref), however
+ * many corrections it has (prb_count counts each version). Records past
+ * their retention count until they are deleted; GET /v1/stats counts
+ * them apart. Without a walk: the index by (furnisher, ref) has an entry
+ * for each record and loses it when the record is deleted. */
+int prb_count_records(prb_env *env, uint64_t *records);
 /* How many inquiries and notices the indexes by subject beside the
  * register do not hold yet. Each commit indexes its own, so both are 0
  * but for a moment; more means indexing has failed (its map full, no

@@ -402,6 +402,8 @@ Test(dispute, deadline_deletes_the_record_at_the_sweep)
     cr_assert_eq(deleted, 0, "deadline deletions are not retention deletions");
     cr_assert_eq(prb_count(env, NULL, &v1), PRB_OK);
     cr_assert_eq(v1, v0 - 2, "both versions of the record go");
+    cr_assert_eq(prb_count_records(env, &v1), PRB_OK);
+    cr_assert_eq(v1, 1, "the deleted record is still counted");
     cr_assert_not(view_of(env, ANNA, "L-1", &rv), "the record outlived its dispute's deadline");
     json_t *o = dispute(env, a);
     cr_assert_str_eq(field(o, "state"), "deleted");

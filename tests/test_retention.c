@@ -81,6 +81,8 @@ Test(retention, sweep_deletes_every_version_and_index_entry)
     cr_assert_eq(th_ingest(env, "g", text, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK);
     cr_assert_eq(prb_count(env, NULL, &v), PRB_OK);
     cr_assert_eq(v, 6);
+    cr_assert_eq(prb_count_records(env, &v), PRB_OK);
+    cr_assert_eq(v, 5, "a corrected record is one record");
 
     cr_assert_eq(prb_expire(env, &deleted), PRB_OK);
     cr_assert_eq(deleted, 0, "nothing is due yet");
@@ -92,6 +94,8 @@ Test(retention, sweep_deletes_every_version_and_index_entry)
     cr_assert_eq(deleted, 3);
     cr_assert_eq(prb_count(env, NULL, &v), PRB_OK);
     cr_assert_eq(v, 2, "J-1's two versions and two other records should be gone");
+    cr_assert_eq(prb_count_records(env, &v), PRB_OK);
+    cr_assert_eq(v, 2, "a deleted record is still counted");
     /* The judgment's two versions are gone; what remains is not expired. */
     set_day(env, TH_TODAY);
     cr_assert_eq(prb_subject_read(env, "cn-rid:11010519491231002X", &f), PRB_OK);

@@ -606,6 +606,23 @@ int prb_count(prb_env *env, uint64_t *subjects, uint64_t *versions)
     return PRB_OK;
 }
 
+int prb_count_records(prb_env *env, uint64_t *records)
+{
+    MDB_txn *txn;
+    MDB_stat fs;
+    int mrc = mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &txn);
+    if (mrc)
+        return prb_mdb_fail(env, mrc, "starting a read");
+    /* fref holds the current version of each record: ingest adds its
+     * entry, a correction updates it, prb_record_delete removes it. */
+    mrc = mdb_stat(txn, env->fref, &fs);
+    mdb_txn_abort(txn);
+    if (mrc)
+        return prb_mdb_fail(env, mrc, "counting records");
+    *records = fs.ms_entries;
+    return PRB_OK;
+}
+
 /* ---------------------------------------------------------- index keys */
 
 size_t prb_fref_key(unsigned char *out, const char *furn, size_t fl, const char *ref, size_t rl)

@@ -2,7 +2,7 @@
  * metrics.c - GET /metrics in the Prometheus text format (version 0.0.4):
  * requests by route and status, a latency histogram per route, the group
  * commit's batches, the sweep, and gauges read from the register when
- * scraped (subjects, stored record versions) or kept from the last
+ * scraped (subjects, records, record versions) or kept from the last
  * delivery run (notices pending). Counters are relaxed atomics bumped when
  * a request completes; nothing here takes a lock on the request path.
  */
@@ -133,7 +133,7 @@ char *srv_metrics_text(srv *s, prb_env *h)
 {
     srv_metrics *m = &s->metrics;
     struct out o = {malloc(16384), 0, 16384};
-    uint64_t subjects = 0, versions = 0;
+    uint64_t subjects = 0, versions = 0, records = 0;
     requests(&o, m);
     latency(&o, m);
     gauge(&o, "probity_decision_batches_total", "Group commits of decisions.", "counter",
@@ -158,8 +158,15 @@ char *srv_metrics_text(srv *s, prb_env *h)
           "counter", atomic_load(&m->answers_cut));
     if (!prb_count(h, &subjects, &versions)) {
         gauge(&o, "probity_subjects", "Subjects in the register.", "gauge", subjects);
-        gauge(&o, "probity_records", "Stored record versions.", "gauge", versions);
+        gauge(&o, "probity_record_versions",
+              "Stored record versions: each record and each of its corrections.", "gauge",
+              versions);
     }
+    if (!prb_count_records(h, &records))
+        gauge(&o, "probity_records",
+              "Records stored, one per furnisher and reference, however often corrected (those "
+              "past retention until the sweep deletes them).",
+              "gauge", records);
     uint64_t iq = 0, nq = 0, keys = 0;
     if (!prb_idem_count(h, &keys))
         gauge(&o, "probity_idempotency_keys",
