@@ -754,6 +754,19 @@ Test(audit, check_proof_with_a_held_head_sees_history_rewritten)
     cr_assert_eq(prb_audit_check_held(key, json, held, msg, sizeof msg), PRB_EINVAL);
     cr_assert(strstr(msg, "--from 19"), "%s", msg);
     free(json);
+    /* With a head held, a proof of no known type, or one missing its
+     * path, held: the held head's check had left the answer "ok" (found
+     * by fuzz_proof), and the command exited 0 for them. */
+    static const char *const junk[] = {"{\"type\": \"consistent\"}", "{}", "[]",
+                                       "{\"type\": \"consistency\"}"};
+    for (size_t i = 0; i < sizeof junk / sizeof *junk; i++) {
+        cr_assert_eq(prb_audit_check_held(key, junk[i], held, msg, sizeof msg), PRB_EINVAL,
+                     "%s held: %s", junk[i], msg);
+        cr_assert(strncmp(msg, "ok:", 3), "%s", msg);
+    }
+    save(dir, "junk.json", junk[0]);
+    th_cli(&r, dir, NULL, NULL, "audit check-proof --key @key.txt --head held.json junk.json");
+    cr_assert_eq(r.status, 10, "%s %s", r.out, r.err);
     prb_close(env);
 
     /* Leaf 18 rewritten behind the engine, and the log goes on. */

@@ -586,6 +586,8 @@ int prb_audit_check_held(const char *public_key, const char *proof, const char *
         json_decref(hj);
         return rc;
     }
+    /* Every way out below but the two that say "ok" is a failure. */
+    rc = PRB_EINVAL;
     json_t *o = json_loads(proof, 0, &je);
     if (!o) {
         snprintf(msg, len, "the proof is not JSON: line %d: %s", je.line, je.text);
@@ -685,7 +687,8 @@ int prb_audit_check_held(const char *public_key, const char *proof, const char *
                  (unsigned long long)s2, (unsigned long long)s1, hj ? " you hold" : "");
         rc = PRB_OK;
     } else {
-        check_fail(msg, len, "%s", "the proof's type must be \"inclusion\" or \"consistency\"");
+        rc =
+            check_fail(msg, len, "%s", "the proof's type must be \"inclusion\" or \"consistency\"");
     }
 out:
     json_decref(o);
