@@ -249,8 +249,30 @@ Test(ident, cn_rid_bad_characters_are_refused)
     expect_reason("cn-rid:1101051949123100AX", "cn-rid: character 17 is 'A', expected a digit");
     expect_bad("cn-rid:11010519491231002Y", "cn-rid: check character is 'Y'");
     expect_bad("cn-rid:11010519491231002-", "cn-rid: check character");
-    expect_bad("cn-rid:1101051949123100\xc3\xa9", "cn-rid: character 17 is 0xc3");
+    expect_bad("cn-rid:1101051949123100\xc3\xa9", "cn-rid: character 17 is not ASCII (byte 0xc3)");
     expect_bad("cn-rid:110105 19491231002X", "cn-rid:");
+}
+
+/* A byte past ASCII is named, with what it most likely is, before the
+ * length is counted: two full-width digits or a trailing non-breaking
+ * space gave "must be 18 characters, got 22" (or 20), a count of bytes
+ * that sent the furnisher counting characters that looked right. */
+Test(ident, a_character_past_ascii_is_named_before_the_length)
+{
+    expect_reason("cn-rid:\xef\xbc\x91\xef\xbc\x91"
+                  "010519491231002X",
+                  "cn-rid: character 1 is not ASCII (byte 0xef: a full-width digit?)");
+    expect_reason("cn-rid:11010519491231002X\xc2\xa0",
+                  "cn-rid: character 19 is not ASCII (byte 0xc2: a non-breaking space?)");
+    expect_reason("de-taxid:8609574271\xef\xbc\x99",
+                  "de-taxid: character 11 is not ASCII (byte 0xef: a full-width digit?)");
+    expect_reason("lei:5493001KJTIIGC8Y1R1\xef\xbc\xb2",
+                  "lei: character 20 is not ASCII (byte 0xef: a full-width letter or sign?)");
+    expect_reason("cn-uscc:\xe3\x80\x80"
+                  "91350100M000100Y43",
+                  "cn-uscc: character 1 is not ASCII (byte 0xe3: an ideographic space?)");
+    expect_reason("cn-rid:1101051949123100\xc3\xa9",
+                  "cn-rid: character 17 is not ASCII (byte 0xc3)");
 }
 
 Test(ident, cn_rid_bad_birth_date_is_refused)

@@ -210,6 +210,35 @@ static int want_digits(const char *v, size_t n, char *why, size_t whylen)
     return 0;
 }
 
+/* Names a byte past ASCII, which no scheme's value has, before its length
+ * is counted: a full-width digit or a non-breaking space pasted from a
+ * form is two or three bytes of UTF-8, and "must be 18 characters, got
+ * 22" sent the furnisher counting characters that looked right. The
+ * guess covers what is typed or pasted by mistake most often. */
+static int want_ascii(const char *v, size_t n, char *why, size_t whylen)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char u = (unsigned char)v[i], u1 = 0, u2 = 0;
+        if (u < 0x80)
+            continue;
+        if (i + 1 < n)
+            u1 = (unsigned char)v[i + 1];
+        if (i + 2 < n)
+            u2 = (unsigned char)v[i + 2];
+        const char *guess = "";
+        if (u == 0xef && u1 == 0xbc && u2 >= 0x90 && u2 <= 0x99)
+            guess = ": a full-width digit?";
+        else if (u == 0xef && (u1 == 0xbc || u1 == 0xbd))
+            guess = ": a full-width letter or sign?";
+        else if ((u == 0xc2 && u1 == 0xa0) || (u == 0xe2 && u1 == 0x80 && u2 == 0xaf))
+            guess = ": a non-breaking space?";
+        else if (u == 0xe3 && u1 == 0x80 && u2 == 0x80)
+            guess = ": an ideographic space?";
+        return why_fail(why, whylen, "character %zu is not ASCII (byte 0x%02x%s)", i + 1, u, guess);
+    }
+    return 0;
+}
+
 static int leap(int y)
 {
     return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
@@ -240,6 +269,8 @@ static int check_cn_rid(char *v, size_t n, char *why, size_t whylen)
 {
     char b[8];
 
+    if (want_ascii(v, n, why, whylen) < 0)
+        return -1;
     if (n != 18)
         return why_fail(why, whylen, "must be 18 characters, got %zu", n);
     if (want_digits(v, 17, why, whylen) < 0)
@@ -262,6 +293,8 @@ static int check_cn_uscc(char *v, size_t n, char *why, size_t whylen)
 {
     char b[8];
 
+    if (want_ascii(v, n, why, whylen) < 0)
+        return -1;
     if (n != 18)
         return why_fail(why, whylen, "must be 18 characters, got %zu", n);
     upcase(v, n);
@@ -281,6 +314,8 @@ static int check_lei(char *v, size_t n, char *why, size_t whylen)
 {
     char b[8], want[2];
 
+    if (want_ascii(v, n, why, whylen) < 0)
+        return -1;
     if (n != 20)
         return why_fail(why, whylen, "must be 20 characters, got %zu", n);
     upcase(v, n);
@@ -329,6 +364,8 @@ static int de_taxid_spread(const char *v, char *why, size_t whylen)
 
 static int check_de_taxid(char *v, size_t n, char *why, size_t whylen)
 {
+    if (want_ascii(v, n, why, whylen) < 0)
+        return -1;
     if (n != 11)
         return why_fail(why, whylen, "must be 11 digits, got %zu characters", n);
     if (want_digits(v, n, why, whylen) < 0)
