@@ -1342,6 +1342,54 @@ Test(ingest, a_record_found_by_alias_links_its_own_id)
     th_rmrf(dir);
 }
 
+/* A record of furnisher furn and reference ref about a subject of kind,
+ * by id and the aliases given (a JSON array's inside, "" for none). */
+static char *aliased(char *buf, size_t n, const char *furn, const char *ref, const char *kind,
+                     const char *id, const char *aliases)
+{
+    snprintf(buf, n,
+             "{\"furnisher\":\"%s\",\"ref\":\"%s\",\"subject\":{\"kind\":\"%s\",\"id\":\"%s\","
+             "\"aliases\":[%s]},\"category\":\"payment_default\",\"status\":\"open\","
+             "\"event_date\":\"2026-10-01\",\"settled_date\":null,\"legal_basis\":\"test\","
+             "\"fields\":{\"amount\":\"10.00\",\"currency\":\"EUR\"}}\n",
+             furn, ref, kind, id, aliases);
+    return buf;
+}
+
+/* A refusal names the identifier that found the subject: found through
+ * an alias, it named the record's own id, which no one had. */
+Test(ingest, a_refusal_names_the_identifier_that_found_the_subject)
+{
+    char *dir, line[1024], both[4096];
+    prb_env *env = th_register(&dir);
+    prb_ingest_stats st;
+    prb_ingest *b;
+    snprintf(both, sizeof both, "%s",
+             th_account(line, sizeof line, "cn-rid:11010519491231002X", "A-1"));
+    strcat(both, th_account(line, sizeof line, "cn-rid:440304200002291236", "A-2"));
+    strcat(both, aliased(line, sizeof line, "bank-a", "CO-1", "company", "ext:bank-a:CO-1", ""));
+    cr_assert_eq(th_ingest(env, "a", both, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK, "%s",
+                 prb_errmsg(env));
+    aliased(line, sizeof line, "bank-a", "D-1", "person", "de-taxid:65929970489",
+            "\"cn-rid:11010519491231002X\",\"cn-rid:440304200002291236\"");
+    cr_assert_eq(th_ingest(env, "b", line, PRB_FMT_NDJSON, 0, &st, &b), PRB_EREJECTED);
+    cr_assert(strstr(prb_ingest_error(b, 0),
+                     "b:1: subject.aliases: cn-rid:11010519491231002X and "
+                     "cn-rid:440304200002291236 are identifiers of two different subjects"),
+              "%s", prb_ingest_error(b, 0));
+    prb_ingest_free(b);
+    aliased(line, sizeof line, "bank-a", "D-2", "person", "cn-rid:310104197511204562",
+            "\"ext:bank-a:CO-1\"");
+    cr_assert_eq(th_ingest(env, "c", line, PRB_FMT_NDJSON, 0, &st, &b), PRB_EREJECTED);
+    cr_assert(strstr(prb_ingest_error(b, 0),
+                     "c:1: subject.aliases: ext:bank-a:CO-1, given as an alias of "
+                     "cn-rid:310104197511204562, is a company in the register, not a person"),
+              "%s", prb_ingest_error(b, 0));
+    prb_ingest_free(b);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
 /* A record sent again within one batch, around many new records of its
  * subject: unchanged, the second copy superseding the first, whatever
  * the batch's writes did to the pages the stored version was read from

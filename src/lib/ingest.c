@@ -997,10 +997,13 @@ static int listed(const char *const *list, size_t n, const char *ident)
     return 0;
 }
 
-/* Resolves the record's identifiers to one subject, or to none yet. */
+/* Resolves the record's identifiers to one subject, or to none yet. A
+ * refusal names the identifier that found the subject, which may be an
+ * alias: naming the record's id, it blamed a number no one had. */
 static int resolve(struct apply *ap, const prb_rec *r, struct sstate **out)
 {
     struct sstate *s, *o;
+    const char *by = r->ident; /* what found s */
     const char *kinds[] = {"", "person", "company"};
     /* The record's identifiers no subject has yet, each once: only these
      * join the subject and count toward its limit. Counting every one
@@ -1019,16 +1022,21 @@ static int resolve(struct apply *ap, const prb_rec *r, struct sstate **out)
             return rc;
         if (o && s && o != s)
             return reject(ap, r, "subject.aliases",
-                          "%s and %s are identifiers of two different subjects", r->ident,
-                          r->aliases[i]);
-        if (o && !s)
+                          "%s and %s are identifiers of two different subjects", by, r->aliases[i]);
+        if (o && !s) {
             s = o;
+            by = r->aliases[i];
+        }
         if (!o && !listed(fresh, nfresh, r->aliases[i]))
             fresh[nfresh++] = r->aliases[i];
     }
-    if (s && s->kind != r->kind)
-        return reject(ap, r, "subject.kind", "%s is a %s in the register, not a %s", r->ident,
+    if (s && s->kind != r->kind && by == r->ident)
+        return reject(ap, r, "subject.kind", "%s is a %s in the register, not a %s", by,
                       kinds[s->kind & 3], kinds[r->kind & 3]);
+    if (s && s->kind != r->kind)
+        return reject(ap, r, "subject.aliases",
+                      "%s, given as an alias of %s, is a %s in the register, not a %s", by,
+                      r->ident, kinds[s->kind & 3], kinds[r->kind & 3]);
     if (s && s->nidents + nfresh > PRB_MAX_IDENTS)
         return reject(ap, r, "subject.aliases", "a subject has at most %d identifiers",
                       PRB_MAX_IDENTS);
