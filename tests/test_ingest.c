@@ -1356,6 +1356,149 @@ static char *aliased(char *buf, size_t n, const char *furn, const char *ref, con
     return buf;
 }
 
+/* Ingests line, which must be refused with skip_bad and change nothing
+ * (no record, no audit leaf); its message must hold want. */
+static void refused_alone(prb_env *env, const char *line, const char *want)
+{
+    prb_ingest_stats st;
+    prb_ingest *b;
+    uint64_t v0 = versions(env), n0 = log_size(env);
+    cr_assert_eq(th_ingest(env, "b", line, PRB_FMT_NDJSON, 1, &st, &b), PRB_OK, "%s",
+                 prb_errmsg(env));
+    cr_assert_eq(st.rejected, 1, "accepted: %s", line);
+    cr_assert(strstr(prb_ingest_error(b, 0), want), "%s", prb_ingest_error(b, 0));
+    prb_ingest_free(b);
+    cr_assert_eq(versions(env), v0);
+    cr_assert_eq(log_size(env), n0, "the refused line was logged");
+}
+
+/* One person has one resident id. A record naming a subject by its
+ * resident id and another person's as an alias joined the second number
+ * to the first person's file for good: records about its holder were
+ * filed and decided there, and a subject key made for it read the whole
+ * file. Such a line is refused and writes nothing, whichever of the two
+ * found the subject, and so are two of one scheme on a new subject. */
+Test(ingest, a_second_resident_id_is_refused_and_writes_nothing)
+{
+    char *dir, line[1024];
+    prb_env *env = th_register(&dir);
+    prb_ingest_stats st;
+    prb_ingest *b;
+    prb_file *f = NULL;
+    cr_assert_eq(th_ingest(env, "a",
+                           th_account(line, sizeof line, "cn-rid:11010519491231002X", "A-1"),
+                           PRB_FMT_NDJSON, 0, &st, NULL),
+                 PRB_OK, "%s", prb_errmsg(env));
+    aliased(line, sizeof line, "bank-b", "B-1", "person", "cn-rid:11010519491231002X",
+            "\"cn-rid:110105198001011238\"");
+    /* Without skip_bad the batch is refused, with the reason. */
+    cr_assert_eq(th_ingest(env, "b", line, PRB_FMT_NDJSON, 0, &st, &b), PRB_EREJECTED);
+    cr_assert(strstr(prb_ingest_error(b, 0),
+                     "b:1: subject.aliases: cn-rid:110105198001011238 cannot join the subject "
+                     "that has cn-rid:11010519491231002X: one person has one resident id"),
+              "%s", prb_ingest_error(b, 0));
+    prb_ingest_free(b);
+    refused_alone(env, line,
+                  "subject.aliases: cn-rid:110105198001011238 cannot join the subject that has "
+                  "cn-rid:11010519491231002X");
+    /* The other way round: the second number is the record's id. */
+    refused_alone(env,
+                  aliased(line, sizeof line, "bank-b", "B-2", "person", "cn-rid:110105198001011238",
+                          "\"cn-rid:11010519491231002X\""),
+                  "subject.id: cn-rid:110105198001011238 cannot join the subject that has "
+                  "cn-rid:11010519491231002X: one person has one resident id");
+    /* Nor does a new subject start with two. */
+    refused_alone(env,
+                  aliased(line, sizeof line, "bank-b", "B-3", "person", "cn-rid:440304200002291236",
+                          "\"cn-rid:110105198001011238\""),
+                  "subject.aliases: cn-rid:440304200002291236 and cn-rid:110105198001011238 "
+                  "cannot both name one subject: one person has one resident id");
+    cr_assert_eq(prb_subject_read(env, "cn-rid:110105198001011238", &f), PRB_ENOTFOUND);
+    cr_assert_eq(prb_subject_read(env, "cn-rid:440304200002291236", &f), PRB_ENOTFOUND);
+    cr_assert_eq(prb_subject_read(env, "cn-rid:11010519491231002X", &f), PRB_OK);
+    cr_assert_eq(prb_file_nidents(f), 1);
+    cr_assert_eq(prb_file_nrecords(f), 1);
+    prb_file_free(f);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+/* The notices of kind in the copy of ident: how many, and the last one
+ * (NULL if none; json_decref it). */
+static json_t *copy_notices(prb_env *env, const char *ident, const char *kind, size_t *n)
+{
+    char *json;
+    size_t i;
+    json_t *x, *last = NULL;
+    cr_assert_eq(prb_subject_copy(env, ident, PRB_COPY_JSON, &json), PRB_OK, "%s", prb_errmsg(env));
+    json_t *doc = json_loads(json, 0, NULL);
+    free(json);
+    *n = 0;
+    json_array_foreach(json_object_get(doc, "notices"), i, x)
+    {
+        if (strcmp(json_string_value(json_object_get(x, "kind")), kind))
+            continue;
+        (*n)++;
+        last = x;
+    }
+    json_incref(last);
+    json_decref(doc);
+    return last;
+}
+
+/* A national number joining a file the record found by another is told
+ * to the subject, who can see it in the copy and contest it: before,
+ * only an audit leaf said so. A furnisher's own key is not (it says how
+ * the furnisher files them), a number already linked is not told again,
+ * and a second tax id is refused. */
+Test(ingest, a_number_joining_a_file_is_told_to_its_subject)
+{
+    char *dir, line[1024];
+    prb_env *env = th_register(&dir);
+    prb_ingest_stats st;
+    size_t n;
+    cr_assert_eq(th_ingest(env, "a",
+                           th_account(line, sizeof line, "cn-rid:11010519491231002X", "A-1"),
+                           PRB_FMT_NDJSON, 0, &st, NULL),
+                 PRB_OK, "%s", prb_errmsg(env));
+    th_set_day(env, "2026-12-02");
+    aliased(line, sizeof line, "bank-b", "B-1", "person", "cn-rid:11010519491231002X",
+            "\"de-taxid:86095742719\",\"ext:bank-b:K-1\"");
+    cr_assert_eq(th_ingest(env, "b", line, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK, "%s",
+                 prb_errmsg(env));
+    json_t *x = copy_notices(env, "cn-rid:11010519491231002X", "identifier_linked", &n);
+    cr_assert_eq(n, 1, "%zu notices of a linked identifier", n);
+    cr_assert_str_eq(json_string_value(json_object_get(x, "about")), "de-taxid:86095742719");
+    cr_assert_str_eq(json_string_value(json_object_get(x, "created")), "2026-12-02");
+    const char *text = json_string_value(json_object_get(x, "text"));
+    cr_assert(strstr(text, "bank-b linked the identifier de-taxid:86095742719 to your file on "
+                           "2026-12-02") &&
+                  strstr(text, "record B-1"),
+              "%s", text);
+    json_decref(x);
+    /* Sent again, and by the tax id alone: nothing new joins. */
+    cr_assert_eq(th_ingest(env, "b", line, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK, "%s",
+                 prb_errmsg(env));
+    cr_assert_eq(
+        th_ingest(env, "c",
+                  aliased(line, sizeof line, "bank-c", "C-1", "person", "de-taxid:86095742719", ""),
+                  PRB_FMT_NDJSON, 0, &st, NULL),
+        PRB_OK, "%s", prb_errmsg(env));
+    json_decref(copy_notices(env, "cn-rid:11010519491231002X", "identifier_linked", &n));
+    cr_assert_eq(n, 1);
+    /* A second tax id is someone else's. */
+    refused_alone(env,
+                  aliased(line, sizeof line, "bank-c", "C-2", "person", "de-taxid:86095742719",
+                          "\"de-taxid:65929970489\""),
+                  "subject.aliases: de-taxid:65929970489 cannot join the subject that has "
+                  "de-taxid:86095742719: one person has one tax id");
+    prb_file *f = NULL;
+    cr_assert_eq(prb_subject_read(env, "de-taxid:65929970489", &f), PRB_ENOTFOUND);
+    prb_file_free(f);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
 /* A refusal names the identifier that found the subject: found through
  * an alias, it named the record's own id, which no one had. */
 Test(ingest, a_refusal_names_the_identifier_that_found_the_subject)

@@ -442,20 +442,25 @@ struct scheme_def {
     const char *name;
     int id;
     check_fn check;
-    unsigned kinds; /* of subject it may name: bit (1 << PRB_PERSON) | (1 << PRB_COMPANY) */
+    unsigned kinds;  /* of subject it may name: bit (1 << PRB_PERSON) | (1 << PRB_COMPANY) */
+    const char *one; /* why a subject has one of it at most; NULL: it may have many */
 };
 
 #define P (1u << PRB_PERSON)
 #define C (1u << PRB_COMPANY)
 /* A resident id and a German tax id (IdNr) are issued to natural persons
  * only; a company found by one would be published by its person's
- * number on public lists and cards. */
+ * number on public lists and cards. Each national number is issued once
+ * to its holder, for life: a second one on a file is someone else's,
+ * whose records would be filed there. A furnisher files a subject under
+ * keys of its own, as many as it keeps. */
 static const struct scheme_def schemes[] = {
-    {"cn-rid", PRB_SCHEME_CN_RID, check_cn_rid, P},
-    {"cn-uscc", PRB_SCHEME_CN_USCC, check_cn_uscc, C},
-    {"lei", PRB_SCHEME_LEI, check_lei, C},
-    {"de-taxid", PRB_SCHEME_DE_TAXID, check_de_taxid, P},
-    {"ext", PRB_SCHEME_EXT, check_ext, P | C},
+    {"cn-rid", PRB_SCHEME_CN_RID, check_cn_rid, P, "one person has one resident id"},
+    {"cn-uscc", PRB_SCHEME_CN_USCC, check_cn_uscc, C,
+     "an entity has one unified social credit code"},
+    {"lei", PRB_SCHEME_LEI, check_lei, C, "an entity has one LEI"},
+    {"de-taxid", PRB_SCHEME_DE_TAXID, check_de_taxid, P, "one person has one tax id"},
+    {"ext", PRB_SCHEME_EXT, check_ext, P | C, NULL},
 };
 #undef P
 #undef C
@@ -486,6 +491,12 @@ int prb_ident_company_public(const char *canon)
 {
     const struct scheme_def *s = scheme_of(canon);
     return s && s->kinds == 1u << PRB_COMPANY;
+}
+
+const char *prb_ident_one_only(const char *canon)
+{
+    const struct scheme_def *s = scheme_of(canon);
+    return s ? s->one : NULL;
 }
 
 unsigned prb_ident_scheme_kinds(int scheme)

@@ -961,8 +961,34 @@ static int find_subject(struct apply *ap, const char *ident, uint32_t kn, uint64
     return PRB_OK;
 }
 
+static int queue_notice(struct apply *ap, const prb_rec *r, uint64_t subject);
+
+/* Tells the subject that r's furnisher joined ident, a national number,
+ * to their file: joined wrongly, it files someone else's records there
+ * and decides on them, and until 2026-11-27 only an audit leaf said so.
+ * Written on the applying thread, as a correction's notice is: only the
+ * batch knows whether the identifier is new to the subject. */
+static int linked_notice(struct apply *ap, const struct sstate *s, const char *ident,
+                         const prb_rec *r)
+{
+    char text[768], day[11];
+    prb_date_format(ap->b->today, day);
+    snprintf(text, sizeof text,
+             "%.*s linked the identifier %s to your file on %s: its record %.*s names you by "
+             "it. Records reported under %s are filed as yours from now on. If it is not "
+             "yours, you may dispute that record.",
+             (int)r->furnisher.n, r->furnisher.p, ident, day, (int)r->ref.n, r->ref.p, ident);
+    prb_rec c = *r;
+    int rc = keep_notice(
+        &ap->a, prb_notice_json(s->idents[0], "identifier_linked", ident, NULL, text, day), &c);
+    return rc ? rc : queue_notice(ap, &c, s->id);
+}
+
+/* Joins ident to s. by: the record that joins it to a subject it did not
+ * make, whose subject is told of a national number (linked_notice); NULL
+ * for a subject's first identifiers. */
 static int link_ident(struct apply *ap, struct sstate *s, const char *ident, uint32_t kn,
-                      uint64_t h)
+                      uint64_t h, const prb_rec *by)
 {
     struct slot *sl = table_find(&ap->subjects, h, ident, kn);
     unsigned char *idv = prb_arena_alloc(&ap->a, 8), *ikey;
@@ -985,6 +1011,8 @@ static int link_ident(struct apply *ap, struct sstate *s, const char *ident, uin
         /* aux: the subject's kind, which no other leaf logs (verify). */
         (rc = prb_audit_log(ap->env, PRB_LEAF_SUBJECT, s->kind, s->id, ident, kn)))
         return rc;
+    if (by && prb_ident_one_only(ident) && (rc = linked_notice(ap, s, ident, by)))
+        return rc;
     return plist_add(&ap->idents, ikey, (uint32_t)prb_ident_key(ikey, ident, kn), idv, 8);
 }
 
@@ -995,6 +1023,42 @@ static int listed(const char *const *list, size_t n, const char *ident)
         if (!strcmp(list[i], ident))
             return 1;
     return 0;
+}
+
+/* Whether canonical identifiers a and b are of one scheme. */
+static int same_scheme(const char *a, const char *b)
+{
+    size_t n = strcspn(a, ":");
+    return !strncmp(a, b, n) && b[n] == ':';
+}
+
+/* Refuses r if one of its fresh identifiers is a second of a national
+ * scheme for the subject (s, or the one r would make): that number is
+ * someone else's, or mistyped, and joined it made one file of two
+ * people's, the records about either decided on both, and a subject key
+ * for it read the other's file. */
+static int refuse_second(struct apply *ap, const prb_rec *r, const struct sstate *s,
+                         const char *const *fresh, size_t nfresh)
+{
+    if (!s && nfresh < 2)
+        return PRB_OK; /* a new subject's one identifier: the usual record */
+    for (size_t i = 0; i < nfresh; i++) {
+        const char *why = prb_ident_one_only(fresh[i]);
+        const char *field = fresh[i] == r->ident ? "subject.id" : "subject.aliases";
+        if (!why)
+            continue;
+        for (size_t j = 0; s && j < s->nidents; j++)
+            if (same_scheme(s->idents[j], fresh[i]))
+                return reject(ap, r, field,
+                              "%s cannot join the subject that has %s: %s (another holder's "
+                              "number, or a mistyped one?)",
+                              fresh[i], s->idents[j], why);
+        for (size_t j = 0; j < i; j++)
+            if (same_scheme(fresh[j], fresh[i]))
+                return reject(ap, r, field, "%s and %s cannot both name one subject: %s", fresh[j],
+                              fresh[i], why);
+    }
+    return PRB_OK;
 }
 
 /* Resolves the record's identifiers to one subject, or to none yet. A
@@ -1037,6 +1101,8 @@ static int resolve(struct apply *ap, const prb_rec *r, struct sstate **out)
         return reject(ap, r, "subject.aliases",
                       "%s, given as an alias of %s, is a %s in the register, not a %s", by,
                       r->ident, kinds[s->kind & 3], kinds[r->kind & 3]);
+    if ((rc = refuse_second(ap, r, s, fresh, nfresh)))
+        return rc;
     if (s && s->nidents + nfresh > PRB_MAX_IDENTS)
         return reject(ap, r, "subject.aliases", "a subject has at most %d identifiers",
                       PRB_MAX_IDENTS);
@@ -1117,7 +1183,7 @@ static int new_subject(struct apply *ap, const prb_rec *r, struct sstate **out)
     s->next_rseq = 1;
     s->created = ap->b->today;
     *out = s;
-    if ((rc = link_ident(ap, s, r->ident, r->ident_len, r->ident_hash)))
+    if ((rc = link_ident(ap, s, r->ident, r->ident_len, r->ident_hash, NULL)))
         return rc;
     /* The subject's entry goes just before its records, so a first load
      * appends in key order. Its record counter is final only at the end,
@@ -1345,16 +1411,18 @@ static int apply_one(struct apply *ap, const prb_rec *r)
         !(f->dirty ? prb_record_same(f->line->packed, f->line->packed_len, r->packed, r->packed_len)
                    : same))
         return REAPPLY;
+    /* A subject the record found is told of a number it joins to it. */
+    const prb_rec *by = s ? r : NULL;
     if (!s && (rc = new_subject(ap, r, &s)))
         return rc;
     /* Found through an alias, the subject takes the record's own id too:
      * a later record under that id alone made a second subject, splitting
      * the person's file. (Already linked, this does nothing.) */
-    if ((rc = link_ident(ap, s, r->ident, r->ident_len, r->ident_hash)))
+    if ((rc = link_ident(ap, s, r->ident, r->ident_len, r->ident_hash, by)))
         return rc;
     for (size_t i = 0; i < r->naliases; i++) {
         uint32_t an = (uint32_t)strlen(r->aliases[i]);
-        if ((rc = link_ident(ap, s, r->aliases[i], an, prb_hash(r->aliases[i], an))))
+        if ((rc = link_ident(ap, s, r->aliases[i], an, prb_hash(r->aliases[i], an), by)))
             return rc;
     }
     if (!again && (rc = ftable_put(&ap->frefs, fslot, r->fkey_hash, f)))

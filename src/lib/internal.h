@@ -591,6 +591,10 @@ size_t prb_ident_key(unsigned char *out, const char *ident, size_t n);
  * identifiers a company is shown and found by in public. A furnisher's
  * key says who reports on it; a person's number is a person's. */
 int prb_ident_company_public(const char *canon);
+/* Why a subject may have one identifier of canon's scheme at most ("one
+ * person has one resident id"), or NULL when it may have several (ext,
+ * a furnisher's own keys) or the scheme is unknown. */
+const char *prb_ident_one_only(const char *canon);
 /* The kinds of subject a scheme may name: bit (1 << PRB_PERSON) |
  * (1 << PRB_COMPANY); 0 for an unknown scheme. */
 unsigned prb_ident_scheme_kinds(int scheme);
