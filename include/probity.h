@@ -17,7 +17,9 @@
  *    came from and stay valid until that handle is changed or released.
  *  - Time never comes from the system clock inside the engine: each
  *    register handle has an as-of clock (prb_set_now), initialised from
- *    PROBITY_NOW or, failing that, the system clock when it is opened.
+ *    PROBITY_NOW or, failing that, the system clock when it is opened;
+ *    an as-of view (prb_set_as_of) moves it but not the clock the audit
+ *    log is dated by.
  *  - Dates are days since 1970-01-01 (int32_t), UTC.
  */
 #ifndef PROBITY_H
@@ -164,6 +166,14 @@ void prb_set_fixed_map(prb_env *env, int fixed);
 /* The as-of clock, in seconds since the epoch (UTC). Every operation on
  * env takes "now" from here. */
 void prb_set_now(prb_env *env, int64_t unix_seconds);
+/* A view as of another time (the command line's --as-of): the as-of clock
+ * moves, and everything computed and written is as of it, but the audit
+ * log's leaves and the notice of a staff read keep the clock the handle
+ * had (the start's, or prb_set_now's): a what-if run on another day is
+ * logged, and a read told, when it happened. Until 2026-11-27 one
+ * `probity subject --as-of 2030-01-01` dated its read 2030 and, leaf
+ * times never going back, every later leaf and signed head too. */
+void prb_set_as_of(prb_env *env, int64_t unix_seconds);
 int64_t prb_now(const prb_env *env);
 int32_t prb_today(const prb_env *env);
 /* The clock a register starts with: PROBITY_NOW if set (PRB_EINVAL if it
@@ -604,7 +614,9 @@ int prb_subject_copy_read(prb_env *env, const char *identifier, int format, cons
  * indices count leaves; a size of 0 means the log's current size. The
  * JSON strings returned are the caller's to free(). */
 
-/* The signed head of the log as it stands now (as of env's clock). */
+/* The signed head of the log as it stands now, signed with the time of
+ * its last leaf (env's clock only for an empty log): a quiet log gives
+ * the same head until its next write. */
 int prb_audit_head(prb_env *env, char **json);
 /* The register's public key, base64 (44 characters and a NUL). */
 int prb_audit_public_key(prb_env *env, char out[64]);

@@ -86,7 +86,16 @@ Test(cli, first_session)
     snprintf(args, sizeof args, "subject reg cn-rid:11010519491231002X --as-of 2026-12-24");
     run(&r, dir, NULL, args);
     cr_assert(strstr(r.out, "\"usable\": false") == NULL, "%s", r.out);
-    cr_assert(strstr(r.out, "read your whole file on 2026-12-24."), "%s", r.out);
+    /* A view of another day: the read is told, and logged, when it was
+     * made (PROBITY_NOW here). Dated 2030 it had dated every later leaf
+     * and signed head 2030 too, as leaf times never go back. */
+    cr_assert(strstr(r.out, "read your whole file on " TH_TODAY ".") &&
+                  !strstr(r.out, "read your whole file on 2026-12-24"),
+              "%s", r.out);
+    run(&r, dir, NULL, "subject reg cn-rid:11010519491231002X --as-of 2030-01-01");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    run(&r, dir, NULL, "audit head reg");
+    cr_assert(strstr(r.out, "\"time\": \"" TH_TODAY "T00:00:00Z\""), "%s", r.out);
 
     run(&r, dir, NULL, "subject reg cn-rid:440304200002291236");
     cr_assert_eq(r.status, 3);

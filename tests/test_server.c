@@ -3343,6 +3343,10 @@ Test(server, query_parameters_are_strict)
         {"/v1/audit/proof?leaf=9223372036854775808",
          "leaf is too large: at most 9223372036854775807", NONE},
         {"/v1/disputes?after=123456789012345678901234567890", "after is too large", REV},
+        /* A page's limit past any number says the page's bounds: "at most
+         * 9223372036854775807" sent the client to a number also refused. */
+        {"/v1/disputes?limit=99999999999999999999", "limit must be from 1 to 10000", REV},
+        {"/v1/lists?limit=99999999999999999999", "limit must be from 1 to 10000", NONE},
         {"/v1/audit/consistency?from=1&to=99999999999999999999",
          "to is too large: at most 9223372036854775807", NONE},
         {"/v1/audit/proof?leaf=99999999999999999999x", "leaf must be a whole number", NONE},

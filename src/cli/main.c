@@ -230,7 +230,9 @@ int cli_open(cli_args *a, const char *dir, prb_env **env)
             *env = NULL;
             return 2;
         }
-        prb_set_now(*env, now);
+        /* A view of that day: the log and the notice of a read keep the
+         * command's own clock (PROBITY_NOW or the system's). */
+        prb_set_as_of(*env, now);
     }
     return 0;
 }

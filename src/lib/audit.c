@@ -198,7 +198,7 @@ int prb_audit_log_hash(prb_env *env, int kind, unsigned aux, uint64_t object,
     if (b->n == b->cap && (rc = grow(env, b, b->cap ? b->cap : 1024)))
         return rc;
     unsigned char *w = b->leaves + b->n++ * PRB_LEAF_LEN;
-    int64_t now = env->now < 0 ? 0 : env->now > UINT32_MAX ? UINT32_MAX : env->now;
+    int64_t now = env->log_now < 0 ? 0 : env->log_now > UINT32_MAX ? UINT32_MAX : env->log_now;
     if (now < b->floor)
         now = b->floor;
     b->floor = now;

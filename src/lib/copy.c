@@ -843,7 +843,7 @@ static int tell_read(prb_env *env, const char *canon, const char *reader, int ro
 {
     MDB_txn *txn;
     uint64_t subject;
-    int32_t today = prb_today(env);
+    int32_t today = prb_day_of(env->log_now); /* when it was read, not the view's day */
     char day[11], text[PRB_KEY_NAME_MAX + 160];
     int rc = prb_wtxn_begin(env, &txn);
     if (rc)

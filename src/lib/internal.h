@@ -501,6 +501,11 @@ struct prb_env {
      * handle of prb_env_dup shares it with the policy. */
     unsigned char policy_sha[32];
     int64_t now;
+    /* The clock the audit log's leaves and the notices of a staff read
+     * are dated by: prb_set_now moves it with now, an as-of view
+     * (prb_set_as_of) does not, so a what-if run of another day is
+     * logged when it happened. */
+    int64_t log_now;
     size_t mapsize;
     /* prb_set_fixed_map: a full map fails the write (PRB_EFULL) instead of
      * growing, which LMDB allows only with no other transaction open in

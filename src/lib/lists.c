@@ -822,11 +822,12 @@ static const char *shown_ident(const prb_subject *s, int how)
  * the member's kind) or, for staff, in which role, on which day. A
  * notice, not an inquiry: it is no feature's input. */
 static int tell_read(prb_env *env, MDB_txn *txn, const prb_listdef *l, const prb_list_reader *rd,
-                     const prb_subject *s, uint64_t subject, int32_t today)
+                     const prb_subject *s, uint64_t subject)
 {
     const prb_policy *p = env->policy;
     char why[PRB_KEY_PURPOSES_MAX + 64], text[PRB_KEY_PURPOSES_MAX + 512], day[11];
     size_t w = 0, n = 0;
+    int32_t today = prb_day_of(env->log_now); /* when it was read, not the view's day */
     why[0] = 0;
     prb_date_format(today, day);
     if (rd->staff)
@@ -932,7 +933,7 @@ static int list_members(prb_env *env, MDB_txn *txn, const prb_listdef *l, int ho
         /* Once a subject: an inquirer sees entries in effect, at most one
          * a subject, but this does not rest on it. */
         if (rd && subject != last) {
-            if ((rc = tell_read(env, txn, l, rd, &s, subject, today)))
+            if ((rc = tell_read(env, txn, l, rd, &s, subject)))
                 break;
             (*told)++;
         }

@@ -360,6 +360,7 @@ static int start_clock(prb_env *env)
         return prb_seterr(env->err, PRB_EINVAL,
                           "PROBITY_NOW='%s' is not YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ",
                           getenv("PROBITY_NOW"));
+    env->log_now = env->now;
     return PRB_OK;
 }
 
@@ -561,6 +562,11 @@ const prb_policy *prb_env_policy(const prb_env *env)
 }
 
 void prb_set_now(prb_env *env, int64_t t)
+{
+    env->now = env->log_now = t;
+}
+
+void prb_set_as_of(prb_env *env, int64_t t)
 {
     env->now = t;
 }

@@ -75,6 +75,12 @@ static int query_only(req *r, const char *const *allowed)
     return 1;
 }
 
+/* Items a page holds by default, and at most: a public list needs no
+ * token, and a national one may have hundreds of thousands of members;
+ * a national register's disputes as many. */
+#define PAGE 1000
+#define PAGE_MAX 10000
+
 /* Whether the query has name (query_only has refused it twice), and its
  * value: NULL when it came without '=' ("?open"). */
 static int query(req *r, const char *name, const char **value)
@@ -121,6 +127,8 @@ static int query_u64(req *r, const char *name, int required, uint64_t min, uint6
         snprintf(detail, sizeof detail, "query parameter %s is required", name);
     else if (!s || (prc = srv_parse_u64(s, v)) == -1)
         snprintf(detail, sizeof detail, "query parameter %s must be a whole number", name);
+    else if (prc && !strcmp(name, "limit"))
+        snprintf(detail, sizeof detail, "query parameter limit must be from 1 to %d", PAGE_MAX);
     else if (prc)
         snprintf(detail, sizeof detail, "query parameter %s is too large: at most %s", name,
                  SRV_U64_MAX_TEXT);
@@ -133,19 +141,16 @@ static int query_u64(req *r, const char *name, int required, uint64_t min, uint6
     return -1;
 }
 
-/* Items a page holds by default, and at most: a public list needs no
- * token, and a national one may have hundreds of thousands of members;
- * a national register's disputes as many. */
-#define PAGE 1000
-#define PAGE_MAX 10000
-
 /* The after and limit of a page. -1 when it has answered. */
 static int page_query(req *r, uint64_t *after, uint64_t *limit)
 {
     if (query_u64(r, "after", 0, 0, 0, after) || query_u64(r, "limit", 0, 0, PAGE, limit))
         return -1;
     if (*limit < 1 || *limit > PAGE_MAX) {
-        srv_problem(r, 400, NULL, NULL, "query parameter limit must be from 1 to 10000", NULL);
+        /* The same words as for a number past any limit (query_u64). */
+        char detail[64];
+        snprintf(detail, sizeof detail, "query parameter limit must be from 1 to %d", PAGE_MAX);
+        srv_problem(r, 400, NULL, NULL, detail, NULL);
         return -1;
     }
     return 0;
