@@ -193,17 +193,7 @@ int prb_idem_get(prb_env *env, const char *requester, const char *idem, const ch
 
 int prb_idem_count(prb_env *env, uint64_t *n)
 {
-    MDB_txn *txn;
-    MDB_stat st;
-    int mrc = mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &txn);
-    if (mrc)
-        return prb_mdb_fail(env, mrc, "starting a read");
-    mrc = mdb_stat(txn, env->idem, &st);
-    mdb_txn_abort(txn);
-    if (mrc)
-        return prb_mdb_fail(env, mrc, "counting the idempotency keys");
-    *n = st.ms_entries;
-    return PRB_OK;
+    return prb_entries(env, env->idem, "counting the idempotency keys", n);
 }
 
 /* Entries deleted a transaction, so the sweep holds the write lock

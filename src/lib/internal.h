@@ -933,6 +933,9 @@ struct json_t *prb_inquiry_decision(const void *value, size_t n);
  * PRB_ECORRUPT if value is not an inquiry this code reads. */
 int prb_inquiry_header(const void *value, size_t n, const char **purpose, size_t *plen,
                        int *outcome);
+/* The number of entries of table dbi, read in a snapshot of its own; what
+ * says what failed. */
+int prb_entries(prb_env *env, MDB_dbi dbi, const char *what, uint64_t *n);
 /* The number the next entry appended through cur gets, on a table keyed
  * by be64 numbers from 1 (the inquiry log, the outbox): one past the
  * last. what names the reading in a store error. */

@@ -612,21 +612,26 @@ int prb_count(prb_env *env, uint64_t *subjects, uint64_t *versions)
     return PRB_OK;
 }
 
-int prb_count_records(prb_env *env, uint64_t *records)
+int prb_entries(prb_env *env, MDB_dbi dbi, const char *what, uint64_t *n)
 {
     MDB_txn *txn;
-    MDB_stat fs;
+    MDB_stat st;
     int mrc = mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &txn);
     if (mrc)
         return prb_mdb_fail(env, mrc, "starting a read");
-    /* fref holds the current version of each record: ingest adds its
-     * entry, a correction updates it, prb_record_delete removes it. */
-    mrc = mdb_stat(txn, env->fref, &fs);
+    mrc = mdb_stat(txn, dbi, &st);
     mdb_txn_abort(txn);
     if (mrc)
-        return prb_mdb_fail(env, mrc, "counting records");
-    *records = fs.ms_entries;
+        return prb_mdb_fail(env, mrc, what);
+    *n = st.ms_entries;
     return PRB_OK;
+}
+
+int prb_count_records(prb_env *env, uint64_t *records)
+{
+    /* fref holds the current version of each record: ingest adds its
+     * entry, a correction updates it, prb_record_delete removes it. */
+    return prb_entries(env, env->fref, "counting records", records);
 }
 
 /* ---------------------------------------------------------- index keys */
