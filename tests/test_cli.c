@@ -288,6 +288,14 @@ Test(cli, decide_score_lists_and_scorecards)
     run(&r, dir, NULL, "lists reg reliable_taxpayer");
     cr_assert_eq(r.status, 0, "%s", r.err);
     cr_assert(strstr(r.out, "\"list\": \"reliable_taxpayer\""), "%s", r.out);
+    /* A page at a time, as the server gives them (each list says where
+     * its next page starts). */
+    run(&r, dir, NULL, "lists reg --limit 1 --after 0");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert(strstr(r.out, "\"list\": \"debtor_register\""), "%s", r.out);
+    run(&r, dir, NULL, "lists reg --limit 0");
+    cr_assert_eq(r.status, 2);
+    cr_assert(strstr(r.err, "--limit '0' is not a count from 1"), "%s", r.err);
     run(&r, dir, NULL, "scorecard eval reg --name tenancy_check --input '{\"defaults_open\":1}'");
     cr_assert_eq(r.status, 0, "%s", r.err);
     cr_assert(strstr(r.out, "\"score\": 520") && strstr(r.out, "\"D01\""), "%s", r.out);

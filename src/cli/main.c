@@ -29,7 +29,7 @@ static const char usage[] =
     "                                    answer an inquiry with a decision and its reasons\n"
     "  score DIR --purpose P [--threads N]\n"
     "                                    every subject's current decision, as NDJSON\n"
-    "  lists DIR [NAME] | lists refresh DIR\n"
+    "  lists DIR [NAME] [--after N] [--limit N] | lists refresh DIR\n"
     "                                    list members with states and dates (members of\n"
     "                                    lists not public are told); recompute them\n"
     "  scorecard import DIR FILE.pmml --name NAME | scorecard eval DIR --name NAME --input JSON\n"
