@@ -75,12 +75,6 @@ static int query_only(req *r, const char *const *allowed)
     return 1;
 }
 
-/* Items a page holds by default, and at most: a public list needs no
- * token, and a national one may have hundreds of thousands of members;
- * a national register's disputes as many. */
-#define PAGE 1000
-#define PAGE_MAX 10000
-
 /* Whether the query has name (query_only has refused it twice), and its
  * value: NULL when it came without '=' ("?open"). */
 static int query(req *r, const char *name, const char **value)
@@ -110,12 +104,13 @@ static int query_bool(req *r, const char *name)
     return -1;
 }
 
-/* A count in the query, at least min; absent: dflt, or an answer when
- * required. Given without a number ("?leaf", "?leaf=") it is refused,
- * not taken as absent: "?leaf" was answered "leaf is required" and
- * "?size" was the log's current size. -1 when it has answered. */
-static int query_u64(req *r, const char *name, int required, uint64_t min, uint64_t dflt,
-                     uint64_t *v)
+/* A count in the query, from min to max (SRV_U64_MAX: no bound but the
+ * parser's); absent: dflt, or an answer when required. Given without a
+ * number ("?leaf", "?leaf=") it is refused, not taken as absent: "?leaf"
+ * was answered "leaf is required" and "?size" was the log's current
+ * size. -1 when it has answered. */
+static int query_u64(req *r, const char *name, int required, uint64_t min, uint64_t max,
+                     uint64_t dflt, uint64_t *v)
 {
     const char *s;
     char detail[128];
@@ -127,8 +122,11 @@ static int query_u64(req *r, const char *name, int required, uint64_t min, uint6
         snprintf(detail, sizeof detail, "query parameter %s is required", name);
     else if (!s || (prc = srv_parse_u64(s, v)) == -1)
         snprintf(detail, sizeof detail, "query parameter %s must be a whole number", name);
-    else if (prc && !strcmp(name, "limit"))
-        snprintf(detail, sizeof detail, "query parameter limit must be from 1 to %d", PAGE_MAX);
+    /* A bounded count says its bounds, past the parser's too: "at most
+     * 9223372036854775807" sent a client to a number then refused. */
+    else if (max < SRV_U64_MAX && (prc || *v < min || *v > max))
+        snprintf(detail, sizeof detail, "query parameter %s must be from %llu to %llu", name,
+                 (unsigned long long)min, (unsigned long long)max);
     else if (prc)
         snprintf(detail, sizeof detail, "query parameter %s is too large: at most %s", name,
                  SRV_U64_MAX_TEXT);
@@ -141,18 +139,18 @@ static int query_u64(req *r, const char *name, int required, uint64_t min, uint6
     return -1;
 }
 
+/* Items a page holds by default, and at most: a public list needs no
+ * token, and a national one may have hundreds of thousands of members;
+ * a national register's disputes as many. */
+#define PAGE 1000
+#define PAGE_MAX 10000
+
 /* The after and limit of a page. -1 when it has answered. */
 static int page_query(req *r, uint64_t *after, uint64_t *limit)
 {
-    if (query_u64(r, "after", 0, 0, 0, after) || query_u64(r, "limit", 0, 0, PAGE, limit))
+    if (query_u64(r, "after", 0, 0, SRV_U64_MAX, 0, after) ||
+        query_u64(r, "limit", 0, 1, PAGE_MAX, PAGE, limit))
         return -1;
-    if (*limit < 1 || *limit > PAGE_MAX) {
-        /* The same words as for a number past any limit (query_u64). */
-        char detail[64];
-        snprintf(detail, sizeof detail, "query parameter limit must be from 1 to %d", PAGE_MAX);
-        srv_problem(r, 400, NULL, NULL, detail, NULL);
-        return -1;
-    }
     return 0;
 }
 
@@ -761,8 +759,8 @@ static int h_audit_proof(req *r, prb_env *h)
     char *json = NULL;
     /* A size of 0 is the engine's "current size"; here that is a size
      * left out, and 0 is refused as the document says (minimum 1). */
-    if (query_only(r, q) || query_u64(r, "leaf", 1, 0, 0, &leaf) ||
-        query_u64(r, "size", 0, 1, 0, &size))
+    if (query_only(r, q) || query_u64(r, "leaf", 1, 0, SRV_U64_MAX, 0, &leaf) ||
+        query_u64(r, "size", 0, 1, SRV_U64_MAX, 0, &size))
         return MHD_YES;
     return answer(r, h,
                   srv_auth_audit_leaves(r) ? prb_audit_prove(h, leaf, size, &json)
@@ -776,8 +774,8 @@ static int h_audit_consistency(req *r, prb_env *h)
     uint64_t from, to;
     char *json = NULL;
     /* As size above: "to" left out is the current size, 0 is refused. */
-    if (query_only(r, q) || query_u64(r, "from", 1, 1, 0, &from) ||
-        query_u64(r, "to", 0, 1, 0, &to))
+    if (query_only(r, q) || query_u64(r, "from", 1, 1, SRV_U64_MAX, 0, &from) ||
+        query_u64(r, "to", 0, 1, SRV_U64_MAX, 0, &to))
         return MHD_YES;
     return answer(r, h, prb_audit_consistency(h, from, to, &json), 200, &json);
 }
