@@ -112,13 +112,9 @@ int prb_lists_staff_page(prb_env *env, const char *name, const char *reader, int
                          uint64_t after, size_t limit, char **out)
 {
     prb_list_reader rd = {reader, "*", 1, role};
+    int rc = prb_staff_reader(env, reader, role, "a list read");
     *out = NULL;
-    if (!reader || !*reader || strlen(reader) > PRB_KEY_NAME_MAX || !prb_reader_words(role))
-        return prb_seterr(env->err, PRB_EINVAL,
-                          "a list read by staff needs the reader's name (1 to %d bytes) and role "
-                          "(reviewer, admin or the operator)",
-                          PRB_KEY_NAME_MAX);
-    return visible_page(env, name, "*", &rd, after, limit, out);
+    return rc ? rc : visible_page(env, name, "*", &rd, after, limit, out);
 }
 
 /* The card of company file f: identifiers and public entries in effect. */

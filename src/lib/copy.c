@@ -892,11 +892,7 @@ int prb_subject_copy(prb_env *env, const char *identifier, int format, char **ou
 int prb_subject_copy_read(prb_env *env, const char *identifier, int format, const char *reader,
                           int role, char **out)
 {
+    int rc = prb_staff_reader(env, reader, role, "a read of a file");
     *out = NULL;
-    if (!reader || !*reader || strlen(reader) > PRB_KEY_NAME_MAX || !prb_reader_words(role))
-        return prb_seterr(env->err, PRB_EINVAL,
-                          "a read of a file by staff needs the reader's name (1 to %d bytes) and "
-                          "role (reviewer, admin or the operator)",
-                          PRB_KEY_NAME_MAX);
-    return copy(env, identifier, format, reader, role, out);
+    return rc ? rc : copy(env, identifier, format, reader, role, out);
 }

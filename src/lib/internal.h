@@ -765,6 +765,10 @@ typedef struct prb_list_reader {
  * PRB_ROLE_ADMIN, or 0: the operator at the command line), as "a reviewer
  * of the register"; NULL for any other role. */
 const char *prb_reader_words(int role);
+/* PRB_OK if reader (a key's name, or the operator's account) and role may
+ * name a member of staff in a notice of a read; else PRB_EINVAL saying
+ * what ("a list read") needs. */
+int prb_staff_reader(prb_env *env, const char *reader, int role, const char *what);
 /* The lists (or only the one named) as JSON, in policy order, each as
  * vis (indexed like the policy's lists) says (vis NULL: every list in
  * full); the members past subject number after, at most limit of them

@@ -64,6 +64,16 @@ const char *prb_reader_words(int role)
                                      : NULL;
 }
 
+int prb_staff_reader(prb_env *env, const char *reader, int role, const char *what)
+{
+    if (reader && *reader && strlen(reader) <= PRB_KEY_NAME_MAX && prb_reader_words(role))
+        return PRB_OK;
+    return prb_seterr(env->err, PRB_EINVAL,
+                      "%s by staff needs the reader's name (1 to %d bytes) and role (reviewer, "
+                      "admin or the operator)",
+                      what, PRB_KEY_NAME_MAX);
+}
+
 int prb_role_parse(const char *s)
 {
     for (int r = PRB_ROLE_ADMIN; s && r <= PRB_ROLE_SUBJECT; r++)
