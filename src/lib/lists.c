@@ -816,6 +816,23 @@ static const char *shown_ident(const prb_subject *s, int how)
     return s->nidents ? s->idents[0] : "?";
 }
 
+/* The purposes of an inquirer's ("p1,p2") that list l serves for a
+ * subject of kind, written "p1, p2" into why; how many. */
+static size_t purposes_served(const prb_policy *p, const prb_listdef *l, const char *purposes,
+                              int kind, char *why, size_t cap)
+{
+    size_t w = 0, n = 0;
+    why[0] = 0;
+    for (const char *c = purposes; *c;) {
+        size_t k = strcspn(c, ",");
+        int i = prb_policy_purpose_n(p, c, k);
+        if (i >= 0 && l->purposes >> i & 1 && p->purposes[i].kinds >> kind & 1 && w + k + 3 < cap)
+            w += (size_t)snprintf(why + w, cap - w, "%s%.*s", n++ ? ", " : "", (int)k, c);
+        c += k + (c[k] == ',');
+    }
+    return n;
+}
+
 /* Tells subject, a member of purpose-bound list l shown to reader, of the
  * read (invariants 7 and 8: an inquiry about them in all but name): who,
  * for which of its purposes (those the list serves that take subjects of
@@ -824,29 +841,19 @@ static const char *shown_ident(const prb_subject *s, int how)
 static int tell_read(prb_env *env, MDB_txn *txn, const prb_listdef *l, const prb_list_reader *rd,
                      const prb_subject *s, uint64_t subject)
 {
-    const prb_policy *p = env->policy;
     char why[PRB_KEY_PURPOSES_MAX + 64], text[PRB_KEY_PURPOSES_MAX + 512], day[11];
-    size_t w = 0, n = 0;
     int32_t today = prb_day_of(env->log_now); /* when it was read, not the view's day */
-    why[0] = 0;
+    const char *type = l->type == PRB_BLACK ? "black" : "red";
     prb_date_format(today, day);
-    if (rd->staff)
+    if (rd->staff) {
         snprintf(text, sizeof text, "%s, %s, read the %s list %s, which shows your entry, on %s.",
-                 rd->name, prb_reader_words(rd->role), l->type == PRB_BLACK ? "black" : "red",
-                 l->name, day);
-    for (const char *c = rd->staff ? "" : rd->purposes; *c;) {
-        size_t k = strcspn(c, ",");
-        int i = prb_policy_purpose_n(p, c, k);
-        if (i >= 0 && l->purposes >> i & 1 && p->purposes[i].kinds >> s->kind & 1 &&
-            w + k + 3 < sizeof why)
-            w += (size_t)snprintf(why + w, sizeof why - w, "%s%.*s", n++ ? ", " : "", (int)k, c);
-        c += k + (c[k] == ',');
-    }
-    if (!rd->staff)
+                 rd->name, prb_reader_words(rd->role), type, l->name, day);
+    } else {
+        size_t n = purposes_served(env->policy, l, rd->purposes, s->kind, why, sizeof why);
         snprintf(text, sizeof text,
                  "%s read the %s list %s, on which you are entered, for the purpose%s %s on %s.",
-                 rd->name, l->type == PRB_BLACK ? "black" : "red", l->name, n > 1 ? "s" : "", why,
-                 day);
+                 rd->name, type, l->name, n > 1 ? "s" : "", why, day);
+    }
     return prb_notice_add(env, txn, subject, s->nidents ? s->idents[0] : "?", "list_read", l->name,
                           text, today);
 }
