@@ -135,13 +135,14 @@ int64_t prb_leaf_time(const unsigned char *l)
     return (int64_t)((uint32_t)l[4] << 24 | (uint32_t)l[5] << 16 | (uint32_t)l[6] << 8 | l[7]);
 }
 
-/* A signed head of the tree at size as txn sees it, signed with the time of its last leaf, the
- * current size's as much as an earlier one's: a head says "this tree, whose newest leaf was logged
- * at this time". Leaf times never go back (audit.c's log_floor), so neither do heads': a larger
- * tree never has an earlier time. Until 2026-11-27 the current size was signed with now, and a
- * batch that had waited for the writer, committed after such a head,
- * gave the larger tree an earlier time than the smaller one: two heads
- * of the log contradicting each other. A quiet log's head stays as it
+/* A signed head of the tree at size as txn sees it, signed with the time
+ * of its last leaf, the current size's as much as an earlier one's: a
+ * head says "this tree, whose newest leaf was logged at this time". Leaf
+ * times never go back (audit.c's log_floor), so neither do heads': a
+ * larger tree never has an earlier time. Until 2026-11-27 the current
+ * size was signed with now, and a batch that had waited for the writer,
+ * committed after such a head, gave the larger tree an earlier time than
+ * the smaller one: two heads of the log contradicting each other. A quiet log's head stays as it
  * is (same size, same time, same signature); nothing here says when it
  * was served. An old size is never signed with a current-looking time. */
 static json_t *head_json(prb_env *env, MDB_txn *txn, uint64_t size, int *rc)
@@ -531,18 +532,19 @@ static void leaf_text(const unsigned char *leaf, char *out, size_t len)
     json_decref(j);
 }
 
-/* A consistency proof's first or second, when given, must be the size its
- * head signs. */
-static int check_size(json_t *o, const char *key, uint64_t signed_size, char *msg, size_t len)
+/* A proof's size field key (an inclusion proof's tree_size, a consistency
+ * proof's first or second), when given, must be the size its head signs;
+ * what names the proof. */
+static int check_size(json_t *o, const char *what, const char *key, uint64_t signed_size, char *msg,
+                      size_t len)
 {
     json_t *j = json_object_get(o, key);
     if (!j || (json_is_integer(j) && json_integer_value(j) >= 0 &&
                (uint64_t)json_integer_value(j) == signed_size))
         return PRB_OK;
     snprintf(msg, len,
-             "consistency proof: %s is not the size its head signs (%llu): only the head's "
-             "tree_size is signed",
-             key, (unsigned long long)signed_size);
+             "%s: %s is not the size its head signs (%llu): only the head's tree_size is signed",
+             what, key, (unsigned long long)signed_size);
     return PRB_EINVAL;
 }
 
@@ -623,13 +625,8 @@ int prb_audit_check_held(const char *public_key, const char *proof, const char *
         }
         if (check_event(o, has_leaf ? leaf : NULL, msg, len))
             goto out;
-        if (s1 != (uint64_t)json_integer_value(jn)) {
-            snprintf(msg, len,
-                     "inclusion proof: tree_size is not the size its head signs (%llu): only the "
-                     "head's tree_size is signed",
-                     (unsigned long long)s1);
+        if (check_size(o, "inclusion proof", "tree_size", s1, msg, len))
             goto out;
-        }
         /* Only a proof at the held head's size can be compared with it;
          * saying ok to another would not be the check that was asked. */
         if (hj && s1 != sh) {
@@ -662,8 +659,8 @@ int prb_audit_check_held(const char *public_key, const char *proof, const char *
                              "first_head")) ||
             (rc = check_head(json_object_get(o, "second_head"), pk, &s2, root2, msg, len,
                              "second_head")) ||
-            (rc = check_size(o, "first", s1, msg, len)) ||
-            (rc = check_size(o, "second", s2, msg, len)))
+            (rc = check_size(o, "consistency proof", "first", s1, msg, len)) ||
+            (rc = check_size(o, "consistency proof", "second", s2, msg, len)))
             goto out;
         rc = PRB_EINVAL;
         /* The proof shows only that the register's two heads agree; a
