@@ -963,6 +963,15 @@ static int find_subject(struct apply *ap, const char *ident, uint32_t kn, uint64
 
 static int queue_notice(struct apply *ap, const prb_rec *r, uint64_t subject);
 
+/* Queues json (malloc'd, taken; NULL if out of memory), a notice made
+ * while applying r, to subject: r's own notice, if it has one, stays. */
+static int queue_made_notice(struct apply *ap, const prb_rec *r, char *json, uint64_t subject)
+{
+    prb_rec c = *r;
+    int rc = keep_notice(&ap->a, json, &c);
+    return rc ? rc : queue_notice(ap, &c, subject);
+}
+
 /* Tells the subject that r's furnisher joined ident, a national number,
  * to their file: joined wrongly, it files someone else's records there
  * and decides on them, and until 2026-11-27 only an audit leaf said so.
@@ -978,10 +987,8 @@ static int linked_notice(struct apply *ap, const struct sstate *s, const char *i
              "it. Records reported under %s are filed as yours from now on. If it is not "
              "yours, you may dispute that record.",
              (int)r->furnisher.n, r->furnisher.p, ident, day, (int)r->ref.n, r->ref.p, ident);
-    prb_rec c = *r;
-    int rc = keep_notice(
-        &ap->a, prb_notice_json(s->idents[0], "identifier_linked", ident, NULL, text, day), &c);
-    return rc ? rc : queue_notice(ap, &c, s->id);
+    return queue_made_notice(
+        ap, r, prb_notice_json(s->idents[0], "identifier_linked", ident, NULL, text, day), s->id);
 }
 
 /* Joins ident to s. by: the record that joins it to a subject it did not
@@ -1284,9 +1291,7 @@ static int correction_notice(struct apply *ap, const struct fstate *f, const prb
         first = (int32_t)prb_get_le32((const unsigned char *)mv.mv_data + 12);
     else if (mrc && mrc != MDB_NOTFOUND)
         return prb_mdb_fail(ap->env, mrc, "reading a record's first version");
-    prb_rec c = *r;
-    int rc = keep_notice(&ap->a, adverse_notice(ap->b, r, first, 1), &c);
-    return rc ? rc : queue_notice(ap, &c, subject);
+    return queue_made_notice(ap, r, adverse_notice(ap->b, r, first, 1), subject);
 }
 
 /* Every reason to refuse r, checked before anything of it is applied:
