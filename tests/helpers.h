@@ -114,6 +114,36 @@ static inline size_t th_ninquiries(prb_env *env, const char *who)
     return n;
 }
 
+/* The notices of kind in the subject's copy (prb_subject_copy) of ident:
+ * how many into *n, the number of its inquiries into *inquiries (if not
+ * NULL), and the last of them (NULL if none; json_decref it). */
+static inline json_t *th_copy_notices(prb_env *env, const char *ident, const char *kind, size_t *n,
+                                      size_t *inquiries)
+{
+    char *text;
+    size_t i;
+    json_t *doc = NULL, *x, *last = NULL;
+    if (prb_subject_copy(env, ident, PRB_COPY_JSON, &text) != PRB_OK ||
+        !(doc = json_loads(text, 0, NULL))) {
+        fprintf(stderr, "th_copy_notices: %s\n", prb_errmsg(env));
+        abort();
+    }
+    free(text);
+    *n = 0;
+    json_array_foreach(json_object_get(doc, "notices"), i, x)
+    {
+        if (strcmp(json_string_value(json_object_get(x, "kind")), kind))
+            continue;
+        (*n)++;
+        last = x;
+    }
+    if (inquiries)
+        *inquiries = json_array_size(json_object_get(doc, "inquiries"));
+    json_incref(last);
+    json_decref(doc);
+    return last;
+}
+
 /* Moves env's as-of clock to day (YYYY-MM-DD). */
 static inline void th_set_day(prb_env *env, const char *day)
 {

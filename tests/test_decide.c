@@ -394,29 +394,14 @@ static uint64_t log_size(prb_env *env)
     return n;
 }
 
-/* The subject's copy (prb_subject_copy) of ident: its notices of kind
- * into *n, the text of the last of them (NULL if none; free() it), and
- * the number of its inquiries into *inquiries. */
+/* The text of the last notice of kind in ident's copy (NULL if none;
+ * free() it), as th_copy_notices counts them. */
 static char *copy_notice(prb_env *env, const char *ident, const char *kind, size_t *n,
                          size_t *inquiries)
 {
-    char *json, *text = NULL;
-    size_t i;
-    json_t *x;
-    cr_assert_eq(prb_subject_copy(env, ident, PRB_COPY_JSON, &json), PRB_OK, "%s", prb_errmsg(env));
-    json_t *doc = json_loads(json, 0, NULL);
-    free(json);
-    *n = 0;
-    json_array_foreach(json_object_get(doc, "notices"), i, x)
-    {
-        if (strcmp(json_string_value(json_object_get(x, "kind")), kind))
-            continue;
-        (*n)++;
-        free(text);
-        text = strdup(json_string_value(json_object_get(x, "text")));
-    }
-    *inquiries = json_array_size(json_object_get(doc, "inquiries"));
-    json_decref(doc);
+    json_t *last = th_copy_notices(env, ident, kind, n, inquiries);
+    char *text = last ? strdup(json_string_value(json_object_get(last, "text"))) : NULL;
+    json_decref(last);
     return text;
 }
 

@@ -1423,29 +1423,6 @@ Test(ingest, a_second_resident_id_is_refused_and_writes_nothing)
     th_rmrf(dir);
 }
 
-/* The notices of kind in the copy of ident: how many, and the last one
- * (NULL if none; json_decref it). */
-static json_t *copy_notices(prb_env *env, const char *ident, const char *kind, size_t *n)
-{
-    char *json;
-    size_t i;
-    json_t *x, *last = NULL;
-    cr_assert_eq(prb_subject_copy(env, ident, PRB_COPY_JSON, &json), PRB_OK, "%s", prb_errmsg(env));
-    json_t *doc = json_loads(json, 0, NULL);
-    free(json);
-    *n = 0;
-    json_array_foreach(json_object_get(doc, "notices"), i, x)
-    {
-        if (strcmp(json_string_value(json_object_get(x, "kind")), kind))
-            continue;
-        (*n)++;
-        last = x;
-    }
-    json_incref(last);
-    json_decref(doc);
-    return last;
-}
-
 /* A national number joining a file the record found by another is told
  * to the subject, who can see it in the copy and contest it: before,
  * only an audit leaf said so. A furnisher's own key is not (it says how
@@ -1466,7 +1443,7 @@ Test(ingest, a_number_joining_a_file_is_told_to_its_subject)
             "\"de-taxid:86095742719\",\"ext:bank-b:K-1\"");
     cr_assert_eq(th_ingest(env, "b", line, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK, "%s",
                  prb_errmsg(env));
-    json_t *x = copy_notices(env, "cn-rid:11010519491231002X", "identifier_linked", &n);
+    json_t *x = th_copy_notices(env, "cn-rid:11010519491231002X", "identifier_linked", &n, NULL);
     cr_assert_eq(n, 1, "%zu notices of a linked identifier", n);
     cr_assert_str_eq(json_string_value(json_object_get(x, "about")), "de-taxid:86095742719");
     cr_assert_str_eq(json_string_value(json_object_get(x, "created")), "2026-12-02");
@@ -1484,7 +1461,7 @@ Test(ingest, a_number_joining_a_file_is_told_to_its_subject)
                   aliased(line, sizeof line, "bank-c", "C-1", "person", "de-taxid:86095742719", ""),
                   PRB_FMT_NDJSON, 0, &st, NULL),
         PRB_OK, "%s", prb_errmsg(env));
-    json_decref(copy_notices(env, "cn-rid:11010519491231002X", "identifier_linked", &n));
+    json_decref(th_copy_notices(env, "cn-rid:11010519491231002X", "identifier_linked", &n, NULL));
     cr_assert_eq(n, 1);
     /* A second tax id is someone else's. */
     refused_alone(env,
