@@ -91,19 +91,23 @@ $(T)/run-tests: $(T_TEST_OBJ) $(T_SRV_OBJ) $(EMB_SRV) $(T)/libprobity.a
 	$(CC) $(SAN) -o $@ $(T_TEST_OBJ) $(T_SRV_OBJ) $(EMB_SRV) $(T)/libprobity.a $(LIBS) -lcriterion
 
 # The fuzz targets run over their seed corpus plus a bounded number of
-# generated inputs, so every `make test` exercises them.
+# generated inputs, so every `make test` exercises them. Undefined
+# behaviour ends a run as a crash would (by default UBSan only prints and
+# goes on, and libFuzzer counts the input as fine).
+FUZZ_CC := clang $(CSTD) $(WARN) -O1 -g -fsanitize=fuzzer,address,undefined \
+           -fno-sanitize-recover=undefined
 $(B)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(HDRS) $(GEN)/default_policy.c
 	@mkdir -p $(@D)
-	clang $(CSTD) -O1 -g -fsanitize=fuzzer,address,undefined -Iinclude -Isrc/lib $(PKG_CFLAGS) \
+	$(FUZZ_CC) -Iinclude -Isrc/lib $(PKG_CFLAGS) \
 	    -o $@ $< $(LIB_SRC) $(GEN)/default_policy.c $(LIBS)
 # The server's own parsers need none of the engine.
 $(B)/fuzz/fuzz_http: tests/fuzz/fuzz_http.c src/server/route.c src/server/route.h
 	@mkdir -p $(@D)
-	clang $(CSTD) -O1 -g -fsanitize=fuzzer,address,undefined -Isrc/server \
+	$(FUZZ_CC) -Isrc/server \
 	    -o $@ tests/fuzz/fuzz_http.c src/server/route.c
 $(B)/fuzz/fuzz_jsonarray: tests/fuzz/fuzz_jsonarray.c src/server/jsonarray.c src/server/jsonarray.h
 	@mkdir -p $(@D)
-	clang $(CSTD) -O1 -g -fsanitize=fuzzer,address,undefined -Isrc/server \
+	$(FUZZ_CC) -Isrc/server \
 	    -o $@ tests/fuzz/fuzz_jsonarray.c src/server/jsonarray.c -ljansson
 fuzz: $(FUZZ_BIN)
 
@@ -121,14 +125,22 @@ test: setup
 	        || { tail -40 $(T)/$$n.log; exit 1; }; done
 	@# The tests' temporary directories go under two of the run's own,
 	@# removed whatever the outcome: a test stopped midway (a failed
-	@# assertion, its timeout) cannot clean up after itself.
+	@# assertion, its timeout) cannot clean up after itself. A leak is
+	@# found as a test's worker exits, after Criterion has counted the
+	@# test as passed, so the run's output is read for sanitizer reports
+	@# too: any one fails `make test`.
 	tmp=$$(mktemp -d /tmp/prbrun.XXXXXX) || exit 1; \
 	shm=$$(mktemp -d /dev/shm/prbrun.XXXXXX 2>/dev/null); \
 	trap 'rm -rf "$$tmp" $${shm:+"$$shm"}' EXIT; trap 'exit 130' INT TERM; \
-	TMPDIR=$$tmp PROBITY_TEST_SHM=$$shm \
-	PROBITY_BIN=$(abspath $(T)/probity) PROBITY_SRC=$(CURDIR) \
+	{ TMPDIR=$$tmp PROBITY_TEST_SHM=$$shm \
+	  PROBITY_BIN=$(abspath $(T)/probity) PROBITY_SRC=$(CURDIR) \
 	    ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
-	    $(T)/run-tests -j2
+	    $(T)/run-tests -j2 2>&1; echo $$? >$$tmp/status; } | tee $(T)/run-tests.log; \
+	st=$$(cat $$tmp/status); \
+	if grep -q -e 'ERROR: LeakSanitizer' -e 'ERROR: AddressSanitizer' -e 'runtime error:' \
+	    $(T)/run-tests.log; then \
+	    echo "make test: a sanitizer reported an error above ($(T)/run-tests.log)" >&2; exit 1; \
+	fi; exit $$st
 
 demo: setup
 	$(MAKE) all
