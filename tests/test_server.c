@@ -3750,6 +3750,25 @@ static pid_t spawn_serve(const char *reg, const char *log, const char *const *ex
     return spawn_serve_at(reg, log, TH_TODAY, extra, base);
 }
 
+/* Stops the server spawned as pid with SIGTERM and waits for it, at most
+ * 10 s: one still running then is killed and fails the test, as one that
+ * exits with an error does. */
+static void stop_serve(pid_t pid)
+{
+    int st = 0;
+    pid_t w = 0;
+    kill(pid, SIGTERM);
+    for (int i = 0; i < 400 && (w = waitpid(pid, &st, WNOHANG)) == 0; i++)
+        usleep(25000);
+    if (w == 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+    }
+    cr_assert_eq(w, pid, "serve did not exit within 10 s of SIGTERM");
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "serve did not exit 0 on SIGTERM (status %#x)",
+              (unsigned)st);
+}
+
 /* probity serve stops on SIGTERM, cleanly. */
 Test(server, serve_command_stops_on_sigterm)
 {
@@ -3768,24 +3787,10 @@ Test(server, serve_command_stops_on_sigterm)
     http(&f, "GET", "/healthz", NULL, NULL, NULL, &r);
     cr_assert_eq(r.status, 200, "%s", r.body);
     free(r.body);
-    kill(pid, SIGTERM);
-    int st = 0;
-    for (int i = 0; i < 400 && waitpid(pid, &st, WNOHANG) == 0; i++)
-        usleep(25000);
-    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "serve did not exit 0 on SIGTERM");
+    stop_serve(pid);
     th_slurp_into(log, text, sizeof text);
     cr_assert(strstr(text, "probity: stopped"), "%s", text);
     th_rmrf(dir);
-}
-
-/* Stops the server spawned as pid with SIGTERM and waits for it. */
-static void stop_serve(pid_t pid)
-{
-    int st = 0;
-    kill(pid, SIGTERM);
-    for (int i = 0; i < 400 && waitpid(pid, &st, WNOHANG) == 0; i++)
-        usleep(25000);
-    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "serve did not exit 0 on SIGTERM");
 }
 
 /* An empty PROBITY_NOW is unset, as for every other command: serve took
