@@ -971,11 +971,17 @@ Test(inquiry_log, the_index_can_live_elsewhere)
     expect_ids(env, OTHER, "2-q1,2-q2");
     prb_close(env);
 
-    /* A restart of the machine empties a tmpfs. */
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", placed);
+    /* A restart of the machine empties a tmpfs down to its mount point:
+     * the place itself (here shm, as /dev/shm/probity would be) is gone,
+     * and is made again with the index in it, from the log. */
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", shm);
     cr_assert_eq(system(cmd), 0);
     reopened_holds(dir, "1-q1,1-q2,1-q3,1-q4");
     cr_assert(exists(placed, "index.mdb"), "not made again in its place");
+    env = reopen(dir);
+    cr_assert_str_eq(prb_index_dir(env), placed);
+    expect_ids(env, OTHER, "2-q1,2-q2");
+    prb_close(env);
 
     /* A copy on this machine, index.place and all, gets its own. */
     snprintf(reg2, sizeof reg2, "%s/reg2", dir);
@@ -1128,9 +1134,14 @@ Test(inquiry_log, a_bad_index_place_is_named)
     cr_assert_eq(prb_open(reg, &env), PRB_ECORRUPT);
     cr_assert(strstr(prb_errmsg(env), "index.place"), "%s", prb_errmsg(env));
     prb_close(env);
-    put_file(dir, "index.place", "/no/such/place/at/all\n");
+    /* A missing place is made (a reboot empties a tmpfs); one under a
+     * file cannot be. */
+    char place[700];
+    snprintf(place, sizeof place, "%s/reg/index.place/under/a/file\n", dir);
+    put_file(dir, "index.place", place);
     cr_assert_eq(prb_open(reg, &env), PRB_EIO);
     cr_assert(strstr(prb_errmsg(env), "index.place"), "%s", prb_errmsg(env));
+    cr_assert(strstr(prb_errmsg(env), "Not a directory"), "%s", prb_errmsg(env));
     prb_close(env);
     th_rmrf(dir);
 }

@@ -110,38 +110,6 @@ static void set_err(char *err, const char *fmt, ...)
 
 /* ----------------------------------------------------------------- spool */
 
-/* fsyncs the directory holding path (its parent). */
-static int sync_parent(const char *path)
-{
-    char parent[4096];
-    prb_parent_of(path, parent, sizeof parent);
-    return prb_fsync_dir(parent);
-}
-
-/* Creates path and its missing parents, each made durable in its parent:
- * a spool file must not live in a directory a crash can forget. */
-static int make_dirs(char *path)
-{
-    struct stat sb;
-    if (!stat(path, &sb)) {
-        if (S_ISDIR(sb.st_mode))
-            return 0;
-        errno = ENOTDIR;
-        return -1;
-    }
-    char *slash = strrchr(path, '/');
-    if (slash && slash != path) {
-        *slash = 0;
-        int rc = make_dirs(path);
-        *slash = '/';
-        if (rc)
-            return -1;
-    }
-    if (mkdir(path, PRB_DIR_MODE) && errno != EEXIST)
-        return -1;
-    return sync_parent(path);
-}
-
 static int cancelled(struct run *r);
 static void wait_ms(struct run *r, long ms);
 
@@ -176,7 +144,7 @@ static void setup_spool(struct run *r, struct chan *c)
         snprintf(path, n, "%s", d);
     else
         snprintf(path, n, "%s/%s", r->env->dir, d);
-    if (make_dirs(path) || (c->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+    if (prb_make_dirs(path) || (c->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
         lock_spool(r, c))
         set_err(c->setup_err, "%s: %s", path, strerror(errno));
     free(path);

@@ -144,8 +144,10 @@ static int place_read(prb_env *env, char place[PLACE_MAX + 1])
  * register's own under the directory index.place names, named after the
  * register directory's device and inode, so that a copy of the register
  * on this machine, which copies index.place too, gets an index of its
- * own. Made if missing: a tmpfs is empty after a restart of the machine,
- * and the index is then made again from the log. */
+ * own. Made if missing, with every missing level of the place: a tmpfs
+ * is empty down to its mount point after a restart of the machine (a
+ * place such as /dev/shm/probity is gone), and the index is then made
+ * again from the log. */
 static int index_dir(prb_env *env, char *out, size_t n)
 {
     char place[PLACE_MAX + 1];
@@ -161,7 +163,7 @@ static int index_dir(prb_env *env, char *out, size_t n)
         return prb_seterr(env->err, PRB_EIO, "%s: %s", env->dir, strerror(errno));
     snprintf(out, n, "%s/probity-index-%llx-%llx", place, (unsigned long long)st.st_dev,
              (unsigned long long)st.st_ino);
-    if (mkdir(out, PRB_DIR_MODE) && errno != EEXIST)
+    if (prb_make_dirs(out))
         return prb_seterr(env->err, PRB_EIO,
                           "%s: cannot make the index's directory (%s/" PLACE_FILE
                           " puts it under %s): %s",

@@ -976,6 +976,11 @@ int prb_dir_sync(prb_env *env, const char *dir);
 /* The directory path is named in, into out (size bytes): "a/b" and
  * "a/b/" are named in "a", "b" in ".", "/b" in "/". */
 void prb_parent_of(const char *path, char *out, size_t size);
+/* Makes the directory path and its missing parents (PRB_DIR_MODE), each
+ * flushed in its parent, so that none a crash forgets holds a file (a
+ * spool's, a placed index's). path is changed while this runs, and put
+ * back. 0, or -1 with errno set (ENOTDIR if a name on it is a file). */
+int prb_make_dirs(char *path);
 void prb_iidx_close(prb_env *env);
 /* Indexes what the log holds beyond the index; after a commit that
  * appended to it, and when opening. */

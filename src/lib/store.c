@@ -393,6 +393,30 @@ void prb_parent_of(const char *path, char *out, size_t size)
         snprintf(out, size, "%.*s", (int)n, path);
 }
 
+int prb_make_dirs(char *path)
+{
+    struct stat sb;
+    char parent[4096];
+    if (!stat(path, &sb)) {
+        if (S_ISDIR(sb.st_mode))
+            return 0;
+        errno = ENOTDIR;
+        return -1;
+    }
+    char *slash = strrchr(path, '/');
+    if (slash && slash != path) {
+        *slash = 0;
+        int rc = prb_make_dirs(path);
+        *slash = '/';
+        if (rc)
+            return -1;
+    }
+    if (mkdir(path, PRB_DIR_MODE) && errno != EEXIST)
+        return -1;
+    prb_parent_of(path, parent, sizeof parent);
+    return prb_fsync_dir(parent);
+}
+
 /* Flushes the directory dir is named in (its parent), so that a
  * directory just made there survives a restart of the machine: made and
  * then filled, a register whose own name a crash forgot is lost whole,
