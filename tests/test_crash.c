@@ -14,6 +14,10 @@
  * process outrun the kill). A last run is left to finish. After every
  * run the register verifies against its audit log, and the first
  * batch's subjects read byte for byte as they did.
+ *
+ * SIGKILL only ends the process: the page cache keeps what it wrote, so
+ * a commit whose flushes were turned off would pass all of the above. A
+ * last test checks that the register's environment flushes its commits.
  */
 #include <criterion/criterion.h>
 #include <signal.h>
@@ -25,7 +29,7 @@
 #include <unistd.h>
 
 #include "helpers.h"
-#include "probity.h"
+#include "internal.h"
 
 TestSuite(crash, .timeout = 300);
 
@@ -274,5 +278,32 @@ Test(crash, sigkill_leaves_whole_batches_or_none)
     cr_assert_geq(complete, 1, "no batch was committed");
     free(before);
     json_decref(ids);
+    th_rmrf(dir);
+}
+
+/* What SIGKILL cannot show: a commit is on the disk once it returns.
+ * LMDB flushes the pages and then the meta page of every commit unless
+ * told not to; the register's environment must never be. Nor is it
+ * written through its map, on which the watch above on data.mdb's size
+ * relies (its file grows only as a commit writes its pages out). */
+Test(crash, the_register_flushes_every_commit)
+{
+    char *dir = th_tmpdir(), reg[512], policy[512];
+    prb_env *env = NULL;
+    unsigned flags;
+    snprintf(reg, sizeof reg, "%s/reg", dir);
+    th_path(policy, sizeof policy, "policy/default.json");
+    cr_assert_eq(prb_init(reg, policy, &env), PRB_OK, "%s", prb_errmsg(env));
+    for (int opened = 0; opened < 2; opened++) {
+        cr_assert_eq(mdb_env_get_flags(env->mdb, &flags), 0);
+        cr_assert_eq(flags & (MDB_NOSYNC | MDB_NOMETASYNC | MDB_MAPASYNC), 0,
+                     "the register's commits are not all flushed (%s): flags %#x",
+                     opened ? "opened" : "created", flags);
+        cr_assert_eq(flags & MDB_WRITEMAP, 0, "the register is written through its map");
+        prb_close(env);
+        env = NULL;
+        if (!opened)
+            cr_assert_eq(prb_open(reg, &env), PRB_OK, "%s", prb_errmsg(env));
+    }
     th_rmrf(dir);
 }
