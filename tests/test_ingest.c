@@ -279,6 +279,20 @@ static const struct bad bad_lines[] = {
      "fields.minzu: refused: 'minzu' is ethnicity or race data"},
     {PD("", "{\"amount\":\"1.00\",\"currency\":\"EUR\",\"民族\":\"y\"}"),
      "fields.民族: refused: '民族' is ethnicity or race data"},
+    /* A key twice whose first value leaves no content behind: the two
+     * were merged (both identifiers linked), where a last-wins reader
+     * sees no alias at all. */
+    {"{\"furnisher\":\"bank-a\",\"ref\":\"L-1\",\"subject\":{\"aliases\":[\"de-taxid:"
+     "86095742719\"]},\"subject\":{\"kind\":\"person\",\"id\":\"cn-rid:11010519491231002X\"},"
+     "\"category\":\"payment_default\",\"status\":\"open\",\"event_date\":\"2025-03-01\","
+     "\"legal_basis\":\"x\",\"fields\":{\"amount\":\"1.00\",\"currency\":\"EUR\"}}",
+     "subject: appears twice"},
+    {PD("", "{},\"fields\":{\"amount\":\"1.00\",\"currency\":\"EUR\"}"), "fields: appears twice"},
+    {"{\"furnisher\":\"bank-a\",\"ref\":\"L-1\",\"subject\":{\"kind\":\"person\",\"id\":"
+     "\"cn-rid:11010519491231002X\",\"aliases\":[],\"aliases\":[\"ext:bank-a:K1\"]},"
+     "\"category\":\"payment_default\",\"status\":\"open\",\"event_date\":\"2025-03-01\","
+     "\"legal_basis\":\"x\",\"fields\":{\"amount\":\"1.00\",\"currency\":\"EUR\"}}",
+     "subject.aliases: appears twice"},
 };
 
 /* Each bad line alone: rejected with its message, nothing written. */

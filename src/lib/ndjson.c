@@ -22,7 +22,23 @@ struct cur {
     const char *p, *start, *end;
     prb_arena *a;
     prb_recerr *err;
+    /* Which of subject, fields and subject.aliases the line has had. A
+     * second was told by what the first left, and an empty one
+     * ("fields":{}) or one without kind and id ("subject":{"aliases":
+     * [...]}) leaves nothing: the two were merged, where a last-wins
+     * reader sees only the second. */
+    unsigned seen;
 };
+
+enum { SEEN_SUBJECT = 1, SEEN_FIELDS = 2, SEEN_ALIASES = 4 };
+
+/* Marks key bit as met; nonzero if it was already. */
+static int seen_twice(struct cur *c, unsigned bit)
+{
+    unsigned was = c->seen & bit;
+    c->seen |= bit;
+    return was != 0;
+}
 
 static int syntax(struct cur *c, const char *field, const char *what)
 {
@@ -360,11 +376,11 @@ static int once(struct cur *c, prb_rawval *v, const char *field)
 static int aliases(struct cur *c, prb_raw *raw)
 {
     const char *f = "subject.aliases";
+    if (seen_twice(c, SEEN_ALIASES))
+        return wrong(c, f, "appears twice");
     ws(c);
     if (c->p >= c->end || *c->p != '[')
         return wrong(c, f, "must be an array of identifiers");
-    if (raw->naliases)
-        return wrong(c, f, "appears twice");
     c->p++;
     ws(c);
     if (c->p < c->end && *c->p == ']') {
@@ -436,12 +452,12 @@ static int top_member(struct cur *c, prb_slice k, void *ctx)
         if (k.n == scalars[i].len && !memcmp(k.p, scalars[i].name, k.n))
             return once(c, (prb_rawval *)((char *)raw + scalars[i].off), scalars[i].name);
     if (is_key(k, "subject")) {
-        if (raw->kind.type || raw->id.type)
+        if (seen_twice(c, SEEN_SUBJECT))
             return wrong(c, "subject", "appears twice");
         return object(c, "subject", subject_member, raw);
     }
     if (is_key(k, "fields")) {
-        if (raw->nfields)
+        if (seen_twice(c, SEEN_FIELDS))
             return wrong(c, "fields", "appears twice");
         return object(c, "fields", field_member, raw);
     }
@@ -453,7 +469,7 @@ static int top_member(struct cur *c, prb_slice k, void *ctx)
 
 int prb_ndjson_parse(const char *p, size_t n, prb_arena *a, prb_raw *raw, prb_recerr *err)
 {
-    struct cur c = {p, p, p + n, a, err};
+    struct cur c = {p, p, p + n, a, err, 0};
     int rc;
     /* Not the field arrays: nfields says how much of them is used. */
     memset(raw, 0, offsetof(prb_raw, fname));
