@@ -24,6 +24,14 @@ static const char *const role_names[NROLES] = {
     [BASIS] = "legal_basis",
 };
 
+int prb_csv_record_column(const char *name)
+{
+    for (int r = 1; r < NROLES; r++)
+        if (!strcmp(name, role_names[r]))
+            return 1;
+    return 0;
+}
+
 #define MAX_COLS (PRB_MAX_FIELDS + 16)
 
 /* Reads one cell at *p; sets *last when the row ends after it. */
