@@ -1101,6 +1101,37 @@ Test(ingest, csv_bad_row_does_not_leak_its_quoted_text)
     th_rmrf(dir);
 }
 
+/* A carriage return that ends no line (old Mac line ends, or one inside
+ * an unquoted cell) was "text after a quoted cell", where there was none. */
+Test(ingest, csv_lone_carriage_return_is_named)
+{
+    char *dir;
+    prb_env *env = th_register(&dir);
+    prb_ingest_stats st;
+    prb_ingest *b;
+    const char *csv = "furnisher,ref,subject_kind,subject_id,category,status,event_date,"
+                      "settled_date,legal_basis,amount,currency\n"
+                      "bank-a,L-1,person,cn-rid:11010519491231002X,payment_default,open,"
+                      "2025-03-01,,loan\rx,1.00,EUR\n";
+    cr_assert_eq(th_ingest(env, "c.csv", csv, PRB_FMT_CSV, 0, &st, &b), PRB_EREJECTED);
+    cr_expect(strstr(prb_ingest_error(b, 0),
+                     "c.csv:2: record: CSV: a carriage return not followed by a line feed"),
+              "%s", prb_ingest_error(b, 0));
+    prb_ingest_free(b);
+    const char *mac = "furnisher,ref,subject_kind,subject_id,category,status,event_date,"
+                      "settled_date,legal_basis,amount,currency\r"
+                      "bank-a,L-1,person,cn-rid:11010519491231002X,payment_default,open,"
+                      "2025-03-01,,x,1.00,EUR\r";
+    cr_assert_eq(th_ingest(env, "m.csv", mac, PRB_FMT_CSV, 0, &st, &b), PRB_EREJECTED);
+    cr_expect(strstr(prb_ingest_error(b, 0),
+                     "m.csv:1: header: a carriage return not followed by a line feed"),
+              "%s", prb_ingest_error(b, 0));
+    prb_ingest_free(b);
+    cr_assert_eq(versions(env), 0);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
 /* A header may name more field columns than one record may fill (the
  * policy bounds each category's fields, not all of them together): a row
  * filling more than 32 is refused. Before, its cells were written past

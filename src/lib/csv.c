@@ -91,8 +91,13 @@ static int cell(const char **p, const char *end, prb_arena *a, prb_slice *out, i
         *p = s + 1;
         return PRB_OK;
     }
-    if (s < end && *s == '\r')
+    if (s < end && *s == '\r') {
+        /* Old Mac line ends, or a CR inside an unquoted cell: no row
+         * ends there, and "text after a quoted cell" named none. */
+        if (s + 1 < end && s[1] != '\n')
+            return *why = "a carriage return not followed by a line feed", PRB_EINVAL;
         s++;
+    }
     if (s < end && *s == '\n')
         s++;
     else if (s < end)
