@@ -1089,14 +1089,73 @@ Test(ingest, csv_bad_row_does_not_leak_its_quoted_text)
     cr_expect_eq(st.accepted, 0);
     cr_expect_eq(st.rejected, 3);
     cr_assert_eq(prb_ingest_nerrors(b), 3, "%zu", prb_ingest_nerrors(b));
-    cr_expect(strstr(prb_ingest_error(b, 0), "q.csv:2: record: CSV: text after a quoted cell"),
+    cr_expect(strstr(prb_ingest_error(b, 0),
+                     "q.csv:2: record: CSV: a quoted cell opened at line 2, column 78 runs to "
+                     "line 4, where text follows its closing quote; the row spans lines 2-4"),
               "%s", prb_ingest_error(b, 0));
-    cr_expect(strstr(prb_ingest_error(b, 1), "q.csv:5: record: CSV: quote inside an unquoted"),
+    cr_expect(strstr(prb_ingest_error(b, 1), "q.csv:5: record: CSV: quote inside an unquoted "
+                                             "cell; the row spans lines 5-7"),
               "%s", prb_ingest_error(b, 1));
     cr_expect(strstr(prb_ingest_error(b, 2), "q.csv:8: fields.amount: 'abc'"), "%s",
               prb_ingest_error(b, 2));
     prb_ingest_free(b);
     cr_assert_eq(versions(env), 0);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+/* A stray quote opening a cell makes one row of the lines up to the next
+ * quote, each of which looked like a row: the message named only the
+ * first line ("text after a quoted cell") and --skip-bad dropped the rows
+ * it swallowed as one rejected. It says where the quote opened and which
+ * lines went with it. */
+Test(ingest, csv_stray_quote_names_the_lines_it_swallows)
+{
+    char *dir;
+    prb_env *env = th_register(&dir);
+    prb_ingest_stats st;
+    prb_ingest *b;
+    const char *head = "furnisher,ref,subject_kind,subject_id,category,status,event_date,"
+                       "settled_date,legal_basis,amount,currency\n";
+#define ROW(ref)                                                                                   \
+    ref ",person,cn-rid:11010519491231002X,payment_default,open,2025-03-01,,x,1.00,EUR\n"
+    char csv[4096];
+    snprintf(csv, sizeof csv, "%s%s%s%s%s%s%s%s", head, "bank-a,\"" ROW("L-1"),
+             "bank-a," ROW("L-2"), "bank-a," ROW("L-3"), "bank-a," ROW("L-4"), "bank-a," ROW("L-5"),
+             "bank-a,\"L-6\"" ROW(""), "bank-a," ROW("L-7"));
+    cr_assert_eq(th_ingest(env, "s.csv", csv, PRB_FMT_CSV, 1, &st, &b), PRB_OK, "%s",
+                 prb_errmsg(env));
+    cr_expect_eq(st.accepted, 1);
+    cr_expect_eq(st.rejected, 1);
+    cr_assert_eq(prb_ingest_nerrors(b), 1);
+    cr_expect(strstr(prb_ingest_error(b, 0),
+                     "s.csv:2: record: CSV: a quoted cell opened at line 2, column 8 runs to "
+                     "line 7, where text follows its closing quote; the row spans lines 2-7"),
+              "%s", prb_ingest_error(b, 0));
+    prb_ingest_free(b);
+
+    /* Never closed: the row runs to the end of the input. */
+    snprintf(csv, sizeof csv, "%s%s%s%s", head, "bank-a,L-8," ROW("\"L-9"), "bank-a," ROW("L-10"),
+             "bank-a," ROW("L-11"));
+    cr_assert_eq(th_ingest(env, "u.csv", csv, PRB_FMT_CSV, 1, &st, &b), PRB_OK, "%s",
+                 prb_errmsg(env));
+    cr_expect_eq(st.rejected, 1);
+    cr_expect(strstr(prb_ingest_error(b, 0),
+                     "u.csv:2: record: CSV: a quoted cell opened at line 2, column 12 is never "
+                     "closed; the row spans lines 2-4"),
+              "%s", prb_ingest_error(b, 0));
+    prb_ingest_free(b);
+
+    /* On one line the message is short. */
+    snprintf(csv, sizeof csv, "%s%s", head, "bank-a,\"L-12\"x" ROW(""));
+    cr_assert_eq(th_ingest(env, "o.csv", csv, PRB_FMT_CSV, 0, &st, &b), PRB_EREJECTED);
+    cr_expect(strstr(prb_ingest_error(b, 0), "o.csv:2: record: CSV: text after the closing quote "
+                                             "of a cell quoted at line 2, column 8"),
+              "%s", prb_ingest_error(b, 0));
+    cr_expect(!strstr(prb_ingest_error(b, 0), "spans"), "%s", prb_ingest_error(b, 0));
+    prb_ingest_free(b);
+#undef ROW
+    cr_assert_eq(versions(env), 1);
     prb_close(env);
     th_rmrf(dir);
 }

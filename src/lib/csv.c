@@ -34,6 +34,10 @@ int prb_csv_record_column(const char *name)
 
 #define MAX_COLS (PRB_MAX_FIELDS + 16)
 
+/* The reasons prb_csv_row tells more of: where the quoted cell opened. */
+static const char UNTERMINATED[] = "unterminated quoted cell";
+static const char TEXT_AFTER[] = "text after a quoted cell";
+
 /* Reads one cell at *p; sets *last when the row ends after it. */
 static int cell(const char **p, const char *end, prb_arena *a, prb_slice *out, int *last,
                 uint32_t *lines, const char **why)
@@ -45,7 +49,7 @@ static int cell(const char **p, const char *end, prb_arena *a, prb_slice *out, i
         size_t quotes = 0;
         for (;;) {
             if (s >= end)
-                return *why = "unterminated quoted cell", PRB_EINVAL;
+                return *why = UNTERMINATED, PRB_EINVAL;
             if (*s == '"') {
                 if (s + 1 < end && s[1] == '"') {
                     quotes++;
@@ -101,7 +105,7 @@ static int cell(const char **p, const char *end, prb_arena *a, prb_slice *out, i
     if (s < end && *s == '\n')
         s++;
     else if (s < end)
-        return *why = "text after a quoted cell", PRB_EINVAL;
+        return *why = TEXT_AFTER, PRB_EINVAL;
     *last = 1;
     *p = s;
     return PRB_OK;
@@ -136,6 +140,10 @@ static void skip_row(const char **p, const char *end, uint32_t *lines)
         quoted = *s == '"' && cell_start;
         cell_start = *s == ',';
     }
+    /* A quoted cell left open to the end: a line end last in the input
+     * starts no line, as it starts none after a row. */
+    if (quoted && s > *p && s[-1] == '\n')
+        (*lines)--;
     *p = s;
 }
 
@@ -254,8 +262,41 @@ static int blank(const prb_slice *cells, int n, int ncols, char first)
     return 1;
 }
 
-int prb_csv_row(const prb_csv *h, const char **p, const char *end, prb_arena *a, prb_raw *raw,
-                prb_recerr *err, uint32_t *lines)
+/* The message of a bad row that began at start, on line first: row()
+ * stopped in the cell at, having read upto lines, and skip_row() found
+ * the row spans span lines. A stray quote makes one row of many lines,
+ * each of which looked like a row, and the message named only the first
+ * line: it says where the quote opened and which lines went with it. */
+static int bad_row(prb_arena *a, prb_recerr *err, const char *start, const char *at, uint32_t first,
+                   uint32_t upto, uint32_t span, const char *why)
+{
+    char more[64] = "";
+    const char *ls = start;
+    uint32_t line = first, close = first + upto - 1;
+    for (const char *q = start; q < at; q++)
+        if (*q == '\n')
+            line++, ls = q + 1;
+    size_t col = (size_t)(at - ls) + 1;
+    if (span > 1)
+        snprintf(more, sizeof more, "; the row spans lines %u-%u", first, first + span - 1);
+    if (why == UNTERMINATED)
+        return fail(a, err, "record",
+                    "CSV: a quoted cell opened at line %u, column %zu is never closed%s", line, col,
+                    more);
+    if (why == TEXT_AFTER && close > line)
+        return fail(a, err, "record",
+                    "CSV: a quoted cell opened at line %u, column %zu runs to line %u, where text "
+                    "follows its closing quote%s",
+                    line, col, close, more);
+    if (why == TEXT_AFTER)
+        return fail(a, err, "record",
+                    "CSV: text after the closing quote of a cell quoted at line %u, column %zu%s",
+                    line, col, more);
+    return fail(a, err, "record", "CSV: %s%s", why, more);
+}
+
+int prb_csv_row(const prb_csv *h, const char **p, const char *end, uint32_t first, prb_arena *a,
+                prb_raw *raw, prb_recerr *err, uint32_t *lines)
 {
     prb_slice cells[MAX_COLS];
     const char *why;
@@ -266,9 +307,11 @@ int prb_csv_row(const prb_csv *h, const char **p, const char *end, prb_arena *a,
         return PRB_ENOTFOUND;
     const char *start = *p;
     if (row(p, end, a, cells, &n, lines, &why)) {
+        const char *at = *p; /* row() stops at the start of the bad cell */
+        uint32_t upto = *lines;
         *p = start;
         skip_row(p, end, lines);
-        return fail(a, err, "record", "CSV: %s", why);
+        return bad_row(a, err, start, at, first, upto, *lines, why);
     }
     /* Only a row that holds nothing is skipped, as NDJSON skips a blank
      * line (a file ending "\n\n" is common). Any other is a record and is

@@ -323,7 +323,7 @@ static int parse_csv(prb_ingest *b, struct chunk *c)
     for (;;) {
         uint32_t line = c->nlines + 1;
         m = prb_arena_mark(&c->arena);
-        int rc = prb_csv_row(&h, &p, c->end, &c->arena, &raw, &e, &n);
+        int rc = prb_csv_row(&h, &p, c->end, line, &c->arena, &raw, &e, &n);
         if (rc == PRB_ENOTFOUND)
             return PRB_OK;
         c->nlines += n;

@@ -667,14 +667,15 @@ int prb_csv_record_column(const char *name);
 /* Reads the header row at *p, advancing *p; *lines gets the lines used. */
 int prb_csv_header(prb_csv *h, const prb_policy *pol, const char **p, const char *end, prb_arena *a,
                    prb_recerr *err, uint32_t *lines);
-/* Reads the next row into raw, advancing *p past it; *lines gets the lines
- * it spanned. Returns PRB_OK, PRB_ENOTFOUND at the end, or PRB_EINVAL. A
+/* Reads the next row into raw, advancing *p past it; first is the number
+ * of the line it starts on, for messages, and *lines gets the lines it
+ * spanned. Returns PRB_OK, PRB_ENOTFOUND at the end, or PRB_EINVAL. A
  * bad row is still consumed so reading can go on with the next. A blank
  * row (an empty line, or every cell empty) gives PRB_OK and a raw with no
  * value at all (raw->ref is PRB_J_ABSENT, which the header's required ref
  * column never leaves any other row): it is no record, to be skipped. */
-int prb_csv_row(const prb_csv *h, const char **p, const char *end, prb_arena *a, prb_raw *raw,
-                prb_recerr *err, uint32_t *lines);
+int prb_csv_row(const prb_csv *h, const char **p, const char *end, uint32_t first, prb_arena *a,
+                prb_raw *raw, prb_recerr *err, uint32_t *lines);
 
 /* Deletes versions 1..last of record id and its (furnisher, ref) entry,
  * logging each version deleted; cv[0..cn) is the current version, which
