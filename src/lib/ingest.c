@@ -350,6 +350,11 @@ static int make_chunks(prb_ingest *b)
         return PRB_ENOMEM;
     for (size_t i = 0; i < b->nin; i++) {
         const char *p = b->in[i].buf, *end = p + b->in[i].len;
+        /* A byte order mark (Windows tools write one) made the first
+         * line "must be an object", its cause invisible; csv.c skips
+         * its own before the header. Anywhere else it is a line's text. */
+        if (b->in[i].format == PRB_FMT_NDJSON && end - p >= 3 && !memcmp(p, "\xef\xbb\xbf", 3))
+            p += 3;
         do {
             const char *e = end;
             if (b->in[i].format == PRB_FMT_NDJSON && (size_t)(end - p) > CHUNK_BYTES) {
