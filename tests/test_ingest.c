@@ -1217,6 +1217,57 @@ Test(ingest, ndjson_byte_order_mark_is_skipped)
     th_rmrf(dir);
 }
 
+/* A whole number past 17 digits was refused as "must be a whole number",
+ * which it is: it is too large, and the field's range is given. */
+Test(ingest, an_integer_past_17_digits_is_too_large)
+{
+    char *dir;
+    prb_env *env = th_register(&dir);
+    prb_ingest_stats st;
+    prb_ingest *b;
+    const char *line =
+        "{\"furnisher\":\"bank-a\",\"ref\":\"L-1\",\"subject\":{\"kind\":\"person\",\"id\":\"cn-"
+        "rid:"
+        "11010519491231002X\"},\"category\":\"credit_account\",\"status\":\"open\",\"event_date\":"
+        "\"2025-03-01\",\"legal_basis\":\"x\",\"fields\":{\"account_type\":\"revolving\","
+        "\"opened_date\":\"2020-01-01\",\"credit_limit\":\"1.00\",\"balance\":\"0.00\","
+        "\"currency\":\"EUR\",\"worst_dpd\":%s}}\n";
+    const struct {
+        const char *value, *want;
+    } cases[] = {
+        {"123456789012345678", "fields.worst_dpd: '123456789012345678' is too large: the field "
+                               "takes 0..3650"},
+        {"-123456789012345678", "fields.worst_dpd: '-123456789012345678' is too small: the field "
+                                "takes 0..3650"},
+        {"1.5", "fields.worst_dpd: must be a whole number"},
+    };
+    char text[1024];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        snprintf(text, sizeof text, line, cases[i].value);
+        cr_assert_eq(th_ingest(env, "i.ndjson", text, PRB_FMT_NDJSON, 0, &st, &b), PRB_EREJECTED);
+        cr_expect(strstr(prb_ingest_error(b, 0), cases[i].want), "case %zu: %s", i,
+                  prb_ingest_error(b, 0));
+        prb_ingest_free(b);
+    }
+    const char *csv = "furnisher,ref,subject_kind,subject_id,category,status,event_date,"
+                      "settled_date,legal_basis,account_type,opened_date,credit_limit,balance,"
+                      "currency,worst_dpd\n"
+                      "bank-a,L-1,person,cn-rid:11010519491231002X,credit_account,open,"
+                      "2025-03-01,,x,revolving,2020-01-01,1.00,0.00,EUR,123456789012345678\n"
+                      "bank-a,L-2,person,cn-rid:11010519491231002X,credit_account,open,"
+                      "2025-03-01,,x,revolving,2020-01-01,1.00,0.00,EUR,000000000000000030\n";
+    cr_assert_eq(th_ingest(env, "i.csv", csv, PRB_FMT_CSV, 1, &st, &b), PRB_OK, "%s",
+                 prb_errmsg(env));
+    cr_expect_eq(st.accepted, 1); /* leading zeros are no digits of its size */
+    cr_assert_eq(prb_ingest_nerrors(b), 1);
+    cr_expect(strstr(prb_ingest_error(b, 0), "i.csv:2: fields.worst_dpd: '123456789012345678' is "
+                                             "too large: the field takes 0..3650"),
+              "%s", prb_ingest_error(b, 0));
+    prb_ingest_free(b);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
 /* A header may name more field columns than one record may fill (the
  * policy bounds each category's fields, not all of them together): a row
  * filling more than 32 is refused. Before, its cells were written past

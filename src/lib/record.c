@@ -221,20 +221,29 @@ static int parse_amount(prb_slice s, int scale, int64_t *out, const char **why)
     return 0;
 }
 
+#define INTEGER_LIMIT 99999999999999999LL /* 17 digits */
+
+/* Returns -1 if s is not a whole number, -2 if it is one of more than
+ * 17 digits (which was refused as "not a whole number"). */
 static int parse_integer(prb_slice s, int64_t *out)
 {
-    uint32_t i = 0;
+    uint32_t i = 0, digits = 0;
     int neg = 0;
     int64_t v = 0;
     if (i < s.n && s.p[i] == '-')
         neg = 1, i++;
-    if (i == s.n || s.n - i > 17)
+    if (i == s.n)
         return -1;
     for (; i < s.n; i++) {
         if (s.p[i] < '0' || s.p[i] > '9')
             return -1;
-        v = v * 10 + (s.p[i] - '0');
+        if (digits || s.p[i] != '0')
+            digits++;
+        if (digits <= 17) /* past that, v is not used */
+            v = v * 10 + (s.p[i] - '0');
     }
+    if (digits > 17)
+        return -2;
     *out = neg ? -v : v;
     return 0;
 }
@@ -283,13 +292,27 @@ static int check_field(struct chk *c, const prb_fielddef *d, const prb_rawval *v
             return bad(c, PRB_EINVAL, path, "'%.*s' %s", prb_utf8_cut(v->v.p, v->v.n, 40), v->v.p,
                        text ? why : "must be a decimal string");
         return PRB_OK;
-    case PRB_FT_INTEGER:
-        if ((v->type != PRB_J_NUM && v->type != PRB_J_TEXT) || parse_integer(v->v, &out->num))
+    case PRB_FT_INTEGER: {
+        int rc =
+            v->type == PRB_J_NUM || v->type == PRB_J_TEXT ? parse_integer(v->v, &out->num) : -1;
+        const char *size = v->v.n && v->v.p[0] == '-' ? "small" : "large";
+        /* The range taken is the policy's within what 17 digits hold. */
+        if (rc == -2 && (d->min != INT64_MIN || d->max != INT64_MAX))
+            return bad(c, PRB_EINVAL, path, "'%.*s' is too %s: the field takes %lld..%lld",
+                       prb_utf8_cut(v->v.p, v->v.n, 40), v->v.p, size,
+                       (long long)(d->min < -INTEGER_LIMIT ? -INTEGER_LIMIT : d->min),
+                       (long long)(d->max > INTEGER_LIMIT ? INTEGER_LIMIT : d->max));
+        if (rc == -2)
+            return bad(c, PRB_EINVAL, path,
+                       "'%.*s' is too %s: a whole number has at most 17 digits",
+                       prb_utf8_cut(v->v.p, v->v.n, 40), v->v.p, size);
+        if (rc)
             return bad(c, PRB_EINVAL, path, "must be a whole number");
         if (out->num < d->min || out->num > d->max)
             return bad(c, PRB_EINVAL, path, "%lld is outside %lld..%lld", (long long)out->num,
                        (long long)d->min, (long long)d->max);
         return PRB_OK;
+    }
     }
     return bad(c, PRB_EINVAL, path, "field type unknown");
 }
