@@ -138,6 +138,58 @@ Test(ingest, csv_and_ndjson_of_one_record_are_the_same)
     th_rmrf(dir);
 }
 
+/* A policy field may be named like one of a CSV record's own columns
+ * (a category's "status"); in CSV it is then the column "fields.NAME",
+ * as under "fields" in NDJSON: a plain "status" is the record's. */
+Test(ingest, csv_fields_prefix_names_a_field_like_a_record_column)
+{
+    char *dir = th_tmpdir(), policy[512], path[600], reg[600];
+    prb_env *env = NULL;
+    prb_ingest_stats st;
+    prb_file *f = NULL;
+    json_t *pol = json_load_file(th_path(policy, sizeof policy, "policy/default.json"), 0, NULL);
+    cr_assert_not_null(pol);
+    json_t *fields = json_object_get(
+        json_object_get(json_object_get(pol, "categories"), "payment_default"), "fields");
+    cr_assert_not_null(fields);
+    json_object_set_new(fields, "status", json_pack("{s:s}", "type", "string"));
+    snprintf(path, sizeof path, "%s/policy.json", dir);
+    cr_assert_eq(json_dump_file(pol, path, 0), 0);
+    json_decref(pol);
+    snprintf(reg, sizeof reg, "%s/reg", dir);
+    cr_assert_eq(prb_init(reg, path, &env), PRB_OK, "%s", prb_errmsg(env));
+    th_set_day(env, TH_TODAY);
+    const char *csv = "furnisher,ref,subject_kind,subject_id,category,status,event_date,"
+                      "settled_date,legal_basis,fields.amount,currency,fields.status\n"
+                      "bank-a,L-1,person,cn-rid:11010519491231002X,payment_default,open,"
+                      "2025-03-01,,loan contract,1250.50,EUR,in collection\n";
+    cr_assert_eq(th_ingest(env, "c.csv", csv, PRB_FMT_CSV, 0, &st, NULL), PRB_OK, "%s",
+                 prb_errmsg(env));
+    cr_assert_eq(st.accepted, 1);
+    cr_assert_eq(prb_subject_read(env, "cn-rid:11010519491231002X", &f), PRB_OK);
+    const prb_record_view *rv = prb_file_record(f, 0);
+    cr_assert_str_eq(field(rv, "status")->str, "in collection");
+    cr_assert_eq(field(rv, "amount")->num, 125050);
+    const char *json;
+    cr_assert_eq(prb_file_json(f, &json), PRB_OK);
+    cr_assert(strstr(json, "\"status\": \"open\"") || strstr(json, "\"status\":\"open\""),
+              "the record's own status: %s", json);
+    prb_file_free(f);
+    /* Without the prefix the column is the record's, named twice. */
+    const char *twice = "furnisher,ref,subject_kind,subject_id,category,status,event_date,"
+                        "settled_date,legal_basis,amount,currency,status\n"
+                        "bank-a,L-2,person,cn-rid:11010519491231002X,payment_default,open,"
+                        "2025-03-01,,loan contract,1.00,EUR,x\n";
+    prb_ingest *b = NULL;
+    cr_assert_eq(th_ingest(env, "t.csv", twice, PRB_FMT_CSV, 0, &st, &b), PRB_EREJECTED);
+    cr_assert_eq(prb_ingest_nerrors(b), 1);
+    cr_assert(strstr(prb_ingest_error(b, 0), "column 'status' appears twice"), "%s",
+              prb_ingest_error(b, 0));
+    prb_ingest_free(b);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
 Test(ingest, correction_is_a_new_version_with_history)
 {
     char *dir;

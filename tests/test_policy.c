@@ -124,39 +124,6 @@ Test(policy, errors_name_file_path_and_reason)
     }
 }
 
-/* In CSV a record's fields are columns beside its own (csv.c): a field
- * named like one of those could never be loaded from CSV, as the column
- * is always read as the record's, yet the policy checked clean. */
-Test(policy, a_field_named_like_a_csv_record_column_is_refused)
-{
-    const char *names[] = {"furnisher", "ref",        "subject_kind", "subject_id", "category",
-                           "status",    "event_date", "settled_date", "legal_basis"};
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        char to[256], want[256];
-        prb_policy *p = NULL;
-        snprintf(to, sizeof to,
-                 "\"currency\":{\"type\":\"currency\",\"required\":true},\"%s\":{\"type\":"
-                 "\"string\"}",
-                 names[i]);
-        int rc = load_variant("\"currency\":{\"type\":\"currency\",\"required\":true}", to, &p);
-        cr_expect_eq(rc, PRB_EPOLICY, "%s: rc %d", names[i], rc);
-        snprintf(want, sizeof want,
-                 "t.json: $.categories.payment_default.fields.%s: field name '%s' is taken: a "
-                 "CSV file's '%s' column is the record's own",
-                 names[i], names[i], names[i]);
-        cr_expect(strstr(prb_policy_errmsg(p), want), "%s", prb_policy_errmsg(p));
-        prb_policy_free(p);
-    }
-    /* A name that only begins like one is a field like any other. */
-    prb_policy *p = NULL;
-    cr_expect_eq(load_variant("\"currency\":{\"type\":\"currency\",\"required\":true}",
-                              "\"currency\":{\"type\":\"currency\",\"required\":true},"
-                              "\"status_code\":{\"type\":\"string\"}",
-                              &p),
-                 PRB_OK, "%s", prb_policy_errmsg(p));
-    prb_policy_free(p);
-}
-
 Test(policy, malformed_json_gives_line_and_column)
 {
     prb_policy *p = NULL;

@@ -24,14 +24,6 @@ static const char *const role_names[NROLES] = {
     [BASIS] = "legal_basis",
 };
 
-int prb_csv_record_column(const char *name)
-{
-    for (int r = 1; r < NROLES; r++)
-        if (!strcmp(name, role_names[r]))
-            return 1;
-    return 0;
-}
-
 #define MAX_COLS (PRB_MAX_FIELDS + 16)
 
 /* The reasons prb_csv_row tells more of: where the quoted cell opened. */
@@ -217,12 +209,19 @@ int prb_csv_header(prb_csv *h, const prb_policy *pol, const char **p, const char
         size_t ok = prb_utf8_prefix(cells[i].p, cells[i].n);
         if (ok < cells[i].n)
             return fail(a, err, "header", "column %d is not UTF-8 text at byte %zu", i + 1, ok + 1);
-        snprintf(name, sizeof name, "%.*s", prb_utf8_cut(cells[i].p, cells[i].n, 64), cells[i].p);
+        /* "fields.NAME" is always the field NAME, as under "fields" in
+         * NDJSON: a policy field named like one of the record's own
+         * columns (a category's "status") is loaded so. */
+        prb_slice c = cells[i];
+        int qualified = c.n > 7 && !memcmp(c.p, "fields.", 7);
+        if (qualified)
+            c = (prb_slice){c.p + 7, c.n - 7};
+        snprintf(name, sizeof name, "%.*s", prb_utf8_cut(c.p, c.n, 64), c.p);
         h->name[i] = (prb_slice){prb_arena_strndup(a, name, strlen(name)), (uint32_t)strlen(name)};
         if (!h->name[i].p)
             return fail(a, err, "header", "out of memory");
         h->role[i] = FIELD;
-        for (int r = 1; r < NROLES; r++)
+        for (int r = 1; r < NROLES && !qualified; r++)
             if (!strcmp(name, role_names[r]))
                 h->role[i] = r;
         if (h->role[i] != FIELD) {

@@ -661,9 +661,6 @@ typedef struct prb_csv {
     prb_slice name[PRB_MAX_FIELDS + 16];
 } prb_csv;
 
-/* Whether name is one of the record's own CSV columns (furnisher, ref,
- * status, ...), which a field of that name could never be read from. */
-int prb_csv_record_column(const char *name);
 /* Reads the header row at *p, advancing *p; *lines gets the lines used. */
 int prb_csv_header(prb_csv *h, const prb_policy *pol, const char **p, const char *end, prb_arena *a,
                    prb_recerr *err, uint32_t *lines);

@@ -228,14 +228,6 @@ static int load_field(struct ctx *c, const char *name, json_t *def, prb_fielddef
 
     if ((rc = begin_def(c, "field", name, def, keys, &f->name)))
         return rc;
-    /* Fields arrive in NDJSON under "fields", but in CSV as columns
-     * beside the record's own: a field named like one could never be
-     * given a value there, yet the policy checked clean. */
-    if (prb_csv_record_column(name))
-        return fail(c, PRB_EPOLICY,
-                    "field name '%s' is taken: a CSV file's '%s' column is the record's own, so "
-                    "this field could never be loaded from CSV; rename it",
-                    name, name);
     f->name_len = strlen(name);
     if ((rc = get_enum(c, def, "type", ftype_names, PRB_FT_STRING, PRB_FT_CURRENCY,
                        "string, enum, integer, amount, date, currency", &f->type)))
