@@ -1146,6 +1146,71 @@ Test(inquiry_log, a_bad_index_place_is_named)
     th_rmrf(dir);
 }
 
+/* The index's place on a tmpfs is made again after a restart by whoever
+ * comes first: a place another user made, or could rename things in,
+ * and an index directory that is not this user's own or is a link, are
+ * refused by name, not used. */
+Test(inquiry_log, an_index_place_of_another_user_is_refused)
+{
+    char *dir, place[600], text[700], reg[600], leaf[800], real[900];
+    prb_env *env = asked(&dir);
+    prb_close(env);
+    snprintf(reg, sizeof reg, "%s/reg", dir);
+    snprintf(place, sizeof place, "%s/place", dir);
+    cr_assert_eq(mkdir(place, 0755), 0);
+    snprintf(text, sizeof text, "%s\n", place);
+    put_file(dir, "index.place", text);
+    cr_assert_eq(prb_open(reg, &env), PRB_OK, "%s", prb_errmsg(env));
+    prb_close(env);
+    struct stat st;
+    cr_assert_eq(stat(reg, &st), 0);
+    snprintf(leaf, sizeof leaf, "%s/probity-index-%llx-%llx", place, (unsigned long long)st.st_dev,
+             (unsigned long long)st.st_ino);
+    cr_assert_eq(stat(leaf, &st), 0, "%s", leaf);
+
+    /* Writable by others, not sticky: anyone could swap the index. */
+    cr_assert_eq(chmod(place, 0777), 0);
+    cr_assert_eq(prb_open(reg, &env), PRB_EIO);
+    cr_assert(strstr(prb_errmsg(env), "mode 0777"), "%s", prb_errmsg(env));
+    prb_close(env);
+    cr_assert_eq(chmod(place, 01777), 0); /* as /dev/shm is */
+    cr_assert_eq(prb_open(reg, &env), PRB_OK, "%s", prb_errmsg(env));
+    prb_close(env);
+    cr_assert_eq(chmod(place, 0755), 0);
+
+    /* The index's directory writable by others, then a link to one. */
+    cr_assert_eq(chmod(leaf, 0777), 0);
+    cr_assert_eq(prb_open(reg, &env), PRB_EIO);
+    cr_assert(strstr(prb_errmsg(env), "not this user's own"), "%s", prb_errmsg(env));
+    prb_close(env);
+    cr_assert_eq(chmod(leaf, 0700), 0);
+    snprintf(real, sizeof real, "%s.real", leaf);
+    cr_assert_eq(rename(leaf, real), 0);
+    cr_assert_eq(symlink(real, leaf), 0);
+    cr_assert_eq(prb_open(reg, &env), PRB_EIO);
+    cr_assert(strstr(prb_errmsg(env), "is a link"), "%s", prb_errmsg(env));
+    prb_close(env);
+    cr_assert_eq(unlink(leaf), 0);
+    cr_assert_eq(rename(real, leaf), 0);
+
+    /* Owned by another user (only root can give a directory away). */
+    if (geteuid() == 0) {
+        cr_assert_eq(chown(place, 65534, 65534), 0);
+        cr_assert_eq(prb_open(reg, &env), PRB_EIO);
+        cr_assert(strstr(prb_errmsg(env), "owned by uid 65534"), "%s", prb_errmsg(env));
+        prb_close(env);
+        cr_assert_eq(chown(place, 0, 0), 0);
+        cr_assert_eq(chown(leaf, 65534, 65534), 0);
+        cr_assert_eq(prb_open(reg, &env), PRB_EIO);
+        cr_assert(strstr(prb_errmsg(env), "owned by uid 65534"), "%s", prb_errmsg(env));
+        prb_close(env);
+        cr_assert_eq(chown(leaf, 0, 0), 0);
+    }
+    cr_assert_eq(prb_open(reg, &env), PRB_OK, "%s", prb_errmsg(env));
+    prb_close(env);
+    th_rmrf(dir);
+}
+
 /* A move refused because another process has the index open leaves the
  * refused handle still holding its share of the index's lock: flock
  * drops a shared lock before trying for an exclusive one, so without

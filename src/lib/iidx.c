@@ -140,6 +140,41 @@ static int place_read(prb_env *env, char place[PLACE_MAX + 1])
     return PRB_OK;
 }
 
+/* The index says which inquiries and notices a subject's copy lists, and
+ * its lock can hold every open: its directory must be this user's alone,
+ * as the register's is. A place on a tmpfs is made again after a restart
+ * by whoever comes first, so what is found there is checked: the index's
+ * own directory (not a link) owned by this user and writable by no one
+ * else, and the place above it this user's or root's, and writable by
+ * others only if sticky (/dev/shm, /tmp), where no one else can rename
+ * or remove the index's directory. */
+static int owned_dirs(prb_env *env, const char *place, const char *dir)
+{
+    struct stat st;
+    if (stat(place, &st))
+        return prb_seterr(env->err, PRB_EIO, "%s: %s", place, strerror(errno));
+    if ((st.st_uid != geteuid() && st.st_uid != 0) ||
+        ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX)))
+        return prb_seterr(env->err, PRB_EIO,
+                          "%s: the index's place (%s/" PLACE_FILE
+                          ") is owned by uid %u with mode %04o: another user could replace "
+                          "the index; place it in a directory of this user's own",
+                          place, env->dir, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
+    if (lstat(dir, &st))
+        return prb_seterr(env->err, PRB_EIO, "%s: %s", dir, strerror(errno));
+    if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH)))
+        return prb_seterr(env->err, PRB_EIO,
+                          "%s: the index's directory is %s owned by uid %u with mode %04o, not "
+                          "this user's own: another user may have made it; remove it and "
+                          "open the register again",
+                          dir,
+                          S_ISLNK(st.st_mode)   ? "a link"
+                          : S_ISDIR(st.st_mode) ? "a directory"
+                                                : "a file",
+                          (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
+    return PRB_OK;
+}
+
 /* The directory of the index's files: the register's own, or one of this
  * register's own under the directory index.place names, named after the
  * register directory's device and inode, so that a copy of the register
@@ -168,7 +203,7 @@ static int index_dir(prb_env *env, char *out, size_t n)
                           "%s: cannot make the index's directory (%s/" PLACE_FILE
                           " puts it under %s): %s",
                           out, env->dir, place, strerror(errno));
-    return PRB_OK;
+    return owned_dirs(env, place, out);
 }
 
 /* index.state: "boot <id> synced <0|1>", one small write in place. */
