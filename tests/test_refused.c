@@ -128,6 +128,23 @@ static const struct want names[] = {
     {"petition_signatory", "political"},
     {"petition_campaign", "political"},
     {"online_petitions", "political"},
+    /* a single term written with a separator */
+    {"geo_location", "location"},
+    {"geo_locations", "location"},
+    {"finger_print", "biometrics"},
+    {"bio_metrics", "biometrics"},
+    {"voice_print", "biometrics"},
+    {"palm_print", "biometrics"},
+    {"geo_tag", "location"},
+    {"geo_tagged", "location"},
+    {"where_abouts", "location"},
+    {"where_a_bouts", "location"},
+    {"last_geo_location_seen", "location"},
+    {"vaccinated", "health"},
+    {"covid_vaccinated", "health"},
+    {"unvaccinated", "health"},
+    {"citizenship", "ethnicity"},
+    {"dual_citizenship", "ethnicity"},
 };
 
 /* Chinese terms, found anywhere in a text (Chinese has no spaces between
@@ -241,6 +258,11 @@ static const struct want spellings[] = {
     {"re\xcc\x81ligion", "religion"},               /* a combining accent */
     {"r\xe1\xba\xb9ligion", "religion"},            /* e with a dot below: any letter */
     {"r e l i g i o n", "religion"},
+    {"Geo-Location", "location"},
+    {"Finger-Print", "biometrics"},
+    {"geo.location", "location"},
+    {"Geo Location", "location"},
+    {"Where A Bouts", "location"},
 };
 
 /* Ordinary credit vocabulary that must stay allowed. */
@@ -352,6 +374,9 @@ static const char *const ordinary[] = {
     "checking_account",
     "latest_payment",
     "submission_date",
+    /* two words that join into a term only as a sentence would not */
+    "past_or_present_address",
+    "past_or_current_employer",
 };
 
 /* Chinese texts of credit data that hold a refused term across two words,
@@ -539,6 +564,10 @@ Test(refused, ordinary_credit_vocabulary_still_loads)
     }
     cr_expect_eq(load_with(as_description, text, msg, sizeof msg), PRB_OK, "%s", msg);
     cr_expect_eq(load_with(as_bin_text, "Paid off a credit union loan on time", msg, sizeof msg),
+                 PRB_OK, "%s", msg);
+    /* words a space apart are words of a sentence, not one word split */
+    cr_expect_eq(load_with(as_bin_text, "Moved from a past or present address in his panic", msg,
+                           sizeof msg),
                  PRB_OK, "%s", msg);
 }
 

@@ -36,7 +36,16 @@
  *     dues, ...), in either order ("mentalhealth", "racecode", "faceid");
  *  4. affix: the word starts or ends with a refused term of five or more
  *     letters, or with a phrase spelled as one word ("healthcare",
- *     "heterosexual", "tradeunionist").
+ *     "heterosexual", "tradeunionist");
+ *  5. joined: two words in a row with no space between them read as one
+ *     word, and the whole text with its separators left out, match by
+ *     rule 1 only ("geo_location", "Finger-Print", "where_a_bouts", "Geo
+ *     Location"). A term split by a separator is still that term, but
+ *     rules 3 and 4 would find terms in the joins of ordinary words
+ *     ("men_tally"), and words a space apart are words of a sentence
+ *     ("past or present" is no pastor). A join with a letter read as any
+ *     letter is not matched: two words of another script would match a
+ *     term by their length alone.
  * A term marked '<' never counts at the end of a longer word (so "mental"
  * is not found in "fundamental", "rally" in "generally", "election" in
  * "selection", "latitude" in "platitude"); one marked '=' matches only
@@ -117,15 +126,15 @@ static const struct refused_class classes[] = {
      "宗教 信仰 佛教 基督 天主教 伊斯兰 伊斯蘭 穆斯林 法轮 法輪"},
     {"ethnicity or race",
      "ethnic ethnicity race racial skin_colour skin_color skin_tone caste= tribe tribal "
-     "national_origin nationality foreign_worker foreigner migrant immigrant immigration "
-     "minority uyghur uighur tibetan kazakh roma_people romani gypsy sinti kurd kurdish rohingya "
-     "aboriginal indigenous hispanic latino latina caucasian african_american ancestry "
-     "mother_tongue native_language minzu",
+     "national_origin nationality citizenship foreign_worker foreigner migrant immigrant "
+     "immigration minority uyghur uighur tibetan kazakh roma_people romani gypsy sinti kurd "
+     "kurdish rohingya aboriginal indigenous hispanic latino latina caucasian african_american "
+     "ancestry mother_tongue native_language minzu",
      "民族 种族 種族"},
     {"health",
      "health medical medicine diagnosis diagnose disease illness< sick sickness disability "
      "disabled pregnancy pregnant mental< psychiatric psychiatry psychological hiv medication "
-     "prescription hospital patient vaccination vaccine cancer tumour tumor oncology "
+     "prescription hospital patient vaccination vaccinate vaccine cancer tumour tumor oncology "
      "chemotherapy diabetes diabetic hepatitis tuberculosis dementia alzheimer autism autistic "
      "epilepsy schizophrenia bipolar depression anxiety obesity infertility abortion "
      "miscarriage addiction addict alcoholism alcoholic drug_use drug_abuse drug_treatment "
@@ -195,7 +204,7 @@ static const char ordinary_phrases[] =
     "legal_opinion minority_shareholder minority_shareholding minority_interest minority_stake "
     "minority_holding minority_investor voting_right voting_share voting_stock voting_power "
     "voting_control voting_interest face_value face_amount good_faith bad_faith "
-    "financial_health credit_health church_street church_road church_lane temple_bar";
+    "financial_health credit_health church_street church_road church_lane temple_bar past_or";
 
 /* CJK phrases of credit data that hold a CJK term across a word boundary
  * ("财务健康" financial health, "健康发展" healthy development, "线上访问"
@@ -498,6 +507,22 @@ static int check_phrase(struct hit *h, const char *a, size_t an, const char *b, 
     return 0;
 }
 
+/* Rule 5: a and b read as one word, by rule 1 only. */
+static int check_joined(struct hit *h, const char *a, size_t an, const char *b, size_t bn)
+{
+    struct stems st;
+    char w[WORD_MAX];
+    if (an + bn >= WORD_MAX || an + bn < 2 || memchr(a, '?', an) || memchr(b, '?', bn))
+        return 0;
+    memcpy(w, a, an);
+    memcpy(w + an, b, bn);
+    stems(&st, w, an + bn);
+    for (size_t i = 0; i < st.k; i++)
+        if (term_equal(h, st.s[i], st.n[i], st.other[i]))
+            return 1;
+    return 0;
+}
+
 static int ordinary_phrase(const char *a, size_t an, const char *b, size_t bn)
 {
     if (an >= WORD_MAX || bn >= WORD_MAX)
@@ -527,6 +552,10 @@ struct scan {
     int prev_ordinary;    /* the last word ended an ordinary phrase */
     char spell[WORD_MAX]; /* single letters in a row */
     size_t sn;
+    char joined[WORD_MAX]; /* every word of the text run together (rule 5) */
+    size_t jn, words;
+    int unjoined; /* the words did not fit in joined, or made an ordinary phrase */
+    int blank;    /* a space since the last word: the next is not joined to it */
 };
 
 /* Decodes one UTF-8 character; invalid bytes come back as 0xFFFD. */
@@ -740,6 +769,14 @@ static int classify(uint32_t c, char *out)
     return SEP;
 }
 
+/* ASCII and Unicode spaces, which part the words of a sentence (rule 5). */
+static int space(uint32_t c)
+{
+    return (c >= 0x09 && c <= 0x0d) || c == ' ' || c == 0x85 || c == 0xa0 || c == 0x1680 ||
+           (c >= 0x2000 && c <= 0x200a) || c == 0x2028 || c == 0x2029 || c == 0x202f ||
+           c == 0x205f || c == 0x3000;
+}
+
 static char lower(char c)
 {
     return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
@@ -772,12 +809,22 @@ static int word(struct scan *s, const char *w, size_t n)
             return 1;
         if (w && !ord && !s->prev_ordinary && check_phrase(&s->hit, s->prev, s->pn, w, n))
             return 1;
+        if (w && !ord && !s->prev_ordinary && !s->blank &&
+            check_joined(&s->hit, s->prev, s->pn, w, n))
+            return 1;
     }
     s->prev_ordinary = ord;
     s->pn = 0;
     if (w) {
         memcpy(s->prev, w, n);
         s->pn = n;
+        s->blank = 0;
+        s->words++;
+        s->unjoined |= ord || s->jn + n >= WORD_MAX;
+        if (!s->unjoined) {
+            memcpy(s->joined + s->jn, w, n);
+            s->jn += n;
+        }
     }
     return 0;
 }
@@ -922,7 +969,8 @@ const char *prb_refused_class(const char *text, char *term, size_t termlen)
     while (!hit) {
         size_t len = 1;
         char a = 0;
-        int k = *p ? classify(utf8(p, &len), &a) : SEP;
+        uint32_t c = *p ? utf8(p, &len) : 0;
+        int k = *p ? classify(c, &a) : SEP;
         if (k == SKIP) {
             p += len;
             continue;
@@ -937,9 +985,11 @@ const char *prb_refused_class(const char *text, char *term, size_t termlen)
             }
             s.tok[s.tn] = a;
             s.kind[s.tn++] = (unsigned char)k;
-        } else if (s.tn) {
-            hit = run(&s);
+        } else {
+            if (s.tn)
+                hit = run(&s);
             s.tn = 0;
+            s.blank |= space(c);
         }
         if (!*p)
             break;
@@ -947,6 +997,8 @@ const char *prb_refused_class(const char *text, char *term, size_t termlen)
     }
     if (!hit)
         hit = word(&s, NULL, 0);
+    if (!hit && s.words > 1 && !s.unjoined)
+        hit = check_joined(&s.hit, s.joined, s.jn, "", 0);
     if (!hit)
         hit = find_cjk(&s.hit, text);
     if (!hit)
