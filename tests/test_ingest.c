@@ -22,6 +22,13 @@ TestSuite(ingest);
     "\"event_date\":\"2025-03-01\",\"settled_date\":null,\"legal_basis\":\"loan "                  \
     "contract\"" extra_top ",\"fields\":" fields "}"
 
+/* A payment default with the reference and legal basis given (JSON text). */
+#define RL(ref, legal_basis)                                                                       \
+    "{\"furnisher\":\"bank-a\",\"ref\":\"" ref "\",\"subject\":{\"kind\":\"person\",\"id\":"       \
+    "\"cn-rid:11010519491231002X\"},\"category\":\"payment_default\",\"status\":\"open\","         \
+    "\"event_date\":\"2025-03-01\",\"settled_date\":null,\"legal_basis\":\"" legal_basis           \
+    "\",\"fields\":{\"amount\":\"1.00\",\"currency\":\"EUR\"}}"
+
 static uint64_t versions(prb_env *env)
 {
     uint64_t v = 0;
@@ -345,6 +352,14 @@ static const struct bad bad_lines[] = {
      "\"category\":\"payment_default\",\"status\":\"open\",\"event_date\":\"2025-03-01\","
      "\"legal_basis\":\"x\",\"fields\":{\"amount\":\"1.00\",\"currency\":\"EUR\"}}",
      "subject.aliases: appears twice"},
+    /* invariant 2: a legal basis or a reference of Unicode blanks says nothing */
+    {RL("L-1", "\\u00a0"), "legal_basis: must hold a letter or a digit"},
+    {RL("L-1", "\\u3000"), "legal_basis: must hold a letter or a digit"},
+    {RL("L-1", "\\u200b"), "legal_basis: must hold a letter or a digit"},
+    {RL("L-1", "\\ufeff\\u2060\\u200c\\u200d"), "legal_basis: must hold a letter or a digit"},
+    {RL("L-1", "\xe2\x80\x83\xe2\x80\xaf\xe1\x9a\x80"), "legal_basis: must hold a letter"},
+    {RL("L-1", "-.,"), "legal_basis: must hold a letter or a digit"},
+    {RL("\\u2028\\u2029\\u205f", "x"), "ref: must hold a letter or a digit"},
 };
 
 /* Each bad line alone: rejected with its message, nothing written. */
@@ -367,6 +382,21 @@ Test(ingest, each_kind_of_bad_line_is_named)
         prb_ingest_free(b);
     }
     cr_assert_eq(versions(env), 0);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+/* A legal basis and a reference in any script are words: only blanks are refused. */
+Test(ingest, a_legal_basis_in_any_script_is_accepted)
+{
+    char *dir;
+    prb_env *env = th_register(&dir);
+    prb_ingest_stats st;
+    const char *text = RL("\u7b2c1\u53f7", "\u4e2a\u4eba\u4fe1\u606f\u4fdd\u62a4\u6cd5") "\n" RL(
+        "L-2", "\u00a7\u00a07") "\n" RL("L-3", "\u0417\u0430\u043a\u043e\u043d") "\n";
+    cr_assert_eq(th_ingest(env, "in.ndjson", text, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK, "%s",
+                 prb_errmsg(env));
+    cr_assert_eq(versions(env), 3);
     prb_close(env);
     th_rmrf(dir);
 }

@@ -126,6 +126,51 @@ static int need_string(struct chk *c, const prb_rawval *v, const char *field, ui
     return PRB_OK;
 }
 
+/* Characters that show nothing: C1 controls, Unicode spaces, and format
+ * characters (zero-width, joiners, bidi controls, the BOM). */
+static int invisible(uint32_t cp)
+{
+    return (cp >= 0x80 && cp <= 0xa0) || cp == 0xad || cp == 0x1680 || cp == 0x180e ||
+           (cp >= 0x2000 && cp <= 0x200f) || (cp >= 0x2028 && cp <= 0x202f) ||
+           (cp >= 0x205f && cp <= 0x206f) || cp == 0x3000 || cp == 0xfeff;
+}
+
+/* Does s hold a letter or a digit: an ASCII one, or any character outside
+ * ASCII that shows (a word of any script)? */
+static int has_word(prb_slice s)
+{
+    const unsigned char *p = (const unsigned char *)s.p, *end = p + s.n;
+    for (int k; p < end; p += k) {
+        uint32_t cp = *p;
+        if (!(k = prb_utf8_len(p, end)))
+            return 0; /* not UTF-8: the parser has refused it already */
+        if (k == 1 && ((cp | 0x20) >= 'a' && (cp | 0x20) <= 'z'))
+            return 1;
+        if (k == 1 && cp >= '0' && cp <= '9')
+            return 1;
+        if (k == 1)
+            continue;
+        cp &= 0x3f >> (k - 1);
+        for (int i = 1; i < k; i++)
+            cp = cp << 6 | (p[i] & 0x3f);
+        if (!invisible(cp))
+            return 1;
+    }
+    return 0;
+}
+
+/* Invariant 2: the reference and the legal basis say something, which
+ * blanks of any script do not. */
+static int need_words(struct chk *c, const prb_rawval *v, const char *field, uint32_t maxlen)
+{
+    int rc = need_string(c, v, field, maxlen);
+    if (!rc && !has_word(v->v))
+        rc = bad(c, PRB_EINVAL, field,
+                 "must hold a letter or a digit: spaces and invisible characters alone name "
+                 "nothing (DESIGN invariant 2)");
+    return rc;
+}
+
 static int furnisher_name_ok(prb_slice s)
 {
     if (s.n == 0 || s.n > 63)
@@ -506,11 +551,11 @@ static int check_source(struct chk *c, const prb_raw *raw, const char *forced, p
         return bad(c, PRB_EINVAL, "furnisher", "record is from '%.*s' but this batch is from '%s'",
                    (int)furn.v.n, furn.v.p, forced);
     out->furnisher = furn.v;
-    if ((rc = need_string(c, &raw->ref, "ref", 128)))
+    if ((rc = need_words(c, &raw->ref, "ref", 128)))
         return rc;
     out->ref = raw->ref.v;
     /* Invariant 2: a record says on what legal basis it is held. */
-    return need_string(c, &raw->legal_basis, "legal_basis", 512);
+    return need_words(c, &raw->legal_basis, "legal_basis", 512);
 }
 
 static int check_subject(struct chk *c, const prb_raw *raw, prb_rec *out)
