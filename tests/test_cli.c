@@ -215,7 +215,10 @@ Test(cli, policy_check)
                "{\"subject_kinds\":[\"person\"]}},\"categories\":{}}");
     run(&r, dir, NULL, "policy check bad.json");
     cr_assert_eq(r.status, 6, "%s", r.err);
-    cr_assert(strstr(r.err, "bad.json: $.purposes.vote: purpose 'vote' is refused"), "%s", r.err);
+    cr_assert(strstr(r.err, "bad.json: $.purposes.vote: refused: 'vote' is political opinion or "
+                            "activity data, which probity never holds or scores (DESIGN "
+                            "invariant 1), in purpose 'vote'"),
+              "%s", r.err);
     run(&r, dir, NULL, "init reg2 --policy bad.json");
     cr_assert_eq(r.status, 6);
     th_rmrf(dir);

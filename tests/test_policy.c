@@ -414,7 +414,7 @@ Test(policy, rules_over_features_and_lists_are_checked)
         const char *msg;
     } cases[] = {
         {refused_feature, PRB_EREFUSED,
-         "$.features.religious_donations: feature 'religious_donations' is refused"},
+         "$.features.religious_donations: refused: 'religious' is religion or belief data"},
         {public_person_list, PRB_EREFUSED, "a list of persons can never be public"},
         {tenancy_reads_accounts, PRB_EPOLICY,
          "scorecard tenancy_check reads feature worst_dpd_24m over credit_account records"},

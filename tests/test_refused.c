@@ -516,7 +516,10 @@ Test(refused, a_bin_reason_code_is_refused_like_a_pmml_reason_code)
     for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++)
         expect_refused(as_bin_reason, "a reason code", &codes[i]);
     load_with(as_bin_reason, "RELIGION", msg, sizeof msg);
-    cr_expect(strstr(msg, "characteristics[0].bins[1].reason: 'RELIGION' is refused"), "%s", msg);
+    cr_expect(strstr(msg, "characteristics[0].bins[1].reason: refused: 'religion' is religion or "
+                          "belief data, which probity never holds or scores (DESIGN invariant 1), "
+                          "in reason 'RELIGION'"),
+              "%s", msg);
     cr_expect_eq(load_with(as_bin_reason, "FACE_VALUE", msg, sizeof msg), PRB_OK, "%s", msg);
 }
 
@@ -581,18 +584,53 @@ Test(refused, a_refused_word_after_200_others_is_refused)
     snprintf(text + n, sizeof text - n, "religion");
     const char *cls = prb_refused_class(text, NULL, 0);
     cr_expect(cls && strstr(cls, "religion"), "refused as %s", cls ? cls : "nothing");
-    /* The loader's message quotes the text, cut to the message's size, so
-     * only its code is checked here. */
+    /* The loader's message names the term and its class first, and quotes
+     * only some 60 bytes of the text, from a little before the term. */
     char msg[1024];
     int rc = load_with(as_description, text, msg, sizeof msg);
     cr_expect_eq(rc, PRB_EREFUSED, "as a description: rc %d", rc);
+    cr_expect(strstr(msg, ": refused: 'religion' is religion or belief data, which probity "
+                          "never holds or scores (DESIGN invariant 1), in category description "
+                          "'\xe2\x80\xa6") &&
+                  strstr(msg, "payment religion'") && strlen(msg) < 300,
+              "as a description: %s", msg);
     /* A bin's text holds 500 bytes: 70 words, then the refused one. */
     rc = load_with(as_bin_text, text + n - 35 * strlen("late payment "), msg, sizeof msg);
     cr_expect_eq(rc, PRB_EREFUSED, "as a bin text: rc %d: %s", rc, msg);
+    cr_expect(strstr(msg, "text: refused: 'religion' is religion or belief data") &&
+                  strstr(msg, "payment religion'") && strlen(msg) < 300,
+              "as a bin text: %s", msg);
 
     /* and so is one at the end of a word far longer than a word can be */
     static char word[2048];
     memset(word, 'x', sizeof word - 1);
     memcpy(word + sizeof word - 1 - strlen("religion"), "religion", strlen("religion"));
     cr_expect_not_null(prb_refused_class(word, NULL, 0), "a long word ending in religion");
+}
+
+/* A long text's refusal quotes some 60 bytes around the term, marked as
+ * cut at both ends and cut between characters, never inside one. */
+Test(refused, a_long_texts_refusal_quotes_an_excerpt_around_the_term)
+{
+    char text[512] = "", msg[1024];
+    for (int i = 0; i < 60; i++)
+        strcat(text, "\xc3\xa9"); /* e with an acute, two bytes */
+    strcat(text, " religion ");
+    for (int i = 0; i < 60; i++)
+        strcat(text, "\xe4\xb8\xad"); /* a Chinese character, three bytes */
+    void (*edits[])(json_t *) = {as_description, as_bin_text};
+    for (size_t i = 0; i < 2; i++) {
+        cr_expect_eq(load_with(edits[i], text, msg, sizeof msg), PRB_EREFUSED, "%s", msg);
+        cr_expect(strstr(msg, "refused: 'religion' is religion or belief data"), "%s", msg);
+        const char *q = strstr(msg, "invariant 1), in ");
+        cr_assert_not_null(q, "%s", msg);
+        q = strchr(q, '\'');
+        cr_assert_not_null(q, "%s", msg);
+        cr_expect(!strncmp(q, "'\xe2\x80\xa6\xc3\xa9", 6), "starts cut: %s", q);
+        cr_expect(strstr(q, " religion \xe4\xb8\xad"), "holds the term: %s", q);
+        cr_expect(strlen(q) < 80 && !strcmp(q + strlen(q) - 4, "\xe2\x80\xa6'"), "ends cut: %s", q);
+        json_t *s = json_string(msg); /* NULL if a character was cut in two */
+        cr_expect_not_null(s, "not UTF-8: %s", msg);
+        json_decref(s);
+    }
 }

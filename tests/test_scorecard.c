@@ -433,10 +433,12 @@ Test(scorecard, validation_errors_carry_the_path)
          PRB_EPOLICY, PATH ".characteristics[2].name: unknown key"},
         /* Invariant 1: texts a subject reads, the description, features. */
         {"\"text\":\"Retired\"", "\"text\":\"Retired from the trade union\"", PRB_EREFUSED,
-         PATH ".characteristics[2].bins[1].text: 'Retired from the trade union' is refused"},
+         PATH ".characteristics[2].bins[1].text: refused: 'trade union' is trade-union membership "
+              "data, which probity never holds or scores (DESIGN invariant 1), in text 'Retired "
+              "from the trade union'"},
         {"\"description\":\"Test card for payment behaviour\"",
          "\"description\":\"Scores religious belief\"", PRB_EREFUSED,
-         PATH ".description: 'Scores religious belief' is refused"},
+         PATH ".description: refused: 'religious' is religion or belief data"},
         {"\"feature\":\"defaults_open\"", "\"feature\":\"ethnicity\"", PRB_EREFUSED,
          PATH ".characteristics[0].feature: feature 'ethnicity' is refused"},
     };

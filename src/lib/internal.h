@@ -271,6 +271,14 @@ size_t prb_utf8_prefix(const char *s, size_t n);
  * read as JSON, which refuses a character cut in two. */
 int prb_utf8_cut(const char *s, size_t n, size_t max);
 
+/* Invariant 1 for a name or a text (refused.c): NULL if prb_refused_class
+ * lets it pass, else its class, with buf given "refused: 'TERM' is CLASS
+ * data, ... (DESIGN invariant 1), in WHAT 'TEXT'". The term and class come
+ * first and a long text is quoted by some 60 bytes around the term, so a
+ * message cut to its size still says what was refused and why. */
+#define PRB_REFUSED_WHY 384 /* a buf that holds every such message */
+const char *prb_refused_why(const char *what, const char *text, char *buf, size_t len);
+
 /* A record as read from NDJSON or CSV, before it is checked against the
  * policy. Slices point into the input or into the parse arena. */
 typedef struct prb_raw {

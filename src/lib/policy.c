@@ -50,13 +50,9 @@ static void pop(struct ctx *c, size_t n)
 
 static int check_refused(struct ctx *c, const char *what, const char *text)
 {
-    char term[64];
-    const char *cls = prb_refused_class(text, term, sizeof term);
-    if (cls)
-        return fail(c, PRB_EREFUSED,
-                    "%s '%s' is refused: '%s' is %s data, which probity never holds or scores "
-                    "(DESIGN invariant 1)",
-                    what, text, term, cls);
+    char why[PRB_REFUSED_WHY];
+    if (prb_refused_why(what, text, why, sizeof why))
+        return fail(c, PRB_EREFUSED, "%s", why);
     return PRB_OK;
 }
 

@@ -92,6 +92,7 @@
 #include "internal.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 struct refused_class {
@@ -221,6 +222,7 @@ struct hit {
     int cls; /* -1: none yet */
     const char *term;
     size_t tn;
+    size_t at; /* where in the text the word holding it starts, about */
 };
 
 /* ----------------------------------------------------------------- lists */
@@ -556,6 +558,7 @@ struct scan {
     size_t jn, words;
     int unjoined; /* the words did not fit in joined, or made an ordinary phrase */
     int blank;    /* a space since the last word: the next is not joined to it */
+    size_t tok_at, prev_at, spell_at; /* where the run, the last word, the letters began */
 };
 
 /* Decodes one UTF-8 character; invalid bytes come back as 0xFFFD. */
@@ -785,6 +788,7 @@ static char lower(char c)
 /* Reads the joined single letters, if three or more. */
 static int flush_spell(struct scan *s)
 {
+    s->hit.at = s->spell_at;
     int r = s->sn >= 3 && check_word(&s->hit, s->spell, s->sn);
     s->sn = 0;
     return r;
@@ -799,11 +803,14 @@ static int word(struct scan *s, const char *w, size_t n)
     if (w && n == 1) {
         if (s->sn == WORD_MAX - 1 && flush_spell(s))
             return 1;
+        if (!s->sn)
+            s->spell_at = s->tok_at;
         s->spell[s->sn++] = w[0];
     } else if (flush_spell(s)) {
         return 1;
     }
     if (s->pn) {
+        s->hit.at = s->prev_at;
         ord = w && ordinary_phrase(s->prev, s->pn, w, n);
         if (!ord && !s->prev_ordinary && check_word(&s->hit, s->prev, s->pn))
             return 1;
@@ -818,6 +825,7 @@ static int word(struct scan *s, const char *w, size_t n)
     if (w) {
         memcpy(s->prev, w, n);
         s->pn = n;
+        s->prev_at = s->tok_at;
         s->blank = 0;
         s->words++;
         s->unjoined |= ord || s->jn + n >= WORD_MAX;
@@ -872,6 +880,7 @@ static int run(struct scan *s)
         if (parts > 1) {
             for (size_t k = a; k < i; k++)
                 w[k - a] = lower(s->tok[k]);
+            s->hit.at = s->tok_at;
             if (check_word(&s->hit, w, i - a))
                 return 1;
         }
@@ -889,6 +898,7 @@ static int run(struct scan *s)
                 w[k++] = lower(c);
                 continue;
             }
+            s->hit.at = s->tok_at;
             if (k && check_word(&s->hit, w, k))
                 return 1;
             k = 0;
@@ -949,14 +959,18 @@ static int find_cjk(struct hit *h, const char *text)
         for (size_t c = 0; c < NCLASSES; c++)
             EACH(classes[c].cjk, t, tn)
             {
-                if ((unsigned char)t[0] == *p && spells(p, t, tn) && !in_ordinary_cjk(s, p, t, tn))
+                if ((unsigned char)t[0] == *p && spells(p, t, tn) &&
+                    !in_ordinary_cjk(s, p, t, tn)) {
+                    h->at = (size_t)(p - s);
                     return found(h, c, t, tn);
+                }
             }
     }
     return 0;
 }
 
-const char *prb_refused_class(const char *text, char *term, size_t termlen)
+/* Reads text; *at gets where the word holding the term starts (about). */
+static const char *refused_at(const char *text, char *term, size_t termlen, size_t *at)
 {
     struct scan s;
     const unsigned char *p = (const unsigned char *)text;
@@ -983,6 +997,8 @@ const char *prb_refused_class(const char *text, char *term, size_t termlen)
                 memmove(s.kind, s.kind + TOK_MAX - WORD_MAX, WORD_MAX);
                 s.tn = WORD_MAX;
             }
+            if (!s.tn)
+                s.tok_at = (size_t)(p - (const unsigned char *)text);
             s.tok[s.tn] = a;
             s.kind[s.tn++] = (unsigned char)k;
         } else {
@@ -997,8 +1013,10 @@ const char *prb_refused_class(const char *text, char *term, size_t termlen)
     }
     if (!hit)
         hit = word(&s, NULL, 0);
-    if (!hit && s.words > 1 && !s.unjoined)
+    if (!hit && s.words > 1 && !s.unjoined) {
+        s.hit.at = 0;
         hit = check_joined(&s.hit, s.joined, s.jn, "", 0);
+    }
     if (!hit)
         hit = find_cjk(&s.hit, text);
     if (!hit)
@@ -1009,5 +1027,45 @@ const char *prb_refused_class(const char *text, char *term, size_t termlen)
             term[i] = s.hit.term[i] == '_' ? ' ' : s.hit.term[i];
         term[k] = 0;
     }
+    *at = s.hit.at;
     return classes[s.hit.cls].name;
+}
+
+const char *prb_refused_class(const char *text, char *term, size_t termlen)
+{
+    size_t at;
+    return refused_at(text, term, termlen, &at);
+}
+
+#define EXCERPT 60 /* bytes of a refused text a message quotes */
+
+/* Moves i back to the start of the UTF-8 character it is in: three bytes
+ * at most, so bytes that are not UTF-8 cannot stretch an excerpt. */
+static size_t char_start(const char *text, size_t i)
+{
+    for (int k = 0; k < 3 && i && ((unsigned char)text[i] & 0xc0) == 0x80; k++)
+        i--;
+    return i;
+}
+
+const char *prb_refused_why(const char *what, const char *text, char *buf, size_t len)
+{
+    char term[64];
+    size_t at, n, from = 0, to;
+    const char *cls = refused_at(text, term, sizeof term, &at);
+    if (!cls)
+        return NULL;
+    /* from a little before the word holding the term; a short text whole */
+    n = strlen(text);
+    if (n > EXCERPT)
+        from = at < 20 ? 0 : at - 20 < n - EXCERPT ? at - 20 : n - EXCERPT;
+    to = n - from > EXCERPT ? from + EXCERPT : n;
+    from = from ? char_start(text, from) : 0;
+    to = to < n ? char_start(text, to) : n;
+    snprintf(buf, len,
+             "refused: '%s' is %s data, which probity never holds or scores (DESIGN invariant 1), "
+             "in %s '%s%.*s%s'",
+             term, cls, what, from ? "\xe2\x80\xa6" : "", (int)(to - from), text + from,
+             to < n ? "\xe2\x80\xa6" : "");
+    return cls;
 }

@@ -416,16 +416,12 @@ static int only_keys(struct jc *c, json_t *obj, const char *const *allowed)
 /* Invariant 1 for free text that a subject will read. */
 static int refused_text(struct jc *c, const char *key, const char *text)
 {
-    char term[64];
-    const char *cls = prb_refused_class(text, term, sizeof term);
+    char why[PRB_REFUSED_WHY];
     size_t n;
-    if (!cls)
+    if (!prb_refused_why(key, text, why, sizeof why))
         return PRB_OK;
     n = jpush(c, ".%s", key);
-    jfail(c, PRB_EREFUSED,
-          "'%s' is refused: '%s' is %s data, which probity never holds or scores "
-          "(DESIGN invariant 1)",
-          text, term, cls);
+    jfail(c, PRB_EREFUSED, "%s", why);
     jpop(c, n);
     return PRB_EREFUSED;
 }
