@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "helpers.h"
+#include "internal.h"
 #include "probity.h"
 
 TestSuite(ingest);
@@ -21,6 +22,9 @@ TestSuite(ingest);
     "\"cn-rid:11010519491231002X\"},\"category\":\"payment_default\",\"status\":\"open\","         \
     "\"event_date\":\"2025-03-01\",\"settled_date\":null,\"legal_basis\":\"loan "                  \
     "contract\"" extra_top ",\"fields\":" fields "}"
+
+/* Sixty bytes of a name, before a part a message cut to 64 would not quote. */
+#define X60 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
 
 /* A payment default with the reference and legal basis given (JSON text). */
 #define RL(ref, legal_basis)                                                                       \
@@ -360,6 +364,15 @@ static const struct bad bad_lines[] = {
     {RL("L-1", "\xe2\x80\x83\xe2\x80\xaf\xe1\x9a\x80"), "legal_basis: must hold a letter"},
     {RL("L-1", "-.,"), "legal_basis: must hold a letter or a digit"},
     {RL("\\u2028\\u2029\\u205f", "x"), "ref: must hold a letter or a digit"},
+    /* invariant 1 for a whole name longer than its message quotes, and for
+     * a top-level key as for a field */
+    {PD("", "{\"amount\":\"1.00\",\"currency\":\"EUR\",\"" X60 "_religion\":\"y\"}"),
+     "fields." X60 "_rel: refused: 'religion' is religion or belief data"},
+    {PD(",\"ethnicity\":\"x\"", "{\"amount\":\"1.00\",\"currency\":\"EUR\"}"),
+     "ethnicity: refused: 'ethnicity' is ethnicity or race data, which probity never holds "
+     "(DESIGN invariant 1)"},
+    {PD(",\"" X60 "_health\":1", "{\"amount\":\"1.00\",\"currency\":\"EUR\"}"),
+     X60 "_hea: refused: 'health' is health data"},
 };
 
 /* Each bad line alone: rejected with its message, nothing written. */
@@ -399,6 +412,23 @@ Test(ingest, a_legal_basis_in_any_script_is_accepted)
     cr_assert_eq(versions(env), 3);
     prb_close(env);
     th_rmrf(dir);
+}
+
+/* An unknown top-level key of a refused class is refused as a field of
+ * one is (PRB_EREFUSED), not merely unknown. */
+Test(ingest, a_refused_top_level_key_is_refused_not_unknown)
+{
+    prb_arena a;
+    prb_raw raw;
+    prb_recerr e;
+    const char *line = PD(",\"ethnicity\":\"x\"", "{}");
+    prb_arena_init(&a, 4096);
+    cr_expect_eq(prb_ndjson_parse(line, strlen(line), &a, &raw, &e), PRB_EREFUSED);
+    cr_expect_str_eq(e.field, "ethnicity");
+    line = PD(",\"colour\":\"x\"", "{}");
+    cr_expect_eq(prb_ndjson_parse(line, strlen(line), &a, &raw, &e), PRB_EINVAL);
+    cr_expect(!strncmp(e.reason, "unknown key", 11), "%s", e.reason);
+    prb_arena_free(&a);
 }
 
 /* One bad line among good ones rejects the batch; --skip-bad keeps the rest. */
@@ -474,6 +504,14 @@ Test(ingest, csv_errors_name_line_and_column)
     cr_assert_eq(th_ingest(env, "h.csv", refused, PRB_FMT_CSV, 0, &st, &b), PRB_EREJECTED);
     cr_expect(strstr(prb_ingest_error(b, 0), "h.csv:1: header: column 'ethnic_group' is refused") !=
                   NULL,
+              "%s", prb_ingest_error(b, 0));
+    prb_ingest_free(b);
+    /* the whole name is read, not the 64 bytes the message quotes */
+    refused = "furnisher,ref,subject_kind,subject_id,category,status,event_date,"
+              "settled_date,legal_basis,amount,currency," X60 "_religion\n";
+    cr_assert_eq(th_ingest(env, "h.csv", refused, PRB_FMT_CSV, 0, &st, &b), PRB_EREJECTED);
+    cr_expect(strstr(prb_ingest_error(b, 0), "h.csv:1: header: column '" X60
+                                             "_rel' is refused: 'religion' is religion") != NULL,
               "%s", prb_ingest_error(b, 0));
     prb_ingest_free(b);
     prb_close(env);

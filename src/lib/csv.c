@@ -229,7 +229,11 @@ int prb_csv_header(prb_csv *h, const prb_policy *pol, const char **p, const char
                 return fail(a, err, "header", "column '%s' appears twice", name);
             continue;
         }
-        if ((cls = prb_refused_class(name, term, sizeof term)))
+        /* Invariant 1 for the whole name, not the start the messages quote. */
+        const char *whole = prb_arena_strndup(a, cells[i].p, cells[i].n);
+        if (!whole)
+            return fail(a, err, "header", "out of memory");
+        if ((cls = prb_refused_class(whole, term, sizeof term)))
             return fail(a, err, "header",
                         "column '%s' is refused: '%s' is %s data, which probity never holds "
                         "(DESIGN invariant 1)",

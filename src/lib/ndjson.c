@@ -461,7 +461,18 @@ static int top_member(struct cur *c, prb_slice k, void *ctx)
             return wrong(c, "fields", "appears twice");
         return object(c, "fields", field_member, raw);
     }
-    char *name = prb_arena_strndup(c->a, k.p, (size_t)prb_utf8_cut(k.p, k.n, 64));
+    /* Invariant 1 for the whole key, as under "fields"; the message quotes its start. */
+    char term[64], *name = prb_arena_strndup(c->a, k.p, k.n);
+    const char *cls = name ? prb_refused_class(name, term, sizeof term) : NULL;
+    if (name)
+        name[prb_utf8_cut(k.p, k.n, 64)] = 0;
+    if (cls) {
+        const char *why = prb_arena_printf(
+            c->a, "refused: '%s' is %s data, which probity never holds (DESIGN invariant 1)", term,
+            cls);
+        wrong(c, name, why ? why : "refused (DESIGN invariant 1)");
+        return PRB_EREFUSED;
+    }
     return wrong(c, name ? name : "record",
                  "unknown key (known: furnisher, ref, subject, category, status, event_date, "
                  "settled_date, legal_basis, fields)");

@@ -383,9 +383,10 @@ static int check_fields(struct chk *c, const prb_raw *raw, const prb_catdef *cat
         c->fname = raw->fname[i].p;
         c->fnlen = raw->fname[i].n;
         if (f < 0) {
-            char name[80];
-            snprintf(name, sizeof name, "%.*s", prb_utf8_cut(raw->fname[i].p, raw->fname[i].n, 64),
-                     raw->fname[i].p);
+            /* Invariant 1 for the whole name: path quotes only its start. */
+            const char *name = prb_arena_strndup(c->a, raw->fname[i].p, raw->fname[i].n);
+            if (!name)
+                return bad(c, PRB_ENOMEM, path, "out of memory");
             if ((cls = prb_refused_class(name, term, sizeof term)))
                 return bad(c, PRB_EREFUSED, path,
                            "refused: '%s' is %s data, which probity never holds "
