@@ -703,6 +703,10 @@ Test(dispute, bad_requests_give_clear_errors_and_change_nothing)
     refused(env, prb_dispute_open(env, ANNA, r3, "", NULL), PRB_EINVAL, "reason is required");
     refused(env, prb_dispute_open(env, ANNA, r3, " \n\t", NULL), PRB_EINVAL, "reason is required");
     refused(env, prb_dispute_open(env, ANNA, r3, NULL, NULL), PRB_EINVAL, "reason is required");
+    /* A no-break space, a zero-width one and an ideographic space say
+     * nothing either. */
+    refused(env, prb_dispute_open(env, ANNA, r3, "\xc2\xa0\xe2\x80\x8b\xe3\x80\x80", NULL),
+            PRB_EINVAL, "reason is required");
     memset(big, 'a', 2001);
     big[2001] = 0;
     refused(env, prb_dispute_open(env, ANNA, r3, big, NULL), PRB_EINVAL, "at most 2000");

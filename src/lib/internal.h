@@ -726,6 +726,9 @@ int prb_page_take(prb_page *p, uint64_t id);
  * bytes, UTF-8, no control characters but newline and tab, and, when
  * required, a visible character. Messages read "WHO: the WHAT ...". */
 int prb_text_check(prb_env *env, const char *who, const char *what, const char *s, int required);
+/* Whether code point cp shows nothing: C1 controls, Unicode spaces and
+ * format characters (zero-width, joiners, bidi controls, the BOM). */
+int prb_invisible(uint32_t cp);
 
 /* Compact (or indented) JSON written into one growing buffer
  * (jsonout.c), for documents made on every request and long ones. Start

@@ -126,15 +126,6 @@ static int need_string(struct chk *c, const prb_rawval *v, const char *field, ui
     return PRB_OK;
 }
 
-/* Characters that show nothing: C1 controls, Unicode spaces, and format
- * characters (zero-width, joiners, bidi controls, the BOM). */
-static int invisible(uint32_t cp)
-{
-    return (cp >= 0x80 && cp <= 0xa0) || cp == 0xad || cp == 0x1680 || cp == 0x180e ||
-           (cp >= 0x2000 && cp <= 0x200f) || (cp >= 0x2028 && cp <= 0x202f) ||
-           (cp >= 0x205f && cp <= 0x206f) || cp == 0x3000 || cp == 0xfeff;
-}
-
 /* Does s hold a letter or a digit: an ASCII one, or any character outside
  * ASCII that shows (a word of any script)? */
 static int has_word(prb_slice s)
@@ -153,7 +144,7 @@ static int has_word(prb_slice s)
         cp &= 0x3f >> (k - 1);
         for (int i = 1; i < k; i++)
             cp = cp << 6 | (p[i] & 0x3f);
-        if (!invisible(cp))
+        if (!prb_invisible(cp))
             return 1;
     }
     return 0;

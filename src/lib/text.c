@@ -4,7 +4,15 @@
  */
 #include "internal.h"
 
+#include <stdint.h>
 #include <string.h>
+
+int prb_invisible(uint32_t cp)
+{
+    return (cp >= 0x80 && cp <= 0xa0) || cp == 0xad || cp == 0x1680 || cp == 0x180e ||
+           (cp >= 0x2000 && cp <= 0x200f) || (cp >= 0x2028 && cp <= 0x202f) ||
+           (cp >= 0x205f && cp <= 0x206f) || cp == 0x3000 || cp == 0xfeff;
+}
 
 int prb_text_check(prb_env *env, const char *who, const char *what, const char *s, int required)
 {
@@ -13,18 +21,28 @@ int prb_text_check(prb_env *env, const char *who, const char *what, const char *
     if (n > PRB_TEXT_MAX)
         return prb_seterr(env->err, PRB_EINVAL, "%s: the %s is %zu bytes long; at most %d", who,
                           what, n, PRB_TEXT_MAX);
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f)
-            return prb_seterr(env->err, PRB_EINVAL,
-                              "%s: the %s has a control character at byte %zu", who, what, i);
-        visible |= c != ' ' && c != '\n' && c != '\t';
-    }
-    if (required && !visible)
-        return prb_seterr(env->err, PRB_EINVAL, "%s: the %s is required", who, what);
     /* jansson refuses a string that is not UTF-8, and JSON is where it goes. */
     if (prb_utf8_prefix(s, n) < n)
         return prb_seterr(env->err, PRB_EINVAL, "%s: the %s is not UTF-8 text", who, what);
+    const unsigned char *p = (const unsigned char *)s, *end = p + n;
+    for (int k; p < end; p += k) {
+        uint32_t cp = *p;
+        k = prb_utf8_len(p, end);
+        if ((cp < 0x20 && cp != '\n' && cp != '\t') || cp == 0x7f)
+            return prb_seterr(env->err, PRB_EINVAL,
+                              "%s: the %s has a control character at byte %zu", who, what,
+                              (size_t)(p - (const unsigned char *)s));
+        if (k > 1)
+            cp &= 0x3f >> (k - 1);
+        for (int i = 1; i < k; i++)
+            cp = cp << 6 | (p[i] & 0x3f);
+        /* A text of Unicode spaces and format characters alone (a
+         * no-break space, a zero-width one) is as empty as one of ASCII
+         * blanks. */
+        visible |= cp != ' ' && cp != '\n' && cp != '\t' && !prb_invisible(cp);
+    }
+    if (required && !visible)
+        return prb_seterr(env->err, PRB_EINVAL, "%s: the %s is required", who, what);
     return PRB_OK;
 }
 
