@@ -264,6 +264,8 @@ typedef struct prb_rawval {
 /* Length of the valid UTF-8 sequence at p (before end), or 0 if it is
  * not one: shortest form, no surrogates, at most U+10FFFF (text.c). */
 int prb_utf8_len(const unsigned char *p, const unsigned char *end);
+/* The same, with the code point it encodes in *cp (left alone when 0). */
+int prb_utf8_next(const unsigned char *p, const unsigned char *end, uint32_t *cp);
 /* How many of s's first n bytes are valid UTF-8 (n if all are). */
 size_t prb_utf8_prefix(const char *s, size_t n);
 /* How many of s's first n bytes a message may quote when it quotes at

@@ -132,19 +132,14 @@ static int has_word(prb_slice s)
 {
     const unsigned char *p = (const unsigned char *)s.p, *end = p + s.n;
     for (int k; p < end; p += k) {
-        uint32_t cp = *p;
-        if (!(k = prb_utf8_len(p, end)))
+        uint32_t cp;
+        if (!(k = prb_utf8_next(p, end, &cp)))
             return 0; /* not UTF-8: the parser has refused it already */
         if (k == 1 && ((cp | 0x20) >= 'a' && (cp | 0x20) <= 'z'))
             return 1;
         if (k == 1 && cp >= '0' && cp <= '9')
             return 1;
-        if (k == 1)
-            continue;
-        cp &= 0x3f >> (k - 1);
-        for (int i = 1; i < k; i++)
-            cp = cp << 6 | (p[i] & 0x3f);
-        if (!prb_invisible(cp))
+        if (k > 1 && !prb_invisible(cp))
             return 1;
     }
     return 0;

@@ -26,16 +26,12 @@ int prb_text_check(prb_env *env, const char *who, const char *what, const char *
         return prb_seterr(env->err, PRB_EINVAL, "%s: the %s is not UTF-8 text", who, what);
     const unsigned char *p = (const unsigned char *)s, *end = p + n;
     for (int k; p < end; p += k) {
-        uint32_t cp = *p;
-        k = prb_utf8_len(p, end);
+        uint32_t cp;
+        k = prb_utf8_next(p, end, &cp);
         if ((cp < 0x20 && cp != '\n' && cp != '\t') || cp == 0x7f)
             return prb_seterr(env->err, PRB_EINVAL,
                               "%s: the %s has a control character at byte %zu", who, what,
                               (size_t)(p - (const unsigned char *)s));
-        if (k > 1)
-            cp &= 0x3f >> (k - 1);
-        for (int i = 1; i < k; i++)
-            cp = cp << 6 | (p[i] & 0x3f);
         /* A text of Unicode spaces and format characters alone (a
          * no-break space, a zero-width one) is as empty as one of ASCII
          * blanks. */
@@ -60,14 +56,21 @@ int prb_utf8_cut(const char *s, size_t n, size_t max)
     return (int)prb_utf8_prefix(s, n < max ? n : max);
 }
 
-/* Length of the valid UTF-8 sequence at p, or 0 if it is not one. */
 int prb_utf8_len(const unsigned char *p, const unsigned char *end)
+{
+    uint32_t cp;
+    return prb_utf8_next(p, end, &cp);
+}
+
+int prb_utf8_next(const unsigned char *p, const unsigned char *end, uint32_t *cpp)
 {
     unsigned c = p[0];
     int n;
     unsigned min;
-    if (c < 0x80)
+    if (c < 0x80) {
+        *cpp = c;
         return 1;
+    }
     if (c >= 0xc2 && c <= 0xdf)
         n = 2, min = 0x80;
     else if (c >= 0xe0 && c <= 0xef)
@@ -86,5 +89,6 @@ int prb_utf8_len(const unsigned char *p, const unsigned char *end)
     }
     if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
         return 0;
+    *cpp = cp;
     return n;
 }
