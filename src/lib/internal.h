@@ -280,6 +280,10 @@ int prb_utf8_cut(const char *s, size_t n, size_t max);
  * message cut to its size still says what was refused and why. */
 #define PRB_REFUSED_WHY 384 /* a buf that holds every such message */
 const char *prb_refused_why(const char *what, const char *text, char *buf, size_t len);
+/* A record's refusal of term of class cls (printf arguments term, cls):
+ * the one wording ingest uses, whichever reader met the name. */
+#define PRB_REFUSED_RECORD                                                                         \
+    "refused: '%s' is %s data, which probity never holds (DESIGN invariant 1)"
 
 /* A record as read from NDJSON or CSV, before it is checked against the
  * policy. Slices point into the input or into the parse arena. */

@@ -467,9 +467,7 @@ static int top_member(struct cur *c, prb_slice k, void *ctx)
     if (name)
         name[prb_utf8_cut(k.p, k.n, 64)] = 0;
     if (cls) {
-        const char *why = prb_arena_printf(
-            c->a, "refused: '%s' is %s data, which probity never holds (DESIGN invariant 1)", term,
-            cls);
+        const char *why = prb_arena_printf(c->a, PRB_REFUSED_RECORD, term, cls);
         wrong(c, name, why ? why : "refused (DESIGN invariant 1)");
         return PRB_EREFUSED;
     }

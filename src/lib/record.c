@@ -374,10 +374,7 @@ static int check_fields(struct chk *c, const prb_raw *raw, const prb_catdef *cat
             if (!name)
                 return bad(c, PRB_ENOMEM, path, "out of memory");
             if ((cls = prb_refused_class(name, term, sizeof term)))
-                return bad(c, PRB_EREFUSED, path,
-                           "refused: '%s' is %s data, which probity never holds "
-                           "(DESIGN invariant 1)",
-                           term, cls);
+                return bad(c, PRB_EREFUSED, path, PRB_REFUSED_RECORD, term, cls);
             return bad(c, PRB_EINVAL, path, "category %s has no such field", cat->name);
         }
         if (raw->fval[i].type == PRB_J_NULL || raw->fval[i].type == PRB_J_ABSENT ||
@@ -605,9 +602,7 @@ int prb_record_check(const prb_policy *p, const prb_raw *raw, const char *forced
         const char *cls;
         snprintf(name, sizeof name, "%.*s", (int)raw->category.v.n, raw->category.v.p);
         if ((cls = prb_refused_class(name, term, sizeof term)))
-            return bad(&c, PRB_EREFUSED, "category",
-                       "refused: '%s' is %s data, which probity never holds (DESIGN invariant 1)",
-                       term, cls);
+            return bad(&c, PRB_EREFUSED, "category", PRB_REFUSED_RECORD, term, cls);
         return bad(&c, PRB_EINVAL, "category", "'%s' is not a category of the policy", name);
     }
     const prb_catdef *cd = &p->categories[cat];
