@@ -962,7 +962,10 @@ int srv_start(prb_env *env, const srv_opts *o, srv **out, char *err, size_t errl
 fail:
     /* As srv_stop: the daemon may have taken a request already, and one
      * suspended for the writer or the committer is resumed by them before
-     * the daemon goes. */
+     * the daemon goes. Stopping also cancels the statistics thread's first
+     * walk of the whole register, which would otherwise hold the error
+     * (a port already taken) back until it ends. */
+    atomic_store(&s->stopping, 1);
     srv_heads_stop(s);
     srv_stats_stop(s);
     srv_writer_stop(s->writer);
