@@ -132,38 +132,83 @@ static const char *str(const json_t *o, const char *key)
     return s ? s : "";
 }
 
-/* The review of decision id, if any (the latest: a register from before
- * a decision was reviewed once may hold more than one). */
-static const json_t *review_of(const json_t *doc, const char *id)
+/* A member of an array of doc, by a string key: what the copy's joins
+ * look up. An inquiry's review and a record's open dispute were each
+ * found by reading the whole other array, so a subject with many of both
+ * made the copy, a pool thread's work, grow with their product. */
+struct keyed {
+    const char *key;
+    size_t at; /* its place in the array: ties keep the array's order */
+    const json_t *o;
+};
+
+static int cmp_keyed(const void *a, const void *b)
 {
-    const json_t *found = NULL;
-    json_t *r;
-    size_t i;
-    json_array_foreach(json_object_get(doc, "reviews"), i, r) if (!strcmp(str(r, "decision"), id))
-        found = r;
-    return found;
+    const struct keyed *x = a, *y = b;
+    int c = strcmp(x->key, y->key);
+    return c ? c : x->at < y->at ? -1 : x->at > y->at;
+}
+
+/* The members of arr that keep(o) accepts (NULL: all), under their
+ * member key, sorted by it. *out is NULL when there are none; free() it. */
+static int index_by(const json_t *arr, const char *key, int (*keep)(const json_t *o),
+                    struct keyed **out, size_t *n)
+{
+    size_t k = 0, all = json_array_size(arr);
+    const json_t *o;
+    *out = NULL;
+    *n = 0;
+    if (!all)
+        return PRB_OK;
+    if (!(*out = malloc(all * sizeof **out)))
+        return PRB_ENOMEM;
+    for (size_t i = 0; i < all; i++)
+        if ((o = json_array_get(arr, i)) && (!keep || keep(o)))
+            (*out)[k++] = (struct keyed){str(o, key), i, o};
+    qsort(*out, k, sizeof **out, cmp_keyed);
+    *n = k;
+    return PRB_OK;
+}
+
+/* The last member of ix[0..n) under key (the last of them in its array's
+ * order), or NULL. */
+static const json_t *keyed_last(const struct keyed *ix, size_t n, const char *key)
+{
+    size_t lo = 0, hi = n; /* the first with a greater key is in [lo, hi] */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(ix[mid].key, key) <= 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo && !strcmp(ix[lo - 1].key, key) ? ix[lo - 1].o : NULL;
 }
 
 /* Puts each inquiry's review beside it ("review": its id, state and
  * dates, or null). The stored decision stays as it was answered (the log
  * is append-only), but a subject reading it must see that a person has
- * since upheld or overturned it. */
+ * since upheld or overturned it. The review is the latest of the
+ * decision's: a register from before a decision was reviewed once may
+ * hold more than one. */
 static int add_reviews(json_t *doc)
 {
-    json_t *q, *o;
-    size_t i;
-    json_array_foreach(json_object_get(doc, "inquiries"), i, q)
-    {
-        const json_t *rv = review_of(doc, str(q, "decision"));
+    struct keyed *ix;
+    size_t n;
+    json_t *inq = json_object_get(doc, "inquiries"), *q, *o;
+    int rc = index_by(json_object_get(doc, "reviews"), "decision", NULL, &ix, &n);
+    for (size_t i = 0; !rc && (q = json_array_get(inq, i)); i++) {
+        const json_t *rv = keyed_last(ix, n, str(q, "decision"));
         o = rv ? json_pack("{s:O?, s:O?, s:O?, s:O?}", "id", json_object_get(rv, "id"), "state",
                            json_object_get(rv, "state"), "requested",
                            json_object_get(rv, "requested"), "decided",
                            json_object_get(rv, "decided"))
                : json_null();
         if (!o || json_object_set_new(q, "review", o))
-            return PRB_ENOMEM;
+            rc = PRB_ENOMEM;
     }
-    return PRB_OK;
+    free(ix);
+    return rc;
 }
 
 /* Everything stored about the subject, from one snapshot. */
@@ -353,20 +398,25 @@ static const char *status_words(const char *status, int adverse)
                                         : status;
 }
 
-/* The open dispute of a record, if any. */
-static const json_t *dispute_of(const json_t *doc, const char *record)
+static int is_open(const json_t *d)
 {
-    size_t i;
-    json_t *d;
-    json_array_foreach(json_object_get(doc, "disputes"), i, d)
-    {
-        if (!strcmp(str(d, "record"), record) && !strcmp(str(d, "state"), "open"))
-            return d;
-    }
-    return NULL;
+    return !strcmp(str(d, "state"), "open");
 }
 
-static void letter_record(FILE *w, const prb_policy *p, const json_t *doc, const json_t *r)
+/* The subject's open disputes by record, for the letter. */
+struct open_disputes {
+    struct keyed *ix;
+    size_t n;
+};
+
+/* Whether a record has an open dispute. */
+static int dispute_of(const struct open_disputes *od, const char *record)
+{
+    return keyed_last(od->ix, od->n, record) != NULL;
+}
+
+static void letter_record(FILE *w, const prb_policy *p, const json_t *doc,
+                          const struct open_disputes *od, const json_t *r)
 {
     char a[32], b[32];
     const char *cat = str(r, "category"), *id = str(r, "id");
@@ -390,7 +440,7 @@ static void letter_record(FILE *w, const prb_policy *p, const json_t *doc, const
     fprintf(w, ".\n  We received it on %s.\n", jdate(r, "received", a));
     if (cd && cd->polarity == PRB_ADVERSE)
         fputs("  This record counts against you.\n", w);
-    if (json_is_true(json_object_get(r, "disputed")) || dispute_of(doc, id))
+    if (json_is_true(json_object_get(r, "disputed")) || dispute_of(od, id))
         fputs("  You dispute this record. It is not used until the dispute is settled.\n", w);
     else if (json_is_true(json_object_get(r, "usable")))
         fputs("  It is used in decisions now.\n", w);
@@ -411,7 +461,8 @@ static void letter_record(FILE *w, const prb_policy *p, const json_t *doc, const
     }
 }
 
-static void letter_records(FILE *w, const prb_policy *p, const json_t *doc)
+static void letter_records(FILE *w, const prb_policy *p, const json_t *doc,
+                           const struct open_disputes *od)
 {
     json_t *recs = json_object_get(doc, "records"), *r;
     size_t i, n = json_array_size(recs);
@@ -421,7 +472,7 @@ static void letter_records(FILE *w, const prb_policy *p, const json_t *doc)
         return;
     }
     fprintf(w, "We hold %zu record%s about you.\n", n, n == 1 ? "" : "s");
-    json_array_foreach(recs, i, r) letter_record(w, p, doc, r);
+    json_array_foreach(recs, i, r) letter_record(w, p, doc, od, r);
 }
 
 static void letter_lists(FILE *w, const json_t *doc)
@@ -659,7 +710,8 @@ static void review_step(FILE *w, prb_env *env, const char *dec, int http)
  * server's API requests: the command lines name the register's directory
  * on the operator's machine, which a subject can neither use nor needs to
  * know. */
-static void letter_actions(FILE *w, prb_env *env, const json_t *doc, const char *canon, int http)
+static void letter_actions(FILE *w, prb_env *env, const json_t *doc, const struct open_disputes *od,
+                           const char *canon, int http)
 {
     json_t *recs = json_object_get(doc, "records"), *r;
     json_t *inq = json_object_get(doc, "inquiries"), *q;
@@ -673,7 +725,7 @@ static void letter_actions(FILE *w, prb_env *env, const json_t *doc, const char 
             days);
     json_array_foreach(recs, i, r)
     {
-        if (dispute_of(doc, str(r, "id")))
+        if (dispute_of(od, str(r, "id")))
             continue;
         fprintf(w, "   To dispute record %s:\n     ", str(r, "id"));
         if (http) {
@@ -798,9 +850,14 @@ static int letter(prb_env *env, const json_t *doc, const char *canon, int http, 
     size_t len = 0;
     json_t *ids = json_object_get(doc, "identifiers"), *id;
     size_t i;
-    FILE *w = open_memstream(&buf, &len);
-    if (!w)
+    struct open_disputes od;
+    FILE *w;
+    if (index_by(json_object_get(doc, "disputes"), "record", is_open, &od.ix, &od.n))
         return PRB_ENOMEM;
+    if (!(w = open_memstream(&buf, &len))) {
+        free(od.ix);
+        return PRB_ENOMEM;
+    }
     int company = !strcmp(str(doc, "kind"), "company");
     fprintf(w,
             "Your copy of your file at the register\n\n"
@@ -815,14 +872,15 @@ static int letter(prb_env *env, const json_t *doc, const char *canon, int http, 
           "you, but only for a stated purpose, such as credit. Each time they do, it is noted "
           "here. You may see all of it, free, at any time. This letter is that copy.\n",
           w);
-    letter_records(w, p, doc);
+    letter_records(w, p, doc, &od);
     letter_lists(w, doc);
     letter_inquiries(w, doc);
     letter_decisions(w, doc);
     letter_disputes(w, doc);
     letter_reviews(w, doc);
     letter_notices(w, doc);
-    letter_actions(w, env, doc, canon, http);
+    letter_actions(w, env, doc, &od, canon, http);
+    free(od.ix);
     int bad = ferror(w);
     if (fclose(w) || bad) {
         free(buf);
