@@ -545,7 +545,10 @@ int prb_disputes_json(prb_env *env, int open_only, char **json);
  * NULL) gets the id to pass as after for the next page, or 0 when there
  * are no more. Pages neither repeat nor skip a dispute that is there all
  * along; one opened meanwhile falls on a page already read if its
- * subject's number is lower than after. */
+ * subject's number is lower than after. A page of open ones (open_only,
+ * with a limit) reads at most 10,000 disputes of the register, so it may
+ * hold fewer than limit, even none, with *next set: page on until it is
+ * 0. */
 int prb_disputes_page(prb_env *env, int open_only, uint64_t after, size_t limit, char **json,
                       uint64_t *next);
 
@@ -573,7 +576,10 @@ int prb_review_decide(prb_env *env, const char *review, const char *outcome, con
  * subject), as a JSON array; free() *json. */
 int prb_reviews_json(prb_env *env, int pending_only, char **json);
 /* The same a page at a time, as prb_disputes_page: after and *next are
- * the engine's numbers of reviews (not their "12-r1" names). */
+ * the engine's numbers of reviews (not their "12-r1" names). A page of
+ * pending ones (pending_only, with a limit) reads at most 10,000 reviews
+ * of the register, so it may hold fewer than limit, even none, with
+ * *next set: page on until it is 0. */
 int prb_reviews_page(prb_env *env, int pending_only, uint64_t after, size_t limit, char **json,
                      uint64_t *next);
 

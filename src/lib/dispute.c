@@ -727,8 +727,6 @@ void prb_dspfix_free(prb_dspfix *x)
 
 /* ------------------------------------------------------------- reading */
 
-size_t prb_dispute_scan_max = 10000;
-
 struct lister {
     prb_env *env;
     MDB_txn *txn;
@@ -737,8 +735,6 @@ struct lister {
     prb_dispute_keep_fn keep;
     void *kctx;
     prb_page page;
-    size_t seen;      /* disputes looked at, for a filtered listing */
-    uint64_t last_id; /* the last of them */
 };
 
 static int append(void *ctx, uint64_t id, const MDB_val *v)
@@ -746,15 +742,8 @@ static int append(void *ctx, uint64_t id, const MDB_val *v)
     struct lister *l = ctx;
     json_t *d;
     int rc, keep = 1;
-    /* A filtered page may keep few of the disputes it reads: each
-     * request reads at most so many, and the page ends short with next
-     * set, so a listing by a furnisher with no disputes in a register of
-     * a million is many cheap requests, not one that holds a thread. */
-    if (l->keep && l->seen++ == prb_dispute_scan_max) {
-        l->page.next = l->last_id;
-        return PRB_PAGE_FULL;
-    }
-    l->last_id = id;
+    if ((rc = prb_page_look(&l->page, id)))
+        return rc;
     if (l->open_only && !value_open(v))
         return PRB_OK;
     if ((rc = decode(l->env, id, v, &d)))
@@ -780,7 +769,16 @@ int prb_subject_disputes(prb_env *env, MDB_txn *txn, uint64_t subject, struct js
 int prb_disputes_kept(prb_env *env, int open_only, uint64_t after, size_t limit,
                       prb_dispute_keep_fn keep, void *kctx, char **json, uint64_t *next)
 {
-    struct lister l = {env, NULL, json_array(), open_only, keep, kctx, {.limit = limit}, 0, 0};
+    /* A page that leaves disputes out reads a bounded number of them
+     * (prb_page_look): a furnisher's, or one of the open disputes among a
+     * million resolved. The operator's whole listing of open disputes
+     * (no limit) reads them all, as asked. */
+    struct lister l = {.env = env,
+                       .array = json_array(),
+                       .open_only = open_only,
+                       .keep = keep,
+                       .kctx = kctx,
+                       .page = {.limit = limit, .bounded = keep || (open_only && limit)}};
     int mrc, rc;
     *json = NULL;
     if (next)

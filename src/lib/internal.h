@@ -722,9 +722,21 @@ int prb_walk_after(prb_env *env, MDB_txn *txn, MDB_dbi dbi, uint64_t after, prb_
 typedef struct prb_page {
     size_t limit, n;
     uint64_t last, next;
+    /* A filtered page may keep few of the items it reads: with bounded
+     * set, the walk's function calls prb_page_look first for every item
+     * it reads, and after prb_scan_max of them the page ends, short or
+     * even empty, with next set past the last one read. A listing of an
+     * item a million others hide is then many cheap pages, not one
+     * request that holds a thread. */
+    int bounded;
+    size_t seen;
+    uint64_t looked;
 } prb_page;
 #define PRB_PAGE_FULL (-1)
 int prb_page_take(prb_page *p, uint64_t id);
+int prb_page_look(prb_page *p, uint64_t id);
+/* How many items a bounded page reads at most (tests lower it). */
+extern size_t prb_scan_max;
 
 /* Longest free text (a reason, a note, a name) in bytes: a statement. */
 #define PRB_TEXT_MAX 2000
@@ -1065,10 +1077,8 @@ int prb_subject_disputes(prb_env *env, MDB_txn *txn, uint64_t subject, struct js
  * leave it out. Called in the listing's read transaction txn. */
 typedef int (*prb_dispute_keep_fn)(void *ctx, MDB_txn *txn, struct json_t *d, int *keep);
 /* prb_disputes_page with only the disputes keep (NULL: every one) keeps.
- * With keep, a page reads at most prb_dispute_scan_max disputes (tests
- * lower it) and may end short of limit with *next set. */
-extern size_t prb_dispute_scan_max;
-/* prb_disputes_page with only the disputes keep (NULL: every one) keeps. */
+ * With keep, a page reads at most prb_scan_max disputes and may end
+ * short of limit with *next set. */
 int prb_disputes_kept(prb_env *env, int open_only, uint64_t after, size_t limit,
                       prb_dispute_keep_fn keep, void *kctx, char **json, uint64_t *next);
 /* Resolves, within the sweep's transaction txn, every open dispute past

@@ -352,6 +352,7 @@ fail:
 }
 
 struct list_ctx {
+    struct parse parse; /* hands each review to append_listed */
     json_t *array;
     int pending;
     prb_page page;
@@ -369,12 +370,25 @@ static int append_listed(void *ctx, uint64_t id, json_t *review)
     return json_array_append(c->array, review) ? PRB_ENOMEM : PRB_OK;
 }
 
+/* Counts each review read against the page's bound before parsing it. */
+static int look(void *ctx, uint64_t id, const MDB_val *v)
+{
+    struct list_ctx *c = ctx;
+    int rc = prb_page_look(&c->page, id);
+    return rc ? rc : parsed(&c->parse, id, v);
+}
+
 int prb_reviews_page(prb_env *env, int pending_only, uint64_t after, size_t limit, char **json,
                      uint64_t *next)
 {
     MDB_txn *txn;
-    struct list_ctx c = {json_array(), pending_only, {.limit = limit}};
-    struct parse p = {env, append_listed, &c};
+    /* A page of pending reviews among a million decided ones reads a
+     * bounded number of them (prb_page_look), as a page of open disputes
+     * does; the operator's whole listing (no limit) reads them all. */
+    struct list_ctx c = {.parse = {env, append_listed, &c},
+                         .array = json_array(),
+                         .pending = pending_only,
+                         .page = {.limit = limit, .bounded = pending_only && limit}};
     int mrc, rc;
     *json = NULL;
     if (next)
@@ -385,7 +399,7 @@ int prb_reviews_page(prb_env *env, int pending_only, uint64_t after, size_t limi
         json_decref(c.array);
         return prb_mdb_fail(env, mrc, "starting a read");
     }
-    rc = prb_walk_after(env, txn, env->rvw, after, parsed, &p, "reading reviews");
+    rc = prb_walk_after(env, txn, env->rvw, after, look, &c, "reading reviews");
     mdb_txn_abort(txn);
     if (rc == PRB_PAGE_FULL)
         rc = PRB_OK;

@@ -793,6 +793,18 @@ int prb_walk_after(prb_env *env, MDB_txn *txn, MDB_dbi dbi, uint64_t after, prb_
     return walk_ids(env, txn, dbi, after + 1, 0, fn, ctx, NULL, what);
 }
 
+size_t prb_scan_max = 10000;
+
+int prb_page_look(prb_page *p, uint64_t id)
+{
+    if (p->bounded && p->seen++ == prb_scan_max) {
+        p->next = p->looked;
+        return PRB_PAGE_FULL;
+    }
+    p->looked = id;
+    return PRB_OK;
+}
+
 int prb_page_take(prb_page *p, uint64_t id)
 {
     if (p->limit && p->n == p->limit) {
