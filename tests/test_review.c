@@ -329,6 +329,115 @@ Test(review, pending_pages_read_a_bounded_number)
     th_rmrf(dir);
 }
 
+/* Writes value under key in the register's database name, outside the
+ * engine (del: deletes the key instead, with value NULL). */
+static void raw_put(prb_env *env, const char *name, const void *key, size_t klen, const char *value)
+{
+    MDB_txn *t;
+    MDB_dbi dbi;
+    MDB_val k = {klen, (void *)key}, v = {value ? strlen(value) : 0, (void *)value};
+    cr_assert_eq(mdb_txn_begin(env->mdb, NULL, 0, &t), 0);
+    cr_assert_eq(mdb_dbi_open(t, name, 0, &dbi), 0, "no database %s", name);
+    cr_assert_eq(value ? mdb_put(t, dbi, &k, &v, 0) : mdb_del(t, dbi, &k, NULL), 0);
+    cr_assert_eq(mdb_txn_commit(t), 0);
+}
+
+static void review_key(unsigned char k[8], uint64_t subject, uint64_t n)
+{
+    uint64_t id = subject << PRB_RSEQ_BITS | n;
+    for (int i = 0; i < 8; i++)
+        k[i] = (unsigned char)(id >> (56 - 8 * i));
+}
+
+/* A request finds an earlier review of its decision by the decision's
+ * key: it reads no other review of the subject, so one with a thousand
+ * reviews asks no more of the write transaction than one with none. A
+ * review of another decision that cannot be read shows it. */
+Test(review, a_request_reads_only_its_decisions_review)
+{
+    char *dir, id[32], *json = NULL;
+    unsigned char k[8];
+    prb_env *env = declined(&dir, id);
+    prb_decision *d = NULL;
+    cr_assert_eq(prb_decide(env, "credit", PERSON, "bank-x", &d), PRB_OK, "%s", prb_errmsg(env));
+    prb_decision_free(d);
+    cr_assert_eq(prb_review_request(env, "1-q1", "one", NULL), PRB_OK, "%s", prb_errmsg(env));
+    review_key(k, 1, 1);
+    raw_put(env, "rvw", k, 8, "not a review");
+    cr_assert_eq(prb_review_request(env, "1-q2", "two", &json), PRB_OK, "%s", prb_errmsg(env));
+    json_t *r = parse(json);
+    free(json);
+    cr_assert_str_eq(get(r, "id"), "1-r2", "the next number comes after the last review");
+    json_decref(r);
+    /* Its own decision's review is read, and refuses a second request. */
+    cr_assert_eq(prb_review_request(env, "1-q2", "again", NULL), PRB_EEXIST, "%s", prb_errmsg(env));
+    cr_assert(strstr(prb_errmsg(env), "already under review (1-r2"), "%s", prb_errmsg(env));
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+/* A register made before reviews were indexed by decision (store format
+ * 4) is given the index when opened: a decision reviewed then is still
+ * reviewed once, and one reviewed twice before that rule names its first
+ * review, as the walk it replaces did. */
+Test(review, a_register_from_before_the_index_is_given_one)
+{
+    char *dir, id[32], reg[600];
+    unsigned char k[8];
+    prb_env *env = declined(&dir, id);
+    prb_decision *d = NULL;
+    for (int i = 0; i < 2; i++)
+        cr_assert_eq(prb_decide(env, "credit", PERSON, "bank-x", &d), PRB_OK, "%s",
+                     prb_errmsg(env));
+    prb_decision_free(d);
+    cr_assert_eq(prb_review_request(env, "1-q1", "one", NULL), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(prb_review_decide(env, "1-r1", "overturned", "A. Reviewer", "Paid.", NULL), PRB_OK,
+                 "%s", prb_errmsg(env));
+    cr_assert_eq(prb_review_request(env, "1-q2", "two", NULL), PRB_OK, "%s", prb_errmsg(env));
+    /* Before a decision was reviewed once, 1-q1 could be asked again. */
+    review_key(k, 1, 3);
+    raw_put(env, "rvw", k, 8,
+            "{\"id\":\"1-r3\",\"decision\":\"1-q1\",\"subject\":\"" PERSON
+            "\",\"purpose\":\"credit\",\"requester\":\"bank-x\",\"original_outcome\":"
+            "\"decline\",\"reason\":\"again\",\"state\":\"requested\",\"requested\":"
+            "\"2027-01-10\",\"decided\":null,\"reviewer\":null,\"note\":null}");
+    /* What format 4 held: no index, and its number. */
+    MDB_txn *t;
+    MDB_dbi rvq, meta;
+    uint32_t four = 4, fmt = 0;
+    MDB_val fk = {6, "format"}, fv = {4, &four};
+    cr_assert_eq(mdb_txn_begin(env->mdb, NULL, 0, &t), 0);
+    cr_assert_eq(mdb_dbi_open(t, "rvq", 0, &rvq), 0, "no index of reviews by decision");
+    cr_assert_eq(mdb_drop(t, rvq, 1), 0);
+    cr_assert_eq(mdb_dbi_open(t, "meta", 0, &meta), 0);
+    cr_assert_eq(mdb_put(t, meta, &fk, &fv, 0), 0);
+    cr_assert_eq(mdb_txn_commit(t), 0);
+    prb_close(env);
+
+    snprintf(reg, sizeof reg, "%s/reg", dir);
+    cr_assert_eq(prb_open(reg, &env), PRB_OK, "%s", prb_errmsg(env));
+    th_set_day(env, "2027-01-12");
+    cr_assert_eq(mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &t), 0);
+    cr_assert_eq(mdb_dbi_open(t, "meta", 0, &meta), 0);
+    cr_assert_eq(mdb_get(t, meta, &fk, &fv), 0);
+    memcpy(&fmt, fv.mv_data, 4);
+    mdb_txn_abort(t);
+    cr_assert_eq(fmt, 5, "the register was not moved: format %u", fmt);
+    cr_assert_eq(prb_review_request(env, "1-q1", "three", NULL), PRB_EEXIST, "%s", prb_errmsg(env));
+    cr_assert(strstr(prb_errmsg(env), "already reviewed (1-r1, overturned"), "%s", prb_errmsg(env));
+    cr_assert_eq(prb_review_request(env, "1-q2", "again", NULL), PRB_EEXIST, "%s", prb_errmsg(env));
+    cr_assert(strstr(prb_errmsg(env), "already under review (1-r2"), "%s", prb_errmsg(env));
+    char *json = NULL;
+    cr_assert_eq(prb_review_request(env, "1-q3", "new", &json), PRB_OK, "%s", prb_errmsg(env));
+    json_t *r = parse(json);
+    free(json);
+    cr_assert_str_eq(get(r, "id"), "1-r4");
+    json_decref(r);
+    cr_assert_eq(prb_review_request(env, "1-q3", "again", NULL), PRB_EEXIST, "%s", prb_errmsg(env));
+    prb_close(env);
+    th_rmrf(dir);
+}
+
 Test(review, refused_steps_change_nothing)
 {
     char *dir, id[32], *json = NULL;

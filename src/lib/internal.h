@@ -436,6 +436,9 @@ static inline uint64_t prb_hash(const void *p, size_t n)
  *   dsp    dispute id (be64: subject id << 24 | the subject's dispute
  *          number) -> dispute (dispute.c)
  *   rvw    review id (be64, same shape) -> human review of a decision
+ *   rvq    decision: subject id (be64) + inquiry number (be32) -> the id
+ *          of its review (be64), so a request finds an earlier review of
+ *          its decision with one lookup (review.c; store format 5)
  *   alog   block number (be64) -> PRB_ALOG_BLOCK audit leaves (audit.c)
  *   mtree  block number (be64) -> PRB_MTREE_BLOCK Merkle tree hashes in
  *          post-order (audit.c, merkle.c)
@@ -458,7 +461,7 @@ static inline uint64_t prb_hash(const void *p, size_t n)
  * subject's records are one contiguous key range of rec. */
 struct prb_env {
     MDB_env *mdb;
-    MDB_dbi meta, ident, rec, fref, inq, outbox, lst, dsp, rvw, alog, mtree, keys, ilog, idem;
+    MDB_dbi meta, ident, rec, fref, inq, outbox, lst, dsp, rvw, alog, mtree, keys, ilog, idem, rvq;
     /* The index environment beside the register, its databases (inquiries
      * and notices by subject, and its meta) and the lock its users share
      * (iidx.c). */
@@ -469,7 +472,7 @@ struct prb_env {
      * its own under the directory DIR/index.place names (iidx.c); NULL
      * in a handle made by prb_env_dup. */
     char *idir;
-    int imoved; /* the register was moved to store format 4 when opened */
+    int imoved; /* the register was moved from store format 1-3 when opened */
     /* A handle made by prb_env_dup: mdb and policy are the original's. */
     int shared;
     struct prb_alog_batch *wlog; /* leaves of the open write transaction */
@@ -708,6 +711,10 @@ int prb_record_current(prb_env *env, MDB_txn *txn, uint64_t id, const char *what
 typedef int (*prb_walk_fn)(void *ctx, uint64_t id, const MDB_val *v);
 int prb_walk_subject(prb_env *env, MDB_txn *txn, MDB_dbi dbi, uint64_t subject, prb_walk_fn fn,
                      void *ctx, uint64_t *last, const char *what);
+/* The last id of subject in dbi, a database keyed as above, in *last (0
+ * if it has none): one cursor seek, however many the subject has. */
+int prb_subject_last(prb_env *env, MDB_txn *txn, MDB_dbi dbi, uint64_t subject, uint64_t *last,
+                     const char *what);
 /* The same over every subject, from the first id past after. */
 int prb_walk_after(prb_env *env, MDB_txn *txn, MDB_dbi dbi, uint64_t after, prb_walk_fn fn,
                    void *ctx, const char *what);
@@ -1058,6 +1065,9 @@ int prb_inquiries_migrate(prb_env *env, MDB_txn *txn);
 /* Appends the decision of every inquiry about subject, oldest first, to
  * array (decide.c); PRB_ECORRUPT for a malformed one. */
 int prb_subject_inquiries(prb_env *env, MDB_txn *txn, uint64_t subject, struct json_t *array);
+/* Indexes every review of the register by its decision in rvq, in txn
+ * (a register of store format 4 or earlier had no rvq). */
+int prb_reviews_index(prb_env *env, MDB_txn *txn);
 /* Appends every review of subject, in id order, to array (review.c). */
 int prb_subject_reviews(prb_env *env, MDB_txn *txn, uint64_t subject, struct json_t *array);
 

@@ -10,6 +10,13 @@
  * review number), as a decision is "S-qN" (decide.c). The value is the
  * review as compact JSON; each write of it (request, decision) is logged
  * in the audit log under the review id and sends the subject a notice.
+ *
+ * rvq indexes the reviews by decision (be64 subject, be32 inquiry
+ * number -> be64 review id), written in the transaction that stores the
+ * request: a request finds an earlier review of its decision with one
+ * lookup, not by reading every review of the subject. A register of
+ * store format 4 or earlier, which had no rvq, is given one from rvw
+ * when opened (prb_reviews_index).
  */
 #include "internal.h"
 #include "audit.h"
@@ -98,28 +105,113 @@ int prb_subject_reviews(prb_env *env, MDB_txn *txn, uint64_t subject, json_t *ar
     return rc == PRB_ENOMEM ? prb_seterr(env->err, rc, "out of memory") : rc;
 }
 
-/* A review of one decision, in any state: a decision is reviewed once.
- * A second request would ask the same question of the same decision, and
- * after an outcome it would let a subject ask again until one suits,
- * leaving two answers to the one decision. */
-struct earlier {
-    const char *decision;
-    char found[48], state[16], day[16];
+/* The key of decision subject-qn in rvq. */
+static void decision_key(unsigned char k[12], uint64_t subject, uint32_t n)
+{
+    prb_be64(k, subject);
+    k[8] = (unsigned char)(n >> 24);
+    k[9] = (unsigned char)(n >> 16);
+    k[10] = (unsigned char)(n >> 8);
+    k[11] = (unsigned char)n;
+}
+
+/* The review of decision subject-qn, in *id (0: it has none). */
+static int review_of(prb_env *env, MDB_txn *txn, uint64_t subject, uint32_t n, uint64_t *id)
+{
+    unsigned char k[12];
+    MDB_val mk = {12, k}, mv;
+    int mrc;
+    *id = 0;
+    decision_key(k, subject, n);
+    if ((mrc = mdb_get(txn, env->rvq, &mk, &mv)) == MDB_NOTFOUND)
+        return PRB_OK;
+    if (mrc)
+        return prb_mdb_fail(env, mrc, "reading the index of reviews");
+    if (mv.mv_size != 8)
+        return prb_seterr(env->err, PRB_ECORRUPT, "the index of reviews: an entry of %zu bytes",
+                          mv.mv_size);
+    *id = prb_get_be64(mv.mv_data);
+    return PRB_OK;
+}
+
+/* Indexes review id as decision subject-qn's. The first review of a
+ * decision stays its entry: a register from before a decision was
+ * reviewed once may hold more than one, and a request names the first,
+ * as it did when it found it by reading them in order. */
+static int index_review(prb_env *env, MDB_txn *txn, uint64_t subject, uint32_t n, uint64_t id)
+{
+    unsigned char k[12], v[8];
+    MDB_val mk = {12, k}, mv = {8, v};
+    int mrc;
+    decision_key(k, subject, n);
+    prb_be64(v, id);
+    mrc = mdb_put(txn, env->rvq, &mk, &mv, MDB_NOOVERWRITE);
+    return mrc && mrc != MDB_KEYEXIST ? prb_mdb_fail(env, mrc, "indexing a review") : PRB_OK;
+}
+
+struct indexer {
+    prb_env *env;
+    MDB_txn *txn;
 };
 
-static int find_earlier(void *ctx, uint64_t id, json_t *review)
+/* Indexes one stored review for prb_reviews_index. A value that does not
+ * name a decision of its subject is left out: verify finds it against
+ * its leaf, and the register still opens to let it. */
+static int index_one(void *ctx, uint64_t id, const MDB_val *v)
 {
-    struct earlier *p = ctx;
-    const char *d = json_string_value(json_object_get(review, "decision"));
-    const char *st = json_string_value(json_object_get(review, "state"));
+    struct indexer *x = ctx;
+    json_error_t jerr;
+    uint64_t subject, n;
+    json_t *r = json_loadb(v->mv_data, v->mv_size, 0, &jerr);
+    int bad = !r ||
+              parse_id(json_string_value(json_object_get(r, "decision")), 'q', &subject, &n,
+                       UINT32_MAX) ||
+              subject != id >> PRB_RSEQ_BITS;
+    json_decref(r);
+    return bad ? PRB_OK : index_review(x->env, x->txn, subject, (uint32_t)n, id);
+}
+
+int prb_reviews_index(prb_env *env, MDB_txn *txn)
+{
+    struct indexer x = {env, txn};
+    return prb_walk_subject(env, txn, env->rvw, 0, index_one, &x, NULL, "reading reviews");
+}
+
+/* Refuses a request for decision, whose review prev is: a decision is
+ * reviewed once. A second request would ask the same question of the
+ * same decision, and after an outcome it would let a subject ask again
+ * until one suits, leaving two answers to the one decision. */
+static int reviewed(prb_env *env, MDB_txn *txn, const char *decision, uint64_t prev)
+{
+    unsigned char k[8];
+    MDB_val mk = {8, k}, mv;
+    json_error_t jerr;
+    json_t *r = NULL;
+    char name[48];
+    int mrc, rc;
+    review_name(name, sizeof name, prev);
+    prb_be64(k, prev);
+    if ((mrc = mdb_get(txn, env->rvw, &mk, &mv)))
+        return mrc == MDB_NOTFOUND
+                   ? prb_seterr(env->err, PRB_ECORRUPT,
+                                "review %s: indexed for decision %s but not stored", name, decision)
+                   : prb_mdb_fail(env, mrc, "reading a review");
+    if (!(r = json_loadb(mv.mv_data, mv.mv_size, 0, &jerr)))
+        return prb_seterr(env->err, PRB_ECORRUPT, "review %s: malformed value", name);
+    const char *st = json_string_value(json_object_get(r, "state"));
     const char *day = json_string_value(
-        json_object_get(review, st && !strcmp(st, "requested") ? "requested" : "decided"));
-    if (!d || strcmp(d, p->decision))
-        return 0;
-    review_name(p->found, sizeof p->found, id);
-    snprintf(p->state, sizeof p->state, "%s", st ? st : "?");
-    snprintf(p->day, sizeof p->day, "%s", day ? day : "?");
-    return PRB_EEXIST;
+        json_object_get(r, st && !strcmp(st, "requested") ? "requested" : "decided"));
+    if (st && !strcmp(st, "requested"))
+        rc = prb_seterr(env->err, PRB_EEXIST,
+                        "decision %s is already under review (%s, requested on %s)", decision, name,
+                        day ? day : "?");
+    else
+        rc = prb_seterr(env->err, PRB_EEXIST,
+                        "decision %s was already reviewed (%s, %s on %s): a decision is "
+                        "reviewed once",
+                        decision, name, st ? st : "?", day ? day : "?");
+    json_decref(r);
+    return rc;
 }
 
 /* Stores review under id in txn, logs it and sends the subject a notice. */
@@ -186,12 +278,11 @@ static json_t *new_review(const char *id, json_t *d, const char *decision, const
 
 int prb_review_request(prb_env *env, const char *decision, const char *reason, char **json)
 {
-    uint64_t subject, n, last;
+    uint64_t subject, n, last, prev;
     MDB_txn *txn = NULL;
     MDB_val mv;
     json_t *d = NULL, *review = NULL;
     char name[48], text[512], dec[48];
-    struct earlier prev = {dec, "", "", ""};
     const char *purpose;
     size_t plen;
     int rc, outcome;
@@ -229,20 +320,9 @@ int prb_review_request(prb_env *env, const char *decision, const char *reason, c
                         decision);
         goto fail;
     }
-    rc = walk(env, txn, subject, find_earlier, &prev, &last);
-    if (rc == PRB_EEXIST && *prev.found) {
-        if (!strcmp(prev.state, "requested"))
-            rc = prb_seterr(env->err, PRB_EEXIST,
-                            "decision %s is already under review (%s, requested on %s)", decision,
-                            prev.found, prev.day);
-        else
-            rc = prb_seterr(env->err, PRB_EEXIST,
-                            "decision %s was already reviewed (%s, %s on %s): a decision is "
-                            "reviewed once",
-                            decision, prev.found, prev.state, prev.day);
-        goto fail;
-    }
-    if (rc)
+    if ((rc = review_of(env, txn, subject, (uint32_t)n, &prev)) ||
+        (prev && (rc = reviewed(env, txn, decision, prev))) ||
+        (rc = prb_subject_last(env, txn, env->rvw, subject, &last, "reading reviews")))
         goto fail;
     if ((last & PRB_RSEQ_MASK) == PRB_RSEQ_MASK) {
         rc = prb_seterr(env->err, PRB_EINVAL, "review: subject %llu has too many reviews",
@@ -259,7 +339,8 @@ int prb_review_request(prb_env *env, const char *decision, const char *reason, c
              "You asked for a person to review decision %s (%s, answered '%s'). The review is "
              "number %s; you will be told its outcome.",
              decision, member(d, "purpose"), member(d, "outcome"), name);
-    if ((rc = store(env, txn, id, review, "review_requested", text)))
+    if ((rc = store(env, txn, id, review, "review_requested", text)) ||
+        (rc = index_review(env, txn, subject, (uint32_t)n, id)))
         goto fail;
     rc = commit(env, txn, review, json);
     txn = NULL; /* committed or, on failure, aborted */

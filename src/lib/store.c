@@ -25,12 +25,13 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-/* 4: inquiries in a log (ilog), and the indexes of inquiries and of
- * notices by subject beside the register (iidx.c). A register of format 1
- * (one table of inquiries, inq), 2 (the inquiry index inside the
- * register) or 3 (the notice index, nsub, inside it) is moved to it when
+/* 5: inquiries in a log (ilog), the indexes of inquiries and of notices
+ * by subject beside the register (iidx.c), and reviews indexed by their
+ * decision (rvq, review.c). A register of format 1 (one table of
+ * inquiries, inq), 2 (the inquiry index inside the register), 3 (the
+ * notice index, nsub, inside it) or 4 (no rvq) is moved to it when
  * opened. */
-#define STORE_FORMAT 4
+#define STORE_FORMAT 5
 #define DEFAULT_MAPSIZE ((size_t)4 << 30)
 
 int prb_mdb_fail(prb_env *env, int mrc, const char *what)
@@ -283,7 +284,8 @@ static int open_mdb(prb_env *env, int create)
         (mrc = mdb_dbi_open(txn, "mtree", MDB_CREATE, &env->mtree)) ||
         (mrc = mdb_dbi_open(txn, "keys", MDB_CREATE, &env->keys)) ||
         (mrc = mdb_dbi_open(txn, "ilog", MDB_CREATE, &env->ilog)) ||
-        (mrc = mdb_dbi_open(txn, "idem", MDB_CREATE, &env->idem)))
+        (mrc = mdb_dbi_open(txn, "idem", MDB_CREATE, &env->idem)) ||
+        (mrc = mdb_dbi_open(txn, "rvq", MDB_CREATE, &env->rvq)))
         goto fail;
     MDB_val k = {6, "format"}, v;
     if (create) {
@@ -299,7 +301,7 @@ static int open_mdb(prb_env *env, int create)
         if ((mrc = mdb_get(txn, env->meta, &k, &v)))
             goto fail;
         memcpy(&fmt, v.mv_data, v.mv_size < 4 ? v.mv_size : 4);
-        if (v.mv_size == 4 && fmt >= 1 && fmt <= 3) {
+        if (v.mv_size == 4 && fmt >= 1 && fmt <= 4) {
             uint32_t now = STORE_FORMAT;
             MDB_val fv = {sizeof now, &now};
             rc = PRB_OK;
@@ -310,14 +312,16 @@ static int open_mdb(prb_env *env, int create)
              * log and the outbox (prb_iidx_open). */
             if (!rc && fmt == 2)
                 mrc = drop_if_there(txn, "iidx");
-            if (!rc && !mrc)
+            if (!rc && !mrc && fmt <= 3)
                 mrc = drop_if_there(txn, "nsub");
+            if (!rc && !mrc)
+                rc = prb_reviews_index(env, txn);
             if (rc || mrc || (mrc = mdb_put(txn, env->meta, &k, &fv, 0))) {
                 mdb_txn_abort(txn);
                 return rc ? rc : prb_mdb_fail(env, mrc, "updating the store format");
             }
+            env->imoved = fmt <= 3;
             fmt = STORE_FORMAT;
-            env->imoved = 1;
         }
         if (v.mv_size != 4 || fmt != STORE_FORMAT) {
             mdb_txn_abort(txn);
@@ -783,6 +787,35 @@ int prb_walk_subject(prb_env *env, MDB_txn *txn, MDB_dbi dbi, uint64_t subject, 
                      void *ctx, uint64_t *last, const char *what)
 {
     return walk_ids(env, txn, dbi, subject << PRB_RSEQ_BITS, subject, fn, ctx, last, what);
+}
+
+int prb_subject_last(prb_env *env, MDB_txn *txn, MDB_dbi dbi, uint64_t subject, uint64_t *last,
+                     const char *what)
+{
+    MDB_cursor *cur;
+    unsigned char k0[8];
+    MDB_val k = {8, k0}, v;
+    int mrc;
+    *last = 0;
+    if ((mrc = mdb_cursor_open(txn, dbi, &cur)))
+        return prb_mdb_fail(env, mrc, "opening a cursor");
+    /* The first key past the subject's range, and the one before it; the
+     * last subject's range ends the key space. */
+    if (subject < UINT64_MAX >> PRB_RSEQ_BITS) {
+        prb_be64(k0, (subject + 1) << PRB_RSEQ_BITS);
+        mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+        mrc = mrc == MDB_NOTFOUND ? mdb_cursor_get(cur, &k, &v, MDB_LAST)
+              : mrc               ? mrc
+                                  : mdb_cursor_get(cur, &k, &v, MDB_PREV);
+    } else
+        mrc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+    /* Keys of another size are not ids (prb_walk_subject skips them). */
+    while (!mrc && k.mv_size != 8)
+        mrc = mdb_cursor_get(cur, &k, &v, MDB_PREV);
+    if (!mrc && prb_get_be64(k.mv_data) >> PRB_RSEQ_BITS == subject)
+        *last = prb_get_be64(k.mv_data);
+    mdb_cursor_close(cur);
+    return mrc && mrc != MDB_NOTFOUND ? prb_mdb_fail(env, mrc, what) : PRB_OK;
 }
 
 int prb_walk_after(prb_env *env, MDB_txn *txn, MDB_dbi dbi, uint64_t after, prb_walk_fn fn,
