@@ -11,8 +11,6 @@
 #include "internal.h"
 #include "probity.h"
 
-#include <time.h>
-
 TestSuite(copy, .timeout = 60);
 
 #define PERSON "cn-rid:11010519491231002X"
@@ -684,76 +682,6 @@ Test(copy, each_inquiry_has_its_review_and_each_record_its_dispute)
                   strstr(words, "To ask for a review of decision 1-q3:"),
               "%s", text);
     free(words);
-    free(text);
-    prb_close(env);
-    th_rmrf(dir);
-}
-
-static double seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* A subject with thousands of records, disputes and reviews is copied
- * in about the time its parts take to read. The copy joined each inquiry
- * to its review and each record to its open dispute by reading the whole
- * other side, work that grew with the product of the two: 6,000 records
- * and 6,000 disputes were 72 million comparisons, and a copy ten times
- * as long (under the sanitizers, 18 s of CPU instead of 1.8). */
-Test(copy, a_large_file_is_copied_without_reading_it_squared, .timeout = 120)
-{
-    enum { N = 6000 };
-    char *dir, *text = NULL, v[512];
-    prb_env *env = th_register(&dir);
-    prb_decision *d = NULL;
-    defaults(env, N);
-    th_set_day(env, "2027-01-10");
-    for (int i = 0; i < 40; i++) {
-        cr_assert_eq(prb_decide(env, "credit", PERSON, "bank-x", &d), PRB_OK, "%s",
-                     prb_errmsg(env));
-    }
-    prb_decision_free(d);
-    double t0 = seconds();
-    cr_assert_eq(prb_subject_copy(env, PERSON, PRB_COPY_TEXT, &text), PRB_OK, "%s",
-                 prb_errmsg(env));
-    double base = seconds() - t0;
-    free(text);
-    /* Written behind the engine's back, as many as a long life could
-     * gather: resolved disputes of every record, and reviews of
-     * decisions other than these. */
-    MDB_txn *t;
-    cr_assert_eq(mdb_txn_begin(env->mdb, NULL, 0, &t), 0);
-    for (uint64_t i = 1; i <= N; i++) {
-        snprintf(v, sizeof v,
-                 "{\"id\":\"%llu\",\"subject\":\"" PERSON "\",\"record\":\"1-%llu\",\"furnisher\":"
-                 "\"bank-a\",\"reason\":\"x\",\"state\":\"upheld\",\"opened\":\"2026-11-25\","
-                 "\"deadline\":\"2026-12-25\",\"resolved\":\"2026-11-26\",\"note\":null,"
-                 "\"resolved_by\":\"reviewer\",\"resolver\":null}",
-                 (unsigned long long)(1ULL << PRB_RSEQ_BITS | i), (unsigned long long)i);
-        raw_put(env, t, "dsp", 1ULL << PRB_RSEQ_BITS | i, v);
-        snprintf(v, sizeof v,
-                 "{\"id\":\"1-r%llu\",\"decision\":\"1-q%llu\",\"subject\":\"" PERSON
-                 "\",\"purpose\":\"credit\",\"requester\":\"bank-x\",\"original_outcome\":"
-                 "\"decline\",\"reason\":\"x\",\"state\":\"requested\",\"requested\":"
-                 "\"2027-01-10\",\"decided\":null,\"reviewer\":null,\"note\":null}",
-                 (unsigned long long)i, (unsigned long long)(i + 1000));
-        raw_put(env, t, "rvw", 1ULL << PRB_RSEQ_BITS | i, v);
-    }
-    cr_assert_eq(mdb_txn_commit(t), 0);
-    t0 = seconds();
-    cr_assert_eq(prb_subject_copy(env, PERSON, PRB_COPY_TEXT, &text), PRB_OK, "%s",
-                 prb_errmsg(env));
-    double took = seconds() - t0;
-    cr_assert(strstr(text, "We hold 6000 records about you."));
-    /* Linear, the disputes and reviews add what reading them costs (a
-     * quarter more, measured); squared, ten times the rest. CPU time of
-     * this thread, so a busy machine does not move it. */
-    cr_assert_lt(took, 3 * base,
-                 "the copy took %.2f s of CPU, %.2f s without the disputes and "
-                 "reviews",
-                 took, base);
     free(text);
     prb_close(env);
     th_rmrf(dir);
