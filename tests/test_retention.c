@@ -4,6 +4,8 @@
  * before the sweep, and the sweep deleting every version and index entry.
  */
 #include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "helpers.h"
@@ -136,6 +138,78 @@ Test(retention, settled_default_kept_three_years_after_settlement)
     set_day(env, "2029-01-09");
     cr_assert_eq(prb_expire(env, &deleted), PRB_OK);
     cr_assert_eq(deleted, 1);
+    prb_file_free(f);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+/* A payment default about the same person, ref L-9, as an NDJSON line. */
+static char *pd_line(char *buf, size_t n, const char *event, const char *settled)
+{
+    snprintf(buf, n,
+             "{\"furnisher\":\"bank-a\",\"ref\":\"L-9\",\"subject\":{\"kind\":\"person\",\"id\":"
+             "\"cn-rid:11010519491231002X\"},\"category\":\"payment_default\",\"status\":\"%s\","
+             "\"event_date\":\"%s\",\"settled_date\":%s%s%s,\"legal_basis\":\"loan\","
+             "\"fields\":{\"amount\":\"9.00\",\"currency\":\"EUR\"}}",
+             settled ? "settled" : "open", event, settled ? "\"" : "", settled ? settled : "null",
+             settled ? "\"" : "");
+    return buf;
+}
+
+/* The first message of a refused batch of one line. */
+static char *refused(prb_env *env, const char *line)
+{
+    prb_ingest_stats st;
+    prb_ingest *b = NULL;
+    int rc = th_ingest(env, "in", line, PRB_FMT_NDJSON, 0, &st, &b);
+    cr_assert_eq(rc, PRB_EREJECTED, "accepted: %s", line);
+    cr_assert_eq(prb_ingest_nerrors(b), 1);
+    char *msg = strdup(prb_ingest_error(b, 0));
+    prb_ingest_free(b);
+    return msg;
+}
+
+/* A record past its retention is gone though the sweep has not yet
+ * deleted it. A correction of it was accepted: settling restarted its
+ * retention clock (3 years after settlement), and it kept its first
+ * receipt, so it was used again at once, with no hearing. */
+Test(retention, an_expired_record_is_not_corrected_back_to_use)
+{
+    char *dir, line[1024], *msg;
+    prb_env *env = th_register(&dir);
+    prb_ingest_stats st;
+    prb_file *f = NULL;
+    uint64_t v = 0, deleted = 0;
+    set_day(env, "2026-01-01");
+    cr_assert_eq(th_ingest(env, "a", pd_line(line, sizeof line, "2020-02-01", NULL), PRB_FMT_NDJSON,
+                           0, &st, NULL),
+                 PRB_OK, "%s", prb_errmsg(env));
+    /* Kept 2190 days after the event: gone from 2026-01-30. */
+    set_day(env, "2026-02-02");
+    msg = refused(env, pd_line(line, sizeof line, "2020-02-01", "2026-01-20"));
+    cr_assert(strstr(msg, "in:1: ref: ") && strstr(msg, "past its retention (expired 2026-01-30)"),
+              "%s", msg);
+    free(msg);
+    /* Sent again unchanged, it is refused the same way, not "unchanged". */
+    msg = refused(env, pd_line(line, sizeof line, "2020-02-01", NULL));
+    cr_assert(strstr(msg, "past its retention (expired 2026-01-30)"), "%s", msg);
+    free(msg);
+    cr_assert_eq(prb_count(env, NULL, &v), PRB_OK);
+    cr_assert_eq(v, 1, "a version was added to an expired record");
+    cr_assert_eq(prb_subject_read(env, "cn-rid:11010519491231002X", &f), PRB_OK);
+    cr_assert_eq(prb_file_nrecords(f), 0, "an expired record is back in the file");
+    cr_assert_eq(prb_expire(env, &deleted), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(deleted, 1);
+    /* Corrected before it expired, its settlement counts as always. */
+    set_day(env, "2026-01-01");
+    cr_assert_eq(th_ingest(env, "b", pd_line(line, sizeof line, "2020-02-01", NULL), PRB_FMT_NDJSON,
+                           0, &st, NULL),
+                 PRB_OK, "%s", prb_errmsg(env));
+    set_day(env, "2026-01-29");
+    cr_assert_eq(th_ingest(env, "c", pd_line(line, sizeof line, "2020-02-01", "2026-01-20"),
+                           PRB_FMT_NDJSON, 0, &st, NULL),
+                 PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(st.corrected, 1);
     prb_file_free(f);
     prb_close(env);
     th_rmrf(dir);

@@ -195,7 +195,10 @@ Test(sweep, expire_stopped_leaves_the_rest_unused_and_to_the_next)
 }
 
 /* Reopens the default D-0 as unpaid once, as the sweep starts: after the
- * snapshot it searches, before the transaction that would delete it. */
+ * snapshot it searches, before the transaction that would delete it. It
+ * is reopened as of a day before its retention ran out (an ingest --as-of
+ * that day): on the sweep's day the register holds it gone, and refuses
+ * a correction of it. */
 struct reopen {
     prb_env *env;
     int done;
@@ -212,9 +215,12 @@ static int reopen_meanwhile(void *ctx)
         "\"ext:bank-a:P0000\"},\"category\":\"payment_default\",\"status\":\"open\","
         "\"event_date\":\"2019-01-01\",\"settled_date\":null,\"legal_basis\":\"loan\","
         "\"fields\":{\"amount\":\"500.00\",\"currency\":\"EUR\"}}\n";
+    cr_assert_eq(th_ingest(r->env, "c", open, PRB_FMT_NDJSON, 0, &st, NULL), PRB_EREJECTED);
+    th_set_day(r->env, "2022-12-30");
     cr_assert_eq(th_ingest(r->env, "c", open, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK, "%s",
                  prb_errmsg(r->env));
     cr_assert_eq(st.corrected, 1);
+    th_set_day(r->env, "2024-01-01");
     return 0;
 }
 

@@ -1314,10 +1314,22 @@ static int refuse(struct apply *ap, const prb_rec *r, const struct sstate *s,
                       "record %.*s of %.*s is held about another subject; a correction cannot "
                       "move it (ask the register to delete it, then report it anew)",
                       (int)r->ref.n, r->ref.p, (int)r->furnisher.n, r->furnisher.p);
+    int32_t held =
+        f->cur ? prb_version_expires(ap->b->env->policy, f->cur, f->curlen) : PRB_NO_DATE;
+    char d[11];
+    /* Invariant 6: a stored record past its retention is gone, swept or
+     * not. Corrected, it came back: settling restarts the retention
+     * clock, and a correction keeps the first receipt, so no new hearing. */
+    if (held != PRB_NO_DATE && held <= ap->b->today) {
+        prb_date_format(held, d);
+        return reject(ap, r, "ref",
+                      "the record stored under this ref is past its retention (expired %s): it "
+                      "counts as deleted and may not be corrected or sent again",
+                      d);
+    }
     if (!f->cur && r->expires <= ap->b->today) {
-        char d[11];
         prb_date_format(r->expires, d);
-        /* Invariant 6: what must already be deleted may not be stored. */
+        /* What must already be deleted may not be stored. */
         return reject(ap, r, "event_date",
                       "the record is past its retention (expired %s) and may not be stored", d);
     }
