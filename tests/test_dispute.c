@@ -842,11 +842,12 @@ Test(dispute, retention_closes_the_dispute_of_a_record_it_deletes)
     prb_ingest_stats st;
     prb_record_view rv;
     uint64_t deleted = 0;
-    /* Settled 2023-12-01: kept three years, until 2026-12-01. */
+    /* Settled 2023-12-25: kept three years, gone on 2026-12-24, the day
+     * after its notice period ends. */
     const char *text =
         "{\"furnisher\":\"bank-a\",\"ref\":\"S-1\",\"subject\":{\"kind\":\"person\",\"id\":\"" ANNA
         "\"},\"category\":\"payment_default\",\"status\":\"settled\",\"event_date\":\"2023-06-01\","
-        "\"settled_date\":\"2023-12-01\",\"legal_basis\":\"loan\",\"fields\":{\"amount\":"
+        "\"settled_date\":\"2023-12-25\",\"legal_basis\":\"loan\",\"fields\":{\"amount\":"
         "\"80.00\",\"currency\":\"EUR\"}}\n";
     cr_assert_eq(th_ingest(env, "t", text, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK, "%s",
                  prb_errmsg(env));
@@ -854,14 +855,14 @@ Test(dispute, retention_closes_the_dispute_of_a_record_it_deletes)
     uint64_t id = open_dispute(env, ANNA, rid, "It was paid on time.", NULL);
     cr_assert(view_of(env, ANNA, "S-1", &rv) && rv.disputed);
 
-    set_day(env, "2026-12-01"); /* before the dispute's deadline, 2026-12-25 */
+    set_day(env, "2026-12-24"); /* before the dispute's deadline, 2026-12-25 */
     cr_assert_eq(prb_expire(env, &deleted), PRB_OK, "%s", prb_errmsg(env));
     cr_assert_eq(deleted, 1);
     cr_assert_not(view_of(env, ANNA, "S-1", &rv));
     json_t *o = dispute(env, id);
     cr_assert_str_eq(field(o, "state"), "deleted");
     cr_assert_str_eq(field(o, "resolved_by"), "retention");
-    cr_assert_str_eq(field(o, "resolved"), "2026-12-01");
+    cr_assert_str_eq(field(o, "resolved"), "2026-12-24");
     json_decref(o);
     char about[24], *json = NULL;
     snprintf(about, sizeof about, "%llu", (unsigned long long)id);

@@ -4,6 +4,7 @@
  * before the sweep, and the sweep deleting every version and index entry.
  */
 #include <criterion/criterion.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -211,6 +212,103 @@ Test(retention, an_expired_record_is_not_corrected_back_to_use)
                  PRB_OK, "%s", prb_errmsg(env));
     cr_assert_eq(st.corrected, 1);
     prb_file_free(f);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+/* The text of the last notice in the outbox (malloc'd). */
+static char *last_notice(prb_env *env)
+{
+    char *json = NULL;
+    cr_assert_eq(prb_notices_json(env, 0, &json), PRB_OK);
+    json_t *a = json_loads(json, 0, NULL);
+    free(json);
+    char *out = strdup(
+        json_string_value(json_object_get(json_array_get(a, json_array_size(a) - 1), "text")));
+    json_decref(a);
+    return out;
+}
+
+/* A new adverse record whose retention ends before its notice period
+ * does can never be used: it is refused, as one already past retention
+ * is. It was accepted, its notice saying "It may not be used before
+ * 2026-03-29" of a record deleted on 2026-03-09. */
+Test(retention, a_record_deleted_before_its_hearing_ends_is_refused)
+{
+    char *dir, line[1024], *msg;
+    prb_env *env = th_register(&dir);
+    uint64_t v = 0;
+    set_day(env, "2026-03-01");
+    msg = refused(env, pd_line(line, sizeof line, "2020-03-10", NULL));
+    cr_assert(strstr(msg, "in:1: event_date: the record is past its retention (expires "
+                          "2026-03-09) before it may be used (from 2026-03-29"),
+              "%s", msg);
+    free(msg);
+    cr_assert_eq(prb_count(env, NULL, &v), PRB_OK);
+    cr_assert_eq(v, 0);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+/* A correction that ends a record's retention is stored (it ends its
+ * use), and its notice says the record is no longer used and deleted.
+ * It said "in effect since ... and is used as corrected from now on". */
+Test(retention, a_correction_that_ends_retention_says_so)
+{
+    char *dir, line[1024], *text;
+    prb_env *env = th_register(&dir);
+    prb_ingest_stats st;
+    /* Received 2026-11-25, in effect from 2026-12-25; paid 2027-01-05,
+     * kept 0 days after. */
+    cr_assert_eq(th_ingest(env, "j", judgment, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK);
+    set_day(env, "2027-01-10");
+    snprintf(line, sizeof line, "%s", judgment);
+    char *status = strstr(line, "\"open\""), *ev = strstr(line, "\"event_date\"");
+    cr_assert(status && ev);
+    char rest[1024];
+    snprintf(rest, sizeof rest, "%s", ev);
+    snprintf(status, sizeof line - (size_t)(status - line),
+             "\"settled\",\"settled_date\":\"2027-01-05\",%s", rest);
+    cr_assert_eq(th_ingest(env, "k", line, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK, "%s",
+                 prb_errmsg(env));
+    cr_assert_eq(st.corrected, 1);
+    text = last_notice(env);
+    cr_assert(strstr(text, "corrected its record") &&
+                  strstr(text, "was in effect from 2026-12-25; as corrected, its retention "
+                               "ended on 2027-01-05") &&
+                  strstr(text, "no longer used") && !strstr(text, "used as corrected"),
+              "%s", text);
+    free(text);
+
+    /* Insolvency proceedings received 2026-11-25 take effect 14 days
+     * later; closed, they are kept 180 days, which end first. */
+    set_day(env, TH_TODAY);
+    const char *ins = "{\"furnisher\":\"court-x\",\"ref\":\"I-1\",\"subject\":{\"kind\":"
+                      "\"person\",\"id\":\"cn-rid:11010519491231002X\"},\"category\":"
+                      "\"insolvency\",\"status\":\"%s\",\"event_date\":\"2026-05-01\","
+                      "\"settled_date\":%s,\"legal_basis\":\"x\",\"fields\":{\"stage\":"
+                      "\"filed\"}}";
+    snprintf(line, sizeof line, ins, "open", "null");
+    cr_assert_eq(th_ingest(env, "i", line, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK, "%s",
+                 prb_errmsg(env));
+    snprintf(line, sizeof line, ins, "settled", "\"2026-06-01\"");
+    cr_assert_eq(th_ingest(env, "i2", line, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK, "%s",
+                 prb_errmsg(env));
+    cr_assert_eq(st.corrected, 1);
+    text = last_notice(env);
+    cr_assert(strstr(text, "It will not be used: it is deleted on 2026-11-28, when its "
+                           "retention ends, before it could take effect on 2026-12-09"),
+              "%s", text);
+    free(text);
+    /* Closed earlier still: its retention has ended already. */
+    snprintf(line, sizeof line, ins, "settled", "\"2026-05-20\"");
+    cr_assert_eq(th_ingest(env, "i3", line, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK, "%s",
+                 prb_errmsg(env));
+    text = last_notice(env);
+    cr_assert(strstr(text, "It will not be used: as corrected, its retention ended on "
+                           "2026-11-16, before it could take effect on 2026-12-09"),
+              "%s", text);
+    free(text);
     prb_close(env);
     th_rmrf(dir);
 }

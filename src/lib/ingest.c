@@ -197,34 +197,49 @@ static int blank(const char *p, const char *e)
  * Its effect runs from the record's first receipt (subject.c), which for
  * a correction is its first version's: a correction's notice said
  * "may not be used before" a date weeks ahead while the corrected record
- * was in use the same day. */
+ * was in use the same day. A correction may also end the record's
+ * retention (a judgment paid, kept 0 days after): the notice said it was
+ * "used as corrected from now on" of a record no longer used at all. */
 static char *adverse_notice(const prb_ingest *b, const prb_rec *r, int32_t first_received,
                             int corrected)
 {
     const prb_catdef *cd = &b->env->policy->categories[r->cat];
-    char about[256], text[768], day[11], from[11], ev[11];
+    char about[256], head[512], text[768], day[11], from[11], ev[11], gone[11];
     int32_t eff = prb_effective_from(cd, r->event, first_received);
+    int never = r->expires <= (eff > b->today ? eff : b->today);
     prb_date_format(b->today, day);
     prb_date_format(eff, from);
     prb_date_format(r->event, ev);
+    prb_date_format(r->expires, gone);
     snprintf(about, sizeof about, "%.*s/%.*s", (int)r->furnisher.n, r->furnisher.p, (int)r->ref.n,
              r->ref.p);
-    if (!corrected)
+    snprintf(head, sizeof head, "%.*s %s of %s about you (reference %.*s, dated %s).",
+             (int)r->furnisher.n, r->furnisher.p,
+             corrected ? "corrected its record" : "reported a record", cd->name, (int)r->ref.n,
+             r->ref.p, ev);
+    if (never && eff <= b->today)
         snprintf(text, sizeof text,
-                 "%.*s reported a record of %s about you (reference %.*s, dated %s). It may not "
-                 "be used before %s; you may dispute it if it is wrong.",
-                 (int)r->furnisher.n, r->furnisher.p, cd->name, (int)r->ref.n, r->ref.p, ev, from);
-    else if (eff > b->today)
+                 "%s The record was in effect from %s; as corrected, its retention ended on %s, "
+                 "so it is no longer used and is deleted.",
+                 head, from, gone);
+    else if (never && r->expires > b->today)
         snprintf(text, sizeof text,
-                 "%.*s corrected its record of %s about you (reference %.*s, dated %s). It may "
-                 "not be used before %s; you may dispute it if it is wrong.",
-                 (int)r->furnisher.n, r->furnisher.p, cd->name, (int)r->ref.n, r->ref.p, ev, from);
+                 "%s It will not be used: it is deleted on %s, when its retention ends, before "
+                 "it could take effect on %s.",
+                 head, gone, from);
+    else if (never)
+        snprintf(text, sizeof text,
+                 "%s It will not be used: as corrected, its retention ended on %s, before it "
+                 "could take effect on %s, and it is deleted.",
+                 head, gone, from);
+    else if (!corrected || eff > b->today)
+        snprintf(text, sizeof text,
+                 "%s It may not be used before %s; you may dispute it if it is wrong.", head, from);
     else
         snprintf(text, sizeof text,
-                 "%.*s corrected its record of %s about you (reference %.*s, dated %s). The "
-                 "record has been in effect since %s and is used as corrected from now on; you "
-                 "may dispute it if it is wrong.",
-                 (int)r->furnisher.n, r->furnisher.p, cd->name, (int)r->ref.n, r->ref.p, ev, from);
+                 "%s The record has been in effect since %s and is used as corrected from now "
+                 "on; you may dispute it if it is wrong.",
+                 head, from);
     return prb_notice_json(r->ident, "adverse_record", about, cd->name, text, day);
 }
 
@@ -1314,24 +1329,35 @@ static int refuse(struct apply *ap, const prb_rec *r, const struct sstate *s,
                       "record %.*s of %.*s is held about another subject; a correction cannot "
                       "move it (ask the register to delete it, then report it anew)",
                       (int)r->ref.n, r->ref.p, (int)r->furnisher.n, r->furnisher.p);
-    int32_t held =
-        f->cur ? prb_version_expires(ap->b->env->policy, f->cur, f->curlen) : PRB_NO_DATE;
-    char d[11];
+    const prb_policy *p = ap->b->env->policy;
+    int32_t today = ap->b->today;
+    int32_t held = f->cur ? prb_version_expires(p, f->cur, f->curlen) : PRB_NO_DATE;
+    char d[11], e[11];
     /* Invariant 6: a stored record past its retention is gone, swept or
      * not. Corrected, it came back: settling restarts the retention
      * clock, and a correction keeps the first receipt, so no new hearing. */
-    if (held != PRB_NO_DATE && held <= ap->b->today) {
+    if (held != PRB_NO_DATE && held <= today) {
         prb_date_format(held, d);
         return reject(ap, r, "ref",
                       "the record stored under this ref is past its retention (expired %s): it "
                       "counts as deleted and may not be corrected or sent again",
                       d);
     }
-    if (!f->cur && r->expires <= ap->b->today) {
+    /* What must already be deleted may not be stored; nor what is deleted
+     * before it may be used, whose subject would be told of a record that
+     * never counts. (A correction that ends a record's use early must be
+     * stored: its notice says so.) */
+    int32_t from = f->cur ? 0 : prb_effective_from(&p->categories[r->cat], r->event, today);
+    if (!f->cur && r->expires <= from) {
         prb_date_format(r->expires, d);
-        /* What must already be deleted may not be stored. */
+        prb_date_format(from, e);
+        if (r->expires <= today)
+            return reject(ap, r, "event_date",
+                          "the record is past its retention (expired %s) and may not be stored", d);
         return reject(ap, r, "event_date",
-                      "the record is past its retention (expired %s) and may not be stored", d);
+                      "the record is past its retention (expires %s) before it may be used "
+                      "(from %s, after its notice period) and may not be stored",
+                      d, e);
     }
     if (!f->rid && s && s->next_rseq >= (1u << PRB_RSEQ_BITS))
         return reject(ap, r, "subject.id", "the subject has the most records one may hold");
