@@ -313,6 +313,83 @@ Test(retention, a_correction_that_ends_retention_says_so)
     th_rmrf(dir);
 }
 
+/* The clock's day is UTC's; a furnisher's dates are its own. At 07:30
+ * in Beijing on 2026-03-02 (23:30 UTC the day before) a court's judgment
+ * of that day was refused as in the future. The day after UTC's is the
+ * latest date anywhere (UTC+14); a record dated then is used as any is. */
+Test(retention, a_date_of_today_east_of_utc_is_accepted)
+{
+    char *dir, *msg;
+    prb_env *env = th_register(&dir);
+    prb_ingest_stats st;
+    prb_file *f = NULL;
+    prb_decision *d = NULL;
+    int64_t now;
+    cr_assert_eq(prb_parse_now("2026-03-01T23:30:00Z", &now), PRB_OK);
+    prb_set_now(env, now);
+    const char *recs =
+        "{\"furnisher\":\"court-beijing-1\",\"ref\":\"J-7\",\"subject\":{\"kind\":\"person\","
+        "\"id\":\"cn-rid:11010519491231002X\"},\"category\":\"court_judgment\",\"status\":"
+        "\"open\",\"event_date\":\"2026-03-02\",\"legal_basis\":\"court order\",\"fields\":{"
+        "\"amount\":\"500.00\",\"currency\":\"CNY\",\"court\":\"Chaoyang\",\"case_ref\":\"7\"}}\n"
+        "{\"furnisher\":\"bank-a\",\"ref\":\"A-7\",\"subject\":{\"kind\":\"person\",\"id\":"
+        "\"cn-rid:11010519491231002X\"},\"category\":\"credit_account\",\"status\":\"settled\","
+        "\"event_date\":\"2026-03-02\",\"settled_date\":\"2026-03-02\",\"legal_basis\":\"loan\","
+        "\"fields\":{\"account_type\":\"revolving\",\"opened_date\":\"2026-03-02\","
+        "\"credit_limit\":\"1000.00\",\"balance\":\"0.00\",\"currency\":\"EUR\",\"worst_dpd\":0}}"
+        "\n";
+    cr_assert_eq(th_ingest(env, "in", recs, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK, "%s",
+                 prb_errmsg(env));
+    cr_assert_eq(st.accepted, 2);
+    /* Two days ahead is nowhere's today. */
+    msg = refused(env, "{\"furnisher\":\"bank-a\",\"ref\":\"L-8\",\"subject\":{\"kind\":\"person\","
+                       "\"id\":\"cn-rid:11010519491231002X\"},\"category\":\"payment_default\","
+                       "\"status\":\"open\",\"event_date\":\"2026-03-03\",\"legal_basis\":\"x\","
+                       "\"fields\":{\"amount\":\"1.00\",\"currency\":\"EUR\"}}");
+    cr_assert(strstr(msg, "in:1: event_date: 2026-03-03 is in the future (the latest date "
+                          "anywhere on Earth, UTC+14, is at most 2026-03-02)"),
+              "%s", msg);
+    free(msg);
+
+    /* Its dates run from the event: in effect from it (the judgment 30
+     * days after), kept from it; not used on UTC's day before it. */
+    cr_assert_eq(prb_subject_read(env, "cn-rid:11010519491231002X", &f), PRB_OK);
+    cr_assert_eq(prb_file_nrecords(f), 2);
+    for (size_t i = 0; i < 2; i++) {
+        const prb_record_view *rv = prb_file_record(f, i);
+        int j = !strcmp(rv->category, "court_judgment");
+        cr_assert_eq(rv->event_date, day("2026-03-02"));
+        cr_assert_eq(rv->received, day("2026-03-01"));
+        cr_assert_eq(rv->effective_from, day("2026-03-02") + (j ? 30 : 0));
+        cr_assert_eq(rv->expires, day("2026-03-02") + 1095);
+        cr_assert_eq(rv->usable, 0, "%s used before its date", rv->category);
+    }
+    cr_assert_eq(prb_evaluate(env, "credit", "cn-rid:11010519491231002X", &d), PRB_OK, "%s",
+                 prb_errmsg(env));
+    prb_decision_free(d);
+    d = NULL;
+    /* On its day it is used, 0 months old; a past as-of day knows none. */
+    set_day(env, "2026-03-02");
+    cr_assert_eq(prb_subject_read(env, "cn-rid:11010519491231002X", &f), PRB_OK);
+    for (size_t i = 0; i < 2; i++)
+        cr_assert_eq(prb_file_record(f, i)->usable,
+                     strcmp(prb_file_record(f, i)->category, "court_judgment") != 0);
+    cr_assert_eq(prb_evaluate(env, "credit", "cn-rid:11010519491231002X", &d), PRB_OK, "%s",
+                 prb_errmsg(env));
+    const char *json;
+    cr_assert_eq(prb_decision_json(d, &json), PRB_OK);
+    cr_assert(strstr(json, "\"H01\"") && strstr(json, "\"value\": 0.0"), "%s", json);
+    prb_decision_free(d);
+    d = NULL;
+    set_day(env, "2026-02-20");
+    cr_assert_eq(prb_subject_read(env, "cn-rid:11010519491231002X", &f), PRB_OK);
+    for (size_t i = 0; i < prb_file_nrecords(f); i++)
+        cr_assert_eq(prb_file_record(f, i)->usable, 0);
+    prb_file_free(f);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
 Test(retention, clock_parsing)
 {
     int64_t t;

@@ -178,10 +178,16 @@ static int check_date(struct chk *c, const prb_rawval *v, const char *field, int
     if (prb_date_parse(v->v.p, v->v.n, day))
         return bad(c, PRB_EINVAL, field, "'%.*s' is not a date YYYY-MM-DD",
                    prb_utf8_cut(v->v.p, v->v.n, 40), v->v.p);
-    if (*day > c->today) {
+    /* The clock's day is UTC's, a furnisher's date its own: a court in
+     * Beijing at 07:30 reports today, which is UTC's tomorrow. The latest
+     * civil date anywhere (UTC+14) is at most one day past UTC's. */
+    if (*day > c->today + 1) {
         char t[11];
-        prb_date_format(c->today, t);
-        return bad(c, PRB_EINVAL, field, "%.10s is in the future (as of %s)", v->v.p, t);
+        prb_date_format(c->today + 1, t);
+        return bad(
+            c, PRB_EINVAL, field,
+            "%.10s is in the future (the latest date anywhere on Earth, UTC+14, is at most %s)",
+            v->v.p, t);
     }
     return PRB_OK;
 }
