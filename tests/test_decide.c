@@ -340,6 +340,46 @@ Test(decide, public_lists_show_entries_in_effect)
     th_rmrf(dir);
 }
 
+/* Tax arrears of company id, furnisher's ref ref, dated 2024-06-01, open
+ * or settled on settled. */
+static const char *arrears(char *buf, size_t n, const char *ref, const char *id,
+                           const char *settled)
+{
+    snprintf(buf, n,
+             "{\"furnisher\":\"tax-office\",\"ref\":\"%s\",\"subject\":{\"kind\":\"company\","
+             "\"id\":\"%s\"},\"category\":\"tax_arrears\",\"status\":\"%s\",\"event_date\":"
+             "\"2024-06-01\",\"settled_date\":%s%s%s,\"legal_basis\":\"tax code\",\"fields\":{"
+             "\"amount\":\"800.00\",\"currency\":\"EUR\"}}\n",
+             ref, id, settled ? "settled" : "open", settled ? "\"" : "", settled ? settled : "null",
+             settled ? "\"" : "");
+    return buf;
+}
+
+/* The public list of reliable taxpayers asked only for no tax arrears
+ * dated in the last 24 months: arrears unpaid for 29 months put their
+ * company on it. Unpaid arrears keep it off, however old; paid ones
+ * older than 24 months do not. */
+Test(decide, old_unpaid_tax_arrears_keep_a_company_off_the_reliable_list)
+{
+    char *dir, buf[1024], *json = NULL;
+    prb_env *env = th_register(&dir);
+    uint64_t n;
+    /* Reported late, on 2026-10-01: both take effect on 2026-10-31. */
+    th_set_day(env, "2026-10-01");
+    ingest(env, arrears(buf, sizeof buf, "T-1", "lei:5493001KJTIIGC8Y1R12", NULL));
+    ingest(env, arrears(buf, sizeof buf, "T-2", "cn-uscc:91350100M000100Y43", "2026-01-01"));
+    th_set_day(env, TH_TODAY);
+    cr_assert_eq(prb_lists_refresh_all(env, &n), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(prb_lists_visible_json(env, "reliable_taxpayer", NULL, &json), PRB_OK, "%s",
+                 prb_errmsg(env));
+    cr_assert(!strstr(json, "lei:5493001KJTIIGC8Y1R12"),
+              "a company with unpaid tax arrears is published as reliable: %s", json);
+    cr_assert(strstr(json, "cn-uscc:91350100M000100Y43"), "%s", json);
+    free(json);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
 /* A furnisher's own key (ext:BANK:KEY) says who reports on a company and
  * how it files it: the public sees a company by its public identifiers
  * only, on its card and on public lists, and cannot look a card up by
