@@ -266,7 +266,8 @@ typedef struct prb_record_view {
     const char *legal_basis;
     int32_t effective_from; /* first known: the later of event and first
                                receipt, + notice period if adverse */
-    int32_t expires;        /* last day it may be kept */
+    int32_t expires;        /* first day it is gone: kept and used only before it
+                               (PRB_NO_DATE if the policy lost its category) */
     int usable;             /* effective, not expired and not disputed, today */
     int disputed;           /* under an open dispute: used by nothing until resolved */
     size_t nfields;
