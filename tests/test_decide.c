@@ -1439,6 +1439,71 @@ Test(decide, amounts_add_up_exactly)
     th_rmrf(dir);
 }
 
+/* open_debt_eur in bins either side of 10^9, the first from missing:
+ * a debt of 999,999,999.99 euros is in the bin below. Without the
+ * bin from 10^9 (no_top) a larger debt has no bin at all. */
+static int no_top;
+static void open_debt_near_a_billion(json_t *root)
+{
+    open_debt_in_euros(root);
+    json_t *bins = json_object_get(
+        json_array_get(
+            json_object_get(json_object_get(json_object_get(root, "scorecards"), "tenancy_check"),
+                            "characteristics"),
+            0),
+        "bins");
+    json_object_set_new(json_array_get(bins, 1), "max", json_real(1e9));
+    json_object_set_new(json_array_get(bins, 2), "min", json_real(1e9));
+    if (no_top)
+        json_array_remove(bins, 2);
+}
+
+/* A feature's value is written with the digits it needs to read back:
+ * at ten digits 999,999,999.99 read 1000000000.0, the very bound it is
+ * below, in the decision, its indented form and the stored inquiry; and
+ * the reason that no bin took 1,000,000,000.01 called it 1000000000. */
+Test(decide, a_value_reads_back_as_it_was)
+{
+    const char *amount[] = {"999999999.99", "1000000000.01"};
+    for (no_top = 0; no_top < 2; no_top++) {
+        char *dir, buf[1024], fields[128];
+        const char *cj, *ij;
+        prb_decision *d = NULL;
+        prb_env *env = register_edited(open_debt_near_a_billion, &dir);
+        snprintf(fields, sizeof fields, "{\"amount\":\"%s\",\"currency\":\"EUR\"}", amount[no_top]);
+        ingest(env,
+               line(buf, sizeof buf, "D-1", "payment_default", "open", "2026-01-10", NULL, fields));
+        th_set_day(env, "2027-01-10"); /* past the 28 days from receipt */
+        cr_assert_eq(prb_decide(env, "tenancy", PERSON, "bank-x", &d), PRB_OK, "%s",
+                     prb_errmsg(env));
+        cr_assert_eq(prb_decision_json_compact(d, &cj), PRB_OK);
+        cr_assert_eq(prb_decision_json(d, &ij), PRB_OK);
+        if (!no_top) {
+            cr_assert(strstr(cj, "\"code\":\"D01\"") && strstr(cj, "\"value\":999999999.99,"), "%s",
+                      cj);
+            cr_assert(strstr(ij, "\"value\": 999999999.99,"), "%s", ij);
+        } else {
+            cr_assert(strstr(cj, "has no bin for open_debt_eur = 1000000000.01, so"), "%s", cj);
+            cr_assert(strstr(cj, "\"value\":1000000000.01}"), "%s", cj);
+        }
+        /* What the inquiry stored. */
+        json_t *inq = th_inquiries(env, PERSON), *r;
+        size_t i;
+        int seen = 0;
+        json_array_foreach(json_object_get(json_array_get(inq, 0), "reasons"), i, r)
+        {
+            if (json_is_number(json_object_get(r, "value")))
+                seen =
+                    json_number_value(json_object_get(r, "value")) == strtod(amount[no_top], NULL);
+        }
+        cr_assert(seen, "%s", json_dumps(inq, 0));
+        json_decref(inq);
+        prb_decision_free(d);
+        prb_close(env);
+        th_rmrf(dir);
+    }
+}
+
 /* ------------------------------------------- list entries and disputes */
 
 static json_t *debtor_register(json_t *root)

@@ -396,13 +396,16 @@ static int rule_reason(const prb_policy *p, const prb_decision *d, size_t others
     if (!d->has_score && pd->scorecard >= 0 && !ru->has_below) {
         const char *sc = p->scorecards[pd->scorecard]->name, *f = d->sc.unscored;
         int fi = w->fi = f ? prb_policy_feature(p, f) : -1;
+        char value[PRB_REAL_STR];
         w->code = "NO_SCORE";
         w->feature = f;
-        if (fi >= 0 && d->vals[fi].present)
+        /* The value as its "value" says it, digit for digit. */
+        if (fi >= 0 && d->vals[fi].present &&
+            prb_real_str(value, sizeof value, d->vals[fi].num) > 0)
             snprintf(w->text, sizeof w->text,
-                     "No score could be made: scorecard %s has no bin for %s = %.10g, so the "
+                     "No score could be made: scorecard %s has no bin for %s = %s, so the "
                      "answer is '%s'",
-                     sc, f, d->vals[fi].num, said);
+                     sc, f, value, said);
         else if (f)
             snprintf(w->text, sizeof w->text,
                      "No score could be made: %s has no value (no record gives it one) and "
@@ -491,15 +494,16 @@ static void reasons_json(prb_jw *w, const prb_env *env, const prb_decision *d)
     prb_jw_close(w, ']');
 }
 
-/* The decision as compact JSON (d->cjson, what the inquiry stores),
- * written directly: it is made for every request, and a jansson tree of
- * it cost more than computing the decision. */
-static int build_json(prb_env *env, prb_decision *d)
+/* The decision as JSON, written directly: it is made for every request,
+ * and a jansson tree of it cost more than computing the decision.
+ * Compact (indent 0) into d->cjson, what the inquiry stores, or indented
+ * into d->json, for people. */
+static int write_json(prb_env *env, prb_decision *d, int indent)
 {
     static const char *const st[] = {"none", "noticed", "active", "lifted", "expired", "withdrawn"};
     const prb_policy *p = env->policy;
     char id[48], buf[48], day[11], at[21];
-    prb_jw w = {0};
+    prb_jw w = {.indent = indent};
     snprintf(id, sizeof id, "%llu-q%u", (unsigned long long)d->subject, d->inquiry);
     prb_date_format(prb_day_of(d->now), day);
     /* When it was asked, to the second, from the as-of clock. */
@@ -569,25 +573,24 @@ static int build_json(prb_env *env, prb_decision *d)
     prb_jw_key(&w, "asked_at");
     prb_jw_str(&w, at);
     prb_jw_close(&w, '}');
-    free(d->cjson);
-    d->cjson = prb_jw_finish(&w);
-    return d->cjson ? PRB_OK : PRB_ENOMEM;
+    char **out = indent ? &d->json : &d->cjson;
+    free(*out);
+    *out = prb_jw_finish(&w);
+    return *out ? PRB_OK : PRB_ENOMEM;
 }
 
-/* The indented form, for people: made from the compact one when first
- * asked for, so the two cannot differ but in layout. */
+static int build_json(prb_env *env, prb_decision *d)
+{
+    return write_json(env, d, 0);
+}
+
+/* The indented form, for people, when first asked for: written by the
+ * same code from the same decision, so the two cannot differ but in
+ * layout. It was the compact one read by jansson and written again at
+ * ten digits, which undid the digits a value needs to read back. */
 static int build_indented(prb_env *env, prb_decision *d)
 {
-    json_error_t jerr;
-    json_t *o;
-    if (!d->cjson && build_json(env, d))
-        return PRB_ENOMEM;
-    if (!(o = json_loads(d->cjson, 0, &jerr)))
-        return PRB_ENOMEM;
-    free(d->json);
-    d->json = json_dumps(o, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
-    json_decref(o);
-    return d->json ? PRB_OK : PRB_ENOMEM;
+    return write_json(env, d, 2);
 }
 
 static int decide(prb_env *env, MDB_txn *batch, int *wrote, const char *purpose,

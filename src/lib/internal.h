@@ -774,10 +774,23 @@ void prb_jw_close(prb_jw *w, char c);
 void prb_jw_key(prb_jw *w, const char *k);
 void prb_jw_int(prb_jw *w, long long v);
 void prb_jw_str(prb_jw *w, const char *s); /* NULL writes null */
-void prb_jw_real(prb_jw *w, double v);     /* as jansson at precision 10 */
+/* v with the digits it needs to read back as the same double
+ * (prb_real_str), and a '.' or an exponent; null when v is not finite. */
+void prb_jw_real(prb_jw *w, double v);
+/* num, the text of a number (prb_sc_points_str's), as a real: ".0" is
+ * added to a whole number, as prb_jw_real writes one. */
+void prb_jw_number(prb_jw *w, const char *num);
 void prb_jw_null(prb_jw *w);
 void prb_jw_bool(prb_jw *w, int v);
 char *prb_jw_finish(prb_jw *w);
+
+/* v as the shortest of "%.15g", "%.16g" and "%.17g" that strtod reads
+ * back as v, its exponent written as jansson writes one ("1e-5"): the
+ * one text of a real for people and for JSON, so that a value shown
+ * beside another says the same. Returns the length, or -1 if size is
+ * too small (PRB_REAL_STR always suffices). */
+#define PRB_REAL_STR 32
+int prb_real_str(char *b, size_t size, double v);
 
 /* How a list is shown (prb_lists_write's vis): left out; only the
  * members whose entry is in effect as of the clock; in full; or, to an

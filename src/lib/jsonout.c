@@ -5,10 +5,17 @@
  * decision (an allocation per value, a hash table per object, a callback
  * per piece of output). Everything else still goes through jansson.
  *
- * The output is what jansson's json_dumps(JSON_COMPACT |
- * JSON_REAL_PRECISION(10)) gives for the same values, so stored
- * inquiries read the same whichever wrote them; or, with indent set,
- * what JSON_INDENT(indent) gives (the lists, which can be long).
+ * The output is what jansson's json_dumps(JSON_COMPACT) gives for the
+ * same values, or with indent set what JSON_INDENT(indent) gives (the
+ * lists, which can be long), but for reals: jansson writes them with a
+ * fixed number of digits, and no fixed number is right. At precision 10,
+ * what inquiries were written with, a feature's value of 999999999.99
+ * read 1000000000.0; at 17, 0.1 reads 0.10000000000000001. A real here
+ * is written with the digits it needs to read back as the same double
+ * (prb_real_str): for every value below 10^10 that ten digits could say,
+ * the text precision 10 gave, so inquiries stored before read as they
+ * did (from 10^10 that wrote an exponent, this writes the digits).
+ * Points, which are exact decimals, are written as such (prb_jw_number).
  */
 #include "internal.h"
 
@@ -202,12 +209,12 @@ void prb_jw_bool(prb_jw *w, int v)
     w->comma = 1;
 }
 
-/* Most reals a decision writes are whole or in hundredths (scores,
- * points, counts): written here without printf, which cost more than the
- * rest of the document. "%.10g" gives the same digits: below 10^7 a
- * number of hundredths has at most nine significant digits, and v lies
- * far closer to it than half a unit of the tenth. The length, or 0 when
- * v is not such a number. */
+/* Most reals a decision writes are whole or in hundredths (counts,
+ * amounts): written here without printf, which cost more than the rest
+ * of the document. The text is k/100's, and when v is the double nearest
+ * k/100 it reads back as v and is as short as any text that does (below
+ * 10^7 a number of hundredths has at most nine significant digits). The
+ * length, or 0 when v is not such a number. */
 static int hundredths(char *b, double v)
 {
     char t[24], *p = t + sizeof t;
@@ -215,7 +222,8 @@ static int hundredths(char *b, double v)
         return 0;
     double c = v * 100;
     long long k = (long long)c;
-    if ((double)k != c)
+    /* v * 100 may round to a whole number that v is not a hundredth of. */
+    if ((double)k != c || (double)k / 100 != v)
         return 0;
     unsigned long long a = k < 0 ? 0ull - (unsigned long long)k : (unsigned long long)k;
     unsigned f = (unsigned)(a % 100);
@@ -233,17 +241,21 @@ static int hundredths(char *b, double v)
     return (int)(t + sizeof t - p);
 }
 
-/* Any other finite real: "%.10g", with a '.' added when it has neither
- * one nor an exponent, and the exponent without '+' or leading zeros.
- * The length. */
-static int general(char *b, size_t size, double v)
+int prb_real_str(char *b, size_t size, double v)
 {
-    int n = snprintf(b, size - 2, "%.10g", v);
+    int n = 0;
+    /* 17 significant digits always read back; fewer mostly do, and say
+     * what was meant (0.1, not 0.10000000000000001). */
+    for (int prec = 15; prec <= 17; prec++) {
+        n = snprintf(b, size, "%.*g", prec, v);
+        if (n < 0 || (size_t)n >= size || !isfinite(v) || strtod(b, NULL) == v)
+            break;
+    }
+    if (n < 0 || (size_t)n >= size)
+        return -1;
+    /* The exponent as jansson writes it: no '+', no leading zeros. */
     char *e = strchr(b, 'e');
-    if (!e && !strchr(b, '.')) {
-        memcpy(b + n, ".0", 3);
-        n += 2;
-    } else if (e) {
+    if (e) {
         char *d = e + 1, *z;
         if (*d == '+')
             memmove(d, d + 1, strlen(d)); /* the NUL too */
@@ -257,21 +269,32 @@ static int general(char *b, size_t size, double v)
     return n;
 }
 
-/* Ten significant digits, always with a '.' or an exponent so that it
- * reads back as a real. */
+/* Written so that it reads back as a real: with a '.' or an exponent. */
+static void real_text(prb_jw *w, const char *b, size_t n)
+{
+    sep(w);
+    put(w, b, n);
+    if (!memchr(b, '.', n) && !memchr(b, 'e', n))
+        put(w, ".0", 2);
+    w->comma = 1;
+}
+
 void prb_jw_real(prb_jw *w, double v)
 {
-    char b[40];
+    char b[PRB_REAL_STR];
     if (!isfinite(v)) {
         prb_jw_null(w);
         return;
     }
     int n = hundredths(b, v);
     if (!n)
-        n = general(b, sizeof b, v);
-    sep(w);
-    put(w, b, (size_t)n);
-    w->comma = 1;
+        n = prb_real_str(b, sizeof b, v);
+    real_text(w, b, (size_t)n);
+}
+
+void prb_jw_number(prb_jw *w, const char *num)
+{
+    real_text(w, num, strlen(num));
 }
 
 char *prb_jw_finish(prb_jw *w)
