@@ -1242,7 +1242,8 @@ Test(decide, every_adverse_outcome_has_a_reason)
 
 /* A purpose of the longest name whose every adverse answer carries the
  * longest reasons: a list of the longest name decides, three 32-letter
- * codes follow, and the score prints as 16 characters. */
+ * codes follow, and the score prints as 17 characters (every digit of
+ * an exact score is printed). */
 static void longest_line(json_t *root)
 {
     json_t *cat = json_object_get(json_object_get(root, "categories"), "payment_default");
@@ -1261,7 +1262,7 @@ static void longest_line(json_t *root)
                                         "points", 0, "reason", codes[i], "text", "A default"));
     json_object_set_new(
         json_object_get(root, "scorecards"), "long",
-        json_pack("{s:f, s:o}", "base_score", -0.00001234567891, "characteristics", chars));
+        json_pack("{s:f, s:o}", "base_score", -999999999.999999, "characteristics", chars));
     json_object_set_new(json_object_get(root, "lists"), LIST63,
                         json_pack("{s:s, s:[s], s:{s:{s:{s:{s:i}}, s:i}}, s:i, s:s, s:[s]}", "type",
                                   "red", "subject_kinds", "person", "grounds", "g", "criteria",
@@ -1370,7 +1371,7 @@ Test(decide, score_line_of_the_longest_kind_fits)
     size_t at = (size_t)(last - out.p), len = strlen(last);
     cr_assert(at + 320 + hid <= 65536 && at + len + 1 > 65536,
               "test bug: the line is at %zu, %zu long", at, len);
-    cr_assert(strstr(last, "\"score\":-1.234567891e-05,\"reasons\":[\"LIST:" LIST63
+    cr_assert(strstr(last, "\"score\":-999999999.999999,\"reasons\":[\"LIST:" LIST63
                            "\",\"" CODE32("A") "\",\"" CODE32("B") "\",\"" CODE32("C") "\"]}"),
               "%s", last);
     free(out.p);
@@ -1437,6 +1438,66 @@ Test(decide, amounts_add_up_exactly)
     prb_decision_free(d);
     prb_close(env);
     th_rmrf(dir);
+}
+
+/* tenancy_check with fractional points: from 500, 0.2 for each of its
+ * three characteristics when its feature is missing (as all are for a
+ * subject with one account) and 0 otherwise; the rule's step on the
+ * score declines below score_below. */
+static double score_below;
+static void fractional_points(json_t *root)
+{
+    json_t *chars = json_object_get(
+        json_object_get(json_object_get(root, "scorecards"), "tenancy_check"), "characteristics");
+    json_t *c, *step = json_array_get(json_object_get(tenancy(root), "rule"), 2);
+    size_t i;
+    json_array_foreach(chars, i, c)
+    {
+        json_object_set_new(json_array_get(json_object_get(c, "bins"), 0), "points",
+                            json_real(0.2));
+        json_object_set_new(json_array_get(json_object_get(c, "bins"), 1), "points",
+                            json_integer(0));
+    }
+    json_object_set_new(step, "if_score_below", json_real(score_below));
+    json_object_set_new(step, "outcome", json_string("decline"));
+}
+
+/* 500 + 0.2 + 0.2 + 0.2 is 500.6, not below a threshold of 500.6: as
+ * doubles the sum was 500.59999999999997, declined with the reason "The
+ * score 500.6 is below 500.6". Below 500.600001 it is declined, and the
+ * reason, the decision and batch scoring all say 500.6. */
+Test(decide, fractional_points_meet_their_threshold_exactly)
+{
+    const double below[] = {500.6, 500.600001};
+    for (size_t i = 0; i < 2; i++) {
+        char *dir, buf[1024], line[4096];
+        const char *json;
+        prb_decision *d = NULL;
+        uint64_t count = 0;
+        int has;
+        score_below = below[i];
+        prb_env *env = register_edited(fractional_points, &dir);
+        ingest(env, account(buf, sizeof buf, 1, 0)); /* tenancy reads no account */
+        cr_assert_eq(prb_evaluate(env, "tenancy", PERSON, &d), PRB_OK, "%s", prb_errmsg(env));
+        cr_assert_eq(prb_decision_json_compact(d, &json), PRB_OK);
+        cr_assert(prb_decision_score(d, &has) == 500.6 && has, "%s", json);
+        cr_assert(strstr(json, "\"score\":500.6,"), "%s", json);
+        line[0] = 0;
+        cr_assert_eq(prb_score_all(env, "tenancy", 1, append, line, &count), PRB_OK, "%s",
+                     prb_errmsg(env));
+        cr_assert(strstr(line, "\"score\":500.6,"), "%s", line);
+        if (i == 0) {
+            cr_assert_eq(prb_decision_outcome(d), PRB_APPROVE, "%s", json);
+        } else {
+            cr_assert_eq(prb_decision_outcome(d), PRB_DECLINE, "%s", json);
+            cr_assert(strstr(json, "\"text\":\"The score 500.6 is below 500.600001, under which "
+                                   "the rule for tenancy answers 'decline'\""),
+                      "%s", json);
+        }
+        prb_decision_free(d);
+        prb_close(env);
+        th_rmrf(dir);
+    }
 }
 
 /* open_debt_eur in bins either side of 10^9, the first from missing:

@@ -19,6 +19,9 @@
 
 TestSuite(pmml);
 
+/* x points in the millionths a model holds them in. */
+#define PTS(x) ((prb_points)llround((x) * (double)PRB_SC_POINTS_UNIT))
+
 #define SAMPLE "tests/data/scorecard_sample.pmml"
 #define PREDS "tests/data/scorecard_predicates.pmml"
 
@@ -106,12 +109,12 @@ static void expect(const prb_scorecard *sc, const prb_value *v, double score, si
     char err[256] = "";
     int rc = prb_sc_eval(sc, v, &s, err, sizeof err);
     cr_assert_eq(rc, PRB_OK, "%s", err);
-    cr_assert_float_eq(s.score, score, 1e-9);
+    cr_assert_eq(s.score, PTS(score));
     cr_assert_eq(s.nreasons, n, "score %g: %zu reasons, expected %zu (first %s)", score, s.nreasons,
                  n, s.nreasons ? s.reasons[0].code : "-");
     for (size_t i = 0; i < n; i++) {
         cr_assert_str_eq(s.reasons[i].code, codes[i], "score %g, reason %zu", score, i);
-        cr_assert_float_eq(s.reasons[i].points_lost, points[i], 1e-9, "reason %s", codes[i]);
+        cr_assert_eq(s.reasons[i].points_lost, PTS(points[i]), "reason %s", codes[i]);
     }
 }
 
@@ -128,7 +131,7 @@ Test(pmml, sample_reads_fields_and_model)
     cr_assert_eq(sc->ncharacs, 3);
     cr_assert_str_eq(sc->characs[1].name, "ageScore");
     cr_assert_str_eq(sc->characs[1].reason_code, "RC2");
-    cr_assert_float_eq(sc->characs[1].baseline, 18, 0);
+    cr_assert_eq(sc->characs[1].baseline, PTS(18));
     cr_assert_eq(sc->characs[1].nattrs, 5);
     cr_assert_eq(sc->reason_algo, PRB_POINTS_BELOW);
     cr_assert_eq(sc->has_baseline, 0);
@@ -208,7 +211,7 @@ Test(pmml, sample_bounds)
         prb_score s;
         char err[128];
         cr_assert_eq(prb_sc_eval(sc, v, &s, err, sizeof err), PRB_OK, "%s", err);
-        cr_assert_float_eq(s.score, cases[i].score, 1e-9, "case %zu", i);
+        cr_assert_eq(s.score, PTS(cases[i].score), "case %zu", i);
     }
     prb_sc_free(sc);
 }
@@ -398,6 +401,14 @@ Test(pmml, huge_points_are_refused)
          "Characteristic: baselineScore '1e300' is out of range"},
         {"baselineScore=\"0\" ", "baselineScore=\"-1e300\" ", "<Scorecard ",
          "Scorecard: baselineScore '-1e300' is out of range"},
+        /* Points are summed exactly, in millionths: more decimals are
+         * refused, not rounded into a model its author did not make. */
+        {"<Attribute partialScore=\"7\">", "<Attribute partialScore=\"7.0000001\">",
+         "<Attribute partialScore=\"7.0000001\">",
+         "Attribute: partialScore '7.0000001' has more than 6 decimals: points are counted "
+         "exactly, in millionths; round the model's points to 6 decimals"},
+        {"initialScore=\"100\"", "initialScore=\"1e-7\"", "<Scorecard ",
+         "Scorecard: initialScore '1e-7' has more than 6 decimals"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char *doc = variant(PREDS, cases[i].from, cases[i].to, 0), err[512] = "", want[256];

@@ -301,6 +301,15 @@ static void huge_threshold(json_t *root)
     json_object_set_new(json_array_get(rule, 2), "if_score_below", json_real(1e308));
 }
 
+/* Scores are compared with thresholds exactly, in millionths of a point:
+ * one with more decimals cannot be held, and is refused, not rounded. */
+static void threshold_of_seven_decimals(json_t *root)
+{
+    json_t *rule =
+        json_object_get(json_object_get(json_object_get(root, "purposes"), "credit"), "rule");
+    json_object_set_new(json_array_get(rule, 2), "if_score_below", json_real(520.0000001));
+}
+
 /* Points past the bound: base_score 1e308 plus a bin of 1e308 was inf,
  * and inf is not below any threshold, so it was approved. */
 static void huge_base_score(json_t *root)
@@ -441,6 +450,8 @@ Test(policy, rules_over_features_and_lists_are_checked)
          "$.purposes.credit.rule[2].if_score_below: must be a number between -1e9 and 1e9"},
         {huge_base_score, PRB_EPOLICY,
          "$.scorecards.person_credit.base_score: must be between -1e9 and 1e9"},
+        {threshold_of_seven_decimals, PRB_EPOLICY,
+         "$.purposes.credit.rule[2].if_score_below: must have at most 6 decimals, as points do"},
         {sum_of_any_currency, PRB_EPOLICY,
          "$.features.default_amount: the feature adds up or compares the amount 'amount' of "
          "payment_default, whose records may be in any currency, and amounts are not "

@@ -19,6 +19,9 @@
 
 TestSuite(scorecard);
 
+/* x points in the millionths a model holds them in. */
+#define PTS(x) ((prb_points)llround((x) * (double)PRB_SC_POINTS_UNIT))
+
 #define PATH "$.scorecards.t"
 
 /* The card of docs/POLICY.md's example, one feature of each kind. */
@@ -130,8 +133,7 @@ static void expect_reasons(const prb_score *s, size_t n, const char *const *code
                  s->nreasons ? s->reasons[0].code : "-");
     for (size_t i = 0; i < n; i++) {
         cr_assert_str_eq(s->reasons[i].code, codes[i], "reason %zu", i);
-        cr_assert_float_eq(s->reasons[i].points_lost, points[i], 1e-9, "reason %zu (%s)", i,
-                           codes[i]);
+        cr_assert_eq(s->reasons[i].points_lost, PTS(points[i]), "reason %zu (%s)", i, codes[i]);
     }
 }
 
@@ -144,14 +146,14 @@ Test(scorecard, base_card_compiles_to_the_model)
     cr_assert_eq(sc->field_kind[2], PRB_FIELD_CATEGORICAL);
     cr_assert_eq(sc->field_kind[0], PRB_FIELD_NUMERIC);
     cr_assert_eq(sc->ncharacs, 4);
-    cr_assert_float_eq(sc->initial_score, 300, 1e-12);
+    cr_assert_eq(sc->initial_score, PTS(300));
     cr_assert_eq(sc->reason_algo, PRB_POINTS_BELOW);
     cr_assert(sc->use_reason_codes);
     /* Each characteristic's baseline is its best bin. */
     const double best[] = {60, 40, 30, 20};
     for (size_t i = 0; i < 4; i++) {
         cr_assert(sc->characs[i].has_baseline);
-        cr_assert_float_eq(sc->characs[i].baseline, best[i], 1e-12, "characteristic %zu", i);
+        cr_assert_eq(sc->characs[i].baseline, PTS(best[i]), "characteristic %zu", i);
     }
     prb_sc_free(sc);
 }
@@ -166,7 +168,7 @@ Test(scorecard, scores_and_ranks_reasons_by_points_below_best_bin)
     char err[256];
     int rc = eval(sc, (struct in){2, 5, 3, "student"}, &s, err, sizeof err);
     cr_assert_eq(rc, PRB_OK, "%s", err);
-    cr_assert_float_eq(s.score, 320, 1e-9);
+    cr_assert_eq(s.score, PTS(320));
     const char *codes[] = {"D01", "H01", "E03", "I02"};
     const double pts[] = {50, 35, 25, 20};
     expect_reasons(&s, 4, codes, pts);
@@ -188,7 +190,7 @@ Test(scorecard, best_bins_give_no_reasons)
     prb_score s;
     char err[256];
     cr_assert_eq(eval(sc, (struct in){NAN, 100, 0, "employed"}, &s, err, sizeof err), PRB_OK);
-    cr_assert_float_eq(s.score, 450, 1e-9);
+    cr_assert_eq(s.score, PTS(450));
     cr_assert_eq(s.nreasons, 0);
     cr_assert_eq(s.applied[0], 0, "a missing value takes the missing bin");
     prb_sc_free(sc);
@@ -202,7 +204,7 @@ Test(scorecard, missing_values_take_the_missing_bins)
     prb_score s;
     char err[256];
     cr_assert_eq(eval(sc, (struct in){0.5, NAN, 1, NULL}, &s, err, sizeof err), PRB_OK, "%s", err);
-    cr_assert_float_eq(s.score, 380, 1e-9);
+    cr_assert_eq(s.score, PTS(380));
     const char *codes[] = {"H00", "E00"};
     const double pts[] = {40, 30};
     expect_reasons(&s, 2, codes, pts);
@@ -315,7 +317,7 @@ Test(scorecard, ties_keep_document_order_and_at_most_four)
     char err[256];
     all_ones(sc, v);
     cr_assert_eq(prb_sc_eval(sc, v, &s, err, sizeof err), PRB_OK, "%s", err);
-    cr_assert_float_eq(s.score, 100 - 65, 1e-9);
+    cr_assert_eq(s.score, PTS(100 - 65));
     const char *want[] = {"C3", "C1", "C2", "C5"};
     const double pts[] = {30, 10, 10, 10};
     expect_reasons(&s, PRB_MAX_REASONS, want, pts);
@@ -376,6 +378,80 @@ Test(scorecard, shared_reason_code_explained_by_the_costliest)
     cr_assert_eq(s.reasons[0].text, sc->characs[1].attrs[1].reason_text,
                  "the text of the bin that applied in f2");
     prb_sc_free(sc);
+}
+
+/* A card of base 500 whose characteristic i reads f(i+1): a missing value
+ * takes its bin of 0 points under codes[i], anything else the best bin,
+ * of points[i]. So with every feature missing, characteristic i loses
+ * points[i] under codes[i]. */
+static prb_scorecard *fractional(size_t n, const char *const *codes, const char *const *points)
+{
+    char buf[4096], err[512] = "";
+    size_t len = (size_t)snprintf(buf, sizeof buf, "{\"base_score\":500,\"characteristics\":[");
+    prb_scorecard *sc = NULL;
+    for (size_t i = 0; i < n; i++)
+        len += (size_t)snprintf(buf + len, sizeof buf - len,
+                                "%s{\"feature\":\"f%zu\",\"bins\":[{\"missing\":true,\"points\":0,"
+                                "\"reason\":\"%s\",\"text\":\"%s\"},{\"otherwise\":true,"
+                                "\"points\":%s,\"reason\":\"OK\",\"text\":\"fine\"}]}",
+                                i ? "," : "", i + 1, codes[i], codes[i], points[i]);
+    snprintf(buf + len, sizeof buf - len, "]}");
+    cr_assert_eq(compile_text(buf, &sc, err, sizeof err), PRB_OK, "%s", err);
+    return sc;
+}
+
+/* Losses are summed exactly: A's 0.1 + 0.2 is B's 0.3, so B, which
+ * applied first, comes first. Summed as doubles, A's came to
+ * 0.30000000000000004 and went ahead of B by rounding alone. */
+Test(scorecard, equal_fractional_totals_keep_document_order)
+{
+    const char *codes[] = {"B", "A", "A"}, *points[] = {"0.3", "0.1", "0.2"};
+    prb_scorecard *sc = fractional(3, codes, points);
+    prb_value v[3] = {{0, 0, NULL}, {0, 0, NULL}, {0, 0, NULL}};
+    prb_score s;
+    char err[256];
+    cr_assert_eq(prb_sc_eval(sc, v, &s, err, sizeof err), PRB_OK, "%s", err);
+    cr_assert_eq(s.nreasons, 2);
+    cr_assert_str_eq(s.reasons[0].code, "B");
+    cr_assert_str_eq(s.reasons[1].code, "A");
+    cr_assert_eq(s.reasons[0].points_lost, s.reasons[1].points_lost);
+    cr_assert_eq(s.reasons[0].points_lost, PTS(0.3));
+    prb_sc_free(sc);
+}
+
+/* 500 + 0.2 + 0.2 + 0.2 is 500.6, to the millionth; in doubles it was
+ * 500.59999999999997. Six decimals are the finest points may be. */
+Test(scorecard, fractional_points_add_up_exactly)
+{
+    const char *codes[] = {"A", "B", "C"}, *points[] = {"0.2", "0.2", "0.2"};
+    prb_scorecard *sc = fractional(3, codes, points);
+    prb_value v[3] = {{1, 5, NULL}, {1, 5, NULL}, {1, 5, NULL}};
+    prb_score s;
+    char err[256], text[PRB_SC_POINTS_STR];
+    cr_assert_eq(prb_sc_eval(sc, v, &s, err, sizeof err), PRB_OK, "%s", err);
+    cr_assert_eq(s.score, 500600000);
+    cr_assert_str_eq(prb_sc_points_str(s.score, text), "500.6");
+    cr_assert(prb_sc_points_real(s.score) == 500.6);
+    prb_sc_free(sc);
+
+    const char *fine[] = {"0.000001", "-999999999.999999", "2e-6"};
+    sc = fractional(3, codes, fine);
+    cr_assert_eq(prb_sc_eval(sc, v, &s, err, sizeof err), PRB_OK, "%s", err);
+    cr_assert_str_eq(prb_sc_points_str(s.score, text), "-999999499.999996");
+    prb_sc_free(sc);
+
+    const struct {
+        prb_points p;
+        const char *text;
+    } texts[] = {{0, "0"},
+                 {-1, "-0.000001"},
+                 {520000000, "520"},
+                 {-30500000, "-30.5"},
+                 {65 * PRB_SC_POINTS_MAX_UNITS, "65000000000"},
+                 {-65 * PRB_SC_POINTS_MAX_UNITS + 1, "-64999999999.999999"},
+                 {INT64_MIN, "-9223372036854.775808"}};
+    for (size_t i = 0; i < sizeof texts / sizeof *texts; i++)
+        cr_assert_str_eq(prb_sc_points_str(texts[i].p, text), texts[i].text);
 }
 
 struct bad {
@@ -453,10 +529,9 @@ Test(scorecard, validation_errors_carry_the_path)
     }
 }
 
-/* Points are bounded so no score adds up to inf: base_score 1e308 and a
- * bin of 1e308 made inf, which compares false with every threshold and
- * so was approved. A hand-built model that still makes inf (or NaN) has
- * no score. */
+/* Points are bounded so no score overflows: base_score 1e308 and a bin
+ * of 1e308 made inf, which compares false with every threshold and so
+ * was approved. A hand-built model past the bound has no score. */
 Test(scorecard, huge_points_are_refused_and_inf_is_no_score)
 {
     const struct bad cases[] = {
@@ -468,6 +543,12 @@ Test(scorecard, huge_points_are_refused_and_inf_is_no_score)
          PATH ".characteristics[0].bins[0].points: must be between -1e9 and 1e9"},
         {"\"scaling\":{\"score\":600", "\"scaling\":{\"score\":1e300", PRB_EPOLICY,
          PATH ".scaling.score: must be between -1e9 and 1e9"},
+        /* Points are held in millionths: more decimals are refused, not
+         * rounded. */
+        {"\"points\":-30", "\"points\":-30.0000001", PRB_EPOLICY,
+         PATH ".characteristics[0].bins[3].points: must have at most 6 decimals"},
+        {"\"base_score\":300", "\"base_score\":1e-7", PRB_EPOLICY,
+         PATH ".base_score: must have at most 6 decimals"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char err[512] = "";
@@ -484,16 +565,18 @@ Test(scorecard, huge_points_are_refused_and_inf_is_no_score)
     cr_assert_eq(compile_variant("\"base_score\":300", "\"base_score\":1e9", &sc, err, sizeof err),
                  PRB_OK, "%s", err);
     prb_score s;
-    /* Made by hand past the bound: inf, then inf - inf = NaN. */
-    sc->initial_score = 1e308;
-    sc->characs[0].attrs[0].partial_score = 1e308;
+    /* Made by hand past the bound, where sums could overflow. */
+    sc->initial_score = INT64_MAX;
     cr_assert_eq(eval(sc, (struct in){NAN, 12, 0, "employed"}, &s, err, sizeof err), PRB_EINVAL);
-    cr_assert(strstr(err, "not a finite number"), "%s", err);
+    cr_assert(strstr(err, "the initial score holds points beyond"), "%s", err);
     sc->initial_score = 0;
-    sc->characs[0].attrs[0].partial_score = INFINITY;
-    sc->characs[0].baseline = INFINITY;
+    sc->characs[0].attrs[0].partial_score = INT64_MAX;
     cr_assert_eq(eval(sc, (struct in){NAN, 12, 0, "employed"}, &s, err, sizeof err), PRB_EINVAL);
-    cr_assert(strstr(err, "not a finite number"), "%s", err);
+    cr_assert(strstr(err, "characteristic 'defaults_open' holds points beyond"), "%s", err);
+    sc->characs[0].attrs[0].partial_score = 0;
+    sc->characs[0].baseline = INT64_MIN;
+    cr_assert_eq(eval(sc, (struct in){NAN, 12, 0, "employed"}, &s, err, sizeof err), PRB_EINVAL);
+    cr_assert(strstr(err, "holds points beyond"), "%s", err);
     prb_sc_free(sc);
 }
 
@@ -544,7 +627,7 @@ Test(scorecard, at_most_64_characteristics)
             prb_score s;
             prb_value v = {0, 0, NULL};
             cr_assert_eq(prb_sc_eval(sc, &v, &s, err, sizeof err), PRB_OK, "%s", err);
-            cr_assert_float_eq(s.score, 64, 1e-9);
+            cr_assert_eq(s.score, PTS(64));
             prb_sc_free(sc);
         } else {
             cr_assert_eq(rc, PRB_EPOLICY);
@@ -610,15 +693,15 @@ Test(scorecard, json_and_equivalent_pmml_agree_on_a_grid)
                         errors++;
                         continue;
                     }
-                    cr_assert_float_eq(s1.score, s2.score, 1e-9, "input %zu", n);
+                    cr_assert_eq(s1.score, s2.score, "input %zu", n);
                     cr_assert_eq(s1.nreasons, s2.nreasons, "input %zu", n);
                     with_reasons += s1.nreasons > 0;
                     for (size_t k = 0; k < s1.ncharacs; k++)
                         cr_assert_eq(s1.applied[k], s2.applied[k], "input %zu, char %zu", n, k);
                     for (size_t k = 0; k < s1.nreasons; k++) {
                         cr_assert_str_eq(s1.reasons[k].code, s2.reasons[k].code, "input %zu", n);
-                        cr_assert_float_eq(s1.reasons[k].points_lost, s2.reasons[k].points_lost,
-                                           1e-9, "input %zu", n);
+                        cr_assert_eq(s1.reasons[k].points_lost, s2.reasons[k].points_lost,
+                                     "input %zu", n);
                         cr_assert_str_eq(s1.reasons[k].feature, s2.reasons[k].feature);
                         cr_assert_not_null(s1.reasons[k].text, "JSON reasons carry text");
                         cr_assert_null(s2.reasons[k].text, "PMML has no reason texts");

@@ -229,7 +229,7 @@ static int evaluate(prb_env *env, int purpose, const prb_file *f, const prb_inq 
             in[i] = d->vals[pd->sc_feature[i]];
         if (prb_sc_eval(sc, in, &d->sc, err, errlen) == PRB_OK) {
             d->has_score = 1;
-            d->score = d->sc.score;
+            d->score = prb_sc_points_real(d->sc.score);
         }
     }
     d->decisive_list = -1;
@@ -244,7 +244,9 @@ static int evaluate(prb_env *env, int purpose, const prb_file *f, const prb_inq 
         } else if (ru->if_no_score) {
             applies = !d->has_score;
         } else if (ru->has_below) {
-            applies = d->has_score && d->score < ru->below;
+            /* In millionths, exactly: as doubles 500 + 0.2 + 0.2 + 0.2
+             * fell below 500.6. */
+            applies = d->has_score && d->sc.score < ru->below;
         }
         if (applies) {
             d->outcome = ru->outcome;
@@ -417,10 +419,14 @@ static int rule_reason(const prb_policy *p, const prb_decision *d, size_t others
         return 1;
     }
     if (d->has_score && ru->has_below) {
+        char score[PRB_SC_POINTS_STR], below[PRB_SC_POINTS_STR];
         w->code = "SCORE_BELOW";
+        /* Exact: ten digits once printed a score below its threshold as
+         * the threshold itself. */
         snprintf(w->text, sizeof w->text,
-                 "The score %.10g is below %.10g, under which the rule for %s answers '%s'",
-                 d->score, ru->below, pd->name, said);
+                 "The score %s is below %s, under which the rule for %s answers '%s'",
+                 prb_sc_points_str(d->sc.score, score), prb_sc_points_str(ru->below, below),
+                 pd->name, said);
         return 1;
     }
     w->code = "RULE";
@@ -433,6 +439,7 @@ static void reasons_json(prb_jw *w, const prb_env *env, const prb_decision *d)
 {
     struct rule_reason why;
     const prb_policy *p = env->policy;
+    char pts[PRB_SC_POINTS_STR];
     size_t n = 0;
     prb_jw_open(w, '[');
     if (d->decisive_list >= 0) {
@@ -472,7 +479,7 @@ static void reasons_json(prb_jw *w, const prb_env *env, const prb_decision *d)
         else
             prb_jw_null(w);
         prb_jw_key(w, "points_below_best");
-        prb_jw_real(w, r->points_lost);
+        prb_jw_number(w, prb_sc_points_str(r->points_lost, pts));
         prb_jw_close(w, '}');
     }
     if (rule_reason(p, d, n, &why)) {
@@ -522,7 +529,7 @@ static int write_json(prb_env *env, prb_decision *d, int indent)
     prb_jw_str(&w, outcome_name[d->outcome & 3]);
     prb_jw_key(&w, "score");
     if (d->has_score)
-        prb_jw_real(&w, d->score);
+        prb_jw_number(&w, prb_sc_points_str(d->sc.score, buf));
     else
         prb_jw_null(&w);
     prb_jw_key(&w, "reasons");
@@ -908,9 +915,9 @@ static int score_line(struct score_chunk *c, const prb_policy *p, const prb_file
     rc = out_printf(c, "{\"subject\":\"%s\",\"purpose\":\"%s\",\"outcome\":\"%s\",\"score\":",
                     prb_file_ident(f, 0), p->purposes[d->purpose].name,
                     outcome_name[d->outcome & 3]);
-    /* JSON has no inf or NaN: such a score is no score. */
-    if (!rc && d->has_score && isfinite(d->score))
-        rc = out_printf(c, "%.10g", d->score);
+    char score[PRB_SC_POINTS_STR];
+    if (!rc && d->has_score)
+        rc = out_printf(c, "%s", prb_sc_points_str(d->sc.score, score));
     else if (!rc)
         rc = out_printf(c, "null");
     if (!rc)

@@ -160,9 +160,9 @@ typedef struct prb_listdef {
 
 /* One step of a purpose's decision rule; the first that applies decides. */
 typedef struct prb_rule {
-    int list;      /* if_listed: list index, else -1 */
-    int has_below; /* if_score_below */
-    double below;
+    int list;        /* if_listed: list index, else -1 */
+    int has_below;   /* if_score_below */
+    int64_t below;   /* in millionths of a point, as scores are (scorecard.h) */
     int if_no_score; /* applies when the scorecard could not score */
     int outcome;
 } prb_rule;

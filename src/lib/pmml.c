@@ -27,7 +27,8 @@
  * that the caller's feature_kind does not call categorical (a register's
  * policy has numeric features only), ordering comparisons on categorical
  * or ordinal fields, and points
- * (initialScore, partialScore, baselineScore) beyond PRB_SC_POINTS_MAX.
+ * (initialScore, partialScore, baselineScore) beyond PRB_SC_POINTS_MAX
+ * or with more than PRB_SC_POINTS_DECIMALS decimals.
  */
 #include "internal.h"
 #include "scorecard.h"
@@ -291,18 +292,26 @@ static int num_attr(struct px *c, xmlNode *n, const char *name, int *has, double
 }
 
 /* A number of points (partialScore, baselineScore, initialScore): at
- * most PRB_SC_POINTS_MAX either way, so no score or difference can add
- * up to inf or NaN, which would approve what it should decline and break
- * the ranking of reasons. */
-static int points_attr(struct px *c, xmlNode *n, const char *name, int *has, double *out)
+ * most PRB_SC_POINTS_MAX either way, so no score or difference can
+ * overflow, and of at most PRB_SC_POINTS_DECIMALS decimals, since points
+ * are summed and compared exactly, in millionths (scorecard.h). One with
+ * more is refused rather than rounded: a rounded model would not score
+ * as its author's tool does. */
+static int points_attr(struct px *c, xmlNode *n, const char *name, int *has, prb_points *out)
 {
-    int rc = num_attr(c, n, name, has, out);
-    if (!rc && *has && !(fabs(*out) <= PRB_SC_POINTS_MAX))
+    double v = 0;
+    int rc = num_attr(c, n, name, has, &v), r;
+    if (rc || !*has || !(r = prb_sc_points(v, out)))
+        return rc;
+    if (r == -1)
         return perr(c, PRB_EINVAL, n,
                     "%s '%s' is out of range: points must be between -1e9 and 1e9, so that "
                     "no sum of them can overflow",
                     name, attr(n, name));
-    return rc;
+    return perr(c, PRB_EINVAL, n,
+                "%s '%s' has more than %d decimals: points are counted exactly, in millionths; "
+                "round the model's points to %d decimals",
+                name, attr(n, name), PRB_SC_POINTS_DECIMALS, PRB_SC_POINTS_DECIMALS);
 }
 
 static int bool_attr(struct px *c, xmlNode *n, const char *name, int dflt, int *out)

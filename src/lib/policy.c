@@ -1101,12 +1101,13 @@ static int load_rule(struct ctx *c, const prb_purposedef *d, json_t *def, prb_ru
     static const char *const keys[] = {"if_listed", "if_score_below", "if_no_score", "outcome",
                                        NULL};
     char *listed = NULL, *outcome = NULL;
-    int rc, conds = 0;
+    double below = 0;
+    int rc, conds = 0, pr;
     r->list = -1;
     if (!json_is_object(def))
         return fail(c, PRB_EPOLICY, "must be an object");
     if ((rc = only_keys(c, def, keys)) || (rc = get_string(c, def, "if_listed", 0, &listed)) ||
-        (rc = get_number(c, def, "if_score_below", &r->has_below, &r->below)) ||
+        (rc = get_number(c, def, "if_score_below", &r->has_below, &below)) ||
         (rc = get_string(c, def, "outcome", 1, &outcome)))
         goto out;
     json_t *ns = json_object_get(def, "if_no_score");
@@ -1116,10 +1117,15 @@ static int load_rule(struct ctx *c, const prb_purposedef *d, json_t *def, prb_ru
     }
     r->if_no_score = ns != NULL;
     /* Scores are bounded (scorecard.h); a threshold beyond them, or inf,
-     * would decide every score alike. */
-    if (r->has_below && !(fabs(r->below) <= PRB_SC_POINTS_MAX)) {
+     * would decide every score alike. It is compared with the score
+     * exactly, in millionths, so it may have no more decimals than
+     * points. */
+    if (r->has_below && (pr = prb_sc_points(below, &r->below))) {
         size_t at = push(c, "if_score_below");
-        rc = fail(c, PRB_EPOLICY, "must be a number between -1e9 and 1e9, as scores are");
+        rc = fail(c, PRB_EPOLICY, "%s",
+                  pr == -1 ? "must be a number between -1e9 and 1e9, as scores are"
+                           : "must have at most 6 decimals, as points do: scores are counted "
+                             "exactly, in millionths");
         pop(c, at);
         goto out;
     }

@@ -232,13 +232,15 @@ struct acc {
     const char *code;
     const char *text;
     const char *feature;
-    double diff, best;
+    prb_points diff, best;
     size_t first;
 };
 
 /* Sorts by difference, highest first; equal differences keep the order
- * the codes first applied in (document order), as PMML asks. Stable
- * insertion sort: at most MAX_CHARACS entries. */
+ * the codes first applied in (document order), as PMML asks. The sums
+ * are exact (prb_points), so equal is equal: as doubles 0.1 + 0.2 came
+ * above 0.3 and a later code went first. Stable insertion sort: at most
+ * MAX_CHARACS entries. */
 static void rank(struct acc *a, size_t n)
 {
     for (size_t i = 1; i < n; i++) {
@@ -253,6 +255,24 @@ static void rank(struct acc *a, size_t n)
     }
 }
 
+/* Whether p is within PRB_SC_POINTS_MAX, so that no sum of at most
+ * MAX_CHARACS + 1 of them overflows. The compilers refuse others; a
+ * hand-built model may hold any. c is the characteristic (number i) the
+ * points are of, NULL for the initial score. */
+static int in_range(const prb_scorecard *sc, const prb_charac *c, size_t i, prb_points p, char *err,
+                    size_t errlen)
+{
+    char label[96];
+    if (p >= -PRB_SC_POINTS_MAX_UNITS && p <= PRB_SC_POINTS_MAX_UNITS)
+        return 1;
+    if (c)
+        charac_label(c, i, label, sizeof label);
+    snprintf(err, errlen,
+             "scorecard %s: %s%s holds points beyond -1e9 to 1e9, so the score is invalid",
+             sc->name, c ? "characteristic " : "the initial score", c ? label : "");
+    return 0;
+}
+
 int prb_sc_eval(const prb_scorecard *sc, const prb_value *vals, prb_score *out, char *err,
                 size_t errlen)
 {
@@ -265,6 +285,8 @@ int prb_sc_eval(const prb_scorecard *sc, const prb_value *vals, prb_score *out, 
         snprintf(err, errlen, "scorecard %s: more than %d characteristics", sc->name, MAX_CHARACS);
         return PRB_EINVAL;
     }
+    if (!in_range(sc, NULL, 0, sc->initial_score, err, errlen))
+        return PRB_EINVAL;
     out->score = sc->initial_score;
     out->ncharacs = sc->ncharacs;
     for (size_t i = 0; i < sc->ncharacs; i++) {
@@ -285,6 +307,8 @@ int prb_sc_eval(const prb_scorecard *sc, const prb_value *vals, prb_score *out, 
             return PRB_EINVAL;
         }
         out->applied[i] = (int)(j - 1);
+        if (!in_range(sc, c, i, a->partial_score, err, errlen))
+            return PRB_EINVAL;
         out->score += a->partial_score;
         if (!sc->use_reason_codes)
             continue;
@@ -297,18 +321,11 @@ int prb_sc_eval(const prb_scorecard *sc, const prb_value *vals, prb_score *out, 
                      code ? "baseline score" : "reason code");
             return PRB_EINVAL;
         }
-        double base = c->has_baseline ? c->baseline : sc->baseline_score;
-        double diff =
-            sc->reason_algo == PRB_POINTS_ABOVE ? a->partial_score - base : base - a->partial_score;
-        if (!isfinite(diff)) {
-            /* Hand-built models only: the compilers bound every number. */
-            charac_label(c, i, label, sizeof label);
-            snprintf(err, errlen,
-                     "scorecard %s: characteristic %s: its difference from the baseline is not "
-                     "a finite number, so the score is invalid",
-                     sc->name, label);
+        prb_points base = c->has_baseline ? c->baseline : sc->baseline_score;
+        if (!in_range(sc, c, i, base, err, errlen))
             return PRB_EINVAL;
-        }
+        prb_points diff =
+            sc->reason_algo == PRB_POINTS_ABOVE ? a->partial_score - base : base - a->partial_score;
         size_t k = 0;
         while (k < nacc && strcmp(acc[k].code, code))
             k++;
@@ -321,14 +338,6 @@ int prb_sc_eval(const prb_scorecard *sc, const prb_value *vals, prb_score *out, 
         }
         acc[k].diff += diff;
     }
-    /* inf and NaN compare false with every threshold: a rule step
-     * "if_score_below" would never fire, so such a score is no score. */
-    if (!isfinite(out->score)) {
-        snprintf(err, errlen, "scorecard %s: the score is not a finite number, so it is invalid",
-                 sc->name);
-        return PRB_EINVAL;
-    }
-
     /* Only a reason that cost points explains an outcome. */
     rank(acc, nacc);
     for (size_t k = 0; k < nacc && out->nreasons < PRB_MAX_REASONS && acc[k].diff > 0; k++) {
@@ -339,6 +348,45 @@ int prb_sc_eval(const prb_scorecard *sc, const prb_value *vals, prb_score *out, 
         r->points_lost = acc[k].diff;
     }
     return PRB_OK;
+}
+
+int prb_sc_points(double v, prb_points *out)
+{
+    if (!(fabs(v) <= PRB_SC_POINTS_MAX))
+        return -1;
+    /* Within the bound v * 10^6 is off the whole number it stands for by
+     * far less than a half, and that number over 10^6, correctly rounded,
+     * is the double the decimal reads as; any other v had more decimals. */
+    prb_points p = llround(v * PRB_SC_POINTS_UNIT);
+    if ((double)p / PRB_SC_POINTS_UNIT != v)
+        return -2;
+    *out = p;
+    return 0;
+}
+
+double prb_sc_points_real(prb_points p)
+{
+    /* Exact below 2^53 millionths (9e9 points); a score past that is
+     * rounded once, by the division. */
+    return (double)p / PRB_SC_POINTS_UNIT;
+}
+
+char *prb_sc_points_str(prb_points p, char *buf)
+{
+    /* The magnitude unsigned, so the most negative value has one too. */
+    uint64_t m = p < 0 ? 0u - (uint64_t)p : (uint64_t)p;
+    unsigned long frac = (unsigned long)(m % PRB_SC_POINTS_UNIT);
+    int n = snprintf(buf, PRB_SC_POINTS_STR, "%s%llu", p < 0 ? "-" : "",
+                     (unsigned long long)(m / PRB_SC_POINTS_UNIT));
+    if (frac) {
+        int digits = PRB_SC_POINTS_DECIMALS;
+        while (frac % 10 == 0) {
+            frac /= 10;
+            digits--;
+        }
+        snprintf(buf + n, PRB_SC_POINTS_STR - (size_t)n, ".%0*lu", digits, frac);
+    }
+    return buf;
 }
 
 int prb_sc_odds(const prb_scorecard *sc, double score, double *odds)
@@ -440,16 +488,24 @@ static int get_num(struct jc *c, json_t *obj, const char *key, int required, int
     return PRB_OK;
 }
 
-/* A number of points (points, base_score, the scaling's score): at most
- * PRB_SC_POINTS_MAX either way, so that no score can add up to inf. */
-static int get_points(struct jc *c, json_t *obj, const char *key, int required, int *has,
-                      double *out)
+/* Why a number of points was refused, for prb_sc_points's -1 and -2. */
+static const char *points_why(int r)
 {
-    int rc = get_num(c, obj, key, required, has, out);
-    if (!rc && *has && !(fabs(*out) <= PRB_SC_POINTS_MAX))
-        return jfail_at(c, key, PRB_EPOLICY,
-                        "must be between -1e9 and 1e9: larger points could add up to more than "
-                        "a number can hold, and such a score decides nothing");
+    return r == -1 ? "must be between -1e9 and 1e9: larger points could add up to more than a "
+                     "score can hold, and such a score decides nothing"
+                   : "must have at most 6 decimals: points are counted exactly, in millionths, "
+                     "so that a score is the sum the policy wrote";
+}
+
+/* A number of points (points, base_score): at most PRB_SC_POINTS_MAX
+ * either way, so that no score can overflow, and exact in millionths. */
+static int get_points(struct jc *c, json_t *obj, const char *key, int required, int *has,
+                      prb_points *out)
+{
+    double v = 0;
+    int rc = get_num(c, obj, key, required, has, &v), r;
+    if (!rc && *has && (r = prb_sc_points(v, out)))
+        return jfail_at(c, key, PRB_EPOLICY, points_why(r));
     return rc;
 }
 
@@ -694,10 +750,15 @@ static int load_scaling(struct jc *c, json_t *def, prb_scorecard *sc)
         goto out;
     }
     if ((rc = only_keys(c, def, keys)) ||
-        (rc = get_points(c, def, "score", 1, &has, &sc->scale_score)) ||
+        (rc = get_num(c, def, "score", 1, &has, &sc->scale_score)) ||
         (rc = get_num(c, def, "odds", 1, &has, &sc->scale_odds)) ||
         (rc = get_num(c, def, "pdo", 1, &has, &sc->scale_pdo)))
         goto out;
+    /* Odds are floating point; the bound keeps their exponent in range. */
+    if (!(fabs(sc->scale_score) <= PRB_SC_POINTS_MAX)) {
+        rc = jfail_at(c, "score", PRB_EPOLICY, "must be between -1e9 and 1e9");
+        goto out;
+    }
     if (!(sc->scale_odds > 0)) {
         rc = jfail_at(c, "odds", PRB_EPOLICY, "must be greater than 0");
         goto out;

@@ -19,6 +19,20 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
+
+/* Points (partial scores, baselines, the initial score, scores, the
+ * thresholds rules compare them with) are held exactly, as whole
+ * millionths of a point. A score is a sum, and in binary floating point
+ * 500 + 0.2 + 0.2 + 0.2 is 500.59999999999997: below a threshold of
+ * 500.6 that the decimal sum equals, and a reason then said "the score
+ * 500.6 is below 500.6". Summed and compared in millionths, points are
+ * what the policy wrote; a double is made of them only to be printed
+ * or scaled to odds. A number with more decimals than that is refused
+ * where it is read (prb_sc_points), never rounded unseen. */
+typedef int64_t prb_points;
+#define PRB_SC_POINTS_DECIMALS 6
+#define PRB_SC_POINTS_UNIT 1000000
 
 enum prb_pred_op {
     PRB_P_TRUE = 1,
@@ -57,15 +71,15 @@ typedef struct prb_pred {
 
 typedef struct prb_attr {
     prb_pred pred;
-    double partial_score;
+    prb_points partial_score;
     char *reason_code; /* NULL: use the characteristic's */
     char *reason_text; /* JSON scorecards: text for the subject; may be NULL */
 } prb_attr;
 
 typedef struct prb_charac {
     char *name;
-    char *reason_code; /* default for its attributes; may be NULL */
-    double baseline;   /* baselineScore, or computed by the baseline method */
+    char *reason_code;   /* default for its attributes; may be NULL */
+    prb_points baseline; /* baselineScore, or the best bin's (policy scorecards) */
     int has_baseline;
     size_t nattrs;
     prb_attr *attrs;
@@ -76,10 +90,10 @@ enum prb_field_kind { PRB_FIELD_NUMERIC = 1, PRB_FIELD_CATEGORICAL };
 
 typedef struct prb_scorecard {
     char *name;
-    double initial_score;
+    prb_points initial_score;
     int use_reason_codes;
-    int reason_algo;       /* enum prb_reason_algo */
-    double baseline_score; /* scorecard-level baselineScore, if has_baseline */
+    int reason_algo;           /* enum prb_reason_algo */
+    prb_points baseline_score; /* scorecard-level baselineScore, if has_baseline */
     int has_baseline;
     size_t nfields;
     char **fields;   /* input names: policy feature names */
@@ -104,20 +118,40 @@ typedef struct prb_value {
 #define PRB_REASON_CODE_MAX 32
 
 /* The largest magnitude a partial score, baseline, initial score or score
- * threshold may have. Bounded so that no sum of at most 64 of them can
- * leave the finite doubles: 1e308 + 1e308 is inf, which compares false
- * with every threshold and so approved what it should have declined. */
+ * threshold may have, in points. Bounded so that no sum or difference of
+ * at most 65 of them can overflow prb_points (an overflowed sum is
+ * undefined, and a wrapped one decides the wrong way), with room for
+ * PRB_SC_POINTS_DECIMALS: 65 * 2 * 1e15 millionths is far below 2^63. */
 #define PRB_SC_POINTS_MAX 1e9
+#define PRB_SC_POINTS_MAX_UNITS ((prb_points)1000000000 * PRB_SC_POINTS_UNIT)
+
+/* Room for any prb_points as text (prb_sc_points_str). */
+#define PRB_SC_POINTS_STR 32
+
+/* v as points into *out. Returns 0; -1 when v is not finite or beyond
+ * PRB_SC_POINTS_MAX; -2 when it has more than PRB_SC_POINTS_DECIMALS
+ * decimals (the double v is not the one the decimal of whole millionths
+ * nearest it reads as). Every decimal of at most that many decimals
+ * within the bound is taken exactly, however it was written ("0.2",
+ * "2e-1"). */
+int prb_sc_points(double v, prb_points *out);
+
+/* The double nearest p: what a JSON reader makes of p's text. */
+double prb_sc_points_real(prb_points p);
+
+/* p as its exact decimal, without trailing zeros or a '.' when whole:
+ * "520", "500.6", "-0.000001". Returns buf (PRB_SC_POINTS_STR bytes). */
+char *prb_sc_points_str(prb_points p, char *buf);
 
 typedef struct prb_reason {
-    const char *code;    /* owned by the scorecard */
-    const char *text;    /* owned by the scorecard; may be NULL */
-    const char *feature; /* the characteristic's (first) field */
-    double points_lost;  /* baseline - partial (pointsBelow) or the reverse */
+    const char *code;       /* owned by the scorecard */
+    const char *text;       /* owned by the scorecard; may be NULL */
+    const char *feature;    /* the characteristic's (first) field */
+    prb_points points_lost; /* baseline - partial (pointsBelow) or the reverse */
 } prb_reason;
 
 typedef struct prb_score {
-    double score;
+    prb_points score;
     size_t nreasons; /* ranked, at most PRB_MAX_REASONS */
     prb_reason reasons[PRB_MAX_REASONS];
     /* Per characteristic: the attribute that applied (index), for audit. */
@@ -132,8 +166,8 @@ typedef struct prb_score {
 
 /* Evaluates sc on vals (sc->nfields entries). Returns 0, or PRB_EINVAL
  * with a message in err when no attribute of a characteristic matches
- * (PMML: the score is then invalid; out->unscored names it) or when the
- * score or a reason's difference is not a finite number. */
+ * (PMML: the score is then invalid; out->unscored names it) or when a
+ * hand-built model holds points beyond PRB_SC_POINTS_MAX. */
 int prb_sc_eval(const prb_scorecard *sc, const prb_value *vals, prb_score *out, char *err,
                 size_t errlen);
 

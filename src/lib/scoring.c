@@ -8,6 +8,7 @@
 #include "audit.h"
 
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -146,7 +147,7 @@ int prb_scorecard_eval(prb_env *env, const char *name, const char *input, char *
     prb_value vals[256];
     prb_score res;
     json_error_t jerr;
-    json_t *in = NULL, *o = NULL, *reasons;
+    json_t *in = NULL;
     char err[256];
     int rc;
     *out = NULL;
@@ -188,21 +189,40 @@ int prb_scorecard_eval(prb_env *env, const char *name, const char *input, char *
         rc = prb_seterr(env->err, rc, "scorecard %s: %s", name, err);
         goto out;
     }
-    reasons = json_array();
-    for (size_t i = 0; i < res.nreasons; i++)
-        json_array_append_new(reasons, json_pack("{s:s, s:s?, s:s?, s:f}", "code",
-                                                 res.reasons[i].code, "text", res.reasons[i].text,
-                                                 "feature", res.reasons[i].feature, "points",
-                                                 res.reasons[i].points_lost));
-    o = json_pack("{s:s, s:f, s:o}", "scorecard", name, "score", res.score, "reasons", reasons);
+    /* Written by hand so that points read as the exact decimals they are
+     * (jansson writes a real with a fixed number of digits). */
+    prb_jw w = {.indent = 2};
+    char pts[PRB_SC_POINTS_STR];
     double odds;
-    if (o && prb_sc_odds(sc, res.score, &odds) == 0)
-        json_object_set_new(o, "odds", json_real(odds));
-    if (!o || !(*out = json_dumps(o, JSON_INDENT(2) | JSON_REAL_PRECISION(12))))
+    prb_jw_open(&w, '{');
+    prb_jw_key(&w, "scorecard");
+    prb_jw_str(&w, name);
+    prb_jw_key(&w, "score");
+    prb_jw_number(&w, prb_sc_points_str(res.score, pts));
+    prb_jw_key(&w, "reasons");
+    prb_jw_open(&w, '[');
+    for (size_t i = 0; i < res.nreasons; i++) {
+        prb_jw_open(&w, '{');
+        prb_jw_key(&w, "code");
+        prb_jw_str(&w, res.reasons[i].code);
+        prb_jw_key(&w, "text");
+        prb_jw_str(&w, res.reasons[i].text);
+        prb_jw_key(&w, "feature");
+        prb_jw_str(&w, res.reasons[i].feature);
+        prb_jw_key(&w, "points");
+        prb_jw_number(&w, prb_sc_points_str(res.reasons[i].points_lost, pts));
+        prb_jw_close(&w, '}');
+    }
+    prb_jw_close(&w, ']');
+    if (prb_sc_odds(sc, prb_sc_points_real(res.score), &odds) == 0 && isfinite(odds)) {
+        prb_jw_key(&w, "odds");
+        prb_jw_real(&w, odds);
+    }
+    prb_jw_close(&w, '}');
+    if (!(*out = prb_jw_finish(&w)))
         rc = prb_seterr(env->err, PRB_ENOMEM, "out of memory");
 out:
     json_decref(in);
-    json_decref(o);
     prb_sc_free(own);
     return rc;
 }
