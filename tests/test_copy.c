@@ -345,6 +345,57 @@ Test(copy, reviewed_decision_shows_its_outcome)
     th_rmrf(dir);
 }
 
+/* A register whose tenancy scorecard gives 500.6 to a subject with no
+ * default, judgment or insolvency (500 and 0.2 for each), and declines
+ * below 500.600001. */
+static prb_env *fractional_register(char **dir)
+{
+    char path[700], reg[700];
+    json_error_t jerr;
+    json_t *root = json_load_file(th_path(path, sizeof path, "policy/default.json"), 0, &jerr), *c;
+    prb_env *env = NULL;
+    int64_t now;
+    size_t i;
+    cr_assert_not_null(root, "%s", jerr.text);
+    json_t *sc = json_object_get(json_object_get(root, "scorecards"), "tenancy_check");
+    json_array_foreach(json_object_get(sc, "characteristics"), i, c) json_object_set_new(
+        json_array_get(json_object_get(c, "bins"), 0), "points", json_real(0.2));
+    json_t *step = json_array_get(
+        json_object_get(json_object_get(json_object_get(root, "purposes"), "tenancy"), "rule"), 2);
+    json_object_set_new(step, "if_score_below", json_real(500.600001));
+    json_object_set_new(step, "outcome", json_string("decline"));
+    *dir = th_tmpdir();
+    snprintf(path, sizeof path, "%s/policy.json", *dir);
+    cr_assert_eq(json_dump_file(root, path, 0), 0);
+    json_decref(root);
+    snprintf(reg, sizeof reg, "%s/reg", *dir);
+    cr_assert_eq(prb_init(reg, path, &env), PRB_OK, "%s", prb_errmsg(env));
+    prb_parse_now(TH_TODAY, &now);
+    prb_set_now(env, now);
+    return env;
+}
+
+/* The letter gives the score as the decision does: rounded to a whole
+ * number it said "Score: 501." beside "The score 500.6 is below
+ * 500.600001". */
+Test(copy, letter_gives_the_score_the_decision_gives)
+{
+    char *dir, *text = NULL;
+    prb_env *env = fractional_register(&dir);
+    ingest(env, ACCOUNT_V1);
+    cr_assert_eq(prb_subject_copy(env, PERSON, PRB_COPY_TEXT, &text), PRB_OK, "%s",
+                 prb_errmsg(env));
+    char *words = flat(text);
+    cr_assert(strstr(words, "For tenancy (Deciding on a residential lease.): no (decline). "
+                            "Score: 500.6. "),
+              "%s", text);
+    cr_assert(strstr(words, "The score 500.6 is below 500.600001"), "%s", text);
+    free(words);
+    free(text);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
 Test(copy, a_company)
 {
     char *dir, *text = NULL;

@@ -603,8 +603,13 @@ static void letter_decisions(FILE *w, const json_t *doc)
         if (*str(d, "description"))
             fprintf(w, " (%s)", str(d, "description"));
         fprintf(w, ": %s.", outcome_words(str(d, "outcome")));
-        if (json_is_number(json_object_get(d, "score")))
-            fprintf(w, " Score: %.0f.", json_number_value(json_object_get(d, "score")));
+        /* As the decision writes it, digit for digit: rounded to a whole
+         * number, a score of 500.6 printed as 501 beside the reason "the
+         * score 500.6 is below 500.6". */
+        char score[PRB_REAL_STR];
+        if (json_is_number(json_object_get(d, "score")) &&
+            prb_real_str(score, sizeof score, json_number_value(json_object_get(d, "score"))) > 0)
+            fprintf(w, " Score: %s.", score);
         fputc('\n', w);
         put_reasons(w, d, "  ");
     }
