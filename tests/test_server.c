@@ -2627,6 +2627,72 @@ Test(server, retry_after_is_capped)
     srv_limiter_free(l);
 }
 
+/* Addresses "ip:10.x.y.z" after from whose buckets share the set of
+ * want's, n of them into keys. */
+static void same_set(const srv_limiter *l, const char *want, unsigned from, char keys[][32], int n)
+{
+    unsigned set = srv_limiter_set_of(l, want);
+    for (unsigned i = from; n > 0; i++) {
+        cr_assert_lt(i, 1u << 24, "no address shares set %u", set);
+        char k[32];
+        snprintf(k, sizeof k, "ip:10.%u.%u.%u", (i >> 16) & 255, (i >> 8) & 255, i & 255);
+        if (srv_limiter_set_of(l, k) != set || !strcmp(k, want))
+            continue;
+        memcpy(*keys++, k, sizeof k);
+        n--;
+    }
+}
+
+/* Callers whose buckets share a set get no more between them than the
+ * set's four buckets hold: a newcomer takes the place of a bucket that
+ * has refilled whole, or starts empty. Before, it took the place of the
+ * bucket seen longest ago, and with a full bucket, and a peek at a
+ * caller without one was let through: five addresses in one set, taken
+ * in turn, each had a fresh burst every time, and neither --public-rate
+ * nor the limit on bad tokens held them. */
+Test(server, callers_sharing_a_set_share_its_buckets)
+{
+    enum { N = 8, ROUNDS = 10, BURST = 2 };
+    char keys[N + 1][32];
+    srv_limiter *l = srv_limiter_new(1e-9, BURST);
+    cr_assert_not_null(l);
+    snprintf(keys[0], sizeof keys[0], "ip:198.51.0.205");
+    same_set(l, keys[0], 0, keys + 1, N);
+    int granted = 0;
+    for (int r = 0; r < ROUNDS; r++)
+        for (int i = 0; i < N; i++)
+            granted += srv_limiter_take(l, keys[i]) == 0;
+    cr_assert_leq(granted, 4 * BURST, "%d callers in one set were let through %d times", N,
+                  granted);
+    /* One more caller in the set is not let through on a peek either. */
+    cr_assert_gt(srv_limiter_peek(l, keys[N]), 0);
+    srv_limiter_free(l);
+    /* A set that has refilled whole takes a newcomer at once. */
+    l = srv_limiter_new(1e9, BURST);
+    cr_assert_not_null(l);
+    for (int i = 0; i <= N; i++)
+        cr_assert_eq(srv_limiter_take(l, keys[i]), 0, "%s", keys[i]);
+    srv_limiter_free(l);
+}
+
+/* Which callers share a set is drawn anew by each limiter (a keyed
+ * hash): before, it was a fixed function of the address, and anyone
+ * could work out, once, which addresses to send from. */
+Test(server, limiter_sets_are_keyed)
+{
+    srv_limiter *a = srv_limiter_new(1, 1), *b = srv_limiter_new(1, 1);
+    cr_assert(a && b);
+    int differ = 0;
+    for (int i = 0; i < 64; i++) {
+        char k[32];
+        snprintf(k, sizeof k, "ip:192.0.2.%d", i);
+        differ += srv_limiter_set_of(a, k) != srv_limiter_set_of(b, k);
+    }
+    cr_assert_gt(differ, 0, "two limiters put 64 addresses in the same sets");
+    srv_limiter_free(a);
+    srv_limiter_free(b);
+}
+
 Test(server, public_rate_limit)
 {
     struct fx f;

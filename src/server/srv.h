@@ -62,6 +62,9 @@ void srv_limiter_free(srv_limiter *l);
 unsigned srv_limiter_take(srv_limiter *l, const char *key);
 /* The same answer, taking nothing: whether key's bucket has one. */
 unsigned srv_limiter_peek(srv_limiter *l, const char *key);
+/* The set of l's table that key's bucket lives in: for the tests, which
+ * look for callers that share one. */
+unsigned srv_limiter_set_of(const srv_limiter *l, const char *key);
 
 /* ----------------------------------------------------------- group commit */
 
