@@ -1171,6 +1171,55 @@ Test(server, head_is_a_get_without_its_body)
     fx_stop(&f);
 }
 
+/* A subject known by an ext: key that holds '/' (ident.c allows it) is
+ * reached at /v1/subjects/{id}, the '/' sent as it is or as %2F: the
+ * last parameter of the subject and company routes takes the rest of
+ * the path. Before, the router cut the path at every '/', and such a
+ * subject was 404 however it was written. */
+Test(server, identifier_with_a_slash_is_reachable)
+{
+    static const char rec[] =
+        "{\"furnisher\":\"bank-a\",\"ref\":\"S-1\",\"subject\":{\"kind\":\"person\",\"id\":"
+        "\"ext:bank-a:2024/0001\"},\"category\":\"payment_default\",\"status\":\"open\","
+        "\"event_date\":\"2026-09-01\",\"settled_date\":null,\"legal_basis\":\"loan contract "
+        "2020-1\",\"fields\":{\"amount\":\"99.00\",\"currency\":\"EUR\"}}\n";
+    static const char *const paths[] = {"/v1/subjects/ext:bank-a:2024/0001",
+                                        "/v1/subjects/ext:bank-a:2024%2F0001",
+                                        "/v1/subjects/ext%3Abank-a%3A2024%2F0001"};
+    struct fx f;
+    srv_opts o = {0};
+    struct resp r;
+    prb_ingest_stats st;
+    fx_register(&f);
+    cr_assert_eq(th_ingest(f.env, "slash", rec, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK, "%s",
+                 prb_errmsg(f.env));
+    fx_serve(&f, &o);
+    for (size_t i = 0; i < sizeof paths / sizeof *paths; i++) {
+        http(&f, "GET", paths[i], f.tok[ADMIN], NULL, NULL, &r);
+        cr_assert_eq(r.status, 200, "%s: %ld %s", paths[i], r.status, r.body);
+        cr_assert(strstr(r.body, "ext:bank-a:2024/0001"), "%s", r.body);
+        free(r.body);
+    }
+    /* What follows is the identifier's, for the handler to judge: a
+     * trailing '/' is another ext: key, not found; a cn-rid holds none. */
+    http(&f, "GET", "/v1/subjects/ext:bank-a:2024/0001/", f.tok[ADMIN], NULL, NULL, &r);
+    assert_problem(&r, 404);
+    cr_assert(strstr(r.body, "ext:bank-a:2024/0001/: no subject has this identifier"), "%s",
+              r.body);
+    free(r.body);
+    http(&f, "GET", "/v1/subjects/" PERSON "/x", f.tok[ADMIN], NULL, NULL, &r);
+    assert_problem(&r, 400);
+    free(r.body);
+    http(&f, "GET", "/v1/companies/ext:bank-a:2024/0001", NULL, NULL, NULL, &r);
+    assert_problem(&r, 400);
+    free(r.body);
+    /* An empty parameter is still no route. */
+    http(&f, "GET", "/v1/subjects/", f.tok[ADMIN], NULL, NULL, &r);
+    assert_problem(&r, 404);
+    free(r.body);
+    fx_stop(&f);
+}
+
 Test(server, records)
 {
     struct fx f;

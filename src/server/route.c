@@ -2,8 +2,13 @@
  * route.c - the route table and the parsers that read what a client
  * sends before anything else looks at it (see route.h). A path matches a
  * pattern segment by segment; "{}" stands for one non-empty segment, the
- * route's only parameter. Nothing is normalised: "//", "/./", a trailing
- * slash or a path past its pattern is no route at all.
+ * route's only parameter, or, in a route marked rest, for the rest of
+ * the path, '/' and all: an identifier may hold '/' (an ext: key), and
+ * libmicrohttpd has decoded %2F before the router sees the path, so a
+ * subject filed under "ext:bank-a:2024/0001" had no path that reached
+ * it. Nothing is normalised: "//", "/./", a trailing slash or a path
+ * past its pattern is no route at all (in a rest route, it is part of
+ * the parameter, which the handler reads as an identifier or refuses).
  */
 #include "route.h"
 
@@ -14,30 +19,31 @@ static const struct {
     const char *pattern;
     enum srv_body body;
     int writer; /* runs on the writer thread (srv_route_writer) */
+    int rest;   /* the {} parameter, last, takes the rest of the path */
 } routes[R__N] = {
-    [R_HEALTHZ] = {"GET", "/healthz", SRV_BODY_NONE, 0},
-    [R_METRICS] = {"GET", "/metrics", SRV_BODY_NONE, 0},
-    [R_OPENAPI] = {"GET", "/v1/openapi.json", SRV_BODY_NONE, 0},
-    [R_STATS] = {"GET", "/v1/stats", SRV_BODY_NONE, 0},
-    [R_RECORDS] = {"POST", "/v1/records", SRV_BODY_RECORDS, 1},
-    [R_SUBJECT] = {"GET", "/v1/subjects/{id}", SRV_BODY_NONE, 0},
-    [R_ME] = {"GET", "/v1/me", SRV_BODY_NONE, 0},
-    [R_DECISIONS] = {"POST", "/v1/decisions", SRV_BODY_OBJECT, 0},
-    [R_ME_DISPUTES] = {"POST", "/v1/me/disputes", SRV_BODY_OBJECT, 1},
-    [R_DISPUTES] = {"GET", "/v1/disputes", SRV_BODY_NONE, 0},
-    [R_DISPUTE_RESOLVE] = {"POST", "/v1/disputes/{id}/resolve", SRV_BODY_OBJECT, 1},
-    [R_ME_REVIEWS] = {"POST", "/v1/me/reviews", SRV_BODY_OBJECT, 1},
-    [R_REVIEWS] = {"GET", "/v1/reviews", SRV_BODY_NONE, 0},
-    [R_REVIEW_DECIDE] = {"POST", "/v1/reviews/{id}/decide", SRV_BODY_OBJECT, 1},
-    [R_LISTS] = {"GET", "/v1/lists", SRV_BODY_NONE, 0},
-    [R_LIST] = {"GET", "/v1/lists/{name}", SRV_BODY_NONE, 0},
-    [R_COMPANY] = {"GET", "/v1/companies/{id}", SRV_BODY_NONE, 0},
-    [R_AUDIT_HEAD] = {"GET", "/v1/audit/head", SRV_BODY_NONE, 0},
-    [R_AUDIT_PROOF] = {"GET", "/v1/audit/proof", SRV_BODY_NONE, 0},
-    [R_AUDIT_CONSISTENCY] = {"GET", "/v1/audit/consistency", SRV_BODY_NONE, 0},
-    [R_KEYS] = {"GET", "/v1/keys", SRV_BODY_NONE, 0},
-    [R_KEY_CREATE] = {"POST", "/v1/keys", SRV_BODY_OBJECT, 1},
-    [R_KEY_REVOKE] = {"POST", "/v1/keys/{id}/revoke", SRV_BODY_NONE, 1},
+    [R_HEALTHZ] = {"GET", "/healthz", SRV_BODY_NONE, 0, 0},
+    [R_METRICS] = {"GET", "/metrics", SRV_BODY_NONE, 0, 0},
+    [R_OPENAPI] = {"GET", "/v1/openapi.json", SRV_BODY_NONE, 0, 0},
+    [R_STATS] = {"GET", "/v1/stats", SRV_BODY_NONE, 0, 0},
+    [R_RECORDS] = {"POST", "/v1/records", SRV_BODY_RECORDS, 1, 0},
+    [R_SUBJECT] = {"GET", "/v1/subjects/{id}", SRV_BODY_NONE, 0, 1},
+    [R_ME] = {"GET", "/v1/me", SRV_BODY_NONE, 0, 0},
+    [R_DECISIONS] = {"POST", "/v1/decisions", SRV_BODY_OBJECT, 0, 0},
+    [R_ME_DISPUTES] = {"POST", "/v1/me/disputes", SRV_BODY_OBJECT, 1, 0},
+    [R_DISPUTES] = {"GET", "/v1/disputes", SRV_BODY_NONE, 0, 0},
+    [R_DISPUTE_RESOLVE] = {"POST", "/v1/disputes/{id}/resolve", SRV_BODY_OBJECT, 1, 0},
+    [R_ME_REVIEWS] = {"POST", "/v1/me/reviews", SRV_BODY_OBJECT, 1, 0},
+    [R_REVIEWS] = {"GET", "/v1/reviews", SRV_BODY_NONE, 0, 0},
+    [R_REVIEW_DECIDE] = {"POST", "/v1/reviews/{id}/decide", SRV_BODY_OBJECT, 1, 0},
+    [R_LISTS] = {"GET", "/v1/lists", SRV_BODY_NONE, 0, 0},
+    [R_LIST] = {"GET", "/v1/lists/{name}", SRV_BODY_NONE, 0, 0},
+    [R_COMPANY] = {"GET", "/v1/companies/{id}", SRV_BODY_NONE, 0, 1},
+    [R_AUDIT_HEAD] = {"GET", "/v1/audit/head", SRV_BODY_NONE, 0, 0},
+    [R_AUDIT_PROOF] = {"GET", "/v1/audit/proof", SRV_BODY_NONE, 0, 0},
+    [R_AUDIT_CONSISTENCY] = {"GET", "/v1/audit/consistency", SRV_BODY_NONE, 0, 0},
+    [R_KEYS] = {"GET", "/v1/keys", SRV_BODY_NONE, 0, 0},
+    [R_KEY_CREATE] = {"POST", "/v1/keys", SRV_BODY_OBJECT, 1, 0},
+    [R_KEY_REVOKE] = {"POST", "/v1/keys/{id}/revoke", SRV_BODY_NONE, 1, 0},
 };
 
 const char *srv_route_method(int route)
@@ -50,6 +56,11 @@ const char *srv_route_pattern(int route)
     return route >= 0 && route < R__N ? routes[route].pattern : "?";
 }
 
+int srv_route_rest(int route)
+{
+    return route >= 0 && route < R__N && routes[route].rest;
+}
+
 enum srv_body srv_route_body(int route)
 {
     return route >= 0 && route < R__N ? routes[route].body : SRV_BODY_NONE;
@@ -60,8 +71,9 @@ int srv_route_writer(int route)
     return route >= 0 && route < R__N && routes[route].writer;
 }
 
-/* Whether path matches pattern; the {} segment's text goes to param. */
-static int match(const char *pattern, const char *path, char param[SRV_PARAM_MAX])
+/* Whether path matches pattern; the {} segment's text goes to param,
+ * and with rest, all that follows it too. */
+static int match(const char *pattern, const char *path, int rest, char param[SRV_PARAM_MAX])
 {
     const char *p = pattern, *s = path;
     param[0] = 0;
@@ -71,7 +83,7 @@ static int match(const char *pattern, const char *path, char param[SRV_PARAM_MAX
                 return 0;
             continue;
         }
-        size_t n = strcspn(s, "/");
+        size_t n = rest ? strlen(s) : strcspn(s, "/");
         if (n == 0 || n >= SRV_PARAM_MAX)
             return 0;
         memcpy(param, s, n);
@@ -119,7 +131,7 @@ int srv_route_match(const char *method, const char *path, char param[SRV_PARAM_M
     if (!method || !path)
         return -1;
     for (int r = 0; r < R__N; r++) {
-        if (!match(routes[r].pattern, path, scratch))
+        if (!match(routes[r].pattern, path, routes[r].rest, scratch))
             continue;
         if (method_calls(method, r)) {
             memcpy(param, scratch, strlen(scratch) + 1);

@@ -44,6 +44,10 @@ enum srv_route {
 const char *srv_route_method(int route);
 const char *srv_route_pattern(int route);
 
+/* Whether a route's parameter, last in its pattern, is the rest of the
+ * path, '/' and all (an identifier: an ext: key may hold '/'). */
+int srv_route_rest(int route);
+
 /* What body a route takes: none, a JSON object (small), or a batch of
  * records (up to the server's --max-body). The server refuses a body
  * past its kind's limit before reading any of it. */
@@ -57,7 +61,8 @@ int srv_route_writer(int route);
 
 /* Finds the route of method and path (already percent-decoded; no query).
  * Returns its index and copies the one {parameter}, if any, into param
- * (NUL-terminated); HEAD finds a GET route. Returns -1 if no route has
+ * (NUL-terminated; the subject and company routes' identifier is the
+ * rest of the path, '/' and all); HEAD finds a GET route. Returns -1 if no route has
  * the path (404), -2 if routes have it but not for this method (405;
  * allow gets the methods that are, e.g. "GET, HEAD, POST"). */
 #define SRV_ALLOW_MAX 32

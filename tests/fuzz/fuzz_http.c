@@ -6,9 +6,10 @@
  * split at its first two NUL bytes into method, path and the text the
  * other parsers get. Whatever comes in, each must return, stay within its
  * buffers, and give results that hold: a matched route has that method
- * (a HEAD, a GET route's), a parameter only where its pattern has one,
- * and no body if it is a GET; a token is made of token characters; a
- * count and a key read back.
+ * (a HEAD, a GET route's), a parameter only where its pattern has one
+ * (with a '/' only if it is the rest of the path), and no body if it is
+ * a GET; a token is made of token characters; a count and a key read
+ * back.
  */
 #include "route.h"
 
@@ -36,7 +37,10 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
             abort();
         if (!strchr(srv_route_pattern(r), '{') != !param[0])
             abort();
-        if (strlen(param) >= SRV_PARAM_MAX || strchr(param, '/'))
+        /* A '/' only in a parameter that is the rest of the path. */
+        size_t pl = strlen(param), l = strlen(path);
+        if (pl >= SRV_PARAM_MAX || (strchr(param, '/') && !srv_route_rest(r)) ||
+            (srv_route_rest(r) && (pl > l || strcmp(path + l - pl, param))))
             abort();
         /* A GET never takes a body, nor waits for the writer thread; a
          * batch of records only one route takes, and on that thread. */
