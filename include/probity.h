@@ -715,13 +715,16 @@ const char *prb_role_name(int role);
 /* The role named s, or 0. */
 int prb_role_parse(const char *s);
 /* Makes a key from spec (role, name, furnisher, purposes, subject; the
- * rest is ignored). A furnisher key needs furnisher, an inquirer key
- * purposes (each a purpose of the policy that takes inquiries and, if
- * the purpose lists its requesters, lists the key's name), a subject key
- * subject (a valid identifier, not a furnisher's own ext: key, that a
- * subject of the register has: stored canonical, with that subject's
- * number); a field its role does not use must be empty. name defaults to
- * the furnisher's name or the key id. Writes the token (NUL-terminated)
+ * rest is ignored). A furnisher key needs furnisher (a name a record
+ * can carry: 1-63 characters of a-z 0-9 - _ ., the first a letter or
+ * digit; a key for another would have every batch refused), an
+ * inquirer key purposes (each a purpose of the policy that takes
+ * inquiries and, if the purpose lists its requesters, lists the key's
+ * name), a subject key subject (a valid identifier, not a furnisher's
+ * own ext: key, that a subject of the register has: stored canonical,
+ * with that subject's number); a field its role does not use must be
+ * empty. name defaults to the furnisher's name, or else "key-" and the
+ * key id. Writes the token (NUL-terminated)
  * into token and, if made is not NULL, the key as stored. PRB_EINVAL
  * names the bad field; PRB_ENOTFOUND: no subject has the identifier. */
 int prb_key_create(prb_env *env, const prb_key *spec, char token[PRB_TOKEN_MAX], prb_key *made);

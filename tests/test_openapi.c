@@ -354,3 +354,34 @@ Test(openapi, another_furnishers_record_is_a_bad_record)
     cr_assert(memmem(at, (size_t)(end - at), "bad record", 10), "%s", d);
     json_decref(doc);
 }
+
+/* The schema of one property of a component schema. */
+static json_t *property(json_t *doc, const char *schema, const char *name)
+{
+    json_t *s = json_object_get(json_object_get(doc, "components"), "schemas");
+    return json_object_get(json_object_get(json_object_get(s, schema), "properties"), name);
+}
+
+/* A furnisher key's furnisher is held to the rule of a record's
+ * furnisher (the server refuses any other with 400, test_server's
+ * furnisher_key_names_a_furnisher_records_can_carry), and both schemas
+ * say it: before, both said up to 64 characters of anything, and a key
+ * made for "Bank_A!" had every batch refused. An unnamed key is named
+ * key-ID, not its bare id. */
+Test(openapi, a_key_furnisher_is_a_record_furnisher)
+{
+    json_t *doc = load_doc();
+    json_t *rec = property(doc, "RecordInput", "furnisher");
+    json_t *key = property(doc, "KeyRequest", "furnisher");
+    cr_assert(rec && key);
+    for (int i = 0; i < 2; i++) {
+        json_t *p = i ? key : rec;
+        cr_assert_eq(json_integer_value(json_object_get(p, "maxLength")), 63);
+        cr_assert_str_eq(json_string_value(json_object_get(p, "pattern")),
+                         "^[a-z0-9][a-z0-9._-]*$");
+    }
+    const char *d =
+        json_string_value(json_object_get(property(doc, "KeyRequest", "name"), "description"));
+    cr_assert(d && strstr(d, "key-ID"), "%s", d ? d : "(no description)");
+    json_decref(doc);
+}

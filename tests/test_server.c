@@ -530,6 +530,60 @@ Test(server, tokens)
     fx_stop(&f);
 }
 
+/* A furnisher key is made only for a name a record can carry (1-63 of
+ * a-z 0-9 - _ ., the first a letter or digit): before, any 1-64
+ * printable characters were taken, and every batch of a key made for
+ * "Bank_A!" was then refused whole (422). An unnamed key is "key-ID". */
+Test(server, furnisher_key_names_a_furnisher_records_can_carry)
+{
+    static const char *const bad[] = {
+        "Bank_A!", "bank a", "-bank",
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"};
+    struct fx f;
+    srv_opts o = {0};
+    struct resp r;
+    char body[256];
+    fx_start(&f, &o);
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        snprintf(body, sizeof body, "{\"role\":\"furnisher\",\"furnisher\":\"%s\"}", bad[i]);
+        http(&f, "POST", "/v1/keys", f.tok[ADMIN], NULL, body, &r);
+        assert_problem(&r, 400);
+        cr_assert(strstr(r.body, "furnisher"), "%s", r.body);
+        free(r.body);
+    }
+    /* The longest name a record carries is taken, and its batch goes in. */
+    char name[64];
+    memset(name, 'b', 63);
+    name[63] = 0;
+    snprintf(body, sizeof body, "{\"role\":\"furnisher\",\"furnisher\":\"%s\"}", name);
+    http(&f, "POST", "/v1/keys", f.tok[ADMIN], NULL, body, &r);
+    cr_assert_eq(r.status, 201, "%s", r.body);
+    json_t *k = parse(&r);
+    char tok[PRB_TOKEN_MAX], rec[1024];
+    snprintf(tok, sizeof tok, "%s", json_string_value(json_object_get(k, "token")));
+    json_decref(k);
+    free(r.body);
+    snprintf(rec, sizeof rec,
+             "{\"furnisher\":\"%s\",\"ref\":\"L-1\",\"subject\":{\"kind\":\"person\",\"id\":"
+             "\"" PERSON "\"},\"category\":\"payment_default\",\"status\":\"open\","
+             "\"event_date\":\"2026-09-01\",\"settled_date\":null,\"legal_basis\":\"loan "
+             "contract 2020-1\",\"fields\":{\"amount\":\"99.00\",\"currency\":\"EUR\"}}\n",
+             name);
+    http(&f, "POST", "/v1/records", tok, "application/x-ndjson", rec, &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    free(r.body);
+    /* Unnamed, a reviewer key is named key-ID. */
+    http(&f, "POST", "/v1/keys", f.tok[ADMIN], NULL, "{\"role\":\"reviewer\"}", &r);
+    cr_assert_eq(r.status, 201, "%s", r.body);
+    k = parse(&r);
+    char want[32];
+    snprintf(want, sizeof want, "key-%s", json_string_value(json_object_get(k, "id")));
+    cr_assert_str_eq(json_string_value(json_object_get(k, "name")), want, "%s", r.body);
+    json_decref(k);
+    free(r.body);
+    fx_stop(&f);
+}
+
 /* An id from a request's path, quoted in a refusal, was cut at a byte
  * count that could split a character: the message was not UTF-8, which
  * JSON refuses. */

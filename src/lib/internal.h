@@ -324,6 +324,12 @@ typedef struct prb_recerr {
     const char *reason;
 } prb_recerr;
 
+/* Whether p[0..n) may name a record's furnisher: PRB_FURNISHER_NAME_RULE.
+ * A furnisher key is held to it too, so that its records can carry it. */
+#define PRB_FURNISHER_NAME_RULE                                                                    \
+    "1-63 characters of a-z, 0-9, '-', '_', '.', the first a letter or digit"
+int prb_furnisher_name_ok(const char *p, size_t n);
+
 /* Checks raw against the policy as of day today and packs it. On a bad
  * record fills *err (field, reason in arena) and returns PRB_EINVAL or
  * PRB_EREFUSED. forced_furnisher may be NULL. */

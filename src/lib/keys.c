@@ -252,8 +252,14 @@ static int check_spec(prb_env *env, const prb_key *spec, prb_key *k)
                           PRB_KEY_NAME_MAX);
     memcpy(k->name, spec->name, strlen(spec->name) + 1);
     if (wants_f) {
-        if (!spec->furnisher[0] || !name_ok(spec->furnisher))
+        if (!spec->furnisher[0])
             return prb_seterr(env->err, PRB_EINVAL, "key: a furnisher key needs --furnisher NAME");
+        /* The name its records carry: a key for any other has every
+         * batch refused. */
+        if (!prb_furnisher_name_ok(spec->furnisher, strlen(spec->furnisher)))
+            return prb_seterr(env->err, PRB_EINVAL,
+                              "key: furnisher: must be " PRB_FURNISHER_NAME_RULE
+                              ", the name its records carry");
         memcpy(k->furnisher, spec->furnisher, strlen(spec->furnisher) + 1);
         if (!k->name[0])
             memcpy(k->name, k->furnisher, strlen(k->furnisher) + 1);

@@ -157,12 +157,12 @@ static int need_words(struct chk *c, const prb_rawval *v, const char *field, uin
     return rc;
 }
 
-static int furnisher_name_ok(prb_slice s)
+int prb_furnisher_name_ok(const char *p, size_t n)
 {
-    if (s.n == 0 || s.n > 63)
+    if (n == 0 || n > 63)
         return 0;
-    for (uint32_t i = 0; i < s.n; i++) {
-        char ch = s.p[i];
+    for (size_t i = 0; i < n; i++) {
+        char ch = p[i];
         int ok = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
                  (i > 0 && (ch == '-' || ch == '_' || ch == '.'));
         if (!ok)
@@ -534,9 +534,8 @@ static int check_source(struct chk *c, const prb_raw *raw, const char *forced, p
     }
     if ((rc = need_string(c, &furn, "furnisher", 63)))
         return rc;
-    if (!furnisher_name_ok(furn.v))
-        return bad(c, PRB_EINVAL, "furnisher",
-                   "must be 1-63 characters of a-z, 0-9, '-', '_', '.'");
+    if (!prb_furnisher_name_ok(furn.v.p, furn.v.n))
+        return bad(c, PRB_EINVAL, "furnisher", "must be " PRB_FURNISHER_NAME_RULE);
     if (forced && (strlen(forced) != furn.v.n || memcmp(forced, furn.v.p, furn.v.n)))
         return bad(c, PRB_EINVAL, "furnisher", "record is from '%.*s' but this batch is from '%s'",
                    (int)furn.v.n, furn.v.p, forced);
