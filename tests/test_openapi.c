@@ -385,3 +385,27 @@ Test(openapi, a_key_furnisher_is_a_record_furnisher)
     cr_assert(d && strstr(d, "key-ID"), "%s", d ? d : "(no description)");
     json_decref(doc);
 }
+
+/* A public list shows a company with no public company number (filed
+ * only under a furnisher's own ext: key) as "subject": null (lists.c,
+ * DESIGN.md; test_decide's public_views_name_no_furnisher_key): the
+ * schema must let it be null and say when. It said a required
+ * Identifier string, and a client made from it failed on the entry. */
+Test(openapi, a_public_list_member_may_be_null)
+{
+    json_t *doc = load_doc();
+    json_t *subject = property(doc, "ListEntry", "subject"), *t, *v;
+    cr_assert_not_null(subject);
+    t = json_object_get(subject, "type");
+    size_t i;
+    int string = 0, null = 0;
+    json_array_foreach(t, i, v)
+    {
+        string |= !strcmp(json_string_value(v), "string");
+        null |= !strcmp(json_string_value(v), "null");
+    }
+    cr_assert(string && null, "ListEntry.subject is not [\"string\", \"null\"]");
+    const char *d = json_string_value(json_object_get(subject, "description"));
+    cr_assert(d && strstr(d, "null") && strstr(d, "ext:"), "%s", d ? d : "(no description)");
+    json_decref(doc);
+}
