@@ -2550,6 +2550,34 @@ static void stderr_back(int saved, const char *path, char *buf, size_t n)
     unlink(path);
 }
 
+/* /healthz answers 503, with problem details, when the register cannot
+ * be read (here: its subject counter is gone), as the document says, so
+ * a load balancer takes the server out; the engine's message goes to the
+ * log, not to the public. Before, it was the 500 of a failed call. */
+Test(server, healthz_is_503_when_the_register_cannot_be_read)
+{
+    struct fx f;
+    srv_opts o = {0};
+    struct resp r;
+    MDB_txn *txn;
+    MDB_val k = {12, "next_subject"};
+    fx_start(&f, &o);
+    cr_assert_eq(mdb_txn_begin(f.env->mdb, NULL, 0, &txn), 0);
+    cr_assert_eq(mdb_del(txn, f.env->meta, &k, NULL), 0);
+    cr_assert_eq(mdb_txn_commit(txn), 0);
+    char log[4096], path[600];
+    snprintf(path, sizeof path, "%s/stderr", f.dir);
+    int saved = stderr_to(path);
+    http(&f, "GET", "/healthz", NULL, NULL, NULL, &r);
+    stderr_back(saved, path, log, sizeof log);
+    assert_problem(&r, 503);
+    cr_assert(strstr(r.body, "log"), "%s", r.body);
+    cr_assert_null(strstr(r.body, "counting"), "%s", r.body);
+    cr_assert(strstr(log, "/healthz") && strstr(log, "counting"), "%s", log);
+    free(r.body);
+    fx_stop(&f);
+}
+
 /* A connection is a descriptor. The server raises its soft limit on open
  * files to the hard one, and below 4,096 connections and what it keeps
  * for the rest takes fewer connections, saying so: under 1,024 files,

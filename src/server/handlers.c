@@ -290,10 +290,12 @@ static int answer_written(req *r, unsigned status, json_t *o)
 static int h_healthz(req *r, prb_env *h)
 {
     uint64_t n;
+    int rc;
     if (query_only(r, NULL))
         return MHD_YES;
-    if (prb_count(h, &n, NULL))
-        return srv_fail(r, h, PRB_ESTORE);
+    /* Unavailable, not failed: a load balancer takes the server out. */
+    if ((rc = prb_count(h, &n, NULL)))
+        return srv_fail_as(r, h, rc, 503);
     return srv_respond_json(r, 200, strdup("{\"status\": \"ok\"}"));
 }
 

@@ -228,7 +228,11 @@ int srv_problem(req *r, unsigned status, const char *type, const char *title, co
 
 int srv_fail(req *r, prb_env *h, int rc)
 {
-    unsigned status = (unsigned)prb_http_status(rc);
+    return srv_fail_as(r, h, rc, (unsigned)prb_http_status(rc));
+}
+
+int srv_fail_as(req *r, prb_env *h, int rc, unsigned status)
+{
     char type[64], detail[128];
     snprintf(type, sizeof type, "urn:probity:error:%s", prb_errname(rc));
     if (status < 500)

@@ -404,6 +404,9 @@ int srv_problem(req *r, unsigned status, const char *type, const char *title, co
  * for client errors; for server errors only the request id (the message,
  * which may name paths, goes to the log). */
 int srv_fail(req *r, prb_env *h, int rc);
+/* The same, answered with status instead of rc's own (a 5xx): /healthz
+ * says 503, unavailable, for a register it cannot read. */
+int srv_fail_as(req *r, prb_env *h, int rc, unsigned status);
 /* The JSON text of a problem, without answering (deferred errors). */
 char *srv_problem_json(req *r, unsigned status, const char *type, const char *title,
                        const char *detail, struct json_t *extra);
