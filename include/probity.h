@@ -562,8 +562,11 @@ int prb_disputes_page(prb_env *env, int open_only, uint64_t after, size_t limit,
  * id is "SUBJECT-rNUMBER" ("12-r1"). *json (free() it; may be NULL to
  * skip) gets the review: id, decision, subject, purpose, requester,
  * original_outcome, reason, state, requested, decided, reviewer, note.
- * PRB_EINVAL: a malformed id or no reason; PRB_ENOTFOUND: no such
- * decision; PRB_EEXIST: a review of that decision is pending. */
+ * PRB_EINVAL: a malformed id, no reason, a decision that approved (a
+ * review is of a decline or a referral) or a subject with no review
+ * numbers left; PRB_ENOTFOUND: no such decision; PRB_EEXIST: the
+ * decision has a review, pending or decided (a decision is reviewed
+ * once). */
 int prb_review_request(prb_env *env, const char *decision, const char *reason, char **json);
 /* A reviewer decides a pending review: outcome is "upheld" (the decision
  * stands) or "overturned"; reviewer and note are required. Stores the
@@ -793,9 +796,11 @@ int prb_lists_staff_page(prb_env *env, const char *name, const char *reader, int
                          uint64_t after, size_t limit, char **json);
 /* The public card of the company identifier names: its identifiers and
  * its entries in effect (active) on public lists, with their dates, as
- * of the clock. PRB_ENOTFOUND if no company has the identifier (a person
- * is not found either: the card never tells whether a person is
- * registered); PRB_EINVAL for a malformed identifier. free() *json. */
+ * of the clock. PRB_ENOTFOUND if no company has the identifier;
+ * PRB_EINVAL for a malformed identifier and, before any lookup (so the
+ * answer tells nothing of whom the register holds), for one that is
+ * not a company's public identifier (lei, cn-uscc): a person's number
+ * or a furnisher's own ext: key. free() *json. */
 int prb_company_card(prb_env *env, const char *identifier, char **json);
 /* Whether object, a decision ("12-q3") or a record ("12-3"), is about
  * the subject identifier names: *owns gets 1 or 0. PRB_EINVAL if object

@@ -412,6 +412,10 @@ Test(decide, public_views_name_no_furnisher_key)
     cr_assert_eq(prb_company_card(env, "ext:procurement-office:Z-1", &json), PRB_EINVAL);
     cr_assert_null(json);
     cr_assert_eq(prb_company_card(env, "ext:procurement-office:nobody", &json), PRB_EINVAL);
+    /* A person's number is refused the same way, as probity.h says: not
+     * "not found", which would be an answer about persons. */
+    cr_assert_eq(prb_company_card(env, PERSON, &json), PRB_EINVAL);
+    cr_assert_null(json);
     prb_close(env);
     th_rmrf(dir);
 }
