@@ -23,8 +23,12 @@ TestSuite(ingest);
     "\"event_date\":\"2025-03-01\",\"settled_date\":null,\"legal_basis\":\"loan "                  \
     "contract\"" extra_top ",\"fields\":" fields "}"
 
-/* Sixty bytes of a name, before a part a message cut to 64 would not quote. */
-#define X60 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+/* Fifty-four bytes of a name: with "_religion" it is 63 bytes, the most a
+ * policy's name may have (X56 "_health" too), and one more is too long. */
+#define X54 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+#define X55 X54 "x"
+#define X56 X54 "xx"
+#define X57 X54 "xxx"
 
 /* A payment default with the reference and legal basis given (JSON text). */
 #define RL(ref, legal_basis)                                                                       \
@@ -364,15 +368,20 @@ static const struct bad bad_lines[] = {
     {RL("L-1", "\xe2\x80\x83\xe2\x80\xaf\xe1\x9a\x80"), "legal_basis: must hold a letter"},
     {RL("L-1", "-.,"), "legal_basis: must hold a letter or a digit"},
     {RL("\\u2028\\u2029\\u205f", "x"), "ref: must hold a letter or a digit"},
-    /* invariant 1 for a whole name longer than its message quotes, and for
-     * a top-level key as for a field */
-    {PD("", "{\"amount\":\"1.00\",\"currency\":\"EUR\",\"" X60 "_religion\":\"y\"}"),
-     "fields." X60 "_rel: refused: 'religion' is religion or belief data"},
+    /* invariant 1 for a whole name as long as a name may be, and for a
+     * top-level key as for a field; a longer name is no name at all */
+    {PD("", "{\"amount\":\"1.00\",\"currency\":\"EUR\",\"" X54 "_religion\":\"y\"}"),
+     "fields." X54 "_religion: refused: 'religion' is religion or belief data"},
+    {PD("", "{\"amount\":\"1.00\",\"currency\":\"EUR\",\"" X55 "_religion\":\"y\"}"),
+     "fields." X55 "_religion: no such name: it has 64 bytes, and no key or field name has more "
+     "than 63"},
     {PD(",\"ethnicity\":\"x\"", "{\"amount\":\"1.00\",\"currency\":\"EUR\"}"),
      "ethnicity: refused: 'ethnicity' is ethnicity or race data, which probity never holds "
      "(DESIGN invariant 1)"},
-    {PD(",\"" X60 "_health\":1", "{\"amount\":\"1.00\",\"currency\":\"EUR\"}"),
-     X60 "_hea: refused: 'health' is health data"},
+    {PD(",\"" X56 "_health\":1", "{\"amount\":\"1.00\",\"currency\":\"EUR\"}"),
+     X56 "_health: refused: 'health' is health data"},
+    {PD(",\"" X57 "_health\":1", "{\"amount\":\"1.00\",\"currency\":\"EUR\"}"),
+     X57 "_health: no such name: it has 64 bytes, and no key or field name has more than 63"},
 };
 
 /* Each bad line alone: rejected with its message, nothing written. */
@@ -429,6 +438,29 @@ Test(ingest, a_refused_top_level_key_is_refused_not_unknown)
     cr_expect_eq(prb_ndjson_parse(line, strlen(line), &a, &raw, &e), PRB_EINVAL);
     cr_expect(!strncmp(e.reason, "unknown key", 11), "%s", e.reason);
     prb_arena_free(&a);
+}
+
+/* A key of 64 KiB is refused for its length, unread by invariant 1's
+ * check: ~1 s a key, and a 16-MiB batch of such lines parsed for minutes. */
+Test(ingest, a_key_longer_than_any_name_is_refused_unread)
+{
+    prb_arena a;
+    prb_raw raw;
+    prb_recerr e;
+    size_t n = 65535;
+    char *line = malloc(n + 16);
+    cr_assert(line);
+    line[0] = '{', line[1] = '"';
+    for (size_t i = 0; i < n; i++)
+        line[2 + i] = i % 3 == 2 ? ' ' : 'a' + (char)(i % 3);
+    strcpy(line + 2 + n, "\":1}");
+    prb_arena_init(&a, 4096);
+    cr_expect_eq(prb_ndjson_parse(line, strlen(line), &a, &raw, &e), PRB_EINVAL);
+    cr_expect(!strcmp(e.reason, "no such name: it has 65535 bytes, and no key or field name has "
+                                "more than 63"),
+              "%s", e.reason);
+    prb_arena_free(&a);
+    free(line);
 }
 
 /* One bad line among good ones rejects the batch; --skip-bad keeps the rest. */
@@ -506,12 +538,21 @@ Test(ingest, csv_errors_name_line_and_column)
                   NULL,
               "%s", prb_ingest_error(b, 0));
     prb_ingest_free(b);
-    /* the whole name is read, not the 64 bytes the message quotes */
+    /* the whole name is read, as long as a name may be; a longer one is none */
     refused = "furnisher,ref,subject_kind,subject_id,category,status,event_date,"
-              "settled_date,legal_basis,amount,currency," X60 "_religion\n";
+              "settled_date,legal_basis,amount,currency,fields." X54 "_religion\n";
     cr_assert_eq(th_ingest(env, "h.csv", refused, PRB_FMT_CSV, 0, &st, &b), PRB_EREJECTED);
-    cr_expect(strstr(prb_ingest_error(b, 0), "h.csv:1: header: column '" X60
-                                             "_rel' is refused: 'religion' is religion") != NULL,
+    cr_expect(strstr(prb_ingest_error(b, 0),
+                     "h.csv:1: header: column '" X54
+                     "_religion' is refused: 'religion' is religion") != NULL,
+              "%s", prb_ingest_error(b, 0));
+    prb_ingest_free(b);
+    refused = "furnisher,ref,subject_kind,subject_id,category,status,event_date,"
+              "settled_date,legal_basis,amount,currency," X55 "_religion\n";
+    cr_assert_eq(th_ingest(env, "h.csv", refused, PRB_FMT_CSV, 0, &st, &b), PRB_EREJECTED);
+    cr_expect(strstr(prb_ingest_error(b, 0),
+                     "h.csv:1: header: column '" X55 "_religion': no such name: it has 64 "
+                     "bytes") != NULL,
               "%s", prb_ingest_error(b, 0));
     prb_ingest_free(b);
     prb_close(env);

@@ -229,6 +229,8 @@ int prb_csv_header(prb_csv *h, const prb_policy *pol, const char **p, const char
                 return fail(a, err, "header", "column '%s' appears twice", name);
             continue;
         }
+        if (PRB_NAME_LONG(c.n))
+            return fail(a, err, "header", "column '%s': " PRB_NAME_LONG_REASON, name, (size_t)c.n);
         /* Invariant 1 for the whole name, not the start the messages quote. */
         const char *whole = prb_arena_strndup(a, cells[i].p, cells[i].n);
         if (!whole)

@@ -461,6 +461,11 @@ static int top_member(struct cur *c, prb_slice k, void *ctx)
             return wrong(c, "fields", "appears twice");
         return object(c, "fields", field_member, raw);
     }
+    if (PRB_NAME_LONG(k.n)) {
+        const char *name = prb_arena_strndup(c->a, k.p, (size_t)prb_utf8_cut(k.p, k.n, 64));
+        const char *why = prb_arena_printf(c->a, PRB_NAME_LONG_REASON, (size_t)k.n);
+        return wrong(c, name ? name : "record", why ? why : "no such name: too long");
+    }
     /* Invariant 1 for the whole key, as under "fields"; the message quotes its start. */
     char term[64], *name = prb_arena_strndup(c->a, k.p, k.n);
     const char *cls = name ? prb_refused_class(name, term, sizeof term) : NULL;

@@ -374,6 +374,8 @@ static int check_fields(struct chk *c, const prb_raw *raw, const prb_catdef *cat
         const char *path = CUR_FIELD;
         c->fname = raw->fname[i].p;
         c->fnlen = raw->fname[i].n;
+        if (f < 0 && PRB_NAME_LONG(raw->fname[i].n))
+            return bad(c, PRB_EINVAL, path, PRB_NAME_LONG_REASON, (size_t)raw->fname[i].n);
         if (f < 0) {
             /* Invariant 1 for the whole name: path quotes only its start. */
             const char *name = prb_arena_strndup(c->a, raw->fname[i].p, raw->fname[i].n);
