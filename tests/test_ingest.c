@@ -463,6 +463,34 @@ Test(ingest, a_key_longer_than_any_name_is_refused_unread)
     free(line);
 }
 
+/* A number is kept in 32 bits, so it is at most 65,535 bytes, as a string
+ * is: one of 2^32 + 5 digits was read as its first five. The bound is the
+ * same at any length; shown here at its edge. */
+Test(ingest, a_number_longer_than_a_string_may_be_is_refused)
+{
+    prb_arena a;
+    prb_raw raw;
+    prb_recerr e;
+    for (size_t n = 65535; n <= 65536; n++) {
+        char *line = malloc(n + 64);
+        cr_assert(line);
+        int k = sprintf(line, "{\"fields\":{\"amount\":1");
+        memset(line + k, '0', n - 1);
+        strcpy(line + k + n - 1, "}}");
+        prb_arena_init(&a, 4096);
+        int rc = prb_ndjson_parse(line, strlen(line), &a, &raw, &e);
+        if (n == 65535) {
+            cr_expect_eq(rc, PRB_OK, "%s", e.reason);
+            cr_expect_eq(raw.fval[0].v.n, n);
+        } else {
+            cr_expect_eq(rc, PRB_EINVAL);
+            cr_expect_str_eq(e.reason, "number longer than 65535 bytes");
+        }
+        prb_arena_free(&a);
+        free(line);
+    }
+}
+
 /* One bad line among good ones rejects the batch; --skip-bad keeps the rest. */
 Test(ingest, batch_is_all_or_nothing_unless_skip_bad)
 {

@@ -32,6 +32,12 @@ struct cur {
 
 enum { SEEN_SUBJECT = 1, SEEN_FIELDS = 2, SEEN_ALIASES = 4 };
 
+/* The longest string or number a line may hold, checked before its length
+ * is kept in a slice's 32 bits: a line has no bound of its own (a file's
+ * may be longer than 4 GiB), and a number of 2^32 + 5 digits was read as
+ * its first five. */
+#define TOKEN_MAX 65535
+
 /* Marks key bit as met; nonzero if it was already. */
 static int seen_twice(struct cur *c, unsigned bit)
 {
@@ -201,7 +207,7 @@ static int string(struct cur *c, const char *field, prb_slice *out)
         unsigned char ch = (unsigned char)*c->p;
         if (ch == '"') {
             const char *e = c->p++;
-            if (e - s > 65535)
+            if (e - s > TOKEN_MAX)
                 return wrong(c, field, "string longer than 65535 bytes");
             if (escaped)
                 return unescape(c, field, s, e, out);
@@ -272,6 +278,8 @@ static int number(struct cur *c, const char *field, prb_slice *out)
         while (c->p < c->end && *c->p >= '0' && *c->p <= '9')
             c->p++;
     }
+    if (c->p - s > TOKEN_MAX)
+        return wrong(c, field, "number longer than 65535 bytes");
     out->p = s;
     out->n = (uint32_t)(c->p - s);
     return PRB_OK;
