@@ -478,6 +478,13 @@ int prb_decision_json(prb_decision *d, const char **json);
  * server answers with (owned by d). */
 int prb_decision_json_compact(prb_decision *d, const char **json);
 void prb_decision_free(prb_decision *d);
+/* Readies d to be kept for reuse (the server keeps up to 256 spare
+ * handles): the decision it holds is let go, and so is every buffer it
+ * grew past 1 MiB for a large subject (a file of 100,000 record versions
+ * took some 60 MB, kept until the process ended); smaller ones stay, for
+ * the next call. d may then only be passed to prb_decide, prb_evaluate,
+ * prb_decide_prepare or prb_decision_free. */
+void prb_decision_trim(prb_decision *d);
 
 /* Every inquiry about the subject identifier names, oldest first, as a
  * JSON array of the decisions given (free() *json). */

@@ -841,6 +841,41 @@ void prb_decision_free(prb_decision *d)
     free(d);
 }
 
+/* Buffers a kept handle grew past this for a large subject are freed. */
+#define KEEP_MAX ((size_t)1 << 20)
+
+void prb_decision_trim(prb_decision *d)
+{
+    if (!d)
+        return;
+    free(d->json);
+    free(d->cjson);
+    d->json = d->cjson = NULL;
+    d->snap = 0;
+    if (prb_file_held(d->file) > KEEP_MAX) {
+        prb_file_free(d->file);
+        d->file = NULL;
+    }
+    if (d->ucap * (sizeof *d->used + 1) > KEEP_MAX) {
+        free(d->used);
+        free(d->flags);
+        d->used = NULL;
+        d->flags = NULL;
+        d->ucap = d->nused = 0;
+    }
+    if (d->ilen > KEEP_MAX) {
+        free(d->ival);
+        d->ival = NULL;
+        d->ilen = 0;
+    }
+}
+
+size_t prb_decision_held(const prb_decision *d)
+{
+    return prb_file_held(d->file) + d->ucap * (sizeof *d->used + 1) + d->ilen +
+           (d->json ? strlen(d->json) + 1 : 0) + (d->cjson ? strlen(d->cjson) + 1 : 0);
+}
+
 /* ------------------------------------------------------------ batch scoring */
 
 #define SCORE_CHUNK 4096

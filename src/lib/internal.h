@@ -848,6 +848,11 @@ int prb_lists_write(prb_env *env, const char *name, const unsigned char *vis,
 /* Reads subject's file within txn (the caller's snapshot); *f as in
  * prb_subject_read. */
 int prb_file_load(prb_env *env, MDB_txn *txn, uint64_t subject, prb_file **f);
+/* The bytes f's buffers hold (0 for NULL): they only grow as it is
+ * loaded again. */
+size_t prb_file_held(const prb_file *f);
+/* The same for a decision's handle, its file included (tests). */
+size_t prb_decision_held(const prb_decision *d);
 
 /* -------------------------------------------------------------- features */
 

@@ -283,6 +283,15 @@ const prb_record_view *prb_file_version(const prb_file *f, size_t i, size_t v)
     return v < prb_file_nversions(f, i) ? &f->vers[f->first[i] + v] : NULL;
 }
 
+size_t prb_file_held(const prb_file *f)
+{
+    if (!f)
+        return 0;
+    size_t idx = f->cur ? (f->nvers ? f->nvers : 1) : 0; /* cur and first, as made */
+    return sizeof *f + f->vcap * sizeof *f->vers + 2 * idx * sizeof *f->cur +
+           f->fcap * sizeof *f->fields + f->ocap * sizeof *f->voff + f->bufcap;
+}
+
 void prb_file_free(prb_file *f)
 {
     if (!f)

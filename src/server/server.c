@@ -808,6 +808,8 @@ void srv_decision_give(srv *s, prb_decision *d)
 {
     if (!d)
         return;
+    /* Not kept at the size of the largest subject it was used for. */
+    prb_decision_trim(d);
     pthread_mutex_lock(&s->spare_mu);
     if (s->nspare < SRV_SPARE_MAX) {
         s->spare[s->nspare++] = d;
