@@ -6,17 +6,216 @@
  * inside a text; and ordinary credit vocabulary that must still load.
  * Names go in as a field, an enum value and a bin's reason code, texts as
  * a category's description and a bin's text, of the shipped default
- * policy.
+ * policy. The index refused.c reads its lists into must answer every name
+ * as the scans of the lists it replaced did, and at a cost that does not
+ * grow with the lists for each word.
  */
 #include <criterion/criterion.h>
 #include <jansson.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "helpers.h"
+#include "internal.h"
 #include "probity.h"
 
 TestSuite(refused);
+
+/* ------------------------------------------------ the scans of the lists */
+
+/* refused.c once more, under other names, with the linear scans of its
+ * lists that its index replaced, copied below as they were: every name
+ * the tests below make must get the same answer from both. */
+#define REFUSED_LINEAR
+#define prb_refused_class linear_refused_class
+#define prb_refused_why linear_refused_why
+#define prb_refused_probes linear_refused_probes
+#include "refused.c"
+#undef prb_refused_class
+#undef prb_refused_why
+#undef prb_refused_probes
+
+/* Does w equal the phrase t with its '_' left out ("tradeunion")? */
+static int eq_joined(const char *w, size_t n, const char *t, size_t tn)
+{
+    size_t j = 0;
+    for (size_t i = 0; i < tn; i++) {
+        if (t[i] == '_')
+            continue;
+        if (j == n || (w[j] != t[i] && w[j] != '?'))
+            return 0;
+        j++;
+    }
+    return j == n;
+}
+
+static size_t letters(const char *t, size_t tn)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < tn; i++)
+        k += t[i] != '_';
+    return k;
+}
+
+/* Is w one of the words of list, or one half of a phrase in it? */
+static int list_has_word(const char *list, const char *w, size_t n, int halves)
+{
+    EACH(list, t, tn)
+    {
+        const char *us = memchr(t, '_', tn);
+        mark(t, &tn);
+        if (!us) {
+            if (tn == n && eqw(w, t, n))
+                return 1;
+        } else if (halves) {
+            size_t a = (size_t)(us - t);
+            if ((a == n && eqw(w, t, n)) || (tn - a - 1 == n && eqw(w, us + 1, n)))
+                return 1;
+        }
+    }
+    return 0;
+}
+
+/* Is w a word of a class's list (or a half of a phrase), or a partner? */
+static int vocab(const char *w, size_t n)
+{
+    if (list_has_word(partners, w, n, 0))
+        return 1;
+    for (size_t c = 0; c < NCLASSES; c++)
+        if (list_has_word(classes[c].terms, w, n, 1))
+            return 1;
+    return 0;
+}
+
+/* Rules 1 and 2 for one form: a single term, or a phrase spelled as one
+ * word. other: the form is more than the word or its plural. */
+static int term_equal(struct hit *h, const char *w, size_t n, int other)
+{
+    for (size_t c = 0; c < NCLASSES; c++)
+        EACH(classes[c].terms, t, tn)
+        {
+            if (t[0] != w[0] && w[0] != '?')
+                continue;
+            if (mark(t, &tn) == '=' && other)
+                continue;
+            if (memchr(t, '_', tn) ? eq_joined(w, n, t, tn) : tn == n && eqw(w, t, n))
+                return found(h, c, t, tn);
+        }
+    return 0;
+}
+
+static int ordinary_word(struct hit *h, const struct stems *st)
+{
+    for (size_t i = 0; i < st->k; i++) {
+        if (list_has_word(ordinary, st->s[i], st->n[i], 0))
+            return 1;
+        EACH(ordinary_phrases, t, tn)
+        {
+            if (eq_joined(st->s[i], st->n[i], t, tn))
+                return 1;
+        }
+    }
+    return 0;
+}
+
+/* Is some form of w in the vocabulary (rule 3's other half)? */
+static int vocab_stem(const char *w, size_t n)
+{
+    struct stems st;
+    if (n < 2)
+        return 0;
+    stems(&st, w, n);
+    for (size_t i = 0; i < st.k; i++)
+        if (vocab(st.s[i], st.n[i]))
+            return 1;
+    return 0;
+}
+
+/* Rules 3 and 4 for one form w. */
+static int term_inside(struct hit *h, const char *w, size_t n)
+{
+    for (size_t c = 0; c < NCLASSES; c++)
+        EACH(classes[c].terms, t, tn)
+        {
+            int m = mark(t, &tn), phrase = memchr(t, '_', tn) != NULL;
+            size_t tl = letters(t, tn);
+            if (tl >= n || m == '=')
+                continue;
+            int pre =
+                (t[0] == w[0] || w[0] == '?') && (phrase ? eq_joined(w, tl, t, tn) : eqw(w, t, tn));
+            int suf = m != '<' && (t[tn - 1] == w[n - 1] || w[n - 1] == '?') &&
+                      (phrase ? eq_joined(w + n - tl, tl, t, tn) : eqw(w + n - tl, t, tn));
+            if ((pre || suf) && tl >= 5)
+                return found(h, c, t, tn);
+            if (phrase || tl < 3)
+                continue;
+            if ((pre && vocab_stem(w + tl, n - tl)) || (suf && vocab(w, n - tl)))
+                return found(h, c, t, tn);
+        }
+    return 0;
+}
+
+/* Rule 2 for two words in a row. */
+static int check_phrase(struct hit *h, const char *a, size_t an, const char *b, size_t bn)
+{
+    struct stems sa, sb;
+    if (an >= WORD_MAX || bn >= WORD_MAX)
+        return 0;
+    stems(&sa, a, an);
+    stems(&sb, b, bn);
+    for (size_t c = 0; c < NCLASSES; c++)
+        EACH(classes[c].terms, t, tn)
+        {
+            const char *us = memchr(t, '_', tn);
+            if (!us)
+                continue;
+            size_t x = (size_t)(us - t), y = tn - x - 1;
+            int ok = 0;
+            for (size_t i = 0; i < sa.k && !ok; i++)
+                ok = sa.n[i] == x && eqw(sa.s[i], t, x);
+            for (size_t i = 0; i < sb.k && ok == 1; i++)
+                ok = sb.n[i] == y && eqw(sb.s[i], us + 1, y) ? 2 : 1;
+            if (ok == 2)
+                return found(h, c, t, tn);
+        }
+    return 0;
+}
+
+static int ordinary_phrase(struct hit *h, const char *a, size_t an, const char *b, size_t bn)
+{
+    if (an >= WORD_MAX || bn >= WORD_MAX)
+        return 0;
+    EACH(ordinary_phrases, t, tn)
+    {
+        const char *us = memchr(t, '_', tn);
+        size_t x = (size_t)(us - t), y = tn - x - 1;
+        if (x == an && eqw(a, t, x) &&
+            ((y == bn && eqw(b, us + 1, y)) || (y + 1 == bn && b[y] == 's' && eqw(b, us + 1, y))))
+            return 1;
+    }
+    return 0;
+}
+
+/* Finds a CJK term of a class anywhere in text (see "CJK" above). */
+static int find_cjk(struct hit *h, const char *text)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    for (const unsigned char *p = s; *p; p++) {
+        if (*p < 0xe0) /* every CJK term starts with a three-byte character */
+            continue;
+        for (size_t c = 0; c < NCLASSES; c++)
+            EACH(classes[c].cjk, t, tn)
+            {
+                if ((unsigned char)t[0] == *p && spells(p, t, tn) &&
+                    !in_ordinary_cjk(s, p, t, tn)) {
+                    h->at = (size_t)(p - s);
+                    return found(h, c, t, tn);
+                }
+            }
+    }
+    return 0;
+}
 
 /* A name or a text, and the class it must be refused as. */
 struct want {
@@ -266,7 +465,7 @@ static const struct want spellings[] = {
 };
 
 /* Ordinary credit vocabulary that must stay allowed. */
-static const char *const ordinary[] = {
+static const char *const credit_words[] = {
     "balance",
     "credit_limit",
     "days_past_due",
@@ -558,12 +757,12 @@ Test(refused, a_name_with_a_look_alike_letter_is_refused)
 Test(refused, ordinary_credit_vocabulary_still_loads)
 {
     char msg[1024], term[64], text[4096] = "Ordinary words:";
-    for (size_t i = 0; i < sizeof ordinary / sizeof ordinary[0]; i++) {
-        const char *cls = prb_refused_class(ordinary[i], term, sizeof term);
-        cr_expect_null(cls, "'%s' refused as %s ('%s')", ordinary[i], cls, term);
-        cr_expect_eq(load_with(as_field, ordinary[i], msg, sizeof msg), PRB_OK, "%s: %s",
-                     ordinary[i], msg);
-        strcat(strcat(text, " "), ordinary[i]);
+    for (size_t i = 0; i < sizeof credit_words / sizeof credit_words[0]; i++) {
+        const char *cls = prb_refused_class(credit_words[i], term, sizeof term);
+        cr_expect_null(cls, "'%s' refused as %s ('%s')", credit_words[i], cls, term);
+        cr_expect_eq(load_with(as_field, credit_words[i], msg, sizeof msg), PRB_OK, "%s: %s",
+                     credit_words[i], msg);
+        strcat(strcat(text, " "), credit_words[i]);
     }
     cr_expect_eq(load_with(as_description, text, msg, sizeof msg), PRB_OK, "%s", msg);
     cr_expect_eq(load_with(as_bin_text, "Paid off a credit union loan on time", msg, sizeof msg),
@@ -633,4 +832,319 @@ Test(refused, a_long_texts_refusal_quotes_an_excerpt_around_the_term)
         cr_expect_not_null(s, "not UTF-8: %s", msg);
         json_decref(s);
     }
+}
+
+/* ------------------------------------------- the index against the scans */
+
+/* Names made from the lists, read by both refused.c's index and the scans
+ * it replaced (above): the answers, class, term and the excerpt around
+ * it, must be the same, byte for byte. */
+struct gen {
+    uint64_t seed;
+    size_t names, differ;
+    char first[3][PRB_REFUSED_WHY * 2 + 256]; /* the first names read differently */
+};
+
+static uint64_t rnd(struct gen *g)
+{
+    g->seed ^= g->seed << 13;
+    g->seed ^= g->seed >> 7;
+    g->seed ^= g->seed << 17;
+    return g->seed;
+}
+
+static size_t pick(struct gen *g, size_t n)
+{
+    return (size_t)(rnd(g) % n);
+}
+
+static void same(struct gen *g, const char *name)
+{
+    char a[PRB_REFUSED_WHY], b[PRB_REFUSED_WHY];
+    const char *ca = linear_refused_why("name", name, a, sizeof a);
+    const char *cb = prb_refused_why("name", name, b, sizeof b);
+    g->names++;
+    if (!ca == !cb && (!ca || (!strcmp(ca, cb) && !strcmp(a, b))))
+        return;
+    if (g->differ < 3)
+        snprintf(g->first[g->differ], sizeof g->first[0], "'%s': scans: %s; index: %s", name,
+                 ca ? a : "passes", cb ? b : "passes");
+    g->differ++;
+}
+
+static void expect_same(const struct gen *g, size_t at_least)
+{
+    cr_expect(g->names >= at_least, "only %zu names made", g->names);
+    cr_expect_eq(g->differ, 0, "%zu of %zu names read differently, first:\n%s\n%s\n%s", g->differ,
+                 g->names, g->first[0], g->first[1], g->first[2]);
+}
+
+/* Every entry of the lists (marks off), and every half of a phrase. */
+static size_t list_words(char (*w)[WORD_MAX], size_t max, int halves)
+{
+    const char *lists[NCLASSES + 3];
+    size_t k = 0, nl = 0;
+    for (size_t c = 0; c < NCLASSES; c++)
+        lists[nl++] = classes[c].terms;
+    lists[nl++] = partners;
+    lists[nl++] = ordinary;
+    lists[nl++] = ordinary_phrases;
+    for (size_t l = 0; l < nl; l++)
+        EACH(lists[l], t, tn)
+        {
+            const char *us = memchr(t, '_', tn);
+            mark(t, &tn);
+            if (k < max)
+                snprintf(w[k++], WORD_MAX, "%.*s", (int)tn, t);
+            if (halves && us && k + 1 < max) {
+                snprintf(w[k++], WORD_MAX, "%.*s", (int)(us - t), t);
+                snprintf(w[k++], WORD_MAX, "%.*s", (int)(tn - (size_t)(us - t) - 1), us + 1);
+            }
+        }
+    cr_assert_lt(k, max);
+    return k;
+}
+
+static char words[2048][WORD_MAX];
+
+/* w with each '_' written as sep */
+static void with_sep(char *out, size_t len, const char *w, const char *sep)
+{
+    size_t o = 0;
+    for (const char *p = w; *p && o + 4 < len; p++) {
+        if (*p != '_') {
+            out[o++] = *p;
+            continue;
+        }
+        for (const char *q = sep; *q; q++)
+            out[o++] = *q;
+    }
+    out[o] = 0;
+}
+
+/* Letters written otherwise: folded to the same ASCII letter (accents,
+ * look-alikes from other scripts), or read as any letter (æ, ß, ж, λ, ẹ). */
+static const char *const folded[26] = {
+    "\xc3\xa1", "\xd0\x92", "\xc3\xa7", "\xc4\x8f", "\xd0\xb5", "f",        "\xc4\x9f",
+    "\xd2\xbb", "\xc3\xad", "\xd1\x98", "\xd0\xba", "\xc5\x82", "\xd0\xbc", "\xc3\xb1",
+    "\xc3\xb6", "\xd1\x80", "\xd4\x9b", "\xc5\x99", "\xc5\x9b", "\xc5\xa5", "\xc3\xbc",
+    "\xd1\xb5", "\xd4\x9d", "\xd1\x85", "\xc3\xbd", "\xc5\xbe",
+};
+static const char *const wild[] = {"\xc3\xa6", "\xc3\x9f", "\xd0\xb6", "\xce\xbb", "\xe1\xba\xb9"};
+
+/* w with its letter at i (a-z) written as s */
+static void swap_letter(char *out, size_t len, const char *w, size_t i, const char *s)
+{
+    snprintf(out, len, "%.*s%s%s", (int)i, w, s, w + i + 1);
+}
+
+Test(refused, the_index_reads_every_word_of_the_lists_as_the_scans_did, .timeout = 600)
+{
+    static const char *const seps[] = {"_", " ", "-", "", ".", "\xe2\x80\x8b"};
+    static const char *const tails[] = {"s",    "es",  "ies",  "ing",  "ed", "er",  "ers",
+                                        "ism",  "ist", "e",    "d",    "ly", "al",  "ity",
+                                        "ness", "ic",  "ship", "code", "y",  "ied", "ation"};
+    static const char *const heads[] = {"x", "un", "non", "hetero", "my", "re", "pre"};
+    struct gen g = {.seed = 0x9e3779b97f4a7c15u};
+    char name[512], v[512];
+    size_t nw = list_words(words, sizeof words / sizeof words[0], 0);
+    for (size_t i = 0; i < nw; i++) {
+        const char *w = words[i];
+        size_t n = strlen(w);
+        for (size_t s = 0; s < sizeof seps / sizeof seps[0]; s++) {
+            with_sep(name, sizeof name, w, seps[s]);
+            same(&g, name);
+        }
+        snprintf(name, sizeof name, "%.63s", w); /* camelCase, Capitalised, ALLCAPS */
+        for (size_t k = 1; name[k]; k++)
+            if (name[k - 1] == '_')
+                name[k] -= 'a' - 'A';
+        same(&g, name);
+        name[0] -= 'a' - 'A';
+        same(&g, name);
+        for (size_t k = 0; name[k]; k++)
+            if (name[k] >= 'a' && name[k] <= 'z')
+                name[k] -= 'a' - 'A';
+        same(&g, name);
+        for (size_t t = 0; t < sizeof tails / sizeof tails[0]; t++) {
+            snprintf(name, sizeof name, "%.63s%s", w, tails[t]);
+            same(&g, name);
+            snprintf(name, sizeof name, "%.*s%s", (int)(n - 1), w, tails[t]);
+            same(&g, name);
+        }
+        for (size_t t = 0; t < sizeof heads / sizeof heads[0]; t++) {
+            snprintf(name, sizeof name, "%s%.63s", heads[t], w);
+            same(&g, name);
+        }
+        snprintf(name, sizeof name, "%s", w + 1);
+        same(&g, name);
+        snprintf(name, sizeof name, "%.*s", (int)(n - 1), w);
+        same(&g, name);
+        for (size_t k = 0; k < 3; k++) { /* a letter folded, or read as any letter */
+            size_t at = pick(&g, n);
+            if (w[at] < 'a' || w[at] > 'z')
+                continue;
+            swap_letter(name, sizeof name, w, at, folded[w[at] - 'a']);
+            same(&g, name);
+            swap_letter(name, sizeof name, w, at, wild[pick(&g, sizeof wild / sizeof wild[0])]);
+            same(&g, name);
+            with_sep(v, sizeof v, name, "");
+            same(&g, v);
+        }
+        snprintf(name, sizeof name, "%.63s", w);
+        for (size_t k = 0; name[k]; k++) {
+            const char *leet = strchr("oiIeasSt", name[k]);
+            if (leet)
+                name[k] = "01134557"[leet - "oiIeasSt"];
+        }
+        same(&g, name);
+    }
+    expect_same(&g, 30000);
+}
+
+Test(refused, the_index_reads_two_words_of_the_lists_as_the_scans_did, .timeout = 600)
+{
+    static const char *const seps[] = {"_", " ", "-", "", "__", " - "};
+    struct gen g = {.seed = 0x2545f4914f6cdd1du};
+    char name[512];
+    size_t nw = list_words(words, sizeof words / sizeof words[0], 1);
+    for (size_t i = 0; i < 12000; i++) {
+        const char *a = words[pick(&g, nw)], *b = words[pick(&g, nw)];
+        snprintf(name, sizeof name, "%s%s%s", a, seps[pick(&g, sizeof seps / sizeof seps[0])], b);
+        if (i % 5 == 0) /* odd case */
+            for (size_t k = 0; name[k]; k++)
+                if (rnd(&g) % 3 == 0 && name[k] >= 'a' && name[k] <= 'z')
+                    name[k] -= 'a' - 'A';
+        same(&g, name);
+    }
+    /* each entry beside the words of field names it may stand with */
+    for (size_t i = 0; i < nw; i++)
+        EACH(partners, t, tn)
+        {
+            if (rnd(&g) % 8)
+                continue;
+            snprintf(name, sizeof name, "%s%.*s", words[i], (int)tn, t);
+            same(&g, name);
+            snprintf(name, sizeof name, "%.*s%s", (int)tn, t, words[i]);
+            same(&g, name);
+        }
+    expect_same(&g, 15000);
+}
+
+Test(refused, the_index_reads_names_of_short_words_and_long_texts_as_the_scans_did, .timeout = 600)
+{
+    static const char *const bits[] = {"a",   "b",  "ab", "x",  "er",  "s",   "ed",   "ing", "re",
+                                       "on",  "li", "gi", "id", "geo", "lat", "code", "bio", "tag",
+                                       "log", "y",  "e",  "7",  "1",   "0",   "ж",    "æ",   "Ü"};
+    static const char *const seps[] = {" ", "_", "-", "", ".", "  ", "/", "\t"};
+    struct gen g = {.seed = 0xd1b54a32d192ed03u};
+    char name[2048];
+    size_t nw = list_words(words, sizeof words / sizeof words[0], 1);
+    for (size_t i = 0; i < 8000; i++) {
+        size_t n = 0, want = 4 + pick(&g, 60);
+        const char *sep = seps[pick(&g, sizeof seps / sizeof seps[0])];
+        name[0] = 0;
+        while (n < want) {
+            const char *w =
+                rnd(&g) % 4 ? bits[pick(&g, sizeof bits / sizeof bits[0])] : words[pick(&g, nw)];
+            n += (size_t)snprintf(name + n, sizeof name - n, "%s%s", w,
+                                  rnd(&g) % 5 ? sep : seps[pick(&g, sizeof seps / sizeof seps[0])]);
+        }
+        if (i % 3 == 0 && n > 1) /* the last separator, or not */
+            name[n - 1] = 0;
+        same(&g, name);
+    }
+    for (size_t i = 0; i < 1500; i++) { /* sentences, and runs longer than a word can be */
+        size_t n = 0, want = 64 + pick(&g, 600);
+        const char *sep = i % 4 ? " " : "";
+        while (n < want && n + 80 < sizeof name)
+            n += (size_t)snprintf(name + n, sizeof name - n, "%s%s", words[pick(&g, nw)], sep);
+        same(&g, name);
+    }
+    /* the names the tests above use */
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        same(&g, names[i].text);
+    for (size_t i = 0; i < sizeof spellings / sizeof spellings[0]; i++)
+        same(&g, spellings[i].text);
+    for (size_t i = 0; i < sizeof credit_words / sizeof credit_words[0]; i++)
+        same(&g, credit_words[i]);
+    expect_same(&g, 9500);
+}
+
+Test(refused, the_index_reads_chinese_text_as_the_scans_did, .timeout = 600)
+{
+    /* characters of the terms and of ordinary phrases, and some others */
+    static const char *const more[] = {"中",           "的", "员", "工",       "会",   "议",
+                                       "市",           "政", "治", "理",       "人",   "数",
+                                       "\xe2\x80\x8b", "a",  " ",  "\xe4\xb8", "\x80", "\xcc\x81"};
+    static const char *chars[512], *terms[256];
+    static size_t term_len[256];
+    const char *lists[NCLASSES + 1];
+    size_t nc = 0, nl = 0, nt = 0;
+    struct gen g = {.seed = 0x853c49e6748fea9bu};
+    char name[512];
+    for (size_t c = 0; c < NCLASSES; c++)
+        lists[nl++] = classes[c].cjk;
+    lists[nl++] = ordinary_cjk;
+    for (size_t l = 0; l < nl; l++)
+        EACH(lists[l], t, tn)
+        {
+            snprintf(name, sizeof name, "%.*s", (int)tn, t);
+            same(&g, name);
+            snprintf(name, sizeof name, "中%.*s的", (int)tn, t);
+            same(&g, name);
+            for (size_t i = 0; i + 3 <= tn && nc < 480; i += 3) /* three bytes a character */
+                chars[nc++] = t + i;
+            if (nt < 256) {
+                term_len[nt] = tn;
+                terms[nt++] = t;
+            }
+        }
+    for (size_t i = 0; i < 8000; i++) {
+        size_t n = 0, want = 1 + pick(&g, 14);
+        for (size_t k = 0; k < want; k++) {
+            if (rnd(&g) % 6 == 0) {
+                const char *m = more[pick(&g, sizeof more / sizeof more[0])];
+                n += (size_t)snprintf(name + n, sizeof name - n, "%s", m);
+            } else if (rnd(&g) % 8 == 0) { /* a term, or a phrase that holds one */
+                size_t t = pick(&g, nt);
+                memcpy(name + n, terms[t], term_len[t]);
+                n += term_len[t];
+            } else {
+                const char *c = chars[pick(&g, nc)];
+                memcpy(name + n, c, 3);
+                n += 3;
+            }
+        }
+        name[n] = 0;
+        same(&g, name);
+    }
+    for (size_t i = 0; i < sizeof cjk / sizeof cjk[0]; i++)
+        same(&g, cjk[i].text);
+    for (size_t i = 0; i < sizeof cjk_ordinary / sizeof cjk_ordinary[0]; i++)
+        same(&g, cjk_ordinary[i]);
+    expect_same(&g, 8000);
+}
+
+/* Every key, field name and CSV header of a batch is read: a name of many
+ * short words must cost about what a plain one does, not a scan of the
+ * lists for each word (counted in lookups and keys compared, not timed). */
+Test(refused, a_name_of_many_short_words_costs_what_a_plain_name_does)
+{
+    char ab[64], abc[64], xs[63], msg[256];
+    for (size_t i = 0; i < 63; i++) {
+        ab[i] = "ab "[i % 3];
+        abc[i] = i % 2 ? '_' : "abcdef"[i / 2 % 6];
+    }
+    ab[63] = abc[63] = 0;
+    memset(xs, 'x', 62);
+    xs[62] = 0;
+    size_t plain = prb_refused_probes(xs);
+    snprintf(msg, sizeof msg,
+             "lookups and keys compared: %zu for '%s', %zu for '%s', %zu for 62 x's",
+             prb_refused_probes(ab), ab, prb_refused_probes(abc), abc, plain);
+    cr_expect(plain > 0 && plain < 400, "%s", msg);
+    cr_expect_leq(prb_refused_probes(ab), 4 * plain, "%s", msg);
+    cr_expect_leq(prb_refused_probes(abc), 4 * plain, "%s", msg);
+    cr_expect_eq(prb_refused_probes(NULL), 0);
 }

@@ -280,6 +280,9 @@ int prb_utf8_cut(const char *s, size_t n, size_t max);
  * message cut to its size still says what was refused and why. */
 #define PRB_REFUSED_WHY 384 /* a buf that holds every such message */
 const char *prb_refused_why(const char *what, const char *text, char *buf, size_t len);
+/* How many lookups prb_refused_class makes in its index to read text, and
+ * keys it compares: a count, not a clock, that the tests hold its cost to. */
+size_t prb_refused_probes(const char *text);
 /* A record's refusal of term of class cls (printf arguments term, cls):
  * the one wording ingest uses, whichever reader met the name. */
 #define PRB_REFUSED_RECORD                                                                         \

@@ -88,9 +88,19 @@
  * petition, the petition date), "comment", "trip"; "denomination" (of a
  * note or a bond) is not a term at all.
  * This table is code, not configuration, so no policy can switch it off.
+ *
+ * Lookups. The lists stay text, the one place a term is written; on first
+ * use they are read into hash sets (the index at the end of this file), so
+ * a word costs a few probes however long the lists grow, where scanning
+ * them cost some 70 us a word and a name of many short words milliseconds.
+ * Where several entries match, the first in the lists wins, as when they
+ * were scanned: tests/test_refused.c keeps the scans and holds the index
+ * to their answer for every name it makes.
  */
 #include "internal.h"
 
+#include <assert.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -222,7 +232,8 @@ struct hit {
     int cls; /* -1: none yet */
     const char *term;
     size_t tn;
-    size_t at; /* where in the text the word holding it starts, about */
+    size_t at;     /* where in the text the word holding it starts, about */
+    size_t probes; /* lookups and keys compared (prb_refused_probes) */
 };
 
 /* ----------------------------------------------------------------- lists */
@@ -234,28 +245,6 @@ static int eqw(const char *w, const char *t, size_t n)
         if (w[i] != t[i] && w[i] != '?')
             return 0;
     return 1;
-}
-
-/* Does w equal the phrase t with its '_' left out ("tradeunion")? */
-static int eq_joined(const char *w, size_t n, const char *t, size_t tn)
-{
-    size_t j = 0;
-    for (size_t i = 0; i < tn; i++) {
-        if (t[i] == '_')
-            continue;
-        if (j == n || (w[j] != t[i] && w[j] != '?'))
-            return 0;
-        j++;
-    }
-    return j == n;
-}
-
-static size_t letters(const char *t, size_t tn)
-{
-    size_t k = 0;
-    for (size_t i = 0; i < tn; i++)
-        k += t[i] != '_';
-    return k;
 }
 
 /* A term's mark: '=' the word or its plural only (no other forms, no
@@ -274,36 +263,6 @@ static int mark(const char *t, size_t *tn)
     for (const char *t = (list) + strspn((list), " "), *t##_end = t; *t;                           \
          t = t##_end + strspn(t##_end, " "))                                                       \
         for (size_t tn = strcspn(t, " "); tn && ((t##_end = t + tn), 1); tn = 0)
-
-/* Is w one of the words of list, or one half of a phrase in it? */
-static int list_has_word(const char *list, const char *w, size_t n, int halves)
-{
-    EACH(list, t, tn)
-    {
-        const char *us = memchr(t, '_', tn);
-        mark(t, &tn);
-        if (!us) {
-            if (tn == n && eqw(w, t, n))
-                return 1;
-        } else if (halves) {
-            size_t a = (size_t)(us - t);
-            if ((a == n && eqw(w, t, n)) || (tn - a - 1 == n && eqw(w, us + 1, n)))
-                return 1;
-        }
-    }
-    return 0;
-}
-
-/* Is w a word of a class's list (or a half of a phrase), or a partner? */
-static int vocab(const char *w, size_t n)
-{
-    if (list_has_word(partners, w, n, 0))
-        return 1;
-    for (size_t c = 0; c < NCLASSES; c++)
-        if (list_has_word(classes[c].terms, w, n, 1))
-            return 1;
-    return 0;
-}
 
 /* --------------------------------------------------------------- stems */
 
@@ -394,73 +353,22 @@ static int found(struct hit *h, size_t c, const char *t, size_t tn)
     return 1;
 }
 
+/* The lookups in the lists, defined with the index they use at the end
+ * of this file. */
+
 /* Rules 1 and 2 for one form: a single term, or a phrase spelled as one
  * word. other: the form is more than the word or its plural. */
-static int term_equal(struct hit *h, const char *w, size_t n, int other)
-{
-    for (size_t c = 0; c < NCLASSES; c++)
-        EACH(classes[c].terms, t, tn)
-        {
-            if (t[0] != w[0] && w[0] != '?')
-                continue;
-            if (mark(t, &tn) == '=' && other)
-                continue;
-            if (memchr(t, '_', tn) ? eq_joined(w, n, t, tn) : tn == n && eqw(w, t, n))
-                return found(h, c, t, tn);
-        }
-    return 0;
-}
-
-static int ordinary_word(const struct stems *st)
-{
-    for (size_t i = 0; i < st->k; i++) {
-        if (list_has_word(ordinary, st->s[i], st->n[i], 0))
-            return 1;
-        EACH(ordinary_phrases, t, tn)
-        {
-            if (eq_joined(st->s[i], st->n[i], t, tn))
-                return 1;
-        }
-    }
-    return 0;
-}
-
-/* Is some form of w in the vocabulary (rule 3's other half)? */
-static int vocab_stem(const char *w, size_t n)
-{
-    struct stems st;
-    if (n < 2)
-        return 0;
-    stems(&st, w, n);
-    for (size_t i = 0; i < st.k; i++)
-        if (vocab(st.s[i], st.n[i]))
-            return 1;
-    return 0;
-}
-
+static int term_equal(struct hit *h, const char *w, size_t n, int other);
+/* Is a form of the word an ordinary word holding a term by accident? */
+static int ordinary_word(struct hit *h, const struct stems *st);
 /* Rules 3 and 4 for one form w. */
-static int term_inside(struct hit *h, const char *w, size_t n)
-{
-    for (size_t c = 0; c < NCLASSES; c++)
-        EACH(classes[c].terms, t, tn)
-        {
-            int m = mark(t, &tn), phrase = memchr(t, '_', tn) != NULL;
-            size_t tl = letters(t, tn);
-            if (tl >= n || m == '=')
-                continue;
-            int pre =
-                (t[0] == w[0] || w[0] == '?') && (phrase ? eq_joined(w, tl, t, tn) : eqw(w, t, tn));
-            int suf = m != '<' && (t[tn - 1] == w[n - 1] || w[n - 1] == '?') &&
-                      (phrase ? eq_joined(w + n - tl, tl, t, tn) : eqw(w + n - tl, t, tn));
-            if ((pre || suf) && tl >= 5)
-                return found(h, c, t, tn);
-            if (phrase || tl < 3)
-                continue;
-            if ((pre && vocab_stem(w + tl, n - tl)) || (suf && vocab(w, n - tl)))
-                return found(h, c, t, tn);
-        }
-    return 0;
-}
+static int term_inside(struct hit *h, const char *w, size_t n);
+/* Rule 2 for two words in a row. */
+static int check_phrase(struct hit *h, const char *a, size_t an, const char *b, size_t bn);
+/* Do a and b (or b's plural) make an ordinary phrase of credit data? */
+static int ordinary_phrase(struct hit *h, const char *a, size_t an, const char *b, size_t bn);
+/* Finds a CJK term of a class anywhere in text (see "CJK" above). */
+static int find_cjk(struct hit *h, const char *text);
 
 /* Rules 1-4 for one word. */
 static int check_word(struct hit *h, const char *w, size_t n)
@@ -475,37 +383,11 @@ static int check_word(struct hit *h, const char *w, size_t n)
     for (size_t i = 0; i < st.k; i++)
         if (term_equal(h, st.s[i], st.n[i], st.other[i]))
             return 1;
-    if (ordinary_word(&st))
+    if (ordinary_word(h, &st))
         return 0;
     for (size_t i = 0; i < st.k; i++)
         if (term_inside(h, st.s[i], st.n[i]))
             return 1;
-    return 0;
-}
-
-/* Rule 2 for two words in a row. */
-static int check_phrase(struct hit *h, const char *a, size_t an, const char *b, size_t bn)
-{
-    struct stems sa, sb;
-    if (an >= WORD_MAX || bn >= WORD_MAX)
-        return 0;
-    stems(&sa, a, an);
-    stems(&sb, b, bn);
-    for (size_t c = 0; c < NCLASSES; c++)
-        EACH(classes[c].terms, t, tn)
-        {
-            const char *us = memchr(t, '_', tn);
-            if (!us)
-                continue;
-            size_t x = (size_t)(us - t), y = tn - x - 1;
-            int ok = 0;
-            for (size_t i = 0; i < sa.k && !ok; i++)
-                ok = sa.n[i] == x && eqw(sa.s[i], t, x);
-            for (size_t i = 0; i < sb.k && ok == 1; i++)
-                ok = sb.n[i] == y && eqw(sb.s[i], us + 1, y) ? 2 : 1;
-            if (ok == 2)
-                return found(h, c, t, tn);
-        }
     return 0;
 }
 
@@ -522,21 +404,6 @@ static int check_joined(struct hit *h, const char *a, size_t an, const char *b, 
     for (size_t i = 0; i < st.k; i++)
         if (term_equal(h, st.s[i], st.n[i], st.other[i]))
             return 1;
-    return 0;
-}
-
-static int ordinary_phrase(const char *a, size_t an, const char *b, size_t bn)
-{
-    if (an >= WORD_MAX || bn >= WORD_MAX)
-        return 0;
-    EACH(ordinary_phrases, t, tn)
-    {
-        const char *us = memchr(t, '_', tn);
-        size_t x = (size_t)(us - t), y = tn - x - 1;
-        if (x == an && eqw(a, t, x) &&
-            ((y == bn && eqw(b, us + 1, y)) || (y + 1 == bn && b[y] == 's' && eqw(b, us + 1, y))))
-            return 1;
-    }
     return 0;
 }
 
@@ -811,7 +678,7 @@ static int word(struct scan *s, const char *w, size_t n)
     }
     if (s->pn) {
         s->hit.at = s->prev_at;
-        ord = w && ordinary_phrase(s->prev, s->pn, w, n);
+        ord = w && ordinary_phrase(&s->hit, s->prev, s->pn, w, n);
         if (!ord && !s->prev_ordinary && check_word(&s->hit, s->prev, s->pn))
             return 1;
         if (w && !ord && !s->prev_ordinary && check_phrase(&s->hit, s->prev, s->pn, w, n))
@@ -949,33 +816,16 @@ static int in_ordinary_cjk(const unsigned char *text, const unsigned char *p, co
     return 0;
 }
 
-/* Finds a CJK term of a class anywhere in text (see "CJK" above). */
-static int find_cjk(struct hit *h, const char *text)
-{
-    const unsigned char *s = (const unsigned char *)text;
-    for (const unsigned char *p = s; *p; p++) {
-        if (*p < 0xe0) /* every CJK term starts with a three-byte character */
-            continue;
-        for (size_t c = 0; c < NCLASSES; c++)
-            EACH(classes[c].cjk, t, tn)
-            {
-                if ((unsigned char)t[0] == *p && spells(p, t, tn) &&
-                    !in_ordinary_cjk(s, p, t, tn)) {
-                    h->at = (size_t)(p - s);
-                    return found(h, c, t, tn);
-                }
-            }
-    }
-    return 0;
-}
-
-/* Reads text; *at gets where the word holding the term starts (about). */
-static const char *refused_at(const char *text, char *term, size_t termlen, size_t *at)
+/* Reads text; *at gets where the word holding the term starts (about),
+ * *probes how many keys it compared. */
+static const char *refused_at(const char *text, char *term, size_t termlen, size_t *at,
+                              size_t *probes)
 {
     struct scan s;
     const unsigned char *p = (const unsigned char *)text;
     int hit = 0;
 
+    *probes = 0;
     if (!text)
         return NULL;
     memset(&s, 0, sizeof s);
@@ -1019,6 +869,7 @@ static const char *refused_at(const char *text, char *term, size_t termlen, size
     }
     if (!hit)
         hit = find_cjk(&s.hit, text);
+    *probes = s.hit.probes;
     if (!hit)
         return NULL;
     if (term && termlen) {
@@ -1033,8 +884,15 @@ static const char *refused_at(const char *text, char *term, size_t termlen, size
 
 const char *prb_refused_class(const char *text, char *term, size_t termlen)
 {
-    size_t at;
-    return refused_at(text, term, termlen, &at);
+    size_t at, probes;
+    return refused_at(text, term, termlen, &at, &probes);
+}
+
+size_t prb_refused_probes(const char *text)
+{
+    size_t at, probes;
+    refused_at(text, NULL, 0, &at, &probes);
+    return probes;
 }
 
 #define EXCERPT 60 /* bytes of a refused text a message quotes */
@@ -1051,8 +909,8 @@ static size_t char_start(const char *text, size_t i)
 const char *prb_refused_why(const char *what, const char *text, char *buf, size_t len)
 {
     char term[64];
-    size_t at, n, from = 0, to;
-    const char *cls = refused_at(text, term, sizeof term, &at);
+    size_t at, probes, n, from = 0, to;
+    const char *cls = refused_at(text, term, sizeof term, &at, &probes);
     if (!cls)
         return NULL;
     /* from a little before the word holding the term; a short text whole */
@@ -1069,3 +927,498 @@ const char *prb_refused_why(const char *what, const char *text, char *buf, size_
              to < n ? "\xe2\x80\xa6" : "");
     return cls;
 }
+
+/* ----------------------------------------------------------------- index */
+
+/*
+ * The lists read once into hash sets of their keys: a word, a phrase
+ * written without its '_', or a half of a phrase. A key keeps the number
+ * of the entry it came from, so that where several entries match, the
+ * first in the lists wins, as it did when they were scanned. A word with
+ * a letter read as any letter ('?') cannot be hashed: it is compared with
+ * the keys of its length. The index is built on first use (pthread_once)
+ * and only read after, by any thread.
+ *
+ * tests/test_refused.c compiles this file with REFUSED_LINEAR and the
+ * linear scans of the lists this index replaced, and proves that the two
+ * give every name it makes the same answer.
+ */
+#ifndef REFUSED_LINEAR
+
+#define KEYS_MAX 4096   /* keys of all the sets */
+#define SLOTS 2048      /* a set's hash slots: a power of two, over twice its keys */
+#define TERMS_MAX 1024  /* terms of all the classes */
+#define JOINED_MAX 8192 /* bytes of the phrases written without their '_' */
+#define OPHRASES_MAX 256
+#define CJK_MAX 256
+#define FNV_BASIS 2166136261u
+#define FNV_PRIME 16777619u
+
+/* A term of a class; its number is its place in the lists. */
+struct term {
+    const char *t;
+    const char *us;     /* its '_', if a phrase */
+    size_t tn, raw, tl; /* bytes without its mark and with it, letters */
+    int mark, cls;
+};
+
+struct key {
+    const char *s;
+    uint32_t h;
+    uint16_t n, val; /* letters, the number of the entry it came from */
+};
+
+/* Keys hashed first letter to last, or last to first for the suffixes of
+ * a word; and, for a word with a '?', by length in the order added. */
+struct set {
+    int rev;
+    size_t nkeys;
+    uint16_t slot[SLOTS];          /* a key's place in ix.key + 1; 0: free */
+    uint16_t len_at[WORD_MAX + 1]; /* its keys of n letters: bylen[len_at[n] .. len_at[n + 1]] */
+};
+
+enum {
+    TERMS,           /* terms, phrases without their '_' (rules 1, 2, 4) */
+    SUFFIXES,        /* the same keys hashed from their end (rules 3, 4) */
+    VOCAB,           /* partners, single terms, halves of phrases (rule 3) */
+    ORDINARY,        /* ordinary words, ordinary phrases without their '_' */
+    FIRSTS,          /* the first words of phrases (rule 2) */
+    ORDINARY_FIRSTS, /* the first words of ordinary phrases */
+    NSETS
+};
+
+static struct {
+    struct set set[NSETS];
+    struct key key[KEYS_MAX];
+    uint16_t bylen[KEYS_MAX];
+    size_t nkeys;
+    struct term term[TERMS_MAX];
+    size_t nterms;
+    struct {
+        const char *b; /* an ordinary phrase's second word */
+        size_t bn;
+    } ophrase[OPHRASES_MAX];
+    size_t nophrases;
+    char joined[JOINED_MAX];
+    size_t njoined;
+    struct {
+        const char *t;
+        size_t tn;
+        int cls;
+    } cjk[CJK_MAX];
+    size_t ncjk;
+    uint16_t cjk_by[CJK_MAX]; /* the CJK terms by first byte, in the order of the lists */
+    uint16_t cjk_at[256 + 1]; /* those of first byte b: cjk_by[cjk_at[b] .. cjk_at[b + 1]] */
+} ix;
+static pthread_once_t ix_once = PTHREAD_ONCE_INIT;
+
+static uint32_t fnv(uint32_t h, char c)
+{
+    return (h ^ (unsigned char)c) * FNV_PRIME;
+}
+
+static uint32_t hash(const char *s, size_t n, int rev)
+{
+    uint32_t h = FNV_BASIS;
+    for (size_t i = 0; i < n; i++)
+        h = fnv(h, s[rev ? n - 1 - i : i]);
+    return h;
+}
+
+/* Adds key s (n bytes) of entry val to set which, whose keys are the last
+ * added. A key of WORD_MAX letters or more equals no word read. The sizes
+ * above hold the lists (the tests would find a key left out). */
+static void add_key(int which, const char *s, size_t n, size_t val)
+{
+    struct set *set = &ix.set[which];
+    struct key *k = &ix.key[ix.nkeys];
+    assert(ix.nkeys < KEYS_MAX && 2 * (set->nkeys + 1) < SLOTS && val <= UINT16_MAX);
+    if (n >= WORD_MAX || ix.nkeys == KEYS_MAX || 2 * (set->nkeys + 1) >= SLOTS)
+        return;
+    k->s = s;
+    k->n = (uint16_t)n;
+    k->val = (uint16_t)val;
+    k->h = hash(s, n, set->rev);
+    size_t i = k->h & (SLOTS - 1);
+    while (set->slot[i])
+        i = (i + 1) & (SLOTS - 1);
+    set->slot[i] = (uint16_t)(++ix.nkeys);
+    set->nkeys++;
+}
+
+/* Sorts the keys of set which, added from first on, by length, keeping
+ * the order of the lists within a length. */
+static void end_set(int which, size_t first)
+{
+    struct set *set = &ix.set[which];
+    size_t at[WORD_MAX + 1] = {0};
+    for (size_t k = first; k < ix.nkeys; k++)
+        at[ix.key[k].n + 1]++;
+    at[0] = first;
+    for (size_t n = 0; n < WORD_MAX; n++)
+        at[n + 1] += at[n];
+    for (size_t n = 0; n <= WORD_MAX; n++)
+        set->len_at[n] = (uint16_t)at[n];
+    for (size_t k = first; k < ix.nkeys; k++)
+        ix.bylen[at[ix.key[k].n]++] = (uint16_t)k;
+}
+
+/* t (tn bytes) without its '_', kept in ix.joined; *n gets its length. */
+static const char *join(const char *t, size_t tn, size_t *n)
+{
+    char *j = ix.joined + ix.njoined;
+    size_t k = 0;
+    assert(ix.njoined + tn <= JOINED_MAX);
+    if (ix.njoined + tn > JOINED_MAX) {
+        *n = WORD_MAX; /* too long to be kept: add_key leaves it out */
+        return j;
+    }
+    for (size_t i = 0; i < tn; i++)
+        if (t[i] != '_')
+            j[k++] = t[i];
+    ix.njoined += k;
+    *n = k;
+    return j;
+}
+
+static void index_terms(void)
+{
+    size_t first = ix.nkeys;
+    ix.set[SUFFIXES].rev = 1;
+    for (size_t c = 0; c < NCLASSES; c++)
+        EACH(classes[c].terms, t, tn)
+        {
+            struct term *e = &ix.term[ix.nterms];
+            const char *k;
+            assert(ix.nterms < TERMS_MAX);
+            if (ix.nterms == TERMS_MAX)
+                break;
+            e->t = t;
+            e->raw = e->tn = tn;
+            e->us = memchr(t, '_', tn);
+            e->mark = mark(t, &e->tn);
+            e->cls = (int)c;
+            k = e->us ? join(t, e->tn, &e->tl) : t;
+            if (!e->us)
+                e->tl = e->tn;
+            add_key(TERMS, k, e->tl, ix.nterms++);
+        }
+    end_set(TERMS, first);
+    for (size_t k = first, end = ix.nkeys; k < end; k++)
+        add_key(SUFFIXES, ix.key[k].s, ix.key[k].n, ix.key[k].val);
+    end_set(SUFFIXES, first + ix.set[TERMS].nkeys);
+}
+
+/* A list's single words, without their marks: its phrases are not words. */
+static void index_words(int which, const char *list)
+{
+    EACH(list, t, tn)
+    {
+        const char *us = memchr(t, '_', tn);
+        mark(t, &tn);
+        if (!us)
+            add_key(which, t, tn, 0);
+    }
+}
+
+static void index_vocab(void)
+{
+    size_t first = ix.nkeys;
+    index_words(VOCAB, partners);
+    for (size_t i = 0; i < ix.nterms; i++) {
+        const struct term *e = &ix.term[i];
+        size_t a = e->us ? (size_t)(e->us - e->t) : 0;
+        if (!e->us) {
+            add_key(VOCAB, e->t, e->tn, 0);
+        } else {
+            add_key(VOCAB, e->t, a, 0);
+            add_key(VOCAB, e->us + 1, e->tn - a - 1, 0);
+        }
+    }
+    end_set(VOCAB, first);
+}
+
+static void index_ordinary(void)
+{
+    size_t first = ix.nkeys, n;
+    index_words(ORDINARY, ordinary);
+    EACH(ordinary_phrases, t, tn)
+    {
+        const char *k = join(t, tn, &n);
+        add_key(ORDINARY, k, n, 0);
+    }
+    end_set(ORDINARY, first);
+    first = ix.nkeys;
+    EACH(ordinary_phrases, t, tn)
+    {
+        const char *us = memchr(t, '_', tn);
+        assert(us && ix.nophrases < OPHRASES_MAX); /* a phrase is two words */
+        if (!us || ix.nophrases == OPHRASES_MAX)
+            continue;
+        ix.ophrase[ix.nophrases].b = us + 1;
+        ix.ophrase[ix.nophrases].bn = tn - (size_t)(us - t) - 1;
+        add_key(ORDINARY_FIRSTS, t, (size_t)(us - t), ix.nophrases++);
+    }
+    end_set(ORDINARY_FIRSTS, first);
+}
+
+static void index_phrases(void)
+{
+    size_t first = ix.nkeys;
+    for (size_t i = 0; i < ix.nterms; i++)
+        if (ix.term[i].us)
+            add_key(FIRSTS, ix.term[i].t, (size_t)(ix.term[i].us - ix.term[i].t), i);
+    end_set(FIRSTS, first);
+}
+
+static void index_cjk(void)
+{
+    size_t at[256 + 1] = {0};
+    for (size_t c = 0; c < NCLASSES; c++)
+        EACH(classes[c].cjk, t, tn)
+        {
+            assert(ix.ncjk < CJK_MAX);
+            if (ix.ncjk == CJK_MAX)
+                break;
+            ix.cjk[ix.ncjk].t = t;
+            ix.cjk[ix.ncjk].tn = tn;
+            ix.cjk[ix.ncjk++].cls = (int)c;
+        }
+    for (size_t i = 0; i < ix.ncjk; i++)
+        at[(unsigned char)ix.cjk[i].t[0] + 1]++;
+    for (size_t b = 0; b < 256; b++)
+        at[b + 1] += at[b];
+    for (size_t b = 0; b <= 256; b++)
+        ix.cjk_at[b] = (uint16_t)at[b];
+    for (size_t i = 0; i < ix.ncjk; i++)
+        ix.cjk_by[at[(unsigned char)ix.cjk[i].t[0]]++] = (uint16_t)i;
+}
+
+static void build_index(void)
+{
+    index_terms();
+    index_vocab();
+    index_ordinary();
+    index_phrases();
+    index_cjk();
+}
+
+/* The keys of a set that a word matches, one by one. */
+struct probe {
+    const struct set *set;
+    const char *w;
+    size_t n, i, end;
+    uint32_t h;
+    int wild;
+};
+
+/* Starts p on word w (n letters, '?' any letter; h its hash if none is). */
+static void probe_start(struct probe *p, struct hit *hit, int which, const char *w, size_t n,
+                        uint32_t h, int wild)
+{
+    pthread_once(&ix_once, build_index);
+    hit->probes++;
+    p->set = &ix.set[which];
+    p->w = w;
+    p->n = n;
+    p->h = h;
+    p->wild = wild || n >= WORD_MAX;
+    p->i = n >= WORD_MAX ? 0 : wild ? p->set->len_at[n] : h & (SLOTS - 1);
+    p->end = n >= WORD_MAX ? 0 : wild ? p->set->len_at[n + 1] : 0;
+}
+
+/* The next key the word matches, or NULL. */
+static const struct key *probe_next(struct probe *p, struct hit *hit)
+{
+    if (p->wild) {
+        while (p->i < p->end) {
+            const struct key *k = &ix.key[ix.bylen[p->i++]];
+            hit->probes++;
+            if (eqw(p->w, k->s, p->n))
+                return k;
+        }
+        return NULL;
+    }
+    while (p->set->slot[p->i]) {
+        const struct key *k = &ix.key[p->set->slot[p->i] - 1];
+        p->i = (p->i + 1) & (SLOTS - 1);
+        hit->probes++;
+        if (k->h == p->h && k->n == p->n && !memcmp(k->s, p->w, p->n))
+            return k;
+    }
+    return NULL;
+}
+
+static int is_wild(const char *w, size_t n)
+{
+    return memchr(w, '?', n) != NULL;
+}
+
+/* The first key of a set that w matches, or NULL. */
+static const struct key *lookup(struct hit *h, int which, const char *w, size_t n)
+{
+    struct probe p;
+    probe_start(&p, h, which, w, n, hash(w, n, 0), is_wild(w, n));
+    return probe_next(&p, h);
+}
+
+static int found_term(struct hit *h, size_t i)
+{
+    return found(h, (size_t)ix.term[i].cls, ix.term[i].t, ix.term[i].tn);
+}
+
+static int term_equal(struct hit *h, const char *w, size_t n, int other)
+{
+    struct probe p;
+    const struct key *k;
+    size_t best = SIZE_MAX;
+    probe_start(&p, h, TERMS, w, n, hash(w, n, 0), is_wild(w, n));
+    while ((k = probe_next(&p, h)))
+        if (k->val < best && !(other && ix.term[k->val].mark == '='))
+            best = k->val;
+    return best != SIZE_MAX && found_term(h, best);
+}
+
+static int ordinary_word(struct hit *h, const struct stems *st)
+{
+    for (size_t i = 0; i < st->k; i++)
+        if (lookup(h, ORDINARY, st->s[i], st->n[i]))
+            return 1;
+    return 0;
+}
+
+/* Is w a word of a class's list (or a half of a phrase), or a partner? */
+static int vocab(struct hit *h, const char *w, size_t n)
+{
+    return lookup(h, VOCAB, w, n) != NULL;
+}
+
+/* Is some form of w in the vocabulary (rule 3's other half)? */
+static int vocab_stem(struct hit *h, const char *w, size_t n)
+{
+    struct stems st;
+    if (n < 2)
+        return 0;
+    stems(&st, w, n);
+    for (size_t i = 0; i < st.k; i++)
+        if (vocab(h, st.s[i], st.n[i]))
+            return 1;
+    return 0;
+}
+
+/* Marks in bits the terms whose key is w (n letters, hash h): at the
+ * start of a word, or at its end (which SUFFIXES) unless marked '<'. */
+static void mark_terms(uint64_t *bits, struct hit *hit, int which, const char *w, size_t n,
+                       uint32_t h, int wild)
+{
+    struct probe p;
+    const struct key *k;
+    probe_start(&p, hit, which, w, n, h, wild);
+    while ((k = probe_next(&p, hit))) {
+        int m = ix.term[k->val].mark;
+        if (m != '=' && !(which == SUFFIXES && m == '<'))
+            bits[k->val / 64] |= (uint64_t)1 << (k->val % 64);
+    }
+}
+
+/* The terms a word starts or ends with are looked up by each of its
+ * beginnings and endings, then tried in the order of the lists. */
+static int term_inside(struct hit *h, const char *w, size_t n)
+{
+    uint64_t pre[TERMS_MAX / 64] = {0}, suf[TERMS_MAX / 64] = {0};
+    uint32_t hp = FNV_BASIS, hs = FNV_BASIS;
+    const char *q = memchr(w, '?', n);
+    size_t first_wild = q ? (size_t)(q - w) : n, last_wild = 0; /* last '?' + 1 */
+    for (size_t i = n; q && i; i--)
+        if (w[i - 1] == '?') {
+            last_wild = i;
+            break;
+        }
+    for (size_t l = 1; l < n; l++) {
+        hp = fnv(hp, w[l - 1]);
+        hs = fnv(hs, w[n - l]);
+        if (l < 3) /* a term of fewer letters is never found inside a word */
+            continue;
+        mark_terms(pre, h, TERMS, w, l, hp, first_wild < l);
+        mark_terms(suf, h, SUFFIXES, w + n - l, l, hs, last_wild > n - l);
+    }
+    for (size_t b = 0; b < TERMS_MAX / 64; b++)
+        for (uint64_t all = pre[b] | suf[b]; all; all &= all - 1) {
+            size_t i = b * 64 + (size_t)__builtin_ctzll(all);
+            const struct term *e = &ix.term[i];
+            int is_pre = (pre[b] >> (i % 64)) & 1, is_suf = (suf[b] >> (i % 64)) & 1;
+            if (e->tl >= 5)
+                return found_term(h, i);
+            if (e->us)
+                continue;
+            if ((is_pre && vocab_stem(h, w + e->tl, n - e->tl)) ||
+                (is_suf && vocab(h, w, n - e->tl)))
+                return found_term(h, i);
+        }
+    return 0;
+}
+
+static int check_phrase(struct hit *h, const char *a, size_t an, const char *b, size_t bn)
+{
+    struct stems sa, sb;
+    size_t best = SIZE_MAX;
+    if (an >= WORD_MAX || bn >= WORD_MAX)
+        return 0;
+    stems(&sa, a, an);
+    stems(&sb, b, bn);
+    for (size_t i = 0; i < sa.k; i++) {
+        struct probe p;
+        const struct key *k;
+        probe_start(&p, h, FIRSTS, sa.s[i], sa.n[i], hash(sa.s[i], sa.n[i], 0),
+                    is_wild(sa.s[i], sa.n[i]));
+        while ((k = probe_next(&p, h))) {
+            const struct term *e = &ix.term[k->val];
+            size_t y = e->raw - (size_t)(e->us - e->t) - 1;
+            for (size_t j = 0; j < sb.k && k->val < best; j++, h->probes++)
+                if (sb.n[j] == y && eqw(sb.s[j], e->us + 1, y))
+                    best = k->val;
+        }
+    }
+    if (best == SIZE_MAX)
+        return 0;
+    /* the phrase as written, mark and all, as when the lists were scanned */
+    return found(h, (size_t)ix.term[best].cls, ix.term[best].t, ix.term[best].raw);
+}
+
+static int ordinary_phrase(struct hit *h, const char *a, size_t an, const char *b, size_t bn)
+{
+    struct probe p;
+    const struct key *k;
+    if (an >= WORD_MAX || bn >= WORD_MAX)
+        return 0;
+    probe_start(&p, h, ORDINARY_FIRSTS, a, an, hash(a, an, 0), is_wild(a, an));
+    while ((k = probe_next(&p, h))) {
+        const char *t = ix.ophrase[k->val].b;
+        size_t y = ix.ophrase[k->val].bn;
+        if ((y == bn && eqw(b, t, y)) || (y + 1 == bn && b[y] == 's' && eqw(b, t, y)))
+            return 1;
+    }
+    return 0;
+}
+
+static int find_cjk(struct hit *h, const char *text)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    pthread_once(&ix_once, build_index);
+    for (const unsigned char *p = s; *p; p++) {
+        if (*p < 0xe0) /* every CJK term starts with a three-byte character */
+            continue;
+        for (size_t i = ix.cjk_at[*p]; i < ix.cjk_at[*p + 1]; i++) {
+            const char *t = ix.cjk[ix.cjk_by[i]].t;
+            size_t tn = ix.cjk[ix.cjk_by[i]].tn;
+            h->probes++;
+            if (spells(p, t, tn) && !in_ordinary_cjk(s, p, t, tn)) {
+                h->at = (size_t)(p - s);
+                return found(h, (size_t)ix.cjk[ix.cjk_by[i]].cls, t, tn);
+            }
+        }
+    }
+    return 0;
+}
+
+#endif /* REFUSED_LINEAR */
