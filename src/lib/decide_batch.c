@@ -17,9 +17,12 @@
  * another process), or an earlier decision of the same batch about the
  * same subject, or a list entry the refresh changes, or a day that has
  * ended since it was made, and the decision is made again inside the
- * transaction, as prb_decide would. So the writer
- * holds the write lock only for the writes and the commit while the
- * decisions themselves are computed on as many threads as ask.
+ * transaction, as prb_decide would. So the writer holds the write lock
+ * for the writes, the commit and the decisions made again, while the
+ * others are computed on as many threads as ask. A stream of decisions
+ * about one subject is nearly all made again, under the lock: each one
+ * changes what the next read (DESIGN.md, "Decisions are group-committed",
+ * says what a fix needs).
  *
  * An inquiry with an idempotency key already kept is answered the
  * decision kept (idem.c) and writes nothing; one with a new key keeps its

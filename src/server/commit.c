@@ -11,7 +11,8 @@
  * decisions whose inputs changed since they were computed), and then
  * resumes the connections, which answer, and only then tops up the data
  * file's room ahead (prb_headroom). The single writer holds the
- * write lock for the writes and the fsync, not for the decisions. While
+ * write lock for the writes and the fsync, and for the decisions made
+ * again: few, but nearly all of a stream about one subject. While
  * one batch commits the next one gathers, so batches grow with the load
  * and latency stays about two commits. Nobody is answered before the
  * commit holding their decision: an answered decision is a stored one.
