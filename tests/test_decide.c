@@ -1077,10 +1077,9 @@ Test(decide, a_trimmed_handle_gives_back_what_a_large_subject_took)
     cr_assert_eq(prb_decision_json(d, &json), PRB_OK);
     cr_assert_str_eq(json, want);
     /* An ordinary subject's buffers are kept: only the answer goes. */
-    size_t before = prb_decision_held(d) - strlen(json) - 1;
     const char *compact;
     cr_assert_eq(prb_decision_json_compact(d, &compact), PRB_OK);
-    before -= strlen(compact) + 1;
+    size_t before = prb_decision_held(d) - (strlen(json) + 1) - (strlen(compact) + 1);
     prb_decision_trim(d);
     cr_assert_eq(prb_decision_held(d), before);
     /* And for the large one again. */
