@@ -1270,3 +1270,339 @@ Test(inquiry_log, a_refused_move_keeps_the_index_locked)
     cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     th_rmrf(dir);
 }
+
+/* ------------------------------------- reading back over the windows */
+
+/* Stores a decision about who for purpose on day (YYYY-MM-DD), as one
+ * made --as-of that day would be. */
+static void as_of(prb_env *env, const char *day)
+{
+    int64_t t;
+    cr_assert_eq(prb_parse_now(day, &t), PRB_OK);
+    prb_set_as_of(env, t);
+}
+
+static void decide_on(prb_env *env, const char *day, const char *purpose, const char *who)
+{
+    prb_decision *d = NULL;
+    as_of(env, day);
+    cr_assert_eq(prb_decide(env, purpose, who, "bank-x", &d), PRB_OK, "%s", prb_errmsg(env));
+    prb_decision_free(d);
+}
+
+/* How many inquiries the credit scorecard counted for who as of day: the
+ * value of its reason, none when it counted none (a missing value, the
+ * best bin). */
+static int counted(prb_env *env, const char *day, const char *who)
+{
+    prb_decision *d = NULL;
+    const char *text;
+    json_t *r;
+    size_t i;
+    int n = 0;
+    as_of(env, day);
+    cr_assert_eq(prb_evaluate(env, "credit", who, &d), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(prb_decision_json_compact(d, &text), PRB_OK);
+    json_t *o = json_loads(text, 0, NULL);
+    json_array_foreach(json_object_get(o, "reasons"), i, r)
+    {
+        const char *f = json_string_value(json_object_get(r, "feature"));
+        if (f && !strcmp(f, "credit_inquiries_6m"))
+            n = (int)json_number_value(json_object_get(r, "value"));
+    }
+    json_decref(o);
+    prb_decision_free(d);
+    return n;
+}
+
+/* The stored decision's id. */
+static void decide_is(prb_env *env, const char *purpose, const char *who, const char *want)
+{
+    prb_decision *d = NULL;
+    const char *json;
+    char id[48];
+    cr_assert_eq(prb_decide(env, purpose, who, "bank-x", &d), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(prb_decision_json_compact(d, &json), PRB_OK);
+    snprintf(id, sizeof id, "\"decision\":\"%s\"", want);
+    cr_assert(strstr(json, id), "want %s: %s", want, json);
+    prb_decision_free(d);
+}
+
+/* Subject 1's index entry of inquiry no made malformed, in env's index. */
+static void bend_entry(prb_env *env, uint32_t no)
+{
+    MDB_txn *t;
+    unsigned char k[12];
+    MDB_val key = index_key(k, no), bad = {5, "bent!"};
+    cr_assert_eq(mdb_txn_begin(env->imdb, NULL, 0, &t), 0);
+    cr_assert_eq(mdb_put(t, env->iidx, &key, &bad, 0), 0);
+    cr_assert_eq(mdb_txn_commit(t), 0);
+}
+
+/* A decision reads its subject's inquiries back only as far as the
+ * windows of the features it needs reach, none for a purpose that counts
+ * none, and no further than the last for its number: a subject asked
+ * about a million times cost every decision a million steps and a 16 MB
+ * array. Shown by an entry it no longer needs made unreadable: it is not
+ * read (verify still names it). */
+Test(inquiry_log, a_decision_reads_no_inquiry_older_than_its_windows)
+{
+    char *dir;
+    prb_env *env = th_register(&dir);
+    add_account(env, PERSON);
+    decide_on(env, "2025-01-10", "credit", PERSON);
+    decide_on(env, "2025-02-10", "credit", PERSON);
+    decide_on(env, "2025-03-10", "credit", PERSON);
+    decide_on(env, TH_TODAY, "credit", PERSON);
+    decide_on(env, TH_TODAY, "tenancy", PERSON);
+    bend_entry(env, 2);
+    decide_is(env, "credit", PERSON, "1-q6");
+    cr_assert_eq(counted(env, TH_TODAY, PERSON), 2);
+    /* Tenancy counts no inquiry: only the newest is read, for the number. */
+    bend_entry(env, 5);
+    decide_is(env, "tenancy", PERSON, "1-q7");
+    prb_close(env);
+    expect_verify_finds(dir, "decision 1-q2: the index by subject");
+    th_rmrf(dir);
+}
+
+struct nos {
+    int32_t since;
+    size_t n;
+    uint32_t no[64];
+    int32_t day[64];
+};
+
+static int add_since(void *ctx, uint32_t no, uint64_t g, int32_t day, const char *purpose,
+                     size_t pl)
+{
+    struct nos *s = ctx;
+    (void)g, (void)purpose, (void)pl;
+    cr_assert_lt(s->n, 64);
+    if (day >= s->since) {
+        s->no[s->n] = no;
+        s->day[s->n++] = day;
+    }
+    return 0;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* prb_iidx_recent finds, for every day since from before the first
+ * inquiry to after the last, what reading all of subject's inquiries
+ * finds of that day or later, and the same last number. */
+static void recent_is_all(prb_env *env, uint64_t subject, const char *what)
+{
+    MDB_txn *txn;
+    int32_t from, to;
+    cr_assert_eq(prb_date_parse("2023-06-01", 10, &from), PRB_OK);
+    cr_assert_eq(prb_date_parse("2028-06-01", 10, &to), PRB_OK);
+    cr_assert_eq(mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &txn), 0);
+    for (int32_t since = from; since <= to; since += 3) {
+        struct nos all = {INT32_MIN, 0, {0}, {0}}, got = {since, 0, {0}, {0}}, want = {0};
+        uint32_t last = 99;
+        cr_assert_eq(prb_iidx_each(env, txn, NULL, subject, add_since, &all), PRB_OK);
+        cr_assert_eq(prb_iidx_recent(env, txn, NULL, subject, since, add_since, &got, &last),
+                     PRB_OK, "%s", prb_errmsg(env));
+        for (size_t i = 0; i < all.n; i++)
+            if (all.day[i] >= since)
+                want.no[want.n++] = all.no[i];
+        qsort(got.no, got.n, sizeof *got.no, cmp_u32);
+        cr_assert_eq(got.n, want.n, "%s, since day %d: %zu, not %zu", what, since, got.n, want.n);
+        cr_assert_arr_eq(got.no, want.no, want.n * sizeof *want.no, "%s, since day %d", what,
+                         since);
+        cr_assert_eq(last, all.n ? all.no[all.n - 1] : 0, "%s: last %u", what, last);
+        last = 99;
+        cr_assert_eq(prb_iidx_recent(env, txn, NULL, subject, since, NULL, NULL, &last), PRB_OK);
+        cr_assert_eq(last, all.n ? all.no[all.n - 1] : 0, "%s: last alone %u", what, last);
+    }
+    mdb_txn_abort(txn);
+}
+
+/* The days a subject was asked about on, in the order asked: mostly
+ * forward, but a decision made --as-of another day (back, and ahead)
+ * breaks the order now and then, and the reading back must not stop at
+ * an old day with a newer one before it. */
+static const struct {
+    const char *day, *purpose, *who;
+} asked_on[] = {
+    {"2024-02-10", "credit", PERSON},  {"2025-03-01", "credit", PERSON},
+    {"2025-03-01", "tenancy", PERSON}, {"2025-06-01", "credit", OTHER},
+    {"2025-12-31", "credit", PERSON},  {"2026-05-25", "credit", PERSON},
+    {"2026-05-26", "credit", PERSON},  {"2024-06-01", "credit", PERSON},
+    {"2026-06-30", "credit", PERSON},  {"2027-03-01", "credit", PERSON},
+    {"2026-02-28", "credit", OTHER},   {"2026-08-31", "credit", PERSON},
+    {"2026-09-01", "tenancy", PERSON}, {"2026-02-28", "credit", PERSON},
+    {"2026-11-25", "credit", PERSON},  {"2026-12-01", "credit", OTHER},
+    {"2027-01-15", "credit", PERSON},  {"2027-02-28", "credit", PERSON},
+    {"2027-04-01", "credit", PERSON},  {"2027-06-30", "credit", PERSON},
+};
+
+/* What reading every inquiry counted: PERSON's credit inquiries made on
+ * or before day and fewer than six months before it. */
+static int brute_count(const char *day)
+{
+    int32_t today, d;
+    int n = 0;
+    cr_assert_eq(prb_date_parse(day, 10, &today), PRB_OK);
+    for (size_t i = 0; i < sizeof asked_on / sizeof *asked_on; i++) {
+        cr_assert_eq(prb_date_parse(asked_on[i].day, 10, &d), PRB_OK);
+        n += !strcmp(asked_on[i].purpose, "credit") && !strcmp(asked_on[i].who, PERSON) &&
+             d <= today && prb_months_between(d, today) < 6;
+    }
+    return n;
+}
+
+/* Rewrites the index's marks of order as covering [1, upto), or removes
+ * them (upto 0). */
+static void set_order_upto(prb_env *env, uint64_t upto)
+{
+    MDB_txn *t;
+    MDB_val k = {5, "order"}, v;
+    unsigned char b[24];
+    cr_assert_eq(mdb_txn_begin(env->imdb, NULL, 0, &t), 0);
+    cr_assert_eq(mdb_get(t, env->imeta, &k, &v), 0, "the index keeps no order");
+    cr_assert_eq(v.mv_size, 24);
+    memcpy(b, v.mv_data, 24);
+    prb_be64(b, upto);
+    v = (MDB_val){24, b};
+    cr_assert_eq(upto ? mdb_put(t, env->imeta, &k, &v, 0) : mdb_del(t, env->imeta, &k, NULL), 0);
+    cr_assert_eq(mdb_txn_commit(t), 0);
+}
+
+/* Reading back over the windows counts what reading everything counted,
+ * on every day, days out of order and all; whether the index is behind
+ * the log or its marks of order cannot be used. */
+Test(inquiry_log, reading_back_over_the_windows_counts_what_reading_all_did)
+{
+    static const char *const on[] = {"2026-11-25", "2026-11-26", "2026-12-31", "2027-02-28",
+                                     "2027-03-01", "2027-05-31", "2027-06-30", "2027-08-31",
+                                     "2027-09-01", "2027-12-31", "2028-01-01", "2029-01-01"};
+    char *dir;
+    prb_env *env = th_register(&dir);
+    add_account(env, PERSON);
+    add_account(env, OTHER);
+    size_t n = sizeof asked_on / sizeof *asked_on;
+    for (size_t i = 0; i < n; i++)
+        decide_on(env, asked_on[i].day, asked_on[i].purpose, asked_on[i].who);
+    /* Before the record was received nothing is scored: from then on. */
+    for (size_t i = 0; i < sizeof on / sizeof *on; i++)
+        cr_assert_eq(counted(env, on[i], PERSON), brute_count(on[i]), "as of %s", on[i]);
+    recent_is_all(env, 1, "person");
+    recent_is_all(env, 2, "other");
+    recent_is_all(env, 3, "nobody");
+
+    /* The index behind the log (its marks with it): the tail is read. */
+    unsigned char k[12];
+    MDB_val key = index_key(k, 17), upk = {4, "upto"};
+    hold_back(env, env->iidx, key, upk, n);
+    set_order_upto(env, n);
+    uint64_t lag = 0;
+    cr_assert_eq(prb_index_lag(env, &lag, NULL), PRB_OK);
+    cr_assert_eq(lag, 1);
+    recent_is_all(env, 1, "person, index behind");
+    cr_assert_eq(counted(env, "2027-06-30", PERSON), brute_count("2027-06-30"));
+    /* Marks that do not describe the index are not used. */
+    set_order_upto(env, n - 1);
+    recent_is_all(env, 1, "person, marks not the index's");
+    cr_assert_eq(counted(env, "2027-06-30", PERSON), brute_count("2027-06-30"));
+    set_order_upto(env, 0);
+    recent_is_all(env, 1, "person, no marks");
+    as_of(env, "2027-06-30");
+    decide_is(env, "credit", PERSON, "1-q18");
+    prb_close(env);
+
+    /* Opened again, such an index is made again, marks and all. */
+    env = reopen(dir);
+    char *list = ids(env, PERSON);
+    cr_assert(strstr(list, "1-q17,1-q18"), "%s", list);
+    free(list);
+    recent_is_all(env, 1, "person, made again");
+    expect_clean(env);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+/* The next number is the last one's after many inquiries, read from the
+ * end of the subject's entries whether another subject's follow them or
+ * not, and whether the newest are indexed yet or not. */
+Test(inquiry_log, the_number_goes_on_after_many_inquiries)
+{
+    enum { BATCH = 500, BATCHES = 3 };
+    char *dir, want[32];
+    prb_env *env = th_register(&dir);
+    add_account(env, PERSON);
+    add_account(env, OTHER);
+    static prb_inquiry q[BATCH];
+    int credit = 1; /* and the first decide_is's */
+    for (int b = 0; b < BATCHES; b++) {
+        memset(q, 0, sizeof q);
+        for (int i = 0; i < BATCH; i++) {
+            credit += i % 7 == 0;
+            q[i].purpose = i % 7 ? "tenancy" : "credit";
+            q[i].identifier = PERSON;
+            q[i].requester = "bank-x";
+        }
+        cr_assert_eq(prb_decide_many(env, q, BATCH), PRB_OK, "%s", prb_errmsg(env));
+        for (int i = 0; i < BATCH; i++) {
+            cr_assert_eq(q[i].rc, PRB_OK, "%s", q[i].errmsg);
+            prb_decision_free(q[i].decision);
+        }
+    }
+    snprintf(want, sizeof want, "1-q%d", BATCH * BATCHES + 1);
+    decide_is(env, "credit", PERSON, want);
+    decide_is(env, "tenancy", OTHER, "2-q1");
+    snprintf(want, sizeof want, "1-q%d", BATCH * BATCHES + 2);
+    decide_is(env, "tenancy", PERSON, want);
+    decide_is(env, "credit", OTHER, "2-q2");
+    /* The newest of each not indexed yet (PERSON's, the log's 1503rd):
+     * found in the log's tail. */
+    unsigned char k[12];
+    MDB_val key = index_key(k, BATCH * BATCHES + 2), upk = {4, "upto"};
+    k[10] = (unsigned char)((BATCH * BATCHES + 2) >> 8);
+    hold_back(env, env->iidx, key, upk, BATCH * BATCHES + 3);
+    snprintf(want, sizeof want, "1-q%d", BATCH * BATCHES + 3);
+    decide_is(env, "tenancy", PERSON, want);
+    cr_assert_eq(th_ninquiries(env, PERSON), BATCH * BATCHES + 3);
+    cr_assert_eq(counted(env, TH_TODAY, PERSON), credit);
+    expect_clean(env);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+/* Marks of order that understate how far the days went back would have
+ * decisions miss inquiries in their windows: verify names them. */
+Test(inquiry_log, verify_finds_the_order_of_days_understated)
+{
+    char *dir, reg[600], *rep = NULL;
+    prb_env *env = th_register(&dir);
+    prb_verify_stats st;
+    add_account(env, PERSON);
+    decide_on(env, "2026-11-25", "credit", PERSON);
+    decide_on(env, "2026-06-01", "credit", PERSON);
+    decide_on(env, "2026-11-25", "credit", PERSON);
+    expect_clean(env);
+    prb_close(env);
+    struct rawidx r;
+    MDB_val k = {5, "order"}, v;
+    unsigned char b[24];
+    rawidx_open(&r, dir);
+    cr_assert_eq(mdb_get(r.t, r.meta, &k, &v), 0);
+    cr_assert_eq(v.mv_size, sizeof b);
+    memcpy(b, v.mv_data, sizeof b);
+    memset(b + 12, 0, 12); /* never behind */
+    v = (MDB_val){sizeof b, b};
+    cr_assert_eq(mdb_put(r.t, r.meta, &k, &v, 0), 0);
+    rawidx_close(&r);
+    snprintf(reg, sizeof reg, "%s/reg", dir);
+    cr_assert_eq(prb_open(reg, &env), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(prb_verify(env, collect, &rep, &st), PRB_ECORRUPT);
+    cr_assert(rep && strstr(rep, "the inquiry index's order understates"), "%s", rep ? rep : "");
+    free(rep);
+    prb_close(env);
+    th_rmrf(dir);
+}

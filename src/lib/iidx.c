@@ -80,6 +80,9 @@ static const MDB_val LAST_KEY = {4, "last"};
 /* The same two for notices: nupto, and nlast (be64 number, be64 subject). */
 static const MDB_val NUPTO_KEY = {5, "nupto"};
 static const MDB_val NLAST_KEY = {5, "nlast"};
+/* How the days of the indexed inquiries run (prb_iorder). */
+static const MDB_val ORDER_KEY = {5, "order"};
+#define ORDER_LEN 24
 
 static void boot_id(char out[40])
 {
@@ -285,6 +288,48 @@ int prb_nidx_upto(prb_env *env, MDB_txn *itxn, uint64_t *upto)
     return upto_of(env, itxn, &NUPTO_KEY, upto);
 }
 
+int prb_iidx_order(prb_env *env, MDB_txn *itxn, prb_iorder *o)
+{
+    MDB_val v;
+    int mrc = mdb_get(itxn, env->imeta, (MDB_val *)&ORDER_KEY, &v);
+    *o = (prb_iorder){1, INT32_MIN, 0, 0};
+    if (mrc == MDB_NOTFOUND)
+        return PRB_ENOTFOUND;
+    if (mrc)
+        return prb_mdb_fail(env, mrc, "reading the inquiry index");
+    if (v.mv_size != ORDER_LEN)
+        return PRB_ECORRUPT;
+    const unsigned char *b = v.mv_data;
+    o->upto = prb_get_be64(b);
+    o->latest = prb_get_le32(b + 8);
+    o->behind = (uint32_t)prb_get_le32(b + 12);
+    o->last = prb_get_be64(b + 16);
+    return PRB_OK;
+}
+
+/* Whether the marks in itxn describe the index as far as it goes (upto):
+ * they do when made with it, and an empty index needs none. */
+static int ordered(prb_env *env, MDB_txn *itxn, uint64_t upto, prb_iorder *o, int *yes)
+{
+    int rc = prb_iidx_order(env, itxn, o);
+    *yes = rc == PRB_OK ? o->upto == upto : rc == PRB_ENOTFOUND && upto == 1;
+    return rc == PRB_ENOTFOUND || rc == PRB_ECORRUPT ? PRB_OK : rc;
+}
+
+static int order_put(prb_env *env, MDB_txn *wt, const prb_iorder *o)
+{
+    unsigned char b[ORDER_LEN];
+    MDB_val v = {sizeof b, b};
+    int mrc;
+    prb_be64(b, o->upto);
+    prb_put_le32(b + 8, o->latest);
+    prb_put_le32(b + 12, (int32_t)o->behind);
+    prb_be64(b + 16, o->last);
+    if ((mrc = mdb_put(wt, env->imeta, (MDB_val *)&ORDER_KEY, &v, 0)))
+        return prb_mdb_fail(env, mrc, "writing the index");
+    return PRB_OK;
+}
+
 /* An entry of the log, as the index keeps it. */
 struct logged {
     uint64_t g, subject;
@@ -331,11 +376,12 @@ static int index_log(prb_env *env, MDB_txn *rt, MDB_txn *wt, uint64_t *budget, i
     uint64_t end, upto;
     unsigned char gb[8], iv[IIDX_HDR + 256], last[20];
     MDB_val k, v;
-    int rc, mrc, any = 0;
+    prb_iorder o;
+    int rc, mrc, any = 0, keep_order;
     if (!*budget)
         return PRB_OK;
     if ((rc = end_of(env, rt, env->ilog, LOG, &end)) || (rc = prb_iidx_upto(env, wt, &upto)) ||
-        upto >= end)
+        upto >= end || (rc = ordered(env, wt, upto, &o, &keep_order)))
         return rc;
     if ((mrc = mdb_cursor_open(rt, env->ilog, &c)))
         return prb_mdb_fail(env, mrc, "reading the inquiry log");
@@ -362,6 +408,7 @@ static int index_log(prb_env *env, MDB_txn *rt, MDB_txn *wt, uint64_t *budget, i
         MDB_val ik = {PRB_INQ_KEY_LEN, v.mv_data}, ival = {IIDX_HDR + e.pl, iv};
         if ((mrc = mdb_put(wt, env->iidx, &ik, &ival, 0)))
             break;
+        prb_iorder_add(&o, e.g, e.day);
         memcpy(last, k.mv_data, 8);
         memcpy(last + 8, v.mv_data, PRB_INQ_KEY_LEN);
         any = 1;
@@ -371,6 +418,11 @@ static int index_log(prb_env *env, MDB_txn *rt, MDB_txn *wt, uint64_t *budget, i
     if (mrc && mrc != MDB_NOTFOUND)
         return prb_mdb_fail(env, mrc, "indexing the inquiry log");
     *wrote = 1;
+    /* Marks that did not describe the index stay behind it, unused,
+     * until it is made again. */
+    o.upto = end;
+    if (keep_order && (rc = order_put(env, wt, &o)))
+        return rc;
     return mark(env, wt, &UPTO_KEY, end, any ? &LAST_KEY : NULL, last, sizeof last);
 }
 
@@ -544,9 +596,9 @@ int prb_iidx_catch_up(prb_env *env)
     return rc;
 }
 
-/* Empties the index (a register moved to format 3, or an index whose
- * upto is past the log's or the outbox's end: they were replaced behind
- * its back). */
+/* Empties the index (a register moved to format 3, an index whose upto
+ * is past the log's or the outbox's end: they were replaced behind its
+ * back, or one whose marks of order do not describe it). */
 static int reset(prb_env *env)
 {
     MDB_txn *t;
@@ -632,10 +684,12 @@ static int open_index(prb_env *env)
     MDB_txn *lt = NULL;
     MDB_val lv = {0, NULL}, gv;
     uint64_t nupto, nend;
-    int same = 1;
+    prb_iorder o;
+    int same = 1, in_order;
     if ((mrc = mdb_txn_begin(env->imdb, NULL, MDB_RDONLY, &t)))
         return prb_mdb_fail(env, mrc, "reading the inquiry index");
     if ((rc = prb_iidx_upto(env, t, &upto)) || (rc = prb_nidx_upto(env, t, &nupto)) ||
+        (rc = ordered(env, t, upto, &o, &in_order)) ||
         (mrc = mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &lt))) {
         mdb_txn_abort(t);
         return rc ? rc : prb_mdb_fail(env, mrc, "starting a read");
@@ -658,7 +712,10 @@ static int open_index(prb_env *env)
     }
     mdb_txn_abort(lt);
     mdb_txn_abort(t);
-    if (!rc && (upto > end || nupto > nend || !same))
+    /* One made before the marks of its order were (or whose marks were
+     * altered) would have every decision read its subject's inquiries
+     * back to the first: it is made again too. */
+    if (!rc && (upto > end || nupto > nend || !same || !in_order))
         rc = reset(env);
     if (rc)
         return rc;
@@ -1071,27 +1128,89 @@ int prb_iidx_find(prb_env *env, MDB_txn *txn, uint64_t subject, uint32_t no, uin
     return rc;
 }
 
+static void index_end(MDB_txn *it, MDB_txn **keep)
+{
+    /* Kept reset, a transaction keeps its reader slot for the next. */
+    if (keep) {
+        mdb_txn_reset(it);
+        *keep = it;
+    } else {
+        mdb_txn_abort(it);
+    }
+}
+
+/* The index's read transaction for a reader of txn's snapshot (from
+ * *keep when given; index_end gives it back), the log's end in txn and
+ * how far the index goes. On failure there is none to give back. */
+static int index_begin(prb_env *env, MDB_txn *txn, MDB_txn **keep, MDB_txn **it, uint64_t *end,
+                       uint64_t *upto)
+{
+    int rc, mrc;
+    *it = keep ? *keep : NULL;
+    if ((rc = end_of(env, txn, env->ilog, LOG, end)))
+        return rc;
+    if (keep)
+        *keep = NULL;
+    mrc = *it ? mdb_txn_renew(*it) : mdb_txn_begin(env->imdb, NULL, MDB_RDONLY, it);
+    if (mrc) {
+        if (*it)
+            mdb_txn_abort(*it);
+        return prb_mdb_fail(env, mrc, "reading the inquiry index");
+    }
+    if ((rc = prb_iidx_upto(env, *it, upto)))
+        index_end(*it, keep);
+    return rc;
+}
+
+/* What the index does not hold yet of subject's inquiries: the log of
+ * txn from upto on, oldest first, those of a day before since left out;
+ * *last follows them, when given. */
+static int read_tail(prb_env *env, MDB_txn *txn, uint64_t subject, uint64_t upto, int32_t since,
+                     prb_iidx_fn fn, void *ctx, uint32_t *last)
+{
+    MDB_cursor *c;
+    unsigned char gb[8];
+    MDB_val k = {8, gb}, v;
+    int rc = PRB_OK, mrc, stop = 0;
+    if ((mrc = mdb_cursor_open(txn, env->ilog, &c)))
+        return prb_mdb_fail(env, mrc, "reading the inquiry log");
+    prb_be64(gb, upto);
+    for (mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); !mrc && !stop;
+         mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        struct logged e;
+        if (v.mv_size < 8 || prb_get_be64(v.mv_data) != subject)
+            continue;
+        if (log_entry(&k, &v, &e)) {
+            rc = prb_seterr(env->err, PRB_ECORRUPT, "inquiry log entry %llu: malformed",
+                            (unsigned long long)e.g);
+            break;
+        }
+        if (last)
+            *last = e.no;
+        if (!fn || e.day < since)
+            continue;
+        if ((rc = fn(ctx, e.no, e.g, e.day, e.purpose, e.pl)) > 0)
+            break;
+        stop = rc < 0;
+        rc = PRB_OK;
+    }
+    mdb_cursor_close(c);
+    if (!rc && mrc && mrc != MDB_NOTFOUND)
+        rc = prb_mdb_fail(env, mrc, "reading the inquiry log");
+    return rc;
+}
+
 int prb_iidx_each(prb_env *env, MDB_txn *txn, MDB_txn **keep, uint64_t subject, prb_iidx_fn fn,
                   void *ctx)
 {
-    MDB_txn *it = keep ? *keep : NULL;
+    MDB_txn *it;
     MDB_cursor *c = NULL;
     unsigned char k0[PRB_INQ_KEY_LEN];
     MDB_val k = {PRB_INQ_KEY_LEN, k0}, v;
     uint64_t end, upto = 1;
     int rc, mrc, stop = 0;
-    if ((rc = end_of(env, txn, env->ilog, LOG, &end)))
+    if ((rc = index_begin(env, txn, keep, &it, &end, &upto)))
         return rc;
-    if (keep)
-        *keep = NULL;
-    mrc = it ? mdb_txn_renew(it) : mdb_txn_begin(env->imdb, NULL, MDB_RDONLY, &it);
-    if (mrc) {
-        if (it)
-            mdb_txn_abort(it);
-        return prb_mdb_fail(env, mrc, "reading the inquiry index");
-    }
-    if ((rc = prb_iidx_upto(env, it, &upto)))
-        goto out;
     if ((mrc = mdb_cursor_open(it, env->iidx, &c))) {
         rc = prb_mdb_fail(env, mrc, "reading the inquiry index");
         goto out;
@@ -1121,48 +1240,85 @@ int prb_iidx_each(prb_env *env, MDB_txn *txn, MDB_txn **keep, uint64_t subject, 
         rc = prb_mdb_fail(env, mrc, "reading the inquiry index");
         goto out;
     }
-    mdb_cursor_close(c);
-    c = NULL;
     rc = PRB_OK;
-    /* What the index does not hold yet: the log from upto on. */
-    if (upto < end && !stop) {
-        unsigned char gb[8];
-        if ((mrc = mdb_cursor_open(txn, env->ilog, &c))) {
-            rc = prb_mdb_fail(env, mrc, "reading the inquiry log");
-            goto out;
-        }
-        prb_be64(gb, upto);
-        k = (MDB_val){8, gb};
-        for (mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); !mrc && !stop;
-             mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-            struct logged e;
-            if (v.mv_size < 8 || prb_get_be64(v.mv_data) != subject)
-                continue;
-            if (log_entry(&k, &v, &e)) {
-                rc = prb_seterr(env->err, PRB_ECORRUPT, "inquiry log entry %llu: malformed",
-                                (unsigned long long)e.g);
-                goto out;
-            }
-            if ((rc = fn(ctx, e.no, e.g, e.day, e.purpose, e.pl)) > 0)
-                goto out;
-            stop = rc < 0;
-        }
-        if (mrc && mrc != MDB_NOTFOUND) {
-            rc = prb_mdb_fail(env, mrc, "reading the inquiry log");
-            goto out;
-        }
-        rc = PRB_OK;
-    }
+    if (upto < end && !stop)
+        rc = read_tail(env, txn, subject, upto, INT32_MIN, fn, ctx, NULL);
 out:
     if (c)
         mdb_cursor_close(c);
-    /* Kept reset, a transaction keeps its reader slot for the next. */
-    if (keep) {
-        mdb_txn_reset(it);
-        *keep = it;
-    } else {
-        mdb_txn_abort(it);
+    index_end(it, keep);
+    return rc;
+}
+
+int prb_iidx_recent(prb_env *env, MDB_txn *txn, MDB_txn **keep, uint64_t subject, int32_t since,
+                    prb_iidx_fn fn, void *ctx, uint32_t *last)
+{
+    MDB_txn *it;
+    MDB_cursor *c = NULL;
+    unsigned char k0[PRB_INQ_KEY_LEN];
+    MDB_val k = {PRB_INQ_KEY_LEN, k0}, v;
+    uint64_t end, upto = 1;
+    prb_iorder o;
+    int rc, mrc, trusted = -1, stop = 0;
+    *last = 0;
+    if ((rc = index_begin(env, txn, keep, &it, &end, &upto)))
+        return rc;
+    if ((mrc = mdb_cursor_open(it, env->iidx, &c))) {
+        rc = prb_mdb_fail(env, mrc, "reading the inquiry index");
+        goto out;
     }
+    /* The subject's newest entry: the one before the next subject's
+     * first, or the index's last. */
+    prb_inq_key(k0, subject + 1, 0);
+    mrc = subject == UINT64_MAX ? MDB_NOTFOUND : mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+    mrc = mrc == MDB_NOTFOUND ? mdb_cursor_get(c, &k, &v, MDB_LAST)
+          : mrc               ? mrc
+                              : mdb_cursor_get(c, &k, &v, MDB_PREV);
+    for (; !mrc && !stop; mrc = mdb_cursor_get(c, &k, &v, MDB_PREV)) {
+        uint64_t g;
+        int32_t day;
+        const char *purpose;
+        size_t pl;
+        if (k.mv_size != PRB_INQ_KEY_LEN || prb_get_be64(k.mv_data) != subject)
+            break;
+        uint32_t no = prb_inq_no(k.mv_data);
+        if (prb_iidx_value(v.mv_data, v.mv_size, &g, &day, &purpose, &pl)) {
+            rc = prb_seterr(env->err, PRB_ECORRUPT, "decision %llu-q%u: malformed index entry",
+                            (unsigned long long)subject, no);
+            goto out;
+        }
+        if (g >= end)
+            continue; /* made after txn's snapshot, as every later one */
+        if (!*last)
+            *last = no;
+        if (!fn)
+            break;
+        if (day >= since) {
+            if ((rc = fn(ctx, no, g, day, purpose, pl)) > 0)
+                goto out;
+            stop = rc < 0;
+            continue;
+        }
+        /* Read when first needed: most subjects' inquiries are all in
+         * the window. Marks that do not describe the index (made by an
+         * older build beside this one) say nothing: all are read. */
+        if (trusted < 0 && (rc = ordered(env, it, upto, &o, &trusted)))
+            goto out;
+        if (trusted && (g > o.last || (int64_t)day + o.behind < since))
+            break; /* and so is every earlier one (prb_iorder) */
+    }
+    if (mrc && mrc != MDB_NOTFOUND) {
+        rc = prb_mdb_fail(env, mrc, "reading the inquiry index");
+        goto out;
+    }
+    rc = PRB_OK;
+    /* After a stop, for *last alone. */
+    if (upto < end)
+        rc = read_tail(env, txn, subject, upto, since, stop ? NULL : fn, ctx, last);
+out:
+    if (c)
+        mdb_cursor_close(c);
+    index_end(it, keep);
     return rc;
 }
 

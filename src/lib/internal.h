@@ -175,6 +175,8 @@ typedef struct prb_purposedef {
     int scorecard;       /* index in policy scorecards, -1 if none */
     int *sc_feature;     /* per scorecard input: its feature's index */
     uint8_t *need;       /* per feature: whether a decision reads it */
+    int inquiry_months;  /* derived: the longest window of those counting
+                            inquiries, 0 if none does */
     size_t nlists;
     int *lists; /* lists consulted */
     size_t nrules;
@@ -470,7 +472,8 @@ static inline uint64_t prb_hash(const void *p, size_t n)
  *          day + purpose: a subject's inquiries
  *   nidx   subject id (be64) + notice number (be64) -> nothing: a subject's
  *          notices, for its copy
- *   meta   "upto", "last", "nupto", "nlast": how far each index goes
+ *   meta   "upto", "last", "nupto", "nlast": how far each index goes;
+ *          "order": how the days of the indexed inquiries run (prb_iorder)
  * ident and fref keys start with a hash of the rest (prb_hash): they are
  * only ever looked up whole, and spreading them evenly lets a batch sort
  * its keys by one integer instead of comparing long shared prefixes
@@ -1078,8 +1081,8 @@ char *prb_notice_json(const char *identifier, const char *kind, const char *abou
  * value). PRB_ECORRUPT if malformed. */
 int prb_iidx_value(const void *value, size_t n, uint64_t *g, int32_t *day, const char **purpose,
                    size_t *pl);
-/* Called for each inquiry of a subject, oldest first: 0 to go on, -1 to
- * stop, a PRB_E* code to fail with it. */
+/* Called for each inquiry of a subject, oldest first (but see
+ * prb_iidx_recent): 0 to go on, -1 to stop, a PRB_E* code to fail with it. */
 typedef int (*prb_iidx_fn)(void *ctx, uint32_t no, uint64_t g, int32_t day, const char *purpose,
                            size_t pl);
 /* Every inquiry about subject that txn's snapshot of the log holds, from
@@ -1088,6 +1091,46 @@ typedef int (*prb_iidx_fn)(void *ctx, uint32_t no, uint64_t g, int32_t day, cons
  * aborts it in the end); without, it is the call's own. */
 int prb_iidx_each(prb_env *env, MDB_txn *txn, MDB_txn **keep, uint64_t subject, prb_iidx_fn fn,
                   void *ctx);
+/* The inquiries about subject of txn's snapshot that are of day since or
+ * later (and perhaps some earlier), and in *last the subject's last
+ * inquiry number (0: none yet). fn gets the index's newest first, then
+ * those of the log's tail, not indexed yet, oldest first. The index is
+ * read back from the subject's newest inquiry only as far as the order
+ * of the days (prb_iorder) says an earlier one may be of since or later:
+ * a subject asked about a million times is read back over its windows,
+ * not its history. Without fn, only *last. keep as in prb_iidx_each. */
+int prb_iidx_recent(prb_env *env, MDB_txn *txn, MDB_txn **keep, uint64_t subject, int32_t since,
+                    prb_iidx_fn fn, void *ctx, uint32_t *last);
+/* How the days of the inquiries the index holds run: by their place in
+ * the log mostly, but not always (a decision made --as-of another day,
+ * the clock set back). Kept in the index's meta ("order": be64 upto, le32
+ * latest, le32 behind, be64 last), made with it from the log, of the
+ * log's [1, upto): the latest day; the most days an inquiry's day fell
+ * behind the latest day before it; the place of the last one that fell
+ * behind (0: none). So no inquiry before place g is of a day after
+ * day(g) + behind, nor, when g is after last, after day(g). */
+typedef struct prb_iorder {
+    uint64_t upto;
+    int32_t latest;
+    uint32_t behind;
+    uint64_t last;
+} prb_iorder;
+/* The marks in itxn, a transaction of the index: PRB_ENOTFOUND when it
+ * has none (*o then as for an empty index), PRB_ECORRUPT (no message)
+ * when malformed. Readers trust them only when o->upto is the index's. */
+int prb_iidx_order(prb_env *env, MDB_txn *itxn, prb_iorder *o);
+/* Adds the inquiry at place g, of day day, to o: the one rule by which
+ * the index makes them and verify checks them. */
+static inline void prb_iorder_add(prb_iorder *o, uint64_t g, int32_t day)
+{
+    if (day < o->latest) {
+        if ((uint32_t)((int64_t)o->latest - day) > o->behind)
+            o->behind = (uint32_t)((int64_t)o->latest - day);
+        o->last = g;
+    } else {
+        o->latest = day;
+    }
+}
 /* Where in the log inquiry no of subject is, by one lookup in the index:
  * *g 0 when the index does not hold it (not made, made after txn's
  * snapshot, or not indexed yet: prb_iidx_each reads the log's tail). */

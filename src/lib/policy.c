@@ -1219,6 +1219,10 @@ static int load_purpose_rule(struct ctx *c, prb_purposedef *d, json_t *def)
         for (size_t k = 0; k < card->nfields; k++) {
             d->sc_feature[k] = prb_policy_feature(c->p, card->fields[k]);
             d->need[d->sc_feature[k]] = 1;
+            /* How far back a decision reads the subject's inquiries. */
+            const prb_featdef *fd = &c->p->features[d->sc_feature[k]];
+            if (fd->kind == PRB_F_INQUIRIES && fd->window_months > d->inquiry_months)
+                d->inquiry_months = fd->window_months;
         }
     }
     if (lists) {

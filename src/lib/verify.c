@@ -1003,6 +1003,7 @@ static int check_store(struct run *r, MDB_txn *txn, const unsigned char *leaves,
      * entry either. The index may be a commit behind the log (iidx.c):
      * what it does not hold yet is read from the log by its readers. */
     uint64_t nlog = 0, nidx = 0, upto = 1, end = 1;
+    prb_iorder order = {1, INT32_MIN, 0, 0};
     MDB_txn *it = NULL;
     MDB_cursor *ic = NULL;
     int rc;
@@ -1040,6 +1041,9 @@ static int check_store(struct run *r, MDB_txn *txn, const unsigned char *leaves,
         if (g >= upto)
             continue; /* not indexed yet */
         nlog++;
+        int outcome;
+        if (!prb_inquiry_header(inq, len, &purpose, &pl, &outcome))
+            prb_iorder_add(&order, g, prb_get_le32((const unsigned char *)inq + 4));
         /* The log's value starts with the inquiry's key in the index. */
         MDB_val ik = {PRB_INQ_KEY_LEN, v.mv_data}, iv;
         int irc = mdb_get(it, env->iidx, &ik, &iv);
@@ -1058,6 +1062,21 @@ static int check_store(struct run *r, MDB_txn *txn, const unsigned char *leaves,
     if (mrc != MDB_NOTFOUND) {
         mdb_txn_abort(it);
         return prb_mdb_fail(env, mrc, "reading inquiries");
+    }
+    /* Marks of the order of the days that understate it would hide from
+     * a decision inquiries its windows hold (prb_iidx_recent). Made from
+     * more of the log (an index ahead of this snapshot), they only say
+     * more. Marks that do not describe the index are not used. */
+    prb_iorder have;
+    if ((rc = prb_iidx_order(env, it, &have)) == PRB_ECORRUPT)
+        finding(r, "the inquiry index's order is malformed (altered behind the engine's back)");
+    else if (!rc && have.upto == upto &&
+             (have.latest < order.latest || have.behind < order.behind || have.last < order.last))
+        finding(r, "the inquiry index's order understates the inquiry log's: decisions would "
+                   "miss inquiries (altered behind the engine's back)");
+    else if (rc && rc != PRB_ENOTFOUND) {
+        mdb_txn_abort(it);
+        return rc;
     }
     /* The log's end is where the leaves put it, not where its own last
      * entry does: the newest inquiry removed would otherwise make its
