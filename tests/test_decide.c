@@ -1995,3 +1995,47 @@ Test(decide, only_the_latest_entry_is_shown_suspended_in_the_copy)
     prb_close(env);
     th_rmrf(dir);
 }
+
+/* A correction changes the grounds as much as a new record does, but only
+ * a new record had the ingest recompute the subject's entries: a judgment
+ * settled left its entry in force, and an insolvency corrected from
+ * discharged to opened left the subject off the list, each until the
+ * next sweep. The ingest that brings a correction changes the entries,
+ * with their notices, itself. */
+Test(decide, a_correction_changes_the_entries_in_its_own_ingest)
+{
+    char *dir, buf[1024], entries[1024], *text;
+    prb_env *env = register_edited(insolvency_ground, &dir);
+    size_t notices;
+    ingest(env, line(buf, sizeof buf, "J-1", "court_judgment", "open", "2026-11-01", NULL,
+                     JUDGMENT_FIELDS));
+    hearing_over(env);
+    debtor_entries(env, entries, sizeof entries);
+    cr_assert_str_eq(entries, "active unpaid_judgment 2026-12-26..2030-01-24;");
+
+    th_set_day(env, "2027-02-01");
+    ingest(env, line(buf, sizeof buf, "J-1", "court_judgment", "settled", "2026-11-01",
+                     "2027-02-01", JUDGMENT_FIELDS));
+    debtor_entries(env, entries, sizeof entries);
+    cr_assert_str_eq(entries, "lifted unpaid_judgment 2026-12-26..2030-01-24;",
+                     "the settled judgment's entry stayed in force");
+    text = copy_notice(env, PERSON, "list_exit", &notices, NULL);
+    cr_assert(text && strstr(text, "no longer hold"), "%s", text ? text : "none");
+    free(text);
+    cr_assert(!listed(env, 1), "the decision sees the lifted entry in force");
+
+    ingest(env, line(buf, sizeof buf, "I-1", "insolvency", "open", "2027-01-20", NULL,
+                     "{\"stage\":\"discharged\"}"));
+    th_set_day(env, "2027-02-20"); /* I-1 is in effect: it was opened, not discharged */
+    ingest(env, line(buf, sizeof buf, "I-1", "insolvency", "open", "2027-01-20", NULL,
+                     "{\"stage\":\"opened\"}"));
+    debtor_entries(env, entries, sizeof entries);
+    cr_assert(strstr(entries, "lifted unpaid_judgment 2026-12-26..2030-01-24;"
+                              "noticed insolvency_pending 2027-02-20..") == entries,
+              "the corrected insolvency made no entry: %s", entries);
+    free(copy_notice(env, PERSON, "list_entry", &notices, NULL));
+    cr_assert_eq(notices, 2, "a notice of each entry");
+    verified(env, "corrections changed the entries");
+    prb_close(env);
+    th_rmrf(dir);
+}

@@ -570,7 +570,7 @@ struct sstate {
     int32_t created;
     uint8_t kind;
     uint8_t dirty;
-    uint8_t lists_dirty; /* got a record a list reads: its entries are recomputed */
+    uint8_t lists_dirty; /* got a record or correction a list reads: in relisted */
     uint16_t nidents, icap;
     const char **idents; /* in the apply arena */
     /* A new subject's entry as first written, with enc_idents of its
@@ -670,6 +670,11 @@ struct apply {
     struct plist recs, idents;
     struct sstate **touched;
     size_t ntouched, tcap;
+    /* Subjects whose list entries are recomputed (lists_dirty). Not
+     * touched: that holds the subjects whose entry is rewritten, and a
+     * correction rewrites none, so it left the entries to the sweep. */
+    struct sstate **relisted;
+    size_t nrelisted, rlcap;
     struct fstate **fdirty;
     size_t nfdirty, fcap;
     struct fstate **deferred; /* when b defers: the refs with a good line, in input order */
@@ -908,6 +913,22 @@ static int track(struct apply *ap, struct sstate *s)
         ap->touched = n;
     }
     ap->touched[ap->ntouched++] = s;
+    return PRB_OK;
+}
+
+/* Has s's list entries recomputed at the end of the batch. */
+static int relist(struct apply *ap, struct sstate *s)
+{
+    if (s->lists_dirty)
+        return PRB_OK;
+    s->lists_dirty = 1;
+    if (ap->nrelisted == ap->rlcap) {
+        struct sstate **n = realloc(ap->relisted, (ap->rlcap = ap->rlcap * 2 + 1024) * sizeof *n);
+        if (!n)
+            return PRB_ENOMEM;
+        ap->relisted = n;
+    }
+    ap->relisted[ap->nrelisted++] = s;
     return PRB_OK;
 }
 
@@ -1280,16 +1301,16 @@ static uint64_t list_categories(const prb_policy *p)
     return m;
 }
 
-/* Subjects that got records a list reads have their entries recomputed in
- * the same transaction, so a new ground is noticed when it arrives. */
+/* Subjects that got records a list reads, new or corrected, have their
+ * entries recomputed in the same transaction, so a ground is noticed when
+ * it arrives and an entry ends when the correction that ends its ground
+ * does (a judgment settled), not at the next sweep. */
 static int refresh_lists(struct apply *ap)
 {
     prb_file *f = NULL;
     int rc = PRB_OK;
-    for (size_t i = 0; i < ap->ntouched && !rc; i++) {
-        struct sstate *s = ap->touched[i];
-        if (!s->lists_dirty)
-            continue;
+    for (size_t i = 0; i < ap->nrelisted && !rc; i++) {
+        struct sstate *s = ap->relisted[i];
         if (!(rc = prb_file_load(ap->env, ap->txn, s->id, &f)))
             rc = prb_lists_refresh(ap->env, ap->txn, f, ap->b->today);
     }
@@ -1482,9 +1503,9 @@ static int apply_one(struct apply *ap, const prb_rec *r)
         if ((rc = track(ap, s)))
             return rc;
     }
-    if (!same)
-        s->lists_dirty |= (int)(ap->b->env->policy->nlists &&
-                                (list_categories(ap->b->env->policy) >> r->cat & 1));
+    if (!same && ap->b->env->policy->nlists &&
+        (list_categories(ap->b->env->policy) >> r->cat & 1) && (rc = relist(ap, s)))
+        return rc;
     if (again)
         ap->st.superseded++;
     if (ap->b->deferring)
@@ -1638,6 +1659,7 @@ static void apply_release(struct apply *ap)
     free(ap->idents.p);
     free(ap->notices.p);
     free(ap->touched);
+    free(ap->relisted);
     free(ap->fdirty);
     free(ap->deferred);
     prb_arena_free(&ap->a);
