@@ -2039,3 +2039,84 @@ Test(decide, a_correction_changes_the_entries_in_its_own_ingest)
     prb_close(env);
     th_rmrf(dir);
 }
+
+/* The short debtor register as a red list, which may enter a subject
+ * again while its ground holds. */
+static void short_red_debtor_register(json_t *root)
+{
+    short_debtor_register(root);
+    json_object_set_new(debtor_register(root), "type", json_string("red"));
+}
+
+/* The subject's entries on the debtor register, oldest first, as "state
+ * ground ended;" each: the day a new entry is noticed is the day a
+ * refresh first sees its ground, which a refresh on another day cannot
+ * give, but what it is and how the last one ended is not. */
+static void debtor_states(prb_env *env, char *out, size_t n)
+{
+    char *json = NULL;
+    json_t *o, *m;
+    size_t i, len = 0;
+    out[0] = 0;
+    cr_assert_eq(prb_lists_json(env, "debtor_register", &json), PRB_OK, "%s", prb_errmsg(env));
+    o = json_loads(json, 0, NULL);
+    free(json);
+    json_array_foreach(json_object_get(json_array_get(o, 0), "members"), i, m)
+    {
+        const char *ended = json_string_value(json_object_get(m, "ended"));
+        len += (size_t)snprintf(
+            out + len, n - len, "%s %s %s;", json_string_value(json_object_get(m, "state")),
+            json_string_value(json_object_get(m, "ground")), ended ? ended : "-");
+        cr_assert_lt(len, n);
+    }
+    json_decref(o);
+}
+
+/* The entries of a judgment debtor on a register made by edit, as of
+ * day, after a refresh on every day from the entry's first (daily) or
+ * only on that day and on day (the entry lasts to 2027-03-06). */
+static void entries_by(void (*edit)(json_t *root), int daily, const char *day, char *out, size_t n)
+{
+    char *dir, buf[1024];
+    prb_env *env = register_edited(edit, &dir);
+    int32_t from, to;
+    uint64_t changed;
+    ingest(env, line(buf, sizeof buf, "J-1", "court_judgment", "open", "2026-11-01", NULL,
+                     JUDGMENT_FIELDS));
+    cr_assert_eq(prb_date_parse("2026-12-26", 10, &from), PRB_OK);
+    cr_assert_eq(prb_date_parse(day, strlen(day), &to), PRB_OK);
+    for (int32_t d = from; d <= to; d += daily || d == to ? 1 : to - d) {
+        char text[11];
+        prb_date_format(d, text);
+        th_set_day(env, text);
+        cr_assert_eq(prb_lists_refresh_all(env, &changed), PRB_OK, "%s", prb_errmsg(env));
+    }
+    debtor_states(env, out, n);
+    verified(env, "the refreshes");
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+/* An entry on a red list that reached its maximum duration while its
+ * ground held came back only at the refresh after the one that ended it:
+ * refreshed daily the subject was noticed again the day after, refreshed
+ * once it was not at all, though the ground was the same. The refresh
+ * that ends it decides anew. A black list does not enter the subject
+ * again while the ground holds (POLICY.md), however often it refreshes. */
+Test(decide, an_entry_past_its_maximum_duration_is_decided_anew_in_the_same_refresh)
+{
+    char daily[512], once[512];
+    const char *days[] = {"2027-03-06", "2027-03-07", "2027-03-12"};
+    for (size_t i = 0; i < sizeof days / sizeof *days; i++) {
+        entries_by(short_red_debtor_register, 1, days[i], daily, sizeof daily);
+        entries_by(short_red_debtor_register, 0, days[i], once, sizeof once);
+        cr_assert_str_eq(daily, "expired unpaid_judgment 2027-03-06;noticed unpaid_judgment -;",
+                         "refreshed daily to %s", days[i]);
+        cr_assert_str_eq(once, daily, "refreshed once on %s", days[i]);
+        entries_by(short_debtor_register, 1, days[i], daily, sizeof daily);
+        entries_by(short_debtor_register, 0, days[i], once, sizeof once);
+        cr_assert_str_eq(daily, "expired unpaid_judgment 2027-03-06;", "black, daily to %s",
+                         days[i]);
+        cr_assert_str_eq(once, daily, "black, refreshed once on %s", days[i]);
+    }
+}

@@ -5,11 +5,12 @@
  * noticed at once (a notice goes to the outbox), becomes active only
  * after the list's hearing period, ends at the ground's maximum duration,
  * and is lifted when the criteria stop holding (if the list says so) or
- * withdrawn if they stop before it took effect. An entry that expired
- * while its criteria still held is not made again until they have first
- * stopped holding: the maximum duration is a limit, not a pause. A
- * record under dispute is suspended, not gone: it does not count as the
- * criteria stopping.
+ * withdrawn if they stop before it took effect. A black-list entry that
+ * expired while its criteria still held is not made again until they
+ * have first stopped holding: the maximum duration is a limit, not a
+ * pause. On a red list the refresh that ends it makes a new one, with its
+ * own notice and hearing. A record under dispute is suspended, not gone:
+ * it does not count as the criteria stopping.
  *
  * Entries are kept, ended ones too, keyed by subject, list and first day,
  * so a subject's copy shows the whole history with dates. A list reads
@@ -373,9 +374,12 @@ static int transition(const prb_listdef *ld, const struct inputs *in, struct sto
         }
         t |= T_END;
         e->susp = e->end != END_EXPIRED && !in->stands && in->disputed && g < 0;
-        /* Ended under a ground that no longer stands while another
-         * holds: the entry on that ground is made below. */
-        if (!(!in->stands && e->end == END_LIFTED && g >= 0))
+        /* A ground holds: the refresh that ended this one (lifted on a
+         * ground that no longer stands, or expired) decides below whether
+         * it makes a new entry. Left to the next refresh, a red-list
+         * entry came back a day late under a daily sweep, and later
+         * still under a rarer one. */
+        if (g < 0)
             return t;
     }
     /* A dispute suspends a record (invariant 5); it does not make the
