@@ -347,8 +347,8 @@ Test(copy, reviewed_decision_shows_its_outcome)
 
 /* A register whose tenancy scorecard gives 500.6 to a subject with no
  * default, judgment or insolvency (500 and 0.2 for each), and declines
- * below 500.600001. */
-static prb_env *fractional_register(char **dir)
+ * below 500.600001; edit, if given, changes the policy before. */
+static prb_env *fractional_register_with(char **dir, void (*edit)(json_t *root))
 {
     char path[700], reg[700];
     json_error_t jerr;
@@ -364,6 +364,8 @@ static prb_env *fractional_register(char **dir)
         json_object_get(json_object_get(json_object_get(root, "purposes"), "tenancy"), "rule"), 2);
     json_object_set_new(step, "if_score_below", json_real(500.600001));
     json_object_set_new(step, "outcome", json_string("decline"));
+    if (edit)
+        edit(root);
     *dir = th_tmpdir();
     snprintf(path, sizeof path, "%s/policy.json", *dir);
     cr_assert_eq(json_dump_file(root, path, 0), 0);
@@ -373,6 +375,11 @@ static prb_env *fractional_register(char **dir)
     prb_parse_now(TH_TODAY, &now);
     prb_set_now(env, now);
     return env;
+}
+
+static prb_env *fractional_register(char **dir)
+{
+    return fractional_register_with(dir, NULL);
 }
 
 /* The letter gives the score as the decision does: rounded to a whole
@@ -392,6 +399,60 @@ Test(copy, letter_gives_the_score_the_decision_gives)
     cr_assert(strstr(words, "The score 500.6 is below 500.600001"), "%s", text);
     free(words);
     free(text);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+/* The tenancy scorecard also takes a point from a subject with a
+ * payment default, settled or not, and its reason gives the largest
+ * amount; from 501, a settled one leaves the score at 500.6. */
+static void amount_costs_a_point(json_t *root)
+{
+    json_t *sc = json_object_get(json_object_get(root, "scorecards"), "tenancy_check");
+    json_object_set_new(json_object_get(root, "features"), "default_amount_max",
+                        json_pack("{s:s, s:[s], s:s, s:{s:{s:[s]}}}", "kind", "max", "categories",
+                                  "payment_default", "field", "amount", "where", "currency",
+                                  "values", "EUR"));
+    json_object_set_new(sc, "base_score", json_integer(501));
+    json_array_append_new(json_object_get(sc, "characteristics"),
+                          json_pack("{s:s, s:[{s:b, s:i, s:s, s:s}, {s:b, s:i, s:s, s:s}]}",
+                                    "feature", "default_amount_max", "bins", "missing", 1, "points",
+                                    0, "reason", "A00", "text", "No payment default", "otherwise",
+                                    1, "points", -1, "reason", "A01", "text", "A payment default"));
+}
+
+/* The copy's reals read as the decision writes them: jansson's dump gave
+ * the score 500.6 as 500.60000000000002. The largest amount's value needs
+ * all 17 digits (in cents it is past 2^53, and reads as the double
+ * nearest 12345678901234568 cents): it keeps them. */
+Test(copy, reals_are_written_as_the_decision_writes_them)
+{
+    static const char value[] = "\"value\": 123456789012345.69,\n";
+    char *dir, *out = NULL;
+    const char *dj;
+    prb_decision *dec = NULL;
+    prb_env *env = fractional_register_with(&dir, amount_costs_a_point);
+    ingest(env, "{\"furnisher\":\"bank-a\",\"ref\":\"D-9\",\"subject\":{\"kind\":\"person\","
+                "\"id\":\"" PERSON "\"},\"category\":\"payment_default\",\"status\":"
+                "\"settled\",\"event_date\":\"2026-01-10\",\"settled_date\":\"2026-06-01\","
+                "\"legal_basis\":\"contract\",\"fields\":{\"amount\":\"123456789012345.67\","
+                "\"currency\":\"EUR\"}}\n");
+    th_set_day(env, "2027-01-10"); /* past its notice period: it counts */
+    cr_assert_eq(prb_evaluate(env, "tenancy", PERSON, &dec), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(prb_decision_json(dec, &dj), PRB_OK);
+    cr_assert(strstr(dj, "\"score\": 500.6,\n") && strstr(dj, value), "%s", dj);
+    cr_assert_eq(prb_subject_copy(env, PERSON, PRB_COPY_JSON, &out), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert(strstr(out, "\"score\": 500.6,\n"), "%s", out);
+    cr_assert(strstr(out, value), "%s", out);
+    json_t *doc = parse(out), *d = find(json_object_get(doc, "decisions"), "purpose", "tenancy");
+    cr_assert_not_null(d, "%s", out);
+    cr_assert(json_real_value(json_object_get(d, "score")) == 500.6, "%s", out);
+    json_t *r = find(json_object_get(d, "reasons"), "code", "A01");
+    cr_assert_not_null(r, "%s", out);
+    cr_assert(json_real_value(json_object_get(r, "value")) == 12345678901234568 / 100.0, "%s", out);
+    json_decref(doc);
+    free(out);
+    prb_decision_free(dec);
     prb_close(env);
     th_rmrf(dir);
 }

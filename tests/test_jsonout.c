@@ -254,6 +254,49 @@ Test(jsonout, indented_documents_as_jansson_writes_them)
     free(got);
 }
 
+/* A jansson tree (the subject's copy) comes out as jansson writes it,
+ * compact or indented, but for its reals: jansson's 17 digits wrote 500.6
+ * as 500.60000000000002; here each has the digits it needs to read back,
+ * all 17 where it needs them. */
+Test(jsonout, jansson_trees_as_jansson_writes_them_but_for_reals)
+{
+    json_t *v =
+        json_pack("{s:[], s:{}, s:[s, I, n, b, b, {s:s}], s:s}", "a", "o", "b", "x\n\"y\" \xc3\xa9",
+                  (json_int_t)-9007199254740993LL, 1, 0, "deep", "z", "key with \"quotes\"", "v");
+    for (int indent = 0; indent <= 2; indent += 2) {
+        prb_jw w = {.indent = indent};
+        prb_jw_json(&w, v);
+        char *got = prb_jw_finish(&w),
+             *want = json_dumps(v, indent ? JSON_INDENT(indent) : JSON_COMPACT);
+        cr_assert(want && got);
+        cr_assert_str_eq(got, want);
+        free(want);
+        free(got);
+    }
+    json_decref(v);
+    const double reals[] = {500.6, 1.0 / 7, 0.1 + 0.2, 1e300, -2.5e-8, 3.0};
+    const char *const text[] = {
+        "500.6", "0.14285714285714285", "0.30000000000000004", "1e300", "-2.5e-8", "3.0"};
+    v = json_array();
+    for (size_t i = 0; i < sizeof reals / sizeof reals[0]; i++)
+        json_array_append_new(v, json_real(reals[i]));
+    prb_jw w = {.indent = 2};
+    prb_jw_json(&w, v);
+    char *got = prb_jw_finish(&w);
+    json_t *back = json_loads(got, 0, NULL);
+    cr_assert_not_null(back, "%s", got);
+    for (size_t i = 0; i < sizeof reals / sizeof reals[0]; i++) {
+        char line[64];
+        snprintf(line, sizeof line, "\n  %s%s\n", text[i],
+                 i + 1 < sizeof reals / sizeof reals[0] ? "," : "");
+        cr_assert(strstr(got, line), "%s not written as %s: %s", text[i], text[i], got);
+        cr_assert(json_real_value(json_array_get(back, i)) == reals[i], "%s", got);
+    }
+    json_decref(back);
+    json_decref(v);
+    free(got);
+}
+
 /* A long document grows its buffer many times over and comes out whole. */
 Test(jsonout, long_documents_come_out_whole)
 {

@@ -936,9 +936,13 @@ static int copy(prb_env *env, const char *identifier, int format, const char *re
     if ((reader && (rc = tell_read(env, canon, reader, role))) ||
         (rc = gather(env, canon, &doc, &kind)) || (rc = decisions(env, canon, kind, doc)))
         goto out;
-    if (format == PRB_COPY_JSON)
-        rc = (*out = json_dumps(doc, JSON_INDENT(2))) ? PRB_OK : PRB_ENOMEM;
-    else
+    if (format == PRB_COPY_JSON) {
+        /* Not json_dumps: its reals have 17 digits, and a score of 500.6
+         * read 500.60000000000002 here beside the decision's 500.6. */
+        prb_jw w = {.indent = 2};
+        prb_jw_json(&w, doc);
+        rc = (*out = prb_jw_finish(&w)) ? PRB_OK : PRB_ENOMEM;
+    } else
         rc = letter(env, doc, canon, format == PRB_COPY_TEXT_HTTP, out);
 out:
     json_decref(doc);

@@ -803,6 +803,12 @@ void prb_jw_real(prb_jw *w, double v);
 void prb_jw_number(prb_jw *w, const char *num);
 void prb_jw_null(prb_jw *w);
 void prb_jw_bool(prb_jw *w, int v);
+struct json_t; /* jansson's, so this header need not include it */
+/* Writes jansson's tree v whole, objects' members in their order: what
+ * json_dumps gives with the same indent, but for reals, written as
+ * prb_jw_real writes them. Its strings hold no NUL (jansson's parser
+ * gives none). */
+void prb_jw_json(prb_jw *w, const struct json_t *v);
 char *prb_jw_finish(prb_jw *w);
 
 /* v as the shortest of "%.15g", "%.16g" and "%.17g" that strtod reads
@@ -1002,8 +1008,6 @@ int prb_decide_store_prepared(prb_env *env, MDB_txn *txn, prb_decision *d, int *
 void prb_recent_free(struct prb_recent *r);
 
 /* -------------------------------------------- reviews, the subject's copy */
-
-struct json_t; /* jansson's, so this header need not include it */
 
 /* The decision an inq value (decide.c's layout) holds, parsed; NULL if the
  * value is malformed. The caller owns the result (json_decref). */
