@@ -553,6 +553,79 @@ Test(review, durable)
     th_rmrf(dir);
 }
 
+/* Points decision subject-qn's entry in the index of reviews at review
+ * number rn of the subject, outside the engine; rn 0 deletes it. */
+static void set_index(prb_env *env, uint64_t subject, uint32_t n, uint64_t rn)
+{
+    unsigned char k[12], v[8];
+    MDB_txn *t;
+    MDB_dbi rvq;
+    for (int i = 0; i < 8; i++)
+        k[i] = (unsigned char)(subject >> (56 - 8 * i));
+    for (int i = 0; i < 4; i++)
+        k[8 + i] = (unsigned char)(n >> (24 - 8 * i));
+    review_key(v, subject, rn);
+    MDB_val mk = {12, k}, mv = {8, v};
+    cr_assert_eq(mdb_txn_begin(env->mdb, NULL, 0, &t), 0);
+    cr_assert_eq(mdb_dbi_open(t, "rvq", 0, &rvq), 0);
+    cr_assert_eq(rn ? mdb_put(t, rvq, &mk, &mv, 0) : mdb_del(t, rvq, &mk, NULL), 0);
+    cr_assert_eq(mdb_txn_commit(t), 0);
+}
+
+/* verify passes, or finds one problem, which what names. */
+static void verified(prb_env *env, const char *what)
+{
+    struct th_buf rep = {0};
+    prb_verify_stats st;
+    int rc = prb_verify(env, th_collect, &rep, &st);
+    if (!what) {
+        cr_assert_eq(rc, PRB_OK, "%s: %.2000s", prb_errmsg(env), rep.p ? rep.p : "");
+    } else {
+        cr_assert_eq(rc, PRB_ECORRUPT, "not found: %s", what);
+        cr_assert_eq(st.problems, 1, "%.2000s", rep.p);
+        cr_assert(strstr(rep.p, what), "expected '%s' in: %.2000s", what, rep.p);
+    }
+    free(rep.p);
+}
+
+/* verify held reviews to their leaves but not the index of them by
+ * decision (rvq): an entry removed let a decision be reviewed twice, and
+ * one bent to another review, or to none, refused or allowed a request
+ * for the wrong reason, and verify said ok. */
+Test(review, verify_checks_the_index_of_reviews)
+{
+    char *dir, id[32];
+    prb_env *env = declined(&dir, id);
+    prb_decision *d = NULL;
+    for (int i = 0; i < 2; i++)
+        cr_assert_eq(prb_decide(env, "credit", PERSON, "bank-x", &d), PRB_OK, "%s",
+                     prb_errmsg(env));
+    prb_decision_free(d);
+    cr_assert_eq(prb_review_request(env, "1-q1", "one", NULL), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(prb_review_decide(env, "1-r1", "upheld", "A. Reviewer", "Unpaid.", NULL), PRB_OK,
+                 "%s", prb_errmsg(env));
+    cr_assert_eq(prb_review_request(env, "1-q2", "two", NULL), PRB_OK, "%s", prb_errmsg(env));
+    verified(env, NULL);
+
+    set_index(env, 1, 2, 0);
+    verified(env, "review 1-r2: missing from the index of reviews by decision");
+    set_index(env, 1, 2, 2);
+    verified(env, NULL);
+
+    set_index(env, 1, 1, 2);
+    verified(env, "decision 1-q1: the index of reviews by decision leads to review 1-r2, which is "
+                  "not a review of it");
+    set_index(env, 1, 1, 1);
+
+    set_index(env, 1, 3, 9);
+    verified(env, "decision 1-q3: the index of reviews by decision leads to review 1-r9, which is "
+                  "not stored");
+    set_index(env, 1, 3, 0);
+    verified(env, NULL);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
 /* ---------------------------------------------------------------- CLI */
 
 static void run(struct th_run *r, const char *dir, const char *args)

@@ -1151,6 +1151,12 @@ int prb_subject_inquiries(prb_env *env, MDB_txn *txn, uint64_t subject, struct j
 /* Indexes every review of the register by its decision in rvq, in txn
  * (a register of store format 4 or earlier had no rvq). */
 int prb_reviews_index(prb_env *env, MDB_txn *txn);
+/* The key in rvq of the decision that review id's stored value v (len
+ * bytes) names, in key; -1 if v names no decision of the review's
+ * subject (verify). */
+#define PRB_RVQ_KEY_LEN 12
+int prb_review_decision_key(uint64_t id, const void *v, size_t len,
+                            unsigned char key[PRB_RVQ_KEY_LEN]);
 /* Appends every review of subject, in id order, to array (review.c). */
 int prb_subject_reviews(prb_env *env, MDB_txn *txn, uint64_t subject, struct json_t *array);
 

@@ -106,7 +106,7 @@ int prb_subject_reviews(prb_env *env, MDB_txn *txn, uint64_t subject, json_t *ar
 }
 
 /* The key of decision subject-qn in rvq. */
-static void decision_key(unsigned char k[12], uint64_t subject, uint32_t n)
+static void decision_key(unsigned char k[PRB_RVQ_KEY_LEN], uint64_t subject, uint32_t n)
 {
     prb_be64(k, subject);
     k[8] = (unsigned char)(n >> 24);
@@ -118,8 +118,8 @@ static void decision_key(unsigned char k[12], uint64_t subject, uint32_t n)
 /* The review of decision subject-qn, in *id (0: it has none). */
 static int review_of(prb_env *env, MDB_txn *txn, uint64_t subject, uint32_t n, uint64_t *id)
 {
-    unsigned char k[12];
-    MDB_val mk = {12, k}, mv;
+    unsigned char k[PRB_RVQ_KEY_LEN];
+    MDB_val mk = {PRB_RVQ_KEY_LEN, k}, mv;
     int mrc;
     *id = 0;
     decision_key(k, subject, n);
@@ -140,8 +140,8 @@ static int review_of(prb_env *env, MDB_txn *txn, uint64_t subject, uint32_t n, u
  * as it did when it found it by reading them in order. */
 static int index_review(prb_env *env, MDB_txn *txn, uint64_t subject, uint32_t n, uint64_t id)
 {
-    unsigned char k[12], v[8];
-    MDB_val mk = {12, k}, mv = {8, v};
+    unsigned char k[PRB_RVQ_KEY_LEN], v[8];
+    MDB_val mk = {PRB_RVQ_KEY_LEN, k}, mv = {8, v};
     int mrc;
     decision_key(k, subject, n);
     prb_be64(v, id);
@@ -154,21 +154,40 @@ struct indexer {
     MDB_txn *txn;
 };
 
+/* The decision subject-qn that review id's stored value v names; -1 if
+ * it names none of the review's subject. */
+static int decision_of(uint64_t id, const void *v, size_t len, uint64_t *subject, uint64_t *n)
+{
+    json_error_t jerr;
+    json_t *r = json_loadb(v, len, 0, &jerr);
+    int bad =
+        !r ||
+        parse_id(json_string_value(json_object_get(r, "decision")), 'q', subject, n, UINT32_MAX) ||
+        *subject != id >> PRB_RSEQ_BITS;
+    json_decref(r);
+    return bad ? -1 : 0;
+}
+
+int prb_review_decision_key(uint64_t id, const void *v, size_t len,
+                            unsigned char key[PRB_RVQ_KEY_LEN])
+{
+    uint64_t subject, n;
+    if (decision_of(id, v, len, &subject, &n))
+        return -1;
+    decision_key(key, subject, (uint32_t)n);
+    return 0;
+}
+
 /* Indexes one stored review for prb_reviews_index. A value that does not
  * name a decision of its subject is left out: verify finds it against
  * its leaf, and the register still opens to let it. */
 static int index_one(void *ctx, uint64_t id, const MDB_val *v)
 {
     struct indexer *x = ctx;
-    json_error_t jerr;
     uint64_t subject, n;
-    json_t *r = json_loadb(v->mv_data, v->mv_size, 0, &jerr);
-    int bad = !r ||
-              parse_id(json_string_value(json_object_get(r, "decision")), 'q', &subject, &n,
-                       UINT32_MAX) ||
-              subject != id >> PRB_RSEQ_BITS;
-    json_decref(r);
-    return bad ? PRB_OK : index_review(x->env, x->txn, subject, (uint32_t)n, id);
+    if (decision_of(id, v->mv_data, v->mv_size, &subject, &n))
+        return PRB_OK;
+    return index_review(x->env, x->txn, subject, (uint32_t)n, id);
 }
 
 int prb_reviews_index(prb_env *env, MDB_txn *txn)

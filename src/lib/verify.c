@@ -8,10 +8,12 @@
  * version, inquiry, dispute, review, key and notice (written with hash
  * H, or deleted), each identifier and the subject entries that list
  * them, each list entry and each imported scorecard is compared with
- * what the store holds: a value changed, added or removed through raw
- * LMDB, around the engine, is reported by its id. What this cannot see is
- * a log rewritten whole with its data; that is what signed tree heads
- * held by others, and consistency proofs against them, are for.
+ * what the store holds, and the indexes of inquiries, notices and
+ * reviews with what they index: a value changed, added or removed
+ * through raw LMDB, around the engine, is reported by its id. What this
+ * cannot see is a log rewritten whole with its data; that is what signed
+ * tree heads held by others, and consistency proofs against them, are
+ * for.
  */
 #include "audit.h"
 
@@ -1247,6 +1249,82 @@ out:
     return rc;
 }
 
+/* The index of reviews by decision (rvq) against the reviews, both ways:
+ * a review whose entry was removed could be asked for again, and its
+ * decision reviewed twice; an entry bent to another review, or to none,
+ * would refuse or allow a request for the wrong reason. A review whose
+ * value names no decision of its subject is reported against its leaf
+ * (check_store). Of the reviews of one decision, which a register from
+ * before a decision was reviewed once may hold, the entry names one. */
+static int check_review_index(struct run *r, MDB_txn *txn)
+{
+    prb_env *env = r->env;
+    MDB_cursor *cur = NULL;
+    MDB_val k, v, iv;
+    unsigned char key[PRB_RVQ_KEY_LEN];
+    int mrc, irc;
+    if ((mrc = mdb_cursor_open(txn, env->rvw, &cur)))
+        goto fail;
+    for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); !mrc;
+         mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        uint64_t id = k.mv_size == 8 ? prb_get_be64(k.mv_data) : 0;
+        if (!id || prb_review_decision_key(id, v.mv_data, v.mv_size, key))
+            continue;
+        MDB_val ik = {PRB_RVQ_KEY_LEN, key};
+        if ((irc = mdb_get(txn, env->rvq, &ik, &iv)) && irc != MDB_NOTFOUND) {
+            mrc = irc;
+            goto fail;
+        }
+        if (irc)
+            finding(r,
+                    "review %llu-r%llu: missing from the index of reviews by decision (altered "
+                    "behind the engine's back)",
+                    (unsigned long long)(id >> PRB_RSEQ_BITS),
+                    (unsigned long long)(id & PRB_RSEQ_MASK));
+    }
+    if (mrc != MDB_NOTFOUND)
+        goto fail;
+    mdb_cursor_close(cur);
+    if ((mrc = mdb_cursor_open(txn, env->rvq, &cur)))
+        goto fail;
+    for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); !mrc;
+         mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (k.mv_size != PRB_RVQ_KEY_LEN || v.mv_size != 8) {
+            finding(r,
+                    "the index of reviews by decision: a key of %zu bytes with a value of %zu "
+                    "(written behind the engine's back)",
+                    k.mv_size, v.mv_size);
+            continue;
+        }
+        const unsigned char *kb = k.mv_data;
+        uint32_t no =
+            (uint32_t)kb[8] << 24 | (uint32_t)kb[9] << 16 | (uint32_t)kb[10] << 8 | kb[11];
+        uint64_t id = prb_get_be64(v.mv_data);
+        MDB_val rv = {8, v.mv_data}; /* the review's key in rvw */
+        if ((irc = mdb_get(txn, env->rvw, &rv, &iv)) && irc != MDB_NOTFOUND) {
+            mrc = irc;
+            goto fail;
+        }
+        if (irc || prb_review_decision_key(id, iv.mv_data, iv.mv_size, key) ||
+            memcmp(key, kb, PRB_RVQ_KEY_LEN))
+            finding(r,
+                    "decision %llu-q%u: the index of reviews by decision leads to review "
+                    "%llu-r%llu, %s (altered behind the engine's back)",
+                    (unsigned long long)prb_get_be64(kb), no,
+                    (unsigned long long)(id >> PRB_RSEQ_BITS),
+                    (unsigned long long)(id & PRB_RSEQ_MASK),
+                    irc ? "which is not stored" : "which is not a review of it");
+    }
+    if (mrc != MDB_NOTFOUND)
+        goto fail;
+    mdb_cursor_close(cur);
+    return PRB_OK;
+fail:
+    if (cur)
+        mdb_cursor_close(cur);
+    return prb_mdb_fail(env, mrc, "checking the index of reviews");
+}
+
 int prb_verify(prb_env *env, prb_write_fn report, void *ctx, prb_verify_stats *st)
 {
     struct run r = {env, report, ctx, {0, 0, 0}, 0, 0, 0};
@@ -1262,8 +1340,8 @@ int prb_verify(prb_env *env, prb_write_fn report, void *ctx, prb_verify_stats *s
     if ((rc = prb_audit_size(env, txn, &size)) || (rc = read_leaves(&r, txn, size, &leaves)) ||
         (rc = check_tree(&r, txn, leaves, size)) || (rc = build_map(&r, leaves, size, &m)) ||
         (rc = build_who(&r, leaves, size, &w)) || (rc = check_idents(&r, txn, &w)) ||
-        (rc = check_store(&r, txn, leaves, &m, &w)) || (rc = check_notices(&r, txn, leaves, &m)) ||
-        (rc = check_lists(&r, txn, leaves, size)) ||
+        (rc = check_store(&r, txn, leaves, &m, &w)) || (rc = check_review_index(&r, txn)) ||
+        (rc = check_notices(&r, txn, leaves, &m)) || (rc = check_lists(&r, txn, leaves, size)) ||
         (rc = check_scorecards(&r, txn, leaves, size)) ||
         (rc = check_policy(&r, txn, leaves, size)))
         goto out;
