@@ -366,8 +366,11 @@ int prb_lists_json(prb_env *env, const char *name, char **json);
 /* ---------------------------------------------------------------- notices */
 
 /* The outbox: every notice to a subject (adverse records, list entries
- * and exits, adverse decisions), oldest first, as a JSON array (free()
- * *json); pending: only those not yet delivered. */
+ * and exits, adverse decisions, ...), oldest first, as a JSON array
+ * (free() *json); pending: only those not yet delivered. A notice about
+ * a subject to someone else, an inquirer told that a decision it was
+ * given no longer stands (kind inquirer_overturned), names that
+ * inquirer in "recipient"; the subject's own have none. */
 int prb_notices_json(prb_env *env, int pending, char **json);
 
 typedef struct prb_deliver_stats {
@@ -578,9 +581,15 @@ int prb_review_request(prb_env *env, const char *decision, const char *reason, c
 /* A reviewer decides a pending review: outcome is "upheld" (the decision
  * stands) or "overturned"; reviewer and note are required. Stores the
  * outcome with the as-of date and sends the subject a notice
- * (review_outcome). PRB_EINVAL: bad outcome, id, reviewer or note;
- * PRB_ENOTFOUND: no such review; PRB_EEXIST: it was decided already. On
- * any error nothing is written. */
+ * (review_outcome). An overturn is also told, in the same transaction,
+ * to the inquirer that was given the decision (GDPR art. 19): a notice
+ * of kind inquirer_overturned whose "recipient" is the decision's
+ * requester, naming the decision, its day and purpose, the review and
+ * its day (not the reason or the note); a decision with no requester
+ * tells no one. PRB_EINVAL: bad outcome, id, reviewer or note;
+ * PRB_ENOTFOUND: no such review; PRB_EEXIST: it was decided already;
+ * PRB_ECORRUPT: the decision cannot be read. On any error nothing is
+ * written. */
 int prb_review_decide(prb_env *env, const char *review, const char *outcome, const char *reviewer,
                       const char *note, char **json);
 /* Every review (pending_only: those still requested), in id order (by

@@ -160,7 +160,8 @@ Test(review, request_decide_and_list)
     cr_assert_str_eq(get(r, "requested"), "2027-01-10");
     cr_assert_str_eq(get(r, "reason"), "The second default was paid in March.");
     json_decref(r);
-    cr_assert_eq(audit_size(env), before + 4);
+    /* The review, the subject's notice and the inquirer's (below). */
+    cr_assert_eq(audit_size(env), before + 5);
     cr_assert_eq(notices_of(env, "review_outcome", &notice), 1);
     cr_assert_str_eq(get(notice, "about"), "1-r1");
     cr_assert(strstr(get(notice, "text"), "overturned") &&
@@ -531,6 +532,135 @@ Test(review, refused_steps_change_nothing)
     cr_assert(strstr(prb_errmsg(env), "already decided"), "%s", prb_errmsg(env));
     s = state(env);
     cr_assert_str_eq(s, s0);
+    free(s);
+    free(s0);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+/* ------------------------------------------------- the inquirer told */
+
+/* An overturned decision is told to the inquirer that was given it
+ * (GDPR art. 19), in the review's transaction: a notice naming it as
+ * recipient, the decision, its day and purpose, the review and its day,
+ * but not the subject's reason or the reviewer's note. The subject's
+ * copy shows it, the channels deliver it with its recipient, and the
+ * statistics count it by kind. Before, only the subject was told. */
+Test(review, an_overturn_tells_the_requester)
+{
+    char *dir, id[32], *json, reg[600], path[800];
+    prb_env *env = declined(&dir, id);
+    json_t *n;
+    size_t count;
+    cr_assert_eq(prb_review_request(env, id, "The second default was paid in March.", NULL), PRB_OK,
+                 "%s", prb_errmsg(env));
+    th_set_day(env, "2027-01-20");
+    cr_assert_eq(prb_review_decide(env, "1-r1", "overturned", "A. Reviewer",
+                                   "Paid in March; see the bank's letter.", NULL),
+                 PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(notices_of(env, "inquirer_overturned", &n), 1);
+    cr_assert_str_eq(get(n, "recipient"), "bank-x");
+    cr_assert_str_eq(get(n, "identifier"), PERSON);
+    cr_assert_str_eq(get(n, "about"), "1-q1");
+    const char *text = get(n, "text");
+    cr_assert(strstr(text, "1-q1") && strstr(text, "2027-01-10") && strstr(text, "credit") &&
+                  strstr(text, "1-r1") && strstr(text, "2027-01-20") && strstr(text, "overturned"),
+              "%s", text);
+    cr_assert(!strstr(text, "March") && !strstr(text, "A. Reviewer"), "%s", text);
+    json_decref(n);
+    /* The subject's notices have no recipient, as before. */
+    cr_assert_eq(notices_of(env, "review_outcome", &n), 1);
+    cr_assert_null(json_object_get(n, "recipient"));
+    json_decref(n);
+
+    n = th_copy_notices(env, PERSON, "inquirer_overturned", &count, NULL);
+    cr_assert_eq(count, 1, "the subject's copy does not show who was told");
+    cr_assert_str_eq(get(n, "recipient"), "bank-x");
+    json_int_t no = json_integer_value(json_object_get(n, "notice"));
+    json_decref(n);
+    cr_assert_eq(prb_subject_copy(env, PERSON, PRB_COPY_TEXT, &json), PRB_OK);
+    cr_assert(strstr(json, "to bank-x, who was given a decision about you"), "%s", json);
+    free(json);
+
+    cr_assert_eq(prb_stats_json(env, &json), PRB_OK, "%s", prb_errmsg(env));
+    json_t *st = parse(json);
+    free(json);
+    json_t *k = json_object_get(json_object_get(json_object_get(st, "notices"), "by_kind"),
+                                "inquirer_overturned");
+    cr_assert_eq(json_integer_value(json_object_get(k, "total")), 1);
+    json_decref(st);
+
+    prb_deliver_stats ds;
+    cr_assert_eq(prb_notices_deliver(env, &ds), PRB_OK, "%s", prb_errmsg(env));
+    snprintf(reg, sizeof reg, "%s/reg", dir);
+    snprintf(path, sizeof path, "%s/spool/%012lld.json", reg, (long long)no);
+    json_error_t err;
+    n = json_load_file(path, 0, &err);
+    cr_assert_not_null(n, "%s: %s", path, err.text);
+    cr_assert_str_eq(get(n, "kind"), "inquirer_overturned");
+    cr_assert_str_eq(get(n, "recipient"), "bank-x");
+    json_decref(n);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+/* An upheld decision stands: the inquirer has nothing to learn. */
+Test(review, an_upheld_review_tells_no_inquirer)
+{
+    char *dir, id[32];
+    prb_env *env = declined(&dir, id);
+    cr_assert_eq(prb_review_request(env, id, "wrong", NULL), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(prb_review_decide(env, "1-r1", "upheld", "A. Reviewer", "It stands.", NULL),
+                 PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(notices_of(env, "review_outcome", NULL), 1);
+    cr_assert_eq(notices_of(env, "inquirer_overturned", NULL), 0);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+/* Replaces inquiry no of subject 1 in the log with one whose decision
+ * is not JSON, behind the engine's back. */
+static void break_decision(prb_env *env, uint32_t no)
+{
+    MDB_txn *t;
+    MDB_cursor *c;
+    MDB_val k, v;
+    int found = 0;
+    cr_assert_eq(mdb_txn_begin(env->mdb, NULL, 0, &t), 0);
+    cr_assert_eq(mdb_cursor_open(t, env->ilog, &c), 0);
+    while (!found && !mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        const unsigned char *p = v.mv_data;
+        if (v.mv_size > PRB_INQ_KEY_LEN + 16 && prb_get_be64(p) == 1 && prb_inq_no(p) == no)
+            found = 1;
+    }
+    cr_assert(found, "no inquiry %u of subject 1 in the log", no);
+    size_t head = PRB_INQ_KEY_LEN + 16 + ((const unsigned char *)v.mv_data)[PRB_INQ_KEY_LEN + 1];
+    unsigned char *bent = malloc(head + 3);
+    memcpy(bent, v.mv_data, head);
+    memcpy(bent + head, "{x}", 3);
+    MDB_val nv = {head + 3, bent};
+    cr_assert_eq(mdb_cursor_put(c, &k, &nv, MDB_CURRENT), 0);
+    mdb_cursor_close(c);
+    cr_assert_eq(mdb_txn_commit(t), 0);
+    free(bent);
+}
+
+/* The inquirer's notice is written in the review's transaction: when it
+ * cannot be (the decision cannot be read), the outcome is not stored
+ * and the subject not told either. */
+Test(review, an_overturn_that_cannot_tell_writes_nothing)
+{
+    char *dir, id[32], *json = NULL;
+    prb_env *env = declined(&dir, id);
+    cr_assert_eq(prb_review_request(env, id, "wrong", NULL), PRB_OK, "%s", prb_errmsg(env));
+    break_decision(env, 1);
+    char *s0 = state(env), *s;
+    cr_assert_eq(prb_review_decide(env, "1-r1", "overturned", "R", "Changed.", &json), PRB_ECORRUPT,
+                 "%s", prb_errmsg(env));
+    cr_assert_null(json);
+    cr_assert(strstr(prb_errmsg(env), "1-q1"), "%s", prb_errmsg(env));
+    s = state(env);
+    cr_assert_str_eq(s, s0, "a failed overturn changed the register");
     free(s);
     free(s0);
     prb_close(env);

@@ -690,7 +690,16 @@ static void letter_notices(FILE *w, const json_t *doc)
         fputs("We have sent you no notices.\n", w);
         return;
     }
-    json_array_foreach(arr, i, n) fprintf(w, "- %s: %s\n", jdate(n, "created", a), str(n, "text"));
+    /* Some went to an inquirer that was given a decision about the
+     * subject (told.c): the subject sees who was told what. */
+    json_array_foreach(arr, i, n)
+    {
+        if (json_is_string(json_object_get(n, "recipient")))
+            fprintf(w, "- %s, to %s, who was given a decision about you: %s\n",
+                    jdate(n, "created", a), str(n, "recipient"), str(n, "text"));
+        else
+            fprintf(w, "- %s: %s\n", jdate(n, "created", a), str(n, "text"));
+    }
 }
 
 static int adverse(const char *outcome)

@@ -1165,8 +1165,8 @@ int prb_ilog_entry(const void *value, size_t n, uint64_t *subject, uint32_t *no,
 
 /* The inquiry at place g of the log, which the index says is subject's
  * number no. */
-static int inquiry_at(prb_env *env, MDB_txn *txn, uint64_t subject, uint32_t no, uint64_t g,
-                      MDB_val *inquiry)
+int prb_inquiry_at(prb_env *env, MDB_txn *txn, uint64_t subject, uint32_t no, uint64_t g,
+                   MDB_val *inquiry)
 {
     unsigned char gb[8];
     uint64_t s;
@@ -1219,7 +1219,7 @@ int prb_inquiry_get(prb_env *env, MDB_txn *txn, uint64_t subject, uint32_t no, M
     if (!f.g)
         return prb_seterr(env->err, PRB_ENOTFOUND, "no decision %llu-q%u",
                           (unsigned long long)subject, no);
-    return inquiry_at(env, txn, subject, no, f.g, inquiry);
+    return prb_inquiry_at(env, txn, subject, no, f.g, inquiry);
 }
 
 int prb_inquiries_migrate(prb_env *env, MDB_txn *txn)
@@ -1305,7 +1305,7 @@ static int copy_inquiry(void *ctx, uint32_t no, uint64_t g, int32_t day, const c
         return prb_seterr(env->err, PRB_ECORRUPT,
                           "subject %llu: inquiry %u is missing from the index",
                           (unsigned long long)c->subject, c->expect);
-    if ((rc = inquiry_at(env, c->txn, c->subject, no, g, &iv)))
+    if ((rc = prb_inquiry_at(env, c->txn, c->subject, no, g, &iv)))
         return rc;
     if (!(d = prb_inquiry_decision(iv.mv_data, iv.mv_size)))
         return prb_seterr(env->err, PRB_ECORRUPT, "subject %llu: an inquiry is malformed",

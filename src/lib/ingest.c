@@ -240,7 +240,7 @@ static char *adverse_notice(const prb_ingest *b, const prb_rec *r, int32_t first
                  "%s The record has been in effect since %s and is used as corrected from now "
                  "on; you may dispute it if it is wrong.",
                  head, from);
-    return prb_notice_json(r->ident, "adverse_record", about, cd->name, text, day);
+    return prb_notice_json(r->ident, "adverse_record", NULL, about, cd->name, text, day);
 }
 
 /* Makes json (malloc'd, freed here; NULL if out of memory) r's notice,
@@ -1029,7 +1029,8 @@ static int linked_notice(struct apply *ap, const struct sstate *s, const char *i
              "yours, you may dispute that record.",
              (int)r->furnisher.n, r->furnisher.p, ident, day, (int)r->ref.n, r->ref.p, ident);
     return queue_made_notice(
-        ap, r, prb_notice_json(s->idents[0], "identifier_linked", ident, NULL, text, day), s->id);
+        ap, r, prb_notice_json(s->idents[0], "identifier_linked", NULL, ident, NULL, text, day),
+        s->id);
 }
 
 /* Joins ident to s. by: the record that joins it to a subject it did not

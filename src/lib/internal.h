@@ -970,6 +970,13 @@ unsigned prb_lists_leaf_tag(const unsigned char *key, size_t n);
  * created, delivered); the key is the notice number (be64). */
 int prb_notice_add(prb_env *env, MDB_txn *txn, uint64_t subject, const char *identifier,
                    const char *kind, const char *about, const char *text, int32_t today);
+/* The same for a notice about subject to someone else, recipient (an
+ * inquirer, told.c), which the notice names after its kind; filed under
+ * the subject all the same, who sees who was told what (invariant 8).
+ * recipient NULL is prb_notice_add. */
+int prb_notice_add_to(prb_env *env, MDB_txn *txn, uint64_t subject, const char *identifier,
+                      const char *recipient, const char *kind, const char *about, const char *text,
+                      int32_t today);
 void prb_notice_value(unsigned char *out, uint64_t subject, const char *json, size_t len);
 
 /* ------------------------------------------------------------- decisions */
@@ -1006,6 +1013,16 @@ int prb_idem_put_txn(prb_env *env, MDB_txn *txn, const char *requester, const ch
  * since its snapshot. */
 int prb_decide_store_prepared(prb_env *env, MDB_txn *txn, prb_decision *d, int *stale);
 void prb_recent_free(struct prb_recent *r);
+
+/* ------------------------------------------ recipients told (told.c) */
+
+/* Tells the requester of decision subject-qno, in txn, that review (its
+ * id, "12-r1") overturned the decision on day today: a notice (kind
+ * inquirer_overturned) to the requester, filed under the subject. A
+ * decision with no requester tells no one. PRB_ECORRUPT if the decision
+ * cannot be read. */
+int prb_tell_overturned(prb_env *env, MDB_txn *txn, uint64_t subject, uint32_t no,
+                        const char *review, int32_t today);
 
 /* -------------------------------------------- reviews, the subject's copy */
 
@@ -1076,10 +1093,10 @@ int prb_nidx_upto(prb_env *env, MDB_txn *itxn, uint64_t *upto);
 typedef int (*prb_nidx_fn)(void *ctx, uint64_t no);
 int prb_nidx_each(prb_env *env, MDB_txn *txn, uint64_t subject, prb_nidx_fn fn, void *ctx);
 /* A notice as the outbox keeps it after its subject (compact JSON: the
- * keys in this order, category left out when NULL, not yet delivered);
- * the caller frees it. NULL when out of memory. */
-char *prb_notice_json(const char *identifier, const char *kind, const char *about,
-                      const char *category, const char *text, const char *day);
+ * keys in this order, recipient and category left out when NULL, not
+ * yet delivered); the caller frees it. NULL when out of memory. */
+char *prb_notice_json(const char *identifier, const char *kind, const char *recipient,
+                      const char *about, const char *category, const char *text, const char *day);
 
 /* An iidx value: the inquiry's place in ilog, its day and purpose (within
  * value). PRB_ECORRUPT if malformed. */
@@ -1142,6 +1159,10 @@ int prb_iidx_find(prb_env *env, MDB_txn *txn, uint64_t subject, uint32_t no, uin
 /* Inquiry no of subject, as stored (within txn's pages): PRB_ENOTFOUND if
  * there is none, PRB_ECORRUPT if the index and the log disagree. */
 int prb_inquiry_get(prb_env *env, MDB_txn *txn, uint64_t subject, uint32_t no, MDB_val *inquiry);
+/* The same at place g of the log, where the index (prb_iidx_each) says
+ * inquiry no of subject is: PRB_ECORRUPT if the log holds another there. */
+int prb_inquiry_at(prb_env *env, MDB_txn *txn, uint64_t subject, uint32_t no, uint64_t g,
+                   MDB_val *inquiry);
 /* Moves the inquiries of a store format 1 register (inq) into ilog, in
  * txn (the index is made from the log when the register is opened). */
 int prb_inquiries_migrate(prb_env *env, MDB_txn *txn);

@@ -593,6 +593,13 @@ int prb_lists_refresh(prb_env *env, MDB_txn *txn, const prb_file *f, int32_t tod
 int prb_notice_add(prb_env *env, MDB_txn *txn, uint64_t subject, const char *identifier,
                    const char *kind, const char *about, const char *text, int32_t today)
 {
+    return prb_notice_add_to(env, txn, subject, identifier, NULL, kind, about, text, today);
+}
+
+int prb_notice_add_to(prb_env *env, MDB_txn *txn, uint64_t subject, const char *identifier,
+                      const char *recipient, const char *kind, const char *about, const char *text,
+                      int32_t today)
+{
     MDB_cursor *cur;
     unsigned char key[8];
     uint64_t next;
@@ -605,7 +612,7 @@ int prb_notice_add(prb_env *env, MDB_txn *txn, uint64_t subject, const char *ide
     if (rc)
         return rc;
     prb_date_format(today, day);
-    if (!(json = prb_notice_json(identifier, kind, about, NULL, text, day)))
+    if (!(json = prb_notice_json(identifier, kind, recipient, about, NULL, text, day)))
         return prb_seterr(env->err, PRB_ENOMEM, "out of memory");
     size_t jl = strlen(json);
     unsigned char *val = malloc(8 + jl);
@@ -631,8 +638,8 @@ int prb_notice_add(prb_env *env, MDB_txn *txn, uint64_t subject, const char *ide
 /* Written directly (jsonout.c): an adverse decision adds one in the
  * committing transaction, which every waiting request waits on, and an
  * ingest one per adverse record on its parse threads. */
-char *prb_notice_json(const char *identifier, const char *kind, const char *about,
-                      const char *category, const char *text, const char *day)
+char *prb_notice_json(const char *identifier, const char *kind, const char *recipient,
+                      const char *about, const char *category, const char *text, const char *day)
 {
     prb_jw w = {0};
     prb_jw_open(&w, '{');
@@ -640,6 +647,10 @@ char *prb_notice_json(const char *identifier, const char *kind, const char *abou
     prb_jw_str(&w, identifier);
     prb_jw_key(&w, "kind");
     prb_jw_str(&w, kind);
+    if (recipient) {
+        prb_jw_key(&w, "recipient");
+        prb_jw_str(&w, recipient);
+    }
     prb_jw_key(&w, "about");
     prb_jw_str(&w, about);
     if (category) {

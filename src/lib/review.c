@@ -10,6 +10,7 @@
  * review number), as a decision is "S-qN" (decide.c). The value is the
  * review as compact JSON; each write of it (request, decision) is logged
  * in the audit log under the review id and sends the subject a notice.
+ * An overturn also tells the decision's requester (told.c).
  *
  * rvq indexes the reviews by decision (be64 subject, be32 inquiry
  * number -> be64 review id), written in the transaction that stores the
@@ -440,6 +441,16 @@ int prb_review_decide(prb_env *env, const char *review_id, const char *outcome,
         goto fail;
     }
     if ((rc = store(env, txn, id, review, "review_outcome", text)))
+        goto fail;
+    /* The inquirer acted on the decision: it is told it no longer stands
+     * (GDPR art. 19), in the transaction that says so. */
+    uint64_t ds, dn;
+    if (!upheld && parse_id(decision, 'q', &ds, &dn, UINT32_MAX)) {
+        rc = prb_seterr(env->err, PRB_ECORRUPT, "review %s: malformed value", review_id);
+        goto fail;
+    }
+    if (!upheld &&
+        (rc = prb_tell_overturned(env, txn, ds, (uint32_t)dn, review_id, prb_today(env))))
         goto fail;
     rc = commit(env, txn, review, json);
     txn = NULL;
