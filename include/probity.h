@@ -220,7 +220,11 @@ int prb_ingest_begin(prb_env *env, const prb_ingest_opts *opts, prb_ingest **out
 int prb_ingest_add(prb_ingest *b, const char *name, const char *buf, size_t len, int format);
 /* Validates and writes the batch. With bad records and no skip_bad,
  * returns PRB_EREJECTED and writes nothing. stats may be NULL. The
- * handle stays readable (errors, stats) until prb_ingest_free. */
+ * handle stays readable (errors, stats) until prb_ingest_free. Each
+ * correction is told, in the batch's transaction, to the requesters of
+ * decisions that could have used the version it replaces (kind
+ * inquirer_corrected, PRB_RECIPIENT_DAYS); PRB_ECORRUPT if one of those
+ * decisions cannot be read. */
 int prb_ingest_commit(prb_ingest *b, prb_ingest_stats *stats);
 /* Rejected records, in input order: "FILE:LINE: FIELD: reason"; the
  * first opts.max_errors of them if that is set (a batch of millions of
@@ -369,9 +373,17 @@ int prb_lists_json(prb_env *env, const char *name, char **json);
  * and exits, adverse decisions, ...), oldest first, as a JSON array
  * (free() *json); pending: only those not yet delivered. A notice about
  * a subject to someone else, an inquirer told that a decision it was
- * given no longer stands (kind inquirer_overturned), names that
- * inquirer in "recipient"; the subject's own have none. */
+ * given no longer stands (kind inquirer_overturned) or could have used a
+ * record since corrected or deleted (inquirer_corrected,
+ * inquirer_deleted), names that inquirer in "recipient"; the subject's
+ * own have none. */
 int prb_notices_json(prb_env *env, int pending, char **json);
+
+/* How far back the inquirers given decisions about a subject are told
+ * that a record those decisions could have used was corrected or
+ * deleted (kinds inquirer_corrected, inquirer_deleted): decisions made
+ * at most this many days before (FCRA 611(d): six months). */
+#define PRB_RECIPIENT_DAYS 183
 
 typedef struct prb_deliver_stats {
     uint64_t delivered; /* notices every channel has now accepted, marked delivered */
@@ -520,8 +532,11 @@ int prb_score_all(prb_env *env, const char *purpose, int threads, prb_write_fn o
  * resolved before it was kept). Every change is one durable
  * transaction with its audit leaf, a notice to the subject
  * (dispute_opened, dispute_outcome) and the subject's list entries
- * recomputed; on any error nothing is written. Where *json is returned it
- * is the caller's (free()); json may be NULL to skip it. */
+ * recomputed; a deletion (not one for retention) is also told to the
+ * requesters of decisions that could have used the record (kind
+ * inquirer_deleted, PRB_RECIPIENT_DAYS). On any error nothing is
+ * written. Where *json is returned it is the caller's (free()); json
+ * may be NULL to skip it. */
 
 /* Opens a dispute of record (its id as the subject's file shows it,
  * "12-3") of the subject identifier names, with the subject's reason

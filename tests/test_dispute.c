@@ -15,6 +15,7 @@
 #include "helpers.h"
 #include "internal.h"
 #include "probity.h"
+#include "tamper.h"
 
 TestSuite(dispute, .timeout = 120);
 
@@ -882,6 +883,144 @@ Test(dispute, retention_closes_the_dispute_of_a_record_it_deletes)
     json_decref(o);
     prb_verify_stats vs;
     cr_assert_eq(prb_verify(env, NULL, NULL, &vs), PRB_OK, "%s", prb_errmsg(env));
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+/* ---------------------------------------- the inquirers told (told.c) */
+
+/* Inquirer notices of kind to who (NULL: to anyone); the last in *last
+ * if not NULL (json_decref it). */
+static size_t told(prb_env *env, const char *kind, const char *who, json_t **last)
+{
+    char *json = NULL;
+    size_t n = 0;
+    cr_assert_eq(prb_notices_json(env, 0, &json), PRB_OK, "%s", prb_errmsg(env));
+    json_t *arr = parse(json);
+    free(json);
+    if (last)
+        *last = NULL;
+    for (size_t i = 0; i < json_array_size(arr); i++) {
+        json_t *o = json_array_get(arr, i);
+        if (strcmp(field(o, "kind"), kind) || (who && strcmp(field(o, "recipient"), who)))
+            continue;
+        n++;
+        if (last) {
+            json_decref(*last);
+            *last = json_incref(o);
+        }
+    }
+    json_decref(arr);
+    return n;
+}
+
+static void ask(prb_env *env, const char *requester)
+{
+    prb_decision *d = NULL;
+    cr_assert_eq(prb_decide(env, "credit", ANNA, requester, &d), PRB_OK, "%s", prb_errmsg(env));
+    prb_decision_free(d);
+}
+
+/* Anna's payment defaults L-1, L-2 and L-3 (reported 2026-11-25, in use
+ * from 2026-12-23, after the notice period), and the decisions 1-q1 of
+ * bank-early (2026-12-20, before they were in use) and 1-q2 of bank-x
+ * (2027-01-05). Record ids into r[0..2]. */
+static prb_env *defaults_asked_about(char **dir, char r[3][48])
+{
+    prb_env *env = th_register(dir);
+    static const char *const refs[] = {"L-1", "L-2", "L-3"};
+    for (int i = 0; i < 3; i++) {
+        ingest_pd(env, ANNA, refs[i], "100.00", NULL);
+        rid_of(env, ANNA, refs[i], r[i], 48);
+    }
+    set_day(env, "2026-12-20");
+    ask(env, "bank-early");
+    set_day(env, "2027-01-05");
+    ask(env, "bank-x");
+    return env;
+}
+
+/* A record deleted on a dispute, by a reviewer or past its deadline, is
+ * told to the inquirers given decisions that could have used it (GDPR
+ * art. 19, FCRA 611(d)); an upheld dispute changes nothing and tells no
+ * one. Before, no inquirer was told. */
+Test(dispute, a_deletion_is_told_to_the_inquirers_given_decisions)
+{
+    char *dir, r[3][48], *json;
+    prb_env *env = defaults_asked_about(&dir, r);
+    json_t *n;
+    uint64_t deleted;
+    uint64_t a = open_dispute(env, ANNA, r[0], "Never borrowed from bank-a.", NULL);
+    set_day(env, "2027-01-06");
+    free(resolve(env, a, "deleted", "Not hers.", "reviewer"));
+    cr_assert_eq(told(env, "inquirer_deleted", NULL, NULL), 1);
+    cr_assert_eq(told(env, "inquirer_deleted", "bank-x", &n), 1);
+    cr_assert_str_eq(field(n, "about"), r[0]);
+    cr_assert_str_eq(field(n, "identifier"), ANNA);
+    const char *text = field(n, "text");
+    cr_assert(strstr(text, r[0]) && strstr(text, "payment_default") && strstr(text, "bank-a") &&
+                  strstr(text, "L-1") && strstr(text, "deleted") && strstr(text, "2027-01-06") &&
+                  strstr(text, "1-q2 of 2027-01-05 (credit)"),
+              "%s", text);
+    /* Not the subject's reason, the note or the amount. */
+    cr_assert(!strstr(text, "borrowed") && !strstr(text, "Not hers") && !strstr(text, "100.00") &&
+                  !strstr(text, "1-q1"),
+              "%s", text);
+    json_decref(n);
+
+    /* Upheld: the record stands, nothing to tell. */
+    uint64_t c = open_dispute(env, ANNA, r[2], "Paid.", NULL);
+    free(resolve(env, c, "upheld", "It stands.", "reviewer"));
+    cr_assert_eq(told(env, "inquirer_deleted", NULL, NULL), 1);
+
+    /* Unanswered past its deadline: deleted at the sweep, and told. */
+    uint64_t b = open_dispute(env, ANNA, r[1], "Paid.", NULL);
+    set_day(env, "2027-02-10");
+    cr_assert_eq(prb_expire(env, &deleted), PRB_OK, "%s", prb_errmsg(env));
+    json_t *o = dispute(env, b);
+    cr_assert_str_eq(field(o, "resolved_by"), "deadline");
+    json_decref(o);
+    cr_assert_eq(told(env, "inquirer_deleted", "bank-x", &n), 2);
+    cr_assert_str_eq(field(n, "about"), r[1]);
+    json_decref(n);
+    cr_assert_eq(told(env, "inquirer_deleted", "bank-early", NULL), 0);
+
+    /* The subject's copy shows both, with their recipient. */
+    size_t count;
+    n = th_copy_notices(env, ANNA, "inquirer_deleted", &count, NULL);
+    cr_assert_eq(count, 2);
+    cr_assert_str_eq(field(n, "recipient"), "bank-x");
+    json_decref(n);
+    cr_assert_eq(prb_subject_copy(env, ANNA, PRB_COPY_TEXT, &json), PRB_OK);
+    cr_assert(strstr(json, "to bank-x, who was given a decision about you"), "%s", json);
+    free(json);
+    prb_verify_stats vs;
+    cr_assert_eq(prb_verify(env, NULL, NULL, &vs), PRB_OK, "%s", prb_errmsg(env));
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+/* The notice is written in the resolution's transaction: when it cannot
+ * be (the decision cannot be read), the record is not deleted, the
+ * dispute stays open and no one is told. */
+Test(dispute, a_deletion_that_cannot_be_told_writes_nothing)
+{
+    char *dir, r[3][48], *json = NULL, *before, *after;
+    prb_env *env = defaults_asked_about(&dir, r);
+    prb_record_view rv;
+    uint64_t a = open_dispute(env, ANNA, r[0], "Never borrowed from bank-a.", NULL);
+    th_break_decision(env, 1, 2);
+    cr_assert_eq(prb_notices_json(env, 0, &before), PRB_OK);
+    cr_assert_eq(prb_dispute_resolve(env, a, "deleted", NULL, "reviewer", NULL, &json),
+                 PRB_ECORRUPT, "%s", prb_errmsg(env));
+    cr_assert_null(json);
+    cr_assert(strstr(prb_errmsg(env), "1-q2"), "%s", prb_errmsg(env));
+    cr_assert(view_of(env, ANNA, "L-1", &rv) && rv.disputed);
+    cr_assert_eq(ndisputes(env, 1), 1);
+    cr_assert_eq(prb_notices_json(env, 0, &after), PRB_OK);
+    cr_assert_str_eq(after, before);
+    free(before);
+    free(after);
     prb_close(env);
     th_rmrf(dir);
 }

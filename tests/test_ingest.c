@@ -14,6 +14,7 @@
 #include "helpers.h"
 #include "internal.h"
 #include "probity.h"
+#include "tamper.h"
 
 TestSuite(ingest);
 
@@ -2006,6 +2007,226 @@ Test(ingest, only_the_first_errors_are_kept)
               prb_ingest_error(b, 3 * GROUPS - 1));
     prb_ingest_free(b);
     free(text);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+/* ------------------------------------------- the inquirers told (told.c) */
+
+#define ANNA "cn-rid:11010519491231002X"
+
+/* A credit account of Anna's (neutral: in use from its receipt), as an
+ * NDJSON line. */
+static const char *account(char *buf, size_t n, const char *ref, const char *event,
+                           const char *balance)
+{
+    snprintf(buf, n,
+             "{\"furnisher\":\"src-a\",\"ref\":\"%s\",\"subject\":{\"kind\":\"person\",\"id\":"
+             "\"" ANNA "\"},\"category\":\"credit_account\",\"status\":\"open\",\"event_date\":"
+             "\"%s\",\"settled_date\":null,\"legal_basis\":\"test\",\"fields\":{\"account_type\":"
+             "\"revolving\",\"opened_date\":\"2015-01-01\",\"credit_limit\":\"1000.00\","
+             "\"balance\":\"%s\",\"currency\":\"EUR\",\"worst_dpd\":0}}\n",
+             ref, event, balance);
+    return buf;
+}
+
+static void put_account(prb_env *env, const char *ref, const char *event, const char *balance)
+{
+    char line[1024];
+    prb_ingest_stats st;
+    cr_assert_eq(th_ingest(env, ref, account(line, sizeof line, ref, event, balance),
+                           PRB_FMT_NDJSON, 0, &st, NULL),
+                 PRB_OK, "%s", prb_errmsg(env));
+}
+
+static void ask(prb_env *env, const char *purpose, const char *requester)
+{
+    prb_decision *d = NULL;
+    cr_assert_eq(prb_decide(env, purpose, ANNA, requester, &d), PRB_OK, "%s", prb_errmsg(env));
+    prb_decision_free(d);
+}
+
+/* The notices of kind, by recipient: how many to who, the last in *last
+ * (if not NULL; json_decref it). */
+static size_t told(prb_env *env, const char *kind, const char *who, json_t **last)
+{
+    char *json;
+    size_t i, n = 0;
+    json_t *arr, *x;
+    cr_assert_eq(prb_notices_json(env, 0, &json), PRB_OK, "%s", prb_errmsg(env));
+    arr = json_loads(json, 0, NULL);
+    free(json);
+    cr_assert_not_null(arr);
+    if (last)
+        *last = NULL;
+    json_array_foreach(arr, i, x)
+    {
+        const char *k = json_string_value(json_object_get(x, "kind"));
+        const char *r = json_string_value(json_object_get(x, "recipient"));
+        if (strcmp(k, kind) || (who && (!r || strcmp(r, who))))
+            continue;
+        n++;
+        if (last) {
+            json_decref(*last);
+            *last = json_incref(x);
+        }
+    }
+    json_decref(arr);
+    return n;
+}
+
+/* Anna's file and who asked about it (decisions 1-q1 ... 1-q5):
+ *   L-1 in use from 2026-01-10, L-2 from 2026-09-10 (credit accounts,
+ *   which serve credit only);
+ *   1-q1 bank-old, credit, 2026-02-01: could use L-1, but is older than
+ *        six months by the corrections of 2026-11-25 and after;
+ *   1-q2 bank-early, credit, 2026-09-01: could use L-1, not L-2 (before
+ *        it came into use);
+ *   1-q3 bank-x, credit, 2026-09-15, and 1-q5, 2026-10-01: could use
+ *        both;
+ *   1-q4 landlord, tenancy, 2026-09-15: a purpose credit accounts do not
+ *        serve. */
+static prb_env *asked_about(char **dir)
+{
+    prb_env *env = th_register(dir);
+    th_set_day(env, "2026-01-10");
+    put_account(env, "L-1", "2026-01-08", "10.00");
+    th_set_day(env, "2026-02-01");
+    ask(env, "credit", "bank-old");
+    th_set_day(env, "2026-09-01");
+    ask(env, "credit", "bank-early");
+    th_set_day(env, "2026-09-10");
+    put_account(env, "L-2", "2026-09-08", "20.00");
+    th_set_day(env, "2026-09-15");
+    ask(env, "credit", "bank-x");
+    ask(env, "tenancy", "landlord");
+    th_set_day(env, "2026-10-01");
+    ask(env, "credit", "bank-x");
+    return env;
+}
+
+/* A correction is told to the inquirers given decisions that could have
+ * used the record as it was (GDPR art. 19, FCRA 611(d)): one notice to
+ * each, naming the record and its decisions, and to no one whose purpose
+ * the record does not serve, whose decision came before the record was
+ * in use, or is older than six months. Before, none was told. */
+Test(ingest, a_correction_is_told_to_the_inquirers_given_decisions)
+{
+    char *dir;
+    prb_env *env = asked_about(&dir);
+    json_t *n;
+    th_set_day(env, "2026-11-25");
+    put_account(env, "L-2", "2026-09-08", "25.00");
+    cr_assert_eq(told(env, "inquirer_corrected", NULL, NULL), 1);
+    cr_assert_eq(told(env, "inquirer_corrected", "bank-x", &n), 1);
+    cr_assert_str_eq(json_string_value(json_object_get(n, "identifier")), ANNA);
+    cr_assert_str_eq(json_string_value(json_object_get(n, "about")), "1-2");
+    const char *text = json_string_value(json_object_get(n, "text"));
+    cr_assert(strstr(text, "1-2") && strstr(text, "src-a") && strstr(text, "L-2") &&
+                  strstr(text, "credit_account") && strstr(text, "corrected") &&
+                  strstr(text, "2026-11-25") && strstr(text, "1-q3 of 2026-09-15 (credit)") &&
+                  strstr(text, "1-q5 of 2026-10-01 (credit)") && strstr(text, "new decision"),
+              "%s", text);
+    /* What the record is, not what it says. */
+    cr_assert(!strstr(text, "25.00") && !strstr(text, "20.00") && !strstr(text, "L-1") &&
+                  !strstr(text, "1-q1") && !strstr(text, "1-q2") && !strstr(text, "1-q4"),
+              "%s", text);
+    json_decref(n);
+
+    /* L-1 was in use for bank-old's decision too, but that is older than
+     * PRB_RECIPIENT_DAYS; bank-early's came after L-1 took effect. */
+    th_set_day(env, "2026-11-26");
+    put_account(env, "L-1", "2026-01-08", "15.00");
+    cr_assert_eq(told(env, "inquirer_corrected", NULL, NULL), 3);
+    cr_assert_eq(told(env, "inquirer_corrected", "bank-x", NULL), 2);
+    cr_assert_eq(told(env, "inquirer_corrected", "bank-early", &n), 1);
+    text = json_string_value(json_object_get(n, "text"));
+    cr_assert(strstr(text, "L-1") && strstr(text, "1-q2 of 2026-09-01"), "%s", text);
+    json_decref(n);
+    cr_assert_eq(told(env, "inquirer_corrected", "bank-old", NULL), 0);
+    cr_assert_eq(told(env, "inquirer_corrected", "landlord", NULL), 0);
+
+    /* Both in one batch: one notice to each, naming what it could use. */
+    th_set_day(env, "2026-11-27");
+    char lines[2048];
+    size_t l = strlen(account(lines, sizeof lines, "L-1", "2026-01-08", "16.00"));
+    account(lines + l, sizeof lines - l, "L-2", "2026-09-08", "26.00");
+    prb_ingest_stats st;
+    cr_assert_eq(th_ingest(env, "both", lines, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK, "%s",
+                 prb_errmsg(env));
+    cr_assert_eq(st.corrected, 2);
+    cr_assert_eq(told(env, "inquirer_corrected", NULL, NULL), 5);
+    cr_assert_eq(told(env, "inquirer_corrected", "bank-x", &n), 3);
+    cr_assert_str_eq(json_string_value(json_object_get(n, "about")), "1-1,1-2");
+    json_decref(n);
+    cr_assert_eq(told(env, "inquirer_corrected", "bank-early", &n), 2);
+    cr_assert_str_eq(json_string_value(json_object_get(n, "about")), "1-1");
+    json_decref(n);
+
+    /* The subject sees who was told what. */
+    size_t count;
+    n = th_copy_notices(env, ANNA, "inquirer_corrected", &count, NULL);
+    cr_assert_eq(count, 5);
+    cr_assert_not_null(json_object_get(n, "recipient"));
+    json_decref(n);
+    /* A batch that changes nothing tells no one. */
+    cr_assert_eq(th_ingest(env, "both", lines, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK);
+    cr_assert_eq(told(env, "inquirer_corrected", NULL, NULL), 5);
+    /* Each notice has its audit leaf, written with the batch. */
+    prb_verify_stats vs;
+    cr_assert_eq(prb_verify(env, NULL, NULL, &vs), PRB_OK, "%s", prb_errmsg(env));
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+/* The notices are written in the batch's transaction: when one cannot
+ * be (a decision cannot be read), the correction is not stored either,
+ * and no inquirer is told. */
+Test(ingest, a_correction_that_cannot_be_told_writes_nothing)
+{
+    char *dir, line[1024], *before, *after;
+    prb_env *env = asked_about(&dir);
+    prb_ingest_stats st;
+    th_break_decision(env, 1, 5); /* bank-x's second: after its first */
+    uint64_t v0 = versions(env), l0 = log_size(env);
+    cr_assert_eq(prb_notices_json(env, 0, &before), PRB_OK);
+    th_set_day(env, "2026-11-25");
+    cr_assert_eq(th_ingest(env, "L-2", account(line, sizeof line, "L-2", "2026-09-08", "25.00"),
+                           PRB_FMT_NDJSON, 0, &st, NULL),
+                 PRB_ECORRUPT, "%s", prb_errmsg(env));
+    cr_assert(strstr(prb_errmsg(env), "1-q5"), "%s", prb_errmsg(env));
+    cr_assert_eq(versions(env), v0);
+    cr_assert_eq(log_size(env), l0);
+    cr_assert_eq(prb_notices_json(env, 0, &after), PRB_OK);
+    cr_assert_str_eq(after, before);
+    free(before);
+    free(after);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+/* A requester that asked every day is told in one notice, which names
+ * the first decisions and counts the rest, with the last one's day. */
+Test(ingest, a_requester_that_asked_often_is_told_in_one_notice)
+{
+    char *dir, day[11];
+    prb_env *env = th_register(&dir);
+    json_t *n;
+    th_set_day(env, "2026-09-01");
+    put_account(env, "L-1", "2026-08-30", "10.00");
+    for (int i = 0; i < 40; i++) {
+        prb_date_format(20697 + i, day); /* from 2026-09-01 */
+        th_set_day(env, day);
+        ask(env, "credit", "bank-x");
+    }
+    th_set_day(env, "2026-11-25");
+    put_account(env, "L-1", "2026-08-30", "11.00");
+    cr_assert_eq(told(env, "inquirer_corrected", "bank-x", &n), 1);
+    const char *text = json_string_value(json_object_get(n, "text"));
+    cr_assert(strstr(text, "1-q1 of 2026-09-01") && strstr(text, "1-q32 of 2026-10-02") &&
+                  !strstr(text, "1-q33 ") && strstr(text, "and 8 more, the last of 2026-10-10"),
+              "%s", text);
+    json_decref(n);
     prb_close(env);
     th_rmrf(dir);
 }

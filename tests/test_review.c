@@ -12,6 +12,7 @@
 #include "helpers.h"
 #include "internal.h"
 #include "probity.h"
+#include "tamper.h"
 
 TestSuite(review, .timeout = 60);
 
@@ -618,33 +619,6 @@ Test(review, an_upheld_review_tells_no_inquirer)
     th_rmrf(dir);
 }
 
-/* Replaces inquiry no of subject 1 in the log with one whose decision
- * is not JSON, behind the engine's back. */
-static void break_decision(prb_env *env, uint32_t no)
-{
-    MDB_txn *t;
-    MDB_cursor *c;
-    MDB_val k, v;
-    int found = 0;
-    cr_assert_eq(mdb_txn_begin(env->mdb, NULL, 0, &t), 0);
-    cr_assert_eq(mdb_cursor_open(t, env->ilog, &c), 0);
-    while (!found && !mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-        const unsigned char *p = v.mv_data;
-        if (v.mv_size > PRB_INQ_KEY_LEN + 16 && prb_get_be64(p) == 1 && prb_inq_no(p) == no)
-            found = 1;
-    }
-    cr_assert(found, "no inquiry %u of subject 1 in the log", no);
-    size_t head = PRB_INQ_KEY_LEN + 16 + ((const unsigned char *)v.mv_data)[PRB_INQ_KEY_LEN + 1];
-    unsigned char *bent = malloc(head + 3);
-    memcpy(bent, v.mv_data, head);
-    memcpy(bent + head, "{x}", 3);
-    MDB_val nv = {head + 3, bent};
-    cr_assert_eq(mdb_cursor_put(c, &k, &nv, MDB_CURRENT), 0);
-    mdb_cursor_close(c);
-    cr_assert_eq(mdb_txn_commit(t), 0);
-    free(bent);
-}
-
 /* The inquirer's notice is written in the review's transaction: when it
  * cannot be (the decision cannot be read), the outcome is not stored
  * and the subject not told either. */
@@ -653,7 +627,7 @@ Test(review, an_overturn_that_cannot_tell_writes_nothing)
     char *dir, id[32], *json = NULL;
     prb_env *env = declined(&dir, id);
     cr_assert_eq(prb_review_request(env, id, "wrong", NULL), PRB_OK, "%s", prb_errmsg(env));
-    break_decision(env, 1);
+    th_break_decision(env, 1, 1);
     char *s0 = state(env), *s;
     cr_assert_eq(prb_review_decide(env, "1-r1", "overturned", "R", "Changed.", &json), PRB_ECORRUPT,
                  "%s", prb_errmsg(env));

@@ -258,6 +258,19 @@ static int refresh_lists(prb_env *env, MDB_txn *txn, uint64_t subject)
     return rc;
 }
 
+/* Tells the requesters of decisions that could have used record rid that
+ * it is deleted (told.c), before it goes. */
+static int tell_deleted(prb_env *env, MDB_txn *txn, uint64_t rid)
+{
+    MDB_val v;
+    uint32_t last;
+    int rc = prb_record_current(env, txn, rid, "finding a disputed record", &last, &v);
+    if (rc)
+        return rc == PRB_ENOTFOUND ? PRB_OK : rc;
+    prb_changed c = {rid, last};
+    return prb_tell_changed(env, txn, NULL, rid >> PRB_RSEQ_BITS, &c, 1, 1, prb_today(env));
+}
+
 /* Deletes every version of record rid and its index entry. A record that
  * is already gone (the retention sweep took it) is not an error. */
 static int delete_record(prb_env *env, MDB_txn *txn, uint64_t rid)
@@ -306,6 +319,12 @@ static int resolve(prb_env *env, MDB_txn *txn, uint64_t id, json_t *d, const cha
         json_object_set_new(d, "resolved_by", json_string(by)) ||
         json_object_set_new(d, "resolver", resolver ? json_string(resolver) : json_null()))
         return prb_seterr(env->err, PRB_ENOMEM, "out of memory");
+    /* Erased as wrong, or unanswered past the deadline: those given
+     * decisions that could have used it are told (GDPR art. 19, FCRA
+     * 611(d)). Not when its retention ended: it was not wrong. */
+    if (!strcmp(outcome, "deleted") && strcmp(by, "retention") &&
+        (rc = tell_deleted(env, txn, record_of(d))))
+        return rc;
     if (!strcmp(outcome, "deleted") && (rc = delete_record(env, txn, record_of(d))))
         return rc;
     if (!strcmp(by, "deadline"))

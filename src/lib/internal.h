@@ -1023,6 +1023,24 @@ void prb_recent_free(struct prb_recent *r);
  * cannot be read. */
 int prb_tell_overturned(prb_env *env, MDB_txn *txn, uint64_t subject, uint32_t no,
                         const char *review, int32_t today);
+/* A record corrected or deleted, as the recipients of decisions are told
+ * of it: its version the decisions could have used (the one a correction
+ * replaced; the current one of a deletion, read before it goes). */
+typedef struct prb_changed {
+    uint64_t rid;
+    uint32_t ver;
+} prb_changed;
+/* Tells, in txn, each requester given a decision about subject that
+ * could have used one of recs[0..n) (made on or after the day the record
+ * came into use, at most PRB_RECIPIENT_DAYS before today, for a purpose
+ * its category serves) that the records were corrected (deleted: 0) or
+ * deleted (1) on today: one notice (kind inquirer_corrected or
+ * inquirer_deleted) per requester, naming the records and its decisions.
+ * Every inquiry of the subject is looked at in the index; keep as for
+ * prb_iidx_each (NULL: a read transaction of the call's own). A record
+ * already gone tells no one. */
+int prb_tell_changed(prb_env *env, MDB_txn *txn, MDB_txn **keep, uint64_t subject,
+                     const prb_changed *recs, size_t n, int deleted, int32_t today);
 
 /* -------------------------------------------- reviews, the subject's copy */
 

@@ -12,6 +12,13 @@
  * notice to the subject has none). It is written, with its audit leaf,
  * in the transaction that makes what it tells, so one is never told
  * without the other.
+ *
+ * Told: the requester of a decision a review overturned; and, when a
+ * record is corrected (ingest) or deleted on a dispute, each requester
+ * given a decision about its subject in the last PRB_RECIPIENT_DAYS, for
+ * a purpose its category serves, on or after the day it came into use:
+ * the decisions that could have used it. One notice to a requester per
+ * subject and transaction, naming its decisions.
  */
 #include "internal.h"
 
@@ -74,5 +81,258 @@ int prb_tell_overturned(prb_env *env, MDB_txn *txn, uint64_t subject, uint32_t n
                            "inquirer_overturned", id, text, today);
     free(text);
     json_decref(d);
+    return rc;
+}
+
+/* ------------------------------------------- records corrected or deleted */
+
+/* Decisions named in a notice for one record, at most: a requester that
+ * asked every day is told of the rest by their number and last day. */
+#define NAMED_MAX 32
+
+/* A changed record as the notices name it. */
+struct changed {
+    uint64_t rid;
+    int cat;      /* its category in the policy */
+    int32_t from; /* the day it came into use: decisions before could not use it */
+    char *buf;    /* holds rv's strings */
+    prb_record_view rv;
+};
+
+/* A decision that could have used one of them. */
+struct hit {
+    uint32_t no;
+    uint64_t g;
+    int32_t day;
+    int purpose;
+    json_t *d;
+    const char *requester, *ident; /* within d; requester NULL: asked by no one named */
+};
+
+struct tell {
+    prb_env *env;
+    struct changed *recs;
+    size_t nrecs;
+    int32_t since; /* the oldest day a decision told of may be of */
+    struct hit *hits;
+    size_t nhits, cap;
+    /* The last purpose looked up: a subject's inquiries are mostly for
+     * the same one. */
+    char last[256];
+    size_t last_len;
+    int last_purpose;
+};
+
+static int could_use(const prb_policy *p, const struct changed *c, const struct hit *h)
+{
+    return h->day >= c->from && (p->categories[c->cat].purposes >> h->purpose & 1);
+}
+
+/* Version ver of record c->rid into *out, with the day it came into use
+ * (from its first version's receipt, as the file loader has it). *found
+ * is clear for a record that is gone or whose category the policy lost:
+ * no purpose uses it. */
+static int read_changed(prb_env *env, MDB_txn *txn, const prb_changed *c, struct changed *out,
+                        int *found)
+{
+    const prb_policy *p = env->policy;
+    prb_field_view fields[PRB_MAX_FIELDS];
+    unsigned char k[PRB_RECKEY_LEN];
+    MDB_val mk = {PRB_RECKEY_LEN, k}, mv;
+    int32_t first;
+    int mrc;
+    *found = 0;
+    prb_reckey(k, c->rid, 1); /* versions count from 1 */
+    if ((mrc = mdb_get(txn, env->rec, &mk, &mv)) == MDB_NOTFOUND)
+        return PRB_OK;
+    if (mrc)
+        return prb_mdb_fail(env, mrc, "reading a record's first version");
+    if (mv.mv_size < PRB_REC_HDR)
+        goto corrupt;
+    first = prb_get_le32((const unsigned char *)mv.mv_data + PRB_REC_RECEIVED_OFF);
+    prb_reckey(k, c->rid, c->ver);
+    if ((mrc = mdb_get(txn, env->rec, &mk, &mv)) == MDB_NOTFOUND)
+        return PRB_OK;
+    if (mrc)
+        return prb_mdb_fail(env, mrc, "reading a record");
+    if (!(out->buf = malloc(prb_record_bufsize(mv.mv_size))))
+        return prb_seterr(env->err, PRB_ENOMEM, "out of memory");
+    if (prb_record_decode(mv.mv_data, mv.mv_size, out->buf, &out->rv, fields, PRB_MAX_FIELDS))
+        goto corrupt;
+    out->rv.fields = NULL; /* on this stack; not read */
+    out->rid = c->rid;
+    if ((out->cat = prb_policy_category(p, out->rv.category, strlen(out->rv.category))) < 0)
+        return PRB_OK;
+    out->from = prb_effective_from(&p->categories[out->cat], out->rv.event_date, first);
+    *found = 1;
+    return PRB_OK;
+corrupt:
+    return prb_seterr(env->err, PRB_ECORRUPT, "record %llu-%llu: malformed value",
+                      (unsigned long long)(c->rid >> PRB_RSEQ_BITS),
+                      (unsigned long long)(c->rid & PRB_RSEQ_MASK));
+}
+
+/* Keeps each inquiry of the window that could have used one of the
+ * records. The index holds its day and purpose, so only those are read
+ * from the log afterwards. */
+static int look(void *ctx, uint32_t no, uint64_t g, int32_t day, const char *purpose, size_t pl)
+{
+    struct tell *t = ctx;
+    const prb_policy *p = t->env->policy;
+    if (day < t->since)
+        return 0;
+    if (pl != t->last_len || memcmp(purpose, t->last, pl)) {
+        memcpy(t->last, purpose, pl);
+        t->last[pl] = 0;
+        t->last_len = pl;
+        t->last_purpose = prb_policy_purpose(p, t->last);
+    }
+    if (t->last_purpose < 0)
+        return 0;
+    struct hit h = {no, g, day, t->last_purpose, NULL, NULL, NULL};
+    size_t i = 0;
+    while (i < t->nrecs && !could_use(p, &t->recs[i], &h))
+        i++;
+    if (i == t->nrecs)
+        return 0;
+    if (t->nhits == t->cap) {
+        struct hit *m = realloc(t->hits, (t->cap = t->cap * 2 + 16) * sizeof *m);
+        if (!m)
+            return prb_seterr(t->env->err, PRB_ENOMEM, "out of memory");
+        t->hits = m;
+    }
+    t->hits[t->nhits++] = h;
+    return 0;
+}
+
+/* By requester (those with none last), then by number. */
+static int by_requester(const void *a, const void *b)
+{
+    const struct hit *x = a, *y = b;
+    if (!x->requester || !y->requester)
+        return !x->requester - !y->requester;
+    int c = strcmp(x->requester, y->requester);
+    return c ? c : (x->no > y->no) - (x->no < y->no);
+}
+
+/* The notice to the requester of hits h[0..n) (in number order). */
+static int tell_one(struct tell *t, MDB_txn *txn, uint64_t subject, const struct hit *h, size_t n,
+                    int deleted, int32_t today)
+{
+    const prb_policy *p = t->env->policy;
+    char *text = NULL, *about = NULL, day[11], when[11], name[48];
+    size_t tl, al;
+    FILE *w = open_memstream(&text, &tl), *a = open_memstream(&about, &al);
+    int rc = PRB_OK;
+    if (!w || !a) {
+        if (w)
+            fclose(w);
+        if (a)
+            fclose(a);
+        free(text);
+        free(about);
+        return prb_seterr(t->env->err, PRB_ENOMEM, "out of memory");
+    }
+    prb_date_format(today, day);
+    /* Each record, and the decisions given to this requester that could
+     * have used it: what the record is, not what it says, and nothing
+     * else of the subject's. */
+    for (size_t r = 0, named = 0; r < t->nrecs; r++) {
+        const struct changed *c = &t->recs[r];
+        size_t m = 0, said = 0;
+        const struct hit *lastm = NULL;
+        for (size_t i = 0; i < n; i++)
+            m += could_use(p, c, &h[i]);
+        if (!m)
+            continue;
+        prb_record_name(name, sizeof name, c->rid);
+        fprintf(a, "%s%s", named++ ? "," : "", name);
+        fprintf(w, "Record %s (%s, from %s, ref %s) was %s on %s. ", name, c->rv.category,
+                c->rv.furnisher, c->rv.ref,
+                deleted ? "deleted from the register" : "corrected by its furnisher", day);
+        fprintf(w, "Decision%s given to you (%s) about %s that could have used it: ",
+                m == 1 ? "" : "s", h[0].requester, h[0].ident);
+        for (size_t i = 0; i < n; i++) {
+            if (!could_use(p, c, &h[i]))
+                continue;
+            lastm = &h[i];
+            if (said++ >= NAMED_MAX)
+                continue;
+            prb_date_format(h[i].day, when);
+            fprintf(w, "%s%llu-q%u of %s (%s)", said > 1 ? ", " : "", (unsigned long long)subject,
+                    h[i].no, when, p->purposes[h[i].purpose].name);
+        }
+        if (m > NAMED_MAX) {
+            prb_date_format(lastm->day, when);
+            fprintf(w, ", and %zu more, the last of %s", m - NAMED_MAX, when);
+        }
+        fputs(". ", w);
+    }
+    fputs("They were made on the record as it stood then; you may ask for a new decision.", w);
+    if (fclose(w) | fclose(a))
+        rc = prb_seterr(t->env->err, PRB_ENOMEM, "out of memory");
+    else
+        rc = prb_notice_add_to(t->env, txn, subject, h[0].ident, h[0].requester,
+                               deleted ? "inquirer_deleted" : "inquirer_corrected", about, text,
+                               today);
+    free(text);
+    free(about);
+    return rc;
+}
+
+int prb_tell_changed(prb_env *env, MDB_txn *txn, MDB_txn **keep, uint64_t subject,
+                     const prb_changed *recs, size_t n, int deleted, int32_t today)
+{
+    struct tell t = {.env = env, .since = today - PRB_RECIPIENT_DAYS, .last_purpose = -1};
+    int rc = PRB_OK, found;
+    if (!(t.recs = calloc(n ? n : 1, sizeof *t.recs)))
+        return prb_seterr(env->err, PRB_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n && !rc; i++) {
+        struct changed *c = &t.recs[t.nrecs];
+        if (!(rc = read_changed(env, txn, &recs[i], c, &found)) && found) {
+            t.nrecs++;
+        } else {
+            free(c->buf);
+            c->buf = NULL;
+        }
+    }
+    /* Every inquiry about the subject is looked at: the index is in the
+     * order they were made, which is not the order of their days (a
+     * clock may be set back), so the window has no place to start from.
+     * Each is a small entry of the index; only those that could have used
+     * a record are read from the log. */
+    if (!rc && t.nrecs)
+        rc = prb_iidx_each(env, txn, keep, subject, look, &t);
+    for (size_t i = 0; i < t.nhits && !rc; i++) {
+        struct hit *h = &t.hits[i];
+        MDB_val iv;
+        if ((rc = prb_inquiry_at(env, txn, subject, h->no, h->g, &iv)))
+            break;
+        if (!(h->d = prb_inquiry_decision(iv.mv_data, iv.mv_size)) ||
+            !(h->ident = json_string_value(json_object_get(h->d, "subject")))) {
+            rc = prb_seterr(env->err, PRB_ECORRUPT, "decision %llu-q%u: malformed value",
+                            (unsigned long long)subject, h->no);
+            break;
+        }
+        h->requester = json_string_value(json_object_get(h->d, "requester"));
+        if (h->requester && !*h->requester)
+            h->requester = NULL;
+    }
+    /* One notice to each requester, naming all of its decisions. */
+    if (!rc && t.nhits)
+        qsort(t.hits, t.nhits, sizeof *t.hits, by_requester);
+    for (size_t i = 0, j; !rc && i < t.nhits && t.hits[i].requester; i = j) {
+        for (j = i + 1; j < t.nhits && t.hits[j].requester &&
+                        !strcmp(t.hits[j].requester, t.hits[i].requester);
+             j++)
+            ;
+        rc = tell_one(&t, txn, subject, t.hits + i, j - i, deleted, today);
+    }
+    for (size_t i = 0; i < t.nhits; i++)
+        json_decref(t.hits[i].d);
+    for (size_t i = 0; i < t.nrecs; i++)
+        free(t.recs[i].buf);
+    free(t.hits);
+    free(t.recs);
     return rc;
 }

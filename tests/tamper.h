@@ -1,0 +1,43 @@
+/*
+ * tamper.h - changes made to a register behind the engine's back, through
+ * raw LMDB, for the suites that show what the engine does when what it
+ * reads is not what it wrote: a failure that writes nothing.
+ */
+#ifndef PRB_TEST_TAMPER_H
+#define PRB_TEST_TAMPER_H
+
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* Replaces inquiry no of subject in the log with one whose decision is
+ * not JSON (its header and purpose kept). */
+static inline void th_break_decision(prb_env *env, uint64_t subject, uint32_t no)
+{
+    MDB_txn *t;
+    MDB_cursor *c;
+    MDB_val k, v;
+    int found = 0;
+    cr_assert_eq(mdb_txn_begin(env->mdb, NULL, 0, &t), 0);
+    cr_assert_eq(mdb_cursor_open(t, env->ilog, &c), 0);
+    while (!found && !mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        const unsigned char *p = v.mv_data;
+        found =
+            v.mv_size > PRB_INQ_KEY_LEN + 16 && prb_get_be64(p) == subject && prb_inq_no(p) == no;
+    }
+    cr_assert(found, "no inquiry %u of subject %llu in the log", no, (unsigned long long)subject);
+    size_t head = PRB_INQ_KEY_LEN + 16 + ((const unsigned char *)v.mv_data)[PRB_INQ_KEY_LEN + 1];
+    unsigned char *bent = malloc(head + 3);
+    cr_assert_not_null(bent);
+    memcpy(bent, v.mv_data, head);
+    memcpy(bent + head, "{x}", 3);
+    MDB_val nv = {head + 3, bent};
+    cr_assert_eq(mdb_cursor_put(c, &k, &nv, MDB_CURRENT), 0);
+    mdb_cursor_close(c);
+    cr_assert_eq(mdb_txn_commit(t), 0);
+    free(bent);
+}
+
+#endif
