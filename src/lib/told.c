@@ -296,13 +296,14 @@ int prb_tell_changed(prb_env *env, MDB_txn *txn, MDB_txn **keep, uint64_t subjec
             c->buf = NULL;
         }
     }
-    /* Every inquiry about the subject is looked at: the index is in the
-     * order they were made, which is not the order of their days (a
-     * clock may be set back), so the window has no place to start from.
-     * Each is a small entry of the index; only those that could have used
-     * a record are read from the log. */
+    /* The index is read back from the subject's newest inquiry only as
+     * far as the window (prb_iidx_recent: its marks of how the days run
+     * say where an older one can no longer fall in it), not over the
+     * subject's whole history. Each is a small entry of the index; only
+     * those that could have used a record are read from the log. */
+    uint32_t last;
     if (!rc && t.nrecs)
-        rc = prb_iidx_each(env, txn, keep, subject, look, &t);
+        rc = prb_iidx_recent(env, txn, keep, subject, t.since, look, &t, &last);
     for (size_t i = 0; i < t.nhits && !rc; i++) {
         struct hit *h = &t.hits[i];
         MDB_val iv;
