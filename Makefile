@@ -46,8 +46,18 @@ T_TEST_OBJ := $(TEST_SRC:tests/%.c=$(T)/tests/%.o)
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
 
-.PHONY: all test demo bench bench-serve fuzz format clean setup
+.PHONY: all test demo bench bench-serve fuzz format clean setup FORCE
 all: $(B)/probity $(B)/libprobity.a
+
+# What is linked from the wildcards' files must be linked again when one
+# of them is removed, which makes no object newer: the test runner went
+# on running a removed file's tests. Each build directory keeps the list
+# of the sources in a file rewritten only when the list changes, and
+# what is linked from them depends on it.
+SOURCES := $(LIB_SRC) $(CLI_SRC) $(SRV_SRC) $(TEST_SRC)
+$(sort $(B)/sources $(T)/sources): FORCE
+	@mkdir -p $(@D)
+	@echo '$(SOURCES)' | cmp -s - $@ || echo '$(SOURCES)' >$@
 
 $(B)/lib/%.o: src/lib/%.c $(HDRS)
 	@mkdir -p $(@D)
@@ -66,9 +76,9 @@ $(GEN)/openapi.c: docs/openapi.json scripts/embed
 	scripts/embed prb_openapi_json $< >$@.tmp && mv $@.tmp $@
 $(GEN)/%.o: $(GEN)/%.c
 	$(CC) $(CSTD) $(WARN) -c $< -o $@
-$(B)/libprobity.a: $(LIB_OBJ) $(EMB_LIB)
-	rm -f $@ && ar rcs $@ $^
-$(B)/probity: $(CLI_OBJ) $(SRV_OBJ) $(EMB_SRV) $(B)/libprobity.a
+$(B)/libprobity.a: $(LIB_OBJ) $(EMB_LIB) $(B)/sources
+	rm -f $@ && ar rcs $@ $(filter %.o,$^)
+$(B)/probity: $(CLI_OBJ) $(SRV_OBJ) $(EMB_SRV) $(B)/libprobity.a $(B)/sources
 	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(SRV_OBJ) $(EMB_SRV) $(B)/libprobity.a $(LIBS)
 
 $(T)/lib/%.o: src/lib/%.c $(HDRS)
@@ -83,11 +93,11 @@ $(T)/server/%.o: src/server/%.c $(HDRS)
 $(T)/tests/%.o: tests/%.c $(HDRS) tests/helpers.h
 	@mkdir -p $(@D)
 	$(CC) $(CSTD) $(WARN) $(SAN) -Iinclude -Isrc/lib -Isrc/server -Itests $(PKG_CFLAGS) -pthread -c $< -o $@
-$(T)/libprobity.a: $(T_LIB_OBJ) $(EMB_LIB)
-	rm -f $@ && ar rcs $@ $^
-$(T)/probity: $(T_CLI_OBJ) $(T_SRV_OBJ) $(EMB_SRV) $(T)/libprobity.a
+$(T)/libprobity.a: $(T_LIB_OBJ) $(EMB_LIB) $(T)/sources
+	rm -f $@ && ar rcs $@ $(filter %.o,$^)
+$(T)/probity: $(T_CLI_OBJ) $(T_SRV_OBJ) $(EMB_SRV) $(T)/libprobity.a $(T)/sources
 	$(CC) $(SAN) -o $@ $(T_CLI_OBJ) $(T_SRV_OBJ) $(EMB_SRV) $(T)/libprobity.a $(LIBS)
-$(T)/run-tests: $(T_TEST_OBJ) $(T_SRV_OBJ) $(EMB_SRV) $(T)/libprobity.a
+$(T)/run-tests: $(T_TEST_OBJ) $(T_SRV_OBJ) $(EMB_SRV) $(T)/libprobity.a $(T)/sources
 	$(CC) $(SAN) -o $@ $(T_TEST_OBJ) $(T_SRV_OBJ) $(EMB_SRV) $(T)/libprobity.a $(LIBS) -lcriterion
 
 # The fuzz targets run over their seed corpus plus a bounded number of
