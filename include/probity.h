@@ -378,6 +378,21 @@ int prb_lists_json(prb_env *env, const char *name, char **json);
  * inquirer_deleted), names that inquirer in "recipient"; the subject's
  * own have none. */
 int prb_notices_json(prb_env *env, int pending, char **json);
+/* The notices to inquirers, as an inquirer may be shown its own: those
+ * whose "recipient" is recipient (NULL: every one with a recipient;
+ * the subjects' own, which have none, never), oldest first, a page at a
+ * time as prb_disputes_page (after and *next are notice numbers; *next
+ * may be NULL). pending: only those not yet delivered. *json (free() it)
+ * gets a JSON array of objects with what the notice says and no more:
+ * notice (its number), identifier (the subject's, as the decision was
+ * asked about), kind, recipient, about, text, created, delivered, and
+ * delivered_at once delivered; not the internal subject number nor the
+ * channels' attempts and errors (prb_notices_json has those). A page
+ * with a limit reads at most 10,000 notices of the outbox, so it may
+ * hold fewer than limit, even none, with *next set: page on until it is
+ * 0. Errors: PRB_EINVAL (an empty recipient), PRB_ESTORE, PRB_ENOMEM. */
+int prb_notices_to_page(prb_env *env, const char *recipient, int pending, uint64_t after,
+                        size_t limit, char **json, uint64_t *next);
 
 /* How far back the inquirers given decisions about a subject are told
  * that a record those decisions could have used was corrected or

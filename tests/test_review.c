@@ -605,6 +605,148 @@ Test(review, an_overturn_tells_the_requester)
     th_rmrf(dir);
 }
 
+/* A page of prb_notices_to_page: each notice's "recipient" and number,
+ * space-separated, into out; returns *next. */
+static uint64_t to_page(prb_env *env, const char *recipient, int pending, uint64_t after,
+                        size_t limit, char *out, size_t n, json_t **items)
+{
+    char *json = NULL;
+    uint64_t next = 7;
+    size_t used = 0;
+    cr_assert_eq(prb_notices_to_page(env, recipient, pending, after, limit, &json, &next), PRB_OK,
+                 "%s", prb_errmsg(env));
+    json_t *arr = parse(json);
+    free(json);
+    *out = 0;
+    for (size_t i = 0; i < json_array_size(arr); i++) {
+        json_t *x = json_array_get(arr, i);
+        used +=
+            (size_t)snprintf(out + used, n - used, "%s%s:%lld", i ? " " : "", get(x, "recipient"),
+                             (long long)json_integer_value(json_object_get(x, "notice")));
+    }
+    if (items)
+        *items = arr;
+    else
+        json_decref(arr);
+    return next;
+}
+
+/* An inquirer is shown the notices to it: only those naming it as their
+ * recipient, none of the subject's own, and of each only what told.c
+ * wrote for it (not the internal subject number nor the channels'
+ * bookkeeping), a page at a time; with a limit a page reads at most
+ * prb_scan_max notices of the outbox, so one behind many notices to
+ * subjects is found by paging on. Before, the notices to inquirers could
+ * be read only with the whole outbox, by the operator. */
+Test(review, an_inquirer_reads_its_notices_a_page_at_a_time)
+{
+    char *dir, id[32], got[256], all[256] = "", want[64];
+    prb_env *env = declined(&dir, id);
+    prb_decision *d = NULL;
+    json_t *items;
+    cr_assert_eq(prb_decide(env, "credit", PERSON, "bank-y", &d), PRB_OK, "%s", prb_errmsg(env));
+    prb_decision_free(d);
+    cr_assert_eq(prb_review_request(env, "1-q1", "Paid.", NULL), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(prb_review_request(env, "1-q2", "Paid.", NULL), PRB_OK, "%s", prb_errmsg(env));
+    th_set_day(env, "2027-01-20");
+    cr_assert_eq(
+        prb_review_decide(env, "1-r1", "overturned", "A. Reviewer", "Paid in March.", NULL), PRB_OK,
+        "%s", prb_errmsg(env));
+    cr_assert_eq(
+        prb_review_decide(env, "1-r2", "overturned", "A. Reviewer", "Paid in March.", NULL), PRB_OK,
+        "%s", prb_errmsg(env));
+    json_t *x, *bx, *by;
+    cr_assert_eq(notices_of(env, "inquirer_overturned", &by), 2);
+    char *outbox;
+    cr_assert_eq(prb_notices_json(env, 0, &outbox), PRB_OK);
+    json_t *ob = parse(outbox);
+    free(outbox);
+    size_t n_out = json_array_size(ob);
+    bx = NULL;
+    size_t i;
+    json_array_foreach(ob, i, x) if (!bx && get(x, "recipient")) bx = json_incref(x);
+    json_decref(ob);
+    long long nx = json_integer_value(json_object_get(bx, "notice")),
+              ny = json_integer_value(json_object_get(by, "notice"));
+    cr_assert_str_eq(get(bx, "recipient"), "bank-x");
+    cr_assert_str_eq(get(by, "recipient"), "bank-y");
+    cr_assert_gt(nx, 4, "too few notices to subjects before the inquirer's (%lld)", nx);
+
+    /* Only the named recipient's, and of it what it was told. */
+    cr_assert_eq(to_page(env, "bank-x", 0, 0, 0, got, sizeof got, &items), 0);
+    snprintf(want, sizeof want, "bank-x:%lld", nx);
+    cr_assert_str_eq(got, want);
+    x = json_array_get(items, 0);
+    static const char *const keys[] = {"notice", "identifier", "kind",    "recipient",
+                                       "about",  "text",       "created", "delivered"};
+    cr_assert_eq(json_object_size(x), sizeof keys / sizeof *keys);
+    for (size_t k = 0; k < sizeof keys / sizeof *keys; k++)
+        cr_assert_not_null(json_object_get(x, keys[k]), "no %s", keys[k]);
+    cr_assert_str_eq(get(x, "kind"), "inquirer_overturned");
+    cr_assert_str_eq(get(x, "identifier"), PERSON);
+    cr_assert_str_eq(get(x, "text"), get(bx, "text"));
+    cr_assert(!strstr(get(x, "text"), "March"));
+    json_decref(items);
+    json_decref(bx);
+    json_decref(by);
+    cr_assert_eq(to_page(env, "bank-z", 0, 0, 0, got, sizeof got, NULL), 0);
+    cr_assert_str_empty(got);
+    /* Every inquirer's (the admin's view), never a subject's. */
+    snprintf(want, sizeof want, "bank-x:%lld bank-y:%lld", nx, ny);
+    cr_assert_eq(to_page(env, NULL, 0, 0, 0, got, sizeof got, NULL), 0);
+    cr_assert_str_eq(got, want);
+    /* A page of one says where the next starts; the last looks past
+     * itself and says there is none. */
+    uint64_t next = to_page(env, NULL, 0, 0, 1, got, sizeof got, NULL);
+    snprintf(want, sizeof want, "bank-x:%lld", nx);
+    cr_assert_str_eq(got, want);
+    cr_assert_eq(next, (uint64_t)nx);
+    cr_assert_eq(to_page(env, NULL, 0, next, 1, got, sizeof got, NULL), 0);
+    snprintf(want, sizeof want, "bank-y:%lld", ny);
+    cr_assert_str_eq(got, want);
+
+    /* The scan bound: more notices to subjects than it before bank-x's
+     * first. The first page ends short, empty, with next set; paging on
+     * finds it, once. */
+    size_t saved = prb_scan_max, pages = 0;
+    prb_scan_max = 3;
+    uint64_t after = 0;
+    next = to_page(env, "bank-x", 0, 0, 10, got, sizeof got, NULL);
+    cr_assert_str_empty(got);
+    cr_assert(next && next < (uint64_t)nx, "next %llu", (unsigned long long)next);
+    do {
+        next = to_page(env, "bank-x", 0, after, 10, got, sizeof got, NULL);
+        if (*got)
+            strncat(strcat(all, *all ? " " : ""), got, sizeof all - strlen(all) - 2);
+        pages++;
+        after = next;
+    } while (next && pages < 20);
+    snprintf(want, sizeof want, "bank-x:%lld", nx);
+    cr_assert_str_eq(all, want);
+    cr_assert_eq(pages, (n_out + 2) / 3, "%zu pages for %zu notices", pages, n_out);
+    prb_scan_max = saved;
+
+    /* pending: those not yet delivered; once delivered, the day it was. */
+    prb_deliver_stats ds;
+    cr_assert_eq(prb_notices_deliver(env, &ds), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(to_page(env, "bank-x", 1, 0, 0, got, sizeof got, NULL), 0);
+    cr_assert_str_empty(got);
+    to_page(env, "bank-x", 0, 0, 0, got, sizeof got, &items);
+    x = json_array_get(items, 0);
+    cr_assert(json_is_true(json_object_get(x, "delivered")));
+    cr_assert_not_null(json_object_get(x, "delivered_at"));
+    cr_assert_null(json_object_get(x, "channels"));
+    cr_assert_null(json_object_get(x, "subject"));
+    json_decref(items);
+
+    char *json = NULL;
+    cr_assert_eq(prb_notices_to_page(env, "", 0, 0, 0, &json, NULL), PRB_EINVAL);
+    cr_assert_null(json);
+    cr_assert(strstr(prb_errmsg(env), "recipient"), "%s", prb_errmsg(env));
+    prb_close(env);
+    th_rmrf(dir);
+}
+
 /* An upheld decision stands: the inquirer has nothing to learn. */
 Test(review, an_upheld_review_tells_no_inquirer)
 {
@@ -777,5 +919,55 @@ Test(review, cli)
     cr_assert(strstr(r.err, "--limit 'x' is not a count"), "%s", r.err);
     run(&r, dir, "review frobnicate reg");
     cr_assert_eq(r.status, 2);
+    th_rmrf(dir);
+}
+
+/* probity notices --recipient: the notices to one inquirer, as the API
+ * shows them, paged with --after and --limit like the other listings. */
+Test(review, cli_notices_to_a_recipient)
+{
+    char *dir, id[32];
+    struct th_run r;
+    prb_env *env = declined(&dir, id);
+    prb_decision *d = NULL;
+    cr_assert_eq(prb_decide(env, "credit", PERSON, "bank-x", &d), PRB_OK, "%s", prb_errmsg(env));
+    prb_decision_free(d);
+    cr_assert_eq(prb_review_request(env, "1-q1", "Paid.", NULL), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(prb_review_request(env, "1-q2", "Paid.", NULL), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(prb_review_decide(env, "1-r1", "overturned", "A. Reviewer", "Paid.", NULL), PRB_OK,
+                 "%s", prb_errmsg(env));
+    cr_assert_eq(prb_review_decide(env, "1-r2", "overturned", "A. Reviewer", "Paid.", NULL), PRB_OK,
+                 "%s", prb_errmsg(env));
+    prb_close(env);
+    run(&r, dir, "notices reg --recipient bank-x");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert(strstr(r.out, "\"inquirer_overturned\"") &&
+                  strstr(r.out, "\"recipient\": \"bank-x\""),
+              "%s", r.out);
+    cr_assert(!strstr(r.out, "review_outcome") && !strstr(r.out, "\"subject\""), "%s", r.out);
+    run(&r, dir, "notices reg --recipient bank-z --pending");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert_str_eq(r.out, "[]\n");
+    /* A page of one, the next said on standard error; the last says
+     * nothing. */
+    run(&r, dir, "notices reg --recipient bank-x --limit 1");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert(strstr(r.out, "\"about\": \"1-q1\"") && !strstr(r.out, "1-q2"), "%s", r.out);
+    const char *more = strstr(r.err, "more notices follow: --after ");
+    cr_assert_not_null(more, "%s", r.err);
+    char args[128];
+    snprintf(args, sizeof args, "notices reg --recipient bank-x --limit 1 --after %llu",
+             strtoull(more + strlen("more notices follow: --after "), NULL, 10));
+    run(&r, dir, args);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert(strstr(r.out, "\"about\": \"1-q2\""), "%s", r.out);
+    cr_assert_str_empty(r.err);
+    run(&r, dir, "notices reg --limit 1");
+    cr_assert_eq(r.status, 2, "--limit without --recipient: %s", r.err);
+    run(&r, dir, "notices reg --recipient bank-x --deliver");
+    cr_assert_eq(r.status, 2);
+    cr_assert(strstr(r.err, "--recipient NAME"), "%s", r.err);
+    run(&r, dir, "notices reg --recipient ''");
+    cr_assert_eq(r.status, prb_exit_status(PRB_EINVAL), "%s", r.err);
     th_rmrf(dir);
 }

@@ -1,6 +1,7 @@
 /*
- * cmd_notices.c - probity notices: the outbox of notices to subjects, and
- * delivering it through the policy's channels.
+ * cmd_notices.c - probity notices: the outbox of notices to subjects, the
+ * notices to one inquirer a page at a time, and delivering them through
+ * the policy's channels.
  */
 #include "cli.h"
 
@@ -30,27 +31,43 @@ static int deliver(prb_env *env, const char *dir)
     return cli_fail(PRB_EIO, msg);
 }
 
+static const char notices_usage[] =
+    "usage: probity notices DIR [--pending | --deliver]\n"
+    "       probity notices DIR --recipient NAME [--pending] [--after N] [--limit N]\n"
+    "  --recipient: the notices to the inquirer NAME (what it is shown of them), in\n"
+    "  order, or N of them past the one numbered N; when more follow, where the\n"
+    "  next page starts is said on standard error\n";
+
 int cmd_notices(int argc, char **argv)
 {
     static const char *const flags[] = {"pending", "deliver", NULL};
     cli_args a;
     prb_env *env;
     char *json = NULL;
+    uint64_t after = 0, next = 0;
+    size_t limit = 0;
     int rc = cli_parse(argc, argv, flags, &a);
     if (rc)
         return rc;
     int pending = cli_flag(&a, "pending"), send = cli_flag(&a, "deliver");
-    if (a.npos != 1 || (pending && send))
-        return fprintf(stderr, "usage: probity notices DIR [--pending | --deliver]\n"), 2;
+    const char *recipient = cli_opt(&a, "recipient");
+    if (a.npos != 1 || (pending && send) || (recipient && send))
+        return fputs(notices_usage, stderr), 2;
+    if (recipient && cli_page(&a, &after, &limit))
+        return 2;
     if ((rc = cli_open(&a, a.pos[0], &env)))
         return rc;
     if (!(rc = cli_unused(&a))) {
         if (send)
             rc = deliver(env, a.pos[0]);
-        else if ((rc = prb_notices_json(env, pending, &json)))
+        else if ((rc = recipient ? prb_notices_to_page(env, recipient, pending, after, limit, &json,
+                                                       &next)
+                                 : prb_notices_json(env, pending, &json)))
             rc = cli_fail(rc, prb_errmsg(env));
-        else
+        else {
             puts(json);
+            cli_page_next("notices", next);
+        }
     }
     free(json);
     prb_close(env);

@@ -714,6 +714,86 @@ int prb_notices_json(prb_env *env, int pending, char **out)
     return rc;
 }
 
+struct to_ctx {
+    const char *recipient; /* NULL: any inquirer */
+    int pending;
+    json_t *array;
+    prb_page page;
+};
+
+/* What an inquirer is shown of a notice to it: what told.c wrote for it,
+ * not the channels' bookkeeping (a webhook's address and errors are the
+ * operator's) nor the internal subject number. */
+static const char *const shown[] = {"identifier", "kind",    "recipient", "about",
+                                    "text",       "created", "delivered", "delivered_at"};
+
+static int append_to(void *ctx, uint64_t no, const MDB_val *v)
+{
+    struct to_ctx *c = ctx;
+    json_error_t jerr;
+    int rc = prb_page_look(&c->page, no);
+    if (rc)
+        return rc;
+    /* Most of the outbox is the subjects' own, which name no recipient:
+     * they are passed over without being parsed. */
+    if (v->mv_size < 9 ||
+        !memmem((const char *)v->mv_data + 8, v->mv_size - 8, "\"recipient\"", 11))
+        return PRB_OK;
+    json_t *n = json_loadb((const char *)v->mv_data + 8, v->mv_size - 8, 0, &jerr);
+    const char *to = json_string_value(json_object_get(n, "recipient"));
+    if (!to || (c->recipient && strcmp(to, c->recipient)) ||
+        (c->pending && json_is_true(json_object_get(n, "delivered")))) {
+        json_decref(n);
+        return PRB_OK;
+    }
+    json_t *o = json_object();
+    int bad = !o || json_object_set_new(o, "notice", json_integer((json_int_t)no));
+    for (size_t i = 0; !bad && i < sizeof shown / sizeof *shown; i++) {
+        json_t *x = json_object_get(n, shown[i]);
+        bad = x && json_object_set(o, shown[i], x);
+    }
+    json_decref(n);
+    if (!bad && (rc = prb_page_take(&c->page, no)) == PRB_OK)
+        bad = json_array_append(c->array, o);
+    json_decref(o);
+    return rc ? rc : bad ? PRB_ENOMEM : PRB_OK;
+}
+
+int prb_notices_to_page(prb_env *env, const char *recipient, int pending, uint64_t after,
+                        size_t limit, char **json, uint64_t *next)
+{
+    MDB_txn *txn;
+    /* Every page with a limit is bounded: the notices to inquirers are
+     * few among the subjects' own, and one inquirer's fewer still. */
+    struct to_ctx c = {recipient, pending, json_array(), {.limit = limit, .bounded = limit > 0}};
+    int mrc, rc;
+    *json = NULL;
+    if (next)
+        *next = 0;
+    if (recipient && !*recipient) {
+        json_decref(c.array);
+        return prb_seterr(env->err, PRB_EINVAL, "notices: the recipient is empty");
+    }
+    if (!c.array)
+        return prb_seterr(env->err, PRB_ENOMEM, "out of memory");
+    if ((mrc = mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &txn))) {
+        json_decref(c.array);
+        return prb_mdb_fail(env, mrc, "reading the outbox");
+    }
+    rc = prb_walk_after(env, txn, env->outbox, after, append_to, &c, "reading the outbox");
+    mdb_txn_abort(txn);
+    if (rc == PRB_PAGE_FULL)
+        rc = PRB_OK;
+    if (!rc && !(*json = json_dumps(c.array, JSON_INDENT(2))))
+        rc = PRB_ENOMEM;
+    if (rc == PRB_ENOMEM)
+        prb_seterr(env->err, rc, "out of memory");
+    if (!rc && next)
+        *next = c.page.next;
+    json_decref(c.array);
+    return rc;
+}
+
 /* -------------------------------------------------------- whole register */
 
 /* The whole-register refresh finds the subjects whose entries change on
