@@ -175,11 +175,12 @@ static const struct {
 };
 
 /* What the server serves beyond issue 5's list: reviews for reviewers,
- * and keys for admins. */
+ * notices for the inquirers told of them, and keys for admins. */
 static const struct {
     const char *method, *path, *id;
 } ALSO_SERVED[] = {
     {"get", "/v1/reviews", "listReviews"},
+    {"get", "/v1/notices", "listNotices"},
     {"get", "/v1/keys", "listKeys"},
     {"post", "/v1/keys", "createKey"},
     {"post", "/v1/keys/{id}/revoke", "revokeKey"},

@@ -321,6 +321,7 @@ Test(server, role_matrix)
         {"GET", "/v1/reviews", NULL, NULL, B(REV) | B(ADMIN), 200},
         {"POST", "/v1/reviews/1-r1/decide", "{\"outcome\":\"upheld\",\"note\":\"Right.\"}", NULL,
          B(REV), 200},
+        {"GET", "/v1/notices", NULL, NULL, B(INQ) | B(ADMIN), 200},
         {"GET", "/v1/keys", NULL, NULL, B(ADMIN), 200},
         {"POST", "/v1/keys", "{\"role\":\"reviewer\",\"name\":\"new\"}", NULL, B(ADMIN), 201},
         {"POST", revoke, NULL, NULL, B(ADMIN), 200},
@@ -3468,6 +3469,177 @@ Test(server, disputes_and_reviews_come_in_pages)
     fx_stop(&f);
 }
 
+/* GET /v1/notices as tok (a token), which must answer 200: the array,
+ * and its Link into link (may be NULL). */
+static json_t *notices_as(const struct fx *f, const char *path, const char *tok, char *link,
+                          size_t n)
+{
+    struct resp r;
+    http(f, "GET", path, tok, NULL, NULL, &r);
+    cr_assert_eq(r.status, 200, "%s: %ld %s", path, r.status, r.body);
+    json_t *a = parse(&r);
+    cr_assert(json_is_array(a), "%s: %s", path, r.body);
+    if (link)
+        snprintf(link, n, "%s", r.link);
+    free(r.body);
+    return a;
+}
+
+/* The recipients and abouts of a page of notices, "bank-x:1-q1 ...";
+ * every item must be a notice to an inquirer, with nothing of the
+ * subject's but the identifier the decision was asked about. */
+static void told_whom(json_t *a, char *out, size_t n)
+{
+    size_t i, used = 0;
+    json_t *x;
+    *out = 0;
+    json_array_foreach(a, i, x)
+    {
+        const char *kind = json_string_value(json_object_get(x, "kind"));
+        cr_assert(kind && !strncmp(kind, "inquirer_", 9), "a notice to a subject: %s", kind);
+        cr_assert_null(json_object_get(x, "subject"));
+        cr_assert_null(json_object_get(x, "channels"));
+        cr_assert_str_eq(json_string_value(json_object_get(x, "identifier")), PERSON);
+        cr_assert(json_integer_value(json_object_get(x, "notice")) > 0);
+        used += (size_t)snprintf(out + used, n - used, "%s%s:%s", i ? " " : "",
+                                 json_string_value(json_object_get(x, "recipient")),
+                                 json_string_value(json_object_get(x, "about")));
+    }
+}
+
+/* An inquirer reads the notices telling it that a decision it was given
+ * no longer stands (told.c), and only its own: the requester its
+ * decisions name is its key's name. An admin reads every inquirer's, or
+ * one's with ?recipient=. Paged like the other listings, with the Link
+ * keeping the recipient, percent-encoded, and bounded by the notices it
+ * reads. Before, the notices reached inquirers only through the
+ * operator's channels. */
+Test(server, inquirers_read_their_notices)
+{
+    struct fx f;
+    srv_opts o = {0};
+    struct resp r;
+    prb_decision *d = NULL;
+    char co[PRB_TOKEN_MAX], got[256], link[256], path[300];
+    o.rate = 0;
+    fx_start(&f, &o);
+    new_key(&f, PRB_ROLE_INQUIRER, NULL, "credit", NULL, "bank&co", co, NULL);
+    /* 1-q1 to bank-x and 1-q2 to bank&co asked over HTTP, 1-q3 to
+     * bank&co by a library caller; each declined, reviewed, overturned. */
+    http(&f, "POST", "/v1/decisions", f.tok[INQ], NULL,
+         "{\"purpose\":\"credit\",\"subject\":\"" PERSON "\"}", &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    free(r.body);
+    http(&f, "POST", "/v1/decisions", co, NULL,
+         "{\"purpose\":\"credit\",\"subject\":\"" PERSON "\"}", &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    free(r.body);
+    cr_assert_eq(prb_decide(f.env, "credit", PERSON, "bank&co", &d), PRB_OK, "%s",
+                 prb_errmsg(f.env));
+    prb_decision_free(d);
+    for (int i = 1; i <= 3; i++) {
+        char q[16], rv[16];
+        snprintf(q, sizeof q, "1-q%d", i);
+        snprintf(rv, sizeof rv, "1-r%d", i);
+        cr_assert_eq(prb_review_request(f.env, q, "Paid.", NULL), PRB_OK, "%s", prb_errmsg(f.env));
+        cr_assert_eq(prb_review_decide(f.env, rv, "overturned", "rita", "Paid in March.", NULL),
+                     PRB_OK, "%s", prb_errmsg(f.env));
+    }
+
+    /* Each inquirer its own, and asking for another's is refused. */
+    json_t *a = notices_as(&f, "/v1/notices", f.tok[INQ], link, sizeof link);
+    told_whom(a, got, sizeof got);
+    cr_assert_str_eq(got, "bank-x:1-q1");
+    cr_assert_str_empty(link);
+    json_t *x = json_array_get(a, 0);
+    cr_assert_str_eq(json_string_value(json_object_get(x, "kind")), "inquirer_overturned");
+    const char *text = json_string_value(json_object_get(x, "text"));
+    cr_assert(!strstr(text, "Paid") && !strstr(text, "rita"), "%s", text);
+    cr_assert(json_is_false(json_object_get(x, "delivered")));
+    json_decref(a);
+    a = notices_as(&f, "/v1/notices?recipient=bank-x&pending=true", f.tok[INQ], NULL, 0);
+    told_whom(a, got, sizeof got);
+    cr_assert_str_eq(got, "bank-x:1-q1");
+    json_decref(a);
+    a = notices_as(&f, "/v1/notices", co, NULL, 0);
+    told_whom(a, got, sizeof got);
+    cr_assert_str_eq(got, "bank&co:1-q2 bank&co:1-q3");
+    json_decref(a);
+    http(&f, "GET", "/v1/notices?recipient=bank%26co", f.tok[INQ], NULL, NULL, &r);
+    assert_problem(&r, 403);
+    cr_assert(strstr(r.body, "only the notices to itself"), "%s", r.body);
+    free(r.body);
+    a = notices_as(&f, "/v1/notices", f.tok[INQ_P], NULL, 0);
+    cr_assert_eq(json_array_size(a), 0);
+    json_decref(a);
+
+    /* The admin: every inquirer's, or one's. */
+    json_t *all = notices_as(&f, "/v1/notices", f.tok[ADMIN], NULL, 0);
+    told_whom(all, got, sizeof got);
+    cr_assert_str_eq(got, "bank-x:1-q1 bank&co:1-q2 bank&co:1-q3");
+    cr_assert_eq(follow_links(&f, "/v1/notices?limit=2", ADMIN, "limit=2", all), 2);
+    json_t *co_all = notices_as(&f, "/v1/notices?recipient=bank%26co", f.tok[ADMIN], NULL, 0);
+    told_whom(co_all, got, sizeof got);
+    cr_assert_str_eq(got, "bank&co:1-q2 bank&co:1-q3");
+    cr_assert_eq(follow_links(&f, "/v1/notices?recipient=bank%26co&pending=true&limit=1", ADMIN,
+                              "recipient=bank%26co&pending=true&limit=1", co_all),
+                 2);
+    json_decref(co_all);
+    json_decref(all);
+    a = notices_as(&f, "/v1/notices?recipient=nobody", f.tok[ADMIN], NULL, 0);
+    cr_assert_eq(json_array_size(a), 0);
+    json_decref(a);
+
+    /* A page reads at most prb_scan_max notices: bank-x's, behind more
+     * notices to the subject than that, is found by following the Link
+     * past pages that end short, even empty. */
+    size_t saved = prb_scan_max, pages = 0;
+    prb_scan_max = 2;
+    snprintf(path, sizeof path, "/v1/notices?limit=5");
+    got[0] = 0;
+    for (;;) {
+        char some[128];
+        a = notices_as(&f, path, f.tok[INQ], link, sizeof link);
+        told_whom(a, some, sizeof some);
+        if (*some)
+            strncat(strcat(got, *got ? " " : ""), some, sizeof got - strlen(got) - 2);
+        cr_assert(pages || json_array_size(a) == 0, "the first page read past the bound");
+        json_decref(a);
+        pages++;
+        if (!link[0])
+            break;
+        const char *end = strstr(link, ">; rel=\"next\"");
+        cr_assert(link[0] == '<' && end, "Link: %s", link);
+        snprintf(path, sizeof path, "%.*s", (int)(end - link - 1), link + 1);
+        cr_assert_lt(pages, 50);
+    }
+    prb_scan_max = saved;
+    cr_assert_str_eq(got, "bank-x:1-q1");
+    cr_assert_gt(pages, 2);
+
+    /* Bad queries, as the other listings refuse them. */
+    static const char *const bad[] = {"/v1/notices?limit=0",       "/v1/notices?limit=10001",
+                                      "/v1/notices?after=x",       "/v1/notices?after=-1",
+                                      "/v1/notices?pending=maybe", "/v1/notices?recipient=",
+                                      "/v1/notices?recipient",     "/v1/notices?page=2"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        http(&f, "GET", bad[i], f.tok[ADMIN], NULL, NULL, &r);
+        assert_problem(&r, 400);
+        cr_assert_str_empty(r.link);
+        free(r.body);
+    }
+    static const int refused[] = {FURN, REV, SUBJ};
+    for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
+        http(&f, "GET", "/v1/notices", f.tok[refused[i]], NULL, NULL, &r);
+        assert_problem(&r, 403);
+        free(r.body);
+    }
+    http(&f, "GET", "/v1/notices", NULL, NULL, NULL, &r);
+    assert_problem(&r, 401);
+    free(r.body);
+    fx_stop(&f);
+}
+
 /* Query parameters are as strict as bodies: a name given twice, a number
  * given without one, a NUL byte, a size of 0 are refused, and a flag
  * given bare means what it means given empty (true). Before, "?open"
@@ -3791,6 +3963,7 @@ Test(server, documented_operations)
         {"listReviews", "get", "/v1/reviews", "/v1/reviews?pending=true", NULL, NULL, REV, 200},
         {"decideReview", "post", "/v1/reviews/{id}/decide", "/v1/reviews/1-r1/decide",
          "{\"outcome\":\"overturned\",\"note\":\"The default was paid.\"}", NULL, REV, 200},
+        {"listNotices", "get", "/v1/notices", "/v1/notices?pending=true", NULL, NULL, INQ, 200},
         {"listLists", "get", "/v1/lists", "/v1/lists", NULL, NULL, NONE, 200},
         {"getList", "get", "/v1/lists/{name}", "/v1/lists/debtor_register", NULL, NULL, INQ, 200},
         {"getCompany", "get", "/v1/companies/{identifier}", "/v1/companies/" COMPANY, NULL, NULL,

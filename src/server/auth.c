@@ -5,10 +5,10 @@
  * may); the checks after it decide what a call names: an inquirer asks
  * only for its own purposes, a subject reviews only decisions about
  * itself, a furnisher answers only disputes of records it reported, a
- * purpose-bound list is read only for a purpose it serves. Furnishers
- * write only as themselves and subjects read only their own file because
- * the handlers take the furnisher and the subject from the key, never
- * from the request.
+ * purpose-bound list is read only for a purpose it serves, an inquirer
+ * reads only the notices to itself. Furnishers write only as themselves
+ * and subjects read only their own file because the handlers take the
+ * furnisher and the subject from the key, never from the request.
  *
  *   route                               roles
  *   GET  /healthz /metrics /v1/openapi.json /v1/stats
@@ -23,6 +23,7 @@
  *   POST /v1/me/reviews                 subject (decisions about itself)
  *   GET  /v1/reviews                    reviewer, admin
  *   POST /v1/reviews/{id}/decide        reviewer
+ *   GET  /v1/notices                    inquirer (those to itself), admin (to any inquirer)
  *   GET  /v1/keys, POST /v1/keys, POST /v1/keys/{id}/revoke   admin
  */
 #include "srv.h"
@@ -51,6 +52,7 @@ static const unsigned allowed[R__N] = {
     [R_ME_REVIEWS] = SUB,
     [R_REVIEWS] = REV | ADM,
     [R_REVIEW_DECIDE] = REV,
+    [R_NOTICES] = INQ | ADM,
     [R_LISTS] = ANY,
     [R_LIST] = ANY,
     [R_COMPANY] = ANY,
@@ -174,6 +176,26 @@ const char *srv_auth_list_purposes(const req *r, prb_env *h, char buf[PRB_KEY_PU
     if (r->key.role == PRB_ROLE_REVIEWER || r->key.role == PRB_ROLE_ADMIN)
         return "*";
     return NULL;
+}
+
+unsigned srv_auth_notices(const req *r, const char *asked, const char **recipient, const char **why)
+{
+    *why = NULL;
+    *recipient = asked;
+    if (r->key.role == PRB_ROLE_ADMIN)
+        return 0;
+    if (r->key.role != PRB_ROLE_INQUIRER) {
+        *why = "this token's role may not read notices";
+        return 403;
+    }
+    /* Its decisions are asked under its key's name (commit.c), which the
+     * notices telling of them name as their recipient. */
+    if (asked && strcmp(asked, r->key.name)) {
+        *why = "an inquirer may read only the notices to itself";
+        return 403;
+    }
+    *recipient = r->key.name;
+    return 0;
 }
 
 int srv_auth_audit_leaves(const req *r)

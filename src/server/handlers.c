@@ -681,6 +681,59 @@ static int h_review_decide(req *r, prb_env *h)
     return answer(r, h, rc, 200, &json);
 }
 
+/* s percent-encoded but for RFC 3986's unreserved characters, into out
+ * (room for 3 bytes of each of s's and a NUL). */
+static void percent_encode(const char *s, char *out)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+            strchr("-._~", c)) {
+            *out++ = (char)c;
+            continue;
+        }
+        *out++ = '%';
+        *out++ = hex[c >> 4];
+        *out++ = hex[c & 15];
+    }
+    *out = 0;
+}
+
+/* The notices to inquirers (told.c): an inquirer's own, or, for an
+ * admin, every inquirer's or the one ?recipient= names. */
+static int h_notices(req *r, prb_env *h)
+{
+    static const char *const q[] = {"recipient", "pending", "after", "limit", NULL};
+    uint64_t after, limit, next = 0;
+    char *json = NULL, filter[32 + 3 * PRB_KEY_NAME_MAX], enc[3 * PRB_KEY_NAME_MAX + 1];
+    char detail[128];
+    const char *asked = NULL, *recipient, *why;
+    int pending, rc;
+    if (query_only(r, q) || (pending = query_bool(r, "pending")) < 0 ||
+        page_query(r, &after, &limit))
+        return MHD_YES;
+    /* A recipient is a key's name, the requester of its decisions; the
+     * Link to the next page keeps it, which bounds its length. */
+    if (query(r, "recipient", &asked) && (!asked || !*asked || strlen(asked) > PRB_KEY_NAME_MAX)) {
+        snprintf(detail, sizeof detail,
+                 "query parameter recipient must be an inquirer's name of 1 to %d bytes",
+                 PRB_KEY_NAME_MAX);
+        return srv_problem(r, 400, NULL, NULL, detail, NULL);
+    }
+    unsigned st = srv_auth_notices(r, asked, &recipient, &why);
+    if (st)
+        return srv_problem(r, st, NULL, NULL, why, NULL);
+    rc = prb_notices_to_page(h, recipient, pending, after, limit, &json, &next);
+    if (!rc) {
+        percent_encode(asked ? asked : "", enc);
+        snprintf(filter, sizeof filter, "%s%s%s%s", asked ? "recipient=" : "", enc,
+                 asked && pending ? "&" : "", pending ? "pending=true" : "");
+        link_next(r, "/v1/notices", filter[0] ? filter : NULL, limit, next);
+    }
+    return answer(r, h, rc, 200, &json);
+}
+
 /* ------------------------------------------------------ what is published */
 
 /* A page of the lists name (NULL: all) as r's token may see them, for
@@ -872,6 +925,7 @@ static const handler handlers[R__N] = {
     [R_ME_REVIEWS] = h_me_reviews,
     [R_REVIEWS] = h_reviews,
     [R_REVIEW_DECIDE] = h_review_decide,
+    [R_NOTICES] = h_notices,
     [R_LISTS] = h_lists,
     [R_LIST] = h_list,
     [R_COMPANY] = h_company,

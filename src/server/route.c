@@ -35,6 +35,7 @@ static const struct {
     [R_ME_REVIEWS] = {"POST", "/v1/me/reviews", SRV_BODY_OBJECT, 1, 0},
     [R_REVIEWS] = {"GET", "/v1/reviews", SRV_BODY_NONE, 0, 0},
     [R_REVIEW_DECIDE] = {"POST", "/v1/reviews/{id}/decide", SRV_BODY_OBJECT, 1, 0},
+    [R_NOTICES] = {"GET", "/v1/notices", SRV_BODY_NONE, 0, 0},
     [R_LISTS] = {"GET", "/v1/lists", SRV_BODY_NONE, 0, 0},
     [R_LIST] = {"GET", "/v1/lists/{name}", SRV_BODY_NONE, 0, 0},
     [R_COMPANY] = {"GET", "/v1/companies/{id}", SRV_BODY_NONE, 0, 1},

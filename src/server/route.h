@@ -25,6 +25,7 @@ enum srv_route {
     R_ME_REVIEWS,
     R_REVIEWS,
     R_REVIEW_DECIDE,
+    R_NOTICES,
     R_LISTS,
     R_LIST,
     R_COMPANY,

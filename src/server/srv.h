@@ -235,8 +235,9 @@ void srv_holders_sub(srv_holders *t, const char *id, size_t less);
 
 #define SRV_SPARE_MAX 256
 /* Room for the one extra header's value: a Link to the next page is the
- * longest. */
-#define SRV_XVAL_MAX 160
+ * longest (a page of notices keeps its recipient, up to a key's name of
+ * PRB_KEY_NAME_MAX bytes, each percent-encoded in 3). */
+#define SRV_XVAL_MAX 320
 
 struct srv {
     prb_env *env; /* the caller's handle; worker handles are dups of it */
@@ -440,6 +441,12 @@ const char *srv_auth_list_purposes(const req *r, prb_env *h, char buf[PRB_KEY_PU
  * time and value's hash): reviewers and admins; everyone else gets a
  * proof of the leaf's hash (prb_audit_prove_hash). */
 int srv_auth_audit_leaves(const req *r);
+/* Whose notices the caller may read, asked the recipient named in the
+ * query (NULL: none): an admin, asked's (NULL: every inquirer's); an
+ * inquirer, its own (its key's name, the requester of its decisions),
+ * and 403 if it asked for another's. *recipient gets the one to list. */
+unsigned srv_auth_notices(const req *r, const char *asked, const char **recipient,
+                          const char **why);
 
 /* -------------------------------------------------------------- endpoints */
 
