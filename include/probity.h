@@ -222,7 +222,7 @@ int prb_ingest_add(prb_ingest *b, const char *name, const char *buf, size_t len,
  * returns PRB_EREJECTED and writes nothing. stats may be NULL. The
  * handle stays readable (errors, stats) until prb_ingest_free. Each
  * correction is told, in the batch's transaction, to the requesters of
- * decisions that could have used the version it replaces (kind
+ * decisions that used the version it replaces (kind
  * inquirer_corrected, PRB_RECIPIENT_DAYS); PRB_ECORRUPT if one of those
  * decisions cannot be read. */
 int prb_ingest_commit(prb_ingest *b, prb_ingest_stats *stats);
@@ -373,7 +373,7 @@ int prb_lists_json(prb_env *env, const char *name, char **json);
  * and exits, adverse decisions, ...), oldest first, as a JSON array
  * (free() *json); pending: only those not yet delivered. A notice about
  * a subject to someone else, an inquirer told that a decision it was
- * given no longer stands (kind inquirer_overturned) or could have used a
+ * given no longer stands (kind inquirer_overturned) or used a
  * record since corrected or deleted (inquirer_corrected,
  * inquirer_deleted), names that inquirer in "recipient"; the subject's
  * own have none. */
@@ -395,7 +395,7 @@ int prb_notices_to_page(prb_env *env, const char *recipient, int pending, uint64
                         size_t limit, char **json, uint64_t *next);
 
 /* How far back the inquirers given decisions about a subject are told
- * that a record those decisions could have used was corrected or
+ * that a record those decisions used was corrected or
  * deleted (kinds inquirer_corrected, inquirer_deleted): decisions made
  * at most this many days before (FCRA 611(d): six months). */
 #define PRB_RECIPIENT_DAYS 183
@@ -548,7 +548,7 @@ int prb_score_all(prb_env *env, const char *purpose, int threads, prb_write_fn o
  * transaction with its audit leaf, a notice to the subject
  * (dispute_opened, dispute_outcome) and the subject's list entries
  * recomputed; a deletion (not one for retention) is also told to the
- * requesters of decisions that could have used the record (kind
+ * requesters of decisions that used the record (kind
  * inquirer_deleted, PRB_RECIPIENT_DAYS). On any error nothing is
  * written. Where *json is returned it is the caller's (free()); json
  * may be NULL to skip it. */

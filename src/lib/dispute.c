@@ -258,17 +258,27 @@ static int refresh_lists(prb_env *env, MDB_txn *txn, uint64_t subject)
     return rc;
 }
 
-/* Tells the requesters of decisions that could have used record rid that
- * it is deleted (told.c), before it goes. */
-static int tell_deleted(prb_env *env, MDB_txn *txn, uint64_t rid)
+/* Record rid as told.c names it, into *c; *found clear when it is gone
+ * already (the retention sweep took it). */
+static int changed_of(prb_env *env, MDB_txn *txn, uint64_t rid, prb_changed *c, int *found)
 {
     MDB_val v;
     uint32_t last;
     int rc = prb_record_current(env, txn, rid, "finding a disputed record", &last, &v);
-    if (rc)
-        return rc == PRB_ENOTFOUND ? PRB_OK : rc;
-    prb_changed c = {rid, last};
-    return prb_tell_changed(env, txn, NULL, rid >> PRB_RSEQ_BITS, &c, 1, 1, prb_today(env));
+    *found = !rc;
+    *c = (prb_changed){rid, last};
+    return rc == PRB_ENOTFOUND ? PRB_OK : rc;
+}
+
+/* Tells the requesters of decisions that used record rid that it is
+ * deleted (told.c), before it goes. */
+static int tell_deleted(prb_env *env, MDB_txn *txn, uint64_t rid)
+{
+    prb_changed c;
+    int found, rc = changed_of(env, txn, rid, &c, &found);
+    if (rc || !found)
+        return rc;
+    return prb_tell_changed(env, txn, NULL, rid >> PRB_RSEQ_BITS, &c, 1, 1, 0, prb_today(env));
 }
 
 /* Deletes every version of record rid and its index entry. A record that
@@ -319,10 +329,11 @@ static int resolve(prb_env *env, MDB_txn *txn, uint64_t id, json_t *d, const cha
         json_object_set_new(d, "resolved_by", json_string(by)) ||
         json_object_set_new(d, "resolver", resolver ? json_string(resolver) : json_null()))
         return prb_seterr(env->err, PRB_ENOMEM, "out of memory");
-    /* Erased as wrong, or unanswered past the deadline: those given
-     * decisions that could have used it are told (GDPR art. 19, FCRA
-     * 611(d)). Not when its retention ended: it was not wrong. */
-    if (!strcmp(outcome, "deleted") && strcmp(by, "retention") &&
+    /* Erased as wrong: those given decisions that used it are told (GDPR
+     * art. 19, FCRA 611(d)). Not when its retention ended: it was not
+     * wrong. Past the deadline the sweep has told them, a subject's
+     * deletions in one notice (prb_disputes_sweep). */
+    if (!strcmp(outcome, "deleted") && strcmp(by, "retention") && strcmp(by, "deadline") &&
         (rc = tell_deleted(env, txn, record_of(d))))
         return rc;
     if (!strcmp(outcome, "deleted") && (rc = delete_record(env, txn, record_of(d))))
@@ -626,6 +637,33 @@ int prb_disputes_sweep(prb_env *env, MDB_txn *txn, uint64_t *resolved)
         return PRB_OK;
     /* Collected first, resolved after: no cursor walks a changing tree. */
     rc = walk(env, txn, 0, find_due, &du, NULL);
+    /* Each subject's deletions are told in one notice to each requester
+     * (told.c), before they go; dispute ids begin with their subject's,
+     * so a subject's come together. A decision the sweep cannot read is
+     * passed over (lenient): the deletions the subjects are owed, and
+     * the retention sweep that follows in this transaction, are not held
+     * up by it. */
+    prb_changed *ch = du.n ? malloc(du.n * sizeof *ch) : NULL;
+    if (!rc && du.n && !ch)
+        rc = prb_seterr(env->err, PRB_ENOMEM, "out of memory");
+    for (size_t i = 0, j, nc; !rc && i < du.n; i = j) {
+        uint64_t subject = du.ids[i] >> PRB_RSEQ_BITS;
+        for (j = i, nc = 0; !rc && j < du.n && du.ids[j] >> PRB_RSEQ_BITS == subject; j++) {
+            json_t *d = NULL;
+            int found;
+            if (!(rc = get_dispute(env, txn, du.ids[j], &d)) &&
+                !(rc = changed_of(env, txn, record_of(d), &ch[nc], &found)) && found) {
+                size_t k = 0;
+                while (k < nc && ch[k].rid != ch[nc].rid)
+                    k++;
+                nc += k == nc; /* a record disputed twice is named once */
+            }
+            json_decref(d);
+        }
+        if (!rc && nc)
+            rc = prb_tell_changed(env, txn, NULL, subject, ch, nc, 1, 1, du.today);
+    }
+    free(ch);
     for (size_t i = 0; !rc && i < du.n; i++) {
         json_t *d;
         if ((rc = get_dispute(env, txn, du.ids[i], &d)))

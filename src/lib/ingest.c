@@ -1406,7 +1406,7 @@ static int refuse(struct apply *ap, const prb_rec *r, const struct sstate *s,
 }
 
 /* Keeps f, which the batch corrects, for the requesters of decisions
- * that could have used the version it replaces (tell_changed). */
+ * that used the version it replaces (tell_changed). */
 static int note_changed(struct apply *ap, const struct fstate *f)
 {
     if (ap->nchanged == ap->chcap) {
@@ -1425,7 +1425,7 @@ static int cmp_changed(const void *a, const void *b)
     return (x->rid > y->rid) - (x->rid < y->rid);
 }
 
-/* Tells the requesters of decisions that could have used a record the
+/* Tells the requesters of decisions that used a record the
  * batch corrected (GDPR art. 19), a subject at a time: in id order a
  * subject's records come together. After the batch's writes, so that
  * the notices number after those it queued. Only corrections pay: each
@@ -1441,7 +1441,7 @@ static int tell_changed(struct apply *ap)
         uint64_t subject = ap->changed[i].rid >> PRB_RSEQ_BITS;
         for (j = i + 1; j < ap->nchanged && ap->changed[j].rid >> PRB_RSEQ_BITS == subject; j++)
             ;
-        rc = prb_tell_changed(ap->env, ap->txn, &keep, subject, ap->changed + i, j - i, 0,
+        rc = prb_tell_changed(ap->env, ap->txn, &keep, subject, ap->changed + i, j - i, 0, 0,
                               ap->b->today);
     }
     if (keep)

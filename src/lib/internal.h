@@ -1031,16 +1031,17 @@ typedef struct prb_changed {
     uint32_t ver;
 } prb_changed;
 /* Tells, in txn, each requester given a decision about subject that
- * could have used one of recs[0..n) (made on or after the day the record
- * came into use, at most PRB_RECIPIENT_DAYS before today, for a purpose
- * its category serves) that the records were corrected (deleted: 0) or
- * deleted (1) on today: one notice (kind inquirer_corrected or
- * inquirer_deleted) per requester, naming the records and its decisions.
- * Every inquiry of the subject is looked at in the index; keep as for
+ * used one of recs[0..n) (its records_used names it; made at most
+ * PRB_RECIPIENT_DAYS before today) that the records were corrected
+ * (deleted: 0) or deleted (1) on today: one notice (kind
+ * inquirer_corrected or inquirer_deleted) per requester, naming the
+ * records by id and its decisions. The subject's inquiries are read back
+ * in the index over the window (prb_iidx_recent); keep as for
  * prb_iidx_each (NULL: a read transaction of the call's own). A record
- * already gone tells no one. */
+ * already gone tells no one. PRB_ECORRUPT if one of the decisions cannot
+ * be read, unless lenient (the sweep): then it is passed over. */
 int prb_tell_changed(prb_env *env, MDB_txn *txn, MDB_txn **keep, uint64_t subject,
-                     const prb_changed *recs, size_t n, int deleted, int32_t today);
+                     const prb_changed *recs, size_t n, int deleted, int lenient, int32_t today);
 
 /* -------------------------------------------- reviews, the subject's copy */
 

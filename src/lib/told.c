@@ -15,10 +15,14 @@
  *
  * Told: the requester of a decision a review overturned; and, when a
  * record is corrected (ingest) or deleted on a dispute, each requester
- * given a decision about its subject in the last PRB_RECIPIENT_DAYS, for
- * a purpose its category serves, on or after the day it came into use:
- * the decisions that could have used it. One notice to a requester per
- * subject and transaction, naming its decisions.
+ * given a decision about its subject in the last PRB_RECIPIENT_DAYS that
+ * used it: the decision's own records_used names it. Not those that
+ * could have used it by purpose and date: a record suspended by a
+ * dispute, or one no feature of the purpose counted, was never given to
+ * them, and a notice naming it would tell them more than the decision
+ * did. For the same reason a record is named by its id, as the decision
+ * named it, not by its furnisher, ref or category. One notice to a
+ * requester per subject and transaction, naming its decisions.
  */
 #include "internal.h"
 
@@ -93,20 +97,20 @@ int prb_tell_overturned(prb_env *env, MDB_txn *txn, uint64_t subject, uint32_t n
 /* A changed record as the notices name it. */
 struct changed {
     uint64_t rid;
-    int cat;      /* its category in the policy */
-    int32_t from; /* the day it came into use: decisions before could not use it */
-    char *buf;    /* holds rv's strings */
-    prb_record_view rv;
+    int cat;       /* its category in the policy */
+    char name[48]; /* "12-3", as a decision's records_used names it */
 };
 
-/* A decision that could have used one of them. */
+/* A decision that may have used one of them (used() says whether it
+ * did, once it is read). */
 struct hit {
     uint32_t no;
     uint64_t g;
     int32_t day;
     int purpose;
     json_t *d;
-    const char *requester, *ident; /* within d; requester NULL: asked by no one named */
+    const char *requester, *ident; /* within d; requester NULL: none to tell (asked by no one
+                                    * named, used none of them, or unreadable) */
 };
 
 struct tell {
@@ -123,56 +127,63 @@ struct tell {
     int last_purpose;
 };
 
-static int could_use(const prb_policy *p, const struct changed *c, const struct hit *h)
+/* Whether a decision for h's purpose may read c's category at all: the
+ * others need not be read from the log. */
+static int may_use(const prb_policy *p, const struct changed *c, const struct hit *h)
 {
-    return h->day >= c->from && (p->categories[c->cat].purposes >> h->purpose & 1);
+    return p->categories[c->cat].purposes >> h->purpose & 1;
 }
 
-/* Version ver of record c->rid into *out, with the day it came into use
- * (from its first version's receipt, as the file loader has it). *found
- * is clear for a record that is gone or whose category the policy lost:
- * no purpose uses it. */
+/* Whether decision h (read) used c: its records_used names it. */
+static int used(const struct hit *h, const struct changed *c)
+{
+    json_t *v;
+    size_t i;
+    json_array_foreach(json_object_get(h->d, "records_used"), i, v)
+    {
+        const char *s = json_string_value(v);
+        if (s && !strcmp(s, c->name))
+            return 1;
+    }
+    return 0;
+}
+
+/* Version ver of record c->rid's category into *out. *found is clear for
+ * a record that is gone or whose category the policy lost: no purpose
+ * uses it. */
 static int read_changed(prb_env *env, MDB_txn *txn, const prb_changed *c, struct changed *out,
                         int *found)
 {
     const prb_policy *p = env->policy;
     prb_field_view fields[PRB_MAX_FIELDS];
+    prb_record_view rv;
     unsigned char k[PRB_RECKEY_LEN];
     MDB_val mk = {PRB_RECKEY_LEN, k}, mv;
-    int32_t first;
+    char *buf;
     int mrc;
     *found = 0;
-    prb_reckey(k, c->rid, 1); /* versions count from 1 */
-    if ((mrc = mdb_get(txn, env->rec, &mk, &mv)) == MDB_NOTFOUND)
-        return PRB_OK;
-    if (mrc)
-        return prb_mdb_fail(env, mrc, "reading a record's first version");
-    if (mv.mv_size < PRB_REC_HDR)
-        goto corrupt;
-    first = prb_get_le32((const unsigned char *)mv.mv_data + PRB_REC_RECEIVED_OFF);
     prb_reckey(k, c->rid, c->ver);
     if ((mrc = mdb_get(txn, env->rec, &mk, &mv)) == MDB_NOTFOUND)
         return PRB_OK;
     if (mrc)
         return prb_mdb_fail(env, mrc, "reading a record");
-    if (!(out->buf = malloc(prb_record_bufsize(mv.mv_size))))
+    if (!(buf = malloc(prb_record_bufsize(mv.mv_size))))
         return prb_seterr(env->err, PRB_ENOMEM, "out of memory");
-    if (prb_record_decode(mv.mv_data, mv.mv_size, out->buf, &out->rv, fields, PRB_MAX_FIELDS))
-        goto corrupt;
-    out->rv.fields = NULL; /* on this stack; not read */
+    if (prb_record_decode(mv.mv_data, mv.mv_size, buf, &rv, fields, PRB_MAX_FIELDS)) {
+        free(buf);
+        return prb_seterr(env->err, PRB_ECORRUPT, "record %llu-%llu: malformed value",
+                          (unsigned long long)(c->rid >> PRB_RSEQ_BITS),
+                          (unsigned long long)(c->rid & PRB_RSEQ_MASK));
+    }
     out->rid = c->rid;
-    if ((out->cat = prb_policy_category(p, out->rv.category, strlen(out->rv.category))) < 0)
-        return PRB_OK;
-    out->from = prb_effective_from(&p->categories[out->cat], out->rv.event_date, first);
-    *found = 1;
+    out->cat = prb_policy_category(p, rv.category, strlen(rv.category));
+    free(buf);
+    prb_record_name(out->name, sizeof out->name, c->rid);
+    *found = out->cat >= 0;
     return PRB_OK;
-corrupt:
-    return prb_seterr(env->err, PRB_ECORRUPT, "record %llu-%llu: malformed value",
-                      (unsigned long long)(c->rid >> PRB_RSEQ_BITS),
-                      (unsigned long long)(c->rid & PRB_RSEQ_MASK));
 }
 
-/* Keeps each inquiry of the window that could have used one of the
+/* Keeps each inquiry of the window whose purpose may read one of the
  * records. The index holds its day and purpose, so only those are read
  * from the log afterwards. */
 static int look(void *ctx, uint32_t no, uint64_t g, int32_t day, const char *purpose, size_t pl)
@@ -191,7 +202,7 @@ static int look(void *ctx, uint32_t no, uint64_t g, int32_t day, const char *pur
         return 0;
     struct hit h = {no, g, day, t->last_purpose, NULL, NULL, NULL};
     size_t i = 0;
-    while (i < t->nrecs && !could_use(p, &t->recs[i], &h))
+    while (i < t->nrecs && !may_use(p, &t->recs[i], &h))
         i++;
     if (i == t->nrecs)
         return 0;
@@ -220,7 +231,7 @@ static int tell_one(struct tell *t, MDB_txn *txn, uint64_t subject, const struct
                     int deleted, int32_t today)
 {
     const prb_policy *p = t->env->policy;
-    char *text = NULL, *about = NULL, day[11], when[11], name[48];
+    char *text = NULL, *about = NULL, day[11], when[11];
     size_t tl, al;
     FILE *w = open_memstream(&text, &tl), *a = open_memstream(&about, &al);
     int rc = PRB_OK;
@@ -234,26 +245,24 @@ static int tell_one(struct tell *t, MDB_txn *txn, uint64_t subject, const struct
         return prb_seterr(t->env->err, PRB_ENOMEM, "out of memory");
     }
     prb_date_format(today, day);
-    /* Each record, and the decisions given to this requester that could
-     * have used it: what the record is, not what it says, and nothing
-     * else of the subject's. */
+    /* Each record, by the id the decisions gave, and the decisions given
+     * to this requester that used it: nothing of what it says, nor
+     * anything else of the subject's. */
     for (size_t r = 0, named = 0; r < t->nrecs; r++) {
         const struct changed *c = &t->recs[r];
         size_t m = 0, said = 0;
         const struct hit *lastm = NULL;
         for (size_t i = 0; i < n; i++)
-            m += could_use(p, c, &h[i]);
+            m += used(&h[i], c);
         if (!m)
             continue;
-        prb_record_name(name, sizeof name, c->rid);
-        fprintf(a, "%s%s", named++ ? "," : "", name);
-        fprintf(w, "Record %s (%s, from %s, ref %s) was %s on %s. ", name, c->rv.category,
-                c->rv.furnisher, c->rv.ref,
+        fprintf(a, "%s%s", named++ ? "," : "", c->name);
+        fprintf(w, "Record %s was %s on %s. ", c->name,
                 deleted ? "deleted from the register" : "corrected by its furnisher", day);
-        fprintf(w, "Decision%s given to you (%s) about %s that could have used it: ",
-                m == 1 ? "" : "s", h[0].requester, h[0].ident);
+        fprintf(w, "Decision%s given to you (%s) about %s that used it: ", m == 1 ? "" : "s",
+                h[0].requester, h[0].ident);
         for (size_t i = 0; i < n; i++) {
-            if (!could_use(p, c, &h[i]))
+            if (!used(&h[i], c))
                 continue;
             lastm = &h[i];
             if (said++ >= NAMED_MAX)
@@ -281,7 +290,7 @@ static int tell_one(struct tell *t, MDB_txn *txn, uint64_t subject, const struct
 }
 
 int prb_tell_changed(prb_env *env, MDB_txn *txn, MDB_txn **keep, uint64_t subject,
-                     const prb_changed *recs, size_t n, int deleted, int32_t today)
+                     const prb_changed *recs, size_t n, int deleted, int lenient, int32_t today)
 {
     struct tell t = {.env = env, .since = today - PRB_RECIPIENT_DAYS, .last_purpose = -1};
     int rc = PRB_OK, found;
@@ -289,34 +298,40 @@ int prb_tell_changed(prb_env *env, MDB_txn *txn, MDB_txn **keep, uint64_t subjec
         return prb_seterr(env->err, PRB_ENOMEM, "out of memory");
     for (size_t i = 0; i < n && !rc; i++) {
         struct changed *c = &t.recs[t.nrecs];
-        if (!(rc = read_changed(env, txn, &recs[i], c, &found)) && found) {
+        if (!(rc = read_changed(env, txn, &recs[i], c, &found)) && found)
             t.nrecs++;
-        } else {
-            free(c->buf);
-            c->buf = NULL;
-        }
     }
     /* The index is read back from the subject's newest inquiry only as
      * far as the window (prb_iidx_recent: its marks of how the days run
      * say where an older one can no longer fall in it), not over the
      * subject's whole history. Each is a small entry of the index; only
-     * those that could have used a record are read from the log. */
+     * those for a purpose that may read a record's category are read
+     * from the log, to see whether they used it. */
     uint32_t last;
     if (!rc && t.nrecs)
         rc = prb_iidx_recent(env, txn, keep, subject, t.since, look, &t, &last);
     for (size_t i = 0; i < t.nhits && !rc; i++) {
         struct hit *h = &t.hits[i];
         MDB_val iv;
-        if ((rc = prb_inquiry_at(env, txn, subject, h->no, h->g, &iv)))
-            break;
-        if (!(h->d = prb_inquiry_decision(iv.mv_data, iv.mv_size)) ||
-            !(h->ident = json_string_value(json_object_get(h->d, "subject")))) {
+        size_t r = 0;
+        if (!(rc = prb_inquiry_at(env, txn, subject, h->no, h->g, &iv)) &&
+            (!(h->d = prb_inquiry_decision(iv.mv_data, iv.mv_size)) ||
+             !(h->ident = json_string_value(json_object_get(h->d, "subject")))))
             rc = prb_seterr(env->err, PRB_ECORRUPT, "decision %llu-q%u: malformed value",
                             (unsigned long long)subject, h->no);
-            break;
+        /* The sweep's deletions go ahead past a decision it cannot read
+         * (verify names it): one register's retention is not held up by
+         * it. Anywhere else the change fails and writes nothing. */
+        if (rc == PRB_ECORRUPT && lenient) {
+            rc = PRB_OK;
+            continue; /* requester NULL: told nothing */
         }
+        if (rc)
+            break;
+        while (r < t.nrecs && !used(h, &t.recs[r]))
+            r++;
         h->requester = json_string_value(json_object_get(h->d, "requester"));
-        if (h->requester && !*h->requester)
+        if (r == t.nrecs || (h->requester && !*h->requester))
             h->requester = NULL;
     }
     /* One notice to each requester, naming all of its decisions. */
@@ -331,8 +346,6 @@ int prb_tell_changed(prb_env *env, MDB_txn *txn, MDB_txn **keep, uint64_t subjec
     }
     for (size_t i = 0; i < t.nhits; i++)
         json_decref(t.hits[i].d);
-    for (size_t i = 0; i < t.nrecs; i++)
-        free(t.recs[i].buf);
     free(t.hits);
     free(t.recs);
     return rc;
