@@ -369,6 +369,68 @@ Test(inquiry_log, verify_finds_an_index_entry_bent_to_another_inquiry)
     th_rmrf(dir);
 }
 
+/* Subject 1's four credit inquiries of one day, the last one's index
+ * entry given day (a date) and purpose in place, behind the engine's back. */
+static char *bent_last(const char *day, const char *purpose)
+{
+    char *dir;
+    prb_env *env = asked(&dir);
+    decide(env, PERSON, "1-q4");
+    prb_close(env);
+    struct rawidx r;
+    unsigned char k[12], v[64];
+    int32_t d;
+    rawidx_open(&r, dir);
+    MDB_val key = index_key(k, 4), got;
+    cr_assert_eq(mdb_get(r.t, r.iidx, &key, &got), 0);
+    cr_assert_geq(got.mv_size, 13);
+    memcpy(v, got.mv_data, 13);
+    if (day) {
+        cr_assert_eq(prb_date_parse(day, strlen(day), &d), PRB_OK);
+        prb_put_le32(v + 8, d);
+    }
+    if (!purpose)
+        purpose = "credit";
+    v[12] = (unsigned char)strlen(purpose);
+    memcpy(v + 13, purpose, v[12]);
+    MDB_val nv = {13u + v[12], v};
+    cr_assert_eq(mdb_put(r.t, r.iidx, &key, &nv, 0), 0);
+    rawidx_close(&r);
+    return dir;
+}
+
+/* verify finds exactly one thing wrong with the register in dir: what. */
+static void expect_one_finding(const char *dir, const char *what)
+{
+    char reg[600], *rep = NULL;
+    prb_env *env;
+    prb_verify_stats st;
+    snprintf(reg, sizeof reg, "%s/reg", dir);
+    cr_assert_eq(prb_open(reg, &env), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(prb_verify(env, collect, &rep, &st), PRB_ECORRUPT, "not found: %s", what);
+    cr_assert(rep && strstr(rep, what), "expected '%s' in: %s", what, rep ? rep : "");
+    cr_assert_eq(st.problems, 1, "%s", rep);
+    free(rep);
+    prb_close(env);
+}
+
+/* A decision reads back from the newest entry until a day before its
+ * window: one entry's day bent back hid all of its subject's older
+ * inquiries from decisions, and verify said ok. */
+Test(inquiry_log, verify_finds_an_index_entry_given_another_day)
+{
+    char *dir = bent_last("2000-01-01", NULL);
+    expect_one_finding(dir, "decision 1-q4: the index by subject gives another day");
+    th_rmrf(dir);
+}
+
+Test(inquiry_log, verify_finds_an_index_entry_given_another_purpose)
+{
+    char *dir = bent_last(NULL, "tenancy");
+    expect_one_finding(dir, "decision 1-q4: the index by subject gives another purpose");
+    th_rmrf(dir);
+}
+
 Test(inquiry_log, a_format_2_register_is_moved_when_opened)
 {
     char *dir;

@@ -1043,9 +1043,14 @@ static int check_store(struct run *r, MDB_txn *txn, const unsigned char *leaves,
         if (g >= upto)
             continue; /* not indexed yet */
         nlog++;
-        int outcome;
-        if (!prb_inquiry_header(inq, len, &purpose, &pl, &outcome))
-            prb_iorder_add(&order, g, prb_get_le32((const unsigned char *)inq + 4));
+        int outcome, have_hdr;
+        const char *lpurpose;
+        size_t lpl;
+        int32_t lday = 0;
+        if ((have_hdr = !prb_inquiry_header(inq, len, &lpurpose, &lpl, &outcome))) {
+            lday = prb_get_le32((const unsigned char *)inq + 4);
+            prb_iorder_add(&order, g, lday);
+        }
         /* The log's value starts with the inquiry's key in the index. */
         MDB_val ik = {PRB_INQ_KEY_LEN, v.mv_data}, iv;
         int irc = mdb_get(it, env->iidx, &ik, &iv);
@@ -1058,6 +1063,21 @@ static int check_store(struct run *r, MDB_txn *txn, const unsigned char *leaves,
             finding(r,
                     "decision %llu-q%u: the index by subject does not lead to its place in the "
                     "inquiry log (altered behind the engine's back)",
+                    (unsigned long long)subject, no);
+        /* Decisions take the day and purpose from the index alone, and
+         * read back from the newest only until a day before their window:
+         * one entry's day bent back would hide every older inquiry of its
+         * subject from them. */
+        else if (have_hdr && day != lday)
+            finding(r,
+                    "decision %llu-q%u: the index by subject gives another day than the inquiry "
+                    "log, so decisions would miss inquiries (altered behind the engine's back)",
+                    (unsigned long long)subject, no);
+        else if (have_hdr && (pl != lpl || memcmp(purpose, lpurpose, pl)))
+            finding(r,
+                    "decision %llu-q%u: the index by subject gives another purpose than the "
+                    "inquiry log, so decisions would miscount inquiries (altered behind the "
+                    "engine's back)",
                     (unsigned long long)subject, no);
     }
     mdb_cursor_close(cur);
