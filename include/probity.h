@@ -220,10 +220,11 @@ int prb_ingest_begin(prb_env *env, const prb_ingest_opts *opts, prb_ingest **out
 int prb_ingest_add(prb_ingest *b, const char *name, const char *buf, size_t len, int format);
 /* Validates and writes the batch. With bad records and no skip_bad,
  * returns PRB_EREJECTED and writes nothing. stats may be NULL. The
- * handle stays readable (errors, stats) until prb_ingest_free. Each
- * correction is told, in the batch's transaction, to the requesters of
- * decisions that used the version it replaces (kind
- * inquirer_corrected, PRB_RECIPIENT_DAYS); PRB_ECORRUPT if one of those
+ * handle stays readable (errors, stats) until prb_ingest_free. A
+ * correction that answers the subject's open dispute is told, in the
+ * batch's transaction, to the requesters of decisions that used the
+ * record (kind inquirer_corrected, PRB_RECIPIENT_DAYS; an update of a
+ * record no one disputed tells no one); PRB_ECORRUPT if one of those
  * decisions cannot be read. */
 int prb_ingest_commit(prb_ingest *b, prb_ingest_stats *stats);
 /* Rejected records, in input order: "FILE:LINE: FIELD: reason"; the

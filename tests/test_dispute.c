@@ -1059,9 +1059,10 @@ Test(dispute, only_the_decisions_that_used_a_record_are_told)
 
 /* A decision the sweep cannot read does not hold up the deletions it
  * owes: the dispute past its deadline is resolved and its record
- * deleted, and the records past their retention are deleted too, where
- * the whole sweep used to fail on it. (A reviewer's resolution still
- * fails and writes nothing: a_deletion_that_cannot_be_told_writes_nothing.) */
+ * deleted, where prb_expire used to fail on it in its first transaction
+ * (the one that also deletes what is past retention) and delete
+ * nothing. (A reviewer's resolution still fails and writes nothing:
+ * a_deletion_that_cannot_be_told_writes_nothing.) */
 Test(dispute, the_sweep_deletes_past_a_decision_it_cannot_read)
 {
     char *dir, r[3][48];

@@ -2105,17 +2105,30 @@ static prb_env *asked_about(char **dir)
     return env;
 }
 
-/* A correction is told to the inquirers given decisions that could have
- * used the record as it was (GDPR art. 19, FCRA 611(d)): one notice to
- * each, naming the record and its decisions, and to no one whose purpose
- * the record does not serve, whose decision came before the record was
- * in use, or is older than six months. Before, none was told. */
+/* The subject disputes record rec of ANNA's. */
+static void disputed(prb_env *env, const char *rec)
+{
+    cr_assert_eq(prb_dispute_open(env, ANNA, rec, "The amount is wrong.", NULL), PRB_OK, "%s",
+                 prb_errmsg(env));
+}
+
+/* A correction that answers the subject's dispute is told to the
+ * inquirers given decisions that used the record (GDPR art. 19, FCRA
+ * 611(d)): one notice to each, naming the record and its decisions, and
+ * to no one whose decision did not use it (a purpose the record does not
+ * serve, a decision before the record was in use) or is older than six
+ * months. A furnisher's update no one disputed tells no one: it is the
+ * record's course, not a rectification. */
 Test(ingest, a_correction_is_told_to_the_inquirers_given_decisions)
 {
     char *dir;
     prb_env *env = asked_about(&dir);
     json_t *n;
+    th_set_day(env, "2026-11-24");
+    put_account(env, "L-2", "2026-09-08", "24.00");
+    cr_assert_eq(told(env, "inquirer_corrected", NULL, NULL), 0);
     th_set_day(env, "2026-11-25");
+    disputed(env, "1-2");
     put_account(env, "L-2", "2026-09-08", "25.00");
     cr_assert_eq(told(env, "inquirer_corrected", NULL, NULL), 1);
     cr_assert_eq(told(env, "inquirer_corrected", "bank-x", &n), 1);
@@ -2138,6 +2151,7 @@ Test(ingest, a_correction_is_told_to_the_inquirers_given_decisions)
     /* L-1 was in use for bank-old's decision too, but that is older than
      * PRB_RECIPIENT_DAYS; bank-early's came after L-1 took effect. */
     th_set_day(env, "2026-11-26");
+    disputed(env, "1-1");
     put_account(env, "L-1", "2026-01-08", "15.00");
     cr_assert_eq(told(env, "inquirer_corrected", NULL, NULL), 3);
     cr_assert_eq(told(env, "inquirer_corrected", "bank-x", NULL), 2);
@@ -2150,6 +2164,8 @@ Test(ingest, a_correction_is_told_to_the_inquirers_given_decisions)
 
     /* Both in one batch: one notice to each, naming what it could use. */
     th_set_day(env, "2026-11-27");
+    disputed(env, "1-1");
+    disputed(env, "1-2");
     char lines[2048];
     size_t l = strlen(account(lines, sizeof lines, "L-1", "2026-01-08", "16.00"));
     account(lines + l, sizeof lines - l, "L-2", "2026-09-08", "26.00");
@@ -2189,6 +2205,8 @@ Test(ingest, a_correction_that_cannot_be_told_writes_nothing)
     char *dir, line[1024], *before, *after;
     prb_env *env = asked_about(&dir);
     prb_ingest_stats st;
+    th_set_day(env, "2026-11-25");
+    disputed(env, "1-2");
     th_break_decision(env, 1, 5); /* bank-x's second: after its first */
     uint64_t v0 = versions(env), l0 = log_size(env);
     cr_assert_eq(prb_notices_json(env, 0, &before), PRB_OK);
@@ -2222,6 +2240,7 @@ Test(ingest, a_requester_that_asked_often_is_told_in_one_notice)
         ask(env, "credit", "bank-x");
     }
     th_set_day(env, "2026-11-25");
+    disputed(env, "1-1");
     put_account(env, "L-1", "2026-08-30", "11.00");
     cr_assert_eq(told(env, "inquirer_corrected", "bank-x", &n), 1);
     const char *text = json_string_value(json_object_get(n, "text"));

@@ -266,19 +266,59 @@ static int changed_of(prb_env *env, MDB_txn *txn, uint64_t rid, prb_changed *c, 
     uint32_t last;
     int rc = prb_record_current(env, txn, rid, "finding a disputed record", &last, &v);
     *found = !rc;
-    *c = (prb_changed){rid, last};
+    *c = (prb_changed){rid};
     return rc == PRB_ENOTFOUND ? PRB_OK : rc;
 }
 
 /* Tells the requesters of decisions that used record rid that it is
- * deleted (told.c), before it goes. */
-static int tell_deleted(prb_env *env, MDB_txn *txn, uint64_t rid)
+ * corrected or deleted (told.c), before a deletion takes it. */
+static int tell_changed(prb_env *env, MDB_txn *txn, uint64_t rid, int deleted)
 {
     prb_changed c;
     int found, rc = changed_of(env, txn, rid, &c, &found);
     if (rc || !found)
         return rc;
-    return prb_tell_changed(env, txn, NULL, rid >> PRB_RSEQ_BITS, &c, 1, 1, 0, prb_today(env));
+    return prb_tell_changed(env, txn, NULL, rid >> PRB_RSEQ_BITS, &c, 1, deleted, 0,
+                            prb_today(env));
+}
+
+static int cmp_rid(const void *a, const void *b)
+{
+    const uint64_t *x = a, *y = b;
+    return (*x > *y) - (*x < *y);
+}
+
+/* Tells the requesters of decisions that used records rids[0..n) (sorted
+ * here, so a subject's come together) that they are corrected or
+ * deleted: one telling a subject, so one notice to each requester names
+ * all of that subject's (told.c). A record gone already, or named twice,
+ * is told once or not at all. lenient (the sweep): damage it cannot
+ * read, a decision or the index (verify names it), is passed over, its
+ * subject's requesters untold, so that the deletions every subject is
+ * owed are not held up by it. */
+static int tell_records(prb_env *env, MDB_txn *txn, uint64_t *rids, size_t n, int deleted,
+                        int lenient)
+{
+    prb_changed *ch = n ? malloc(n * sizeof *ch) : NULL;
+    int rc = n && !ch ? prb_seterr(env->err, PRB_ENOMEM, "out of memory") : PRB_OK;
+    if (n)
+        qsort(rids, n, sizeof *rids, cmp_rid);
+    for (size_t i = 0, j, nc; !rc && i < n; i = j) {
+        uint64_t subject = rids[i] >> PRB_RSEQ_BITS;
+        for (j = i, nc = 0; !rc && j < n && rids[j] >> PRB_RSEQ_BITS == subject; j++) {
+            int found;
+            if ((!nc || ch[nc - 1].rid != rids[j]) &&
+                !(rc = changed_of(env, txn, rids[j], &ch[nc], &found)) && found)
+                nc++;
+        }
+        if (!rc && nc &&
+            (rc = prb_tell_changed(env, txn, NULL, subject, ch, nc, deleted, lenient,
+                                   prb_today(env))) == PRB_ECORRUPT &&
+            lenient)
+            rc = PRB_OK;
+    }
+    free(ch);
+    return rc;
 }
 
 /* Deletes every version of record rid and its index entry. A record that
@@ -329,12 +369,17 @@ static int resolve(prb_env *env, MDB_txn *txn, uint64_t id, json_t *d, const cha
         json_object_set_new(d, "resolved_by", json_string(by)) ||
         json_object_set_new(d, "resolver", resolver ? json_string(resolver) : json_null()))
         return prb_seterr(env->err, PRB_ENOMEM, "out of memory");
-    /* Erased as wrong: those given decisions that used it are told (GDPR
-     * art. 19, FCRA 611(d)). Not when its retention ended: it was not
-     * wrong. Past the deadline the sweep has told them, a subject's
-     * deletions in one notice (prb_disputes_sweep). */
+    /* Rectified or erased on the subject's dispute: those given decisions
+     * that used it are told (GDPR art. 19 with art. 16 and 17, FCRA
+     * 611(d)). Only here: a furnisher's update of a record no one
+     * disputed (a balance, a settlement) is the record's course, not a
+     * rectification, and telling each of them to every recent inquirer
+     * would bury the rectifications. Not when its retention ended: it
+     * was not wrong. Past the deadline, and corrected at ingest, the
+     * sweep and the batch tell them, a subject's records in one notice
+     * (tell_records). */
     if (!strcmp(outcome, "deleted") && strcmp(by, "retention") && strcmp(by, "deadline") &&
-        (rc = tell_deleted(env, txn, record_of(d))))
+        (rc = tell_changed(env, txn, record_of(d), 1)))
         return rc;
     if (!strcmp(outcome, "deleted") && (rc = delete_record(env, txn, record_of(d))))
         return rc;
@@ -637,33 +682,19 @@ int prb_disputes_sweep(prb_env *env, MDB_txn *txn, uint64_t *resolved)
         return PRB_OK;
     /* Collected first, resolved after: no cursor walks a changing tree. */
     rc = walk(env, txn, 0, find_due, &du, NULL);
-    /* Each subject's deletions are told in one notice to each requester
-     * (told.c), before they go; dispute ids begin with their subject's,
-     * so a subject's come together. A decision the sweep cannot read is
-     * passed over (lenient): the deletions the subjects are owed, and
-     * the retention sweep that follows in this transaction, are not held
-     * up by it. */
-    prb_changed *ch = du.n ? malloc(du.n * sizeof *ch) : NULL;
-    if (!rc && du.n && !ch)
+    /* Told before they go, a subject's in one notice to each requester. */
+    uint64_t *rids = du.n ? malloc(du.n * sizeof *rids) : NULL;
+    if (!rc && du.n && !rids)
         rc = prb_seterr(env->err, PRB_ENOMEM, "out of memory");
-    for (size_t i = 0, j, nc; !rc && i < du.n; i = j) {
-        uint64_t subject = du.ids[i] >> PRB_RSEQ_BITS;
-        for (j = i, nc = 0; !rc && j < du.n && du.ids[j] >> PRB_RSEQ_BITS == subject; j++) {
-            json_t *d = NULL;
-            int found;
-            if (!(rc = get_dispute(env, txn, du.ids[j], &d)) &&
-                !(rc = changed_of(env, txn, record_of(d), &ch[nc], &found)) && found) {
-                size_t k = 0;
-                while (k < nc && ch[k].rid != ch[nc].rid)
-                    k++;
-                nc += k == nc; /* a record disputed twice is named once */
-            }
-            json_decref(d);
-        }
-        if (!rc && nc)
-            rc = prb_tell_changed(env, txn, NULL, subject, ch, nc, 1, 1, du.today);
+    for (size_t i = 0; !rc && i < du.n; i++) {
+        json_t *d = NULL;
+        if (!(rc = get_dispute(env, txn, du.ids[i], &d)))
+            rids[i] = record_of(d);
+        json_decref(d);
     }
-    free(ch);
+    if (!rc)
+        rc = tell_records(env, txn, rids, du.n, 1, 1);
+    free(rids);
     for (size_t i = 0; !rc && i < du.n; i++) {
         json_t *d;
         if ((rc = get_dispute(env, txn, du.ids[i], &d)))
@@ -756,7 +787,9 @@ int prb_dspfix_note(prb_dspfix *x, uint64_t record)
 
 int prb_dspfix_resolve(prb_env *env, MDB_txn *txn, prb_dspfix *x)
 {
-    int rc = PRB_OK;
+    size_t ntold = 0;
+    uint64_t *told = x->nhit ? malloc(x->nhit * sizeof *told) : NULL;
+    int rc = x->nhit && !told ? prb_seterr(env->err, PRB_ENOMEM, "out of memory") : PRB_OK;
     for (size_t i = 0; !rc && i < x->nhit; i++) {
         /* A record corrected twice in a batch resolves its dispute once. */
         struct find_open fo = {env, x->hit[i], 0};
@@ -767,11 +800,19 @@ int prb_dspfix_resolve(prb_env *env, MDB_txn *txn, prb_dspfix *x)
         if ((rc = get_dispute(env, txn, fo.found, &d)))
             break;
         /* Too late to answer it: the sweep deletes the record. */
-        if (!past_deadline(env, d))
-            rc = resolve(env, txn, fo.found, d, "corrected",
-                         "the furnisher sent a corrected version", "correction", NULL);
+        if (!past_deadline(env, d) &&
+            !(rc = resolve(env, txn, fo.found, d, "corrected",
+                           "the furnisher sent a corrected version", "correction", NULL)))
+            told[ntold++] = x->hit[i];
         json_decref(d);
     }
+    /* The corrections that answered the subjects' disputes are told
+     * (told.c), a subject's in one notice to each requester. Updates of
+     * records no one disputed are not: a balance or a settlement is the
+     * record's course, not a rectification. */
+    if (!rc)
+        rc = tell_records(env, txn, told, ntold, 0, 0);
+    free(told);
     return rc;
 }
 

@@ -689,9 +689,6 @@ struct apply {
     struct plist notices; /* to the outbox, numbered from next_notice */
     uint64_t next_notice;
     prb_dspfix dspfix; /* open disputes a correction answers (dispute.c) */
-    /* The records corrected, whose decisions' requesters are told (told.c) */
-    prb_changed *changed;
-    size_t nchanged, chcap;
     prb_ingest_stats st;
     /* apply-phase rejections: nbad of them, the first nerrs kept */
     prb_recerr *errs;
@@ -1405,50 +1402,6 @@ static int refuse(struct apply *ap, const prb_rec *r, const struct sstate *s,
     return PRB_OK;
 }
 
-/* Keeps f, which the batch corrects, for the requesters of decisions
- * that used the version it replaces (tell_changed). */
-static int note_changed(struct apply *ap, const struct fstate *f)
-{
-    if (ap->nchanged == ap->chcap) {
-        prb_changed *n = realloc(ap->changed, (ap->chcap = ap->chcap * 2 + 64) * sizeof *n);
-        if (!n)
-            return PRB_ENOMEM;
-        ap->changed = n;
-    }
-    ap->changed[ap->nchanged++] = (prb_changed){f->rid, f->ver};
-    return PRB_OK;
-}
-
-static int cmp_changed(const void *a, const void *b)
-{
-    const prb_changed *x = a, *y = b;
-    return (x->rid > y->rid) - (x->rid < y->rid);
-}
-
-/* Tells the requesters of decisions that used a record the
- * batch corrected (GDPR art. 19), a subject at a time: in id order a
- * subject's records come together. After the batch's writes, so that
- * the notices number after those it queued. Only corrections pay: each
- * corrected subject's inquiries are looked at in the index. */
-static int tell_changed(struct apply *ap)
-{
-    MDB_txn *keep = NULL;
-    int rc = PRB_OK;
-    if (!ap->nchanged)
-        return PRB_OK;
-    qsort(ap->changed, ap->nchanged, sizeof *ap->changed, cmp_changed);
-    for (size_t i = 0, j; !rc && i < ap->nchanged; i = j) {
-        uint64_t subject = ap->changed[i].rid >> PRB_RSEQ_BITS;
-        for (j = i + 1; j < ap->nchanged && ap->changed[j].rid >> PRB_RSEQ_BITS == subject; j++)
-            ;
-        rc = prb_tell_changed(ap->env, ap->txn, &keep, subject, ap->changed + i, j - i, 0, 0,
-                              ap->b->today);
-    }
-    if (keep)
-        mdb_txn_abort(keep);
-    return rc;
-}
-
 /* Stores r as the batch's version of f: a new record, or a correction
  * of the one stored, which differs from it. */
 static int store_version(struct apply *ap, struct fstate *f, const prb_rec *r)
@@ -1466,8 +1419,6 @@ static int store_version(struct apply *ap, struct fstate *f, const prb_rec *r)
         rc = ap->dspfix.nopen ? prb_dspfix_note(&ap->dspfix, f->rid) : PRB_OK;
         if (!rc && r->notice)
             rc = correction_notice(ap, f, r, subject);
-        if (!rc)
-            rc = note_changed(ap, f);
     }
     return rc ? rc : add_version(ap, f, r);
 }
@@ -1712,7 +1663,6 @@ static void apply_release(struct apply *ap)
     free(ap->relisted);
     free(ap->fdirty);
     free(ap->deferred);
-    free(ap->changed);
     prb_arena_free(&ap->a);
 }
 
@@ -1965,8 +1915,8 @@ static int apply_batch(prb_ingest *b, struct pool *pl, struct apply *ap)
     /* The audit tree of the records is built on another core while their
      * keys are written here. */
     if ((rc = prb_audit_prehash(env, ap->txn)) || (rc = write_all(ap)) ||
-        (rc = prb_dspfix_resolve(env, ap->txn, &ap->dspfix)) || (rc = tell_changed(ap)) ||
-        (rc = refresh_lists(ap)) || (rc = prb_audit_append(env, ap->txn)))
+        (rc = prb_dspfix_resolve(env, ap->txn, &ap->dspfix)) || (rc = refresh_lists(ap)) ||
+        (rc = prb_audit_append(env, ap->txn)))
         return rc;
     release_early(b, ap, nbad);
     rc = prb_wtxn_commit(env, ap->txn);

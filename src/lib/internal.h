@@ -1024,11 +1024,10 @@ void prb_recent_free(struct prb_recent *r);
 int prb_tell_overturned(prb_env *env, MDB_txn *txn, uint64_t subject, uint32_t no,
                         const char *review, int32_t today);
 /* A record corrected or deleted, as the recipients of decisions are told
- * of it: its version the decisions could have used (the one a correction
- * replaced; the current one of a deletion, read before it goes). */
+ * of it: by its id, which a decision's records_used gives whatever the
+ * version. */
 typedef struct prb_changed {
     uint64_t rid;
-    uint32_t ver;
 } prb_changed;
 /* Tells, in txn, each requester given a decision about subject that
  * used one of recs[0..n) (its records_used names it; made at most
@@ -1037,9 +1036,10 @@ typedef struct prb_changed {
  * inquirer_corrected or inquirer_deleted) per requester, naming the
  * records by id and its decisions. The subject's inquiries are read back
  * in the index over the window (prb_iidx_recent); keep as for
- * prb_iidx_each (NULL: a read transaction of the call's own). A record
- * already gone tells no one. PRB_ECORRUPT if one of the decisions cannot
- * be read, unless lenient (the sweep): then it is passed over. */
+ * prb_iidx_each (NULL: a read transaction of the call's own). The
+ * records are the caller's to have found. PRB_ECORRUPT if one of the
+ * decisions cannot be read, unless lenient (the sweep): then it is
+ * passed over (the index's own damage still fails). */
 int prb_tell_changed(prb_env *env, MDB_txn *txn, MDB_txn **keep, uint64_t subject,
                      const prb_changed *recs, size_t n, int deleted, int lenient, int32_t today);
 

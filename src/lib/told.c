@@ -14,9 +14,13 @@
  * without the other.
  *
  * Told: the requester of a decision a review overturned; and, when a
- * record is corrected (ingest) or deleted on a dispute, each requester
- * given a decision about its subject in the last PRB_RECIPIENT_DAYS that
- * used it: the decision's own records_used names it. Not those that
+ * subject's dispute ends in the record's correction (the furnisher's new
+ * version, at ingest) or deletion, each requester given a decision about
+ * its subject in the last PRB_RECIPIENT_DAYS that used it: the
+ * decision's own records_used names it. A furnisher's update of a record
+ * no one disputed (a balance, a settlement) is the record's course, not
+ * a rectification (GDPR art. 16 and 19), and tells no one: each monthly
+ * update told to every recent inquirer would bury the rectifications. Not those that
  * could have used it by purpose and date: a record suspended by a
  * dispute, or one no feature of the purpose counted, was never given to
  * them, and a notice naming it would tell them more than the decision
@@ -97,17 +101,15 @@ int prb_tell_overturned(prb_env *env, MDB_txn *txn, uint64_t subject, uint32_t n
 /* A changed record as the notices name it. */
 struct changed {
     uint64_t rid;
-    int cat;       /* its category in the policy */
     char name[48]; /* "12-3", as a decision's records_used names it */
 };
 
-/* A decision that may have used one of them (used() says whether it
- * did, once it is read). */
+/* A decision of the window (used() says whether it used one of them,
+ * once it is read). */
 struct hit {
     uint32_t no;
     uint64_t g;
     int32_t day;
-    int purpose;
     json_t *d;
     const char *requester, *ident; /* within d; requester NULL: none to tell (asked by no one
                                     * named, used none of them, or unreadable) */
@@ -120,19 +122,7 @@ struct tell {
     int32_t since; /* the oldest day a decision told of may be of */
     struct hit *hits;
     size_t nhits, cap;
-    /* The last purpose looked up: a subject's inquiries are mostly for
-     * the same one. */
-    char last[256];
-    size_t last_len;
-    int last_purpose;
 };
-
-/* Whether a decision for h's purpose may read c's category at all: the
- * others need not be read from the log. */
-static int may_use(const prb_policy *p, const struct changed *c, const struct hit *h)
-{
-    return p->categories[c->cat].purposes >> h->purpose & 1;
-}
 
 /* Whether decision h (read) used c: its records_used names it. */
 static int used(const struct hit *h, const struct changed *c)
@@ -148,63 +138,16 @@ static int used(const struct hit *h, const struct changed *c)
     return 0;
 }
 
-/* Version ver of record c->rid's category into *out. *found is clear for
- * a record that is gone or whose category the policy lost: no purpose
- * uses it. */
-static int read_changed(prb_env *env, MDB_txn *txn, const prb_changed *c, struct changed *out,
-                        int *found)
-{
-    const prb_policy *p = env->policy;
-    prb_field_view fields[PRB_MAX_FIELDS];
-    prb_record_view rv;
-    unsigned char k[PRB_RECKEY_LEN];
-    MDB_val mk = {PRB_RECKEY_LEN, k}, mv;
-    char *buf;
-    int mrc;
-    *found = 0;
-    prb_reckey(k, c->rid, c->ver);
-    if ((mrc = mdb_get(txn, env->rec, &mk, &mv)) == MDB_NOTFOUND)
-        return PRB_OK;
-    if (mrc)
-        return prb_mdb_fail(env, mrc, "reading a record");
-    if (!(buf = malloc(prb_record_bufsize(mv.mv_size))))
-        return prb_seterr(env->err, PRB_ENOMEM, "out of memory");
-    if (prb_record_decode(mv.mv_data, mv.mv_size, buf, &rv, fields, PRB_MAX_FIELDS)) {
-        free(buf);
-        return prb_seterr(env->err, PRB_ECORRUPT, "record %llu-%llu: malformed value",
-                          (unsigned long long)(c->rid >> PRB_RSEQ_BITS),
-                          (unsigned long long)(c->rid & PRB_RSEQ_MASK));
-    }
-    out->rid = c->rid;
-    out->cat = prb_policy_category(p, rv.category, strlen(rv.category));
-    free(buf);
-    prb_record_name(out->name, sizeof out->name, c->rid);
-    *found = out->cat >= 0;
-    return PRB_OK;
-}
-
-/* Keeps each inquiry of the window whose purpose may read one of the
- * records. The index holds its day and purpose, so only those are read
- * from the log afterwards. */
+/* Keeps each inquiry of the window. Not by the policy's purposes and
+ * categories as they are now: a policy edited since (a category no
+ * longer serving a purpose, a purpose renamed) would hide decisions that
+ * used the record; the decision's own records_used decides. */
 static int look(void *ctx, uint32_t no, uint64_t g, int32_t day, const char *purpose, size_t pl)
 {
     struct tell *t = ctx;
-    const prb_policy *p = t->env->policy;
+    (void)purpose;
+    (void)pl;
     if (day < t->since)
-        return 0;
-    if (pl != t->last_len || memcmp(purpose, t->last, pl)) {
-        memcpy(t->last, purpose, pl);
-        t->last[pl] = 0;
-        t->last_len = pl;
-        t->last_purpose = prb_policy_purpose(p, t->last);
-    }
-    if (t->last_purpose < 0)
-        return 0;
-    struct hit h = {no, g, day, t->last_purpose, NULL, NULL, NULL};
-    size_t i = 0;
-    while (i < t->nrecs && !may_use(p, &t->recs[i], &h))
-        i++;
-    if (i == t->nrecs)
         return 0;
     if (t->nhits == t->cap) {
         struct hit *m = realloc(t->hits, (t->cap = t->cap * 2 + 16) * sizeof *m);
@@ -212,7 +155,7 @@ static int look(void *ctx, uint32_t no, uint64_t g, int32_t day, const char *pur
             return prb_seterr(t->env->err, PRB_ENOMEM, "out of memory");
         t->hits = m;
     }
-    t->hits[t->nhits++] = h;
+    t->hits[t->nhits++] = (struct hit){no, g, day, NULL, NULL, NULL};
     return 0;
 }
 
@@ -230,7 +173,6 @@ static int by_requester(const void *a, const void *b)
 static int tell_one(struct tell *t, MDB_txn *txn, uint64_t subject, const struct hit *h, size_t n,
                     int deleted, int32_t today)
 {
-    const prb_policy *p = t->env->policy;
     char *text = NULL, *about = NULL, day[11], when[11];
     size_t tl, al;
     FILE *w = open_memstream(&text, &tl), *a = open_memstream(&about, &al);
@@ -269,7 +211,7 @@ static int tell_one(struct tell *t, MDB_txn *txn, uint64_t subject, const struct
                 continue;
             prb_date_format(h[i].day, when);
             fprintf(w, "%s%llu-q%u of %s (%s)", said > 1 ? ", " : "", (unsigned long long)subject,
-                    h[i].no, when, p->purposes[h[i].purpose].name);
+                    h[i].no, when, member(h[i].d, "purpose"));
         }
         if (m > NAMED_MAX) {
             prb_date_format(lastm->day, when);
@@ -292,24 +234,25 @@ static int tell_one(struct tell *t, MDB_txn *txn, uint64_t subject, const struct
 int prb_tell_changed(prb_env *env, MDB_txn *txn, MDB_txn **keep, uint64_t subject,
                      const prb_changed *recs, size_t n, int deleted, int lenient, int32_t today)
 {
-    struct tell t = {.env = env, .since = today - PRB_RECIPIENT_DAYS, .last_purpose = -1};
-    int rc = PRB_OK, found;
-    if (!(t.recs = calloc(n ? n : 1, sizeof *t.recs)))
+    struct tell t = {.env = env, .since = today - PRB_RECIPIENT_DAYS};
+    int rc = PRB_OK;
+    if (!n)
+        return PRB_OK;
+    if (!(t.recs = calloc(n, sizeof *t.recs)))
         return prb_seterr(env->err, PRB_ENOMEM, "out of memory");
-    for (size_t i = 0; i < n && !rc; i++) {
-        struct changed *c = &t.recs[t.nrecs];
-        if (!(rc = read_changed(env, txn, &recs[i], c, &found)) && found)
-            t.nrecs++;
+    for (size_t i = 0; i < n; i++) {
+        struct changed *c = &t.recs[t.nrecs++];
+        c->rid = recs[i].rid;
+        prb_record_name(c->name, sizeof c->name, c->rid);
     }
     /* The index is read back from the subject's newest inquiry only as
      * far as the window (prb_iidx_recent: its marks of how the days run
      * say where an older one can no longer fall in it), not over the
-     * subject's whole history. Each is a small entry of the index; only
-     * those for a purpose that may read a record's category are read
-     * from the log, to see whether they used it. */
+     * subject's whole history. Only a dispute's resolution (or a review)
+     * tells, so each decision of the window is read: one that cannot be
+     * read might have used the record. */
     uint32_t last;
-    if (!rc && t.nrecs)
-        rc = prb_iidx_recent(env, txn, keep, subject, t.since, look, &t, &last);
+    rc = prb_iidx_recent(env, txn, keep, subject, t.since, look, &t, &last);
     for (size_t i = 0; i < t.nhits && !rc; i++) {
         struct hit *h = &t.hits[i];
         MDB_val iv;
@@ -324,7 +267,7 @@ int prb_tell_changed(prb_env *env, MDB_txn *txn, MDB_txn **keep, uint64_t subjec
          * it. Anywhere else the change fails and writes nothing. */
         if (rc == PRB_ECORRUPT && lenient) {
             rc = PRB_OK;
-            continue; /* requester NULL: told nothing */
+            continue;
         }
         if (rc)
             break;
