@@ -877,26 +877,8 @@ int prb_disputes_kept(prb_env *env, int open_only, uint64_t after, size_t limit,
                        .keep = keep,
                        .kctx = kctx,
                        .page = {.limit = limit, .bounded = keep || (open_only && limit)}};
-    int mrc, rc;
-    *json = NULL;
-    if (next)
-        *next = 0;
-    if (!l.array)
-        return prb_seterr(env->err, PRB_ENOMEM, "out of memory");
-    if ((mrc = mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &l.txn))) {
-        json_decref(l.array);
-        return prb_mdb_fail(env, mrc, "starting a read");
-    }
-    rc = prb_walk_after(env, l.txn, env->dsp, after, append, &l, "reading disputes");
-    mdb_txn_abort(l.txn);
-    if (rc == PRB_PAGE_FULL)
-        rc = PRB_OK;
-    if (!rc && !(*json = json_dumps(l.array, JSON_INDENT(2) | JSON_PRESERVE_ORDER)))
-        rc = prb_seterr(env->err, PRB_ENOMEM, "out of memory");
-    if (!rc && next)
-        *next = l.page.next;
-    json_decref(l.array);
-    return rc;
+    return prb_page_json(env, env->dsp, after, append, &l, &l.txn, l.array, &l.page, json, next,
+                         "reading disputes");
 }
 
 int prb_disputes_page(prb_env *env, int open_only, uint64_t after, size_t limit, char **json,

@@ -763,6 +763,15 @@ typedef struct prb_page {
 #define PRB_PAGE_FULL (-1)
 int prb_page_take(prb_page *p, uint64_t id);
 int prb_page_look(prb_page *p, uint64_t id);
+/* A listing's page, the whole of it but the walk's function: walks dbi
+ * from after in one read transaction (in *txn, when fn's ctx needs it,
+ * for the walk's length), with fn adding items to array, and gives
+ * array as indented JSON in *json (free() it) and page's next in *next
+ * (may be NULL). Takes array (NULL: out of memory) in every case. */
+struct json_t;
+int prb_page_json(prb_env *env, MDB_dbi dbi, uint64_t after, prb_walk_fn fn, void *ctx,
+                  MDB_txn **txn, struct json_t *array, const prb_page *page, char **json,
+                  uint64_t *next, const char *what);
 /* How many items a bounded page reads at most (tests lower it). */
 extern size_t prb_scan_max;
 

@@ -762,36 +762,18 @@ static int append_to(void *ctx, uint64_t no, const MDB_val *v)
 int prb_notices_to_page(prb_env *env, const char *recipient, int pending, uint64_t after,
                         size_t limit, char **json, uint64_t *next)
 {
-    MDB_txn *txn;
     /* Every page with a limit is bounded: the notices to inquirers are
      * few among the subjects' own, and one inquirer's fewer still. */
     struct to_ctx c = {recipient, pending, json_array(), {.limit = limit, .bounded = limit > 0}};
-    int mrc, rc;
-    *json = NULL;
-    if (next)
-        *next = 0;
     if (recipient && !*recipient) {
         json_decref(c.array);
+        *json = NULL;
+        if (next)
+            *next = 0;
         return prb_seterr(env->err, PRB_EINVAL, "notices: the recipient is empty");
     }
-    if (!c.array)
-        return prb_seterr(env->err, PRB_ENOMEM, "out of memory");
-    if ((mrc = mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &txn))) {
-        json_decref(c.array);
-        return prb_mdb_fail(env, mrc, "reading the outbox");
-    }
-    rc = prb_walk_after(env, txn, env->outbox, after, append_to, &c, "reading the outbox");
-    mdb_txn_abort(txn);
-    if (rc == PRB_PAGE_FULL)
-        rc = PRB_OK;
-    if (!rc && !(*json = json_dumps(c.array, JSON_INDENT(2))))
-        rc = PRB_ENOMEM;
-    if (rc == PRB_ENOMEM)
-        prb_seterr(env->err, rc, "out of memory");
-    if (!rc && next)
-        *next = c.page.next;
-    json_decref(c.array);
-    return rc;
+    return prb_page_json(env, env->outbox, after, append_to, &c, NULL, c.array, &c.page, json, next,
+                         "reading the outbox");
 }
 
 /* -------------------------------------------------------- whole register */

@@ -492,7 +492,6 @@ static int look(void *ctx, uint64_t id, const MDB_val *v)
 int prb_reviews_page(prb_env *env, int pending_only, uint64_t after, size_t limit, char **json,
                      uint64_t *next)
 {
-    MDB_txn *txn;
     /* A page of pending reviews among a million decided ones reads a
      * bounded number of them (prb_page_look), as a page of open disputes
      * does; the operator's whole listing (no limit) reads them all. */
@@ -500,28 +499,8 @@ int prb_reviews_page(prb_env *env, int pending_only, uint64_t after, size_t limi
                          .array = json_array(),
                          .pending = pending_only,
                          .page = {.limit = limit, .bounded = pending_only && limit}};
-    int mrc, rc;
-    *json = NULL;
-    if (next)
-        *next = 0;
-    if (!c.array)
-        return prb_seterr(env->err, PRB_ENOMEM, "out of memory");
-    if ((mrc = mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &txn))) {
-        json_decref(c.array);
-        return prb_mdb_fail(env, mrc, "starting a read");
-    }
-    rc = prb_walk_after(env, txn, env->rvw, after, look, &c, "reading reviews");
-    mdb_txn_abort(txn);
-    if (rc == PRB_PAGE_FULL)
-        rc = PRB_OK;
-    if (!rc && !(*json = json_dumps(c.array, JSON_INDENT(2))))
-        rc = PRB_ENOMEM;
-    if (rc == PRB_ENOMEM)
-        prb_seterr(env->err, rc, "out of memory");
-    if (!rc && next)
-        *next = c.page.next;
-    json_decref(c.array);
-    return rc;
+    return prb_page_json(env, env->rvw, after, look, &c, NULL, c.array, &c.page, json, next,
+                         "reading reviews");
 }
 
 int prb_reviews_json(prb_env *env, int pending_only, char **json)

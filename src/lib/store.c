@@ -15,6 +15,7 @@
 #include "audit.h"
 
 #include <dirent.h>
+#include <jansson.h>
 #include <sodium.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -824,6 +825,39 @@ int prb_walk_after(prb_env *env, MDB_txn *txn, MDB_dbi dbi, uint64_t after, prb_
     if (after == UINT64_MAX)
         return PRB_OK;
     return walk_ids(env, txn, dbi, after + 1, 0, fn, ctx, NULL, what);
+}
+
+int prb_page_json(prb_env *env, MDB_dbi dbi, uint64_t after, prb_walk_fn fn, void *ctx,
+                  MDB_txn **txn, json_t *array, const prb_page *page, char **json, uint64_t *next,
+                  const char *what)
+{
+    MDB_txn *t;
+    int mrc, rc;
+    *json = NULL;
+    if (next)
+        *next = 0;
+    if (!array)
+        return prb_seterr(env->err, PRB_ENOMEM, "out of memory");
+    if ((mrc = mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &t))) {
+        json_decref(array);
+        return prb_mdb_fail(env, mrc, "starting a read");
+    }
+    if (txn)
+        *txn = t;
+    rc = prb_walk_after(env, t, dbi, after, fn, ctx, what);
+    mdb_txn_abort(t);
+    if (txn)
+        *txn = NULL;
+    if (rc == PRB_PAGE_FULL)
+        rc = PRB_OK;
+    if (!rc && !(*json = json_dumps(array, JSON_INDENT(2) | JSON_PRESERVE_ORDER)))
+        rc = PRB_ENOMEM;
+    if (rc == PRB_ENOMEM)
+        prb_seterr(env->err, rc, "out of memory");
+    if (!rc && next)
+        *next = page->next;
+    json_decref(array);
+    return rc;
 }
 
 size_t prb_scan_max = 10000;
