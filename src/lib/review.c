@@ -106,16 +106,6 @@ int prb_subject_reviews(prb_env *env, MDB_txn *txn, uint64_t subject, json_t *ar
     return rc == PRB_ENOMEM ? prb_seterr(env->err, rc, "out of memory") : rc;
 }
 
-/* The key of decision subject-qn in rvq. */
-static void decision_key(unsigned char k[PRB_RVQ_KEY_LEN], uint64_t subject, uint32_t n)
-{
-    prb_be64(k, subject);
-    k[8] = (unsigned char)(n >> 24);
-    k[9] = (unsigned char)(n >> 16);
-    k[10] = (unsigned char)(n >> 8);
-    k[11] = (unsigned char)n;
-}
-
 /* The review of decision subject-qn, in *id (0: it has none). */
 static int review_of(prb_env *env, MDB_txn *txn, uint64_t subject, uint32_t n, uint64_t *id)
 {
@@ -123,7 +113,7 @@ static int review_of(prb_env *env, MDB_txn *txn, uint64_t subject, uint32_t n, u
     MDB_val mk = {PRB_RVQ_KEY_LEN, k}, mv;
     int mrc;
     *id = 0;
-    decision_key(k, subject, n);
+    prb_inq_key(k, subject, n); /* rvq keys a decision as the index does */
     if ((mrc = mdb_get(txn, env->rvq, &mk, &mv)) == MDB_NOTFOUND)
         return PRB_OK;
     if (mrc)
@@ -144,7 +134,7 @@ static int index_review(prb_env *env, MDB_txn *txn, uint64_t subject, uint32_t n
     unsigned char k[PRB_RVQ_KEY_LEN], v[8];
     MDB_val mk = {PRB_RVQ_KEY_LEN, k}, mv = {8, v};
     int mrc;
-    decision_key(k, subject, n);
+    prb_inq_key(k, subject, n);
     prb_be64(v, id);
     mrc = mdb_put(txn, env->rvq, &mk, &mv, MDB_NOOVERWRITE);
     return mrc && mrc != MDB_KEYEXIST ? prb_mdb_fail(env, mrc, "indexing a review") : PRB_OK;
@@ -175,7 +165,7 @@ int prb_review_decision_key(uint64_t id, const void *v, size_t len,
     uint64_t subject, n;
     if (decision_of(id, v, len, &subject, &n))
         return -1;
-    decision_key(key, subject, (uint32_t)n);
+    prb_inq_key(key, subject, (uint32_t)n);
     return 0;
 }
 

@@ -1317,8 +1317,7 @@ static int check_review_index(struct run *r, MDB_txn *txn)
             continue;
         }
         const unsigned char *kb = k.mv_data;
-        uint32_t no =
-            (uint32_t)kb[8] << 24 | (uint32_t)kb[9] << 16 | (uint32_t)kb[10] << 8 | kb[11];
+        uint32_t no = prb_inq_no(kb); /* a decision's key is its inquiry's */
         uint64_t id = prb_get_be64(v.mv_data);
         MDB_val rv = {8, v.mv_data}; /* the review's key in rvw */
         if ((irc = mdb_get(txn, env->rvw, &rv, &iv)) && irc != MDB_NOTFOUND) {
