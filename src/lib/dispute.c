@@ -258,30 +258,6 @@ static int refresh_lists(prb_env *env, MDB_txn *txn, uint64_t subject)
     return rc;
 }
 
-/* Record rid as told.c names it, into *c; *found clear when it is gone
- * already (the retention sweep took it). */
-static int changed_of(prb_env *env, MDB_txn *txn, uint64_t rid, prb_changed *c, int *found)
-{
-    MDB_val v;
-    uint32_t last;
-    int rc = prb_record_current(env, txn, rid, "finding a disputed record", &last, &v);
-    *found = !rc;
-    *c = (prb_changed){rid};
-    return rc == PRB_ENOTFOUND ? PRB_OK : rc;
-}
-
-/* Tells the requesters of decisions that used record rid that it is
- * corrected or deleted (told.c), before a deletion takes it. */
-static int tell_changed(prb_env *env, MDB_txn *txn, uint64_t rid, int deleted)
-{
-    prb_changed c;
-    int found, rc = changed_of(env, txn, rid, &c, &found);
-    if (rc || !found)
-        return rc;
-    return prb_tell_changed(env, txn, NULL, rid >> PRB_RSEQ_BITS, &c, 1, deleted, 0,
-                            prb_today(env));
-}
-
 static int cmp_rid(const void *a, const void *b)
 {
     const uint64_t *x = a, *y = b;
@@ -289,35 +265,41 @@ static int cmp_rid(const void *a, const void *b)
 }
 
 /* Tells the requesters of decisions that used records rids[0..n) (sorted
- * here, so a subject's come together) that they are corrected or
- * deleted: one telling a subject, so one notice to each requester names
- * all of that subject's (told.c). A record gone already, or named twice,
- * is told once or not at all. lenient (the sweep): damage it cannot
- * read, a decision or the index (verify names it), is passed over, its
- * subject's requesters untold, so that the deletions every subject is
- * owed are not held up by it. */
+ * here, so a subject's come together, and the array reused) that they
+ * are corrected or deleted: one telling a subject, so one notice to each
+ * requester names all of that subject's (told.c). A record gone already
+ * (the retention sweep took it), or named twice, is told once or not at
+ * all. lenient (the sweep): damage it cannot read, a decision or the
+ * index (verify names it), is passed over, its subject's requesters
+ * untold, so that the deletions every subject is owed are not held up by
+ * it. */
 static int tell_records(prb_env *env, MDB_txn *txn, uint64_t *rids, size_t n, int deleted,
                         int lenient)
 {
-    prb_changed *ch = n ? malloc(n * sizeof *ch) : NULL;
-    int rc = n && !ch ? prb_seterr(env->err, PRB_ENOMEM, "out of memory") : PRB_OK;
+    int rc = PRB_OK;
     if (n)
         qsort(rids, n, sizeof *rids, cmp_rid);
     for (size_t i = 0, j, nc; !rc && i < n; i = j) {
         uint64_t subject = rids[i] >> PRB_RSEQ_BITS;
+        /* The subject's records still stored, once each, kept from rids[i]
+         * on: nc <= j - i, so none is written over before it is read. */
         for (j = i, nc = 0; !rc && j < n && rids[j] >> PRB_RSEQ_BITS == subject; j++) {
-            int found;
-            if ((!nc || ch[nc - 1].rid != rids[j]) &&
-                !(rc = changed_of(env, txn, rids[j], &ch[nc], &found)) && found)
-                nc++;
+            MDB_val v;
+            uint32_t last;
+            if (nc && rids[i + nc - 1] == rids[j])
+                continue;
+            if (!(rc = prb_record_current(env, txn, rids[j], "finding a disputed record", &last,
+                                          &v)))
+                rids[i + nc++] = rids[j];
+            else if (rc == PRB_ENOTFOUND)
+                rc = PRB_OK;
         }
         if (!rc && nc &&
-            (rc = prb_tell_changed(env, txn, NULL, subject, ch, nc, deleted, lenient,
+            (rc = prb_tell_changed(env, txn, subject, rids + i, nc, deleted, lenient,
                                    prb_today(env))) == PRB_ECORRUPT &&
             lenient)
             rc = PRB_OK;
     }
-    free(ch);
     return rc;
 }
 
@@ -378,10 +360,11 @@ static int resolve(prb_env *env, MDB_txn *txn, uint64_t id, json_t *d, const cha
      * was not wrong. Past the deadline, and corrected at ingest, the
      * sweep and the batch tell them, a subject's records in one notice
      * (tell_records). */
+    uint64_t rid = record_of(d);
     if (!strcmp(outcome, "deleted") && strcmp(by, "retention") && strcmp(by, "deadline") &&
-        (rc = tell_changed(env, txn, record_of(d), 1)))
+        (rc = tell_records(env, txn, &rid, 1, 1, 0)))
         return rc;
-    if (!strcmp(outcome, "deleted") && (rc = delete_record(env, txn, record_of(d))))
+    if (!strcmp(outcome, "deleted") && (rc = delete_record(env, txn, rid)))
         return rc;
     if (!strcmp(by, "deadline"))
         snprintf(text, sizeof text,
@@ -644,7 +627,7 @@ fail:
 struct due {
     prb_env *env;
     int32_t today;
-    uint64_t *ids;
+    uint64_t *ids, *rids; /* the disputes past their deadline, and their records */
     size_t n, cap;
 };
 
@@ -659,23 +642,29 @@ static int find_due(void *ctx, uint64_t id, const MDB_val *v)
     if ((rc = decode(du->env, id, v, &d)))
         return rc;
     const char *dl = str(d, "deadline");
+    uint64_t rid = record_of(d);
     rc = prb_date_parse(dl, strlen(dl), &deadline) ? malformed(du->env, id) : PRB_OK;
     json_decref(d);
     if (rc || du->today <= deadline)
         return rc;
     if (du->n == du->cap) {
-        uint64_t *n = realloc(du->ids, (du->cap = du->cap * 2 + 16) * sizeof *n);
-        if (!n)
+        size_t cap = du->cap * 2 + 16;
+        uint64_t *n = realloc(du->ids, cap * sizeof *n), *r;
+        if (n)
+            du->ids = n;
+        if (!n || !(r = realloc(du->rids, cap * sizeof *r)))
             return prb_seterr(du->env->err, PRB_ENOMEM, "out of memory");
-        du->ids = n;
+        du->rids = r;
+        du->cap = cap;
     }
-    du->ids[du->n++] = id;
+    du->ids[du->n] = id;
+    du->rids[du->n++] = rid;
     return PRB_OK;
 }
 
 int prb_disputes_sweep(prb_env *env, MDB_txn *txn, uint64_t *resolved)
 {
-    struct due du = {env, prb_today(env), NULL, 0, 0};
+    struct due du = {env, prb_today(env), NULL, NULL, 0, 0};
     char note[64];
     int rc;
     if (none_stored(env, txn))
@@ -683,18 +672,9 @@ int prb_disputes_sweep(prb_env *env, MDB_txn *txn, uint64_t *resolved)
     /* Collected first, resolved after: no cursor walks a changing tree. */
     rc = walk(env, txn, 0, find_due, &du, NULL);
     /* Told before they go, a subject's in one notice to each requester. */
-    uint64_t *rids = du.n ? malloc(du.n * sizeof *rids) : NULL;
-    if (!rc && du.n && !rids)
-        rc = prb_seterr(env->err, PRB_ENOMEM, "out of memory");
-    for (size_t i = 0; !rc && i < du.n; i++) {
-        json_t *d = NULL;
-        if (!(rc = get_dispute(env, txn, du.ids[i], &d)))
-            rids[i] = record_of(d);
-        json_decref(d);
-    }
     if (!rc)
-        rc = tell_records(env, txn, rids, du.n, 1, 1);
-    free(rids);
+        rc = tell_records(env, txn, du.rids, du.n, 1, 1);
+    free(du.rids);
     for (size_t i = 0; !rc && i < du.n; i++) {
         json_t *d;
         if ((rc = get_dispute(env, txn, du.ids[i], &d)))

@@ -1032,25 +1032,20 @@ void prb_recent_free(struct prb_recent *r);
  * cannot be read. */
 int prb_tell_overturned(prb_env *env, MDB_txn *txn, uint64_t subject, uint32_t no,
                         const char *review, int32_t today);
-/* A record corrected or deleted, as the recipients of decisions are told
- * of it: by its id, which a decision's records_used gives whatever the
- * version. */
-typedef struct prb_changed {
-    uint64_t rid;
-} prb_changed;
 /* Tells, in txn, each requester given a decision about subject that
- * used one of recs[0..n) (its records_used names it; made at most
+ * used one of the records rids[0..n) (its records_used names it, by id
+ * whatever the version; made at most
  * PRB_RECIPIENT_DAYS before today) that the records were corrected
  * (deleted: 0) or deleted (1) on today: one notice (kind
  * inquirer_corrected or inquirer_deleted) per requester, naming the
  * records by id and its decisions. The subject's inquiries are read back
- * in the index over the window (prb_iidx_recent); keep as for
- * prb_iidx_each (NULL: a read transaction of the call's own). The
- * records are the caller's to have found. PRB_ECORRUPT if one of the
+ * in the index over the window (prb_iidx_recent), in a read
+ * transaction of the call's own. The records are the caller's to have
+ * found. PRB_ECORRUPT if one of the
  * decisions cannot be read, unless lenient (the sweep): then it is
  * passed over (the index's own damage still fails). */
-int prb_tell_changed(prb_env *env, MDB_txn *txn, MDB_txn **keep, uint64_t subject,
-                     const prb_changed *recs, size_t n, int deleted, int lenient, int32_t today);
+int prb_tell_changed(prb_env *env, MDB_txn *txn, uint64_t subject, const uint64_t *rids, size_t n,
+                     int deleted, int lenient, int32_t today);
 
 /* -------------------------------------------- reviews, the subject's copy */
 
@@ -1203,7 +1198,7 @@ int prb_reviews_index(prb_env *env, MDB_txn *txn);
 /* The key in rvq of the decision that review id's stored value v (len
  * bytes) names, in key; -1 if v names no decision of the review's
  * subject (verify). */
-#define PRB_RVQ_KEY_LEN 12
+#define PRB_RVQ_KEY_LEN PRB_INQ_KEY_LEN /* a decision's key: its inquiry's */
 int prb_review_decision_key(uint64_t id, const void *v, size_t len,
                             unsigned char key[PRB_RVQ_KEY_LEN]);
 /* Appends every review of subject, in id order, to array (review.c). */

@@ -762,16 +762,15 @@ static int append_to(void *ctx, uint64_t no, const MDB_val *v)
 int prb_notices_to_page(prb_env *env, const char *recipient, int pending, uint64_t after,
                         size_t limit, char **json, uint64_t *next)
 {
-    /* Every page with a limit is bounded: the notices to inquirers are
-     * few among the subjects' own, and one inquirer's fewer still. */
-    struct to_ctx c = {recipient, pending, json_array(), {.limit = limit, .bounded = limit > 0}};
     if (recipient && !*recipient) {
-        json_decref(c.array);
         *json = NULL;
         if (next)
             *next = 0;
         return prb_seterr(env->err, PRB_EINVAL, "notices: the recipient is empty");
     }
+    /* Every page with a limit is bounded: the notices to inquirers are
+     * few among the subjects' own, and one inquirer's fewer still. */
+    struct to_ctx c = {recipient, pending, json_array(), {.limit = limit, .bounded = limit > 0}};
     return prb_page_json(env, env->outbox, after, append_to, &c, NULL, c.array, &c.page, json, next,
                          "reading the outbox");
 }

@@ -231,8 +231,8 @@ static int tell_one(struct tell *t, MDB_txn *txn, uint64_t subject, const struct
     return rc;
 }
 
-int prb_tell_changed(prb_env *env, MDB_txn *txn, MDB_txn **keep, uint64_t subject,
-                     const prb_changed *recs, size_t n, int deleted, int lenient, int32_t today)
+int prb_tell_changed(prb_env *env, MDB_txn *txn, uint64_t subject, const uint64_t *rids, size_t n,
+                     int deleted, int lenient, int32_t today)
 {
     struct tell t = {.env = env, .since = today - PRB_RECIPIENT_DAYS};
     int rc = PRB_OK;
@@ -242,7 +242,7 @@ int prb_tell_changed(prb_env *env, MDB_txn *txn, MDB_txn **keep, uint64_t subjec
         return prb_seterr(env->err, PRB_ENOMEM, "out of memory");
     for (size_t i = 0; i < n; i++) {
         struct changed *c = &t.recs[t.nrecs++];
-        c->rid = recs[i].rid;
+        c->rid = rids[i];
         prb_record_name(c->name, sizeof c->name, c->rid);
     }
     /* The index is read back from the subject's newest inquiry only as
@@ -252,7 +252,7 @@ int prb_tell_changed(prb_env *env, MDB_txn *txn, MDB_txn **keep, uint64_t subjec
      * tells, so each decision of the window is read: one that cannot be
      * read might have used the record. */
     uint32_t last;
-    rc = prb_iidx_recent(env, txn, keep, subject, t.since, look, &t, &last);
+    rc = prb_iidx_recent(env, txn, NULL, subject, t.since, look, &t, &last);
     for (size_t i = 0; i < t.nhits && !rc; i++) {
         struct hit *h = &t.hits[i];
         MDB_val iv;
