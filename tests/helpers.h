@@ -144,6 +144,37 @@ static inline json_t *th_copy_notices(prb_env *env, const char *ident, const cha
     return last;
 }
 
+/* The notices to inquirers in the outbox (told.c) of kind to who (NULL:
+ * to anyone): how many, and the last in *last if not NULL (json_decref
+ * it). */
+static inline size_t th_told(prb_env *env, const char *kind, const char *who, json_t **last)
+{
+    char *json;
+    size_t i, n = 0;
+    json_t *arr = NULL, *x;
+    if (prb_notices_json(env, 0, &json) != PRB_OK || !(arr = json_loads(json, 0, NULL))) {
+        fprintf(stderr, "th_told: %s\n", prb_errmsg(env));
+        abort();
+    }
+    free(json);
+    if (last)
+        *last = NULL;
+    json_array_foreach(arr, i, x)
+    {
+        const char *k = json_string_value(json_object_get(x, "kind"));
+        const char *r = json_string_value(json_object_get(x, "recipient"));
+        if (strcmp(k, kind) || (who && (!r || strcmp(r, who))))
+            continue;
+        n++;
+        if (last) {
+            json_decref(*last);
+            *last = json_incref(x);
+        }
+    }
+    json_decref(arr);
+    return n;
+}
+
 /* Moves env's as-of clock to day (YYYY-MM-DD). */
 static inline void th_set_day(prb_env *env, const char *day)
 {

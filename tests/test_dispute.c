@@ -889,31 +889,6 @@ Test(dispute, retention_closes_the_dispute_of_a_record_it_deletes)
 
 /* ---------------------------------------- the inquirers told (told.c) */
 
-/* Inquirer notices of kind to who (NULL: to anyone); the last in *last
- * if not NULL (json_decref it). */
-static size_t told(prb_env *env, const char *kind, const char *who, json_t **last)
-{
-    char *json = NULL;
-    size_t n = 0;
-    cr_assert_eq(prb_notices_json(env, 0, &json), PRB_OK, "%s", prb_errmsg(env));
-    json_t *arr = parse(json);
-    free(json);
-    if (last)
-        *last = NULL;
-    for (size_t i = 0; i < json_array_size(arr); i++) {
-        json_t *o = json_array_get(arr, i);
-        if (strcmp(field(o, "kind"), kind) || (who && strcmp(field(o, "recipient"), who)))
-            continue;
-        n++;
-        if (last) {
-            json_decref(*last);
-            *last = json_incref(o);
-        }
-    }
-    json_decref(arr);
-    return n;
-}
-
 static void ask(prb_env *env, const char *requester)
 {
     prb_decision *d = NULL;
@@ -953,8 +928,8 @@ Test(dispute, a_deletion_is_told_to_the_inquirers_given_decisions)
     uint64_t a = open_dispute(env, ANNA, r[0], "Never borrowed from bank-a.", NULL);
     set_day(env, "2027-01-06");
     free(resolve(env, a, "deleted", "Not hers.", "reviewer"));
-    cr_assert_eq(told(env, "inquirer_deleted", NULL, NULL), 1);
-    cr_assert_eq(told(env, "inquirer_deleted", "bank-x", &n), 1);
+    cr_assert_eq(th_told(env, "inquirer_deleted", NULL, NULL), 1);
+    cr_assert_eq(th_told(env, "inquirer_deleted", "bank-x", &n), 1);
     cr_assert_str_eq(field(n, "about"), r[0]);
     cr_assert_str_eq(field(n, "identifier"), ANNA);
     const char *text = field(n, "text");
@@ -972,7 +947,7 @@ Test(dispute, a_deletion_is_told_to_the_inquirers_given_decisions)
     /* Upheld: the record stands, nothing to tell. */
     uint64_t c = open_dispute(env, ANNA, r[2], "Paid.", NULL);
     free(resolve(env, c, "upheld", "It stands.", "reviewer"));
-    cr_assert_eq(told(env, "inquirer_deleted", NULL, NULL), 1);
+    cr_assert_eq(th_told(env, "inquirer_deleted", NULL, NULL), 1);
 
     /* Unanswered past its deadline: deleted at the sweep, and told. */
     uint64_t b = open_dispute(env, ANNA, r[1], "Paid.", NULL);
@@ -981,10 +956,10 @@ Test(dispute, a_deletion_is_told_to_the_inquirers_given_decisions)
     json_t *o = dispute(env, b);
     cr_assert_str_eq(field(o, "resolved_by"), "deadline");
     json_decref(o);
-    cr_assert_eq(told(env, "inquirer_deleted", "bank-x", &n), 2);
+    cr_assert_eq(th_told(env, "inquirer_deleted", "bank-x", &n), 2);
     cr_assert_str_eq(field(n, "about"), r[1]);
     json_decref(n);
-    cr_assert_eq(told(env, "inquirer_deleted", "bank-early", NULL), 0);
+    cr_assert_eq(th_told(env, "inquirer_deleted", "bank-early", NULL), 0);
 
     /* The subject's copy shows both, with their recipient. */
     size_t count;
@@ -1045,12 +1020,12 @@ Test(dispute, only_the_decisions_that_used_a_record_are_told)
     ask(env, "bank-y");
     set_day(env, "2027-02-20");
     cr_assert_eq(prb_expire(env, &deleted), PRB_OK, "%s", prb_errmsg(env));
-    cr_assert_eq(told(env, "inquirer_deleted", "bank-y", NULL), 0);
-    cr_assert_eq(told(env, "inquirer_deleted", "bank-x", &n), 1);
+    cr_assert_eq(th_told(env, "inquirer_deleted", "bank-y", NULL), 0);
+    cr_assert_eq(th_told(env, "inquirer_deleted", "bank-x", &n), 1);
     snprintf(about, sizeof about, "%s,%s", r[0], r[1]);
     cr_assert_str_eq(field(n, "about"), about);
     json_decref(n);
-    cr_assert_eq(told(env, "inquirer_deleted", NULL, NULL), 1);
+    cr_assert_eq(th_told(env, "inquirer_deleted", NULL, NULL), 1);
     prb_verify_stats vs;
     cr_assert_eq(prb_verify(env, NULL, NULL, &vs), PRB_OK, "%s", prb_errmsg(env));
     prb_close(env);

@@ -2046,35 +2046,6 @@ static void ask(prb_env *env, const char *purpose, const char *requester)
     prb_decision_free(d);
 }
 
-/* The notices of kind, by recipient: how many to who, the last in *last
- * (if not NULL; json_decref it). */
-static size_t told(prb_env *env, const char *kind, const char *who, json_t **last)
-{
-    char *json;
-    size_t i, n = 0;
-    json_t *arr, *x;
-    cr_assert_eq(prb_notices_json(env, 0, &json), PRB_OK, "%s", prb_errmsg(env));
-    arr = json_loads(json, 0, NULL);
-    free(json);
-    cr_assert_not_null(arr);
-    if (last)
-        *last = NULL;
-    json_array_foreach(arr, i, x)
-    {
-        const char *k = json_string_value(json_object_get(x, "kind"));
-        const char *r = json_string_value(json_object_get(x, "recipient"));
-        if (strcmp(k, kind) || (who && (!r || strcmp(r, who))))
-            continue;
-        n++;
-        if (last) {
-            json_decref(*last);
-            *last = json_incref(x);
-        }
-    }
-    json_decref(arr);
-    return n;
-}
-
 /* Anna's file and who asked about it (decisions 1-q1 ... 1-q5):
  *   L-1 in use from 2026-01-10, L-2 from 2026-09-10 (credit accounts,
  *   which serve credit only);
@@ -2126,12 +2097,12 @@ Test(ingest, a_correction_is_told_to_the_inquirers_given_decisions)
     json_t *n;
     th_set_day(env, "2026-11-24");
     put_account(env, "L-2", "2026-09-08", "24.00");
-    cr_assert_eq(told(env, "inquirer_corrected", NULL, NULL), 0);
+    cr_assert_eq(th_told(env, "inquirer_corrected", NULL, NULL), 0);
     th_set_day(env, "2026-11-25");
     disputed(env, "1-2");
     put_account(env, "L-2", "2026-09-08", "25.00");
-    cr_assert_eq(told(env, "inquirer_corrected", NULL, NULL), 1);
-    cr_assert_eq(told(env, "inquirer_corrected", "bank-x", &n), 1);
+    cr_assert_eq(th_told(env, "inquirer_corrected", NULL, NULL), 1);
+    cr_assert_eq(th_told(env, "inquirer_corrected", "bank-x", &n), 1);
     cr_assert_str_eq(json_string_value(json_object_get(n, "identifier")), ANNA);
     cr_assert_str_eq(json_string_value(json_object_get(n, "about")), "1-2");
     const char *text = json_string_value(json_object_get(n, "text"));
@@ -2153,14 +2124,14 @@ Test(ingest, a_correction_is_told_to_the_inquirers_given_decisions)
     th_set_day(env, "2026-11-26");
     disputed(env, "1-1");
     put_account(env, "L-1", "2026-01-08", "15.00");
-    cr_assert_eq(told(env, "inquirer_corrected", NULL, NULL), 3);
-    cr_assert_eq(told(env, "inquirer_corrected", "bank-x", NULL), 2);
-    cr_assert_eq(told(env, "inquirer_corrected", "bank-early", &n), 1);
+    cr_assert_eq(th_told(env, "inquirer_corrected", NULL, NULL), 3);
+    cr_assert_eq(th_told(env, "inquirer_corrected", "bank-x", NULL), 2);
+    cr_assert_eq(th_told(env, "inquirer_corrected", "bank-early", &n), 1);
     text = json_string_value(json_object_get(n, "text"));
     cr_assert(strstr(text, "Record 1-1 ") && strstr(text, "1-q2 of 2026-09-01"), "%s", text);
     json_decref(n);
-    cr_assert_eq(told(env, "inquirer_corrected", "bank-old", NULL), 0);
-    cr_assert_eq(told(env, "inquirer_corrected", "landlord", NULL), 0);
+    cr_assert_eq(th_told(env, "inquirer_corrected", "bank-old", NULL), 0);
+    cr_assert_eq(th_told(env, "inquirer_corrected", "landlord", NULL), 0);
 
     /* Both in one batch: one notice to each, naming what it could use. */
     th_set_day(env, "2026-11-27");
@@ -2173,11 +2144,11 @@ Test(ingest, a_correction_is_told_to_the_inquirers_given_decisions)
     cr_assert_eq(th_ingest(env, "both", lines, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK, "%s",
                  prb_errmsg(env));
     cr_assert_eq(st.corrected, 2);
-    cr_assert_eq(told(env, "inquirer_corrected", NULL, NULL), 5);
-    cr_assert_eq(told(env, "inquirer_corrected", "bank-x", &n), 3);
+    cr_assert_eq(th_told(env, "inquirer_corrected", NULL, NULL), 5);
+    cr_assert_eq(th_told(env, "inquirer_corrected", "bank-x", &n), 3);
     cr_assert_str_eq(json_string_value(json_object_get(n, "about")), "1-1,1-2");
     json_decref(n);
-    cr_assert_eq(told(env, "inquirer_corrected", "bank-early", &n), 2);
+    cr_assert_eq(th_told(env, "inquirer_corrected", "bank-early", &n), 2);
     cr_assert_str_eq(json_string_value(json_object_get(n, "about")), "1-1");
     json_decref(n);
 
@@ -2189,7 +2160,7 @@ Test(ingest, a_correction_is_told_to_the_inquirers_given_decisions)
     json_decref(n);
     /* A batch that changes nothing tells no one. */
     cr_assert_eq(th_ingest(env, "both", lines, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK);
-    cr_assert_eq(told(env, "inquirer_corrected", NULL, NULL), 5);
+    cr_assert_eq(th_told(env, "inquirer_corrected", NULL, NULL), 5);
     /* Each notice has its audit leaf, written with the batch. */
     prb_verify_stats vs;
     cr_assert_eq(prb_verify(env, NULL, NULL, &vs), PRB_OK, "%s", prb_errmsg(env));
@@ -2242,7 +2213,7 @@ Test(ingest, a_requester_that_asked_often_is_told_in_one_notice)
     th_set_day(env, "2026-11-25");
     disputed(env, "1-1");
     put_account(env, "L-1", "2026-08-30", "11.00");
-    cr_assert_eq(told(env, "inquirer_corrected", "bank-x", &n), 1);
+    cr_assert_eq(th_told(env, "inquirer_corrected", "bank-x", &n), 1);
     const char *text = json_string_value(json_object_get(n, "text"));
     cr_assert(strstr(text, "1-q1 of 2026-09-01") && strstr(text, "1-q32 of 2026-10-02") &&
                   !strstr(text, "1-q33 ") && strstr(text, "and 8 more, the last of 2026-10-10"),
