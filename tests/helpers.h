@@ -87,6 +87,33 @@ static inline prb_env *th_register(char **dir)
     return env;
 }
 
+/* A fresh register, clock at TH_TODAY, with the default policy as edit
+ * changes it. */
+static inline prb_env *th_register_edited(void (*edit)(json_t *root), char **dir)
+{
+    char path[700], reg[700];
+    json_error_t jerr;
+    json_t *root = json_load_file(th_path(path, sizeof path, "policy/default.json"), 0, &jerr);
+    prb_env *env = NULL;
+    int64_t now;
+    if (!root) {
+        fprintf(stderr, "th_register_edited: %s\n", jerr.text);
+        abort();
+    }
+    edit(root);
+    *dir = th_tmpdir();
+    snprintf(path, sizeof path, "%s/policy.json", *dir);
+    snprintf(reg, sizeof reg, "%s/reg", *dir);
+    if (json_dump_file(root, path, 0) || prb_init(reg, path, &env) != PRB_OK) {
+        fprintf(stderr, "th_register_edited: %s\n", env ? prb_errmsg(env) : path);
+        abort();
+    }
+    json_decref(root);
+    prb_parse_now(TH_TODAY, &now);
+    prb_set_now(env, now);
+    return env;
+}
+
 /* The inquiries stored about who, as prb_inquiries_json lists them (a
  * JSON array; json_decref it). */
 static inline json_t *th_inquiries(prb_env *env, const char *who)

@@ -345,18 +345,13 @@ Test(copy, reviewed_decision_shows_its_outcome)
     th_rmrf(dir);
 }
 
-/* A register whose tenancy scorecard gives 500.6 to a subject with no
- * default, judgment or insolvency (500 and 0.2 for each), and declines
- * below 500.600001; edit, if given, changes the policy before. */
-static prb_env *fractional_register_with(char **dir, void (*edit)(json_t *root))
+/* The tenancy scorecard gives 500.6 to a subject with no default,
+ * judgment or insolvency (500 and 0.2 for each), and declines below
+ * 500.600001. */
+static void fractional(json_t *root)
 {
-    char path[700], reg[700];
-    json_error_t jerr;
-    json_t *root = json_load_file(th_path(path, sizeof path, "policy/default.json"), 0, &jerr), *c;
-    prb_env *env = NULL;
-    int64_t now;
+    json_t *c;
     size_t i;
-    cr_assert_not_null(root, "%s", jerr.text);
     json_t *sc = json_object_get(json_object_get(root, "scorecards"), "tenancy_check");
     json_array_foreach(json_object_get(sc, "characteristics"), i, c) json_object_set_new(
         json_array_get(json_object_get(c, "bins"), 0), "points", json_real(0.2));
@@ -364,22 +359,11 @@ static prb_env *fractional_register_with(char **dir, void (*edit)(json_t *root))
         json_object_get(json_object_get(json_object_get(root, "purposes"), "tenancy"), "rule"), 2);
     json_object_set_new(step, "if_score_below", json_real(500.600001));
     json_object_set_new(step, "outcome", json_string("decline"));
-    if (edit)
-        edit(root);
-    *dir = th_tmpdir();
-    snprintf(path, sizeof path, "%s/policy.json", *dir);
-    cr_assert_eq(json_dump_file(root, path, 0), 0);
-    json_decref(root);
-    snprintf(reg, sizeof reg, "%s/reg", *dir);
-    cr_assert_eq(prb_init(reg, path, &env), PRB_OK, "%s", prb_errmsg(env));
-    prb_parse_now(TH_TODAY, &now);
-    prb_set_now(env, now);
-    return env;
 }
 
 static prb_env *fractional_register(char **dir)
 {
-    return fractional_register_with(dir, NULL);
+    return th_register_edited(fractional, dir);
 }
 
 /* The letter gives the score as the decision does: rounded to a whole
@@ -403,11 +387,12 @@ Test(copy, letter_gives_the_score_the_decision_gives)
     th_rmrf(dir);
 }
 
-/* The tenancy scorecard also takes a point from a subject with a
- * payment default, settled or not, and its reason gives the largest
- * amount; from 501, a settled one leaves the score at 500.6. */
+/* fractional's policy, whose tenancy scorecard also takes a point from a
+ * subject with a payment default, settled or not, and its reason gives
+ * the largest amount; from 501, a settled one leaves the score at 500.6. */
 static void amount_costs_a_point(json_t *root)
 {
+    fractional(root);
     json_t *sc = json_object_get(json_object_get(root, "scorecards"), "tenancy_check");
     json_object_set_new(json_object_get(root, "features"), "default_amount_max",
                         json_pack("{s:s, s:[s], s:s, s:{s:{s:[s]}}}", "kind", "max", "categories",
@@ -431,7 +416,7 @@ Test(copy, reals_are_written_as_the_decision_writes_them)
     char *dir, *out = NULL;
     const char *dj;
     prb_decision *dec = NULL;
-    prb_env *env = fractional_register_with(&dir, amount_costs_a_point);
+    prb_env *env = th_register_edited(amount_costs_a_point, &dir);
     ingest(env, "{\"furnisher\":\"bank-a\",\"ref\":\"D-9\",\"subject\":{\"kind\":\"person\","
                 "\"id\":\"" PERSON "\"},\"category\":\"payment_default\",\"status\":"
                 "\"settled\",\"event_date\":\"2026-01-10\",\"settled_date\":\"2026-06-01\","

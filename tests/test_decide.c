@@ -1183,27 +1183,6 @@ Test(decide, inquiry_counts_over_many_days_and_purposes)
 
 /* ------------------------------------------------- invariant 9, no reason */
 
-/* A register made with policy/default.json as edit() changes it. */
-static prb_env *register_edited(void (*edit)(json_t *root), char **dir)
-{
-    char path[700], reg[700];
-    json_error_t jerr;
-    json_t *root = json_load_file(th_path(path, sizeof path, "policy/default.json"), 0, &jerr);
-    prb_env *env = NULL;
-    int64_t now;
-    cr_assert_not_null(root, "%s", jerr.text);
-    edit(root);
-    *dir = th_tmpdir();
-    snprintf(path, sizeof path, "%s/policy.json", *dir);
-    cr_assert_eq(json_dump_file(root, path, 0), 0);
-    json_decref(root);
-    snprintf(reg, sizeof reg, "%s/reg", *dir);
-    cr_assert_eq(prb_init(reg, path, &env), PRB_OK, "%s", prb_errmsg(env));
-    prb_parse_now(TH_TODAY, &now);
-    prb_set_now(env, now);
-    return env;
-}
-
 static json_t *tenancy(json_t *root)
 {
     return json_object_get(json_object_get(root, "purposes"), "tenancy");
@@ -1274,7 +1253,7 @@ Test(decide, every_adverse_outcome_has_a_reason)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char *dir, buf[1024], line[4096], want[64];
-        prb_env *env = register_edited(cases[i].edit, &dir);
+        prb_env *env = th_register_edited(cases[i].edit, &dir);
         ingest(env, account(buf, sizeof buf, 1, 0)); /* tenancy reads no account */
         json_t *r = tenancy_reasons(env, line, sizeof line);
         cr_assert_eq(json_array_size(r), 1, "case %zu: %s", i, json_dumps(r, 0));
@@ -1383,7 +1362,7 @@ Test(decide, score_line_of_the_longest_kind_fits)
         size_t n;
     } out = {NULL, 0};
     char *dir, buf[2048], id[256], heavy[256];
-    prb_env *env = register_edited(longest_line, &dir);
+    prb_env *env = th_register_edited(longest_line, &dir);
     uint64_t count;
     const size_t fid = 130, hid = 40; /* ext: keys are at most 128 bytes */
     /* Fillers first, to measure a filler's line. */
@@ -1474,7 +1453,7 @@ static void open_debt_in_euros(json_t *root)
 Test(decide, amounts_add_up_exactly)
 {
     char *dir, buf[1024];
-    prb_env *env = register_edited(open_debt_in_euros, &dir);
+    prb_env *env = th_register_edited(open_debt_in_euros, &dir);
     ingest(env, line(buf, sizeof buf, "D-1", "payment_default", "open", "2026-01-10", NULL,
                      "{\"amount\":\"2.23\",\"currency\":\"EUR\"}"));
     ingest(env, line(buf, sizeof buf, "D-2", "payment_default", "open", "2026-02-10", NULL,
@@ -1539,7 +1518,7 @@ Test(decide, fractional_points_meet_their_threshold_exactly)
         uint64_t count = 0;
         int has;
         score_below = below[i];
-        prb_env *env = register_edited(fractional_points, &dir);
+        prb_env *env = th_register_edited(fractional_points, &dir);
         ingest(env, account(buf, sizeof buf, 1, 0)); /* tenancy reads no account */
         cr_assert_eq(prb_evaluate(env, "tenancy", PERSON, &d), PRB_OK, "%s", prb_errmsg(env));
         cr_assert_eq(prb_decision_json_compact(d, &json), PRB_OK);
@@ -1593,7 +1572,7 @@ Test(decide, a_value_reads_back_as_it_was)
         char *dir, buf[1024], fields[128];
         const char *cj, *ij;
         prb_decision *d = NULL;
-        prb_env *env = register_edited(open_debt_near_a_billion, &dir);
+        prb_env *env = th_register_edited(open_debt_near_a_billion, &dir);
         snprintf(fields, sizeof fields, "{\"amount\":\"%s\",\"currency\":\"EUR\"}", amount[no_top]);
         ingest(env,
                line(buf, sizeof buf, "D-1", "payment_default", "open", "2026-01-10", NULL, fields));
@@ -1701,7 +1680,7 @@ static int listed(prb_env *env, int stored)
 Test(decide, a_dispute_does_not_make_an_expired_entry_again)
 {
     char *dir, buf[1024], entries[1024], *json = NULL;
-    prb_env *env = register_edited(short_debtor_register, &dir);
+    prb_env *env = th_register_edited(short_debtor_register, &dir);
     uint64_t n;
     ingest(env, line(buf, sizeof buf, "J-1", "court_judgment", "open", "2026-11-01", NULL,
                      JUDGMENT_FIELDS));
@@ -1739,7 +1718,7 @@ Test(decide, a_dispute_does_not_make_an_expired_entry_again)
 Test(decide, an_entry_ends_when_its_own_ground_stops)
 {
     char *dir, buf[1024], entries[1024];
-    prb_env *env = register_edited(insolvency_ground, &dir);
+    prb_env *env = th_register_edited(insolvency_ground, &dir);
     ingest(env, line(buf, sizeof buf, "J-1", "court_judgment", "open", "2026-11-01", NULL,
                      JUDGMENT_FIELDS));
     ingest(env, line(buf, sizeof buf, "I-1", "insolvency", "open", "2026-11-01", NULL,
@@ -1961,7 +1940,7 @@ static char *letter(prb_env *env)
 Test(decide, only_the_latest_entry_is_shown_suspended_in_the_copy)
 {
     char *dir, buf[1024], entries[1024], *text = NULL;
-    prb_env *env = register_edited(insolvency_ground, &dir);
+    prb_env *env = th_register_edited(insolvency_ground, &dir);
     uint64_t n;
     ingest(env, line(buf, sizeof buf, "J-1", "court_judgment", "open", "2026-11-01", NULL,
                      JUDGMENT_FIELDS));
@@ -2005,7 +1984,7 @@ Test(decide, only_the_latest_entry_is_shown_suspended_in_the_copy)
 Test(decide, a_correction_changes_the_entries_in_its_own_ingest)
 {
     char *dir, buf[1024], entries[1024], *text;
-    prb_env *env = register_edited(insolvency_ground, &dir);
+    prb_env *env = th_register_edited(insolvency_ground, &dir);
     size_t notices;
     ingest(env, line(buf, sizeof buf, "J-1", "court_judgment", "open", "2026-11-01", NULL,
                      JUDGMENT_FIELDS));
@@ -2078,7 +2057,7 @@ static void debtor_states(prb_env *env, char *out, size_t n)
 static void entries_by(void (*edit)(json_t *root), int daily, const char *day, char *out, size_t n)
 {
     char *dir, buf[1024];
-    prb_env *env = register_edited(edit, &dir);
+    prb_env *env = th_register_edited(edit, &dir);
     int32_t from, to;
     uint64_t changed;
     ingest(env, line(buf, sizeof buf, "J-1", "court_judgment", "open", "2026-11-01", NULL,
