@@ -1428,6 +1428,29 @@ Test(inquiry_log, a_decision_reads_no_inquiry_older_than_its_windows)
     th_rmrf(dir);
 }
 
+/* A malformed entry inside the window fails the decision with its error.
+ * The reader gave back its partial list on failure with the count of
+ * entries to turn around left set, and turned a freed list around: the
+ * process died (a server's pool thread, and again at each decision about
+ * the subject), where it should say what is wrong. */
+Test(inquiry_log, a_malformed_entry_in_the_window_is_an_error_not_a_crash)
+{
+    char *dir;
+    prb_decision *d = NULL;
+    prb_env *env = th_register(&dir);
+    add_account(env, PERSON);
+    decide_on(env, TH_TODAY, "credit", PERSON);
+    decide_on(env, TH_TODAY, "credit", PERSON);
+    decide_on(env, TH_TODAY, "credit", PERSON);
+    bend_entry(env, 1);
+    cr_assert_eq(prb_decide(env, "credit", PERSON, "bank-x", &d), PRB_ECORRUPT, "%s",
+                 prb_errmsg(env));
+    cr_assert(strstr(prb_errmsg(env), "1-q1"), "%s", prb_errmsg(env));
+    prb_decision_free(d);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
 struct nos {
     int32_t since;
     size_t n;

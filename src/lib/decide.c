@@ -140,6 +140,7 @@ static int read_inquiries(prb_env *env, MDB_txn *txn, MDB_txn **keep, uint64_t s
         free(l.v);
         l.v = NULL;
         l.n = 0;
+        l.down = 0;
     }
     /* The index's came newest first. */
     for (size_t i = 0, j = l.down; i + 1 < j; i++, j--) {
