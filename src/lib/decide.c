@@ -242,10 +242,12 @@ static int evaluate(prb_env *env, int purpose, const prb_file *f, const prb_inq 
     if (nrec + 1 > d->ucap) {
         free(d->used);
         free(d->flags);
-        d->ucap = nrec + 16;
-        d->used = malloc(d->ucap * sizeof *d->used);
-        d->flags = malloc(d->ucap);
-        if (!d->used || !d->flags)
+        d->used = malloc((nrec + 16) * sizeof *d->used);
+        d->flags = malloc(nrec + 16);
+        /* A handle goes back to the spare pool after a failure: it must
+         * not claim room it does not have. */
+        d->ucap = d->used && d->flags ? nrec + 16 : 0;
+        if (!d->ucap)
             return PRB_ENOMEM;
     }
     d->nused = 0;
