@@ -276,6 +276,14 @@ static void list_not_consulted(json_t *root)
         json_pack("{s:s, s:s}", "if_listed", "procurement_exclusion", "outcome", "decline"));
 }
 
+/* A purpose that names one of its lists twice. */
+static void list_named_twice(json_t *root)
+{
+    json_t *lists =
+        json_object_get(json_object_get(json_object_get(root, "purposes"), "credit"), "lists");
+    json_array_append(lists, json_array_get(lists, 0));
+}
+
 static void open_ended_rule(json_t *root)
 {
     json_t *rule =
@@ -429,6 +437,8 @@ Test(policy, rules_over_features_and_lists_are_checked)
          "scorecard tenancy_check reads feature worst_dpd_24m over credit_account records"},
         {list_not_consulted, PRB_EPOLICY, "'procurement_exclusion' is not one of the purpose's"},
         {open_ended_rule, PRB_EPOLICY, "the last step must have no condition"},
+        {list_named_twice, PRB_EPOLICY,
+         "$.purposes.credit.lists: [1] list debtor_register is named twice"},
         {refused_reason_text, PRB_EREFUSED, "protest"},
         {tenancy_counts_credit_inquiries, PRB_EPOLICY,
          "scorecard tenancy_check reads feature credit_inquiries_6m, which counts inquiries "
