@@ -53,11 +53,14 @@ all: $(B)/probity $(B)/libprobity.a
 # of them is removed, which makes no object newer: the test runner went
 # on running a removed file's tests. Each build directory keeps the list
 # of the sources in a file rewritten only when the list changes, and
-# what is linked from them depends on it.
+# what is linked from them depends on it. The recipe runs under -n and
+# -q too (+), so that make looks at the list again instead of taking it
+# as rewritten: else `make -n` shows every link as to do and `make -q`
+# never finds the build up to date.
 SOURCES := $(LIB_SRC) $(CLI_SRC) $(SRV_SRC) $(TEST_SRC)
 $(sort $(B)/sources $(T)/sources): FORCE
-	@mkdir -p $(@D)
-	@echo '$(SOURCES)' | cmp -s - $@ || echo '$(SOURCES)' >$@
+	+@mkdir -p $(@D)
+	+@echo '$(SOURCES)' | cmp -s - $@ || echo '$(SOURCES)' >$@
 
 $(B)/lib/%.o: src/lib/%.c $(HDRS)
 	@mkdir -p $(@D)
