@@ -109,7 +109,7 @@ $(T)/run-tests: $(T_TEST_OBJ) $(T_SRV_OBJ) $(EMB_SRV) $(T)/libprobity.a $(T)/sou
 # goes on, and libFuzzer counts the input as fine).
 FUZZ_CC := clang $(CSTD) $(WARN) -O1 -g -fsanitize=fuzzer,address,undefined \
            -fno-sanitize-recover=undefined
-$(B)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(HDRS) $(GEN)/default_policy.c
+$(B)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(HDRS) $(GEN)/default_policy.c $(B)/sources
 	@mkdir -p $(@D)
 	$(FUZZ_CC) -Iinclude -Isrc/lib $(PKG_CFLAGS) \
 	    -o $@ $< $(LIB_SRC) $(GEN)/default_policy.c $(LIBS)
@@ -171,7 +171,7 @@ NA_LIB_OBJ := $(LIB_SRC:src/lib/%.c=$(NA)/lib/%.o)
 $(NA)/lib/%.o: src/lib/%.c $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -DPRB_NO_AUDIT -c $< -o $@
-$(B)/probity-noaudit: $(CLI_OBJ) $(SRV_OBJ) $(EMB_SRV) $(NA_LIB_OBJ) $(EMB_LIB)
+$(B)/probity-noaudit: $(CLI_OBJ) $(SRV_OBJ) $(EMB_SRV) $(NA_LIB_OBJ) $(EMB_LIB) $(B)/sources
 	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(SRV_OBJ) $(EMB_SRV) $(NA_LIB_OBJ) $(EMB_LIB) $(LIBS)
 
 bench: all $(B)/bench-core $(B)/bench-peers $(B)/probity-noaudit
