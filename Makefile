@@ -96,6 +96,9 @@ $(T)/server/%.o: src/server/%.c $(HDRS)
 $(T)/tests/%.o: tests/%.c $(HDRS) tests/helpers.h
 	@mkdir -p $(@D)
 	$(CC) $(CSTD) $(WARN) $(SAN) -Iinclude -Isrc/lib -Isrc/server -Itests $(PKG_CFLAGS) -pthread -c $< -o $@
+# test_refused.c compiles refused.c's scans beside its index: a stale copy
+# would hold the index to the old reading.
+$(T)/tests/test_refused.o: src/lib/refused.c
 $(T)/libprobity.a: $(T_LIB_OBJ) $(EMB_LIB) $(T)/sources
 	rm -f $@ && ar rcs $@ $(filter %.o,$^)
 $(T)/probity: $(T_CLI_OBJ) $(T_SRV_OBJ) $(EMB_SRV) $(T)/libprobity.a $(T)/sources
