@@ -578,6 +578,136 @@ static const char *const credit_words[] = {
     "past_or_current_employer",
 };
 
+/* Credit words of Russian, Ukrainian, Bulgarian, Serbian and Greek, as
+ * field names and in text. Their letters that do not look like Latin ones
+ * once each stood for any letter, and a third of these matched a term of
+ * their length ("долг", debt, read "?o??" as "vote"). */
+static const char *const script_words[] = {
+    "дата_платежа_долг_сумма", /* ru: payment date, debt, amount */
+    "долг",                    /* debt */
+    "ДОЛГ",                    /* debt */
+    "задолженность",           /* indebtedness */
+    "сумма_долга",             /* debt amount */
+    "СуммаДолга",              /* debt amount */
+    "кредит",                  /* loan */
+    "заём",                    /* loan */
+    "дата_платежа",            /* payment date */
+    "просрочка",               /* overdue */
+    "остаток",                 /* balance */
+    "договор",                 /* contract */
+    "залог",                   /* collateral */
+    "поручитель",              /* guarantor */
+    "ипотека",                 /* mortgage */
+    "штраф",                   /* fine */
+    "суд",                     /* court */
+    "решение_суда",            /* court judgment */
+    "налог",                   /* tax */
+    "банкротство",             /* bankruptcy */
+    "счёт",                    /* account */
+    "банк",                    /* bank */
+    "проценты",                /* interest */
+    "кредитор",                /* creditor */
+    "заёмщик",                 /* borrower */
+    "должник",                 /* debtor */
+    "погашение",               /* repayment */
+    "выплата",                 /* payout */
+    "борг",                    /* uk: debt */
+    "заборгованість",          /* indebtedness */
+    "позичальник",             /* borrower */
+    "дата_платежу",            /* payment date */
+    "прострочення",            /* overdue */
+    "залишок",                 /* balance */
+    "застава",                 /* collateral */
+    "іпотека",                 /* mortgage */
+    "рішення_суду",            /* court judgment */
+    "податок",                 /* tax */
+    "банкрутство",             /* bankruptcy */
+    "рахунок",                 /* account */
+    "відсоток",                /* interest */
+    "дълг",                    /* bg: debt */
+    "задължение",              /* obligation */
+    "длъжник",                 /* debtor */
+    "поръчител",               /* guarantor */
+    "кредитополучател",        /* borrower */
+    "обезпечение",             /* collateral */
+    "глоба",                   /* fine */
+    "съдебно решение",         /* court judgment */
+    "данък",                   /* tax */
+    "несъстоятелност",         /* insolvency */
+    "лихва",                   /* interest */
+    "сметка",                  /* account */
+    "дуг",                     /* sr: debt */
+    "датум плаћања",           /* payment date */
+    "износ",                   /* amount */
+    "кашњење",                 /* delay */
+    "уговор",                  /* contract */
+    "јемац",                   /* guarantor */
+    "хипотека",                /* mortgage */
+    "казна",                   /* fine */
+    "пресуда",                 /* judgment */
+    "порез",                   /* tax */
+    "стечај",                  /* bankruptcy */
+    "рачун",                   /* account */
+    "камата",                  /* interest */
+    "поверилац",               /* creditor */
+    "дужник",                  /* debtor */
+    "χρέος",                   /* el: debt */
+    "οφειλή",                  /* obligation */
+    "δάνειο",                  /* loan */
+    "ποσό",                    /* amount */
+    "ΠοσόΟφειλής",             /* amount owed */
+    "ημερομηνία_πληρωμής",     /* payment date */
+    "καθυστέρηση",             /* delay */
+    "ληξιπρόθεσμο",            /* overdue */
+    "υπόλοιπο",                /* balance */
+    "σύμβαση",                 /* contract */
+    "εξασφάλιση",              /* collateral */
+    "εγγυητής",                /* guarantor */
+    "υποθήκη",                 /* mortgage */
+    "πρόστιμο",                /* fine */
+    "δικαστήριο",              /* court */
+    "απόφαση",                 /* judgment */
+    "φόρος",                   /* tax */
+    "πτώχευση",                /* bankruptcy */
+    "λογαριασμός",             /* account */
+    "τράπεζα",                 /* bank */
+    "τόκος",                   /* interest */
+    "πιστωτής",                /* creditor */
+    "δανειολήπτης",            /* borrower */
+    "οφειλέτης",               /* debtor */
+    /* ru: payment on the loan contract overdue, the debt passed to a collector */
+    "Просрочка платежа по кредитному договору, долг передан коллектору",
+    /* uk: the loan's debt repaid in full */
+    "Заборгованість за кредитом погашено в повному обсязі",
+    /* el: the loan's debt was paid off late */
+    "Η οφειλή από το δάνειο εξοφλήθηκε με καθυστέρηση",
+};
+
+/* Terms in look-alike letters that must still be refused: a word that
+ * mixes Latin letters with others reads an unfolded one as any letter, and
+ * one of Cyrillic and Greek look-alikes alone reads as Latin. */
+static const struct want script_spellings[] = {
+    {"r\xd4\x91ligion", "religion"},                           /* Cyrillic reversed ze */
+    {"rel\xd0\xb8gion", "religion"},                           /* Cyrillic i */
+    {"re\xce\xbbigion", "religion"},                           /* Greek lambda */
+    {"rel\xd0\xb3gion", "religion"},                           /* Cyrillic ghe: any letter here */
+    {"Rel\xd0\x98gionCode", "religion"},                       /* Cyrillic capital i */
+    {"r \xd0\xb5 l \xd0\xb8 g i o n", "religion"},             /* single letters, two Cyrillic */
+    {"\xd0\xb4\xd0\xbe\xd0\xbb\xd0\xb3 religion", "religion"}, /* after a Russian word */
+    {"\xd0\xb4\xd0\xbe\xd0\xbb\xd0\xb3_rel\xd0\xb8gion", "religion"},
+    {"\xd1\x95\xd0\xb5\xd1\x85", "sex life"},                       /* Cyrillic dze, ie, ha */
+    {"\xd1\x95\xd0\xb5\xd1\x85_l\xd1\x96\x66\xd0\xb5", "sex life"}, /* and "f" */
+    {"\xd0\xb3\xd0\xb0\xd1\x81\xd0\xb5", "ethnicity"},              /* Cyrillic ghe, a, es, ie */
+    {"\xd1\x93\xd0\xb0\xd1\x81\xd0\xb5", "ethnicity"},              /* Macedonian gje: ghe, acute */
+    {"\xce\xbd\xcf\x8c\xcf\x84\xce\xb5", "political"}, /* Greek nu, omicron tonos, tau, epsilon */
+    {"\xd1\xb4\xd0\xbe\xd1\x82\xd0\xb5", "political"}, /* Cyrillic izhitsa, o, te, ie */
+    {"\xd1\xb5\xcf\x83\xd1\x82\xce\xb5", "political"}, /* izhitsa, Greek sigma for o, te, epsilon */
+    {"\xd2\xbb\xd1\x96\xd1\xb5_status", "health"},     /* Cyrillic shha, i, izhitsa */
+    {"\xd2\xbb\x31\xd1\xb5", "health"},                /* and "1" for i */
+    {"\xce\x97\xce\x99\xd1\xb4", "health"},            /* Greek Eta, Iota, Cyrillic Izhitsa */
+    {"\xd4\x8d\xd0\xb0\xd1\x83", "sex life"},          /* Cyrillic komi sje, a, u */
+};
+
 /* Chinese texts of credit data that hold a refused term across two words,
  * or that share a character with one. */
 static const char *const cjk_ordinary[] = {
@@ -771,6 +901,94 @@ Test(refused, ordinary_credit_vocabulary_still_loads)
     cr_expect_eq(load_with(as_bin_text, "Moved from a past or present address in his panic", msg,
                            sizeof msg),
                  PRB_OK, "%s", msg);
+}
+
+/* A word of Cyrillic or Greek letters alone is read as itself: those of
+ * its letters that look like no Latin one match none, so it is not every
+ * term of its length. */
+Test(refused, cyrillic_and_greek_credit_words_are_not_terms_of_their_length)
+{
+    char msg[1024], term[64];
+    static char text[8192];
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof script_words / sizeof script_words[0]; i++) {
+        const char *cls = prb_refused_class(script_words[i], term, sizeof term);
+        cr_expect_null(cls, "'%s' refused as %s ('%s')", script_words[i], cls, term);
+        cr_expect_eq(load_with(as_bin_text, script_words[i], msg, sizeof msg), PRB_OK, "%s: %s",
+                     script_words[i], msg);
+        n += (size_t)snprintf(text + n, sizeof text - n, "%s ", script_words[i]);
+    }
+    cr_assert_lt(n, sizeof text);
+    cr_expect_eq(load_with(as_description, text, msg, sizeof msg), PRB_OK, "%s", msg);
+}
+
+/* A field a record names that the policy lacks is unknown, not refused:
+ * "дата_платежа_долг_сумма" was refused as political data ("долг" is
+ * "vote"), in an NDJSON record and as a CSV column. */
+Test(refused, a_cyrillic_field_name_at_ingest_is_unknown_not_refused)
+{
+    char *dir, line[512];
+    static char text[32768];
+    size_t n = 0, lines = 0;
+    prb_env *env = th_register(&dir);
+    prb_ingest_stats st;
+    prb_ingest *b;
+    for (size_t i = 0; i < sizeof script_words / sizeof script_words[0]; i++) {
+        if (strchr(script_words[i], ' '))
+            continue;
+        snprintf(line, sizeof line,
+                 "{\"furnisher\":\"bank-a\",\"ref\":\"L-%zu\",\"subject\":{\"kind\":\"person\","
+                 "\"id\":\"cn-rid:11010519491231002X\"},\"category\":\"payment_default\","
+                 "\"status\":\"open\",\"event_date\":\"2025-03-01\",\"legal_basis\":\"loan "
+                 "contract\",\"fields\":{\"amount\":\"1.00\",\"currency\":\"EUR\",\"%s\":1}}\n",
+                 i, script_words[i]);
+        n += (size_t)snprintf(text + n, sizeof text - n, "%s", line);
+        lines++;
+    }
+    cr_assert_lt(n, sizeof text);
+    cr_assert_eq(th_ingest(env, "in.ndjson", text, PRB_FMT_NDJSON, 0, &st, &b), PRB_EREJECTED);
+    cr_assert_eq(prb_ingest_nerrors(b), lines);
+    for (size_t i = 0; i < lines; i++) {
+        const char *e = prb_ingest_error(b, i);
+        cr_expect(e && strstr(e, "category payment_default has no such field") &&
+                      !strstr(e, "refused"),
+                  "%s", e ? e : "(none)");
+    }
+    prb_ingest_free(b);
+    cr_assert_eq(th_ingest(env, "in.csv",
+                           "furnisher,ref,subject_kind,subject_id,category,status,event_date,"
+                           "settled_date,legal_basis,amount,currency,дата_платежа_долг_сумма\n",
+                           PRB_FMT_CSV, 0, &st, &b),
+                 PRB_EREJECTED);
+    cr_expect(strstr(prb_ingest_error(b, 0), "in.csv:1: header: column "
+                                             "'дата_платежа_долг_сумма' is not a field of any "
+                                             "category"),
+              "%s", prb_ingest_error(b, 0));
+    prb_ingest_free(b);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+Test(refused, terms_in_look_alike_letters_of_other_scripts_are_still_refused)
+{
+    char term[64];
+    for (size_t i = 0; i < sizeof script_spellings / sizeof script_spellings[0]; i++) {
+        const char *cls = prb_refused_class(script_spellings[i].text, term, sizeof term);
+        cr_expect(cls && strstr(cls, script_spellings[i].cls), "'%s' refused as %s, want %s",
+                  script_spellings[i].text, cls ? cls : "nothing", script_spellings[i].cls);
+        expect_refused(as_description, "a description", &script_spellings[i]);
+    }
+    /* A run of over 256 letters is read in pieces: one that mixes scripts
+     * is refused as before, its Cyrillic letters standing for any letter,
+     * and one of Cyrillic letters alone is read as Cyrillic. */
+    static char run[2048];
+    size_t n = 0;
+    for (int i = 0; i < 300; i++)
+        n += (size_t)snprintf(run + n, sizeof run - n, "\xd0\xb4"); /* Cyrillic de */
+    snprintf(run + n, sizeof run - n, "rel\xd0\xb8gion");
+    cr_expect_not_null(prb_refused_class(run, NULL, 0), "300 Cyrillic letters, then religion");
+    run[n] = 0;
+    cr_expect_null(prb_refused_class(run, term, sizeof term), "refused as '%s'", term);
 }
 
 /* Every word of a text is read, not its first 64. */
@@ -1068,6 +1286,10 @@ Test(refused, the_index_reads_names_of_short_words_and_long_texts_as_the_scans_d
         same(&g, spellings[i].text);
     for (size_t i = 0; i < sizeof credit_words / sizeof credit_words[0]; i++)
         same(&g, credit_words[i]);
+    for (size_t i = 0; i < sizeof script_words / sizeof script_words[0]; i++)
+        same(&g, script_words[i]);
+    for (size_t i = 0; i < sizeof script_spellings / sizeof script_spellings[0]; i++)
+        same(&g, script_spellings[i].text);
     expect_same(&g, 9500);
 }
 

@@ -9,19 +9,28 @@
  * а е о р с у х і ..., Greek, fullwidth, small capitals, mathematical and
  * enclosed letters) and Latin letters with diacritics fold to ASCII;
  * zero-width characters, soft hyphens, bidi controls, combining marks and
- * variation selectors are dropped, so they neither split nor hide a word;
- * any other letter of a Latin, Greek or Cyrillic block stands for any
- * letter ("r\u0511ligion" still reads as religion). Everything else
- * (ASCII punctuation, spaces, other scripts, bytes that are not UTF-8)
- * separates words. A run of letters and digits is split between letters
- * and digits ("religion2") and at camelCase boundaries ("raceCode",
- * "HTTPServer"), each word lower-cased; the whole letter run lower-cased is
- * read as one word too, so ALLCAPS and odd case ("ReligioN") cannot hide,
- * and a run that mixes letters and digits is also read with its digits as
- * letters (0 o, 1 i, 3 e, 4 a, 5 s, 7 t: "h1v"). Single letters in a row
- * are joined ("r e l i g i o n"). Every word of a text is read, however
- * long: the work grows with the length, and a run of over 256 characters
- * is read in overlapping pieces.
+ * variation selectors are dropped, so they neither split nor hide a word.
+ * Any other letter of a Latin, Greek or Cyrillic block stands for any
+ * letter in a word that also holds a Latin letter ("r\u0511ligion" still
+ * reads as religion). A word of Cyrillic and Greek letters alone is read
+ * by its look-alikes only, as UTS #39 flags a word only for mixing
+ * scripts: more of them fold there (г, σ, ό, ...: every one confusables.txt
+ * gives as one Latin letter, with or without an accent), so "гасе" and
+ * "νότε" still read as race and vote, and the rest match no letter, so a
+ * Russian or Greek word is not every term of its length ("долг", debt, is
+ * no "vote"). The word is each one read (below): a camelCase word, a whole
+ * run, a run read with its digits as letters (digits are of no script),
+ * single letters joined, a piece of a long run. Everything else (ASCII
+ * punctuation, spaces, other scripts, bytes that are not UTF-8) separates
+ * words. A run of letters and digits is split between letters and digits
+ * ("religion2") and at camelCase boundaries ("raceCode", "HTTPServer"),
+ * each word lower-cased; the whole letter run lower-cased is read as one
+ * word too, so ALLCAPS and odd case ("ReligioN") cannot hide, and a run
+ * that mixes letters and digits is also read with its digits as letters
+ * (0 o, 1 i, 3 e, 4 a, 5 s, 7 t: "h1v"). Single letters in a row are
+ * joined ("r e l i g i o n"). Every word of a text is read, however long:
+ * the work grows with the length, and a run of over 256 characters is
+ * read in overlapping pieces.
  *
  * Matching. A word matches a term when
  *  1. stem: the word or one of its forms equals the term. The forms drop
@@ -227,6 +236,8 @@ static const char ordinary_cjk[] =
 #define WORD_MAX 64 /* a word is read by its first and last 63 letters */
 #define TOK_MAX 256 /* a run of letters and digits is read in pieces of this size */
 #define NSTEMS 24
+#define NO_LETTER '#' /* a letter of a word that matches no letter of a term */
+#define ALIKE 0x80    /* on a letter of a word as read: see alike[] and unwild */
 
 struct hit {
     int cls; /* -1: none yet */
@@ -413,14 +424,16 @@ enum { SEP, SKIP, LOWER, UPPER, DIGIT, WILD };
 
 struct scan {
     struct hit hit;
-    char tok[TOK_MAX]; /* the current run, ASCII as read (case kept), '?' wild */
+    char tok[TOK_MAX]; /* the current run, ASCII as read (case kept), '?' wild, ALIKE */
     unsigned char kind[TOK_MAX];
+    unsigned char latin[TOK_MAX]; /* written as a Latin letter (see latin_letter) */
     size_t tn;
     char prev[TOK_MAX]; /* the last word, read alone once the next is known */
     size_t pn;
     int prev_ordinary;    /* the last word ended an ordinary phrase */
     char spell[WORD_MAX]; /* single letters in a row */
     size_t sn;
+    int spell_latin;       /* one of them is a Latin letter */
     char joined[WORD_MAX]; /* every word of the text run together (rule 5) */
     size_t jn, words;
     int unjoined; /* the words did not fit in joined, or made an ordinary phrase */
@@ -572,6 +585,86 @@ static const struct {
     {0xa731, 's'},
 };
 
+/* More Cyrillic and Greek letters that look like Latin ones, read as such
+ * in a word of Cyrillic and Greek letters alone: with the table above,
+ * every one of those scripts that UTS #39's confusables.txt gives as one
+ * Latin letter (and the other case of some), and those with an accent by
+ * their base letter. Such a word is read by its look-alikes only (see
+ * unwild), so one left out would hide a term spelled with it. In a word
+ * that mixes scripts they stand for any letter, as the other letters of
+ * those scripts do: read as their look-alike there, they would only
+ * narrow what such a word matches. */
+static const struct {
+    uint32_t cp;
+    char c;
+} alike[] = {
+    /* Cyrillic */
+    {0x433, 'r'},
+    {0x42c, 'b'},
+    {0x461, 'w'},
+    {0x460, 'W'},
+    {0x474, 'V'},
+    {0x4ba, 'H'},
+    {0x4bd, 'e'},
+    {0x491, 'r'},
+    {0x50c, 'G'},
+    {0x50d, 'g'},
+    /* Cyrillic with a diacritic, by its base letter */
+    {0x400, 'E'},
+    {0x40c, 'K'},
+    {0x40e, 'Y'},
+    {0x450, 'e'},
+    {0x453, 'r'},
+    {0x45c, 'k'},
+    {0x45e, 'y'},
+    {0x476, 'V'},
+    {0x477, 'v'},
+    {0x4d0, 'A'},
+    {0x4d1, 'a'},
+    {0x4d2, 'A'},
+    {0x4d3, 'a'},
+    {0x4d6, 'E'},
+    {0x4d7, 'e'},
+    {0x4e6, 'O'},
+    {0x4e7, 'o'},
+    {0x4ee, 'Y'},
+    {0x4ef, 'y'},
+    {0x4f0, 'Y'},
+    {0x4f1, 'y'},
+    {0x4f2, 'Y'},
+    {0x4f3, 'y'},
+    /* Greek */
+    {0x3c3, 'o'},
+    {0x3f1, 'p'},
+    {0x37f, 'J'},
+    {0x3d2, 'Y'},
+    {0x3dc, 'F'},
+    {0x3f9, 'C'},
+    {0x3fa, 'M'},
+    /* Greek with a tonos or dialytika, by its base letter */
+    {0x386, 'A'},
+    {0x388, 'E'},
+    {0x389, 'H'},
+    {0x38a, 'I'},
+    {0x38c, 'O'},
+    {0x38e, 'Y'},
+    {0x390, 'i'},
+    {0x3aa, 'I'},
+    {0x3ab, 'Y'},
+    {0x3ac, 'a'},
+    {0x3ad, 'e'},
+    {0x3ae, 'n'},
+    {0x3af, 'i'},
+    {0x3b0, 'u'},
+    {0x3ca, 'i'},
+    {0x3cb, 'u'},
+    {0x3cc, 'o'},
+    {0x3cd, 'u'},
+    {0x3ce, 'w'},
+    {0x3d3, 'Y'},
+    {0x3d4, 'Y'},
+};
+
 static int ignorable(uint32_t c)
 {
     return c == 0xad || c == 0x34f || c == 0xfeff || (c >= 0x300 && c <= 0x36f) ||
@@ -591,6 +684,18 @@ static int other_letter(uint32_t c)
            (c >= 0x1d00 && c <= 0x1dbf) || (c >= 0x1e00 && c <= 0x1eff) ||
            (c >= 0x2c60 && c <= 0x2c7f) || (c >= 0xa720 && c <= 0xa7ff) ||
            (c >= 0xab30 && c <= 0xab6f);
+}
+
+/* Is letter c written in the Latin script: ASCII, a Latin block, or a
+ * fullwidth, mathematical or enclosed Latin letter? Cyrillic, Greek and
+ * Armenian letters are not, even those read as a Latin one. */
+static int latin_letter(uint32_t c)
+{
+    return c < 0x80 || (c >= 0xc0 && c <= 0x2af) || (c >= 0x1d00 && c <= 0x1dbf) ||
+           (c >= 0x1e00 && c <= 0x1eff) || (c >= 0x2c60 && c <= 0x2c7f) ||
+           (c >= 0xa720 && c <= 0xa7ff) || (c >= 0xab30 && c <= 0xab6f) ||
+           (c >= 0xff21 && c <= 0xff5a) || (c >= 0x24b6 && c <= 0x24e9) ||
+           (c >= 0x1d400 && c <= 0x1d6a3) || (c >= 0x1f130 && c <= 0x1f189);
 }
 
 /* What character c is to the reader; *out gets its ASCII form. */
@@ -634,6 +739,9 @@ static int classify(uint32_t c, char *out)
         return classify((unsigned char)a, out);
     if (other_letter(c)) {
         *out = '?';
+        for (size_t i = 0; i < sizeof alike / sizeof alike[0]; i++)
+            if (alike[i].cp == c)
+                *out = (char)(alike[i].c | ALIKE);
         return WILD;
     }
     return SEP;
@@ -652,30 +760,63 @@ static char lower(char c)
     return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
 }
 
-/* Reads the joined single letters, if three or more. */
+/* A letter read as any letter ('?', or one of alike[] marked ALIKE)
+ * stands for one only in a word that holds a Latin letter
+ * ("r\u0511ligion", "rеlиgion"): there it is a look-alike the tables do
+ * not fold. In a word of Cyrillic or Greek letters alone it is a letter of
+ * that script, which no term holds, so it matches none, else every such
+ * word would match the terms of its length ("долг", debt, read "?o??" is
+ * "vote"); a look-alike there is read as its Latin letter, so "гасе" is
+ * still race. latin: the word holds a Latin letter. */
+static void unwild(char *w, size_t n, int latin)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)w[i];
+        if (c & ALIKE)
+            w[i] = latin ? '?' : lower((char)(c & ~ALIKE));
+        else if (c == '?' && !latin)
+            w[i] = NO_LETTER;
+    }
+}
+
+/* Does the run hold a Latin letter from a to b? */
+static int latin_in(const struct scan *s, size_t a, size_t b)
+{
+    while (a < b && !s->latin[a])
+        a++;
+    return a < b;
+}
+
+/* Reads the joined single letters, if three or more: a word of its own,
+ * Latin if one of them is. */
 static int flush_spell(struct scan *s)
 {
     s->hit.at = s->spell_at;
+    unwild(s->spell, s->sn, s->spell_latin);
     int r = s->sn >= 3 && check_word(&s->hit, s->spell, s->sn);
     s->sn = 0;
+    s->spell_latin = 0;
     return r;
 }
 
-/* Takes the next word of the text (w == NULL at the end): reads the word
- * before it alone, unless the two make an ordinary phrase, and the two as
- * a phrase. */
-static int word(struct scan *s, const char *w, size_t n)
+/* Takes the next word of the text (w == NULL at the end; latin: it holds
+ * a Latin letter): reads the word before it alone, unless the two make an
+ * ordinary phrase, and the two as a phrase. */
+static int word(struct scan *s, char *w, size_t n, int latin)
 {
     int ord = 0;
-    if (w && n == 1) {
+    if (w && n == 1) { /* its '?' is read with the letters it joins */
         if (s->sn == WORD_MAX - 1 && flush_spell(s))
             return 1;
         if (!s->sn)
             s->spell_at = s->tok_at;
         s->spell[s->sn++] = w[0];
+        s->spell_latin |= latin;
     } else if (flush_spell(s)) {
         return 1;
     }
+    if (w)
+        unwild(w, n, latin);
     if (s->pn) {
         s->hit.at = s->prev_at;
         ord = w && ordinary_phrase(&s->hit, s->prev, s->pn, w, n);
@@ -739,7 +880,7 @@ static int run(struct scan *s)
                 continue;
             for (size_t k = st; k < j; k++)
                 w[k - st] = lower(s->tok[k]);
-            if (word(s, w, j - st))
+            if (word(s, w, j - st, latin_in(s, st, j)))
                 return 1;
             parts++;
             st = j;
@@ -747,6 +888,7 @@ static int run(struct scan *s)
         if (parts > 1) {
             for (size_t k = a; k < i; k++)
                 w[k - a] = lower(s->tok[k]);
+            unwild(w, i - a, latin_in(s, a, i));
             s->hit.at = s->tok_at;
             if (check_word(&s->hit, w, i - a))
                 return 1;
@@ -755,6 +897,7 @@ static int run(struct scan *s)
     if (nl && nl < n) { /* letters and digits: read the digits as letters */
         static const char leet[] = "oi.eas.t.."; /* 0 o, 1 i, 3 e, 4 a, 5 s, 7 t */
         size_t k = 0;
+        int latin = 0; /* a digit is of no script */
         for (i = 0; i <= n; i++) {
             char c = i < n ? s->tok[i] : 0;
             if (i < n && s->kind[i] == DIGIT && leet[c - '0'] != '.')
@@ -762,13 +905,16 @@ static int run(struct scan *s)
             else if (i < n && s->kind[i] == DIGIT)
                 c = 0;
             if (c) {
+                latin |= s->latin[i];
                 w[k++] = lower(c);
                 continue;
             }
+            unwild(w, k, latin);
             s->hit.at = s->tok_at;
             if (k && check_word(&s->hit, w, k))
                 return 1;
             k = 0;
+            latin = 0;
         }
     }
     return 0;
@@ -845,11 +991,13 @@ static const char *refused_at(const char *text, char *term, size_t termlen, size
                     break;
                 memmove(s.tok, s.tok + TOK_MAX - WORD_MAX, WORD_MAX);
                 memmove(s.kind, s.kind + TOK_MAX - WORD_MAX, WORD_MAX);
+                memmove(s.latin, s.latin + TOK_MAX - WORD_MAX, WORD_MAX);
                 s.tn = WORD_MAX;
             }
             if (!s.tn)
                 s.tok_at = (size_t)(p - (const unsigned char *)text);
             s.tok[s.tn] = a;
+            s.latin[s.tn] = k != DIGIT && latin_letter(c);
             s.kind[s.tn++] = (unsigned char)k;
         } else {
             if (s.tn)
@@ -862,7 +1010,7 @@ static const char *refused_at(const char *text, char *term, size_t termlen, size
         p += len;
     }
     if (!hit)
-        hit = word(&s, NULL, 0);
+        hit = word(&s, NULL, 0, 0);
     if (!hit && s.words > 1 && !s.unjoined) {
         s.hit.at = 0;
         hit = check_joined(&s.hit, s.joined, s.jn, "", 0);
