@@ -50,6 +50,7 @@ enum prb_rc {
     PRB_ECONFLICT, /* identifiers that resolve to different subjects */
     PRB_EFULL,     /* the store's map is full */
     PRB_EBUSY,     /* in use by another process */
+    PRB_EREVOKED,  /* the key a call is made for is no longer live (prb_set_caller) */
     PRB__NCODES
 };
 
@@ -793,6 +794,15 @@ int prb_key_may_ask(prb_env *env, const prb_key *key, const char *purpose);
 /* Revokes the key with id. PRB_ENOTFOUND: no such key; PRB_EEXIST: it
  * was revoked already. */
 int prb_key_revoke(prb_env *env, const char *id);
+/* The key the calls on env are now made for (its id is kept), or NULL
+ * for none, as a new handle has. While one is set, every write
+ * transaction on env checks, inside itself, that the key is still live
+ * (as prb_key_recheck), and a call whose key is not fails with
+ * PRB_EREVOKED, having written nothing: a call that was let in with a
+ * key and then waited (for LMDB's one writer, behind a long batch) is
+ * not carried out once a revocation has been committed. Calls that only
+ * read are not checked. */
+void prb_set_caller(prb_env *env, const prb_key *key);
 /* Every key (id, role, name, furnisher, purposes, subject, created,
  * revoked), in id order, as a JSON array; never a token. free() *json. */
 int prb_keys_json(prb_env *env, char **json);

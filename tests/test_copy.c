@@ -630,6 +630,53 @@ Test(copy, a_staff_read_is_told_to_the_subject)
     th_rmrf(dir);
 }
 
+/* A handle told which key its calls are made for (prb_set_caller), as
+ * a server's is for each request, looks the key up again in every write
+ * transaction: once the key is revoked (here through another handle, as
+ * an administrator would while the read waited for the writer), a staff
+ * read is refused with PRB_EREVOKED and tells no one. A read that writes
+ * nothing is not checked; with the caller cleared, the read is told. */
+Test(copy, a_read_by_a_key_revoked_since_tells_no_one)
+{
+    char *dir, *out = NULL, tok[PRB_TOKEN_MAX];
+    prb_env *env = th_register(&dir), *h;
+    prb_key spec = {0}, k;
+    ingest(env, DEFAULT_D1);
+    spec.role = PRB_ROLE_REVIEWER;
+    snprintf(spec.name, sizeof spec.name, "rita");
+    cr_assert_eq(prb_key_create(env, &spec, tok, &k), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(prb_env_dup(env, &h), PRB_OK);
+    prb_set_caller(h, &k);
+    cr_assert_eq(prb_subject_copy_read(h, PERSON, PRB_COPY_JSON, "rita", PRB_ROLE_REVIEWER, &out),
+                 PRB_OK, "%s", prb_errmsg(h));
+    free(out);
+    cr_assert_eq(prb_key_revoke(env, k.id), PRB_OK, "%s", prb_errmsg(env));
+    uint64_t before = leaves(env);
+    out = (char *)"untouched";
+    cr_assert_eq(prb_subject_copy_read(h, PERSON, PRB_COPY_JSON, "rita", PRB_ROLE_REVIEWER, &out),
+                 PRB_EREVOKED);
+    cr_assert_null(out);
+    cr_assert(strstr(prb_errmsg(h), k.id) && strstr(prb_errmsg(h), "revoked"), "%s", prb_errmsg(h));
+    cr_assert_eq(leaves(env), before, "a revoked key's read wrote");
+    cr_assert_eq(prb_subject_copy(h, PERSON, PRB_COPY_JSON, &out), PRB_OK, "%s", prb_errmsg(h));
+    json_t *doc = parse(out);
+    free(out);
+    size_t i, told = 0;
+    json_t *x;
+    json_array_foreach(json_object_get(doc, "notices"), i, x) told +=
+        !strcmp(get(x, "kind"), "file_read");
+    json_decref(doc);
+    cr_assert_eq(told, 1, "only the read before the revocation was told");
+    prb_set_caller(h, NULL);
+    cr_assert_eq(prb_subject_copy_read(h, PERSON, PRB_COPY_JSON, "root", 0, &out), PRB_OK, "%s",
+                 prb_errmsg(h));
+    free(out);
+    cr_assert_eq(leaves(env), before + 1);
+    prb_close(h);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
 /* ----------------------------------------------------------- the joins */
 
 /* Writes value under be64 id in the register's database name, behind

@@ -127,6 +127,11 @@ int prb_wtxn_begin(prb_env *env, MDB_txn **txn)
     int rc = log_floor(env, *txn, &b->floor);
     if (!rc)
         rc = policy_in_force(env, *txn);
+    /* In the transaction, not before it: a revocation committed while
+     * this call waited for the writer is read here, and one committed
+     * after it comes after this write. */
+    if (!rc && env->caller[0])
+        rc = prb_key_live_txn(env, *txn, env->caller);
     if (rc) {
         prb_wtxn_abort(env, *txn);
         *txn = NULL;

@@ -28,6 +28,7 @@ static const struct {
     [PRB_ECONFLICT] = {"PRB_ECONFLICT", "identifiers of different subjects", 8, 409},
     [PRB_EFULL] = {"PRB_EFULL", "store is full", 75, 507},
     [PRB_EBUSY] = {"PRB_EBUSY", "in use by another process", 9, 409},
+    [PRB_EREVOKED] = {"PRB_EREVOKED", "the key was revoked", 10, 401},
 };
 
 static int known(int rc)

@@ -518,6 +518,9 @@ struct prb_env {
      * server checks a token on every request, and beginning a read takes
      * a slot of the reader table under its lock and an allocation. */
     MDB_txn *ktxn;
+    /* The id of the key this handle's calls are made for (prb_set_caller),
+     * checked in each write transaction; "" for none. */
+    char caller[17];
     /* The inquiry log's next number in write transaction ilog_txn. */
     uint64_t ilog_txn, ilog_next;
     /* The last write transaction that added a notice to the outbox: its
@@ -855,6 +858,11 @@ const char *prb_reader_words(int role);
  * name a member of staff in a notice of a read; else PRB_EINVAL saying
  * what ("a list read") needs. */
 int prb_staff_reader(prb_env *env, const char *reader, int role, const char *what);
+/* PRB_OK if the key with id is live as txn reads it (as prb_key_recheck
+ * has it); PRB_EREVOKED if it is gone, revoked or its subject's
+ * identifier names another subject now; else a store error. Messages in
+ * env. */
+int prb_key_live_txn(prb_env *env, MDB_txn *txn, const char *id);
 /* The lists (or only the one named) as JSON, in policy order, each as
  * vis (indexed like the policy's lists) says (vis NULL: every list in
  * full); the members past subject number after, at most limit of them

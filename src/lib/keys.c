@@ -31,6 +31,13 @@
  * should revoke it and make another.
  * Making and revoking a key are write transactions with one audit leaf
  * (PRB_LEAF_KEY, object: the id as a number, value: the stored key).
+ *
+ * A handle may be told which key its calls are made for (prb_set_caller):
+ * every write transaction it opens then looks the key up again inside
+ * itself (prb_wtxn_begin), so that a call let in with a key, which then
+ * waited for LMDB's one writer, writes nothing once a revocation has been
+ * committed. Writers take turns, so no later commit of that key's can
+ * slip in after its revocation.
  */
 #include "internal.h"
 #include "audit.h"
@@ -481,6 +488,24 @@ int prb_key_recheck(prb_env *env, const prb_key *key)
         rc = key_live(env, txn, &now);
     key_txn_done(env, txn);
     return rc;
+}
+
+int prb_key_live_txn(prb_env *env, MDB_txn *txn, const char *id)
+{
+    unsigned char hash[PRB_HASH_LEN];
+    prb_key now;
+    int rc = find_id(env, txn, id, hash, &now);
+    if (!rc)
+        rc = key_live(env, txn, &now);
+    /* Not PRB_ENOTFOUND, which the call gives for what it was asked
+     * about: a caller refused is told apart, and answered as a revoked
+     * token is. */
+    return rc == PRB_ENOTFOUND ? PRB_EREVOKED : rc;
+}
+
+void prb_set_caller(prb_env *env, const prb_key *key)
+{
+    snprintf(env->caller, sizeof env->caller, "%s", key ? key->id : "");
 }
 
 int prb_key_may_ask(prb_env *env, const prb_key *key, const char *purpose)

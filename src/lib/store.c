@@ -516,12 +516,13 @@ int prb_env_dup(prb_env *env, prb_env **out)
         return PRB_ENOMEM;
     /* Everything the original's handle holds is the register's, bar what
      * is per caller: the message, the write batch, the token check's kept
-     * read transaction, the signing key copy and the signed head it
-     * caches (loaded again on first use). */
+     * read transaction, the key calls are made for, the signing key copy
+     * and the signed head it caches (loaded again on first use). */
     memcpy(h, env, sizeof *h);
     h->shared = 1;
     h->wlog = NULL;
     h->ktxn = NULL;
+    h->caller[0] = 0;
     h->idir = NULL;
     h->recent = NULL;
     h->cancel = NULL;
