@@ -879,6 +879,7 @@ int prb_disputes_furnisher_page(prb_env *env, const char *furnisher, int open_on
 typedef struct prb_inquiry {
     const char *purpose, *identifier, *requester; /* as for prb_decide */
     const char *idem;                             /* in: the requester's idempotency key, or NULL */
+    const prb_key *key;     /* in: the key asking (as prb_set_caller), or NULL */
     prb_decision *decision; /* in: a handle to reuse or NULL; out: the decision */
     int rc;                 /* out: PRB_OK or the code prb_decide would give */
     char errmsg[512];       /* out: its message when rc is not PRB_OK */
@@ -927,7 +928,10 @@ int prb_idem_count(prb_env *env, uint64_t *n);
  * set in both cases. An inquiry with an idempotency key is looked up in
  * the transaction first: one kept (by an earlier commit or earlier in
  * this batch) is answered in replay, with rc PRB_OK and nothing stored;
- * otherwise the decision is stored with its key. */
+ * otherwise the decision is stored with its key. An inquiry with a key
+ * whose key is no longer live in the batch's transaction (each key
+ * looked up once a batch) is refused with PRB_EREVOKED, replay or not,
+ * and writes nothing; the others are stored. */
 int prb_decide_many(prb_env *env, prb_inquiry *q, size_t n);
 /* Keeps the register's data file written some megabytes past its last
  * page, one small step a call, so that commits do not grow the file (a

@@ -308,6 +308,57 @@ Test(prepare, list_change_makes_it_again)
     finish(&q.decision, 1, w, env, dir);
 }
 
+/* An inquiry that names its key (the server's all do) is refused with
+ * PRB_EREVOKED when the batch's transaction finds the key revoked, as
+ * one revoked while its decision waited for the writer is, even for an
+ * idempotency key it was answered before; nothing of it is stored, and
+ * another key's inquiry in the batch is. */
+Test(prepare, a_revoked_keys_inquiries_are_refused_alone)
+{
+    char *dir, tok[PRB_TOKEN_MAX];
+    prb_env *env = th_register(&dir), *w;
+    prb_key spec = {0}, k, l;
+    prb_inquiry q[4];
+    add_account(env, PERSON, "A-1");
+    add_account(env, OTHER, "B-1");
+    spec.role = PRB_ROLE_INQUIRER;
+    snprintf(spec.purposes, sizeof spec.purposes, "credit");
+    snprintf(spec.name, sizeof spec.name, "bank-x");
+    cr_assert_eq(prb_key_create(env, &spec, tok, &k), PRB_OK, "%s", prb_errmsg(env));
+    snprintf(spec.name, sizeof spec.name, "bank-y");
+    cr_assert_eq(prb_key_create(env, &spec, tok, &l), PRB_OK, "%s", prb_errmsg(env));
+    w = writer_of(env, "2026-12-01");
+    set_inquiry(&q[0], PERSON, NULL);
+    q[0].key = &k;
+    q[0].idem = "order-1";
+    cr_assert_eq(prb_decide_many(w, q, 1), PRB_OK, "%s", prb_errmsg(w));
+    cr_assert_eq(q[0].rc, PRB_OK, "%s", q[0].errmsg);
+    prb_decision *d[4] = {q[0].decision, prepare(env, PERSON), prepare(env, OTHER), NULL};
+    size_t person = th_ninquiries(env, PERSON), other = th_ninquiries(env, OTHER);
+    cr_assert_eq(prb_key_revoke(env, k.id), PRB_OK, "%s", prb_errmsg(env));
+    set_inquiry(&q[0], PERSON, d[1]);
+    set_inquiry(&q[1], OTHER, NULL);
+    set_inquiry(&q[2], OTHER, d[2]);
+    set_inquiry(&q[3], PERSON, NULL);
+    q[0].key = q[2].key = q[3].key = &k;
+    q[1].key = &l;
+    q[1].requester = "bank-y";
+    q[3].idem = "order-1";
+    cr_assert_eq(prb_decide_many(w, q, 4), PRB_OK, "%s", prb_errmsg(w));
+    static const int revoked[] = {0, 2, 3};
+    for (size_t j = 0; j < 3; j++) {
+        int i = revoked[j];
+        cr_assert_eq(q[i].rc, PRB_EREVOKED, "inquiry %d: %d %s", i, q[i].rc, q[i].errmsg);
+        cr_assert(strstr(q[i].errmsg, k.id) && strstr(q[i].errmsg, "revoked"), "%s", q[i].errmsg);
+        cr_assert_null(q[i].replay);
+    }
+    cr_assert_eq(q[1].rc, PRB_OK, "%s", q[1].errmsg);
+    d[3] = q[1].decision;
+    cr_assert_eq(th_ninquiries(env, PERSON), person, "a revoked key's inquiry was stored");
+    cr_assert_eq(th_ninquiries(env, OTHER), other + 1);
+    finish(d, 4, w, env, dir);
+}
+
 /* A refusal comes from prepare, as from prb_decide, with nothing stored. */
 Test(prepare, refusals)
 {

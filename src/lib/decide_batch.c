@@ -28,6 +28,11 @@
  * decision kept (idem.c) and writes nothing; one with a new key keeps its
  * decision under it in the same transaction.
  *
+ * An inquiry that names its key (the server's all do) is refused when
+ * that key is no longer live as the batch's transaction reads it: one
+ * revoked while its decision waited for the writer (behind an ingest,
+ * for seconds) is not stored. Each key is looked up once a batch.
+ *
  * An inquiry prb_decide would refuse before writing anything (a bad
  * identifier, no such subject or purpose, a purpose not for this subject
  * or requester) is refused alone. A failure after an inquiry has started
@@ -80,12 +85,22 @@ struct recent_commit {
     uint64_t *subjects; /* sorted */
 };
 
+/* A key of this batch's inquiries, as its transaction read it. */
+struct key_seen {
+    const char *id;
+    int rc;       /* PRB_OK, or why its inquiries are refused */
+    size_t first; /* the inquiry whose message says why */
+};
+
 struct prb_recent {
     struct recent_commit c[RECENT];
     size_t next;
     /* This transaction's subjects: an open-addressing set. */
     uint64_t *set;
     size_t setcap;
+    /* This transaction's keys, setcap / 2 at most: a batch has few. */
+    struct key_seen *keys;
+    size_t nkeys;
 };
 
 void prb_recent_free(struct prb_recent *r)
@@ -95,6 +110,7 @@ void prb_recent_free(struct prb_recent *r)
     for (size_t i = 0; i < RECENT; i++)
         free(r->c[i].subjects);
     free(r->set);
+    free(r->keys);
     free(r);
 }
 
@@ -181,9 +197,13 @@ static int recent_ready(prb_env *env, size_t n)
         cap *= 2;
     if (!r && !(r = env->recent = calloc(1, sizeof *r)))
         return PRB_ENOMEM;
+    r->nkeys = 0;
     if (r->setcap < cap) {
         free(r->set);
-        if (!(r->set = calloc(cap, sizeof *r->set))) {
+        free(r->keys);
+        r->keys = NULL;
+        if (!(r->set = calloc(cap, sizeof *r->set)) ||
+            !(r->keys = malloc(cap / 2 * sizeof *r->keys))) {
             r->setcap = 0;
             return PRB_ENOMEM;
         }
@@ -192,6 +212,27 @@ static int recent_ready(prb_env *env, size_t n)
         memset(r->set, 0, r->setcap * sizeof *r->set);
     }
     return PRB_OK;
+}
+
+/* Whether q[i]'s key is live as txn reads it: looked up for the first
+ * inquiry of a key, and that answer given to the key's others (a
+ * batch's inquiries come from few keys). Its message into q[i]'s. */
+static int key_ok(prb_env *env, MDB_txn *txn, prb_inquiry *q, size_t i)
+{
+    struct prb_recent *r = env->recent;
+    const char *id = q[i].key->id;
+    for (size_t j = 0; j < r->nkeys; j++) {
+        if (strcmp(r->keys[j].id, id))
+            continue;
+        if (r->keys[j].rc)
+            set_msg(&q[i], q[r->keys[j].first].errmsg);
+        return r->keys[j].rc;
+    }
+    int rc = prb_key_live_txn(env, txn, id);
+    r->keys[r->nkeys++] = (struct key_seen){id, rc, i};
+    if (rc)
+        set_msg(&q[i], env->err);
+    return rc;
 }
 
 int prb_decide_many(prb_env *env, prb_inquiry *q, size_t n)
@@ -226,6 +267,9 @@ int prb_decide_many(prb_env *env, prb_inquiry *q, size_t n)
         if (snap && prb_decision_day(q[i].decision) != prb_today(env))
             snap = 0;
         int wrote = 0, remade = 0, stale = 1;
+        /* First: a revoked key's inquiry is not even answered in replay. */
+        if (q[i].key && (q[i].rc = key_ok(env, txn, q, i)))
+            continue;
         rc = PRB_OK;
         /* Looked up in the transaction, so a key kept earlier in this
          * batch is found too; a lookup writes nothing. */
