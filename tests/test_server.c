@@ -1759,6 +1759,164 @@ Test(server, key_revoked_during_a_slow_body)
     fx_stop(&f);
 }
 
+/* ------------------------------------ a key revoked while its call waits */
+
+/* The calls below are let in with a live key and then wait for LMDB's
+ * one writer, held here as a long write holds it (a 16-MiB batch, for
+ * seconds); the key is revoked while they wait. Each call checks its key
+ * again in the write transaction that would store its effect, so a
+ * revocation committed before that write refuses it, however soon after
+ * its head the call ran. Until 2026-11-28 the key was checked again only
+ * when the call started, and only past a second: a decision queued
+ * behind a batch was stored, counted against its subject and answered
+ * 200, and a list or file read told its subjects of a reader whose key
+ * was gone. */
+
+/* Tokens' buckets that hold one request and do not refill in a test's
+ * time: a key's bucket is empty once a head with it was let in
+ * (head_let_in). */
+static void one_request_each(srv_opts *o)
+{
+    o->rate = 0.001;
+    o->burst = 1;
+}
+
+/* Waits until the server has let in a head with the key id, and so has
+ * checked it: its bucket was taken from right after the check. */
+static void head_let_in(const struct fx *f, const char *id)
+{
+    char bucket[64];
+    snprintf(bucket, sizeof bucket, "key:%s", id);
+    while (!srv_limiter_peek(f->s->limiter, bucket))
+        poll(NULL, 0, 1);
+}
+
+/* Revokes the key of token in held, the write transaction the test holds,
+ * and commits it: the revocation lands while the calls let in wait for
+ * the writer. Stored as prb_key_revoke stores it, without its leaf:
+ * prb_key_revoke itself would wait for the writer beside the calls, in
+ * an order LMDB does not promise. */
+static void revoke_and_release(struct fx *f, MDB_txn *held, const char *token)
+{
+    unsigned char hash[PRB_HASH_LEN], buf[4096];
+    MDB_val k = {PRB_HASH_LEN, hash}, v;
+    prb_sha256(token, strlen(token), hash);
+    cr_assert_eq(mdb_get(held, f->env->keys, &k, &v), 0);
+    cr_assert(v.mv_size >= 24 && v.mv_size <= sizeof buf);
+    memcpy(buf, v.mv_data, v.mv_size);
+    memset(buf + 16, 0, 8);
+    buf[16] = 1; /* revoked: 1970-01-01T00:00:01Z */
+    v.mv_data = buf;
+    cr_assert_eq(mdb_put(held, f->env->keys, &k, &v, 0), 0);
+    cr_assert_eq(prb_wtxn_commit(f->env, held), PRB_OK, "%s", prb_errmsg(f->env));
+}
+
+/* Sends a request without a body on a connection of its own. */
+static int send_get(const struct fx *f, const char *path, const char *token)
+{
+    char head[512];
+    int n = snprintf(head, sizeof head,
+                     "GET %s HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n\r\n", path, token);
+    int fd = dial(f);
+    send_all(fd, head, (size_t)n);
+    return fd;
+}
+
+static int send_decision(const struct fx *f, const char *token)
+{
+    static const char body[] = "{\"purpose\":\"credit\",\"subject\":\"" PERSON "\"}";
+    int fd = send_head(f, "POST", "/v1/decisions", token, strlen(body));
+    send_all(fd, body, strlen(body));
+    return fd;
+}
+
+/* How many of PERSON's inquiries requester made. */
+static size_t asked_by(const struct fx *f, const char *requester)
+{
+    json_t *a = th_inquiries(f->env, PERSON), *x;
+    size_t i, n = 0;
+    json_array_foreach(a, i, x) n +=
+        !strcmp(json_string_value(json_object_get(x, "requester")), requester);
+    json_decref(a);
+    return n;
+}
+
+/* Two inquirers' decisions wait for the writer; one's key is revoked
+ * meanwhile. It is answered 401 and nothing of it is stored (no inquiry
+ * counts against the subject); the other's is stored. */
+Test(server, key_revoked_while_a_decision_waits_for_the_writer)
+{
+    struct fx f;
+    char tok[PRB_TOKEN_MAX], id[17], tok2[PRB_TOKEN_MAX], id2[17];
+    srv_opts o = {0};
+    MDB_txn *held;
+    int st;
+    one_request_each(&o);
+    fx_start(&f, &o);
+    new_key(&f, PRB_ROLE_INQUIRER, NULL, "credit", NULL, "bank-y", tok, id);
+    new_key(&f, PRB_ROLE_INQUIRER, NULL, "credit", NULL, "bank-z", tok2, id2);
+    size_t all = th_ninquiries(f.env, PERSON);
+    cr_assert_eq(prb_wtxn_begin(f.env, &held), PRB_OK, "%s", prb_errmsg(f.env));
+    int fd = send_decision(&f, tok), fd2 = send_decision(&f, tok2);
+    head_let_in(&f, id);
+    head_let_in(&f, id2);
+    revoke_and_release(&f, held, tok);
+    st = status_on(fd, NULL);
+    cr_assert_eq(st, 401, "answered %d", st);
+    st = status_on(fd2, NULL);
+    cr_assert_eq(st, 200, "answered %d", st);
+    close(fd);
+    close(fd2);
+    cr_assert_eq(asked_by(&f, "bank-y"), 0, "a revoked key's decision was stored");
+    cr_assert_eq(asked_by(&f, "bank-z"), 1);
+    cr_assert_eq(th_ninquiries(f.env, PERSON), all + 1);
+    fx_stop(&f);
+}
+
+/* An inquirer's read of a purpose-bound list and a reviewer's read of a
+ * file wait for the writer to tell the subject; their keys are revoked
+ * meanwhile. Each is answered 401 and tells no one. */
+Test(server, key_revoked_while_a_read_waits_to_tell)
+{
+    struct fx f;
+    char inq[PRB_TOKEN_MAX], inq_id[17], rev[PRB_TOKEN_MAX], rev_id[17];
+    uint64_t before[2], after[2];
+    size_t n;
+    int st;
+    MDB_txn *held;
+    fx_register(&f);
+    put_on_debtor_register(&f, "J-1", PERSON);
+    srv_opts o = {0};
+    one_request_each(&o);
+    fx_serve(&f, &o);
+    new_key(&f, PRB_ROLE_INQUIRER, NULL, "credit", NULL, "bank-y", inq, inq_id);
+    new_key(&f, PRB_ROLE_REVIEWER, NULL, NULL, NULL, "rina", rev, rev_id);
+    state(&f, before);
+
+    cr_assert_eq(prb_wtxn_begin(f.env, &held), PRB_OK, "%s", prb_errmsg(f.env));
+    int fd = send_get(&f, "/v1/lists/debtor_register", inq);
+    head_let_in(&f, inq_id);
+    revoke_and_release(&f, held, inq);
+    st = status_on(fd, NULL);
+    cr_assert_eq(st, 401, "answered %d", st);
+    close(fd);
+    json_decref(th_copy_notices(f.env, PERSON, "list_read", &n, NULL));
+    cr_assert_eq(n, 0, "a revoked inquirer's read of the list was told");
+
+    cr_assert_eq(prb_wtxn_begin(f.env, &held), PRB_OK, "%s", prb_errmsg(f.env));
+    fd = send_get(&f, "/v1/subjects/" PERSON, rev);
+    head_let_in(&f, rev_id);
+    revoke_and_release(&f, held, rev);
+    st = status_on(fd, NULL);
+    cr_assert_eq(st, 401, "answered %d", st);
+    close(fd);
+    json_decref(th_copy_notices(f.env, PERSON, "file_read", &n, NULL));
+    cr_assert_eq(n, 0, "a revoked reviewer's read of the file was told");
+    state(&f, after);
+    cr_assert_eq(after[0], before[0], "a revoked key's read wrote");
+    fx_stop(&f);
+}
+
 /* Files PERSON n accounts more in f's register and reads the file as a
  * reviewer, at once and whole (its Content-Length): its size. */
 static size_t big_file(struct fx *f, int n)

@@ -108,6 +108,10 @@ static void *committer(void *arg)
             c->q[i].requester = c->batch[i]->key.name;
             c->q[i].decision = c->batch[i]->dec;
             c->q[i].idem = c->batch[i]->idem[0] ? c->batch[i]->idem : NULL;
+            /* Looked up again in the batch's transaction: a decision
+             * queued behind a long write is not stored if its key was
+             * revoked meanwhile. */
+            c->q[i].key = c->batch[i]->has_key ? &c->batch[i]->key : NULL;
         }
         if (!h) {
             for (size_t i = 0; i < n; i++) {

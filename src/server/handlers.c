@@ -558,6 +558,8 @@ int srv_answer_decision(req *r)
             json = NULL;
         return srv_respond_written_copy(r, 200, json);
     }
+    if (r->gc_rc == PRB_EREVOKED)
+        return srv_revoked(r);
     unsigned status = (unsigned)prb_http_status(r->gc_rc);
     char type[64], detail[128];
     snprintf(type, sizeof type, "urn:probity:error:%s", prb_errname(r->gc_rc));
@@ -939,10 +941,12 @@ static const handler handlers[R__N] = {
 
 /* Whether r's key is still live, checked again if it was checked on the
  * head more than SRV_KEY_RECHECK_US ago: a 16-MiB batch may take an
- * hour to come, and a write may wait its turn, so a key revoked meanwhile
- * still wrote when it was checked only on the head. A fast request is
- * not looked up twice. 0, or the call is answered (401, as a revoked
- * token on its head is, or 500). */
+ * hour to come, and a call may wait its turn on the writer thread, and
+ * its work is spared. Only a start: what the call writes is checked
+ * again in the write itself (run, prb_set_caller), since a call may still
+ * wait there for LMDB's one writer. A fast request is not looked up
+ * twice here. 0, or the call is answered (401, as a revoked token on its
+ * head is, or 500). */
 static int key_still_live(req *r, prb_env *h, int *ok)
 {
     if (!r->has_key || srv_mono_us() - r->key_us <= SRV_KEY_RECHECK_US)
@@ -955,7 +959,7 @@ static int key_still_live(req *r, prb_env *h, int *ok)
         return 1;
     }
     if (rc == PRB_ENOTFOUND)
-        *ok = srv_problem(r, 401, NULL, NULL, SRV_TOKEN_INVALID, NULL);
+        *ok = srv_revoked(r);
     else
         *ok = srv_fail(r, h, rc);
     return 0;
@@ -975,6 +979,10 @@ static int run(req *r)
      * could wait behind an ingest that waits for this request. */
     if (r->route == R_STATS)
         return handlers[r->route](r, h);
+    /* Every write of the call checks its key again inside its own
+     * transaction: a revocation committed while it waited for LMDB's
+     * one writer (behind a furnisher's batch, for seconds) refuses it. */
+    prb_set_caller(h, r->has_key ? &r->key : NULL);
     pthread_rwlock_rdlock(&s->engine);
     int ok = handlers[r->route](r, h);
     pthread_rwlock_unlock(&s->engine);
@@ -989,6 +997,7 @@ static int run(req *r)
         prb_set_fixed_map(h, 1);
         pthread_rwlock_unlock(&s->engine);
     }
+    prb_set_caller(h, NULL);
     return ok;
 }
 

@@ -226,6 +226,11 @@ int srv_problem(req *r, unsigned status, const char *type, const char *title, co
     return srv_respond(r, status, "application/problem+json", text, strlen(text));
 }
 
+int srv_revoked(req *r)
+{
+    return srv_problem(r, 401, NULL, NULL, SRV_TOKEN_INVALID, NULL);
+}
+
 int srv_fail(req *r, prb_env *h, int rc)
 {
     return srv_fail_as(r, h, rc, (unsigned)prb_http_status(rc));
@@ -234,6 +239,8 @@ int srv_fail(req *r, prb_env *h, int rc)
 int srv_fail_as(req *r, prb_env *h, int rc, unsigned status)
 {
     char type[64], detail[128];
+    if (rc == PRB_EREVOKED)
+        return srv_revoked(r);
     snprintf(type, sizeof type, "urn:probity:error:%s", prb_errname(rc));
     if (status < 500)
         return srv_problem(r, status, type, prb_strerror(rc), prb_errmsg(h), NULL);

@@ -403,7 +403,8 @@ int srv_problem(req *r, unsigned status, const char *type, const char *title, co
                 struct json_t *extra);
 /* The problem of an engine failure rc on handle h: its message as detail
  * for client errors; for server errors only the request id (the message,
- * which may name paths, goes to the log). */
+ * which may name paths, goes to the log). PRB_EREVOKED, the caller's key
+ * found revoked in the call's write, is answered as srv_revoked. */
 int srv_fail(req *r, prb_env *h, int rc);
 /* The same, answered with status instead of rc's own (a 5xx): /healthz
  * says 503, unavailable, for a register it cannot read. */
@@ -430,8 +431,13 @@ unsigned srv_auth_decision(const req *r, prb_env *h, const char *decision, int *
 /* What a request whose token is no longer valid is told, on its head
  * and at its call alike. */
 #define SRV_TOKEN_INVALID "the token is not valid (unknown or revoked)"
+/* The 401 of a call whose key was found no longer valid after its head
+ * was let in: the same as on a head. */
+int srv_revoked(req *r);
 /* A call run more than this long after its key was checked (a body that
- * came slowly, a write that waited its turn) checks the key again. */
+ * came slowly, a write queued behind others) checks the key again before
+ * it starts, to spare the work; its writes check it regardless
+ * (prb_set_caller). */
 #define SRV_KEY_RECHECK_US 1000000u
 /* The purposes whose purpose-bound lists the caller may read: an
  * inquirer key's that the policy lets it ask for ("p1,p2", written into
