@@ -213,6 +213,34 @@ static inline void th_set_day(prb_env *env, const char *day)
     prb_set_now(env, t);
 }
 
+/* env (a register made in dir by th_register or th_register_edited)
+ * closed, its policy.json changed by edit, and opened again with the
+ * clock at day: an operator's edit of a register's policy, which takes
+ * effect at the next open. */
+static inline prb_env *th_reopen_edited(prb_env *env, const char *dir, void (*edit)(json_t *root),
+                                        const char *day)
+{
+    char path[720], reg[700];
+    json_error_t jerr;
+    json_t *root;
+    snprintf(reg, sizeof reg, "%s/reg", dir);
+    snprintf(path, sizeof path, "%s/policy.json", reg);
+    prb_close(env);
+    env = NULL;
+    if (!(root = json_load_file(path, 0, &jerr))) {
+        fprintf(stderr, "th_reopen_edited: %s\n", jerr.text);
+        abort();
+    }
+    edit(root);
+    if (json_dump_file(root, path, JSON_INDENT(2)) || prb_open(reg, &env) != PRB_OK) {
+        fprintf(stderr, "th_reopen_edited: %s\n", env ? prb_errmsg(env) : path);
+        abort();
+    }
+    json_decref(root);
+    th_set_day(env, day);
+    return env;
+}
+
 /* One open revolving credit account of person who, opened long ago and
  * never late, as an NDJSON line (furnisher src-a, reference ref). */
 static inline char *th_account(char *buf, size_t n, const char *who, const char *ref)

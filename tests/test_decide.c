@@ -2099,3 +2099,80 @@ Test(decide, an_entry_past_its_maximum_duration_is_decided_anew_in_the_same_refr
         cr_assert_str_eq(once, daily, "black, refreshed once on %s", days[i]);
     }
 }
+
+#define PERSON_2 "cn-rid:11010519780101001X"
+#define LEI_1 "lei:5493001KJTIIGC8Y1R12"
+#define LEI_2 "lei:7LTWFZYICNSX8D621K86"
+
+/* An unpaid court judgment about the company lei, as judgment_of. */
+static const char *company_judgment(char *buf, size_t n, const char *ref, const char *lei)
+{
+    snprintf(buf, n,
+             "{\"furnisher\":\"src-a\",\"ref\":\"%s\",\"subject\":{\"kind\":\"company\",\"id\":"
+             "\"%s\"},\"category\":\"court_judgment\",\"status\":\"open\",\"event_date\":"
+             "\"2026-11-01\",\"settled_date\":null,\"legal_basis\":\"test\",\"fields\":%s}\n",
+             ref, lei, JUDGMENT_FIELDS);
+    return buf;
+}
+
+/* The debtor register edited to take companies only, and to be public. */
+static void public_debtor_register_of_companies(json_t *root)
+{
+    json_t *l = debtor_register(root);
+    json_object_set_new(l, "subject_kinds", json_pack("[s]", "company"));
+    json_object_set_new(l, "publication", json_string("public"));
+}
+
+/* Two persons and two companies on the debtor register (the first person
+ * and the companies in effect, the second person in its hearing), which
+ * an edit then makes take companies only and be public: the clock at
+ * 2027-01-26, nothing refreshed since the edit. */
+static prb_env *persons_left_on_a_list_of_companies(char **dir)
+{
+    char buf[1024];
+    uint64_t changed;
+    prb_env *env = th_register(dir);
+    ingest(env, judgment_of(buf, sizeof buf, "J-1", "\"id\":\"" PERSON "\""));
+    ingest(env, company_judgment(buf, sizeof buf, "J-2", LEI_1));
+    ingest(env, company_judgment(buf, sizeof buf, "J-3", LEI_2));
+    th_set_day(env, "2026-12-26");
+    cr_assert_eq(prb_lists_refresh_all(env, &changed), PRB_OK, "%s", prb_errmsg(env));
+    /* In effect from 2027-01-25: that day's refresh starts its hearing. */
+    ingest(env, judgment_of(buf, sizeof buf, "J-4", "\"id\":\"" PERSON_2 "\""));
+    th_set_day(env, "2027-01-25");
+    cr_assert_eq(prb_lists_refresh_all(env, &changed), PRB_OK, "%s", prb_errmsg(env));
+    return th_reopen_edited(env, *dir, public_debtor_register_of_companies, "2027-01-26");
+}
+
+/* Invariant 3 and "who sees which members": the debtor register edited
+ * to take companies only and to be public (the loader refuses a public
+ * list of persons) kept the persons already on it, and the public's page
+ * showed a person's entry, its ground and dates (subject null), with the
+ * person's subject number as its cursor. Whoever reads, a list shows
+ * only the kinds it takes now. */
+Test(decide, a_list_shows_only_the_kinds_it_takes_now)
+{
+    char *dir, *json = NULL;
+    prb_env *env = persons_left_on_a_list_of_companies(&dir);
+    /* The public's page of one: a company, and a cursor past it. */
+    cr_assert_eq(prb_lists_visible_page(env, "debtor_register", NULL, 0, 1, &json), PRB_OK, "%s",
+                 prb_errmsg(env));
+    json_t *page = json_loads(json, 0, NULL), *list = json_array_get(page, 0);
+    free(json);
+    cr_assert_str_eq(json_string_value(json_object_get(
+                         json_array_get(json_object_get(list, "members"), 0), "subject")),
+                     LEI_1, "a person shown to the public");
+    cr_assert_str_eq(json_string_value(json_object_get(list, "next")), "2",
+                     "the cursor is a person's subject number");
+    json_decref(page);
+    cr_assert_eq(prb_lists_visible_json(env, "debtor_register", NULL, &json), PRB_OK);
+    cr_assert(strstr(json, LEI_1) && strstr(json, LEI_2) && !strstr(json, "\"subject\": null"),
+              "%s", json);
+    free(json);
+    /* Nor staff: the list's full view is of the kinds it takes. */
+    cr_assert_eq(prb_lists_json(env, "debtor_register", &json), PRB_OK);
+    cr_assert(!strstr(json, PERSON) && !strstr(json, PERSON_2), "%s", json);
+    free(json);
+    prb_close(env);
+    th_rmrf(dir);
+}

@@ -977,7 +977,16 @@ static int list_members(prb_env *env, MDB_txn *txn, const prb_listdef *l, int ho
     size_t ln = strlen(l->name), written = 0;
     uint64_t last = 0;
     unsigned char from[8];
-    int only_active = how != PRB_LV_FULL, kinds = PRB_LV_KINDS_OF(how), rc = PRB_OK;
+    int only_active = how != PRB_LV_FULL, rc = PRB_OK;
+    /* Whoever reads, only the kinds the list takes now: an entry made
+     * before a policy edit left its kind out is the subject's history,
+     * not the list's. A list edited to take companies only, and to be
+     * public, showed a person's entry to anyone, and its cursor the
+     * person's subject number. Never a person to the public, whatever
+     * the policy says. */
+    unsigned kinds = PRB_LV_KINDS_OF(how) ? (unsigned)PRB_LV_KINDS_OF(how) : l->kinds;
+    if (how == PRB_LV_PUBLIC)
+        kinds &= 1u << PRB_COMPANY;
     *next = 0;
     if (after == UINT64_MAX)
         return PRB_OK;
@@ -1004,7 +1013,7 @@ static int list_members(prb_env *env, MDB_txn *txn, const prb_listdef *l, int ho
         prb_reckey(hk, subject << PRB_RSEQ_BITS, 0);
         if (mdb_get(txn, env->rec, &sk, &sv) ||
             prb_subject_decode(sv.mv_data, sv.mv_size, &s, buf, sizeof buf) ||
-            (kinds && !(kinds >> s.kind & 1)))
+            !(kinds >> s.kind & 1))
             continue;
         /* A subject's entries (an ended one and a new one) stay on one
          * page: the next page starts past the subject. */
