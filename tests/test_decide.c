@@ -2123,6 +2123,20 @@ static void public_debtor_register_of_companies(json_t *root)
     json_object_set_new(l, "publication", json_string("public"));
 }
 
+/* The state and end of who's one entry in its copy, as "state ended". */
+static void copy_entry(prb_env *env, const char *who, char *out, size_t n)
+{
+    char *json = NULL;
+    cr_assert_eq(prb_subject_copy(env, who, PRB_COPY_JSON, &json), PRB_OK, "%s", prb_errmsg(env));
+    json_t *doc = json_loads(json, 0, NULL), *lists = json_object_get(doc, "lists");
+    free(json);
+    cr_assert_eq(json_array_size(lists), 1, "%s: the copy lost the entry", who);
+    json_t *e = json_array_get(lists, 0);
+    const char *ended = json_string_value(json_object_get(e, "ended"));
+    snprintf(out, n, "%s %s", json_string_value(json_object_get(e, "state")), ended ? ended : "-");
+    json_decref(doc);
+}
+
 /* Two persons and two companies on the debtor register (the first person
  * and the companies in effect, the second person in its hearing), which
  * an edit then makes take companies only and be public: the clock at
@@ -2173,6 +2187,51 @@ Test(decide, a_list_shows_only_the_kinds_it_takes_now)
     cr_assert_eq(prb_lists_json(env, "debtor_register", &json), PRB_OK);
     cr_assert(!strstr(json, PERSON) && !strstr(json, PERSON_2), "%s", json);
     free(json);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+/* An entry on a list that no longer takes its subject's kind went on
+ * declining: a refresh left the lists of other kinds alone, so the person
+ * edited off the debtor register stayed on it, in effect, and the what-if
+ * read it as stored. The subject's next refresh (a decision's, the
+ * sweep's) ends it and tells the subject why, a what-if sees it so
+ * before, and the subject's copy, which showed only the lists of its
+ * kind, keeps it. */
+Test(decide, an_entry_of_a_kind_the_list_no_longer_takes_ends)
+{
+    char *dir, *json = NULL, *text, entry[64];
+    prb_env *env = persons_left_on_a_list_of_companies(&dir);
+    size_t n;
+    uint64_t changed;
+    /* Credit takes persons and reads the debtor register. */
+    cr_assert(!listed(env, 0), "a what-if declined by a list that does not take persons");
+    cr_assert(!listed(env, 1), "a decision declined by a list that does not take persons");
+    text = copy_notice(env, PERSON, "list_exit", &n, NULL);
+    cr_assert_eq(n, 1);
+    cr_assert(text && strstr(text, "debtor_register") &&
+                  strstr(text, "the list no longer takes persons"),
+              "%s", text);
+    free(text);
+    copy_entry(env, PERSON, entry, sizeof entry);
+    cr_assert_str_eq(entry, "lifted 2027-01-26");
+
+    /* The sweep ends the other person's, still in its hearing, alone. */
+    cr_assert_eq(prb_lists_refresh_all(env, &changed), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(changed, 1);
+    text = copy_notice(env, PERSON_2, "list_exit", &n, NULL);
+    cr_assert_eq(n, 1);
+    cr_assert(text && strstr(text, "the list no longer takes persons"), "%s", text);
+    free(text);
+    copy_entry(env, PERSON_2, entry, sizeof entry);
+    cr_assert_str_eq(entry, "withdrawn 2027-01-26");
+    th_set_day(env, "2027-03-01");
+    cr_assert_eq(prb_lists_refresh_all(env, &changed), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(changed, 0, "an ended entry of a kind the list does not take changed again");
+    cr_assert_eq(prb_lists_visible_json(env, "debtor_register", NULL, &json), PRB_OK);
+    cr_assert(strstr(json, LEI_1) && strstr(json, LEI_2), "%s", json);
+    free(json);
+    verified(env, "the entries of persons ended");
     prb_close(env);
     th_rmrf(dir);
 }

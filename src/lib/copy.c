@@ -63,17 +63,17 @@ static int add_entry(void *ctx, const prb_entry *e)
     return PRB_OK;
 }
 
-/* Every entry the subject has had on each list of its kind, oldest first
- * within a list, with its dates: a past entry is part of the file too. */
-static int gather_lists(prb_env *env, MDB_txn *txn, uint64_t subject, int kind, json_t *arr)
+/* Every entry the subject has had on each list, oldest first within a
+ * list, with its dates: a past entry is part of the file too, one on a
+ * list a policy edit has since closed to the subject's kind as well (the
+ * list no longer shows it; it was left out here too). */
+static int gather_lists(prb_env *env, MDB_txn *txn, uint64_t subject, json_t *arr)
 {
     const prb_policy *p = env->policy;
     int32_t today = prb_today(env);
     for (size_t l = 0; l < p->nlists; l++) {
         struct list_walk w = {&p->lists[l], arr};
         int rc;
-        if (!(w.ld->kinds >> kind & 1))
-            continue;
         if ((rc = prb_lists_each(env, txn, subject, (int)l, today, add_entry, &w)))
             return rc == PRB_ENOMEM ? prb_seterr(env->err, rc, "out of memory") : rc;
     }
@@ -238,8 +238,7 @@ static int gather(prb_env *env, const char *canon, json_t **out, int *kind)
         rc = PRB_ENOMEM;
         goto out;
     }
-    if ((rc = add_array(doc, "lists", &arr)) ||
-        (rc = gather_lists(env, txn, subject, *kind, arr)) ||
+    if ((rc = add_array(doc, "lists", &arr)) || (rc = gather_lists(env, txn, subject, arr)) ||
         (rc = add_array(doc, "inquiries", &arr)) ||
         (rc = prb_subject_inquiries(env, txn, subject, arr)) ||
         (rc = add_array(doc, "disputes", &arr)) ||

@@ -950,8 +950,9 @@ enum {
  * (prb_set_cancel). */
 int prb_cancelled(prb_env *env);
 /* Recomputes subject's entries on every list of its kind within the
- * write transaction txn, as of today; new entries create notices. f is
- * the subject's file read in txn. */
+ * write transaction txn, as of today, and ends those on a list that no
+ * longer takes its kind (a policy edit); new and ended entries create
+ * notices. f is the subject's file read in txn. */
 int prb_lists_refresh(prb_env *env, MDB_txn *txn, const prb_file *f, int32_t today);
 /* The latest entry of subject on list l, with its state as of today. */
 int prb_lists_entry(prb_env *env, MDB_txn *txn, uint64_t subject, int l, int32_t today,

@@ -13,7 +13,9 @@
  * it does not count as the criteria stopping.
  *
  * Entries are kept, ended ones too, keyed by subject, list and first day,
- * so a subject's copy shows the whole history with dates. A list reads
+ * so a subject's copy shows the whole history with dates. An entry on
+ * a list a policy edit has closed to the subject's kind is no reader's
+ * but the subject's, and ends at the subject's next refresh. A list reads
  * only the categories its features read, and the policy loader has
  * checked that every purpose it serves may use them (invariant 3).
  */
@@ -317,6 +319,8 @@ struct inputs {
     int contested; /* a record e's ground rests on is under an open
                     * dispute (only worked out for a suspended entry
                     * whose ground stands) */
+    int untaken;   /* the list no longer takes the subject's kind (a
+                    * policy edit): the rest is left 0 */
 };
 
 /* What one refresh as of today does to a subject's entry on list ld: the
@@ -327,10 +331,37 @@ struct inputs {
  * only a mark of the stored entry changed (rearm, susp). */
 enum { T_END = 1, T_MARK = 2, T_START = 4, T_RESTORE = 8 };
 
+/* What transition does on a list the policy no longer lets take the
+ * subject's kind: an entry made under an earlier policy ends, whatever
+ * its grounds, and none is made. Left alone, a person's entry stayed in
+ * effect on a list edited to take companies only, and declined the
+ * person's credit. One past its maximum duration expires, as it would
+ * have; a suspended one is never restored. */
+static int drop_untaken(const struct inputs *in, struct stored *e, int32_t today)
+{
+    if (!in->have)
+        return 0;
+    if (e->end == END_OPEN) {
+        e->end = today >= e->until        ? END_EXPIRED
+                 : today < e->active_from ? END_WITHDRAWN
+                                          : END_LIFTED;
+        e->ended = e->end == END_EXPIRED ? e->until : today;
+        e->susp = 0;
+        return T_END;
+    }
+    if (e->susp && (e->end == END_LIFTED || e->end == END_WITHDRAWN)) {
+        e->susp = 0;
+        return T_MARK;
+    }
+    return 0;
+}
+
 static int transition(const prb_listdef *ld, const struct inputs *in, struct stored *e,
                       int32_t today)
 {
     int t = 0, g = in->g;
+    if (in->untaken)
+        return drop_untaken(in, e, today);
     if (in->have && e->susp && (e->end == END_LIFTED || e->end == END_WITHDRAWN)) {
         /* It ended only because its records were disputed. They stand
          * again (the dispute was upheld): it is as it was, with its
@@ -448,13 +479,21 @@ static int refresh_inputs(prb_env *env, MDB_txn *txn, const prb_file *f, int l, 
 {
     const prb_policy *p = env->policy;
     const prb_listdef *ld = &p->lists[l];
-    /* Each list sees only its own categories. */
-    prb_features(p, ld->categories, f, NULL, 0, today, NULL, vals, NULL);
-    in->g = ground_holding(ld, vals);
     int rc = latest(env, txn, prb_file_subject(f), ld->name, e);
     if (rc && rc != PRB_ENOTFOUND)
         return rc;
+    memset(in, 0, sizeof *in);
     in->have = rc == PRB_OK;
+    /* Its grounds are not read: nothing about the subject is the list's
+     * business any more. */
+    if (!(ld->kinds >> prb_file_kind(f) & 1)) {
+        in->g = -1;
+        in->untaken = 1;
+        return PRB_OK;
+    }
+    /* Each list sees only its own categories. */
+    prb_features(p, ld->categories, f, NULL, 0, today, NULL, vals, NULL);
+    in->g = ground_holding(ld, vals);
     int open = in->have && e->end == END_OPEN;
     int susp = in->have && e->susp && (e->end == END_LIFTED || e->end == END_WITHDRAWN);
     in->stands = (open || susp) && stands(p, ld, e, f, vals, PRB_NO_DATE);
@@ -500,10 +539,16 @@ static int refresh_one(prb_env *env, MDB_txn *txn, const prb_file *f, int l, prb
         return *writes = 1, PRB_OK;
     if ((t & (T_END | T_MARK | T_RESTORE)) && (rc = store(env, txn, subject, ld->name, &e)))
         return rc;
-    if ((t & T_END) && (e.end != END_WITHDRAWN || ld->type == PRB_BLACK)) {
+    /* One the list no longer takes is told even from a red list's
+     * hearing: told it was to be entered, the subject would not learn
+     * otherwise that a policy edit, not its records, took it off. */
+    if ((t & T_END) && (e.end != END_WITHDRAWN || ld->type == PRB_BLACK || in.untaken)) {
         char text[512];
         snprintf(text, sizeof text, "Your entry on the list %s has ended (%s).", ld->name,
                  e.end == END_EXPIRED ? "its maximum duration has run"
+                 : in.untaken         ? prb_file_kind(f) == PRB_PERSON
+                                            ? "the list no longer takes persons"
+                                            : "the list no longer takes companies"
                  : e.susp ? "the records it rests on are disputed; should they stand, it is "
                             "restored with its dates"
                  : !in.stands && !ld->auto_leave
@@ -551,9 +596,6 @@ int prb_lists_entry_now(prb_env *env, MDB_txn *txn, const prb_file *f, int l, pr
     struct inputs in;
     int t, rc;
     memset(out, 0, sizeof *out);
-    /* A refresh leaves the lists of other kinds alone (refresh_file). */
-    if (!(ld->kinds >> prb_file_kind(f) & 1))
-        return prb_lists_entry(env, txn, prb_file_subject(f), l, today, out);
     if ((rc = refresh_inputs(env, txn, f, l, vals, today, &e, &in)))
         return rc;
     t = transition(ld, &in, &e, today);
@@ -575,12 +617,10 @@ static int refresh_file(prb_env *env, MDB_txn *txn, const prb_file *f, int32_t t
         return PRB_OK;
     if (!(vals = calloc(p->nfeatures + 1, sizeof *vals)))
         return prb_seterr(env->err, PRB_ENOMEM, "out of memory");
-    for (size_t l = 0; !rc && l < p->nlists; l++) {
-        const prb_listdef *ld = &p->lists[l];
-        if (!(ld->kinds >> prb_file_kind(f) & 1))
-            continue;
+    /* The lists of other kinds too: one may hold an entry made before a
+     * policy edit left the subject's kind out (drop_untaken). */
+    for (size_t l = 0; !rc && l < p->nlists; l++)
         rc = refresh_one(env, txn, f, (int)l, vals, today, dry, writes);
-    }
     free(vals);
     return rc;
 }
@@ -979,8 +1019,9 @@ static int list_members(prb_env *env, MDB_txn *txn, const prb_listdef *l, int ho
     unsigned char from[8];
     int only_active = how != PRB_LV_FULL, rc = PRB_OK;
     /* Whoever reads, only the kinds the list takes now: an entry made
-     * before a policy edit left its kind out is the subject's history,
-     * not the list's. A list edited to take companies only, and to be
+     * before a policy edit left its kind out is the subject's history
+     * (its copy), not the list's, and ends at its next refresh
+     * (drop_untaken). A list edited to take companies only, and to be
      * public, showed a person's entry to anyone, and its cursor the
      * person's subject number. Never a person to the public, whatever
      * the policy says. */
