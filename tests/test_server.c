@@ -851,8 +851,9 @@ static void put_on_debtor_register(struct fx *f, const char *ref, const char *id
 /* Invariants 7 and 8: an inquirer's read of a purpose-bound list is
  * logged, and each member on the page is told who read it, for which
  * purpose and when, in the copy GET /v1/me gives. Before, bank-x read
- * the debtor register and the log's size did not change. Public lists
- * stay plain reads. */
+ * the debtor register and the log's size did not change. A HEAD is told
+ * as the GET is (until 2026-11-28 it told no one, though its
+ * Content-Length grew with the page). Public lists stay plain reads. */
 Test(server, inquirer_list_read_is_told_and_logged)
 {
     struct fx f;
@@ -878,20 +879,24 @@ Test(server, inquirer_list_read_is_told_and_logged)
     state(&f, after);
     cr_assert_eq(after[0], before[0], "a public list's read wrote");
     /* Reads that tell no one wait for no writer: with LMDB's one writer
-     * held here, an inquirer's read of a public list and a HEAD of a
-     * purpose-bound one are answered (before, each waited for it: the
-     * test hung). */
+     * held here, an inquirer's GET and HEAD of a public list are answered
+     * (before, each waited for it: the test hung). */
     MDB_txn *held;
     cr_assert_eq(prb_wtxn_begin(f.env, &held), PRB_OK, "%s", prb_errmsg(f.env));
     http(&f, "GET", "/v1/lists/reliable_taxpayer", f.tok[INQ_P], NULL, NULL, &r);
     cr_assert_eq(r.status, 200, "%s", r.body);
     free(r.body);
-    http(&f, "HEAD", "/v1/lists/debtor_register?limit=1", f.tok[INQ], NULL, NULL, &r);
+    http(&f, "HEAD", "/v1/lists/reliable_taxpayer", f.tok[INQ_P], NULL, NULL, &r);
     cr_assert_eq(r.status, 200);
     free(r.body);
     prb_wtxn_abort(f.env, held);
     state(&f, after);
     cr_assert_eq(after[0], before[0], "a read that showed no one wrote");
+    http(&f, "HEAD", "/v1/lists/debtor_register?limit=1", f.tok[INQ], NULL, NULL, &r);
+    cr_assert_eq(r.status, 200);
+    free(r.body);
+    state(&f, after);
+    cr_assert_eq(after[0], before[0] + 1, "a HEAD of a purpose-bound list was not logged");
     http(&f, "GET", "/v1/lists/debtor_register?limit=1", f.tok[INQ], NULL, NULL, &r);
     cr_assert_eq(r.status, 200, "%s", r.body);
     cr_assert(strstr(r.body, "\"subject\": \"" PERSON "\"") &&
@@ -899,7 +904,7 @@ Test(server, inquirer_list_read_is_told_and_logged)
               "%s", r.body);
     free(r.body);
     state(&f, after);
-    cr_assert_eq(after[0], before[0] + 1, "one member shown, one notice logged");
+    cr_assert_eq(after[0], before[0] + 2, "one member shown, one notice logged");
     http(&f, "GET", "/v1/me", f.tok[SUBJ], NULL, NULL, &r);
     cr_assert_eq(r.status, 200, "%s", r.body);
     json_t *doc = parse(&r);
@@ -916,8 +921,8 @@ Test(server, inquirer_list_read_is_told_and_logged)
                   "%s", text);
     }
     json_decref(doc);
-    cr_assert_eq(n, 1);
-    /* The second person was not on the page. */
+    cr_assert_eq(n, 2);
+    /* The second person was on neither page. */
     char *json;
     cr_assert_eq(prb_subject_copy(f.env, "cn-rid:11010519780101001X", PRB_COPY_JSON, &json), PRB_OK,
                  "%s", prb_errmsg(f.env));
@@ -928,7 +933,7 @@ Test(server, inquirer_list_read_is_told_and_logged)
     cr_assert_eq(r.status, 200, "%s", r.body);
     free(r.body);
     state(&f, after);
-    cr_assert_eq(after[0], before[0] + 2, "all lists' read was not logged");
+    cr_assert_eq(after[0], before[0] + 3, "all lists' read was not logged");
     fx_stop(&f);
 }
 
@@ -959,8 +964,9 @@ static size_t my_notices(struct fx *f, const char *kind, char *last, size_t cap)
  * file, or of a purpose-bound list a subject is on, is logged and told
  * to the subject, naming the key (every key has a name: key-ID unless
  * given one) and the role. Before, both were plain reads: nothing logged, nothing in the
- * copy. A HEAD shows nothing and tells no one; the subject's own copy
- * tells no one either. */
+ * copy. A HEAD is told as the GET is: its status said whether a person
+ * was on file and its Content-Length grew with each record, and until
+ * 2026-11-28 it told no one. The subject's own copy tells no one. */
 Test(server, staff_reads_are_told_and_logged)
 {
     struct fx f;
@@ -972,26 +978,42 @@ Test(server, staff_reads_are_told_and_logged)
     put_on_debtor_register(&f, "J-1", PERSON);
     fx_serve(&f, &o);
     cr_assert_eq(my_notices(&f, "file_read", NULL, 0), 0);
+    snprintf(want, sizeof want, "rita, a reviewer of the register, read your whole file on %s.",
+             TH_TODAY);
     state(&f, before);
+    http(&f, "HEAD", "/v1/me", f.tok[SUBJ], NULL, NULL, &r);
+    cr_assert_eq(r.status, 200);
+    free(r.body);
+    http(&f, "HEAD", "/v1/subjects/cn-rid:11010519780101001X", f.tok[REV], NULL, NULL, &r);
+    cr_assert_eq(r.status, 404);
+    free(r.body);
+    state(&f, after);
+    cr_assert(after[0] == before[0] && after[1] == before[1],
+              "the subject's own HEAD, or a HEAD of no one, wrote");
+
+    /* The reviewer's HEAD: told and logged as its GET would be. */
     http(&f, "HEAD", "/v1/subjects/" PERSON, f.tok[REV], NULL, NULL, &r);
     cr_assert_eq(r.status, 200);
     free(r.body);
+    state(&f, after);
+    cr_assert_eq(after[0], before[0] + 1, "a HEAD of a file was not logged");
+    cr_assert_eq(my_notices(&f, "file_read", text, sizeof text), 1);
+    cr_assert_str_eq(text, want);
     http(&f, "HEAD", "/v1/lists/debtor_register", f.tok[REV], NULL, NULL, &r);
     cr_assert_eq(r.status, 200);
     free(r.body);
     state(&f, after);
-    cr_assert_eq(after[0], before[0], "a HEAD wrote");
+    cr_assert_eq(after[0], before[0] + 2, "a HEAD of a list was not logged");
+    cr_assert_eq(my_notices(&f, "list_read", NULL, 0), 1);
 
     /* The reviewer's read: the copy it is given shows it already. */
     http(&f, "GET", "/v1/subjects/" PERSON, f.tok[REV], NULL, NULL, &r);
     cr_assert_eq(r.status, 200, "%s", r.body);
-    snprintf(want, sizeof want, "rita, a reviewer of the register, read your whole file on %s.",
-             TH_TODAY);
     cr_assert(strstr(r.body, want), "%s", r.body);
     free(r.body);
     state(&f, after);
-    cr_assert_eq(after[0], before[0] + 1, "one read, one notice logged");
-    cr_assert_eq(my_notices(&f, "file_read", text, sizeof text), 1);
+    cr_assert_eq(after[0], before[0] + 3, "one read, one notice logged");
+    cr_assert_eq(my_notices(&f, "file_read", text, sizeof text), 2);
     cr_assert_str_eq(text, want);
     /* The admin's key was given no name: it is named after its id. */
     char *keys;
@@ -1007,13 +1029,13 @@ Test(server, staff_reads_are_told_and_logged)
     http(&f, "GET", "/v1/subjects/" PERSON "?format=text", f.tok[ADMIN], NULL, NULL, &r);
     cr_assert_eq(r.status, 200, "%s", r.body);
     free(r.body);
-    cr_assert_eq(my_notices(&f, "file_read", text, sizeof text), 2);
+    cr_assert_eq(my_notices(&f, "file_read", text, sizeof text), 3);
     snprintf(want, sizeof want, "key-%s, an administrator of the register, read your whole file",
              admin_id);
     json_decref(ka);
     cr_assert(strstr(text, want), "%s", text);
     state(&f, after);
-    cr_assert_eq(after[0], before[0] + 2, "GET /v1/me wrote");
+    cr_assert_eq(after[0], before[0] + 4, "GET /v1/me wrote");
 
     /* The reviewer reads the debtor register: PERSON is told. */
     http(&f, "GET", "/v1/lists/debtor_register", f.tok[REV], NULL, NULL, &r);
@@ -1021,8 +1043,8 @@ Test(server, staff_reads_are_told_and_logged)
     cr_assert(strstr(r.body, PERSON), "%s", r.body);
     free(r.body);
     state(&f, after);
-    cr_assert_eq(after[0], before[0] + 3);
-    cr_assert_eq(my_notices(&f, "list_read", text, sizeof text), 1);
+    cr_assert_eq(after[0], before[0] + 5);
+    cr_assert_eq(my_notices(&f, "list_read", text, sizeof text), 2);
     cr_assert(strstr(text, "rita, a reviewer of the register, read the black list "
                            "debtor_register"),
               "%s", text);

@@ -443,7 +443,9 @@ static int h_records(req *r, prb_env *h)
 /* The copy of identifier's file. Read by staff (any key but the
  * subject's own), the subject is told first (prb_subject_copy_read): a
  * write, on this pool thread as a list read is, waiting for LMDB's one
- * writer. A HEAD shows nothing, so it tells no one. */
+ * writer. A HEAD is told too: its status says whether the person is on
+ * file and its Content-Length grows with every record and inquiry, so it
+ * reads the file as much as the GET does. */
 static int copy(req *r, prb_env *h, const char *identifier)
 {
     static const char *const q[] = {"format", NULL};
@@ -455,7 +457,7 @@ static int copy(req *r, prb_env *h, const char *identifier)
     if (given && !text && (!f || strcmp(f, "json")))
         return srv_problem(r, 400, NULL, NULL, "query parameter format must be json or text", NULL);
     int fmt = text ? PRB_COPY_TEXT_HTTP : PRB_COPY_JSON,
-        rc = r->key.role == PRB_ROLE_SUBJECT || r->head
+        rc = r->key.role == PRB_ROLE_SUBJECT
                  ? prb_subject_copy(h, identifier, fmt, &out)
                  : prb_subject_copy_read(h, identifier, fmt, r->key.name, r->key.role, &out);
     if (rc)
@@ -751,11 +753,11 @@ static int h_notices(req *r, prb_env *h)
 static int lists_page(req *r, prb_env *h, const char *name, const char *purposes, uint64_t after,
                       uint64_t limit, char **json)
 {
-    /* A HEAD shows no one, so it tells no one (and a GET route never
-     * writes for a HEAD: route.c). */
-    if (purposes && r->has_key && r->key.role == PRB_ROLE_INQUIRER && !r->head)
+    /* A HEAD is told as its GET is: its Content-Length grows with the
+     * members on the page, so it is the same read. */
+    if (purposes && r->has_key && r->key.role == PRB_ROLE_INQUIRER)
         return prb_lists_read_page(h, name, r->key.name, purposes, after, limit, json);
-    if (purposes && r->has_key && !strcmp(purposes, "*") && !r->head)
+    if (purposes && r->has_key && !strcmp(purposes, "*"))
         return prb_lists_staff_page(h, name, r->key.name, r->key.role, after, limit, json);
     return prb_lists_visible_page(h, name, purposes, after, limit, json);
 }

@@ -99,8 +99,9 @@ static int match(const char *pattern, const char *path, int rest, char param[SRV
  * 9110 9.3.2), which every general-purpose server must support (9.1):
  * a load balancer's health check and curl -I sent it and were answered
  * 405. libmicrohttpd sends the GET's headers, Content-Length included,
- * and leaves the body out. A GET route never writes (route.h), so a
- * HEAD never does either. */
+ * and leaves the body out. A route that writes (route.h) takes no HEAD;
+ * a GET that tells of a read (a staff read of a file, a read of a
+ * purpose-bound list) tells of its HEAD too, which answers as much. */
 static int method_calls(const char *method, int r)
 {
     if (!strcmp(method, routes[r].method))
