@@ -18,18 +18,21 @@
  * gives as one Latin letter, with or without an accent), so "гасе" and
  * "νότε" still read as race and vote, and the rest match no letter, so a
  * Russian or Greek word is not every term of its length ("долг", debt, is
- * no "vote"). The word is each one read (below): a camelCase word, a whole
- * run, a run read with its digits as letters (digits are of no script),
- * single letters joined, a piece of a long run. Everything else (ASCII
- * punctuation, spaces, other scripts, bytes that are not UTF-8) separates
- * words. A run of letters and digits is split between letters and digits
- * ("religion2") and at camelCase boundaries ("raceCode", "HTTPServer"),
- * each word lower-cased; the whole letter run lower-cased is read as one
- * word too, so ALLCAPS and odd case ("ReligioN") cannot hide, and a run
- * that mixes letters and digits is also read with its digits as letters
- * (0 o, 1 i, 3 e, 4 a, 5 s, 7 t: "h1v"). Single letters in a row are
- * joined ("r e l i g i o n"). Every word of a text is read, however long:
- * the work grows with the length, and a run of over 256 characters is
+ * no "vote"); but in a word of five letters or more all of whose letters
+ * but one are look-alikes, that one stands for any letter, so a term
+ * spelled in look-alikes with one the tables leave out is still the term
+ * ("етһпісіту": п looks like n). The word is each one read (below): a
+ * camelCase word, a whole run, a run read with its digits as letters
+ * (digits are of no script), single letters joined, a piece of a long run.
+ * Everything else (ASCII punctuation, spaces, other scripts, bytes that are
+ * not UTF-8) separates words. A run of letters and digits is split between
+ * letters and digits ("religion2") and at camelCase boundaries ("raceCode",
+ * "HTTPServer"), each word lower-cased; the whole letter run lower-cased is
+ * read as one word too, so ALLCAPS and odd case ("ReligioN") cannot hide,
+ * and a run that mixes letters and digits is also read with its digits as
+ * letters (0 o, 1 i, 3 e, 4 a, 5 s, 7 t: "h1v"). Single letters in a row
+ * are joined ("r e l i g i o n"). Every word of a text is read, however
+ * long: the work grows with the length, and a run of over 256 characters is
  * read in overlapping pieces.
  *
  * Matching. A word matches a term when
@@ -238,6 +241,7 @@ static const char ordinary_cjk[] =
 #define NSTEMS 24
 #define NO_LETTER '#' /* a letter of a word that matches no letter of a term */
 #define ALIKE 0x80    /* on a letter of a word as read: see alike[] and unwild */
+#define ALIKE_WORD 5  /* letters of a word of look-alikes that may hold one other (unwild) */
 
 struct hit {
     int cls; /* -1: none yet */
@@ -589,11 +593,11 @@ static const struct {
  * in a word of Cyrillic and Greek letters alone: with the table above,
  * every one of those scripts that UTS #39's confusables.txt gives as one
  * Latin letter (and the other case of some), and those with an accent by
- * their base letter. Such a word is read by its look-alikes only (see
- * unwild), so one left out would hide a term spelled with it. In a word
- * that mixes scripts they stand for any letter, as the other letters of
- * those scripts do: read as their look-alike there, they would only
- * narrow what such a word matches. */
+ * their base letter. Such a word is read by its look-alikes (see
+ * unwild), so one left out would hide a short term spelled with it, or a
+ * term spelled with two. In a word that mixes scripts they stand for any
+ * letter, as the other letters of those scripts do: read as their
+ * look-alike there, they would only narrow what such a word matches. */
 static const struct {
     uint32_t cp;
     char c;
@@ -767,14 +771,27 @@ static char lower(char c)
  * that script, which no term holds, so it matches none, else every such
  * word would match the terms of its length ("долг", debt, read "?o??" is
  * "vote"); a look-alike there is read as its Latin letter, so "гасе" is
- * still race. latin: the word holds a Latin letter. */
+ * still race. But a word of five letters or more all of whose letters
+ * but one are look-alikes is a term spelled in them with one the tables
+ * leave out ("етһпісіту", п for n; "геӏіԍіоп"), so there that one stands
+ * for any letter. Of the 1.6 million words of the ru, uk, bg, el and sr
+ * hunspell dictionaries, 91 are then read as a term, most of them ending
+ * in "?orah" ("слоган", slogan). A shorter word with such a letter is
+ * more often a word of the script than a term (184 words: "имам", I
+ * have, would be imam, "жест", gesture, sect), and so is a longer one
+ * with two (361 words with two in ten letters or more, 789 in eight), so
+ * there they match none. latin: the word holds a Latin letter. */
 static void unwild(char *w, size_t n, int latin)
 {
+    size_t others = 0;
+    for (size_t i = 0; i < n; i++)
+        others += w[i] == '?';
+    int any = latin || (others == 1 && n >= ALIKE_WORD);
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)w[i];
         if (c & ALIKE)
             w[i] = latin ? '?' : lower((char)(c & ~ALIKE));
-        else if (c == '?' && !latin)
+        else if (c == '?' && !any)
             w[i] = NO_LETTER;
     }
 }
