@@ -675,12 +675,16 @@ static const char *const script_words[] = {
     "πιστωτής",                /* creditor */
     "δανειολήπτης",            /* borrower */
     "οφειλέτης",               /* debtor */
+    "ὀφειλὴ",                  /* debt, polytonic */
+    "τόκος",                   /* interest, omicron oxia */
     /* ru: payment on the loan contract overdue, the debt passed to a collector */
     "Просрочка платежа по кредитному договору, долг передан коллектору",
     /* uk: the loan's debt repaid in full */
     "Заборгованість за кредитом погашено в повному обсязі",
     /* el: the loan's debt was paid off late */
     "Η οφειλή από το δάνειο εξοφλήθηκε με καθυστέρηση",
+    /* the same, polytonic */
+    "Ἡ ὀφειλὴ ἀπὸ τὸ δάνειον ἐξοφλήθη μὲ καθυστέρησιν",
 };
 
 /* Terms in look-alike letters that must still be refused: a word that
@@ -1060,6 +1064,28 @@ Test(refused, every_term_in_look_alikes_with_one_other_letter_is_refused, .timeo
     cr_expect_eq(passed, 0, "%zu spellings passed, first:\n%s\n%s\n%s", passed,
                  passed > 0 ? first[0] : "", passed > 1 ? first[1] : "",
                  passed > 2 ? first[2] : "");
+}
+
+/* Greek Extended letters (polytonic, and the oxia forms canonically equal
+ * to the tonos ones) are read as their base letter, as the tonos ones
+ * are: they split no word and hide none. */
+Test(refused, polytonic_greek_letters_neither_split_nor_hide_a_word)
+{
+    static const struct want w[] = {
+        {"\xce\xbd\xe1\xbd\xb9\xcf\x84\xce\xb5", "political"},         /* nu, omicron oxia, ... */
+        {"v\xe1\xbd\xb9te", "political"},                              /* in a Latin word */
+        {"\xce\xbd\xe1\xbd\x80\xcf\x84\xce\xb5\xd0\xb3", "political"}, /* omicron psili: voter */
+        {"\xe1\xbf\xa5\xd0\xb3\xce\xb1\xd1\x83", "religion"},          /* rho dasia: pray */
+        {"r\xe1\xbc\x91\xd3\x8fig\xe1\xbd\xb7on", "religion"},      /* epsilon dasia, iota oxia */
+        {"\xe1\xbc\xb0\xd0\xb3\xe1\xbc\xb7\xd1\x95", "biometrics"}, /* iota psili ...: iris */
+    };
+    char term[64];
+    for (size_t i = 0; i < sizeof w / sizeof w[0]; i++) {
+        const char *cls = prb_refused_class(w[i].text, term, sizeof term);
+        cr_expect(cls && strstr(cls, w[i].cls), "'%s' refused as %s, want %s", w[i].text,
+                  cls ? cls : "nothing", w[i].cls);
+        expect_refused(as_description, "a description", &w[i]);
+    }
 }
 
 /* Every word of a text is read, not its first 64. */

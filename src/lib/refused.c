@@ -33,7 +33,9 @@
  * letters (0 o, 1 i, 3 e, 4 a, 5 s, 7 t: "h1v"). Single letters in a row
  * are joined ("r e l i g i o n"). Every word of a text is read, however
  * long: the work grows with the length, and a run of over 256 characters is
- * read in overlapping pieces.
+ * read in overlapping pieces. The polytonic letters of Greek Extended are
+ * read as their base letter, as those with a tonos are, so they neither
+ * split nor hide a word ("ν\u1f79τε" is "νότε").
  *
  * Matching. A word matches a term when
  *  1. stem: the word or one of its forms equals the term. The forms drop
@@ -669,6 +671,20 @@ static const struct {
     {0x3d4, 'Y'},
 };
 
+/* Greek Extended U+1F00-U+1FFF, the polytonic letters, by the base letter
+ * of their canonical decomposition (U+1F79 omicron with oxia is U+03CC,
+ * omicron with tonos), read as the tonos letters of alike[] are: as that
+ * letter in a word of Cyrillic and Greek letters alone, as any letter in
+ * a word that holds a Latin one. '?': a letter whose base (capital
+ * omega) looks like no Latin one; '.': no letter (spacing accents,
+ * unassigned), which separates words as it did. */
+static const char greek_ext[] = "aaaaaaaaAAAAAAAAeeeeee..EEEEEE..nnnnnnnnHHHHHHHHiiiiiiiiIIIIIIII"
+                                "oooooo..OOOOOO..uuuuuuuu.Y.Y.Y.Ywwwwwwww????????aaeenniioouuww.."
+                                "aaaaaaaaAAAAAAAAnnnnnnnnHHHHHHHHwwwwwwww????????aaaaa.aaAAAAA.i."
+                                "..nnn.nnEEHHH...iiii..iiIIII....uuuuppuuYYYYP.....www.wwOO???...";
+
+_Static_assert(sizeof greek_ext == 257, "one letter per code point");
+
 static int ignorable(uint32_t c)
 {
     return c == 0xad || c == 0x34f || c == 0xfeff || (c >= 0x300 && c <= 0x36f) ||
@@ -686,6 +702,7 @@ static int other_letter(uint32_t c)
            (c >= 0x370 && c <= 0x3ff && c != 0x37e && c != 0x387) ||
            (c >= 0x400 && c <= 0x52f && !(c >= 0x482 && c <= 0x489)) ||
            (c >= 0x1d00 && c <= 0x1dbf) || (c >= 0x1e00 && c <= 0x1eff) ||
+           (c >= 0x1f00 && c <= 0x1fff && greek_ext[c - 0x1f00] != '.') ||
            (c >= 0x2c60 && c <= 0x2c7f) || (c >= 0xa720 && c <= 0xa7ff) ||
            (c >= 0xab30 && c <= 0xab6f);
 }
@@ -743,6 +760,8 @@ static int classify(uint32_t c, char *out)
         return classify((unsigned char)a, out);
     if (other_letter(c)) {
         *out = '?';
+        if (c >= 0x1f00 && c <= 0x1fff && greek_ext[c - 0x1f00] != '?')
+            *out = (char)(greek_ext[c - 0x1f00] | ALIKE);
         for (size_t i = 0; i < sizeof alike / sizeof alike[0]; i++)
             if (alike[i].cp == c)
                 *out = (char)(alike[i].c | ALIKE);
