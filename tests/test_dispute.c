@@ -689,6 +689,15 @@ static void refused(prb_env *env, int rc, int want, const char *says)
               says);
 }
 
+/* Asserts that the register is as snapshot before was, and frees it. */
+static void unchanged(prb_env *env, char *before)
+{
+    char *after = snapshot(env);
+    cr_assert_str_eq(after, before, "a refused request changed the register");
+    free(before);
+    free(after);
+}
+
 Test(dispute, bad_requests_give_clear_errors_and_change_nothing)
 {
     char *dir, r1[48], rb[48], *json = (char *)"untouched", big[2100];
@@ -754,6 +763,70 @@ Test(dispute, bad_requests_give_clear_errors_and_change_nothing)
     cr_assert_str_eq(after, before, "a refused request changed the register");
     free(before);
     free(after);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+/* n copies of the UTF-8 character ch, NUL-terminated (free() it). */
+static char *repeat(const char *ch, size_t n)
+{
+    size_t k = strlen(ch);
+    char *s = malloc(n * k + 1);
+    cr_assert_not_null(s);
+    for (size_t i = 0; i < n; i++)
+        memcpy(s + i * k, ch, k);
+    s[n * k] = 0;
+    return s;
+}
+
+/* The limit is 2,000 characters, as the API's maxLength counts them
+ * (code points), in any script: it was 2,000 bytes, so 700 characters of
+ * Chinese (2,100 bytes) that a schema-checking client sent were refused.
+ * 2,000 characters of 4 bytes each are taken and told whole; 2,001 are
+ * refused by the limit in characters, changing nothing. */
+Test(dispute, a_text_is_counted_in_characters)
+{
+    char *dir, r1[48], r2[48];
+    prb_env *env = th_register(&dir);
+    ingest_pd(env, ANNA, "L-1", "100.00", NULL);
+    ingest_pd(env, ANNA, "L-2", "100.00", NULL);
+    rid_of(env, ANNA, "L-1", r1, sizeof r1);
+    rid_of(env, ANNA, "L-2", r2, sizeof r2);
+    char *cjk = repeat("\u4e89", 2000), *emoji = repeat("\U0001f600", 2000);
+    char *over = repeat("\u4e89", 2001);
+    json_t *d;
+    uint64_t id = open_dispute(env, ANNA, r1, cjk, &d);
+    cr_assert_str_eq(field(d, "reason"), cjk);
+    json_decref(d);
+    char *json = resolve(env, id, "upheld", emoji, NULL);
+    free(json);
+    d = dispute(env, id);
+    cr_assert_str_eq(field(d, "note"), emoji);
+    json_decref(d);
+    /* The subject is told the note whole, all 8,000 bytes of it. */
+    cr_assert_eq(prb_notices_json(env, 0, &json), PRB_OK, "%s", prb_errmsg(env));
+    json_t *arr = parse(json), *outcome = NULL;
+    free(json);
+    for (size_t i = 0; i < json_array_size(arr); i++)
+        if (!strcmp(field(json_array_get(arr, i), "kind"), "dispute_outcome"))
+            outcome = json_array_get(arr, i);
+    cr_assert_not_null(outcome);
+    const char *text = field(outcome, "text"), *note = strstr(text, "Note: ");
+    cr_assert(note && !strncmp(note + 6, emoji, strlen(emoji)), "%s", text);
+    json_decref(arr);
+
+    char *before = snapshot(env);
+    refused(env, prb_dispute_open(env, ANNA, r2, over, NULL), PRB_EINVAL,
+            "dispute: the reason is 2001 characters long; at most 2000 characters");
+    unchanged(env, before);
+    id = open_dispute(env, ANNA, r2, "Paid.", NULL);
+    before = snapshot(env);
+    refused(env, prb_dispute_resolve(env, id, "upheld", over, NULL, NULL, NULL), PRB_EINVAL,
+            "dispute: the note is 2001 characters long; at most 2000 characters");
+    unchanged(env, before);
+    free(cjk);
+    free(emoji);
+    free(over);
     prb_close(env);
     th_rmrf(dir);
 }

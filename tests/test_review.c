@@ -539,6 +539,46 @@ Test(review, refused_steps_change_nothing)
     th_rmrf(dir);
 }
 
+/* A reason and a note are up to 2,000 characters in any script (code
+ * points, as the API's maxLength counts): in bytes, 700 characters of
+ * Chinese were over the limit. The note is told to the subject whole. */
+Test(review, a_text_is_counted_in_characters)
+{
+    char *dir, id[32], *json;
+    prb_env *env = declined(&dir, id);
+    char cjk[3 * 2001 + 1];
+    for (size_t i = 0; i < 2001; i++)
+        memcpy(cjk + 3 * i, "\u590d", 3);
+    cjk[3 * 2001] = 0;
+    char *s0 = state(env);
+    cr_assert_eq(prb_review_request(env, id, cjk, NULL), PRB_EINVAL);
+    cr_assert(strstr(prb_errmsg(env), "review: the reason is 2001 characters long; at most 2000 "
+                                      "characters"),
+              "%s", prb_errmsg(env));
+    char *s = state(env);
+    cr_assert_str_eq(s, s0, "a refused request changed the register");
+    free(s);
+    free(s0);
+    cjk[3 * 2000] = 0;
+    cr_assert_eq(prb_review_request(env, id, cjk, &json), PRB_OK, "%s", prb_errmsg(env));
+    json_t *r = parse(json);
+    free(json);
+    cr_assert_str_eq(get(r, "reason"), cjk);
+    json_decref(r);
+    cr_assert_eq(prb_review_decide(env, "1-r1", "upheld", "\u5f20\u4e09", cjk, &json), PRB_OK, "%s",
+                 prb_errmsg(env));
+    r = parse(json);
+    free(json);
+    cr_assert_str_eq(get(r, "note"), cjk);
+    json_decref(r);
+    json_t *notice;
+    cr_assert_eq(notices_of(env, "review_outcome", &notice), 1);
+    cr_assert(strstr(get(notice, "text"), cjk), "%s", get(notice, "text"));
+    json_decref(notice);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
 /* ------------------------------------------------- the inquirer told */
 
 /* An overturned decision is told to the inquirer that was given it

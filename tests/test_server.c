@@ -366,6 +366,41 @@ Test(server, role_matrix)
     fx_stop(&f);
 }
 
+/* The API's maxLength of 2,000 for a reason or a note counts characters
+ * (JSON Schema counts code points), and so does the server: a reason of
+ * 700 Chinese characters (2,100 bytes), valid by the schema, was refused
+ * 400 as over 2,000 bytes. 2,000 are taken, 2,001 refused by the limit
+ * in characters, writing nothing. */
+Test(server, a_reason_of_2000_characters_in_chinese_is_taken)
+{
+    struct fx f;
+    srv_opts o = {0};
+    struct resp r;
+    uint64_t before[2], after[2];
+    char body[3 * 2001 + 64];
+    fx_start(&f, &o);
+    int at = snprintf(body, sizeof body, "{\"record\":\"1-1\",\"reason\":\"");
+    for (int i = 0; i < 2001; i++, at += 3)
+        memcpy(body + at, "\u6b20", 3);
+    snprintf(body + at, sizeof body - (size_t)at, "\"}");
+    state(&f, before);
+    http(&f, "POST", "/v1/me/disputes", f.tok[SUBJ], NULL, body, &r);
+    assert_problem(&r, 400);
+    cr_assert(strstr(r.body, "the reason is 2001 characters long; at most 2000 characters"), "%s",
+              r.body);
+    free(r.body);
+    state(&f, after);
+    cr_assert_eq(before[0], after[0], "a refused dispute wrote to the log");
+    snprintf(body + at - 3, sizeof body - (size_t)(at - 3), "\"}");
+    http(&f, "POST", "/v1/me/disputes", f.tok[SUBJ], NULL, body, &r);
+    cr_assert_eq(r.status, 201, "%s", r.body);
+    json_t *d = parse(&r);
+    cr_assert_eq(strlen(json_string_value(json_object_get(d, "reason"))), 3 * 2000);
+    json_decref(d);
+    free(r.body);
+    fx_stop(&f);
+}
+
 /* What a call names is checked too: the purpose, the decision's subject,
  * the disputed record's furnisher, the list's purposes. */
 Test(server, object_checks)

@@ -336,7 +336,7 @@ static const struct {
 static int resolve(prb_env *env, MDB_txn *txn, uint64_t id, json_t *d, const char *outcome,
                    const char *note, const char *by, const char *resolver)
 {
-    char day[11], text[PRB_TEXT_MAX + 512];
+    char day[11], text[PRB_TEXT_MAX_BYTES + 512]; /* the note, whole */
     const char *what = NULL;
     int rc;
     for (size_t i = 0; i < sizeof outcomes / sizeof *outcomes; i++)

@@ -270,6 +270,10 @@ int prb_utf8_len(const unsigned char *p, const unsigned char *end);
 int prb_utf8_next(const unsigned char *p, const unsigned char *end, uint32_t *cp);
 /* How many of s's first n bytes are valid UTF-8 (n if all are). */
 size_t prb_utf8_prefix(const char *s, size_t n);
+/* How many characters s's first n bytes are: code points, a byte that is
+ * not UTF-8 counting as one (as an editor shows it), for the lengths and
+ * the columns people read. */
+size_t prb_utf8_chars(const char *s, size_t n);
 /* How many of s's first n bytes a message may quote when it quotes at
  * most max: the UTF-8 prefix of the first max, for "%.*s". A message is
  * read as JSON, which refuses a character cut in two. */
@@ -778,11 +782,16 @@ int prb_page_json(prb_env *env, MDB_dbi dbi, uint64_t after, prb_walk_fn fn, voi
 /* How many items a bounded page reads at most (tests lower it). */
 extern size_t prb_scan_max;
 
-/* Longest free text (a reason, a note, a name) in bytes: a statement. */
+/* Longest free text (a reason, a note, a name): a statement, of
+ * characters (code points, as JSON Schema's maxLength counts them), so
+ * that it is as long in Chinese as in English. Its UTF-8 is at most
+ * PRB_TEXT_MAX_BYTES, 4 bytes a character. */
 #define PRB_TEXT_MAX 2000
-/* Checks text a person wrote for another to read: at most PRB_TEXT_MAX
- * bytes, UTF-8, no control characters but newline and tab, and, when
- * required, a visible character. Messages read "WHO: the WHAT ...". */
+#define PRB_TEXT_MAX_BYTES (4 * PRB_TEXT_MAX)
+/* Checks text a person wrote for another to read: UTF-8, at most
+ * PRB_TEXT_MAX characters, no control characters but newline and tab,
+ * and, when required, a visible character. Messages read "WHO: the WHAT
+ * ...". */
 int prb_text_check(prb_env *env, const char *who, const char *what, const char *s, int required);
 /* Whether code point cp shows nothing: C1 controls, Unicode spaces and
  * format characters (zero-width, joiners, bidi controls, the BOM). */

@@ -17,13 +17,16 @@ int prb_invisible(uint32_t cp)
 int prb_text_check(prb_env *env, const char *who, const char *what, const char *s, int required)
 {
     int visible = 0;
-    size_t n = s ? strlen(s) : 0;
-    if (n > PRB_TEXT_MAX)
-        return prb_seterr(env->err, PRB_EINVAL, "%s: the %s is %zu bytes long; at most %d", who,
-                          what, n, PRB_TEXT_MAX);
+    size_t n = s ? strlen(s) : 0, chars;
     /* jansson refuses a string that is not UTF-8, and JSON is where it goes. */
     if (prb_utf8_prefix(s, n) < n)
         return prb_seterr(env->err, PRB_EINVAL, "%s: the %s is not UTF-8 text", who, what);
+    /* In characters, as the API's maxLength (JSON Schema) counts: in
+     * bytes a 700-character reason in Chinese was over the limit. */
+    if ((chars = prb_utf8_chars(s, n)) > PRB_TEXT_MAX)
+        return prb_seterr(env->err, PRB_EINVAL,
+                          "%s: the %s is %zu characters long; at most %d characters", who, what,
+                          chars, PRB_TEXT_MAX);
     const unsigned char *p = (const unsigned char *)s, *end = p + n;
     for (int k; p < end; p += k) {
         uint32_t cp;
@@ -40,6 +43,17 @@ int prb_text_check(prb_env *env, const char *who, const char *what, const char *
     if (required && !visible)
         return prb_seterr(env->err, PRB_EINVAL, "%s: the %s is required", who, what);
     return PRB_OK;
+}
+
+size_t prb_utf8_chars(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + n;
+    size_t chars = 0;
+    for (; p < end; chars++) {
+        int k = prb_utf8_len(p, end);
+        p += k ? k : 1; /* a byte that is not UTF-8 shows as one character */
+    }
+    return chars;
 }
 
 size_t prb_utf8_prefix(const char *s, size_t n)
