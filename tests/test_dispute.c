@@ -831,6 +831,30 @@ Test(dispute, a_text_is_counted_in_characters)
     th_rmrf(dir);
 }
 
+/* Where a control character is, in characters from 1, as the CSV, UTF-8
+ * and JSON-array messages count: "\001abc" was "at byte 0", and after
+ * Chinese text the byte was no place a reader could find. */
+Test(dispute, a_control_character_is_placed_by_character_from_1)
+{
+    char *dir, r1[48];
+    prb_env *env = th_register(&dir);
+    ingest_pd(env, ANNA, "L-1", "100.00", NULL);
+    rid_of(env, ANNA, "L-1", r1, sizeof r1);
+    char *before = snapshot(env);
+    refused(env, prb_dispute_open(env, ANNA, r1, "\001abc", NULL), PRB_EINVAL,
+            "dispute: the reason has a control character at character 1");
+    refused(env, prb_dispute_open(env, ANNA, r1, "\u4e89\u4e89\a", NULL), PRB_EINVAL,
+            "dispute: the reason has a control character at character 3");
+    unchanged(env, before);
+    uint64_t id = open_dispute(env, ANNA, r1, "Paid.", NULL);
+    before = snapshot(env);
+    refused(env, prb_dispute_resolve(env, id, "upheld", "ok\x7f", NULL, NULL, NULL), PRB_EINVAL,
+            "dispute: the note has a control character at character 3");
+    unchanged(env, before);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
 /* Retention deletes (invariant 6), and the subject of an adverse record
  * is told; a neutral record goes without a notice. */
 /* A reviewer cannot edit a record, so its "corrected" would tell the

@@ -791,7 +791,7 @@ extern size_t prb_scan_max;
 /* Checks text a person wrote for another to read: UTF-8, at most
  * PRB_TEXT_MAX characters, no control characters but newline and tab,
  * and, when required, a visible character. Messages read "WHO: the WHAT
- * ...". */
+ * ...", and count characters from 1. */
 int prb_text_check(prb_env *env, const char *who, const char *what, const char *s, int required);
 /* Whether code point cp shows nothing: C1 controls, Unicode spaces and
  * format characters (zero-width, joiners, bidi controls, the BOM). */

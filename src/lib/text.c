@@ -28,13 +28,14 @@ int prb_text_check(prb_env *env, const char *who, const char *what, const char *
                           "%s: the %s is %zu characters long; at most %d characters", who, what,
                           chars, PRB_TEXT_MAX);
     const unsigned char *p = (const unsigned char *)s, *end = p + n;
+    size_t at = 0;
     for (int k; p < end; p += k) {
         uint32_t cp;
         k = prb_utf8_next(p, end, &cp);
+        at++; /* from 1, as the other messages count */
         if ((cp < 0x20 && cp != '\n' && cp != '\t') || cp == 0x7f)
             return prb_seterr(env->err, PRB_EINVAL,
-                              "%s: the %s has a control character at byte %zu", who, what,
-                              (size_t)(p - (const unsigned char *)s));
+                              "%s: the %s has a control character at character %zu", who, what, at);
         /* A text of Unicode spaces and format characters alone (a
          * no-break space, a zero-width one) is as empty as one of ASCII
          * blanks. */
