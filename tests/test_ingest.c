@@ -1294,6 +1294,35 @@ Test(ingest, csv_bad_row_does_not_leak_its_quoted_text)
     th_rmrf(dir);
 }
 
+/* A column in a message is where an editor shows it: in characters
+ * (code points) from 1, not bytes. After "银行," (7 bytes, 3 characters)
+ * "column 8" pointed past the quote a reader saw at column 4. */
+Test(ingest, a_column_is_counted_in_characters)
+{
+    char *dir;
+    prb_env *env = th_register(&dir);
+    prb_ingest_stats st;
+    prb_ingest *b;
+    const char *csv = "furnisher,ref,subject_kind,subject_id,category,status,event_date,"
+                      "settled_date,legal_basis,amount,currency\n"
+                      "\u94f6\u884c,\"L-1\"x,person,cn-rid:11010519491231002X,payment_default,"
+                      "open,2025-03-01,,x,1.00,EUR\n";
+    cr_assert_eq(th_ingest(env, "c.csv", csv, PRB_FMT_CSV, 0, &st, &b), PRB_EREJECTED);
+    cr_expect(strstr(prb_ingest_error(b, 0), "c.csv:2: record: CSV: text after the closing quote "
+                                             "of a cell quoted at line 2, column 4"),
+              "%s", prb_ingest_error(b, 0));
+    prb_ingest_free(b);
+    /* In NDJSON: the x after "参考", at column 13 (byte 17). */
+    cr_assert_eq(
+        th_ingest(env, "c.ndjson", "{\"ref\":\"\u53c2\u8003\",x}\n", PRB_FMT_NDJSON, 0, &st, &b),
+        PRB_EREJECTED);
+    cr_expect(strstr(prb_ingest_error(b, 0), "at column 13"), "%s", prb_ingest_error(b, 0));
+    prb_ingest_free(b);
+    cr_assert_eq(versions(env), 0);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
 /* A stray quote opening a cell makes one row of the lines up to the next
  * quote, each of which looked like a row: the message named only the
  * first line ("text after a quoted cell") and --skip-bad dropped the rows

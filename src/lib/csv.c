@@ -281,7 +281,8 @@ static int bad_row(prb_arena *a, prb_recerr *err, const char *start, const char 
     for (const char *q = start; q < at; q++)
         if (*q == '\n')
             line++, ls = q + 1;
-    size_t col = (size_t)(at - ls) + 1;
+    /* In characters, as an editor shows the column. */
+    size_t col = prb_utf8_chars(ls, (size_t)(at - ls)) + 1;
     if (span > 1)
         snprintf(more, sizeof more, "; the row spans lines %u-%u", first, first + span - 1);
     if (why == UNTERMINATED)

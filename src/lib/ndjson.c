@@ -49,8 +49,9 @@ static int seen_twice(struct cur *c, unsigned bit)
 static int syntax(struct cur *c, const char *field, const char *what)
 {
     c->err->field = field;
-    c->err->reason =
-        prb_arena_printf(c->a, "JSON: %s at column %zu", what, (size_t)(c->p - c->start) + 1);
+    /* In characters, as an editor shows the column. */
+    size_t col = prb_utf8_chars(c->start, (size_t)(c->p - c->start)) + 1;
+    c->err->reason = prb_arena_printf(c->a, "JSON: %s at column %zu", what, col);
     if (!c->err->reason)
         c->err->reason = "JSON syntax error";
     return PRB_EINVAL;
