@@ -666,6 +666,62 @@ Test(dispute, a_correction_back_to_the_disputed_content_leaves_it_open)
     th_rmrf(dir);
 }
 
+/* A batch reads the disputes of the subjects whose records it corrects,
+ * not every dispute stored: it read them all, resolved ones too, inside
+ * its write transaction, so a million resolved disputes held every POST
+ * /v1/records, and every decision behind it, for a million reads. */
+Test(dispute, a_batch_reads_only_the_disputes_of_its_subjects)
+{
+    enum { OTHERS = 40 };
+    char *dir, r1[48], ref[16], who[32], line[1024];
+    prb_env *env = th_register(&dir);
+    prb_ingest_stats st;
+    size_t cap = OTHERS * sizeof line, len = 0;
+    char *text = malloc(cap);
+    cr_assert_not_null(text);
+    for (int i = 0; i < OTHERS; i++) {
+        snprintf(who, sizeof who, "ext:bank-a:P%04d", i);
+        snprintf(ref, sizeof ref, "O-%d", i);
+        len += (size_t)snprintf(text + len, cap - len, "%s",
+                                pd_line(line, sizeof line, who, ref, "10.00"));
+    }
+    cr_assert_eq(th_ingest(env, "others", text, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK, "%s",
+                 prb_errmsg(env));
+    free(text);
+    /* Other subjects' disputes, all but the last resolved. */
+    for (int i = 0; i < OTHERS; i++) {
+        snprintf(who, sizeof who, "ext:bank-a:P%04d", i);
+        snprintf(ref, sizeof ref, "O-%d", i);
+        uint64_t id = open_dispute(env, who, rid_of(env, who, ref, r1, sizeof r1), "Paid.", NULL);
+        if (i < OTHERS - 1)
+            free(resolve(env, id, "upheld", NULL, NULL));
+    }
+    ingest_pd(env, ANNA, "L-1", "100.00", NULL);
+    ingest_pd(env, BORIS, "L-9", "1.00", NULL);
+    uint64_t a = open_dispute(env, ANNA, rid_of(env, ANNA, "L-1", r1, sizeof r1), "Wrong.", NULL);
+
+    /* Boris has no dispute: his correction reads none. */
+    uint64_t before = env->dsp_reads;
+    ingest_pd(env, BORIS, "L-9", "2.00", &st);
+    cr_assert_eq(st.corrected, 1);
+    cr_assert_eq(env->dsp_reads - before, 0, "a correction of Boris read %llu disputes",
+                 (unsigned long long)(env->dsp_reads - before));
+
+    /* Anna has one: her correction reads it (a few times over: the batch,
+     * the resolution, the file loads), never the others'. */
+    before = env->dsp_reads;
+    ingest_pd(env, ANNA, "L-1", "10.00", &st);
+    cr_assert_eq(st.corrected, 1);
+    cr_assert_leq(env->dsp_reads - before, 8, "a correction of Anna read %llu disputes",
+                  (unsigned long long)(env->dsp_reads - before));
+    json_t *o = dispute(env, a);
+    cr_assert_str_eq(field(o, "state"), "corrected");
+    json_decref(o);
+    cr_assert_eq(ndisputes(env, 1), 1, "another subject's dispute was resolved");
+    prb_close(env);
+    th_rmrf(dir);
+}
+
 /* What a bad request must leave as it was: disputes, notices, records. */
 static char *snapshot(prb_env *env)
 {

@@ -176,10 +176,24 @@ static uint64_t record_of(json_t *d)
  * is returned. *last, if not NULL, gets the last id seen (0 if none). */
 typedef int (*dispute_fn)(void *ctx, uint64_t id, const MDB_val *v);
 
+struct counted {
+    prb_env *env;
+    dispute_fn fn;
+    void *ctx;
+};
+
+static int count_one(void *ctx, uint64_t id, const MDB_val *v)
+{
+    struct counted *c = ctx;
+    c->env->dsp_reads++;
+    return c->fn(c->ctx, id, v);
+}
+
 static int walk(prb_env *env, MDB_txn *txn, uint64_t subject, dispute_fn fn, void *ctx,
                 uint64_t *last)
 {
-    return prb_walk_subject(env, txn, env->dsp, subject, fn, ctx, last, "reading disputes");
+    struct counted c = {env, fn, ctx};
+    return prb_walk_subject(env, txn, env->dsp, subject, count_one, &c, last, "reading disputes");
 }
 
 /* Whether the register holds no dispute at all: the common case, read
@@ -710,25 +724,6 @@ int prb_disputes_record_expired(prb_env *env, MDB_txn *txn, uint64_t record)
 
 /* ---------------------------------------------- corrections by ingest */
 
-static int collect_open(void *ctx, uint64_t id, const MDB_val *v)
-{
-    prb_dspfix *x = ctx;
-    uint64_t rid;
-    if (!value_open(v))
-        return PRB_OK;
-    if (value_record(v, &rid))
-        return PRB_ECORRUPT;
-    if (x->nopen == x->ocap) {
-        uint64_t *n = realloc(x->open, (x->ocap = x->ocap * 2 + 16) * sizeof *n);
-        if (!n)
-            return PRB_ENOMEM;
-        x->open = n;
-    }
-    x->open[x->nopen++] = rid;
-    (void)id;
-    return PRB_OK;
-}
-
 static int cmp_u64(const void *a, const void *b)
 {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -737,23 +732,14 @@ static int cmp_u64(const void *a, const void *b)
 
 int prb_dspfix_load(prb_env *env, MDB_txn *txn, prb_dspfix *x)
 {
-    int rc;
     memset(x, 0, sizeof *x);
-    if (none_stored(env, txn))
-        return PRB_OK;
-    if ((rc = walk(env, txn, 0, collect_open, x, NULL))) {
-        if (rc == PRB_ECORRUPT)
-            return prb_seterr(env->err, rc, "a dispute has a malformed value");
-        return rc == PRB_ENOMEM ? prb_seterr(env->err, rc, "out of memory") : rc;
-    }
-    if (x->nopen)
-        qsort(x->open, x->nopen, sizeof *x->open, cmp_u64);
+    x->any = !none_stored(env, txn);
     return PRB_OK;
 }
 
 int prb_dspfix_note(prb_dspfix *x, uint64_t record)
 {
-    if (!x->nopen || !bsearch(&record, x->open, x->nopen, sizeof *x->open, cmp_u64))
+    if (!x->any)
         return PRB_OK;
     if (x->nhit == x->hcap) {
         uint64_t *n = realloc(x->hit, (x->hcap = x->hcap * 2 + 16) * sizeof *n);
@@ -765,27 +751,86 @@ int prb_dspfix_note(prb_dspfix *x, uint64_t record)
     return PRB_OK;
 }
 
-int prb_dspfix_resolve(prb_env *env, MDB_txn *txn, prb_dspfix *x)
+/* The open disputes of one subject whose records the batch corrected. */
+struct answered {
+    prb_env *env;
+    const uint64_t *rids; /* the subject's corrected records, sorted */
+    size_t nrids;
+    uint64_t *ids;
+    size_t n, cap;
+};
+
+static int find_answered(void *ctx, uint64_t id, const MDB_val *v)
 {
-    size_t ntold = 0;
-    uint64_t *told = x->nhit ? malloc(x->nhit * sizeof *told) : NULL;
-    int rc = x->nhit && !told ? prb_seterr(env->err, PRB_ENOMEM, "out of memory") : PRB_OK;
-    for (size_t i = 0; !rc && i < x->nhit; i++) {
-        /* A record corrected twice in a batch resolves its dispute once. */
-        struct find_open fo = {env, x->hit[i], 0};
+    struct answered *a = ctx;
+    uint64_t rid;
+    if (!value_open(v))
+        return PRB_OK;
+    if (value_record(v, &rid))
+        return malformed(a->env, id);
+    if (!bsearch(&rid, a->rids, a->nrids, sizeof *a->rids, cmp_u64))
+        return PRB_OK;
+    if (a->n == a->cap) {
+        uint64_t *n = realloc(a->ids, (a->cap = a->cap * 2 + 16) * sizeof *n);
+        if (!n)
+            return prb_seterr(a->env->err, PRB_ENOMEM, "out of memory");
+        a->ids = n;
+    }
+    a->ids[a->n++] = id;
+    return PRB_OK;
+}
+
+/* Resolves as corrected the open disputes a->ids, found in txn; the
+ * records of those it resolved are added to told. */
+static int resolve_answered(prb_env *env, MDB_txn *txn, const struct answered *a, uint64_t *told,
+                            size_t *ntold)
+{
+    int rc = PRB_OK;
+    for (size_t i = 0; !rc && i < a->n; i++) {
         json_t *d;
-        rc = walk(env, txn, x->hit[i] >> PRB_RSEQ_BITS, find_open, &fo, NULL);
-        if (rc != PRB_EEXIST || !fo.found)
-            continue;
-        if ((rc = get_dispute(env, txn, fo.found, &d)))
+        if ((rc = get_dispute(env, txn, a->ids[i], &d)))
             break;
         /* Too late to answer it: the sweep deletes the record. */
         if (!past_deadline(env, d) &&
-            !(rc = resolve(env, txn, fo.found, d, "corrected",
+            !(rc = resolve(env, txn, a->ids[i], d, "corrected",
                            "the furnisher sent a corrected version", "correction", NULL)))
-            told[ntold++] = x->hit[i];
+            told[(*ntold)++] = record_of(d);
         json_decref(d);
     }
+    return rc;
+}
+
+int prb_dspfix_resolve(prb_env *env, MDB_txn *txn, prb_dspfix *x)
+{
+    struct answered a = {.env = env};
+    size_t n = 0, ntold = 0;
+    uint64_t *told = NULL;
+    int rc = PRB_OK;
+    if (!x->nhit)
+        return PRB_OK;
+    /* A record corrected twice in a batch resolves its dispute once. */
+    qsort(x->hit, x->nhit, sizeof *x->hit, cmp_u64);
+    for (size_t i = 0; i < x->nhit; i++)
+        if (!n || x->hit[n - 1] != x->hit[i])
+            x->hit[n++] = x->hit[i];
+    x->nhit = n;
+    if (!(told = malloc(n * sizeof *told)))
+        return prb_seterr(env->err, PRB_ENOMEM, "out of memory");
+    /* One seek a subject: its disputes are one key range, and a batch
+     * reads none of the other subjects' (a register's resolved disputes
+     * only grow). Found first, resolved after: no cursor walks a tree
+     * that is changing under it. */
+    for (size_t i = 0, j; !rc && i < n; i = j) {
+        uint64_t subject = x->hit[i] >> PRB_RSEQ_BITS;
+        for (j = i; j < n && x->hit[j] >> PRB_RSEQ_BITS == subject; j++)
+            ;
+        a.rids = x->hit + i;
+        a.nrids = j - i;
+        a.n = 0;
+        if (!(rc = walk(env, txn, subject, find_answered, &a, NULL)))
+            rc = resolve_answered(env, txn, &a, told, &ntold);
+    }
+    free(a.ids);
     /* The corrections that answered the subjects' disputes are told
      * (told.c), a subject's in one notice to each requester. Updates of
      * records no one disputed are not: a balance or a settlement is the
@@ -798,7 +843,6 @@ int prb_dspfix_resolve(prb_env *env, MDB_txn *txn, prb_dspfix *x)
 
 void prb_dspfix_free(prb_dspfix *x)
 {
-    free(x->open);
     free(x->hit);
     memset(x, 0, sizeof *x);
 }

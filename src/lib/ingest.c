@@ -1416,7 +1416,7 @@ static int store_version(struct apply *ap, struct fstate *f, const prb_rec *r)
         /* What was stored when the batch began is what an open dispute
          * is about (a correction resolves it; past its deadline none is
          * answered): only a version that differs from it corrects it. */
-        rc = ap->dspfix.nopen ? prb_dspfix_note(&ap->dspfix, f->rid) : PRB_OK;
+        rc = ap->dspfix.any ? prb_dspfix_note(&ap->dspfix, f->rid) : PRB_OK;
         if (!rc && r->notice)
             rc = correction_notice(ap, f, r, subject);
     }

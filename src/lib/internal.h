@@ -505,6 +505,9 @@ struct prb_env {
     /* Counts list entries written through this handle, so a caller can
      * tell whether a refresh changed anything. */
     unsigned list_writes;
+    /* Counts the disputes dispute.c's walks read through this handle, so
+     * a test can tell what a write reads of dsp without timing it. */
+    uint64_t dsp_reads;
     /* Asked by long operations whether to stop (prb_set_cancel). */
     prb_cancel_fn cancel;
     void *cancel_ctx;
@@ -1252,19 +1255,22 @@ int prb_disputes_sweep(prb_env *env, MDB_txn *txn, uint64_t *resolved);
 int prb_disputes_record_expired(prb_env *env, MDB_txn *txn, uint64_t record);
 
 /* What an ingest batch needs to resolve the disputes its corrections
- * answer: the records under an open dispute when it started (loaded only
- * if the register holds any dispute, so the usual batch pays nothing),
- * and those of them it corrected. */
+ * answer: whether the register held any dispute when it started (if not,
+ * the usual batch, it notes nothing), and the records it corrected. Only
+ * their subjects' disputes are read, when the batch resolves them: a
+ * batch that read every dispute stored held the writer as long as the
+ * register's history of disputes took to read. */
 typedef struct prb_dspfix {
-    uint64_t *open; /* sorted */
-    size_t nopen, ocap;
+    int any;
     uint64_t *hit;
     size_t nhit, hcap;
 } prb_dspfix;
 int prb_dspfix_load(prb_env *env, MDB_txn *txn, prb_dspfix *x);
-/* Notes that the batch corrected record (call only when x->nopen). */
+/* Notes that the batch corrected record (call only when x->any). */
 int prb_dspfix_note(prb_dspfix *x, uint64_t record);
-/* Resolves the noted records' disputes as corrected, in txn. */
+/* Resolves as corrected, in txn, the disputes open of the noted records:
+ * nothing else writes dsp in the batch before it, so they are the ones
+ * open when the batch began. */
 int prb_dspfix_resolve(prb_env *env, MDB_txn *txn, prb_dspfix *x);
 void prb_dspfix_free(prb_dspfix *x);
 

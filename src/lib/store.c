@@ -530,6 +530,7 @@ int prb_env_dup(prb_env *env, prb_env **out)
     h->guard = NULL;
     h->guard_ctx = NULL;
     h->list_writes = 0;
+    h->dsp_reads = 0;
     h->ilog_txn = 0;
     h->notice_txn = 0;
     h->has_key = 0;
