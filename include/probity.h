@@ -458,11 +458,13 @@ void prb_set_guard(prb_env *env, prb_guard_fn fn, void *ctx);
  * retention is deleted (all its versions and every index entry pointing
  * at it; the subject of an adverse one gets a notice,
  * retention_deletion), and the list entries of every subject that lost a
- * record are recomputed. The records are found on a snapshot, without the
- * write lock, and deleted at most 1,024 a write transaction (a subject's
- * in one), each checked again in it; the first transaction also resolves
- * the disputes. A record left by a failure or a stop (prb_set_cancel) is
- * past retention, so never read or used, and the next sweep deletes it.
+ * record are recomputed. The disputes and the records are each found on
+ * a snapshot, without the write lock, then resolved at most 512 and
+ * deleted at most 1,024 a write transaction (a subject's in one), each
+ * checked again in it. A dispute left by a failure or a stop
+ * (prb_set_cancel) has resolved in the subject's favour already, and a
+ * record left is past retention, so neither is used, and the next sweep
+ * finishes them.
  * *deleted (may be NULL) gets the number of records deleted for
  * retention; see prb_disputes_json for disputes. It first frees the
  * reader slots of processes killed in a read transaction, whose old

@@ -4,7 +4,8 @@
  * for the changes, a few hundred a transaction: a server's decisions go
  * on during the scan, everything is done over several transactions, a
  * caller that stops them loses nothing, and a record changed between the
- * scan and its transaction is judged on what it is then.
+ * scan and its transaction is judged on what it is then. The disputes
+ * past their deadline too.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -243,6 +244,79 @@ Test(sweep, expire_judges_a_record_on_what_it_is_when_deleting)
     cr_assert_eq(prb_subject_read(env, "ext:bank-a:P0000", &f), PRB_OK, "%s", prb_errmsg(env));
     cr_assert_eq(prb_file_nrecords(f), 1);
     prb_file_free(f);
+    prb_verify_stats vs;
+    cr_assert_eq(prb_verify(env, NULL, NULL, &vs), PRB_OK, "%s", prb_errmsg(env));
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+/* ------------------------------------------------- dispute deadlines */
+
+static const char *open_default =
+    "{\"furnisher\":\"bank-a\",\"ref\":\"D-%d\",\"subject\":{\"kind\":\"person\",\"id\":"
+    "\"ext:bank-a:P%04d\"},\"category\":\"payment_default\",\"status\":\"open\","
+    "\"event_date\":\"2026-10-01\",\"settled_date\":null,\"legal_basis\":\"loan\","
+    "\"fields\":{\"amount\":\"500.00\",\"currency\":\"EUR\"}}\n";
+
+static size_t open_disputes(prb_env *env)
+{
+    char *json = NULL;
+    size_t n = 0;
+    cr_assert_eq(prb_disputes_json(env, 1, &json), PRB_OK, "%s", prb_errmsg(env));
+    for (const char *p = json; (p = strstr(p, "\"state\"")); p++)
+        n++;
+    free(json);
+    return n;
+}
+
+/* Asked by the sweep whether to stop: how many of the disputes were
+ * resolved when it asked. */
+struct watch {
+    prb_env *env;
+    int asked, between;
+};
+
+static int watch_disputes(void *ctx)
+{
+    struct watch *w = ctx;
+    size_t open = open_disputes(w->env);
+    w->asked++;
+    w->between += open > 0 && open < N;
+    return 0;
+}
+
+/* A furnisher that answers nothing lets thousands of disputes fall due on
+ * one day: they were all resolved, each with a file load, a list refresh
+ * and the index read for its inquirers, in one write transaction. */
+Test(sweep, expire_resolves_every_due_dispute_over_several_transactions)
+{
+    char *dir, rid[48];
+    prb_env *env = th_register(&dir);
+    uint64_t n = 0;
+    ingest_each(env, open_default);
+    for (int i = 0; i < N; i++) {
+        char who[32];
+        prb_file *f = NULL;
+        snprintf(who, sizeof who, "ext:bank-a:P%04d", i);
+        cr_assert_eq(prb_subject_read(env, who, &f), PRB_OK, "%s", prb_errmsg(env));
+        uint64_t id = prb_file_record(f, 0)->id;
+        snprintf(rid, sizeof rid, "%llu-%llu", (unsigned long long)(id >> 24),
+                 (unsigned long long)(id & 0xffffff));
+        prb_file_free(f);
+        cr_assert_eq(prb_dispute_open(env, who, rid, "Not mine.", NULL), PRB_OK, "%s",
+                     prb_errmsg(env));
+    }
+    cr_assert_eq(open_disputes(env), N);
+    th_set_day(env, "2026-12-26"); /* the day after every deadline */
+    struct watch w = {env, 0, 0};
+    prb_set_cancel(env, watch_disputes, &w);
+    cr_assert_eq(prb_expire(env, &n), PRB_OK, "%s", prb_errmsg(env));
+    /* Asked between its transactions, it saw some resolved, not all. */
+    cr_assert_geq(w.between, 1, "the disputes were resolved in one transaction (asked %d times)",
+                  w.asked);
+    cr_assert_eq(open_disputes(env), 0);
+    cr_assert_eq(versions(env), 0, "a record outlived its dispute's deadline");
+    prb_set_cancel(env, NULL, NULL);
     prb_verify_stats vs;
     cr_assert_eq(prb_verify(env, NULL, NULL, &vs), PRB_OK, "%s", prb_errmsg(env));
     prb_close(env);

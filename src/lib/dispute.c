@@ -676,30 +676,86 @@ static int find_due(void *ctx, uint64_t id, const MDB_val *v)
     return PRB_OK;
 }
 
-int prb_disputes_sweep(prb_env *env, MDB_txn *txn, uint64_t *resolved)
+/* Disputes one write transaction of the sweep resolves at most, each
+ * with a file load, a list refresh and its inquirers read from the
+ * index; a subject's are never split between two, since their
+ * inquirers are told in one notice. */
+#define SWEEP_BATCH 512
+
+/* Resolves those of disputes ids[0..n) (records rids) still open and
+ * past their deadline in txn, in the subject's favour; *resolved counts
+ * them. The snapshot they were found on may be older than txn: a
+ * reviewer may have resolved one since, or retention closed it. */
+static int sweep_batch(prb_env *env, MDB_txn *txn, uint64_t *ids, uint64_t *rids, size_t n,
+                       uint64_t *resolved)
 {
-    struct due du = {env, prb_today(env), NULL, NULL, 0, 0};
     char note[64];
-    int rc;
-    if (none_stored(env, txn))
-        return PRB_OK;
-    /* Collected first, resolved after: no cursor walks a changing tree. */
-    rc = walk(env, txn, 0, find_due, &du, NULL);
+    size_t k = 0;
+    int rc = PRB_OK;
+    for (size_t i = 0; !rc && i < n; i++) {
+        json_t *d;
+        if ((rc = get_dispute(env, txn, ids[i], &d)))
+            break;
+        if (is_open(d) && past_deadline(env, d)) {
+            ids[k] = ids[i];
+            rids[k++] = rids[i];
+        }
+        json_decref(d);
+    }
     /* Told before they go, a subject's in one notice to each requester. */
     if (!rc)
-        rc = tell_records(env, txn, du.rids, du.n, 1, 1);
-    free(du.rids);
-    for (size_t i = 0; !rc && i < du.n; i++) {
+        rc = tell_records(env, txn, rids, k, 1, 1);
+    for (size_t i = 0; !rc && i < k; i++) {
         json_t *d;
-        if ((rc = get_dispute(env, txn, du.ids[i], &d)))
+        if ((rc = get_dispute(env, txn, ids[i], &d)))
             break;
         snprintf(note, sizeof note, "no answer from the furnisher by %s", str(d, "deadline"));
-        rc = resolve(env, txn, du.ids[i], d, "deleted", note, "deadline", NULL);
+        rc = resolve(env, txn, ids[i], d, "deleted", note, "deadline", NULL);
         json_decref(d);
-        if (!rc && resolved)
+        if (!rc)
             (*resolved)++;
     }
+    return rc;
+}
+
+int prb_disputes_sweep(prb_env *env, uint64_t *resolved)
+{
+    struct due du = {env, prb_today(env), NULL, NULL, 0, 0};
+    MDB_txn *txn;
+    uint64_t total = 0;
+    int rc = PRB_OK, mrc;
+    /* Found on a snapshot: the search reads every dispute stored, and the
+     * writers of a server go on meanwhile. */
+    if ((mrc = mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &txn)))
+        return prb_mdb_fail(env, mrc, "reading the disputes for the sweep");
+    if (!none_stored(env, txn))
+        rc = walk(env, txn, 0, find_due, &du, NULL);
+    mdb_txn_abort(txn);
+    /* Then resolved a batch a transaction, each dispute with its notices
+     * in one. What a stop leaves has resolved in the subject's favour
+     * already (past_deadline): nothing may uphold it, and the next sweep
+     * deletes the record. */
+    for (size_t i = 0, end; !rc && i < du.n; i = end) {
+        uint64_t count = 0;
+        end = i + SWEEP_BATCH < du.n ? i + SWEEP_BATCH : du.n;
+        while (end < du.n && du.ids[end] >> PRB_RSEQ_BITS == du.ids[end - 1] >> PRB_RSEQ_BITS)
+            end++;
+        if ((rc = prb_wtxn_begin(env, &txn)))
+            break;
+        if ((rc = sweep_batch(env, txn, du.ids + i, du.rids + i, end - i, &count))) {
+            prb_wtxn_abort(env, txn);
+            break;
+        }
+        if ((rc = prb_wtxn_commit(env, txn)))
+            break;
+        total += count;
+        if (end < du.n && prb_cancelled(env))
+            break;
+    }
     free(du.ids);
+    free(du.rids);
+    if (resolved)
+        *resolved += total;
     return rc;
 }
 

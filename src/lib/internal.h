@@ -1245,10 +1245,13 @@ typedef int (*prb_dispute_keep_fn)(void *ctx, MDB_txn *txn, struct json_t *d, in
  * short of limit with *next set. */
 int prb_disputes_kept(prb_env *env, int open_only, uint64_t after, size_t limit,
                       prb_dispute_keep_fn keep, void *kctx, char **json, uint64_t *next);
-/* Resolves, within the sweep's transaction txn, every open dispute past
- * its deadline in the subject's favour: the record is deleted. *resolved
- * (may be NULL) is increased by the number resolved. */
-int prb_disputes_sweep(prb_env *env, MDB_txn *txn, uint64_t *resolved);
+/* Resolves every open dispute past its deadline in the subject's
+ * favour: the record is deleted. They are found on a snapshot and
+ * resolved in write transactions of their own, a few hundred each (a
+ * subject's in one), each checked again in it; a stop (prb_set_cancel)
+ * between two leaves the rest to the next sweep. *resolved (may be NULL)
+ * is increased by the number resolved. */
+int prb_disputes_sweep(prb_env *env, uint64_t *resolved);
 /* Closes the open dispute of record, if any, which retention has just
  * deleted in txn: state deleted, resolved_by "retention", and the
  * subject told so (not that the furnisher failed to answer). */

@@ -5,10 +5,10 @@
  * the sweep (prb_expire) has deleted it; the sweep then removes every
  * version and the (furnisher, ref) index entry of each, and tells the
  * subject of each adverse record it deleted. The same sweep first
- * resolves the disputes whose deadline has passed (dispute.c). It finds
- * the records on a snapshot and deletes them in short write transactions:
- * the search reads every record, and a server's decisions and ingests
- * must not wait for that.
+ * resolves the disputes whose deadline has passed (dispute.c, in the
+ * same manner). It finds the records on a snapshot and deletes them in
+ * short write transactions: the search reads every record, and a
+ * server's decisions and ingests must not wait for that.
  */
 #include "internal.h"
 #include "audit.h"
@@ -276,6 +276,10 @@ int prb_expire(prb_env *env, uint64_t *deleted)
     if (deleted)
         *deleted = 0;
     prb_readers_check(env);
+    /* The disputes past their deadline first, in transactions of their
+     * own: a record one deletes is then not found below. */
+    if ((rc = prb_disputes_sweep(env, NULL)))
+        return rc;
     /* Found on a snapshot: the search reads every record, and the writers
      * of a server go on meanwhile. */
     if ((mrc = mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &txn)))
@@ -286,9 +290,7 @@ int prb_expire(prb_env *env, uint64_t *deleted)
     }
     rc = find_expired(env, txn, &vs, &n);
     mdb_txn_abort(txn);
-    /* Then deleted a batch a transaction; the first also resolves the
-     * disputes past their deadline, before the records are checked again
-     * (one such a dispute deletes is then not found a second time). */
+    /* Then deleted a batch a transaction. */
     while (!rc) {
         size_t end = i + EXPIRE_BATCH < n ? i + EXPIRE_BATCH : n;
         uint64_t count = 0;
@@ -296,8 +298,7 @@ int prb_expire(prb_env *env, uint64_t *deleted)
             end++;
         if ((rc = prb_wtxn_begin(env, &txn)))
             break;
-        if ((!i && (rc = prb_disputes_sweep(env, txn, NULL))) ||
-            (rc = delete_batch(env, txn, vs + i, end - i, &count))) {
+        if ((rc = delete_batch(env, txn, vs + i, end - i, &count))) {
             prb_wtxn_abort(env, txn);
             break;
         }
