@@ -722,6 +722,110 @@ Test(dispute, a_batch_reads_only_the_disputes_of_its_subjects)
     th_rmrf(dir);
 }
 
+/* The text of the notice of kind about about (the last, if several). */
+static char *notice_text(prb_env *env, const char *kind, const char *about)
+{
+    char *json = NULL, *text = NULL;
+    cr_assert_eq(prb_notices_json(env, 0, &json), PRB_OK, "%s", prb_errmsg(env));
+    json_t *arr = parse(json);
+    free(json);
+    for (size_t i = 0; i < json_array_size(arr); i++) {
+        json_t *o = json_array_get(arr, i);
+        if (!strcmp(field(o, "kind"), kind) && !strcmp(field(o, "about"), about)) {
+            free(text);
+            text = strdup(field(o, "text"));
+        }
+    }
+    json_decref(arr);
+    cr_assert_not_null(text, "no %s notice about %s", kind, about);
+    return text;
+}
+
+/* A court judgment of who, ref, received on TH_TODAY: in effect from
+ * 2026-12-25, after its 30 days' notice; status and settled as given. */
+static void ingest_judgment(prb_env *env, const char *who, const char *ref, const char *amount,
+                            const char *status, const char *settled)
+{
+    char line[1024];
+    prb_ingest_stats st;
+    snprintf(line, sizeof line,
+             "{\"furnisher\":\"court-x\",\"ref\":\"%s\",\"subject\":{\"kind\":\"person\",\"id\":"
+             "\"%s\"},\"category\":\"court_judgment\",\"status\":\"%s\",\"event_date\":"
+             "\"2026-10-15\",\"settled_date\":%s,\"legal_basis\":\"court order\",\"fields\":{"
+             "\"amount\":\"%s\",\"currency\":\"EUR\",\"court\":\"AG Mitte\",\"case_ref\":\"1 C "
+             "2/26\"}}\n",
+             ref, who, status, settled, amount);
+    cr_assert_eq(th_ingest(env, ref, line, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK, "%s",
+                 prb_errmsg(env));
+}
+
+/* The outcome notice says when the record is used, from its dates: "used
+ * from now on" was said of a judgment corrected, or upheld, while its
+ * notice period still ran, beside the correction's own notice saying it
+ * may not be used before its end, and of one whose correction settled it
+ * and so ended its use. */
+Test(dispute, the_outcome_says_when_the_record_is_used)
+{
+    char *dir, r[48], about[24], *text;
+    prb_env *env = th_register(&dir);
+    ingest_judgment(env, ANNA, "J-1", "500.00", "open", "null");
+    ingest_judgment(env, ANNA, "J-2", "700.00", "open", "null");
+    ingest_judgment(env, ANNA, "J-3", "900.00", "open", "null");
+    ingest_pd(env, BORIS, "L-1", "100.00", NULL); /* in effect from 2026-12-23 */
+
+    /* Disputed and corrected in the hearing. */
+    set_day(env, "2026-11-30");
+    uint64_t a = open_dispute(env, ANNA, rid_of(env, ANNA, "J-1", r, sizeof r), "Wrong.", NULL);
+    uint64_t b = open_dispute(env, ANNA, rid_of(env, ANNA, "J-2", r, sizeof r), "Paid.", NULL);
+    set_day(env, "2026-12-05");
+    ingest_judgment(env, ANNA, "J-1", "50.00", "open", "null");
+    text = notice_text(env, "adverse_record", "court-x/J-1");
+    cr_assert(strstr(text, "It may not be used before 2026-12-25"), "%s", text);
+    free(text);
+    snprintf(about, sizeof about, "%llu", (unsigned long long)a);
+    text = notice_text(env, "dispute_outcome", about);
+    cr_assert(strstr(text, "corrected") && strstr(text, "may be used from 2026-12-25") &&
+                  !strstr(text, "from now on"),
+              "%s", text);
+    free(text);
+
+    /* Upheld in the hearing. */
+    free(resolve(env, b, "upheld", NULL, NULL));
+    snprintf(about, sizeof about, "%llu", (unsigned long long)b);
+    text = notice_text(env, "dispute_outcome", about);
+    cr_assert(strstr(text, "upheld") && strstr(text, "may be used from 2026-12-25") &&
+                  !strstr(text, "from now on"),
+              "%s", text);
+    free(text);
+
+    /* In effect, disputed, then corrected as paid: kept 0 days after,
+     * it is no longer used. */
+    set_day(env, "2027-01-02");
+    uint64_t c = open_dispute(env, ANNA, rid_of(env, ANNA, "J-3", r, sizeof r), "Paid.", NULL);
+    set_day(env, "2027-01-05");
+    ingest_judgment(env, ANNA, "J-3", "900.00", "settled", "\"2027-01-05\"");
+    text = notice_text(env, "adverse_record", "court-x/J-3");
+    cr_assert(strstr(text, "no longer used"), "%s", text);
+    free(text);
+    snprintf(about, sizeof about, "%llu", (unsigned long long)c);
+    text = notice_text(env, "dispute_outcome", about);
+    cr_assert(strstr(text, "corrected") && strstr(text, "no longer used") &&
+                  !strstr(text, "from now on"),
+              "%s", text);
+    free(text);
+
+    /* Upheld once in effect: used again from now on. */
+    set_day(env, "2027-01-10");
+    uint64_t d = open_dispute(env, BORIS, rid_of(env, BORIS, "L-1", r, sizeof r), "No.", NULL);
+    free(resolve(env, d, "upheld", NULL, NULL));
+    snprintf(about, sizeof about, "%llu", (unsigned long long)d);
+    text = notice_text(env, "dispute_outcome", about);
+    cr_assert(strstr(text, "used again from now on"), "%s", text);
+    free(text);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
 /* What a bad request must leave as it was: disputes, notices, records. */
 static char *snapshot(prb_env *env)
 {

@@ -336,13 +336,63 @@ static int delete_record(prb_env *env, MDB_txn *txn, uint64_t rid)
     return rc;
 }
 
+static const prb_record_view *find_record(const prb_file *f, uint64_t rid)
+{
+    for (size_t i = 0; i < prb_file_nrecords(f); i++)
+        if (prb_file_record(f, i)->id == rid)
+            return prb_file_record(f, i);
+    return NULL;
+}
+
+/* What each outcome means; one that leaves the record ends with when it
+ * is used (in_force: said of a record in force today). */
 static const struct {
-    const char *outcome, *means;
+    const char *outcome, *means, *in_force;
 } outcomes[] = {
-    {"upheld", "the record was found correct and stands; it is used again from now on"},
-    {"corrected", "the record was corrected; the corrected record is used from now on"},
-    {"deleted", "the record was deleted"},
+    {"upheld", "the record was found correct and stands; it", "is used again from now on"},
+    {"corrected", "the record was corrected; the corrected record", "is used from now on"},
+    {"deleted", "the record was deleted", NULL},
 };
+
+/* Writes to buf what outcome o means for record rid's use, from its
+ * dates in txn as the file shows them, as ingest's notice of the record
+ * says it (adverse_notice): one in its notice period is not used before
+ * its end, and a correction may end a record's retention (a judgment
+ * paid). "Used from now on" was said whatever the dates, beside the
+ * correction's notice saying it may not be used for weeks yet. */
+static int outcome_use(prb_env *env, MDB_txn *txn, uint64_t rid, size_t o, char *buf, size_t n)
+{
+    prb_file *f = NULL;
+    const prb_record_view *rv;
+    char from[11], gone[11];
+    int32_t today = prb_today(env);
+    int rc = prb_file_load(env, txn, rid >> PRB_RSEQ_BITS, &f);
+    if (rc)
+        return rc;
+    /* The file leaves out a record past its retention. */
+    rv = find_record(f, rid);
+    if (rv && rv->expires != PRB_NO_DATE) {
+        prb_date_format(rv->effective_from, from);
+        prb_date_format(rv->expires, gone);
+    }
+    if (rv && rv->expires == PRB_NO_DATE)
+        snprintf(buf, n, "%s is not used: the policy no longer describes its category",
+                 outcomes[o].means);
+    else if (!rv || rv->expires <= today)
+        snprintf(buf, n, "%s is no longer used: its retention has ended, and it is deleted",
+                 outcomes[o].means);
+    else if (rv->effective_from >= rv->expires)
+        snprintf(buf, n,
+                 "%s will not be used: it is deleted on %s, when its retention ends, before it "
+                 "could take effect on %s",
+                 outcomes[o].means, gone, from);
+    else if (rv->effective_from > today)
+        snprintf(buf, n, "%s may be used from %s", outcomes[o].means, from);
+    else
+        snprintf(buf, n, "%s %s", outcomes[o].means, outcomes[o].in_force);
+    prb_file_free(f);
+    return PRB_OK;
+}
 
 /* Resolves the open dispute d (stored under id) with outcome, in txn:
  * deletes the record if the outcome says so, stores and logs the dispute,
@@ -350,12 +400,18 @@ static const struct {
 static int resolve(prb_env *env, MDB_txn *txn, uint64_t id, json_t *d, const char *outcome,
                    const char *note, const char *by, const char *resolver)
 {
-    char day[11], text[PRB_TEXT_MAX_BYTES + 512]; /* the note, whole */
+    char day[11], text[PRB_TEXT_MAX_BYTES + 512], use[256]; /* the note, whole */
     const char *what = NULL;
     int rc;
     for (size_t i = 0; i < sizeof outcomes / sizeof *outcomes; i++)
-        if (!strcmp(outcome, outcomes[i].outcome))
+        if (!strcmp(outcome, outcomes[i].outcome)) {
             what = outcomes[i].means;
+            if (outcomes[i].in_force) {
+                if ((rc = outcome_use(env, txn, record_of(d), i, use, sizeof use)))
+                    return rc;
+                what = use;
+            }
+        }
     if (!what)
         return prb_seterr(env->err, PRB_EINVAL, "dispute: unknown outcome '%s'", outcome);
     prb_date_format(prb_today(env), day);
@@ -436,14 +492,6 @@ static int find_open(void *ctx, uint64_t id, const MDB_val *v)
         return PRB_OK;
     fo->found = id;
     return PRB_EEXIST;
-}
-
-static const prb_record_view *find_record(const prb_file *f, uint64_t rid)
-{
-    for (size_t i = 0; i < prb_file_nrecords(f); i++)
-        if (prb_file_record(f, i)->id == rid)
-            return prb_file_record(f, i);
-    return NULL;
 }
 
 /* The record's furnisher is kept in the dispute so that a furnisher's
