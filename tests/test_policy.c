@@ -276,6 +276,15 @@ static void list_not_consulted(json_t *root)
         json_pack("{s:s, s:s}", "if_listed", "procurement_exclusion", "outcome", "decline"));
 }
 
+/* Credit consults only a list that does not serve it: a procurement
+ * exclusion would decline credit (invariant 3). Checked for the first
+ * list named as for the others. */
+static void credit_consults_an_exclusion(json_t *root)
+{
+    json_t *credit = json_object_get(json_object_get(root, "purposes"), "credit");
+    json_object_set_new(credit, "lists", json_pack("[s]", "procurement_exclusion"));
+}
+
 /* A purpose that names one of its lists twice. */
 static void list_named_twice(json_t *root)
 {
@@ -437,6 +446,8 @@ Test(policy, rules_over_features_and_lists_are_checked)
          "scorecard tenancy_check reads feature worst_dpd_24m over credit_account records"},
         {list_not_consulted, PRB_EPOLICY, "'procurement_exclusion' is not one of the purpose's"},
         {open_ended_rule, PRB_EPOLICY, "the last step must have no condition"},
+        {credit_consults_an_exclusion, PRB_EPOLICY,
+         "$.purposes.credit.lists: [0] list procurement_exclusion does not serve purpose credit"},
         {list_named_twice, PRB_EPOLICY,
          "$.purposes.credit.lists: [1] list debtor_register is named twice"},
         {refused_reason_text, PRB_EREFUSED, "protest"},

@@ -1234,14 +1234,15 @@ static int load_purpose_rule(struct ctx *c, prb_purposedef *d, json_t *def)
             int l = json_is_string(v) ? prb_policy_list(c->p, json_string_value(v)) : -1;
             if (!rc && l < 0)
                 rc = fail(c, PRB_EPOLICY, "[%zu] is not a list of the policy", i);
+            else if (!rc && !(c->p->lists[l].purposes >> (d - c->p->purposes) & 1))
+                rc = fail(c, PRB_EPOLICY, "[%zu] list %s does not serve purpose %s", i,
+                          c->p->lists[l].name, d->name);
             /* Named twice, its entry stood twice in every decision. */
-            for (size_t k = 0; !rc && k < d->nlists; k++)
+            for (size_t k = 0; !rc && k < d->nlists; k++) {
                 if (d->lists[k] == l)
                     rc = fail(c, PRB_EPOLICY, "[%zu] list %s is named twice", i,
                               c->p->lists[l].name);
-                else if (!rc && !(c->p->lists[l].purposes >> (d - c->p->purposes) & 1))
-                    rc = fail(c, PRB_EPOLICY, "[%zu] list %s does not serve purpose %s", i,
-                              c->p->lists[l].name, d->name);
+            }
             if (!rc)
                 d->lists[d->nlists++] = l;
         }
