@@ -21,7 +21,10 @@
  * no "vote"); but in a word of five letters or more all of whose letters
  * but one are look-alikes, that one stands for any letter, so a term
  * spelled in look-alikes with one the tables leave out is still the term
- * ("етһпісіту": п looks like n). The word is each one read (below): a
+ * ("ргауел": л for r). Cyrillic п looks like n, though confusables.txt
+ * does not say so: there it is read as n ("оріпіоп"), and as any letter
+ * in a word of five letters or more whose other letters are all
+ * look-alikes ("поӏітісаӏ"). The word is each one read (below): a
  * camelCase word, a whole run, a run read with its digits as letters
  * (digits are of no script), single letters joined, a piece of a long run.
  * Everything else (ASCII punctuation, spaces, other scripts, bytes that are
@@ -615,6 +618,8 @@ static const struct {
     {0x491, 'r'},
     {0x50c, 'G'},
     {0x50d, 'g'},
+    /* п looks like n, which confusables.txt does not say: see NEAR_N */
+    {0x43f, '?'},
     /* Cyrillic with a diacritic, by its base letter */
     {0x400, 'E'},
     {0x40c, 'K'},
@@ -783,6 +788,8 @@ static char lower(char c)
     return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
 }
 
+#define NEAR_N (ALIKE | '?') /* п on a letter of a word as read */
+
 /* A letter read as any letter ('?', or one of alike[] marked ALIKE)
  * stands for one only in a word that holds a Latin letter
  * ("r\u0511ligion", "rеlиgion"): there it is a look-alike the tables do
@@ -792,11 +799,17 @@ static char lower(char c)
  * "vote"); a look-alike there is read as its Latin letter, so "гасе" is
  * still race. But a word of five letters or more all of whose letters
  * but one are look-alikes is a term spelled in them with one the tables
- * leave out ("етһпісіту", п for n; "геӏіԍіоп"), so there that one stands
- * for any letter. Of the 1.6 million words of the ru, uk, bg, el and sr
- * hunspell dictionaries, 91 are then read as a term, most of them ending
- * in "?orah" ("слоган", slogan). A shorter word with such a letter is
- * more often a word of the script than a term (184 words: "имам", I
+ * leave out ("ргауел", л for r; "геӏіԍіоп", п for n), so there that one
+ * stands for any letter. п (NEAR_N) is read as n, and as any letter only
+ * where it is such a letter: in a word of five or more with no other.
+ * Read as any letter with no limit, it made 540 words of the dictionaries
+ * below terms ("Копач", a surname, is koran), 532 if only in five letters
+ * or more; counted as the one other letter, as it was, it let a term with
+ * two n's ("оріпіоп") or an n and one other ("ѵассіпатіоп") pass. Of the
+ * 1.6 million words of the ru, uk, bg, el and sr hunspell dictionaries,
+ * 113 are then read as a term (91 before п was read as n), most of them
+ * ending in "?orah" ("слоган", slogan). A shorter word with such a letter
+ * is more often a word of the script than a term (184 words: "имам", I
  * have, would be imam, "жест", gesture, sect), and so is a longer one
  * with two (361 words with two in ten letters or more, 789 in eight), so
  * there they match none. latin: the word holds a Latin letter. */
@@ -806,9 +819,12 @@ static void unwild(char *w, size_t n, int latin)
     for (size_t i = 0; i < n; i++)
         others += w[i] == '?';
     int any = latin || (others == 1 && n >= ALIKE_WORD);
+    char pe = latin || (!others && n >= ALIKE_WORD) ? '?' : 'n';
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)w[i];
-        if (c & ALIKE)
+        if (c == NEAR_N)
+            w[i] = pe;
+        else if (c & ALIKE)
             w[i] = latin ? '?' : lower((char)(c & ~ALIKE));
         else if (c == '?' && !any)
             w[i] = NO_LETTER;
