@@ -728,7 +728,7 @@ static int find_due(void *ctx, uint64_t id, const MDB_val *v)
  * with a file load, a list refresh and its inquirers read from the
  * index; a subject's are never split between two, since their
  * inquirers are told in one notice. */
-#define SWEEP_BATCH 512
+size_t prb_sweep_batch = 512;
 
 /* Resolves those of disputes ids[0..n) (records rids) still open and
  * past their deadline in txn, in the subject's favour; *resolved counts
@@ -785,7 +785,7 @@ int prb_disputes_sweep(prb_env *env, uint64_t *resolved)
      * deletes the record. */
     for (size_t i = 0, end; !rc && i < du.n; i = end) {
         uint64_t count = 0;
-        end = i + SWEEP_BATCH < du.n ? i + SWEEP_BATCH : du.n;
+        end = i + prb_sweep_batch < du.n ? i + prb_sweep_batch : du.n;
         while (end < du.n && du.ids[end] >> PRB_RSEQ_BITS == du.ids[end - 1] >> PRB_RSEQ_BITS)
             end++;
         if ((rc = prb_wtxn_begin(env, &txn)))

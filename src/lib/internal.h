@@ -784,6 +784,9 @@ int prb_page_json(prb_env *env, MDB_dbi dbi, uint64_t after, prb_walk_fn fn, voi
                   uint64_t *next, const char *what);
 /* How many items a bounded page reads at most (tests lower it). */
 extern size_t prb_scan_max;
+/* How many due disputes one write transaction of the deadline sweep
+ * resolves at most (tests lower it). */
+extern size_t prb_sweep_batch;
 
 /* Longest free text (a reason, a note, a name): a statement, of
  * characters (code points, as JSON Schema's maxLength counts them), so
