@@ -560,18 +560,9 @@ int srv_answer_decision(req *r)
             json = NULL;
         return srv_respond_written_copy(r, 200, json);
     }
-    if (r->gc_rc == PRB_EREVOKED)
-        return srv_revoked(r);
-    unsigned status = (unsigned)prb_http_status(r->gc_rc);
-    char type[64], detail[128];
-    snprintf(type, sizeof type, "urn:probity:error:%s", prb_errname(r->gc_rc));
-    if (status < 500)
-        return srv_problem(r, status, type, prb_strerror(r->gc_rc), r->gc_err, NULL);
-    fprintf(stderr, "probity serve: request %llu: POST /v1/decisions: %s\n",
-            (unsigned long long)r->id, r->gc_err);
-    snprintf(detail, sizeof detail, "the server failed (request %llu); its log says why",
-             (unsigned long long)r->id);
-    return srv_problem(r, status, type, prb_strerror(r->gc_rc), detail, NULL);
+    /* The committer's message, kept with the request: the handle that
+     * made it is the committer's. */
+    return srv_fail_msg(r, r->gc_rc, (unsigned)prb_http_status(r->gc_rc), r->gc_err);
 }
 
 /* ------------------------------------------------------ disputes, reviews */

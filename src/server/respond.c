@@ -238,14 +238,19 @@ int srv_fail(req *r, prb_env *h, int rc)
 
 int srv_fail_as(req *r, prb_env *h, int rc, unsigned status)
 {
+    return srv_fail_msg(r, rc, status, prb_errmsg(h));
+}
+
+int srv_fail_msg(req *r, int rc, unsigned status, const char *msg)
+{
     char type[64], detail[128];
     if (rc == PRB_EREVOKED)
         return srv_revoked(r);
     snprintf(type, sizeof type, "urn:probity:error:%s", prb_errname(rc));
     if (status < 500)
-        return srv_problem(r, status, type, prb_strerror(rc), prb_errmsg(h), NULL);
+        return srv_problem(r, status, type, prb_strerror(rc), msg, NULL);
     fprintf(stderr, "probity serve: request %llu: %s %s: %s\n", (unsigned long long)r->id,
-            srv_route_method(r->route), srv_route_pattern(r->route), prb_errmsg(h));
+            srv_route_method(r->route), srv_route_pattern(r->route), msg);
     snprintf(detail, sizeof detail, "the server failed (request %llu); its log says why",
              (unsigned long long)r->id);
     return srv_problem(r, status, type, prb_strerror(rc), detail, NULL);

@@ -409,6 +409,9 @@ int srv_fail(req *r, prb_env *h, int rc);
 /* The same, answered with status instead of rc's own (a 5xx): /healthz
  * says 503, unavailable, for a register it cannot read. */
 int srv_fail_as(req *r, prb_env *h, int rc, unsigned status);
+/* The same with the engine's message msg, made on another handle (the
+ * committer's, for a decision). */
+int srv_fail_msg(req *r, int rc, unsigned status, const char *msg);
 /* The JSON text of a problem, without answering (deferred errors). */
 char *srv_problem_json(req *r, unsigned status, const char *type, const char *title,
                        const char *detail, struct json_t *extra);
