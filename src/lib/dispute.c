@@ -272,10 +272,10 @@ static int refresh_lists(prb_env *env, MDB_txn *txn, uint64_t subject)
     return rc;
 }
 
-static int cmp_rid(const void *a, const void *b)
+static int cmp_u64(const void *a, const void *b)
 {
-    const uint64_t *x = a, *y = b;
-    return (*x > *y) - (*x < *y);
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
 }
 
 /* Tells the requesters of decisions that used records rids[0..n) (sorted
@@ -292,7 +292,7 @@ static int tell_records(prb_env *env, MDB_txn *txn, uint64_t *rids, size_t n, in
 {
     int rc = PRB_OK;
     if (n)
-        qsort(rids, n, sizeof *rids, cmp_rid);
+        qsort(rids, n, sizeof *rids, cmp_u64);
     for (size_t i = 0, j, nc; !rc && i < n; i = j) {
         uint64_t subject = rids[i] >> PRB_RSEQ_BITS;
         /* The subject's records still stored, once each, kept from rids[i]
@@ -740,29 +740,34 @@ static int sweep_batch(prb_env *env, MDB_txn *txn, uint64_t *ids, uint64_t *rids
     char note[64];
     size_t k = 0;
     int rc = PRB_OK;
+    /* Those still due, kept as read: resolved after their requesters are
+     * told, without reading them again. */
+    json_t **due = malloc((n ? n : 1) * sizeof *due);
+    if (!due)
+        return prb_seterr(env->err, PRB_ENOMEM, "out of memory");
     for (size_t i = 0; !rc && i < n; i++) {
         json_t *d;
         if ((rc = get_dispute(env, txn, ids[i], &d)))
             break;
-        if (is_open(d) && past_deadline(env, d)) {
-            ids[k] = ids[i];
-            rids[k++] = rids[i];
+        if (!is_open(d) || !past_deadline(env, d)) {
+            json_decref(d);
+            continue;
         }
-        json_decref(d);
+        ids[k] = ids[i];
+        rids[k] = rids[i];
+        due[k++] = d;
     }
     /* Told before they go, a subject's in one notice to each requester. */
     if (!rc)
         rc = tell_records(env, txn, rids, k, 1, 1);
     for (size_t i = 0; !rc && i < k; i++) {
-        json_t *d;
-        if ((rc = get_dispute(env, txn, ids[i], &d)))
-            break;
-        snprintf(note, sizeof note, "no answer from the furnisher by %s", str(d, "deadline"));
-        rc = resolve(env, txn, ids[i], d, "deleted", note, "deadline", NULL);
-        json_decref(d);
-        if (!rc)
+        snprintf(note, sizeof note, "no answer from the furnisher by %s", str(due[i], "deadline"));
+        if (!(rc = resolve(env, txn, ids[i], due[i], "deleted", note, "deadline", NULL)))
             (*resolved)++;
     }
+    for (size_t i = 0; i < k; i++)
+        json_decref(due[i]);
+    free(due);
     return rc;
 }
 
@@ -827,12 +832,6 @@ int prb_disputes_record_expired(prb_env *env, MDB_txn *txn, uint64_t record)
 }
 
 /* ---------------------------------------------- corrections by ingest */
-
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
 
 int prb_dspfix_load(prb_env *env, MDB_txn *txn, prb_dspfix *x)
 {
