@@ -100,7 +100,6 @@ int prb_tell_overturned(prb_env *env, MDB_txn *txn, uint64_t subject, uint32_t n
 
 /* A changed record as the notices name it. */
 struct changed {
-    uint64_t rid;
     char name[48]; /* "12-3", as a decision's records_used names it */
 };
 
@@ -240,11 +239,8 @@ int prb_tell_changed(prb_env *env, MDB_txn *txn, uint64_t subject, const uint64_
         return PRB_OK;
     if (!(t.recs = calloc(n, sizeof *t.recs)))
         return prb_seterr(env->err, PRB_ENOMEM, "out of memory");
-    for (size_t i = 0; i < n; i++) {
-        struct changed *c = &t.recs[t.nrecs++];
-        c->rid = rids[i];
-        prb_record_name(c->name, sizeof c->name, c->rid);
-    }
+    for (size_t i = 0; i < n; i++)
+        prb_record_name(t.recs[t.nrecs++].name, sizeof t.recs[0].name, rids[i]);
     /* The index is read back from the subject's newest inquiry only as
      * far as the window (prb_iidx_recent: its marks of how the days run
      * say where an older one can no longer fall in it), not over the
