@@ -759,6 +759,19 @@ static void ingest_judgment(prb_env *env, const char *who, const char *ref, cons
                  prb_errmsg(env));
 }
 
+/* The outcome notice of dispute id says it ended in outcome and that the
+ * record says, and not "from now on" unless says does. */
+static void expect_outcome(prb_env *env, uint64_t id, const char *outcome, const char *says)
+{
+    char about[32];
+    snprintf(about, sizeof about, "%llu", (unsigned long long)id);
+    char *text = notice_text(env, "dispute_outcome", about);
+    cr_assert(strstr(text, outcome) && strstr(text, says) &&
+                  (strstr(says, "from now on") || !strstr(text, "from now on")),
+              "%s", text);
+    free(text);
+}
+
 /* The outcome notice says when the record is used, from its dates: "used
  * from now on" was said of a judgment corrected, or upheld, while its
  * notice period still ran, beside the correction's own notice saying it
@@ -766,7 +779,7 @@ static void ingest_judgment(prb_env *env, const char *who, const char *ref, cons
  * and so ended its use. */
 Test(dispute, the_outcome_says_when_the_record_is_used)
 {
-    char *dir, r[48], about[24], *text;
+    char *dir, r[48], *text;
     prb_env *env = th_register(&dir);
     ingest_judgment(env, ANNA, "J-1", "500.00", "open", "null");
     ingest_judgment(env, ANNA, "J-2", "700.00", "open", "null");
@@ -782,21 +795,11 @@ Test(dispute, the_outcome_says_when_the_record_is_used)
     text = notice_text(env, "adverse_record", "court-x/J-1");
     cr_assert(strstr(text, "It may not be used before 2026-12-25"), "%s", text);
     free(text);
-    snprintf(about, sizeof about, "%llu", (unsigned long long)a);
-    text = notice_text(env, "dispute_outcome", about);
-    cr_assert(strstr(text, "corrected") && strstr(text, "may be used from 2026-12-25") &&
-                  !strstr(text, "from now on"),
-              "%s", text);
-    free(text);
+    expect_outcome(env, a, "corrected", "may be used from 2026-12-25");
 
     /* Upheld in the hearing. */
     free(resolve(env, b, "upheld", NULL, NULL));
-    snprintf(about, sizeof about, "%llu", (unsigned long long)b);
-    text = notice_text(env, "dispute_outcome", about);
-    cr_assert(strstr(text, "upheld") && strstr(text, "may be used from 2026-12-25") &&
-                  !strstr(text, "from now on"),
-              "%s", text);
-    free(text);
+    expect_outcome(env, b, "upheld", "may be used from 2026-12-25");
 
     /* In effect, disputed, then corrected as paid: kept 0 days after,
      * it is no longer used. */
@@ -807,21 +810,13 @@ Test(dispute, the_outcome_says_when_the_record_is_used)
     text = notice_text(env, "adverse_record", "court-x/J-3");
     cr_assert(strstr(text, "no longer used"), "%s", text);
     free(text);
-    snprintf(about, sizeof about, "%llu", (unsigned long long)c);
-    text = notice_text(env, "dispute_outcome", about);
-    cr_assert(strstr(text, "corrected") && strstr(text, "no longer used") &&
-                  !strstr(text, "from now on"),
-              "%s", text);
-    free(text);
+    expect_outcome(env, c, "corrected", "no longer used");
 
     /* Upheld once in effect: used again from now on. */
     set_day(env, "2027-01-10");
     uint64_t d = open_dispute(env, BORIS, rid_of(env, BORIS, "L-1", r, sizeof r), "No.", NULL);
     free(resolve(env, d, "upheld", NULL, NULL));
-    snprintf(about, sizeof about, "%llu", (unsigned long long)d);
-    text = notice_text(env, "dispute_outcome", about);
-    cr_assert(strstr(text, "used again from now on"), "%s", text);
-    free(text);
+    expect_outcome(env, d, "upheld", "used again from now on");
     prb_close(env);
     th_rmrf(dir);
 }

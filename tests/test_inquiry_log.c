@@ -317,15 +317,23 @@ static MDB_val index_key(unsigned char k[12], uint32_t no)
     return (MDB_val){12, k};
 }
 
-static void expect_verify_finds(const char *dir, const char *what)
+/* Opens the register in dir into *env and verifies it, which must find
+ * what; its report (free it). */
+static char *verify_finds(const char *dir, const char *what, prb_env **env, prb_verify_stats *st)
 {
     char reg[600], *rep = NULL;
+    snprintf(reg, sizeof reg, "%s/reg", dir);
+    cr_assert_eq(prb_open(reg, env), PRB_OK, "%s", prb_errmsg(*env));
+    cr_assert_eq(prb_verify(*env, collect, &rep, st), PRB_ECORRUPT, "not found: %s", what);
+    cr_assert(rep && strstr(rep, what), "expected '%s' in: %s", what, rep ? rep : "");
+    return rep;
+}
+
+static void expect_verify_finds(const char *dir, const char *what)
+{
     prb_env *env;
     prb_verify_stats st;
-    snprintf(reg, sizeof reg, "%s/reg", dir);
-    cr_assert_eq(prb_open(reg, &env), PRB_OK, "%s", prb_errmsg(env));
-    cr_assert_eq(prb_verify(env, collect, &rep, &st), PRB_ECORRUPT, "not found: %s", what);
-    cr_assert(rep && strstr(rep, what), "expected '%s' in: %s", what, rep ? rep : "");
+    char *rep = verify_finds(dir, what, &env, &st);
     /* And the copy does not pass it over in silence either. */
     char *text = NULL;
     cr_assert_neq(prb_inquiries_json(env, PERSON, &text), PRB_OK);
@@ -402,13 +410,9 @@ static char *bent_last(const char *day, const char *purpose)
 /* verify finds exactly one thing wrong with the register in dir: what. */
 static void expect_one_finding(const char *dir, const char *what)
 {
-    char reg[600], *rep = NULL;
     prb_env *env;
     prb_verify_stats st;
-    snprintf(reg, sizeof reg, "%s/reg", dir);
-    cr_assert_eq(prb_open(reg, &env), PRB_OK, "%s", prb_errmsg(env));
-    cr_assert_eq(prb_verify(env, collect, &rep, &st), PRB_ECORRUPT, "not found: %s", what);
-    cr_assert(rep && strstr(rep, what), "expected '%s' in: %s", what, rep ? rep : "");
+    char *rep = verify_finds(dir, what, &env, &st);
     cr_assert_eq(st.problems, 1, "%s", rep);
     free(rep);
     prb_close(env);

@@ -1930,6 +1930,25 @@ Test(server, key_revoked_while_a_decision_waits_for_the_writer)
     fx_stop(&f);
 }
 
+/* A GET of path with token (key id) waits for the writer, held here; the
+ * key is revoked meanwhile. It is answered 401 and tells PERSON nothing
+ * (no notice of kind). */
+static void revoked_read_tells_no_one(struct fx *f, const char *path, const char *token,
+                                      const char *id, const char *kind)
+{
+    MDB_txn *held;
+    size_t n;
+    cr_assert_eq(prb_wtxn_begin(f->env, &held), PRB_OK, "%s", prb_errmsg(f->env));
+    int fd = send_get(f, path, token);
+    head_let_in(f, id);
+    revoke_and_release(f, held, token);
+    int st = status_on(fd, NULL);
+    cr_assert_eq(st, 401, "%s answered %d", path, st);
+    close(fd);
+    json_decref(th_copy_notices(f->env, PERSON, kind, &n, NULL));
+    cr_assert_eq(n, 0, "a revoked key's %s was told", kind);
+}
+
 /* An inquirer's read of a purpose-bound list and a reviewer's read of a
  * file wait for the writer to tell the subject; their keys are revoked
  * meanwhile. Each is answered 401 and tells no one. */
@@ -1938,9 +1957,6 @@ Test(server, key_revoked_while_a_read_waits_to_tell)
     struct fx f;
     char inq[PRB_TOKEN_MAX], inq_id[17], rev[PRB_TOKEN_MAX], rev_id[17];
     uint64_t before[2], after[2];
-    size_t n;
-    int st;
-    MDB_txn *held;
     fx_register(&f);
     put_on_debtor_register(&f, "J-1", PERSON);
     srv_opts o = {0};
@@ -1950,25 +1966,8 @@ Test(server, key_revoked_while_a_read_waits_to_tell)
     new_key(&f, PRB_ROLE_REVIEWER, NULL, NULL, NULL, "rina", rev, rev_id);
     state(&f, before);
 
-    cr_assert_eq(prb_wtxn_begin(f.env, &held), PRB_OK, "%s", prb_errmsg(f.env));
-    int fd = send_get(&f, "/v1/lists/debtor_register", inq);
-    head_let_in(&f, inq_id);
-    revoke_and_release(&f, held, inq);
-    st = status_on(fd, NULL);
-    cr_assert_eq(st, 401, "answered %d", st);
-    close(fd);
-    json_decref(th_copy_notices(f.env, PERSON, "list_read", &n, NULL));
-    cr_assert_eq(n, 0, "a revoked inquirer's read of the list was told");
-
-    cr_assert_eq(prb_wtxn_begin(f.env, &held), PRB_OK, "%s", prb_errmsg(f.env));
-    fd = send_get(&f, "/v1/subjects/" PERSON, rev);
-    head_let_in(&f, rev_id);
-    revoke_and_release(&f, held, rev);
-    st = status_on(fd, NULL);
-    cr_assert_eq(st, 401, "answered %d", st);
-    close(fd);
-    json_decref(th_copy_notices(f.env, PERSON, "file_read", &n, NULL));
-    cr_assert_eq(n, 0, "a revoked reviewer's read of the file was told");
+    revoked_read_tells_no_one(&f, "/v1/lists/debtor_register", inq, inq_id, "list_read");
+    revoked_read_tells_no_one(&f, "/v1/subjects/" PERSON, rev, rev_id, "file_read");
     state(&f, after);
     cr_assert_eq(after[0], before[0], "a revoked key's read wrote");
     fx_stop(&f);
