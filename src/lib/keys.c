@@ -476,27 +476,30 @@ static int find_id(prb_env *env, MDB_txn *txn, const char *id, unsigned char has
     return rc;
 }
 
-int prb_key_recheck(prb_env *env, const prb_key *key)
+/* Whether the key with id is live as txn reads it: PRB_ENOTFOUND if it
+ * is gone or revoked (key_live). */
+static int live_in(prb_env *env, MDB_txn *txn, const char *id)
 {
     unsigned char hash[PRB_HASH_LEN];
     prb_key now;
+    int rc = find_id(env, txn, id, hash, &now);
+    return rc ? rc : key_live(env, txn, &now);
+}
+
+int prb_key_recheck(prb_env *env, const prb_key *key)
+{
     MDB_txn *txn;
     int rc = key_txn(env, &txn);
     if (rc)
         return rc;
-    if (!(rc = find_id(env, txn, key->id, hash, &now)))
-        rc = key_live(env, txn, &now);
+    rc = live_in(env, txn, key->id);
     key_txn_done(env, txn);
     return rc;
 }
 
 int prb_key_live_txn(prb_env *env, MDB_txn *txn, const char *id)
 {
-    unsigned char hash[PRB_HASH_LEN];
-    prb_key now;
-    int rc = find_id(env, txn, id, hash, &now);
-    if (!rc)
-        rc = key_live(env, txn, &now);
+    int rc = live_in(env, txn, id);
     /* Not PRB_ENOTFOUND, which the call gives for what it was asked
      * about: a caller refused is told apart, and answered as a revoked
      * token is. */
