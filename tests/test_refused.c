@@ -810,6 +810,19 @@ static void expect_refused(void (*edit)(json_t *), const char *where, const stru
               "'%s' as %s: '%s' does not name class '%s'", w->text, where, msg, w->cls);
 }
 
+/* Each of w[0..n) is refused naming its class, read alone and as a
+ * policy's description. */
+static void expect_each_refused(const struct want *w, size_t n)
+{
+    char term[64];
+    for (size_t i = 0; i < n; i++) {
+        const char *cls = prb_refused_class(w[i].text, term, sizeof term);
+        cr_expect(cls && strstr(cls, w[i].cls), "'%s' refused as %s, want %s", w[i].text,
+                  cls ? cls : "nothing", w[i].cls);
+        expect_refused(as_description, "a description", &w[i]);
+    }
+}
+
 /* ------------------------------------------------------------ tests */
 
 Test(refused, names_that_slipped_past_are_refused_in_a_policy)
@@ -861,12 +874,7 @@ Test(refused, a_bin_reason_code_is_refused_like_a_pmml_reason_code)
 Test(refused, chinese_terms_are_refused_inside_a_text)
 {
     char msg[1024], term[64];
-    for (size_t i = 0; i < sizeof cjk / sizeof cjk[0]; i++) {
-        const char *cls = prb_refused_class(cjk[i].text, term, sizeof term);
-        cr_expect(cls && strstr(cls, cjk[i].cls), "'%s' refused as %s, want %s", cjk[i].text,
-                  cls ? cls : "nothing", cjk[i].cls);
-        expect_refused(as_description, "a description", &cjk[i]);
-    }
+    expect_each_refused(cjk, sizeof cjk / sizeof cjk[0]);
     expect_refused(as_bin_text, "a bin text", &cjk[0]);
     cr_assert_not_null(prb_refused_class("申请人民族：汉", term, sizeof term));
     cr_expect_str_eq(term, "民族");
@@ -976,12 +984,7 @@ Test(refused, a_cyrillic_field_name_at_ingest_is_unknown_not_refused)
 Test(refused, terms_in_look_alike_letters_of_other_scripts_are_still_refused)
 {
     char term[64];
-    for (size_t i = 0; i < sizeof script_spellings / sizeof script_spellings[0]; i++) {
-        const char *cls = prb_refused_class(script_spellings[i].text, term, sizeof term);
-        cr_expect(cls && strstr(cls, script_spellings[i].cls), "'%s' refused as %s, want %s",
-                  script_spellings[i].text, cls ? cls : "nothing", script_spellings[i].cls);
-        expect_refused(as_description, "a description", &script_spellings[i]);
-    }
+    expect_each_refused(script_spellings, sizeof script_spellings / sizeof script_spellings[0]);
     /* A run of over 256 letters is read in pieces: one that mixes scripts
      * is refused as before, its Cyrillic letters standing for any letter,
      * and one of Cyrillic letters alone is read as Cyrillic. */
@@ -1008,13 +1011,7 @@ Test(refused, a_term_in_look_alikes_with_one_other_letter_is_refused)
         {"\xd0\xb5\xd1\x82\xd2\xbb\xd0\xbf\xd1\x96\xd1\x81 code", "ethnicity"}, /* "ethnic" */
         {"\xd1\x80\xd0\xb3\xd0\xb0\xd1\x83\xd0\xb5\xd0\xbb", "religion"}, /* el for r: prayer */
     };
-    char term[64];
-    for (size_t i = 0; i < sizeof w / sizeof w[0]; i++) {
-        const char *cls = prb_refused_class(w[i].text, term, sizeof term);
-        cr_expect(cls && strstr(cls, w[i].cls), "'%s' refused as %s, want %s", w[i].text,
-                  cls ? cls : "nothing", w[i].cls);
-        expect_refused(as_description, "a description", &w[i]);
-    }
+    expect_each_refused(w, sizeof w / sizeof w[0]);
 }
 
 /* Cyrillic pe looks like n, but confusables.txt does not give it: terms
@@ -1038,13 +1035,7 @@ Test(refused, a_term_in_look_alikes_with_pe_for_n_is_refused)
         {"\xd0\xbe\xd0\xbf\xd1\x96\xd0\xbf\xd1\x96\xd0\xbe\xd0\xbf", "political"},
         {"\xd1\x98\xd0\xb0\xd1\x96\xd0\xbf", "religion"}, /* "jain": n in four letters */
     };
-    char term[64];
-    for (size_t i = 0; i < sizeof w / sizeof w[0]; i++) {
-        const char *cls = prb_refused_class(w[i].text, term, sizeof term);
-        cr_expect(cls && strstr(cls, w[i].cls), "'%s' refused as %s, want %s", w[i].text,
-                  cls ? cls : "nothing", w[i].cls);
-        expect_refused(as_description, "a description", &w[i]);
-    }
+    expect_each_refused(w, sizeof w / sizeof w[0]);
 }
 
 /* A look-alike of each Latin letter in Cyrillic or Greek: lower case
@@ -1117,13 +1108,7 @@ Test(refused, polytonic_greek_letters_neither_split_nor_hide_a_word)
         {"r\xe1\xbc\x91\xd3\x8fig\xe1\xbd\xb7on", "religion"},      /* epsilon dasia, iota oxia */
         {"\xe1\xbc\xb0\xd0\xb3\xe1\xbc\xb7\xd1\x95", "biometrics"}, /* iota psili ...: iris */
     };
-    char term[64];
-    for (size_t i = 0; i < sizeof w / sizeof w[0]; i++) {
-        const char *cls = prb_refused_class(w[i].text, term, sizeof term);
-        cr_expect(cls && strstr(cls, w[i].cls), "'%s' refused as %s, want %s", w[i].text,
-                  cls ? cls : "nothing", w[i].cls);
-        expect_refused(as_description, "a description", &w[i]);
-    }
+    expect_each_refused(w, sizeof w / sizeof w[0]);
 }
 
 /* Every word of a text is read, not its first 64. */
