@@ -1482,6 +1482,52 @@ Test(decide, amounts_add_up_exactly)
     th_rmrf(dir);
 }
 
+/* ------------------------------------------------------ date bounds */
+
+/* person_credit declines anyone with no account opened since 2020,
+ * counted by a feature bounding opened_date with a date. */
+static void accounts_since_2020(json_t *root)
+{
+    json_object_set_new(json_object_get(root, "features"), "accounts_since_2020",
+                        json_pack("{s:s, s:s, s:[s], s:{s:{s:s}}}", "description",
+                                  "Accounts opened since 2020.", "kind", "count", "categories",
+                                  "credit_account", "where", "opened_date", "min", "2020-01-01"));
+    json_array_append_new(
+        json_object_get(json_object_get(json_object_get(root, "scorecards"), "person_credit"),
+                        "characteristics"),
+        json_pack("{s:s, s:[{s:b, s:i, s:s, s:s}, {s:b, s:i, s:s, s:s}]}", "feature",
+                  "accounts_since_2020", "bins", "missing", 1, "points", -1000, "reason", "N00",
+                  "text", "No account opened since 2020", "otherwise", 1, "points", 0, "reason",
+                  "N01", "text", "An account opened since 2020"));
+}
+
+/* A bound on a date field is a date: an account opened on 2019-12-31
+ * is not counted, one opened on 2020-01-01 is (min is inclusive). */
+Test(decide, a_date_bound_counts_from_its_day)
+{
+    char *dir, buf[1024];
+    const char *opened[] = {"2019-12-31", "2020-01-01"};
+    prb_env *env = th_register_edited(accounts_since_2020, &dir);
+    for (int i = 0; i < 2; i++) {
+        char ref[16], fields[256], *json;
+        snprintf(ref, sizeof ref, "ACC-%d", i);
+        snprintf(fields, sizeof fields,
+                 "{\"account_type\":\"revolving\",\"opened_date\":\"%s\",\"credit_limit\":"
+                 "\"1000.00\",\"balance\":\"10.00\",\"currency\":\"EUR\",\"worst_dpd\":0}",
+                 opened[i]);
+        ingest(env,
+               line(buf, sizeof buf, ref, "credit_account", "open", "2026-10-01", NULL, fields));
+        json = decision_text(env, "credit");
+        if (i == 0)
+            cr_assert(strstr(json, "\"N00\""), "%s", json);
+        else
+            cr_assert_null(strstr(json, "\"N00\""), "%s", json);
+        free(json);
+    }
+    prb_close(env);
+    th_rmrf(dir);
+}
+
 /* tenancy_check with fractional points: from 500, 0.2 for each of its
  * three characteristics when its feature is missing (as all are for a
  * subject with one account) and 0 otherwise; the rule's step on the

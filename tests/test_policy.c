@@ -432,6 +432,59 @@ static void pins_of_two_currency_fields(json_t *root)
                                   "EUR"));
 }
 
+/* A feature on credit_account with "where": {"opened_date": bound}. */
+static json_t *date_bound;
+static void opened_date_bound(json_t *root)
+{
+    json_object_set_new(json_object_get(root, "features"), "recent_accounts",
+                        json_pack("{s:s, s:[s], s:{s:{s:O}}}", "kind", "count", "categories",
+                                  "credit_account", "where", "opened_date", "min", date_bound));
+}
+
+/* A date is held as its day number since 1970: a bound written as the
+ * number 20200101 loaded and, some 55,000 years on, matched nothing. */
+static void opened_date_number_bound(json_t *root)
+{
+    date_bound = json_integer(20200101);
+    opened_date_bound(root);
+    json_decref(date_bound);
+}
+
+static void opened_date_bad_bound(json_t *root)
+{
+    date_bound = json_string("2020-02-30");
+    opened_date_bound(root);
+    json_decref(date_bound);
+}
+
+/* A sum, min or max of a date field made a day number (18628) that bins
+ * scored and a reason's value showed the subject. */
+static const char *date_kind;
+static void date_aggregate(json_t *root)
+{
+    json_object_set_new(json_object_get(root, "features"), "dated_accounts",
+                        json_pack("{s:s, s:[s], s:s}", "kind", date_kind, "categories",
+                                  "credit_account", "field", "opened_date"));
+}
+
+static void sum_of_dates(json_t *root)
+{
+    date_kind = "sum";
+    date_aggregate(root);
+}
+
+static void min_of_dates(json_t *root)
+{
+    date_kind = "min";
+    date_aggregate(root);
+}
+
+static void max_of_dates(json_t *root)
+{
+    date_kind = "max";
+    date_aggregate(root);
+}
+
 Test(policy, rules_over_features_and_lists_are_checked)
 {
     const struct {
@@ -487,6 +540,21 @@ Test(policy, rules_over_features_and_lists_are_checked)
          "$.features.debt_euros: the feature adds up or compares amounts of payment_default and "
          "court_judgment, whose currencies are in fields of different names ('currency', "
          "'ccy')"},
+        {opened_date_number_bound, PRB_EPOLICY,
+         "$.features.recent_accounts.where.opened_date.min: 'opened_date' is a date: write the "
+         "bound as a date, \"YYYY-MM-DD\", not a number"},
+        {opened_date_bad_bound, PRB_EPOLICY,
+         "$.features.recent_accounts.where.opened_date.min: '2020-02-30' is not a date "
+         "\"YYYY-MM-DD\""},
+        {sum_of_dates, PRB_EPOLICY,
+         "$.features.dated_accounts.field: 'opened_date' of credit_account is a date, and dates "
+         "do not add up"},
+        {min_of_dates, PRB_EPOLICY,
+         "$.features.dated_accounts.field: 'opened_date' of credit_account is a date: for the "
+         "earliest, use the kind months_since_earliest with this \"field\""},
+        {max_of_dates, PRB_EPOLICY,
+         "$.features.dated_accounts.field: 'opened_date' of credit_account is a date: for the "
+         "latest, use the kind months_since_latest with this \"field\""},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         prb_policy *p = NULL;

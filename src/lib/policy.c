@@ -595,8 +595,36 @@ static int get_number(struct ctx *c, json_t *obj, const char *key, int *has, dou
     return PRB_OK;
 }
 
-/* {"values": [...]} or {"min": x, "max": y} (min inclusive, max exclusive). */
-static int load_cond(struct ctx *c, json_t *def, prb_cond *cd)
+/* A bound of an interval on field: a number, or on a date field a date
+ * "YYYY-MM-DD", held as its day since 1970 as records hold dates. A
+ * number on a date field is refused, not read as a day: 20200101 is a
+ * day some 55,000 years on, and a bound at it silently matched nothing. */
+static int get_bound(struct ctx *c, json_t *obj, const char *key, const char *date_field, int *has,
+                     double *out)
+{
+    json_t *v = json_object_get(obj, key);
+    int32_t day;
+    int rc = PRB_OK;
+    if (!date_field || !v)
+        return get_number(c, obj, key, has, out);
+    *has = 1;
+    size_t at = push(c, key);
+    if (!json_is_string(v))
+        rc = fail(c, PRB_EPOLICY, "'%s' is a date: write the bound as a date, \"YYYY-MM-DD\"%s",
+                  date_field, json_is_number(v) ? ", not a number" : "");
+    else if (prb_date_parse(json_string_value(v), json_string_length(v), &day))
+        rc = fail(c, PRB_EPOLICY, "'%.*s' is not a date \"YYYY-MM-DD\" (from 1900)",
+                  prb_utf8_cut(json_string_value(v), json_string_length(v), 40),
+                  json_string_value(v));
+    else
+        *out = day;
+    pop(c, at);
+    return rc;
+}
+
+/* {"values": [...]} or {"min": x, "max": y} (min inclusive, max exclusive);
+ * date_field names the field when it holds dates, else NULL. */
+static int load_cond(struct ctx *c, json_t *def, const char *date_field, prb_cond *cd)
 {
     static const char *const keys[] = {"values", "min", "max", NULL};
     json_t *vals, *v;
@@ -605,8 +633,8 @@ static int load_cond(struct ctx *c, json_t *def, prb_cond *cd)
     if (!json_is_object(def))
         return fail(c, PRB_EPOLICY, "must be an object with \"values\", or \"min\" and/or \"max\"");
     if ((rc = only_keys(c, def, keys)) ||
-        (rc = get_number(c, def, "min", &cd->has_min, &cd->min)) ||
-        (rc = get_number(c, def, "max", &cd->has_max, &cd->max)))
+        (rc = get_bound(c, def, "min", date_field, &cd->has_min, &cd->min)) ||
+        (rc = get_bound(c, def, "max", date_field, &cd->has_max, &cd->max)))
         return rc;
     vals = json_object_get(def, "values");
     if (vals && (cd->has_min || cd->has_max))
@@ -719,20 +747,29 @@ static int load_conds(struct ctx *c, json_t *def, const char *key, const prb_fea
     {
         size_t m = push(c, field);
         prb_cond *cond = &(*out)[(*n)++];
-        int type = 0;
+        int type = 0, dates = 0, others = 0;
         if (!(cond->field = strdup(field)))
             rc = PRB_ENOMEM;
         for (size_t i = 0; !rc && i < c->p->ncategories; i++) {
             int fi = (f->categories >> i & 1)
                          ? prb_catdef_field(&c->p->categories[i], field, strlen(field))
                          : -1;
-            if (fi >= 0)
-                type = c->p->categories[i].fields[fi].type;
+            if (fi < 0)
+                continue;
+            type = c->p->categories[i].fields[fi].type;
+            dates += type == PRB_FT_DATE;
+            others += type != PRB_FT_DATE;
         }
         if (!rc && !type)
             rc = fail(c, PRB_EPOLICY, "no category of this feature has a field '%s'", field);
+        /* One bound cannot be both a day and a number. */
+        if (!rc && dates && others && (json_object_get(cd, "min") || json_object_get(cd, "max")))
+            rc = fail(c, PRB_EPOLICY,
+                      "'%s' is a date in some of the feature's categories and not in others: "
+                      "one interval cannot bound both",
+                      field);
         if (!rc)
-            rc = load_cond(c, cd, cond);
+            rc = load_cond(c, cd, dates ? field : NULL, cond);
         if (!rc && (cond->has_min || cond->has_max) && type != PRB_FT_INTEGER &&
             type != PRB_FT_AMOUNT && type != PRB_FT_DATE)
             rc = fail(c, PRB_EPOLICY, "an interval needs a numeric field");
@@ -763,6 +800,25 @@ static int find_purpose(const prb_policy *p, const char *name)
     return prb_policy_purpose(p, name);
 }
 
+/* Why field type t cannot be what feature f aggregates. A feature is a
+ * number that bins and criteria bound and a reason shows the subject: a
+ * sum of days since 1970 means nothing, and the earliest or latest of
+ * them (18628) is no date anyone reads; months_since_* make that date a
+ * number of months as of the decision. */
+static const char *not_aggregated(const prb_featdef *f, int t)
+{
+    if (f->kind == PRB_F_MONTHS_EARLIEST || f->kind == PRB_F_MONTHS_LATEST)
+        return "is not a date field";
+    if (t != PRB_FT_DATE)
+        return "is not a numeric field";
+    if (f->kind == PRB_F_SUM)
+        return "is a date, and dates do not add up: a sum needs an integer or amount field";
+    if (f->kind == PRB_F_MIN)
+        return "is a date: for the earliest, use the kind months_since_earliest with this "
+               "\"field\"";
+    return "is a date: for the latest, use the kind months_since_latest with this \"field\"";
+}
+
 static int load_feature_field(struct ctx *c, json_t *def, prb_featdef *f)
 {
     int need = f->kind == PRB_F_SUM || f->kind == PRB_F_MIN || f->kind == PRB_F_MAX;
@@ -784,11 +840,9 @@ static int load_feature_field(struct ctx *c, json_t *def, prb_featdef *f)
         if (fi < 0)
             continue;
         int t = cd->fields[fi].type;
-        if (dates ? t != PRB_FT_DATE
-                  : t != PRB_FT_INTEGER && t != PRB_FT_AMOUNT && t != PRB_FT_DATE) {
+        if (dates ? t != PRB_FT_DATE : t != PRB_FT_INTEGER && t != PRB_FT_AMOUNT) {
             size_t at = push(c, "field");
-            rc = fail(c, PRB_EPOLICY, "'%s' of %s is not a %s field", f->field, cd->name,
-                      dates ? "date" : "numeric");
+            rc = fail(c, PRB_EPOLICY, "'%s' of %s %s", f->field, cd->name, not_aggregated(f, t));
             pop(c, at);
             return rc;
         }
@@ -1014,7 +1068,7 @@ static int load_ground(struct ctx *c, const char *name, json_t *def, void *out)
                       "'%s' counts inquiries: a list's grounds are read from the subject's "
                       "records, never from who asked about them",
                       feat);
-        else if (!(rc = load_cond(c, cd, cond)) && cond->nvalues)
+        else if (!(rc = load_cond(c, cd, NULL, cond)) && cond->nvalues)
             rc = fail(c, PRB_EPOLICY, "a criterion is an interval on a feature's value");
         pop(c, m);
         if (rc)
