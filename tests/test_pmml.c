@@ -196,15 +196,18 @@ Test(pmml, sample_business_18_1000)
     prb_sc_free(sc);
 }
 
-/* The bounds are (18, 29], (29, 39], > 39; (1000, 2500], > 2500. */
+/* The bounds are (18, 29], (29, 39], > 39; (1000, 2500], > 2500. age is
+ * of dataType integer, so 29.5, 39.01 and 18.5 are not of its type:
+ * invalid, and with invalidValueTreatment="asMissing" scored as missing
+ * (-1). So marketing 19, age 29.5 missing -1, income 2500.5 -3: 15. */
 Test(pmml, sample_bounds)
 {
     prb_scorecard *sc = load(SAMPLE);
     const struct {
         double age, income, score;
     } cases[] = {
-        {29, 2500, 19 + 0 + 5},   {29.5, 2500.5, 19 + 12 - 3}, {39, 1000.5, 19 + 12 + 5},
-        {39.01, 0, 19 + 18 + 26}, {18.5, -4, 19 + 0 + 26},
+        {29, 2500, 19 + 0 + 5},  {29.5, 2500.5, 19 - 1 - 3}, {39, 1000.5, 19 + 12 + 5},
+        {39.01, 0, 19 - 1 + 26}, {18.5, -4, 19 - 1 + 26},    {40, 0, 19 + 18 + 26},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         prb_value v[] = {S("marketing"), N(cases[i].age), N(cases[i].income)};
@@ -214,6 +217,50 @@ Test(pmml, sample_bounds)
         cr_assert_eq(s.score, PTS(cases[i].score), "case %zu", i);
     }
     prb_sc_free(sc);
+}
+
+/* A value that is not a whole number is not of an integer field's
+ * dataType, so it is invalid, and the field's invalidValueTreatment
+ * decides: returnInvalid (also when the attribute is absent, its
+ * default) makes the score invalid, naming the field and the value;
+ * asIs scores it as given (29.5 in (29, 39]: 12, so 19 + 12 - 3 = 28).
+ * A whole number written as a double (29.0) is valid. */
+Test(pmml, an_integer_field_treats_a_fraction_by_its_invalid_value_treatment)
+{
+    const char *from = "<MiningField name=\"age\" usageType=\"active\" "
+                       "invalidValueTreatment=\"asMissing\"/>";
+    const char *invalid[] = {
+        "<MiningField name=\"age\" usageType=\"active\" invalidValueTreatment=\"returnInvalid\"/>",
+        "<MiningField name=\"age\" usageType=\"active\"/>"};
+    for (size_t i = 0; i < 2; i++) {
+        char *doc = variant(SAMPLE, from, invalid[i], 0), err[512] = "";
+        prb_scorecard *sc = NULL;
+        prb_score s;
+        cr_assert_eq(load_text(doc, &sc, err, sizeof err), PRB_OK, "%s", err);
+        prb_value v[] = {S("marketing"), N(29.5), N(2500.5)};
+        cr_assert_eq(prb_sc_eval(sc, v, &s, err, sizeof err), PRB_EINVAL, "variant %zu", i);
+        cr_assert(strstr(err, "field 'age' is of dataType integer and its value 29.5 is not a "
+                              "whole number, so the score is invalid"),
+                  "%s", err);
+        prb_value whole[] = {S("marketing"), N(29.0), N(2500.5)};
+        cr_assert_eq(prb_sc_eval(sc, whole, &s, err, sizeof err), PRB_OK, "%s", err);
+        cr_assert_eq(s.score, PTS(19 + 0 - 3));
+        prb_sc_free(sc);
+        free(doc);
+    }
+    char *doc = variant(SAMPLE, from,
+                        "<MiningField name=\"age\" usageType=\"active\" "
+                        "invalidValueTreatment=\"asIs\"/>",
+                        0),
+         err[512] = "";
+    prb_scorecard *sc = NULL;
+    prb_score s;
+    cr_assert_eq(load_text(doc, &sc, err, sizeof err), PRB_OK, "%s", err);
+    prb_value v[] = {S("marketing"), N(29.5), N(2500.5)};
+    cr_assert_eq(prb_sc_eval(sc, v, &s, err, sizeof err), PRB_OK, "%s", err);
+    cr_assert_eq(s.score, PTS(19 + 12 - 3));
+    prb_sc_free(sc);
+    free(doc);
 }
 
 /* "sales" is present but matches no attribute: PMML says the scorecard

@@ -9,7 +9,9 @@
  * differently from what the model's author meant.
  *
  * What is read: DataDictionary (each field's optype and dataType),
- * MiningSchema (active fields are the inputs), Scorecard's initialScore,
+ * MiningSchema (active fields are the inputs, and for a field of
+ * dataType integer the invalidValueTreatment of a number that is not a
+ * whole one, which is not of that type), Scorecard's initialScore,
  * useReasonCodes, reasonCodeAlgorithm, baselineScore and baselineMethod,
  * Characteristic/Attribute with partialScore, reasonCode, baselineScore,
  * and the predicates SimplePredicate, CompoundPredicate (and, or, xor,
@@ -81,6 +83,7 @@ struct dfield {
     const char *name;
     const char *optype;
     int dtype;           /* enum dtype */
+    int integer;         /* dataType integer: a number that is not whole is invalid */
     int declares_values; /* has Value (valid) or Interval children */
     int input;           /* index in sc->fields when an active MiningField, else -1 */
     int in_schema;
@@ -384,6 +387,7 @@ static int read_datafield(struct px *c, xmlNode *n, struct dfield *f)
     f->dtype = !strcmp(dt, "string")                                                     ? DT_STRING
                : !strcmp(dt, "integer") || !strcmp(dt, "float") || !strcmp(dt, "double") ? DT_NUMBER
                                                                                          : DT_OTHER;
+    f->integer = !strcmp(dt, "integer");
 
     for (xmlNode *k = next_element(c, n, NULL, &rc); k; k = next_element(c, n, k, &rc)) {
         if (is(k, "Value")) {
@@ -463,14 +467,25 @@ static int check_treatment(struct px *c, xmlNode *n, const struct dfield *f)
         return unsupported(c, n,
                            "invalidValueTreatment other than returnInvalid, asIs or "
                            "asMissing");
-    /* Without a Value or Interval list no input can be invalid (numbers
-     * are numbers, any string is a category), so the three treatments
-     * agree. With one, only asIs needs no validity check. */
+    /* Without a Value or Interval list an input is invalid only when it
+     * is not of the field's dataType (any string is a category, but 29.5
+     * is no integer): prb_sc_eval applies the treatment to those. With a
+     * list, only asIs needs no check against it. */
     if (f->declares_values && (!ivt || strcmp(ivt, "asIs")))
         return unsupported(c, n,
                            "checking values against the DataField's Value/Interval list; "
                            "set invalidValueTreatment=\"asIs\" or remove the list");
     return PRB_OK;
+}
+
+/* A checked MiningField's invalidValueTreatment (returnInvalid unless
+ * said) as an enum prb_invalid_treatment. */
+static int invalid_treatment(xmlNode *n)
+{
+    const char *ivt = attr(n, "invalidValueTreatment");
+    if (!ivt || !strcmp(ivt, "returnInvalid"))
+        return PRB_INVALID_RETURN;
+    return !strcmp(ivt, "asMissing") ? PRB_INVALID_AS_MISSING : PRB_INVALID_AS_IS;
 }
 
 static int read_miningfield(struct px *c, xmlNode *n)
@@ -540,6 +555,7 @@ static int read_miningfield(struct px *c, xmlNode *n)
     if (!(c->sc->fields[c->sc->nfields] = strdup(name)))
         return PRB_ENOMEM;
     c->sc->field_kind[c->sc->nfields] = kind;
+    c->sc->field_integer[c->sc->nfields] = f->integer ? invalid_treatment(n) : 0;
     f->input = (int)c->sc->nfields++;
     return PRB_OK;
 }
@@ -554,7 +570,8 @@ static int read_schema(struct px *c, xmlNode *n)
     if (count > MAX_INPUTS)
         return perr(c, PRB_EINVAL, n, "more than %d fields", MAX_INPUTS);
     if (count && (!(c->sc->fields = calloc(count, sizeof *c->sc->fields)) ||
-                  !(c->sc->field_kind = calloc(count, sizeof *c->sc->field_kind))))
+                  !(c->sc->field_kind = calloc(count, sizeof *c->sc->field_kind)) ||
+                  !(c->sc->field_integer = calloc(count, sizeof *c->sc->field_integer))))
         return PRB_ENOMEM;
     for (xmlNode *k = next_element(c, n, NULL, &rc); k; k = next_element(c, n, k, &rc)) {
         if (is(k, "MiningField")) {

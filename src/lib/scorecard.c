@@ -30,6 +30,9 @@
 
 /* prb_score.applied has one slot per characteristic. */
 #define MAX_CHARACS ((int)(sizeof(((prb_score *)0)->applied) / sizeof(int)))
+/* The most inputs a PMML model has (pmml.c MAX_INPUTS), whose values an
+ * invalid value treatment may copy. */
+#define MAX_INPUTS 256
 
 #define TEXT_MAX 500
 
@@ -67,6 +70,7 @@ void prb_sc_free(prb_scorecard *sc)
         free(sc->fields[i]);
     free(sc->fields);
     free(sc->field_kind);
+    free(sc->field_integer);
     free(sc->name);
     free(sc);
 }
@@ -273,10 +277,50 @@ static int in_range(const prb_scorecard *sc, const prb_charac *c, size_t i, prb_
     return 0;
 }
 
+/* PMML's invalid values for fields of dataType integer: a number that
+ * is not a whole one is not of the field's type (JPMML refuses 29.5 for
+ * one), and the MiningField's invalidValueTreatment decides. *use gets
+ * vals, or own (room for MAX_INPUTS) holding them with such values made
+ * missing. Returns 0, or PRB_EINVAL with a message in err when one makes
+ * the score invalid. */
+static int treat_invalid(const prb_scorecard *sc, const prb_value *vals, prb_value *own,
+                         const prb_value **use, char *err, size_t errlen)
+{
+    *use = vals;
+    if (sc->field_integer && sc->nfields > MAX_INPUTS) {
+        snprintf(err, errlen, "scorecard %s: more than %d fields", sc->name, MAX_INPUTS);
+        return PRB_EINVAL;
+    }
+    for (size_t i = 0; sc->field_integer && i < sc->nfields; i++) {
+        double x = vals[i].num;
+        if (!sc->field_integer[i] || missing(sc, vals, (int)i) || (isfinite(x) && x == floor(x)) ||
+            sc->field_integer[i] == PRB_INVALID_AS_IS)
+            continue;
+        if (sc->field_integer[i] == PRB_INVALID_RETURN) {
+            char v[PRB_REAL_STR];
+            if (prb_real_str(v, sizeof v, x) <= 0)
+                snprintf(v, sizeof v, "%g", x);
+            snprintf(err, errlen,
+                     "scorecard %s: field '%s' is of dataType integer and its value %s is not a "
+                     "whole number, so the score is invalid (invalidValueTreatment "
+                     "returnInvalid)",
+                     sc->name, sc->fields[i], v);
+            return PRB_EINVAL;
+        }
+        if (*use == vals) {
+            memcpy(own, vals, sc->nfields * sizeof *own);
+            *use = own;
+        }
+        own[i].present = 0;
+    }
+    return PRB_OK;
+}
+
 int prb_sc_eval(const prb_scorecard *sc, const prb_value *vals, prb_score *out, char *err,
                 size_t errlen)
 {
     struct acc acc[MAX_CHARACS];
+    prb_value own[MAX_INPUTS];
     size_t nacc = 0;
     char label[96];
 
@@ -285,6 +329,8 @@ int prb_sc_eval(const prb_scorecard *sc, const prb_value *vals, prb_score *out, 
         snprintf(err, errlen, "scorecard %s: more than %d characteristics", sc->name, MAX_CHARACS);
         return PRB_EINVAL;
     }
+    if (treat_invalid(sc, vals, own, &vals, err, errlen))
+        return PRB_EINVAL;
     if (!in_range(sc, NULL, 0, sc->initial_score, err, errlen))
         return PRB_EINVAL;
     out->score = sc->initial_score;

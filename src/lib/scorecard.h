@@ -88,6 +88,14 @@ typedef struct prb_charac {
 enum prb_reason_algo { PRB_POINTS_BELOW = 1, PRB_POINTS_ABOVE };
 enum prb_field_kind { PRB_FIELD_NUMERIC = 1, PRB_FIELD_CATEGORICAL };
 
+/* A PMML MiningField's invalidValueTreatment: what an invalid input (one
+ * not of its field's dataType, such as 29.5 for an integer) does. */
+enum prb_invalid_treatment {
+    PRB_INVALID_RETURN = 1, /* returnInvalid, PMML's default: the score is invalid */
+    PRB_INVALID_AS_MISSING, /* scored as a missing value */
+    PRB_INVALID_AS_IS       /* scored as given */
+};
+
 typedef struct prb_scorecard {
     char *name;
     prb_points initial_score;
@@ -98,6 +106,10 @@ typedef struct prb_scorecard {
     size_t nfields;
     char **fields;   /* input names: policy feature names */
     int *field_kind; /* enum prb_field_kind */
+    /* NULL, or per field: 0 when every number is of its dataType, else
+     * (a PMML field of dataType integer) the enum prb_invalid_treatment
+     * for a number that is not a whole one. */
+    int *field_integer;
     size_t ncharacs;
     prb_charac *characs;
     /* Scaling (optional): score s0 at odds o0, pdo points to double them. */
@@ -166,8 +178,10 @@ typedef struct prb_score {
 
 /* Evaluates sc on vals (sc->nfields entries). Returns 0, or PRB_EINVAL
  * with a message in err when no attribute of a characteristic matches
- * (PMML: the score is then invalid; out->unscored names it) or when a
- * hand-built model holds points beyond PRB_SC_POINTS_MAX. */
+ * (PMML: the score is then invalid; out->unscored names it), when a
+ * value is invalid for its field and the field's treatment is
+ * returnInvalid, or when a hand-built model holds points beyond
+ * PRB_SC_POINTS_MAX. */
 int prb_sc_eval(const prb_scorecard *sc, const prb_value *vals, prb_score *out, char *err,
                 size_t errlen);
 
