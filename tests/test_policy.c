@@ -485,6 +485,19 @@ static void max_of_dates(json_t *root)
     date_aggregate(root);
 }
 
+/* A "missing" bin on tax_arrears_open, which has missing_as and so is
+ * never missing: no subject could get its 30 points, yet as the best bin
+ * it gave every subject reason T00, 10 points below it. */
+static void missing_bin_never_missing(json_t *root)
+{
+    json_t *chars = json_object_get(
+        json_object_get(json_object_get(root, "scorecards"), "person_credit"), "characteristics");
+    json_t *bins = json_object_get(json_array_get(chars, 6), "bins");
+    json_array_insert_new(bins, 0,
+                          json_pack("{s:b, s:i, s:s, s:s}", "missing", 1, "points", 30, "reason",
+                                    "T09", "text", "No tax arrears on file"));
+}
+
 Test(policy, rules_over_features_and_lists_are_checked)
 {
     const struct {
@@ -536,6 +549,10 @@ Test(policy, rules_over_features_and_lists_are_checked)
         {pin_of_no_currency, PRB_EPOLICY,
          "$.features.default_euros.where.currency: values[0] 'eur' is not a currency code as "
          "records hold them (ISO 4217: three capital letters)"},
+        {missing_bin_never_missing, PRB_EPOLICY,
+         "$.scorecards.person_credit.characteristics[6].bins[0]: a bin of characteristic "
+         "'tax_arrears_open' that can never apply: feature 'tax_arrears_open' is never missing "
+         "(the policy gives it missing_as)"},
         {pins_of_two_currency_fields, PRB_EPOLICY,
          "$.features.debt_euros: the feature adds up or compares amounts of payment_default and "
          "court_judgment, whose currencies are in fields of different names ('currency', "

@@ -51,7 +51,8 @@ static const char *base_card =
     "{\"min\":0,\"max\":2,\"points\":20,\"reason\":\"I01\",\"text\":\"Few recent inquiries\"},"
     "{\"min\":2,\"points\":0,\"reason\":\"I02\",\"text\":\"Many recent inquiries\"}]}]}";
 
-/* The features tests know: employment is categorical, the rest numeric. */
+/* The features tests know: employment is categorical, the rest numeric;
+ * "always" has a value for every subject (a policy's missing_as). */
 static int kinds(void *ctx, const char *name)
 {
     static const char *const numeric[] = {
@@ -60,6 +61,8 @@ static int kinds(void *ctx, const char *name)
         (*(int *)ctx)++; /* counts calls */
     if (!strcmp(name, "employment"))
         return PRB_FIELD_CATEGORICAL;
+    if (!strcmp(name, "always"))
+        return PRB_FIELD_NUMERIC | PRB_FIELD_NEVER_MISSING;
     for (const char *const *n = numeric; *n; n++)
         if (!strcmp(*n, name))
             return PRB_FIELD_NUMERIC;
@@ -602,6 +605,89 @@ Test(scorecard, shape_errors)
         cr_expect_eq(compile_text(cases[i].text, &sc, err, sizeof err), PRB_EPOLICY, "case %zu", i);
         cr_expect(strstr(err, cases[i].expect) == err, "case %zu: got '%s'", i, err);
     }
+}
+
+/* A bin no value can reach is refused: its points still made the best
+ * bin, the baseline of reasons, so every subject lost points to a bin
+ * none could get (a "missing" bin of 30 on a feature with missing_as gave
+ * everyone a reason worth 10 that could push a real one out of the four).
+ * A bin only partly taken by those before it still applies. */
+Test(scorecard, bins_that_can_never_apply_are_refused)
+{
+    const struct bad cases[] = {
+        {"\"text\":\"Not in work\"}",
+         "\"text\":\"Not in work\"},{\"values\":[\"student\"],\"points\":50,\"reason\":\"E09\","
+         "\"text\":\"Student\"}",
+         PRB_EPOLICY,
+         PATH ".characteristics[2].bins[4]: a bin of characteristic 'employment' that can never "
+              "apply: bins[3] before it is \"otherwise\", which takes every value; its points "
+              "could still be the best bin's"},
+        {"{\"max\":1,\"points\":60,",
+         "{\"missing\":true,\"points\":70,\"reason\":\"D09\",\"text\":\"Not known\"},{\"max\":1,"
+         "\"points\":60,",
+         PRB_EPOLICY,
+         PATH ".characteristics[0].bins[1]: a bin of characteristic 'defaults_open' that can "
+              "never apply: a bin before it already takes a missing value"},
+        /* [2, 5) lies in [1, 3) and [3, inf) together, in neither alone. */
+        {"\"text\":\"Three or more payment defaults\"}",
+         "\"text\":\"Three or more payment defaults\"},{\"min\":2,\"max\":5,\"points\":90,"
+         "\"reason\":\"D09\",\"text\":\"Two to four\"}",
+         PRB_EPOLICY,
+         PATH ".characteristics[0].bins[4]: a bin of characteristic 'defaults_open' that can "
+              "never apply: the bins before it already take every value of its interval"},
+        {"\"text\":\"Three or more payment defaults\"}",
+         "\"text\":\"Three or more payment defaults\"},{\"otherwise\":true,\"points\":90,"
+         "\"reason\":\"D09\",\"text\":\"Anything else\"}",
+         PRB_EPOLICY,
+         PATH ".characteristics[0].bins[4]: a bin of characteristic 'defaults_open' that can "
+              "never apply: the bins before it already take every value, and a missing one"},
+        {"{\"missing\":true,\"points\":0,\"reason\":\"E00\"",
+         "{\"values\":[\"retired\",\"employed\"],\"points\":90,\"reason\":\"E09\",\"text\":\"In "
+         "work or retired\"},{\"missing\":true,\"points\":0,\"reason\":\"E00\"",
+         PRB_EPOLICY,
+         PATH ".characteristics[2].bins[2]: a bin of characteristic 'employment' that can never "
+              "apply: the bins before it already take each of its values"},
+        {"\"feature\":\"inquiries_6m\",\"bins\":[",
+         "\"feature\":\"always\",\"bins\":[{\"missing\":true,\"points\":90,\"reason\":\"I09\","
+         "\"text\":\"No inquiries\"},",
+         PRB_EPOLICY,
+         PATH ".characteristics[3].bins[0]: a bin of characteristic 'always' that can never "
+              "apply: feature 'always' is never missing (the policy gives it missing_as)"},
+        /* Taken in part only: [0, 3) still has 1 and 2 after (-inf, 1). */
+        {"{\"min\":1,\"max\":3,", "{\"min\":0,\"max\":3,", PRB_OK, ""},
+        /* "otherwise" after intervals that take every number takes a missing value. */
+        {"{\"missing\":true,\"points\":0,\"reason\":\"H00\"",
+         "{\"otherwise\":true,\"points\":0,\"reason\":\"H00\"", PRB_OK, ""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char err[512] = "";
+        prb_scorecard *sc = NULL;
+        int rc = compile_variant(cases[i].from, cases[i].to, &sc, err, sizeof err);
+        cr_expect_eq(rc, cases[i].rc, "case %zu: rc %d (%s)", i, rc, err);
+        cr_expect(strstr(err, cases[i].expect) == err, "case %zu: got '%s', want '%s...'", i, err,
+                  cases[i].expect);
+        prb_sc_free(sc);
+    }
+
+    /* A feature never missing: every number taken leaves "otherwise" nothing. */
+    const char *always = "{\"characteristics\":[{\"feature\":\"always\",\"bins\":["
+                         "{\"max\":1,\"points\":20,\"reason\":\"T00\",\"text\":\"None\"},"
+                         "{\"min\":1,\"points\":-50,\"reason\":\"T01\",\"text\":\"Some\"}%s]}]}";
+    char text[1024], err[512] = "";
+    prb_scorecard *sc = NULL;
+    snprintf(text, sizeof text, always,
+             ",{\"otherwise\":true,\"points\":30,\"reason\":\"T09\",\"text\":\"Else\"}");
+    cr_expect_eq(compile_text(text, &sc, err, sizeof err), PRB_EPOLICY);
+    cr_expect(strstr(err, PATH
+                     ".characteristics[0].bins[2]: a bin of characteristic 'always' "
+                     "that can never apply: the bins before it already take every value;") == err,
+              "got '%s'", err);
+    prb_sc_free(sc);
+    sc = NULL;
+    snprintf(text, sizeof text, always, "");
+    cr_assert_eq(compile_text(text, &sc, err, sizeof err), PRB_OK, "%s", err);
+    cr_expect_eq(sc->characs[0].baseline, PTS(20), "the best bin a subject can get");
+    prb_sc_free(sc);
 }
 
 /* prb_score.applied has 64 slots, so a card may have 64 characteristics

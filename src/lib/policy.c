@@ -984,9 +984,15 @@ static int load_feature(struct ctx *c, const char *name, json_t *def, void *out)
     return get_number(c, def, "missing_as", &f->has_default, &f->dflt);
 }
 
+/* A feature with missing_as is never missing: a bin for that would never
+ * apply (prb_sc_from_json). */
 static int scorecard_feature_kind(void *ctx, const char *name)
 {
-    return prb_policy_feature(ctx, name) >= 0 ? PRB_FIELD_NUMERIC : 0;
+    const prb_policy *p = ctx;
+    int f = prb_policy_feature(p, name);
+    if (f < 0)
+        return 0;
+    return PRB_FIELD_NUMERIC | (p->features[f].has_default ? PRB_FIELD_NEVER_MISSING : 0);
 }
 
 static int load_scorecards(struct ctx *c, json_t *root)

@@ -726,13 +726,120 @@ static int field_index(prb_scorecard *sc, const char *name, int kind, int *out)
     return PRB_OK;
 }
 
+/* The interval [*lo, *hi) an interval bin's predicate takes (as
+ * interval_pred builds it), an unbounded side as an infinity; 0 when the
+ * predicate is of another kind of bin. */
+static int bin_interval(const prb_pred *p, double *lo, double *hi)
+{
+    *lo = -INFINITY;
+    *hi = INFINITY;
+    if (p->op == PRB_P_AND) {
+        *lo = p->child[0].num;
+        *hi = p->child[1].num;
+    } else if (p->op == PRB_P_SIMPLE && p->cmp == PRB_C_GE) {
+        *lo = p->num;
+    } else if (p->op == PRB_P_SIMPLE && p->cmp == PRB_C_LT) {
+        *hi = p->num;
+    } else {
+        return 0;
+    }
+    return 1;
+}
+
+/* Whether the interval bins among attrs[0..n) take every number of
+ * [lo, hi): climbs from lo through a bin holding the point reached to its
+ * upper end until none holds it. Exact: the ends are the policy's own
+ * numbers and the intervals are half-open, so an uncovered stretch
+ * begins at one of them. */
+static int covered(const prb_attr *attrs, size_t n, double lo, double hi)
+{
+    int moved = 1;
+    while (lo < hi && moved) {
+        moved = 0;
+        for (size_t k = 0; k < n; k++) {
+            double a, b;
+            if (bin_interval(&attrs[k].pred, &a, &b) && a <= lo && lo < b) {
+                lo = b;
+                moved = 1;
+            }
+        }
+    }
+    return lo >= hi;
+}
+
+/* Whether some values bin among attrs[0..n) lists v. */
+static int value_taken(const prb_attr *attrs, size_t n, const char *v)
+{
+    for (size_t k = 0; k < n; k++) {
+        const prb_pred *p = &attrs[k].pred;
+        for (size_t j = 0; p->op == PRB_P_SET && j < p->nvalues; j++)
+            if (!strcmp(p->values[j], v))
+                return 1;
+    }
+    return 0;
+}
+
+/* Whether a bin's predicate is that of a "missing" bin. */
+static int missing_bin(const prb_pred *p)
+{
+    return p->op == PRB_P_SIMPLE && p->cmp == PRB_C_MISSING;
+}
+
+/* Refuses bin i of ch when the bins before it leave it no value. Bins
+ * are tried in order, so such a bin never applies; yet the best bin is
+ * the baseline reasons count points below, and an unreachable best bin
+ * had every subject lose points to it under a reason that explained
+ * nothing, which could push a real reason out of the four. */
+static int check_reachable(struct jc *c, const prb_charac *ch, size_t i, int kind,
+                           int never_missing)
+{
+    const prb_attr *a = ch->attrs;
+    const prb_pred *p = &a[i].pred;
+    size_t other = i, j = 0;
+    int had_missing = 0;
+    char why[160] = "";
+    double lo, hi;
+
+    for (size_t k = 0; k < i; k++) {
+        if (a[k].pred.op == PRB_P_TRUE && other == i)
+            other = k;
+        had_missing |= missing_bin(&a[k].pred);
+    }
+    if (other < i)
+        snprintf(why, sizeof why, "bins[%zu] before it is \"otherwise\", which takes every value",
+                 other);
+    else if (missing_bin(p) && never_missing)
+        snprintf(why, sizeof why, "feature '%s' is never missing (the policy gives it missing_as)",
+                 ch->name);
+    else if (missing_bin(p) && had_missing)
+        snprintf(why, sizeof why, "a bin before it already takes a missing value");
+    else if (bin_interval(p, &lo, &hi) && covered(a, i, lo, hi))
+        snprintf(why, sizeof why, "the bins before it already take every value of its interval");
+    else if (p->op == PRB_P_TRUE && kind == PRB_FIELD_NUMERIC && (never_missing || had_missing) &&
+             covered(a, i, -INFINITY, INFINITY))
+        snprintf(why, sizeof why, "the bins before it already take every value%s",
+                 never_missing ? "" : ", and a missing one");
+    if (p->op == PRB_P_SET && !why[0]) {
+        while (j < p->nvalues && value_taken(a, i, p->values[j]))
+            j++;
+        if (j == p->nvalues)
+            snprintf(why, sizeof why, "the bins before it already take each of its values");
+    }
+    if (!why[0])
+        return PRB_OK;
+    return jfail(c, PRB_EPOLICY,
+                 "a bin of characteristic '%s' that can never apply: %s; its points could still "
+                 "be the best bin's, below which every reason counts the points lost",
+                 ch->name, why);
+}
+
 static int load_charac(struct jc *c, json_t *def, prb_charac *ch)
 {
     static const char *const keys[] = {"feature", "bins", NULL};
     json_t *feat, *bins, *bin;
     char term[64];
     const char *name, *cls;
-    int kind, field, rc;
+    int kind, never_missing, field, rc;
     size_t i;
 
     if (!json_is_object(def))
@@ -753,6 +860,8 @@ static int load_charac(struct jc *c, json_t *def, prb_charac *ch)
         return PRB_EREFUSED;
     }
     kind = c->feature_kind ? c->feature_kind(c->ctx, name) : 0;
+    never_missing = (kind & PRB_FIELD_NEVER_MISSING) != 0;
+    kind &= ~PRB_FIELD_NEVER_MISSING;
     if (kind != PRB_FIELD_NUMERIC && kind != PRB_FIELD_CATEGORICAL) {
         size_t n = jpush(c, ".feature");
         jfail(c, PRB_EPOLICY, "unknown feature '%s'", name);
@@ -774,6 +883,8 @@ static int load_charac(struct jc *c, json_t *def, prb_charac *ch)
         size_t n = jpush(c, ".bins[%zu]", i);
         ch->nattrs = i + 1; /* owned from here on, even half-built */
         rc = load_bin(c, bin, field, kind, &ch->attrs[i]);
+        if (!rc)
+            rc = check_reachable(c, ch, i, kind, never_missing);
         jpop(c, n);
         if (rc)
             return rc;

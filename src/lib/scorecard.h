@@ -87,6 +87,10 @@ typedef struct prb_charac {
 
 enum prb_reason_algo { PRB_POINTS_BELOW = 1, PRB_POINTS_ABOVE };
 enum prb_field_kind { PRB_FIELD_NUMERIC = 1, PRB_FIELD_CATEGORICAL };
+/* Or'd into a kind by prb_sc_from_json's feature_kind: the feature always
+ * has a value (a policy feature with missing_as), so a bin that takes
+ * only a missing value could never apply. */
+#define PRB_FIELD_NEVER_MISSING 0x100
 
 /* A PMML MiningField's invalidValueTreatment: what an invalid input (one
  * not of its field's dataType, such as 29.5 for an integer) does. */
@@ -187,9 +191,15 @@ int prb_sc_eval(const prb_scorecard *sc, const prb_value *vals, prb_score *out, 
 
 /* Compiles a policy scorecard (the JSON shape in docs/POLICY.md) whose
  * features are resolved by the caller: feature_kind(name) returns
- * PRB_FIELD_NUMERIC or PRB_FIELD_CATEGORICAL, or 0 for an unknown name.
- * path is the JSON path used in messages ("$.scorecards.person_credit").
- * Returns 0 or PRB_EPOLICY with "PATH: reason" in err. */
+ * PRB_FIELD_NUMERIC or PRB_FIELD_CATEGORICAL, with PRB_FIELD_NEVER_MISSING
+ * or'd in when the feature always has a value, or 0 for an unknown name.
+ * A bin no value can reach (after "otherwise", "missing" on a feature
+ * never missing or after another "missing", values or an interval the
+ * bins before it take) is refused: a characteristic's best bin is the
+ * baseline of its reasons, and one no subject can get would make every
+ * subject lose points to it. path is the JSON path used in messages
+ * ("$.scorecards.person_credit"). Returns 0 or PRB_EPOLICY with "PATH:
+ * reason" in err. */
 int prb_sc_from_json(const char *name, json_t *def, const char *path,
                      int (*feature_kind)(void *ctx, const char *name), void *ctx,
                      prb_scorecard **out, char *err, size_t errlen);
