@@ -1528,6 +1528,51 @@ Test(decide, a_date_bound_counts_from_its_day)
     th_rmrf(dir);
 }
 
+/* credit_account's worst_dpd and opened_date made optional: the fields
+ * person_credit's worst_dpd_24m (a max) and oldest_account_months (months
+ * since the earliest opened_date) read. */
+static void optional_account_fields(json_t *root)
+{
+    json_t *fields = json_object_get(
+        json_object_get(json_object_get(root, "categories"), "credit_account"), "fields");
+    json_object_set_new(json_object_get(fields, "worst_dpd"), "required", json_false());
+    json_object_set_new(json_object_get(fields, "opened_date"), "required", json_false());
+}
+
+/* A record that gives a feature no value is not used (invariant 9): an
+ * account without worst_dpd or opened_date left both features missing,
+ * the decision said so ("no record gives it one"), and yet its
+ * records_used named the account, so its deletion or a correction of it
+ * on a dispute would be told to the inquirer. The account with the
+ * fields is named. */
+Test(decide, a_record_without_the_field_is_not_used)
+{
+    char *dir, buf[1024];
+    prb_env *env = th_register_edited(optional_account_fields, &dir);
+    prb_decision *d = NULL;
+    const char *json;
+    ingest(env, line(buf, sizeof buf, "ACC-1", "credit_account", "open", "2026-10-01", NULL,
+                     "{\"account_type\":\"revolving\",\"credit_limit\":\"1000.00\",\"balance\":"
+                     "\"10.00\",\"currency\":\"EUR\"}"));
+    cr_assert_eq(prb_evaluate(env, "credit", PERSON, &d), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(prb_decision_json(d, &json), PRB_OK);
+    json_t *o = json_loads(json, 0, NULL);
+    cr_assert_eq(json_array_size(json_object_get(o, "records_used")), 0, "%s", json);
+    json_decref(o);
+
+    ingest(env, account(buf, sizeof buf, 2, 0));
+    cr_assert_eq(prb_evaluate(env, "credit", PERSON, &d), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(prb_decision_json(d, &json), PRB_OK);
+    o = json_loads(json, 0, NULL);
+    json_t *used = json_object_get(o, "records_used");
+    cr_assert_eq(json_array_size(used), 1, "%s", json);
+    cr_assert_str_eq(json_string_value(json_array_get(used, 0)), "1-2", "%s", json);
+    json_decref(o);
+    prb_decision_free(d);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
 /* tenancy_check with fractional points: from 500, 0.2 for each of its
  * three characteristics when its feature is missing (as all are for a
  * subject with one account) and 0 otherwise; the rule's step on the

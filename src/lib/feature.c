@@ -93,7 +93,10 @@ struct acc {
     int has_num, has_date;
 };
 
-/* Adds one record to feature fd's accumulator; returns 1 if it counted. */
+/* Adds one record to feature fd's accumulator; returns 1 if it counted.
+ * A record without the field a sum, min, max or months since reads gives
+ * the feature no value and does not count: counted, it was among a
+ * decision's records used while the feature said no record gave it one. */
 static int accumulate(const prb_featdef *fd, int cat, const prb_record_view *rv, int32_t today,
                       struct acc *a)
 {
@@ -111,7 +114,7 @@ static int accumulate(const prb_featdef *fd, int cat, const prb_record_view *rv,
         if (fd->field) {
             const prb_field_view *fv = fd->field_idx[cat] >= 0 ? find_field(rv, fd->field) : NULL;
             if (!fv)
-                return 1;
+                return 0;
             d = (int32_t)fv->num;
         }
         if (!a->has_date || d < a->earliest)
@@ -122,7 +125,7 @@ static int accumulate(const prb_featdef *fd, int cat, const prb_record_view *rv,
     } else if (fd->field) {
         const prb_field_view *fv = fd->field_idx[cat] >= 0 ? find_field(rv, fd->field) : NULL;
         if (!fv)
-            return 1;
+            return 0;
         double v = field_number(fv);
         int sc = fv->type == PRB_FT_AMOUNT ? fv->scale & 15 : 0;
         if (sc > a->scale) {
