@@ -350,7 +350,10 @@ const char *prb_index_dir(const prb_env *env);
 int prb_scorecard_import(prb_env *env, const char *name, const char *path);
 /* Scores one vector of feature values given as a JSON object (a missing
  * key is a missing value) with the policy or imported scorecard name;
- * *json (free() it) gets the score and the ranked reason codes. */
+ * *json (free() it) gets the score and the ranked reason codes.
+ * PRB_ENOTFOUND: no scorecard has the name; PRB_EEXIST: both the policy
+ * and an import have it (a policy edited after the import), and which
+ * was meant cannot be told. */
 int prb_scorecard_eval(prb_env *env, const char *name, const char *input, char **json);
 
 /* ----------------------------------------------------------------- lists */

@@ -817,6 +817,50 @@ Test(pmml, import_of_a_categorical_field_says_it_is_not_supported)
     th_rmrf(dir);
 }
 
+/* The policy's tenancy_check, from 0 rather than 500, added as
+ * tenancy_pmml: the name tests/data/tenancy_check.pmml is imported under. */
+static void policy_takes_the_imported_name(json_t *root)
+{
+    json_t *cards = json_object_get(root, "scorecards");
+    json_t *card = json_deep_copy(json_object_get(cards, "tenancy_check"));
+    json_object_set_new(card, "base_score", json_integer(0));
+    json_object_set_new(cards, "tenancy_pmml", card);
+}
+
+/* Import refuses a policy scorecard's name, but a policy edited after it
+ * may add one: eval then took the policy's silently and the imported
+ * scorecard could not be reached. The name is an error where it is used;
+ * the register still opens (th_reopen_edited aborts if not), and the
+ * policy's other scorecards score as before. */
+Test(pmml, a_policy_scorecard_of_an_imported_name_is_an_error_where_used)
+{
+    char *dir, path[512], *out = NULL;
+    prb_env *env = th_register(&dir);
+    th_path(path, sizeof path, "tests/data/tenancy_check.pmml");
+    cr_assert_eq(prb_scorecard_import(env, "tenancy_pmml", path), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(prb_scorecard_eval(env, "tenancy_pmml", "{}", &out), PRB_OK, "%s",
+                 prb_errmsg(env));
+    cr_expect(strstr(out, "\"score\": 600"), "%s", out);
+    free(out);
+    out = NULL;
+
+    env = th_reopen_edited(env, dir, policy_takes_the_imported_name, TH_TODAY);
+    cr_expect_eq(prb_scorecard_eval(env, "tenancy_pmml", "{}", &out), PRB_EEXIST, "took %s", out);
+    cr_expect_null(out);
+    cr_expect_str_eq(prb_errmsg(env),
+                     "scorecard 'tenancy_pmml' names two: one of policy default-2026.11 and one "
+                     "imported into the register; rename the policy's, since an imported "
+                     "scorecard keeps the name it was imported under");
+    free(out);
+    out = NULL;
+    cr_assert_eq(prb_scorecard_eval(env, "tenancy_check", "{}", &out), PRB_OK, "%s",
+                 prb_errmsg(env));
+    cr_expect(strstr(out, "\"score\": 600"), "%s", out);
+    free(out);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
 /* --------------------------------------------- hostile or broken XML */
 
 Test(pmml, malformed_xml_is_an_error)

@@ -107,7 +107,12 @@ int prb_scorecard_import(prb_env *env, const char *name, const char *path)
     return prb_wtxn_commit(env, txn);
 }
 
-/* The named scorecard: the policy's, or an imported one (owned by *own). */
+/* The named scorecard: the policy's, or an imported one (owned by *own).
+ * Import refuses a policy scorecard's name, but a policy edit may add one
+ * of an imported scorecard's name: taken as the policy's, the imported
+ * one could no longer be reached and eval scored with another model than
+ * the one imported. Such a name is an error here, where it is used, not
+ * when the register opens, so that the register stays open to mend it. */
 static int find_scorecard(prb_env *env, const char *name, const prb_scorecard **sc,
                           prb_scorecard **own)
 {
@@ -116,16 +121,26 @@ static int find_scorecard(prb_env *env, const char *name, const prb_scorecard **
     MDB_val k, v;
     int i = policy_scorecard(env->policy, name), mrc, rc;
     *own = NULL;
-    if (i >= 0) {
-        *sc = env->policy->scorecards[i];
-        return PRB_OK;
-    }
     snprintf(key, sizeof key, "scorecard:%s", name);
     k.mv_size = strlen(key);
     k.mv_data = key;
     if ((mrc = mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &txn)))
         return prb_mdb_fail(env, mrc, "starting a read");
-    if ((mrc = mdb_get(txn, env->meta, &k, &v))) {
+    mrc = mdb_get(txn, env->meta, &k, &v);
+    if (i >= 0 && mrc == MDB_NOTFOUND) {
+        mdb_txn_abort(txn);
+        *sc = env->policy->scorecards[i];
+        return PRB_OK;
+    }
+    if (i >= 0 && !mrc) {
+        mdb_txn_abort(txn);
+        return prb_seterr(env->err, PRB_EEXIST,
+                          "scorecard '%s' names two: one of policy %s and one imported into the "
+                          "register; rename the policy's, since an imported scorecard keeps the "
+                          "name it was imported under",
+                          name, prb_policy_version(env->policy));
+    }
+    if (mrc) {
         mdb_txn_abort(txn);
         return mrc == MDB_NOTFOUND
                    ? prb_seterr(env->err, PRB_ENOTFOUND, "no scorecard named '%s'", name)
