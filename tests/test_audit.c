@@ -1584,3 +1584,48 @@ Test(audit, verify_names_a_policy_hash_altered_behind_the_engines_back)
     prb_close(env);
     th_rmrf(dir);
 }
+
+/* A register with one record, 1-1 (furnisher src-a, ref A-1), of subject
+ * 1. */
+static prb_env *with_one_record(char **dir)
+{
+    prb_env *env = th_register(dir);
+    ingest_one(env, "A-1");
+    return env;
+}
+
+/* An 11-byte key just after subject 1's own entry: it sorts before the
+ * subject's records, and the loader stopped at it, so the subject's file,
+ * copy and decisions had no records, while verify passed over it. */
+static void stray_key(MDB_txn *t, MDB_dbi rec)
+{
+    unsigned char key[11];
+    size_t n;
+    unsigned char *v = subject_one(t, rec, key, &n);
+    key[10] = 0;
+    snprintf(found_id, sizeof found_id, "subject 1: a key of 11 bytes among its records");
+    cr_assert_eq(mdb_put(t, rec, &(MDB_val){11, key}, &(MDB_val){n, v}, 0), 0);
+    free(v);
+}
+
+Test(audit, a_stray_key_among_a_subjects_records_is_named_and_not_read_past)
+{
+    char *dir;
+    prb_env *env = with_one_record(&dir);
+    prb_file *f = NULL;
+    cr_assert_eq(prb_subject_read(env, "cn-rid:11010519491231002X", &f), PRB_OK, "%s",
+                 prb_errmsg(env));
+    cr_assert_eq(prb_file_nrecords(f), 1);
+    prb_file_free(f); /* it holds a read transaction of env */
+    f = NULL;
+    prb_close(env);
+    tamper(dir, stray_key);
+    cr_assert_eq(prb_open(reg_of(dir), &env), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(prb_subject_read(env, "cn-rid:11010519491231002X", &f), PRB_ECORRUPT,
+                 "the file was read without its records (%zu)", prb_file_nrecords(f));
+    cr_assert(strstr(prb_errmsg(env), "subject 1: a key of 11 bytes"), "%s", prb_errmsg(env));
+    prb_file_free(f);
+    prb_close(env);
+    th_rmrf(dir);
+    expect_named_on(with_one_record, stray_key);
+}

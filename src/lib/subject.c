@@ -83,8 +83,17 @@ static int read_records(prb_env *env, prb_file *f, MDB_txn *txn)
     for (mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT); mrc == 0;
          mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         const unsigned char *kb = k.mv_data;
-        if (k.mv_size != PRB_RECKEY_LEN || prb_get_be64(kb) >> PRB_RSEQ_BITS != f->subject)
+        if (k.mv_size < 8 || prb_get_be64(kb) >> PRB_RSEQ_BITS != f->subject)
             break;
+        /* Among the subject's keys: stopping here would give a file
+         * without the records after it, and every decision would use it. */
+        if (k.mv_size != PRB_RECKEY_LEN) {
+            mdb_cursor_close(cur);
+            return prb_seterr(env->err, PRB_ECORRUPT,
+                              "subject %llu: a key of %zu bytes among its records, where a "
+                              "record's is %d (altered behind the engine's back)",
+                              (unsigned long long)f->subject, k.mv_size, PRB_RECKEY_LEN);
+        }
         if ((rc = grow((void **)&f->buf, &f->bufcap, f->bufn + v.mv_size, 1)) ||
             (rc = grow((void **)&f->vers, &f->vcap, f->nvers + 1, sizeof *f->vers)) ||
             (rc = grow((void **)&f->voff, &f->ocap, f->nvers + 1, sizeof *f->voff)))

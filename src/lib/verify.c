@@ -951,9 +951,20 @@ static int check_store(struct run *r, MDB_txn *txn, const unsigned char *leaves,
         return prb_mdb_fail(env, mrc, "reading records");
     for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); !mrc;
          mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        if (k.mv_size != PRB_RECKEY_LEN)
-            continue;
         const unsigned char *kb = k.mv_data;
+        /* A key of another length among a subject's records ended its
+         * file there: the loader stopped at it and read no record after. */
+        if (k.mv_size != PRB_RECKEY_LEN) {
+            if (k.mv_size >= 8)
+                finding(r,
+                        "subject %llu: a key of %zu bytes among its records (written behind the "
+                        "engine's back)",
+                        (unsigned long long)(prb_get_be64(kb) >> PRB_RSEQ_BITS), k.mv_size);
+            else
+                finding(r, "records: a key of %zu bytes (written behind the engine's back)",
+                        k.mv_size);
+            continue;
+        }
         uint64_t rid = prb_get_be64(kb);
         if (!(rid & PRB_RSEQ_MASK)) {
             int rc = check_subject_entry(r, w, rid >> PRB_RSEQ_BITS, &v);
