@@ -1629,3 +1629,94 @@ Test(audit, a_stray_key_among_a_subjects_records_is_named_and_not_read_past)
     th_rmrf(dir);
     expect_named_on(with_one_record, stray_key);
 }
+
+/* fref's entry of (src-a, ref), its key into key (PRB_FREF_KEY_MAX
+ * bytes); *kn its length. */
+static MDB_dbi fref_of(MDB_txn *t, const char *ref, unsigned char *key, size_t *kn, MDB_val *v)
+{
+    MDB_dbi fref;
+    cr_assert_eq(mdb_dbi_open(t, "fref", 0, &fref), 0);
+    *kn = prb_fref_key(key, "src-a", 5, ref, strlen(ref));
+    cr_assert_eq(mdb_get(t, fref, &(MDB_val){*kn, key}, v), 0, "no entry of ref %s", ref);
+    return fref;
+}
+
+/* Record 1-1's entry removed: the next line of A-1 makes a new record,
+ * and the old one stays current beside it. */
+static void drop_fref(MDB_txn *t, MDB_dbi rec)
+{
+    unsigned char key[PRB_FREF_KEY_MAX];
+    size_t kn;
+    MDB_val v;
+    (void)rec;
+    MDB_dbi fref = fref_of(t, "A-1", key, &kn, &v);
+    snprintf(found_id, sizeof found_id,
+             "record 1-1: no entry of the (furnisher, ref) index leads to it");
+    cr_assert_eq(mdb_del(t, fref, &(MDB_val){kn, key}, NULL), 0);
+}
+
+/* Record 1-1's entry set back from version 2 to 1: the next correction
+ * would overwrite version 2. */
+static void set_fref_back(MDB_txn *t, MDB_dbi rec)
+{
+    unsigned char key[PRB_FREF_KEY_MAX], val[PRB_RECKEY_LEN];
+    size_t kn;
+    MDB_val v;
+    (void)rec;
+    MDB_dbi fref = fref_of(t, "A-1", key, &kn, &v);
+    memcpy(val, v.mv_data, PRB_RECKEY_LEN);
+    cr_assert_eq(val[9], 2);
+    val[9] = 1;
+    snprintf(found_id, sizeof found_id,
+             "record 1-1: the (furnisher, ref) index gives version 1, but its last is 2");
+    cr_assert_eq(mdb_put(t, fref, &(MDB_val){kn, key}, &(MDB_val){PRB_RECKEY_LEN, val}, 0), 0);
+}
+
+/* A-2's entry led to record 1-1: A-2's next line would correct A-1. */
+static void bend_fref(MDB_txn *t, MDB_dbi rec)
+{
+    unsigned char key[PRB_FREF_KEY_MAX], val[PRB_RECKEY_LEN];
+    size_t kn;
+    MDB_val v;
+    (void)rec;
+    MDB_dbi fref = fref_of(t, "A-2", key, &kn, &v);
+    prb_reckey(val, (uint64_t)1 << PRB_RSEQ_BITS | 1, 2);
+    snprintf(found_id, sizeof found_id,
+             "record 1-1: the (furnisher, ref) index leads src-a ref A-2 to it");
+    cr_assert_eq(mdb_put(t, fref, &(MDB_val){kn, key}, &(MDB_val){PRB_RECKEY_LEN, val}, 0), 0);
+}
+
+/* The same, named by the record it left with no entry. */
+static void bend_fref_orphan(MDB_txn *t, MDB_dbi rec)
+{
+    bend_fref(t, rec);
+    snprintf(found_id, sizeof found_id,
+             "record 1-2: no entry of the (furnisher, ref) index leads to it");
+}
+
+/* Record 1-1 in two versions, and 1-2. */
+static prb_env *with_a_correction(char **dir)
+{
+    char line[1024];
+    prb_ingest_stats st;
+    prb_env *env = with_one_record(dir);
+    th_account(line, sizeof line, "cn-rid:11010519491231002X", "A-1");
+    char *bal = strstr(line, "\"10.00\"");
+    cr_assert_not_null(bal);
+    memcpy(bal, "\"20.00\"", 7);
+    cr_assert_eq(th_ingest(env, "t", line, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK, "%s",
+                 prb_errmsg(env));
+    cr_assert_eq(st.corrected, 1);
+    ingest_one(env, "A-2");
+    return env;
+}
+
+/* No leaf logs the (furnisher, ref) index, and each step that used a
+ * bent entry logged a valid leaf: verify said ok. */
+Test(audit, verify_names_a_furnisher_ref_entry_removed_set_back_or_bent)
+{
+    expect_named_on(with_a_correction, drop_fref);
+    expect_named_on(with_a_correction, set_fref_back);
+    expect_named_on(with_a_correction, bend_fref);
+    expect_named_on(with_a_correction, bend_fref_orphan);
+}

@@ -8,12 +8,12 @@
  * version, inquiry, dispute, review, key and notice (written with hash
  * H, or deleted), each identifier and the subject entries that list
  * them, each list entry and each imported scorecard is compared with
- * what the store holds, and the indexes of inquiries, notices and
- * reviews with what they index: a value changed, added or removed
- * through raw LMDB, around the engine, is reported by its id. What this
- * cannot see is a log rewritten whole with its data; that is what signed
- * tree heads held by others, and consistency proofs against them, are
- * for.
+ * what the store holds, and the indexes of inquiries, notices, reviews
+ * and (furnisher, ref) with what they index: a value changed, added or
+ * removed through raw LMDB, around the engine, is reported by its id.
+ * What this cannot see is a log rewritten whole with its data; that is
+ * what signed tree heads held by others, and consistency proofs against
+ * them, are for.
  */
 #include "audit.h"
 
@@ -907,9 +907,10 @@ static void name_of(const struct seen *s, char *buf, size_t n)
                  (unsigned long long)(s->object & PRB_RSEQ_MASK), s->aux);
 }
 
-/* One stored value against the log. */
-static void check_value(struct run *r, struct map *m, const unsigned char *leaves, uint8_t tag,
-                        uint64_t object, uint32_t aux, const void *v, size_t vn)
+/* One stored value against the log: 1 if it is what the log says, else
+ * 0 and a finding. */
+static int check_value(struct run *r, struct map *m, const unsigned char *leaves, uint8_t tag,
+                       uint64_t object, uint32_t aux, const void *v, size_t vn)
 {
     char name[96];
     unsigned char h[PRB_HASH_LEN];
@@ -918,14 +919,14 @@ static void check_value(struct run *r, struct map *m, const unsigned char *leave
         struct seen tmp = {object, aux, tag, 1, 0, 0, 0, 0, 0};
         name_of(&tmp, name, sizeof name);
         finding(r, "%s: stored but never logged (written behind the engine's back)", name);
-        return;
+        return 0;
     }
     s->found = 1;
     name_of(s, name, sizeof name);
     if (s->deleted) {
         finding(r, "%s: stored, but the log says it was deleted (leaf %llu)", name,
                 (unsigned long long)s->leaf);
-        return;
+        return 0;
     }
     /* A new notice's leaf hashes its JSON, without the subject before it
      * (which its "identifier" names, check_notice_subject); a delivery's
@@ -935,13 +936,242 @@ static void check_value(struct run *r, struct map *m, const unsigned char *leave
         vn -= 8;
     }
     prb_sha256(v, vn, h);
-    if (memcmp(h, leaves + s->leaf * PRB_LEAF_LEN + 16, PRB_HASH_LEN))
-        finding(r, "%s: altered: it is not what leaf %llu logged", name,
-                (unsigned long long)s->leaf);
+    if (!memcmp(h, leaves + s->leaf * PRB_LEAF_LEN + 16, PRB_HASH_LEN))
+        return 1;
+    finding(r, "%s: altered: it is not what leaf %llu logged", name, (unsigned long long)s->leaf);
+    return 0;
+}
+
+/* The (furnisher, ref) index (fref) against the records. Ingest finds a
+ * record and its last version through it alone: an entry removed made
+ * the next line of that ref a new record, leaving the old one current
+ * beside it; a version set back made the next correction overwrite a
+ * stored version; an entry bent to another record corrected that one.
+ * No leaf logs the index (each step of those logs a valid leaf), so it
+ * is held to the records: each record, in the walk of rec, keeps its
+ * last version and what its furnisher and ref hash to, and one walk of
+ * fref then finds each entry's record among them. A record version
+ * added or removed behind the engine's back also leaves the index behind
+ * the store, but the index then agrees with the log, and the version is
+ * named against the log instead. */
+struct fref_rec {
+    uint64_t rid;
+    unsigned char fp[16]; /* SHA-256 of its furnisher, NUL, ref: an fref key's rest */
+    uint16_t last;
+    uint8_t readable, logged, indexed;
+};
+
+struct frefs {
+    struct fref_rec *e; /* in rid order, as rec holds them */
+    size_t n, cap, icap;
+    uint32_t *idx; /* open addressing by rid: index in e + 1; 0: free */
+    MDB_val last;  /* the last version of e[n - 1] seen so far */
+};
+
+static void fref_name(char *buf, size_t n, uint64_t rid)
+{
+    snprintf(buf, n, "record %llu-%llu", (unsigned long long)(rid >> PRB_RSEQ_BITS),
+             (unsigned long long)(rid & PRB_RSEQ_MASK));
+}
+
+/* The fingerprint of e's furnisher and ref, from its last version (one
+ * that cannot be read is not what its leaf logged, and named so). */
+static void fref_close(struct frefs *f)
+{
+    if (!f->n)
+        return;
+    struct fref_rec *e = &f->e[f->n - 1];
+    const unsigned char *v = f->last.mv_data;
+    size_t n = f->last.mv_size;
+    if (n < PRB_REC_HDR)
+        return;
+    size_t fl = (size_t)(v[16] | v[17] << 8), rl = (size_t)(v[18] | v[19] << 8);
+    size_t at = PRB_REC_HDR + (size_t)v[2] + 1;
+    if (at + fl + 1 + rl > n || v[at + fl])
+        return;
+    unsigned char h[PRB_HASH_LEN];
+    prb_sha256(v + at, fl + 1 + rl, h);
+    memcpy(e->fp, h, sizeof e->fp);
+    e->readable = 1;
+}
+
+/* Version ver of record rid, value v, in the walk of rec; logged: it is
+ * what the log says. */
+static int fref_note(struct run *r, struct frefs *f, uint64_t rid, uint32_t ver, const MDB_val *v,
+                     int logged)
+{
+    if (!f->n || f->e[f->n - 1].rid != rid) {
+        fref_close(f);
+        if (f->n == f->cap) {
+            size_t cap = f->cap ? f->cap * 2 : 1024;
+            struct fref_rec *e = realloc(f->e, cap * sizeof *e);
+            if (!e)
+                return prb_seterr(r->env->err, PRB_ENOMEM, "verify: out of memory");
+            f->e = e;
+            f->cap = cap;
+        }
+        f->e[f->n++] = (struct fref_rec){rid, {0}, 0, 0, 0, 0};
+    }
+    f->e[f->n - 1].last = (uint16_t)ver;
+    f->e[f->n - 1].logged |= (uint8_t)logged;
+    f->last = *v; /* valid as long as the read transaction */
+    return PRB_OK;
+}
+
+/* The records by id, for the walk of fref, whose order (by hash) is
+ * not theirs: a binary search of them was most of that walk's time. */
+static int fref_index(struct run *r, struct frefs *f)
+{
+    f->icap = 1024;
+    while (f->icap < f->n * 2)
+        f->icap <<= 1;
+    if (!(f->idx = calloc(f->icap, sizeof *f->idx)))
+        return prb_seterr(r->env->err, PRB_ENOMEM, "verify: out of memory");
+    for (size_t i = 0; i < f->n; i++) {
+        size_t j = mix(f->e[i].rid) & (f->icap - 1);
+        while (f->idx[j])
+            j = (j + 1) & (f->icap - 1);
+        f->idx[j] = (uint32_t)(i + 1);
+    }
+    return PRB_OK;
+}
+
+static struct fref_rec *fref_find(struct frefs *f, uint64_t rid)
+{
+    for (size_t j = mix(rid) & (f->icap - 1); f->idx[j]; j = (j + 1) & (f->icap - 1))
+        if (f->e[f->idx[j] - 1].rid == rid)
+            return &f->e[f->idx[j] - 1];
+    return NULL;
+}
+
+/* Whether the log holds version ver of record rid as stored. */
+static int logged_stored(struct map *m, uint64_t rid, uint32_t ver)
+{
+    struct seen *s = map_find(m, TAG_RECORD, rid, ver);
+    return s->used && !s->deleted;
+}
+
+/* One entry of fref, key k and value v, against the records. An entry
+ * that leads to a record with its own furnisher and ref is the record's
+ * (keys are unique, so no record has two); any other is named here, and
+ * a record left without one after the walk. */
+static void fref_entry(struct run *r, struct map *m, struct frefs *f, const MDB_val *k,
+                       const MDB_val *v)
+{
+    const unsigned char *kb = k->mv_data, *vb = v->mv_data;
+    const char *furn = (const char *)kb + 8, *nul;
+    char name[64];
+    unsigned char h[PRB_HASH_LEN];
+    if (k->mv_size < 10 || v->mv_size != PRB_RECKEY_LEN ||
+        !(nul = memchr(furn, 0, k->mv_size - 8))) {
+        finding(r,
+                "the (furnisher, ref) index: an entry of a %zu-byte key and a %zu-byte value: "
+                "malformed (written behind the engine's back)",
+                k->mv_size, v->mv_size);
+        return;
+    }
+    int fl = prb_utf8_cut(furn, (size_t)(nul - furn), 64);
+    int rl = prb_utf8_cut(nul + 1, k->mv_size - 9 - (size_t)(nul - furn), 128);
+    uint64_t rid = prb_get_be64(vb);
+    uint32_t ver = (uint32_t)(vb[8] << 8 | vb[9]);
+    fref_name(name, sizeof name, rid);
+    if (prb_get_be64(kb) != prb_hash(furn, k->mv_size - 8)) {
+        finding(r,
+                "the (furnisher, ref) index: the entry of %.*s ref %.*s: its key is not the one "
+                "the engine makes, so ingest does not find it (altered behind the engine's back)",
+                fl, furn, rl, nul + 1);
+        return;
+    }
+    struct fref_rec *e = fref_find(f, rid);
+    /* Where the index and the store disagree, but the index gives what
+     * the log holds as the record's last version, the store's versions
+     * are named against the log. */
+    int last =
+        (!e || ver != e->last) && logged_stored(m, rid, ver) && !logged_stored(m, rid, ver + 1);
+    if (!e) {
+        if (!last)
+            finding(r,
+                    "the (furnisher, ref) index: %.*s ref %.*s leads to %s, which is not stored "
+                    "(altered behind the engine's back)",
+                    fl, furn, rl, nul + 1, name);
+        return;
+    }
+    prb_sha256(furn, k->mv_size - 8, h);
+    if (e->readable && memcmp(h, e->fp, sizeof e->fp)) {
+        finding(r,
+                "%s: the (furnisher, ref) index leads %.*s ref %.*s to it, which are not its "
+                "furnisher and ref (altered behind the engine's back)",
+                name, fl, furn, rl, nul + 1);
+        return;
+    }
+    e->indexed = 1;
+    if (ver != e->last && !last)
+        finding(r,
+                "%s: the (furnisher, ref) index gives version %u, but its last is %u, so a "
+                "correction would %s (altered behind the engine's back)",
+                name, ver, e->last, ver < e->last ? "overwrite a stored version" : "skip versions");
+}
+
+/* Entries of fref taken at a time: the slots of their records are asked
+ * for ahead, so that the cache misses of one overlap with the others'. */
+#define FREF_AHEAD 32
+
+static void fref_entries(struct run *r, struct map *m, struct frefs *f, const MDB_val *k,
+                         const MDB_val *v, size_t n)
+{
+    size_t at[FREF_AHEAD];
+    for (size_t i = 0; i < n; i++) {
+        at[i] =
+            v[i].mv_size == PRB_RECKEY_LEN ? mix(prb_get_be64(v[i].mv_data)) & (f->icap - 1) : 0;
+        __builtin_prefetch(&f->idx[at[i]]);
+    }
+    for (size_t i = 0; i < n; i++)
+        if (f->idx[at[i]])
+            __builtin_prefetch(&f->e[f->idx[at[i]] - 1]);
+    for (size_t i = 0; i < n; i++)
+        fref_entry(r, m, f, &k[i], &v[i]);
+}
+
+static int check_frefs(struct run *r, MDB_txn *txn, struct map *m, struct frefs *f)
+{
+    MDB_cursor *cur;
+    MDB_val k[FREF_AHEAD], v[FREF_AHEAD];
+    size_t n = 0;
+    char name[64];
+    int rc, mrc;
+    fref_close(f);
+    if ((rc = fref_index(r, f)))
+        return rc;
+    if ((mrc = mdb_cursor_open(txn, r->env->fref, &cur)))
+        return prb_mdb_fail(r->env, mrc, "reading the (furnisher, ref) index");
+    /* What a read transaction's cursor gives stays valid until it ends. */
+    for (mrc = mdb_cursor_get(cur, &k[0], &v[0], MDB_FIRST); !mrc;
+         mrc = mdb_cursor_get(cur, &k[n], &v[n], MDB_NEXT))
+        if (++n == FREF_AHEAD) {
+            fref_entries(r, m, f, k, v, n);
+            n = 0;
+        }
+    fref_entries(r, m, f, k, v, n);
+    mdb_cursor_close(cur);
+    if (mrc != MDB_NOTFOUND)
+        return prb_mdb_fail(r->env, mrc, "reading the (furnisher, ref) index");
+    /* A record no version of which is what the log says was written
+     * around the engine whole, and is named so. */
+    for (size_t i = 0; i < f->n; i++) {
+        if (f->e[i].indexed || !f->e[i].logged)
+            continue;
+        fref_name(name, sizeof name, f->e[i].rid);
+        finding(r,
+                "%s: no entry of the (furnisher, ref) index leads to it, so the next line of its "
+                "ref would make a new record beside it (removed or altered behind the engine's "
+                "back)",
+                name);
+    }
+    return PRB_OK;
 }
 
 static int check_store(struct run *r, MDB_txn *txn, const unsigned char *leaves, struct map *m,
-                       struct who *w)
+                       struct who *w, struct frefs *f)
 {
     prb_env *env = r->env;
     MDB_cursor *cur;
@@ -976,8 +1206,13 @@ static int check_store(struct run *r, MDB_txn *txn, const unsigned char *leaves,
         }
         check_record_number(r, w, rid);
         r->st.records++;
-        check_value(r, m, leaves, TAG_RECORD, rid, (uint32_t)(kb[8] << 8 | kb[9]), v.mv_data,
-                    v.mv_size);
+        uint32_t ver = (uint32_t)(kb[8] << 8 | kb[9]);
+        int logged = check_value(r, m, leaves, TAG_RECORD, rid, ver, v.mv_data, v.mv_size);
+        int rc = fref_note(r, f, rid, ver, &v, logged);
+        if (rc) {
+            mdb_cursor_close(cur);
+            return rc;
+        }
     }
     mdb_cursor_close(cur);
     if (mrc != MDB_NOTFOUND)
@@ -1359,6 +1594,7 @@ int prb_verify(prb_env *env, prb_write_fn report, void *ctx, prb_verify_stats *s
 {
     struct run r = {env, report, ctx, {0, 0, 0}, 0, 0, 0};
     struct map m = {NULL, 0};
+    struct frefs f = {NULL, 0, 0, 0, NULL, {0, NULL}};
     struct who w;
     memset(&w, 0, sizeof w);
     unsigned char *leaves = NULL;
@@ -1370,8 +1606,9 @@ int prb_verify(prb_env *env, prb_write_fn report, void *ctx, prb_verify_stats *s
     if ((rc = prb_audit_size(env, txn, &size)) || (rc = read_leaves(&r, txn, size, &leaves)) ||
         (rc = check_tree(&r, txn, leaves, size)) || (rc = build_map(&r, leaves, size, &m)) ||
         (rc = build_who(&r, leaves, size, &w)) || (rc = check_idents(&r, txn, &w)) ||
-        (rc = check_store(&r, txn, leaves, &m, &w)) || (rc = check_review_index(&r, txn)) ||
-        (rc = check_notices(&r, txn, leaves, &m)) || (rc = check_lists(&r, txn, leaves, size)) ||
+        (rc = check_store(&r, txn, leaves, &m, &w, &f)) || (rc = check_frefs(&r, txn, &m, &f)) ||
+        (rc = check_review_index(&r, txn)) || (rc = check_notices(&r, txn, leaves, &m)) ||
+        (rc = check_lists(&r, txn, leaves, size)) ||
         (rc = check_scorecards(&r, txn, leaves, size)) ||
         (rc = check_policy(&r, txn, leaves, size)))
         goto out;
@@ -1385,6 +1622,8 @@ out:
     mdb_txn_abort(txn);
     free(leaves);
     free(m.s);
+    free(f.e);
+    free(f.idx);
     free(w.i);
     free(w.s);
     if (st)
