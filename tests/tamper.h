@@ -40,4 +40,52 @@ static inline void th_break_decision(prb_env *env, uint64_t subject, uint32_t no
     free(bent);
 }
 
+/* In the first value of table name that holds from, from replaced by to
+ * (as long); 0 if no value holds it. */
+static inline int th_bend_value(prb_env *env, const char *name, const char *from, const char *to)
+{
+    MDB_txn *t;
+    MDB_dbi dbi;
+    MDB_cursor *c;
+    MDB_val k, v;
+    size_t n = strlen(from);
+    int done = 0;
+    cr_assert_eq(strlen(to), n);
+    cr_assert_eq(mdb_txn_begin(env->mdb, NULL, 0, &t), 0);
+    cr_assert_eq(mdb_dbi_open(t, name, 0, &dbi), 0);
+    cr_assert_eq(mdb_cursor_open(t, dbi, &c), 0);
+    while (!done && !mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        const char *at = memmem(v.mv_data, v.mv_size, from, n);
+        if (!at)
+            continue;
+        unsigned char *bent = malloc(v.mv_size);
+        cr_assert_not_null(bent);
+        memcpy(bent, v.mv_data, v.mv_size);
+        memcpy(bent + (at - (const char *)v.mv_data), to, n);
+        MDB_val nv = {v.mv_size, bent};
+        cr_assert_eq(mdb_cursor_put(c, &k, &nv, MDB_CURRENT), 0);
+        free(bent);
+        done = 1;
+    }
+    mdb_cursor_close(c);
+    cr_assert_eq(mdb_txn_commit(t), 0);
+    return done;
+}
+
+/* The first entry of table name deleted. */
+static inline void th_drop_first(prb_env *env, const char *name)
+{
+    MDB_txn *t;
+    MDB_dbi dbi;
+    MDB_cursor *c;
+    MDB_val k, v;
+    cr_assert_eq(mdb_txn_begin(env->mdb, NULL, 0, &t), 0);
+    cr_assert_eq(mdb_dbi_open(t, name, 0, &dbi), 0);
+    cr_assert_eq(mdb_cursor_open(t, dbi, &c), 0);
+    cr_assert_eq(mdb_cursor_get(c, &k, &v, MDB_FIRST), 0, "%s is empty", name);
+    cr_assert_eq(mdb_cursor_del(c, 0), 0);
+    mdb_cursor_close(c);
+    cr_assert_eq(mdb_txn_commit(t), 0);
+}
+
 #endif

@@ -14,6 +14,7 @@
 
 #include "helpers.h"
 #include "probity.h"
+#include "tamper.h"
 
 TestSuite(idem, .timeout = 60);
 
@@ -271,6 +272,50 @@ Test(idem, expire_in_batches)
     verified(env);
     free(q);
     free(keys);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+/* verify fails, and its report holds each of the n phrases. */
+static void verify_finds(prb_env *env, size_t n, const char *const *phrases)
+{
+    prb_verify_stats st;
+    struct th_buf rep = {0};
+    cr_assert_eq(prb_verify(env, th_collect, &rep, &st), PRB_ECORRUPT, "tampering not detected");
+    for (size_t i = 0; i < n; i++)
+        cr_assert(strstr(rep.p, phrases[i]), "no '%s' in: %.2000s", phrases[i], rep.p);
+    free(rep.p);
+}
+
+/* A kept decision edited behind the engine's back is answered to the next
+ * request under its key; one removed lets the request store again. The
+ * log holds each entry's hash, and verify said ok. */
+Test(idem, verify_names_a_kept_decision_altered_or_removed)
+{
+    char *dir;
+    prb_env *env = setup(&dir);
+    prb_inquiry q;
+    th_set_day(env, "2026-12-01");
+    ask(&q, PERSON, "bank-x", "order-17");
+    cr_assert_eq(prb_decide_many(env, &q, 1), PRB_OK);
+    char *first = answer(&q);
+    done(&q, 1);
+    verified(env);
+    cr_assert(th_bend_value(env, "idem", "\"approve\"", "\"decline\"") ||
+              th_bend_value(env, "idem", "\"decline\"", "\"approve\""));
+    ask(&q, PERSON, "bank-x", "order-17");
+    cr_assert_eq(prb_decide_many(env, &q, 1), PRB_OK);
+    char *again = answer(&q);
+    cr_assert_str_neq(again, first, "the edit did not reach the replay");
+    done(&q, 1);
+    verify_finds(env, 2,
+                 (const char *const[]){"idempotency key 'order-17' of bank-x: not what any leaf "
+                                       "logged",
+                                       "the idempotency key kept at leaf"});
+    th_drop_first(env, "idem");
+    verify_finds(env, 1, (const char *const[]){"the idempotency key kept at leaf"});
+    free(first);
+    free(again);
     prb_close(env);
     th_rmrf(dir);
 }

@@ -7,10 +7,11 @@
  * its leaves) shows. Then the last thing the log says about each record
  * version, inquiry, dispute, review, key and notice (written with hash
  * H, or deleted), each identifier and the subject entries that list
- * them, each list entry and each imported scorecard is compared with
- * what the store holds, and the indexes of inquiries, notices, reviews
- * and (furnisher, ref) with what they index: a value changed, added or
- * removed through raw LMDB, around the engine, is reported by its id.
+ * them, each list entry, idempotency entry and imported scorecard is
+ * compared with what the store holds, and the indexes of inquiries,
+ * notices, reviews and (furnisher, ref) with what they index: a value
+ * changed, added or removed through raw LMDB, around the engine, is
+ * reported by its id.
  * What this cannot see is a log rewritten whole with its data; that is
  * what signed tree heads held by others, and consistency proofs against
  * them, are for.
@@ -780,6 +781,109 @@ out:
     return rc;
 }
 
+/* Idempotency entries (idem.c), each logged when kept (aux 0) and when
+ * let go (aux 1), by the sweep past 24 hours or by a key used again
+ * after them, with the hash of the whole value: the decision a replay
+ * answers. Its key is not logged, so a value is matched to the leaves by
+ * its hash: one kept and not let go since must be stored, once; any
+ * other stored is not what the log says. A decision edited in an entry
+ * (decline made approve) was answered to the next request under its key,
+ * and verify said ok. (A value moved to another key of the same purpose
+ * and identifier still matches: that would take the key in the leaf.) */
+struct ikept {
+    unsigned char h[PRB_HASH_LEN];
+    uint64_t leaf, subject; /* the last leaf of the hash, and its object */
+    uint32_t kept;          /* kept and not let go since */
+    uint8_t used;
+};
+
+static struct ikept *ikept_find(struct ikept *t, size_t cap, const unsigned char *h)
+{
+    size_t i = prb_get_be64(h) & (cap - 1);
+    for (;; i = (i + 1) & (cap - 1))
+        if (!t[i].used || !memcmp(t[i].h, h, PRB_HASH_LEN))
+            return &t[i];
+}
+
+/* Finds on an entry of the key k: its idempotency key and requester. */
+static void idem_finding(struct run *r, const MDB_val *k, const char *what)
+{
+    const char *kb = k->mv_data, *nul = memchr(kb, 0, k->mv_size);
+    size_t rl = nul ? (size_t)(nul - kb) : 0;
+    const char *key = nul ? nul + 1 : kb;
+    size_t kl = k->mv_size - (size_t)(key - kb);
+    finding(r, "idempotency key '%.*s'%s%.*s: %s", prb_utf8_cut(key, kl, 100), key,
+            rl ? " of " : "", prb_utf8_cut(kb, rl, 100), kb, what);
+}
+
+static int check_idem(struct run *r, MDB_txn *txn, const unsigned char *leaves, uint64_t size)
+{
+    prb_env *env = r->env;
+    MDB_cursor *cur = NULL;
+    MDB_val k, v;
+    size_t n = 0, cap = 256;
+    char what[160];
+    int mrc;
+    for (uint64_t i = 0; i < size; i++)
+        n += leaves[i * PRB_LEAF_LEN + 1] == PRB_LEAF_IDEM;
+    while (cap < n * 2)
+        cap <<= 1;
+    struct ikept *t = calloc(cap, sizeof *t);
+    if (!t)
+        return prb_seterr(env->err, PRB_ENOMEM, "verify: out of memory");
+    for (uint64_t i = 0; i < size; i++) {
+        const unsigned char *l = leaves + i * PRB_LEAF_LEN;
+        if (l[1] != PRB_LEAF_IDEM)
+            continue;
+        struct ikept *e = ikept_find(t, cap, l + 16);
+        if (!e->used)
+            memcpy(e->h, l + 16, PRB_HASH_LEN);
+        e->used = 1;
+        e->leaf = i;
+        e->subject = prb_get_be64(l + 8);
+        if (!(l[2] | l[3]))
+            e->kept++;
+        else if (e->kept)
+            e->kept--;
+    }
+    if ((mrc = mdb_cursor_open(txn, env->idem, &cur)))
+        goto fail;
+    for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); !mrc;
+         mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        unsigned char h[PRB_HASH_LEN];
+        prb_sha256(v.mv_data, v.mv_size, h);
+        struct ikept *e = ikept_find(t, cap, h);
+        if (e->used && e->kept) {
+            e->kept--;
+            continue;
+        }
+        if (e->used)
+            snprintf(what, sizeof what,
+                     "stored, but leaf %llu let it go (written again behind the engine's back)",
+                     (unsigned long long)e->leaf);
+        else
+            snprintf(what, sizeof what,
+                     "not what any leaf logged (altered or written behind the engine's back)");
+        idem_finding(r, &k, what);
+    }
+    if (mrc != MDB_NOTFOUND)
+        goto fail;
+    mdb_cursor_close(cur);
+    for (size_t i = 0; i < cap; i++)
+        if (t[i].used && t[i].kept)
+            finding(r,
+                    "the idempotency key kept at leaf %llu (subject %llu) is not in the store "
+                    "as logged (removed or altered behind the engine's back)",
+                    (unsigned long long)t[i].leaf, (unsigned long long)t[i].subject);
+    free(t);
+    return PRB_OK;
+fail:
+    if (cur)
+        mdb_cursor_close(cur);
+    free(t);
+    return prb_mdb_fail(env, mrc, "reading the idempotency keys");
+}
+
 /* The policy: meta's hash and policy.json against the last POLICY leaf.
  * Every write transaction first logs its handle's policy when it is not
  * the one logged last, so a file that differs was edited since the last
@@ -827,8 +931,8 @@ static int check_policy(struct run *r, MDB_txn *txn, const unsigned char *leaves
 }
 
 /* What a leaf of kind logs, for the map (TAG_*); -1 for what is not
- * compared with the store through it (identifiers, list entries and
- * scorecards have checks of their own below). Disputes, reviews and keys
+ * compared with the store through it (identifiers, list entries,
+ * scorecards and idempotency keys have checks of their own). Disputes, reviews and keys
  * were not compared at all: a dispute turned from open to upheld in raw
  * LMDB made its record usable again, an admin key added so gave its
  * holder the register, and verify said ok; nor were notices, and one
@@ -1610,7 +1714,7 @@ int prb_verify(prb_env *env, prb_write_fn report, void *ctx, prb_verify_stats *s
         (rc = check_review_index(&r, txn)) || (rc = check_notices(&r, txn, leaves, &m)) ||
         (rc = check_lists(&r, txn, leaves, size)) ||
         (rc = check_scorecards(&r, txn, leaves, size)) ||
-        (rc = check_policy(&r, txn, leaves, size)))
+        (rc = check_idem(&r, txn, leaves, size)) || (rc = check_policy(&r, txn, leaves, size)))
         goto out;
     check_missing(&r, &m);
     check_who_missing(&r, &w);
