@@ -940,6 +940,36 @@ Test(audit, verify_finds_an_edit_of_the_last_leaves_the_tree_does_not_cover)
     th_rmrf(dir);
 }
 
+/* The same edit, with the root each commit keeps removed first: verify
+ * took a log without one for a log of a build that kept none. */
+static void alter_last_time_rootless(MDB_txn *t, MDB_dbi rec)
+{
+    MDB_dbi meta;
+    cr_assert_eq(mdb_dbi_open(t, "meta", 0, &meta), 0);
+    cr_assert_eq(mdb_del(t, meta, &(MDB_val){9, "alog_root"}, NULL), 0);
+    alter_last_time(t, rec);
+}
+
+Test(audit, verify_finds_the_root_removed_from_a_log_that_logs_its_policy)
+{
+    char *dir;
+    prb_env *env = th_register(&dir);
+    prb_verify_stats st;
+    struct th_buf rep = {0};
+    commit_leaves(env, 1, 11);
+    commit_leaves(env, 12, 7);
+    prb_close(env);
+    tamper(dir, alter_last_time_rootless);
+    cr_assert_eq(prb_open(reg_of(dir), &env), PRB_OK);
+    cr_assert_eq(prb_verify(env, th_collect, &rep, &st), PRB_ECORRUPT,
+                 "the root removed and the last leaf edited were not seen");
+    cr_assert(strstr(rep.p, "audit log: no root is kept, though leaf 0 logged the policy"),
+              "%.2000s", rep.p);
+    free(rep.p);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
 /* A register with one record under a dispute and one reviewer key. */
 static prb_env *with_dispute_and_key(char **dir)
 {

@@ -169,11 +169,22 @@ static int check_tree(struct run *r, MDB_txn *txn, const unsigned char *leaves, 
     prb_tree_stored(h, 0, 0, size, stored);
     /* The tree stores no hash of the last size % 8 leaves: the root each
      * commit keeps is what shows an edit of them. A log made before it
-     * was kept has none until its next commit. */
-    uint64_t rsize;
+     * was kept has none until its next commit; but every build that logs
+     * the policy keeps it (policies were logged after roots were kept),
+     * so a log with a policy leaf and no root lost it behind the engine's
+     * back, and with it what shows an edit of its last leaves. */
+    uint64_t rsize, policy = size;
     unsigned char root[PRB_HASH_LEN], want_root[PRB_HASH_LEN];
     rc = prb_audit_root(env, txn, &rsize, root);
-    if (rc == PRB_OK && rsize != size)
+    for (uint64_t i = 0; rc == PRB_ENOTFOUND && i < size && policy == size; i++)
+        if (leaves[i * PRB_LEAF_LEN + 1] == PRB_LEAF_POLICY)
+            policy = i;
+    if (rc == PRB_ENOTFOUND && policy < size)
+        finding(r,
+                "audit log: no root is kept, though leaf %llu logged the policy, which every "
+                "build that logs it keeps the root with (removed behind the engine's back)",
+                (unsigned long long)policy);
+    else if (rc == PRB_OK && rsize != size)
         finding(r, "audit log: the root kept is of %llu leaves, the log has %llu",
                 (unsigned long long)rsize, (unsigned long long)size);
     else if (rc == PRB_OK &&
