@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <jansson.h>
 #include <lmdb.h>
 #include <netinet/in.h>
@@ -27,6 +28,7 @@
 
 #include "helpers.h"
 #include "internal.h"
+#include "sha256.h"
 
 /* The receiver is local: a proxy from the environment must not be asked
  * for it (libcurl honours http_proxy, and no_proxy). */
@@ -122,7 +124,8 @@ static void deliver(prb_env *env, prb_deliver_stats *st)
     cr_assert_eq(prb_notices_deliver(env, st), PRB_OK, "%s", prb_errmsg(env));
 }
 
-/* Counts NUMBER.json files in dir; *tmp (may be NULL) gets the others. */
+/* Counts NUMBER-HASH.json files in dir; *other (may be NULL) gets the
+ * others. */
 static size_t spool_count(const char *dir, size_t *other)
 {
     DIR *d = opendir(dir);
@@ -134,7 +137,8 @@ static size_t spool_count(const char *dir, size_t *other)
         size_t l = strlen(e->d_name);
         if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
             continue;
-        if (l == 17 && e->d_name[0] != '.' && !strcmp(e->d_name + 12, ".json"))
+        if (l == 34 && strspn(e->d_name, "0123456789") == 12 && e->d_name[12] == '-' &&
+            strspn(e->d_name + 13, "0123456789abcdef") == 16 && !strcmp(e->d_name + 29, ".json"))
             n++;
         else
             o++;
@@ -145,11 +149,28 @@ static size_t spool_count(const char *dir, size_t *other)
     return n;
 }
 
+/* The path of notice number's file in spool dir into path; how many
+ * files the spool holds of that number. */
+static size_t spool_path(const char *dir, json_int_t number, char path[800])
+{
+    char pattern[800];
+    glob_t g;
+    size_t n = 0;
+    snprintf(pattern, sizeof pattern, "%s/%012lld-*.json", dir, (long long)number);
+    if (!glob(pattern, 0, NULL, &g)) {
+        n = g.gl_pathc;
+        snprintf(path, 800, "%s", g.gl_pathv[n - 1]);
+        globfree(&g);
+    }
+    return n;
+}
+
 static json_t *spool_file(const char *dir, json_int_t number)
 {
-    char path[700];
+    char path[800];
     json_error_t err;
-    snprintf(path, sizeof path, "%s/%012lld.json", dir, (long long)number);
+    cr_assert_eq(spool_path(dir, number, path), 1, "notice %lld: not one file in %s",
+                 (long long)number, dir);
     json_t *f = json_load_file(path, JSON_REJECT_DUPLICATES, &err);
     cr_assert_not_null(f, "%s: %s", path, err.text);
     return f;
@@ -623,7 +644,7 @@ Test(deliver, unusable_spool_leaves_notices_pending)
  * delivered, and it is once the name is free. */
 Test(deliver, a_file_that_cannot_be_placed_fails_only_its_notice)
 {
-    char *dir, reg[600], spool[700], blocked[800];
+    char *dir, reg[600], spool[700], blocked[800], *tdir, treg[600], tspool[700], name[800];
     prb_deliver_stats st;
     prb_env *env = spool_reg(&dir, reg, spool);
     ingest_adverse(env, 1, 40);
@@ -631,8 +652,16 @@ Test(deliver, a_file_that_cannot_be_placed_fails_only_its_notice)
     cr_assert_eq(json_array_size(all), 40);
     json_int_t victim = json_integer_value(json_object_get(json_array_get(all, 17), "notice"));
     json_decref(all);
+    /* A file is named by its notice's number and content: a twin
+     * register, made the same way, gives the victim's name. */
+    prb_env *twin = spool_reg(&tdir, treg, tspool);
+    ingest_adverse(twin, 1, 40);
+    deliver(twin, &st);
+    cr_assert_eq(spool_path(tspool, victim, name), 1);
+    prb_close(twin);
     cr_assert_eq(mkdir(spool, 0755), 0);
-    snprintf(blocked, sizeof blocked, "%s/%012lld.json", spool, (long long)victim);
+    snprintf(blocked, sizeof blocked, "%s%s", spool, strrchr(name, '/'));
+    th_rmrf(tdir);
     cr_assert_eq(mkdir(blocked, 0755), 0);
     snprintf(blocked + strlen(blocked), sizeof blocked - strlen(blocked), "/x");
     FILE *f = fopen(blocked, "w"); /* not empty: a rename cannot replace it */
@@ -664,6 +693,70 @@ Test(deliver, a_file_that_cannot_be_placed_fails_only_its_notice)
     json_decref(spool_file(spool, victim));
     prb_close(env);
     th_rmrf(dir);
+}
+
+/* Two registers whose policies name one spool directory (or a register
+ * restored from a backup, delivering beside the one it was copied from)
+ * number different notices the same. Each is a file of its own, named by
+ * its number and the hash of its content that a webhook's
+ * Idempotency-Key carries: named by the number alone, the second
+ * register's file replaced the first's before a receiver read it, and
+ * both were marked delivered, so one subject was never told. */
+Test(deliver, two_registers_sharing_a_spool_keep_both_notices)
+{
+    char *d1, *d2, *base = th_tmpdir(), r1[600], r2[600], spool[700], notices[1024];
+    char names[4][256], texts[4][4096];
+    size_t files = 0;
+    prb_deliver_stats st;
+    snprintf(spool, sizeof spool, "%s/shared", base);
+    snprintf(notices, sizeof notices, "{\"channels\": [{\"type\": \"spool\", \"dir\": \"%s\"}]}",
+             spool);
+    prb_env *a = reg_with(notices, &d1, r1), *b = reg_with(notices, &d2, r2);
+    ingest_adverse(a, 1, 1);
+    ingest_adverse(b, 2, 1);
+    deliver(a, &st);
+    cr_assert_eq(st.delivered, 1);
+    deliver(b, &st);
+    cr_assert_eq(st.delivered, 1);
+    DIR *d = opendir(spool);
+    cr_assert_not_null(d);
+    for (struct dirent *e; (e = readdir(d));) {
+        char path[1000];
+        if (e->d_name[0] == '.')
+            continue;
+        cr_assert_lt(files, 4);
+        snprintf(names[files], sizeof names[files], "%s", e->d_name);
+        snprintf(path, sizeof path, "%s/%s", spool, e->d_name);
+        th_slurp_into(path, texts[files++], sizeof texts[0]);
+    }
+    closedir(d);
+    cr_assert_eq(files, 2, "one notice replaced the other in the spool");
+    int about[3] = {0};
+    for (size_t i = 0; i < files; i++) {
+        json_t *f = json_loads(texts[i], 0, NULL);
+        cr_assert_not_null(f, "%s: %s", names[i], texts[i]);
+        cr_assert_eq(json_integer_value(json_object_get(f, "number")), 1);
+        const char *who = json_string_value(json_object_get(f, "identifier"));
+        cr_assert(who && !strncmp(who, "ext:bank-a:S", 12), "%s", texts[i]);
+        about[atoi(who + 12) % 3]++;
+        json_decref(f);
+        /* NUMBER-HASH.json, the hash of what was sent as a webhook's
+         * Idempotency-Key has it: a receiver drops repeats by either. */
+        unsigned char h[PRB_HASH_LEN];
+        char want[64];
+        size_t len = strlen(texts[i]);
+        cr_assert(len && texts[i][len - 1] == '\n');
+        prb_sha256(texts[i], len - 1, h);
+        snprintf(want, sizeof want, "000000000001-%02x%02x%02x%02x%02x%02x%02x%02x.json", h[0],
+                 h[1], h[2], h[3], h[4], h[5], h[6], h[7]);
+        cr_assert_str_eq(names[i], want);
+    }
+    cr_assert(about[1] == 1 && about[2] == 1, "the two notices are not one of each register's");
+    prb_close(a);
+    prb_close(b);
+    th_rmrf(d1);
+    th_rmrf(d2);
+    th_rmrf(base);
 }
 
 /* -------------------------------------------------------------- webhook */
@@ -786,7 +879,7 @@ Test(deliver, dead_receiver_costs_one_try_per_notice)
  * channel is still failing. */
 Test(deliver, accepted_channels_are_not_sent_again)
 {
-    char *dir, reg[600], id[128], path[700];
+    char *dir, reg[600], id[128], path[800], spool[700];
     prb_deliver_stats st;
     struct server *s = server_start((const int[]){500, 500, 200}, 3);
     prb_env *env =
@@ -803,7 +896,8 @@ Test(deliver, accepted_channels_are_not_sent_again)
     json_decref(p);
 
     /* Were the spool written again, the file would come back. */
-    snprintf(path, sizeof path, "%s/spool/000000000001.json", reg);
+    snprintf(spool, sizeof spool, "%s/spool", reg);
+    cr_assert_eq(spool_path(spool, 1, path), 1);
     cr_assert_eq(unlink(path), 0);
     int64_t later;
     prb_parse_now("2026-11-26T08:30:00Z", &later);

@@ -4,6 +4,7 @@
  * logged and told to the subject; every refused step changes nothing.
  */
 #include <criterion/criterion.h>
+#include <glob.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
@@ -634,7 +635,13 @@ Test(review, an_overturn_tells_the_requester)
     prb_deliver_stats ds;
     cr_assert_eq(prb_notices_deliver(env, &ds), PRB_OK, "%s", prb_errmsg(env));
     snprintf(reg, sizeof reg, "%s/reg", dir);
-    snprintf(path, sizeof path, "%s/spool/%012lld.json", reg, (long long)no);
+    /* The spool names a file by its notice's number and content. */
+    snprintf(path, sizeof path, "%s/spool/%012lld-*.json", reg, (long long)no);
+    glob_t g;
+    cr_assert_eq(glob(path, 0, NULL, &g), 0, "%s", path);
+    cr_assert_eq(g.gl_pathc, 1);
+    snprintf(path, sizeof path, "%s", g.gl_pathv[0]);
+    globfree(&g);
     json_error_t err;
     n = json_load_file(path, 0, &err);
     cr_assert_not_null(n, "%s: %s", path, err.text);

@@ -4,11 +4,12 @@
  * section, and is marked delivered once all of them have accepted it.
  *
  * Channels: a spool directory (one JSON file per notice, named by its
- * number, written atomically) and webhooks (an HTTP POST with libcurl,
- * accepted only on a 2xx, retried with exponential backoff). This is the
- * one file of the engine that does network I/O: handing a notice over is
- * what the outbox is for, and keeping it beside the marking keeps "hand
- * over, then mark" in one place.
+ * number and a hash of its content, written atomically) and webhooks (an
+ * HTTP POST with libcurl, accepted only on a 2xx, retried with
+ * exponential backoff). This is the one file of the engine that does
+ * network I/O: handing a notice over is what the outbox is for, and
+ * keeping it beside the marking keeps "hand over, then mark" in one
+ * place.
  *
  * At least once, never lost. The outbox is read a chunk at a time from a
  * read snapshot; the chunk is handed to the channels (a spool's files
@@ -16,8 +17,8 @@
  * spool directories are fsynced, and only then is the chunk's new state
  * written, in one write transaction. A crash before that commit hands
  * the chunk over again on the next run: spool files are rewritten with
- * the same content and webhooks get the same Idempotency-Key. No
- * transaction is open during I/O, and the new state is merged into the
+ * the same name and content and webhooks get the same Idempotency-Key.
+ * No transaction is open during I/O, and the new state is merged into the
  * value current at commit, so two deliverers running at once add up
  * their attempts instead of losing them.
  *
@@ -72,6 +73,7 @@ struct item {
     json_t *notice;               /* as read from the snapshot; owned */
     int done[PRB_MAX_CHANNELS];   /* accepted in an earlier run */
     int staged[PRB_MAX_CHANNELS]; /* spool: its temporary file is written */
+    char hash[17];                /* what is sent, hashed (body_hash), while handed over */
     struct try t[PRB_MAX_CHANNELS];
 };
 
@@ -164,20 +166,42 @@ static int write_all(int fd, const char *p, size_t n)
     return 0;
 }
 
-static void spool_names(uint64_t number, char name[32], char tmp[40])
+/* The first 16 hex digits of the SHA-256 of what is sent. With the
+ * notice's number it names a notice to a receiver: the number alone names
+ * two notices the same, since a register restored from a backup numbers
+ * new notices as old ones, and two registers may share a spool or a
+ * gateway. It stays the same for every retry of a notice. */
+static void body_hash(const char *body, size_t len, char hex[17])
 {
-    snprintf(name, 32, "%012llu.json", (unsigned long long)number);
-    snprintf(tmp, 40, ".%s.tmp", name);
+    unsigned char h[PRB_HASH_LEN];
+    prb_sha256(body, len, h);
+    for (int i = 0; i < 8; i++)
+        snprintf(hex + 2 * i, 3, "%02x", h[i]);
 }
 
-/* A spool file is NUMBER.json, written as a temporary file, flushed, then
- * renamed: a reader of the spool sees a whole file or none. Here the
- * temporary file is written; spool_finish flushes and renames a chunk's
- * together. */
-static int spool_stage(struct chan *c, uint64_t number, const char *body, size_t len, char *err)
+#define SPOOL_NAME_LEN 48
+
+/* NUMBER-HASH.json, not NUMBER.json: a rename replaces the file of the
+ * name it takes, and a file named by the number alone was replaced by
+ * another register's notice of that number (two sharing the spool, or
+ * one restored from a backup) before its receiver read it, both marked
+ * delivered. A name is taken again only by the same content: the same
+ * notice handed over again after a crash. */
+static void spool_names(uint64_t number, const char *hash, char name[SPOOL_NAME_LEN],
+                        char tmp[SPOOL_NAME_LEN + 8])
 {
-    char name[32], tmp[40];
-    spool_names(number, name, tmp);
+    snprintf(name, SPOOL_NAME_LEN, "%012llu-%s.json", (unsigned long long)number, hash);
+    snprintf(tmp, SPOOL_NAME_LEN + 8, ".%s.tmp", name);
+}
+
+/* A spool file is written as a temporary file, flushed, then renamed: a
+ * reader of the spool sees a whole file or none. Here the temporary file
+ * is written; spool_finish flushes and renames a chunk's together. */
+static int spool_stage(struct chan *c, const struct item *it, const char *body, size_t len,
+                       char *err)
+{
+    char name[SPOOL_NAME_LEN], tmp[SPOOL_NAME_LEN + 8];
+    spool_names(it->number, it->hash, name, tmp);
     int fd = openat(c->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, PRB_FILE_MODE);
     if (fd < 0) {
         set_err(err, "%s: cannot create: %s", tmp, strerror(errno));
@@ -215,10 +239,10 @@ static void *flush_some(void *arg)
     for (size_t i = 0, seen = 0; i < j->r->ntried; i++) {
         struct item *it = &j->r->items[i];
         struct try *t = &it->t[j->ci];
-        char name[32], tmp[40];
+        char name[SPOOL_NAME_LEN], tmp[SPOOL_NAME_LEN + 8];
         if (!it->staged[j->ci] || seen++ % FLUSHERS != (size_t)j->k)
             continue;
-        spool_names(it->number, name, tmp);
+        spool_names(it->number, it->hash, name, tmp);
         int fd = openat(c->dirfd, tmp, O_WRONLY | O_CLOEXEC);
         if (fd < 0 || fdatasync(fd)) {
             set_err(t->err, "%s: cannot write: %s", tmp, strerror(errno));
@@ -261,11 +285,11 @@ static void spool_finish(struct run *r)
         for (size_t i = 0; i < r->ntried; i++) {
             struct item *it = &r->items[i];
             struct try *t = &it->t[ci];
-            char name[32], tmp[40];
+            char name[SPOOL_NAME_LEN], tmp[SPOOL_NAME_LEN + 8];
             if (!it->staged[ci])
                 continue;
             it->staged[ci] = 0;
-            spool_names(it->number, name, tmp);
+            spool_names(it->number, it->hash, name, tmp);
             if (t->ok && renameat(c->dirfd, tmp, c->dirfd, name)) {
                 set_err(t->err, "%s: cannot store: %s", name, strerror(errno));
                 t->ok = 0;
@@ -357,23 +381,18 @@ static void setup_webhook(struct run *r, struct chan *c)
 
 /* One POST; 0 if the receiver answered 2xx. No redirect is followed: a
  * notice is accepted by the URL the policy names or not at all. */
-static int post_once(struct chan *c, uint64_t number, const char *body, size_t len, char *err)
+static int post_once(struct chan *c, uint64_t number, const char *hash, const char *body,
+                     size_t len, char *err)
 {
     char key[64];
-    unsigned char hash[PRB_HASH_LEN];
     struct curl_slist *h, *t = NULL;
     long status = 0;
     /* A Structured Field string, as draft-ietf-httpapi-idempotency-key-
-     * header has it: a bare number would parse as an Integer. The number
-     * alone named two notices the same to a receiver that keeps keys: a
-     * register restored from a backup numbers new notices as old ones,
-     * and two registers may share a gateway; its answer from its cache
-     * would mark a notice delivered that it never took. A hash of what
-     * is sent tells them apart and stays the same for every retry. */
-    prb_sha256(body, len, hash);
-    snprintf(key, sizeof key, "Idempotency-Key: \"%llu-%02x%02x%02x%02x%02x%02x%02x%02x\"",
-             (unsigned long long)number, hash[0], hash[1], hash[2], hash[3], hash[4], hash[5],
-             hash[6], hash[7]);
+     * header has it: a bare number would parse as an Integer. With the
+     * number alone, a receiver that keeps keys would answer a notice
+     * from its cache, and mark it delivered, for another it took of the
+     * same number (body_hash). */
+    snprintf(key, sizeof key, "Idempotency-Key: \"%llu-%s\"", (unsigned long long)number, hash);
     /* "Expect:" off: a body over 1 KiB would otherwise wait for a 100. */
     if ((h = curl_slist_append(NULL, "Content-Type: application/json")) &&
         (t = curl_slist_append(h, key)))
@@ -442,7 +461,7 @@ static void wait_ms(struct run *r, long ms)
  * so a dead receiver costs one try per notice rather than the whole
  * backoff, until one is accepted. Every notice is still tried, so one
  * the receiver always refuses cannot hold up the others. */
-static void webhook_deliver(struct run *r, struct chan *c, uint64_t number, const char *body,
+static void webhook_deliver(struct run *r, struct chan *c, const struct item *it, const char *body,
                             size_t len, struct try *t)
 {
     int max = c->degraded ? 1 : c->def->max_attempts;
@@ -456,7 +475,7 @@ static void webhook_deliver(struct run *r, struct chan *c, uint64_t number, cons
         }
         t->attempts++;
         r->st.attempts++;
-        if (!post_once(c, number, body, len, t->err)) {
+        if (!post_once(c, it->number, it->hash, body, len, t->err)) {
             t->ok = 1;
             c->degraded = 0;
             return;
@@ -497,6 +516,7 @@ static int deliver_item(struct run *r, struct item *it)
     char *body = payload(it, &len);
     if (!body)
         return prb_seterr(r->env->err, PRB_ENOMEM, "out of memory");
+    body_hash(body, len, it->hash);
     for (size_t ci = 0; ci < r->nch; ci++) {
         struct chan *c = &r->ch[ci];
         struct try *t = &it->t[ci];
@@ -509,9 +529,9 @@ static int deliver_item(struct run *r, struct item *it)
         } else if (c->def->type == PRB_CH_SPOOL) {
             t->attempts = 1;
             r->st.attempts++;
-            t->ok = it->staged[ci] = !spool_stage(c, it->number, body, len, t->err);
+            t->ok = it->staged[ci] = !spool_stage(c, it, body, len, t->err);
         } else {
-            webhook_deliver(r, c, it->number, body, len, t);
+            webhook_deliver(r, c, it, body, len, t);
         }
     }
     free(body);
