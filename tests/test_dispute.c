@@ -821,6 +821,36 @@ Test(dispute, the_outcome_says_when_the_record_is_used)
     th_rmrf(dir);
 }
 
+/* A correction that comes after the deadline of the record's open
+ * dispute, before the sweep has come, does not answer it: the dispute has
+ * resolved in the subject's favour, and the sweep deletes the record with
+ * its correction (too_late_to_answer). The correction's notice says so;
+ * it told the subject the record "is used as corrected from now on". */
+Test(dispute, a_correction_past_the_deadline_says_the_record_is_deleted)
+{
+    char *dir, r1[48], *text;
+    prb_env *env = th_register(&dir);
+    prb_record_view rv;
+    uint64_t deleted;
+    ingest_pd(env, ANNA, "L-1", "100.00", NULL); /* in effect from 2026-12-23 */
+    uint64_t a = open_dispute(env, ANNA, rid_of(env, ANNA, "L-1", r1, sizeof r1), "Paid.", NULL);
+    set_day(env, "2026-12-26"); /* the deadline, 2026-12-25, has passed; no sweep yet */
+    ingest_pd(env, ANNA, "L-1", "150.00", NULL);
+    text = notice_text(env, "adverse_record", "bank-a/L-1");
+    cr_assert(strstr(text, "corrected its record") && !strstr(text, "used as corrected") &&
+                  strstr(text, "after the deadline of your dispute, 2026-12-25") &&
+                  strstr(text, "the record is deleted"),
+              "%s", text);
+    free(text);
+    json_t *o = dispute(env, a);
+    cr_assert_str_eq(field(o, "state"), "open");
+    json_decref(o);
+    cr_assert_eq(prb_expire(env, &deleted), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_not(view_of(env, ANNA, "L-1", &rv), "the record outlived its dispute's deadline");
+    prb_close(env);
+    th_rmrf(dir);
+}
+
 /* What a bad request must leave as it was: disputes, notices, records. */
 static char *snapshot(prb_env *env)
 {

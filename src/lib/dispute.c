@@ -854,6 +854,26 @@ int prb_dspfix_note(prb_dspfix *x, uint64_t record)
     return PRB_OK;
 }
 
+int prb_dspfix_overdue(prb_env *env, MDB_txn *txn, const prb_dspfix *x, uint64_t record,
+                       char deadline[11])
+{
+    struct find_open fo = {env, record, 0};
+    json_t *d;
+    int rc;
+    *deadline = '\0';
+    if (!x->any)
+        return PRB_OK;
+    if ((rc = walk(env, txn, record >> PRB_RSEQ_BITS, find_open, &fo, NULL)) != PRB_EEXIST)
+        return rc; /* PRB_OK: none open */
+    if ((rc = get_dispute(env, txn, fo.found, &d)))
+        return rc;
+    /* As resolve_answered judges it: the two must agree. */
+    if (past_deadline(env, d))
+        snprintf(deadline, 11, "%s", str(d, "deadline"));
+    json_decref(d);
+    return PRB_OK;
+}
+
 /* The open disputes of one subject whose records the batch corrected. */
 struct answered {
     prb_env *env;

@@ -199,9 +199,12 @@ static int blank(const char *p, const char *e)
  * "may not be used before" a date weeks ahead while the corrected record
  * was in use the same day. A correction may also end the record's
  * retention (a judgment paid, kept 0 days after): the notice said it was
- * "used as corrected from now on" of a record no longer used at all. */
+ * "used as corrected from now on" of a record no longer used at all.
+ * late, if not "", is the deadline of the record's open dispute, which
+ * passed before the correction came: the dispute has resolved in the
+ * subject's favour, and the sweep deletes the record (invariant 5). */
 static char *adverse_notice(const prb_ingest *b, const prb_rec *r, int32_t first_received,
-                            int corrected)
+                            int corrected, const char *late)
 {
     const prb_catdef *cd = &b->env->policy->categories[r->cat];
     char about[256], head[512], text[768], day[11], from[11], ev[11], gone[11];
@@ -217,7 +220,13 @@ static char *adverse_notice(const prb_ingest *b, const prb_rec *r, int32_t first
              (int)r->furnisher.n, r->furnisher.p,
              corrected ? "corrected its record" : "reported a record", cd->name, (int)r->ref.n,
              r->ref.p, ev);
-    if (never && eff <= b->today)
+    if (*late)
+        snprintf(text, sizeof text,
+                 "%s The correction came after the deadline of your dispute, %s, which "
+                 "passed unanswered: the dispute is resolved in your favour, and the record is "
+                 "deleted; it is not used again.",
+                 head, late);
+    else if (never && eff <= b->today)
         snprintf(text, sizeof text,
                  "%s The record was in effect from %s; as corrected, its retention ended on %s, "
                  "so it is no longer used and is deleted.",
@@ -271,7 +280,7 @@ static int keep_notice(prb_arena *a, char *json, prb_rec *r)
  * a correction's again (correction_notice). */
 static int make_notice(prb_ingest *b, struct chunk *c, prb_rec *r)
 {
-    return keep_notice(&c->arena, adverse_notice(b, r, b->today, 0), r);
+    return keep_notice(&c->arena, adverse_notice(b, r, b->today, 0, ""), r);
 }
 
 static int check_one(prb_ingest *b, struct chunk *c, const prb_raw *raw, uint32_t line, prb_amark m)
@@ -1320,20 +1329,25 @@ static int refresh_lists(struct apply *ap)
 }
 
 /* Queues the notice of r, a correction of the record f holds: from its
- * first version's receipt. */
+ * first version's receipt, unless it came too late for the record's
+ * dispute. */
 static int correction_notice(struct apply *ap, const struct fstate *f, const prb_rec *r,
                              uint64_t subject)
 {
     unsigned char k[PRB_RECKEY_LEN];
     MDB_val mk = {PRB_RECKEY_LEN, k}, mv;
     int32_t first = ap->b->today;
+    char late[11];
+    int rc = prb_dspfix_overdue(ap->env, ap->txn, &ap->dspfix, f->rid, late);
+    if (rc)
+        return rc;
     prb_reckey(k, f->rid, 1); /* versions count from 1 */
     int mrc = mdb_get(ap->txn, ap->env->rec, &mk, &mv);
     if (!mrc && mv.mv_size >= 16)
         first = (int32_t)prb_get_le32((const unsigned char *)mv.mv_data + 12);
     else if (mrc && mrc != MDB_NOTFOUND)
         return prb_mdb_fail(ap->env, mrc, "reading a record's first version");
-    return queue_made_notice(ap, r, adverse_notice(ap->b, r, first, 1), subject);
+    return queue_made_notice(ap, r, adverse_notice(ap->b, r, first, 1, late), subject);
 }
 
 /* Every reason to refuse r, checked before anything of it is applied:

@@ -1272,6 +1272,11 @@ typedef struct prb_dspfix {
     size_t nhit, hcap;
 } prb_dspfix;
 int prb_dspfix_load(prb_env *env, MDB_txn *txn, prb_dspfix *x);
+/* Whether record has an open dispute past its deadline, which its
+ * correction comes too late to answer (the sweep deletes the record):
+ * the deadline, YYYY-MM-DD, into deadline, or "" if not. */
+int prb_dspfix_overdue(prb_env *env, MDB_txn *txn, const prb_dspfix *x, uint64_t record,
+                       char deadline[11]);
 /* Notes that the batch corrected record (call only when x->any). */
 int prb_dspfix_note(prb_dspfix *x, uint64_t record);
 /* Resolves as corrected, in txn, the disputes open of the noted records:
