@@ -467,7 +467,10 @@ void prb_set_guard(prb_env *env, prb_guard_fn fn, void *ctx);
  * checked again in it. A dispute left by a failure or a stop
  * (prb_set_cancel) has resolved in the subject's favour already, and a
  * record left is past retention, so neither is used, and the next sweep
- * finishes them.
+ * finishes them. A failure among the disputes does not keep the records
+ * past retention from being deleted: its error is returned after them.
+ * A dispute damaged behind the engine's back is passed over (prb_verify
+ * names it).
  * *deleted (may be NULL) gets the number of records deleted for
  * retention; see prb_disputes_json for disputes. It first frees the
  * reader slots of processes killed in a read transaction, whose old

@@ -88,4 +88,51 @@ static inline void th_drop_first(prb_env *env, const char *name)
     cr_assert_eq(mdb_txn_commit(t), 0);
 }
 
+/* Rewrites dispute id's stored value with its first from replaced by to. */
+static inline void th_bend_dispute(prb_env *env, uint64_t id, const char *from, const char *to)
+{
+    MDB_txn *t;
+    unsigned char k[8];
+    MDB_val mk = {8, k}, v;
+    prb_be64(k, id);
+    cr_assert_eq(mdb_txn_begin(env->mdb, NULL, 0, &t), 0);
+    cr_assert_eq(mdb_get(t, env->dsp, &mk, &v), 0, "no dispute %llu", (unsigned long long)id);
+    char *old = strndup(v.mv_data, v.mv_size), *at = strstr(old, from);
+    cr_assert_not_null(at, "dispute %llu has no %s: %s", (unsigned long long)id, from, old);
+    size_t head = (size_t)(at - old), fl = strlen(from), tl = strlen(to);
+    char *bent = malloc(v.mv_size - fl + tl);
+    cr_assert_not_null(bent);
+    memcpy(bent, old, head);
+    memcpy(bent + head, to, tl);
+    memcpy(bent + head + tl, at + fl, v.mv_size - head - fl);
+    MDB_val nv = {v.mv_size - fl + tl, bent};
+    cr_assert_eq(mdb_put(t, env->dsp, &mk, &nv, 0), 0);
+    cr_assert_eq(mdb_txn_commit(t), 0);
+    free(bent);
+    free(old);
+}
+
+/* Sets the furnisher's length in the current version of record rid
+ * ("S-N") past its bound: the record can no longer be deleted. */
+static inline void th_break_record(prb_env *env, const char *rid)
+{
+    MDB_txn *t;
+    MDB_val v;
+    uint64_t id;
+    uint32_t last;
+    unsigned char k[PRB_RECKEY_LEN];
+    cr_assert_eq(prb_record_parse(rid, strlen(rid), &id), PRB_OK, "%s", rid);
+    cr_assert_eq(mdb_txn_begin(env->mdb, NULL, 0, &t), 0);
+    cr_assert_eq(prb_record_current(env, t, id, "tampering", &last, &v), PRB_OK, "%s", rid);
+    unsigned char *bent = malloc(v.mv_size);
+    cr_assert_not_null(bent);
+    memcpy(bent, v.mv_data, v.mv_size);
+    bent[16] = bent[17] = 0xff;
+    prb_reckey(k, id, last);
+    MDB_val mk = {PRB_RECKEY_LEN, k}, nv = {v.mv_size, bent};
+    cr_assert_eq(mdb_put(t, env->rec, &mk, &nv, 0), 0);
+    cr_assert_eq(mdb_txn_commit(t), 0);
+    free(bent);
+}
+
 #endif

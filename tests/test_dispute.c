@@ -1341,6 +1341,87 @@ Test(dispute, the_sweep_deletes_past_a_decision_it_cannot_read)
     th_rmrf(dir);
 }
 
+/* Appends what prb_verify reports to the string ctx (4096 bytes). */
+static int collect(void *ctx, const char *buf, size_t len)
+{
+    char *s = ctx;
+    size_t have = strlen(s);
+    if (len > 4095 - have)
+        len = 4095 - have;
+    memcpy(s + have, buf, len);
+    s[have + len] = '\0';
+    return 0;
+}
+
+/* Anna's L-1 and L-2, each disputed on TH_TODAY (deadline 2026-12-25),
+ * and Boris's court judgment J-1, past its retention on 2029-10-14. Ids
+ * of the disputes into d. */
+static prb_env *two_disputes_and_a_judgment(char **dir, uint64_t d[2])
+{
+    char r[48];
+    prb_env *env = th_register(dir);
+    ingest_pd(env, ANNA, "L-1", "100.00", NULL);
+    ingest_pd(env, ANNA, "L-2", "200.00", NULL);
+    ingest_judgment(env, BORIS, "J-1", "500.00", "open", "null");
+    d[0] = open_dispute(env, ANNA, rid_of(env, ANNA, "L-1", r, sizeof r), "Not mine.", NULL);
+    d[1] = open_dispute(env, ANNA, rid_of(env, ANNA, "L-2", r, sizeof r), "Paid.", NULL);
+    return env;
+}
+
+/* A dispute damaged behind the engine's back (verify names it) is passed
+ * over by the sweep's search: it made the search fail, and with it every
+ * sweep, so that no record past its retention, nor any other dispute
+ * past its deadline, was deleted until someone repaired it (invariant 6:
+ * one damaged item does not hold up the deletions every subject is
+ * owed). */
+Test(dispute, the_sweep_passes_over_a_malformed_dispute)
+{
+    char *dir;
+    uint64_t d[2], deleted = 0;
+    prb_record_view rv;
+    prb_env *env = two_disputes_and_a_judgment(&dir, d);
+    th_bend_dispute(env, d[0], "\"deadline\":\"2026-12-25\"", "\"deadline\":\"2026-13-01\"");
+    set_day(env, "2029-10-14");
+    cr_assert_eq(prb_expire(env, &deleted), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(deleted, 1, "the judgment past its retention is still stored");
+    set_day(env, TH_TODAY); /* where an expired record is still in the file until deleted */
+    cr_assert_not(view_of(env, BORIS, "J-1", &rv));
+    json_t *o = dispute(env, d[1]);
+    cr_assert_str_eq(field(o, "resolved_by"), "deadline");
+    json_decref(o);
+    cr_assert_not(view_of(env, ANNA, "L-2", &rv));
+    cr_assert(view_of(env, ANNA, "L-1", &rv) && rv.disputed,
+              "the record of the damaged dispute is used");
+    char found[4096] = "", want[64];
+    cr_assert_eq(prb_verify(env, collect, found, NULL), PRB_ECORRUPT);
+    snprintf(want, sizeof want, "dispute %llu", (unsigned long long)d[0]);
+    cr_assert(strstr(found, want), "verify does not name the damaged dispute: %s", found);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+/* A dispute sweep that fails (here a disputed record that cannot be
+ * deleted) does not keep the retention walk from deleting what is past
+ * retention: the walk runs, and the sweep's error is returned after it.
+ * The sweep returned first, and nothing expired was deleted on any sweep
+ * until the damage was repaired. */
+Test(dispute, a_failed_dispute_sweep_still_deletes_what_is_past_retention)
+{
+    char *dir, r[48];
+    uint64_t d[2], deleted = 0;
+    prb_record_view rv;
+    prb_env *env = two_disputes_and_a_judgment(&dir, d);
+    th_break_record(env, rid_of(env, ANNA, "L-1", r, sizeof r));
+    set_day(env, "2029-10-14");
+    cr_assert_eq(prb_expire(env, &deleted), PRB_ECORRUPT, "%s", prb_errmsg(env));
+    cr_assert(strstr(prb_errmsg(env), "malformed value"), "%s", prb_errmsg(env));
+    cr_assert_eq(deleted, 1, "the judgment past its retention is still stored");
+    set_day(env, TH_TODAY); /* where an expired record is still in the file until deleted */
+    cr_assert_not(view_of(env, BORIS, "J-1", &rv));
+    prb_close(env);
+    th_rmrf(dir);
+}
+
 /* ---------------------------------------------------------------- CLI */
 
 static void run(struct th_run *r, const char *dir, const char *args)

@@ -272,21 +272,28 @@ int prb_expire(prb_env *env, uint64_t *deleted)
     struct victim *vs = NULL;
     size_t n = 0, i = 0;
     uint64_t total = 0;
-    int rc, mrc;
+    int rc, mrc, first;
+    char first_msg[PRB_ERRMSG_MAX];
     if (deleted)
         *deleted = 0;
     prb_readers_check(env);
     /* The disputes past their deadline first, in transactions of their
-     * own: a record one deletes is then not found below. */
-    if ((rc = prb_disputes_sweep(env, NULL)))
-        return rc;
+     * own: a record one deletes is then not found below. Their failure
+     * is returned once the records past retention are deleted: returning
+     * at once kept every deletion waiting on one damaged dispute or
+     * record (invariant 6). */
+    if ((first = prb_disputes_sweep(env, NULL)))
+        snprintf(first_msg, sizeof first_msg, "%s", env->err);
     /* Found on a snapshot: the search reads every record, and the writers
      * of a server go on meanwhile. */
-    if ((mrc = mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &txn)))
-        return prb_mdb_fail(env, mrc, "reading the register for the sweep");
+    if ((mrc = mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &txn))) {
+        rc = prb_mdb_fail(env, mrc, "reading the register for the sweep");
+        goto done;
+    }
     if (prb_cancelled(env)) {
         mdb_txn_abort(txn);
-        return PRB_OK;
+        rc = PRB_OK;
+        goto done;
     }
     rc = find_expired(env, txn, &vs, &n);
     mdb_txn_abort(txn);
@@ -315,5 +322,8 @@ int prb_expire(prb_env *env, uint64_t *deleted)
     free(vs);
     if (deleted)
         *deleted = total;
+done:
+    if (first)
+        return prb_seterr(env->err, first, "%s", first_msg);
     return rc;
 }
