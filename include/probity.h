@@ -472,10 +472,13 @@ void prb_set_guard(prb_env *env, prb_guard_fn fn, void *ctx);
  * A dispute damaged behind the engine's back is passed over (prb_verify
  * names it).
  * *deleted (may be NULL) gets the number of records deleted for
- * retention; see prb_disputes_json for disputes. It first frees the
- * reader slots of processes killed in a read transaction, whose old
- * snapshots would keep the pages freed since from being used again. */
-int prb_expire(prb_env *env, uint64_t *deleted);
+ * retention, *disputed (may be NULL) the number of disputes resolved
+ * past their deadline, each deleting its record; see prb_disputes_json
+ * for the disputes. Both count what was done before a failure too. It
+ * first frees the reader slots of processes killed in a read
+ * transaction, whose old snapshots would keep the pages freed since from
+ * being used again. */
+int prb_expire(prb_env *env, uint64_t *deleted, uint64_t *disputed);
 
 /* Receives output in chunks; a non-zero return stops the producer. */
 typedef int (*prb_write_fn)(void *ctx, const char *buf, size_t len);

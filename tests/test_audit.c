@@ -81,7 +81,7 @@ Test(audit, every_kind_of_write_grows_the_log)
     /* The sweep's deletions are logged, and the store still verifies. */
     prb_set_now(env, prb_now(env) + (int64_t)20 * 365 * 86400);
     uint64_t deleted = 0;
-    cr_assert_eq(prb_expire(env, &deleted), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(prb_expire(env, &deleted, NULL), PRB_OK, "%s", prb_errmsg(env));
     cr_assert_gt(deleted, 0);
     cr_assert_geq(tree_size(env), n1 + deleted);
     prb_verify_stats st;

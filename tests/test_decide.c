@@ -1996,7 +1996,7 @@ Test(decide, another_record_does_not_restore_an_entry_while_its_dispute_is_open)
     cr_assert(!listed(env, 1), "the decision sees an entry without its hearing");
 
     th_set_day(env, "2027-02-25"); /* the deadline deletes J-1 */
-    cr_assert_eq(prb_expire(env, &n), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(prb_expire(env, &n, NULL), PRB_OK, "%s", prb_errmsg(env));
     copy_entries(env, entries, sizeof entries);
     cr_assert_str_eq(entries, "lifted unpaid_judgment 2026-12-26 0;"
                               "noticed unpaid_judgment 2027-02-24 0;");

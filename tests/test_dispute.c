@@ -406,7 +406,7 @@ Test(dispute, deadline_deletes_the_record_at_the_sweep)
 
     /* On the deadline day the furnisher may still answer: nothing happens. */
     set_day(env, "2026-12-25");
-    cr_assert_eq(prb_expire(env, &deleted), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(prb_expire(env, &deleted, NULL), PRB_OK, "%s", prb_errmsg(env));
     cr_assert_eq(prb_count(env, NULL, &v1), PRB_OK);
     cr_assert_eq(v1, v0);
     cr_assert_eq(ndisputes(env, 1), 2);
@@ -415,8 +415,10 @@ Test(dispute, deadline_deletes_the_record_at_the_sweep)
     /* The day after, the first dispute resolves in the subject's favour;
      * the second (opened later) is not due yet. */
     set_day(env, "2026-12-26");
-    cr_assert_eq(prb_expire(env, &deleted), PRB_OK, "%s", prb_errmsg(env));
+    uint64_t disputed = 0;
+    cr_assert_eq(prb_expire(env, &deleted, &disputed), PRB_OK, "%s", prb_errmsg(env));
     cr_assert_eq(deleted, 0, "deadline deletions are not retention deletions");
+    cr_assert_eq(disputed, 1, "the deadline deletion is not counted");
     cr_assert_eq(prb_count(env, NULL, &v1), PRB_OK);
     cr_assert_eq(v1, v0 - 2, "both versions of the record go");
     cr_assert_eq(prb_count_records(env, &v1), PRB_OK);
@@ -436,10 +438,10 @@ Test(dispute, deadline_deletes_the_record_at_the_sweep)
     cr_assert(view_of(env, ANNA, "L-2", &rv) && rv.disputed);
 
     /* A sweep runs again harmlessly; the second falls due in turn. */
-    cr_assert_eq(prb_expire(env, &deleted), PRB_OK);
+    cr_assert_eq(prb_expire(env, &deleted, NULL), PRB_OK);
     cr_assert_eq(nnotices(env, "dispute_outcome", NULL), 1);
     set_day(env, "2027-01-01");
-    cr_assert_eq(prb_expire(env, &deleted), PRB_OK);
+    cr_assert_eq(prb_expire(env, &deleted, NULL), PRB_OK);
     cr_assert_eq(ndisputes(env, 1), 0);
     cr_assert_not(view_of(env, ANNA, "L-2", &rv));
     prb_close(env);
@@ -479,7 +481,7 @@ Test(dispute, too_late_to_answer)
     cr_assert_eq(prb_dispute_resolve(env, a, "deleted", NULL, "reviewer", NULL, &json), PRB_OK,
                  "%s", prb_errmsg(env));
     free(json);
-    cr_assert_eq(prb_expire(env, &deleted), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(prb_expire(env, &deleted, NULL), PRB_OK, "%s", prb_errmsg(env));
     cr_assert_not(view_of(env, ANNA, "L-1", &rv));
     cr_assert_not(view_of(env, ANNA, "L-2", &rv), "a late correction kept the record");
     prb_close(env);
@@ -845,7 +847,7 @@ Test(dispute, a_correction_past_the_deadline_says_the_record_is_deleted)
     json_t *o = dispute(env, a);
     cr_assert_str_eq(field(o, "state"), "open");
     json_decref(o);
-    cr_assert_eq(prb_expire(env, &deleted), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(prb_expire(env, &deleted, NULL), PRB_OK, "%s", prb_errmsg(env));
     cr_assert_not(view_of(env, ANNA, "L-1", &rv), "the record outlived its dispute's deadline");
     prb_close(env);
     th_rmrf(dir);
@@ -1096,11 +1098,11 @@ Test(dispute, retention_deletion_of_an_adverse_record_sends_a_notice)
                  prb_errmsg(env));
     cr_assert_eq(st.accepted, 2);
     set_day(env, "2028-09-13");
-    cr_assert_eq(prb_expire(env, &deleted), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(prb_expire(env, &deleted, NULL), PRB_OK, "%s", prb_errmsg(env));
     cr_assert_eq(deleted, 0);
     cr_assert_eq(nnotices(env, "retention_deletion", NULL), 0);
     set_day(env, "2028-09-14");
-    cr_assert_eq(prb_expire(env, &deleted), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(prb_expire(env, &deleted, NULL), PRB_OK, "%s", prb_errmsg(env));
     cr_assert_eq(deleted, 2, "both records expire on 2028-09-14");
     cr_assert_eq(nnotices(env, "retention_deletion", NULL), 1, "one adverse record went");
     cr_assert_eq(nnotices(env, "retention_deletion", "1-1"), 1);
@@ -1139,7 +1141,7 @@ Test(dispute, retention_closes_the_dispute_of_a_record_it_deletes)
     cr_assert(view_of(env, ANNA, "S-1", &rv) && rv.disputed);
 
     set_day(env, "2026-12-24"); /* before the dispute's deadline, 2026-12-25 */
-    cr_assert_eq(prb_expire(env, &deleted), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(prb_expire(env, &deleted, NULL), PRB_OK, "%s", prb_errmsg(env));
     cr_assert_eq(deleted, 1);
     cr_assert_not(view_of(env, ANNA, "S-1", &rv));
     json_t *o = dispute(env, id);
@@ -1158,7 +1160,7 @@ Test(dispute, retention_closes_the_dispute_of_a_record_it_deletes)
 
     /* Past the deadline nothing more happens to it. */
     set_day(env, "2027-01-10");
-    cr_assert_eq(prb_expire(env, &deleted), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(prb_expire(env, &deleted, NULL), PRB_OK, "%s", prb_errmsg(env));
     cr_assert_eq(nnotices(env, "dispute_outcome", about), 1);
     o = dispute(env, id);
     cr_assert_str_eq(field(o, "resolved_by"), "retention");
@@ -1234,7 +1236,7 @@ Test(dispute, a_deletion_is_told_to_the_inquirers_given_decisions)
     /* Unanswered past its deadline: deleted at the sweep, and told. */
     uint64_t b = open_dispute(env, ANNA, r[1], "Paid.", NULL);
     set_day(env, "2027-02-10");
-    cr_assert_eq(prb_expire(env, &deleted), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(prb_expire(env, &deleted, NULL), PRB_OK, "%s", prb_errmsg(env));
     json_t *o = dispute(env, b);
     cr_assert_str_eq(field(o, "resolved_by"), "deadline");
     json_decref(o);
@@ -1301,7 +1303,7 @@ Test(dispute, only_the_decisions_that_used_a_record_are_told)
     set_day(env, "2027-01-10");
     ask(env, "bank-y");
     set_day(env, "2027-02-20");
-    cr_assert_eq(prb_expire(env, &deleted), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(prb_expire(env, &deleted, NULL), PRB_OK, "%s", prb_errmsg(env));
     cr_assert_eq(th_told(env, "inquirer_deleted", "bank-y", NULL), 0);
     cr_assert_eq(th_told(env, "inquirer_deleted", "bank-x", &n), 1);
     snprintf(about, sizeof about, "%s,%s", r[0], r[1]);
@@ -1330,7 +1332,7 @@ Test(dispute, the_sweep_deletes_past_a_decision_it_cannot_read)
     uint64_t a = open_dispute(env, ANNA, r[0], "Not mine.", NULL);
     th_break_decision(env, 1, 2);
     set_day(env, "2027-02-20");
-    cr_assert_eq(prb_expire(env, &deleted), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(prb_expire(env, &deleted, NULL), PRB_OK, "%s", prb_errmsg(env));
     json_t *o = dispute(env, a);
     cr_assert_str_eq(field(o, "state"), "deleted");
     cr_assert_str_eq(field(o, "resolved_by"), "deadline");
@@ -1382,7 +1384,7 @@ Test(dispute, the_sweep_passes_over_a_malformed_dispute)
     prb_env *env = two_disputes_and_a_judgment(&dir, d);
     th_bend_dispute(env, d[0], "\"deadline\":\"2026-12-25\"", "\"deadline\":\"2026-13-01\"");
     set_day(env, "2029-10-14");
-    cr_assert_eq(prb_expire(env, &deleted), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(prb_expire(env, &deleted, NULL), PRB_OK, "%s", prb_errmsg(env));
     cr_assert_eq(deleted, 1, "the judgment past its retention is still stored");
     set_day(env, TH_TODAY); /* where an expired record is still in the file until deleted */
     cr_assert_not(view_of(env, BORIS, "J-1", &rv));
@@ -1413,7 +1415,7 @@ Test(dispute, a_failed_dispute_sweep_still_deletes_what_is_past_retention)
     prb_env *env = two_disputes_and_a_judgment(&dir, d);
     th_break_record(env, rid_of(env, ANNA, "L-1", r, sizeof r));
     set_day(env, "2029-10-14");
-    cr_assert_eq(prb_expire(env, &deleted), PRB_ECORRUPT, "%s", prb_errmsg(env));
+    cr_assert_eq(prb_expire(env, &deleted, NULL), PRB_ECORRUPT, "%s", prb_errmsg(env));
     cr_assert(strstr(prb_errmsg(env), "malformed value"), "%s", prb_errmsg(env));
     cr_assert_eq(deleted, 1, "the judgment past its retention is still stored");
     set_day(env, TH_TODAY); /* where an expired record is still in the file until deleted */
@@ -1524,6 +1526,25 @@ Test(dispute, cli_round_trip)
     cr_assert(strstr(r.out, "dispute_opened") && strstr(r.out, "dispute_outcome"), "%s", r.out);
     run(&r, dir, "dispute frob reg");
     cr_assert_eq(r.status, 2);
+    th_rmrf(dir);
+}
+
+/* probity expire counts the records its dispute sweep deleted beside
+ * those past retention: it said "deleted 0 expired records" when the
+ * sweep had deleted a disputed record the furnisher never answered. */
+Test(dispute, cli_expire_counts_the_records_deleted_past_a_deadline)
+{
+    char *dir = cli_register(2);
+    struct th_run r;
+    run(&r, dir, "dispute open reg --subject " ANNA " --record 1-1 --reason 'Paid in full.'");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    run(&r, dir, "expire reg --as-of 2027-01-01");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert(strstr(r.out, "deleted 0 expired records, 1 record whose dispute went unanswered "
+                            "past its deadline and 0 idempotency keys past 24 hours"),
+              "%s", r.out);
+    run(&r, dir, "subject reg " ANNA);
+    cr_assert_null(strstr(r.out, "\"ref\": \"L-1\""), "the record is still shown");
     th_rmrf(dir);
 }
 

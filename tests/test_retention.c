@@ -87,11 +87,11 @@ Test(retention, sweep_deletes_every_version_and_index_entry)
     cr_assert_eq(prb_count_records(env, &v), PRB_OK);
     cr_assert_eq(v, 5, "a corrected record is one record");
 
-    cr_assert_eq(prb_expire(env, &deleted), PRB_OK);
+    cr_assert_eq(prb_expire(env, &deleted, NULL), PRB_OK);
     cr_assert_eq(deleted, 0, "nothing is due yet");
 
     set_day(env, "2028-09-14");
-    cr_assert_eq(prb_expire(env, &deleted), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(prb_expire(env, &deleted, NULL), PRB_OK, "%s", prb_errmsg(env));
     /* J-1 and, from good.ndjson, the company's judgment (same day) and the
      * tax arrears settled 2026-06-30 (kept 365 days after). */
     cr_assert_eq(deleted, 3);
@@ -131,13 +131,13 @@ Test(retention, settled_default_kept_three_years_after_settlement)
     cr_assert_eq(th_ingest(env, "p", pd, PRB_FMT_NDJSON, 0, &st, NULL), PRB_OK, "%s",
                  prb_errmsg(env));
     set_day(env, "2029-01-08");
-    cr_assert_eq(prb_expire(env, &deleted), PRB_OK);
+    cr_assert_eq(prb_expire(env, &deleted, NULL), PRB_OK);
     cr_assert_eq(deleted, 0);
     cr_assert_eq(prb_subject_read(env, "cn-rid:11010519491231002X", &f), PRB_OK);
     cr_assert_eq(prb_file_nrecords(f), 1);
     cr_assert_eq(prb_file_record(f, 0)->expires, day("2026-01-10") + 1095);
     set_day(env, "2029-01-09");
-    cr_assert_eq(prb_expire(env, &deleted), PRB_OK);
+    cr_assert_eq(prb_expire(env, &deleted, NULL), PRB_OK);
     cr_assert_eq(deleted, 1);
     prb_file_free(f);
     prb_close(env);
@@ -199,7 +199,7 @@ Test(retention, an_expired_record_is_not_corrected_back_to_use)
     cr_assert_eq(v, 1, "a version was added to an expired record");
     cr_assert_eq(prb_subject_read(env, "cn-rid:11010519491231002X", &f), PRB_OK);
     cr_assert_eq(prb_file_nrecords(f), 0, "an expired record is back in the file");
-    cr_assert_eq(prb_expire(env, &deleted), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(prb_expire(env, &deleted, NULL), PRB_OK, "%s", prb_errmsg(env));
     cr_assert_eq(deleted, 1);
     /* Corrected before it expired, its settlement counts as always. */
     set_day(env, "2026-01-01");

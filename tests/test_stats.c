@@ -422,7 +422,7 @@ Test(stats, every_count_is_exact_and_names_no_person)
 
     /* The sweep deletes the expired account: it leaves the count. */
     uint64_t deleted;
-    cr_assert_eq(prb_expire(env, &deleted), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(prb_expire(env, &deleted, NULL), PRB_OK, "%s", prb_errmsg(env));
     cr_assert_eq(deleted, 1);
     st = stats(env, NULL);
     cr_assert_eq(at(st, "records.total"), 6);

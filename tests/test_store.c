@@ -169,7 +169,7 @@ Test(store, the_sweep_frees_a_killed_readers_slots)
     ingest(env, ADVERSE);
     decide(env);
     pid_t pid = reader_killed(reg, env);
-    cr_assert_eq(prb_expire(env, NULL), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(prb_expire(env, NULL, NULL), PRB_OK, "%s", prb_errmsg(env));
     cr_expect(!has_reader(env->mdb, pid), "the register keeps the dead reader's slot");
     cr_expect(!has_reader(env->imdb, pid), "the index keeps the dead reader's slot");
     prb_close(env);

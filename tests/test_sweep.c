@@ -155,10 +155,10 @@ Test(sweep, expire_deletes_every_record_over_several_transactions)
     ingest_each(env, settled_default);
     cr_assert_eq(versions(env), N);
     th_set_day(env, "2024-01-01");
-    cr_assert_eq(prb_expire(env, &n), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(prb_expire(env, &n, NULL), PRB_OK, "%s", prb_errmsg(env));
     cr_assert_eq(n, N);
     cr_assert_eq(versions(env), 0);
-    cr_assert_eq(prb_expire(env, &n), PRB_OK);
+    cr_assert_eq(prb_expire(env, &n, NULL), PRB_OK);
     cr_assert_eq(n, 0);
     prb_verify_stats vs;
     cr_assert_eq(prb_verify(env, NULL, NULL, &vs), PRB_OK, "%s", prb_errmsg(env));
@@ -181,7 +181,7 @@ Test(sweep, expire_stopped_leaves_the_rest_unused_and_to_the_next)
     ingest_each(env, settled_default);
     th_set_day(env, "2024-01-01");
     prb_set_cancel(env, stop_once_deleted, env);
-    cr_assert_eq(prb_expire(env, &first), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(prb_expire(env, &first, NULL), PRB_OK, "%s", prb_errmsg(env));
     cr_assert(first > 0 && first < N, "%llu deleted before stopping", (unsigned long long)first);
     cr_assert_eq(versions(env), N - first);
     /* What is left is past retention: never returned. */
@@ -189,7 +189,7 @@ Test(sweep, expire_stopped_leaves_the_rest_unused_and_to_the_next)
     cr_assert_eq(prb_file_nrecords(f), 0);
     prb_file_free(f);
     prb_set_cancel(env, NULL, NULL);
-    cr_assert_eq(prb_expire(env, &second), PRB_OK);
+    cr_assert_eq(prb_expire(env, &second, NULL), PRB_OK);
     cr_assert_eq(first + second, N);
     cr_assert_eq(versions(env), 0);
     prb_close(env);
@@ -237,7 +237,7 @@ Test(sweep, expire_judges_a_record_on_what_it_is_when_deleting)
     th_set_day(env, "2024-01-01");
     struct reopen r = {env, 0};
     prb_set_cancel(env, reopen_meanwhile, &r);
-    cr_assert_eq(prb_expire(env, &n), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(prb_expire(env, &n, NULL), PRB_OK, "%s", prb_errmsg(env));
     cr_assert_geq(r.done, 1, "the sweep never asked whether to stop");
     /* The corrected default is kept whole, both versions, the rest go. */
     cr_assert_eq(n, N - 1);
@@ -314,7 +314,7 @@ Test(sweep, expire_resolves_every_due_dispute_over_several_transactions)
     th_set_day(env, "2026-12-26"); /* the day after every deadline */
     struct watch w = {env, M, 0, 0};
     prb_set_cancel(env, watch_disputes, &w);
-    cr_assert_eq(prb_expire(env, &n), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(prb_expire(env, &n, NULL), PRB_OK, "%s", prb_errmsg(env));
     /* Asked between its transactions, it saw some resolved, not all. */
     cr_assert_geq(w.between, 1, "the disputes were resolved in one transaction (asked %d times)",
                   w.asked);

@@ -60,7 +60,7 @@ int cmd_expire(int argc, char **argv)
 {
     cli_args a;
     prb_env *env;
-    uint64_t n = 0, keys = 0;
+    uint64_t n = 0, disputed = 0, keys = 0;
     int rc = cli_parse(argc, argv, NULL, &a);
     if (rc)
         return rc;
@@ -69,15 +69,18 @@ int cmd_expire(int argc, char **argv)
     if ((rc = cli_open(&a, a.pos[0], &env)))
         return rc;
     if ((rc = cli_unused(&a)) == 0) {
-        rc = prb_expire(env, &n);
+        rc = prb_expire(env, &n, &disputed);
         if (!rc)
             rc = prb_idem_expire(env, &keys);
         if (rc)
             rc = cli_fail(rc, prb_errmsg(env));
         else
-            printf("deleted %llu expired record%s and %llu idempotency key%s past 24 hours\n",
-                   (unsigned long long)n, n == 1 ? "" : "s", (unsigned long long)keys,
-                   keys == 1 ? "" : "s");
+            printf("deleted %llu expired record%s, %llu record%s past %s deadline and %llu "
+                   "idempotency key%s past 24 hours\n",
+                   (unsigned long long)n, n == 1 ? "" : "s", (unsigned long long)disputed,
+                   disputed == 1 ? " whose dispute went unanswered"
+                                 : "s whose disputes went unanswered",
+                   disputed == 1 ? "its" : "their", (unsigned long long)keys, keys == 1 ? "" : "s");
     }
     prb_close(env);
     return rc;

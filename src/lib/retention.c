@@ -266,7 +266,7 @@ static int delete_batch(prb_env *env, MDB_txn *txn, struct victim *vs, size_t n,
     return rc;
 }
 
-int prb_expire(prb_env *env, uint64_t *deleted)
+int prb_expire(prb_env *env, uint64_t *deleted, uint64_t *disputed)
 {
     MDB_txn *txn;
     struct victim *vs = NULL;
@@ -276,13 +276,15 @@ int prb_expire(prb_env *env, uint64_t *deleted)
     char first_msg[PRB_ERRMSG_MAX];
     if (deleted)
         *deleted = 0;
+    if (disputed)
+        *disputed = 0;
     prb_readers_check(env);
     /* The disputes past their deadline first, in transactions of their
      * own: a record one deletes is then not found below. Their failure
      * is returned once the records past retention are deleted: returning
      * at once kept every deletion waiting on one damaged dispute or
      * record (invariant 6). */
-    if ((first = prb_disputes_sweep(env, NULL)))
+    if ((first = prb_disputes_sweep(env, disputed)))
         snprintf(first_msg, sizeof first_msg, "%s", env->err);
     /* Found on a snapshot: the search reads every record, and the writers
      * of a server go on meanwhile. */

@@ -647,7 +647,7 @@ static void sweep_once(srv *s)
     prb_set_cancel(h, srv_stopping, s);
     pthread_rwlock_rdlock(&s->engine);
     /* Each goes on whether or not the one before failed. */
-    if (prb_expire(h, NULL))
+    if (prb_expire(h, NULL, NULL))
         failed = sweep_failed(h);
     if (prb_idem_expire(h, NULL))
         failed = sweep_failed(h);
