@@ -264,7 +264,7 @@ Test(copy, letter_says_it_in_plain_words)
         "I paid it in March.",
         "Review 1-r1 of decision 1-q1",
         "The default was paid.",
-        "Notices we sent you",
+        "Notices about you",
         /* what they can do, with the exact commands and the deadline */
         "What you can do",
         "within 30 days",
@@ -298,6 +298,52 @@ Test(copy, letter_says_it_in_plain_words)
     cr_assert(strstr(words, "A. Reviewer decided it on 29 December 2026") &&
                   strstr(words, "The default stands."),
               "%s", text);
+    free(words);
+    free(text);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+/* How many times needle occurs in hay. */
+static size_t occurs(const char *hay, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
+        n++;
+    return n;
+}
+
+/* The letter says of each notice whether and when it was delivered, as
+ * the JSON copy does (DESIGN): it listed every notice under "Notices we
+ * sent you", those still waiting in the outbox too. */
+Test(copy, letter_says_whether_each_notice_was_delivered)
+{
+    char *dir, *text = NULL;
+    prb_env *env = person(&dir);
+    prb_deliver_stats ds;
+    cr_assert_eq(prb_notices_deliver(env, &ds), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_gt(ds.delivered, 0);
+    th_set_day(env, "2026-12-30");
+    cr_assert_eq(
+        prb_review_decide(env, "1-r1", "upheld", "A. Reviewer", "The default stands.", NULL),
+        PRB_OK, "%s", prb_errmsg(env));
+    json_t *doc = copy_json(env, PERSON), *n;
+    size_t i, sent = 0, waiting = 0;
+    json_array_foreach(json_object_get(doc, "notices"), i, n)
+    {
+        if (json_is_true(json_object_get(n, "delivered")))
+            sent++;
+        else
+            waiting++;
+    }
+    json_decref(doc);
+    cr_assert(sent > 0 && waiting > 0, "%zu delivered, %zu not", sent, waiting);
+    cr_assert_eq(prb_subject_copy(env, PERSON, PRB_COPY_TEXT, &text), PRB_OK, "%s",
+                 prb_errmsg(env));
+    char *words = flat(text);
+    cr_assert_null(strstr(words, "Notices we sent you"), "%s", text);
+    cr_assert_eq(occurs(words, "(delivered on 29 December 2026)"), sent, "%s", text);
+    cr_assert_eq(occurs(words, "(not yet delivered)"), waiting, "%s", text);
     free(words);
     free(text);
     prb_close(env);

@@ -679,25 +679,32 @@ static void letter_reviews(FILE *w, const json_t *doc)
     }
 }
 
+/* Each notice says whether and when it was delivered, as the JSON copy
+ * does (not its channels' state): listed under "we sent you", one still
+ * in the outbox claimed to have reached its reader. */
 static void letter_notices(FILE *w, const json_t *doc)
 {
     json_t *arr = json_object_get(doc, "notices"), *n;
     size_t i;
-    char a[32];
-    heading(w, "Notices we sent you");
+    char a[32], b[32], state[64];
+    heading(w, "Notices about you");
     if (!json_array_size(arr)) {
-        fputs("We have sent you no notices.\n", w);
+        fputs("There are no notices about you.\n", w);
         return;
     }
     /* Some went to an inquirer that was given a decision about the
      * subject (told.c): the subject sees who was told what. */
     json_array_foreach(arr, i, n)
     {
-        if (json_is_string(json_object_get(n, "recipient")))
-            fprintf(w, "- %s, to %s, who was given a decision about you: %s\n",
-                    jdate(n, "created", a), str(n, "recipient"), str(n, "text"));
+        if (json_is_true(json_object_get(n, "delivered")))
+            snprintf(state, sizeof state, "delivered on %s", jdate(n, "delivered_at", b));
         else
-            fprintf(w, "- %s: %s\n", jdate(n, "created", a), str(n, "text"));
+            snprintf(state, sizeof state, "not yet delivered");
+        if (json_is_string(json_object_get(n, "recipient")))
+            fprintf(w, "- %s, to %s, who was given a decision about you (%s): %s\n",
+                    jdate(n, "created", a), str(n, "recipient"), state, str(n, "text"));
+        else
+            fprintf(w, "- %s (%s): %s\n", jdate(n, "created", a), state, str(n, "text"));
     }
 }
 
