@@ -2177,20 +2177,49 @@ static int ask_from(const struct fx *f, const char *from, const char *path, cons
     return got ? status : 0;
 }
 
+/* What a told read writes, as it stands: the audit log's size, and
+ * PERSON's notices of kind. */
+static void told_now(const struct fx *f, const char *kind, uint64_t *leaves, size_t *notices)
+{
+    uint64_t st[2];
+    state(f, st);
+    *leaves = st[0];
+    json_decref(th_copy_notices(f->env, PERSON, kind, notices, NULL));
+}
+
+/* Since told_now found leaves and notices, reads of kind were told
+ * times: as many audit leaves and notices more. */
+static void told_since(const struct fx *f, const char *kind, uint64_t leaves, size_t notices,
+                       unsigned times)
+{
+    uint64_t l;
+    size_t n;
+    told_now(f, kind, &l, &n);
+    cr_assert_eq(l, leaves + times, "%u reads of kind %s logged %llu audit leaves", times, kind,
+                 (unsigned long long)(l - leaves));
+    cr_assert_eq(n, notices + times, "%u reads of kind %s told the subject %zu times", times, kind,
+                 n - notices);
+}
+
 /* Answers read slowly hold their memory until they are sent: 256
  * connections from one address could hold a 2.5-MB list page each for
  * ten minutes, and ask again. Large answers being sent are bounded
  * (--answer-memory), one address's to a quarter of it though its first
  * always goes; past either, 503 with Retry-After, saying which; small
  * answers always go; and what a connection held is given back when it
- * ends. */
+ * ends. A read that tells its subject (a reviewer's of a file, an
+ * inquirer's of a purpose-bound list) is refused before it writes or
+ * not at all: until 2026-11-28 the file was read, its subject told and
+ * the read logged, then the answer refused 503, "nothing was done", and
+ * each retry told the subject again. */
 Test(server, answer_memory)
 {
     struct fx f;
     srv_opts o = {0};
     struct resp r;
     char line[1024], ask[512], body[512];
-    size_t len;
+    uint64_t leaves;
+    size_t len, reads, lists;
     o.timeout = 30;
     o.per_address = 256;
     /* The file's size first, on a server with the default bound. */
@@ -2199,6 +2228,7 @@ Test(server, answer_memory)
     cr_assert_gt(whole, (size_t)700 << 10, "the file is only %zu bytes", whole);
     cr_assert_eq(answer_bytes_until(&f, 0, 0), 0, "an answer sent is still held");
     srv_stop(f.s, 5);
+    put_on_debtor_register(&f, "J-1", PERSON);
     /* Room for two and a half such answers: one address's share is
      * less than one. */
     o.answer_memory = whole * 5 / 2;
@@ -2214,21 +2244,38 @@ Test(server, answer_memory)
     int a = dial_from(&f, "127.0.0.1", 1);
     send_all(a, ask, (size_t)n);
     cr_assert_geq(answer_bytes_until(&f, whole, 1), whole);
+    told_now(&f, "file_read", &leaves, &reads);
     cr_assert_eq(
         ask_from(&f, "127.0.0.1", "/v1/subjects/" PERSON, f.tok[REV], &len, body, sizeof body), 503,
         "%s", body);
     cr_assert(strstr(body, "this address's answers being sent hold as much memory"), "%s", body);
+    told_since(&f, "file_read", leaves, reads, 0);
     int b = dial_from(&f, "127.0.0.2", 1);
     send_all(b, ask, (size_t)n);
     cr_assert_geq(answer_bytes_until(&f, 2 * whole, 1), 2 * whole);
+    /* Room is left for a large answer, if not for a whole file: a
+     * third reader's file is told, and once told it goes, past the
+     * bound. */
+    int c = dial_from(&f, "127.0.0.3", 1);
+    send_all(c, ask, (size_t)n);
+    cr_assert_geq(answer_bytes_until(&f, 3 * whole, 1), 3 * whole);
+    told_now(&f, "file_read", &leaves, &reads);
     cr_assert_eq(
-        ask_from(&f, "127.0.0.3", "/v1/subjects/" PERSON, f.tok[REV], &len, body, sizeof body), 503,
+        ask_from(&f, "127.0.0.4", "/v1/subjects/" PERSON, f.tok[REV], &len, body, sizeof body), 503,
         "%s", body);
     cr_assert(strstr(body, "the answers being sent hold as much memory as the server allows"), "%s",
               body);
+    told_since(&f, "file_read", leaves, reads, 0);
+    /* An inquirer's read of a purpose-bound list tells its members
+     * before its answer is made, whatever its size: refused too. */
+    told_now(&f, "list_read", &leaves, &lists);
+    cr_assert_eq(
+        ask_from(&f, "127.0.0.4", "/v1/lists/debtor_register", f.tok[INQ], &len, body, sizeof body),
+        503, "%s", body);
+    told_since(&f, "list_read", leaves, lists, 0);
     /* Small answers go all the same, and so does a write's large one:
      * a batch's 2,000 per-line errors (its call has run). */
-    cr_assert_eq(ask_from(&f, "127.0.0.3", "/healthz", f.tok[REV], &len, body, sizeof body), 200);
+    cr_assert_eq(ask_from(&f, "127.0.0.4", "/healthz", f.tok[REV], &len, body, sizeof body), 200);
     struct th_buf bad = {0};
     snprintf(line, sizeof line, "{\"furnisher\":\"bank-a\",\"%0100d\":1}\n", 0);
     for (int i = 0; i < 2000; i++)
@@ -2242,16 +2289,20 @@ Test(server, answer_memory)
     cr_assert_eq(r.status, 200, "%s", r.body);
     free(r.body);
     /* A reader gone gives its answer's memory back, and the next is
-     * answered whole. */
+     * answered whole, and told once. */
     close(a);
-    size_t left = answer_bytes_until(&f, whole + (64 << 10), 0);
-    cr_assert_leq(left, whole + (64 << 10), "a closed connection's answer is still held: %zu",
+    size_t left = answer_bytes_until(&f, 2 * whole + (64 << 10), 0);
+    cr_assert_leq(left, 2 * whole + (64 << 10), "a closed connection's answer is still held: %zu",
                   left);
+    told_now(&f, "file_read", &leaves, &reads);
     cr_assert_eq(
-        ask_from(&f, "127.0.0.3", "/v1/subjects/" PERSON, f.tok[REV], &len, body, sizeof body), 200,
+        ask_from(&f, "127.0.0.4", "/v1/subjects/" PERSON, f.tok[REV], &len, body, sizeof body), 200,
         "%s", body);
     cr_assert_gt(len, whole);
+    told_since(&f, "file_read", leaves, reads, 1);
+    cr_assert_eq(status_on(c, NULL), 200);
     close(b);
+    close(c);
     cr_assert_eq(answer_bytes_until(&f, 0, 0), 0);
     fx_stop(&f);
 }

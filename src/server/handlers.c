@@ -277,6 +277,17 @@ static int answer(req *r, prb_env *h, int rc, unsigned status, char **json)
     return srv_respond_json(r, status, *json);
 }
 
+/* Answers a read that told its subjects (srv_answer_reserve) as answer
+ * does: its call has written, so its answer is never refused. */
+static int told(req *r, prb_env *h, int rc, const char *ctype, char **body)
+{
+    if (rc) {
+        free(*body);
+        return srv_fail(r, h, rc);
+    }
+    return srv_respond_written_as(r, 200, ctype, *body);
+}
+
 /* Answers a write that has been done with o as JSON; o is stolen. */
 static int answer_written(req *r, unsigned status, json_t *o)
 {
@@ -443,7 +454,8 @@ static int h_records(req *r, prb_env *h)
 /* The copy of identifier's file. Read by staff (any key but the
  * subject's own), the subject is told first (prb_subject_copy_read): a
  * write, on this pool thread as a list read is, waiting for LMDB's one
- * writer. A HEAD is told too: its status says whether the person is on
+ * writer, and refused for want of answer memory before it, never after
+ * (told). A HEAD is told too: its status says whether the person is on
  * file and its Content-Length grows with every record and inquiry, so it
  * reads the file as much as the GET does. */
 static int copy(req *r, prb_env *h, const char *identifier)
@@ -451,20 +463,26 @@ static int copy(req *r, prb_env *h, const char *identifier)
     static const char *const q[] = {"format", NULL};
     const char *f;
     char *out = NULL;
+    int held;
     if (query_only(r, q))
         return MHD_YES;
     int given = query(r, "format", &f), text = f && !strcmp(f, "text");
     if (given && !text && (!f || strcmp(f, "json")))
         return srv_problem(r, 400, NULL, NULL, "query parameter format must be json or text", NULL);
-    int fmt = text ? PRB_COPY_TEXT_HTTP : PRB_COPY_JSON,
-        rc = r->key.role == PRB_ROLE_SUBJECT
-                 ? prb_subject_copy(h, identifier, fmt, &out)
-                 : prb_subject_copy_read(h, identifier, fmt, r->key.name, r->key.role, &out);
-    if (rc)
-        return srv_fail(r, h, rc);
-    if (text)
-        return srv_respond(r, 200, "text/plain; charset=utf-8", out, strlen(out));
-    return srv_respond_json(r, 200, out);
+    const char *ctype = text ? "text/plain; charset=utf-8" : "application/json";
+    int fmt = text ? PRB_COPY_TEXT_HTTP : PRB_COPY_JSON;
+    if (r->key.role == PRB_ROLE_SUBJECT) {
+        int rc = prb_subject_copy(h, identifier, fmt, &out);
+        if (rc)
+            return srv_fail(r, h, rc);
+        if (text)
+            return srv_respond(r, 200, ctype, out, strlen(out));
+        return srv_respond_json(r, 200, out);
+    }
+    if ((held = srv_answer_reserve(r)))
+        return srv_answer_refused(r, held);
+    return told(r, h, prb_subject_copy_read(h, identifier, fmt, r->key.name, r->key.role, &out),
+                ctype, &out);
 }
 
 static int h_subject(req *r, prb_env *h)
@@ -731,26 +749,37 @@ static int h_notices(req *r, prb_env *h)
 
 /* ------------------------------------------------------ what is published */
 
-/* A page of the lists name (NULL: all) as r's token may see them, for
- * purposes (srv_auth_list_purposes). An inquirer's or staff's read of
- * a purpose-bound list is a write: every member shown is told of it
- * (prb_lists_read_page, prb_lists_staff_page). It runs here, on the pool
- * thread, not on the writer thread: the writer is chosen by route, and
- * this route is the public's too, whose reads must not queue behind a
- * furnisher's batches; an inquirer reads a list rarely (its decisions
- * consult the lists themselves), and the write is a notice per member shown (at
- * most 10,000 a page). While an ingest holds LMDB's one writer lock it
- * waits, and with it this thread's other connections. */
+/* Answers a page of the lists name (NULL: all) as r's token may see
+ * them, for purposes (srv_auth_list_purposes). An inquirer's or staff's
+ * read of a purpose-bound list is a write: every member shown is told of
+ * it (prb_lists_read_page, prb_lists_staff_page), so it is refused for
+ * want of answer memory before it runs, never after (told). It runs
+ * here, on the pool thread, not on the writer thread: the writer is
+ * chosen by route, and this route is the public's too, whose reads must
+ * not queue behind a furnisher's batches; an inquirer reads a list
+ * rarely (its decisions consult the lists themselves), and the write is
+ * a notice per member shown (at most 10,000 a page). While an ingest
+ * holds LMDB's one writer lock it waits, and with it this thread's other
+ * connections. */
 static int lists_page(req *r, prb_env *h, const char *name, const char *purposes, uint64_t after,
-                      uint64_t limit, char **json)
+                      uint64_t limit)
 {
+    char *json = NULL;
+    int held, rc;
     /* A HEAD is told as its GET is: its Content-Length grows with the
      * members on the page, so it is the same read. */
-    if (purposes && r->has_key && r->key.role == PRB_ROLE_INQUIRER)
-        return prb_lists_read_page(h, name, r->key.name, purposes, after, limit, json);
-    if (purposes && r->has_key && !strcmp(purposes, "*"))
-        return prb_lists_staff_page(h, name, r->key.name, r->key.role, after, limit, json);
-    return prb_lists_visible_page(h, name, purposes, after, limit, json);
+    int inquirer = purposes && r->has_key && r->key.role == PRB_ROLE_INQUIRER;
+    int staff = !inquirer && purposes && r->has_key && !strcmp(purposes, "*");
+    if (!inquirer && !staff)
+        return answer(r, h, prb_lists_visible_page(h, name, purposes, after, limit, &json), 200,
+                      &json);
+    if ((held = srv_answer_reserve(r)))
+        return srv_answer_refused(r, held);
+    if (inquirer)
+        rc = prb_lists_read_page(h, name, r->key.name, purposes, after, limit, &json);
+    else
+        rc = prb_lists_staff_page(h, name, r->key.name, r->key.role, after, limit, &json);
+    return told(r, h, rc, "application/json", &json);
 }
 
 static int h_lists(req *r, prb_env *h)
@@ -758,12 +787,9 @@ static int h_lists(req *r, prb_env *h)
     static const char *const q[] = {"after", "limit", NULL};
     char mine[PRB_KEY_PURPOSES_MAX];
     uint64_t after, limit;
-    char *json = NULL;
     if (query_only(r, q) || page_query(r, &after, &limit))
         return MHD_YES;
-    return answer(r, h,
-                  lists_page(r, h, NULL, srv_auth_list_purposes(r, h, mine), after, limit, &json),
-                  200, &json);
+    return lists_page(r, h, NULL, srv_auth_list_purposes(r, h, mine), after, limit);
 }
 
 static int h_list(req *r, prb_env *h)
@@ -772,7 +798,6 @@ static int h_list(req *r, prb_env *h)
     char mine[PRB_KEY_PURPOSES_MAX];
     const char *purposes = srv_auth_list_purposes(r, h, mine);
     uint64_t after, limit;
-    char *json = NULL;
     int vis, rc;
     if (query_only(r, q) || page_query(r, &after, &limit))
         return MHD_YES;
@@ -783,7 +808,7 @@ static int h_list(req *r, prb_env *h)
                            "this list is purpose-bound: only an inquirer for a purpose it serves "
                            "may read it",
                            NULL);
-    return answer(r, h, lists_page(r, h, r->param, purposes, after, limit, &json), 200, &json);
+    return lists_page(r, h, r->param, purposes, after, limit);
 }
 
 static int h_company(req *r, prb_env *h)

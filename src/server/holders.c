@@ -16,7 +16,9 @@
  * The same table, keyed by client address, shares out the memory of
  * large answers being sent (--answer-memory; server.c, srv_answer_hold):
  * one address's answers read slowly hold at most a quarter of it, and
- * the first of them may be of any size.
+ * the first of them may be of any size. An answer that may not be
+ * refused (a read that told its subjects has written) is put in its
+ * share past the cap, so that the address's next read finds it full.
  */
 #include "srv.h"
 
@@ -45,18 +47,19 @@ static int slot_of(const srv_holders *t, const char *id)
     return -1;
 }
 
-int srv_holders_add(srv_holders *t, const char *id, size_t more)
+/* srv_holders_add, or with past_cap srv_holders_put. */
+static int add(srv_holders *t, const char *id, size_t more, int past_cap)
 {
     int rc = -1;
     pthread_mutex_lock(&t->mu);
     int i = slot_of(t, id);
     if (i >= 0) {
         /* A first holding may have gone past cap (any_first). */
-        if (t->h[i].bytes <= t->cap && more <= t->cap - t->h[i].bytes) {
+        if (past_cap || (t->h[i].bytes <= t->cap && more <= t->cap - t->h[i].bytes)) {
             t->h[i].bytes += more;
             rc = 0;
         }
-    } else if (more <= t->cap || t->any_first) {
+    } else if (more <= t->cap || t->any_first || past_cap) {
         for (i = 0; i < SRV_HOLDERS && t->h[i].bytes; i++)
             ;
         rc = -2;
@@ -68,6 +71,16 @@ int srv_holders_add(srv_holders *t, const char *id, size_t more)
     }
     pthread_mutex_unlock(&t->mu);
     return rc;
+}
+
+int srv_holders_add(srv_holders *t, const char *id, size_t more)
+{
+    return add(t, id, more, 0);
+}
+
+int srv_holders_put(srv_holders *t, const char *id, size_t more)
+{
+    return add(t, id, more, 1);
 }
 
 void srv_holders_sub(srv_holders *t, const char *id, size_t less)

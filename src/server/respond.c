@@ -26,7 +26,7 @@ static const char *reason(unsigned status)
 
 /* The answer memory is full (srv_answer_hold's rc): a 503 instead, small
  * enough always to go. */
-static int answer_refused(req *r, int held)
+int srv_answer_refused(req *r, int held)
 {
     r->xhdr = MHD_HTTP_HEADER_RETRY_AFTER;
     snprintf(r->xval, sizeof r->xval, "1");
@@ -79,7 +79,7 @@ static int queue(req *r, unsigned status, const char *ctype, const char *body, s
     srv_answer_release(r);
     if ((held = srv_answer_hold(r, len))) {
         free(own);
-        return answer_refused(r, held);
+        return srv_answer_refused(r, held);
     }
     struct MHD_Response *res = MHD_create_response_from_buffer(
         len, body ? (void *)body : (void *)"", body ? mode : MHD_RESPMEM_PERSISTENT);
@@ -138,12 +138,17 @@ int srv_respond_kept(req *r)
     int ok = srv_respond(r, r->kept_status, r->kept_ctype, body, r->kept_len);
     return r->written ? written_sent(r, ok) : ok;
 }
-int srv_respond_written(req *r, unsigned status, char *json)
+int srv_respond_written_as(req *r, unsigned status, const char *ctype, char *body)
 {
     r->written = 1;
-    if (!json)
+    if (!body)
         return written_unanswered(r);
-    return written_sent(r, srv_respond(r, status, "application/json", json, strlen(json)));
+    return written_sent(r, srv_respond(r, status, ctype, body, strlen(body)));
+}
+
+int srv_respond_written(req *r, unsigned status, char *json)
+{
+    return srv_respond_written_as(r, status, "application/json", json);
 }
 
 int srv_respond_written_copy(req *r, unsigned status, const char *json)

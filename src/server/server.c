@@ -291,17 +291,23 @@ int srv_answer_hold(req *r, size_t len)
 {
     srv *s = r->s;
     /* Only a read's large answer may be refused: a write's call has run,
-     * and a 503 would say nothing had been done. It is counted all the
-     * same. */
-    int refusable =
-        len > ANSWER_SMALL && r->route >= 0 && !strcmp(srv_route_method(r->route), "GET");
-    int share = refusable && s->o.per_address > 0, rc;
+     * and a 503 would say nothing had been done. So has a read's that
+     * told its subjects (r->written), which was refused, if at all,
+     * before it wrote (srv_answer_reserve); its large answer is counted
+     * in its address's share all the same, so that the next read from
+     * there finds the share as full as it is. */
+    int large = len > ANSWER_SMALL && r->route >= 0 && !strcmp(srv_route_method(r->route), "GET");
+    int refusable = large && !r->written;
+    int share = large && s->o.per_address > 0, rc;
     r->answer_addr[0] = 0;
     if (share) {
         client_address(r, r->answer_addr, sizeof r->answer_addr);
-        if ((rc = srv_holders_add(&s->answer_holders, r->answer_addr, len))) {
+        rc = refusable ? srv_holders_add(&s->answer_holders, r->answer_addr, len)
+                       : srv_holders_put(&s->answer_holders, r->answer_addr, len);
+        if (rc) {
             r->answer_addr[0] = 0;
-            return rc - 1;
+            if (refusable)
+                return rc - 1;
         }
     }
     /* The first answer goes whatever its size: it could go no other
@@ -309,13 +315,26 @@ int srv_answer_hold(req *r, size_t len)
     size_t before = atomic_fetch_add(&s->answer_held, len);
     if (refusable && before && before + len > s->o.answer_memory) {
         atomic_fetch_sub(&s->answer_held, len);
-        if (share)
+        if (r->answer_addr[0])
             srv_holders_sub(&s->answer_holders, r->answer_addr, len);
         r->answer_addr[0] = 0;
         return -1;
     }
     r->answer_held = len;
     return 0;
+}
+
+int srv_answer_reserve(req *r)
+{
+    /* The answer's size is known only once the call has written: a
+     * file grows with every record, a page of a list with its members.
+     * The smallest answer that could be refused is held in its stead,
+     * so that a read is refused, before it writes, whenever a large
+     * answer would be; the answer itself then replaces it, and may take
+     * the memory past its bound by at most what the pool threads have
+     * under way. */
+    srv_answer_release(r);
+    return srv_answer_hold(r, ANSWER_SMALL + 1);
 }
 
 void srv_answer_release(req *r)

@@ -228,6 +228,9 @@ void srv_holders_destroy(srv_holders *t);
  * would take it past cap, -2 if no slot is free (as many ids as there
  * are slots hold something). */
 int srv_holders_add(srv_holders *t, const char *id, size_t more);
+/* Adds more bytes to id's share whatever cap says: 0, or -2 if no slot
+ * is free. */
+int srv_holders_put(srv_holders *t, const char *id, size_t more);
 /* Gives back less bytes of id's share. */
 void srv_holders_sub(srv_holders *t, const char *id, size_t less);
 
@@ -395,6 +398,8 @@ int srv_respond_json(req *r, unsigned status, char *json);
  * says the write was stored, never the 503 "out of memory" clients are
  * told stored nothing and send again. */
 int srv_respond_written(req *r, unsigned status, char *json);
+/* The same with a body of type ctype (owned, NUL-terminated). */
+int srv_respond_written_as(req *r, unsigned status, const char *ctype, char *body);
 int srv_respond_written_copy(req *r, unsigned status, const char *json);
 /* An RFC 9457 problem: type "about:blank" (a plain HTTP error) when type
  * is NULL, title the status's reason phrase then; extra (stolen, may be
@@ -475,6 +480,16 @@ int srv_answer_decision(req *r);
  * bound, -2 the address's share, -3 if as many addresses as the table
  * holds have large answers under way. */
 int srv_answer_hold(req *r, size_t len);
+/* Before a read that tells its subjects (a staff read of a file, an
+ * inquirer's or staff read of a purpose-bound list): whether a large
+ * answer could be held now, as srv_answer_hold answers, holding one
+ * until the read's answer replaces it. The read writes before its
+ * answer is made, so it is refused here or not at all: once it has run
+ * it is marked written, and its answer is counted, never refused. */
+int srv_answer_reserve(req *r);
+/* Answers the 503 of an answer memory full, held being what
+ * srv_answer_hold or srv_answer_reserve gave. */
+int srv_answer_refused(req *r, int held);
 /* Gives back what r's answer held, once libmicrohttpd is done with it. */
 void srv_answer_release(req *r);
 
