@@ -372,7 +372,9 @@ static enum MHD_Result first_call(req *r, const char *url, const char *method)
     const char *why;
     char addr[64], bucket[64];
     uint64_t n = 0;
-    r->has_body = te || (cl && (srv_parse_u64(cl, &n) || n > 0));
+    /* -2: a length past 2^63 - 1, which n does not get: past any limit. */
+    int cl_rc = cl ? srv_parse_u64(cl, &n) : 0;
+    r->has_body = te || (cl && (cl_rc || n > 0));
     /* Counted before draining is read, as srv_stop sets draining before
      * it reads the count: a request that finds draining unset is one
      * srv_stop waits for. */
@@ -417,7 +419,7 @@ static enum MHD_Result first_call(req *r, const char *url, const char *method)
         return MHD_YES;
     if (kind == SRV_BODY_NONE)
         return refuse(r, 400, "this call takes no body");
-    if (cl && n > r->limit)
+    if (cl && (cl_rc == -2 || n > r->limit))
         return refuse(r, 413, "the body is larger than this call takes");
     /* Held for the whole announced length now, so that a body is refused
      * before any of it is read; a chunked one is held as it comes. */
