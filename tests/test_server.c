@@ -2347,6 +2347,51 @@ Test(server, answer_memory)
     fx_stop(&f);
 }
 
+/* libmicrohttpd decodes %00 in a path to a NUL byte, which ends the C
+ * string the router reads: GET /healthz%00junk was answered as
+ * /healthz, and a reviewer's read of PERSON%00junk read PERSON's file
+ * and told PERSON so. A path holding a NUL byte is refused 400 before
+ * anything is read or written; one in a query parameter still is
+ * refused by its name. */
+Test(server, path_with_a_nul_byte_is_refused)
+{
+    static const struct {
+        const char *path;
+        int tok;
+    } bad[] = {
+        {"/healthz%00junk", NONE},           {"/v1/subjects/" PERSON "%00junk", REV},
+        {"/v1/subjects/" PERSON "%00", REV}, {"/v1/lists/debtor_register%00x", INQ},
+        {"/v1/audit/head%00?x=1", NONE},
+    };
+    struct fx f;
+    srv_opts o = {0};
+    struct resp r;
+    uint64_t leaves;
+    size_t reads, lists;
+    fx_register(&f);
+    put_on_debtor_register(&f, "J-1", PERSON);
+    fx_serve(&f, &o);
+    told_now(&f, "file_read", &leaves, &reads);
+    told_now(&f, "list_read", &leaves, &lists);
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        http(&f, "GET", bad[i].path, bad[i].tok == NONE ? NULL : f.tok[bad[i].tok], NULL, NULL, &r);
+        assert_problem(&r, 400);
+        cr_assert(strstr(r.body, "NUL byte"), "%s: %s", bad[i].path, r.body);
+        free(r.body);
+    }
+    told_since(&f, "file_read", leaves, reads, 0);
+    told_since(&f, "list_read", leaves, lists, 0);
+    /* The query's own check names the parameter. */
+    http(&f, "GET", "/v1/disputes?limit=5%00x", f.tok[REV], NULL, NULL, &r);
+    assert_problem(&r, 400);
+    cr_assert(strstr(r.body, "query parameter 'limit' holds a NUL byte"), "%s", r.body);
+    free(r.body);
+    http(&f, "GET", "/healthz", NULL, NULL, NULL, &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    free(r.body);
+    fx_stop(&f);
+}
+
 /* An Idempotency-Key is a Structured Field string (RFC 8941), whose
  * parameters are ignored; a bare token is taken as the string it spells;
  * other items and lists are refused. */

@@ -35,6 +35,9 @@
  * passed: from when it is queued it has the grace and a second for every
  * --body-rate bytes of it, and past that its connection is shut down.
  *
+ * The note also keeps what decoding a head's path found: a NUL byte
+ * (server.c, unescape), which the path's C string hides.
+ *
  * libmicrohttpd tells of a connection's close (MHD_CONNECTION_NOTIFY_CLOSED)
  * before it closes the socket, and the note is removed then, under the
  * same mutex the thread holds: the thread never shuts down a descriptor
@@ -91,6 +94,9 @@ struct srv_conn {
      * come) and the answer being sent (since: when it was queued; n: its
      * length). */
     struct moving body, answer;
+    /* The part of the head being read that decoded to a NUL byte last
+     * (srv_heads_nul), or NULL; only the connection's thread uses it. */
+    const char *nul_at;
     struct srv_conn *prev, *next;
 };
 
@@ -157,6 +163,25 @@ void srv_heads_next(struct MHD_Connection *conn)
         moving_set(&c->answer, 0, 0);
         atomic_store(&c->head_since, srv_mono_us());
     }
+}
+
+int srv_heads_nul(struct MHD_Connection *conn, const char *at)
+{
+    struct srv_conn *c = note_of(conn);
+    if (!c)
+        return -1;
+    c->nul_at = at;
+    return 0;
+}
+
+int srv_heads_nul_path(struct MHD_Connection *conn, const char *url)
+{
+    struct srv_conn *c = note_of(conn);
+    if (!c)
+        return 0;
+    const char *at = c->nul_at;
+    c->nul_at = NULL;
+    return at && at == url;
 }
 
 void srv_heads_answer(struct MHD_Connection *conn, uint64_t len)

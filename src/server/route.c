@@ -9,6 +9,8 @@
  * it. Nothing is normalised: "//", "/./", a trailing slash or a path
  * past its pattern is no route at all (in a rest route, it is part of
  * the parameter, which the handler reads as an identifier or refuses).
+ * A path that held %00 never comes here (server.c, unescape): its C
+ * string would end at the NUL, and the part before it match.
  */
 #include "route.h"
 

@@ -364,6 +364,23 @@ void srv_body_release(req *r)
     r->held = 0;
 }
 
+/* libmicrohttpd's decoding of %HH in a request's path and in its query's
+ * names and values, noting a part that decoded to a NUL byte
+ * (srv_heads_nul). The router reads the path as a C string, which ends
+ * there: "/healthz%00junk" was answered as /healthz, and a staff read of
+ * "/v1/subjects/X%00Y" read X's file and told X. A query's parts come to
+ * the handlers with their lengths, which they compare (query_arg). On a
+ * connection without a note the part is cut to nothing, which is no
+ * path and no parameter's name or value. */
+static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+    size_t n = MHD_http_unescape(s);
+    (void)cls;
+    if (strlen(s) != n && srv_heads_nul(conn, s))
+        s[0] = 0;
+    return n;
+}
+
 static enum MHD_Result first_call(req *r, const char *url, const char *method)
 {
     srv *s = r->s;
@@ -373,7 +390,7 @@ static enum MHD_Result first_call(req *r, const char *url, const char *method)
     char addr[64], bucket[64];
     uint64_t n = 0;
     /* -2: a length past 2^63 - 1, which n does not get: past any limit. */
-    int cl_rc = cl ? srv_parse_u64(cl, &n) : 0;
+    int cl_rc = cl ? srv_parse_u64(cl, &n) : 0, nul = srv_heads_nul_path(r->conn, url);
     r->has_body = te || (cl && (cl_rc || n > 0));
     /* Counted before draining is read, as srv_stop sets draining before
      * it reads the count: a request that finds draining unset is one
@@ -388,6 +405,8 @@ static enum MHD_Result first_call(req *r, const char *url, const char *method)
         return refuse(r, 503, "the server is stopping");
     }
     r->head = !strcmp(method, "HEAD");
+    if (nul)
+        return refuse(r, 400, "the path holds a NUL byte (%00), which no resource's path has");
     r->route = srv_route_match(method, url, r->param, r->xval);
     if (r->route == -1)
         return refuse(r, 404, "no such resource");
@@ -966,7 +985,7 @@ int srv_start(prb_env *env, const srv_opts *o, srv **out, char *err, size_t errl
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY, MHD_OPTION_NOTIFY_COMPLETED,
         on_completed, s, MHD_OPTION_NOTIFY_CONNECTION, srv_heads_notify, s,
         MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-        (unsigned)s->o.per_address, MHD_OPTION_END);
+        (unsigned)s->o.per_address, MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_END);
     if (!s->d) {
         snprintf(err, errlen, "cannot listen on %s: %s", s->o.listen, strerror(errno));
         goto fail;

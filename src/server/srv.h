@@ -156,6 +156,12 @@ int srv_head_overdue(uint64_t now, uint64_t since, uint64_t limit);
 int srv_heads_body(struct MHD_Connection *conn, uint64_t since);
 /* got bytes of the body being read have come. */
 void srv_heads_body_got(struct MHD_Connection *conn, uint64_t got);
+/* Part of the connection's head being read, at, decoded to a string
+ * holding a NUL byte. -1 if the connection has no note to keep it in. */
+int srv_heads_nul(struct MHD_Connection *conn, const char *at);
+/* Whether url, the path of the head just read, was such a part; the
+ * next head starts with none. */
+int srv_heads_nul_path(struct MHD_Connection *conn, const char *url);
 /* An answer of len bytes was queued on the connection: it must be sent
  * by the body's deadline for len bytes from now. */
 void srv_heads_answer(struct MHD_Connection *conn, uint64_t len);
