@@ -108,6 +108,19 @@ static void check_operation(const char *path, const char *method, json_t *op, vo
     cr_assert(json_array_size(json_object_get(op, "x-roles")) > 0, "%s has no x-roles", where);
     cr_assert(has_response(op, "429"), "%s: no 429 (rate limit)", where);
     cr_assert(has_response(op, "503"), "%s: no 503 (the server stopping)", where);
+    /* The token check, the register or, after a write, the answer's
+     * memory may fail on any operation. */
+    cr_assert(has_response(op, "500"), "%s: no 500 (the server failed)", where);
+    /* A write carried out whose answer could not be made is a 500 too,
+     * and a client that sent it again stored it twice. */
+    const char *failed = json_string_value(
+        json_object_get(deref(s->doc, json_object_get(resp, "500")), "description"));
+    if (!strcmp(method, "post"))
+        cr_assert(failed && strstr(failed, "do not send it again"),
+                  "%s: its 500 does not say a write may have been stored", where);
+    /* A batch the register has no room for. */
+    if (!strcmp(id, "postRecords"))
+        cr_assert(has_response(op, "507"), "%s: no 507 (the store is full)", where);
     json_t *security = json_object_get(op, "security");
     cr_assert(json_is_array(security), "%s does not say whether it needs a token", where);
     int bearer_required = json_array_size(security) == 1 &&
