@@ -2359,9 +2359,13 @@ Test(server, path_with_a_nul_byte_is_refused)
         const char *path;
         int tok;
     } bad[] = {
-        {"/healthz%00junk", NONE},           {"/v1/subjects/" PERSON "%00junk", REV},
-        {"/v1/subjects/" PERSON "%00", REV}, {"/v1/lists/debtor_register%00x", INQ},
+        {"/healthz%00junk", NONE},
+        {"/v1/subjects/" PERSON "%00junk", REV},
+        {"/v1/subjects/" PERSON "%00", REV},
+        {"/v1/lists/debtor_register%00x", INQ},
         {"/v1/audit/head%00?x=1", NONE},
+        /* A NUL in the query too, decoded before or after the path. */
+        {"/v1/subjects/" PERSON "%00junk?format=%00", REV},
     };
     struct fx f;
     srv_opts o = {0};
