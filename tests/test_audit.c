@@ -138,6 +138,26 @@ Test(audit, inclusion_proofs_check_offline_and_tampering_fails)
     th_rmrf(dir);
 }
 
+/* A size of 0 is the log's current size (probity.h), for the bare path
+ * as for the proof: prb_audit_path(env, 0, 0) said leaf 0 was not in a
+ * tree of size 0. */
+Test(audit, a_bare_path_of_size_0_is_of_the_current_log)
+{
+    char *dir;
+    unsigned char now[PRB_MT_MAXPATH][32], at[PRB_MT_MAXPATH][32];
+    size_t nn, na;
+    prb_env *env = populated(&dir, 5, 1, 1);
+    uint64_t n = tree_size(env);
+    cr_assert_gt(n, 2);
+    cr_assert_eq(prb_audit_path(env, 0, 0, now, &nn), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(prb_audit_path(env, 0, n, at, &na), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(nn, na);
+    cr_assert_eq(memcmp(now, at, nn * 32), 0);
+    cr_assert_eq(prb_audit_path(env, n, 0, now, &nn), PRB_EINVAL);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
 Test(audit, a_head_signed_by_another_key_is_refused)
 {
     char *dir, key[64], msg[512], *json;

@@ -321,6 +321,8 @@ int prb_audit_path(prb_env *env, uint64_t leaf, uint64_t size, unsigned char (*p
     int rc = begin_read(env, &txn, &have);
     if (rc)
         return rc;
+    if (!size)
+        size = have;
     prb_tree_reader r = {.env = env, .txn = txn, .cache = 1};
     if (size > have || leaf >= size)
         rc = prb_seterr(env->err, PRB_EINVAL, "audit: leaf %llu is not in a tree of size %llu",
