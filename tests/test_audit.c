@@ -228,6 +228,60 @@ Test(audit, consistency_between_two_heads)
     th_rmrf(dir);
 }
 
+/* head (of a proof) signed again with the register's key sk at time t,
+ * as a register whose clock went back would sign it. */
+static void resign(json_t *head, int64_t t, const unsigned char sk[64])
+{
+    unsigned char m[56], root[32], sig[64];
+    char tt[32], sb[128];
+    size_t n;
+    const char *r = json_string_value(json_object_get(head, "root_hash"));
+    cr_assert_eq(
+        sodium_base642bin(root, 32, r, strlen(r), NULL, &n, NULL, sodium_base64_VARIANT_ORIGINAL),
+        0);
+    memcpy(m, "PRBSTH01", 8);
+    prb_be64(m + 8, (uint64_t)json_integer_value(json_object_get(head, "tree_size")));
+    prb_be64(m + 16, (uint64_t)t);
+    memcpy(m + 24, root, 32);
+    crypto_sign_detached(sig, NULL, m, sizeof m, sk);
+    prb_time_format(t, tt);
+    json_object_set_new(head, "timestamp", json_integer(t));
+    json_object_set_new(head, "time", json_string(tt));
+    json_object_set_new(
+        head, "signature",
+        json_string(sodium_bin2base64(sb, sizeof sb, sig, 64, sodium_base64_VARIANT_ORIGINAL)));
+}
+
+/* A later head is a more recent one (RFC 6962 3.5, RFC 9162 2.1.2): a
+ * consistency proof whose second head is signed with an earlier time
+ * than its first, both signatures valid, was ok. */
+Test(audit, a_consistency_proof_whose_second_head_is_older_is_refused)
+{
+    char *dir, key[64], msg[512], *json;
+    prb_env *env = populated(&dir, 5, 1, 1);
+    uint64_t n = tree_size(env);
+    cr_assert_eq(prb_audit_public_key(env, key), PRB_OK);
+    cr_assert_eq(prb_audit_consistency(env, 2, n, &json), PRB_OK, "%s", prb_errmsg(env));
+    json_t *o = json_loads(json, 0, NULL);
+    free(json);
+    json_t *h1 = json_object_get(o, "first_head"), *h2 = json_object_get(o, "second_head");
+    int64_t t1 = json_integer_value(json_object_get(h1, "timestamp"));
+    /* The same time for both heads is a quiet log's: that holds. */
+    resign(h2, t1, env->sk);
+    json = json_dumps(o, 0);
+    cr_assert_eq(prb_audit_check(key, json, msg, sizeof msg), PRB_OK, "%s", msg);
+    free(json);
+    resign(h2, t1 - 1, env->sk);
+    json = json_dumps(o, 0);
+    cr_assert_eq(prb_audit_check(key, json, msg, sizeof msg), PRB_EINVAL,
+                 "a second head older than the first held: %s", msg);
+    cr_assert(strstr(msg, "second_head") && strstr(msg, "earlier"), "%s", msg);
+    free(json);
+    json_decref(o);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
 static const char *reg_of(const char *tmp)
 {
     static char d[600];
