@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "audit.h" /* src/lib: to log as a build of before did */
 #include "helpers.h"
 #include "internal.h"
 #include "sha256.h"
@@ -847,6 +848,74 @@ Test(deliver, webhook_that_always_fails_leaves_the_notice_pending)
     json_decref(p);
     server_stop(s);
     cr_assert_eq(s->nreq, 6);
+    free(s);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+/* What the log's last leaf logs, as the operator's proof decodes it. */
+static json_t *last_event(prb_env *env)
+{
+    char *json;
+    cr_assert_eq(prb_audit_prove(env, 0, 0, &json), PRB_OK, "%s", prb_errmsg(env));
+    json_t *p = json_loads(json, 0, NULL);
+    free(json);
+    json_int_t n = json_integer_value(json_object_get(p, "tree_size"));
+    json_decref(p);
+    cr_assert_eq(prb_audit_prove(env, (uint64_t)n - 1, 0, &json), PRB_OK, "%s", prb_errmsg(env));
+    p = json_loads(json, 0, NULL);
+    free(json);
+    json_t *ev = json_incref(json_object_get(p, "event"));
+    json_decref(p);
+    cr_assert_not_null(ev);
+    return ev;
+}
+
+static void verifies(prb_env *env)
+{
+    prb_verify_stats vs;
+    struct th_buf rep = {0};
+    cr_assert_eq(prb_verify(env, th_collect, &rep, &vs), PRB_OK, "%s\n%.2000s", prb_errmsg(env),
+                 rep.p ? rep.p : "");
+    free(rep.p);
+}
+
+/* A notice is logged "delivered" only once every channel has it: a failed
+ * attempt (here one channel accepts, the webhook answers 500) was logged
+ * as a delivery too, and an auditor reading the leaf believed the subject
+ * was told. The log and the outbox still agree (verify). */
+Test(deliver, a_failed_attempt_is_not_logged_as_delivered)
+{
+    char *dir, reg[600], id[128];
+    prb_deliver_stats st;
+    struct server *s = server_start((const int[]){500, 200}, 2);
+    prb_env *env =
+        reg_webhook(s, 1, 1, "{\"type\": \"spool\", \"dir\": \"spool\"}, ", &dir, reg, id);
+    ingest_adverse(env, 1, 1);
+    deliver(env, &st);
+    cr_assert_eq(st.pending, 1);
+    json_t *ev = last_event(env);
+    cr_assert_str_eq(json_string_value(json_object_get(ev, "kind")), "delivery_attempt");
+    cr_assert_str_eq(json_string_value(json_object_get(ev, "object")), "1");
+    json_decref(ev);
+    verifies(env);
+    /* A log of before, which logged the attempt as delivered, verifies. */
+    MDB_txn *txn;
+    MDB_val k = {8, (unsigned char[8]){0, 0, 0, 0, 0, 0, 0, 1}}, v;
+    cr_assert_eq(prb_wtxn_begin(env, &txn), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(mdb_get(txn, env->outbox, &k, &v), 0);
+    cr_assert_eq(prb_audit_log(env, PRB_LEAF_DELIVERED, 0, 1, v.mv_data, v.mv_size), PRB_OK);
+    cr_assert_eq(prb_wtxn_commit(env, txn), PRB_OK, "%s", prb_errmsg(env));
+    verifies(env);
+
+    deliver(env, &st);
+    cr_assert_eq(st.delivered, 1);
+    ev = last_event(env);
+    cr_assert_str_eq(json_string_value(json_object_get(ev, "kind")), "delivered");
+    cr_assert_str_eq(json_string_value(json_object_get(ev, "object")), "1");
+    json_decref(ev);
+    verifies(env);
+    server_stop(s);
     free(s);
     prb_close(env);
     th_rmrf(dir);

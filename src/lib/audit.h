@@ -48,7 +48,10 @@ enum prb_leaf_kind {
     PRB_LEAF_DELETE,     /* a record version deleted (retention, dispute) */
     PRB_LEAF_INQUIRY,    /* a decision stored (object: subject << 24 | number's low bits) */
     PRB_LEAF_NOTICE,     /* a notice put in the outbox (object: notice number; hash of its JSON) */
-    PRB_LEAF_DELIVERED,  /* a notice marked delivered */
+    PRB_LEAF_DELIVERED,  /* a notice marked delivered: every channel has it (object: notice
+                            number; value: the notice stored). In logs made before
+                            PRB_LEAF_ATTEMPT, also a failed attempt: only the value's
+                            "delivered" tells them apart */
     PRB_LEAF_LIST,       /* a list entry written (object: subject id; aux: the entry's tag,
                             0 in logs made before entries were tagged; value: key and value) */
     PRB_LEAF_DISPUTE,    /* a dispute opened or resolved (object: dispute id) */
@@ -58,10 +61,12 @@ enum prb_leaf_kind {
     PRB_LEAF_SCORECARD,  /* a scorecard imported (object: 0; value: the PMML, or with aux 1
                             its name, a NUL and the PMML) */
     PRB_LEAF_KEY,        /* an API key made or revoked (object: its id; value: the key stored) */
-    PRB_LEAF_IDEM,  /* an idempotency key kept (aux 0) or let go (aux 1) (object: subject id) */
-    PRB_LEAF_POLICY /* the policy the write transaction's handle holds, when it is not the
-                       one logged last; its transaction's first leaf (object: 0; value: the
-                       policy file) */
+    PRB_LEAF_IDEM,   /* an idempotency key kept (aux 0) or let go (aux 1) (object: subject id) */
+    PRB_LEAF_POLICY, /* the policy the write transaction's handle holds, when it is not the
+                        one logged last; its transaction's first leaf (object: 0; value: the
+                        policy file) */
+    PRB_LEAF_ATTEMPT /* a notice's hand-overs recorded while a channel has still not
+                        accepted it: it stays pending (object and value as DELIVERED's) */
 };
 
 /* Logs the policy env was opened with (its file's SHA-256, also kept in

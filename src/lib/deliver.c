@@ -656,7 +656,8 @@ static int merge(struct run *r, const struct item *it, json_t *n, int *all)
 
 /* Rewrites one notice in txn with this run's hand-overs merged into the
  * value as it is now (another deliverer may have written it since the
- * snapshot), and logs the write. */
+ * snapshot), and logs the write: as delivered once every channel has
+ * it, else as an attempt. */
 static int mark_one(struct run *r, MDB_txn *txn, const struct item *it, uint64_t *delivered,
                     uint64_t *pending)
 {
@@ -697,8 +698,9 @@ static int mark_one(struct run *r, MDB_txn *txn, const struct item *it, uint64_t
     MDB_val mv = {8 + jl, val};
     if ((mrc = mdb_put(txn, env->outbox, &k, &mv, 0)))
         rc = prb_mdb_fail(env, mrc, "marking a notice");
-    else
-        rc = prb_audit_log(env, PRB_LEAF_DELIVERED, 0, it->number, val, 8 + jl);
+    else /* an auditor reads "delivered" as "the subject was told" */
+        rc = prb_audit_log(env, all ? PRB_LEAF_DELIVERED : PRB_LEAF_ATTEMPT, 0, it->number, val,
+                           8 + jl);
     free(val);
     if (!rc)
         (*(all ? delivered : pending))++;

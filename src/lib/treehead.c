@@ -26,9 +26,10 @@
 #define STH_MAGIC "PRBSTH01"
 #define STH_LEN 56
 
-static const char *leaf_kinds[] = {"?",         "record", "delete",      "inquiry", "notice",
-                                   "delivered", "list",   "dispute",     "review",  "subject",
-                                   "scorecard", "key",    "idempotency", "policy"};
+static const char *leaf_kinds[] = {
+    "?",         "record", "delete",      "inquiry", "notice",
+    "delivered", "list",   "dispute",     "review",  "subject",
+    "scorecard", "key",    "idempotency", "policy",  "delivery_attempt"};
 
 int prb_audit_keygen(prb_env *env)
 {

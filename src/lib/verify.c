@@ -964,6 +964,7 @@ static int tag_of(unsigned kind)
         return TAG_KEY;
     case PRB_LEAF_NOTICE:
     case PRB_LEAF_DELIVERED:
+    case PRB_LEAF_ATTEMPT:
         return TAG_NOTICE;
     default:
         return -1;
@@ -1045,7 +1046,7 @@ static int check_value(struct run *r, struct map *m, const unsigned char *leaves
     }
     /* A new notice's leaf hashes its JSON, without the subject before it
      * (which its "identifier" names, check_notice_subject); a delivery's
-     * the whole value. */
+     * or an attempt's the whole value. */
     if (s->tag == TAG_NOTICE && s->kind == PRB_LEAF_NOTICE) {
         v = (const unsigned char *)v + 8;
         vn -= 8;
