@@ -609,7 +609,7 @@ Test(audit, a_missing_signing_key_is_an_error_once_the_log_has_leaves)
 }
 
 /* The register as one made before the log existed: no leaf, no tree,
- * no policy logged. */
+ * no policy logged, no signing key recorded. */
 static void empty_log(MDB_txn *t, MDB_dbi rec)
 {
     MDB_dbi meta, alog, mtree;
@@ -619,8 +619,8 @@ static void empty_log(MDB_txn *t, MDB_dbi rec)
     cr_assert_eq(mdb_dbi_open(t, "mtree", 0, &mtree), 0);
     cr_assert_eq(mdb_drop(t, alog, 0), 0);
     cr_assert_eq(mdb_drop(t, mtree, 0), 0);
-    const char *keys[] = {"alog_size", "alog_root", "policy_sha256"};
-    for (size_t i = 0; i < 3; i++) {
+    const char *keys[] = {"alog_size", "alog_root", "policy_sha256", "audit_public_key"};
+    for (size_t i = 0; i < 4; i++) {
         MDB_val k = {strlen(keys[i]), (void *)keys[i]};
         int rc = mdb_del(t, meta, &k, NULL);
         cr_assert(!rc || rc == MDB_NOTFOUND, "%s", mdb_strerror(rc));
@@ -1823,4 +1823,146 @@ Test(audit, verify_names_a_furnisher_ref_entry_removed_set_back_or_bent)
     expect_named_on(with_a_correction, set_fref_back);
     expect_named_on(with_a_correction, bend_fref);
     expect_named_on(with_a_correction, bend_fref_orphan);
+}
+
+static void key_file(const char *tmp, char path[700])
+{
+    snprintf(path, 700, "%s/reg/audit.key", tmp);
+}
+
+static void read_key(const char *tmp, unsigned char sk[64])
+{
+    char path[700];
+    size_t n;
+    key_file(tmp, path);
+    char *b = read_all(path, &n);
+    cr_assert_eq(n, 64);
+    memcpy(sk, b, 64);
+    free(b);
+}
+
+static void write_key(const char *tmp, const unsigned char sk[64])
+{
+    char path[700];
+    key_file(tmp, path);
+    FILE *f = fopen(path, "wb");
+    cr_assert_not_null(f, "%s", path);
+    cr_assert_eq(fwrite(sk, 1, 64, f), 64);
+    cr_assert_eq(fclose(f), 0);
+}
+
+/* The public key meta records for the register (NULL: none), base64. */
+static char *recorded_key(prb_env *env, char out[64])
+{
+    MDB_txn *t;
+    MDB_val k = {16, "audit_public_key"}, v;
+    cr_assert_eq(mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &t), 0);
+    int mrc = mdb_get(t, env->meta, &k, &v);
+    cr_assert(!mrc || mrc == MDB_NOTFOUND, "%s", mdb_strerror(mrc));
+    if (!mrc) {
+        cr_assert_eq(v.mv_size, 32);
+        sodium_bin2base64(out, 64, v.mv_data, 32, sodium_base64_VARIANT_ORIGINAL);
+    }
+    mdb_txn_abort(t);
+    return mrc ? NULL : out;
+}
+
+/* A key file whose public half (bytes 32-63) is not the one its seed
+ * gives signed heads that verified under no key, while each head named
+ * that half as the register's key. */
+Test(audit, a_key_file_whose_halves_disagree_is_refused)
+{
+    char *dir, *json = NULL, key[64];
+    unsigned char sk[64];
+    prb_env *env = populated(&dir, 5, 1, 1);
+    prb_close(env);
+    read_key(dir, sk);
+    sk[40] ^= 1;
+    write_key(dir, sk);
+    cr_assert_eq(prb_open(reg_of(dir), &env), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(prb_audit_head(env, &json), PRB_ECORRUPT, "a head was signed with a broken key");
+    cr_assert_null(json);
+    cr_assert(strstr(prb_errmsg(env), "audit.key") && strstr(prb_errmsg(env), "public half") &&
+                  strstr(prb_errmsg(env), "restore"),
+              "%s", prb_errmsg(env));
+    cr_assert_eq(prb_audit_public_key(env, key), PRB_ECORRUPT);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+/* Another register's audit.key restored by mistake was used silently:
+ * every head signed after it failed for whoever held the published key.
+ * The register records its key and refuses another, saying what to do;
+ * its own key restored, it signs again. */
+Test(audit, another_registers_key_is_refused)
+{
+    char *dx, *dy, *json = NULL, before[64], key[64];
+    unsigned char own[64], other[64];
+    prb_env *x = populated(&dx, 5, 1, 1), *y = th_register(&dy);
+    char rec[64];
+    cr_assert_not_null(recorded_key(x, rec), "a new register did not record its key");
+    cr_assert_eq(prb_audit_public_key(x, before), PRB_OK, "%s", prb_errmsg(x));
+    cr_assert_str_eq(rec, before);
+    prb_close(x);
+    prb_close(y);
+    read_key(dx, own);
+    read_key(dy, other);
+    write_key(dx, other);
+    cr_assert_eq(prb_open(reg_of(dx), &x), PRB_OK, "%s", prb_errmsg(x));
+    cr_assert_eq(prb_audit_head(x, &json), PRB_ECORRUPT, "a head was signed with another key");
+    cr_assert(strstr(prb_errmsg(x), "not this register's signing key") &&
+                  strstr(prb_errmsg(x), before) &&
+                  strstr(prb_errmsg(x), "restore the register's own audit.key"),
+              "%s", prb_errmsg(x));
+    cr_assert_eq(prb_audit_public_key(x, key), PRB_ECORRUPT);
+    cr_assert_eq(prb_audit_prove(x, 0, 0, &json), PRB_ECORRUPT);
+    cr_assert_eq(prb_audit_consistency(x, 1, 0, &json), PRB_ECORRUPT);
+    prb_close(x);
+    write_key(dx, own);
+    cr_assert_eq(prb_open(reg_of(dx), &x), PRB_OK, "%s", prb_errmsg(x));
+    cr_assert_eq(prb_audit_head(x, &json), PRB_OK, "%s", prb_errmsg(x));
+    free(json);
+    cr_assert_eq(prb_audit_public_key(x, key), PRB_OK);
+    cr_assert_str_eq(key, before);
+    prb_close(x);
+    th_rmrf(dx);
+    th_rmrf(dy);
+}
+
+static void forget_key(MDB_txn *t, MDB_dbi rec)
+{
+    MDB_dbi meta;
+    (void)rec;
+    cr_assert_eq(mdb_dbi_open(t, "meta", 0, &meta), 0);
+    int rc = mdb_del(t, meta, &(MDB_val){16, "audit_public_key"}, NULL);
+    cr_assert(!rc || rc == MDB_NOTFOUND, "%s", mdb_strerror(rc));
+}
+
+/* A register made before keys were recorded records its own at its next
+ * signing, and refuses another key from then on. */
+Test(audit, a_register_of_before_records_its_key_when_it_next_signs)
+{
+    char *dx, *dy, *json = NULL, before[64], rec[64];
+    unsigned char other[64];
+    prb_env *x = populated(&dx, 5, 1, 1), *y = th_register(&dy);
+    cr_assert_eq(prb_audit_public_key(x, before), PRB_OK, "%s", prb_errmsg(x));
+    uint64_t n = tree_size(x);
+    prb_close(x);
+    prb_close(y);
+    read_key(dy, other);
+    tamper(dx, forget_key);
+    cr_assert_eq(prb_open(reg_of(dx), &x), PRB_OK, "%s", prb_errmsg(x));
+    cr_assert_null(recorded_key(x, rec));
+    cr_assert_eq(prb_audit_head(x, &json), PRB_OK, "%s", prb_errmsg(x));
+    free(json);
+    cr_assert_not_null(recorded_key(x, rec), "the key was not recorded when it signed");
+    cr_assert_str_eq(rec, before);
+    cr_assert_eq(tree_size(x), n, "recording the key logged something");
+    prb_close(x);
+    write_key(dx, other);
+    cr_assert_eq(prb_open(reg_of(dx), &x), PRB_OK, "%s", prb_errmsg(x));
+    cr_assert_eq(prb_audit_head(x, &json), PRB_ECORRUPT, "a head was signed with another key");
+    prb_close(x);
+    th_rmrf(dx);
+    th_rmrf(dy);
 }

@@ -280,8 +280,9 @@ static int policy_in_force(prb_env *env, MDB_txn *txn)
     if (mrc && mrc != MDB_NOTFOUND)
         return prb_mdb_fail(env, mrc, "reading the policy's hash");
     /* A register made before the log existed is given its key while its
-     * log is empty (treehead.c); after this leaf it could not be. */
-    if ((rc = prb_audit_size(env, txn, &size)) || (!size && (rc = prb_audit_key_ready(env))))
+     * log is empty (treehead.c); after this leaf it could not be. A new
+     * one records its key's public half here, in its first write. */
+    if ((rc = prb_audit_size(env, txn, &size)) || (!size && (rc = prb_audit_key_ready(env, txn))))
         return rc;
     v = (MDB_val){PRB_HASH_LEN, env->policy_sha};
     if ((mrc = mdb_put(txn, env->meta, (MDB_val *)&POLICY_KEY, &v, 0)))

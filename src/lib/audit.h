@@ -75,8 +75,11 @@ enum prb_leaf_kind {
  * starts with its policy. Every write transaction does the same first
  * (prb_wtxn_begin). */
 int prb_audit_policy(prb_env *env);
-/* Makes sure env has its signing key, making it if the log is empty. */
-int prb_audit_key_ready(prb_env *env);
+/* Makes sure env has its signing key, making it if the log is empty,
+ * and that it is the register's: the public key recorded in meta, which
+ * is recorded in txn (a write transaction open on this thread) if none
+ * is yet. */
+int prb_audit_key_ready(prb_env *env, MDB_txn *txn);
 
 /* Opens a write transaction on env and a batch of leaves for it, which
  * starts with a policy leaf when env's policy is not the one logged last:

@@ -4,7 +4,10 @@
  *
  * A tree head is signed with the register's Ed25519 key (libsodium),
  * created with the register and kept beside it in audit.key (mode 0600).
- * A missing key is an error once the log has a leaf (see key_missing).
+ * A missing key is an error once the log has a leaf (see key_missing), and
+ * so is a file whose public half is not its seed's, or whose key is not
+ * the one the register recorded when made, or when it first signed if
+ * older (meta "audit_public_key"; load_key).
  * The signed message is 56 bytes:
  *   "PRBSTH01" || tree size (be64) || time (unix seconds, be64) || root
  * Proofs carry the heads they are checked against, so anyone holding the
@@ -12,6 +15,7 @@
  */
 #include "audit.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -55,7 +59,6 @@ int prb_audit_keygen(prb_env *env)
     if (prb_fsync_dir(env->dir))
         return prb_seterr(env->err, PRB_EIO, "%s: cannot flush after creating the signing key: %s",
                           env->dir, strerror(errno));
-    env->has_key = 1;
     return PRB_OK;
 }
 
@@ -85,36 +88,122 @@ static int key_missing(prb_env *env, const char *path)
                       path, (unsigned long long)size);
 }
 
-static int load_key(prb_env *env)
+static char *b64(const unsigned char *p, size_t n, char *out, size_t outlen)
+{
+    return sodium_bin2base64(out, outlen, p, n, sodium_base64_VARIANT_ORIGINAL);
+}
+
+/* The public key the register's heads are signed with, kept in meta from
+ * its first write transaction (prb_init's), or for a register made
+ * before, its next signing: another register's audit.key restored by
+ * mistake would sign heads that no holder of the published key can
+ * check. */
+static const MDB_val PK_KEY = {16, "audit_public_key"};
+
+/* pk against the key txn's meta records. With none recorded, pk is
+ * recorded if record (txn writes), else *none is set. */
+static int key_recorded(prb_env *env, MDB_txn *txn, const unsigned char pk[32], const char *path,
+                        int record, int *none)
+{
+    MDB_val v;
+    char have[64], want[64];
+    int mrc = mdb_get(txn, env->meta, (MDB_val *)&PK_KEY, &v);
+    *none = mrc == MDB_NOTFOUND && !record;
+    if (*none)
+        return PRB_OK;
+    if (mrc == MDB_NOTFOUND) {
+        v = (MDB_val){32, (void *)pk};
+        mrc = mdb_put(txn, env->meta, (MDB_val *)&PK_KEY, &v, 0);
+        return mrc ? prb_mdb_fail(env, mrc, "recording the signing key's public key") : PRB_OK;
+    }
+    if (mrc)
+        return prb_mdb_fail(env, mrc, "reading the signing key's public key");
+    if (v.mv_size == 32 && !memcmp(v.mv_data, pk, 32))
+        return PRB_OK;
+    b64(pk, 32, have, sizeof have);
+    if (v.mv_size == 32)
+        b64(v.mv_data, 32, want, sizeof want);
+    else
+        snprintf(want, sizeof want, "(a damaged record)");
+    return prb_seterr(env->err, PRB_ECORRUPT,
+                      "%s: not this register's signing key: its public key is %s, the register "
+                      "signs with %s; restore the register's own audit.key from the backup "
+                      "(heads signed with another key cannot be tied to those published)",
+                      path, have, want);
+}
+
+/* Checks pk against the key the register records, in wtxn if given (a
+ * write transaction open on this thread), and records it if there is
+ * none: a register made before keys were recorded gets it at its next
+ * signing, in a write transaction of its own. */
+static int key_of_register(prb_env *env, MDB_txn *wtxn, const unsigned char pk[32],
+                           const char *path)
+{
+    MDB_txn *txn;
+    int none, rc;
+    if (wtxn)
+        return key_recorded(env, wtxn, pk, path, 1, &none);
+    int mrc = mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &txn);
+    if (mrc)
+        return prb_mdb_fail(env, mrc, "starting a read");
+    rc = key_recorded(env, txn, pk, path, 0, &none);
+    mdb_txn_abort(txn);
+    if (rc || !none)
+        return rc;
+    if ((rc = prb_wtxn_begin(env, &txn)))
+        return rc;
+    if ((rc = key_recorded(env, txn, pk, path, 1, &none))) {
+        prb_wtxn_abort(env, txn);
+        return rc;
+    }
+    return prb_wtxn_commit(env, txn);
+}
+
+/* Reads audit.key into env->sk and checks it: its public half must be
+ * the one its seed gives (else its signatures verify under no key while
+ * heads show that half as the key), and the key the register records.
+ * wtxn: as key_of_register. */
+static int load_key(prb_env *env, MDB_txn *wtxn)
 {
     char path[4096];
+    unsigned char pk[32], sk[64];
+    int rc = PRB_OK;
     if (env->has_key)
         return PRB_OK;
     if (sodium_init() < 0)
         return prb_seterr(env->err, PRB_EIO, "libsodium could not start");
     snprintf(path, sizeof path, "%s/%s", env->dir, KEY_FILE);
     int fd = open(path, O_RDONLY);
-    if (fd < 0 && errno == ENOENT)
-        return key_missing(env, path);
-    if (fd < 0)
+    if (fd < 0 && errno == ENOENT) {
+        if ((rc = key_missing(env, path)))
+            return rc;
+    } else if (fd < 0) {
         return prb_seterr(env->err, PRB_EIO, "%s: cannot read the signing key: %s", path,
                           strerror(errno));
-    ssize_t r = read(fd, env->sk, sizeof env->sk);
-    close(fd);
-    if (r != (ssize_t)sizeof env->sk)
-        return prb_seterr(env->err, PRB_ECORRUPT, "%s: not an Ed25519 signing key", path);
-    env->has_key = 1;
-    return PRB_OK;
+    } else {
+        ssize_t r = read(fd, env->sk, sizeof env->sk);
+        close(fd);
+        if (r != (ssize_t)sizeof env->sk)
+            rc = prb_seterr(env->err, PRB_ECORRUPT, "%s: not an Ed25519 signing key", path);
+    }
+    if (!rc && (crypto_sign_seed_keypair(pk, sk, env->sk) || sodium_memcmp(sk, env->sk, 64)))
+        rc = prb_seterr(env->err, PRB_ECORRUPT,
+                        "%s: not an Ed25519 signing key: its public half (bytes 32-63) is not "
+                        "the key its seed (bytes 0-31) gives, so its signatures would verify "
+                        "under no key; restore audit.key from the backup",
+                        path);
+    sodium_memzero(sk, sizeof sk);
+    if (!rc)
+        rc = key_of_register(env, wtxn, pk, path);
+    if (rc)
+        sodium_memzero(env->sk, sizeof env->sk);
+    env->has_key = !rc;
+    return rc;
 }
 
-int prb_audit_key_ready(prb_env *env)
+int prb_audit_key_ready(prb_env *env, MDB_txn *txn)
 {
-    return load_key(env);
-}
-
-static char *b64(const unsigned char *p, size_t n, char *out, size_t outlen)
-{
-    return sodium_bin2base64(out, outlen, p, n, sodium_base64_VARIANT_ORIGINAL);
+    return load_key(env, txn);
 }
 
 static void sth_message(unsigned char m[STH_LEN], uint64_t size, int64_t t,
@@ -145,15 +234,16 @@ int64_t prb_leaf_time(const unsigned char *l)
  * committed after such a head, gave the larger tree an earlier time than
  * the smaller one: two heads of the log contradicting each other. A quiet log's head stays as it
  * is (same size, same time, same signature); nothing here says when it
- * was served. An old size is never signed with a current-looking time. */
+ * was served. An old size is never signed with a current-looking time.
+ * The caller has loaded the key (load_key) before its read began: the
+ * first load may write. */
 static json_t *head_json(prb_env *env, MDB_txn *txn, uint64_t size, int *rc)
 {
     prb_tree_reader r = {.env = env, .txn = txn, .cache = 1};
     unsigned char root[32], sig[64], m[STH_LEN], pk[32];
     char rb[64], sb[128], pb[64], tt[32];
     int64_t t = prb_now(env); /* only the empty tree's */
-    if ((*rc = load_key(env)))
-        return NULL;
+    assert(env->has_key);
     if (size) {
         const unsigned char *l;
         if ((*rc = prb_leaf_read(&r, size - 1, &l)))
@@ -207,9 +297,9 @@ int prb_audit_head(prb_env *env, char **json)
 {
     MDB_txn *txn;
     uint64_t size;
-    int rc = begin_read(env, &txn, &size);
+    int rc;
     *json = NULL;
-    if (rc)
+    if ((rc = load_key(env, NULL)) || (rc = begin_read(env, &txn, &size)))
         return rc;
     json_t *h = head_json(env, txn, size, &rc);
     mdb_txn_abort(txn);
@@ -219,7 +309,7 @@ int prb_audit_head(prb_env *env, char **json)
 int prb_audit_public_key(prb_env *env, char out[64])
 {
     unsigned char pk[32];
-    int rc = load_key(env);
+    int rc = load_key(env, NULL);
     if (rc)
         return rc;
     crypto_sign_ed25519_sk_to_pk(pk, env->sk);
@@ -266,9 +356,9 @@ static int prove(prb_env *env, uint64_t leaf, uint64_t size, int content, char *
     unsigned char lh[32];
     char lb[96], hb[64];
     size_t n;
-    int rc = begin_read(env, &txn, &have);
+    int rc;
     *json = NULL;
-    if (rc)
+    if ((rc = load_key(env, NULL)) || (rc = begin_read(env, &txn, &have)))
         return rc;
     if (!size)
         size = have;
@@ -340,9 +430,9 @@ int prb_audit_consistency(prb_env *env, uint64_t from, uint64_t to, char **json)
     uint64_t have;
     prb_hash32 path[PRB_MT_MAXPATH];
     size_t n;
-    int rc = begin_read(env, &txn, &have);
+    int rc;
     *json = NULL;
-    if (rc)
+    if ((rc = load_key(env, NULL)) || (rc = begin_read(env, &txn, &have)))
         return rc;
     if (!to)
         to = have;
