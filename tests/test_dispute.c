@@ -1424,6 +1424,58 @@ Test(dispute, a_failed_dispute_sweep_still_deletes_what_is_past_retention)
     th_rmrf(dir);
 }
 
+#define CARL "ext:court-x:C-1"
+
+/* Court judgments J-1 of Anna, J-2 of Boris and J-3 of Carl, subjects in
+ * that order, each past its retention on 2029-10-14. Anna's is disputed
+ * on TH_TODAY: the dispute's id into *d. */
+static prb_env *three_judgments(char **dir, uint64_t *d)
+{
+    char r[48];
+    prb_env *env = th_register(dir);
+    ingest_judgment(env, ANNA, "J-1", "500.00", "open", "null");
+    ingest_judgment(env, BORIS, "J-2", "600.00", "open", "null");
+    ingest_judgment(env, CARL, "J-3", "700.00", "open", "null");
+    *d = open_dispute(env, ANNA, rid_of(env, ANNA, "J-1", r, sizeof r), "Not mine.", NULL);
+    return env;
+}
+
+/* Whether verify reports dispute d. */
+static int verify_names(prb_env *env, uint64_t d)
+{
+    char found[4096] = "", want[64];
+    cr_assert_eq(prb_verify(env, collect, found, NULL), PRB_ECORRUPT);
+    snprintf(want, sizeof want, "dispute %llu", (unsigned long long)d);
+    return strstr(found, want) != NULL;
+}
+
+/* A record past its retention whose open dispute no longer decodes is
+ * deleted all the same: nothing is left for the dispute to decide, and
+ * verify names the dispute. Closing it failed the record's transaction,
+ * so that neither it nor any other record of that transaction was
+ * deleted on any sweep until someone repaired the dispute (invariant 6).
+ * The sweep's search for disputes past their deadline passes over it,
+ * so the record reaches retention disputed. */
+Test(dispute, retention_deletes_the_record_of_a_damaged_dispute)
+{
+    char *dir;
+    uint64_t d, deleted = 0;
+    prb_record_view rv;
+    prb_env *env = three_judgments(&dir, &d);
+    th_bend_dispute(env, d, "\"subject\":", "\"subj\":");
+    set_day(env, "2029-10-14");
+    cr_assert_eq(prb_expire(env, &deleted, NULL), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(deleted, 3, "%llu of the 3 records past retention deleted",
+                 (unsigned long long)deleted);
+    set_day(env, TH_TODAY); /* where an expired record is still in the file until deleted */
+    cr_assert_not(view_of(env, ANNA, "J-1", &rv), "the disputed record is still stored");
+    cr_assert_not(view_of(env, BORIS, "J-2", &rv));
+    cr_assert_not(view_of(env, CARL, "J-3", &rv));
+    cr_assert(verify_names(env, d), "verify does not name the damaged dispute");
+    prb_close(env);
+    th_rmrf(dir);
+}
+
 /* ---------------------------------------------------------------- CLI */
 
 static void run(struct th_run *r, const char *dir, const char *args)
