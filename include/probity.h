@@ -470,7 +470,10 @@ void prb_set_guard(prb_env *env, prb_guard_fn fn, void *ctx);
  * finishes them. A failure among the disputes does not keep the records
  * past retention from being deleted: its error is returned after them.
  * A dispute damaged behind the engine's back is passed over (prb_verify
- * names it), and its record deleted when past retention.
+ * names it), and its record deleted when past retention. A transaction
+ * that fails is tried again a subject a transaction; a subject that
+ * fails again is left to the next sweep, the others go on, and the
+ * first error is returned at the end.
  * *deleted (may be NULL) gets the number of records deleted for
  * retention, *disputed (may be NULL) the number of disputes resolved
  * past their deadline, each deleting its record; see prb_disputes_json

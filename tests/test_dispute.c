@@ -1476,6 +1476,123 @@ Test(dispute, retention_deletes_the_record_of_a_damaged_dispute)
     th_rmrf(dir);
 }
 
+/* Anna's J-1 made impossible to delete; the sweep on J-1's last day
+ * with batch records a retention transaction. */
+static void expire_past_a_broken_record(size_t batch)
+{
+    char *dir, r[48], want[64];
+    uint64_t d, deleted = 0;
+    prb_record_view rv;
+    prb_env *env = three_judgments(&dir, &d);
+    th_break_record(env, rid_of(env, ANNA, "J-1", r, sizeof r));
+    prb_expire_batch = batch;
+    set_day(env, "2029-10-14");
+    cr_assert_eq(prb_expire(env, &deleted, NULL), PRB_ECORRUPT, "%s", prb_errmsg(env));
+    snprintf(want, sizeof want, "record %llu: malformed value",
+             (unsigned long long)strtoull(r, NULL, 10) << 24 |
+                 strtoull(strchr(r, '-') + 1, NULL, 10));
+    cr_assert_str_eq(prb_errmsg(env), want);
+    cr_assert_eq(deleted, 2, "%llu of Boris's and Carl's 2 records deleted",
+                 (unsigned long long)deleted);
+    set_day(env, TH_TODAY);
+    cr_assert_not(view_of(env, BORIS, "J-2", &rv));
+    cr_assert_not(view_of(env, CARL, "J-3", &rv));
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+/* A retention transaction that fails leaves the next ones to run, and
+ * the first failure is returned after them: the sweep stopped at it, and
+ * nothing after the damaged record was deleted on any sweep until
+ * someone repaired it (invariant 6). */
+Test(dispute, retention_goes_on_past_a_failed_transaction)
+{
+    expire_past_a_broken_record(1); /* a subject a transaction */
+}
+
+/* A transaction that fails is tried again a subject a transaction: the
+ * damaged record holds up its own subject's deletions, not those of the
+ * subjects that shared its transaction. */
+Test(dispute, retention_deletes_what_shared_a_transaction_with_damage)
+{
+    expire_past_a_broken_record(1024);
+}
+
+/* An open dispute whose record id cannot be read fails its subject's
+ * file load, and so its subject's deletions (which record it suspends is
+ * unknown, and none may be used while in doubt), but no other
+ * subject's. */
+Test(dispute, a_dispute_without_its_record_holds_up_only_its_subject)
+{
+    char *dir, want[64];
+    uint64_t d, deleted = 0;
+    prb_record_view rv;
+    prb_env *env = three_judgments(&dir, &d);
+    th_bend_dispute(env, d, "\"record\":\"", "\"record\":\"x");
+    set_day(env, "2029-10-14");
+    cr_assert_eq(prb_expire(env, &deleted, NULL), PRB_ECORRUPT, "%s", prb_errmsg(env));
+    snprintf(want, sizeof want, "dispute %llu: malformed value", (unsigned long long)d);
+    cr_assert_str_eq(prb_errmsg(env), want);
+    cr_assert_eq(deleted, 2);
+    set_day(env, TH_TODAY);
+    cr_assert_not(view_of(env, BORIS, "J-2", &rv));
+    cr_assert_not(view_of(env, CARL, "J-3", &rv));
+    cr_assert(verify_names(env, d), "verify does not name the damaged dispute");
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+/* Anna's L-1 and Boris's L-2 and Carl's L-3, each disputed on TH_TODAY
+ * (deadline 2026-12-25), Anna's made impossible to delete; the sweep
+ * the day after the deadline with batch disputes a transaction. */
+static void sweep_past_a_broken_record(size_t batch)
+{
+    char *dir, r[3][48];
+    uint64_t d[3], disputed = 0;
+    prb_record_view rv;
+    prb_env *env = th_register(&dir);
+    const char *who[3] = {ANNA, BORIS, "ext:bank-a:C-1"};
+    ingest_pd(env, who[0], "L-1", "100.00", NULL);
+    ingest_pd(env, who[1], "L-2", "200.00", NULL);
+    ingest_pd(env, who[2], "L-3", "300.00", NULL);
+    for (int i = 0; i < 3; i++) {
+        char ref[16];
+        snprintf(ref, sizeof ref, "L-%d", i + 1);
+        d[i] =
+            open_dispute(env, who[i], rid_of(env, who[i], ref, r[i], sizeof r[i]), "Paid.", NULL);
+    }
+    th_break_record(env, r[0]);
+    prb_sweep_batch = batch;
+    set_day(env, "2026-12-26");
+    cr_assert_eq(prb_expire(env, NULL, &disputed), PRB_ECORRUPT, "%s", prb_errmsg(env));
+    cr_assert(strstr(prb_errmsg(env), "malformed value"), "%s", prb_errmsg(env));
+    cr_assert_eq(disputed, 2, "%llu of Boris's and Carl's 2 disputes resolved",
+                 (unsigned long long)disputed);
+    for (int i = 1; i < 3; i++) {
+        char ref[16];
+        json_t *o = dispute(env, d[i]);
+        cr_assert_str_eq(field(o, "resolved_by"), "deadline");
+        json_decref(o);
+        snprintf(ref, sizeof ref, "L-%d", i + 1);
+        cr_assert_not(view_of(env, who[i], ref, &rv), "%s is still stored", ref);
+    }
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+/* The dispute sweep, too, goes on past a transaction that fails, and
+ * tries one again a subject a transaction: it stopped at the first, and
+ * no dispute after a damaged record was resolved on any sweep. */
+Test(dispute, the_dispute_sweep_goes_on_past_a_failed_transaction)
+{
+    sweep_past_a_broken_record(1);
+}
+
+Test(dispute, the_dispute_sweep_resolves_what_shared_a_transaction_with_damage)
+{
+    sweep_past_a_broken_record(512);
+}
+
 /* ---------------------------------------------------------------- CLI */
 
 static void run(struct th_run *r, const char *dir, const char *args)

@@ -742,9 +742,10 @@ size_t prb_sweep_batch = 512;
 /* Resolves those of disputes ids[0..n) (records rids) still open and
  * past their deadline in txn, in the subject's favour; *resolved counts
  * them. The snapshot they were found on may be older than txn: a
- * reviewer may have resolved one since, or retention closed it. */
-static int sweep_batch(prb_env *env, MDB_txn *txn, uint64_t *ids, uint64_t *rids, size_t n,
-                       uint64_t *resolved)
+ * reviewer may have resolved one since, or retention closed it. ids and
+ * rids are left as they are, for a batch that fails is tried again. */
+static int sweep_batch(prb_env *env, MDB_txn *txn, const uint64_t *ids, const uint64_t *rids,
+                       size_t n, uint64_t *resolved)
 {
     char note[64];
     size_t k = 0;
@@ -752,8 +753,12 @@ static int sweep_batch(prb_env *env, MDB_txn *txn, uint64_t *ids, uint64_t *rids
     /* Those still due, kept as read: resolved after their requesters are
      * told, without reading them again. */
     json_t **due = malloc((n ? n : 1) * sizeof *due);
-    if (!due)
+    uint64_t *dids = malloc((n ? 2 * n : 1) * sizeof *dids), *drids = dids + n;
+    if (!due || !dids) {
+        free(due);
+        free(dids);
         return prb_seterr(env->err, PRB_ENOMEM, "out of memory");
+    }
     for (size_t i = 0; !rc && i < n; i++) {
         json_t *d;
         if ((rc = get_dispute(env, txn, ids[i], &d)))
@@ -762,21 +767,22 @@ static int sweep_batch(prb_env *env, MDB_txn *txn, uint64_t *ids, uint64_t *rids
             json_decref(d);
             continue;
         }
-        ids[k] = ids[i];
-        rids[k] = rids[i];
+        dids[k] = ids[i];
+        drids[k] = rids[i];
         due[k++] = d;
     }
     /* Told before they go, a subject's in one notice to each requester. */
     if (!rc)
-        rc = tell_records(env, txn, rids, k, 1, 1);
+        rc = tell_records(env, txn, drids, k, 1, 1);
     for (size_t i = 0; !rc && i < k; i++) {
         snprintf(note, sizeof note, "no answer from the furnisher by %s", str(due[i], "deadline"));
-        if (!(rc = resolve(env, txn, ids[i], due[i], "deleted", note, "deadline", NULL)))
+        if (!(rc = resolve(env, txn, dids[i], due[i], "deleted", note, "deadline", NULL)))
             (*resolved)++;
     }
     for (size_t i = 0; i < k; i++)
         json_decref(due[i]);
     free(due);
+    free(dids);
     return rc;
 }
 
@@ -785,7 +791,8 @@ int prb_disputes_sweep(prb_env *env, uint64_t *resolved)
     struct due du = {env, prb_today(env), NULL, NULL, 0, 0};
     MDB_txn *txn;
     uint64_t total = 0;
-    int rc = PRB_OK, mrc;
+    int rc = PRB_OK, mrc, first = PRB_OK;
+    char first_msg[PRB_ERRMSG_MAX];
     /* Found on a snapshot: the search reads every dispute stored, and the
      * writers of a server go on meanwhile. */
     if ((mrc = mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &txn)))
@@ -796,21 +803,33 @@ int prb_disputes_sweep(prb_env *env, uint64_t *resolved)
     /* Then resolved a batch a transaction, each dispute with its notices
      * in one. What a stop leaves has resolved in the subject's favour
      * already (past_deadline): nothing may uphold it, and the next sweep
-     * deletes the record. */
-    for (size_t i = 0, end; !rc && i < du.n; i = end) {
+     * deletes the record. A batch that fails (a record damaged behind
+     * the engine's back) is tried again a subject a transaction, and a
+     * subject that fails again is left, its error returned at the end:
+     * stopping there left every dispute after it unresolved on every
+     * sweep until someone repaired the damage (invariant 6). */
+    for (size_t i = 0, end, solo = 0; !rc && i < du.n; i = end) {
+        size_t most = i < solo ? 1 : prb_sweep_batch; /* before solo, one subject */
         uint64_t count = 0;
-        end = i + prb_sweep_batch < du.n ? i + prb_sweep_batch : du.n;
+        int brc;
+        end = i + most < du.n ? i + most : du.n;
         while (end < du.n && du.ids[end] >> PRB_RSEQ_BITS == du.ids[end - 1] >> PRB_RSEQ_BITS)
             end++;
         if ((rc = prb_wtxn_begin(env, &txn)))
             break;
-        if ((rc = sweep_batch(env, txn, du.ids + i, du.rids + i, end - i, &count))) {
+        if ((brc = sweep_batch(env, txn, du.ids + i, du.rids + i, end - i, &count)))
             prb_wtxn_abort(env, txn);
-            break;
+        else if (!(brc = prb_wtxn_commit(env, txn)))
+            total += count;
+        if (brc && i >= solo && du.ids[i] >> PRB_RSEQ_BITS != du.ids[end - 1] >> PRB_RSEQ_BITS) {
+            solo = end;
+            end = i; /* tried again from i */
+            continue;
         }
-        if ((rc = prb_wtxn_commit(env, txn)))
-            break;
-        total += count;
+        if (brc && !first) {
+            first = brc;
+            snprintf(first_msg, sizeof first_msg, "%s", env->err);
+        }
         if (end < du.n && prb_cancelled(env))
             break;
     }
@@ -818,6 +837,8 @@ int prb_disputes_sweep(prb_env *env, uint64_t *resolved)
     free(du.rids);
     if (resolved)
         *resolved += total;
+    if (first)
+        return prb_seterr(env->err, first, "%s", first_msg);
     return rc;
 }
 

@@ -787,6 +787,9 @@ extern size_t prb_scan_max;
 /* How many due disputes one write transaction of the deadline sweep
  * resolves at most (tests lower it). */
 extern size_t prb_sweep_batch;
+/* How many records past retention one write transaction of the sweep
+ * deletes at most (tests lower it). */
+extern size_t prb_expire_batch;
 
 /* Longest free text (a reason, a note, a name): a statement, of
  * characters (code points, as JSON Schema's maxLength counts them), so
@@ -1252,8 +1255,10 @@ int prb_disputes_kept(prb_env *env, int open_only, uint64_t after, size_t limit,
  * favour: the record is deleted. They are found on a snapshot and
  * resolved in write transactions of their own, a few hundred each (a
  * subject's in one), each checked again in it; a stop (prb_set_cancel)
- * between two leaves the rest to the next sweep. *resolved (may be NULL)
- * is increased by the number resolved. */
+ * between two leaves the rest to the next sweep. One that fails is
+ * tried again a subject a transaction, a subject that fails again is
+ * left, and the first error is returned once the rest are resolved.
+ * *resolved (may be NULL) is increased by the number resolved. */
 int prb_disputes_sweep(prb_env *env, uint64_t *resolved);
 /* Closes the open dispute of record, if any, which retention has just
  * deleted in txn: state deleted, resolved_by "retention", and the

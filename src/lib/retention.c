@@ -122,7 +122,7 @@ struct victim {
 
 /* Expired records one write transaction deletes at most (a subject's are
  * never split between two). */
-#define EXPIRE_BATCH 1024
+size_t prb_expire_batch = 1024;
 
 /* Collects the expired records first and deletes them after, so no cursor
  * walks a tree that is changing under it. The versions of one record are
@@ -228,6 +228,10 @@ static int delete_batch(prb_env *env, MDB_txn *txn, struct victim *vs, size_t n,
     for (size_t i = 0; !rc && i < n; i++) {
         MDB_val v;
         int expired;
+        /* What a failed try of the batch left (it is tried again). */
+        free(vs[i].notice);
+        vs[i].notice = NULL;
+        vs[i].gone = 0;
         rc = recheck(env, txn, vs[i].id, today, &vs[i].last, &v, &expired);
         if (rc || !expired)
             continue;
@@ -299,21 +303,35 @@ int prb_expire(prb_env *env, uint64_t *deleted, uint64_t *disputed)
     }
     rc = find_expired(env, txn, &vs, &n);
     mdb_txn_abort(txn);
-    /* Then deleted a batch a transaction. */
-    while (!rc) {
-        size_t end = i + EXPIRE_BATCH < n ? i + EXPIRE_BATCH : n;
+    /* Then deleted a batch a transaction. One that fails (a record or a
+     * dispute damaged behind the engine's back) is tried again a subject
+     * a transaction, and a subject that fails again is left, its error
+     * returned at the end: stopping there kept every record after it past
+     * retention on every sweep until someone repaired the damage, and the
+     * whole batch would hold up the subjects that only shared it
+     * (invariant 6). */
+    for (size_t solo = 0; !rc;) { /* before solo, a transaction holds one subject */
+        size_t most = i < solo ? 1 : prb_expire_batch;
+        size_t end = i + most < n ? i + most : n;
         uint64_t count = 0;
+        int brc;
         while (end < n && vs[end].id >> PRB_RSEQ_BITS == vs[end - 1].id >> PRB_RSEQ_BITS)
             end++;
         if ((rc = prb_wtxn_begin(env, &txn)))
             break;
-        if ((rc = delete_batch(env, txn, vs + i, end - i, &count))) {
+        if ((brc = delete_batch(env, txn, vs + i, end - i, &count)))
             prb_wtxn_abort(env, txn);
-            break;
+        else if (!(brc = prb_wtxn_commit(env, txn)))
+            total += count;
+        if (brc && i >= solo && end - i > 1 &&
+            vs[i].id >> PRB_RSEQ_BITS != vs[end - 1].id >> PRB_RSEQ_BITS) {
+            solo = end;
+            continue;
         }
-        if ((rc = prb_wtxn_commit(env, txn)))
-            break;
-        total += count;
+        if (brc && !first) {
+            first = brc;
+            snprintf(first_msg, sizeof first_msg, "%s", env->err);
+        }
         /* What is left is past retention, so never used, and the next
          * sweep deletes it: a caller that is stopping may stop here. */
         if ((i = end) >= n || prb_cancelled(env))
