@@ -717,8 +717,7 @@ int prb_audit_consistency(prb_env *env, uint64_t from, uint64_t to, char **json)
  * agree with what does: a proof's event must be what its leaf decodes to
  * (and needs the leaf), a head's time its timestamp, its public_key the
  * key given here, its algorithm "ed25519", tree_size, first and second
- * the signed sizes; a consistency proof's second head must not be signed
- * with an earlier timestamp than its first. PRB_OK or PRB_EINVAL, with what held (for an
+ * the signed sizes. PRB_OK or PRB_EINVAL, with what held (for an
  * inclusion proof with its leaf, what the leaf logs, decoded from the
  * leaf) or what failed in msg. */
 int prb_audit_check(const char *public_key, const char *proof, char *msg, size_t len);

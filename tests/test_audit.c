@@ -229,7 +229,7 @@ Test(audit, consistency_between_two_heads)
 }
 
 /* head (of a proof) signed again with the register's key sk at time t,
- * as a register whose clock went back would sign it. */
+ * as a log written before leaf times were kept in order signed it. */
 static void resign(json_t *head, int64_t t, const unsigned char sk[64])
 {
     unsigned char m[56], root[32], sig[64];
@@ -252,10 +252,12 @@ static void resign(json_t *head, int64_t t, const unsigned char sk[64])
         json_string(sodium_bin2base64(sb, sizeof sb, sig, 64, sodium_base64_VARIANT_ORIGINAL)));
 }
 
-/* A later head is a more recent one (RFC 6962 3.5, RFC 9162 2.1.2): a
- * consistency proof whose second head is signed with an earlier time
- * than its first, both signatures valid, was ok. */
-Test(audit, a_consistency_proof_whose_second_head_is_older_is_refused)
+/* A head carries its last leaf's time, and a log written before
+ * 2026-11-27 can have a leaf stamped before the one before it (a batch
+ * that waited for the writer, a clock set back): its genuine consistency
+ * proof from that leaf's tree has a second head older than its first.
+ * check-proof refused it, both signatures and the path valid. */
+Test(audit, a_consistency_proof_whose_second_head_is_older_holds)
 {
     char *dir, key[64], msg[512], *json;
     prb_env *env = populated(&dir, 5, 1, 1);
@@ -266,16 +268,10 @@ Test(audit, a_consistency_proof_whose_second_head_is_older_is_refused)
     free(json);
     json_t *h1 = json_object_get(o, "first_head"), *h2 = json_object_get(o, "second_head");
     int64_t t1 = json_integer_value(json_object_get(h1, "timestamp"));
-    /* The same time for both heads is a quiet log's: that holds. */
-    resign(h2, t1, env->sk);
+    resign(h2, t1 - 3600, env->sk);
     json = json_dumps(o, 0);
-    cr_assert_eq(prb_audit_check(key, json, msg, sizeof msg), PRB_OK, "%s", msg);
-    free(json);
-    resign(h2, t1 - 1, env->sk);
-    json = json_dumps(o, 0);
-    cr_assert_eq(prb_audit_check(key, json, msg, sizeof msg), PRB_EINVAL,
-                 "a second head older than the first held: %s", msg);
-    cr_assert(strstr(msg, "second_head") && strstr(msg, "earlier"), "%s", msg);
+    cr_assert_eq(prb_audit_check(key, json, msg, sizeof msg), PRB_OK,
+                 "an older log's genuine proof was refused: %s", msg);
     free(json);
     json_decref(o);
     prb_close(env);

@@ -18,9 +18,8 @@ static const char usage[] =
     "         --head: a signed head saved before (audit head); the proof must agree with it\n"
     "         exit status: 0 the proof holds; 10 it does not (the message says why: a\n"
     "         signature, a path, a head that differs, a field no signature covers (event,\n"
-    "         time, public_key, a size) that disagrees with what is signed, a second head\n"
-    "         older than the first, or a proof, head or key that is not one); 74 a file\n"
-    "         cannot be read; 2 a usage error\n";
+    "         time, public_key, a size) that disagrees with what is signed, or a proof,\n"
+    "         head or key that is not one); 74 a file cannot be read; 2 a usage error\n";
 
 /* check-proof's exit status for a proof that does not hold: not one of
  * prb_exit_status's, so that an auditor's job tells a rewritten history
