@@ -1934,11 +1934,23 @@ static void forget_key(MDB_txn *t, MDB_dbi rec)
     cr_assert(!rc || rc == MDB_NOTFOUND, "%s", mdb_strerror(rc));
 }
 
-/* A register made before keys were recorded records its own at its next
- * signing, and refuses another key from then on. */
-Test(audit, a_register_of_before_records_its_key_when_it_next_signs)
+/* The last transaction committed to the register: a read leaves it. */
+static size_t last_txn(prb_env *env)
 {
-    char *dx, *dy, *json = NULL, before[64], rec[64];
+    MDB_envinfo info;
+    cr_assert_eq(mdb_env_info(env->mdb, &info), 0);
+    return info.me_last_txnid;
+}
+
+/* A register made before keys were recorded records its own at its next
+ * write, and refuses another key from then on. Its reads (audit head,
+ * key, prove, consistency, and so the public GET of a head) recorded it
+ * in a write transaction of their own: a read that wrote meta outside
+ * the log, logged a policy edited since the last write, and on a server
+ * handle with a full fixed map answered 507. */
+Test(audit, a_register_of_before_records_its_key_at_its_next_write)
+{
+    char *dx, *dy, *json = NULL, before[64], key[64], rec[64];
     unsigned char other[64];
     prb_env *x = populated(&dx, 5, 1, 1), *y = th_register(&dy);
     cr_assert_eq(prb_audit_public_key(x, before), PRB_OK, "%s", prb_errmsg(x));
@@ -1947,13 +1959,33 @@ Test(audit, a_register_of_before_records_its_key_when_it_next_signs)
     prb_close(y);
     read_key(dy, other);
     tamper(dx, forget_key);
+    edit_policy(dx);
     cr_assert_eq(prb_open(reg_of(dx), &x), PRB_OK, "%s", prb_errmsg(x));
     cr_assert_null(recorded_key(x, rec));
+    size_t t = last_txn(x);
     cr_assert_eq(prb_audit_head(x, &json), PRB_OK, "%s", prb_errmsg(x));
     free(json);
-    cr_assert_not_null(recorded_key(x, rec), "the key was not recorded when it signed");
+    cr_assert_eq(prb_audit_public_key(x, key), PRB_OK, "%s", prb_errmsg(x));
+    cr_assert_str_eq(key, before);
+    cr_assert_eq(prb_audit_prove(x, 0, 0, &json), PRB_OK, "%s", prb_errmsg(x));
+    free(json);
+    cr_assert_eq(prb_audit_consistency(x, 1, 0, &json), PRB_OK, "%s", prb_errmsg(x));
+    free(json);
+    cr_assert_null(recorded_key(x, rec), "a read recorded the key");
+    cr_assert_eq(last_txn(x), t, "a read wrote to the register");
+    cr_assert_eq(tree_size(x), n, "a read logged something");
+    /* A write that does not commit records nothing, and the handle looks
+     * again in the next; that one logs the edited policy, and records
+     * the key with it, logging nothing for that. */
+    MDB_txn *txn;
+    cr_assert_eq(prb_wtxn_begin(x, &txn), PRB_OK, "%s", prb_errmsg(x));
+    prb_wtxn_abort(x, txn);
+    cr_assert_null(recorded_key(x, rec));
+    cr_assert_eq(prb_audit_policy(x), PRB_OK, "%s", prb_errmsg(x));
+    cr_assert_not_null(recorded_key(x, rec), "the key was not recorded at the next write");
     cr_assert_str_eq(rec, before);
-    cr_assert_eq(tree_size(x), n, "recording the key logged something");
+    cr_assert_eq(tree_size(x), n + 1, "recording the key logged something");
+    cr_assert(x->key_checked, "the handle's writes would look for the key again");
     prb_close(x);
     write_key(dx, other);
     cr_assert_eq(prb_open(reg_of(dx), &x), PRB_OK, "%s", prb_errmsg(x));
@@ -1961,4 +1993,32 @@ Test(audit, a_register_of_before_records_its_key_when_it_next_signs)
     prb_close(x);
     th_rmrf(dx);
     th_rmrf(dy);
+}
+
+/* A write of a register that records no key, whose audit.key is lost,
+ * still writes, as before keys were recorded, and records nothing (its
+ * reads say the key is missing); the key restored, the next process's
+ * first write records it from the file. */
+Test(audit, a_write_records_no_key_it_cannot_read)
+{
+    char *dir, before[64], rec[64];
+    unsigned char own[64];
+    prb_env *env = populated(&dir, 5, 1, 1);
+    cr_assert_eq(prb_audit_public_key(env, before), PRB_OK, "%s", prb_errmsg(env));
+    prb_close(env);
+    read_key(dir, own);
+    tamper(dir, forget_key);
+    remove_key(dir);
+    cr_assert_eq(prb_open(reg_of(dir), &env), PRB_OK, "%s", prb_errmsg(env));
+    commit_leaves(env, 0, 1);
+    cr_assert_null(recorded_key(env, rec), "a key was recorded without its file");
+    cr_assert(!key_exists(dir), "a key was made for a log with leaves");
+    prb_close(env);
+    write_key(dir, own);
+    cr_assert_eq(prb_open(reg_of(dir), &env), PRB_OK, "%s", prb_errmsg(env));
+    commit_leaves(env, 1, 1);
+    cr_assert_not_null(recorded_key(env, rec), "the restored key was not recorded");
+    cr_assert_str_eq(rec, before);
+    prb_close(env);
+    th_rmrf(dir);
 }

@@ -65,6 +65,9 @@ struct prb_alog_batch {
     /* The time the next leaf is stamped with at least: the log's last
      * leaf's, then each leaf's of the batch (see log_floor). */
     int64_t floor;
+    /* Once committed, meta records the signing key, or there is none to
+     * record (prb_audit_key_record): the handle stops looking. */
+    int key_known;
 };
 
 static const MDB_val SIZE_KEY = {9, "alog_size"};
@@ -127,6 +130,8 @@ int prb_wtxn_begin(prb_env *env, MDB_txn **txn)
     int rc = log_floor(env, *txn, &b->floor);
     if (!rc)
         rc = policy_in_force(env, *txn);
+    if (!rc && !env->key_checked)
+        rc = prb_audit_key_record(env, *txn, &b->key_known);
     /* In the transaction, not before it: a revocation committed while
      * this call waited for the writer is read here, and one committed
      * after it comes after this write. */
@@ -281,7 +286,8 @@ static int policy_in_force(prb_env *env, MDB_txn *txn)
         return prb_mdb_fail(env, mrc, "reading the policy's hash");
     /* A register made before the log existed is given its key while its
      * log is empty (treehead.c); after this leaf it could not be. A new
-     * one records its key's public half here, in its first write. */
+     * one records its key's public half here, in its first write; an
+     * older one, in its next (prb_audit_key_record). */
     if ((rc = prb_audit_size(env, txn, &size)) || (!size && (rc = prb_audit_key_ready(env, txn))))
         return rc;
     v = (MDB_val){PRB_HASH_LEN, env->policy_sha};
@@ -941,11 +947,15 @@ int prb_wtxn_commit(prb_env *env, MDB_txn *txn)
         prb_wtxn_abort(env, txn);
         return rc;
     }
+    int known = b && b->key_known;
     batch_free(env);
     uint64_t id = mdb_txn_id(txn);
     int logged = env->ilog_txn == id || env->notice_txn == id;
     if ((mrc = mdb_txn_commit(txn)))
         return prb_mdb_fail(env, mrc, "committing");
+    /* Not before: a key recorded by a transaction that did not commit is
+     * still to record. */
+    env->key_checked |= known;
     /* The commit stands whatever this says: an index left behind is read
      * past by its readers and brought up by the next commit or open. */
     if (logged)

@@ -80,6 +80,12 @@ int prb_audit_policy(prb_env *env);
  * is recorded in txn (a write transaction open on this thread) if none
  * is yet. */
 int prb_audit_key_ready(prb_env *env, MDB_txn *txn);
+/* Records the signing key's public key in meta in txn (a write
+ * transaction) if none is recorded and audit.key is a key; a key file
+ * that is not one fails no write (the reads that need it say why).
+ * *known is set when, once txn commits, there is nothing left to look
+ * for: a key recorded, or none this handle can record. */
+int prb_audit_key_record(prb_env *env, MDB_txn *txn, int *known);
 
 /* Opens a write transaction on env and a batch of leaves for it, which
  * starts with a policy leaf when env's policy is not the one logged last:

@@ -543,6 +543,10 @@ struct prb_env {
     uint64_t head_size;
     int64_t head_time;
     unsigned char head_root[32], head_sig[64];
+    /* Set once a write transaction of this handle committed having found
+     * the signing key's public key in meta, recorded it, or found no key
+     * to record: until then each write looks (prb_audit_key_record). */
+    int key_checked;
     prb_policy *policy;
     /* The SHA-256 of policy's file, made once at open: every write
      * transaction compares it with the one logged last (audit.c), and a

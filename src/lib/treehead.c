@@ -6,8 +6,8 @@
  * created with the register and kept beside it in audit.key (mode 0600).
  * A missing key is an error once the log has a leaf (see key_missing), and
  * so is a file whose public half is not its seed's, or whose key is not
- * the one the register recorded when made, or when it first signed if
- * older (meta "audit_public_key"; load_key).
+ * the one the register recorded when made, or at its next write if
+ * older (meta "audit_public_key"; load_key, prb_audit_key_record).
  * The signed message is 56 bytes:
  *   "PRBSTH01" || tree size (be64) || time (unix seconds, be64) || root
  * Proofs carry the heads they are checked against, so anyone holding the
@@ -95,21 +95,20 @@ static char *b64(const unsigned char *p, size_t n, char *out, size_t outlen)
 
 /* The public key the register's heads are signed with, kept in meta from
  * its first write transaction (prb_init's), or for a register made
- * before, its next signing: another register's audit.key restored by
- * mistake would sign heads that no holder of the published key can
- * check. */
+ * before, its next write (prb_audit_key_record): another register's
+ * audit.key restored by mistake would sign heads that no holder of the
+ * published key can check. */
 static const MDB_val PK_KEY = {16, "audit_public_key"};
 
 /* pk against the key txn's meta records. With none recorded, pk is
- * recorded if record (txn writes), else *none is set. */
+ * recorded if record (txn writes), else it holds. */
 static int key_recorded(prb_env *env, MDB_txn *txn, const unsigned char pk[32], const char *path,
-                        int record, int *none)
+                        int record)
 {
     MDB_val v;
     char have[64], want[64];
     int mrc = mdb_get(txn, env->meta, (MDB_val *)&PK_KEY, &v);
-    *none = mrc == MDB_NOTFOUND && !record;
-    if (*none)
+    if (mrc == MDB_NOTFOUND && !record)
         return PRB_OK;
     if (mrc == MDB_NOTFOUND) {
         v = (MDB_val){32, (void *)pk};
@@ -133,66 +132,76 @@ static int key_recorded(prb_env *env, MDB_txn *txn, const unsigned char pk[32], 
 }
 
 /* Checks pk against the key the register records, in wtxn if given (a
- * write transaction open on this thread), and records it if there is
- * none: a register made before keys were recorded gets it at its next
- * signing, in a write transaction of its own. */
+ * write transaction open on this thread, which records pk if none is
+ * yet), else in a read of its own, which never writes: a read that
+ * recorded the key would write meta outside the log, log a policy
+ * changed since the last write (prb_wtxn_begin), and fail for a full
+ * fixed map (the public GET of a head, 507). */
 static int key_of_register(prb_env *env, MDB_txn *wtxn, const unsigned char pk[32],
                            const char *path)
 {
     MDB_txn *txn;
-    int none, rc;
+    int rc;
     if (wtxn)
-        return key_recorded(env, wtxn, pk, path, 1, &none);
+        return key_recorded(env, wtxn, pk, path, 1);
     int mrc = mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &txn);
     if (mrc)
         return prb_mdb_fail(env, mrc, "starting a read");
-    rc = key_recorded(env, txn, pk, path, 0, &none);
+    rc = key_recorded(env, txn, pk, path, 0);
     mdb_txn_abort(txn);
-    if (rc || !none)
-        return rc;
-    if ((rc = prb_wtxn_begin(env, &txn)))
-        return rc;
-    if ((rc = key_recorded(env, txn, pk, path, 1, &none))) {
-        prb_wtxn_abort(env, txn);
-        return rc;
-    }
-    return prb_wtxn_commit(env, txn);
+    return rc;
 }
 
-/* Reads audit.key into env->sk and checks it: its public half must be
- * the one its seed gives (else its signatures verify under no key while
- * heads show that half as the key), and the key the register records.
- * wtxn: as key_of_register. */
+/* Reads the key file at path into sk: 0, -1 if it cannot be opened
+ * (errno says why), 1 if it does not hold 64 bytes. */
+static int read_key(const char *path, unsigned char sk[64])
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t r = read(fd, sk, 64);
+    close(fd);
+    return r != 64;
+}
+
+/* pk: the public key sk's seed gives; nonzero if sk's public half (bytes
+ * 32-63) is not that key, when its signatures would verify under no key
+ * while heads show that half as the key. */
+static int key_pair(const unsigned char sk[64], unsigned char pk[32])
+{
+    unsigned char s[64];
+    int bad = crypto_sign_seed_keypair(pk, s, sk) || sodium_memcmp(s, sk, 64);
+    sodium_memzero(s, sizeof s);
+    return bad;
+}
+
+/* Reads audit.key into env->sk and checks it: its halves must agree
+ * (key_pair), and it must be the key the register records, if it records
+ * one. wtxn: as key_of_register. */
 static int load_key(prb_env *env, MDB_txn *wtxn)
 {
     char path[4096];
-    unsigned char pk[32], sk[64];
+    unsigned char pk[32];
     int rc = PRB_OK;
     if (env->has_key)
         return PRB_OK;
     if (sodium_init() < 0)
         return prb_seterr(env->err, PRB_EIO, "libsodium could not start");
     snprintf(path, sizeof path, "%s/%s", env->dir, KEY_FILE);
-    int fd = open(path, O_RDONLY);
-    if (fd < 0 && errno == ENOENT) {
-        if ((rc = key_missing(env, path)))
-            return rc;
-    } else if (fd < 0) {
+    int r = read_key(path, env->sk);
+    if (r < 0 && errno == ENOENT)
+        rc = key_missing(env, path);
+    else if (r < 0)
         return prb_seterr(env->err, PRB_EIO, "%s: cannot read the signing key: %s", path,
                           strerror(errno));
-    } else {
-        ssize_t r = read(fd, env->sk, sizeof env->sk);
-        close(fd);
-        if (r != (ssize_t)sizeof env->sk)
-            rc = prb_seterr(env->err, PRB_ECORRUPT, "%s: not an Ed25519 signing key", path);
-    }
-    if (!rc && (crypto_sign_seed_keypair(pk, sk, env->sk) || sodium_memcmp(sk, env->sk, 64)))
+    else if (r)
+        rc = prb_seterr(env->err, PRB_ECORRUPT, "%s: not an Ed25519 signing key", path);
+    if (!rc && key_pair(env->sk, pk))
         rc = prb_seterr(env->err, PRB_ECORRUPT,
                         "%s: not an Ed25519 signing key: its public half (bytes 32-63) is not "
                         "the key its seed (bytes 0-31) gives, so its signatures would verify "
                         "under no key; restore audit.key from the backup",
                         path);
-    sodium_memzero(sk, sizeof sk);
     if (!rc)
         rc = key_of_register(env, wtxn, pk, path);
     if (rc)
@@ -204,6 +213,34 @@ static int load_key(prb_env *env, MDB_txn *wtxn)
 int prb_audit_key_ready(prb_env *env, MDB_txn *txn)
 {
     return load_key(env, txn);
+}
+
+/* In a handle's write transactions until one commits having looked: a
+ * register made before keys were recorded gets its own at its next
+ * write, in that write's transaction, not in a read's. The key is the
+ * one this handle loaded, else the file's if it is a key; a file that is
+ * missing or not a key fails no write, as before keys were recorded (the
+ * reads say what is wrong with it), and this handle does not look again:
+ * a key restored since is recorded by the next process's write. */
+int prb_audit_key_record(prb_env *env, MDB_txn *txn, int *known)
+{
+    char path[4096];
+    unsigned char sk[64], pk[32];
+    MDB_val v;
+    int rc = PRB_OK, mrc = mdb_get(txn, env->meta, (MDB_val *)&PK_KEY, &v);
+    *known = 0;
+    if (mrc && mrc != MDB_NOTFOUND)
+        return prb_mdb_fail(env, mrc, "reading the signing key's public key");
+    *known = 1;
+    if (!mrc || sodium_init() < 0)
+        return PRB_OK;
+    snprintf(path, sizeof path, "%s/%s", env->dir, KEY_FILE);
+    if (env->has_key)
+        crypto_sign_ed25519_sk_to_pk(pk, env->sk);
+    if (env->has_key || (!read_key(path, sk) && !key_pair(sk, pk)))
+        rc = key_recorded(env, txn, pk, path, 1);
+    sodium_memzero(sk, sizeof sk);
+    return rc;
 }
 
 static void sth_message(unsigned char m[STH_LEN], uint64_t size, int64_t t,
@@ -235,8 +272,7 @@ int64_t prb_leaf_time(const unsigned char *l)
  * the smaller one: two heads of the log contradicting each other. A quiet log's head stays as it
  * is (same size, same time, same signature); nothing here says when it
  * was served. An old size is never signed with a current-looking time.
- * The caller has loaded the key (load_key) before its read began: the
- * first load may write. */
+ * The caller has loaded the key (load_key). */
 static json_t *head_json(prb_env *env, MDB_txn *txn, uint64_t size, int *rc)
 {
     prb_tree_reader r = {.env = env, .txn = txn, .cache = 1};
