@@ -213,6 +213,26 @@ static inline void th_set_day(prb_env *env, const char *day)
     prb_set_now(env, t);
 }
 
+/* The policy.json of the register made in dir (by th_register or
+ * th_register_edited) changed by edit, as an operator edits it. */
+static inline void th_edit_policy(const char *dir, void (*edit)(json_t *root))
+{
+    char path[720];
+    json_error_t jerr;
+    json_t *root;
+    snprintf(path, sizeof path, "%s/reg/policy.json", dir);
+    if (!(root = json_load_file(path, 0, &jerr))) {
+        fprintf(stderr, "th_edit_policy: %s\n", jerr.text);
+        abort();
+    }
+    edit(root);
+    if (json_dump_file(root, path, JSON_INDENT(2))) {
+        fprintf(stderr, "th_edit_policy: cannot write %s\n", path);
+        abort();
+    }
+    json_decref(root);
+}
+
 /* env (a register made in dir by th_register or th_register_edited)
  * closed, its policy.json changed by edit, and opened again with the
  * clock at day: an operator's edit of a register's policy, which takes
@@ -220,23 +240,15 @@ static inline void th_set_day(prb_env *env, const char *day)
 static inline prb_env *th_reopen_edited(prb_env *env, const char *dir, void (*edit)(json_t *root),
                                         const char *day)
 {
-    char path[720], reg[700];
-    json_error_t jerr;
-    json_t *root;
+    char reg[700];
     snprintf(reg, sizeof reg, "%s/reg", dir);
-    snprintf(path, sizeof path, "%s/policy.json", reg);
     prb_close(env);
     env = NULL;
-    if (!(root = json_load_file(path, 0, &jerr))) {
-        fprintf(stderr, "th_reopen_edited: %s\n", jerr.text);
+    th_edit_policy(dir, edit);
+    if (prb_open(reg, &env) != PRB_OK) {
+        fprintf(stderr, "th_reopen_edited: %s\n", env ? prb_errmsg(env) : reg);
         abort();
     }
-    edit(root);
-    if (json_dump_file(root, path, JSON_INDENT(2)) || prb_open(reg, &env) != PRB_OK) {
-        fprintf(stderr, "th_reopen_edited: %s\n", env ? prb_errmsg(env) : path);
-        abort();
-    }
-    json_decref(root);
     th_set_day(env, day);
     return env;
 }
