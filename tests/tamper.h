@@ -10,7 +10,35 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
+#include "helpers.h"
 #include "internal.h"
+
+/* env (a register made in dir by th_register or th_register_edited) with
+ * its policy.json changed by edit and put in force as a build of before
+ * 2026-11-28 did, one that adopted forms this build does not
+ * (PRB_OLD_*): env takes the file, loaded under the rules of then, and a
+ * write logs it as the policy writes are made under. Then closed and
+ * opened again with the clock at day. */
+static inline prb_env *th_reopen_in_force(prb_env *env, const char *dir, void (*edit)(json_t *root),
+                                          const char *day)
+{
+    char path[720];
+    prb_policy *p = NULL;
+    th_edit_policy(dir, edit);
+    snprintf(path, sizeof path, "%s/reg/" PRB_POLICY_FILE, dir);
+    cr_assert_eq(prb_policy_load_kept(path, NULL, &p), PRB_OK, "%s", prb_policy_errmsg(p));
+    prb_policy_free(env->policy);
+    env->policy = p;
+    prb_sha256(p->text, p->text_len, env->policy_sha);
+    cr_assert_eq(prb_audit_policy(env), PRB_OK, "%s", prb_errmsg(env));
+    prb_close(env);
+    env = NULL;
+    snprintf(path, sizeof path, "%s/reg", dir);
+    cr_assert_eq(prb_open(path, &env), PRB_OK, "%s", prb_errmsg(env));
+    th_set_day(env, day);
+    return env;
+}
 
 /* Replaces inquiry no of subject in the log with one whose decision is
  * not JSON (its header and purpose kept). */

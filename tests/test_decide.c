@@ -10,6 +10,7 @@
 
 #include "helpers.h"
 #include "internal.h"
+#include "tamper.h"
 #include "probity.h"
 
 TestSuite(decide, .timeout = 60);
@@ -1526,6 +1527,173 @@ Test(decide, a_date_bound_counts_from_its_day)
     }
     prb_close(env);
     th_rmrf(dir);
+}
+
+/* ------------------------------------- a policy adopted by a build before */
+
+/* person_credit's characteristics, for the forms below to add to. */
+static json_t *person_credit(json_t *root)
+{
+    return json_object_get(json_object_get(json_object_get(root, "scorecards"), "person_credit"),
+                           "characteristics");
+}
+
+/* Accounts opened since 2020 counted by a bound written as a day since
+ * 1970 (18262, 2020-01-01): what a date bound was until 2026-11-28. None
+ * is -1000 points under N00. */
+static void day_number_bound(json_t *root)
+{
+    json_object_set_new(json_object_get(root, "features"), "accounts_since_2020",
+                        json_pack("{s:s, s:[s], s:{s:{s:i}}}", "kind", "count", "categories",
+                                  "credit_account", "where", "opened_date", "min", 18262));
+    json_array_append_new(person_credit(root),
+                          json_pack("{s:s, s:[{s:b, s:i, s:s, s:s}, {s:b, s:i, s:s, s:s}]}",
+                                    "feature", "accounts_since_2020", "bins", "missing", 1,
+                                    "points", -1000, "reason", "N00", "text",
+                                    "No account opened since 2020", "otherwise", 1, "points", 0,
+                                    "reason", "N01", "text", "An account opened since 2020"));
+}
+
+/* The latest opened_date as a day since 1970 (a max of dates), binned by
+ * day: before 2020 is -500 points under L00. */
+static void max_of_dates(json_t *root)
+{
+    json_object_set_new(json_object_get(root, "features"), "latest_opened",
+                        json_pack("{s:s, s:[s], s:s}", "kind", "max", "categories",
+                                  "credit_account", "field", "opened_date"));
+    json_array_append_new(person_credit(root),
+                          json_pack("{s:s, s:[{s:i, s:i, s:s, s:s}, {s:b, s:i, s:s, s:s}]}",
+                                    "feature", "latest_opened", "bins", "max", 18262, "points",
+                                    -500, "reason", "L00", "text", "No account opened since 2020",
+                                    "otherwise", 1, "points", 0, "reason", "L01", "text",
+                                    "An account opened since 2020"));
+}
+
+/* A "missing" bin of 30 points on tax_arrears_open, which missing_as
+ * makes never missing: no one can get it, and as the best bin it cost
+ * everyone 10 points under T00, "No unpaid tax arrears". */
+static void missing_bin_never_missing(json_t *root)
+{
+    json_array_insert_new(json_object_get(json_array_get(person_credit(root), 6), "bins"), 0,
+                          json_pack("{s:b, s:i, s:s, s:s}", "missing", 1, "points", 30, "reason",
+                                    "T09", "text", "No tax arrears on file"));
+}
+
+static void forms_of_before(json_t *root)
+{
+    day_number_bound(root);
+    max_of_dates(root);
+    missing_bin_never_missing(root);
+}
+
+/* The reason codes of a decision, space-separated and ended. */
+static void reason_codes(const char *json, char *out, size_t n)
+{
+    json_t *d = json_loads(json, 0, NULL), *r;
+    size_t i, at = 0;
+    cr_assert_not_null(d, "%s", json);
+    out[0] = 0;
+    json_array_foreach(json_object_get(d, "reasons"), i, r)
+    {
+        at += (size_t)snprintf(out + at, n - at, "%s ",
+                               json_string_value(json_object_get(r, "code")));
+        cr_assert_lt(at, n);
+    }
+    json_decref(d);
+}
+
+/* prb_open loads the register's policy.json: one a build before
+ * 2026-11-28 adopted, with a number bounding a date, a max of dates or a
+ * bin no one can get, was refused as if newly adopted, and serve,
+ * subject and verify refused the register until its policy was edited.
+ * The policy in force loads as it was adopted: the number is a day, the
+ * max a day, and the bin no one can get is not the best one, so T00
+ * costs no one points. verify passes. */
+Test(decide, a_policy_in_force_of_before_keeps_its_forms)
+{
+    char *dir, buf[1024], codes[256];
+    const char *opened[] = {"2019-06-01", "2021-03-01"};
+    prb_env *env = th_register(&dir);
+    env = th_reopen_in_force(env, dir, forms_of_before, TH_TODAY);
+    for (int i = 0; i < 2; i++) {
+        char ref[16], fields[256], *json;
+        snprintf(ref, sizeof ref, "ACC-%d", i);
+        snprintf(fields, sizeof fields,
+                 "{\"account_type\":\"revolving\",\"opened_date\":\"%s\",\"credit_limit\":"
+                 "\"1000.00\",\"balance\":\"10.00\",\"currency\":\"EUR\",\"worst_dpd\":0}",
+                 opened[i]);
+        ingest(env,
+               line(buf, sizeof buf, ref, "credit_account", "open", "2026-10-01", NULL, fields));
+        json = decision_text(env, "credit");
+        reason_codes(json, codes, sizeof codes);
+        if (i == 0) {
+            cr_expect(strstr(codes, "N00 "), "2019 is before day 18262: %s", codes);
+            cr_expect(strstr(codes, "L00 "), "the latest day is before 18262: %s", codes);
+        } else {
+            cr_expect_null(strstr(codes, "N00 "), "%s", codes);
+            cr_expect_null(strstr(codes, "L00 "), "%s", codes);
+        }
+        cr_expect_null(strstr(codes, "T00 "), "a reason for points no one could get: %s", codes);
+        free(json);
+    }
+    prb_decision *d = NULL;
+    cr_assert_eq(prb_decide(env, "credit", PERSON, "bank-x", &d), PRB_OK, "%s", prb_errmsg(env));
+    prb_decision_free(d);
+
+    struct th_buf rep = {0};
+    prb_verify_stats st;
+    cr_assert_eq(prb_verify(env, th_collect, &rep, &st), PRB_OK, "%s", rep.p ? rep.p : "");
+    cr_assert_eq(st.problems, 0);
+    free(rep.p);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
+/* A policy.json edited since the one in force is a policy being adopted:
+ * a form of before is refused at open with what to write instead, also
+ * when the policy in force has it and the edit only keeps it. */
+static void version_bumped(json_t *root)
+{
+    json_object_set_new(root, "policy_version", json_string("edited"));
+}
+
+Test(decide, forms_of_before_are_refused_in_a_policy_edited_since)
+{
+    const struct {
+        void (*in_force)(json_t *), (*edit)(json_t *);
+        const char *want;
+    } cases[] = {
+        {NULL, day_number_bound,
+         "$.features.accounts_since_2020.where.opened_date.min: 'opened_date' is a date: write "
+         "the bound as a date, \"YYYY-MM-DD\", not a number"},
+        {NULL, max_of_dates,
+         "$.features.latest_opened.field: 'opened_date' of credit_account is a date: for the "
+         "latest, use the kind months_since_latest"},
+        {NULL, missing_bin_never_missing,
+         "$.scorecards.person_credit.characteristics[6].bins[0]: a bin of characteristic "
+         "'tax_arrears_open' that can never apply: feature 'tax_arrears_open' is never missing"},
+        {forms_of_before, version_bumped,
+         "$.features.accounts_since_2020.where.opened_date.min: 'opened_date' is a date: write "
+         "the bound as a date"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *dir, reg[700];
+        prb_env *env = th_register(&dir);
+        if (cases[i].in_force)
+            env = th_reopen_in_force(env, dir, cases[i].in_force, TH_TODAY);
+        prb_close(env);
+        env = NULL;
+        th_edit_policy(dir, cases[i].edit);
+        snprintf(reg, sizeof reg, "%s/reg", dir);
+        cr_expect_eq(prb_open(reg, &env), PRB_EPOLICY, "case %zu", i);
+        cr_expect(strstr(prb_errmsg(env), cases[i].want), "case %zu: %s", i, prb_errmsg(env));
+        cr_expect(strstr(prb_errmsg(env), "(the file is not the policy the register has in "
+                                          "force, so it is held to the rules of a policy "
+                                          "adopted now)"),
+                  "case %zu: %s", i, prb_errmsg(env));
+        prb_close(env);
+        th_rmrf(dir);
+    }
 }
 
 /* credit_account's worst_dpd and opened_date made optional: the fields

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "helpers.h"
+#include "internal.h"
 #include "probity.h"
 
 TestSuite(policy);
@@ -593,6 +594,67 @@ static void sum_of_euros(json_t *root)
 }
 
 /* The same sum with the currency pinned loads: it adds euros only. */
+/* Forms a policy adopted before 2026-11-28 could hold: a min of dates,
+ * and one interval on opened_date, a date in credit_account and (added
+ * here) an integer in payment_default, bounded by a number. */
+static void mixed_date_bound_and_min_of_dates(json_t *root)
+{
+    json_t *feats = json_object_get(root, "features");
+    json_object_set_new(
+        json_object_get(json_object_get(json_object_get(root, "categories"), "payment_default"),
+                        "fields"),
+        "opened_date", json_pack("{s:s}", "type", "integer"));
+    json_object_set_new(feats, "opened_since",
+                        json_pack("{s:s, s:[s, s], s:{s:{s:i}}}", "kind", "count", "categories",
+                                  "credit_account", "payment_default", "where", "opened_date",
+                                  "min", 18262));
+    json_object_set_new(feats, "first_opened",
+                        json_pack("{s:s, s:[s], s:s}", "kind", "min", "categories",
+                                  "credit_account", "field", "opened_date"));
+}
+
+/* prb_policy_load_kept: a register's policy in force loads the forms it
+ * was adopted with and names them; the same file is held to every rule
+ * when it is not the one in force. */
+Test(policy, the_policy_in_force_loads_the_forms_of_before)
+{
+    char src[512], *dir = th_tmpdir(), path[700];
+    unsigned char other[32] = {0};
+    json_error_t jerr;
+    json_t *root = json_load_file(th_path(src, sizeof src, "policy/default.json"), 0, &jerr);
+    prb_policy *p = NULL;
+    cr_assert_not_null(root, "%s", jerr.text);
+    mixed_date_bound_and_min_of_dates(root);
+    snprintf(path, sizeof path, "%s/policy.json", dir);
+    cr_assert_eq(json_dump_file(root, path, 0), 0);
+    json_decref(root);
+
+    cr_assert_eq(prb_policy_load_kept(path, NULL, &p), PRB_OK, "%s", prb_policy_errmsg(p));
+    cr_expect_eq(p->old_forms, PRB_OLD_DATE_MIXED | PRB_OLD_DATE_AGGREGATE);
+    cr_expect(strstr(p->old_forms_text,
+                     "$.features.opened_since.where.opened_date: one interval bounds "
+                     "'opened_date', a date in some of the feature's categories and not in "
+                     "others, by the same numbers"),
+              "%s", p->old_forms_text);
+    cr_expect(strstr(p->old_forms_text, "$.features.first_opened.field: a min of the date field "
+                                        "'opened_date' of credit_account"),
+              "%s", p->old_forms_text);
+    prb_policy_free(p);
+    p = NULL;
+
+    cr_expect_eq(prb_policy_load_kept(path, other, &p), PRB_EPOLICY);
+    cr_expect(strstr(prb_policy_errmsg(p),
+                     "$.features.opened_since.where.opened_date: 'opened_date' is a date in some "
+                     "of the feature's categories and not in others: one interval cannot bound "
+                     "both"),
+              "%s", prb_policy_errmsg(p));
+    prb_policy_free(p);
+    p = NULL;
+    cr_expect_eq(prb_policy_load(path, &p), PRB_EPOLICY, "a policy adopted: every rule");
+    prb_policy_free(p);
+    th_rmrf(dir);
+}
+
 Test(policy, an_amount_feature_of_one_currency_loads)
 {
     prb_policy *p = NULL;

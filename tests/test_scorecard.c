@@ -74,7 +74,7 @@ static int compile_text(const char *text, prb_scorecard **sc, char *err, size_t 
     json_error_t je;
     json_t *j = json_loads(text, 0, &je);
     cr_assert_not_null(j, "test bug: %s in %s", je.text, text);
-    int rc = prb_sc_from_json("t", j, PATH, kinds, NULL, sc, err, n);
+    int rc = prb_sc_from_json("t", j, PATH, kinds, NULL, 0, sc, err, n);
     json_decref(j);
     return rc;
 }
@@ -690,6 +690,41 @@ Test(scorecard, bins_that_can_never_apply_are_refused)
     prb_sc_free(sc);
 }
 
+/* A register's policy in force, adopted when a bin no value can reach
+ * loaded, keeps it (or the register would not open): the first is named
+ * in err, and the baseline is the best bin a value can reach, so no one
+ * loses points to the 30 none could get. */
+Test(scorecard, a_policy_in_force_keeps_a_bin_that_can_never_apply)
+{
+    const char *text =
+        "{\"characteristics\":[{\"feature\":\"always\",\"bins\":["
+        "{\"missing\":true,\"points\":30,\"reason\":\"T09\",\"text\":\"On file\"},"
+        "{\"max\":1,\"points\":20,\"reason\":\"T00\",\"text\":\"None\"},"
+        "{\"min\":1,\"points\":-50,\"reason\":\"T01\",\"text\":\"Some\"},"
+        "{\"otherwise\":true,\"points\":40,\"reason\":\"T08\",\"text\":\"Else\"}]}]}";
+    json_t *j = json_loads(text, 0, NULL);
+    char err[512] = "";
+    prb_scorecard *sc = NULL;
+    prb_score s;
+    cr_assert_not_null(j);
+    cr_assert_eq(prb_sc_from_json("t", j, PATH, kinds, NULL, 1, &sc, err, sizeof err), PRB_OK, "%s",
+                 err);
+    cr_expect_str_eq(err, PATH ".characteristics[0].bins[0]: a bin of characteristic 'always' "
+                               "that can never apply: feature 'always' is never missing (the "
+                               "policy gives it missing_as); not taken as the best bin");
+    cr_expect_eq(sc->characs[0].baseline, PTS(20), "the best bin a subject can get");
+    prb_value v = {1, 0, NULL};
+    cr_assert_eq(prb_sc_eval(sc, &v, &s, err, sizeof err), PRB_OK, "%s", err);
+    cr_expect_eq(s.nreasons, 0, "a reason for points no one could get: %s",
+                 s.nreasons ? s.reasons[0].code : "");
+    prb_sc_free(sc);
+    sc = NULL;
+    /* Adopted now, it is refused. */
+    cr_expect_eq(prb_sc_from_json("t", j, PATH, kinds, NULL, 0, &sc, err, sizeof err), PRB_EPOLICY);
+    cr_expect_null(sc);
+    json_decref(j);
+}
+
 /* prb_score.applied has 64 slots, so a card may have 64 characteristics
  * and no more. */
 Test(scorecard, at_most_64_characteristics)
@@ -730,8 +765,8 @@ Test(scorecard, feature_kind_is_asked_once_per_characteristic)
     char err[256];
     prb_scorecard *sc = NULL;
     cr_assert_not_null(j);
-    cr_assert_eq(prb_sc_from_json("t", j, PATH, kinds, &calls, &sc, err, sizeof err), PRB_OK, "%s",
-                 err);
+    cr_assert_eq(prb_sc_from_json("t", j, PATH, kinds, &calls, 0, &sc, err, sizeof err), PRB_OK,
+                 "%s", err);
     cr_assert_eq(calls, 4);
     prb_sc_free(sc);
     json_decref(j);

@@ -222,10 +222,36 @@ struct prb_policy {
     /* Decimal scale of each ISO 4217 code AAA..ZZZ (index: letters as
      * base-26 digits), 0xff for no currency: one load per amount. */
     unsigned char currency_scale[26 * 26 * 26];
+    /* Loaded as the policy a register has in force (prb_policy_load_kept):
+     * the forms it holds that a policy adopted now may not (PRB_OLD_*),
+     * and each one's first place and meaning, "; " between them. */
+    unsigned old_forms;
+    char old_forms_text[PRB_ERRMSG_MAX];
     char err[PRB_ERRMSG_MAX];
 };
 
+/* What policies adopted before 2026-11-28 could hold and one adopted now
+ * may not. Each is refused when a policy is adopted (probity init, a
+ * policy.json edited), but loads in the policy a register has in force,
+ * which a register cannot be made to give up: refusing it would stop the
+ * register from opening at all until its operator edits the policy. */
+enum prb_old_form {
+    PRB_OLD_DATE_NUMBER = 1,    /* a number bounds a date field: a day since 1970 */
+    PRB_OLD_DATE_MIXED = 2,     /* one interval bounds a field dates in some categories only */
+    PRB_OLD_DATE_AGGREGATE = 4, /* a sum, min or max of a date field */
+    PRB_OLD_UNREACHABLE = 8,    /* a scorecard bin that can never apply */
+};
+
 int prb_policy_feature(const prb_policy *p, const char *name);
+/* Loads path as a register's policy (prb_open, verify). When the file is
+ * the policy the register has in force, whose SHA-256 is in_force, its
+ * PRB_OLD_* forms load as they did when it was adopted and are named in
+ * old_forms_text; any other file is a policy being adopted, held to every
+ * rule, as prb_policy_load does. NULL takes the file to be in force: a
+ * register older than the log of policies has no hash, and prb_open,
+ * which reads the hash only once the file holds such a form, checks it
+ * then. */
+int prb_policy_load_kept(const char *path, const unsigned char *in_force, prb_policy **out);
 /* A register's policy file in its directory, and the meta key keeping
  * the SHA-256 of the policy logged last (audit.c, verify.c). */
 #define PRB_POLICY_FILE "policy.json"

@@ -9,6 +9,7 @@
  */
 #include "internal.h"
 #include "scorecard.h"
+#include "sha256.h"
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -22,6 +23,7 @@
 struct ctx {
     prb_policy *p;
     char path[512];
+    int kept; /* the register's policy in force: PRB_OLD_* forms load */
 };
 
 static int fail(struct ctx *c, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -33,6 +35,27 @@ static int fail(struct ctx *c, int rc, const char *fmt, ...)
     prb_vfmt(why, sizeof why, fmt, ap);
     va_end(ap);
     return prb_seterr(c->p->err, rc, "%s: %s: %s", c->p->name, c->path, why);
+}
+
+/* Notes where the policy in force first uses form (an enum prb_old_form)
+ * for verify to name; a later use of the same form adds nothing. */
+static void old_form(struct ctx *c, unsigned form, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void old_form(struct ctx *c, unsigned form, const char *fmt, ...)
+{
+    char *t = c->p->old_forms_text;
+    size_t n = strlen(t);
+    va_list ap;
+    if (c->p->old_forms & form)
+        return;
+    c->p->old_forms |= form;
+    if (n && n < sizeof c->p->old_forms_text)
+        n += (size_t)snprintf(t + n, sizeof c->p->old_forms_text - n, "; ");
+    if (n >= sizeof c->p->old_forms_text)
+        return;
+    va_start(ap, fmt);
+    prb_vfmt(t + n, sizeof c->p->old_forms_text - n, fmt, ap);
+    va_end(ap);
 }
 
 /* Appends ".key" or "[i]" to the path; returns the old length to restore. */
@@ -595,10 +618,24 @@ static int get_number(struct ctx *c, json_t *obj, const char *key, int *has, dou
     return PRB_OK;
 }
 
+/* Notes a number bounding date_field in the policy in force, which reads
+ * it as a day since 1970 as it always did, with the date it is. */
+static void old_day_bound(struct ctx *c, const char *date_field, double v)
+{
+    char date[11];
+    int is_day = v == floor(v) && v >= -25567 && v <= 2932896; /* 1900-01-01 .. 9999-12-31 */
+    if (is_day)
+        prb_date_format((int32_t)v, date);
+    old_form(c, PRB_OLD_DATE_NUMBER,
+             "%s: a number bounds the date field '%s', read as a day since 1970 (%.15g: %s)",
+             c->path, date_field, v, is_day ? date : "no day of the years 1900 to 9999");
+}
+
 /* A bound of an interval on field: a number, or on a date field a date
  * "YYYY-MM-DD", held as its day since 1970 as records hold dates. A
  * number on a date field is refused, not read as a day: 20200101 is a
- * day some 55,000 years on, and a bound at it silently matched nothing. */
+ * day some 55,000 years on, and a bound at it silently matched nothing.
+ * The policy in force reads it as a day still, as it was adopted to. */
 static int get_bound(struct ctx *c, json_t *obj, const char *key, const char *date_field, int *has,
                      double *out)
 {
@@ -609,7 +646,10 @@ static int get_bound(struct ctx *c, json_t *obj, const char *key, const char *da
         return get_number(c, obj, key, has, out);
     *has = 1;
     size_t at = push(c, key);
-    if (!json_is_string(v))
+    if (c->kept && json_is_number(v)) {
+        *out = json_number_value(v);
+        old_day_bound(c, date_field, *out);
+    } else if (!json_is_string(v))
         rc = fail(c, PRB_EPOLICY, "'%s' is a date: write the bound as a date, \"YYYY-MM-DD\"%s",
                   date_field, json_is_number(v) ? ", not a number" : "");
     else if (prb_date_parse(json_string_value(v), json_string_length(v), &day))
@@ -762,14 +802,21 @@ static int load_conds(struct ctx *c, json_t *def, const char *key, const prb_fea
         }
         if (!rc && !type)
             rc = fail(c, PRB_EPOLICY, "no category of this feature has a field '%s'", field);
-        /* One bound cannot be both a day and a number. */
-        if (!rc && dates && others && (json_object_get(cd, "min") || json_object_get(cd, "max")))
+        /* One bound cannot be both a day and a number. The policy in
+         * force bounds both by its numbers, as it did. */
+        int mixed = dates && others && (json_object_get(cd, "min") || json_object_get(cd, "max"));
+        if (!rc && mixed && !c->kept)
             rc = fail(c, PRB_EPOLICY,
                       "'%s' is a date in some of the feature's categories and not in others: "
                       "one interval cannot bound both",
                       field);
         if (!rc)
-            rc = load_cond(c, cd, dates ? field : NULL, cond);
+            rc = load_cond(c, cd, dates && !mixed ? field : NULL, cond);
+        if (!rc && mixed)
+            old_form(c, PRB_OLD_DATE_MIXED,
+                     "%s: one interval bounds '%s', a date in some of the feature's categories "
+                     "and not in others, by the same numbers",
+                     c->path, field);
         if (!rc && (cond->has_min || cond->has_max) && type != PRB_FT_INTEGER &&
             type != PRB_FT_AMOUNT && type != PRB_FT_DATE)
             rc = fail(c, PRB_EPOLICY, "an interval needs a numeric field");
@@ -840,12 +887,18 @@ static int load_feature_field(struct ctx *c, json_t *def, prb_featdef *f)
         if (fi < 0)
             continue;
         int t = cd->fields[fi].type;
-        if (dates ? t != PRB_FT_DATE : t != PRB_FT_INTEGER && t != PRB_FT_AMOUNT) {
+        /* The policy in force keeps a sum, min or max of days since 1970. */
+        int old = c->kept && need && t == PRB_FT_DATE;
+        if (!old && (dates ? t != PRB_FT_DATE : t != PRB_FT_INTEGER && t != PRB_FT_AMOUNT)) {
             size_t at = push(c, "field");
             rc = fail(c, PRB_EPOLICY, "'%s' of %s %s", f->field, cd->name, not_aggregated(f, t));
             pop(c, at);
             return rc;
         }
+        if (old)
+            old_form(c, PRB_OLD_DATE_AGGREGATE,
+                     "%s.field: a %s of the date field '%s' of %s, a number of days since 1970",
+                     c->path, feat_kinds[f->kind], f->field, cd->name);
         f->field_idx[i] = fi;
         found = 1;
     }
@@ -1017,13 +1070,15 @@ static int load_scorecards(struct ctx *c, json_t *root)
             pop(c, m);
             goto out;
         }
-        rc = prb_sc_from_json(name, def, c->path, scorecard_feature_kind, c->p,
+        rc = prb_sc_from_json(name, def, c->path, scorecard_feature_kind, c->p, c->kept,
                               &c->p->scorecards[c->p->nscorecards], err, sizeof err);
         pop(c, m);
         if (rc) {
             rc = prb_seterr(c->p->err, rc, "%s: %s", c->p->name, err);
             goto out;
         }
+        if (err[0])
+            old_form(c, PRB_OLD_UNREACHABLE, "%s", err);
         c->p->nscorecards++;
     }
 out:
@@ -1538,9 +1593,9 @@ static int load_root(struct ctx *c, json_t *root)
     return load_purpose_rules(c, root);
 }
 
-int prb_policy_load_buf(const char *name, const char *buf, size_t len, prb_policy **out)
+static int load_buf(const char *name, const char *buf, size_t len, int kept, prb_policy **out)
 {
-    struct ctx c = {.path = "$"};
+    struct ctx c = {.path = "$", .kept = kept};
     json_error_t jerr;
     json_t *root = NULL;
     int rc;
@@ -1563,6 +1618,11 @@ int prb_policy_load_buf(const char *name, const char *buf, size_t len, prb_polic
     return rc;
 }
 
+int prb_policy_load_buf(const char *name, const char *buf, size_t len, prb_policy **out)
+{
+    return load_buf(name, buf, len, 0, out);
+}
+
 /* policy/default.json as it was when this library was built
  * (build/gen/default_policy.c, made by scripts/embed). */
 extern const char prb_default_policy_json[];
@@ -1581,7 +1641,9 @@ int prb_policy_load_default(prb_policy **out)
                                prb_default_policy_json_len, out);
 }
 
-int prb_policy_load(const char *path, prb_policy **out)
+/* Reads path whole into *buf (malloc'd), or sets *out to a handle with
+ * the error. */
+static int read_policy(const char *path, char **out_buf, size_t *out_len, prb_policy **out)
 {
     FILE *f = fopen(path, "rb");
     char *buf = NULL;
@@ -1615,9 +1677,40 @@ int prb_policy_load(const char *path, prb_policy **out)
         *out = calloc(1, sizeof **out);
         return *out ? prb_seterr((*out)->err, rc, "%s: read error", path) : PRB_ENOMEM;
     }
-    rc = prb_policy_load_buf(path, buf, len, out);
+    *out_buf = buf;
+    *out_len = len;
+    return PRB_OK;
+}
+
+/* may_keep: a register's policy, in force when its hash is in_force (or
+ * that is NULL); else a policy being adopted. */
+static int load_file(const char *path, int may_keep, const unsigned char *in_force,
+                     prb_policy **out)
+{
+    unsigned char h[PRB_HASH_LEN];
+    char *buf = NULL;
+    size_t len = 0;
+    int kept = may_keep && !in_force;
+    int rc = read_policy(path, &buf, &len, out);
+    if (rc)
+        return rc;
+    if (may_keep && in_force) {
+        prb_sha256(buf, len, h);
+        kept = !memcmp(h, in_force, PRB_HASH_LEN);
+    }
+    rc = load_buf(path, buf, len, kept, out);
     free(buf);
     return rc;
+}
+
+int prb_policy_load(const char *path, prb_policy **out)
+{
+    return load_file(path, 0, NULL, out);
+}
+
+int prb_policy_load_kept(const char *path, const unsigned char *in_force, prb_policy **out)
+{
+    return load_file(path, 1, in_force, out);
 }
 
 const char *prb_policy_errmsg(const prb_policy *p)

@@ -452,6 +452,8 @@ struct jc {
     int (*feature_kind)(void *ctx, const char *name);
     void *ctx;
     prb_scorecard *sc;
+    int kept;  /* a register's policy in force: a bin that can never apply loads */
+    int noted; /* such a bin is named in err */
 };
 
 static int jfail(struct jc *c, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -789,9 +791,11 @@ static int missing_bin(const prb_pred *p)
  * are tried in order, so such a bin never applies; yet the best bin is
  * the baseline reasons count points below, and an unreachable best bin
  * had every subject lose points to it under a reason that explained
- * nothing, which could push a real reason out of the four. */
+ * nothing, which could push a real reason out of the four. A register's
+ * policy in force adopted with one keeps it, named in err, and
+ * *unreachable keeps it from being the best. */
 static int check_reachable(struct jc *c, const prb_charac *ch, size_t i, int kind,
-                           int never_missing)
+                           int never_missing, int *unreachable)
 {
     const prb_attr *a = ch->attrs;
     const prb_pred *p = &a[i].pred;
@@ -827,6 +831,16 @@ static int check_reachable(struct jc *c, const prb_charac *ch, size_t i, int kin
     }
     if (!why[0])
         return PRB_OK;
+    *unreachable = 1;
+    if (c->kept) {
+        if (!c->noted)
+            jfail(c, PRB_OK,
+                  "a bin of characteristic '%s' that can never apply: %s; not taken as the best "
+                  "bin",
+                  ch->name, why);
+        c->noted = 1;
+        return PRB_OK;
+    }
     return jfail(c, PRB_EPOLICY,
                  "a bin of characteristic '%s' that can never apply: %s; its points could still "
                  "be the best bin's, below which every reason counts the points lost",
@@ -839,7 +853,7 @@ static int load_charac(struct jc *c, json_t *def, prb_charac *ch)
     json_t *feat, *bins, *bin;
     char term[64];
     const char *name, *cls;
-    int kind, never_missing, field, rc;
+    int kind, never_missing, field, rc, best = 0;
     size_t i;
 
     if (!json_is_object(def))
@@ -882,15 +896,20 @@ static int load_charac(struct jc *c, json_t *def, prb_charac *ch)
     {
         size_t n = jpush(c, ".bins[%zu]", i);
         ch->nattrs = i + 1; /* owned from here on, even half-built */
+        int unreachable = 0;
         rc = load_bin(c, bin, field, kind, &ch->attrs[i]);
         if (!rc)
-            rc = check_reachable(c, ch, i, kind, never_missing);
+            rc = check_reachable(c, ch, i, kind, never_missing, &unreachable);
         jpop(c, n);
         if (rc)
             return rc;
-        /* The baseline is the best bin: "how many points below the best". */
-        if (i == 0 || ch->attrs[i].partial_score > ch->baseline)
+        /* The baseline is the best bin a value can reach: "how many
+         * points below the best". With none, no bin applies and no
+         * reason is counted. */
+        if (!unreachable && (!best || ch->attrs[i].partial_score > ch->baseline)) {
             ch->baseline = ch->attrs[i].partial_score;
+            best = 1;
+        }
     }
     ch->has_baseline = 1;
     return PRB_OK;
@@ -931,12 +950,12 @@ out:
 }
 
 int prb_sc_from_json(const char *name, json_t *def, const char *path,
-                     int (*feature_kind)(void *ctx, const char *name), void *ctx,
+                     int (*feature_kind)(void *ctx, const char *name), void *ctx, int kept,
                      prb_scorecard **out, char *err, size_t errlen)
 {
     static const char *const keys[] = {"description", "base_score", "scaling", "characteristics",
                                        NULL};
-    struct jc c = {err, errlen, "", feature_kind, ctx, NULL};
+    struct jc c = {err, errlen, "", feature_kind, ctx, NULL, kept, 0};
     json_t *desc, *chars, *ch;
     size_t i;
     int rc, has;

@@ -197,11 +197,14 @@ int prb_sc_eval(const prb_scorecard *sc, const prb_value *vals, prb_score *out, 
  * never missing or after another "missing", values or an interval the
  * bins before it take) is refused: a characteristic's best bin is the
  * baseline of its reasons, and one no subject can get would make every
- * subject lose points to it. path is the JSON path used in messages
+ * subject lose points to it; but kept (a register's policy in force,
+ * adopted when such bins loaded) keeps them, outside the baseline, and
+ * names the first in err ("PATH: a bin ... that can never apply: ...")
+ * though it returns 0. path is the JSON path used in messages
  * ("$.scorecards.person_credit"). Returns 0 or PRB_EPOLICY with "PATH:
  * reason" in err. */
 int prb_sc_from_json(const char *name, json_t *def, const char *path,
-                     int (*feature_kind)(void *ctx, const char *name), void *ctx,
+                     int (*feature_kind)(void *ctx, const char *name), void *ctx, int kept,
                      prb_scorecard **out, char *err, size_t errlen);
 
 /* Reads a PMML 4.x document holding one Scorecard model. Field names must

@@ -14,6 +14,7 @@
 #include "internal.h"
 #include "audit.h"
 
+#include <assert.h>
 #include <dirent.h>
 #include <jansson.h>
 #include <sodium.h>
@@ -481,6 +482,38 @@ void prb_readers_check(prb_env *env)
         mdb_reader_check(env->imdb, &dead);
 }
 
+/* env's policy holds forms a policy adopted now may not (PRB_OLD_*): it
+ * stays only if it is the register's policy in force, the one meta's
+ * hash says was logged last (or none is, the register being older than
+ * the log of policies), adopted when those forms loaded. A policy.json
+ * edited since is being adopted, and is held to every rule. */
+static int confirm_in_force(prb_env *env)
+{
+    MDB_txn *txn;
+    MDB_val k = {sizeof PRB_POLICY_HASH_KEY - 1, PRB_POLICY_HASH_KEY}, v;
+    prb_policy *p = NULL;
+    int rc, mrc = mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &txn);
+    if (mrc)
+        return prb_mdb_fail(env, mrc, "starting a read");
+    mrc = mdb_get(txn, env->meta, &k, &v);
+    int kept = mrc == MDB_NOTFOUND || (!mrc && v.mv_size == PRB_HASH_LEN &&
+                                       !memcmp(v.mv_data, env->policy_sha, PRB_HASH_LEN));
+    mdb_txn_abort(txn);
+    if (mrc && mrc != MDB_NOTFOUND)
+        return prb_mdb_fail(env, mrc, "reading the policy's hash");
+    if (kept)
+        return PRB_OK;
+    /* The same bytes again, under every rule: one of those forms fails. */
+    rc = prb_policy_load_buf(env->policy->name, env->policy->text, env->policy->text_len, &p);
+    assert(rc != PRB_OK);
+    rc = prb_seterr(env->err, rc ? rc : PRB_EPOLICY,
+                    "%s (the file is not the policy the register has in force, so it is held "
+                    "to the rules of a policy adopted now)",
+                    prb_policy_errmsg(p));
+    prb_policy_free(p);
+    return rc;
+}
+
 int prb_open(const char *dir, prb_env **out)
 {
     prb_env *env = *out = env_new(dir);
@@ -497,13 +530,16 @@ int prb_open(const char *dir, prb_env **out)
                           "%s: not a probity register (no data.mdb; create one with probity init)",
                           dir);
     snprintf(path, sizeof path, "%s/%s", dir, PRB_POLICY_FILE);
-    rc = prb_policy_load(path, &env->policy);
+    /* Loaded as the policy in force may be, before the store is touched,
+     * and held to every rule below if it is not that one. */
+    rc = prb_policy_load_kept(path, NULL, &env->policy);
     if (rc)
         return prb_seterr(env->err, rc, "%s", prb_policy_errmsg(env->policy));
     /* Logged by this handle's first write, if it is not the one logged
      * last (audit.c): an open that only reads writes nothing. */
     prb_sha256(env->policy->text, env->policy->text_len, env->policy_sha);
-    if ((rc = open_mdb(env, 0)) || (rc = prb_iidx_open(env)))
+    if ((rc = open_mdb(env, 0)) || (env->policy->old_forms && (rc = confirm_in_force(env))) ||
+        (rc = prb_iidx_open(env)))
         return rc;
     prb_readers_check(env);
     return PRB_OK;

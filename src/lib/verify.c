@@ -927,7 +927,7 @@ static int check_policy(struct run *r, MDB_txn *txn, const unsigned char *leaves
                 "the engine's back)",
                 (unsigned long long)at);
     snprintf(path, sizeof path, "%s/" PRB_POLICY_FILE, env->dir);
-    if (prb_policy_load(path, &p))
+    if (prb_policy_load_kept(path, last, &p))
         finding(r, "%s", prb_policy_errmsg(p));
     else {
         prb_sha256(p->text, p->text_len, h);
