@@ -740,7 +740,9 @@ typedef struct prb_verify_stats {
  * stored tree hashes, then checks every stored record version, inquiry,
  * dispute, review and key against the hash the log holds for it: one altered, added or removed
  * behind the engine's back is reported by id, one line per finding, to
- * report (may be NULL). PRB_ECORRUPT when anything was found. */
+ * report (may be NULL). PRB_ECORRUPT when anything was found. A line
+ * that begins "warning: " is no finding: the policy in force holds forms
+ * a policy adopted now may not (docs/POLICY.md), which it keeps. */
 int prb_verify(prb_env *env, prb_write_fn report, void *ctx, prb_verify_stats *st);
 
 /* ------------------------------------------------------------- API keys */

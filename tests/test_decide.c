@@ -1608,7 +1608,7 @@ static void reason_codes(const char *json, char *out, size_t n)
  * subject and verify refused the register until its policy was edited.
  * The policy in force loads as it was adopted: the number is a day, the
  * max a day, and the bin no one can get is not the best one, so T00
- * costs no one points. verify passes. */
+ * costs no one points. verify passes and names the forms. */
 Test(decide, a_policy_in_force_of_before_keeps_its_forms)
 {
     char *dir, buf[1024], codes[256];
@@ -1644,6 +1644,18 @@ Test(decide, a_policy_in_force_of_before_keeps_its_forms)
     prb_verify_stats st;
     cr_assert_eq(prb_verify(env, th_collect, &rep, &st), PRB_OK, "%s", rep.p ? rep.p : "");
     cr_assert_eq(st.problems, 0);
+    cr_assert_not_null(rep.p);
+    cr_expect(strstr(rep.p, "warning: the policy in force ("), "%s", rep.p);
+    cr_expect(strstr(rep.p, "$.features.accounts_since_2020.where.opened_date.min: a number bounds "
+                            "the date field 'opened_date', read as a day since 1970 (18262: "
+                            "2020-01-01)"),
+              "%s", rep.p);
+    cr_expect(strstr(rep.p, "$.features.latest_opened.field: a max of the date field "
+                            "'opened_date' of credit_account"),
+              "%s", rep.p);
+    cr_expect(strstr(rep.p, "$.scorecards.person_credit.characteristics[6].bins[0]: a bin of "
+                            "characteristic 'tax_arrears_open' that can never apply"),
+              "%s", rep.p);
     free(rep.p);
     prb_close(env);
     th_rmrf(dir);

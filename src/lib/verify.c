@@ -90,6 +90,39 @@ static void finding(struct run *r, const char *fmt, ...)
         r->stopped = 1;
 }
 
+/* Tells the operator of something that is no problem of the register's,
+ * with "warning: " before it: not counted, and verify still passes. */
+static void warning(struct run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void warning(struct run *r, const char *fmt, ...)
+{
+    char line[2048] = "warning: ";
+    size_t at = strlen(line);
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(line + at, sizeof line - at - 1, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    size_t len = at + (size_t)n;
+    if (len > sizeof line - 2)
+        len = sizeof line - 2;
+    line[len++] = '\n';
+    if (r->report && !r->stopped && r->report(r->ctx, line, len))
+        r->stopped = 1;
+}
+
+/* Names what the policy in force holds that a policy adopted now may not:
+ * it loads, as the register's, but the operator who edits it must write
+ * those forms anew (docs/POLICY.md). */
+static void old_forms(struct run *r, const prb_policy *p)
+{
+    if (p->old_forms)
+        warning(r,
+                "the policy in force (%s) uses forms a policy adopted now may not, kept as "
+                "it was adopted with them; an edit of it must write them anew: %s",
+                p->name, p->old_forms_text);
+}
+
 static int get_mem(void *ctx, uint64_t pos, unsigned char out[PRB_HASH_LEN])
 {
     memcpy(out, ((prb_hash32 *)ctx)[pos], PRB_HASH_LEN);
@@ -919,6 +952,7 @@ static int check_policy(struct run *r, MDB_txn *txn, const unsigned char *leaves
     if (!last) {
         if (!mrc)
             finding(r, "the policy was never logged (meta keeps a hash of it)");
+        old_forms(r, env->policy);
         return PRB_OK;
     }
     if (mrc || v.mv_size != PRB_HASH_LEN || memcmp(v.mv_data, last, PRB_HASH_LEN))
@@ -936,6 +970,7 @@ static int check_policy(struct run *r, MDB_txn *txn, const unsigned char *leaves
                     "the policy changed since it was last logged (leaf %llu): %s is not the "
                     "policy logged",
                     (unsigned long long)at, path);
+        old_forms(r, p);
     }
     prb_policy_free(p);
     return PRB_OK;
