@@ -588,3 +588,74 @@ Test(cli, help_says_what_commands_take)
     free(r);
     th_rmrf(dir);
 }
+
+/* Runs "probity ARGS" in dir as of TH_TODAY with standard output on
+ * /dev/full, a disk that is full: status and standard error in r. */
+static void run_full(struct th_run *r, const char *dir, const char *args)
+{
+    char cmd[4096], e[600];
+    const char *bin = getenv("PROBITY_BIN");
+    cr_assert_not_null(bin, "PROBITY_BIN must name the probity binary (make test sets it)");
+    snprintf(e, sizeof e, "%s/.err", dir);
+    snprintf(cmd, sizeof cmd, "cd '%s' && env PROBITY_NOW=%s %s %s >/dev/full 2>'%s'", dir,
+             TH_TODAY, bin, args, e);
+    int st = system(cmd);
+    r->status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    r->out[0] = 0;
+    th_slurp_into(e, r->err, sizeof r->err);
+}
+
+/* Output that is lost is an error: each of these wrote to standard output
+ * without looking, after its change had committed, and exited 0. A key
+ * whose token could not be written is revoked, so no usable token exists
+ * that nobody holds. */
+Test(cli, lost_output_is_an_error)
+{
+    static const char *const cmds[] = {
+        "decide reg --purpose credit --subject cn-rid:11010519491231002X --requester bank-a",
+        "subject reg cn-rid:11010519491231002X",
+        "subject reg cn-rid:11010519491231002X --format text",
+        "lists reg",
+        "lists refresh reg",
+        "audit head reg",
+        "audit key reg",
+        "audit prove reg --leaf 0",
+        "dispute list reg",
+        "review list reg",
+        "notices reg",
+        "key list reg",
+        "verify reg",
+        "index reg",
+        "expire reg",
+        "--version",
+        "--help",
+    };
+    char *dir = th_tmpdir(), *good = th_slurp("tests/data/good.ndjson");
+    struct th_run *r = malloc(sizeof *r);
+    write_text(dir, "good.ndjson", good);
+    run(r, dir, NULL, "init reg");
+    run(r, dir, NULL, "ingest reg good.ndjson");
+    cr_assert_eq(r->status, 0, "%s", r->err);
+    for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
+        run_full(r, dir, cmds[i]);
+        cr_assert_eq(r->status, 74, "%s: %d %s", cmds[i], r->status, r->err);
+        cr_assert(strstr(r->err, "probity: cannot write standard output: "), "%s: %s", cmds[i],
+                  r->err);
+    }
+    run_full(r, dir, "key create reg --role admin --name ops");
+    cr_assert_eq(r->status, 74, "%d %s", r->status, r->err);
+    cr_assert(strstr(r->err, "cannot write standard output") && strstr(r->err, "revoked") &&
+                  !strstr(r->err, "shown only now"),
+              "%s", r->err);
+    run(r, dir, NULL, "key list reg");
+    cr_assert_eq(r->status, 0, "%s", r->err);
+    cr_assert(strstr(r->out, "\"name\": \"ops\"") && !strstr(r->out, "\"revoked\": null"),
+              "a key whose token no one holds is live: %s", r->out);
+    /* Written, the same commands succeed. */
+    run(r, dir, NULL, "key create reg --role admin --name ops2");
+    cr_assert_eq(r->status, 0, "%s", r->err);
+    cr_assert(strstr(r->out, "prb_") && strstr(r->err, "shown only now"), "%s%s", r->out, r->err);
+    free(good);
+    free(r);
+    th_rmrf(dir);
+}

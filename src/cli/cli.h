@@ -55,6 +55,10 @@ void cli_page_next(const char *what, uint64_t next);
  * name, or "uid N". */
 const char *cli_operator(void);
 
+/* Flushes standard output: 0 if everything written to it got there;
+ * otherwise PRB_EIO's exit status after saying so on standard error. */
+int cli_flush_stdout(void);
+
 /* Prints "probity: MESSAGE" to stderr and returns the exit status of rc. */
 int cli_fail(int rc, const char *msg);
 

@@ -29,7 +29,7 @@ static int field(cli_args *a, const char *name, char *out, size_t cap)
     return 0;
 }
 
-static int key_create(prb_env *env, const prb_key *spec)
+static int key_create(prb_env *env, const char *dir, const prb_key *spec)
 {
     char token[PRB_TOKEN_MAX];
     prb_key made;
@@ -37,10 +37,21 @@ static int key_create(prb_env *env, const prb_key *spec)
     if (rc)
         return cli_fail(rc, prb_errmsg(env));
     printf("%s\n", token);
-    fflush(stdout);
+    memset(token, 0, sizeof token);
+    /* A token that did not get out whole is held by no one, or in part
+     * by whatever read it: the key is revoked rather than left live. */
+    if ((rc = cli_flush_stdout())) {
+        if (prb_key_revoke(env, made.id))
+            fprintf(stderr,
+                    "probity: key %s was made but its token was not written, and revoking it "
+                    "failed: %s; run `probity key revoke %s %s`\n",
+                    made.id, prb_errmsg(env), dir, made.id);
+        else
+            fprintf(stderr, "probity: key %s revoked: its token was not written\n", made.id);
+        return rc;
+    }
     fprintf(stderr, "probity: key %s (%s, %s) made; the token above is shown only now\n", made.id,
             prb_role_name(made.role), made.name);
-    memset(token, 0, sizeof token);
     return 0;
 }
 
@@ -76,7 +87,7 @@ int cmd_key(int argc, char **argv)
     if ((rc = cli_unused(&a)))
         goto out;
     if (create) {
-        rc = key_create(env, &spec);
+        rc = key_create(env, a.pos[1], &spec);
     } else if (list) {
         if ((rc = prb_keys_json(env, &json)))
             rc = cli_fail(rc, prb_errmsg(env));

@@ -196,6 +196,17 @@ void cli_page_next(const char *what, uint64_t next)
         fprintf(stderr, "probity: more %s follow: --after %llu\n", what, (unsigned long long)next);
 }
 
+int cli_flush_stdout(void)
+{
+    errno = 0;
+    if (!fflush(stdout) && !ferror(stdout))
+        return 0;
+    /* errno stays 0 when the write that failed was an earlier one. */
+    fprintf(stderr, "probity: cannot write standard output: %s\n",
+            errno ? strerror(errno) : "a write failed");
+    return prb_exit_status(PRB_EIO);
+}
+
 int cli_fail(int rc, const char *msg)
 {
     fprintf(stderr, "probity: %s\n", msg && *msg ? msg : prb_strerror(rc));
@@ -239,7 +250,7 @@ int cli_open(cli_args *a, const char *dir, prb_env **env)
     return 0;
 }
 
-int main(int argc, char **argv)
+static int dispatch(int argc, char **argv)
 {
     static const struct {
         const char *name;
@@ -276,4 +287,15 @@ int main(int argc, char **argv)
     }
     fprintf(stderr, "probity: unknown command '%s'\n\n%s", argv[1], usage);
     return 2;
+}
+
+int main(int argc, char **argv)
+{
+    int rc = dispatch(argc, argv);
+    /* A command writes its answer after its change has committed: lost
+     * on a full disk or a closed pipe, it must not exit 0. One that
+     * failed has said why already. */
+    if (!rc)
+        rc = cli_flush_stdout();
+    return rc;
 }
