@@ -503,7 +503,12 @@ enum prb_outcome { PRB_APPROVE = 1, PRB_REFER, PRB_DECLINE };
  * PRB_ENOTFOUND: no such purpose, or no subject of a kind the purpose
  * takes (one of another kind is answered in the same words as one not
  * there, so that the answer does not say which identifiers are persons in
- * the register); PRB_EINVAL: the requester may not ask for the purpose. */
+ * the register); PRB_EINVAL: the requester may not ask for the purpose, or
+ * is not NULL (no requester: a library caller's inquiry, which no notice
+ * tells of) and not what a key's name may be, 1 to 64 printable ASCII
+ * characters without spaces, commas, quotes or backslashes (the server
+ * asks under its keys' names; the subject's notices and letter name the
+ * requester). */
 int prb_decide(prb_env *env, const char *purpose, const char *identifier, const char *requester,
                prb_decision **out);
 /* The same decision without making it an inquiry: nothing is stored,
@@ -918,7 +923,8 @@ int prb_idem_check(const char *idem);
 /* The decision stored under requester's key idem, read from the latest
  * commit: PRB_OK with its JSON in *json (free()) if for this purpose and
  * identifier; PRB_EEXIST if for another; PRB_ENOTFOUND if none within
- * PRB_IDEM_SECONDS; PRB_EINVAL if idem is malformed. Messages in env. */
+ * PRB_IDEM_SECONDS; PRB_EINVAL if idem or requester is malformed (a
+ * requester as for prb_decide). Messages in env. */
 int prb_idem_get(prb_env *env, const char *requester, const char *idem, const char *purpose,
                  const char *identifier, char **json);
 /* Deletes the keys kept longer than PRB_IDEM_SECONDS, at most 1,024 a

@@ -659,3 +659,42 @@ Test(cli, lost_output_is_an_error)
     free(r);
     th_rmrf(dir);
 }
+
+/* The requester of an inquiry from the command line is held to the rule
+ * of a key's name, as the server's is: an empty one was stored and told
+ * the subject "by  was answered", and one with line breaks wrote a
+ * paragraph of its own into the subject's letter. Nothing is stored. */
+Test(cli, decide_requester_is_a_name)
+{
+    static const char *const bad[] = {
+        "''",
+        "'bank b'",
+        "\"$(printf 'bank-b\\n\\nNobody else')\"",
+        "'bank,b'",
+        "'bank\"b'",
+        "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"};
+    char *dir = th_tmpdir(), args[512], *good = th_slurp("tests/data/good.ndjson");
+    struct th_run *r = malloc(sizeof *r);
+    write_text(dir, "good.ndjson", good);
+    run(r, dir, NULL, "init reg");
+    run(r, dir, NULL, "ingest reg good.ndjson");
+    cr_assert_eq(r->status, 0, "%s", r->err);
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        snprintf(args, sizeof args,
+                 "decide reg --purpose credit --subject cn-rid:11010519491231002X --requester %s",
+                 bad[i]);
+        run(r, dir, NULL, args);
+        cr_assert_eq(r->status, 2, "%s: %s%s", bad[i], r->out, r->err);
+        cr_assert(strstr(r->err, "requester: must be a key's name: 1 to 64 printable ASCII"),
+                  "%s: %s", bad[i], r->err);
+    }
+    run(r, dir, NULL, "subject reg cn-rid:11010519491231002X");
+    cr_assert_eq(r->status, 0, "%s", r->err);
+    cr_assert(!strstr(r->out, "\"requester\""), "a refused inquiry was stored: %s", r->out);
+    run(r, dir, NULL,
+        "decide reg --purpose credit --subject cn-rid:11010519491231002X --requester bank-b");
+    cr_assert_eq(r->status, 0, "%s", r->err);
+    free(good);
+    free(r);
+    th_rmrf(dir);
+}

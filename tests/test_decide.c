@@ -923,6 +923,54 @@ Test(decide, errors)
     th_rmrf(dir);
 }
 
+/* A requester is a name as a key's is (the server's requesters are its
+ * keys' names), for every caller: one empty, or with a line break, was
+ * stored and written into the subject's notice and letter. NULL is a
+ * library caller's inquiry with no requester. Nothing is stored for a
+ * refused one, in a batch neither. */
+Test(decide, a_requester_is_a_name_as_a_keys_is)
+{
+    static const char *const bad[] = {
+        "",
+        "bank b",
+        "bank-b\n\nNobody else has asked about you.",
+        "bank,b",
+        "bank\"b",
+        "bank\\b",
+        "bank\x7f",
+        "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"};
+    char *dir, buf[1024];
+    prb_env *env = th_register(&dir);
+    prb_decision *d = NULL;
+    prb_inquiry q;
+    ingest(env, account(buf, sizeof buf, 1, 0));
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        cr_assert_eq(prb_decide(env, "credit", PERSON, bad[i], &d), PRB_EINVAL, "'%s'", bad[i]);
+        cr_assert(
+            strstr(prb_errmsg(env), "requester: must be a key's name: 1 to 64 printable ASCII"),
+            "%s", prb_errmsg(env));
+        cr_assert_eq(prb_decide_prepare(env, "credit", PERSON, bad[i], &d), PRB_EINVAL, "'%s'",
+                     bad[i]);
+        memset(&q, 0, sizeof q);
+        q.purpose = "credit";
+        q.identifier = PERSON;
+        q.requester = bad[i];
+        q.idem = "order-1";
+        cr_assert_eq(prb_decide_many(env, &q, 1), PRB_OK, "%s", prb_errmsg(env));
+        cr_assert_eq(q.rc, PRB_EINVAL, "'%s'", bad[i]);
+        cr_assert(strstr(q.errmsg, "requester: must be a key's name"), "%s", q.errmsg);
+        prb_decision_free(q.decision);
+    }
+    cr_assert_eq(th_ninquiries(env, PERSON), 0);
+    cr_assert_eq(prb_decide(env, "credit", PERSON, NULL, &d), PRB_OK, "%s", prb_errmsg(env));
+    cr_assert_eq(prb_decide(env, "credit", PERSON, "key-0123456789abcdef", &d), PRB_OK, "%s",
+                 prb_errmsg(env));
+    cr_assert_eq(th_ninquiries(env, PERSON), 2);
+    prb_decision_free(d);
+    prb_close(env);
+    th_rmrf(dir);
+}
+
 /* Batch scoring gives the same outcome as one decision. */
 Test(decide, score_all_matches_evaluate)
 {
@@ -1115,7 +1163,7 @@ Test(decide, stored_json_is_what_jansson_writes)
         th_set_day(env, days[i]);
         uint64_t n;
         cr_assert_eq(prb_lists_refresh_all(env, &n), PRB_OK);
-        cr_assert_eq(prb_decide(env, "credit", PERSON, "bank \"x\"", &d), PRB_OK, "%s",
+        cr_assert_eq(prb_decide(env, "credit", PERSON, "bank-x", &d), PRB_OK, "%s",
                      prb_errmsg(env));
         cr_assert_eq(prb_decision_json_compact(d, &cj), PRB_OK);
         json_error_t e;
@@ -1126,7 +1174,7 @@ Test(decide, stored_json_is_what_jansson_writes)
         cr_assert_str_eq(cj, want);
         cr_assert_eq(prb_decision_json(d, &ij), PRB_OK);
         cr_assert_str_eq(ij, indented);
-        cr_assert_str_eq(json_string_value(json_object_get(o, "requester")), "bank \"x\"");
+        cr_assert_str_eq(json_string_value(json_object_get(o, "requester")), "bank-x");
         saw_list |= strstr(cj, "\"code\":\"LIST:debtor_register\"") != NULL;
         saw_value |= strstr(cj, "\"value\":") && !strstr(cj, "\"value\":null,\"points");
         json_decref(o);

@@ -306,6 +306,8 @@ static int find_purpose(prb_env *env, const char *purpose, const char *requester
 {
     const prb_policy *p = env->policy;
     int pi = prb_policy_purpose(p, purpose);
+    if (prb_requester_check(env, requester))
+        return -PRB_EINVAL;
     if (pi < 0)
         return -prb_seterr(env->err, PRB_ENOTFOUND, "purpose '%s' is not in the policy", purpose);
     const prb_purposedef *pd = &p->purposes[pi];

@@ -106,9 +106,11 @@ int prb_idem_find_txn(prb_env *env, MDB_txn *txn, const char *requester, const c
     MDB_val k = {0, kb}, v;
     struct entry e;
     *json = NULL;
+    if (prb_requester_check(env, requester))
+        return PRB_EINVAL;
     if (!requester)
         requester = "";
-    if (strlen(requester) > PRB_KEY_NAME_MAX || prb_idem_check(idem))
+    if (prb_idem_check(idem))
         return prb_seterr(env->err, PRB_EINVAL,
                           "an idempotency key is 1 to %d printable ASCII characters",
                           PRB_IDEM_KEY_MAX);

@@ -368,6 +368,15 @@ typedef struct prb_recerr {
     const char *reason;
 } prb_recerr;
 
+/* What a key's name may be (PRB_KEY_NAME_MAX is its 64). */
+#define PRB_KEY_NAME_RULE                                                                          \
+    "1 to 64 printable ASCII characters, no spaces, commas, quotes or backslashes"
+/* PRB_OK if requester is NULL (no requester: a library caller's inquiry)
+ * or could be a key's name, which is what the server asks under; else
+ * PRB_EINVAL with a message in env. A requester is written into the
+ * subject's notices and letter, where it must be one word. */
+int prb_requester_check(prb_env *env, const char *requester);
+
 /* Whether p[0..n) may name a record's furnisher: PRB_FURNISHER_NAME_RULE.
  * A furnisher key is held to it too, so that its records can carry it. */
 #define PRB_FURNISHER_NAME_RULE                                                                    \

@@ -168,7 +168,9 @@ static int decode(const unsigned char hash[PRB_HASH_LEN], const MDB_val *v, prb_
     return PRB_OK;
 }
 
-/* A name: printable ASCII without spaces, commas or quotes, 1..64 bytes. */
+_Static_assert(PRB_KEY_NAME_MAX == 64, "PRB_KEY_NAME_RULE says 64");
+
+/* A name: PRB_KEY_NAME_RULE. */
 static int name_ok(const char *s)
 {
     size_t n = strlen(s);
@@ -178,6 +180,13 @@ static int name_ok(const char *s)
         if (*s <= ' ' || *s > '~' || *s == ',' || *s == '"' || *s == '\\')
             return 0;
     return 1;
+}
+
+int prb_requester_check(prb_env *env, const char *requester)
+{
+    if (!requester || name_ok(requester))
+        return PRB_OK;
+    return prb_seterr(env->err, PRB_EINVAL, "requester: must be a key's name: " PRB_KEY_NAME_RULE);
 }
 
 /* Whether purpose pi of the policy lets requester ask: it lists no
@@ -254,9 +263,7 @@ static int check_spec(prb_env *env, const prb_key *spec, prb_key *k)
     if (!wants_s && spec->subject[0])
         return prb_seterr(env->err, PRB_EINVAL, "key: subject: only a subject key has one");
     if (spec->name[0] && !name_ok(spec->name))
-        return prb_seterr(env->err, PRB_EINVAL,
-                          "key: name: 1 to %d printable characters, no spaces, commas or quotes",
-                          PRB_KEY_NAME_MAX);
+        return prb_seterr(env->err, PRB_EINVAL, "key: name: " PRB_KEY_NAME_RULE);
     memcpy(k->name, spec->name, strlen(spec->name) + 1);
     if (wants_f) {
         if (!spec->furnisher[0])
