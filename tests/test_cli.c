@@ -698,3 +698,42 @@ Test(cli, decide_requester_is_a_name)
     free(r);
     th_rmrf(dir);
 }
+
+/* Each audit subcommand takes only its own options: prove took --to and
+ * consistency --leaf, unread and unreported, and an explicit --size 0 or
+ * --to 0 was taken for the current size. */
+Test(cli, audit_options_are_each_subcommands_own)
+{
+    static const struct {
+        const char *args, *err;
+    } bad[] = {
+        {"audit prove reg --leaf 3 --to 1", "unknown option --to"},
+        {"audit prove reg --leaf 3 --from 1", "unknown option --from"},
+        {"audit consistency reg --from 1 --to 2 --leaf 0", "unknown option --leaf"},
+        {"audit consistency reg --from 1 --to 2 --size 2", "unknown option --size"},
+        {"audit head reg --leaf 1", "unknown option --leaf"},
+        {"audit key reg --size 1", "unknown option --size"},
+        {"audit prove reg --leaf 0 --size 0", "--size '0' is not a count from 1"},
+        {"audit consistency reg --from 1 --to 0", "--to '0' is not a count from 1"},
+    };
+    char *dir = th_tmpdir(), *good = th_slurp("tests/data/good.ndjson");
+    struct th_run *r = malloc(sizeof *r);
+    write_text(dir, "good.ndjson", good);
+    run(r, dir, NULL, "init reg");
+    run(r, dir, NULL, "ingest reg good.ndjson");
+    cr_assert_eq(r->status, 0, "%s", r->err);
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        run(r, dir, NULL, bad[i].args);
+        cr_assert_eq(r->status, 2, "%s: %s", bad[i].args, r->err);
+        cr_assert(strstr(r->err, bad[i].err), "%s: %s", bad[i].args, r->err);
+        cr_assert_str_empty(r->out, "%s", bad[i].args);
+    }
+    run(r, dir, NULL, "audit prove reg --leaf 3 --size 4");
+    cr_assert_eq(r->status, 0, "%s", r->err);
+    cr_assert(strstr(r->out, "\"tree_size\": 4"), "%s", r->out);
+    run(r, dir, NULL, "audit consistency reg --from 1 --to 4");
+    cr_assert_eq(r->status, 0, "%s", r->err);
+    free(good);
+    free(r);
+    th_rmrf(dir);
+}

@@ -13,6 +13,7 @@ static const char usage[] =
     "usage: probity audit head DIR\n"
     "       probity audit key DIR\n"
     "       probity audit prove DIR --leaf N [--size S]\n"
+    "         --size: the tree the proof is in (default: the log as it is now)\n"
     "       probity audit consistency DIR --from A --to B\n"
     "       probity audit check-proof --key PUBLIC_KEY|@FILE [--head HEAD.json] PROOF.json|-\n"
     "         --head: a signed head saved before (audit head); the proof must agree with it\n"
@@ -116,14 +117,19 @@ int cmd_audit(int argc, char **argv)
         return fprintf(stderr, "probity: audit: unknown subcommand '%s'\n%s", sub, usage), 2;
     if (a.npos != 1)
         return fputs(usage, stderr), 2;
-    if ((rc = cli_count(&a, "leaf", 0, UINT64_MAX, &leaf)) ||
-        (rc = cli_count(&a, "size", 0, UINT64_MAX, &size)) ||
-        (rc = cli_count(&a, "from", 0, UINT64_MAX, &from)) ||
-        (rc = cli_count(&a, "to", 0, UINT64_MAX, &to)))
+    int prove = !strcmp(sub, "prove"), consistency = !strcmp(sub, "consistency");
+    /* Each reads its own options alone, so that cli_unused reports any
+     * other (prove --to was read, ignored and never reported). A size
+     * of 0 is the library's "current", which a size given is not. */
+    if (prove && ((rc = cli_count(&a, "leaf", 0, UINT64_MAX, &leaf)) ||
+                  (rc = cli_count(&a, "size", 1, UINT64_MAX, &size))))
         return rc;
-    if (!strcmp(sub, "prove") && !cli_opt(&a, "leaf"))
+    if (consistency && ((rc = cli_count(&a, "from", 0, UINT64_MAX, &from)) ||
+                        (rc = cli_count(&a, "to", 1, UINT64_MAX, &to))))
+        return rc;
+    if (prove && !cli_opt(&a, "leaf"))
         return fprintf(stderr, "probity: audit prove needs --leaf N\n"), 2;
-    if (!strcmp(sub, "consistency") && (!cli_opt(&a, "from") || !cli_opt(&a, "to")))
+    if (consistency && (!cli_opt(&a, "from") || !cli_opt(&a, "to")))
         return fprintf(stderr, "probity: audit consistency needs --from A --to B\n"), 2;
     if ((rc = cli_open(&a, a.pos[0], &env)))
         return rc;
@@ -135,7 +141,7 @@ int cmd_audit(int argc, char **argv)
         rc = prb_audit_head(env, &json);
     else if (!strcmp(sub, "key"))
         rc = prb_audit_public_key(env, key);
-    else if (!strcmp(sub, "prove"))
+    else if (prove)
         rc = prb_audit_prove(env, leaf, size, &json);
     else
         rc = prb_audit_consistency(env, from, to, &json);
