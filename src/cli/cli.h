@@ -9,10 +9,15 @@
 
 #include <stdint.h>
 
+/* Positional arguments a command line may have: more than ingest's
+ * largest batch (DIR and 64 files), so that ingest can say its own
+ * limit. */
+#define CLI_MAX_POS 128
+
 /* Parsed command line: positional arguments and --name[=value] options. */
 typedef struct cli_args {
     int npos;
-    const char *pos[64];
+    const char *pos[CLI_MAX_POS];
     int nopt;
     const char *optname[32];
     const char *optval[32]; /* NULL for a flag */

@@ -137,7 +137,9 @@ int cmd_ingest(int argc, char **argv)
                        fmt),
                2;
     if (a.npos - 1 > 64)
-        return fprintf(stderr, "probity: at most 64 input files per batch\n"), 2;
+        return fprintf(stderr, "probity: at most 64 input files per batch (%d given)\n",
+                       a.npos - 1),
+               2;
     if ((rc = cli_open(&a, a.pos[0], &env)))
         return rc;
     if ((rc = cli_unused(&a)))

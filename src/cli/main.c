@@ -19,7 +19,8 @@ static const char usage[] =
     "  policy check FILE                 validate a policy file\n"
     "  policy default                    print the built-in default policy (policy/default.json)\n"
     "  ingest DIR FILE... [--furnisher NAME] [--skip-bad] [--format ndjson|csv] [--threads N]\n"
-    "                                    load records (.ndjson, .jsonl, .csv; - for stdin)\n"
+    "                                    load records (.ndjson, .jsonl, .csv; - for stdin),\n"
+    "                                    at most 64 files in one batch\n"
     "  subject DIR SCHEME:VALUE [--format json|text]\n"
     "                                    everything held about a subject: JSON, or a letter\n"
     "                                    (the subject is told of the read)\n"
@@ -78,8 +79,9 @@ int cli_parse(int argc, char **argv, const char *const *flags, cli_args *a)
         if (!strcmp(s, "-h"))
             return CLI_HELP;
         if (strncmp(s, "--", 2) || !s[2]) {
-            if (a->npos == 64)
-                return fprintf(stderr, "probity: too many arguments\n"), 2;
+            if (a->npos == CLI_MAX_POS)
+                return fprintf(stderr, "probity: too many arguments (at most %d)\n", CLI_MAX_POS),
+                       2;
             a->pos[a->npos++] = s;
             continue;
         }
