@@ -765,3 +765,29 @@ Test(cli, ingest_takes_64_files)
     free(r);
     th_rmrf(dir);
 }
+
+/* probity serve's numbers are digits alone, as every other command's
+ * counts are: strtod took hexadecimal, exponents, a sign and leading
+ * blanks, so --threads 0x10 was 16 and 1e2 was 100. */
+Test(cli, serve_numbers_are_digits)
+{
+    static const char *const bad[] = {"0x10", "' 8'", "+8", "1e2", "-0", "8.", "''", "'8 '"};
+    struct th_run *r = malloc(sizeof *r);
+    char *dir = th_tmpdir(), args[200];
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        snprintf(args, sizeof args, "serve reg --threads %s", bad[i]);
+        run(r, dir, NULL, args);
+        cr_assert_eq(r->status, 2, "%s: %s", bad[i], r->err);
+        cr_assert(strstr(r->err, "--threads '") &&
+                      strstr(r->err, "' is not a whole number from 0 to 256 (0: one per core)"),
+                  "%s: %s", bad[i], r->err);
+    }
+    run(r, dir, NULL, "serve reg --body-memory 1099511627777");
+    cr_assert_eq(r->status, 2, "%s", r->err);
+    cr_assert(strstr(r->err, "is not a whole number from 0 to 1099511627776"), "%s", r->err);
+    /* A good number gets as far as the register, which is not there. */
+    run(r, dir, NULL, "serve reg --threads 16 --body-memory 1099511627776");
+    cr_assert_eq(r->status, 3, "%s", r->err);
+    th_rmrf(dir);
+    free(r);
+}

@@ -43,9 +43,12 @@ int cli_open(cli_args *a, const char *dir, prb_env **env);
  * failure. ctx is unused. */
 int cli_write_stdout(void *ctx, const char *buf, size_t len);
 
-/* A whole number from option name, within [min, max]; *v is left as it
- * is when the option is absent. Returns 0, or 2 after saying it is
- * malformed. */
+/* A whole number written in decimal digits alone (no sign, blank,
+ * exponent or 0x) that fits 64 bits: 0 with it in *v, or -1. */
+int cli_whole(const char *s, uint64_t *v);
+/* A whole number from option name (cli_whole), within [min, max]; *v
+ * is left as it is when the option is absent. Returns 0, or 2 after
+ * saying it is malformed. */
 int cli_count(cli_args *a, const char *name, uint64_t min, uint64_t max, uint64_t *v);
 /* A listing's page from --after N and --limit N: *after 0 and *limit 0
  * (everything) when they are absent. Returns 0, or 2 after saying

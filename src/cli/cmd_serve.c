@@ -7,7 +7,6 @@
 #include "cli.h"
 #include "server.h"
 
-#include <math.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -67,24 +66,24 @@ static const char serve_usage[] =
 
 #define GRACE_SECONDS 10
 
-/* A whole number option within [0, max]; -1 if malformed. strtod
- * takes "nan", "inf" and fractions as well: a NaN rate passed every
- * comparison and lifted the limit (fmin with NaN), and a tiny one made
- * a Retry-After past what an unsigned holds. zero says what 0 means,
- * which differs between options: the default, or no limit. */
-static int number(cli_args *a, const char *name, double max, const char *zero, double *v)
+/* A whole number option within [0, max], in digits as every command's
+ * counts are (cli_whole); -1 if malformed. strtod took "nan", "inf"
+ * and fractions (a NaN rate passed every comparison and lifted the
+ * limit, and a tiny one made a Retry-After past what an unsigned
+ * holds), and then 0x10, 1e2, +8 and " 8" as well. zero says what 0
+ * means, which differs between options: the default, or no limit. */
+static int number(cli_args *a, const char *name, uint64_t max, const char *zero, double *v)
 {
     const char *s = cli_opt(a, name);
-    char *end;
+    uint64_t x;
     if (!s)
         return 0;
-    double x = strtod(s, &end);
-    if (!*s || *end || !isfinite(x) || x != floor(x) || x < 0 || x > max) {
-        fprintf(stderr, "probity: --%s '%s' is not a whole number from 0 to %.0f (0: %s)\n", name,
-                s, max, zero);
+    if (cli_whole(s, &x) || x > max) {
+        fprintf(stderr, "probity: --%s '%s' is not a whole number from 0 to %llu (0: %s)\n", name,
+                s, (unsigned long long)max, zero);
         return -1;
     }
-    *v = x;
+    *v = (double)x;
     return 0;
 }
 
@@ -103,8 +102,9 @@ static int options(cli_args *a, srv_opts *o)
         number(a, "max-body", 1 << 30, dflt, &body) ||
         number(a, "body-memory", 1ull << 40, dflt, &mem) ||
         number(a, "answer-memory", 1ull << 40, dflt, &amem) ||
-        number(a, "rate-limit", 1e9, none, &rate) || number(a, "public-rate", 1e9, none, &pub) ||
-        number(a, "burst", 1e9, "the rate", &burst) ||
+        number(a, "rate-limit", 1000000000, none, &rate) ||
+        number(a, "public-rate", 1000000000, none, &pub) ||
+        number(a, "burst", 1000000000, "the rate", &burst) ||
         number(a, "sweep", 86400 * 7, "no sweeps at all", &sweep) ||
         number(a, "per-address", 65535, none, &per))
         return 2;

@@ -162,15 +162,27 @@ int cli_write_stdout(void *ctx, const char *buf, size_t len)
     return 0;
 }
 
+int cli_whole(const char *s, uint64_t *v)
+{
+    char *end;
+    /* strtoull alone takes blanks, a sign, and wraps "-1" around. */
+    if (*s < '0' || *s > '9')
+        return -1;
+    errno = 0;
+    unsigned long long x = strtoull(s, &end, 10);
+    if (*end || errno)
+        return -1;
+    *v = x;
+    return 0;
+}
+
 int cli_count(cli_args *a, const char *name, uint64_t min, uint64_t max, uint64_t *v)
 {
     const char *s = cli_opt(a, name);
-    char *end;
+    uint64_t x;
     if (!s)
         return 0;
-    errno = 0;
-    unsigned long long x = strtoull(s, &end, 10);
-    if (*s >= '0' && *s <= '9' && !*end && !errno && x >= min && x <= max) {
+    if (!cli_whole(s, &x) && x >= min && x <= max) {
         *v = x;
         return 0;
     }
