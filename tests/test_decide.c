@@ -1550,22 +1550,28 @@ static void accounts_since_2020(json_t *root)
                   "N01", "text", "An account opened since 2020"));
 }
 
+/* Ingests an open account ACC-i of the person, opened on day. */
+static void ingest_opened(prb_env *env, int i, const char *day)
+{
+    char ref[16], fields[256], buf[1024];
+    snprintf(ref, sizeof ref, "ACC-%d", i);
+    snprintf(fields, sizeof fields,
+             "{\"account_type\":\"revolving\",\"opened_date\":\"%s\",\"credit_limit\":"
+             "\"1000.00\",\"balance\":\"10.00\",\"currency\":\"EUR\",\"worst_dpd\":0}",
+             day);
+    ingest(env, line(buf, sizeof buf, ref, "credit_account", "open", "2026-10-01", NULL, fields));
+}
+
 /* A bound on a date field is a date: an account opened on 2019-12-31
  * is not counted, one opened on 2020-01-01 is (min is inclusive). */
 Test(decide, a_date_bound_counts_from_its_day)
 {
-    char *dir, buf[1024];
+    char *dir;
     const char *opened[] = {"2019-12-31", "2020-01-01"};
     prb_env *env = th_register_edited(accounts_since_2020, &dir);
     for (int i = 0; i < 2; i++) {
-        char ref[16], fields[256], *json;
-        snprintf(ref, sizeof ref, "ACC-%d", i);
-        snprintf(fields, sizeof fields,
-                 "{\"account_type\":\"revolving\",\"opened_date\":\"%s\",\"credit_limit\":"
-                 "\"1000.00\",\"balance\":\"10.00\",\"currency\":\"EUR\",\"worst_dpd\":0}",
-                 opened[i]);
-        ingest(env,
-               line(buf, sizeof buf, ref, "credit_account", "open", "2026-10-01", NULL, fields));
+        char *json;
+        ingest_opened(env, i, opened[i]);
         json = decision_text(env, "credit");
         if (i == 0)
             cr_assert(strstr(json, "\"N00\""), "%s", json);
@@ -1659,19 +1665,13 @@ static void reason_codes(const char *json, char *out, size_t n)
  * costs no one points. verify passes and names the forms. */
 Test(decide, a_policy_in_force_of_before_keeps_its_forms)
 {
-    char *dir, buf[1024], codes[256];
+    char *dir, codes[256];
     const char *opened[] = {"2019-06-01", "2021-03-01"};
     prb_env *env = th_register(&dir);
     env = th_reopen_in_force(env, dir, forms_of_before, TH_TODAY);
     for (int i = 0; i < 2; i++) {
-        char ref[16], fields[256], *json;
-        snprintf(ref, sizeof ref, "ACC-%d", i);
-        snprintf(fields, sizeof fields,
-                 "{\"account_type\":\"revolving\",\"opened_date\":\"%s\",\"credit_limit\":"
-                 "\"1000.00\",\"balance\":\"10.00\",\"currency\":\"EUR\",\"worst_dpd\":0}",
-                 opened[i]);
-        ingest(env,
-               line(buf, sizeof buf, ref, "credit_account", "open", "2026-10-01", NULL, fields));
+        char *json;
+        ingest_opened(env, i, opened[i]);
         json = decision_text(env, "credit");
         reason_codes(json, codes, sizeof codes);
         if (i == 0) {
