@@ -504,9 +504,9 @@ Test(ident, embedded_nul_is_refused)
     static const char no_colon[] = "cn-rid\0"
                                    "11010519491231002X";
 
-    expect_bad_n(in, sizeof in - 1, "cn-rid: value contains a NUL byte at offset 17");
+    expect_bad_n(in, sizeof in - 1, "cn-rid: value contains a NUL byte at character 18");
     expect_bad_n(scheme_nul, sizeof scheme_nul - 1, "identifier scheme contains a NUL byte");
-    expect_bad_n(no_colon, sizeof no_colon - 1, "identifier contains a NUL byte at offset 6");
+    expect_bad_n(no_colon, sizeof no_colon - 1, "identifier contains a NUL byte at character 7");
 }
 
 Test(ident, control_bytes_are_refused)

@@ -14,6 +14,7 @@
 #include <probity.h>
 
 #include "ident.h"
+#include "internal.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -537,13 +538,15 @@ static size_t find_control(const char *s, size_t b, size_t e)
 }
 
 /* what names the part at fault ("identifier", "cn-rid: value"); at is the
- * offset in the caller's s, so it points at the byte the caller sent. */
+ * offset in the caller's s. The place is said in characters of what the
+ * caller sent, counted from 1, as text.c and the record parsers say it. */
 static int fail_control(char *out, size_t outlen, const char *what, const char *s, size_t at)
 {
+    size_t ch = prb_utf8_chars(s, at) + 1;
     if (s[at] == '\0')
-        return fail(out, outlen, "%s contains a NUL byte at offset %zu", what, at);
-    return fail(out, outlen, "%s contains control byte 0x%02x at offset %zu", what,
-                (unsigned char)s[at], at);
+        return fail(out, outlen, "%s contains a NUL byte at character %zu", what, ch);
+    return fail(out, outlen, "%s contains control byte 0x%02x at character %zu", what,
+                (unsigned char)s[at], ch);
 }
 
 static int fail_unknown(char *out, size_t outlen, const char *s, size_t n)
