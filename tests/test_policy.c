@@ -625,12 +625,22 @@ Test(policy, the_policy_in_force_loads_the_forms_of_before)
     prb_policy *p = NULL;
     cr_assert_not_null(root, "%s", jerr.text);
     mixed_date_bound_and_min_of_dates(root);
+    list_named_twice(root); /* refused since b7cfb72 */
     snprintf(path, sizeof path, "%s/policy.json", dir);
     cr_assert_eq(json_dump_file(root, path, 0), 0);
     json_decref(root);
 
     cr_assert_eq(prb_policy_load_kept(path, NULL, &p), PRB_OK, "%s", prb_policy_errmsg(p));
-    cr_expect_eq(p->old_forms, PRB_OLD_DATE_MIXED | PRB_OLD_DATE_AGGREGATE);
+    cr_expect_eq(p->old_forms, PRB_OLD_DATE_MIXED | PRB_OLD_DATE_AGGREGATE | PRB_OLD_LIST_TWICE);
+    cr_expect(strstr(p->old_forms_text, "$.purposes.credit.lists[1]: list debtor_register is "
+                                        "named twice, and read once"),
+              "%s", p->old_forms_text);
+    /* Read once: its entry no longer stands twice in a decision. */
+    const prb_purposedef *credit = &p->purposes[prb_policy_purpose(p, "credit")];
+    for (size_t i = 0; i < credit->nlists; i++)
+        for (size_t k = 0; k < i; k++)
+            cr_expect_neq(credit->lists[k], credit->lists[i], "list %d read twice",
+                          credit->lists[i]);
     cr_expect(strstr(p->old_forms_text,
                      "$.features.opened_since.where.opened_date: one interval bounds "
                      "'opened_date', a date in some of the feature's categories and not in "

@@ -240,6 +240,7 @@ enum prb_old_form {
     PRB_OLD_DATE_MIXED = 2,     /* one interval bounds a field dates in some categories only */
     PRB_OLD_DATE_AGGREGATE = 4, /* a sum, min or max of a date field */
     PRB_OLD_UNREACHABLE = 8,    /* a scorecard bin that can never apply */
+    PRB_OLD_LIST_TWICE = 16,    /* a purpose names one of its lists twice */
 };
 
 int prb_policy_feature(const prb_policy *p, const char *name);

@@ -1352,13 +1352,18 @@ static int load_purpose_rule(struct ctx *c, prb_purposedef *d, json_t *def)
             else if (!rc && !(c->p->lists[l].purposes >> (d - c->p->purposes) & 1))
                 rc = fail(c, PRB_EPOLICY, "[%zu] list %s does not serve purpose %s", i,
                           c->p->lists[l].name, d->name);
-            /* Named twice, its entry stood twice in every decision. */
-            for (size_t k = 0; !rc && k < d->nlists; k++) {
-                if (d->lists[k] == l)
-                    rc = fail(c, PRB_EPOLICY, "[%zu] list %s is named twice", i,
-                              c->p->lists[l].name);
-            }
-            if (!rc)
+            /* Named twice, its entry stood twice in every decision. The
+             * policy in force, adopted before that was refused, names it
+             * once. */
+            int twice = 0;
+            for (size_t k = 0; !rc && k < d->nlists; k++)
+                twice |= d->lists[k] == l;
+            if (!rc && twice && !c->kept)
+                rc = fail(c, PRB_EPOLICY, "[%zu] list %s is named twice", i, c->p->lists[l].name);
+            else if (!rc && twice)
+                old_form(c, PRB_OLD_LIST_TWICE, "%s[%zu]: list %s is named twice, and read once",
+                         c->path, i, c->p->lists[l].name);
+            else if (!rc)
                 d->lists[d->nlists++] = l;
         }
         pop(c, at);
