@@ -6,7 +6,9 @@
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "helpers.h"
 
@@ -605,6 +607,35 @@ static void run_full(struct th_run *r, const char *dir, const char *args)
     th_slurp_into(e, r->err, sizeof r->err);
 }
 
+/* Runs probity key create reg --role admin --name NAME in dir with its
+ * standard output a pipe whose reader has already gone, its standard
+ * error into r->err; the exit status, or -signal, in r->status. */
+static void key_create_into_closed_pipe(struct th_run *r, const char *dir, const char *name)
+{
+    char e[600];
+    int fd[2], st;
+    const char *bin = getenv("PROBITY_BIN");
+    cr_assert_not_null(bin, "PROBITY_BIN must name the probity binary (make test sets it)");
+    snprintf(e, sizeof e, "%s/.err", dir);
+    cr_assert_eq(pipe(fd), 0);
+    close(fd[0]);
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (!pid) {
+        int err = open(e, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (err < 0 || chdir(dir) || dup2(fd[1], 1) < 0 || dup2(err, 2) < 0 ||
+            setenv("PROBITY_NOW", TH_TODAY, 1))
+            _exit(127);
+        execl(bin, bin, "key", "create", "reg", "--role", "admin", "--name", name, (char *)NULL);
+        _exit(127);
+    }
+    close(fd[1]);
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    r->status = WIFEXITED(st) ? WEXITSTATUS(st) : -WTERMSIG(st);
+    r->out[0] = 0;
+    th_slurp_into(e, r->err, sizeof r->err);
+}
+
 /* Output that is lost is an error: each of these wrote to standard output
  * without looking, after its change had committed, and exited 0. A key
  * whose token could not be written is revoked, so no usable token exists
@@ -651,6 +682,14 @@ Test(cli, lost_output_is_an_error)
     cr_assert_eq(r->status, 0, "%s", r->err);
     cr_assert(strstr(r->out, "\"name\": \"ops\"") && !strstr(r->out, "\"revoked\": null"),
               "a key whose token no one holds is live: %s", r->out);
+    /* A reader gone: SIGPIPE killed the command before it could revoke
+     * the key, which stayed live. */
+    key_create_into_closed_pipe(r, dir, "piped");
+    cr_assert_eq(r->status, 74, "%d %s", r->status, r->err);
+    cr_assert(strstr(r->err, "revoked"), "%s", r->err);
+    run(r, dir, NULL, "key list reg");
+    cr_assert(strstr(r->out, "\"name\": \"piped\"") && !strstr(r->out, "\"revoked\": null"),
+              "a key whose token went into a closed pipe is live: %s", r->out);
     /* Written, the same commands succeed. */
     run(r, dir, NULL, "key create reg --role admin --name ops2");
     cr_assert_eq(r->status, 0, "%s", r->err);

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <unistd.h>
 #include <stdlib.h>
@@ -305,6 +306,10 @@ static int dispatch(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    /* A closed pipe is a write that fails (EPIPE), checked at the end,
+     * not a signal that kills the command before it can act on it: key
+     * create must live to revoke a key whose token went nowhere. */
+    signal(SIGPIPE, SIG_IGN);
     int rc = dispatch(argc, argv);
     /* A command writes its answer after its change has committed: lost
      * on a full disk or a closed pipe, it must not exit 0. One that
