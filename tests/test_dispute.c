@@ -1768,3 +1768,23 @@ Test(dispute, cli_pages)
     cr_assert_eq(r.status, 2, "paging is for lists only");
     th_rmrf(dir);
 }
+
+/* probity expire with one record damaged: prb_expire deletes the rest and
+ * returns the first error; the command said only the error, deleted no
+ * idempotency key, and gave no count of what it had deleted. */
+Test(dispute, cli_expire_says_what_it_deleted_past_a_damaged_record)
+{
+    char *dir, r[48];
+    uint64_t d;
+    struct th_run out;
+    prb_env *env = three_judgments(&dir, &d);
+    th_break_record(env, rid_of(env, ANNA, "J-1", r, sizeof r));
+    prb_close(env);
+    run(&out, dir, "expire reg --as-of 2029-10-14");
+    cr_assert_neq(out.status, 0, "%s", out.err);
+    cr_assert(strstr(out.out, "deleted 2 expired records, 0 records whose disputes went "
+                              "unanswered past their deadline and 0 idempotency keys"),
+              "%s", out.out);
+    cr_assert(strstr(out.err, "malformed value"), "%s", out.err);
+    th_rmrf(dir);
+}

@@ -69,18 +69,23 @@ int cmd_expire(int argc, char **argv)
     if ((rc = cli_open(&a, a.pos[0], &env)))
         return rc;
     if ((rc = cli_unused(&a)) == 0) {
-        rc = prb_expire(env, &n, &disputed);
-        if (!rc)
-            rc = prb_idem_expire(env, &keys);
-        if (rc)
-            rc = cli_fail(rc, prb_errmsg(env));
-        else
-            printf("deleted %llu expired record%s, %llu record%s past %s deadline and %llu "
-                   "idempotency key%s past 24 hours\n",
-                   (unsigned long long)n, n == 1 ? "" : "s", (unsigned long long)disputed,
-                   disputed == 1 ? " whose dispute went unanswered"
-                                 : "s whose disputes went unanswered",
-                   disputed == 1 ? "its" : "their", (unsigned long long)keys, keys == 1 ? "" : "s");
+        /* prb_expire goes on past a damaged subject and returns the
+         * first error at the end: what it deleted is said, and the keys
+         * are expired all the same, as the server's sweep does. */
+        char first[1024] = "";
+        int erc = prb_expire(env, &n, &disputed), krc;
+        if (erc)
+            snprintf(first, sizeof first, "%s", prb_errmsg(env));
+        if ((krc = prb_idem_expire(env, &keys)) && !erc)
+            snprintf(first, sizeof first, "%s", prb_errmsg(env));
+        printf("deleted %llu expired record%s, %llu record%s past %s deadline and %llu "
+               "idempotency key%s past 24 hours\n",
+               (unsigned long long)n, n == 1 ? "" : "s", (unsigned long long)disputed,
+               disputed == 1 ? " whose dispute went unanswered"
+                             : "s whose disputes went unanswered",
+               disputed == 1 ? "its" : "their", (unsigned long long)keys, keys == 1 ? "" : "s");
+        if (erc || krc)
+            rc = cli_fail(erc ? erc : krc, first);
     }
     prb_close(env);
     return rc;
