@@ -72,22 +72,33 @@ struct run {
     uint64_t notice_end, inquiries;
 };
 
+/* Formats a line into line[at..cap), after what line already holds,
+ * cut to fit with its newline, counts it in *count if given, and hands
+ * it to the report. */
+static void report_line(struct run *r, uint64_t *count, char *line, size_t cap, size_t at,
+                        const char *fmt, va_list ap)
+{
+    int n = vsnprintf(line + at, cap - at - 1, fmt, ap);
+    if (n < 0)
+        return;
+    if (count)
+        ++*count;
+    size_t len = at + (size_t)n;
+    if (len > cap - 2)
+        len = cap - 2;
+    line[len++] = '\n';
+    if (r->report && !r->stopped && r->report(r->ctx, line, len))
+        r->stopped = 1;
+}
+
 static void finding(struct run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void finding(struct run *r, const char *fmt, ...)
 {
     char line[512];
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(line, sizeof line - 1, fmt, ap);
+    report_line(r, &r->st.problems, line, sizeof line, 0, fmt, ap);
     va_end(ap);
-    if (n < 0)
-        return;
-    if ((size_t)n > sizeof line - 2)
-        n = sizeof line - 2;
-    line[n++] = '\n';
-    r->st.problems++;
-    if (r->report && !r->stopped && r->report(r->ctx, line, (size_t)n))
-        r->stopped = 1;
 }
 
 /* Tells the operator of something that is no problem of the register's,
@@ -96,19 +107,10 @@ static void warning(struct run *r, const char *fmt, ...) __attribute__((format(p
 static void warning(struct run *r, const char *fmt, ...)
 {
     char line[2048] = "warning: ";
-    size_t at = strlen(line);
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(line + at, sizeof line - at - 1, fmt, ap);
+    report_line(r, NULL, line, sizeof line, strlen(line), fmt, ap);
     va_end(ap);
-    if (n < 0)
-        return;
-    size_t len = at + (size_t)n;
-    if (len > sizeof line - 2)
-        len = sizeof line - 2;
-    line[len++] = '\n';
-    if (r->report && !r->stopped && r->report(r->ctx, line, len))
-        r->stopped = 1;
 }
 
 /* Names what the policy in force holds that a policy adopted now may not:
